@@ -1,0 +1,22 @@
+-- name: CreateAPIKey :one
+INSERT INTO api_keys (id, name, prefix, secret_hash, scopes)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING *;
+
+-- name: GetAPIKeyByPrefix :one
+SELECT * FROM api_keys WHERE prefix = $1;
+
+-- name: GetAPIKey :one
+SELECT * FROM api_keys WHERE id = $1;
+
+-- name: ListAPIKeys :many
+SELECT * FROM api_keys ORDER BY created_at, id;
+
+-- name: RevokeAPIKey :one
+UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()), version = version + 1
+WHERE id = $1
+RETURNING *;
+
+-- name: TouchAPIKey :exec
+UPDATE api_keys SET last_used_at = now()
+WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute');

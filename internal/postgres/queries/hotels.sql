@@ -1,0 +1,32 @@
+-- name: CreateHotel :one
+INSERT INTO hotels (id, name, description, time_zone, latitude, longitude, address_line1, address_line2,
+                    city, postal_code, country_code, star_rating, amenities, currency,
+                    check_in_time, check_out_time, tax_rate_bps)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+RETURNING *;
+
+-- name: GetHotel :one
+SELECT * FROM hotels WHERE id = $1;
+
+-- name: GetHotels :many
+SELECT * FROM hotels WHERE id = ANY(@ids::uuid[]);
+
+-- name: ListHotels :many
+-- Keyset page in id order (ids are UUIDv7, so this is creation order).
+SELECT * FROM hotels
+WHERE sqlc.narg(after)::uuid IS NULL OR id > sqlc.narg(after)::uuid
+ORDER BY id
+LIMIT @page_size;
+
+-- name: CountHotels :one
+SELECT count(*) FROM hotels;
+
+-- name: UpdateHotel :one
+-- Optimistic update: no row comes back when the version moved on.
+UPDATE hotels SET
+    name = $3, description = $4, time_zone = $5, latitude = $6, longitude = $7,
+    address_line1 = $8, address_line2 = $9, city = $10, postal_code = $11, country_code = $12,
+    star_rating = $13, amenities = $14, currency = $15, check_in_time = $16, check_out_time = $17,
+    tax_rate_bps = $18, version = version + 1, updated_at = now()
+WHERE id = $1 AND version = $2
+RETURNING *;

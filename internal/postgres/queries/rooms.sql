@@ -1,0 +1,15 @@
+-- name: CreateRoom :one
+INSERT INTO rooms (id, hotel_id, room_type_id, number)
+VALUES ($1, $2, $3, $4)
+RETURNING *;
+
+-- name: GetRoom :one
+SELECT * FROM rooms WHERE id = $1;
+
+-- name: ListRoomsByHotel :many
+SELECT * FROM rooms WHERE hotel_id = $1 ORDER BY number;
+
+-- name: SetRoomService :one
+UPDATE rooms SET in_service = $3, service_note = $4, version = version + 1, updated_at = now()
+WHERE id = $1 AND version = $2
+RETURNING *;
