@@ -62,10 +62,15 @@ func As(err error) (*Error, bool) {
 	return e, ok
 }
 
-// HasCode reports whether err carries code.
+// HasCode reports whether err, or any error of a List in it, carries code.
 func HasCode(err error, code Code) bool {
-	e, ok := As(err)
-	return ok && e.Code == code
+	all, _ := All(err)
+	for _, e := range all {
+		if e.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 // List collects several validation failures so a caller sees them all at once.

@@ -1,0 +1,89 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+)
+
+// userErrors splits a service error into the userErrors of a mutation payload.
+// Expected business outcomes become userErrors; authentication and
+// authorization failures and internal errors stay top-level errors.
+func userErrors(err error) ([]apperr.Error, error) {
+	if err == nil {
+		return []apperr.Error{}, nil
+	}
+	all, ok := apperr.All(err)
+	if !ok {
+		return nil, err
+	}
+	out := make([]apperr.Error, 0, len(all))
+	for _, e := range all {
+		if e.Code == apperr.Unauthenticated || e.Code == apperr.Forbidden {
+			return nil, e
+		}
+		out = append(out, *e)
+	}
+	return out, nil
+}
+
+// NotFound in a query resolves to null rather than an error.
+func nullIfNotFound[T any](v T, err error) (*T, error) {
+	if apperr.HasCode(err, apperr.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// ErrorPresenter turns typed domain errors into GraphQL errors with
+// extensions.code and hides internal failures behind a generic message.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if e, ok := apperr.As(err); ok {
+			gqlErr.Message = e.Message
+			gqlErr.Extensions = map[string]any{"code": string(e.Code)}
+			if len(e.Field) > 0 {
+				gqlErr.Extensions["field"] = e.Field
+			}
+			return gqlErr
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			gqlErr.Message = "the request was cancelled or timed out"
+			gqlErr.Extensions = map[string]any{"code": "TIMEOUT"}
+			return gqlErr
+		}
+		var inputErr *gqlerror.Error
+		if errors.As(err, &inputErr) {
+			// Raised by gqlgen itself while decoding arguments (a malformed Date,
+			// an unknown enum value): the message is safe and useful.
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			if gqlErr.Extensions["code"] == nil {
+				gqlErr.Extensions["code"] = string(apperr.InvalidInput)
+			}
+			return gqlErr
+		}
+		log.ErrorContext(ctx, "internal error", "path", graphql.GetPath(ctx).String(), "err", err)
+		gqlErr.Message = "internal error"
+		gqlErr.Extensions = map[string]any{"code": "INTERNAL"}
+		return gqlErr
+	}
+}
+
+// Recover turns a panic in a resolver into an internal error.
+func Recover(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", p, "path", graphql.GetPath(ctx).String())
+		return errors.New("internal error")
+	}
+}

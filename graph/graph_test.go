@@ -1,0 +1,434 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/graph"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+)
+
+var secret = []byte("graph-test-secret")
+
+type testBundle struct {
+	pool   *pgxpool.Pool
+	server *httptest.Server
+}
+
+func setup(t *testing.T) testBundle {
+	t.Helper()
+	pool := pgtest.NewDB(t)
+	keys := auth.NewAPIKeys(pool)
+	r := &graph.Resolver{Catalog: catalog.NewService(pool), Keys: keys}
+	h := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys).Middleware(graph.NewHandler(r, graph.HandlerOpts{}))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return testBundle{pool: pool, server: srv}
+}
+
+func token(t *testing.T, role auth.Role, hotels ...uuid.UUID) string {
+	t.Helper()
+	tok, err := auth.Mint(secret, auth.MintOpts{Role: role, Subject: "user-" + string(role), HotelIDs: hotels, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type response struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+	contentType string
+	status      int
+}
+
+func (r response) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+func (b testBundle) do(t *testing.T, tok, query string, vars map[string]any) response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, b.server.URL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return send(t, req)
+}
+
+func send(t *testing.T, req *http.Request) response {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out response
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatalf("decode response: %v", err)
+	}
+	out.contentType, out.status = res.Header.Get("Content-Type"), res.StatusCode
+	return out
+}
+
+func decode[T any](t *testing.T, r response) T {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected errors: %+v", r.Errors)
+	}
+	var v T
+	if err := json.Unmarshal(r.Data, &v); err != nil {
+		t.Fatalf("decode data %s: %v", r.Data, err)
+	}
+	return v
+}
+
+const createHotel = `mutation($input: CreateHotelInput!) {
+  createHotel(input: $input) { hotel { id version name timeZone currency checkInTime } userErrors { code field message } }
+}`
+
+func hotelInput(name string) map[string]any {
+	return map[string]any{
+		"name": name, "timeZone": "Asia/Tokyo", "location": map[string]any{"lat": 35.68, "lon": 139.76},
+		"address":  map[string]any{"line1": "1-1 Marunouchi", "city": "Tokyo", "countryCode": "JP"},
+		"currency": "JPY", "starRating": 4, "amenities": []string{"spa"}, "checkInTime": "14:30",
+	}
+}
+
+type userError struct {
+	Code    string   `json:"code"`
+	Field   []string `json:"field"`
+	Message string   `json:"message"`
+}
+
+type hotelPayload struct {
+	Hotel *struct {
+		ID          string `json:"id"`
+		Version     int    `json:"version"`
+		Name        string `json:"name"`
+		CheckInTime string `json:"checkInTime"`
+	} `json:"hotel"`
+	UserErrors []userError `json:"userErrors"`
+}
+
+func (b testBundle) newHotel(t *testing.T, name string) (gid string) {
+	t.Helper()
+	out := decode[struct{ CreateHotel hotelPayload }](t, b.do(t, token(t, auth.RoleAdmin), createHotel, map[string]any{"input": hotelInput(name)}))
+	if out.CreateHotel.Hotel == nil {
+		t.Fatalf("create hotel: %+v", out.CreateHotel.UserErrors)
+	}
+	return out.CreateHotel.Hotel.ID
+}
+
+func hotelUUID(t *testing.T, b testBundle, name string) uuid.UUID {
+	var id uuid.UUID
+	if err := b.pool.QueryRow(context.Background(), "SELECT id FROM hotels WHERE name = $1", name).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestCreateHotelOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	res := b.do(t, token(t, auth.RoleAdmin), createHotel, map[string]any{"input": hotelInput("Marunouchi Stay")})
+	if res.contentType != "application/graphql-response+json" {
+		t.Fatalf("content type = %q", res.contentType)
+	}
+	out := decode[struct{ CreateHotel hotelPayload }](t, res)
+	h := out.CreateHotel.Hotel
+	if h == nil || h.Name != "Marunouchi Stay" || h.Version != 1 || h.CheckInTime != "14:30" || len(out.CreateHotel.UserErrors) != 0 {
+		t.Fatalf("payload %+v", out.CreateHotel)
+	}
+	// The global id is opaque and resolves through node(id) and hotel(id).
+	node := decode[struct {
+		Node  struct{ Name string } `json:"node"`
+		Hotel struct{ Name string } `json:"hotel"`
+	}](t, b.do(t, "", `query($id: ID!) { node(id: $id) { ... on Hotel { name } } hotel(id: $id) { name } }`, map[string]any{"id": h.ID}))
+	if node.Node.Name != "Marunouchi Stay" || node.Hotel.Name != "Marunouchi Stay" {
+		t.Fatalf("node/hotel lookup: %+v", node)
+	}
+}
+
+func TestInvalidInputComesBackAsUserErrors(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	in := hotelInput("Bad")
+	in["timeZone"] = "Tokyo"
+	in["starRating"] = 0
+	out := decode[struct{ CreateHotel hotelPayload }](t, b.do(t, token(t, auth.RoleAdmin), createHotel, map[string]any{"input": in}))
+	if out.CreateHotel.Hotel != nil || len(out.CreateHotel.UserErrors) != 2 {
+		t.Fatalf("payload %+v", out.CreateHotel)
+	}
+	for _, ue := range out.CreateHotel.UserErrors {
+		if ue.Code != "INVALID_INPUT" || len(ue.Field) != 2 || ue.Message == "" {
+			t.Fatalf("user error %+v", ue)
+		}
+	}
+	// A malformed scalar is a request error with a code, not an internal error.
+	in = hotelInput("Bad time")
+	in["checkInTime"] = "3pm"
+	res := b.do(t, token(t, auth.RoleAdmin), createHotel, map[string]any{"input": in})
+	if res.code() == "INTERNAL" || len(res.Errors) == 0 || !strings.Contains(res.Errors[0].Message, "HH:MM") {
+		t.Fatalf("bad LocalTime: %+v", res.Errors)
+	}
+}
+
+func TestAuthenticationAndAuthorizationCodes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if res := b.do(t, "", createHotel, map[string]any{"input": hotelInput("x")}); res.code() != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous createHotel: %+v", res.Errors)
+	}
+	if res := b.do(t, token(t, auth.RoleGuest), createHotel, map[string]any{"input": hotelInput("x")}); res.code() != "FORBIDDEN" {
+		t.Fatalf("guest createHotel: %+v", res.Errors)
+	}
+	gidA := b.newHotel(t, "A")
+	gidB := b.newHotel(t, "B")
+	staffA := token(t, auth.RoleStaff, hotelUUID(t, b, "A"))
+	update := `mutation($id: ID!) { updateHotel(input: {id: $id, expectedVersion: 1, name: "Renamed"}) { hotel { name version } userErrors { code } } }`
+	if res := b.do(t, staffA, update, map[string]any{"id": gidB}); res.code() != "FORBIDDEN" {
+		t.Fatalf("staff of A updating B: %+v", res.Errors)
+	}
+	out := decode[struct {
+		UpdateHotel struct {
+			Hotel struct {
+				Name    string
+				Version int
+			}
+		}
+	}](t, b.do(t, staffA, update, map[string]any{"id": gidA}))
+	if out.UpdateHotel.Hotel.Name != "Renamed" || out.UpdateHotel.Hotel.Version != 2 {
+		t.Fatalf("staff of A updating A: %+v", out)
+	}
+	// Rooms are private: anonymous readers are refused, other hotels' staff too.
+	rooms := `query($id: ID!) { hotel(id: $id) { name rooms { number } } }`
+	if res := b.do(t, "", rooms, map[string]any{"id": gidA}); res.code() != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous rooms: %+v", res.Errors)
+	}
+	if res := b.do(t, staffA, rooms, map[string]any{"id": gidB}); res.code() != "FORBIDDEN" {
+		t.Fatalf("staff of A reading rooms of B: %+v", res.Errors)
+	}
+	if res := b.do(t, staffA, rooms, map[string]any{"id": gidA}); len(res.Errors) != 0 {
+		t.Fatalf("staff of A reading rooms of A: %+v", res.Errors)
+	}
+	// A forged token is refused before any resolver runs.
+	forged, _ := auth.Mint([]byte("not-the-secret"), auth.MintOpts{Role: auth.RoleAdmin, Subject: "x", TTL: time.Hour})
+	if res := b.do(t, forged, `{ viewer { role } }`, nil); res.status != http.StatusUnauthorized || res.code() != "UNAUTHENTICATED" {
+		t.Fatalf("forged token: status %d %+v", res.status, res.Errors)
+	}
+}
+
+func TestStaleVersionIsAUserError(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	gid := b.newHotel(t, "Versioned")
+	update := `mutation($id: ID!, $v: Int!, $name: String!) { updateHotel(input: {id: $id, expectedVersion: $v, name: $name}) { hotel { version } userErrors { code field } } }`
+	admin := token(t, auth.RoleAdmin)
+	first := decode[struct{ UpdateHotel hotelPayload }](t, b.do(t, admin, update, map[string]any{"id": gid, "v": 1, "name": "One"}))
+	if first.UpdateHotel.Hotel == nil || first.UpdateHotel.Hotel.Version != 2 {
+		t.Fatalf("first update %+v", first)
+	}
+	second := decode[struct{ UpdateHotel hotelPayload }](t, b.do(t, admin, update, map[string]any{"id": gid, "v": 1, "name": "Two"}))
+	if second.UpdateHotel.Hotel != nil || len(second.UpdateHotel.UserErrors) != 1 || second.UpdateHotel.UserErrors[0].Code != "STALE_VERSION" {
+		t.Fatalf("second update %+v", second)
+	}
+}
+
+func TestCatalogMutationsEndToEnd(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	gid := b.newHotel(t, "Full")
+	staff := token(t, auth.RoleStaff, hotelUUID(t, b, "Full"))
+	rt := decode[struct {
+		CreateRoomType struct {
+			RoomType struct{ ID string } `json:"roomType"`
+		}
+	}](t, b.do(t, staff, `mutation($h: ID!) { createRoomType(input: {hotelId: $h, name: "Twin", maxAdults: 2, maxChildren: 1, maxOccupancy: 3, beds: [{type: SINGLE, count: 2}]}) { roomType { id } userErrors { code } } }`, map[string]any{"h": gid}))
+	rtID := rt.CreateRoomType.RoomType.ID
+	rooms := decode[struct {
+		AddRooms struct {
+			Rooms []struct{ ID, Number string }
+		}
+	}](t, b.do(t, staff, `mutation($rt: ID!) { addRooms(input: {roomTypeId: $rt, numbers: ["201", "202"]}) { rooms { id number } userErrors { code } } }`, map[string]any{"rt": rtID}))
+	if len(rooms.AddRooms.Rooms) != 2 {
+		t.Fatalf("rooms %+v", rooms)
+	}
+	svc := decode[struct {
+		SetRoomService struct {
+			Room struct {
+				InService   bool
+				ServiceNote string
+			}
+		}
+	}](t, b.do(t, staff, `mutation($r: ID!) { setRoomService(input: {roomId: $r, expectedVersion: 1, inService: false, note: "painting"}) { room { inService serviceNote } userErrors { code } } }`, map[string]any{"r": rooms.AddRooms.Rooms[0].ID}))
+	if svc.SetRoomService.Room.InService || svc.SetRoomService.Room.ServiceNote != "painting" {
+		t.Fatalf("room service %+v", svc)
+	}
+	rp := decode[struct {
+		CreateRatePlan struct {
+			RatePlan struct{ ID string } `json:"ratePlan"`
+		}
+	}](t, b.do(t, staff, `mutation($rt: ID!) { createRatePlan(input: {roomTypeId: $rt, name: "Flex", cancellationPolicy: {refundable: true, penalties: [{hoursBeforeCheckIn: 48, percent: 50}]}, depositPolicy: {kind: PERCENT, percent: 20}}) { ratePlan { id } userErrors { code field message } } }`, map[string]any{"rt": rtID}))
+	rates := decode[struct {
+		SetRates struct{ Nights int }
+	}](t, b.do(t, staff, `mutation($rp: ID!) { setRates(input: {ratePlanId: $rp, from: "2027-01-01", to: "2027-01-07", amount: 12000}) { nights userErrors { code } } }`, map[string]any{"rp": rp.CreateRatePlan.RatePlan.ID}))
+	if rates.SetRates.Nights != 7 {
+		t.Fatalf("set rates %+v", rates)
+	}
+	view := decode[struct {
+		Hotel struct {
+			RoomTypes []struct {
+				RoomsInService int
+				Beds           []struct {
+					Type  string
+					Count int
+				}
+				RatePlans []struct {
+					DepositPolicy struct {
+						Kind    string
+						Percent int
+					}
+					Rates []struct {
+						Night string
+						Price struct {
+							Amount   int
+							Currency string
+						}
+					}
+				}
+			}
+		}
+	}](t, b.do(t, "", `query($h: ID!) { hotel(id: $h) { roomTypes { roomsInService beds { type count } ratePlans { depositPolicy { kind percent } rates(from: "2027-01-06", to: "2027-01-09") { night price { amount currency } } } } } }`, map[string]any{"h": gid}))
+	got := view.Hotel.RoomTypes[0]
+	if got.RoomsInService != 1 || got.Beds[0].Count != 2 || got.RatePlans[0].DepositPolicy.Percent != 20 {
+		t.Fatalf("room type view %+v", got)
+	}
+	if r := got.RatePlans[0].Rates; len(r) != 2 || r[0].Night != "2027-01-06" || r[1].Price.Amount != 12000 || r[1].Price.Currency != "JPY" {
+		t.Fatalf("rates %+v", r)
+	}
+}
+
+func TestHotelsPagination(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for i := range 7 {
+		b.newHotel(t, fmt.Sprintf("Hotel %d", i))
+	}
+	type page struct {
+		Hotels struct {
+			TotalCount int
+			PageInfo   struct {
+				HasNextPage bool
+				EndCursor   *string
+			}
+			Edges []struct {
+				Cursor string
+				Node   struct{ ID, Name string }
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var after any
+	pages := 0
+	for {
+		p := decode[page](t, b.do(t, "", `query($after: String) { hotels(first: 3, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name } } } }`, map[string]any{"after": after}))
+		pages++
+		if p.Hotels.TotalCount != 7 {
+			t.Fatalf("totalCount = %d", p.Hotels.TotalCount)
+		}
+		for _, e := range p.Hotels.Edges {
+			if seen[e.Node.ID] {
+				t.Fatalf("hotel %s listed twice", e.Node.Name)
+			}
+			seen[e.Node.ID] = true
+		}
+		if !p.Hotels.PageInfo.HasNextPage {
+			break
+		}
+		after = *p.Hotels.PageInfo.EndCursor
+	}
+	if len(seen) != 7 || pages != 3 {
+		t.Fatalf("saw %d hotels in %d pages, want 7 in 3", len(seen), pages)
+	}
+	if res := b.do(t, "", `{ hotels(first: 1000) { totalCount } }`, nil); res.code() != "INVALID_INPUT" {
+		t.Fatalf("huge page: %+v", res.Errors)
+	}
+	if res := b.do(t, "", `{ hotels(after: "garbage") { totalCount } }`, nil); res.code() != "INVALID_INPUT" {
+		t.Fatalf("bad cursor: %+v", res.Errors)
+	}
+}
+
+func TestGETServesQueriesOnly(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.newHotel(t, "Get")
+	q := url.Values{"query": {`{ hotels(first: 1) { totalCount } }`}}
+	req, _ := http.NewRequest(http.MethodGet, b.server.URL+"?"+q.Encode(), nil)
+	res := send(t, req)
+	if res.status != http.StatusOK || string(res.Data) != `{"hotels":{"totalCount":1}}` {
+		t.Fatalf("GET query: %d %s %+v", res.status, res.Data, res.Errors)
+	}
+	q = url.Values{"query": {`mutation { revokeApiKey(input: {id: "x"}) { userErrors { code } } }`}}
+	req, _ = http.NewRequest(http.MethodGet, b.server.URL+"?"+q.Encode(), nil)
+	if res := send(t, req); len(res.Errors) == 0 || res.Data != nil && string(res.Data) != "null" {
+		t.Fatalf("GET mutation must be refused: %d %s", res.status, res.Data)
+	}
+}
+
+func TestAPIKeysThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	admin := token(t, auth.RoleAdmin)
+	created := decode[struct {
+		CreateApiKey struct {
+			ApiKey struct {
+				ID     string
+				Scopes []string
+			}
+			Secret string
+		}
+	}](t, b.do(t, admin, `mutation { createApiKey(input: {name: "Partner OTA", scopes: ["search", "book"]}) { apiKey { id scopes } secret userErrors { code } } }`, nil))
+	key := created.CreateApiKey.Secret
+	if !strings.HasPrefix(key, "sg_") {
+		t.Fatalf("secret %q", key)
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.server.URL, strings.NewReader(`{"query":"{ viewer { role scopes } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-API-Key", key)
+	if res := send(t, req); string(res.Data) != `{"viewer":{"role":"PARTNER","scopes":["search","book"]}}` {
+		t.Fatalf("viewer with api key: %s %+v", res.Data, res.Errors)
+	}
+	if res := b.do(t, token(t, auth.RoleGuest), `{ apiKeys { id } }`, nil); res.code() != "FORBIDDEN" {
+		t.Fatalf("guest listing api keys: %+v", res.Errors)
+	}
+	decode[struct{}](t, b.do(t, admin, `mutation($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { revokedAt } } }`, map[string]any{"id": created.CreateApiKey.ApiKey.ID}))
+	req, _ = http.NewRequest(http.MethodPost, b.server.URL, strings.NewReader(`{"query":"{ viewer { role } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-API-Key", key)
+	if res := send(t, req); res.status != http.StatusUnauthorized || res.code() != "UNAUTHENTICATED" {
+		t.Fatalf("revoked key: %d %+v", res.status, res.Errors)
+	}
+}

@@ -1,0 +1,81 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/staygraph/staygraph/internal/catalog"
+)
+
+// loaders batch the lookups of one request so lists do not cause N+1 queries.
+type loaders struct {
+	hotel            *dataloadgen.Loader[uuid.UUID, catalog.Hotel]
+	roomType         *dataloadgen.Loader[uuid.UUID, catalog.RoomType]
+	roomTypesOfHotel *dataloadgen.Loader[uuid.UUID, []catalog.RoomType]
+	ratePlansOfType  *dataloadgen.Loader[uuid.UUID, []catalog.RatePlan]
+	roomsInServiceOf *dataloadgen.Loader[uuid.UUID, int]
+}
+
+type loadersKey struct{}
+
+const loaderWait = 500 * time.Microsecond
+
+func newLoaders(c *catalog.Service) *loaders {
+	return &loaders{
+		hotel: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]catalog.Hotel, error) {
+			hs, err := c.Hotels(ctx, ids)
+			return byID(hs, func(h catalog.Hotel) uuid.UUID { return h.ID }), err
+		}, dataloadgen.WithWait(loaderWait)),
+		roomType: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]catalog.RoomType, error) {
+			rts, err := c.RoomTypes(ctx, ids)
+			return byID(rts, func(rt catalog.RoomType) uuid.UUID { return rt.ID }), err
+		}, dataloadgen.WithWait(loaderWait)),
+		roomTypesOfHotel: dataloadgen.NewMappedLoader(withEmpty(c.RoomTypesOfHotels), dataloadgen.WithWait(loaderWait)),
+		ratePlansOfType:  dataloadgen.NewMappedLoader(withEmpty(c.RatePlansOfRoomTypes), dataloadgen.WithWait(loaderWait)),
+		roomsInServiceOf: dataloadgen.NewMappedLoader(withEmpty(c.RoomsInService), dataloadgen.WithWait(loaderWait)),
+	}
+}
+
+// withEmpty gives keys with no rows the zero value instead of "not found".
+func withEmpty[V any](fetch func(context.Context, []uuid.UUID) (map[uuid.UUID]V, error)) func(context.Context, []uuid.UUID) (map[uuid.UUID]V, error) {
+	return func(ctx context.Context, keys []uuid.UUID) (map[uuid.UUID]V, error) {
+		m, err := fetch(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if _, ok := m[k]; !ok {
+				var zero V
+				m[k] = zero
+			}
+		}
+		return m, nil
+	}
+}
+
+func byID[T any](items []T, id func(T) uuid.UUID) map[uuid.UUID]T {
+	m := make(map[uuid.UUID]T, len(items))
+	for _, it := range items {
+		m[id(it)] = it
+	}
+	return m
+}
+
+// Loaders installs fresh per-request loaders in every request's context.
+func Loaders(c *catalog.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), loadersKey{}, newLoaders(c))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func (r *Resolver) loaders(ctx context.Context) *loaders {
+	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
+		return l
+	}
+	return newLoaders(r.Catalog) // outside HTTP (tests, websockets without middleware)
+}

@@ -1,0 +1,81 @@
+// Package relay implements the Relay server conventions: opaque global ids
+// that name an object's type, and opaque cursors for keyset pagination.
+package relay
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+)
+
+// Node is any object with a global id. The GraphQL layer resolves ids of the
+// concrete types; the Go interface is empty so domain types need no methods.
+type Node interface{}
+
+// Kind names an object type inside a global id.
+type Kind string
+
+// Kinds of objects with global ids.
+const (
+	KindHotel    Kind = "Hotel"
+	KindRoomType Kind = "RoomType"
+	KindRoom     Kind = "Room"
+	KindRatePlan Kind = "RatePlan"
+	KindAPIKey   Kind = "ApiKey"
+	KindBooking  Kind = "Booking"
+)
+
+// ID encodes a global id for an object of kind.
+func ID(kind Kind, id uuid.UUID) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(string(kind) + ":" + id.String()))
+}
+
+// Parse decodes any global id into its kind and uuid.
+func Parse(gid string) (Kind, uuid.UUID, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(gid)
+	if err != nil {
+		return "", uuid.Nil, fmt.Errorf("malformed id")
+	}
+	kind, rest, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", uuid.Nil, fmt.Errorf("malformed id")
+	}
+	id, err := uuid.Parse(rest)
+	if err != nil {
+		return "", uuid.Nil, fmt.Errorf("malformed id")
+	}
+	return Kind(kind), id, nil
+}
+
+// Decode decodes a global id that must be of kind; the error is an
+// INVALID_INPUT for the given input field path.
+func Decode(kind Kind, gid string, field ...string) (uuid.UUID, error) {
+	k, id, err := Parse(gid)
+	if err != nil || k != kind {
+		return uuid.Nil, apperr.Invalid(fmt.Sprintf("%q is not a %s id", gid, kind), field...)
+	}
+	return id, nil
+}
+
+// Cursor encodes a keyset position.
+func Cursor(id uuid.UUID) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("c:" + id.String()))
+}
+
+// ParseCursor decodes a cursor made by Cursor; "" means the start.
+func ParseCursor(c string) (uuid.NullUUID, error) {
+	if c == "" {
+		return uuid.NullUUID{}, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil && strings.HasPrefix(string(raw), "c:") {
+		if id, err := uuid.Parse(string(raw[2:])); err == nil {
+			return uuid.NullUUID{UUID: id, Valid: true}, nil
+		}
+	}
+	return uuid.NullUUID{}, apperr.Invalid("malformed cursor", "after")
+}

@@ -1,0 +1,17 @@
+// Package graph is the GraphQL edge of staygraph: resolvers parse input, call
+// one service method and shape the result. Business rules live in the
+// services under internal/.
+package graph
+
+//go:generate go tool gqlgen generate
+
+import (
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/catalog"
+)
+
+// Resolver wires the services the API exposes.
+type Resolver struct {
+	Catalog *catalog.Service
+	Keys    *auth.APIKeys
+}

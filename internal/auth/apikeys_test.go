@@ -1,0 +1,247 @@
+package auth_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+)
+
+type apiKeyBundle struct {
+	pool  *pgxpool.Pool
+	keys  *auth.APIKeys
+	admin context.Context
+}
+
+func setupAPIKeys(t *testing.T) apiKeyBundle {
+	t.Helper()
+	pool := pgtest.NewDB(t)
+	return apiKeyBundle{
+		pool:  pool,
+		keys:  auth.NewAPIKeys(pool),
+		admin: auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"}),
+	}
+}
+
+func TestAPIKeyLifecycle(t *testing.T) {
+	t.Parallel()
+	b := setupAPIKeys(t)
+
+	key, secret, err := b.keys.Create(b.admin, "  Acme OTA ", []string{auth.ScopeSearch, auth.ScopeBook, auth.ScopeSearch})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if key.Name != "Acme OTA" || key.Version != 1 || key.RevokedAt != nil || key.LastUsedAt != nil {
+		t.Errorf("Create = %+v", key)
+	}
+	if !slices.Equal(key.Scopes, []string{auth.ScopeSearch, auth.ScopeBook}) {
+		t.Errorf("scopes = %v, want [search book] without duplicates", key.Scopes)
+	}
+	if want := "sg_" + key.Prefix + "_"; !strings.HasPrefix(secret, want) || len(key.Prefix) != 12 {
+		t.Errorf("key %q does not start with %q (12-char prefix)", secret, want)
+	}
+
+	p, err := b.keys.Verify(context.Background(), secret)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if p.Role != auth.RolePartner || p.APIKeyID != key.ID || p.Subject != "apikey:"+key.ID.String() ||
+		!p.HasScope(auth.ScopeBook) || p.HasScope(auth.ScopeWebhooks) || p.IsAdmin() {
+		t.Errorf("Verify = %+v", *p)
+	}
+	got, err := b.keys.Get(b.admin, key.ID)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if got.LastUsedAt == nil {
+		t.Error("LastUsedAt not recorded by Verify")
+	}
+
+	revoked, err := b.keys.Revoke(b.admin, key.ID)
+	if err != nil {
+		t.Fatalf("Revoke: %v", err)
+	}
+	if revoked.RevokedAt == nil || revoked.Version != 2 {
+		t.Errorf("Revoke = %+v, want revoked at version 2", revoked)
+	}
+	if p, err := b.keys.Verify(context.Background(), secret); !apperr.HasCode(err, apperr.Unauthenticated) {
+		t.Fatalf("Verify(revoked) = %+v, %v; want UNAUTHENTICATED", p, err)
+	}
+
+	list, err := b.keys.List(b.admin)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if len(list) != 1 || list[0].ID != key.ID || list[0].RevokedAt == nil {
+		t.Errorf("List = %+v, want the one revoked key", list)
+	}
+}
+
+func TestAPIKeyRejectionsLookAlike(t *testing.T) {
+	t.Parallel()
+	b := setupAPIKeys(t)
+	key, secret, err := b.keys.Create(b.admin, "partner", []string{auth.ScopeSearch})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	revokedKey, revokedSecret, err := b.keys.Create(b.admin, "old partner", []string{auth.ScopeSearch})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if _, err := b.keys.Revoke(b.admin, revokedKey.ID); err != nil {
+		t.Fatalf("Revoke: %v", err)
+	}
+	otherSecret := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+
+	bad := map[string]string{
+		"wrong secret":   "sg_" + key.Prefix + "_" + otherSecret,
+		"unknown prefix": "sg_zzzzzzzzzzzz_" + otherSecret,
+		"revoked":        revokedSecret,
+		"truncated":      secret[:len(secret)-1],
+		"no marker":      strings.TrimPrefix(secret, "sg_"),
+		"uppercase":      strings.ToUpper(secret),
+		"empty":          "",
+	}
+	var messages []string
+	for name, k := range bad {
+		p, err := b.keys.Verify(context.Background(), k)
+		e, ok := apperr.As(err)
+		if !ok || e.Code != apperr.Unauthenticated {
+			t.Errorf("%s: Verify = %+v, %v; want UNAUTHENTICATED", name, p, err)
+			continue
+		}
+		messages = append(messages, e.Message)
+	}
+	slices.Sort(messages)
+	if len(slices.Compact(messages)) != 1 {
+		t.Errorf("rejections differ in message, leaking why: %q", messages)
+	}
+}
+
+func TestAPIKeySecretNotStored(t *testing.T) {
+	t.Parallel()
+	b := setupAPIKeys(t)
+	key, full, err := b.keys.Create(b.admin, "partner", []string{auth.ScopeSearch})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	secret := strings.TrimPrefix(full, "sg_"+key.Prefix+"_")
+	raw, err := base64.RawURLEncoding.DecodeString(secret)
+	if err != nil {
+		t.Fatalf("decode secret: %v", err)
+	}
+
+	var row string
+	var hash []byte
+	err = b.pool.QueryRow(context.Background(),
+		`SELECT row_to_json(k)::text, secret_hash FROM api_keys k WHERE id = $1`, key.ID).Scan(&row, &hash)
+	if err != nil {
+		t.Fatalf("select api key row: %v", err)
+	}
+	for _, needle := range []string{secret, hex.EncodeToString(raw), base64.StdEncoding.EncodeToString(raw)} {
+		if strings.Contains(row, needle) {
+			t.Errorf("api_keys row contains the secret (%q)", needle)
+		}
+	}
+	if bytes.Contains(hash, raw) || bytes.Contains(hash, []byte(secret)) {
+		t.Error("secret_hash contains the secret")
+	}
+	if want := sha256.Sum256(raw); !bytes.Equal(hash, want[:]) {
+		t.Errorf("secret_hash = %x, want the SHA-256 of the secret", hash)
+	}
+}
+
+func TestAPIKeyAdministrationNeedsAdmin(t *testing.T) {
+	t.Parallel()
+	b := setupAPIKeys(t)
+	key, _, err := b.keys.Create(b.admin, "partner", []string{auth.ScopeSearch})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	staff := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleStaff, Subject: "s", HotelIDs: []uuid.UUID{uuid.New()}})
+	partner := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RolePartner, Subject: "apikey:x", Scopes: []string{auth.ScopeSearch}})
+
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		code apperr.Code
+	}{
+		{"staff", staff, apperr.Forbidden},
+		{"partner", partner, apperr.Forbidden},
+		{"anonymous", context.Background(), apperr.Unauthenticated},
+	} {
+		if _, _, err := b.keys.Create(c.ctx, "mine", []string{auth.ScopeSearch}); !apperr.HasCode(err, c.code) {
+			t.Errorf("%s: Create = %v, want %s", c.name, err, c.code)
+		}
+		if _, err := b.keys.List(c.ctx); !apperr.HasCode(err, c.code) {
+			t.Errorf("%s: List = %v, want %s", c.name, err, c.code)
+		}
+		if _, err := b.keys.Get(c.ctx, key.ID); !apperr.HasCode(err, c.code) {
+			t.Errorf("%s: Get = %v, want %s", c.name, err, c.code)
+		}
+		if _, err := b.keys.Revoke(c.ctx, key.ID); !apperr.HasCode(err, c.code) {
+			t.Errorf("%s: Revoke = %v, want %s", c.name, err, c.code)
+		}
+	}
+	list, err := b.keys.List(b.admin)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if len(list) != 1 || list[0].RevokedAt != nil {
+		t.Errorf("refused calls changed the keys: %+v", list)
+	}
+}
+
+func TestAPIKeyCreateValidation(t *testing.T) {
+	t.Parallel()
+	b := setupAPIKeys(t)
+	tests := []struct {
+		name   string
+		key    string
+		scopes []string
+		field  string
+	}{
+		{"empty name", "  ", []string{auth.ScopeSearch}, "name"},
+		{"long name", strings.Repeat("é", 201), []string{auth.ScopeSearch}, "name"},
+		{"no scopes", "partner", nil, "scopes"},
+		{"unknown scope", "partner", []string{auth.ScopeSearch, "admin"}, "scopes"},
+	}
+	for _, tt := range tests {
+		_, _, err := b.keys.Create(b.admin, tt.key, tt.scopes)
+		errs, ok := apperr.All(err)
+		if !ok || len(errs) != 1 || errs[0].Code != apperr.InvalidInput || !slices.Equal(errs[0].Field, []string{"input", tt.field}) {
+			t.Errorf("%s: Create = %v, want INVALID_INPUT on input.%s", tt.name, err, tt.field)
+		}
+	}
+	if _, _, err := b.keys.Create(b.admin, strings.Repeat("é", 200), []string{auth.ScopeWebhooks}); err != nil {
+		t.Errorf("Create with a 200-character name: %v", err)
+	}
+	if list, err := b.keys.List(b.admin); err != nil || len(list) != 1 {
+		t.Errorf("List = %d keys, %v; want only the valid one", len(list), err)
+	}
+}
+
+func TestAPIKeyUnknownID(t *testing.T) {
+	t.Parallel()
+	b := setupAPIKeys(t)
+	if _, err := b.keys.Revoke(b.admin, uuid.New()); !apperr.HasCode(err, apperr.NotFound) {
+		t.Errorf("Revoke(unknown) = %v, want NOT_FOUND", err)
+	}
+	if _, err := b.keys.Get(b.admin, uuid.New()); !apperr.HasCode(err, apperr.NotFound) {
+		t.Errorf("Get(unknown) = %v, want NOT_FOUND", err)
+	}
+	if list, err := b.keys.List(b.admin); err != nil || list == nil || len(list) != 0 {
+		t.Errorf("List(empty) = %#v, %v; want an empty slice", list, err)
+	}
+}

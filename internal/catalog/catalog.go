@@ -1,0 +1,90 @@
+// Package catalog owns what hotels sell: hotels, room types, rooms, rate plans
+// and nightly rates. Writes check the caller's right to manage the hotel and
+// use optimistic concurrency on version columns.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// Service reads and changes the catalog.
+type Service struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+}
+
+// NewService returns a catalog service over pool.
+func NewService(pool *pgxpool.Pool) *Service {
+	return &Service{pool: pool, q: db.New(pool)}
+}
+
+// GeoPoint is a WGS 84 position.
+type GeoPoint struct {
+	Lat float64
+	Lon float64
+}
+
+// Address is a postal address.
+type Address struct {
+	Line1       string
+	Line2       string
+	City        string
+	PostalCode  string
+	CountryCode string // ISO 3166-1 alpha-2
+}
+
+// newID returns a time-ordered id, so keyset pages follow creation order.
+func newID() uuid.UUID {
+	return uuid.Must(uuid.NewV7())
+}
+
+// notFound maps a missing row to a NOT_FOUND error naming what was missing.
+func notFound(err error, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.New(apperr.NotFound, what+" not found")
+	}
+	return fmt.Errorf("load %s: %w", what, err)
+}
+
+// staleOr maps an optimistic update that matched no row to STALE_VERSION.
+func staleOr(err error, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &apperr.Error{Code: apperr.StaleVersion, Field: []string{"input", "expectedVersion"},
+			Message: what + " was changed by someone else; reload it and try again"}
+	}
+	return fmt.Errorf("update %s: %w", what, err)
+}
+
+// checkVersion fails fast when the caller's expected version is already behind.
+func checkVersion(current, expected int64, what string) error {
+	if current != expected {
+		return &apperr.Error{Code: apperr.StaleVersion, Field: []string{"input", "expectedVersion"},
+			Message: fmt.Sprintf("%s is at version %d, not %d; reload it and try again", what, current, expected)}
+	}
+	return nil
+}
+
+// ctxQueries lets unexported helpers run in a caller's transaction.
+func (s *Service) tx(ctx context.Context, fn func(q *db.Queries) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	if err := fn(s.q.WithTx(tx)); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+package catalog_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+)
+
+type testBundle struct {
+	pool  *pgxpool.Pool
+	svc   *catalog.Service
+	admin context.Context
+}
+
+func setup(t *testing.T) testBundle {
+	t.Helper()
+	pool := pgtest.NewDB(t)
+	return testBundle{
+		pool:  pool,
+		svc:   catalog.NewService(pool),
+		admin: auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"}),
+	}
+}
+
+func staffOf(hotels ...uuid.UUID) context.Context {
+	return auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleStaff, Subject: "staff", HotelIDs: hotels})
+}
+
+func hotelFields(name string) catalog.HotelFields {
+	return catalog.HotelFields{
+		Name: name, TimeZone: "Europe/Paris", Location: catalog.GeoPoint{Lat: 48.8566, Lon: 2.3522},
+		Address:  catalog.Address{Line1: "1 Rue de Rivoli", City: "Paris", CountryCode: "fr"},
+		Currency: "eur", StarRating: 4, Amenities: []string{"Pool", "free_wifi", "pool"},
+		CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut, TaxRateBasisPoints: 1000,
+	}
+}
+
+func createHotel(t *testing.T, b testBundle, name string) catalog.Hotel {
+	t.Helper()
+	h, err := b.svc.CreateHotel(b.admin, hotelFields(name))
+	if err != nil {
+		t.Fatalf("create hotel: %v", err)
+	}
+	return h
+}
+
+func codes(err error) map[apperr.Code][]string {
+	all, _ := apperr.All(err)
+	out := map[apperr.Code][]string{}
+	for _, e := range all {
+		out[e.Code] = append(out[e.Code], joinField(e.Field))
+	}
+	return out
+}
+
+func joinField(f []string) string {
+	s := ""
+	for i, p := range f {
+		if i > 0 {
+			s += "."
+		}
+		s += p
+	}
+	return s
+}
+
+func TestCreateHotelNormalisesAndPersists(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := createHotel(t, b, "  Hôtel de Ville ")
+	if h.Name != "Hôtel de Ville" || h.Currency != "EUR" || h.Address.CountryCode != "FR" || h.Version != 1 {
+		t.Fatalf("unexpected hotel %+v", h)
+	}
+	if got := h.Amenities; len(got) != 2 || got[0] != "free_wifi" || got[1] != "pool" {
+		t.Fatalf("amenities = %v, want [free_wifi pool]", got)
+	}
+	reloaded, err := b.svc.Hotel(context.Background(), h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reloaded.CheckInTime.String() != "15:00" || reloaded.TimeZone != "Europe/Paris" || reloaded.TaxRateBasisPoints != 1000 {
+		t.Fatalf("reloaded %+v", reloaded)
+	}
+}
+
+func TestCreateHotelReportsEveryInvalidField(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	f := hotelFields("")
+	f.TimeZone = "Mars/Olympus_Mons"
+	f.Currency = "EURO"
+	f.StarRating = 7
+	f.Location.Lat = 123
+	f.Address.CountryCode = "France"
+	_, err := b.svc.CreateHotel(b.admin, f)
+	got := codes(err)[apperr.InvalidInput]
+	want := []string{"input.name", "input.timeZone", "input.location.lat", "input.address.countryCode", "input.currency", "input.starRating"}
+	if len(got) != len(want) {
+		t.Fatalf("invalid fields = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("invalid fields = %v, want %v", got, want)
+		}
+	}
+	var n int
+	if err := b.pool.QueryRow(context.Background(), "SELECT count(*) FROM hotels").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("hotels after failed create = %d (%v), want 0", n, err)
+	}
+}
+
+func TestOnlyAdminsCreateHotels(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, err := b.svc.CreateHotel(context.Background(), hotelFields("x")); !apperr.HasCode(err, apperr.Unauthenticated) {
+		t.Fatalf("anonymous create: %v, want UNAUTHENTICATED", err)
+	}
+	if _, err := b.svc.CreateHotel(staffOf(uuid.New()), hotelFields("x")); !apperr.HasCode(err, apperr.Forbidden) {
+		t.Fatalf("staff create: %v, want FORBIDDEN", err)
+	}
+}
+
+func TestStaffManageOnlyTheirHotel(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := createHotel(t, b, "A")
+	other := createHotel(t, b, "B")
+	staffA := staffOf(a.ID)
+	name := "A renamed"
+	if _, err := b.svc.UpdateHotel(staffA, a.ID, a.Version, catalog.HotelPatch{Name: &name}); err != nil {
+		t.Fatalf("staff of A updating A: %v", err)
+	}
+	if _, err := b.svc.UpdateHotel(staffA, other.ID, other.Version, catalog.HotelPatch{Name: &name}); !apperr.HasCode(err, apperr.Forbidden) {
+		t.Fatalf("staff of A updating B: %v, want FORBIDDEN", err)
+	}
+	if _, err := b.svc.CreateRoomType(staffA, other.ID, catalog.RoomTypeFields{Name: "x", MaxAdults: 2, MaxOccupancy: 2}); !apperr.HasCode(err, apperr.Forbidden) {
+		t.Fatalf("staff of A adding a room type to B: %v, want FORBIDDEN", err)
+	}
+	if _, err := b.svc.Rooms(staffA, other.ID); !apperr.HasCode(err, apperr.Forbidden) {
+		t.Fatalf("staff of A listing rooms of B: %v, want FORBIDDEN", err)
+	}
+	unchanged, _ := b.svc.Hotel(context.Background(), other.ID)
+	if unchanged.Name != "B" || unchanged.Version != 1 {
+		t.Fatalf("hotel B changed: %+v", unchanged)
+	}
+}
+
+// Two editors race to update the same hotel from the same version: exactly one
+// wins, the other is told STALE_VERSION, and the row moved exactly once.
+func TestConcurrentUpdatesOneWinsOtherStale(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := createHotel(t, b, "Race")
+	const editors = 8
+	var wg sync.WaitGroup
+	results := make([]error, editors)
+	start := make(chan struct{})
+	for i := range editors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			name := "Editor " + string(rune('A'+i))
+			_, results[i] = b.svc.UpdateHotel(b.admin, h.ID, h.Version, catalog.HotelPatch{Name: &name})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	won, stale := 0, 0
+	for _, err := range results {
+		switch {
+		case err == nil:
+			won++
+		case apperr.HasCode(err, apperr.StaleVersion):
+			stale++
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	if won != 1 || stale != editors-1 {
+		t.Fatalf("won=%d stale=%d, want 1 and %d", won, stale, editors-1)
+	}
+	var version int64
+	if err := b.pool.QueryRow(context.Background(), "SELECT version FROM hotels WHERE id = $1", h.ID).Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if version != 2 {
+		t.Fatalf("version in database = %d, want 2", version)
+	}
+}
+
+func TestUpdateWithOldVersionIsStale(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := createHotel(t, b, "Old")
+	stars := 5
+	if _, err := b.svc.UpdateHotel(b.admin, h.ID, h.Version, catalog.HotelPatch{StarRating: &stars}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.svc.UpdateHotel(b.admin, h.ID, h.Version, catalog.HotelPatch{StarRating: &stars})
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.StaleVersion || joinField(e.Field) != "input.expectedVersion" {
+		t.Fatalf("update from version 1 again: %v, want STALE_VERSION on input.expectedVersion", err)
+	}
+}
+
+func TestRoomTypesRoomsAndRates(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := createHotel(t, b, "Rooms")
+	ctx := staffOf(h.ID)
+	rt, err := b.svc.CreateRoomType(ctx, h.ID, catalog.RoomTypeFields{
+		Name: "Family", MaxAdults: 2, MaxChildren: 2, MaxOccupancy: 4,
+		Beds: []catalog.Bed{{Type: catalog.BedQueen, Count: 1}, {Type: catalog.BedBunk, Count: 1}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rt.Houses(2, 2) || rt.Houses(3, 0) || rt.Houses(0, 2) {
+		t.Fatalf("occupancy rules wrong for %+v", rt)
+	}
+	if _, err := b.svc.CreateRoomType(ctx, h.ID, catalog.RoomTypeFields{Name: "Bad", MaxAdults: 2, MaxChildren: 0, MaxOccupancy: 5}); !apperr.HasCode(err, apperr.InvalidInput) {
+		t.Fatalf("occupancy above adults+children: %v, want INVALID_INPUT", err)
+	}
+	rooms, err := b.svc.AddRooms(ctx, rt.ID, []string{"101", "102", "103"})
+	if err != nil || len(rooms) != 3 {
+		t.Fatalf("add rooms: %v %v", rooms, err)
+	}
+	// A duplicate number anywhere in the batch adds none of it.
+	if _, err := b.svc.AddRooms(ctx, rt.ID, []string{"104", "101"}); !apperr.HasCode(err, apperr.Conflict) {
+		t.Fatalf("duplicate room number: %v, want CONFLICT", err)
+	}
+	inService, err := b.svc.RoomsInService(ctx, []uuid.UUID{rt.ID})
+	if err != nil || inService[rt.ID] != 3 {
+		t.Fatalf("rooms in service = %v (%v), want 3: the failed batch must add nothing", inService, err)
+	}
+	if _, err := b.svc.SetRoomService(ctx, rooms[0].ID, rooms[0].Version, false, ""); !apperr.HasCode(err, apperr.InvalidInput) {
+		t.Fatalf("out of service without a note: %v, want INVALID_INPUT", err)
+	}
+	room, err := b.svc.SetRoomService(ctx, rooms[0].ID, rooms[0].Version, false, "water damage")
+	if err != nil || room.InService || room.Version != 2 {
+		t.Fatalf("take out of service: %+v %v", room, err)
+	}
+	if _, err := b.svc.SetRoomService(ctx, rooms[0].ID, rooms[0].Version, true, ""); !apperr.HasCode(err, apperr.StaleVersion) {
+		t.Fatalf("stale room update: %v", err)
+	}
+	inService, _ = b.svc.RoomsInService(ctx, []uuid.UUID{rt.ID})
+	if inService[rt.ID] != 2 {
+		t.Fatalf("rooms in service = %d, want 2", inService[rt.ID])
+	}
+
+	rp, err := b.svc.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{
+		Name: "Flexible",
+		CancellationPolicy: catalog.CancellationPolicy{Refundable: true, Penalties: []catalog.PenaltyWindow{
+			{HoursBeforeCheckIn: 24, Percent: 100}, {HoursBeforeCheckIn: 72, Percent: 50}}},
+		DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := rp.CancellationPolicy.Penalties; p[0].HoursBeforeCheckIn != 72 || p[1].HoursBeforeCheckIn != 24 {
+		t.Fatalf("penalties not sorted earliest first: %+v", p)
+	}
+	from := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	rp2, n, err := b.svc.SetRates(ctx, rp.ID, from, from.AddDate(0, 0, 30), 15000)
+	if err != nil || n != 31 || rp2.Version != rp.Version+1 {
+		t.Fatalf("set rates: n=%d version=%d err=%v", n, rp2.Version, err)
+	}
+	if _, _, err := b.svc.SetRates(ctx, rp.ID, from.AddDate(0, 0, 10), from.AddDate(0, 0, 12), 20000); err != nil {
+		t.Fatal(err)
+	}
+	rates, err := b.svc.Rates(ctx, rp, h.Currency, from.AddDate(0, 0, 9), from.AddDate(0, 0, 13))
+	if err != nil || len(rates) != 5 {
+		t.Fatalf("rates: %v %v", rates, err)
+	}
+	want := []int64{15000, 20000, 20000, 20000, 15000}
+	for i, r := range rates {
+		if r.Price.Amount != want[i] || r.Price.Currency != "EUR" {
+			t.Fatalf("night %d price %v, want %d EUR", i, r.Price, want[i])
+		}
+	}
+	if _, _, err := b.svc.SetRates(ctx, rp.ID, from, from.AddDate(2, 0, 0), 1); !apperr.HasCode(err, apperr.InvalidInput) {
+		t.Fatalf("two years of rates at once: %v, want INVALID_INPUT", err)
+	}
+	if _, _, err := b.svc.SetRates(staffOf(uuid.New()), rp.ID, from, from, 1); !apperr.HasCode(err, apperr.Forbidden) {
+		t.Fatalf("other hotel's staff setting rates: %v, want FORBIDDEN", err)
+	}
+}

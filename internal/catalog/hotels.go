@@ -1,0 +1,222 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// Hotel is a property with its own time zone, currency and local check-in
+// and check-out times.
+type Hotel struct {
+	ID                 uuid.UUID
+	Version            int64
+	Name               string
+	Description        string
+	TimeZone           string // IANA
+	Location           GeoPoint
+	Address            Address
+	StarRating         int
+	Amenities          []string
+	Currency           string // ISO 4217
+	CheckInTime        TimeOfDay
+	CheckOutTime       TimeOfDay
+	TaxRateBasisPoints int
+}
+
+// HotelFields are the editable fields of a hotel.
+type HotelFields struct {
+	Name               string
+	Description        string
+	TimeZone           string
+	Location           GeoPoint
+	Address            Address
+	Currency           string
+	StarRating         int
+	Amenities          []string
+	CheckInTime        TimeOfDay
+	CheckOutTime       TimeOfDay
+	TaxRateBasisPoints int
+}
+
+// HotelPatch changes the fields that are not nil.
+type HotelPatch struct {
+	Name               *string
+	Description        *string
+	TimeZone           *string
+	Location           *GeoPoint
+	Address            *Address
+	Currency           *string
+	StarRating         *int
+	Amenities          []string // nil leaves them as they are
+	CheckInTime        *TimeOfDay
+	CheckOutTime       *TimeOfDay
+	TaxRateBasisPoints *int
+}
+
+// DefaultCheckIn and DefaultCheckOut apply when a new hotel names none.
+const (
+	DefaultCheckIn  TimeOfDay = 15 * 60
+	DefaultCheckOut TimeOfDay = 11 * 60
+)
+
+func (f HotelFields) validate() (HotelFields, error) {
+	var v validator
+	f.Name = v.text(f.Name, 1, 200, "name")
+	f.Description = v.text(f.Description, 0, 5000, "description")
+	v.timeZone(f.TimeZone, "timeZone")
+	v.location(f.Location, "location")
+	f.Address = v.address(f.Address, "address")
+	f.Currency = v.currency(f.Currency, "currency")
+	v.intRange(f.StarRating, 1, 5, "starRating")
+	f.Amenities = v.amenities(f.Amenities, "amenities")
+	v.intRange(int(f.CheckInTime), 0, 24*60-1, "checkInTime")
+	v.intRange(int(f.CheckOutTime), 0, 24*60-1, "checkOutTime")
+	v.intRange(f.TaxRateBasisPoints, 0, 10000, "taxRateBasisPoints")
+	return f, v.errs.Err()
+}
+
+func (p HotelPatch) apply(f HotelFields) HotelFields {
+	set(&f.Name, p.Name)
+	set(&f.Description, p.Description)
+	set(&f.TimeZone, p.TimeZone)
+	set(&f.Location, p.Location)
+	set(&f.Address, p.Address)
+	set(&f.Currency, p.Currency)
+	set(&f.StarRating, p.StarRating)
+	if p.Amenities != nil {
+		f.Amenities = p.Amenities
+	}
+	set(&f.CheckInTime, p.CheckInTime)
+	set(&f.CheckOutTime, p.CheckOutTime)
+	set(&f.TaxRateBasisPoints, p.TaxRateBasisPoints)
+	return f
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func (h Hotel) fields() HotelFields {
+	return HotelFields{
+		Name: h.Name, Description: h.Description, TimeZone: h.TimeZone, Location: h.Location,
+		Address: h.Address, Currency: h.Currency, StarRating: h.StarRating, Amenities: h.Amenities,
+		CheckInTime: h.CheckInTime, CheckOutTime: h.CheckOutTime, TaxRateBasisPoints: h.TaxRateBasisPoints,
+	}
+}
+
+// Hotel returns one hotel; NOT_FOUND when it does not exist.
+func (s *Service) Hotel(ctx context.Context, id uuid.UUID) (Hotel, error) {
+	row, err := s.q.GetHotel(ctx, id)
+	if err != nil {
+		return Hotel{}, notFound(err, "hotel")
+	}
+	return hotelFromRow(row), nil
+}
+
+// Hotels returns the hotels with the given ids that exist, in no order.
+func (s *Service) Hotels(ctx context.Context, ids []uuid.UUID) ([]Hotel, error) {
+	rows, err := s.q.GetHotels(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load hotels: %w", err)
+	}
+	return mapRows(rows, hotelFromRow), nil
+}
+
+// ListHotels returns up to limit hotels after the given id, in creation order.
+func (s *Service) ListHotels(ctx context.Context, after uuid.NullUUID, limit int) ([]Hotel, error) {
+	rows, err := s.q.ListHotels(ctx, db.ListHotelsParams{After: after, PageSize: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("list hotels: %w", err)
+	}
+	return mapRows(rows, hotelFromRow), nil
+}
+
+// CountHotels is the size of the catalog.
+func (s *Service) CountHotels(ctx context.Context) (int, error) {
+	n, err := s.q.CountHotels(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count hotels: %w", err)
+	}
+	return int(n), nil
+}
+
+// CreateHotel adds a hotel. Admins only.
+func (s *Service) CreateHotel(ctx context.Context, f HotelFields) (Hotel, error) {
+	if err := auth.RequireAdmin(ctx); err != nil {
+		return Hotel{}, err
+	}
+	f, err := f.validate()
+	if err != nil {
+		return Hotel{}, err
+	}
+	row, err := s.q.CreateHotel(ctx, db.CreateHotelParams{
+		ID: newID(), Name: f.Name, Description: f.Description, TimeZone: f.TimeZone,
+		Latitude: f.Location.Lat, Longitude: f.Location.Lon,
+		AddressLine1: f.Address.Line1, AddressLine2: f.Address.Line2, City: f.Address.City,
+		PostalCode: f.Address.PostalCode, CountryCode: f.Address.CountryCode,
+		StarRating: int16(f.StarRating), Amenities: f.Amenities, Currency: f.Currency,
+		CheckInTime: f.CheckInTime.pg(), CheckOutTime: f.CheckOutTime.pg(), TaxRateBps: int32(f.TaxRateBasisPoints),
+	})
+	if err != nil {
+		return Hotel{}, fmt.Errorf("create hotel: %w", err)
+	}
+	return hotelFromRow(row), nil
+}
+
+// UpdateHotel changes a hotel if it is still at expectedVersion. Admins and
+// the hotel's staff.
+func (s *Service) UpdateHotel(ctx context.Context, id uuid.UUID, expectedVersion int64, p HotelPatch) (Hotel, error) {
+	if err := auth.RequireHotel(ctx, id); err != nil {
+		return Hotel{}, err
+	}
+	current, err := s.Hotel(ctx, id)
+	if err != nil {
+		return Hotel{}, err
+	}
+	if err := checkVersion(current.Version, expectedVersion, "hotel"); err != nil {
+		return Hotel{}, err
+	}
+	f, err := p.apply(current.fields()).validate()
+	if err != nil {
+		return Hotel{}, err
+	}
+	row, err := s.q.UpdateHotel(ctx, db.UpdateHotelParams{
+		ID: id, Version: expectedVersion, Name: f.Name, Description: f.Description, TimeZone: f.TimeZone,
+		Latitude: f.Location.Lat, Longitude: f.Location.Lon,
+		AddressLine1: f.Address.Line1, AddressLine2: f.Address.Line2, City: f.Address.City,
+		PostalCode: f.Address.PostalCode, CountryCode: f.Address.CountryCode,
+		StarRating: int16(f.StarRating), Amenities: f.Amenities, Currency: f.Currency,
+		CheckInTime: f.CheckInTime.pg(), CheckOutTime: f.CheckOutTime.pg(), TaxRateBps: int32(f.TaxRateBasisPoints),
+	})
+	if err != nil {
+		return Hotel{}, staleOr(err, "hotel")
+	}
+	return hotelFromRow(row), nil
+}
+
+func hotelFromRow(r db.Hotel) Hotel {
+	return Hotel{
+		ID: r.ID, Version: r.Version, Name: r.Name, Description: r.Description, TimeZone: r.TimeZone,
+		Location: GeoPoint{Lat: r.Latitude, Lon: r.Longitude},
+		Address: Address{Line1: r.AddressLine1, Line2: r.AddressLine2, City: r.City,
+			PostalCode: r.PostalCode, CountryCode: r.CountryCode},
+		StarRating: int(r.StarRating), Amenities: r.Amenities, Currency: r.Currency,
+		CheckInTime: timeOfDayFromPG(r.CheckInTime), CheckOutTime: timeOfDayFromPG(r.CheckOutTime),
+		TaxRateBasisPoints: int(r.TaxRateBps),
+	}
+}
+
+func mapRows[R, T any](rows []R, f func(R) T) []T {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = f(r)
+	}
+	return out
+}

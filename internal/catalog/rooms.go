@@ -1,0 +1,128 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/postgres"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// Room is a physical room of a room type. Only staff of its hotel and admins
+// see rooms.
+type Room struct {
+	ID          uuid.UUID
+	HotelID     uuid.UUID
+	RoomTypeID  uuid.UUID
+	Version     int64
+	Number      string
+	InService   bool
+	ServiceNote string
+}
+
+// Room returns one room to staff of its hotel and admins.
+func (s *Service) Room(ctx context.Context, id uuid.UUID) (Room, error) {
+	row, err := s.q.GetRoom(ctx, id)
+	if err != nil {
+		return Room{}, notFound(err, "room")
+	}
+	if err := auth.RequireHotel(ctx, row.HotelID); err != nil {
+		return Room{}, err
+	}
+	return roomFromRow(row), nil
+}
+
+// Rooms lists a hotel's rooms to its staff and admins.
+func (s *Service) Rooms(ctx context.Context, hotelID uuid.UUID) ([]Room, error) {
+	if err := auth.RequireHotel(ctx, hotelID); err != nil {
+		return nil, err
+	}
+	rows, err := s.q.ListRoomsByHotel(ctx, hotelID)
+	if err != nil {
+		return nil, fmt.Errorf("list rooms: %w", err)
+	}
+	return mapRows(rows, roomFromRow), nil
+}
+
+// AddRooms adds rooms with the given numbers to a room type, all or none.
+// Numbers are unique within a hotel.
+func (s *Service) AddRooms(ctx context.Context, roomTypeID uuid.UUID, numbers []string) ([]Room, error) {
+	rt, err := s.RoomType(ctx, roomTypeID)
+	if err != nil {
+		return nil, err
+	}
+	if err := auth.RequireHotel(ctx, rt.HotelID); err != nil {
+		return nil, err
+	}
+	var v validator
+	if len(numbers) == 0 || len(numbers) > 500 {
+		v.fail("give 1 to 500 room numbers", "numbers")
+	}
+	seen := map[string]bool{}
+	for i, n := range numbers {
+		numbers[i] = v.text(n, 1, 20, "numbers", fmt.Sprint(i))
+		if seen[numbers[i]] {
+			v.fail(fmt.Sprintf("room number %q is listed twice", numbers[i]), "numbers", fmt.Sprint(i))
+		}
+		seen[numbers[i]] = true
+	}
+	if err := v.errs.Err(); err != nil {
+		return nil, err
+	}
+	var rooms []Room
+	err = s.tx(ctx, func(q *db.Queries) error {
+		for i, n := range numbers {
+			row, err := q.CreateRoom(ctx, db.CreateRoomParams{ID: newID(), HotelID: rt.HotelID, RoomTypeID: rt.ID, Number: n})
+			if postgres.IsUniqueViolation(err) {
+				return &apperr.Error{Code: apperr.Conflict, Field: []string{"input", "numbers", fmt.Sprint(i)},
+					Message: fmt.Sprintf("room %q already exists in this hotel", n)}
+			}
+			if err != nil {
+				return fmt.Errorf("add room %q: %w", n, err)
+			}
+			rooms = append(rooms, roomFromRow(row))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rooms, nil
+}
+
+// SetRoomService takes a room out of service (with a note saying why) or puts
+// it back, if the room is still at expectedVersion.
+func (s *Service) SetRoomService(ctx context.Context, id uuid.UUID, expectedVersion int64, inService bool, note string) (Room, error) {
+	current, err := s.Room(ctx, id)
+	if err != nil {
+		return Room{}, err
+	}
+	if err := checkVersion(current.Version, expectedVersion, "room"); err != nil {
+		return Room{}, err
+	}
+	var v validator
+	note = v.text(note, 0, 500, "note")
+	if !inService && note == "" {
+		v.fail("say why the room leaves service", "note")
+	}
+	if err := v.errs.Err(); err != nil {
+		return Room{}, err
+	}
+	if inService {
+		note = ""
+	}
+	row, err := s.q.SetRoomService(ctx, db.SetRoomServiceParams{ID: id, Version: expectedVersion, InService: inService, ServiceNote: note})
+	if err != nil {
+		return Room{}, staleOr(err, "room")
+	}
+	return roomFromRow(row), nil
+}
+
+func roomFromRow(r db.Room) Room {
+	return Room{ID: r.ID, HotelID: r.HotelID, RoomTypeID: r.RoomTypeID, Version: r.Version,
+		Number: r.Number, InService: r.InService, ServiceNote: r.ServiceNote}
+}

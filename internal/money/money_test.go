@@ -1,0 +1,50 @@
+package money
+
+import "testing"
+
+func TestBasisPointsRoundsHalfAwayFromZero(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		amount int64
+		bps    int
+		want   int64
+	}{
+		{10000, 1000, 1000},
+		{12345, 1000, 1235}, // 1234.5 rounds up
+		{12344, 1000, 1234},
+		{-12345, 1000, -1235},
+		{99, 5000, 50},
+		{0, 2000, 0},
+	}
+	for _, c := range cases {
+		if got := BasisPoints(c.amount, c.bps); got != c.want {
+			t.Errorf("BasisPoints(%d, %d) = %d, want %d", c.amount, c.bps, got, c.want)
+		}
+	}
+	if got := Percent(333, 50); got != 167 {
+		t.Errorf("Percent(333, 50) = %d, want 167", got)
+	}
+}
+
+func TestString(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		m    Money
+		want string
+	}{
+		{New(12345, "EUR"), "123.45 EUR"},
+		{New(-5, "USD"), "-0.05 USD"},
+		{New(1500, "JPY"), "1500 JPY"},
+		{New(1234, "KWD"), "1.234 KWD"},
+	} {
+		if got := c.m.String(); got != c.want {
+			t.Errorf("%#v.String() = %q, want %q", c.m, got, c.want)
+		}
+	}
+	if c, ok := Normalize(" eur "); !ok || c != "EUR" {
+		t.Errorf("Normalize(eur) = %q, %v", c, ok)
+	}
+	if Valid("XXX") {
+		t.Error("XXX is not a currency")
+	}
+}

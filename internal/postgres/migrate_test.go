@@ -1,0 +1,80 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/staygraph/staygraph/internal/postgres"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+)
+
+// Several processes starting at once must apply each migration exactly once.
+func TestConcurrentMigrateAppliesOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pgtest.ServerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	name := fmt.Sprintf("staygraph_migrate_%d", rand.Int64())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	cfg := admin.Config()
+	url := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var wg sync.WaitGroup
+	errs := make([]error, 5)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pool, err := postgres.Connect(ctx, url, postgres.PoolOpts{MaxConns: 2})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer pool.Close()
+			errs[i] = postgres.Migrate(ctx, pool, log)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent migrate: %v", err)
+		}
+	}
+	pool, err := postgres.Connect(ctx, url, postgres.PoolOpts{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	current, latest, err := postgres.SchemaVersion(ctx, pool)
+	if err != nil || current != latest || current == 0 {
+		t.Fatalf("schema version %d of %d (%v)", current, latest, err)
+	}
+	var applied, distinct int
+	if err := pool.QueryRow(ctx, "SELECT count(*), count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0").Scan(&applied, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if applied != distinct || int64(applied) != latest {
+		t.Fatalf("applied %d rows for %d versions, latest %d", applied, distinct, latest)
+	}
+	// Every mutable catalog table carries a version column.
+	for _, table := range []string{"hotels", "room_types", "rooms", "rate_plans", "nightly_rates", "api_keys"} {
+		var ok bool
+		if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = 'version')", table).Scan(&ok); err != nil || !ok {
+			t.Errorf("table %s has no version column", table)
+		}
+	}
+}
