@@ -332,11 +332,13 @@ func (r *Resolver) RoomType() RoomTypeResolver { return &roomTypeResolver{r} }
 // UserError returns UserErrorResolver implementation.
 func (r *Resolver) UserError() UserErrorResolver { return &userErrorResolver{r} }
 
-type apiKeyResolver struct{ *Resolver }
-type hotelResolver struct{ *Resolver }
-type mutationResolver struct{ *Resolver }
-type queryResolver struct{ *Resolver }
-type ratePlanResolver struct{ *Resolver }
-type roomResolver struct{ *Resolver }
-type roomTypeResolver struct{ *Resolver }
-type userErrorResolver struct{ *Resolver }
+type (
+	apiKeyResolver    struct{ *Resolver }
+	hotelResolver     struct{ *Resolver }
+	mutationResolver  struct{ *Resolver }
+	queryResolver     struct{ *Resolver }
+	ratePlanResolver  struct{ *Resolver }
+	roomResolver      struct{ *Resolver }
+	roomTypeResolver  struct{ *Resolver }
+	userErrorResolver struct{ *Resolver }
+)

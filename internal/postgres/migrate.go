@@ -12,16 +12,30 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrate applies every pending numbered migration. A PostgreSQL session
-// advisory lock serialises concurrent callers, so several processes starting at
-// once apply each migration exactly once.
+// migrationLock is the advisory lock key that serialises migrations.
+const migrationLock = 7426000
+
+// Migrate applies every pending numbered migration of staygraph and of the
+// River job queue. A PostgreSQL session advisory lock serialises concurrent
+// callers, so several processes starting at once apply each migration once.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire connection for migrations: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
+		return fmt.Errorf("take migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock) //nolint:errcheck
+
 	provider, err := newMigrator(pool)
 	if err != nil {
 		return err
@@ -32,6 +46,17 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	}
 	for _, r := range results {
 		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	river, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: log})
+	if err != nil {
+		return fmt.Errorf("job queue migrator: %w", err)
+	}
+	res, err := river.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("apply job queue migrations: %w", err)
+	}
+	for _, v := range res.Versions {
+		log.Info("job queue migration applied", "version", v.Version, "duration", v.Duration)
 	}
 	return nil
 }
@@ -46,16 +71,12 @@ func SchemaVersion(ctx context.Context, pool *pgxpool.Pool) (current, latest int
 }
 
 func newMigrator(pool *pgxpool.Pool) (*goose.Provider, error) {
-	locker, err := lock.NewPostgresSessionLocker()
-	if err != nil {
-		return nil, fmt.Errorf("migration lock: %w", err)
-	}
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("migration files: %w", err)
 	}
 	provider, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(pool), dir,
-		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+		goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return nil, fmt.Errorf("migration provider: %w", err)
 	}

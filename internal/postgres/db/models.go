@@ -23,6 +23,57 @@ type ApiKey struct {
 	LastUsedAt *time.Time
 }
 
+type Booking struct {
+	ID                 uuid.UUID
+	Reference          string
+	HotelID            uuid.UUID
+	Status             string
+	CheckIn            time.Time
+	CheckOut           time.Time
+	Currency           string
+	RoomAmount         int64
+	TaxAmount          int64
+	TotalAmount        int64
+	DepositDue         int64
+	Owner              string
+	ContactEmail       string
+	ContactPhone       string
+	HoldExpiresAt      time.Time
+	PaymentInFlight    bool
+	ConfirmedAt        *time.Time
+	CancelledAt        *time.Time
+	CancelReason       string
+	PenaltyAmount      int64
+	RefundDue          int64
+	RelocationRequired bool
+	RelocationNote     string
+	Version            int64
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+type BookingGuest struct {
+	BookingID  uuid.UUID
+	Position   int16
+	Room       pgtype.Int2
+	GivenName  string
+	FamilyName string
+}
+
+type BookingRoom struct {
+	BookingID          uuid.UUID
+	Position           int16
+	RatePlanID         uuid.UUID
+	RoomTypeID         uuid.UUID
+	Adults             int16
+	ChildAges          []int16
+	Nightly            []int64
+	Amount             int64
+	TaxAmount          int64
+	CancellationPolicy []byte
+	HoldsInventory     bool
+}
+
 type Hotel struct {
 	ID           uuid.UUID
 	Name         string
@@ -46,12 +97,59 @@ type Hotel struct {
 	UpdatedAt    time.Time
 }
 
+type IdempotencyKey struct {
+	Principal   string
+	Key         string
+	Operation   string
+	RequestHash []byte
+	BookingID   uuid.UUID
+	CreatedAt   time.Time
+}
+
+type Inventory struct {
+	RoomTypeID uuid.UUID
+	Night      time.Time
+	Capacity   int32
+	Reserved   int32
+	Version    int64
+}
+
+type MaintenanceBlock struct {
+	ID         uuid.UUID
+	HotelID    uuid.UUID
+	RoomID     uuid.UUID
+	RoomTypeID uuid.UUID
+	StartNight time.Time
+	EndNight   time.Time
+	Reason     string
+	CreatedBy  string
+	Version    int64
+	CreatedAt  time.Time
+}
+
 type NightlyRate struct {
 	RatePlanID uuid.UUID
 	Night      time.Time
 	Amount     int64
 	Version    int64
 	UpdatedAt  time.Time
+}
+
+type Payment struct {
+	ID             uuid.UUID
+	BookingID      uuid.UUID
+	Provider       string
+	ProviderRef    string
+	IdempotencyKey string
+	Amount         int64
+	CapturedAmount int64
+	Currency       string
+	Status         string
+	FailureCode    string
+	FailureMessage string
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 type RatePlan struct {
@@ -66,6 +164,18 @@ type RatePlan struct {
 	Version               int64
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
+}
+
+type Refund struct {
+	ID        uuid.UUID
+	BookingID uuid.UUID
+	Amount    int64
+	Currency  string
+	Status    string
+	Reason    string
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 type Room struct {

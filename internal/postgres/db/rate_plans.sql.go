@@ -153,6 +153,44 @@ func (q *Queries) ListRates(ctx context.Context, arg ListRatesParams) ([]ListRat
 	return items, nil
 }
 
+const listRatesOfPlans = `-- name: ListRatesOfPlans :many
+SELECT rate_plan_id, night, amount FROM nightly_rates
+WHERE rate_plan_id = ANY($1::uuid[]) AND night >= $2 AND night < $3
+ORDER BY rate_plan_id, night
+`
+
+type ListRatesOfPlansParams struct {
+	RatePlanIds []uuid.UUID
+	FromNight   time.Time
+	ToNight     time.Time
+}
+
+type ListRatesOfPlansRow struct {
+	RatePlanID uuid.UUID
+	Night      time.Time
+	Amount     int64
+}
+
+func (q *Queries) ListRatesOfPlans(ctx context.Context, arg ListRatesOfPlansParams) ([]ListRatesOfPlansRow, error) {
+	rows, err := q.db.Query(ctx, listRatesOfPlans, arg.RatePlanIds, arg.FromNight, arg.ToNight)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListRatesOfPlansRow{}
+	for rows.Next() {
+		var i ListRatesOfPlansRow
+		if err := rows.Scan(&i.RatePlanID, &i.Night, &i.Amount); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setRates = `-- name: SetRates :execrows
 INSERT INTO nightly_rates (rate_plan_id, night, amount)
 SELECT $1, d::date, $2

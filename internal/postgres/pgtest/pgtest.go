@@ -1,8 +1,11 @@
 // Package pgtest gives each test its own freshly migrated PostgreSQL database,
 // cloned from a template built once per schema version.
 //
-// The server is STAYGRAPH_TEST_DATABASE_URL, or the local PostgreSQL at
-// 127.0.0.1:5432 when unset. Tests never mock the database.
+// The server is STAYGRAPH_TEST_DATABASE_URL when set; else the PostgreSQL at
+// 127.0.0.1:5432 when it answers; else a private cluster that pgtest starts
+// from the installed PostgreSQL binaries in $TMPDIR/staygraph-test-postgres
+// (port 54330) and leaves running for the next test run. Tests never mock
+// the database.
 package pgtest
 
 import (
@@ -13,7 +16,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/postgres"
+	"github.com/staygraph/staygraph/internal/postgres/devserver"
 )
 
 // DefaultURL is the server used when STAYGRAPH_TEST_DATABASE_URL is unset.
@@ -32,12 +38,59 @@ var (
 	templateErr  error
 )
 
+var (
+	serverOnce sync.Once
+	serverURL  string
+)
+
 // ServerURL is the admin connection string of the test server.
 func ServerURL() string {
+	serverOnce.Do(func() { serverURL = findServer() })
+	return serverURL
+}
+
+func findServer() string {
 	if u := os.Getenv("STAYGRAPH_TEST_DATABASE_URL"); u != "" {
 		return u
 	}
-	return DefaultURL
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if conn, err := pgx.Connect(ctx, DefaultURL); err == nil {
+		conn.Close(ctx)
+		return DefaultURL
+	}
+	url, err := privateServer()
+	if err != nil {
+		// Tests then fail connecting, naming DefaultURL and this reason.
+		fmt.Fprintf(os.Stderr, "pgtest: no PostgreSQL at %s and no private one: %v\n", DefaultURL, err)
+		return DefaultURL
+	}
+	return url
+}
+
+// privateServer starts (or reuses) a cluster shared by every test binary;
+// a file lock keeps concurrent packages from initialising it twice.
+func privateServer() (string, error) {
+	dir := filepath.Join(os.TempDir(), "staygraph-test-postgres")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck
+	srv, err := devserver.Start(context.Background(), devserver.Opts{
+		DataDir: filepath.Join(dir, "data"), Port: 54330, Database: "postgres",
+	})
+	if err != nil {
+		return "", err
+	}
+	return srv.URL(), nil
 }
 
 // NewDB creates an empty, fully migrated database for t and returns a pool to

@@ -32,3 +32,8 @@ DO UPDATE SET amount = EXCLUDED.amount, version = nightly_rates.version + 1, upd
 SELECT night, amount FROM nightly_rates
 WHERE rate_plan_id = @rate_plan_id AND night BETWEEN @from_night AND @to_night
 ORDER BY night;
+
+-- name: ListRatesOfPlans :many
+SELECT rate_plan_id, night, amount FROM nightly_rates
+WHERE rate_plan_id = ANY(@rate_plan_ids::uuid[]) AND night >= @from_night AND night < @to_night
+ORDER BY rate_plan_id, night;

@@ -1,0 +1,80 @@
+// Command staygraph is the one binary of the staygraph hotel search and
+// booking backend.
+//
+//	staygraph dev      run everything locally: private PostgreSQL, demo data, API
+//	staygraph serve    run the API against a configured PostgreSQL
+//	staygraph migrate  apply database migrations
+//	staygraph seed     load the deterministic demo catalog
+//	staygraph token    mint a bearer token for the configured secret
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // hotel time zones must resolve on any machine
+)
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+var commands = []command{
+	{"dev", "run a private PostgreSQL, load demo data and serve the API with GraphiQL", runDev},
+	{"serve", "serve the GraphQL API against STAYGRAPH_DATABASE_URL", runServe},
+	{"migrate", "apply pending database migrations", runMigrate},
+	{"seed", "load the deterministic demo catalog", runSeed},
+	{"token", "mint a bearer token signed with the configured secret", runToken},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		usage()
+		os.Exit(2)
+	}
+	for _, c := range commands {
+		if c.name == os.Args[1] {
+			err := c.run(ctx, os.Args[2:])
+			if errors.Is(err, flag.ErrHelp) {
+				os.Exit(2)
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "staygraph %s: %v\n", c.name, err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, "staygraph: unknown command %q\n\n", os.Args[1])
+	usage()
+	os.Exit(2)
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: staygraph <command> [flags]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(os.Stderr, "\nRun 'staygraph <command> -h' for its flags. Every flag can also be set as STAYGRAPH_<FLAG>.")
+}
+
+func newLogger(format, level string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

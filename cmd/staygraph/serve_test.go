@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+)
+
+// A request that is under way when shutdown starts still gets its answer.
+func TestShutdownFinishesInFlightRequests(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	f := newFlags("test")
+	s := addServerFlags(f)
+	if err := f.parse([]string{"--addr", "127.0.0.1:0", "--shutdown-timeout", "10s"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() {
+		done <- serveAPI(ctx, log, pool, s, auth.JWTConfig{HS256Secret: []byte("x")}, func(addr string) { ready <- addr })
+	}()
+	addr := <-ready
+
+	res, err := http.Get("http://" + addr + "/readyz")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("readyz: %v %v", res, err)
+	}
+	res.Body.Close()
+
+	// Send the headers and half the body, start the shutdown, then finish the body.
+	body, write := io.Pipe()
+	answer := make(chan *http.Response, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql", body)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("in-flight request: %v", err)
+			close(answer)
+			return
+		}
+		answer <- res
+	}()
+	if _, err := write.Write([]byte(`{"query": "{ hotels `)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the server is now reading the request
+	cancel()
+	time.Sleep(100 * time.Millisecond) // shutdown has begun
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("new connections are still accepted after shutdown began")
+	}
+	_, _ = write.Write([]byte(`{ totalCount } }"}`))
+	write.Close()
+
+	res = <-answer
+	if res == nil {
+		t.FailNow()
+	}
+	defer res.Body.Close()
+	var out struct {
+		Data struct{ Hotels struct{ TotalCount int } }
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("in-flight answer: %d %v", res.StatusCode, err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("server did not stop")
+	}
+}
+
+func TestFlagsReadTheEnvironment(t *testing.T) {
+	t.Setenv("STAYGRAPH_ADDR", "127.0.0.1:9999")
+	t.Setenv("STAYGRAPH_SHUTDOWN_TIMEOUT", "3s")
+	f := newFlags("test")
+	s := addServerFlags(f)
+	if err := f.parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if *s.addr != "127.0.0.1:9999" || *s.shutdownTimeout != 3*time.Second {
+		t.Fatalf("addr %q timeout %v", *s.addr, *s.shutdownTimeout)
+	}
+	f = newFlags("test")
+	s = addServerFlags(f)
+	if err := f.parse([]string{"--addr", "127.0.0.1:1"}); err != nil || *s.addr != "127.0.0.1:1" {
+		t.Fatalf("a flag must win over the environment: %q %v", *s.addr, err)
+	}
+	t.Setenv("STAYGRAPH_MAX_COMPLEXITY", "lots")
+	f = newFlags("test")
+	addServerFlags(f)
+	if err := f.parse(nil); err == nil || !strings.Contains(err.Error(), "STAYGRAPH_MAX_COMPLEXITY") {
+		t.Fatalf("a bad environment value must be reported, got %v", err)
+	}
+}

@@ -1,0 +1,362 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+)
+
+// firstNight is a fixed first night, so tests do not depend on the day they run.
+var firstNight = time.Date(2026, time.March, 1, 0, 0, 0, 0, time.UTC)
+
+// nilUUID starts a listing at the first hotel.
+var nilUUID = uuid.NullUUID{}
+
+type testBundle struct {
+	pool *pgxpool.Pool
+	cat  *catalog.Service
+}
+
+func setup(t *testing.T) testBundle {
+	t.Helper()
+	pool := pgtest.NewDB(t)
+	return testBundle{pool: pool, cat: catalog.NewService(pool)}
+}
+
+func load(t *testing.T, b testBundle, opts Opts) Summary {
+	t.Helper()
+	sum, err := Load(context.Background(), b.cat, opts)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return sum
+}
+
+// catalogDump lists every hotel, room type, room count, rate plan and nightly
+// price in creation order, without ids.
+func catalogDump(t *testing.T, pool *pgxpool.Pool) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `
+		SELECT h.name, h.city, h.time_zone, h.star_rating, h.latitude, h.longitude, h.amenities,
+		       rt.name, (SELECT count(*) FROM rooms r WHERE r.room_type_id = rt.id),
+		       rp.name, rp.refundable, rp.deposit_kind, rp.deposit_percent,
+		       (SELECT string_agg(n.night::text || '=' || n.amount, ',' ORDER BY n.night)
+		          FROM nightly_rates n WHERE n.rate_plan_id = rp.id)
+		FROM hotels h
+		JOIN room_types rt ON rt.hotel_id = h.id
+		JOIN rate_plans rp ON rp.room_type_id = rt.id
+		ORDER BY h.id, rt.id, rp.id`)
+	if err != nil {
+		t.Fatalf("dump catalog: %v", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatalf("dump catalog: %v", err)
+		}
+		out = append(out, fmt.Sprint(vals...))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("dump catalog: %v", err)
+	}
+	return out
+}
+
+func TestLoadIsDeterministic(t *testing.T) {
+	t.Parallel()
+	opts := Opts{Hotels: 5, Today: firstNight, Nights: 60}
+	a, b := setup(t), setup(t)
+	load(t, a, opts)
+	load(t, b, opts)
+
+	ha, err := a.cat.ListHotels(context.Background(), nilUUID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, err := b.cat.ListHotels(context.Background(), nilUUID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ha) != 5 || len(hb) != 5 {
+		t.Fatalf("got %d and %d hotels, want 5 each", len(ha), len(hb))
+	}
+	for i := range ha {
+		x, y := ha[i], hb[i]
+		if x.Name != y.Name || x.Address.City != y.Address.City || x.TimeZone != y.TimeZone {
+			t.Errorf("hotel %d: %q in %s (%s) vs %q in %s (%s)", i,
+				x.Name, x.Address.City, x.TimeZone, y.Name, y.Address.City, y.TimeZone)
+		}
+		if want := Cities[i].Name; x.Address.City != want {
+			t.Errorf("hotel %d is in %s, want %s", i, x.Address.City, want)
+		}
+	}
+	da, db := catalogDump(t, a.pool), catalogDump(t, b.pool)
+	if !slices.Equal(da, db) {
+		t.Errorf("two loads differ:\n%v\n%v", da, db)
+	}
+}
+
+func TestLoadSkipsWhenLoadedAndExtends(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	opts := Opts{Hotels: 5, Today: firstNight, Nights: 14}
+	first := load(t, b, opts)
+	if first.Skipped || first.Hotels != 5 || first.Existing != 0 {
+		t.Fatalf("first load: %+v, want 5 hotels created", first)
+	}
+	before := catalogDump(t, b.pool)
+
+	second := load(t, b, opts)
+	if !second.Skipped || second.Existing != 5 || second.Hotels != 0 || second.RateCalls != 0 {
+		t.Errorf("second load: %+v, want skipped with 5 existing", second)
+	}
+	if after := catalogDump(t, b.pool); !slices.Equal(before, after) {
+		t.Errorf("a skipped load changed the catalog")
+	}
+
+	// Asking for more adds the next hotels of the same sequence.
+	opts.Hotels = 7
+	third := load(t, b, opts)
+	if third.Skipped || third.Existing != 5 || third.Hotels != 2 {
+		t.Errorf("extending load: %+v, want 2 hotels created", third)
+	}
+	hotels, err := b.cat.ListHotels(context.Background(), nilUUID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hotels) != 7 {
+		t.Fatalf("got %d hotels, want 7", len(hotels))
+	}
+	for i, h := range hotels {
+		if want := generateHotel(i).fields.Name; h.Name != want {
+			t.Errorf("hotel %d is %q, want %q", i, h.Name, want)
+		}
+	}
+}
+
+func TestLoadFillsEveryNight(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var progress [][2]int
+	sum := load(t, b, Opts{Hotels: 5, Today: firstNight.Add(17 * time.Hour), Progress: func(done, total int) {
+		progress = append(progress, [2]int{done, total})
+	}})
+	if sum.Nights != DefaultNights || !sum.First.Equal(firstNight) {
+		t.Errorf("summary: %d nights from %s, want %d from %s", sum.Nights, sum.First, DefaultNights, firstNight)
+	}
+	if want := [][2]int{{0, 5}, {1, 5}, {2, 5}, {3, 5}, {4, 5}, {5, 5}}; !slices.Equal(progress, want) {
+		t.Errorf("progress %v, want %v", progress, want)
+	}
+	ctx := context.Background()
+
+	var hotels, roomTypes, rooms, ratePlans, rates int
+	err := b.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM hotels), (SELECT count(*) FROM room_types),
+		(SELECT count(*) FROM rooms), (SELECT count(*) FROM rate_plans), (SELECT count(*) FROM nightly_rates)`).
+		Scan(&hotels, &roomTypes, &rooms, &ratePlans, &rates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := [5]int{hotels, roomTypes, rooms, ratePlans, rates}
+	want := [5]int{sum.Hotels, sum.RoomTypes, sum.Rooms, sum.RatePlans, sum.NightlyRates}
+	if got != want || hotels != 5 {
+		t.Errorf("database holds hotels, room types, rooms, rate plans, rates = %v; summary says %v", got, want)
+	}
+
+	// Every hotel has 2-4 room types; every room type 3-15 rooms and 1-2 rate plans.
+	rows, err := b.pool.Query(ctx, `
+		SELECT h.name, count(DISTINCT rt.id),
+		       min((SELECT count(*) FROM rooms r WHERE r.room_type_id = rt.id)),
+		       max((SELECT count(*) FROM rooms r WHERE r.room_type_id = rt.id)),
+		       min((SELECT count(*) FROM rate_plans p WHERE p.room_type_id = rt.id)),
+		       max((SELECT count(*) FROM rate_plans p WHERE p.room_type_id = rt.id))
+		FROM hotels h LEFT JOIN room_types rt ON rt.hotel_id = h.id
+		GROUP BY h.id, h.name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		var types, minRooms, maxRooms, minPlans, maxPlans int
+		if err := rows.Scan(&name, &types, &minRooms, &maxRooms, &minPlans, &maxPlans); err != nil {
+			t.Fatal(err)
+		}
+		if types < 2 || types > 4 || minRooms < 3 || maxRooms > 15 || minPlans < 1 || maxPlans > 2 {
+			t.Errorf("%s: %d room types, %d-%d rooms and %d-%d rate plans each", name, types, minRooms, maxRooms, minPlans, maxPlans)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Every rate plan has a rate for every night from the first, and none outside.
+	rows, err = b.pool.Query(ctx, `
+		SELECT rp.id::text, count(n.night), min(n.night), max(n.night)
+		FROM rate_plans rp LEFT JOIN nightly_rates n ON n.rate_plan_id = rp.id
+		GROUP BY rp.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastNight := firstNight.AddDate(0, 0, DefaultNights-1)
+	for rows.Next() {
+		var id string
+		var n int
+		var lo, hi time.Time
+		if err := rows.Scan(&id, &n, &lo, &hi); err != nil {
+			t.Fatal(err)
+		}
+		if n != DefaultNights || !lo.Equal(firstNight) || !hi.Equal(lastNight) {
+			t.Errorf("rate plan %s: %d nights from %s to %s, want %d from %s to %s", id, n,
+				lo.Format(time.DateOnly), hi.Format(time.DateOnly), DefaultNights,
+				firstNight.Format(time.DateOnly), lastNight.Format(time.DateOnly))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEveryCityPassesTheCatalog(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sum := load(t, b, Opts{Hotels: len(Cities), Today: firstNight, Nights: 1})
+	if sum.Hotels != len(Cities) {
+		t.Errorf("created %d hotels, want one per city (%d)", sum.Hotels, len(Cities))
+	}
+}
+
+func TestFirstHotelsSpanManyTimeZones(t *testing.T) {
+	t.Parallel()
+	zones := map[string]bool{}
+	for i := range 20 {
+		zones[generateHotel(i).fields.TimeZone] = true
+	}
+	if len(zones) < 10 {
+		t.Errorf("the first 20 hotels use %d time zones, want at least 10", len(zones))
+	}
+}
+
+func TestCities(t *testing.T) {
+	t.Parallel()
+	if len(Cities) < 80 {
+		t.Errorf("%d cities, want at least 80", len(Cities))
+	}
+	zones := map[string]bool{}
+	names := map[string]bool{}
+	for _, c := range Cities {
+		zones[c.TimeZone] = true
+		if names[c.Name] {
+			t.Errorf("%s is listed twice", c.Name)
+		}
+		names[c.Name] = true
+		if _, err := time.LoadLocation(c.TimeZone); err != nil {
+			t.Errorf("%s: %v", c.Name, err)
+		}
+		if !money.Valid(c.Currency) {
+			t.Errorf("%s: %q is not a currency", c.Name, c.Currency)
+		}
+		if len(c.CountryCode) != 2 || c.Lat < -90 || c.Lat > 90 || c.Lon < -180 || c.Lon > 180 {
+			t.Errorf("%s: country %q at %v,%v", c.Name, c.CountryCode, c.Lat, c.Lon)
+		}
+		if c.Price <= 0 || c.TaxBasisPoints < 0 || c.TaxBasisPoints > 2000 || c.Street == "" {
+			t.Errorf("%s: price %d, tax %d bps, street %q", c.Name, c.Price, c.TaxBasisPoints, c.Street)
+		}
+	}
+	for _, z := range []string{"Pacific/Kiritimati", "Pacific/Pago_Pago", "Pacific/Auckland", "America/Los_Angeles",
+		"America/New_York", "Europe/London", "Europe/Paris", "Asia/Tokyo", "Asia/Kolkata", "Asia/Kathmandu",
+		"Australia/Sydney", "America/Sao_Paulo", "Africa/Nairobi"} {
+		if !zones[z] {
+			t.Errorf("no city in %s", z)
+		}
+	}
+}
+
+func TestHotelsAreNearTheirCity(t *testing.T) {
+	t.Parallel()
+	for i := range 2 * len(Cities) {
+		h := generateHotel(i)
+		if km := distanceKM(h.city.Lat, h.city.Lon, h.fields.Location.Lat, h.fields.Location.Lon); km > 5.01 {
+			t.Errorf("hotel %d (%s) is %.1f km from the centre of %s", i, h.fields.Name, km, h.city.Name)
+		}
+	}
+}
+
+func TestRatesPaintEveryNightAtItsPrice(t *testing.T) {
+	t.Parallel()
+	for i := range len(Cities) {
+		h := generateHotel(i)
+		for _, rt := range h.roomTypes {
+			flexible, _ := nightlyPrices(h, rt, rt.plans[0], firstNight, DefaultNights)
+			for _, rp := range rt.plans {
+				prices, weekday := nightlyPrices(h, rt, rp, firstNight, DefaultNights)
+				runs := rateRuns(prices, weekday)
+				if len(runs) > 70 {
+					t.Errorf("%s %s %s: %d SetRates calls for a year", h.fields.Name, rt.fields.Name, rp.fields.Name, len(runs))
+				}
+				painted := make([]int64, len(prices))
+				for k := range painted {
+					painted[k] = -1
+				}
+				for _, r := range runs {
+					if r.to < r.from || r.to-r.from+1 > catalog.MaxRateNights {
+						t.Fatalf("bad run %+v", r)
+					}
+					for d := r.from; d <= r.to; d++ {
+						painted[d] = r.amount
+					}
+				}
+				if !slices.Equal(painted, prices) {
+					t.Fatalf("%s %s %s: runs do not reproduce the prices", h.fields.Name, rt.fields.Name, rp.fields.Name)
+				}
+				for d, p := range prices {
+					night := firstNight.AddDate(0, 0, d)
+					if wd := night.Weekday(); (wd == time.Friday || wd == time.Saturday) && p <= weekday[d] {
+						t.Errorf("%s: %s night costs %d, no more than on a weekday (%d)", h.fields.Name, wd, p, weekday[d])
+					}
+					if rp.fields.Name == "Non-refundable" && p >= flexible[d] {
+						t.Errorf("%s: non-refundable %d is not cheaper than flexible %d", h.fields.Name, p, flexible[d])
+					}
+					if p <= 0 || p > 100_000_000_00 {
+						t.Errorf("%s: price %d out of range", h.fields.Name, p)
+					}
+				}
+			}
+		}
+	}
+}
+
+func distanceKM(lat1, lon1, lat2, lon2 float64) float64 {
+	const r = 6371.0
+	rad := math.Pi / 180
+	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	a := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * r * math.Asin(math.Sqrt(a))
+}
+
+// BenchmarkLoad60 measures loading the default demo catalog into a fresh
+// database: go test -run '^$' -bench Load60 -benchtime 1x ./internal/demo/
+func BenchmarkLoad60(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		pool := pgtest.NewDB(b)
+		cat := catalog.NewService(pool)
+		b.StartTimer()
+		sum, err := Load(context.Background(), cat, Opts{Today: firstNight})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(sum.RateCalls), "rate-calls")
+		b.ReportMetric(float64(sum.Hotels), "hotels")
+	}
+}

@@ -1,0 +1,97 @@
+-- name: CreateBooking :one
+INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
+                      total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at)
+VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+RETURNING *;
+
+-- name: CreateBookingRoom :exec
+INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
+                           tax_amount, cancellation_policy)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+
+-- name: CreateBookingGuest :exec
+INSERT INTO booking_guests (booking_id, position, room, given_name, family_name)
+VALUES ($1, $2, $3, $4, $5);
+
+-- name: GetBooking :one
+SELECT * FROM bookings WHERE id = $1;
+
+-- name: GetBookingForUpdate :one
+SELECT * FROM bookings WHERE id = $1 FOR UPDATE;
+
+-- name: GetBookingByReference :one
+SELECT * FROM bookings WHERE reference = $1;
+
+-- name: ListBookingsByOwner :many
+SELECT * FROM bookings
+WHERE owner = @owner AND (sqlc.narg(after)::uuid IS NULL OR id < sqlc.narg(after)::uuid)
+ORDER BY id DESC
+LIMIT @page_size;
+
+-- name: ListBookingsByHotels :many
+SELECT * FROM bookings
+WHERE hotel_id = ANY(@hotel_ids::uuid[]) AND (sqlc.narg(after)::uuid IS NULL OR id < sqlc.narg(after)::uuid)
+ORDER BY id DESC
+LIMIT @page_size;
+
+-- name: ListBookingRooms :many
+SELECT * FROM booking_rooms WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER BY booking_id, position;
+
+-- name: ListBookingGuests :many
+SELECT * FROM booking_guests WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER BY booking_id, position;
+
+-- name: SetPaymentInFlight :one
+-- Marks a payment as under way so the hold cannot expire meanwhile; only a
+-- live hold at the expected version qualifies.
+UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
+WHERE id = @id AND version = @version AND status = 'HELD' AND hold_expires_at > @now::timestamptz
+RETURNING *;
+
+-- name: ClearPaymentInFlight :one
+UPDATE bookings SET payment_in_flight = false, version = version + 1, updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: ConfirmBooking :one
+UPDATE bookings SET status = 'CONFIRMED', payment_in_flight = false, confirmed_at = now(),
+    version = version + 1, updated_at = now()
+WHERE id = @id AND status = 'HELD'
+RETURNING *;
+
+-- name: ExpireBooking :one
+-- Expires a hold whose time is up, unless a payment on it is in flight.
+UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now()
+WHERE id = @id AND status = 'HELD' AND NOT payment_in_flight AND hold_expires_at <= @now::timestamptz
+RETURNING *;
+
+-- name: CancelBooking :one
+UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = @reason,
+    penalty_amount = @penalty_amount, refund_due = @refund_due, payment_in_flight = false,
+    version = version + 1, updated_at = now()
+WHERE id = @id AND version = @version AND status IN ('HELD', 'CONFIRMED')
+RETURNING *;
+
+-- name: FlagRelocation :exec
+UPDATE bookings SET relocation_required = true, relocation_note = @note, version = version + 1, updated_at = now()
+WHERE id = @id;
+
+-- name: ReleaseBookingRooms :many
+-- Marks a booking's rooms as no longer holding inventory and returns those
+-- that still did, so each unit is handed back exactly once.
+UPDATE booking_rooms SET holds_inventory = false
+WHERE booking_id = @booking_id AND holds_inventory AND (sqlc.narg(room_type_id)::uuid IS NULL OR room_type_id = sqlc.narg(room_type_id)::uuid)
+RETURNING room_type_id;
+
+-- name: BookingsHoldingNights :many
+-- Active bookings holding units of a room type on any of the given nights,
+-- newest first: the ones to relocate when capacity shrinks.
+SELECT b.id, b.reference, b.status, b.check_in, b.check_out, count(*)::int AS units
+FROM bookings b JOIN booking_rooms br ON br.booking_id = b.id
+WHERE br.room_type_id = @room_type_id AND br.holds_inventory AND b.status IN ('HELD', 'CONFIRMED')
+  AND b.check_in <= @last_night AND b.check_out > @first_night
+GROUP BY b.id
+ORDER BY b.created_at DESC, b.id DESC;
+
+-- name: ListRelocations :many
+SELECT * FROM bookings WHERE hotel_id = @hotel_id AND relocation_required AND status IN ('HELD', 'CONFIRMED')
+ORDER BY check_in, id;

@@ -1,0 +1,61 @@
+-- name: EnsureInventory :exec
+-- Creates the missing inventory rows of room types for nights [from, to).
+INSERT INTO inventory (room_type_id, night, capacity)
+SELECT rt, n::date, room_type_capacity(rt, n::date)
+FROM unnest(sqlc.arg(room_type_ids)::uuid[]) AS rt
+CROSS JOIN generate_series(sqlc.arg(from_night)::date, sqlc.arg(to_night)::date - 1, interval '1 day') AS n
+ON CONFLICT DO NOTHING;
+
+-- name: ReadInventory :many
+-- The inventory rows of room types for nights [from, to), in lock order.
+SELECT room_type_id, night, capacity, reserved, version FROM inventory
+WHERE room_type_id = ANY(@room_type_ids::uuid[]) AND night >= @from_night AND night < @to_night
+ORDER BY room_type_id, night;
+
+-- name: LockInventory :many
+-- ReadInventory taking row locks in a fixed order, for the last attempt under contention.
+SELECT room_type_id, night, capacity, reserved, version FROM inventory
+WHERE room_type_id = ANY(@room_type_ids::uuid[]) AND night >= @from_night AND night < @to_night
+ORDER BY room_type_id, night
+FOR UPDATE;
+
+-- name: AdjustInventory :batchone
+-- Optimistic change of one night's reservations: no row comes back when the
+-- version moved on since it was read. Sent as a batch, one statement per row
+-- in (room type, night) order, so concurrent writers lock rows in one order.
+UPDATE inventory SET reserved = reserved + @delta, version = version + 1
+WHERE room_type_id = @room_type_id AND night = @night AND version = @version
+RETURNING version;
+
+-- name: ReleaseInventory :exec
+-- Hands units back for nights [from, to). Releasing needs no version check:
+-- it can only make room, and the row lock orders it with concurrent writers.
+UPDATE inventory SET reserved = reserved - @units, version = version + 1
+WHERE room_type_id = @room_type_id AND night >= @from_night AND night < @to_night;
+
+-- name: RefreshCapacity :many
+-- Recomputes capacity after rooms or blocks changed, from a night on.
+-- Fails with inventory_not_oversold when a night would be oversold.
+UPDATE inventory SET capacity = room_type_capacity(room_type_id, night), version = version + 1
+WHERE room_type_id = @room_type_id AND night >= @from_night
+  AND capacity <> room_type_capacity(room_type_id, night)
+RETURNING night, capacity, reserved;
+
+-- name: OversoldNights :many
+-- Nights on which the reservations would exceed the recomputed capacity.
+SELECT night, reserved, room_type_capacity(room_type_id, night) AS capacity
+FROM inventory
+WHERE room_type_id = @room_type_id AND night >= @from_night
+  AND reserved > room_type_capacity(room_type_id, night)
+ORDER BY night;
+
+-- name: Availability :many
+-- Capacity and reservations of room types for nights [from, to), including
+-- nights that have no inventory row yet.
+SELECT rt::uuid AS room_type_id, n::date AS night,
+       coalesce(i.capacity, room_type_capacity(rt, n::date))::int AS capacity,
+       coalesce(i.reserved, 0)::int AS reserved
+FROM unnest(sqlc.arg(room_type_ids)::uuid[]) AS rt
+CROSS JOIN generate_series(sqlc.arg(from_night)::date, sqlc.arg(to_night)::date - 1, interval '1 day') AS n
+LEFT JOIN inventory i ON i.room_type_id = rt AND i.night = n::date
+ORDER BY 1, 2;

@@ -1,0 +1,12 @@
+-- name: CreateMaintenanceBlock :one
+INSERT INTO maintenance_blocks (id, hotel_id, room_id, room_type_id, start_night, end_night, reason, created_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING *;
+
+-- name: ListMaintenanceBlocks :many
+SELECT * FROM maintenance_blocks
+WHERE hotel_id = @hotel_id AND end_night > @from_night
+ORDER BY start_night, id;
+
+-- name: DeleteMaintenanceBlock :one
+DELETE FROM maintenance_blocks WHERE id = $1 RETURNING *;

@@ -1,0 +1,28 @@
+-- name: CreatePayment :one
+INSERT INTO payments (id, booking_id, provider, idempotency_key, amount, currency, status)
+VALUES ($1, $2, $3, $4, $5, $6, 'PENDING')
+RETURNING *;
+
+-- name: CompletePayment :one
+UPDATE payments SET status = @status, provider_ref = @provider_ref, captured_amount = @captured_amount,
+    failure_code = @failure_code, failure_message = @failure_message, version = version + 1, updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: ListPayments :many
+SELECT * FROM payments WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER BY booking_id, created_at;
+
+-- name: CreateRefund :one
+INSERT INTO refunds (id, booking_id, amount, currency, status, reason)
+VALUES ($1, $2, $3, $4, 'PENDING', $5)
+RETURNING *;
+
+-- name: ListRefunds :many
+SELECT * FROM refunds WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER BY booking_id, created_at;
+
+-- name: GetPaymentByKey :one
+SELECT * FROM payments WHERE idempotency_key = $1;
+
+-- name: CapturedAmount :one
+SELECT coalesce(sum(captured_amount), 0)::bigint FROM payments
+WHERE booking_id = $1 AND status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED');
