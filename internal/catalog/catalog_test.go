@@ -12,6 +12,7 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/postgres/db"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
 
@@ -242,14 +243,15 @@ func TestRoomTypesRoomsAndRates(t *testing.T) {
 	if err != nil || inService[rt.ID] != 3 {
 		t.Fatalf("rooms in service = %v (%v), want 3: the failed batch must add nothing", inService, err)
 	}
-	if _, err := b.svc.SetRoomService(ctx, rooms[0].ID, rooms[0].Version, false, ""); !apperr.HasCode(err, apperr.InvalidInput) {
+	q := db.New(b.pool)
+	if _, err := b.svc.SetRoomServiceTx(ctx, q, rooms[0].ID, rooms[0].Version, false, ""); !apperr.HasCode(err, apperr.InvalidInput) {
 		t.Fatalf("out of service without a note: %v, want INVALID_INPUT", err)
 	}
-	room, err := b.svc.SetRoomService(ctx, rooms[0].ID, rooms[0].Version, false, "water damage")
+	room, err := b.svc.SetRoomServiceTx(ctx, q, rooms[0].ID, rooms[0].Version, false, "water damage")
 	if err != nil || room.InService || room.Version != 2 {
 		t.Fatalf("take out of service: %+v %v", room, err)
 	}
-	if _, err := b.svc.SetRoomService(ctx, rooms[0].ID, rooms[0].Version, true, ""); !apperr.HasCode(err, apperr.StaleVersion) {
+	if _, err := b.svc.SetRoomServiceTx(ctx, q, rooms[0].ID, rooms[0].Version, true, ""); !apperr.HasCode(err, apperr.StaleVersion) {
 		t.Fatalf("stale room update: %v", err)
 	}
 	inService, _ = b.svc.RoomsInService(ctx, []uuid.UUID{rt.ID})

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -86,6 +87,10 @@ func (s *Service) AddRooms(ctx context.Context, roomTypeID uuid.UUID, numbers []
 			}
 			rooms = append(rooms, roomFromRow(row))
 		}
+		// New rooms add capacity to nights that already have inventory rows.
+		if _, err := q.RefreshCapacity(ctx, db.RefreshCapacityParams{RoomTypeID: rt.ID, FromNight: time.Time{}}); err != nil {
+			return fmt.Errorf("refresh capacity: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
@@ -94,14 +99,18 @@ func (s *Service) AddRooms(ctx context.Context, roomTypeID uuid.UUID, numbers []
 	return rooms, nil
 }
 
-// SetRoomService takes a room out of service (with a note saying why) or puts
-// it back, if the room is still at expectedVersion.
-func (s *Service) SetRoomService(ctx context.Context, id uuid.UUID, expectedVersion int64, inService bool, note string) (Room, error) {
-	current, err := s.Room(ctx, id)
+// SetRoomServiceTx takes a room out of service (with a note saying why) or
+// puts it back, if the room is still at expectedVersion, in the caller's
+// transaction q. The booking core wraps it to keep inventory capacity right.
+func (s *Service) SetRoomServiceTx(ctx context.Context, q *db.Queries, id uuid.UUID, expectedVersion int64, inService bool, note string) (Room, error) {
+	row, err := q.GetRoom(ctx, id)
 	if err != nil {
+		return Room{}, notFound(err, "room")
+	}
+	if err := auth.RequireHotel(ctx, row.HotelID); err != nil {
 		return Room{}, err
 	}
-	if err := checkVersion(current.Version, expectedVersion, "room"); err != nil {
+	if err := checkVersion(row.Version, expectedVersion, "room"); err != nil {
 		return Room{}, err
 	}
 	var v validator
@@ -115,7 +124,7 @@ func (s *Service) SetRoomService(ctx context.Context, id uuid.UUID, expectedVers
 	if inService {
 		note = ""
 	}
-	row, err := s.q.SetRoomService(ctx, db.SetRoomServiceParams{ID: id, Version: expectedVersion, InService: inService, ServiceNote: note})
+	row, err = q.SetRoomService(ctx, db.SetRoomServiceParams{ID: id, Version: expectedVersion, InService: inService, ServiceNote: note})
 	if err != nil {
 		return Room{}, staleOr(err, "room")
 	}

@@ -1,0 +1,87 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
+)
+
+// canSee reports whether p may read b: admins, staff of its hotel, and its
+// owner (a partner also needs the read:bookings or book scope).
+func canSee(p *auth.Principal, b Booking) bool {
+	switch {
+	case p == nil:
+		return false
+	case p.IsAdmin(), p.CanManageHotel(b.HotelID):
+		return true
+	case p.Role == auth.RolePartner && !p.HasScope(auth.ScopeReadBookings) && !p.HasScope(auth.ScopeBook):
+		return false
+	default:
+		return ownerOf(p) == b.Owner
+	}
+}
+
+// canChange reports whether p may confirm or cancel b: admins, staff of its
+// hotel, and its owner (a partner also needs the book scope).
+func canChange(p *auth.Principal, b Booking) bool {
+	switch {
+	case p == nil:
+		return false
+	case p.IsAdmin(), p.CanManageHotel(b.HotelID):
+		return true
+	case p.Role == auth.RolePartner && !p.HasScope(auth.ScopeBook):
+		return false
+	default:
+		return ownerOf(p) == b.Owner
+	}
+}
+
+// load returns a booking the caller may act on. Bookings the caller may not
+// see are NOT_FOUND, so ids of other people's bookings reveal nothing.
+func (s *Service) load(ctx context.Context, id uuid.UUID, change bool) (Booking, *auth.Principal, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return Booking{}, nil, err
+	}
+	row, err := s.q.GetBooking(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Booking{}, nil, apperr.New(apperr.NotFound, "booking not found")
+	}
+	if err != nil {
+		return Booking{}, nil, fmt.Errorf("load booking: %w", err)
+	}
+	b := bookingFromRow(row)
+	if !canSee(p, b) {
+		return Booking{}, nil, apperr.New(apperr.NotFound, "booking not found")
+	}
+	if change && !canChange(p, b) {
+		return Booking{}, nil, apperr.New(apperr.Forbidden, "you may read this booking but not change it")
+	}
+	return b, p, nil
+}
+
+// Booking returns one booking to its owner, the hotel's staff and admins.
+func (s *Service) Booking(ctx context.Context, id uuid.UUID) (Booking, error) {
+	b, _, err := s.load(ctx, id, false)
+	return b, err
+}
+
+// ByReference returns the booking with reference whose contact email is
+// email, to anyone who knows both (as printed on a confirmation).
+func (s *Service) ByReference(ctx context.Context, reference, email string) (Booking, error) {
+	row, err := s.q.GetBookingByReference(ctx, strings.ToUpper(strings.TrimSpace(reference)))
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && !strings.EqualFold(row.ContactEmail, strings.TrimSpace(email)) {
+		return Booking{}, apperr.New(apperr.NotFound, "no booking with that reference and email")
+	}
+	if err != nil {
+		return Booking{}, fmt.Errorf("load booking by reference: %w", err)
+	}
+	return bookingFromRow(row), nil
+}

@@ -1,0 +1,162 @@
+// Package booking owns reservations: quotes, holds, confirmation with
+// payment, cancellation with refunds due, hold expiry, maintenance blocks and
+// the per-night inventory they reserve. Inventory rows carry a version
+// column; reservations update them optimistically and a database CHECK makes
+// overselling impossible even if this code were wrong.
+package booking
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// Business outcomes of the booking core, returned as *apperr.Error codes.
+const (
+	SoldOut              apperr.Code = "SOLD_OUT"
+	PriceChanged         apperr.Code = "PRICE_CHANGED"
+	PaymentDeclined      apperr.Code = "PAYMENT_DECLINED"
+	PaymentPending       apperr.Code = "PAYMENT_PENDING"
+	HoldExpired          apperr.Code = "HOLD_EXPIRED"
+	IdempotencyKeyReused apperr.Code = "IDEMPOTENCY_KEY_REUSED"
+	InvalidState         apperr.Code = "INVALID_STATE"
+	NotBookable          apperr.Code = "NOT_BOOKABLE"
+	MaintenanceConflict  apperr.Code = "MAINTENANCE_CONFLICT"
+)
+
+// Status is where a booking is in its lifecycle.
+type Status string
+
+// Booking statuses.
+const (
+	StatusHeld       Status = "HELD"
+	StatusConfirmed  Status = "CONFIRMED"
+	StatusCheckedIn  Status = "CHECKED_IN"
+	StatusCheckedOut Status = "CHECKED_OUT"
+	StatusCancelled  Status = "CANCELLED"
+	StatusExpired    Status = "EXPIRED"
+	StatusNoShow     Status = "NO_SHOW"
+)
+
+// Catalog is what the booking core reads from the catalog.
+type Catalog interface {
+	Hotel(ctx context.Context, id uuid.UUID) (catalog.Hotel, error)
+	RatePlan(ctx context.Context, id uuid.UUID) (catalog.RatePlan, error)
+	RoomType(ctx context.Context, id uuid.UUID) (catalog.RoomType, error)
+}
+
+// Opts configures the booking service.
+type Opts struct {
+	// HoldTTL is how long a hold keeps its inventory unconfirmed. Default 15m.
+	HoldTTL time.Duration
+	// OptimisticAttempts is how many times a reservation is tried without
+	// locks before the last attempt takes row locks in a fixed order.
+	// Default 3.
+	OptimisticAttempts int
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Service runs the booking core.
+type Service struct {
+	pool     *pgxpool.Pool
+	q        *db.Queries
+	catalog  Catalog
+	payments *payment.Registry
+	jobs     *river.Client[pgx.Tx]
+	opts     Opts
+}
+
+// NewService returns the booking core. jobs enqueues background work (hold
+// expiry) in the booking's own transaction; it may be an insert-only client.
+func NewService(pool *pgxpool.Pool, cat Catalog, payments *payment.Registry, jobs *river.Client[pgx.Tx], opts Opts) *Service {
+	if opts.HoldTTL == 0 {
+		opts.HoldTTL = 15 * time.Minute
+	}
+	if opts.OptimisticAttempts == 0 {
+		opts.OptimisticAttempts = 3
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{pool: pool, q: db.New(pool), catalog: cat, payments: payments, jobs: jobs, opts: opts}
+}
+
+// Booking is a reservation of one or more rooms for one stay at one hotel.
+type Booking struct {
+	ID            uuid.UUID
+	Reference     string
+	HotelID       uuid.UUID
+	Status        Status
+	Version       int64
+	CheckIn       time.Time // hotel-local date
+	CheckOut      time.Time // hotel-local date
+	Currency      string
+	RoomAmount    int64
+	TaxAmount     int64
+	Total         int64
+	DepositDue    int64
+	Owner         string
+	ContactEmail  string
+	ContactPhone  string
+	HoldExpiresAt time.Time
+	// PaymentInFlight pins a hold while a charge on it is under way.
+	PaymentInFlight bool
+	ConfirmedAt     *time.Time
+	CancelledAt     *time.Time
+	CancelReason    string
+	PenaltyAmount   int64
+	RefundDue       int64
+	// RelocationRequired is set when maintenance took this booking's room
+	// away; staff must move the guests.
+	RelocationRequired bool
+	RelocationNote     string
+	CreatedAt          time.Time
+}
+
+// Nights is the number of nights of the stay.
+func (b Booking) Nights() int { return nightsBetween(b.CheckIn, b.CheckOut) }
+
+// BookedRoom is one unit in a booking.
+type BookedRoom struct {
+	Position   int
+	RatePlanID uuid.UUID
+	RoomTypeID uuid.UUID
+	Adults     int
+	ChildAges  []int
+	Nightly    []int64
+	Amount     int64
+	TaxAmount  int64
+	Policy     catalog.CancellationPolicy
+	// HoldsInventory is false once the unit was handed back.
+	HoldsInventory bool
+}
+
+// Guest is a named guest of a booking.
+type Guest struct {
+	Position   int
+	Room       *int // position of the room the guest stays in
+	GivenName  string
+	FamilyName string
+}
+
+func bookingFromRow(r db.Booking) Booking {
+	return Booking{
+		ID: r.ID, Reference: r.Reference, HotelID: r.HotelID, Status: Status(r.Status), Version: r.Version,
+		CheckIn: r.CheckIn, CheckOut: r.CheckOut, Currency: r.Currency, RoomAmount: r.RoomAmount,
+		TaxAmount: r.TaxAmount, Total: r.TotalAmount, DepositDue: r.DepositDue, Owner: r.Owner,
+		ContactEmail: r.ContactEmail, ContactPhone: r.ContactPhone, HoldExpiresAt: r.HoldExpiresAt, PaymentInFlight: r.PaymentInFlight,
+		ConfirmedAt: r.ConfirmedAt, CancelledAt: r.CancelledAt, CancelReason: r.CancelReason,
+		PenaltyAmount: r.PenaltyAmount, RefundDue: r.RefundDue,
+		RelocationRequired: r.RelocationRequired, RelocationNote: r.RelocationNote, CreatedAt: r.CreatedAt,
+	}
+}

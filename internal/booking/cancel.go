@@ -1,0 +1,157 @@
+package booking
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// CancelInput cancels a held or confirmed booking.
+type CancelInput struct {
+	IdempotencyKey string
+	BookingID      uuid.UUID
+	Reason         string
+}
+
+// Refund is money owed back to the booker.
+type Refund struct {
+	ID        uuid.UUID
+	Amount    int64
+	Currency  string
+	Status    string
+	Reason    string
+	CreatedAt time.Time
+}
+
+// Cancel cancels a booking: it applies the cancellation penalty of each
+// room's terms at this instant in the hotel's zone, records the refund due
+// (captured payments minus the penalty) and releases the inventory, in one
+// transaction. A hold that was never paid costs nothing.
+func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund, error) {
+	b, p, err := s.load(ctx, in.BookingID, true)
+	if err != nil {
+		return Booking{}, nil, err
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if len(in.Reason) > 500 {
+		return Booking{}, nil, apperr.Invalid("at most 500 characters", "input", "reason")
+	}
+	key, err := newIdempotency(ownerOf(p), in.IdempotencyKey, "cancel", in)
+	if err != nil {
+		return Booking{}, nil, err
+	}
+	if b, ok, err := s.replay(ctx, key); ok || err != nil {
+		if err != nil {
+			return Booking{}, nil, err
+		}
+		refund, err := s.latestRefund(ctx, b.ID)
+		return b, refund, err
+	}
+	hotel, err := s.catalog.Hotel(ctx, b.HotelID)
+	if err != nil {
+		return Booking{}, nil, err
+	}
+	loc, err := time.LoadLocation(hotel.TimeZone)
+	if err != nil {
+		return Booking{}, nil, fmt.Errorf("hotel time zone: %w", err)
+	}
+	checkInAt := hotel.CheckInTime.On(b.CheckIn, loc)
+
+	var cancelled Booking
+	var refund *Refund
+	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		row, err := q.GetBookingForUpdate(ctx, b.ID)
+		if err != nil {
+			return fmt.Errorf("lock booking: %w", err)
+		}
+		current := bookingFromRow(row)
+		switch {
+		case current.PaymentInFlight:
+			return apperr.New(PaymentPending, "a payment on this booking is under way; try again when it has settled")
+		case current.Status != StatusHeld && current.Status != StatusConfirmed:
+			return apperr.New(InvalidState, fmt.Sprintf("a %s booking cannot be cancelled", current.Status))
+		}
+		var penalty int64
+		if current.Status == StatusConfirmed {
+			if penalty, err = penaltyOf(ctx, q, current.ID, checkInAt, s.opts.Now()); err != nil {
+				return err
+			}
+		}
+		paid, err := q.CapturedAmount(ctx, current.ID)
+		if err != nil {
+			return fmt.Errorf("sum payments: %w", err)
+		}
+		refundDue := max(0, paid-penalty)
+		row, err = q.CancelBooking(ctx, db.CancelBookingParams{ID: current.ID, Version: current.Version,
+			Reason: in.Reason, PenaltyAmount: penalty, RefundDue: refundDue})
+		if err != nil {
+			return fmt.Errorf("cancel booking: %w", err)
+		}
+		cancelled = bookingFromRow(row)
+		if err := releaseBookingTx(ctx, q, cancelled, nil); err != nil {
+			return err
+		}
+		if refundDue > 0 {
+			r, err := q.CreateRefund(ctx, db.CreateRefundParams{ID: uuid.Must(uuid.NewV7()), BookingID: current.ID,
+				Amount: refundDue, Currency: current.Currency, Reason: "cancellation"})
+			if err != nil {
+				return fmt.Errorf("record refund: %w", err)
+			}
+			refund = refundFromRow(r)
+		}
+		return saveTx(ctx, q, key, cancelled)
+	})
+	if isKeyRace(err) {
+		b, _, err := s.replay(ctx, key)
+		if err != nil {
+			return Booking{}, nil, err
+		}
+		refund, err := s.latestRefund(ctx, b.ID)
+		return b, refund, err
+	}
+	if err != nil {
+		return Booking{}, nil, err
+	}
+	return cancelled, refund, nil
+}
+
+// penaltyOf is what cancelling a booking at now costs, from the terms each
+// room was sold under.
+func penaltyOf(ctx context.Context, q *db.Queries, bookingID uuid.UUID, checkInAt, now time.Time) (int64, error) {
+	rooms, err := q.ListBookingRooms(ctx, []uuid.UUID{bookingID})
+	if err != nil {
+		return 0, fmt.Errorf("load booked rooms: %w", err)
+	}
+	priced := make([]pricedRoom, len(rooms))
+	for i, r := range rooms {
+		var snap policySnapshot
+		if err := json.Unmarshal(r.CancellationPolicy, &snap); err != nil {
+			return 0, fmt.Errorf("read cancellation terms: %w", err)
+		}
+		priced[i] = pricedRoom{policy: snap.policy(), total: r.Amount + r.TaxAmount}
+	}
+	return penaltyAt(priced, checkInAt, now), nil
+}
+
+func (s *Service) latestRefund(ctx context.Context, bookingID uuid.UUID) (*Refund, error) {
+	rows, err := s.q.ListRefunds(ctx, []uuid.UUID{bookingID})
+	if err != nil {
+		return nil, fmt.Errorf("load refunds: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return refundFromRow(rows[len(rows)-1]), nil
+}
+
+func refundFromRow(r db.Refund) *Refund {
+	return &Refund{ID: r.ID, Amount: r.Amount, Currency: r.Currency, Status: r.Status, Reason: r.Reason, CreatedAt: r.CreatedAt}
+}

@@ -1,0 +1,197 @@
+package booking
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// PaymentInput names a payment provider and its token for the payment
+// method. Card numbers never reach staygraph.
+type PaymentInput struct {
+	Provider string
+	Token    string
+}
+
+// ConfirmInput confirms a hold by paying what its rate plans ask up front.
+type ConfirmInput struct {
+	IdempotencyKey string
+	BookingID      uuid.UUID
+	// Payment may be nil when nothing is due now (pay at hotel).
+	Payment *PaymentInput
+}
+
+// chargeTimeout bounds one call to a payment provider.
+const chargeTimeout = 30 * time.Second
+
+// Confirm takes the deposit due and confirms the booking. The charge happens
+// outside any database transaction: the attempt is recorded first (and the
+// hold pinned so it cannot expire meanwhile), the provider is called with an
+// idempotency key, and the outcome is recorded after. A decline leaves the
+// booking HELD with PAYMENT_DECLINED; an expired hold is HOLD_EXPIRED.
+func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error) {
+	b, p, err := s.load(ctx, in.BookingID, true)
+	if err != nil {
+		return Booking{}, err
+	}
+	key, err := newIdempotency(ownerOf(p), in.IdempotencyKey, "confirm", in)
+	if err != nil {
+		return Booking{}, err
+	}
+	if b, ok, err := s.replay(ctx, key); ok || err != nil {
+		return b, err
+	}
+	if err := s.confirmable(b); err != nil {
+		return Booking{}, err
+	}
+	captured, err := s.q.CapturedAmount(ctx, b.ID)
+	if err != nil {
+		return Booking{}, fmt.Errorf("sum payments: %w", err)
+	}
+	if due := b.DepositDue - captured; due > 0 {
+		if err := s.pay(ctx, b, key, in.Payment, due); err != nil {
+			return Booking{}, err
+		}
+	}
+	var confirmed Booking
+	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		row, err := q.ConfirmBooking(ctx, b.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(InvalidState, "the booking is no longer held")
+		}
+		if err != nil {
+			return fmt.Errorf("confirm booking: %w", err)
+		}
+		confirmed = bookingFromRow(row)
+		return saveTx(ctx, q, key, confirmed)
+	})
+	if isKeyRace(err) {
+		b, _, err := s.replay(ctx, key)
+		return b, err
+	}
+	return confirmed, err
+}
+
+func (s *Service) confirmable(b Booking) error {
+	switch {
+	case b.Status == StatusExpired, b.Status == StatusHeld && !b.PaymentInFlight && !s.opts.Now().Before(b.HoldExpiresAt):
+		return apperr.New(HoldExpired, "the hold expired; hold the rooms again")
+	case b.Status != StatusHeld:
+		return apperr.New(InvalidState, fmt.Sprintf("a %s booking cannot be confirmed", b.Status))
+	}
+	return nil
+}
+
+// pay charges amount for b. It returns nil once the money is captured.
+func (s *Service) pay(ctx context.Context, b Booking, key idempotency, in *PaymentInput, amount int64) error {
+	if in == nil {
+		return apperr.Invalid(fmt.Sprintf("%s is due now; give a payment", money.New(amount, b.Currency)), "input", "payment")
+	}
+	provider, err := s.payments.Get(in.Provider)
+	if err != nil {
+		return apperr.Invalid(fmt.Sprintf("unknown payment provider %q", in.Provider), "input", "payment", "provider")
+	}
+	// The provider's idempotency key follows from the caller's, so a retried
+	// confirmation finds the first attempt instead of charging twice.
+	sum := sha256.Sum256([]byte(b.ID.String() + "\x00" + key.principal + "\x00" + key.key))
+	providerKey := "sg_" + hex.EncodeToString(sum[:16])
+	if prior, err := s.q.GetPaymentByKey(ctx, providerKey); err == nil {
+		return priorOutcome(prior)
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("look up payment attempt: %w", err)
+	}
+
+	var attempt db.Payment
+	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		if _, err := q.SetPaymentInFlight(ctx, db.SetPaymentInFlightParams{ID: b.ID, Version: b.Version, Now: s.opts.Now()}); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return apperr.New(InvalidState, "the booking changed meanwhile (expired, paid or cancelled); reload it")
+			}
+			return fmt.Errorf("pin hold: %w", err)
+		}
+		attempt, err = q.CreatePayment(ctx, db.CreatePaymentParams{ID: uuid.Must(uuid.NewV7()), BookingID: b.ID,
+			Provider: provider.Name(), IdempotencyKey: providerKey, Amount: amount, Currency: b.Currency})
+		if err != nil {
+			return fmt.Errorf("record payment attempt: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	chargeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), chargeTimeout)
+	defer cancel()
+	res, chargeErr := provider.Charge(chargeCtx, payment.ChargeRequest{IdempotencyKey: providerKey,
+		Amount: money.New(amount, b.Currency), Token: in.Token, Description: "booking " + b.Reference})
+	if chargeErr != nil {
+		res = payment.ChargeResult{Status: payment.Unknown, FailureMessage: chargeErr.Error()}
+	}
+	return s.recordOutcome(context.WithoutCancel(ctx), attempt, res)
+}
+
+// recordOutcome stores what the provider answered. Captured leaves the hold
+// pinned until the confirmation commits; a decline unpins it; an unknown
+// outcome keeps it pinned until reconciled.
+func (s *Service) recordOutcome(ctx context.Context, attempt db.Payment, res payment.ChargeResult) error {
+	status := map[payment.Status]string{payment.Captured: "CAPTURED", payment.Declined: "FAILED", payment.Unknown: "UNKNOWN"}[res.Status]
+	err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		if _, err := q.CompletePayment(ctx, db.CompletePaymentParams{ID: attempt.ID, Status: status, ProviderRef: res.ProviderRef,
+			CapturedAmount: res.Captured, FailureCode: res.FailureCode, FailureMessage: res.FailureMessage}); err != nil {
+			return fmt.Errorf("record payment outcome: %w", err)
+		}
+		if res.Status == payment.Declined {
+			if _, err := q.ClearPaymentInFlight(ctx, attempt.BookingID); err != nil {
+				return fmt.Errorf("unpin hold: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case res.Status == payment.Declined:
+		return declined(res.FailureCode, res.FailureMessage)
+	case res.Status == payment.Unknown:
+		return apperr.New(PaymentPending, "the payment provider did not answer; the outcome will be reconciled and the hold kept meanwhile")
+	case res.Captured < attempt.Amount:
+		return apperr.New(PaymentDeclined, "the payment covered only part of what is due")
+	}
+	return nil
+}
+
+func priorOutcome(p db.Payment) error {
+	switch p.Status {
+	case "CAPTURED":
+		if p.CapturedAmount < p.Amount {
+			return apperr.New(PaymentDeclined, "the payment covered only part of what is due")
+		}
+		return nil
+	case "FAILED":
+		return declined(p.FailureCode, p.FailureMessage)
+	default:
+		return apperr.New(PaymentPending, "a payment with this idempotency key is still being processed")
+	}
+}
+
+func declined(code, message string) error {
+	if message == "" {
+		message = "the payment was declined"
+	}
+	if code != "" {
+		message += " (" + code + ")"
+	}
+	return &apperr.Error{Code: PaymentDeclined, Field: []string{"input", "payment"}, Message: message}
+}

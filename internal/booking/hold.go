@@ -1,0 +1,243 @@
+package booking
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/riverqueue/river"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/postgres"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// Contact is how the hotel reaches the booker.
+type Contact struct {
+	Email string
+	Phone string
+}
+
+// HoldInput asks to reserve rooms for a stay until payment confirms them.
+type HoldInput struct {
+	IdempotencyKey string
+	HotelID        uuid.UUID
+	CheckIn        time.Time
+	CheckOut       time.Time
+	Rooms          []RoomRequest
+	Contact        Contact
+	// ExpectedTotal, when set, is the total the caller was quoted; a
+	// different current total fails with PRICE_CHANGED.
+	ExpectedTotal *int64
+}
+
+// Hold reserves inventory for every night of the stay, atomically, and
+// returns a HELD booking that expires after Opts.HoldTTL unless confirmed.
+// Guests, partners with the "book" scope, the hotel's staff and admins may hold.
+func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
+	owner, err := bookerOf(ctx, in.HotelID)
+	if err != nil {
+		return Booking{}, err
+	}
+	if err := validateHold(&in); err != nil {
+		return Booking{}, err
+	}
+	key, err := newIdempotency(owner, in.IdempotencyKey, "hold", in)
+	if err != nil {
+		return Booking{}, err
+	}
+	if b, ok, err := s.replay(ctx, key); ok || err != nil {
+		return b, err
+	}
+	quote, err := s.prepare(ctx, QuoteInput{HotelID: in.HotelID, CheckIn: in.CheckIn, CheckOut: in.CheckOut, Rooms: in.Rooms}, "input")
+	if err != nil {
+		return Booking{}, err
+	}
+	var booking Booking
+	err = s.withReservation(ctx, func(tx pgx.Tx, q *db.Queries, locked bool) error {
+		// Prices are read in the transaction that reserves, so the booking
+		// is charged what the rates say at that moment.
+		if err := s.priceTx(ctx, q, &quote); err != nil {
+			return err
+		}
+		if in.ExpectedTotal != nil && *in.ExpectedTotal != quote.Total {
+			return &apperr.Error{Code: PriceChanged, Field: []string{"input", "expectedTotal"},
+				Message: fmt.Sprintf("the total is now %d %s, not %d; quote again and confirm the new price", quote.Total, quote.Currency, *in.ExpectedTotal)}
+		}
+		if booking, err = s.insertHoldTx(ctx, tx, q, owner, in, quote); err != nil {
+			return err
+		}
+		if err := saveTx(ctx, q, key, booking); err != nil {
+			return err
+		}
+		// The inventory write comes last, so its row locks are held only until commit.
+		return reserveTx(ctx, q, reservationOf(quote), locked)
+	})
+	if isKeyRace(err) {
+		b, _, err := s.replay(ctx, key)
+		return b, err
+	}
+	if err != nil {
+		return Booking{}, fmt.Errorf("hold booking: %w", err)
+	}
+	return booking, nil
+}
+
+// bookerOf authorises a hold at hotelID and names the booking's owner.
+func bookerOf(ctx context.Context, hotelID uuid.UUID) (string, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return "", err
+	}
+	switch p.Role {
+	case auth.RoleGuest, auth.RoleAdmin:
+	case auth.RolePartner:
+		if err := auth.RequireScope(ctx, auth.ScopeBook); err != nil {
+			return "", err
+		}
+	case auth.RoleStaff:
+		if err := auth.RequireHotel(ctx, hotelID); err != nil {
+			return "", err
+		}
+	default:
+		return "", apperr.New(apperr.Forbidden, "this principal cannot book")
+	}
+	return ownerOf(p), nil
+}
+
+// ownerOf names a principal as a booking owner; roles keep subjects apart.
+func ownerOf(p *auth.Principal) string { return string(p.Role) + ":" + p.Subject }
+
+func validateHold(in *HoldInput) error {
+	var errs apperr.List
+	fail := func(msg string, field ...string) {
+		errs = append(errs, apperr.Invalid(msg, append([]string{"input"}, field...)...))
+	}
+	in.Contact.Email = strings.TrimSpace(in.Contact.Email)
+	if a, err := mail.ParseAddress(in.Contact.Email); err != nil || a.Address != in.Contact.Email || len(in.Contact.Email) > 254 {
+		fail("give a valid email address such as ana@example.com", "contact", "email")
+	}
+	in.Contact.Phone = strings.TrimSpace(in.Contact.Phone)
+	if p := in.Contact.Phone; p != "" && (len(p) < 6 || len(p) > 20 || strings.Trim(p, "+0123456789 -().") != "") {
+		fail("give a phone number in international form such as +33 1 23 45 67 89", "contact", "phone")
+	}
+	for i := range in.Rooms {
+		r := &in.Rooms[i]
+		f := []string{"rooms", fmt.Sprint(i), "guests"}
+		if len(r.Guests) == 0 {
+			fail("name at least one guest for each room", f...)
+		}
+		if len(r.Guests) > r.Party.Adults+len(r.Party.ChildAges) {
+			fail("more named guests than the party has", f...)
+		}
+		for j := range r.Guests {
+			g := &r.Guests[j]
+			g.GivenName, g.FamilyName = strings.TrimSpace(g.GivenName), strings.TrimSpace(g.FamilyName)
+			if g.GivenName == "" || g.FamilyName == "" || len(g.GivenName) > 100 || len(g.FamilyName) > 100 {
+				fail("each guest needs a given and a family name of at most 100 characters", append(f, fmt.Sprint(j))...)
+			}
+		}
+	}
+	return errs.Err()
+}
+
+func reservationOf(q Quote) reservation {
+	r := reservation{units: map[uuid.UUID]int{}, from: q.CheckIn, to: q.CheckOut}
+	for _, room := range q.Rooms {
+		r.units[room.RoomType.ID]++
+	}
+	return r
+}
+
+func (s *Service) insertHoldTx(ctx context.Context, tx pgx.Tx, q *db.Queries, owner string, in HoldInput, quote Quote) (Booking, error) {
+	now := s.opts.Now()
+	row, err := q.CreateBooking(ctx, db.CreateBookingParams{
+		ID: uuid.Must(uuid.NewV7()), Reference: newReference(), HotelID: quote.Hotel.ID,
+		CheckIn: quote.CheckIn, CheckOut: quote.CheckOut, Currency: quote.Currency,
+		RoomAmount: quote.RoomAmount, TaxAmount: quote.TaxAmount, TotalAmount: quote.Total, DepositDue: quote.DepositDue,
+		Owner: owner, ContactEmail: in.Contact.Email, ContactPhone: in.Contact.Phone,
+		HoldExpiresAt: now.Add(s.opts.HoldTTL),
+	})
+	if postgres.Constraint(err) == "bookings_reference_key" {
+		return Booking{}, errConflict // one in a billion: try again with another reference
+	}
+	if err != nil {
+		return Booking{}, fmt.Errorf("insert booking: %w", err)
+	}
+	guest := 0
+	for i, room := range quote.Rooms {
+		nightly := make([]int64, len(room.Nightly))
+		for n, p := range room.Nightly {
+			nightly[n] = p.Amount
+		}
+		ages := make([]int16, len(room.Party.ChildAges))
+		for a, age := range room.Party.ChildAges {
+			ages[a] = int16(age)
+		}
+		policy, _ := json.Marshal(policyJSON(room.RatePlan.CancellationPolicy))
+		if err := q.CreateBookingRoom(ctx, db.CreateBookingRoomParams{
+			BookingID: row.ID, Position: int16(i), RatePlanID: room.RatePlan.ID, RoomTypeID: room.RoomType.ID,
+			Adults: int16(room.Party.Adults), ChildAges: ages, Nightly: nightly, Amount: room.Amount,
+			TaxAmount: room.TaxAmount, CancellationPolicy: policy,
+		}); err != nil {
+			return Booking{}, fmt.Errorf("insert booked room: %w", err)
+		}
+		for _, g := range in.Rooms[i].Guests {
+			if err := q.CreateBookingGuest(ctx, db.CreateBookingGuestParams{
+				BookingID: row.ID, Position: int16(guest), Room: pgtype.Int2{Int16: int16(i), Valid: true},
+				GivenName: g.GivenName, FamilyName: g.FamilyName,
+			}); err != nil {
+				return Booking{}, fmt.Errorf("insert guest: %w", err)
+			}
+			guest++
+		}
+	}
+	if s.jobs != nil {
+		if _, err := s.jobs.InsertTx(ctx, tx, ExpireHoldArgs{BookingID: row.ID}, &river.InsertOpts{ScheduledAt: row.HoldExpiresAt}); err != nil {
+			return Booking{}, fmt.Errorf("schedule hold expiry: %w", err)
+		}
+	}
+	return bookingFromRow(row), nil
+}
+
+// referenceAlphabet avoids letters and digits people confuse (0/O, 1/I/L, U/V).
+const referenceAlphabet = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+
+// newReference returns a short booking reference such as "SG-7K3M9Q2".
+func newReference() string {
+	out := make([]byte, 0, 7)
+	buf := make([]byte, 16)
+	for len(out) < cap(out) {
+		_, _ = rand.Read(buf)
+		for _, b := range buf {
+			// Reject the top of the byte range so every letter is equally likely.
+			if int(b) < 256-256%len(referenceAlphabet) && len(out) < cap(out) {
+				out = append(out, referenceAlphabet[int(b)%len(referenceAlphabet)])
+			}
+		}
+	}
+	return "SG-" + string(out)
+}
+
+// policySnapshot is how a room's cancellation terms are kept with the booking.
+type policySnapshot struct {
+	Refundable bool                    `json:"refundable"`
+	Penalties  []catalog.PenaltyWindow `json:"penalties"`
+}
+
+func policyJSON(p catalog.CancellationPolicy) policySnapshot {
+	return policySnapshot{Refundable: p.Refundable, Penalties: p.Penalties}
+}
+
+func (p policySnapshot) policy() catalog.CancellationPolicy {
+	return catalog.CancellationPolicy{Refundable: p.Refundable, Penalties: p.Penalties}
+}

@@ -1,0 +1,127 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// errConflict means an inventory row changed between read and write; the
+// whole transaction is retried.
+var errConflict = errors.New("inventory changed concurrently")
+
+// reservation is a claim on units of room types for nights [from, to).
+type reservation struct {
+	units    map[uuid.UUID]int // room type -> units
+	from, to time.Time
+}
+
+func (r reservation) roomTypes() []uuid.UUID {
+	ids := make([]uuid.UUID, 0, len(r.units))
+	for id := range r.units {
+		ids = append(ids, id)
+	}
+	return uniq(ids)
+}
+
+// reserveTx claims the units on every night in q's transaction. Rows are read
+// without locks (locked=false) and written "WHERE version = $read"; a row that
+// moved on returns errConflict. With locked=true the rows are read FOR UPDATE
+// in (room type, night) order, so the write cannot conflict. Too few free
+// units on any night is SOLD_OUT. Writes go out as one batch, one statement
+// per row in the same order, so concurrent reservations never deadlock.
+func reserveTx(ctx context.Context, q *db.Queries, r reservation, locked bool) error {
+	ids := r.roomTypes()
+	if err := q.EnsureInventory(ctx, db.EnsureInventoryParams{RoomTypeIds: ids, FromNight: r.from, ToNight: r.to}); err != nil {
+		return fmt.Errorf("create inventory rows: %w", err)
+	}
+	read := q.ReadInventory
+	if locked {
+		read = func(ctx context.Context, p db.ReadInventoryParams) ([]db.Inventory, error) {
+			return q.LockInventory(ctx, db.LockInventoryParams(p))
+		}
+	}
+	rows, err := read(ctx, db.ReadInventoryParams{RoomTypeIds: ids, FromNight: r.from, ToNight: r.to})
+	if err != nil {
+		return fmt.Errorf("read inventory: %w", err)
+	}
+	if want := len(ids) * nightsBetween(r.from, r.to); len(rows) != want {
+		return fmt.Errorf("read inventory: %d rows for %d room type nights", len(rows), want)
+	}
+	updates := make([]db.AdjustInventoryParams, len(rows))
+	for i, row := range rows {
+		need := r.units[row.RoomTypeID]
+		if row.Reserved+int32(need) > row.Capacity {
+			return apperr.New(SoldOut, fmt.Sprintf("sold out on the night of %s", row.Night.Format(time.DateOnly)))
+		}
+		updates[i] = db.AdjustInventoryParams{Delta: int32(need), RoomTypeID: row.RoomTypeID, Night: row.Night, Version: row.Version}
+	}
+	var conflict, failed error
+	q.AdjustInventory(ctx, updates).QueryRow(func(i int, _ int64, err error) {
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			conflict = errConflict
+		case err != nil && failed == nil:
+			failed = fmt.Errorf("reserve inventory: %w", err)
+		}
+	})
+	if failed != nil {
+		return failed
+	}
+	return conflict
+}
+
+// releaseTx hands units back on every night of [from, to).
+func releaseTx(ctx context.Context, q *db.Queries, r reservation) error {
+	for _, id := range r.roomTypes() {
+		err := q.ReleaseInventory(ctx, db.ReleaseInventoryParams{Units: int32(r.units[id]), RoomTypeID: id, FromNight: r.from, ToNight: r.to})
+		if err != nil {
+			return fmt.Errorf("release inventory: %w", err)
+		}
+	}
+	return nil
+}
+
+// withReservation runs fn in a transaction, retrying it while the optimistic
+// reservation inside conflicts: OptimisticAttempts lock-free tries with
+// jittered backoff, then one try that locks the rows, so a hot room type
+// degrades into a short queue instead of failing. fn gets locked=true on that
+// last try.
+func (s *Service) withReservation(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries, locked bool) error) error {
+	for attempt := 1; ; attempt++ {
+		locked := attempt > s.opts.OptimisticAttempts
+		err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error { return fn(tx, q, locked) })
+		if !errors.Is(err, errConflict) || locked {
+			return err
+		}
+		backoff := time.Duration(rand.Int64N(int64(time.Millisecond) << attempt))
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	if err := fn(tx, s.q.WithTx(tx)); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

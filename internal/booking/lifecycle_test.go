@@ -1,0 +1,228 @@
+package booking_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+)
+
+var flexible = catalog.CancellationPolicy{Refundable: true, Penalties: []catalog.PenaltyWindow{
+	{HoursBeforeCheckIn: 72, Percent: 50}, {HoursBeforeCheckIn: 24, Percent: 100}}}
+
+func TestQuoteHoldConfirmCancel(t *testing.T) {
+	t.Parallel()
+	// 2027-03-01 12:00 in Paris (UTC+1).
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 3, price: 10000, taxBps: 1000, policy: flexible})
+	ctx := guest("cust-1")
+	checkIn, checkOut := day("2027-03-10"), day("2027-03-13")
+
+	in := holdInput(f, "k-hold", checkIn, checkOut, 2)
+	q, err := b.svc.Quote(ctx, booking.QuoteInput{HotelID: f.hotel.ID, CheckIn: checkIn, CheckOut: checkOut, Rooms: in.Rooms})
+	must(t, err)
+	// Two rooms, three nights at 100.00, 10% tax.
+	if !q.Available || q.RoomAmount != 60000 || q.TaxAmount != 6000 || q.Total != 66000 || q.DepositDue != 66000 {
+		t.Fatalf("quote %+v", q)
+	}
+	if len(q.Rooms[0].Nightly) != 3 || q.Rooms[0].UnitsLeft != 3 {
+		t.Fatalf("quoted room %+v", q.Rooms[0])
+	}
+	// Check-in 2027-03-10 15:00 Paris = 14:00 UTC. Free until 72h before, half
+	// until 24h before, then everything.
+	wantWindows := []struct {
+		start, end string
+		amount     int64
+	}{
+		{"", "2027-03-07T15:00:00+01:00", 0},
+		{"2027-03-07T15:00:00+01:00", "2027-03-09T15:00:00+01:00", 33000},
+		{"2027-03-09T15:00:00+01:00", "", 66000},
+	}
+	if len(q.Penalties) != len(wantWindows) {
+		t.Fatalf("penalty windows %+v", q.Penalties)
+	}
+	for i, w := range wantWindows {
+		got := q.Penalties[i]
+		if fmtTime(got.Start) != w.start || fmtTime(got.End) != w.end || got.Amount != w.amount {
+			t.Errorf("window %d = %s..%s %d, want %s..%s %d", i, fmtTime(got.Start), fmtTime(got.End), got.Amount, w.start, w.end, w.amount)
+		}
+	}
+
+	expected := q.Total
+	in.ExpectedTotal = &expected
+	held, err := b.svc.Hold(ctx, in)
+	must(t, err)
+	if held.Status != booking.StatusHeld || held.Total != 66000 || len(held.Reference) != 10 || !held.HoldExpiresAt.Equal(now.Add(15*time.Minute)) {
+		t.Fatalf("held %+v", held)
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkOut); got[0] != 2 || got[1] != 2 || got[2] != 2 {
+		t.Fatalf("reserved per night %v, want [2 2 2]", got)
+	}
+
+	confirmed, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "k-confirm", BookingID: held.ID,
+		Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}})
+	must(t, err)
+	if confirmed.Status != booking.StatusConfirmed || confirmed.ConfirmedAt == nil {
+		t.Fatalf("confirmed %+v", confirmed)
+	}
+
+	// Cancelled on 2027-03-08 at noon Paris: inside the 50% window.
+	b2 := b
+	b2.svc = booking.NewService(b.pool, b.catalog, nil, nil, booking.Opts{Now: func() time.Time { return time.Date(2027, 3, 8, 11, 0, 0, 0, time.UTC) }})
+	cancelled, refund, err := b2.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "k-cancel", BookingID: held.ID, Reason: "plans changed"})
+	must(t, err)
+	if cancelled.Status != booking.StatusCancelled || cancelled.PenaltyAmount != 33000 || cancelled.RefundDue != 33000 {
+		t.Fatalf("cancelled %+v", cancelled)
+	}
+	if refund == nil || refund.Amount != 33000 || refund.Status != "PENDING" {
+		t.Fatalf("refund %+v", refund)
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkOut); got[0] != 0 || got[1] != 0 || got[2] != 0 {
+		t.Fatalf("reserved after cancel %v, want zeros", got)
+	}
+	// Replaying the cancellation returns the first result and refunds nothing twice.
+	again, refund2, err := b2.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "k-cancel", BookingID: held.ID, Reason: "plans changed"})
+	must(t, err)
+	var refunds int
+	must(t, b.pool.QueryRow(b.admin, "SELECT count(*) FROM refunds WHERE booking_id = $1", held.ID).Scan(&refunds))
+	if again.Version != cancelled.Version || refund2 == nil || refund2.ID != refund.ID || refunds != 1 {
+		t.Fatalf("replayed cancel: %+v %+v, %d refunds", again, refund2, refunds)
+	}
+	if _, _, err := b2.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "k-cancel-2", BookingID: held.ID}); code(err) != booking.InvalidState {
+		t.Fatalf("cancelling twice: %v", err)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.RFC3339)
+}
+
+func TestDeclinedPaymentLeavesTheHold(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{})
+	ctx := guest("cust-1")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 20)
+	held, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 2), 1))
+	must(t, err)
+
+	declined := booking.ConfirmInput{IdempotencyKey: "c1", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_decline"}}
+	if _, err := b.svc.Confirm(ctx, declined); code(err) != booking.PaymentDeclined {
+		t.Fatalf("declined card: %v", err)
+	}
+	again, err := b.svc.Booking(ctx, held.ID)
+	must(t, err)
+	if again.Status != booking.StatusHeld || again.PaymentInFlight {
+		t.Fatalf("after decline %+v", again)
+	}
+	// The same key answers the same decline without calling the provider again.
+	if _, err := b.svc.Confirm(ctx, declined); code(err) != booking.PaymentDeclined {
+		t.Fatalf("replayed decline: %v", err)
+	}
+	var attempts int
+	must(t, b.pool.QueryRow(b.admin, "SELECT count(*) FROM payments WHERE booking_id = $1", held.ID).Scan(&attempts))
+	if attempts != 1 {
+		t.Fatalf("%d payment attempts, want 1", attempts)
+	}
+	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c2", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "nope", Token: "x"}}); code(err) != apperr.InvalidInput {
+		t.Fatalf("unknown provider: %v", err)
+	}
+	confirmed, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c3", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_visa"}})
+	must(t, err)
+	if confirmed.Status != booking.StatusConfirmed {
+		t.Fatalf("confirmed %+v", confirmed)
+	}
+}
+
+func TestExpiredHoldCannotBeConfirmed(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{})
+	ctx := guest("cust-1")
+	checkIn := booking.Date(now).AddDate(0, 0, 5)
+	held, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	later := booking.NewService(b.pool, b.catalog, nil, nil, booking.Opts{Now: func() time.Time { return now.Add(16 * time.Minute) }})
+	if _, err := later.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}}); code(err) != booking.HoldExpired {
+		t.Fatalf("confirming an expired hold: %v", err)
+	}
+	wait, err := later.ExpireHold(b.admin, held.ID)
+	must(t, err)
+	expired, err := b.svc.Booking(ctx, held.ID)
+	must(t, err)
+	if wait != 0 || expired.Status != booking.StatusExpired {
+		t.Fatalf("after expiry: wait %v, %+v", wait, expired)
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkIn.AddDate(0, 0, 1)); got[0] != 0 {
+		t.Fatalf("expired hold still reserves %v", got)
+	}
+	// Expiring twice changes nothing.
+	_, err = later.ExpireHold(b.admin, held.ID)
+	must(t, err)
+	b.assertInventoryConsistent(t)
+}
+
+func TestHoldValidation(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	ctx := guest("cust-1")
+	cases := []struct {
+		name  string
+		edit  func(*booking.HoldInput)
+		code  apperr.Code
+		field string
+	}{
+		{"check-out before check-in", func(in *booking.HoldInput) { in.CheckOut = in.CheckIn.AddDate(0, 0, -1) }, apperr.InvalidInput, "input.checkOut"},
+		{"29 nights", func(in *booking.HoldInput) { in.CheckOut = in.CheckIn.AddDate(0, 0, 29) }, apperr.InvalidInput, "input.checkOut"},
+		{"more than a year ahead", func(in *booking.HoldInput) {
+			in.CheckIn = day("2028-03-02")
+			in.CheckOut = day("2028-03-03")
+		}, apperr.InvalidInput, "input.checkIn"},
+		{"yesterday", func(in *booking.HoldInput) { in.CheckIn, in.CheckOut = day("2027-02-28"), day("2027-03-02") }, apperr.InvalidInput, "input.checkIn"},
+		{"too many adults", func(in *booking.HoldInput) { in.Rooms[0].Party.Adults = 3 }, apperr.InvalidInput, "input.rooms.0.adults"},
+		{"too many people", func(in *booking.HoldInput) { in.Rooms[0].Party.ChildAges = []int{4, 6} }, apperr.InvalidInput, "input.rooms.0.adults"},
+		{"an adult as a child", func(in *booking.HoldInput) { in.Rooms[0].Party.ChildAges = []int{18} }, apperr.InvalidInput, "input.rooms.0.childAges"},
+		{"no guest named", func(in *booking.HoldInput) { in.Rooms[0].Guests = nil }, apperr.InvalidInput, "input.rooms.0.guests"},
+		{"bad email", func(in *booking.HoldInput) { in.Contact.Email = "ana at example" }, apperr.InvalidInput, "input.contact.email"},
+		{"no idempotency key", func(in *booking.HoldInput) { in.IdempotencyKey = " " }, apperr.InvalidInput, "input.idempotencyKey"},
+		{"three rooms of two", func(in *booking.HoldInput) { *in = holdInput(f, in.IdempotencyKey, in.CheckIn, in.CheckOut, 3) }, booking.SoldOut, ""},
+		{"stale price", func(in *booking.HoldInput) { total := int64(1); in.ExpectedTotal = &total }, booking.PriceChanged, "input.expectedTotal"},
+	}
+	for i, c := range cases {
+		in := holdInput(f, fmt.Sprint("key-", i), day("2027-03-10"), day("2027-03-12"), 1)
+		c.edit(&in)
+		_, err := b.svc.Hold(ctx, in)
+		all, _ := apperr.All(err)
+		if len(all) == 0 || all[0].Code != c.code || c.field != "" && join(all[0].Field) != c.field {
+			t.Errorf("%s: got %v, want %s on %s", c.name, err, c.code, c.field)
+		}
+	}
+	var bookings int
+	must(t, b.pool.QueryRow(b.admin, "SELECT count(*) FROM bookings").Scan(&bookings))
+	if bookings != 0 {
+		t.Fatalf("%d bookings written by failed holds", bookings)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+func join(f []string) string {
+	s := ""
+	for i, p := range f {
+		if i > 0 {
+			s += "."
+		}
+		s += p
+	}
+	return s
+}

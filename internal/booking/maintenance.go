@@ -1,0 +1,244 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// RoomService is what the booking core needs of the catalog to change a
+// room's service state inside its own transaction.
+type RoomService interface {
+	Room(ctx context.Context, id uuid.UUID) (catalog.Room, error)
+	SetRoomServiceTx(ctx context.Context, q *db.Queries, id uuid.UUID, expectedVersion int64, inService bool, note string) (catalog.Room, error)
+}
+
+// AffectedBooking is a booking that a maintenance change leaves without a room.
+type AffectedBooking struct {
+	ID        uuid.UUID
+	Reference string
+	Status    Status
+	CheckIn   time.Time
+	CheckOut  time.Time
+}
+
+// MaintenanceBlock takes one room out of sale for local nights [Start, End).
+type MaintenanceBlock struct {
+	ID         uuid.UUID
+	HotelID    uuid.UUID
+	RoomID     uuid.UUID
+	RoomTypeID uuid.UUID
+	Start      time.Time
+	End        time.Time
+	Reason     string
+	CreatedBy  string
+	CreatedAt  time.Time
+}
+
+// BlockInput blocks rooms of one hotel for local nights [From, To).
+type BlockInput struct {
+	RoomIDs []uuid.UUID
+	From    time.Time
+	To      time.Time
+	Reason  string
+	// Force blocks even when bookings lose their room: they are flagged for
+	// relocation instead of failing the block.
+	Force bool
+}
+
+// MaxBlockNights bounds one maintenance block.
+const MaxBlockNights = 366
+
+// BlockRooms takes rooms out of sale for some nights. When the remaining
+// rooms cannot house the bookings already made for those nights it fails
+// with MAINTENANCE_CONFLICT and the bookings that would lose their room,
+// unless Force is set: then those bookings (newest first, as few as needed)
+// hand their units back and are flagged for relocation, visible to staff.
+func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInput) ([]MaintenanceBlock, []AffectedBooking, error) {
+	if len(in.RoomIDs) == 0 || len(in.RoomIDs) > 100 {
+		return nil, nil, apperr.Invalid("give 1 to 100 rooms", "input", "roomIds")
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if in.Reason == "" || len(in.Reason) > 500 {
+		return nil, nil, apperr.Invalid("say why, in at most 500 characters", "input", "reason")
+	}
+	var blocked []catalog.Room
+	for i, id := range in.RoomIDs {
+		r, err := rooms.Room(ctx, id)
+		if apperr.HasCode(err, apperr.NotFound) {
+			return nil, nil, apperr.Invalid("no such room", "input", "roomIds", fmt.Sprint(i))
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(blocked) > 0 && r.HotelID != blocked[0].HotelID {
+			return nil, nil, apperr.Invalid("all rooms must belong to one hotel", "input", "roomIds", fmt.Sprint(i))
+		}
+		blocked = append(blocked, r)
+	}
+	hotel, err := s.catalog.Hotel(ctx, blocked[0].HotelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	loc, err := time.LoadLocation(hotel.TimeZone)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hotel time zone: %w", err)
+	}
+	from, to := Date(in.From), Date(in.To)
+	if today := LocalToday(s.opts.Now(), loc); from.Before(today) {
+		return nil, nil, apperr.Invalid(fmt.Sprintf("%s is before today at the hotel (%s)", from.Format(time.DateOnly), today.Format(time.DateOnly)), "input", "from")
+	}
+	if n := nightsBetween(from, to); n < 1 || n > MaxBlockNights {
+		return nil, nil, apperr.Invalid(fmt.Sprintf("block 1 to %d nights: to must be after from", MaxBlockNights), "input", "to")
+	}
+	p := auth.FromContext(ctx)
+	var blocks []MaintenanceBlock
+	var affected []AffectedBooking
+	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		types := map[uuid.UUID]bool{}
+		for _, r := range blocked {
+			types[r.RoomTypeID] = true
+		}
+		typeIDs := uniq(keys(types))
+		if err := q.EnsureInventory(ctx, db.EnsureInventoryParams{RoomTypeIds: typeIDs, FromNight: from, ToNight: to}); err != nil {
+			return fmt.Errorf("create inventory rows: %w", err)
+		}
+		for _, r := range blocked {
+			row, err := q.CreateMaintenanceBlock(ctx, db.CreateMaintenanceBlockParams{ID: uuid.Must(uuid.NewV7()),
+				HotelID: r.HotelID, RoomID: r.ID, RoomTypeID: r.RoomTypeID, StartNight: from, EndNight: to,
+				Reason: in.Reason, CreatedBy: ownerOf(p)})
+			if err != nil {
+				return fmt.Errorf("create maintenance block: %w", err)
+			}
+			blocks = append(blocks, blockFromRow(row))
+		}
+		note := fmt.Sprintf("room blocked for maintenance: %s", in.Reason)
+		for _, rt := range typeIDs {
+			a, err := shrinkTx(ctx, q, rt, from, in.Force, note)
+			affected = append(affected, a...)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, affected, err
+	}
+	return blocks, affected, nil
+}
+
+// SetRoomService takes a room out of service or puts it back, keeping the
+// inventory of its room type right from the hotel's local today on. Taking
+// it out fails with MAINTENANCE_CONFLICT when bookings would lose their
+// room, unless force flags them for relocation (see BlockRooms).
+func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid.UUID, expectedVersion int64, inService bool, note string, force bool) (catalog.Room, []AffectedBooking, error) {
+	current, err := rooms.Room(ctx, id)
+	if err != nil {
+		return catalog.Room{}, nil, err
+	}
+	hotel, err := s.catalog.Hotel(ctx, current.HotelID)
+	if err != nil {
+		return catalog.Room{}, nil, err
+	}
+	loc, err := time.LoadLocation(hotel.TimeZone)
+	if err != nil {
+		return catalog.Room{}, nil, fmt.Errorf("hotel time zone: %w", err)
+	}
+	today := LocalToday(s.opts.Now(), loc)
+	var room catalog.Room
+	var affected []AffectedBooking
+	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		var err error
+		if room, err = rooms.SetRoomServiceTx(ctx, q, id, expectedVersion, inService, note); err != nil {
+			return err
+		}
+		affected, err = shrinkTx(ctx, q, room.RoomTypeID, today, force, "room taken out of service: "+room.ServiceNote)
+		return err
+	})
+	if err != nil {
+		return catalog.Room{}, affected, err
+	}
+	return room, affected, nil
+}
+
+// shrinkTx brings a room type's inventory capacity in line with its rooms and
+// blocks from a night on. Where reservations would exceed the new capacity it
+// picks the bookings to move (newest first, as few as cover every oversold
+// night): without force that is a MAINTENANCE_CONFLICT listing them; with
+// force they hand their units of this room type back and are flagged for
+// relocation.
+func shrinkTx(ctx context.Context, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string) ([]AffectedBooking, error) {
+	over, err := q.OversoldNights(ctx, db.OversoldNightsParams{RoomTypeID: roomTypeID, FromNight: from})
+	if err != nil {
+		return nil, fmt.Errorf("find oversold nights: %w", err)
+	}
+	var affected []AffectedBooking
+	if len(over) > 0 {
+		short := map[time.Time]int{}
+		for _, n := range over {
+			short[n.Night] = int(n.Reserved - n.Capacity)
+		}
+		candidates, err := q.BookingsHoldingNights(ctx, db.BookingsHoldingNightsParams{
+			RoomTypeID: roomTypeID, FirstNight: over[0].Night, LastNight: over[len(over)-1].Night})
+		if err != nil {
+			return nil, fmt.Errorf("find bookings to relocate: %w", err)
+		}
+		for _, c := range candidates {
+			helps := false
+			for night, n := range short {
+				if n > 0 && !night.Before(c.CheckIn) && night.Before(c.CheckOut) {
+					helps = true
+					short[night] = n - int(c.Units)
+				}
+			}
+			if helps {
+				affected = append(affected, AffectedBooking{ID: c.ID, Reference: c.Reference, Status: Status(c.Status), CheckIn: c.CheckIn, CheckOut: c.CheckOut})
+			}
+		}
+		if !force {
+			refs := make([]string, len(affected))
+			for i, a := range affected {
+				refs[i] = a.Reference
+			}
+			return affected, apperr.New(MaintenanceConflict, fmt.Sprintf(
+				"%d booking(s) would lose their room (%s); move them first or force the change to flag them for relocation",
+				len(affected), strings.Join(refs, ", ")))
+		}
+		for _, a := range affected {
+			b := Booking{ID: a.ID, CheckIn: a.CheckIn, CheckOut: a.CheckOut}
+			if err := releaseBookingTx(ctx, q, b, &roomTypeID); err != nil {
+				return nil, err
+			}
+			if err := q.FlagRelocation(ctx, db.FlagRelocationParams{ID: a.ID, Note: note}); err != nil {
+				return nil, fmt.Errorf("flag relocation: %w", err)
+			}
+		}
+	}
+	if _, err := q.RefreshCapacity(ctx, db.RefreshCapacityParams{RoomTypeID: roomTypeID, FromNight: from}); err != nil {
+		return nil, fmt.Errorf("refresh capacity: %w", err)
+	}
+	return affected, nil
+}
+
+func blockFromRow(r db.MaintenanceBlock) MaintenanceBlock {
+	return MaintenanceBlock{ID: r.ID, HotelID: r.HotelID, RoomID: r.RoomID, RoomTypeID: r.RoomTypeID,
+		Start: r.StartNight, End: r.EndNight, Reason: r.Reason, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
+}
+
+func keys[K comparable, V any](m map[K]V) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,322 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// MaxRooms bounds the rooms of one booking.
+const MaxRooms = 9
+
+// RoomRequest asks for one unit of a rate plan's room type for a party.
+type RoomRequest struct {
+	RatePlanID uuid.UUID
+	Party      Party
+	// Guests are named when holding; at least one per room.
+	Guests []GuestName
+}
+
+// GuestName is a guest as entered by the booker.
+type GuestName struct {
+	GivenName  string
+	FamilyName string
+}
+
+// QuoteInput asks for the price and availability of a stay.
+type QuoteInput struct {
+	HotelID  uuid.UUID
+	CheckIn  time.Time
+	CheckOut time.Time
+	Rooms    []RoomRequest
+}
+
+// NightPrice is the price of one night of one room.
+type NightPrice struct {
+	Night  time.Time
+	Amount int64
+}
+
+// QuotedRoom is one requested room, priced.
+type QuotedRoom struct {
+	RatePlan  catalog.RatePlan
+	RoomType  catalog.RoomType
+	Party     Party
+	Nightly   []NightPrice
+	Amount    int64 // before tax
+	TaxAmount int64
+	// UnitsLeft is the fewest units of the room type free on any night.
+	UnitsLeft int
+}
+
+// PenaltyWindow is what cancelling costs between two instants, shown in the
+// hotel's offset. A nil Start means from now; a nil End means without end.
+type PenaltyWindow struct {
+	Start  *time.Time
+	End    *time.Time
+	Amount int64
+}
+
+// Quote is the price, availability and cancellation terms of a stay.
+type Quote struct {
+	Hotel      catalog.Hotel
+	CheckIn    time.Time
+	CheckOut   time.Time
+	Currency   string
+	Available  bool
+	Rooms      []QuotedRoom
+	RoomAmount int64
+	TaxAmount  int64
+	Total      int64
+	DepositDue int64
+	Penalties  []PenaltyWindow
+	// CheckInAt and CheckOutAt are the stay's instants in the hotel's zone.
+	CheckInAt  time.Time
+	CheckOutAt time.Time
+}
+
+// Quote prices a stay and says whether it is available now. Anyone may ask.
+func (s *Service) Quote(ctx context.Context, in QuoteInput) (Quote, error) {
+	quote, err := s.prepare(ctx, in, "input")
+	if err != nil {
+		return Quote{}, err
+	}
+	return quote, s.priceTx(ctx, s.q, &quote)
+}
+
+// prepare validates a stay request against the catalog: the hotel, its
+// calendar, the rate plans and the parties. It reads through the catalog
+// service, so it runs before any transaction opens (a transaction waiting
+// for a second pool connection could starve the pool).
+func (s *Service) prepare(ctx context.Context, in QuoteInput, field ...string) (Quote, error) {
+	hotel, err := s.catalog.Hotel(ctx, in.HotelID)
+	if apperr.HasCode(err, apperr.NotFound) {
+		return Quote{}, apperr.Invalid("no such hotel", append(field, "hotelId")...)
+	}
+	if err != nil {
+		return Quote{}, err
+	}
+	st, err := newStay(hotel, in.CheckIn, in.CheckOut, s.opts.Now(), field...)
+	if err != nil {
+		return Quote{}, err
+	}
+	if len(in.Rooms) == 0 || len(in.Rooms) > MaxRooms {
+		return Quote{}, apperr.Invalid(fmt.Sprintf("ask for 1 to %d rooms", MaxRooms), append(field, "rooms")...)
+	}
+	quote := Quote{Hotel: hotel, CheckIn: st.checkIn, CheckOut: st.checkOut, Currency: hotel.Currency,
+		CheckInAt: st.checkInAt(), CheckOutAt: hotel.CheckOutTime.On(st.checkOut, st.loc), Available: true}
+	var errs apperr.List
+	for i, r := range in.Rooms {
+		f := append(append([]string{}, field...), "rooms", fmt.Sprint(i))
+		rp, err := s.catalog.RatePlan(ctx, r.RatePlanID)
+		if err != nil || rp.HotelID != hotel.ID {
+			errs = append(errs, apperr.Invalid("no such rate plan at this hotel", append(f, "ratePlanId")...))
+			continue
+		}
+		rt, err := s.catalog.RoomType(ctx, rp.RoomTypeID)
+		if err != nil {
+			return Quote{}, err
+		}
+		if e := checkParty(rt, r.Party, f); e != nil {
+			errs = append(errs, e)
+			continue
+		}
+		quote.Rooms = append(quote.Rooms, QuotedRoom{RatePlan: rp, RoomType: rt, Party: r.Party})
+	}
+	return quote, errs.Err()
+}
+
+// priceTx prices a prepared quote from the rates and inventory visible to q.
+func (s *Service) priceTx(ctx context.Context, q *db.Queries, quote *Quote) error {
+	quote.RoomAmount, quote.TaxAmount, quote.DepositDue, quote.Available = 0, 0, 0, true
+	if err := s.priceNights(ctx, q, quote); err != nil {
+		return err
+	}
+	if err := s.checkAvailability(ctx, q, quote); err != nil {
+		return err
+	}
+	quote.Penalties = penaltyWindows(*quote, s.opts.Now())
+	return nil
+}
+
+func checkParty(rt catalog.RoomType, p Party, field []string) *apperr.Error {
+	for _, age := range p.ChildAges {
+		if age < 0 || age > MaxChildAge {
+			return apperr.Invalid(fmt.Sprintf("child ages are 0 to %d; older guests are adults", MaxChildAge), append(field, "childAges")...)
+		}
+	}
+	if !rt.Houses(p.Adults, len(p.ChildAges)) {
+		return apperr.Invalid(fmt.Sprintf("%q houses at most %d adults, %d children and %d guests in all; asked for %s",
+			rt.Name, rt.MaxAdults, rt.MaxChildren, rt.MaxOccupancy, p), append(field, "adults")...)
+	}
+	return nil
+}
+
+func (s *Service) priceNights(ctx context.Context, q *db.Queries, quote *Quote) error {
+	planIDs := make([]uuid.UUID, len(quote.Rooms))
+	for i, r := range quote.Rooms {
+		planIDs[i] = r.RatePlan.ID
+	}
+	rows, err := q.ListRatesOfPlans(ctx, db.ListRatesOfPlansParams{RatePlanIds: planIDs, FromNight: quote.CheckIn, ToNight: quote.CheckOut})
+	if err != nil {
+		return fmt.Errorf("load nightly rates: %w", err)
+	}
+	rates := map[uuid.UUID][]NightPrice{}
+	for _, r := range rows {
+		rates[r.RatePlanID] = append(rates[r.RatePlanID], NightPrice{Night: r.Night, Amount: r.Amount})
+	}
+	nights := nightsBetween(quote.CheckIn, quote.CheckOut)
+	for i := range quote.Rooms {
+		room := &quote.Rooms[i]
+		room.Nightly = rates[room.RatePlan.ID]
+		room.Amount = 0
+		if len(room.Nightly) != nights {
+			return apperr.New(NotBookable, fmt.Sprintf("rate plan %q has no price for every night of this stay", room.RatePlan.Name))
+		}
+		for _, n := range room.Nightly {
+			room.Amount += n.Amount
+		}
+		room.TaxAmount = money.BasisPoints(room.Amount, quote.Hotel.TaxRateBasisPoints)
+		quote.RoomAmount += room.Amount
+		quote.TaxAmount += room.TaxAmount
+		quote.DepositDue += deposit(room.RatePlan.DepositPolicy, room.Amount+room.TaxAmount)
+	}
+	quote.Total = quote.RoomAmount + quote.TaxAmount
+	return nil
+}
+
+func deposit(p catalog.DepositPolicy, total int64) int64 {
+	switch p.Kind {
+	case catalog.DepositFull:
+		return total
+	case catalog.DepositPercent:
+		return money.Percent(total, p.Percent)
+	default:
+		return 0
+	}
+}
+
+// checkAvailability records how many units are free on the tightest night of
+// each room type, and whether all requested rooms fit.
+func (s *Service) checkAvailability(ctx context.Context, q *db.Queries, quote *Quote) error {
+	typeIDs := make([]uuid.UUID, len(quote.Rooms))
+	for i, r := range quote.Rooms {
+		typeIDs[i] = r.RoomType.ID
+	}
+	rows, err := q.Availability(ctx, db.AvailabilityParams{RoomTypeIds: uniq(typeIDs), FromNight: quote.CheckIn, ToNight: quote.CheckOut})
+	if err != nil {
+		return fmt.Errorf("read availability: %w", err)
+	}
+	left := map[uuid.UUID]int{}
+	for _, r := range rows {
+		free := int(r.Capacity - r.Reserved)
+		if cur, ok := left[r.RoomTypeID]; !ok || free < cur {
+			left[r.RoomTypeID] = free
+		}
+	}
+	want := map[uuid.UUID]int{}
+	for _, id := range typeIDs {
+		want[id]++
+	}
+	for i := range quote.Rooms {
+		id := quote.Rooms[i].RoomType.ID
+		quote.Rooms[i].UnitsLeft = max(0, left[id])
+		if left[id] < want[id] {
+			quote.Available = false
+		}
+	}
+	return nil
+}
+
+// pricedRoom is what a penalty is computed from: a room's terms and total.
+type pricedRoom struct {
+	policy catalog.CancellationPolicy
+	total  int64
+}
+
+// percentAt is the share of a room's total that cancelling at t costs.
+// Non-refundable rooms and cancellations from the check-in instant on cost it all.
+func percentAt(p catalog.CancellationPolicy, checkInAt, t time.Time) int {
+	if !p.Refundable || !t.Before(checkInAt) {
+		return 100
+	}
+	pct := 0
+	for _, w := range p.Penalties {
+		if !t.Before(checkInAt.Add(-time.Duration(w.HoursBeforeCheckIn) * time.Hour)) {
+			pct = max(pct, w.Percent)
+		}
+	}
+	return pct
+}
+
+// penaltyAt is what cancelling all rooms at t costs.
+func penaltyAt(rooms []pricedRoom, checkInAt, t time.Time) int64 {
+	var sum int64
+	for _, r := range rooms {
+		sum += money.Percent(r.total, percentAt(r.policy, checkInAt, t))
+	}
+	return sum
+}
+
+// windows lists what cancelling costs over time, from now on, as instants in
+// the hotel's zone; neighbouring windows with the same cost are merged.
+func windows(rooms []pricedRoom, checkInAt, now time.Time) []PenaltyWindow {
+	loc := checkInAt.Location()
+	bounds := []time.Time{checkInAt}
+	for _, r := range rooms {
+		for _, w := range r.policy.Penalties {
+			bounds = append(bounds, checkInAt.Add(-time.Duration(w.HoursBeforeCheckIn)*time.Hour))
+		}
+	}
+	slices.SortFunc(bounds, func(a, b time.Time) int { return a.Compare(b) })
+	bounds = slices.CompactFunc(bounds, func(a, b time.Time) bool { return a.Equal(b) })
+	var out []PenaltyWindow
+	add := func(start *time.Time, end *time.Time, at time.Time) {
+		amount := penaltyAt(rooms, checkInAt, at)
+		if n := len(out); n > 0 && out[n-1].Amount == amount {
+			out[n-1].End = end
+			return
+		}
+		out = append(out, PenaltyWindow{Start: start, End: end, Amount: amount})
+	}
+	var start *time.Time
+	for _, b := range bounds {
+		if !b.After(now) {
+			continue // a boundary in the past: the current window started before now
+		}
+		end := b.In(loc)
+		add(start, &end, b.Add(-time.Nanosecond))
+		start = &end
+	}
+	add(start, nil, maxTime(now, bounds[len(bounds)-1]))
+	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func penaltyWindows(q Quote, now time.Time) []PenaltyWindow {
+	rooms := make([]pricedRoom, len(q.Rooms))
+	for i, r := range q.Rooms {
+		rooms[i] = pricedRoom{policy: r.RatePlan.CancellationPolicy, total: r.Amount + r.TaxAmount}
+	}
+	return windows(rooms, q.CheckInAt, now)
+}
+
+func uniq(ids []uuid.UUID) []uuid.UUID {
+	out := slices.Clone(ids)
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	return slices.Compact(out)
+}

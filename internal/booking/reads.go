@@ -1,0 +1,136 @@
+package booking
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// Payment is one attempt to take money for a booking.
+type Payment struct {
+	ID             uuid.UUID
+	Provider       string
+	ProviderRef    string
+	Amount         int64
+	CapturedAmount int64
+	Currency       string
+	Status         string
+	FailureCode    string
+	FailureMessage string
+	CreatedAt      time.Time
+}
+
+// ViewerBookings lists the caller's bookings, newest first: a guest's or
+// partner's own, a staff member's hotels', and every booking for admins.
+func (s *Service) ViewerBookings(ctx context.Context, after uuid.NullUUID, limit int) ([]Booking, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []db.Booking
+	switch {
+	case p.Role == auth.RoleStaff:
+		rows, err = s.q.ListBookingsByHotels(ctx, db.ListBookingsByHotelsParams{HotelIds: p.HotelIDs, After: after, PageSize: int32(limit)})
+	default:
+		rows, err = s.q.ListBookingsByOwner(ctx, db.ListBookingsByOwnerParams{Owner: ownerOf(p), After: after, PageSize: int32(limit)})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list bookings: %w", err)
+	}
+	out := make([]Booking, len(rows))
+	for i, r := range rows {
+		out[i] = bookingFromRow(r)
+	}
+	return out, nil
+}
+
+// RoomsOf returns the booked rooms of bookings the caller already loaded,
+// keyed by booking id.
+func (s *Service) RoomsOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]BookedRoom, error) {
+	rows, err := s.q.ListBookingRooms(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load booked rooms: %w", err)
+	}
+	out := map[uuid.UUID][]BookedRoom{}
+	for _, r := range rows {
+		var snap policySnapshot
+		_ = json.Unmarshal(r.CancellationPolicy, &snap) // written by Hold
+		ages := make([]int, len(r.ChildAges))
+		for i, a := range r.ChildAges {
+			ages[i] = int(a)
+		}
+		out[r.BookingID] = append(out[r.BookingID], BookedRoom{Position: int(r.Position), RatePlanID: r.RatePlanID,
+			RoomTypeID: r.RoomTypeID, Adults: int(r.Adults), ChildAges: ages, Nightly: r.Nightly, Amount: r.Amount,
+			TaxAmount: r.TaxAmount, Policy: snap.policy(), HoldsInventory: r.HoldsInventory})
+	}
+	return out, nil
+}
+
+// GuestsOf returns the guests of bookings the caller already loaded.
+func (s *Service) GuestsOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]Guest, error) {
+	rows, err := s.q.ListBookingGuests(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load guests: %w", err)
+	}
+	out := map[uuid.UUID][]Guest{}
+	for _, r := range rows {
+		g := Guest{Position: int(r.Position), GivenName: r.GivenName, FamilyName: r.FamilyName}
+		if r.Room.Valid {
+			room := int(r.Room.Int16)
+			g.Room = &room
+		}
+		out[r.BookingID] = append(out[r.BookingID], g)
+	}
+	return out, nil
+}
+
+// PaymentsOf returns the payment attempts of bookings the caller already loaded.
+func (s *Service) PaymentsOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]Payment, error) {
+	rows, err := s.q.ListPayments(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load payments: %w", err)
+	}
+	out := map[uuid.UUID][]Payment{}
+	for _, r := range rows {
+		out[r.BookingID] = append(out[r.BookingID], Payment{ID: r.ID, Provider: r.Provider, ProviderRef: r.ProviderRef,
+			Amount: r.Amount, CapturedAmount: r.CapturedAmount, Currency: r.Currency, Status: r.Status,
+			FailureCode: r.FailureCode, FailureMessage: r.FailureMessage, CreatedAt: r.CreatedAt})
+	}
+	return out, nil
+}
+
+// RefundsOf returns the refunds of bookings the caller already loaded.
+func (s *Service) RefundsOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]Refund, error) {
+	rows, err := s.q.ListRefunds(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load refunds: %w", err)
+	}
+	out := map[uuid.UUID][]Refund{}
+	for _, r := range rows {
+		out[r.BookingID] = append(out[r.BookingID], *refundFromRow(r))
+	}
+	return out, nil
+}
+
+// Relocations lists a hotel's active bookings that maintenance left without
+// a room, for its staff and admins.
+func (s *Service) Relocations(ctx context.Context, hotelID uuid.UUID) ([]Booking, error) {
+	if err := auth.RequireHotel(ctx, hotelID); err != nil {
+		return nil, err
+	}
+	rows, err := s.q.ListRelocations(ctx, hotelID)
+	if err != nil {
+		return nil, fmt.Errorf("list relocations: %w", err)
+	}
+	out := make([]Booking, len(rows))
+	for i, r := range rows {
+		out[i] = bookingFromRow(r)
+	}
+	return out, nil
+}

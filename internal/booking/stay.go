@@ -1,0 +1,74 @@
+package booking
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/catalog"
+)
+
+// Limits of a stay.
+const (
+	MaxNights    = 28
+	MaxDaysAhead = 365
+)
+
+// Date returns the calendar date of t in its own location, as a time at UTC
+// midnight (the representation of hotel-local dates throughout).
+func Date(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// LocalToday is the hotel's calendar date at the instant now.
+func LocalToday(now time.Time, loc *time.Location) time.Time {
+	return Date(now.In(loc))
+}
+
+func nightsBetween(checkIn, checkOut time.Time) int {
+	return int(checkOut.Sub(checkIn).Hours()/24 + 0.5)
+}
+
+// stay is a validated request for local nights [CheckIn, CheckOut) at a hotel.
+type stay struct {
+	hotel    catalog.Hotel
+	loc      *time.Location
+	checkIn  time.Time
+	checkOut time.Time
+}
+
+func (s stay) nights() int { return nightsBetween(s.checkIn, s.checkOut) }
+
+// checkInAt is the instant of the hotel's check-in time on the check-in date,
+// in the hotel's zone. Across a DST gap it moves forward as time.Date does.
+func (s stay) checkInAt() time.Time { return s.hotel.CheckInTime.On(s.checkIn, s.loc) }
+
+// newStay validates local dates against the hotel's own calendar: check-in
+// not before the hotel's local today, at most MaxDaysAhead ahead, 1 to
+// MaxNights nights.
+func newStay(h catalog.Hotel, checkIn, checkOut, now time.Time, field ...string) (stay, error) {
+	loc, err := time.LoadLocation(h.TimeZone)
+	if err != nil {
+		return stay{}, fmt.Errorf("hotel %s has an unknown time zone %q: %w", h.ID, h.TimeZone, err)
+	}
+	s := stay{hotel: h, loc: loc, checkIn: Date(checkIn), checkOut: Date(checkOut)}
+	today := LocalToday(now, loc)
+	var errs apperr.List
+	fail := func(msg string, f string) {
+		errs = append(errs, apperr.Invalid(msg, append(append([]string{}, field...), f)...))
+	}
+	switch n := s.nights(); {
+	case !s.checkOut.After(s.checkIn):
+		fail("check-out must be after check-in", "checkOut")
+	case n > MaxNights:
+		fail(fmt.Sprintf("a stay is at most %d nights", MaxNights), "checkOut")
+	}
+	if s.checkIn.Before(today) {
+		fail(fmt.Sprintf("check-in %s is before today at the hotel (%s in %s)",
+			s.checkIn.Format(time.DateOnly), today.Format(time.DateOnly), h.TimeZone), "checkIn")
+	} else if s.checkIn.After(today.AddDate(0, 0, MaxDaysAhead)) {
+		fail(fmt.Sprintf("check-in is more than %d days ahead", MaxDaysAhead), "checkIn")
+	}
+	return s, errs.Err()
+}
