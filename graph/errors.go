@@ -61,17 +61,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions = map[string]any{"code": "TIMEOUT"}
 			return gqlErr
 		}
-		var inputErr *gqlerror.Error
-		if errors.As(err, &inputErr) {
-			// Raised by gqlgen itself while decoding arguments (a malformed Date,
-			// an unknown enum value): the message is safe and useful.
-			if gqlErr.Extensions == nil {
-				gqlErr.Extensions = map[string]any{}
-			}
-			if gqlErr.Extensions["code"] == nil {
-				gqlErr.Extensions["code"] = string(apperr.InvalidInput)
-			}
-			return gqlErr
+		var coded *gqlerror.Error
+		if errors.As(err, &coded) && coded.Extensions["code"] != nil {
+			return gqlErr // gqlgen's own parse and validation errors carry a code
 		}
 		log.ErrorContext(ctx, "internal error", "path", graphql.GetPath(ctx).String(), "err", err)
 		gqlErr.Message = "internal error"

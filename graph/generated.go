@@ -19,6 +19,7 @@ import (
 	"github.com/staygraph/staygraph/graph/scalar"
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/money"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -35,14 +36,24 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AffectedBooking() AffectedBookingResolver
 	ApiKey() ApiKeyResolver
+	BookedRoom() BookedRoomResolver
+	Booking() BookingResolver
+	CancellationPenalty() CancellationPenaltyResolver
 	Hotel() HotelResolver
+	MaintenanceBlock() MaintenanceBlockResolver
 	Mutation() MutationResolver
+	Payment() PaymentResolver
 	Query() QueryResolver
+	Quote() QuoteResolver
+	QuotedRoom() QuotedRoomResolver
 	RatePlan() RatePlanResolver
+	Refund() RefundResolver
 	Room() RoomResolver
 	RoomType() RoomTypeResolver
 	UserError() UserErrorResolver
+	Viewer() ViewerResolver
 }
 
 type DirectiveRoot struct {
@@ -62,6 +73,14 @@ type ComplexityRoot struct {
 		PostalCode  func(childComplexity int) int
 	}
 
+	AffectedBooking struct {
+		CheckIn   func(childComplexity int) int
+		CheckOut  func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Reference func(childComplexity int) int
+		Status    func(childComplexity int) int
+	}
+
 	ApiKey struct {
 		CreatedAt  func(childComplexity int) int
 		ID         func(childComplexity int) int
@@ -78,9 +97,90 @@ type ComplexityRoot struct {
 		Type  func(childComplexity int) int
 	}
 
+	BlockRoomsPayload struct {
+		AffectedBookings func(childComplexity int) int
+		Blocks           func(childComplexity int) int
+		UserErrors       func(childComplexity int) int
+	}
+
+	BookedRoom struct {
+		Adults             func(childComplexity int) int
+		Amount             func(childComplexity int) int
+		CancellationPolicy func(childComplexity int) int
+		ChildAges          func(childComplexity int) int
+		Nightly            func(childComplexity int) int
+		Occupancy          func(childComplexity int) int
+		Position           func(childComplexity int) int
+		RatePlan           func(childComplexity int) int
+		RoomType           func(childComplexity int) int
+		Tax                func(childComplexity int) int
+	}
+
+	Booking struct {
+		CancelReason          func(childComplexity int) int
+		CancellationPenalties func(childComplexity int) int
+		CancelledAt           func(childComplexity int) int
+		CheckIn               func(childComplexity int) int
+		CheckOut              func(childComplexity int) int
+		ConfirmedAt           func(childComplexity int) int
+		Contact               func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		DepositDue            func(childComplexity int) int
+		Guests                func(childComplexity int) int
+		HoldExpiresAt         func(childComplexity int) int
+		Hotel                 func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Nights                func(childComplexity int) int
+		Payments              func(childComplexity int) int
+		Penalty               func(childComplexity int) int
+		Reference             func(childComplexity int) int
+		RefundDue             func(childComplexity int) int
+		Refunds               func(childComplexity int) int
+		RelocationNote        func(childComplexity int) int
+		RelocationRequired    func(childComplexity int) int
+		RoomAmount            func(childComplexity int) int
+		Rooms                 func(childComplexity int) int
+		Status                func(childComplexity int) int
+		TaxAmount             func(childComplexity int) int
+		Total                 func(childComplexity int) int
+		Version               func(childComplexity int) int
+	}
+
+	BookingConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	BookingEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CancelBookingPayload struct {
+		Booking    func(childComplexity int) int
+		Refund     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CancellationPenalty struct {
+		Amount func(childComplexity int) int
+		From   func(childComplexity int) int
+		Until  func(childComplexity int) int
+	}
+
 	CancellationPolicy struct {
 		Penalties  func(childComplexity int) int
 		Refundable func(childComplexity int) int
+	}
+
+	ConfirmBookingPayload struct {
+		Booking    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	Contact struct {
+		Email func(childComplexity int) int
+		Phone func(childComplexity int) int
 	}
 
 	CreateApiKeyPayload struct {
@@ -114,6 +214,17 @@ type ComplexityRoot struct {
 		Lon func(childComplexity int) int
 	}
 
+	Guest struct {
+		FamilyName func(childComplexity int) int
+		GivenName  func(childComplexity int) int
+		Room       func(childComplexity int) int
+	}
+
+	HoldBookingPayload struct {
+		Booking    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Hotel struct {
 		Address            func(childComplexity int) int
 		Amenities          func(childComplexity int) int
@@ -123,7 +234,9 @@ type ComplexityRoot struct {
 		Description        func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Location           func(childComplexity int) int
+		MaintenanceBlocks  func(childComplexity int) int
 		Name               func(childComplexity int) int
+		Relocations        func(childComplexity int) int
 		RoomTypes          func(childComplexity int) int
 		Rooms              func(childComplexity int) int
 		StarRating         func(childComplexity int) int
@@ -143,6 +256,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MaintenanceBlock struct {
+		CreatedAt func(childComplexity int) int
+		From      func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Room      func(childComplexity int) int
+		To        func(childComplexity int) int
+	}
+
 	Money struct {
 		Amount   func(childComplexity int) int
 		Currency func(childComplexity int) int
@@ -150,16 +271,25 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddRooms       func(childComplexity int, input model.AddRoomsInput) int
+		BlockRooms     func(childComplexity int, input model.BlockRoomsInput) int
+		CancelBooking  func(childComplexity int, input model.CancelBookingInput) int
+		ConfirmBooking func(childComplexity int, input model.ConfirmBookingInput) int
 		CreateAPIKey   func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateHotel    func(childComplexity int, input model.CreateHotelInput) int
 		CreateRatePlan func(childComplexity int, input model.CreateRatePlanInput) int
 		CreateRoomType func(childComplexity int, input model.CreateRoomTypeInput) int
+		HoldBooking    func(childComplexity int, input model.HoldBookingInput) int
 		RevokeAPIKey   func(childComplexity int, input model.RevokeAPIKeyInput) int
 		SetRates       func(childComplexity int, input model.SetRatesInput) int
 		SetRoomService func(childComplexity int, input model.SetRoomServiceInput) int
 		UpdateHotel    func(childComplexity int, input model.UpdateHotelInput) int
 		UpdateRatePlan func(childComplexity int, input model.UpdateRatePlanInput) int
 		UpdateRoomType func(childComplexity int, input model.UpdateRoomTypeInput) int
+	}
+
+	NightPrice struct {
+		Night func(childComplexity int) int
+		Price func(childComplexity int) int
 	}
 
 	NightlyRate struct {
@@ -174,17 +304,63 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	Payment struct {
+		Amount         func(childComplexity int) int
+		Captured       func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		FailureCode    func(childComplexity int) int
+		FailureMessage func(childComplexity int) int
+		Provider       func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
 	PenaltyWindow struct {
 		HoursBeforeCheckIn func(childComplexity int) int
 		Percent            func(childComplexity int) int
 	}
 
 	Query struct {
-		APIKeys func(childComplexity int) int
-		Hotel   func(childComplexity int, id string) int
-		Hotels  func(childComplexity int, first *int, after *string) int
-		Node    func(childComplexity int, id string) int
-		Viewer  func(childComplexity int) int
+		APIKeys            func(childComplexity int) int
+		Booking            func(childComplexity int, id string) int
+		BookingByReference func(childComplexity int, reference string, email string) int
+		Hotel              func(childComplexity int, id string) int
+		Hotels             func(childComplexity int, first *int, after *string) int
+		Node               func(childComplexity int, id string) int
+		Quote              func(childComplexity int, input model.QuoteInput) int
+		Viewer             func(childComplexity int) int
+	}
+
+	Quote struct {
+		Available             func(childComplexity int) int
+		CancellationPenalties func(childComplexity int) int
+		CheckIn               func(childComplexity int) int
+		CheckInAt             func(childComplexity int) int
+		CheckOut              func(childComplexity int) int
+		CheckOutAt            func(childComplexity int) int
+		DepositDue            func(childComplexity int) int
+		Hotel                 func(childComplexity int) int
+		Nights                func(childComplexity int) int
+		RoomAmount            func(childComplexity int) int
+		Rooms                 func(childComplexity int) int
+		TaxAmount             func(childComplexity int) int
+		Total                 func(childComplexity int) int
+	}
+
+	QuoteResult struct {
+		Quote      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	QuotedRoom struct {
+		Adults    func(childComplexity int) int
+		Amount    func(childComplexity int) int
+		ChildAges func(childComplexity int) int
+		Nightly   func(childComplexity int) int
+		Occupancy func(childComplexity int) int
+		RatePlan  func(childComplexity int) int
+		RoomType  func(childComplexity int) int
+		Tax       func(childComplexity int) int
+		UnitsLeft func(childComplexity int) int
 	}
 
 	RatePlan struct {
@@ -195,6 +371,13 @@ type ComplexityRoot struct {
 		Rates              func(childComplexity int, from time.Time, to time.Time) int
 		RoomType           func(childComplexity int) int
 		Version            func(childComplexity int) int
+	}
+
+	Refund struct {
+		Amount    func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Status    func(childComplexity int) int
 	}
 
 	RevokeApiKeyPayload struct {
@@ -233,8 +416,9 @@ type ComplexityRoot struct {
 	}
 
 	SetRoomServicePayload struct {
-		Room       func(childComplexity int) int
-		UserErrors func(childComplexity int) int
+		AffectedBookings func(childComplexity int) int
+		Room             func(childComplexity int) int
+		UserErrors       func(childComplexity int) int
 	}
 
 	UpdateHotelPayload struct {
@@ -259,6 +443,7 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
+		Bookings func(childComplexity int, first *int, after *string) int
 		HotelIds func(childComplexity int) int
 		Role     func(childComplexity int) int
 		Scopes   func(childComplexity int) int
@@ -270,16 +455,66 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AffectedBookingResolver interface {
+	ID(ctx context.Context, obj *booking.AffectedBooking) (string, error)
+}
 type ApiKeyResolver interface {
 	ID(ctx context.Context, obj *auth.APIKey) (string, error)
+}
+type BookedRoomResolver interface {
+	RatePlan(ctx context.Context, obj *booking.BookedRoom) (catalog.RatePlan, error)
+	RoomType(ctx context.Context, obj *booking.BookedRoom) (catalog.RoomType, error)
+
+	Occupancy(ctx context.Context, obj *booking.BookedRoom) (string, error)
+	Nightly(ctx context.Context, obj *booking.BookedRoom) ([]model.NightPrice, error)
+	Amount(ctx context.Context, obj *booking.BookedRoom) (money.Money, error)
+	Tax(ctx context.Context, obj *booking.BookedRoom) (money.Money, error)
+	CancellationPolicy(ctx context.Context, obj *booking.BookedRoom) (catalog.CancellationPolicy, error)
+}
+type BookingResolver interface {
+	ID(ctx context.Context, obj *booking.Booking) (string, error)
+
+	Hotel(ctx context.Context, obj *booking.Booking) (catalog.Hotel, error)
+
+	Nights(ctx context.Context, obj *booking.Booking) (int, error)
+	HoldExpiresAt(ctx context.Context, obj *booking.Booking) (time.Time, error)
+	RoomAmount(ctx context.Context, obj *booking.Booking) (money.Money, error)
+	TaxAmount(ctx context.Context, obj *booking.Booking) (money.Money, error)
+	Total(ctx context.Context, obj *booking.Booking) (money.Money, error)
+	DepositDue(ctx context.Context, obj *booking.Booking) (money.Money, error)
+	Rooms(ctx context.Context, obj *booking.Booking) ([]booking.BookedRoom, error)
+	Guests(ctx context.Context, obj *booking.Booking) ([]booking.Guest, error)
+	Contact(ctx context.Context, obj *booking.Booking) (model.Contact, error)
+	CancellationPenalties(ctx context.Context, obj *booking.Booking) ([]booking.PenaltyWindow, error)
+	Payments(ctx context.Context, obj *booking.Booking) ([]booking.Payment, error)
+	Refunds(ctx context.Context, obj *booking.Booking) ([]booking.Refund, error)
+
+	Penalty(ctx context.Context, obj *booking.Booking) (money.Money, error)
+	RefundDue(ctx context.Context, obj *booking.Booking) (money.Money, error)
+}
+type CancellationPenaltyResolver interface {
+	From(ctx context.Context, obj *booking.PenaltyWindow) (*time.Time, error)
+	Until(ctx context.Context, obj *booking.PenaltyWindow) (*time.Time, error)
+	Amount(ctx context.Context, obj *booking.PenaltyWindow) (money.Money, error)
 }
 type HotelResolver interface {
 	ID(ctx context.Context, obj *catalog.Hotel) (string, error)
 
 	RoomTypes(ctx context.Context, obj *catalog.Hotel) ([]catalog.RoomType, error)
 	Rooms(ctx context.Context, obj *catalog.Hotel) ([]catalog.Room, error)
+	Relocations(ctx context.Context, obj *catalog.Hotel) ([]booking.Booking, error)
+	MaintenanceBlocks(ctx context.Context, obj *catalog.Hotel) ([]booking.MaintenanceBlock, error)
+}
+type MaintenanceBlockResolver interface {
+	Room(ctx context.Context, obj *booking.MaintenanceBlock) (catalog.Room, error)
+	From(ctx context.Context, obj *booking.MaintenanceBlock) (time.Time, error)
+	To(ctx context.Context, obj *booking.MaintenanceBlock) (time.Time, error)
 }
 type MutationResolver interface {
+	HoldBooking(ctx context.Context, input model.HoldBookingInput) (model.HoldBookingPayload, error)
+	ConfirmBooking(ctx context.Context, input model.ConfirmBookingInput) (model.ConfirmBookingPayload, error)
+	CancelBooking(ctx context.Context, input model.CancelBookingInput) (model.CancelBookingPayload, error)
+	BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error)
 	CreateHotel(ctx context.Context, input model.CreateHotelInput) (model.CreateHotelPayload, error)
 	UpdateHotel(ctx context.Context, input model.UpdateHotelInput) (model.UpdateHotelPayload, error)
 	CreateRoomType(ctx context.Context, input model.CreateRoomTypeInput) (model.CreateRoomTypePayload, error)
@@ -292,12 +527,39 @@ type MutationResolver interface {
 	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (model.CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (model.RevokeAPIKeyPayload, error)
 }
+type PaymentResolver interface {
+	Status(ctx context.Context, obj *booking.Payment) (model.PaymentStatus, error)
+	Amount(ctx context.Context, obj *booking.Payment) (money.Money, error)
+	Captured(ctx context.Context, obj *booking.Payment) (money.Money, error)
+}
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (relay.Node, error)
 	Hotel(ctx context.Context, id string) (*catalog.Hotel, error)
 	Hotels(ctx context.Context, first *int, after *string) (model.HotelConnection, error)
 	Viewer(ctx context.Context) (model.Viewer, error)
 	APIKeys(ctx context.Context) ([]auth.APIKey, error)
+	Quote(ctx context.Context, input model.QuoteInput) (model.QuoteResult, error)
+	Booking(ctx context.Context, id string) (*booking.Booking, error)
+	BookingByReference(ctx context.Context, reference string, email string) (*booking.Booking, error)
+}
+type QuoteResolver interface {
+	Nights(ctx context.Context, obj *booking.Quote) (int, error)
+
+	RoomAmount(ctx context.Context, obj *booking.Quote) (money.Money, error)
+	TaxAmount(ctx context.Context, obj *booking.Quote) (money.Money, error)
+	Total(ctx context.Context, obj *booking.Quote) (money.Money, error)
+	DepositDue(ctx context.Context, obj *booking.Quote) (money.Money, error)
+	CancellationPenalties(ctx context.Context, obj *booking.Quote) ([]booking.PenaltyWindow, error)
+	CheckInAt(ctx context.Context, obj *booking.Quote) (time.Time, error)
+	CheckOutAt(ctx context.Context, obj *booking.Quote) (time.Time, error)
+}
+type QuotedRoomResolver interface {
+	Adults(ctx context.Context, obj *booking.QuotedRoom) (int, error)
+	ChildAges(ctx context.Context, obj *booking.QuotedRoom) ([]int, error)
+	Occupancy(ctx context.Context, obj *booking.QuotedRoom) (string, error)
+	Nightly(ctx context.Context, obj *booking.QuotedRoom) ([]model.NightPrice, error)
+	Amount(ctx context.Context, obj *booking.QuotedRoom) (money.Money, error)
+	Tax(ctx context.Context, obj *booking.QuotedRoom) (money.Money, error)
 }
 type RatePlanResolver interface {
 	ID(ctx context.Context, obj *catalog.RatePlan) (string, error)
@@ -305,6 +567,9 @@ type RatePlanResolver interface {
 	RoomType(ctx context.Context, obj *catalog.RatePlan) (catalog.RoomType, error)
 
 	Rates(ctx context.Context, obj *catalog.RatePlan, from time.Time, to time.Time) ([]catalog.NightlyRate, error)
+}
+type RefundResolver interface {
+	Amount(ctx context.Context, obj *booking.Refund) (money.Money, error)
 }
 type RoomResolver interface {
 	ID(ctx context.Context, obj *catalog.Room) (string, error)
@@ -321,6 +586,9 @@ type RoomTypeResolver interface {
 }
 type UserErrorResolver interface {
 	Code(ctx context.Context, obj *apperr.Error) (string, error)
+}
+type ViewerResolver interface {
+	Bookings(ctx context.Context, obj *model.Viewer, first *int, after *string) (model.BookingConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -385,6 +653,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Address.PostalCode(childComplexity), true
 
+	case "AffectedBooking.checkIn":
+		if e.ComplexityRoot.AffectedBooking.CheckIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffectedBooking.CheckIn(childComplexity), true
+	case "AffectedBooking.checkOut":
+		if e.ComplexityRoot.AffectedBooking.CheckOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffectedBooking.CheckOut(childComplexity), true
+	case "AffectedBooking.id":
+		if e.ComplexityRoot.AffectedBooking.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffectedBooking.ID(childComplexity), true
+	case "AffectedBooking.reference":
+		if e.ComplexityRoot.AffectedBooking.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffectedBooking.Reference(childComplexity), true
+	case "AffectedBooking.status":
+		if e.ComplexityRoot.AffectedBooking.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AffectedBooking.Status(childComplexity), true
+
 	case "ApiKey.createdAt":
 		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
 			break
@@ -447,6 +746,313 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Bed.Type(childComplexity), true
 
+	case "BlockRoomsPayload.affectedBookings":
+		if e.ComplexityRoot.BlockRoomsPayload.AffectedBookings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlockRoomsPayload.AffectedBookings(childComplexity), true
+	case "BlockRoomsPayload.blocks":
+		if e.ComplexityRoot.BlockRoomsPayload.Blocks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlockRoomsPayload.Blocks(childComplexity), true
+	case "BlockRoomsPayload.userErrors":
+		if e.ComplexityRoot.BlockRoomsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlockRoomsPayload.UserErrors(childComplexity), true
+
+	case "BookedRoom.adults":
+		if e.ComplexityRoot.BookedRoom.Adults == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookedRoom.Adults(childComplexity), true
+	case "BookedRoom.amount":
+		if e.ComplexityRoot.BookedRoom.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookedRoom.Amount(childComplexity), true
+	case "BookedRoom.cancellationPolicy":
+		if e.ComplexityRoot.BookedRoom.CancellationPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookedRoom.CancellationPolicy(childComplexity), true
+	case "BookedRoom.childAges":
+		if e.ComplexityRoot.BookedRoom.ChildAges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookedRoom.ChildAges(childComplexity), true
+	case "BookedRoom.nightly":
+		if e.ComplexityRoot.BookedRoom.Nightly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookedRoom.Nightly(childComplexity), true
+	case "BookedRoom.occupancy":
+		if e.ComplexityRoot.BookedRoom.Occupancy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookedRoom.Occupancy(childComplexity), true
+	case "BookedRoom.position":
+		if e.ComplexityRoot.BookedRoom.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookedRoom.Position(childComplexity), true
+	case "BookedRoom.ratePlan":
+		if e.ComplexityRoot.BookedRoom.RatePlan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookedRoom.RatePlan(childComplexity), true
+	case "BookedRoom.roomType":
+		if e.ComplexityRoot.BookedRoom.RoomType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookedRoom.RoomType(childComplexity), true
+	case "BookedRoom.tax":
+		if e.ComplexityRoot.BookedRoom.Tax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookedRoom.Tax(childComplexity), true
+
+	case "Booking.cancelReason":
+		if e.ComplexityRoot.Booking.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.CancelReason(childComplexity), true
+	case "Booking.cancellationPenalties":
+		if e.ComplexityRoot.Booking.CancellationPenalties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.CancellationPenalties(childComplexity), true
+	case "Booking.cancelledAt":
+		if e.ComplexityRoot.Booking.CancelledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.CancelledAt(childComplexity), true
+	case "Booking.checkIn":
+		if e.ComplexityRoot.Booking.CheckIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.CheckIn(childComplexity), true
+	case "Booking.checkOut":
+		if e.ComplexityRoot.Booking.CheckOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.CheckOut(childComplexity), true
+	case "Booking.confirmedAt":
+		if e.ComplexityRoot.Booking.ConfirmedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.ConfirmedAt(childComplexity), true
+	case "Booking.contact":
+		if e.ComplexityRoot.Booking.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Contact(childComplexity), true
+	case "Booking.createdAt":
+		if e.ComplexityRoot.Booking.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.CreatedAt(childComplexity), true
+	case "Booking.depositDue":
+		if e.ComplexityRoot.Booking.DepositDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.DepositDue(childComplexity), true
+	case "Booking.guests":
+		if e.ComplexityRoot.Booking.Guests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Guests(childComplexity), true
+	case "Booking.holdExpiresAt":
+		if e.ComplexityRoot.Booking.HoldExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.HoldExpiresAt(childComplexity), true
+	case "Booking.hotel":
+		if e.ComplexityRoot.Booking.Hotel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Hotel(childComplexity), true
+	case "Booking.id":
+		if e.ComplexityRoot.Booking.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.ID(childComplexity), true
+	case "Booking.nights":
+		if e.ComplexityRoot.Booking.Nights == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Nights(childComplexity), true
+	case "Booking.payments":
+		if e.ComplexityRoot.Booking.Payments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Payments(childComplexity), true
+	case "Booking.penalty":
+		if e.ComplexityRoot.Booking.Penalty == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Penalty(childComplexity), true
+	case "Booking.reference":
+		if e.ComplexityRoot.Booking.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Reference(childComplexity), true
+	case "Booking.refundDue":
+		if e.ComplexityRoot.Booking.RefundDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.RefundDue(childComplexity), true
+	case "Booking.refunds":
+		if e.ComplexityRoot.Booking.Refunds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Refunds(childComplexity), true
+	case "Booking.relocationNote":
+		if e.ComplexityRoot.Booking.RelocationNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.RelocationNote(childComplexity), true
+	case "Booking.relocationRequired":
+		if e.ComplexityRoot.Booking.RelocationRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.RelocationRequired(childComplexity), true
+	case "Booking.roomAmount":
+		if e.ComplexityRoot.Booking.RoomAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.RoomAmount(childComplexity), true
+	case "Booking.rooms":
+		if e.ComplexityRoot.Booking.Rooms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Rooms(childComplexity), true
+	case "Booking.status":
+		if e.ComplexityRoot.Booking.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Status(childComplexity), true
+	case "Booking.taxAmount":
+		if e.ComplexityRoot.Booking.TaxAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.TaxAmount(childComplexity), true
+	case "Booking.total":
+		if e.ComplexityRoot.Booking.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Total(childComplexity), true
+	case "Booking.version":
+		if e.ComplexityRoot.Booking.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Version(childComplexity), true
+
+	case "BookingConnection.edges":
+		if e.ComplexityRoot.BookingConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookingConnection.Edges(childComplexity), true
+	case "BookingConnection.pageInfo":
+		if e.ComplexityRoot.BookingConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookingConnection.PageInfo(childComplexity), true
+
+	case "BookingEdge.cursor":
+		if e.ComplexityRoot.BookingEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookingEdge.Cursor(childComplexity), true
+	case "BookingEdge.node":
+		if e.ComplexityRoot.BookingEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookingEdge.Node(childComplexity), true
+
+	case "CancelBookingPayload.booking":
+		if e.ComplexityRoot.CancelBookingPayload.Booking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelBookingPayload.Booking(childComplexity), true
+	case "CancelBookingPayload.refund":
+		if e.ComplexityRoot.CancelBookingPayload.Refund == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelBookingPayload.Refund(childComplexity), true
+	case "CancelBookingPayload.userErrors":
+		if e.ComplexityRoot.CancelBookingPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelBookingPayload.UserErrors(childComplexity), true
+
+	case "CancellationPenalty.amount":
+		if e.ComplexityRoot.CancellationPenalty.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationPenalty.Amount(childComplexity), true
+	case "CancellationPenalty.from":
+		if e.ComplexityRoot.CancellationPenalty.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationPenalty.From(childComplexity), true
+	case "CancellationPenalty.until":
+		if e.ComplexityRoot.CancellationPenalty.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationPenalty.Until(childComplexity), true
+
 	case "CancellationPolicy.penalties":
 		if e.ComplexityRoot.CancellationPolicy.Penalties == nil {
 			break
@@ -459,6 +1065,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CancellationPolicy.Refundable(childComplexity), true
+
+	case "ConfirmBookingPayload.booking":
+		if e.ComplexityRoot.ConfirmBookingPayload.Booking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfirmBookingPayload.Booking(childComplexity), true
+	case "ConfirmBookingPayload.userErrors":
+		if e.ComplexityRoot.ConfirmBookingPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfirmBookingPayload.UserErrors(childComplexity), true
+
+	case "Contact.email":
+		if e.ComplexityRoot.Contact.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.Email(childComplexity), true
+	case "Contact.phone":
+		if e.ComplexityRoot.Contact.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.Phone(childComplexity), true
 
 	case "CreateApiKeyPayload.apiKey":
 		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
@@ -544,6 +1176,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GeoPoint.Lon(childComplexity), true
 
+	case "Guest.familyName":
+		if e.ComplexityRoot.Guest.FamilyName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Guest.FamilyName(childComplexity), true
+	case "Guest.givenName":
+		if e.ComplexityRoot.Guest.GivenName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Guest.GivenName(childComplexity), true
+	case "Guest.room":
+		if e.ComplexityRoot.Guest.Room == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Guest.Room(childComplexity), true
+
+	case "HoldBookingPayload.booking":
+		if e.ComplexityRoot.HoldBookingPayload.Booking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldBookingPayload.Booking(childComplexity), true
+	case "HoldBookingPayload.userErrors":
+		if e.ComplexityRoot.HoldBookingPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoldBookingPayload.UserErrors(childComplexity), true
+
 	case "Hotel.address":
 		if e.ComplexityRoot.Hotel.Address == nil {
 			break
@@ -592,12 +1256,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Hotel.Location(childComplexity), true
+	case "Hotel.maintenanceBlocks":
+		if e.ComplexityRoot.Hotel.MaintenanceBlocks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hotel.MaintenanceBlocks(childComplexity), true
 	case "Hotel.name":
 		if e.ComplexityRoot.Hotel.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Hotel.Name(childComplexity), true
+	case "Hotel.relocations":
+		if e.ComplexityRoot.Hotel.Relocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hotel.Relocations(childComplexity), true
 	case "Hotel.roomTypes":
 		if e.ComplexityRoot.Hotel.RoomTypes == nil {
 			break
@@ -667,6 +1343,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HotelEdge.Node(childComplexity), true
 
+	case "MaintenanceBlock.createdAt":
+		if e.ComplexityRoot.MaintenanceBlock.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceBlock.CreatedAt(childComplexity), true
+	case "MaintenanceBlock.from":
+		if e.ComplexityRoot.MaintenanceBlock.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceBlock.From(childComplexity), true
+	case "MaintenanceBlock.reason":
+		if e.ComplexityRoot.MaintenanceBlock.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceBlock.Reason(childComplexity), true
+	case "MaintenanceBlock.room":
+		if e.ComplexityRoot.MaintenanceBlock.Room == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceBlock.Room(childComplexity), true
+	case "MaintenanceBlock.to":
+		if e.ComplexityRoot.MaintenanceBlock.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceBlock.To(childComplexity), true
+
 	case "Money.amount":
 		if e.ComplexityRoot.Money.Amount == nil {
 			break
@@ -691,6 +1398,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddRooms(childComplexity, args["input"].(model.AddRoomsInput)), true
+	case "Mutation.blockRooms":
+		if e.ComplexityRoot.Mutation.BlockRooms == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_blockRooms_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BlockRooms(childComplexity, args["input"].(model.BlockRoomsInput)), true
+	case "Mutation.cancelBooking":
+		if e.ComplexityRoot.Mutation.CancelBooking == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelBooking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelBooking(childComplexity, args["input"].(model.CancelBookingInput)), true
+	case "Mutation.confirmBooking":
+		if e.ComplexityRoot.Mutation.ConfirmBooking == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmBooking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmBooking(childComplexity, args["input"].(model.ConfirmBookingInput)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -735,6 +1475,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateRoomType(childComplexity, args["input"].(model.CreateRoomTypeInput)), true
+	case "Mutation.holdBooking":
+		if e.ComplexityRoot.Mutation.HoldBooking == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_holdBooking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HoldBooking(childComplexity, args["input"].(model.HoldBookingInput)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -802,6 +1553,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UpdateRoomType(childComplexity, args["input"].(model.UpdateRoomTypeInput)), true
 
+	case "NightPrice.night":
+		if e.ComplexityRoot.NightPrice.Night == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NightPrice.Night(childComplexity), true
+	case "NightPrice.price":
+		if e.ComplexityRoot.NightPrice.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NightPrice.Price(childComplexity), true
+
 	case "NightlyRate.night":
 		if e.ComplexityRoot.NightlyRate.Night == nil {
 			break
@@ -840,6 +1604,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Payment.amount":
+		if e.ComplexityRoot.Payment.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Amount(childComplexity), true
+	case "Payment.captured":
+		if e.ComplexityRoot.Payment.Captured == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Captured(childComplexity), true
+	case "Payment.createdAt":
+		if e.ComplexityRoot.Payment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.CreatedAt(childComplexity), true
+	case "Payment.failureCode":
+		if e.ComplexityRoot.Payment.FailureCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.FailureCode(childComplexity), true
+	case "Payment.failureMessage":
+		if e.ComplexityRoot.Payment.FailureMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.FailureMessage(childComplexity), true
+	case "Payment.provider":
+		if e.ComplexityRoot.Payment.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Provider(childComplexity), true
+	case "Payment.status":
+		if e.ComplexityRoot.Payment.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Status(childComplexity), true
+
 	case "PenaltyWindow.hoursBeforeCheckIn":
 		if e.ComplexityRoot.PenaltyWindow.HoursBeforeCheckIn == nil {
 			break
@@ -859,6 +1666,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APIKeys(childComplexity), true
+	case "Query.booking":
+		if e.ComplexityRoot.Query.Booking == nil {
+			break
+		}
+
+		args, err := ec.field_Query_booking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Booking(childComplexity, args["id"].(string)), true
+	case "Query.bookingByReference":
+		if e.ComplexityRoot.Query.BookingByReference == nil {
+			break
+		}
+
+		args, err := ec.field_Query_bookingByReference_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BookingByReference(childComplexity, args["reference"].(string), args["email"].(string)), true
 	case "Query.hotel":
 		if e.ComplexityRoot.Query.Hotel == nil {
 			break
@@ -893,12 +1722,170 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.quote":
+		if e.ComplexityRoot.Query.Quote == nil {
+			break
+		}
+
+		args, err := ec.field_Query_quote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Quote(childComplexity, args["input"].(model.QuoteInput)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Quote.available":
+		if e.ComplexityRoot.Quote.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.Available(childComplexity), true
+	case "Quote.cancellationPenalties":
+		if e.ComplexityRoot.Quote.CancellationPenalties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.CancellationPenalties(childComplexity), true
+	case "Quote.checkIn":
+		if e.ComplexityRoot.Quote.CheckIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.CheckIn(childComplexity), true
+	case "Quote.checkInAt":
+		if e.ComplexityRoot.Quote.CheckInAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.CheckInAt(childComplexity), true
+	case "Quote.checkOut":
+		if e.ComplexityRoot.Quote.CheckOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.CheckOut(childComplexity), true
+	case "Quote.checkOutAt":
+		if e.ComplexityRoot.Quote.CheckOutAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.CheckOutAt(childComplexity), true
+	case "Quote.depositDue":
+		if e.ComplexityRoot.Quote.DepositDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.DepositDue(childComplexity), true
+	case "Quote.hotel":
+		if e.ComplexityRoot.Quote.Hotel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.Hotel(childComplexity), true
+	case "Quote.nights":
+		if e.ComplexityRoot.Quote.Nights == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.Nights(childComplexity), true
+	case "Quote.roomAmount":
+		if e.ComplexityRoot.Quote.RoomAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.RoomAmount(childComplexity), true
+	case "Quote.rooms":
+		if e.ComplexityRoot.Quote.Rooms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.Rooms(childComplexity), true
+	case "Quote.taxAmount":
+		if e.ComplexityRoot.Quote.TaxAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.TaxAmount(childComplexity), true
+	case "Quote.total":
+		if e.ComplexityRoot.Quote.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quote.Total(childComplexity), true
+
+	case "QuoteResult.quote":
+		if e.ComplexityRoot.QuoteResult.Quote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuoteResult.Quote(childComplexity), true
+	case "QuoteResult.userErrors":
+		if e.ComplexityRoot.QuoteResult.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuoteResult.UserErrors(childComplexity), true
+
+	case "QuotedRoom.adults":
+		if e.ComplexityRoot.QuotedRoom.Adults == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuotedRoom.Adults(childComplexity), true
+	case "QuotedRoom.amount":
+		if e.ComplexityRoot.QuotedRoom.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuotedRoom.Amount(childComplexity), true
+	case "QuotedRoom.childAges":
+		if e.ComplexityRoot.QuotedRoom.ChildAges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuotedRoom.ChildAges(childComplexity), true
+	case "QuotedRoom.nightly":
+		if e.ComplexityRoot.QuotedRoom.Nightly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuotedRoom.Nightly(childComplexity), true
+	case "QuotedRoom.occupancy":
+		if e.ComplexityRoot.QuotedRoom.Occupancy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuotedRoom.Occupancy(childComplexity), true
+	case "QuotedRoom.ratePlan":
+		if e.ComplexityRoot.QuotedRoom.RatePlan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuotedRoom.RatePlan(childComplexity), true
+	case "QuotedRoom.roomType":
+		if e.ComplexityRoot.QuotedRoom.RoomType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuotedRoom.RoomType(childComplexity), true
+	case "QuotedRoom.tax":
+		if e.ComplexityRoot.QuotedRoom.Tax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuotedRoom.Tax(childComplexity), true
+	case "QuotedRoom.unitsLeft":
+		if e.ComplexityRoot.QuotedRoom.UnitsLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuotedRoom.UnitsLeft(childComplexity), true
 
 	case "RatePlan.cancellationPolicy":
 		if e.ComplexityRoot.RatePlan.CancellationPolicy == nil {
@@ -947,6 +1934,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RatePlan.Version(childComplexity), true
+
+	case "Refund.amount":
+		if e.ComplexityRoot.Refund.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.Amount(childComplexity), true
+	case "Refund.createdAt":
+		if e.ComplexityRoot.Refund.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.CreatedAt(childComplexity), true
+	case "Refund.reason":
+		if e.ComplexityRoot.Refund.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.Reason(childComplexity), true
+	case "Refund.status":
+		if e.ComplexityRoot.Refund.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.Status(childComplexity), true
 
 	case "RevokeApiKeyPayload.apiKey":
 		if e.ComplexityRoot.RevokeApiKeyPayload.APIKey == nil {
@@ -1090,6 +2102,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetRatesPayload.UserErrors(childComplexity), true
 
+	case "SetRoomServicePayload.affectedBookings":
+		if e.ComplexityRoot.SetRoomServicePayload.AffectedBookings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetRoomServicePayload.AffectedBookings(childComplexity), true
 	case "SetRoomServicePayload.room":
 		if e.ComplexityRoot.SetRoomServicePayload.Room == nil {
 			break
@@ -1161,6 +2179,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserError.Message(childComplexity), true
 
+	case "Viewer.bookings":
+		if e.ComplexityRoot.Viewer.Bookings == nil {
+			break
+		}
+
+		args, err := ec.field_Viewer_bookings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Viewer.Bookings(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Viewer.hotelIds":
 		if e.ComplexityRoot.Viewer.HotelIds == nil {
 			break
@@ -1198,15 +2227,24 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddRoomsInput", ec.unmarshalInputAddRoomsInput),
 			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
 			graphql.NewInputUnmarshaler("BedInput", ec.unmarshalInputBedInput),
+			graphql.NewInputUnmarshaler("BlockRoomsInput", ec.unmarshalInputBlockRoomsInput),
+			graphql.NewInputUnmarshaler("CancelBookingInput", ec.unmarshalInputCancelBookingInput),
 			graphql.NewInputUnmarshaler("CancellationPolicyInput", ec.unmarshalInputCancellationPolicyInput),
+			graphql.NewInputUnmarshaler("ConfirmBookingInput", ec.unmarshalInputConfirmBookingInput),
+			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
 			graphql.NewInputUnmarshaler("CreateHotelInput", ec.unmarshalInputCreateHotelInput),
 			graphql.NewInputUnmarshaler("CreateRatePlanInput", ec.unmarshalInputCreateRatePlanInput),
 			graphql.NewInputUnmarshaler("CreateRoomTypeInput", ec.unmarshalInputCreateRoomTypeInput),
 			graphql.NewInputUnmarshaler("DepositPolicyInput", ec.unmarshalInputDepositPolicyInput),
 			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
+			graphql.NewInputUnmarshaler("GuestInput", ec.unmarshalInputGuestInput),
+			graphql.NewInputUnmarshaler("HoldBookingInput", ec.unmarshalInputHoldBookingInput),
+			graphql.NewInputUnmarshaler("PaymentInput", ec.unmarshalInputPaymentInput),
 			graphql.NewInputUnmarshaler("PenaltyWindowInput", ec.unmarshalInputPenaltyWindowInput),
+			graphql.NewInputUnmarshaler("QuoteInput", ec.unmarshalInputQuoteInput),
 			graphql.NewInputUnmarshaler("RevokeApiKeyInput", ec.unmarshalInputRevokeApiKeyInput),
+			graphql.NewInputUnmarshaler("RoomRequestInput", ec.unmarshalInputRoomRequestInput),
 			graphql.NewInputUnmarshaler("SetRatesInput", ec.unmarshalInputSetRatesInput),
 			graphql.NewInputUnmarshaler("SetRoomServiceInput", ec.unmarshalInputSetRoomServiceInput),
 			graphql.NewInputUnmarshaler("UpdateHotelInput", ec.unmarshalInputUpdateHotelInput),
@@ -1377,6 +2415,10 @@ type Hotel implements Node {
   roomTypes: [RoomType!]!
   "Physical rooms and their service state. Staff of the hotel and admins only."
   rooms: [Room!]!
+  "Active bookings that maintenance left without a room. Staff of the hotel and admins only."
+  relocations: [Booking!]!
+  "Maintenance blocks ending after today. Staff of the hotel and admins only."
+  maintenanceBlocks: [MaintenanceBlock!]!
 }
 
 enum BedType {
@@ -1484,6 +2526,8 @@ enum Role {
 
 "Who is calling."
 type Viewer {
+  "The caller's bookings, newest first: a guest's or partner's own, the hotels' of a staff member."
+  bookings(first: Int, after: String): BookingConnection!
   role: Role
   "Subject of the token or API key id."
   subject: String
@@ -1516,6 +2560,195 @@ type Query {
   viewer: Viewer!
   "Partner API keys (admins only)."
   apiKeys: [ApiKey!]!
+  "Prices a stay and says whether it is available now."
+  quote(input: QuoteInput!): QuoteResult!
+  "A booking, for its owner, the hotel's staff and admins; null for anyone else."
+  booking(id: ID!): Booking
+  "A booking found by the reference and contact email printed on its confirmation."
+  bookingByReference(reference: String!, email: String!): Booking
+}
+
+enum BookingStatus {
+  "Inventory reserved until holdExpiresAt; not paid yet."
+  HELD
+  "Paid what the rate plans ask up front."
+  CONFIRMED
+  CHECKED_IN
+  CHECKED_OUT
+  CANCELLED
+  "The hold lapsed unconfirmed and its rooms went back on sale."
+  EXPIRED
+  NO_SHOW
+}
+
+"What cancelling costs between two instants (in the hotel's offset); null from means now, null until means from then on."
+type CancellationPenalty {
+  from: DateTime
+  until: DateTime
+  amount: Money!
+}
+
+"A priced night of one room."
+type NightPrice {
+  night: Date!
+  price: Money!
+}
+
+"One room of a quote."
+type QuotedRoom {
+  ratePlan: RatePlan!
+  roomType: RoomType!
+  adults: Int!
+  childAges: [Int!]!
+  "The party in partner notation: \"2-9,4\" is two adults and children aged 9 and 4."
+  occupancy: String!
+  nightly: [NightPrice!]!
+  amount: Money!
+  tax: Money!
+  "Fewest units of the room type free on any night of the stay."
+  unitsLeft: Int!
+}
+
+type Quote {
+  hotel: Hotel!
+  checkIn: Date!
+  checkOut: Date!
+  nights: Int!
+  "Whether every requested room can be held now."
+  available: Boolean!
+  rooms: [QuotedRoom!]!
+  roomAmount: Money!
+  taxAmount: Money!
+  total: Money!
+  "What confirming asks to be paid now."
+  depositDue: Money!
+  cancellationPenalties: [CancellationPenalty!]!
+  "The stay's check-in and check-out instants in the hotel's offset."
+  checkInAt: DateTime!
+  checkOutAt: DateTime!
+}
+
+type QuoteResult {
+  quote: Quote
+  userErrors: [UserError!]!
+}
+
+type BookedRoom {
+  position: Int!
+  ratePlan: RatePlan!
+  roomType: RoomType!
+  adults: Int!
+  childAges: [Int!]!
+  occupancy: String!
+  nightly: [NightPrice!]!
+  amount: Money!
+  tax: Money!
+  "The terms the room was sold under; later changes to the rate plan do not alter them."
+  cancellationPolicy: CancellationPolicy!
+}
+
+type Guest {
+  givenName: String!
+  familyName: String!
+  "Position of the room the guest stays in."
+  room: Int
+}
+
+type Contact {
+  email: String!
+  phone: String!
+}
+
+enum PaymentStatus {
+  PENDING
+  AUTHORIZED
+  CAPTURED
+  FAILED
+  UNKNOWN
+  REFUNDED
+  PARTIALLY_REFUNDED
+}
+
+type Payment {
+  provider: String!
+  status: PaymentStatus!
+  amount: Money!
+  captured: Money!
+  failureCode: String!
+  failureMessage: String!
+  createdAt: DateTime!
+}
+
+type Refund {
+  amount: Money!
+  status: String!
+  reason: String!
+  createdAt: DateTime!
+}
+
+"A reservation of one or more rooms for one stay at one hotel."
+type Booking implements Node {
+  id: ID!
+  "Short human-friendly reference, e.g. SG-7K3M9Q2."
+  reference: String!
+  status: BookingStatus!
+  version: Int!
+  hotel: Hotel!
+  checkIn: Date!
+  checkOut: Date!
+  nights: Int!
+  "When an unconfirmed hold lapses, in the hotel's offset."
+  holdExpiresAt: DateTime!
+  roomAmount: Money!
+  taxAmount: Money!
+  total: Money!
+  depositDue: Money!
+  rooms: [BookedRoom!]!
+  guests: [Guest!]!
+  contact: Contact!
+  "What cancelling costs over time, from now on."
+  cancellationPenalties: [CancellationPenalty!]!
+  payments: [Payment!]!
+  refunds: [Refund!]!
+  confirmedAt: DateTime
+  cancelledAt: DateTime
+  cancelReason: String!
+  "Penalty kept on cancellation."
+  penalty: Money!
+  "Captured payments minus the penalty, owed back on cancellation."
+  refundDue: Money!
+  "Maintenance took this booking's room away; staff must move the guests."
+  relocationRequired: Boolean!
+  relocationNote: String!
+  createdAt: DateTime!
+}
+
+type BookingEdge {
+  cursor: String!
+  node: Booking!
+}
+
+type BookingConnection {
+  edges: [BookingEdge!]!
+  pageInfo: PageInfo!
+}
+
+"A booking that a maintenance change leaves without a room."
+type AffectedBooking {
+  id: ID!
+  reference: String!
+  status: BookingStatus!
+  checkIn: Date!
+  checkOut: Date!
+}
+
+"A room taken out of sale for local nights from (inclusive) to to (exclusive)."
+type MaintenanceBlock {
+  room: Room!
+  from: Date!
+  to: Date!
+  reason: String!
+  createdAt: DateTime!
 }
 
 input GeoPointInput {
@@ -1629,10 +2862,14 @@ input SetRoomServiceInput {
   inService: Boolean!
   "Why the room leaves service (required when inService is false)."
   note: String
+  "Take the room out even when bookings lose their room: they are flagged for relocation."
+  force: Boolean
 }
 
 type SetRoomServicePayload {
   room: Room
+  "Bookings that lose (or, without force, would lose) their room."
+  affectedBookings: [AffectedBooking!]!
   userErrors: [UserError!]!
 }
 
@@ -1715,7 +2952,110 @@ type RevokeApiKeyPayload {
   userErrors: [UserError!]!
 }
 
+"One room of a stay: a rate plan (its room type follows) and who stays."
+input RoomRequestInput {
+  ratePlanId: ID!
+  "Adults in the room (with childAges), or give occupancy instead."
+  adults: Int
+  childAges: [Int!]
+  "The party in partner notation: \"2-9,4\" is two adults and children aged 9 and 4."
+  occupancy: String
+  "Named guests of the room; at least one when holding."
+  guests: [GuestInput!]
+}
+
+input GuestInput {
+  givenName: String!
+  familyName: String!
+}
+
+input QuoteInput {
+  hotelId: ID!
+  checkIn: Date!
+  checkOut: Date!
+  rooms: [RoomRequestInput!]!
+}
+
+input ContactInput {
+  email: String!
+  phone: String
+}
+
+input HoldBookingInput {
+  "Retrying with the same key returns the first result and never holds twice."
+  idempotencyKey: String!
+  hotelId: ID!
+  checkIn: Date!
+  checkOut: Date!
+  rooms: [RoomRequestInput!]!
+  contact: ContactInput!
+  "The total (minor units) the caller was quoted; a different current total fails with PRICE_CHANGED."
+  expectedTotal: Int
+}
+
+type HoldBookingPayload {
+  booking: Booking
+  userErrors: [UserError!]!
+}
+
+"A payment method as a provider token (never card data)."
+input PaymentInput {
+  "A registered provider, e.g. sandbox."
+  provider: String!
+  token: String!
+}
+
+input ConfirmBookingInput {
+  idempotencyKey: String!
+  bookingId: ID!
+  "Required unless nothing is due now."
+  payment: PaymentInput
+}
+
+type ConfirmBookingPayload {
+  booking: Booking
+  userErrors: [UserError!]!
+}
+
+input CancelBookingInput {
+  idempotencyKey: String!
+  bookingId: ID!
+  reason: String
+}
+
+type CancelBookingPayload {
+  booking: Booking
+  "Money owed back, when any was paid beyond the penalty."
+  refund: Refund
+  userErrors: [UserError!]!
+}
+
+"Blocks rooms of one hotel for local nights from (inclusive) to to (exclusive)."
+input BlockRoomsInput {
+  roomIds: [ID!]!
+  from: Date!
+  to: Date!
+  reason: String!
+  "Block even when bookings lose their room: they are flagged for relocation."
+  force: Boolean
+}
+
+type BlockRoomsPayload {
+  blocks: [MaintenanceBlock!]!
+  "Bookings that lose (or, without force, would lose) their room."
+  affectedBookings: [AffectedBooking!]!
+  userErrors: [UserError!]!
+}
+
 type Mutation {
+  "Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT, PRICE_CHANGED, NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT."
+  holdBooking(input: HoldBookingInput!): HoldBookingPayload!
+  "Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PENDING, HOLD_EXPIRED, INVALID_STATE."
+  confirmBooking(input: ConfirmBookingInput!): ConfirmBookingPayload!
+  "Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone."
+  cancelBooking(input: CancelBookingInput!): CancelBookingPayload!
+  "Takes rooms out of sale for some nights (staff and admins). Code: MAINTENANCE_CONFLICT."
+  blockRooms(input: BlockRoomsInput!): BlockRoomsPayload!
   "Admins only."
   createHotel(input: CreateHotelInput!): CreateHotelPayload!
   "Admins and the hotel's staff."
@@ -1767,6 +3107,22 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
 }
 
+func (ec *executionContext) childFields_AffectedBooking(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AffectedBooking_id(ctx, field)
+	case "reference":
+		return ec.fieldContext_AffectedBooking_reference(ctx, field)
+	case "status":
+		return ec.fieldContext_AffectedBooking_status(ctx, field)
+	case "checkIn":
+		return ec.fieldContext_AffectedBooking_checkIn(ctx, field)
+	case "checkOut":
+		return ec.fieldContext_AffectedBooking_checkOut(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AffectedBooking", field.Name)
+}
+
 func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1799,6 +3155,148 @@ func (ec *executionContext) childFields_Bed(ctx context.Context, field graphql.C
 	return nil, fmt.Errorf("no field named %q was found under type Bed", field.Name)
 }
 
+func (ec *executionContext) childFields_BlockRoomsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "blocks":
+		return ec.fieldContext_BlockRoomsPayload_blocks(ctx, field)
+	case "affectedBookings":
+		return ec.fieldContext_BlockRoomsPayload_affectedBookings(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_BlockRoomsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BlockRoomsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_BookedRoom(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "position":
+		return ec.fieldContext_BookedRoom_position(ctx, field)
+	case "ratePlan":
+		return ec.fieldContext_BookedRoom_ratePlan(ctx, field)
+	case "roomType":
+		return ec.fieldContext_BookedRoom_roomType(ctx, field)
+	case "adults":
+		return ec.fieldContext_BookedRoom_adults(ctx, field)
+	case "childAges":
+		return ec.fieldContext_BookedRoom_childAges(ctx, field)
+	case "occupancy":
+		return ec.fieldContext_BookedRoom_occupancy(ctx, field)
+	case "nightly":
+		return ec.fieldContext_BookedRoom_nightly(ctx, field)
+	case "amount":
+		return ec.fieldContext_BookedRoom_amount(ctx, field)
+	case "tax":
+		return ec.fieldContext_BookedRoom_tax(ctx, field)
+	case "cancellationPolicy":
+		return ec.fieldContext_BookedRoom_cancellationPolicy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BookedRoom", field.Name)
+}
+
+func (ec *executionContext) childFields_Booking(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Booking_id(ctx, field)
+	case "reference":
+		return ec.fieldContext_Booking_reference(ctx, field)
+	case "status":
+		return ec.fieldContext_Booking_status(ctx, field)
+	case "version":
+		return ec.fieldContext_Booking_version(ctx, field)
+	case "hotel":
+		return ec.fieldContext_Booking_hotel(ctx, field)
+	case "checkIn":
+		return ec.fieldContext_Booking_checkIn(ctx, field)
+	case "checkOut":
+		return ec.fieldContext_Booking_checkOut(ctx, field)
+	case "nights":
+		return ec.fieldContext_Booking_nights(ctx, field)
+	case "holdExpiresAt":
+		return ec.fieldContext_Booking_holdExpiresAt(ctx, field)
+	case "roomAmount":
+		return ec.fieldContext_Booking_roomAmount(ctx, field)
+	case "taxAmount":
+		return ec.fieldContext_Booking_taxAmount(ctx, field)
+	case "total":
+		return ec.fieldContext_Booking_total(ctx, field)
+	case "depositDue":
+		return ec.fieldContext_Booking_depositDue(ctx, field)
+	case "rooms":
+		return ec.fieldContext_Booking_rooms(ctx, field)
+	case "guests":
+		return ec.fieldContext_Booking_guests(ctx, field)
+	case "contact":
+		return ec.fieldContext_Booking_contact(ctx, field)
+	case "cancellationPenalties":
+		return ec.fieldContext_Booking_cancellationPenalties(ctx, field)
+	case "payments":
+		return ec.fieldContext_Booking_payments(ctx, field)
+	case "refunds":
+		return ec.fieldContext_Booking_refunds(ctx, field)
+	case "confirmedAt":
+		return ec.fieldContext_Booking_confirmedAt(ctx, field)
+	case "cancelledAt":
+		return ec.fieldContext_Booking_cancelledAt(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_Booking_cancelReason(ctx, field)
+	case "penalty":
+		return ec.fieldContext_Booking_penalty(ctx, field)
+	case "refundDue":
+		return ec.fieldContext_Booking_refundDue(ctx, field)
+	case "relocationRequired":
+		return ec.fieldContext_Booking_relocationRequired(ctx, field)
+	case "relocationNote":
+		return ec.fieldContext_Booking_relocationNote(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Booking_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Booking", field.Name)
+}
+
+func (ec *executionContext) childFields_BookingConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BookingConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BookingConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BookingConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BookingEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_BookingEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_BookingEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BookingEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CancelBookingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "booking":
+		return ec.fieldContext_CancelBookingPayload_booking(ctx, field)
+	case "refund":
+		return ec.fieldContext_CancelBookingPayload_refund(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CancelBookingPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelBookingPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CancellationPenalty(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_CancellationPenalty_from(ctx, field)
+	case "until":
+		return ec.fieldContext_CancellationPenalty_until(ctx, field)
+	case "amount":
+		return ec.fieldContext_CancellationPenalty_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancellationPenalty", field.Name)
+}
+
 func (ec *executionContext) childFields_CancellationPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "refundable":
@@ -1807,6 +3305,26 @@ func (ec *executionContext) childFields_CancellationPolicy(ctx context.Context, 
 		return ec.fieldContext_CancellationPolicy_penalties(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CancellationPolicy", field.Name)
+}
+
+func (ec *executionContext) childFields_ConfirmBookingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "booking":
+		return ec.fieldContext_ConfirmBookingPayload_booking(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ConfirmBookingPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConfirmBookingPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "email":
+		return ec.fieldContext_Contact_email(ctx, field)
+	case "phone":
+		return ec.fieldContext_Contact_phone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1871,6 +3389,28 @@ func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
 }
 
+func (ec *executionContext) childFields_Guest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "givenName":
+		return ec.fieldContext_Guest_givenName(ctx, field)
+	case "familyName":
+		return ec.fieldContext_Guest_familyName(ctx, field)
+	case "room":
+		return ec.fieldContext_Guest_room(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Guest", field.Name)
+}
+
+func (ec *executionContext) childFields_HoldBookingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "booking":
+		return ec.fieldContext_HoldBookingPayload_booking(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_HoldBookingPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HoldBookingPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Hotel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1903,6 +3443,10 @@ func (ec *executionContext) childFields_Hotel(ctx context.Context, field graphql
 		return ec.fieldContext_Hotel_roomTypes(ctx, field)
 	case "rooms":
 		return ec.fieldContext_Hotel_rooms(ctx, field)
+	case "relocations":
+		return ec.fieldContext_Hotel_relocations(ctx, field)
+	case "maintenanceBlocks":
+		return ec.fieldContext_Hotel_maintenanceBlocks(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Hotel", field.Name)
 }
@@ -1929,6 +3473,22 @@ func (ec *executionContext) childFields_HotelEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type HotelEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MaintenanceBlock(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "room":
+		return ec.fieldContext_MaintenanceBlock_room(ctx, field)
+	case "from":
+		return ec.fieldContext_MaintenanceBlock_from(ctx, field)
+	case "to":
+		return ec.fieldContext_MaintenanceBlock_to(ctx, field)
+	case "reason":
+		return ec.fieldContext_MaintenanceBlock_reason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_MaintenanceBlock_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MaintenanceBlock", field.Name)
+}
+
 func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "amount":
@@ -1937,6 +3497,16 @@ func (ec *executionContext) childFields_Money(ctx context.Context, field graphql
 		return ec.fieldContext_Money_currency(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Money", field.Name)
+}
+
+func (ec *executionContext) childFields_NightPrice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "night":
+		return ec.fieldContext_NightPrice_night(ctx, field)
+	case "price":
+		return ec.fieldContext_NightPrice_price(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NightPrice", field.Name)
 }
 
 func (ec *executionContext) childFields_NightlyRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1963,6 +3533,26 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Payment_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Payment_status(ctx, field)
+	case "amount":
+		return ec.fieldContext_Payment_amount(ctx, field)
+	case "captured":
+		return ec.fieldContext_Payment_captured(ctx, field)
+	case "failureCode":
+		return ec.fieldContext_Payment_failureCode(ctx, field)
+	case "failureMessage":
+		return ec.fieldContext_Payment_failureMessage(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Payment_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
+}
+
 func (ec *executionContext) childFields_PenaltyWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hoursBeforeCheckIn":
@@ -1971,6 +3561,72 @@ func (ec *executionContext) childFields_PenaltyWindow(ctx context.Context, field
 		return ec.fieldContext_PenaltyWindow_percent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PenaltyWindow", field.Name)
+}
+
+func (ec *executionContext) childFields_Quote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hotel":
+		return ec.fieldContext_Quote_hotel(ctx, field)
+	case "checkIn":
+		return ec.fieldContext_Quote_checkIn(ctx, field)
+	case "checkOut":
+		return ec.fieldContext_Quote_checkOut(ctx, field)
+	case "nights":
+		return ec.fieldContext_Quote_nights(ctx, field)
+	case "available":
+		return ec.fieldContext_Quote_available(ctx, field)
+	case "rooms":
+		return ec.fieldContext_Quote_rooms(ctx, field)
+	case "roomAmount":
+		return ec.fieldContext_Quote_roomAmount(ctx, field)
+	case "taxAmount":
+		return ec.fieldContext_Quote_taxAmount(ctx, field)
+	case "total":
+		return ec.fieldContext_Quote_total(ctx, field)
+	case "depositDue":
+		return ec.fieldContext_Quote_depositDue(ctx, field)
+	case "cancellationPenalties":
+		return ec.fieldContext_Quote_cancellationPenalties(ctx, field)
+	case "checkInAt":
+		return ec.fieldContext_Quote_checkInAt(ctx, field)
+	case "checkOutAt":
+		return ec.fieldContext_Quote_checkOutAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Quote", field.Name)
+}
+
+func (ec *executionContext) childFields_QuoteResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "quote":
+		return ec.fieldContext_QuoteResult_quote(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_QuoteResult_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuoteResult", field.Name)
+}
+
+func (ec *executionContext) childFields_QuotedRoom(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ratePlan":
+		return ec.fieldContext_QuotedRoom_ratePlan(ctx, field)
+	case "roomType":
+		return ec.fieldContext_QuotedRoom_roomType(ctx, field)
+	case "adults":
+		return ec.fieldContext_QuotedRoom_adults(ctx, field)
+	case "childAges":
+		return ec.fieldContext_QuotedRoom_childAges(ctx, field)
+	case "occupancy":
+		return ec.fieldContext_QuotedRoom_occupancy(ctx, field)
+	case "nightly":
+		return ec.fieldContext_QuotedRoom_nightly(ctx, field)
+	case "amount":
+		return ec.fieldContext_QuotedRoom_amount(ctx, field)
+	case "tax":
+		return ec.fieldContext_QuotedRoom_tax(ctx, field)
+	case "unitsLeft":
+		return ec.fieldContext_QuotedRoom_unitsLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuotedRoom", field.Name)
 }
 
 func (ec *executionContext) childFields_RatePlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1991,6 +3647,20 @@ func (ec *executionContext) childFields_RatePlan(ctx context.Context, field grap
 		return ec.fieldContext_RatePlan_rates(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RatePlan", field.Name)
+}
+
+func (ec *executionContext) childFields_Refund(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "amount":
+		return ec.fieldContext_Refund_amount(ctx, field)
+	case "status":
+		return ec.fieldContext_Refund_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_Refund_reason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Refund_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Refund", field.Name)
 }
 
 func (ec *executionContext) childFields_RevokeApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2067,6 +3737,8 @@ func (ec *executionContext) childFields_SetRoomServicePayload(ctx context.Contex
 	switch field.Name {
 	case "room":
 		return ec.fieldContext_SetRoomServicePayload_room(ctx, field)
+	case "affectedBookings":
+		return ec.fieldContext_SetRoomServicePayload_affectedBookings(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_SetRoomServicePayload_userErrors(ctx, field)
 	}
@@ -2117,6 +3789,8 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "bookings":
+		return ec.fieldContext_Viewer_bookings(ctx, field)
 	case "role":
 		return ec.fieldContext_Viewer_role(ctx, field)
 	case "subject":
@@ -2259,6 +3933,48 @@ func (ec *executionContext) field_Mutation_addRooms_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_blockRooms_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BlockRoomsInput, error) {
+			return ec.unmarshalNBlockRoomsInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBlockRoomsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelBooking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CancelBookingInput, error) {
+			return ec.unmarshalNCancelBookingInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCancelBookingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmBooking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConfirmBookingInput, error) {
+			return ec.unmarshalNConfirmBookingInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐConfirmBookingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2307,6 +4023,20 @@ func (ec *executionContext) field_Mutation_createRoomType_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateRoomTypeInput, error) {
 			return ec.unmarshalNCreateRoomTypeInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRoomTypeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_holdBooking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.HoldBookingInput, error) {
+			return ec.unmarshalNHoldBookingInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHoldBookingInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2413,6 +4143,42 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_bookingByReference_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reference",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reference"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_booking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_hotel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2463,6 +4229,20 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_quote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.QuoteInput, error) {
+			return ec.unmarshalNQuoteInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐQuoteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_RatePlan_rates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2482,6 +4262,28 @@ func (ec *executionContext) field_RatePlan_rates_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["to"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Viewer_bookings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -2738,6 +4540,121 @@ func (ec *executionContext) fieldContext_Address_countryCode(_ context.Context, 
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
+func (ec *executionContext) _AffectedBooking_id(ctx context.Context, field graphql.CollectedField, obj *booking.AffectedBooking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffectedBooking_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AffectedBooking().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffectedBooking_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffectedBooking", field, true, true, "ID")
+}
+
+func (ec *executionContext) _AffectedBooking_reference(ctx context.Context, field graphql.CollectedField, obj *booking.AffectedBooking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffectedBooking_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffectedBooking_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffectedBooking", field, false, false, "String")
+}
+
+func (ec *executionContext) _AffectedBooking_status(ctx context.Context, field graphql.CollectedField, obj *booking.AffectedBooking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffectedBooking_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v booking.Status) graphql.Marshaler {
+			return ec.marshalNBookingStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffectedBooking_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffectedBooking", field, false, false, "BookingStatus")
+}
+
+func (ec *executionContext) _AffectedBooking_checkIn(ctx context.Context, field graphql.CollectedField, obj *booking.AffectedBooking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffectedBooking_checkIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffectedBooking_checkIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffectedBooking", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AffectedBooking_checkOut(ctx context.Context, field graphql.CollectedField, obj *booking.AffectedBooking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AffectedBooking_checkOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckOut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AffectedBooking_checkOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AffectedBooking", field, false, false, "Date")
+}
+
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *auth.APIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2968,6 +4885,1417 @@ func (ec *executionContext) fieldContext_Bed_count(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Bed", field, false, false, "Int")
 }
 
+func (ec *executionContext) _BlockRoomsPayload_blocks(ctx context.Context, field graphql.CollectedField, obj *model.BlockRoomsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlockRoomsPayload_blocks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blocks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.MaintenanceBlock) graphql.Marshaler {
+			return ec.marshalNMaintenanceBlock2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐMaintenanceBlockᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlockRoomsPayload_blocks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BlockRoomsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MaintenanceBlock(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BlockRoomsPayload_affectedBookings(ctx context.Context, field graphql.CollectedField, obj *model.BlockRoomsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlockRoomsPayload_affectedBookings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AffectedBookings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.AffectedBooking) graphql.Marshaler {
+			return ec.marshalNAffectedBooking2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐAffectedBookingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlockRoomsPayload_affectedBookings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BlockRoomsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AffectedBooking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BlockRoomsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.BlockRoomsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlockRoomsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlockRoomsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BlockRoomsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BookedRoom_position(ctx context.Context, field graphql.CollectedField, obj *booking.BookedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookedRoom_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookedRoom_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BookedRoom", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BookedRoom_ratePlan(ctx context.Context, field graphql.CollectedField, obj *booking.BookedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookedRoom_ratePlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BookedRoom().RatePlan(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.RatePlan) graphql.Marshaler {
+			return ec.marshalNRatePlan2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRatePlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookedRoom_ratePlan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BookedRoom",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RatePlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BookedRoom_roomType(ctx context.Context, field graphql.CollectedField, obj *booking.BookedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookedRoom_roomType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BookedRoom().RoomType(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.RoomType) graphql.Marshaler {
+			return ec.marshalNRoomType2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookedRoom_roomType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BookedRoom",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoomType(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BookedRoom_adults(ctx context.Context, field graphql.CollectedField, obj *booking.BookedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookedRoom_adults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Adults, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookedRoom_adults(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BookedRoom", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BookedRoom_childAges(ctx context.Context, field graphql.CollectedField, obj *booking.BookedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookedRoom_childAges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChildAges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookedRoom_childAges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BookedRoom", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BookedRoom_occupancy(ctx context.Context, field graphql.CollectedField, obj *booking.BookedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookedRoom_occupancy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BookedRoom().Occupancy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookedRoom_occupancy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BookedRoom", field, true, true, "String")
+}
+
+func (ec *executionContext) _BookedRoom_nightly(ctx context.Context, field graphql.CollectedField, obj *booking.BookedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookedRoom_nightly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BookedRoom().Nightly(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.NightPrice) graphql.Marshaler {
+			return ec.marshalNNightPrice2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐNightPriceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookedRoom_nightly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BookedRoom",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NightPrice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BookedRoom_amount(ctx context.Context, field graphql.CollectedField, obj *booking.BookedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookedRoom_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BookedRoom().Amount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookedRoom_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BookedRoom",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BookedRoom_tax(ctx context.Context, field graphql.CollectedField, obj *booking.BookedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookedRoom_tax(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BookedRoom().Tax(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookedRoom_tax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BookedRoom",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BookedRoom_cancellationPolicy(ctx context.Context, field graphql.CollectedField, obj *booking.BookedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookedRoom_cancellationPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BookedRoom().CancellationPolicy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.CancellationPolicy) graphql.Marshaler {
+			return ec.marshalNCancellationPolicy2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐCancellationPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookedRoom_cancellationPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BookedRoom",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancellationPolicy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_id(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Booking_reference(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "String")
+}
+
+func (ec *executionContext) _Booking_status(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v booking.Status) graphql.Marshaler {
+			return ec.marshalNBookingStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "BookingStatus")
+}
+
+func (ec *executionContext) _Booking_version(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Booking_hotel(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_hotel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().Hotel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.Hotel) graphql.Marshaler {
+			return ec.marshalNHotel2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐHotel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_hotel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hotel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_checkIn(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_checkIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_checkIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Booking_checkOut(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_checkOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckOut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_checkOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Booking_nights(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_nights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().Nights(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_nights(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Booking_holdExpiresAt(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_holdExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().HoldExpiresAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_holdExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _Booking_roomAmount(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_roomAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().RoomAmount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_roomAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_taxAmount(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_taxAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().TaxAmount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_taxAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_total(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().Total(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_depositDue(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_depositDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().DepositDue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_depositDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_rooms(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_rooms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().Rooms(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.BookedRoom) graphql.Marshaler {
+			return ec.marshalNBookedRoom2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBookedRoomᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_rooms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BookedRoom(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_guests(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_guests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().Guests(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.Guest) graphql.Marshaler {
+			return ec.marshalNGuest2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐGuestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_guests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Guest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_contact(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().Contact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Contact) graphql.Marshaler {
+			return ec.marshalNContact2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_cancellationPenalties(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_cancellationPenalties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().CancellationPenalties(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.PenaltyWindow) graphql.Marshaler {
+			return ec.marshalNCancellationPenalty2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPenaltyWindowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_cancellationPenalties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancellationPenalty(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_payments(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_payments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().Payments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.Payment) graphql.Marshaler {
+			return ec.marshalNPayment2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPaymentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_payments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_refunds(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_refunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().Refunds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.Refund) graphql.Marshaler {
+			return ec.marshalNRefund2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefundᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_refunds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Refund(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_confirmedAt(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_confirmedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfirmedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_confirmedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Booking_cancelledAt(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_cancelledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_cancelledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Booking_cancelReason(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_cancelReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "String")
+}
+
+func (ec *executionContext) _Booking_penalty(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_penalty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().Penalty(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_penalty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_refundDue(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_refundDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().RefundDue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_refundDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_relocationRequired(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_relocationRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RelocationRequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_relocationRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Booking_relocationNote(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_relocationNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RelocationNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_relocationNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "String")
+}
+
+func (ec *executionContext) _Booking_createdAt(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _BookingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.BookingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookingConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.BookingEdge) graphql.Marshaler {
+			return ec.marshalNBookingEdge2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBookingEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookingConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BookingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BookingEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BookingConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.BookingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookingConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookingConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BookingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BookingEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.BookingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookingEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookingEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BookingEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _BookingEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.BookingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookingEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+			return ec.marshalNBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookingEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BookingEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelBookingPayload_booking(ctx context.Context, field graphql.CollectedField, obj *model.CancelBookingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelBookingPayload_booking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Booking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+			return ec.marshalOBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelBookingPayload_booking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelBookingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelBookingPayload_refund(ctx context.Context, field graphql.CollectedField, obj *model.CancelBookingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelBookingPayload_refund(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Refund, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Refund) graphql.Marshaler {
+			return ec.marshalORefund2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefund(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelBookingPayload_refund(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelBookingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Refund(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelBookingPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CancelBookingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelBookingPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancelBookingPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelBookingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancellationPenalty_from(ctx context.Context, field graphql.CollectedField, obj *booking.PenaltyWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancellationPenalty_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CancellationPenalty().From(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancellationPenalty_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancellationPenalty", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _CancellationPenalty_until(ctx context.Context, field graphql.CollectedField, obj *booking.PenaltyWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancellationPenalty_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CancellationPenalty().Until(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancellationPenalty_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancellationPenalty", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _CancellationPenalty_amount(ctx context.Context, field graphql.CollectedField, obj *booking.PenaltyWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancellationPenalty_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CancellationPenalty().Amount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancellationPenalty_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancellationPenalty",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CancellationPolicy_refundable(ctx context.Context, field graphql.CollectedField, obj *catalog.CancellationPolicy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3021,6 +6349,116 @@ func (ec *executionContext) fieldContext_CancellationPolicy_penalties(_ context.
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ConfirmBookingPayload_booking(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmBookingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfirmBookingPayload_booking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Booking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+			return ec.marshalOBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConfirmBookingPayload_booking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfirmBookingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConfirmBookingPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmBookingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfirmBookingPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfirmBookingPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfirmBookingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Contact_email(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
@@ -3392,6 +6830,139 @@ func (ec *executionContext) _GeoPoint_lon(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_GeoPoint_lon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Guest_givenName(ctx context.Context, field graphql.CollectedField, obj *booking.Guest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Guest_givenName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GivenName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Guest_givenName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Guest", field, false, false, "String")
+}
+
+func (ec *executionContext) _Guest_familyName(ctx context.Context, field graphql.CollectedField, obj *booking.Guest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Guest_familyName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FamilyName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Guest_familyName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Guest", field, false, false, "String")
+}
+
+func (ec *executionContext) _Guest_room(ctx context.Context, field graphql.CollectedField, obj *booking.Guest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Guest_room(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Room, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Guest_room(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Guest", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HoldBookingPayload_booking(ctx context.Context, field graphql.CollectedField, obj *model.HoldBookingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldBookingPayload_booking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Booking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+			return ec.marshalOBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HoldBookingPayload_booking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldBookingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HoldBookingPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.HoldBookingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoldBookingPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoldBookingPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HoldBookingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Hotel_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Hotel) (ret graphql.Marshaler) {
@@ -3775,6 +7346,70 @@ func (ec *executionContext) fieldContext_Hotel_rooms(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _Hotel_relocations(ctx context.Context, field graphql.CollectedField, obj *catalog.Hotel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hotel_relocations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hotel().Relocations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.Booking) graphql.Marshaler {
+			return ec.marshalNBooking2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBookingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hotel_relocations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hotel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hotel_maintenanceBlocks(ctx context.Context, field graphql.CollectedField, obj *catalog.Hotel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hotel_maintenanceBlocks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Hotel().MaintenanceBlocks(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.MaintenanceBlock) graphql.Marshaler {
+			return ec.marshalNMaintenanceBlock2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐMaintenanceBlockᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hotel_maintenanceBlocks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hotel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MaintenanceBlock(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _HotelConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.HotelConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3917,6 +7552,130 @@ func (ec *executionContext) fieldContext_HotelEdge_node(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _MaintenanceBlock_room(ctx context.Context, field graphql.CollectedField, obj *booking.MaintenanceBlock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceBlock_room(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MaintenanceBlock().Room(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.Room) graphql.Marshaler {
+			return ec.marshalNRoom2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoom(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceBlock_room(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MaintenanceBlock",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Room(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MaintenanceBlock_from(ctx context.Context, field graphql.CollectedField, obj *booking.MaintenanceBlock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceBlock_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MaintenanceBlock().From(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceBlock_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceBlock", field, true, true, "Date")
+}
+
+func (ec *executionContext) _MaintenanceBlock_to(ctx context.Context, field graphql.CollectedField, obj *booking.MaintenanceBlock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceBlock_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MaintenanceBlock().To(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceBlock_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceBlock", field, true, true, "Date")
+}
+
+func (ec *executionContext) _MaintenanceBlock_reason(ctx context.Context, field graphql.CollectedField, obj *booking.MaintenanceBlock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceBlock_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceBlock_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceBlock", field, false, false, "String")
+}
+
+func (ec *executionContext) _MaintenanceBlock_createdAt(ctx context.Context, field graphql.CollectedField, obj *booking.MaintenanceBlock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceBlock_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceBlock_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceBlock", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3961,6 +7720,182 @@ func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Money", field, false, false, "String")
+}
+
+func (ec *executionContext) _Mutation_holdBooking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_holdBooking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().HoldBooking(ctx, fc.Args["input"].(model.HoldBookingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.HoldBookingPayload) graphql.Marshaler {
+			return ec.marshalNHoldBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHoldBookingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_holdBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HoldBookingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_holdBooking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmBooking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmBooking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmBooking(ctx, fc.Args["input"].(model.ConfirmBookingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ConfirmBookingPayload) graphql.Marshaler {
+			return ec.marshalNConfirmBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐConfirmBookingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfirmBookingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmBooking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelBooking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelBooking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelBooking(ctx, fc.Args["input"].(model.CancelBookingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CancelBookingPayload) graphql.Marshaler {
+			return ec.marshalNCancelBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCancelBookingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancelBookingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelBooking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_blockRooms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_blockRooms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BlockRooms(ctx, fc.Args["input"].(model.BlockRoomsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BlockRoomsPayload) graphql.Marshaler {
+			return ec.marshalNBlockRoomsPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBlockRoomsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_blockRooms(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BlockRoomsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_blockRooms_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_createHotel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -4447,6 +8382,61 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _NightPrice_night(ctx context.Context, field graphql.CollectedField, obj *model.NightPrice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NightPrice_night(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Night, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NightPrice_night(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NightPrice", field, false, false, "Date")
+}
+
+func (ec *executionContext) _NightPrice_price(ctx context.Context, field graphql.CollectedField, obj *model.NightPrice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NightPrice_price(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Price, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NightPrice_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NightPrice",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NightlyRate_night(ctx context.Context, field graphql.CollectedField, obj *catalog.NightlyRate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4592,6 +8582,185 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Payment_provider(ctx context.Context, field graphql.CollectedField, obj *booking.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Payment_status(ctx context.Context, field graphql.CollectedField, obj *booking.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PaymentStatus) graphql.Marshaler {
+			return ec.marshalNPaymentStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, true, true, "PaymentStatus")
+}
+
+func (ec *executionContext) _Payment_amount(ctx context.Context, field graphql.CollectedField, obj *booking.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Amount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_captured(ctx context.Context, field graphql.CollectedField, obj *booking.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_captured(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Captured(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_captured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_failureCode(ctx context.Context, field graphql.CollectedField, obj *booking.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_failureCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_failureCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Payment_failureMessage(ctx context.Context, field graphql.CollectedField, obj *booking.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_failureMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureMessage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_failureMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Payment_createdAt(ctx context.Context, field graphql.CollectedField, obj *booking.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _PenaltyWindow_hoursBeforeCheckIn(ctx context.Context, field graphql.CollectedField, obj *catalog.PenaltyWindow) (ret graphql.Marshaler) {
@@ -4836,6 +9005,138 @@ func (ec *executionContext) fieldContext_Query_apiKeys(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_quote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_quote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Quote(ctx, fc.Args["input"].(model.QuoteInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.QuoteResult) graphql.Marshaler {
+			return ec.marshalNQuoteResult2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐQuoteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_quote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuoteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_quote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_booking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_booking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Booking(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+			return ec.marshalOBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_booking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_booking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_bookingByReference(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_bookingByReference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BookingByReference(ctx, fc.Args["reference"].(string), fc.Args["email"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+			return ec.marshalOBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_bookingByReference(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_bookingByReference_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4910,6 +9211,684 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Quote_hotel(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_hotel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hotel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.Hotel) graphql.Marshaler {
+			return ec.marshalNHotel2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐHotel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_hotel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Quote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hotel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Quote_checkIn(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_checkIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_checkIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Quote", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Quote_checkOut(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_checkOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckOut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_checkOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Quote", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Quote_nights(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_nights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Quote().Nights(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_nights(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Quote", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Quote_available(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Quote", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Quote_rooms(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_rooms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rooms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.QuotedRoom) graphql.Marshaler {
+			return ec.marshalNQuotedRoom2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐQuotedRoomᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_rooms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Quote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuotedRoom(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Quote_roomAmount(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_roomAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Quote().RoomAmount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_roomAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Quote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Quote_taxAmount(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_taxAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Quote().TaxAmount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_taxAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Quote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Quote_total(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Quote().Total(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Quote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Quote_depositDue(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_depositDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Quote().DepositDue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_depositDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Quote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Quote_cancellationPenalties(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_cancellationPenalties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Quote().CancellationPenalties(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.PenaltyWindow) graphql.Marshaler {
+			return ec.marshalNCancellationPenalty2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPenaltyWindowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_cancellationPenalties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Quote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancellationPenalty(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Quote_checkInAt(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_checkInAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Quote().CheckInAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_checkInAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Quote", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _Quote_checkOutAt(ctx context.Context, field graphql.CollectedField, obj *booking.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quote_checkOutAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Quote().CheckOutAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Quote_checkOutAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Quote", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _QuoteResult_quote(ctx context.Context, field graphql.CollectedField, obj *model.QuoteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuoteResult_quote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Quote) graphql.Marshaler {
+			return ec.marshalOQuote2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐQuote(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuoteResult_quote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuoteResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Quote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuoteResult_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.QuoteResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuoteResult_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuoteResult_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuoteResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuotedRoom_ratePlan(ctx context.Context, field graphql.CollectedField, obj *booking.QuotedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuotedRoom_ratePlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatePlan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.RatePlan) graphql.Marshaler {
+			return ec.marshalNRatePlan2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRatePlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuotedRoom_ratePlan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuotedRoom",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RatePlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuotedRoom_roomType(ctx context.Context, field graphql.CollectedField, obj *booking.QuotedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuotedRoom_roomType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RoomType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.RoomType) graphql.Marshaler {
+			return ec.marshalNRoomType2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuotedRoom_roomType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuotedRoom",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoomType(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuotedRoom_adults(ctx context.Context, field graphql.CollectedField, obj *booking.QuotedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuotedRoom_adults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuotedRoom().Adults(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuotedRoom_adults(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuotedRoom", field, true, true, "Int")
+}
+
+func (ec *executionContext) _QuotedRoom_childAges(ctx context.Context, field graphql.CollectedField, obj *booking.QuotedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuotedRoom_childAges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuotedRoom().ChildAges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuotedRoom_childAges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuotedRoom", field, true, true, "Int")
+}
+
+func (ec *executionContext) _QuotedRoom_occupancy(ctx context.Context, field graphql.CollectedField, obj *booking.QuotedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuotedRoom_occupancy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuotedRoom().Occupancy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuotedRoom_occupancy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuotedRoom", field, true, true, "String")
+}
+
+func (ec *executionContext) _QuotedRoom_nightly(ctx context.Context, field graphql.CollectedField, obj *booking.QuotedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuotedRoom_nightly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuotedRoom().Nightly(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.NightPrice) graphql.Marshaler {
+			return ec.marshalNNightPrice2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐNightPriceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuotedRoom_nightly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuotedRoom",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NightPrice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuotedRoom_amount(ctx context.Context, field graphql.CollectedField, obj *booking.QuotedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuotedRoom_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuotedRoom().Amount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuotedRoom_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuotedRoom",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuotedRoom_tax(ctx context.Context, field graphql.CollectedField, obj *booking.QuotedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuotedRoom_tax(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuotedRoom().Tax(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuotedRoom_tax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuotedRoom",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuotedRoom_unitsLeft(ctx context.Context, field graphql.CollectedField, obj *booking.QuotedRoom) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuotedRoom_unitsLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnitsLeft, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuotedRoom_unitsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuotedRoom", field, false, false, "Int")
 }
 
 func (ec *executionContext) _RatePlan_id(ctx context.Context, field graphql.CollectedField, obj *catalog.RatePlan) (ret graphql.Marshaler) {
@@ -5119,6 +10098,107 @@ func (ec *executionContext) fieldContext_RatePlan_rates(ctx context.Context, fie
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Refund_amount(ctx context.Context, field graphql.CollectedField, obj *booking.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Refund().Amount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Refund",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Refund_status(ctx context.Context, field graphql.CollectedField, obj *booking.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Refund", field, false, false, "String")
+}
+
+func (ec *executionContext) _Refund_reason(ctx context.Context, field graphql.CollectedField, obj *booking.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Refund", field, false, false, "String")
+}
+
+func (ec *executionContext) _Refund_createdAt(ctx context.Context, field graphql.CollectedField, obj *booking.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Refund", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _RevokeApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.RevokeAPIKeyPayload) (ret graphql.Marshaler) {
@@ -5754,6 +10834,38 @@ func (ec *executionContext) fieldContext_SetRoomServicePayload_room(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _SetRoomServicePayload_affectedBookings(ctx context.Context, field graphql.CollectedField, obj *model.SetRoomServicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetRoomServicePayload_affectedBookings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AffectedBookings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []booking.AffectedBooking) graphql.Marshaler {
+			return ec.marshalNAffectedBooking2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐAffectedBookingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetRoomServicePayload_affectedBookings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetRoomServicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AffectedBooking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SetRoomServicePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SetRoomServicePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6045,6 +11157,50 @@ func (ec *executionContext) _UserError_message(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_UserError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserError", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_bookings(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_bookings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Viewer().Bookings(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BookingConnection) graphql.Marshaler {
+			return ec.marshalNBookingConnection2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBookingConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_bookings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BookingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Viewer_bookings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -7380,6 +12536,132 @@ func UnmarshalBedInput(ctx context.Context, raw any) (catalog.Bed, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputBlockRoomsInput(ctx context.Context, obj any) (model.BlockRoomsInput, error) {
+	var it model.BlockRoomsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"roomIds", "from", "to", "reason", "force"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "roomIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roomIds"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoomIds = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "force":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("force"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Force = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBlockRoomsInput unmarshals raw into the BlockRoomsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBlockRoomsInput(ctx context.Context, raw any) (model.BlockRoomsInput, error) {
+	var out model.BlockRoomsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BlockRoomsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCancelBookingInput(ctx context.Context, obj any) (model.CancelBookingInput, error) {
+	var it model.CancelBookingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idempotencyKey", "bookingId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "bookingId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCancelBookingInput unmarshals raw into the CancelBookingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCancelBookingInput(ctx context.Context, raw any) (model.CancelBookingInput, error) {
+	var out model.CancelBookingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CancelBookingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCancellationPolicyInput(ctx context.Context, obj any) (model.CancellationPolicyInput, error) {
 	var it model.CancellationPolicyInput
 	if obj == nil {
@@ -7426,6 +12708,111 @@ func (ec *executionContext) unmarshalInputCancellationPolicyInput(ctx context.Co
 func UnmarshalCancellationPolicyInput(ctx context.Context, raw any) (model.CancellationPolicyInput, error) {
 	var out model.CancellationPolicyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CancellationPolicyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputConfirmBookingInput(ctx context.Context, obj any) (model.ConfirmBookingInput, error) {
+	var it model.ConfirmBookingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idempotencyKey", "bookingId", "payment"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "bookingId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingID = data
+		case "payment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("payment"))
+			data, err := ec.unmarshalOPaymentInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Payment = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConfirmBookingInput unmarshals raw into the ConfirmBookingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConfirmBookingInput(ctx context.Context, raw any) (model.ConfirmBookingInput, error) {
+	var out model.ConfirmBookingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConfirmBookingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputContactInput(ctx context.Context, obj any) (model.ContactInput, error) {
+	var it model.ContactInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "phone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalContactInput unmarshals raw into the ContactInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalContactInput(ctx context.Context, raw any) (model.ContactInput, error) {
+	var out model.ContactInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ContactInput", raw, &out)
 	return out, err
 }
 
@@ -7842,6 +13229,188 @@ func UnmarshalGeoPointInput(ctx context.Context, raw any) (catalog.GeoPoint, err
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputGuestInput(ctx context.Context, obj any) (model.GuestInput, error) {
+	var it model.GuestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"givenName", "familyName"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "givenName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("givenName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GivenName = data
+		case "familyName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("familyName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FamilyName = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGuestInput unmarshals raw into the GuestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGuestInput(ctx context.Context, raw any) (model.GuestInput, error) {
+	var out model.GuestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GuestInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHoldBookingInput(ctx context.Context, obj any) (model.HoldBookingInput, error) {
+	var it model.HoldBookingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idempotencyKey", "hotelId", "checkIn", "checkOut", "rooms", "contact", "expectedTotal"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "hotelId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hotelId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HotelID = data
+		case "checkIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checkIn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CheckIn = data
+		case "checkOut":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checkOut"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CheckOut = data
+		case "rooms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rooms"))
+			data, err := ec.unmarshalNRoomRequestInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomRequestInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rooms = data
+		case "contact":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contact"))
+			data, err := ec.unmarshalNContactInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐContactInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Contact = data
+		case "expectedTotal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedTotal"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedTotal = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHoldBookingInput unmarshals raw into the HoldBookingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHoldBookingInput(ctx context.Context, raw any) (model.HoldBookingInput, error) {
+	var out model.HoldBookingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HoldBookingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPaymentInput(ctx context.Context, obj any) (model.PaymentInput, error) {
+	var it model.PaymentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"provider", "token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPaymentInput unmarshals raw into the PaymentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPaymentInput(ctx context.Context, raw any) (model.PaymentInput, error) {
+	var out model.PaymentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PaymentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPenaltyWindowInput(ctx context.Context, obj any) (catalog.PenaltyWindow, error) {
 	var it catalog.PenaltyWindow
 	if obj == nil {
@@ -7891,6 +13460,69 @@ func UnmarshalPenaltyWindowInput(ctx context.Context, raw any) (catalog.PenaltyW
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputQuoteInput(ctx context.Context, obj any) (model.QuoteInput, error) {
+	var it model.QuoteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"hotelId", "checkIn", "checkOut", "rooms"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "hotelId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hotelId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HotelID = data
+		case "checkIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checkIn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CheckIn = data
+		case "checkOut":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checkOut"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CheckOut = data
+		case "rooms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rooms"))
+			data, err := ec.unmarshalNRoomRequestInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomRequestInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rooms = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalQuoteInput unmarshals raw into the QuoteInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalQuoteInput(ctx context.Context, raw any) (model.QuoteInput, error) {
+	var out model.QuoteInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "QuoteInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context, obj any) (model.RevokeAPIKeyInput, error) {
 	var it model.RevokeAPIKeyInput
 	if obj == nil {
@@ -7930,6 +13562,76 @@ func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context,
 func UnmarshalRevokeApiKeyInput(ctx context.Context, raw any) (model.RevokeAPIKeyInput, error) {
 	var out model.RevokeAPIKeyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeApiKeyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoomRequestInput(ctx context.Context, obj any) (model.RoomRequestInput, error) {
+	var it model.RoomRequestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ratePlanId", "adults", "childAges", "occupancy", "guests"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ratePlanId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ratePlanId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RatePlanID = data
+		case "adults":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("adults"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Adults = data
+		case "childAges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("childAges"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChildAges = data
+		case "occupancy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occupancy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Occupancy = data
+		case "guests":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("guests"))
+			data, err := ec.unmarshalOGuestInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐGuestInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Guests = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoomRequestInput unmarshals raw into the RoomRequestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoomRequestInput(ctx context.Context, raw any) (model.RoomRequestInput, error) {
+	var out model.RoomRequestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoomRequestInput", raw, &out)
 	return out, err
 }
 
@@ -8007,7 +13709,7 @@ func (ec *executionContext) unmarshalInputSetRoomServiceInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"roomId", "expectedVersion", "inService", "note"}
+	fieldsInOrder := [...]string{"roomId", "expectedVersion", "inService", "note", "force"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8042,6 +13744,13 @@ func (ec *executionContext) unmarshalInputSetRoomServiceInput(ctx context.Contex
 				return it, err
 			}
 			it.Note = data
+		case "force":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("force"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Force = data
 		}
 	}
 	return it, nil
@@ -8389,6 +14098,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Hotel(ctx, sel, obj)
+	case booking.Booking:
+		return ec._Booking(ctx, sel, &obj)
+	case *booking.Booking:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Booking(ctx, sel, obj)
 	case auth.APIKey:
 		return ec._ApiKey(ctx, sel, &obj)
 	case *auth.APIKey:
@@ -8482,6 +14198,60 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = ec._Address_countryCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var affectedBookingImplementors = []string{"AffectedBooking"}
+
+func (ec *executionContext) _AffectedBooking(ctx context.Context, sel ast.SelectionSet, obj *booking.AffectedBooking) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, affectedBookingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AffectedBooking")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AffectedBooking_id(ctx, field, obj)
+				})
+		case "reference":
+			out.Values[i] = ec._AffectedBooking_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._AffectedBooking_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkIn":
+			out.Values[i] = ec._AffectedBooking_checkIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkOut":
+			out.Values[i] = ec._AffectedBooking_checkOut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -8607,6 +14377,478 @@ func (ec *executionContext) _Bed(ctx context.Context, sel ast.SelectionSet, obj 
 	return out
 }
 
+var blockRoomsPayloadImplementors = []string{"BlockRoomsPayload"}
+
+func (ec *executionContext) _BlockRoomsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BlockRoomsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, blockRoomsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BlockRoomsPayload")
+		case "blocks":
+			out.Values[i] = ec._BlockRoomsPayload_blocks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "affectedBookings":
+			out.Values[i] = ec._BlockRoomsPayload_affectedBookings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._BlockRoomsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bookedRoomImplementors = []string{"BookedRoom"}
+
+func (ec *executionContext) _BookedRoom(ctx context.Context, sel ast.SelectionSet, obj *booking.BookedRoom) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bookedRoomImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BookedRoom")
+		case "position":
+			out.Values[i] = ec._BookedRoom_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ratePlan":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BookedRoom_ratePlan(ctx, field, obj)
+				})
+		case "roomType":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BookedRoom_roomType(ctx, field, obj)
+				})
+		case "adults":
+			out.Values[i] = ec._BookedRoom_adults(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "childAges":
+			out.Values[i] = ec._BookedRoom_childAges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "occupancy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BookedRoom_occupancy(ctx, field, obj)
+				})
+		case "nightly":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BookedRoom_nightly(ctx, field, obj)
+				})
+		case "amount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BookedRoom_amount(ctx, field, obj)
+				})
+		case "tax":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BookedRoom_tax(ctx, field, obj)
+				})
+		case "cancellationPolicy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BookedRoom_cancellationPolicy(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bookingImplementors = []string{"Booking", "Node"}
+
+func (ec *executionContext) _Booking(ctx context.Context, sel ast.SelectionSet, obj *booking.Booking) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bookingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Booking")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_id(ctx, field, obj)
+				})
+		case "reference":
+			out.Values[i] = ec._Booking_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Booking_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._Booking_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hotel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_hotel(ctx, field, obj)
+				})
+		case "checkIn":
+			out.Values[i] = ec._Booking_checkIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkOut":
+			out.Values[i] = ec._Booking_checkOut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nights":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_nights(ctx, field, obj)
+				})
+		case "holdExpiresAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_holdExpiresAt(ctx, field, obj)
+				})
+		case "roomAmount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_roomAmount(ctx, field, obj)
+				})
+		case "taxAmount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_taxAmount(ctx, field, obj)
+				})
+		case "total":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_total(ctx, field, obj)
+				})
+		case "depositDue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_depositDue(ctx, field, obj)
+				})
+		case "rooms":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_rooms(ctx, field, obj)
+				})
+		case "guests":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_guests(ctx, field, obj)
+				})
+		case "contact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_contact(ctx, field, obj)
+				})
+		case "cancellationPenalties":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_cancellationPenalties(ctx, field, obj)
+				})
+		case "payments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_payments(ctx, field, obj)
+				})
+		case "refunds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_refunds(ctx, field, obj)
+				})
+		case "confirmedAt":
+			out.Values[i] = ec._Booking_confirmedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cancelledAt":
+			out.Values[i] = ec._Booking_cancelledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cancelReason":
+			out.Values[i] = ec._Booking_cancelReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "penalty":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_penalty(ctx, field, obj)
+				})
+		case "refundDue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_refundDue(ctx, field, obj)
+				})
+		case "relocationRequired":
+			out.Values[i] = ec._Booking_relocationRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relocationNote":
+			out.Values[i] = ec._Booking_relocationNote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Booking_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bookingConnectionImplementors = []string{"BookingConnection"}
+
+func (ec *executionContext) _BookingConnection(ctx context.Context, sel ast.SelectionSet, obj *model.BookingConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bookingConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BookingConnection")
+		case "edges":
+			out.Values[i] = ec._BookingConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._BookingConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bookingEdgeImplementors = []string{"BookingEdge"}
+
+func (ec *executionContext) _BookingEdge(ctx context.Context, sel ast.SelectionSet, obj *model.BookingEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bookingEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BookingEdge")
+		case "cursor":
+			out.Values[i] = ec._BookingEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._BookingEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cancelBookingPayloadImplementors = []string{"CancelBookingPayload"}
+
+func (ec *executionContext) _CancelBookingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelBookingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancelBookingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancelBookingPayload")
+		case "booking":
+			out.Values[i] = ec._CancelBookingPayload_booking(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "refund":
+			out.Values[i] = ec._CancelBookingPayload_refund(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CancelBookingPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cancellationPenaltyImplementors = []string{"CancellationPenalty"}
+
+func (ec *executionContext) _CancellationPenalty(ctx context.Context, sel ast.SelectionSet, obj *booking.PenaltyWindow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancellationPenaltyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancellationPenalty")
+		case "from":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CancellationPenalty_from(ctx, field, obj)
+				})
+		case "until":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CancellationPenalty_until(ctx, field, obj)
+				})
+		case "amount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CancellationPenalty_amount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var cancellationPolicyImplementors = []string{"CancellationPolicy"}
 
 func (ec *executionContext) _CancellationPolicy(ctx context.Context, sel ast.SelectionSet, obj *catalog.CancellationPolicy) graphql.Marshaler {
@@ -8625,6 +14867,82 @@ func (ec *executionContext) _CancellationPolicy(ctx context.Context, sel ast.Sel
 			}
 		case "penalties":
 			out.Values[i] = ec._CancellationPolicy_penalties(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var confirmBookingPayloadImplementors = []string{"ConfirmBookingPayload"}
+
+func (ec *executionContext) _ConfirmBookingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConfirmBookingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, confirmBookingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConfirmBookingPayload")
+		case "booking":
+			out.Values[i] = ec._ConfirmBookingPayload_booking(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ConfirmBookingPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contactImplementors = []string{"Contact"}
+
+func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *model.Contact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Contact")
+		case "email":
+			out.Values[i] = ec._Contact_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "phone":
+			out.Values[i] = ec._Contact_phone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8878,6 +15196,87 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var guestImplementors = []string{"Guest"}
+
+func (ec *executionContext) _Guest(ctx context.Context, sel ast.SelectionSet, obj *booking.Guest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, guestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Guest")
+		case "givenName":
+			out.Values[i] = ec._Guest_givenName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "familyName":
+			out.Values[i] = ec._Guest_familyName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "room":
+			out.Values[i] = ec._Guest_room(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var holdBookingPayloadImplementors = []string{"HoldBookingPayload"}
+
+func (ec *executionContext) _HoldBookingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.HoldBookingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holdBookingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HoldBookingPayload")
+		case "booking":
+			out.Values[i] = ec._HoldBookingPayload_booking(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._HoldBookingPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var hotelImplementors = []string{"Hotel", "Node"}
 
 func (ec *executionContext) _Hotel(ctx context.Context, sel ast.SelectionSet, obj *catalog.Hotel) graphql.Marshaler {
@@ -8966,6 +15365,18 @@ func (ec *executionContext) _Hotel(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Hotel_rooms(ctx, field, obj)
+				})
+		case "relocations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Hotel_relocations(ctx, field, obj)
+				})
+		case "maintenanceBlocks":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Hotel_maintenanceBlocks(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9065,6 +15476,62 @@ func (ec *executionContext) _HotelEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var maintenanceBlockImplementors = []string{"MaintenanceBlock"}
+
+func (ec *executionContext) _MaintenanceBlock(ctx context.Context, sel ast.SelectionSet, obj *booking.MaintenanceBlock) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, maintenanceBlockImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MaintenanceBlock")
+		case "room":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MaintenanceBlock_room(ctx, field, obj)
+				})
+		case "from":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MaintenanceBlock_from(ctx, field, obj)
+				})
+		case "to":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MaintenanceBlock_to(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._MaintenanceBlock_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._MaintenanceBlock_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var moneyImplementors = []string{"Money"}
 
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *money.Money) graphql.Marshaler {
@@ -9122,6 +15589,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "holdBooking":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_holdBooking(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmBooking":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmBooking(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelBooking":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelBooking(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blockRooms":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_blockRooms(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createHotel":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createHotel(ctx, field)
@@ -9196,6 +15691,44 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeApiKey(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var nightPriceImplementors = []string{"NightPrice"}
+
+func (ec *executionContext) _NightPrice(ctx context.Context, sel ast.SelectionSet, obj *model.NightPrice) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, nightPriceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NightPrice")
+		case "night":
+			out.Values[i] = ec._NightPrice_night(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "price":
+			out.Values[i] = ec._NightPrice_price(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9302,6 +15835,72 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var paymentImplementors = []string{"Payment"}
+
+func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, obj *booking.Payment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, paymentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Payment")
+		case "provider":
+			out.Values[i] = ec._Payment_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_status(ctx, field, obj)
+				})
+		case "amount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_amount(ctx, field, obj)
+				})
+		case "captured":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_captured(ctx, field, obj)
+				})
+		case "failureCode":
+			out.Values[i] = ec._Payment_failureCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failureMessage":
+			out.Values[i] = ec._Payment_failureMessage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Payment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var penaltyWindowImplementors = []string{"PenaltyWindow"}
 
 func (ec *executionContext) _PenaltyWindow(ctx context.Context, sel ast.SelectionSet, obj *catalog.PenaltyWindow) graphql.Marshaler {
@@ -9389,6 +15988,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_apiKeys(ctx, field)
 				})
+		case "quote":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_quote(ctx, field)
+				})
+		case "booking":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_booking(ctx, field)
+				})
+		case "bookingByReference":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_bookingByReference(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -9400,6 +16017,224 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___schema(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var quoteImplementors = []string{"Quote"}
+
+func (ec *executionContext) _Quote(ctx context.Context, sel ast.SelectionSet, obj *booking.Quote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Quote")
+		case "hotel":
+			out.Values[i] = ec._Quote_hotel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkIn":
+			out.Values[i] = ec._Quote_checkIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkOut":
+			out.Values[i] = ec._Quote_checkOut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nights":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Quote_nights(ctx, field, obj)
+				})
+		case "available":
+			out.Values[i] = ec._Quote_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rooms":
+			out.Values[i] = ec._Quote_rooms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "roomAmount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Quote_roomAmount(ctx, field, obj)
+				})
+		case "taxAmount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Quote_taxAmount(ctx, field, obj)
+				})
+		case "total":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Quote_total(ctx, field, obj)
+				})
+		case "depositDue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Quote_depositDue(ctx, field, obj)
+				})
+		case "cancellationPenalties":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Quote_cancellationPenalties(ctx, field, obj)
+				})
+		case "checkInAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Quote_checkInAt(ctx, field, obj)
+				})
+		case "checkOutAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Quote_checkOutAt(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var quoteResultImplementors = []string{"QuoteResult"}
+
+func (ec *executionContext) _QuoteResult(ctx context.Context, sel ast.SelectionSet, obj *model.QuoteResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quoteResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuoteResult")
+		case "quote":
+			out.Values[i] = ec._QuoteResult_quote(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._QuoteResult_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var quotedRoomImplementors = []string{"QuotedRoom"}
+
+func (ec *executionContext) _QuotedRoom(ctx context.Context, sel ast.SelectionSet, obj *booking.QuotedRoom) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quotedRoomImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuotedRoom")
+		case "ratePlan":
+			out.Values[i] = ec._QuotedRoom_ratePlan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "roomType":
+			out.Values[i] = ec._QuotedRoom_roomType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "adults":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuotedRoom_adults(ctx, field, obj)
+				})
+		case "childAges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuotedRoom_childAges(ctx, field, obj)
+				})
+		case "occupancy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuotedRoom_occupancy(ctx, field, obj)
+				})
+		case "nightly":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuotedRoom_nightly(ctx, field, obj)
+				})
+		case "amount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuotedRoom_amount(ctx, field, obj)
+				})
+		case "tax":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuotedRoom_tax(ctx, field, obj)
+				})
+		case "unitsLeft":
+			out.Values[i] = ec._QuotedRoom_unitsLeft(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -9469,6 +16304,55 @@ func (ec *executionContext) _RatePlan(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RatePlan_rates(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var refundImplementors = []string{"Refund"}
+
+func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, obj *booking.Refund) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refundImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Refund")
+		case "amount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Refund_amount(ctx, field, obj)
+				})
+		case "status":
+			out.Values[i] = ec._Refund_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._Refund_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Refund_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9735,6 +16619,11 @@ func (ec *executionContext) _SetRoomServicePayload(ctx context.Context, sel ast.
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "affectedBookings":
+			out.Values[i] = ec._SetRoomServicePayload_affectedBookings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "userErrors":
 			out.Values[i] = ec._SetRoomServicePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9926,25 +16815,31 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Viewer")
+		case "bookings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_bookings(ctx, field, obj)
+				})
 		case "role":
 			out.Values[i] = ec._Viewer_role(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subject":
 			out.Values[i] = ec._Viewer_subject(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hotelIds":
 			out.Values[i] = ec._Viewer_hotelIds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "scopes":
 			out.Values[i] = ec._Viewer_scopes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10343,6 +17238,26 @@ func (ec *executionContext) unmarshalNAddressInput2ᚖgithubᚗcomᚋstaygraph�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAffectedBooking2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐAffectedBooking(ctx context.Context, sel ast.SelectionSet, v booking.AffectedBooking) graphql.Marshaler {
+	return ec._AffectedBooking(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAffectedBooking2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐAffectedBookingᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.AffectedBooking) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAffectedBooking2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐAffectedBooking(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNApiKey2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋauthᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v auth.APIKey) graphql.Marshaler {
 	return ec._ApiKey(ctx, sel, &v)
 }
@@ -10403,6 +17318,102 @@ func (ec *executionContext) marshalNBedType2githubᚗcomᚋstaygraphᚋstaygraph
 	return res
 }
 
+func (ec *executionContext) unmarshalNBlockRoomsInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBlockRoomsInput(ctx context.Context, v any) (model.BlockRoomsInput, error) {
+	res, err := ec.unmarshalInputBlockRoomsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBlockRoomsPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBlockRoomsPayload(ctx context.Context, sel ast.SelectionSet, v model.BlockRoomsPayload) graphql.Marshaler {
+	return ec._BlockRoomsPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBookedRoom2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBookedRoom(ctx context.Context, sel ast.SelectionSet, v booking.BookedRoom) graphql.Marshaler {
+	return ec._BookedRoom(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBookedRoom2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBookedRoomᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.BookedRoom) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBookedRoom2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBookedRoom(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBooking2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx context.Context, sel ast.SelectionSet, v booking.Booking) graphql.Marshaler {
+	return ec._Booking(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBooking2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBookingᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.Booking) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBooking2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx context.Context, sel ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Booking!")
+		return graphql.Null
+	}
+	return ec._Booking(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBookingConnection2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBookingConnection(ctx context.Context, sel ast.SelectionSet, v model.BookingConnection) graphql.Marshaler {
+	return ec._BookingConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBookingEdge2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBookingEdge(ctx context.Context, sel ast.SelectionSet, v model.BookingEdge) graphql.Marshaler {
+	return ec._BookingEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBookingEdge2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBookingEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.BookingEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBookingEdge2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBookingEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNBookingStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐStatus(ctx context.Context, v any) (booking.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := booking.Status(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBookingStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐStatus(ctx context.Context, sel ast.SelectionSet, v booking.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "BookingStatus!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10417,12 +17428,59 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCancelBookingInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCancelBookingInput(ctx context.Context, v any) (model.CancelBookingInput, error) {
+	res, err := ec.unmarshalInputCancelBookingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCancelBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCancelBookingPayload(ctx context.Context, sel ast.SelectionSet, v model.CancelBookingPayload) graphql.Marshaler {
+	return ec._CancelBookingPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCancellationPenalty2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPenaltyWindow(ctx context.Context, sel ast.SelectionSet, v booking.PenaltyWindow) graphql.Marshaler {
+	return ec._CancellationPenalty(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCancellationPenalty2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPenaltyWindowᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.PenaltyWindow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCancellationPenalty2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPenaltyWindow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNCancellationPolicy2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐCancellationPolicy(ctx context.Context, sel ast.SelectionSet, v catalog.CancellationPolicy) graphql.Marshaler {
 	return ec._CancellationPolicy(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNCancellationPolicyInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCancellationPolicyInput(ctx context.Context, v any) (*model.CancellationPolicyInput, error) {
 	res, err := ec.unmarshalInputCancellationPolicyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNConfirmBookingInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐConfirmBookingInput(ctx context.Context, v any) (model.ConfirmBookingInput, error) {
+	res, err := ec.unmarshalInputConfirmBookingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConfirmBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐConfirmBookingPayload(ctx context.Context, sel ast.SelectionSet, v model.ConfirmBookingPayload) graphql.Marshaler {
+	return ec._ConfirmBookingPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNContact2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v model.Contact) graphql.Marshaler {
+	return ec._Contact(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNContactInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐContactInput(ctx context.Context, v any) (*model.ContactInput, error) {
+	res, err := ec.unmarshalInputContactInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -10537,6 +17595,40 @@ func (ec *executionContext) unmarshalNGeoPointInput2ᚖgithubᚗcomᚋstaygraph�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNGuest2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐGuest(ctx context.Context, sel ast.SelectionSet, v booking.Guest) graphql.Marshaler {
+	return ec._Guest(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNGuest2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐGuestᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.Guest) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGuest2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐGuest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNGuestInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐGuestInput(ctx context.Context, v any) (model.GuestInput, error) {
+	res, err := ec.unmarshalInputGuestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNHoldBookingInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHoldBookingInput(ctx context.Context, v any) (model.HoldBookingInput, error) {
+	res, err := ec.unmarshalInputHoldBookingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHoldBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHoldBookingPayload(ctx context.Context, sel ast.SelectionSet, v model.HoldBookingPayload) graphql.Marshaler {
+	return ec._HoldBookingPayload(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNHotel2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐHotel(ctx context.Context, sel ast.SelectionSet, v catalog.Hotel) graphql.Marshaler {
 	return ec._Hotel(ctx, sel, &v)
 }
@@ -10644,6 +17736,35 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNLocalTime2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐTimeOfDay(ctx context.Context, v any) (catalog.TimeOfDay, error) {
 	res, err := scalar.UnmarshalLocalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10658,8 +17779,56 @@ func (ec *executionContext) marshalNLocalTime2githubᚗcomᚋstaygraphᚋstaygra
 	return res
 }
 
+func (ec *executionContext) marshalNMaintenanceBlock2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐMaintenanceBlock(ctx context.Context, sel ast.SelectionSet, v booking.MaintenanceBlock) graphql.Marshaler {
+	return ec._MaintenanceBlock(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMaintenanceBlock2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐMaintenanceBlockᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.MaintenanceBlock) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMaintenanceBlock2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐMaintenanceBlock(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v money.Money) graphql.Marshaler {
 	return ec._Money(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Money!")
+		return graphql.Null
+	}
+	return ec._Money(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNightPrice2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐNightPrice(ctx context.Context, sel ast.SelectionSet, v model.NightPrice) graphql.Marshaler {
+	return ec._NightPrice(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNightPrice2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐNightPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []model.NightPrice) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNightPrice2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐNightPrice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNNightlyRate2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐNightlyRate(ctx context.Context, sel ast.SelectionSet, v catalog.NightlyRate) graphql.Marshaler {
@@ -10690,6 +17859,36 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋstaygraphᚋstayg
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPayment2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPayment(ctx context.Context, sel ast.SelectionSet, v booking.Payment) graphql.Marshaler {
+	return ec._Payment(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPayment2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPaymentᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.Payment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPayment2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPayment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNPaymentStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentStatus(ctx context.Context, v any) (model.PaymentStatus, error) {
+	var res model.PaymentStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPaymentStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentStatus(ctx context.Context, sel ast.SelectionSet, v model.PaymentStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNPenaltyWindow2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐPenaltyWindow(ctx context.Context, sel ast.SelectionSet, v catalog.PenaltyWindow) graphql.Marshaler {
 	return ec._PenaltyWindow(ctx, sel, &v)
 }
@@ -10715,6 +17914,35 @@ func (ec *executionContext) unmarshalNPenaltyWindowInput2githubᚗcomᚋstaygrap
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNQuoteInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐQuoteInput(ctx context.Context, v any) (model.QuoteInput, error) {
+	res, err := ec.unmarshalInputQuoteInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNQuoteResult2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐQuoteResult(ctx context.Context, sel ast.SelectionSet, v model.QuoteResult) graphql.Marshaler {
+	return ec._QuoteResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNQuotedRoom2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐQuotedRoom(ctx context.Context, sel ast.SelectionSet, v booking.QuotedRoom) graphql.Marshaler {
+	return ec._QuotedRoom(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNQuotedRoom2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐQuotedRoomᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.QuotedRoom) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuotedRoom2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐQuotedRoom(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNRatePlan2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRatePlan(ctx context.Context, sel ast.SelectionSet, v catalog.RatePlan) graphql.Marshaler {
 	return ec._RatePlan(ctx, sel, &v)
 }
@@ -10724,6 +17952,26 @@ func (ec *executionContext) marshalNRatePlan2ᚕgithubᚗcomᚋstaygraphᚋstayg
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRatePlan2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRatePlan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRefund2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefund(ctx context.Context, sel ast.SelectionSet, v booking.Refund) graphql.Marshaler {
+	return ec._Refund(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRefund2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefundᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.Refund) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRefund2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefund(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -10762,6 +18010,25 @@ func (ec *executionContext) marshalNRoom2ᚕgithubᚗcomᚋstaygraphᚋstaygraph
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNRoomRequestInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomRequestInput(ctx context.Context, v any) (model.RoomRequestInput, error) {
+	res, err := ec.unmarshalInputRoomRequestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRoomRequestInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomRequestInputᚄ(ctx context.Context, v any) ([]model.RoomRequestInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.RoomRequestInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRoomRequestInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomRequestInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalNRoomType2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomType(ctx context.Context, sel ast.SelectionSet, v catalog.RoomType) graphql.Marshaler {
@@ -11070,6 +18337,13 @@ func (ec *executionContext) unmarshalOBedInput2ᚕgithubᚗcomᚋstaygraphᚋsta
 	return res, nil
 }
 
+func (ec *executionContext) marshalOBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx context.Context, sel ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Booking(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11142,11 +18416,63 @@ func (ec *executionContext) unmarshalOGeoPointInput2ᚖgithubᚗcomᚋstaygraph�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOGuestInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐGuestInputᚄ(ctx context.Context, v any) ([]model.GuestInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.GuestInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGuestInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐGuestInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOHotel2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐHotel(ctx context.Context, sel ast.SelectionSet, v *catalog.Hotel) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Hotel(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
@@ -11192,6 +18518,14 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋstaygraphᚋstaygraphᚋ
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOPaymentInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentInput(ctx context.Context, v any) (*model.PaymentInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPaymentInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOPenaltyWindowInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐPenaltyWindowᚄ(ctx context.Context, v any) ([]catalog.PenaltyWindow, error) {
 	if v == nil {
 		return nil, nil
@@ -11209,11 +18543,25 @@ func (ec *executionContext) unmarshalOPenaltyWindowInput2ᚕgithubᚗcomᚋstayg
 	return res, nil
 }
 
+func (ec *executionContext) marshalOQuote2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐQuote(ctx context.Context, sel ast.SelectionSet, v *booking.Quote) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Quote(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalORatePlan2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRatePlan(ctx context.Context, sel ast.SelectionSet, v *catalog.RatePlan) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._RatePlan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORefund2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefund(ctx context.Context, sel ast.SelectionSet, v *booking.Refund) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Refund(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋauthᚐRole(ctx context.Context, v any) (*auth.Role, error) {

@@ -17,7 +17,10 @@ import (
 
 	"github.com/staygraph/staygraph/graph"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/payment/sandbox"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
 
@@ -32,7 +35,9 @@ func setup(t *testing.T) testBundle {
 	t.Helper()
 	pool := pgtest.NewDB(t)
 	keys := auth.NewAPIKeys(pool)
-	r := &graph.Resolver{Catalog: catalog.NewService(pool), Keys: keys}
+	cat := catalog.NewService(pool)
+	r := &graph.Resolver{Catalog: cat, Keys: keys,
+		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil, booking.Opts{})}
 	h := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys).Middleware(graph.NewHandler(r, graph.HandlerOpts{}))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -45,7 +45,7 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	srv.Use(extension.FixedComplexityLimit(opts.MaxComplexity))
 	srv.SetErrorPresenter(ErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(Recover(opts.Logger))
-	return Loaders(r.Catalog, srv)
+	return Loaders(r, srv)
 }
 
 // setComplexity makes list fields cost in proportion to the page they ask for.

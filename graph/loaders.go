@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 )
 
@@ -15,16 +16,22 @@ import (
 type loaders struct {
 	hotel            *dataloadgen.Loader[uuid.UUID, catalog.Hotel]
 	roomType         *dataloadgen.Loader[uuid.UUID, catalog.RoomType]
+	ratePlan         *dataloadgen.Loader[uuid.UUID, catalog.RatePlan]
 	roomTypesOfHotel *dataloadgen.Loader[uuid.UUID, []catalog.RoomType]
 	ratePlansOfType  *dataloadgen.Loader[uuid.UUID, []catalog.RatePlan]
 	roomsInServiceOf *dataloadgen.Loader[uuid.UUID, int]
+	// Parts of bookings the caller was already allowed to load.
+	bookedRooms *dataloadgen.Loader[uuid.UUID, []booking.BookedRoom]
+	guests      *dataloadgen.Loader[uuid.UUID, []booking.Guest]
+	payments    *dataloadgen.Loader[uuid.UUID, []booking.Payment]
+	refunds     *dataloadgen.Loader[uuid.UUID, []booking.Refund]
 }
 
 type loadersKey struct{}
 
 const loaderWait = 500 * time.Microsecond
 
-func newLoaders(c *catalog.Service) *loaders {
+func newLoaders(c *catalog.Service, b *booking.Service) *loaders {
 	return &loaders{
 		hotel: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]catalog.Hotel, error) {
 			hs, err := c.Hotels(ctx, ids)
@@ -34,9 +41,17 @@ func newLoaders(c *catalog.Service) *loaders {
 			rts, err := c.RoomTypes(ctx, ids)
 			return byID(rts, func(rt catalog.RoomType) uuid.UUID { return rt.ID }), err
 		}, dataloadgen.WithWait(loaderWait)),
+		ratePlan: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]catalog.RatePlan, error) {
+			rps, err := c.RatePlans(ctx, ids)
+			return byID(rps, func(rp catalog.RatePlan) uuid.UUID { return rp.ID }), err
+		}, dataloadgen.WithWait(loaderWait)),
 		roomTypesOfHotel: dataloadgen.NewMappedLoader(withEmpty(c.RoomTypesOfHotels), dataloadgen.WithWait(loaderWait)),
 		ratePlansOfType:  dataloadgen.NewMappedLoader(withEmpty(c.RatePlansOfRoomTypes), dataloadgen.WithWait(loaderWait)),
 		roomsInServiceOf: dataloadgen.NewMappedLoader(withEmpty(c.RoomsInService), dataloadgen.WithWait(loaderWait)),
+		bookedRooms:      dataloadgen.NewMappedLoader(withEmpty(b.RoomsOf), dataloadgen.WithWait(loaderWait)),
+		guests:           dataloadgen.NewMappedLoader(withEmpty(b.GuestsOf), dataloadgen.WithWait(loaderWait)),
+		payments:         dataloadgen.NewMappedLoader(withEmpty(b.PaymentsOf), dataloadgen.WithWait(loaderWait)),
+		refunds:          dataloadgen.NewMappedLoader(withEmpty(b.RefundsOf), dataloadgen.WithWait(loaderWait)),
 	}
 }
 
@@ -66,9 +81,9 @@ func byID[T any](items []T, id func(T) uuid.UUID) map[uuid.UUID]T {
 }
 
 // Loaders installs fresh per-request loaders in every request's context.
-func Loaders(c *catalog.Service, next http.Handler) http.Handler {
+func Loaders(res *Resolver, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, newLoaders(c))
+		ctx := context.WithValue(r.Context(), loadersKey{}, newLoaders(res.Catalog, res.Reservations))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -77,5 +92,5 @@ func (r *Resolver) loaders(ctx context.Context) *loaders {
 	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
 		return l
 	}
-	return newLoaders(r.Catalog) // outside HTTP (tests, websockets without middleware)
+	return newLoaders(r.Catalog, r.Reservations) // outside HTTP (tests, websockets without middleware)
 }

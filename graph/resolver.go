@@ -7,11 +7,13 @@ package graph
 
 import (
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 )
 
 // Resolver wires the services the API exposes.
 type Resolver struct {
-	Catalog *catalog.Service
-	Keys    *auth.APIKeys
+	Catalog      *catalog.Service
+	Reservations *booking.Service
+	Keys         *auth.APIKeys
 }

@@ -7,18 +7,161 @@ package graph
 
 import (
 	"context"
+	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/staygraph/staygraph/graph/model"
 	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/money"
 )
+
+// ID is the resolver for the id field.
+func (r *affectedBookingResolver) ID(ctx context.Context, obj *booking.AffectedBooking) (string, error) {
+	return relay.ID(relay.KindBooking, obj.ID), nil
+}
 
 // ID is the resolver for the id field.
 func (r *apiKeyResolver) ID(ctx context.Context, obj *auth.APIKey) (string, error) {
 	return relay.ID(relay.KindAPIKey, obj.ID), nil
+}
+
+// RatePlan is the resolver for the ratePlan field.
+func (r *bookedRoomResolver) RatePlan(ctx context.Context, obj *booking.BookedRoom) (catalog.RatePlan, error) {
+	return r.loaders(ctx).ratePlan.Load(ctx, obj.RatePlanID)
+}
+
+// RoomType is the resolver for the roomType field.
+func (r *bookedRoomResolver) RoomType(ctx context.Context, obj *booking.BookedRoom) (catalog.RoomType, error) {
+	return r.loaders(ctx).roomType.Load(ctx, obj.RoomTypeID)
+}
+
+// Occupancy is the resolver for the occupancy field.
+func (r *bookedRoomResolver) Occupancy(ctx context.Context, obj *booking.BookedRoom) (string, error) {
+	return booking.Party{Adults: obj.Adults, ChildAges: obj.ChildAges}.String(), nil
+}
+
+// Nightly is the resolver for the nightly field.
+func (r *bookedRoomResolver) Nightly(ctx context.Context, obj *booking.BookedRoom) ([]model.NightPrice, error) {
+	return nightPrices(obj.CheckIn, obj.Nightly, obj.Currency), nil
+}
+
+// Amount is the resolver for the amount field.
+func (r *bookedRoomResolver) Amount(ctx context.Context, obj *booking.BookedRoom) (money.Money, error) {
+	return money.New(obj.Amount, obj.Currency), nil
+}
+
+// Tax is the resolver for the tax field.
+func (r *bookedRoomResolver) Tax(ctx context.Context, obj *booking.BookedRoom) (money.Money, error) {
+	return money.New(obj.TaxAmount, obj.Currency), nil
+}
+
+// CancellationPolicy is the resolver for the cancellationPolicy field.
+func (r *bookedRoomResolver) CancellationPolicy(ctx context.Context, obj *booking.BookedRoom) (catalog.CancellationPolicy, error) {
+	return obj.Policy, nil
+}
+
+// ID is the resolver for the id field.
+func (r *bookingResolver) ID(ctx context.Context, obj *booking.Booking) (string, error) {
+	return relay.ID(relay.KindBooking, obj.ID), nil
+}
+
+// Hotel is the resolver for the hotel field.
+func (r *bookingResolver) Hotel(ctx context.Context, obj *booking.Booking) (catalog.Hotel, error) {
+	return r.loaders(ctx).hotel.Load(ctx, obj.HotelID)
+}
+
+// Nights is the resolver for the nights field.
+func (r *bookingResolver) Nights(ctx context.Context, obj *booking.Booking) (int, error) {
+	return obj.Nights(), nil
+}
+
+// HoldExpiresAt is the resolver for the holdExpiresAt field.
+func (r *bookingResolver) HoldExpiresAt(ctx context.Context, obj *booking.Booking) (time.Time, error) {
+	return r.inHotelZone(ctx, obj.HotelID, obj.HoldExpiresAt)
+}
+
+// RoomAmount is the resolver for the roomAmount field.
+func (r *bookingResolver) RoomAmount(ctx context.Context, obj *booking.Booking) (money.Money, error) {
+	return money.New(obj.RoomAmount, obj.Currency), nil
+}
+
+// TaxAmount is the resolver for the taxAmount field.
+func (r *bookingResolver) TaxAmount(ctx context.Context, obj *booking.Booking) (money.Money, error) {
+	return money.New(obj.TaxAmount, obj.Currency), nil
+}
+
+// Total is the resolver for the total field.
+func (r *bookingResolver) Total(ctx context.Context, obj *booking.Booking) (money.Money, error) {
+	return money.New(obj.Total, obj.Currency), nil
+}
+
+// DepositDue is the resolver for the depositDue field.
+func (r *bookingResolver) DepositDue(ctx context.Context, obj *booking.Booking) (money.Money, error) {
+	return money.New(obj.DepositDue, obj.Currency), nil
+}
+
+// Rooms is the resolver for the rooms field.
+func (r *bookingResolver) Rooms(ctx context.Context, obj *booking.Booking) ([]booking.BookedRoom, error) {
+	return r.loaders(ctx).bookedRooms.Load(ctx, obj.ID)
+}
+
+// Guests is the resolver for the guests field.
+func (r *bookingResolver) Guests(ctx context.Context, obj *booking.Booking) ([]booking.Guest, error) {
+	return r.loaders(ctx).guests.Load(ctx, obj.ID)
+}
+
+// Contact is the resolver for the contact field.
+func (r *bookingResolver) Contact(ctx context.Context, obj *booking.Booking) (model.Contact, error) {
+	return model.Contact{Email: obj.ContactEmail, Phone: obj.ContactPhone}, nil
+}
+
+// CancellationPenalties is the resolver for the cancellationPenalties field.
+func (r *bookingResolver) CancellationPenalties(ctx context.Context, obj *booking.Booking) ([]booking.PenaltyWindow, error) {
+	rooms, err := r.loaders(ctx).bookedRooms.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Reservations.Penalties(ctx, *obj, rooms)
+}
+
+// Payments is the resolver for the payments field.
+func (r *bookingResolver) Payments(ctx context.Context, obj *booking.Booking) ([]booking.Payment, error) {
+	return r.loaders(ctx).payments.Load(ctx, obj.ID)
+}
+
+// Refunds is the resolver for the refunds field.
+func (r *bookingResolver) Refunds(ctx context.Context, obj *booking.Booking) ([]booking.Refund, error) {
+	return r.loaders(ctx).refunds.Load(ctx, obj.ID)
+}
+
+// Penalty is the resolver for the penalty field.
+func (r *bookingResolver) Penalty(ctx context.Context, obj *booking.Booking) (money.Money, error) {
+	return money.New(obj.PenaltyAmount, obj.Currency), nil
+}
+
+// RefundDue is the resolver for the refundDue field.
+func (r *bookingResolver) RefundDue(ctx context.Context, obj *booking.Booking) (money.Money, error) {
+	return money.New(obj.RefundDue, obj.Currency), nil
+}
+
+// From is the resolver for the from field.
+func (r *cancellationPenaltyResolver) From(ctx context.Context, obj *booking.PenaltyWindow) (*time.Time, error) {
+	return obj.Start, nil
+}
+
+// Until is the resolver for the until field.
+func (r *cancellationPenaltyResolver) Until(ctx context.Context, obj *booking.PenaltyWindow) (*time.Time, error) {
+	return obj.End, nil
+}
+
+// Amount is the resolver for the amount field.
+func (r *cancellationPenaltyResolver) Amount(ctx context.Context, obj *booking.PenaltyWindow) (money.Money, error) {
+	return money.New(obj.Amount, obj.Currency), nil
 }
 
 // ID is the resolver for the id field.
@@ -34,6 +177,86 @@ func (r *hotelResolver) RoomTypes(ctx context.Context, obj *catalog.Hotel) ([]ca
 // Rooms is the resolver for the rooms field.
 func (r *hotelResolver) Rooms(ctx context.Context, obj *catalog.Hotel) ([]catalog.Room, error) {
 	return r.Catalog.Rooms(ctx, obj.ID)
+}
+
+// Relocations is the resolver for the relocations field.
+func (r *hotelResolver) Relocations(ctx context.Context, obj *catalog.Hotel) ([]booking.Booking, error) {
+	return r.Reservations.Relocations(ctx, obj.ID)
+}
+
+// MaintenanceBlocks is the resolver for the maintenanceBlocks field.
+func (r *hotelResolver) MaintenanceBlocks(ctx context.Context, obj *catalog.Hotel) ([]booking.MaintenanceBlock, error) {
+	return r.Reservations.Blocks(ctx, obj.ID)
+}
+
+// Room is the resolver for the room field.
+func (r *maintenanceBlockResolver) Room(ctx context.Context, obj *booking.MaintenanceBlock) (catalog.Room, error) {
+	return r.Catalog.Room(ctx, obj.RoomID)
+}
+
+// From is the resolver for the from field.
+func (r *maintenanceBlockResolver) From(ctx context.Context, obj *booking.MaintenanceBlock) (time.Time, error) {
+	return obj.Start, nil
+}
+
+// To is the resolver for the to field.
+func (r *maintenanceBlockResolver) To(ctx context.Context, obj *booking.MaintenanceBlock) (time.Time, error) {
+	return obj.End, nil
+}
+
+// HoldBooking is the resolver for the holdBooking field.
+func (r *mutationResolver) HoldBooking(ctx context.Context, input model.HoldBookingInput) (model.HoldBookingPayload, error) {
+	in, err := holdInput(input)
+	if ue, err := userErrors(err); len(ue) > 0 || err != nil {
+		return model.HoldBookingPayload{UserErrors: ue}, err
+	}
+	b, err := r.Reservations.Hold(ctx, in)
+	ue, err := userErrors(err)
+	return model.HoldBookingPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
+}
+
+// ConfirmBooking is the resolver for the confirmBooking field.
+func (r *mutationResolver) ConfirmBooking(ctx context.Context, input model.ConfirmBookingInput) (model.ConfirmBookingPayload, error) {
+	var d ids
+	id := d.decode(relay.KindBooking, input.BookingID, "input", "bookingId")
+	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
+		return model.ConfirmBookingPayload{UserErrors: ue}, err
+	}
+	in := booking.ConfirmInput{IdempotencyKey: input.IdempotencyKey, BookingID: id}
+	if input.Payment != nil {
+		in.Payment = &booking.PaymentInput{Provider: input.Payment.Provider, Token: input.Payment.Token}
+	}
+	b, err := r.Reservations.Confirm(ctx, in)
+	ue, err := userErrors(err)
+	return model.ConfirmBookingPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
+}
+
+// CancelBooking is the resolver for the cancelBooking field.
+func (r *mutationResolver) CancelBooking(ctx context.Context, input model.CancelBookingInput) (model.CancelBookingPayload, error) {
+	var d ids
+	id := d.decode(relay.KindBooking, input.BookingID, "input", "bookingId")
+	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
+		return model.CancelBookingPayload{UserErrors: ue}, err
+	}
+	b, refund, err := r.Reservations.Cancel(ctx, booking.CancelInput{IdempotencyKey: input.IdempotencyKey, BookingID: id, Reason: deref(input.Reason)})
+	ue, err := userErrors(err)
+	return model.CancelBookingPayload{Booking: okPtr(b, ue), Refund: refund, UserErrors: ue}, err
+}
+
+// BlockRooms is the resolver for the blockRooms field.
+func (r *mutationResolver) BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error) {
+	var d ids
+	roomIDs := make([]uuid.UUID, len(input.RoomIds))
+	for i, gid := range input.RoomIds {
+		roomIDs[i] = d.decode(relay.KindRoom, gid, "input", "roomIds", strconv.Itoa(i))
+	}
+	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
+		return model.BlockRoomsPayload{Blocks: []booking.MaintenanceBlock{}, AffectedBookings: []booking.AffectedBooking{}, UserErrors: ue}, err
+	}
+	blocks, affected, err := r.Reservations.BlockRooms(ctx, r.Catalog, booking.BlockInput{RoomIDs: roomIDs, From: input.From, To: input.To,
+		Reason: input.Reason, Force: deref(input.Force)})
+	ue, err := userErrors(err)
+	return model.BlockRoomsPayload{Blocks: orEmpty(blocks), AffectedBookings: orEmpty(affected), UserErrors: ue}, err
 }
 
 // CreateHotel is the resolver for the createHotel field.
@@ -99,11 +322,11 @@ func (r *mutationResolver) SetRoomService(ctx context.Context, input model.SetRo
 	var d ids
 	id := d.decode(relay.KindRoom, input.RoomID, "input", "roomId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.SetRoomServicePayload{UserErrors: ue}, err
+		return model.SetRoomServicePayload{AffectedBookings: []booking.AffectedBooking{}, UserErrors: ue}, err
 	}
-	room, err := r.Catalog.SetRoomService(ctx, id, int64(input.ExpectedVersion), input.InService, deref(input.Note))
+	room, affected, err := r.Reservations.SetRoomService(ctx, r.Catalog, id, int64(input.ExpectedVersion), input.InService, deref(input.Note), deref(input.Force))
 	ue, err := userErrors(err)
-	return model.SetRoomServicePayload{Room: okPtr(room, ue), UserErrors: ue}, err
+	return model.SetRoomServicePayload{Room: okPtr(room, ue), AffectedBookings: orEmpty(affected), UserErrors: ue}, err
 }
 
 // CreateRatePlan is the resolver for the createRatePlan field.
@@ -172,6 +395,21 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeA
 	return model.RevokeAPIKeyPayload{APIKey: okPtr(key, ue), UserErrors: ue}, err
 }
 
+// Status is the resolver for the status field.
+func (r *paymentResolver) Status(ctx context.Context, obj *booking.Payment) (model.PaymentStatus, error) {
+	return model.PaymentStatus(obj.Status), nil
+}
+
+// Amount is the resolver for the amount field.
+func (r *paymentResolver) Amount(ctx context.Context, obj *booking.Payment) (money.Money, error) {
+	return money.New(obj.Amount, obj.Currency), nil
+}
+
+// Captured is the resolver for the captured field.
+func (r *paymentResolver) Captured(ctx context.Context, obj *booking.Payment) (money.Money, error) {
+	return money.New(obj.CapturedAmount, obj.Currency), nil
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error) {
 	kind, uid, err := relay.Parse(id)
@@ -190,6 +428,8 @@ func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error)
 		node, err = nodeOf(r.Catalog.RatePlan(ctx, uid))
 	case relay.KindAPIKey:
 		node, err = nodeOf(r.Keys.Get(ctx, uid))
+	case relay.KindBooking:
+		node, err = nodeOf(r.Reservations.Booking(ctx, uid))
 	default:
 		return nil, nil
 	}
@@ -254,6 +494,105 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]auth.APIKey, error) {
 	return r.Keys.List(ctx)
 }
 
+// Quote is the resolver for the quote field.
+func (r *queryResolver) Quote(ctx context.Context, input model.QuoteInput) (model.QuoteResult, error) {
+	in, err := quoteInput(input)
+	if ue, err := userErrors(err); len(ue) > 0 || err != nil {
+		return model.QuoteResult{UserErrors: ue}, err
+	}
+	q, err := r.Reservations.Quote(ctx, in)
+	ue, err := userErrors(err)
+	return model.QuoteResult{Quote: okPtr(q, ue), UserErrors: ue}, err
+}
+
+// Booking is the resolver for the booking field.
+func (r *queryResolver) Booking(ctx context.Context, id string) (*booking.Booking, error) {
+	uid, err := relay.Decode(relay.KindBooking, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	return nullIfNotFound(r.Reservations.Booking(ctx, uid))
+}
+
+// BookingByReference is the resolver for the bookingByReference field.
+func (r *queryResolver) BookingByReference(ctx context.Context, reference string, email string) (*booking.Booking, error) {
+	return nullIfNotFound(r.Reservations.ByReference(ctx, reference, email))
+}
+
+// Nights is the resolver for the nights field.
+func (r *quoteResolver) Nights(ctx context.Context, obj *booking.Quote) (int, error) {
+	return obj.Nights(), nil
+}
+
+// RoomAmount is the resolver for the roomAmount field.
+func (r *quoteResolver) RoomAmount(ctx context.Context, obj *booking.Quote) (money.Money, error) {
+	return money.New(obj.RoomAmount, obj.Currency), nil
+}
+
+// TaxAmount is the resolver for the taxAmount field.
+func (r *quoteResolver) TaxAmount(ctx context.Context, obj *booking.Quote) (money.Money, error) {
+	return money.New(obj.TaxAmount, obj.Currency), nil
+}
+
+// Total is the resolver for the total field.
+func (r *quoteResolver) Total(ctx context.Context, obj *booking.Quote) (money.Money, error) {
+	return money.New(obj.Total, obj.Currency), nil
+}
+
+// DepositDue is the resolver for the depositDue field.
+func (r *quoteResolver) DepositDue(ctx context.Context, obj *booking.Quote) (money.Money, error) {
+	return money.New(obj.DepositDue, obj.Currency), nil
+}
+
+// CancellationPenalties is the resolver for the cancellationPenalties field.
+func (r *quoteResolver) CancellationPenalties(ctx context.Context, obj *booking.Quote) ([]booking.PenaltyWindow, error) {
+	return obj.Penalties, nil
+}
+
+// CheckInAt is the resolver for the checkInAt field.
+func (r *quoteResolver) CheckInAt(ctx context.Context, obj *booking.Quote) (time.Time, error) {
+	return obj.CheckInAt, nil
+}
+
+// CheckOutAt is the resolver for the checkOutAt field.
+func (r *quoteResolver) CheckOutAt(ctx context.Context, obj *booking.Quote) (time.Time, error) {
+	return obj.CheckOutAt, nil
+}
+
+// Adults is the resolver for the adults field.
+func (r *quotedRoomResolver) Adults(ctx context.Context, obj *booking.QuotedRoom) (int, error) {
+	return obj.Party.Adults, nil
+}
+
+// ChildAges is the resolver for the childAges field.
+func (r *quotedRoomResolver) ChildAges(ctx context.Context, obj *booking.QuotedRoom) ([]int, error) {
+	return obj.Party.ChildAges, nil
+}
+
+// Occupancy is the resolver for the occupancy field.
+func (r *quotedRoomResolver) Occupancy(ctx context.Context, obj *booking.QuotedRoom) (string, error) {
+	return obj.Party.String(), nil
+}
+
+// Nightly is the resolver for the nightly field.
+func (r *quotedRoomResolver) Nightly(ctx context.Context, obj *booking.QuotedRoom) ([]model.NightPrice, error) {
+	out := make([]model.NightPrice, len(obj.Nightly))
+	for i, n := range obj.Nightly {
+		out[i] = model.NightPrice{Night: n.Night, Price: &money.Money{Amount: n.Amount, Currency: obj.Currency}}
+	}
+	return out, nil
+}
+
+// Amount is the resolver for the amount field.
+func (r *quotedRoomResolver) Amount(ctx context.Context, obj *booking.QuotedRoom) (money.Money, error) {
+	return money.New(obj.Amount, obj.Currency), nil
+}
+
+// Tax is the resolver for the tax field.
+func (r *quotedRoomResolver) Tax(ctx context.Context, obj *booking.QuotedRoom) (money.Money, error) {
+	return money.New(obj.TaxAmount, obj.Currency), nil
+}
+
 // ID is the resolver for the id field.
 func (r *ratePlanResolver) ID(ctx context.Context, obj *catalog.RatePlan) (string, error) {
 	return relay.ID(relay.KindRatePlan, obj.ID), nil
@@ -271,6 +610,11 @@ func (r *ratePlanResolver) Rates(ctx context.Context, obj *catalog.RatePlan, fro
 		return nil, err
 	}
 	return r.Catalog.Rates(ctx, *obj, h.Currency, from, to)
+}
+
+// Amount is the resolver for the amount field.
+func (r *refundResolver) Amount(ctx context.Context, obj *booking.Refund) (money.Money, error) {
+	return money.New(obj.Amount, obj.Currency), nil
 }
 
 // ID is the resolver for the id field.
@@ -308,20 +652,72 @@ func (r *userErrorResolver) Code(ctx context.Context, obj *apperr.Error) (string
 	return string(obj.Code), nil
 }
 
+// Bookings is the resolver for the bookings field.
+func (r *viewerResolver) Bookings(ctx context.Context, obj *model.Viewer, first *int, after *string) (model.BookingConnection, error) {
+	limit, err := pageSize(first)
+	if err != nil {
+		return model.BookingConnection{}, err
+	}
+	cursor, err := relay.ParseCursor(deref(after))
+	if err != nil {
+		return model.BookingConnection{}, err
+	}
+	bookings, err := r.Reservations.ViewerBookings(ctx, cursor, limit+1)
+	if err != nil {
+		return model.BookingConnection{}, err
+	}
+	bookings, page := connection(bookings, limit, func(b booking.Booking) string { return relay.Cursor(b.ID) })
+	page.HasPreviousPage = cursor.Valid
+	edges := make([]model.BookingEdge, len(bookings))
+	for i := range bookings {
+		edges[i] = model.BookingEdge{Cursor: relay.Cursor(bookings[i].ID), Node: &bookings[i]}
+	}
+	return model.BookingConnection{Edges: edges, PageInfo: page}, nil
+}
+
+// AffectedBooking returns AffectedBookingResolver implementation.
+func (r *Resolver) AffectedBooking() AffectedBookingResolver { return &affectedBookingResolver{r} }
+
 // ApiKey returns ApiKeyResolver implementation.
 func (r *Resolver) ApiKey() ApiKeyResolver { return &apiKeyResolver{r} }
+
+// BookedRoom returns BookedRoomResolver implementation.
+func (r *Resolver) BookedRoom() BookedRoomResolver { return &bookedRoomResolver{r} }
+
+// Booking returns BookingResolver implementation.
+func (r *Resolver) Booking() BookingResolver { return &bookingResolver{r} }
+
+// CancellationPenalty returns CancellationPenaltyResolver implementation.
+func (r *Resolver) CancellationPenalty() CancellationPenaltyResolver {
+	return &cancellationPenaltyResolver{r}
+}
 
 // Hotel returns HotelResolver implementation.
 func (r *Resolver) Hotel() HotelResolver { return &hotelResolver{r} }
 
+// MaintenanceBlock returns MaintenanceBlockResolver implementation.
+func (r *Resolver) MaintenanceBlock() MaintenanceBlockResolver { return &maintenanceBlockResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
+// Payment returns PaymentResolver implementation.
+func (r *Resolver) Payment() PaymentResolver { return &paymentResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Quote returns QuoteResolver implementation.
+func (r *Resolver) Quote() QuoteResolver { return &quoteResolver{r} }
+
+// QuotedRoom returns QuotedRoomResolver implementation.
+func (r *Resolver) QuotedRoom() QuotedRoomResolver { return &quotedRoomResolver{r} }
+
 // RatePlan returns RatePlanResolver implementation.
 func (r *Resolver) RatePlan() RatePlanResolver { return &ratePlanResolver{r} }
+
+// Refund returns RefundResolver implementation.
+func (r *Resolver) Refund() RefundResolver { return &refundResolver{r} }
 
 // Room returns RoomResolver implementation.
 func (r *Resolver) Room() RoomResolver { return &roomResolver{r} }
@@ -332,13 +728,26 @@ func (r *Resolver) RoomType() RoomTypeResolver { return &roomTypeResolver{r} }
 // UserError returns UserErrorResolver implementation.
 func (r *Resolver) UserError() UserErrorResolver { return &userErrorResolver{r} }
 
+// Viewer returns ViewerResolver implementation.
+func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
+
 type (
-	apiKeyResolver    struct{ *Resolver }
-	hotelResolver     struct{ *Resolver }
-	mutationResolver  struct{ *Resolver }
-	queryResolver     struct{ *Resolver }
-	ratePlanResolver  struct{ *Resolver }
-	roomResolver      struct{ *Resolver }
-	roomTypeResolver  struct{ *Resolver }
-	userErrorResolver struct{ *Resolver }
+	affectedBookingResolver     struct{ *Resolver }
+	apiKeyResolver              struct{ *Resolver }
+	bookedRoomResolver          struct{ *Resolver }
+	bookingResolver             struct{ *Resolver }
+	cancellationPenaltyResolver struct{ *Resolver }
+	hotelResolver               struct{ *Resolver }
+	maintenanceBlockResolver    struct{ *Resolver }
+	mutationResolver            struct{ *Resolver }
+	paymentResolver             struct{ *Resolver }
+	queryResolver               struct{ *Resolver }
+	quoteResolver               struct{ *Resolver }
+	quotedRoomResolver          struct{ *Resolver }
+	ratePlanResolver            struct{ *Resolver }
+	refundResolver              struct{ *Resolver }
+	roomResolver                struct{ *Resolver }
+	roomTypeResolver            struct{ *Resolver }
+	userErrorResolver           struct{ *Resolver }
+	viewerResolver              struct{ *Resolver }
 )

@@ -13,10 +13,16 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
 	"github.com/staygraph/staygraph/graph"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/explorer"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/payment/sandbox"
 	"github.com/staygraph/staygraph/internal/postgres"
 )
 
@@ -31,6 +37,8 @@ type serverFlags struct {
 	maxComplexity   *int
 	introspection   *bool
 	maxConns        *int
+	holdTTL         *time.Duration
+	jobWorkers      *int
 }
 
 func addServerFlags(f *flags) serverFlags {
@@ -44,6 +52,8 @@ func addServerFlags(f *flags) serverFlags {
 		maxComplexity:   f.Int("max-complexity", 2000, "largest accepted query complexity"),
 		introspection:   f.Bool("introspection", true, "allow schema introspection"),
 		maxConns:        f.Int("db-max-conns", 20, "largest number of database connections"),
+		holdTTL:         f.Duration("hold-ttl", 15*time.Minute, "how long a hold keeps its rooms unconfirmed"),
+		jobWorkers:      f.Int("job-workers", 10, "background jobs (hold expiry, ...) run at once by this process"),
 	}
 }
 
@@ -94,8 +104,31 @@ func runServe(ctx context.Context, args []string) error {
 // connections and lets in-flight requests finish. ready, when not nil, is
 // called with the bound address once the listener is open.
 func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, jwtCfg auth.JWTConfig, ready func(addr string)) error {
+	workers := river.NewWorkers()
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: *s.jobWorkers}},
+		Workers: workers,
+		Logger:  log,
+	})
+	if err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	cat := catalog.NewService(pool)
+	bookings := booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), jobs, booking.Opts{HoldTTL: *s.holdTTL})
+	booking.AddWorkers(workers, bookings)
+	if err := jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), *s.shutdownTimeout)
+		defer cancel()
+		if err := jobs.Stop(stopCtx); err != nil {
+			log.Error("stop job queue", "err", err)
+		}
+	}()
+
 	keys := auth.NewAPIKeys(pool)
-	resolver := &graph.Resolver{Catalog: catalog.NewService(pool), Keys: keys}
+	resolver := &graph.Resolver{Catalog: cat, Reservations: bookings, Keys: keys}
 	api := graph.NewHandler(resolver, graph.HandlerOpts{
 		Logger: log, MaxComplexity: *s.maxComplexity, DisableIntrospection: !*s.introspection,
 	})

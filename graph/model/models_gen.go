@@ -3,11 +3,17 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/money"
 )
 
 type AddRoomsInput struct {
@@ -29,9 +35,71 @@ type AddressInput struct {
 	CountryCode string  `json:"countryCode"`
 }
 
+// Blocks rooms of one hotel for local nights from (inclusive) to to (exclusive).
+type BlockRoomsInput struct {
+	RoomIds []string  `json:"roomIds"`
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
+	Reason  string    `json:"reason"`
+	// Block even when bookings lose their room: they are flagged for relocation.
+	Force *bool `json:"force,omitempty"`
+}
+
+type BlockRoomsPayload struct {
+	Blocks []booking.MaintenanceBlock `json:"blocks"`
+	// Bookings that lose (or, without force, would lose) their room.
+	AffectedBookings []booking.AffectedBooking `json:"affectedBookings"`
+	UserErrors       []apperr.Error            `json:"userErrors"`
+}
+
+type BookingConnection struct {
+	Edges    []BookingEdge `json:"edges"`
+	PageInfo *PageInfo     `json:"pageInfo"`
+}
+
+type BookingEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *booking.Booking `json:"node"`
+}
+
+type CancelBookingInput struct {
+	IdempotencyKey string  `json:"idempotencyKey"`
+	BookingID      string  `json:"bookingId"`
+	Reason         *string `json:"reason,omitempty"`
+}
+
+type CancelBookingPayload struct {
+	Booking *booking.Booking `json:"booking,omitempty"`
+	// Money owed back, when any was paid beyond the penalty.
+	Refund     *booking.Refund `json:"refund,omitempty"`
+	UserErrors []apperr.Error  `json:"userErrors"`
+}
+
 type CancellationPolicyInput struct {
 	Refundable bool                    `json:"refundable"`
 	Penalties  []catalog.PenaltyWindow `json:"penalties,omitempty"`
+}
+
+type ConfirmBookingInput struct {
+	IdempotencyKey string `json:"idempotencyKey"`
+	BookingID      string `json:"bookingId"`
+	// Required unless nothing is due now.
+	Payment *PaymentInput `json:"payment,omitempty"`
+}
+
+type ConfirmBookingPayload struct {
+	Booking    *booking.Booking `json:"booking,omitempty"`
+	UserErrors []apperr.Error   `json:"userErrors"`
+}
+
+type Contact struct {
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+type ContactInput struct {
+	Email string  `json:"email"`
+	Phone *string `json:"phone,omitempty"`
 }
 
 type CreateAPIKeyInput struct {
@@ -102,6 +170,28 @@ type DepositPolicyInput struct {
 	Percent *int `json:"percent,omitempty"`
 }
 
+type GuestInput struct {
+	GivenName  string `json:"givenName"`
+	FamilyName string `json:"familyName"`
+}
+
+type HoldBookingInput struct {
+	// Retrying with the same key returns the first result and never holds twice.
+	IdempotencyKey string             `json:"idempotencyKey"`
+	HotelID        string             `json:"hotelId"`
+	CheckIn        time.Time          `json:"checkIn"`
+	CheckOut       time.Time          `json:"checkOut"`
+	Rooms          []RoomRequestInput `json:"rooms"`
+	Contact        *ContactInput      `json:"contact"`
+	// The total (minor units) the caller was quoted; a different current total fails with PRICE_CHANGED.
+	ExpectedTotal *int `json:"expectedTotal,omitempty"`
+}
+
+type HoldBookingPayload struct {
+	Booking    *booking.Booking `json:"booking,omitempty"`
+	UserErrors []apperr.Error   `json:"userErrors"`
+}
+
 type HotelConnection struct {
 	Edges      []HotelEdge `json:"edges"`
 	PageInfo   *PageInfo   `json:"pageInfo"`
@@ -116,6 +206,12 @@ type HotelEdge struct {
 type Mutation struct {
 }
 
+// A priced night of one room.
+type NightPrice struct {
+	Night time.Time    `json:"night"`
+	Price *money.Money `json:"price"`
+}
+
 // Cursor pagination details (Relay connection spec).
 type PageInfo struct {
 	HasNextPage     bool    `json:"hasNextPage"`
@@ -124,7 +220,26 @@ type PageInfo struct {
 	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
+// A payment method as a provider token (never card data).
+type PaymentInput struct {
+	// A registered provider, e.g. sandbox.
+	Provider string `json:"provider"`
+	Token    string `json:"token"`
+}
+
 type Query struct {
+}
+
+type QuoteInput struct {
+	HotelID  string             `json:"hotelId"`
+	CheckIn  time.Time          `json:"checkIn"`
+	CheckOut time.Time          `json:"checkOut"`
+	Rooms    []RoomRequestInput `json:"rooms"`
+}
+
+type QuoteResult struct {
+	Quote      *booking.Quote `json:"quote,omitempty"`
+	UserErrors []apperr.Error `json:"userErrors"`
 }
 
 type RevokeAPIKeyInput struct {
@@ -134,6 +249,18 @@ type RevokeAPIKeyInput struct {
 type RevokeAPIKeyPayload struct {
 	APIKey     *auth.APIKey   `json:"apiKey,omitempty"`
 	UserErrors []apperr.Error `json:"userErrors"`
+}
+
+// One room of a stay: a rate plan (its room type follows) and who stays.
+type RoomRequestInput struct {
+	RatePlanID string `json:"ratePlanId"`
+	// Adults in the room (with childAges), or give occupancy instead.
+	Adults    *int  `json:"adults,omitempty"`
+	ChildAges []int `json:"childAges,omitempty"`
+	// The party in partner notation: "2-9,4" is two adults and children aged 9 and 4.
+	Occupancy *string `json:"occupancy,omitempty"`
+	// Named guests of the room; at least one when holding.
+	Guests []GuestInput `json:"guests,omitempty"`
 }
 
 // Sets the nightly price of every local night from..to inclusive (at most 366 nights).
@@ -158,11 +285,15 @@ type SetRoomServiceInput struct {
 	InService       bool   `json:"inService"`
 	// Why the room leaves service (required when inService is false).
 	Note *string `json:"note,omitempty"`
+	// Take the room out even when bookings lose their room: they are flagged for relocation.
+	Force *bool `json:"force,omitempty"`
 }
 
 type SetRoomServicePayload struct {
-	Room       *catalog.Room  `json:"room,omitempty"`
-	UserErrors []apperr.Error `json:"userErrors"`
+	Room *catalog.Room `json:"room,omitempty"`
+	// Bookings that lose (or, without force, would lose) their room.
+	AffectedBookings []booking.AffectedBooking `json:"affectedBookings"`
+	UserErrors       []apperr.Error            `json:"userErrors"`
 }
 
 // Fields left out stay as they are.
@@ -219,11 +350,78 @@ type UpdateRoomTypePayload struct {
 
 // Who is calling.
 type Viewer struct {
-	Role *auth.Role `json:"role,omitempty"`
+	// The caller's bookings, newest first: a guest's or partner's own, the hotels' of a staff member.
+	Bookings *BookingConnection `json:"bookings"`
+	Role     *auth.Role         `json:"role,omitempty"`
 	// Subject of the token or API key id.
 	Subject *string `json:"subject,omitempty"`
 	// Hotels a STAFF principal may manage.
 	HotelIds []string `json:"hotelIds"`
 	// Scopes of a partner API key.
 	Scopes []string `json:"scopes"`
+}
+
+type PaymentStatus string
+
+const (
+	PaymentStatusPending           PaymentStatus = "PENDING"
+	PaymentStatusAuthorized        PaymentStatus = "AUTHORIZED"
+	PaymentStatusCaptured          PaymentStatus = "CAPTURED"
+	PaymentStatusFailed            PaymentStatus = "FAILED"
+	PaymentStatusUnknown           PaymentStatus = "UNKNOWN"
+	PaymentStatusRefunded          PaymentStatus = "REFUNDED"
+	PaymentStatusPartiallyRefunded PaymentStatus = "PARTIALLY_REFUNDED"
+)
+
+var AllPaymentStatus = []PaymentStatus{
+	PaymentStatusPending,
+	PaymentStatusAuthorized,
+	PaymentStatusCaptured,
+	PaymentStatusFailed,
+	PaymentStatusUnknown,
+	PaymentStatusRefunded,
+	PaymentStatusPartiallyRefunded,
+}
+
+func (e PaymentStatus) IsValid() bool {
+	switch e {
+	case PaymentStatusPending, PaymentStatusAuthorized, PaymentStatusCaptured, PaymentStatusFailed, PaymentStatusUnknown, PaymentStatusRefunded, PaymentStatusPartiallyRefunded:
+		return true
+	}
+	return false
+}
+
+func (e PaymentStatus) String() string {
+	return string(e)
+}
+
+func (e *PaymentStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PaymentStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PaymentStatus", str)
+	}
+	return nil
+}
+
+func (e PaymentStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PaymentStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PaymentStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

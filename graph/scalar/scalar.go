@@ -10,6 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/catalog"
 )
 
@@ -27,11 +28,11 @@ func MarshalDate(t time.Time) graphql.Marshaler {
 func UnmarshalDate(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, fmt.Errorf("Date must be a string YYYY-MM-DD")
+		return time.Time{}, apperr.Invalid("Date must be a string YYYY-MM-DD")
 	}
 	t, err := time.Parse(DateLayout, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a date YYYY-MM-DD", s)
+		return time.Time{}, apperr.Invalid(fmt.Sprintf("%q is not a date YYYY-MM-DD", s))
 	}
 	return t, nil
 }
@@ -47,7 +48,11 @@ func MarshalLocalTime(t catalog.TimeOfDay) graphql.Marshaler {
 func UnmarshalLocalTime(v any) (catalog.TimeOfDay, error) {
 	s, ok := v.(string)
 	if !ok {
-		return 0, fmt.Errorf("LocalTime must be a string HH:MM")
+		return 0, apperr.Invalid("LocalTime must be a string HH:MM")
 	}
-	return catalog.ParseTimeOfDay(s)
+	t, err := catalog.ParseTimeOfDay(s)
+	if err != nil {
+		return 0, apperr.Invalid(err.Error())
+	}
+	return t, nil
 }

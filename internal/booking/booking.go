@@ -128,7 +128,10 @@ func (b Booking) Nights() int { return nightsBetween(b.CheckIn, b.CheckOut) }
 
 // BookedRoom is one unit in a booking.
 type BookedRoom struct {
-	Position   int
+	Position int
+	// Currency and CheckIn repeat the booking's, to price Nightly.
+	Currency   string
+	CheckIn    time.Time
 	RatePlanID uuid.UUID
 	RoomTypeID uuid.UUID
 	Adults     int

@@ -47,6 +47,7 @@ type NightPrice struct {
 
 // QuotedRoom is one requested room, priced.
 type QuotedRoom struct {
+	Currency  string
 	RatePlan  catalog.RatePlan
 	RoomType  catalog.RoomType
 	Party     Party
@@ -60,9 +61,10 @@ type QuotedRoom struct {
 // PenaltyWindow is what cancelling costs between two instants, shown in the
 // hotel's offset. A nil Start means from now; a nil End means without end.
 type PenaltyWindow struct {
-	Start  *time.Time
-	End    *time.Time
-	Amount int64
+	Start    *time.Time
+	End      *time.Time
+	Amount   int64
+	Currency string
 }
 
 // Quote is the price, availability and cancellation terms of a stay.
@@ -129,7 +131,7 @@ func (s *Service) prepare(ctx context.Context, in QuoteInput, field ...string) (
 			errs = append(errs, e)
 			continue
 		}
-		quote.Rooms = append(quote.Rooms, QuotedRoom{RatePlan: rp, RoomType: rt, Party: r.Party})
+		quote.Rooms = append(quote.Rooms, QuotedRoom{Currency: hotel.Currency, RatePlan: rp, RoomType: rt, Party: r.Party})
 	}
 	return quote, errs.Err()
 }
@@ -268,7 +270,7 @@ func penaltyAt(rooms []pricedRoom, checkInAt, t time.Time) int64 {
 
 // windows lists what cancelling costs over time, from now on, as instants in
 // the hotel's zone; neighbouring windows with the same cost are merged.
-func windows(rooms []pricedRoom, checkInAt, now time.Time) []PenaltyWindow {
+func windows(rooms []pricedRoom, checkInAt, now time.Time, currency string) []PenaltyWindow {
 	loc := checkInAt.Location()
 	bounds := []time.Time{checkInAt}
 	for _, r := range rooms {
@@ -285,7 +287,7 @@ func windows(rooms []pricedRoom, checkInAt, now time.Time) []PenaltyWindow {
 			out[n-1].End = end
 			return
 		}
-		out = append(out, PenaltyWindow{Start: start, End: end, Amount: amount})
+		out = append(out, PenaltyWindow{Start: start, End: end, Amount: amount, Currency: currency})
 	}
 	var start *time.Time
 	for _, b := range bounds {
@@ -312,7 +314,7 @@ func penaltyWindows(q Quote, now time.Time) []PenaltyWindow {
 	for i, r := range q.Rooms {
 		rooms[i] = pricedRoom{policy: r.RatePlan.CancellationPolicy, total: r.Amount + r.TaxAmount}
 	}
-	return windows(rooms, q.CheckInAt, now)
+	return windows(rooms, q.CheckInAt, now, q.Currency)
 }
 
 func uniq(ids []uuid.UUID) []uuid.UUID {
@@ -320,3 +322,6 @@ func uniq(ids []uuid.UUID) []uuid.UUID {
 	slices.SortFunc(out, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
 	return slices.Compact(out)
 }
+
+// Nights is the number of nights of the quoted stay.
+func (q Quote) Nights() int { return nightsBetween(q.CheckIn, q.CheckOut) }

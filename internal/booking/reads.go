@@ -65,7 +65,7 @@ func (s *Service) RoomsOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][
 		for i, a := range r.ChildAges {
 			ages[i] = int(a)
 		}
-		out[r.BookingID] = append(out[r.BookingID], BookedRoom{Position: int(r.Position), RatePlanID: r.RatePlanID,
+		out[r.BookingID] = append(out[r.BookingID], BookedRoom{Position: int(r.Position), Currency: r.Currency, CheckIn: r.CheckIn, RatePlanID: r.RatePlanID,
 			RoomTypeID: r.RoomTypeID, Adults: int(r.Adults), ChildAges: ages, Nightly: r.Nightly, Amount: r.Amount,
 			TaxAmount: r.TaxAmount, Policy: snap.policy(), HoldsInventory: r.HoldsInventory})
 	}
@@ -131,6 +131,45 @@ func (s *Service) Relocations(ctx context.Context, hotelID uuid.UUID) ([]Booking
 	out := make([]Booking, len(rows))
 	for i, r := range rows {
 		out[i] = bookingFromRow(r)
+	}
+	return out, nil
+}
+
+// Penalties lists what cancelling b costs from now on, under the terms its
+// rooms were sold with, as instants in the hotel's zone. A booking that can
+// no longer be cancelled has none.
+func (s *Service) Penalties(ctx context.Context, b Booking, rooms []BookedRoom) ([]PenaltyWindow, error) {
+	if b.Status != StatusHeld && b.Status != StatusConfirmed {
+		return []PenaltyWindow{}, nil
+	}
+	hotel, err := s.catalog.Hotel(ctx, b.HotelID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(hotel.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("hotel time zone: %w", err)
+	}
+	priced := make([]pricedRoom, len(rooms))
+	for i, r := range rooms {
+		priced[i] = pricedRoom{policy: r.Policy, total: r.Amount + r.TaxAmount}
+	}
+	return windows(priced, hotel.CheckInTime.On(b.CheckIn, loc), s.opts.Now(), b.Currency), nil
+}
+
+// Blocks lists a hotel's maintenance blocks that end after its local today,
+// for its staff and admins.
+func (s *Service) Blocks(ctx context.Context, hotelID uuid.UUID) ([]MaintenanceBlock, error) {
+	if err := auth.RequireHotel(ctx, hotelID); err != nil {
+		return nil, err
+	}
+	rows, err := s.q.ListMaintenanceBlocks(ctx, db.ListMaintenanceBlocksParams{HotelID: hotelID, FromNight: Date(s.opts.Now()).AddDate(0, 0, -1)})
+	if err != nil {
+		return nil, fmt.Errorf("list maintenance blocks: %w", err)
+	}
+	out := make([]MaintenanceBlock, len(rows))
+	for i, r := range rows {
+		out[i] = blockFromRow(r)
 	}
 	return out, nil
 }

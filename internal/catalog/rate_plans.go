@@ -276,3 +276,12 @@ func ratePlanFromRow(r db.RatePlan) RatePlan {
 		DepositPolicy:      DepositPolicy{Kind: DepositKind(r.DepositKind), Percent: int(r.DepositPercent)},
 	}
 }
+
+// RatePlans returns the rate plans with the given ids that exist, in no order.
+func (s *Service) RatePlans(ctx context.Context, ids []uuid.UUID) ([]RatePlan, error) {
+	rows, err := s.q.GetRatePlans(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load rate plans: %w", err)
+	}
+	return mapRows(rows, ratePlanFromRow), nil
+}

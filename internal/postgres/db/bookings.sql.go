@@ -541,18 +541,35 @@ func (q *Queries) ListBookingGuests(ctx context.Context, bookingIds []uuid.UUID)
 }
 
 const listBookingRooms = `-- name: ListBookingRooms :many
-SELECT booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount, tax_amount, cancellation_policy, holds_inventory FROM booking_rooms WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, position
+SELECT br.booking_id, br.position, br.rate_plan_id, br.room_type_id, br.adults, br.child_ages, br.nightly, br.amount, br.tax_amount, br.cancellation_policy, br.holds_inventory, b.currency, b.check_in FROM booking_rooms br JOIN bookings b ON b.id = br.booking_id
+WHERE br.booking_id = ANY($1::uuid[]) ORDER BY br.booking_id, br.position
 `
 
-func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) ([]BookingRoom, error) {
+type ListBookingRoomsRow struct {
+	BookingID          uuid.UUID
+	Position           int16
+	RatePlanID         uuid.UUID
+	RoomTypeID         uuid.UUID
+	Adults             int16
+	ChildAges          []int16
+	Nightly            []int64
+	Amount             int64
+	TaxAmount          int64
+	CancellationPolicy []byte
+	HoldsInventory     bool
+	Currency           string
+	CheckIn            time.Time
+}
+
+func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) ([]ListBookingRoomsRow, error) {
 	rows, err := q.db.Query(ctx, listBookingRooms, bookingIds)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []BookingRoom{}
+	items := []ListBookingRoomsRow{}
 	for rows.Next() {
-		var i BookingRoom
+		var i ListBookingRoomsRow
 		if err := rows.Scan(
 			&i.BookingID,
 			&i.Position,
@@ -565,6 +582,8 @@ func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) 
 			&i.TaxAmount,
 			&i.CancellationPolicy,
 			&i.HoldsInventory,
+			&i.Currency,
+			&i.CheckIn,
 		); err != nil {
 			return nil, err
 		}

@@ -80,6 +80,42 @@ func (q *Queries) GetRatePlan(ctx context.Context, id uuid.UUID) (RatePlan, erro
 	return i, err
 }
 
+const getRatePlans = `-- name: GetRatePlans :many
+SELECT id, hotel_id, room_type_id, name, cancellation_penalties, refundable, deposit_kind, deposit_percent, version, created_at, updated_at FROM rate_plans WHERE id = ANY($1::uuid[])
+`
+
+func (q *Queries) GetRatePlans(ctx context.Context, ids []uuid.UUID) ([]RatePlan, error) {
+	rows, err := q.db.Query(ctx, getRatePlans, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RatePlan{}
+	for rows.Next() {
+		var i RatePlan
+		if err := rows.Scan(
+			&i.ID,
+			&i.HotelID,
+			&i.RoomTypeID,
+			&i.Name,
+			&i.CancellationPenalties,
+			&i.Refundable,
+			&i.DepositKind,
+			&i.DepositPercent,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listRatePlansByRoomTypes = `-- name: ListRatePlansByRoomTypes :many
 SELECT id, hotel_id, room_type_id, name, cancellation_penalties, refundable, deposit_kind, deposit_percent, version, created_at, updated_at FROM rate_plans WHERE room_type_id = ANY($1::uuid[]) ORDER BY room_type_id, id
 `

@@ -35,7 +35,8 @@ ORDER BY id DESC
 LIMIT @page_size;
 
 -- name: ListBookingRooms :many
-SELECT * FROM booking_rooms WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER BY booking_id, position;
+SELECT br.*, b.currency, b.check_in FROM booking_rooms br JOIN bookings b ON b.id = br.booking_id
+WHERE br.booking_id = ANY(@booking_ids::uuid[]) ORDER BY br.booking_id, br.position;
 
 -- name: ListBookingGuests :many
 SELECT * FROM booking_guests WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER BY booking_id, position;

@@ -37,3 +37,6 @@ ORDER BY night;
 SELECT rate_plan_id, night, amount FROM nightly_rates
 WHERE rate_plan_id = ANY(@rate_plan_ids::uuid[]) AND night >= @from_night AND night < @to_night
 ORDER BY rate_plan_id, night;
+
+-- name: GetRatePlans :many
+SELECT * FROM rate_plans WHERE id = ANY(@ids::uuid[]);

@@ -1,0 +1,94 @@
+package graph
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/graph/model"
+	"github.com/staygraph/staygraph/graph/relay"
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/money"
+)
+
+// roomRequests decodes the rooms of a quote or hold. A party is given either
+// as adults and childAges or in partner notation as occupancy ("2-9,4").
+func roomRequests(d *ids, in []model.RoomRequestInput) []booking.RoomRequest {
+	out := make([]booking.RoomRequest, len(in))
+	for i, r := range in {
+		field := []string{"input", "rooms", strconv.Itoa(i)}
+		out[i].RatePlanID = d.decode(relay.KindRatePlan, r.RatePlanID, append(field, "ratePlanId")...)
+		switch {
+		case r.Occupancy != nil && (r.Adults != nil || r.ChildAges != nil):
+			d.errs = append(d.errs, apperr.Invalid("give either adults and childAges or occupancy, not both", append(field, "occupancy")...))
+		case r.Occupancy != nil:
+			party, err := booking.ParseParty(*r.Occupancy)
+			if err != nil {
+				d.errs = append(d.errs, apperr.Invalid(err.Error(), append(field, "occupancy")...))
+			}
+			out[i].Party = party
+		case r.Adults == nil:
+			d.errs = append(d.errs, apperr.Invalid("say how many adults stay, or give occupancy", append(field, "adults")...))
+		default:
+			out[i].Party = booking.Party{Adults: *r.Adults, ChildAges: orEmpty(r.ChildAges)}
+		}
+		for _, g := range r.Guests {
+			out[i].Guests = append(out[i].Guests, booking.GuestName{GivenName: g.GivenName, FamilyName: g.FamilyName})
+		}
+	}
+	return out
+}
+
+func quoteInput(in model.QuoteInput) (booking.QuoteInput, error) {
+	var d ids
+	out := booking.QuoteInput{HotelID: d.decode(relay.KindHotel, in.HotelID, "input", "hotelId"),
+		CheckIn: in.CheckIn, CheckOut: in.CheckOut, Rooms: roomRequests(&d, in.Rooms)}
+	return out, d.errs.Err()
+}
+
+func holdInput(in model.HoldBookingInput) (booking.HoldInput, error) {
+	var d ids
+	out := booking.HoldInput{IdempotencyKey: in.IdempotencyKey, HotelID: d.decode(relay.KindHotel, in.HotelID, "input", "hotelId"),
+		CheckIn: in.CheckIn, CheckOut: in.CheckOut, Rooms: roomRequests(&d, in.Rooms)}
+	if in.Contact != nil {
+		out.Contact = booking.Contact{Email: in.Contact.Email, Phone: deref(in.Contact.Phone)}
+	}
+	if in.ExpectedTotal != nil {
+		total := int64(*in.ExpectedTotal)
+		out.ExpectedTotal = &total
+	}
+	return out, d.errs.Err()
+}
+
+// nightPrices spreads a booked room's nightly prices over its nights.
+func nightPrices(checkIn time.Time, nightly []int64, currency string) []model.NightPrice {
+	out := make([]model.NightPrice, len(nightly))
+	for i, amount := range nightly {
+		out[i] = model.NightPrice{Night: checkIn.AddDate(0, 0, i), Price: &money.Money{Amount: amount, Currency: currency}}
+	}
+	return out
+}
+
+// inHotelZone shows an instant in the offset of the hotel's time zone.
+func (r *Resolver) inHotelZone(ctx context.Context, hotelID uuid.UUID, t time.Time) (time.Time, error) {
+	h, err := r.loaders(ctx).hotel.Load(ctx, hotelID)
+	if err != nil {
+		return t, err
+	}
+	loc, err := time.LoadLocation(h.TimeZone)
+	if err != nil {
+		return t, nil
+	}
+	return t.In(loc), nil
+}
+
+// orEmpty turns a nil slice into an empty one, for non-null list fields.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,292 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/staygraph/staygraph/graph/relay"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+)
+
+// stayFixture creates, through the catalog service, a hotel in tz with one
+// room type of units rooms and a flexible rate plan priced for a year.
+func (b testBundle) stayFixture(t *testing.T, tz string, units int) (hotelID, ratePlanID string, rt catalog.RoomType) {
+	t.Helper()
+	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})
+	cat := catalog.NewService(b.pool)
+	h, err := cat.CreateHotel(admin, catalog.HotelFields{Name: "Stay " + tz, TimeZone: tz, Location: catalog.GeoPoint{Lat: 1, Lon: 1},
+		Address: catalog.Address{Line1: "1 Quay", City: "Port", CountryCode: "PT"}, Currency: "EUR", StarRating: 4,
+		CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut, TaxRateBasisPoints: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err = cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxChildren: 2, MaxOccupancy: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	numbers := make([]string, units)
+	for i := range numbers {
+		numbers[i] = fmt.Sprint(100 + i)
+	}
+	if _, err := cat.AddRooms(admin, rt.ID, numbers); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible",
+		CancellationPolicy: catalog.CancellationPolicy{Refundable: true, Penalties: []catalog.PenaltyWindow{{HoursBeforeCheckIn: 48, Percent: 100}}},
+		DepositPolicy:      catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 25}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := booking.Date(time.Now())
+	if _, _, err := cat.SetRates(admin, rp.ID, today.AddDate(0, 0, -1), today.AddDate(0, 0, 364), 12000); err != nil {
+		t.Fatal(err)
+	}
+	return relay.ID(relay.KindHotel, h.ID), relay.ID(relay.KindRatePlan, rp.ID), rt
+}
+
+const holdMutation = `mutation($input: HoldBookingInput!) {
+  holdBooking(input: $input) {
+    booking { id reference status version checkIn checkOut nights holdExpiresAt total { amount currency } depositDue { amount }
+              rooms { occupancy adults childAges nightly { night price { amount } } } guests { givenName familyName room }
+              cancellationPenalties { from until amount { amount } } }
+    userErrors { code field message }
+  }
+}`
+
+type bookingView struct {
+	ID            string
+	Reference     string
+	Status        string
+	Version       int
+	CheckIn       string
+	Nights        int
+	HoldExpiresAt string
+	Total         struct {
+		Amount   int
+		Currency string
+	}
+	DepositDue struct{ Amount int }
+	Rooms      []struct {
+		Occupancy string
+		Adults    int
+		ChildAges []int
+		Nightly   []struct{ Night string }
+	}
+	Guests []struct {
+		GivenName string
+		Room      *int
+	}
+	CancellationPenalties []struct {
+		From, Until *string
+		Amount      struct{ Amount int }
+	}
+}
+
+type bookingPayload struct {
+	Booking    *bookingView
+	UserErrors []userError
+}
+
+func holdVars(hotel, plan, key string, checkIn time.Time, nights int) map[string]any {
+	return map[string]any{"input": map[string]any{
+		"idempotencyKey": key, "hotelId": hotel,
+		"checkIn": checkIn.Format(time.DateOnly), "checkOut": checkIn.AddDate(0, 0, nights).Format(time.DateOnly),
+		"rooms": []map[string]any{{"ratePlanId": plan, "occupancy": "2-9,4",
+			"guests": []map[string]any{{"givenName": "Ana", "familyName": "Lima"}, {"givenName": "Rui", "familyName": "Lima"}}}},
+		"contact": map[string]any{"email": "ana@example.com"},
+	}}
+}
+
+func TestBookingJourneyOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 2)
+	tok := token(t, auth.RoleGuest)
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+
+	quote := decode[struct {
+		Quote struct {
+			Quote *struct {
+				Available bool
+				Nights    int
+				Total     struct{ Amount int }
+				Rooms     []struct {
+					Occupancy string
+					UnitsLeft int
+				}
+			}
+			UserErrors []userError
+		}
+	}](t, b.do(t, tok, `query($input: QuoteInput!) { quote(input: $input) { quote { available nights total { amount } rooms { occupancy unitsLeft } } userErrors { code field message } } }`,
+		map[string]any{"input": map[string]any{"hotelId": hotel, "checkIn": checkIn.Format(time.DateOnly), "checkOut": checkIn.AddDate(0, 0, 2).Format(time.DateOnly),
+			"rooms": []map[string]any{{"ratePlanId": plan, "occupancy": "2-9,4"}}}}))
+	q := quote.Quote.Quote
+	// Two nights at 120.00 plus 6% tax.
+	if q == nil || !q.Available || q.Nights != 2 || q.Total.Amount != 25440 || q.Rooms[0].Occupancy != "2-9,4" || q.Rooms[0].UnitsLeft != 2 {
+		t.Fatalf("quote %+v %+v", q, quote.Quote.UserErrors)
+	}
+
+	vars := holdVars(hotel, plan, "hold-1", checkIn, 2)
+	vars["input"].(map[string]any)["expectedTotal"] = 25440
+	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, tok, holdMutation, vars)).HoldBooking
+	bk := held.Booking
+	if bk == nil || bk.Status != "HELD" || bk.Nights != 2 || bk.Total.Amount != 25440 || bk.DepositDue.Amount != 6360 {
+		t.Fatalf("hold %+v %+v", bk, held.UserErrors)
+	}
+	if r := bk.Rooms[0]; r.Adults != 2 || len(r.ChildAges) != 2 || r.ChildAges[0] != 9 || len(r.Nightly) != 2 || r.Nightly[0].Night != checkIn.Format(time.DateOnly) {
+		t.Fatalf("booked room %+v", r)
+	}
+	if len(bk.Guests) != 2 || *bk.Guests[1].Room != 0 {
+		t.Fatalf("guests %+v", bk.Guests)
+	}
+	// Lisbon is UTC+0 or UTC+1: the hold expiry is shown in the hotel's offset.
+	if exp, err := time.Parse(time.RFC3339, bk.HoldExpiresAt); err != nil || time.Until(exp) < 14*time.Minute {
+		t.Fatalf("holdExpiresAt %q", bk.HoldExpiresAt)
+	}
+	if n := len(bk.CancellationPenalties); n != 2 || bk.CancellationPenalties[0].Amount.Amount != 0 || bk.CancellationPenalties[1].Amount.Amount != 25440 {
+		t.Fatalf("penalties %+v", bk.CancellationPenalties)
+	}
+	// The same key replays the hold; another guest cannot see it.
+	again := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, tok, holdMutation, vars)).HoldBooking
+	if again.Booking == nil || again.Booking.ID != bk.ID {
+		t.Fatalf("replayed hold %+v", again)
+	}
+	other, _ := auth.Mint(secret, auth.MintOpts{Role: auth.RoleGuest, Subject: "someone-else", TTL: time.Hour})
+	if res := b.do(t, other, `query($id: ID!) { booking(id: $id) { id } }`, map[string]any{"id": bk.ID}); string(res.Data) != `{"booking":null}` {
+		t.Fatalf("another guest reads the booking: %s %+v", res.Data, res.Errors)
+	}
+
+	declined := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, tok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "c-1", bookingId: $id, payment: {provider: "sandbox", token: "tok_decline"}}) { booking { status } userErrors { code field message } } }`,
+		map[string]any{"id": bk.ID})).ConfirmBooking
+	if declined.Booking != nil || len(declined.UserErrors) != 1 || declined.UserErrors[0].Code != "PAYMENT_DECLINED" {
+		t.Fatalf("declined %+v", declined)
+	}
+	confirmed := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, tok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "c-2", bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) { booking { status } userErrors { code field message } } }`,
+		map[string]any{"id": bk.ID})).ConfirmBooking
+	if confirmed.Booking == nil || confirmed.Booking.Status != "CONFIRMED" {
+		t.Fatalf("confirmed %+v", confirmed)
+	}
+
+	byRef := decode[struct {
+		BookingByReference *struct {
+			Status   string
+			Payments []struct {
+				Status   string
+				Captured struct{ Amount int }
+			}
+		}
+	}](t, b.do(t, "", `query($r: String!) { bookingByReference(reference: $r, email: "ANA@example.com") { status payments { status captured { amount } } } }`, map[string]any{"r": bk.Reference}))
+	if r := byRef.BookingByReference; r == nil || r.Status != "CONFIRMED" || len(r.Payments) != 2 || r.Payments[1].Captured.Amount != 6360 {
+		t.Fatalf("by reference %+v", byRef)
+	}
+
+	cancelled := decode[struct {
+		CancelBooking struct {
+			Booking *struct {
+				Status    string
+				Penalty   struct{ Amount int }
+				RefundDue struct{ Amount int }
+			}
+			Refund     *struct{ Amount struct{ Amount int } }
+			UserErrors []userError
+		}
+	}](t, b.do(t, tok, `mutation($id: ID!) { cancelBooking(input: {idempotencyKey: "x-1", bookingId: $id, reason: "sick"}) { booking { status penalty { amount } refundDue { amount } } refund { amount { amount } } userErrors { code } } }`,
+		map[string]any{"id": bk.ID})).CancelBooking
+	// 30 days ahead: before the 48-hour window, so the deposit comes back whole.
+	if c := cancelled.Booking; c == nil || c.Status != "CANCELLED" || c.Penalty.Amount != 0 || c.RefundDue.Amount != 6360 || cancelled.Refund.Amount.Amount != 6360 {
+		t.Fatalf("cancelled %+v", cancelled)
+	}
+
+	mine := decode[struct {
+		Viewer struct {
+			Bookings struct {
+				Edges []struct{ Node struct{ Reference string } }
+			}
+		}
+	}](t, b.do(t, tok, `{ viewer { bookings(first: 10) { edges { node { reference } } } } }`, nil))
+	if e := mine.Viewer.Bookings.Edges; len(e) != 1 || e[0].Node.Reference != bk.Reference {
+		t.Fatalf("viewer bookings %+v", mine)
+	}
+}
+
+func TestHoldBookingInputErrors(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 1)
+	tok := token(t, auth.RoleGuest)
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 3)
+	vars := holdVars(hotel, plan, "k", checkIn, 1)
+	room := vars["input"].(map[string]any)["rooms"].([]map[string]any)[0]
+	room["occupancy"] = "two adults"
+	out := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, tok, holdMutation, vars)).HoldBooking
+	if len(out.UserErrors) != 1 || out.UserErrors[0].Code != "INVALID_INPUT" || fmt.Sprint(out.UserErrors[0].Field) != "[input rooms 0 occupancy]" {
+		t.Fatalf("bad occupancy: %+v", out)
+	}
+	if res := b.do(t, "", holdMutation, holdVars(hotel, plan, "k", checkIn, 1)); res.code() != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous hold: %+v", res.Errors)
+	}
+	bad := holdVars(hotel, plan, "k2", checkIn, 1)
+	bad["input"].(map[string]any)["checkIn"] = "2026-02-30"
+	if res := b.do(t, tok, holdMutation, bad); res.code() != "INVALID_INPUT" && res.code() != "GRAPHQL_VALIDATION_FAILED" {
+		t.Fatalf("impossible date: %+v", res.Errors)
+	}
+}
+
+// 100 clients race over HTTP for the last 2 units: exactly 2 holds succeed,
+// the others get the SOLD_OUT user error, nobody sees an internal error, and
+// SQL finds no oversold night.
+func TestConcurrentHoldsOverHTTP(t *testing.T) {
+	t.Parallel()
+	const units, clients = 2, 100
+	b := setup(t)
+	hotel, plan, rt := b.stayFixture(t, "America/New_York", units)
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 40)
+	var wg sync.WaitGroup
+	results := make([]bookingPayload, clients)
+	errs := make([]string, clients)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, _ := auth.Mint(secret, auth.MintOpts{Role: auth.RoleGuest, Subject: fmt.Sprint("client-", i), TTL: time.Hour})
+			res := b.do(t, tok, holdMutation, holdVars(hotel, plan, "k", checkIn.AddDate(0, 0, i%3), 3))
+			if len(res.Errors) > 0 {
+				errs[i] = res.Errors[0].Message + " " + res.code()
+				return
+			}
+			results[i] = decode[struct{ HoldBooking bookingPayload }](t, res).HoldBooking
+		}()
+	}
+	wg.Wait()
+	won, soldOut := 0, 0
+	for i, r := range results {
+		switch {
+		case errs[i] != "":
+			t.Errorf("client %d: %s", i, errs[i])
+		case r.Booking != nil:
+			won++
+		case len(r.UserErrors) == 1 && r.UserErrors[0].Code == "SOLD_OUT":
+			soldOut++
+		default:
+			t.Errorf("client %d: %+v", i, r)
+		}
+	}
+	// Stays start on three consecutive days and last three nights, so all
+	// share the third night: exactly `units` can win.
+	if won != units || soldOut != clients-units {
+		t.Fatalf("won %d, sold out %d", won, soldOut)
+	}
+	var oversold int
+	if err := b.pool.QueryRow(context.Background(), "SELECT count(*) FROM inventory WHERE room_type_id = $1 AND reserved > capacity", rt.ID).Scan(&oversold); err != nil || oversold != 0 {
+		t.Fatalf("%d oversold nights (%v)", oversold, err)
+	}
+	var middle int
+	if err := b.pool.QueryRow(context.Background(), "SELECT reserved FROM inventory WHERE room_type_id = $1 AND night = $2", rt.ID, checkIn.AddDate(0, 0, 2)).Scan(&middle); err != nil || middle != won {
+		t.Fatalf("the night all stays share holds %d units, want %d (%v)", middle, won, err)
+	}
+}

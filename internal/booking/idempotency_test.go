@@ -1,0 +1,273 @@
+package booking_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/booking"
+)
+
+// count runs a SELECT count(*) query and returns the count.
+func (b testBundle) count(t *testing.T, query string, args ...any) int {
+	t.Helper()
+	var n int
+	must(t, b.pool.QueryRow(b.admin, query, args...).Scan(&n))
+	return n
+}
+
+// A retried hold (same key, same request) gets the first booking back and
+// reserves nothing more; the same key with another request is refused and
+// writes nothing.
+func TestHoldRetryReturnsTheFirstBooking(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 3})
+	ctx := guest("cust-1")
+	checkIn, checkOut := day("2027-03-10"), day("2027-03-12")
+
+	first, err := b.svc.Hold(ctx, holdInput(f, "hold-1", checkIn, checkOut, 1))
+	must(t, err)
+	again, err := b.svc.Hold(ctx, holdInput(f, "hold-1", checkIn, checkOut, 1))
+	must(t, err)
+	if again.ID != first.ID || again.Reference != first.Reference || again.Status != booking.StatusHeld {
+		t.Fatalf("retry returned %s %s, want the first booking %s %s", again.ID, again.Reference, first.ID, first.Reference)
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkOut); got[0] != 1 || got[1] != 1 {
+		t.Fatalf("reserved %v after a retried hold, want [1 1]", got)
+	}
+
+	// Same key, another stay.
+	other := holdInput(f, "hold-1", checkIn.AddDate(0, 0, 5), checkOut.AddDate(0, 0, 5), 1)
+	_, err = b.svc.Hold(ctx, other)
+	if code(err) != booking.IdempotencyKeyReused {
+		t.Fatalf("same key, different stay: %v, want IDEMPOTENCY_KEY_REUSED", err)
+	}
+	// Same key, same stay, another party size.
+	twoRooms := holdInput(f, "hold-1", checkIn, checkOut, 2)
+	if _, err := b.svc.Hold(ctx, twoRooms); code(err) != booking.IdempotencyKeyReused {
+		t.Fatalf("same key, two rooms instead of one: %v, want IDEMPOTENCY_KEY_REUSED", err)
+	}
+	if n := b.count(t, "SELECT count(*) FROM bookings"); n != 1 {
+		t.Fatalf("%d bookings after a reused key, want 1", n)
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkIn.AddDate(0, 0, 7)); !slices.Equal(got, []int{1, 1, 0, 0, 0, 0, 0}) {
+		t.Fatalf("reserved %v after a reused key, want only the first hold's nights", got)
+	}
+	// The refused request did not take over the key: the first request still replays.
+	if again, err := b.svc.Hold(ctx, holdInput(f, "hold-1", checkIn, checkOut, 1)); err != nil || again.ID != first.ID {
+		t.Fatalf("replay after a refused reuse: %v %v", again.ID, err)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// Keys belong to the caller: two people who happen to pick the same key get
+// two bookings.
+func TestIdempotencyKeysAreScopedToThePrincipal(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 3})
+	checkIn, checkOut := day("2027-03-10"), day("2027-03-11")
+	in := holdInput(f, "order-1", checkIn, checkOut, 1)
+
+	a, err := b.svc.Hold(guest("alice"), in)
+	must(t, err)
+	bb, err := b.svc.Hold(guest("bob"), in)
+	must(t, err)
+	if a.ID == bb.ID || a.Reference == bb.Reference {
+		t.Fatalf("two people with the same key share booking %s", a.ID)
+	}
+	// Another request under Bob's key is refused even though Alice's first key is untouched.
+	if _, err := b.svc.Hold(guest("bob"), holdInput(f, "order-1", checkIn, checkOut, 2)); code(err) != booking.IdempotencyKeyReused {
+		t.Fatalf("bob reusing his key: %v", err)
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkOut); got[0] != 2 {
+		t.Fatalf("reserved %v, want 2", got)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// A client that times out and retries many times at once still books once:
+// every request gets the one booking, none sees an error.
+func TestConcurrentRetriesOfOneHoldBookOnce(t *testing.T) {
+	t.Parallel()
+	const retries = 20
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{rooms: 3})
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 14)
+	ctx := guest("cust-1")
+
+	ids := make([]uuid.UUID, retries)
+	errs := make([]error, retries)
+	ready := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range retries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-ready
+			// Each retry decodes its own copy of the same request.
+			in := holdInput(f, "flaky-network", checkIn, checkIn.AddDate(0, 0, 3), 1)
+			var held booking.Booking
+			held, errs[i] = b.svc.Hold(ctx, in)
+			ids[i] = held.ID
+		}()
+	}
+	close(ready)
+	wg.Wait()
+
+	if n := b.count(t, "SELECT count(*) FROM bookings"); n != 1 {
+		t.Fatalf("%d bookings from one request sent %d times, want 1", n, retries)
+	}
+	var want uuid.UUID
+	must(t, b.pool.QueryRow(b.admin, "SELECT id FROM bookings").Scan(&want))
+	for i := range retries {
+		if errs[i] != nil || ids[i] != want {
+			t.Errorf("request %d: booking %s, error %v; want booking %s", i, ids[i], errs[i], want)
+		}
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkIn.AddDate(0, 0, 3)); !slices.Equal(got, []int{1, 1, 1}) {
+		t.Fatalf("reserved %v, want [1 1 1]", got)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// A retried confirmation returns the confirmed booking and charges once.
+func TestConfirmRetryChargesOnce(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{})
+	ctx := guest("cust-1")
+	held, err := b.svc.Hold(ctx, holdInput(f, "hold", day("2027-03-10"), day("2027-03-12"), 1))
+	must(t, err)
+	in := booking.ConfirmInput{IdempotencyKey: "confirm", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}}
+
+	first, err := b.svc.Confirm(ctx, in)
+	must(t, err)
+	again, err := b.svc.Confirm(ctx, in)
+	must(t, err)
+	if again.ID != held.ID || again.Status != booking.StatusConfirmed || again.Version != first.Version {
+		t.Fatalf("replayed confirmation %+v, want the first result %+v", again, first)
+	}
+	if n := b.count(t, "SELECT count(*) FROM payments WHERE booking_id = $1", held.ID); n != 1 {
+		t.Fatalf("%d payments after a retried confirmation, want 1", n)
+	}
+	if n := b.count(t, "SELECT coalesce(sum(captured_amount), 0)::int FROM payments WHERE booking_id = $1", held.ID); int64(n) != held.Total {
+		t.Fatalf("captured %d, want %d", n, held.Total)
+	}
+	// The same key with another card is a different request.
+	other := in
+	other.Payment = &booking.PaymentInput{Provider: "sandbox", Token: "tok_visa"}
+	if _, err := b.svc.Confirm(ctx, other); code(err) != booking.IdempotencyKeyReused {
+		t.Fatalf("same key, another card: %v", err)
+	}
+	// A fresh key on a confirmed booking is refused, and charges nothing.
+	fresh := in
+	fresh.IdempotencyKey = "confirm-2"
+	if _, err := b.svc.Confirm(ctx, fresh); code(err) != booking.InvalidState {
+		t.Fatalf("confirming twice with a new key: %v", err)
+	}
+	if n := b.count(t, "SELECT count(*) FROM payments WHERE booking_id = $1", held.ID); n != 1 {
+		t.Fatalf("%d payments, want 1", n)
+	}
+}
+
+// A client retrying its confirmation while the first attempt is still under
+// way is never charged twice, and the booking ends up confirmed.
+func TestConcurrentRetriesOfOneConfirmChargeOnce(t *testing.T) {
+	t.Parallel()
+	b, held, results, errs := confirmConcurrently(t, 10)
+	if n := b.count(t, "SELECT count(*) FROM payments WHERE booking_id = $1", held.ID); n != 1 {
+		t.Fatalf("%d payments from one confirmation sent %d times, want 1", n, len(errs))
+	}
+	succeeded := 0
+	for i := range errs {
+		if errs[i] == nil && results[i].Status == booking.StatusConfirmed {
+			succeeded++
+		}
+	}
+	if succeeded == 0 {
+		t.Fatalf("no retry got the confirmed booking: %v", errs)
+	}
+	final, err := b.svc.Booking(guest("cust-1"), held.ID)
+	must(t, err)
+	if final.Status != booking.StatusConfirmed || final.PaymentInFlight {
+		t.Fatalf("after the retries: %+v", final)
+	}
+}
+
+// Every concurrent retry of one confirmation is told the truth: the
+// confirmed booking, or PAYMENT_PENDING while the first attempt is under way.
+// INVALID_STATE ("the booking is no longer held" / "changed meanwhile") would
+// make a client believe its booking failed and book again.
+func TestConcurrentRetriesOfOneConfirmGetTheFirstResult(t *testing.T) {
+	t.Parallel()
+	t.Skip("BUG: confirm.go: a concurrent retry with the same key gets INVALID_STATE instead of the replayed result or PAYMENT_PENDING (see report)")
+	_, _, results, errs := confirmConcurrently(t, 10)
+	for i := range errs {
+		switch {
+		case errs[i] == nil && results[i].Status == booking.StatusConfirmed:
+		case code(errs[i]) == booking.PaymentPending:
+		default:
+			t.Errorf("retry %d: %v (booking status %q); want the confirmed booking or PAYMENT_PENDING", i, errs[i], results[i].Status)
+		}
+	}
+}
+
+// confirmConcurrently holds a room and sends one confirmation (same key,
+// same card) retries times at once.
+func confirmConcurrently(t *testing.T, retries int) (testBundle, booking.Booking, []booking.Booking, []error) {
+	t.Helper()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{})
+	ctx := guest("cust-1")
+	held, err := b.svc.Hold(ctx, holdInput(f, "hold", day("2027-03-10"), day("2027-03-12"), 1))
+	must(t, err)
+	in := booking.ConfirmInput{IdempotencyKey: "confirm", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}}
+
+	results := make([]booking.Booking, retries)
+	errs := make([]error, retries)
+	ready := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range retries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-ready
+			results[i], errs[i] = b.svc.Confirm(ctx, in)
+		}()
+	}
+	close(ready)
+	wg.Wait()
+	return b, held, results, errs
+}
+
+// Hold normalises names and contacts on its own copy: the caller's input
+// is not written to (callers may share one input between goroutines, as a
+// retry loop does).
+func TestHoldLeavesTheCallersInputAlone(t *testing.T) {
+	t.Parallel()
+	t.Skip("BUG: hold.go validateHold trims guest names in place through the caller's Rooms/Guests slices (data race when an input is shared; see report)")
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{})
+	in := holdInput(f, "hold", day("2027-03-10"), day("2027-03-12"), 1)
+	in.Rooms[0].Guests[0].GivenName = "  Ana  "
+	held, err := b.svc.Hold(guest("cust-1"), in)
+	must(t, err)
+	if got := in.Rooms[0].Guests[0].GivenName; got != "  Ana  " {
+		t.Errorf("Hold rewrote the caller's guest name to %q", got)
+	}
+	guests, err := b.svc.GuestsOf(b.admin, []uuid.UUID{held.ID})
+	must(t, err)
+	if g := guests[held.ID]; len(g) != 1 || g[0].GivenName != "Ana" {
+		t.Errorf("stored guests %+v, want the trimmed name Ana", g)
+	}
+}
