@@ -93,4 +93,176 @@ export const examples = [
       },
     },
   },
+  {
+    title: 'Quote a stay',
+    query: `query Quote($input: QuoteInput!) {
+  quote(input: $input) {
+    quote {
+      available
+      nights
+      checkInAt
+      total {
+        amount
+        currency
+      }
+      depositDue {
+        amount
+      }
+      rooms {
+        occupancy
+        unitsLeft
+        nightly {
+          night
+          price {
+            amount
+          }
+        }
+      }
+      cancellationPenalties {
+        from
+        until
+        amount {
+          amount
+        }
+      }
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+`,
+    variables: {
+      input: {
+        hotelId: '<a hotel id from Browse hotels>',
+        checkIn: '2027-06-10',
+        checkOut: '2027-06-12',
+        rooms: [{ ratePlanId: '<a rate plan id from Browse hotels>', occupancy: '2-9,4' }],
+      },
+    },
+  },
+  {
+    title: 'Hold rooms (needs a token)',
+    query: `mutation Hold($input: HoldBookingInput!) {
+  holdBooking(input: $input) {
+    booking {
+      id
+      reference
+      status
+      holdExpiresAt
+      total {
+        amount
+        currency
+      }
+      depositDue {
+        amount
+      }
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+`,
+    variables: {
+      input: {
+        idempotencyKey: 'hold-1',
+        hotelId: '<a hotel id>',
+        checkIn: '2027-06-10',
+        checkOut: '2027-06-12',
+        rooms: [
+          {
+            ratePlanId: '<a rate plan id>',
+            adults: 2,
+            childAges: [9, 4],
+            guests: [{ givenName: 'Ana', familyName: 'Lima' }],
+          },
+        ],
+        contact: { email: 'ana@example.com', phone: '+351 21 000 0000' },
+      },
+    },
+  },
+  {
+    title: 'Confirm with payment',
+    query: `mutation Confirm($input: ConfirmBookingInput!) {
+  confirmBooking(input: $input) {
+    booking {
+      id
+      reference
+      status
+      payments {
+        status
+        captured {
+          amount
+        }
+      }
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+`,
+    variables: {
+      input: {
+        idempotencyKey: 'confirm-1',
+        bookingId: '<the booking id from Hold rooms>',
+        payment: { provider: 'sandbox', token: 'tok_success' },
+      },
+    },
+  },
+  {
+    title: 'Cancel',
+    query: `mutation Cancel($input: CancelBookingInput!) {
+  cancelBooking(input: $input) {
+    booking {
+      status
+      penalty {
+        amount
+      }
+      refundDue {
+        amount
+      }
+    }
+    refund {
+      amount {
+        amount
+        currency
+      }
+      status
+    }
+    userErrors {
+      code
+      message
+    }
+  }
+}
+`,
+    variables: {
+      input: { idempotencyKey: 'cancel-1', bookingId: '<the booking id>', reason: 'plans changed' },
+    },
+  },
+  {
+    title: 'Find a booking by reference',
+    query: `query ByReference($reference: String!, $email: String!) {
+  bookingByReference(reference: $reference, email: $email) {
+    reference
+    status
+    checkIn
+    checkOut
+    guests {
+      givenName
+      familyName
+    }
+  }
+}
+`,
+    variables: { reference: 'SG-XXXXXXX', email: 'ana@example.com' },
+  },
 ];
