@@ -28,7 +28,7 @@ INSERT INTO hotels (id, name, description, time_zone, latitude, longitude, addre
                     city, postal_code, country_code, star_rating, amenities, currency,
                     check_in_time, check_out_time, tax_rate_bps)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-RETURNING id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at
+RETURNING id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at, search_text
 `
 
 type CreateHotelParams struct {
@@ -93,12 +93,13 @@ func (q *Queries) CreateHotel(ctx context.Context, arg CreateHotelParams) (Hotel
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
 	)
 	return i, err
 }
 
 const getHotel = `-- name: GetHotel :one
-SELECT id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at FROM hotels WHERE id = $1
+SELECT id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at, search_text FROM hotels WHERE id = $1
 `
 
 func (q *Queries) GetHotel(ctx context.Context, id uuid.UUID) (Hotel, error) {
@@ -125,12 +126,13 @@ func (q *Queries) GetHotel(ctx context.Context, id uuid.UUID) (Hotel, error) {
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
 	)
 	return i, err
 }
 
 const getHotels = `-- name: GetHotels :many
-SELECT id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at FROM hotels WHERE id = ANY($1::uuid[])
+SELECT id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at, search_text FROM hotels WHERE id = ANY($1::uuid[])
 `
 
 func (q *Queries) GetHotels(ctx context.Context, ids []uuid.UUID) ([]Hotel, error) {
@@ -163,6 +165,7 @@ func (q *Queries) GetHotels(ctx context.Context, ids []uuid.UUID) ([]Hotel, erro
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.SearchText,
 		); err != nil {
 			return nil, err
 		}
@@ -175,7 +178,7 @@ func (q *Queries) GetHotels(ctx context.Context, ids []uuid.UUID) ([]Hotel, erro
 }
 
 const listHotels = `-- name: ListHotels :many
-SELECT id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at FROM hotels
+SELECT id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at, search_text FROM hotels
 WHERE $1::uuid IS NULL OR id > $1::uuid
 ORDER BY id
 LIMIT $2
@@ -217,6 +220,7 @@ func (q *Queries) ListHotels(ctx context.Context, arg ListHotelsParams) ([]Hotel
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.SearchText,
 		); err != nil {
 			return nil, err
 		}
@@ -235,7 +239,7 @@ UPDATE hotels SET
     star_rating = $13, amenities = $14, currency = $15, check_in_time = $16, check_out_time = $17,
     tax_rate_bps = $18, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2
-RETURNING id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at
+RETURNING id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at, search_text
 `
 
 type UpdateHotelParams struct {
@@ -303,6 +307,7 @@ func (q *Queries) UpdateHotel(ctx context.Context, arg UpdateHotelParams) (Hotel
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
 	)
 	return i, err
 }

@@ -74,6 +74,14 @@ type BookingRoom struct {
 	HoldsInventory     bool
 }
 
+type ExchangeRate struct {
+	Currency    string
+	PerUsd      pgtype.Numeric
+	MinorDigits int16
+	Version     int64
+	UpdatedAt   time.Time
+}
+
 type Hotel struct {
 	ID           uuid.UUID
 	Name         string
@@ -95,6 +103,7 @@ type Hotel struct {
 	Version      int64
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	SearchText   pgtype.Text
 }
 
 type IdempotencyKey struct {

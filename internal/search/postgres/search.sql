@@ -1,0 +1,121 @@
+-- One search, one round trip: filter hotels, read each one's stay on its own
+-- calendar, keep room types that house the party with enough units free on
+-- every night, price them from nightly rates, then return the page, the
+-- total count and the facets of the whole filtered set as one JSON value.
+--
+-- $1  text          free text ('' for none)
+-- $2  lat, $3 lon, $4 radius_m            (NULL for none)
+-- $5  north, $6 south, $7 east, $8 west   (NULL for none)
+-- $9  check_in date, $10 check_out date   (NULL for none)
+-- $11 arriving_at timestamptz, $12 nights (NULL for none)
+-- $13 rooms, $14 max adults, $15 max children, $16 max people of any party
+-- $17 amenities text[], $18 min stars
+-- $19 price min, $20 price max (minor units of $21 per night), $21 currency
+-- $22 now, $23 sort, $24 cursor key, $25 cursor id, $26 page size + 1
+-- $27 price bucket edges (minor units of $21)
+WITH target AS (
+    SELECT per_usd, minor_digits FROM exchange_rates WHERE currency = $21::text
+),
+cand AS (
+    SELECT h.id, h.currency, h.star_rating, h.amenities, h.tax_rate_bps, stay.ci, stay.ci_end,
+           CASE WHEN $2::float8 IS NOT NULL
+                THEN earth_distance(ll_to_earth($2, $3::float8), ll_to_earth(h.latitude, h.longitude)) / 1000 END AS distance_km,
+           CASE WHEN $1 <> '' THEN word_similarity(lower($1), h.search_text) ELSE 0 END AS score
+    FROM hotels h
+    CROSS JOIN LATERAL (
+        SELECT d.ci, CASE WHEN $11::timestamptz IS NOT NULL THEN d.ci + $12::int ELSE $10::date END AS ci_end
+        FROM (SELECT CASE WHEN $11::timestamptz IS NOT NULL
+                          THEN (($11 AT TIME ZONE h.time_zone) - interval '6 hours')::date
+                          ELSE $9::date END AS ci) d
+    ) stay
+    WHERE ($4::float8 IS NULL
+           OR (earth_box(ll_to_earth($2, $3), $4) @> ll_to_earth(h.latitude, h.longitude)
+               AND earth_distance(ll_to_earth($2, $3), ll_to_earth(h.latitude, h.longitude)) <= $4))
+      AND ($5::float8 IS NULL
+           OR (h.latitude BETWEEN $6::float8 AND $5::float8
+               AND CASE WHEN $8::float8 <= $7::float8 THEN h.longitude BETWEEN $8::float8 AND $7::float8
+                        ELSE h.longitude >= $8::float8 OR h.longitude <= $7::float8 END))
+      -- typo-tolerant: the text is close to some run of words of the hotel's text
+      AND ($1::text = '' OR lower($1) <% h.search_text)
+      AND h.amenities @> $17::text[]
+      AND h.star_rating >= $18::int
+      -- a stay that starts before the hotel's local today is not offered
+      AND (stay.ci IS NULL OR stay.ci >= ($22::timestamptz AT TIME ZONE h.time_zone)::date)
+),
+matching AS (
+    SELECT c.id AS hotel_id, rt.id AS room_type_id, price.rate_plan_id, free.units_left,
+           $13::int * (price.room_sum + (price.room_sum * c.tax_rate_bps + 5000) / 10000) AS total
+    FROM cand c
+    JOIN room_types rt ON rt.hotel_id = c.id
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN c.ci IS NULL THEN -1 ELSE least(
+                   (SELECT count(*) FROM rooms r WHERE r.room_type_id = rt.id AND r.in_service),
+                   coalesce((SELECT min(i.capacity - i.reserved) FROM inventory i
+                             WHERE i.room_type_id = rt.id AND i.night >= c.ci AND i.night < c.ci_end), 2147483647))
+               END::int AS units_left
+    ) free
+    LEFT JOIN LATERAL (
+        SELECT rp.id AS rate_plan_id, sum(nr.amount)::bigint AS room_sum
+        FROM rate_plans rp
+        JOIN nightly_rates nr ON nr.rate_plan_id = rp.id AND nr.night >= c.ci AND nr.night < c.ci_end
+        WHERE rp.room_type_id = rt.id
+        GROUP BY rp.id
+        HAVING count(*) = c.ci_end - c.ci
+        ORDER BY 2, 1
+        LIMIT 1
+    ) price ON c.ci IS NOT NULL
+    WHERE rt.max_adults >= $14::int AND rt.max_children >= $15::int AND rt.max_occupancy >= $16::int
+      AND (c.ci IS NULL OR (free.units_left >= $13 AND price.rate_plan_id IS NOT NULL))
+),
+hits AS (
+    SELECT c.id, c.currency, c.star_rating, c.amenities, c.distance_km, c.score, c.ci, c.ci_end,
+           min(m.total) AS lowest_total,
+           json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
+                                      'total', m.total, 'units_left', m.units_left)
+                    ORDER BY m.total NULLS LAST, m.room_type_id) AS room_types
+    FROM cand c JOIN matching m ON m.hotel_id = c.id
+    GROUP BY c.id, c.currency, c.star_rating, c.amenities, c.distance_km, c.score, c.ci, c.ci_end
+),
+priced AS (
+    -- nightly price of the cheapest option in the requested currency, and in
+    -- US cents for sorting across currencies
+    SELECT h.*,
+           round(h.lowest_total::numeric / (h.ci_end - h.ci) / power(10, x.minor_digits) / x.per_usd
+                 * t.per_usd * power(10, t.minor_digits))::bigint AS nightly_target,
+           h.lowest_total::numeric / power(10, x.minor_digits) / x.per_usd * 100 AS total_usd_cents
+    FROM hits h
+    LEFT JOIN exchange_rates x ON x.currency = h.currency
+    LEFT JOIN target t ON true
+),
+filtered AS (
+    SELECT p.*,
+           CASE $23::text
+               WHEN 'DISTANCE' THEN p.distance_km
+               WHEN 'PRICE' THEN coalesce(p.total_usd_cents::float8, 1e300)
+               WHEN 'STARS' THEN -p.star_rating::float8
+               ELSE -p.score::float8
+           END AS sort_key
+    FROM priced p
+    WHERE ($19::bigint IS NULL OR p.nightly_target >= $19)
+      AND ($20::bigint IS NULL OR p.nightly_target <= $20)
+),
+page AS (
+    SELECT * FROM filtered
+    WHERE $25::uuid IS NULL OR (sort_key, id) > ($24::float8, $25::uuid)
+    ORDER BY sort_key, id
+    LIMIT $26::int
+)
+SELECT json_build_object(
+    'total', (SELECT count(*) FROM filtered),
+    'hits', coalesce((SELECT json_agg(json_build_object(
+                'id', id, 'currency', currency, 'distance_km', distance_km, 'lowest_total', lowest_total,
+                'check_in', ci, 'check_out', ci_end, 'room_types', room_types, 'sort_key', sort_key)
+              ORDER BY sort_key, id) FROM page), '[]'::json),
+    'amenities', coalesce((SELECT json_agg(json_build_object('value', a, 'count', n) ORDER BY n DESC, a)
+              FROM (SELECT a, count(*) AS n FROM filtered, unnest(amenities) a GROUP BY a ORDER BY n DESC, a LIMIT 40) s), '[]'::json),
+    'stars', coalesce((SELECT json_agg(json_build_object('value', star_rating::text, 'count', n) ORDER BY star_rating DESC)
+              FROM (SELECT star_rating, count(*) AS n FROM filtered GROUP BY star_rating) s), '[]'::json),
+    'prices', coalesce((SELECT json_agg(json_build_object('bucket', b, 'count', n) ORDER BY b)
+              FROM (SELECT width_bucket(nightly_target, $27::bigint[]) AS b, count(*) AS n
+                    FROM filtered WHERE nightly_target IS NOT NULL GROUP BY 1) s), '[]'::json)
+)::text;

@@ -1,0 +1,167 @@
+package search
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/money"
+)
+
+// Limits of a query.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+	MaxNights       = 28
+	MaxRooms        = 9
+	MaxRadiusKm     = 500
+	MaxChildAge     = 17
+	// DefaultCurrency prices facets when the query names no currency.
+	DefaultCurrency = "USD"
+)
+
+var amenityPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_]{0,39}$`)
+
+// Normalize validates q and fills in defaults, reporting every bad field.
+func (q *Query) Normalize() error {
+	var errs apperr.List
+	fail := func(msg string, field ...string) {
+		errs = append(errs, apperr.Invalid(msg, append([]string{"input"}, field...)...))
+	}
+	if q.Now.IsZero() {
+		q.Now = time.Now()
+	}
+	q.Text = strings.TrimSpace(q.Text)
+	if len(q.Text) > 200 {
+		fail("at most 200 characters", "text")
+	}
+	if c := q.Near; c != nil {
+		if c.Lat < -90 || c.Lat > 90 || c.Lon < -180 || c.Lon > 180 {
+			fail("lat must be within ±90 and lon within ±180", "near")
+		}
+		if c.RadiusKm <= 0 || c.RadiusKm > MaxRadiusKm {
+			fail(fmt.Sprintf("radiusKm must be above 0 and at most %d", MaxRadiusKm), "near", "radiusKm")
+		}
+	}
+	if b := q.Within; b != nil {
+		if b.South < -90 || b.North > 90 || b.South > b.North || b.West < -180 || b.East > 180 || b.East < -180 || b.West > 180 {
+			fail("give south ≤ north within ±90 and east, west within ±180", "within")
+		}
+	}
+	switch {
+	case q.ArrivingAt != nil && (q.CheckIn != nil || q.CheckOut != nil):
+		fail("give either checkIn and checkOut or arrivingAt, not both", "arrivingAt")
+	case q.ArrivingAt != nil:
+		if q.Nights == 0 {
+			q.Nights = 1
+		}
+		if q.Nights < 1 || q.Nights > MaxNights {
+			fail(fmt.Sprintf("1 to %d nights", MaxNights), "nights")
+		}
+	case (q.CheckIn == nil) != (q.CheckOut == nil):
+		fail("give both checkIn and checkOut", "checkOut")
+	case q.CheckIn != nil:
+		n := int(q.CheckOut.Sub(*q.CheckIn).Hours()/24 + 0.5)
+		if n < 1 || n > MaxNights {
+			fail(fmt.Sprintf("check-out must be 1 to %d nights after check-in", MaxNights), "checkOut")
+		}
+	}
+	if len(q.Rooms) > MaxRooms {
+		fail(fmt.Sprintf("at most %d rooms", MaxRooms), "rooms")
+	}
+	for i, r := range q.Rooms {
+		if r.Adults < 1 || r.Adults > 20 {
+			fail("1 to 20 adults", "rooms", fmt.Sprint(i), "adults")
+		}
+		for _, a := range r.ChildAges {
+			if a < 0 || a > MaxChildAge {
+				fail(fmt.Sprintf("child ages are 0 to %d", MaxChildAge), "rooms", fmt.Sprint(i), "childAges")
+				break
+			}
+		}
+	}
+	norm := make([]string, 0, len(q.Amenities))
+	for _, a := range q.Amenities {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if !amenityPattern.MatchString(a) {
+			fail(fmt.Sprintf("%q is not an amenity code such as free_wifi", a), "amenities")
+			continue
+		}
+		norm = append(norm, a)
+	}
+	slices.Sort(norm)
+	q.Amenities = slices.Compact(norm)
+	if q.MinStars < 0 || q.MinStars > 5 {
+		fail("0 to 5", "minStars")
+	}
+	if p := q.Price; p != nil {
+		c, ok := money.Normalize(p.Currency)
+		if !ok {
+			fail(fmt.Sprintf("%q is not an ISO 4217 currency", p.Currency), "price", "currency")
+		}
+		p.Currency = c
+		if p.Min != nil && p.Max != nil && *p.Min > *p.Max || p.Min != nil && *p.Min < 0 {
+			fail("min must be at least 0 and at most max", "price", "min")
+		}
+		if !q.HasDates() {
+			fail("a price range needs dates (checkIn and checkOut, or arrivingAt)", "price")
+		}
+	}
+	switch q.Sort {
+	case "":
+		q.Sort = SortRelevance
+		if q.Near != nil {
+			q.Sort = SortDistance
+		}
+	case SortRelevance, SortStars:
+	case SortDistance:
+		if q.Near == nil {
+			fail("sorting by distance needs near", "sort")
+		}
+	case SortPrice:
+		if !q.HasDates() {
+			fail("sorting by price needs dates", "sort")
+		}
+	default:
+		fail(fmt.Sprintf("unknown sort %q", q.Sort), "sort")
+	}
+	if q.First == 0 {
+		q.First = DefaultPageSize
+	}
+	if q.First < 1 || q.First > MaxPageSize {
+		errs = append(errs, apperr.Invalid(fmt.Sprintf("first must be 1 to %d", MaxPageSize), "first"))
+	}
+	return errs.Err()
+}
+
+// HasDates reports whether the query asks for a stay.
+func (q *Query) HasDates() bool { return q.CheckIn != nil || q.ArrivingAt != nil }
+
+// PriceCurrency is the currency of price filters and facets.
+func (q *Query) PriceCurrency() string {
+	if q.Price != nil && q.Price.Currency != "" {
+		return q.Price.Currency
+	}
+	return DefaultCurrency
+}
+
+// Party bounds: a room type houses every party of the query when it fits
+// the most adults, the most children and the largest party among them.
+func (q *Query) PartyBounds() (adults, children, people int) {
+	adults, people = 1, 1
+	for _, r := range q.Rooms {
+		adults = max(adults, r.Adults)
+		children = max(children, len(r.ChildAges))
+		people = max(people, r.Adults+len(r.ChildAges))
+	}
+	return adults, children, people
+}
+
+// RoomCount is the number of units asked for (at least 1).
+func (q *Query) RoomCount() int { return max(1, len(q.Rooms)) }
+
+// PriceBuckets are the facet edges, in major units of the price currency.
+var PriceBuckets = []int64{0, 50, 100, 150, 200, 300, 500, 1000}

@@ -1,0 +1,140 @@
+// Package searchtest is the table-driven suite every search engine passes.
+// An engine's own test calls Run with a function that turns a database
+// holding the suite's catalog into an engine over it.
+package searchtest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+)
+
+// Now is the suite's clock: 2027-06-10T11:00Z is 2027-06-11 01:00 in
+// Pacific/Kiritimati (UTC+14) and 2027-06-10 00:00 in Pacific/Pago_Pago
+// (UTC−11): the same instant, two different local todays.
+var Now = time.Date(2027, 6, 10, 11, 0, 0, 0, time.UTC)
+
+// roomTypeSpec is a room type of a fixture hotel.
+type roomTypeSpec struct {
+	name                     string
+	adults, children, people int
+	units                    int
+	price                    int64 // minor units per night
+}
+
+type hotelSpec struct {
+	key       string
+	name      string
+	zone      string
+	lat, lon  float64
+	city      string
+	country   string
+	currency  string
+	stars     int
+	amenities []string
+	roomTypes []roomTypeSpec
+}
+
+// The suite's catalog. Taxes are zero so prices read plainly.
+var hotels = []hotelSpec{
+	{"lumiere", "Hotel Lumiere", "Europe/Paris", 48.8566, 2.3522, "Paris", "FR", "EUR", 4, []string{"free_wifi", "spa"},
+		[]roomTypeSpec{{"Double", 2, 0, 2, 2, 10000}, {"Family", 2, 2, 4, 1, 18000}}},
+	{"montmartre", "Montmartre Inn", "Europe/Paris", 48.8867, 2.3431, "Paris", "FR", "EUR", 2, []string{"free_wifi"},
+		[]roomTypeSpec{{"Double", 2, 0, 2, 1, 6000}}},
+	{"versailles", "Versailles Palace Hotel", "Europe/Paris", 48.8049, 2.1204, "Versailles", "FR", "EUR", 5, []string{"free_wifi", "pool", "spa"},
+		[]roomTypeSpec{{"Suite", 3, 2, 4, 3, 40000}}},
+	{"london", "Thames Lodge", "Europe/London", 51.5072, -0.1276, "London", "GB", "GBP", 3, []string{"free_wifi", "gym"},
+		[]roomTypeSpec{{"Double", 2, 1, 3, 2, 9000}}},
+	{"kiritimati", "Line Islands Lodge", "Pacific/Kiritimati", 1.87, -157.43, "Kiritimati", "KI", "AUD", 3, []string{"beach"},
+		[]roomTypeSpec{{"Bungalow", 2, 2, 4, 2, 15000}}},
+	{"pagopago", "Pago Bay Hotel", "Pacific/Pago_Pago", -14.27, -170.70, "Pago Pago", "AS", "USD", 3, []string{"beach"},
+		[]roomTypeSpec{{"Double", 2, 1, 3, 2, 14000}}},
+	{"tokyo", "Ginza Stay", "Asia/Tokyo", 35.6717, 139.765, "Tokyo", "JP", "JPY", 4, []string{"free_wifi", "gym"},
+		[]roomTypeSpec{{"Double", 2, 0, 2, 2, 22000}}},
+}
+
+// Catalog is the suite's catalog as loaded: ids by key.
+type Catalog struct {
+	Hotels    map[string]uuid.UUID
+	RoomTypes map[string]uuid.UUID // "hotel/roomtype"
+	RatePlans map[string]uuid.UUID // "hotel/roomtype"
+	Booking   *booking.Service
+}
+
+// Load creates the suite's catalog in pool, with rates from 2027-06-01 for 60 nights.
+func Load(t testing.TB, pool *pgxpool.Pool) Catalog {
+	t.Helper()
+	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "searchtest"})
+	cat := catalog.NewService(pool)
+	c := Catalog{Hotels: map[string]uuid.UUID{}, RoomTypes: map[string]uuid.UUID{}, RatePlans: map[string]uuid.UUID{},
+		Booking: booking.NewService(pool, cat, nil, nil, booking.Opts{Now: func() time.Time { return Now }})}
+	from := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, h := range hotels {
+		hotel, err := cat.CreateHotel(ctx, catalog.HotelFields{Name: h.name, TimeZone: h.zone,
+			Location: catalog.GeoPoint{Lat: h.lat, Lon: h.lon}, Description: "A fine place to stay in " + h.city,
+			Address:  catalog.Address{Line1: "1 Main Street", City: h.city, CountryCode: h.country},
+			Currency: h.currency, StarRating: h.stars, Amenities: h.amenities,
+			CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
+		if err != nil {
+			t.Fatalf("create %s: %v", h.key, err)
+		}
+		c.Hotels[h.key] = hotel.ID
+		for _, r := range h.roomTypes {
+			rt, err := cat.CreateRoomType(ctx, hotel.ID, catalog.RoomTypeFields{Name: r.name, MaxAdults: r.adults, MaxChildren: r.children, MaxOccupancy: r.people})
+			if err != nil {
+				t.Fatalf("create %s/%s: %v", h.key, r.name, err)
+			}
+			numbers := make([]string, r.units)
+			for i := range numbers {
+				numbers[i] = fmt.Sprintf("%s-%d", r.name, i+1)
+			}
+			if _, err := cat.AddRooms(ctx, rt.ID, numbers); err != nil {
+				t.Fatal(err)
+			}
+			rp, err := cat.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{Name: "Flexible",
+				CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := cat.SetRates(ctx, rp.ID, from, from.AddDate(0, 0, 59), r.price); err != nil {
+				t.Fatal(err)
+			}
+			c.RoomTypes[h.key+"/"+r.name] = rt.ID
+			c.RatePlans[h.key+"/"+r.name] = rp.ID
+		}
+	}
+	return c
+}
+
+// Hold books units of a room type for local nights [checkIn, checkOut).
+func (c Catalog) Hold(t testing.TB, key string, units int, checkIn, checkOut time.Time) {
+	t.Helper()
+	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleGuest, Subject: "searchtest-guest"})
+	hotelKey := key[:indexOf(key, '/')]
+	in := booking.HoldInput{IdempotencyKey: fmt.Sprintf("%s-%d-%s", key, units, checkIn), HotelID: c.Hotels[hotelKey],
+		CheckIn: checkIn, CheckOut: checkOut, Contact: booking.Contact{Email: "guest@example.com"}}
+	for range units {
+		in.Rooms = append(in.Rooms, booking.RoomRequest{RatePlanID: c.RatePlans[key], Party: booking.Party{Adults: 1},
+			Guests: []booking.GuestName{{GivenName: "Sam", FamilyName: "Guest"}}})
+	}
+	if _, err := c.Booking.Hold(ctx, in); err != nil {
+		t.Fatalf("hold %s: %v", key, err)
+	}
+}
+
+func indexOf(s string, b byte) int {
+	for i := range len(s) {
+		if s[i] == b {
+			return i
+		}
+	}
+	return len(s)
+}

@@ -1,0 +1,255 @@
+package searchtest
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+	"github.com/staygraph/staygraph/internal/search"
+)
+
+// NewEngine turns a database holding the suite's catalog into the engine
+// under test (an index-backed engine builds its index from it here).
+type NewEngine func(t *testing.T, pool *pgxpool.Pool) search.Engine
+
+func date(s string) *time.Time {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return &d
+}
+
+func ptr[T any](v T) *T { return &v }
+
+type testCase struct {
+	name string
+	q    search.Query
+	// want lists hotel keys in order (ordered) or as a set.
+	want    []string
+	ordered bool
+	check   func(t *testing.T, c Catalog, r search.Result)
+}
+
+// Run is the shared suite: it loads the suite's catalog into a fresh
+// database, builds the engine with newEngine, and checks every case.
+func Run(t *testing.T, newEngine NewEngine) {
+	pool := pgtest.NewDB(t)
+	c := Load(t, pool)
+	// Montmartre's only room is taken on the night of 2027-06-20.
+	c.Hold(t, "montmartre/Double", 1, *date("2027-06-20"), *date("2027-06-21"))
+	// One of Lumiere's two doubles is taken on 2027-06-21.
+	c.Hold(t, "lumiere/Double", 1, *date("2027-06-21"), *date("2027-06-22"))
+	engine := newEngine(t, pool)
+
+	paris := &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 5}
+	cases := []testCase{
+		{name: "no criteria lists the whole catalog", q: search.Query{},
+			want: []string{"lumiere", "montmartre", "versailles", "london", "kiritimati", "pagopago", "tokyo"}},
+		{name: "within a radius, nearest first", q: search.Query{Near: paris},
+			want: []string{"lumiere", "montmartre"}, ordered: true,
+			check: func(t *testing.T, c Catalog, r search.Result) {
+				if d := r.Hits[1].DistanceKm; d == nil || *d < 3 || *d > 4 {
+					t.Errorf("Montmartre is about 3.4 km from the centre, got %v", d)
+				}
+			}},
+		{name: "a wider radius reaches Versailles", q: search.Query{Near: &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 30}},
+			want: []string{"lumiere", "montmartre", "versailles"}, ordered: true},
+		{name: "inside a map box", q: search.Query{Within: &search.Box{North: 49, South: 48.7, East: 2.5, West: 2}},
+			want: []string{"lumiere", "montmartre", "versailles"}},
+		{name: "a box across the antimeridian", q: search.Query{Within: &search.Box{North: 5, South: -20, East: -150, West: 170}},
+			want: []string{"kiritimati", "pagopago"}},
+		{name: "free text on the name", q: search.Query{Text: "lumiere"}, want: []string{"lumiere"}},
+		{name: "free text forgives a typo", q: search.Query{Text: "montmarte"}, want: []string{"montmartre"}},
+		{name: "free text on the city", q: search.Query{Text: "london"}, want: []string{"london"}},
+		{name: "all of the amenities", q: search.Query{Amenities: []string{"spa", "pool"}}, want: []string{"versailles"}},
+		{name: "minimum stars", q: search.Query{MinStars: 4}, want: []string{"lumiere", "versailles", "tokyo"}},
+		{name: "dates read on each hotel's calendar",
+			q:    search.Query{CheckIn: date("2027-06-10"), CheckOut: date("2027-06-11"), Within: &search.Box{North: 5, South: -20, East: -150, West: 170}},
+			want: []string{"pagopago"}}, // already 2027-06-11 in Kiritimati
+		{name: "the next day suits both islands",
+			q:    search.Query{CheckIn: date("2027-06-11"), CheckOut: date("2027-06-12"), Within: &search.Box{North: 5, South: -20, East: -150, West: 170}},
+			want: []string{"kiritimati", "pagopago"}},
+		{name: "a sold-out night hides the hotel", q: search.Query{Near: paris, CheckIn: date("2027-06-19"), CheckOut: date("2027-06-22")},
+			want: []string{"lumiere"},
+			check: func(t *testing.T, c Catalog, r search.Result) {
+				rt := roomType(r.Hits[0], c.RoomTypes["lumiere/Double"])
+				if rt == nil || rt.UnitsLeft != 1 || rt.Total != 30000 {
+					t.Errorf("Lumiere's double: %+v, want 1 unit left at 300.00", rt)
+				}
+				if *r.Hits[0].LowestTotal != 30000 {
+					t.Errorf("lowest total %d, want 30000", *r.Hits[0].LowestTotal)
+				}
+			}},
+		{name: "two rooms need two free units on every night",
+			q:    search.Query{Near: paris, CheckIn: date("2027-06-20"), CheckOut: date("2027-06-22"), Rooms: []search.Party{{Adults: 2}, {Adults: 2}}},
+			want: []string{}},
+		{name: "two rooms fit where two units are free",
+			q:    search.Query{Near: paris, CheckIn: date("2027-06-24"), CheckOut: date("2027-06-26"), Rooms: []search.Party{{Adults: 2}, {Adults: 1}}},
+			want: []string{"lumiere"},
+			check: func(t *testing.T, c Catalog, r search.Result) {
+				if len(r.Hits[0].RoomTypes) != 1 || r.Hits[0].RoomTypes[0].RoomTypeID != c.RoomTypes["lumiere/Double"] {
+					t.Errorf("only the double has two units: %+v", r.Hits[0].RoomTypes)
+				}
+				if *r.Hits[0].LowestTotal != 40000 {
+					t.Errorf("two rooms, two nights at 100.00: %d", *r.Hits[0].LowestTotal)
+				}
+			}},
+		{name: "children need a room type that houses them",
+			q:    search.Query{Near: paris, CheckIn: date("2027-06-24"), CheckOut: date("2027-06-25"), Rooms: []search.Party{{Adults: 2, ChildAges: []int{9, 4}}}},
+			want: []string{"lumiere"},
+			check: func(t *testing.T, c Catalog, r search.Result) {
+				if len(r.Hits[0].RoomTypes) != 1 || r.Hits[0].RoomTypes[0].RoomTypeID != c.RoomTypes["lumiere/Family"] {
+					t.Errorf("only the family room houses 2+2: %+v", r.Hits[0].RoomTypes)
+				}
+			}},
+		{name: "arriving after midnight needs the night before",
+			// 2027-06-12 00:30 in London is 2027-06-11 23:30 UTC and 08:30 on the 12th in Tokyo.
+			q:    search.Query{ArrivingAt: ptr(time.Date(2027, 6, 11, 23, 30, 0, 0, time.UTC)), Nights: 1, Text: "thames"},
+			want: []string{"london"},
+			check: func(t *testing.T, c Catalog, r search.Result) {
+				if got := r.Hits[0].CheckIn.Format(time.DateOnly); got != "2027-06-11" {
+					t.Errorf("London check-in night %s, want 2027-06-11", got)
+				}
+			}},
+		{name: "arriving in the morning needs that night",
+			q:    search.Query{ArrivingAt: ptr(time.Date(2027, 6, 11, 23, 30, 0, 0, time.UTC)), Nights: 2, Text: "ginza"},
+			want: []string{"tokyo"},
+			check: func(t *testing.T, c Catalog, r search.Result) {
+				if got := r.Hits[0].CheckIn.Format(time.DateOnly) + ".." + r.Hits[0].CheckOut.Format(time.DateOnly); got != "2027-06-12..2027-06-14" {
+					t.Errorf("Tokyo stay %s, want 2027-06-12..2027-06-14", got)
+				}
+			}},
+		{name: "a nightly price range in another currency",
+			// Indicative rates: 60 EUR ≈ 65 USD, 100 EUR ≈ 109 USD, 400 EUR ≈ 435 USD.
+			q:    search.Query{Near: &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 30}, CheckIn: date("2027-06-24"), CheckOut: date("2027-06-25"), Price: &search.PriceRange{Max: ptr(int64(10000)), Currency: "USD"}},
+			want: []string{"montmartre"}},
+		{name: "sorted by price", q: search.Query{CheckIn: date("2027-06-24"), CheckOut: date("2027-06-25"), Sort: search.SortPrice, Near: &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 30}},
+			want: []string{"montmartre", "lumiere", "versailles"}, ordered: true},
+		{name: "sorted by stars", q: search.Query{Sort: search.SortStars, Within: &search.Box{North: 49, South: 48.7, East: 2.5, West: 2}},
+			want: []string{"versailles", "lumiere", "montmartre"}, ordered: true},
+		{name: "facets count the whole filtered set",
+			q:    search.Query{CheckIn: date("2027-06-24"), CheckOut: date("2027-06-25"), Near: &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 30}, First: 1, Price: &search.PriceRange{Currency: "EUR"}},
+			want: []string{"lumiere"},
+			check: func(t *testing.T, c Catalog, r search.Result) {
+				if r.TotalCount != 3 || !r.HasNextPage {
+					t.Errorf("total %d, next page %v", r.TotalCount, r.HasNextPage)
+				}
+				wantAmenities := []search.Count{{Value: "free_wifi", Count: 3}, {Value: "spa", Count: 2}, {Value: "pool", Count: 1}}
+				if !slices.Equal(r.Facets.Amenities, wantAmenities) {
+					t.Errorf("amenity facets %+v, want %+v", r.Facets.Amenities, wantAmenities)
+				}
+				wantStars := []search.Count{{Value: "5", Count: 1}, {Value: "4", Count: 1}, {Value: "2", Count: 1}}
+				if !slices.Equal(r.Facets.Stars, wantStars) {
+					t.Errorf("star facets %+v, want %+v", r.Facets.Stars, wantStars)
+				}
+				// 60, 100 and 400 EUR a night.
+				got := map[int64]int{}
+				for _, b := range r.Facets.Prices {
+					got[b.From] = b.Count
+				}
+				if got[5000] != 1 || got[10000] != 1 || got[30000] != 1 || len(r.Facets.Prices) != len(search.PriceBuckets) {
+					t.Errorf("price facets %+v", r.Facets.Prices)
+				}
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			q := tc.q
+			q.Now = Now
+			if err := q.Normalize(); err != nil {
+				t.Fatal(err)
+			}
+			r, err := engine.Search(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := keysOf(c, r)
+			want := tc.want
+			if !tc.ordered {
+				slices.Sort(got)
+				want = slices.Sorted(slices.Values(want))
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("hits %v, want %v", got, want)
+			}
+			if tc.check != nil {
+				tc.check(t, c, r)
+			}
+		})
+	}
+	t.Run("pages have no duplicates or gaps", func(t *testing.T) {
+		for _, sort := range []search.Sort{search.SortRelevance, search.SortStars, search.SortPrice, search.SortDistance} {
+			q := search.Query{Sort: sort, First: 2, Now: Now, CheckIn: date("2027-06-24"), CheckOut: date("2027-06-25"),
+				Near: &search.Circle{Lat: 20, Lon: 0, RadiusKm: 500}}
+			if sort != search.SortDistance {
+				q.Near = nil
+			}
+			if err := q.Normalize(); err != nil {
+				t.Fatal(err)
+			}
+			seen := map[uuid.UUID]bool{}
+			total := -1
+			for page := 0; page < 10; page++ {
+				r, err := engine.Search(context.Background(), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				total = r.TotalCount
+				for _, h := range r.Hits {
+					if seen[h.HotelID] {
+						t.Fatalf("%s: hotel listed twice", sort)
+					}
+					seen[h.HotelID] = true
+				}
+				if !r.HasNextPage {
+					break
+				}
+				q.After = r.Hits[len(r.Hits)-1].Cursor
+			}
+			if len(seen) != total || (sort != search.SortDistance && total != len(hotels)) {
+				t.Fatalf("%s: paged through %d of %d hotels", sort, len(seen), total)
+			}
+		}
+	})
+	t.Run("a cursor of another sort is refused", func(t *testing.T) {
+		q := search.Query{First: 1, Now: Now}
+		_ = q.Normalize()
+		r, err := engine.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q2 := search.Query{First: 1, Now: Now, Sort: search.SortStars, After: r.Hits[0].Cursor}
+		_ = q2.Normalize()
+		if _, err := engine.Search(context.Background(), q2); !apperr.HasCode(err, apperr.InvalidInput) {
+			t.Fatalf("cursor of another sort: %v", err)
+		}
+	})
+}
+
+func keysOf(c Catalog, r search.Result) []string {
+	byID := map[uuid.UUID]string{}
+	for k, id := range c.Hotels {
+		byID[id] = k
+	}
+	out := []string{}
+	for _, h := range r.Hits {
+		out = append(out, byID[h.HotelID])
+	}
+	return out
+}
+
+func roomType(h search.Hit, id uuid.UUID) *search.RoomTypeHit {
+	for i := range h.RoomTypes {
+		if h.RoomTypes[i].RoomTypeID == id {
+			return &h.RoomTypes[i]
+		}
+	}
+	return nil
+}
