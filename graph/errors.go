@@ -48,11 +48,19 @@ func nullIfNotFound[T any](v T, err error) (*T, error) {
 func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-		if e, ok := apperr.As(err); ok {
+		if all, ok := apperr.All(err); ok && len(all) > 0 {
+			e := all[0]
 			gqlErr.Message = e.Message
 			gqlErr.Extensions = map[string]any{"code": string(e.Code)}
 			if len(e.Field) > 0 {
 				gqlErr.Extensions["field"] = e.Field
+			}
+			if len(all) > 1 {
+				more := make([]map[string]any, len(all))
+				for i, e := range all {
+					more[i] = map[string]any{"code": string(e.Code), "field": e.Field, "message": e.Message}
+				}
+				gqlErr.Extensions["errors"] = more
 			}
 			return gqlErr
 		}

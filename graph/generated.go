@@ -22,6 +22,7 @@ import (
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/search"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -42,6 +43,7 @@ type ResolverRoot interface {
 	Booking() BookingResolver
 	CancellationPenalty() CancellationPenaltyResolver
 	Hotel() HotelResolver
+	HotelSearchHit() HotelSearchHitResolver
 	MaintenanceBlock() MaintenanceBlockResolver
 	Mutation() MutationResolver
 	Payment() PaymentResolver
@@ -52,6 +54,7 @@ type ResolverRoot interface {
 	Refund() RefundResolver
 	Room() RoomResolver
 	RoomType() RoomTypeResolver
+	RoomTypeOffer() RoomTypeOfferResolver
 	UserError() UserErrorResolver
 	Viewer() ViewerResolver
 }
@@ -209,6 +212,11 @@ type ComplexityRoot struct {
 		Percent func(childComplexity int) int
 	}
 
+	FacetCount struct {
+		Count func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
 	GeoPoint struct {
 		Lat func(childComplexity int) int
 		Lon func(childComplexity int) int
@@ -254,6 +262,33 @@ type ComplexityRoot struct {
 	HotelEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	HotelSearchConnection struct {
+		Edges      func(childComplexity int) int
+		Facets     func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	HotelSearchEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	HotelSearchFacets struct {
+		Amenities func(childComplexity int) int
+		Prices    func(childComplexity int) int
+		Stars     func(childComplexity int) int
+	}
+
+	HotelSearchHit struct {
+		CheckIn     func(childComplexity int) int
+		CheckOut    func(childComplexity int) int
+		DistanceKm  func(childComplexity int) int
+		Hotel       func(childComplexity int) int
+		LowestTotal func(childComplexity int) int
+		RoomTypes   func(childComplexity int) int
 	}
 
 	MaintenanceBlock struct {
@@ -319,6 +354,12 @@ type ComplexityRoot struct {
 		Percent            func(childComplexity int) int
 	}
 
+	PriceBucket struct {
+		Count func(childComplexity int) int
+		From  func(childComplexity int) int
+		To    func(childComplexity int) int
+	}
+
 	Query struct {
 		APIKeys            func(childComplexity int) int
 		Booking            func(childComplexity int, id string) int
@@ -327,6 +368,7 @@ type ComplexityRoot struct {
 		Hotels             func(childComplexity int, first *int, after *string) int
 		Node               func(childComplexity int, id string) int
 		Quote              func(childComplexity int, input model.QuoteInput) int
+		SearchHotels       func(childComplexity int, input model.HotelSearchInput, first *int, after *string) int
 		Viewer             func(childComplexity int) int
 	}
 
@@ -407,6 +449,13 @@ type ComplexityRoot struct {
 		RatePlans      func(childComplexity int) int
 		RoomsInService func(childComplexity int) int
 		Version        func(childComplexity int) int
+	}
+
+	RoomTypeOffer struct {
+		RatePlan  func(childComplexity int) int
+		RoomType  func(childComplexity int) int
+		Total     func(childComplexity int) int
+		UnitsLeft func(childComplexity int) int
 	}
 
 	SetRatesPayload struct {
@@ -505,6 +554,13 @@ type HotelResolver interface {
 	Relocations(ctx context.Context, obj *catalog.Hotel) ([]booking.Booking, error)
 	MaintenanceBlocks(ctx context.Context, obj *catalog.Hotel) ([]booking.MaintenanceBlock, error)
 }
+type HotelSearchHitResolver interface {
+	Hotel(ctx context.Context, obj *search.Hit) (catalog.Hotel, error)
+
+	LowestTotal(ctx context.Context, obj *search.Hit) (*money.Money, error)
+
+	RoomTypes(ctx context.Context, obj *search.Hit) ([]search.RoomTypeHit, error)
+}
 type MaintenanceBlockResolver interface {
 	Room(ctx context.Context, obj *booking.MaintenanceBlock) (catalog.Room, error)
 	From(ctx context.Context, obj *booking.MaintenanceBlock) (time.Time, error)
@@ -541,6 +597,7 @@ type QueryResolver interface {
 	Quote(ctx context.Context, input model.QuoteInput) (model.QuoteResult, error)
 	Booking(ctx context.Context, id string) (*booking.Booking, error)
 	BookingByReference(ctx context.Context, reference string, email string) (*booking.Booking, error)
+	SearchHotels(ctx context.Context, input model.HotelSearchInput, first *int, after *string) (model.HotelSearchConnection, error)
 }
 type QuoteResolver interface {
 	Nights(ctx context.Context, obj *booking.Quote) (int, error)
@@ -583,6 +640,12 @@ type RoomTypeResolver interface {
 
 	RatePlans(ctx context.Context, obj *catalog.RoomType) ([]catalog.RatePlan, error)
 	RoomsInService(ctx context.Context, obj *catalog.RoomType) (int, error)
+}
+type RoomTypeOfferResolver interface {
+	RoomType(ctx context.Context, obj *search.RoomTypeHit) (catalog.RoomType, error)
+	RatePlan(ctx context.Context, obj *search.RoomTypeHit) (*catalog.RatePlan, error)
+	Total(ctx context.Context, obj *search.RoomTypeHit) (*money.Money, error)
+	UnitsLeft(ctx context.Context, obj *search.RoomTypeHit) (*int, error)
 }
 type UserErrorResolver interface {
 	Code(ctx context.Context, obj *apperr.Error) (string, error)
@@ -1163,6 +1226,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DepositPolicy.Percent(childComplexity), true
 
+	case "FacetCount.count":
+		if e.ComplexityRoot.FacetCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacetCount.Count(childComplexity), true
+	case "FacetCount.value":
+		if e.ComplexityRoot.FacetCount.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacetCount.Value(childComplexity), true
+
 	case "GeoPoint.lat":
 		if e.ComplexityRoot.GeoPoint.Lat == nil {
 			break
@@ -1342,6 +1418,100 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HotelEdge.Node(childComplexity), true
+
+	case "HotelSearchConnection.edges":
+		if e.ComplexityRoot.HotelSearchConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchConnection.Edges(childComplexity), true
+	case "HotelSearchConnection.facets":
+		if e.ComplexityRoot.HotelSearchConnection.Facets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchConnection.Facets(childComplexity), true
+	case "HotelSearchConnection.pageInfo":
+		if e.ComplexityRoot.HotelSearchConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchConnection.PageInfo(childComplexity), true
+	case "HotelSearchConnection.totalCount":
+		if e.ComplexityRoot.HotelSearchConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchConnection.TotalCount(childComplexity), true
+
+	case "HotelSearchEdge.cursor":
+		if e.ComplexityRoot.HotelSearchEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchEdge.Cursor(childComplexity), true
+	case "HotelSearchEdge.node":
+		if e.ComplexityRoot.HotelSearchEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchEdge.Node(childComplexity), true
+
+	case "HotelSearchFacets.amenities":
+		if e.ComplexityRoot.HotelSearchFacets.Amenities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchFacets.Amenities(childComplexity), true
+	case "HotelSearchFacets.prices":
+		if e.ComplexityRoot.HotelSearchFacets.Prices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchFacets.Prices(childComplexity), true
+	case "HotelSearchFacets.stars":
+		if e.ComplexityRoot.HotelSearchFacets.Stars == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchFacets.Stars(childComplexity), true
+
+	case "HotelSearchHit.checkIn":
+		if e.ComplexityRoot.HotelSearchHit.CheckIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchHit.CheckIn(childComplexity), true
+	case "HotelSearchHit.checkOut":
+		if e.ComplexityRoot.HotelSearchHit.CheckOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchHit.CheckOut(childComplexity), true
+	case "HotelSearchHit.distanceKm":
+		if e.ComplexityRoot.HotelSearchHit.DistanceKm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchHit.DistanceKm(childComplexity), true
+	case "HotelSearchHit.hotel":
+		if e.ComplexityRoot.HotelSearchHit.Hotel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchHit.Hotel(childComplexity), true
+	case "HotelSearchHit.lowestTotal":
+		if e.ComplexityRoot.HotelSearchHit.LowestTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchHit.LowestTotal(childComplexity), true
+	case "HotelSearchHit.roomTypes":
+		if e.ComplexityRoot.HotelSearchHit.RoomTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HotelSearchHit.RoomTypes(childComplexity), true
 
 	case "MaintenanceBlock.createdAt":
 		if e.ComplexityRoot.MaintenanceBlock.CreatedAt == nil {
@@ -1660,6 +1830,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PenaltyWindow.Percent(childComplexity), true
 
+	case "PriceBucket.count":
+		if e.ComplexityRoot.PriceBucket.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceBucket.Count(childComplexity), true
+	case "PriceBucket.from":
+		if e.ComplexityRoot.PriceBucket.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceBucket.From(childComplexity), true
+	case "PriceBucket.to":
+		if e.ComplexityRoot.PriceBucket.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceBucket.To(childComplexity), true
+
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
 			break
@@ -1733,6 +1922,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Quote(childComplexity, args["input"].(model.QuoteInput)), true
+	case "Query.searchHotels":
+		if e.ComplexityRoot.Query.SearchHotels == nil {
+			break
+		}
+
+		args, err := ec.field_Query_searchHotels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SearchHotels(childComplexity, args["input"].(model.HotelSearchInput), args["first"].(*int), args["after"].(*string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -2083,6 +2283,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoomType.Version(childComplexity), true
 
+	case "RoomTypeOffer.ratePlan":
+		if e.ComplexityRoot.RoomTypeOffer.RatePlan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoomTypeOffer.RatePlan(childComplexity), true
+	case "RoomTypeOffer.roomType":
+		if e.ComplexityRoot.RoomTypeOffer.RoomType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoomTypeOffer.RoomType(childComplexity), true
+	case "RoomTypeOffer.total":
+		if e.ComplexityRoot.RoomTypeOffer.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoomTypeOffer.Total(childComplexity), true
+	case "RoomTypeOffer.unitsLeft":
+		if e.ComplexityRoot.RoomTypeOffer.UnitsLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoomTypeOffer.UnitsLeft(childComplexity), true
+
 	case "SetRatesPayload.nights":
 		if e.ComplexityRoot.SetRatesPayload.Nights == nil {
 			break
@@ -2228,8 +2453,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
 			graphql.NewInputUnmarshaler("BedInput", ec.unmarshalInputBedInput),
 			graphql.NewInputUnmarshaler("BlockRoomsInput", ec.unmarshalInputBlockRoomsInput),
+			graphql.NewInputUnmarshaler("BoxInput", ec.unmarshalInputBoxInput),
 			graphql.NewInputUnmarshaler("CancelBookingInput", ec.unmarshalInputCancelBookingInput),
 			graphql.NewInputUnmarshaler("CancellationPolicyInput", ec.unmarshalInputCancellationPolicyInput),
+			graphql.NewInputUnmarshaler("CircleInput", ec.unmarshalInputCircleInput),
 			graphql.NewInputUnmarshaler("ConfirmBookingInput", ec.unmarshalInputConfirmBookingInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
@@ -2240,8 +2467,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("GuestInput", ec.unmarshalInputGuestInput),
 			graphql.NewInputUnmarshaler("HoldBookingInput", ec.unmarshalInputHoldBookingInput),
+			graphql.NewInputUnmarshaler("HotelSearchInput", ec.unmarshalInputHotelSearchInput),
+			graphql.NewInputUnmarshaler("PartyInput", ec.unmarshalInputPartyInput),
 			graphql.NewInputUnmarshaler("PaymentInput", ec.unmarshalInputPaymentInput),
 			graphql.NewInputUnmarshaler("PenaltyWindowInput", ec.unmarshalInputPenaltyWindowInput),
+			graphql.NewInputUnmarshaler("PriceRangeInput", ec.unmarshalInputPriceRangeInput),
 			graphql.NewInputUnmarshaler("QuoteInput", ec.unmarshalInputQuoteInput),
 			graphql.NewInputUnmarshaler("RevokeApiKeyInput", ec.unmarshalInputRevokeApiKeyInput),
 			graphql.NewInputUnmarshaler("RoomRequestInput", ec.unmarshalInputRoomRequestInput),
@@ -2566,6 +2796,125 @@ type Query {
   booking(id: ID!): Booking
   "A booking found by the reference and contact email printed on its confirmation."
   bookingByReference(reference: String!, email: String!): Booking
+  """
+  Where can I stay: hotels near a point, in a map box or matching text, free for
+  the party on hotel-local dates, with the amenities, stars and price asked for.
+  Every criterion is optional; none lists the whole catalog. The engine that
+  answered is named in the response's extensions.searchEngine.
+  """
+  searchHotels(input: HotelSearchInput!, first: Int, after: String): HotelSearchConnection!
+}
+
+input CircleInput {
+  lat: Float!
+  lon: Float!
+  radiusKm: Float!
+}
+
+"A map box; west greater than east crosses the antimeridian."
+input BoxInput {
+  north: Float!
+  south: Float!
+  east: Float!
+  west: Float!
+}
+
+input PartyInput {
+  adults: Int!
+  childAges: [Int!]
+}
+
+"A nightly price range, in minor units of currency, for the whole party."
+input PriceRangeInput {
+  min: Int
+  max: Int
+  currency: String!
+}
+
+enum HotelSort {
+  "Best text match first (creation order without text)."
+  RELEVANCE
+  "Nearest first; needs near."
+  DISTANCE
+  "Cheapest stay first; needs dates."
+  PRICE
+  "Most stars first."
+  STARS
+}
+
+input HotelSearchInput {
+  "Name, city, country or description; forgives typos."
+  text: String
+  near: CircleInput
+  within: BoxInput
+  "Local dates, read on each hotel's own calendar."
+  checkIn: Date
+  checkOut: Date
+  "An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night before)."
+  arrivingAt: DateTime
+  "Nights from arrivingAt; default 1."
+  nights: Int
+  "One party per room; a room type matches when it houses each and has that many units free every night."
+  rooms: [PartyInput!]
+  "All of these amenities."
+  amenities: [String!]
+  minStars: Int
+  price: PriceRangeInput
+  "Default DISTANCE with near, else RELEVANCE."
+  sort: HotelSort
+}
+
+"A room type of a hit that houses the party, with its cheapest plan for the stay."
+type RoomTypeOffer {
+  roomType: RoomType!
+  "Cheapest rate plan for the stay; null without dates."
+  ratePlan: RatePlan
+  "Stay total for all rooms, taxes included; null without dates."
+  total: Money
+  "Fewest units free on any night; null without dates."
+  unitsLeft: Int
+}
+
+type HotelSearchHit {
+  hotel: Hotel!
+  distanceKm: Float
+  "The cheapest stay across roomTypes; null without dates."
+  lowestTotal: Money
+  "The local stay used for this hotel (differs per hotel with arrivingAt)."
+  checkIn: Date
+  checkOut: Date
+  roomTypes: [RoomTypeOffer!]!
+}
+
+type HotelSearchEdge {
+  cursor: String!
+  node: HotelSearchHit!
+}
+
+type FacetCount {
+  value: String!
+  count: Int!
+}
+
+"Hits whose nightly price is in [from, to)."
+type PriceBucket {
+  from: Money!
+  to: Money
+  count: Int!
+}
+
+type HotelSearchFacets {
+  amenities: [FacetCount!]!
+  stars: [FacetCount!]!
+  "Nightly prices of the whole party, in the requested currency (USD by default); empty without dates."
+  prices: [PriceBucket!]!
+}
+
+type HotelSearchConnection {
+  edges: [HotelSearchEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+  facets: HotelSearchFacets!
 }
 
 enum BookingStatus {
@@ -3379,6 +3728,16 @@ func (ec *executionContext) childFields_DepositPolicy(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type DepositPolicy", field.Name)
 }
 
+func (ec *executionContext) childFields_FacetCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_FacetCount_value(ctx, field)
+	case "count":
+		return ec.fieldContext_FacetCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FacetCount", field.Name)
+}
+
 func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "lat":
@@ -3473,6 +3832,60 @@ func (ec *executionContext) childFields_HotelEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type HotelEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_HotelSearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_HotelSearchConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_HotelSearchConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_HotelSearchConnection_totalCount(ctx, field)
+	case "facets":
+		return ec.fieldContext_HotelSearchConnection_facets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HotelSearchConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_HotelSearchEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_HotelSearchEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_HotelSearchEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HotelSearchEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_HotelSearchFacets(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "amenities":
+		return ec.fieldContext_HotelSearchFacets_amenities(ctx, field)
+	case "stars":
+		return ec.fieldContext_HotelSearchFacets_stars(ctx, field)
+	case "prices":
+		return ec.fieldContext_HotelSearchFacets_prices(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HotelSearchFacets", field.Name)
+}
+
+func (ec *executionContext) childFields_HotelSearchHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hotel":
+		return ec.fieldContext_HotelSearchHit_hotel(ctx, field)
+	case "distanceKm":
+		return ec.fieldContext_HotelSearchHit_distanceKm(ctx, field)
+	case "lowestTotal":
+		return ec.fieldContext_HotelSearchHit_lowestTotal(ctx, field)
+	case "checkIn":
+		return ec.fieldContext_HotelSearchHit_checkIn(ctx, field)
+	case "checkOut":
+		return ec.fieldContext_HotelSearchHit_checkOut(ctx, field)
+	case "roomTypes":
+		return ec.fieldContext_HotelSearchHit_roomTypes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HotelSearchHit", field.Name)
+}
+
 func (ec *executionContext) childFields_MaintenanceBlock(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "room":
@@ -3561,6 +3974,18 @@ func (ec *executionContext) childFields_PenaltyWindow(ctx context.Context, field
 		return ec.fieldContext_PenaltyWindow_percent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PenaltyWindow", field.Name)
+}
+
+func (ec *executionContext) childFields_PriceBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_PriceBucket_from(ctx, field)
+	case "to":
+		return ec.fieldContext_PriceBucket_to(ctx, field)
+	case "count":
+		return ec.fieldContext_PriceBucket_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PriceBucket", field.Name)
 }
 
 func (ec *executionContext) childFields_Quote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3719,6 +4144,20 @@ func (ec *executionContext) childFields_RoomType(ctx context.Context, field grap
 		return ec.fieldContext_RoomType_roomsInService(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RoomType", field.Name)
+}
+
+func (ec *executionContext) childFields_RoomTypeOffer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "roomType":
+		return ec.fieldContext_RoomTypeOffer_roomType(ctx, field)
+	case "ratePlan":
+		return ec.fieldContext_RoomTypeOffer_ratePlan(ctx, field)
+	case "total":
+		return ec.fieldContext_RoomTypeOffer_total(ctx, field)
+	case "unitsLeft":
+		return ec.fieldContext_RoomTypeOffer_unitsLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoomTypeOffer", field.Name)
 }
 
 func (ec *executionContext) childFields_SetRatesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4240,6 +4679,36 @@ func (ec *executionContext) field_Query_quote_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_searchHotels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.HotelSearchInput, error) {
+			return ec.unmarshalNHotelSearchInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -6786,6 +7255,52 @@ func (ec *executionContext) fieldContext_DepositPolicy_percent(_ context.Context
 	return graphql.NewScalarFieldContext("DepositPolicy", field, false, false, "Int")
 }
 
+func (ec *executionContext) _FacetCount_value(ctx context.Context, field graphql.CollectedField, obj *search.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FacetCount_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FacetCount_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FacetCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _FacetCount_count(ctx context.Context, field graphql.CollectedField, obj *search.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FacetCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FacetCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FacetCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _GeoPoint_lat(ctx context.Context, field graphql.CollectedField, obj *catalog.GeoPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7547,6 +8062,441 @@ func (ec *executionContext) fieldContext_HotelEdge_node(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Hotel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HotelSearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.HotelSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.HotelSearchEdge) graphql.Marshaler {
+			return ec.marshalNHotelSearchEdge2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HotelSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HotelSearchEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HotelSearchConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.HotelSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HotelSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HotelSearchConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.HotelSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HotelSearchConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HotelSearchConnection_facets(ctx context.Context, field graphql.CollectedField, obj *model.HotelSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchConnection_facets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Facets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HotelSearchFacets) graphql.Marshaler {
+			return ec.marshalNHotelSearchFacets2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchFacets(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchConnection_facets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HotelSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HotelSearchFacets(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HotelSearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.HotelSearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HotelSearchEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _HotelSearchEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.HotelSearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *search.Hit) graphql.Marshaler {
+			return ec.marshalNHotelSearchHit2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐHit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HotelSearchEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HotelSearchHit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HotelSearchFacets_amenities(ctx context.Context, field graphql.CollectedField, obj *model.HotelSearchFacets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchFacets_amenities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amenities, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []search.Count) graphql.Marshaler {
+			return ec.marshalNFacetCount2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchFacets_amenities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HotelSearchFacets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HotelSearchFacets_stars(ctx context.Context, field graphql.CollectedField, obj *model.HotelSearchFacets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchFacets_stars(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stars, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []search.Count) graphql.Marshaler {
+			return ec.marshalNFacetCount2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchFacets_stars(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HotelSearchFacets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HotelSearchFacets_prices(ctx context.Context, field graphql.CollectedField, obj *model.HotelSearchFacets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchFacets_prices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prices, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.PriceBucket) graphql.Marshaler {
+			return ec.marshalNPriceBucket2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPriceBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchFacets_prices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HotelSearchFacets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HotelSearchHit_hotel(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchHit_hotel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.HotelSearchHit().Hotel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.Hotel) graphql.Marshaler {
+			return ec.marshalNHotel2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐHotel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchHit_hotel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HotelSearchHit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hotel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HotelSearchHit_distanceKm(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchHit_distanceKm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistanceKm, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchHit_distanceKm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HotelSearchHit", field, false, false, "Float")
+}
+
+func (ec *executionContext) _HotelSearchHit_lowestTotal(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchHit_lowestTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.HotelSearchHit().LowestTotal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchHit_lowestTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HotelSearchHit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HotelSearchHit_checkIn(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchHit_checkIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchHit_checkIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HotelSearchHit", field, false, false, "Date")
+}
+
+func (ec *executionContext) _HotelSearchHit_checkOut(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchHit_checkOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckOut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchHit_checkOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HotelSearchHit", field, false, false, "Date")
+}
+
+func (ec *executionContext) _HotelSearchHit_roomTypes(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HotelSearchHit_roomTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.HotelSearchHit().RoomTypes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []search.RoomTypeHit) graphql.Marshaler {
+			return ec.marshalNRoomTypeOffer2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐRoomTypeHitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HotelSearchHit_roomTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HotelSearchHit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoomTypeOffer(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8809,6 +9759,93 @@ func (ec *executionContext) fieldContext_PenaltyWindow_percent(_ context.Context
 	return graphql.NewScalarFieldContext("PenaltyWindow", field, false, false, "Int")
 }
 
+func (ec *executionContext) _PriceBucket_from(ctx context.Context, field graphql.CollectedField, obj *model.PriceBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceBucket_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceBucket_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PriceBucket",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PriceBucket_to(ctx context.Context, field graphql.CollectedField, obj *model.PriceBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceBucket_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriceBucket_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PriceBucket",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PriceBucket_count(ctx context.Context, field graphql.CollectedField, obj *model.PriceBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceBucket_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceBucket_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceBucket", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9131,6 +10168,50 @@ func (ec *executionContext) fieldContext_Query_bookingByReference(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_bookingByReference_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_searchHotels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_searchHotels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SearchHotels(ctx, fc.Args["input"].(model.HotelSearchInput), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.HotelSearchConnection) graphql.Marshaler {
+			return ec.marshalNHotelSearchConnection2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_searchHotels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HotelSearchConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_searchHotels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10713,6 +11794,125 @@ func (ec *executionContext) _RoomType_roomsInService(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_RoomType_roomsInService(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoomType", field, true, true, "Int")
+}
+
+func (ec *executionContext) _RoomTypeOffer_roomType(ctx context.Context, field graphql.CollectedField, obj *search.RoomTypeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoomTypeOffer_roomType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoomTypeOffer().RoomType(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.RoomType) graphql.Marshaler {
+			return ec.marshalNRoomType2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoomTypeOffer_roomType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoomTypeOffer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoomType(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoomTypeOffer_ratePlan(ctx context.Context, field graphql.CollectedField, obj *search.RoomTypeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoomTypeOffer_ratePlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoomTypeOffer().RatePlan(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.RatePlan) graphql.Marshaler {
+			return ec.marshalORatePlan2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRatePlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoomTypeOffer_ratePlan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoomTypeOffer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RatePlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoomTypeOffer_total(ctx context.Context, field graphql.CollectedField, obj *search.RoomTypeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoomTypeOffer_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoomTypeOffer().Total(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoomTypeOffer_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoomTypeOffer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoomTypeOffer_unitsLeft(ctx context.Context, field graphql.CollectedField, obj *search.RoomTypeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoomTypeOffer_unitsLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoomTypeOffer().UnitsLeft(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoomTypeOffer_unitsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoomTypeOffer", field, true, true, "Int")
 }
 
 func (ec *executionContext) _SetRatesPayload_ratePlan(ctx context.Context, field graphql.CollectedField, obj *model.SetRatesPayload) (ret graphql.Marshaler) {
@@ -12606,6 +13806,69 @@ func UnmarshalBlockRoomsInput(ctx context.Context, raw any) (model.BlockRoomsInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputBoxInput(ctx context.Context, obj any) (model.BoxInput, error) {
+	var it model.BoxInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"north", "south", "east", "west"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "north":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("north"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.North = data
+		case "south":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("south"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.South = data
+		case "east":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("east"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.East = data
+		case "west":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("west"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.West = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBoxInput unmarshals raw into the BoxInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBoxInput(ctx context.Context, raw any) (model.BoxInput, error) {
+	var out model.BoxInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BoxInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCancelBookingInput(ctx context.Context, obj any) (model.CancelBookingInput, error) {
 	var it model.CancelBookingInput
 	if obj == nil {
@@ -12708,6 +13971,62 @@ func (ec *executionContext) unmarshalInputCancellationPolicyInput(ctx context.Co
 func UnmarshalCancellationPolicyInput(ctx context.Context, raw any) (model.CancellationPolicyInput, error) {
 	var out model.CancellationPolicyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CancellationPolicyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCircleInput(ctx context.Context, obj any) (model.CircleInput, error) {
+	var it model.CircleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"lat", "lon", "radiusKm"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "lat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lat"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lat = data
+		case "lon":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lon"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lon = data
+		case "radiusKm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("radiusKm"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RadiusKm = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCircleInput unmarshals raw into the CircleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCircleInput(ctx context.Context, raw any) (model.CircleInput, error) {
+	var out model.CircleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CircleInput", raw, &out)
 	return out, err
 }
 
@@ -13362,6 +14681,174 @@ func UnmarshalHoldBookingInput(ctx context.Context, raw any) (model.HoldBookingI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputHotelSearchInput(ctx context.Context, obj any) (model.HotelSearchInput, error) {
+	var it model.HotelSearchInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"text", "near", "within", "checkIn", "checkOut", "arrivingAt", "nights", "rooms", "amenities", "minStars", "price", "sort"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "near":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("near"))
+			data, err := ec.unmarshalOCircleInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCircleInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Near = data
+		case "within":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("within"))
+			data, err := ec.unmarshalOBoxInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBoxInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Within = data
+		case "checkIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checkIn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CheckIn = data
+		case "checkOut":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checkOut"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CheckOut = data
+		case "arrivingAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("arrivingAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ArrivingAt = data
+		case "nights":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nights"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Nights = data
+		case "rooms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rooms"))
+			data, err := ec.unmarshalOPartyInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPartyInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rooms = data
+		case "amenities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amenities"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amenities = data
+		case "minStars":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minStars"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinStars = data
+		case "price":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("price"))
+			data, err := ec.unmarshalOPriceRangeInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPriceRangeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Price = data
+		case "sort":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sort"))
+			data, err := ec.unmarshalOHotelSort2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐSort(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sort = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHotelSearchInput unmarshals raw into the HotelSearchInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHotelSearchInput(ctx context.Context, raw any) (model.HotelSearchInput, error) {
+	var out model.HotelSearchInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HotelSearchInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPartyInput(ctx context.Context, obj any) (model.PartyInput, error) {
+	var it model.PartyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"adults", "childAges"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "adults":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("adults"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Adults = data
+		case "childAges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("childAges"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChildAges = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPartyInput unmarshals raw into the PartyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPartyInput(ctx context.Context, raw any) (model.PartyInput, error) {
+	var out model.PartyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PartyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPaymentInput(ctx context.Context, obj any) (model.PaymentInput, error) {
 	var it model.PaymentInput
 	if obj == nil {
@@ -13457,6 +14944,62 @@ func (ec *executionContext) unmarshalInputPenaltyWindowInput(ctx context.Context
 func UnmarshalPenaltyWindowInput(ctx context.Context, raw any) (catalog.PenaltyWindow, error) {
 	var out catalog.PenaltyWindow
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PenaltyWindowInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPriceRangeInput(ctx context.Context, obj any) (model.PriceRangeInput, error) {
+	var it model.PriceRangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"min", "max", "currency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "min":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("min"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Min = data
+		case "max":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Max = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPriceRangeInput unmarshals raw into the PriceRangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPriceRangeInput(ctx context.Context, raw any) (model.PriceRangeInput, error) {
+	var out model.PriceRangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PriceRangeInput", raw, &out)
 	return out, err
 }
 
@@ -15158,6 +16701,44 @@ func (ec *executionContext) _DepositPolicy(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var facetCountImplementors = []string{"FacetCount"}
+
+func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSet, obj *search.Count) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, facetCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FacetCount")
+		case "value":
+			out.Values[i] = ec._FacetCount_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FacetCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var geoPointImplementors = []string{"GeoPoint"}
 
 func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet, obj *catalog.GeoPoint) graphql.Marshaler {
@@ -15459,6 +17040,196 @@ func (ec *executionContext) _HotelEdge(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hotelSearchConnectionImplementors = []string{"HotelSearchConnection"}
+
+func (ec *executionContext) _HotelSearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.HotelSearchConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hotelSearchConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HotelSearchConnection")
+		case "edges":
+			out.Values[i] = ec._HotelSearchConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._HotelSearchConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._HotelSearchConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "facets":
+			out.Values[i] = ec._HotelSearchConnection_facets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hotelSearchEdgeImplementors = []string{"HotelSearchEdge"}
+
+func (ec *executionContext) _HotelSearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.HotelSearchEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hotelSearchEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HotelSearchEdge")
+		case "cursor":
+			out.Values[i] = ec._HotelSearchEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._HotelSearchEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hotelSearchFacetsImplementors = []string{"HotelSearchFacets"}
+
+func (ec *executionContext) _HotelSearchFacets(ctx context.Context, sel ast.SelectionSet, obj *model.HotelSearchFacets) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hotelSearchFacetsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HotelSearchFacets")
+		case "amenities":
+			out.Values[i] = ec._HotelSearchFacets_amenities(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stars":
+			out.Values[i] = ec._HotelSearchFacets_stars(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "prices":
+			out.Values[i] = ec._HotelSearchFacets_prices(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hotelSearchHitImplementors = []string{"HotelSearchHit"}
+
+func (ec *executionContext) _HotelSearchHit(ctx context.Context, sel ast.SelectionSet, obj *search.Hit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hotelSearchHitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HotelSearchHit")
+		case "hotel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HotelSearchHit_hotel(ctx, field, obj)
+				})
+		case "distanceKm":
+			out.Values[i] = ec._HotelSearchHit_distanceKm(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lowestTotal":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HotelSearchHit_lowestTotal(ctx, field, obj)
+				})
+		case "checkIn":
+			out.Values[i] = ec._HotelSearchHit_checkIn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkOut":
+			out.Values[i] = ec._HotelSearchHit_checkOut(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "roomTypes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HotelSearchHit_roomTypes(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15939,6 +17710,49 @@ func (ec *executionContext) _PenaltyWindow(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var priceBucketImplementors = []string{"PriceBucket"}
+
+func (ec *executionContext) _PriceBucket(ctx context.Context, sel ast.SelectionSet, obj *model.PriceBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priceBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PriceBucket")
+		case "from":
+			out.Values[i] = ec._PriceBucket_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._PriceBucket_to(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._PriceBucket_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -16005,6 +17819,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_bookingByReference(ctx, field)
+				})
+		case "searchHotels":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_searchHotels(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -16542,6 +18362,58 @@ func (ec *executionContext) _RoomType(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RoomType_roomsInService(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var roomTypeOfferImplementors = []string{"RoomTypeOffer"}
+
+func (ec *executionContext) _RoomTypeOffer(ctx context.Context, sel ast.SelectionSet, obj *search.RoomTypeHit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, roomTypeOfferImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoomTypeOffer")
+		case "roomType":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoomTypeOffer_roomType(ctx, field, obj)
+				})
+		case "ratePlan":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoomTypeOffer_ratePlan(ctx, field, obj)
+				})
+		case "total":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoomTypeOffer_total(ctx, field, obj)
+				})
+		case "unitsLeft":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoomTypeOffer_unitsLeft(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17572,6 +19444,26 @@ func (ec *executionContext) unmarshalNDepositPolicyInput2ᚖgithubᚗcomᚋstayg
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNFacetCount2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐCount(ctx context.Context, sel ast.SelectionSet, v search.Count) graphql.Marshaler {
+	return ec._FacetCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFacetCount2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐCountᚄ(ctx context.Context, sel ast.SelectionSet, v []search.Count) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFacetCount2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17663,6 +19555,51 @@ func (ec *executionContext) marshalNHotelEdge2ᚕgithubᚗcomᚋstaygraphᚋstay
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNHotelSearchConnection2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchConnection(ctx context.Context, sel ast.SelectionSet, v model.HotelSearchConnection) graphql.Marshaler {
+	return ec._HotelSearchConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHotelSearchEdge2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchEdge(ctx context.Context, sel ast.SelectionSet, v model.HotelSearchEdge) graphql.Marshaler {
+	return ec._HotelSearchEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHotelSearchEdge2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.HotelSearchEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHotelSearchEdge2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHotelSearchFacets2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchFacets(ctx context.Context, sel ast.SelectionSet, v *model.HotelSearchFacets) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HotelSearchFacets!")
+		return graphql.Null
+	}
+	return ec._HotelSearchFacets(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHotelSearchHit2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐHit(ctx context.Context, sel ast.SelectionSet, v *search.Hit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HotelSearchHit!")
+		return graphql.Null
+	}
+	return ec._HotelSearchHit(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNHotelSearchInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchInput(ctx context.Context, v any) (model.HotelSearchInput, error) {
+	res, err := ec.unmarshalInputHotelSearchInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -17859,6 +19796,11 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋstaygraphᚋstayg
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPartyInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPartyInput(ctx context.Context, v any) (model.PartyInput, error) {
+	res, err := ec.unmarshalInputPartyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPayment2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPayment(ctx context.Context, sel ast.SelectionSet, v booking.Payment) graphql.Marshaler {
 	return ec._Payment(ctx, sel, &v)
 }
@@ -17912,6 +19854,26 @@ func (ec *executionContext) marshalNPenaltyWindow2ᚕgithubᚗcomᚋstaygraphᚋ
 func (ec *executionContext) unmarshalNPenaltyWindowInput2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐPenaltyWindow(ctx context.Context, v any) (catalog.PenaltyWindow, error) {
 	res, err := ec.unmarshalInputPenaltyWindowInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPriceBucket2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPriceBucket(ctx context.Context, sel ast.SelectionSet, v model.PriceBucket) graphql.Marshaler {
+	return ec._PriceBucket(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPriceBucket2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPriceBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PriceBucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriceBucket2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPriceBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNQuoteInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐQuoteInput(ctx context.Context, v any) (model.QuoteInput, error) {
@@ -18040,6 +20002,26 @@ func (ec *executionContext) marshalNRoomType2ᚕgithubᚗcomᚋstaygraphᚋstayg
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoomType2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRoomTypeOffer2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐRoomTypeHit(ctx context.Context, sel ast.SelectionSet, v search.RoomTypeHit) graphql.Marshaler {
+	return ec._RoomTypeOffer(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRoomTypeOffer2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐRoomTypeHitᚄ(ctx context.Context, sel ast.SelectionSet, v []search.RoomTypeHit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRoomTypeOffer2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐRoomTypeHit(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -18374,12 +20356,46 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOBoxInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBoxInput(ctx context.Context, v any) (*model.BoxInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBoxInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOCancellationPolicyInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCancellationPolicyInput(ctx context.Context, v any) (*model.CancellationPolicyInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputCancellationPolicyInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOCircleInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCircleInput(ctx context.Context, v any) (*model.CircleInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCircleInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalar.UnmarshalDate(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalDate(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
@@ -18406,6 +20422,23 @@ func (ec *executionContext) unmarshalODepositPolicyInput2ᚖgithubᚗcomᚋstayg
 	}
 	res, err := ec.unmarshalInputDepositPolicyInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOGeoPointInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐGeoPoint(ctx context.Context, v any) (*catalog.GeoPoint, error) {
@@ -18438,6 +20471,25 @@ func (ec *executionContext) marshalOHotel2ᚖgithubᚗcomᚋstaygraphᚋstaygrap
 		return graphql.Null
 	}
 	return ec._Hotel(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOHotelSort2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐSort(ctx context.Context, v any) (*search.Sort, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := search.Sort(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOHotelSort2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐSort(ctx context.Context, sel ast.SelectionSet, v *search.Sort) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
@@ -18511,11 +20563,35 @@ func (ec *executionContext) marshalOLocalTime2ᚖgithubᚗcomᚋstaygraphᚋstay
 	return res
 }
 
+func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Money(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋrelayᚐNode(ctx context.Context, sel ast.SelectionSet, v relay.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPartyInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPartyInputᚄ(ctx context.Context, v any) ([]model.PartyInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.PartyInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPartyInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPartyInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOPaymentInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentInput(ctx context.Context, v any) (*model.PaymentInput, error) {
@@ -18541,6 +20617,14 @@ func (ec *executionContext) unmarshalOPenaltyWindowInput2ᚕgithubᚗcomᚋstayg
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPriceRangeInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPriceRangeInput(ctx context.Context, v any) (*model.PriceRangeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPriceRangeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOQuote2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐQuote(ctx context.Context, sel ast.SelectionSet, v *booking.Quote) graphql.Marshaler {

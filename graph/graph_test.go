@@ -22,6 +22,8 @@ import (
 	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/payment/sandbox"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+	"github.com/staygraph/staygraph/internal/search"
+	searchpg "github.com/staygraph/staygraph/internal/search/postgres"
 )
 
 var secret = []byte("graph-test-secret")
@@ -36,8 +38,10 @@ func setup(t *testing.T) testBundle {
 	pool := pgtest.NewDB(t)
 	keys := auth.NewAPIKeys(pool)
 	cat := catalog.NewService(pool)
+	pg := searchpg.NewEngine(pool)
 	r := &graph.Resolver{Catalog: cat, Keys: keys,
-		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil, booking.Opts{})}
+		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil, booking.Opts{}),
+		Search:       search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg})}
 	h := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys).Middleware(graph.NewHandler(r, graph.HandlerOpts{}))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

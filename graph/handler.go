@@ -9,6 +9,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/staygraph/staygraph/graph/model"
 )
 
 // HandlerOpts configures the GraphQL endpoint.
@@ -51,6 +53,12 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 // setComplexity makes list fields cost in proportion to the page they ask for.
 func setComplexity(c *ComplexityRoot) {
 	c.Query.Hotels = func(childComplexity int, first *int, after *string) int {
+		return 1 + childComplexity*orDefault(first, DefaultPageSize)
+	}
+	c.Query.SearchHotels = func(childComplexity int, _ model.HotelSearchInput, first *int, _ *string) int {
+		return 10 + childComplexity*orDefault(first, DefaultPageSize)
+	}
+	c.Viewer.Bookings = func(childComplexity int, first *int, _ *string) int {
 		return 1 + childComplexity*orDefault(first, DefaultPageSize)
 	}
 }

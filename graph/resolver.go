@@ -9,11 +9,13 @@ import (
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/search"
 )
 
 // Resolver wires the services the API exposes.
 type Resolver struct {
 	Catalog      *catalog.Service
 	Reservations *booking.Service
+	Search       *search.Router
 	Keys         *auth.APIKeys
 }

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"github.com/99designs/gqlgen/graphql"
 	"strconv"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/search"
 )
 
 // ID is the resolver for the id field.
@@ -187,6 +189,24 @@ func (r *hotelResolver) Relocations(ctx context.Context, obj *catalog.Hotel) ([]
 // MaintenanceBlocks is the resolver for the maintenanceBlocks field.
 func (r *hotelResolver) MaintenanceBlocks(ctx context.Context, obj *catalog.Hotel) ([]booking.MaintenanceBlock, error) {
 	return r.Reservations.Blocks(ctx, obj.ID)
+}
+
+// Hotel is the resolver for the hotel field.
+func (r *hotelSearchHitResolver) Hotel(ctx context.Context, obj *search.Hit) (catalog.Hotel, error) {
+	return r.loaders(ctx).hotel.Load(ctx, obj.HotelID)
+}
+
+// LowestTotal is the resolver for the lowestTotal field.
+func (r *hotelSearchHitResolver) LowestTotal(ctx context.Context, obj *search.Hit) (*money.Money, error) {
+	if obj.LowestTotal == nil {
+		return nil, nil
+	}
+	return &money.Money{Amount: *obj.LowestTotal, Currency: obj.Currency}, nil
+}
+
+// RoomTypes is the resolver for the roomTypes field.
+func (r *hotelSearchHitResolver) RoomTypes(ctx context.Context, obj *search.Hit) ([]search.RoomTypeHit, error) {
+	return orEmpty(obj.RoomTypes), nil
 }
 
 // Room is the resolver for the room field.
@@ -519,6 +539,20 @@ func (r *queryResolver) BookingByReference(ctx context.Context, reference string
 	return nullIfNotFound(r.Reservations.ByReference(ctx, reference, email))
 }
 
+// SearchHotels is the resolver for the searchHotels field.
+func (r *queryResolver) SearchHotels(ctx context.Context, input model.HotelSearchInput, first *int, after *string) (model.HotelSearchConnection, error) {
+	q, err := searchQuery(input, first, after)
+	if err != nil {
+		return model.HotelSearchConnection{}, err
+	}
+	res, err := r.Search.Search(ctx, q)
+	if err != nil {
+		return model.HotelSearchConnection{}, err
+	}
+	graphql.RegisterExtension(ctx, "searchEngine", res.Engine)
+	return searchConnection(q, res), nil
+}
+
 // Nights is the resolver for the nights field.
 func (r *quoteResolver) Nights(ctx context.Context, obj *booking.Quote) (int, error) {
 	return obj.Nights(), nil
@@ -647,6 +681,36 @@ func (r *roomTypeResolver) RoomsInService(ctx context.Context, obj *catalog.Room
 	return r.loaders(ctx).roomsInServiceOf.Load(ctx, obj.ID)
 }
 
+// RoomType is the resolver for the roomType field.
+func (r *roomTypeOfferResolver) RoomType(ctx context.Context, obj *search.RoomTypeHit) (catalog.RoomType, error) {
+	return r.loaders(ctx).roomType.Load(ctx, obj.RoomTypeID)
+}
+
+// RatePlan is the resolver for the ratePlan field.
+func (r *roomTypeOfferResolver) RatePlan(ctx context.Context, obj *search.RoomTypeHit) (*catalog.RatePlan, error) {
+	if obj.RatePlanID == uuid.Nil {
+		return nil, nil
+	}
+	rp, err := r.loaders(ctx).ratePlan.Load(ctx, obj.RatePlanID)
+	return &rp, err
+}
+
+// Total is the resolver for the total field.
+func (r *roomTypeOfferResolver) Total(ctx context.Context, obj *search.RoomTypeHit) (*money.Money, error) {
+	if obj.RatePlanID == uuid.Nil {
+		return nil, nil
+	}
+	return &money.Money{Amount: obj.Total, Currency: obj.Currency}, nil
+}
+
+// UnitsLeft is the resolver for the unitsLeft field.
+func (r *roomTypeOfferResolver) UnitsLeft(ctx context.Context, obj *search.RoomTypeHit) (*int, error) {
+	if obj.UnitsLeft < 0 {
+		return nil, nil
+	}
+	return &obj.UnitsLeft, nil
+}
+
 // Code is the resolver for the code field.
 func (r *userErrorResolver) Code(ctx context.Context, obj *apperr.Error) (string, error) {
 	return string(obj.Code), nil
@@ -695,6 +759,9 @@ func (r *Resolver) CancellationPenalty() CancellationPenaltyResolver {
 // Hotel returns HotelResolver implementation.
 func (r *Resolver) Hotel() HotelResolver { return &hotelResolver{r} }
 
+// HotelSearchHit returns HotelSearchHitResolver implementation.
+func (r *Resolver) HotelSearchHit() HotelSearchHitResolver { return &hotelSearchHitResolver{r} }
+
 // MaintenanceBlock returns MaintenanceBlockResolver implementation.
 func (r *Resolver) MaintenanceBlock() MaintenanceBlockResolver { return &maintenanceBlockResolver{r} }
 
@@ -725,6 +792,9 @@ func (r *Resolver) Room() RoomResolver { return &roomResolver{r} }
 // RoomType returns RoomTypeResolver implementation.
 func (r *Resolver) RoomType() RoomTypeResolver { return &roomTypeResolver{r} }
 
+// RoomTypeOffer returns RoomTypeOfferResolver implementation.
+func (r *Resolver) RoomTypeOffer() RoomTypeOfferResolver { return &roomTypeOfferResolver{r} }
+
 // UserError returns UserErrorResolver implementation.
 func (r *Resolver) UserError() UserErrorResolver { return &userErrorResolver{r} }
 
@@ -738,6 +808,7 @@ type (
 	bookingResolver             struct{ *Resolver }
 	cancellationPenaltyResolver struct{ *Resolver }
 	hotelResolver               struct{ *Resolver }
+	hotelSearchHitResolver      struct{ *Resolver }
 	maintenanceBlockResolver    struct{ *Resolver }
 	mutationResolver            struct{ *Resolver }
 	paymentResolver             struct{ *Resolver }
@@ -748,6 +819,7 @@ type (
 	refundResolver              struct{ *Resolver }
 	roomResolver                struct{ *Resolver }
 	roomTypeResolver            struct{ *Resolver }
+	roomTypeOfferResolver       struct{ *Resolver }
 	userErrorResolver           struct{ *Resolver }
 	viewerResolver              struct{ *Resolver }
 )

@@ -128,7 +128,11 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	}()
 
 	keys := auth.NewAPIKeys(pool)
-	resolver := &graph.Resolver{Catalog: cat, Reservations: bookings, Keys: keys}
+	router, err := searchRouter(pool, s, log)
+	if err != nil {
+		return err
+	}
+	resolver := &graph.Resolver{Catalog: cat, Reservations: bookings, Search: router, Keys: keys}
 	api := graph.NewHandler(resolver, graph.HandlerOpts{
 		Logger: log, MaxComplexity: *s.maxComplexity, DisableIntrospection: !*s.introspection,
 	})

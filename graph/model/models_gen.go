@@ -14,6 +14,7 @@ import (
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/search"
 )
 
 type AddRoomsInput struct {
@@ -62,6 +63,14 @@ type BookingEdge struct {
 	Node   *booking.Booking `json:"node"`
 }
 
+// A map box; west greater than east crosses the antimeridian.
+type BoxInput struct {
+	North float64 `json:"north"`
+	South float64 `json:"south"`
+	East  float64 `json:"east"`
+	West  float64 `json:"west"`
+}
+
 type CancelBookingInput struct {
 	IdempotencyKey string  `json:"idempotencyKey"`
 	BookingID      string  `json:"bookingId"`
@@ -78,6 +87,12 @@ type CancelBookingPayload struct {
 type CancellationPolicyInput struct {
 	Refundable bool                    `json:"refundable"`
 	Penalties  []catalog.PenaltyWindow `json:"penalties,omitempty"`
+}
+
+type CircleInput struct {
+	Lat      float64 `json:"lat"`
+	Lon      float64 `json:"lon"`
+	RadiusKm float64 `json:"radiusKm"`
 }
 
 type ConfirmBookingInput struct {
@@ -203,6 +218,47 @@ type HotelEdge struct {
 	Node   *catalog.Hotel `json:"node"`
 }
 
+type HotelSearchConnection struct {
+	Edges      []HotelSearchEdge  `json:"edges"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+	Facets     *HotelSearchFacets `json:"facets"`
+}
+
+type HotelSearchEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *search.Hit `json:"node"`
+}
+
+type HotelSearchFacets struct {
+	Amenities []search.Count `json:"amenities"`
+	Stars     []search.Count `json:"stars"`
+	// Nightly prices of the whole party, in the requested currency (USD by default); empty without dates.
+	Prices []PriceBucket `json:"prices"`
+}
+
+type HotelSearchInput struct {
+	// Name, city, country or description; forgives typos.
+	Text   *string      `json:"text,omitempty"`
+	Near   *CircleInput `json:"near,omitempty"`
+	Within *BoxInput    `json:"within,omitempty"`
+	// Local dates, read on each hotel's own calendar.
+	CheckIn  *time.Time `json:"checkIn,omitempty"`
+	CheckOut *time.Time `json:"checkOut,omitempty"`
+	// An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night before).
+	ArrivingAt *time.Time `json:"arrivingAt,omitempty"`
+	// Nights from arrivingAt; default 1.
+	Nights *int `json:"nights,omitempty"`
+	// One party per room; a room type matches when it houses each and has that many units free every night.
+	Rooms []PartyInput `json:"rooms,omitempty"`
+	// All of these amenities.
+	Amenities []string         `json:"amenities,omitempty"`
+	MinStars  *int             `json:"minStars,omitempty"`
+	Price     *PriceRangeInput `json:"price,omitempty"`
+	// Default DISTANCE with near, else RELEVANCE.
+	Sort *search.Sort `json:"sort,omitempty"`
+}
+
 type Mutation struct {
 }
 
@@ -220,11 +276,30 @@ type PageInfo struct {
 	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
+type PartyInput struct {
+	Adults    int   `json:"adults"`
+	ChildAges []int `json:"childAges,omitempty"`
+}
+
 // A payment method as a provider token (never card data).
 type PaymentInput struct {
 	// A registered provider, e.g. sandbox.
 	Provider string `json:"provider"`
 	Token    string `json:"token"`
+}
+
+// Hits whose nightly price is in [from, to).
+type PriceBucket struct {
+	From  *money.Money `json:"from"`
+	To    *money.Money `json:"to,omitempty"`
+	Count int          `json:"count"`
+}
+
+// A nightly price range, in minor units of currency, for the whole party.
+type PriceRangeInput struct {
+	Min      *int   `json:"min,omitempty"`
+	Max      *int   `json:"max,omitempty"`
+	Currency string `json:"currency"`
 }
 
 type Query struct {

@@ -102,6 +102,7 @@ const ArrivalCutoff = 6
 // RoomTypeHit is a room type of a hit that houses the party.
 type RoomTypeHit struct {
 	RoomTypeID uuid.UUID
+	Currency   string // the hotel's
 	// RatePlanID is the plan of the lowest total; uuid.Nil without dates.
 	RatePlanID uuid.UUID
 	// Total is the stay total for all rooms incl. tax, in the hotel's

@@ -135,7 +135,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 			hit.CheckIn, hit.CheckOut = &h.CheckIn.Time, &h.CheckOut.Time
 		}
 		for _, rt := range h.RoomTypes {
-			rth := search.RoomTypeHit{RoomTypeID: rt.RoomTypeID, UnitsLeft: rt.UnitsLeft}
+			rth := search.RoomTypeHit{RoomTypeID: rt.RoomTypeID, Currency: h.Currency, UnitsLeft: rt.UnitsLeft}
 			if rt.RatePlanID != nil {
 				rth.RatePlanID = *rt.RatePlanID
 			}

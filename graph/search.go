@@ -1,0 +1,63 @@
+package graph
+
+import (
+	"github.com/staygraph/staygraph/graph/model"
+	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/search"
+)
+
+// searchQuery turns the API's input into a search query.
+func searchQuery(in model.HotelSearchInput, first *int, after *string) (search.Query, error) {
+	q := search.Query{Text: deref(in.Text), CheckIn: in.CheckIn, CheckOut: in.CheckOut, ArrivingAt: in.ArrivingAt,
+		Nights: deref(in.Nights), Amenities: in.Amenities, MinStars: deref(in.MinStars), Sort: deref(in.Sort),
+		First: deref(first), After: deref(after)}
+	if first != nil && *first == 0 {
+		q.First = -1 // an explicit 0 is out of range, not "default"
+	}
+	if in.Near != nil {
+		q.Near = &search.Circle{Lat: in.Near.Lat, Lon: in.Near.Lon, RadiusKm: in.Near.RadiusKm}
+	}
+	if in.Within != nil {
+		q.Within = &search.Box{North: in.Within.North, South: in.Within.South, East: in.Within.East, West: in.Within.West}
+	}
+	for _, r := range in.Rooms {
+		q.Rooms = append(q.Rooms, search.Party{Adults: r.Adults, ChildAges: r.ChildAges})
+	}
+	if p := in.Price; p != nil {
+		q.Price = &search.PriceRange{Currency: p.Currency}
+		if p.Min != nil {
+			v := int64(*p.Min)
+			q.Price.Min = &v
+		}
+		if p.Max != nil {
+			v := int64(*p.Max)
+			q.Price.Max = &v
+		}
+	}
+	return q, nil
+}
+
+// searchConnection shapes a result page as a Relay connection.
+func searchConnection(q search.Query, res search.Result) model.HotelSearchConnection {
+	edges := make([]model.HotelSearchEdge, len(res.Hits))
+	for i := range res.Hits {
+		edges[i] = model.HotelSearchEdge{Cursor: res.Hits[i].Cursor, Node: &res.Hits[i]}
+	}
+	page := &model.PageInfo{HasNextPage: res.HasNextPage, HasPreviousPage: q.After != ""}
+	if n := len(edges); n > 0 {
+		page.StartCursor, page.EndCursor = &edges[0].Cursor, &edges[n-1].Cursor
+	}
+	currency := q.PriceCurrency()
+	prices := []model.PriceBucket{}
+	if q.HasDates() {
+		for _, b := range res.Facets.Prices {
+			pb := model.PriceBucket{From: &money.Money{Amount: b.From, Currency: currency}, Count: b.Count}
+			if b.To != nil {
+				pb.To = &money.Money{Amount: *b.To, Currency: currency}
+			}
+			prices = append(prices, pb)
+		}
+	}
+	return model.HotelSearchConnection{Edges: edges, PageInfo: page, TotalCount: res.TotalCount,
+		Facets: &model.HotelSearchFacets{Amenities: orEmpty(res.Facets.Amenities), Stars: orEmpty(res.Facets.Stars), Prices: prices}}
+}

@@ -1,0 +1,110 @@
+package graph_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/staygraph/staygraph/internal/search/searchtest"
+)
+
+func TestSearchHotelsOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	searchtest.Load(t, b.pool)
+	// The suite's catalog is priced for June–July 2027; ask for dates then.
+	checkIn := "2027-06-24"
+	if time.Now().After(time.Date(2027, 6, 20, 0, 0, 0, 0, time.UTC)) {
+		t.Skip("the suite's rates lie in the past")
+	}
+	query := `query($input: HotelSearchInput!, $after: String) {
+  searchHotels(input: $input, first: 2, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { hotel { name } distanceKm lowestTotal { amount currency } checkIn checkOut
+            roomTypes { roomType { name } ratePlan { name } total { amount } unitsLeft } } }
+    facets { amenities { value count } stars { value count } prices { from { amount currency } to { amount } count } }
+  }
+}`
+	vars := map[string]any{"input": map[string]any{
+		"near": map[string]any{"lat": 48.8566, "lon": 2.3522, "radiusKm": 30}, "checkIn": checkIn, "checkOut": "2027-06-26",
+		"rooms": []map[string]any{{"adults": 2}}, "amenities": []string{"free_wifi"}, "price": map[string]any{"currency": "EUR"},
+	}}
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	res, err := http.Post(b.server.URL, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Data struct {
+			SearchHotels struct {
+				TotalCount int
+				PageInfo   struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+				Edges []struct {
+					Node struct {
+						Hotel       struct{ Name string }
+						DistanceKm  float64
+						LowestTotal struct {
+							Amount   int
+							Currency string
+						}
+						CheckIn   string
+						RoomTypes []struct {
+							RoomType  struct{ Name string }
+							RatePlan  struct{ Name string }
+							Total     struct{ Amount int }
+							UnitsLeft int
+						}
+					}
+				}
+				Facets struct {
+					Amenities []struct {
+						Value string
+						Count int
+					}
+					Prices []struct {
+						From  struct{ Amount int; Currency string }
+						Count int
+					}
+				}
+			}
+		}
+		Errors     []map[string]any
+		Extensions map[string]any
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || len(out.Errors) > 0 {
+		t.Fatalf("decode: %v %v", err, out.Errors)
+	}
+	if out.Extensions["searchEngine"] != "postgres" {
+		t.Fatalf("extensions %v", out.Extensions)
+	}
+	s := out.Data.SearchHotels
+	if s.TotalCount != 3 || !s.PageInfo.HasNextPage || len(s.Edges) != 2 {
+		t.Fatalf("connection %+v", s)
+	}
+	first := s.Edges[0].Node
+	if first.Hotel.Name != "Hotel Lumiere" || first.DistanceKm != 0 || first.CheckIn != checkIn ||
+		first.LowestTotal.Amount != 20000 || first.LowestTotal.Currency != "EUR" {
+		t.Fatalf("first hit %+v", first)
+	}
+	if rt := first.RoomTypes; len(rt) != 2 || rt[0].RoomType.Name != "Double" || rt[0].RatePlan.Name != "Flexible" || rt[0].UnitsLeft != 2 {
+		t.Fatalf("room types %+v", rt)
+	}
+	if f := s.Facets.Amenities; len(f) == 0 || f[0].Value != "free_wifi" || f[0].Count != 3 {
+		t.Fatalf("amenity facets %+v", f)
+	}
+	if p := s.Facets.Prices; len(p) == 0 || p[0].From.Currency != "EUR" {
+		t.Fatalf("price facets %+v", p)
+	}
+	// A bad query is an input error, not an internal one.
+	bad := b.do(t, "", `{ searchHotels(input: {sort: PRICE}) { totalCount } }`, nil)
+	if bad.code() != "INVALID_INPUT" {
+		t.Fatalf("price sort without dates: %+v", bad.Errors)
+	}
+}

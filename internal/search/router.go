@@ -1,0 +1,102 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+)
+
+// Unavailable is the error code when the configured engine cannot answer
+// and falling back is switched off.
+const Unavailable apperr.Code = "SEARCH_UNAVAILABLE"
+
+// RouterOpts configures a Router.
+type RouterOpts struct {
+	// Primary answers searches; Fallback (the PostgreSQL engine) answers
+	// when Primary fails or is too slow. Either may be the same engine.
+	Primary, Fallback Engine
+	// Timeout bounds one search on Primary. Default 500ms.
+	Timeout time.Duration
+	// NoFallback returns SEARCH_UNAVAILABLE instead of falling back.
+	NoFallback bool
+	// Cooldown is how long Primary is skipped after it failed, so a down
+	// engine costs nothing per request. Default 10s.
+	Cooldown time.Duration
+	Logger   *slog.Logger
+}
+
+// Router validates queries and sends them to the configured engine, falling
+// back to PostgreSQL within a bounded time when that engine is unreachable.
+type Router struct {
+	opts     RouterOpts
+	mu       sync.Mutex
+	downTill time.Time
+}
+
+// NewRouter returns a router over opts.
+func NewRouter(opts RouterOpts) *Router {
+	if opts.Timeout == 0 {
+		opts.Timeout = 500 * time.Millisecond
+	}
+	if opts.Cooldown == 0 {
+		opts.Cooldown = 10 * time.Second
+	}
+	if opts.Fallback == nil {
+		opts.Fallback = opts.Primary
+	}
+	if opts.Primary == nil {
+		opts.Primary = opts.Fallback
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Router{opts: opts}
+}
+
+// Search normalizes q and answers it. Result.Engine names who answered.
+func (r *Router) Search(ctx context.Context, q Query) (Result, error) {
+	if err := q.Normalize(); err != nil {
+		return Result{}, err
+	}
+	primary, fallback := r.opts.Primary, r.opts.Fallback
+	if primary == fallback {
+		return primary.Search(ctx, q)
+	}
+	if r.healthy() {
+		pctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+		res, err := primary.Search(pctx, q)
+		cancel()
+		if err == nil {
+			return res, nil
+		}
+		if _, expected := apperr.As(err); expected || ctx.Err() != nil {
+			return Result{}, err // the query's fault, or the caller gave up
+		}
+		r.markDown()
+		r.opts.Logger.WarnContext(ctx, "search engine failed", "engine", primary.Name(), "err", err)
+	}
+	if r.opts.NoFallback {
+		return Result{}, apperr.New(Unavailable, fmt.Sprintf("the %s search engine is unavailable; try again shortly", primary.Name()))
+	}
+	return fallback.Search(ctx, q)
+}
+
+// Ping reports whether the primary engine answers.
+func (r *Router) Ping(ctx context.Context) error { return r.opts.Primary.Ping(ctx) }
+
+func (r *Router) healthy() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return time.Now().After(r.downTill)
+}
+
+func (r *Router) markDown() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.downTill = time.Now().Add(r.opts.Cooldown)
+}
+
