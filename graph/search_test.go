@@ -69,7 +69,10 @@ func TestSearchHotelsOverHTTP(t *testing.T) {
 						Count int
 					}
 					Prices []struct {
-						From  struct{ Amount int; Currency string }
+						From struct {
+							Amount   int
+							Currency string
+						}
 						Count int
 					}
 				}

@@ -99,4 +99,3 @@ func (r *Router) markDown() {
 	defer r.mu.Unlock()
 	r.downTill = time.Now().Add(r.opts.Cooldown)
 }
-
