@@ -1,0 +1,81 @@
+package search_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/search"
+)
+
+// engine is a stand-in for an engine's client side: it answers with a fixed
+// result, an error, or not before its context ends.
+type engine struct {
+	name  string
+	err   error
+	hang  bool
+	calls atomic.Int32
+}
+
+func (e *engine) Name() string                   { return e.name }
+func (e *engine) Ping(ctx context.Context) error { return e.err }
+func (e *engine) Search(ctx context.Context, q search.Query) (search.Result, error) {
+	e.calls.Add(1)
+	if e.hang {
+		<-ctx.Done()
+		return search.Result{}, ctx.Err()
+	}
+	if e.err != nil {
+		return search.Result{}, e.err
+	}
+	return search.Result{Engine: e.name}, nil
+}
+
+func TestRouterFallsBackWithinTheTimeout(t *testing.T) {
+	t.Parallel()
+	for _, primary := range []*engine{
+		{name: "elasticsearch", err: errors.New("dial tcp 127.0.0.1:9200: connection refused")},
+		{name: "elasticsearch", hang: true},
+	} {
+		pg := &engine{name: "postgres"}
+		r := search.NewRouter(search.RouterOpts{Primary: primary, Fallback: pg, Timeout: 50 * time.Millisecond, Cooldown: time.Hour})
+		start := time.Now()
+		res, err := r.Search(context.Background(), search.Query{})
+		if err != nil || res.Engine != "postgres" {
+			t.Fatalf("fallback: %v %+v", err, res)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("fallback took %v", d)
+		}
+		// While the primary cools down it is not asked again.
+		if _, err := r.Search(context.Background(), search.Query{}); err != nil || primary.calls.Load() != 1 {
+			t.Fatalf("second search: %v, primary asked %d times", err, primary.calls.Load())
+		}
+	}
+}
+
+func TestRouterWithoutFallbackSaysUnavailableFast(t *testing.T) {
+	t.Parallel()
+	primary := &engine{name: "elasticsearch", hang: true}
+	r := search.NewRouter(search.RouterOpts{Primary: primary, Fallback: &engine{name: "postgres"}, Timeout: 50 * time.Millisecond, NoFallback: true})
+	start := time.Now()
+	_, err := r.Search(context.Background(), search.Query{})
+	if !apperr.HasCode(err, search.Unavailable) || time.Since(start) > time.Second {
+		t.Fatalf("got %v after %v", err, time.Since(start))
+	}
+}
+
+func TestRouterPassesQueryErrorsThrough(t *testing.T) {
+	t.Parallel()
+	pg := &engine{name: "postgres"}
+	r := search.NewRouter(search.RouterOpts{Primary: &engine{name: "elasticsearch", err: apperr.Invalid("malformed cursor", "after")}, Fallback: pg})
+	if _, err := r.Search(context.Background(), search.Query{}); !apperr.HasCode(err, apperr.InvalidInput) || pg.calls.Load() != 0 {
+		t.Fatalf("a query error must not fall back: %v", err)
+	}
+	if _, err := r.Search(context.Background(), search.Query{Sort: search.SortPrice}); !apperr.HasCode(err, apperr.InvalidInput) {
+		t.Fatalf("invalid query: %v", err)
+	}
+}
