@@ -59,8 +59,9 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 	if err != nil {
 		return Booking{}, fmt.Errorf("sum payments: %w", err)
 	}
+	providerKey := providerKeyOf(b, key)
 	if due := b.DepositDue - captured; due > 0 {
-		if err := s.pay(ctx, b, key, in.Payment, due); err != nil {
+		if err := s.pay(ctx, b, providerKey, in.Payment, due); err != nil {
 			return Booking{}, err
 		}
 	}
@@ -68,6 +69,14 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		row, err := q.ConfirmBooking(ctx, b.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
+			// A retry of this same request may have confirmed it a moment ago:
+			// its payment carries our provider key.
+			if current, err := q.GetBooking(ctx, b.ID); err == nil && current.Status == string(StatusConfirmed) {
+				if p, err := q.GetPaymentByKey(ctx, providerKey); err == nil && p.Status == "CAPTURED" || b.DepositDue-captured <= 0 {
+					confirmed = bookingFromRow(current)
+					return nil
+				}
+			}
 			return apperr.New(InvalidState, "the booking is no longer held")
 		}
 		if err != nil {
@@ -93,8 +102,15 @@ func (s *Service) confirmable(b Booking) error {
 	return nil
 }
 
+// providerKeyOf derives the provider's idempotency key from the caller's, so
+// a retried confirmation finds the first attempt instead of charging twice.
+func providerKeyOf(b Booking, key idempotency) string {
+	sum := sha256.Sum256([]byte(b.ID.String() + "\x00" + key.principal + "\x00" + key.key))
+	return "sg_" + hex.EncodeToString(sum[:16])
+}
+
 // pay charges amount for b. It returns nil once the money is captured.
-func (s *Service) pay(ctx context.Context, b Booking, key idempotency, in *PaymentInput, amount int64) error {
+func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *PaymentInput, amount int64) error {
 	if in == nil {
 		return apperr.Invalid(fmt.Sprintf("%s is due now; give a payment", money.New(amount, b.Currency)), "input", "payment")
 	}
@@ -102,10 +118,6 @@ func (s *Service) pay(ctx context.Context, b Booking, key idempotency, in *Payme
 	if err != nil {
 		return apperr.Invalid(fmt.Sprintf("unknown payment provider %q", in.Provider), "input", "payment", "provider")
 	}
-	// The provider's idempotency key follows from the caller's, so a retried
-	// confirmation finds the first attempt instead of charging twice.
-	sum := sha256.Sum256([]byte(b.ID.String() + "\x00" + key.principal + "\x00" + key.key))
-	providerKey := "sg_" + hex.EncodeToString(sum[:16])
 	if prior, err := s.q.GetPaymentByKey(ctx, providerKey); err == nil {
 		return priorOutcome(prior)
 	} else if !errors.Is(err, pgx.ErrNoRows) {
@@ -113,9 +125,16 @@ func (s *Service) pay(ctx context.Context, b Booking, key idempotency, in *Payme
 	}
 
 	var attempt db.Payment
+	var settled bool // a retry of this request paid, or is paying, already
+	var settledErr error
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		if _, err := q.SetPaymentInFlight(ctx, db.SetPaymentInFlightParams{ID: b.ID, Version: b.Version, Now: s.opts.Now()}); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
+				// A retry of this same request may be paying right now.
+				if prior, err := q.GetPaymentByKey(ctx, providerKey); err == nil {
+					settled, settledErr = true, priorOutcome(prior)
+					return nil
+				}
 				return apperr.New(InvalidState, "the booking changed meanwhile (expired, paid or cancelled); reload it")
 			}
 			return fmt.Errorf("pin hold: %w", err)
@@ -129,6 +148,9 @@ func (s *Service) pay(ctx context.Context, b Booking, key idempotency, in *Payme
 	})
 	if err != nil {
 		return err
+	}
+	if settled {
+		return settledErr
 	}
 
 	chargeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), chargeTimeout)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,11 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 	owner, err := bookerOf(ctx, in.HotelID)
 	if err != nil {
 		return Booking{}, err
+	}
+	// Validation trims names; work on copies so the caller's input stays as it was.
+	in.Rooms = slices.Clone(in.Rooms)
+	for i := range in.Rooms {
+		in.Rooms[i].Guests = slices.Clone(in.Rooms[i].Guests)
 	}
 	if err := validateHold(&in); err != nil {
 		return Booking{}, err

@@ -208,7 +208,6 @@ func TestConcurrentRetriesOfOneConfirmChargeOnce(t *testing.T) {
 // make a client believe its booking failed and book again.
 func TestConcurrentRetriesOfOneConfirmGetTheFirstResult(t *testing.T) {
 	t.Parallel()
-	t.Skip("BUG: confirm.go: a concurrent retry with the same key gets INVALID_STATE instead of the replayed result or PAYMENT_PENDING (see report)")
 	_, _, results, errs := confirmConcurrently(t, 10)
 	for i := range errs {
 		switch {
@@ -254,7 +253,6 @@ func confirmConcurrently(t *testing.T, retries int) (testBundle, booking.Booking
 // retry loop does).
 func TestHoldLeavesTheCallersInputAlone(t *testing.T) {
 	t.Parallel()
-	t.Skip("BUG: hold.go validateHold trims guest names in place through the caller's Rooms/Guests slices (data race when an input is shared; see report)")
 	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
 	b := setup(t, now)
 	f := b.fixture(t, fixtureOpts{})

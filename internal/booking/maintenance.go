@@ -178,6 +178,16 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 // force they hand their units of this room type back and are flagged for
 // relocation.
 func shrinkTx(ctx context.Context, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string) ([]AffectedBooking, error) {
+	// Every night that can be sold gets a row, and the rows are locked in
+	// night order: a hold racing this change either committed before (and is
+	// counted below) or waits and then reads the new capacity.
+	if err := q.EnsureInventory(ctx, db.EnsureInventoryParams{RoomTypeIds: []uuid.UUID{roomTypeID}, FromNight: from,
+		ToNight: from.AddDate(0, 0, MaxDaysAhead+MaxNights+1)}); err != nil {
+		return nil, fmt.Errorf("create inventory rows: %w", err)
+	}
+	if err := q.LockInventoryFrom(ctx, db.LockInventoryFromParams{RoomTypeID: roomTypeID, FromNight: from}); err != nil {
+		return nil, fmt.Errorf("lock inventory: %w", err)
+	}
 	over, err := q.OversoldNights(ctx, db.OversoldNightsParams{RoomTypeID: roomTypeID, FromNight: from})
 	if err != nil {
 		return nil, fmt.Errorf("find oversold nights: %w", err)

@@ -35,6 +35,8 @@ func (s *Service) ViewerBookings(ctx context.Context, after uuid.NullUUID, limit
 	}
 	var rows []db.Booking
 	switch {
+	case p.IsAdmin():
+		rows, err = s.q.ListAllBookings(ctx, db.ListAllBookingsParams{After: after, PageSize: int32(limit)})
 	case p.Role == auth.RoleStaff:
 		rows, err = s.q.ListBookingsByHotels(ctx, db.ListBookingsByHotelsParams{HotelIds: p.HotelIDs, After: after, PageSize: int32(limit)})
 	default:

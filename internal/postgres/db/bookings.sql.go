@@ -510,6 +510,65 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 	return i, err
 }
 
+const listAllBookings = `-- name: ListAllBookings :many
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at FROM bookings
+WHERE $1::uuid IS NULL OR id < $1::uuid
+ORDER BY id DESC
+LIMIT $2
+`
+
+type ListAllBookingsParams struct {
+	After    uuid.NullUUID
+	PageSize int32
+}
+
+func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams) ([]Booking, error) {
+	rows, err := q.db.Query(ctx, listAllBookings, arg.After, arg.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Booking{}
+	for rows.Next() {
+		var i Booking
+		if err := rows.Scan(
+			&i.ID,
+			&i.Reference,
+			&i.HotelID,
+			&i.Status,
+			&i.CheckIn,
+			&i.CheckOut,
+			&i.Currency,
+			&i.RoomAmount,
+			&i.TaxAmount,
+			&i.TotalAmount,
+			&i.DepositDue,
+			&i.Owner,
+			&i.ContactEmail,
+			&i.ContactPhone,
+			&i.HoldExpiresAt,
+			&i.PaymentInFlight,
+			&i.ConfirmedAt,
+			&i.CancelledAt,
+			&i.CancelReason,
+			&i.PenaltyAmount,
+			&i.RefundDue,
+			&i.RelocationRequired,
+			&i.RelocationNote,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listBookingGuests = `-- name: ListBookingGuests :many
 SELECT booking_id, position, room, given_name, family_name FROM booking_guests WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, position
 `

@@ -122,6 +122,22 @@ func (q *Queries) LockInventory(ctx context.Context, arg LockInventoryParams) ([
 	return items, nil
 }
 
+const lockInventoryFrom = `-- name: LockInventoryFrom :exec
+SELECT 1 FROM inventory WHERE room_type_id = $1 AND night >= $2 ORDER BY night FOR UPDATE
+`
+
+type LockInventoryFromParams struct {
+	RoomTypeID uuid.UUID
+	FromNight  time.Time
+}
+
+// Locks a room type's inventory rows from a night on, in night order, so a
+// capacity change sees every reservation that commits before it.
+func (q *Queries) LockInventoryFrom(ctx context.Context, arg LockInventoryFromParams) error {
+	_, err := q.db.Exec(ctx, lockInventoryFrom, arg.RoomTypeID, arg.FromNight)
+	return err
+}
+
 const oversoldNights = `-- name: OversoldNights :many
 SELECT night, reserved, room_type_capacity(room_type_id, night) AS capacity
 FROM inventory

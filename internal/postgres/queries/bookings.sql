@@ -96,3 +96,9 @@ ORDER BY b.created_at DESC, b.id DESC;
 -- name: ListRelocations :many
 SELECT * FROM bookings WHERE hotel_id = @hotel_id AND relocation_required AND status IN ('HELD', 'CONFIRMED')
 ORDER BY check_in, id;
+
+-- name: ListAllBookings :many
+SELECT * FROM bookings
+WHERE sqlc.narg(after)::uuid IS NULL OR id < sqlc.narg(after)::uuid
+ORDER BY id DESC
+LIMIT @page_size;

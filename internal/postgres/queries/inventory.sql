@@ -59,3 +59,8 @@ FROM unnest(sqlc.arg(room_type_ids)::uuid[]) AS rt
 CROSS JOIN generate_series(sqlc.arg(from_night)::date, sqlc.arg(to_night)::date - 1, interval '1 day') AS n
 LEFT JOIN inventory i ON i.room_type_id = rt AND i.night = n::date
 ORDER BY 1, 2;
+
+-- name: LockInventoryFrom :exec
+-- Locks a room type's inventory rows from a night on, in night order, so a
+-- capacity change sees every reservation that commits before it.
+SELECT 1 FROM inventory WHERE room_type_id = @room_type_id AND night >= @from_night ORDER BY night FOR UPDATE;

@@ -1,0 +1,355 @@
+package booking_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
+)
+
+func staffOf(hotels ...uuid.UUID) context.Context {
+	return auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleStaff, Subject: "staff-" + hotels[0].String()[:8], HotelIDs: hotels})
+}
+
+// book holds one room for ctx and pays for it in full.
+func (b testBundle) book(t *testing.T, ctx context.Context, f fixture, key string, checkIn, checkOut time.Time) booking.Booking {
+	t.Helper()
+	held, err := b.svc.Hold(ctx, holdInput(f, key, checkIn, checkOut, 1))
+	must(t, err)
+	confirmed, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: key + "-confirm", BookingID: held.ID,
+		Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}})
+	must(t, err)
+	return confirmed
+}
+
+// capacity reads each night's stored capacity; -1 where no inventory row exists.
+func (b testBundle) capacity(t *testing.T, roomType uuid.UUID, from, to time.Time) []int {
+	t.Helper()
+	rows, err := b.pool.Query(context.Background(), `
+		SELECT coalesce(i.capacity, -1) FROM generate_series($2::date, $3::date - 1, interval '1 day') n
+		LEFT JOIN inventory i ON i.room_type_id = $1 AND i.night = n::date ORDER BY n`, roomType, from, to)
+	must(t, err)
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var n int
+		must(t, rows.Scan(&n))
+		out = append(out, n)
+	}
+	must(t, rows.Err())
+	return out
+}
+
+func affectedIDs(a []booking.AffectedBooking) []uuid.UUID {
+	ids := make([]uuid.UUID, len(a))
+	for i, x := range a {
+		ids[i] = x.ID
+	}
+	return ids
+}
+
+func relocationIDs(bs []booking.Booking) []uuid.UUID {
+	ids := make([]uuid.UUID, len(bs))
+	for i, x := range bs {
+		ids[i] = x.ID
+	}
+	return ids
+}
+
+// Blocking a room that two overlapping bookings need: refused without force,
+// naming the newest booking and changing nothing; with force the newest
+// booking gives its room back and is listed for relocation.
+func TestBlockRoomsNeededByBookings(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	other := b.fixture(t, fixtureOpts{rooms: 1, zone: "Europe/Berlin"})
+	staff := staffOf(f.hotel.ID)
+	from, to := day("2027-04-10"), day("2027-04-14")
+	older := b.book(t, guest("g1"), f, "a", day("2027-04-10"), day("2027-04-13"))
+	newer := b.book(t, guest("g2"), f, "b", day("2027-04-11"), day("2027-04-14"))
+	if got := b.reserved(t, f.roomType.ID, from, to); !slices.Equal(got, []int{1, 2, 2, 1}) {
+		t.Fatalf("reserved before the block %v", got)
+	}
+
+	in := booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID}, From: from, To: to, Reason: "burst pipe"}
+	blocks, affected, err := b.svc.BlockRooms(staff, b.catalog, in)
+	if code(err) != booking.MaintenanceConflict || blocks != nil {
+		t.Fatalf("blocking a needed room: %v, blocks %+v; want MAINTENANCE_CONFLICT", err, blocks)
+	}
+	if !slices.Equal(affectedIDs(affected), []uuid.UUID{newer.ID}) || affected[0].Reference != newer.Reference {
+		t.Fatalf("affected %+v, want only the newest booking %s", affected, newer.Reference)
+	}
+	if !strings.Contains(err.Error(), newer.Reference) || strings.Contains(err.Error(), older.Reference) {
+		t.Errorf("the conflict should name %s (and not %s): %v", newer.Reference, older.Reference, err)
+	}
+	// A refused block changes nothing.
+	if n := b.count(t, "SELECT count(*) FROM maintenance_blocks"); n != 0 {
+		t.Fatalf("%d maintenance blocks after a refused block", n)
+	}
+	if got := b.capacity(t, f.roomType.ID, from, to); !slices.Equal(got, []int{2, 2, 2, 2}) {
+		t.Fatalf("capacity after a refused block %v, want [2 2 2 2]", got)
+	}
+	if got := b.reserved(t, f.roomType.ID, from, to); !slices.Equal(got, []int{1, 2, 2, 1}) {
+		t.Fatalf("reserved after a refused block %v", got)
+	}
+	for _, bk := range []booking.Booking{older, newer} {
+		again, err := b.svc.Booking(b.admin, bk.ID)
+		must(t, err)
+		if again.RelocationRequired || again.Version != bk.Version {
+			t.Fatalf("a refused block touched booking %s: %+v", bk.Reference, again)
+		}
+	}
+	if rel, err := b.svc.Relocations(staff, f.hotel.ID); err != nil || len(rel) != 0 {
+		t.Fatalf("relocations after a refused block: %v %v", rel, err)
+	}
+
+	// Staff of another hotel may not block this one's rooms, forced or not.
+	in.Force = true
+	if _, _, err := b.svc.BlockRooms(staffOf(other.hotel.ID), b.catalog, in); code(err) != apperr.Forbidden {
+		t.Fatalf("staff of another hotel blocking: %v, want FORBIDDEN", err)
+	}
+	if _, err := b.svc.Relocations(staffOf(other.hotel.ID), f.hotel.ID); code(err) != apperr.Forbidden {
+		t.Fatalf("staff of another hotel listing relocations: %v, want FORBIDDEN", err)
+	}
+	if _, err := b.svc.Relocations(guest("g2"), f.hotel.ID); code(err) != apperr.Forbidden {
+		t.Fatalf("a guest listing relocations: %v, want FORBIDDEN", err)
+	}
+
+	blocks, affected, err = b.svc.BlockRooms(staff, b.catalog, in)
+	must(t, err)
+	if len(blocks) != 1 || blocks[0].RoomID != f.rooms[0].ID || !blocks[0].Start.Equal(from) || !blocks[0].End.Equal(to) || blocks[0].Reason != "burst pipe" {
+		t.Fatalf("blocks %+v", blocks)
+	}
+	if !slices.Equal(affectedIDs(affected), []uuid.UUID{newer.ID}) {
+		t.Fatalf("forced block affected %+v, want only %s", affected, newer.Reference)
+	}
+	moved, err := b.svc.Booking(staff, newer.ID)
+	must(t, err)
+	if !moved.RelocationRequired || moved.Status != booking.StatusConfirmed || !strings.Contains(moved.RelocationNote, "burst pipe") {
+		t.Fatalf("relocated booking %+v", moved)
+	}
+	kept, err := b.svc.Booking(staff, older.ID)
+	must(t, err)
+	if kept.RelocationRequired {
+		t.Fatalf("the older booking was flagged too: %+v", kept)
+	}
+	rooms, err := b.svc.RoomsOf(staff, []uuid.UUID{newer.ID, older.ID})
+	must(t, err)
+	if r := rooms[newer.ID]; len(r) != 1 || r[0].HoldsInventory {
+		t.Fatalf("relocated booking's rooms %+v, want released", r)
+	}
+	if r := rooms[older.ID]; len(r) != 1 || !r[0].HoldsInventory {
+		t.Fatalf("older booking's rooms %+v, want still holding", r)
+	}
+	if got := b.reserved(t, f.roomType.ID, from, to); !slices.Equal(got, []int{1, 1, 1, 0}) {
+		t.Fatalf("reserved after the forced block %v, want [1 1 1 0]", got)
+	}
+	if got := b.capacity(t, f.roomType.ID, from, to); !slices.Equal(got, []int{1, 1, 1, 1}) {
+		t.Fatalf("capacity after the forced block %v, want [1 1 1 1]", got)
+	}
+	rel, err := b.svc.Relocations(staff, f.hotel.ID)
+	must(t, err)
+	if !slices.Equal(relocationIDs(rel), []uuid.UUID{newer.ID}) {
+		t.Fatalf("relocations %v, want [%s]", relocationIDs(rel), newer.ID)
+	}
+	if n := b.count(t, "SELECT count(*) FROM maintenance_blocks WHERE room_id = $1", f.rooms[0].ID); n != 1 {
+		t.Fatalf("%d block rows, want 1", n)
+	}
+	// The remaining room is taken on the blocked nights.
+	if _, err := b.svc.Hold(guest("g3"), holdInput(f, "c", day("2027-04-11"), day("2027-04-12"), 1)); code(err) != booking.SoldOut {
+		t.Fatalf("holding the blocked room: %v, want SOLD_OUT", err)
+	}
+	// Cancelling the relocated booking hands back nothing more.
+	if _, _, err := b.svc.Cancel(guest("g2"), booking.CancelInput{IdempotencyKey: "cancel", BookingID: newer.ID}); err != nil {
+		t.Fatalf("cancelling the relocated booking: %v", err)
+	}
+	if got := b.reserved(t, f.roomType.ID, from, to); !slices.Equal(got, []int{1, 1, 1, 0}) {
+		t.Fatalf("reserved after cancelling the relocated booking %v, want [1 1 1 0]", got)
+	}
+	if rel, err := b.svc.Relocations(staff, f.hotel.ID); err != nil || len(rel) != 0 {
+		t.Fatalf("a cancelled booking still needs relocation: %v %v", relocationIDs(rel), err)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// A block on nights with room to spare affects nobody and takes the room out
+// of sale: holds that need it are sold out, nights outside the block are not.
+func TestBlockRoomsOnFreeNightsLowersAvailability(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	staff := staffOf(f.hotel.ID)
+	// A booking on other nights, to show it is left alone.
+	elsewhere := b.book(t, guest("g0"), f, "elsewhere", day("2027-05-10"), day("2027-05-12"))
+	from, to := day("2027-05-01"), day("2027-05-03")
+
+	blocks, affected, err := b.svc.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[1].ID}, From: from, To: to, Reason: "repainting"})
+	must(t, err)
+	if len(blocks) != 1 || len(affected) != 0 {
+		t.Fatalf("blocks %+v, affected %+v; want one block and nobody affected", blocks, affected)
+	}
+	if again, err := b.svc.Booking(b.admin, elsewhere.ID); err != nil || again.RelocationRequired || again.Version != elsewhere.Version {
+		t.Fatalf("a booking on other nights changed: %+v %v", again, err)
+	}
+	in := holdInput(f, "quote", from, to, 1)
+	q, err := b.svc.Quote(guest("g1"), booking.QuoteInput{HotelID: f.hotel.ID, CheckIn: from, CheckOut: to, Rooms: in.Rooms})
+	must(t, err)
+	if !q.Available || q.Rooms[0].UnitsLeft != 1 {
+		t.Fatalf("quote during the block: available %v, %d units left; want 1", q.Available, q.Rooms[0].UnitsLeft)
+	}
+	if _, err := b.svc.Hold(guest("g1"), holdInput(f, "two", from, to, 2)); code(err) != booking.SoldOut {
+		t.Fatalf("two rooms while one is blocked: %v, want SOLD_OUT", err)
+	}
+	if _, err := b.svc.Hold(guest("g1"), holdInput(f, "one", from, to, 1)); err != nil {
+		t.Fatalf("the room left: %v", err)
+	}
+	if _, err := b.svc.Hold(guest("g2"), holdInput(f, "one", day("2027-05-02"), day("2027-05-04"), 1)); code(err) != booking.SoldOut {
+		t.Fatalf("the blocked unit: %v, want SOLD_OUT", err)
+	}
+	// The block ends before its end night: both rooms sell on 2027-05-03.
+	if _, err := b.svc.Hold(guest("g2"), holdInput(f, "after", to, to.AddDate(0, 0, 1), 2)); err != nil {
+		t.Fatalf("both rooms on the night after the block: %v", err)
+	}
+	if got := b.capacity(t, f.roomType.ID, from, to.AddDate(0, 0, 1)); !slices.Equal(got, []int{1, 1, 2}) {
+		t.Fatalf("capacity %v, want [1 1 2]", got)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// Taking a room out of service is a block without end: refused while
+// bookings need it, forced by relocating the newest; back in service, the
+// capacity returns.
+func TestRoomOutOfService(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	other := b.fixture(t, fixtureOpts{rooms: 1, zone: "Europe/Berlin"})
+	staff := staffOf(f.hotel.ID)
+	night, next := day("2027-04-20"), day("2027-04-21")
+	older := b.book(t, guest("g1"), f, "a", night, next)
+	newer := b.book(t, guest("g2"), f, "b", night, next)
+	room := f.rooms[0]
+
+	if _, _, err := b.svc.SetRoomService(staffOf(other.hotel.ID), b.catalog, room.ID, room.Version, false, "broken AC", true); code(err) != apperr.Forbidden {
+		t.Fatalf("staff of another hotel: %v, want FORBIDDEN", err)
+	}
+	_, affected, err := b.svc.SetRoomService(staff, b.catalog, room.ID, room.Version, false, "broken AC", false)
+	if code(err) != booking.MaintenanceConflict || !slices.Equal(affectedIDs(affected), []uuid.UUID{newer.ID}) {
+		t.Fatalf("out of service while full: %v, affected %+v; want MAINTENANCE_CONFLICT naming %s", err, affected, newer.Reference)
+	}
+	unchanged, err := b.catalog.Room(staff, room.ID)
+	must(t, err)
+	if !unchanged.InService || unchanged.Version != room.Version {
+		t.Fatalf("a refused change altered the room: %+v", unchanged)
+	}
+	if got := b.capacity(t, f.roomType.ID, night, next); got[0] != 2 {
+		t.Fatalf("capacity after a refused change %v, want [2]", got)
+	}
+	if again, err := b.svc.Booking(b.admin, newer.ID); err != nil || again.RelocationRequired {
+		t.Fatalf("a refused change flagged the booking: %+v %v", again, err)
+	}
+
+	out, affected, err := b.svc.SetRoomService(staff, b.catalog, room.ID, room.Version, false, "broken AC", true)
+	must(t, err)
+	if out.InService || out.ServiceNote != "broken AC" || !slices.Equal(affectedIDs(affected), []uuid.UUID{newer.ID}) {
+		t.Fatalf("forced out of service: %+v, affected %+v", out, affected)
+	}
+	moved, err := b.svc.Booking(staff, newer.ID)
+	must(t, err)
+	if !moved.RelocationRequired || !strings.Contains(moved.RelocationNote, "broken AC") {
+		t.Fatalf("relocated booking %+v", moved)
+	}
+	if kept, err := b.svc.Booking(staff, older.ID); err != nil || kept.RelocationRequired {
+		t.Fatalf("older booking %+v %v", kept, err)
+	}
+	if got := b.reserved(t, f.roomType.ID, night, next); got[0] != 1 {
+		t.Fatalf("reserved %v, want [1]", got)
+	}
+	if got := b.capacity(t, f.roomType.ID, night, next); got[0] != 1 {
+		t.Fatalf("capacity %v, want [1]", got)
+	}
+	rel, err := b.svc.Relocations(staff, f.hotel.ID)
+	must(t, err)
+	if !slices.Equal(relocationIDs(rel), []uuid.UUID{newer.ID}) {
+		t.Fatalf("relocations %v, want [%s]", relocationIDs(rel), newer.ID)
+	}
+	if _, err := b.svc.Hold(guest("g3"), holdInput(f, "c", night, next, 1)); code(err) != booking.SoldOut {
+		t.Fatalf("holding while the room is out of service: %v, want SOLD_OUT", err)
+	}
+	b.assertInventoryConsistent(t)
+
+	back, affected, err := b.svc.SetRoomService(staff, b.catalog, room.ID, out.Version, true, "", false)
+	must(t, err)
+	if !back.InService || back.ServiceNote != "" || len(affected) != 0 {
+		t.Fatalf("back in service: %+v, affected %+v", back, affected)
+	}
+	if got := b.capacity(t, f.roomType.ID, night, next); got[0] != 2 {
+		t.Fatalf("capacity back in service %v, want [2]", got)
+	}
+	if _, err := b.svc.Hold(guest("g3"), holdInput(f, "d", night, next, 1)); err != nil {
+		t.Fatalf("holding the room back in service: %v", err)
+	}
+	// A stale version is refused.
+	if _, _, err := b.svc.SetRoomService(staff, b.catalog, room.ID, out.Version, false, "again", true); code(err) != apperr.StaleVersion {
+		t.Fatalf("stale room version: %v, want STALE_VERSION", err)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// Maintenance racing holds for the same nights: each side either wins or is
+// told so in business terms (SOLD_OUT, MAINTENANCE_CONFLICT); a forced block
+// always succeeds by relocating; nothing is ever oversold.
+func TestBlockRacingHoldsGivesBusinessOutcomes(t *testing.T) {
+	t.Parallel()
+	const rounds = 150
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	staff := staffOf(f.hotel.ID)
+	for i := range rounds {
+		night := day("2027-04-01").AddDate(0, 0, i)
+		force := i%2 == 0
+		var wg sync.WaitGroup
+		holdErrs := make([]error, 2)
+		var blockErr error
+		for j := range holdErrs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, holdErrs[j] = b.svc.Hold(guest(fmt.Sprint("g", i, "-", j)), holdInput(f, "k", night, night.AddDate(0, 0, 1), 1))
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, blockErr = b.svc.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
+				From: night, To: night.AddDate(0, 0, 1), Reason: "inspection", Force: force})
+		}()
+		wg.Wait()
+		for j, err := range holdErrs {
+			if err != nil && code(err) != booking.SoldOut {
+				t.Errorf("night %s, hold %d: %v; want success or SOLD_OUT", night.Format(time.DateOnly), j, err)
+			}
+		}
+		switch {
+		case blockErr == nil:
+		case !force && code(blockErr) == booking.MaintenanceConflict:
+		default:
+			t.Errorf("night %s, block (force=%v): %v", night.Format(time.DateOnly), force, blockErr)
+		}
+	}
+	b.assertInventoryConsistent(t)
+}
