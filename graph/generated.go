@@ -44,6 +44,7 @@ type ResolverRoot interface {
 	CancellationPenalty() CancellationPenaltyResolver
 	Hotel() HotelResolver
 	HotelSearchHit() HotelSearchHitResolver
+	Ledger() LedgerResolver
 	MaintenanceBlock() MaintenanceBlockResolver
 	Mutation() MutationResolver
 	Payment() PaymentResolver
@@ -133,6 +134,7 @@ type ComplexityRoot struct {
 		HoldExpiresAt         func(childComplexity int) int
 		Hotel                 func(childComplexity int) int
 		ID                    func(childComplexity int) int
+		Ledger                func(childComplexity int) int
 		Nights                func(childComplexity int) int
 		Payments              func(childComplexity int) int
 		Penalty               func(childComplexity int) int
@@ -291,6 +293,12 @@ type ComplexityRoot struct {
 		RoomTypes   func(childComplexity int) int
 	}
 
+	Ledger struct {
+		Captured func(childComplexity int) int
+		Kept     func(childComplexity int) int
+		Refunded func(childComplexity int) int
+	}
+
 	MaintenanceBlock struct {
 		CreatedAt func(childComplexity int) int
 		From      func(childComplexity int) int
@@ -314,6 +322,7 @@ type ComplexityRoot struct {
 		CreateRatePlan func(childComplexity int, input model.CreateRatePlanInput) int
 		CreateRoomType func(childComplexity int, input model.CreateRoomTypeInput) int
 		HoldBooking    func(childComplexity int, input model.HoldBookingInput) int
+		PayBalance     func(childComplexity int, input model.PayBalanceInput) int
 		RevokeAPIKey   func(childComplexity int, input model.RevokeAPIKeyInput) int
 		SetRates       func(childComplexity int, input model.SetRatesInput) int
 		SetRoomService func(childComplexity int, input model.SetRoomServiceInput) int
@@ -337,6 +346,11 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PayBalancePayload struct {
+		Booking    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Payment struct {
@@ -416,10 +430,11 @@ type ComplexityRoot struct {
 	}
 
 	Refund struct {
-		Amount    func(childComplexity int) int
-		CreatedAt func(childComplexity int) int
-		Reason    func(childComplexity int) int
-		Status    func(childComplexity int) int
+		Amount         func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		FailureMessage func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		Status         func(childComplexity int) int
 	}
 
 	RevokeApiKeyPayload struct {
@@ -540,6 +555,7 @@ type BookingResolver interface {
 
 	Penalty(ctx context.Context, obj *booking.Booking) (money.Money, error)
 	RefundDue(ctx context.Context, obj *booking.Booking) (money.Money, error)
+	Ledger(ctx context.Context, obj *booking.Booking) (booking.Ledger, error)
 }
 type CancellationPenaltyResolver interface {
 	From(ctx context.Context, obj *booking.PenaltyWindow) (*time.Time, error)
@@ -561,6 +577,11 @@ type HotelSearchHitResolver interface {
 
 	RoomTypes(ctx context.Context, obj *search.Hit) ([]search.RoomTypeHit, error)
 }
+type LedgerResolver interface {
+	Captured(ctx context.Context, obj *booking.Ledger) (money.Money, error)
+	Refunded(ctx context.Context, obj *booking.Ledger) (money.Money, error)
+	Kept(ctx context.Context, obj *booking.Ledger) (money.Money, error)
+}
 type MaintenanceBlockResolver interface {
 	Room(ctx context.Context, obj *booking.MaintenanceBlock) (catalog.Room, error)
 	From(ctx context.Context, obj *booking.MaintenanceBlock) (time.Time, error)
@@ -569,6 +590,7 @@ type MaintenanceBlockResolver interface {
 type MutationResolver interface {
 	HoldBooking(ctx context.Context, input model.HoldBookingInput) (model.HoldBookingPayload, error)
 	ConfirmBooking(ctx context.Context, input model.ConfirmBookingInput) (model.ConfirmBookingPayload, error)
+	PayBalance(ctx context.Context, input model.PayBalanceInput) (model.PayBalancePayload, error)
 	CancelBooking(ctx context.Context, input model.CancelBookingInput) (model.CancelBookingPayload, error)
 	BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error)
 	CreateHotel(ctx context.Context, input model.CreateHotelInput) (model.CreateHotelPayload, error)
@@ -967,6 +989,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Booking.ID(childComplexity), true
+	case "Booking.ledger":
+		if e.ComplexityRoot.Booking.Ledger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Ledger(childComplexity), true
 	case "Booking.nights":
 		if e.ComplexityRoot.Booking.Nights == nil {
 			break
@@ -1513,6 +1541,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HotelSearchHit.RoomTypes(childComplexity), true
 
+	case "Ledger.captured":
+		if e.ComplexityRoot.Ledger.Captured == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ledger.Captured(childComplexity), true
+	case "Ledger.kept":
+		if e.ComplexityRoot.Ledger.Kept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ledger.Kept(childComplexity), true
+	case "Ledger.refunded":
+		if e.ComplexityRoot.Ledger.Refunded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ledger.Refunded(childComplexity), true
+
 	case "MaintenanceBlock.createdAt":
 		if e.ComplexityRoot.MaintenanceBlock.CreatedAt == nil {
 			break
@@ -1656,6 +1703,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.HoldBooking(childComplexity, args["input"].(model.HoldBookingInput)), true
+	case "Mutation.payBalance":
+		if e.ComplexityRoot.Mutation.PayBalance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_payBalance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PayBalance(childComplexity, args["input"].(model.PayBalanceInput)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -1773,6 +1831,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PayBalancePayload.booking":
+		if e.ComplexityRoot.PayBalancePayload.Booking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayBalancePayload.Booking(childComplexity), true
+	case "PayBalancePayload.userErrors":
+		if e.ComplexityRoot.PayBalancePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayBalancePayload.UserErrors(childComplexity), true
 
 	case "Payment.amount":
 		if e.ComplexityRoot.Payment.Amount == nil {
@@ -2147,6 +2218,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Refund.CreatedAt(childComplexity), true
+	case "Refund.failureMessage":
+		if e.ComplexityRoot.Refund.FailureMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.FailureMessage(childComplexity), true
 	case "Refund.reason":
 		if e.ComplexityRoot.Refund.Reason == nil {
 			break
@@ -2469,6 +2546,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("HoldBookingInput", ec.unmarshalInputHoldBookingInput),
 			graphql.NewInputUnmarshaler("HotelSearchInput", ec.unmarshalInputHotelSearchInput),
 			graphql.NewInputUnmarshaler("PartyInput", ec.unmarshalInputPartyInput),
+			graphql.NewInputUnmarshaler("PayBalanceInput", ec.unmarshalInputPayBalanceInput),
 			graphql.NewInputUnmarshaler("PaymentInput", ec.unmarshalInputPaymentInput),
 			graphql.NewInputUnmarshaler("PenaltyWindowInput", ec.unmarshalInputPenaltyWindowInput),
 			graphql.NewInputUnmarshaler("PriceRangeInput", ec.unmarshalInputPriceRangeInput),
@@ -3030,9 +3108,17 @@ type Payment {
 
 type Refund {
   amount: Money!
+  "PENDING (being paid back, retried), SUCCEEDED, or FAILED (the provider refused; staff settle it)."
   status: String!
   reason: String!
+  failureMessage: String!
   createdAt: DateTime!
+}
+
+type Ledger {
+  captured: Money!
+  refunded: Money!
+  kept: Money!
 }
 
 "A reservation of one or more rooms for one stay at one hotel."
@@ -3066,6 +3152,8 @@ type Booking implements Node {
   penalty: Money!
   "Captured payments minus the penalty, owed back on cancellation."
   refundDue: Money!
+  "Money taken, given back and kept: captured − refunded = kept."
+  ledger: Ledger!
   "Maintenance took this booking's room away; staff must move the guests."
   relocationRequired: Boolean!
   relocationNote: String!
@@ -3372,6 +3460,17 @@ input CancelBookingInput {
   reason: String
 }
 
+input PayBalanceInput {
+  idempotencyKey: String!
+  bookingId: ID!
+  payment: PaymentInput!
+}
+
+type PayBalancePayload {
+  booking: Booking
+  userErrors: [UserError!]!
+}
+
 type CancelBookingPayload {
   booking: Booking
   "Money owed back, when any was paid beyond the penalty."
@@ -3399,8 +3498,10 @@ type BlockRoomsPayload {
 type Mutation {
   "Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT, PRICE_CHANGED, NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT."
   holdBooking(input: HoldBookingInput!): HoldBookingPayload!
-  "Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PENDING, HOLD_EXPIRED, INVALID_STATE."
+  "Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL (pay the rest with another method), PAYMENT_PENDING (reconciled later), HOLD_EXPIRED, INVALID_STATE."
   confirmBooking(input: ConfirmBookingInput!): ConfirmBookingPayload!
+  "Pays what is still owed on a confirmed booking after its deposit. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL, PAYMENT_PENDING, INVALID_STATE."
+  payBalance(input: PayBalanceInput!): PayBalancePayload!
   "Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone."
   cancelBooking(input: CancelBookingInput!): CancelBookingPayload!
   "Takes rooms out of sale for some nights (staff and admins). Code: MAINTENANCE_CONFLICT."
@@ -3592,6 +3693,8 @@ func (ec *executionContext) childFields_Booking(ctx context.Context, field graph
 		return ec.fieldContext_Booking_penalty(ctx, field)
 	case "refundDue":
 		return ec.fieldContext_Booking_refundDue(ctx, field)
+	case "ledger":
+		return ec.fieldContext_Booking_ledger(ctx, field)
 	case "relocationRequired":
 		return ec.fieldContext_Booking_relocationRequired(ctx, field)
 	case "relocationNote":
@@ -3886,6 +3989,18 @@ func (ec *executionContext) childFields_HotelSearchHit(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type HotelSearchHit", field.Name)
 }
 
+func (ec *executionContext) childFields_Ledger(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "captured":
+		return ec.fieldContext_Ledger_captured(ctx, field)
+	case "refunded":
+		return ec.fieldContext_Ledger_refunded(ctx, field)
+	case "kept":
+		return ec.fieldContext_Ledger_kept(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ledger", field.Name)
+}
+
 func (ec *executionContext) childFields_MaintenanceBlock(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "room":
@@ -3944,6 +4059,16 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PayBalancePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "booking":
+		return ec.fieldContext_PayBalancePayload_booking(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PayBalancePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayBalancePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4082,6 +4207,8 @@ func (ec *executionContext) childFields_Refund(ctx context.Context, field graphq
 		return ec.fieldContext_Refund_status(ctx, field)
 	case "reason":
 		return ec.fieldContext_Refund_reason(ctx, field)
+	case "failureMessage":
+		return ec.fieldContext_Refund_failureMessage(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Refund_createdAt(ctx, field)
 	}
@@ -4476,6 +4603,20 @@ func (ec *executionContext) field_Mutation_holdBooking_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.HoldBookingInput, error) {
 			return ec.unmarshalNHoldBookingInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHoldBookingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_payBalance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PayBalanceInput, error) {
+			return ec.unmarshalNPayBalanceInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPayBalanceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6398,6 +6539,38 @@ func (ec *executionContext) fieldContext_Booking_refundDue(_ context.Context, fi
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_ledger(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_ledger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().Ledger(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v booking.Ledger) graphql.Marshaler {
+			return ec.marshalNLedger2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐLedger(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_ledger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ledger(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8502,6 +8675,102 @@ func (ec *executionContext) fieldContext_HotelSearchHit_roomTypes(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Ledger_captured(ctx context.Context, field graphql.CollectedField, obj *booking.Ledger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ledger_captured(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ledger().Captured(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ledger_captured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ledger",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ledger_refunded(ctx context.Context, field graphql.CollectedField, obj *booking.Ledger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ledger_refunded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ledger().Refunded(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ledger_refunded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ledger",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ledger_kept(ctx context.Context, field graphql.CollectedField, obj *booking.Ledger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ledger_kept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ledger().Kept(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ledger_kept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ledger",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MaintenanceBlock_room(ctx context.Context, field graphql.CollectedField, obj *booking.MaintenanceBlock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8754,6 +9023,50 @@ func (ec *executionContext) fieldContext_Mutation_confirmBooking(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_confirmBooking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_payBalance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_payBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PayBalance(ctx, fc.Args["input"].(model.PayBalanceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PayBalancePayload) graphql.Marshaler {
+			return ec.marshalNPayBalancePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPayBalancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_payBalance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayBalancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_payBalance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9532,6 +9845,70 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PayBalancePayload_booking(ctx context.Context, field graphql.CollectedField, obj *model.PayBalancePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayBalancePayload_booking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Booking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+			return ec.marshalOBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PayBalancePayload_booking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayBalancePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayBalancePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PayBalancePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayBalancePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayBalancePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayBalancePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Payment_provider(ctx context.Context, field graphql.CollectedField, obj *booking.Payment) (ret graphql.Marshaler) {
@@ -11256,6 +11633,29 @@ func (ec *executionContext) _Refund_reason(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Refund_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Refund", field, false, false, "String")
+}
+
+func (ec *executionContext) _Refund_failureMessage(ctx context.Context, field graphql.CollectedField, obj *booking.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_failureMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureMessage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_failureMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Refund", field, false, false, "String")
 }
 
@@ -14849,6 +15249,62 @@ func UnmarshalPartyInput(ctx context.Context, raw any) (model.PartyInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPayBalanceInput(ctx context.Context, obj any) (model.PayBalanceInput, error) {
+	var it model.PayBalanceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idempotencyKey", "bookingId", "payment"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "bookingId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingID = data
+		case "payment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("payment"))
+			data, err := ec.unmarshalNPaymentInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Payment = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPayBalanceInput unmarshals raw into the PayBalanceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPayBalanceInput(ctx context.Context, raw any) (model.PayBalanceInput, error) {
+	var out model.PayBalanceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PayBalanceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPaymentInput(ctx context.Context, obj any) (model.PaymentInput, error) {
 	var it model.PaymentInput
 	if obj == nil {
@@ -16195,6 +16651,12 @@ func (ec *executionContext) _Booking(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Booking_refundDue(ctx, field, obj)
 				})
+		case "ledger":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_ledger(ctx, field, obj)
+				})
 		case "relocationRequired":
 			out.Values[i] = ec._Booking_relocationRequired(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17247,6 +17709,52 @@ func (ec *executionContext) _HotelSearchHit(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var ledgerImplementors = []string{"Ledger"}
+
+func (ec *executionContext) _Ledger(ctx context.Context, sel ast.SelectionSet, obj *booking.Ledger) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Ledger")
+		case "captured":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ledger_captured(ctx, field, obj)
+				})
+		case "refunded":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ledger_refunded(ctx, field, obj)
+				})
+		case "kept":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ledger_kept(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var maintenanceBlockImplementors = []string{"MaintenanceBlock"}
 
 func (ec *executionContext) _MaintenanceBlock(ctx context.Context, sel ast.SelectionSet, obj *booking.MaintenanceBlock) graphql.Marshaler {
@@ -17370,6 +17878,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "confirmBooking":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_confirmBooking(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payBalance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_payBalance(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -17587,6 +18102,44 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var payBalancePayloadImplementors = []string{"PayBalancePayload"}
+
+func (ec *executionContext) _PayBalancePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PayBalancePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payBalancePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayBalancePayload")
+		case "booking":
+			out.Values[i] = ec._PayBalancePayload_booking(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._PayBalancePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -18165,6 +18718,11 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "reason":
 			out.Values[i] = ec._Refund_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failureMessage":
+			out.Values[i] = ec._Refund_failureMessage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -19702,6 +20260,10 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) marshalNLedger2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐLedger(ctx context.Context, sel ast.SelectionSet, v booking.Ledger) graphql.Marshaler {
+	return ec._Ledger(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNLocalTime2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐTimeOfDay(ctx context.Context, v any) (catalog.TimeOfDay, error) {
 	res, err := scalar.UnmarshalLocalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19801,6 +20363,15 @@ func (ec *executionContext) unmarshalNPartyInput2githubᚗcomᚋstaygraphᚋstay
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNPayBalanceInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPayBalanceInput(ctx context.Context, v any) (model.PayBalanceInput, error) {
+	res, err := ec.unmarshalInputPayBalanceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPayBalancePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPayBalancePayload(ctx context.Context, sel ast.SelectionSet, v model.PayBalancePayload) graphql.Marshaler {
+	return ec._PayBalancePayload(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNPayment2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPayment(ctx context.Context, sel ast.SelectionSet, v booking.Payment) graphql.Marshaler {
 	return ec._Payment(ctx, sel, &v)
 }
@@ -19819,6 +20390,11 @@ func (ec *executionContext) marshalNPayment2ᚕgithubᚗcomᚋstaygraphᚋstaygr
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNPaymentInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentInput(ctx context.Context, v any) (*model.PaymentInput, error) {
+	res, err := ec.unmarshalInputPaymentInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNPaymentStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentStatus(ctx context.Context, v any) (model.PaymentStatus, error) {

@@ -7,10 +7,10 @@ package graph
 
 import (
 	"context"
-	"github.com/99designs/gqlgen/graphql"
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/staygraph/staygraph/graph/model"
 	"github.com/staygraph/staygraph/graph/relay"
@@ -151,6 +151,11 @@ func (r *bookingResolver) RefundDue(ctx context.Context, obj *booking.Booking) (
 	return money.New(obj.RefundDue, obj.Currency), nil
 }
 
+// Ledger is the resolver for the ledger field.
+func (r *bookingResolver) Ledger(ctx context.Context, obj *booking.Booking) (booking.Ledger, error) {
+	return r.Reservations.LedgerOf(ctx, *obj)
+}
+
 // From is the resolver for the from field.
 func (r *cancellationPenaltyResolver) From(ctx context.Context, obj *booking.PenaltyWindow) (*time.Time, error) {
 	return obj.Start, nil
@@ -209,6 +214,21 @@ func (r *hotelSearchHitResolver) RoomTypes(ctx context.Context, obj *search.Hit)
 	return orEmpty(obj.RoomTypes), nil
 }
 
+// Captured is the resolver for the captured field.
+func (r *ledgerResolver) Captured(ctx context.Context, obj *booking.Ledger) (money.Money, error) {
+	return money.New(obj.Captured, obj.Currency), nil
+}
+
+// Refunded is the resolver for the refunded field.
+func (r *ledgerResolver) Refunded(ctx context.Context, obj *booking.Ledger) (money.Money, error) {
+	return money.New(obj.Refunded, obj.Currency), nil
+}
+
+// Kept is the resolver for the kept field.
+func (r *ledgerResolver) Kept(ctx context.Context, obj *booking.Ledger) (money.Money, error) {
+	return money.New(obj.Kept, obj.Currency), nil
+}
+
 // Room is the resolver for the room field.
 func (r *maintenanceBlockResolver) Room(ctx context.Context, obj *booking.MaintenanceBlock) (catalog.Room, error) {
 	return r.Catalog.Room(ctx, obj.RoomID)
@@ -249,6 +269,19 @@ func (r *mutationResolver) ConfirmBooking(ctx context.Context, input model.Confi
 	b, err := r.Reservations.Confirm(ctx, in)
 	ue, err := userErrors(err)
 	return model.ConfirmBookingPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
+}
+
+// PayBalance is the resolver for the payBalance field.
+func (r *mutationResolver) PayBalance(ctx context.Context, input model.PayBalanceInput) (model.PayBalancePayload, error) {
+	var d ids
+	id := d.decode(relay.KindBooking, input.BookingID, "input", "bookingId")
+	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
+		return model.PayBalancePayload{UserErrors: ue}, err
+	}
+	b, err := r.Reservations.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: input.IdempotencyKey, BookingID: id,
+		Payment: &booking.PaymentInput{Provider: input.Payment.Provider, Token: input.Payment.Token}})
+	ue, err := userErrors(err)
+	return model.PayBalancePayload{Booking: okPtr(b, ue), UserErrors: ue}, err
 }
 
 // CancelBooking is the resolver for the cancelBooking field.
@@ -762,6 +795,9 @@ func (r *Resolver) Hotel() HotelResolver { return &hotelResolver{r} }
 // HotelSearchHit returns HotelSearchHitResolver implementation.
 func (r *Resolver) HotelSearchHit() HotelSearchHitResolver { return &hotelSearchHitResolver{r} }
 
+// Ledger returns LedgerResolver implementation.
+func (r *Resolver) Ledger() LedgerResolver { return &ledgerResolver{r} }
+
 // MaintenanceBlock returns MaintenanceBlockResolver implementation.
 func (r *Resolver) MaintenanceBlock() MaintenanceBlockResolver { return &maintenanceBlockResolver{r} }
 
@@ -809,6 +845,7 @@ type (
 	cancellationPenaltyResolver struct{ *Resolver }
 	hotelResolver               struct{ *Resolver }
 	hotelSearchHitResolver      struct{ *Resolver }
+	ledgerResolver              struct{ *Resolver }
 	maintenanceBlockResolver    struct{ *Resolver }
 	mutationResolver            struct{ *Resolver }
 	paymentResolver             struct{ *Resolver }

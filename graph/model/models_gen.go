@@ -281,6 +281,17 @@ type PartyInput struct {
 	ChildAges []int `json:"childAges,omitempty"`
 }
 
+type PayBalanceInput struct {
+	IdempotencyKey string        `json:"idempotencyKey"`
+	BookingID      string        `json:"bookingId"`
+	Payment        *PaymentInput `json:"payment"`
+}
+
+type PayBalancePayload struct {
+	Booking    *booking.Booking `json:"booking,omitempty"`
+	UserErrors []apperr.Error   `json:"userErrors"`
+}
+
 // A payment method as a provider token (never card data).
 type PaymentInput struct {
 	// A registered provider, e.g. sandbox.

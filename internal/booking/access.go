@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"strings"
@@ -64,7 +65,8 @@ func (s *Service) load(ctx context.Context, id uuid.UUID, change bool) (Booking,
 	if change && !canChange(p, b) {
 		return Booking{}, nil, apperr.New(apperr.Forbidden, "you may read this booking but not change it")
 	}
-	return b, p, nil
+	b, err = s.reveal(b)
+	return b, p, err
 }
 
 // Booking returns one booking to its owner, the hotel's staff and admins.
@@ -74,14 +76,16 @@ func (s *Service) Booking(ctx context.Context, id uuid.UUID) (Booking, error) {
 }
 
 // ByReference returns the booking with reference whose contact email is
-// email, to anyone who knows both (as printed on a confirmation).
+// email (in any case), to anyone who knows both (as printed on a
+// confirmation). The email is compared by its blind index, in constant time;
+// the stored email is opened only once both matched.
 func (s *Service) ByReference(ctx context.Context, reference, email string) (Booking, error) {
 	row, err := s.q.GetBookingByReference(ctx, strings.ToUpper(strings.TrimSpace(reference)))
-	if errors.Is(err, pgx.ErrNoRows) || err == nil && !strings.EqualFold(row.ContactEmail, strings.TrimSpace(email)) {
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && !hmac.Equal(row.ContactEmailIdx, s.opts.PII.BlindIndex(email)) {
 		return Booking{}, apperr.New(apperr.NotFound, "no booking with that reference and email")
 	}
 	if err != nil {
 		return Booking{}, fmt.Errorf("load booking by reference: %w", err)
 	}
-	return bookingFromRow(row), nil
+	return s.reveal(bookingFromRow(row))
 }

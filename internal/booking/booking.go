@@ -17,6 +17,7 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/pii"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -26,6 +27,7 @@ const (
 	PriceChanged         apperr.Code = "PRICE_CHANGED"
 	PaymentDeclined      apperr.Code = "PAYMENT_DECLINED"
 	PaymentPending       apperr.Code = "PAYMENT_PENDING"
+	PaymentPartial       apperr.Code = "PAYMENT_PARTIAL"
 	HoldExpired          apperr.Code = "HOLD_EXPIRED"
 	IdempotencyKeyReused apperr.Code = "IDEMPOTENCY_KEY_REUSED"
 	InvalidState         apperr.Code = "INVALID_STATE"
@@ -64,6 +66,11 @@ type Opts struct {
 	OptimisticAttempts int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// PII seals contact details and guest names before they are stored and
+	// opens them for callers allowed to see them. nil: random keys that live
+	// only as long as this process (shared by its services) — for tests and
+	// benchmarks; 'staygraph serve' and 'dev' always give a persistent keyring.
+	PII *pii.Keyring
 }
 
 // Service runs the booking core.
@@ -88,10 +95,15 @@ func NewService(pool *pgxpool.Pool, cat Catalog, payments *payment.Registry, job
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.PII == nil {
+		opts.PII = ephemeralKeys()
+	}
 	return &Service{pool: pool, q: db.New(pool), catalog: cat, payments: payments, jobs: jobs, opts: opts}
 }
 
 // Booking is a reservation of one or more rooms for one stay at one hotel.
+// ContactEmail and ContactPhone are stored sealed (internal/pii) and filled
+// in only for callers allowed to see the booking.
 type Booking struct {
 	ID            uuid.UUID
 	Reference     string
@@ -121,6 +133,8 @@ type Booking struct {
 	RelocationRequired bool
 	RelocationNote     string
 	CreatedAt          time.Time
+	// sealed is the contact as stored, until Service.reveal opens it.
+	sealed sealedContact
 }
 
 // Nights is the number of nights of the stay.
@@ -157,7 +171,7 @@ func bookingFromRow(r db.Booking) Booking {
 		ID: r.ID, Reference: r.Reference, HotelID: r.HotelID, Status: Status(r.Status), Version: r.Version,
 		CheckIn: r.CheckIn, CheckOut: r.CheckOut, Currency: r.Currency, RoomAmount: r.RoomAmount,
 		TaxAmount: r.TaxAmount, Total: r.TotalAmount, DepositDue: r.DepositDue, Owner: r.Owner,
-		ContactEmail: r.ContactEmail, ContactPhone: r.ContactPhone, HoldExpiresAt: r.HoldExpiresAt, PaymentInFlight: r.PaymentInFlight,
+		sealed: sealedContact{email: r.ContactEmailEnc, phone: r.ContactPhoneEnc}, HoldExpiresAt: r.HoldExpiresAt, PaymentInFlight: r.PaymentInFlight,
 		ConfirmedAt: r.ConfirmedAt, CancelledAt: r.CancelledAt, CancelReason: r.CancelReason,
 		PenaltyAmount: r.PenaltyAmount, RefundDue: r.RefundDue,
 		RelocationRequired: r.RelocationRequired, RelocationNote: r.RelocationNote, CreatedAt: r.CreatedAt,

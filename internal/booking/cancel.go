@@ -23,12 +23,14 @@ type CancelInput struct {
 
 // Refund is money owed back to the booker.
 type Refund struct {
-	ID        uuid.UUID
-	Amount    int64
-	Currency  string
-	Status    string
-	Reason    string
-	CreatedAt time.Time
+	ID       uuid.UUID
+	Amount   int64
+	Currency string
+	Status   string
+	Reason   string
+	// FailureMessage says why the provider refused a FAILED refund.
+	FailureMessage string
+	CreatedAt      time.Time
 }
 
 // Cancel cancels a booking: it applies the cancellation penalty of each
@@ -44,7 +46,7 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 	if len(in.Reason) > 500 {
 		return Booking{}, nil, apperr.Invalid("at most 500 characters", "input", "reason")
 	}
-	key, err := newIdempotency(ownerOf(p), in.IdempotencyKey, "cancel", in)
+	key, err := s.newIdempotency(ownerOf(p), in.IdempotencyKey, "cancel", in)
 	if err != nil {
 		return Booking{}, nil, err
 	}
@@ -100,12 +102,9 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 			return err
 		}
 		if refundDue > 0 {
-			r, err := q.CreateRefund(ctx, db.CreateRefundParams{ID: uuid.Must(uuid.NewV7()), BookingID: current.ID,
-				Amount: refundDue, Currency: current.Currency, Reason: "cancellation"})
-			if err != nil {
-				return fmt.Errorf("record refund: %w", err)
+			if refund, err = s.refundTx(ctx, tx, q, cancelled, refundDue, "cancellation"); err != nil {
+				return err
 			}
-			refund = refundFromRow(r)
 		}
 		return saveTx(ctx, q, key, cancelled)
 	})
@@ -120,7 +119,8 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 	if err != nil {
 		return Booking{}, nil, err
 	}
-	return cancelled, refund, nil
+	cancelled, err = s.reveal(cancelled)
+	return cancelled, refund, err
 }
 
 // penaltyOf is what cancelling a booking at now costs, from the terms each
@@ -153,5 +153,6 @@ func (s *Service) latestRefund(ctx context.Context, bookingID uuid.UUID) (*Refun
 }
 
 func refundFromRow(r db.Refund) *Refund {
-	return &Refund{ID: r.ID, Amount: r.Amount, Currency: r.Currency, Status: r.Status, Reason: r.Reason, CreatedAt: r.CreatedAt}
+	return &Refund{ID: r.ID, Amount: r.Amount, Currency: r.Currency, Status: r.Status, Reason: r.Reason,
+		FailureMessage: r.FailureMessage, CreatedAt: r.CreatedAt}
 }

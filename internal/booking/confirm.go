@@ -45,7 +45,7 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 	if err != nil {
 		return Booking{}, err
 	}
-	key, err := newIdempotency(ownerOf(p), in.IdempotencyKey, "confirm", in)
+	key, err := s.newIdempotency(ownerOf(p), in.IdempotencyKey, "confirm", in)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -89,7 +89,7 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 		b, _, err := s.replay(ctx, key)
 		return b, err
 	}
-	return confirmed, err
+	return s.revealed(confirmed, err)
 }
 
 func (s *Service) confirmable(b Booking) error {
@@ -163,9 +163,10 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 	return s.recordOutcome(context.WithoutCancel(ctx), attempt, res)
 }
 
-// recordOutcome stores what the provider answered. Captured leaves the hold
-// pinned until the confirmation commits; a decline unpins it; an unknown
-// outcome keeps it pinned until reconciled.
+// recordOutcome stores what the provider answered. Captured in full leaves
+// the booking pinned until the caller's change commits; a decline or a
+// partial capture unpins it; an unknown outcome keeps it pinned and
+// schedules reconciliation with the provider — never a guess.
 func (s *Service) recordOutcome(ctx context.Context, attempt db.Payment, res payment.ChargeResult) error {
 	status := map[payment.Status]string{payment.Captured: "CAPTURED", payment.Declined: "FAILED", payment.Unknown: "UNKNOWN"}[res.Status]
 	err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
@@ -173,9 +174,12 @@ func (s *Service) recordOutcome(ctx context.Context, attempt db.Payment, res pay
 			CapturedAmount: res.Captured, FailureCode: res.FailureCode, FailureMessage: res.FailureMessage}); err != nil {
 			return fmt.Errorf("record payment outcome: %w", err)
 		}
-		if res.Status == payment.Declined {
+		switch {
+		case res.Status == payment.Unknown:
+			return s.enqueueTx(ctx, tx, ReconcilePaymentArgs{PaymentID: attempt.ID}, reconcileDelay)
+		case res.Status == payment.Declined || res.Captured < attempt.Amount:
 			if _, err := q.ClearPaymentInFlight(ctx, attempt.BookingID); err != nil {
-				return fmt.Errorf("unpin hold: %w", err)
+				return fmt.Errorf("unpin booking: %w", err)
 			}
 		}
 		return nil
@@ -187,18 +191,23 @@ func (s *Service) recordOutcome(ctx context.Context, attempt db.Payment, res pay
 	case res.Status == payment.Declined:
 		return declined(res.FailureCode, res.FailureMessage)
 	case res.Status == payment.Unknown:
-		return apperr.New(PaymentPending, "the payment provider did not answer; the outcome will be reconciled and the hold kept meanwhile")
+		return apperr.New(PaymentPending, "the payment provider did not answer; the outcome will be reconciled with it and the hold kept meanwhile")
 	case res.Captured < attempt.Amount:
-		return apperr.New(PaymentDeclined, "the payment covered only part of what is due")
+		return partial(attempt.Amount-res.Captured, attempt.Currency)
 	}
 	return nil
+}
+
+func partial(left int64, currency string) error {
+	return &apperr.Error{Code: PaymentPartial, Field: []string{"input", "payment"},
+		Message: fmt.Sprintf("the payment covered only part of what is due; pay the remaining %s with another method", money.New(left, currency))}
 }
 
 func priorOutcome(p db.Payment) error {
 	switch p.Status {
 	case "CAPTURED":
 		if p.CapturedAmount < p.Amount {
-			return apperr.New(PaymentDeclined, "the payment covered only part of what is due")
+			return partial(p.Amount-p.CapturedAmount, p.Currency)
 		}
 		return nil
 	case "FAILED":

@@ -43,6 +43,8 @@ func (w *ExpireHoldWorker) Work(ctx context.Context, job *river.Job[ExpireHoldAr
 // AddWorkers registers the booking core's background workers.
 func AddWorkers(workers *river.Workers, svc *Service) {
 	river.AddWorker(workers, &ExpireHoldWorker{svc: svc})
+	river.AddWorker(workers, &ReconcilePaymentWorker{svc: svc})
+	river.AddWorker(workers, &RefundWorker{svc: svc})
 }
 
 // ExpireHold expires a hold whose time is up and hands its inventory back.
@@ -71,7 +73,19 @@ func (s *Service) ExpireHold(ctx context.Context, id uuid.UUID) (time.Duration, 
 		if err != nil {
 			return fmt.Errorf("expire booking: %w", err)
 		}
-		return releaseBookingTx(ctx, q, bookingFromRow(row), nil)
+		expired := bookingFromRow(row)
+		if err := releaseBookingTx(ctx, q, expired, nil); err != nil {
+			return err
+		}
+		// Partial payments on a hold that lapsed go back automatically.
+		captured, err := q.CapturedAmount(ctx, expired.ID)
+		if err != nil {
+			return fmt.Errorf("sum payments: %w", err)
+		}
+		if captured > 0 {
+			_, err = s.refundTx(ctx, tx, q, expired, captured, "hold expired")
+		}
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("expire hold %s: %w", id, err)

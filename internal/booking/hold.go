@@ -57,7 +57,7 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 	if err := validateHold(&in); err != nil {
 		return Booking{}, err
 	}
-	key, err := newIdempotency(owner, in.IdempotencyKey, "hold", in)
+	key, err := s.newIdempotency(owner, in.IdempotencyKey, "hold", in)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -166,11 +166,16 @@ func reservationOf(q Quote) reservation {
 
 func (s *Service) insertHoldTx(ctx context.Context, tx pgx.Tx, q *db.Queries, owner string, in HoldInput, quote Quote) (Booking, error) {
 	now := s.opts.Now()
+	id := uuid.Must(uuid.NewV7())
+	email, emailIndex, phone, err := sealContact(s.opts.PII, id, in.Contact)
+	if err != nil {
+		return Booking{}, err
+	}
 	row, err := q.CreateBooking(ctx, db.CreateBookingParams{
-		ID: uuid.Must(uuid.NewV7()), Reference: newReference(), HotelID: quote.Hotel.ID,
+		ID: id, Reference: newReference(), HotelID: quote.Hotel.ID,
 		CheckIn: quote.CheckIn, CheckOut: quote.CheckOut, Currency: quote.Currency,
 		RoomAmount: quote.RoomAmount, TaxAmount: quote.TaxAmount, TotalAmount: quote.Total, DepositDue: quote.DepositDue,
-		Owner: owner, ContactEmail: in.Contact.Email, ContactPhone: in.Contact.Phone,
+		Owner: owner, ContactEmailEnc: email, ContactEmailIdx: emailIndex, ContactPhoneEnc: phone,
 		HoldExpiresAt: now.Add(s.opts.HoldTTL),
 	})
 	if postgres.Constraint(err) == "bookings_reference_key" {
@@ -198,9 +203,13 @@ func (s *Service) insertHoldTx(ctx context.Context, tx pgx.Tx, q *db.Queries, ow
 			return Booking{}, fmt.Errorf("insert booked room: %w", err)
 		}
 		for _, g := range in.Rooms[i].Guests {
+			given, family, err := sealGuest(s.opts.PII, row.ID, int16(guest), g)
+			if err != nil {
+				return Booking{}, err
+			}
 			if err := q.CreateBookingGuest(ctx, db.CreateBookingGuestParams{
 				BookingID: row.ID, Position: int16(guest), Room: pgtype.Int2{Int16: int16(i), Valid: true},
-				GivenName: g.GivenName, FamilyName: g.FamilyName,
+				GivenNameEnc: given, FamilyNameEnc: family,
 			}); err != nil {
 				return Booking{}, fmt.Errorf("insert guest: %w", err)
 			}
@@ -212,7 +221,9 @@ func (s *Service) insertHoldTx(ctx context.Context, tx pgx.Tx, q *db.Queries, ow
 			return Booking{}, fmt.Errorf("schedule hold expiry: %w", err)
 		}
 	}
-	return bookingFromRow(row), nil
+	held := bookingFromRow(row)
+	held.ContactEmail, held.ContactPhone = in.Contact.Email, in.Contact.Phone
+	return held, nil
 }
 
 // referenceAlphabet avoids letters and digits people confuse (0/O, 1/I/L, U/V).

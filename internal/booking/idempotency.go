@@ -3,7 +3,6 @@ package booking
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +24,10 @@ type idempotency struct {
 	hash      []byte
 }
 
-func newIdempotency(owner, key, operation string, input any) (idempotency, error) {
+// newIdempotency fingerprints a request with a keyed MAC: requests hold
+// personal data, and a plain hash in the database would let anyone check a
+// guess of it.
+func (s *Service) newIdempotency(owner, key, operation string, input any) (idempotency, error) {
 	key = strings.TrimSpace(key)
 	if key == "" || len(key) > 200 {
 		return idempotency{}, apperr.Invalid("give an idempotency key of 1 to 200 characters", "input", "idempotencyKey")
@@ -34,8 +36,8 @@ func newIdempotency(owner, key, operation string, input any) (idempotency, error
 	if err != nil {
 		return idempotency{}, fmt.Errorf("hash request: %w", err)
 	}
-	sum := sha256.Sum256(append([]byte(operation+"\x00"), body...))
-	return idempotency{principal: owner, key: key, operation: operation, hash: sum[:]}, nil
+	return idempotency{principal: owner, key: key, operation: operation,
+		hash: s.opts.PII.MAC(append([]byte(operation+"\x00"), body...))}, nil
 }
 
 // replay returns the booking a request with the same key produced before.
@@ -56,7 +58,8 @@ func (s *Service) replay(ctx context.Context, k idempotency) (Booking, bool, err
 	if err != nil {
 		return Booking{}, false, fmt.Errorf("load booking of idempotency key: %w", err)
 	}
-	return bookingFromRow(b), true, nil
+	replayed, err := s.reveal(bookingFromRow(b))
+	return replayed, true, err
 }
 
 // saveTx records the result of k in the mutation's own transaction, so the

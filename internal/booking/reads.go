@@ -47,7 +47,9 @@ func (s *Service) ViewerBookings(ctx context.Context, after uuid.NullUUID, limit
 	}
 	out := make([]Booking, len(rows))
 	for i, r := range rows {
-		out[i] = bookingFromRow(r)
+		if out[i], err = s.reveal(bookingFromRow(r)); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -82,10 +84,9 @@ func (s *Service) GuestsOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]
 	}
 	out := map[uuid.UUID][]Guest{}
 	for _, r := range rows {
-		g := Guest{Position: int(r.Position), GivenName: r.GivenName, FamilyName: r.FamilyName}
-		if r.Room.Valid {
-			room := int(r.Room.Int16)
-			g.Room = &room
+		g, err := s.guestFromRow(r)
+		if err != nil {
+			return nil, err
 		}
 		out[r.BookingID] = append(out[r.BookingID], g)
 	}
@@ -132,7 +133,9 @@ func (s *Service) Relocations(ctx context.Context, hotelID uuid.UUID) ([]Booking
 	}
 	out := make([]Booking, len(rows))
 	for i, r := range rows {
-		out[i] = bookingFromRow(r)
+		if out[i], err = s.reveal(bookingFromRow(r)); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

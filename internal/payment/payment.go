@@ -50,12 +50,34 @@ type ChargeResult struct {
 	FailureMessage string
 }
 
+// RefundRequest gives money back on an earlier charge.
+type RefundRequest struct {
+	// IdempotencyKey is sent to the provider so a retried refund never pays twice.
+	IdempotencyKey string
+	// ChargeRef is the provider's id of the charge being refunded.
+	ChargeRef string
+	Amount    money.Money
+}
+
+// RefundResult is what the provider answered to a refund.
+type RefundResult struct {
+	ProviderRef string
+	// Succeeded is false when the provider refused; an error means unknown.
+	Succeeded      bool
+	FailureMessage string
+}
+
 // Provider is a payment method.
 type Provider interface {
 	// Name is the identifier clients pass as payment.provider.
 	Name() string
 	// Charge takes money. An error means the outcome is unknown.
 	Charge(ctx context.Context, req ChargeRequest) (ChargeResult, error)
+	// Lookup asks what became of the charge made with an idempotency key,
+	// to reconcile an unknown outcome. Unknown while the provider cannot tell.
+	Lookup(ctx context.Context, idempotencyKey string) (ChargeResult, error)
+	// Refund gives money back on a captured charge.
+	Refund(ctx context.Context, req RefundRequest) (RefundResult, error)
 }
 
 // ErrUnknownProvider is returned for a provider name nobody registered.

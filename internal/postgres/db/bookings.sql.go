@@ -71,7 +71,7 @@ UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = 
     penalty_amount = $2, refund_due = $3, payment_in_flight = false,
     version = version + 1, updated_at = now()
 WHERE id = $4 AND version = $5 AND status IN ('HELD', 'CONFIRMED')
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
 `
 
 type CancelBookingParams struct {
@@ -104,8 +104,6 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 		&i.TotalAmount,
 		&i.DepositDue,
 		&i.Owner,
-		&i.ContactEmail,
-		&i.ContactPhone,
 		&i.HoldExpiresAt,
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
@@ -118,6 +116,9 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
 	)
 	return i, err
 }
@@ -125,7 +126,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 const clearPaymentInFlight = `-- name: ClearPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = false, version = version + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
 `
 
 func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -144,8 +145,6 @@ func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booki
 		&i.TotalAmount,
 		&i.DepositDue,
 		&i.Owner,
-		&i.ContactEmail,
-		&i.ContactPhone,
 		&i.HoldExpiresAt,
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
@@ -158,6 +157,9 @@ func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booki
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
 	)
 	return i, err
 }
@@ -166,7 +168,7 @@ const confirmBooking = `-- name: ConfirmBooking :one
 UPDATE bookings SET status = 'CONFIRMED', payment_in_flight = false, confirmed_at = now(),
     version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD'
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
 `
 
 func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -185,8 +187,6 @@ func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, er
 		&i.TotalAmount,
 		&i.DepositDue,
 		&i.Owner,
-		&i.ContactEmail,
-		&i.ContactPhone,
 		&i.HoldExpiresAt,
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
@@ -199,34 +199,71 @@ func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, er
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
 	)
 	return i, err
 }
 
+const countBookingsToRotate = `-- name: CountBookingsToRotate :one
+
+SELECT count(*) FROM bookings
+WHERE substr(contact_email_enc, 1, length($1::bytea)) <> $1::bytea
+   OR substr(contact_phone_enc, 1, length($1::bytea)) <> $1::bytea
+`
+
+// Key rotation (staygraph rotate-keys). A sealed value is due when it does
+// not begin with @header, the envelope header of the primary key; NULL (no
+// personal data) is never due.
+func (q *Queries) CountBookingsToRotate(ctx context.Context, header []byte) (int64, error) {
+	row := q.db.QueryRow(ctx, countBookingsToRotate, header)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countGuestsToRotate = `-- name: CountGuestsToRotate :one
+SELECT count(*) FROM booking_guests
+WHERE substr(given_name_enc, 1, length($1::bytea)) <> $1::bytea
+   OR substr(family_name_enc, 1, length($1::bytea)) <> $1::bytea
+`
+
+func (q *Queries) CountGuestsToRotate(ctx context.Context, header []byte) (int64, error) {
+	row := q.db.QueryRow(ctx, countGuestsToRotate, header)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createBooking = `-- name: CreateBooking :one
 INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
-                      total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at)
-VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at
+                      total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
+                      hold_expires_at)
+VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
 `
 
 type CreateBookingParams struct {
-	ID            uuid.UUID
-	Reference     string
-	HotelID       uuid.UUID
-	CheckIn       time.Time
-	CheckOut      time.Time
-	Currency      string
-	RoomAmount    int64
-	TaxAmount     int64
-	TotalAmount   int64
-	DepositDue    int64
-	Owner         string
-	ContactEmail  string
-	ContactPhone  string
-	HoldExpiresAt time.Time
+	ID              uuid.UUID
+	Reference       string
+	HotelID         uuid.UUID
+	CheckIn         time.Time
+	CheckOut        time.Time
+	Currency        string
+	RoomAmount      int64
+	TaxAmount       int64
+	TotalAmount     int64
+	DepositDue      int64
+	Owner           string
+	ContactEmailEnc []byte
+	ContactEmailIdx []byte
+	ContactPhoneEnc []byte
+	HoldExpiresAt   time.Time
 }
 
+// Contact details arrive sealed by internal/pii; contact_email_idx is the
+// email's blind index.
 func (q *Queries) CreateBooking(ctx context.Context, arg CreateBookingParams) (Booking, error) {
 	row := q.db.QueryRow(ctx, createBooking,
 		arg.ID,
@@ -240,8 +277,9 @@ func (q *Queries) CreateBooking(ctx context.Context, arg CreateBookingParams) (B
 		arg.TotalAmount,
 		arg.DepositDue,
 		arg.Owner,
-		arg.ContactEmail,
-		arg.ContactPhone,
+		arg.ContactEmailEnc,
+		arg.ContactEmailIdx,
+		arg.ContactPhoneEnc,
 		arg.HoldExpiresAt,
 	)
 	var i Booking
@@ -258,8 +296,6 @@ func (q *Queries) CreateBooking(ctx context.Context, arg CreateBookingParams) (B
 		&i.TotalAmount,
 		&i.DepositDue,
 		&i.Owner,
-		&i.ContactEmail,
-		&i.ContactPhone,
 		&i.HoldExpiresAt,
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
@@ -272,21 +308,24 @@ func (q *Queries) CreateBooking(ctx context.Context, arg CreateBookingParams) (B
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
 	)
 	return i, err
 }
 
 const createBookingGuest = `-- name: CreateBookingGuest :exec
-INSERT INTO booking_guests (booking_id, position, room, given_name, family_name)
+INSERT INTO booking_guests (booking_id, position, room, given_name_enc, family_name_enc)
 VALUES ($1, $2, $3, $4, $5)
 `
 
 type CreateBookingGuestParams struct {
-	BookingID  uuid.UUID
-	Position   int16
-	Room       pgtype.Int2
-	GivenName  string
-	FamilyName string
+	BookingID     uuid.UUID
+	Position      int16
+	Room          pgtype.Int2
+	GivenNameEnc  []byte
+	FamilyNameEnc []byte
 }
 
 func (q *Queries) CreateBookingGuest(ctx context.Context, arg CreateBookingGuestParams) error {
@@ -294,8 +333,8 @@ func (q *Queries) CreateBookingGuest(ctx context.Context, arg CreateBookingGuest
 		arg.BookingID,
 		arg.Position,
 		arg.Room,
-		arg.GivenName,
-		arg.FamilyName,
+		arg.GivenNameEnc,
+		arg.FamilyNameEnc,
 	)
 	return err
 }
@@ -338,7 +377,7 @@ func (q *Queries) CreateBookingRoom(ctx context.Context, arg CreateBookingRoomPa
 const expireBooking = `-- name: ExpireBooking :one
 UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD' AND NOT payment_in_flight AND hold_expires_at <= $2::timestamptz
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
 `
 
 type ExpireBookingParams struct {
@@ -363,8 +402,6 @@ func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (B
 		&i.TotalAmount,
 		&i.DepositDue,
 		&i.Owner,
-		&i.ContactEmail,
-		&i.ContactPhone,
 		&i.HoldExpiresAt,
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
@@ -377,6 +414,9 @@ func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (B
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
 	)
 	return i, err
 }
@@ -397,7 +437,7 @@ func (q *Queries) FlagRelocation(ctx context.Context, arg FlagRelocationParams) 
 }
 
 const getBooking = `-- name: GetBooking :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at FROM bookings WHERE id = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings WHERE id = $1
 `
 
 func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -416,8 +456,6 @@ func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error)
 		&i.TotalAmount,
 		&i.DepositDue,
 		&i.Owner,
-		&i.ContactEmail,
-		&i.ContactPhone,
 		&i.HoldExpiresAt,
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
@@ -430,12 +468,15 @@ func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error)
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
 	)
 	return i, err
 }
 
 const getBookingByReference = `-- name: GetBookingByReference :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at FROM bookings WHERE reference = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings WHERE reference = $1
 `
 
 func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (Booking, error) {
@@ -454,8 +495,6 @@ func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (
 		&i.TotalAmount,
 		&i.DepositDue,
 		&i.Owner,
-		&i.ContactEmail,
-		&i.ContactPhone,
 		&i.HoldExpiresAt,
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
@@ -468,12 +507,15 @@ func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
 	)
 	return i, err
 }
 
 const getBookingForUpdate = `-- name: GetBookingForUpdate :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at FROM bookings WHERE id = $1 FOR UPDATE
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -492,8 +534,6 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 		&i.TotalAmount,
 		&i.DepositDue,
 		&i.Owner,
-		&i.ContactEmail,
-		&i.ContactPhone,
 		&i.HoldExpiresAt,
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
@@ -506,12 +546,15 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
 	)
 	return i, err
 }
 
 const listAllBookings = `-- name: ListAllBookings :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings
 WHERE $1::uuid IS NULL OR id < $1::uuid
 ORDER BY id DESC
 LIMIT $2
@@ -544,8 +587,6 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 			&i.TotalAmount,
 			&i.DepositDue,
 			&i.Owner,
-			&i.ContactEmail,
-			&i.ContactPhone,
 			&i.HoldExpiresAt,
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
@@ -558,6 +599,9 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.ContactEmailEnc,
+			&i.ContactEmailIdx,
+			&i.ContactPhoneEnc,
 		); err != nil {
 			return nil, err
 		}
@@ -570,7 +614,7 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 }
 
 const listBookingGuests = `-- name: ListBookingGuests :many
-SELECT booking_id, position, room, given_name, family_name FROM booking_guests WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, position
+SELECT booking_id, position, room, given_name_enc, family_name_enc FROM booking_guests WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, position
 `
 
 func (q *Queries) ListBookingGuests(ctx context.Context, bookingIds []uuid.UUID) ([]BookingGuest, error) {
@@ -586,8 +630,8 @@ func (q *Queries) ListBookingGuests(ctx context.Context, bookingIds []uuid.UUID)
 			&i.BookingID,
 			&i.Position,
 			&i.Room,
-			&i.GivenName,
-			&i.FamilyName,
+			&i.GivenNameEnc,
+			&i.FamilyNameEnc,
 		); err != nil {
 			return nil, err
 		}
@@ -655,7 +699,7 @@ func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) 
 }
 
 const listBookingsByHotels = `-- name: ListBookingsByHotels :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings
 WHERE hotel_id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR id < $2::uuid)
 ORDER BY id DESC
 LIMIT $3
@@ -689,8 +733,6 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 			&i.TotalAmount,
 			&i.DepositDue,
 			&i.Owner,
-			&i.ContactEmail,
-			&i.ContactPhone,
 			&i.HoldExpiresAt,
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
@@ -703,6 +745,9 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.ContactEmailEnc,
+			&i.ContactEmailIdx,
+			&i.ContactPhoneEnc,
 		); err != nil {
 			return nil, err
 		}
@@ -715,7 +760,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 }
 
 const listBookingsByOwner = `-- name: ListBookingsByOwner :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings
 WHERE owner = $1 AND ($2::uuid IS NULL OR id < $2::uuid)
 ORDER BY id DESC
 LIMIT $3
@@ -749,8 +794,6 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 			&i.TotalAmount,
 			&i.DepositDue,
 			&i.Owner,
-			&i.ContactEmail,
-			&i.ContactPhone,
 			&i.HoldExpiresAt,
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
@@ -763,6 +806,9 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.ContactEmailEnc,
+			&i.ContactEmailIdx,
+			&i.ContactPhoneEnc,
 		); err != nil {
 			return nil, err
 		}
@@ -775,7 +821,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 }
 
 const listRelocations = `-- name: ListRelocations :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED')
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED')
 ORDER BY check_in, id
 `
 
@@ -801,8 +847,6 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelID uuid.UUID) ([]Boo
 			&i.TotalAmount,
 			&i.DepositDue,
 			&i.Owner,
-			&i.ContactEmail,
-			&i.ContactPhone,
 			&i.HoldExpiresAt,
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
@@ -815,6 +859,114 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelID uuid.UUID) ([]Boo
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.ContactEmailEnc,
+			&i.ContactEmailIdx,
+			&i.ContactPhoneEnc,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockBookingsToRotate = `-- name: LockBookingsToRotate :many
+SELECT id, version, contact_email_enc, contact_phone_enc FROM bookings
+WHERE id > $1::uuid
+  AND (substr(contact_email_enc, 1, length($2::bytea)) <> $2::bytea
+    OR substr(contact_phone_enc, 1, length($2::bytea)) <> $2::bytea)
+ORDER BY id
+LIMIT $3
+FOR UPDATE SKIP LOCKED
+`
+
+type LockBookingsToRotateParams struct {
+	After     uuid.UUID
+	Header    []byte
+	BatchSize int32
+}
+
+type LockBookingsToRotateRow struct {
+	ID              uuid.UUID
+	Version         int64
+	ContactEmailEnc []byte
+	ContactPhoneEnc []byte
+}
+
+// The next batch of due bookings after @after, locked; rows the API has
+// locked are skipped (a later pass takes them), so rotation never waits on
+// or deadlocks with a booking transaction.
+func (q *Queries) LockBookingsToRotate(ctx context.Context, arg LockBookingsToRotateParams) ([]LockBookingsToRotateRow, error) {
+	rows, err := q.db.Query(ctx, lockBookingsToRotate, arg.After, arg.Header, arg.BatchSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LockBookingsToRotateRow{}
+	for rows.Next() {
+		var i LockBookingsToRotateRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Version,
+			&i.ContactEmailEnc,
+			&i.ContactPhoneEnc,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockGuestsToRotate = `-- name: LockGuestsToRotate :many
+SELECT booking_id, position, given_name_enc, family_name_enc FROM booking_guests
+WHERE (booking_id, position) > ($1::uuid, $2::smallint)
+  AND (substr(given_name_enc, 1, length($3::bytea)) <> $3::bytea
+    OR substr(family_name_enc, 1, length($3::bytea)) <> $3::bytea)
+ORDER BY booking_id, position
+LIMIT $4
+FOR UPDATE SKIP LOCKED
+`
+
+type LockGuestsToRotateParams struct {
+	AfterBooking  uuid.UUID
+	AfterPosition int16
+	Header        []byte
+	BatchSize     int32
+}
+
+type LockGuestsToRotateRow struct {
+	BookingID     uuid.UUID
+	Position      int16
+	GivenNameEnc  []byte
+	FamilyNameEnc []byte
+}
+
+func (q *Queries) LockGuestsToRotate(ctx context.Context, arg LockGuestsToRotateParams) ([]LockGuestsToRotateRow, error) {
+	rows, err := q.db.Query(ctx, lockGuestsToRotate,
+		arg.AfterBooking,
+		arg.AfterPosition,
+		arg.Header,
+		arg.BatchSize,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LockGuestsToRotateRow{}
+	for rows.Next() {
+		var i LockGuestsToRotateRow
+		if err := rows.Scan(
+			&i.BookingID,
+			&i.Position,
+			&i.GivenNameEnc,
+			&i.FamilyNameEnc,
 		); err != nil {
 			return nil, err
 		}
@@ -859,10 +1011,71 @@ func (q *Queries) ReleaseBookingRooms(ctx context.Context, arg ReleaseBookingRoo
 	return items, nil
 }
 
+const rotateBookingContact = `-- name: RotateBookingContact :execrows
+UPDATE bookings SET contact_email_enc = $1, contact_phone_enc = $2
+WHERE id = $3 AND version = $4
+`
+
+type RotateBookingContactParams struct {
+	ContactEmailEnc []byte
+	ContactPhoneEnc []byte
+	ID              uuid.UUID
+	Version         int64
+}
+
+// Re-sealed contact details of a booking, optimistic on its version. The
+// logical value is unchanged, so the version is not bumped.
+func (q *Queries) RotateBookingContact(ctx context.Context, arg RotateBookingContactParams) (int64, error) {
+	result, err := q.db.Exec(ctx, rotateBookingContact,
+		arg.ContactEmailEnc,
+		arg.ContactPhoneEnc,
+		arg.ID,
+		arg.Version,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const rotateGuestNames = `-- name: RotateGuestNames :execrows
+UPDATE booking_guests SET given_name_enc = $1, family_name_enc = $2
+WHERE booking_id = $3 AND position = $4
+  AND given_name_enc IS NOT DISTINCT FROM $5::bytea
+  AND family_name_enc IS NOT DISTINCT FROM $6::bytea
+`
+
+type RotateGuestNamesParams struct {
+	GivenNameEnc     []byte
+	FamilyNameEnc    []byte
+	BookingID        uuid.UUID
+	Position         int16
+	OldGivenNameEnc  []byte
+	OldFamilyNameEnc []byte
+}
+
+// Re-sealed names of a guest; booking_guests has no version, so the old
+// envelopes are the optimistic check.
+func (q *Queries) RotateGuestNames(ctx context.Context, arg RotateGuestNamesParams) (int64, error) {
+	result, err := q.db.Exec(ctx, rotateGuestNames,
+		arg.GivenNameEnc,
+		arg.FamilyNameEnc,
+		arg.BookingID,
+		arg.Position,
+		arg.OldGivenNameEnc,
+		arg.OldFamilyNameEnc,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const setPaymentInFlight = `-- name: SetPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
-WHERE id = $1 AND version = $2 AND status = 'HELD' AND hold_expires_at > $3::timestamptz
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at
+WHERE id = $1 AND version = $2 AND NOT payment_in_flight
+  AND (status = 'HELD' AND hold_expires_at > $3::timestamptz OR status = 'CONFIRMED')
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
 `
 
 type SetPaymentInFlightParams struct {
@@ -889,8 +1102,6 @@ func (q *Queries) SetPaymentInFlight(ctx context.Context, arg SetPaymentInFlight
 		&i.TotalAmount,
 		&i.DepositDue,
 		&i.Owner,
-		&i.ContactEmail,
-		&i.ContactPhone,
 		&i.HoldExpiresAt,
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
@@ -903,6 +1114,9 @@ func (q *Queries) SetPaymentInFlight(ctx context.Context, arg SetPaymentInFlight
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
 	)
 	return i, err
 }

@@ -36,8 +36,6 @@ type Booking struct {
 	TotalAmount        int64
 	DepositDue         int64
 	Owner              string
-	ContactEmail       string
-	ContactPhone       string
 	HoldExpiresAt      time.Time
 	PaymentInFlight    bool
 	ConfirmedAt        *time.Time
@@ -50,14 +48,17 @@ type Booking struct {
 	Version            int64
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	ContactEmailEnc    []byte
+	ContactEmailIdx    []byte
+	ContactPhoneEnc    []byte
 }
 
 type BookingGuest struct {
-	BookingID  uuid.UUID
-	Position   int16
-	Room       pgtype.Int2
-	GivenName  string
-	FamilyName string
+	BookingID     uuid.UUID
+	Position      int16
+	Room          pgtype.Int2
+	GivenNameEnc  []byte
+	FamilyNameEnc []byte
 }
 
 type BookingRoom struct {
@@ -144,6 +145,22 @@ type NightlyRate struct {
 	UpdatedAt  time.Time
 }
 
+type Notification struct {
+	ID              uuid.UUID
+	BookingID       uuid.UUID
+	Kind            string
+	Language        string
+	Channels        []string
+	Channel         string
+	Status          string
+	Attempts        int32
+	ChannelFailures int32
+	LastError       string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	SentAt          *time.Time
+}
+
 type Payment struct {
 	ID             uuid.UUID
 	BookingID      uuid.UUID
@@ -159,6 +176,7 @@ type Payment struct {
 	Version        int64
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	RefundedAmount int64
 }
 
 type RatePlan struct {
@@ -176,15 +194,17 @@ type RatePlan struct {
 }
 
 type Refund struct {
-	ID        uuid.UUID
-	BookingID uuid.UUID
-	Amount    int64
-	Currency  string
-	Status    string
-	Reason    string
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID             uuid.UUID
+	BookingID      uuid.UUID
+	Amount         int64
+	Currency       string
+	Status         string
+	Reason         string
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	FailureMessage string
+	Attempts       int32
 }
 
 type Room struct {

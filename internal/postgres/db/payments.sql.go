@@ -27,7 +27,7 @@ const completePayment = `-- name: CompletePayment :one
 UPDATE payments SET status = $1, provider_ref = $2, captured_amount = $3,
     failure_code = $4, failure_message = $5, version = version + 1, updated_at = now()
 WHERE id = $6
-RETURNING id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at
+RETURNING id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at, refunded_amount
 `
 
 type CompletePaymentParams struct {
@@ -64,6 +64,7 @@ func (q *Queries) CompletePayment(ctx context.Context, arg CompletePaymentParams
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RefundedAmount,
 	)
 	return i, err
 }
@@ -71,7 +72,7 @@ func (q *Queries) CompletePayment(ctx context.Context, arg CompletePaymentParams
 const createPayment = `-- name: CreatePayment :one
 INSERT INTO payments (id, booking_id, provider, idempotency_key, amount, currency, status)
 VALUES ($1, $2, $3, $4, $5, $6, 'PENDING')
-RETURNING id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at
+RETURNING id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at, refunded_amount
 `
 
 type CreatePaymentParams struct {
@@ -108,6 +109,7 @@ func (q *Queries) CreatePayment(ctx context.Context, arg CreatePaymentParams) (P
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RefundedAmount,
 	)
 	return i, err
 }
@@ -115,7 +117,7 @@ func (q *Queries) CreatePayment(ctx context.Context, arg CreatePaymentParams) (P
 const createRefund = `-- name: CreateRefund :one
 INSERT INTO refunds (id, booking_id, amount, currency, status, reason)
 VALUES ($1, $2, $3, $4, 'PENDING', $5)
-RETURNING id, booking_id, amount, currency, status, reason, version, created_at, updated_at
+RETURNING id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts
 `
 
 type CreateRefundParams struct {
@@ -145,12 +147,58 @@ func (q *Queries) CreateRefund(ctx context.Context, arg CreateRefundParams) (Ref
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.FailureMessage,
+		&i.Attempts,
+	)
+	return i, err
+}
+
+const finishRefund = `-- name: FinishRefund :exec
+UPDATE refunds SET status = $1, failure_message = $2, attempts = attempts + 1,
+    version = version + 1, updated_at = now()
+WHERE id = $3
+`
+
+type FinishRefundParams struct {
+	Status         string
+	FailureMessage string
+	ID             uuid.UUID
+}
+
+func (q *Queries) FinishRefund(ctx context.Context, arg FinishRefundParams) error {
+	_, err := q.db.Exec(ctx, finishRefund, arg.Status, arg.FailureMessage, arg.ID)
+	return err
+}
+
+const getPayment = `-- name: GetPayment :one
+SELECT id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at, refunded_amount FROM payments WHERE id = $1
+`
+
+func (q *Queries) GetPayment(ctx context.Context, id uuid.UUID) (Payment, error) {
+	row := q.db.QueryRow(ctx, getPayment, id)
+	var i Payment
+	err := row.Scan(
+		&i.ID,
+		&i.BookingID,
+		&i.Provider,
+		&i.ProviderRef,
+		&i.IdempotencyKey,
+		&i.Amount,
+		&i.CapturedAmount,
+		&i.Currency,
+		&i.Status,
+		&i.FailureCode,
+		&i.FailureMessage,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.RefundedAmount,
 	)
 	return i, err
 }
 
 const getPaymentByKey = `-- name: GetPaymentByKey :one
-SELECT id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at FROM payments WHERE idempotency_key = $1
+SELECT id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at, refunded_amount FROM payments WHERE idempotency_key = $1
 `
 
 func (q *Queries) GetPaymentByKey(ctx context.Context, idempotencyKey string) (Payment, error) {
@@ -171,12 +219,54 @@ func (q *Queries) GetPaymentByKey(ctx context.Context, idempotencyKey string) (P
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RefundedAmount,
 	)
 	return i, err
 }
 
+const getRefund = `-- name: GetRefund :one
+SELECT id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts FROM refunds WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) GetRefund(ctx context.Context, id uuid.UUID) (Refund, error) {
+	row := q.db.QueryRow(ctx, getRefund, id)
+	var i Refund
+	err := row.Scan(
+		&i.ID,
+		&i.BookingID,
+		&i.Amount,
+		&i.Currency,
+		&i.Status,
+		&i.Reason,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.FailureMessage,
+		&i.Attempts,
+	)
+	return i, err
+}
+
+const ledger = `-- name: Ledger :one
+SELECT coalesce(sum(captured_amount), 0)::bigint AS captured, coalesce(sum(refunded_amount), 0)::bigint AS refunded
+FROM payments WHERE booking_id = $1
+`
+
+type LedgerRow struct {
+	Captured int64
+	Refunded int64
+}
+
+// Money of a booking: captured − refunded = kept.
+func (q *Queries) Ledger(ctx context.Context, bookingID uuid.UUID) (LedgerRow, error) {
+	row := q.db.QueryRow(ctx, ledger, bookingID)
+	var i LedgerRow
+	err := row.Scan(&i.Captured, &i.Refunded)
+	return i, err
+}
+
 const listPayments = `-- name: ListPayments :many
-SELECT id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at FROM payments WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, created_at
+SELECT id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at, refunded_amount FROM payments WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, created_at
 `
 
 func (q *Queries) ListPayments(ctx context.Context, bookingIds []uuid.UUID) ([]Payment, error) {
@@ -203,6 +293,7 @@ func (q *Queries) ListPayments(ctx context.Context, bookingIds []uuid.UUID) ([]P
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.RefundedAmount,
 		); err != nil {
 			return nil, err
 		}
@@ -215,7 +306,7 @@ func (q *Queries) ListPayments(ctx context.Context, bookingIds []uuid.UUID) ([]P
 }
 
 const listRefunds = `-- name: ListRefunds :many
-SELECT id, booking_id, amount, currency, status, reason, version, created_at, updated_at FROM refunds WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, created_at
+SELECT id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts FROM refunds WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, created_at
 `
 
 func (q *Queries) ListRefunds(ctx context.Context, bookingIds []uuid.UUID) ([]Refund, error) {
@@ -237,6 +328,69 @@ func (q *Queries) ListRefunds(ctx context.Context, bookingIds []uuid.UUID) ([]Re
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.FailureMessage,
+			&i.Attempts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const recordPaymentRefund = `-- name: RecordPaymentRefund :exec
+UPDATE payments SET refunded_amount = refunded_amount + $1,
+    status = CASE WHEN refunded_amount + $1 >= captured_amount THEN 'REFUNDED' ELSE 'PARTIALLY_REFUNDED' END,
+    version = version + 1, updated_at = now()
+WHERE id = $2
+`
+
+type RecordPaymentRefundParams struct {
+	Amount int64
+	ID     uuid.UUID
+}
+
+func (q *Queries) RecordPaymentRefund(ctx context.Context, arg RecordPaymentRefundParams) error {
+	_, err := q.db.Exec(ctx, recordPaymentRefund, arg.Amount, arg.ID)
+	return err
+}
+
+const refundablePayments = `-- name: RefundablePayments :many
+SELECT id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at, refunded_amount FROM payments
+WHERE booking_id = $1 AND status IN ('CAPTURED', 'PARTIALLY_REFUNDED') AND captured_amount > refunded_amount
+ORDER BY created_at, id
+FOR UPDATE
+`
+
+// Captured payments of a booking with money left to refund, oldest first.
+func (q *Queries) RefundablePayments(ctx context.Context, bookingID uuid.UUID) ([]Payment, error) {
+	rows, err := q.db.Query(ctx, refundablePayments, bookingID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Payment{}
+	for rows.Next() {
+		var i Payment
+		if err := rows.Scan(
+			&i.ID,
+			&i.BookingID,
+			&i.Provider,
+			&i.ProviderRef,
+			&i.IdempotencyKey,
+			&i.Amount,
+			&i.CapturedAmount,
+			&i.Currency,
+			&i.Status,
+			&i.FailureCode,
+			&i.FailureMessage,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.RefundedAmount,
 		); err != nil {
 			return nil, err
 		}

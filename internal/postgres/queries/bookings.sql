@@ -1,7 +1,10 @@
 -- name: CreateBooking :one
+-- Contact details arrive sealed by internal/pii; contact_email_idx is the
+-- email's blind index.
 INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
-                      total_amount, deposit_due, owner, contact_email, contact_phone, hold_expires_at)
-VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                      total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
+                      hold_expires_at)
+VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 RETURNING *;
 
 -- name: CreateBookingRoom :exec
@@ -10,7 +13,7 @@ INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adu
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
 
 -- name: CreateBookingGuest :exec
-INSERT INTO booking_guests (booking_id, position, room, given_name, family_name)
+INSERT INTO booking_guests (booking_id, position, room, given_name_enc, family_name_enc)
 VALUES ($1, $2, $3, $4, $5);
 
 -- name: GetBooking :one
@@ -45,7 +48,8 @@ SELECT * FROM booking_guests WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER 
 -- Marks a payment as under way so the hold cannot expire meanwhile; only a
 -- live hold at the expected version qualifies.
 UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
-WHERE id = @id AND version = @version AND status = 'HELD' AND hold_expires_at > @now::timestamptz
+WHERE id = @id AND version = @version AND NOT payment_in_flight
+  AND (status = 'HELD' AND hold_expires_at > @now::timestamptz OR status = 'CONFIRMED')
 RETURNING *;
 
 -- name: ClearPaymentInFlight :one
@@ -102,3 +106,52 @@ SELECT * FROM bookings
 WHERE sqlc.narg(after)::uuid IS NULL OR id < sqlc.narg(after)::uuid
 ORDER BY id DESC
 LIMIT @page_size;
+
+-- Key rotation (staygraph rotate-keys). A sealed value is due when it does
+-- not begin with @header, the envelope header of the primary key; NULL (no
+-- personal data) is never due.
+
+-- name: CountBookingsToRotate :one
+SELECT count(*) FROM bookings
+WHERE substr(contact_email_enc, 1, length(@header::bytea)) <> @header::bytea
+   OR substr(contact_phone_enc, 1, length(@header::bytea)) <> @header::bytea;
+
+-- name: LockBookingsToRotate :many
+-- The next batch of due bookings after @after, locked; rows the API has
+-- locked are skipped (a later pass takes them), so rotation never waits on
+-- or deadlocks with a booking transaction.
+SELECT id, version, contact_email_enc, contact_phone_enc FROM bookings
+WHERE id > @after::uuid
+  AND (substr(contact_email_enc, 1, length(@header::bytea)) <> @header::bytea
+    OR substr(contact_phone_enc, 1, length(@header::bytea)) <> @header::bytea)
+ORDER BY id
+LIMIT @batch_size
+FOR UPDATE SKIP LOCKED;
+
+-- name: RotateBookingContact :execrows
+-- Re-sealed contact details of a booking, optimistic on its version. The
+-- logical value is unchanged, so the version is not bumped.
+UPDATE bookings SET contact_email_enc = @contact_email_enc, contact_phone_enc = @contact_phone_enc
+WHERE id = @id AND version = @version;
+
+-- name: CountGuestsToRotate :one
+SELECT count(*) FROM booking_guests
+WHERE substr(given_name_enc, 1, length(@header::bytea)) <> @header::bytea
+   OR substr(family_name_enc, 1, length(@header::bytea)) <> @header::bytea;
+
+-- name: LockGuestsToRotate :many
+SELECT booking_id, position, given_name_enc, family_name_enc FROM booking_guests
+WHERE (booking_id, position) > (@after_booking::uuid, @after_position::smallint)
+  AND (substr(given_name_enc, 1, length(@header::bytea)) <> @header::bytea
+    OR substr(family_name_enc, 1, length(@header::bytea)) <> @header::bytea)
+ORDER BY booking_id, position
+LIMIT @batch_size
+FOR UPDATE SKIP LOCKED;
+
+-- name: RotateGuestNames :execrows
+-- Re-sealed names of a guest; booking_guests has no version, so the old
+-- envelopes are the optimistic check.
+UPDATE booking_guests SET given_name_enc = @given_name_enc, family_name_enc = @family_name_enc
+WHERE booking_id = @booking_id AND position = @position
+  AND given_name_enc IS NOT DISTINCT FROM @old_given_name_enc::bytea
+  AND family_name_enc IS NOT DISTINCT FROM @old_family_name_enc::bytea;

@@ -26,3 +26,32 @@ SELECT * FROM payments WHERE idempotency_key = $1;
 -- name: CapturedAmount :one
 SELECT coalesce(sum(captured_amount), 0)::bigint FROM payments
 WHERE booking_id = $1 AND status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED');
+
+-- name: GetPayment :one
+SELECT * FROM payments WHERE id = $1;
+
+-- name: GetRefund :one
+SELECT * FROM refunds WHERE id = $1 FOR UPDATE;
+
+-- name: RefundablePayments :many
+-- Captured payments of a booking with money left to refund, oldest first.
+SELECT * FROM payments
+WHERE booking_id = $1 AND status IN ('CAPTURED', 'PARTIALLY_REFUNDED') AND captured_amount > refunded_amount
+ORDER BY created_at, id
+FOR UPDATE;
+
+-- name: RecordPaymentRefund :exec
+UPDATE payments SET refunded_amount = refunded_amount + @amount,
+    status = CASE WHEN refunded_amount + @amount >= captured_amount THEN 'REFUNDED' ELSE 'PARTIALLY_REFUNDED' END,
+    version = version + 1, updated_at = now()
+WHERE id = @id;
+
+-- name: FinishRefund :exec
+UPDATE refunds SET status = @status, failure_message = @failure_message, attempts = attempts + 1,
+    version = version + 1, updated_at = now()
+WHERE id = @id;
+
+-- name: Ledger :one
+-- Money of a booking: captured − refunded = kept.
+SELECT coalesce(sum(captured_amount), 0)::bigint AS captured, coalesce(sum(refunded_amount), 0)::bigint AS refunded
+FROM payments WHERE booking_id = $1;

@@ -1,0 +1,247 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// reconcileDelay is how long after an unknown outcome the provider is first asked.
+const reconcileDelay = 5 * time.Second
+
+// ReconcilePaymentArgs asks the provider what became of a payment whose
+// outcome is unknown. River retries it with backoff until the provider knows.
+type ReconcilePaymentArgs struct {
+	PaymentID uuid.UUID `json:"payment_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ReconcilePaymentArgs) Kind() string { return "booking.reconcile_payment" }
+
+// ReconcilePaymentWorker runs ReconcilePaymentArgs jobs.
+type ReconcilePaymentWorker struct {
+	river.WorkerDefaults[ReconcilePaymentArgs]
+	svc *Service
+}
+
+// Work implements river.Worker.
+func (w *ReconcilePaymentWorker) Work(ctx context.Context, job *river.Job[ReconcilePaymentArgs]) error {
+	return w.svc.ReconcilePayment(ctx, job.Args.PaymentID)
+}
+
+// RefundArgs pays a refund back through the providers of the booking's payments.
+type RefundArgs struct {
+	RefundID uuid.UUID `json:"refund_id"`
+}
+
+// Kind implements river.JobArgs.
+func (RefundArgs) Kind() string { return "booking.refund" }
+
+// RefundWorker runs RefundArgs jobs.
+type RefundWorker struct {
+	river.WorkerDefaults[RefundArgs]
+	svc *Service
+}
+
+// Work implements river.Worker.
+func (w *RefundWorker) Work(ctx context.Context, job *river.Job[RefundArgs]) error {
+	return w.svc.PayRefund(ctx, job.Args.RefundID)
+}
+
+// enqueueTx schedules background work in tx, so it exists exactly when tx commits.
+func (s *Service) enqueueTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, delay time.Duration) error {
+	if s.jobs == nil {
+		return nil // tests that drive the background work by hand
+	}
+	opts := &river.InsertOpts{}
+	if delay > 0 {
+		opts.ScheduledAt = s.opts.Now().Add(delay)
+	}
+	if _, err := s.jobs.InsertTx(ctx, tx, args, opts); err != nil {
+		return fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// ReconcilePayment asks the provider about a payment whose outcome is
+// unknown and records the answer. A capture that covers what is due
+// confirms a held booking; otherwise the booking is unpinned. While the
+// provider cannot tell, it returns an error so the job is retried later.
+func (s *Service) ReconcilePayment(ctx context.Context, paymentID uuid.UUID) error {
+	p, err := s.q.GetPayment(ctx, paymentID)
+	if err != nil {
+		return fmt.Errorf("load payment: %w", err)
+	}
+	if p.Status != "UNKNOWN" && p.Status != "PENDING" {
+		return nil // already settled
+	}
+	provider, err := s.payments.Get(p.Provider)
+	if err != nil {
+		return fmt.Errorf("reconcile payment %s: %w", p.ID, err)
+	}
+	res, err := provider.Lookup(ctx, p.IdempotencyKey)
+	if err != nil || res.Status == payment.Unknown {
+		return fmt.Errorf("payment %s is still unknown to %s: %v", p.ID, p.Provider, err)
+	}
+	return s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		status := "FAILED"
+		if res.Status == payment.Captured {
+			status = "CAPTURED"
+		}
+		if _, err := q.CompletePayment(ctx, db.CompletePaymentParams{ID: p.ID, Status: status, ProviderRef: res.ProviderRef,
+			CapturedAmount: res.Captured, FailureCode: res.FailureCode, FailureMessage: res.FailureMessage}); err != nil {
+			return fmt.Errorf("record reconciled outcome: %w", err)
+		}
+		b, err := q.GetBookingForUpdate(ctx, p.BookingID)
+		if err != nil {
+			return fmt.Errorf("lock booking: %w", err)
+		}
+		captured, err := q.CapturedAmount(ctx, b.ID)
+		if err != nil {
+			return fmt.Errorf("sum payments: %w", err)
+		}
+		if b.Status == string(StatusHeld) && captured >= b.DepositDue {
+			_, err := q.ConfirmBooking(ctx, b.ID)
+			return err
+		}
+		_, err = q.ClearPaymentInFlight(ctx, b.ID)
+		return err
+	})
+}
+
+// refundTx records money owed back on a booking and schedules paying it.
+func (s *Service) refundTx(ctx context.Context, tx pgx.Tx, q *db.Queries, b Booking, amount int64, reason string) (*Refund, error) {
+	r, err := q.CreateRefund(ctx, db.CreateRefundParams{ID: uuid.Must(uuid.NewV7()), BookingID: b.ID,
+		Amount: amount, Currency: b.Currency, Reason: reason})
+	if err != nil {
+		return nil, fmt.Errorf("record refund: %w", err)
+	}
+	if err := s.enqueueTx(ctx, tx, RefundArgs{RefundID: r.ID}, 0); err != nil {
+		return nil, err
+	}
+	return refundFromRow(r), nil
+}
+
+// PayRefund pays a pending refund back against the booking's captured
+// payments, oldest first, each call with an idempotency key derived from
+// the refund and the payment so retries never pay twice. A provider that
+// refuses makes the refund FAILED, for staff to see and settle; a provider
+// that does not answer leaves it PENDING and the job is retried.
+func (s *Service) PayRefund(ctx context.Context, refundID uuid.UUID) error {
+	return s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		r, err := q.GetRefund(ctx, refundID)
+		if err != nil {
+			return fmt.Errorf("load refund: %w", err)
+		}
+		if r.Status != "PENDING" {
+			return nil
+		}
+		payments, err := q.RefundablePayments(ctx, r.BookingID)
+		if err != nil {
+			return fmt.Errorf("load refundable payments: %w", err)
+		}
+		left := r.Amount
+		for _, p := range payments {
+			if left == 0 {
+				break
+			}
+			amount := min(left, p.CapturedAmount-p.RefundedAmount)
+			provider, err := s.payments.Get(p.Provider)
+			if err != nil {
+				return fmt.Errorf("refund %s: %w", r.ID, err)
+			}
+			res, err := provider.Refund(ctx, payment.RefundRequest{IdempotencyKey: "sg_re_" + r.ID.String() + "_" + p.ID.String(),
+				ChargeRef: p.ProviderRef, Amount: money.New(amount, p.Currency)})
+			if err != nil {
+				return fmt.Errorf("refund %s through %s: %w", r.ID, p.Provider, err) // retried by the job
+			}
+			if !res.Succeeded {
+				return q.FinishRefund(ctx, db.FinishRefundParams{ID: r.ID, Status: "FAILED", FailureMessage: res.FailureMessage})
+			}
+			if err := q.RecordPaymentRefund(ctx, db.RecordPaymentRefundParams{ID: p.ID, Amount: amount}); err != nil {
+				return fmt.Errorf("record refunded amount: %w", err)
+			}
+			left -= amount
+		}
+		if left > 0 {
+			return q.FinishRefund(ctx, db.FinishRefundParams{ID: r.ID, Status: "FAILED",
+				FailureMessage: fmt.Sprintf("%s could not be matched to captured payments", money.New(left, r.Currency))})
+		}
+		return q.FinishRefund(ctx, db.FinishRefundParams{ID: r.ID, Status: "SUCCEEDED"})
+	})
+}
+
+// PayBalanceInput pays what is still owed on a confirmed booking.
+type PayBalanceInput struct {
+	IdempotencyKey string
+	BookingID      uuid.UUID
+	Payment        *PaymentInput
+}
+
+// PayBalance collects the rest of a confirmed booking's total after its
+// deposit, with any provider (several payments may cover it).
+func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, error) {
+	b, p, err := s.load(ctx, in.BookingID, true)
+	if err != nil {
+		return Booking{}, err
+	}
+	key, err := s.newIdempotency(ownerOf(p), in.IdempotencyKey, "pay_balance", in)
+	if err != nil {
+		return Booking{}, err
+	}
+	if b, ok, err := s.replay(ctx, key); ok || err != nil {
+		return b, err
+	}
+	if b.Status != StatusConfirmed {
+		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("a %s booking has no balance to pay; confirm it first", b.Status))
+	}
+	ledger, err := s.q.Ledger(ctx, b.ID)
+	if err != nil {
+		return Booking{}, fmt.Errorf("read ledger: %w", err)
+	}
+	due := b.Total - ledger.Captured
+	if due <= 0 {
+		return Booking{}, apperr.New(InvalidState, "nothing is left to pay")
+	}
+	if err := s.pay(ctx, b, providerKeyOf(b, key), in.Payment, due); err != nil {
+		return Booking{}, err
+	}
+	var paid Booking
+	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		row, err := q.ClearPaymentInFlight(ctx, b.ID)
+		if err != nil {
+			return fmt.Errorf("unpin booking: %w", err)
+		}
+		paid = bookingFromRow(row)
+		return saveTx(ctx, q, key, paid)
+	})
+	if isKeyRace(err) {
+		b, _, err := s.replay(ctx, key)
+		return b, err
+	}
+	return paid, err
+}
+
+// Ledger is a booking's money: Captured − Refunded = Kept.
+type Ledger struct {
+	Captured, Refunded, Kept int64
+	Currency                 string
+}
+
+// LedgerOf returns the money of a booking the caller already loaded.
+func (s *Service) LedgerOf(ctx context.Context, b Booking) (Ledger, error) {
+	l, err := s.q.Ledger(ctx, b.ID)
+	if err != nil {
+		return Ledger{}, fmt.Errorf("read ledger: %w", err)
+	}
+	return Ledger{Captured: l.Captured, Refunded: l.Refunded, Kept: l.Captured - l.Refunded, Currency: b.Currency}, nil
+}

@@ -1,0 +1,231 @@
+package booking_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+)
+
+func pay(token string) *booking.PaymentInput {
+	return &booking.PaymentInput{Provider: "sandbox", Token: token}
+}
+
+func (b testBundle) paymentStatuses(t *testing.T, id uuid.UUID) []string {
+	t.Helper()
+	rows, err := b.pool.Query(context.Background(), "SELECT status || ':' || captured_amount || '/' || amount FROM payments WHERE booking_id = $1 ORDER BY created_at, id", id)
+	must(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		must(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	return out
+}
+
+// Every sandbox outcome through confirmBooking: the booking ends where a
+// guest would expect, and the payments say what happened.
+func TestConfirmOutcomes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{rooms: 9, price: 10000}) // one night: 100.00, deposit FULL
+	ctx := guest("payer")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 14)
+	hold := func(key string) booking.Booking {
+		h, err := b.svc.Hold(ctx, holdInput(f, key, checkIn, checkIn.AddDate(0, 0, 1), 1))
+		must(t, err)
+		return h
+	}
+	cases := []struct {
+		token    string
+		code     string
+		status   booking.Status
+		payments []string
+	}{
+		{"tok_success", "", booking.StatusConfirmed, []string{"CAPTURED:10000/10000"}},
+		{"tok_decline", "PAYMENT_DECLINED", booking.StatusHeld, []string{"FAILED:0/10000"}},
+		{"tok_insufficient_funds", "PAYMENT_DECLINED", booking.StatusHeld, []string{"FAILED:0/10000"}},
+		{"tok_giftcard_4000", "PAYMENT_PARTIAL", booking.StatusHeld, []string{"CAPTURED:4000/10000"}},
+		{"tok_timeout_then_success", "PAYMENT_PENDING", booking.StatusHeld, []string{"UNKNOWN:0/10000"}},
+		{"tok_timeout_then_failure", "PAYMENT_PENDING", booking.StatusHeld, []string{"UNKNOWN:0/10000"}},
+	}
+	for i, c := range cases {
+		h := hold(fmt.Sprint("h", i))
+		_, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: fmt.Sprint("c", i), BookingID: h.ID, Payment: pay(c.token)})
+		if string(code(err)) != c.code {
+			t.Errorf("%s: got %v, want %s", c.token, err, c.code)
+		}
+		after, err := b.svc.Booking(ctx, h.ID)
+		must(t, err)
+		if after.Status != c.status || fmt.Sprint(b.paymentStatuses(t, h.ID)) != fmt.Sprint(c.payments) {
+			t.Errorf("%s: booking %s payments %v, want %s %v", c.token, after.Status, b.paymentStatuses(t, h.ID), c.status, c.payments)
+		}
+		// An unknown outcome pins the hold: it does not expire meanwhile.
+		if c.code == "PAYMENT_PENDING" {
+			later := booking.NewService(b.pool, b.catalog, nil, nil, booking.Opts{Now: func() time.Time { return time.Now().Add(time.Hour) }})
+			wait, err := later.ExpireHold(ctx, h.ID)
+			must(t, err)
+			if still, _ := b.svc.Booking(ctx, h.ID); wait == 0 || still.Status != booking.StatusHeld {
+				t.Errorf("%s: a hold with a payment in flight expired (wait %v, %s)", c.token, wait, still.Status)
+			}
+		}
+	}
+}
+
+// A gift card pays part; a card pays the rest; the booking is confirmed once
+// what is due is covered, by several payments of several methods.
+func TestPartialPaymentsAddUp(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
+	ctx := guest("payer")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 2), 1)) // 200.00, 60.00 due now
+	must(t, err)
+	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c1", BookingID: h.ID, Payment: pay("tok_giftcard_2500")}); code(err) != booking.PaymentPartial {
+		t.Fatalf("gift card: %v", err)
+	}
+	confirmed, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c2", BookingID: h.ID, Payment: pay("tok_visa")})
+	must(t, err)
+	if confirmed.Status != booking.StatusConfirmed {
+		t.Fatalf("after covering the deposit: %s", confirmed.Status)
+	}
+	if got := fmt.Sprint(b.paymentStatuses(t, h.ID)); got != "[CAPTURED:2500/6000 CAPTURED:3500/3500]" {
+		t.Fatalf("payments %s", got)
+	}
+	if _, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "b1", BookingID: h.ID, Payment: pay("tok_decline")}); code(err) != booking.PaymentDeclined {
+		t.Fatalf("declined balance: %v", err)
+	}
+	if _, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "b2", BookingID: h.ID, Payment: pay("tok_success")}); err != nil {
+		t.Fatal(err)
+	}
+	// The same key again answers the same and charges nothing.
+	if _, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "b2", BookingID: h.ID, Payment: pay("tok_success")}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: h.ID})
+	must(t, err)
+	if l.Captured != 20000 || l.Kept != 20000 {
+		t.Fatalf("ledger %+v, want 200.00 captured", l)
+	}
+	if _, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "b3", BookingID: h.ID, Payment: pay("tok_success")}); code(err) != booking.InvalidState {
+		t.Fatalf("nothing left to pay: %v", err)
+	}
+}
+
+// A mixed run of payments, partial payments, cancellations, expiries and
+// refunds: every booking's money reconciles, captured − refunded = kept,
+// and kept is exactly the penalty of cancelled bookings.
+func TestLedgerReconcilesAfterAMixedRun(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	b := setup(t, time.Time{})
+	flexible := catalog.CancellationPolicy{Refundable: true, Penalties: []catalog.PenaltyWindow{{HoursBeforeCheckIn: 24 * 365, Percent: 20}}}
+	f := b.fixture(t, fixtureOpts{rooms: 9, price: 10000, policy: flexible})
+	ctx := guest("mixed")
+	checkIn := booking.Date(now).AddDate(0, 0, 10)
+	var ids []uuid.UUID
+	for i, tokens := range [][]string{
+		{"tok_success"},                      // confirmed, kept
+		{"tok_giftcard_3000", "tok_success"}, // two payments, then cancelled
+		{"tok_giftcard_3000"},                // partial, then the hold expires: refunded
+		{"tok_decline", "tok_visa"},          // declined, then paid, then cancelled
+		{"tok_refund_fails"},                 // paid, cancelled, the refund is refused
+		{"tok_timeout_then_success"},         // unknown, reconciled as captured
+	} {
+		h, err := b.svc.Hold(ctx, holdInput(f, fmt.Sprint("h", i), checkIn, checkIn.AddDate(0, 0, 1), 1))
+		must(t, err)
+		for j, tok := range tokens {
+			_, _ = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: fmt.Sprint("c", i, "-", j), BookingID: h.ID, Payment: pay(tok)})
+		}
+		ids = append(ids, h.ID)
+	}
+	// The unknown payment is reconciled: the provider answers later.
+	var unknown uuid.UUID
+	must(t, b.pool.QueryRow(ctx, "SELECT id FROM payments WHERE status = 'UNKNOWN'").Scan(&unknown))
+	must(t, b.svc.ReconcilePayment(ctx, unknown))
+	if r, _ := b.svc.Booking(ctx, ids[5]); r.Status != booking.StatusConfirmed {
+		t.Fatalf("reconciled payment did not confirm: %s", r.Status)
+	}
+	for _, i := range []int{1, 3, 4} {
+		_, _, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: fmt.Sprint("x", i), BookingID: ids[i]})
+		must(t, err)
+	}
+	later := booking.NewService(b.pool, b.catalog, nil, nil, booking.Opts{Now: func() time.Time { return now.Add(time.Hour) }})
+	_, err := later.ExpireHold(ctx, ids[2])
+	must(t, err)
+	// Pay every pending refund, as the refund job does.
+	rows, err := b.pool.Query(ctx, "SELECT id FROM refunds WHERE status = 'PENDING'")
+	must(t, err)
+	var refunds []uuid.UUID
+	for rows.Next() {
+		var id uuid.UUID
+		must(t, rows.Scan(&id))
+		refunds = append(refunds, id)
+	}
+	rows.Close()
+	if len(refunds) != 4 {
+		t.Fatalf("%d refunds pending, want 4 (3 cancellations, 1 expiry)", len(refunds))
+	}
+	for _, id := range refunds {
+		must(t, b.svc.PayRefund(ctx, id))
+		must(t, b.svc.PayRefund(ctx, id)) // twice: pays once
+	}
+	want := map[int][3]int64{ // captured, refunded, kept
+		0: {10000, 0, 10000},
+		1: {10000, 8000, 2000}, // 20% penalty kept
+		2: {3000, 3000, 0},     // expired: everything back
+		3: {10000, 8000, 2000},
+		4: {10000, 0, 10000}, // the provider refused: still owed, refund FAILED
+		5: {10000, 0, 10000},
+	}
+	for i, id := range ids {
+		l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: id})
+		must(t, err)
+		if got := [3]int64{l.Captured, l.Refunded, l.Kept}; got != want[i] || l.Captured-l.Refunded != l.Kept {
+			t.Errorf("booking %d ledger %v, want %v", i, got, want[i])
+		}
+	}
+	var failed int
+	must(t, b.pool.QueryRow(ctx, "SELECT count(*) FROM refunds WHERE status = 'FAILED' AND failure_message <> ''").Scan(&failed))
+	if failed != 1 {
+		t.Fatalf("%d failed refunds visible, want 1", failed)
+	}
+	// Refunded payments say so.
+	if got := fmt.Sprint(b.paymentStatuses(t, ids[2])); got != "[REFUNDED:3000/10000]" {
+		t.Fatalf("expired hold's payment %s", got)
+	}
+}
+
+// The provider answers only later: the reconciliation job, run by River,
+// confirms the booking once it does.
+func TestReconciliationJobConfirmsLater(t *testing.T) {
+	t.Parallel()
+	b := setupWithJobs(t, 15*time.Minute)
+	f := b.fixture(t, fixtureOpts{})
+	ctx := guest("late")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 7)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}); code(err) != booking.PaymentPending {
+		t.Fatalf("timeout: %v", err)
+	}
+	deadline := time.Now().Add(expiryWait)
+	for time.Now().Before(deadline) {
+		if got, _ := b.svc.Booking(ctx, h.ID); got.Status == booking.StatusConfirmed {
+			if s := fmt.Sprint(b.paymentStatuses(t, h.ID)); s != "[CAPTURED:10000/10000]" {
+				t.Fatalf("payments %s", s)
+			}
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("not confirmed after %v; payments %v", expiryWait, b.paymentStatuses(t, h.ID))
+}

@@ -1,0 +1,216 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/internal/pii"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// RotateOpts configures RotateKeys.
+type RotateOpts struct {
+	// BatchSize is how many rows one transaction re-seals. Default 500.
+	BatchSize int
+	// Passes is how many times the tables are swept for rows a pass skipped
+	// because the API had them locked. Default 3.
+	Passes int
+	// Progress, when set, is called after every batch.
+	Progress func(RotateProgress)
+}
+
+// RotateProgress reports how far a rotation got in one table.
+type RotateProgress struct {
+	Table string // "bookings" or "booking_guests"
+	Done  int    // rows re-sealed so far in this table
+	Due   int    // rows that were due when the table's pass began (an estimate; the API may add more)
+}
+
+// RotateResult sums up a rotation.
+type RotateResult struct {
+	Primary   string // the key every value is now sealed with
+	Bookings  int    // booking rows re-sealed
+	Guests    int    // guest rows re-sealed
+	Remaining int    // rows still due at the end (busy rows, or written by API servers whose primary key is still an older one)
+}
+
+// RotateKeys re-seals every stored personal value that is not sealed under
+// keys' primary key, so older keys can then be removed from the keyring.
+// keys must still hold every key some stored value was sealed with.
+//
+// It works in batches, one short transaction each, and is safe while the
+// API serves: it locks only rows no one else holds (others are taken on a
+// later pass), writes a booking only if its version is unchanged, and never
+// changes a value, only its sealing. Running it again does nothing.
+func RotateKeys(ctx context.Context, pool *pgxpool.Pool, keys *pii.Keyring, opts RotateOpts) (RotateResult, error) {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 500
+	}
+	if opts.Passes <= 0 {
+		opts.Passes = 3
+	}
+	r := rotation{pool: pool, keys: keys, header: keys.PrimaryHeader(), opts: opts}
+	res := RotateResult{Primary: keys.Primary()}
+	for pass := 0; pass < opts.Passes; pass++ {
+		if pass > 0 {
+			select {
+			case <-ctx.Done():
+				return res, ctx.Err()
+			case <-time.After(time.Duration(pass) * 200 * time.Millisecond):
+			}
+		}
+		n, err := r.bookings(ctx)
+		res.Bookings += n
+		if err != nil {
+			return res, err
+		}
+		n, err = r.guests(ctx)
+		res.Guests += n
+		if err != nil {
+			return res, err
+		}
+		if res.Remaining, err = r.due(ctx); err != nil || res.Remaining == 0 {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+type rotation struct {
+	pool   *pgxpool.Pool
+	keys   *pii.Keyring
+	header []byte
+	opts   RotateOpts
+}
+
+func (r rotation) due(ctx context.Context) (int, error) {
+	q := db.New(r.pool)
+	b, err := q.CountBookingsToRotate(ctx, r.header)
+	if err != nil {
+		return 0, fmt.Errorf("count bookings to rotate: %w", err)
+	}
+	g, err := q.CountGuestsToRotate(ctx, r.header)
+	if err != nil {
+		return 0, fmt.Errorf("count guests to rotate: %w", err)
+	}
+	return int(b + g), nil
+}
+
+// bookings sweeps the bookings table once, in key order.
+func (r rotation) bookings(ctx context.Context) (int, error) {
+	due, err := db.New(r.pool).CountBookingsToRotate(ctx, r.header)
+	if err != nil || due == 0 {
+		return 0, err
+	}
+	done, after := 0, uuid.Nil
+	for {
+		var n, seen int
+		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+			q := db.New(tx)
+			rows, err := q.LockBookingsToRotate(ctx, db.LockBookingsToRotateParams{After: after, Header: r.header, BatchSize: int32(r.opts.BatchSize)})
+			if err != nil {
+				return fmt.Errorf("lock bookings to rotate: %w", err)
+			}
+			seen = len(rows)
+			for _, row := range rows {
+				after = row.ID
+				email, err := r.reseal(row.ContactEmailEnc, bookingPurpose(purposeContactEmail, row.ID))
+				if err != nil {
+					return fmt.Errorf("booking %s contact email: %w", row.ID, err)
+				}
+				phone, err := r.reseal(row.ContactPhoneEnc, bookingPurpose(purposeContactPhone, row.ID))
+				if err != nil {
+					return fmt.Errorf("booking %s contact phone: %w", row.ID, err)
+				}
+				updated, err := q.RotateBookingContact(ctx, db.RotateBookingContactParams{
+					ID: row.ID, Version: row.Version, ContactEmailEnc: email, ContactPhoneEnc: phone})
+				if err != nil {
+					return fmt.Errorf("re-seal booking %s: %w", row.ID, err)
+				}
+				n += int(updated)
+			}
+			return nil
+		})
+		if err != nil {
+			return done, fmt.Errorf("rotate bookings: %w", err)
+		}
+		done += n
+		if seen > 0 && r.opts.Progress != nil {
+			r.opts.Progress(RotateProgress{Table: "bookings", Done: done, Due: int(due)})
+		}
+		if seen < r.opts.BatchSize {
+			return done, nil
+		}
+	}
+}
+
+// guests sweeps the booking_guests table once, in key order.
+func (r rotation) guests(ctx context.Context) (int, error) {
+	due, err := db.New(r.pool).CountGuestsToRotate(ctx, r.header)
+	if err != nil || due == 0 {
+		return 0, err
+	}
+	done, afterBooking, afterPosition := 0, uuid.Nil, int16(-1)
+	for {
+		var n, seen int
+		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+			q := db.New(tx)
+			rows, err := q.LockGuestsToRotate(ctx, db.LockGuestsToRotateParams{AfterBooking: afterBooking, AfterPosition: afterPosition,
+				Header: r.header, BatchSize: int32(r.opts.BatchSize)})
+			if err != nil {
+				return fmt.Errorf("lock guests to rotate: %w", err)
+			}
+			seen = len(rows)
+			for _, row := range rows {
+				afterBooking, afterPosition = row.BookingID, row.Position
+				given, err := r.reseal(row.GivenNameEnc, guestPurpose(purposeGivenName, row.BookingID, row.Position))
+				if err != nil {
+					return fmt.Errorf("guest %d of booking %s given name: %w", row.Position, row.BookingID, err)
+				}
+				family, err := r.reseal(row.FamilyNameEnc, guestPurpose(purposeFamilyName, row.BookingID, row.Position))
+				if err != nil {
+					return fmt.Errorf("guest %d of booking %s family name: %w", row.Position, row.BookingID, err)
+				}
+				updated, err := q.RotateGuestNames(ctx, db.RotateGuestNamesParams{BookingID: row.BookingID, Position: row.Position,
+					GivenNameEnc: given, FamilyNameEnc: family, OldGivenNameEnc: row.GivenNameEnc, OldFamilyNameEnc: row.FamilyNameEnc})
+				if err != nil {
+					return fmt.Errorf("re-seal guest %d of booking %s: %w", row.Position, row.BookingID, err)
+				}
+				n += int(updated)
+			}
+			return nil
+		})
+		if err != nil {
+			return done, fmt.Errorf("rotate guests: %w", err)
+		}
+		done += n
+		if seen > 0 && r.opts.Progress != nil {
+			r.opts.Progress(RotateProgress{Table: "booking_guests", Done: done, Due: int(due)})
+		}
+		if seen < r.opts.BatchSize {
+			return done, nil
+		}
+	}
+}
+
+// reseal opens a stored value and seals it again under the primary key.
+// NULL stays NULL and a value already under the primary key stays as it is.
+func (r rotation) reseal(sealed []byte, purpose string) ([]byte, error) {
+	if sealed == nil || r.keys.Current(sealed) {
+		return sealed, nil
+	}
+	plain, err := r.keys.Decrypt(sealed, purpose)
+	if errors.Is(err, pii.ErrUnknownKey) {
+		return nil, fmt.Errorf("%w; keep every old key in --pii-keys until rotation has finished", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.keys.Encrypt(plain, purpose)
+}

@@ -1,0 +1,46 @@
+-- name: CreateNotification :exec
+INSERT INTO notifications (id, booking_id, kind, channels, channel)
+VALUES (@id, @booking_id, @kind, @channels::text[], (@channels::text[])[1]);
+
+-- name: GetNotification :one
+SELECT * FROM notifications WHERE id = $1;
+
+-- name: ListNotifications :many
+-- A booking's notifications, oldest first.
+SELECT * FROM notifications WHERE booking_id = $1 ORDER BY created_at, id;
+
+-- name: ListDeadNotifications :many
+-- Notifications nobody could deliver, most recently given up first.
+SELECT * FROM notifications WHERE status = 'DEAD' ORDER BY updated_at DESC, id LIMIT @max_rows;
+
+-- name: MarkNotificationSent :execrows
+UPDATE notifications SET status = 'SENT', language = @language, attempts = attempts + 1, channel_failures = 0,
+    sent_at = now(), updated_at = now()
+WHERE id = @id AND status = 'PENDING' AND channel = @channel;
+
+-- name: RecordNotificationFailure :one
+-- One failed try. A send that failed counts against the channel; a failure
+-- before sending (reading the contact) only records the error.
+UPDATE notifications SET
+    language = CASE WHEN @language::text = '' THEN language ELSE @language::text END,
+    attempts = attempts + CASE WHEN @sent::boolean THEN 1 ELSE 0 END,
+    channel_failures = channel_failures + CASE WHEN @sent::boolean THEN 1 ELSE 0 END,
+    last_error = @last_error, updated_at = now()
+WHERE id = @id AND status = 'PENDING' AND channel = @channel
+RETURNING *;
+
+-- name: SwitchNotificationChannel :one
+-- Moves delivery to the next channel of the route.
+UPDATE notifications SET channel = @next, channel_failures = 0, updated_at = now()
+WHERE id = @id AND status = 'PENDING' AND channel = @channel AND @next::text = ANY (channels)
+RETURNING *;
+
+-- name: MarkNotificationDead :execrows
+UPDATE notifications SET status = 'DEAD', updated_at = now()
+WHERE id = @id AND status = 'PENDING';
+
+-- name: ReviveNotification :one
+-- A staff retry: a DEAD notification starts over on the first channel of its route.
+UPDATE notifications SET status = 'PENDING', channel = channels[1], channel_failures = 0, updated_at = now()
+WHERE id = @id AND status = 'DEAD'
+RETURNING *;
