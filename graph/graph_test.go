@@ -29,8 +29,9 @@ import (
 var secret = []byte("graph-test-secret")
 
 type testBundle struct {
-	pool   *pgxpool.Pool
-	server *httptest.Server
+	pool     *pgxpool.Pool
+	server   *httptest.Server
+	resolver *graph.Resolver // tests may swap services before their first request
 }
 
 func setup(t *testing.T) testBundle {
@@ -45,7 +46,7 @@ func setup(t *testing.T) testBundle {
 	h := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys).Middleware(graph.NewHandler(r, graph.HandlerOpts{}))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return testBundle{pool: pool, server: srv}
+	return testBundle{pool: pool, server: srv, resolver: r}
 }
 
 func token(t *testing.T, role auth.Role, hotels ...uuid.UUID) string {
@@ -64,6 +65,7 @@ type response struct {
 		Path       []any          `json:"path"`
 		Extensions map[string]any `json:"extensions"`
 	} `json:"errors"`
+	Extensions  map[string]any `json:"extensions"`
 	contentType string
 	status      int
 }

@@ -7,6 +7,11 @@ import (
 	"testing"
 	"time"
 
+	es8 "github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/staygraph/staygraph/internal/search"
+	"github.com/staygraph/staygraph/internal/search/elasticsearch"
+	searchpg "github.com/staygraph/staygraph/internal/search/postgres"
 	"github.com/staygraph/staygraph/internal/search/searchtest"
 )
 
@@ -109,5 +114,40 @@ func TestSearchHotelsOverHTTP(t *testing.T) {
 	bad := b.do(t, "", `{ searchHotels(input: {sort: PRICE}) { totalCount } }`, nil)
 	if bad.code() != "INVALID_INPUT" {
 		t.Fatalf("price sort without dates: %+v", bad.Errors)
+	}
+}
+
+// Elasticsearch is configured but nothing listens: searches fall back to
+// PostgreSQL within the timeout and say so; with fallback off they answer
+// SEARCH_UNAVAILABLE fast; reads by id keep working either way.
+func TestSearchDegradesWhenElasticsearchIsDown(t *testing.T) {
+	t.Parallel()
+	for _, fallback := range []bool{true, false} {
+		b := setup(t)
+		client, err := es8.NewTypedClient(es8.Config{Addresses: []string{"http://127.0.0.1:1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		down := elasticsearch.NewEngine(client, b.pool, elasticsearch.Opts{})
+		pg := searchpg.NewEngine(b.pool)
+		b.resolver.Search = search.NewRouter(search.RouterOpts{Primary: down, Fallback: pg, Timeout: 300 * time.Millisecond, NoFallback: !fallback})
+		gid := b.newHotel(t, "Still Here")
+
+		start := time.Now()
+		res := b.do(t, "", `{ searchHotels(input: {text: "still here"}) { totalCount } }`, nil)
+		took := time.Since(start)
+		if took > 2*time.Second {
+			t.Errorf("fallback=%v: answered after %v", fallback, took)
+		}
+		if fallback {
+			if len(res.Errors) > 0 || string(res.Data) != `{"searchHotels":{"totalCount":1}}` || res.Extensions["searchEngine"] != "postgres" {
+				t.Errorf("fallback: %s %+v %v", res.Data, res.Errors, res.Extensions)
+			}
+		} else if res.code() != "SEARCH_UNAVAILABLE" {
+			t.Errorf("no fallback: %+v", res.Errors)
+		}
+		if res := b.do(t, "", `query($id: ID!) { hotel(id: $id) { name } }`, map[string]any{"id": gid}); string(res.Data) != `{"hotel":{"name":"Still Here"}}` {
+			t.Errorf("read by id while search is down: %s", res.Data)
+		}
 	}
 }

@@ -118,6 +118,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 		q.RoomCount(), adults, children, people,
 		amenities, q.MinStars, priceMin, priceMax, currency,
 		q.Now, string(q.Sort), cursorKey, cursorID, q.First+1, edges,
+		q.HasDates() || len(q.Rooms) > 0,
 	).Scan(&raw)
 	if err != nil {
 		return search.Result{}, fmt.Errorf("search hotels: %w", err)

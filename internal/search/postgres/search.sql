@@ -13,6 +13,8 @@
 -- $19 price min, $20 price max (minor units of $21 per night), $21 currency
 -- $22 now, $23 sort, $24 cursor key, $25 cursor id, $26 page size + 1
 -- $27 price bucket edges (minor units of $21)
+-- $28 whether a stay or a party was asked for (else hotels without a
+--     matching room type are listed too: no criteria lists the catalog)
 WITH target AS (
     SELECT per_usd, minor_digits FROM exchange_rates WHERE currency = $21::text
 ),
@@ -70,11 +72,13 @@ matching AS (
 hits AS (
     SELECT c.id, c.currency, c.star_rating, c.amenities, c.distance_km, c.score, c.ci, c.ci_end,
            min(m.total) AS lowest_total,
-           json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
-                                      'total', m.total, 'units_left', m.units_left)
-                    ORDER BY m.total NULLS LAST, m.room_type_id) AS room_types
-    FROM cand c JOIN matching m ON m.hotel_id = c.id
+           coalesce(json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
+                                               'total', m.total, 'units_left', m.units_left)
+                             ORDER BY m.total NULLS LAST, m.room_type_id) FILTER (WHERE m.room_type_id IS NOT NULL),
+                    '[]'::json) AS room_types
+    FROM cand c LEFT JOIN matching m ON m.hotel_id = c.id
     GROUP BY c.id, c.currency, c.star_rating, c.amenities, c.distance_km, c.score, c.ci, c.ci_end
+    HAVING count(m.room_type_id) > 0 OR NOT $28::bool
 ),
 priced AS (
     -- nightly price of the cheapest option in the requested currency, and in

@@ -1,0 +1,86 @@
+package elasticsearch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/search"
+)
+
+// confirmation is PostgreSQL's answer for one hotel of a page.
+type confirmation struct {
+	currency          string
+	checkIn, checkOut *time.Time
+	lowestTotal       *int64
+	roomTypes         []search.RoomTypeHit
+	inPriceRange      bool
+}
+
+// confirm asks PostgreSQL, in one query, about the stays of the page's
+// hotels (confirm.sql: the formulas of search.sql). Hotels missing from the
+// answer are gone, sold out, or their stay starts before their local today.
+func (e *Engine) confirm(ctx context.Context, q search.Query, ids []uuid.UUID) (map[uuid.UUID]confirmation, error) {
+	out := map[uuid.UUID]confirmation{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var nights *int
+	if q.ArrivingAt != nil {
+		nights = &q.Nights
+	}
+	var priceMin, priceMax *int64
+	if q.Price != nil {
+		priceMin, priceMax = q.Price.Min, q.Price.Max
+	}
+	adults, children, people := q.PartyBounds()
+	rows, err := e.pool.Query(ctx, confirmSQL, ids, q.CheckIn, q.CheckOut, q.ArrivingAt, nights,
+		q.RoomCount(), adults, children, people, q.Now, q.PriceCurrency(), priceMin, priceMax)
+	if err != nil {
+		return nil, fmt.Errorf("confirm page in postgresql: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uuid.UUID
+		var c confirmation
+		var roomTypes string
+		if err := rows.Scan(&id, &c.currency, &c.checkIn, &c.checkOut, &c.lowestTotal, &roomTypes, &c.inPriceRange); err != nil {
+			return nil, fmt.Errorf("confirm page in postgresql: %w", err)
+		}
+		if c.roomTypes, err = decodeRoomTypes(roomTypes); err != nil {
+			return nil, fmt.Errorf("confirm page in postgresql: hotel %s: %w", id, err)
+		}
+		out[id] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("confirm page in postgresql: %w", err)
+	}
+	return out, nil
+}
+
+// decodeRoomTypes reads confirm.sql's room_types JSON.
+func decodeRoomTypes(raw string) ([]search.RoomTypeHit, error) {
+	var rts []struct {
+		RoomTypeID uuid.UUID  `json:"room_type_id"`
+		RatePlanID *uuid.UUID `json:"rate_plan_id"`
+		Total      *int64     `json:"total"`
+		UnitsLeft  int        `json:"units_left"`
+	}
+	if err := json.Unmarshal([]byte(raw), &rts); err != nil {
+		return nil, err
+	}
+	out := make([]search.RoomTypeHit, len(rts))
+	for i, rt := range rts {
+		out[i] = search.RoomTypeHit{RoomTypeID: rt.RoomTypeID, UnitsLeft: rt.UnitsLeft}
+		if rt.RatePlanID != nil {
+			out[i].RatePlanID = *rt.RatePlanID
+		}
+		if rt.Total != nil {
+			out[i].Total = *rt.Total
+		}
+	}
+	return out, nil
+}

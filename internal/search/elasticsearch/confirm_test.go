@@ -1,0 +1,105 @@
+package elasticsearch
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/search"
+	"github.com/staygraph/staygraph/internal/search/searchtest"
+)
+
+// The truth on the page: whatever the index says, PostgreSQL has the last
+// word on each page's stays.
+func TestConfirmAgainstPostgreSQL(t *testing.T) {
+	t.Parallel()
+	b := setupCatalog(t)
+	e := NewEngine(nil, b.pool, Opts{})
+	h := b.cat.Hotels
+	page := []uuid.UUID{h["lumiere"], h["montmartre"], h["versailles"], h["kiritimati"], h["pagopago"], uuid.New()}
+	confirm := func(q search.Query) map[uuid.UUID]confirmation {
+		t.Helper()
+		q.Now = searchtest.Now
+		if err := q.Normalize(); err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.confirm(context.Background(), q, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	t.Run("a sold-out night drops the hotel", func(t *testing.T) {
+		c := confirm(search.Query{CheckIn: day("2027-06-19"), CheckOut: day("2027-06-22")})
+		if _, ok := c[h["montmartre"]]; ok {
+			t.Error("Montmartre's only room is held on 2027-06-20")
+		}
+		lumiere, ok := c[h["lumiere"]]
+		if !ok || *lumiere.lowestTotal != 30000 || lumiere.currency != "EUR" || lumiere.checkIn.Format(time.DateOnly) != "2027-06-19" {
+			t.Fatalf("Lumiere: %+v", lumiere)
+		}
+		if rt := lumiere.roomTypes[0]; rt.RoomTypeID != b.cat.RoomTypes["lumiere/Double"] || rt.UnitsLeft != 1 || rt.Total != 30000 ||
+			rt.RatePlanID != b.cat.RatePlans["lumiere/Double"] {
+			t.Errorf("Lumiere's cheapest room type: %+v", rt)
+		}
+	})
+	t.Run("a check-in before the hotel's local today is dropped", func(t *testing.T) {
+		c := confirm(search.Query{CheckIn: day("2027-06-10"), CheckOut: day("2027-06-11")})
+		if _, ok := c[h["kiritimati"]]; ok {
+			t.Error("it is already 2027-06-11 in Kiritimati")
+		}
+		if _, ok := c[h["pagopago"]]; !ok {
+			t.Error("it is still 2027-06-10 in Pago Pago")
+		}
+	})
+	t.Run("arrivals are read on each hotel's clock", func(t *testing.T) {
+		c := confirm(search.Query{ArrivingAt: ptr(time.Date(2027, 6, 11, 23, 30, 0, 0, time.UTC)), Nights: 2})
+		if got := c[h["lumiere"]].checkIn.Format(time.DateOnly); got != "2027-06-11" {
+			t.Errorf("01:30 in Paris needs the night before: %s", got)
+		}
+		if got := c[h["kiritimati"]].checkOut.Format(time.DateOnly); got != "2027-06-14" {
+			t.Errorf("13:30 in Kiritimati is that night, for two: %s", got)
+		}
+	})
+	t.Run("the exact nightly price decides the range", func(t *testing.T) {
+		// 60 EUR ≈ 65 USD, 100 EUR ≈ 109 USD, 400 EUR ≈ 435 USD
+		c := confirm(search.Query{CheckIn: day("2027-06-24"), CheckOut: day("2027-06-25"),
+			Price: &search.PriceRange{Max: ptr(int64(10000)), Currency: "USD"}})
+		if !c[h["montmartre"]].inPriceRange || c[h["lumiere"]].inPriceRange || c[h["versailles"]].inPriceRange {
+			t.Errorf("in range: Montmartre %v, Lumiere %v, Versailles %v",
+				c[h["montmartre"]].inPriceRange, c[h["lumiere"]].inPriceRange, c[h["versailles"]].inPriceRange)
+		}
+	})
+	t.Run("without dates every room type that houses the party", func(t *testing.T) {
+		c := confirm(search.Query{Rooms: []search.Party{{Adults: 2, ChildAges: []int{4}}}})
+		lumiere := c[h["lumiere"]]
+		if len(lumiere.roomTypes) != 1 || lumiere.roomTypes[0].UnitsLeft != -1 || lumiere.lowestTotal != nil || lumiere.checkIn != nil {
+			t.Errorf("Lumiere without dates: %+v", lumiere)
+		}
+		if _, ok := c[h["montmartre"]]; ok {
+			t.Error("Montmartre has no room for a child")
+		}
+	})
+}
+
+func TestExchangeRatesAreCached(t *testing.T) {
+	t.Parallel()
+	b := setupCatalog(t)
+	e := NewEngine(nil, b.pool, Opts{})
+	r, err := e.cachedRates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r["EUR"] != (exchangeRate{perUSD: 0.92, minorDigits: 2}) || r["JPY"].minorDigits != 0 {
+		t.Errorf("rates: EUR %+v, JPY %+v", r["EUR"], r["JPY"])
+	}
+	if _, err := b.pool.Exec(context.Background(), "UPDATE exchange_rates SET per_usd = 1 WHERE currency = 'EUR'"); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := e.cachedRates(context.Background()); r["EUR"].perUSD != 0.92 {
+		t.Errorf("rates reloaded within CacheFor: %+v", r["EUR"])
+	}
+}

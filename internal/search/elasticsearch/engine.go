@@ -1,0 +1,263 @@
+package elasticsearch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	essearch "github.com/elastic/go-elasticsearch/v8/typedapi/core/search"
+	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/internal/search"
+)
+
+// DefaultAlias is the index alias searched and written.
+const DefaultAlias = "staygraph-hotels"
+
+// Opts tunes the engine. Zero values take the defaults.
+type Opts struct {
+	// Alias is the index alias searched and written (DefaultAlias).
+	Alias string
+	// BatchSize is the number of documents per bulk request of Rebuild (DefaultBatchSize).
+	BatchSize int
+	// CacheFor is how long the time zones present in the index and the
+	// exchange rates are reused between searches (1 minute).
+	CacheFor time.Duration
+	// MaxRounds bounds the Elasticsearch requests of one page when
+	// PostgreSQL drops hits and the page has to be topped up (4).
+	MaxRounds int
+}
+
+// Engine searches an Elasticsearch index of hotels and confirms every page
+// against PostgreSQL.
+type Engine struct {
+	client *elasticsearch.TypedClient
+	pool   *pgxpool.Pool
+	opts   Opts
+
+	// mu guards the caches of zones and rates.
+	mu      sync.Mutex
+	zones   []string
+	zonesAt time.Time
+	rates   map[string]exchangeRate
+	ratesAt time.Time
+}
+
+var _ search.Engine = (*Engine)(nil)
+
+// NewEngine returns the Elasticsearch engine over client, confirming pages
+// against pool.
+func NewEngine(client *elasticsearch.TypedClient, pool *pgxpool.Pool, opts Opts) *Engine {
+	if opts.Alias == "" {
+		opts.Alias = DefaultAlias
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.CacheFor <= 0 {
+		opts.CacheFor = time.Minute
+	}
+	if opts.MaxRounds <= 0 {
+		opts.MaxRounds = 4
+	}
+	return &Engine{client: client, pool: pool, opts: opts}
+}
+
+// Name implements search.Engine.
+func (e *Engine) Name() string { return "elasticsearch" }
+
+// Ping implements search.Engine: both Elasticsearch and PostgreSQL must answer.
+func (e *Engine) Ping(ctx context.Context) error {
+	ok, err := e.client.Ping().IsSuccess(ctx)
+	if err == nil && !ok {
+		err = errors.New("ping refused")
+	}
+	if err != nil {
+		return fmt.Errorf("%w: elasticsearch: %v", search.ErrUnavailable, err)
+	}
+	if err := e.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("%w: postgresql: %v", search.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Search implements search.Engine. q must be normalized. Elasticsearch
+// finds and orders the candidates; PostgreSQL then confirms each page's
+// stays (see confirm.sql): hits it reports gone, sold out or out of the
+// price range are dropped and the page is topped up from the next
+// candidates, at most Opts.MaxRounds requests. TotalCount and Facets come
+// from Elasticsearch, less the hits dropped on this page: they can lag the
+// database by the indexer's delay.
+func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, error) {
+	after, err := search.ParseCursor(q.After, q.Sort)
+	if err != nil {
+		return search.Result{}, err
+	}
+	env, err := e.environment(ctx, q)
+	if err != nil {
+		return search.Result{}, err
+	}
+	res := search.Result{Engine: e.Name(), Hits: []search.Hit{}}
+	dropped := 0
+	for round := 0; ; round++ {
+		req := buildRequest(q, after, env, round == 0)
+		resp, err := e.client.Search().Index(e.opts.Alias).Request(req).Do(ctx)
+		if err != nil {
+			return search.Result{}, searchError(err)
+		}
+		p, err := decodePage(resp, q)
+		if err != nil {
+			return search.Result{}, err
+		}
+		if round == 0 {
+			res.TotalCount, res.Facets = p.total, p.facets
+		}
+		confirmed, err := e.confirm(ctx, q, p.hotelIDs())
+		if err != nil {
+			return search.Result{}, err
+		}
+		hits, n := p.confirmed(confirmed)
+		res.Hits = append(res.Hits, hits...)
+		dropped += n
+		if len(res.Hits) > q.First {
+			res.Hits, res.HasNextPage = res.Hits[:q.First], true
+			break
+		}
+		if len(p.hits) < *req.Size {
+			break // no more candidates
+		}
+		if round+1 >= e.opts.MaxRounds {
+			// Stop here: the next page resumes after the last confirmed hit
+			// (with none to resume from, the page reports the end).
+			res.HasNextPage = len(res.Hits) > 0
+			break
+		}
+		last := p.hits[len(p.hits)-1]
+		after = &search.Cursor{Sort: q.Sort, Key: last.key, ID: last.id}
+	}
+	res.TotalCount = max(res.TotalCount-dropped, len(res.Hits))
+	return res, nil
+}
+
+// searchError tells a request Elasticsearch refused as malformed from
+// failures to reach it or a missing index (the engine cannot answer).
+func searchError(err error) error {
+	var esErr *types.ElasticsearchError
+	if errors.As(err, &esErr) && esErr.Status == 400 {
+		return fmt.Errorf("search hotels in elasticsearch: %w", err)
+	}
+	return fmt.Errorf("%w: search hotels in elasticsearch: %v", search.ErrUnavailable, err)
+}
+
+// environment is what a request needs besides the query: the time zones
+// present in the index (for hotel-local dates) and the exchange rate of the
+// price currency (nil when it has none).
+type environment struct {
+	zones  []string
+	target *exchangeRate
+}
+
+func (e *Engine) environment(ctx context.Context, q search.Query) (environment, error) {
+	var env environment
+	if !q.HasDates() {
+		return env, nil
+	}
+	zones, err := e.cachedZones(ctx)
+	if err != nil {
+		return env, err
+	}
+	rates, err := e.cachedRates(ctx)
+	if err != nil {
+		return env, err
+	}
+	env.zones = zones
+	if r, ok := rates[q.PriceCurrency()]; ok {
+		env.target = &r
+	}
+	return env, nil
+}
+
+func (e *Engine) cachedZones(ctx context.Context) ([]string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.zones != nil && time.Since(e.zonesAt) < e.opts.CacheFor {
+		return e.zones, nil
+	}
+	zones, err := e.fetchZones(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.zones, e.zonesAt = zones, time.Now()
+	return zones, nil
+}
+
+// fetchZones asks the index which time zones its hotels are in.
+func (e *Engine) fetchZones(ctx context.Context) ([]string, error) {
+	resp, err := e.client.Search().Index(e.opts.Alias).Request(zonesRequest()).Do(ctx)
+	if err != nil {
+		return nil, searchError(err)
+	}
+	zones := decodeZones(resp)
+	if zones == nil {
+		zones = []string{}
+	}
+	return zones, nil
+}
+
+// zonesRequest lists the distinct time zones of the index.
+func zonesRequest() *essearch.Request {
+	return &essearch.Request{Size: ptr(0), Aggregations: map[string]types.Aggregations{
+		"zones": {Terms: &types.TermsAggregation{Field: ptr("time_zone"), Size: ptr(maxZones)}},
+	}}
+}
+
+// maxZones is more than the IANA database has.
+const maxZones = 1000
+
+func decodeZones(resp *essearch.Response) []string {
+	agg, ok := resp.Aggregations["zones"].(*types.StringTermsAggregate)
+	if !ok {
+		return nil
+	}
+	var zones []string
+	if buckets, ok := agg.Buckets.([]types.StringTermsBucket); ok {
+		for _, b := range buckets {
+			if s, ok := b.Key.(string); ok {
+				zones = append(zones, s)
+			}
+		}
+	}
+	slices.Sort(zones)
+	return zones
+}
+
+func (e *Engine) cachedRates(ctx context.Context) (map[string]exchangeRate, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.rates != nil && time.Since(e.ratesAt) < e.opts.CacheFor {
+		return e.rates, nil
+	}
+	rows, err := e.pool.Query(ctx, exchangeRatesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("load exchange rates: %w", err)
+	}
+	rates := map[string]exchangeRate{}
+	var currency string
+	var r exchangeRate
+	if _, err := pgx.ForEachRow(rows, []any{&currency, &r.perUSD, &r.minorDigits}, func() error {
+		if r.perUSD > 0 {
+			rates[currency] = r
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("load exchange rates: %w", err)
+	}
+	e.rates, e.ratesAt = rates, time.Now()
+	return rates, nil
+}

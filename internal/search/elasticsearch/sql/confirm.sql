@@ -1,0 +1,75 @@
+-- Truth on the page: PostgreSQL's answer for the hotels of one page that
+-- Elasticsearch returned. This is the stay half of search.sql (postgres
+-- engine), with the same formulas, restricted to the page's hotel ids: each
+-- hotel's local stay, the room types that house the party with enough units
+-- free on every night and a rate plan priced for every night, their totals,
+-- and whether the cheapest option is inside the nightly price range. A hotel
+-- missing from the answer is gone, sold out or not yet open for that stay.
+--
+-- $1  hotel ids uuid[]
+-- $2  check_in date, $3 check_out date     (NULL for none)
+-- $4  arriving_at timestamptz, $5 nights   (NULL for none)
+-- $6  rooms, $7 max adults, $8 max children, $9 max people of any party
+-- $10 now, $11 price currency, $12 price min, $13 price max (minor units of $11 per night)
+WITH target AS (
+    SELECT per_usd, minor_digits FROM exchange_rates WHERE currency = $11::text
+),
+cand AS (
+    SELECT h.id, h.currency, h.tax_rate_bps, stay.ci, stay.ci_end
+    FROM hotels h
+    CROSS JOIN LATERAL (
+        SELECT d.ci, CASE WHEN $4::timestamptz IS NOT NULL THEN d.ci + $5::int ELSE $3::date END AS ci_end
+        FROM (SELECT CASE WHEN $4::timestamptz IS NOT NULL
+                          THEN (($4 AT TIME ZONE h.time_zone) - interval '6 hours')::date
+                          ELSE $2::date END AS ci) d
+    ) stay
+    WHERE h.id = ANY($1::uuid[])
+      -- a stay that starts before the hotel's local today is not offered
+      AND (stay.ci IS NULL OR stay.ci >= ($10::timestamptz AT TIME ZONE h.time_zone)::date)
+),
+matching AS (
+    SELECT c.id AS hotel_id, rt.id AS room_type_id, price.rate_plan_id, free.units_left,
+           $6::int * (price.room_sum + (price.room_sum * c.tax_rate_bps + 5000) / 10000) AS total
+    FROM cand c
+    JOIN room_types rt ON rt.hotel_id = c.id
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN c.ci IS NULL THEN -1 ELSE least(
+                   (SELECT count(*) FROM rooms r WHERE r.room_type_id = rt.id AND r.in_service),
+                   coalesce((SELECT min(i.capacity - i.reserved) FROM inventory i
+                             WHERE i.room_type_id = rt.id AND i.night >= c.ci AND i.night < c.ci_end), 2147483647))
+               END::int AS units_left
+    ) free
+    LEFT JOIN LATERAL (
+        SELECT rp.id AS rate_plan_id, sum(nr.amount)::bigint AS room_sum
+        FROM rate_plans rp
+        JOIN nightly_rates nr ON nr.rate_plan_id = rp.id AND nr.night >= c.ci AND nr.night < c.ci_end
+        WHERE rp.room_type_id = rt.id
+        GROUP BY rp.id
+        HAVING count(*) = c.ci_end - c.ci
+        ORDER BY 2, 1
+        LIMIT 1
+    ) price ON c.ci IS NOT NULL
+    WHERE rt.max_adults >= $7::int AND rt.max_children >= $8::int AND rt.max_occupancy >= $9::int
+      AND (c.ci IS NULL OR (free.units_left >= $6 AND price.rate_plan_id IS NOT NULL))
+),
+hits AS (
+    SELECT c.id, c.currency, c.ci, c.ci_end,
+           min(m.total) AS lowest_total,
+           json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
+                                      'total', m.total, 'units_left', m.units_left)
+                    ORDER BY m.total NULLS LAST, m.room_type_id) AS room_types
+    FROM cand c JOIN matching m ON m.hotel_id = c.id
+    GROUP BY c.id, c.currency, c.ci, c.ci_end
+),
+priced AS (
+    SELECT h.*,
+           round(h.lowest_total::numeric / (h.ci_end - h.ci) / power(10, x.minor_digits) / x.per_usd
+                 * t.per_usd * power(10, t.minor_digits))::bigint AS nightly_target
+    FROM hits h
+    LEFT JOIN exchange_rates x ON x.currency = h.currency
+    LEFT JOIN target t ON true
+)
+SELECT p.id, p.currency::text, p.ci, p.ci_end, p.lowest_total, p.room_types::text,
+       coalesce(($12::bigint IS NULL OR p.nightly_target >= $12) AND ($13::bigint IS NULL OR p.nightly_target <= $13), false)
+           AS in_price_range
+FROM priced p;
