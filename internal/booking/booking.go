@@ -80,6 +80,7 @@ type Service struct {
 	catalog  Catalog
 	payments *payment.Registry
 	jobs     *river.Client[pgx.Tx]
+	notifier Notifier
 	opts     Opts
 }
 
@@ -120,6 +121,7 @@ type Booking struct {
 	Owner         string
 	ContactEmail  string
 	ContactPhone  string
+	Language      string
 	HoldExpiresAt time.Time
 	// PaymentInFlight pins a hold while a charge on it is under way.
 	PaymentInFlight bool
@@ -170,7 +172,7 @@ func bookingFromRow(r db.Booking) Booking {
 	return Booking{
 		ID: r.ID, Reference: r.Reference, HotelID: r.HotelID, Status: Status(r.Status), Version: r.Version,
 		CheckIn: r.CheckIn, CheckOut: r.CheckOut, Currency: r.Currency, RoomAmount: r.RoomAmount,
-		TaxAmount: r.TaxAmount, Total: r.TotalAmount, DepositDue: r.DepositDue, Owner: r.Owner,
+		TaxAmount: r.TaxAmount, Total: r.TotalAmount, DepositDue: r.DepositDue, Owner: r.Owner, Language: r.Language,
 		sealed: sealedContact{email: r.ContactEmailEnc, phone: r.ContactPhoneEnc}, HoldExpiresAt: r.HoldExpiresAt, PaymentInFlight: r.PaymentInFlight,
 		ConfirmedAt: r.ConfirmedAt, CancelledAt: r.CancelledAt, CancelReason: r.CancelReason,
 		PenaltyAmount: r.PenaltyAmount, RefundDue: r.RefundDue,

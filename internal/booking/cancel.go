@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -105,6 +106,9 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 			if refund, err = s.refundTx(ctx, tx, q, cancelled, refundDue, "cancellation"); err != nil {
 				return err
 			}
+		}
+		if err := s.noticeTx(ctx, tx, cancelled.ID, notify.Cancelled); err != nil {
+			return err
 		}
 		return saveTx(ctx, q, key, cancelled)
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
@@ -83,6 +84,9 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 			return fmt.Errorf("confirm booking: %w", err)
 		}
 		confirmed = bookingFromRow(row)
+		if err := s.noticeTx(ctx, tx, confirmed.ID, notify.Confirmed); err != nil {
+			return err
+		}
 		return saveTx(ctx, q, key, confirmed)
 	})
 	if isKeyRace(err) {

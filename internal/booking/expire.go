@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -83,9 +84,11 @@ func (s *Service) ExpireHold(ctx context.Context, id uuid.UUID) (time.Duration, 
 			return fmt.Errorf("sum payments: %w", err)
 		}
 		if captured > 0 {
-			_, err = s.refundTx(ctx, tx, q, expired, captured, "hold expired")
+			if _, err = s.refundTx(ctx, tx, q, expired, captured, "hold expired"); err != nil {
+				return err
+			}
 		}
-		return err
+		return s.noticeTx(ctx, tx, expired.ID, notify.Expired)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("expire hold %s: %w", id, err)

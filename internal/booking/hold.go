@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
@@ -26,6 +28,8 @@ import (
 type Contact struct {
 	Email string
 	Phone string
+	// Language is the BCP 47 tag guests are written to in; default "en".
+	Language string
 }
 
 // HoldInput asks to reserve rooms for a stay until payment confirms them.
@@ -85,6 +89,9 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 		if err := saveTx(ctx, q, key, booking); err != nil {
 			return err
 		}
+		if err := s.noticeTx(ctx, tx, booking.ID, notify.Held); err != nil {
+			return err
+		}
 		// The inventory write comes last, so its row locks are held only until commit.
 		return reserveTx(ctx, q, reservationOf(quote), locked)
 	})
@@ -133,6 +140,12 @@ func validateHold(in *HoldInput) error {
 		fail("give a valid email address such as ana@example.com", "contact", "email")
 	}
 	in.Contact.Phone = strings.TrimSpace(in.Contact.Phone)
+	if in.Contact.Language = strings.TrimSpace(in.Contact.Language); in.Contact.Language == "" {
+		in.Contact.Language = "en"
+	}
+	if !languagePattern.MatchString(in.Contact.Language) {
+		fail("give a language tag such as en, fr or es-MX", "contact", "language")
+	}
 	if p := in.Contact.Phone; p != "" && (len(p) < 6 || len(p) > 20 || strings.Trim(p, "+0123456789 -().") != "") {
 		fail("give a phone number in international form such as +33 1 23 45 67 89", "contact", "phone")
 	}
@@ -176,7 +189,7 @@ func (s *Service) insertHoldTx(ctx context.Context, tx pgx.Tx, q *db.Queries, ow
 		CheckIn: quote.CheckIn, CheckOut: quote.CheckOut, Currency: quote.Currency,
 		RoomAmount: quote.RoomAmount, TaxAmount: quote.TaxAmount, TotalAmount: quote.Total, DepositDue: quote.DepositDue,
 		Owner: owner, ContactEmailEnc: email, ContactEmailIdx: emailIndex, ContactPhoneEnc: phone,
-		HoldExpiresAt: now.Add(s.opts.HoldTTL),
+		HoldExpiresAt: now.Add(s.opts.HoldTTL), Language: in.Contact.Language,
 	})
 	if postgres.Constraint(err) == "bookings_reference_key" {
 		return Booking{}, errConflict // one in a billion: try again with another reference
@@ -225,6 +238,8 @@ func (s *Service) insertHoldTx(ctx context.Context, tx pgx.Tx, q *db.Queries, ow
 	held.ContactEmail, held.ContactPhone = in.Contact.Email, in.Contact.Phone
 	return held, nil
 }
+
+var languagePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
 // referenceAlphabet avoids letters and digits people confuse (0/O, 1/I/L, U/V).
 const referenceAlphabet = "23456789ABCDEFGHJKMNPQRSTWXYZ"

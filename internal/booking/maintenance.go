@@ -12,6 +12,7 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -123,7 +124,7 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 		}
 		note := fmt.Sprintf("room blocked for maintenance: %s", in.Reason)
 		for _, rt := range typeIDs {
-			a, err := shrinkTx(ctx, q, rt, from, in.Force, note)
+			a, err := s.shrinkTx(ctx, tx, q, rt, from, in.Force, note)
 			affected = append(affected, a...)
 			if err != nil {
 				return err
@@ -162,7 +163,7 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 		if room, err = rooms.SetRoomServiceTx(ctx, q, id, expectedVersion, inService, note); err != nil {
 			return err
 		}
-		affected, err = shrinkTx(ctx, q, room.RoomTypeID, today, force, "room taken out of service: "+room.ServiceNote)
+		affected, err = s.shrinkTx(ctx, tx, q, room.RoomTypeID, today, force, "room taken out of service: "+room.ServiceNote)
 		return err
 	})
 	if err != nil {
@@ -177,7 +178,7 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 // night): without force that is a MAINTENANCE_CONFLICT listing them; with
 // force they hand their units of this room type back and are flagged for
 // relocation.
-func shrinkTx(ctx context.Context, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string) ([]AffectedBooking, error) {
+func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string) ([]AffectedBooking, error) {
 	// Every night that can be sold gets a row, and the rows are locked in
 	// night order: a hold racing this change either committed before (and is
 	// counted below) or waits and then reads the new capacity.
@@ -231,6 +232,9 @@ func shrinkTx(ctx context.Context, q *db.Queries, roomTypeID uuid.UUID, from tim
 			}
 			if err := q.FlagRelocation(ctx, db.FlagRelocationParams{ID: a.ID, Note: note}); err != nil {
 				return nil, fmt.Errorf("flag relocation: %w", err)
+			}
+			if err := s.noticeTx(ctx, tx, a.ID, notify.RelocationNeeded); err != nil {
+				return nil, err
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
@@ -110,8 +111,10 @@ func (s *Service) ReconcilePayment(ctx context.Context, paymentID uuid.UUID) err
 			return fmt.Errorf("sum payments: %w", err)
 		}
 		if b.Status == string(StatusHeld) && captured >= b.DepositDue {
-			_, err := q.ConfirmBooking(ctx, b.ID)
-			return err
+			if _, err := q.ConfirmBooking(ctx, b.ID); err != nil {
+				return fmt.Errorf("confirm reconciled booking: %w", err)
+			}
+			return s.noticeTx(ctx, tx, b.ID, notify.Confirmed)
 		}
 		_, err = q.ClearPaymentInFlight(ctx, b.ID)
 		return err
@@ -176,7 +179,10 @@ func (s *Service) PayRefund(ctx context.Context, refundID uuid.UUID) error {
 			return q.FinishRefund(ctx, db.FinishRefundParams{ID: r.ID, Status: "FAILED",
 				FailureMessage: fmt.Sprintf("%s could not be matched to captured payments", money.New(left, r.Currency))})
 		}
-		return q.FinishRefund(ctx, db.FinishRefundParams{ID: r.ID, Status: "SUCCEEDED"})
+		if err := q.FinishRefund(ctx, db.FinishRefundParams{ID: r.ID, Status: "SUCCEEDED"}); err != nil {
+			return fmt.Errorf("finish refund: %w", err)
+		}
+		return s.noticeTx(ctx, tx, r.BookingID, notify.Refunded)
 	})
 }
 

@@ -71,7 +71,7 @@ UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = 
     penalty_amount = $2, refund_due = $3, payment_in_flight = false,
     version = version + 1, updated_at = now()
 WHERE id = $4 AND version = $5 AND status IN ('HELD', 'CONFIRMED')
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
 `
 
 type CancelBookingParams struct {
@@ -119,6 +119,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 		&i.ContactEmailEnc,
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
+		&i.Language,
 	)
 	return i, err
 }
@@ -126,7 +127,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 const clearPaymentInFlight = `-- name: ClearPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = false, version = version + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
 `
 
 func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -160,6 +161,7 @@ func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booki
 		&i.ContactEmailEnc,
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
+		&i.Language,
 	)
 	return i, err
 }
@@ -168,7 +170,7 @@ const confirmBooking = `-- name: ConfirmBooking :one
 UPDATE bookings SET status = 'CONFIRMED', payment_in_flight = false, confirmed_at = now(),
     version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD'
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
 `
 
 func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -202,6 +204,7 @@ func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, er
 		&i.ContactEmailEnc,
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
+		&i.Language,
 	)
 	return i, err
 }
@@ -239,9 +242,9 @@ func (q *Queries) CountGuestsToRotate(ctx context.Context, header []byte) (int64
 const createBooking = `-- name: CreateBooking :one
 INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
                       total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
-                      hold_expires_at)
-VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
+                      hold_expires_at, language)
+VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
 `
 
 type CreateBookingParams struct {
@@ -260,6 +263,7 @@ type CreateBookingParams struct {
 	ContactEmailIdx []byte
 	ContactPhoneEnc []byte
 	HoldExpiresAt   time.Time
+	Language        string
 }
 
 // Contact details arrive sealed by internal/pii; contact_email_idx is the
@@ -281,6 +285,7 @@ func (q *Queries) CreateBooking(ctx context.Context, arg CreateBookingParams) (B
 		arg.ContactEmailIdx,
 		arg.ContactPhoneEnc,
 		arg.HoldExpiresAt,
+		arg.Language,
 	)
 	var i Booking
 	err := row.Scan(
@@ -311,6 +316,7 @@ func (q *Queries) CreateBooking(ctx context.Context, arg CreateBookingParams) (B
 		&i.ContactEmailEnc,
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
+		&i.Language,
 	)
 	return i, err
 }
@@ -377,7 +383,7 @@ func (q *Queries) CreateBookingRoom(ctx context.Context, arg CreateBookingRoomPa
 const expireBooking = `-- name: ExpireBooking :one
 UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD' AND NOT payment_in_flight AND hold_expires_at <= $2::timestamptz
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
 `
 
 type ExpireBookingParams struct {
@@ -417,6 +423,7 @@ func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (B
 		&i.ContactEmailEnc,
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
+		&i.Language,
 	)
 	return i, err
 }
@@ -437,7 +444,7 @@ func (q *Queries) FlagRelocation(ctx context.Context, arg FlagRelocationParams) 
 }
 
 const getBooking = `-- name: GetBooking :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings WHERE id = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings WHERE id = $1
 `
 
 func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -471,12 +478,13 @@ func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error)
 		&i.ContactEmailEnc,
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
+		&i.Language,
 	)
 	return i, err
 }
 
 const getBookingByReference = `-- name: GetBookingByReference :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings WHERE reference = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings WHERE reference = $1
 `
 
 func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (Booking, error) {
@@ -510,12 +518,13 @@ func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (
 		&i.ContactEmailEnc,
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
+		&i.Language,
 	)
 	return i, err
 }
 
 const getBookingForUpdate = `-- name: GetBookingForUpdate :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings WHERE id = $1 FOR UPDATE
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -549,12 +558,13 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 		&i.ContactEmailEnc,
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
+		&i.Language,
 	)
 	return i, err
 }
 
 const listAllBookings = `-- name: ListAllBookings :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings
 WHERE $1::uuid IS NULL OR id < $1::uuid
 ORDER BY id DESC
 LIMIT $2
@@ -602,6 +612,7 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 			&i.ContactEmailEnc,
 			&i.ContactEmailIdx,
 			&i.ContactPhoneEnc,
+			&i.Language,
 		); err != nil {
 			return nil, err
 		}
@@ -699,7 +710,7 @@ func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) 
 }
 
 const listBookingsByHotels = `-- name: ListBookingsByHotels :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings
 WHERE hotel_id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR id < $2::uuid)
 ORDER BY id DESC
 LIMIT $3
@@ -748,6 +759,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 			&i.ContactEmailEnc,
 			&i.ContactEmailIdx,
 			&i.ContactPhoneEnc,
+			&i.Language,
 		); err != nil {
 			return nil, err
 		}
@@ -760,7 +772,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 }
 
 const listBookingsByOwner = `-- name: ListBookingsByOwner :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings
 WHERE owner = $1 AND ($2::uuid IS NULL OR id < $2::uuid)
 ORDER BY id DESC
 LIMIT $3
@@ -809,6 +821,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 			&i.ContactEmailEnc,
 			&i.ContactEmailIdx,
 			&i.ContactPhoneEnc,
+			&i.Language,
 		); err != nil {
 			return nil, err
 		}
@@ -821,7 +834,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 }
 
 const listRelocations = `-- name: ListRelocations :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED')
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED')
 ORDER BY check_in, id
 `
 
@@ -862,6 +875,7 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelID uuid.UUID) ([]Boo
 			&i.ContactEmailEnc,
 			&i.ContactEmailIdx,
 			&i.ContactPhoneEnc,
+			&i.Language,
 		); err != nil {
 			return nil, err
 		}
@@ -1075,7 +1089,7 @@ const setPaymentInFlight = `-- name: SetPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND NOT payment_in_flight
   AND (status = 'HELD' AND hold_expires_at > $3::timestamptz OR status = 'CONFIRMED')
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
 `
 
 type SetPaymentInFlightParams struct {
@@ -1117,6 +1131,7 @@ func (q *Queries) SetPaymentInFlight(ctx context.Context, arg SetPaymentInFlight
 		&i.ContactEmailEnc,
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
+		&i.Language,
 	)
 	return i, err
 }

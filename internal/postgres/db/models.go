@@ -51,6 +51,7 @@ type Booking struct {
 	ContactEmailEnc    []byte
 	ContactEmailIdx    []byte
 	ContactPhoneEnc    []byte
+	Language           string
 }
 
 type BookingGuest struct {

@@ -3,8 +3,8 @@
 -- email's blind index.
 INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
                       total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
-                      hold_expires_at)
-VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                      hold_expires_at, language)
+VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 RETURNING *;
 
 -- name: CreateBookingRoom :exec

@@ -1,0 +1,94 @@
+package booking_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/notify"
+	"github.com/staygraph/staygraph/internal/notify/email"
+	"github.com/staygraph/staygraph/internal/notify/notifytest"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/payment/sandbox"
+)
+
+// A guest who holds, confirms and cancels gets three emails, in their
+// language, through a real SMTP server; each was enqueued in the same
+// transaction as the change it reports.
+func TestGuestsHearAboutTheirBooking(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	b := setup(t, time.Time{})
+	workers := river.NewWorkers()
+	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Workers: workers, FetchCooldown: 50 * time.Millisecond, FetchPollInterval: 100 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TestOnly: true,
+	})
+	must(t, err)
+	svc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), client, booking.Opts{})
+	ch, err := email.New(smtpd.Host(), smtpd.Port(), "stays@staygraph.test", email.Opts{})
+	must(t, err)
+	notices := notify.NewService(b.pool, notify.NewRegistry(ch), svc, notify.Opts{Jobs: client,
+		Backoff: func(int) time.Duration { return 200 * time.Millisecond }})
+	svc.SetNotifier(notices)
+	booking.AddWorkers(workers, svc)
+	notify.AddWorkers(workers, notices)
+	ctx, cancel := context.WithCancel(context.Background())
+	must(t, client.Start(ctx))
+	t.Cleanup(func() {
+		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		_ = client.Stop(stop)
+		cancel()
+	})
+
+	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}}) // free cancellation
+	g := guest("lea")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 20)
+	in := holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 2), 1)
+	in.Contact = booking.Contact{Email: "lea@example.fr", Language: "fr"}
+	h, err := svc.Hold(g, in)
+	must(t, err)
+	_, err = svc.Confirm(g, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_success")})
+	must(t, err)
+	_, _, err = svc.Cancel(g, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+
+	mails := smtpd.Await(t, 4, 20*time.Second) // held, confirmed, cancelled, refunded
+	seen := map[string]bool{}
+	for _, m := range mails {
+		if m.To[0] != "lea@example.fr" || !strings.Contains(m.Subject, h.Reference) {
+			t.Errorf("mail to %v: %q", m.To, m.Subject)
+		}
+		seen[m.Subject] = true
+	}
+	if len(seen) != 4 {
+		t.Fatalf("subjects %v, want four different messages", seen)
+	}
+	// The booking lists its notifications; each ends SENT once recorded.
+	kinds := map[notify.Kind]notify.Status{}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		list, err := notices.ForBooking(context.Background(), h.ID)
+		must(t, err)
+		sent := 0
+		for _, n := range list {
+			kinds[n.Kind] = n.Status
+			if n.Status == notify.StatusSent {
+				sent++
+			}
+		}
+		if sent == 4 && len(list) == 4 {
+			return
+		}
+	}
+	t.Fatalf("notifications %v, want held, confirmed, cancelled and refunded SENT", kinds)
+}

@@ -1,0 +1,337 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/notify"
+	"github.com/staygraph/staygraph/internal/notify/notifytest"
+	"github.com/staygraph/staygraph/internal/notify/webhook"
+)
+
+// (a) Guests get their email through a real SMTP server, in their language.
+func TestEmailArrivesInTheGuestsLanguage(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	b := setup(t, notify.Opts{Backoff: shortBackoff}, emailChannel(t, smtpd))
+	guests := map[string]struct{ lang, subject string }{
+		"ana@example.fr":  {"fr", "confirmée"},
+		"luis@example.es": {"es-MX", "confirmada"},
+		"kai@example.de":  {"de", "confirmed"}, // no German templates: English
+	}
+	bookings := map[string]uuid.UUID{}
+	for addr, g := range guests {
+		bookings[addr] = b.booking(t, notify.Contact{Email: addr, Language: g.lang})
+		b.enqueue(t, bookings[addr], notify.Confirmed)
+	}
+	for _, m := range smtpd.Await(t, len(guests), deliveryWait) {
+		g := guests[m.To[0]]
+		if !strings.Contains(m.Subject, g.subject) || !strings.Contains(m.Subject, "Hôtel Étoile") {
+			t.Errorf("%s got the subject %q, want it to say %q", m.To[0], m.Subject, g.subject)
+		}
+		if m.Text == "" || m.HTML == "" {
+			t.Errorf("%s got text %q and html %q", m.To[0], m.Text, m.HTML)
+		}
+	}
+	for addr, id := range bookings {
+		n := b.await(t, id, "recording the email as sent", sent)
+		if n.Channel != "email" || n.Attempts != 1 || n.SentAt == nil || n.Kind != notify.Confirmed || n.LastError != "" {
+			t.Errorf("%s: notification %+v", addr, n)
+		}
+		if want := map[string]string{"fr": "fr", "es-MX": "es", "de": "en"}[guests[addr].lang]; n.Language != want {
+			t.Errorf("%s: recorded language %q, want %q", addr, n.Language, want)
+		}
+	}
+	// Nothing personal is stored with the notification.
+	if n := b.count(t, `SELECT count(*) FROM notifications n WHERE n::text ~ '@example'`); n != 0 {
+		t.Fatalf("%d notification rows hold an email address", n)
+	}
+}
+
+// (b) The mail server is down when the booking changes: delivery is retried
+// and the email arrives once the server is back.
+func TestEmailArrivesWhenTheServerComesBack(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	ch := emailChannel(t, smtpd)
+	smtpd.Stop()
+	b := setup(t, notify.Opts{Backoff: shortBackoff, MaxAttempts: 100}, ch)
+	id := b.booking(t, notify.Contact{Email: "ana@example.com", Language: "fr"})
+	b.enqueue(t, id, notify.Held)
+
+	failed := b.await(t, id, "a failed attempt", func(n notify.Notification) bool { return n.Attempts >= 1 && n.LastError != "" })
+	if failed.Status != notify.StatusPending || !strings.Contains(failed.LastError, "email") {
+		t.Fatalf("after a failed attempt: %+v", failed)
+	}
+	smtpd.Start()
+	mail := smtpd.Await(t, 1, deliveryWait)
+	if !strings.Contains(mail[0].Subject, "réservées") {
+		t.Fatalf("subject %q", mail[0].Subject)
+	}
+	n := b.await(t, id, "recording the email as sent", sent)
+	if n.Attempts < 2 || n.Channel != "email" {
+		t.Fatalf("sent after %d attempts on %s, want ≥ 2 on email", n.Attempts, n.Channel)
+	}
+	if got := len(smtpd.Mail()); got != 1 {
+		t.Fatalf("%d emails arrived, want 1", got)
+	}
+}
+
+// (c) The SMS gateway's answers decide: 5xx is retried until it accepts,
+// 4xx gives up at once, a guest without a phone number cannot get an SMS.
+func TestSMSGateway(t *testing.T) {
+	t.Parallel()
+	t.Run("5xx then 200: retried and sent", func(t *testing.T) {
+		t.Parallel()
+		gw := notifytest.NewHTTPPeer(t)
+		gw.Respond(http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusOK)
+		b := setup(t, notify.Opts{Backoff: shortBackoff}, smsChannel(t, gw))
+		id := b.booking(t, notify.Contact{Phone: "+34600000001", Language: "es"})
+		b.enqueue(t, id, notify.Confirmed, "sms")
+		n := b.await(t, id, "sending the SMS", sent)
+		if n.Attempts != 3 || !strings.Contains(n.LastError, "503") {
+			t.Fatalf("sent after %d attempts, last error %q; want 3 attempts after a 503", n.Attempts, n.LastError)
+		}
+		reqs := gw.Requests()
+		if len(reqs) != 3 {
+			t.Fatalf("%d requests reached the gateway, want 3", len(reqs))
+		}
+		var body struct{ ID, To, Text string }
+		must(t, json.Unmarshal(reqs[2].Body, &body))
+		if body.ID != n.ID.String() || body.To != "+34600000001" || !strings.Contains(body.Text, "confirmada") {
+			t.Fatalf("gateway got %+v", body)
+		}
+		if ids := []string{reqs[0].Header.Get("Idempotency-Key"), reqs[2].Header.Get("Idempotency-Key")}; ids[0] != ids[1] {
+			t.Fatalf("retries carry different idempotency keys %v", ids)
+		}
+	})
+	t.Run("400: dead at once", func(t *testing.T) {
+		t.Parallel()
+		gw := notifytest.NewHTTPPeer(t)
+		gw.Respond(http.StatusBadRequest)
+		b := setup(t, notify.Opts{Backoff: shortBackoff}, smsChannel(t, gw))
+		id := b.booking(t, notify.Contact{Phone: "+34600000002"})
+		b.enqueue(t, id, notify.Confirmed, "sms")
+		n := b.await(t, id, "giving up", dead)
+		if n.Attempts != 1 || !strings.Contains(n.LastError, "400") {
+			t.Fatalf("dead after %d attempts with %q, want 1 attempt and the 400", n.Attempts, n.LastError)
+		}
+		if strings.Contains(n.LastError, "+34600000002") {
+			t.Fatalf("last error keeps the phone number: %q", n.LastError)
+		}
+		b.awaitJobs(t, n.ID, "cancelled") // not retried
+	})
+	t.Run("no phone number: dead", func(t *testing.T) {
+		t.Parallel()
+		gw := notifytest.NewHTTPPeer(t)
+		b := setup(t, notify.Opts{Backoff: shortBackoff}, smsChannel(t, gw))
+		id := b.booking(t, notify.Contact{Email: "ana@example.com"})
+		b.enqueue(t, id, notify.Confirmed, "sms")
+		n := b.await(t, id, "giving up", dead)
+		if !strings.Contains(n.LastError, "no address") || len(gw.Requests()) != 0 {
+			t.Fatalf("notification %+v after %d gateway requests", n, len(gw.Requests()))
+		}
+	})
+}
+
+// A booking the booking core no longer knows cannot be announced: the
+// notification is DEAD at once, for staff to see.
+func TestUnknownContactIsDead(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	b := setup(t, notify.Opts{Backoff: shortBackoff}, emailChannel(t, smtpd))
+	id := b.booking(t, notify.Contact{Email: "ana@example.com"})
+	b.recipients.Delete(id)
+	b.enqueue(t, id, notify.Expired)
+	n := b.await(t, id, "giving up", dead)
+	if n.Attempts != 0 || !strings.Contains(n.LastError, "not found") {
+		t.Fatalf("notification %+v, want no send attempt and the lookup error", n)
+	}
+	b.awaitJobs(t, n.ID, "cancelled")
+}
+
+// (d) When email keeps failing, delivery switches to SMS and succeeds there.
+func TestFallsBackToSMSWhenEmailKeepsFailing(t *testing.T) {
+	t.Parallel()
+	t.Run("temporary failures", func(t *testing.T) {
+		t.Parallel()
+		smtpd := notifytest.NewSMTPServer(t)
+		smtpd.RejectRecipients(451, "4.3.0 mailbox busy, try again later")
+		gw := notifytest.NewHTTPPeer(t)
+		b := setup(t, notify.Opts{Backoff: shortBackoff, Fallback: map[string]string{"email": "sms"}, FallbackAfter: 2},
+			emailChannel(t, smtpd), smsChannel(t, gw))
+		id := b.booking(t, notify.Contact{Email: "ana@example.com", Phone: "+33600000003", Language: "fr"})
+		b.enqueue(t, id, notify.RelocationNeeded)
+		n := b.await(t, id, "sending by SMS", sent)
+		if n.Channel != "sms" || !slices.Equal(n.Channels, []string{"email", "sms"}) || n.Attempts != 3 {
+			t.Fatalf("notification %+v, want sent by sms on the third attempt", n)
+		}
+		if !strings.Contains(n.LastError, "451") {
+			t.Fatalf("last error %q, want the email failure", n.LastError)
+		}
+		if len(smtpd.Mail()) != 0 || len(gw.Requests()) != 1 {
+			t.Fatalf("%d emails and %d SMS sent, want 0 and 1", len(smtpd.Mail()), len(gw.Requests()))
+		}
+	})
+	t.Run("a permanent refusal falls back at once", func(t *testing.T) {
+		t.Parallel()
+		smtpd := notifytest.NewSMTPServer(t)
+		smtpd.RejectRecipients(550, "5.1.1 <ana@example.com>: no such user")
+		gw := notifytest.NewHTTPPeer(t)
+		b := setup(t, notify.Opts{Backoff: shortBackoff, Fallback: map[string]string{"email": "sms"}},
+			emailChannel(t, smtpd), smsChannel(t, gw))
+		id := b.booking(t, notify.Contact{Email: "ana@example.com", Phone: "+33600000004"})
+		b.enqueue(t, id, notify.Cancelled)
+		n := b.await(t, id, "sending by SMS", sent)
+		if n.Channel != "sms" || n.Attempts != 2 {
+			t.Fatalf("notification %+v, want sent by sms on the second attempt", n)
+		}
+		// The peer echoed the address; neither the row nor the job keeps it.
+		if !strings.Contains(n.LastError, "550") || strings.Contains(n.LastError, "ana@example.com") {
+			t.Fatalf("last error %q, want the 550 without the address", n.LastError)
+		}
+		if c := b.count(t, `SELECT count(*) FROM river_job WHERE errors::text ILIKE '%ana@example.com%'`); c != 0 {
+			t.Fatalf("%d jobs keep the address in their errors", c)
+		}
+	})
+}
+
+// (e) Partners get signed webhooks that verify, and tampering is detected.
+func TestWebhookIsSignedForThePartner(t *testing.T) {
+	t.Parallel()
+	partner := notifytest.NewHTTPPeer(t)
+	secret := []byte("whsec_partner_42")
+	hook, err := webhook.New(secret, webhook.Opts{})
+	must(t, err)
+	b := setup(t, notify.Opts{Backoff: shortBackoff}, hook)
+	id := b.booking(t, notify.Contact{WebhookURL: partner.URL + "/staygraph/events", Reference: "SG-PARTNER"})
+	b.enqueue(t, id, notify.Cancelled, "webhook")
+	req := partner.Await(t, 1, deliveryWait)[0]
+	n := b.await(t, id, "recording the webhook as sent", sent)
+
+	header := req.Header.Get(webhook.SignatureHeader)
+	if err := webhook.Verify(secret, header, req.Body, time.Minute); err != nil {
+		t.Fatalf("the partner cannot verify the webhook: %v", err)
+	}
+	if req.Header.Get("Idempotency-Key") != n.ID.String() {
+		t.Fatalf("Idempotency-Key %q, want the notification id %s", req.Header.Get("Idempotency-Key"), n.ID)
+	}
+	var ev webhook.Event
+	must(t, json.Unmarshal(req.Body, &ev))
+	if ev.ID != n.ID || ev.Type != "booking.cancelled" || ev.Data.BookingID != id || ev.Data.Reference != "SG-PARTNER" {
+		t.Fatalf("event %+v", ev)
+	}
+	tampered := []byte(strings.Replace(string(req.Body), "booking.cancelled", "booking.confirmed", 1))
+	if err := webhook.Verify(secret, header, tampered, time.Minute); !errors.Is(err, webhook.ErrInvalidSignature) {
+		t.Fatalf("tampered body verified: %v", err)
+	}
+	if err := webhook.Verify([]byte("whsec_guess"), header, req.Body, time.Minute); !errors.Is(err, webhook.ErrInvalidSignature) {
+		t.Fatalf("another secret verified: %v", err)
+	}
+}
+
+// (f) A booking change that rolls back announces nothing; one that commits
+// leaves a notification and a delivery job per channel.
+func TestRolledBackChangeEnqueuesNothing(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	gw := notifytest.NewHTTPPeer(t)
+	b := setupIdle(t, notify.Opts{}, emailChannel(t, smtpd), smsChannel(t, gw))
+	id := b.booking(t, notify.Contact{Email: "ana@example.com"})
+	ctx := context.Background()
+	counts := func() (rows, jobs int) {
+		return b.count(t, "SELECT count(*) FROM notifications"), b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'notify.deliver'")
+	}
+
+	tx, err := b.pool.Begin(ctx)
+	must(t, err)
+	must(t, b.svc.EnqueueTx(ctx, tx, id, notify.Confirmed, "email", "sms"))
+	must(t, tx.Rollback(ctx))
+	if rows, jobs := counts(); rows != 0 || jobs != 0 {
+		t.Fatalf("after rollback: %d notifications, %d jobs; want none", rows, jobs)
+	}
+
+	b.enqueue(t, id, notify.Confirmed, "email", "sms", "email")
+	if rows, jobs := counts(); rows != 2 || jobs != 2 {
+		t.Fatalf("after commit: %d notifications, %d jobs; want 2 and 2 (one per channel)", rows, jobs)
+	}
+	all, err := b.svc.ForBooking(ctx, id)
+	must(t, err)
+	for _, n := range all {
+		if n.Status != notify.StatusPending || n.Attempts != 0 || n.Language != "" {
+			t.Fatalf("fresh notification %+v", n)
+		}
+		if states := b.jobStates(t, n.ID); !slices.Equal(states, []string{"available"}) {
+			t.Fatalf("delivery jobs of %s: %v", n.Channel, states)
+		}
+	}
+
+	// Mistakes fail the caller's transaction instead of enqueuing something odd.
+	tx, err = b.pool.Begin(ctx)
+	must(t, err)
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := b.svc.EnqueueTx(ctx, tx, id, notify.Confirmed, "pigeon"); !errors.Is(err, notify.ErrUnknownChannel) {
+		t.Fatalf("unknown channel: %v", err)
+	}
+	if err := b.svc.EnqueueTx(ctx, tx, id, "PAID"); err == nil {
+		t.Fatal("unknown kind enqueued")
+	}
+}
+
+// (g) Staff retry a DEAD notification once the peer is back, and it is sent.
+func TestRetryOfADeadNotification(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	ch := emailChannel(t, smtpd)
+	smtpd.Stop()
+	b := setup(t, notify.Opts{Backoff: shortBackoff, MaxAttempts: 2}, ch)
+	id := b.booking(t, notify.Contact{Email: "ana@example.com", Language: "es"})
+	b.enqueue(t, id, notify.Refunded)
+	ctx := context.Background()
+
+	deadN := b.await(t, id, "giving up", dead)
+	if deadN.Attempts != 2 || deadN.LastError == "" {
+		t.Fatalf("dead notification %+v, want 2 attempts and an error", deadN)
+	}
+	b.awaitJobs(t, deadN.ID, "discarded")
+	list, err := b.svc.Dead(ctx, 10)
+	must(t, err)
+	if len(list) != 1 || list[0].ID != deadN.ID {
+		t.Fatalf("dead list %+v", list)
+	}
+
+	smtpd.Start()
+	retried, err := b.svc.Retry(ctx, deadN.ID)
+	must(t, err)
+	if retried.Status != notify.StatusPending || retried.Channel != "email" {
+		t.Fatalf("retried notification %+v", retried)
+	}
+	mail := smtpd.Await(t, 1, deliveryWait)
+	if !strings.Contains(mail[0].Subject, "Reembolso") {
+		t.Fatalf("subject %q", mail[0].Subject)
+	}
+	n := b.await(t, id, "sending after the retry", sent)
+	if n.Attempts != 3 {
+		t.Fatalf("sent after %d attempts, want 3", n.Attempts)
+	}
+
+	_, err = b.svc.Retry(ctx, n.ID)
+	if !apperr.HasCode(err, apperr.Conflict) {
+		t.Fatalf("retrying a sent notification: %v, want CONFLICT", err)
+	}
+	if _, err := b.svc.Retry(ctx, uuid.New()); !apperr.HasCode(err, apperr.NotFound) {
+		t.Fatalf("retrying an unknown notification: %v, want NOT_FOUND", err)
+	}
+	if got := len(smtpd.Mail()); got != 1 {
+		t.Fatalf("%d emails, want 1", got)
+	}
+}

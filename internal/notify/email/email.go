@@ -1,0 +1,234 @@
+// Package email is the notification channel that sends email over SMTP
+// (net/smtp): STARTTLS when the server offers it, optional authentication,
+// and a multipart/alternative body with a plain-text and an HTML version.
+package email
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/staygraph/staygraph/internal/notify"
+)
+
+// Name is the channel's name.
+const Name = "email"
+
+// Opts tunes the channel. Zero values take the documented defaults.
+type Opts struct {
+	// Auth authenticates to the server (smtp.PlainAuth, smtp.CRAMMD5Auth);
+	// nil sends without authenticating. net/smtp refuses PLAIN auth over an
+	// unencrypted connection except to localhost.
+	Auth smtp.Auth
+	// TLSConfig is used for STARTTLS, which is used whenever the server
+	// offers it. Default: verify the server's certificate for host.
+	TLSConfig *tls.Config
+	// LocalName is the name given in EHLO. Default "localhost".
+	LocalName string
+	// Timeout bounds one delivery when the context has no deadline. Default 30s.
+	Timeout time.Duration
+}
+
+// Channel sends notifications by email.
+type Channel struct {
+	addr string
+	host string
+	from *mail.Address
+	opts Opts
+}
+
+var (
+	_ notify.Channel   = (*Channel)(nil)
+	_ notify.Addresser = (*Channel)(nil)
+)
+
+// New returns a channel sending through the SMTP server at host:port as
+// from ("Hotel Bookings <bookings@example.com>").
+func New(host string, port int, from string, opts Opts) (*Channel, error) {
+	if host == "" || port <= 0 || port > 65535 {
+		return nil, fmt.Errorf("email channel: invalid server %q port %d", host, port)
+	}
+	sender, err := mail.ParseAddress(from)
+	if err != nil {
+		return nil, fmt.Errorf("email channel: sender %q: %w", from, err)
+	}
+	if opts.LocalName == "" {
+		opts.LocalName = "localhost"
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	return &Channel{addr: net.JoinHostPort(host, strconv.Itoa(port)), host: host, from: sender, opts: opts}, nil
+}
+
+// Name implements notify.Channel.
+func (c *Channel) Name() string { return Name }
+
+// Address implements notify.Addresser: the guest's email address.
+func (c *Channel) Address(contact notify.Contact) string { return contact.Email }
+
+// Send implements notify.Channel. The server refusing with a 5xx reply is
+// a permanent failure; no connection or a 4xx reply is retried.
+func (c *Channel) Send(ctx context.Context, msg notify.Message) error {
+	to, err := mail.ParseAddress(msg.To)
+	if err != nil {
+		return notify.Permanent(fmt.Errorf("invalid recipient address: %w", err))
+	}
+	body, err := c.compose(msg, to)
+	if err != nil {
+		return notify.Permanent(err)
+	}
+	if err := c.deliver(ctx, to.Address, body); err != nil {
+		var reply *textproto.Error
+		if errors.As(err, &reply) && reply.Code >= 500 {
+			return notify.Permanent(fmt.Errorf("smtp: %w", err))
+		}
+		return fmt.Errorf("smtp: %w", err)
+	}
+	return nil
+}
+
+// deliver runs one SMTP conversation.
+func (c *Channel) deliver(ctx context.Context, to string, body []byte) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opts.Timeout)
+		defer cancel()
+	}
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
+	client, err := smtp.NewClient(conn, c.host)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	defer client.Close()
+	if err := client.Hello(c.opts.LocalName); err != nil {
+		return err
+	}
+	if ok, _ := client.Extension("STARTTLS"); ok {
+		cfg := &tls.Config{ServerName: c.host}
+		if c.opts.TLSConfig != nil {
+			cfg = c.opts.TLSConfig.Clone()
+		}
+		if err := client.StartTLS(cfg); err != nil {
+			return err
+		}
+	}
+	if c.opts.Auth != nil {
+		if ok, _ := client.Extension("AUTH"); !ok {
+			return notify.Permanent(errors.New("the server does not offer authentication"))
+		}
+		if err := client.Auth(c.opts.Auth); err != nil {
+			return err
+		}
+	}
+	if err := client.Mail(c.from.Address); err != nil {
+		return err
+	}
+	if err := client.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := client.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(body); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return client.Quit()
+}
+
+// compose writes msg as a MIME message: quoted-printable UTF-8 parts,
+// multipart/alternative when there is an HTML version. Message-ID is derived
+// from the notification id, so a resent message is recognisably the same.
+func (c *Channel) compose(msg notify.Message, to *mail.Address) ([]byte, error) {
+	var buf bytes.Buffer
+	header := func(k, v string) { fmt.Fprintf(&buf, "%s: %s\r\n", k, v) }
+	header("From", c.from.String())
+	header("To", to.String())
+	header("Subject", mime.QEncoding.Encode("utf-8", msg.Subject))
+	header("Date", time.Now().Format(time.RFC1123Z))
+	header("Message-ID", fmt.Sprintf("<%s@%s>", msg.ID, domainOf(c.from.Address)))
+	if msg.Language != "" {
+		header("Content-Language", msg.Language)
+	}
+	header("Auto-Submitted", "auto-generated")
+	header("MIME-Version", "1.0")
+	if msg.HTML == "" {
+		header("Content-Type", "text/plain; charset=utf-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		buf.WriteString("\r\n")
+		if err := writeQP(&buf, msg.Text); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
+	mw := multipart.NewWriter(&buf)
+	if err := mw.SetBoundary(boundary()); err != nil {
+		return nil, err
+	}
+	header("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
+	buf.WriteString("\r\n")
+	for _, part := range []struct{ contentType, body string }{
+		{"text/plain; charset=utf-8", msg.Text},
+		{"text/html; charset=utf-8", msg.HTML},
+	} {
+		w, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {part.contentType},
+			"Content-Transfer-Encoding": {"quoted-printable"},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := writeQP(w, part.body); err != nil {
+			return nil, err
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func writeQP(w io.Writer, s string) error {
+	qp := quotedprintable.NewWriter(w)
+	if _, err := io.WriteString(qp, s); err != nil {
+		return err
+	}
+	return qp.Close()
+}
+
+func boundary() string {
+	return "staygraph-" + strings.ToLower(rand.Text())
+}
+
+func domainOf(address string) string {
+	if _, domain, ok := strings.Cut(address, "@"); ok && domain != "" {
+		return domain
+	}
+	return "staygraph.invalid"
+}

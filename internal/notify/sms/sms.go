@@ -1,0 +1,118 @@
+// Package sms is the notification channel that sends text messages through
+// an HTTP SMS gateway: a JSON POST authenticated with a bearer token.
+//
+//	POST <gateway URL>
+//	Authorization: Bearer <token>
+//	Idempotency-Key: <notification id>
+//	{"id": "<notification id>", "to": "+33123456789", "from": "Staygraph", "text": "..."}
+//
+// A 2xx answer means sent; 4xx means the gateway refused the message for
+// good (except 408 and 429, which are retried); 5xx, timeouts and network
+// errors are retried.
+package sms
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/staygraph/staygraph/internal/notify"
+)
+
+// Name is the channel's name.
+const Name = "sms"
+
+// Opts tunes the channel. Zero values take the documented defaults.
+type Opts struct {
+	// Sender is the "from" the gateway shows, if it supports one.
+	Sender string
+	// Client makes the requests. Default: a client with Timeout.
+	Client *http.Client
+	// Timeout bounds one request when Client is nil. Default 15s.
+	Timeout time.Duration
+}
+
+// Channel sends notifications as text messages.
+type Channel struct {
+	url   string
+	token string
+	opts  Opts
+}
+
+var (
+	_ notify.Channel   = (*Channel)(nil)
+	_ notify.Addresser = (*Channel)(nil)
+)
+
+// New returns a channel posting to the gateway at gatewayURL with token.
+func New(gatewayURL, token string, opts Opts) (*Channel, error) {
+	u, err := url.Parse(gatewayURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("sms channel: gateway URL %q is not an http(s) URL", gatewayURL)
+	}
+	if token == "" {
+		return nil, errors.New("sms channel: empty gateway token")
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	if opts.Client == nil {
+		opts.Client = &http.Client{Timeout: opts.Timeout}
+	}
+	return &Channel{url: gatewayURL, token: token, opts: opts}, nil
+}
+
+// Name implements notify.Channel.
+func (c *Channel) Name() string { return Name }
+
+// Address implements notify.Addresser: the guest's phone number.
+func (c *Channel) Address(contact notify.Contact) string { return contact.Phone }
+
+// request is the JSON the gateway receives.
+type request struct {
+	ID   string `json:"id"`
+	To   string `json:"to"`
+	From string `json:"from,omitempty"`
+	Text string `json:"text"`
+}
+
+// Send implements notify.Channel.
+func (c *Channel) Send(ctx context.Context, msg notify.Message) error {
+	text := msg.Short
+	if text == "" {
+		text = msg.Subject
+	}
+	body, err := json.Marshal(request{ID: msg.ID.String(), To: msg.To, From: c.opts.Sender, Text: text})
+	if err != nil {
+		return notify.Permanent(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return notify.Permanent(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Idempotency-Key", msg.ID.String())
+	resp, err := c.opts.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("sms gateway: %w", err)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused
+	switch code := resp.StatusCode; {
+	case code >= 200 && code < 300:
+		return nil
+	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
+		return notify.Permanent(fmt.Errorf("sms gateway refused the message: %s: %s", resp.Status, strings.TrimSpace(string(snippet))))
+	default:
+		return fmt.Errorf("sms gateway: %s: %s", resp.Status, strings.TrimSpace(string(snippet)))
+	}
+}
