@@ -3,12 +3,16 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 // userErrors splits a service error into the userErrors of a mutation payload.
@@ -45,45 +49,71 @@ func nullIfNotFound[T any](v T, err error) (*T, error) {
 
 // ErrorPresenter turns typed domain errors into GraphQL errors with
 // extensions.code and hides internal failures behind a generic message.
+// Every error carries extensions.requestId, the id the request's log lines
+// carry. Only internal failures are logged, with their path and cause;
+// variables never are.
 func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
-		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-		if all, ok := apperr.All(err); ok && len(all) > 0 {
-			e := all[0]
-			gqlErr.Message = e.Message
-			gqlErr.Extensions = map[string]any{"code": string(e.Code)}
-			if len(e.Field) > 0 {
-				gqlErr.Extensions["field"] = e.Field
-			}
-			if len(all) > 1 {
-				more := make([]map[string]any, len(all))
-				for i, e := range all {
-					more[i] = map[string]any{"code": string(e.Code), "field": e.Field, "message": e.Message}
-				}
-				gqlErr.Extensions["errors"] = more
-			}
-			return gqlErr
+		gqlErr := present(ctx, log, err)
+		gqlErr.Extensions = maps.Clone(gqlErr.Extensions)
+		if gqlErr.Extensions == nil {
+			gqlErr.Extensions = map[string]any{}
 		}
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			gqlErr.Message = "the request was cancelled or timed out"
-			gqlErr.Extensions = map[string]any{"code": "TIMEOUT"}
-			return gqlErr
+		if id := server.RequestID(ctx); id != "" {
+			gqlErr.Extensions["requestId"] = id
 		}
-		var coded *gqlerror.Error
-		if errors.As(err, &coded) && coded.Extensions["code"] != nil {
-			return gqlErr // gqlgen's own parse and validation errors carry a code
-		}
-		log.ErrorContext(ctx, "internal error", "path", graphql.GetPath(ctx).String(), "err", err)
-		gqlErr.Message = "internal error"
-		gqlErr.Extensions = map[string]any{"code": "INTERNAL"}
 		return gqlErr
 	}
+}
+
+func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
+	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+	if all, ok := apperr.All(err); ok && len(all) > 0 {
+		e := all[0]
+		gqlErr.Message = e.Message
+		gqlErr.Extensions = map[string]any{"code": string(e.Code)}
+		if len(e.Field) > 0 {
+			gqlErr.Extensions["field"] = e.Field
+		}
+		if len(all) > 1 {
+			more := make([]map[string]any, len(all))
+			for i, e := range all {
+				more[i] = map[string]any{"code": string(e.Code), "field": e.Field, "message": e.Message}
+			}
+			gqlErr.Extensions["errors"] = more
+		}
+		return gqlErr
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		gqlErr.Message = "the request was cancelled or timed out"
+		gqlErr.Extensions = map[string]any{"code": "TIMEOUT"}
+		return gqlErr
+	}
+	var coded *gqlerror.Error
+	if errors.As(err, &coded) {
+		if coded.Extensions["code"] != nil {
+			return gqlErr // gqlgen's own parse and validation errors carry a code
+		}
+		if graphql.GetFieldContext(ctx) == nil {
+			// An error of the request itself from gqlgen (a transport that
+			// could not decode it, a malformed extension): the client's
+			// fault. gqlgen repeats the body in some; never send it back.
+			msg, _, _ := strings.Cut(gqlErr.Message, " body:")
+			gqlErr.Message = msg
+			gqlErr.Extensions = map[string]any{"code": CodeBadRequest}
+			return gqlErr
+		}
+	}
+	log.ErrorContext(ctx, "internal error", "path", graphql.GetPath(ctx).String(), "err", err)
+	gqlErr.Message = "internal error"
+	gqlErr.Extensions = map[string]any{"code": "INTERNAL"}
+	return gqlErr
 }
 
 // Recover turns a panic in a resolver into an internal error.
 func Recover(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		log.ErrorContext(ctx, "panic in resolver", "panic", p, "path", graphql.GetPath(ctx).String())
+		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "path", graphql.GetPath(ctx).String())
 		return errors.New("internal error")
 	}
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -19,21 +20,38 @@ type HandlerOpts struct {
 	Logger *slog.Logger
 	// MaxComplexity rejects operations whose cost exceeds it. Default 2000.
 	MaxComplexity int
+	// MaxDepth rejects operations whose fields nest deeper. Default 12.
+	MaxDepth int
+	// MaxAliases rejects operations with more aliased fields. Default 30.
+	MaxAliases int
+	// MaxRootFields rejects operations with more top-level fields. Default 10.
+	MaxRootFields int
 	// DisableIntrospection switches off schema introspection.
 	DisableIntrospection bool
+	// APQCacheSize is how many automatic persisted queries are remembered.
+	// Default 1000; negative switches automatic persisted queries off.
+	APQCacheSize int
+	// Allowlist, when set, limits PARTNER principals to its operations.
+	Allowlist *OperationAllowlist
 }
 
 // NewHandler returns the /graphql endpoint: GraphQL over HTTP (POST JSON, GET
 // for queries) answering application/graphql-response+json or application/json
 // as the client accepts, with the error presenter, panic recovery and
-// complexity limit installed.
+// limits installed. Before an operation runs, in order: bodies that are not
+// one operation are refused (batches, other content), card numbers in
+// variables and arguments are refused, persisted operations are resolved
+// (the partner allow-list, then automatic persisted queries) and partners
+// held to the allow-list, then depth, root field, alias and complexity
+// limits apply.
 func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.MaxComplexity == 0 {
-		opts.MaxComplexity = 2000
-	}
+	opts.MaxComplexity = positiveOr(opts.MaxComplexity, 2000)
+	opts.MaxDepth = positiveOr(opts.MaxDepth, DefaultMaxDepth)
+	opts.MaxAliases = positiveOr(opts.MaxAliases, DefaultMaxAliases)
+	opts.MaxRootFields = positiveOr(opts.MaxRootFields, DefaultMaxRootFields)
 	cfg := Config{Resolvers: r}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
@@ -41,24 +59,52 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	srv.AddTransport(transport.GET{UseGrapQLResponseJsonByDefault: true})
 	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+
+	srv.Use(cardDataGuard{})
+	if opts.Allowlist != nil {
+		srv.Use(allowlistLookup{opts.Allowlist})
+	}
+	if opts.APQCacheSize >= 0 {
+		srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: lru.New[string](positiveOr(opts.APQCacheSize, 1000))}})
+	}
+	if opts.Allowlist != nil {
+		srv.Use(allowlistCheck{opts.Allowlist})
+	}
 	if !opts.DisableIntrospection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.FixedComplexityLimit(opts.MaxComplexity))
+	srv.Use(operationLimits{maxDepth: opts.MaxDepth, maxAliases: opts.MaxAliases,
+		maxRootFields: opts.MaxRootFields, maxFields: opts.MaxComplexity})
+	srv.Use(complexityLimit{extension.FixedComplexityLimit(opts.MaxComplexity)})
 	srv.SetErrorPresenter(ErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(Recover(opts.Logger))
-	return Loaders(r, srv)
+	return oneOperation(Loaders(r, srv))
 }
 
-// setComplexity makes list fields cost in proportion to the page they ask for.
+func positiveOr(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
+}
+
+// maxRateNights is the longest range RatePlan.rates serves.
+const maxRateNights = 366
+
+// setComplexity makes list fields cost in proportion to the items they ask
+// for: connections their page size, rates their nights.
 func setComplexity(c *ComplexityRoot) {
 	c.Query.Hotels = func(childComplexity int, first *int, after *string) int {
-		return 1 + childComplexity*orDefault(first, DefaultPageSize)
+		return listCost(childComplexity, pageCost(first))
 	}
 	c.Query.SearchHotels = func(childComplexity int, _ model.HotelSearchInput, first *int, _ *string) int {
-		return 10 + childComplexity*orDefault(first, DefaultPageSize)
+		return addSat(9, listCost(childComplexity, pageCost(first)))
 	}
 	c.Viewer.Bookings = func(childComplexity int, first *int, _ *string) int {
-		return 1 + childComplexity*orDefault(first, DefaultPageSize)
+		return listCost(childComplexity, pageCost(first))
+	}
+	c.RatePlan.Rates = func(childComplexity int, from, to time.Time) int {
+		nights := int(to.Sub(from).Hours()/24) + 1
+		return listCost(childComplexity, min(max(nights, 1), maxRateNights))
 	}
 }

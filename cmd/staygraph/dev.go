@@ -56,6 +56,9 @@ func runDev(ctx context.Context, args []string) error {
 		}
 		*s.jwtSecret = secret
 	}
+	if err := s.pii.devDefaults(*dataDir); err != nil {
+		return err
+	}
 	jwtCfg, err := s.jwtConfig()
 	if err != nil {
 		return err

@@ -32,6 +32,8 @@ var commands = []command{
 	{"migrate", "apply pending database migrations", runMigrate},
 	{"seed", "load the deterministic demo catalog", runSeed},
 	{"token", "mint a bearer token signed with the configured secret", runToken},
+	{"rotate-keys", "re-seal stored personal data under the primary --pii-keys key", runRotateKeys},
+	{"reindex", "rebuild the Elasticsearch index from PostgreSQL and swap its alias", runReindex},
 }
 
 func main() {

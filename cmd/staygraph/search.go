@@ -1,17 +1,56 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
+	"time"
 
+	es8 "github.com/elastic/go-elasticsearch/v8"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/search"
+	"github.com/staygraph/staygraph/internal/search/elasticsearch"
 	"github.com/staygraph/staygraph/internal/search/postgres"
 )
 
-// searchRouter builds the configured search engine, falling back to
-// PostgreSQL.
+// searchFlags choose and tune the search engine.
+type searchFlags struct {
+	engine   *string
+	esURL    *string
+	esAlias  *string
+	timeout  *time.Duration
+	fallback *bool
+}
+
+func addSearchFlags(f *flags) searchFlags {
+	return searchFlags{
+		engine:   f.String("search-engine", "postgres", "search engine: postgres, or elasticsearch (falls back to postgres)"),
+		esURL:    f.String("elasticsearch-url", "", "Elasticsearch URL, for --search-engine elasticsearch"),
+		esAlias:  f.String("elasticsearch-alias", elasticsearch.DefaultAlias, "index alias of the hotel catalog"),
+		timeout:  f.Duration("search-timeout", 500*time.Millisecond, "how long Elasticsearch may take before PostgreSQL answers instead"),
+		fallback: f.Bool("search-fallback", true, "answer from PostgreSQL when Elasticsearch fails; false answers SEARCH_UNAVAILABLE"),
+	}
+}
+
+// searchRouter builds the configured engine behind a router that falls back
+// to the PostgreSQL engine.
 func searchRouter(pool *pgxpool.Pool, s serverFlags, log *slog.Logger) (*search.Router, error) {
 	pg := postgres.NewEngine(pool)
-	return search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg, Logger: log}), nil
+	switch *s.search.engine {
+	case "postgres":
+		return search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg, Logger: log}), nil
+	case "elasticsearch":
+		if *s.search.esURL == "" {
+			return nil, fmt.Errorf("--search-engine elasticsearch needs --elasticsearch-url")
+		}
+		client, err := es8.NewTypedClient(es8.Config{Addresses: []string{*s.search.esURL}})
+		if err != nil {
+			return nil, fmt.Errorf("elasticsearch client: %w", err)
+		}
+		es := elasticsearch.NewEngine(client, pool, elasticsearch.Opts{Alias: *s.search.esAlias})
+		return search.NewRouter(search.RouterOpts{Primary: es, Fallback: pg, Timeout: *s.search.timeout,
+			NoFallback: !*s.search.fallback, Logger: log}), nil
+	default:
+		return nil, fmt.Errorf("unknown --search-engine %q: postgres or elasticsearch", *s.search.engine)
+	}
 }

@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -24,6 +26,7 @@ import (
 	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/payment/sandbox"
 	"github.com/staygraph/staygraph/internal/postgres"
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 // serverFlags are the settings of the API server, shared by serve and dev.
@@ -39,6 +42,9 @@ type serverFlags struct {
 	maxConns        *int
 	holdTTL         *time.Duration
 	jobWorkers      *int
+	pii             piiFlags
+	abuse           abuseFlags
+	search          searchFlags
 }
 
 func addServerFlags(f *flags) serverFlags {
@@ -54,6 +60,9 @@ func addServerFlags(f *flags) serverFlags {
 		maxConns:        f.Int("db-max-conns", 20, "largest number of database connections"),
 		holdTTL:         f.Duration("hold-ttl", 15*time.Minute, "how long a hold keeps its rooms unconfirmed"),
 		jobWorkers:      f.Int("job-workers", 10, "background jobs (hold expiry, ...) run at once by this process"),
+		pii:             addPIIFlags(f),
+		abuse:           addAbuseFlags(f),
+		search:          addSearchFlags(f),
 	}
 }
 
@@ -82,6 +91,9 @@ func runServe(ctx context.Context, args []string) error {
 	if *c.databaseURL == "" {
 		return errors.New("set --database-url or STAYGRAPH_DATABASE_URL (or DATABASE_URL); 'staygraph dev' starts a private PostgreSQL for you")
 	}
+	if err := s.pii.require(); err != nil {
+		return err
+	}
 	jwtCfg, err := s.jwtConfig()
 	if err != nil {
 		return err
@@ -104,6 +116,8 @@ func runServe(ctx context.Context, args []string) error {
 // connections and lets in-flight requests finish. ready, when not nil, is
 // called with the bound address once the listener is open.
 func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, jwtCfg auth.JWTConfig, ready func(addr string)) error {
+	// Every line the server logs carries its request id and is redacted.
+	log = slog.New(server.NewLogHandler(log.Handler()))
 	workers := river.NewWorkers()
 	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: *s.jobWorkers}},
@@ -114,7 +128,14 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 		return fmt.Errorf("job queue: %w", err)
 	}
 	cat := catalog.NewService(pool)
-	bookings := booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), jobs, booking.Opts{HoldTTL: *s.holdTTL})
+	piiKeys, err := s.pii.keyring()
+	if err != nil {
+		return err
+	}
+	if piiKeys != nil {
+		log.Info("personal data keys", "primary", piiKeys.Primary(), "keys", piiKeys.KeyIDs())
+	}
+	bookings := booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), jobs, booking.Opts{HoldTTL: *s.holdTTL, PII: piiKeys})
 	booking.AddWorkers(workers, bookings)
 	if err := jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
@@ -133,33 +154,18 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 		return err
 	}
 	resolver := &graph.Resolver{Catalog: cat, Reservations: bookings, Search: router, Keys: keys}
-	api := graph.NewHandler(resolver, graph.HandlerOpts{
-		Logger: log, MaxComplexity: *s.maxComplexity, DisableIntrospection: !*s.introspection,
-	})
-	authn := auth.NewAuthenticator(jwtCfg, keys)
-
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", authn.Middleware(api))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		pingCtx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := pool.Ping(pingCtx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
-	mux.Handle("/", explorer.Handler())
+	handler, closeHandler, err := apiHandler(ctx, log, pool, s, resolver, auth.NewAuthenticator(jwtCfg, keys))
+	if err != nil {
+		return err
+	}
+	defer closeHandler()
 
 	ln, err := net.Listen("tcp", *s.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (choose another with --addr): %w", *s.addr, err)
 	}
 	srv := &http.Server{
-		Handler:           requestLog(log, mux),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -187,36 +193,109 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	return nil
 }
 
+// abuseFlags are the settings that keep the API hard to abuse.
+type abuseFlags struct {
+	maxDepth       *int
+	maxAliases     *int
+	maxRootFields  *int
+	maxBodyBytes   *int
+	apqCacheSize   *int
+	allowlist      *string
+	rateLimits     *string
+	redisURL       *string
+	clientIPHeader *string
+	corsOrigins    *string
+	hsts           *bool
+}
+
+func addAbuseFlags(f *flags) abuseFlags {
+	return abuseFlags{
+		maxDepth:       f.Int("max-depth", graph.DefaultMaxDepth, "deepest accepted nesting of fields in an operation"),
+		maxAliases:     f.Int("max-aliases", graph.DefaultMaxAliases, "most aliased fields accepted in an operation"),
+		maxRootFields:  f.Int("max-root-fields", graph.DefaultMaxRootFields, "most top-level fields accepted in an operation"),
+		maxBodyBytes:   f.Int("max-body-bytes", server.DefaultMaxBodyBytes, "largest accepted request body (and GET query string), in bytes"),
+		apqCacheSize:   f.Int("apq-cache-size", 1000, "automatic persisted queries remembered (-1: off)"),
+		allowlist:      f.String("operation-allowlist", "", "JSON file of persisted operations (sha256 -> query); when set, partners may run only these"),
+		rateLimits:     f.String("rate-limits", "anonymous=10/20,default=50/100", "requests per second/burst by caller: anonymous, default, admin, staff, guest, partner (off: no limit)"),
+		redisURL:       f.String("redis-url", "", "Redis shared by API servers for rate limits (redis://host:6379/0); empty: limits per process"),
+		clientIPHeader: f.String("client-ip-header", "", "header holding the client address set by a trusted proxy (X-Forwarded-For, X-Real-IP); empty: the peer address"),
+		corsOrigins:    f.String("cors-origins", "", "comma-separated origins whose pages may call the API (* for any); empty: none"),
+		hsts:           f.Bool("hsts", false, "send Strict-Transport-Security (serve over HTTPS only)"),
+	}
+}
+
+// apiHandler builds the HTTP handler of the API: the GraphQL endpoint behind
+// authentication, rate limits and its limits, health checks and the
+// explorer, all behind request ids, the request log, security headers and
+// CORS. closeFn releases what it opened (the Redis client).
+func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, resolver *graph.Resolver, authn *auth.Authenticator) (h http.Handler, closeFn func(), err error) {
+	a := s.abuse
+	closeFn = func() {}
+	rules, err := server.ParseRules(*a.rateLimits)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--rate-limits: %w", err)
+	}
+	var allowlist *graph.OperationAllowlist
+	if *a.allowlist != "" {
+		if allowlist, err = graph.LoadOperationAllowlist(*a.allowlist); err != nil {
+			return nil, nil, err
+		}
+		log.Info("partners limited to the operation allow-list", "operations", allowlist.Len())
+	}
+	var limiter server.Limiter = server.NewMemoryLimiter()
+	if *a.redisURL != "" {
+		opt, err := redis.ParseURL(*a.redisURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--redis-url: %w", err)
+		}
+		client := redis.NewClient(opt)
+		closeFn = func() { _ = client.Close() }
+		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := client.Ping(pingCtx).Err(); err != nil {
+			log.Error("redis for rate limits unreachable: limiting per server until it answers", "err", err)
+		}
+		limiter = server.NewRedisLimiter(client, server.RedisLimiterOpts{Logger: log})
+	}
+	var origins []string
+	for _, o := range strings.Split(*a.corsOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	stack := server.NewStack(server.StackOpts{
+		Logger:       log,
+		MaxBodyBytes: int64(*a.maxBodyBytes),
+		Headers:      server.HeaderOpts{HSTS: *a.hsts},
+		CORSOrigins:  origins,
+		RateLimit:    server.RateLimitOpts{Limiter: limiter, Rules: &rules, ClientIP: server.ClientIP(*a.clientIPHeader)},
+	})
+	api := graph.NewHandler(resolver, graph.HandlerOpts{
+		Logger: log, MaxComplexity: *s.maxComplexity, DisableIntrospection: !*s.introspection,
+		MaxDepth: *a.maxDepth, MaxAliases: *a.maxAliases, MaxRootFields: *a.maxRootFields,
+		APQCacheSize: *a.apqCacheSize, Allowlist: allowlist,
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", stack.API(api, authn.Middleware))
+	mux.Handle("GET /healthz", server.DataHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})))
+	mux.Handle("GET /readyz", server.DataHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pingCtx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := pool.Ping(pingCtx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})))
+	mux.Handle("/", explorer.Handler())
+	return stack.Wrap(mux), closeFn, nil
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
-
-// requestLog logs one line per request at debug level, and slow or failed
-// ones at info.
-func requestLog(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		level := slog.LevelDebug
-		if d := time.Since(start); d > time.Second || rec.status >= 500 {
-			level = slog.LevelInfo
-		}
-		log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration", time.Since(start))
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/staygraph/staygraph/internal/postgres"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+	es "github.com/staygraph/staygraph/internal/search/elasticsearch"
+)
+
+// runReindex rebuilds the Elasticsearch index from PostgreSQL into a new
+// index and moves the alias to it atomically; searches keep using the old
+// index until the swap.
+func runReindex(ctx context.Context, args []string) error {
+	f := newFlags("reindex")
+	c := commonFlags(f)
+	esURL := f.String("elasticsearch-url", os.Getenv("ELASTICSEARCH_URL"),
+		"Elasticsearch address(es), comma-separated (also read from ELASTICSEARCH_URL)")
+	alias := f.String("elasticsearch-alias", es.DefaultAlias, "index alias to rebuild")
+	nights := f.Int("nights", es.DefaultNights, "nights of availability and prices to index, from yesterday (UTC)")
+	batch := f.Int("batch", es.DefaultBatchSize, "hotels per database read and documents per bulk request")
+	quiet := f.Bool("quiet", false, "no progress bar")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *c.databaseURL == "" {
+		return errors.New("set --database-url or STAYGRAPH_DATABASE_URL (or DATABASE_URL)")
+	}
+	if *esURL == "" {
+		return errors.New("set --elasticsearch-url or STAYGRAPH_ELASTICSEARCH_URL (or ELASTICSEARCH_URL)")
+	}
+	if *nights < 1 || *batch < 1 {
+		return errors.New("--nights and --batch must be at least 1")
+	}
+	log := newLogger(*c.logFormat, *c.logLevel)
+	pool, err := postgres.Connect(ctx, *c.databaseURL, postgres.PoolOpts{MaxConns: 4})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	client, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: strings.Split(*esURL, ",")})
+	if err != nil {
+		return fmt.Errorf("configure elasticsearch client: %w", err)
+	}
+	engine := es.NewEngine(client, pool, es.Opts{Alias: *alias, BatchSize: *batch})
+	if err := engine.Ping(ctx); err != nil {
+		return err
+	}
+	total, err := db.New(pool).CountHotels(ctx)
+	if err != nil {
+		return fmt.Errorf("count hotels: %w", err)
+	}
+	// Yesterday in UTC is on or before today in every time zone.
+	from := time.Now().UTC().AddDate(0, 0, -1)
+	log.Info("rebuilding elasticsearch index", "alias", *alias, "hotels", total, "from", from.Format(time.DateOnly), "nights", *nights)
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetVisibility(!*quiet),
+		progressbar.OptionSetDescription("indexing hotels"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("hotels"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	started := time.Now()
+	done := 0
+	err = engine.Rebuild(ctx, es.LoadAll(ctx, pool, from, *nights, *batch), func(n, _ int) {
+		done = n
+		if n > bar.GetMax() {
+			bar.ChangeMax(n) // hotels created while indexing
+		}
+		_ = bar.Set(n)
+	})
+	_ = bar.Finish()
+	if err != nil {
+		return fmt.Errorf("rebuild index %s: %w", *alias, err)
+	}
+	log.Info("elasticsearch index rebuilt", "alias", *alias, "hotels", done, "took", time.Since(started).Round(time.Millisecond))
+	return nil
+}

@@ -1,0 +1,183 @@
+package graph_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/staygraph/staygraph/graph"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/server"
+)
+
+func TestDeepQueriesAreRefused(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+
+	ok(t, "12 levels", c.post(t, nil, gql{Query: nested(4)}))
+	refused(t, "14 levels", c.post(t, nil, gql{Query: nested(5)}), http.StatusBadRequest, graph.CodeQueryTooDeep)
+
+	// Fragments do not hide depth.
+	var q strings.Builder
+	q.WriteString("query { hotels(first: 1) { edges { node { ...F0 } } } }\n")
+	for i := range 5 {
+		fmt.Fprintf(&q, "fragment F%d on Hotel { roomTypes { hotel { ...F%d } } }\n", i, i+1)
+	}
+	q.WriteString("fragment F5 on Hotel { name }\n")
+	refused(t, "14 levels through fragments", c.post(t, nil, gql{Query: q.String()}), http.StatusBadRequest, graph.CodeQueryTooDeep)
+	refused(t, "inline fragments", c.post(t, nil, gql{Query: strings.Replace(nested(5), "node {", "node { ... on Hotel {", 1) + " }"}),
+		http.StatusBadRequest, graph.CodeQueryTooDeep)
+
+	// A client that accepts only application/json gets 422, as for other
+	// refused operations.
+	r := c.post(t, map[string]string{"Accept": "application/json"}, gql{Query: nested(5)})
+	refused(t, "application/json client", r, http.StatusUnprocessableEntity, graph.CodeQueryTooDeep)
+}
+
+func TestIntrospectionIsNotLimitedByDepth(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	ok(t, "GraphiQL's introspection query", c.post(t, nil, gql{Query: introspectionQuery}))
+
+	off := setupChain(t, graph.HandlerOpts{DisableIntrospection: true}, server.StackOpts{})
+	if r := off.post(t, nil, gql{Query: introspectionQuery}); len(r.Errors) == 0 {
+		t.Fatalf("introspection switched off still answers: %.200s", r.raw)
+	}
+}
+
+func TestAliasAndRootFieldLimits(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	aliases := func(n int) string {
+		var b strings.Builder
+		b.WriteString("{ viewer {")
+		for i := range n {
+			fmt.Fprintf(&b, " r%d: role", i)
+		}
+		return b.String() + " } }"
+	}
+	ok(t, "30 aliases", c.post(t, nil, gql{Query: aliases(30)}))
+	refused(t, "31 aliases", c.post(t, nil, gql{Query: aliases(31)}), http.StatusBadRequest, graph.CodeTooManyAliases)
+
+	// A fragment spread many times counts every time.
+	// 8 aliases in V, spread 4 times, and 2 more: 34.
+	spread := "{ viewer { ...V } a: viewer { ...V } b: viewer { ...V } c: viewer { ...V } } " +
+		"fragment V on Viewer { r1: role s1: subject c1: scopes h1: hotelIds r2: role s2: subject c2: scopes h2: hotelIds }"
+	refused(t, "aliases in fragments", c.post(t, nil, gql{Query: spread}), http.StatusBadRequest, graph.CodeTooManyAliases)
+
+	roots := func(n int) string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range n {
+			fmt.Fprintf(&b, " v%d: viewer { role }", i)
+		}
+		return b.String() + " }"
+	}
+	ok(t, "10 root fields", c.post(t, nil, gql{Query: roots(10)}))
+	refused(t, "11 root fields", c.post(t, nil, gql{Query: roots(11)}), http.StatusBadRequest, graph.CodeTooManyRootFields)
+}
+
+func TestExpensiveQueriesAreTooComplex(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+
+	// What the explorer's "Browse hotels" example asks, a page of 20.
+	ok(t, "browse hotels", c.post(t, nil, gql{Query: `query Hotels($first: Int) { hotels(first: $first) {
+	  totalCount pageInfo { hasNextPage endCursor }
+	  edges { node { id version name timeZone currency starRating amenities address { city countryCode }
+	    roomTypes { id name maxOccupancy ratePlans { id name cancellationPolicy { refundable penalties { hoursBeforeCheckIn percent } } } } } } } }`,
+		Variables: map[string]any{"first": 20}}))
+
+	huge := c.post(t, nil, gql{Query: `{ hotels(first: 100) { edges { node { roomTypes { ratePlans {
+	  rates(from: "2026-01-01", to: "2026-12-31") { night price { amount currency } } } } } } } }`})
+	refused(t, "a year of rates for 100 hotels", huge, http.StatusBadRequest, graph.CodeQueryTooComplex)
+	if !strings.Contains(huge.Errors[0].Message, "complexity") {
+		t.Errorf("message %q", huge.Errors[0].Message)
+	}
+	// Page sizes through variables count the same, and out-of-range ones
+	// cannot overflow the calculation.
+	for _, first := range []int{100, 2147483647} {
+		r := c.post(t, nil, gql{Query: `query($n: Int) { hotels(first: $n) { edges { node { roomTypes { ratePlans {
+		  rates(from: "2026-01-01", to: "2026-12-31") { night } } } } } } }`, Variables: map[string]any{"n": first}})
+		refused(t, fmt.Sprint("first: ", first), r, http.StatusBadRequest, graph.CodeQueryTooComplex)
+	}
+	ok(t, "a week of rates", c.post(t, nil, gql{Query: `{ hotels(first: 10) { edges { node { roomTypes { ratePlans {
+	  rates(from: "2026-01-01", to: "2026-01-07") { night price { amount } } } } } } } }`}))
+}
+
+func TestFragmentBombIsRefused(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	// 2^40 fields once expanded, in 41 short fragments.
+	var q strings.Builder
+	q.WriteString("{ viewer { ...F40 } }\nfragment F0 on Viewer { role }\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&q, "fragment F%d on Viewer { ...F%d ...F%d }\n", i, i-1, i-1)
+	}
+	refused(t, "fragment bomb", c.post(t, nil, gql{Query: q.String()}), http.StatusBadRequest, graph.CodeQueryTooComplex)
+}
+
+func TestOnlyOneOperationPerRequest(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	batch := []byte(`[{"query":"{ viewer { role } }"},{"query":"{ hotels { totalCount } }"}]`)
+	refused(t, "batch", c.post(t, nil, batch), http.StatusBadRequest, graph.CodeBatchingNotSupported)
+	refused(t, "batch after whitespace", c.post(t, nil, append([]byte("\n  "), batch...)), http.StatusBadRequest, graph.CodeBatchingNotSupported)
+
+	for name, body := range map[string]string{
+		"not JSON":         `{"query": "{ viewer { role } }"`,
+		"wrong types":      `{"query": 5, "variables": {"email": "ana@example.com"}}`,
+		"two objects":      `{"query": "{ viewer { role } }"} {"query": "{ viewer { role } }"}`,
+		"variables a list": `{"query": "{ viewer { role } }", "variables": ["ana@example.com"]}`,
+		"empty":            ``,
+	} {
+		r := c.post(t, nil, []byte(body))
+		refused(t, name, r, http.StatusBadRequest, graph.CodeBadRequest)
+		if strings.Contains(string(r.raw), "example.com") {
+			t.Errorf("%s: the refusal repeats the body: %s", name, r.raw)
+		}
+	}
+	refused(t, "form post", c.post(t, map[string]string{"Content-Type": "text/plain"}, []byte(`{"query":"{ viewer { role } }"}`)),
+		http.StatusUnsupportedMediaType, graph.CodeBadRequest)
+	req, _ := http.NewRequest(http.MethodPut, c.url, strings.NewReader(`{"query":"{ viewer { role } }"}`))
+	refused(t, "PUT", c.send(t, req), http.StatusMethodNotAllowed, graph.CodeBadRequest)
+	// Malformed GET variables are the client's fault too.
+	get, _ := http.NewRequest(http.MethodGet, c.url+`?query={viewer{role}}&variables={oops`, nil)
+	refused(t, "GET with bad variables", c.send(t, get), http.StatusBadRequest, graph.CodeBadRequest)
+
+	if strings.Contains(c.logs.String(), "internal error") {
+		t.Errorf("malformed requests were logged as internal errors: %s", c.logs)
+	}
+}
+
+func TestLargeBodiesAreRefused(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	big := gql{Query: "{ viewer { role } }", Variables: map[string]any{"pad": strings.Repeat("x", 300<<10)}}
+	refused(t, "300 KiB", c.post(t, nil, big), http.StatusRequestEntityTooLarge, server.CodeRequestTooLarge)
+	ok(t, "a small request", c.post(t, nil, gql{Query: "{ viewer { role } }"}))
+
+	small := setupChain(t, graph.HandlerOpts{}, server.StackOpts{MaxBodyBytes: 64})
+	refused(t, "over a configured limit", small.post(t, nil, gql{Query: nested(1)}), http.StatusRequestEntityTooLarge, server.CodeRequestTooLarge)
+}
+
+func TestRateLimitsOverHTTP(t *testing.T) {
+	t.Parallel()
+	rules := server.Rules{Anonymous: server.Rule{Rate: 1.0 / 60, Burst: 2}, Default: server.Rule{Rate: 1.0 / 60, Burst: 3}}
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{RateLimit: server.RateLimitOpts{Rules: &rules}})
+	q := gql{Query: "{ viewer { role } }"}
+	for i := range 2 {
+		ok(t, fmt.Sprint("anonymous request ", i), c.post(t, nil, q))
+	}
+	r := c.post(t, nil, q)
+	refused(t, "third anonymous request", r, http.StatusTooManyRequests, server.CodeRateLimited)
+	if r.header.Get("Retry-After") == "" || r.Errors[0].Extensions["retryAfterSeconds"] == nil {
+		t.Fatalf("no Retry-After: %v %s", r.header, r.raw)
+	}
+	guest := map[string]string{"Authorization": "Bearer " + token(t, auth.RoleGuest)}
+	for i := range 3 {
+		ok(t, fmt.Sprint("guest request ", i), c.post(t, guest, q))
+	}
+	refused(t, "fourth guest request", c.post(t, guest, q), http.StatusTooManyRequests, server.CodeRateLimited)
+}

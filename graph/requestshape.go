@@ -1,0 +1,107 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/staygraph/staygraph/internal/server"
+)
+
+// Codes of HTTP requests that are not a GraphQL request.
+const (
+	// CodeBatchingNotSupported: the body is a JSON array of operations.
+	CodeBatchingNotSupported = "BATCHING_NOT_SUPPORTED"
+	// CodeBadRequest: the request is not a GraphQL request this API reads.
+	CodeBadRequest = "BAD_REQUEST"
+)
+
+// rawRequest is the body of a GraphQL POST, as gqlgen decodes it.
+type rawRequest struct {
+	Query         string         `json:"query"`
+	OperationName string         `json:"operationName"`
+	Variables     map[string]any `json:"variables"`
+	Extensions    map[string]any `json:"extensions"`
+}
+
+// validGET reports whether a GET request's parameters decode as gqlgen
+// expects.
+func validGET(r *http.Request) bool {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return false
+	}
+	for _, name := range []string{"variables", "extensions"} {
+		if v := q.Get(name); v != "" {
+			var m map[string]any
+			dec := json.NewDecoder(strings.NewReader(v))
+			dec.UseNumber()
+			if dec.Decode(&m) != nil || dec.More() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// oneOperation refuses, with a GraphQL error and 4xx, HTTP requests gqlgen
+// would answer with an uncoded error (or echo the body of): other methods
+// than GET, POST and OPTIONS; GET parameters that do not decode; POST
+// bodies that are not JSON; batches (a JSON
+// array of operations: one request is one operation, so every limit counts
+// it); and bodies that are not one JSON object of query, operationName,
+// variables and extensions. The messages never repeat the body.
+func oneOperation(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodOptions:
+			next.ServeHTTP(w, r)
+			return
+		case http.MethodGet:
+			if !validGET(r) {
+				server.WriteError(w, r, http.StatusBadRequest, CodeBadRequest,
+					"the URL is not a GraphQL request: query, operationName, and variables and extensions as JSON objects", nil)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		case http.MethodPost:
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			server.WriteError(w, r, http.StatusMethodNotAllowed, CodeBadRequest, "use POST (or GET for queries)", nil)
+			return
+		}
+		if r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			server.WriteError(w, r, http.StatusUnsupportedMediaType, CodeBadRequest, "send the operation as Content-Type: application/json", nil)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			server.WriteError(w, r, http.StatusBadRequest, CodeBadRequest, "could not read the request body", nil)
+			return
+		}
+		if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
+			server.WriteError(w, r, http.StatusBadRequest, CodeBatchingNotSupported,
+				"batched operations are not supported: send one operation per request", nil)
+			return
+		}
+		var req rawRequest
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(&req); err != nil || dec.More() {
+			server.WriteError(w, r, http.StatusBadRequest, CodeBadRequest,
+				`the body is not a GraphQL request: send one JSON object {"query", "operationName", "variables", "extensions"}`, nil)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,99 @@
+package graph_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/staygraph/staygraph/graph"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/server"
+)
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func urlEscape(s string) string { return url.QueryEscape(s) }
+
+func TestEveryResponseHasARequestIDAndSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+
+	r := c.post(t, map[string]string{"X-Request-Id": "client-req-1"}, gql{Query: "{ nope }"})
+	if r.header.Get("X-Request-Id") != "client-req-1" || r.Errors[0].Extensions["requestId"] != "client-req-1" {
+		t.Fatalf("request id not echoed: %v %s", r.header, r.raw)
+	}
+	for name, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+		"X-Frame-Options": "DENY", "Cache-Control": "no-store"} {
+		if got := r.header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if r.header.Get("Strict-Transport-Security") != "" || r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("HSTS and CORS are off by default: %v", r.header)
+	}
+	ok(t, "a fine query", c.post(t, nil, gql{Query: "{ viewer { role } }"}))
+}
+
+func TestInternalErrorsSayNothingButTheRequestID(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	c.pool.Close() // every database call now fails
+
+	r := c.post(t, nil, gql{Query: "{ hotels { totalCount } }"})
+	if len(r.Errors) != 1 || r.code() != "INTERNAL" || r.Errors[0].Message != "internal error" {
+		t.Fatalf("internal error: %s", r.raw)
+	}
+	id := r.header.Get("X-Request-Id")
+	if r.Errors[0].Extensions["requestId"] != id || len(r.Errors[0].Extensions) != 2 {
+		t.Fatalf("extensions must be code and requestId only: %s", r.raw)
+	}
+	if strings.Contains(string(r.raw), "pool") {
+		t.Fatalf("the cause leaked: %s", r.raw)
+	}
+	// The log has the cause, under the same request id.
+	var found bool
+	for _, line := range strings.Split(c.logs.String(), "\n") {
+		if strings.Contains(line, `"msg":"internal error"`) && strings.Contains(line, `"request_id":"`+id+`"`) && strings.Contains(line, "closed pool") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no internal error log line with request id %s: %s", id, c.logs)
+	}
+}
+
+func TestLogsHoldNoTokensOrPersonalData(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	tok := token(t, auth.RoleGuest)
+	email := "ana.private@example.com"
+	byRef := `query($r: String!, $e: String!) { bookingByReference(reference: $r, email: $e) { id } viewer { role } }`
+	vars := map[string]any{"r": "SG-7K3M9Q2", "e": email}
+
+	ok(t, "look-up", c.post(t, map[string]string{"Authorization": "Bearer " + tok}, gql{Query: byRef, Variables: vars}))
+	key := "sg_abcdefghijkl_" + strings.Repeat("A", 43)
+	c.post(t, map[string]string{"X-API-Key": key}, gql{Query: byRef, Variables: vars})
+	get, _ := http.NewRequest(http.MethodGet, c.url+"?query="+urlEscape(byRef)+"&variables="+urlEscape(jsonString(vars)), nil)
+	get.Header.Set("Authorization", "Bearer "+tok)
+	c.send(t, get)
+	c.pool.Close() // and when the request fails inside
+	failed := c.post(t, map[string]string{"Authorization": "Bearer " + tok}, gql{Query: byRef, Variables: vars})
+	if failed.code() != "INTERNAL" {
+		t.Fatalf("expected an internal error: %s", failed.raw)
+	}
+
+	logs := c.logs.String()
+	if !strings.Contains(logs, `"msg":"internal error"`) || !strings.Contains(logs, `"msg":"http request"`) {
+		t.Fatalf("the requests were not logged: %s", logs)
+	}
+	for _, secret := range []string{tok, strings.Split(tok, ".")[1], email, "ana.private", key} {
+		if strings.Contains(logs, secret) {
+			t.Fatalf("the log holds %q: %s", secret, logs)
+		}
+	}
+}

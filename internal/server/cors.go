@@ -1,0 +1,67 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// corsMaxAge is how long browsers may cache a preflight answer.
+const corsMaxAge = 10 * time.Minute
+
+// CORS lets browser pages on the listed origins call the API. A request from
+// a listed origin gets Access-Control-Allow-Origin naming it; its preflight
+// (OPTIONS with Access-Control-Request-Method) is answered 204 allowing GET
+// and POST with the Authorization and Content-Type headers. Any other origin
+// gets no CORS headers, so browsers keep its pages from reading responses
+// (its preflights are answered 204 without them). The origin "*" allows
+// every origin; credentials are bearer tokens, never cookies, so
+// Access-Control-Allow-Credentials is not sent. No origins: no CORS at all.
+func CORS(origins []string) func(http.Handler) http.Handler {
+	allowed := make(map[string]bool, len(origins))
+	anyOrigin := false
+	for _, o := range origins {
+		o = normalizeOrigin(o)
+		switch o {
+		case "":
+		case "*":
+			anyOrigin = true
+		default:
+			allowed[o] = true
+		}
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			origin := r.Header.Get("Origin")
+			preflight := r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != ""
+			h := w.Header()
+			h.Add("Vary", "Origin")
+			ok := origin != "" && (anyOrigin || allowed[normalizeOrigin(origin)])
+			if ok {
+				h.Set("Access-Control-Allow-Origin", origin)
+			}
+			if !preflight {
+				if ok {
+					h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After")
+				}
+				next.ServeHTTP(w, r)
+				return
+			}
+			h.Add("Vary", "Access-Control-Request-Method")
+			h.Add("Vary", "Access-Control-Request-Headers")
+			if ok {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+				h.Set("Access-Control-Max-Age", strconv.Itoa(int(corsMaxAge/time.Second)))
+			}
+			w.WriteHeader(http.StatusNoContent)
+		})
+	}
+}
+
+// normalizeOrigin lower-cases an origin and drops a trailing slash, so
+// "https://App.example.com/" matches "https://app.example.com".
+func normalizeOrigin(o string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(o)), "/")
+}

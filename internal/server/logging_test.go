@@ -1,0 +1,80 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/staygraph/staygraph/internal/server"
+)
+
+func TestRequestIDs(t *testing.T) {
+	t.Parallel()
+	var seen string
+	srv := serve(t, server.RequestIDs(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = server.RequestID(r.Context())
+	})))
+
+	got := do(t, newRequest(t, http.MethodGet, srv.URL, nil, map[string]string{"X-Request-Id": "edge-7f3a.1"}))
+	if got.header.Get("X-Request-Id") != "edge-7f3a.1" || seen != "edge-7f3a.1" {
+		t.Fatalf("a sane incoming id is kept: header %q context %q", got.header.Get("X-Request-Id"), seen)
+	}
+	got = do(t, newRequest(t, http.MethodGet, srv.URL, nil, nil))
+	if id := got.header.Get("X-Request-Id"); len(id) != 24 || id != seen {
+		t.Fatalf("a missing id is generated: header %q context %q", id, seen)
+	}
+	for _, bad := range []string{"has space", strings.Repeat("x", 65), "a\"b", "<script>"} {
+		got = do(t, newRequest(t, http.MethodGet, srv.URL, nil, map[string]string{"X-Request-Id": bad}))
+		if id := got.header.Get("X-Request-Id"); id == bad || len(id) != 24 {
+			t.Errorf("id %q must be replaced, got %q", bad, id)
+		}
+	}
+}
+
+func TestLogHandlerAddsRequestIDAndRedacts(t *testing.T) {
+	t.Parallel()
+	var buf logBuffer
+	log := slog.New(server.NewLogHandler(slog.NewJSONHandler(&buf, nil)))
+	ctx := server.WithRequestID(context.Background(), "req-42")
+
+	jwt := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJndWVzdCJ9.c2lnbmF0dXJl"
+	log.With("authorization", "Bearer "+jwt).InfoContext(ctx, "something about ana@example.com",
+		"err", errors.New("send to ana@example.com with Bearer "+jwt+" failed"),
+		"X-API-Key", "sg_abcdefghijkl_c2VjcmV0c2VjcmV0",
+		"note", "key sg_abcdefghijkl_c2VjcmV0c2VjcmV0 and card 4111 1111 1111 1111",
+		slog.Group("input", "email", "bob@example.com", "phone", "+44 20 7946 0958", "city", "Tokyo"),
+		"variables", map[string]any{"email": "carol@example.com"},
+	)
+	out := buf.String()
+	for _, secret := range []string{jwt, "ana@example.com", "bob@example.com", "carol@example.com", "c2VjcmV0c2VjcmV0",
+		"4111 1111 1111 1111", "7946"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log holds %q: %s", secret, out)
+		}
+	}
+	for _, kept := range []string{`"request_id":"req-42"`, `"city":"Tokyo"`, "[email]", "[card number]"} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("log lacks %s: %s", kept, out)
+		}
+	}
+}
+
+func TestAccessLogNeverLogsCredentialsOrQueries(t *testing.T) {
+	t.Parallel()
+	var buf logBuffer
+	log := slog.New(server.NewLogHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	srv := serve(t, server.Chain(okHandler, server.RequestIDs, server.AccessLog(log)))
+	do(t, newRequest(t, http.MethodGet, srv.URL+"/graphql?variables=%7B%22email%22%3A%22ana%40example.com%22%7D", nil, map[string]string{
+		"Authorization": "Bearer secret-token-value", "X-API-Key": "sg_abcdefghijkl_c2VjcmV0", "X-Request-Id": "req-7",
+	}))
+	out := buf.String()
+	if strings.Contains(out, "secret-token-value") || strings.Contains(out, "c2VjcmV0") || strings.Contains(out, "example.com") {
+		t.Fatalf("access log leaks: %s", out)
+	}
+	if !strings.Contains(out, `"request_id":"req-7"`) || !strings.Contains(out, `"path":"/graphql"`) {
+		t.Fatalf("access log line: %s", out)
+	}
+}
