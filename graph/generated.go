@@ -22,6 +22,7 @@ import (
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/search"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -47,6 +48,7 @@ type ResolverRoot interface {
 	Ledger() LedgerResolver
 	MaintenanceBlock() MaintenanceBlockResolver
 	Mutation() MutationResolver
+	Notification() NotificationResolver
 	Payment() PaymentResolver
 	Query() QueryResolver
 	Quote() QuoteResolver
@@ -136,6 +138,7 @@ type ComplexityRoot struct {
 		ID                    func(childComplexity int) int
 		Ledger                func(childComplexity int) int
 		Nights                func(childComplexity int) int
+		Notifications         func(childComplexity int) int
 		Payments              func(childComplexity int) int
 		Penalty               func(childComplexity int) int
 		Reference             func(childComplexity int) int
@@ -313,22 +316,23 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddRooms       func(childComplexity int, input model.AddRoomsInput) int
-		BlockRooms     func(childComplexity int, input model.BlockRoomsInput) int
-		CancelBooking  func(childComplexity int, input model.CancelBookingInput) int
-		ConfirmBooking func(childComplexity int, input model.ConfirmBookingInput) int
-		CreateAPIKey   func(childComplexity int, input model.CreateAPIKeyInput) int
-		CreateHotel    func(childComplexity int, input model.CreateHotelInput) int
-		CreateRatePlan func(childComplexity int, input model.CreateRatePlanInput) int
-		CreateRoomType func(childComplexity int, input model.CreateRoomTypeInput) int
-		HoldBooking    func(childComplexity int, input model.HoldBookingInput) int
-		PayBalance     func(childComplexity int, input model.PayBalanceInput) int
-		RevokeAPIKey   func(childComplexity int, input model.RevokeAPIKeyInput) int
-		SetRates       func(childComplexity int, input model.SetRatesInput) int
-		SetRoomService func(childComplexity int, input model.SetRoomServiceInput) int
-		UpdateHotel    func(childComplexity int, input model.UpdateHotelInput) int
-		UpdateRatePlan func(childComplexity int, input model.UpdateRatePlanInput) int
-		UpdateRoomType func(childComplexity int, input model.UpdateRoomTypeInput) int
+		AddRooms          func(childComplexity int, input model.AddRoomsInput) int
+		BlockRooms        func(childComplexity int, input model.BlockRoomsInput) int
+		CancelBooking     func(childComplexity int, input model.CancelBookingInput) int
+		ConfirmBooking    func(childComplexity int, input model.ConfirmBookingInput) int
+		CreateAPIKey      func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateHotel       func(childComplexity int, input model.CreateHotelInput) int
+		CreateRatePlan    func(childComplexity int, input model.CreateRatePlanInput) int
+		CreateRoomType    func(childComplexity int, input model.CreateRoomTypeInput) int
+		HoldBooking       func(childComplexity int, input model.HoldBookingInput) int
+		PayBalance        func(childComplexity int, input model.PayBalanceInput) int
+		RetryNotification func(childComplexity int, input model.RetryNotificationInput) int
+		RevokeAPIKey      func(childComplexity int, input model.RevokeAPIKeyInput) int
+		SetRates          func(childComplexity int, input model.SetRatesInput) int
+		SetRoomService    func(childComplexity int, input model.SetRoomServiceInput) int
+		UpdateHotel       func(childComplexity int, input model.UpdateHotelInput) int
+		UpdateRatePlan    func(childComplexity int, input model.UpdateRatePlanInput) int
+		UpdateRoomType    func(childComplexity int, input model.UpdateRoomTypeInput) int
 	}
 
 	NightPrice struct {
@@ -339,6 +343,16 @@ type ComplexityRoot struct {
 	NightlyRate struct {
 		Night func(childComplexity int) int
 		Price func(childComplexity int) int
+	}
+
+	Notification struct {
+		Attempts  func(childComplexity int) int
+		Channel   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		LastError func(childComplexity int) int
+		Status    func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -435,6 +449,11 @@ type ComplexityRoot struct {
 		FailureMessage func(childComplexity int) int
 		Reason         func(childComplexity int) int
 		Status         func(childComplexity int) int
+	}
+
+	RetryNotificationPayload struct {
+		Notification func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
 	}
 
 	RevokeApiKeyPayload struct {
@@ -556,6 +575,7 @@ type BookingResolver interface {
 	Penalty(ctx context.Context, obj *booking.Booking) (money.Money, error)
 	RefundDue(ctx context.Context, obj *booking.Booking) (money.Money, error)
 	Ledger(ctx context.Context, obj *booking.Booking) (booking.Ledger, error)
+	Notifications(ctx context.Context, obj *booking.Booking) ([]notify.Notification, error)
 }
 type CancellationPenaltyResolver interface {
 	From(ctx context.Context, obj *booking.PenaltyWindow) (*time.Time, error)
@@ -592,6 +612,7 @@ type MutationResolver interface {
 	ConfirmBooking(ctx context.Context, input model.ConfirmBookingInput) (model.ConfirmBookingPayload, error)
 	PayBalance(ctx context.Context, input model.PayBalanceInput) (model.PayBalancePayload, error)
 	CancelBooking(ctx context.Context, input model.CancelBookingInput) (model.CancelBookingPayload, error)
+	RetryNotification(ctx context.Context, input model.RetryNotificationInput) (model.RetryNotificationPayload, error)
 	BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error)
 	CreateHotel(ctx context.Context, input model.CreateHotelInput) (model.CreateHotelPayload, error)
 	UpdateHotel(ctx context.Context, input model.UpdateHotelInput) (model.UpdateHotelPayload, error)
@@ -604,6 +625,10 @@ type MutationResolver interface {
 	SetRates(ctx context.Context, input model.SetRatesInput) (model.SetRatesPayload, error)
 	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (model.CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (model.RevokeAPIKeyPayload, error)
+}
+type NotificationResolver interface {
+	ID(ctx context.Context, obj *notify.Notification) (string, error)
+	Kind(ctx context.Context, obj *notify.Notification) (string, error)
 }
 type PaymentResolver interface {
 	Status(ctx context.Context, obj *booking.Payment) (model.PaymentStatus, error)
@@ -1001,6 +1026,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Booking.Nights(childComplexity), true
+	case "Booking.notifications":
+		if e.ComplexityRoot.Booking.Notifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.Notifications(childComplexity), true
 	case "Booking.payments":
 		if e.ComplexityRoot.Booking.Payments == nil {
 			break
@@ -1714,6 +1745,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PayBalance(childComplexity, args["input"].(model.PayBalanceInput)), true
+	case "Mutation.retryNotification":
+		if e.ComplexityRoot.Mutation.RetryNotification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retryNotification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetryNotification(childComplexity, args["input"].(model.RetryNotificationInput)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -1806,6 +1848,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NightlyRate.Price(childComplexity), true
+
+	case "Notification.attempts":
+		if e.ComplexityRoot.Notification.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Attempts(childComplexity), true
+	case "Notification.channel":
+		if e.ComplexityRoot.Notification.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Channel(childComplexity), true
+	case "Notification.createdAt":
+		if e.ComplexityRoot.Notification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.id":
+		if e.ComplexityRoot.Notification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ID(childComplexity), true
+	case "Notification.kind":
+		if e.ComplexityRoot.Notification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Kind(childComplexity), true
+	case "Notification.lastError":
+		if e.ComplexityRoot.Notification.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.LastError(childComplexity), true
+	case "Notification.status":
+		if e.ComplexityRoot.Notification.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Status(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2237,6 +2322,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Refund.Status(childComplexity), true
 
+	case "RetryNotificationPayload.notification":
+		if e.ComplexityRoot.RetryNotificationPayload.Notification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryNotificationPayload.Notification(childComplexity), true
+	case "RetryNotificationPayload.userErrors":
+		if e.ComplexityRoot.RetryNotificationPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryNotificationPayload.UserErrors(childComplexity), true
+
 	case "RevokeApiKeyPayload.apiKey":
 		if e.ComplexityRoot.RevokeApiKeyPayload.APIKey == nil {
 			break
@@ -2551,6 +2649,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PenaltyWindowInput", ec.unmarshalInputPenaltyWindowInput),
 			graphql.NewInputUnmarshaler("PriceRangeInput", ec.unmarshalInputPriceRangeInput),
 			graphql.NewInputUnmarshaler("QuoteInput", ec.unmarshalInputQuoteInput),
+			graphql.NewInputUnmarshaler("RetryNotificationInput", ec.unmarshalInputRetryNotificationInput),
 			graphql.NewInputUnmarshaler("RevokeApiKeyInput", ec.unmarshalInputRevokeApiKeyInput),
 			graphql.NewInputUnmarshaler("RoomRequestInput", ec.unmarshalInputRoomRequestInput),
 			graphql.NewInputUnmarshaler("SetRatesInput", ec.unmarshalInputSetRatesInput),
@@ -3115,6 +3214,37 @@ type Refund {
   createdAt: DateTime!
 }
 
+enum NotificationStatus {
+  "Being delivered; retried with backoff."
+  PENDING
+  SENT
+  "Every attempt failed; staff can retry it."
+  DEAD
+}
+
+type Notification {
+  id: ID!
+  "HELD, CONFIRMED, CANCELLED, REFUNDED, RELOCATION_NEEDED or EXPIRED."
+  kind: String!
+  "The channel it is tried on or was sent through (email, sms, ...)."
+  channel: String!
+  status: NotificationStatus!
+  attempts: Int!
+  "The latest failure, recipient addresses masked."
+  lastError: String!
+  createdAt: DateTime!
+}
+
+input RetryNotificationInput {
+  bookingId: ID!
+  notificationId: ID!
+}
+
+type RetryNotificationPayload {
+  notification: Notification
+  userErrors: [UserError!]!
+}
+
 type Ledger {
   captured: Money!
   refunded: Money!
@@ -3154,6 +3284,8 @@ type Booking implements Node {
   refundDue: Money!
   "Money taken, given back and kept: captured − refunded = kept."
   ledger: Ledger!
+  "Messages to the guest about this booking, with their delivery state."
+  notifications: [Notification!]!
   "Maintenance took this booking's room away; staff must move the guests."
   relocationRequired: Boolean!
   relocationNote: String!
@@ -3504,6 +3636,8 @@ type Mutation {
   payBalance(input: PayBalanceInput!): PayBalancePayload!
   "Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone."
   cancelBooking(input: CancelBookingInput!): CancelBookingPayload!
+  "Sends a DEAD notification again (staff of the hotel and admins)."
+  retryNotification(input: RetryNotificationInput!): RetryNotificationPayload!
   "Takes rooms out of sale for some nights (staff and admins). Code: MAINTENANCE_CONFLICT."
   blockRooms(input: BlockRoomsInput!): BlockRoomsPayload!
   "Admins only."
@@ -3695,6 +3829,8 @@ func (ec *executionContext) childFields_Booking(ctx context.Context, field graph
 		return ec.fieldContext_Booking_refundDue(ctx, field)
 	case "ledger":
 		return ec.fieldContext_Booking_ledger(ctx, field)
+	case "notifications":
+		return ec.fieldContext_Booking_notifications(ctx, field)
 	case "relocationRequired":
 		return ec.fieldContext_Booking_relocationRequired(ctx, field)
 	case "relocationNote":
@@ -4047,6 +4183,26 @@ func (ec *executionContext) childFields_NightlyRate(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type NightlyRate", field.Name)
 }
 
+func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Notification_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Notification_kind(ctx, field)
+	case "channel":
+		return ec.fieldContext_Notification_channel(ctx, field)
+	case "status":
+		return ec.fieldContext_Notification_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_Notification_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_Notification_lastError(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Notification_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -4213,6 +4369,16 @@ func (ec *executionContext) childFields_Refund(ctx context.Context, field graphq
 		return ec.fieldContext_Refund_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Refund", field.Name)
+}
+
+func (ec *executionContext) childFields_RetryNotificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "notification":
+		return ec.fieldContext_RetryNotificationPayload_notification(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RetryNotificationPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetryNotificationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RevokeApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4617,6 +4783,20 @@ func (ec *executionContext) field_Mutation_payBalance_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PayBalanceInput, error) {
 			return ec.unmarshalNPayBalanceInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPayBalanceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_retryNotification_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RetryNotificationInput, error) {
+			return ec.unmarshalNRetryNotificationInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6571,6 +6751,38 @@ func (ec *executionContext) fieldContext_Booking_ledger(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Ledger(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Booking_notifications(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_notifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Booking().Notifications(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []notify.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐNotificationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_notifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Booking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9117,6 +9329,50 @@ func (ec *executionContext) fieldContext_Mutation_cancelBooking(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_retryNotification(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retryNotification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetryNotification(ctx, fc.Args["input"].(model.RetryNotificationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RetryNotificationPayload) graphql.Marshaler {
+			return ec.marshalNRetryNotificationPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retryNotification(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetryNotificationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retryNotification_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_blockRooms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9753,6 +10009,167 @@ func (ec *executionContext) fieldContext_NightlyRate_price(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_kind(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "String")
+}
+
+func (ec *executionContext) _Notification_channel(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Notification_status(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notify.Status) graphql.Marshaler {
+			return ec.marshalNNotificationStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "NotificationStatus")
+}
+
+func (ec *executionContext) _Notification_attempts(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Notification_lastError(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -11680,6 +12097,70 @@ func (ec *executionContext) _Refund_createdAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Refund_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Refund", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RetryNotificationPayload_notification(ctx context.Context, field graphql.CollectedField, obj *model.RetryNotificationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryNotificationPayload_notification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Notification) graphql.Marshaler {
+			return ec.marshalONotification2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐNotification(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetryNotificationPayload_notification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetryNotificationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetryNotificationPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RetryNotificationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryNotificationPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryNotificationPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetryNotificationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RevokeApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.RevokeAPIKeyPayload) (ret graphql.Marshaler) {
@@ -15522,6 +16003,55 @@ func UnmarshalQuoteInput(ctx context.Context, raw any) (model.QuoteInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRetryNotificationInput(ctx context.Context, obj any) (model.RetryNotificationInput, error) {
+	var it model.RetryNotificationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"bookingId", "notificationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "bookingId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingID = data
+		case "notificationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRetryNotificationInput unmarshals raw into the RetryNotificationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRetryNotificationInput(ctx context.Context, raw any) (model.RetryNotificationInput, error) {
+	var out model.RetryNotificationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RetryNotificationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context, obj any) (model.RevokeAPIKeyInput, error) {
 	var it model.RevokeAPIKeyInput
 	if obj == nil {
@@ -16656,6 +17186,12 @@ func (ec *executionContext) _Booking(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Booking_ledger(ctx, field, obj)
+				})
+		case "notifications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Booking_notifications(ctx, field, obj)
 				})
 		case "relocationRequired":
 			out.Values[i] = ec._Booking_relocationRequired(ctx, field, obj)
@@ -17896,6 +18432,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "retryNotification":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retryNotification(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "blockRooms":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_blockRooms(ctx, field)
@@ -18055,6 +18598,71 @@ func (ec *executionContext) _NightlyRate(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._NightlyRate_price(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationImplementors = []string{"Notification"}
+
+func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *notify.Notification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Notification")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_id(ctx, field, obj)
+				})
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_kind(ctx, field, obj)
+				})
+		case "channel":
+			out.Values[i] = ec._Notification_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Notification_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attempts":
+			out.Values[i] = ec._Notification_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastError":
+			out.Values[i] = ec._Notification_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Notification_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18730,6 +19338,44 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = ec._Refund_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retryNotificationPayloadImplementors = []string{"RetryNotificationPayload"}
+
+func (ec *executionContext) _RetryNotificationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RetryNotificationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retryNotificationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetryNotificationPayload")
+		case "notification":
+			out.Values[i] = ec._RetryNotificationPayload_notification(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RetryNotificationPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20350,6 +20996,41 @@ func (ec *executionContext) marshalNNightlyRate2ᚕgithubᚗcomᚋstaygraphᚋst
 	return ret
 }
 
+func (ec *executionContext) marshalNNotification2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐNotification(ctx context.Context, sel ast.SelectionSet, v notify.Notification) graphql.Marshaler {
+	return ec._Notification(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNotification2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐNotificationᚄ(ctx context.Context, sel ast.SelectionSet, v []notify.Notification) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotification2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐNotification(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNNotificationStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐStatus(ctx context.Context, v any) (notify.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := notify.Status(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐStatus(ctx context.Context, sel ast.SelectionSet, v notify.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "NotificationStatus!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -20519,6 +21200,15 @@ func (ec *executionContext) marshalNRefund2ᚕgithubᚗcomᚋstaygraphᚋstaygra
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNRetryNotificationInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationInput(ctx context.Context, v any) (model.RetryNotificationInput, error) {
+	res, err := ec.unmarshalInputRetryNotificationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRetryNotificationPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationPayload(ctx context.Context, sel ast.SelectionSet, v model.RetryNotificationPayload) graphql.Marshaler {
+	return ec._RetryNotificationPayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNRevokeApiKeyInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRevokeAPIKeyInput(ctx context.Context, v any) (model.RevokeAPIKeyInput, error) {
@@ -21151,6 +21841,13 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋstaygraphᚋstaygraphᚋ
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalONotification2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐNotification(ctx context.Context, sel ast.SelectionSet, v *notify.Notification) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Notification(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPartyInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPartyInputᚄ(ctx context.Context, v any) ([]model.PartyInput, error) {

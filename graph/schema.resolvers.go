@@ -19,6 +19,7 @@ import (
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/search"
 )
 
@@ -154,6 +155,11 @@ func (r *bookingResolver) RefundDue(ctx context.Context, obj *booking.Booking) (
 // Ledger is the resolver for the ledger field.
 func (r *bookingResolver) Ledger(ctx context.Context, obj *booking.Booking) (booking.Ledger, error) {
 	return r.Reservations.LedgerOf(ctx, *obj)
+}
+
+// Notifications is the resolver for the notifications field.
+func (r *bookingResolver) Notifications(ctx context.Context, obj *booking.Booking) ([]notify.Notification, error) {
+	return r.Reservations.Notifications(ctx, *obj)
 }
 
 // From is the resolver for the from field.
@@ -294,6 +300,19 @@ func (r *mutationResolver) CancelBooking(ctx context.Context, input model.Cancel
 	b, refund, err := r.Reservations.Cancel(ctx, booking.CancelInput{IdempotencyKey: input.IdempotencyKey, BookingID: id, Reason: deref(input.Reason)})
 	ue, err := userErrors(err)
 	return model.CancelBookingPayload{Booking: okPtr(b, ue), Refund: refund, UserErrors: ue}, err
+}
+
+// RetryNotification is the resolver for the retryNotification field.
+func (r *mutationResolver) RetryNotification(ctx context.Context, input model.RetryNotificationInput) (model.RetryNotificationPayload, error) {
+	var d ids
+	bookingID := d.decode(relay.KindBooking, input.BookingID, "input", "bookingId")
+	notificationID := d.decode(relay.KindNotification, input.NotificationID, "input", "notificationId")
+	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
+		return model.RetryNotificationPayload{UserErrors: ue}, err
+	}
+	n, err := r.Reservations.RetryNotification(ctx, bookingID, notificationID)
+	ue, err := userErrors(err)
+	return model.RetryNotificationPayload{Notification: okPtr(n, ue), UserErrors: ue}, err
 }
 
 // BlockRooms is the resolver for the blockRooms field.
@@ -446,6 +465,16 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeA
 	key, err := r.Keys.Revoke(ctx, id)
 	ue, err := userErrors(err)
 	return model.RevokeAPIKeyPayload{APIKey: okPtr(key, ue), UserErrors: ue}, err
+}
+
+// ID is the resolver for the id field.
+func (r *notificationResolver) ID(ctx context.Context, obj *notify.Notification) (string, error) {
+	return relay.ID(relay.KindNotification, obj.ID), nil
+}
+
+// Kind is the resolver for the kind field.
+func (r *notificationResolver) Kind(ctx context.Context, obj *notify.Notification) (string, error) {
+	return string(obj.Kind), nil
 }
 
 // Status is the resolver for the status field.
@@ -804,6 +833,9 @@ func (r *Resolver) MaintenanceBlock() MaintenanceBlockResolver { return &mainten
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
+// Notification returns NotificationResolver implementation.
+func (r *Resolver) Notification() NotificationResolver { return &notificationResolver{r} }
+
 // Payment returns PaymentResolver implementation.
 func (r *Resolver) Payment() PaymentResolver { return &paymentResolver{r} }
 
@@ -848,6 +880,7 @@ type (
 	ledgerResolver              struct{ *Resolver }
 	maintenanceBlockResolver    struct{ *Resolver }
 	mutationResolver            struct{ *Resolver }
+	notificationResolver        struct{ *Resolver }
 	paymentResolver             struct{ *Resolver }
 	queryResolver               struct{ *Resolver }
 	quoteResolver               struct{ *Resolver }

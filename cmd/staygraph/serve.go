@@ -45,6 +45,7 @@ type serverFlags struct {
 	pii             piiFlags
 	abuse           abuseFlags
 	search          searchFlags
+	notify          notifyFlags
 }
 
 func addServerFlags(f *flags) serverFlags {
@@ -63,6 +64,7 @@ func addServerFlags(f *flags) serverFlags {
 		pii:             addPIIFlags(f),
 		abuse:           addAbuseFlags(f),
 		search:          addSearchFlags(f),
+		notify:          addNotifyFlags(f),
 	}
 }
 
@@ -137,6 +139,9 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	}
 	bookings := booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), jobs, booking.Opts{HoldTTL: *s.holdTTL, PII: piiKeys})
 	booking.AddWorkers(workers, bookings)
+	if err := notifications(s.notify, pool, bookings, jobs, workers, log); err != nil {
+		return err
+	}
 	if err := jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}

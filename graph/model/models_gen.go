@@ -14,6 +14,7 @@ import (
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/search"
 )
 
@@ -326,6 +327,16 @@ type QuoteInput struct {
 type QuoteResult struct {
 	Quote      *booking.Quote `json:"quote,omitempty"`
 	UserErrors []apperr.Error `json:"userErrors"`
+}
+
+type RetryNotificationInput struct {
+	BookingID      string `json:"bookingId"`
+	NotificationID string `json:"notificationId"`
+}
+
+type RetryNotificationPayload struct {
+	Notification *notify.Notification `json:"notification,omitempty"`
+	UserErrors   []apperr.Error       `json:"userErrors"`
 }
 
 type RevokeAPIKeyInput struct {

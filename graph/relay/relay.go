@@ -27,6 +27,8 @@ const (
 	KindRatePlan Kind = "RatePlan"
 	KindAPIKey   Kind = "ApiKey"
 	KindBooking  Kind = "Booking"
+	// KindNotification names a message about a booking.
+	KindNotification Kind = "Notification"
 )
 
 // ID encodes a global id for an object of kind.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/pii"
 	"github.com/staygraph/staygraph/internal/postgres/db"
@@ -80,7 +81,7 @@ type Service struct {
 	catalog  Catalog
 	payments *payment.Registry
 	jobs     *river.Client[pgx.Tx]
-	notifier Notifier
+	notifier *notify.Service
 	opts     Opts
 }
 

@@ -8,19 +8,48 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/notify"
 )
 
-// Notifier enqueues a message about a booking in the caller's transaction,
-// so guests hear of exactly the changes that commit. *notify.Service is one.
-type Notifier interface {
-	EnqueueTx(ctx context.Context, tx pgx.Tx, bookingID uuid.UUID, kind notify.Kind, channels ...string) error
+// SetNotifier makes the service tell guests about their bookings: messages
+// are enqueued in the transaction of the change they report, so guests hear
+// of exactly the changes that commit. It is wiring, done once before
+// serving: the notifier reads contacts back through this service
+// (ContactOf), so neither can be built with the other.
+func (s *Service) SetNotifier(n *notify.Service) { s.notifier = n }
+
+// Notifications lists the messages about a booking the caller has loaded
+// (and so may read), with their status, attempts and last error.
+func (s *Service) Notifications(ctx context.Context, b Booking) ([]notify.Notification, error) {
+	if s.notifier == nil {
+		return []notify.Notification{}, nil
+	}
+	return s.notifier.ForBooking(ctx, b.ID)
 }
 
-// SetNotifier makes the service tell guests about their bookings. It is
-// wiring, done once before serving: the notifier reads contacts back through
-// this service (ContactOf), so neither can be built with the other.
-func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
+// RetryNotification sends a DEAD notification of a booking again. Staff of
+// the booking's hotel and admins.
+func (s *Service) RetryNotification(ctx context.Context, bookingID, notificationID uuid.UUID) (notify.Notification, error) {
+	b, _, err := s.load(ctx, bookingID, false)
+	if err != nil {
+		return notify.Notification{}, err
+	}
+	if err := auth.RequireHotel(ctx, b.HotelID); err != nil {
+		return notify.Notification{}, err
+	}
+	list, err := s.Notifications(ctx, b)
+	if err != nil {
+		return notify.Notification{}, err
+	}
+	for _, n := range list {
+		if n.ID == notificationID {
+			return s.notifier.Retry(ctx, notificationID)
+		}
+	}
+	return notify.Notification{}, apperr.New(apperr.NotFound, "no such notification for this booking")
+}
 
 // noticeTx tells the guest of b about kind, if a notifier is set.
 func (s *Service) noticeTx(ctx context.Context, tx pgx.Tx, bookingID uuid.UUID, kind notify.Kind) error {
