@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/graph"
+	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
@@ -34,16 +35,22 @@ type testBundle struct {
 	resolver *graph.Resolver // tests may swap services before their first request
 }
 
-func setup(t *testing.T) testBundle {
+// setup serves the API on a fresh database, with the default handler
+// options unless opts gives others.
+func setup(t *testing.T, opts ...graph.HandlerOpts) testBundle {
 	t.Helper()
 	pool := pgtest.NewDB(t)
 	keys := auth.NewAPIKeys(pool)
 	cat := catalog.NewService(pool)
 	pg := searchpg.NewEngine(pool)
-	r := &graph.Resolver{Catalog: cat, Keys: keys,
+	r := &graph.Resolver{Catalog: cat, Keys: keys, Audit: audit.NewTrail(pool),
 		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil, booking.Opts{}),
 		Search:       search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg})}
-	h := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys).Middleware(graph.NewHandler(r, graph.HandlerOpts{}))
+	var o graph.HandlerOpts
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	h := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys).Middleware(graph.NewHandler(r, o))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return testBundle{pool: pool, server: srv, resolver: r}

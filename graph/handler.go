@@ -10,8 +10,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/staygraph/staygraph/graph/model"
+	"github.com/staygraph/staygraph/internal/metrics"
 )
 
 // HandlerOpts configures the GraphQL endpoint.
@@ -33,6 +35,11 @@ type HandlerOpts struct {
 	APQCacheSize int
 	// Allowlist, when set, limits PARTNER principals to its operations.
 	Allowlist *OperationAllowlist
+	// Metrics, when set, records operation latency and errors.
+	Metrics *metrics.Metrics
+	// TracerProvider, when set, makes spans of operations and resolver
+	// fields. Nil (tracing off) installs nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // NewHandler returns the /graphql endpoint: GraphQL over HTTP (POST JSON, GET
@@ -60,6 +67,12 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 
+	if opts.Metrics != nil {
+		srv.Use(operationMetrics{opts.Metrics})
+	}
+	if opts.TracerProvider != nil {
+		srv.Use(newOperationTracing(opts.TracerProvider))
+	}
 	srv.Use(cardDataGuard{})
 	if opts.Allowlist != nil {
 		srv.Use(allowlistLookup{opts.Allowlist})
@@ -101,6 +114,9 @@ func setComplexity(c *ComplexityRoot) {
 		return addSat(9, listCost(childComplexity, pageCost(first)))
 	}
 	c.Viewer.Bookings = func(childComplexity int, first *int, _ *string) int {
+		return listCost(childComplexity, pageCost(first))
+	}
+	c.Query.AuditLog = func(childComplexity int, first *int, _ *string, _ *model.AuditEntity, _ *string) int {
 		return listCost(childComplexity, pageCost(first))
 	}
 	c.RatePlan.Rates = func(childComplexity int, from, to time.Time) int {

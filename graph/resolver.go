@@ -6,6 +6,7 @@ package graph
 //go:generate go tool gqlgen generate
 
 import (
+	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
@@ -18,4 +19,6 @@ type Resolver struct {
 	Reservations *booking.Service
 	Search       *search.Router
 	Keys         *auth.APIKeys
+	// Audit reads the audit trail (auditLog).
+	Audit *audit.Trail
 }

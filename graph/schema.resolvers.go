@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/staygraph/staygraph/graph/model"
 	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
@@ -31,6 +33,35 @@ func (r *affectedBookingResolver) ID(ctx context.Context, obj *booking.AffectedB
 // ID is the resolver for the id field.
 func (r *apiKeyResolver) ID(ctx context.Context, obj *auth.APIKey) (string, error) {
 	return relay.ID(relay.KindAPIKey, obj.ID), nil
+}
+
+// Old is the resolver for the old field.
+func (r *auditChangeResolver) Old(ctx context.Context, obj *audit.Change) (*string, error) {
+	return jsonText(obj.Old), nil
+}
+
+// New is the resolver for the new field.
+func (r *auditChangeResolver) New(ctx context.Context, obj *audit.Change) (*string, error) {
+	return jsonText(obj.New), nil
+}
+
+// ID is the resolver for the id field.
+func (r *auditEntryResolver) ID(ctx context.Context, obj *audit.Entry) (string, error) {
+	return strconv.FormatInt(obj.ID, 10), nil
+}
+
+// Entity is the resolver for the entity field.
+func (r *auditEntryResolver) Entity(ctx context.Context, obj *audit.Entry) (model.AuditEntity, error) {
+	api, ok := auditEntity[obj.Entity]
+	if !ok {
+		return "", fmt.Errorf("audit entry %d: unknown entity %q", obj.ID, obj.Entity)
+	}
+	return api.name, nil
+}
+
+// EntityID is the resolver for the entityId field.
+func (r *auditEntryResolver) EntityID(ctx context.Context, obj *audit.Entry) (string, error) {
+	return auditEntityID(*obj), nil
 }
 
 // RatePlan is the resolver for the ratePlan field.
@@ -576,6 +607,36 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]auth.APIKey, error) {
 	return r.Keys.List(ctx)
 }
 
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, entity *model.AuditEntity, entityID *string) (model.AuditConnection, error) {
+	limit, err := pageSize(first)
+	if err != nil {
+		return model.AuditConnection{}, err
+	}
+	before, err := parseAuditCursor(deref(after))
+	if err != nil {
+		return model.AuditConnection{}, err
+	}
+	f, err := auditFilter(entity, entityID)
+	if err != nil {
+		return model.AuditConnection{}, err
+	}
+	if r.Audit == nil {
+		return model.AuditConnection{}, fmt.Errorf("audit log: no audit trail wired into the resolver")
+	}
+	entries, err := r.Audit.List(ctx, f, before, limit+1)
+	if err != nil {
+		return model.AuditConnection{}, err
+	}
+	entries, page := connection(entries, limit, func(e audit.Entry) string { return auditCursor(e.ID) })
+	page.HasPreviousPage = before != 0
+	edges := make([]model.AuditEdge, len(entries))
+	for i := range entries {
+		edges[i] = model.AuditEdge{Cursor: auditCursor(entries[i].ID), Node: &entries[i]}
+	}
+	return model.AuditConnection{Edges: edges, PageInfo: page}, nil
+}
+
 // Quote is the resolver for the quote field.
 func (r *queryResolver) Quote(ctx context.Context, input model.QuoteInput) (model.QuoteResult, error) {
 	in, err := quoteInput(input)
@@ -807,6 +868,12 @@ func (r *Resolver) AffectedBooking() AffectedBookingResolver { return &affectedB
 // ApiKey returns ApiKeyResolver implementation.
 func (r *Resolver) ApiKey() ApiKeyResolver { return &apiKeyResolver{r} }
 
+// AuditChange returns AuditChangeResolver implementation.
+func (r *Resolver) AuditChange() AuditChangeResolver { return &auditChangeResolver{r} }
+
+// AuditEntry returns AuditEntryResolver implementation.
+func (r *Resolver) AuditEntry() AuditEntryResolver { return &auditEntryResolver{r} }
+
 // BookedRoom returns BookedRoomResolver implementation.
 func (r *Resolver) BookedRoom() BookedRoomResolver { return &bookedRoomResolver{r} }
 
@@ -872,6 +939,8 @@ func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 type (
 	affectedBookingResolver     struct{ *Resolver }
 	apiKeyResolver              struct{ *Resolver }
+	auditChangeResolver         struct{ *Resolver }
+	auditEntryResolver          struct{ *Resolver }
 	bookedRoomResolver          struct{ *Resolver }
 	bookingResolver             struct{ *Resolver }
 	cancellationPenaltyResolver struct{ *Resolver }

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/graph/relay"
+	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/demo"
@@ -31,6 +32,8 @@ func runDev(ctx context.Context, args []string) error {
 	dataDir := f.String("data-dir", ".staygraph", "folder for the private PostgreSQL cluster and the dev secret")
 	pgPort := f.Int("pg-port", devserver.DefaultPort, "port of the private PostgreSQL on 127.0.0.1")
 	hotels := f.Int("demo-hotels", 60, "hotels in the demo catalog (0 loads none)")
+	withIndexer := f.Bool("indexer", true, "run the change stream (CDC indexer) in this process")
+	ixf := addIndexerFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -63,7 +66,7 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := postgres.Connect(ctx, url, postgres.PoolOpts{MaxConns: int32(*s.maxConns)})
+	pool, err := postgres.Connect(ctx, url, s.poolOpts())
 	if err != nil {
 		return err
 	}
@@ -74,6 +77,18 @@ func runDev(ctx context.Context, args []string) error {
 	if *hotels > 0 {
 		if err := loadDemo(ctx, log, pool, *hotels); err != nil {
 			return err
+		}
+	}
+	// The change stream (indexer/); a DATABASE_URL server without
+	// wal_level=logical only loses it, with a warning that says how to fix it.
+	if *withIndexer {
+		_, stopIndexer, err := startIndexer(ctx, log, pool, ixf, s.search)
+		if errors.Is(err, indexer.ErrWALLevel) {
+			log.Warn("change stream off", "err", err)
+		} else if err != nil {
+			return err
+		} else {
+			defer stopIndexer()
 		}
 	}
 	return serveAPI(ctx, log, pool, s, jwtCfg, func(addr string) {

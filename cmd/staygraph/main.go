@@ -18,6 +18,8 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // hotel time zones must resolve on any machine
+
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 type command struct {
@@ -34,6 +36,7 @@ var commands = []command{
 	{"token", "mint a bearer token signed with the configured secret", runToken},
 	{"rotate-keys", "re-seal stored personal data under the primary --pii-keys key", runRotateKeys},
 	{"reindex", "rebuild the Elasticsearch index from PostgreSQL and swap its alias", runReindex},
+	{"indexer", "stream committed changes to Elasticsearch and partner webhooks (CDC)", runIndexer},
 }
 
 func main() {
@@ -75,8 +78,13 @@ func newLogger(format, level string) *slog.Logger {
 		lv = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	// Every line, also from code logging through slog's default logger,
+	// is redacted and carries the request id of its context.
+	log := slog.New(server.NewLogHandler(h))
+	slog.SetDefault(log)
+	return log
 }

@@ -33,9 +33,13 @@ func addSearchFlags(f *flags) searchFlags {
 }
 
 // searchRouter builds the configured engine behind a router that falls back
-// to the PostgreSQL engine.
-func searchRouter(pool *pgxpool.Pool, s serverFlags, log *slog.Logger) (*search.Router, error) {
-	pg := postgres.NewEngine(pool)
+// to the PostgreSQL engine. wrap, when not nil, decorates each engine (with
+// metrics and tracing).
+func searchRouter(pool *pgxpool.Pool, s serverFlags, log *slog.Logger, wrap func(search.Engine) search.Engine) (*search.Router, error) {
+	if wrap == nil {
+		wrap = func(e search.Engine) search.Engine { return e }
+	}
+	pg := wrap(postgres.NewEngine(pool))
 	switch *s.search.engine {
 	case "postgres":
 		return search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg, Logger: log}), nil
@@ -47,7 +51,7 @@ func searchRouter(pool *pgxpool.Pool, s serverFlags, log *slog.Logger) (*search.
 		if err != nil {
 			return nil, fmt.Errorf("elasticsearch client: %w", err)
 		}
-		es := elasticsearch.NewEngine(client, pool, elasticsearch.Opts{Alias: *s.search.esAlias})
+		es := wrap(elasticsearch.NewEngine(client, pool, elasticsearch.Opts{Alias: *s.search.esAlias}))
 		return search.NewRouter(search.RouterOpts{Primary: es, Fallback: pg, Timeout: *s.search.timeout,
 			NoFallback: !*s.search.fallback, Logger: log}), nil
 	default:

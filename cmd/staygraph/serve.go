@@ -17,14 +17,14 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/staygraph/staygraph/graph"
+	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/explorer"
-	"github.com/staygraph/staygraph/internal/payment"
-	"github.com/staygraph/staygraph/internal/payment/sandbox"
 	"github.com/staygraph/staygraph/internal/postgres"
 	"github.com/staygraph/staygraph/internal/server"
 )
@@ -46,6 +46,8 @@ type serverFlags struct {
 	abuse           abuseFlags
 	search          searchFlags
 	notify          notifyFlags
+	observe         observeFlags
+	payments        paymentFlags
 }
 
 func addServerFlags(f *flags) serverFlags {
@@ -65,6 +67,8 @@ func addServerFlags(f *flags) serverFlags {
 		abuse:           addAbuseFlags(f),
 		search:          addSearchFlags(f),
 		notify:          addNotifyFlags(f),
+		payments:        addPaymentFlags(f),
+		observe:         addObserveFlags(f),
 	}
 }
 
@@ -86,6 +90,8 @@ func runServe(ctx context.Context, args []string) error {
 	f := newFlags("serve")
 	c := commonFlags(f)
 	s := addServerFlags(f)
+	withIndexer := f.Bool("indexer", false, "run the change stream (CDC indexer) in this process; needs wal_level=logical")
+	ixf := addIndexerFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -103,13 +109,22 @@ func runServe(ctx context.Context, args []string) error {
 	if !jwtCfg.Enabled() {
 		log.Warn("no --jwt-secret or --jwt-public-key configured: bearer tokens are refused, only anonymous reads and API keys work")
 	}
-	pool, err := postgres.Connect(ctx, *c.databaseURL, postgres.PoolOpts{MaxConns: int32(*s.maxConns)})
+	pool, err := postgres.Connect(ctx, *c.databaseURL, s.poolOpts())
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 	if err := postgres.Migrate(ctx, pool, log); err != nil {
 		return err
+	}
+	// The change stream (indexer/), with --indexer. TODO(subscriptions):
+	// hand stream.hub to the resolver.
+	if *withIndexer {
+		_, stopIndexer, err := startIndexer(ctx, log, pool, ixf, s.search)
+		if err != nil {
+			return err
+		}
+		defer stopIndexer()
 	}
 	return serveAPI(ctx, log, pool, s, jwtCfg, nil)
 }
@@ -120,11 +135,18 @@ func runServe(ctx context.Context, args []string) error {
 func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, jwtCfg auth.JWTConfig, ready func(addr string)) error {
 	// Every line the server logs carries its request id and is redacted.
 	log = slog.New(server.NewLogHandler(log.Handler()))
+	obs, err := newObservability(ctx, log, pool, s.observe)
+	if err != nil {
+		return err
+	}
+	defer obs.close(log)
 	workers := river.NewWorkers()
 	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: *s.jobWorkers}},
 		Workers: workers,
 		Logger:  log,
+		// Jobs enqueued by a request log with its request id.
+		Middleware: []rivertype.Middleware{&jobRequestIDs{}},
 	})
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
@@ -137,7 +159,7 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	if piiKeys != nil {
 		log.Info("personal data keys", "primary", piiKeys.Primary(), "keys", piiKeys.KeyIDs())
 	}
-	bookings := booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), jobs, booking.Opts{HoldTTL: *s.holdTTL, PII: piiKeys})
+	bookings := booking.NewService(pool, cat, payments(s.payments), jobs, booking.Opts{HoldTTL: *s.holdTTL, PII: piiKeys})
 	booking.AddWorkers(workers, bookings)
 	if err := notifications(s.notify, pool, bookings, jobs, workers, log); err != nil {
 		return err
@@ -154,12 +176,12 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	}()
 
 	keys := auth.NewAPIKeys(pool)
-	router, err := searchRouter(pool, s, log)
+	router, err := searchRouter(pool, s, log, obs.engine)
 	if err != nil {
 		return err
 	}
-	resolver := &graph.Resolver{Catalog: cat, Reservations: bookings, Search: router, Keys: keys}
-	handler, closeHandler, err := apiHandler(ctx, log, pool, s, resolver, auth.NewAuthenticator(jwtCfg, keys))
+	resolver := &graph.Resolver{Catalog: cat, Reservations: bookings, Search: router, Keys: keys, Audit: audit.NewTrail(pool)}
+	handler, closeHandler, err := apiHandler(ctx, log, pool, s, resolver, auth.NewAuthenticator(jwtCfg, keys), obs)
 	if err != nil {
 		return err
 	}
@@ -233,7 +255,7 @@ func addAbuseFlags(f *flags) abuseFlags {
 // authentication, rate limits and its limits, health checks and the
 // explorer, all behind request ids, the request log, security headers and
 // CORS. closeFn releases what it opened (the Redis client).
-func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, resolver *graph.Resolver, authn *auth.Authenticator) (h http.Handler, closeFn func(), err error) {
+func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, resolver *graph.Resolver, authn *auth.Authenticator, obs *observability) (h http.Handler, closeFn func(), err error) {
 	a := s.abuse
 	closeFn = func() {}
 	rules, err := server.ParseRules(*a.rateLimits)
@@ -246,6 +268,9 @@ func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s ser
 			return nil, nil, err
 		}
 		log.Info("partners limited to the operation allow-list", "operations", allowlist.Len())
+		if obs.metrics != nil {
+			obs.metrics.AddKnownOperations(allowlist.OperationNames())
+		}
 	}
 	var limiter server.Limiter = server.NewMemoryLimiter()
 	if *a.redisURL != "" {
@@ -275,11 +300,11 @@ func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s ser
 		CORSOrigins:  origins,
 		RateLimit:    server.RateLimitOpts{Limiter: limiter, Rules: &rules, ClientIP: server.ClientIP(*a.clientIPHeader)},
 	})
-	api := graph.NewHandler(resolver, graph.HandlerOpts{
+	api := graph.NewHandler(resolver, obs.handlerOpts(graph.HandlerOpts{
 		Logger: log, MaxComplexity: *s.maxComplexity, DisableIntrospection: !*s.introspection,
 		MaxDepth: *a.maxDepth, MaxAliases: *a.maxAliases, MaxRootFields: *a.maxRootFields,
 		APQCacheSize: *a.apqCacheSize, Allowlist: allowlist,
-	})
+	}))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", stack.API(api, authn.Middleware))
@@ -296,7 +321,7 @@ func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s ser
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})))
 	mux.Handle("/", explorer.Handler())
-	return stack.Wrap(mux), closeFn, nil
+	return stack.Wrap(obs.routes(mux)), closeFn, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
@@ -35,6 +36,16 @@ type AddressInput struct {
 	City        string  `json:"city"`
 	PostalCode  *string `json:"postalCode,omitempty"`
 	CountryCode string  `json:"countryCode"`
+}
+
+type AuditConnection struct {
+	Edges    []AuditEdge `json:"edges"`
+	PageInfo *PageInfo   `json:"pageInfo"`
+}
+
+type AuditEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *audit.Entry `json:"node"`
 }
 
 // Blocks rooms of one hotel for local nights from (inclusive) to to (exclusive).
@@ -456,6 +467,76 @@ type Viewer struct {
 	HotelIds []string `json:"hotelIds"`
 	// Scopes of a partner API key.
 	Scopes []string `json:"scopes"`
+}
+
+// The kind of object an audit entry is about.
+type AuditEntity string
+
+const (
+	AuditEntityHotel            AuditEntity = "HOTEL"
+	AuditEntityRoomType         AuditEntity = "ROOM_TYPE"
+	AuditEntityRoom             AuditEntity = "ROOM"
+	AuditEntityRatePlan         AuditEntity = "RATE_PLAN"
+	AuditEntityMaintenanceBlock AuditEntity = "MAINTENANCE_BLOCK"
+	AuditEntityBooking          AuditEntity = "BOOKING"
+	AuditEntityPayment          AuditEntity = "PAYMENT"
+	AuditEntityRefund           AuditEntity = "REFUND"
+	AuditEntityAPIKey           AuditEntity = "API_KEY"
+)
+
+var AllAuditEntity = []AuditEntity{
+	AuditEntityHotel,
+	AuditEntityRoomType,
+	AuditEntityRoom,
+	AuditEntityRatePlan,
+	AuditEntityMaintenanceBlock,
+	AuditEntityBooking,
+	AuditEntityPayment,
+	AuditEntityRefund,
+	AuditEntityAPIKey,
+}
+
+func (e AuditEntity) IsValid() bool {
+	switch e {
+	case AuditEntityHotel, AuditEntityRoomType, AuditEntityRoom, AuditEntityRatePlan, AuditEntityMaintenanceBlock, AuditEntityBooking, AuditEntityPayment, AuditEntityRefund, AuditEntityAPIKey:
+		return true
+	}
+	return false
+}
+
+func (e AuditEntity) String() string {
+	return string(e)
+}
+
+func (e *AuditEntity) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditEntity(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditEntity", str)
+	}
+	return nil
+}
+
+func (e AuditEntity) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditEntity) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditEntity) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type PaymentStatus string

@@ -61,12 +61,34 @@ type APIKey struct {
 
 // APIKeys issues, lists, revokes and verifies partner API keys.
 type APIKeys struct {
-	q *db.Queries
+	pool *pgxpool.Pool
+	q    *db.Queries
 }
 
 // NewAPIKeys returns the API key store on pool.
 func NewAPIKeys(pool *pgxpool.Pool) *APIKeys {
-	return &APIKeys{q: db.New(pool)}
+	return &APIKeys{pool: pool, q: db.New(pool)}
+}
+
+// write runs one statement in a transaction attributed to the caller in the
+// audit trail. Callers have required an administrator, named as
+// "ROLE:subject" like audit.Actor does (audit imports this package).
+func write[T any](ctx context.Context, k *APIKeys, stmt func(q *db.Queries) (T, error)) (T, error) {
+	actor := "system:unknown"
+	if p := FromContext(ctx); p != nil {
+		actor = string(p.Role) + ":" + p.Subject
+	}
+	var row T
+	err := pgx.BeginFunc(ctx, k.pool, func(tx pgx.Tx) error {
+		q := k.q.WithTx(tx)
+		if err := q.SetAuditActor(ctx, actor); err != nil {
+			return fmt.Errorf("set audit actor: %w", err)
+		}
+		var err error
+		row, err = stmt(q)
+		return err
+	})
+	return row, err
 }
 
 // Create issues a key named name with scopes and returns it with the full key
@@ -92,12 +114,14 @@ func (k *APIKeys) Create(ctx context.Context, name string, scopes []string) (API
 			return APIKey{}, "", fmt.Errorf("create api key: %w", err)
 		}
 		hash := sha256.Sum256(raw)
-		row, err := k.q.CreateAPIKey(ctx, db.CreateAPIKeyParams{
-			ID:         id,
-			Name:       name,
-			Prefix:     prefix,
-			SecretHash: hash[:],
-			Scopes:     scopes,
+		row, err := write(ctx, k, func(q *db.Queries) (db.ApiKey, error) {
+			return q.CreateAPIKey(ctx, db.CreateAPIKeyParams{
+				ID:         id,
+				Name:       name,
+				Prefix:     prefix,
+				SecretHash: hash[:],
+				Scopes:     scopes,
+			})
 		})
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == prefixConstraint && attempt < 3 {
@@ -201,7 +225,7 @@ func (k *APIKeys) Revoke(ctx context.Context, id uuid.UUID) (APIKey, error) {
 	if err := RequireAdmin(ctx); err != nil {
 		return APIKey{}, err
 	}
-	row, err := k.q.RevokeAPIKey(ctx, id)
+	row, err := write(ctx, k, func(q *db.Queries) (db.ApiKey, error) { return q.RevokeAPIKey(ctx, id) })
 	if errors.Is(err, pgx.ErrNoRows) {
 		return APIKey{}, apperr.New(apperr.NotFound, "api key not found")
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
@@ -31,7 +32,7 @@ type ExpireHoldWorker struct {
 
 // Work expires the hold, or snoozes while a payment on it is in flight.
 func (w *ExpireHoldWorker) Work(ctx context.Context, job *river.Job[ExpireHoldArgs]) error {
-	wait, err := w.svc.ExpireHold(ctx, job.Args.BookingID)
+	wait, err := w.svc.ExpireHold(audit.WithJob(ctx, job.Kind), job.Args.BookingID)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -111,13 +112,19 @@ func (s *Service) withReservation(ctx context.Context, fn func(tx pgx.Tx, q *db.
 	}
 }
 
+// inTx runs fn in a transaction attributed to the caller (or the background
+// job) in the audit trail.
 func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	if err := fn(tx, s.q.WithTx(tx)); err != nil {
+	q := s.q.WithTx(tx)
+	if err := audit.SetActorTx(ctx, q); err != nil {
+		return err
+	}
+	if err := fn(tx, q); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/payment"
@@ -36,7 +37,7 @@ type ReconcilePaymentWorker struct {
 
 // Work implements river.Worker.
 func (w *ReconcilePaymentWorker) Work(ctx context.Context, job *river.Job[ReconcilePaymentArgs]) error {
-	return w.svc.ReconcilePayment(ctx, job.Args.PaymentID)
+	return w.svc.ReconcilePayment(audit.WithJob(ctx, job.Kind), job.Args.PaymentID)
 }
 
 // RefundArgs pays a refund back through the providers of the booking's payments.
@@ -55,7 +56,7 @@ type RefundWorker struct {
 
 // Work implements river.Worker.
 func (w *RefundWorker) Work(ctx context.Context, job *river.Job[RefundArgs]) error {
-	return w.svc.PayRefund(ctx, job.Args.RefundID)
+	return w.svc.PayRefund(audit.WithJob(ctx, job.Kind), job.Args.RefundID)
 }
 
 // enqueueTx schedules background work in tx, so it exists exactly when tx commits.

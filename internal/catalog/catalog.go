@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -73,18 +74,34 @@ func checkVersion(current, expected int64, what string) error {
 	return nil
 }
 
-// ctxQueries lets unexported helpers run in a caller's transaction.
+// tx runs fn in a transaction attributed to the caller in the audit trail.
+// Every catalog write runs in one, so the audit triggers know who made it.
 func (s *Service) tx(ctx context.Context, fn func(q *db.Queries) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	if err := fn(s.q.WithTx(tx)); err != nil {
+	q := s.q.WithTx(tx)
+	if err := audit.SetActorTx(ctx, q); err != nil {
+		return err
+	}
+	if err := fn(q); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// write runs one statement in a transaction (see tx) and returns its row.
+func write[T any](ctx context.Context, s *Service, stmt func(q *db.Queries) (T, error)) (T, error) {
+	var row T
+	err := s.tx(ctx, func(q *db.Queries) error {
+		var err error
+		row, err = stmt(q)
+		return err
+	})
+	return row, err
 }

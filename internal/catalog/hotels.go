@@ -156,13 +156,15 @@ func (s *Service) CreateHotel(ctx context.Context, f HotelFields) (Hotel, error)
 	if err != nil {
 		return Hotel{}, err
 	}
-	row, err := s.q.CreateHotel(ctx, db.CreateHotelParams{
-		ID: newID(), Name: f.Name, Description: f.Description, TimeZone: f.TimeZone,
-		Latitude: f.Location.Lat, Longitude: f.Location.Lon,
-		AddressLine1: f.Address.Line1, AddressLine2: f.Address.Line2, City: f.Address.City,
-		PostalCode: f.Address.PostalCode, CountryCode: f.Address.CountryCode,
-		StarRating: int16(f.StarRating), Amenities: f.Amenities, Currency: f.Currency,
-		CheckInTime: f.CheckInTime.pg(), CheckOutTime: f.CheckOutTime.pg(), TaxRateBps: int32(f.TaxRateBasisPoints),
+	row, err := write(ctx, s, func(q *db.Queries) (db.Hotel, error) {
+		return q.CreateHotel(ctx, db.CreateHotelParams{
+			ID: newID(), Name: f.Name, Description: f.Description, TimeZone: f.TimeZone,
+			Latitude: f.Location.Lat, Longitude: f.Location.Lon,
+			AddressLine1: f.Address.Line1, AddressLine2: f.Address.Line2, City: f.Address.City,
+			PostalCode: f.Address.PostalCode, CountryCode: f.Address.CountryCode,
+			StarRating: int16(f.StarRating), Amenities: f.Amenities, Currency: f.Currency,
+			CheckInTime: f.CheckInTime.pg(), CheckOutTime: f.CheckOutTime.pg(), TaxRateBps: int32(f.TaxRateBasisPoints),
+		})
 	})
 	if err != nil {
 		return Hotel{}, fmt.Errorf("create hotel: %w", err)
@@ -187,13 +189,15 @@ func (s *Service) UpdateHotel(ctx context.Context, id uuid.UUID, expectedVersion
 	if err != nil {
 		return Hotel{}, err
 	}
-	row, err := s.q.UpdateHotel(ctx, db.UpdateHotelParams{
-		ID: id, Version: expectedVersion, Name: f.Name, Description: f.Description, TimeZone: f.TimeZone,
-		Latitude: f.Location.Lat, Longitude: f.Location.Lon,
-		AddressLine1: f.Address.Line1, AddressLine2: f.Address.Line2, City: f.Address.City,
-		PostalCode: f.Address.PostalCode, CountryCode: f.Address.CountryCode,
-		StarRating: int16(f.StarRating), Amenities: f.Amenities, Currency: f.Currency,
-		CheckInTime: f.CheckInTime.pg(), CheckOutTime: f.CheckOutTime.pg(), TaxRateBps: int32(f.TaxRateBasisPoints),
+	row, err := write(ctx, s, func(q *db.Queries) (db.Hotel, error) {
+		return q.UpdateHotel(ctx, db.UpdateHotelParams{
+			ID: id, Version: expectedVersion, Name: f.Name, Description: f.Description, TimeZone: f.TimeZone,
+			Latitude: f.Location.Lat, Longitude: f.Location.Lon,
+			AddressLine1: f.Address.Line1, AddressLine2: f.Address.Line2, City: f.Address.City,
+			PostalCode: f.Address.PostalCode, CountryCode: f.Address.CountryCode,
+			StarRating: int16(f.StarRating), Amenities: f.Amenities, Currency: f.Currency,
+			CheckInTime: f.CheckInTime.pg(), CheckOutTime: f.CheckOutTime.pg(), TaxRateBps: int32(f.TaxRateBasisPoints),
+		})
 	})
 	if err != nil {
 		return Hotel{}, staleOr(err, "hotel")

@@ -163,10 +163,12 @@ func (s *Service) CreateRatePlan(ctx context.Context, roomTypeID uuid.UUID, f Ra
 		return RatePlan{}, err
 	}
 	penalties, _ := json.Marshal(f.CancellationPolicy.Penalties)
-	row, err := s.q.CreateRatePlan(ctx, db.CreateRatePlanParams{
-		ID: newID(), HotelID: rt.HotelID, RoomTypeID: rt.ID, Name: f.Name,
-		CancellationPenalties: penalties, Refundable: f.CancellationPolicy.Refundable,
-		DepositKind: string(f.DepositPolicy.Kind), DepositPercent: int16(f.DepositPolicy.Percent),
+	row, err := write(ctx, s, func(q *db.Queries) (db.RatePlan, error) {
+		return q.CreateRatePlan(ctx, db.CreateRatePlanParams{
+			ID: newID(), HotelID: rt.HotelID, RoomTypeID: rt.ID, Name: f.Name,
+			CancellationPenalties: penalties, Refundable: f.CancellationPolicy.Refundable,
+			DepositKind: string(f.DepositPolicy.Kind), DepositPercent: int16(f.DepositPolicy.Percent),
+		})
 	})
 	if err != nil {
 		return RatePlan{}, fmt.Errorf("create rate plan: %w", err)
@@ -191,10 +193,12 @@ func (s *Service) UpdateRatePlan(ctx context.Context, id uuid.UUID, expectedVers
 		return RatePlan{}, err
 	}
 	penalties, _ := json.Marshal(f.CancellationPolicy.Penalties)
-	row, err := s.q.UpdateRatePlan(ctx, db.UpdateRatePlanParams{
-		ID: id, Version: expectedVersion, Name: f.Name,
-		CancellationPenalties: penalties, Refundable: f.CancellationPolicy.Refundable,
-		DepositKind: string(f.DepositPolicy.Kind), DepositPercent: int16(f.DepositPolicy.Percent),
+	row, err := write(ctx, s, func(q *db.Queries) (db.RatePlan, error) {
+		return q.UpdateRatePlan(ctx, db.UpdateRatePlanParams{
+			ID: id, Version: expectedVersion, Name: f.Name,
+			CancellationPenalties: penalties, Refundable: f.CancellationPolicy.Refundable,
+			DepositKind: string(f.DepositPolicy.Kind), DepositPercent: int16(f.DepositPolicy.Percent),
+		})
 	})
 	if err != nil {
 		return RatePlan{}, staleOr(err, "rate plan")

@@ -172,10 +172,12 @@ func (s *Service) CreateRoomType(ctx context.Context, hotelID uuid.UUID, f RoomT
 		return RoomType{}, err
 	}
 	beds, _ := json.Marshal(f.Beds)
-	row, err := s.q.CreateRoomType(ctx, db.CreateRoomTypeParams{
-		ID: newID(), HotelID: hotelID, Name: f.Name, Description: f.Description,
-		MaxAdults: int16(f.MaxAdults), MaxChildren: int16(f.MaxChildren), MaxOccupancy: int16(f.MaxOccupancy),
-		Beds: beds, Amenities: f.Amenities,
+	row, err := write(ctx, s, func(q *db.Queries) (db.RoomType, error) {
+		return q.CreateRoomType(ctx, db.CreateRoomTypeParams{
+			ID: newID(), HotelID: hotelID, Name: f.Name, Description: f.Description,
+			MaxAdults: int16(f.MaxAdults), MaxChildren: int16(f.MaxChildren), MaxOccupancy: int16(f.MaxOccupancy),
+			Beds: beds, Amenities: f.Amenities,
+		})
 	})
 	if err != nil {
 		return RoomType{}, fmt.Errorf("create room type: %w", err)
@@ -200,10 +202,12 @@ func (s *Service) UpdateRoomType(ctx context.Context, id uuid.UUID, expectedVers
 		return RoomType{}, err
 	}
 	beds, _ := json.Marshal(f.Beds)
-	row, err := s.q.UpdateRoomType(ctx, db.UpdateRoomTypeParams{
-		ID: id, Version: expectedVersion, Name: f.Name, Description: f.Description,
-		MaxAdults: int16(f.MaxAdults), MaxChildren: int16(f.MaxChildren), MaxOccupancy: int16(f.MaxOccupancy),
-		Beds: beds, Amenities: f.Amenities,
+	row, err := write(ctx, s, func(q *db.Queries) (db.RoomType, error) {
+		return q.UpdateRoomType(ctx, db.UpdateRoomTypeParams{
+			ID: id, Version: expectedVersion, Name: f.Name, Description: f.Description,
+			MaxAdults: int16(f.MaxAdults), MaxChildren: int16(f.MaxChildren), MaxOccupancy: int16(f.MaxOccupancy),
+			Beds: beds, Amenities: f.Amenities,
+		})
 	})
 	if err != nil {
 		return RoomType{}, staleOr(err, "room type")

@@ -18,6 +18,9 @@ import (
 type PoolOpts struct {
 	// MaxConns caps the number of open connections.
 	MaxConns int32
+	// Tracer, when set, is told of every statement the pool's connections
+	// run (tracing.SQLTracer makes spans of them). Nil traces nothing.
+	Tracer pgx.QueryTracer
 }
 
 // Connect opens a pool to url and checks that the server answers.
@@ -28,6 +31,9 @@ func Connect(ctx context.Context, url string, opts PoolOpts) (*pgxpool.Pool, err
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -23,6 +23,16 @@ type ApiKey struct {
 	LastUsedAt *time.Time
 }
 
+type AuditLog struct {
+	ID       int64
+	At       time.Time
+	Actor    string
+	Action   string
+	Entity   string
+	EntityID string
+	Changes  []byte
+}
+
 type Booking struct {
 	ID                 uuid.UUID
 	Reference          string
@@ -115,6 +125,13 @@ type IdempotencyKey struct {
 	RequestHash []byte
 	BookingID   uuid.UUID
 	CreatedAt   time.Time
+}
+
+type IndexerSnapshot struct {
+	SlotName string
+	Consumer string
+	Lsn      interface{}
+	TakenAt  time.Time
 }
 
 type Inventory struct {

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/staygraph/staygraph/internal/server"
+)
+
+// jobRequestIDs carries the request id of the request that enqueued a job
+// into the job's metadata, and back into the context the job runs with, so
+// the job's log lines carry the id of the request that caused it.
+type jobRequestIDs struct{ river.MiddlewareDefaults }
+
+var (
+	_ rivertype.JobInsertMiddleware = &jobRequestIDs{}
+	_ rivertype.WorkerMiddleware    = &jobRequestIDs{}
+)
+
+// requestIDMetadataKey names the request id in a job's metadata.
+const requestIDMetadataKey = "request_id"
+
+// InsertMany records ctx's request id in the metadata of each job.
+func (*jobRequestIDs) InsertMany(ctx context.Context, many []*rivertype.JobInsertParams, doInner func(context.Context) ([]*rivertype.JobInsertResult, error)) ([]*rivertype.JobInsertResult, error) {
+	if id := server.RequestID(ctx); id != "" {
+		for _, p := range many {
+			p.Metadata = withMetadata(p.Metadata, requestIDMetadataKey, id)
+		}
+	}
+	return doInner(ctx)
+}
+
+// Work runs the job with the request id its metadata carries.
+func (*jobRequestIDs) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
+	var md map[string]any
+	if json.Unmarshal(job.Metadata, &md) == nil {
+		if id, ok := md[requestIDMetadataKey].(string); ok && id != "" && server.RequestID(ctx) == "" {
+			ctx = server.WithRequestID(ctx, id)
+		}
+	}
+	return doInner(ctx)
+}
+
+// withMetadata returns the JSON object metadata with key set to value;
+// metadata that is not an object is kept as it is.
+func withMetadata(metadata []byte, key, value string) []byte {
+	md := map[string]json.RawMessage{}
+	if len(metadata) > 0 {
+		if err := json.Unmarshal(metadata, &md); err != nil || md == nil {
+			return metadata
+		}
+	}
+	v, _ := json.Marshal(value)
+	md[key] = v
+	out, err := json.Marshal(md)
+	if err != nil {
+		return metadata
+	}
+	return out
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/payment/sandbox"
+	"github.com/staygraph/staygraph/internal/payment/stripe"
+)
+
+// paymentFlags configure the payment providers.
+type paymentFlags struct {
+	stripeKey *string
+	stripeURL *string
+	sandbox   *bool
+}
+
+func addPaymentFlags(f *flags) paymentFlags {
+	return paymentFlags{
+		stripeKey: f.String("stripe-secret-key", "", "Stripe secret key; registers the stripe provider"),
+		stripeURL: f.String("stripe-api-url", "", "Stripe API URL (empty: Stripe; e.g. a stripe-mock server)"),
+		sandbox:   f.Bool("sandbox-payments", true, "register the sandbox provider (test tokens, no money moves)"),
+	}
+}
+
+// payments builds the registry of payment providers. Adding a method is
+// one more Register line here and its subpackage.
+func payments(p paymentFlags) *payment.Registry {
+	registry := payment.NewRegistry()
+	if *p.sandbox {
+		registry.Register(sandbox.New())
+	}
+	if *p.stripeKey != "" {
+		registry.Register(stripe.New(*p.stripeKey, stripe.Opts{BackendURL: *p.stripeURL}))
+	}
+	return registry
+}

@@ -1,0 +1,116 @@
+package eswriter_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/staygraph/staygraph/indexer"
+	"github.com/staygraph/staygraph/indexer/eswriter"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+	"github.com/staygraph/staygraph/internal/search/elasticsearch"
+	"github.com/staygraph/staygraph/internal/search/searchtest"
+)
+
+// index records what the writer asks of the search index.
+type index struct {
+	mu       sync.Mutex
+	upserted []uuid.UUID
+	deleted  []uuid.UUID
+	rebuilt  []uuid.UUID
+}
+
+func (x *index) Upsert(_ context.Context, docs []elasticsearch.Document) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, d := range docs {
+		if d.Version <= 0 {
+			panic("a document without its WAL position")
+		}
+		x.upserted = append(x.upserted, d.ID)
+	}
+	return nil
+}
+
+func (x *index) Delete(_ context.Context, ids []uuid.UUID) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.deleted = append(x.deleted, ids...)
+	return nil
+}
+
+func (x *index) Rebuild(_ context.Context, load func(yield func(elasticsearch.Document) error) error, _ func(int, int)) error {
+	return load(func(d elasticsearch.Document) error {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		x.rebuilt = append(x.rebuilt, d.ID)
+		return nil
+	})
+}
+
+func sorted(ids []uuid.UUID) []uuid.UUID {
+	out := slices.Clone(ids)
+	indexer.SortIDs(out)
+	return out
+}
+
+func TestWriter(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	cat := searchtest.Load(t, pool)
+	ctx := t.Context()
+	x := &index{}
+	w := eswriter.New(x, pool, eswriter.Opts{From: func() time.Time { return time.Date(2027, 6, 18, 0, 0, 0, 0, time.UTC) }, Nights: 3, BatchHotels: 2})
+
+	// A snapshot rebuilds the index with every hotel of the snapshot.
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := w.Snapshot(ctx, indexer.Snapshot{Tx: tx, LSN: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var all []uuid.UUID
+	for _, id := range cat.Hotels {
+		all = append(all, id)
+	}
+	if !slices.Equal(sorted(x.rebuilt), sorted(all)) {
+		t.Errorf("rebuilt %d hotels, want the %d of the catalog", len(x.rebuilt), len(all))
+	}
+
+	// A batch upserts the hotels it touched and deletes those that are gone;
+	// bookings alone touch nothing.
+	gone := uuid.New()
+	lumiere, tokyo := cat.Hotels["lumiere"], cat.Hotels["tokyo"]
+	batch := []indexer.Event{
+		{Table: indexer.Inventory, Op: indexer.Update, Key: indexer.Key{HotelID: lumiere}},
+		{Table: indexer.Bookings, Op: indexer.Insert, Key: indexer.Key{HotelID: tokyo}},
+		{Table: indexer.Hotels, Op: indexer.Delete, Key: indexer.Key{HotelID: gone, ID: gone}},
+		{Table: indexer.NightlyRates, Op: indexer.Update, Key: indexer.Key{}}, // hotel unknown
+		{Table: indexer.Rooms, Op: indexer.Update, Key: indexer.Key{HotelID: lumiere}},
+	}
+	if got := eswriter.Affected(batch); !slices.Equal(got, sorted([]uuid.UUID{lumiere, gone})) {
+		t.Errorf("affected %v", got)
+	}
+	if err := w.Apply(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(x.upserted, []uuid.UUID{lumiere}) || !slices.Equal(x.deleted, []uuid.UUID{gone}) {
+		t.Errorf("upserted %v, deleted %v", x.upserted, x.deleted)
+	}
+
+	// A truncated table rebuilds everything.
+	x.rebuilt = nil
+	if err := w.Apply(ctx, []indexer.Event{{Table: indexer.Inventory, Op: indexer.Truncate}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(x.rebuilt) != len(all) {
+		t.Errorf("a truncate rebuilt %d hotels", len(x.rebuilt))
+	}
+}

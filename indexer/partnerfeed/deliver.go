@@ -1,0 +1,98 @@
+package partnerfeed
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/staygraph/staygraph/internal/notify/webhook"
+)
+
+// DeliverArgs is the durable job that posts one event to one partner. The
+// body is kept as queued, byte for byte (a string: River keeps arguments
+// as jsonb, which would reorder a JSON object); it is signed anew on every
+// attempt, with the partner's secret of the moment.
+type DeliverArgs struct {
+	Partner string `json:"partner" river:"unique"`
+	EventID string `json:"event_id" river:"unique"`
+	Body    string `json:"body"`
+}
+
+// Kind implements river.JobArgs.
+func (DeliverArgs) Kind() string { return "partnerfeed.deliver" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts: the partner queue,
+// one job per partner and event while River keeps it.
+func (DeliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// DeliverWorker runs DeliverArgs jobs.
+type DeliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	feed *Feed
+}
+
+// NewDeliverWorker is the worker that delivers f's events.
+func NewDeliverWorker(f *Feed) *DeliverWorker { return &DeliverWorker{feed: f} }
+
+// AddWorkers registers the delivery worker; the River client must also
+// work Queue.
+func AddWorkers(workers *river.Workers, f *Feed) {
+	river.AddWorker(workers, NewDeliverWorker(f))
+}
+
+// Work posts the event; an error makes River try again after NextRetry.
+func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	return w.feed.post(ctx, job.Args)
+}
+
+// NextRetry applies Opts.Backoff.
+func (w *DeliverWorker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
+	return time.Now().Add(w.feed.opts.Backoff(job.Attempt))
+}
+
+// Timeout bounds one attempt.
+func (w *DeliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration {
+	return w.feed.opts.Timeout + 5*time.Second
+}
+
+// post sends one event to one partner.
+func (f *Feed) post(ctx context.Context, args DeliverArgs) error {
+	p, ok := f.partners[args.Partner]
+	if !ok {
+		return river.JobCancel(fmt.Errorf("partner %q is no longer configured", args.Partner))
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, strings.NewReader(args.Body))
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("partner %s: %w", p.Name, err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "staygraph-partner-feed/1")
+	req.Header.Set("Idempotency-Key", args.EventID)
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign([]byte(p.Secret), f.opts.Now(), []byte(args.Body)))
+	resp, err := f.opts.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("post %s to partner %s: %w", args.EventID, p.Name, err)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused
+	switch code := resp.StatusCode; {
+	case code >= 200 && code < 300:
+		return nil
+	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
+		err := fmt.Errorf("partner %s refused %s: %s: %s", p.Name, args.EventID, resp.Status, strings.TrimSpace(string(snippet)))
+		f.opts.Logger.Warn("partner refused an event for good", "partner", p.Name, "event", args.EventID, "status", code)
+		return river.JobCancel(err)
+	default:
+		return fmt.Errorf("post %s to partner %s: %s: %s", args.EventID, p.Name, resp.Status, strings.TrimSpace(string(snippet)))
+	}
+}

@@ -1,0 +1,66 @@
+package partnerfeed
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/indexer"
+)
+
+// The types of Event.
+const (
+	TypeAvailability = "availability.changed"
+	TypeRates        = "rates.changed"
+	// TypeResync: the feed restarted from a snapshot and changes before it
+	// may not have been sent; refetch what you cache.
+	TypeResync = "feed.resync"
+)
+
+// Event is the JSON body of a post.
+type Event struct {
+	// ID identifies the event, the same on every retry and replay; it is
+	// also the Idempotency-Key header.
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Created is when the change committed, in Unix seconds.
+	Created int64 `json:"created"`
+	Data    Data  `json:"data"`
+}
+
+// Data is what an event is about.
+type Data struct {
+	HotelID *uuid.UUID `json:"hotel_id,omitempty"`
+	// RoomTypeIDs are the room types concerned; absent means all of the hotel's.
+	RoomTypeIDs []uuid.UUID `json:"room_type_ids,omitempty"`
+	// From and To are the hotel-local nights concerned, [from, to) as
+	// YYYY-MM-DD; absent means every night.
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Tables are the tables whose changes the event sums up.
+	Tables      []indexer.Table `json:"tables,omitempty"`
+	CommitLSN   string          `json:"commit_lsn"`
+	CommittedAt time.Time       `json:"committed_at"`
+}
+
+// EventID is the id of the event of a change: the same for every replay
+// of its transaction.
+func EventID(c indexer.Change) string {
+	return fmt.Sprintf("chg_%016X_%s_%s", uint64(c.CommitLSN), c.Kind, c.HotelID)
+}
+
+// EventOf is the event of a change.
+func EventOf(c indexer.Change) Event {
+	typ := TypeAvailability
+	if c.Kind == indexer.RateChange {
+		typ = TypeRates
+	}
+	hotel := c.HotelID
+	e := Event{ID: EventID(c), Type: typ, Created: c.CommitTime.Unix(), Data: Data{HotelID: &hotel,
+		RoomTypeIDs: c.RoomTypeIDs, Tables: c.Tables, CommitLSN: c.CommitLSN.String(), CommittedAt: c.CommitTime.UTC()}}
+	if !c.Nights.All() {
+		e.Data.From, e.Data.To = c.Nights.From.Format(time.DateOnly), c.Nights.To.Format(time.DateOnly)
+	}
+	return e
+}

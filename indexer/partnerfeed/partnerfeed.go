@@ -1,0 +1,228 @@
+// Package partnerfeed tells partners (OTAs, channel managers, metasearch)
+// about availability and rate changes: a consumer of the change stream that
+// turns each committed change into signed webhook posts to the configured
+// partner endpoints.
+//
+//	POST <partner url>
+//	Content-Type: application/json
+//	Idempotency-Key: <event id>
+//	Staygraph-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>"> (internal/notify/webhook)
+//	{"id": "chg_0000000001A2B3C8_availability_<hotel>", "type": "availability.changed",
+//	 "created": 1767225600, "data": {"hotel_id": "...", "room_type_ids": [...],
+//	 "from": "2027-06-20", "to": "2027-06-22", "commit_lsn": "0/1A2B3C8", ...}}
+//
+// One event per transaction, hotel and kind (availability.changed,
+// rates.changed): its id is derived from the transaction's commit LSN, so a
+// replay of the stream after a restart produces the same ids, and receivers
+// drop the ids they have handled. "to" is exclusive (the check-out of the
+// last night); without from and to, every night changed.
+//
+// Delivery is durable: Apply queues one River job per event and partner
+// (queue Queue) in one transaction and returns once it committed; the
+// job posts and is retried with backoff until the partner answers 2xx.
+// Jobs are unique per partner and event id while River keeps them (a day
+// after completion by default), so most replays do not even post twice.
+// A 4xx answer other than 408 and 429 means the partner refused the event
+// for good, as for booking webhooks.
+package partnerfeed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/staygraph/staygraph/indexer"
+)
+
+// Queue is the River queue of deliveries; only clients that registered
+// the worker (AddWorkers) may work it.
+const Queue = "partner_webhooks"
+
+// Partner is an endpoint that receives the feed.
+type Partner struct {
+	// Name identifies the partner in jobs and logs; keep it stable.
+	Name string `json:"name"`
+	// URL is the endpoint, http or https.
+	URL string `json:"url"`
+	// Secret signs every post (webhook.Sign); the partner verifies with it.
+	Secret string `json:"secret"`
+	// Hotels limits the feed to these hotels; empty means every hotel.
+	Hotels []uuid.UUID `json:"hotels,omitempty"`
+}
+
+func (p Partner) wants(hotel uuid.UUID) bool {
+	return len(p.Hotels) == 0 || hotel == uuid.Nil || slices.Contains(p.Hotels, hotel)
+}
+
+// LoadPartners reads a JSON array of partners from path.
+func LoadPartners(path string) ([]Partner, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read partner webhooks: %w", err)
+	}
+	var partners []Partner
+	if err := json.Unmarshal(b, &partners); err != nil {
+		return nil, fmt.Errorf("parse partner webhooks %s: %w", path, err)
+	}
+	return partners, nil
+}
+
+func validate(partners []Partner) (map[string]Partner, error) {
+	byName := map[string]Partner{}
+	for _, p := range partners {
+		u, err := url.Parse(p.URL)
+		switch {
+		case p.Name == "":
+			return nil, errors.New("partner webhook without a name")
+		case byName[p.Name].Name != "":
+			return nil, fmt.Errorf("two partner webhooks are named %q", p.Name)
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			return nil, fmt.Errorf("partner %s: url %q is not an http(s) URL", p.Name, p.URL)
+		case len(p.Secret) < 16:
+			return nil, fmt.Errorf("partner %s: the signing secret must have at least 16 characters", p.Name)
+		}
+		byName[p.Name] = p
+	}
+	return byName, nil
+}
+
+// Opts tunes a Feed. Zero values take the defaults.
+type Opts struct {
+	// Client posts the events (default: one with Timeout).
+	Client *http.Client
+	// Timeout bounds one post (15s).
+	Timeout time.Duration
+	// MaxAttempts bounds the posts of one event (500: with Backoff's
+	// default, about ten days).
+	MaxAttempts int
+	// Backoff is the wait before attempt n+1 (default: 2^n seconds, at most 30 minutes).
+	Backoff func(attempt int) time.Duration
+	// Now is the clock signatures are timestamped with (time.Now).
+	Now func() time.Time
+	// Logger receives refused deliveries; nil discards.
+	Logger *slog.Logger
+}
+
+// Feed is the partner webhook consumer of the change stream.
+type Feed struct {
+	pool     *pgxpool.Pool
+	jobs     *river.Client[pgx.Tx]
+	partners map[string]Partner
+	opts     Opts
+}
+
+var (
+	_ indexer.Consumer    = (*Feed)(nil)
+	_ indexer.Snapshotter = (*Feed)(nil)
+)
+
+// New returns a feed that queues deliveries with jobs (which needs no
+// workers: any River client with AddWorkers and Queue runs them).
+func New(pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], partners []Partner, opts Opts) (*Feed, error) {
+	byName, err := validate(partners)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	if opts.Client == nil {
+		opts.Client = &http.Client{Timeout: opts.Timeout}
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 500
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = func(attempt int) time.Duration {
+			return min(time.Duration(1)<<min(attempt, 20)*time.Second, 30*time.Minute)
+		}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Feed{pool: pool, jobs: jobs, partners: byName, opts: opts}, nil
+}
+
+// Name implements indexer.Consumer.
+func (f *Feed) Name() string { return "partner-webhooks" }
+
+// Apply implements indexer.Consumer: one delivery job per change and
+// partner, queued in one transaction.
+func (f *Feed) Apply(ctx context.Context, batch []indexer.Event) error {
+	var events []Event
+	for _, c := range indexer.Changes(batch) {
+		events = append(events, EventOf(c))
+	}
+	return f.queue(ctx, events)
+}
+
+// Snapshot implements indexer.Snapshotter: the stream restarted from a
+// snapshot (first start, or the slot was recreated after it was lost), so
+// partners are told to refetch what they cache.
+func (f *Feed) Snapshot(ctx context.Context, snap indexer.Snapshot) error {
+	return f.queue(ctx, []Event{{ID: fmt.Sprintf("resync_%016X", uint64(snap.LSN)), Type: TypeResync,
+		Created: f.opts.Now().Unix(), Data: Data{CommitLSN: snap.LSN.String(), CommittedAt: f.opts.Now().UTC()}}})
+}
+
+func (f *Feed) queue(ctx context.Context, events []Event) error {
+	var params []river.InsertManyParams
+	for _, e := range events {
+		body, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("encode partner event: %w", err)
+		}
+		for _, p := range f.sortedPartners() {
+			if e.Data.HotelID == nil || p.wants(*e.Data.HotelID) {
+				params = append(params, river.InsertManyParams{Args: DeliverArgs{Partner: p.Name, EventID: e.ID, Body: string(body)},
+					InsertOpts: &river.InsertOpts{MaxAttempts: f.opts.MaxAttempts}})
+			}
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	tx, err := f.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin queueing partner events: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after commit
+	if _, err := f.jobs.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("queue %d partner deliveries: %w", len(params), err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit partner deliveries: %w", err)
+	}
+	return nil
+}
+
+func (f *Feed) sortedPartners() []Partner {
+	out := make([]Partner, 0, len(f.partners))
+	for _, p := range f.partners {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b Partner) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	return out
+}

@@ -1,0 +1,159 @@
+package partnerfeed_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/staygraph/staygraph/indexer"
+	"github.com/staygraph/staygraph/indexer/partnerfeed"
+	"github.com/staygraph/staygraph/internal/notify/webhook"
+)
+
+const secret = "whsec_unit_test_secret"
+
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+// partner is an endpoint answering status to every post.
+func partner(t *testing.T, status int) (*httptest.Server, chan received) {
+	got := make(chan received, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- received{header: r.Header.Clone(), body: body}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, got
+}
+
+func newFeed(t *testing.T, url string) *partnerfeed.Feed {
+	t.Helper()
+	feed, err := partnerfeed.New(nil, nil, []partnerfeed.Partner{{Name: "acme", URL: url, Secret: secret}}, partnerfeed.Opts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return feed
+}
+
+func work(t *testing.T, feed *partnerfeed.Feed, args partnerfeed.DeliverArgs) error {
+	t.Helper()
+	return partnerfeed.NewDeliverWorker(feed).Work(t.Context(), &river.Job[partnerfeed.DeliverArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: args})
+}
+
+func change() indexer.Change {
+	return indexer.Change{Kind: indexer.AvailabilityChange, HotelID: uuid.MustParse("01a21468-cb5f-7ec6-be3d-3fd0faf56633"),
+		Nights: indexer.NightsOf(time.Date(2027, 6, 20, 0, 0, 0, 0, time.UTC), time.Date(2027, 6, 22, 0, 0, 0, 0, time.UTC)),
+		Tables: []indexer.Table{indexer.Inventory}, CommitLSN: 0x1FB4560, CommitTime: time.Unix(1800000000, 0)}
+}
+
+// The id of a change's event is derived from its transaction's commit
+// LSN: a replay yields the same id.
+func TestEventOfAChange(t *testing.T) {
+	t.Parallel()
+	e := partnerfeed.EventOf(change())
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"chg_0000000001FB4560_availability_01a21468-cb5f-7ec6-be3d-3fd0faf56633","type":"availability.changed",` +
+		`"created":1800000000,"data":{"hotel_id":"01a21468-cb5f-7ec6-be3d-3fd0faf56633","from":"2027-06-20","to":"2027-06-22",` +
+		`"tables":["inventory"],"commit_lsn":"0/1FB4560","committed_at":"2027-01-15T08:00:00Z"}}`
+	if string(b) != want {
+		t.Errorf("event\n got %s\nwant %s", b, want)
+	}
+	c := change()
+	c.Kind, c.Nights = indexer.RateChange, indexer.Nights{}
+	if e := partnerfeed.EventOf(c); e.Type != partnerfeed.TypeRates || e.Data.From != "" || e.ID == partnerfeed.EventOf(change()).ID {
+		t.Errorf("rates of every night: %+v", e)
+	}
+}
+
+// A delivery is a signed POST of the queued body, byte for byte, with the
+// event id as idempotency key.
+func TestDeliverySignsTheEvent(t *testing.T) {
+	t.Parallel()
+	srv, got := partner(t, http.StatusNoContent)
+	feed := newFeed(t, srv.URL+"/hooks")
+	body := `{"id":"chg_1","type":"availability.changed"}`
+	if err := work(t, feed, partnerfeed.DeliverArgs{Partner: "acme", EventID: "chg_1", Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	if string(r.body) != body || r.header.Get("Idempotency-Key") != "chg_1" || r.header.Get("Content-Type") != "application/json" {
+		t.Errorf("post %s %v", r.body, r.header)
+	}
+	if err := webhook.Verify([]byte(secret), r.header.Get(webhook.SignatureHeader), r.body, time.Minute); err != nil {
+		t.Error(err)
+	}
+}
+
+// 5xx is retried (an error); 4xx but 408 and 429 is a refusal for good
+// (the job is cancelled); so is a partner no longer configured.
+func TestDeliveryOutcomes(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		status int
+		cancel bool
+	}{{500, false}, {503, false}, {429, false}, {408, false}, {400, true}, {410, true}} {
+		srv, _ := partner(t, c.status)
+		feed := newFeed(t, srv.URL)
+		err := work(t, feed, partnerfeed.DeliverArgs{Partner: "acme", EventID: "chg_1", Body: "{}"})
+		var cancelled *river.JobCancelError
+		if err == nil || errors.As(err, &cancelled) != c.cancel {
+			t.Errorf("status %d: %v (cancelled: %v, want %v)", c.status, err, errors.As(err, &cancelled), c.cancel)
+		}
+	}
+	srv, _ := partner(t, 200)
+	feed := newFeed(t, srv.URL)
+	var cancelled *river.JobCancelError
+	if err := work(t, feed, partnerfeed.DeliverArgs{Partner: "gone", EventID: "chg_1", Body: "{}"}); !errors.As(err, &cancelled) {
+		t.Errorf("unknown partner: %v", err)
+	}
+}
+
+func TestLoadPartners(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "partners.json")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`[{"name": "acme", "url": "https://acme.example/hooks", "secret": "whsec_0123456789abcdef", "hotels": ["01a21468-cb5f-7ec6-be3d-3fd0faf56633"]}]`)
+	partners, err := partnerfeed.LoadPartners(path)
+	if err != nil || len(partners) != 1 || len(partners[0].Hotels) != 1 {
+		t.Fatalf("%+v %v", partners, err)
+	}
+	if _, err := partnerfeed.New(nil, nil, partners, partnerfeed.Opts{}); err != nil {
+		t.Error(err)
+	}
+	for _, bad := range []string{
+		`[{"name": "acme", "url": "ftp://acme.example", "secret": "whsec_0123456789abcdef"}]`,
+		`[{"name": "acme", "url": "https://acme.example", "secret": "short"}]`,
+		`[{"name": "", "url": "https://acme.example", "secret": "whsec_0123456789abcdef"}]`,
+		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef"}, {"name": "a", "url": "https://b.example", "secret": "whsec_0123456789abcdef"}]`,
+	} {
+		write(bad)
+		partners, err := partnerfeed.LoadPartners(path)
+		if err == nil {
+			_, err = partnerfeed.New(nil, nil, partners, partnerfeed.Opts{})
+		}
+		if err == nil || !strings.Contains(err.Error(), "partner") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package indexer_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/staygraph/staygraph/indexer"
+	"github.com/staygraph/staygraph/indexer/partnerfeed"
+	"github.com/staygraph/staygraph/internal/notify/webhook"
+)
+
+const partnerSecret = "whsec_test_partner_feed"
+
+// partnerReceiver is a partner's webhook endpoint, as partners are told to
+// write one: it checks the signature, handles each event id once and
+// drops repeats. It loses its answer to the first delivery of every event
+// (500 after handling it), so every event is delivered at least twice.
+type partnerReceiver struct {
+	*httptest.Server
+	t *testing.T
+
+	mu         sync.Mutex
+	handled    map[string]partnerfeed.Event
+	deliveries int
+}
+
+func newPartnerReceiver(t *testing.T) *partnerReceiver {
+	r := &partnerReceiver{t: t, handled: map[string]partnerfeed.Event{}}
+	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *partnerReceiver) serve(w http.ResponseWriter, req *http.Request) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if err := webhook.Verify([]byte(partnerSecret), req.Header.Get(webhook.SignatureHeader), body, time.Minute); err != nil {
+		r.t.Errorf("partner got a post that does not verify: %v", err)
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	var ev partnerfeed.Event
+	if err := json.Unmarshal(body, &ev); err != nil || ev.ID == "" || req.Header.Get("Idempotency-Key") != ev.ID {
+		r.t.Errorf("partner got a malformed event (%v): %s", err, body)
+		http.Error(w, "bad event", http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.deliveries++
+	if _, seen := r.handled[ev.ID]; seen {
+		w.WriteHeader(http.StatusOK) // a repeat: already handled
+		return
+	}
+	r.handled[ev.ID] = ev
+	http.Error(w, "lost answer", http.StatusInternalServerError)
+}
+
+func (r *partnerReceiver) ids() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ids []string
+	for id := range r.handled {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// newFeed is a partner feed to receiver, with a River client that delivers.
+func newFeed(t *testing.T, b bundle, receiver *partnerReceiver) *partnerfeed.Feed {
+	t.Helper()
+	workers := river.NewWorkers()
+	jobs, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
+		Queues:            map[string]river.QueueConfig{partnerfeed.Queue: {MaxWorkers: 4}},
+		Workers:           workers,
+		FetchCooldown:     20 * time.Millisecond,
+		FetchPollInterval: 50 * time.Millisecond,
+		Logger:            testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, err := partnerfeed.New(b.pool, jobs, []partnerfeed.Partner{{Name: "acme", URL: receiver.URL, Secret: partnerSecret}},
+		partnerfeed.Opts{Backoff: func(int) time.Duration { return 100 * time.Millisecond }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partnerfeed.AddWorkers(workers, feed)
+	if err := jobs.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = jobs.Stop(ctx)
+	})
+	return feed
+}
+
+// expectedEventIDs are the partner events of the changes a witness saw.
+func expectedEventIDs(events []indexer.Event) []string {
+	var ids []string
+	for _, c := range indexer.Changes(events) {
+		ids = append(ids, partnerfeed.EventID(c))
+	}
+	sort.Strings(ids)
+	return slices.Compact(ids)
+}
+
+// Replaying the stream after a restart is harmless for partners: every
+// change reaches them at least once, each under the id it had the first
+// time, so a receiver that drops repeats handles each change exactly once.
+func TestPartnerFeedReplayIsHarmless(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	receiver := newPartnerReceiver(t)
+	feed := newFeed(t, b, receiver)
+
+	// A consumer that never applies holds the acknowledgement back, so the
+	// restart below replays every change.
+	stuck := newRecorder("stuck")
+	defer stuck.closeGate()()
+	witness := newRecorder("witness")
+	r := start(t, b, indexer.Opts{}, feed, stuck, witness)
+	b.cat.Hold(t, "montmartre/Double", 1, day("2027-06-20"), day("2027-06-22"))
+	b.cat.Hold(t, "lumiere/Family", 1, day("2027-06-22"), day("2027-06-25"))
+	execSQL(t, b, "UPDATE nightly_rates SET amount = 9900 WHERE rate_plan_id = $1 AND night BETWEEN '2027-07-01' AND '2027-07-03'",
+		b.cat.RatePlans["london/Double"])
+	witness.waitFor(t, "the rate change", func(e indexer.Event) bool { return e.Table == indexer.NightlyRates })
+	want := expectedEventIDs(witness.events())
+	if len(want) != 3 {
+		t.Fatalf("expected 3 changes (two holds, one rate change), got %v", want)
+	}
+	waitDelivered(t, receiver, want)
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The restart replays the same transactions; the feed queues them again.
+	replay := newRecorder("witness")
+	start(t, b, indexer.Opts{}, feed, replay)
+	replay.waitFor(t, "the replayed rate change", func(e indexer.Event) bool { return e.Table == indexer.NightlyRates })
+	if got := expectedEventIDs(replay.events()); !slices.Equal(got, want) {
+		t.Errorf("the replay yields events %v, the first run %v", got, want)
+	}
+	waitDelivered(t, receiver, want)
+	eventually(t, 10*time.Second, func() (bool, string) {
+		var pending int
+		err := b.pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE queue = $1 AND state <> 'completed'", partnerfeed.Queue).Scan(&pending)
+		return err == nil && pending == 0, fmt.Sprintf("%d deliveries pending (%v)", pending, err)
+	})
+	var jobs int
+	if err := b.pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE queue = $1", partnerfeed.Queue).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	if jobs != len(want)+1 { // and the feed's resync notice of its first start
+		t.Errorf("%d delivery jobs for %d events and a resync: the replay queued duplicates", jobs, len(want))
+	}
+	got := receiver.ids()
+	if len(got) != len(want)+1 {
+		t.Errorf("partner handled %v, want %v and one resync", got, want)
+	}
+	for _, id := range want {
+		if !slices.Contains(got, id) {
+			t.Errorf("partner never handled %s", id)
+		}
+	}
+	receiver.mu.Lock()
+	defer receiver.mu.Unlock()
+	t.Logf("partner handled %d events from %d deliveries: %v", len(receiver.handled), receiver.deliveries, got)
+	if receiver.deliveries <= len(receiver.handled) {
+		t.Errorf("%d deliveries of %d events: the receiver's lost answers were not retried", receiver.deliveries, len(receiver.handled))
+	}
+	for id, ev := range receiver.handled {
+		if ev.Type == partnerfeed.TypeResync {
+			continue
+		}
+		if ev.Data.HotelID == nil || ev.Data.CommitLSN == "" || ev.Created == 0 || ev.ID != id {
+			t.Errorf("event %s: %+v", id, ev)
+		}
+	}
+	montmartre := receiver.handled[want[slices.IndexFunc(want, func(id string) bool {
+		ev := receiver.handled[id]
+		return ev.Data.HotelID != nil && *ev.Data.HotelID == b.cat.Hotels["montmartre"]
+	})]]
+	if montmartre.Type != partnerfeed.TypeAvailability || montmartre.Data.From != "2027-06-20" || montmartre.Data.To != "2027-06-22" {
+		t.Errorf("Montmartre's hold: %+v", montmartre)
+	}
+}
+
+func waitDelivered(t *testing.T, receiver *partnerReceiver, want []string) {
+	t.Helper()
+	eventually(t, 15*time.Second, func() (bool, string) {
+		got := receiver.ids()
+		for _, id := range want {
+			if !slices.Contains(got, id) {
+				return false, fmt.Sprintf("partner handled %v, want %v", got, want)
+			}
+		}
+		return true, ""
+	})
+}

@@ -1,0 +1,185 @@
+package indexer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// SQLSTATEs the slot handling tells apart.
+const (
+	sqlstateObjectInUse     = "55006" // the slot is active for another process
+	sqlstateNotInState      = "55000" // the slot was invalidated
+	sqlstateDuplicateObject = "42710" // the slot was created meanwhile
+	sqlstateUndefinedObject = "42704" // the slot is gone
+)
+
+// slotInUseError means another process streams from the slot.
+type slotInUseError struct{ pid int32 }
+
+func (e *slotInUseError) Error() string {
+	if e.pid == 0 {
+		return "replication slot is in use by another process"
+	}
+	return fmt.Sprintf("replication slot is in use by the server process %d", e.pid)
+}
+
+// errSlotMisfit means a slot of the name exists but cannot serve the stream.
+var errSlotMisfit = errors.New("replication slot exists but does not fit")
+
+// slotStatus is the slot as pg_replication_slots shows it.
+type slotStatus struct {
+	exists    bool
+	activePID *int32
+	lost      bool
+	confirmed LSN
+}
+
+func (ix *Indexer) slotStatus(ctx context.Context) (slotStatus, error) {
+	var s slotStatus
+	var plugin, kind, database *string
+	var sameDB bool
+	var confirmed string
+	err := ix.pool.QueryRow(ctx, slotSQL, ix.opts.Slot).Scan(&plugin, &kind, &database, &sameDB, &s.activePID, &s.lost, &confirmed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("look up replication slot %s: %w", ix.opts.Slot, err)
+	}
+	s.exists = true
+	if deref(kind) != "logical" || deref(plugin) != "pgoutput" || !sameDB {
+		return s, fmt.Errorf("%w: %s is a %s slot of plugin %q in database %q, the indexer needs a logical pgoutput slot of this database; "+
+			"choose another slot name or drop it with SELECT pg_drop_replication_slot('%s')",
+			errSlotMisfit, ix.opts.Slot, deref(kind), deref(plugin), deref(database), ix.opts.Slot)
+	}
+	if s.confirmed, err = pglogrepl.ParseLSN(confirmed); err != nil {
+		return s, fmt.Errorf("replication slot %s: confirmed position %q: %w", ix.opts.Slot, confirmed, err)
+	}
+	return s, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func (ix *Indexer) dropSlot(ctx context.Context) error {
+	if _, err := ix.pool.Exec(ctx, dropSlotSQL, ix.opts.Slot); err != nil {
+		if code := pgCode(err); code == sqlstateObjectInUse {
+			return &slotInUseError{}
+		} else if code == sqlstateUndefinedObject {
+			return nil
+		}
+		return fmt.Errorf("drop replication slot %s: %w", ix.opts.Slot, err)
+	}
+	return nil
+}
+
+// createSlot creates the slot, exporting a snapshot of the moment its
+// stream starts, and hands that snapshot to every Snapshotter before
+// anything else runs on conn (which would end the export). It returns
+// where the stream starts.
+func (ix *Indexer) createSlot(ctx context.Context, conn *pgconn.PgConn) (LSN, error) {
+	res, err := pglogrepl.CreateReplicationSlot(ctx, conn, ix.opts.Slot, "pgoutput",
+		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "EXPORT_SNAPSHOT"})
+	if err != nil {
+		if pgCode(err) == sqlstateDuplicateObject {
+			return 0, &slotInUseError{} // another process just created it
+		}
+		return 0, fmt.Errorf("create replication slot %s: %w", ix.opts.Slot, err)
+	}
+	start, err := pglogrepl.ParseLSN(res.ConsistentPoint)
+	if err != nil {
+		return 0, fmt.Errorf("replication slot %s: consistent point %q: %w", ix.opts.Slot, res.ConsistentPoint, err)
+	}
+	ix.log.Info("created replication slot", "consistent_point", start)
+	if _, err := ix.pool.Exec(ctx, snapshotForgetSQL, ix.opts.Slot); err != nil {
+		return 0, fmt.Errorf("reset snapshots of slot %s: %w", ix.opts.Slot, err)
+	}
+	if err := ix.snapshot(ctx, ix.snapshotters(nil), start, res.SnapshotName); err != nil {
+		return 0, err
+	}
+	return start, nil
+}
+
+// snapshotMissing gives a snapshot to the Snapshotters that hold none for
+// the slot (added since, or interrupted): a new repeatable-read one, later
+// than start, whose difference the stream replays.
+func (ix *Indexer) snapshotMissing(ctx context.Context, start LSN) error {
+	rows, err := ix.pool.Query(ctx, snapshotConsumersSQL, ix.opts.Slot)
+	if err != nil {
+		return fmt.Errorf("read snapshots of slot %s: %w", ix.opts.Slot, err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("read snapshots of slot %s: %w", ix.opts.Slot, err)
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	return ix.snapshot(ctx, ix.snapshotters(have), start, "")
+}
+
+// snapshotters are the consumers that need a snapshot and are not in have.
+func (ix *Indexer) snapshotters(have map[string]bool) []Snapshotter {
+	var out []Snapshotter
+	for _, c := range ix.consumers {
+		if s, ok := c.(Snapshotter); ok && !have[c.Name()] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// snapshot runs each consumer's Snapshot in one read-only repeatable-read
+// transaction, importing the slot's exported snapshot when name is set,
+// and records each success.
+func (ix *Indexer) snapshot(ctx context.Context, consumers []Snapshotter, start LSN, name string) error {
+	if len(consumers) == 0 {
+		return nil
+	}
+	ix.setState(StateSnapshot, nil)
+	tx, err := ix.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("begin snapshot transaction: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
+	if name != "" {
+		if _, err := tx.Exec(ctx, importSnapshotSQL+" "+quoteLiteral(name)); err != nil {
+			return fmt.Errorf("import the slot's snapshot %s: %w", name, err)
+		}
+	}
+	for _, c := range consumers {
+		began := time.Now()
+		ix.log.Info("consumer loads the whole state from a snapshot", "consumer", c.Name(), "lsn", start, "exported", name != "")
+		if err := c.Snapshot(ctx, Snapshot{Tx: tx, LSN: start, Exported: name != ""}); err != nil {
+			return fmt.Errorf("snapshot of %s: %w", c.Name(), err)
+		}
+		if _, err := ix.pool.Exec(ctx, snapshotRecordSQL, ix.opts.Slot, c.Name(), start.String()); err != nil {
+			return fmt.Errorf("record snapshot of %s: %w", c.Name(), err)
+		}
+		ix.mu.Lock()
+		ix.snapshots++
+		ix.mu.Unlock()
+		ix.log.Info("snapshot loaded", "consumer", c.Name(), "took", time.Since(began).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// pgCode is the SQLSTATE of err, or "".
+func pgCode(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}

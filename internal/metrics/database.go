@@ -1,0 +1,124 @@
+package metrics
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var (
+	//go:embed queries/bookings_by_status.sql
+	bookingsByStatus string
+	//go:embed queries/jobs_by_state.sql
+	jobsByState string
+)
+
+// poolCollector reports the statistics of a connection pool at each scrape
+// (pgxpool keeps them in memory: no query runs).
+type poolCollector struct{ pool *pgxpool.Pool }
+
+func poolDesc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc(Namespace+"_db_pool_"+name, help, nil, nil)
+}
+
+var (
+	poolAcquired    = poolDesc("acquired_conns", "Connections currently in use.")
+	poolIdle        = poolDesc("idle_conns", "Idle connections.")
+	poolTotal       = poolDesc("total_conns", "Open connections (acquired, idle and being opened).")
+	poolMax         = poolDesc("max_conns", "Largest number of connections the pool opens.")
+	poolAcquires    = poolDesc("acquires_total", "Connections acquired from the pool.")
+	poolAcquireTime = poolDesc("acquire_seconds_total", "Time spent acquiring connections.")
+	poolEmptyWaits  = poolDesc("empty_acquires_total", "Acquires that had to wait because no connection was idle.")
+	poolEmptyWait   = poolDesc("empty_acquire_wait_seconds_total", "Time spent waiting for a connection when none was idle.")
+	poolCanceled    = poolDesc("canceled_acquires_total", "Acquires given up by their caller.")
+)
+
+func (poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{poolAcquired, poolIdle, poolTotal, poolMax, poolAcquires,
+		poolAcquireTime, poolEmptyWaits, poolEmptyWait, poolCanceled} {
+		ch <- d
+	}
+}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.pool.Stat()
+	gauge := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
+	}
+	counter := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
+	}
+	gauge(poolAcquired, float64(s.AcquiredConns()))
+	gauge(poolIdle, float64(s.IdleConns()))
+	gauge(poolTotal, float64(s.TotalConns()))
+	gauge(poolMax, float64(s.MaxConns()))
+	counter(poolAcquires, float64(s.AcquireCount()))
+	counter(poolAcquireTime, s.AcquireDuration().Seconds())
+	counter(poolEmptyWaits, float64(s.EmptyAcquireCount()))
+	counter(poolEmptyWait, s.EmptyAcquireWaitTime().Seconds())
+	counter(poolCanceled, float64(s.CanceledAcquireCount()))
+}
+
+// stateCollector reports a "label, count" query as a gauge. The query runs
+// at a scrape only when its last answer is older than ttl, so scrapes never
+// add database load beyond one query per ttl; a failed query keeps the last
+// answer and is logged.
+type stateCollector struct {
+	pool  *pgxpool.Pool
+	log   *slog.Logger
+	ttl   time.Duration
+	query string
+	desc  *prometheus.Desc
+
+	mu      sync.Mutex
+	fetched time.Time
+	counts  map[string]float64
+}
+
+func newStateCollector(pool *pgxpool.Pool, log *slog.Logger, ttl time.Duration, query string, desc *prometheus.Desc) *stateCollector {
+	return &stateCollector{pool: pool, log: log, ttl: ttl, query: query, desc: desc}
+}
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Since(c.fetched) >= c.ttl {
+		c.fetched = time.Now() // a failing database is asked once per ttl too
+		counts, err := c.fetch()
+		if err != nil {
+			c.log.Warn("metrics: count by state", "query", c.desc.String(), "err", err)
+		} else {
+			c.counts = counts
+		}
+	}
+	for label, n := range c.counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, n, label)
+	}
+}
+
+func (c *stateCollector) fetch() (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := c.pool.Query(ctx, c.query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[string]float64{}
+	for rows.Next() {
+		var label string
+		var n int64
+		if err := rows.Scan(&label, &n); err != nil {
+			return nil, err
+		}
+		counts[label] = float64(n)
+	}
+	return counts, rows.Err()
+}

@@ -1,0 +1,49 @@
+package metrics
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Operation names past the cap are labelled "other"; known names and
+// unnamed operations always keep their label.
+func TestOperationNamesAreBounded(t *testing.T) {
+	t.Parallel()
+	m := New(Opts{MaxOperationNames: 3, KnownOperations: []string{"Persisted"}})
+	for i := range 10 {
+		m.ObserveOperation(fmt.Sprint("Op", i), "query", time.Millisecond)
+	}
+	m.ObserveOperation("Persisted", "query", time.Millisecond)
+	m.ObserveOperation("", "query", time.Millisecond)
+	m.ObserveOperation(strings.Repeat("x", 500), "query", time.Millisecond)
+	if n := strings.Count(gather(t, m), "\n"); n != 3+1+1+1 {
+		t.Fatalf("%d series, want 3 names + other + known + anonymous:\n%s", n, gather(t, m))
+	}
+	want := `staygraph_graphql_operation_duration_seconds_count{operation="other",type="query"} 8`
+	if !strings.Contains(gather(t, m), want) {
+		t.Fatalf("want %s in\n%s", want, gather(t, m))
+	}
+}
+
+func gather(t *testing.T, m *Metrics) string {
+	t.Helper()
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, mf := range mfs {
+		for _, metric := range mf.Metric {
+			if h := metric.Histogram; h != nil {
+				var labels []string
+				for _, l := range metric.Label {
+					labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+				}
+				fmt.Fprintf(&b, "%s_count{%s} %d\n", mf.GetName(), strings.Join(labels, ","), h.GetSampleCount())
+			}
+		}
+	}
+	return b.String()
+}
