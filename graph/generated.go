@@ -61,6 +61,7 @@ type ResolverRoot interface {
 	Room() RoomResolver
 	RoomType() RoomTypeResolver
 	RoomTypeOffer() RoomTypeOfferResolver
+	Subscription() SubscriptionResolver
 	UserError() UserErrorResolver
 	Viewer() ViewerResolver
 }
@@ -125,6 +126,15 @@ type ComplexityRoot struct {
 		Entity   func(childComplexity int) int
 		EntityID func(childComplexity int) int
 		ID       func(childComplexity int) int
+	}
+
+	AvailabilityChange struct {
+		EventID      func(childComplexity int) int
+		From         func(childComplexity int) int
+		Hotel        func(childComplexity int) int
+		RatesChanged func(childComplexity int) int
+		RoomTypes    func(childComplexity int) int
+		To           func(childComplexity int) int
 	}
 
 	Bed struct {
@@ -534,6 +544,11 @@ type ComplexityRoot struct {
 		UserErrors       func(childComplexity int) int
 	}
 
+	Subscription struct {
+		AvailabilityChanged func(childComplexity int, hotelID string, from time.Time, to time.Time) int
+		BookingUpdated      func(childComplexity int, id string) int
+	}
+
 	UpdateHotelPayload struct {
 		Hotel      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -734,6 +749,10 @@ type RoomTypeOfferResolver interface {
 	RatePlan(ctx context.Context, obj *search.RoomTypeHit) (*catalog.RatePlan, error)
 	Total(ctx context.Context, obj *search.RoomTypeHit) (*money.Money, error)
 	UnitsLeft(ctx context.Context, obj *search.RoomTypeHit) (*int, error)
+}
+type SubscriptionResolver interface {
+	BookingUpdated(ctx context.Context, id string) (<-chan booking.Booking, error)
+	AvailabilityChanged(ctx context.Context, hotelID string, from time.Time, to time.Time) (<-chan model.AvailabilityChange, error)
 }
 type UserErrorResolver interface {
 	Code(ctx context.Context, obj *apperr.Error) (string, error)
@@ -971,6 +990,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+
+	case "AvailabilityChange.eventId":
+		if e.ComplexityRoot.AvailabilityChange.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityChange.EventID(childComplexity), true
+	case "AvailabilityChange.from":
+		if e.ComplexityRoot.AvailabilityChange.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityChange.From(childComplexity), true
+	case "AvailabilityChange.hotel":
+		if e.ComplexityRoot.AvailabilityChange.Hotel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityChange.Hotel(childComplexity), true
+	case "AvailabilityChange.ratesChanged":
+		if e.ComplexityRoot.AvailabilityChange.RatesChanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityChange.RatesChanged(childComplexity), true
+	case "AvailabilityChange.roomTypes":
+		if e.ComplexityRoot.AvailabilityChange.RoomTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityChange.RoomTypes(childComplexity), true
+	case "AvailabilityChange.to":
+		if e.ComplexityRoot.AvailabilityChange.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityChange.To(childComplexity), true
 
 	case "Bed.count":
 		if e.ComplexityRoot.Bed.Count == nil {
@@ -2661,6 +2717,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetRoomServicePayload.UserErrors(childComplexity), true
 
+	case "Subscription.availabilityChanged":
+		if e.ComplexityRoot.Subscription.AvailabilityChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_availabilityChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AvailabilityChanged(childComplexity, args["hotelId"].(string), args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Subscription.bookingUpdated":
+		if e.ComplexityRoot.Subscription.BookingUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_bookingUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.BookingUpdated(childComplexity, args["id"].(string)), true
+
 	case "UpdateHotelPayload.hotel":
 		if e.ComplexityRoot.UpdateHotelPayload.Hotel == nil {
 			break
@@ -2847,6 +2926,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -2889,6 +2985,7 @@ Conventions:
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 "A calendar date, YYYY-MM-DD, local to the hotel it concerns."
@@ -3868,6 +3965,36 @@ type Mutation {
   "Admins only."
   revokeApiKey(input: RevokeApiKeyInput!): RevokeApiKeyPayload!
 }
+
+"""
+Live updates, over WebSocket (the graphql-transport-ws protocol of
+graphql-ws) on the GraphQL endpoint. Authenticate in the connection_init
+payload: ` + "`" + `{"Authorization": "Bearer <token or API key>"}` + "`" + `. Available when the
+server runs the change stream (--indexer). A subscriber that falls too far
+behind has its subscription ended with an error (extensions.code LAGGED):
+refetch what you show and subscribe again.
+"""
+type Subscription {
+  "Changes to one booking, to those who may read it. Each event carries the booking as it is now."
+  bookingUpdated(id: ID!): Booking!
+  "Changes of units or prices of a hotel's stays on nights in [from, to), for partners (scope search or webhooks), the hotel's staff and admins."
+  availabilityChanged(hotelId: ID!, from: Date!, to: Date!): AvailabilityChange!
+}
+
+"Units or prices of a hotel's stays changed."
+type AvailabilityChange {
+  hotel: Hotel!
+  "The room types concerned; empty means every room type of the hotel."
+  roomTypes: [RoomType!]!
+  "The first night concerned; null means every night."
+  from: Date
+  "The night after the last one concerned; null means every night."
+  to: Date
+  "Prices changed, not only units."
+  ratesChanged: Boolean!
+  "Identifies the change (the position of its commit in the change stream)."
+  eventId: String!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3990,6 +4117,24 @@ func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field gr
 		return ec.fieldContext_AuditEntry_changes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AvailabilityChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hotel":
+		return ec.fieldContext_AvailabilityChange_hotel(ctx, field)
+	case "roomTypes":
+		return ec.fieldContext_AvailabilityChange_roomTypes(ctx, field)
+	case "from":
+		return ec.fieldContext_AvailabilityChange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_AvailabilityChange_to(ctx, field)
+	case "ratesChanged":
+		return ec.fieldContext_AvailabilityChange_ratesChanged(ctx, field)
+	case "eventId":
+		return ec.fieldContext_AvailabilityChange_eventId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AvailabilityChange", field.Name)
 }
 
 func (ec *executionContext) childFields_Bed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5356,6 +5501,50 @@ func (ec *executionContext) field_RatePlan_rates_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_availabilityChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "hotelId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["hotelId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_bookingUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Viewer_bookings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6286,6 +6475,162 @@ func (ec *executionContext) fieldContext_AuditEntry_changes(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AvailabilityChange_hotel(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityChange_hotel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hotel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Hotel) graphql.Marshaler {
+			return ec.marshalNHotel2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐHotel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityChange_hotel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AvailabilityChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hotel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AvailabilityChange_roomTypes(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityChange_roomTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RoomTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []catalog.RoomType) graphql.Marshaler {
+			return ec.marshalNRoomType2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityChange_roomTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AvailabilityChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoomType(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AvailabilityChange_from(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityChange_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityChange_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailabilityChange", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AvailabilityChange_to(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityChange_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityChange_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailabilityChange", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AvailabilityChange_ratesChanged(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityChange_ratesChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatesChanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityChange_ratesChanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailabilityChange", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AvailabilityChange_eventId(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityChange_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityChange_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailabilityChange", field, false, false, "String")
 }
 
 func (ec *executionContext) _Bed_type(ctx context.Context, field graphql.CollectedField, obj *catalog.Bed) (ret graphql.Marshaler) {
@@ -13682,6 +14027,94 @@ func (ec *executionContext) fieldContext_SetRoomServicePayload_userErrors(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_bookingUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_bookingUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().BookingUpdated(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v booking.Booking) graphql.Marshaler {
+			return ec.marshalNBooking2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_bookingUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_bookingUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_availabilityChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_availabilityChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AvailabilityChanged(ctx, fc.Args["hotelId"].(string), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AvailabilityChange) graphql.Marshaler {
+			return ec.marshalNAvailabilityChange2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐAvailabilityChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_availabilityChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AvailabilityChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_availabilityChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateHotelPayload_hotel(ctx context.Context, field graphql.CollectedField, obj *model.UpdateHotelPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17758,6 +18191,64 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var availabilityChangeImplementors = []string{"AvailabilityChange"}
+
+func (ec *executionContext) _AvailabilityChange(ctx context.Context, sel ast.SelectionSet, obj *model.AvailabilityChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, availabilityChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AvailabilityChange")
+		case "hotel":
+			out.Values[i] = ec._AvailabilityChange_hotel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roomTypes":
+			out.Values[i] = ec._AvailabilityChange_roomTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._AvailabilityChange_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._AvailabilityChange_to(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ratesChanged":
+			out.Values[i] = ec._AvailabilityChange_ratesChanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventId":
+			out.Values[i] = ec._AvailabilityChange_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var bedImplementors = []string{"Bed"}
 
 func (ec *executionContext) _Bed(ctx context.Context, sel ast.SelectionSet, obj *catalog.Bed) graphql.Marshaler {
@@ -20618,6 +21109,28 @@ func (ec *executionContext) _SetRoomServicePayload(ctx context.Context, sel ast.
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "bookingUpdated":
+		return ec._Subscription_bookingUpdated(ctx, fields[0])
+	case "availabilityChanged":
+		return ec._Subscription_availabilityChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var updateHotelPayloadImplementors = []string{"UpdateHotelPayload"}
 
 func (ec *executionContext) _UpdateHotelPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateHotelPayload) graphql.Marshaler {
@@ -21325,6 +21838,10 @@ func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋstaygraphᚋsta
 		return graphql.Null
 	}
 	return ec._AuditEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAvailabilityChange2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐAvailabilityChange(ctx context.Context, sel ast.SelectionSet, v model.AvailabilityChange) graphql.Marshaler {
+	return ec._AvailabilityChange(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNBed2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐBed(ctx context.Context, sel ast.SelectionSet, v catalog.Bed) graphql.Marshaler {

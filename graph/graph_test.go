@@ -50,7 +50,11 @@ func setup(t *testing.T, opts ...graph.HandlerOpts) testBundle {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	h := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys).Middleware(graph.NewHandler(r, o))
+	authn := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys)
+	if o.Authenticator == nil {
+		o.Authenticator = authn
+	}
+	h := authn.Middleware(graph.NewHandler(r, o))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return testBundle{pool: pool, server: srv, resolver: r}

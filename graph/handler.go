@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/staygraph/staygraph/graph/model"
+	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/metrics"
 )
 
@@ -40,6 +41,9 @@ type HandlerOpts struct {
 	// TracerProvider, when set, makes spans of operations and resolver
 	// fields. Nil (tracing off) installs nothing.
 	TracerProvider trace.TracerProvider
+	// Authenticator checks the token of a subscription connection's
+	// connection_init payload; nil refuses tokens there.
+	Authenticator *auth.Authenticator
 }
 
 // NewHandler returns the /graphql endpoint: GraphQL over HTTP (POST JSON, GET
@@ -63,6 +67,7 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
+	srv.AddTransport(websocketTransport(opts.Authenticator))
 	srv.AddTransport(transport.GET{UseGrapQLResponseJsonByDefault: true})
 	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))

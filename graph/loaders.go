@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -83,6 +84,12 @@ func byID[T any](items []T, id func(T) uuid.UUID) map[uuid.UUID]T {
 // Loaders installs fresh per-request loaders in every request's context.
 func Loaders(res *Resolver, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			// A subscription lives as long as its connection: a cache for
+			// its lifetime would serve stale rows, so it loads uncached.
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx := context.WithValue(r.Context(), loadersKey{}, newLoaders(res.Catalog, res.Reservations))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

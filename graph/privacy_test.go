@@ -16,6 +16,7 @@ import (
 
 	"github.com/staygraph/staygraph/graph"
 	"github.com/staygraph/staygraph/graph/relay"
+	"github.com/staygraph/staygraph/indexer/hub"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
@@ -99,6 +100,8 @@ var privacyProbes = slices.Concat(privacyHotelProbes(), []privacyProbe{
 		},
 		// The reference and the contact email together are the credential.
 		control: func(f privacyFixture) map[string]any { return map[string]any{"ref": f.reference, "email": f.email} }},
+	{name: "bookingUpdated", query: `subscription($b: ID!) { bookingUpdated(id: $b) { ` + privBooking + ` } }`,
+		vars: func(f privacyFixture) map[string]any { return map[string]any{"b": f.gid(relay.KindBooking, f.booking)} }},
 	{name: "auditLog", query: `{ auditLog(first: 50) { edges { node { actor entity entityId changes { field old new } } } } }`, vars: privacyNoVars},
 
 	// Mutations: each aims at the seeded objects; the payload must not
@@ -173,6 +176,12 @@ func privacyHotelProbes() []privacyProbe {
 			privacyProbe{name: "hotels/" + gate, query: `{ hotels(first: 5) { edges { node { name ` + sel + ` } } } }`, vars: privacyNoVars},
 			privacyProbe{name: "searchHotels/" + gate, query: `{ searchHotels(input: {text: "Privacy Inn"}, first: 5) { edges { node { hotel { ` + sel + ` } } } } }`,
 				vars: privacyNoVars},
+			privacyProbe{name: "availabilityChanged/" + gate,
+				query: `subscription($h: ID!, $from: Date!, $to: Date!) { availabilityChanged(hotelId: $h, from: $from, to: $to) { hotel { ` + sel + ` } } }`,
+				vars: func(f privacyFixture) map[string]any {
+					return map[string]any{"h": f.gid(relay.KindHotel, f.hotel),
+						"from": f.checkIn.Format(time.DateOnly), "to": f.checkIn.AddDate(0, 0, 7).Format(time.DateOnly)}
+				}},
 			privacyProbe{name: "quote/" + gate, query: `query($in: QuoteInput!) { quote(input: $in) { quote { hotel { ` + sel + ` } } userErrors { code message } } }`,
 				vars: func(f privacyFixture) map[string]any {
 					in := f.stay(f.checkIn.AddDate(0, 0, 10))
@@ -259,7 +268,19 @@ func TestPrivateDataNeedsAuthorization(t *testing.T) {
 	// Every probe, as an anonymous caller and as a guest with no part in
 	// the seeded data, reaches none of it.
 	b := setup(t, graph.HandlerOpts{MaxComplexity: 1 << 20, MaxDepth: 50, MaxAliases: 100, MaxRootFields: 50})
+	live := hub.New(hub.Opts{})
+	b.resolver.Live = live
 	f := seedPrivacy(t, b)
+	// Subscriptions run over a websocket, with events of the seeded hotel
+	// and booking published until an answer comes.
+	do := func(tok string, p privacyProbe, vars map[string]any) response {
+		if strings.HasPrefix(strings.TrimSpace(p.query), "subscription") {
+			return b.doLive(t, live, tok, p.query, vars,
+				hub.Event{Kind: hub.BookingUpdated, HotelID: f.hotel, BookingID: f.booking},
+				hub.Event{Kind: hub.AvailabilityChanged, HotelID: f.hotel})
+		}
+		return b.do(t, tok, p.query, vars)
+	}
 	var lastEntry int64
 	if err := b.pool.QueryRow(context.Background(), "SELECT max(id) FROM audit_log").Scan(&lastEntry); err != nil {
 		t.Fatal(err)
@@ -271,7 +292,7 @@ func TestPrivateDataNeedsAuthorization(t *testing.T) {
 	}
 	for _, p := range privacyProbes {
 		for _, caller := range []struct{ name, token string }{{"anonymous", ""}, {"unrelated guest", intruder}} {
-			res := b.do(t, caller.token, p.query, p.vars(f))
+			res := do(caller.token, p, p.vars(f))
 			raw, _ := json.Marshal(res)
 			body := string(raw) + string(res.Data)
 			for _, s := range f.secrets {
@@ -292,7 +313,7 @@ func TestPrivateDataNeedsAuthorization(t *testing.T) {
 		if p.control != nil {
 			vars = p.control
 		}
-		res := b.do(t, admin, p.query, vars(f))
+		res := do(admin, p, vars(f))
 		if len(res.Errors) > 0 || !slices.ContainsFunc(f.secrets, func(s string) bool { return strings.Contains(string(res.Data), s) }) {
 			t.Errorf("%s as admin shows no private data, so the probe proves nothing: %s %+v", p.name, res.Data, res.Errors)
 		}

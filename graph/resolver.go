@@ -21,4 +21,7 @@ type Resolver struct {
 	Keys         *auth.APIKeys
 	// Audit reads the audit trail (auditLog).
 	Audit *audit.Trail
+	// Live feeds subscriptions (the change stream's hub); nil switches
+	// them off.
+	Live EventSource
 }

@@ -834,6 +834,16 @@ func (r *roomTypeOfferResolver) UnitsLeft(ctx context.Context, obj *search.RoomT
 	return &obj.UnitsLeft, nil
 }
 
+// BookingUpdated is the resolver for the bookingUpdated field.
+func (r *subscriptionResolver) BookingUpdated(ctx context.Context, id string) (<-chan booking.Booking, error) {
+	return r.bookingUpdated(ctx, id)
+}
+
+// AvailabilityChanged is the resolver for the availabilityChanged field.
+func (r *subscriptionResolver) AvailabilityChanged(ctx context.Context, hotelID string, from time.Time, to time.Time) (<-chan model.AvailabilityChange, error) {
+	return r.availabilityChanged(ctx, hotelID, from, to)
+}
+
 // Code is the resolver for the code field.
 func (r *userErrorResolver) Code(ctx context.Context, obj *apperr.Error) (string, error) {
 	return string(obj.Code), nil
@@ -930,6 +940,9 @@ func (r *Resolver) RoomType() RoomTypeResolver { return &roomTypeResolver{r} }
 // RoomTypeOffer returns RoomTypeOfferResolver implementation.
 func (r *Resolver) RoomTypeOffer() RoomTypeOfferResolver { return &roomTypeOfferResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // UserError returns UserErrorResolver implementation.
 func (r *Resolver) UserError() UserErrorResolver { return &userErrorResolver{r} }
 
@@ -959,6 +972,7 @@ type (
 	roomResolver                struct{ *Resolver }
 	roomTypeResolver            struct{ *Resolver }
 	roomTypeOfferResolver       struct{ *Resolver }
+	subscriptionResolver        struct{ *Resolver }
 	userErrorResolver           struct{ *Resolver }
 	viewerResolver              struct{ *Resolver }
 )

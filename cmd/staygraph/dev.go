@@ -82,13 +82,16 @@ func runDev(ctx context.Context, args []string) error {
 	// The change stream (indexer/); a DATABASE_URL server without
 	// wal_level=logical only loses it, with a warning that says how to fix it.
 	if *withIndexer {
-		_, stopIndexer, err := startIndexer(ctx, log, pool, ixf, s.search)
+		stream, stopIndexer, err := startIndexer(ctx, log, pool, ixf, s.search)
 		if errors.Is(err, indexer.ErrWALLevel) {
 			log.Warn("change stream off", "err", err)
 		} else if err != nil {
 			return err
 		} else {
 			defer stopIndexer()
+			if stream != nil && stream.hub != nil {
+				s.live = stream.hub // feeds subscriptions
+			}
 		}
 	}
 	return serveAPI(ctx, log, pool, s, jwtCfg, func(addr string) {

@@ -48,6 +48,9 @@ type serverFlags struct {
 	notify          notifyFlags
 	observe         observeFlags
 	payments        paymentFlags
+	// live feeds GraphQL subscriptions: the change stream's hub when this
+	// process runs it (--indexer), nil otherwise.
+	live graph.EventSource
 }
 
 func addServerFlags(f *flags) serverFlags {
@@ -117,14 +120,17 @@ func runServe(ctx context.Context, args []string) error {
 	if err := postgres.Migrate(ctx, pool, log); err != nil {
 		return err
 	}
-	// The change stream (indexer/), with --indexer. TODO(subscriptions):
-	// hand stream.hub to the resolver.
+	// The change stream (indexer/), with --indexer; its hub feeds
+	// subscriptions.
 	if *withIndexer {
-		_, stopIndexer, err := startIndexer(ctx, log, pool, ixf, s.search)
+		stream, stopIndexer, err := startIndexer(ctx, log, pool, ixf, s.search)
 		if err != nil {
 			return err
 		}
 		defer stopIndexer()
+		if stream != nil && stream.hub != nil {
+			s.live = stream.hub
+		}
 	}
 	return serveAPI(ctx, log, pool, s, jwtCfg, nil)
 }
@@ -180,7 +186,7 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	if err != nil {
 		return err
 	}
-	resolver := &graph.Resolver{Catalog: cat, Reservations: bookings, Search: router, Keys: keys, Audit: audit.NewTrail(pool)}
+	resolver := &graph.Resolver{Catalog: cat, Reservations: bookings, Search: router, Keys: keys, Audit: audit.NewTrail(pool), Live: s.live}
 	handler, closeHandler, err := apiHandler(ctx, log, pool, s, resolver, auth.NewAuthenticator(jwtCfg, keys), obs)
 	if err != nil {
 		return err
@@ -303,7 +309,7 @@ func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s ser
 	api := graph.NewHandler(resolver, obs.handlerOpts(graph.HandlerOpts{
 		Logger: log, MaxComplexity: *s.maxComplexity, DisableIntrospection: !*s.introspection,
 		MaxDepth: *a.maxDepth, MaxAliases: *a.maxAliases, MaxRootFields: *a.maxRootFields,
-		APQCacheSize: *a.apqCacheSize, Allowlist: allowlist,
+		APQCacheSize: *a.apqCacheSize, Allowlist: allowlist, Authenticator: authn,
 	}))
 
 	mux := http.NewServeMux()

@@ -48,6 +48,21 @@ type AuditEdge struct {
 	Node   *audit.Entry `json:"node"`
 }
 
+// Units or prices of a hotel's stays changed.
+type AvailabilityChange struct {
+	Hotel *catalog.Hotel `json:"hotel"`
+	// The room types concerned; empty means every room type of the hotel.
+	RoomTypes []catalog.RoomType `json:"roomTypes"`
+	// The first night concerned; null means every night.
+	From *time.Time `json:"from,omitempty"`
+	// The night after the last one concerned; null means every night.
+	To *time.Time `json:"to,omitempty"`
+	// Prices changed, not only units.
+	RatesChanged bool `json:"ratesChanged"`
+	// Identifies the change (the position of its commit in the change stream).
+	EventID string `json:"eventId"`
+}
+
 // Blocks rooms of one hotel for local nights from (inclusive) to to (exclusive).
 type BlockRoomsInput struct {
 	RoomIds []string  `json:"roomIds"`
@@ -402,6 +417,15 @@ type SetRoomServicePayload struct {
 	// Bookings that lose (or, without force, would lose) their room.
 	AffectedBookings []booking.AffectedBooking `json:"affectedBookings"`
 	UserErrors       []apperr.Error            `json:"userErrors"`
+}
+
+// Live updates, over WebSocket (the graphql-transport-ws protocol of
+// graphql-ws) on the GraphQL endpoint. Authenticate in the connection_init
+// payload: `{"Authorization": "Bearer <token or API key>"}`. Available when the
+// server runs the change stream (--indexer). A subscriber that falls too far
+// behind has its subscription ended with an error (extensions.code LAGGED):
+// refetch what you show and subscribe again.
+type Subscription struct {
 }
 
 // Fields left out stay as they are.

@@ -1,0 +1,237 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/staygraph/staygraph/graph/model"
+	"github.com/staygraph/staygraph/graph/relay"
+	"github.com/staygraph/staygraph/indexer/hub"
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+)
+
+// EventSource is the live change feed subscriptions read (*hub.Hub).
+type EventSource interface {
+	Subscribe(ctx context.Context, f hub.Filter) (<-chan hub.Event, func())
+}
+
+// CodeUnavailable says a feature is switched off on this server.
+const CodeUnavailable apperr.Code = "UNAVAILABLE"
+
+// errLiveOff answers subscriptions on a server without the change stream.
+var errLiveOff = apperr.New(CodeUnavailable, "live updates are not enabled on this server (run with --indexer)")
+
+// CodeLagged ends a subscription whose subscriber fell too far behind.
+const CodeLagged = "LAGGED"
+
+// KeepAlivePingInterval is how often an idle subscription socket is pinged.
+const KeepAlivePingInterval = 15 * time.Second
+
+// maxSubscriptionNights bounds the range availabilityChanged watches.
+const maxSubscriptionNights = 366
+
+// websocketTransport serves subscriptions over graphql-transport-ws.
+// The connection_init payload may carry "Authorization": "Bearer <token>"
+// (JWT or API key); a bad one closes the connection (4403). Without it the
+// connection keeps the principal of the upgrade request, if any.
+func websocketTransport(authn *auth.Authenticator) transport.Websocket {
+	return transport.Websocket{
+		KeepAlivePingInterval: KeepAlivePingInterval,
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			raw := p.Authorization()
+			if raw == "" {
+				if v, ok := p["authorization"].(string); ok {
+					raw = v
+				}
+			}
+			if raw == "" {
+				return ctx, nil, nil
+			}
+			// A refused connection_init closes the socket with 4403
+			// (graphql-transport-ws: Forbidden).
+			refused := transport.WithWebsocketCloseCode(ctx, 4403)
+			scheme, tok, ok := strings.Cut(strings.TrimSpace(raw), " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") {
+				return refused, nil, errors.New("authorization must use the Bearer scheme")
+			}
+			if authn == nil {
+				return refused, nil, errors.New("authentication is not available on this connection")
+			}
+			principal, err := authn.AuthenticateToken(ctx, strings.TrimSpace(tok))
+			if err != nil {
+				var ae *apperr.Error
+				if errors.As(err, &ae) && ae.Code == apperr.Unauthenticated {
+					return refused, nil, fmt.Errorf("unauthenticated: %s", ae.Message)
+				}
+				return refused, nil, errors.New("could not authenticate the connection")
+			}
+			return auth.WithPrincipal(ctx, principal), nil, nil
+		},
+	}
+}
+
+// endWith ends a subscription with err: the client receives an error
+// message for it (graphql-transport-ws "error") instead of "complete".
+func endWith(ctx context.Context, err *gqlerror.Error) {
+	transport.AddSubscriptionError(ctx, err)
+}
+
+func laggedError(missed int) *gqlerror.Error {
+	return &gqlerror.Error{
+		Message:    fmt.Sprintf("too slow: %d updates were dropped; refetch and subscribe again", missed),
+		Extensions: map[string]any{"code": CodeLagged},
+	}
+}
+
+func appErrorOf(err error) *gqlerror.Error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return &gqlerror.Error{Message: ae.Message, Extensions: map[string]any{"code": string(ae.Code)}}
+	}
+	return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": "INTERNAL"}}
+}
+
+// bookingUpdated streams the booking id, re-read through the booking
+// service at each event, so every payload is the caller's current view.
+// Resync also re-reads it; Lagged ends the subscription with LAGGED.
+func (r *Resolver) bookingUpdated(ctx context.Context, id string) (<-chan booking.Booking, error) {
+	if r.Live == nil {
+		return nil, errLiveOff
+	}
+	uid, err := relay.Decode(relay.KindBooking, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Reservations.Booking(ctx, uid); err != nil {
+		return nil, err // NOT_FOUND for bookings the caller may not read
+	}
+	events, cancel := r.Live.Subscribe(ctx, hub.Filter{Kinds: []hub.Kind{hub.BookingUpdated}, BookingID: uid})
+	out := make(chan booking.Booking)
+	go func() {
+		defer close(out)
+		defer cancel()
+		for e := range events {
+			if e.Kind == hub.Lagged {
+				endWith(ctx, laggedError(e.Missed))
+				return
+			}
+			b, err := r.Reservations.Booking(ctx, uid)
+			if err != nil {
+				if ctx.Err() == nil {
+					endWith(ctx, appErrorOf(err))
+				}
+				return
+			}
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// mayWatchAvailability: partners with scope search or webhooks, the
+// hotel's staff and admins.
+func mayWatchAvailability(ctx context.Context, hotelID uuid.UUID) error {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case p.CanManageHotel(hotelID):
+		return nil
+	case p.Role == auth.RolePartner && (p.HasScope(auth.ScopeSearch) || p.HasScope(auth.ScopeWebhooks)):
+		return nil
+	}
+	return apperr.New(apperr.Forbidden, "availability updates are for partners, the hotel's staff and admins")
+}
+
+// availabilityChanged streams changes of the hotel's availability on
+// nights in [from, to). Resync is sent as a change of every room type and
+// night (refetch); Lagged ends the subscription with LAGGED.
+func (r *Resolver) availabilityChanged(ctx context.Context, hotelID string, from, to time.Time) (<-chan model.AvailabilityChange, error) {
+	if r.Live == nil {
+		return nil, errLiveOff
+	}
+	hid, err := relay.Decode(relay.KindHotel, hotelID, "hotelId")
+	if err != nil {
+		return nil, err
+	}
+	if !from.Before(to) {
+		return nil, apperr.New(apperr.InvalidInput, "to must be after from")
+	}
+	if to.Sub(from) > maxSubscriptionNights*24*time.Hour {
+		return nil, apperr.New(apperr.InvalidInput, fmt.Sprintf("watch at most %d nights", maxSubscriptionNights))
+	}
+	if err := mayWatchAvailability(ctx, hid); err != nil {
+		return nil, err
+	}
+	if _, err := r.Catalog.Hotel(ctx, hid); err != nil {
+		return nil, err
+	}
+	events, cancel := r.Live.Subscribe(ctx, hub.Filter{Kinds: []hub.Kind{hub.AvailabilityChanged}, HotelID: hid, From: from, To: to})
+	out := make(chan model.AvailabilityChange)
+	go func() {
+		defer close(out)
+		defer cancel()
+		for e := range events {
+			if e.Kind == hub.Lagged {
+				endWith(ctx, laggedError(e.Missed))
+				return
+			}
+			c, err := r.availabilityChange(ctx, hid, e)
+			if err != nil {
+				if ctx.Err() == nil {
+					endWith(ctx, appErrorOf(err))
+				}
+				return
+			}
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (r *Resolver) availabilityChange(ctx context.Context, hotelID uuid.UUID, e hub.Event) (model.AvailabilityChange, error) {
+	h, err := r.Catalog.Hotel(ctx, hotelID)
+	if err != nil {
+		return model.AvailabilityChange{}, err
+	}
+	c := model.AvailabilityChange{Hotel: &h, RoomTypes: []catalog.RoomType{}, RatesChanged: e.Rates,
+		EventID: fmt.Sprintf("%s:%s", strings.ToLower(string(e.Kind)), e.CommitLSN)}
+	if e.Kind == hub.Resync {
+		c.RatesChanged = true
+		return c, nil
+	}
+	for _, id := range e.RoomTypeIDs {
+		rt, err := r.Catalog.RoomType(ctx, id)
+		if errors.Is(err, context.Canceled) {
+			return c, err
+		}
+		if err != nil {
+			continue // deleted since: the hotel's other changes still count
+		}
+		c.RoomTypes = append(c.RoomTypes, rt)
+	}
+	if !e.Nights.All() {
+		from, to := e.Nights.From, e.Nights.To
+		c.From, c.To = &from, &to
+	}
+	return c, nil
+}
