@@ -21,6 +21,10 @@ import (
 //go:embed search.sql
 var searchSQL string
 
+// SQL is the engine's one statement (search.sql), for benchmarks that run it
+// directly with the same parameters.
+func SQL() string { return searchSQL }
+
 // Engine searches PostgreSQL.
 type Engine struct {
 	pool *pgxpool.Pool

@@ -23,16 +23,24 @@ cand AS (
            CASE WHEN $2::float8 IS NOT NULL
                 THEN earth_distance(ll_to_earth($2, $3::float8), ll_to_earth(h.latitude, h.longitude)) / 1000 END AS distance_km,
            CASE WHEN $1 <> '' THEN word_similarity(lower($1), h.search_text) ELSE 0 END AS score
-    FROM hotels h
+    -- Near a point, the GiST index on location finds the hotels in the
+    -- circle's box. Two branches rather than "$4 IS NULL OR ...", so that the
+    -- plan PostgreSQL caches for this prepared statement after five runs (a
+    -- generic plan, blind to the parameters) still uses the index: the branch
+    -- whose test fails is skipped at run time.
+    FROM (
+        SELECT * FROM hotels
+        WHERE $4::float8 IS NOT NULL AND earth_box(ll_to_earth($2, $3), $4) @> ll_to_earth(latitude, longitude)
+        UNION ALL
+        SELECT * FROM hotels WHERE $4::float8 IS NULL
+    ) h
     CROSS JOIN LATERAL (
         SELECT d.ci, CASE WHEN $11::timestamptz IS NOT NULL THEN d.ci + $12::int ELSE $10::date END AS ci_end
         FROM (SELECT CASE WHEN $11::timestamptz IS NOT NULL
                           THEN (($11 AT TIME ZONE h.time_zone) - interval '6 hours')::date
                           ELSE $9::date END AS ci) d
     ) stay
-    WHERE ($4::float8 IS NULL
-           OR (earth_box(ll_to_earth($2, $3), $4) @> ll_to_earth(h.latitude, h.longitude)
-               AND earth_distance(ll_to_earth($2, $3), ll_to_earth(h.latitude, h.longitude)) <= $4))
+    WHERE ($4::float8 IS NULL OR earth_distance(ll_to_earth($2, $3), ll_to_earth(h.latitude, h.longitude)) <= $4)
       AND ($5::float8 IS NULL
            OR (h.latitude BETWEEN $6::float8 AND $5::float8
                AND CASE WHEN $8::float8 <= $7::float8 THEN h.longitude BETWEEN $8::float8 AND $7::float8
@@ -44,7 +52,10 @@ cand AS (
       -- a stay that starts before the hotel's local today is not offered
       AND (stay.ci IS NULL OR stay.ci >= ($22::timestamptz AT TIME ZONE h.time_zone)::date)
 ),
-matching AS (
+-- MATERIALIZED: computed once. Inlined, the planner (which cannot estimate
+-- the geo filter and expects one candidate) re-ran it for every candidate
+-- hotel: quadratic, seconds for a city centre with a hundred hotels.
+matching AS MATERIALIZED (
     SELECT c.id AS hotel_id, rt.id AS room_type_id, price.rate_plan_id, free.units_left,
            $13::int * (price.room_sum + (price.room_sum * c.tax_rate_bps + 5000) / 10000) AS total
     FROM cand c
@@ -55,6 +66,7 @@ matching AS (
                    coalesce((SELECT min(i.capacity - i.reserved) FROM inventory i
                              WHERE i.room_type_id = rt.id AND i.night >= c.ci AND i.night < c.ci_end), 2147483647))
                END::int AS units_left
+        OFFSET 0 -- evaluated once per room type, not once for the filter and once for the output
     ) free
     LEFT JOIN LATERAL (
         SELECT rp.id AS rate_plan_id, sum(nr.amount)::bigint AS room_sum
@@ -69,16 +81,21 @@ matching AS (
     WHERE rt.max_adults >= $14::int AND rt.max_children >= $15::int AND rt.max_occupancy >= $16::int
       AND (c.ci IS NULL OR (free.units_left >= $13 AND price.rate_plan_id IS NOT NULL))
 ),
+-- The offers of each hotel, aggregated before joining the candidates, so the
+-- join pairs hotels with hotels rather than with every matching room type.
+offers AS MATERIALIZED (
+    SELECT m.hotel_id, min(m.total) AS lowest_total,
+           json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
+                                      'total', m.total, 'units_left', m.units_left)
+                    ORDER BY m.total NULLS LAST, m.room_type_id) AS room_types
+    FROM matching m
+    GROUP BY m.hotel_id
+),
 hits AS (
     SELECT c.id, c.currency, c.star_rating, c.amenities, c.distance_km, c.score, c.ci, c.ci_end,
-           min(m.total) AS lowest_total,
-           coalesce(json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
-                                               'total', m.total, 'units_left', m.units_left)
-                             ORDER BY m.total NULLS LAST, m.room_type_id) FILTER (WHERE m.room_type_id IS NOT NULL),
-                    '[]'::json) AS room_types
-    FROM cand c LEFT JOIN matching m ON m.hotel_id = c.id
-    GROUP BY c.id, c.currency, c.star_rating, c.amenities, c.distance_km, c.score, c.ci, c.ci_end
-    HAVING count(m.room_type_id) > 0 OR NOT $28::bool
+           o.lowest_total, coalesce(o.room_types, '[]'::json) AS room_types
+    FROM cand c LEFT JOIN offers o ON o.hotel_id = c.id
+    WHERE o.hotel_id IS NOT NULL OR NOT $28::bool
 ),
 priced AS (
     -- nightly price of the cheapest option in the requested currency, and in
