@@ -1,0 +1,65 @@
+package main
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The pgbench script must bind every parameter of the engine's statement:
+// a $n left over, or a :pN the lookup does not set, fails only at run time.
+func TestSearchBenchScriptBindsEveryParameter(t *testing.T) {
+	t.Parallel()
+	lookup, script := sbPgbenchScripts(100)
+	if !strings.HasPrefix(script, `\set q random(1, 100)`) || !strings.Contains(script, `\gset`) || strings.Contains(lookup, `\gset`) {
+		t.Fatalf("script head:\n%.300s", script)
+	}
+	body := script[strings.Index(script, `\gset`):]
+	if m := regexp.MustCompile(`\$\d+`).FindString(body); m != "" {
+		t.Errorf("%s left in the script", m)
+	}
+	if strings.Contains(body, "--") {
+		t.Error("comments left in the script")
+	}
+	sel := lookup[:strings.Index(lookup, " FROM bench_queries")]
+	for _, m := range regexp.MustCompile(`:(p\d+)`).FindAllStringSubmatch(body, -1) {
+		if !regexp.MustCompile(`\b` + m[1] + `\b`).MatchString(sel) {
+			t.Errorf(":%s is used but the lookup does not set it", m[1])
+		}
+	}
+	for n := 1; n <= 28; n++ {
+		_, bound := sbParamColumns[n]
+		_, null := sbNullParams[n]
+		if bound == null && n != 22 {
+			t.Errorf("$%d is bound %v and NULL %v", n, bound, null)
+		}
+	}
+}
+
+func TestSearchBenchGeneratorSteps(t *testing.T) {
+	t.Parallel()
+	var names []string
+	for _, s := range sbSteps(benchDataSQL) {
+		names = append(names, s.name)
+		if strings.TrimSpace(s.sql) == "" {
+			t.Errorf("step %s is empty", s.name)
+		}
+	}
+	want := []string{"cities", "hotels", "room types", "rooms", "rate plans", "nightly rates", "inventory"}
+	if !slices.Equal(names, want) {
+		t.Errorf("steps %q, want %q", names, want)
+	}
+}
+
+func TestSearchBenchParsesPgbench(t *testing.T) {
+	t.Parallel()
+	out := "number of transactions actually processed: 3051\nnumber of failed transactions: 2 (0.066%)\nlatency average = 105.512 ms\ninitial connection time = 35.1 ms\ntps = 151.712345 (without initial connection time)\n"
+	tps, avg, failed := sbParsePgbench([]byte(out))
+	if tps != 151.712345 || avg != 105.512 || failed != 2 {
+		t.Errorf("tps %v avg %v failed %v", tps, avg, failed)
+	}
+	if _, _, failed := sbParsePgbench([]byte("pgbench: error: connection refused\n")); failed == 0 {
+		t.Error("a report without transactions is a failure")
+	}
+}
