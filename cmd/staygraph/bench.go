@@ -85,23 +85,24 @@ type benchOpts struct {
 // benchReport is everything the bench prints; --json prints it as is.
 type benchReport struct {
 	Machine   map[string]string `json:"machine"`
-	InProcess *runResult        `json:"inProcess,omitempty"`
-	HTTP      *runResult        `json:"http,omitempty"`
-	Pgbench   pgbenchResult     `json:"pgbench"`
+	InProcess *runResult        `json:"inProcess"`
+	HTTP      *runResult        `json:"http"`
+	// OversoldNights and MismatchedNights are found in SQL after part B.
+	OversoldNights   int           `json:"oversoldNights"`
+	MismatchedNights int           `json:"mismatchedNights"`
+	Pgbench          pgbenchResult `json:"pgbench"`
 }
 
 // runResult is one measured run: how many calls, how fast, and their outcomes.
 type runResult struct {
-	Setup          string             `json:"setup"`
-	Count          int                `json:"count"`
-	Seconds        float64            `json:"seconds"`
-	PerSecond      float64            `json:"perSecond"`
-	LatencyMS      map[string]float64 `json:"latencyMs"`
-	Outcomes       map[string]int     `json:"outcomes"`
-	Examples       map[string]string  `json:"examples,omitempty"` // one message per failed outcome
-	CPU            string             `json:"cpu,omitempty"`      // how busy the machine and this process were
-	OversoldNights int                `json:"oversoldNights"`
-	Mismatched     int                `json:"mismatchedNights"`
+	Setup     string             `json:"setup"`
+	Count     int                `json:"count"`
+	Seconds   float64            `json:"seconds"`
+	PerSecond float64            `json:"perSecond"`
+	LatencyMS map[string]float64 `json:"latencyMs"`
+	Outcomes  map[string]int     `json:"outcomes"`
+	Examples  map[string]string  `json:"examples,omitempty"` // one message per failed outcome
+	CPU       string             `json:"cpu,omitempty"`      // how busy the machine and this process were
 }
 
 // pgbenchResult is the part of pgbench's report the bench shows.
@@ -174,23 +175,44 @@ func runBenchHolds(ctx context.Context, args []string) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	return benchHolds(ctx, newLogger(*c.logFormat, *c.logLevel), o)
+	// Print only once the databases are dropped: a closed stdout must not leave them behind.
+	rep, err := benchHolds(ctx, newLogger(*c.logFormat, *c.logLevel), o)
+	if err != nil {
+		return err
+	}
+	if *o.asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(os.Stdout, rep)
+	}
+	failedA, internal := rep.InProcess.Count-rep.InProcess.Outcomes[outcomeOK], rep.HTTP.Outcomes[outcomeInternal]
+	if failedA+internal+rep.OversoldNights+rep.MismatchedNights > 0 {
+		return fmt.Errorf("%d oversold nights, %d nights miscounted, %d internal errors over HTTP, %d failed in-process holds",
+			rep.OversoldNights, rep.MismatchedNights, internal, failedA)
+	}
+	return nil
 }
 
-// benchHolds runs parts A, B and C on a fresh database and prints the report.
-func benchHolds(ctx context.Context, log *slog.Logger, o benchOpts) error {
+// benchHolds runs parts A, B and C on a fresh database, drops it, and
+// returns the figures.
+func benchHolds(ctx context.Context, log *slog.Logger, o benchOpts) (benchReport, error) {
+	var rep benchReport
 	adminURL := *o.adminURL
 	if adminURL == "" {
 		url, stop, err := startPrivateServer(ctx, log, *o.keep)
 		if err != nil {
-			return err
+			return rep, err
 		}
 		defer stop()
 		adminURL = url
 	}
 	dbURL, drop, err := createDatabase(ctx, adminURL, "staygraph_bench_", *o.syncCommit, *o.keep)
 	if err != nil {
-		return err
+		return rep, err
 	}
 	defer drop()
 	// The API is configured as 'serve' would be, without rate limits: the bench
@@ -198,36 +220,36 @@ func benchHolds(ctx context.Context, log *slog.Logger, o benchOpts) error {
 	apiFlags := newFlags("bench api")
 	api := addServerFlags(apiFlags)
 	if err := apiFlags.parse([]string{"--addr", "127.0.0.1:0", "--db-max-conns", fmt.Sprint(*o.maxConns), "--rate-limits", "off"}); err != nil {
-		return fmt.Errorf("bench api settings: %w", err)
+		return rep, fmt.Errorf("bench api settings: %w", err)
 	}
 	pool, err := postgres.Connect(ctx, dbURL, api.poolOpts())
 	if err != nil {
-		return err
+		return rep, err
 	}
 	defer pool.Close()
 	if err := postgres.Migrate(ctx, pool, log); err != nil {
-		return err
+		return rep, err
 	}
-	rep := benchReport{Machine: machineFacts(ctx, pool, dbURL)}
+	rep.Machine = machineFacts(ctx, pool, dbURL)
 	cat := catalog.NewService(pool)
 	fx, err := newBenchFixture(ctx, cat, *o.roomTypes, *o.rooms)
 	if err != nil {
-		return fmt.Errorf("bench fixture: %w", err)
+		return rep, fmt.Errorf("bench fixture: %w", err)
 	}
 
 	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{}) // insert-only: hold expiry jobs are enqueued as in serve
 	if err != nil {
-		return fmt.Errorf("job queue: %w", err)
+		return rep, fmt.Errorf("job queue: %w", err)
 	}
 	svc := booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), jobs, booking.Opts{})
 	if rep.InProcess, err = benchInProcess(ctx, svc, fx, *o.workers, *o.holds, *o.durA); err != nil {
-		return err
+		return rep, err
 	}
 	if rep.HTTP, err = benchHTTP(ctx, log, pool, api, fx, *o.clients, *o.warmup, *o.durB); err != nil {
-		return err
+		return rep, err
 	}
-	if rep.HTTP.OversoldNights, rep.HTTP.Mismatched, err = checkInventory(ctx, pool); err != nil {
-		return err
+	if rep.OversoldNights, rep.MismatchedNights, err = checkInventory(ctx, pool); err != nil {
+		return rep, err
 	}
 	conns := fmt.Sprintf(", pool of %d connections", *o.maxConns)
 	rep.InProcess.Setup, rep.HTTP.Setup = rep.InProcess.Setup+conns, rep.HTTP.Setup+conns
@@ -238,19 +260,7 @@ func benchHolds(ctx context.Context, log *slog.Logger, o benchOpts) error {
 	}
 
 	rep.Machine["loadavg at end"] = loadAverage()
-	if *o.asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
-	} else {
-		printReport(os.Stdout, rep)
-	}
-	failedA, b := rep.InProcess.Count-rep.InProcess.Outcomes[outcomeOK], rep.HTTP
-	if failedA+b.Outcomes[outcomeInternal]+b.OversoldNights+b.Mismatched > 0 {
-		return fmt.Errorf("%d oversold nights, %d nights miscounted, %d internal errors over HTTP, %d failed in-process holds",
-			b.OversoldNights, b.Mismatched, b.Outcomes[outcomeInternal], failedA)
-	}
-	return nil
+	return rep, nil
 }
 
 // startPrivateServer starts a PostgreSQL cluster in a new temporary folder on
@@ -424,7 +434,7 @@ func benchInProcess(ctx context.Context, svc *booking.Service, fx benchFixture, 
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("holds in-process: %w", err)
 	}
 	res := rec.result(start)
 	res.Setup = fmt.Sprintf("%d goroutines, %d room types x 1 night each, no shared row", workers, len(fx.plansA))
@@ -500,7 +510,7 @@ func benchHTTP(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serv
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("holds over HTTP: %w", err)
 	}
 	res := rec.result(measureFrom)
 	res.Setup = fmt.Sprintf("%d clients, one room type, stays of 1-3 nights sharing one night, %s warm-up", clients, warmup)
@@ -762,7 +772,7 @@ func printReport(w io.Writer, r benchReport) {
 		fmt.Fprintf(w, "  note        %d holds were SOLD_OUT: the room type sold out; raise --rooms\n", n)
 	}
 	fmt.Fprintf(w, "  oversold nights: %d\n  miscounted nights: %d\n  internal errors: %d\n",
-		r.HTTP.OversoldNights, r.HTTP.Mismatched, r.HTTP.Outcomes[outcomeInternal])
+		r.OversoldNights, r.MismatchedNights, r.HTTP.Outcomes[outcomeInternal])
 	fmt.Fprintf(w, "\nC  pgbench on the same server, for scale\n")
 	if p := r.Pgbench; p.Skipped != "" {
 		fmt.Fprintf(w, "  skipped     %s\n", p.Skipped)

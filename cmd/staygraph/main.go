@@ -35,7 +35,7 @@ var commands = []command{
 	{"seed", "load the deterministic demo catalog", runSeed},
 	{"token", "mint a bearer token signed with the configured secret", runToken},
 	{"rotate-keys", "re-seal stored personal data under the primary --pii-keys key", runRotateKeys},
-	{"bench", "measure holds: in-process, over HTTP under contention, pgbench for scale", runBench},
+	{"bench", "benchmarks: holds (in-process, over HTTP under contention, pgbench) and search", runBench},
 	{"reindex", "rebuild the Elasticsearch index from PostgreSQL and swap its alias", runReindex},
 	{"indexer", "stream committed changes to Elasticsearch and partner webhooks (CDC)", runIndexer},
 }
