@@ -42,6 +42,11 @@ type Snapshot struct {
 	Tx pgx.Tx
 	// LSN is where the stream continues.
 	LSN LSN
+	// Position is the WAL position of the state Tx sees: every transaction
+	// Tx sees committed before it. It is LSN when Exported, later
+	// otherwise. A consumer that versions what it builds from Tx (the
+	// Elasticsearch writer) gives it this version.
+	Position LSN
 	// Exported says Tx sees exactly the state at LSN: the slot was just
 	// created and Tx imported its exported snapshot. Otherwise (a consumer
 	// added later, or a snapshot interrupted) Tx sees a later state and the

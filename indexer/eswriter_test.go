@@ -2,6 +2,7 @@ package indexer_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -154,4 +155,50 @@ func golden(t *testing.T, name string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file; run go test ./indexer -run %s -update and review the diff\n--- got\n%s", path, t.Name(), got)
 	}
+}
+
+// The Elasticsearch writer builds its first index inside the slot's
+// exported snapshot: a change committed while the snapshot loads is not in
+// the rebuilt documents, which carry the snapshot's position as version,
+// and arrives through the stream right after, with a later version.
+func TestElasticsearchSnapshotIsTheSlotsSnapshot(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	lumiere := b.cat.Hotels["lumiere"]
+	var name string
+	if err := b.pool.QueryRow(ctx, "SELECT name FROM hotels WHERE id = $1", lumiere).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	x := newDocIndex(nil)
+	writer := &snapshotHook{
+		Writer: eswriter.New(x, b.pool, eswriter.Opts{From: func() time.Time { return day("2027-06-18") }, Nights: 5}),
+		// Committed after the slot's consistent point, before the documents are read.
+		before: func(ctx context.Context) error {
+			_, err := b.pool.Exec(ctx, "UPDATE hotels SET name = 'Renamed during the snapshot' WHERE id = $1", lumiere)
+			return err
+		},
+	}
+	start(t, b, indexer.Opts{}, writer)
+
+	snap := writer.snapshot()
+	if !snap.Exported || snap.Position != snap.LSN {
+		t.Fatalf("the writer's snapshot: %+v, want the slot's exported one", snap)
+	}
+	if len(x.rebuilt) != len(b.cat.Hotels) {
+		t.Fatalf("the snapshot rebuilt %d documents, want the catalog's %d", len(x.rebuilt), len(b.cat.Hotels))
+	}
+	for _, d := range x.rebuilt {
+		if d.Version != int64(snap.LSN) {
+			t.Errorf("%s: version %d, want the snapshot's position %d", d.Name, d.Version, int64(snap.LSN))
+		}
+		if d.ID == lumiere && d.Name != name {
+			t.Errorf("the snapshot's document is named %q, want %q as at the slot's creation", d.Name, name)
+		}
+	}
+	eventually(t, 10*time.Second, func() (bool, string) {
+		d, _ := x.doc(lumiere)
+		return d.Name == "Renamed during the snapshot" && d.Version > int64(snap.LSN),
+			fmt.Sprintf("Lumiere's document: %q at version %d", d.Name, d.Version)
+	})
 }

@@ -153,15 +153,26 @@ func (ix *Indexer) snapshot(ctx context.Context, consumers []Snapshotter, start 
 		return fmt.Errorf("begin snapshot transaction: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
+	position := start
 	if name != "" {
 		if _, err := tx.Exec(ctx, importSnapshotSQL+" "+quoteLiteral(name)); err != nil {
 			return fmt.Errorf("import the slot's snapshot %s: %w", name, err)
+		}
+	} else {
+		// The first statement fixes the snapshot: every commit it sees is
+		// before the position it reads.
+		var pos string
+		if err := tx.QueryRow(ctx, walPositionSQL).Scan(&pos); err != nil {
+			return fmt.Errorf("read the snapshot's wal position: %w", err)
+		}
+		if position, err = pglogrepl.ParseLSN(pos); err != nil {
+			return fmt.Errorf("read the snapshot's wal position %q: %w", pos, err)
 		}
 	}
 	for _, c := range consumers {
 		began := time.Now()
 		ix.log.Info("consumer loads the whole state from a snapshot", "consumer", c.Name(), "lsn", start, "exported", name != "")
-		if err := c.Snapshot(ctx, Snapshot{Tx: tx, LSN: start, Exported: name != ""}); err != nil {
+		if err := c.Snapshot(ctx, Snapshot{Tx: tx, LSN: start, Position: position, Exported: name != ""}); err != nil {
 			return fmt.Errorf("snapshot of %s: %w", c.Name(), err)
 		}
 		if _, err := ix.pool.Exec(ctx, snapshotRecordSQL, ix.opts.Slot, c.Name(), start.String()); err != nil {

@@ -26,6 +26,7 @@ var (
 	snapshotForgetSQL    = mustSQL("snapshot_forget.sql")
 	snapshotRecordSQL    = mustSQL("snapshot_record.sql")
 	importSnapshotSQL    = mustSQL("import_snapshot.sql")
+	walPositionSQL       = mustSQL("wal_position.sql")
 	roomTypeHotelsSQL    = mustSQL("room_type_hotels.sql")
 	ratePlanParentsSQL   = mustSQL("rate_plan_parents.sql")
 )

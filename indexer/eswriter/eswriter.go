@@ -7,9 +7,10 @@
 // older build arriving late never replaces a newer one.
 //
 // On its first start (and whenever the slot is recreated) it is given the
-// slot's exported snapshot: it reads every hotel of that snapshot and
-// rebuilds the index behind its alias (elasticsearch.Engine.Rebuild), then
-// follows the stream from the snapshot's position.
+// slot's exported snapshot: it builds every hotel's document inside that
+// snapshot (elasticsearch.BuildDocumentsTx) and rebuilds the index behind its
+// alias (elasticsearch.Engine.Rebuild), then follows the stream from the
+// snapshot's position.
 package eswriter
 
 import (
@@ -99,7 +100,7 @@ func (w *Writer) Apply(ctx context.Context, batch []indexer.Event) error {
 			if err != nil {
 				return err
 			}
-			return w.rebuild(ctx, ids)
+			return w.rebuild(ctx, ids, w.current)
 		}
 	}
 	ids := Affected(batch)
@@ -129,7 +130,7 @@ func Affected(batch []indexer.Event) []uuid.UUID {
 // write rebuilds the documents of hotels and writes them; hotels without a
 // document (deleted) are deleted from the index.
 func (w *Writer) write(ctx context.Context, ids []uuid.UUID) error {
-	docs, err := elasticsearch.BuildDocuments(ctx, w.pool, ids, w.opts.From(), w.opts.Nights)
+	docs, err := w.current(ctx, ids, w.opts.From())
 	if err != nil {
 		return fmt.Errorf("build documents: %w", err)
 	}
@@ -149,10 +150,10 @@ func (w *Writer) write(ctx context.Context, ids []uuid.UUID) error {
 }
 
 // Snapshot implements indexer.Snapshotter: the index is rebuilt with the
-// hotels of the snapshot. Their documents are built from the database as it
-// is while the rebuild runs, which is the snapshot or later: changes in
-// between are also in the stream that follows, and rebuilding a hotel again
-// is harmless (its version only grows).
+// hotels of the snapshot, their documents built inside the snapshot's
+// transaction and versioned with its WAL position. With the slot's exported
+// snapshot they describe exactly the state the stream continues from: a
+// change committed later is not in them but arrives through the stream.
 func (w *Writer) Snapshot(ctx context.Context, snap indexer.Snapshot) error {
 	rows, err := snap.Tx.Query(ctx, hotelIDsSQL)
 	if err != nil {
@@ -162,18 +163,28 @@ func (w *Writer) Snapshot(ctx context.Context, snap indexer.Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("read hotels of the snapshot: %w", err)
 	}
-	return w.rebuild(ctx, ids)
+	return w.rebuild(ctx, ids, func(ctx context.Context, chunk []uuid.UUID, from time.Time) ([]elasticsearch.Document, error) {
+		return elasticsearch.BuildDocumentsTx(ctx, snap.Tx, chunk, from, w.opts.Nights, int64(snap.Position))
+	})
+}
+
+// buildFunc builds the documents of hotels for the nights from w.opts.From.
+type buildFunc func(ctx context.Context, hotelIDs []uuid.UUID, from time.Time) ([]elasticsearch.Document, error)
+
+// current builds documents from the database as it is now.
+func (w *Writer) current(ctx context.Context, hotelIDs []uuid.UUID, from time.Time) ([]elasticsearch.Document, error) {
+	return elasticsearch.BuildDocuments(ctx, w.pool, hotelIDs, from, w.opts.Nights)
 }
 
 // rebuild fills a new index with the documents of ids and moves the alias to it.
-func (w *Writer) rebuild(ctx context.Context, ids []uuid.UUID) error {
+func (w *Writer) rebuild(ctx context.Context, ids []uuid.UUID, build buildFunc) error {
 	w.opts.Logger.Info("rebuilding the elasticsearch index", "hotels", len(ids))
 	from := w.opts.From()
 	load := func(yield func(elasticsearch.Document) error) error {
 		for chunk := range slices.Chunk(ids, w.opts.BatchHotels) {
-			docs, err := elasticsearch.BuildDocuments(ctx, w.pool, chunk, from, w.opts.Nights)
+			docs, err := build(ctx, chunk, from)
 			if err != nil {
-				return err
+				return fmt.Errorf("build documents: %w", err)
 			}
 			for _, d := range docs {
 				if err := yield(d); err != nil {

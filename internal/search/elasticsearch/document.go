@@ -138,20 +138,32 @@ type nightRate struct{ lowest, highest int64 }
 // the result (delete their documents). Everything is read in one snapshot
 // whose WAL position becomes each document's Version.
 func BuildDocuments(ctx context.Context, pool *pgxpool.Pool, hotelIDs []uuid.UUID, from time.Time, nights int) ([]Document, error) {
-	if nights <= 0 {
-		nights = DefaultNights
-	}
-	from = dateOf(from)
-	until := from.AddDate(0, 0, nights)
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("begin document snapshot: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only
+	// The first statement fixes the snapshot: every commit it sees is
+	// before this position.
 	var version int64
 	if err := tx.QueryRow(ctx, walPositionSQL).Scan(&version); err != nil {
 		return nil, fmt.Errorf("read wal position: %w", err)
 	}
+	return BuildDocumentsTx(ctx, tx, hotelIDs, from, nights, version)
+}
+
+// BuildDocumentsTx is BuildDocuments inside the caller's transaction, which
+// should be repeatable read so that every query sees one state: that of an
+// exported snapshot, for instance (SET TRANSACTION SNAPSHOT), which the
+// change stream continues from. version is the WAL position of the state tx
+// sees (every transaction it sees committed before it); it becomes each
+// document's Version.
+func BuildDocumentsTx(ctx context.Context, tx pgx.Tx, hotelIDs []uuid.UUID, from time.Time, nights int, version int64) ([]Document, error) {
+	if nights <= 0 {
+		nights = DefaultNights
+	}
+	from = dateOf(from)
+	until := from.AddDate(0, 0, nights)
 	docs, rates, err := loadHotels(ctx, tx, hotelIDs, from, until, version)
 	if err != nil {
 		return nil, err
