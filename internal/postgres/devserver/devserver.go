@@ -2,7 +2,9 @@
 // uses the PostgreSQL server binaries installed on the machine, keeps the
 // cluster in a data folder of its own and serves it on its own port, so a
 // shared server on 5432 is never touched. The cluster runs with
-// wal_level=logical, which the CDC indexer needs.
+// wal_level=logical, which the CDC indexer needs, and synchronous_commit=on
+// with a short wal_writer_delay, so that a commit reaches the change stream
+// at once (see writeSettings).
 //
 // initdb and pg_ctl refuse to run as root. As root (CI containers) they run
 // as the postgres OS user through runuser, and the data folder belongs to it.
@@ -331,9 +333,14 @@ wal_level = logical  # the CDC indexer reads the logical replication stream
 max_replication_slots = 10
 max_wal_senders = 10
 max_connections = 200
-# A development cluster: a crash may lose the last commits, but never corrupts
-# it. fsync stays on, so a power cut on a laptop does not ruin the cluster.
-synchronous_commit = off
+# A commit is durable when acknowledged, as on a production server: a held or
+# confirmed booking survives a crash. It also reaches the change stream at
+# once: the WAL sender only ships flushed WAL, which synchronous_commit=off
+# would delay by up to three wal_writer_delay.
+synchronous_commit = on
+# Sessions that turn synchronous_commit off (bulk loads) still reach the
+# change stream within a few milliseconds rather than 200.
+wal_writer_delay = 10ms
 `, s.port, strings.ReplaceAll(sockets, "'", "''"))
 	path := filepath.Join(s.dataDir, settingsFile)
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {

@@ -99,6 +99,13 @@ func TestStartReuseStopRestart(t *testing.T) {
 	if got := query(t, conn, "SHOW wal_level"); got != "logical" {
 		t.Fatalf("wal_level = %q, want logical", got)
 	}
+	// A commit is flushed, so durable and in the change stream, when acknowledged.
+	if got := query(t, conn, "SHOW synchronous_commit"); got != "on" {
+		t.Fatalf("synchronous_commit = %q, want on", got)
+	}
+	if got := query(t, conn, "SHOW wal_writer_delay"); got != "10ms" {
+		t.Fatalf("wal_writer_delay = %q, want 10ms", got)
+	}
 	if _, err := conn.Exec(t.Context(), "CREATE TABLE survivor (id int); INSERT INTO survivor VALUES (42)"); err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +147,8 @@ func TestStartAfterCrash(t *testing.T) {
 	opts := setup(t)
 	s := startServer(t, opts)
 	conn := connect(t, s.URL())
-	// synchronous_commit is off in the cluster; this row must survive the crash.
-	if _, err := conn.Exec(t.Context(), "SET synchronous_commit = on; CREATE TABLE survivor (id int); INSERT INTO survivor VALUES (7)"); err != nil {
+	// synchronous_commit is on in the cluster: an acknowledged commit survives the crash.
+	if _, err := conn.Exec(t.Context(), "CREATE TABLE survivor (id int); INSERT INTO survivor VALUES (7)"); err != nil {
 		t.Fatal(err)
 	}
 	conn.Close(t.Context())
