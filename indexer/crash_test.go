@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -22,7 +23,9 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/staygraph/staygraph/indexer"
+	"github.com/staygraph/staygraph/indexer/eswriter"
 	"github.com/staygraph/staygraph/indexer/partnerfeed"
+	"github.com/staygraph/staygraph/internal/search/elasticsearch"
 )
 
 // The child process's settings, from TestCrash.
@@ -30,11 +33,24 @@ const (
 	childURLEnv     = "STAYGRAPH_INDEXER_TEST_CHILD_URL"
 	childSlotEnv    = "STAYGRAPH_INDEXER_TEST_CHILD_SLOT"
 	childPartnerEnv = "STAYGRAPH_INDEXER_TEST_CHILD_PARTNER"
+	childJournalEnv = "STAYGRAPH_INDEXER_TEST_CHILD_JOURNAL"
 )
 
+// The burst of TestCrash: crashChanges new nightly rates, one transaction
+// each, on the crashNights nights from crashFrom of each of the suite's
+// rate plans; the Elasticsearch documents describe those nights.
+const (
+	crashChanges = 10_000
+	crashNights  = 1250
+)
+
+var crashFrom = day("2028-01-01")
+
 // TestCrashChild is the indexer process TestCrash kills: what
-// 'staygraph indexer --partner-webhooks' runs (the parent delivers the
-// queued posts). It skips unless TestCrash started it.
+// 'staygraph indexer --partner-webhooks … --elasticsearch-url …' runs,
+// with the Elasticsearch writer's output kept in a journal file instead of
+// an index (the parent delivers the queued posts). It skips unless
+// TestCrash started it.
 func TestCrashChild(t *testing.T) {
 	if os.Getenv(helperEnv) == "" {
 		t.Skip("run by TestCrash")
@@ -52,8 +68,13 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := indexer.New(pool, []indexer.Consumer{feed}, indexer.Opts{Slot: os.Getenv(childSlotEnv), SlotRetry: 200 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	journal, err := os.OpenFile(os.Getenv(childJournalEnv), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writer := eswriter.New(newDocIndex(journal), pool, eswriter.Opts{From: func() time.Time { return crashFrom }, Nights: crashNights})
+	ix, err := indexer.New(pool, []indexer.Consumer{feed, writer}, indexer.Opts{Slot: os.Getenv(childSlotEnv), SlotRetry: 200 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,15 +84,19 @@ func TestCrashChild(t *testing.T) {
 }
 
 // An indexer process killed with SIGKILL while it streams a burst of
-// changes loses none: restarted, it replays from the acknowledged
-// position, and the partner ends with every change at least once, each
-// under one event id.
+// 10,000 changes loses none: restarted, it replays from the acknowledged
+// position. The partner (a real HTTP server) ends with every change at
+// least once, each under one event id, and the Elasticsearch documents
+// rebuilt from what the writer acknowledged — its snapshot, then its
+// writes, replayed from its journal with their versions — equal the
+// documents built from PostgreSQL now.
 func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
 	t.Parallel()
 	b := setup(t)
+	ctx := t.Context()
 
 	type night struct {
 		roomType uuid.UUID
@@ -102,7 +127,8 @@ func TestCrash(t *testing.T) {
 		}
 	}))
 	defer partner.Close()
-	newFeed(t, b, &partnerReceiver{Server: partner}) // delivers what the children queue
+	newFeedWorkers(t, b, partner.URL, 32) // delivers what the children queue
+	journal := filepath.Join(t.TempDir(), "elasticsearch.ndjson")
 
 	var logs bytes.Buffer
 	var logMu sync.Mutex
@@ -112,7 +138,8 @@ func TestCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(exe, "-test.run=^TestCrashChild$", "-test.v")
-		cmd.Env = append(os.Environ(), helperEnv+"=1", childURLEnv+"="+b.url, childSlotEnv+"="+b.slot, childPartnerEnv+"="+partner.URL)
+		cmd.Env = append(os.Environ(), helperEnv+"=1", childURLEnv+"="+b.url, childSlotEnv+"="+b.slot,
+			childPartnerEnv+"="+partner.URL, childJournalEnv+"="+journal)
 		w := &lockedWriter{mu: &logMu, w: &logs}
 		cmd.Stdout, cmd.Stderr = w, w
 		if err := cmd.Start(); err != nil {
@@ -131,55 +158,72 @@ func TestCrash(t *testing.T) {
 			logMu.Unlock()
 		}
 	}()
-	// The first child announces a resync once it created the slot: changes
-	// committed from then on are in its stream (those before are in the
-	// snapshot, which a partner feed does not replay).
-	waitStreaming := func() {
-		eventually(t, 30*time.Second, func() (bool, string) {
-			mu.Lock()
-			defer mu.Unlock()
-			return resyncs > 0, "the indexer never created its slot"
-		})
-	}
 
+	// The first child announces a resync once it created the slot and took
+	// its snapshot: changes committed from then on are in its stream.
 	first := child()
-	waitStreaming()
-	// A burst of rate changes, one transaction each, on distinct nights;
-	// the indexer is killed a third of the way, once half of those reached
-	// the partner.
-	plans := []uuid.UUID{}
+	eventually(t, 60*time.Second, func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return resyncs > 0, "the indexer never created its slot"
+	})
+
+	// The burst: a new rate on each night of the window of each rate plan,
+	// one transaction each, from 8 connections.
+	var plans []uuid.UUID
 	roomTypeOf := map[uuid.UUID]uuid.UUID{}
 	for key, plan := range b.cat.RatePlans {
 		plans = append(plans, plan)
 		roomTypeOf[plan] = b.cat.RoomTypes[key]
 	}
-	const changes = 300
+	if crashChanges != len(plans)*crashNights {
+		t.Fatalf("the suite has %d rate plans: %d changes do not cover %d nights of each", len(plans), crashChanges, crashNights)
+	}
 	want := map[night]bool{}
-	for i := range changes {
-		plan := plans[i%len(plans)]
-		n := day("2027-06-01").AddDate(0, 0, i/len(plans))
-		execSQL(t, b, "UPDATE nightly_rates SET amount = amount + 1 WHERE rate_plan_id = $1 AND night = $2", plan, n)
-		want[night{roomTypeOf[plan], n.Format(time.DateOnly)}] = true
-		if i == changes/3 {
-			// Killed while it streams: some changes delivered, others in flight.
-			eventually(t, 20*time.Second, func() (bool, string) {
-				mu.Lock()
-				defer mu.Unlock()
-				return len(ids) >= changes/6, fmt.Sprintf("%d changes delivered before the crash", len(ids))
-			})
-			if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
+	for i := range crashChanges {
+		want[night{roomTypeOf[plans[i%len(plans)]], crashFrom.AddDate(0, 0, i/len(plans)).Format(time.DateOnly)}] = true
+	}
+	const writers = 8
+	burst := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := w; i < crashChanges; i += writers {
+				if _, err := b.pool.Exec(ctx, "INSERT INTO nightly_rates (rate_plan_id, night, amount) VALUES ($1, $2, $3)",
+					plans[i%len(plans)], crashFrom.AddDate(0, 0, i/len(plans)), 10000+i); err != nil {
+					burst <- err
+					return
+				}
 			}
+			burst <- nil
+		}()
+	}
+
+	// Killed while it streams: once it queued a quarter of the burst for the partner.
+	var queued int
+	eventually(t, 60*time.Second, func() (bool, string) {
+		if err := b.pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE queue = $1", partnerfeed.Queue).Scan(&queued); err != nil {
+			return false, err.Error()
 		}
+		return queued >= crashChanges/4, fmt.Sprintf("the indexer queued %d partner events", queued)
+	})
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
 	_ = first.Wait()
-	mu.Lock()
-	before := len(ids)
-	mu.Unlock()
-	t.Logf("%d of %d changes reached the partner before the crash", before, changes)
+	var committed int
+	if err := b.pool.QueryRow(ctx, "SELECT count(*) FROM nightly_rates WHERE night >= $1", crashFrom).Scan(&committed); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("killed the indexer once it had queued %d partner events, with %d of %d changes committed", queued, committed, crashChanges)
+	for range writers {
+		if err := <-burst; err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	child()
-	eventually(t, 60*time.Second, func() (bool, string) {
+	began := time.Now()
+	eventually(t, 120*time.Second, func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
 		missing := 0
@@ -188,16 +232,71 @@ func TestCrash(t *testing.T) {
 				missing++
 			}
 		}
-		return missing == 0, fmt.Sprintf("%d of %d changes never reached the partner", missing, changes)
+		return missing == 0, fmt.Sprintf("%d of %d changes never reached the partner", missing, crashChanges)
 	})
 	mu.Lock()
-	defer mu.Unlock()
 	for k, set := range ids {
 		if len(set) != 1 {
 			t.Errorf("the change of %v came under %d event ids: %v", k, len(set), set)
 		}
 	}
-	t.Logf("%d deliveries for %d changes", deliveries, len(ids))
+	t.Logf("%d deliveries for %d changes; all delivered %s after the restart", deliveries, len(ids), time.Since(began).Round(time.Millisecond))
+	mu.Unlock()
+
+	// What the writer acknowledged, replayed, is what PostgreSQL says.
+	var hotels []uuid.UUID
+	for _, id := range b.cat.Hotels {
+		hotels = append(hotels, id)
+	}
+	diff := func() string {
+		got, err := readJournal(journal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs, err := elasticsearch.BuildDocuments(ctx, b.pool, hotels, crashFrom, crashNights)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return documentsDiff(got.all(), docs)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for d := diff(); d != ""; d = diff() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the documents the writer acknowledged differ from PostgreSQL's: %s", d)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	got, err := readJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range got.all() {
+		for _, rt := range d.RoomTypes {
+			if len(rt.UnpricedNights) > 0 {
+				t.Errorf("%s: %d nights without a rate in the index, want every night of the burst priced", d.Name, len(rt.UnpricedNights))
+			}
+		}
+	}
+}
+
+// documentsDiff says how the documents an index holds differ from want
+// (versions aside), or "" when they are the same.
+func documentsDiff(got map[uuid.UUID]elasticsearch.Document, want []elasticsearch.Document) string {
+	if len(got) != len(want) {
+		return fmt.Sprintf("%d documents, want %d", len(got), len(want))
+	}
+	for _, w := range want {
+		g, ok := got[w.ID]
+		if !ok {
+			return fmt.Sprintf("no document for %s", w.Name)
+		}
+		gj, _ := json.Marshal(g)
+		wj, _ := json.Marshal(w)
+		if !bytes.Equal(gj, wj) {
+			return fmt.Sprintf("%s: the index holds\n%.2000s\nPostgreSQL says\n%.2000s", w.Name, gj, wj)
+		}
+	}
+	return ""
 }
 
 type lockedWriter struct {

@@ -85,9 +85,16 @@ func (r *partnerReceiver) ids() []string {
 // newFeed is a partner feed to receiver, with a River client that delivers.
 func newFeed(t *testing.T, b bundle, receiver *partnerReceiver) *partnerfeed.Feed {
 	t.Helper()
+	return newFeedWorkers(t, b, receiver.URL, 4)
+}
+
+// newFeedWorkers is a partner feed to url, with a River client that
+// delivers with that many workers.
+func newFeedWorkers(t *testing.T, b bundle, url string, maxWorkers int) *partnerfeed.Feed {
+	t.Helper()
 	workers := river.NewWorkers()
 	jobs, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
-		Queues:            map[string]river.QueueConfig{partnerfeed.Queue: {MaxWorkers: 4}},
+		Queues:            map[string]river.QueueConfig{partnerfeed.Queue: {MaxWorkers: maxWorkers}},
 		Workers:           workers,
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 50 * time.Millisecond,
@@ -96,7 +103,7 @@ func newFeed(t *testing.T, b bundle, receiver *partnerReceiver) *partnerfeed.Fee
 	if err != nil {
 		t.Fatal(err)
 	}
-	feed, err := partnerfeed.New(b.pool, jobs, []partnerfeed.Partner{{Name: "acme", URL: receiver.URL, Secret: partnerSecret}},
+	feed, err := partnerfeed.New(b.pool, jobs, []partnerfeed.Partner{{Name: "acme", URL: url, Secret: partnerSecret}},
 		partnerfeed.Opts{Backoff: func(int) time.Duration { return 100 * time.Millisecond }})
 	if err != nil {
 		t.Fatal(err)
