@@ -124,6 +124,55 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 	return i, err
 }
 
+const checkOutBooking = `-- name: CheckOutBooking :one
+UPDATE bookings SET status = 'CHECKED_OUT', version = version + 1, updated_at = now()
+WHERE id = $1 AND version = $2 AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
+`
+
+type CheckOutBookingParams struct {
+	ID      uuid.UUID
+	Version int64
+}
+
+// Records that the guests left. The booking keeps the units of its nights:
+// they were used, so the inventory still counts them.
+func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams) (Booking, error) {
+	row := q.db.QueryRow(ctx, checkOutBooking, arg.ID, arg.Version)
+	var i Booking
+	err := row.Scan(
+		&i.ID,
+		&i.Reference,
+		&i.HotelID,
+		&i.Status,
+		&i.CheckIn,
+		&i.CheckOut,
+		&i.Currency,
+		&i.RoomAmount,
+		&i.TaxAmount,
+		&i.TotalAmount,
+		&i.DepositDue,
+		&i.Owner,
+		&i.HoldExpiresAt,
+		&i.PaymentInFlight,
+		&i.ConfirmedAt,
+		&i.CancelledAt,
+		&i.CancelReason,
+		&i.PenaltyAmount,
+		&i.RefundDue,
+		&i.RelocationRequired,
+		&i.RelocationNote,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
+		&i.Language,
+	)
+	return i, err
+}
+
 const clearPaymentInFlight = `-- name: ClearPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = false, version = version + 1, updated_at = now()
 WHERE id = $1

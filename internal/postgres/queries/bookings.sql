@@ -155,3 +155,10 @@ UPDATE booking_guests SET given_name_enc = @given_name_enc, family_name_enc = @f
 WHERE booking_id = @booking_id AND position = @position
   AND given_name_enc IS NOT DISTINCT FROM @old_given_name_enc::bytea
   AND family_name_enc IS NOT DISTINCT FROM @old_family_name_enc::bytea;
+
+-- name: CheckOutBooking :one
+-- Records that the guests left. The booking keeps the units of its nights:
+-- they were used, so the inventory still counts them.
+UPDATE bookings SET status = 'CHECKED_OUT', version = version + 1, updated_at = now()
+WHERE id = @id AND version = @version AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
+RETURNING *;
