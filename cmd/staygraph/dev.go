@@ -101,7 +101,7 @@ func runDev(ctx context.Context, args []string) error {
 
 func loadDemo(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, hotels int) error {
 	start := time.Now()
-	sum, err := demo.Load(ctx, catalog.NewService(pool), demo.Opts{Hotels: hotels, Logger: log})
+	sum, err := demo.Load(ctx, pool, demo.Opts{Hotels: hotels, Logger: log})
 	if err != nil {
 		return fmt.Errorf("load demo catalog: %w", err)
 	}

@@ -4,7 +4,7 @@
 //	staygraph dev      run everything locally: private PostgreSQL, demo data, API
 //	staygraph serve    run the API against a configured PostgreSQL
 //	staygraph migrate  apply database migrations
-//	staygraph seed     load the deterministic demo catalog
+//	staygraph seed     load the deterministic demo world: catalog, optional past stays
 //	staygraph token    mint a bearer token for the configured secret
 package main
 
@@ -32,7 +32,7 @@ var commands = []command{
 	{"dev", "run a private PostgreSQL, load demo data and serve the API with GraphiQL", runDev},
 	{"serve", "serve the GraphQL API against STAYGRAPH_DATABASE_URL", runServe},
 	{"migrate", "apply pending database migrations", runMigrate},
-	{"seed", "load the deterministic demo catalog", runSeed},
+	{"seed", "load the deterministic demo world: hotels, a year of rates, optional past stays", runSeed},
 	{"token", "mint a bearer token signed with the configured secret", runToken},
 	{"rotate-keys", "re-seal stored personal data under the primary --pii-keys key", runRotateKeys},
 	{"bench", "benchmarks: holds (in-process, over HTTP under contention, pgbench) and search", runBench},

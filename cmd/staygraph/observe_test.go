@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/staygraph/staygraph/internal/auth"
-	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/demo"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
@@ -53,7 +52,7 @@ func TestMetricsReflectRequests(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := demo.Load(ctx, catalog.NewService(pool), demo.Opts{Hotels: 1}); err != nil {
+	if _, err := demo.Load(ctx, pool, demo.Opts{Hotels: 1}); err != nil {
 		t.Fatal(err)
 	}
 	f := newFlags("test")

@@ -63,7 +63,7 @@ func Start(t testing.TB, opts Opts) *Server {
 	}
 	pool := pgtest.NewDB(t)
 	cat := catalog.NewService(pool)
-	if _, err := demo.Load(context.Background(), cat, demo.Opts{Hotels: opts.Hotels, Nights: opts.Nights, Today: Today}); err != nil {
+	if _, err := demo.Load(context.Background(), pool, demo.Opts{Hotels: opts.Hotels, Nights: opts.Nights, Today: Today}); err != nil {
 		t.Fatalf("load demo catalog: %v", err)
 	}
 	keys := auth.NewAPIKeys(pool)

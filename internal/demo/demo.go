@@ -1,7 +1,8 @@
-// Package demo loads a deterministic, realistic demo catalog: hotels in real
+// Package demo loads a deterministic, realistic demo world: hotels in real
 // cities around the world, with room types, rooms, rate plans and a year of
-// nightly rates. Everything goes through the catalog service, so demo data is
-// validated exactly as API writes are.
+// nightly rates, and optionally past stays booked at them. Everything goes
+// through the catalog and booking services, so demo data is validated
+// exactly as API writes are and keeps every invariant they keep.
 package demo
 
 import (
@@ -14,15 +15,18 @@ import (
 	_ "time/tzdata" // the catalog checks every city's IANA zone, whatever the host has installed
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/pii"
 )
 
 // Defaults applied to zero Opts fields.
 const (
-	DefaultHotels = 60
-	DefaultNights = 365
+	DefaultHotels   = 60
+	DefaultNights   = 365
+	DefaultPastDays = 90
 )
 
 // Subject is the subject of the admin principal Load acts as.
@@ -35,29 +39,52 @@ const Subject = "demo-seed"
 // for a connection; no catalog call holds two at once.
 const workers = 8
 
+// Stage names what Load is doing when it reports progress.
+type Stage string
+
+// Stages of Load, in order.
+const (
+	StageHotels       Stage = "hotels"
+	StagePastBookings Stage = "past bookings"
+)
+
 // Opts configures Load.
 type Opts struct {
 	// Hotels is how many hotels the demo catalog holds; default 60.
 	Hotels int
+	// Seed picks the demo world: the same seed gives the same catalog and
+	// the same past stays. Default DefaultSeed.
+	Seed uint64
 	// Today is the first night of rates; only its date counts. Default:
 	// today's UTC date. (In zones west of UTC the hotel-local "tonight" is the
 	// day before for part of the day and has no rate.)
 	Today time.Time
 	// Nights is how many nights of rates each rate plan gets; default 365.
 	Nights int
+	// PastBookings is how many past stays Load books at each of the first
+	// Hotels hotels that has no booking yet; 0 (the default) books none.
+	PastBookings int
+	// PastDays is how far back before Today past stays begin; default
+	// DefaultPastDays. Rate plans get rates for those nights too.
+	PastDays int
+	// PII seals the contact details and guest names of past bookings. Give
+	// the keyring the API server uses, or it cannot open them; nil means keys
+	// that die with the process (tests).
+	PII *pii.Keyring
 	// Logger receives a line per hotel (debug) and a summary (info); default:
 	// discard.
 	Logger *slog.Logger
-	// Progress, when set, is called with the number of hotels loaded so far
-	// and the number this call loads: once with done = 0, then after each
-	// hotel. Calls never overlap and done only grows.
-	Progress func(done, total int)
+	// Progress, when set, is called with the stage, the number of hotels
+	// done in it so far and the number it has to do: once with done = 0 at
+	// the start of each stage, then after each hotel. Calls never overlap and
+	// done only grows within a stage.
+	Progress func(stage Stage, done, total int)
 }
 
 // Summary says what Load did.
 type Summary struct {
 	// Skipped is true when the catalog already held at least Opts.Hotels
-	// hotels and Load did nothing.
+	// hotels and Load created none.
 	Skipped bool
 	// Existing is the number of hotels in the catalog before Load.
 	Existing int
@@ -74,6 +101,8 @@ type Summary struct {
 	NightlyRates int
 	// RateCalls is the number of SetRates calls made.
 	RateCalls int
+	// Past counts the past bookings made.
+	Past PastSummary
 	// Elapsed is how long Load took.
 	Elapsed time.Duration
 }
@@ -87,113 +116,145 @@ func (s *Summary) add(o Summary) {
 	s.RateCalls += o.RateCalls
 }
 
-// Load makes the catalog hold opts.Hotels demo hotels. It acts as an admin
+// Load makes the catalog hold opts.Hotels demo hotels and, when
+// opts.PastBookings is set, books past stays at them. It acts as an admin
 // principal with subject "demo-seed", which it puts in the context itself.
 //
-// Demo hotel i is a pure function of i (see Cities and the fixed seed), so
-// the same opts give the same catalog every time; only ids and timestamps
-// differ. Hotels are created in order i = 0, 1, ..., so listing the catalog
-// in creation order lists them in that order.
+// Demo hotel i is a pure function of opts.Seed and i (see Cities), so the
+// same opts give the same catalog every time; only ids and timestamps differ.
+// Hotels are created in order i = 0, 1, ..., so listing the catalog in
+// creation order lists them in that order.
 //
 // Load is idempotent in a simple way: it counts the hotels in the catalog and,
-// when there are at least opts.Hotels, does nothing and reports Skipped.
+// when there are at least opts.Hotels, creates none and reports Skipped.
 // Otherwise, with n hotels present, it creates demo hotels n..opts.Hotels-1,
 // so a larger opts.Hotels extends an earlier demo load. It does not check
 // what the existing hotels are: hotels created by other means count, and a
 // hotel half-loaded by an interrupted run counts as loaded and is not
-// completed. Reset the database to start over.
-func Load(ctx context.Context, cat *catalog.Service, opts Opts) (Summary, error) {
+// completed. Reset the database to start over. Past stays are booked only at
+// hotels that have no booking at all (see bookPast), so a second run books
+// none twice either.
+func Load(ctx context.Context, pool *pgxpool.Pool, opts Opts) (Summary, error) {
 	start := time.Now()
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return Summary{}, err
 	}
-	log := opts.Logger
 	ctx = auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: Subject})
+	cat := catalog.NewService(pool)
+	sum, err := loadCatalog(ctx, cat, opts)
+	if err == nil && opts.PastBookings > 0 {
+		sum.Past, err = bookPast(ctx, pool, cat, opts)
+	}
+	sum.Elapsed = time.Since(start)
+	if err != nil {
+		return sum, fmt.Errorf("load demo world: %w", err)
+	}
+	return sum, nil
+}
 
+// loadCatalog creates the missing demo hotels with their room types, rooms,
+// rate plans and rates.
+func loadCatalog(ctx context.Context, cat *catalog.Service, opts Opts) (Summary, error) {
+	log := opts.Logger
 	existing, err := cat.CountHotels(ctx)
 	if err != nil {
-		return Summary{}, fmt.Errorf("load demo catalog: %w", err)
+		return Summary{}, fmt.Errorf("count hotels: %w", err)
 	}
 	sum := Summary{Existing: existing, Nights: opts.Nights, First: opts.Today}
 	if existing >= opts.Hotels {
 		sum.Skipped = true
-		sum.Elapsed = time.Since(start)
 		log.Info("demo catalog already loaded; skipping", "hotels", existing, "wanted", opts.Hotels)
 		return sum, nil
 	}
+	start := time.Now()
 	total := opts.Hotels - existing
-	log.Info("loading demo catalog", "existing", existing, "hotels", total,
+	log.Info("loading demo catalog", "existing", existing, "hotels", total, "seed", opts.Seed,
 		"first_night", opts.Today.Format(time.DateOnly), "nights", opts.Nights)
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	type job struct {
 		i    int
 		id   uuid.UUID
 		spec hotelSpec
 	}
-	jobs := make(chan job)
+	var mu sync.Mutex
+	err = inParallel(ctx, opts, StageHotels, total, func(ctx context.Context, jobs chan<- job) error {
+		// Hotels are created here, one at a time, so they get ids in order i.
+		for i := existing; i < opts.Hotels; i++ {
+			spec := generateHotel(opts.Seed, i)
+			h, err := cat.CreateHotel(ctx, spec.fields)
+			if err != nil {
+				return fmt.Errorf("create demo hotel %d (%s, %s): %w", i, spec.fields.Name, spec.city.Name, err)
+			}
+			select {
+			case jobs <- job{i: i, id: h.ID, spec: spec}:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		return nil
+	}, func(ctx context.Context, j job) error {
+		s, err := fillHotel(ctx, cat, j.id, j.spec, opts)
+		if err != nil {
+			return fmt.Errorf("demo hotel %d (%s, %s): %w", j.i, j.spec.fields.Name, j.spec.city.Name, err)
+		}
+		log.Debug("demo hotel loaded", "i", j.i, "name", j.spec.fields.Name, "city", j.spec.city.Name,
+			"room_types", s.RoomTypes, "rooms", s.Rooms, "rate_plans", s.RatePlans, "rate_calls", s.RateCalls)
+		mu.Lock()
+		sum.add(s)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return sum, err
+	}
+	log.Info("demo catalog loaded", "hotels", sum.Hotels, "room_types", sum.RoomTypes, "rooms", sum.Rooms,
+		"rate_plans", sum.RatePlans, "nightly_rates", sum.NightlyRates, "rate_calls", sum.RateCalls,
+		"elapsed", time.Since(start).Round(time.Millisecond))
+	return sum, nil
+}
+
+// inParallel runs work on every job produce sends, on workers goroutines,
+// and reports progress of stage after each. The first error cancels the
+// rest and is returned; produce stops when its context is cancelled.
+func inParallel[J any](ctx context.Context, opts Opts, stage Stage, total int,
+	produce func(context.Context, chan<- J) error, work func(context.Context, J) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var (
 		mu   sync.Mutex
 		done int
 		wg   sync.WaitGroup
 	)
-	report := func(s Summary) {
-		mu.Lock()
-		defer mu.Unlock()
-		sum.add(s)
-		done++
-		if opts.Progress != nil {
-			opts.Progress(done, total)
-		}
-	}
 	if opts.Progress != nil {
-		opts.Progress(0, total)
+		opts.Progress(stage, 0, total)
 	}
+	jobs := make(chan J)
 	for range workers {
 		wg.Go(func() {
 			for j := range jobs {
 				if ctx.Err() != nil {
 					continue // drain; the first error is already recorded
 				}
-				s, err := fillHotel(ctx, cat, j.id, j.spec, opts)
-				if err != nil {
-					cancel(fmt.Errorf("demo hotel %d (%s, %s): %w", j.i, j.spec.fields.Name, j.spec.city.Name, err))
+				if err := work(ctx, j); err != nil {
+					cancel(err)
 					continue
 				}
-				log.Debug("demo hotel loaded", "i", j.i, "name", j.spec.fields.Name, "city", j.spec.city.Name,
-					"room_types", s.RoomTypes, "rooms", s.Rooms, "rate_plans", s.RatePlans, "rate_calls", s.RateCalls)
-				report(s)
+				mu.Lock()
+				done++
+				if opts.Progress != nil {
+					opts.Progress(stage, done, total)
+				}
+				mu.Unlock()
 			}
 		})
 	}
-	// Hotels are created here, one at a time, so they get ids in order i.
-create:
-	for i := existing; i < opts.Hotels; i++ {
-		spec := generateHotel(i)
-		h, err := cat.CreateHotel(ctx, spec.fields)
-		if err != nil {
-			cancel(fmt.Errorf("create demo hotel %d (%s, %s): %w", i, spec.fields.Name, spec.city.Name, err))
-			break
-		}
-		select {
-		case jobs <- job{i: i, id: h.ID, spec: spec}:
-		case <-ctx.Done():
-			break create
-		}
+	if err := produce(ctx, jobs); err != nil {
+		cancel(err)
 	}
 	close(jobs)
 	wg.Wait()
-
-	sum.Elapsed = time.Since(start)
-	if err := context.Cause(ctx); err != nil {
-		return sum, fmt.Errorf("load demo catalog: %w", err)
-	}
-	log.Info("demo catalog loaded", "hotels", sum.Hotels, "room_types", sum.RoomTypes, "rooms", sum.Rooms,
-		"rate_plans", sum.RatePlans, "nightly_rates", sum.NightlyRates, "rate_calls", sum.RateCalls,
-		"elapsed", sum.Elapsed.Round(time.Millisecond))
-	return sum, nil
+	return context.Cause(ctx)
 }
 
 // fillHotel creates the room types, rooms, rate plans and rates of a hotel
@@ -217,14 +278,10 @@ func fillHotel(ctx context.Context, cat *catalog.Service, hotelID uuid.UUID, h h
 				return s, fmt.Errorf("create rate plan %q of %q: %w", rps.fields.Name, rts.fields.Name, err)
 			}
 			s.RatePlans++
-			prices, weekday := nightlyPrices(h, rts, rps, opts.Today, opts.Nights)
-			for _, run := range rateRuns(prices, weekday) {
-				from, to := opts.Today.AddDate(0, 0, run.from), opts.Today.AddDate(0, 0, run.to)
-				if _, _, err := cat.SetRates(ctx, rp.ID, from, to, run.amount); err != nil {
-					return s, fmt.Errorf("set rates of %q of %q for %s..%s: %w", rps.fields.Name, rts.fields.Name,
-						from.Format(time.DateOnly), to.Format(time.DateOnly), err)
-				}
-				s.RateCalls++
+			calls, err := setRates(ctx, cat, rp.ID, h, rts, rps, opts.Today, opts.Nights)
+			s.RateCalls += calls
+			if err != nil {
+				return s, err
 			}
 			s.NightlyRates += opts.Nights
 		}
@@ -232,15 +289,38 @@ func fillHotel(ctx context.Context, cat *catalog.Service, hotelID uuid.UUID, h h
 	return s, nil
 }
 
+// setRates prices the nights [first, first+nights) of a rate plan as demo
+// hotel h prices them, and returns the number of SetRates calls made.
+func setRates(ctx context.Context, cat *catalog.Service, ratePlanID uuid.UUID, h hotelSpec, rts roomTypeSpec, rps ratePlanSpec,
+	first time.Time, nights int) (int, error) {
+	prices, weekday := nightlyPrices(h, rts, rps, first, nights)
+	calls := 0
+	for _, run := range rateRuns(prices, weekday) {
+		from, to := first.AddDate(0, 0, run.from), first.AddDate(0, 0, run.to)
+		if _, _, err := cat.SetRates(ctx, ratePlanID, from, to, run.amount); err != nil {
+			return calls, fmt.Errorf("set rates of %q of %q for %s..%s: %w", rps.fields.Name, rts.fields.Name,
+				from.Format(time.DateOnly), to.Format(time.DateOnly), err)
+		}
+		calls++
+	}
+	return calls, nil
+}
+
 func (o Opts) withDefaults() (Opts, error) {
-	if o.Hotels < 0 || o.Nights < 0 {
-		return o, errors.New("demo: Hotels and Nights must not be negative")
+	if o.Hotels < 0 || o.Nights < 0 || o.PastBookings < 0 || o.PastDays < 0 {
+		return o, errors.New("demo: Hotels, Nights, PastBookings and PastDays must not be negative")
 	}
 	if o.Hotels == 0 {
 		o.Hotels = DefaultHotels
 	}
 	if o.Nights == 0 {
 		o.Nights = DefaultNights
+	}
+	if o.Seed == 0 {
+		o.Seed = DefaultSeed
+	}
+	if o.PastDays == 0 {
+		o.PastDays = DefaultPastDays
 	}
 	today := o.Today
 	if today.IsZero() {

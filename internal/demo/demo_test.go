@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func setup(t *testing.T) testBundle {
 
 func load(t *testing.T, b testBundle, opts Opts) Summary {
 	t.Helper()
-	sum, err := Load(context.Background(), b.cat, opts)
+	sum, err := Load(context.Background(), b.pool, opts)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -76,7 +77,7 @@ func catalogDump(t *testing.T, pool *pgxpool.Pool) []string {
 
 func TestLoadIsDeterministic(t *testing.T) {
 	t.Parallel()
-	opts := Opts{Hotels: 5, Today: firstNight, Nights: 60}
+	opts := Opts{Hotels: 5, Seed: 7, Today: firstNight, Nights: 60}
 	a, b := setup(t), setup(t)
 	load(t, a, opts)
 	load(t, b, opts)
@@ -98,8 +99,8 @@ func TestLoadIsDeterministic(t *testing.T) {
 			t.Errorf("hotel %d: %q in %s (%s) vs %q in %s (%s)", i,
 				x.Name, x.Address.City, x.TimeZone, y.Name, y.Address.City, y.TimeZone)
 		}
-		if want := Cities[i].Name; x.Address.City != want {
-			t.Errorf("hotel %d is in %s, want %s", i, x.Address.City, want)
+		if want := generateHotel(7, i); x.Address.City != Cities[i].Name || x.Name != want.fields.Name {
+			t.Errorf("hotel %d is %q in %s, want %q in %s", i, x.Name, x.Address.City, want.fields.Name, Cities[i].Name)
 		}
 	}
 	da, db := catalogDump(t, a.pool), catalogDump(t, b.pool)
@@ -140,7 +141,7 @@ func TestLoadSkipsWhenLoadedAndExtends(t *testing.T) {
 		t.Fatalf("got %d hotels, want 7", len(hotels))
 	}
 	for i, h := range hotels {
-		if want := generateHotel(i).fields.Name; h.Name != want {
+		if want := generateHotel(DefaultSeed, i).fields.Name; h.Name != want {
 			t.Errorf("hotel %d is %q, want %q", i, h.Name, want)
 		}
 	}
@@ -150,7 +151,10 @@ func TestLoadFillsEveryNight(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	var progress [][2]int
-	sum := load(t, b, Opts{Hotels: 5, Today: firstNight.Add(17 * time.Hour), Progress: func(done, total int) {
+	sum := load(t, b, Opts{Hotels: 5, Today: firstNight.Add(17 * time.Hour), Progress: func(stage Stage, done, total int) {
+		if stage != StageHotels {
+			t.Errorf("progress of stage %q without past bookings", stage)
+		}
 		progress = append(progress, [2]int{done, total})
 	}})
 	if sum.Nights != DefaultNights || !sum.First.Equal(firstNight) {
@@ -240,7 +244,7 @@ func TestFirstHotelsSpanManyTimeZones(t *testing.T) {
 	t.Parallel()
 	zones := map[string]bool{}
 	for i := range 20 {
-		zones[generateHotel(i).fields.TimeZone] = true
+		zones[generateHotel(DefaultSeed, i).fields.TimeZone] = true
 	}
 	if len(zones) < 10 {
 		t.Errorf("the first 20 hotels use %d time zones, want at least 10", len(zones))
@@ -249,8 +253,8 @@ func TestFirstHotelsSpanManyTimeZones(t *testing.T) {
 
 func TestCities(t *testing.T) {
 	t.Parallel()
-	if len(Cities) < 80 {
-		t.Errorf("%d cities, want at least 80", len(Cities))
+	if len(Cities) < 200 {
+		t.Errorf("%d cities, want at least 200", len(Cities))
 	}
 	zones := map[string]bool{}
 	names := map[string]bool{}
@@ -263,29 +267,140 @@ func TestCities(t *testing.T) {
 		if _, err := time.LoadLocation(c.TimeZone); err != nil {
 			t.Errorf("%s: %v", c.Name, err)
 		}
-		if !money.Valid(c.Currency) {
-			t.Errorf("%s: %q is not a currency", c.Name, c.Currency)
+		if !money.Valid(c.Currency) || perUSD[c.Currency] <= 0 {
+			t.Errorf("%s: %q is not a currency with an exchange rate", c.Name, c.Currency)
 		}
-		if len(c.CountryCode) != 2 || c.Lat < -90 || c.Lat > 90 || c.Lon < -180 || c.Lon > 180 {
+		if len(c.CountryCode) != 2 || strings.ToUpper(c.CountryCode) != c.CountryCode ||
+			c.Lat < -90 || c.Lat > 90 || c.Lon < -180 || c.Lon > 180 {
 			t.Errorf("%s: country %q at %v,%v", c.Name, c.CountryCode, c.Lat, c.Lon)
 		}
-		if c.Price <= 0 || c.TaxBasisPoints < 0 || c.TaxBasisPoints > 2000 || c.Street == "" {
-			t.Errorf("%s: price %d, tax %d bps, street %q", c.Name, c.Price, c.TaxBasisPoints, c.Street)
+		if c.USD < 30 || c.USD > 500 || c.Tier < 1 || c.Tier > 3 || c.TaxBasisPoints < 0 || c.TaxBasisPoints > 3000 || c.Street == "" {
+			t.Errorf("%s: %d USD, tier %d, tax %d bps, street %q", c.Name, c.USD, c.Tier, c.TaxBasisPoints, c.Street)
 		}
 	}
 	for _, z := range []string{"Pacific/Kiritimati", "Pacific/Pago_Pago", "Pacific/Auckland", "America/Los_Angeles",
 		"America/New_York", "Europe/London", "Europe/Paris", "Asia/Tokyo", "Asia/Kolkata", "Asia/Kathmandu",
-		"Australia/Sydney", "America/Sao_Paulo", "Africa/Nairobi"} {
+		"Australia/Sydney", "America/Sao_Paulo", "Africa/Nairobi", "Australia/Eucla", "Australia/Lord_Howe",
+		"Pacific/Chatham", "America/St_Johns", "Atlantic/Azores"} {
 		if !zones[z] {
 			t.Errorf("no city in %s", z)
 		}
 	}
 }
 
+// The zone and the currency of every city must be known to PostgreSQL too:
+// search computes hotel-local dates in SQL and converts prices with the
+// exchange_rates table, whose seeded rates the demo prices with.
+func TestCitiesAreKnownToPostgres(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	pgZones := map[string]bool{}
+	rows, err := pool.Query(ctx, `SELECT name FROM pg_timezone_names`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var z string
+		if err := rows.Scan(&z); err != nil {
+			t.Fatal(err)
+		}
+		pgZones[z] = true
+	}
+	rates := map[string]float64{}
+	digits := map[string]int{}
+	rows, err = pool.Query(ctx, `SELECT currency::text, per_usd::float8, minor_digits FROM exchange_rates`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c string
+		var r float64
+		var d int
+		if err := rows.Scan(&c, &r, &d); err != nil {
+			t.Fatal(err)
+		}
+		rates[c], digits[c] = r, d
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Cities {
+		if !pgZones[c.TimeZone] {
+			t.Errorf("%s: PostgreSQL does not know the zone %s", c.Name, c.TimeZone)
+		}
+		if r, ok := rates[c.Currency]; !ok {
+			t.Errorf("%s: no exchange rate for %s", c.Name, c.Currency)
+		} else if r != perUSD[c.Currency] || digits[c.Currency] != money.MinorDigits(c.Currency) {
+			t.Errorf("%s: exchange_rates has %v %s per USD with %d digits, the demo prices with %v and %d",
+				c.Currency, r, c.Currency, digits[c.Currency], perUSD[c.Currency], money.MinorDigits(c.Currency))
+		}
+	}
+}
+
+func TestPricesFollowTheCitysLevel(t *testing.T) {
+	t.Parallel()
+	usd := func(c City) float64 {
+		return float64(c.localPrice()) / perUSD[c.Currency] / math.Pow10(money.MinorDigits(c.Currency))
+	}
+	for _, c := range Cities {
+		if got := usd(c); math.Abs(got-float64(c.USD)) > 0.01*float64(c.USD) {
+			t.Errorf("%s: a mid-range night costs %d %s, about %.0f USD, want about %d", c.Name, c.localPrice(), c.Currency, got, c.USD)
+		}
+	}
+	city := func(name string) City {
+		k := slices.IndexFunc(Cities, func(c City) bool { return c.Name == name })
+		return Cities[k]
+	}
+	if usd(city("Zurich")) <= 2*usd(city("Hanoi")) {
+		t.Errorf("a night in Zurich should cost far more than in Hanoi")
+	}
+}
+
+func TestSeedPicksTheWorld(t *testing.T) {
+	t.Parallel()
+	same, differ := 0, 0
+	for i := range 50 {
+		a, b := generateHotel(DefaultSeed, i), generateHotel(DefaultSeed, i)
+		if a.fields.Name != b.fields.Name || a.fields.Location != b.fields.Location {
+			t.Fatalf("hotel %d differs between two draws with the same seed", i)
+		}
+		if c := generateHotel(7, i); c.fields.Name == a.fields.Name && c.fields.StarRating == a.fields.StarRating {
+			same++
+		} else {
+			differ++
+		}
+		if generateHotel(7, i).city.Name != Cities[i].Name {
+			t.Errorf("hotel %d is not in %s with seed 7", i, Cities[i].Name)
+		}
+	}
+	if differ < 40 {
+		t.Errorf("seeds 42 and 7 give %d of 50 hotels the same name and stars", same)
+	}
+	// Beyond one hotel per city, world destinations get more hotels.
+	count := map[int]int{}
+	for i := len(Cities); i < len(Cities)+7000; i++ {
+		count[generateHotel(DefaultSeed, i).city.Tier]++
+	}
+	perCity := map[int]float64{}
+	for tier := 1; tier <= 3; tier++ {
+		n := 0
+		for _, c := range Cities {
+			if c.Tier == tier {
+				n++
+			}
+		}
+		perCity[tier] = float64(count[tier]) / float64(n)
+	}
+	if r := perCity[1] / perCity[3]; r < 3 || r > 5 {
+		t.Errorf("a tier-1 city gets %.1f times the hotels of a tier-3 one, want about 4", r)
+	}
+}
+
 func TestHotelsAreNearTheirCity(t *testing.T) {
 	t.Parallel()
 	for i := range 2 * len(Cities) {
-		h := generateHotel(i)
+		h := generateHotel(DefaultSeed, i)
 		if km := distanceKM(h.city.Lat, h.city.Lon, h.fields.Location.Lat, h.fields.Location.Lon); km > 5.01 {
 			t.Errorf("hotel %d (%s) is %.1f km from the centre of %s", i, h.fields.Name, km, h.city.Name)
 		}
@@ -295,7 +410,7 @@ func TestHotelsAreNearTheirCity(t *testing.T) {
 func TestRatesPaintEveryNightAtItsPrice(t *testing.T) {
 	t.Parallel()
 	for i := range len(Cities) {
-		h := generateHotel(i)
+		h := generateHotel(DefaultSeed, i)
 		for _, rt := range h.roomTypes {
 			flexible, _ := nightlyPrices(h, rt, rt.plans[0], firstNight, DefaultNights)
 			for _, rp := range rt.plans {
@@ -350,9 +465,8 @@ func BenchmarkLoad60(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		pool := pgtest.NewDB(b)
-		cat := catalog.NewService(pool)
 		b.StartTimer()
-		sum, err := Load(context.Background(), cat, Opts{Today: firstNight})
+		sum, err := Load(context.Background(), pool, Opts{Today: firstNight})
 		if err != nil {
 			b.Fatal(err)
 		}

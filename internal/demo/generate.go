@@ -9,9 +9,8 @@ import (
 	"github.com/staygraph/staygraph/internal/catalog"
 )
 
-// seed fixes the generator: hotel i is always built from the PCG stream
-// (seed, i), whatever else Load does, so the same i gives the same hotel.
-const seed = 42
+// DefaultSeed is the seed of the demo catalog when Opts.Seed is zero.
+const DefaultSeed = 42
 
 // hotelSpec is everything Load creates for one hotel.
 type hotelSpec struct {
@@ -95,10 +94,11 @@ var roomTemplates = []roomTemplate{
 		[]catalog.Bed{{Type: catalog.BedKing, Count: 1}, {Type: catalog.BedSofaBed, Count: 1}}, 1.7, []string{"bathtub", "minibar"}, 4, 5, [2]int{3, 6}},
 }
 
-// generateHotel builds demo hotel i. It depends on i alone.
-func generateHotel(i int) hotelSpec {
+// generateHotel builds demo hotel i from the PCG stream (seed, i), so it
+// depends on seed and i alone, whatever else Load does.
+func generateHotel(seed uint64, i int) hotelSpec {
 	r := rand.New(rand.NewPCG(seed, uint64(i)))
-	city := Cities[i%len(Cities)]
+	city := cityOf(r, i)
 	stars := pickWeighted(r, []int{2, 3, 4, 5}, []int{15, 35, 35, 15})
 	name := hotelName(r, city)
 
@@ -170,6 +170,24 @@ func generateHotel(i int) hotelSpec {
 	}
 	return h
 }
+
+// cityOf is the city of hotel i: Cities[i] for the first len(Cities)
+// hotels, so every city gets one, then a city drawn by tier.
+func cityOf(r *rand.Rand, i int) City {
+	if i < len(Cities) {
+		return Cities[i]
+	}
+	return Cities[pickWeighted(r, cityIndexes, cityWeights)]
+}
+
+// cityIndexes and cityWeights draw a city by tier: 4, 2 or 1 for tiers 1-3.
+var cityIndexes, cityWeights = func() ([]int, []int) {
+	idx, w := make([]int, len(Cities)), make([]int, len(Cities))
+	for k, c := range Cities {
+		idx[k], w[k] = k, 1<<(3-c.Tier)
+	}
+	return idx, w
+}()
 
 // hotelName makes a name such as "Grand Harbour Hotel", "Maison Cedar" or
 // "Lisbon Lantern Suites".

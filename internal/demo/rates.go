@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/money"
 )
 
 // rateRun is one SetRates call: the nights from..to inclusive, counted from
@@ -17,14 +18,14 @@ type rateRun struct {
 // nightlyPrices returns the price of each of nights nights from first, and
 // the price each night would have without the Friday and Saturday premium.
 //
-// A price is the city's mid-range price × the star factor × the room type
+// A price is the city's mid-range price in its currency (localPrice) × the star factor × the room type
 // factor × the rate plan factor × a seasonal factor that changes by month,
 // × the hotel's weekend factor on Friday and Saturday nights, rounded to three
 // significant digits as a hotel would.
 func nightlyPrices(h hotelSpec, rt roomTypeSpec, rp ratePlanSpec, first time.Time, nights int) (prices, weekday []int64) {
 	prices = make([]int64, nights)
 	weekday = make([]int64, nights)
-	base := float64(h.city.Price) * starFactors[h.fields.StarRating] * rt.factor * rp.factor
+	base := float64(h.city.localPrice()) * starFactors[h.fields.StarRating] * rt.factor * rp.factor
 	for d := range nights {
 		night := first.AddDate(0, 0, d)
 		p := base * seasonFactor(h.city.Lat, night.Month())
@@ -35,6 +36,12 @@ func nightlyPrices(h hotelSpec, rt roomTypeSpec, rp ratePlanSpec, first time.Tim
 		}
 	}
 	return prices, weekday
+}
+
+// localPrice is the city's mid-range price level (USD) in minor units of
+// its currency, at the indicative exchange rate, to three significant digits.
+func (c City) localPrice() int64 {
+	return roundPrice(float64(c.USD) * perUSD[c.Currency] * math.Pow10(money.MinorDigits(c.Currency)))
 }
 
 // seasonFactor is a yearly wave over the months: high season in July north
