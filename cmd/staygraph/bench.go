@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -80,6 +81,7 @@ type benchOpts struct {
 	pgbench            *bool
 	pgbenchScale       *int
 	pgbenchArgs        *string
+	cpuProfile         *string
 }
 
 // benchReport is everything the bench prints; --json prints it as is.
@@ -170,6 +172,7 @@ func runBenchHolds(ctx context.Context, args []string) error {
 		pgbench:      f.Bool("pgbench", true, "run part C (pgbench)"),
 		pgbenchScale: f.Int("pgbench-scale", 10, "part C: pgbench -i scale factor"),
 		pgbenchArgs:  f.String("pgbench-args", "-c 16 -j 2 -T 10 -M prepared", "part C: pgbench run flags"),
+		cpuProfile:   f.String("cpuprofile", "", "write a CPU profile of this process during part B to this file (go tool pprof)"),
 	}
 	f.Usage = func() { fmt.Fprint(f.Output(), benchHelp); f.PrintDefaults() }
 	if err := f.parse(args); err != nil {
@@ -244,6 +247,13 @@ func benchHolds(ctx context.Context, log *slog.Logger, o benchOpts) (benchReport
 	svc := booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), jobs, booking.Opts{})
 	if rep.InProcess, err = benchInProcess(ctx, svc, fx, *o.workers, *o.holds, *o.durA); err != nil {
 		return rep, err
+	}
+	if *o.cpuProfile != "" {
+		stop, err := startCPUProfile(*o.cpuProfile)
+		if err != nil {
+			return rep, err
+		}
+		defer stop()
 	}
 	if rep.HTTP, err = benchHTTP(ctx, log, pool, api, fx, *o.clients, *o.warmup, *o.durB); err != nil {
 		return rep, err
@@ -482,7 +492,13 @@ func benchHTTP(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serv
 	rec := newRecorder()
 	begin := time.Now()
 	measureFrom, deadline := begin.Add(warmup), begin.Add(warmup+d)
-	time.AfterFunc(warmup, func() { rec.mu.Lock(); rec.cpu = sampleCPU(); rec.mu.Unlock() })
+	var pg0 map[int]uint64
+	time.AfterFunc(warmup, func() {
+		pg := sbBackendTicks(ctx, pool, "")
+		rec.mu.Lock()
+		rec.cpu, pg0 = sampleCPU(), pg
+		rec.mu.Unlock()
+	})
 	var wg sync.WaitGroup
 	for c := range clients {
 		tok, err := auth.Mint(secret, auth.MintOpts{Role: auth.RoleGuest, Subject: fmt.Sprint("bench-b-", c), TTL: time.Hour})
@@ -512,7 +528,14 @@ func benchHTTP(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serv
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("holds over HTTP: %w", err)
 	}
+	pgTicks, pgOK := sbTicksSince(pg0, sbBackendTicks(ctx, pool, ""))
+	selfTicks := sampleCPU().self - rec.cpu.self
 	res := rec.result(measureFrom)
+	if res.Count > 0 && pgOK {
+		// /proc counts clock ticks of 10 ms (USER_HZ is 100 on Linux)
+		res.CPU += fmt.Sprintf("; per hold: %.1f ms CPU of this process + %.1f ms of PostgreSQL",
+			float64(selfTicks)*10/float64(res.Count), float64(pgTicks)*10/float64(res.Count))
+	}
 	res.Setup = fmt.Sprintf("%d clients, one room type, stays of 1-3 nights sharing one night, %s warm-up", clients, warmup)
 	return res, nil
 }
@@ -794,4 +817,18 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// startCPUProfile writes a CPU profile of this process to path until the
+// returned func is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -65,6 +65,13 @@ type Opts struct {
 	// locks before the last attempt takes row locks in a fixed order.
 	// Default 3.
 	OptimisticAttempts int
+	// ContendedFor is how long a room type whose reservation conflicted
+	// stays contended. Reservations on a contended room type, or on one that
+	// another reservation in this process is working on, take the row locks
+	// on their first attempt: they queue instead of losing optimistic races.
+	// Default 2s; negative turns contention detection off (every reservation
+	// starts optimistic).
+	ContendedFor time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// PII seals contact details and guest names before they are stored and
@@ -83,6 +90,7 @@ type Service struct {
 	jobs     *river.Client[pgx.Tx]
 	notifier *notify.Service
 	opts     Opts
+	hot      contention
 }
 
 // NewService returns the booking core. jobs enqueues background work (hold
@@ -93,6 +101,9 @@ func NewService(pool *pgxpool.Pool, cat Catalog, payments *payment.Registry, job
 	}
 	if opts.OptimisticAttempts == 0 {
 		opts.OptimisticAttempts = 3
+	}
+	if opts.ContendedFor == 0 {
+		opts.ContendedFor = 2 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

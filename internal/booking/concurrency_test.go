@@ -11,49 +11,56 @@ import (
 
 // 100 travellers race for the last units of a room type over overlapping
 // stays. Exactly as many win as there are units, everyone else is told
-// SOLD_OUT, nobody sees an internal error, and no night is oversold.
+// SOLD_OUT, nobody sees an internal error, and no night is oversold — both
+// when every reservation starts optimistic (versions, retries, then a locked
+// try) and with contention detection, where they queue on the row locks.
 func TestConcurrentHoldsNeverOversell(t *testing.T) {
 	t.Parallel()
-	const units, racers = 3, 100
-	b := setup(t, time.Time{})
-	f := b.fixture(t, fixtureOpts{rooms: units})
-	start := booking.Date(time.Now()).AddDate(0, 0, 30)
+	for name, contendedFor := range map[string]time.Duration{"optimistic": -1, "contention detection": 0} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			const units, racers = 3, 100
+			b := setup(t, time.Time{}, func(o *booking.Opts) { o.ContendedFor = contendedFor })
+			f := b.fixture(t, fixtureOpts{rooms: units})
+			start := booking.Date(time.Now()).AddDate(0, 0, 30)
 
-	var wg sync.WaitGroup
-	errs := make([]error, racers)
-	ready := make(chan struct{})
-	for i := range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Stays of 2-4 nights that all share the night start+3.
-			checkIn := start.AddDate(0, 0, i%4)
-			checkOut := start.AddDate(0, 0, 4+i%3)
-			<-ready
-			_, errs[i] = b.svc.Hold(guest(fmt.Sprint("racer-", i)), holdInput(f, "k", checkIn, checkOut, 1))
-		}()
-	}
-	close(ready)
-	wg.Wait()
+			var wg sync.WaitGroup
+			errs := make([]error, racers)
+			ready := make(chan struct{})
+			for i := range racers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					// Stays of 2-4 nights that all share the night start+3.
+					checkIn := start.AddDate(0, 0, i%4)
+					checkOut := start.AddDate(0, 0, 4+i%3)
+					<-ready
+					_, errs[i] = b.svc.Hold(guest(fmt.Sprint("racer-", i)), holdInput(f, "k", checkIn, checkOut, 1))
+				}()
+			}
+			close(ready)
+			wg.Wait()
 
-	won, soldOut := 0, 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case code(err) == booking.SoldOut:
-			soldOut++
-		default:
-			t.Errorf("racer %d: unexpected error %v", i, err)
-		}
+			won, soldOut := 0, 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					won++
+				case code(err) == booking.SoldOut:
+					soldOut++
+				default:
+					t.Errorf("racer %d: unexpected error %v", i, err)
+				}
+			}
+			if won != units || soldOut != racers-units {
+				t.Fatalf("%d holds succeeded and %d were sold out; want %d and %d", won, soldOut, units, racers-units)
+			}
+			if got := b.reserved(t, f.roomType.ID, start.AddDate(0, 0, 3), start.AddDate(0, 0, 4)); got[0] != units {
+				t.Fatalf("the shared night holds %d units, want %d", got[0], units)
+			}
+			b.assertInventoryConsistent(t)
+		})
 	}
-	if won != units || soldOut != racers-units {
-		t.Fatalf("%d holds succeeded and %d were sold out; want %d and %d", won, soldOut, units, racers-units)
-	}
-	if got := b.reserved(t, f.roomType.ID, start.AddDate(0, 0, 3), start.AddDate(0, 0, 4)); got[0] != units {
-		t.Fatalf("the shared night holds %d units, want %d", got[0], units)
-	}
-	b.assertInventoryConsistent(t)
 }
 
 // Many holds for disjoint nights run side by side; all succeed.

@@ -73,7 +73,7 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 		return Booking{}, err
 	}
 	var booking Booking
-	err = s.withReservation(ctx, func(tx pgx.Tx, q *db.Queries, locked bool) error {
+	err = s.withReservation(ctx, reservationOf(quote).roomTypes(), func(tx pgx.Tx, q *db.Queries, locked bool) error {
 		// Prices are read in the transaction that reserves, so the booking
 		// is charged what the rates say at that moment.
 		if err := s.priceTx(ctx, q, &quote); err != nil {
@@ -170,7 +170,7 @@ func validateHold(in *HoldInput) error {
 }
 
 func reservationOf(q Quote) reservation {
-	r := reservation{units: map[uuid.UUID]int{}, from: q.CheckIn, to: q.CheckOut}
+	r := reservation{units: map[uuid.UUID]int{}, from: q.CheckIn, to: q.CheckOut, stored: q.stored}
 	for _, room := range q.Rooms {
 		r.units[room.RoomType.ID]++
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,6 +24,9 @@ var errConflict = errors.New("inventory changed concurrently")
 type reservation struct {
 	units    map[uuid.UUID]int // room type -> units
 	from, to time.Time
+	// stored says every inventory row exists already (seen in this
+	// transaction); otherwise the missing ones are created first.
+	stored bool
 }
 
 func (r reservation) roomTypes() []uuid.UUID {
@@ -41,8 +45,10 @@ func (r reservation) roomTypes() []uuid.UUID {
 // per row in the same order, so concurrent reservations never deadlock.
 func reserveTx(ctx context.Context, q *db.Queries, r reservation, locked bool) error {
 	ids := r.roomTypes()
-	if err := q.EnsureInventory(ctx, db.EnsureInventoryParams{RoomTypeIds: ids, FromNight: r.from, ToNight: r.to}); err != nil {
-		return fmt.Errorf("create inventory rows: %w", err)
+	if !r.stored {
+		if err := q.EnsureInventory(ctx, db.EnsureInventoryParams{RoomTypeIds: ids, FromNight: r.from, ToNight: r.to}); err != nil {
+			return fmt.Errorf("create inventory rows: %w", err)
+		}
 	}
 	read := q.ReadInventory
 	if locked {
@@ -96,12 +102,25 @@ func releaseTx(ctx context.Context, q *db.Queries, r reservation) error {
 // jittered backoff, then one try that locks the rows, so a hot room type
 // degrades into a short queue instead of failing. fn gets locked=true on that
 // last try.
-func (s *Service) withReservation(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries, locked bool) error) error {
+//
+// Under contention optimistic tries mostly roll back and start over, so a
+// reservation locks on its first try when one of its room types is
+// contended: another reservation on it is under way in this process, or one
+// conflicted within Opts.ContendedFor (which covers other API processes).
+func (s *Service) withReservation(ctx context.Context, roomTypes []uuid.UUID, fn func(tx pgx.Tx, q *db.Queries, locked bool) error) error {
+	contended := false
+	if s.opts.ContendedFor > 0 {
+		contended = s.hot.enter(roomTypes, time.Now())
+		defer s.hot.leave(roomTypes)
+	}
 	for attempt := 1; ; attempt++ {
-		locked := attempt > s.opts.OptimisticAttempts
+		locked := contended || attempt > s.opts.OptimisticAttempts
 		err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error { return fn(tx, q, locked) })
 		if !errors.Is(err, errConflict) || locked {
 			return err
+		}
+		if s.opts.ContendedFor > 0 {
+			s.hot.conflicted(roomTypes, time.Now().Add(s.opts.ContendedFor))
 		}
 		backoff := time.Duration(rand.Int64N(int64(time.Millisecond) << attempt))
 		select {
@@ -109,6 +128,58 @@ func (s *Service) withReservation(ctx context.Context, fn func(tx pgx.Tx, q *db.
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+}
+
+// contention tracks, per room type, the reservations under way in this
+// process and until when a recent conflict makes it count as contended.
+type contention struct {
+	mu      sync.Mutex
+	running map[uuid.UUID]int
+	until   map[uuid.UUID]time.Time
+}
+
+// enter registers a reservation on ids and reports whether any of them is
+// contended.
+func (c *contention) enter(ids []uuid.UUID, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running == nil {
+		c.running, c.until = map[uuid.UUID]int{}, map[uuid.UUID]time.Time{}
+	}
+	contended := false
+	for _, id := range ids {
+		if c.running[id] > 0 || now.Before(c.until[id]) {
+			contended = true
+		}
+		c.running[id]++
+	}
+	return contended
+}
+
+func (c *contention) leave(ids []uuid.UUID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		if c.running[id]--; c.running[id] == 0 {
+			delete(c.running, id)
+		}
+	}
+}
+
+func (c *contention) conflicted(ids []uuid.UUID, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.until) >= 4096 { // forget what has cooled down
+		now := time.Now()
+		for id, t := range c.until {
+			if !now.Before(t) {
+				delete(c.until, id)
+			}
+		}
+	}
+	for _, id := range ids {
+		c.until[id] = until
 	}
 }
 

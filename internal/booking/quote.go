@@ -83,6 +83,9 @@ type Quote struct {
 	// CheckInAt and CheckOutAt are the stay's instants in the hotel's zone.
 	CheckInAt  time.Time
 	CheckOutAt time.Time
+	// stored is true when every night of the stay has its inventory rows,
+	// so reserving them need not create any.
+	stored bool
 }
 
 // Quote prices a stay and says whether it is available now. Anyone may ask.
@@ -218,7 +221,9 @@ func (s *Service) checkAvailability(ctx context.Context, q *db.Queries, quote *Q
 		return fmt.Errorf("read availability: %w", err)
 	}
 	left := map[uuid.UUID]int{}
+	quote.stored = true
 	for _, r := range rows {
+		quote.stored = quote.stored && r.Stored
 		free := int(r.Capacity - r.Reserved)
 		if cur, ok := left[r.RoomTypeID]; !ok || free < cur {
 			left[r.RoomTypeID] = free

@@ -15,10 +15,12 @@ import (
 const availability = `-- name: Availability :many
 SELECT rt::uuid AS room_type_id, n::date AS night,
        coalesce(i.capacity, room_type_capacity(rt, n::date))::int AS capacity,
-       coalesce(i.reserved, 0)::int AS reserved
+       coalesce(i.reserved, 0)::int AS reserved,
+       (i.capacity IS NOT NULL)::bool AS stored
 FROM unnest($1::uuid[]) AS rt
 CROSS JOIN generate_series($2::date, $3::date - 1, interval '1 day') AS n
-LEFT JOIN inventory i ON i.room_type_id = rt AND i.night = n::date
+LEFT JOIN LATERAL (SELECT capacity, reserved FROM inventory
+                   WHERE room_type_id = rt AND night = n::date LIMIT 1) i ON true
 ORDER BY 1, 2
 `
 
@@ -33,10 +35,13 @@ type AvailabilityRow struct {
 	Night      time.Time
 	Capacity   int32
 	Reserved   int32
+	Stored     bool
 }
 
 // Capacity and reservations of room types for nights [from, to), including
-// nights that have no inventory row yet.
+// nights that have no inventory row yet (stored is false for those). Each
+// night is one primary-key probe (LIMIT 1 keeps the planner from turning the
+// lookups into a scan of the whole table).
 func (q *Queries) Availability(ctx context.Context, arg AvailabilityParams) ([]AvailabilityRow, error) {
 	rows, err := q.db.Query(ctx, availability, arg.RoomTypeIds, arg.FromNight, arg.ToNight)
 	if err != nil {
@@ -51,6 +56,7 @@ func (q *Queries) Availability(ctx context.Context, arg AvailabilityParams) ([]A
 			&i.Night,
 			&i.Capacity,
 			&i.Reserved,
+			&i.Stored,
 		); err != nil {
 			return nil, err
 		}
@@ -67,6 +73,7 @@ INSERT INTO inventory (room_type_id, night, capacity)
 SELECT rt, n::date, room_type_capacity(rt, n::date)
 FROM unnest($1::uuid[]) AS rt
 CROSS JOIN generate_series($2::date, $3::date - 1, interval '1 day') AS n
+WHERE NOT EXISTS (SELECT 1 FROM inventory i WHERE i.room_type_id = rt AND i.night = n::date)
 ON CONFLICT DO NOTHING
 `
 
@@ -77,6 +84,8 @@ type EnsureInventoryParams struct {
 }
 
 // Creates the missing inventory rows of room types for nights [from, to).
+// Capacity is counted only for nights without a row: on a busy room type
+// the rows exist and this costs one index probe per night.
 func (q *Queries) EnsureInventory(ctx context.Context, arg EnsureInventoryParams) error {
 	_, err := q.db.Exec(ctx, ensureInventory, arg.RoomTypeIds, arg.FromNight, arg.ToNight)
 	return err

@@ -1,9 +1,12 @@
 -- name: EnsureInventory :exec
 -- Creates the missing inventory rows of room types for nights [from, to).
+-- Capacity is counted only for nights without a row: on a busy room type
+-- the rows exist and this costs one index probe per night.
 INSERT INTO inventory (room_type_id, night, capacity)
 SELECT rt, n::date, room_type_capacity(rt, n::date)
 FROM unnest(sqlc.arg(room_type_ids)::uuid[]) AS rt
 CROSS JOIN generate_series(sqlc.arg(from_night)::date, sqlc.arg(to_night)::date - 1, interval '1 day') AS n
+WHERE NOT EXISTS (SELECT 1 FROM inventory i WHERE i.room_type_id = rt AND i.night = n::date)
 ON CONFLICT DO NOTHING;
 
 -- name: ReadInventory :many
@@ -51,13 +54,17 @@ ORDER BY night;
 
 -- name: Availability :many
 -- Capacity and reservations of room types for nights [from, to), including
--- nights that have no inventory row yet.
+-- nights that have no inventory row yet (stored is false for those). Each
+-- night is one primary-key probe (LIMIT 1 keeps the planner from turning the
+-- lookups into a scan of the whole table).
 SELECT rt::uuid AS room_type_id, n::date AS night,
        coalesce(i.capacity, room_type_capacity(rt, n::date))::int AS capacity,
-       coalesce(i.reserved, 0)::int AS reserved
+       coalesce(i.reserved, 0)::int AS reserved,
+       (i.capacity IS NOT NULL)::bool AS stored
 FROM unnest(sqlc.arg(room_type_ids)::uuid[]) AS rt
 CROSS JOIN generate_series(sqlc.arg(from_night)::date, sqlc.arg(to_night)::date - 1, interval '1 day') AS n
-LEFT JOIN inventory i ON i.room_type_id = rt AND i.night = n::date
+LEFT JOIN LATERAL (SELECT capacity, reserved FROM inventory
+                   WHERE room_type_id = rt AND night = n::date LIMIT 1) i ON true
 ORDER BY 1, 2;
 
 -- name: LockInventoryFrom :exec
