@@ -32,6 +32,7 @@ func runDev(ctx context.Context, args []string) error {
 	dataDir := f.String("data-dir", ".staygraph", "folder for the private PostgreSQL cluster and the dev secret")
 	pgPort := f.Int("pg-port", devserver.DefaultPort, "port of the private PostgreSQL on 127.0.0.1")
 	hotels := f.Int("demo-hotels", 60, "hotels in the demo catalog (0 loads none)")
+	pastBookings := f.Int("demo-past-bookings", 0, "past stays to book at each demo hotel that has no booking yet (0: none; each costs start-up time)")
 	withIndexer := f.Bool("indexer", true, "run the change stream (CDC indexer) in this process")
 	ixf := addIndexerFlags(f)
 	if err := f.parse(args); err != nil {
@@ -75,7 +76,11 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 	if *hotels > 0 {
-		if err := loadDemo(ctx, log, pool, *hotels); err != nil {
+		keys, err := s.pii.keyring()
+		if err != nil {
+			return err
+		}
+		if err := loadDemo(ctx, log, pool, demo.Opts{Hotels: *hotels, PastBookings: *pastBookings, PII: keys}); err != nil {
 			return err
 		}
 	}
@@ -99,17 +104,17 @@ func runDev(ctx context.Context, args []string) error {
 	})
 }
 
-func loadDemo(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, hotels int) error {
-	start := time.Now()
-	sum, err := demo.Load(ctx, pool, demo.Opts{Hotels: hotels, Logger: log})
+func loadDemo(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, opts demo.Opts) error {
+	opts.Logger = log
+	sum, err := demo.Load(ctx, pool, opts)
 	if err != nil {
-		return fmt.Errorf("load demo catalog: %w", err)
+		return err
 	}
-	if sum.Skipped {
+	if sum.Skipped && sum.Past.Bookings() == 0 {
 		log.Info("demo catalog already loaded")
 		return nil
 	}
-	log.Info("demo catalog loaded", "hotels", sum.Hotels, "duration", time.Since(start).Round(time.Millisecond))
+	log.Info("demo data loaded", "hotels", sum.Hotels, "past_bookings", sum.Past.Bookings(), "duration", sum.Elapsed.Round(time.Millisecond))
 	return nil
 }
 

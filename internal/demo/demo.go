@@ -64,8 +64,8 @@ type Opts struct {
 	// PastBookings is how many past stays Load books at each of the first
 	// Hotels hotels that has no booking yet; 0 (the default) books none.
 	PastBookings int
-	// PastDays is how far back before Today past stays begin; default
-	// DefaultPastDays. Rate plans get rates for those nights too.
+	// PastDays is how far back before Today past stays begin, at least 2;
+	// default DefaultPastDays. Rate plans get rates for those nights too.
 	PastDays int
 	// PII seals the contact details and guest names of past bookings. Give
 	// the keyring the API server uses, or it cannot open them; nil means keys
@@ -307,8 +307,11 @@ func setRates(ctx context.Context, cat *catalog.Service, ratePlanID uuid.UUID, h
 }
 
 func (o Opts) withDefaults() (Opts, error) {
-	if o.Hotels < 0 || o.Nights < 0 || o.PastBookings < 0 || o.PastDays < 0 {
-		return o, errors.New("demo: Hotels, Nights, PastBookings and PastDays must not be negative")
+	if o.Hotels < 0 || o.Nights < 0 || o.PastBookings < 0 {
+		return o, errors.New("demo: Hotels, Nights and PastBookings must not be negative")
+	}
+	if o.PastDays < 0 || o.PastDays == 1 {
+		return o, errors.New("demo: PastDays must be at least 2: a past stay checks out the day before Today at the latest")
 	}
 	if o.Hotels == 0 {
 		o.Hotels = DefaultHotels

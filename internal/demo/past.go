@@ -347,9 +347,9 @@ func drawStay(r *rand.Rand, h catalog.Hotel, loc *time.Location, plans []demoPla
 		st.rooms = append(st.rooms, booking.RoomRequest{RatePlanID: p.plan.ID, Party: party,
 			Guests: []booking.GuestName{{GivenName: givenNames[r.IntN(len(givenNames))], FamilyName: family}}})
 	}
-	lead0 := st.rooms[0].Guests[0]
+	booker := st.rooms[0].Guests[0]
 	st.contact = booking.Contact{
-		Email:    fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(lead0.GivenName), strings.ToLower(family), r.IntN(100)),
+		Email:    fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(booker.GivenName), strings.ToLower(family), r.IntN(100)),
 		Language: languages[r.IntN(len(languages))],
 	}
 	if r.IntN(2) == 0 {
