@@ -8,12 +8,12 @@ import (
 	"net/mail"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
 
 	"github.com/staygraph/staygraph/internal/apperr"
@@ -83,10 +83,7 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 			return &apperr.Error{Code: PriceChanged, Field: []string{"input", "expectedTotal"},
 				Message: fmt.Sprintf("the total is now %d %s, not %d; quote again and confirm the new price", quote.Total, quote.Currency, *in.ExpectedTotal)}
 		}
-		if booking, err = s.insertHoldTx(ctx, tx, q, owner, in, quote); err != nil {
-			return err
-		}
-		if err := saveTx(ctx, q, key, booking); err != nil {
+		if booking, err = s.insertHoldTx(ctx, tx, q, owner, key, in, quote); err != nil {
 			return err
 		}
 		if err := s.noticeTx(ctx, tx, booking.ID, notify.Held); err != nil {
@@ -177,66 +174,77 @@ func reservationOf(q Quote) reservation {
 	return r
 }
 
-func (s *Service) insertHoldTx(ctx context.Context, tx pgx.Tx, q *db.Queries, owner string, in HoldInput, quote Quote) (Booking, error) {
+// insertHoldTx writes the HELD booking, its rooms and guests, and the
+// request's idempotency key, in one statement.
+func (s *Service) insertHoldTx(ctx context.Context, tx pgx.Tx, q *db.Queries, owner string, key idempotency, in HoldInput, quote Quote) (Booking, error) {
 	now := s.opts.Now()
 	id := uuid.Must(uuid.NewV7())
 	email, emailIndex, phone, err := sealContact(s.opts.PII, id, in.Contact)
 	if err != nil {
 		return Booking{}, err
 	}
-	row, err := q.CreateBooking(ctx, db.CreateBookingParams{
+	p := db.CreateHoldParams{
 		ID: id, Reference: newReference(), HotelID: quote.Hotel.ID,
 		CheckIn: quote.CheckIn, CheckOut: quote.CheckOut, Currency: quote.Currency,
 		RoomAmount: quote.RoomAmount, TaxAmount: quote.TaxAmount, TotalAmount: quote.Total, DepositDue: quote.DepositDue,
 		Owner: owner, ContactEmailEnc: email, ContactEmailIdx: emailIndex, ContactPhoneEnc: phone,
 		HoldExpiresAt: now.Add(s.opts.HoldTTL), Language: in.Contact.Language,
-	})
+		Principal: key.principal, Key: key.key, Operation: key.operation, RequestHash: key.hash,
+	}
+	for i, room := range quote.Rooms {
+		nightly := make([]int64, len(room.Nightly))
+		for n, price := range room.Nightly {
+			nightly[n] = price.Amount
+		}
+		policy, _ := json.Marshal(policyJSON(room.RatePlan.CancellationPolicy))
+		p.RoomPositions = append(p.RoomPositions, int16(i))
+		p.RoomRatePlanIds = append(p.RoomRatePlanIds, room.RatePlan.ID)
+		p.RoomTypeIds = append(p.RoomTypeIds, room.RoomType.ID)
+		p.RoomAdults = append(p.RoomAdults, int16(room.Party.Adults))
+		p.RoomChildAges = append(p.RoomChildAges, arrayLiteral(room.Party.ChildAges))
+		p.RoomNightly = append(p.RoomNightly, arrayLiteral(nightly))
+		p.RoomAmounts = append(p.RoomAmounts, room.Amount)
+		p.RoomTaxAmounts = append(p.RoomTaxAmounts, room.TaxAmount)
+		p.RoomPolicies = append(p.RoomPolicies, policy)
+		for _, g := range in.Rooms[i].Guests {
+			position := int16(len(p.GuestPositions))
+			given, family, err := sealGuest(s.opts.PII, id, position, g)
+			if err != nil {
+				return Booking{}, err
+			}
+			p.GuestPositions = append(p.GuestPositions, position)
+			p.GuestRooms = append(p.GuestRooms, int16(i))
+			p.GuestGivenNames = append(p.GuestGivenNames, given)
+			p.GuestFamilyNames = append(p.GuestFamilyNames, family)
+		}
+	}
+	row, err := q.CreateHold(ctx, p)
 	if postgres.Constraint(err) == "bookings_reference_key" {
 		return Booking{}, errConflict // one in a billion: try again with another reference
 	}
 	if err != nil {
 		return Booking{}, fmt.Errorf("insert booking: %w", err)
 	}
-	guest := 0
-	for i, room := range quote.Rooms {
-		nightly := make([]int64, len(room.Nightly))
-		for n, p := range room.Nightly {
-			nightly[n] = p.Amount
-		}
-		ages := make([]int16, len(room.Party.ChildAges))
-		for a, age := range room.Party.ChildAges {
-			ages[a] = int16(age)
-		}
-		policy, _ := json.Marshal(policyJSON(room.RatePlan.CancellationPolicy))
-		if err := q.CreateBookingRoom(ctx, db.CreateBookingRoomParams{
-			BookingID: row.ID, Position: int16(i), RatePlanID: room.RatePlan.ID, RoomTypeID: room.RoomType.ID,
-			Adults: int16(room.Party.Adults), ChildAges: ages, Nightly: nightly, Amount: room.Amount,
-			TaxAmount: room.TaxAmount, CancellationPolicy: policy,
-		}); err != nil {
-			return Booking{}, fmt.Errorf("insert booked room: %w", err)
-		}
-		for _, g := range in.Rooms[i].Guests {
-			given, family, err := sealGuest(s.opts.PII, row.ID, int16(guest), g)
-			if err != nil {
-				return Booking{}, err
-			}
-			if err := q.CreateBookingGuest(ctx, db.CreateBookingGuestParams{
-				BookingID: row.ID, Position: int16(guest), Room: pgtype.Int2{Int16: int16(i), Valid: true},
-				GivenNameEnc: given, FamilyNameEnc: family,
-			}); err != nil {
-				return Booking{}, fmt.Errorf("insert guest: %w", err)
-			}
-			guest++
-		}
-	}
 	if s.jobs != nil {
 		if _, err := s.jobs.InsertTx(ctx, tx, ExpireHoldArgs{BookingID: row.ID}, &river.InsertOpts{ScheduledAt: row.HoldExpiresAt}); err != nil {
 			return Booking{}, fmt.Errorf("schedule hold expiry: %w", err)
 		}
 	}
-	held := bookingFromRow(row)
+	held := bookingFromRow(db.Booking(row))
 	held.ContactEmail, held.ContactPhone = in.Contact.Email, in.Contact.Phone
 	return held, nil
+}
+
+// arrayLiteral writes numbers as a PostgreSQL array literal such as {9,4}.
+func arrayLiteral[N int | int64](ns []N) string {
+	b := []byte{'{'}
+	for i, n := range ns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return string(append(b, '}'))
 }
 
 var languagePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)

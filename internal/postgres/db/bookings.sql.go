@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const bookingsHoldingNights = `-- name: BookingsHoldingNights :many
@@ -288,37 +287,111 @@ func (q *Queries) CountGuestsToRotate(ctx context.Context, header []byte) (int64
 	return count, err
 }
 
-const createBooking = `-- name: CreateBooking :one
-INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
-                      total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
-                      hold_expires_at, language)
-VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
+const createHold = `-- name: CreateHold :one
+WITH booking AS (
+    INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
+                          total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
+                          hold_expires_at, language)
+    VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8,
+            $9, $10, $11, $12, $13, $14,
+            $15, $16)
+    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
+), rooms AS (
+    INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
+                               tax_amount, cancellation_policy)
+    SELECT $1, r.position, r.rate_plan_id, r.room_type_id, r.adults, r.child_ages::smallint[], r.nightly::bigint[],
+           r.amount, r.tax_amount, r.policy
+    FROM (SELECT unnest($17::smallint[]) AS position, unnest($18::uuid[]) AS rate_plan_id,
+                 unnest($19::uuid[]) AS room_type_id, unnest($20::smallint[]) AS adults,
+                 unnest($21::text[]) AS child_ages, unnest($22::text[]) AS nightly,
+                 unnest($23::bigint[]) AS amount, unnest($24::bigint[]) AS tax_amount,
+                 unnest($25::jsonb[]) AS policy) AS r
+), guests AS (
+    INSERT INTO booking_guests (booking_id, position, room, given_name_enc, family_name_enc)
+    SELECT $1, g.position, g.room, g.given, g.family
+    FROM (SELECT unnest($26::smallint[]) AS position, unnest($27::smallint[]) AS room,
+                 unnest($28::bytea[]) AS given, unnest($29::bytea[]) AS family) AS g
+), request AS (
+    INSERT INTO idempotency_keys (principal, key, operation, request_hash, booking_id)
+    VALUES ($30, $31, $32, $33, $1)
+)
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM booking
 `
 
-type CreateBookingParams struct {
-	ID              uuid.UUID
-	Reference       string
-	HotelID         uuid.UUID
-	CheckIn         time.Time
-	CheckOut        time.Time
-	Currency        string
-	RoomAmount      int64
-	TaxAmount       int64
-	TotalAmount     int64
-	DepositDue      int64
-	Owner           string
-	ContactEmailEnc []byte
-	ContactEmailIdx []byte
-	ContactPhoneEnc []byte
-	HoldExpiresAt   time.Time
-	Language        string
+type CreateHoldParams struct {
+	ID               uuid.UUID
+	Reference        string
+	HotelID          uuid.UUID
+	CheckIn          time.Time
+	CheckOut         time.Time
+	Currency         string
+	RoomAmount       int64
+	TaxAmount        int64
+	TotalAmount      int64
+	DepositDue       int64
+	Owner            string
+	ContactEmailEnc  []byte
+	ContactEmailIdx  []byte
+	ContactPhoneEnc  []byte
+	HoldExpiresAt    time.Time
+	Language         string
+	RoomPositions    []int16
+	RoomRatePlanIds  []uuid.UUID
+	RoomTypeIds      []uuid.UUID
+	RoomAdults       []int16
+	RoomChildAges    []string
+	RoomNightly      []string
+	RoomAmounts      []int64
+	RoomTaxAmounts   []int64
+	RoomPolicies     [][]byte
+	GuestPositions   []int16
+	GuestRooms       []int16
+	GuestGivenNames  [][]byte
+	GuestFamilyNames [][]byte
+	Principal        string
+	Key              string
+	Operation        string
+	RequestHash      []byte
 }
 
-// Contact details arrive sealed by internal/pii; contact_email_idx is the
-// email's blind index.
-func (q *Queries) CreateBooking(ctx context.Context, arg CreateBookingParams) (Booking, error) {
-	row := q.db.QueryRow(ctx, createBooking,
+type CreateHoldRow struct {
+	ID                 uuid.UUID
+	Reference          string
+	HotelID            uuid.UUID
+	Status             string
+	CheckIn            time.Time
+	CheckOut           time.Time
+	Currency           string
+	RoomAmount         int64
+	TaxAmount          int64
+	TotalAmount        int64
+	DepositDue         int64
+	Owner              string
+	HoldExpiresAt      time.Time
+	PaymentInFlight    bool
+	ConfirmedAt        *time.Time
+	CancelledAt        *time.Time
+	CancelReason       string
+	PenaltyAmount      int64
+	RefundDue          int64
+	RelocationRequired bool
+	RelocationNote     string
+	Version            int64
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	ContactEmailEnc    []byte
+	ContactEmailIdx    []byte
+	ContactPhoneEnc    []byte
+	Language           string
+}
+
+// A HELD booking with its rooms, its guests and the idempotency key of the
+// request, in one statement. Contact details and names arrive sealed by
+// internal/pii; contact_email_idx is the email's blind index. Rooms and
+// guests are parallel arrays (zipped by unnest), one element per room or guest; a room's child
+// ages and nightly prices are array literals such as '{9,4}'.
+func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateHoldRow, error) {
+	row := q.db.QueryRow(ctx, createHold,
 		arg.ID,
 		arg.Reference,
 		arg.HotelID,
@@ -335,8 +408,25 @@ func (q *Queries) CreateBooking(ctx context.Context, arg CreateBookingParams) (B
 		arg.ContactPhoneEnc,
 		arg.HoldExpiresAt,
 		arg.Language,
+		arg.RoomPositions,
+		arg.RoomRatePlanIds,
+		arg.RoomTypeIds,
+		arg.RoomAdults,
+		arg.RoomChildAges,
+		arg.RoomNightly,
+		arg.RoomAmounts,
+		arg.RoomTaxAmounts,
+		arg.RoomPolicies,
+		arg.GuestPositions,
+		arg.GuestRooms,
+		arg.GuestGivenNames,
+		arg.GuestFamilyNames,
+		arg.Principal,
+		arg.Key,
+		arg.Operation,
+		arg.RequestHash,
 	)
-	var i Booking
+	var i CreateHoldRow
 	err := row.Scan(
 		&i.ID,
 		&i.Reference,
@@ -368,65 +458,6 @@ func (q *Queries) CreateBooking(ctx context.Context, arg CreateBookingParams) (B
 		&i.Language,
 	)
 	return i, err
-}
-
-const createBookingGuest = `-- name: CreateBookingGuest :exec
-INSERT INTO booking_guests (booking_id, position, room, given_name_enc, family_name_enc)
-VALUES ($1, $2, $3, $4, $5)
-`
-
-type CreateBookingGuestParams struct {
-	BookingID     uuid.UUID
-	Position      int16
-	Room          pgtype.Int2
-	GivenNameEnc  []byte
-	FamilyNameEnc []byte
-}
-
-func (q *Queries) CreateBookingGuest(ctx context.Context, arg CreateBookingGuestParams) error {
-	_, err := q.db.Exec(ctx, createBookingGuest,
-		arg.BookingID,
-		arg.Position,
-		arg.Room,
-		arg.GivenNameEnc,
-		arg.FamilyNameEnc,
-	)
-	return err
-}
-
-const createBookingRoom = `-- name: CreateBookingRoom :exec
-INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
-                           tax_amount, cancellation_policy)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-`
-
-type CreateBookingRoomParams struct {
-	BookingID          uuid.UUID
-	Position           int16
-	RatePlanID         uuid.UUID
-	RoomTypeID         uuid.UUID
-	Adults             int16
-	ChildAges          []int16
-	Nightly            []int64
-	Amount             int64
-	TaxAmount          int64
-	CancellationPolicy []byte
-}
-
-func (q *Queries) CreateBookingRoom(ctx context.Context, arg CreateBookingRoomParams) error {
-	_, err := q.db.Exec(ctx, createBookingRoom,
-		arg.BookingID,
-		arg.Position,
-		arg.RatePlanID,
-		arg.RoomTypeID,
-		arg.Adults,
-		arg.ChildAges,
-		arg.Nightly,
-		arg.Amount,
-		arg.TaxAmount,
-		arg.CancellationPolicy,
-	)
-	return err
 }
 
 const expireBooking = `-- name: ExpireBooking :one

@@ -1,20 +1,37 @@
--- name: CreateBooking :one
--- Contact details arrive sealed by internal/pii; contact_email_idx is the
--- email's blind index.
-INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
-                      total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
-                      hold_expires_at, language)
-VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-RETURNING *;
-
--- name: CreateBookingRoom :exec
-INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
-                           tax_amount, cancellation_policy)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
-
--- name: CreateBookingGuest :exec
-INSERT INTO booking_guests (booking_id, position, room, given_name_enc, family_name_enc)
-VALUES ($1, $2, $3, $4, $5);
+-- name: CreateHold :one
+-- A HELD booking with its rooms, its guests and the idempotency key of the
+-- request, in one statement. Contact details and names arrive sealed by
+-- internal/pii; contact_email_idx is the email's blind index. Rooms and
+-- guests are parallel arrays (zipped by unnest), one element per room or guest; a room's child
+-- ages and nightly prices are array literals such as '{9,4}'.
+WITH booking AS (
+    INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
+                          total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
+                          hold_expires_at, language)
+    VALUES (@id, @reference, @hotel_id, 'HELD', @check_in, @check_out, @currency, @room_amount, @tax_amount,
+            @total_amount, @deposit_due, @owner, @contact_email_enc, @contact_email_idx, @contact_phone_enc,
+            @hold_expires_at, @language)
+    RETURNING *
+), rooms AS (
+    INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
+                               tax_amount, cancellation_policy)
+    SELECT @id, r.position, r.rate_plan_id, r.room_type_id, r.adults, r.child_ages::smallint[], r.nightly::bigint[],
+           r.amount, r.tax_amount, r.policy
+    FROM (SELECT unnest(@room_positions::smallint[]) AS position, unnest(@room_rate_plan_ids::uuid[]) AS rate_plan_id,
+                 unnest(@room_type_ids::uuid[]) AS room_type_id, unnest(@room_adults::smallint[]) AS adults,
+                 unnest(@room_child_ages::text[]) AS child_ages, unnest(@room_nightly::text[]) AS nightly,
+                 unnest(@room_amounts::bigint[]) AS amount, unnest(@room_tax_amounts::bigint[]) AS tax_amount,
+                 unnest(@room_policies::jsonb[]) AS policy) AS r
+), guests AS (
+    INSERT INTO booking_guests (booking_id, position, room, given_name_enc, family_name_enc)
+    SELECT @id, g.position, g.room, g.given, g.family
+    FROM (SELECT unnest(@guest_positions::smallint[]) AS position, unnest(@guest_rooms::smallint[]) AS room,
+                 unnest(@guest_given_names::bytea[]) AS given, unnest(@guest_family_names::bytea[]) AS family) AS g
+), request AS (
+    INSERT INTO idempotency_keys (principal, key, operation, request_hash, booking_id)
+    VALUES (@principal, @key, @operation, @request_hash, @id)
+)
+SELECT * FROM booking;
 
 -- name: GetBooking :one
 SELECT * FROM bookings WHERE id = $1;
