@@ -238,16 +238,17 @@ type Room struct {
 }
 
 type RoomType struct {
-	ID           uuid.UUID
-	HotelID      uuid.UUID
-	Name         string
-	Description  string
-	MaxAdults    int16
-	MaxChildren  int16
-	MaxOccupancy int16
-	Beds         []byte
-	Amenities    []string
-	Version      int64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID             uuid.UUID
+	HotelID        uuid.UUID
+	Name           string
+	Description    string
+	MaxAdults      int16
+	MaxChildren    int16
+	MaxOccupancy   int16
+	Beds           []byte
+	Amenities      []string
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	RoomsInService int32
 }

@@ -45,7 +45,7 @@ func (q *Queries) CountRoomsInService(ctx context.Context, roomTypeIds []uuid.UU
 const createRoomType = `-- name: CreateRoomType :one
 INSERT INTO room_types (id, hotel_id, name, description, max_adults, max_children, max_occupancy, beds, amenities)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, hotel_id, name, description, max_adults, max_children, max_occupancy, beds, amenities, version, created_at, updated_at
+RETURNING id, hotel_id, name, description, max_adults, max_children, max_occupancy, beds, amenities, version, created_at, updated_at, rooms_in_service
 `
 
 type CreateRoomTypeParams struct {
@@ -86,12 +86,13 @@ func (q *Queries) CreateRoomType(ctx context.Context, arg CreateRoomTypeParams) 
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RoomsInService,
 	)
 	return i, err
 }
 
 const getRoomType = `-- name: GetRoomType :one
-SELECT id, hotel_id, name, description, max_adults, max_children, max_occupancy, beds, amenities, version, created_at, updated_at FROM room_types WHERE id = $1
+SELECT id, hotel_id, name, description, max_adults, max_children, max_occupancy, beds, amenities, version, created_at, updated_at, rooms_in_service FROM room_types WHERE id = $1
 `
 
 func (q *Queries) GetRoomType(ctx context.Context, id uuid.UUID) (RoomType, error) {
@@ -110,12 +111,13 @@ func (q *Queries) GetRoomType(ctx context.Context, id uuid.UUID) (RoomType, erro
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RoomsInService,
 	)
 	return i, err
 }
 
 const getRoomTypes = `-- name: GetRoomTypes :many
-SELECT id, hotel_id, name, description, max_adults, max_children, max_occupancy, beds, amenities, version, created_at, updated_at FROM room_types WHERE id = ANY($1::uuid[])
+SELECT id, hotel_id, name, description, max_adults, max_children, max_occupancy, beds, amenities, version, created_at, updated_at, rooms_in_service FROM room_types WHERE id = ANY($1::uuid[])
 `
 
 func (q *Queries) GetRoomTypes(ctx context.Context, ids []uuid.UUID) ([]RoomType, error) {
@@ -140,6 +142,7 @@ func (q *Queries) GetRoomTypes(ctx context.Context, ids []uuid.UUID) ([]RoomType
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.RoomsInService,
 		); err != nil {
 			return nil, err
 		}
@@ -152,7 +155,7 @@ func (q *Queries) GetRoomTypes(ctx context.Context, ids []uuid.UUID) ([]RoomType
 }
 
 const listRoomTypesByHotels = `-- name: ListRoomTypesByHotels :many
-SELECT id, hotel_id, name, description, max_adults, max_children, max_occupancy, beds, amenities, version, created_at, updated_at FROM room_types WHERE hotel_id = ANY($1::uuid[]) ORDER BY hotel_id, id
+SELECT id, hotel_id, name, description, max_adults, max_children, max_occupancy, beds, amenities, version, created_at, updated_at, rooms_in_service FROM room_types WHERE hotel_id = ANY($1::uuid[]) ORDER BY hotel_id, id
 `
 
 func (q *Queries) ListRoomTypesByHotels(ctx context.Context, hotelIds []uuid.UUID) ([]RoomType, error) {
@@ -177,6 +180,7 @@ func (q *Queries) ListRoomTypesByHotels(ctx context.Context, hotelIds []uuid.UUI
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.RoomsInService,
 		); err != nil {
 			return nil, err
 		}
@@ -193,7 +197,7 @@ UPDATE room_types SET
     name = $3, description = $4, max_adults = $5, max_children = $6, max_occupancy = $7,
     beds = $8, amenities = $9, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2
-RETURNING id, hotel_id, name, description, max_adults, max_children, max_occupancy, beds, amenities, version, created_at, updated_at
+RETURNING id, hotel_id, name, description, max_adults, max_children, max_occupancy, beds, amenities, version, created_at, updated_at, rooms_in_service
 `
 
 type UpdateRoomTypeParams struct {
@@ -234,6 +238,7 @@ func (q *Queries) UpdateRoomType(ctx context.Context, arg UpdateRoomTypeParams) 
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RoomsInService,
 	)
 	return i, err
 }

@@ -1,10 +1,15 @@
 package postgres_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 	"github.com/staygraph/staygraph/internal/search"
 	"github.com/staygraph/staygraph/internal/search/postgres"
 	"github.com/staygraph/staygraph/internal/search/searchtest"
@@ -13,4 +18,76 @@ import (
 func TestEngine(t *testing.T) {
 	t.Parallel()
 	searchtest.Run(t, func(t *testing.T, pool *pgxpool.Pool) search.Engine { return postgres.NewEngine(pool) })
+}
+
+// The engine reads how many rooms of a room type are in service from a
+// count kept with every change of rooms: a night nobody booked yet offers
+// exactly the rooms in service, at once after each change.
+func TestRoomChangesShowAtOnce(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	c := searchtest.Load(t, pool)
+	engine := postgres.NewEngine(pool)
+	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "test"})
+	cat := catalog.NewService(pool)
+	double := c.RoomTypes["lumiere/Double"]
+	night := time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)
+	unitsLeft := func() int {
+		t.Helper()
+		next := night.AddDate(0, 0, 1)
+		q := search.Query{Text: "lumiere", CheckIn: &night, CheckOut: &next, Now: searchtest.Now}
+		if err := q.Normalize(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := engine.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range r.Hits {
+			for _, rt := range h.RoomTypes {
+				if rt.RoomTypeID == double {
+					return rt.UnitsLeft
+				}
+			}
+		}
+		return 0
+	}
+	if got := unitsLeft(); got != 2 {
+		t.Fatalf("Lumiere has 2 doubles, %d offered", got)
+	}
+	rooms, err := cat.Rooms(admin, c.Hotels["lumiere"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var room catalog.Room
+	for _, r := range rooms {
+		if r.RoomTypeID == double {
+			room = r
+		}
+	}
+	out, _, err := c.Booking.SetRoomService(admin, cat, room.ID, room.Version, false, "leaking ceiling", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := unitsLeft(); got != 1 {
+		t.Fatalf("one double out of service: %d offered, want 1", got)
+	}
+	if _, err := cat.AddRooms(admin, double, []string{"Double-3", "Double-4"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := unitsLeft(); got != 3 {
+		t.Fatalf("two doubles added: %d offered, want 3", got)
+	}
+	if _, _, err := c.Booking.SetRoomService(admin, cat, room.ID, out.Version, true, "", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := unitsLeft(); got != 4 {
+		t.Fatalf("the double back in service: %d offered, want 4", got)
+	}
+	// Every room type's count matches its rooms.
+	var n int
+	if err := pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM room_types rt WHERE rooms_in_service <> (SELECT count(*) FROM rooms r WHERE r.room_type_id = rt.id AND r.in_service)`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("room types whose count differs from their rooms: %d (%v)", n, err)
+	}
 }

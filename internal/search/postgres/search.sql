@@ -18,10 +18,15 @@
 WITH target AS (
     SELECT per_usd, minor_digits FROM exchange_rates WHERE currency = $21::text
 ),
+-- The point searched near, as ll_to_earth places it (NULLs without one).
+origin AS (
+    SELECT earth() * cos(radians($2::float8)) * cos(radians($3::float8)) AS x,
+           earth() * cos(radians($2)) * sin(radians($3)) AS y,
+           earth() * sin(radians($2)) AS z
+),
 cand AS (
     SELECT h.id, h.currency, h.star_rating, h.amenities, h.tax_rate_bps, stay.ci, stay.ci_end,
-           CASE WHEN $2::float8 IS NOT NULL
-                THEN earth_distance(ll_to_earth($2, $3::float8), ll_to_earth(h.latitude, h.longitude)) / 1000 END AS distance_km,
+           CASE WHEN $2::float8 IS NOT NULL THEN geo.metres / 1000 END AS distance_km,
            CASE WHEN $1 <> '' THEN word_similarity(lower($1), h.search_text) ELSE 0 END AS score
     -- Near a point, the GiST index on location finds the hotels in the
     -- circle's box. Two branches rather than "$4 IS NULL OR ...", so that the
@@ -31,71 +36,87 @@ cand AS (
     FROM (
         SELECT * FROM hotels
         WHERE $4::float8 IS NOT NULL AND earth_box(ll_to_earth($2, $3), $4) @> ll_to_earth(latitude, longitude)
+          -- tested on the few hotels of the circle's box, not with the GIN
+          -- index: common amenities match thousands of hotels
+          AND coalesce(amenities, '{}') @> $17::text[]
         UNION ALL
-        SELECT * FROM hotels WHERE $4::float8 IS NULL
+        SELECT * FROM hotels WHERE $4::float8 IS NULL AND amenities @> $17::text[]
     ) h
+    -- earth_distance(ll_to_earth($2, $3), ll_to_earth(latitude, longitude))
+    -- spelled out, the same float operations in the same order: ll_to_earth
+    -- checks the earth domain with SQL functions on every call (~7 us each).
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN s.chord < 0 THEN 0::float8
+                    WHEN s.chord / (2 * earth()) > 1 THEN pi() * earth()
+                    ELSE 2 * earth() * asin(s.chord / (2 * earth())) END AS metres
+        FROM (SELECT sqrt((o.x - p.x) * (o.x - p.x) + (o.y - p.y) * (o.y - p.y) + (o.z - p.z) * (o.z - p.z)) AS chord
+              FROM origin o,
+                   (SELECT earth() * cos(radians(h.latitude)) * cos(radians(h.longitude)) AS x,
+                           earth() * cos(radians(h.latitude)) * sin(radians(h.longitude)) AS y,
+                           earth() * sin(radians(h.latitude)) AS z) p) s
+    ) geo
     CROSS JOIN LATERAL (
         SELECT d.ci, CASE WHEN $11::timestamptz IS NOT NULL THEN d.ci + $12::int ELSE $10::date END AS ci_end
         FROM (SELECT CASE WHEN $11::timestamptz IS NOT NULL
                           THEN (($11 AT TIME ZONE h.time_zone) - interval '6 hours')::date
                           ELSE $9::date END AS ci) d
     ) stay
-    WHERE ($4::float8 IS NULL OR earth_distance(ll_to_earth($2, $3), ll_to_earth(h.latitude, h.longitude)) <= $4)
+    WHERE ($4::float8 IS NULL OR geo.metres <= $4)
       AND ($5::float8 IS NULL
            OR (h.latitude BETWEEN $6::float8 AND $5::float8
                AND CASE WHEN $8::float8 <= $7::float8 THEN h.longitude BETWEEN $8::float8 AND $7::float8
                         ELSE h.longitude >= $8::float8 OR h.longitude <= $7::float8 END))
       -- typo-tolerant: the text is close to some run of words of the hotel's text
       AND ($1::text = '' OR lower($1) <% h.search_text)
-      AND h.amenities @> $17::text[]
       AND h.star_rating >= $18::int
       -- a stay that starts before the hotel's local today is not offered
       AND (stay.ci IS NULL OR stay.ci >= ($22::timestamptz AT TIME ZONE h.time_zone)::date)
 ),
--- MATERIALIZED: computed once. Inlined, the planner (which cannot estimate
--- the geo filter and expects one candidate) re-ran it for every candidate
--- hotel: quadratic, seconds for a city centre with a hundred hotels.
-matching AS MATERIALIZED (
-    SELECT c.id AS hotel_id, rt.id AS room_type_id, price.rate_plan_id, free.units_left,
-           $13::int * (price.room_sum + (price.room_sum * c.tax_rate_bps + 5000) / 10000) AS total
-    FROM cand c
-    JOIN room_types rt ON rt.hotel_id = c.id
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN c.ci IS NULL THEN -1 ELSE least(
-                   (SELECT count(*) FROM rooms r WHERE r.room_type_id = rt.id AND r.in_service),
-                   coalesce((SELECT min(i.capacity - i.reserved) FROM inventory i
-                             WHERE i.room_type_id = rt.id AND i.night >= c.ci AND i.night < c.ci_end), 2147483647))
-               END::int AS units_left
-        OFFSET 0 -- evaluated once per room type, not once for the filter and once for the output
-    ) free
-    LEFT JOIN LATERAL (
-        SELECT rp.id AS rate_plan_id, sum(nr.amount)::bigint AS room_sum
-        FROM rate_plans rp
-        JOIN nightly_rates nr ON nr.rate_plan_id = rp.id AND nr.night >= c.ci AND nr.night < c.ci_end
-        WHERE rp.room_type_id = rt.id
-        GROUP BY rp.id
-        HAVING count(*) = c.ci_end - c.ci
-        ORDER BY 2, 1
-        LIMIT 1
-    ) price ON c.ci IS NOT NULL
-    WHERE rt.max_adults >= $14::int AND rt.max_children >= $15::int AND rt.max_occupancy >= $16::int
-      AND (c.ci IS NULL OR (free.units_left >= $13 AND price.rate_plan_id IS NOT NULL))
-),
--- The offers of each hotel, aggregated before joining the candidates, so the
--- join pairs hotels with hotels rather than with every matching room type.
-offers AS MATERIALIZED (
-    SELECT m.hotel_id, min(m.total) AS lowest_total,
-           json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
-                                      'total', m.total, 'units_left', m.units_left)
-                    ORDER BY m.total NULLS LAST, m.room_type_id) AS room_types
-    FROM matching m
-    GROUP BY m.hotel_id
-),
+-- Each candidate's offers: the room types that house the party and, with a
+-- stay, are free on every night and priced for each. A LATERAL per hotel:
+-- every step is an index lookup of this hotel's rows, whatever the planner
+-- estimates (it cannot estimate the geo filter and expects one candidate).
 hits AS (
     SELECT c.id, c.currency, c.star_rating, c.amenities, c.distance_km, c.score, c.ci, c.ci_end,
            o.lowest_total, coalesce(o.room_types, '[]'::json) AS room_types
-    FROM cand c LEFT JOIN offers o ON o.hotel_id = c.id
-    WHERE o.hotel_id IS NOT NULL OR NOT $28::bool
+    FROM cand c
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS n, min(m.total) AS lowest_total,
+               json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
+                                          'total', m.total, 'units_left', m.units_left)
+                        ORDER BY m.total NULLS LAST, m.room_type_id) AS room_types
+        FROM (
+            SELECT rt.id AS room_type_id, price.rate_plan_id, free.units_left,
+                   $13::int * (price.room_sum + (price.room_sum * c.tax_rate_bps + 5000) / 10000) AS total
+            FROM room_types rt
+            CROSS JOIN LATERAL (
+                -- fewest units free on a night of the stay: a night without
+                -- an inventory row has every room in service free
+                SELECT CASE WHEN c.ci IS NULL THEN -1
+                            ELSE least(rt.rooms_in_service, coalesce(min(i.capacity - i.reserved), 2147483647)) END::int AS units_left
+                FROM inventory i
+                WHERE i.room_type_id = rt.id AND i.night >= c.ci AND i.night < c.ci_end
+            ) free
+            LEFT JOIN LATERAL (
+                -- the cheapest rate plan with a rate on every night
+                SELECT rp.id AS rate_plan_id, stay.room_sum
+                FROM rate_plans rp
+                CROSS JOIN LATERAL (
+                    SELECT sum(nr.amount)::bigint AS room_sum, count(*) AS nights
+                    FROM nightly_rates nr
+                    WHERE nr.rate_plan_id = rp.id AND nr.night >= c.ci AND nr.night < c.ci_end
+                ) stay
+                WHERE rp.room_type_id = rt.id AND free.units_left >= $13 -- priced only when free
+                  AND stay.nights = c.ci_end - c.ci
+                ORDER BY stay.room_sum, rp.id
+                LIMIT 1
+            ) price ON c.ci IS NOT NULL
+            WHERE rt.hotel_id = c.id
+              AND rt.max_adults >= $14::int AND rt.max_children >= $15::int AND rt.max_occupancy >= $16::int
+              AND (c.ci IS NULL OR (free.units_left >= $13 AND price.rate_plan_id IS NOT NULL))
+        ) m
+    ) o
+    WHERE o.n > 0 OR NOT $28::bool
 ),
 priced AS (
     -- nightly price of the cheapest option in the requested currency, and in
