@@ -88,7 +88,11 @@ type Summary struct {
 	Skipped bool
 	// Existing is the number of hotels in the catalog before Load.
 	Existing int
-	// Hotels, RoomTypes, Rooms and RatePlans count what Load created.
+	// Completed is the number of hotels an interrupted run had left
+	// incomplete that Load completed (see completeTail).
+	Completed int
+	// Hotels counts the hotels Load created; RoomTypes, Rooms and RatePlans
+	// what it created in them and in the hotels it completed.
 	Hotels    int
 	RoomTypes int
 	Rooms     int
@@ -128,12 +132,11 @@ func (s *Summary) add(o Summary) {
 // Load is idempotent in a simple way: it counts the hotels in the catalog and,
 // when there are at least opts.Hotels, creates none and reports Skipped.
 // Otherwise, with n hotels present, it creates demo hotels n..opts.Hotels-1,
-// so a larger opts.Hotels extends an earlier demo load. It does not check
-// what the existing hotels are: hotels created by other means count, and a
-// hotel half-loaded by an interrupted run counts as loaded and is not
-// completed. Reset the database to start over. Past stays are booked only at
-// hotels that have no booking at all (see bookPast), so a second run books
-// none twice either.
+// so a larger opts.Hotels extends an earlier demo load. Hotels created by
+// other means count. The last hotels of an interrupted run, the only ones it
+// can have left incomplete, are completed first (completeTail). Past stays
+// are booked only at hotels that have no booking at all (see bookPast), so a
+// second run books none twice either.
 func Load(ctx context.Context, pool *pgxpool.Pool, opts Opts) (Summary, error) {
 	start := time.Now()
 	opts, err := opts.withDefaults()
@@ -162,6 +165,9 @@ func loadCatalog(ctx context.Context, cat *catalog.Service, opts Opts) (Summary,
 		return Summary{}, fmt.Errorf("count hotels: %w", err)
 	}
 	sum := Summary{Existing: existing, Nights: opts.Nights, First: opts.Today}
+	if sum.Completed, err = completeTail(ctx, cat, existing, opts, &sum); err != nil {
+		return sum, err
+	}
 	if existing >= opts.Hotels {
 		sum.Skipped = true
 		log.Info("demo catalog already loaded; skipping", "hotels", existing, "wanted", opts.Hotels)
@@ -255,38 +261,6 @@ func inParallel[J any](ctx context.Context, opts Opts, stage Stage, total int,
 	close(jobs)
 	wg.Wait()
 	return context.Cause(ctx)
-}
-
-// fillHotel creates the room types, rooms, rate plans and rates of a hotel
-// that already exists. The returned summary counts the hotel itself.
-func fillHotel(ctx context.Context, cat *catalog.Service, hotelID uuid.UUID, h hotelSpec, opts Opts) (Summary, error) {
-	s := Summary{Hotels: 1}
-	for _, rts := range h.roomTypes {
-		rt, err := cat.CreateRoomType(ctx, hotelID, rts.fields)
-		if err != nil {
-			return s, fmt.Errorf("create room type %q: %w", rts.fields.Name, err)
-		}
-		s.RoomTypes++
-		rooms, err := cat.AddRooms(ctx, rt.ID, rts.rooms)
-		if err != nil {
-			return s, fmt.Errorf("add rooms to %q: %w", rts.fields.Name, err)
-		}
-		s.Rooms += len(rooms)
-		for _, rps := range rts.plans {
-			rp, err := cat.CreateRatePlan(ctx, rt.ID, rps.fields)
-			if err != nil {
-				return s, fmt.Errorf("create rate plan %q of %q: %w", rps.fields.Name, rts.fields.Name, err)
-			}
-			s.RatePlans++
-			calls, err := setRates(ctx, cat, rp.ID, h, rts, rps, opts.Today, opts.Nights)
-			s.RateCalls += calls
-			if err != nil {
-				return s, err
-			}
-			s.NightlyRates += opts.Nights
-		}
-	}
-	return s, nil
 }
 
 // setRates prices the nights [first, first+nights) of a rate plan as demo

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
@@ -472,5 +473,46 @@ func BenchmarkLoad60(b *testing.B) {
 		}
 		b.ReportMetric(float64(sum.RateCalls), "rate-calls")
 		b.ReportMetric(float64(sum.Hotels), "hotels")
+	}
+}
+
+// An interrupted run leaves its last hotels incomplete: one created and
+// nothing else, one with room types, plans and some rates but no rooms yet
+// for its last room type. The next run completes them.
+func TestLoadCompletesWhatAnInterruptedRunLeft(t *testing.T) {
+	t.Parallel()
+	opts := Opts{Hotels: 4, Today: firstNight, Nights: 30}
+	want := setup(t)
+	load(t, want, opts)
+
+	b := setup(t)
+	load(t, b, Opts{Hotels: 3, Today: firstNight, Nights: 30})
+	ctx := context.Background()
+	admin := auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})
+	if _, err := b.cat.CreateHotel(admin, generateHotel(DefaultSeed, 3).fields); err != nil {
+		t.Fatal(err)
+	}
+	// Hotel 2 loses the rooms of its last room type and some rates, as if
+	// the run stopped while painting its weekends.
+	if _, err := b.pool.Exec(ctx, `
+		WITH h AS (SELECT id FROM hotels ORDER BY id OFFSET 2 LIMIT 1),
+		     rt AS (SELECT id FROM room_types WHERE hotel_id = (SELECT id FROM h) ORDER BY id DESC LIMIT 1)
+		DELETE FROM rooms WHERE room_type_id = (SELECT id FROM rt)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.pool.Exec(ctx, `
+		DELETE FROM nightly_rates WHERE night > $1::date + 20 AND rate_plan_id IN
+			(SELECT id FROM rate_plans WHERE hotel_id = (SELECT id FROM hotels ORDER BY id OFFSET 2 LIMIT 1))`, firstNight); err != nil {
+		t.Fatal(err)
+	}
+	sum := load(t, b, opts)
+	if !sum.Skipped || sum.Completed != 2 || sum.Hotels != 0 || sum.RoomTypes == 0 || sum.Rooms == 0 {
+		t.Errorf("second run: %+v, want 2 hotels completed and none created", sum)
+	}
+	if got, w := catalogDump(t, b.pool), catalogDump(t, want.pool); !slices.Equal(got, w) {
+		t.Errorf("completed catalog differs from an uninterrupted load:\n%s\n%s", strings.Join(got, "\n"), strings.Join(w, "\n"))
+	}
+	if again := load(t, b, opts); again.Completed != 0 || again.RateCalls != 0 {
+		t.Errorf("third run: %+v, want nothing to do", again)
 	}
 }
