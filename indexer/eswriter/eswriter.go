@@ -168,7 +168,7 @@ func (w *Writer) Snapshot(ctx context.Context, snap indexer.Snapshot) error {
 	})
 }
 
-// buildFunc builds the documents of hotels for the nights from w.opts.From.
+// buildFunc builds the documents of hotels for the Opts.Nights nights from from.
 type buildFunc func(ctx context.Context, hotelIDs []uuid.UUID, from time.Time) ([]elasticsearch.Document, error)
 
 // current builds documents from the database as it is now.
