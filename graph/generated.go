@@ -327,12 +327,12 @@ type ComplexityRoot struct {
 	}
 
 	HotelSearchHit struct {
-		CheckIn     func(childComplexity int) int
-		CheckOut    func(childComplexity int) int
-		DistanceKm  func(childComplexity int) int
-		Hotel       func(childComplexity int) int
-		LowestTotal func(childComplexity int) int
-		RoomTypes   func(childComplexity int) int
+		CheckIn          func(childComplexity int) int
+		CheckOut         func(childComplexity int) int
+		DistanceKm       func(childComplexity int) int
+		Hotel            func(childComplexity int) int
+		LowestTotalPrice func(childComplexity int) int
+		RoomTypes        func(childComplexity int) int
 	}
 
 	Ledger struct {
@@ -526,10 +526,10 @@ type ComplexityRoot struct {
 	}
 
 	RoomTypeOffer struct {
-		RatePlan  func(childComplexity int) int
-		RoomType  func(childComplexity int) int
-		Total     func(childComplexity int) int
-		UnitsLeft func(childComplexity int) int
+		FreeUnits  func(childComplexity int) int
+		RatePlan   func(childComplexity int) int
+		RoomType   func(childComplexity int) int
+		TotalPrice func(childComplexity int) int
 	}
 
 	SetRatesPayload struct {
@@ -647,10 +647,6 @@ type HotelResolver interface {
 }
 type HotelSearchHitResolver interface {
 	Hotel(ctx context.Context, obj *search.Hit) (catalog.Hotel, error)
-
-	LowestTotal(ctx context.Context, obj *search.Hit) (*money.Money, error)
-
-	RoomTypes(ctx context.Context, obj *search.Hit) ([]search.RoomTypeHit, error)
 }
 type LedgerResolver interface {
 	Captured(ctx context.Context, obj *booking.Ledger) (money.Money, error)
@@ -747,8 +743,6 @@ type RoomTypeResolver interface {
 type RoomTypeOfferResolver interface {
 	RoomType(ctx context.Context, obj *search.RoomTypeHit) (catalog.RoomType, error)
 	RatePlan(ctx context.Context, obj *search.RoomTypeHit) (*catalog.RatePlan, error)
-	Total(ctx context.Context, obj *search.RoomTypeHit) (*money.Money, error)
-	UnitsLeft(ctx context.Context, obj *search.RoomTypeHit) (*int, error)
 }
 type SubscriptionResolver interface {
 	BookingUpdated(ctx context.Context, id string) (<-chan booking.Booking, error)
@@ -1745,11 +1739,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HotelSearchHit.Hotel(childComplexity), true
 	case "HotelSearchHit.lowestTotal":
-		if e.ComplexityRoot.HotelSearchHit.LowestTotal == nil {
+		if e.ComplexityRoot.HotelSearchHit.LowestTotalPrice == nil {
 			break
 		}
 
-		return e.ComplexityRoot.HotelSearchHit.LowestTotal(childComplexity), true
+		return e.ComplexityRoot.HotelSearchHit.LowestTotalPrice(childComplexity), true
 	case "HotelSearchHit.roomTypes":
 		if e.ComplexityRoot.HotelSearchHit.RoomTypes == nil {
 			break
@@ -2654,6 +2648,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoomType.Version(childComplexity), true
 
+	case "RoomTypeOffer.unitsLeft":
+		if e.ComplexityRoot.RoomTypeOffer.FreeUnits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoomTypeOffer.FreeUnits(childComplexity), true
 	case "RoomTypeOffer.ratePlan":
 		if e.ComplexityRoot.RoomTypeOffer.RatePlan == nil {
 			break
@@ -2667,17 +2667,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoomTypeOffer.RoomType(childComplexity), true
 	case "RoomTypeOffer.total":
-		if e.ComplexityRoot.RoomTypeOffer.Total == nil {
+		if e.ComplexityRoot.RoomTypeOffer.TotalPrice == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RoomTypeOffer.Total(childComplexity), true
-	case "RoomTypeOffer.unitsLeft":
-		if e.ComplexityRoot.RoomTypeOffer.UnitsLeft == nil {
-			break
-		}
-
-		return e.ComplexityRoot.RoomTypeOffer.UnitsLeft(childComplexity), true
+		return e.ComplexityRoot.RoomTypeOffer.TotalPrice(childComplexity), true
 
 	case "SetRatesPayload.nights":
 		if e.ComplexityRoot.SetRatesPayload.Nights == nil {
@@ -9790,7 +9784,7 @@ func (ec *executionContext) _HotelSearchHit_lowestTotal(ctx context.Context, fie
 			return ec.fieldContext_HotelSearchHit_lowestTotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.HotelSearchHit().LowestTotal(ctx, obj)
+			return obj.LowestTotalPrice(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
@@ -9805,7 +9799,7 @@ func (ec *executionContext) fieldContext_HotelSearchHit_lowestTotal(_ context.Co
 		Object:     "HotelSearchHit",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -9868,7 +9862,7 @@ func (ec *executionContext) _HotelSearchHit_roomTypes(ctx context.Context, field
 			return ec.fieldContext_HotelSearchHit_roomTypes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.HotelSearchHit().RoomTypes(ctx, obj)
+			return obj.RoomTypes, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []search.RoomTypeHit) graphql.Marshaler {
@@ -9882,8 +9876,8 @@ func (ec *executionContext) fieldContext_HotelSearchHit_roomTypes(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "HotelSearchHit",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RoomTypeOffer(ctx, field)
 		},
@@ -13798,7 +13792,7 @@ func (ec *executionContext) _RoomTypeOffer_total(ctx context.Context, field grap
 			return ec.fieldContext_RoomTypeOffer_total(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RoomTypeOffer().Total(ctx, obj)
+			return obj.TotalPrice(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
@@ -13813,7 +13807,7 @@ func (ec *executionContext) fieldContext_RoomTypeOffer_total(_ context.Context, 
 		Object:     "RoomTypeOffer",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -13830,7 +13824,7 @@ func (ec *executionContext) _RoomTypeOffer_unitsLeft(ctx context.Context, field 
 			return ec.fieldContext_RoomTypeOffer_unitsLeft(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RoomTypeOffer().UnitsLeft(ctx, obj)
+			return obj.FreeUnits(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
@@ -13841,7 +13835,7 @@ func (ec *executionContext) _RoomTypeOffer_unitsLeft(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_RoomTypeOffer_unitsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RoomTypeOffer", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("RoomTypeOffer", field, true, false, "Int")
 }
 
 func (ec *executionContext) _SetRatesPayload_ratePlan(ctx context.Context, field graphql.CollectedField, obj *model.SetRatesPayload) (ret graphql.Marshaler) {
@@ -19588,11 +19582,10 @@ func (ec *executionContext) _HotelSearchHit(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lowestTotal":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._HotelSearchHit_lowestTotal(ctx, field, obj)
-				})
+			out.Values[i] = ec._HotelSearchHit_lowestTotal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "checkIn":
 			out.Values[i] = ec._HotelSearchHit_checkIn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -19604,11 +19597,10 @@ func (ec *executionContext) _HotelSearchHit(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roomTypes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._HotelSearchHit_roomTypes(ctx, field, obj)
-				})
+			out.Values[i] = ec._HotelSearchHit_roomTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20995,17 +20987,15 @@ func (ec *executionContext) _RoomTypeOffer(ctx context.Context, sel ast.Selectio
 					return ec._RoomTypeOffer_ratePlan(ctx, field, obj)
 				})
 		case "total":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RoomTypeOffer_total(ctx, field, obj)
-				})
+			out.Values[i] = ec._RoomTypeOffer_total(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "unitsLeft":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RoomTypeOffer_unitsLeft(ctx, field, obj)
-				})
+			out.Values[i] = ec._RoomTypeOffer_unitsLeft(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

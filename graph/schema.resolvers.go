@@ -238,19 +238,6 @@ func (r *hotelSearchHitResolver) Hotel(ctx context.Context, obj *search.Hit) (ca
 	return r.loaders(ctx).hotel.Load(ctx, obj.HotelID)
 }
 
-// LowestTotal is the resolver for the lowestTotal field.
-func (r *hotelSearchHitResolver) LowestTotal(ctx context.Context, obj *search.Hit) (*money.Money, error) {
-	if obj.LowestTotal == nil {
-		return nil, nil
-	}
-	return &money.Money{Amount: *obj.LowestTotal, Currency: obj.Currency}, nil
-}
-
-// RoomTypes is the resolver for the roomTypes field.
-func (r *hotelSearchHitResolver) RoomTypes(ctx context.Context, obj *search.Hit) ([]search.RoomTypeHit, error) {
-	return orEmpty(obj.RoomTypes), nil
-}
-
 // Captured is the resolver for the captured field.
 func (r *ledgerResolver) Captured(ctx context.Context, obj *booking.Ledger) (money.Money, error) {
 	return money.New(obj.Captured, obj.Currency), nil
@@ -673,6 +660,7 @@ func (r *queryResolver) SearchHotels(ctx context.Context, input model.HotelSearc
 		return model.HotelSearchConnection{}, err
 	}
 	graphql.RegisterExtension(ctx, "searchEngine", res.Engine)
+	r.primeSearchLoaders(ctx, res.Hits)
 	return searchConnection(q, res), nil
 }
 
@@ -816,22 +804,6 @@ func (r *roomTypeOfferResolver) RatePlan(ctx context.Context, obj *search.RoomTy
 	}
 	rp, err := r.loaders(ctx).ratePlan.Load(ctx, obj.RatePlanID)
 	return &rp, err
-}
-
-// Total is the resolver for the total field.
-func (r *roomTypeOfferResolver) Total(ctx context.Context, obj *search.RoomTypeHit) (*money.Money, error) {
-	if obj.RatePlanID == uuid.Nil {
-		return nil, nil
-	}
-	return &money.Money{Amount: obj.Total, Currency: obj.Currency}, nil
-}
-
-// UnitsLeft is the resolver for the unitsLeft field.
-func (r *roomTypeOfferResolver) UnitsLeft(ctx context.Context, obj *search.RoomTypeHit) (*int, error) {
-	if obj.UnitsLeft < 0 {
-		return nil, nil
-	}
-	return &obj.UnitsLeft, nil
 }
 
 // BookingUpdated is the resolver for the bookingUpdated field.

@@ -1,6 +1,12 @@
 package graph
 
 import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/staygraph/staygraph/graph/model"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/search"
@@ -60,4 +66,66 @@ func searchConnection(q search.Query, res search.Result) model.HotelSearchConnec
 	}
 	return model.HotelSearchConnection{Edges: edges, PageInfo: page, TotalCount: res.TotalCount,
 		Facets: &model.HotelSearchFacets{Amenities: orEmpty(res.Facets.Amenities), Stars: orEmpty(res.Facets.Stars), Prices: prices}}
+}
+
+// primeSearchLoaders queues, in one batch per loader, every hotel, room type
+// and rate plan of the page that the operation asks for, so the fields'
+// resolvers find them in the loaders' cache: one query each per page rather
+// than one per batching window while the page is being written.
+func (r *Resolver) primeSearchLoaders(ctx context.Context, hits []search.Hit) {
+	node := selections(ctx, "edges", "node")
+	if len(node) == 0 {
+		return
+	}
+	offers := selectionsBelow(ctx, node, "roomTypes")
+	var hotels, roomTypes, ratePlans []uuid.UUID
+	for _, h := range hits {
+		hotels = append(hotels, h.HotelID)
+		for _, rt := range h.RoomTypes {
+			roomTypes = append(roomTypes, rt.RoomTypeID)
+			if rt.RatePlanID != uuid.Nil {
+				ratePlans = append(ratePlans, rt.RatePlanID)
+			}
+		}
+	}
+	l := r.loaders(ctx)
+	if len(selectionsBelow(ctx, node, "hotel")) > 0 {
+		l.hotel.LoadAllThunk(ctx, hotels)
+	}
+	if len(selectionsBelow(ctx, offers, "roomType")) > 0 {
+		l.roomType.LoadAllThunk(ctx, roomTypes)
+	}
+	if len(selectionsBelow(ctx, offers, "ratePlan")) > 0 {
+		l.ratePlan.LoadAllThunk(ctx, ratePlans)
+	}
+}
+
+// selections is what the operation selects at path below the field being
+// resolved (every alias and fragment merged); empty when it selects nothing there.
+func selections(ctx context.Context, path ...string) ast.SelectionSet {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return nil
+	}
+	return selectionsBelow(ctx, fc.Field.Selections, path...)
+}
+
+func selectionsBelow(ctx context.Context, sel ast.SelectionSet, path ...string) ast.SelectionSet {
+	if !graphql.HasOperationContext(ctx) {
+		return nil
+	}
+	op := graphql.GetOperationContext(ctx)
+	for _, name := range path {
+		var next ast.SelectionSet
+		for _, f := range graphql.CollectFields(op, sel, nil) {
+			if f.Name == name {
+				next = append(next, f.Selections...)
+			}
+		}
+		if len(next) == 0 {
+			return nil
+		}
+		sel = next
+	}
+	return sel
 }

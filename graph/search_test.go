@@ -117,6 +117,19 @@ func TestSearchHotelsOverHTTP(t *testing.T) {
 	}
 }
 
+// A hotel without room types is a hit of a search without dates: its
+// offers are an empty list, never null, and it has no price.
+func TestSearchHitWithoutOffers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.newHotel(t, "Empty Nest")
+	res := b.do(t, "", `{ searchHotels(input: {text: "empty nest"}) { edges { node { hotel { name } lowestTotal { amount } roomTypes { unitsLeft } } } } }`, nil)
+	want := `{"searchHotels":{"edges":[{"node":{"hotel":{"name":"Empty Nest"},"lowestTotal":null,"roomTypes":[]}}]}}`
+	if len(res.Errors) > 0 || string(res.Data) != want {
+		t.Fatalf("got %s %+v, want %s", res.Data, res.Errors, want)
+	}
+}
+
 // Elasticsearch is configured but nothing listens: searches fall back to
 // PostgreSQL within the timeout and say so; with fallback off they answer
 // SEARCH_UNAVAILABLE fast; reads by id keep working either way.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/money"
 )
 
 // Engine is a search engine.
@@ -112,6 +114,22 @@ type RoomTypeHit struct {
 	UnitsLeft int
 }
 
+// TotalPrice is Total with its currency; nil without dates.
+func (rt *RoomTypeHit) TotalPrice() *money.Money {
+	if rt.RatePlanID == uuid.Nil {
+		return nil
+	}
+	return &money.Money{Amount: rt.Total, Currency: rt.Currency}
+}
+
+// FreeUnits is UnitsLeft; nil without dates.
+func (rt *RoomTypeHit) FreeUnits() *int {
+	if rt.UnitsLeft < 0 {
+		return nil
+	}
+	return &rt.UnitsLeft
+}
+
 // Hit is one hotel in the results.
 type Hit struct {
 	HotelID    uuid.UUID
@@ -123,6 +141,14 @@ type Hit struct {
 	CheckIn, CheckOut *time.Time
 	RoomTypes         []RoomTypeHit
 	Cursor            string
+}
+
+// LowestTotalPrice is LowestTotal with its currency; nil without dates.
+func (h *Hit) LowestTotalPrice() *money.Money {
+	if h.LowestTotal == nil {
+		return nil
+	}
+	return &money.Money{Amount: *h.LowestTotal, Currency: h.Currency}
 }
 
 // Count is a facet value and how many hits have it.
