@@ -61,6 +61,9 @@ func runSeed(ctx context.Context, args []string) error {
 		return err
 	}
 	msg := fmt.Sprintf("demo world ready in %s: %d hotels created (%d were there)", sum.Elapsed.Round(time.Millisecond), sum.Hotels, sum.Existing)
+	if sum.Completed > 0 {
+		msg += fmt.Sprintf(", %d half-loaded hotels completed", sum.Completed)
+	}
 	if *past > 0 {
 		msg += fmt.Sprintf("; past stays at %d hotels: %d checked out, %d cancelled, %d expired holds, %d not booked (sold out); %d hotels already had bookings",
 			sum.Past.Hotels, sum.Past.CheckedOut, sum.Past.Cancelled, sum.Past.Expired, sum.Past.SoldOut, sum.Past.HadBookings)

@@ -287,27 +287,22 @@ func demoPlans(ctx context.Context, cat *catalog.Service, h catalog.Hotel, spec 
 		return nil, false, err
 	}
 	roomTypes := byHotel[h.ID]
-	ids := make([]uuid.UUID, len(roomTypes))
-	for k, rt := range roomTypes {
-		ids[k] = rt.ID
-	}
-	byRoomType, err := cat.RatePlansOfRoomTypes(ctx, ids)
+	byRoomType, err := cat.RatePlansOfRoomTypes(ctx, idsOf(roomTypes, func(rt catalog.RoomType) uuid.UUID { return rt.ID }))
 	if err != nil {
 		return nil, false, err
 	}
 	var out []demoPlan
 	for _, rt := range sortedByID(roomTypes, func(rt catalog.RoomType) uuid.UUID { return rt.ID }) {
-		k := slices.IndexFunc(spec.roomTypes, func(s roomTypeSpec) bool { return s.fields.Name == rt.Name })
-		if k < 0 {
+		rts, ok := named(spec.roomTypes, rt.Name, func(s roomTypeSpec) string { return s.fields.Name })
+		if !ok {
 			return nil, false, nil
 		}
-		rts := spec.roomTypes[k]
 		for _, rp := range sortedByID(byRoomType[rt.ID], func(rp catalog.RatePlan) uuid.UUID { return rp.ID }) {
-			k := slices.IndexFunc(rts.plans, func(s ratePlanSpec) bool { return s.fields.Name == rp.Name })
-			if k < 0 {
+			rps, ok := named(rts.plans, rp.Name, func(s ratePlanSpec) string { return s.fields.Name })
+			if !ok {
 				return nil, false, nil
 			}
-			out = append(out, demoPlan{roomType: rt, plan: rp, roomTypeSpec: rts, ratePlanSpec: rts.plans[k]})
+			out = append(out, demoPlan{roomType: rt, plan: rp, roomTypeSpec: rts, ratePlanSpec: rps})
 		}
 	}
 	return out, len(out) > 0, nil
