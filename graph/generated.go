@@ -47,7 +47,6 @@ type ResolverRoot interface {
 	Booking() BookingResolver
 	CancellationPenalty() CancellationPenaltyResolver
 	Hotel() HotelResolver
-	HotelSearchHit() HotelSearchHitResolver
 	Ledger() LedgerResolver
 	MaintenanceBlock() MaintenanceBlockResolver
 	Mutation() MutationResolver
@@ -60,7 +59,6 @@ type ResolverRoot interface {
 	Refund() RefundResolver
 	Room() RoomResolver
 	RoomType() RoomTypeResolver
-	RoomTypeOffer() RoomTypeOfferResolver
 	Subscription() SubscriptionResolver
 	UserError() UserErrorResolver
 	Viewer() ViewerResolver
@@ -332,7 +330,7 @@ type ComplexityRoot struct {
 		DistanceKm       func(childComplexity int) int
 		Hotel            func(childComplexity int) int
 		LowestTotalPrice func(childComplexity int) int
-		RoomTypes        func(childComplexity int) int
+		Offers           func(childComplexity int) int
 	}
 
 	Ledger struct {
@@ -645,9 +643,6 @@ type HotelResolver interface {
 	Relocations(ctx context.Context, obj *catalog.Hotel) ([]booking.Booking, error)
 	MaintenanceBlocks(ctx context.Context, obj *catalog.Hotel) ([]booking.MaintenanceBlock, error)
 }
-type HotelSearchHitResolver interface {
-	Hotel(ctx context.Context, obj *search.Hit) (catalog.Hotel, error)
-}
 type LedgerResolver interface {
 	Captured(ctx context.Context, obj *booking.Ledger) (money.Money, error)
 	Refunded(ctx context.Context, obj *booking.Ledger) (money.Money, error)
@@ -739,10 +734,6 @@ type RoomTypeResolver interface {
 
 	RatePlans(ctx context.Context, obj *catalog.RoomType) ([]catalog.RatePlan, error)
 	RoomsInService(ctx context.Context, obj *catalog.RoomType) (int, error)
-}
-type RoomTypeOfferResolver interface {
-	RoomType(ctx context.Context, obj *search.RoomTypeHit) (catalog.RoomType, error)
-	RatePlan(ctx context.Context, obj *search.RoomTypeHit) (*catalog.RatePlan, error)
 }
 type SubscriptionResolver interface {
 	BookingUpdated(ctx context.Context, id string) (<-chan booking.Booking, error)
@@ -1745,11 +1736,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HotelSearchHit.LowestTotalPrice(childComplexity), true
 	case "HotelSearchHit.roomTypes":
-		if e.ComplexityRoot.HotelSearchHit.RoomTypes == nil {
+		if e.ComplexityRoot.HotelSearchHit.Offers == nil {
 			break
 		}
 
-		return e.ComplexityRoot.HotelSearchHit.RoomTypes(childComplexity), true
+		return e.ComplexityRoot.HotelSearchHit.Offers(childComplexity), true
 
 	case "Ledger.captured":
 		if e.ComplexityRoot.Ledger.Captured == nil {
@@ -9604,8 +9595,8 @@ func (ec *executionContext) _HotelSearchEdge_node(ctx context.Context, field gra
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *search.Hit) graphql.Marshaler {
-			return ec.marshalNHotelSearchHit2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐHit(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SearchHit) graphql.Marshaler {
+			return ec.marshalNHotelSearchHit2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSearchHit(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9720,7 +9711,7 @@ func (ec *executionContext) fieldContext_HotelSearchFacets_prices(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _HotelSearchHit_hotel(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+func (ec *executionContext) _HotelSearchHit_hotel(ctx context.Context, field graphql.CollectedField, obj *model.SearchHit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9729,7 +9720,7 @@ func (ec *executionContext) _HotelSearchHit_hotel(ctx context.Context, field gra
 			return ec.fieldContext_HotelSearchHit_hotel(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.HotelSearchHit().Hotel(ctx, obj)
+			return obj.Hotel, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v catalog.Hotel) graphql.Marshaler {
@@ -9743,8 +9734,8 @@ func (ec *executionContext) fieldContext_HotelSearchHit_hotel(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "HotelSearchHit",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Hotel(ctx, field)
 		},
@@ -9752,7 +9743,7 @@ func (ec *executionContext) fieldContext_HotelSearchHit_hotel(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _HotelSearchHit_distanceKm(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+func (ec *executionContext) _HotelSearchHit_distanceKm(ctx context.Context, field graphql.CollectedField, obj *model.SearchHit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9775,7 +9766,7 @@ func (ec *executionContext) fieldContext_HotelSearchHit_distanceKm(_ context.Con
 	return graphql.NewScalarFieldContext("HotelSearchHit", field, false, false, "Float")
 }
 
-func (ec *executionContext) _HotelSearchHit_lowestTotal(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+func (ec *executionContext) _HotelSearchHit_lowestTotal(ctx context.Context, field graphql.CollectedField, obj *model.SearchHit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9807,7 +9798,7 @@ func (ec *executionContext) fieldContext_HotelSearchHit_lowestTotal(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _HotelSearchHit_checkIn(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+func (ec *executionContext) _HotelSearchHit_checkIn(ctx context.Context, field graphql.CollectedField, obj *model.SearchHit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9830,7 +9821,7 @@ func (ec *executionContext) fieldContext_HotelSearchHit_checkIn(_ context.Contex
 	return graphql.NewScalarFieldContext("HotelSearchHit", field, false, false, "Date")
 }
 
-func (ec *executionContext) _HotelSearchHit_checkOut(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+func (ec *executionContext) _HotelSearchHit_checkOut(ctx context.Context, field graphql.CollectedField, obj *model.SearchHit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9853,7 +9844,7 @@ func (ec *executionContext) fieldContext_HotelSearchHit_checkOut(_ context.Conte
 	return graphql.NewScalarFieldContext("HotelSearchHit", field, false, false, "Date")
 }
 
-func (ec *executionContext) _HotelSearchHit_roomTypes(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+func (ec *executionContext) _HotelSearchHit_roomTypes(ctx context.Context, field graphql.CollectedField, obj *model.SearchHit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9862,11 +9853,11 @@ func (ec *executionContext) _HotelSearchHit_roomTypes(ctx context.Context, field
 			return ec.fieldContext_HotelSearchHit_roomTypes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.RoomTypes, nil
+			return obj.Offers, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []search.RoomTypeHit) graphql.Marshaler {
-			return ec.marshalNRoomTypeOffer2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐRoomTypeHitᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RoomTypeOffer) graphql.Marshaler {
+			return ec.marshalNRoomTypeOffer2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomTypeOfferᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13719,7 +13710,7 @@ func (ec *executionContext) fieldContext_RoomType_roomsInService(_ context.Conte
 	return graphql.NewScalarFieldContext("RoomType", field, true, true, "Int")
 }
 
-func (ec *executionContext) _RoomTypeOffer_roomType(ctx context.Context, field graphql.CollectedField, obj *search.RoomTypeHit) (ret graphql.Marshaler) {
+func (ec *executionContext) _RoomTypeOffer_roomType(ctx context.Context, field graphql.CollectedField, obj *model.RoomTypeOffer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13728,7 +13719,7 @@ func (ec *executionContext) _RoomTypeOffer_roomType(ctx context.Context, field g
 			return ec.fieldContext_RoomTypeOffer_roomType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RoomTypeOffer().RoomType(ctx, obj)
+			return obj.RoomType, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v catalog.RoomType) graphql.Marshaler {
@@ -13742,8 +13733,8 @@ func (ec *executionContext) fieldContext_RoomTypeOffer_roomType(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "RoomTypeOffer",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RoomType(ctx, field)
 		},
@@ -13751,7 +13742,7 @@ func (ec *executionContext) fieldContext_RoomTypeOffer_roomType(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _RoomTypeOffer_ratePlan(ctx context.Context, field graphql.CollectedField, obj *search.RoomTypeHit) (ret graphql.Marshaler) {
+func (ec *executionContext) _RoomTypeOffer_ratePlan(ctx context.Context, field graphql.CollectedField, obj *model.RoomTypeOffer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13760,7 +13751,7 @@ func (ec *executionContext) _RoomTypeOffer_ratePlan(ctx context.Context, field g
 			return ec.fieldContext_RoomTypeOffer_ratePlan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RoomTypeOffer().RatePlan(ctx, obj)
+			return obj.RatePlan, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *catalog.RatePlan) graphql.Marshaler {
@@ -13774,8 +13765,8 @@ func (ec *executionContext) fieldContext_RoomTypeOffer_ratePlan(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "RoomTypeOffer",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RatePlan(ctx, field)
 		},
@@ -13783,7 +13774,7 @@ func (ec *executionContext) fieldContext_RoomTypeOffer_ratePlan(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _RoomTypeOffer_total(ctx context.Context, field graphql.CollectedField, obj *search.RoomTypeHit) (ret graphql.Marshaler) {
+func (ec *executionContext) _RoomTypeOffer_total(ctx context.Context, field graphql.CollectedField, obj *model.RoomTypeOffer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13815,7 +13806,7 @@ func (ec *executionContext) fieldContext_RoomTypeOffer_total(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _RoomTypeOffer_unitsLeft(ctx context.Context, field graphql.CollectedField, obj *search.RoomTypeHit) (ret graphql.Marshaler) {
+func (ec *executionContext) _RoomTypeOffer_unitsLeft(ctx context.Context, field graphql.CollectedField, obj *model.RoomTypeOffer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19561,7 +19552,7 @@ func (ec *executionContext) _HotelSearchFacets(ctx context.Context, sel ast.Sele
 
 var hotelSearchHitImplementors = []string{"HotelSearchHit"}
 
-func (ec *executionContext) _HotelSearchHit(ctx context.Context, sel ast.SelectionSet, obj *search.Hit) graphql.Marshaler {
+func (ec *executionContext) _HotelSearchHit(ctx context.Context, sel ast.SelectionSet, obj *model.SearchHit) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, hotelSearchHitImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19571,35 +19562,34 @@ func (ec *executionContext) _HotelSearchHit(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("HotelSearchHit")
 		case "hotel":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._HotelSearchHit_hotel(ctx, field, obj)
-				})
+			out.Values[i] = ec._HotelSearchHit_hotel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "distanceKm":
 			out.Values[i] = ec._HotelSearchHit_distanceKm(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lowestTotal":
 			out.Values[i] = ec._HotelSearchHit_lowestTotal(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "checkIn":
 			out.Values[i] = ec._HotelSearchHit_checkIn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "checkOut":
 			out.Values[i] = ec._HotelSearchHit_checkOut(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "roomTypes":
 			out.Values[i] = ec._HotelSearchHit_roomTypes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20965,7 +20955,7 @@ func (ec *executionContext) _RoomType(ctx context.Context, sel ast.SelectionSet,
 
 var roomTypeOfferImplementors = []string{"RoomTypeOffer"}
 
-func (ec *executionContext) _RoomTypeOffer(ctx context.Context, sel ast.SelectionSet, obj *search.RoomTypeHit) graphql.Marshaler {
+func (ec *executionContext) _RoomTypeOffer(ctx context.Context, sel ast.SelectionSet, obj *model.RoomTypeOffer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, roomTypeOfferImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -20975,26 +20965,24 @@ func (ec *executionContext) _RoomTypeOffer(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("RoomTypeOffer")
 		case "roomType":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RoomTypeOffer_roomType(ctx, field, obj)
-				})
+			out.Values[i] = ec._RoomTypeOffer_roomType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "ratePlan":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RoomTypeOffer_ratePlan(ctx, field, obj)
-				})
+			out.Values[i] = ec._RoomTypeOffer_ratePlan(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "total":
 			out.Values[i] = ec._RoomTypeOffer_total(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "unitsLeft":
 			out.Values[i] = ec._RoomTypeOffer_unitsLeft(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22273,7 +22261,7 @@ func (ec *executionContext) marshalNHotelSearchFacets2ᚖgithubᚗcomᚋstaygrap
 	return ec._HotelSearchFacets(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNHotelSearchHit2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐHit(ctx context.Context, sel ast.SelectionSet, v *search.Hit) graphql.Marshaler {
+func (ec *executionContext) marshalNHotelSearchHit2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSearchHit(ctx context.Context, sel ast.SelectionSet, v *model.SearchHit) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "HotelSearchHit!")
 		return graphql.Null
@@ -22759,15 +22747,15 @@ func (ec *executionContext) marshalNRoomType2ᚕgithubᚗcomᚋstaygraphᚋstayg
 	return ret
 }
 
-func (ec *executionContext) marshalNRoomTypeOffer2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐRoomTypeHit(ctx context.Context, sel ast.SelectionSet, v search.RoomTypeHit) graphql.Marshaler {
+func (ec *executionContext) marshalNRoomTypeOffer2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomTypeOffer(ctx context.Context, sel ast.SelectionSet, v model.RoomTypeOffer) graphql.Marshaler {
 	return ec._RoomTypeOffer(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNRoomTypeOffer2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐRoomTypeHitᚄ(ctx context.Context, sel ast.SelectionSet, v []search.RoomTypeHit) graphql.Marshaler {
+func (ec *executionContext) marshalNRoomTypeOffer2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomTypeOfferᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RoomTypeOffer) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRoomTypeOffer2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐRoomTypeHit(ctx, sel, v[i])
+		return ec.marshalNRoomTypeOffer2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomTypeOffer(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

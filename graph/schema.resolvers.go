@@ -22,7 +22,6 @@ import (
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/notify"
-	"github.com/staygraph/staygraph/internal/search"
 )
 
 // ID is the resolver for the id field.
@@ -231,11 +230,6 @@ func (r *hotelResolver) Relocations(ctx context.Context, obj *catalog.Hotel) ([]
 // MaintenanceBlocks is the resolver for the maintenanceBlocks field.
 func (r *hotelResolver) MaintenanceBlocks(ctx context.Context, obj *catalog.Hotel) ([]booking.MaintenanceBlock, error) {
 	return r.Reservations.Blocks(ctx, obj.ID)
-}
-
-// Hotel is the resolver for the hotel field.
-func (r *hotelSearchHitResolver) Hotel(ctx context.Context, obj *search.Hit) (catalog.Hotel, error) {
-	return r.loaders(ctx).hotel.Load(ctx, obj.HotelID)
 }
 
 // Captured is the resolver for the captured field.
@@ -660,8 +654,11 @@ func (r *queryResolver) SearchHotels(ctx context.Context, input model.HotelSearc
 		return model.HotelSearchConnection{}, err
 	}
 	graphql.RegisterExtension(ctx, "searchEngine", res.Engine)
-	r.primeSearchLoaders(ctx, res.Hits)
-	return searchConnection(q, res), nil
+	hits, err := r.searchPage(ctx, res.Hits)
+	if err != nil {
+		return model.HotelSearchConnection{}, err
+	}
+	return searchConnection(q, res, hits), nil
 }
 
 // Nights is the resolver for the nights field.
@@ -792,20 +789,6 @@ func (r *roomTypeResolver) RoomsInService(ctx context.Context, obj *catalog.Room
 	return r.loaders(ctx).roomsInServiceOf.Load(ctx, obj.ID)
 }
 
-// RoomType is the resolver for the roomType field.
-func (r *roomTypeOfferResolver) RoomType(ctx context.Context, obj *search.RoomTypeHit) (catalog.RoomType, error) {
-	return r.loaders(ctx).roomType.Load(ctx, obj.RoomTypeID)
-}
-
-// RatePlan is the resolver for the ratePlan field.
-func (r *roomTypeOfferResolver) RatePlan(ctx context.Context, obj *search.RoomTypeHit) (*catalog.RatePlan, error) {
-	if obj.RatePlanID == uuid.Nil {
-		return nil, nil
-	}
-	rp, err := r.loaders(ctx).ratePlan.Load(ctx, obj.RatePlanID)
-	return &rp, err
-}
-
 // BookingUpdated is the resolver for the bookingUpdated field.
 func (r *subscriptionResolver) BookingUpdated(ctx context.Context, id string) (<-chan booking.Booking, error) {
 	return r.bookingUpdated(ctx, id)
@@ -870,9 +853,6 @@ func (r *Resolver) CancellationPenalty() CancellationPenaltyResolver {
 // Hotel returns HotelResolver implementation.
 func (r *Resolver) Hotel() HotelResolver { return &hotelResolver{r} }
 
-// HotelSearchHit returns HotelSearchHitResolver implementation.
-func (r *Resolver) HotelSearchHit() HotelSearchHitResolver { return &hotelSearchHitResolver{r} }
-
 // Ledger returns LedgerResolver implementation.
 func (r *Resolver) Ledger() LedgerResolver { return &ledgerResolver{r} }
 
@@ -909,9 +889,6 @@ func (r *Resolver) Room() RoomResolver { return &roomResolver{r} }
 // RoomType returns RoomTypeResolver implementation.
 func (r *Resolver) RoomType() RoomTypeResolver { return &roomTypeResolver{r} }
 
-// RoomTypeOffer returns RoomTypeOfferResolver implementation.
-func (r *Resolver) RoomTypeOffer() RoomTypeOfferResolver { return &roomTypeOfferResolver{r} }
-
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
@@ -930,7 +907,6 @@ type (
 	bookingResolver             struct{ *Resolver }
 	cancellationPenaltyResolver struct{ *Resolver }
 	hotelResolver               struct{ *Resolver }
-	hotelSearchHitResolver      struct{ *Resolver }
 	ledgerResolver              struct{ *Resolver }
 	maintenanceBlockResolver    struct{ *Resolver }
 	mutationResolver            struct{ *Resolver }
@@ -943,7 +919,6 @@ type (
 	refundResolver              struct{ *Resolver }
 	roomResolver                struct{ *Resolver }
 	roomTypeResolver            struct{ *Resolver }
-	roomTypeOfferResolver       struct{ *Resolver }
 	subscriptionResolver        struct{ *Resolver }
 	userErrorResolver           struct{ *Resolver }
 	viewerResolver              struct{ *Resolver }

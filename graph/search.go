@@ -2,12 +2,14 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/staygraph/staygraph/graph/model"
+	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/search"
 )
@@ -43,11 +45,12 @@ func searchQuery(in model.HotelSearchInput, first *int, after *string) (search.Q
 	return q, nil
 }
 
-// searchConnection shapes a result page as a Relay connection.
-func searchConnection(q search.Query, res search.Result) model.HotelSearchConnection {
-	edges := make([]model.HotelSearchEdge, len(res.Hits))
-	for i := range res.Hits {
-		edges[i] = model.HotelSearchEdge{Cursor: res.Hits[i].Cursor, Node: &res.Hits[i]}
+// searchConnection shapes a result page as a Relay connection; hits are
+// the page's hits with their catalog rows (searchPage).
+func searchConnection(q search.Query, res search.Result, hits []model.SearchHit) model.HotelSearchConnection {
+	edges := make([]model.HotelSearchEdge, len(hits))
+	for i := range hits {
+		edges[i] = model.HotelSearchEdge{Cursor: hits[i].Cursor, Node: &hits[i]}
 	}
 	page := &model.PageInfo{HasNextPage: res.HasNextPage, HasPreviousPage: q.After != ""}
 	if n := len(edges); n > 0 {
@@ -68,36 +71,75 @@ func searchConnection(q search.Query, res search.Result) model.HotelSearchConnec
 		Facets: &model.HotelSearchFacets{Amenities: orEmpty(res.Facets.Amenities), Stars: orEmpty(res.Facets.Stars), Prices: prices}}
 }
 
-// primeSearchLoaders queues, in one batch per loader, every hotel, room type
-// and rate plan of the page that the operation asks for, so the fields'
-// resolvers find them in the loaders' cache: one query each per page rather
-// than one per batching window while the page is being written.
-func (r *Resolver) primeSearchLoaders(ctx context.Context, hits []search.Hit) {
+// searchPage attaches to each hit the hotel, room types and rate plans that
+// the operation selects, loaded for the whole page at once (one batch per
+// loader, the three at the same time), so that writing the page needs no
+// resolver, goroutine or wait per hit and offer.
+func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.SearchHit, error) {
 	node := selections(ctx, "edges", "node")
-	if len(node) == 0 {
-		return
-	}
 	offers := selectionsBelow(ctx, node, "roomTypes")
-	var hotels, roomTypes, ratePlans []uuid.UUID
+	var hotelIDs, roomTypeIDs, ratePlanIDs []uuid.UUID
 	for _, h := range hits {
-		hotels = append(hotels, h.HotelID)
+		hotelIDs = append(hotelIDs, h.HotelID)
 		for _, rt := range h.RoomTypes {
-			roomTypes = append(roomTypes, rt.RoomTypeID)
+			roomTypeIDs = append(roomTypeIDs, rt.RoomTypeID)
 			if rt.RatePlanID != uuid.Nil {
-				ratePlans = append(ratePlans, rt.RatePlanID)
+				ratePlanIDs = append(ratePlanIDs, rt.RatePlanID)
 			}
 		}
 	}
 	l := r.loaders(ctx)
+	var hotels []catalog.Hotel
+	var roomTypes []catalog.RoomType
+	var ratePlans []catalog.RatePlan
+	loadHotels, loadRoomTypes, loadRatePlans := noRows(hotels), noRows(roomTypes), noRows(ratePlans)
 	if len(selectionsBelow(ctx, node, "hotel")) > 0 {
-		l.hotel.LoadAllThunk(ctx, hotels)
+		loadHotels = l.hotel.LoadAllThunk(ctx, hotelIDs)
 	}
 	if len(selectionsBelow(ctx, offers, "roomType")) > 0 {
-		l.roomType.LoadAllThunk(ctx, roomTypes)
+		loadRoomTypes = l.roomType.LoadAllThunk(ctx, roomTypeIDs)
 	}
 	if len(selectionsBelow(ctx, offers, "ratePlan")) > 0 {
-		l.ratePlan.LoadAllThunk(ctx, ratePlans)
+		loadRatePlans = l.ratePlan.LoadAllThunk(ctx, ratePlanIDs)
 	}
+	var err error
+	if hotels, err = loadHotels(); err != nil {
+		return nil, fmt.Errorf("load the page's hotels: %w", err)
+	}
+	if roomTypes, err = loadRoomTypes(); err != nil {
+		return nil, fmt.Errorf("load the page's room types: %w", err)
+	}
+	if ratePlans, err = loadRatePlans(); err != nil {
+		return nil, fmt.Errorf("load the page's rate plans: %w", err)
+	}
+	out := make([]model.SearchHit, len(hits))
+	nextRoomType, nextRatePlan := 0, 0
+	for i, h := range hits {
+		out[i] = model.SearchHit{Hit: h, Offers: make([]model.RoomTypeOffer, len(h.RoomTypes))}
+		if hotels != nil {
+			out[i].Hotel = hotels[i]
+		}
+		for j, rt := range h.RoomTypes {
+			o := model.RoomTypeOffer{RoomTypeHit: rt}
+			if roomTypes != nil {
+				o.RoomType = roomTypes[nextRoomType]
+			}
+			nextRoomType++
+			if rt.RatePlanID != uuid.Nil {
+				if ratePlans != nil {
+					o.RatePlan = &ratePlans[nextRatePlan]
+				}
+				nextRatePlan++
+			}
+			out[i].Offers[j] = o
+		}
+	}
+	return out, nil
+}
+
+// noRows stands for a load the operation does not need.
+func noRows[T any](rows []T) func() ([]T, error) {
+	return func() ([]T, error) { return rows, nil }
 }
 
 // selections is what the operation selects at path below the field being

@@ -253,8 +253,8 @@ type HotelSearchConnection struct {
 }
 
 type HotelSearchEdge struct {
-	Cursor string      `json:"cursor"`
-	Node   *search.Hit `json:"node"`
+	Cursor string     `json:"cursor"`
+	Node   *SearchHit `json:"node"`
 }
 
 type HotelSearchFacets struct {

@@ -1,0 +1,22 @@
+package model
+
+import (
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/search"
+)
+
+// SearchHit is a hit of searchHotels with the catalog rows that the
+// operation selects, loaded for the whole page at once, so its fields need
+// no resolver of their own.
+type SearchHit struct {
+	search.Hit
+	Hotel  catalog.Hotel
+	Offers []RoomTypeOffer
+}
+
+// RoomTypeOffer is an offer of a hit with its room type and rate plan.
+type RoomTypeOffer struct {
+	search.RoomTypeHit
+	RoomType catalog.RoomType
+	RatePlan *catalog.RatePlan // nil without dates
+}
