@@ -78,13 +78,15 @@ cand AS (
 -- estimates (it cannot estimate the geo filter and expects one candidate).
 hits AS (
     SELECT c.id, c.currency, c.star_rating, c.amenities, c.distance_km, c.score, c.ci, c.ci_end,
-           o.lowest_total, coalesce(o.room_types, '[]'::json) AS room_types
+           o.lowest_total, o.room_type_ids, o.rate_plan_ids, o.totals, o.units_left
     FROM cand c
     CROSS JOIN LATERAL (
+        -- arrays, cheapest first; turned into JSON only for the page
         SELECT count(*) AS n, min(m.total) AS lowest_total,
-               json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
-                                          'total', m.total, 'units_left', m.units_left)
-                        ORDER BY m.total NULLS LAST, m.room_type_id) AS room_types
+               array_agg(m.room_type_id ORDER BY m.total NULLS LAST, m.room_type_id) AS room_type_ids,
+               array_agg(m.rate_plan_id ORDER BY m.total NULLS LAST, m.room_type_id) AS rate_plan_ids,
+               array_agg(m.total ORDER BY m.total NULLS LAST, m.room_type_id) AS totals,
+               array_agg(m.units_left ORDER BY m.total NULLS LAST, m.room_type_id) AS units_left
         FROM (
             SELECT rt.id AS room_type_id, price.rate_plan_id, free.units_left,
                    $13::int * (price.room_sum + (price.room_sum * c.tax_rate_bps + 5000) / 10000) AS total
@@ -151,7 +153,12 @@ SELECT json_build_object(
     'total', (SELECT count(*) FROM filtered),
     'hits', coalesce((SELECT json_agg(json_build_object(
                 'id', id, 'currency', currency, 'distance_km', distance_km, 'lowest_total', lowest_total,
-                'check_in', ci, 'check_out', ci_end, 'room_types', room_types, 'sort_key', sort_key)
+                'check_in', ci, 'check_out', ci_end, 'room_types', coalesce((
+                    SELECT json_agg(json_build_object('room_type_id', o.room_type_id, 'rate_plan_id', o.rate_plan_id,
+                                                      'total', o.total, 'units_left', o.units_left) ORDER BY o.i)
+                    FROM unnest(room_type_ids, rate_plan_ids, totals, units_left)
+                         WITH ORDINALITY o(room_type_id, rate_plan_id, total, units_left, i)), '[]'::json),
+                'sort_key', sort_key)
               ORDER BY sort_key, id) FROM page), '[]'::json),
     'amenities', coalesce((SELECT json_agg(json_build_object('value', a, 'count', n) ORDER BY n DESC, a)
               FROM (SELECT a, count(*) AS n FROM filtered, unnest(amenities) a GROUP BY a ORDER BY n DESC, a LIMIT 40) s), '[]'::json),
