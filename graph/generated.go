@@ -218,6 +218,33 @@ type ComplexityRoot struct {
 		Refundable func(childComplexity int) int
 	}
 
+	ChangeConsumer struct {
+		AppliedLsn    func(childComplexity int) int
+		Batches       func(childComplexity int) int
+		Events        func(childComplexity int) int
+		Failures      func(childComplexity int) int
+		LagMs         func(childComplexity int) int
+		LagP50Ms      func(childComplexity int) int
+		LagP99Ms      func(childComplexity int) int
+		LastAppliedAt func(childComplexity int) int
+		LastError     func(childComplexity int) int
+		LastErrorAt   func(childComplexity int) int
+		LastLagMs     func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Queued        func(childComplexity int) int
+	}
+
+	ChangeStream struct {
+		ConfirmedLsn    func(childComplexity int) int
+		Consumers       func(childComplexity int) int
+		LagMs           func(childComplexity int) int
+		LastError       func(childComplexity int) int
+		ReceivedLsn     func(childComplexity int) int
+		ReplicationSlot func(childComplexity int) int
+		Slot            func(childComplexity int) int
+		State           func(childComplexity int) int
+	}
+
 	ConfirmBookingPayload struct {
 		Booking    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -430,6 +457,7 @@ type ComplexityRoot struct {
 		AuditLog           func(childComplexity int, first *int, after *string, entity *model.AuditEntity, entityID *string) int
 		Booking            func(childComplexity int, id string) int
 		BookingByReference func(childComplexity int, reference string, email string) int
+		ChangeStream       func(childComplexity int) int
 		Hotel              func(childComplexity int, id string) int
 		Hotels             func(childComplexity int, first *int, after *string) int
 		Node               func(childComplexity int, id string) int
@@ -487,6 +515,17 @@ type ComplexityRoot struct {
 		FailureMessage func(childComplexity int) int
 		Reason         func(childComplexity int) int
 		Status         func(childComplexity int) int
+	}
+
+	ReplicationSlot struct {
+		Active            func(childComplexity int) int
+		ConfirmedFlushLsn func(childComplexity int) int
+		CurrentWalLsn     func(childComplexity int) int
+		Exists            func(childComplexity int) int
+		RestartWalBytes   func(childComplexity int) int
+		RetainedWalBytes  func(childComplexity int) int
+		SafeWalSizeBytes  func(childComplexity int) int
+		WalStatus         func(childComplexity int) int
 	}
 
 	RetryNotificationPayload struct {
@@ -688,6 +727,7 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (model.Viewer, error)
 	APIKeys(ctx context.Context) ([]auth.APIKey, error)
 	AuditLog(ctx context.Context, first *int, after *string, entity *model.AuditEntity, entityID *string) (model.AuditConnection, error)
+	ChangeStream(ctx context.Context) (*model.ChangeStream, error)
 	Quote(ctx context.Context, input model.QuoteInput) (model.QuoteResult, error)
 	Booking(ctx context.Context, id string) (*booking.Booking, error)
 	BookingByReference(ctx context.Context, reference string, email string) (*booking.Booking, error)
@@ -1357,6 +1397,134 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CancellationPolicy.Refundable(childComplexity), true
+
+	case "ChangeConsumer.appliedLsn":
+		if e.ComplexityRoot.ChangeConsumer.AppliedLsn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.AppliedLsn(childComplexity), true
+	case "ChangeConsumer.batches":
+		if e.ComplexityRoot.ChangeConsumer.Batches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.Batches(childComplexity), true
+	case "ChangeConsumer.events":
+		if e.ComplexityRoot.ChangeConsumer.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.Events(childComplexity), true
+	case "ChangeConsumer.failures":
+		if e.ComplexityRoot.ChangeConsumer.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.Failures(childComplexity), true
+	case "ChangeConsumer.lagMs":
+		if e.ComplexityRoot.ChangeConsumer.LagMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.LagMs(childComplexity), true
+	case "ChangeConsumer.lagP50Ms":
+		if e.ComplexityRoot.ChangeConsumer.LagP50Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.LagP50Ms(childComplexity), true
+	case "ChangeConsumer.lagP99Ms":
+		if e.ComplexityRoot.ChangeConsumer.LagP99Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.LagP99Ms(childComplexity), true
+	case "ChangeConsumer.lastAppliedAt":
+		if e.ComplexityRoot.ChangeConsumer.LastAppliedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.LastAppliedAt(childComplexity), true
+	case "ChangeConsumer.lastError":
+		if e.ComplexityRoot.ChangeConsumer.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.LastError(childComplexity), true
+	case "ChangeConsumer.lastErrorAt":
+		if e.ComplexityRoot.ChangeConsumer.LastErrorAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.LastErrorAt(childComplexity), true
+	case "ChangeConsumer.lastLagMs":
+		if e.ComplexityRoot.ChangeConsumer.LastLagMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.LastLagMs(childComplexity), true
+	case "ChangeConsumer.name":
+		if e.ComplexityRoot.ChangeConsumer.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.Name(childComplexity), true
+	case "ChangeConsumer.queued":
+		if e.ComplexityRoot.ChangeConsumer.Queued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConsumer.Queued(childComplexity), true
+
+	case "ChangeStream.confirmedLsn":
+		if e.ComplexityRoot.ChangeStream.ConfirmedLsn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeStream.ConfirmedLsn(childComplexity), true
+	case "ChangeStream.consumers":
+		if e.ComplexityRoot.ChangeStream.Consumers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeStream.Consumers(childComplexity), true
+	case "ChangeStream.lagMs":
+		if e.ComplexityRoot.ChangeStream.LagMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeStream.LagMs(childComplexity), true
+	case "ChangeStream.lastError":
+		if e.ComplexityRoot.ChangeStream.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeStream.LastError(childComplexity), true
+	case "ChangeStream.receivedLsn":
+		if e.ComplexityRoot.ChangeStream.ReceivedLsn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeStream.ReceivedLsn(childComplexity), true
+	case "ChangeStream.replicationSlot":
+		if e.ComplexityRoot.ChangeStream.ReplicationSlot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeStream.ReplicationSlot(childComplexity), true
+	case "ChangeStream.slot":
+		if e.ComplexityRoot.ChangeStream.Slot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeStream.Slot(childComplexity), true
+	case "ChangeStream.state":
+		if e.ComplexityRoot.ChangeStream.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeStream.State(childComplexity), true
 
 	case "ConfirmBookingPayload.booking":
 		if e.ComplexityRoot.ConfirmBookingPayload.Booking == nil {
@@ -2214,6 +2382,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.BookingByReference(childComplexity, args["reference"].(string), args["email"].(string)), true
+	case "Query.changeStream":
+		if e.ComplexityRoot.Query.ChangeStream == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ChangeStream(childComplexity), true
 	case "Query.hotel":
 		if e.ComplexityRoot.Query.Hotel == nil {
 			break
@@ -2502,6 +2676,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Refund.Status(childComplexity), true
+
+	case "ReplicationSlot.active":
+		if e.ComplexityRoot.ReplicationSlot.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplicationSlot.Active(childComplexity), true
+	case "ReplicationSlot.confirmedFlushLsn":
+		if e.ComplexityRoot.ReplicationSlot.ConfirmedFlushLsn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplicationSlot.ConfirmedFlushLsn(childComplexity), true
+	case "ReplicationSlot.currentWalLsn":
+		if e.ComplexityRoot.ReplicationSlot.CurrentWalLsn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplicationSlot.CurrentWalLsn(childComplexity), true
+	case "ReplicationSlot.exists":
+		if e.ComplexityRoot.ReplicationSlot.Exists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplicationSlot.Exists(childComplexity), true
+	case "ReplicationSlot.restartWalBytes":
+		if e.ComplexityRoot.ReplicationSlot.RestartWalBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplicationSlot.RestartWalBytes(childComplexity), true
+	case "ReplicationSlot.retainedWalBytes":
+		if e.ComplexityRoot.ReplicationSlot.RetainedWalBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplicationSlot.RetainedWalBytes(childComplexity), true
+	case "ReplicationSlot.safeWalSizeBytes":
+		if e.ComplexityRoot.ReplicationSlot.SafeWalSizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplicationSlot.SafeWalSizeBytes(childComplexity), true
+	case "ReplicationSlot.walStatus":
+		if e.ComplexityRoot.ReplicationSlot.WalStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplicationSlot.WalStatus(childComplexity), true
 
 	case "RetryNotificationPayload.notification":
 		if e.ComplexityRoot.RetryNotificationPayload.Notification == nil {
@@ -3244,6 +3467,103 @@ type AuditConnection {
   pageInfo: PageInfo!
 }
 
+"What the change stream is doing."
+enum ChangeStreamState {
+  "Starting up."
+  STARTING
+  "Another process streams from the replication slot; this one takes over when it stops."
+  WAITING
+  "Consumers are loading the whole state before streaming."
+  SNAPSHOT
+  "Changes flow to the consumers."
+  STREAMING
+  "Interrupted by an error (see lastError); reconnecting."
+  RETRYING
+  "Stopped."
+  STOPPED
+}
+
+"""
+The change stream (CDC indexer) run by this API server: PostgreSQL's logical
+replication read from a slot and applied by each consumer (subscriptions, the
+Elasticsearch catalog, partner webhooks). Positions in the write-ahead log
+(LSNs) read like 0/16B3748.
+"""
+type ChangeStream {
+  "Name of the replication slot."
+  slot: String!
+  state: ChangeStreamState!
+  "The last error that interrupted the stream, if any."
+  lastError: String
+  "End of the last transaction this server read from the slot."
+  receivedLsn: String!
+  "Last position this server acknowledged to PostgreSQL (every consumer applied it)."
+  confirmedLsn: String!
+  """
+  Milliseconds since the oldest change not yet applied by every consumer was
+  committed; 0 when every consumer is idle. The largest lagMs of the consumers.
+  """
+  lagMs: Float!
+  "The replication slot as PostgreSQL reports it."
+  replicationSlot: ReplicationSlot!
+  "Each consumer's progress."
+  consumers: [ChangeConsumer!]!
+}
+
+"A replication slot as pg_replication_slots reports it."
+type ReplicationSlot {
+  "False when the slot does not exist (yet, or any more); the other fields are then zero."
+  exists: Boolean!
+  "A process streams from the slot (this server or another)."
+  active: Boolean!
+  "Position PostgreSQL last had acknowledged for the slot."
+  confirmedFlushLsn: String!
+  "The server's current write-ahead log position."
+  currentWalLsn: String!
+  """
+  Bytes of write-ahead log between the acknowledged position and the current
+  one: what a restart of the stream would read again.
+  """
+  retainedWalBytes: Float!
+  "Bytes of write-ahead log the server keeps on disk for the slot."
+  restartWalBytes: Float!
+  "reserved, extended, unreserved or lost (see max_slot_wal_keep_size)."
+  walStatus: String!
+  "Bytes of write-ahead log that may still be written before the slot is invalidated; null: no limit."
+  safeWalSizeBytes: Float
+}
+
+"One consumer of the change stream."
+type ChangeConsumer {
+  name: String!
+  "End of the last transaction it applied."
+  appliedLsn: String!
+  "When it last applied a batch; null before its first."
+  lastAppliedAt: DateTime
+  "Transactions read from the slot and waiting for it (its backlog)."
+  queued: Int!
+  """
+  Milliseconds since the oldest change it is applying was committed; 0 when
+  idle. It grows while applying fails or is slow.
+  """
+  lagMs: Float!
+  "Commit to applied, in milliseconds, of the last transaction it applied."
+  lastLagMs: Float!
+  "Median commit to applied of its last 1024 transactions, in milliseconds."
+  lagP50Ms: Float!
+  "99th percentile commit to applied of its last 1024 transactions, in milliseconds."
+  lagP99Ms: Float!
+  "Batches applied."
+  batches: Float!
+  "Change events applied."
+  events: Float!
+  "Failed attempts to apply a batch (each is retried)."
+  failures: Int!
+  "The last failure's error and when it happened."
+  lastError: String
+  lastErrorAt: DateTime
+}
+
 type Query {
   "Fetches any object by global id; null when it does not exist."
   node(id: ID!): Node
@@ -3260,6 +3580,13 @@ type Query {
   object: its global id, or with entity the uuid of an object that has none.
   """
   auditLog(first: Int, after: String, entity: AuditEntity, entityId: ID): AuditConnection!
+  """
+  The change stream run by this API server and how far behind its consumers are
+  (admins only). Null when this server runs none: 'staygraph serve' without
+  --indexer, or a database without wal_level=logical. A separate 'staygraph
+  indexer' process reports on its own --stats-addr instead.
+  """
+  changeStream: ChangeStream
   "Prices a stay and says whether it is available now."
   quote(input: QuoteInput!): QuoteResult!
   "A booking, for its owner, the hotel's staff and admins; null for anyone else."
@@ -4288,6 +4615,60 @@ func (ec *executionContext) childFields_CancellationPolicy(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type CancellationPolicy", field.Name)
 }
 
+func (ec *executionContext) childFields_ChangeConsumer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ChangeConsumer_name(ctx, field)
+	case "appliedLsn":
+		return ec.fieldContext_ChangeConsumer_appliedLsn(ctx, field)
+	case "lastAppliedAt":
+		return ec.fieldContext_ChangeConsumer_lastAppliedAt(ctx, field)
+	case "queued":
+		return ec.fieldContext_ChangeConsumer_queued(ctx, field)
+	case "lagMs":
+		return ec.fieldContext_ChangeConsumer_lagMs(ctx, field)
+	case "lastLagMs":
+		return ec.fieldContext_ChangeConsumer_lastLagMs(ctx, field)
+	case "lagP50Ms":
+		return ec.fieldContext_ChangeConsumer_lagP50Ms(ctx, field)
+	case "lagP99Ms":
+		return ec.fieldContext_ChangeConsumer_lagP99Ms(ctx, field)
+	case "batches":
+		return ec.fieldContext_ChangeConsumer_batches(ctx, field)
+	case "events":
+		return ec.fieldContext_ChangeConsumer_events(ctx, field)
+	case "failures":
+		return ec.fieldContext_ChangeConsumer_failures(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ChangeConsumer_lastError(ctx, field)
+	case "lastErrorAt":
+		return ec.fieldContext_ChangeConsumer_lastErrorAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeConsumer", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeStream(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "slot":
+		return ec.fieldContext_ChangeStream_slot(ctx, field)
+	case "state":
+		return ec.fieldContext_ChangeStream_state(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ChangeStream_lastError(ctx, field)
+	case "receivedLsn":
+		return ec.fieldContext_ChangeStream_receivedLsn(ctx, field)
+	case "confirmedLsn":
+		return ec.fieldContext_ChangeStream_confirmedLsn(ctx, field)
+	case "lagMs":
+		return ec.fieldContext_ChangeStream_lagMs(ctx, field)
+	case "replicationSlot":
+		return ec.fieldContext_ChangeStream_replicationSlot(ctx, field)
+	case "consumers":
+		return ec.fieldContext_ChangeStream_consumers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeStream", field.Name)
+}
+
 func (ec *executionContext) childFields_ConfirmBookingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "booking":
@@ -4762,6 +5143,28 @@ func (ec *executionContext) childFields_Refund(ctx context.Context, field graphq
 		return ec.fieldContext_Refund_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Refund", field.Name)
+}
+
+func (ec *executionContext) childFields_ReplicationSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "exists":
+		return ec.fieldContext_ReplicationSlot_exists(ctx, field)
+	case "active":
+		return ec.fieldContext_ReplicationSlot_active(ctx, field)
+	case "confirmedFlushLsn":
+		return ec.fieldContext_ReplicationSlot_confirmedFlushLsn(ctx, field)
+	case "currentWalLsn":
+		return ec.fieldContext_ReplicationSlot_currentWalLsn(ctx, field)
+	case "retainedWalBytes":
+		return ec.fieldContext_ReplicationSlot_retainedWalBytes(ctx, field)
+	case "restartWalBytes":
+		return ec.fieldContext_ReplicationSlot_restartWalBytes(ctx, field)
+	case "walStatus":
+		return ec.fieldContext_ReplicationSlot_walStatus(ctx, field)
+	case "safeWalSizeBytes":
+		return ec.fieldContext_ReplicationSlot_safeWalSizeBytes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReplicationSlot", field.Name)
 }
 
 func (ec *executionContext) childFields_RetryNotificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8189,6 +8592,507 @@ func (ec *executionContext) fieldContext_CancellationPolicy_penalties(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PenaltyWindow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeConsumer_name(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeConsumer_appliedLsn(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_appliedLsn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppliedLsn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_appliedLsn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeConsumer_lastAppliedAt(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_lastAppliedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastAppliedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_lastAppliedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ChangeConsumer_queued(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_queued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Queued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_queued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeConsumer_lagMs(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_lagMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LagMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_lagMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ChangeConsumer_lastLagMs(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_lastLagMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastLagMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_lastLagMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ChangeConsumer_lagP50Ms(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_lagP50Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LagP50Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_lagP50Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ChangeConsumer_lagP99Ms(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_lagP99Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LagP99Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_lagP99Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ChangeConsumer_batches(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_batches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Batches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_batches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ChangeConsumer_events(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ChangeConsumer_failures(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_failures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeConsumer_lastError(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeConsumer_lastErrorAt(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConsumer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConsumer_lastErrorAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastErrorAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConsumer_lastErrorAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConsumer", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ChangeStream_slot(ctx context.Context, field graphql.CollectedField, obj *model.ChangeStream) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeStream_slot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeStream_slot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeStream", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeStream_state(ctx context.Context, field graphql.CollectedField, obj *model.ChangeStream) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeStream_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ChangeStreamState) graphql.Marshaler {
+			return ec.marshalNChangeStreamState2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐChangeStreamState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeStream_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeStream", field, false, false, "ChangeStreamState")
+}
+
+func (ec *executionContext) _ChangeStream_lastError(ctx context.Context, field graphql.CollectedField, obj *model.ChangeStream) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeStream_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeStream_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeStream", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeStream_receivedLsn(ctx context.Context, field graphql.CollectedField, obj *model.ChangeStream) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeStream_receivedLsn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedLsn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeStream_receivedLsn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeStream", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeStream_confirmedLsn(ctx context.Context, field graphql.CollectedField, obj *model.ChangeStream) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeStream_confirmedLsn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfirmedLsn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeStream_confirmedLsn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeStream", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeStream_lagMs(ctx context.Context, field graphql.CollectedField, obj *model.ChangeStream) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeStream_lagMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LagMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeStream_lagMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeStream", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ChangeStream_replicationSlot(ctx context.Context, field graphql.CollectedField, obj *model.ChangeStream) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeStream_replicationSlot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplicationSlot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReplicationSlot) graphql.Marshaler {
+			return ec.marshalNReplicationSlot2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐReplicationSlot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeStream_replicationSlot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeStream",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReplicationSlot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeStream_consumers(ctx context.Context, field graphql.CollectedField, obj *model.ChangeStream) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeStream_consumers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consumers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ChangeConsumer) graphql.Marshaler {
+			return ec.marshalNChangeConsumer2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐChangeConsumerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeStream_consumers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeStream",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeConsumer(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11869,6 +12773,38 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_changeStream(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_changeStream(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ChangeStream(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangeStream) graphql.Marshaler {
+			return ec.marshalOChangeStream2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐChangeStream(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_changeStream(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeStream(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_quote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13130,6 +14066,190 @@ func (ec *executionContext) _Refund_createdAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Refund_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Refund", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReplicationSlot_exists(ctx context.Context, field graphql.CollectedField, obj *model.ReplicationSlot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplicationSlot_exists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exists, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplicationSlot_exists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplicationSlot", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReplicationSlot_active(ctx context.Context, field graphql.CollectedField, obj *model.ReplicationSlot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplicationSlot_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplicationSlot_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplicationSlot", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReplicationSlot_confirmedFlushLsn(ctx context.Context, field graphql.CollectedField, obj *model.ReplicationSlot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplicationSlot_confirmedFlushLsn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfirmedFlushLsn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplicationSlot_confirmedFlushLsn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplicationSlot", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReplicationSlot_currentWalLsn(ctx context.Context, field graphql.CollectedField, obj *model.ReplicationSlot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplicationSlot_currentWalLsn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrentWalLsn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplicationSlot_currentWalLsn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplicationSlot", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReplicationSlot_retainedWalBytes(ctx context.Context, field graphql.CollectedField, obj *model.ReplicationSlot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplicationSlot_retainedWalBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetainedWalBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplicationSlot_retainedWalBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplicationSlot", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReplicationSlot_restartWalBytes(ctx context.Context, field graphql.CollectedField, obj *model.ReplicationSlot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplicationSlot_restartWalBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RestartWalBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplicationSlot_restartWalBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplicationSlot", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReplicationSlot_walStatus(ctx context.Context, field graphql.CollectedField, obj *model.ReplicationSlot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplicationSlot_walStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WalStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplicationSlot_walStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplicationSlot", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReplicationSlot_safeWalSizeBytes(ctx context.Context, field graphql.CollectedField, obj *model.ReplicationSlot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplicationSlot_safeWalSizeBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SafeWalSizeBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReplicationSlot_safeWalSizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplicationSlot", field, false, false, "Float")
 }
 
 func (ec *executionContext) _RetryNotificationPayload_notification(ctx context.Context, field graphql.CollectedField, obj *model.RetryNotificationPayload) (ret graphql.Marshaler) {
@@ -18794,6 +19914,167 @@ func (ec *executionContext) _CancellationPolicy(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var changeConsumerImplementors = []string{"ChangeConsumer"}
+
+func (ec *executionContext) _ChangeConsumer(ctx context.Context, sel ast.SelectionSet, obj *model.ChangeConsumer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeConsumerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeConsumer")
+		case "name":
+			out.Values[i] = ec._ChangeConsumer_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "appliedLsn":
+			out.Values[i] = ec._ChangeConsumer_appliedLsn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastAppliedAt":
+			out.Values[i] = ec._ChangeConsumer_lastAppliedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "queued":
+			out.Values[i] = ec._ChangeConsumer_queued(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lagMs":
+			out.Values[i] = ec._ChangeConsumer_lagMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastLagMs":
+			out.Values[i] = ec._ChangeConsumer_lastLagMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lagP50Ms":
+			out.Values[i] = ec._ChangeConsumer_lagP50Ms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lagP99Ms":
+			out.Values[i] = ec._ChangeConsumer_lagP99Ms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "batches":
+			out.Values[i] = ec._ChangeConsumer_batches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._ChangeConsumer_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failures":
+			out.Values[i] = ec._ChangeConsumer_failures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._ChangeConsumer_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastErrorAt":
+			out.Values[i] = ec._ChangeConsumer_lastErrorAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeStreamImplementors = []string{"ChangeStream"}
+
+func (ec *executionContext) _ChangeStream(ctx context.Context, sel ast.SelectionSet, obj *model.ChangeStream) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeStreamImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeStream")
+		case "slot":
+			out.Values[i] = ec._ChangeStream_slot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._ChangeStream_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._ChangeStream_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "receivedLsn":
+			out.Values[i] = ec._ChangeStream_receivedLsn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmedLsn":
+			out.Values[i] = ec._ChangeStream_confirmedLsn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lagMs":
+			out.Values[i] = ec._ChangeStream_lagMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replicationSlot":
+			out.Values[i] = ec._ChangeStream_replicationSlot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consumers":
+			out.Values[i] = ec._ChangeStream_consumers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var confirmBookingPayloadImplementors = []string{"ConfirmBookingPayload"}
 
 func (ec *executionContext) _ConfirmBookingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConfirmBookingPayload) graphql.Marshaler {
@@ -20332,6 +21613,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
 				})
+		case "changeStream":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_changeStream(ctx, field)
+				})
 		case "quote":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -20707,6 +21994,74 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = ec._Refund_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var replicationSlotImplementors = []string{"ReplicationSlot"}
+
+func (ec *executionContext) _ReplicationSlot(ctx context.Context, sel ast.SelectionSet, obj *model.ReplicationSlot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, replicationSlotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReplicationSlot")
+		case "exists":
+			out.Values[i] = ec._ReplicationSlot_exists(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "active":
+			out.Values[i] = ec._ReplicationSlot_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmedFlushLsn":
+			out.Values[i] = ec._ReplicationSlot_confirmedFlushLsn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currentWalLsn":
+			out.Values[i] = ec._ReplicationSlot_currentWalLsn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retainedWalBytes":
+			out.Values[i] = ec._ReplicationSlot_retainedWalBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restartWalBytes":
+			out.Values[i] = ec._ReplicationSlot_restartWalBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "walStatus":
+			out.Values[i] = ec._ReplicationSlot_walStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "safeWalSizeBytes":
+			out.Values[i] = ec._ReplicationSlot_safeWalSizeBytes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22010,6 +23365,36 @@ func (ec *executionContext) unmarshalNCancellationPolicyInput2ᚖgithubᚗcomᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNChangeConsumer2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐChangeConsumer(ctx context.Context, sel ast.SelectionSet, v model.ChangeConsumer) graphql.Marshaler {
+	return ec._ChangeConsumer(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChangeConsumer2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐChangeConsumerᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ChangeConsumer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeConsumer2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐChangeConsumer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNChangeStreamState2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐChangeStreamState(ctx context.Context, v any) (model.ChangeStreamState, error) {
+	var res model.ChangeStreamState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeStreamState2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐChangeStreamState(ctx context.Context, sel ast.SelectionSet, v model.ChangeStreamState) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNConfirmBookingInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐConfirmBookingInput(ctx context.Context, v any) (model.ConfirmBookingInput, error) {
 	res, err := ec.unmarshalInputConfirmBookingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22670,6 +24055,14 @@ func (ec *executionContext) marshalNRefund2ᚕgithubᚗcomᚋstaygraphᚋstaygra
 	return ret
 }
 
+func (ec *executionContext) marshalNReplicationSlot2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐReplicationSlot(ctx context.Context, sel ast.SelectionSet, v *model.ReplicationSlot) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReplicationSlot!")
+		return graphql.Null
+	}
+	return ec._ReplicationSlot(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRetryNotificationInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationInput(ctx context.Context, v any) (model.RetryNotificationInput, error) {
 	res, err := ec.unmarshalInputRetryNotificationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23120,6 +24513,13 @@ func (ec *executionContext) unmarshalOCancellationPolicyInput2ᚖgithubᚗcomᚋ
 	}
 	res, err := ec.unmarshalInputCancellationPolicyInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChangeStream2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐChangeStream(ctx context.Context, sel ast.SelectionSet, v *model.ChangeStream) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChangeStream(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOCircleInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCircleInput(ctx context.Context, v any) (*model.CircleInput, error) {

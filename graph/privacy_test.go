@@ -16,6 +16,7 @@ import (
 
 	"github.com/staygraph/staygraph/graph"
 	"github.com/staygraph/staygraph/graph/relay"
+	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/indexer/hub"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
@@ -40,7 +41,7 @@ var (
 		"PageInfo", "UserError"}
 	// privateFields are private whatever their type. Every mutation is.
 	privateFields = []string{"Hotel.rooms", "Hotel.relocations", "Hotel.maintenanceBlocks",
-		"Query.apiKeys", "Query.booking", "Query.auditLog", "Viewer.bookings"}
+		"Query.apiKeys", "Query.booking", "Query.auditLog", "Query.changeStream", "Viewer.bookings"}
 )
 
 // privacyFixture is what a seeded database holds that anonymous callers and
@@ -102,6 +103,7 @@ var privacyProbes = slices.Concat(privacyHotelProbes(), []privacyProbe{
 		control: func(f privacyFixture) map[string]any { return map[string]any{"ref": f.reference, "email": f.email} }},
 	{name: "bookingUpdated", query: `subscription($b: ID!) { bookingUpdated(id: $b) { ` + privBooking + ` } }`,
 		vars: func(f privacyFixture) map[string]any { return map[string]any{"b": f.gid(relay.KindBooking, f.booking)} }},
+	{name: "changeStream", query: `{ changeStream { slot lastError consumers { name lastError } } }`, vars: privacyNoVars},
 	{name: "auditLog", query: `{ auditLog(first: 50) { edges { node { actor entity entityId changes { field old new } } } } }`, vars: privacyNoVars},
 
 	// Mutations: each aims at the seeded objects; the payload must not
@@ -271,6 +273,9 @@ func TestPrivateDataNeedsAuthorization(t *testing.T) {
 	live := hub.New(hub.Opts{})
 	b.resolver.Live = live
 	f := seedPrivacy(t, b)
+	// The change stream's state is for administrators only.
+	b.resolver.Stream = fixedStream{Slot: "sg_privacy_slot", State: indexer.StateStreaming}
+	f.secrets = append(f.secrets, "sg_privacy_slot")
 	// Subscriptions run over a websocket, with events of the seeded hotel
 	// and booking published until an answer comes.
 	do := func(tok string, p privacyProbe, vars map[string]any) response {

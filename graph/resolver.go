@@ -24,4 +24,7 @@ type Resolver struct {
 	// Live feeds subscriptions (the change stream's hub); nil switches
 	// them off.
 	Live EventSource
+	// Stream reports the change stream this server runs (changeStream);
+	// nil when it runs none.
+	Stream StreamStatus
 }

@@ -618,6 +618,11 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string,
 	return model.AuditConnection{Edges: edges, PageInfo: page}, nil
 }
 
+// ChangeStream is the resolver for the changeStream field.
+func (r *queryResolver) ChangeStream(ctx context.Context) (*model.ChangeStream, error) {
+	return r.changeStream(ctx)
+}
+
 // Quote is the resolver for the quote field.
 func (r *queryResolver) Quote(ctx context.Context, input model.QuoteInput) (model.QuoteResult, error) {
 	in, err := quoteInput(input)

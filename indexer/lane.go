@@ -34,6 +34,7 @@ type lane struct {
 	lags        []time.Duration
 	lagNext     int
 	lastLag     time.Duration
+	lastApplied time.Time
 	batches     uint64
 	events      uint64
 	failures    uint64
@@ -137,6 +138,7 @@ func (l *lane) done(batch []*txn, events int) {
 		l.lastLag = lag
 	}
 	l.since = time.Time{}
+	l.lastApplied = now
 	l.batches++
 	l.events += uint64(events)
 	l.mu.Unlock()
@@ -149,7 +151,7 @@ func (l *lane) stats(now time.Time) ConsumerStats {
 	defer l.mu.Unlock()
 	s := ConsumerStats{Name: l.c.Name(), AppliedLSN: LSN(l.applied.Load()), Queued: len(l.in),
 		LastLag: l.lastLag, Batches: l.batches, Events: l.events, Failures: l.failures, LastError: l.lastErr,
-		LastErrorAt: l.lastErrTime}
+		LastErrorAt: l.lastErrTime, LastAppliedAt: l.lastApplied}
 	if !l.since.IsZero() {
 		s.Lag = max(now.Sub(l.since), 0)
 	}

@@ -60,6 +60,8 @@ type ConsumerStats struct {
 	Name string `json:"name"`
 	// AppliedLSN is the end of the last transaction it applied.
 	AppliedLSN LSN `json:"appliedLsn"`
+	// LastAppliedAt is when it last applied a batch (zero before its first).
+	LastAppliedAt time.Time `json:"lastAppliedAt,omitzero"`
 	// Queued counts the transactions waiting for it.
 	Queued int `json:"queued"`
 	// Lag is how long ago the oldest change it is applying was committed

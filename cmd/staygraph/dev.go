@@ -94,9 +94,7 @@ func runDev(ctx context.Context, args []string) error {
 			return err
 		} else {
 			defer stopIndexer()
-			if stream != nil && stream.hub != nil {
-				s.live = stream.hub // feeds subscriptions
-			}
+			stream.serve(&s)
 		}
 	}
 	return serveAPI(ctx, log, pool, s, jwtCfg, func(addr string) {

@@ -109,6 +109,15 @@ func newChangeStream(log *slog.Logger, pool *pgxpool.Pool, f indexerFlags, esURL
 	return cs, nil
 }
 
+// serve makes the API that s configures read this stream: subscriptions
+// from its hub, changeStream from its stats.
+func (cs *changeStream) serve(s *serverFlags) {
+	if cs.hub != nil {
+		s.live = cs.hub
+	}
+	s.stream = cs.ix
+}
+
 // run streams (and delivers partner webhooks) until ctx ends.
 func (cs *changeStream) run(ctx context.Context) error {
 	if cs.jobs != nil {

@@ -48,9 +48,10 @@ type serverFlags struct {
 	notify          notifyFlags
 	observe         observeFlags
 	payments        paymentFlags
-	// live feeds GraphQL subscriptions: the change stream's hub when this
-	// process runs it (--indexer), nil otherwise.
-	live graph.EventSource
+	// live feeds GraphQL subscriptions and stream answers changeStream
+	// when this process runs the change stream (--indexer); nil otherwise.
+	live   graph.EventSource
+	stream graph.StreamStatus
 }
 
 func addServerFlags(f *flags) serverFlags {
@@ -128,9 +129,7 @@ func runServe(ctx context.Context, args []string) error {
 			return err
 		}
 		defer stopIndexer()
-		if stream != nil && stream.hub != nil {
-			s.live = stream.hub
-		}
+		stream.serve(&s)
 	}
 	return serveAPI(ctx, log, pool, s, jwtCfg, nil)
 }
@@ -186,7 +185,7 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	if err != nil {
 		return err
 	}
-	resolver := &graph.Resolver{Catalog: cat, Reservations: bookings, Search: router, Keys: keys, Audit: audit.NewTrail(pool), Live: s.live}
+	resolver := &graph.Resolver{Catalog: cat, Reservations: bookings, Search: router, Keys: keys, Audit: audit.NewTrail(pool), Live: s.live, Stream: s.stream}
 	handler, closeHandler, err := apiHandler(ctx, log, pool, s, resolver, auth.NewAuthenticator(jwtCfg, keys), obs)
 	if err != nil {
 		return err

@@ -116,6 +116,58 @@ type CancellationPolicyInput struct {
 	Penalties  []catalog.PenaltyWindow `json:"penalties,omitempty"`
 }
 
+// One consumer of the change stream.
+type ChangeConsumer struct {
+	Name string `json:"name"`
+	// End of the last transaction it applied.
+	AppliedLsn string `json:"appliedLsn"`
+	// When it last applied a batch; null before its first.
+	LastAppliedAt *time.Time `json:"lastAppliedAt,omitempty"`
+	// Transactions read from the slot and waiting for it (its backlog).
+	Queued int `json:"queued"`
+	// Milliseconds since the oldest change it is applying was committed; 0 when
+	// idle. It grows while applying fails or is slow.
+	LagMs float64 `json:"lagMs"`
+	// Commit to applied, in milliseconds, of the last transaction it applied.
+	LastLagMs float64 `json:"lastLagMs"`
+	// Median commit to applied of its last 1024 transactions, in milliseconds.
+	LagP50Ms float64 `json:"lagP50Ms"`
+	// 99th percentile commit to applied of its last 1024 transactions, in milliseconds.
+	LagP99Ms float64 `json:"lagP99Ms"`
+	// Batches applied.
+	Batches float64 `json:"batches"`
+	// Change events applied.
+	Events float64 `json:"events"`
+	// Failed attempts to apply a batch (each is retried).
+	Failures int `json:"failures"`
+	// The last failure's error and when it happened.
+	LastError   *string    `json:"lastError,omitempty"`
+	LastErrorAt *time.Time `json:"lastErrorAt,omitempty"`
+}
+
+// The change stream (CDC indexer) run by this API server: PostgreSQL's logical
+// replication read from a slot and applied by each consumer (subscriptions, the
+// Elasticsearch catalog, partner webhooks). Positions in the write-ahead log
+// (LSNs) read like 0/16B3748.
+type ChangeStream struct {
+	// Name of the replication slot.
+	Slot  string            `json:"slot"`
+	State ChangeStreamState `json:"state"`
+	// The last error that interrupted the stream, if any.
+	LastError *string `json:"lastError,omitempty"`
+	// End of the last transaction this server read from the slot.
+	ReceivedLsn string `json:"receivedLsn"`
+	// Last position this server acknowledged to PostgreSQL (every consumer applied it).
+	ConfirmedLsn string `json:"confirmedLsn"`
+	// Milliseconds since the oldest change not yet applied by every consumer was
+	// committed; 0 when every consumer is idle. The largest lagMs of the consumers.
+	LagMs float64 `json:"lagMs"`
+	// The replication slot as PostgreSQL reports it.
+	ReplicationSlot *ReplicationSlot `json:"replicationSlot"`
+	// Each consumer's progress.
+	Consumers []ChangeConsumer `json:"consumers"`
+}
+
 type CircleInput struct {
 	Lat      float64 `json:"lat"`
 	Lon      float64 `json:"lon"`
@@ -355,6 +407,27 @@ type QuoteResult struct {
 	UserErrors []apperr.Error `json:"userErrors"`
 }
 
+// A replication slot as pg_replication_slots reports it.
+type ReplicationSlot struct {
+	// False when the slot does not exist (yet, or any more); the other fields are then zero.
+	Exists bool `json:"exists"`
+	// A process streams from the slot (this server or another).
+	Active bool `json:"active"`
+	// Position PostgreSQL last had acknowledged for the slot.
+	ConfirmedFlushLsn string `json:"confirmedFlushLsn"`
+	// The server's current write-ahead log position.
+	CurrentWalLsn string `json:"currentWalLsn"`
+	// Bytes of write-ahead log between the acknowledged position and the current
+	// one: what a restart of the stream would read again.
+	RetainedWalBytes float64 `json:"retainedWalBytes"`
+	// Bytes of write-ahead log the server keeps on disk for the slot.
+	RestartWalBytes float64 `json:"restartWalBytes"`
+	// reserved, extended, unreserved or lost (see max_slot_wal_keep_size).
+	WalStatus string `json:"walStatus"`
+	// Bytes of write-ahead log that may still be written before the slot is invalidated; null: no limit.
+	SafeWalSizeBytes *float64 `json:"safeWalSizeBytes,omitempty"`
+}
+
 type RetryNotificationInput struct {
 	BookingID      string `json:"bookingId"`
 	NotificationID string `json:"notificationId"`
@@ -558,6 +631,76 @@ func (e *AuditEntity) UnmarshalJSON(b []byte) error {
 }
 
 func (e AuditEntity) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What the change stream is doing.
+type ChangeStreamState string
+
+const (
+	// Starting up.
+	ChangeStreamStateStarting ChangeStreamState = "STARTING"
+	// Another process streams from the replication slot; this one takes over when it stops.
+	ChangeStreamStateWaiting ChangeStreamState = "WAITING"
+	// Consumers are loading the whole state before streaming.
+	ChangeStreamStateSnapshot ChangeStreamState = "SNAPSHOT"
+	// Changes flow to the consumers.
+	ChangeStreamStateStreaming ChangeStreamState = "STREAMING"
+	// Interrupted by an error (see lastError); reconnecting.
+	ChangeStreamStateRetrying ChangeStreamState = "RETRYING"
+	// Stopped.
+	ChangeStreamStateStopped ChangeStreamState = "STOPPED"
+)
+
+var AllChangeStreamState = []ChangeStreamState{
+	ChangeStreamStateStarting,
+	ChangeStreamStateWaiting,
+	ChangeStreamStateSnapshot,
+	ChangeStreamStateStreaming,
+	ChangeStreamStateRetrying,
+	ChangeStreamStateStopped,
+}
+
+func (e ChangeStreamState) IsValid() bool {
+	switch e {
+	case ChangeStreamStateStarting, ChangeStreamStateWaiting, ChangeStreamStateSnapshot, ChangeStreamStateStreaming, ChangeStreamStateRetrying, ChangeStreamStateStopped:
+		return true
+	}
+	return false
+}
+
+func (e ChangeStreamState) String() string {
+	return string(e)
+}
+
+func (e *ChangeStreamState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChangeStreamState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChangeStreamState", str)
+	}
+	return nil
+}
+
+func (e ChangeStreamState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChangeStreamState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChangeStreamState) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
