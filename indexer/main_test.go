@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -19,72 +18,21 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/indexer"
-	"github.com/staygraph/staygraph/internal/postgres/devserver"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 	"github.com/staygraph/staygraph/internal/search/searchtest"
 )
 
-// logicalURLEnv names a server with wal_level=logical to test against
-// instead of the private cluster TestMain starts.
-const logicalURLEnv = "STAYGRAPH_TEST_LOGICAL_DATABASE_URL"
-
 // helperEnv marks a child process of TestCrash.
 const helperEnv = "STAYGRAPH_INDEXER_TEST_CHILD"
 
-// noServer is why the tests skip, when no logical server could be had.
-var noServer string
-
-// TestMain runs the package's tests against one private PostgreSQL cluster
-// with wal_level=logical (the shared test server runs with replica), in a
-// temporary folder, stopped and removed at the end. pgtest then creates each
-// test's database there.
+// TestMain runs the package's tests against a server with
+// wal_level=logical (pgtest.RunLogical); pgtest then creates each test's
+// database there.
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
 	if os.Getenv(helperEnv) != "" {
-		return m.Run() // a child process of TestCrash: the parent gave it its server
+		os.Exit(m.Run()) // a child process of TestCrash: the parent gave it its server
 	}
-	url := os.Getenv(logicalURLEnv)
-	if url == "" {
-		parent, err := os.MkdirTemp("", "staygraph-indexer-test-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(parent)
-		// The postgres OS user runs the server when the tests run as root: it must reach the folder.
-		if err := os.Chmod(parent, 0o755); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		port, err := freePort()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		ctx := context.Background()
-		srv, err := devserver.Start(ctx, devserver.Opts{DataDir: filepath.Join(parent, "pgdata"), Port: port, Database: "postgres"})
-		switch {
-		case errors.Is(err, devserver.ErrNoBinaries):
-			noServer = "PostgreSQL server binaries are not installed and " + logicalURLEnv + " is not set"
-		case err != nil:
-			fmt.Fprintf(os.Stderr, "start a private PostgreSQL with wal_level=logical: %v\n", err)
-			return 1
-		default:
-			defer func() {
-				if err := srv.Stop(context.Background()); err != nil {
-					fmt.Fprintln(os.Stderr, err)
-				}
-			}()
-			url = srv.URL()
-		}
-	}
-	if url != "" {
-		os.Setenv("STAYGRAPH_TEST_DATABASE_URL", url)
-	}
-	return m.Run()
+	os.Exit(pgtest.RunLogical(m))
 }
 
 func freePort() (int, error) {
@@ -107,9 +55,7 @@ type bundle struct {
 
 func setup(t testing.TB) bundle {
 	t.Helper()
-	if noServer != "" {
-		t.Skip(noServer)
-	}
+	pgtest.SkipWithoutLogical(t)
 	pool, url := pgtest.NewDBURL(t)
 	b := bundle{pool: pool, url: url, slot: "sg_test_" + randomHex(6)}
 	// Registered after the database, so it runs before the database is

@@ -12,6 +12,7 @@ import (
 	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/internal/postgres"
 	"github.com/staygraph/staygraph/internal/postgres/devserver"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 	"github.com/staygraph/staygraph/internal/search/searchtest"
 )
 
@@ -19,9 +20,7 @@ import (
 // for a test that changes server settings.
 func privateCluster(t *testing.T) bundle {
 	t.Helper()
-	if noServer != "" {
-		t.Skip(noServer)
-	}
+	pgtest.SkipWithoutLogical(t)
 	ctx := context.Background()
 	// Not t.TempDir: the postgres OS user runs the server when the tests
 	// run as root, and must reach the folder.

@@ -1,0 +1,471 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/graph/relay"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/pii"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+)
+
+// liveServer is 'staygraph serve --indexer' on a test database.
+type liveServer struct {
+	addr   string
+	secret []byte
+	pool   *pgxpool.Pool
+}
+
+// startLiveServer runs runServe with its in-process change stream on a
+// slot of the test's own until the test ends, and waits until it streams.
+func startLiveServer(t *testing.T) liveServer {
+	t.Helper()
+	pgtest.SkipWithoutLogical(t)
+	pool, url := pgtest.NewDBURL(t)
+	slot := "sg_test_" + randomHex(6)
+	// Runs after the server stopped and before the database is dropped
+	// (which a logical slot would prevent).
+	t.Cleanup(func() { dropSlot(t, pool, slot) })
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := liveServer{addr: addr, secret: []byte(randomHex(16)), pool: pool}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--database-url", url, "--addr", addr, "--indexer", "--indexer-slot", slot,
+			"--jwt-secret", string(s.secret), "--rate-limits", "off", "--log-level", "error",
+			"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
+			"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+
+	admin := s.token(t, auth.RoleAdmin)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v", err)
+		default:
+		}
+		if cs, err := s.changeStream(admin); err == nil && cs != nil && cs.State == "STREAMING" {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the change stream did not start streaming within 30s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s liveServer) token(t *testing.T, role auth.Role) string {
+	t.Helper()
+	tok, err := auth.Mint(s.secret, auth.MintOpts{Role: role, Subject: "live-" + string(role), TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type gqlError struct {
+	Message    string
+	Extensions struct{ Code string }
+}
+
+// post runs one GraphQL operation over HTTP and decodes its data into out.
+func (s liveServer) post(tok, query string, vars map[string]any, out any) ([]gqlError, error) {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var r struct {
+		Data   json.RawMessage
+		Errors []gqlError
+	}
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		return nil, fmt.Errorf("decode answer (HTTP %d): %w", res.StatusCode, err)
+	}
+	if out != nil && len(r.Data) > 0 {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			return nil, err
+		}
+	}
+	return r.Errors, nil
+}
+
+type streamState struct {
+	State           string
+	ReplicationSlot struct {
+		Exists, Active   bool
+		RetainedWalBytes float64
+	}
+	Consumers []struct {
+		Name, AppliedLsn string
+		Events           float64
+		LastAppliedAt    *time.Time
+		LastLagMs        float64
+	}
+}
+
+const changeStreamQuery = `{ changeStream { state replicationSlot { exists active retainedWalBytes }
+	consumers { name appliedLsn events lastAppliedAt lastLagMs } } }`
+
+func (s liveServer) changeStream(tok string) (*streamState, error) {
+	var out struct{ ChangeStream *streamState }
+	errs, err := s.post(tok, changeStreamQuery, nil, &out)
+	if err == nil && len(errs) > 0 {
+		err = fmt.Errorf("%s: %s", errs[0].Extensions.Code, errs[0].Message)
+	}
+	return out.ChangeStream, err
+}
+
+// liveSocket is a graphql-ws (graphql-transport-ws) client.
+type liveSocket struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+func (s liveServer) dial(t *testing.T, tok string) *liveSocket {
+	t.Helper()
+	conn, _, err := websocket.Dial(t.Context(), "ws://"+s.addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	c := &liveSocket{t: t, conn: conn}
+	payload, _ := json.Marshal(map[string]any{"Authorization": "Bearer " + tok})
+	c.send(wsMessage{Type: "connection_init", Payload: payload})
+	if m := c.read(10 * time.Second); m.Type != "connection_ack" {
+		t.Fatalf("got %s %s, want connection_ack", m.Type, m.Payload)
+	}
+	return c
+}
+
+func (c *liveSocket) send(m wsMessage) {
+	c.t.Helper()
+	raw, _ := json.Marshal(m)
+	if err := c.conn.Write(c.t.Context(), websocket.MessageText, raw); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// read returns the next message other than ping and pong, or one of type
+// "timeout" when none comes within wait.
+func (c *liveSocket) read(wait time.Duration) wsMessage {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.t.Context(), wait)
+	defer cancel()
+	for {
+		_, raw, err := c.conn.Read(ctx)
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			return wsMessage{Type: "timeout"}
+		}
+		if err != nil {
+			c.t.Fatalf("read: %v", err)
+		}
+		var m wsMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			c.t.Fatalf("decode %s: %v", raw, err)
+		}
+		switch m.Type {
+		case "ping":
+			c.send(wsMessage{Type: "pong"})
+		case "pong":
+		default:
+			return m
+		}
+	}
+}
+
+// change is one availabilityChanged payload.
+type change struct {
+	From, To     *string
+	RatesChanged bool
+	EventID      string
+	RoomTypes    []struct{ ID string }
+}
+
+// next returns the next availabilityChanged event, or nil when none comes
+// within wait.
+func (c *liveSocket) next(wait time.Duration) *change {
+	c.t.Helper()
+	m := c.read(wait)
+	if m.Type == "timeout" {
+		return nil
+	}
+	var p struct {
+		Data   struct{ AvailabilityChanged change }
+		Errors []gqlError
+	}
+	if err := json.Unmarshal(m.Payload, &p); m.Type != "next" || err != nil || len(p.Errors) > 0 {
+		c.t.Fatalf("got %s %s, want an availabilityChanged event", m.Type, m.Payload)
+	}
+	return &p.Data.AvailabilityChanged
+}
+
+// covers says the event concerns the night d (YYYY-MM-DD).
+func (ch *change) covers(d string) bool {
+	return ch.From == nil || (*ch.From <= d && d < *ch.To)
+}
+
+func (ch *change) nights() string {
+	if ch.From == nil || ch.To == nil {
+		return "every night"
+	}
+	return *ch.From + ".." + *ch.To
+}
+
+// The issue's promise, end to end through 'serve --indexer': a hold
+// committed over HTTP reaches a graphql-ws subscriber of
+// availabilityChanged within a second, with its nights and room type; a
+// rolled-back reservation reaches nobody; and the admin query changeStream
+// shows the stream moving.
+func TestLiveAvailabilityEndToEnd(t *testing.T) {
+	t.Parallel()
+	s := startLiveServer(t)
+	ctx := context.Background()
+	admin := auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: "live-admin"})
+	cat := catalog.NewService(s.pool)
+	h, err := cat.CreateHotel(admin, catalog.HotelFields{Name: "Live Inn", TimeZone: "Europe/London",
+		Location: catalog.GeoPoint{Lat: 51.5, Lon: -0.12}, Address: catalog.Address{Line1: "1 Strand", City: "London", CountryCode: "GB"},
+		Currency: "GBP", StarRating: 3, CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
+	checkErr(t, err)
+	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2})
+	checkErr(t, err)
+	_, err = cat.AddRooms(admin, rt.ID, []string{"1", "2", "3"})
+	checkErr(t, err)
+	plan, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible",
+		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
+	checkErr(t, err)
+	today := booking.Date(time.Now())
+	_, _, err = cat.SetRates(admin, plan.ID, today, today.AddDate(0, 0, 90), 9000)
+	checkErr(t, err)
+	night := func(days int) time.Time { return today.AddDate(0, 0, days) }
+	date := func(days int) string { return night(days).Format(time.DateOnly) }
+	// A committed change of the room type's units on one night: an event
+	// for that night alone.
+	mark := func(days int) {
+		t.Helper()
+		_, err := s.pool.Exec(ctx, `INSERT INTO inventory (room_type_id, night, capacity) VALUES ($1, $2, 3)
+			ON CONFLICT (room_type_id, night) DO UPDATE SET version = inventory.version + 1`, rt.ID, night(days))
+		checkErr(t, err)
+	}
+
+	adminToken := s.token(t, auth.RoleAdmin)
+	ws := s.dial(t, adminToken)
+	ws.send(wsMessage{ID: "1", Type: "subscribe", Payload: mustJSON(t, map[string]any{
+		"query": `subscription($h: ID!, $from: Date!, $to: Date!) { availabilityChanged(hotelId: $h, from: $from, to: $to) {
+			from to ratesChanged eventId roomTypes { id } } }`,
+		"variables": map[string]any{"h": relay.ID(relay.KindHotel, h.ID), "from": date(0), "to": date(60)}})})
+	// graphql-ws does not acknowledge a subscription: commit changes of
+	// nights 50, 51, ... until one arrives, so the subscription is live.
+	for warm := 50; ; warm++ {
+		if warm == 58 {
+			t.Fatal("the subscription received no event of 8 committed changes")
+		}
+		mark(warm)
+		if ws.next(time.Second) != nil {
+			break
+		}
+	}
+
+	before, err := s.changeStream(adminToken)
+	checkErr(t, err)
+	hub := consumer(t, before, "hub")
+
+	// A hold over HTTP: nights 10 and 11.
+	var held struct {
+		HoldBooking struct {
+			Booking    *struct{ ID string }
+			UserErrors []struct{ Code, Message string }
+		}
+	}
+	guest := s.token(t, auth.RoleGuest)
+	start := time.Now()
+	errs, err := s.post(guest, `mutation($in: HoldBookingInput!) { holdBooking(input: $in) { booking { id } userErrors { code message } } }`,
+		map[string]any{"in": map[string]any{"idempotencyKey": "live-hold", "hotelId": relay.ID(relay.KindHotel, h.ID),
+			"checkIn": date(10), "checkOut": date(12),
+			"rooms":   []map[string]any{{"ratePlanId": relay.ID(relay.KindRatePlan, plan.ID), "adults": 2, "guests": []map[string]any{{"givenName": "Ada", "familyName": "Lovelace"}}}},
+			"contact": map[string]any{"email": "ada@example.org"}}}, &held)
+	if err != nil || len(errs) > 0 || held.HoldBooking.Booking == nil {
+		t.Fatalf("hold: %v %+v %+v", err, errs, held)
+	}
+	committed := time.Now()
+	var got *change
+	for got == nil {
+		ch := ws.next(5 * time.Second)
+		switch {
+		case ch == nil:
+			t.Fatal("no event for the hold within 5s")
+		case ch.From != nil && *ch.From >= date(50):
+			continue // a warm-up change
+		default:
+			got = ch
+		}
+	}
+	// The commit happened between start and the answer: time since start
+	// bounds commit → received from above.
+	elapsed := time.Since(start)
+	t.Logf("hold requested → event received: %v (the request took %v)", elapsed.Round(time.Millisecond), committed.Sub(start).Round(time.Millisecond))
+	if elapsed > time.Second {
+		t.Errorf("the hold's event came %v after the request, want within 1s of the commit", elapsed)
+	}
+	if got.nights() != date(10)+".."+date(12) || got.RatesChanged ||
+		!slices.ContainsFunc(got.RoomTypes, func(r struct{ ID string }) bool { return r.ID == relay.ID(relay.KindRoomType, rt.ID) }) {
+		t.Errorf("the hold's event is %+v, want units of room type %s on nights %s..%s", got, rt.ID, date(10), date(12))
+	}
+	var reserved []int
+	rows, err := s.pool.Query(ctx, "SELECT reserved FROM inventory WHERE room_type_id = $1 AND night IN ($2, $3) ORDER BY night", rt.ID, night(10), night(11))
+	checkErr(t, err)
+	for rows.Next() {
+		var n int
+		checkErr(t, rows.Scan(&n))
+		reserved = append(reserved, n)
+	}
+	checkErr(t, rows.Err())
+	if !slices.Equal(reserved, []int{1, 1}) {
+		t.Errorf("units reserved on the hold's nights: %v, want [1 1]", reserved)
+	}
+
+	// The admin query shows the stream moving: the hub applied the hold.
+	after, err := s.changeStream(adminToken)
+	checkErr(t, err)
+	hubAfter := consumer(t, after, "hub")
+	if lsn(t, hubAfter.AppliedLsn) <= lsn(t, hub.AppliedLsn) || hubAfter.Events <= hub.Events || hubAfter.LastAppliedAt == nil ||
+		hubAfter.LastAppliedAt.Before(start.Add(-time.Second)) {
+		t.Errorf("changeStream did not move with the hold: before %+v, after %+v", hub, hubAfter)
+	}
+	if !after.ReplicationSlot.Exists || !after.ReplicationSlot.Active {
+		t.Errorf("replication slot %+v", after.ReplicationSlot)
+	}
+	if _, err := s.changeStream(guest); err == nil || err.Error()[:9] != "FORBIDDEN" {
+		t.Errorf("changeStream as a guest: %v, want FORBIDDEN", err)
+	}
+
+	// A reservation of night 20 rolled back, then a change of night 30
+	// committed: the change of night 30 is the only event; events come in
+	// commit order, so nothing of the rollback can follow it.
+	tx, err := s.pool.Begin(ctx)
+	checkErr(t, err)
+	_, err = tx.Exec(ctx, `INSERT INTO inventory (room_type_id, night, capacity, reserved) VALUES ($1, $2, 3, 0)
+		ON CONFLICT (room_type_id, night) DO NOTHING`, rt.ID, night(20))
+	checkErr(t, err)
+	tag, err := tx.Exec(ctx, "UPDATE inventory SET reserved = reserved + 2, version = version + 1 WHERE room_type_id = $1 AND night = $2", rt.ID, night(20))
+	checkErr(t, err)
+	if tag.RowsAffected() != 1 {
+		t.Fatalf("the rolled-back reservation updated %d rows", tag.RowsAffected())
+	}
+	checkErr(t, tx.Rollback(ctx))
+	mark(30)
+	for {
+		ch := ws.next(5 * time.Second)
+		if ch == nil {
+			t.Fatal("no event for the change committed after the rollback within 5s")
+		}
+		if ch.covers(date(20)) {
+			t.Errorf("the rolled-back reservation of %s reached the subscriber: event %s for %s", date(20), ch.EventID, ch.nights())
+		}
+		if ch.covers(date(30)) {
+			break
+		}
+		t.Errorf("an unexpected event before the committed change: %s for %s", ch.EventID, ch.nights())
+	}
+	if ch := ws.next(300 * time.Millisecond); ch != nil {
+		t.Errorf("an event after the last commit: %s for %s", ch.EventID, ch.nights())
+	}
+}
+
+type consumerState = struct {
+	Name, AppliedLsn string
+	Events           float64
+	LastAppliedAt    *time.Time
+	LastLagMs        float64
+}
+
+func consumer(t *testing.T, st *streamState, name string) consumerState {
+	t.Helper()
+	if st == nil {
+		t.Fatal("changeStream is null on a server that runs the change stream")
+	}
+	for _, c := range st.Consumers {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no consumer %q in %+v", name, st.Consumers)
+	return consumerState{}
+}
+
+func lsn(t *testing.T, s string) pglogrepl.LSN {
+	t.Helper()
+	l, err := pglogrepl.ParseLSN(s)
+	checkErr(t, err)
+	return l
+}
+
+func mustJSON(t *testing.T, v any) json.RawMessage {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	checkErr(t, err)
+	return raw
+}
+
+// dropSlot drops the replication slot once the stream released it.
+func dropSlot(t *testing.T, pool *pgxpool.Pool, slot string) {
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := pool.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", slot)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("drop replication slot %s: %v", slot, err)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
