@@ -34,7 +34,7 @@ matching AS (
     JOIN room_types rt ON rt.hotel_id = c.id
     CROSS JOIN LATERAL (
         SELECT CASE WHEN c.ci IS NULL THEN -1 ELSE least(
-                   (SELECT count(*) FROM rooms r WHERE r.room_type_id = rt.id AND r.in_service),
+                   rt.rooms_in_service,
                    coalesce((SELECT min(i.capacity - i.reserved) FROM inventory i
                              WHERE i.room_type_id = rt.id AND i.night >= c.ci AND i.night < c.ci_end), 2147483647))
                END::int AS units_left
