@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"slices"
 	"sync"
@@ -35,15 +34,6 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.RunLogical(m))
 }
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // bundle is a test's database, with the search suite's catalog, and the
 // name of its replication slot.
 type bundle struct {
@@ -61,25 +51,9 @@ func setup(t testing.TB) bundle {
 	// Registered after the database, so it runs before the database is
 	// dropped (which a logical slot would prevent), and after the indexers
 	// of the test stopped.
-	t.Cleanup(func() { dropSlot(t, pool, b.slot) })
+	t.Cleanup(func() { pgtest.DropReplicationSlot(t, pool, b.slot) })
 	b.cat = searchtest.Load(t, pool)
 	return b
-}
-
-func dropSlot(t testing.TB, pool *pgxpool.Pool, slot string) {
-	ctx := context.Background()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, err := pool.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", slot)
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("drop replication slot %s: %v", slot, err)
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func randomHex(n int) string {

@@ -41,7 +41,7 @@ func startLiveServer(t *testing.T) liveServer {
 	slot := "sg_test_" + randomHex(6)
 	// Runs after the server stopped and before the database is dropped
 	// (which a logical slot would prevent).
-	t.Cleanup(func() { dropSlot(t, pool, slot) })
+	t.Cleanup(func() { pgtest.DropReplicationSlot(t, pool, slot) })
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -451,21 +451,4 @@ func mustJSON(t *testing.T, v any) json.RawMessage {
 	raw, err := json.Marshal(v)
 	checkErr(t, err)
 	return raw
-}
-
-// dropSlot drops the replication slot once the stream released it.
-func dropSlot(t *testing.T, pool *pgxpool.Pool, slot string) {
-	ctx := context.Background()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, err := pool.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", slot)
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("drop replication slot %s: %v", slot, err)
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

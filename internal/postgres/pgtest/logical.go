@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/postgres/devserver"
 )
@@ -41,7 +44,7 @@ func RunLogical(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		port, err := freePort()
+		port, err := FreePort()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -77,7 +80,28 @@ func SkipWithoutLogical(t testing.TB) {
 	}
 }
 
-func freePort() (int, error) {
+// DropReplicationSlot drops slot once the stream that used it released it,
+// trying for up to 10 s. A test registers it as a cleanup after its
+// database's, so it runs first: a logical slot keeps a database from being
+// dropped.
+func DropReplicationSlot(t testing.TB, pool *pgxpool.Pool, slot string) {
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := pool.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", slot)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("drop replication slot %s: %v", slot, err)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// FreePort is a TCP port on 127.0.0.1 that nothing listens on now.
+func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
