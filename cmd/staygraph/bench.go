@@ -258,9 +258,11 @@ func benchHolds(ctx context.Context, log *slog.Logger, o benchOpts) (benchReport
 	if rep.HTTP, err = benchHTTP(ctx, log, pool, api, fx, *o.clients, *o.warmup, *o.durB); err != nil {
 		return rep, err
 	}
-	if rep.OversoldNights, rep.MismatchedNights, err = checkInventory(ctx, pool); err != nil {
+	check, err := booking.CheckInventory(ctx, pool)
+	if err != nil {
 		return rep, err
 	}
+	rep.OversoldNights, rep.MismatchedNights = check.Oversold, check.Miscounted
 	conns := fmt.Sprintf(", pool of %d connections", *o.maxConns)
 	rep.InProcess.Setup, rep.HTTP.Setup = rep.InProcess.Setup+conns, rep.HTTP.Setup+conns
 	if *o.pgbench {
@@ -588,24 +590,6 @@ func postHold(client *http.Client, endpoint, token string, body []byte) (outcome
 
 // checkInventory counts, in SQL, oversold nights and nights whose reserved
 // count differs from the booked rooms that hold them.
-func checkInventory(ctx context.Context, pool *pgxpool.Pool) (oversold, mismatched int, err error) {
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM inventory WHERE reserved > capacity`).Scan(&oversold); err != nil {
-		return 0, 0, fmt.Errorf("count oversold nights: %w", err)
-	}
-	err = pool.QueryRow(ctx, `
-		WITH held AS (
-			SELECT br.room_type_id, n::date AS night, count(*) AS units
-			FROM bookings bk JOIN booking_rooms br ON br.booking_id = bk.id
-			CROSS JOIN generate_series(bk.check_in, bk.check_out - 1, interval '1 day') n
-			WHERE br.holds_inventory GROUP BY 1, 2)
-		SELECT count(*) FROM inventory i FULL JOIN held h USING (room_type_id, night)
-		WHERE coalesce(i.reserved, 0) <> coalesce(h.units, 0)`).Scan(&mismatched)
-	if err != nil {
-		return 0, 0, fmt.Errorf("compare inventory with bookings: %w", err)
-	}
-	return oversold, mismatched, nil
-}
-
 var (
 	tpsRE     = regexp.MustCompile(`tps = ([0-9.]+)`)
 	latencyRE = regexp.MustCompile(`latency average = ([0-9.]+) ms`)

@@ -166,17 +166,9 @@ func (b testBundle) reserved(t *testing.T, roomType uuid.UUID, from, to time.Tim
 // that every night's count equals the units active bookings hold on it.
 func (b testBundle) assertInventoryConsistent(t *testing.T) {
 	t.Helper()
-	var oversold, mismatched int
-	must(t, b.pool.QueryRow(context.Background(), `SELECT count(*) FROM inventory WHERE reserved > capacity`).Scan(&oversold))
-	must(t, b.pool.QueryRow(context.Background(), `
-		WITH held AS (
-			SELECT br.room_type_id, n::date AS night, count(*) AS units
-			FROM bookings bk JOIN booking_rooms br ON br.booking_id = bk.id
-			CROSS JOIN generate_series(bk.check_in, bk.check_out - 1, interval '1 day') n
-			WHERE br.holds_inventory GROUP BY 1, 2)
-		SELECT count(*) FROM inventory i FULL JOIN held h USING (room_type_id, night)
-		WHERE coalesce(i.reserved, 0) <> coalesce(h.units, 0)`).Scan(&mismatched))
-	if oversold != 0 || mismatched != 0 {
-		t.Fatalf("inventory: %d oversold nights, %d nights whose count differs from the bookings holding them", oversold, mismatched)
+	c, err := booking.CheckInventory(context.Background(), b.pool)
+	must(t, err)
+	if c.Oversold != 0 || c.Miscounted != 0 {
+		t.Fatalf("inventory: %d oversold nights, %d nights whose count differs from the bookings holding them", c.Oversold, c.Miscounted)
 	}
 }

@@ -203,3 +203,23 @@ func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) er
 	}
 	return nil
 }
+
+// InventoryCheck counts the nights that break the inventory's invariants.
+type InventoryCheck struct {
+	// Oversold nights have more rooms reserved than their capacity (the
+	// database's CHECK makes this impossible; counted to prove it).
+	Oversold int
+	// Miscounted nights' reservations differ from the booked rooms that
+	// hold them.
+	Miscounted int
+}
+
+// CheckInventory checks every night of every room type against the
+// bookings; tests, benchmarks and operators use it after load.
+func CheckInventory(ctx context.Context, conn db.DBTX) (InventoryCheck, error) {
+	row, err := db.New(conn).CheckInventory(ctx)
+	if err != nil {
+		return InventoryCheck{}, fmt.Errorf("check inventory: %w", err)
+	}
+	return InventoryCheck{Oversold: int(row.Oversold), Miscounted: int(row.Miscounted)}, nil
+}

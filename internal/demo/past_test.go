@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/internal/booking"
 )
 
 // pastOpts books 10 past stays at each of 3 hotels within the 30 nights
@@ -159,22 +161,11 @@ func pastDump(t *testing.T, pool *pgxpool.Pool) []string {
 // that every night's count equals the units bookings hold on it.
 func assertInventoryConsistent(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
-	var oversold, mismatched int
-	ctx := context.Background()
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM inventory WHERE reserved > capacity`).Scan(&oversold); err != nil {
+	c, err := booking.CheckInventory(context.Background(), pool)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pool.QueryRow(ctx, `
-		WITH held AS (
-			SELECT br.room_type_id, n::date AS night, count(*) AS units
-			FROM bookings bk JOIN booking_rooms br ON br.booking_id = bk.id
-			CROSS JOIN generate_series(bk.check_in, bk.check_out - 1, interval '1 day') n
-			WHERE br.holds_inventory GROUP BY 1, 2)
-		SELECT count(*) FROM inventory i FULL JOIN held h USING (room_type_id, night)
-		WHERE coalesce(i.reserved, 0) <> coalesce(h.units, 0)`).Scan(&mismatched); err != nil {
-		t.Fatal(err)
-	}
-	if oversold != 0 || mismatched != 0 {
-		t.Fatalf("inventory: %d oversold nights, %d nights whose count differs from the bookings holding them", oversold, mismatched)
+	if c.Oversold != 0 || c.Miscounted != 0 {
+		t.Fatalf("inventory: %d oversold nights, %d nights whose count differs from the bookings holding them", c.Oversold, c.Miscounted)
 	}
 }

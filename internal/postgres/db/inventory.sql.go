@@ -68,6 +68,33 @@ func (q *Queries) Availability(ctx context.Context, arg AvailabilityParams) ([]A
 	return items, nil
 }
 
+const checkInventory = `-- name: CheckInventory :one
+WITH held AS (
+    SELECT br.room_type_id, n::date AS night, count(*) AS units
+    FROM bookings bk JOIN booking_rooms br ON br.booking_id = bk.id
+    CROSS JOIN generate_series(bk.check_in, bk.check_out - 1, interval '1 day') AS n
+    WHERE br.holds_inventory
+    GROUP BY 1, 2
+)
+SELECT (SELECT count(*) FROM inventory WHERE reserved > capacity)::int AS oversold,
+       (SELECT count(*) FROM inventory i FULL JOIN held h USING (room_type_id, night)
+        WHERE coalesce(i.reserved, 0) <> coalesce(h.units, 0))::int AS miscounted
+`
+
+type CheckInventoryRow struct {
+	Oversold   int32
+	Miscounted int32
+}
+
+// The invariants of the inventory over every night: none oversold, and each
+// night's count equal to the booked rooms holding it.
+func (q *Queries) CheckInventory(ctx context.Context) (CheckInventoryRow, error) {
+	row := q.db.QueryRow(ctx, checkInventory)
+	var i CheckInventoryRow
+	err := row.Scan(&i.Oversold, &i.Miscounted)
+	return i, err
+}
+
 const ensureInventory = `-- name: EnsureInventory :exec
 INSERT INTO inventory (room_type_id, night, capacity)
 SELECT rt, n::date, room_type_capacity(rt, n::date)

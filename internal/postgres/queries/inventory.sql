@@ -71,3 +71,17 @@ ORDER BY 1, 2;
 -- Locks a room type's inventory rows from a night on, in night order, so a
 -- capacity change sees every reservation that commits before it.
 SELECT 1 FROM inventory WHERE room_type_id = @room_type_id AND night >= @from_night ORDER BY night FOR UPDATE;
+
+-- name: CheckInventory :one
+-- The invariants of the inventory over every night: none oversold, and each
+-- night's count equal to the booked rooms holding it.
+WITH held AS (
+    SELECT br.room_type_id, n::date AS night, count(*) AS units
+    FROM bookings bk JOIN booking_rooms br ON br.booking_id = bk.id
+    CROSS JOIN generate_series(bk.check_in, bk.check_out - 1, interval '1 day') AS n
+    WHERE br.holds_inventory
+    GROUP BY 1, 2
+)
+SELECT (SELECT count(*) FROM inventory WHERE reserved > capacity)::int AS oversold,
+       (SELECT count(*) FROM inventory i FULL JOIN held h USING (room_type_id, night)
+        WHERE coalesce(i.reserved, 0) <> coalesce(h.units, 0))::int AS miscounted;
