@@ -50,8 +50,9 @@ Measures holds on a fresh database and prints the figures:
   A  booking.Service.Hold in-process from --workers goroutines; no two holds
      touch the same inventory row (one night of a room type each)
   B  holdBooking over HTTP against the real API (serveAPI on 127.0.0.1:0):
-     --clients clients on ONE room type, every stay sharing one night; then
-     SQL checks that no night is oversold and that every night's count
+     --clients clients on ONE room type, every stay sharing one night (or,
+     with --rate, holds arriving at that rate whatever the answers' latency);
+     then SQL checks that no night is oversold and that every night's count
      equals the booked rooms holding it
   C  pgbench on the same server, for scale (skipped when not installed)
 
@@ -75,6 +76,7 @@ type benchOpts struct {
 	holds              *int
 	durA               *time.Duration
 	clients, rooms     *int
+	rate               *float64
 	durB, warmup       *time.Duration
 	maxConns           *int
 	syncCommit         *string
@@ -164,6 +166,7 @@ func runBenchHolds(ctx context.Context, args []string) error {
 		holds:        f.Int("holds", 0, "part A: stop after this many holds (0: run for --duration-a)"),
 		durA:         f.Duration("duration-a", 10*time.Second, "part A: how long to run"),
 		clients:      f.Int("clients", 100, "part B: concurrent HTTP clients"),
+		rate:         f.Float64("rate", 0, "part B: holds per second arriving at random instants (open loop), instead of --clients clients each sending its next hold when the last is answered; 0: that closed loop"),
 		rooms:        f.Int("rooms", 5000, "part B: rooms of the contended room type (enough never to sell out)"),
 		durB:         f.Duration("duration", 15*time.Second, "part B: how long to measure"),
 		warmup:       f.Duration("warmup", 2*time.Second, "part B: load before measuring, not counted"),
@@ -255,7 +258,7 @@ func benchHolds(ctx context.Context, log *slog.Logger, o benchOpts) (benchReport
 		}
 		defer stop()
 	}
-	if rep.HTTP, err = benchHTTP(ctx, log, pool, api, fx, *o.clients, *o.warmup, *o.durB); err != nil {
+	if rep.HTTP, err = benchHTTP(ctx, log, pool, api, fx, *o.clients, *o.rate, *o.warmup, *o.durB); err != nil {
 		return rep, err
 	}
 	check, err := booking.CheckInventory(ctx, pool)
@@ -466,7 +469,7 @@ const benchHoldMutation = `mutation($input: HoldBookingInput!) {
 // benchHTTP is part B: the real API serves clients that hold 1 room for 1-3
 // nights, every stay including fx.sharedB, for warmup+d; requests started
 // during warmup are not counted.
-func benchHTTP(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, fx benchFixture, clients int, warmup, d time.Duration) (*runResult, error) {
+func benchHTTP(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, fx benchFixture, clients int, rate float64, warmup, d time.Duration) (*runResult, error) {
 	secret := []byte(randomHex(32))
 	apiCtx, stopAPI := context.WithCancel(ctx)
 	ready, served := make(chan string, 1), make(chan error, 1)
@@ -501,25 +504,55 @@ func benchHTTP(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serv
 		rec.cpu, pg0 = sampleCPU(), pg
 		rec.mu.Unlock()
 	})
-	var wg sync.WaitGroup
+	tokens := make([]string, clients)
 	for c := range clients {
-		tok, err := auth.Mint(secret, auth.MintOpts{Role: auth.RoleGuest, Subject: fmt.Sprint("bench-b-", c), TTL: time.Hour})
-		if err != nil {
+		var err error
+		if tokens[c], err = auth.Mint(secret, auth.MintOpts{Role: auth.RoleGuest, Subject: fmt.Sprint("bench-b-", c), TTL: time.Hour}); err != nil {
 			return nil, err
+		}
+	}
+	// hold is request i of client c: 1 room for 1-3 nights including fx.sharedB.
+	hold := func(c, i int) (outcome, msg string) {
+		nights := 1 + mrand.IntN(3)
+		checkIn := fx.sharedB.AddDate(0, 0, -mrand.IntN(nights))
+		body, _ := json.Marshal(map[string]any{"query": benchHoldMutation, "variables": map[string]any{"input": map[string]any{
+			"idempotencyKey": fmt.Sprintf("b-%d-%d", c, i), "hotelId": hotel,
+			"checkIn": checkIn.Format(time.DateOnly), "checkOut": checkIn.AddDate(0, 0, nights).Format(time.DateOnly),
+			"rooms":   []map[string]any{{"ratePlanId": plan, "occupancy": "2", "guests": []map[string]any{{"givenName": "Ana", "familyName": "Bench"}}}},
+			"contact": map[string]any{"email": "bench@example.com"}}}})
+		return postHold(client, endpoint, tokens[c], body)
+	}
+	var wg sync.WaitGroup
+	if rate > 0 {
+		// Open loop: holds arrive at random instants (a Poisson process)
+		// whatever the answers' latency, which counts from the planned
+		// arrival, so a slow answer cannot hold back the next arrivals.
+		at := begin
+		for i := 0; ctx.Err() == nil; i++ {
+			if at = at.Add(time.Duration(mrand.ExpFloat64() / rate * float64(time.Second))); !at.Before(deadline) {
+				break
+			}
+			time.Sleep(time.Until(at))
+			wg.Add(1)
+			go func(at time.Time) {
+				defer wg.Done()
+				outcome, msg := hold(i%clients, i)
+				if !at.Before(measureFrom) {
+					rec.add(at, time.Since(at), outcome, msg)
+				}
+			}(at)
+		}
+	}
+	for c := range clients {
+		if rate > 0 {
+			break
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; ctx.Err() == nil && time.Now().Before(deadline); i++ {
-				nights := 1 + mrand.IntN(3)
-				checkIn := fx.sharedB.AddDate(0, 0, -mrand.IntN(nights))
-				body, _ := json.Marshal(map[string]any{"query": benchHoldMutation, "variables": map[string]any{"input": map[string]any{
-					"idempotencyKey": fmt.Sprintf("b-%d-%d", c, i), "hotelId": hotel,
-					"checkIn": checkIn.Format(time.DateOnly), "checkOut": checkIn.AddDate(0, 0, nights).Format(time.DateOnly),
-					"rooms":   []map[string]any{{"ratePlanId": plan, "occupancy": "2", "guests": []map[string]any{{"givenName": "Ana", "familyName": "Bench"}}}},
-					"contact": map[string]any{"email": "bench@example.com"}}}})
 				t0 := time.Now()
-				outcome, msg := postHold(client, endpoint, tok, body)
+				outcome, msg := hold(c, i)
 				if !t0.Before(measureFrom) {
 					rec.add(t0, time.Since(t0), outcome, msg)
 				}
@@ -539,6 +572,9 @@ func benchHTTP(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serv
 			float64(selfTicks)*10/float64(res.Count), float64(pgTicks)*10/float64(res.Count))
 	}
 	res.Setup = fmt.Sprintf("%d clients, one room type, stays of 1-3 nights sharing one night, %s warm-up", clients, warmup)
+	if rate > 0 {
+		res.Setup = fmt.Sprintf("open loop: %g holds/s arriving at random instants (tokens of %d clients), one room type, stays of 1-3 nights sharing one night, %s warm-up", rate, clients, warmup)
+	}
 	return res, nil
 }
 
