@@ -471,28 +471,12 @@ const benchHoldMutation = `mutation($input: HoldBookingInput!) {
 // during warmup are not counted.
 func benchHTTP(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, fx benchFixture, clients int, rate float64, warmup, d time.Duration) (*runResult, error) {
 	secret := []byte(randomHex(32))
-	apiCtx, stopAPI := context.WithCancel(ctx)
-	ready, served := make(chan string, 1), make(chan error, 1)
-	go func() {
-		served <- serveAPI(apiCtx, log, pool, s, auth.JWTConfig{HS256Secret: secret}, func(addr string) { ready <- addr })
-	}()
-	var endpoint string
-	select {
-	case addr := <-ready:
-		endpoint = "http://" + addr + "/graphql"
-	case err := <-served:
-		stopAPI()
-		return nil, fmt.Errorf("start the API: %w", err)
+	endpoint, stopAPI, err := startBenchAPI(ctx, log, pool, s, secret)
+	if err != nil {
+		return nil, err
 	}
-	defer func() {
-		stopAPI()
-		if err := <-served; err != nil {
-			log.Error("stop the API", "err", err)
-		}
-	}()
-
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients, IdleConnTimeout: time.Minute, DisableCompression: true}}
+	defer stopAPI()
+	client := benchClient(clients)
 	hotel, plan := relay.ID(relay.KindHotel, fx.hotelID), relay.ID(relay.KindRatePlan, fx.hotPlan)
 	rec := newRecorder()
 	begin := time.Now()
@@ -506,7 +490,6 @@ func benchHTTP(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serv
 	})
 	tokens := make([]string, clients)
 	for c := range clients {
-		var err error
 		if tokens[c], err = auth.Mint(secret, auth.MintOpts{Role: auth.RoleGuest, Subject: fmt.Sprint("bench-b-", c), TTL: time.Hour}); err != nil {
 			return nil, err
 		}
@@ -837,6 +820,36 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// startBenchAPI serves the real API (serveAPI, configured by s) on the
+// address s names, with bearer tokens signed by secret, until the returned
+// func is called; endpoint is its /graphql URL.
+func startBenchAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, secret []byte) (endpoint string, stop func(), err error) {
+	apiCtx, stopAPI := context.WithCancel(ctx)
+	ready, served := make(chan string, 1), make(chan error, 1)
+	go func() {
+		served <- serveAPI(apiCtx, log, pool, s, auth.JWTConfig{HS256Secret: secret}, func(addr string) { ready <- addr })
+	}()
+	select {
+	case addr := <-ready:
+		return "http://" + addr + "/graphql", func() {
+			stopAPI()
+			if err := <-served; err != nil {
+				log.Error("stop the API", "err", err)
+			}
+		}, nil
+	case err := <-served:
+		stopAPI()
+		return "", nil, fmt.Errorf("start the API: %w", err)
+	}
+}
+
+// benchClient is the HTTP client of a load of clients concurrent callers:
+// enough idle connections that every caller keeps its own.
+func benchClient(clients int) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients, IdleConnTimeout: time.Minute, DisableCompression: true}}
 }
 
 // startCPUProfile writes a CPU profile of this process to path until the

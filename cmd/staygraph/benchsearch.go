@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -759,45 +758,25 @@ func sbBenchAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, o sbO
 	if err := sf.parse([]string{"--addr", "127.0.0.1:0", "--rate-limits", "off", "--db-max-conns", strconv.Itoa(o.maxConns)}); err != nil {
 		return nil, err
 	}
-	apiCtx, stopAPI := context.WithCancel(ctx)
-	ready, served := make(chan string, 1), make(chan error, 1)
-	go func() {
-		served <- serveAPI(apiCtx, log, pool, s, auth.JWTConfig{HS256Secret: secret}, func(addr string) { ready <- addr })
-	}()
-	var endpoint string
-	select {
-	case addr := <-ready:
-		endpoint = "http://" + addr + "/graphql"
-	case err := <-served:
-		stopAPI()
-		return nil, fmt.Errorf("start the API: %w", err)
+	endpoint, stopAPI, err := startBenchAPI(ctx, log, pool, s, secret)
+	if err != nil {
+		return nil, err
 	}
-	defer func() {
-		stopAPI()
-		if err := <-served; err != nil {
-			log.Error("stop the API", "err", err)
-		}
-	}()
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: 2 * o.clients, MaxIdleConnsPerHost: 2 * o.clients, IdleConnTimeout: time.Minute, DisableCompression: true}}
+	defer stopAPI()
+	client := benchClient(o.clients)
 	tokens := make([]string, o.clients)
 	for c := range tokens {
-		var err error
 		if tokens[c], err = auth.Mint(secret, auth.MintOpts{Role: auth.RoleGuest, Subject: fmt.Sprint("bench-search-", c), TTL: time.Hour}); err != nil {
 			return nil, err
 		}
 	}
 	sbProgress("part A: searchHotels over HTTP, %d clients, %s warm-up + %s", o.clients, o.warmup, o.duration)
 	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
+		stop, err := startCPUProfile(o.cpuProfile)
 		if err != nil {
-			return nil, fmt.Errorf("--cpuprofile: %w", err)
+			return nil, err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	res := sbLoad(ctx, o, pool, func(c int, rng *mrand.Rand) error {
 		q := work.queries[rng.IntN(len(work.queries))]
@@ -847,12 +826,12 @@ func sbLoad(ctx context.Context, o sbOpts, pool *pgxpool.Pool, call func(client 
 	rec := &sbRecorder{}
 	begin := time.Now()
 	measureFrom, deadline := begin.Add(o.warmup), begin.Add(o.warmup+o.duration)
-	var cpu0 sbCPU
+	var cpu0 cpuSample
 	var pg0 map[int]uint64
 	time.AfterFunc(o.warmup, func() {
 		pg := sbBackendTicks(ctx, pool, "")
 		rec.mu.Lock()
-		cpu0, pg0 = sbSampleCPU(), pg
+		cpu0, pg0 = sampleCPU(), pg
 		rec.mu.Unlock()
 	})
 	var wg sync.WaitGroup
@@ -874,7 +853,7 @@ func sbLoad(ctx context.Context, o sbOpts, pool *pgxpool.Pool, call func(client 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	res := rec.result(measureFrom)
-	cpu1 := sbSampleCPU()
+	cpu1 := sampleCPU()
 	res.CPU = sbCPUShare(cpu0, cpu1, true)
 	if res.Count > 0 && cpu1.self > cpu0.self {
 		// /proc counts clock ticks of 10 ms (USER_HZ is 100 on Linux)
@@ -998,10 +977,10 @@ func sbBenchPgbench(ctx context.Context, pool *pgxpool.Pool, dbURL string, o sbO
 			return res
 		}
 	}
-	cpu0 := sbSampleCPU()
+	cpu0 := sampleCPU()
 	pgTicks := sbPollBackends(ctx, pool, "pgbench")
 	out, err := run(searchFile, o.duration, "-l", "--log-prefix", filepath.Join(dir, "tx"))
-	cpu1 := sbSampleCPU()
+	cpu1 := sampleCPU()
 	ticks, pgOK := pgTicks()
 	if err != nil {
 		res.Note = fmt.Sprintf("pgbench failed: %v: %s", err, sbTail(out))
@@ -1151,36 +1130,9 @@ func sbBenchEngine(ctx context.Context, pool *pgxpool.Pool, o sbOpts, work *sbWo
 
 // ---------------------------------------------------------------- machine
 
-// sbCPU is CPU time in clock ticks from /proc: all CPUs, their idle time, and
-// this process's. All zero where /proc is missing.
-type sbCPU struct{ total, idle, self uint64 }
-
-func sbSampleCPU() sbCPU {
-	var c sbCPU
-	stat, err1 := os.ReadFile("/proc/stat")
-	self, err2 := os.ReadFile("/proc/self/stat")
-	if err1 != nil || err2 != nil {
-		return c
-	}
-	for i, f := range strings.Fields(strings.SplitN(string(stat), "\n", 2)[0])[1:] {
-		n, _ := strconv.ParseUint(f, 10, 64)
-		c.total += n
-		if i == 3 || i == 4 { // idle, iowait
-			c.idle += n
-		}
-	}
-	// utime and stime follow the parenthesised command name.
-	if f := strings.Fields(string(self[bytes.LastIndexByte(self, ')')+1:])); len(f) > 12 {
-		u, _ := strconv.ParseUint(f[11], 10, 64)
-		s, _ := strconv.ParseUint(f[12], 10, 64)
-		c.self = u + s
-	}
-	return c
-}
-
 // sbCPUShare describes how busy the machine was between two samples and,
 // when self, this process's share of it.
-func sbCPUShare(a, b sbCPU, self bool) string {
+func sbCPUShare(a, b cpuSample, self bool) string {
 	if b.total <= a.total {
 		return ""
 	}
