@@ -2,14 +2,15 @@ package partnerfeed
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/notify/webhook"
 )
 
@@ -83,16 +84,13 @@ func (f *Feed) post(ctx context.Context, args DeliverArgs) error {
 		return fmt.Errorf("post %s to partner %s: %w", args.EventID, p.Name, err)
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused
-	switch code := resp.StatusCode; {
-	case code >= 200 && code < 300:
-		return nil
-	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
-		err := fmt.Errorf("partner %s refused %s: %s: %s", p.Name, args.EventID, resp.Status, strings.TrimSpace(string(snippet)))
-		f.opts.Logger.Warn("partner refused an event for good", "partner", p.Name, "event", args.EventID, "status", code)
-		return river.JobCancel(err)
-	default:
-		return fmt.Errorf("post %s to partner %s: %s: %s", args.EventID, p.Name, resp.Status, strings.TrimSpace(string(snippet)))
+	var answer *notify.StatusError
+	switch err := notify.CheckAnswer(resp); {
+	case errors.As(err, &answer) && answer.Refused():
+		f.opts.Logger.Warn("partner refused an event for good", "partner", p.Name, "event", args.EventID, "status", answer.Code)
+		return river.JobCancel(fmt.Errorf("partner %s refused %s: %w", p.Name, args.EventID, err))
+	case err != nil:
+		return fmt.Errorf("post %s to partner %s: %w", args.EventID, p.Name, err)
 	}
+	return nil
 }

@@ -17,10 +17,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/staygraph/staygraph/internal/notify"
@@ -105,14 +103,12 @@ func (c *Channel) Send(ctx context.Context, msg notify.Message) error {
 		return fmt.Errorf("sms gateway: %w", err)
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused
-	switch code := resp.StatusCode; {
-	case code >= 200 && code < 300:
-		return nil
-	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
-		return notify.Permanent(fmt.Errorf("sms gateway refused the message: %s: %s", resp.Status, strings.TrimSpace(string(snippet))))
-	default:
-		return fmt.Errorf("sms gateway: %s: %s", resp.Status, strings.TrimSpace(string(snippet)))
+	var answer *notify.StatusError
+	switch err := notify.CheckAnswer(resp); {
+	case errors.As(err, &answer) && answer.Refused():
+		return notify.Permanent(fmt.Errorf("sms gateway refused the message: %w", err))
+	case err != nil:
+		return fmt.Errorf("sms gateway: %w", err)
 	}
+	return nil
 }

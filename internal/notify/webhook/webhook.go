@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -139,14 +138,12 @@ func (c *Channel) Send(ctx context.Context, msg notify.Message) error {
 		return fmt.Errorf("webhook: %w", err)
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused
-	switch code := resp.StatusCode; {
-	case code >= 200 && code < 300:
-		return nil
-	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
-		return notify.Permanent(fmt.Errorf("webhook endpoint refused the event: %s: %s", resp.Status, strings.TrimSpace(string(snippet))))
-	default:
-		return fmt.Errorf("webhook endpoint: %s: %s", resp.Status, strings.TrimSpace(string(snippet)))
+	var answer *notify.StatusError
+	switch err := notify.CheckAnswer(resp); {
+	case errors.As(err, &answer) && answer.Refused():
+		return notify.Permanent(fmt.Errorf("webhook endpoint refused the event: %w", err))
+	case err != nil:
+		return fmt.Errorf("webhook endpoint: %w", err)
 	}
+	return nil
 }

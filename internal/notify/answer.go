@@ -1,0 +1,36 @@
+package notify
+
+import (
+	"io"
+	"net/http"
+	"strings"
+)
+
+// StatusError is an HTTP receiver's answer other than 2xx, with the start of
+// its body.
+type StatusError struct {
+	Code   int
+	Status string
+	Body   string
+}
+
+func (e *StatusError) Error() string { return e.Status + ": " + e.Body }
+
+// Refused reports whether the receiver refused the message for good: a 4xx
+// other than 408 (timeout) and 429 (too many requests). Other failures are
+// worth sending again.
+func (e *StatusError) Refused() bool {
+	return e.Code >= 400 && e.Code < 500 && e.Code != http.StatusRequestTimeout && e.Code != http.StatusTooManyRequests
+}
+
+// CheckAnswer reads a delivery's HTTP answer: nil for 2xx, else a
+// *StatusError. It reads the body to its end (up to 64 KiB) so the
+// connection can be reused; the caller still closes it.
+func CheckAnswer(resp *http.Response) error {
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	return &StatusError{Code: resp.StatusCode, Status: resp.Status, Body: strings.TrimSpace(string(snippet))}
+}
