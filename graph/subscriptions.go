@@ -116,7 +116,16 @@ func (r *Resolver) bookingUpdated(ctx context.Context, id string) (<-chan bookin
 		return nil, err // NOT_FOUND for bookings the caller may not read
 	}
 	events, cancel := r.Live.Subscribe(ctx, hub.Filter{Kinds: []hub.Kind{hub.BookingUpdated}, BookingID: uid})
-	out := make(chan booking.Booking)
+	return forward(ctx, events, cancel, func(hub.Event) (booking.Booking, error) {
+		return r.Reservations.Booking(ctx, uid)
+	}), nil
+}
+
+// forward turns a subscription's hub events into payloads on the returned
+// channel until ctx ends: Lagged ends it with LAGGED, a payload that cannot
+// be made with that error; cancel is called when it stops.
+func forward[T any](ctx context.Context, events <-chan hub.Event, cancel func(), payload func(hub.Event) (T, error)) <-chan T {
+	out := make(chan T)
 	go func() {
 		defer close(out)
 		defer cancel()
@@ -125,7 +134,7 @@ func (r *Resolver) bookingUpdated(ctx context.Context, id string) (<-chan bookin
 				endWith(ctx, laggedError(e.Missed))
 				return
 			}
-			b, err := r.Reservations.Booking(ctx, uid)
+			p, err := payload(e)
 			if err != nil {
 				if ctx.Err() == nil {
 					endWith(ctx, appErrorOf(err))
@@ -133,13 +142,13 @@ func (r *Resolver) bookingUpdated(ctx context.Context, id string) (<-chan bookin
 				return
 			}
 			select {
-			case out <- b:
+			case out <- p:
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
-	return out, nil
+	return out
 }
 
 // mayWatchAvailability: partners with scope search or webhooks, the
@@ -182,30 +191,9 @@ func (r *Resolver) availabilityChanged(ctx context.Context, hotelID string, from
 		return nil, err
 	}
 	events, cancel := r.Live.Subscribe(ctx, hub.Filter{Kinds: []hub.Kind{hub.AvailabilityChanged}, HotelID: hid, From: from, To: to})
-	out := make(chan model.AvailabilityChange)
-	go func() {
-		defer close(out)
-		defer cancel()
-		for e := range events {
-			if e.Kind == hub.Lagged {
-				endWith(ctx, laggedError(e.Missed))
-				return
-			}
-			c, err := r.availabilityChange(ctx, hid, e)
-			if err != nil {
-				if ctx.Err() == nil {
-					endWith(ctx, appErrorOf(err))
-				}
-				return
-			}
-			select {
-			case out <- c:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+	return forward(ctx, events, cancel, func(e hub.Event) (model.AvailabilityChange, error) {
+		return r.availabilityChange(ctx, hid, e)
+	}), nil
 }
 
 func (r *Resolver) availabilityChange(ctx context.Context, hotelID uuid.UUID, e hub.Event) (model.AvailabilityChange, error) {
