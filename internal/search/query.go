@@ -148,6 +148,23 @@ func (q *Query) PriceCurrency() string {
 	return DefaultCurrency
 }
 
+// PriceBounds is the nightly price range asked for; nil where it is open.
+func (q *Query) PriceBounds() (lowest, highest *int64) {
+	if q.Price == nil {
+		return nil, nil
+	}
+	return q.Price.Min, q.Price.Max
+}
+
+// ArrivalNights is the stay's length when the stay is given as an arrival
+// instant (the engines' SQL parameter); nil otherwise.
+func (q *Query) ArrivalNights() *int {
+	if q.ArrivingAt == nil {
+		return nil
+	}
+	return &q.Nights
+}
+
 // Party bounds: a room type houses every party of the query when it fits
 // the most adults, the most children and the largest party among them.
 func (q *Query) PartyBounds() (adults, children, people int) {

@@ -28,14 +28,8 @@ func (e *Engine) confirm(ctx context.Context, q search.Query, ids []uuid.UUID) (
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var nights *int
-	if q.ArrivingAt != nil {
-		nights = &q.Nights
-	}
-	var priceMin, priceMax *int64
-	if q.Price != nil {
-		priceMin, priceMax = q.Price.Min, q.Price.Max
-	}
+	nights := q.ArrivalNights()
+	priceMin, priceMax := q.PriceBounds()
 	adults, children, people := q.PartyBounds()
 	rows, err := e.pool.Query(ctx, confirmSQL, ids, q.CheckIn, q.CheckOut, q.ArrivingAt, nights,
 		q.RoomCount(), adults, children, people, q.Now, q.PriceCurrency(), priceMin, priceMax)

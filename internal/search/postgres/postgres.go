@@ -95,14 +95,8 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	if q.Within != nil {
 		north, south, east, west = &q.Within.North, &q.Within.South, &q.Within.East, &q.Within.West
 	}
-	var nights *int
-	if q.ArrivingAt != nil {
-		nights = &q.Nights
-	}
-	var priceMin, priceMax *int64
-	if q.Price != nil {
-		priceMin, priceMax = q.Price.Min, q.Price.Max
-	}
+	nights := q.ArrivalNights()
+	priceMin, priceMax := q.PriceBounds()
 	currency := q.PriceCurrency()
 	edges := bucketEdges(currency)
 	var cursorKey *float64
