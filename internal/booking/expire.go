@@ -24,29 +24,26 @@ type ExpireHoldArgs struct {
 // Kind implements river.JobArgs.
 func (ExpireHoldArgs) Kind() string { return "booking.expire_hold" }
 
-// ExpireHoldWorker runs ExpireHoldArgs jobs.
-type ExpireHoldWorker struct {
-	river.WorkerDefaults[ExpireHoldArgs]
-	svc *Service
-}
-
-// Work expires the hold, or snoozes while a payment on it is in flight.
-func (w *ExpireHoldWorker) Work(ctx context.Context, job *river.Job[ExpireHoldArgs]) error {
-	wait, err := w.svc.ExpireHold(audit.WithJob(ctx, job.Kind), job.Args.BookingID)
-	if err != nil {
-		return err
-	}
-	if wait > 0 {
-		return river.JobSnooze(wait)
-	}
-	return nil
-}
-
-// AddWorkers registers the booking core's background workers.
+// AddWorkers registers the booking core's background workers; each job runs
+// attributed to its kind in the audit trail.
 func AddWorkers(workers *river.Workers, svc *Service) {
-	river.AddWorker(workers, &ExpireHoldWorker{svc: svc})
-	river.AddWorker(workers, &ReconcilePaymentWorker{svc: svc})
-	river.AddWorker(workers, &RefundWorker{svc: svc})
+	// A hold expires, or its job snoozes while a payment on it is in flight.
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[ExpireHoldArgs]) error {
+		wait, err := svc.ExpireHold(audit.WithJob(ctx, job.Kind), job.Args.BookingID)
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			return river.JobSnooze(wait)
+		}
+		return nil
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[ReconcilePaymentArgs]) error {
+		return svc.ReconcilePayment(audit.WithJob(ctx, job.Kind), job.Args.PaymentID)
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[RefundArgs]) error {
+		return svc.PayRefund(audit.WithJob(ctx, job.Kind), job.Args.RefundID)
+	}))
 }
 
 // ExpireHold expires a hold whose time is up and hands its inventory back.

@@ -10,7 +10,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/staygraph/staygraph/internal/apperr"
-	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/payment"
@@ -29,17 +28,6 @@ type ReconcilePaymentArgs struct {
 // Kind implements river.JobArgs.
 func (ReconcilePaymentArgs) Kind() string { return "booking.reconcile_payment" }
 
-// ReconcilePaymentWorker runs ReconcilePaymentArgs jobs.
-type ReconcilePaymentWorker struct {
-	river.WorkerDefaults[ReconcilePaymentArgs]
-	svc *Service
-}
-
-// Work implements river.Worker.
-func (w *ReconcilePaymentWorker) Work(ctx context.Context, job *river.Job[ReconcilePaymentArgs]) error {
-	return w.svc.ReconcilePayment(audit.WithJob(ctx, job.Kind), job.Args.PaymentID)
-}
-
 // RefundArgs pays a refund back through the providers of the booking's payments.
 type RefundArgs struct {
 	RefundID uuid.UUID `json:"refund_id"`
@@ -47,17 +35,6 @@ type RefundArgs struct {
 
 // Kind implements river.JobArgs.
 func (RefundArgs) Kind() string { return "booking.refund" }
-
-// RefundWorker runs RefundArgs jobs.
-type RefundWorker struct {
-	river.WorkerDefaults[RefundArgs]
-	svc *Service
-}
-
-// Work implements river.Worker.
-func (w *RefundWorker) Work(ctx context.Context, job *river.Job[RefundArgs]) error {
-	return w.svc.PayRefund(audit.WithJob(ctx, job.Kind), job.Args.RefundID)
-}
 
 // enqueueTx schedules background work in tx, so it exists exactly when tx commits.
 func (s *Service) enqueueTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, delay time.Duration) error {
