@@ -4,9 +4,9 @@
 // The database writes the trail itself: triggers on the audited tables
 // (migration 00008_audit_log.sql) append one row per changed row to the
 // append-only audit_log table, in the transaction that made the change. This
-// package supplies the "who": services call SetActorTx at the start of every
-// write transaction, and the triggers read it back. It also reads the trail
-// for administrators.
+// package supplies the "who": services start every write transaction with
+// Begin, which names the actor, and the triggers read it back. It also reads
+// the trail for administrators.
 //
 // Audited: hotels, room types, rooms, rate plans, maintenance blocks,
 // bookings, payments, refunds and API keys. Never recorded: sealed personal
@@ -25,10 +25,12 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/postgres"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -83,14 +85,10 @@ func Actor(ctx context.Context) string {
 	return "system:unknown"
 }
 
-// SetActorTx records Actor(ctx) as the actor of q's transaction; every change
-// the transaction makes to an audited table is attributed to it. q must be
-// bound to a transaction: outside one the setting would not last.
-func SetActorTx(ctx context.Context, q *db.Queries) error {
-	if err := q.SetAuditActor(ctx, Actor(ctx)); err != nil {
-		return fmt.Errorf("set audit actor: %w", err)
-	}
-	return nil
+// Begin starts a write transaction on pool attributed to Actor(ctx): every
+// change it makes to an audited table is recorded as made by that actor.
+func Begin(ctx context.Context, pool *pgxpool.Pool) (pgx.Tx, error) {
+	return postgres.BeginAs(ctx, pool, Actor(ctx))
 }
 
 // Entry is one change to one row.

@@ -398,3 +398,18 @@ func TestActor(t *testing.T) {
 		}
 	}
 }
+
+// The actor travels inside the BEGIN message; whatever its characters, it is
+// recorded as it is and never read as SQL.
+func TestActorIsRecordedVerbatim(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h, _ := b.hotelFixture(t, "Verbatim")
+	subject := `o'brien'); DROP TABLE audit_log; -- \x27 "ünïcödé" 東京`
+	_, err := b.catalog.UpdateHotel(as(auth.RoleStaff, subject, h.ID), h.ID, h.Version, catalog.HotelPatch{StarRating: new(5)})
+	must(t, err)
+	got := b.trailOf(t, audit.Filter{Entity: audit.Hotel, EntityID: h.ID.String()})
+	if last := got[len(got)-1]; last.Actor != "STAFF:"+subject || changes(last)["star_rating"] != [2]string{"4", "5"} {
+		t.Fatalf("entry %+v, want actor %q", last, "STAFF:"+subject)
+	}
+}

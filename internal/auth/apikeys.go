@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/postgres"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -79,16 +80,18 @@ func write[T any](ctx context.Context, k *APIKeys, stmt func(q *db.Queries) (T, 
 		actor = string(p.Role) + ":" + p.Subject
 	}
 	var row T
-	err := pgx.BeginFunc(ctx, k.pool, func(tx pgx.Tx) error {
-		q := k.q.WithTx(tx)
-		if err := q.SetAuditActor(ctx, actor); err != nil {
-			return fmt.Errorf("set audit actor: %w", err)
-		}
-		var err error
-		row, err = stmt(q)
-		return err
-	})
-	return row, err
+	tx, err := postgres.BeginAs(ctx, k.pool, actor)
+	if err != nil {
+		return row, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	if row, err = stmt(k.q.WithTx(tx)); err != nil {
+		return row, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return row, fmt.Errorf("commit: %w", err)
+	}
+	return row, nil
 }
 
 // Create issues a key named name with scopes and returns it with the full key

@@ -53,8 +53,7 @@ const (
 // Catalog is what the booking core reads from the catalog.
 type Catalog interface {
 	Hotel(ctx context.Context, id uuid.UUID) (catalog.Hotel, error)
-	RatePlan(ctx context.Context, id uuid.UUID) (catalog.RatePlan, error)
-	RoomType(ctx context.Context, id uuid.UUID) (catalog.RoomType, error)
+	RatePlansAt(ctx context.Context, hotelID uuid.UUID, ratePlanIDs []uuid.UUID) (catalog.Hotel, map[uuid.UUID]catalog.Bookable, error)
 }
 
 // Opts configures the booking service.

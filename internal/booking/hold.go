@@ -167,7 +167,7 @@ func validateHold(in *HoldInput) error {
 }
 
 func reservationOf(q Quote) reservation {
-	r := reservation{units: map[uuid.UUID]int{}, from: q.CheckIn, to: q.CheckOut, stored: q.stored}
+	r := reservation{units: map[uuid.UUID]int{}, from: q.CheckIn, to: q.CheckOut, read: q.inventory}
 	for _, room := range q.Rooms {
 		r.units[room.RoomType.ID]++
 	}

@@ -24,9 +24,10 @@ var errConflict = errors.New("inventory changed concurrently")
 type reservation struct {
 	units    map[uuid.UUID]int // room type -> units
 	from, to time.Time
-	// stored says every inventory row exists already (seen in this
-	// transaction); otherwise the missing ones are created first.
-	stored bool
+	// read holds every inventory row of the claim, in (room type, night)
+	// order, as read earlier in the transaction that reserves; nil when some
+	// row did not exist yet: the missing ones are created first then.
+	read []db.Inventory
 }
 
 func (r reservation) roomTypes() []uuid.UUID {
@@ -37,37 +38,39 @@ func (r reservation) roomTypes() []uuid.UUID {
 	return uniq(ids)
 }
 
-// reserveTx claims the units on every night in q's transaction. Rows are read
-// without locks (locked=false) and written "WHERE version = $read"; a row that
-// moved on returns errConflict. With locked=true the rows are read FOR UPDATE
-// in (room type, night) order, so the write cannot conflict. Too few free
-// units on any night is SOLD_OUT. Writes go out as one batch, one statement
-// per row in the same order, so concurrent reservations never deadlock.
+// reserveTx claims the units on every night in q's transaction. Unlocked
+// (locked=false), the rows as read earlier in the transaction are written
+// "WHERE version = $read"; a row that moved on since returns errConflict.
+// Writes go out as one batch, one statement per row in (room type, night)
+// order, so concurrent reservations never deadlock. Locked, one statement
+// takes the rows' locks in that order and writes them, so nothing can
+// conflict. Too few free units on any night is SOLD_OUT.
 func reserveTx(ctx context.Context, q *db.Queries, r reservation, locked bool) error {
 	ids := r.roomTypes()
-	if !r.stored {
+	rows := r.read
+	if rows == nil {
 		if err := q.EnsureInventory(ctx, db.EnsureInventoryParams{RoomTypeIds: ids, FromNight: r.from, ToNight: r.to}); err != nil {
 			return fmt.Errorf("create inventory rows: %w", err)
 		}
 	}
-	read := q.ReadInventory
+	want := len(ids) * nightsBetween(r.from, r.to)
 	if locked {
-		read = func(ctx context.Context, p db.ReadInventoryParams) ([]db.Inventory, error) {
-			return q.LockInventory(ctx, db.LockInventoryParams(p))
+		return reserveLockedTx(ctx, q, r, ids, want)
+	}
+	if rows == nil {
+		var err error
+		if rows, err = q.ReadInventory(ctx, db.ReadInventoryParams{RoomTypeIds: ids, FromNight: r.from, ToNight: r.to}); err != nil {
+			return fmt.Errorf("read inventory: %w", err)
 		}
 	}
-	rows, err := read(ctx, db.ReadInventoryParams{RoomTypeIds: ids, FromNight: r.from, ToNight: r.to})
-	if err != nil {
-		return fmt.Errorf("read inventory: %w", err)
-	}
-	if want := len(ids) * nightsBetween(r.from, r.to); len(rows) != want {
+	if len(rows) != want {
 		return fmt.Errorf("read inventory: %d rows for %d room type nights", len(rows), want)
 	}
 	updates := make([]db.AdjustInventoryParams, len(rows))
 	for i, row := range rows {
 		need := r.units[row.RoomTypeID]
 		if row.Reserved+int32(need) > row.Capacity {
-			return apperr.New(SoldOut, fmt.Sprintf("sold out on the night of %s", row.Night.Format(time.DateOnly)))
+			return soldOut(row.Night)
 		}
 		updates[i] = db.AdjustInventoryParams{Delta: int32(need), RoomTypeID: row.RoomTypeID, Night: row.Night, Version: row.Version}
 	}
@@ -84,6 +87,30 @@ func reserveTx(ctx context.Context, q *db.Queries, r reservation, locked bool) e
 		return failed
 	}
 	return conflict
+}
+
+func reserveLockedTx(ctx context.Context, q *db.Queries, r reservation, ids []uuid.UUID, want int) error {
+	units := make([]int32, len(ids))
+	for i, id := range ids {
+		units[i] = int32(r.units[id])
+	}
+	rows, err := q.ReserveLocked(ctx, db.ReserveLockedParams{RoomTypeIds: ids, Units: units, FromNight: r.from, ToNight: r.to})
+	if err != nil {
+		return fmt.Errorf("reserve inventory: %w", err)
+	}
+	if len(rows) != want {
+		return fmt.Errorf("reserve inventory: %d rows for %d room type nights", len(rows), want)
+	}
+	for _, row := range rows {
+		if !row.Fits {
+			return soldOut(row.Night)
+		}
+	}
+	return nil
+}
+
+func soldOut(night time.Time) error {
+	return apperr.New(SoldOut, fmt.Sprintf("sold out on the night of %s", night.Format(time.DateOnly)))
 }
 
 // releaseTx hands units back on every night of [from, to).
@@ -186,16 +213,12 @@ func (c *contention) conflicted(ids []uuid.UUID, until time.Time) {
 // inTx runs fn in a transaction attributed to the caller (or the background
 // job) in the audit trail.
 func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) error) error {
-	tx, err := s.pool.Begin(ctx)
+	tx, err := audit.Begin(ctx, s.pool)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	q := s.q.WithTx(tx)
-	if err := audit.SetActorTx(ctx, q); err != nil {
 		return err
 	}
-	if err := fn(tx, q); err != nil {
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	if err := fn(tx, s.q.WithTx(tx)); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

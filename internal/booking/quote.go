@@ -1,8 +1,10 @@
 package booking
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -83,9 +85,9 @@ type Quote struct {
 	// CheckInAt and CheckOutAt are the stay's instants in the hotel's zone.
 	CheckInAt  time.Time
 	CheckOutAt time.Time
-	// stored is true when every night of the stay has its inventory rows,
-	// so reserving them need not create any.
-	stored bool
+	// inventory holds the stay's inventory rows as priceTx read them, in
+	// (room type, night) order; nil when some night has no row yet.
+	inventory []db.Inventory
 }
 
 // Quote prices a stay and says whether it is available now. Anyone may ask.
@@ -102,7 +104,11 @@ func (s *Service) Quote(ctx context.Context, in QuoteInput) (Quote, error) {
 // service, so it runs before any transaction opens (a transaction waiting
 // for a second pool connection could starve the pool).
 func (s *Service) prepare(ctx context.Context, in QuoteInput, field ...string) (Quote, error) {
-	hotel, err := s.catalog.Hotel(ctx, in.HotelID)
+	planIDs := make([]uuid.UUID, len(in.Rooms))
+	for i, r := range in.Rooms {
+		planIDs[i] = r.RatePlanID
+	}
+	hotel, plans, err := s.catalog.RatePlansAt(ctx, in.HotelID, uniq(planIDs))
 	if apperr.HasCode(err, apperr.NotFound) {
 		return Quote{}, apperr.Invalid("no such hotel", append(field, "hotelId")...)
 	}
@@ -121,15 +127,12 @@ func (s *Service) prepare(ctx context.Context, in QuoteInput, field ...string) (
 	var errs apperr.List
 	for i, r := range in.Rooms {
 		f := append(append([]string{}, field...), "rooms", fmt.Sprint(i))
-		rp, err := s.catalog.RatePlan(ctx, r.RatePlanID)
-		if err != nil || rp.HotelID != hotel.ID {
+		plan, ok := plans[r.RatePlanID]
+		if !ok {
 			errs = append(errs, apperr.Invalid("no such rate plan at this hotel", append(f, "ratePlanId")...))
 			continue
 		}
-		rt, err := s.catalog.RoomType(ctx, rp.RoomTypeID)
-		if err != nil {
-			return Quote{}, err
-		}
+		rp, rt := plan.RatePlan, plan.RoomType
 		if e := checkParty(rt, r.Party, f); e != nil {
 			errs = append(errs, e)
 			continue
@@ -139,17 +142,47 @@ func (s *Service) prepare(ctx context.Context, in QuoteInput, field ...string) (
 	return quote, errs.Err()
 }
 
-// priceTx prices a prepared quote from the rates and inventory visible to q.
+// priceTx prices a prepared quote from the rates and inventory visible to q,
+// read in one query.
 func (s *Service) priceTx(ctx context.Context, q *db.Queries, quote *Quote) error {
-	quote.RoomAmount, quote.TaxAmount, quote.DepositDue, quote.Available = 0, 0, 0, true
-	if err := s.priceNights(ctx, q, quote); err != nil {
+	var planIDs, typeIDs []uuid.UUID
+	for _, r := range quote.Rooms {
+		if !slices.Contains(planIDs, r.RatePlan.ID) {
+			planIDs, typeIDs = append(planIDs, r.RatePlan.ID), append(typeIDs, r.RoomType.ID)
+		}
+	}
+	rows, err := q.StayNights(ctx, db.StayNightsParams{RatePlanIds: planIDs, RoomTypeIds: typeIDs, FromNight: quote.CheckIn, ToNight: quote.CheckOut})
+	if err != nil {
+		return fmt.Errorf("read rates and inventory: %w", err)
+	}
+	rates := map[uuid.UUID][]NightPrice{}
+	inventory := map[inventoryKey]db.Inventory{}
+	stored := true
+	for _, r := range rows {
+		if r.Priced {
+			rates[r.RatePlanID] = append(rates[r.RatePlanID], NightPrice{Night: r.Night, Amount: r.Amount})
+		}
+		stored = stored && r.Stored
+		inventory[inventoryKey{r.RoomTypeID, r.Night}] = db.Inventory{RoomTypeID: r.RoomTypeID, Night: r.Night,
+			Capacity: r.Capacity, Reserved: r.Reserved, Version: r.Version}
+	}
+	if err := quote.price(rates); err != nil {
 		return err
 	}
-	if err := s.checkAvailability(ctx, q, quote); err != nil {
-		return err
+	quote.fit(inventory)
+	quote.inventory = nil
+	if stored {
+		quote.inventory = slices.SortedFunc(maps.Values(inventory), func(a, b db.Inventory) int {
+			return cmp.Or(slices.Compare(a.RoomTypeID[:], b.RoomTypeID[:]), a.Night.Compare(b.Night))
+		})
 	}
 	quote.Penalties = penaltyWindows(*quote, s.opts.Now())
 	return nil
+}
+
+type inventoryKey struct {
+	roomType uuid.UUID
+	night    time.Time
 }
 
 func checkParty(rt catalog.RoomType, p Party, field []string) *apperr.Error {
@@ -165,20 +198,10 @@ func checkParty(rt catalog.RoomType, p Party, field []string) *apperr.Error {
 	return nil
 }
 
-func (s *Service) priceNights(ctx context.Context, q *db.Queries, quote *Quote) error {
-	planIDs := make([]uuid.UUID, len(quote.Rooms))
-	for i, r := range quote.Rooms {
-		planIDs[i] = r.RatePlan.ID
-	}
-	rows, err := q.ListRatesOfPlans(ctx, db.ListRatesOfPlansParams{RatePlanIds: planIDs, FromNight: quote.CheckIn, ToNight: quote.CheckOut})
-	if err != nil {
-		return fmt.Errorf("load nightly rates: %w", err)
-	}
-	rates := map[uuid.UUID][]NightPrice{}
-	for _, r := range rows {
-		rates[r.RatePlanID] = append(rates[r.RatePlanID], NightPrice{Night: r.Night, Amount: r.Amount})
-	}
-	nights := nightsBetween(quote.CheckIn, quote.CheckOut)
+// price totals the quote's rooms from their plans' nightly rates.
+func (quote *Quote) price(rates map[uuid.UUID][]NightPrice) error {
+	quote.RoomAmount, quote.TaxAmount, quote.DepositDue = 0, 0, 0
+	nights := quote.Nights()
 	for i := range quote.Rooms {
 		room := &quote.Rooms[i]
 		room.Nightly = rates[room.RatePlan.ID]
@@ -209,30 +232,21 @@ func deposit(p catalog.DepositPolicy, total int64) int64 {
 	}
 }
 
-// checkAvailability records how many units are free on the tightest night of
-// each room type, and whether all requested rooms fit.
-func (s *Service) checkAvailability(ctx context.Context, q *db.Queries, quote *Quote) error {
-	typeIDs := make([]uuid.UUID, len(quote.Rooms))
-	for i, r := range quote.Rooms {
-		typeIDs[i] = r.RoomType.ID
-	}
-	rows, err := q.Availability(ctx, db.AvailabilityParams{RoomTypeIds: uniq(typeIDs), FromNight: quote.CheckIn, ToNight: quote.CheckOut})
-	if err != nil {
-		return fmt.Errorf("read availability: %w", err)
-	}
+// fit records how many units are free on the tightest night of each room
+// type, and whether all requested rooms fit.
+func (quote *Quote) fit(inventory map[inventoryKey]db.Inventory) {
 	left := map[uuid.UUID]int{}
-	quote.stored = true
-	for _, r := range rows {
-		quote.stored = quote.stored && r.Stored
-		free := int(r.Capacity - r.Reserved)
-		if cur, ok := left[r.RoomTypeID]; !ok || free < cur {
-			left[r.RoomTypeID] = free
+	for k, row := range inventory {
+		free := int(row.Capacity - row.Reserved)
+		if cur, ok := left[k.roomType]; !ok || free < cur {
+			left[k.roomType] = free
 		}
 	}
 	want := map[uuid.UUID]int{}
-	for _, id := range typeIDs {
-		want[id]++
+	for _, r := range quote.Rooms {
+		want[r.RoomType.ID]++
 	}
+	quote.Available = true
 	for i := range quote.Rooms {
 		id := quote.Rooms[i].RoomType.ID
 		quote.Rooms[i].UnitsLeft = max(0, left[id])
@@ -240,7 +254,6 @@ func (s *Service) checkAvailability(ctx context.Context, q *db.Queries, quote *Q
 			quote.Available = false
 		}
 	}
-	return nil
 }
 
 // pricedRoom is what a penalty is computed from: a room's terms and total.

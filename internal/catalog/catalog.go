@@ -77,16 +77,12 @@ func checkVersion(current, expected int64, what string) error {
 // tx runs fn in a transaction attributed to the caller in the audit trail.
 // Every catalog write runs in one, so the audit triggers know who made it.
 func (s *Service) tx(ctx context.Context, fn func(q *db.Queries) error) error {
-	tx, err := s.pool.Begin(ctx)
+	tx, err := audit.Begin(ctx, s.pool)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	q := s.q.WithTx(tx)
-	if err := audit.SetActorTx(ctx, q); err != nil {
 		return err
 	}
-	if err := fn(q); err != nil {
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	if err := fn(s.q.WithTx(tx)); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -136,6 +136,32 @@ func (s *Service) RatePlan(ctx context.Context, id uuid.UUID) (RatePlan, error) 
 	return ratePlanFromRow(row), nil
 }
 
+// Bookable is a rate plan with the room type it sells.
+type Bookable struct {
+	RatePlan RatePlan
+	RoomType RoomType
+}
+
+// RatePlansAt returns a hotel and those of ratePlanIDs that are its rate
+// plans, keyed by id, each with its room type: what a quote or a hold reads
+// of the catalog, in one query. A missing hotel is NOT_FOUND; ids that are no
+// rate plan of the hotel are left out.
+func (s *Service) RatePlansAt(ctx context.Context, hotelID uuid.UUID, ratePlanIDs []uuid.UUID) (Hotel, map[uuid.UUID]Bookable, error) {
+	rows, err := s.q.ListRatePlansAtHotel(ctx, db.ListRatePlansAtHotelParams{HotelID: hotelID, RatePlanIds: ratePlanIDs})
+	if err != nil {
+		return Hotel{}, nil, fmt.Errorf("load rate plans: %w", err)
+	}
+	if len(rows) == 0 { // no hotel, or none of its plans
+		h, err := s.Hotel(ctx, hotelID)
+		return h, nil, err
+	}
+	out := make(map[uuid.UUID]Bookable, len(rows))
+	for _, r := range rows {
+		out[r.RatePlan.ID] = Bookable{RatePlan: ratePlanFromRow(r.RatePlan), RoomType: roomTypeFromRow(r.RoomType)}
+	}
+	return hotelFromRow(rows[0].Hotel), out, nil
+}
+
 // RatePlansOfRoomTypes returns the rate plans of each room type, keyed by room type id.
 func (s *Service) RatePlansOfRoomTypes(ctx context.Context, roomTypeIDs []uuid.UUID) (map[uuid.UUID][]RatePlan, error) {
 	rows, err := s.q.ListRatePlansByRoomTypes(ctx, roomTypeIDs)

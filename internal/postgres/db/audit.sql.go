@@ -140,14 +140,3 @@ func (q *Queries) ListAuditLogOfRow(ctx context.Context, arg ListAuditLogOfRowPa
 	}
 	return items, nil
 }
-
-const setAuditActor = `-- name: SetAuditActor :exec
-SELECT set_config('staygraph.actor', $1::text, true)
-`
-
-// Names who acts in the current transaction; the audit triggers record it
-// with every change the transaction makes (internal/audit).
-func (q *Queries) SetAuditActor(ctx context.Context, actor string) error {
-	_, err := q.db.Exec(ctx, setAuditActor, actor)
-	return err
-}

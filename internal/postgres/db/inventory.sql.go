@@ -12,62 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const availability = `-- name: Availability :many
-SELECT rt::uuid AS room_type_id, n::date AS night,
-       coalesce(i.capacity, room_type_capacity(rt, n::date))::int AS capacity,
-       coalesce(i.reserved, 0)::int AS reserved,
-       (i.capacity IS NOT NULL)::bool AS stored
-FROM unnest($1::uuid[]) AS rt
-CROSS JOIN generate_series($2::date, $3::date - 1, interval '1 day') AS n
-LEFT JOIN LATERAL (SELECT capacity, reserved FROM inventory
-                   WHERE room_type_id = rt AND night = n::date LIMIT 1) i ON true
-ORDER BY 1, 2
-`
-
-type AvailabilityParams struct {
-	RoomTypeIds []uuid.UUID
-	FromNight   time.Time
-	ToNight     time.Time
-}
-
-type AvailabilityRow struct {
-	RoomTypeID uuid.UUID
-	Night      time.Time
-	Capacity   int32
-	Reserved   int32
-	Stored     bool
-}
-
-// Capacity and reservations of room types for nights [from, to), including
-// nights that have no inventory row yet (stored is false for those). Each
-// night is one primary-key probe (LIMIT 1 keeps the planner from turning the
-// lookups into a scan of the whole table).
-func (q *Queries) Availability(ctx context.Context, arg AvailabilityParams) ([]AvailabilityRow, error) {
-	rows, err := q.db.Query(ctx, availability, arg.RoomTypeIds, arg.FromNight, arg.ToNight)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []AvailabilityRow{}
-	for rows.Next() {
-		var i AvailabilityRow
-		if err := rows.Scan(
-			&i.RoomTypeID,
-			&i.Night,
-			&i.Capacity,
-			&i.Reserved,
-			&i.Stored,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const checkInventory = `-- name: CheckInventory :one
 WITH held AS (
     SELECT br.room_type_id, n::date AS night, count(*) AS units
@@ -116,46 +60,6 @@ type EnsureInventoryParams struct {
 func (q *Queries) EnsureInventory(ctx context.Context, arg EnsureInventoryParams) error {
 	_, err := q.db.Exec(ctx, ensureInventory, arg.RoomTypeIds, arg.FromNight, arg.ToNight)
 	return err
-}
-
-const lockInventory = `-- name: LockInventory :many
-SELECT room_type_id, night, capacity, reserved, version FROM inventory
-WHERE room_type_id = ANY($1::uuid[]) AND night >= $2 AND night < $3
-ORDER BY room_type_id, night
-FOR UPDATE
-`
-
-type LockInventoryParams struct {
-	RoomTypeIds []uuid.UUID
-	FromNight   time.Time
-	ToNight     time.Time
-}
-
-// ReadInventory taking row locks in a fixed order, for the last attempt under contention.
-func (q *Queries) LockInventory(ctx context.Context, arg LockInventoryParams) ([]Inventory, error) {
-	rows, err := q.db.Query(ctx, lockInventory, arg.RoomTypeIds, arg.FromNight, arg.ToNight)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Inventory{}
-	for rows.Next() {
-		var i Inventory
-		if err := rows.Scan(
-			&i.RoomTypeID,
-			&i.Night,
-			&i.Capacity,
-			&i.Reserved,
-			&i.Version,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const lockInventoryFrom = `-- name: LockInventoryFrom :exec
@@ -315,4 +219,141 @@ func (q *Queries) ReleaseInventory(ctx context.Context, arg ReleaseInventoryPara
 		arg.ToNight,
 	)
 	return err
+}
+
+const reserveLocked = `-- name: ReserveLocked :many
+WITH want AS (
+    SELECT unnest($1::uuid[]) AS room_type_id, unnest($2::int[]) AS units
+), locked AS (
+    SELECT i.room_type_id, i.night, w.units, (i.capacity - i.reserved >= w.units) AS fits
+    FROM inventory i JOIN want w USING (room_type_id)
+    WHERE i.night >= $3 AND i.night < $4
+    ORDER BY i.room_type_id, i.night
+    FOR UPDATE OF i
+), reserved AS (
+    UPDATE inventory i SET reserved = i.reserved + l.units, version = i.version + 1
+    FROM locked l
+    WHERE l.fits AND i.room_type_id = l.room_type_id AND i.night = l.night
+)
+SELECT room_type_id, night, fits::bool AS fits FROM locked ORDER BY room_type_id, night
+`
+
+type ReserveLockedParams struct {
+	RoomTypeIds []uuid.UUID
+	Units       []int32
+	FromNight   time.Time
+	ToNight     time.Time
+}
+
+type ReserveLockedRow struct {
+	RoomTypeID uuid.UUID
+	Night      time.Time
+	Fits       bool
+}
+
+// Takes the row locks of room types' nights [from, to) in (room type, night)
+// order, so concurrent writers never deadlock, and adds each room type's
+// units to every night on which they fit. Returns every locked night and
+// whether the units fit; a night on which they did not is sold out, and the
+// caller rolls back. After a wait for a lock, the rows read and updated are
+// the versions the lock holder committed.
+func (q *Queries) ReserveLocked(ctx context.Context, arg ReserveLockedParams) ([]ReserveLockedRow, error) {
+	rows, err := q.db.Query(ctx, reserveLocked,
+		arg.RoomTypeIds,
+		arg.Units,
+		arg.FromNight,
+		arg.ToNight,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReserveLockedRow{}
+	for rows.Next() {
+		var i ReserveLockedRow
+		if err := rows.Scan(&i.RoomTypeID, &i.Night, &i.Fits); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const stayNights = `-- name: StayNights :many
+SELECT p.rate_plan_id::uuid AS rate_plan_id, p.room_type_id::uuid AS room_type_id, n::date AS night,
+       (r.amount IS NOT NULL)::bool AS priced, coalesce(r.amount, 0)::bigint AS amount,
+       coalesce(i.capacity, room_type_capacity(p.room_type_id, n::date))::int AS capacity,
+       coalesce(i.reserved, 0)::int AS reserved, coalesce(i.version, 0)::bigint AS version,
+       (i.capacity IS NOT NULL)::bool AS stored
+FROM (SELECT unnest($1::uuid[]) AS rate_plan_id,
+             unnest($2::uuid[]) AS room_type_id) AS p
+CROSS JOIN generate_series($3::date, $4::date - 1, interval '1 day') AS n
+LEFT JOIN LATERAL (SELECT amount FROM nightly_rates
+                   WHERE rate_plan_id = p.rate_plan_id AND night = n::date LIMIT 1) r ON true
+LEFT JOIN LATERAL (SELECT capacity, reserved, version FROM inventory
+                   WHERE room_type_id = p.room_type_id AND night = n::date LIMIT 1) i ON true
+ORDER BY 1, 3
+`
+
+type StayNightsParams struct {
+	RatePlanIds []uuid.UUID
+	RoomTypeIds []uuid.UUID
+	FromNight   time.Time
+	ToNight     time.Time
+}
+
+type StayNightsRow struct {
+	RatePlanID uuid.UUID
+	RoomTypeID uuid.UUID
+	Night      time.Time
+	Priced     bool
+	Amount     int64
+	Capacity   int32
+	Reserved   int32
+	Version    int64
+	Stored     bool
+}
+
+// What pricing and reserving a stay read, per room (a rate plan and its room
+// type) and night of [from, to): the plan's price (priced is false when it has
+// none) and the room type's inventory row, or, for a night without a row yet
+// (stored false), the capacity the row will get. Each lookup is one
+// primary-key probe (LIMIT 1 keeps the planner from turning them into scans
+// of whole tables: it expects 1,000 nights from generate_series).
+func (q *Queries) StayNights(ctx context.Context, arg StayNightsParams) ([]StayNightsRow, error) {
+	rows, err := q.db.Query(ctx, stayNights,
+		arg.RatePlanIds,
+		arg.RoomTypeIds,
+		arg.FromNight,
+		arg.ToNight,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []StayNightsRow{}
+	for rows.Next() {
+		var i StayNightsRow
+		if err := rows.Scan(
+			&i.RatePlanID,
+			&i.RoomTypeID,
+			&i.Night,
+			&i.Priced,
+			&i.Amount,
+			&i.Capacity,
+			&i.Reserved,
+			&i.Version,
+			&i.Stored,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

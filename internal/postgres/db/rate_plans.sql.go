@@ -116,6 +116,93 @@ func (q *Queries) GetRatePlans(ctx context.Context, ids []uuid.UUID) ([]RatePlan
 	return items, nil
 }
 
+const listRatePlansAtHotel = `-- name: ListRatePlansAtHotel :many
+SELECT hotels.id, hotels.name, hotels.description, hotels.time_zone, hotels.latitude, hotels.longitude, hotels.address_line1, hotels.address_line2, hotels.city, hotels.postal_code, hotels.country_code, hotels.star_rating, hotels.amenities, hotels.currency, hotels.check_in_time, hotels.check_out_time, hotels.tax_rate_bps, hotels.version, hotels.created_at, hotels.updated_at, hotels.search_text, rate_plans.id, rate_plans.hotel_id, rate_plans.room_type_id, rate_plans.name, rate_plans.cancellation_penalties, rate_plans.refundable, rate_plans.deposit_kind, rate_plans.deposit_percent, rate_plans.version, rate_plans.created_at, rate_plans.updated_at, room_types.id, room_types.hotel_id, room_types.name, room_types.description, room_types.max_adults, room_types.max_children, room_types.max_occupancy, room_types.beds, room_types.amenities, room_types.version, room_types.created_at, room_types.updated_at, room_types.rooms_in_service
+FROM rate_plans
+JOIN room_types ON room_types.id = rate_plans.room_type_id
+JOIN hotels ON hotels.id = rate_plans.hotel_id
+WHERE rate_plans.hotel_id = $1 AND rate_plans.id = ANY($2::uuid[])
+`
+
+type ListRatePlansAtHotelParams struct {
+	HotelID     uuid.UUID
+	RatePlanIds []uuid.UUID
+}
+
+type ListRatePlansAtHotelRow struct {
+	Hotel    Hotel
+	RatePlan RatePlan
+	RoomType RoomType
+}
+
+// Those of the rate plans that belong to the hotel, each with its room type
+// and the hotel: what a quote or a hold reads of the catalog, in one query.
+func (q *Queries) ListRatePlansAtHotel(ctx context.Context, arg ListRatePlansAtHotelParams) ([]ListRatePlansAtHotelRow, error) {
+	rows, err := q.db.Query(ctx, listRatePlansAtHotel, arg.HotelID, arg.RatePlanIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListRatePlansAtHotelRow{}
+	for rows.Next() {
+		var i ListRatePlansAtHotelRow
+		if err := rows.Scan(
+			&i.Hotel.ID,
+			&i.Hotel.Name,
+			&i.Hotel.Description,
+			&i.Hotel.TimeZone,
+			&i.Hotel.Latitude,
+			&i.Hotel.Longitude,
+			&i.Hotel.AddressLine1,
+			&i.Hotel.AddressLine2,
+			&i.Hotel.City,
+			&i.Hotel.PostalCode,
+			&i.Hotel.CountryCode,
+			&i.Hotel.StarRating,
+			&i.Hotel.Amenities,
+			&i.Hotel.Currency,
+			&i.Hotel.CheckInTime,
+			&i.Hotel.CheckOutTime,
+			&i.Hotel.TaxRateBps,
+			&i.Hotel.Version,
+			&i.Hotel.CreatedAt,
+			&i.Hotel.UpdatedAt,
+			&i.Hotel.SearchText,
+			&i.RatePlan.ID,
+			&i.RatePlan.HotelID,
+			&i.RatePlan.RoomTypeID,
+			&i.RatePlan.Name,
+			&i.RatePlan.CancellationPenalties,
+			&i.RatePlan.Refundable,
+			&i.RatePlan.DepositKind,
+			&i.RatePlan.DepositPercent,
+			&i.RatePlan.Version,
+			&i.RatePlan.CreatedAt,
+			&i.RatePlan.UpdatedAt,
+			&i.RoomType.ID,
+			&i.RoomType.HotelID,
+			&i.RoomType.Name,
+			&i.RoomType.Description,
+			&i.RoomType.MaxAdults,
+			&i.RoomType.MaxChildren,
+			&i.RoomType.MaxOccupancy,
+			&i.RoomType.Beds,
+			&i.RoomType.Amenities,
+			&i.RoomType.Version,
+			&i.RoomType.CreatedAt,
+			&i.RoomType.UpdatedAt,
+			&i.RoomType.RoomsInService,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listRatePlansByRoomTypes = `-- name: ListRatePlansByRoomTypes :many
 SELECT id, hotel_id, room_type_id, name, cancellation_penalties, refundable, deposit_kind, deposit_percent, version, created_at, updated_at FROM rate_plans WHERE room_type_id = ANY($1::uuid[]) ORDER BY room_type_id, id
 `
@@ -179,44 +266,6 @@ func (q *Queries) ListRates(ctx context.Context, arg ListRatesParams) ([]ListRat
 	for rows.Next() {
 		var i ListRatesRow
 		if err := rows.Scan(&i.Night, &i.Amount); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listRatesOfPlans = `-- name: ListRatesOfPlans :many
-SELECT rate_plan_id, night, amount FROM nightly_rates
-WHERE rate_plan_id = ANY($1::uuid[]) AND night >= $2 AND night < $3
-ORDER BY rate_plan_id, night
-`
-
-type ListRatesOfPlansParams struct {
-	RatePlanIds []uuid.UUID
-	FromNight   time.Time
-	ToNight     time.Time
-}
-
-type ListRatesOfPlansRow struct {
-	RatePlanID uuid.UUID
-	Night      time.Time
-	Amount     int64
-}
-
-func (q *Queries) ListRatesOfPlans(ctx context.Context, arg ListRatesOfPlansParams) ([]ListRatesOfPlansRow, error) {
-	rows, err := q.db.Query(ctx, listRatesOfPlans, arg.RatePlanIds, arg.FromNight, arg.ToNight)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListRatesOfPlansRow{}
-	for rows.Next() {
-		var i ListRatesOfPlansRow
-		if err := rows.Scan(&i.RatePlanID, &i.Night, &i.Amount); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -1,8 +1,3 @@
--- name: SetAuditActor :exec
--- Names who acts in the current transaction; the audit triggers record it
--- with every change the transaction makes (internal/audit).
-SELECT set_config('staygraph.actor', @actor::text, true);
-
 -- The audit log is read newest first, in pages of entries older than
 -- @before (the largest id to start from the newest). One query per filter,
 -- so each keeps its own index plan.

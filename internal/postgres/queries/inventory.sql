@@ -15,12 +15,27 @@ SELECT room_type_id, night, capacity, reserved, version FROM inventory
 WHERE room_type_id = ANY(@room_type_ids::uuid[]) AND night >= @from_night AND night < @to_night
 ORDER BY room_type_id, night;
 
--- name: LockInventory :many
--- ReadInventory taking row locks in a fixed order, for the last attempt under contention.
-SELECT room_type_id, night, capacity, reserved, version FROM inventory
-WHERE room_type_id = ANY(@room_type_ids::uuid[]) AND night >= @from_night AND night < @to_night
-ORDER BY room_type_id, night
-FOR UPDATE;
+-- name: ReserveLocked :many
+-- Takes the row locks of room types' nights [from, to) in (room type, night)
+-- order, so concurrent writers never deadlock, and adds each room type's
+-- units to every night on which they fit. Returns every locked night and
+-- whether the units fit; a night on which they did not is sold out, and the
+-- caller rolls back. After a wait for a lock, the rows read and updated are
+-- the versions the lock holder committed.
+WITH want AS (
+    SELECT unnest(@room_type_ids::uuid[]) AS room_type_id, unnest(@units::int[]) AS units
+), locked AS (
+    SELECT i.room_type_id, i.night, w.units, (i.capacity - i.reserved >= w.units) AS fits
+    FROM inventory i JOIN want w USING (room_type_id)
+    WHERE i.night >= @from_night AND i.night < @to_night
+    ORDER BY i.room_type_id, i.night
+    FOR UPDATE OF i
+), reserved AS (
+    UPDATE inventory i SET reserved = i.reserved + l.units, version = i.version + 1
+    FROM locked l
+    WHERE l.fits AND i.room_type_id = l.room_type_id AND i.night = l.night
+)
+SELECT room_type_id, night, fits::bool AS fits FROM locked ORDER BY room_type_id, night;
 
 -- name: AdjustInventory :batchone
 -- Optimistic change of one night's reservations: no row comes back when the
@@ -52,20 +67,26 @@ WHERE room_type_id = @room_type_id AND night >= @from_night
   AND reserved > room_type_capacity(room_type_id, night)
 ORDER BY night;
 
--- name: Availability :many
--- Capacity and reservations of room types for nights [from, to), including
--- nights that have no inventory row yet (stored is false for those). Each
--- night is one primary-key probe (LIMIT 1 keeps the planner from turning the
--- lookups into a scan of the whole table).
-SELECT rt::uuid AS room_type_id, n::date AS night,
-       coalesce(i.capacity, room_type_capacity(rt, n::date))::int AS capacity,
-       coalesce(i.reserved, 0)::int AS reserved,
+-- name: StayNights :many
+-- What pricing and reserving a stay read, per room (a rate plan and its room
+-- type) and night of [from, to): the plan's price (priced is false when it has
+-- none) and the room type's inventory row, or, for a night without a row yet
+-- (stored false), the capacity the row will get. Each lookup is one
+-- primary-key probe (LIMIT 1 keeps the planner from turning them into scans
+-- of whole tables: it expects 1,000 nights from generate_series).
+SELECT p.rate_plan_id::uuid AS rate_plan_id, p.room_type_id::uuid AS room_type_id, n::date AS night,
+       (r.amount IS NOT NULL)::bool AS priced, coalesce(r.amount, 0)::bigint AS amount,
+       coalesce(i.capacity, room_type_capacity(p.room_type_id, n::date))::int AS capacity,
+       coalesce(i.reserved, 0)::int AS reserved, coalesce(i.version, 0)::bigint AS version,
        (i.capacity IS NOT NULL)::bool AS stored
-FROM unnest(sqlc.arg(room_type_ids)::uuid[]) AS rt
+FROM (SELECT unnest(sqlc.arg(rate_plan_ids)::uuid[]) AS rate_plan_id,
+             unnest(sqlc.arg(room_type_ids)::uuid[]) AS room_type_id) AS p
 CROSS JOIN generate_series(sqlc.arg(from_night)::date, sqlc.arg(to_night)::date - 1, interval '1 day') AS n
-LEFT JOIN LATERAL (SELECT capacity, reserved FROM inventory
-                   WHERE room_type_id = rt AND night = n::date LIMIT 1) i ON true
-ORDER BY 1, 2;
+LEFT JOIN LATERAL (SELECT amount FROM nightly_rates
+                   WHERE rate_plan_id = p.rate_plan_id AND night = n::date LIMIT 1) r ON true
+LEFT JOIN LATERAL (SELECT capacity, reserved, version FROM inventory
+                   WHERE room_type_id = p.room_type_id AND night = n::date LIMIT 1) i ON true
+ORDER BY 1, 3;
 
 -- name: LockInventoryFrom :exec
 -- Locks a room type's inventory rows from a night on, in night order, so a

@@ -33,10 +33,14 @@ SELECT night, amount FROM nightly_rates
 WHERE rate_plan_id = @rate_plan_id AND night BETWEEN @from_night AND @to_night
 ORDER BY night;
 
--- name: ListRatesOfPlans :many
-SELECT rate_plan_id, night, amount FROM nightly_rates
-WHERE rate_plan_id = ANY(@rate_plan_ids::uuid[]) AND night >= @from_night AND night < @to_night
-ORDER BY rate_plan_id, night;
-
 -- name: GetRatePlans :many
 SELECT * FROM rate_plans WHERE id = ANY(@ids::uuid[]);
+
+-- name: ListRatePlansAtHotel :many
+-- Those of the rate plans that belong to the hotel, each with its room type
+-- and the hotel: what a quote or a hold reads of the catalog, in one query.
+SELECT sqlc.embed(hotels), sqlc.embed(rate_plans), sqlc.embed(room_types)
+FROM rate_plans
+JOIN room_types ON room_types.id = rate_plans.room_type_id
+JOIN hotels ON hotels.id = rate_plans.hotel_id
+WHERE rate_plans.hotel_id = @hotel_id AND rate_plans.id = ANY(@rate_plan_ids::uuid[]);
