@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/graph/model"
 	"github.com/staygraph/staygraph/graph/relay"
@@ -72,9 +71,13 @@ func nightPrices(checkIn time.Time, nightly []int64, currency string) []model.Ni
 	return out
 }
 
-// inHotelZone shows an instant in the offset of the hotel's time zone.
-func (r *Resolver) inHotelZone(ctx context.Context, hotelID uuid.UUID, t time.Time) (time.Time, error) {
-	h, err := r.loaders(ctx).hotel.Load(ctx, hotelID)
+// inHotelZone shows an instant of a booking in the offset of its hotel's
+// time zone.
+func (r *Resolver) inHotelZone(ctx context.Context, b *booking.Booking, t time.Time) (time.Time, error) {
+	if b.Zone != nil {
+		return t.In(b.Zone), nil
+	}
+	h, err := r.loaders(ctx).hotel.Load(ctx, b.HotelID)
 	if err != nil {
 		return t, err
 	}

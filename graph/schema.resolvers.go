@@ -115,7 +115,7 @@ func (r *bookingResolver) Nights(ctx context.Context, obj *booking.Booking) (int
 
 // HoldExpiresAt is the resolver for the holdExpiresAt field.
 func (r *bookingResolver) HoldExpiresAt(ctx context.Context, obj *booking.Booking) (time.Time, error) {
-	return r.inHotelZone(ctx, obj.HotelID, obj.HoldExpiresAt)
+	return r.inHotelZone(ctx, obj, obj.HoldExpiresAt)
 }
 
 // RoomAmount is the resolver for the roomAmount field.

@@ -164,7 +164,7 @@ func runBenchSearch(ctx context.Context, args []string) error {
 	clients := f.Int("clients", 16, "concurrent clients (HTTP clients, pgbench clients, goroutines)")
 	duration := f.Duration("duration", 20*time.Second, "how long each part measures")
 	warmup := f.Duration("warmup", 5*time.Second, "load before each part measures, not counted")
-	maxConns := f.Int("db-max-conns", 20, "database pool size of the API and of part C (as for 'serve')")
+	maxConns := f.Int("db-max-conns", defaultMaxConns, "database pool size of the API and of part C (as for 'serve')")
 	fields := f.String("fields", "full", "what the API query selects: full (hotel, room type and rate plan names too: dataloaders) or engine (only what the engine returns)")
 	planCacheMode := f.String("plan-cache-mode", "", "plan_cache_mode of the sessions of parts A, B and C (auto, force_custom_plan, force_generic_plan); empty keeps the server's")
 	pgbench := f.Bool("pgbench", true, "run part B (pgbench)")

@@ -29,6 +29,14 @@ import (
 	"github.com/staygraph/staygraph/internal/server"
 )
 
+// defaultMaxConns is the API's default pool size: about four connections per
+// core of a small database server. More buy no throughput there and lengthen
+// the queues behind hot rows: on 2 cores, 100 clients holding one room type
+// got 735-741 holds/s with a p99 of 154-155 ms with 6 or 8 connections, 701
+// holds/s and 178-202 ms with 10, 684 holds/s and 203 ms with 14, and p99s of
+// 280-310 ms with 20 (docs/benchmarks.md).
+const defaultMaxConns = 8
+
 // serverFlags are the settings of the API server, shared by serve and dev.
 type serverFlags struct {
 	addr            *string
@@ -64,7 +72,7 @@ func addServerFlags(f *flags) serverFlags {
 		shutdownTimeout: f.Duration("shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on shutdown"),
 		maxComplexity:   f.Int("max-complexity", 2000, "largest accepted query complexity"),
 		introspection:   f.Bool("introspection", true, "allow schema introspection"),
-		maxConns:        f.Int("db-max-conns", 20, "largest number of database connections"),
+		maxConns:        f.Int("db-max-conns", defaultMaxConns, "largest number of database connections"),
 		holdTTL:         f.Duration("hold-ttl", 15*time.Minute, "how long a hold keeps its rooms unconfirmed"),
 		jobWorkers:      f.Int("job-workers", 10, "background jobs (hold expiry, ...) run at once by this process"),
 		pii:             addPIIFlags(f),

@@ -146,6 +146,9 @@ type Booking struct {
 	RelocationRequired bool
 	RelocationNote     string
 	CreatedAt          time.Time
+	// Zone is the hotel's time zone when the call that returned the booking
+	// had read the hotel (a hold does); nil otherwise.
+	Zone *time.Location
 	// sealed is the contact as stored, until Service.reveal opens it.
 	sealed sealedContact
 }

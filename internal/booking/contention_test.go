@@ -1,6 +1,8 @@
 package booking
 
 import (
+	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,5 +44,55 @@ func TestContention(t *testing.T) {
 	c.leave(b)
 	if len(c.running) != 0 {
 		t.Fatalf("%d room types left registered as running", len(c.running))
+	}
+}
+
+// Reservations of a room type take turns in the order they asked; one that
+// gives up waiting leaves the queue without holding anything.
+func TestTurns(t *testing.T) {
+	var c contention
+	ids := []uuid.UUID{uuid.New()}
+	const waiters = 5
+	for range waiters + 1 {
+		c.enter(ids, time.Now())
+	}
+	ctx := context.Background()
+	if err := c.takeTurn(ctx, ids); err != nil {
+		t.Fatal(err)
+	}
+	var order []int
+	served := make(chan int)
+	for i := range waiters {
+		go func() {
+			if err := c.takeTurn(ctx, ids); err != nil {
+				t.Error(err)
+			}
+			served <- i
+		}()
+		time.Sleep(50 * time.Millisecond) // queued before the next one asks
+	}
+	select {
+	case i := <-served:
+		t.Fatalf("waiter %d got the turn while it was taken", i)
+	default:
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := c.takeTurn(cancelled, ids); err == nil {
+		t.Fatal("a cancelled wait got the turn")
+	}
+	for range waiters {
+		c.endTurn(ids)
+		order = append(order, <-served)
+	}
+	c.endTurn(ids)
+	if !slices.Equal(order, []int{0, 1, 2, 3, 4}) {
+		t.Fatalf("turns served in the order %v", order)
+	}
+	for range waiters + 1 {
+		c.leave(ids)
+	}
+	if len(c.turns) != 0 {
+		t.Fatalf("%d turns left after every reservation ended", len(c.turns))
 	}
 }

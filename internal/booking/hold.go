@@ -73,7 +73,7 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 		return Booking{}, err
 	}
 	var booking Booking
-	err = s.withReservation(ctx, reservationOf(quote).roomTypes(), func(tx pgx.Tx, q *db.Queries, locked bool) error {
+	err = s.withReservation(ctx, reservationOf(quote).roomTypes(), func(tx pgx.Tx, q *db.Queries, reserve func(reservation) error) error {
 		// Prices are read in the transaction that reserves, so the booking
 		// is charged what the rates say at that moment.
 		if err := s.priceTx(ctx, q, &quote); err != nil {
@@ -90,7 +90,7 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 			return err
 		}
 		// The inventory write comes last, so its row locks are held only until commit.
-		return reserveTx(ctx, q, reservationOf(quote), locked)
+		return reserve(reservationOf(quote))
 	})
 	if isKeyRace(err) {
 		b, _, err := s.replay(ctx, key)
@@ -99,6 +99,7 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 	if err != nil {
 		return Booking{}, fmt.Errorf("hold booking: %w", err)
 	}
+	booking.Zone = quote.CheckInAt.Location()
 	return booking, nil
 }
 

@@ -127,14 +127,18 @@ func releaseTx(ctx context.Context, q *db.Queries, r reservation) error {
 // withReservation runs fn in a transaction, retrying it while the optimistic
 // reservation inside conflicts: OptimisticAttempts lock-free tries with
 // jittered backoff, then one try that locks the rows, so a hot room type
-// degrades into a short queue instead of failing. fn gets locked=true on that
-// last try.
+// degrades into a short queue instead of failing. fn reserves with the
+// reserve function it is given, as its last statement.
 //
 // Under contention optimistic tries mostly roll back and start over, so a
 // reservation locks on its first try when one of its room types is
 // contended: another reservation on it is under way in this process, or one
 // conflicted within Opts.ContendedFor (which covers other API processes).
-func (s *Service) withReservation(ctx context.Context, roomTypes []uuid.UUID, fn func(tx pgx.Tx, q *db.Queries, locked bool) error) error {
+// Locked reservations of a room type then also take turns in this process,
+// in arrival order, from the row locks to the commit: one of them waits in
+// PostgreSQL's lock queue at a time, where a transaction that arrives as
+// the lock changes hands can overtake the ones waiting.
+func (s *Service) withReservation(ctx context.Context, roomTypes []uuid.UUID, fn func(tx pgx.Tx, q *db.Queries, reserve func(reservation) error) error) error {
 	contended := false
 	if s.opts.ContendedFor > 0 {
 		contended = s.hot.enter(roomTypes, time.Now())
@@ -142,7 +146,21 @@ func (s *Service) withReservation(ctx context.Context, roomTypes []uuid.UUID, fn
 	}
 	for attempt := 1; ; attempt++ {
 		locked := contended || attempt > s.opts.OptimisticAttempts
-		err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error { return fn(tx, q, locked) })
+		turn := false
+		err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+			return fn(tx, q, func(r reservation) error {
+				if locked && s.opts.ContendedFor > 0 {
+					if err := s.hot.takeTurn(ctx, roomTypes); err != nil {
+						return err
+					}
+					turn = true
+				}
+				return reserveTx(ctx, q, r, locked)
+			})
+		})
+		if turn {
+			s.hot.endTurn(roomTypes)
+		}
 		if !errors.Is(err, errConflict) || locked {
 			return err
 		}
@@ -159,11 +177,13 @@ func (s *Service) withReservation(ctx context.Context, roomTypes []uuid.UUID, fn
 }
 
 // contention tracks, per room type, the reservations under way in this
-// process and until when a recent conflict makes it count as contended.
+// process, until when a recent conflict makes it count as contended, and
+// whose turn it is to lock its rows.
 type contention struct {
 	mu      sync.Mutex
 	running map[uuid.UUID]int
 	until   map[uuid.UUID]time.Time
+	turns   map[uuid.UUID]chan struct{} // a token while a reservation has the turn
 }
 
 // enter registers a reservation on ids and reports whether any of them is
@@ -172,7 +192,7 @@ func (c *contention) enter(ids []uuid.UUID, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.running == nil {
-		c.running, c.until = map[uuid.UUID]int{}, map[uuid.UUID]time.Time{}
+		c.running, c.until, c.turns = map[uuid.UUID]int{}, map[uuid.UUID]time.Time{}, map[uuid.UUID]chan struct{}{}
 	}
 	contended := false
 	for _, id := range ids {
@@ -190,7 +210,38 @@ func (c *contention) leave(ids []uuid.UUID) {
 	for _, id := range ids {
 		if c.running[id]--; c.running[id] == 0 {
 			delete(c.running, id)
+			delete(c.turns, id) // nobody is under way to hold or want it
 		}
+	}
+}
+
+// takeTurn waits until it is the turn of the caller, which entered ids
+// (sorted), on each of them; waiters are served in arrival order.
+func (c *contention) takeTurn(ctx context.Context, ids []uuid.UUID) error {
+	for i, id := range ids {
+		c.mu.Lock()
+		turn := c.turns[id]
+		if turn == nil {
+			turn = make(chan struct{}, 1)
+			c.turns[id] = turn
+		}
+		c.mu.Unlock()
+		select {
+		case turn <- struct{}{}:
+		case <-ctx.Done():
+			c.endTurn(ids[:i])
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// endTurn hands the turn on ids to the next waiter.
+func (c *contention) endTurn(ids []uuid.UUID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		<-c.turns[id]
 	}
 }
 
