@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -156,10 +155,14 @@ func (s liveServer) changeStream(tok string) (*streamState, error) {
 	return out.ChangeStream, err
 }
 
-// liveSocket is a graphql-ws (graphql-transport-ws) client.
+// liveSocket is a graphql-ws (graphql-transport-ws) client. One goroutine
+// reads the connection for the socket's whole life: a read that gave up
+// waiting would close it.
 type liveSocket struct {
-	t    *testing.T
-	conn *websocket.Conn
+	t        *testing.T
+	conn     *websocket.Conn
+	received chan []byte
+	failed   chan error
 }
 
 type wsMessage struct {
@@ -175,7 +178,21 @@ func (s liveServer) dial(t *testing.T, tok string) *liveSocket {
 		t.Fatalf("dial: %v", err)
 	}
 	t.Cleanup(func() { _ = conn.CloseNow() })
-	c := &liveSocket{t: t, conn: conn}
+	c := &liveSocket{t: t, conn: conn, received: make(chan []byte, 64), failed: make(chan error, 1)}
+	go func() {
+		for {
+			_, raw, err := conn.Read(context.Background())
+			if err != nil {
+				c.failed <- err
+				return
+			}
+			select {
+			case c.received <- raw:
+			case <-t.Context().Done():
+				return
+			}
+		}
+	}()
 	payload, _ := json.Marshal(map[string]any{"Authorization": "Bearer " + tok})
 	c.send(wsMessage{Type: "connection_init", Payload: payload})
 	if m := c.read(10 * time.Second); m.Type != "connection_ack" {
@@ -196,15 +213,15 @@ func (c *liveSocket) send(m wsMessage) {
 // "timeout" when none comes within wait.
 func (c *liveSocket) read(wait time.Duration) wsMessage {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(c.t.Context(), wait)
-	defer cancel()
+	timeout := time.After(wait)
 	for {
-		_, raw, err := c.conn.Read(ctx)
-		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
-			return wsMessage{Type: "timeout"}
-		}
-		if err != nil {
+		var raw []byte
+		select {
+		case raw = <-c.received:
+		case err := <-c.failed:
 			c.t.Fatalf("read: %v", err)
+		case <-timeout:
+			return wsMessage{Type: "timeout"}
 		}
 		var m wsMessage
 		if err := json.Unmarshal(raw, &m); err != nil {
