@@ -146,21 +146,7 @@ func (s *Service) withReservation(ctx context.Context, roomTypes []uuid.UUID, fn
 	}
 	for attempt := 1; ; attempt++ {
 		locked := contended || attempt > s.opts.OptimisticAttempts
-		turn := false
-		err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
-			return fn(tx, q, func(r reservation) error {
-				if locked && s.opts.ContendedFor > 0 {
-					if err := s.hot.takeTurn(ctx, roomTypes); err != nil {
-						return err
-					}
-					turn = true
-				}
-				return reserveTx(ctx, q, r, locked)
-			})
-		})
-		if turn {
-			s.hot.endTurn(roomTypes)
-		}
+		err := s.reserveInTx(ctx, roomTypes, locked, fn)
 		if !errors.Is(err, errConflict) || locked {
 			return err
 		}
@@ -174,6 +160,29 @@ func (s *Service) withReservation(ctx context.Context, roomTypes []uuid.UUID, fn
 			return ctx.Err()
 		}
 	}
+}
+
+// reserveInTx is one attempt of withReservation: fn in a transaction, with
+// the room types' turns, when it takes them, held until the transaction ends
+// (also when fn panics).
+func (s *Service) reserveInTx(ctx context.Context, roomTypes []uuid.UUID, locked bool, fn func(tx pgx.Tx, q *db.Queries, reserve func(reservation) error) error) error {
+	turn := false
+	defer func() {
+		if turn {
+			s.hot.endTurn(roomTypes)
+		}
+	}()
+	return s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		return fn(tx, q, func(r reservation) error {
+			if locked && s.opts.ContendedFor > 0 && !turn {
+				if err := s.hot.takeTurn(ctx, roomTypes); err != nil {
+					return err
+				}
+				turn = true
+			}
+			return reserveTx(ctx, q, r, locked)
+		})
+	})
 }
 
 // contention tracks, per room type, the reservations under way in this

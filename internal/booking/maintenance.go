@@ -186,7 +186,9 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 		ToNight: from.AddDate(0, 0, MaxDaysAhead+MaxNights+1)}); err != nil {
 		return nil, fmt.Errorf("create inventory rows: %w", err)
 	}
-	if err := q.LockInventoryFrom(ctx, db.LockInventoryFromParams{RoomTypeID: roomTypeID, FromNight: from}); err != nil {
+	// From the first night a booking holding a night >= from can hold: the
+	// releases below must not take row locks out of night order.
+	if err := q.LockInventoryFrom(ctx, db.LockInventoryFromParams{RoomTypeID: roomTypeID, FromNight: from.AddDate(0, 0, -MaxNights)}); err != nil {
 		return nil, fmt.Errorf("lock inventory: %w", err)
 	}
 	over, err := q.OversoldNights(ctx, db.OversoldNightsParams{RoomTypeID: roomTypeID, FromNight: from})

@@ -87,7 +87,11 @@ func (s *Service) AddRooms(ctx context.Context, roomTypeID uuid.UUID, numbers []
 			}
 			rooms = append(rooms, roomFromRow(row))
 		}
-		// New rooms add capacity to nights that already have inventory rows.
+		// New rooms add capacity to nights that already have inventory rows,
+		// locked first in night order, as reservations lock them.
+		if err := q.LockInventoryFrom(ctx, db.LockInventoryFromParams{RoomTypeID: rt.ID, FromNight: time.Time{}}); err != nil {
+			return fmt.Errorf("lock inventory: %w", err)
+		}
 		if _, err := q.RefreshCapacity(ctx, db.RefreshCapacityParams{RoomTypeID: rt.ID, FromNight: time.Time{}}); err != nil {
 			return fmt.Errorf("refresh capacity: %w", err)
 		}

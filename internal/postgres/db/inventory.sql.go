@@ -225,13 +225,13 @@ const reserveLocked = `-- name: ReserveLocked :many
 WITH want AS (
     SELECT unnest($1::uuid[]) AS room_type_id, unnest($2::int[]) AS units
 ), locked AS (
-    SELECT i.room_type_id, i.night, w.units, (i.capacity - i.reserved >= w.units) AS fits
+    SELECT i.room_type_id, i.night, i.capacity, i.reserved, i.version, w.units, (i.capacity - i.reserved >= w.units) AS fits
     FROM inventory i JOIN want w USING (room_type_id)
     WHERE i.night >= $3 AND i.night < $4
     ORDER BY i.room_type_id, i.night
     FOR UPDATE OF i
 ), reserved AS (
-    UPDATE inventory i SET reserved = i.reserved + l.units, version = i.version + 1
+    UPDATE inventory i SET capacity = l.capacity, reserved = l.reserved + l.units, version = l.version + 1
     FROM locked l
     WHERE l.fits AND i.room_type_id = l.room_type_id AND i.night = l.night
 )

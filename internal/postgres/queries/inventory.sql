@@ -25,13 +25,13 @@ ORDER BY room_type_id, night;
 WITH want AS (
     SELECT unnest(@room_type_ids::uuid[]) AS room_type_id, unnest(@units::int[]) AS units
 ), locked AS (
-    SELECT i.room_type_id, i.night, w.units, (i.capacity - i.reserved >= w.units) AS fits
+    SELECT i.room_type_id, i.night, i.capacity, i.reserved, i.version, w.units, (i.capacity - i.reserved >= w.units) AS fits
     FROM inventory i JOIN want w USING (room_type_id)
     WHERE i.night >= @from_night AND i.night < @to_night
     ORDER BY i.room_type_id, i.night
     FOR UPDATE OF i
 ), reserved AS (
-    UPDATE inventory i SET reserved = i.reserved + l.units, version = i.version + 1
+    UPDATE inventory i SET capacity = l.capacity, reserved = l.reserved + l.units, version = l.version + 1
     FROM locked l
     WHERE l.fits AND i.room_type_id = l.room_type_id AND i.night = l.night
 )

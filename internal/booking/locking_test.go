@@ -1,0 +1,113 @@
+package booking_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
+)
+
+// A locked reservation waiting on the row lock of a full night while a
+// cancellation hands that night's unit back gets the unit. (ReserveLocked
+// once computed the new row from the statement snapshot's full version, and
+// PostgreSQL checked inventory_not_oversold on it before it noticed the
+// concurrent update: the hold failed with a CHECK violation.)
+func TestLockedHoldGetsTheUnitACancellationFrees(t *testing.T) {
+	b := setup(t, time.Time{}, func(o *booking.Opts) { o.OptimisticAttempts = -1 }) // every reservation locks
+	f := b.fixture(t, fixtureOpts{rooms: 1})
+	start := booking.Date(time.Now()).AddDate(0, 0, 20)
+	ctx := context.Background()
+
+	first, err := b.svc.Hold(guest("a"), holdInput(f, "k", start, start.AddDate(0, 0, 2), 1))
+	must(t, err)
+	other, err := b.svc.Hold(guest("a"), holdInput(f, "k2", start.AddDate(0, 0, 10), start.AddDate(0, 0, 11), 1))
+	must(t, err)
+
+	// Park the real Cancel after it released the inventory: hold an
+	// uncommitted insert of the idempotency key it will save last.
+	park, err := b.pool.Begin(ctx)
+	must(t, err)
+	defer park.Rollback(ctx) //nolint:errcheck
+	_, err = park.Exec(ctx, `INSERT INTO idempotency_keys (principal, key, operation, request_hash, booking_id)
+		VALUES ($1, 'cancel', 'cancel', '\x00', $2)`, string(auth.RoleGuest)+":a", other.ID) // not first: its FK lock would block Cancel's FOR UPDATE
+	must(t, err)
+	cancelled := make(chan error, 1)
+	go func() {
+		_, _, err := b.svc.Cancel(guest("a"), booking.CancelInput{IdempotencyKey: "cancel", BookingID: first.ID})
+		cancelled <- err
+	}()
+	waitForLockWait(t, b, "%idempotency_keys%")
+
+	held := make(chan error, 1)
+	go func() {
+		_, err := b.svc.Hold(guest("b"), holdInput(f, "k", start, start.AddDate(0, 0, 2), 1))
+		held <- err
+	}()
+	waitForLockWait(t, b, "%inventory%FOR UPDATE%")
+	must(t, park.Rollback(ctx)) // the cancel commits now
+	must(t, <-cancelled)
+	if err := <-held; err != nil {
+		t.Fatalf("hold of the night the cancellation freed: %v (code %q)", err, code(err))
+	}
+	b.assertInventoryConsistent(t)
+}
+
+func waitForLockWait(t *testing.T, b testBundle, like string) {
+	t.Helper()
+	for range 200 {
+		var n int
+		must(t, b.pool.QueryRow(context.Background(),
+			`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, like).Scan(&n))
+		if n > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nobody waits on a lock in %s", like)
+}
+
+// A forced maintenance block and a locked reservation of the same nights do
+// not deadlock. (The block locked the room type's rows from its first night
+// on, then released affected bookings' earlier nights: out of (room type,
+// night) order, against a reservation holding an earlier night and waiting
+// for a later one.)
+func TestForcedBlockAndLockedHoldDoNotDeadlock(t *testing.T) {
+	b := setup(t, time.Time{}, func(o *booking.Opts) { o.OptimisticAttempts = -1 })
+	f := b.fixture(t, fixtureOpts{rooms: 1})
+	d := booking.Date(time.Now()).AddDate(0, 0, 20)
+	ctx := context.Background()
+	_, err := b.svc.Hold(guest("a"), holdInput(f, "k", d, d.AddDate(0, 0, 4), 1)) // holds d..d+3
+	must(t, err)
+	// Rows far enough on (BlockRooms would create them anyway); a night after
+	// the block is locked by another transaction, so the block waits there.
+	park, err := b.pool.Begin(ctx)
+	must(t, err)
+	defer park.Rollback(ctx) //nolint:errcheck
+	_, err = b.pool.Exec(ctx, `INSERT INTO inventory (room_type_id, night, capacity)
+		SELECT $1, n::date, 1 FROM generate_series($2::date, $2::date + 1000, interval '1 day') n ON CONFLICT DO NOTHING`, f.roomType.ID, d.AddDate(0, 0, -10))
+	must(t, err)
+	_, err = park.Exec(ctx, `SELECT 1 FROM inventory WHERE room_type_id = $1 AND night = $2 FOR UPDATE`, f.roomType.ID, d.AddDate(0, 0, 5))
+	must(t, err)
+	blocked := make(chan error, 1)
+	go func() {
+		_, _, err := b.svc.BlockRooms(b.admin, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
+			From: d.AddDate(0, 0, 2), To: d.AddDate(0, 0, 3), Reason: "paint", Force: true})
+		blocked <- err
+	}()
+	waitForLockWait(t, b, "%LockInventoryFrom%") // holds d+2..d+4, waits for d+5
+	held := make(chan error, 1)
+	go func() {
+		_, err := b.svc.Hold(guest("b"), holdInput(f, "k", d, d.AddDate(0, 0, 3), 1))
+		held <- err
+	}()
+	waitForLockWait(t, b, "%ReserveLocked%") // holds d, d+1, waits for d+2
+	must(t, park.Rollback(ctx))
+	errB, errH := <-blocked, <-held
+	if errB != nil || code(errH) != booking.SoldOut {
+		t.Fatalf("block: %v; hold: %v (code %q); want the block to succeed and the hold to be SOLD_OUT", errB, errH, code(errH))
+	}
+}
