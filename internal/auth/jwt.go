@@ -4,7 +4,9 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
@@ -120,6 +122,10 @@ func (c JWTConfig) key(t *jwt.Token) (any, error) {
 func (cl *claims) principal() (*Principal, error) {
 	if cl.Subject == "" {
 		return nil, errors.New("missing sub claim")
+	}
+	// The subject names the caller in booking owners and the audit trail.
+	if len(cl.Subject) > 255 || strings.ContainsFunc(cl.Subject, unicode.IsControl) {
+		return nil, errors.New("sub claim too long or with control characters")
 	}
 	p := &Principal{Role: Role(cl.Role), Subject: cl.Subject}
 	switch p.Role {

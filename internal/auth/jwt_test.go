@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,6 +127,10 @@ func TestRejectedTokens(t *testing.T) {
 	delete(noExp, "exp")
 	noSub := claimsMap("GUEST")
 	delete(noSub, "sub")
+	nulSub := claimsMap("GUEST")
+	nulSub["sub"] = "ana\x00admin"
+	longSub := claimsMap("GUEST")
+	longSub["sub"] = strings.Repeat("a", 256)
 	staffNoHotels := claimsMap("STAFF")
 	staffBadHotel := claimsMap("STAFF")
 	staffBadHotel["hotels"] = []string{"not-a-uuid"}
@@ -152,6 +157,8 @@ func TestRejectedTokens(t *testing.T) {
 		{"nothing configured", auth.JWTConfig{}, sign(t, jwt.SigningMethodHS256, testSecret, claimsMap("ADMIN"))},
 		{"no exp", hsOnly, sign(t, jwt.SigningMethodHS256, testSecret, noExp)},
 		{"no sub", hsOnly, sign(t, jwt.SigningMethodHS256, testSecret, noSub)},
+		{"sub with a NUL", hsOnly, sign(t, jwt.SigningMethodHS256, testSecret, nulSub)},
+		{"sub of 256 bytes", hsOnly, sign(t, jwt.SigningMethodHS256, testSecret, longSub)},
 		{"partner role", hsOnly, sign(t, jwt.SigningMethodHS256, testSecret, claimsMap("PARTNER"))},
 		{"unknown role", hsOnly, sign(t, jwt.SigningMethodHS256, testSecret, claimsMap("ROOT"))},
 		{"lowercase role", hsOnly, sign(t, jwt.SigningMethodHS256, testSecret, claimsMap("admin"))},
