@@ -311,6 +311,7 @@ func (b testBundle) doLive(t *testing.T, h *hub.Hub, tok, query string, vars map
 	}()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	timeout := time.After(10 * time.Second)
 	var m wsMessage
 wait:
 	for {
@@ -319,7 +320,7 @@ wait:
 			break wait
 		case <-tick.C:
 			h.Publish(events...)
-		case <-time.After(10 * time.Second):
+		case <-timeout:
 			t.Fatalf("no answer to %s", query)
 		}
 	}

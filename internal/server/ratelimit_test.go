@@ -167,7 +167,8 @@ func TestRedisLimiterFallsBackWhenRedisIsDown(t *testing.T) {
 
 func TestMemoryLimiterRefills(t *testing.T) {
 	t.Parallel()
-	l := server.NewMemoryLimiter()
+	now := time.Now()
+	l := server.NewMemoryLimiterAt(func() time.Time { return now })
 	rule := server.Rule{Rate: 1000, Burst: 2}
 	ctx := context.Background()
 	for i := range 2 {
@@ -179,7 +180,7 @@ func TestMemoryLimiterRefills(t *testing.T) {
 	if d.Allowed || d.RetryAfter <= 0 || d.RetryAfter > time.Millisecond {
 		t.Fatalf("third take: %+v, want refused for at most 1ms", d)
 	}
-	time.Sleep(5 * time.Millisecond)
+	now = now.Add(d.RetryAfter)
 	if d, _ := l.Take(ctx, "k", rule); !d.Allowed {
 		t.Fatal("the bucket must refill")
 	}
