@@ -65,12 +65,13 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 	if err != nil {
 		return Booking{}, err
 	}
-	if b, ok, err := s.replay(ctx, key); ok || err != nil {
-		return b, err
-	}
+	// A repeated request gets the first result. Its key is not looked up
+	// first: when everything else succeeds, the hold statement's insert of
+	// the key finds it; any failure looks it up before it is returned (the
+	// first hold may have taken the last room, or the catalog changed since).
 	quote, err := s.prepare(ctx, QuoteInput{HotelID: in.HotelID, CheckIn: in.CheckIn, CheckOut: in.CheckOut, Rooms: in.Rooms}, "input")
 	if err != nil {
-		return Booking{}, err
+		return s.replayOr(ctx, key, err)
 	}
 	var booking Booking
 	err = s.withReservation(ctx, reservationOf(quote).roomTypes(), func(tx pgx.Tx, q *db.Queries, reserve func(reservation) error) error {
@@ -92,12 +93,11 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 		// The inventory write comes last, so its row locks are held only until commit.
 		return reserve(reservationOf(quote))
 	})
-	if isKeyRace(err) {
-		b, _, err := s.replay(ctx, key)
-		return b, err
-	}
 	if err != nil {
-		return Booking{}, fmt.Errorf("hold booking: %w", err)
+		if !isKeyRace(err) {
+			err = fmt.Errorf("hold booking: %w", err)
+		}
+		return s.replayOr(ctx, key, err)
 	}
 	booking.Zone = quote.CheckInAt.Location()
 	return booking, nil

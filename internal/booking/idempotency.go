@@ -62,6 +62,20 @@ func (s *Service) replay(ctx context.Context, k idempotency) (Booking, bool, err
 	return replayed, true, err
 }
 
+// replayOr returns the booking a request with k produced before, or, when
+// k is new, failure.
+func (s *Service) replayOr(ctx context.Context, k idempotency, failure error) (Booking, error) {
+	b, ok, err := s.replay(ctx, k)
+	switch {
+	case err != nil:
+		return Booking{}, err
+	case ok:
+		return b, nil
+	default:
+		return Booking{}, failure
+	}
+}
+
 // saveTx records the result of k in the mutation's own transaction, so the
 // record exists exactly when the change does.
 func saveTx(ctx context.Context, q *db.Queries, k idempotency, booking Booking) error {

@@ -65,6 +65,40 @@ func TestHoldRetryReturnsTheFirstBooking(t *testing.T) {
 	b.assertInventoryConsistent(t)
 }
 
+// A retry of the hold that took the last room gets that hold back, not
+// SOLD_OUT; so does a retry after the price changed.
+func TestHoldRetryOfTheLastRoomReturnsTheFirstBooking(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 1})
+	ctx := guest("cust-1")
+	checkIn, checkOut := day("2027-03-10"), day("2027-03-12")
+	in := holdInput(f, "last-room", checkIn, checkOut, 1)
+	q, err := b.svc.Quote(ctx, booking.QuoteInput{HotelID: in.HotelID, CheckIn: checkIn, CheckOut: checkOut, Rooms: in.Rooms})
+	must(t, err)
+	in.ExpectedTotal = &q.Total
+	first, err := b.svc.Hold(ctx, in)
+	must(t, err)
+	if _, err := b.svc.Hold(ctx, holdInput(f, "someone-else", checkIn, checkOut, 1)); code(err) != booking.SoldOut {
+		t.Fatalf("another hold of the last room: %v, want SOLD_OUT", err)
+	}
+	again, err := b.svc.Hold(ctx, in)
+	if err != nil || again.ID != first.ID {
+		t.Fatalf("retry of the hold that took the last room: %v %v, want the first booking %v", again.ID, err, first.ID)
+	}
+	_, _, err = b.catalog.SetRates(b.admin, f.plan.ID, checkIn, checkOut, 99999)
+	must(t, err)
+	again, err = b.svc.Hold(ctx, in)
+	if err != nil || again.ID != first.ID {
+		t.Fatalf("retry after the price changed: %v %v, want the first booking %v", again.ID, err, first.ID)
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkOut); !slices.Equal(got, []int{1, 1}) {
+		t.Fatalf("reserved %v, want [1 1]", got)
+	}
+	b.assertInventoryConsistent(t)
+}
+
 // Keys belong to the caller: two people who happen to pick the same key get
 // two bookings.
 func TestIdempotencyKeysAreScopedToThePrincipal(t *testing.T) {
