@@ -4,8 +4,8 @@
 // The database writes the trail itself: triggers on the audited tables
 // (migration 00008_audit_log.sql) append one row per changed row to the
 // append-only audit_log table, in the transaction that made the change. This
-// package supplies the "who": services start every write transaction with
-// Begin, which names the actor, and the triggers read it back. It also reads
+// package supplies the "who": services run every write transaction with
+// InTx, which names the actor, and the triggers read it back. It also reads
 // the trail for administrators.
 //
 // Audited: hotels, room types, rooms, rate plans, maintenance blocks,
@@ -85,10 +85,11 @@ func Actor(ctx context.Context) string {
 	return "system:unknown"
 }
 
-// Begin starts a write transaction on pool attributed to Actor(ctx): every
-// change it makes to an audited table is recorded as made by that actor.
-func Begin(ctx context.Context, pool *pgxpool.Pool) (pgx.Tx, error) {
-	return postgres.BeginAs(ctx, pool, Actor(ctx))
+// InTx runs fn in a write transaction on pool attributed to Actor(ctx):
+// every change it makes to an audited table is recorded as made by that
+// actor. It commits when fn returns nil.
+func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) error {
+	return postgres.InTx(ctx, postgres.WritesAs(pool, Actor(ctx)), fn)
 }
 
 // Entry is one change to one row.

@@ -80,18 +80,12 @@ func write[T any](ctx context.Context, k *APIKeys, stmt func(q *db.Queries) (T, 
 		actor = string(p.Role) + ":" + p.Subject
 	}
 	var row T
-	tx, err := postgres.BeginAs(ctx, k.pool, actor)
-	if err != nil {
-		return row, err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	if row, err = stmt(k.q.WithTx(tx)); err != nil {
-		return row, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return row, fmt.Errorf("commit: %w", err)
-	}
-	return row, nil
+	err := postgres.InTx(ctx, postgres.WritesAs(k.pool, actor), func(tx pgx.Tx) error {
+		var err error
+		row, err = stmt(k.q.WithTx(tx))
+		return err
+	})
+	return row, err
 }
 
 // Create issues a key named name with scopes and returns it with the full key

@@ -273,18 +273,7 @@ func (c *contention) conflicted(ids []uuid.UUID, until time.Time) {
 // inTx runs fn in a transaction attributed to the caller (or the background
 // job) in the audit trail.
 func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) error) error {
-	tx, err := audit.Begin(ctx, s.pool)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	if err := fn(tx, s.q.WithTx(tx)); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return audit.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(tx, s.q.WithTx(tx)) })
 }
 
 // InventoryCheck counts the nights that break the inventory's invariants.

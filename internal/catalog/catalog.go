@@ -77,18 +77,7 @@ func checkVersion(current, expected int64, what string) error {
 // tx runs fn in a transaction attributed to the caller in the audit trail.
 // Every catalog write runs in one, so the audit triggers know who made it.
 func (s *Service) tx(ctx context.Context, fn func(q *db.Queries) error) error {
-	tx, err := audit.Begin(ctx, s.pool)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	if err := fn(s.q.WithTx(tx)); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return audit.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(s.q.WithTx(tx)) })
 }
 
 // write runs one statement in a transaction (see tx) and returns its row.

@@ -73,25 +73,30 @@ func InTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) error {
 	return nil
 }
 
-// BeginAs starts a write transaction on pool whose changes the audit
-// triggers (migration 00008) attribute to actor. The BEGIN and the settings
-// go to the server as one message, one round trip; the actor travels
-// hex-encoded, so none of its characters is read as SQL.
+// WritesAs is a Beginner of write transactions on pool whose changes the
+// audit triggers (migration 00008) attribute to actor. The BEGIN and the
+// settings go to the server as one message, one round trip; the actor
+// travels hex-encoded, so none of its characters is read as SQL.
 //
-// The transaction runs its prepared statements with generic plans
+// The transactions run their prepared statements with generic plans
 // (plan_cache_mode) and without JIT compilation. Writes are short index
 // lookups whose best plan does not depend on the parameters; but for
 // statements over arrays and date series the generic plan's estimates are
 // poor, so by default the server planned them anew on every execution (a
 // third of its CPU on a hold), and a generic plan estimated that high would be
 // JIT-compiled on every execution (25 ms).
-func BeginAs(ctx context.Context, pool *pgxpool.Pool, actor string) (pgx.Tx, error) {
-	tx, err := pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL jit = off; " +
-		"SELECT set_config('staygraph.actor', convert_from(decode('" + hex.EncodeToString([]byte(actor)) + "', 'hex'), 'UTF8'), true)"})
-	if err != nil {
-		return nil, fmt.Errorf("begin transaction: %w", err)
-	}
-	return tx, nil
+func WritesAs(pool *pgxpool.Pool, actor string) Beginner {
+	return actorBeginner{pool: pool, begin: pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL jit = off; " +
+		"SELECT set_config('staygraph.actor', convert_from(decode('" + hex.EncodeToString([]byte(actor)) + "', 'hex'), 'UTF8'), true)"}}
+}
+
+type actorBeginner struct {
+	pool  *pgxpool.Pool
+	begin pgx.TxOptions
+}
+
+func (b actorBeginner) Begin(ctx context.Context) (pgx.Tx, error) {
+	return b.pool.BeginTx(ctx, b.begin)
 }
 
 // Constraint reports the name of the constraint that err violated, or "".
