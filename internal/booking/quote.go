@@ -1,10 +1,8 @@
 package booking
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -156,15 +154,18 @@ func (s *Service) priceTx(ctx context.Context, q *db.Queries, quote *Quote) erro
 		return fmt.Errorf("read rates and inventory: %w", err)
 	}
 	rates := map[uuid.UUID][]NightPrice{}
-	inventory := map[inventoryKey]db.Inventory{}
+	var inventory []db.Inventory // a row per room type and night, in lock order
 	stored := true
 	for _, r := range rows {
 		if r.Priced {
 			rates[r.RatePlanID] = append(rates[r.RatePlanID], NightPrice{Night: r.Night, Amount: r.Amount})
 		}
+		if n := len(inventory); n > 0 && inventory[n-1].RoomTypeID == r.RoomTypeID && inventory[n-1].Night.Equal(r.Night) {
+			continue // the same row, for another plan of the room type
+		}
 		stored = stored && r.Stored
-		inventory[inventoryKey{r.RoomTypeID, r.Night}] = db.Inventory{RoomTypeID: r.RoomTypeID, Night: r.Night,
-			Capacity: r.Capacity, Reserved: r.Reserved, Version: r.Version}
+		inventory = append(inventory, db.Inventory{RoomTypeID: r.RoomTypeID, Night: r.Night,
+			Capacity: r.Capacity, Reserved: r.Reserved, Version: r.Version})
 	}
 	if err := quote.price(rates); err != nil {
 		return err
@@ -172,17 +173,10 @@ func (s *Service) priceTx(ctx context.Context, q *db.Queries, quote *Quote) erro
 	quote.fit(inventory)
 	quote.inventory = nil
 	if stored {
-		quote.inventory = slices.SortedFunc(maps.Values(inventory), func(a, b db.Inventory) int {
-			return cmp.Or(slices.Compare(a.RoomTypeID[:], b.RoomTypeID[:]), a.Night.Compare(b.Night))
-		})
+		quote.inventory = inventory
 	}
 	quote.Penalties = penaltyWindows(*quote, s.opts.Now())
 	return nil
-}
-
-type inventoryKey struct {
-	roomType uuid.UUID
-	night    time.Time
 }
 
 func checkParty(rt catalog.RoomType, p Party, field []string) *apperr.Error {
@@ -234,12 +228,12 @@ func deposit(p catalog.DepositPolicy, total int64) int64 {
 
 // fit records how many units are free on the tightest night of each room
 // type, and whether all requested rooms fit.
-func (quote *Quote) fit(inventory map[inventoryKey]db.Inventory) {
+func (quote *Quote) fit(inventory []db.Inventory) {
 	left := map[uuid.UUID]int{}
-	for k, row := range inventory {
+	for _, row := range inventory {
 		free := int(row.Capacity - row.Reserved)
-		if cur, ok := left[k.roomType]; !ok || free < cur {
-			left[k.roomType] = free
+		if cur, ok := left[row.RoomTypeID]; !ok || free < cur {
+			left[row.RoomTypeID] = free
 		}
 	}
 	want := map[uuid.UUID]int{}

@@ -295,7 +295,7 @@ LEFT JOIN LATERAL (SELECT amount FROM nightly_rates
                    WHERE rate_plan_id = p.rate_plan_id AND night = n::date LIMIT 1) r ON true
 LEFT JOIN LATERAL (SELECT capacity, reserved, version FROM inventory
                    WHERE room_type_id = p.room_type_id AND night = n::date LIMIT 1) i ON true
-ORDER BY 1, 3
+ORDER BY room_type_id, night, rate_plan_id
 `
 
 type StayNightsParams struct {
@@ -320,7 +320,8 @@ type StayNightsRow struct {
 // What pricing and reserving a stay read, per room (a rate plan and its room
 // type) and night of [from, to): the plan's price (priced is false when it has
 // none) and the room type's inventory row, or, for a night without a row yet
-// (stored false), the capacity the row will get. Each lookup is one
+// (stored false), the capacity the row will get; in (room type, night)
+// order, the order writers lock inventory rows in. Each lookup is one
 // primary-key probe (LIMIT 1 keeps the planner from turning them into scans
 // of whole tables: it expects 1,000 nights from generate_series).
 func (q *Queries) StayNights(ctx context.Context, arg StayNightsParams) ([]StayNightsRow, error) {
