@@ -69,8 +69,8 @@ func benchmarkHoldToSubscriber(b *testing.B, synchronousCommit string) {
 		night       time.Time
 	}
 	// Rates up to 2028-06-01, within a year of the suite's today.
-	if _, err := bb.pool.Exec(ctx, `INSERT INTO nightly_rates (rate_plan_id, night, amount)
-		SELECT id, night, 10000 FROM rate_plans, generate_series('2027-06-12'::date, '2028-06-01', '1 day') night
+	if _, err := bb.pool.Exec(ctx, `INSERT INTO nightly_rates (rate_plan_id, night, amount, hotel_id, room_type_id)
+		SELECT id, night, 10000, hotel_id, room_type_id FROM rate_plans, generate_series('2027-06-12'::date, '2028-06-01', '1 day') night
 		ON CONFLICT DO NOTHING`); err != nil {
 		b.Fatal(err)
 	}

@@ -188,7 +188,7 @@ func TestCrash(t *testing.T) {
 	for w := range writers {
 		go func() {
 			for i := w; i < crashChanges; i += writers {
-				if _, err := b.pool.Exec(ctx, "INSERT INTO nightly_rates (rate_plan_id, night, amount) VALUES ($1, $2, $3)",
+				if _, err := b.pool.Exec(ctx, "INSERT INTO nightly_rates (rate_plan_id, night, amount, hotel_id, room_type_id) SELECT id, $2::date, $3::bigint, hotel_id, room_type_id FROM rate_plans WHERE id = $1",
 					plans[i%len(plans)], crashFrom.AddDate(0, 0, i/len(plans)), 10000+i); err != nil {
 					burst <- err
 					return

@@ -375,8 +375,9 @@ FROM gen_room_types ORDER BY hotel_i, j;
 -- Bulk load: the primary key is rebuilt afterwards (a sorted build is several
 -- times faster than 29M random inserts into a uuid-keyed index).
 ALTER TABLE nightly_rates DROP CONSTRAINT nightly_rates_pkey;
-INSERT INTO nightly_rates (rate_plan_id, night, amount)
-SELECT rt.rate_plan_id, n.night,
+DROP INDEX nightly_rates_hotel_night_idx;
+INSERT INTO nightly_rates (rate_plan_id, night, hotel_id, room_type_id, amount)
+SELECT rt.rate_plan_id, n.night, rt.hotel_id, rt.id,
        -- high season in July up north and in January down south (+-20%),
        -- Friday and Saturday nights 15% dearer; whole major units
        greatest(rt.unit, round(rt.base_price * n.week
@@ -388,15 +389,17 @@ CROSS JOIN (SELECT d::date AS night, CASE WHEN extract(isodow FROM d) IN (5, 6) 
                                  current_setting('benchsearch.first_night')::date + current_setting('benchsearch.nights')::int - 1,
                                  interval '1 day') d) n;
 ALTER TABLE nightly_rates ADD CONSTRAINT nightly_rates_pkey PRIMARY KEY (rate_plan_id, night);
+CREATE INDEX nightly_rates_hotel_night_idx ON nightly_rates (hotel_id, night, room_type_id, rate_plan_id) INCLUDE (amount);
 
 -- step: inventory
 -- ~30% of room-type nights have a row, ~5% sold out. Demand rises with the
 -- hotel's popularity, on Friday and Saturday nights and in high season.
 ALTER TABLE inventory DROP CONSTRAINT inventory_pkey;
-INSERT INTO inventory (room_type_id, night, capacity, reserved)
-SELECT id, night, rooms,
+DROP INDEX inventory_hotel_night_idx;
+INSERT INTO inventory (room_type_id, night, hotel_id, capacity, reserved)
+SELECT id, night, hotel_id, rooms,
        CASE WHEN u < 0.05 * demand THEN rooms ELSE floor(u2 * rooms)::int END
-FROM (SELECT rt.id, rt.rooms, n.night, random() AS u, random() AS u2,
+FROM (SELECT rt.id, rt.hotel_id, rt.rooms, n.night, random() AS u, random() AS u2,
              rt.pop * n.week
                * (1 + 0.25 * cos(2 * pi() * (extract(doy FROM n.night) - CASE WHEN rt.southern THEN 15 ELSE 196 END) / 365.25)) AS demand
       FROM (SELECT * FROM gen_room_types ORDER BY hotel_i, j) rt
@@ -406,3 +409,4 @@ FROM (SELECT rt.id, rt.rooms, n.night, random() AS u, random() AS u2,
                                        interval '1 day') d) n) x
 WHERE u < 0.30 * demand;
 ALTER TABLE inventory ADD CONSTRAINT inventory_pkey PRIMARY KEY (room_type_id, night);
+CREATE INDEX inventory_hotel_night_idx ON inventory (hotel_id, night, room_type_id);

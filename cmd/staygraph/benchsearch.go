@@ -83,7 +83,6 @@ type sbOpts struct {
 	duration, warmup  time.Duration
 	maxConns          int
 	fields            string
-	planCacheMode     string
 	cpuProfile        string
 	prewarm           bool
 	pgbench, engine   bool
@@ -166,7 +165,6 @@ func runBenchSearch(ctx context.Context, args []string) error {
 	warmup := f.Duration("warmup", 5*time.Second, "load before each part measures, not counted")
 	maxConns := f.Int("db-max-conns", defaultMaxConns, "database pool size of the API and of part C (as for 'serve')")
 	fields := f.String("fields", "full", "what the API query selects: full (hotel, room type and rate plan names too: dataloaders) or engine (only what the engine returns)")
-	planCacheMode := f.String("plan-cache-mode", "", "plan_cache_mode of the sessions of parts A, B and C (auto, force_custom_plan, force_generic_plan); empty keeps the server's")
 	pgbench := f.Bool("pgbench", true, "run part B (pgbench)")
 	pgbenchJobs := f.Int("pgbench-jobs", 2, "part B: pgbench threads (-j)")
 	engine := f.Bool("engine", true, "run part C (the engine in-process)")
@@ -179,7 +177,7 @@ func runBenchSearch(ctx context.Context, args []string) error {
 	}
 	o = sbOpts{adminURL: *c.databaseURL, hotels: *hotels, roomTypes: *roomTypes, nights: *nights, seed: int64(*seed),
 		regenerate: *regenerate, queries: *queries, clients: *clients, duration: *duration, warmup: *warmup,
-		maxConns: *maxConns, fields: *fields, planCacheMode: *planCacheMode, cpuProfile: *cpuProfile, prewarm: *prewarm, pgbench: *pgbench, engine: *engine, pgbenchJobs: *pgbenchJobs, asJSON: *asJSON}
+		maxConns: *maxConns, fields: *fields, cpuProfile: *cpuProfile, prewarm: *prewarm, pgbench: *pgbench, engine: *engine, pgbenchJobs: *pgbenchJobs, asJSON: *asJSON}
 	if o.adminURL == "" {
 		o.adminURL = sbDefaultAdminURL
 	}
@@ -190,8 +188,6 @@ func runBenchSearch(ctx context.Context, args []string) error {
 		return errors.New("--nights must be at least 30 (stays start 10 to 180 days ahead)")
 	case o.fields != "full" && o.fields != "engine":
 		return fmt.Errorf("--fields %q: full or engine", o.fields)
-	case !slices.Contains([]string{"", "auto", "force_custom_plan", "force_generic_plan"}, o.planCacheMode):
-		return fmt.Errorf("--plan-cache-mode %q: auto, force_custom_plan or force_generic_plan", o.planCacheMode)
 	}
 	return benchSearch(ctx, newLogger(*c.logFormat, *c.logLevel), o)
 }
@@ -203,14 +199,7 @@ func benchSearch(ctx context.Context, log *slog.Logger, o sbOpts) error {
 	if err != nil {
 		return err
 	}
-	poolURL := dbURL
-	if o.planCacheMode != "" {
-		// pgx sends unknown URL parameters as session settings (pgbench gets PGOPTIONS)
-		if poolURL, err = sbWithSetting(dbURL, "plan_cache_mode", o.planCacheMode); err != nil {
-			return err
-		}
-	}
-	pool, err := postgres.Connect(ctx, poolURL, postgres.PoolOpts{MaxConns: int32(o.maxConns)})
+	pool, err := postgres.Connect(ctx, dbURL, postgres.PoolOpts{MaxConns: int32(o.maxConns)})
 	if err != nil {
 		return err
 	}
@@ -223,15 +212,6 @@ func benchSearch(ctx context.Context, log *slog.Logger, o sbOpts) error {
 	rep.Workload = work.describe(o)
 	if o.prewarm {
 		rep.Machine["prewarm"] = sbPrewarm(ctx, pool)
-	}
-	rep.Machine["plan_cache_mode"] = "server default"
-	if o.planCacheMode != "" {
-		rep.Machine["plan_cache_mode"] = o.planCacheMode + " (--plan-cache-mode)"
-	} else {
-		var mode string
-		if err := pool.QueryRow(ctx, "SELECT current_setting('plan_cache_mode')").Scan(&mode); err == nil {
-			rep.Machine["plan_cache_mode"] = mode + " (server default)"
-		}
 	}
 	sbProgress("workload: %d queries, %s", len(work.queries), rep.Workload.Description)
 
@@ -339,9 +319,6 @@ func sbExistingCatalog(ctx context.Context, log *slog.Logger, dbURL, fingerprint
 		return sbCatalog{}, "", err
 	}
 	defer pool.Close()
-	if err := postgres.Migrate(ctx, pool, log); err != nil {
-		return sbCatalog{}, "", err
-	}
 	var present bool
 	if err := pool.QueryRow(ctx, `SELECT to_regclass('bench_catalog') IS NOT NULL`).Scan(&present); err != nil {
 		return sbCatalog{}, "", fmt.Errorf("look for the catalog record: %w", err)
@@ -367,6 +344,10 @@ func sbExistingCatalog(ctx context.Context, log *slog.Logger, dbURL, fingerprint
 	}
 	if last := first.AddDate(0, 0, cat.Nights); last.Before(today.AddDate(0, 0, sbMaxCheckIn(o)+6)) {
 		return cat, fmt.Sprintf("its rates end on %s, before the last stay of the workload", last.Format(time.DateOnly)), nil
+	}
+	// migrated only when kept: a stale catalog is dropped, not migrated
+	if err := postgres.Migrate(ctx, pool, log); err != nil {
+		return sbCatalog{}, "", err
 	}
 	cat.Reused = true
 	return cat, "", nil
@@ -493,17 +474,6 @@ func sbRowsLine(cat sbCatalog) string {
 	return fmt.Sprintf("%d cities, %d hotels, %d room types, %d rooms, %d rate plans, %d nightly rates, %d inventory rows (%.1f%% of room-type nights; %.1f%% sold out), %d MB",
 		r["bench_cities"], r["hotels"], r["room_types"], r["rooms"], r["rate_plans"], r["nightly_rates"], r["inventory"],
 		100*cat.Shares["inventory rows"], 100*cat.Shares["sold out"], cat.SizeMB)
-}
-
-// sbWithSetting adds a session setting to a database URL.
-func sbWithSetting(dbURL, name, value string) (string, error) {
-	if u, err := url.Parse(dbURL); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		q := u.Query()
-		q.Set(name, value)
-		u.RawQuery = q.Encode()
-		return u.String(), nil
-	}
-	return dbURL + " " + name + "=" + value, nil // key=value form: pgx takes unknown keys as settings too
 }
 
 // sbDatabaseURL is adminURL pointing at database name.
@@ -964,9 +934,8 @@ func sbBenchPgbench(ctx context.Context, pool *pgxpool.Pool, dbURL string, o sbO
 		args := append(append(slices.Clone(base), "-T", secs(d), "-f", file), extra...)
 		cmd := exec.CommandContext(ctx, bin, append(args, dbURL)...)
 		cmd.Dir = dir
-		if o.planCacheMode != "" {
-			cmd.Env = append(os.Environ(), "PGOPTIONS=-c plan_cache_mode="+o.planCacheMode)
-		}
+		// the engine runs its statement with generic plans
+		cmd.Env = append(os.Environ(), "PGOPTIONS=-c plan_cache_mode=force_generic_plan")
 		return cmd.CombinedOutput()
 	}
 	sbProgress("part B: pgbench -M prepared, %d clients, %s warm-up + %s", o.clients, o.warmup, o.duration)
@@ -1267,8 +1236,8 @@ func sbRound(v float64, digits int) float64 {
 // sbPrintReport writes the report as a compact table.
 func sbPrintReport(w io.Writer, r sbReport) {
 	m := r.Machine
-	fmt.Fprintf(w, "staygraph bench search\n\nmachine   %s CPUs (%s), %s, %s; load average %s at start, %s at end\npostgres  %s\n          %s; plan_cache_mode of the bench sessions: %s\n",
-		m["cpus"], m["cpu"], m["memory"], m["go"], m["loadavg at start"], m["loadavg at end"], m["postgres"], m["postgres settings"], m["plan_cache_mode"])
+	fmt.Fprintf(w, "staygraph bench search\n\nmachine   %s CPUs (%s), %s, %s; load average %s at start, %s at end\npostgres  %s\n          %s; the search statement runs with generic plans (plan_cache_mode force_generic_plan)\n",
+		m["cpus"], m["cpu"], m["memory"], m["go"], m["loadavg at start"], m["loadavg at end"], m["postgres"], m["postgres settings"])
 	if m["prewarm"] != "" {
 		fmt.Fprintf(w, "cache     %s\n", m["prewarm"])
 	}

@@ -306,7 +306,7 @@ func TestLiveAvailabilityEndToEnd(t *testing.T) {
 	// for that night alone.
 	mark := func(days int) {
 		t.Helper()
-		_, err := s.pool.Exec(ctx, `INSERT INTO inventory (room_type_id, night, capacity) VALUES ($1, $2, 3)
+		_, err := s.pool.Exec(ctx, `INSERT INTO inventory (room_type_id, night, capacity, hotel_id) SELECT id, $2::date, 3, hotel_id FROM room_types WHERE id = $1
 			ON CONFLICT (room_type_id, night) DO UPDATE SET version = inventory.version + 1`, rt.ID, night(days))
 		checkErr(t, err)
 	}
@@ -407,7 +407,7 @@ func TestLiveAvailabilityEndToEnd(t *testing.T) {
 	// commit order, so nothing of the rollback can follow it.
 	tx, err := s.pool.Begin(ctx)
 	checkErr(t, err)
-	_, err = tx.Exec(ctx, `INSERT INTO inventory (room_type_id, night, capacity, reserved) VALUES ($1, $2, 3, 0)
+	_, err = tx.Exec(ctx, `INSERT INTO inventory (room_type_id, night, capacity, reserved, hotel_id) SELECT id, $2::date, 3, 0, hotel_id FROM room_types WHERE id = $1
 		ON CONFLICT (room_type_id, night) DO NOTHING`, rt.ID, night(20))
 	checkErr(t, err)
 	tag, err := tx.Exec(ctx, "UPDATE inventory SET reserved = reserved + 2, version = version + 1 WHERE room_type_id = $1 AND night = $2", rt.ID, night(20))

@@ -27,7 +27,7 @@ type reservation struct {
 	// read holds every inventory row of the claim, in (room type, night)
 	// order, as read earlier in the transaction that reserves; nil when some
 	// row did not exist yet: the missing ones are created first then.
-	read []db.Inventory
+	read []db.ReadInventoryRow
 }
 
 func (r reservation) roomTypes() []uuid.UUID {

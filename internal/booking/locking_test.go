@@ -87,8 +87,9 @@ func TestForcedBlockAndLockedHoldDoNotDeadlock(t *testing.T) {
 	park, err := b.pool.Begin(ctx)
 	must(t, err)
 	defer park.Rollback(ctx) //nolint:errcheck
-	_, err = b.pool.Exec(ctx, `INSERT INTO inventory (room_type_id, night, capacity)
-		SELECT $1, n::date, 1 FROM generate_series($2::date, $2::date + 1000, interval '1 day') n ON CONFLICT DO NOTHING`, f.roomType.ID, d.AddDate(0, 0, -10))
+	_, err = b.pool.Exec(ctx, `INSERT INTO inventory (room_type_id, night, capacity, hotel_id)
+		SELECT rt.id, n::date, 1, rt.hotel_id FROM room_types rt, generate_series($2::date, $2::date + 1000, interval '1 day') n
+		WHERE rt.id = $1 ON CONFLICT DO NOTHING`, f.roomType.ID, d.AddDate(0, 0, -10))
 	must(t, err)
 	_, err = park.Exec(ctx, `SELECT 1 FROM inventory WHERE room_type_id = $1 AND night = $2 FOR UPDATE`, f.roomType.ID, d.AddDate(0, 0, 5))
 	must(t, err)

@@ -85,7 +85,7 @@ type Quote struct {
 	CheckOutAt time.Time
 	// inventory holds the stay's inventory rows as priceTx read them, in
 	// (room type, night) order; nil when some night has no row yet.
-	inventory []db.Inventory
+	inventory []db.ReadInventoryRow
 }
 
 // Quote prices a stay and says whether it is available now. Anyone may ask.
@@ -154,7 +154,7 @@ func (s *Service) priceTx(ctx context.Context, q *db.Queries, quote *Quote) erro
 		return fmt.Errorf("read rates and inventory: %w", err)
 	}
 	rates := map[uuid.UUID][]NightPrice{}
-	var inventory []db.Inventory // a row per room type and night, in lock order
+	var inventory []db.ReadInventoryRow // a row per room type and night, in lock order
 	stored := true
 	for _, r := range rows {
 		if r.Priced {
@@ -164,7 +164,7 @@ func (s *Service) priceTx(ctx context.Context, q *db.Queries, quote *Quote) erro
 			continue // the same row, for another plan of the room type
 		}
 		stored = stored && r.Stored
-		inventory = append(inventory, db.Inventory{RoomTypeID: r.RoomTypeID, Night: r.Night,
+		inventory = append(inventory, db.ReadInventoryRow{RoomTypeID: r.RoomTypeID, Night: r.Night,
 			Capacity: r.Capacity, Reserved: r.Reserved, Version: r.Version})
 	}
 	if err := quote.price(rates); err != nil {
@@ -228,7 +228,7 @@ func deposit(p catalog.DepositPolicy, total int64) int64 {
 
 // fit records how many units are free on the tightest night of each room
 // type, and whether all requested rooms fit.
-func (quote *Quote) fit(inventory []db.Inventory) {
+func (quote *Quote) fit(inventory []db.ReadInventoryRow) {
 	left := map[uuid.UUID]int{}
 	for _, row := range inventory {
 		free := int(row.Capacity - row.Reserved)

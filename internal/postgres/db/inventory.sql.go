@@ -40,25 +40,27 @@ func (q *Queries) CheckInventory(ctx context.Context) (CheckInventoryRow, error)
 }
 
 const ensureInventory = `-- name: EnsureInventory :exec
-INSERT INTO inventory (room_type_id, night, capacity)
-SELECT rt, n::date, room_type_capacity(rt, n::date)
-FROM unnest($1::uuid[]) AS rt
-CROSS JOIN generate_series($2::date, $3::date - 1, interval '1 day') AS n
-WHERE NOT EXISTS (SELECT 1 FROM inventory i WHERE i.room_type_id = rt AND i.night = n::date)
+INSERT INTO inventory (room_type_id, night, capacity, hotel_id)
+SELECT rt.id, n::date, room_type_capacity(rt.id, n::date), rt.hotel_id
+FROM room_types rt
+CROSS JOIN generate_series($1::date, $2::date - 1, interval '1 day') AS n
+WHERE rt.id = ANY($3::uuid[])
+  AND NOT EXISTS (SELECT 1 FROM inventory i WHERE i.room_type_id = rt.id AND i.night = n::date)
+ORDER BY rt.id, n
 ON CONFLICT DO NOTHING
 `
 
 type EnsureInventoryParams struct {
-	RoomTypeIds []uuid.UUID
 	FromNight   time.Time
 	ToNight     time.Time
+	RoomTypeIds []uuid.UUID
 }
 
 // Creates the missing inventory rows of room types for nights [from, to).
 // Capacity is counted only for nights without a row: on a busy room type
 // the rows exist and this costs one index probe per night.
 func (q *Queries) EnsureInventory(ctx context.Context, arg EnsureInventoryParams) error {
-	_, err := q.db.Exec(ctx, ensureInventory, arg.RoomTypeIds, arg.FromNight, arg.ToNight)
+	_, err := q.db.Exec(ctx, ensureInventory, arg.FromNight, arg.ToNight, arg.RoomTypeIds)
 	return err
 }
 
@@ -130,16 +132,24 @@ type ReadInventoryParams struct {
 	ToNight     time.Time
 }
 
+type ReadInventoryRow struct {
+	RoomTypeID uuid.UUID
+	Night      time.Time
+	Capacity   int32
+	Reserved   int32
+	Version    int64
+}
+
 // The inventory rows of room types for nights [from, to), in lock order.
-func (q *Queries) ReadInventory(ctx context.Context, arg ReadInventoryParams) ([]Inventory, error) {
+func (q *Queries) ReadInventory(ctx context.Context, arg ReadInventoryParams) ([]ReadInventoryRow, error) {
 	rows, err := q.db.Query(ctx, readInventory, arg.RoomTypeIds, arg.FromNight, arg.ToNight)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Inventory{}
+	items := []ReadInventoryRow{}
 	for rows.Next() {
-		var i Inventory
+		var i ReadInventoryRow
 		if err := rows.Scan(
 			&i.RoomTypeID,
 			&i.Night,

@@ -140,6 +140,7 @@ type Inventory struct {
 	Capacity   int32
 	Reserved   int32
 	Version    int64
+	HotelID    uuid.UUID
 }
 
 type MaintenanceBlock struct {
@@ -161,6 +162,8 @@ type NightlyRate struct {
 	Amount     int64
 	Version    int64
 	UpdatedAt  time.Time
+	HotelID    uuid.UUID
+	RoomTypeID uuid.UUID
 }
 
 type Notification struct {

@@ -277,27 +277,29 @@ func (q *Queries) ListRates(ctx context.Context, arg ListRatesParams) ([]ListRat
 }
 
 const setRates = `-- name: SetRates :execrows
-INSERT INTO nightly_rates (rate_plan_id, night, amount)
-SELECT $1, d::date, $2
-FROM generate_series($3::date, $4::date, interval '1 day') AS d
+INSERT INTO nightly_rates (rate_plan_id, night, amount, hotel_id, room_type_id)
+SELECT rp.id, d::date, $1, rp.hotel_id, rp.room_type_id
+FROM rate_plans rp
+CROSS JOIN generate_series($2::date, $3::date, interval '1 day') AS d
+WHERE rp.id = $4
 ON CONFLICT (rate_plan_id, night)
 DO UPDATE SET amount = EXCLUDED.amount, version = nightly_rates.version + 1, updated_at = now()
 `
 
 type SetRatesParams struct {
-	RatePlanID uuid.UUID
 	Amount     int64
 	FromNight  time.Time
 	ToNight    time.Time
+	RatePlanID uuid.UUID
 }
 
 // Upserts one price for every night from..to inclusive.
 func (q *Queries) SetRates(ctx context.Context, arg SetRatesParams) (int64, error) {
 	result, err := q.db.Exec(ctx, setRates,
-		arg.RatePlanID,
 		arg.Amount,
 		arg.FromNight,
 		arg.ToNight,
+		arg.RatePlanID,
 	)
 	if err != nil {
 		return 0, err

@@ -2,11 +2,13 @@
 -- Creates the missing inventory rows of room types for nights [from, to).
 -- Capacity is counted only for nights without a row: on a busy room type
 -- the rows exist and this costs one index probe per night.
-INSERT INTO inventory (room_type_id, night, capacity)
-SELECT rt, n::date, room_type_capacity(rt, n::date)
-FROM unnest(sqlc.arg(room_type_ids)::uuid[]) AS rt
+INSERT INTO inventory (room_type_id, night, capacity, hotel_id)
+SELECT rt.id, n::date, room_type_capacity(rt.id, n::date), rt.hotel_id
+FROM room_types rt
 CROSS JOIN generate_series(sqlc.arg(from_night)::date, sqlc.arg(to_night)::date - 1, interval '1 day') AS n
-WHERE NOT EXISTS (SELECT 1 FROM inventory i WHERE i.room_type_id = rt AND i.night = n::date)
+WHERE rt.id = ANY(sqlc.arg(room_type_ids)::uuid[])
+  AND NOT EXISTS (SELECT 1 FROM inventory i WHERE i.room_type_id = rt.id AND i.night = n::date)
+ORDER BY rt.id, n
 ON CONFLICT DO NOTHING;
 
 -- name: ReadInventory :many

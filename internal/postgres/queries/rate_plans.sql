@@ -22,9 +22,11 @@ UPDATE rate_plans SET version = version + 1, updated_at = now() WHERE id = $1;
 
 -- name: SetRates :execrows
 -- Upserts one price for every night from..to inclusive.
-INSERT INTO nightly_rates (rate_plan_id, night, amount)
-SELECT @rate_plan_id, d::date, @amount
-FROM generate_series(@from_night::date, @to_night::date, interval '1 day') AS d
+INSERT INTO nightly_rates (rate_plan_id, night, amount, hotel_id, room_type_id)
+SELECT rp.id, d::date, @amount, rp.hotel_id, rp.room_type_id
+FROM rate_plans rp
+CROSS JOIN generate_series(@from_night::date, @to_night::date, interval '1 day') AS d
+WHERE rp.id = @rate_plan_id
 ON CONFLICT (rate_plan_id, night)
 DO UPDATE SET amount = EXCLUDED.amount, version = nightly_rates.version + 1, updated_at = now();
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/money"
@@ -109,16 +110,25 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	if amenities == nil {
 		amenities = []string{}
 	}
+	// The statement is written for the plan PostgreSQL caches for it (a
+	// generic plan, blind to the parameters): planning it afresh for each
+	// search's parameters (a custom plan, which PostgreSQL keeps choosing for
+	// it on its own) costs more than running it. The setting is sent with the
+	// search in one round trip and is undone after it; a failed search rolls
+	// it back with its implicit transaction.
 	var raw string
-	err = e.pool.QueryRow(ctx, searchSQL,
+	b := &pgx.Batch{}
+	b.Queue("SET plan_cache_mode = force_generic_plan")
+	b.Queue(searchSQL,
 		q.Text, lat, lon, radius, north, south, east, west,
 		q.CheckIn, q.CheckOut, q.ArrivingAt, nights,
 		q.RoomCount(), adults, children, people,
 		amenities, q.MinStars, priceMin, priceMax, currency,
 		q.Now, string(q.Sort), cursorKey, cursorID, q.First+1, edges,
 		q.HasDates() || len(q.Rooms) > 0,
-	).Scan(&raw)
-	if err != nil {
+	).QueryRow(func(row pgx.Row) error { return row.Scan(&raw) })
+	b.Queue("RESET plan_cache_mode")
+	if err := e.pool.SendBatch(ctx, b).Close(); err != nil {
 		return search.Result{}, fmt.Errorf("search hotels: %w", err)
 	}
 	var a answer

@@ -91,3 +91,46 @@ func TestRoomChangesShowAtOnce(t *testing.T) {
 		t.Fatalf("room types whose count differs from their rooms: %d (%v)", n, err)
 	}
 }
+
+// The search statement runs with generic plans (it is written for them, and
+// planning it per search costs more than running it); the setting stays
+// with the search: the connection's next statements are planned as before.
+func TestSearchUsesGenericPlansAndLeavesTheSession(t *testing.T) {
+	t.Parallel()
+	shared := pgtest.NewDB(t)
+	searchtest.Load(t, shared)
+	cfg := shared.Config().Copy()
+	cfg.MaxConns = 1 // every statement below runs on the same session
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	ctx := context.Background()
+	engine := postgres.NewEngine(pool)
+	night := time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)
+	next := night.AddDate(0, 0, 1)
+	for range 3 {
+		q := search.Query{CheckIn: &night, CheckOut: &next, Now: searchtest.Now}
+		if err := q.Normalize(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := engine.Search(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mode string
+	var generic, custom int64
+	err = pool.QueryRow(ctx, `SELECT current_setting('plan_cache_mode'),
+		(SELECT generic_plans FROM pg_prepared_statements WHERE statement = $1),
+		(SELECT custom_plans FROM pg_prepared_statements WHERE statement = $1)`, postgres.SQL()).Scan(&mode, &generic, &custom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode != "auto" {
+		t.Errorf("plan_cache_mode after searches = %q, want the default auto", mode)
+	}
+	if generic != 3 || custom != 0 {
+		t.Errorf("the search statement ran with %d generic and %d custom plans, want 3 and 0", generic, custom)
+	}
+}

@@ -73,8 +73,9 @@ cand AS (
       AND (stay.ci IS NULL OR stay.ci >= ($22::timestamptz AT TIME ZONE h.time_zone)::date)
 ),
 -- Each candidate's offers: the room types that house the party and, with a
--- stay, are free on every night and priced for each. A LATERAL per hotel:
--- every step is an index lookup of this hotel's rows, whatever the planner
+-- stay, are free on every night and priced for each. A LATERAL per hotel
+-- reads the hotel's stay with one range scan of its inventory and one of its
+-- nightly rates (both tables carry the hotel's id), whatever the planner
 -- estimates (it cannot estimate the geo filter and expects one candidate).
 hits AS (
     SELECT c.id, c.currency, c.star_rating, c.amenities, c.distance_km, c.score, c.ci, c.ci_end,
@@ -88,34 +89,39 @@ hits AS (
                array_agg(m.total ORDER BY m.total NULLS LAST, m.room_type_id) AS totals,
                array_agg(m.units_left ORDER BY m.total NULLS LAST, m.room_type_id) AS units_left
         FROM (
+            -- the hotel's few room types that house the party, read once
+            -- and joined to the two aggregates below
+            WITH rt AS MATERIALIZED (
+                SELECT id, rooms_in_service FROM room_types
+                WHERE hotel_id = c.id
+                  AND max_adults >= $14::int AND max_children >= $15::int AND max_occupancy >= $16::int
+            )
             SELECT rt.id AS room_type_id, price.rate_plan_id, free.units_left,
                    $13::int * (price.room_sum + (price.room_sum * c.tax_rate_bps + 5000) / 10000) AS total
-            FROM room_types rt
-            CROSS JOIN LATERAL (
-                -- fewest units free on a night of the stay: a night without
-                -- an inventory row has every room in service free
-                SELECT CASE WHEN c.ci IS NULL THEN -1
-                            ELSE least(rt.rooms_in_service, coalesce(min(i.capacity - i.reserved), 2147483647)) END::int AS units_left
+            FROM rt
+            -- fewest units free on a night of the stay: a night without an
+            -- inventory row has every room in service free
+            LEFT JOIN (
+                SELECT i.room_type_id, min(i.capacity - i.reserved) AS free
                 FROM inventory i
-                WHERE i.room_type_id = rt.id AND i.night >= c.ci AND i.night < c.ci_end
+                WHERE i.hotel_id = c.id AND i.night >= c.ci AND i.night < c.ci_end
+                GROUP BY i.room_type_id
+            ) inv ON inv.room_type_id = rt.id
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN c.ci IS NULL THEN -1
+                            ELSE least(rt.rooms_in_service, coalesce(inv.free, 2147483647)) END::int AS units_left
             ) free
-            LEFT JOIN LATERAL (
-                -- the cheapest rate plan with a rate on every night
-                SELECT rp.id AS rate_plan_id, stay.room_sum
-                FROM rate_plans rp
-                CROSS JOIN LATERAL (
-                    SELECT sum(nr.amount)::bigint AS room_sum, count(*) AS nights
-                    FROM nightly_rates nr
-                    WHERE nr.rate_plan_id = rp.id AND nr.night >= c.ci AND nr.night < c.ci_end
-                ) stay
-                WHERE rp.room_type_id = rt.id AND free.units_left >= $13 -- priced only when free
-                  AND stay.nights = c.ci_end - c.ci
-                ORDER BY stay.room_sum, rp.id
-                LIMIT 1
-            ) price ON c.ci IS NOT NULL
-            WHERE rt.hotel_id = c.id
-              AND rt.max_adults >= $14::int AND rt.max_children >= $15::int AND rt.max_occupancy >= $16::int
-              AND (c.ci IS NULL OR (free.units_left >= $13 AND price.rate_plan_id IS NOT NULL))
+            -- each room type's cheapest rate plan with a rate on every night
+            LEFT JOIN (
+                SELECT DISTINCT ON (r.room_type_id) r.room_type_id, r.rate_plan_id, r.room_sum
+                FROM (SELECT nr.room_type_id, nr.rate_plan_id, sum(nr.amount)::bigint AS room_sum, count(*) AS nights
+                      FROM nightly_rates nr
+                      WHERE nr.hotel_id = c.id AND nr.night >= c.ci AND nr.night < c.ci_end
+                      GROUP BY nr.room_type_id, nr.rate_plan_id) r
+                WHERE r.nights = c.ci_end - c.ci
+                ORDER BY r.room_type_id, r.room_sum, r.rate_plan_id
+            ) price ON price.room_type_id = rt.id
+            WHERE c.ci IS NULL OR (free.units_left >= $13 AND price.rate_plan_id IS NOT NULL)
         ) m
     ) o
     WHERE o.n > 0 OR NOT $28::bool
