@@ -45,7 +45,7 @@ func setupChain(t testing.TB, opts graph.HandlerOpts, stack server.StackOpts) ch
 	log := slog.New(server.NewLogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	keys := auth.NewAPIKeys(pool)
 	cat := catalog.NewService(pool)
-	pg := searchpg.NewEngine(pool)
+	pg := searchpg.NewEngine(pool, searchpg.Opts{})
 	r := &graph.Resolver{Catalog: cat, Keys: keys,
 		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil, booking.Opts{}),
 		Search:       search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg})}

@@ -42,7 +42,7 @@ func setup(t *testing.T, opts ...graph.HandlerOpts) testBundle {
 	pool := pgtest.NewDB(t)
 	keys := auth.NewAPIKeys(pool)
 	cat := catalog.NewService(pool)
-	pg := searchpg.NewEngine(pool)
+	pg := searchpg.NewEngine(pool, searchpg.Opts{})
 	r := &graph.Resolver{Catalog: cat, Keys: keys, Audit: audit.NewTrail(pool),
 		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil, booking.Opts{}),
 		Search:       search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg})}

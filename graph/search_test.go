@@ -142,7 +142,7 @@ func TestSearchDegradesWhenElasticsearchIsDown(t *testing.T) {
 			t.Fatal(err)
 		}
 		down := elasticsearch.NewEngine(client, b.pool, elasticsearch.Opts{})
-		pg := searchpg.NewEngine(b.pool)
+		pg := searchpg.NewEngine(b.pool, searchpg.Opts{})
 		b.resolver.Search = search.NewRouter(search.RouterOpts{Primary: down, Fallback: pg, Timeout: 300 * time.Millisecond, NoFallback: !fallback})
 		gid := b.newHotel(t, "Still Here")
 

@@ -53,7 +53,7 @@ func setupTraced(t *testing.T, on bool) (testBundle, *tracetest.SpanRecorder) {
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	keys := auth.NewAPIKeys(pool)
 	cat := catalog.NewService(pool)
-	pg := searchpg.NewEngine(pool)
+	pg := searchpg.NewEngine(pool, searchpg.Opts{})
 	var engine search.Engine = pg
 	if on {
 		engine = tracing.Engine(pg, tp)

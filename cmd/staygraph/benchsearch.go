@@ -82,6 +82,7 @@ type sbOpts struct {
 	clients           int
 	duration, warmup  time.Duration
 	maxConns          int
+	searchConcurrency int
 	fields            string
 	cpuProfile        string
 	prewarm           bool
@@ -164,6 +165,7 @@ func runBenchSearch(ctx context.Context, args []string) error {
 	duration := f.Duration("duration", 20*time.Second, "how long each part measures")
 	warmup := f.Duration("warmup", 5*time.Second, "load before each part measures, not counted")
 	maxConns := f.Int("db-max-conns", defaultMaxConns, "database pool size of the API and of part C (as for 'serve')")
+	searchConcurrency := f.Int("search-concurrency", defaultSearchConcurrency, "searches running on PostgreSQL at once in parts A and C (as for 'serve'; 0: no limit)")
 	fields := f.String("fields", "full", "what the API query selects: full (hotel, room type and rate plan names too: dataloaders) or engine (only what the engine returns)")
 	pgbench := f.Bool("pgbench", true, "run part B (pgbench)")
 	pgbenchJobs := f.Int("pgbench-jobs", 2, "part B: pgbench threads (-j)")
@@ -177,7 +179,7 @@ func runBenchSearch(ctx context.Context, args []string) error {
 	}
 	o = sbOpts{adminURL: *c.databaseURL, hotels: *hotels, roomTypes: *roomTypes, nights: *nights, seed: int64(*seed),
 		regenerate: *regenerate, queries: *queries, clients: *clients, duration: *duration, warmup: *warmup,
-		maxConns: *maxConns, fields: *fields, cpuProfile: *cpuProfile, prewarm: *prewarm, pgbench: *pgbench, engine: *engine, pgbenchJobs: *pgbenchJobs, asJSON: *asJSON}
+		maxConns: *maxConns, searchConcurrency: *searchConcurrency, fields: *fields, cpuProfile: *cpuProfile, prewarm: *prewarm, pgbench: *pgbench, engine: *engine, pgbenchJobs: *pgbenchJobs, asJSON: *asJSON}
 	if o.adminURL == "" {
 		o.adminURL = sbDefaultAdminURL
 	}
@@ -725,7 +727,8 @@ func sbBenchAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, o sbO
 	_, _ = rand.Read(secret)
 	sf := newFlags("bench search api")
 	s := addServerFlags(sf)
-	if err := sf.parse([]string{"--addr", "127.0.0.1:0", "--rate-limits", "off", "--db-max-conns", strconv.Itoa(o.maxConns)}); err != nil {
+	if err := sf.parse([]string{"--addr", "127.0.0.1:0", "--rate-limits", "off", "--db-max-conns", strconv.Itoa(o.maxConns),
+		"--search-concurrency", strconv.Itoa(o.searchConcurrency)}); err != nil {
 		return nil, err
 	}
 	endpoint, stopAPI, err := startBenchAPI(ctx, log, pool, s, secret)
@@ -756,8 +759,8 @@ func sbBenchAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, o sbO
 		}
 		return err
 	})
-	res.Setup = fmt.Sprintf("%d clients, GUEST bearer tokens, --rate-limits off, --fields %s, pool of %d connections",
-		o.clients, o.fields, o.maxConns)
+	res.Setup = fmt.Sprintf("%d clients, GUEST bearer tokens, --rate-limits off, --fields %s, pool of %d connections, %d searches at once",
+		o.clients, o.fields, o.maxConns, o.searchConcurrency)
 	return res, nil
 }
 
@@ -1086,14 +1089,15 @@ func sbTail(out []byte) string {
 // sbBenchEngine is part C: the search router over the postgres engine, as the
 // API wires it, called from --clients goroutines.
 func sbBenchEngine(ctx context.Context, pool *pgxpool.Pool, o sbOpts, work *sbWork) *sbRun {
-	eng := searchpg.NewEngine(pool)
+	eng := searchpg.NewEngine(pool, searchpg.Opts{MaxConcurrent: o.searchConcurrency})
 	router := search.NewRouter(search.RouterOpts{Primary: eng, Fallback: eng})
 	sbProgress("part C: the engine in-process, %d goroutines, %s warm-up + %s", o.clients, o.warmup, o.duration)
 	res := sbLoad(ctx, o, pool, func(_ int, rng *mrand.Rand) error {
 		_, err := router.Search(ctx, work.queries[rng.IntN(len(work.queries))].query())
 		return err
 	})
-	res.Setup = fmt.Sprintf("%d goroutines calling search.Router.Search (postgres engine), pool of %d connections", o.clients, o.maxConns)
+	res.Setup = fmt.Sprintf("%d goroutines calling search.Router.Search (postgres engine), pool of %d connections, %d searches at once",
+		o.clients, o.maxConns, o.searchConcurrency)
 	return res
 }
 

@@ -20,7 +20,15 @@ type searchFlags struct {
 	esAlias  *string
 	timeout  *time.Duration
 	fallback *bool
+	// concurrency bounds the searches running on PostgreSQL at once
+	concurrency *int
 }
+
+// defaultSearchConcurrency is how many searches run on PostgreSQL at once by
+// default: about the cores of a small database server, leaving the other
+// connections of the pool (defaultMaxConns) to bookings and catalog reads.
+// Measured in docs/benchmarks.md ("Search").
+const defaultSearchConcurrency = 3
 
 func addSearchFlags(f *flags) searchFlags {
 	return searchFlags{
@@ -29,6 +37,8 @@ func addSearchFlags(f *flags) searchFlags {
 		esAlias:  f.String("elasticsearch-alias", elasticsearch.DefaultAlias, "index alias of the hotel catalog"),
 		timeout:  f.Duration("search-timeout", 500*time.Millisecond, "how long Elasticsearch may take before PostgreSQL answers instead"),
 		fallback: f.Bool("search-fallback", true, "answer from PostgreSQL when Elasticsearch fails; false answers SEARCH_UNAVAILABLE"),
+		concurrency: f.Int("search-concurrency", defaultSearchConcurrency,
+			"searches that run on PostgreSQL at once; the others wait their turn in arrival order (0: no limit)"),
 	}
 }
 
@@ -39,7 +49,7 @@ func searchRouter(pool *pgxpool.Pool, s serverFlags, log *slog.Logger, wrap func
 	if wrap == nil {
 		wrap = func(e search.Engine) search.Engine { return e }
 	}
-	pg := wrap(postgres.NewEngine(pool))
+	pg := wrap(postgres.NewEngine(pool, postgres.Opts{MaxConcurrent: *s.search.concurrency}))
 	switch *s.search.engine {
 	case "postgres":
 		return search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg, Logger: log}), nil

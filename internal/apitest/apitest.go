@@ -67,7 +67,7 @@ func Start(t testing.TB, opts Opts) *Server {
 		t.Fatalf("load demo catalog: %v", err)
 	}
 	keys := auth.NewAPIKeys(pool)
-	pg := searchpg.NewEngine(pool)
+	pg := searchpg.NewEngine(pool, searchpg.Opts{})
 	r := &graph.Resolver{Catalog: cat, Keys: keys,
 		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil,
 			booking.Opts{Now: func() time.Time { return Now }}),

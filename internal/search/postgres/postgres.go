@@ -28,13 +28,31 @@ func SQL() string { return searchSQL }
 
 // Engine searches PostgreSQL.
 type Engine struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	turns chan struct{} // one token per search that may run at once; nil: no limit
 }
 
 var _ search.Engine = (*Engine)(nil)
 
+// Opts tunes an Engine.
+type Opts struct {
+	// MaxConcurrent bounds the searches that run on PostgreSQL at once; the
+	// others wait their turn in arrival order. A search is CPU work on the
+	// database: beyond about its cores, more at once only share them, so a
+	// small search takes as long as the big ones beside it, and a burst of
+	// searches would take every connection of the pool from bookings.
+	// 0 means no limit.
+	MaxConcurrent int
+}
+
 // NewEngine returns the PostgreSQL engine over pool.
-func NewEngine(pool *pgxpool.Pool) *Engine { return &Engine{pool: pool} }
+func NewEngine(pool *pgxpool.Pool, opts Opts) *Engine {
+	e := &Engine{pool: pool}
+	if opts.MaxConcurrent > 0 {
+		e.turns = make(chan struct{}, opts.MaxConcurrent)
+	}
+	return e
+}
 
 // Name implements search.Engine.
 func (e *Engine) Name() string { return "postgres" }
@@ -116,6 +134,15 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	// it on its own) costs more than running it. The setting is sent with the
 	// search in one round trip and is undone after it; a failed search rolls
 	// it back with its implicit transaction.
+	if e.turns != nil {
+		// goroutines blocked on a full channel are woken in arrival order
+		select {
+		case e.turns <- struct{}{}:
+			defer func() { <-e.turns }()
+		case <-ctx.Done():
+			return search.Result{}, fmt.Errorf("search hotels: waiting for a turn: %w", ctx.Err())
+		}
+	}
 	var raw string
 	b := &pgx.Batch{}
 	b.Queue("SET plan_cache_mode = force_generic_plan")

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 
 func TestEngine(t *testing.T) {
 	t.Parallel()
-	searchtest.Run(t, func(t *testing.T, pool *pgxpool.Pool) search.Engine { return postgres.NewEngine(pool) })
+	searchtest.Run(t, func(t *testing.T, pool *pgxpool.Pool) search.Engine { return postgres.NewEngine(pool, postgres.Opts{}) })
 }
 
 // The engine reads how many rooms of a room type are in service from a
@@ -27,7 +28,7 @@ func TestRoomChangesShowAtOnce(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
 	c := searchtest.Load(t, pool)
-	engine := postgres.NewEngine(pool)
+	engine := postgres.NewEngine(pool, postgres.Opts{})
 	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "test"})
 	cat := catalog.NewService(pool)
 	double := c.RoomTypes["lumiere/Double"]
@@ -107,7 +108,7 @@ func TestSearchUsesGenericPlansAndLeavesTheSession(t *testing.T) {
 	}
 	defer pool.Close()
 	ctx := context.Background()
-	engine := postgres.NewEngine(pool)
+	engine := postgres.NewEngine(pool, postgres.Opts{})
 	night := time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)
 	next := night.AddDate(0, 0, 1)
 	for range 3 {
@@ -132,5 +133,77 @@ func TestSearchUsesGenericPlansAndLeavesTheSession(t *testing.T) {
 	}
 	if generic != 3 || custom != 0 {
 		t.Errorf("the search statement ran with %d generic and %d custom plans, want 3 and 0", generic, custom)
+	}
+}
+
+// At most MaxConcurrent searches run on PostgreSQL at once; the others wait
+// their turn in the process, and one whose caller gives up while waiting
+// leaves at once.
+func TestMaxConcurrentSearches(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	searchtest.Load(t, pool)
+	ctx := context.Background()
+	engine := postgres.NewEngine(pool, postgres.Opts{MaxConcurrent: 2})
+	night := time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)
+	next := night.AddDate(0, 0, 1)
+	q := search.Query{CheckIn: &night, CheckOut: &next, Now: searchtest.Now}
+	if err := q.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	// A transaction holding the hotels table makes every search that reaches
+	// PostgreSQL wait there.
+	lock, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx) //nolint:errcheck
+	if _, err := lock.Exec(ctx, "LOCK TABLE hotels IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	const searches = 5
+	done := make(chan error, searches)
+	for range searches {
+		go func() {
+			_, err := engine.Search(ctx, q)
+			done <- err
+		}()
+	}
+	onServer := func() int {
+		t.Helper()
+		var n int
+		// the server keeps the first 1 kB of a query's text
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'
+			AND starts_with(query, left($1, 200))`, postgres.SQL()).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for onServer() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // room for a third to arrive, were it let through
+	if n := onServer(); n != 2 {
+		t.Fatalf("%d searches on the server at once, want 2", n)
+	}
+	// a caller that gives up while waiting for a turn is answered at once
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	if _, err := engine.Search(short, q); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("search that gave up waiting: %v, want a deadline error", err)
+	}
+	if waited := time.Since(t0); waited > time.Second {
+		t.Fatalf("the search that gave up returned after %s", waited)
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range searches {
+		if err := <-done; err != nil {
+			t.Fatalf("a waiting search failed: %v", err)
+		}
 	}
 }
