@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
@@ -72,12 +73,15 @@ func searchConnection(q search.Query, res search.Result, hits []model.SearchHit)
 }
 
 // searchPage attaches to each hit the hotel, room types and rate plans that
-// the operation selects, loaded for the whole page at once (one batch per
-// loader, the three at the same time), so that writing the page needs no
-// resolver, goroutine or wait per hit and offer.
+// the operation selects. A results page's fields (namedFields) come with the
+// hits when the engine read them (search.Hit.Named); the catalog is asked
+// only for other fields, for the whole page at once (one batch per loader,
+// the three at the same time), so that writing the page needs no resolver,
+// goroutine or wait per hit and offer.
 func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.SearchHit, error) {
 	node := selections(ctx, "edges", "node")
 	offers := selectionsBelow(ctx, node, "roomTypes")
+	named := len(hits) > 0 && hits[0].Named // an engine names all its hits or none
 	var hotelIDs, roomTypeIDs, ratePlanIDs []uuid.UUID
 	for _, h := range hits {
 		hotelIDs = append(hotelIDs, h.HotelID)
@@ -93,13 +97,13 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 	var roomTypes []catalog.RoomType
 	var ratePlans []catalog.RatePlan
 	loadHotels, loadRoomTypes, loadRatePlans := noRows(hotels), noRows(roomTypes), noRows(ratePlans)
-	if len(selectionsBelow(ctx, node, "hotel")) > 0 {
+	if needsCatalog(ctx, selectionsBelow(ctx, node, "hotel"), named, namedHotelFields) {
 		loadHotels = l.hotel.LoadAllThunk(ctx, hotelIDs)
 	}
-	if len(selectionsBelow(ctx, offers, "roomType")) > 0 {
+	if needsCatalog(ctx, selectionsBelow(ctx, offers, "roomType"), named, namedRoomTypeFields) {
 		loadRoomTypes = l.roomType.LoadAllThunk(ctx, roomTypeIDs)
 	}
-	if len(selectionsBelow(ctx, offers, "ratePlan")) > 0 {
+	if needsCatalog(ctx, selectionsBelow(ctx, offers, "ratePlan"), named, namedRatePlanFields) {
 		loadRatePlans = l.ratePlan.LoadAllThunk(ctx, ratePlanIDs)
 	}
 	var err error
@@ -116,18 +120,28 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 	nextRoomType, nextRatePlan := 0, 0
 	for i, h := range hits {
 		out[i] = model.SearchHit{Hit: h, Offers: make([]model.RoomTypeOffer, len(h.RoomTypes))}
-		if hotels != nil {
+		switch {
+		case hotels != nil:
 			out[i].Hotel = hotels[i]
+		case named:
+			out[i].Hotel = catalog.Hotel{ID: h.HotelID, Name: h.HotelName, StarRating: h.StarRating, Currency: h.Currency}
 		}
 		for j, rt := range h.RoomTypes {
 			o := model.RoomTypeOffer{RoomTypeHit: rt}
-			if roomTypes != nil {
+			switch {
+			case roomTypes != nil:
 				o.RoomType = roomTypes[nextRoomType]
+			case named:
+				o.RoomType = catalog.RoomType{ID: rt.RoomTypeID, HotelID: h.HotelID, Name: rt.Name,
+					MaxAdults: rt.MaxAdults, MaxChildren: rt.MaxChildren, MaxOccupancy: rt.MaxOccupancy}
 			}
 			nextRoomType++
 			if rt.RatePlanID != uuid.Nil {
-				if ratePlans != nil {
+				switch {
+				case ratePlans != nil:
 					o.RatePlan = &ratePlans[nextRatePlan]
+				case named:
+					o.RatePlan = &catalog.RatePlan{ID: rt.RatePlanID, HotelID: h.HotelID, RoomTypeID: rt.RoomTypeID, Name: rt.RatePlanName}
 				}
 				nextRatePlan++
 			}
@@ -135,6 +149,32 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 		}
 	}
 	return out, nil
+}
+
+// namedHotelFields, namedRoomTypeFields and namedRatePlanFields are the
+// fields of a hit's catalog rows that a named hit (search.Hit.Named) carries.
+var (
+	namedHotelFields    = []string{"__typename", "id", "name", "starRating", "currency"}
+	namedRoomTypeFields = []string{"__typename", "id", "name", "maxAdults", "maxChildren", "maxOccupancy"}
+	namedRatePlanFields = []string{"__typename", "id", "name"}
+)
+
+// needsCatalog reports whether the operation's selection of a catalog row
+// needs the row from the catalog: it selects something, and the hits are not
+// named or it selects a field they do not carry.
+func needsCatalog(ctx context.Context, sel ast.SelectionSet, named bool, carried []string) bool {
+	if len(sel) == 0 {
+		return false
+	}
+	if !named {
+		return true
+	}
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), sel, nil) {
+		if !slices.Contains(carried, f.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // noRows stands for a load the operation does not need.

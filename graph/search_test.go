@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -163,4 +164,64 @@ func TestSearchDegradesWhenElasticsearchIsDown(t *testing.T) {
 			t.Errorf("read by id while search is down: %s", res.Data)
 		}
 	}
+}
+
+// A results page's names come with the engine's hits; an operation that
+// also selects other fields of the page's hotels, room types and rate plans
+// gets them from the catalog. Both give the same names and sizes.
+func TestSearchPageCatalogFields(t *testing.T) {
+	t.Parallel()
+	if time.Now().After(time.Date(2027, 6, 20, 0, 0, 0, 0, time.UTC)) {
+		t.Skip("the suite's rates lie in the past")
+	}
+	b := setup(t)
+	searchtest.Load(t, b.pool)
+	page := func(extra string) string {
+		return `{ searchHotels(input: {near: {lat: 48.8566, lon: 2.3522, radiusKm: 30}, checkIn: "2027-06-24", checkOut: "2027-06-26",
+			rooms: [{adults: 2}]}) { edges { node {
+			hotel { __typename id name starRating currency ` + extra + ` }
+			roomTypes { roomType { id name maxAdults maxChildren maxOccupancy ` + extra + ` } ratePlan { id name ` + extra + ` } } } } } }`
+	}
+	named := b.do(t, "", page(""), nil)
+	loaded := b.do(t, "", page("x_version: version"), nil)
+	if len(named.Errors) > 0 || len(loaded.Errors) > 0 {
+		t.Fatalf("errors: %+v %+v", named.Errors, loaded.Errors)
+	}
+	var got, want any
+	if err := json.Unmarshal(named.Data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(loaded.Data, &want); err != nil {
+		t.Fatal(err)
+	}
+	// hotels, room types and rate plans came from the catalog
+	if n := dropKey(want, "x_version"); n < 5 {
+		t.Fatalf("the loaded page has %d versions: %s", n, loaded.Data)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("named page\n%s\ndiffers from the catalog's\n%s", named.Data, loaded.Data)
+	}
+	if !bytes.Contains(named.Data, []byte(`"name":"Hotel Lumiere","starRating":`)) || !bytes.Contains(named.Data, []byte(`"name":"Double","maxAdults":2`)) {
+		t.Fatalf("page %s", named.Data)
+	}
+}
+
+// dropKey deletes key from every object in v and counts the deletions.
+func dropKey(v any, key string) int {
+	n := 0
+	switch v := v.(type) {
+	case map[string]any:
+		if _, ok := v[key]; ok {
+			delete(v, key)
+			n++
+		}
+		for _, e := range v {
+			n += dropKey(e, key)
+		}
+	case []any:
+		for _, e := range v {
+			n += dropKey(e, key)
+		}
+	}
+	return n
 }

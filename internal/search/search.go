@@ -112,6 +112,11 @@ type RoomTypeHit struct {
 	Total int64
 	// UnitsLeft is the fewest units free on any night; -1 without dates.
 	UnitsLeft int
+	// What a results page shows of the room type and the rate plan, when
+	// the engine read them with the hit (Hit.Named).
+	Name                                 string
+	MaxAdults, MaxChildren, MaxOccupancy int
+	RatePlanName                         string
 }
 
 // TotalPrice is Total with its currency; nil without dates.
@@ -141,6 +146,12 @@ type Hit struct {
 	CheckIn, CheckOut *time.Time
 	RoomTypes         []RoomTypeHit
 	Cursor            string
+	// Named says the engine read the names a results page shows with the
+	// hit, in the same snapshot (HotelName, StarRating and those of
+	// RoomTypes); otherwise the catalog has to be asked.
+	Named      bool
+	HotelName  string
+	StarRating int
 }
 
 // LowestTotalPrice is LowestTotal with its currency; nil without dates.

@@ -7,12 +7,12 @@ package postgres
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"fmt"
-	"time"
+	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/money"
@@ -65,39 +65,75 @@ func (e *Engine) Ping(ctx context.Context) error {
 	return nil
 }
 
+// answer is the statement's one row: the page's hits and their offers as
+// parallel arrays (offer_counts says how many offers each hit has, in page
+// order), the total and the facets.
 type answer struct {
-	Total int `json:"total"`
-	Hits  []struct {
-		ID          uuid.UUID  `json:"id"`
-		Currency    string     `json:"currency"`
-		DistanceKm  *float64   `json:"distance_km"`
-		LowestTotal *int64     `json:"lowest_total"`
-		CheckIn     *pgDate    `json:"check_in"`
-		CheckOut    *pgDate    `json:"check_out"`
-		SortKey     float64    `json:"sort_key"`
-		RoomTypes   []roomType `json:"room_types"`
-	} `json:"hits"`
-	Amenities []search.Count `json:"amenities"`
-	Stars     []search.Count `json:"stars"`
-	Prices    []struct {
-		Bucket int `json:"bucket"`
-		Count  int `json:"count"`
-	} `json:"prices"`
+	Total                                int
+	HotelIDs                             []uuid.UUID
+	HotelNames                           []string
+	StarRatings                          []int32
+	Currencies                           []string
+	DistancesKm                          []*float64
+	LowestTotals                         []*int64
+	CheckIns, CheckOuts                  []pgtype.Date
+	SortKeys                             []float64
+	OfferCounts                          []int32
+	RoomTypeIDs                          []uuid.UUID
+	RatePlanIDs                          []pgtype.UUID
+	Totals                               []*int64
+	UnitsLeft                            []int32
+	RoomTypeNames                        []string
+	MaxAdults, MaxChildren, MaxOccupancy []int32
+	RatePlanNames                        []*string
+	Amenities                            []string
+	AmenityCounts                        []int32
+	Stars                                []int32
+	StarCounts                           []int32
+	PriceBuckets, PriceCounts            []int32
 }
 
-type roomType struct {
-	RoomTypeID uuid.UUID  `json:"room_type_id"`
-	RatePlanID *uuid.UUID `json:"rate_plan_id"`
-	Total      *int64     `json:"total"`
-	UnitsLeft  int        `json:"units_left"`
+func (a *answer) scan(row pgx.Row) error {
+	return row.Scan(&a.Total, &a.HotelIDs, &a.HotelNames, &a.StarRatings, &a.Currencies, &a.DistancesKm,
+		&a.LowestTotals, &a.CheckIns, &a.CheckOuts, &a.SortKeys, &a.OfferCounts,
+		&a.RoomTypeIDs, &a.RatePlanIDs, &a.Totals, &a.UnitsLeft, &a.RoomTypeNames,
+		&a.MaxAdults, &a.MaxChildren, &a.MaxOccupancy, &a.RatePlanNames,
+		&a.Amenities, &a.AmenityCounts, &a.Stars, &a.StarCounts, &a.PriceBuckets, &a.PriceCounts)
 }
 
-type pgDate struct{ time.Time }
-
-func (d *pgDate) UnmarshalJSON(b []byte) error {
-	t, err := time.Parse(`"2006-01-02"`, string(b))
-	d.Time = t
-	return err
+// hits rebuilds the page's hits from the arrays.
+func (a *answer) hits(sort search.Sort) []search.Hit {
+	hits := make([]search.Hit, len(a.HotelIDs))
+	next := 0 // the first offer of hit i
+	for i := range hits {
+		h := search.Hit{HotelID: a.HotelIDs[i], Currency: a.Currencies[i], DistanceKm: a.DistancesKm[i],
+			LowestTotal: a.LowestTotals[i], Named: true, HotelName: a.HotelNames[i], StarRating: int(a.StarRatings[i]),
+			Cursor: search.Cursor{Sort: sort, Key: a.SortKeys[i], ID: a.HotelIDs[i]}.Encode()}
+		if a.CheckIns[i].Valid && a.CheckOuts[i].Valid {
+			h.CheckIn, h.CheckOut = &a.CheckIns[i].Time, &a.CheckOuts[i].Time
+		}
+		n := int(a.OfferCounts[i])
+		h.RoomTypes = make([]search.RoomTypeHit, n)
+		for j := range n {
+			k := next + j
+			rt := search.RoomTypeHit{RoomTypeID: a.RoomTypeIDs[k], Currency: h.Currency, UnitsLeft: int(a.UnitsLeft[k]),
+				Name: a.RoomTypeNames[k], MaxAdults: int(a.MaxAdults[k]), MaxChildren: int(a.MaxChildren[k]),
+				MaxOccupancy: int(a.MaxOccupancy[k])}
+			if a.RatePlanIDs[k].Valid {
+				rt.RatePlanID = a.RatePlanIDs[k].Bytes
+			}
+			if a.Totals[k] != nil {
+				rt.Total = *a.Totals[k]
+			}
+			if a.RatePlanNames[k] != nil {
+				rt.RatePlanName = *a.RatePlanNames[k]
+			}
+			h.RoomTypes[j] = rt
+		}
+		next += n
+		hits[i] = h
+	}
+	return hits
 }
 
 // Search implements search.Engine. q must be normalized.
@@ -143,7 +179,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 			return search.Result{}, fmt.Errorf("search hotels: waiting for a turn: %w", ctx.Err())
 		}
 	}
-	var raw string
+	var a answer
 	b := &pgx.Batch{}
 	b.Queue("SET plan_cache_mode = force_generic_plan")
 	b.Queue(searchSQL,
@@ -153,35 +189,14 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 		amenities, q.MinStars, priceMin, priceMax, currency,
 		q.Now, string(q.Sort), cursorKey, cursorID, q.First+1, edges,
 		q.HasDates() || len(q.Rooms) > 0,
-	).QueryRow(func(row pgx.Row) error { return row.Scan(&raw) })
+	).QueryRow(a.scan)
 	b.Queue("RESET plan_cache_mode")
 	if err := e.pool.SendBatch(ctx, b).Close(); err != nil {
 		return search.Result{}, fmt.Errorf("search hotels: %w", err)
 	}
-	var a answer
-	if err := json.Unmarshal([]byte(raw), &a); err != nil {
-		return search.Result{}, fmt.Errorf("decode search answer: %w", err)
-	}
-	res := search.Result{TotalCount: a.Total, Engine: e.Name(),
-		Facets: search.Facets{Amenities: orEmpty(a.Amenities), Stars: orEmpty(a.Stars), Prices: buckets(edges, a.Prices)}}
-	for _, h := range a.Hits {
-		hit := search.Hit{HotelID: h.ID, Currency: h.Currency, DistanceKm: h.DistanceKm, LowestTotal: h.LowestTotal,
-			Cursor: search.Cursor{Sort: q.Sort, Key: h.SortKey, ID: h.ID}.Encode()}
-		if h.CheckIn != nil && h.CheckOut != nil {
-			hit.CheckIn, hit.CheckOut = &h.CheckIn.Time, &h.CheckOut.Time
-		}
-		for _, rt := range h.RoomTypes {
-			rth := search.RoomTypeHit{RoomTypeID: rt.RoomTypeID, Currency: h.Currency, UnitsLeft: rt.UnitsLeft}
-			if rt.RatePlanID != nil {
-				rth.RatePlanID = *rt.RatePlanID
-			}
-			if rt.Total != nil {
-				rth.Total = *rt.Total
-			}
-			hit.RoomTypes = append(hit.RoomTypes, rth)
-		}
-		res.Hits = append(res.Hits, hit)
-	}
+	res := search.Result{TotalCount: a.Total, Engine: e.Name(), Hits: a.hits(q.Sort),
+		Facets: search.Facets{Amenities: counts(a.Amenities, a.AmenityCounts), Stars: starCounts(a.Stars, a.StarCounts),
+			Prices: buckets(edges, a.PriceBuckets, a.PriceCounts)}}
 	if len(res.Hits) > q.First {
 		res.Hits, res.HasNextPage = res.Hits[:q.First], true
 	}
@@ -204,10 +219,7 @@ func bucketEdges(currency string) []int64 {
 // buckets turns width_bucket counts into ranges. Bucket i (1-based) is
 // [edges[i-1], edges[i]); the last one is open-ended. Every range is listed,
 // empty ones with 0, so clients can draw a stable histogram.
-func buckets(edges []int64, counts []struct {
-	Bucket int `json:"bucket"`
-	Count  int `json:"count"`
-}) []search.Bucket {
+func buckets(edges []int64, buckets, counts []int32) []search.Bucket {
 	out := make([]search.Bucket, len(edges))
 	for i := range edges {
 		out[i].From = edges[i]
@@ -216,17 +228,28 @@ func buckets(edges []int64, counts []struct {
 			out[i].To = &to
 		}
 	}
-	for _, c := range counts {
-		if c.Bucket >= 1 && c.Bucket <= len(out) {
-			out[c.Bucket-1].Count = c.Count
+	for i, b := range buckets {
+		if b >= 1 && int(b) <= len(out) {
+			out[b-1].Count = int(counts[i])
 		}
 	}
 	return out
 }
 
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
+// counts pairs facet values with their counts; never nil.
+func counts(values []string, n []int32) []search.Count {
+	out := make([]search.Count, len(values))
+	for i, v := range values {
+		out[i] = search.Count{Value: v, Count: int(n[i])}
 	}
-	return s
+	return out
+}
+
+// starCounts is counts for star ratings.
+func starCounts(stars, n []int32) []search.Count {
+	out := make([]search.Count, len(stars))
+	for i, s := range stars {
+		out[i] = search.Count{Value: strconv.Itoa(int(s)), Count: int(n[i])}
+	}
+	return out
 }

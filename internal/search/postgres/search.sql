@@ -1,7 +1,8 @@
 -- One search, one round trip: filter hotels, read each one's stay on its own
 -- calendar, keep room types that house the party with enough units free on
--- every night, price them from nightly rates, then return the page, the
--- total count and the facets of the whole filtered set as one JSON value.
+-- every night, price them from nightly rates, then return the page (with
+-- the names a results page shows), the total count and the facets of the
+-- whole filtered set as one row of arrays (no JSON to build and parse).
 --
 -- $1  text          free text ('' for none)
 -- $2  lat, $3 lon, $4 radius_m            (NULL for none)
@@ -25,7 +26,7 @@ origin AS (
            earth() * sin(radians($2)) AS z
 ),
 cand AS (
-    SELECT h.id, h.currency, h.star_rating, h.amenities, h.tax_rate_bps, stay.ci, stay.ci_end,
+    SELECT h.id, h.name, h.currency, h.star_rating, h.amenities, h.tax_rate_bps, stay.ci, stay.ci_end,
            CASE WHEN $2::float8 IS NOT NULL THEN geo.metres / 1000 END AS distance_km,
            CASE WHEN $1 <> '' THEN word_similarity(lower($1), h.search_text) ELSE 0 END AS score
     -- Near a point, the GiST index on location finds the hotels in the
@@ -78,11 +79,11 @@ cand AS (
 -- nightly rates (both tables carry the hotel's id), whatever the planner
 -- estimates (it cannot estimate the geo filter and expects one candidate).
 hits AS (
-    SELECT c.id, c.currency, c.star_rating, c.amenities, c.distance_km, c.score, c.ci, c.ci_end,
+    SELECT c.id, c.name, c.currency, c.star_rating, c.amenities, c.distance_km, c.score, c.ci, c.ci_end,
            o.lowest_total, o.room_type_ids, o.rate_plan_ids, o.totals, o.units_left
     FROM cand c
     CROSS JOIN LATERAL (
-        -- arrays, cheapest first; turned into JSON only for the page
+        -- arrays, cheapest first
         SELECT count(*) AS n, min(m.total) AS lowest_total,
                array_agg(m.room_type_id ORDER BY m.total NULLS LAST, m.room_type_id) AS room_type_ids,
                array_agg(m.rate_plan_id ORDER BY m.total NULLS LAST, m.room_type_id) AS rate_plan_ids,
@@ -154,23 +155,53 @@ page AS (
     WHERE $25::uuid IS NULL OR (sort_key, id) > ($24::float8, $25::uuid)
     ORDER BY sort_key, id
     LIMIT $26::int
+),
+-- The page's offers in page order, with the names and sizes of their room
+-- types and rate plans, read in the same snapshot: the page needs no other
+-- query of the catalog.
+offers AS (
+    SELECT p.sort_key, p.id AS hotel_id, o.*
+    FROM page p
+    CROSS JOIN LATERAL (
+        -- the hotel's room types and plans, one range scan each
+        WITH rt AS MATERIALIZED (SELECT id, name, max_adults, max_children, max_occupancy
+                                 FROM room_types WHERE hotel_id = p.id),
+             rp AS MATERIALIZED (SELECT id, name FROM rate_plans WHERE hotel_id = p.id)
+        SELECT u.i, u.room_type_id, u.rate_plan_id, u.total, u.units_left,
+               rt.name, rt.max_adults, rt.max_children, rt.max_occupancy, rp.name AS rate_plan_name
+        FROM unnest(p.room_type_ids, p.rate_plan_ids, p.totals, p.units_left)
+             WITH ORDINALITY u(room_type_id, rate_plan_id, total, units_left, i)
+        JOIN rt ON rt.id = u.room_type_id
+        LEFT JOIN rp ON rp.id = u.rate_plan_id
+    ) o
 )
-SELECT json_build_object(
-    'total', (SELECT count(*) FROM filtered),
-    'hits', coalesce((SELECT json_agg(json_build_object(
-                'id', id, 'currency', currency, 'distance_km', distance_km, 'lowest_total', lowest_total,
-                'check_in', ci, 'check_out', ci_end, 'room_types', coalesce((
-                    SELECT json_agg(json_build_object('room_type_id', o.room_type_id, 'rate_plan_id', o.rate_plan_id,
-                                                      'total', o.total, 'units_left', o.units_left) ORDER BY o.i)
-                    FROM unnest(room_type_ids, rate_plan_ids, totals, units_left)
-                         WITH ORDINALITY o(room_type_id, rate_plan_id, total, units_left, i)), '[]'::json),
-                'sort_key', sort_key)
-              ORDER BY sort_key, id) FROM page), '[]'::json),
-    'amenities', coalesce((SELECT json_agg(json_build_object('value', a, 'count', n) ORDER BY n DESC, a)
-              FROM (SELECT a, count(*) AS n FROM filtered, unnest(amenities) a GROUP BY a ORDER BY n DESC, a LIMIT 40) s), '[]'::json),
-    'stars', coalesce((SELECT json_agg(json_build_object('value', star_rating::text, 'count', n) ORDER BY star_rating DESC)
-              FROM (SELECT star_rating, count(*) AS n FROM filtered GROUP BY star_rating) s), '[]'::json),
-    'prices', coalesce((SELECT json_agg(json_build_object('bucket', b, 'count', n) ORDER BY b)
-              FROM (SELECT width_bucket(nightly_target, $27::bigint[]) AS b, count(*) AS n
-                    FROM filtered WHERE nightly_target IS NOT NULL GROUP BY 1) s), '[]'::json)
-)::text;
+SELECT (SELECT count(*) FROM filtered)::int AS total,
+       h.*, o.*, a.*, s.*, b.*
+FROM (SELECT array_agg(id ORDER BY sort_key, id) AS hotel_ids,
+             array_agg(name ORDER BY sort_key, id) AS hotel_names,
+             array_agg(star_rating ORDER BY sort_key, id) AS star_ratings,
+             array_agg(currency ORDER BY sort_key, id) AS currencies,
+             array_agg(distance_km ORDER BY sort_key, id) AS distances_km,
+             array_agg(lowest_total ORDER BY sort_key, id) AS lowest_totals,
+             array_agg(ci ORDER BY sort_key, id) AS check_ins,
+             array_agg(ci_end ORDER BY sort_key, id) AS check_outs,
+             array_agg(sort_key ORDER BY sort_key, id) AS sort_keys,
+             array_agg(coalesce(cardinality(room_type_ids), 0) ORDER BY sort_key, id) AS offer_counts
+      FROM page) h,
+     (SELECT array_agg(room_type_id ORDER BY sort_key, hotel_id, i) AS room_type_ids,
+             array_agg(rate_plan_id ORDER BY sort_key, hotel_id, i) AS rate_plan_ids,
+             array_agg(total ORDER BY sort_key, hotel_id, i) AS totals,
+             array_agg(units_left ORDER BY sort_key, hotel_id, i) AS units_left,
+             array_agg(name ORDER BY sort_key, hotel_id, i) AS room_type_names,
+             array_agg(max_adults ORDER BY sort_key, hotel_id, i) AS max_adults,
+             array_agg(max_children ORDER BY sort_key, hotel_id, i) AS max_children,
+             array_agg(max_occupancy ORDER BY sort_key, hotel_id, i) AS max_occupancy,
+             array_agg(rate_plan_name ORDER BY sort_key, hotel_id, i) AS rate_plan_names
+      FROM offers) o,
+     (SELECT array_agg(a ORDER BY n DESC, a) AS amenities, array_agg(n ORDER BY n DESC, a) AS amenity_counts
+      FROM (SELECT a, count(*)::int AS n FROM filtered, unnest(amenities) a GROUP BY a ORDER BY n DESC, a LIMIT 40) x) a,
+     (SELECT array_agg(star_rating ORDER BY star_rating DESC) AS stars, array_agg(n ORDER BY star_rating DESC) AS star_counts
+      FROM (SELECT star_rating, count(*)::int AS n FROM filtered GROUP BY star_rating) x) s,
+     (SELECT array_agg(bucket ORDER BY bucket) AS price_buckets, array_agg(n ORDER BY bucket) AS price_counts
+      FROM (SELECT width_bucket(nightly_target, $27::bigint[]) AS bucket, count(*)::int AS n
+            FROM filtered WHERE nightly_target IS NOT NULL GROUP BY 1) x) b;
