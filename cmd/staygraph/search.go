@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	es8 "github.com/elastic/go-elasticsearch/v8"
@@ -25,10 +26,12 @@ type searchFlags struct {
 }
 
 // defaultSearchConcurrency is how many searches run on PostgreSQL at once by
-// default: about the cores of a small database server, leaving the other
-// connections of the pool (defaultMaxConns) to bookings and catalog reads.
-// Measured in docs/benchmarks.md ("Search").
-const defaultSearchConcurrency = 3
+// default: about the database server's cores, taken to be this machine's
+// (right when both share one; set --search-concurrency to the database's
+// cores otherwise). More at once only share the cores, and lengthen the
+// tail: on 2 cores, 16 clients got p99s of 91 ms with 2, 104 ms with 3 and
+// 124 ms without a limit, at the same 270 searches/s (docs/benchmarks.md).
+var defaultSearchConcurrency = runtime.NumCPU()
 
 func addSearchFlags(f *flags) searchFlags {
 	return searchFlags{
