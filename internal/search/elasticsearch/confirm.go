@@ -13,6 +13,8 @@ import (
 
 // confirmation is PostgreSQL's answer for one hotel of a page.
 type confirmation struct {
+	name              string
+	starRating        int
 	currency          string
 	checkIn, checkOut *time.Time
 	lowestTotal       *int64
@@ -41,10 +43,10 @@ func (e *Engine) confirm(ctx context.Context, q search.Query, ids []uuid.UUID) (
 		var id uuid.UUID
 		var c confirmation
 		var roomTypes string
-		if err := rows.Scan(&id, &c.currency, &c.checkIn, &c.checkOut, &c.lowestTotal, &roomTypes, &c.inPriceRange); err != nil {
+		if err := rows.Scan(&id, &c.name, &c.starRating, &c.currency, &c.checkIn, &c.checkOut, &c.lowestTotal, &roomTypes, &c.inPriceRange); err != nil {
 			return nil, fmt.Errorf("confirm page in postgresql: %w", err)
 		}
-		if c.roomTypes, err = decodeRoomTypes(roomTypes); err != nil {
+		if c.roomTypes, err = decodeRoomTypes(roomTypes, c.currency); err != nil {
 			return nil, fmt.Errorf("confirm page in postgresql: hotel %s: %w", id, err)
 		}
 		out[id] = c
@@ -55,20 +57,30 @@ func (e *Engine) confirm(ctx context.Context, q search.Query, ids []uuid.UUID) (
 	return out, nil
 }
 
-// decodeRoomTypes reads confirm.sql's room_types JSON.
-func decodeRoomTypes(raw string) ([]search.RoomTypeHit, error) {
+// decodeRoomTypes reads confirm.sql's room_types JSON; totals are in
+// currency, the hotel's.
+func decodeRoomTypes(raw, currency string) ([]search.RoomTypeHit, error) {
 	var rts []struct {
-		RoomTypeID uuid.UUID  `json:"room_type_id"`
-		RatePlanID *uuid.UUID `json:"rate_plan_id"`
-		Total      *int64     `json:"total"`
-		UnitsLeft  int        `json:"units_left"`
+		RoomTypeID   uuid.UUID  `json:"room_type_id"`
+		RatePlanID   *uuid.UUID `json:"rate_plan_id"`
+		Total        *int64     `json:"total"`
+		UnitsLeft    int        `json:"units_left"`
+		Name         string     `json:"name"`
+		MaxAdults    int        `json:"max_adults"`
+		MaxChildren  int        `json:"max_children"`
+		MaxOccupancy int        `json:"max_occupancy"`
+		RatePlanName *string    `json:"rate_plan_name"`
 	}
 	if err := json.Unmarshal([]byte(raw), &rts); err != nil {
 		return nil, err
 	}
 	out := make([]search.RoomTypeHit, len(rts))
 	for i, rt := range rts {
-		out[i] = search.RoomTypeHit{RoomTypeID: rt.RoomTypeID, UnitsLeft: rt.UnitsLeft}
+		out[i] = search.RoomTypeHit{RoomTypeID: rt.RoomTypeID, Currency: currency, UnitsLeft: rt.UnitsLeft,
+			Name: rt.Name, MaxAdults: rt.MaxAdults, MaxChildren: rt.MaxChildren, MaxOccupancy: rt.MaxOccupancy}
+		if rt.RatePlanName != nil {
+			out[i].RatePlanName = *rt.RatePlanName
+		}
 		if rt.RatePlanID != nil {
 			out[i].RatePlanID = *rt.RatePlanID
 		}

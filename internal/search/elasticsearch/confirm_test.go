@@ -42,8 +42,13 @@ func TestConfirmAgainstPostgreSQL(t *testing.T) {
 			t.Fatalf("Lumiere: %+v", lumiere)
 		}
 		if rt := lumiere.roomTypes[0]; rt.RoomTypeID != b.cat.RoomTypes["lumiere/Double"] || rt.UnitsLeft != 1 || rt.Total != 30000 ||
-			rt.RatePlanID != b.cat.RatePlans["lumiere/Double"] {
+			rt.RatePlanID != b.cat.RatePlans["lumiere/Double"] || rt.Currency != "EUR" {
 			t.Errorf("Lumiere's cheapest room type: %+v", rt)
+		}
+		// with what a results page shows, as the postgres engine answers
+		if rt := lumiere.roomTypes[0]; lumiere.name != "Hotel Lumiere" || lumiere.starRating != 4 ||
+			rt.Name != "Double" || rt.MaxAdults != 2 || rt.MaxOccupancy != 2 || rt.RatePlanName != "Flexible" {
+			t.Errorf("Lumiere's names: %q, %d stars, %+v", lumiere.name, lumiere.starRating, rt)
 		}
 	})
 	t.Run("a check-in before the hotel's local today is dropped", func(t *testing.T) {

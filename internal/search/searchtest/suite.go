@@ -86,6 +86,14 @@ func Run(t *testing.T, newEngine NewEngine) {
 				if *r.Hits[0].LowestTotal != 30000 {
 					t.Errorf("lowest total %d, want 30000", *r.Hits[0].LowestTotal)
 				}
+				// what a results page shows comes with the hit
+				if h := r.Hits[0]; !h.Named || h.HotelName != "Hotel Lumiere" || h.StarRating != 4 || h.Currency != "EUR" {
+					t.Errorf("Lumiere's hit: named %v, %q, %d stars, %s", h.Named, h.HotelName, h.StarRating, h.Currency)
+				}
+				if rt != nil && (rt.Currency != "EUR" || rt.Name != "Double" || rt.MaxAdults != 2 || rt.MaxChildren != 0 ||
+					rt.MaxOccupancy != 2 || rt.RatePlanName != "Flexible") {
+					t.Errorf("Lumiere's double: %+v, want EUR, Double for 2 adults, Flexible", *rt)
+				}
 			}},
 		{name: "two rooms need two free units on every night",
 			q:    search.Query{Near: paris, CheckIn: date("2027-06-20"), CheckOut: date("2027-06-22"), Rooms: []search.Party{{Adults: 2}, {Adults: 2}}},

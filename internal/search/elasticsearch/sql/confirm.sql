@@ -3,8 +3,9 @@
 -- engine), with the same formulas, restricted to the page's hotel ids: each
 -- hotel's local stay, the room types that house the party with enough units
 -- free on every night and a rate plan priced for every night, their totals,
--- and whether the cheapest option is inside the nightly price range. A hotel
--- missing from the answer is gone, sold out or not yet open for that stay.
+-- and whether the cheapest option is inside the nightly price range, with
+-- the names a results page shows (as search.sql). A hotel missing from the
+-- answer is gone, sold out or not yet open for that stay.
 --
 -- $1  hotel ids uuid[]
 -- $2  check_in date, $3 check_out date     (NULL for none)
@@ -15,7 +16,7 @@ WITH target AS (
     SELECT per_usd, minor_digits FROM exchange_rates WHERE currency = $11::text
 ),
 cand AS (
-    SELECT h.id, h.currency, h.tax_rate_bps, stay.ci, stay.ci_end
+    SELECT h.id, h.name, h.star_rating, h.currency, h.tax_rate_bps, stay.ci, stay.ci_end
     FROM hotels h
     CROSS JOIN LATERAL (
         SELECT d.ci, CASE WHEN $4::timestamptz IS NOT NULL THEN d.ci + $5::int ELSE $3::date END AS ci_end
@@ -29,6 +30,7 @@ cand AS (
 ),
 matching AS (
     SELECT c.id AS hotel_id, rt.id AS room_type_id, price.rate_plan_id, free.units_left,
+           rt.name, rt.max_adults, rt.max_children, rt.max_occupancy, price.rate_plan_name,
            $6::int * (price.room_sum + (price.room_sum * c.tax_rate_bps + 5000) / 10000) AS total
     FROM cand c
     JOIN room_types rt ON rt.hotel_id = c.id
@@ -40,7 +42,7 @@ matching AS (
                END::int AS units_left
     ) free
     LEFT JOIN LATERAL (
-        SELECT rp.id AS rate_plan_id, sum(nr.amount)::bigint AS room_sum
+        SELECT rp.id AS rate_plan_id, rp.name AS rate_plan_name, sum(nr.amount)::bigint AS room_sum
         FROM rate_plans rp
         JOIN nightly_rates nr ON nr.rate_plan_id = rp.id AND nr.night >= c.ci AND nr.night < c.ci_end
         WHERE rp.room_type_id = rt.id
@@ -53,13 +55,15 @@ matching AS (
       AND (c.ci IS NULL OR (free.units_left >= $6 AND price.rate_plan_id IS NOT NULL))
 ),
 hits AS (
-    SELECT c.id, c.currency, c.ci, c.ci_end,
+    SELECT c.id, c.name, c.star_rating, c.currency, c.ci, c.ci_end,
            min(m.total) AS lowest_total,
            json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
-                                      'total', m.total, 'units_left', m.units_left)
+                                      'total', m.total, 'units_left', m.units_left,
+                                      'name', m.name, 'max_adults', m.max_adults, 'max_children', m.max_children,
+                                      'max_occupancy', m.max_occupancy, 'rate_plan_name', m.rate_plan_name)
                     ORDER BY m.total NULLS LAST, m.room_type_id) AS room_types
     FROM cand c JOIN matching m ON m.hotel_id = c.id
-    GROUP BY c.id, c.currency, c.ci, c.ci_end
+    GROUP BY c.id, c.name, c.star_rating, c.currency, c.ci, c.ci_end
 ),
 priced AS (
     SELECT h.*,
@@ -69,7 +73,7 @@ priced AS (
     LEFT JOIN exchange_rates x ON x.currency = h.currency
     LEFT JOIN target t ON true
 )
-SELECT p.id, p.currency::text, p.ci, p.ci_end, p.lowest_total, p.room_types::text,
+SELECT p.id, p.name, p.star_rating, p.currency::text, p.ci, p.ci_end, p.lowest_total, p.room_types::text,
        coalesce(($12::bigint IS NULL OR p.nightly_target >= $12) AND ($13::bigint IS NULL OR p.nightly_target <= $13), false)
            AS in_price_range
 FROM priced p;
