@@ -764,11 +764,6 @@ func sbBenchAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, o sbO
 	return res, nil
 }
 
-var (
-	sbTotalRE  = regexp.MustCompile(`"totalCount":(\d+)`)
-	sbCursorRE = regexp.MustCompile(`"cursor":`)
-)
-
 // sbPostSearch posts one search and reports its totalCount and hits on the
 // page; any GraphQL error or non-200 answer is an error. It scans the answer
 // rather than decoding it, to leave the CPU to the API.
@@ -785,12 +780,19 @@ func sbPostSearch(client *http.Client, endpoint, token string, body []byte) (tot
 	if err != nil {
 		return 0, 0, err
 	}
-	m := sbTotalRE.FindSubmatch(raw)
-	if res.StatusCode != http.StatusOK || m == nil || bytes.Contains(raw, []byte(`"errors":`)) {
+	const totalKey = `"totalCount":`
+	at := bytes.Index(raw, []byte(totalKey))
+	if res.StatusCode != http.StatusOK || at < 0 || bytes.Contains(raw, []byte(`"errors":`)) {
 		return 0, 0, fmt.Errorf("HTTP %d: %.300s", res.StatusCode, raw)
 	}
-	total, _ = strconv.Atoi(string(m[1]))
-	return total, len(sbCursorRE.FindAllIndex(raw, -1)), nil
+	digits := raw[at+len(totalKey):]
+	if end := bytes.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }); end >= 0 {
+		digits = digits[:end]
+	}
+	if total, err = strconv.Atoi(string(digits)); err != nil {
+		return 0, 0, fmt.Errorf("totalCount: %w: %.300s", err, raw)
+	}
+	return total, bytes.Count(raw, []byte(`"cursor":`)), nil
 }
 
 // sbLoad runs call from o.clients goroutines for o.warmup+o.duration and
