@@ -101,7 +101,31 @@ func (a *answer) scan(row pgx.Row) error {
 		&a.Amenities, &a.AmenityCounts, &a.Stars, &a.StarCounts, &a.PriceBuckets, &a.PriceCounts)
 }
 
-// hits rebuilds the page's hits from the arrays.
+// check makes sure the arrays fit together before hits reads them.
+func (a *answer) check() error {
+	n, offers := len(a.HotelIDs), 0
+	for _, c := range a.OfferCounts {
+		offers += int(c)
+	}
+	for _, l := range []int{len(a.HotelNames), len(a.StarRatings), len(a.Currencies), len(a.DistancesKm),
+		len(a.LowestTotals), len(a.CheckIns), len(a.CheckOuts), len(a.SortKeys), len(a.OfferCounts)} {
+		if l != n {
+			return fmt.Errorf("decode search answer: %d hits, a column of %d", n, l)
+		}
+	}
+	for _, l := range []int{len(a.RoomTypeIDs), len(a.RatePlanIDs), len(a.Totals), len(a.UnitsLeft), len(a.RoomTypeNames),
+		len(a.MaxAdults), len(a.MaxChildren), len(a.MaxOccupancy), len(a.RatePlanNames)} {
+		if l != offers {
+			return fmt.Errorf("decode search answer: %d offers, a column of %d", offers, l)
+		}
+	}
+	if len(a.AmenityCounts) != len(a.Amenities) || len(a.StarCounts) != len(a.Stars) || len(a.PriceCounts) != len(a.PriceBuckets) {
+		return fmt.Errorf("decode search answer: facet values and counts differ in number")
+	}
+	return nil
+}
+
+// hits rebuilds the page's hits from the arrays (checked).
 func (a *answer) hits(sort search.Sort) []search.Hit {
 	hits := make([]search.Hit, len(a.HotelIDs))
 	next := 0 // the first offer of hit i
@@ -164,12 +188,6 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	if amenities == nil {
 		amenities = []string{}
 	}
-	// The statement is written for the plan PostgreSQL caches for it (a
-	// generic plan, blind to the parameters): planning it afresh for each
-	// search's parameters (a custom plan, which PostgreSQL keeps choosing for
-	// it on its own) costs more than running it. The setting is sent with the
-	// search in one round trip and is undone after it; a failed search rolls
-	// it back with its implicit transaction.
 	if e.turns != nil {
 		// goroutines blocked on a full channel are woken in arrival order
 		select {
@@ -179,6 +197,12 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 			return search.Result{}, fmt.Errorf("search hotels: waiting for a turn: %w", ctx.Err())
 		}
 	}
+	// The statement is written for the plan PostgreSQL caches for it (a
+	// generic plan, blind to the parameters): planning it afresh for each
+	// search's parameters (a custom plan, which PostgreSQL keeps choosing for
+	// it on its own) costs more than running it. The setting is sent with the
+	// search in one round trip and is undone after it; a failed search rolls
+	// it back with its implicit transaction.
 	var a answer
 	b := &pgx.Batch{}
 	b.Queue("SET plan_cache_mode = force_generic_plan")
@@ -193,6 +217,9 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	b.Queue("RESET plan_cache_mode")
 	if err := e.pool.SendBatch(ctx, b).Close(); err != nil {
 		return search.Result{}, fmt.Errorf("search hotels: %w", err)
+	}
+	if err := a.check(); err != nil {
+		return search.Result{}, err
 	}
 	res := search.Result{TotalCount: a.Total, Engine: e.Name(), Hits: a.hits(q.Sort),
 		Facets: search.Facets{Amenities: counts(a.Amenities, a.AmenityCounts), Stars: starCounts(a.Stars, a.StarCounts),
