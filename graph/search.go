@@ -73,11 +73,11 @@ func searchConnection(q search.Query, res search.Result, hits []model.SearchHit)
 }
 
 // searchPage attaches to each hit the hotel, room types and rate plans that
-// the operation selects. A results page's fields (namedFields) come with the
-// hits when the engine read them (search.Hit.Named); the catalog is asked
-// only for other fields, for the whole page at once (one batch per loader,
-// the three at the same time), so that writing the page needs no resolver,
-// goroutine or wait per hit and offer.
+// the operation selects. The fields a results page shows (namedHotelFields
+// and the like) come with the hits when the engine read them
+// (search.Hit.Named); the catalog is asked only for other fields, for the
+// whole page at once (one batch per loader, the three at the same time), so
+// that writing the page needs no resolver, goroutine or wait per hit and offer.
 func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.SearchHit, error) {
 	node := selections(ctx, "edges", "node")
 	offers := selectionsBelow(ctx, node, "roomTypes")
