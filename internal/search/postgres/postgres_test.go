@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/auth"
@@ -206,4 +207,39 @@ func TestMaxConcurrentSearches(t *testing.T) {
 			t.Fatalf("a waiting search failed: %v", err)
 		}
 	}
+}
+
+// Inventory and nightly rates carry their hotel's id (rates also their room
+// type's) for search's range scans; foreign keys over the copied columns
+// keep them true.
+func TestStayRowsNameTheirHotel(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	c := searchtest.Load(t, pool)
+	ctx := context.Background()
+	double, lumiere, london := c.RoomTypes["lumiere/Double"], c.Hotels["lumiere"], c.Hotels["london"]
+	night := time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)
+	refused := func(what, sql string, args ...any) {
+		t.Helper()
+		var pgErr *pgconn.PgError
+		if _, err := pool.Exec(ctx, sql, args...); !errors.As(err, &pgErr) || pgErr.Code != "23503" {
+			t.Errorf("%s: %v, want a foreign-key violation", what, err)
+		}
+	}
+	refused("inventory of another hotel's room type",
+		"INSERT INTO inventory (room_type_id, hotel_id, night, capacity) VALUES ($1, $2, $3, 1)", double, london, night)
+	refused("a rate of another room type",
+		`INSERT INTO nightly_rates (rate_plan_id, room_type_id, hotel_id, night, amount)
+		 VALUES ($1, $2, $3, $4, 100)`, c.RatePlans["lumiere/Double"], c.RoomTypes["lumiere/Family"], lumiere, night.AddDate(0, 3, 0))
+	// the rows written by the services are right, and their room type
+	// cannot move to another hotel under them
+	c.Hold(t, "lumiere/Double", 1, night, night.AddDate(0, 0, 1))
+	var wrong int
+	if err := pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM inventory i JOIN room_types rt ON rt.id = i.room_type_id WHERE i.hotel_id <> rt.hotel_id) +
+		(SELECT count(*) FROM nightly_rates nr JOIN rate_plans rp ON rp.id = nr.rate_plan_id
+		 WHERE nr.hotel_id <> rp.hotel_id OR nr.room_type_id <> rp.room_type_id)`).Scan(&wrong); err != nil || wrong != 0 {
+		t.Fatalf("%d rows name another hotel or room type (%v)", wrong, err)
+	}
+	refused("moving a room type with inventory", "UPDATE room_types SET hotel_id = $1 WHERE id = $2", london, double)
 }
