@@ -162,14 +162,14 @@ var (
 // needsCatalog reports whether the operation's selection of a catalog row
 // needs the row from the catalog: it selects something, and the hits are not
 // named or it selects a field they do not carry.
-func needsCatalog(ctx context.Context, sel ast.SelectionSet, named bool, carried []string) bool {
-	if len(sel) == 0 {
+func needsCatalog(ctx context.Context, sets []ast.SelectionSet, named bool, carried []string) bool {
+	if len(sets) == 0 {
 		return false
 	}
 	if !named {
 		return true
 	}
-	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), sel, nil) {
+	for _, f := range collectFields(graphql.GetOperationContext(ctx), sets) {
 		if !slices.Contains(carried, f.Name) {
 			return true
 		}
@@ -183,31 +183,47 @@ func noRows[T any](rows []T) func() ([]T, error) {
 }
 
 // selections is what the operation selects at path below the field being
-// resolved (every alias and fragment merged); empty when it selects nothing there.
-func selections(ctx context.Context, path ...string) ast.SelectionSet {
+// resolved, as the selection sets of every alias and fragment that reach
+// there; empty when it selects nothing there.
+//
+// gqlgen's CollectFields caches its answer per operation under the address
+// of the selection set it is given, so it is only ever given sets that the
+// operation's document or that cache keep alive — never one built here,
+// whose address a later set could reuse once it is collected.
+func selections(ctx context.Context, path ...string) []ast.SelectionSet {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
 		return nil
 	}
-	return selectionsBelow(ctx, fc.Field.Selections, path...)
+	return selectionsBelow(ctx, []ast.SelectionSet{fc.Field.Selections}, path...)
 }
 
-func selectionsBelow(ctx context.Context, sel ast.SelectionSet, path ...string) ast.SelectionSet {
+func selectionsBelow(ctx context.Context, sets []ast.SelectionSet, path ...string) []ast.SelectionSet {
 	if !graphql.HasOperationContext(ctx) {
 		return nil
 	}
 	op := graphql.GetOperationContext(ctx)
 	for _, name := range path {
-		var next ast.SelectionSet
-		for _, f := range graphql.CollectFields(op, sel, nil) {
-			if f.Name == name {
-				next = append(next, f.Selections...)
+		var next []ast.SelectionSet
+		for _, f := range collectFields(op, sets) {
+			if f.Name == name && len(f.Selections) > 0 {
+				next = append(next, f.Selections)
 			}
 		}
 		if len(next) == 0 {
 			return nil
 		}
-		sel = next
+		sets = next
 	}
-	return sel
+	return sets
+}
+
+// collectFields is the fields of sets (fragments and @skip/@include
+// applied), set by set.
+func collectFields(op *graphql.OperationContext, sets []ast.SelectionSet) []graphql.CollectedField {
+	var fields []graphql.CollectedField
+	for _, set := range sets {
+		fields = append(fields, graphql.CollectFields(op, set, nil)...)
+	}
+	return fields
 }

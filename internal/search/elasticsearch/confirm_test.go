@@ -16,6 +16,8 @@ import (
 func TestConfirmAgainstPostgreSQL(t *testing.T) {
 	t.Parallel()
 	b := setupCatalog(t)
+	// a dearer plan whose name sorts first: offers take the cheapest plan
+	b.cat.AddRatePlan(t, b.pool, "lumiere/Double", "Breakfast included", 14000)
 	e := NewEngine(nil, b.pool, Opts{})
 	h := b.cat.Hotels
 	page := []uuid.UUID{h["lumiere"], h["montmartre"], h["versailles"], h["kiritimati"], h["pagopago"], uuid.New()}

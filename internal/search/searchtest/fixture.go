@@ -130,6 +130,23 @@ func (c Catalog) Hold(t testing.TB, key string, units int, checkIn, checkOut tim
 	}
 }
 
+// AddRatePlan gives a room type another rate plan, priced at price a night
+// on the fixture's nights.
+func (c Catalog) AddRatePlan(t testing.TB, pool *pgxpool.Pool, key, name string, price int64) {
+	t.Helper()
+	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "searchtest"})
+	cat := catalog.NewService(pool)
+	rp, err := cat.CreateRatePlan(ctx, c.RoomTypes[key], catalog.RatePlanFields{Name: name,
+		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+	if _, _, err := cat.SetRates(ctx, rp.ID, from, from.AddDate(0, 0, 59), price); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func indexOf(s string, b byte) int {
 	for i := range len(s) {
 		if s[i] == b {

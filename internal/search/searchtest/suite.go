@@ -46,6 +46,9 @@ func Run(t *testing.T, newEngine NewEngine) {
 	c.Hold(t, "montmartre/Double", 1, *date("2027-06-20"), *date("2027-06-21"))
 	// One of Lumiere's two doubles is taken on 2027-06-21.
 	c.Hold(t, "lumiere/Double", 1, *date("2027-06-21"), *date("2027-06-22"))
+	// Lumiere's doubles also sell with breakfast, dearer: offers take the
+	// cheapest plan whatever the plans are called.
+	c.AddRatePlan(t, pool, "lumiere/Double", "Breakfast included", 14000)
 	engine := newEngine(t, pool)
 
 	paris := &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 5}

@@ -48,7 +48,7 @@ matching AS (
         WHERE rp.room_type_id = rt.id
         GROUP BY rp.id
         HAVING count(*) = c.ci_end - c.ci
-        ORDER BY 2, 1
+        ORDER BY room_sum, rp.id
         LIMIT 1
     ) price ON c.ci IS NOT NULL
     WHERE rt.max_adults >= $7::int AND rt.max_children >= $8::int AND rt.max_occupancy >= $9::int
