@@ -165,8 +165,8 @@ func runBenchSearch(ctx context.Context, args []string) error {
 	duration := f.Duration("duration", 20*time.Second, "how long each part measures")
 	warmup := f.Duration("warmup", 5*time.Second, "load before each part measures, not counted")
 	maxConns := f.Int("db-max-conns", defaultMaxConns, "database pool size of the API and of part C (as for 'serve')")
-	searchConcurrency := f.Int("search-concurrency", defaultSearchConcurrency, "searches running on PostgreSQL at once in parts A and C (as for 'serve'; 0: no limit)")
-	fields := f.String("fields", "full", "what the API query selects: full (hotel, room type and rate plan names too: dataloaders) or engine (only what the engine returns)")
+	turns := f.Int("search-concurrency", 0, "searches running on PostgreSQL at once in parts A and C (as for 'serve'; 0: the machine's cores, at most half of --db-max-conns)")
+	fields := f.String("fields", "full", "what the API query selects: full (hotel, room type and rate plan names too) or engine (the engine's figures alone)")
 	pgbench := f.Bool("pgbench", true, "run part B (pgbench)")
 	pgbenchJobs := f.Int("pgbench-jobs", 2, "part B: pgbench threads (-j)")
 	engine := f.Bool("engine", true, "run part C (the engine in-process)")
@@ -179,7 +179,7 @@ func runBenchSearch(ctx context.Context, args []string) error {
 	}
 	o = sbOpts{adminURL: *c.databaseURL, hotels: *hotels, roomTypes: *roomTypes, nights: *nights, seed: int64(*seed),
 		regenerate: *regenerate, queries: *queries, clients: *clients, duration: *duration, warmup: *warmup,
-		maxConns: *maxConns, searchConcurrency: *searchConcurrency, fields: *fields, cpuProfile: *cpuProfile, prewarm: *prewarm, pgbench: *pgbench, engine: *engine, pgbenchJobs: *pgbenchJobs, asJSON: *asJSON}
+		maxConns: *maxConns, searchConcurrency: *turns, fields: *fields, cpuProfile: *cpuProfile, prewarm: *prewarm, pgbench: *pgbench, engine: *engine, pgbenchJobs: *pgbenchJobs, asJSON: *asJSON}
 	if o.adminURL == "" {
 		o.adminURL = sbDefaultAdminURL
 	}
@@ -190,6 +190,10 @@ func runBenchSearch(ctx context.Context, args []string) error {
 		return errors.New("--nights must be at least 30 (stays start 10 to 180 days ahead)")
 	case o.fields != "full" && o.fields != "engine":
 		return fmt.Errorf("--fields %q: full or engine", o.fields)
+	}
+	var err error
+	if o.searchConcurrency, err = searchConcurrency(o.searchConcurrency, o.maxConns); err != nil {
+		return err
 	}
 	return benchSearch(ctx, newLogger(*c.logFormat, *c.logLevel), o)
 }
@@ -640,7 +644,7 @@ func sbNewWorkload(ctx context.Context, pool *pgxpool.Pool, o sbOpts, today time
 }
 
 // sbGraphQL is the searchHotels operation. "full" also names the hotel, room
-// types and rate plans (resolved by dataloaders), as a results page does.
+// types and rate plans, as a results page does.
 func sbGraphQL(fields string) string {
 	hotel, roomType, ratePlan := "hotel { id name starRating }", "roomType { id name maxOccupancy }", "ratePlan { id name }"
 	if fields == "engine" {

@@ -25,13 +25,22 @@ type searchFlags struct {
 	concurrency *int
 }
 
-// defaultSearchConcurrency is how many searches run on PostgreSQL at once by
-// default: about the database server's cores, taken to be this machine's
-// (right when both share one; set --search-concurrency to the database's
-// cores otherwise). More at once only share the cores, and lengthen the
-// tail: on 2 cores, 16 clients got p99s of 91 ms with 2, 104 ms with 3 and
-// 124 ms without a limit, at the same 270 searches/s (docs/benchmarks.md).
-var defaultSearchConcurrency = runtime.NumCPU()
+// searchConcurrency is how many searches run on PostgreSQL at once: n when
+// set, else about the database server's cores, taken to be this machine's
+// (right when both share one; set --search-concurrency otherwise), and at
+// most half the pool, so bookings always find connections. More at once
+// only share the cores and lengthen the tail: on 2 cores, 16 clients got
+// p99s of 91 ms with 2, 104 ms with 3 and 124 ms without a limit, at the same
+// 270 searches/s (docs/benchmarks.md).
+func searchConcurrency(n, maxConns int) (int, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("--search-concurrency %d: 0 (automatic) or more", n)
+	}
+	if n == 0 {
+		n = max(1, min(runtime.NumCPU(), maxConns/2))
+	}
+	return n, nil
+}
 
 func addSearchFlags(f *flags) searchFlags {
 	return searchFlags{
@@ -40,8 +49,8 @@ func addSearchFlags(f *flags) searchFlags {
 		esAlias:  f.String("elasticsearch-alias", elasticsearch.DefaultAlias, "index alias of the hotel catalog"),
 		timeout:  f.Duration("search-timeout", 500*time.Millisecond, "how long Elasticsearch may take before PostgreSQL answers instead"),
 		fallback: f.Bool("search-fallback", true, "answer from PostgreSQL when Elasticsearch fails; false answers SEARCH_UNAVAILABLE"),
-		concurrency: f.Int("search-concurrency", defaultSearchConcurrency,
-			"searches that run on PostgreSQL at once; the others wait their turn in arrival order (0: no limit)"),
+		concurrency: f.Int("search-concurrency", 0,
+			"searches that run on PostgreSQL at once; the others wait their turn in arrival order (0: the machine's cores, at most half of --db-max-conns)"),
 	}
 }
 
@@ -52,7 +61,11 @@ func searchRouter(pool *pgxpool.Pool, s serverFlags, log *slog.Logger, wrap func
 	if wrap == nil {
 		wrap = func(e search.Engine) search.Engine { return e }
 	}
-	pg := wrap(postgres.NewEngine(pool, postgres.Opts{MaxConcurrent: *s.search.concurrency}))
+	turns, err := searchConcurrency(*s.search.concurrency, *s.maxConns)
+	if err != nil {
+		return nil, err
+	}
+	pg := wrap(postgres.NewEngine(pool, postgres.Opts{MaxConcurrent: turns}))
 	switch *s.search.engine {
 	case "postgres":
 		return search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg, Logger: log}), nil
