@@ -79,6 +79,7 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 		srv.Use(newOperationTracing(opts.TracerProvider))
 	}
 	srv.Use(cardDataGuard{})
+	srv.Use(searchEngines{})
 	if opts.Allowlist != nil {
 		srv.Use(allowlistLookup{opts.Allowlist})
 	}

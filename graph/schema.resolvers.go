@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/staygraph/staygraph/graph/model"
 	"github.com/staygraph/staygraph/graph/relay"
@@ -658,7 +657,7 @@ func (r *queryResolver) SearchHotels(ctx context.Context, input model.HotelSearc
 	if err != nil {
 		return model.HotelSearchConnection{}, err
 	}
-	graphql.RegisterExtension(ctx, "searchEngine", res.Engine)
+	noteSearchEngine(ctx, res.Engine)
 	hits, err := r.searchPage(ctx, res.Hits)
 	if err != nil {
 		return model.HotelSearchConnection{}, err

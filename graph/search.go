@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
@@ -226,4 +228,56 @@ func collectFields(op *graphql.OperationContext, sets []ast.SelectionSet) []grap
 		fields = append(fields, graphql.CollectFields(op, set, nil)...)
 	}
 	return fields
+}
+
+// searchEngines names, in the response's extensions.searchEngine, the
+// engine that answered the operation's searches (several engines, when
+// searches of one operation were answered by different ones, are listed
+// comma-separated). Root fields resolve concurrently, so the searches note
+// their engine in a list the operation owns, and the name is written once,
+// after the operation.
+type searchEngines struct{}
+
+var (
+	_ graphql.HandlerExtension    = searchEngines{}
+	_ graphql.ResponseInterceptor = searchEngines{}
+)
+
+type answeredByKey struct{}
+
+// answeredBy is the engines that answered one operation's searches.
+type answeredBy struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (searchEngines) ExtensionName() string                   { return "SearchEngines" }
+func (searchEngines) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (searchEngines) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	by := &answeredBy{}
+	resp := next(context.WithValue(ctx, answeredByKey{}, by))
+	by.mu.Lock()
+	defer by.mu.Unlock()
+	if resp != nil && len(by.names) > 0 {
+		if resp.Extensions == nil {
+			resp.Extensions = map[string]any{}
+		}
+		slices.Sort(by.names)
+		resp.Extensions["searchEngine"] = strings.Join(by.names, ",")
+	}
+	return resp
+}
+
+// noteSearchEngine records that engine answered a search of the operation.
+func noteSearchEngine(ctx context.Context, engine string) {
+	by, ok := ctx.Value(answeredByKey{}).(*answeredBy)
+	if !ok {
+		return
+	}
+	by.mu.Lock()
+	defer by.mu.Unlock()
+	if !slices.Contains(by.names, engine) {
+		by.names = append(by.names, engine)
+	}
 }

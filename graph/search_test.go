@@ -225,3 +225,19 @@ func dropKey(v any, key string) int {
 	}
 	return n
 }
+
+// Two searches in one operation both answer, and the response names the
+// engine once.
+func TestTwoSearchesInOneOperation(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	searchtest.Load(t, b.pool)
+	res := b.do(t, "", `{ paris: searchHotels(input: {text: "lumiere"}) { totalCount }
+		london: searchHotels(input: {text: "london"}) { totalCount } }`, nil)
+	if len(res.Errors) > 0 || string(res.Data) != `{"paris":{"totalCount":1},"london":{"totalCount":1}}` {
+		t.Fatalf("got %s %+v", res.Data, res.Errors)
+	}
+	if res.Extensions["searchEngine"] != "postgres" {
+		t.Fatalf("extensions %v", res.Extensions)
+	}
+}
