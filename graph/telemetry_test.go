@@ -130,6 +130,23 @@ func TestTracingSpansOperationFieldsAndSQL(t *testing.T) {
 	if field.SpanContext().TraceID() != op.SpanContext().TraceID() {
 		t.Fatal("field span in another trace")
 	}
+	// the search's statement (sent as a batch) is a span under the search's
+	var searchSQL bool
+	for _, s := range spans {
+		if s.Name() != "sql batch" {
+			continue
+		}
+		parent := byID[s.Parent().SpanID().String()]
+		for _, a := range s.Attributes() {
+			if a.Key == "db.statement" && strings.Contains(a.Value.AsString(), "One search, one round trip") &&
+				parent != nil && parent.Name() == "search postgres" {
+				searchSQL = true
+			}
+		}
+	}
+	if !searchSQL {
+		t.Fatalf("no span of the search's statement under the search's: %v", names(spans))
+	}
 }
 
 // With tracing off nothing records spans.

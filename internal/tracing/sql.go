@@ -20,7 +20,10 @@ type SQLTracer struct {
 	tracer atomic.Pointer[trace.Tracer]
 }
 
-var _ pgx.QueryTracer = (*SQLTracer)(nil)
+var (
+	_ pgx.QueryTracer = (*SQLTracer)(nil)
+	_ pgx.BatchTracer = (*SQLTracer)(nil)
+)
 
 // NewSQLTracer returns a tracer that records nothing until Use.
 func NewSQLTracer() *SQLTracer { return &SQLTracer{} }
@@ -64,6 +67,60 @@ func (t *SQLTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.Tra
 		span.SetStatus(codes.Error, "statement failed")
 	} else {
 		span.SetAttributes(attribute.Int64("db.rows_affected", data.CommandTag.RowsAffected()))
+	}
+	span.End()
+}
+
+// TraceBatchStart opens one span for a batch (its statements travel in one
+// round trip) when ctx is traced; its statement text is theirs, joined.
+func (t *SQLTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchStartData) context.Context {
+	tr := t.tracer.Load()
+	if tr == nil || !trace.SpanFromContext(ctx).SpanContext().IsValid() || data.Batch == nil {
+		return ctx
+	}
+	var stmt strings.Builder
+	for i, q := range data.Batch.QueuedQueries {
+		if i > 0 {
+			stmt.WriteString(";\n")
+		}
+		stmt.WriteString(q.SQL)
+		if stmt.Len() > maxStatementLen {
+			break
+		}
+	}
+	text := stmt.String()
+	if len(text) > maxStatementLen {
+		text = text[:maxStatementLen]
+	}
+	ctx, _ = (*tr).Start(ctx, "sql batch", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system", "postgresql"), attribute.String("db.statement", text),
+			attribute.Int("db.batch.size", len(data.Batch.QueuedQueries))))
+	return ctx
+}
+
+// TraceBatchQuery notes each statement of the batch on its span.
+func (t *SQLTracer) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchQueryData) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	attrs := []attribute.KeyValue{attribute.String("db.operation", sqlOperation(data.SQL)),
+		attribute.Int64("db.rows_affected", data.CommandTag.RowsAffected())}
+	if data.Err != nil {
+		attrs = append(attrs, attribute.String("error", data.Err.Error()))
+	}
+	span.AddEvent("statement", trace.WithAttributes(attrs...))
+}
+
+// TraceBatchEnd closes the batch's span.
+func (t *SQLTracer) TraceBatchEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchEndData) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	if data.Err != nil {
+		span.RecordError(data.Err)
+		span.SetStatus(codes.Error, "batch failed")
 	}
 	span.End()
 }
