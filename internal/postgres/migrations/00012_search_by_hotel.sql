@@ -4,10 +4,15 @@
 -- visits ~1,000 room types): inventory and nightly rates carry the hotel's id
 -- (and a rate its room type's). Foreign keys over the copied columns keep
 -- them true: a row names the hotel (and room type) of its room type (rate
--- plan), and those columns of a referenced row cannot change. They replace
--- the single-column keys, so writes check as many keys as before.
+-- plan), a rate plan its room type's hotel, and those columns of a
+-- referenced row cannot change. They replace the single-column keys, so
+-- writes check as many keys as before.
 ALTER TABLE room_types ADD CONSTRAINT room_types_id_hotel_key UNIQUE (id, hotel_id);
-ALTER TABLE rate_plans ADD CONSTRAINT rate_plans_id_room_type_hotel_key UNIQUE (id, room_type_id, hotel_id);
+-- a rate plan's hotel is its room type's
+ALTER TABLE rate_plans DROP CONSTRAINT rate_plans_room_type_id_fkey,
+    ADD CONSTRAINT rate_plans_room_type_fkey FOREIGN KEY (room_type_id, hotel_id)
+        REFERENCES room_types (id, hotel_id) ON DELETE CASCADE,
+    ADD CONSTRAINT rate_plans_id_room_type_hotel_key UNIQUE (id, room_type_id, hotel_id);
 
 ALTER TABLE inventory ADD COLUMN hotel_id uuid;
 UPDATE inventory i SET hotel_id = rt.hotel_id FROM room_types rt WHERE rt.id = i.room_type_id;
@@ -39,5 +44,7 @@ DROP INDEX inventory_hotel_night_idx;
 ALTER TABLE inventory DROP CONSTRAINT inventory_room_type_fkey,
     ADD CONSTRAINT inventory_room_type_id_fkey FOREIGN KEY (room_type_id) REFERENCES room_types (id) ON DELETE CASCADE;
 ALTER TABLE inventory DROP COLUMN hotel_id;
-ALTER TABLE rate_plans DROP CONSTRAINT rate_plans_id_room_type_hotel_key;
+ALTER TABLE rate_plans DROP CONSTRAINT rate_plans_id_room_type_hotel_key,
+    DROP CONSTRAINT rate_plans_room_type_fkey,
+    ADD CONSTRAINT rate_plans_room_type_id_fkey FOREIGN KEY (room_type_id) REFERENCES room_types (id) ON DELETE CASCADE;
 ALTER TABLE room_types DROP CONSTRAINT room_types_id_hotel_key;

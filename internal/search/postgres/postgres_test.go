@@ -228,6 +228,8 @@ func TestStayRowsNameTheirHotel(t *testing.T) {
 	}
 	refused("inventory of another hotel's room type",
 		"INSERT INTO inventory (room_type_id, hotel_id, night, capacity) VALUES ($1, $2, $3, 1)", double, london, night)
+	refused("a rate plan of another hotel's room type",
+		`INSERT INTO rate_plans (id, hotel_id, room_type_id, name) VALUES (gen_random_uuid(), $1, $2, 'Elsewhere')`, london, double)
 	refused("a rate of another room type",
 		`INSERT INTO nightly_rates (rate_plan_id, room_type_id, hotel_id, night, amount)
 		 VALUES ($1, $2, $3, $4, 100)`, c.RatePlans["lumiere/Double"], c.RoomTypes["lumiere/Family"], lumiere, night.AddDate(0, 3, 0))
