@@ -58,15 +58,21 @@ func (t *SQLTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.T
 
 // TraceQueryEnd closes the statement's span.
 func (t *SQLTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
+	endSpan(ctx, data.Err, attribute.Int64("db.rows_affected", data.CommandTag.RowsAffected()))
+}
+
+// endSpan closes ctx's span, failed when err is set, else with the
+// attributes of a success.
+func endSpan(ctx context.Context, err error, success ...attribute.KeyValue) {
 	span := trace.SpanFromContext(ctx)
 	if !span.IsRecording() {
 		return
 	}
-	if data.Err != nil {
-		span.RecordError(data.Err)
+	if err != nil {
+		span.RecordError(err)
 		span.SetStatus(codes.Error, "statement failed")
 	} else {
-		span.SetAttributes(attribute.Int64("db.rows_affected", data.CommandTag.RowsAffected()))
+		span.SetAttributes(success...)
 	}
 	span.End()
 }
@@ -114,15 +120,7 @@ func (t *SQLTracer) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, data pgx.T
 
 // TraceBatchEnd closes the batch's span.
 func (t *SQLTracer) TraceBatchEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchEndData) {
-	span := trace.SpanFromContext(ctx)
-	if !span.IsRecording() {
-		return
-	}
-	if data.Err != nil {
-		span.RecordError(data.Err)
-		span.SetStatus(codes.Error, "batch failed")
-	}
-	span.End()
+	endSpan(ctx, data.Err)
 }
 
 // sqlOperation is the first keyword of a statement (SELECT, INSERT, WITH,
