@@ -2,7 +2,6 @@ package partnerfeed
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -79,17 +78,12 @@ func (f *Feed) post(ctx context.Context, args DeliverArgs) error {
 	req.Header.Set("User-Agent", "staygraph-partner-feed/1")
 	req.Header.Set("Idempotency-Key", args.EventID)
 	req.Header.Set(webhook.SignatureHeader, webhook.Sign([]byte(p.Secret), f.opts.Now(), []byte(args.Body)))
-	resp, err := f.opts.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("post %s to partner %s: %w", args.EventID, p.Name, err)
-	}
-	defer resp.Body.Close()
-	var answer *notify.StatusError
-	switch err := notify.CheckAnswer(resp); {
-	case errors.As(err, &answer) && answer.Refused():
+	err = notify.Post(f.opts.Client, req)
+	if answer, refused := notify.Refusal(err); refused {
 		f.opts.Logger.Warn("partner refused an event for good", "partner", p.Name, "event", args.EventID, "status", answer.Code)
 		return river.JobCancel(fmt.Errorf("partner %s refused %s: %w", p.Name, args.EventID, err))
-	case err != nil:
+	}
+	if err != nil {
 		return fmt.Errorf("post %s to partner %s: %w", args.EventID, p.Name, err)
 	}
 	return nil

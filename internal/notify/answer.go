@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -23,10 +24,27 @@ func (e *StatusError) Refused() bool {
 	return e.Code >= 400 && e.Code < 500 && e.Code != http.StatusRequestTimeout && e.Code != http.StatusTooManyRequests
 }
 
-// CheckAnswer reads a delivery's HTTP answer: nil for 2xx, else a
-// *StatusError. It reads the body to its end (up to 64 KiB) so the
-// connection can be reused; the caller still closes it.
-func CheckAnswer(resp *http.Response) error {
+// Post sends a delivery and reads the receiver's answer: nil for 2xx, a
+// *StatusError for another answer, the client's error when none came. It
+// reads the body to its end (up to 64 KiB), so the connection can be
+// reused, and closes it.
+func Post(client *http.Client, req *http.Request) error {
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return checkAnswer(resp)
+}
+
+// Refusal is the answer in err when it refuses the delivery for good
+// (StatusError.Refused): sending it again would not help.
+func Refusal(err error) (*StatusError, bool) {
+	var answer *StatusError
+	return answer, errors.As(err, &answer) && answer.Refused()
+}
+
+func checkAnswer(resp *http.Response) error {
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {

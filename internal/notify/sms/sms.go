@@ -98,16 +98,11 @@ func (c *Channel) Send(ctx context.Context, msg notify.Message) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Idempotency-Key", msg.ID.String())
-	resp, err := c.opts.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("sms gateway: %w", err)
-	}
-	defer resp.Body.Close()
-	var answer *notify.StatusError
-	switch err := notify.CheckAnswer(resp); {
-	case errors.As(err, &answer) && answer.Refused():
+	err = notify.Post(c.opts.Client, req)
+	if _, refused := notify.Refusal(err); refused {
 		return notify.Permanent(fmt.Errorf("sms gateway refused the message: %w", err))
-	case err != nil:
+	}
+	if err != nil {
 		return fmt.Errorf("sms gateway: %w", err)
 	}
 	return nil

@@ -133,16 +133,11 @@ func (c *Channel) Send(ctx context.Context, msg notify.Message) error {
 	req.Header.Set("User-Agent", "staygraph-webhooks/1")
 	req.Header.Set("Idempotency-Key", msg.ID.String())
 	req.Header.Set(SignatureHeader, Sign(secret, c.opts.Now(), body))
-	resp, err := c.opts.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
-	}
-	defer resp.Body.Close()
-	var answer *notify.StatusError
-	switch err := notify.CheckAnswer(resp); {
-	case errors.As(err, &answer) && answer.Refused():
+	err = notify.Post(c.opts.Client, req)
+	if _, refused := notify.Refusal(err); refused {
 		return notify.Permanent(fmt.Errorf("webhook endpoint refused the event: %w", err))
-	case err != nil:
+	}
+	if err != nil {
 		return fmt.Errorf("webhook endpoint: %w", err)
 	}
 	return nil
