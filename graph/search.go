@@ -84,13 +84,18 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 	node := selections(ctx, "edges", "node")
 	offers := selectionsBelow(ctx, node, "roomTypes")
 	named := len(hits) > 0 && hits[0].Named // an engine names all its hits or none
+	needHotels := needsCatalog(ctx, selectionsBelow(ctx, node, "hotel"), named, namedHotelFields)
+	needRoomTypes := needsCatalog(ctx, selectionsBelow(ctx, offers, "roomType"), named, namedRoomTypeFields)
+	needRatePlans := needsCatalog(ctx, selectionsBelow(ctx, offers, "ratePlan"), named, namedRatePlanFields)
 	var hotelIDs, roomTypeIDs, ratePlanIDs []uuid.UUID
-	for _, h := range hits {
-		hotelIDs = append(hotelIDs, h.HotelID)
-		for _, rt := range h.RoomTypes {
-			roomTypeIDs = append(roomTypeIDs, rt.RoomTypeID)
-			if rt.RatePlanID != uuid.Nil {
-				ratePlanIDs = append(ratePlanIDs, rt.RatePlanID)
+	if needHotels || needRoomTypes || needRatePlans {
+		for _, h := range hits {
+			hotelIDs = append(hotelIDs, h.HotelID)
+			for _, rt := range h.RoomTypes {
+				roomTypeIDs = append(roomTypeIDs, rt.RoomTypeID)
+				if rt.RatePlanID != uuid.Nil {
+					ratePlanIDs = append(ratePlanIDs, rt.RatePlanID)
+				}
 			}
 		}
 	}
@@ -99,13 +104,13 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 	var roomTypes []catalog.RoomType
 	var ratePlans []catalog.RatePlan
 	loadHotels, loadRoomTypes, loadRatePlans := noRows(hotels), noRows(roomTypes), noRows(ratePlans)
-	if needsCatalog(ctx, selectionsBelow(ctx, node, "hotel"), named, namedHotelFields) {
+	if needHotels {
 		loadHotels = l.hotel.LoadAllThunk(ctx, hotelIDs)
 	}
-	if needsCatalog(ctx, selectionsBelow(ctx, offers, "roomType"), named, namedRoomTypeFields) {
+	if needRoomTypes {
 		loadRoomTypes = l.roomType.LoadAllThunk(ctx, roomTypeIDs)
 	}
-	if needsCatalog(ctx, selectionsBelow(ctx, offers, "ratePlan"), named, namedRatePlanFields) {
+	if needRatePlans {
 		loadRatePlans = l.ratePlan.LoadAllThunk(ctx, ratePlanIDs)
 	}
 	var err error
