@@ -144,8 +144,9 @@ type Hit struct {
 	LowestTotal *int64
 	// CheckIn and CheckOut are the local dates used for this hotel.
 	CheckIn, CheckOut *time.Time
-	RoomTypes         []RoomTypeHit
-	Cursor            string
+	// RoomTypes are cheapest first (then by id).
+	RoomTypes []RoomTypeHit
+	Cursor    string
 	// Named says the engine read the names a results page shows with the
 	// hit, in the same snapshot (HotelName, StarRating and those of
 	// RoomTypes); otherwise the catalog has to be asked.

@@ -83,12 +83,12 @@ hits AS (
            o.lowest_total, o.room_type_ids, o.rate_plan_ids, o.totals, o.units_left
     FROM cand c
     CROSS JOIN LATERAL (
-        -- arrays, cheapest first
+        -- arrays, cheapest first: the rows are sorted once below (an
+        -- aggregate keeps its input's order; array_agg(… ORDER BY …) would
+        -- sort once per array)
         SELECT count(*) AS n, min(m.total) AS lowest_total,
-               array_agg(m.room_type_id ORDER BY m.total NULLS LAST, m.room_type_id) AS room_type_ids,
-               array_agg(m.rate_plan_id ORDER BY m.total NULLS LAST, m.room_type_id) AS rate_plan_ids,
-               array_agg(m.total ORDER BY m.total NULLS LAST, m.room_type_id) AS totals,
-               array_agg(m.units_left ORDER BY m.total NULLS LAST, m.room_type_id) AS units_left
+               array_agg(m.room_type_id) AS room_type_ids, array_agg(m.rate_plan_id) AS rate_plan_ids,
+               array_agg(m.total) AS totals, array_agg(m.units_left) AS units_left
         FROM (
             -- the hotel's few room types that house the party, read once
             -- and joined to the two aggregates below
@@ -123,6 +123,7 @@ hits AS (
                 ORDER BY r.room_type_id, r.room_sum, r.rate_plan_id
             ) price ON price.room_type_id = rt.id
             WHERE c.ci IS NULL OR (free.units_left >= $13 AND price.rate_plan_id IS NOT NULL)
+            ORDER BY total NULLS LAST, rt.id
         ) m
     ) o
     WHERE o.n > 0 OR NOT $28::bool
@@ -175,29 +176,31 @@ offers AS (
         LEFT JOIN rp ON rp.id = u.rate_plan_id
     ) o
 )
+-- Each array below is aggregated from rows sorted once in its subquery (an
+-- aggregate keeps its input's order).
 SELECT (SELECT count(*) FROM filtered)::int AS total,
        h.*, o.*, a.*, s.*, b.*
-FROM (SELECT array_agg(id ORDER BY sort_key, id) AS hotel_ids,
-             array_agg(name ORDER BY sort_key, id) AS hotel_names,
-             array_agg(star_rating ORDER BY sort_key, id) AS star_ratings,
-             array_agg(currency ORDER BY sort_key, id) AS currencies,
-             array_agg(distance_km ORDER BY sort_key, id) AS distances_km,
-             array_agg(lowest_total ORDER BY sort_key, id) AS lowest_totals,
-             array_agg(ci ORDER BY sort_key, id) AS check_ins,
-             array_agg(ci_end ORDER BY sort_key, id) AS check_outs,
-             array_agg(sort_key ORDER BY sort_key, id) AS sort_keys,
-             array_agg(coalesce(cardinality(room_type_ids), 0) ORDER BY sort_key, id) AS offer_counts
-      FROM page) h,
-     (SELECT array_agg(room_type_id ORDER BY sort_key, hotel_id, i) AS room_type_ids,
-             array_agg(rate_plan_id ORDER BY sort_key, hotel_id, i) AS rate_plan_ids,
-             array_agg(total ORDER BY sort_key, hotel_id, i) AS totals,
-             array_agg(units_left ORDER BY sort_key, hotel_id, i) AS units_left,
-             array_agg(name ORDER BY sort_key, hotel_id, i) AS room_type_names,
-             array_agg(max_adults ORDER BY sort_key, hotel_id, i) AS max_adults,
-             array_agg(max_children ORDER BY sort_key, hotel_id, i) AS max_children,
-             array_agg(max_occupancy ORDER BY sort_key, hotel_id, i) AS max_occupancy,
-             array_agg(rate_plan_name ORDER BY sort_key, hotel_id, i) AS rate_plan_names
-      FROM offers) o,
+FROM (SELECT array_agg(id) AS hotel_ids,
+             array_agg(name) AS hotel_names,
+             array_agg(star_rating) AS star_ratings,
+             array_agg(currency) AS currencies,
+             array_agg(distance_km) AS distances_km,
+             array_agg(lowest_total) AS lowest_totals,
+             array_agg(ci) AS check_ins,
+             array_agg(ci_end) AS check_outs,
+             array_agg(sort_key) AS sort_keys,
+             array_agg(coalesce(cardinality(room_type_ids), 0)) AS offer_counts
+      FROM (SELECT * FROM page ORDER BY sort_key, id) page) h,
+     (SELECT array_agg(room_type_id) AS room_type_ids,
+             array_agg(rate_plan_id) AS rate_plan_ids,
+             array_agg(total) AS totals,
+             array_agg(units_left) AS units_left,
+             array_agg(name) AS room_type_names,
+             array_agg(max_adults) AS max_adults,
+             array_agg(max_children) AS max_children,
+             array_agg(max_occupancy) AS max_occupancy,
+             array_agg(rate_plan_name) AS rate_plan_names
+      FROM (SELECT * FROM offers ORDER BY sort_key, hotel_id, i) offers) o,
      (SELECT array_agg(a ORDER BY n DESC, a) AS amenities, array_agg(n ORDER BY n DESC, a) AS amenity_counts
       FROM (SELECT a, count(*)::int AS n FROM filtered, unnest(amenities) a GROUP BY a ORDER BY n DESC, a LIMIT 40) x) a,
      (SELECT array_agg(star_rating ORDER BY star_rating DESC) AS stars, array_agg(n ORDER BY star_rating DESC) AS star_counts

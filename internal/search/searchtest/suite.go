@@ -1,6 +1,8 @@
 package searchtest
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"slices"
 	"testing"
@@ -190,6 +192,7 @@ func Run(t *testing.T, newEngine NewEngine) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("hits %v, want %v", got, want)
 			}
+			checkOffers(t, r)
 			if tc.check != nil {
 				tc.check(t, c, r)
 			}
@@ -263,4 +266,20 @@ func roomType(h search.Hit, id uuid.UUID) *search.RoomTypeHit {
 		}
 	}
 	return nil
+}
+
+// checkOffers checks what every page shows: each hit's room types cheapest
+// first (then by id), and its lowest total the first one's.
+func checkOffers(t *testing.T, r search.Result) {
+	t.Helper()
+	for _, h := range r.Hits {
+		if !slices.IsSortedFunc(h.RoomTypes, func(a, b search.RoomTypeHit) int {
+			return cmp.Or(cmp.Compare(a.Total, b.Total), bytes.Compare(a.RoomTypeID[:], b.RoomTypeID[:]))
+		}) {
+			t.Errorf("%s: room types not cheapest first: %+v", h.HotelID, h.RoomTypes)
+		}
+		if h.LowestTotal != nil && (len(h.RoomTypes) == 0 || *h.LowestTotal != h.RoomTypes[0].Total) {
+			t.Errorf("%s: lowest total %d is not the first room type's: %+v", h.HotelID, *h.LowestTotal, h.RoomTypes)
+		}
+	}
 }
