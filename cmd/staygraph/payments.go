@@ -14,10 +14,14 @@ type paymentFlags struct {
 }
 
 func addPaymentFlags(f *flags) paymentFlags {
+	// The sandbox confirms bookings without moving money: 'dev' offers it,
+	// 'serve' only when asked.
+	sandboxByDefault := f.Name() == "staygraph dev"
 	return paymentFlags{
 		stripeKey: f.String("stripe-secret-key", "", "Stripe secret key; registers the stripe provider"),
 		stripeURL: f.String("stripe-api-url", "", "Stripe API URL (empty: Stripe; e.g. a stripe-mock server)"),
-		sandbox:   f.Bool("sandbox-payments", true, "register the sandbox provider (test tokens, no money moves)"),
+		sandbox: f.Bool("sandbox-payments", sandboxByDefault,
+			"register the sandbox provider (test tokens, no money moves: never in production)"),
 	}
 }
 

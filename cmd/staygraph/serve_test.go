@@ -109,3 +109,28 @@ func TestFlagsReadTheEnvironment(t *testing.T) {
 		t.Fatalf("a bad environment value must be reported, got %v", err)
 	}
 }
+
+// The sandbox confirms bookings without moving money: 'serve' registers it
+// only when asked, 'dev' by default.
+func TestSandboxPaymentsOnlyInDevByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		command string
+		args    []string
+		want    bool
+	}{
+		{"serve", nil, false},
+		{"serve", []string{"--sandbox-payments"}, true},
+		{"dev", nil, true},
+		{"dev", []string{"--sandbox-payments=false"}, false},
+	} {
+		f := newFlags(tc.command)
+		s := addServerFlags(f)
+		if err := f.parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		_, err := payments(s.payments).Get("sandbox")
+		if got := err == nil; got != tc.want {
+			t.Errorf("%s %v: sandbox registered %v, want %v", tc.command, tc.args, got, tc.want)
+		}
+	}
+}
