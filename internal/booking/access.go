@@ -15,13 +15,17 @@ import (
 )
 
 // canSee reports whether p may read b: admins, staff of its hotel, and its
-// owner (a partner also needs the read:bookings or book scope).
+// owner (a partner also needs the read:bookings or book scope). Staff reach
+// bookings through their hotels only: one made at a hotel they no longer
+// manage is not theirs to read.
 func canSee(p *auth.Principal, b Booking) bool {
 	switch {
 	case p == nil:
 		return false
 	case p.IsAdmin(), p.CanManageHotel(b.HotelID):
 		return true
+	case p.Role == auth.RoleStaff:
+		return false
 	case p.Role == auth.RolePartner && !p.HasScope(auth.ScopeReadBookings) && !p.HasScope(auth.ScopeBook):
 		return false
 	default:
@@ -37,6 +41,8 @@ func canChange(p *auth.Principal, b Booking) bool {
 		return false
 	case p.IsAdmin(), p.CanManageHotel(b.HotelID):
 		return true
+	case p.Role == auth.RoleStaff:
+		return false
 	case p.Role == auth.RolePartner && !p.HasScope(auth.ScopeBook):
 		return false
 	default:

@@ -100,6 +100,19 @@ func TestWhoMayReadAndChangeABooking(t *testing.T) {
 	if cancelled.Status != booking.StatusCancelled {
 		t.Fatalf("cancelled by staff: %+v", cancelled)
 	}
+	// Staff reach bookings through their hotels only: a booking made by a
+	// staff member of this hotel is out of reach once the same person (the
+	// same subject) manages only another hotel.
+	desk := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleStaff, Subject: "front-desk", HotelIDs: []uuid.UUID{f.hotel.ID}})
+	walkIn, err := b.svc.Hold(desk, holdInput(f, "walk-in-1", day("2027-03-10"), day("2027-03-11"), 1))
+	must(t, err)
+	moved := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleStaff, Subject: "front-desk", HotelIDs: []uuid.UUID{other.hotel.ID}})
+	if _, err := b.svc.Booking(moved, walkIn.ID); code(err) != apperr.NotFound {
+		t.Fatalf("staff moved to another hotel reading their old walk-in: %v, want NOT_FOUND", err)
+	}
+	if _, _, err := b.svc.Cancel(moved, booking.CancelInput{IdempotencyKey: "moved", BookingID: walkIn.ID}); code(err) != apperr.NotFound {
+		t.Fatalf("staff moved to another hotel cancelling their old walk-in: %v, want NOT_FOUND", err)
+	}
 	// Staff may book only at their own hotel.
 	if _, err := b.svc.Hold(staffOf(other.hotel.ID), holdInput(f, "walk-in", day("2027-03-10"), day("2027-03-11"), 1)); code(err) != apperr.Forbidden {
 		t.Fatalf("staff holding at another hotel: %v, want FORBIDDEN", err)
