@@ -4284,7 +4284,10 @@ graphql-ws) on the GraphQL endpoint. Authenticate in the connection_init
 payload: ` + "`" + `{"Authorization": "Bearer <token or API key>"}` + "`" + `. Available when the
 server runs the change stream (--indexer). A subscriber that falls too far
 behind has its subscription ended with an error (extensions.code LAGGED):
-refetch what you show and subscribe again.
+refetch what you show and subscribe again. The socket serves subscriptions
+only (a query or mutation on it is refused with SUBSCRIPTIONS_ONLY: send those
+over HTTP), and it closes when its credential expires or its API key is
+revoked: reconnect with a fresh one.
 """
 type Subscription {
   "Changes to one booking, to those who may read it. Each event carries the booking as it is now."

@@ -44,6 +44,10 @@ type HandlerOpts struct {
 	// Authenticator checks the token of a subscription connection's
 	// connection_init payload; nil refuses tokens there.
 	Authenticator *auth.Authenticator
+	// CredentialCheckInterval is how often an open subscription socket
+	// checks that its API key was not revoked; 0 means
+	// DefaultCredentialCheckInterval.
+	CredentialCheckInterval time.Duration
 }
 
 // NewHandler returns the /graphql endpoint: GraphQL over HTTP (POST JSON, GET
@@ -67,7 +71,10 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(websocketTransport(opts.Authenticator))
+	if opts.CredentialCheckInterval <= 0 {
+		opts.CredentialCheckInterval = DefaultCredentialCheckInterval
+	}
+	srv.AddTransport(websocketTransport(opts.Authenticator, opts.CredentialCheckInterval))
 	srv.AddTransport(transport.GET{UseGrapQLResponseJsonByDefault: true})
 	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -78,6 +85,7 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	if opts.TracerProvider != nil {
 		srv.Use(newOperationTracing(opts.TracerProvider))
 	}
+	srv.Use(socketSubscriptionsOnly{})
 	srv.Use(cardDataGuard{})
 	srv.Use(searchEngines{})
 	if opts.Allowlist != nil {

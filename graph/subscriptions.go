@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/staygraph/staygraph/graph/model"
@@ -40,44 +42,139 @@ const KeepAlivePingInterval = 15 * time.Second
 // maxSubscriptionNights bounds the range availabilityChanged watches.
 const maxSubscriptionNights = 366
 
+// maxSocketMessage bounds a message on the subscription socket, as the HTTP
+// body limit bounds a request.
+const maxSocketMessage = 256 << 10
+
+// DefaultCredentialCheckInterval is how often an open subscription socket
+// checks that its API key was not revoked; a JWT's socket closes when it
+// expires.
+const DefaultCredentialCheckInterval = time.Minute
+
+// CodeSubscriptionsOnly refuses a query or mutation sent on the socket.
+const CodeSubscriptionsOnly = "SUBSCRIPTIONS_ONLY"
+
 // websocketTransport serves subscriptions over graphql-transport-ws.
 // The connection_init payload may carry "Authorization": "Bearer <token>"
 // (JWT or API key); a bad one closes the connection (4403). Without it the
-// connection keeps the principal of the upgrade request, if any.
-func websocketTransport(authn *auth.Authenticator) transport.Websocket {
+// connection keeps the principal of the upgrade request, if any. The socket
+// closes when that credential expires or is revoked, and serves
+// subscriptions only (socketSubscriptionsOnly).
+func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration) transport.Websocket {
+	readLimit := int64(maxSocketMessage)
 	return transport.Websocket{
 		KeepAlivePingInterval: KeepAlivePingInterval,
+		PayloadReadLimit:      &readLimit,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			raw := p.Authorization()
-			if raw == "" {
-				if v, ok := p["authorization"].(string); ok {
-					raw = v
-				}
-			}
-			if raw == "" {
-				return ctx, nil, nil
-			}
-			// A refused connection_init closes the socket with 4403
-			// (graphql-transport-ws: Forbidden).
-			refused := transport.WithWebsocketCloseCode(ctx, 4403)
-			scheme, tok, ok := strings.Cut(strings.TrimSpace(raw), " ")
-			if !ok || !strings.EqualFold(scheme, "Bearer") {
-				return refused, nil, errors.New("authorization must use the Bearer scheme")
-			}
-			if authn == nil {
-				return refused, nil, errors.New("authentication is not available on this connection")
-			}
-			principal, err := authn.AuthenticateToken(ctx, strings.TrimSpace(tok))
+			ctx = context.WithValue(ctx, onSocketKey{}, true)
+			principal, err := initPrincipal(ctx, authn, p)
 			if err != nil {
-				var ae *apperr.Error
-				if errors.As(err, &ae) && ae.Code == apperr.Unauthenticated {
-					return refused, nil, fmt.Errorf("unauthenticated: %s", ae.Message)
-				}
-				return refused, nil, errors.New("could not authenticate the connection")
+				// A refused connection_init closes the socket with 4403
+				// (graphql-transport-ws: Forbidden).
+				return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
 			}
-			return auth.WithPrincipal(ctx, principal), nil, nil
+			if principal != nil {
+				ctx = auth.WithPrincipal(ctx, principal)
+			}
+			return whileValid(ctx, authn, auth.FromContext(ctx), checkEvery), nil, nil
 		},
 	}
+}
+
+// initPrincipal authenticates the token of a connection_init payload; nil
+// without one.
+func initPrincipal(ctx context.Context, authn *auth.Authenticator, p transport.InitPayload) (*auth.Principal, error) {
+	raw := p.Authorization()
+	if raw == "" {
+		if v, ok := p["authorization"].(string); ok {
+			raw = v
+		}
+	}
+	if raw == "" {
+		return nil, nil
+	}
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(raw), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errors.New("authorization must use the Bearer scheme")
+	}
+	if authn == nil {
+		return nil, errors.New("authentication is not available on this connection")
+	}
+	principal, err := authn.AuthenticateToken(ctx, strings.TrimSpace(tok))
+	if err != nil {
+		var ae *apperr.Error
+		if errors.As(err, &ae) && ae.Code == apperr.Unauthenticated {
+			return nil, fmt.Errorf("unauthenticated: %s", ae.Message)
+		}
+		return nil, errors.New("could not authenticate the connection")
+	}
+	return principal, nil
+}
+
+// whileValid returns ctx cancelled when p's credential stops being valid:
+// at a JWT's expiry, or at the first check that finds its API key revoked.
+// A cancelled connection context closes the socket, ending its
+// subscriptions; the client reconnects with a fresh credential.
+func whileValid(ctx context.Context, authn *auth.Authenticator, p *auth.Principal, checkEvery time.Duration) context.Context {
+	if p == nil || (p.Expires.IsZero() && (p.APIKeyID == uuid.Nil || authn == nil)) {
+		return ctx
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		defer cancel()
+		var expired, recheck <-chan time.Time
+		if !p.Expires.IsZero() {
+			t := time.NewTimer(time.Until(p.Expires))
+			defer t.Stop()
+			expired = t.C
+		}
+		if p.APIKeyID != uuid.Nil && authn != nil {
+			t := time.NewTicker(checkEvery)
+			defer t.Stop()
+			recheck = t.C
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-expired:
+				return
+			case <-recheck:
+				// A database failure is no verdict: check again later.
+				var ae *apperr.Error
+				if err := authn.StillValid(ctx, p); errors.As(err, &ae) && ae.Code == apperr.Unauthenticated {
+					return
+				}
+			}
+		}
+	}()
+	return ctx
+}
+
+// onSocketKey marks the context of operations that came over the socket.
+type onSocketKey struct{}
+
+// socketSubscriptionsOnly refuses queries and mutations sent on the
+// subscription socket: they go over HTTP, where every request is rate
+// limited, size limited and authenticated afresh.
+type socketSubscriptionsOnly struct{}
+
+var _ graphql.OperationContextMutator = socketSubscriptionsOnly{}
+
+// ExtensionName names the extension in gqlgen's stats.
+func (socketSubscriptionsOnly) ExtensionName() string { return "SocketSubscriptionsOnly" }
+
+// Validate accepts every schema.
+func (socketSubscriptionsOnly) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext refuses an operation other than a subscription on
+// the socket.
+func (socketSubscriptionsOnly) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if onSocket, _ := ctx.Value(onSocketKey{}).(bool); !onSocket || opCtx.Operation == nil ||
+		opCtx.Operation.Operation == ast.Subscription {
+		return nil
+	}
+	return refuse(CodeSubscriptionsOnly, "this socket serves subscriptions only: send queries and mutations over HTTP")
 }
 
 // endWith ends a subscription with err: the client receives an error

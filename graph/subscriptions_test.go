@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/staygraph/staygraph/graph"
 	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/indexer/hub"
@@ -339,4 +341,71 @@ wait:
 	}
 	_ = c.conn.Close(websocket.StatusNormalClosure, "")
 	return out
+}
+
+// The socket serves subscriptions only: queries and mutations go over HTTP,
+// where every request is rate limited and authenticated afresh.
+func TestSocketServesSubscriptionsOnly(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.resolver.Live = hub.New(hub.Opts{})
+	c := b.dialWS(t, bearer(token(t, auth.RoleGuest)))
+	c.expect("connection_ack")
+	for id, op := range map[string]string{
+		"q": `{ viewer { role } }`,
+		"m": `mutation { cancelBooking(input: {idempotencyKey: "k", bookingId: "Qm9va2luZzow"}) { booking { id } } }`,
+	} {
+		c.subscribe(id, op, nil)
+		if p := c.refused(id); !strings.Contains(p, "SUBSCRIPTIONS_ONLY") {
+			t.Errorf("%s over the socket: %s, want SUBSCRIPTIONS_ONLY", op, p)
+		}
+	}
+	// The socket still serves subscriptions.
+	c.subscribe("s", bookingUpdatedSub, map[string]any{"id": relay.ID(relay.KindBooking, uuid.New())})
+	if p := c.refused("s"); !strings.Contains(p, "NOT_FOUND") {
+		t.Fatalf("subscription after the refusals: %s, want NOT_FOUND of an unknown booking", p)
+	}
+	// A message over 256 KiB closes the socket, as a body over the limit is
+	// refused over HTTP.
+	c.subscribe("big", bookingUpdatedSub, map[string]any{"id": strings.Repeat("x", 300<<10)})
+	if _, err := c.read(); websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+		t.Fatalf("a 300 KiB message: %v, want the socket closed with %d", err, websocket.StatusMessageTooBig)
+	}
+}
+
+// A socket lasts as long as its credential: it closes when its API key is
+// revoked and when its token expires.
+func TestSocketClosesWhenItsCredentialEnds(t *testing.T) {
+	t.Parallel()
+	b := setup(t, graph.HandlerOpts{CredentialCheckInterval: 50 * time.Millisecond})
+	b.resolver.Live = hub.New(hub.Opts{})
+	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})
+	created, key, err := b.resolver.Keys.Create(admin, "Partner OTA", []string{auth.ScopeSearch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partner := b.dialWS(t, bearer(key))
+	partner.expect("connection_ack")
+	// Signed 29 s ago, valid for 30 s more of clock-skew leeway: it
+	// expires a second from now.
+	past := time.Now().Add(-29 * time.Second)
+	expiring, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"role": "GUEST", "sub": "ana",
+		"iat": past.Unix(), "exp": past.Unix()}).SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guest := b.dialWS(t, bearer(expiring))
+	guest.expect("connection_ack")
+
+	if _, err := b.resolver.Keys.Revoke(admin, created.ID); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*wsClient{"revoked api key": partner, "expired token": guest} {
+		start := time.Now()
+		if m, err := c.read(); err == nil {
+			t.Errorf("%s: got %s %s, want the socket closed", name, m.Type, m.Payload)
+		} else if time.Since(start) > 5*time.Second {
+			t.Errorf("%s: the socket closed after %v", name, time.Since(start))
+		}
+	}
 }

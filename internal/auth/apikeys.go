@@ -265,6 +265,18 @@ func (k *APIKeys) Verify(ctx context.Context, key string) (*Principal, error) {
 	}, nil
 }
 
+// stillValid reports whether the key with id exists and is not revoked.
+func (k *APIKeys) stillValid(ctx context.Context, id uuid.UUID) error {
+	row, err := k.q.GetAPIKey(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && row.RevokedAt != nil) {
+		return invalidAPIKey()
+	}
+	if err != nil {
+		return fmt.Errorf("look up api key: %w", err)
+	}
+	return nil
+}
+
 // splitAPIKey parses "sg_<prefix>_<secret>" into the prefix and the secret's
 // raw bytes.
 func splitAPIKey(key string) (prefix string, raw []byte, ok bool) {

@@ -97,6 +97,7 @@ func (c JWTConfig) Verify(token string) (*Principal, error) {
 	if err != nil {
 		return nil, invalidToken(fmt.Errorf("check jwt claims: %w", err))
 	}
+	p.Expires = cl.ExpiresAt.Add(clockSkew)
 	return p, nil
 }
 

@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 )
@@ -62,6 +65,24 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, token string) (*P
 		return a.verifyAPIKey(ctx, token)
 	}
 	return a.jwt.Verify(token)
+}
+
+// StillValid reports whether the credential p authenticated with is still
+// good: a JWT before its expiry, an API key while it exists unrevoked. A
+// long-lived connection checks it now and then.
+func (a *Authenticator) StillValid(ctx context.Context, p *Principal) error {
+	switch {
+	case p == nil:
+		return nil
+	case !p.Expires.IsZero() && !time.Now().Before(p.Expires):
+		return apperr.New(apperr.Unauthenticated, "token expired")
+	case p.APIKeyID != uuid.Nil:
+		if a.keys == nil {
+			return invalidAPIKey()
+		}
+		return a.keys.stillValid(ctx, p.APIKeyID)
+	}
+	return nil
 }
 
 func (a *Authenticator) verifyAPIKey(ctx context.Context, key string) (*Principal, error) {

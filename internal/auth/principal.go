@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -69,6 +70,9 @@ type Principal struct {
 	// APIKeyID is the key a PARTNER principal authenticated with; zero
 	// otherwise.
 	APIKeyID uuid.UUID
+	// Expires is when the credential stops being valid (a JWT's exp, with
+	// the clock-skew leeway); zero for API keys, which last until revoked.
+	Expires time.Time
 }
 
 // IsAdmin reports whether p is a platform administrator.
