@@ -44,6 +44,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/staygraph/staygraph/indexer"
+	"github.com/staygraph/staygraph/internal/notify"
 )
 
 // Queue is the River queue of deliveries; only clients that registered
@@ -139,7 +140,7 @@ func New(pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], partners []Partner, opt
 		opts.Timeout = 15 * time.Second
 	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: opts.Timeout}
+		opts.Client = notify.NewClient(opts.Timeout)
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 500

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // StatusError is an HTTP receiver's answer other than 2xx, with the start of
@@ -17,11 +18,22 @@ type StatusError struct {
 
 func (e *StatusError) Error() string { return e.Status + ": " + e.Body }
 
-// Refused reports whether the receiver refused the message for good: a 4xx
-// other than 408 (timeout) and 429 (too many requests). Other failures are
-// worth sending again.
+// Refused reports whether the receiver refused the message for good: a
+// redirect (deliveries go to the configured address only, see NewClient) or
+// a 4xx other than 408 (timeout) and 429 (too many requests). Other failures
+// are worth sending again.
 func (e *StatusError) Refused() bool {
-	return e.Code >= 400 && e.Code < 500 && e.Code != http.StatusRequestTimeout && e.Code != http.StatusTooManyRequests
+	return e.Code >= 300 && e.Code < 500 && e.Code != http.StatusRequestTimeout && e.Code != http.StatusTooManyRequests
+}
+
+// NewClient returns the HTTP client deliveries use by default: it gives up
+// after timeout and never follows a redirect, so a receiver cannot send a
+// signed delivery on to another address (an internal one, say); the 3xx
+// answer is the delivery's answer.
+func NewClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
 }
 
 // Post sends a delivery and reads the receiver's answer: nil for 2xx, a

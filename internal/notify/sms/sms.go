@@ -62,7 +62,7 @@ func New(gatewayURL, token string, opts Opts) (*Channel, error) {
 		opts.Timeout = 15 * time.Second
 	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: opts.Timeout}
+		opts.Client = notify.NewClient(opts.Timeout)
 	}
 	return &Channel{url: gatewayURL, token: token, opts: opts}, nil
 }

@@ -65,7 +65,7 @@ func New(secret []byte, opts Opts) (*Channel, error) {
 		opts.Timeout = 15 * time.Second
 	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: opts.Timeout}
+		opts.Client = notify.NewClient(opts.Timeout)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
