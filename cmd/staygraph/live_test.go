@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -303,12 +304,20 @@ func TestLiveAvailabilityEndToEnd(t *testing.T) {
 	night := func(days int) time.Time { return today.AddDate(0, 0, days) }
 	date := func(days int) string { return night(days).Format(time.DateOnly) }
 	// A committed change of the room type's units on one night: an event
-	// for that night alone.
-	mark := func(days int) {
+	// for that night alone. It returns a WAL position its commit is at or
+	// past (read inside its transaction).
+	mark := func(days int) pglogrepl.LSN {
 		t.Helper()
-		_, err := s.pool.Exec(ctx, `INSERT INTO inventory (room_type_id, night, capacity, hotel_id) SELECT id, $2::date, 3, hotel_id FROM room_types WHERE id = $1
+		tx, err := s.pool.Begin(ctx)
+		checkErr(t, err)
+		defer func() { _ = tx.Rollback(ctx) }() // a no-op after Commit
+		_, err = tx.Exec(ctx, `INSERT INTO inventory (room_type_id, night, capacity, hotel_id) SELECT id, $2::date, 3, hotel_id FROM room_types WHERE id = $1
 			ON CONFLICT (room_type_id, night) DO UPDATE SET version = inventory.version + 1`, rt.ID, night(days))
 		checkErr(t, err)
+		var at string
+		checkErr(t, tx.QueryRow(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&at))
+		checkErr(t, tx.Commit(ctx))
+		return lsn(t, at)
 	}
 
 	adminToken := s.token(t, auth.RoleAdmin)
@@ -318,19 +327,22 @@ func TestLiveAvailabilityEndToEnd(t *testing.T) {
 			from to ratesChanged eventId roomTypes { id } } }`,
 		"variables": map[string]any{"h": relay.ID(relay.KindHotel, h.ID), "from": date(0), "to": date(60)}})})
 	// graphql-ws does not acknowledge a subscription: commit changes of
-	// nights 50, 51, ... until one arrives, so the subscription is live.
-	// Then wait for the last change's event, so that no warm-up change is
-	// left to share the hold's batch of the change stream.
+	// nights 50, 51, ... until one's event arrives, so the subscription is
+	// live. The change stream may still be delivering the set-up's changes
+	// (a subscription receives what the stream applies after it starts):
+	// wait for the event of the last warm-up change itself, at or past its
+	// position in the WAL, so that nothing earlier is left to share the
+	// hold's batch.
 	for warm := 50; ; warm++ {
 		if warm == 58 {
 			t.Fatal("the subscription received no event of 8 committed changes")
 		}
-		mark(warm)
+		at := mark(warm)
 		ch := ws.next(time.Second)
 		if ch == nil {
 			continue
 		}
-		for !ch.covers(date(warm)) {
+		for lsn(t, strings.TrimPrefix(ch.EventID, "availability_changed:")) < at {
 			if ch = ws.next(5 * time.Second); ch == nil {
 				t.Fatalf("no event for the warm-up change of %s", date(warm))
 			}
