@@ -119,7 +119,8 @@ func positiveOr(n, def int) int {
 const maxRateNights = 366
 
 // setComplexity makes list fields cost in proportion to the items they ask
-// for: connections their page size, rates their nights.
+// for: connections their page size, rates their nights, other lists the
+// items they usually hold.
 func setComplexity(c *ComplexityRoot) {
 	c.Query.Hotels = func(childComplexity int, first *int, after *string) int {
 		return listCost(childComplexity, pageCost(first))
@@ -137,4 +138,23 @@ func setComplexity(c *ComplexityRoot) {
 		nights := int(to.Sub(from).Hours()/24) + 1
 		return listCost(childComplexity, min(max(nights, 1), maxRateNights))
 	}
+	// Lists without a page size cost what a typical hotel or booking holds
+	// (the page sizes above already bound the worst case they multiply),
+	// so that nesting them multiplies as it does for the database.
+	c.Hotel.RoomTypes = itemsCost(4)
+	c.Hotel.Rooms = itemsCost(20)
+	c.Hotel.Relocations = itemsCost(2)
+	c.Hotel.MaintenanceBlocks = itemsCost(2)
+	c.RoomType.RatePlans = itemsCost(2)
+	c.Booking.Rooms = itemsCost(2)
+	c.Booking.Guests = itemsCost(2)
+	c.Booking.CancellationPenalties = itemsCost(2)
+	c.Booking.Payments = itemsCost(2)
+	c.Booking.Refunds = itemsCost(2)
+	c.Booking.Notifications = itemsCost(4)
+}
+
+// itemsCost is the cost function of a list field that has about n items.
+func itemsCost(n int) func(childComplexity int) int {
+	return func(childComplexity int) int { return listCost(childComplexity, n) }
 }

@@ -104,6 +104,10 @@ func TestExpensiveQueriesAreTooComplex(t *testing.T) {
 	}
 	ok(t, "a week of rates", c.post(t, nil, gql{Query: `{ hotels(first: 10) { edges { node { roomTypes { ratePlans {
 	  rates(from: "2026-01-01", to: "2026-01-07") { night price { amount } } } } } } } }`}))
+	// Lists without a page size multiply too: one night of every plan of
+	// every room type of 100 hotels is some 800 rate plans to read.
+	refused(t, "a night of rates of 100 hotels' plans", c.post(t, nil, gql{Query: `{ hotels(first: 100) { edges { node { roomTypes { ratePlans {
+	  rates(from: "2026-01-01", to: "2026-01-01") { night } } } } } } }`}), http.StatusBadRequest, graph.CodeQueryTooComplex)
 }
 
 func TestFragmentBombIsRefused(t *testing.T) {
