@@ -87,6 +87,12 @@ func addServerFlags(f *flags) serverFlags {
 func (s serverFlags) jwtConfig() (auth.JWTConfig, error) {
 	cfg := auth.JWTConfig{HS256Secret: []byte(*s.jwtSecret), Issuer: *s.jwtIssuer, Audience: *s.jwtAudience}
 	if *s.jwtPublicKey != "" {
+		// An identity provider signs tokens for many applications with one
+		// key: without an audience, a token it issued for another one
+		// would be accepted here.
+		if cfg.Audience == "" {
+			return cfg, errors.New("--jwt-public-key needs --jwt-audience: the aud claim that marks the identity provider's tokens for this API")
+		}
 		pemBytes, err := os.ReadFile(*s.jwtPublicKey)
 		if err != nil {
 			return cfg, fmt.Errorf("read jwt public key: %w", err)

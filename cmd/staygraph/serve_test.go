@@ -2,10 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +137,44 @@ func TestSandboxPaymentsOnlyInDevByDefault(t *testing.T) {
 		_, err := payments(s.payments).Get("sandbox")
 		if got := err == nil; got != tc.want {
 			t.Errorf("%s %v: sandbox registered %v, want %v", tc.command, tc.args, got, tc.want)
+		}
+	}
+}
+
+// An identity provider's RS256 tokens are accepted only with an audience:
+// it signs tokens for other applications with the same key.
+func TestRS256TokensNeedAnAudience(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemFile := filepath.Join(t.TempDir(), "idp.pem")
+	if err := os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args    []string
+		wantErr bool
+	}{
+		{[]string{"--jwt-public-key", pemFile}, true},
+		{[]string{"--jwt-public-key", pemFile, "--jwt-audience", "staygraph-api"}, false},
+		{[]string{"--jwt-secret", "a-long-enough-development-secret"}, false},
+	} {
+		f := newFlags("serve")
+		s := addServerFlags(f)
+		if err := f.parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := s.jwtConfig()
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%v: %v, want an error %v", tc.args, err, tc.wantErr)
+		}
+		if err == nil && !cfg.Enabled() {
+			t.Errorf("%v: tokens not enabled", tc.args)
 		}
 	}
 }
