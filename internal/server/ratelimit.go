@@ -165,6 +165,19 @@ type RateLimitOpts struct {
 	Logger *slog.Logger
 }
 
+func (o RateLimitOpts) withDefaults() RateLimitOpts {
+	if o.Limiter == nil {
+		o.Limiter = NewMemoryLimiter()
+	}
+	if o.ClientIP == nil {
+		o.ClientIP = ClientIP("")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
 // RateLimit limits each caller to its rule: authenticated principals by
 // their API key or role and subject (so it must run after authentication),
 // anonymous callers by client address. A caller over its limit gets 429
@@ -174,18 +187,10 @@ type RateLimitOpts struct {
 // fails, the request goes through (and the failure is logged): an outage of
 // the limiter's store must not take the API down.
 func RateLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
-	if opts.Limiter == nil {
-		opts.Limiter = NewMemoryLimiter()
-	}
+	opts = opts.withDefaults()
 	rules := DefaultRules
 	if opts.Rules != nil {
 		rules = *opts.Rules
-	}
-	if opts.ClientIP == nil {
-		opts.ClientIP = ClientIP("")
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -208,20 +213,26 @@ func RateLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 			w.Header().Set("X-RateLimit-Limit", strconv.Itoa(int(rule.burst())))
 			w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(d.Remaining, 0)))
 			if !d.Allowed {
-				secs := max(1, int(math.Ceil(d.RetryAfter.Seconds())))
-				w.Header().Set("Retry-After", strconv.Itoa(secs))
-				unit := "seconds"
-				if secs == 1 {
-					unit = "second"
-				}
-				WriteError(w, r, http.StatusTooManyRequests, CodeRateLimited,
-					fmt.Sprintf("too many requests: retry in %d %s", secs, unit),
-					map[string]any{"retryAfterSeconds": secs})
+				writeRateLimited(w, r, d.RetryAfter)
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// writeRateLimited answers 429 with a Retry-After header and a GraphQL error
+// RATE_LIMITED whose extensions.retryAfterSeconds says the same.
+func writeRateLimited(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	unit := "seconds"
+	if secs == 1 {
+		unit = "second"
+	}
+	WriteError(w, r, http.StatusTooManyRequests, CodeRateLimited,
+		fmt.Sprintf("too many requests: retry in %d %s", secs, unit),
+		map[string]any{"retryAfterSeconds": secs})
 }
 
 // principalKey is the bucket of an authenticated principal: its API key, or

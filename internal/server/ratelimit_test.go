@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,5 +210,48 @@ func TestParseRules(t *testing.T) {
 		if _, err := server.ParseRules(bad); err == nil {
 			t.Errorf("ParseRules(%q) accepted", bad)
 		}
+	}
+}
+
+// Bad credentials cost their address: once its bucket is empty, requests
+// with credentials from it are refused before they are checked again.
+func TestBadCredentialsAreLimitedByAddress(t *testing.T) {
+	t.Parallel()
+	var checked atomic.Int32
+	authn := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: []byte("a-secret-for-this-test")}, nil)
+	counting := func(next http.Handler) http.Handler {
+		inner := authn.Middleware(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			checked.Add(1)
+			inner.ServeHTTP(w, r)
+		})
+	}
+	rules := server.Rules{Anonymous: server.Rule{Rate: 1.0 / 60, Burst: 3}, Default: server.Rule{Rate: 1.0 / 60, Burst: 5}}
+	opts := server.RateLimitOpts{Rules: &rules, ClientIP: server.ClientIP("X-Forwarded-For")}
+	url := serve(t, server.Chain(okHandler, server.RequestIDs, server.AuthFailureLimit(opts), counting)).URL
+	bad := map[string]string{"X-Forwarded-For": "203.0.113.9", "Authorization": "Bearer not-a-token"}
+	for i := range 3 {
+		if a := do(t, newRequest(t, http.MethodPost, url, []byte(`{"query":"{ viewer { role } }"}`), bad)); a.status != http.StatusUnauthorized {
+			t.Fatalf("bad token %d: %d %s, want 401", i, a.status, a.body)
+		}
+	}
+	// The fourth empties the bucket; from then on the address waits.
+	do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), bad))
+	before := checked.Load()
+	a := do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), bad))
+	if a.status != http.StatusTooManyRequests || a.code() != server.CodeRateLimited || a.header.Get("Retry-After") == "" {
+		t.Fatalf("bad token after the bucket emptied: %d %s", a.status, a.body)
+	}
+	if checked.Load() != before {
+		t.Fatal("a refused address's credentials were checked anyway")
+	}
+	// Anonymous requests from the address and bad tokens from another one
+	// are not held back.
+	if a := do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), map[string]string{"X-Forwarded-For": "203.0.113.9"})); a.status != http.StatusOK {
+		t.Fatalf("anonymous request from the address: %d %s", a.status, a.body)
+	}
+	other := map[string]string{"X-Forwarded-For": "198.51.100.9", "Authorization": "Bearer not-a-token"}
+	if a := do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), other)); a.status != http.StatusUnauthorized {
+		t.Fatalf("bad token from another address: %d, want 401", a.status)
 	}
 }

@@ -56,11 +56,13 @@ func (s *Stack) Wrap(h http.Handler) http.Handler {
 
 // API puts the middleware of the GraphQL endpoint around api. authenticate
 // puts the caller's principal in the request context (or refuses bad
-// credentials); rate limits apply per principal after it.
+// credentials, which count against the client address before it);
+// rate limits apply per principal after it.
 func (s *Stack) API(api http.Handler, authenticate func(http.Handler) http.Handler) http.Handler {
 	return Chain(api,
 		DataHeaders,
 		LimitBody(s.opts.MaxBodyBytes),
+		AuthFailureLimit(s.opts.RateLimit),
 		authenticate,
 		RateLimit(s.opts.RateLimit),
 	)
