@@ -23100,14 +23100,14 @@ func (ec *executionContext) marshalNApiKey2ᚕgithubᚗcomᚋstaygraphᚋstaygra
 }
 
 func (ec *executionContext) unmarshalNAuditAction2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋauditᚐAction(ctx context.Context, v any) (audit.Action, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := audit.Action(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNAuditAction2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋauditᚐAction(ctx context.Context, sel ast.SelectionSet, v audit.Action) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "AuditAction!")
 	}
@@ -23206,14 +23206,14 @@ func (ec *executionContext) unmarshalNBedInput2githubᚗcomᚋstaygraphᚋstaygr
 }
 
 func (ec *executionContext) unmarshalNBedType2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐBedType(ctx context.Context, v any) (catalog.BedType, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := catalog.BedType(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBedType2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐBedType(ctx context.Context, sel ast.SelectionSet, v catalog.BedType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "BedType!")
 	}
@@ -23302,14 +23302,14 @@ func (ec *executionContext) marshalNBookingEdge2ᚕgithubᚗcomᚋstaygraphᚋst
 }
 
 func (ec *executionContext) unmarshalNBookingStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐStatus(ctx context.Context, v any) (booking.Status, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := booking.Status(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBookingStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐStatus(ctx context.Context, sel ast.SelectionSet, v booking.Status) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "BookingStatus!")
 	}
@@ -23467,13 +23467,13 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 }
 
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalar.UnmarshalDateTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := scalar.MarshalDateTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
@@ -23481,14 +23481,14 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 }
 
 func (ec *executionContext) unmarshalNDepositKind2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐDepositKind(ctx context.Context, v any) (catalog.DepositKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := catalog.DepositKind(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDepositKind2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐDepositKind(ctx context.Context, sel ast.SelectionSet, v catalog.DepositKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DepositKind!")
 	}
@@ -23525,13 +23525,13 @@ func (ec *executionContext) marshalNFacetCount2ᚕgithubᚗcomᚋstaygraphᚋsta
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
-	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	res, err := scalar.UnmarshalFloat(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalFloatContext(v)
+	res := scalar.MarshalFloat(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
@@ -23873,14 +23873,14 @@ func (ec *executionContext) marshalNNotification2ᚕgithubᚗcomᚋstaygraphᚋs
 }
 
 func (ec *executionContext) unmarshalNNotificationStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐStatus(ctx context.Context, v any) (notify.Status, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := notify.Status(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNotificationStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐStatus(ctx context.Context, sel ast.SelectionSet, v notify.Status) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "NotificationStatus!")
 	}
@@ -24182,13 +24182,13 @@ func (ec *executionContext) marshalNSetRoomServicePayload2githubᚗcomᚋstaygra
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := scalar.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := scalar.MarshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
@@ -24555,7 +24555,7 @@ func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Contex
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalar.UnmarshalDateTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -24565,7 +24565,7 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := scalar.MarshalDateTime(*v)
 	return res
 }
 
@@ -24581,7 +24581,7 @@ func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	res, err := scalar.UnmarshalFloat(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -24590,7 +24590,7 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 		return graphql.Null
 	}
 	_ = sel
-	res := graphql.MarshalFloatContext(*v)
+	res := scalar.MarshalFloat(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
@@ -24630,7 +24630,7 @@ func (ec *executionContext) unmarshalOHotelSort2ᚖgithubᚗcomᚋstaygraphᚋst
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := search.Sort(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -24641,7 +24641,7 @@ func (ec *executionContext) marshalOHotelSort2ᚖgithubᚗcomᚋstaygraphᚋstay
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := scalar.MarshalString(string(*v))
 	return res
 }
 
@@ -24830,7 +24830,7 @@ func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋstaygraphᚋstaygra
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := auth.Role(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -24841,7 +24841,7 @@ func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋstaygraphᚋstaygraph
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := scalar.MarshalString(string(*v))
 	return res
 }
 
@@ -24898,7 +24898,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := scalar.UnmarshalString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -24908,7 +24908,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := scalar.MarshalString(*v)
 	return res
 }
 

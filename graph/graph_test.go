@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/graph"
+	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
@@ -452,5 +453,41 @@ func TestAPIKeysThroughTheAPI(t *testing.T) {
 	req.Header.Set("X-API-Key", key)
 	if res := send(t, req); res.status != http.StatusUnauthorized || res.code() != "UNAUTHENTICATED" {
 		t.Fatalf("revoked key: %d %+v", res.status, res.Errors)
+	}
+}
+
+// Values no field can hold are the caller's mistake, INVALID_INPUT, whether
+// in variables or written in the operation: a NUL character in a string,
+// a date-time without an offset, a number that is not finite or not a
+// number at all.
+func TestBadScalarValuesAreInvalidInput(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	search := `query($in: HotelSearchInput!) { searchHotels(input: $in) { totalCount } }`
+	for name, in := range map[string]map[string]any{
+		"a NUL in text":              {"text": "Paris\u0000"},
+		"a date-time without offset": {"arrivingAt": "2027-06-20T23:30:00"},
+		"not a date-time":            {"arrivingAt": "tonight"},
+		"NaN as a radius":            {"near": map[string]any{"lat": 48.85, "lon": 2.35, "radiusKm": "NaN"}},
+		"NaN as a latitude":          {"near": map[string]any{"lat": "NaN", "lon": 2.35, "radiusKm": 5}},
+		"a string as a box's north":  {"within": map[string]any{"north": "49", "south": 48, "east": 3, "west": 2}},
+	} {
+		if res := b.do(t, "", search, map[string]any{"in": in}); res.code() != "INVALID_INPUT" {
+			t.Errorf("%s: %s %+v, want INVALID_INPUT", name, res.Data, res.Errors)
+		}
+	}
+	if res := b.do(t, "", `{ searchHotels(input: {text: "Paris\u0000"}) { totalCount } }`, nil); res.code() != "INVALID_INPUT" {
+		t.Errorf("a NUL written in the operation: %+v, want INVALID_INPUT", res.Errors)
+	}
+	hold := `mutation($in: HoldBookingInput!) { holdBooking(input: $in) { userErrors { code } } }`
+	res := b.do(t, token(t, auth.RoleGuest), hold, map[string]any{"in": map[string]any{"idempotencyKey": "k\u0000", "hotelId": relay.ID(relay.KindHotel, uuid.New()),
+		"checkIn": "2031-01-01", "checkOut": "2031-01-02", "rooms": []any{}, "contact": map[string]any{"email": "ana@example.com"}}})
+	if res.code() != "INVALID_INPUT" {
+		t.Errorf("a NUL in an idempotency key: %s %+v, want INVALID_INPUT", res.Data, res.Errors)
+	}
+	// Good values still pass.
+	if res := b.do(t, "", search, map[string]any{"in": map[string]any{"text": "Paris", "arrivingAt": "2031-06-20T23:30:00+02:00",
+		"near": map[string]any{"lat": 48, "lon": 2.35, "radiusKm": 5.5}}}); len(res.Errors) > 0 {
+		t.Errorf("good values: %+v", res.Errors)
 	}
 }

@@ -1,11 +1,17 @@
-// Package scalar marshals the API's custom scalars: Date (a hotel-local
-// calendar date) and LocalTime (a hotel-local time of day).
+// Package scalar marshals the API's custom scalars — Date (a hotel-local
+// calendar date), LocalTime (a hotel-local time of day), DateTime (an
+// instant) — and reads the built-in Float and String strictly: finite
+// numbers only, no NUL character.
 package scalar
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -55,4 +61,88 @@ func UnmarshalLocalTime(v any) (catalog.TimeOfDay, error) {
 		return 0, apperr.Invalid(err.Error())
 	}
 	return t, nil
+}
+
+// MarshalDateTime writes an instant in RFC 3339, as gqlgen's Time does.
+func MarshalDateTime(t time.Time) graphql.Marshaler {
+	return graphql.MarshalTime(t)
+}
+
+// UnmarshalDateTime reads an RFC 3339 instant; it needs an offset (Z or
+// ±hh:mm), since a time without one names no instant.
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, apperr.Invalid("DateTime must be a string such as 2027-06-20T23:30:00+02:00")
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, apperr.Invalid(fmt.Sprintf("%q is not a date-time with an offset (RFC 3339), such as 2027-06-20T23:30:00+02:00", s))
+	}
+	return t, nil
+}
+
+// MarshalFloat writes a number as gqlgen's Float does.
+func MarshalFloat(f float64) graphql.ContextMarshaler {
+	return graphql.MarshalFloatContext(f)
+}
+
+// UnmarshalFloat reads a finite JSON or GraphQL number. Unlike gqlgen's
+// Float it refuses strings ("NaN" among them), as the GraphQL spec does.
+func UnmarshalFloat(_ context.Context, v any) (float64, error) {
+	var f float64
+	switch v := v.(type) {
+	case int:
+		f = float64(v)
+	case int64:
+		f = float64(v)
+	case float64:
+		f = v
+	case json.Number:
+		var err error
+		if f, err = v.Float64(); err != nil {
+			return 0, apperr.Invalid(fmt.Sprintf("%s is not a number", v))
+		}
+	default:
+		return 0, apperr.Invalid(fmt.Sprintf("Float must be a number, not %s", describe(v)))
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, apperr.Invalid("Float must be a finite number")
+	}
+	return f, nil
+}
+
+// MarshalString writes a string as gqlgen's String does.
+func MarshalString(s string) graphql.Marshaler {
+	return graphql.MarshalString(s)
+}
+
+// UnmarshalString reads a string as gqlgen's String does, and refuses the
+// NUL character, which no text the API stores may hold.
+func UnmarshalString(v any) (string, error) {
+	s, err := graphql.UnmarshalString(v)
+	if err != nil {
+		return "", apperr.Invalid(err.Error())
+	}
+	if strings.ContainsRune(s, 0) {
+		return "", apperr.Invalid("text must not contain the NUL character (U+0000)")
+	}
+	return s, nil
+}
+
+// describe names the JSON kind of v for an error message.
+func describe(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	}
+	return fmt.Sprintf("%T", v)
 }

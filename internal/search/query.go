@@ -38,16 +38,18 @@ func (q *Query) Normalize() error {
 	if len(q.Text) > 200 {
 		fail("at most 200 characters", "text")
 	}
+	// The checks say what is valid, so that NaN, which compares false
+	// with everything, is not.
 	if c := q.Near; c != nil {
-		if c.Lat < -90 || c.Lat > 90 || c.Lon < -180 || c.Lon > 180 {
+		if !(c.Lat >= -90 && c.Lat <= 90 && c.Lon >= -180 && c.Lon <= 180) {
 			fail("lat must be within ±90 and lon within ±180", "near")
 		}
-		if c.RadiusKm <= 0 || c.RadiusKm > MaxRadiusKm {
+		if !(c.RadiusKm > 0 && c.RadiusKm <= MaxRadiusKm) {
 			fail(fmt.Sprintf("radiusKm must be above 0 and at most %d", MaxRadiusKm), "near", "radiusKm")
 		}
 	}
 	if b := q.Within; b != nil {
-		if b.South < -90 || b.North > 90 || b.South > b.North || b.West < -180 || b.East > 180 || b.East < -180 || b.West > 180 {
+		if !(b.South >= -90 && b.North <= 90 && b.South <= b.North && b.West >= -180 && b.West <= 180 && b.East >= -180 && b.East <= 180) {
 			fail("give south ≤ north within ±90 and east, west within ±180", "within")
 		}
 	}
