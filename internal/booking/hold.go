@@ -19,6 +19,7 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres"
 	"github.com/staygraph/staygraph/internal/postgres/db"
@@ -82,7 +83,8 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 		}
 		if in.ExpectedTotal != nil && *in.ExpectedTotal != quote.Total {
 			return &apperr.Error{Code: PriceChanged, Field: []string{"input", "expectedTotal"},
-				Message: fmt.Sprintf("the total is now %d %s, not %d; quote again and confirm the new price", quote.Total, quote.Currency, *in.ExpectedTotal)}
+				Message: fmt.Sprintf("the total is now %s, not %s; quote again and confirm the new price",
+					money.New(quote.Total, quote.Currency), money.New(*in.ExpectedTotal, quote.Currency))}
 		}
 		if booking, err = s.insertHoldTx(ctx, tx, q, owner, key, in, quote); err != nil {
 			return err

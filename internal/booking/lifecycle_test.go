@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -206,6 +207,10 @@ func TestHoldValidation(t *testing.T) {
 		all, _ := apperr.All(err)
 		if len(all) == 0 || all[0].Code != c.code || c.field != "" && join(all[0].Field) != c.field {
 			t.Errorf("%s: got %v, want %s on %s", c.name, err, c.code, c.field)
+		}
+		// Amounts in messages are written in the currency's units.
+		if c.code == booking.PriceChanged && len(all) > 0 && !strings.Contains(all[0].Message, "not 0.01 EUR") {
+			t.Errorf("%s: message %q, want the expected total written as 0.01 EUR", c.name, all[0].Message)
 		}
 	}
 	var bookings int
