@@ -3983,6 +3983,7 @@ input UpdateHotelInput {
   timeZone: String
   location: GeoPointInput
   address: AddressInput
+  "Fixed once the hotel has rates or bookings, whose amounts are in it (CONFLICT)."
   currency: String
   starRating: Int
   amenities: [String!]

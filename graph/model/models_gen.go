@@ -506,13 +506,14 @@ type Subscription struct {
 
 // Fields left out stay as they are.
 type UpdateHotelInput struct {
-	ID                 string             `json:"id"`
-	ExpectedVersion    int                `json:"expectedVersion"`
-	Name               *string            `json:"name,omitempty"`
-	Description        *string            `json:"description,omitempty"`
-	TimeZone           *string            `json:"timeZone,omitempty"`
-	Location           *catalog.GeoPoint  `json:"location,omitempty"`
-	Address            *AddressInput      `json:"address,omitempty"`
+	ID              string            `json:"id"`
+	ExpectedVersion int               `json:"expectedVersion"`
+	Name            *string           `json:"name,omitempty"`
+	Description     *string           `json:"description,omitempty"`
+	TimeZone        *string           `json:"timeZone,omitempty"`
+	Location        *catalog.GeoPoint `json:"location,omitempty"`
+	Address         *AddressInput     `json:"address,omitempty"`
+	// Fixed once the hotel has rates or bookings, whose amounts are in it (CONFLICT).
 	Currency           *string            `json:"currency,omitempty"`
 	StarRating         *int               `json:"starRating,omitempty"`
 	Amenities          []string           `json:"amenities,omitempty"`

@@ -296,3 +296,47 @@ func TestRoomTypesRoomsAndRates(t *testing.T) {
 		t.Fatalf("other hotel's staff setting rates: %v, want FORBIDDEN", err)
 	}
 }
+
+// Rates and bookings hold amounts in the hotel's currency: a hotel without
+// them may change its currency, one with rates may not.
+func TestCurrencyIsFixedOnceRatesExist(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := createHotel(t, b, "Currency")
+	ctx := staffOf(h.ID)
+	jpy, eur := "JPY", h.Currency
+	h, err := b.svc.UpdateHotel(ctx, h.ID, h.Version, catalog.HotelPatch{Currency: &jpy})
+	if err != nil || h.Currency != "JPY" {
+		t.Fatalf("a hotel without rates changing currency: %v %+v", err, h)
+	}
+	rt, err := b.svc.CreateRoomType(ctx, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2,
+		Beds: []catalog.Bed{{Type: catalog.BedQueen, Count: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := b.svc.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{Name: "Flexible",
+		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositPayAtHotel}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	if _, _, err := b.svc.SetRates(ctx, rp.ID, from, from.AddDate(0, 0, 3), 15000); err != nil {
+		t.Fatal(err)
+	}
+	h, err = b.svc.Hotel(ctx, h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.svc.UpdateHotel(ctx, h.ID, h.Version, catalog.HotelPatch{Currency: &eur})
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.Conflict || joinField(e.Field) != "input.currency" {
+		t.Fatalf("changing the currency of a hotel with rates: %v, want CONFLICT on input.currency", err)
+	}
+	if got, _ := b.svc.Hotel(ctx, h.ID); got.Currency != "JPY" || got.Version != h.Version {
+		t.Fatalf("the refused change was written: %+v", got)
+	}
+	// Other fields still change, the currency given unchanged.
+	name := "Currency Inn"
+	if _, err := b.svc.UpdateHotel(ctx, h.ID, h.Version, catalog.HotelPatch{Name: &name, Currency: &jpy}); err != nil {
+		t.Fatalf("renaming with the same currency: %v", err)
+	}
+}

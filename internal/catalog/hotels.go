@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
@@ -190,6 +191,18 @@ func (s *Service) UpdateHotel(ctx context.Context, id uuid.UUID, expectedVersion
 		return Hotel{}, err
 	}
 	row, err := write(ctx, s, func(q *db.Queries) (db.Hotel, error) {
+		if f.Currency != current.Currency {
+			// Rates and bookings store amounts in the hotel's currency:
+			// changing it would re-price them all.
+			has, err := q.HotelHasAmounts(ctx, id)
+			if err != nil {
+				return db.Hotel{}, err
+			}
+			if has.Bool {
+				return db.Hotel{}, &apperr.Error{Code: apperr.Conflict, Field: []string{"input", "currency"},
+					Message: fmt.Sprintf("the hotel's rates or bookings are in %s: its currency cannot change", current.Currency)}
+			}
+		}
 		return q.UpdateHotel(ctx, db.UpdateHotelParams{
 			ID: id, Version: expectedVersion, Name: f.Name, Description: f.Description, TimeZone: f.TimeZone,
 			Latitude: f.Location.Lat, Longitude: f.Location.Lon,

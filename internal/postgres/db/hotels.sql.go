@@ -177,6 +177,20 @@ func (q *Queries) GetHotels(ctx context.Context, ids []uuid.UUID) ([]Hotel, erro
 	return items, nil
 }
 
+const hotelHasAmounts = `-- name: HotelHasAmounts :one
+SELECT EXISTS (SELECT 1 FROM nightly_rates nr WHERE nr.hotel_id = $1::uuid)
+    OR EXISTS (SELECT 1 FROM bookings b WHERE b.hotel_id = $1::uuid) AS has_amounts
+`
+
+// Whether amounts in the hotel's currency are stored: nightly rates or
+// bookings.
+func (q *Queries) HotelHasAmounts(ctx context.Context, id uuid.UUID) (pgtype.Bool, error) {
+	row := q.db.QueryRow(ctx, hotelHasAmounts, id)
+	var has_amounts pgtype.Bool
+	err := row.Scan(&has_amounts)
+	return has_amounts, err
+}
+
 const listHotels = `-- name: ListHotels :many
 SELECT id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at, search_text FROM hotels
 WHERE $1::uuid IS NULL OR id > $1::uuid

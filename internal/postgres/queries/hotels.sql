@@ -30,3 +30,9 @@ UPDATE hotels SET
     tax_rate_bps = $18, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2
 RETURNING *;
+
+-- name: HotelHasAmounts :one
+-- Whether amounts in the hotel's currency are stored: nightly rates or
+-- bookings.
+SELECT EXISTS (SELECT 1 FROM nightly_rates nr WHERE nr.hotel_id = sqlc.arg(id)::uuid)
+    OR EXISTS (SELECT 1 FROM bookings b WHERE b.hotel_id = sqlc.arg(id)::uuid) AS has_amounts;
