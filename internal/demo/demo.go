@@ -55,9 +55,9 @@ type Opts struct {
 	// Seed picks the demo world: the same seed gives the same catalog and
 	// the same past stays. Default DefaultSeed.
 	Seed uint64
-	// Today is the first night of rates; only its date counts. Default:
-	// today's UTC date. (In zones west of UTC the hotel-local "tonight" is the
-	// day before for part of the day and has no rate.)
+	// Today is the first night of rates; only its date counts. Default: the
+	// day before today's UTC date, the earliest "tonight" of any hotel (west
+	// of UTC the local date is behind for part of the day).
 	Today time.Time
 	// Nights is how many nights of rates each rate plan gets; default 365.
 	Nights int
@@ -301,7 +301,7 @@ func (o Opts) withDefaults() (Opts, error) {
 	}
 	today := o.Today
 	if today.IsZero() {
-		today = time.Now().UTC()
+		today = time.Now().UTC().AddDate(0, 0, -1)
 	}
 	// Rates are set on dates; the catalog wants them at UTC midnight.
 	o.Today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)

@@ -516,3 +516,20 @@ func TestLoadCompletesWhatAnInterruptedRunLeft(t *testing.T) {
 		t.Errorf("third run: %+v, want nothing to do", again)
 	}
 }
+
+// By default rates start the night before today's UTC date: the local
+// "tonight" of a hotel west of UTC, for part of the day.
+func TestRatesStartWithTheEarliestTonight(t *testing.T) {
+	o, err := Opts{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The earliest local date anywhere is that of UTC-12.
+	earliest := time.Now().In(time.FixedZone("UTC-12", -12*3600))
+	if first := o.Today.Format(time.DateOnly); first > earliest.Format(time.DateOnly) {
+		t.Fatalf("rates start on %s, after the local date %s of hotels at UTC-12", first, earliest.Format(time.DateOnly))
+	}
+	if o.Today.Hour() != 0 || o.Today.Location() != time.UTC {
+		t.Fatalf("first night %v is not a date at UTC midnight", o.Today)
+	}
+}
