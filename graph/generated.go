@@ -3229,6 +3229,11 @@ type UserError {
 
 "An amount in minor units of an ISO 4217 currency."
 type Money {
+  """
+  A 64-bit integer: a stay priced in a currency of small units (COP, IDR, VND,
+  ...) can exceed the 32 bits GraphQL's Int promises. Read it as a 64-bit
+  number (a JavaScript number holds it exactly up to 2^53).
+  """
   amount: Int!
   currency: String!
 }

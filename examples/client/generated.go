@@ -61,6 +61,9 @@ func (v *BookingByReferenceBookingByReferenceBookingHotel) GetName() string { re
 //
 // An amount in minor units of an ISO 4217 currency.
 type BookingByReferenceBookingByReferenceBookingTotalMoney struct {
+	// A 64-bit integer: a stay priced in a currency of small units (COP, IDR, VND,
+	// ...) can exceed the 32 bits GraphQL's Int promises. Read it as a 64-bit
+	// number (a JavaScript number holds it exactly up to 2^53).
 	Amount   int    `json:"amount"`
 	Currency string `json:"currency"`
 }
@@ -211,6 +214,9 @@ func (v *ConfirmBookingConfirmBookingConfirmBookingPayloadBookingPaymentsPayment
 //
 // An amount in minor units of an ISO 4217 currency.
 type ConfirmBookingConfirmBookingConfirmBookingPayloadBookingPaymentsPaymentCapturedMoney struct {
+	// A 64-bit integer: a stay priced in a currency of small units (COP, IDR, VND,
+	// ...) can exceed the 32 bits GraphQL's Int promises. Read it as a 64-bit
+	// number (a JavaScript number holds it exactly up to 2^53).
 	Amount   int    `json:"amount"`
 	Currency string `json:"currency"`
 }
@@ -362,6 +368,9 @@ func (v *HoldBookingHoldBookingHoldBookingPayloadBooking) GetDepositDue() HoldBo
 //
 // An amount in minor units of an ISO 4217 currency.
 type HoldBookingHoldBookingHoldBookingPayloadBookingDepositDueMoney struct {
+	// A 64-bit integer: a stay priced in a currency of small units (COP, IDR, VND,
+	// ...) can exceed the 32 bits GraphQL's Int promises. Read it as a 64-bit
+	// number (a JavaScript number holds it exactly up to 2^53).
 	Amount   int    `json:"amount"`
 	Currency string `json:"currency"`
 }
@@ -381,6 +390,9 @@ func (v *HoldBookingHoldBookingHoldBookingPayloadBookingDepositDueMoney) GetCurr
 //
 // An amount in minor units of an ISO 4217 currency.
 type HoldBookingHoldBookingHoldBookingPayloadBookingTotalMoney struct {
+	// A 64-bit integer: a stay priced in a currency of small units (COP, IDR, VND,
+	// ...) can exceed the 32 bits GraphQL's Int promises. Read it as a 64-bit
+	// number (a JavaScript number holds it exactly up to 2^53).
 	Amount   int    `json:"amount"`
 	Currency string `json:"currency"`
 }
@@ -665,6 +677,9 @@ func (v *QuoteQuoteQuoteResultQuote) GetDepositDue() QuoteQuoteQuoteResultQuoteD
 //
 // An amount in minor units of an ISO 4217 currency.
 type QuoteQuoteQuoteResultQuoteDepositDueMoney struct {
+	// A 64-bit integer: a stay priced in a currency of small units (COP, IDR, VND,
+	// ...) can exceed the 32 bits GraphQL's Int promises. Read it as a 64-bit
+	// number (a JavaScript number holds it exactly up to 2^53).
 	Amount   int    `json:"amount"`
 	Currency string `json:"currency"`
 }
@@ -680,6 +695,9 @@ func (v *QuoteQuoteQuoteResultQuoteDepositDueMoney) GetCurrency() string { retur
 //
 // An amount in minor units of an ISO 4217 currency.
 type QuoteQuoteQuoteResultQuoteTotalMoney struct {
+	// A 64-bit integer: a stay priced in a currency of small units (COP, IDR, VND,
+	// ...) can exceed the 32 bits GraphQL's Int promises. Read it as a 64-bit
+	// number (a JavaScript number holds it exactly up to 2^53).
 	Amount   int    `json:"amount"`
 	Currency string `json:"currency"`
 }
@@ -846,6 +864,9 @@ func (v *SearchHotelsSearchHotelsHotelSearchConnectionEdgesHotelSearchEdgeNodeHo
 //
 // An amount in minor units of an ISO 4217 currency.
 type SearchHotelsSearchHotelsHotelSearchConnectionEdgesHotelSearchEdgeNodeHotelSearchHitLowestTotalMoney struct {
+	// A 64-bit integer: a stay priced in a currency of small units (COP, IDR, VND,
+	// ...) can exceed the 32 bits GraphQL's Int promises. Read it as a 64-bit
+	// number (a JavaScript number holds it exactly up to 2^53).
 	Amount   int    `json:"amount"`
 	Currency string `json:"currency"`
 }
@@ -937,6 +958,9 @@ func (v *SearchHotelsSearchHotelsHotelSearchConnectionEdgesHotelSearchEdgeNodeHo
 //
 // An amount in minor units of an ISO 4217 currency.
 type SearchHotelsSearchHotelsHotelSearchConnectionEdgesHotelSearchEdgeNodeHotelSearchHitRoomTypesRoomTypeOfferTotalMoney struct {
+	// A 64-bit integer: a stay priced in a currency of small units (COP, IDR, VND,
+	// ...) can exceed the 32 bits GraphQL's Int promises. Read it as a 64-bit
+	// number (a JavaScript number holds it exactly up to 2^53).
 	Amount   int    `json:"amount"`
 	Currency string `json:"currency"`
 }
