@@ -459,7 +459,7 @@ func TestAPIKeysThroughTheAPI(t *testing.T) {
 // Values no field can hold are the caller's mistake, INVALID_INPUT, whether
 // in variables or written in the operation: a NUL character in a string,
 // a date-time without an offset, a number that is not finite or not a
-// number at all.
+// number at all, an explicit count of zero.
 func TestBadScalarValuesAreInvalidInput(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -471,6 +471,7 @@ func TestBadScalarValuesAreInvalidInput(t *testing.T) {
 		"NaN as a radius":            {"near": map[string]any{"lat": 48.85, "lon": 2.35, "radiusKm": "NaN"}},
 		"NaN as a latitude":          {"near": map[string]any{"lat": "NaN", "lon": 2.35, "radiusKm": 5}},
 		"a string as a box's north":  {"within": map[string]any{"north": "49", "south": 48, "east": 3, "west": 2}},
+		"zero nights after arriving": {"arrivingAt": "2031-06-20T23:30:00+02:00", "nights": 0},
 	} {
 		if res := b.do(t, "", search, map[string]any{"in": in}); res.code() != "INVALID_INPUT" {
 			t.Errorf("%s: %s %+v, want INVALID_INPUT", name, res.Data, res.Errors)

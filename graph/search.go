@@ -25,6 +25,9 @@ func searchQuery(in model.HotelSearchInput, first *int, after *string) (search.Q
 	if first != nil && *first == 0 {
 		q.First = -1 // an explicit 0 is out of range, not "default"
 	}
+	if in.Nights != nil && *in.Nights == 0 {
+		q.Nights = -1 // likewise
+	}
 	if in.Near != nil {
 		q.Near = &search.Circle{Lat: in.Near.Lat, Lon: in.Near.Lon, RadiusKm: in.Near.RadiusKm}
 	}
