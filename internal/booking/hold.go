@@ -155,7 +155,10 @@ func validateHold(in *HoldInput) error {
 		if len(r.Guests) == 0 {
 			fail("name at least one guest for each room", f...)
 		}
-		if len(r.Guests) > r.Party.Adults+len(r.Party.ChildAges) {
+		switch {
+		case r.Party.Adults < 1:
+			fail("a room needs at least one adult", "rooms", fmt.Sprint(i), "adults")
+		case len(r.Guests) > r.Party.Adults+len(r.Party.ChildAges):
 			fail("more named guests than the party has", f...)
 		}
 		for j := range r.Guests {

@@ -194,6 +194,7 @@ func TestHoldValidation(t *testing.T) {
 		{"too many adults", func(in *booking.HoldInput) { in.Rooms[0].Party.Adults = 3 }, apperr.InvalidInput, "input.rooms.0.adults"},
 		{"too many people", func(in *booking.HoldInput) { in.Rooms[0].Party.ChildAges = []int{4, 6} }, apperr.InvalidInput, "input.rooms.0.adults"},
 		{"an adult as a child", func(in *booking.HoldInput) { in.Rooms[0].Party.ChildAges = []int{18} }, apperr.InvalidInput, "input.rooms.0.childAges"},
+		{"no adult", func(in *booking.HoldInput) { in.Rooms[0].Party.Adults = -2 }, apperr.InvalidInput, "input.rooms.0.adults"},
 		{"no guest named", func(in *booking.HoldInput) { in.Rooms[0].Guests = nil }, apperr.InvalidInput, "input.rooms.0.guests"},
 		{"bad email", func(in *booking.HoldInput) { in.Contact.Email = "ana at example" }, apperr.InvalidInput, "input.contact.email"},
 		{"no idempotency key", func(in *booking.HoldInput) { in.IdempotencyKey = " " }, apperr.InvalidInput, "input.idempotencyKey"},
@@ -212,6 +213,13 @@ func TestHoldValidation(t *testing.T) {
 		if c.code == booking.PriceChanged && len(all) > 0 && !strings.Contains(all[0].Message, "not 0.01 EUR") {
 			t.Errorf("%s: message %q, want the expected total written as 0.01 EUR", c.name, all[0].Message)
 		}
+	}
+	// A quote checks the party as a hold does.
+	in := holdInput(f, "quote", day("2027-03-10"), day("2027-03-12"), 1)
+	in.Rooms[0].Party.Adults = -2
+	_, err := b.svc.Quote(ctx, booking.QuoteInput{HotelID: in.HotelID, CheckIn: in.CheckIn, CheckOut: in.CheckOut, Rooms: in.Rooms})
+	if all, _ := apperr.All(err); len(all) == 0 || all[0].Code != apperr.InvalidInput || !strings.Contains(all[0].Message, "at least one adult") {
+		t.Errorf("quote for -2 adults: %v, want INVALID_INPUT: a room needs at least one adult", err)
 	}
 	var bookings int
 	must(t, b.pool.QueryRow(b.admin, "SELECT count(*) FROM bookings").Scan(&bookings))
