@@ -3645,7 +3645,7 @@ enum HotelSort {
 }
 
 input HotelSearchInput {
-  "Name, city, country or description; forgives typos."
+  "Name, city, country (its code or English name) or description; forgives typos."
   text: String
   near: CircleInput
   within: BoxInput

@@ -476,7 +476,7 @@ func (v *HoldBookingResponse) GetHoldBooking() HoldBookingHoldBookingHoldBooking
 }
 
 type HotelSearchInput struct {
-	// Name, city, country or description; forgives typos.
+	// Name, city, country (its code or English name) or description; forgives typos.
 	Text   *string      `json:"text"`
 	Near   *CircleInput `json:"near"`
 	Within *BoxInput    `json:"within"`

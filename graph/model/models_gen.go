@@ -317,7 +317,7 @@ type HotelSearchFacets struct {
 }
 
 type HotelSearchInput struct {
-	// Name, city, country or description; forgives typos.
+	// Name, city, country (its code or English name) or description; forgives typos.
 	Text   *string      `json:"text,omitempty"`
 	Near   *CircleInput `json:"near,omitempty"`
 	Within *BoxInput    `json:"within,omitempty"`

@@ -57,10 +57,13 @@ type Document struct {
 	Description string    `json:"description"`
 	City        string    `json:"city"`
 	Country     string    `json:"country"`
-	Location    GeoPoint  `json:"location"`
-	Stars       int       `json:"stars"`
-	Amenities   []string  `json:"amenities"`
-	Currency    string    `json:"currency"`
+	// CountryName is the country's English name (PostgreSQL's
+	// country_name), searchable as text.
+	CountryName string   `json:"country_name"`
+	Location    GeoPoint `json:"location"`
+	Stars       int      `json:"stars"`
+	Amenities   []string `json:"amenities"`
+	Currency    string   `json:"currency"`
 	// TimeZone is the hotel's IANA zone: stays are dates of its calendar.
 	TimeZone   string `json:"time_zone"`
 	TaxRateBps int    `json:"tax_rate_bps"`
@@ -222,7 +225,7 @@ func loadHotels(ctx context.Context, tx pgx.Tx, ids []uuid.UUID, from, until tim
 			RoomTypes: []RoomTypeDocument{}}
 		var perUSD *float64
 		var digits *int
-		if err := rows.Scan(&d.ID, &d.Name, &d.Description, &d.City, &d.Country, &d.Location.Lat, &d.Location.Lon,
+		if err := rows.Scan(&d.ID, &d.Name, &d.Description, &d.City, &d.Country, &d.CountryName, &d.Location.Lat, &d.Location.Lon,
 			&d.Stars, &d.Amenities, &d.Currency, &d.TimeZone, &d.TaxRateBps, &perUSD, &digits); err != nil {
 			return nil, nil, fmt.Errorf("load hotels: %w", err)
 		}

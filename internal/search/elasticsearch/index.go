@@ -20,7 +20,7 @@ import (
 // MappingVersion is the version of mapping and document layout. Bump it with
 // every change to either: Init then reports the index outdated and a
 // rebuild (staygraph reindex) moves the alias to a new index.
-const MappingVersion = 1
+const MappingVersion = 2
 
 // ErrOutdatedMapping means the alias points to an index built with an older
 // MappingVersion; rebuild it (staygraph reindex).
@@ -89,6 +89,7 @@ func mapping() *types.TypeMapping {
 			"description":  text(false),
 			"city":         text(true),
 			"country":      country,
+			"country_name": text(false),
 			"search_text":  searchText,
 			"location":     types.NewGeoPointProperty(),
 			"stars":        integer(),

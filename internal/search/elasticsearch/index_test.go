@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ func TestMapping(t *testing.T) {
 func TestIndexNamesCarryTheMappingVersion(t *testing.T) {
 	t.Parallel()
 	name := indexName("staygraph-hotels", time.Date(2027, 6, 10, 11, 0, 0, 123456000, time.UTC))
-	if want := "staygraph-hotels-v1-20270610t110000.123456"; name != want {
+	if want := fmt.Sprintf("staygraph-hotels-v%d-20270610t110000.123456", MappingVersion); name != want {
 		t.Errorf("index name %q, want %q", name, want)
 	}
 	if v, ok := indexVersion("staygraph-hotels", name); !ok || v != MappingVersion {

@@ -58,7 +58,7 @@ func hotelQuery(q search.Query, env environment) *types.BoolQuery {
 		b.Must = append(b.Must, types.Query{Match: map[string]types.MatchQuery{
 			"search_text": {Query: q.Text, Fuzziness: "AUTO", Operator: &operator.And}}})
 		b.Should = append(b.Should, types.Query{MultiMatch: &types.MultiMatchQuery{
-			Query: q.Text, Fields: []string{"name^3", "city^2", "country", "description"}, Fuzziness: "AUTO"}})
+			Query: q.Text, Fields: []string{"name^3", "city^2", "country", "country_name", "description"}, Fuzziness: "AUTO"}})
 	}
 	if c := q.Near; c != nil {
 		b.Filter = append(b.Filter, types.Query{GeoDistance: &types.GeoDistanceQuery{

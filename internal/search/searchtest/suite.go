@@ -73,6 +73,7 @@ func Run(t *testing.T, newEngine NewEngine) {
 		{name: "free text on the name", q: search.Query{Text: "lumiere"}, want: []string{"lumiere"}},
 		{name: "free text forgives a typo", q: search.Query{Text: "montmarte"}, want: []string{"montmartre"}},
 		{name: "free text on the city", q: search.Query{Text: "london"}, want: []string{"london"}},
+		{name: "free text on the country's name", q: search.Query{Text: "France"}, want: []string{"lumiere", "montmartre", "versailles"}},
 		{name: "all of the amenities", q: search.Query{Amenities: []string{"spa", "pool"}}, want: []string{"versailles"}},
 		{name: "minimum stars", q: search.Query{MinStars: 4}, want: []string{"lumiere", "versailles", "tokyo"}},
 		{name: "dates read on each hotel's calendar",
