@@ -3708,7 +3708,12 @@ type PriceBucket {
 type HotelSearchFacets {
   amenities: [FacetCount!]!
   stars: [FacetCount!]!
-  "Nightly prices of the whole party, in the requested currency (USD by default); empty without dates."
+  """
+  Nightly prices of the whole party, in the requested currency (USD by default);
+  empty without dates. The edges are 0, 50, 100, 150, 200, 300, 500 and 1000 times
+  the power of ten nearest what a US dollar buys of the currency (at least 1):
+  0–50 EUR, 0–5,000 JPY, 0–50,000 KRW, ...
+  """
   prices: [PriceBucket!]!
 }
 

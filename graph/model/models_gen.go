@@ -312,7 +312,10 @@ type HotelSearchEdge struct {
 type HotelSearchFacets struct {
 	Amenities []search.Count `json:"amenities"`
 	Stars     []search.Count `json:"stars"`
-	// Nightly prices of the whole party, in the requested currency (USD by default); empty without dates.
+	// Nightly prices of the whole party, in the requested currency (USD by default);
+	// empty without dates. The edges are 0, 50, 100, 150, 200, 300, 500 and 1000 times
+	// the power of ten nearest what a US dollar buys of the currency (at least 1):
+	// 0–50 EUR, 0–5,000 JPY, 0–50,000 KRW, ...
 	Prices []PriceBucket `json:"prices"`
 }
 

@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -182,5 +183,24 @@ func (q *Query) PartyBounds() (adults, children, people int) {
 // RoomCount is the number of units asked for (at least 1).
 func (q *Query) RoomCount() int { return max(1, len(q.Rooms)) }
 
-// PriceBuckets are the facet edges, in major units of the price currency.
+// PriceBuckets are the facet edges, in major units of a currency worth about
+// a US dollar (see PriceEdges).
 var PriceBuckets = []int64{0, 50, 100, 150, 200, 300, 500, 1000}
+
+// PriceEdges are the price facet edges in minor units of currency, of which
+// a US dollar buys perUSD units: PriceBuckets times the currency's
+// magnitude, the power of ten nearest perUSD (at least 1), so that buckets
+// in yen or rupiah say as much as buckets in euros (¥0–5,000, ¥5,000–10,000,
+// ...). Without a rate (perUSD ≤ 0) they are PriceBuckets. The PostgreSQL
+// engine scales them the same way in SQL.
+func PriceEdges(currency string, perUSD float64) []int64 {
+	scale := int64(math.Pow10(money.MinorDigits(currency)))
+	if perUSD > 0 {
+		scale *= int64(math.Pow10(max(0, int(math.Round(math.Log10(perUSD))))))
+	}
+	edges := make([]int64, len(PriceBuckets))
+	for i, e := range PriceBuckets {
+		edges[i] = e * scale
+	}
+	return edges
+}

@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/staygraph/staygraph/internal/apperr"
@@ -28,5 +29,25 @@ func TestQueryRefusesPlacesOutOfRange(t *testing.T) {
 	ok := search.Query{Near: &search.Circle{Lat: 48, Lon: 2, RadiusKm: 5}, Within: &search.Box{North: 49, South: 48, East: 3, West: 2}}
 	if err := ok.Normalize(); err != nil {
 		t.Errorf("a query in range: %v", err)
+	}
+}
+
+// Price facet edges follow the currency's magnitude: what a dollar buys,
+// to the nearest power of ten, times the dollar's edges.
+func TestPriceEdges(t *testing.T) {
+	for _, tc := range []struct {
+		currency string
+		perUSD   float64
+		want     []int64
+	}{
+		{"USD", 1, []int64{0, 5000, 10000, 15000, 20000, 30000, 50000, 100000}},
+		{"EUR", 0.92, []int64{0, 5000, 10000, 15000, 20000, 30000, 50000, 100000}},
+		{"JPY", 150, []int64{0, 5000, 10000, 15000, 20000, 30000, 50000, 100000}},
+		{"KRW", 1350, []int64{0, 50000, 100000, 150000, 200000, 300000, 500000, 1000000}},
+		{"JPY", 0, []int64{0, 50, 100, 150, 200, 300, 500, 1000}}, // no rate known
+	} {
+		if got := search.PriceEdges(tc.currency, tc.perUSD); !slices.Equal(got, tc.want) {
+			t.Errorf("%s at %v a dollar: %v, want %v", tc.currency, tc.perUSD, got, tc.want)
+		}
 	}
 }

@@ -111,7 +111,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 		if err != nil {
 			return search.Result{}, searchError(err)
 		}
-		p, err := decodePage(resp, q)
+		p, err := decodePage(resp, q, env.priceEdges(q))
 		if err != nil {
 			return search.Result{}, err
 		}
@@ -161,6 +161,16 @@ func searchError(err error) error {
 type environment struct {
 	zones  []string
 	target *exchangeRate
+}
+
+// priceEdges are the price facet edges in minor units of the price
+// currency (search.PriceEdges).
+func (env environment) priceEdges(q search.Query) []int64 {
+	perUSD := 0.0
+	if env.target != nil {
+		perUSD = env.target.perUSD
+	}
+	return search.PriceEdges(q.PriceCurrency(), perUSD)
 }
 
 func (e *Engine) environment(ctx context.Context, q search.Query) (environment, error) {

@@ -2,7 +2,6 @@ package elasticsearch
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/sortmode"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/sortorder"
 
-	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/search"
 )
 
@@ -272,7 +270,7 @@ func facetAggregations(q search.Query, env environment) map[string]types.Aggrega
 	// hotels (reverse_nested) with some free room type below each edge
 	// gives cumulative counts; their differences are the buckets, each
 	// hotel in exactly one. Edges are per unit: the price is for RoomCount units.
-	edges := bucketEdges(q.PriceCurrency())
+	edges := env.priceEdges(q)
 	var ranges []types.AggregationRange
 	for i := 1; i < len(edges); i++ {
 		to := toUSDCents(float64(edges[i]), env.target.perUSD, env.target.minorDigits) / float64(q.RoomCount())
@@ -291,16 +289,6 @@ func facetAggregations(q search.Query, env environment) map[string]types.Aggrega
 		}},
 	}
 	return aggs
-}
-
-// bucketEdges are the price facet edges in minor units of currency.
-func bucketEdges(currency string) []int64 {
-	scale := int64(math.Pow10(money.MinorDigits(currency)))
-	edges := make([]int64, len(search.PriceBuckets))
-	for i, e := range search.PriceBuckets {
-		edges[i] = e * scale
-	}
-	return edges
 }
 
 func nested(q types.Query) types.Query {

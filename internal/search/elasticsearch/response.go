@@ -35,7 +35,7 @@ type source struct {
 }
 
 // decodePage reads hits, their sort keys, the total and the facets.
-func decodePage(resp *essearch.Response, q search.Query) (page, error) {
+func decodePage(resp *essearch.Response, q search.Query, priceEdges []int64) (page, error) {
 	p := page{sort: q.Sort}
 	if resp.Hits.Total != nil {
 		p.total = int(resp.Hits.Total.Value)
@@ -62,7 +62,7 @@ func decodePage(resp *essearch.Response, q search.Query) (page, error) {
 		}
 		p.hits = append(p.hits, hit)
 	}
-	p.facets = decodeFacets(resp.Aggregations, q)
+	p.facets = decodeFacets(resp.Aggregations, priceEdges)
 	return p, nil
 }
 
@@ -97,9 +97,9 @@ func distanceKm(lat1, lon1, lat2, lon2 float64) float64 {
 	return 2 * earthRadiusKm * math.Asin(math.Min(1, math.Sqrt(a)))
 }
 
-// decodeFacets reads the aggregations of facetAggregations. Missing ones
-// (later rounds) read as empty facets.
-func decodeFacets(aggs map[string]types.Aggregate, q search.Query) search.Facets {
+// decodeFacets reads the aggregations of facetAggregations, whose price
+// ranges end at edges. Missing ones (later rounds) read as empty facets.
+func decodeFacets(aggs map[string]types.Aggregate, edges []int64) search.Facets {
 	f := search.Facets{Amenities: []search.Count{}, Stars: []search.Count{}}
 	if a, ok := aggs["amenities"].(*types.StringTermsAggregate); ok {
 		if buckets, ok := a.Buckets.([]types.StringTermsBucket); ok {
@@ -115,7 +115,6 @@ func decodeFacets(aggs map[string]types.Aggregate, q search.Query) search.Facets
 			}
 		}
 	}
-	edges := bucketEdges(q.PriceCurrency())
 	f.Prices = make([]search.Bucket, len(edges))
 	for i := range edges {
 		f.Prices[i].From = edges[i]

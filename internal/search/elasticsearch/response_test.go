@@ -46,7 +46,7 @@ func TestDecodePriceSortedPageWithFacets(t *testing.T) {
 	t.Parallel()
 	q := normalized(t, search.Query{CheckIn: day("2027-06-24"), CheckOut: day("2027-06-25"), Sort: search.SortPrice, First: 1,
 		Near: &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 30}, Price: &search.PriceRange{Currency: "EUR"}})
-	p, err := decodePage(response(t, "response_price_facets.json"), q)
+	p, err := decodePage(response(t, "response_price_facets.json"), q, search.PriceEdges("EUR", 0.92))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestDecodePriceSortedPageWithFacets(t *testing.T) {
 func TestDecodeLaterRoundByDistance(t *testing.T) {
 	t.Parallel()
 	q := normalized(t, search.Query{Near: paris, First: 1})
-	p, err := decodePage(response(t, "response_distance_later_round.json"), q)
+	p, err := decodePage(response(t, "response_distance_later_round.json"), q, search.PriceEdges(search.DefaultCurrency, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestDecodeLaterRoundByDistance(t *testing.T) {
 func TestDecodeRelevancePage(t *testing.T) {
 	t.Parallel()
 	q := normalized(t, search.Query{Text: "montmarte"})
-	p, err := decodePage(response(t, "response_text.json"), q)
+	p, err := decodePage(response(t, "response_text.json"), q, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

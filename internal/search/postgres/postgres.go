@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/search"
 )
 
@@ -90,6 +89,7 @@ type answer struct {
 	AmenityCounts                        []int32
 	Stars                                []int32
 	StarCounts                           []int32
+	PriceEdges                           []int64
 	PriceBuckets, PriceCounts            []int32
 }
 
@@ -98,7 +98,7 @@ func (a *answer) scan(row pgx.Row) error {
 		&a.LowestTotals, &a.CheckIns, &a.CheckOuts, &a.SortKeys, &a.OfferCounts,
 		&a.RoomTypeIDs, &a.RatePlanIDs, &a.Totals, &a.UnitsLeft, &a.RoomTypeNames,
 		&a.MaxAdults, &a.MaxChildren, &a.MaxOccupancy, &a.RatePlanNames,
-		&a.Amenities, &a.AmenityCounts, &a.Stars, &a.StarCounts, &a.PriceBuckets, &a.PriceCounts)
+		&a.Amenities, &a.AmenityCounts, &a.Stars, &a.StarCounts, &a.PriceEdges, &a.PriceBuckets, &a.PriceCounts)
 }
 
 // check makes sure the arrays fit together before hits reads them.
@@ -119,7 +119,8 @@ func (a *answer) check() error {
 			return fmt.Errorf("decode search answer: %d offers, a column of %d", offers, l)
 		}
 	}
-	if len(a.AmenityCounts) != len(a.Amenities) || len(a.StarCounts) != len(a.Stars) || len(a.PriceCounts) != len(a.PriceBuckets) {
+	if len(a.AmenityCounts) != len(a.Amenities) || len(a.StarCounts) != len(a.Stars) || len(a.PriceCounts) != len(a.PriceBuckets) ||
+		len(a.PriceEdges) != len(search.PriceBuckets) {
 		return fmt.Errorf("decode search answer: facet values and counts differ in number")
 	}
 	return nil
@@ -177,7 +178,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	nights := q.ArrivalNights()
 	priceMin, priceMax := q.PriceBounds()
 	currency := q.PriceCurrency()
-	edges := bucketEdges(currency)
+	edges := search.PriceEdges(currency, 0) // scaled by the statement
 	var cursorKey *float64
 	var cursorID *uuid.UUID
 	if cursor != nil {
@@ -223,24 +224,11 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	}
 	res := search.Result{TotalCount: a.Total, Engine: e.Name(), Hits: a.hits(q.Sort),
 		Facets: search.Facets{Amenities: counts(a.Amenities, a.AmenityCounts), Stars: starCounts(a.Stars, a.StarCounts),
-			Prices: buckets(edges, a.PriceBuckets, a.PriceCounts)}}
+			Prices: buckets(a.PriceEdges, a.PriceBuckets, a.PriceCounts)}}
 	if len(res.Hits) > q.First {
 		res.Hits, res.HasNextPage = res.Hits[:q.First], true
 	}
 	return res, nil
-}
-
-// bucketEdges are the price facet edges in minor units of currency.
-func bucketEdges(currency string) []int64 {
-	scale := int64(1)
-	for range money.MinorDigits(currency) {
-		scale *= 10
-	}
-	edges := make([]int64, len(search.PriceBuckets))
-	for i, e := range search.PriceBuckets {
-		edges[i] = e * scale
-	}
-	return edges
 }
 
 // buckets turns width_bucket counts into ranges. Bucket i (1-based) is

@@ -13,11 +13,19 @@
 -- $17 amenities text[], $18 min stars
 -- $19 price min, $20 price max (minor units of $21 per night), $21 currency
 -- $22 now, $23 sort, $24 cursor key, $25 cursor id, $26 page size + 1
--- $27 price bucket edges (minor units of $21)
+-- $27 price bucket edges (minor units of $21) for a currency worth about a
+--     dollar; scaled here by the magnitude of $21 (search.PriceEdges)
 -- $28 whether a stay or a party was asked for (else hotels without a
 --     matching room type are listed too: no criteria lists the catalog)
 WITH target AS (
     SELECT per_usd, minor_digits FROM exchange_rates WHERE currency = $21::text
+),
+-- The price facet's edges in $21: $27 times the power of ten nearest what a
+-- dollar buys (at least 1), so that yen buckets run ¥0–5,000, ...
+price_edges AS (
+    SELECT array_agg(u.edge * m.scale ORDER BY u.i) AS edges
+    FROM unnest($27::bigint[]) WITH ORDINALITY u(edge, i),
+         (SELECT coalesce((SELECT power(10, greatest(0, round(log(per_usd))))::bigint FROM target), 1) AS scale) m
 ),
 -- The point searched near, as ll_to_earth places it (NULLs without one).
 origin AS (
@@ -205,6 +213,7 @@ FROM (SELECT array_agg(id) AS hotel_ids,
       FROM (SELECT a, count(*)::int AS n FROM filtered, unnest(amenities) a GROUP BY a ORDER BY n DESC, a LIMIT 40) x) a,
      (SELECT array_agg(star_rating ORDER BY star_rating DESC) AS stars, array_agg(n ORDER BY star_rating DESC) AS star_counts
       FROM (SELECT star_rating, count(*)::int AS n FROM filtered GROUP BY star_rating) x) s,
-     (SELECT array_agg(bucket ORDER BY bucket) AS price_buckets, array_agg(n ORDER BY bucket) AS price_counts
-      FROM (SELECT width_bucket(nightly_target, $27::bigint[]) AS bucket, count(*)::int AS n
+     (SELECT (SELECT edges FROM price_edges) AS price_edges,
+             array_agg(bucket ORDER BY bucket) AS price_buckets, array_agg(n ORDER BY bucket) AS price_counts
+      FROM (SELECT width_bucket(nightly_target, (SELECT edges FROM price_edges)) AS bucket, count(*)::int AS n
             FROM filtered WHERE nightly_target IS NOT NULL GROUP BY 1) x) b;

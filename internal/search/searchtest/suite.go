@@ -172,6 +172,24 @@ func Run(t *testing.T, newEngine NewEngine) {
 					t.Errorf("price facets %+v", r.Facets.Prices)
 				}
 			}},
+		{name: "price facets in a currency of small units",
+			q:    search.Query{CheckIn: date("2027-06-24"), CheckOut: date("2027-06-25"), Near: &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 30}, Price: &search.PriceRange{Currency: "JPY"}},
+			want: []string{"lumiere", "montmartre", "versailles"},
+			check: func(t *testing.T, c Catalog, r search.Result) {
+				// A dollar buys 150 yen: the edges are a hundred times the
+				// dollar's, ¥0–5,000, ¥5,000–10,000, ..., ¥100,000 and more;
+				// 60, 100 and 400 EUR are about ¥9,800, ¥16,300 and ¥65,200.
+				want := []int64{0, 5000, 10000, 15000, 20000, 30000, 50000, 100000}
+				var edges []int64
+				got := map[int64]int{}
+				for _, b := range r.Facets.Prices {
+					edges = append(edges, b.From)
+					got[b.From] = b.Count
+				}
+				if !slices.Equal(edges, want) || got[5000] != 1 || got[15000] != 1 || got[50000] != 1 {
+					t.Errorf("price facets in yen %+v, want edges %v with one hotel from 5000, 15000 and 50000", r.Facets.Prices, want)
+				}
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
