@@ -32,7 +32,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/auth"
-	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/postgres"
 	"github.com/staygraph/staygraph/internal/search"
 	searchpg "github.com/staygraph/staygraph/internal/search/postgres"
@@ -691,14 +690,7 @@ func sbStoreParams(ctx context.Context, pool *pgxpool.Pool, queries []sbQuery) e
 			names = append(names, fmt.Sprintf("p%d", n))
 		}
 	}
-	scale := int64(1)
-	for range money.MinorDigits(search.DefaultCurrency) {
-		scale *= 10
-	}
-	var edges []int64
-	for _, e := range search.PriceBuckets {
-		edges = append(edges, e*scale)
-	}
+	edges := search.PriceEdges(search.DefaultCurrency, 0) // what postgres.Engine binds; the statement scales them
 	rows := make([][]any, len(queries))
 	for i, sq := range queries {
 		q := sq.query()
