@@ -340,3 +340,56 @@ func TestCurrencyIsFixedOnceRatesExist(t *testing.T) {
 		t.Fatalf("renaming with the same currency: %v", err)
 	}
 }
+
+// A currency change waits for rates being written and then refuses: the
+// check cannot miss a rate committed while it runs.
+func TestCurrencyChangeWaitsForRatesBeingWritten(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := createHotel(t, b, "Race")
+	ctx := staffOf(h.ID)
+	rt, err := b.svc.CreateRoomType(ctx, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2,
+		Beds: []catalog.Bed{{Type: catalog.BedQueen, Count: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := b.svc.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{Name: "Flexible",
+		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositPayAtHotel}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err = b.svc.Hotel(ctx, h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A rate written but not yet committed.
+	tx, err := b.pool.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := tx.Exec(context.Background(), `INSERT INTO nightly_rates (rate_plan_id, night, amount, hotel_id, room_type_id)
+		VALUES ($1, '2027-03-01', 15000, $2, $3)`, rp.ID, h.ID, rt.ID); err != nil {
+		t.Fatal(err)
+	}
+	jpy := "JPY"
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.svc.UpdateHotel(ctx, h.ID, h.Version, catalog.HotelPatch{Currency: &jpy})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the currency change did not wait for the rate being written: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !apperr.HasCode(err, apperr.Conflict) {
+		t.Fatalf("currency change after the rate committed: %v, want CONFLICT", err)
+	}
+	if got, _ := b.svc.Hotel(ctx, h.ID); got.Currency == "JPY" {
+		t.Fatal("the hotel's currency changed under its rates")
+	}
+}

@@ -193,7 +193,15 @@ func (s *Service) UpdateHotel(ctx context.Context, id uuid.UUID, expectedVersion
 	row, err := write(ctx, s, func(q *db.Queries) (db.Hotel, error) {
 		if f.Currency != current.Currency {
 			// Rates and bookings store amounts in the hotel's currency:
-			// changing it would re-price them all.
+			// changing it would re-price them all. The locks wait for rates
+			// and bookings being written and keep new ones out until this
+			// transaction ends, so the answer stays true.
+			if err := q.LockHotelForAmounts(ctx, id); err != nil {
+				return db.Hotel{}, err
+			}
+			if err := q.LockRatePlansForAmounts(ctx, id); err != nil {
+				return db.Hotel{}, err
+			}
 			has, err := q.HotelHasAmounts(ctx, id)
 			if err != nil {
 				return db.Hotel{}, err

@@ -246,6 +246,28 @@ func (q *Queries) ListHotels(ctx context.Context, arg ListHotelsParams) ([]Hotel
 	return items, nil
 }
 
+const lockHotelForAmounts = `-- name: LockHotelForAmounts :exec
+SELECT 1 FROM hotels WHERE id = $1 FOR UPDATE
+`
+
+// With LockRatePlansForAmounts: locks the hotel and its rate plans against
+// new bookings and rates, whose foreign keys take KEY SHARE locks that FOR
+// UPDATE waits for and then blocks, so that whether the hotel has amounts
+// stays true until the transaction ends.
+func (q *Queries) LockHotelForAmounts(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, lockHotelForAmounts, id)
+	return err
+}
+
+const lockRatePlansForAmounts = `-- name: LockRatePlansForAmounts :exec
+SELECT 1 FROM rate_plans WHERE hotel_id = $1 FOR UPDATE
+`
+
+func (q *Queries) LockRatePlansForAmounts(ctx context.Context, hotelID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, lockRatePlansForAmounts, hotelID)
+	return err
+}
+
 const updateHotel = `-- name: UpdateHotel :one
 UPDATE hotels SET
     name = $3, description = $4, time_zone = $5, latitude = $6, longitude = $7,

@@ -36,3 +36,13 @@ RETURNING *;
 -- bookings.
 SELECT EXISTS (SELECT 1 FROM nightly_rates nr WHERE nr.hotel_id = sqlc.arg(id)::uuid)
     OR EXISTS (SELECT 1 FROM bookings b WHERE b.hotel_id = sqlc.arg(id)::uuid) AS has_amounts;
+
+-- name: LockHotelForAmounts :exec
+-- With LockRatePlansForAmounts: locks the hotel and its rate plans against
+-- new bookings and rates, whose foreign keys take KEY SHARE locks that FOR
+-- UPDATE waits for and then blocks, so that whether the hotel has amounts
+-- stays true until the transaction ends.
+SELECT 1 FROM hotels WHERE id = $1 FOR UPDATE;
+
+-- name: LockRatePlansForAmounts :exec
+SELECT 1 FROM rate_plans WHERE hotel_id = $1 FOR UPDATE;
