@@ -17,8 +17,10 @@ const maxBlockedAddresses = 100_000
 // from the address's bucket, under the anonymous rule. An address that has
 // emptied its bucket so gets 429 for requests carrying credentials, before
 // they are checked (a database lookup or a signature check each), until the
-// bucket would allow one more; good credentials take nothing from it. The limit
-// is kept per API server (the bucket itself lives in the shared limiter).
+// bucket would allow one more; good credentials take nothing from it. A
+// request is counted once its check failed, so the requests of a burst sent
+// all at once are all checked; what comes after waits. Who is refused is
+// kept per API server (the bucket itself lives in the shared limiter).
 func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 	opts = opts.withDefaults()
 	rule := DefaultRules.Anonymous
