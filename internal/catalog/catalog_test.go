@@ -309,16 +309,7 @@ func TestCurrencyIsFixedOnceRatesExist(t *testing.T) {
 	if err != nil || h.Currency != "JPY" {
 		t.Fatalf("a hotel without rates changing currency: %v %+v", err, h)
 	}
-	rt, err := b.svc.CreateRoomType(ctx, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2,
-		Beds: []catalog.Bed{{Type: catalog.BedQueen, Count: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp, err := b.svc.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{Name: "Flexible",
-		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositPayAtHotel}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rp := doubleWithPlan(t, b, ctx, h.ID)
 	from := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
 	if _, _, err := b.svc.SetRates(ctx, rp.ID, from, from.AddDate(0, 0, 3), 15000); err != nil {
 		t.Fatal(err)
@@ -348,17 +339,8 @@ func TestCurrencyChangeWaitsForRatesBeingWritten(t *testing.T) {
 	b := setup(t)
 	h := createHotel(t, b, "Race")
 	ctx := staffOf(h.ID)
-	rt, err := b.svc.CreateRoomType(ctx, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2,
-		Beds: []catalog.Bed{{Type: catalog.BedQueen, Count: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp, err := b.svc.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{Name: "Flexible",
-		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositPayAtHotel}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err = b.svc.Hotel(ctx, h.ID)
+	rt, rp := doubleWithPlan(t, b, ctx, h.ID)
+	h, err := b.svc.Hotel(ctx, h.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,4 +374,20 @@ func TestCurrencyChangeWaitsForRatesBeingWritten(t *testing.T) {
 	if got, _ := b.svc.Hotel(ctx, h.ID); got.Currency == "JPY" {
 		t.Fatal("the hotel's currency changed under its rates")
 	}
+}
+
+// doubleWithPlan creates a double room type at hotel and a rate plan for it.
+func doubleWithPlan(t *testing.T, b testBundle, ctx context.Context, hotel uuid.UUID) (catalog.RoomType, catalog.RatePlan) {
+	t.Helper()
+	rt, err := b.svc.CreateRoomType(ctx, hotel, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2,
+		Beds: []catalog.Bed{{Type: catalog.BedQueen, Count: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := b.svc.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{Name: "Flexible",
+		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositPayAtHotel}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt, rp
 }
