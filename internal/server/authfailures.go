@@ -8,19 +8,25 @@ import (
 	"github.com/staygraph/staygraph/internal/auth"
 )
 
-// maxBlockedAddresses bounds the addresses AuthFailureLimit refuses at once;
-// beyond it, further ones are only limited by their bucket.
-const maxBlockedAddresses = 100_000
+// suspectFor is how long an address stays suspect after a bad credential.
+const suspectFor = time.Minute
 
-// AuthFailureLimit makes bad credentials cost their client address: every
-// request refused with 401 by the authentication inside it takes a token
-// from the address's bucket, under the anonymous rule. An address that has
-// emptied its bucket so gets 429 for requests carrying credentials, before
-// they are checked (a database lookup or a signature check each), until the
-// bucket would allow one more; good credentials take nothing from it. A
-// request is counted once its check failed, so the requests of a burst sent
-// all at once are all checked; what comes after waits. Who is refused is
-// kept per API server (the bucket itself lives in the shared limiter).
+// maxSuspectAddresses bounds the addresses AuthFailureLimit remembers; past
+// it, a new one is only charged after its checks fail.
+const maxSuspectAddresses = 100_000
+
+// AuthFailureLimit makes bad credentials cost their client address, under
+// the anonymous rule. A request refused with 401 by the authentication
+// inside it takes a token from the address's bucket and makes the address
+// suspect for a minute. While it is suspect, every request from it that
+// carries credentials takes its token *before* they are checked (a database
+// lookup or a signature check each), and gets 429 when the bucket is empty:
+// so, after the first failures, the checks an address can cause are bounded
+// by the anonymous rate, however many requests it sends at once. Addresses
+// without failures are not charged, and neither are requests without
+// credentials. A suspect address's good credentials pay too (clients behind
+// one address share its fate for that minute). Suspects are kept per API
+// server; the buckets live in the shared limiter.
 func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 	opts = opts.withDefaults()
 	rule := DefaultRules.Anonymous
@@ -29,8 +35,40 @@ func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 	}
 	var (
 		mu      sync.Mutex
-		blocked = map[string]time.Time{} // address → refused until
+		suspect = map[string]time.Time{} // address → suspect until
 	)
+	isSuspect := func(key string, now time.Time) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		until, ok := suspect[key]
+		if ok && !now.Before(until) {
+			delete(suspect, key)
+		}
+		return ok && now.Before(until)
+	}
+	markSuspect := func(key string, now time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, ok := suspect[key]; !ok && len(suspect) >= maxSuspectAddresses {
+			for k, until := range suspect {
+				if !now.Before(until) {
+					delete(suspect, k)
+				}
+			}
+			if len(suspect) >= maxSuspectAddresses {
+				return
+			}
+		}
+		suspect[key] = now.Add(suspectFor)
+	}
+	take := func(r *http.Request, key string) (Decision, bool) {
+		d, err := opts.Limiter.Take(r.Context(), key, rule)
+		if err != nil {
+			opts.Logger.ErrorContext(r.Context(), "rate limiter failed; credentials checked anyway", "err", err)
+			return Decision{Allowed: true}, false
+		}
+		return d, true
+	}
 	return func(next http.Handler) http.Handler {
 		if rule.Unlimited() {
 			return next
@@ -41,41 +79,23 @@ func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 				return
 			}
 			key := "authfail:" + clientKey(opts.ClientIP(r))
-			now := time.Now()
-			mu.Lock()
-			until, ok := blocked[key]
-			if ok && !now.Before(until) {
-				delete(blocked, key)
-			}
-			mu.Unlock()
-			if now.Before(until) {
-				writeRateLimited(w, r, until.Sub(now))
-				return
+			charged := false
+			if isSuspect(key, time.Now()) {
+				d, ok := take(r, key)
+				if !d.Allowed {
+					writeRateLimited(w, r, d.RetryAfter)
+					return
+				}
+				charged = ok
 			}
 			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
 			if rec.status != http.StatusUnauthorized {
 				return
 			}
-			d, err := opts.Limiter.Take(r.Context(), key, rule)
-			if err != nil {
-				opts.Logger.ErrorContext(r.Context(), "rate limiter failed; bad credentials not counted", "err", err)
-				return
-			}
-			if !d.Allowed {
-				now := time.Now()
-				mu.Lock()
-				if len(blocked) >= maxBlockedAddresses {
-					for k, until := range blocked {
-						if !now.Before(until) {
-							delete(blocked, k)
-						}
-					}
-				}
-				if len(blocked) < maxBlockedAddresses {
-					blocked[key] = now.Add(d.RetryAfter)
-				}
-				mu.Unlock()
+			markSuspect(key, time.Now())
+			if !charged {
+				take(r, key)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -253,5 +254,16 @@ func TestBadCredentialsAreLimitedByAddress(t *testing.T) {
 	other := map[string]string{"X-Forwarded-For": "198.51.100.9", "Authorization": "Bearer not-a-token"}
 	if a := do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), other)); a.status != http.StatusUnauthorized {
 		t.Fatalf("bad token from another address: %d, want 401", a.status)
+	}
+	// That address is now suspect: of 20 more sent at once, only as many as
+	// its bucket still holds (2) are checked.
+	before = checked.Load()
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() { do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), other)) })
+	}
+	wg.Wait()
+	if n := checked.Load() - before; n > 2 {
+		t.Fatalf("a suspect address sending 20 at once had %d checked, want at most the 2 tokens its bucket held", n)
 	}
 }
