@@ -93,14 +93,14 @@ func initPrincipal(ctx context.Context, authn *auth.Authenticator, p transport.I
 	if raw == "" {
 		return nil, nil
 	}
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(raw), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, errors.New("authorization must use the Bearer scheme")
+	tok, err := auth.BearerToken(raw)
+	if ae, ok := apperr.As(err); ok {
+		return nil, errors.New(ae.Message)
 	}
 	if authn == nil {
 		return nil, errors.New("authentication is not available on this connection")
 	}
-	principal, err := authn.AuthenticateToken(ctx, strings.TrimSpace(tok))
+	principal, err := authn.AuthenticateToken(ctx, tok)
 	if err != nil {
 		var ae *apperr.Error
 		if errors.As(err, &ae) && ae.Code == apperr.Unauthenticated {
@@ -141,8 +141,7 @@ func whileValid(ctx context.Context, authn *auth.Authenticator, p *auth.Principa
 				return
 			case <-recheck:
 				// A database failure is no verdict: check again later.
-				var ae *apperr.Error
-				if err := authn.StillValid(ctx, p); errors.As(err, &ae) && ae.Code == apperr.Unauthenticated {
+				if apperr.HasCode(authn.StillValid(ctx, p), apperr.Unauthenticated) {
 					return
 				}
 			}

@@ -47,11 +47,21 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 	case len(keys) == 1:
 		return a.verifyAPIKey(r.Context(), strings.TrimSpace(keys[0]))
 	}
-	scheme, token, ok := strings.Cut(strings.TrimSpace(authz[0]), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, apperr.New(apperr.Unauthenticated, "authorization must use the Bearer scheme")
+	token, err := BearerToken(authz[0])
+	if err != nil {
+		return nil, err
 	}
-	return a.AuthenticateToken(r.Context(), strings.TrimSpace(token))
+	return a.AuthenticateToken(r.Context(), token)
+}
+
+// BearerToken reads the token of an Authorization value "Bearer <token>";
+// another scheme is UNAUTHENTICATED.
+func BearerToken(authorization string) (string, error) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", apperr.New(apperr.Unauthenticated, "authorization must use the Bearer scheme")
+	}
+	return strings.TrimSpace(token), nil
 }
 
 // AuthenticateToken returns the principal a bare bearer token names: an API
