@@ -212,7 +212,7 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 		b, _, err := s.replay(ctx, key)
 		return b, err
 	}
-	return paid, err
+	return s.revealed(paid, err)
 }
 
 // Ledger is a booking's money: Captured − Refunded = Kept.

@@ -103,8 +103,10 @@ func TestPartialPaymentsAddUp(t *testing.T) {
 	if _, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "b1", BookingID: h.ID, Payment: pay("tok_decline")}); code(err) != booking.PaymentDeclined {
 		t.Fatalf("declined balance: %v", err)
 	}
-	if _, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "b2", BookingID: h.ID, Payment: pay("tok_success")}); err != nil {
-		t.Fatal(err)
+	paid, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "b2", BookingID: h.ID, Payment: pay("tok_success")})
+	must(t, err)
+	if paid.ContactEmail != h.ContactEmail || paid.ContactEmail == "" {
+		t.Fatalf("the paid booking's contact %q, want %q as held", paid.ContactEmail, h.ContactEmail)
 	}
 	// The same key again answers the same and charges nothing.
 	if _, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "b2", BookingID: h.ID, Payment: pay("tok_success")}); err != nil {
