@@ -4,13 +4,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 )
 
-// flags is a flag set whose defaults come from STAYGRAPH_* environment
-// variables: --database-url defaults to $STAYGRAPH_DATABASE_URL, and so on.
+// flags is a flag set that also reads STAYGRAPH_* environment variables:
+// $STAYGRAPH_DATABASE_URL sets --database-url unless the command line does.
+// An environment value is set on the flag, not made its default, so usage
+// text (-h, a mistyped flag) never prints it: secrets are passed this way.
 type flags struct {
 	*flag.FlagSet
 	errs []error
@@ -30,44 +31,53 @@ func (f *flags) env(name string) (string, bool) {
 	return v, ok && v != ""
 }
 
-func (f *flags) String(name, def, usage string) *string {
+// fromEnv sets the flag name from its environment variable, if set.
+func (f *flags) fromEnv(name string) {
 	if v, ok := f.env(name); ok {
-		def = v
+		f.setFrom(envName(name), name, v)
 	}
-	return f.FlagSet.String(name, def, usage+" ["+envName(name)+"]")
+}
+
+// alsoFrom sets the flag name from the conventional variable envVar (such
+// as DATABASE_URL) when its own STAYGRAPH_* variable is not set.
+func (f *flags) alsoFrom(name, envVar string) {
+	if _, ok := f.env(name); ok {
+		return
+	}
+	if v := os.Getenv(envVar); v != "" {
+		f.setFrom(envVar, name, v)
+	}
+}
+
+func (f *flags) setFrom(envVar, name, v string) {
+	if err := f.FlagSet.Set(name, v); err != nil {
+		// The value is not repeated: it may be a secret.
+		f.errs = append(f.errs, fmt.Errorf("%s is not a valid --%s", envVar, name))
+	}
+}
+
+func (f *flags) String(name, def, usage string) *string {
+	p := f.FlagSet.String(name, def, usage+" ["+envName(name)+"]")
+	f.fromEnv(name)
+	return p
 }
 
 func (f *flags) Int(name string, def int, usage string) *int {
-	if v, ok := f.env(name); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			f.errs = append(f.errs, fmt.Errorf("%s=%q is not a number", envName(name), v))
-		}
-		def = n
-	}
-	return f.FlagSet.Int(name, def, usage+" ["+envName(name)+"]")
+	p := f.FlagSet.Int(name, def, usage+" ["+envName(name)+"]")
+	f.fromEnv(name)
+	return p
 }
 
 func (f *flags) Bool(name string, def bool, usage string) *bool {
-	if v, ok := f.env(name); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			f.errs = append(f.errs, fmt.Errorf("%s=%q is not a boolean", envName(name), v))
-		}
-		def = b
-	}
-	return f.FlagSet.Bool(name, def, usage+" ["+envName(name)+"]")
+	p := f.FlagSet.Bool(name, def, usage+" ["+envName(name)+"]")
+	f.fromEnv(name)
+	return p
 }
 
 func (f *flags) Duration(name string, def time.Duration, usage string) *time.Duration {
-	if v, ok := f.env(name); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			f.errs = append(f.errs, fmt.Errorf("%s=%q is not a duration", envName(name), v))
-		}
-		def = d
-	}
-	return f.FlagSet.Duration(name, def, usage+" ["+envName(name)+"]")
+	p := f.FlagSet.Duration(name, def, usage+" ["+envName(name)+"]")
+	f.fromEnv(name)
+	return p
 }
 
 // parse parses args and reports environment values that did not parse.
@@ -92,10 +102,11 @@ type common struct {
 }
 
 func commonFlags(f *flags) common {
-	def := os.Getenv("DATABASE_URL")
-	return common{
-		databaseURL: f.String("database-url", def, "PostgreSQL connection string (also read from DATABASE_URL)"),
+	c := common{
+		databaseURL: f.String("database-url", "", "PostgreSQL connection string (also read from DATABASE_URL)"),
 		logFormat:   f.String("log-format", "text", "log format: text or json"),
 		logLevel:    f.String("log-level", "info", "log level: debug, info, warn, error"),
 	}
+	f.alsoFrom("database-url", "DATABASE_URL")
+	return c
 }

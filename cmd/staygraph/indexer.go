@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -138,8 +137,9 @@ func runIndexer(ctx context.Context, args []string) error {
 	f := newFlags("indexer")
 	c := commonFlags(f)
 	ixf := addIndexerFlags(f)
-	esURL := f.String("elasticsearch-url", os.Getenv("ELASTICSEARCH_URL"),
+	esURL := f.String("elasticsearch-url", "",
 		"Elasticsearch address(es) to keep current, comma-separated (also read from ELASTICSEARCH_URL); empty: none")
+	f.alsoFrom("elasticsearch-url", "ELASTICSEARCH_URL")
 	esAlias := f.String("elasticsearch-alias", es.DefaultAlias, "index alias of the hotel catalog")
 	statsAddr := f.String("stats-addr", "", "address to serve GET /stats (JSON: lag, retained WAL, consumers) and /healthz on; empty: none")
 	if err := f.parse(args); err != nil {

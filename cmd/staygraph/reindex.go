@@ -22,8 +22,9 @@ import (
 func runReindex(ctx context.Context, args []string) error {
 	f := newFlags("reindex")
 	c := commonFlags(f)
-	esURL := f.String("elasticsearch-url", os.Getenv("ELASTICSEARCH_URL"),
+	esURL := f.String("elasticsearch-url", "",
 		"Elasticsearch address(es), comma-separated (also read from ELASTICSEARCH_URL)")
+	f.alsoFrom("elasticsearch-url", "ELASTICSEARCH_URL")
 	alias := f.String("elasticsearch-alias", es.DefaultAlias, "index alias to rebuild")
 	nights := f.Int("nights", es.DefaultNights, "nights of availability and prices to index, from yesterday (UTC)")
 	batch := f.Int("batch", es.DefaultBatchSize, "hotels per database read and documents per bulk request")

@@ -116,6 +116,52 @@ func TestFlagsReadTheEnvironment(t *testing.T) {
 	}
 }
 
+// Secrets are passed in the environment; usage text (-h, a mistyped flag)
+// and errors about a bad value must not print them.
+func TestUsageNeverPrintsTheEnvironment(t *testing.T) {
+	t.Setenv("STAYGRAPH_JWT_SECRET", "s3cret-jwt")
+	t.Setenv("DATABASE_URL", "postgres://app:s3cret-db@db.example:5432/app")
+	t.Setenv("STAYGRAPH_MAX_COMPLEXITY", "s3cret-number")
+	var out strings.Builder
+	f := newFlags("test")
+	f.SetOutput(&out)
+	c := commonFlags(f)
+	s := addServerFlags(f)
+	err := f.parse([]string{"--adr", "x"})
+	if err == nil {
+		t.Fatal("a mistyped flag must fail")
+	}
+	if !strings.Contains(out.String(), "STAYGRAPH_JWT_SECRET") {
+		t.Fatalf("usage must still name the variables:\n%s", out.String())
+	}
+	if strings.Contains(out.String()+err.Error(), "s3cret") {
+		t.Fatalf("usage printed a secret:\n%s\n%v", out.String(), err)
+	}
+	f = newFlags("test")
+	c = commonFlags(f)
+	s = addServerFlags(f)
+	err = f.parse(nil)
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "STAYGRAPH_MAX_COMPLEXITY") {
+		t.Fatalf("a bad value is reported by its variable alone, got %v", err)
+	}
+	t.Setenv("STAYGRAPH_MAX_COMPLEXITY", "")
+	f = newFlags("test")
+	c = commonFlags(f)
+	s = addServerFlags(f)
+	if err := f.parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if *s.jwtSecret != "s3cret-jwt" || *c.databaseURL != "postgres://app:s3cret-db@db.example:5432/app" {
+		t.Fatalf("the environment's values must still be used: %q %q", *s.jwtSecret, *c.databaseURL)
+	}
+	t.Setenv("STAYGRAPH_DATABASE_URL", "postgres://other")
+	f = newFlags("test")
+	c = commonFlags(f)
+	if err := f.parse(nil); err != nil || *c.databaseURL != "postgres://other" {
+		t.Fatalf("STAYGRAPH_DATABASE_URL wins over DATABASE_URL: %q %v", *c.databaseURL, err)
+	}
+}
+
 // The sandbox confirms bookings without moving money: 'serve' registers it
 // only when asked, 'dev' by default.
 func TestSandboxPaymentsOnlyInDevByDefault(t *testing.T) {
