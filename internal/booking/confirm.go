@@ -148,7 +148,10 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 		if err != nil {
 			return fmt.Errorf("record payment attempt: %w", err)
 		}
-		return nil
+		// Should this process stop while the provider is asked, the attempt
+		// would stay PENDING and the booking pinned: its reconciliation is
+		// due once the charge's time is up (a no-op once an outcome is in).
+		return s.enqueueTx(ctx, tx, ReconcilePaymentArgs{PaymentID: attempt.ID}, chargeTimeout+time.Minute)
 	})
 	if err != nil {
 		return err

@@ -10,6 +10,8 @@ import (
 
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/payment/sandbox"
 )
 
 func pay(token string) *booking.PaymentInput {
@@ -230,4 +232,63 @@ func TestReconciliationJobConfirmsLater(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("not confirmed after %v; payments %v", expiryWait, b.paymentStatuses(t, h.ID))
+}
+
+// crashing is a provider whose process dies right after the charge: the
+// money is taken and nothing of the answer is recorded.
+type crashing struct{ *sandbox.Provider }
+
+func (crashing) Name() string { return "crashing" }
+
+func (c crashing) Charge(ctx context.Context, req payment.ChargeRequest) (payment.ChargeResult, error) {
+	_, _ = c.Provider.Charge(ctx, req)
+	panic("the process stops here")
+}
+
+// A process that stops while the provider is asked leaves a PENDING attempt
+// and a pinned booking; the reconciliation enqueued with the attempt settles
+// both once the charge's time is up, instead of the hold staying pinned.
+func TestAStopMidChargeIsReconciled(t *testing.T) {
+	t.Parallel()
+	b := setupWithJobs(t, 15*time.Minute)
+	f := b.fixture(t, fixtureOpts{})
+	svc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(crashing{sandbox.New()}), b.jobs, booking.Opts{})
+	ctx := guest("stopped")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 7)
+	h, err := svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the charge did not stop the request")
+			}
+		}()
+		_, _ = svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID,
+			Payment: &booking.PaymentInput{Provider: "crashing", Token: "tok_success"}})
+	}()
+	if s := fmt.Sprint(b.paymentStatuses(t, h.ID)); s != "[PENDING:0/10000]" {
+		t.Fatalf("payments after the stop %s", s)
+	}
+	if got, err := svc.Booking(ctx, h.ID); err != nil || !got.PaymentInFlight {
+		t.Fatalf("the booking must be pinned meanwhile: %+v %v", got, err)
+	}
+	var paymentID uuid.UUID
+	var due time.Time
+	must(t, b.pool.QueryRow(context.Background(), `
+		SELECT (args->>'payment_id')::uuid, scheduled_at FROM river_job
+		WHERE kind = $1 AND args->>'payment_id' = (SELECT id::text FROM payments WHERE booking_id = $2)`,
+		booking.ReconcilePaymentArgs{}.Kind(), h.ID).Scan(&paymentID, &due))
+	if wait := time.Until(due); wait < 30*time.Second || wait > 2*time.Minute {
+		t.Fatalf("reconciliation due in %v, want after the charge's 30 s", wait)
+	}
+	// What the job runs when it is due: the provider has the charge.
+	must(t, svc.ReconcilePayment(context.Background(), paymentID))
+	got, err := svc.Booking(ctx, h.ID)
+	must(t, err)
+	if got.Status != booking.StatusConfirmed || got.PaymentInFlight {
+		t.Fatalf("after reconciliation: %s, in flight %v", got.Status, got.PaymentInFlight)
+	}
+	if s := fmt.Sprint(b.paymentStatuses(t, h.ID)); s != "[CAPTURED:10000/10000]" {
+		t.Fatalf("payments %s", s)
+	}
 }
