@@ -52,7 +52,7 @@ func holdInput(in model.HoldBookingInput) (booking.HoldInput, error) {
 	out := booking.HoldInput{IdempotencyKey: in.IdempotencyKey, HotelID: d.decode(relay.KindHotel, in.HotelID, "input", "hotelId"),
 		CheckIn: in.CheckIn, CheckOut: in.CheckOut, Rooms: roomRequests(&d, in.Rooms)}
 	if in.Contact != nil {
-		out.Contact = booking.Contact{Email: in.Contact.Email, Phone: deref(in.Contact.Phone)}
+		out.Contact = booking.Contact{Email: in.Contact.Email, Phone: deref(in.Contact.Phone), Language: deref(in.Contact.Language)}
 	}
 	if in.ExpectedTotal != nil {
 		total := int64(*in.ExpectedTotal)

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -288,5 +289,44 @@ func TestConcurrentHoldsOverHTTP(t *testing.T) {
 	var middle int
 	if err := b.pool.QueryRow(context.Background(), "SELECT reserved FROM inventory WHERE room_type_id = $1 AND night = $2", rt.ID, checkIn.AddDate(0, 0, 2)).Scan(&middle); err != nil || middle != won {
 		t.Fatalf("the night all stays share holds %d units, want %d (%v)", middle, won, err)
+	}
+}
+
+// A guest picks the language they are written to in when holding; a tag
+// that is not one is refused on its field.
+func TestGuestChoosesTheirLanguage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Europe/Paris", 3)
+	tok := token(t, auth.RoleGuest)
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 20)
+	const m = `mutation($input: HoldBookingInput!) { holdBooking(input: $input) {
+		booking { contact { email language } } userErrors { code field message } } }`
+	type payload struct {
+		HoldBooking struct {
+			Booking *struct {
+				Contact struct{ Email, Language string }
+			}
+			UserErrors []userError
+		}
+	}
+	for _, tc := range []struct{ key, language, want string }{
+		{"fr", "fr", "fr"}, {"default", "", "en"}, {"region", "es-MX", "es-MX"},
+	} {
+		vars := holdVars(hotel, plan, tc.key, checkIn, 1)
+		if tc.language != "" {
+			vars["input"].(map[string]any)["contact"].(map[string]any)["language"] = tc.language
+		}
+		got := decode[payload](t, b.do(t, tok, m, vars)).HoldBooking
+		if got.Booking == nil || got.Booking.Contact.Language != tc.want || got.Booking.Contact.Email != "ana@example.com" {
+			t.Fatalf("language %q: %+v", tc.language, got)
+		}
+	}
+	vars := holdVars(hotel, plan, "bad", checkIn, 1)
+	vars["input"].(map[string]any)["contact"].(map[string]any)["language"] = "français!"
+	got := decode[payload](t, b.do(t, tok, m, vars)).HoldBooking
+	if got.Booking != nil || len(got.UserErrors) != 1 || got.UserErrors[0].Code != "INVALID_INPUT" ||
+		strings.Join(got.UserErrors[0].Field, ".") != "input.contact.language" {
+		t.Fatalf("a bad language tag: %+v", got)
 	}
 }

@@ -251,8 +251,9 @@ type ComplexityRoot struct {
 	}
 
 	Contact struct {
-		Email func(childComplexity int) int
-		Phone func(childComplexity int) int
+		Email    func(childComplexity int) int
+		Language func(childComplexity int) int
+		Phone    func(childComplexity int) int
 	}
 
 	CreateApiKeyPayload struct {
@@ -1545,6 +1546,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Email(childComplexity), true
+	case "Contact.language":
+		if e.ComplexityRoot.Contact.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.Language(childComplexity), true
 	case "Contact.phone":
 		if e.ComplexityRoot.Contact.Phone == nil {
 			break
@@ -3813,6 +3820,8 @@ type Guest {
 type Contact {
   email: String!
   phone: String!
+  "The language the guest is written to in."
+  language: String!
 }
 
 enum PaymentStatus {
@@ -4179,6 +4188,11 @@ input QuoteInput {
 input ContactInput {
   email: String!
   phone: String
+  """
+  BCP 47 tag of the language the guest is written to in (en, fr, es-MX...); default en. Messages
+  are written in en, fr and es; another language gets the English ones.
+  """
+  language: String
 }
 
 input HoldBookingInput {
@@ -4699,6 +4713,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_email(ctx, field)
 	case "phone":
 		return ec.fieldContext_Contact_phone(ctx, field)
+	case "language":
+		return ec.fieldContext_Contact_language(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
@@ -9219,6 +9235,29 @@ func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contact_language(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
@@ -17233,7 +17272,7 @@ func (ec *executionContext) unmarshalInputContactInput(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "phone"}
+	fieldsInOrder := [...]string{"email", "phone", "language"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17254,6 +17293,13 @@ func (ec *executionContext) unmarshalInputContactInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.Phone = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
 		}
 	}
 	return it, nil
@@ -20145,6 +20191,11 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "phone":
 			out.Values[i] = ec._Contact_phone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._Contact_language(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -149,7 +149,7 @@ func (r *bookingResolver) Guests(ctx context.Context, obj *booking.Booking) ([]b
 
 // Contact is the resolver for the contact field.
 func (r *bookingResolver) Contact(ctx context.Context, obj *booking.Booking) (model.Contact, error) {
-	return model.Contact{Email: obj.ContactEmail, Phone: obj.ContactPhone}, nil
+	return model.Contact{Email: obj.ContactEmail, Phone: obj.ContactPhone, Language: obj.Language}, nil
 }
 
 // CancellationPenalties is the resolver for the cancellationPenalties field.

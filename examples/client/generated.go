@@ -289,6 +289,9 @@ func (v *ConfirmBookingResponse) GetConfirmBooking() ConfirmBookingConfirmBookin
 type ContactInput struct {
 	Email string  `json:"email"`
 	Phone *string `json:"phone"`
+	// BCP 47 tag of the language the guest is written to in (en, fr, es-MX...); default en. Messages
+	// are written in en, fr and es; another language gets the English ones.
+	Language *string `json:"language"`
 }
 
 // GetEmail returns ContactInput.Email, and is useful for accessing the field via an interface.
@@ -296,6 +299,9 @@ func (v *ContactInput) GetEmail() string { return v.Email }
 
 // GetPhone returns ContactInput.Phone, and is useful for accessing the field via an interface.
 func (v *ContactInput) GetPhone() *string { return v.Phone }
+
+// GetLanguage returns ContactInput.Language, and is useful for accessing the field via an interface.
+func (v *ContactInput) GetLanguage() *string { return v.Language }
 
 type GuestInput struct {
 	GivenName  string `json:"givenName"`

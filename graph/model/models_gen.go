@@ -189,11 +189,16 @@ type ConfirmBookingPayload struct {
 type Contact struct {
 	Email string `json:"email"`
 	Phone string `json:"phone"`
+	// The language the guest is written to in.
+	Language string `json:"language"`
 }
 
 type ContactInput struct {
 	Email string  `json:"email"`
 	Phone *string `json:"phone,omitempty"`
+	// BCP 47 tag of the language the guest is written to in (en, fr, es-MX...); default en. Messages
+	// are written in en, fr and es; another language gets the English ones.
+	Language *string `json:"language,omitempty"`
 }
 
 type CreateAPIKeyInput struct {
