@@ -26,7 +26,10 @@ type RouterOpts struct {
 	// Cooldown is how long Primary is skipped after it failed, so a down
 	// engine costs nothing per request. Default 10s.
 	Cooldown time.Duration
-	Logger   *slog.Logger
+	// Now is the clock of queries that bring none (hotel-local "today").
+	// Default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Router validates queries and sends them to the configured engine, falling
@@ -51,6 +54,9 @@ func NewRouter(opts RouterOpts) *Router {
 	if opts.Primary == nil {
 		opts.Primary = opts.Fallback
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -59,6 +65,9 @@ func NewRouter(opts RouterOpts) *Router {
 
 // Search normalizes q and answers it. Result.Engine names who answered.
 func (r *Router) Search(ctx context.Context, q Query) (Result, error) {
+	if q.Now.IsZero() {
+		q.Now = r.opts.Now()
+	}
 	if err := q.Normalize(); err != nil {
 		return Result{}, err
 	}

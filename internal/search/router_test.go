@@ -18,12 +18,14 @@ type engine struct {
 	err   error
 	hang  bool
 	calls atomic.Int32
+	now   time.Time // the last query's clock
 }
 
 func (e *engine) Name() string                   { return e.name }
 func (e *engine) Ping(ctx context.Context) error { return e.err }
 func (e *engine) Search(ctx context.Context, q search.Query) (search.Result, error) {
 	e.calls.Add(1)
+	e.now = q.Now
 	if e.hang {
 		<-ctx.Done()
 		return search.Result{}, ctx.Err()
@@ -77,5 +79,23 @@ func TestRouterPassesQueryErrorsThrough(t *testing.T) {
 	}
 	if _, err := r.Search(context.Background(), search.Query{Sort: search.SortPrice}); !apperr.HasCode(err, apperr.InvalidInput) {
 		t.Fatalf("invalid query: %v", err)
+	}
+}
+
+// A query without its own clock is asked at the router's.
+func TestRouterClock(t *testing.T) {
+	t.Parallel()
+	pg := &engine{name: "postgres"}
+	at := time.Date(2027, 6, 10, 11, 0, 0, 0, time.UTC)
+	r := search.NewRouter(search.RouterOpts{Primary: pg, Now: func() time.Time { return at }})
+	if _, err := r.Search(context.Background(), search.Query{}); err != nil || !pg.now.Equal(at) {
+		t.Fatalf("router's clock: %v %v", pg.now, err)
+	}
+	own := at.AddDate(1, 0, 0)
+	if _, err := r.Search(context.Background(), search.Query{Now: own}); err != nil || !pg.now.Equal(own) {
+		t.Fatalf("the query's own clock: %v %v", pg.now, err)
+	}
+	if _, err := search.NewRouter(search.RouterOpts{Primary: pg}).Search(context.Background(), search.Query{}); err != nil || time.Since(pg.now) > time.Minute {
+		t.Fatalf("default clock: %v %v", pg.now, err)
 	}
 }
