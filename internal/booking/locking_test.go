@@ -61,7 +61,7 @@ func waitForLockWait(t *testing.T, b testBundle, like string) {
 	for range 200 {
 		var n int
 		must(t, b.pool.QueryRow(context.Background(),
-			`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, like).Scan(&n))
+			`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`, like).Scan(&n))
 		if n > 0 {
 			return
 		}
