@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,10 +49,14 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	// Send the headers and half the body, start the shutdown, then finish the body.
 	body, write := io.Pipe()
 	answer := make(chan *http.Response, 1)
+	connected := make(chan struct{})
 	go func() {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql", body)
 		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			WroteHeaders: func() { close(connected) }}))
+		// A client of its own: the polls below must not share its connection.
+		res, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
 		if err != nil {
 			t.Errorf("in-flight request: %v", err)
 			close(answer)
@@ -62,11 +67,25 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	if _, err := write.Write([]byte(`{"query": "{ hotels `)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // the server is now reading the request
+	<-connected
+	// The server accepts connections in the order they were made: once a
+	// later one is answered, the request's connection is being served.
+	if res, err := (&http.Client{Transport: &http.Transport{}}).Get("http://" + addr + "/healthz"); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+	}
 	cancel()
-	time.Sleep(100 * time.Millisecond) // shutdown has begun
-	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
-		t.Error("new connections are still accepted after shutdown began")
+	// Shutdown closes the listener: new connections are soon refused.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		res, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Get("http://" + addr + "/healthz")
+		if err != nil {
+			break
+		}
+		res.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("new connections are still accepted 5 s after shutdown began")
+		}
 	}
 	_, _ = write.Write([]byte(`{ totalCount } }"}`))
 	write.Close()
