@@ -2,7 +2,9 @@ package booking
 
 import (
 	"context"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,7 +71,7 @@ func TestTurns(t *testing.T) {
 			}
 			served <- i
 		}()
-		time.Sleep(50 * time.Millisecond) // queued before the next one asks
+		waitQueued(t, i+1) // queued before the next one asks
 	}
 	select {
 	case i := <-served:
@@ -95,4 +97,24 @@ func TestTurns(t *testing.T) {
 	if len(c.turns) != 0 {
 		t.Fatalf("%d turns left after every reservation ended", len(c.turns))
 	}
+}
+
+// waitQueued waits until n goroutines wait for a turn (blocked in
+// takeTurn's select): a channel's waiting senders are served in the order
+// they came, so this fixes the order.
+func waitQueued(t *testing.T, n int) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		queued := 0
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "[select") && strings.Contains(g, "(*contention).takeTurn") {
+				queued++
+			}
+		}
+		if queued >= n {
+			return
+		}
+	}
+	t.Fatalf("fewer than %d reservations wait for their turn", n)
 }
