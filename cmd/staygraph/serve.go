@@ -32,9 +32,9 @@ import (
 // defaultMaxConns is the API's default pool size: about four connections per
 // core of a small database server. More buy no throughput there and lengthen
 // the queues behind hot rows: on 2 cores, 100 clients holding one room type
-// got 735-741 holds/s with a p99 of 154-155 ms with 6 or 8 connections, 701
-// holds/s and 178-202 ms with 10, 684 holds/s and 203 ms with 14, and p99s of
-// 280-310 ms with 20 (docs/benchmarks.md).
+// got 753-806 holds/s with a p99 of 143-169 ms with 4, 6 or 8 connections,
+// and 668-707 holds/s with a p99 of 282-310 ms with 20 (docs/benchmarks.md,
+// "Holds").
 const defaultMaxConns = 8
 
 // serverFlags are the settings of the API server, shared by serve and dev.

@@ -43,7 +43,8 @@ const (
 	ScopeBook = "book"
 	// ScopeReadBookings allows reading bookings made with the key.
 	ScopeReadBookings = "read:bookings"
-	// ScopeWebhooks allows managing the partner webhook feed.
+	// ScopeWebhooks allows following availability and rate changes live
+	// (the availabilityChanged subscription), as the partner feed posts them.
 	ScopeWebhooks = "webhooks"
 )
 
