@@ -33,8 +33,8 @@ import (
 // core of a small database server. More buy no throughput there and lengthen
 // the queues behind hot rows: on 2 cores, 100 clients holding one room type
 // got 753-806 holds/s with a p99 of 143-169 ms with 4, 6 or 8 connections,
-// and 668-707 holds/s with a p99 of 282-310 ms with 20 (docs/benchmarks.md,
-// "Holds").
+// and, measured before reservations took turns, 668-707 holds/s with a p99
+// of 282-310 ms with 20 (docs/benchmarks.md, "Holds").
 const defaultMaxConns = 8
 
 // serverFlags are the settings of the API server, shared by serve and dev.
