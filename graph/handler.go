@@ -14,6 +14,7 @@ import (
 
 	"github.com/staygraph/staygraph/graph/model"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/metrics"
 )
 
@@ -115,9 +116,6 @@ func positiveOr(n, def int) int {
 	return n
 }
 
-// maxRateNights is the longest range RatePlan.rates serves.
-const maxRateNights = 366
-
 // setComplexity makes list fields cost in proportion to the items they ask
 // for: connections their page size, rates their nights, other lists the
 // items they usually hold.
@@ -136,7 +134,7 @@ func setComplexity(c *ComplexityRoot) {
 	}
 	c.RatePlan.Rates = func(childComplexity int, from, to time.Time) int {
 		nights := int(to.Sub(from).Hours()/24) + 1
-		return listCost(childComplexity, min(max(nights, 1), maxRateNights))
+		return listCost(childComplexity, min(max(nights, 1), catalog.MaxRateNights))
 	}
 	// Lists without a page size cost what a typical hotel or booking holds
 	// (the page sizes above already bound the worst case they multiply),

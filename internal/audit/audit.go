@@ -77,7 +77,7 @@ func WithJob(ctx context.Context, job string) context.Context {
 // requires a principal).
 func Actor(ctx context.Context) string {
 	if p := auth.FromContext(ctx); p != nil {
-		return string(p.Role) + ":" + p.Subject
+		return p.Name()
 	}
 	if job, _ := ctx.Value(jobKey{}).(string); job != "" {
 		return "system:" + job

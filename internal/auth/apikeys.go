@@ -72,12 +72,12 @@ func NewAPIKeys(pool *pgxpool.Pool) *APIKeys {
 }
 
 // write runs one statement in a transaction attributed to the caller in the
-// audit trail. Callers have required an administrator, named as
-// "ROLE:subject" like audit.Actor does (audit imports this package).
+// audit trail. Callers have required an administrator, named as audit.Actor
+// names it (audit imports this package).
 func write[T any](ctx context.Context, k *APIKeys, stmt func(q *db.Queries) (T, error)) (T, error) {
 	actor := "system:unknown"
 	if p := FromContext(ctx); p != nil {
-		actor = string(p.Role) + ":" + p.Subject
+		actor = p.Name()
 	}
 	var row T
 	err := postgres.InTx(ctx, postgres.WritesAs(k.pool, actor), func(tx pgx.Tx) error {

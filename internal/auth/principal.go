@@ -76,6 +76,10 @@ type Principal struct {
 	Expires time.Time
 }
 
+// Name is how records name the principal: "ROLE:subject", the actor of
+// audit entries and the owner of bookings.
+func (p *Principal) Name() string { return string(p.Role) + ":" + p.Subject }
+
 // IsAdmin reports whether p is a platform administrator.
 func (p *Principal) IsAdmin() bool {
 	return p != nil && p.Role == RoleAdmin

@@ -128,7 +128,7 @@ func bookerOf(ctx context.Context, hotelID uuid.UUID) (string, error) {
 }
 
 // ownerOf names a principal as a booking owner; roles keep subjects apart.
-func ownerOf(p *auth.Principal) string { return string(p.Role) + ":" + p.Subject }
+func ownerOf(p *auth.Principal) string { return p.Name() }
 
 func validateHold(in *HoldInput) error {
 	var errs apperr.List

@@ -244,6 +244,6 @@ func principalKey(p *auth.Principal) string {
 	case p.APIKeyID != uuid.Nil:
 		return "apikey:" + p.APIKeyID.String()
 	default:
-		return "principal:" + string(p.Role) + ":" + p.Subject
+		return "principal:" + p.Name()
 	}
 }
