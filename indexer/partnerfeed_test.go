@@ -18,7 +18,6 @@ import (
 
 	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/indexer/partnerfeed"
-	"github.com/staygraph/staygraph/internal/notify/webhook"
 )
 
 const partnerSecret = "whsec_test_partner_feed"
@@ -49,7 +48,7 @@ func (r *partnerReceiver) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if err := webhook.Verify([]byte(partnerSecret), req.Header.Get(webhook.SignatureHeader), body, time.Minute); err != nil {
+	if err := partnerfeed.Verify([]byte(partnerSecret), req.Header.Get(partnerfeed.SignatureHeader), body, time.Minute); err != nil {
 		r.t.Errorf("partner got a post that does not verify: %v", err)
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return

@@ -10,7 +10,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/staygraph/staygraph/internal/notify"
-	"github.com/staygraph/staygraph/internal/notify/webhook"
 )
 
 // DeliverArgs is the durable job that posts one event to one partner. The
@@ -77,7 +76,7 @@ func (f *Feed) post(ctx context.Context, args DeliverArgs) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "staygraph-partner-feed/1")
 	req.Header.Set("Idempotency-Key", args.EventID)
-	req.Header.Set(webhook.SignatureHeader, webhook.Sign([]byte(p.Secret), f.opts.Now(), []byte(args.Body)))
+	req.Header.Set(SignatureHeader, Sign([]byte(p.Secret), f.opts.Now(), []byte(args.Body)))
 	err = notify.Post(f.opts.Client, req)
 	if answer, refused := notify.Refusal(err); refused {
 		f.opts.Logger.Warn("partner refused an event for good", "partner", p.Name, "event", args.EventID, "status", answer.Code)

@@ -6,7 +6,7 @@
 //	POST <partner url>
 //	Content-Type: application/json
 //	Idempotency-Key: <event id>
-//	Staygraph-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>"> (internal/notify/webhook)
+//	Staygraph-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>"> (Sign, Verify)
 //	{"id": "chg_0000000001A2B3C8_availability_<hotel>", "type": "availability.changed",
 //	 "created": 1767225600, "data": {"hotel_id": "...", "room_type_ids": [...],
 //	 "from": "2027-06-20", "to": "2027-06-22", "commit_lsn": "0/1A2B3C8", ...}}
@@ -57,7 +57,7 @@ type Partner struct {
 	Name string `json:"name"`
 	// URL is the endpoint, http or https.
 	URL string `json:"url"`
-	// Secret signs every post (webhook.Sign); the partner verifies with it.
+	// Secret signs every post (Sign); the partner verifies with it (Verify).
 	Secret string `json:"secret"`
 	// Hotels limits the feed to these hotels; empty means every hotel.
 	Hotels []uuid.UUID `json:"hotels,omitempty"`

@@ -18,7 +18,6 @@ import (
 
 	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/indexer/partnerfeed"
-	"github.com/staygraph/staygraph/internal/notify/webhook"
 )
 
 const secret = "whsec_unit_test_secret"
@@ -96,7 +95,7 @@ func TestDeliverySignsTheEvent(t *testing.T) {
 	if string(r.body) != body || r.header.Get("Idempotency-Key") != "chg_1" || r.header.Get("Content-Type") != "application/json" {
 		t.Errorf("post %s %v", r.body, r.header)
 	}
-	if err := webhook.Verify([]byte(secret), r.header.Get(webhook.SignatureHeader), r.body, time.Minute); err != nil {
+	if err := partnerfeed.Verify([]byte(secret), r.header.Get(partnerfeed.SignatureHeader), r.body, time.Minute); err != nil {
 		t.Error(err)
 	}
 }

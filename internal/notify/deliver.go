@@ -200,7 +200,7 @@ func nextChannel(n db.Notification) string {
 // peer echoed back ("550 no such user ana@example.com").
 func redact(err error, c Contact) string {
 	text := err.Error()
-	for _, addr := range []string{c.Email, c.Phone, c.WebhookURL} {
+	for _, addr := range []string{c.Email, c.Phone} {
 		if addr = strings.TrimSpace(addr); len(addr) >= 3 {
 			text = replaceFold(text, addr, "[redacted]")
 		}

@@ -8,14 +8,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/notify/notifytest"
-	"github.com/staygraph/staygraph/internal/notify/webhook"
 )
 
 // (a) Guests get their email through a real SMTP server, in their language.
@@ -205,41 +203,7 @@ func TestFallsBackToSMSWhenEmailKeepsFailing(t *testing.T) {
 	})
 }
 
-// (e) Partners get signed webhooks that verify, and tampering is detected.
-func TestWebhookIsSignedForThePartner(t *testing.T) {
-	t.Parallel()
-	partner := notifytest.NewHTTPPeer(t)
-	secret := []byte("whsec_partner_42")
-	hook, err := webhook.New(secret, webhook.Opts{})
-	must(t, err)
-	b := setup(t, notify.Opts{Backoff: shortBackoff}, hook)
-	id := b.booking(t, notify.Contact{WebhookURL: partner.URL + "/staygraph/events", Reference: "SG-PARTNER"})
-	b.enqueue(t, id, notify.Cancelled, "webhook")
-	req := partner.Await(t, 1, deliveryWait)[0]
-	n := b.await(t, id, "recording the webhook as sent", sent)
-
-	header := req.Header.Get(webhook.SignatureHeader)
-	if err := webhook.Verify(secret, header, req.Body, time.Minute); err != nil {
-		t.Fatalf("the partner cannot verify the webhook: %v", err)
-	}
-	if req.Header.Get("Idempotency-Key") != n.ID.String() {
-		t.Fatalf("Idempotency-Key %q, want the notification id %s", req.Header.Get("Idempotency-Key"), n.ID)
-	}
-	var ev webhook.Event
-	must(t, json.Unmarshal(req.Body, &ev))
-	if ev.ID != n.ID || ev.Type != "booking.cancelled" || ev.Data.BookingID != id || ev.Data.Reference != "SG-PARTNER" {
-		t.Fatalf("event %+v", ev)
-	}
-	tampered := []byte(strings.Replace(string(req.Body), "booking.cancelled", "booking.confirmed", 1))
-	if err := webhook.Verify(secret, header, tampered, time.Minute); !errors.Is(err, webhook.ErrInvalidSignature) {
-		t.Fatalf("tampered body verified: %v", err)
-	}
-	if err := webhook.Verify([]byte("whsec_guess"), header, req.Body, time.Minute); !errors.Is(err, webhook.ErrInvalidSignature) {
-		t.Fatalf("another secret verified: %v", err)
-	}
-}
-
-// (f) A booking change that rolls back announces nothing; one that commits
+// (e) A booking change that rolls back announces nothing; one that commits
 // leaves a notification and a delivery job per channel.
 func TestRolledBackChangeEnqueuesNothing(t *testing.T) {
 	t.Parallel()
@@ -287,7 +251,7 @@ func TestRolledBackChangeEnqueuesNothing(t *testing.T) {
 	}
 }
 
-// (g) Staff retry a DEAD notification once the peer is back, and it is sent.
+// (f) Staff retry a DEAD notification once the peer is back, and it is sent.
 func TestRetryOfADeadNotification(t *testing.T) {
 	t.Parallel()
 	smtpd := notifytest.NewSMTPServer(t)

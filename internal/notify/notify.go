@@ -1,7 +1,7 @@
-// Package notify tells guests and partners what happened to their bookings,
-// durably. A Channel delivers one Message (email over SMTP, SMS through an
-// HTTP gateway, signed partner webhooks; each a subpackage) and the Registry
-// holds the channels by name. The Service writes a notification row and its
+// Package notify tells guests what happened to their bookings, durably. A
+// Channel delivers one Message (email over SMTP, SMS through an HTTP
+// gateway; each a subpackage) and the Registry holds the channels by name.
+// The Service writes a notification row and its
 // delivery job in the caller's transaction, so a booking change that rolls
 // back announces nothing, and a River worker delivers it with retries,
 // falling back to another channel when one keeps failing. Adding a channel is
@@ -66,7 +66,7 @@ type Message struct {
 	// Language is the language the message was rendered in ("en", "fr", ...).
 	Language string
 	// To is the recipient's address on this channel (email address, phone
-	// number, webhook URL), from the channel's Addresser; "" for a channel
+	// number, ...), from the channel's Addresser; "" for a channel
 	// that is not one.
 	To string
 	// CreatedAt is when the event happened (the notification was enqueued).

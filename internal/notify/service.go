@@ -24,9 +24,6 @@ type Contact struct {
 	// Email and Phone are the guest's; either may be empty.
 	Email string
 	Phone string
-	// WebhookURL is the endpoint of the partner the booking came through, if
-	// that partner subscribed to webhooks.
-	WebhookURL string
 	// Language is the guest's language tag ("fr", "es-MX"); messages fall
 	// back to English for languages without templates.
 	Language  string

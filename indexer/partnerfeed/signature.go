@@ -1,4 +1,4 @@
-package webhook
+package partnerfeed
 
 import (
 	"crypto/hmac"
