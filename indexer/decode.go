@@ -280,12 +280,3 @@ func (c *coalescer) add(e Event) {
 	c.last[k] = len(c.events)
 	c.events = append(c.events, e)
 }
-
-// coalesce is events merged by a coalescer.
-func coalesce(events []Event) []Event {
-	var c coalescer
-	for _, e := range events {
-		c.add(e)
-	}
-	return c.events
-}

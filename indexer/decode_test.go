@@ -256,3 +256,12 @@ func day(s string) time.Time {
 	}
 	return d
 }
+
+// coalesce is events merged by a coalescer.
+func coalesce(events []Event) []Event {
+	var c coalescer
+	for _, e := range events {
+		c.add(e)
+	}
+	return c.events
+}
