@@ -3925,7 +3925,11 @@ type Booking implements Node {
   ledger: Ledger!
   "Messages to the guest about this booking, with their delivery state."
   notifications: [Notification!]!
-  "Maintenance took this booking's room away; staff must move the guests."
+  """
+  Maintenance took this booking's room away: its rooms no longer hold the room type's units, for the
+  whole stay, and staff must move the guests (another room type or hotel). A HELD booking flagged so
+  can no longer be confirmed.
+  """
   relocationRequired: Boolean!
   relocationNote: String!
   createdAt: DateTime!

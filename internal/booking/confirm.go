@@ -53,6 +53,13 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 	if b, ok, err := s.replay(ctx, key); ok || err != nil {
 		return b, err
 	}
+	if b.Status == StatusConfirmed {
+		// A retry of a request answered PAYMENT_PENDING: reconciliation has
+		// since confirmed the booking with this request's payment.
+		if p, err := s.q.GetPaymentByKey(ctx, providerKeyOf(b, key)); err == nil && p.Status == "CAPTURED" {
+			return s.reveal(b)
+		}
+	}
 	if err := s.confirmable(b); err != nil {
 		return Booking{}, err
 	}
@@ -102,6 +109,9 @@ func (s *Service) confirmable(b Booking) error {
 		return apperr.New(HoldExpired, "the hold expired; hold the rooms again")
 	case b.Status != StatusHeld:
 		return apperr.New(InvalidState, fmt.Sprintf("a %s booking cannot be confirmed", b.Status))
+	case b.RelocationRequired:
+		// Its rooms went back to the hotel for maintenance: nothing to sell.
+		return apperr.New(InvalidState, "maintenance took this hold's rooms away; hold the stay again")
 	}
 	return nil
 }

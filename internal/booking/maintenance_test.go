@@ -183,6 +183,34 @@ func TestBlockRoomsNeededByBookings(t *testing.T) {
 	b.assertInventoryConsistent(t)
 }
 
+// A hold whose only room maintenance took has nothing left to sell: it
+// cannot be confirmed (nor charged), and its rooms hold nothing.
+func TestHoldTakenByMaintenanceCannotBeConfirmed(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 1})
+	held, err := b.svc.Hold(guest("g1"), holdInput(f, "h", day("2027-04-10"), day("2027-04-12"), 1))
+	must(t, err)
+	_, affected, err := b.svc.BlockRooms(staffOf(f.hotel.ID), b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
+		From: day("2027-04-10"), To: day("2027-04-11"), Reason: "paint", Force: true})
+	must(t, err)
+	if !slices.Equal(affectedIDs(affected), []uuid.UUID{held.ID}) {
+		t.Fatalf("affected %+v, want the hold", affected)
+	}
+	_, err = b.svc.Confirm(guest("g1"), booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: pay("tok_success")})
+	if code(err) != booking.InvalidState || !strings.Contains(err.Error(), "maintenance") {
+		t.Fatalf("confirming a hold maintenance took: %v, want INVALID_STATE", err)
+	}
+	if p := b.paymentStatuses(t, held.ID); len(p) != 0 {
+		t.Fatalf("payments %v, want none", p)
+	}
+	if got := b.reserved(t, f.roomType.ID, day("2027-04-10"), day("2027-04-12")); !slices.Equal(got, []int{0, 0}) {
+		t.Fatalf("reserved %v, want [0 0]", got)
+	}
+	b.assertInventoryConsistent(t)
+}
+
 // A block on nights with room to spare affects nobody and takes the room out
 // of sale: holds that need it are sold out, nights outside the block are not.
 func TestBlockRoomsOnFreeNightsLowersAvailability(t *testing.T) {

@@ -292,3 +292,34 @@ func TestAStopMidChargeIsReconciled(t *testing.T) {
 		t.Fatalf("payments %s", s)
 	}
 }
+
+// A confirmation answered PAYMENT_PENDING and retried after reconciliation
+// confirmed the booking gets the confirmed booking, as any retry gets the
+// first request's result; another request is told the booking is confirmed.
+func TestConfirmRetriedAfterReconciliation(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{})
+	ctx := guest("patient")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 7)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	in := booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}
+	if _, err := b.svc.Confirm(ctx, in); code(err) != booking.PaymentPending {
+		t.Fatalf("first answer: %v, want PAYMENT_PENDING", err)
+	}
+	var paymentID uuid.UUID
+	must(t, b.pool.QueryRow(context.Background(), "SELECT id FROM payments WHERE booking_id = $1", h.ID).Scan(&paymentID))
+	must(t, b.svc.ReconcilePayment(context.Background(), paymentID))
+	again, err := b.svc.Confirm(ctx, in)
+	if err != nil || again.Status != booking.StatusConfirmed || again.ContactEmail == "" {
+		t.Fatalf("the retry: %+v %v, want the confirmed booking", again, err)
+	}
+	if s := fmt.Sprint(b.paymentStatuses(t, h.ID)); s != "[CAPTURED:10000/10000]" {
+		t.Fatalf("payments %s, want the one capture", s)
+	}
+	in.IdempotencyKey = "another"
+	if _, err := b.svc.Confirm(ctx, in); code(err) != booking.InvalidState {
+		t.Fatalf("another request: %v, want INVALID_STATE", err)
+	}
+}
