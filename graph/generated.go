@@ -3910,7 +3910,12 @@ type Booking implements Node {
   rooms: [BookedRoom!]!
   guests: [Guest!]!
   contact: Contact!
-  "What cancelling costs over time, from now on."
+  """
+  What cancelling costs over time, from now on, under the terms the rooms were sold with; deadlines
+  count back from the check-in instant fixed when the stay was held, so later changes of the hotel's
+  check-in time or time zone do not move them. For a HELD booking, the terms that apply once it is
+  confirmed: releasing a hold costs nothing.
+  """
   cancellationPenalties: [CancellationPenalty!]!
   payments: [Payment!]!
   refunds: [Refund!]!

@@ -117,13 +117,16 @@ func NewService(pool *pgxpool.Pool, cat Catalog, payments *payment.Registry, job
 // ContactEmail and ContactPhone are stored sealed (internal/pii) and filled
 // in only for callers allowed to see the booking.
 type Booking struct {
-	ID            uuid.UUID
-	Reference     string
-	HotelID       uuid.UUID
-	Status        Status
-	Version       int64
-	CheckIn       time.Time // hotel-local date
-	CheckOut      time.Time // hotel-local date
+	ID        uuid.UUID
+	Reference string
+	HotelID   uuid.UUID
+	Status    Status
+	Version   int64
+	CheckIn   time.Time // hotel-local date
+	CheckOut  time.Time // hotel-local date
+	// CheckInAt is the stay's check-in instant, fixed when it was held:
+	// cancellation deadlines count back from it.
+	CheckInAt     time.Time
 	Currency      string
 	RoomAmount    int64
 	TaxAmount     int64
@@ -185,7 +188,7 @@ type Guest struct {
 func bookingFromRow(r db.Booking) Booking {
 	return Booking{
 		ID: r.ID, Reference: r.Reference, HotelID: r.HotelID, Status: Status(r.Status), Version: r.Version,
-		CheckIn: r.CheckIn, CheckOut: r.CheckOut, Currency: r.Currency, RoomAmount: r.RoomAmount,
+		CheckIn: r.CheckIn, CheckOut: r.CheckOut, CheckInAt: r.CheckInAt, Currency: r.Currency, RoomAmount: r.RoomAmount,
 		TaxAmount: r.TaxAmount, Total: r.TotalAmount, DepositDue: r.DepositDue, Owner: r.Owner, Language: r.Language,
 		sealed: sealedContact{email: r.ContactEmailEnc, phone: r.ContactPhoneEnc}, HoldExpiresAt: r.HoldExpiresAt, PaymentInFlight: r.PaymentInFlight,
 		ConfirmedAt: r.ConfirmedAt, CancelledAt: r.CancelledAt, CancelReason: r.CancelReason,

@@ -58,15 +58,9 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		refund, err := s.latestRefund(ctx, b.ID)
 		return b, refund, err
 	}
-	hotel, err := s.catalog.Hotel(ctx, b.HotelID)
-	if err != nil {
-		return Booking{}, nil, err
-	}
-	loc, err := time.LoadLocation(hotel.TimeZone)
-	if err != nil {
-		return Booking{}, nil, fmt.Errorf("hotel time zone: %w", err)
-	}
-	checkInAt := hotel.CheckInTime.On(b.CheckIn, loc)
+	// The deadlines of the terms it was sold under, from the check-in
+	// instant fixed when it was held (not the hotel's settings now).
+	checkInAt := b.CheckInAt
 
 	var cancelled Booking
 	var refund *Refund

@@ -191,7 +191,7 @@ func (s *Service) insertHoldTx(ctx context.Context, tx pgx.Tx, q *db.Queries, ow
 	}
 	p := db.CreateHoldParams{
 		ID: id, Reference: newReference(), HotelID: quote.Hotel.ID,
-		CheckIn: quote.CheckIn, CheckOut: quote.CheckOut, Currency: quote.Currency,
+		CheckIn: quote.CheckIn, CheckOut: quote.CheckOut, CheckInAt: quote.CheckInAt, Currency: quote.Currency,
 		RoomAmount: quote.RoomAmount, TaxAmount: quote.TaxAmount, TotalAmount: quote.Total, DepositDue: quote.DepositDue,
 		Owner: owner, ContactEmailEnc: email, ContactEmailIdx: emailIndex, ContactPhoneEnc: phone,
 		HoldExpiresAt: now.Add(s.opts.HoldTTL), Language: in.Contact.Language,

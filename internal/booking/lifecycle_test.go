@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
@@ -238,4 +240,62 @@ func join(f []string) string {
 		s += p
 	}
 	return s
+}
+
+// The terms a stay was sold under do not move when the hotel later changes
+// its check-in time or time zone: deadlines count back from the check-in
+// instant fixed at the hold.
+func TestCancellationTermsAreFixedAtSale(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000, policy: flexible})
+	ctx := guest("cust-1")
+	held, err := b.svc.Hold(ctx, holdInput(f, "h", day("2027-03-10"), day("2027-03-11"), 1))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: pay("tok_success")})
+	must(t, err)
+	windows := func() string {
+		t.Helper()
+		got, err := b.svc.Booking(ctx, held.ID)
+		must(t, err)
+		rooms, err := b.svc.RoomsOf(ctx, []uuid.UUID{held.ID})
+		must(t, err)
+		w, err := b.svc.Penalties(ctx, got, rooms[held.ID])
+		must(t, err)
+		var out []string
+		for _, p := range w {
+			out = append(out, fmt.Sprintf("%s..%s:%d", fmtTime(p.Start), fmtTime(p.End), p.Amount))
+		}
+		return strings.Join(out, " ")
+	}
+	// Check-in 2027-03-10 15:00 Paris: half from 72 h before, all from 24 h.
+	const sold = "..2027-03-07T15:00:00+01:00:0 2027-03-07T15:00:00+01:00..2027-03-09T15:00:00+01:00:5000 2027-03-09T15:00:00+01:00..:10000"
+	if got := windows(); got != sold {
+		t.Fatalf("terms at sale %s, want %s", got, sold)
+	}
+	early, zone := catalog.TimeOfDay(6*60), "Europe/Lisbon"
+	h, err := b.catalog.Hotel(b.admin, f.hotel.ID)
+	must(t, err)
+	_, err = b.catalog.UpdateHotel(b.admin, f.hotel.ID, h.Version, catalog.HotelPatch{CheckInTime: &early})
+	must(t, err)
+	if got := windows(); got != sold {
+		t.Fatalf("after the hotel moved check-in to 06:00: %s, want %s", got, sold)
+	}
+	h, err = b.catalog.Hotel(b.admin, f.hotel.ID)
+	must(t, err)
+	_, err = b.catalog.UpdateHotel(b.admin, f.hotel.ID, h.Version, catalog.HotelPatch{TimeZone: &zone})
+	must(t, err)
+	// The same instants, shown in the hotel's new offset.
+	const lisbon = "..2027-03-07T14:00:00Z:0 2027-03-07T14:00:00Z..2027-03-09T14:00:00Z:5000 2027-03-09T14:00:00Z..:10000"
+	if got := windows(); got != lisbon {
+		t.Fatalf("after the hotel moved zone: %s, want %s", got, lisbon)
+	}
+	// 2027-03-08 12:00 Paris: inside the half window under the terms sold.
+	later := booking.NewService(b.pool, b.catalog, nil, nil, booking.Opts{Now: func() time.Time { return time.Date(2027, 3, 8, 11, 0, 0, 0, time.UTC) }})
+	cancelled, _, err := later.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: held.ID})
+	must(t, err)
+	if cancelled.PenaltyAmount != 5000 || cancelled.RefundDue != 5000 {
+		t.Fatalf("cancelled with penalty %d, refund %d; want 5000 and 5000", cancelled.PenaltyAmount, cancelled.RefundDue)
+	}
 }

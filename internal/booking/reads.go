@@ -159,7 +159,7 @@ func (s *Service) Penalties(ctx context.Context, b Booking, rooms []BookedRoom) 
 	for i, r := range rooms {
 		priced[i] = pricedRoom{policy: r.Policy, total: r.Amount + r.TaxAmount}
 	}
-	return windows(priced, hotel.CheckInTime.On(b.CheckIn, loc), s.opts.Now(), b.Currency), nil
+	return windows(priced, b.CheckInAt.In(loc), s.opts.Now(), b.Currency), nil
 }
 
 // Blocks lists a hotel's maintenance blocks that end after its local today,

@@ -70,7 +70,7 @@ UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = 
     penalty_amount = $2, refund_due = $3, payment_in_flight = false,
     version = version + 1, updated_at = now()
 WHERE id = $4 AND version = $5 AND status IN ('HELD', 'CONFIRMED')
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
 `
 
 type CancelBookingParams struct {
@@ -119,6 +119,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
 		&i.Language,
+		&i.CheckInAt,
 	)
 	return i, err
 }
@@ -126,7 +127,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 const checkOutBooking = `-- name: CheckOutBooking :one
 UPDATE bookings SET status = 'CHECKED_OUT', version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
 `
 
 type CheckOutBookingParams struct {
@@ -168,6 +169,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
 		&i.Language,
+		&i.CheckInAt,
 	)
 	return i, err
 }
@@ -175,7 +177,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 const clearPaymentInFlight = `-- name: ClearPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = false, version = version + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
 `
 
 func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -210,6 +212,7 @@ func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booki
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
 		&i.Language,
+		&i.CheckInAt,
 	)
 	return i, err
 }
@@ -218,7 +221,7 @@ const confirmBooking = `-- name: ConfirmBooking :one
 UPDATE bookings SET status = 'CONFIRMED', payment_in_flight = false, confirmed_at = now(),
     version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD'
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
 `
 
 func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -253,6 +256,7 @@ func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, er
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
 		&i.Language,
+		&i.CheckInAt,
 	)
 	return i, err
 }
@@ -289,33 +293,33 @@ func (q *Queries) CountGuestsToRotate(ctx context.Context, header []byte) (int64
 
 const createHold = `-- name: CreateHold :one
 WITH booking AS (
-    INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
+    INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
                           total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
                           hold_expires_at, language)
-    VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8,
-            $9, $10, $11, $12, $13, $14,
-            $15, $16)
-    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
+    VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9,
+            $10, $11, $12, $13, $14, $15,
+            $16, $17)
+    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
 ), rooms AS (
     INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
                                tax_amount, cancellation_policy)
     SELECT $1, r.position, r.rate_plan_id, r.room_type_id, r.adults, r.child_ages::smallint[], r.nightly::bigint[],
            r.amount, r.tax_amount, r.policy
-    FROM (SELECT unnest($17::smallint[]) AS position, unnest($18::uuid[]) AS rate_plan_id,
-                 unnest($19::uuid[]) AS room_type_id, unnest($20::smallint[]) AS adults,
-                 unnest($21::text[]) AS child_ages, unnest($22::text[]) AS nightly,
-                 unnest($23::bigint[]) AS amount, unnest($24::bigint[]) AS tax_amount,
-                 unnest($25::jsonb[]) AS policy) AS r
+    FROM (SELECT unnest($18::smallint[]) AS position, unnest($19::uuid[]) AS rate_plan_id,
+                 unnest($20::uuid[]) AS room_type_id, unnest($21::smallint[]) AS adults,
+                 unnest($22::text[]) AS child_ages, unnest($23::text[]) AS nightly,
+                 unnest($24::bigint[]) AS amount, unnest($25::bigint[]) AS tax_amount,
+                 unnest($26::jsonb[]) AS policy) AS r
 ), guests AS (
     INSERT INTO booking_guests (booking_id, position, room, given_name_enc, family_name_enc)
     SELECT $1, g.position, g.room, g.given, g.family
-    FROM (SELECT unnest($26::smallint[]) AS position, unnest($27::smallint[]) AS room,
-                 unnest($28::bytea[]) AS given, unnest($29::bytea[]) AS family) AS g
+    FROM (SELECT unnest($27::smallint[]) AS position, unnest($28::smallint[]) AS room,
+                 unnest($29::bytea[]) AS given, unnest($30::bytea[]) AS family) AS g
 ), request AS (
     INSERT INTO idempotency_keys (principal, key, operation, request_hash, booking_id)
-    VALUES ($30, $31, $32, $33, $1)
+    VALUES ($31, $32, $33, $34, $1)
 )
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM booking
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM booking
 `
 
 type CreateHoldParams struct {
@@ -324,6 +328,7 @@ type CreateHoldParams struct {
 	HotelID          uuid.UUID
 	CheckIn          time.Time
 	CheckOut         time.Time
+	CheckInAt        time.Time
 	Currency         string
 	RoomAmount       int64
 	TaxAmount        int64
@@ -383,6 +388,7 @@ type CreateHoldRow struct {
 	ContactEmailIdx    []byte
 	ContactPhoneEnc    []byte
 	Language           string
+	CheckInAt          time.Time
 }
 
 // A HELD booking with its rooms, its guests and the idempotency key of the
@@ -397,6 +403,7 @@ func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateH
 		arg.HotelID,
 		arg.CheckIn,
 		arg.CheckOut,
+		arg.CheckInAt,
 		arg.Currency,
 		arg.RoomAmount,
 		arg.TaxAmount,
@@ -456,6 +463,7 @@ func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateH
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
 		&i.Language,
+		&i.CheckInAt,
 	)
 	return i, err
 }
@@ -463,7 +471,7 @@ func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateH
 const expireBooking = `-- name: ExpireBooking :one
 UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD' AND NOT payment_in_flight AND hold_expires_at <= $2::timestamptz
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
 `
 
 type ExpireBookingParams struct {
@@ -504,6 +512,7 @@ func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (B
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
 		&i.Language,
+		&i.CheckInAt,
 	)
 	return i, err
 }
@@ -524,7 +533,7 @@ func (q *Queries) FlagRelocation(ctx context.Context, arg FlagRelocationParams) 
 }
 
 const getBooking = `-- name: GetBooking :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings WHERE id = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings WHERE id = $1
 `
 
 func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -559,12 +568,13 @@ func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error)
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
 		&i.Language,
+		&i.CheckInAt,
 	)
 	return i, err
 }
 
 const getBookingByReference = `-- name: GetBookingByReference :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings WHERE reference = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings WHERE reference = $1
 `
 
 func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (Booking, error) {
@@ -599,12 +609,13 @@ func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
 		&i.Language,
+		&i.CheckInAt,
 	)
 	return i, err
 }
 
 const getBookingForUpdate = `-- name: GetBookingForUpdate :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings WHERE id = $1 FOR UPDATE
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -639,12 +650,13 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
 		&i.Language,
+		&i.CheckInAt,
 	)
 	return i, err
 }
 
 const listAllBookings = `-- name: ListAllBookings :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings
 WHERE $1::uuid IS NULL OR id < $1::uuid
 ORDER BY id DESC
 LIMIT $2
@@ -693,6 +705,7 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 			&i.ContactEmailIdx,
 			&i.ContactPhoneEnc,
 			&i.Language,
+			&i.CheckInAt,
 		); err != nil {
 			return nil, err
 		}
@@ -790,7 +803,7 @@ func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) 
 }
 
 const listBookingsByHotels = `-- name: ListBookingsByHotels :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings
 WHERE hotel_id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR id < $2::uuid)
 ORDER BY id DESC
 LIMIT $3
@@ -840,6 +853,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 			&i.ContactEmailIdx,
 			&i.ContactPhoneEnc,
 			&i.Language,
+			&i.CheckInAt,
 		); err != nil {
 			return nil, err
 		}
@@ -852,7 +866,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 }
 
 const listBookingsByOwner = `-- name: ListBookingsByOwner :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings
 WHERE owner = $1 AND ($2::uuid IS NULL OR id < $2::uuid)
 ORDER BY id DESC
 LIMIT $3
@@ -902,6 +916,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 			&i.ContactEmailIdx,
 			&i.ContactPhoneEnc,
 			&i.Language,
+			&i.CheckInAt,
 		); err != nil {
 			return nil, err
 		}
@@ -914,7 +929,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 }
 
 const listRelocations = `-- name: ListRelocations :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED')
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED')
 ORDER BY check_in, id
 `
 
@@ -956,6 +971,7 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelID uuid.UUID) ([]Boo
 			&i.ContactEmailIdx,
 			&i.ContactPhoneEnc,
 			&i.Language,
+			&i.CheckInAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1169,7 +1185,7 @@ const setPaymentInFlight = `-- name: SetPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND NOT payment_in_flight
   AND (status = 'HELD' AND hold_expires_at > $3::timestamptz OR status = 'CONFIRMED')
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
 `
 
 type SetPaymentInFlightParams struct {
@@ -1212,6 +1228,7 @@ func (q *Queries) SetPaymentInFlight(ctx context.Context, arg SetPaymentInFlight
 		&i.ContactEmailIdx,
 		&i.ContactPhoneEnc,
 		&i.Language,
+		&i.CheckInAt,
 	)
 	return i, err
 }

@@ -62,6 +62,7 @@ type Booking struct {
 	ContactEmailIdx    []byte
 	ContactPhoneEnc    []byte
 	Language           string
+	CheckInAt          time.Time
 }
 
 type BookingGuest struct {

@@ -5,10 +5,10 @@
 -- guests are parallel arrays (zipped by unnest), one element per room or guest; a room's child
 -- ages and nightly prices are array literals such as '{9,4}'.
 WITH booking AS (
-    INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
+    INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
                           total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
                           hold_expires_at, language)
-    VALUES (@id, @reference, @hotel_id, 'HELD', @check_in, @check_out, @currency, @room_amount, @tax_amount,
+    VALUES (@id, @reference, @hotel_id, 'HELD', @check_in, @check_out, @check_in_at, @currency, @room_amount, @tax_amount,
             @total_amount, @deposit_due, @owner, @contact_email_enc, @contact_email_idx, @contact_phone_enc,
             @hold_expires_at, @language)
     RETURNING *
