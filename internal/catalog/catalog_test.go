@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -294,6 +295,28 @@ func TestRoomTypesRoomsAndRates(t *testing.T) {
 	}
 	if _, _, err := b.svc.SetRates(staffOf(uuid.New()), rp.ID, from, from, 1); !apperr.HasCode(err, apperr.Forbidden) {
 		t.Fatalf("other hotel's staff setting rates: %v, want FORBIDDEN", err)
+	}
+}
+
+// A hotel's currency must have an exchange rate: search compares, filters
+// and sorts hotels of every currency through them.
+func TestCurrencyNeedsAnExchangeRate(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	f := hotelFields("Kabul Inn")
+	f.Currency = "AFN" // ISO 4217, without an exchange rate
+	_, err := b.svc.CreateHotel(b.admin, f)
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.InvalidInput || joinField(e.Field) != "input.currency" || !strings.Contains(e.Message, "AFN") {
+		t.Fatalf("creating a hotel in AFN: %v, want INVALID_INPUT on input.currency", err)
+	}
+	h := createHotel(t, b, "Kabul Inn")
+	afn := "AFN"
+	_, err = b.svc.UpdateHotel(staffOf(h.ID), h.ID, h.Version, catalog.HotelPatch{Currency: &afn})
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.InvalidInput || joinField(e.Field) != "input.currency" {
+		t.Fatalf("moving a hotel to AFN: %v, want INVALID_INPUT on input.currency", err)
+	}
+	if got, _ := b.svc.Hotel(b.admin, h.ID); got.Currency != h.Currency || got.Version != h.Version {
+		t.Fatalf("the refused change was written: %+v", got)
 	}
 }
 

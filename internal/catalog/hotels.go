@@ -158,6 +158,9 @@ func (s *Service) CreateHotel(ctx context.Context, f HotelFields) (Hotel, error)
 		return Hotel{}, err
 	}
 	row, err := write(ctx, s, func(q *db.Queries) (db.Hotel, error) {
+		if err := requireExchangeRate(ctx, q, f.Currency); err != nil {
+			return db.Hotel{}, err
+		}
 		return q.CreateHotel(ctx, db.CreateHotelParams{
 			ID: newID(), Name: f.Name, Description: f.Description, TimeZone: f.TimeZone,
 			Latitude: f.Location.Lat, Longitude: f.Location.Lon,
@@ -171,6 +174,19 @@ func (s *Service) CreateHotel(ctx context.Context, f HotelFields) (Hotel, error)
 		return Hotel{}, fmt.Errorf("create hotel: %w", err)
 	}
 	return hotelFromRow(row), nil
+}
+
+// requireExchangeRate refuses a currency search could not price: hotels of
+// every currency are compared, filtered and sorted through exchange rates.
+func requireExchangeRate(ctx context.Context, q *db.Queries, currency string) error {
+	known, err := q.HasExchangeRate(ctx, currency)
+	if err != nil {
+		return fmt.Errorf("look up exchange rate: %w", err)
+	}
+	if !known {
+		return apperr.Invalid(fmt.Sprintf("%s has no exchange rate yet: an administrator adds it to exchange_rates first", currency), "input", "currency")
+	}
+	return nil
 }
 
 // UpdateHotel changes a hotel if it is still at expectedVersion. Admins and
@@ -209,6 +225,9 @@ func (s *Service) UpdateHotel(ctx context.Context, id uuid.UUID, expectedVersion
 			if has.Bool {
 				return db.Hotel{}, &apperr.Error{Code: apperr.Conflict, Field: []string{"input", "currency"},
 					Message: fmt.Sprintf("the hotel's rates or bookings are in %s: its currency cannot change", current.Currency)}
+			}
+			if err := requireExchangeRate(ctx, q, f.Currency); err != nil {
+				return db.Hotel{}, err
 			}
 		}
 		return q.UpdateHotel(ctx, db.UpdateHotelParams{

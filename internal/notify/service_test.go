@@ -100,9 +100,9 @@ func (b testBundle) booking(t *testing.T, contact notify.Contact) uuid.UUID {
 	}
 	contact.CheckIn, contact.CheckOut = time.Date(2030, 5, 1, 0, 0, 0, 0, time.UTC), time.Date(2030, 5, 3, 0, 0, 0, 0, time.UTC)
 	_, err := b.pool.Exec(context.Background(), `
-		INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount,
+		INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
 			total_amount, deposit_due, owner, hold_expires_at)
-		VALUES ($1, $2, $3, 'CONFIRMED', $4, $5, 'EUR', 40000, 4000, 44000, 0, 'cust-1', now())`,
+		VALUES ($1, $2, $3, 'CONFIRMED', $4, $5, $4::date + time '15:00', 'EUR', 40000, 4000, 44000, 0, 'cust-1', now())`,
 		id, contact.Reference, b.hotelID, contact.CheckIn, contact.CheckOut)
 	must(t, err)
 	b.recipients.Set(id, contact)

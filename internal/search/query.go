@@ -143,6 +143,12 @@ func (q *Query) Normalize() error {
 // HasDates reports whether the query asks for a stay.
 func (q *Query) HasDates() bool { return q.CheckIn != nil || q.ArrivingAt != nil }
 
+// ErrNoExchangeRate is an engine's answer to a price in a currency it has
+// no exchange rate for: nothing can be priced in it.
+func ErrNoExchangeRate(currency string) error {
+	return apperr.Invalid(fmt.Sprintf("prices cannot be shown in %s: it has no exchange rate", currency), "input", "price", "currency")
+}
+
 // PriceCurrency is the currency of price filters and facets.
 func (q *Query) PriceCurrency() string {
 	if q.Price != nil && q.Price.Currency != "" {

@@ -177,6 +177,19 @@ func (q *Queries) GetHotels(ctx context.Context, ids []uuid.UUID) ([]Hotel, erro
 	return items, nil
 }
 
+const hasExchangeRate = `-- name: HasExchangeRate :one
+SELECT EXISTS (SELECT 1 FROM exchange_rates WHERE currency = $1::text) AS known
+`
+
+// Whether amounts in currency can be converted (search prices and sorts
+// hotels of every currency through the exchange rates).
+func (q *Queries) HasExchangeRate(ctx context.Context, currency string) (bool, error) {
+	row := q.db.QueryRow(ctx, hasExchangeRate, currency)
+	var known bool
+	err := row.Scan(&known)
+	return known, err
+}
+
 const hotelHasAmounts = `-- name: HotelHasAmounts :one
 SELECT EXISTS (SELECT 1 FROM nightly_rates nr WHERE nr.hotel_id = $1::uuid)
     OR EXISTS (SELECT 1 FROM bookings b WHERE b.hotel_id = $1::uuid) AS has_amounts

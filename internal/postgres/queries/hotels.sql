@@ -46,3 +46,8 @@ SELECT 1 FROM hotels WHERE id = $1 FOR UPDATE;
 
 -- name: LockRatePlansForAmounts :exec
 SELECT 1 FROM rate_plans WHERE hotel_id = $1 FOR UPDATE;
+
+-- name: HasExchangeRate :one
+-- Whether amounts in currency can be converted (search prices and sorts
+-- hotels of every currency through the exchange rates).
+SELECT EXISTS (SELECT 1 FROM exchange_rates WHERE currency = sqlc.arg(currency)::text) AS known;

@@ -2,11 +2,13 @@ package elasticsearch
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/search"
 	"github.com/staygraph/staygraph/internal/search/searchtest"
 )
@@ -108,5 +110,20 @@ func TestExchangeRatesAreCached(t *testing.T) {
 	}
 	if r, _ := e.cachedRates(context.Background()); r["EUR"].perUSD != 0.92 {
 		t.Errorf("rates reloaded within CacheFor: %+v", r["EUR"])
+	}
+}
+
+// A price in a currency without an exchange rate is refused before the
+// index is asked (no client here: asking it would fail otherwise).
+func TestPriceWithoutExchangeRateIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setupCatalog(t)
+	e := NewEngine(nil, b.pool, Opts{})
+	q := search.Query{Now: searchtest.Now, CheckIn: day("2027-06-10"), CheckOut: day("2027-06-11"), Price: &search.PriceRange{Currency: "AFN"}}
+	if err := q.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Search(context.Background(), q); !apperr.HasCode(err, apperr.InvalidInput) || !strings.Contains(err.Error(), "AFN") {
+		t.Fatalf("a price in AFN: %v, want INVALID_INPUT naming AFN", err)
 	}
 }

@@ -175,22 +175,20 @@ func (env environment) priceEdges(q search.Query) []int64 {
 
 func (e *Engine) environment(ctx context.Context, q search.Query) (environment, error) {
 	var env environment
-	if !q.HasDates() {
+	if !q.HasDates() { // a price range needs dates too (search.Query.Normalize)
 		return env, nil
-	}
-	zones, err := e.cachedZones(ctx)
-	if err != nil {
-		return env, err
 	}
 	rates, err := e.cachedRates(ctx)
 	if err != nil {
 		return env, err
 	}
-	env.zones = zones
 	if r, ok := rates[q.PriceCurrency()]; ok {
 		env.target = &r
+	} else if q.Price != nil {
+		return env, search.ErrNoExchangeRate(q.PriceCurrency())
 	}
-	return env, nil
+	env.zones, err = e.cachedZones(ctx)
+	return env, err
 }
 
 func (e *Engine) cachedZones(ctx context.Context) ([]string, error) {

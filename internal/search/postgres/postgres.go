@@ -91,6 +91,7 @@ type answer struct {
 	StarCounts                           []int32
 	PriceEdges                           []int64
 	PriceBuckets, PriceCounts            []int32
+	CurrencyKnown                        bool
 }
 
 func (a *answer) scan(row pgx.Row) error {
@@ -98,7 +99,8 @@ func (a *answer) scan(row pgx.Row) error {
 		&a.LowestTotals, &a.CheckIns, &a.CheckOuts, &a.SortKeys, &a.OfferCounts,
 		&a.RoomTypeIDs, &a.RatePlanIDs, &a.Totals, &a.UnitsLeft, &a.RoomTypeNames,
 		&a.MaxAdults, &a.MaxChildren, &a.MaxOccupancy, &a.RatePlanNames,
-		&a.Amenities, &a.AmenityCounts, &a.Stars, &a.StarCounts, &a.PriceEdges, &a.PriceBuckets, &a.PriceCounts)
+		&a.Amenities, &a.AmenityCounts, &a.Stars, &a.StarCounts, &a.PriceEdges, &a.PriceBuckets, &a.PriceCounts,
+		&a.CurrencyKnown)
 }
 
 // check makes sure the arrays fit together before hits reads them.
@@ -218,6 +220,9 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	b.Queue("RESET plan_cache_mode")
 	if err := e.pool.SendBatch(ctx, b).Close(); err != nil {
 		return search.Result{}, fmt.Errorf("search hotels: %w", err)
+	}
+	if q.Price != nil && !a.CurrencyKnown {
+		return search.Result{}, search.ErrNoExchangeRate(currency)
 	}
 	if err := a.check(); err != nil {
 		return search.Result{}, err

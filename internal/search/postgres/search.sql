@@ -185,9 +185,10 @@ offers AS (
     ) o
 )
 -- Each array below is aggregated from rows sorted once in its subquery (an
--- aggregate keeps its input's order).
+-- aggregate keeps its input's order). The last column says whether $21 has
+-- an exchange rate (without one, nothing can be priced in it).
 SELECT (SELECT count(*) FROM filtered)::int AS total,
-       h.*, o.*, a.*, s.*, b.*
+       h.*, o.*, a.*, s.*, b.*, EXISTS (SELECT FROM target) AS currency_known
 FROM (SELECT array_agg(id) AS hotel_ids,
              array_agg(name) AS hotel_names,
              array_agg(star_rating) AS star_ratings,

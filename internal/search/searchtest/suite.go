@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -262,6 +263,21 @@ func Run(t *testing.T, newEngine NewEngine) {
 		_ = q2.Normalize()
 		if _, err := engine.Search(context.Background(), q2); !apperr.HasCode(err, apperr.InvalidInput) {
 			t.Fatalf("cursor of another sort: %v", err)
+		}
+	})
+	t.Run("a price in a currency without an exchange rate is refused", func(t *testing.T) {
+		// AFN is an ISO 4217 code the exchange rates leave out.
+		for _, q := range []search.Query{
+			{Now: Now, CheckIn: date("2027-06-10"), CheckOut: date("2027-06-11"), Price: &search.PriceRange{Currency: "AFN"}},
+			{Now: Now, CheckIn: date("2027-06-10"), CheckOut: date("2027-06-11"), Price: &search.PriceRange{Currency: "AFN", Max: ptr(int64(100000))}},
+		} {
+			if err := q.Normalize(); err != nil {
+				t.Fatal(err)
+			}
+			_, err := engine.Search(context.Background(), q)
+			if !apperr.HasCode(err, apperr.InvalidInput) || !strings.Contains(err.Error(), "AFN") {
+				t.Fatalf("a price in AFN: %v, want INVALID_INPUT naming AFN", err)
+			}
 		}
 	})
 }
