@@ -3652,7 +3652,12 @@ enum HotelSort {
 }
 
 input HotelSearchInput {
-  "Name, city, country (its code or English name) or description; forgives typos."
+  """
+  Words of a hotel's name, city, country (its code or English name) or description: a hotel matches
+  when it has every word, in any order. A missing, extra or wrong letter in a longer word is forgiven
+  (trigram similarity; the Elasticsearch engine's fuzziness also forgives swapped letters); words of
+  one or two letters, such as a country code, match exactly.
+  """
   text: String
   near: CircleInput
   within: BoxInput

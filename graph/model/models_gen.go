@@ -325,7 +325,10 @@ type HotelSearchFacets struct {
 }
 
 type HotelSearchInput struct {
-	// Name, city, country (its code or English name) or description; forgives typos.
+	// Words of a hotel's name, city, country (its code or English name) or description: a hotel matches
+	// when it has every word, in any order. A missing, extra or wrong letter in a longer word is forgiven
+	// (trigram similarity; the Elasticsearch engine's fuzziness also forgives swapped letters); words of
+	// one or two letters, such as a country code, match exactly.
 	Text   *string      `json:"text,omitempty"`
 	Near   *CircleInput `json:"near,omitempty"`
 	Within *BoxInput    `json:"within,omitempty"`

@@ -27,6 +27,15 @@ price_edges AS (
     FROM unnest($27::bigint[]) WITH ORDINALITY u(edge, i),
          (SELECT coalesce((SELECT power(10, greatest(0, round(log(per_usd))))::bigint FROM target), 1) AS scale) m
 ),
+-- The words of the free text, longest first (none without one): a hotel
+-- matches when its text has every word, each close to one of its words
+-- (trigram word similarity; words of one or two letters, such as a
+-- country code, exactly).
+words AS (
+    SELECT coalesce(array_agg(w ORDER BY length(w) DESC, w), '{}') AS ws
+    FROM regexp_split_to_table(lower($1::text), '[^[:alnum:]]+') w
+    WHERE w <> ''
+),
 -- The point searched near, as ll_to_earth places it (NULLs without one).
 origin AS (
     SELECT earth() * cos(radians($2::float8)) * cos(radians($3::float8)) AS x,
@@ -36,7 +45,9 @@ origin AS (
 cand AS (
     SELECT h.id, h.name, h.currency, h.star_rating, h.amenities, h.tax_rate_bps, stay.ci, stay.ci_end,
            CASE WHEN $2::float8 IS NOT NULL THEN geo.metres / 1000 END AS distance_km,
-           CASE WHEN $1 <> '' THEN word_similarity(lower($1), h.search_text) ELSE 0 END AS score
+           -- relevance: how close each word is, and the words in their order
+           CASE WHEN $1 <> '' THEN ((SELECT avg(word_similarity(w, h.search_text)) FROM words, unnest(ws) w)
+                                    + word_similarity(lower($1), h.search_text)) / 2 ELSE 0 END AS score
     -- Near a point, the GiST index on location finds the hotels in the
     -- circle's box. Two branches rather than "$4 IS NULL OR ...", so that the
     -- plan PostgreSQL caches for this prepared statement after five runs (a
@@ -49,7 +60,16 @@ cand AS (
           -- index: common amenities match thousands of hotels
           AND coalesce(amenities, '{}') @> $17::text[]
         UNION ALL
-        SELECT * FROM hotels WHERE $4::float8 IS NULL AND amenities @> $17::text[]
+        -- Free text without a point: the trigram index finds the hotels
+        -- close to its three longest words; any others are tested below.
+        SELECT * FROM hotels
+        WHERE $4::float8 IS NULL AND $1::text <> ''
+          AND search_text %> (SELECT ws[1] FROM words)
+          AND search_text %> (SELECT coalesce(ws[2], ws[1]) FROM words)
+          AND search_text %> (SELECT coalesce(ws[3], ws[1]) FROM words)
+          AND amenities @> $17::text[]
+        UNION ALL
+        SELECT * FROM hotels WHERE $4::float8 IS NULL AND $1::text = '' AND amenities @> $17::text[]
     ) h
     -- earth_distance(ll_to_earth($2, $3), ll_to_earth(latitude, longitude))
     -- spelled out, the same float operations in the same order: ll_to_earth
@@ -75,8 +95,10 @@ cand AS (
            OR (h.latitude BETWEEN $6::float8 AND $5::float8
                AND CASE WHEN $8::float8 <= $7::float8 THEN h.longitude BETWEEN $8::float8 AND $7::float8
                         ELSE h.longitude >= $8::float8 OR h.longitude <= $7::float8 END))
-      -- typo-tolerant: the text is close to some run of words of the hotel's text
-      AND ($1::text = '' OR lower($1) <% h.search_text)
+      -- every word of the text, typo-tolerant
+      AND ($1::text = '' OR NOT EXISTS (
+          SELECT FROM words, unnest(ws) w
+          WHERE NOT CASE WHEN length(w) <= 2 THEN h.search_text ~ ('\m' || w || '\M') ELSE w <% h.search_text END))
       AND h.star_rating >= $18::int
       -- a stay that starts before the hotel's local today is not offered
       AND (stay.ci IS NULL OR stay.ci >= ($22::timestamptz AT TIME ZONE h.time_zone)::date)

@@ -79,7 +79,7 @@ func Load(t testing.TB, pool *pgxpool.Pool) Catalog {
 	from := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
 	for _, h := range hotels {
 		hotel, err := cat.CreateHotel(ctx, catalog.HotelFields{Name: h.name, TimeZone: h.zone,
-			Location: catalog.GeoPoint{Lat: h.lat, Lon: h.lon}, Description: "A fine place to stay in " + h.city,
+			Location: catalog.GeoPoint{Lat: h.lat, Lon: h.lon}, Description: "A fine place to stay in " + h.city + ", from breakfast to a late check-out",
 			Address:  catalog.Address{Line1: "1 Main Street", City: h.city, CountryCode: h.country},
 			Currency: h.currency, StarRating: h.stars, Amenities: h.amenities,
 			CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})

@@ -75,6 +75,12 @@ func Run(t *testing.T, newEngine NewEngine) {
 		{name: "free text forgives a typo", q: search.Query{Text: "montmarte"}, want: []string{"montmartre"}},
 		{name: "free text on the city", q: search.Query{Text: "london"}, want: []string{"london"}},
 		{name: "free text on the country's name", q: search.Query{Text: "France"}, want: []string{"lumiere", "montmartre", "versailles"}},
+		// Every word, wherever it is in the hotel's text: the lodge in
+		// London, not the one in Kiritimati nor another London hotel.
+		{name: "free text: every word, in any order", q: search.Query{Text: "london lodge"}, want: []string{"london"}},
+		{name: "free text: a country code is a word of its own", q: search.Query{Text: "FR"}, want: []string{"lumiere", "montmartre", "versailles"}},
+		{name: "free text: a typo in one of the words", q: search.Query{Text: "inn montmarte"}, want: []string{"montmartre"}},
+		{name: "free text: words far apart in the hotel's text", q: search.Query{Text: "paris hotel"}, want: []string{"lumiere"}},
 		{name: "all of the amenities", q: search.Query{Amenities: []string{"spa", "pool"}}, want: []string{"versailles"}},
 		{name: "minimum stars", q: search.Query{MinStars: 4}, want: []string{"lumiere", "versailles", "tokyo"}},
 		{name: "dates read on each hotel's calendar",
