@@ -17,9 +17,12 @@ const (
 	DefaultPageSize = 20
 	MaxPageSize     = 100
 	MaxNights       = 28
-	MaxRooms        = 9
-	MaxRadiusKm     = 500
-	MaxChildAge     = 17
+	// MaxDaysAhead is how far ahead a stay may start at a hotel, in its
+	// local days, as the booking core sells (booking.MaxDaysAhead).
+	MaxDaysAhead = 365
+	MaxRooms     = 9
+	MaxRadiusKm  = 500
+	MaxChildAge  = 17
 	// DefaultCurrency prices facets when the query names no currency.
 	DefaultCurrency = "USD"
 )
@@ -70,6 +73,11 @@ func (q *Query) Normalize() error {
 		n := int(q.CheckOut.Sub(*q.CheckIn).Hours()/24 + 0.5)
 		if n < 1 || n > MaxNights {
 			fail(fmt.Sprintf("check-out must be 1 to %d nights after check-in", MaxNights), "checkOut")
+		}
+		// No hotel's local today is a day past UTC's (UTC+14 at most).
+		utcToday := time.Date(q.Now.UTC().Year(), q.Now.UTC().Month(), q.Now.UTC().Day(), 0, 0, 0, 0, time.UTC)
+		if q.CheckIn.After(utcToday.AddDate(0, 0, MaxDaysAhead+1)) {
+			fail(fmt.Sprintf("check-in is more than %d days ahead", MaxDaysAhead), "checkIn")
 		}
 	}
 	if len(q.Rooms) > MaxRooms {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/search"
@@ -48,6 +49,19 @@ func TestPriceEdges(t *testing.T) {
 	} {
 		if got := search.PriceEdges(tc.currency, tc.perUSD); !slices.Equal(got, tc.want) {
 			t.Errorf("%s at %v a dollar: %v, want %v", tc.currency, tc.perUSD, got, tc.want)
+		}
+	}
+}
+
+// A stay starting more than a year ahead cannot be sold anywhere: refused.
+func TestNormalizeRefusesStaysBeyondTheBookingHorizon(t *testing.T) {
+	now := time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC)
+	for days, ok := range map[int]bool{365: true, 366: true, 367: false} {
+		in := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC).AddDate(0, 0, days)
+		out := in.AddDate(0, 0, 1)
+		q := search.Query{Now: now, CheckIn: &in, CheckOut: &out}
+		if err := q.Normalize(); (err == nil) != ok {
+			t.Errorf("check-in %d days after UTC's today: %v", days, err)
 		}
 	}
 }

@@ -100,8 +100,9 @@ cand AS (
           SELECT FROM words, unnest(ws) w
           WHERE NOT CASE WHEN length(w) <= 2 THEN h.search_text ~ ('\m' || w || '\M') ELSE w <% h.search_text END))
       AND h.star_rating >= $18::int
-      -- a stay that starts before the hotel's local today is not offered
-      AND (stay.ci IS NULL OR stay.ci >= ($22::timestamptz AT TIME ZONE h.time_zone)::date)
+      -- a stay is offered from the hotel's local today to 365 days ahead,
+      -- as the booking core sells it (booking.MaxDaysAhead)
+      AND (stay.ci IS NULL OR stay.ci - ($22::timestamptz AT TIME ZONE h.time_zone)::date BETWEEN 0 AND 365)
 ),
 -- Each candidate's offers: the room types that house the party and, with a
 -- stay, are free on every night and priced for each. A LATERAL per hotel

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 	"github.com/staygraph/staygraph/internal/search"
 )
@@ -269,6 +270,26 @@ func Run(t *testing.T, newEngine NewEngine) {
 		_ = q2.Normalize()
 		if _, err := engine.Search(context.Background(), q2); !apperr.HasCode(err, apperr.InvalidInput) {
 			t.Fatalf("cursor of another sort: %v", err)
+		}
+	})
+	t.Run("stays start at most 365 days after the hotel's local today, as they are sold", func(t *testing.T) {
+		if search.MaxDaysAhead != booking.MaxDaysAhead {
+			t.Fatalf("search offers %d days ahead, the booking core sells %d", search.MaxDaysAhead, booking.MaxDaysAhead)
+		}
+		now := time.Date(2026, 6, 20, 12, 0, 0, 0, time.UTC) // 14:00 on 2026-06-20 in Paris
+		for checkIn, want := range map[string][]string{"2027-06-20": {"lumiere"}, "2027-06-21": {}} {
+			in := *date(checkIn)
+			q := search.Query{Now: now, Near: paris, CheckIn: &in, CheckOut: ptr(in.AddDate(0, 0, 1))}
+			if err := q.Normalize(); err != nil {
+				t.Fatal(err)
+			}
+			r, err := engine.Search(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := keysOf(c, r); !slices.Equal(got, want) {
+				t.Errorf("check-in %s: hits %v, want %v", checkIn, got, want)
+			}
 		}
 	})
 	t.Run("a price in a currency without an exchange rate is refused", func(t *testing.T) {

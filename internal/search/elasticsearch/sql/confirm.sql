@@ -25,8 +25,8 @@ cand AS (
                           ELSE $2::date END AS ci) d
     ) stay
     WHERE h.id = ANY($1::uuid[])
-      -- a stay that starts before the hotel's local today is not offered
-      AND (stay.ci IS NULL OR stay.ci >= ($10::timestamptz AT TIME ZONE h.time_zone)::date)
+      -- offered from the hotel's local today to 365 days ahead (booking.MaxDaysAhead)
+      AND (stay.ci IS NULL OR stay.ci - ($10::timestamptz AT TIME ZONE h.time_zone)::date BETWEEN 0 AND 365)
 ),
 matching AS (
     SELECT c.id AS hotel_id, rt.id AS room_type_id, price.rate_plan_id, free.units_left,
