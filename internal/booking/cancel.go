@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -44,7 +45,7 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		return Booking{}, nil, err
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
-	if len(in.Reason) > 500 {
+	if utf8.RuneCountInString(in.Reason) > 500 {
 		return Booking{}, nil, apperr.Invalid("at most 500 characters", "input", "reason")
 	}
 	key, err := s.newIdempotency(ownerOf(p), in.IdempotencyKey, "cancel", in)

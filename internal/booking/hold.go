@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -164,7 +165,7 @@ func validateHold(in *HoldInput) error {
 		for j := range r.Guests {
 			g := &r.Guests[j]
 			g.GivenName, g.FamilyName = strings.TrimSpace(g.GivenName), strings.TrimSpace(g.FamilyName)
-			if g.GivenName == "" || g.FamilyName == "" || len(g.GivenName) > 100 || len(g.FamilyName) > 100 {
+			if g.GivenName == "" || g.FamilyName == "" || utf8.RuneCountInString(g.GivenName) > 100 || utf8.RuneCountInString(g.FamilyName) > 100 {
 				fail("each guest needs a given and a family name of at most 100 characters", append(f, fmt.Sprint(j))...)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -69,7 +70,7 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 		return nil, nil, apperr.Invalid("give 1 to 100 rooms", "input", "roomIds")
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
-	if in.Reason == "" || len(in.Reason) > 500 {
+	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 500 {
 		return nil, nil, apperr.Invalid("say why, in at most 500 characters", "input", "reason")
 	}
 	var blocked []catalog.Room

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
@@ -452,5 +453,29 @@ func TestRotateKeysBesideTheAPI(t *testing.T) {
 	}
 	if got := b.envelopeKeys(t); len(got) != 1 || got["k2"] == 0 {
 		t.Fatalf("envelopes %v, want all k2", got)
+	}
+}
+
+// Name limits count characters, not bytes: 100 é (200 bytes) are a name.
+func TestGuestNameLimitCountsCharacters(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{})
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 9)
+	in := holdInput(f, "long", checkIn, checkIn.AddDate(0, 0, 1), 1)
+	in.Rooms[0].Guests[0].FamilyName = strings.Repeat("é", 100)
+	h, err := b.svc.Hold(guest("g"), in)
+	if err != nil {
+		t.Fatalf("a 100-character name: %v", err)
+	}
+	guests, err := b.svc.GuestsOf(guest("g"), []uuid.UUID{h.ID})
+	must(t, err)
+	if g := guests[h.ID]; len(g) != 1 || g[0].FamilyName != strings.Repeat("é", 100) {
+		t.Fatalf("guests %+v", g)
+	}
+	in = holdInput(f, "longer", checkIn, checkIn.AddDate(0, 0, 1), 1)
+	in.Rooms[0].Guests[0].FamilyName = strings.Repeat("é", 101)
+	if _, err := b.svc.Hold(guest("g"), in); code(err) != apperr.InvalidInput {
+		t.Fatalf("a 101-character name: %v, want INVALID_INPUT", err)
 	}
 }

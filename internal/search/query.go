@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/money"
@@ -39,7 +40,7 @@ func (q *Query) Normalize() error {
 		q.Now = time.Now()
 	}
 	q.Text = strings.TrimSpace(q.Text)
-	if len(q.Text) > 200 {
+	if utf8.RuneCountInString(q.Text) > 200 {
 		fail("at most 200 characters", "text")
 	}
 	// The checks say what is valid, so that NaN, which compares false

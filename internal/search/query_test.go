@@ -3,6 +3,7 @@ package search_test
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,16 @@ func TestNormalizeRefusesStaysBeyondTheBookingHorizon(t *testing.T) {
 		q := search.Query{Now: now, CheckIn: &in, CheckOut: &out}
 		if err := q.Normalize(); (err == nil) != ok {
 			t.Errorf("check-in %d days after UTC's today: %v", days, err)
+		}
+	}
+}
+
+// Limits count characters, not bytes: 200 é (400 bytes) are fine.
+func TestTextLimitCountsCharacters(t *testing.T) {
+	for n, ok := range map[int]bool{200: true, 201: false} {
+		q := search.Query{Text: strings.Repeat("é", n)}
+		if err := q.Normalize(); (err == nil) != ok {
+			t.Errorf("%d characters: %v", n, err)
 		}
 	}
 }
