@@ -71,7 +71,7 @@ func Start(t testing.TB, opts Opts) *Server {
 	r := &graph.Resolver{Catalog: cat, Keys: keys,
 		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil,
 			booking.Opts{Now: func() time.Time { return Now }}),
-		Search: search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg})}
+		Search: search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg, Now: func() time.Time { return Now }})}
 	h := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: Secret}, keys).Middleware(graph.NewHandler(r, graph.HandlerOpts{}))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

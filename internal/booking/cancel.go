@@ -75,7 +75,7 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		case current.PaymentInFlight:
 			return apperr.New(PaymentPending, "a payment on this booking is under way; try again when it has settled")
 		case current.Status != StatusHeld && current.Status != StatusConfirmed:
-			return apperr.New(InvalidState, fmt.Sprintf("a %s booking cannot be cancelled", current.Status))
+			return apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it cannot be cancelled", current.Status))
 		}
 		var penalty int64
 		if current.Status == StatusConfirmed {

@@ -28,7 +28,7 @@ func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 	}
 	switch {
 	case b.Status != StatusConfirmed && b.Status != StatusCheckedIn:
-		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("a %s booking cannot be checked out", b.Status))
+		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it cannot be checked out", b.Status))
 	case b.PaymentInFlight:
 		return Booking{}, apperr.New(PaymentPending, "a payment on this booking is under way; try again when it has settled")
 	}

@@ -108,7 +108,7 @@ func (s *Service) confirmable(b Booking) error {
 	case b.Status == StatusExpired, b.Status == StatusHeld && !b.PaymentInFlight && !s.opts.Now().Before(b.HoldExpiresAt):
 		return apperr.New(HoldExpired, "the hold expired; hold the rooms again")
 	case b.Status != StatusHeld:
-		return apperr.New(InvalidState, fmt.Sprintf("a %s booking cannot be confirmed", b.Status))
+		return apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it cannot be confirmed", b.Status))
 	case b.RelocationRequired:
 		// Its rooms went back to the hotel for maintenance: nothing to sell.
 		return apperr.New(InvalidState, "maintenance took this hold's rooms away; hold the stay again")

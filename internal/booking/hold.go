@@ -147,7 +147,7 @@ func validateHold(in *HoldInput) error {
 	if !languagePattern.MatchString(in.Contact.Language) {
 		fail("give a language tag such as en, fr or es-MX", "contact", "language")
 	}
-	if p := in.Contact.Phone; p != "" && (len(p) < 6 || len(p) > 20 || strings.Trim(p, "+0123456789 -().") != "") {
+	if p := in.Contact.Phone; p != "" && (len(p) > 20 || strings.Trim(p, "+0123456789 -().") != "" || digits(p) < 6) {
 		fail("give a phone number in international form such as +33 1 23 45 67 89", "contact", "phone")
 	}
 	for i := range in.Rooms {
@@ -287,4 +287,15 @@ func policyJSON(p catalog.CancellationPolicy) policySnapshot {
 
 func (p policySnapshot) policy() catalog.CancellationPolicy {
 	return catalog.CancellationPolicy{Refundable: p.Refundable, Penalties: p.Penalties}
+}
+
+// digits counts the decimal digits of s.
+func digits(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -75,6 +76,9 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 	}
 	var blocked []catalog.Room
 	for i, id := range in.RoomIDs {
+		if slices.Index(in.RoomIDs, id) < i {
+			return nil, nil, apperr.Invalid("this room is listed twice", "input", "roomIds", fmt.Sprint(i))
+		}
 		r, err := rooms.Room(ctx, id)
 		if apperr.HasCode(err, apperr.NotFound) {
 			return nil, nil, apperr.Invalid("no such room", "input", "roomIds", fmt.Sprint(i))

@@ -381,3 +381,18 @@ func TestBlockRacingHoldsGivesBusinessOutcomes(t *testing.T) {
 	}
 	b.assertInventoryConsistent(t)
 }
+
+// A room listed twice would be blocked twice: refused on its position.
+func TestBlockRoomsRefusesARoomListedTwice(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	_, _, err := b.svc.BlockRooms(staffOf(f.hotel.ID), b.catalog, booking.BlockInput{
+		RoomIDs: []uuid.UUID{f.rooms[0].ID, f.rooms[1].ID, f.rooms[0].ID}, From: day("2027-04-10"), To: day("2027-04-11"), Reason: "paint"})
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.InvalidInput || strings.Join(e.Field, ".") != "input.roomIds.2" {
+		t.Fatalf("a room listed twice: %v, want INVALID_INPUT on input.roomIds.2", err)
+	}
+	if n := b.count(t, "SELECT count(*) FROM maintenance_blocks"); n != 0 {
+		t.Fatalf("%d blocks written", n)
+	}
+}

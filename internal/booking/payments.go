@@ -186,7 +186,7 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 		return b, err
 	}
 	if b.Status != StatusConfirmed {
-		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("a %s booking has no balance to pay; confirm it first", b.Status))
+		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it has no balance to pay; confirm it first", b.Status))
 	}
 	ledger, err := s.q.Ledger(ctx, b.ID)
 	if err != nil {

@@ -479,3 +479,19 @@ func TestGuestNameLimitCountsCharacters(t *testing.T) {
 		t.Fatalf("a 101-character name: %v, want INVALID_INPUT", err)
 	}
 }
+
+// A phone number has digits: punctuation alone is not one.
+func TestPhoneNeedsDigits(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{})
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 9)
+	for phone, ok := range map[string]bool{"()()()()": false, "+1 (212) 555-0100": true, "12345": false} {
+		in := holdInput(f, phone, checkIn, checkIn.AddDate(0, 0, 1), 1)
+		in.Contact.Phone = phone
+		_, err := b.svc.Hold(guest("g"), in)
+		if ok != (err == nil) {
+			t.Errorf("phone %q: %v", phone, err)
+		}
+	}
+}

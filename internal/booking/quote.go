@@ -189,8 +189,8 @@ func checkParty(rt catalog.RoomType, p Party, field []string) *apperr.Error {
 		}
 	}
 	if !rt.Houses(p.Adults, len(p.ChildAges)) {
-		return apperr.Invalid(fmt.Sprintf("%q houses at most %d adults, %d children and %d guests in all; asked for %s",
-			rt.Name, rt.MaxAdults, rt.MaxChildren, rt.MaxOccupancy, p), append(field, "adults")...)
+		return apperr.Invalid(fmt.Sprintf("%q houses at most %s, %s and %s in all; asked for %s",
+			rt.Name, counted(rt.MaxAdults, "adult"), counted(rt.MaxChildren, "child"), counted(rt.MaxOccupancy, "guest"), p), append(field, "adults")...)
 	}
 	return nil
 }
@@ -340,3 +340,15 @@ func uniq(ids []uuid.UUID) []uuid.UUID {
 
 // Nights is the number of nights of the quoted stay.
 func (q Quote) Nights() int { return nightsBetween(q.CheckIn, q.CheckOut) }
+
+// counted is n of a noun: "1 adult", "2 adults", "0 children".
+func counted(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case noun == "child":
+		return fmt.Sprintf("%d children", n)
+	default:
+		return fmt.Sprintf("%d %ss", n, noun)
+	}
+}

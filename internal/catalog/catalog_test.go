@@ -414,3 +414,19 @@ func doubleWithPlan(t *testing.T, b testBundle, ctx context.Context, hotel uuid.
 	}
 	return rt, rp
 }
+
+// A non-refundable plan keeps everything whenever the guest cancels:
+// penalty windows would say otherwise, so they are refused.
+func TestNonRefundablePlanHasNoPenaltyWindows(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := createHotel(t, b, "Strict")
+	ctx := staffOf(h.ID)
+	rt, _ := doubleWithPlan(t, b, ctx, h.ID)
+	_, err := b.svc.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{Name: "Saver",
+		CancellationPolicy: catalog.CancellationPolicy{Refundable: false, Penalties: []catalog.PenaltyWindow{{HoursBeforeCheckIn: 48, Percent: 50}}},
+		DepositPolicy:      catalog.DepositPolicy{Kind: catalog.DepositFull}})
+	if got := codes(err); len(got[apperr.InvalidInput]) != 1 || got[apperr.InvalidInput][0] != "input.cancellationPolicy.penalties" {
+		t.Fatalf("a non-refundable plan with a window: %v", err)
+	}
+}

@@ -83,8 +83,11 @@ func (f RatePlanFields) validate() (RatePlanFields, error) {
 	var v validator
 	f.Name = v.text(f.Name, 1, 200, "name")
 	cp := &f.CancellationPolicy
-	if len(cp.Penalties) > 10 {
+	switch {
+	case len(cp.Penalties) > 10:
 		v.fail("at most 10 penalty windows", "cancellationPolicy", "penalties")
+	case !cp.Refundable && len(cp.Penalties) > 0:
+		v.fail("a non-refundable plan keeps everything: it has no penalty windows", "cancellationPolicy", "penalties")
 	}
 	hours := map[int]bool{}
 	for i, w := range cp.Penalties {

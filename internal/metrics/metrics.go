@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/staygraph/staygraph/internal/apperr"
 )
 
 // Namespace prefixes every staygraph metric.
@@ -81,7 +83,7 @@ func New(opts Opts) *Metrics {
 		}, []string{"class"}),
 		searches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Subsystem: "search", Name: "requests_total",
-			Help: "Searches sent to an engine, by engine and outcome (ok: it answered; error: it failed).",
+			Help: "Searches sent to an engine, by engine and outcome (ok: it answered; invalid: the query's fault; error: it failed).",
 		}, []string{"engine", "outcome"}),
 	}
 	m.registry.MustRegister(
@@ -147,10 +149,13 @@ func (m *Metrics) CountError(code string) {
 	m.gqlErrors.WithLabelValues(m.codes.label(code)).Inc()
 }
 
-// CountSearch records one search sent to engine, answered or failed.
+// CountSearch records one search sent to engine: answered, refused as the
+// query's fault (a bad cursor, a currency without a rate), or failed.
 func (m *Metrics) CountSearch(engine string, err error) {
 	outcome := "ok"
-	if err != nil {
+	if _, invalid := apperr.As(err); invalid {
+		outcome = "invalid"
+	} else if err != nil {
 		outcome = "error"
 	}
 	m.searches.WithLabelValues(engine, outcome).Inc()

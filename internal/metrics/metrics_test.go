@@ -1,10 +1,13 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/staygraph/staygraph/internal/apperr"
 )
 
 // Operation names past the cap are labelled "other"; known names and
@@ -46,4 +49,33 @@ func gather(t *testing.T, m *Metrics) string {
 		}
 	}
 	return b.String()
+}
+
+// A search refused as the query's fault is not an engine failure.
+func TestSearchOutcomes(t *testing.T) {
+	t.Parallel()
+	m := New(Opts{})
+	m.CountSearch("postgres", nil)
+	m.CountSearch("postgres", apperr.Invalid("bad cursor", "after"))
+	m.CountSearch("postgres", errors.New("connection refused"))
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "staygraph_search_requests_total" {
+			continue
+		}
+		for _, metric := range mf.Metric {
+			for _, l := range metric.Label {
+				if l.GetName() == "outcome" {
+					got[l.GetValue()] = metric.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if fmt.Sprint(got) != "map[error:1 invalid:1 ok:1]" {
+		t.Fatalf("outcomes %v, want one of each", got)
+	}
 }

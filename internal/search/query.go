@@ -68,6 +68,8 @@ func (q *Query) Normalize() error {
 		if q.Nights < 1 || q.Nights > MaxNights {
 			fail(fmt.Sprintf("1 to %d nights", MaxNights), "nights")
 		}
+	case q.Nights != 0:
+		fail("nights goes with arrivingAt; with checkIn, checkOut says how long", "nights")
 	case (q.CheckIn == nil) != (q.CheckOut == nil):
 		fail("give both checkIn and checkOut", "checkOut")
 	case q.CheckIn != nil:
@@ -107,7 +109,7 @@ func (q *Query) Normalize() error {
 	slices.Sort(norm)
 	q.Amenities = slices.Compact(norm)
 	if q.MinStars < 0 || q.MinStars > 5 {
-		fail("0 to 5", "minStars")
+		fail("minStars is 0 to 5", "minStars")
 	}
 	if p := q.Price; p != nil {
 		c, ok := money.Normalize(p.Currency)

@@ -76,3 +76,19 @@ func TestTextLimitCountsCharacters(t *testing.T) {
 		}
 	}
 }
+
+// nights says how long a stay from an arrival lasts; with dates it would be
+// ignored, so it is refused.
+func TestNightsGoWithArrival(t *testing.T) {
+	in := time.Date(2027, 6, 10, 0, 0, 0, 0, time.UTC)
+	out := in.AddDate(0, 0, 2)
+	for name, q := range map[string]search.Query{
+		"nights alone":      {Nights: 2},
+		"nights with dates": {CheckIn: &in, CheckOut: &out, Nights: 2},
+	} {
+		err := q.Normalize()
+		if all, _ := apperr.All(err); len(all) != 1 || all[0].Code != apperr.InvalidInput || strings.Join(all[0].Field, ".") != "input.nights" {
+			t.Errorf("%s: %v, want INVALID_INPUT on input.nights", name, err)
+		}
+	}
+}
