@@ -3633,7 +3633,12 @@ input PartyInput {
   childAges: [Int!]
 }
 
-"A nightly price range, in minor units of currency, for the whole party."
+"""
+A nightly price range, in minor units of currency, for the whole party. It applies to each hotel's
+lowest nightly price for the stay (the price a results page leads with, lowestTotal ÷ nights): a hotel
+whose cheapest matching room is below min is left out even if a dearer room is in the range. The
+currency needs an exchange rate (else INVALID_INPUT).
+"""
 input PriceRangeInput {
   min: Int
   max: Int

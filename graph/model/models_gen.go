@@ -396,7 +396,10 @@ type PriceBucket struct {
 	Count int          `json:"count"`
 }
 
-// A nightly price range, in minor units of currency, for the whole party.
+// A nightly price range, in minor units of currency, for the whole party. It applies to each hotel's
+// lowest nightly price for the stay (the price a results page leads with, lowestTotal ÷ nights): a hotel
+// whose cheapest matching room is below min is left out even if a dearer room is in the range. The
+// currency needs an exchange rate (else INVALID_INPUT).
 type PriceRangeInput struct {
 	Min      *int   `json:"min,omitempty"`
 	Max      *int   `json:"max,omitempty"`
