@@ -22,6 +22,13 @@ func TestSearchBenchScriptBindsEveryParameter(t *testing.T) {
 	if strings.Contains(body, "--") {
 		t.Error("comments left in the script")
 	}
+	// pgbench reads every :name as a variable, in string literals too
+	// ('[[:alnum:]]'): only the :pN the lookup sets may appear.
+	for _, m := range regexp.MustCompile(`(?:^|[^:]):([A-Za-z_]\w*)`).FindAllStringSubmatch(body, -1) {
+		if !regexp.MustCompile(`^p\d+$`).MatchString(m[1]) {
+			t.Errorf(":%s reads as a pgbench variable", m[1])
+		}
+	}
 	sel := lookup[:strings.Index(lookup, " FROM bench_queries")]
 	for _, m := range regexp.MustCompile(`:(p\d+)`).FindAllStringSubmatch(body, -1) {
 		if !regexp.MustCompile(`\b` + m[1] + `\b`).MatchString(sel) {

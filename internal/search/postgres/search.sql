@@ -33,7 +33,7 @@ price_edges AS (
 -- country code, exactly).
 words AS (
     SELECT coalesce(array_agg(w ORDER BY length(w) DESC, w), '{}') AS ws
-    FROM regexp_split_to_table(lower($1::text), '[^[:alnum:]]+') w
+    FROM regexp_split_to_table(lower($1::text), '[\W_]+') w
     WHERE w <> ''
 ),
 -- The point searched near, as ll_to_earth places it (NULLs without one).
