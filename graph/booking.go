@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/staygraph/staygraph/graph/model"
 	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/internal/apperr"
@@ -93,4 +95,17 @@ func orEmpty[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// frontDesk runs one front-desk change of the booking input names.
+func (r *mutationResolver) frontDesk(ctx context.Context, input model.FrontDeskInput,
+	move func(context.Context, uuid.UUID) (booking.Booking, error)) (model.FrontDeskPayload, error) {
+	var d ids
+	id := d.decode(relay.KindBooking, input.BookingID, "input", "bookingId")
+	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
+		return model.FrontDeskPayload{UserErrors: ue}, err
+	}
+	b, err := move(ctx, id)
+	ue, err := userErrors(err)
+	return model.FrontDeskPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
 }

@@ -330,3 +330,44 @@ func TestGuestChoosesTheirLanguage(t *testing.T) {
 		t.Fatalf("a bad language tag: %+v", got)
 	}
 }
+
+// The front desk over HTTP: staff record the arrival; guests may not; a
+// no-show of guests who arrived is a user error.
+func TestFrontDeskOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Etc/UTC", 2)
+	guestTok := token(t, auth.RoleGuest)
+	today := booking.Date(time.Now())
+	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guestTok, holdMutation, holdVars(hotel, plan, "fd", today, 1))).HoldBooking
+	if held.Booking == nil {
+		t.Fatalf("hold %+v", held.UserErrors)
+	}
+	confirmed := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, guestTok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "c", bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) { booking { status } userErrors { code field message } } }`,
+		map[string]any{"id": held.Booking.ID})).ConfirmBooking
+	if confirmed.Booking == nil || confirmed.Booking.Status != "CONFIRMED" {
+		t.Fatalf("confirmed %+v", confirmed)
+	}
+	const desk = `mutation($id: ID!) { %s(input: {bookingId: $id}) { booking { status } userErrors { code field message } } }`
+	vars := map[string]any{"id": held.Booking.ID}
+	hotelID, err := relay.Decode(relay.KindHotel, hotel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staffTok := token(t, auth.RoleStaff, hotelID)
+	if res := b.do(t, guestTok, fmt.Sprintf(desk, "checkInBooking"), vars); len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "FORBIDDEN" {
+		t.Fatalf("a guest checking in: %s %+v", res.Data, res.Errors)
+	}
+	in := decode[struct{ CheckInBooking bookingPayload }](t, b.do(t, staffTok, fmt.Sprintf(desk, "checkInBooking"), vars)).CheckInBooking
+	if in.Booking == nil || in.Booking.Status != "CHECKED_IN" {
+		t.Fatalf("staff checking in: %+v", in)
+	}
+	noShow := decode[struct{ MarkNoShow bookingPayload }](t, b.do(t, staffTok, fmt.Sprintf(desk, "markNoShow"), vars)).MarkNoShow
+	if noShow.Booking != nil || len(noShow.UserErrors) != 1 || noShow.UserErrors[0].Code != "INVALID_STATE" {
+		t.Fatalf("a no-show of guests who arrived: %+v", noShow)
+	}
+	out := decode[struct{ CheckOutBooking bookingPayload }](t, b.do(t, staffTok, fmt.Sprintf(desk, "checkOutBooking"), vars)).CheckOutBooking
+	if out.Booking == nil || out.Booking.Status != "CHECKED_OUT" {
+		t.Fatalf("staff checking out: %+v", out)
+	}
+}

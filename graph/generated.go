@@ -287,6 +287,11 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	FrontDeskPayload struct {
+		Booking    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	GeoPoint struct {
 		Lat func(childComplexity int) int
 		Lon func(childComplexity int) int
@@ -384,12 +389,15 @@ type ComplexityRoot struct {
 		AddRooms          func(childComplexity int, input model.AddRoomsInput) int
 		BlockRooms        func(childComplexity int, input model.BlockRoomsInput) int
 		CancelBooking     func(childComplexity int, input model.CancelBookingInput) int
+		CheckInBooking    func(childComplexity int, input model.FrontDeskInput) int
+		CheckOutBooking   func(childComplexity int, input model.FrontDeskInput) int
 		ConfirmBooking    func(childComplexity int, input model.ConfirmBookingInput) int
 		CreateAPIKey      func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateHotel       func(childComplexity int, input model.CreateHotelInput) int
 		CreateRatePlan    func(childComplexity int, input model.CreateRatePlanInput) int
 		CreateRoomType    func(childComplexity int, input model.CreateRoomTypeInput) int
 		HoldBooking       func(childComplexity int, input model.HoldBookingInput) int
+		MarkNoShow        func(childComplexity int, input model.FrontDeskInput) int
 		PayBalance        func(childComplexity int, input model.PayBalanceInput) int
 		RetryNotification func(childComplexity int, input model.RetryNotificationInput) int
 		RevokeAPIKey      func(childComplexity int, input model.RevokeAPIKeyInput) int
@@ -698,6 +706,9 @@ type MutationResolver interface {
 	ConfirmBooking(ctx context.Context, input model.ConfirmBookingInput) (model.ConfirmBookingPayload, error)
 	PayBalance(ctx context.Context, input model.PayBalanceInput) (model.PayBalancePayload, error)
 	CancelBooking(ctx context.Context, input model.CancelBookingInput) (model.CancelBookingPayload, error)
+	CheckInBooking(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error)
+	CheckOutBooking(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error)
+	MarkNoShow(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error)
 	RetryNotification(ctx context.Context, input model.RetryNotificationInput) (model.RetryNotificationPayload, error)
 	BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error)
 	CreateHotel(ctx context.Context, input model.CreateHotelInput) (model.CreateHotelPayload, error)
@@ -1643,6 +1654,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FacetCount.Value(childComplexity), true
 
+	case "FrontDeskPayload.booking":
+		if e.ComplexityRoot.FrontDeskPayload.Booking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FrontDeskPayload.Booking(childComplexity), true
+	case "FrontDeskPayload.userErrors":
+		if e.ComplexityRoot.FrontDeskPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FrontDeskPayload.UserErrors(childComplexity), true
+
 	case "GeoPoint.lat":
 		if e.ComplexityRoot.GeoPoint.Lat == nil {
 			break
@@ -2013,6 +2037,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelBooking(childComplexity, args["input"].(model.CancelBookingInput)), true
+	case "Mutation.checkInBooking":
+		if e.ComplexityRoot.Mutation.CheckInBooking == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkInBooking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckInBooking(childComplexity, args["input"].(model.FrontDeskInput)), true
+	case "Mutation.checkOutBooking":
+		if e.ComplexityRoot.Mutation.CheckOutBooking == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkOutBooking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckOutBooking(childComplexity, args["input"].(model.FrontDeskInput)), true
 	case "Mutation.confirmBooking":
 		if e.ComplexityRoot.Mutation.ConfirmBooking == nil {
 			break
@@ -2079,6 +2125,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.HoldBooking(childComplexity, args["input"].(model.HoldBookingInput)), true
+	case "Mutation.markNoShow":
+		if e.ComplexityRoot.Mutation.MarkNoShow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markNoShow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkNoShow(childComplexity, args["input"].(model.FrontDeskInput)), true
 	case "Mutation.payBalance":
 		if e.ComplexityRoot.Mutation.PayBalance == nil {
 			break
@@ -3073,6 +3130,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateRatePlanInput", ec.unmarshalInputCreateRatePlanInput),
 			graphql.NewInputUnmarshaler("CreateRoomTypeInput", ec.unmarshalInputCreateRoomTypeInput),
 			graphql.NewInputUnmarshaler("DepositPolicyInput", ec.unmarshalInputDepositPolicyInput),
+			graphql.NewInputUnmarshaler("FrontDeskInput", ec.unmarshalInputFrontDeskInput),
 			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("GuestInput", ec.unmarshalInputGuestInput),
 			graphql.NewInputUnmarshaler("HoldBookingInput", ec.unmarshalInputHoldBookingInput),
@@ -4267,6 +4325,15 @@ type PayBalancePayload {
   userErrors: [UserError!]!
 }
 
+input FrontDeskInput {
+  bookingId: ID!
+}
+
+type FrontDeskPayload {
+  booking: Booking
+  userErrors: [UserError!]!
+}
+
 type CancelBookingPayload {
   booking: Booking
   "Money owed back, when any was paid beyond the penalty."
@@ -4300,6 +4367,12 @@ type Mutation {
   payBalance(input: PayBalanceInput!): PayBalancePayload!
   "Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone."
   cancelBooking(input: CancelBookingInput!): CancelBookingPayload!
+  "Front desk (staff of the hotel and admins): the guests of a confirmed booking arrived; from its check-in date at the hotel until check-out."
+  checkInBooking(input: FrontDeskInput!): FrontDeskPayload!
+  "Front desk: the guests left; the nights stay counted as used. From the check-in date at the hotel on."
+  checkOutBooking(input: FrontDeskInput!): FrontDeskPayload!
+  "Front desk: the guests of a confirmed booking never came, from the day after check-in at the hotel; its rooms go back on sale and what was paid is kept."
+  markNoShow(input: FrontDeskInput!): FrontDeskPayload!
   "Sends a DEAD notification again (staff of the hotel and admins)."
   retryNotification(input: RetryNotificationInput!): RetryNotificationPayload!
   "Takes rooms out of sale for some nights (staff and admins). Code: MAINTENANCE_CONFLICT."
@@ -4798,6 +4871,16 @@ func (ec *executionContext) childFields_FacetCount(ctx context.Context, field gr
 		return ec.fieldContext_FacetCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FacetCount", field.Name)
+}
+
+func (ec *executionContext) childFields_FrontDeskPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "booking":
+		return ec.fieldContext_FrontDeskPayload_booking(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FrontDeskPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FrontDeskPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5538,6 +5621,34 @@ func (ec *executionContext) field_Mutation_cancelBooking_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_checkInBooking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FrontDeskInput, error) {
+			return ec.unmarshalNFrontDeskInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_checkOutBooking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FrontDeskInput, error) {
+			return ec.unmarshalNFrontDeskInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_confirmBooking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5614,6 +5725,20 @@ func (ec *executionContext) field_Mutation_holdBooking_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.HoldBookingInput, error) {
 			return ec.unmarshalNHoldBookingInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHoldBookingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_markNoShow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FrontDeskInput, error) {
+			return ec.unmarshalNFrontDeskInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9651,6 +9776,70 @@ func (ec *executionContext) fieldContext_FacetCount_count(_ context.Context, fie
 	return graphql.NewScalarFieldContext("FacetCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _FrontDeskPayload_booking(ctx context.Context, field graphql.CollectedField, obj *model.FrontDeskPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FrontDeskPayload_booking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Booking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+			return ec.marshalOBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FrontDeskPayload_booking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FrontDeskPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FrontDeskPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FrontDeskPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FrontDeskPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FrontDeskPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FrontDeskPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _GeoPoint_lat(ctx context.Context, field graphql.CollectedField, obj *catalog.GeoPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11288,6 +11477,138 @@ func (ec *executionContext) fieldContext_Mutation_cancelBooking(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_cancelBooking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkInBooking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkInBooking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckInBooking(ctx, fc.Args["input"].(model.FrontDeskInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.FrontDeskPayload) graphql.Marshaler {
+			return ec.marshalNFrontDeskPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkInBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FrontDeskPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkInBooking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkOutBooking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkOutBooking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckOutBooking(ctx, fc.Args["input"].(model.FrontDeskInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.FrontDeskPayload) graphql.Marshaler {
+			return ec.marshalNFrontDeskPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkOutBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FrontDeskPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkOutBooking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markNoShow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markNoShow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkNoShow(ctx, fc.Args["input"].(model.FrontDeskInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.FrontDeskPayload) graphql.Marshaler {
+			return ec.marshalNFrontDeskPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markNoShow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FrontDeskPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markNoShow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17700,6 +18021,48 @@ func UnmarshalDepositPolicyInput(ctx context.Context, raw any) (model.DepositPol
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputFrontDeskInput(ctx context.Context, obj any) (model.FrontDeskInput, error) {
+	var it model.FrontDeskInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"bookingId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "bookingId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFrontDeskInput unmarshals raw into the FrontDeskInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFrontDeskInput(ctx context.Context, raw any) (model.FrontDeskInput, error) {
+	var out model.FrontDeskInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FrontDeskInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (catalog.GeoPoint, error) {
 	var it catalog.GeoPoint
 	if obj == nil {
@@ -20468,6 +20831,44 @@ func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var frontDeskPayloadImplementors = []string{"FrontDeskPayload"}
+
+func (ec *executionContext) _FrontDeskPayload(ctx context.Context, sel ast.SelectionSet, obj *model.FrontDeskPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, frontDeskPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FrontDeskPayload")
+		case "booking":
+			out.Values[i] = ec._FrontDeskPayload_booking(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._FrontDeskPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var geoPointImplementors = []string{"GeoPoint"}
 
 func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet, obj *catalog.GeoPoint) graphql.Marshaler {
@@ -21156,6 +21557,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "cancelBooking":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cancelBooking(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkInBooking":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkInBooking(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkOutBooking":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkOutBooking(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markNoShow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markNoShow(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -23617,6 +24039,15 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNFrontDeskInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskInput(ctx context.Context, v any) (model.FrontDeskInput, error) {
+	res, err := ec.unmarshalInputFrontDeskInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFrontDeskPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx context.Context, sel ast.SelectionSet, v model.FrontDeskPayload) graphql.Marshaler {
+	return ec._FrontDeskPayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNGeoPoint2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐGeoPoint(ctx context.Context, sel ast.SelectionSet, v catalog.GeoPoint) graphql.Marshaler {

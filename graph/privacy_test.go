@@ -122,6 +122,12 @@ var privacyProbes = slices.Concat(privacyHotelProbes(), []privacyProbe{
 		vars: func(f privacyFixture) map[string]any { return map[string]any{"b": f.gid(relay.KindBooking, f.booking)} }},
 	{name: "cancelBooking", query: `mutation($b: ID!) { cancelBooking(input: {idempotencyKey: "c-1", bookingId: $b}) { booking { ` + privBooking + ` } refund { reason } userErrors { code } } }`,
 		vars: func(f privacyFixture) map[string]any { return map[string]any{"b": f.gid(relay.KindBooking, f.booking)} }},
+	{name: "checkInBooking", query: `mutation($b: ID!) { checkInBooking(input: {bookingId: $b}) { booking { ` + privBooking + ` } userErrors { code } } }`,
+		vars: func(f privacyFixture) map[string]any { return map[string]any{"b": f.gid(relay.KindBooking, f.booking)} }},
+	{name: "checkOutBooking", query: `mutation($b: ID!) { checkOutBooking(input: {bookingId: $b}) { booking { ` + privBooking + ` } userErrors { code } } }`,
+		vars: func(f privacyFixture) map[string]any { return map[string]any{"b": f.gid(relay.KindBooking, f.booking)} }},
+	{name: "markNoShow", query: `mutation($b: ID!) { markNoShow(input: {bookingId: $b}) { booking { ` + privBooking + ` } userErrors { code } } }`,
+		vars: func(f privacyFixture) map[string]any { return map[string]any{"b": f.gid(relay.KindBooking, f.booking)} }},
 	{name: "retryNotification", query: `mutation($b: ID!, $n: ID!) { retryNotification(input: {bookingId: $b, notificationId: $n}) { notification { kind lastError } userErrors { code } } }`,
 		vars: func(f privacyFixture) map[string]any {
 			return map[string]any{"b": f.gid(relay.KindBooking, f.booking), "n": relay.ID(relay.KindNotification, uuid.New())}

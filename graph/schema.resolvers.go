@@ -313,6 +313,21 @@ func (r *mutationResolver) CancelBooking(ctx context.Context, input model.Cancel
 	return model.CancelBookingPayload{Booking: okPtr(b, ue), Refund: refund, UserErrors: ue}, err
 }
 
+// CheckInBooking is the resolver for the checkInBooking field.
+func (r *mutationResolver) CheckInBooking(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error) {
+	return r.frontDesk(ctx, input, r.Reservations.CheckIn)
+}
+
+// CheckOutBooking is the resolver for the checkOutBooking field.
+func (r *mutationResolver) CheckOutBooking(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error) {
+	return r.frontDesk(ctx, input, r.Reservations.CheckOut)
+}
+
+// MarkNoShow is the resolver for the markNoShow field.
+func (r *mutationResolver) MarkNoShow(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error) {
+	return r.frontDesk(ctx, input, r.Reservations.MarkNoShow)
+}
+
 // RetryNotification is the resolver for the retryNotification field.
 func (r *mutationResolver) RetryNotification(ctx context.Context, input model.RetryNotificationInput) (model.RetryNotificationPayload, error) {
 	var d ids

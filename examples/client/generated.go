@@ -482,7 +482,10 @@ func (v *HoldBookingResponse) GetHoldBooking() HoldBookingHoldBookingHoldBooking
 }
 
 type HotelSearchInput struct {
-	// Name, city, country (its code or English name) or description; forgives typos.
+	// Words of a hotel's name, city, country (its code or English name) or description: a hotel matches
+	// when it has every word, in any order. A missing, extra or wrong letter in a longer word is forgiven
+	// (trigram similarity; the Elasticsearch engine's fuzziness also forgives swapped letters); words of
+	// one or two letters, such as a country code, match exactly.
 	Text   *string      `json:"text"`
 	Near   *CircleInput `json:"near"`
 	Within *BoxInput    `json:"within"`
@@ -605,7 +608,10 @@ var AllPaymentStatus = []PaymentStatus{
 	PaymentStatusPartiallyRefunded,
 }
 
-// A nightly price range, in minor units of currency, for the whole party.
+// A nightly price range, in minor units of currency, for the whole party. It applies to each hotel's
+// lowest nightly price for the stay (the price a results page leads with, lowestTotal ÷ nights): a hotel
+// whose cheapest matching room is below min is left out even if a dearer room is in the range. The
+// currency needs an exchange rate (else INVALID_INPUT).
 type PriceRangeInput struct {
 	Min      *int   `json:"min"`
 	Max      *int   `json:"max"`

@@ -269,6 +269,15 @@ type DepositPolicyInput struct {
 	Percent *int `json:"percent,omitempty"`
 }
 
+type FrontDeskInput struct {
+	BookingID string `json:"bookingId"`
+}
+
+type FrontDeskPayload struct {
+	Booking    *booking.Booking `json:"booking,omitempty"`
+	UserErrors []apperr.Error   `json:"userErrors"`
+}
+
 type GuestInput struct {
 	GivenName  string `json:"givenName"`
 	FamilyName string `json:"familyName"`

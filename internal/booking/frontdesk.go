@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,22 +14,94 @@ import (
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
+// The front desk records where a confirmed stay stands: the guests arrived
+// (CheckIn), left (CheckOut) or never came (MarkNoShow). Staff of the hotel
+// and admins only, on the hotel's calendar; a booking with a payment under
+// way waits for it to settle.
+
+// deskMove is one front-desk change of a booking's status.
+type deskMove struct {
+	done string   // what it records, for messages: "checked in"
+	from []Status // the statuses it applies to
+	// notYet says why the move cannot be recorded on the hotel's local
+	// today, "" when it can.
+	notYet func(b Booking, today time.Time) string
+	apply  func(ctx context.Context, q *db.Queries, b Booking) (db.Booking, error)
+}
+
+// CheckIn records that the guests of a confirmed booking arrived: it becomes
+// CHECKED_IN, from its check-in date at the hotel until its check-out date.
+func (s *Service) CheckIn(ctx context.Context, id uuid.UUID) (Booking, error) {
+	return s.frontDesk(ctx, id, deskMove{done: "checked in", from: []Status{StatusConfirmed},
+		notYet: func(b Booking, today time.Time) string {
+			switch {
+			case today.Before(b.CheckIn):
+				return notBegun(b, today)
+			case !today.Before(b.CheckOut):
+				return fmt.Sprintf("the stay is over: check-out was %s", b.CheckOut.Format(time.DateOnly))
+			}
+			return ""
+		},
+		apply: func(ctx context.Context, q *db.Queries, b Booking) (db.Booking, error) {
+			return q.CheckInBooking(ctx, db.CheckInBookingParams{ID: b.ID, Version: b.Version})
+		}})
+}
+
 // CheckOut records that the guests of a confirmed (or checked-in) booking
-// have left: the booking becomes CHECKED_OUT. It keeps the units of its
-// nights, which were used, so the inventory still counts them. Staff of the
-// hotel and admins may check guests out, from the check-in date at the hotel
-// on; a booking with a payment under way must wait for it to settle.
+// have left: the booking becomes CHECKED_OUT, from its check-in date at the
+// hotel on. It keeps the units of its nights, which were used, so the
+// inventory still counts them.
 func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
+	return s.frontDesk(ctx, id, deskMove{done: "checked out", from: []Status{StatusConfirmed, StatusCheckedIn},
+		notYet: func(b Booking, today time.Time) string {
+			if today.Before(b.CheckIn) {
+				return notBegun(b, today)
+			}
+			return ""
+		},
+		apply: func(ctx context.Context, q *db.Queries, b Booking) (db.Booking, error) {
+			return q.CheckOutBooking(ctx, db.CheckOutBookingParams{ID: b.ID, Version: b.Version})
+		}})
+}
+
+// MarkNoShow records that the guests of a confirmed booking never came: it
+// becomes NO_SHOW, from the day after its check-in date at the hotel. Its
+// rooms go back on sale for the nights left, and the hotel keeps what was
+// paid.
+func (s *Service) MarkNoShow(ctx context.Context, id uuid.UUID) (Booking, error) {
+	return s.frontDesk(ctx, id, deskMove{done: "marked a no-show", from: []Status{StatusConfirmed},
+		notYet: func(b Booking, today time.Time) string {
+			if !today.After(b.CheckIn) {
+				return fmt.Sprintf("guests may still arrive: a no-show is recorded from the day after check-in (%s), today at the hotel is %s",
+					b.CheckIn.Format(time.DateOnly), today.Format(time.DateOnly))
+			}
+			return ""
+		},
+		apply: func(ctx context.Context, q *db.Queries, b Booking) (db.Booking, error) {
+			row, err := q.MarkNoShow(ctx, db.MarkNoShowParams{ID: b.ID, Version: b.Version})
+			if err != nil {
+				return row, err
+			}
+			return row, releaseBookingTx(ctx, q, b, nil)
+		}})
+}
+
+func notBegun(b Booking, today time.Time) string {
+	return fmt.Sprintf("the stay has not begun: check-in is %s, today at the hotel is %s",
+		b.CheckIn.Format(time.DateOnly), today.Format(time.DateOnly))
+}
+
+func (s *Service) frontDesk(ctx context.Context, id uuid.UUID, m deskMove) (Booking, error) {
 	b, p, err := s.load(ctx, id, true)
 	if err != nil {
 		return Booking{}, err
 	}
 	if !p.IsAdmin() && !p.CanManageHotel(b.HotelID) {
-		return Booking{}, apperr.New(apperr.Forbidden, "only the hotel's staff can check guests out")
+		return Booking{}, apperr.New(apperr.Forbidden, "only the hotel's staff can record that guests "+m.done)
 	}
 	switch {
-	case b.Status != StatusConfirmed && b.Status != StatusCheckedIn:
-		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it cannot be checked out", b.Status))
+	case !slices.Contains(m.from, b.Status):
+		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it cannot be %s", b.Status, m.done))
 	case b.PaymentInFlight:
 		return Booking{}, apperr.New(PaymentPending, "a payment on this booking is under way; try again when it has settled")
 	}
@@ -40,18 +113,17 @@ func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 	if err != nil {
 		return Booking{}, fmt.Errorf("hotel time zone: %w", err)
 	}
-	if today := LocalToday(s.opts.Now(), loc); today.Before(b.CheckIn) {
-		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the stay has not begun: check-in is %s, today at the hotel is %s",
-			b.CheckIn.Format(time.DateOnly), today.Format(time.DateOnly)))
+	if why := m.notYet(b, LocalToday(s.opts.Now(), loc)); why != "" {
+		return Booking{}, apperr.New(InvalidState, why)
 	}
 	var out Booking
 	err = s.inTx(ctx, func(_ pgx.Tx, q *db.Queries) error {
-		row, err := q.CheckOutBooking(ctx, db.CheckOutBookingParams{ID: b.ID, Version: b.Version})
+		row, err := m.apply(ctx, q, b)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(InvalidState, "the booking changed meanwhile; reload it")
 		}
 		if err != nil {
-			return fmt.Errorf("check out booking: %w", err)
+			return fmt.Errorf("record that guests %s: %w", m.done, err)
 		}
 		out = bookingFromRow(row)
 		return nil

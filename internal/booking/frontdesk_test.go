@@ -1,6 +1,8 @@
 package booking_test
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -56,4 +58,85 @@ func TestCheckOutKeepsTheNightsUsed(t *testing.T) {
 // setupClock is b's booking service with its clock standing at now.
 func setupClock(b testBundle, now time.Time) *booking.Service {
 	return booking.NewService(b.pool, b.catalog, nil, nil, booking.Opts{Now: func() time.Time { return now }})
+}
+
+// Arrivals are recorded from the check-in date at the hotel until
+// check-out, by its staff, once.
+func TestCheckInOnTheHotelsCalendar(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	ctx := guest("cust-1")
+	checkIn, checkOut := day("2027-03-10"), day("2027-03-12")
+	bk := b.book(t, ctx, f, "k", checkIn, checkOut)
+	staff := staffOf(f.hotel.ID)
+	// 2027-03-09 23:30 in Paris: not yet.
+	if _, err := setupClock(b, time.Date(2027, 3, 9, 22, 30, 0, 0, time.UTC)).CheckIn(staff, bk.ID); code(err) != booking.InvalidState {
+		t.Fatalf("checking in the evening before: %v, want INVALID_STATE", err)
+	}
+	at := setupClock(b, time.Date(2027, 3, 10, 14, 0, 0, 0, time.UTC))
+	if _, err := at.CheckIn(ctx, bk.ID); code(err) != apperr.Forbidden {
+		t.Fatalf("a guest checking in: %v, want FORBIDDEN", err)
+	}
+	if _, err := at.CheckIn(staffOf(uuid.New()), bk.ID); code(err) != apperr.Forbidden && code(err) != apperr.NotFound {
+		t.Fatalf("another hotel's staff checking in: %v", err)
+	}
+	in, err := at.CheckIn(staff, bk.ID)
+	must(t, err)
+	if in.Status != booking.StatusCheckedIn || in.Version != bk.Version+1 {
+		t.Fatalf("checked in %+v", in)
+	}
+	if _, err := at.CheckIn(staff, bk.ID); code(err) != booking.InvalidState {
+		t.Fatalf("checking in twice: %v, want INVALID_STATE", err)
+	}
+	if _, err := at.MarkNoShow(staff, bk.ID); code(err) != booking.InvalidState {
+		t.Fatalf("a no-show of guests who arrived: %v, want INVALID_STATE", err)
+	}
+	out, err := at.CheckOut(staff, bk.ID)
+	must(t, err)
+	if out.Status != booking.StatusCheckedOut {
+		t.Fatalf("checked out %+v", out)
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkOut); !slices.Equal(got, []int{1, 1}) {
+		t.Fatalf("reserved %v, want the nights used [1 1]", got)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// Guests who never came are recorded from the day after check-in: the
+// rooms go back on sale, what was paid is kept.
+func TestNoShowFreesTheRoomsAndKeepsThePayment(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000})
+	ctx := guest("cust-1")
+	checkIn, checkOut := day("2027-03-10"), day("2027-03-13")
+	bk := b.book(t, ctx, f, "k", checkIn, checkOut)
+	staff := staffOf(f.hotel.ID)
+	if _, err := setupClock(b, time.Date(2027, 3, 10, 22, 0, 0, 0, time.UTC)).MarkNoShow(staff, bk.ID); code(err) != booking.InvalidState {
+		t.Fatalf("a no-show on the arrival day: %v, want INVALID_STATE", err)
+	}
+	at := setupClock(b, time.Date(2027, 3, 11, 9, 0, 0, 0, time.UTC))
+	gone, err := at.MarkNoShow(staff, bk.ID)
+	must(t, err)
+	if gone.Status != booking.StatusNoShow {
+		t.Fatalf("no-show %+v", gone)
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkOut); !slices.Equal(got, []int{0, 0, 0}) {
+		t.Fatalf("reserved %v, want the room back on sale [0 0 0]", got)
+	}
+	if s := fmt.Sprint(b.paymentStatuses(t, bk.ID)); s != "[CAPTURED:30000/30000]" {
+		t.Fatalf("payments %s, want the capture kept", s)
+	}
+	if n := b.count(t, "SELECT count(*) FROM refunds"); n != 0 {
+		t.Fatalf("%d refunds", n)
+	}
+	// The room sells again for the nights left.
+	if _, err := at.Hold(guest("cust-2"), holdInput(f, "again", day("2027-03-11"), checkOut, 1)); err != nil {
+		t.Fatalf("holding the freed room: %v", err)
+	}
+	if _, _, err := at.Cancel(ctx, booking.CancelInput{IdempotencyKey: "c", BookingID: bk.ID}); code(err) != booking.InvalidState {
+		t.Fatalf("cancelling a no-show: %v, want INVALID_STATE", err)
+	}
+	b.assertInventoryConsistent(t)
 }

@@ -124,6 +124,55 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 	return i, err
 }
 
+const checkInBooking = `-- name: CheckInBooking :one
+UPDATE bookings SET status = 'CHECKED_IN', version = version + 1, updated_at = now()
+WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
+`
+
+type CheckInBookingParams struct {
+	ID      uuid.UUID
+	Version int64
+}
+
+// Records that the guests arrived.
+func (q *Queries) CheckInBooking(ctx context.Context, arg CheckInBookingParams) (Booking, error) {
+	row := q.db.QueryRow(ctx, checkInBooking, arg.ID, arg.Version)
+	var i Booking
+	err := row.Scan(
+		&i.ID,
+		&i.Reference,
+		&i.HotelID,
+		&i.Status,
+		&i.CheckIn,
+		&i.CheckOut,
+		&i.Currency,
+		&i.RoomAmount,
+		&i.TaxAmount,
+		&i.TotalAmount,
+		&i.DepositDue,
+		&i.Owner,
+		&i.HoldExpiresAt,
+		&i.PaymentInFlight,
+		&i.ConfirmedAt,
+		&i.CancelledAt,
+		&i.CancelReason,
+		&i.PenaltyAmount,
+		&i.RefundDue,
+		&i.RelocationRequired,
+		&i.RelocationNote,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
+		&i.Language,
+		&i.CheckInAt,
+	)
+	return i, err
+}
+
 const checkOutBooking = `-- name: CheckOutBooking :one
 UPDATE bookings SET status = 'CHECKED_OUT', version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
@@ -1086,6 +1135,55 @@ func (q *Queries) LockGuestsToRotate(ctx context.Context, arg LockGuestsToRotate
 		return nil, err
 	}
 	return items, nil
+}
+
+const markNoShow = `-- name: MarkNoShow :one
+UPDATE bookings SET status = 'NO_SHOW', version = version + 1, updated_at = now()
+WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
+`
+
+type MarkNoShowParams struct {
+	ID      uuid.UUID
+	Version int64
+}
+
+// Records that the guests never came; the caller hands the rooms back.
+func (q *Queries) MarkNoShow(ctx context.Context, arg MarkNoShowParams) (Booking, error) {
+	row := q.db.QueryRow(ctx, markNoShow, arg.ID, arg.Version)
+	var i Booking
+	err := row.Scan(
+		&i.ID,
+		&i.Reference,
+		&i.HotelID,
+		&i.Status,
+		&i.CheckIn,
+		&i.CheckOut,
+		&i.Currency,
+		&i.RoomAmount,
+		&i.TaxAmount,
+		&i.TotalAmount,
+		&i.DepositDue,
+		&i.Owner,
+		&i.HoldExpiresAt,
+		&i.PaymentInFlight,
+		&i.ConfirmedAt,
+		&i.CancelledAt,
+		&i.CancelReason,
+		&i.PenaltyAmount,
+		&i.RefundDue,
+		&i.RelocationRequired,
+		&i.RelocationNote,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.ContactEmailEnc,
+		&i.ContactEmailIdx,
+		&i.ContactPhoneEnc,
+		&i.Language,
+		&i.CheckInAt,
+	)
+	return i, err
 }
 
 const releaseBookingRooms = `-- name: ReleaseBookingRooms :many

@@ -173,6 +173,18 @@ WHERE booking_id = @booking_id AND position = @position
   AND given_name_enc IS NOT DISTINCT FROM @old_given_name_enc::bytea
   AND family_name_enc IS NOT DISTINCT FROM @old_family_name_enc::bytea;
 
+-- name: CheckInBooking :one
+-- Records that the guests arrived.
+UPDATE bookings SET status = 'CHECKED_IN', version = version + 1, updated_at = now()
+WHERE id = @id AND version = @version AND status = 'CONFIRMED' AND NOT payment_in_flight
+RETURNING *;
+
+-- name: MarkNoShow :one
+-- Records that the guests never came; the caller hands the rooms back.
+UPDATE bookings SET status = 'NO_SHOW', version = version + 1, updated_at = now()
+WHERE id = @id AND version = @version AND status = 'CONFIRMED' AND NOT payment_in_flight
+RETURNING *;
+
 -- name: CheckOutBooking :one
 -- Records that the guests left. The booking keeps the units of its nights:
 -- they were used, so the inventory still counts them.
