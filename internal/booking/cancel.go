@@ -59,10 +59,6 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		refund, err := s.latestRefund(ctx, b.ID)
 		return b, refund, err
 	}
-	// The deadlines of the terms it was sold under, from the check-in
-	// instant fixed when it was held (not the hotel's settings now).
-	checkInAt := b.CheckInAt
-
 	var cancelled Booking
 	var refund *Refund
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
@@ -79,7 +75,9 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		}
 		var penalty int64
 		if current.Status == StatusConfirmed {
-			if penalty, err = penaltyOf(ctx, q, current.ID, checkInAt, s.opts.Now()); err != nil {
+			// The terms it was sold under, counted back from the check-in
+			// instant fixed when it was held (not the hotel's settings now).
+			if penalty, err = penaltyOf(ctx, q, current.ID, b.CheckInAt, s.opts.Now()); err != nil {
 				return err
 			}
 		}
