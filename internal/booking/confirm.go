@@ -74,16 +74,28 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 		}
 	}
 	var confirmed Booking
+	var taken bool // maintenance took the hold's rooms while it was paid
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		row, err := q.ConfirmBooking(ctx, b.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			// A retry of this same request may have confirmed it a moment ago:
-			// its payment carries our provider key.
-			if current, err := q.GetBooking(ctx, b.ID); err == nil && current.Status == string(StatusConfirmed) {
+			current, err := q.GetBookingForUpdate(ctx, b.ID)
+			if err != nil {
+				return fmt.Errorf("reload booking: %w", err)
+			}
+			switch {
+			case current.Status == string(StatusConfirmed):
+				// A retry of this same request may have confirmed it a
+				// moment ago: its payment carries our provider key.
 				if p, err := q.GetPaymentByKey(ctx, providerKey); err == nil && p.Status == "CAPTURED" || b.DepositDue-captured <= 0 {
 					confirmed = bookingFromRow(current)
 					return nil
 				}
+			case current.Status == string(StatusHeld) && current.RelocationRequired:
+				// Unpinned, the hold lapses at its time and its expiry
+				// gives back what was just taken.
+				taken = true
+				_, err := q.ClearPaymentInFlight(ctx, b.ID)
+				return err
 			}
 			return apperr.New(InvalidState, "the booking is no longer held")
 		}
@@ -99,6 +111,10 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 	if isKeyRace(err) {
 		b, _, err := s.replay(ctx, key)
 		return b, err
+	}
+	if taken && err == nil {
+		return Booking{}, apperr.New(InvalidState, "maintenance took this hold's rooms away; "+
+			"anything paid for it goes back when the hold lapses")
 	}
 	return s.revealed(confirmed, err)
 }

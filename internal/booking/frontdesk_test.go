@@ -11,6 +11,9 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/payment/sandbox"
 )
 
 func TestCheckOutKeepsTheNightsUsed(t *testing.T) {
@@ -139,4 +142,54 @@ func TestNoShowFreesTheRoomsAndKeepsThePayment(t *testing.T) {
 		t.Fatalf("cancelling a no-show: %v, want INVALID_STATE", err)
 	}
 	b.assertInventoryConsistent(t)
+}
+
+// Guests in the house hold their room like any booking: a block that needs
+// it names them, and a forced one flags them for relocation.
+func TestMaintenanceSeesCheckedInGuests(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 1})
+	bk := b.book(t, guest("g"), f, "k", day("2027-03-10"), day("2027-03-13"))
+	staff := staffOf(f.hotel.ID)
+	at := setupClock(b, time.Date(2027, 3, 10, 14, 0, 0, 0, time.UTC))
+	_, err := at.CheckIn(staff, bk.ID)
+	must(t, err)
+	in := booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID}, From: day("2027-03-11"), To: day("2027-03-12"), Reason: "leak"}
+	_, affected, err := at.BlockRooms(staff, b.catalog, in)
+	if code(err) != booking.MaintenanceConflict || len(affected) != 1 || affected[0].ID != bk.ID {
+		t.Fatalf("blocking the guests' room: %v %+v, want MAINTENANCE_CONFLICT naming them", err, affected)
+	}
+	in.Force = true
+	if _, _, err := at.BlockRooms(staff, b.catalog, in); err != nil {
+		t.Fatalf("forced: %v", err)
+	}
+	got, err := at.Booking(staff, bk.ID)
+	must(t, err)
+	if got.Status != booking.StatusCheckedIn || !got.RelocationRequired {
+		t.Fatalf("after the forced block: %s, relocation %v", got.Status, got.RelocationRequired)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// Guests in the house may still pay what they owe.
+func TestCheckedInGuestsPayTheBalance(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
+	bk := b.book(t, guest("g"), f, "k", day("2027-03-10"), day("2027-03-12"))
+	staff := staffOf(f.hotel.ID)
+	at := booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), nil,
+		booking.Opts{Now: func() time.Time { return time.Date(2027, 3, 10, 14, 0, 0, 0, time.UTC) }})
+	_, err := at.CheckIn(staff, bk.ID)
+	must(t, err)
+	paid, err := at.PayBalance(guest("g"), booking.PayBalanceInput{IdempotencyKey: "b", BookingID: bk.ID, Payment: pay("tok_success")})
+	if err != nil || paid.Status != booking.StatusCheckedIn {
+		t.Fatalf("paying the balance in the house: %+v %v", paid.Status, err)
+	}
+	l, err := at.LedgerOf(b.admin, booking.Booking{ID: bk.ID})
+	must(t, err)
+	if l.Captured != 20000 {
+		t.Fatalf("captured %d, want the 20000 total", l.Captured)
+	}
 }

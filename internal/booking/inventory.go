@@ -13,6 +13,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/audit"
+	"github.com/staygraph/staygraph/internal/postgres"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -271,10 +272,24 @@ func (c *contention) conflicted(ids []uuid.UUID, until time.Time) {
 }
 
 // inTx runs fn in a transaction attributed to the caller (or the background
-// job) in the audit trail.
+// job) in the audit trail. A transaction PostgreSQL aborted to break a
+// deadlock runs again: a forced maintenance change locks a room type's
+// nights and then the bookings it relocates, while cancellations, expiries
+// and no-shows lock a booking and then its nights. fn must only write
+// through tx (and return what it read), so that running it again is safe.
 func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) error) error {
-	return audit.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(tx, s.q.WithTx(tx)) })
+	for attempt := 1; ; attempt++ {
+		err := audit.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(tx, s.q.WithTx(tx)) })
+		if attempt < maxDeadlockAttempts && postgres.IsDeadlock(err) {
+			continue
+		}
+		return err
+	}
 }
+
+// maxDeadlockAttempts bounds how often a transaction runs when deadlocks
+// keep aborting it.
+const maxDeadlockAttempts = 3
 
 // InventoryCheck counts the nights that break the inventory's invariants.
 type InventoryCheck struct {

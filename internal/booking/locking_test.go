@@ -112,3 +112,41 @@ func TestForcedBlockAndLockedHoldDoNotDeadlock(t *testing.T) {
 		t.Fatalf("block: %v; hold: %v (code %q); want the block to succeed and the hold to be SOLD_OUT", errB, errH, code(errH))
 	}
 }
+
+// A no-show locks its booking, then hands its nights back; a forced block
+// locks the nights, then the bookings it relocates. When the two meet in a
+// deadlock, PostgreSQL aborts one: the no-show (aborted here: it waited
+// first) runs again and succeeds once the other is done.
+func TestNoShowRetriesAfterADeadlock(t *testing.T) {
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 1})
+	bk := b.book(t, guest("g"), f, "k", day("2027-03-10"), day("2027-03-13"))
+	at := setupClock(b, time.Date(2027, 3, 11, 9, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	park, err := b.pool.Begin(ctx)
+	must(t, err)
+	defer park.Rollback(ctx) //nolint:errcheck
+	_, err = park.Exec(ctx, `SELECT 1 FROM inventory WHERE room_type_id = $1 AND night >= '2027-03-10' ORDER BY night FOR UPDATE`, f.roomType.ID)
+	must(t, err)
+	done := make(chan error, 1)
+	go func() {
+		_, err := at.MarkNoShow(staffOf(f.hotel.ID), bk.ID)
+		done <- err
+	}()
+	waitForLockWait(t, b, "%ReleaseInventory%") // the booking and its rooms locked, waits for the nights
+	// As a forced block does next: the relocated booking's rooms. This
+	// closes the cycle; the no-show, waiting longer, is the one aborted.
+	_, err = park.Exec(ctx, `UPDATE booking_rooms SET holds_inventory = holds_inventory WHERE booking_id = $1`, bk.ID)
+	must(t, err)
+	must(t, park.Rollback(ctx))
+	if err := <-done; err != nil {
+		t.Fatalf("no-show after a deadlock: %v", err)
+	}
+	got, err := b.svc.Booking(b.admin, bk.ID)
+	must(t, err)
+	if got.Status != booking.StatusNoShow {
+		t.Fatalf("status %s, want NO_SHOW", got.Status)
+	}
+	b.assertInventoryConsistent(t)
+}

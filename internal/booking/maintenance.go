@@ -110,6 +110,7 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 	var blocks []MaintenanceBlock
 	var affected []AffectedBooking
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		blocks, affected = nil, nil // afresh if the transaction runs again
 		types := map[uuid.UUID]bool{}
 		for _, r := range blocked {
 			types[r.RoomTypeID] = true
@@ -222,6 +223,19 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 			if helps {
 				affected = append(affected, AffectedBooking{ID: c.ID, Reference: c.Reference, Status: Status(c.Status), CheckIn: c.CheckIn, CheckOut: c.CheckOut})
 			}
+		}
+		var unmovable []string
+		for night, n := range short {
+			if n > 0 {
+				unmovable = append(unmovable, night.Format(time.DateOnly))
+			}
+		}
+		if len(unmovable) > 0 {
+			// Units held by bookings that cannot be relocated (nothing
+			// else holds them): the change is refused whatever force says.
+			slices.Sort(unmovable)
+			return affected, apperr.New(MaintenanceConflict, fmt.Sprintf(
+				"the rooms left cannot hold the bookings of %s; free rooms first", strings.Join(unmovable, ", ")))
 		}
 		if !force {
 			refs := make([]string, len(affected))

@@ -52,16 +52,18 @@ func (s *Service) enqueueTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, 
 }
 
 // ReconcilePayment asks the provider about a payment whose outcome is
-// unknown and records the answer. A capture that covers what is due
-// confirms a held booking; otherwise the booking is unpinned. While the
-// provider cannot tell, it returns an error so the job is retried later.
+// unknown and records the answer, then settles its booking (settleTx).
+// While the provider cannot tell, it returns an error so the job is
+// retried later. A payment already settled only has its booking settled:
+// a process that stopped between recording an outcome and acting on it
+// left the booking pinned.
 func (s *Service) ReconcilePayment(ctx context.Context, paymentID uuid.UUID) error {
 	p, err := s.q.GetPayment(ctx, paymentID)
 	if err != nil {
 		return fmt.Errorf("load payment: %w", err)
 	}
 	if p.Status != "UNKNOWN" && p.Status != "PENDING" {
-		return nil // already settled
+		return s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error { return s.settleTx(ctx, tx, q, p.BookingID) })
 	}
 	provider, err := s.payments.Get(p.Provider)
 	if err != nil {
@@ -80,23 +82,40 @@ func (s *Service) ReconcilePayment(ctx context.Context, paymentID uuid.UUID) err
 			CapturedAmount: res.Captured, FailureCode: res.FailureCode, FailureMessage: res.FailureMessage}); err != nil {
 			return fmt.Errorf("record reconciled outcome: %w", err)
 		}
-		b, err := q.GetBookingForUpdate(ctx, p.BookingID)
-		if err != nil {
-			return fmt.Errorf("lock booking: %w", err)
-		}
-		captured, err := q.CapturedAmount(ctx, b.ID)
-		if err != nil {
-			return fmt.Errorf("sum payments: %w", err)
-		}
-		if b.Status == string(StatusHeld) && captured >= b.DepositDue {
-			if _, err := q.ConfirmBooking(ctx, b.ID); err != nil {
-				return fmt.Errorf("confirm reconciled booking: %w", err)
-			}
-			return s.noticeTx(ctx, tx, b.ID, notify.Confirmed)
-		}
-		_, err = q.ClearPaymentInFlight(ctx, b.ID)
-		return err
+		return s.settleTx(ctx, tx, q, p.BookingID)
 	})
+}
+
+// settleTx ends the payment pin of a booking whose attempts all have their
+// outcomes: a hold whose captures cover its deposit is confirmed (unless
+// maintenance took its rooms), any other booking is unpinned; a hold left
+// unconfirmed lapses at its time, and its expiry gives back what it took.
+// A booking not pinned, or with an attempt still under way, is left alone.
+func (s *Service) settleTx(ctx context.Context, tx pgx.Tx, q *db.Queries, bookingID uuid.UUID) error {
+	b, err := q.GetBookingForUpdate(ctx, bookingID)
+	if err != nil {
+		return fmt.Errorf("lock booking: %w", err)
+	}
+	if !b.PaymentInFlight {
+		return nil
+	}
+	if underWay, err := q.HasPaymentUnderWay(ctx, b.ID); err != nil || underWay {
+		return err
+	}
+	captured, err := q.CapturedAmount(ctx, b.ID)
+	if err != nil {
+		return fmt.Errorf("sum payments: %w", err)
+	}
+	if b.Status == string(StatusHeld) && !b.RelocationRequired && captured >= b.DepositDue {
+		if _, err := q.ConfirmBooking(ctx, b.ID); err != nil {
+			return fmt.Errorf("confirm reconciled booking: %w", err)
+		}
+		return s.noticeTx(ctx, tx, b.ID, notify.Confirmed)
+	}
+	if _, err := q.ClearPaymentInFlight(ctx, b.ID); err != nil {
+		return fmt.Errorf("unpin booking: %w", err)
+	}
+	return nil
 }
 
 // refundTx records money owed back on a booking and schedules paying it.
@@ -185,7 +204,7 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 	if b, ok, err := s.replay(ctx, key); ok || err != nil {
 		return b, err
 	}
-	if b.Status != StatusConfirmed {
+	if b.Status != StatusConfirmed && b.Status != StatusCheckedIn {
 		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it has no balance to pay; confirm it first", b.Status))
 	}
 	ledger, err := s.q.Ledger(ctx, b.ID)

@@ -323,3 +323,69 @@ func TestConfirmRetriedAfterReconciliation(t *testing.T) {
 		t.Fatalf("another request: %v, want INVALID_STATE", err)
 	}
 }
+
+// Maintenance takes a hold's rooms while its payment's outcome is unknown:
+// reconciliation records the capture but does not confirm the hold; it is
+// unpinned, and when it lapses its expiry gives the money back.
+func TestReconciledHoldTakenByMaintenanceIsNotConfirmed(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000})
+	ctx := guest("unlucky")
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", day("2027-03-10"), day("2027-03-11"), 1))
+	must(t, err)
+	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}); code(err) != booking.PaymentPending {
+		t.Fatalf("confirm: %v, want PAYMENT_PENDING", err)
+	}
+	if _, _, err := b.svc.BlockRooms(staffOf(f.hotel.ID), b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
+		From: day("2027-03-10"), To: day("2027-03-11"), Reason: "leak", Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	var paymentID uuid.UUID
+	must(t, b.pool.QueryRow(context.Background(), "SELECT id FROM payments WHERE booking_id = $1", h.ID).Scan(&paymentID))
+	must(t, b.svc.ReconcilePayment(context.Background(), paymentID))
+	got, err := b.svc.Booking(ctx, h.ID)
+	must(t, err)
+	if got.Status != booking.StatusHeld || got.PaymentInFlight || !got.RelocationRequired {
+		t.Fatalf("after reconciliation: %s, in flight %v, relocation %v; want HELD, unpinned, flagged", got.Status, got.PaymentInFlight, got.RelocationRequired)
+	}
+	if _, err := setupClock(b, now.Add(time.Hour)).ExpireHold(context.Background(), h.ID); err != nil {
+		t.Fatal(err)
+	}
+	var refunded int64
+	must(t, b.pool.QueryRow(context.Background(), "SELECT coalesce(sum(amount), 0) FROM refunds WHERE booking_id = $1", h.ID).Scan(&refunded))
+	if refunded != 10000 {
+		t.Fatalf("refunded %d at expiry, want the 10000 captured", refunded)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// A process that stopped after recording a capture but before confirming
+// left the hold pinned: the reconciliation enqueued with the attempt
+// confirms it.
+func TestReconciliationSettlesAPinLeftAfterTheOutcome(t *testing.T) {
+	t.Parallel()
+	b := setupWithJobs(t, 15*time.Minute)
+	f := b.fixture(t, fixtureOpts{})
+	svc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(crashing{sandbox.New()}), b.jobs, booking.Opts{})
+	ctx := guest("stopped")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 7)
+	h, err := svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID,
+			Payment: &booking.PaymentInput{Provider: "crashing", Token: "tok_success"}})
+	}()
+	// As if the outcome had been recorded just before the process stopped.
+	var paymentID uuid.UUID
+	must(t, b.pool.QueryRow(context.Background(), `UPDATE payments SET status = 'CAPTURED', captured_amount = amount
+		WHERE booking_id = $1 RETURNING id`, h.ID).Scan(&paymentID))
+	must(t, svc.ReconcilePayment(context.Background(), paymentID))
+	got, err := svc.Booking(ctx, h.ID)
+	must(t, err)
+	if got.Status != booking.StatusConfirmed || got.PaymentInFlight {
+		t.Fatalf("after reconciliation: %s, in flight %v; want CONFIRMED", got.Status, got.PaymentInFlight)
+	}
+}

@@ -115,3 +115,10 @@ func IsUniqueViolation(err error) bool {
 }
 
 //go:generate go run github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1 generate -f ../../sqlc.yaml
+
+// IsDeadlock reports whether err is PostgreSQL aborting a transaction to
+// break a deadlock (SQLSTATE 40P01): the transaction may be run again.
+func IsDeadlock(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40P01"
+}

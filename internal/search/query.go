@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/staygraph/staygraph/internal/apperr"
@@ -42,6 +43,8 @@ func (q *Query) Normalize() error {
 	q.Text = strings.TrimSpace(q.Text)
 	if utf8.RuneCountInString(q.Text) > 200 {
 		fail("at most 200 characters", "text")
+	} else if q.Text != "" && !strings.ContainsFunc(q.Text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		fail("give words to look for: the text has no letters or digits", "text")
 	}
 	// The checks say what is valid, so that NaN, which compares false
 	// with everything, is not.

@@ -92,3 +92,14 @@ func TestNightsGoWithArrival(t *testing.T) {
 		}
 	}
 }
+
+// Text without letters or digits has no words to look for: refused, not
+// ignored.
+func TestTextNeedsWords(t *testing.T) {
+	for text, ok := range map[string]bool{"!!!": false, " - ": false, "": true, "é!": true, "4*": true} {
+		q := search.Query{Text: text}
+		if err := q.Normalize(); (err == nil) != ok {
+			t.Errorf("text %q: %v", text, err)
+		}
+	}
+}

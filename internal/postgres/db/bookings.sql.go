@@ -15,7 +15,7 @@ import (
 const bookingsHoldingNights = `-- name: BookingsHoldingNights :many
 SELECT b.id, b.reference, b.status, b.check_in, b.check_out, count(*)::int AS units
 FROM bookings b JOIN booking_rooms br ON br.booking_id = b.id
-WHERE br.room_type_id = $1 AND br.holds_inventory AND b.status IN ('HELD', 'CONFIRMED')
+WHERE br.room_type_id = $1 AND br.holds_inventory AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
   AND b.check_in <= $2 AND b.check_out > $3
 GROUP BY b.id
 ORDER BY b.created_at DESC, b.id DESC
@@ -269,10 +269,12 @@ func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booki
 const confirmBooking = `-- name: ConfirmBooking :one
 UPDATE bookings SET status = 'CONFIRMED', payment_in_flight = false, confirmed_at = now(),
     version = version + 1, updated_at = now()
-WHERE id = $1 AND status = 'HELD'
+WHERE id = $1 AND status = 'HELD' AND NOT relocation_required
 RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
 `
 
+// A hold maintenance took the rooms of (relocation_required) has nothing
+// left to sell: it is not confirmed.
 func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
 	row := q.db.QueryRow(ctx, confirmBooking, id)
 	var i Booking
@@ -978,7 +980,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 }
 
 const listRelocations = `-- name: ListRelocations :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED')
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
 ORDER BY check_in, id
 `
 
@@ -1282,7 +1284,7 @@ func (q *Queries) RotateGuestNames(ctx context.Context, arg RotateGuestNamesPara
 const setPaymentInFlight = `-- name: SetPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND NOT payment_in_flight
-  AND (status = 'HELD' AND hold_expires_at > $3::timestamptz OR status = 'CONFIRMED')
+  AND (status = 'HELD' AND hold_expires_at > $3::timestamptz OR status IN ('CONFIRMED', 'CHECKED_IN'))
 RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
 `
 

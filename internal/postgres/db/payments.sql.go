@@ -247,6 +247,18 @@ func (q *Queries) GetRefund(ctx context.Context, id uuid.UUID) (Refund, error) {
 	return i, err
 }
 
+const hasPaymentUnderWay = `-- name: HasPaymentUnderWay :one
+SELECT EXISTS (SELECT 1 FROM payments WHERE booking_id = $1 AND status IN ('PENDING', 'UNKNOWN')) AS under_way
+`
+
+// Whether an attempt on the booking still awaits its outcome.
+func (q *Queries) HasPaymentUnderWay(ctx context.Context, bookingID uuid.UUID) (bool, error) {
+	row := q.db.QueryRow(ctx, hasPaymentUnderWay, bookingID)
+	var under_way bool
+	err := row.Scan(&under_way)
+	return under_way, err
+}
+
 const ledger = `-- name: Ledger :one
 SELECT coalesce(sum(captured_amount), 0)::bigint AS captured, coalesce(sum(refunded_amount), 0)::bigint AS refunded
 FROM payments WHERE booking_id = $1

@@ -66,7 +66,7 @@ SELECT * FROM booking_guests WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER 
 -- live hold at the expected version qualifies.
 UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
 WHERE id = @id AND version = @version AND NOT payment_in_flight
-  AND (status = 'HELD' AND hold_expires_at > @now::timestamptz OR status = 'CONFIRMED')
+  AND (status = 'HELD' AND hold_expires_at > @now::timestamptz OR status IN ('CONFIRMED', 'CHECKED_IN'))
 RETURNING *;
 
 -- name: ClearPaymentInFlight :one
@@ -75,9 +75,11 @@ WHERE id = @id
 RETURNING *;
 
 -- name: ConfirmBooking :one
+-- A hold maintenance took the rooms of (relocation_required) has nothing
+-- left to sell: it is not confirmed.
 UPDATE bookings SET status = 'CONFIRMED', payment_in_flight = false, confirmed_at = now(),
     version = version + 1, updated_at = now()
-WHERE id = @id AND status = 'HELD'
+WHERE id = @id AND status = 'HELD' AND NOT relocation_required
 RETURNING *;
 
 -- name: ExpireBooking :one
@@ -109,13 +111,13 @@ RETURNING room_type_id;
 -- newest first: the ones to relocate when capacity shrinks.
 SELECT b.id, b.reference, b.status, b.check_in, b.check_out, count(*)::int AS units
 FROM bookings b JOIN booking_rooms br ON br.booking_id = b.id
-WHERE br.room_type_id = @room_type_id AND br.holds_inventory AND b.status IN ('HELD', 'CONFIRMED')
+WHERE br.room_type_id = @room_type_id AND br.holds_inventory AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
   AND b.check_in <= @last_night AND b.check_out > @first_night
 GROUP BY b.id
 ORDER BY b.created_at DESC, b.id DESC;
 
 -- name: ListRelocations :many
-SELECT * FROM bookings WHERE hotel_id = @hotel_id AND relocation_required AND status IN ('HELD', 'CONFIRMED')
+SELECT * FROM bookings WHERE hotel_id = @hotel_id AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
 ORDER BY check_in, id;
 
 -- name: ListAllBookings :many

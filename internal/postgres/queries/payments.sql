@@ -27,6 +27,10 @@ SELECT * FROM payments WHERE idempotency_key = $1;
 SELECT coalesce(sum(captured_amount), 0)::bigint FROM payments
 WHERE booking_id = $1 AND status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED');
 
+-- name: HasPaymentUnderWay :one
+-- Whether an attempt on the booking still awaits its outcome.
+SELECT EXISTS (SELECT 1 FROM payments WHERE booking_id = $1 AND status IN ('PENDING', 'UNKNOWN')) AS under_way;
+
 -- name: GetPayment :one
 SELECT * FROM payments WHERE id = $1;
 

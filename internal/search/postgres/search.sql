@@ -46,7 +46,7 @@ cand AS (
     SELECT h.id, h.name, h.currency, h.star_rating, h.amenities, h.tax_rate_bps, stay.ci, stay.ci_end,
            CASE WHEN $2::float8 IS NOT NULL THEN geo.metres / 1000 END AS distance_km,
            -- relevance: how close each word is, and the words in their order
-           CASE WHEN $1 <> '' THEN ((SELECT avg(word_similarity(w, h.search_text)) FROM words, unnest(ws) w)
+           CASE WHEN $1 <> '' THEN (coalesce((SELECT avg(word_similarity(w, h.search_text)) FROM words, unnest(ws) w), 0)
                                     + word_similarity(lower($1), h.search_text)) / 2 ELSE 0 END AS score
     -- Near a point, the GiST index on location finds the hotels in the
     -- circle's box. Two branches rather than "$4 IS NULL OR ...", so that the
