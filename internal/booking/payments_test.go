@@ -245,11 +245,11 @@ func (c crashing) Charge(ctx context.Context, req payment.ChargeRequest) (paymen
 	panic("the process stops here")
 }
 
-// A process that stops while the provider is asked leaves a PENDING attempt
-// and a pinned booking; the reconciliation enqueued with the attempt settles
-// both once the charge's time is up, instead of the hold staying pinned.
-func TestAStopMidChargeIsReconciled(t *testing.T) {
-	t.Parallel()
+// stopMidCharge holds a stay for guest "stopped" and confirms it through a
+// provider whose process stops while charging: the hold, the service
+// (whose jobs go to the bundle's River client) and the bundle.
+func stopMidCharge(t *testing.T) (jobsBundle, *booking.Service, booking.Booking) {
+	t.Helper()
 	b := setupWithJobs(t, 15*time.Minute)
 	f := b.fixture(t, fixtureOpts{})
 	svc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(crashing{sandbox.New()}), b.jobs, booking.Opts{})
@@ -266,6 +266,16 @@ func TestAStopMidChargeIsReconciled(t *testing.T) {
 		_, _ = svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID,
 			Payment: &booking.PaymentInput{Provider: "crashing", Token: "tok_success"}})
 	}()
+	return b, svc, h
+}
+
+// A process that stops while the provider is asked leaves a PENDING attempt
+// and a pinned booking; the reconciliation enqueued with the attempt settles
+// both once the charge's time is up, instead of the hold staying pinned.
+func TestAStopMidChargeIsReconciled(t *testing.T) {
+	t.Parallel()
+	b, svc, h := stopMidCharge(t)
+	ctx := guest("stopped")
 	if s := fmt.Sprint(b.paymentStatuses(t, h.ID)); s != "[PENDING:0/10000]" {
 		t.Fatalf("payments after the stop %s", s)
 	}
@@ -366,18 +376,8 @@ func TestReconciledHoldTakenByMaintenanceIsNotConfirmed(t *testing.T) {
 // confirms it.
 func TestReconciliationSettlesAPinLeftAfterTheOutcome(t *testing.T) {
 	t.Parallel()
-	b := setupWithJobs(t, 15*time.Minute)
-	f := b.fixture(t, fixtureOpts{})
-	svc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(crashing{sandbox.New()}), b.jobs, booking.Opts{})
+	b, svc, h := stopMidCharge(t)
 	ctx := guest("stopped")
-	checkIn := booking.Date(time.Now()).AddDate(0, 0, 7)
-	h, err := svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
-	must(t, err)
-	func() {
-		defer func() { _ = recover() }()
-		_, _ = svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID,
-			Payment: &booking.PaymentInput{Provider: "crashing", Token: "tok_success"}})
-	}()
 	// As if the outcome had been recorded just before the process stopped.
 	var paymentID uuid.UUID
 	must(t, b.pool.QueryRow(context.Background(), `UPDATE payments SET status = 'CAPTURED', captured_amount = amount
