@@ -483,9 +483,10 @@ func (v *HoldBookingResponse) GetHoldBooking() HoldBookingHoldBookingHoldBooking
 
 type HotelSearchInput struct {
 	// Words of a hotel's name, city, country (its code or English name) or description: a hotel matches
-	// when it has every word, in any order. A missing, extra or wrong letter in a longer word is forgiven
-	// (trigram similarity; the Elasticsearch engine's fuzziness also forgives swapped letters); words of
-	// one or two letters, such as a country code, match exactly.
+	// when it has every word, in any order. Typos are forgiven: a word close to one of the hotel's
+	// (trigram similarity), and a word no hotel has matches those one edit away (two beyond five letters)
+	// that begin with its letter, "Tokio" finding Tokyo; the Elasticsearch engine's fuzziness allows the
+	// same edits anywhere in a word. Words of one or two letters, such as a country code, match exactly.
 	Text   *string      `json:"text"`
 	Near   *CircleInput `json:"near"`
 	Within *BoxInput    `json:"within"`

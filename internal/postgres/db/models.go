@@ -256,3 +256,7 @@ type RoomType struct {
 	UpdatedAt      time.Time
 	RoomsInService int32
 }
+
+type SearchWord struct {
+	Word string
+}

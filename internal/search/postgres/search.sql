@@ -30,11 +30,28 @@ price_edges AS (
 -- The words of the free text, longest first (none without one): a hotel
 -- matches when its text has every word, each close to one of its words
 -- (trigram word similarity; words of one or two letters, such as a
--- country code, exactly).
+-- country code, exactly). A word the hotels' words (search_words) do not
+-- have also matches those within the edit distance Elasticsearch's
+-- fuzziness AUTO allows (1 up to 5 letters, else 2) with its first letter:
+-- res holds them as one regular expression per word (NULL for none), and
+-- w1..w3, r1..r3 are the three longest for the index (the first again
+-- when there are fewer).
 words AS (
-    SELECT coalesce(array_agg(w ORDER BY length(w) DESC, w), '{}') AS ws
-    FROM regexp_split_to_table(lower($1::text), '[\W_]+') w
-    WHERE w <> ''
+    SELECT ws, res, nullif(array_to_string(res, ''), '') AS fuzzy, -- NULL when no word has any
+           ws[1] AS w1, coalesce(ws[2], ws[1]) AS w2, coalesce(ws[3], ws[1]) AS w3,
+           res[1] AS r1, CASE WHEN cardinality(ws) >= 2 THEN res[2] ELSE res[1] END AS r2,
+           CASE WHEN cardinality(ws) >= 3 THEN res[3] ELSE res[1] END AS r3
+    FROM (SELECT coalesce(array_agg(q.w ORDER BY length(q.w) DESC, q.w), '{}') AS ws,
+                 coalesce(array_agg(alt.re ORDER BY length(q.w) DESC, q.w), '{}') AS res
+          FROM (SELECT DISTINCT w FROM regexp_split_to_table(lower($1::text), '[\W_]+') w WHERE w <> '') q
+          CROSS JOIN LATERAL (
+              SELECT '\m(' || string_agg(d.word, '|') || ')\M' AS re
+              FROM search_words d, (SELECT CASE WHEN length(q.w) <= 5 THEN 1 ELSE 2 END AS k) e
+              WHERE length(q.w) >= 3 AND NOT EXISTS (SELECT FROM search_words WHERE word = q.w)
+                AND left(d.word, 1) = left(q.w, 1)
+                AND length(d.word) BETWEEN length(q.w) - e.k AND length(q.w) + e.k
+                AND levenshtein_less_equal(d.word, q.w, e.k) <= e.k
+          ) alt) a
 ),
 -- The point searched near, as ll_to_earth places it (NULLs without one).
 origin AS (
@@ -61,12 +78,21 @@ cand AS (
           AND coalesce(amenities, '{}') @> $17::text[]
         UNION ALL
         -- Free text without a point: the trigram index finds the hotels
-        -- close to its three longest words; any others are tested below.
+        -- close to its three longest words (or, for a word the hotels do
+        -- not have, to the words it may be a typo of: the next branch);
+        -- any others are tested below.
         SELECT * FROM hotels
-        WHERE $4::float8 IS NULL AND $1::text <> ''
-          AND search_text %> (SELECT ws[1] FROM words)
-          AND search_text %> (SELECT coalesce(ws[2], ws[1]) FROM words)
-          AND search_text %> (SELECT coalesce(ws[3], ws[1]) FROM words)
+        WHERE $4::float8 IS NULL AND $1::text <> '' AND (SELECT fuzzy IS NULL FROM words)
+          AND search_text %> (SELECT w1 FROM words)
+          AND search_text %> (SELECT w2 FROM words)
+          AND search_text %> (SELECT w3 FROM words)
+          AND amenities @> $17::text[]
+        UNION ALL
+        SELECT * FROM hotels
+        WHERE $4::float8 IS NULL AND $1::text <> '' AND (SELECT fuzzy IS NOT NULL FROM words)
+          AND (search_text %> (SELECT w1 FROM words) OR search_text ~ (SELECT r1 FROM words))
+          AND (search_text %> (SELECT w2 FROM words) OR search_text ~ (SELECT r2 FROM words))
+          AND (search_text %> (SELECT w3 FROM words) OR search_text ~ (SELECT r3 FROM words))
           AND amenities @> $17::text[]
         UNION ALL
         SELECT * FROM hotels WHERE $4::float8 IS NULL AND $1::text = '' AND amenities @> $17::text[]
@@ -97,8 +123,9 @@ cand AS (
                         ELSE h.longitude >= $8::float8 OR h.longitude <= $7::float8 END))
       -- every word of the text, typo-tolerant
       AND ($1::text = '' OR NOT EXISTS (
-          SELECT FROM words, unnest(ws) w
-          WHERE NOT CASE WHEN length(w) <= 2 THEN h.search_text ~ ('\m' || w || '\M') ELSE w <% h.search_text END))
+          SELECT FROM words, unnest(ws, res) x(w, re)
+          WHERE NOT CASE WHEN length(w) <= 2 THEN h.search_text ~ ('\m' || w || '\M')
+                         ELSE w <% h.search_text OR coalesce(h.search_text ~ re, false) END))
       AND h.star_rating >= $18::int
       -- a stay is offered from the hotel's local today to 365 days ahead,
       -- as the booking core sells it (booking.MaxDaysAhead)

@@ -82,6 +82,10 @@ func Run(t *testing.T, newEngine NewEngine) {
 		{name: "free text: a country code is a word of its own", q: search.Query{Text: "FR"}, want: []string{"lumiere", "montmartre", "versailles"}},
 		{name: "free text: a typo in one of the words", q: search.Query{Text: "inn montmarte"}, want: []string{"montmartre"}},
 		{name: "free text: words far apart in the hotel's text", q: search.Query{Text: "paris hotel"}, want: []string{"lumiere"}},
+		// A letter off in a short word, two letters swapped in a longer one.
+		{name: "free text: a wrong letter in a short word", q: search.Query{Text: "Tokio"}, want: []string{"tokyo"}},
+		{name: "free text: two letters swapped", q: search.Query{Text: "lodnon"}, want: []string{"london"}},
+		{name: "free text: a known word is not taken for another", q: search.Query{Text: "paris"}, want: []string{"lumiere", "montmartre"}},
 		{name: "all of the amenities", q: search.Query{Amenities: []string{"spa", "pool"}}, want: []string{"versailles"}},
 		{name: "minimum stars", q: search.Query{MinStars: 4}, want: []string{"lumiere", "versailles", "tokyo"}},
 		{name: "dates read on each hotel's calendar",
