@@ -306,17 +306,36 @@ func TestCurrencyNeedsAnExchangeRate(t *testing.T) {
 	f := hotelFields("Kabul Inn")
 	f.Currency = "AFN" // ISO 4217, without an exchange rate
 	_, err := b.svc.CreateHotel(b.admin, f)
-	if e, ok := apperr.As(err); !ok || e.Code != apperr.InvalidInput || joinField(e.Field) != "input.currency" || !strings.Contains(e.Message, "AFN") {
+	if got := codes(err); len(got[apperr.InvalidInput]) != 1 || got[apperr.InvalidInput][0] != "input.currency" || !strings.Contains(err.Error(), "AFN") {
 		t.Fatalf("creating a hotel in AFN: %v, want INVALID_INPUT on input.currency", err)
 	}
 	h := createHotel(t, b, "Kabul Inn")
 	afn := "AFN"
 	_, err = b.svc.UpdateHotel(staffOf(h.ID), h.ID, h.Version, catalog.HotelPatch{Currency: &afn})
-	if e, ok := apperr.As(err); !ok || e.Code != apperr.InvalidInput || joinField(e.Field) != "input.currency" {
+	if got := codes(err); len(got[apperr.InvalidInput]) != 1 || got[apperr.InvalidInput][0] != "input.currency" {
 		t.Fatalf("moving a hotel to AFN: %v, want INVALID_INPUT on input.currency", err)
 	}
 	if got, _ := b.svc.Hotel(b.admin, h.ID); got.Currency != h.Currency || got.Version != h.Version {
 		t.Fatalf("the refused change was written: %+v", got)
+	}
+}
+
+// A country code must name a country: "ZZ" has the shape, not the meaning.
+func TestCountryCodeMustNameACountry(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	f := hotelFields("Nowhere Inn")
+	f.Address.CountryCode = "ZZ"
+	_, err := b.svc.CreateHotel(b.admin, f)
+	if got := codes(err); len(got[apperr.InvalidInput]) != 1 || got[apperr.InvalidInput][0] != "input.address.countryCode" {
+		t.Fatalf("creating a hotel in ZZ: %v, want INVALID_INPUT on input.address.countryCode", err)
+	}
+	h := createHotel(t, b, "Somewhere Inn")
+	addr := h.Address
+	addr.CountryCode = "XX"
+	_, err = b.svc.UpdateHotel(staffOf(h.ID), h.ID, h.Version, catalog.HotelPatch{Address: &addr})
+	if got := codes(err); len(got[apperr.InvalidInput]) != 1 || got[apperr.InvalidInput][0] != "input.address.countryCode" {
+		t.Fatalf("moving a hotel to XX: %v, want INVALID_INPUT on input.address.countryCode", err)
 	}
 }
 

@@ -158,7 +158,7 @@ func (s *Service) CreateHotel(ctx context.Context, f HotelFields) (Hotel, error)
 		return Hotel{}, err
 	}
 	row, err := write(ctx, s, func(q *db.Queries) (db.Hotel, error) {
-		if err := requireExchangeRate(ctx, q, f.Currency); err != nil {
+		if err := requireKnown(ctx, q, f, Hotel{}); err != nil {
 			return db.Hotel{}, err
 		}
 		return q.CreateHotel(ctx, db.CreateHotelParams{
@@ -176,17 +176,30 @@ func (s *Service) CreateHotel(ctx context.Context, f HotelFields) (Hotel, error)
 	return hotelFromRow(row), nil
 }
 
-// requireExchangeRate refuses a currency search could not price: hotels of
-// every currency are compared, filtered and sorted through exchange rates.
-func requireExchangeRate(ctx context.Context, q *db.Queries, currency string) error {
-	known, err := q.HasExchangeRate(ctx, currency)
-	if err != nil {
-		return fmt.Errorf("look up exchange rate: %w", err)
+// requireKnown refuses, where they change from current, a currency search
+// could not price (hotels of every currency are compared, filtered and
+// sorted through exchange rates) and a country code that names no country.
+func requireKnown(ctx context.Context, q *db.Queries, f HotelFields, current Hotel) error {
+	var errs apperr.List
+	if f.Currency != current.Currency {
+		known, err := q.HasExchangeRate(ctx, f.Currency)
+		if err != nil {
+			return fmt.Errorf("look up exchange rate: %w", err)
+		}
+		if !known {
+			errs = append(errs, apperr.Invalid(fmt.Sprintf("%s has no exchange rate yet: an administrator adds it to exchange_rates first", f.Currency), "input", "currency"))
+		}
 	}
-	if !known {
-		return apperr.Invalid(fmt.Sprintf("%s has no exchange rate yet: an administrator adds it to exchange_rates first", currency), "input", "currency")
+	if f.Address.CountryCode != current.Address.CountryCode {
+		known, err := q.IsCountryCode(ctx, f.Address.CountryCode)
+		if err != nil {
+			return fmt.Errorf("look up country: %w", err)
+		}
+		if !known {
+			errs = append(errs, apperr.Invalid(fmt.Sprintf("%q is not an ISO 3166 country code", f.Address.CountryCode), "input", "address", "countryCode"))
+		}
 	}
-	return nil
+	return errs.Err()
 }
 
 // UpdateHotel changes a hotel if it is still at expectedVersion. Admins and
@@ -226,9 +239,9 @@ func (s *Service) UpdateHotel(ctx context.Context, id uuid.UUID, expectedVersion
 				return db.Hotel{}, &apperr.Error{Code: apperr.Conflict, Field: []string{"input", "currency"},
 					Message: fmt.Sprintf("the hotel's rates or bookings are in %s: its currency cannot change", current.Currency)}
 			}
-			if err := requireExchangeRate(ctx, q, f.Currency); err != nil {
-				return db.Hotel{}, err
-			}
+		}
+		if err := requireKnown(ctx, q, f, current); err != nil {
+			return db.Hotel{}, err
 		}
 		return q.UpdateHotel(ctx, db.UpdateHotelParams{
 			ID: id, Version: expectedVersion, Name: f.Name, Description: f.Description, TimeZone: f.TimeZone,

@@ -204,6 +204,18 @@ func (q *Queries) HotelHasAmounts(ctx context.Context, id uuid.UUID) (pgtype.Boo
 	return has_amounts, err
 }
 
+const isCountryCode = `-- name: IsCountryCode :one
+SELECT country_name($1::text) <> '' AS known
+`
+
+// Whether code names a country (country_name, migration 00013, knows it).
+func (q *Queries) IsCountryCode(ctx context.Context, code string) (bool, error) {
+	row := q.db.QueryRow(ctx, isCountryCode, code)
+	var known bool
+	err := row.Scan(&known)
+	return known, err
+}
+
 const listHotels = `-- name: ListHotels :many
 SELECT id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at, search_text FROM hotels
 WHERE $1::uuid IS NULL OR id > $1::uuid

@@ -51,3 +51,7 @@ SELECT 1 FROM rate_plans WHERE hotel_id = $1 FOR UPDATE;
 -- Whether amounts in currency can be converted (search prices and sorts
 -- hotels of every currency through the exchange rates).
 SELECT EXISTS (SELECT 1 FROM exchange_rates WHERE currency = sqlc.arg(currency)::text) AS known;
+
+-- name: IsCountryCode :one
+-- Whether code names a country (country_name, migration 00013, knows it).
+SELECT country_name(sqlc.arg(code)::text) <> '' AS known;
