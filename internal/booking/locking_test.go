@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
@@ -115,18 +116,28 @@ func TestForcedBlockAndLockedHoldDoNotDeadlock(t *testing.T) {
 
 // A no-show locks its booking, then hands its nights back; a forced block
 // locks the nights, then the bookings it relocates. When the two meet in a
-// deadlock, PostgreSQL aborts one: the no-show (aborted here: it waited
-// first) runs again and succeeds once the other is done.
+// deadlock, PostgreSQL aborts one: the no-show runs again and succeeds once
+// the other is done. PostgreSQL aborts the transaction whose deadlock check
+// runs first once both wait: the no-show's (its deadlock_timeout, 3 s, ends
+// long after the other starts waiting, which waits 60 s before checking).
 func TestNoShowRetriesAfterADeadlock(t *testing.T) {
 	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
 	b := setup(t, now)
 	f := b.fixture(t, fixtureOpts{rooms: 1})
 	bk := b.book(t, guest("g"), f, "k", day("2027-03-10"), day("2027-03-13"))
-	at := setupClock(b, time.Date(2027, 3, 11, 9, 0, 0, 0, time.UTC))
+	cfg, err := pgxpool.ParseConfig(b.pool.Config().ConnString())
+	must(t, err)
+	cfg.ConnConfig.RuntimeParams["deadlock_timeout"] = "3s"
+	slow, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	must(t, err)
+	t.Cleanup(slow.Close)
+	at := booking.NewService(slow, b.catalog, nil, nil, booking.Opts{Now: func() time.Time { return time.Date(2027, 3, 11, 9, 0, 0, 0, time.UTC) }})
 	ctx := context.Background()
 	park, err := b.pool.Begin(ctx)
 	must(t, err)
 	defer park.Rollback(ctx) //nolint:errcheck
+	_, err = park.Exec(ctx, "SET LOCAL deadlock_timeout = '60s'")
+	must(t, err)
 	_, err = park.Exec(ctx, `SELECT 1 FROM inventory WHERE room_type_id = $1 AND night >= '2027-03-10' ORDER BY night FOR UPDATE`, f.roomType.ID)
 	must(t, err)
 	done := make(chan error, 1)
@@ -136,7 +147,7 @@ func TestNoShowRetriesAfterADeadlock(t *testing.T) {
 	}()
 	waitForLockWait(t, b, "%ReleaseInventory%") // the booking and its rooms locked, waits for the nights
 	// As a forced block does next: the relocated booking's rooms. This
-	// closes the cycle; the no-show, waiting longer, is the one aborted.
+	// closes the cycle.
 	_, err = park.Exec(ctx, `UPDATE booking_rooms SET holds_inventory = holds_inventory WHERE booking_id = $1`, bk.ID)
 	must(t, err)
 	must(t, park.Rollback(ctx))
