@@ -152,7 +152,7 @@ func runBench(ctx context.Context, args []string) error {
 func runBenchHolds(ctx context.Context, args []string) error {
 	f := newFlags("bench holds")
 	c := commonFlags(f)
-	f.Lookup("database-url").Usage = "ADMIN connection string; the bench creates and drops its own databases on that server, empty starts a private cluster (also read from DATABASE_URL) [STAYGRAPH_DATABASE_URL]"
+	f.Lookup("database-url").Usage = "ADMIN connection string; the bench creates and drops its own databases on that server, empty starts a private cluster (also read from DATABASE_URL)"
 	if _, ok := f.env("log-level"); !ok { // keep the table readable; the API still logs internal errors
 		_ = f.Set("log-level", "warn")
 		f.Lookup("log-level").DefValue = "warn"

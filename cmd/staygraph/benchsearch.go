@@ -148,7 +148,7 @@ func runBenchSearch(ctx context.Context, args []string) error {
 	f := newFlags("bench search")
 	c := commonFlags(f)
 	f.Lookup("database-url").Usage = "ADMIN connection string; the bench creates (and keeps) the database " + benchSearchDB +
-		" on that server (default " + sbDefaultAdminURL + ") [STAYGRAPH_DATABASE_URL]"
+		" on that server (default " + sbDefaultAdminURL + ")"
 	if _, ok := f.env("log-level"); !ok { // keep the report readable; the API still logs its errors
 		_ = f.Set("log-level", "warn")
 		f.Lookup("log-level").DefValue = "warn"

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 )
 
 // flags is a flag set that also reads STAYGRAPH_* environment variables:
@@ -56,32 +55,13 @@ func (f *flags) setFrom(envVar, name, v string) {
 	}
 }
 
-func (f *flags) String(name, def, usage string) *string {
-	p := f.FlagSet.String(name, def, usage+" ["+envName(name)+"]")
-	f.fromEnv(name)
-	return p
-}
-
-func (f *flags) Int(name string, def int, usage string) *int {
-	p := f.FlagSet.Int(name, def, usage+" ["+envName(name)+"]")
-	f.fromEnv(name)
-	return p
-}
-
-func (f *flags) Bool(name string, def bool, usage string) *bool {
-	p := f.FlagSet.Bool(name, def, usage+" ["+envName(name)+"]")
-	f.fromEnv(name)
-	return p
-}
-
-func (f *flags) Duration(name string, def time.Duration, usage string) *time.Duration {
-	p := f.FlagSet.Duration(name, def, usage+" ["+envName(name)+"]")
-	f.fromEnv(name)
-	return p
-}
-
-// parse parses args and reports environment values that did not parse.
+// parse sets every flag from its environment variable (named in its usage
+// text), then from args, and reports environment values that did not parse.
 func (f *flags) parse(args []string) error {
+	f.VisitAll(func(fl *flag.Flag) {
+		fl.Usage += " [" + envName(fl.Name) + "]"
+		f.fromEnv(fl.Name)
+	})
 	if err := f.Parse(args); err != nil {
 		return err
 	}
