@@ -81,8 +81,8 @@ func (q *Query) Normalize() error {
 			fail(fmt.Sprintf("check-out must be 1 to %d nights after check-in", MaxNights), "checkOut")
 		}
 		// No hotel's local today is a day past UTC's (UTC+14 at most).
-		utcToday := time.Date(q.Now.UTC().Year(), q.Now.UTC().Month(), q.Now.UTC().Day(), 0, 0, 0, 0, time.UTC)
-		if q.CheckIn.After(utcToday.AddDate(0, 0, MaxDaysAhead+1)) {
+		y, m, d := q.Now.UTC().Date()
+		if q.CheckIn.After(time.Date(y, m, d+MaxDaysAhead+1, 0, 0, 0, 0, time.UTC)) {
 			fail(fmt.Sprintf("check-in is more than %d days ahead", MaxDaysAhead), "checkIn")
 		}
 	}
