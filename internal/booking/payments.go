@@ -131,12 +131,131 @@ func (s *Service) refundTx(ctx context.Context, tx pgx.Tx, q *db.Queries, b Book
 	return refundFromRow(r), nil
 }
 
+// refundTimeout bounds one call to a payment provider for a refund.
+const refundTimeout = 30 * time.Second
+
 // PayRefund pays a pending refund back against the booking's captured
-// payments, oldest first, each call with an idempotency key derived from
-// the refund and the payment so retries never pay twice. A provider that
-// refuses makes the refund FAILED, for staff to see and settle; a provider
-// that does not answer leaves it PENDING and the job is retried.
+// payments, oldest first. One short transaction plans the parts (what each
+// payment gives back); each part is then asked of its provider outside any
+// transaction, so a slow or failing provider holds no lock and no pooled
+// connection, and its answer is recorded in a transaction of its own. The
+// idempotency key of a part is derived from the refund and the payment, so
+// a retry after a crash or a timeout never pays twice. A provider that
+// refuses makes the refund FAILED, for staff to see and settle (the parts
+// not yet asked are given up); a provider that does not answer leaves the
+// part PENDING and the job is retried.
 func (s *Service) PayRefund(ctx context.Context, refundID uuid.UUID) error {
+	parts, err := s.planRefund(ctx, refundID)
+	if err != nil || parts == nil {
+		return err
+	}
+	for _, part := range parts {
+		if part.Status != "PENDING" {
+			continue
+		}
+		provider, err := s.payments.Get(part.Provider)
+		if err != nil {
+			return fmt.Errorf("refund %s: %w", refundID, err)
+		}
+		callCtx, cancel := context.WithTimeout(ctx, refundTimeout)
+		res, err := provider.Refund(callCtx, payment.RefundRequest{IdempotencyKey: "sg_re_" + refundID.String() + "_" + part.PaymentID.String(),
+			ChargeRef: part.ChargeRef, Amount: money.New(part.Amount, part.Currency)})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("refund %s through %s: %w", refundID, part.Provider, err) // retried by the job
+		}
+		if err := s.recordRefundPart(ctx, refundID, part, res); err != nil || !res.Succeeded {
+			return err
+		}
+	}
+	return s.finishRefund(ctx, refundID)
+}
+
+// planRefund returns the parts of a pending refund, planning them on its
+// first run: each captured payment gives back what is left of it, net of
+// other refunds' pending parts. It returns nil for a refund already settled.
+func (s *Service) planRefund(ctx context.Context, refundID uuid.UUID) ([]db.RefundPartsRow, error) {
+	var parts []db.RefundPartsRow
+	err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		parts = nil
+		r, err := q.GetRefund(ctx, refundID)
+		if err != nil {
+			return fmt.Errorf("load refund: %w", err)
+		}
+		if r.Status != "PENDING" {
+			return nil
+		}
+		if parts, err = q.RefundParts(ctx, r.ID); err != nil {
+			return fmt.Errorf("load refund parts: %w", err)
+		}
+		if len(parts) > 0 {
+			return nil // planned by an earlier run
+		}
+		payments, err := q.RefundablePayments(ctx, r.BookingID)
+		if err != nil {
+			return fmt.Errorf("load refundable payments: %w", err)
+		}
+		left := r.Amount
+		for _, p := range payments {
+			amount := min(left, p.Refundable)
+			if amount <= 0 {
+				continue
+			}
+			if err := q.CreateRefundPart(ctx, db.CreateRefundPartParams{ID: uuid.Must(uuid.NewV7()), RefundID: r.ID,
+				PaymentID: p.ID, Amount: amount}); err != nil {
+				return fmt.Errorf("plan refund part: %w", err)
+			}
+			left -= amount
+		}
+		if parts, err = q.RefundParts(ctx, r.ID); err != nil {
+			return fmt.Errorf("load refund parts: %w", err)
+		}
+		if parts == nil {
+			parts = []db.RefundPartsRow{} // nothing to pay: finishRefund says so
+		}
+		return nil
+	})
+	return parts, err
+}
+
+// recordRefundPart stores a provider's answer to one part, once. A refusal
+// fails the refund and gives up the parts not yet asked.
+func (s *Service) recordRefundPart(ctx context.Context, refundID uuid.UUID, part db.RefundPartsRow, res payment.RefundResult) error {
+	return s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		r, err := q.GetRefund(ctx, refundID)
+		if err != nil {
+			return fmt.Errorf("load refund: %w", err)
+		}
+		status := "SUCCEEDED"
+		if !res.Succeeded {
+			status = "FAILED"
+		}
+		n, err := q.FinishRefundPart(ctx, db.FinishRefundPartParams{ID: part.ID, Status: status,
+			ProviderRef: res.ProviderRef, FailureMessage: res.FailureMessage})
+		if err != nil || n == 0 {
+			return err // recorded by an earlier run
+		}
+		if res.Succeeded {
+			if err := q.RecordPaymentRefund(ctx, db.RecordPaymentRefundParams{ID: part.PaymentID, Amount: part.Amount}); err != nil {
+				return fmt.Errorf("record refunded amount: %w", err)
+			}
+			return nil
+		}
+		if err := q.FailPendingRefundParts(ctx, db.FailPendingRefundPartsParams{RefundID: r.ID,
+			FailureMessage: "not asked: an earlier part was refused"}); err != nil {
+			return fmt.Errorf("give up refund parts: %w", err)
+		}
+		if r.Status != "PENDING" {
+			return nil
+		}
+		return q.FinishRefund(ctx, db.FinishRefundParams{ID: r.ID, Status: "FAILED", FailureMessage: res.FailureMessage})
+	})
+}
+
+// finishRefund settles a refund whose parts were all paid: SUCCEEDED when
+// they cover its amount, FAILED for what could not be matched to captured
+// payments.
+func (s *Service) finishRefund(ctx context.Context, refundID uuid.UUID) error {
 	return s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		r, err := q.GetRefund(ctx, refundID)
 		if err != nil {
@@ -145,32 +264,16 @@ func (s *Service) PayRefund(ctx context.Context, refundID uuid.UUID) error {
 		if r.Status != "PENDING" {
 			return nil
 		}
-		payments, err := q.RefundablePayments(ctx, r.BookingID)
+		parts, err := q.RefundParts(ctx, r.ID)
 		if err != nil {
-			return fmt.Errorf("load refundable payments: %w", err)
+			return fmt.Errorf("load refund parts: %w", err)
 		}
 		left := r.Amount
-		for _, p := range payments {
-			if left == 0 {
-				break
+		for _, p := range parts {
+			if p.Status != "SUCCEEDED" {
+				return fmt.Errorf("refund %s: part %s is %s", r.ID, p.ID, p.Status)
 			}
-			amount := min(left, p.CapturedAmount-p.RefundedAmount)
-			provider, err := s.payments.Get(p.Provider)
-			if err != nil {
-				return fmt.Errorf("refund %s: %w", r.ID, err)
-			}
-			res, err := provider.Refund(ctx, payment.RefundRequest{IdempotencyKey: "sg_re_" + r.ID.String() + "_" + p.ID.String(),
-				ChargeRef: p.ProviderRef, Amount: money.New(amount, p.Currency)})
-			if err != nil {
-				return fmt.Errorf("refund %s through %s: %w", r.ID, p.Provider, err) // retried by the job
-			}
-			if !res.Succeeded {
-				return q.FinishRefund(ctx, db.FinishRefundParams{ID: r.ID, Status: "FAILED", FailureMessage: res.FailureMessage})
-			}
-			if err := q.RecordPaymentRefund(ctx, db.RecordPaymentRefundParams{ID: p.ID, Amount: amount}); err != nil {
-				return fmt.Errorf("record refunded amount: %w", err)
-			}
-			left -= amount
+			left -= p.Amount
 		}
 		if left > 0 {
 			return q.FinishRefund(ctx, db.FinishRefundParams{ID: r.ID, Status: "FAILED",

@@ -3,10 +3,12 @@ package booking_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
@@ -387,5 +389,158 @@ func TestReconciliationSettlesAPinLeftAfterTheOutcome(t *testing.T) {
 	must(t, err)
 	if got.Status != booking.StatusConfirmed || got.PaymentInFlight {
 		t.Fatalf("after reconciliation: %s, in flight %v; want CONFIRMED", got.Status, got.PaymentInFlight)
+	}
+}
+
+// stalling is a payment provider in an outage for refunds: each refund
+// waits until release is closed (or its call's time is up).
+type stalling struct {
+	*sandbox.Provider
+	asked   chan struct{}
+	release chan struct{}
+}
+
+func (stalling) Name() string { return "stalling" }
+
+func (p stalling) Refund(ctx context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
+	p.asked <- struct{}{}
+	select {
+	case <-p.release:
+	case <-ctx.Done():
+		return payment.RefundResult{}, ctx.Err()
+	}
+	return p.Provider.Refund(ctx, req)
+}
+
+// Refunds waiting on a provider that does not answer hold no database
+// connection and no lock: with more of them than the pool has connections,
+// every one reaches the provider and bookings go on meanwhile.
+func TestAStalledRefundProviderHoldsNoConnection(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{rooms: 9, policy: catalog.CancellationPolicy{Refundable: true}}) // free cancellation
+	cfg := b.pool.Config().Copy()
+	cfg.MaxConns = 2
+	small, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	must(t, err)
+	defer small.Close()
+	const refunds = 3 // more than the pool's connections
+	p := stalling{Provider: sandbox.New(), asked: make(chan struct{}, refunds), release: make(chan struct{})}
+	release := sync.OnceFunc(func() { close(p.release) })
+	defer release() // before the pool closes, should the test fail midway
+	svc := booking.NewService(small, catalog.NewService(small), payment.NewRegistry(p), nil, booking.Opts{})
+	ctx := guest("refunded")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	owed := map[uuid.UUID]int64{} // booking -> refund amount
+	var ids []uuid.UUID
+	for i := range refunds {
+		h, err := svc.Hold(ctx, holdInput(f, fmt.Sprint("h", i), checkIn, checkIn.AddDate(0, 0, 1), 1))
+		must(t, err)
+		_, err = svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: fmt.Sprint("c", i), BookingID: h.ID,
+			Payment: &booking.PaymentInput{Provider: "stalling", Token: "tok_success"}})
+		must(t, err)
+		_, refund, err := svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: fmt.Sprint("x", i), BookingID: h.ID})
+		must(t, err)
+		if refund == nil || refund.Amount <= 0 {
+			t.Fatalf("cancellation %d refunds nothing", i)
+		}
+		owed[h.ID] = refund.Amount
+		ids = append(ids, refund.ID)
+	}
+
+	done := make(chan error, refunds)
+	for _, id := range ids {
+		go func() { done <- svc.PayRefund(ctx, id) }()
+	}
+	for i := range refunds {
+		select {
+		case <-p.asked:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d of %d refunds reached the provider; the others wait for a connection", i, refunds)
+		}
+	}
+	holdCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := svc.Hold(holdCtx, holdInput(f, "meanwhile", checkIn, checkIn.AddDate(0, 0, 1), 1)); err != nil {
+		t.Fatalf("a hold while refunds wait on the provider: %v", err)
+	}
+	var open int
+	must(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND state LIKE 'idle in transaction%'`).Scan(&open))
+	if open != 0 {
+		t.Fatalf("%d transactions left open while the provider is asked", open)
+	}
+
+	release()
+	for range refunds {
+		must(t, <-done)
+	}
+	for id, amount := range owed {
+		l, err := svc.LedgerOf(ctx, booking.Booking{ID: id})
+		must(t, err)
+		if l.Refunded != amount {
+			t.Errorf("booking %s: %d refunded, want %d", id, l.Refunded, amount)
+		}
+	}
+	var settled int
+	must(t, b.pool.QueryRow(ctx, "SELECT count(*) FROM refunds WHERE status = 'SUCCEEDED'").Scan(&settled))
+	if settled != refunds {
+		t.Fatalf("%d refunds succeeded, want %d", settled, refunds)
+	}
+}
+
+// forgetful refunds at the provider, then loses the answer of the first
+// call (a timeout after the money moved).
+type forgetful struct {
+	*sandbox.Provider
+	calls *int
+}
+
+func (forgetful) Name() string { return "forgetful" }
+
+func (p forgetful) Refund(ctx context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
+	res, err := p.Provider.Refund(ctx, req)
+	if *p.calls++; *p.calls == 1 {
+		return payment.RefundResult{}, context.DeadlineExceeded
+	}
+	return res, err
+}
+
+// A refund whose outcome is unknown is not guessed: it stays pending, and
+// the retry, with the same idempotency key, records it once.
+func TestARefundWithAnUnknownOutcomeIsRecordedOnceOnRetry(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
+	var calls int
+	svc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(forgetful{Provider: sandbox.New(), calls: &calls}), nil, booking.Opts{})
+	ctx := guest("unknown")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	_, err = svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID,
+		Payment: &booking.PaymentInput{Provider: "forgetful", Token: "tok_success"}})
+	must(t, err)
+	_, refund, err := svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+	state := func() string {
+		var s string
+		must(t, b.pool.QueryRow(ctx, `SELECT r.status || ' ' || p.status || ' ' || p.refunded_amount || '/' || p.captured_amount
+			FROM refunds r JOIN payments p ON p.booking_id = r.booking_id WHERE r.id = $1`, refund.ID).Scan(&s))
+		return s
+	}
+	if err := svc.PayRefund(ctx, refund.ID); err == nil {
+		t.Fatal("an unanswered refund call reported success")
+	}
+	if got := state(); got != "PENDING CAPTURED 0/10000" {
+		t.Fatalf("after the unanswered call: %s, want the refund pending and nothing recorded", got)
+	}
+	must(t, svc.PayRefund(ctx, refund.ID))
+	must(t, svc.PayRefund(ctx, refund.ID)) // a duplicate run changes nothing
+	if got := state(); got != "SUCCEEDED REFUNDED 10000/10000" {
+		t.Fatalf("after the retry: %s", got)
+	}
+	if calls != 2 {
+		t.Fatalf("the provider was asked %d times, want 2", calls)
 	}
 }

@@ -229,6 +229,18 @@ type Refund struct {
 	Attempts       int32
 }
 
+type RefundPart struct {
+	ID             uuid.UUID
+	RefundID       uuid.UUID
+	PaymentID      uuid.UUID
+	Amount         int64
+	Status         string
+	ProviderRef    string
+	FailureMessage string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
 type Room struct {
 	ID          uuid.UUID
 	HotelID     uuid.UUID

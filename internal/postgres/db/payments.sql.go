@@ -153,6 +153,43 @@ func (q *Queries) CreateRefund(ctx context.Context, arg CreateRefundParams) (Ref
 	return i, err
 }
 
+const createRefundPart = `-- name: CreateRefundPart :exec
+INSERT INTO refund_parts (id, refund_id, payment_id, amount) VALUES ($1, $2, $3, $4)
+`
+
+type CreateRefundPartParams struct {
+	ID        uuid.UUID
+	RefundID  uuid.UUID
+	PaymentID uuid.UUID
+	Amount    int64
+}
+
+func (q *Queries) CreateRefundPart(ctx context.Context, arg CreateRefundPartParams) error {
+	_, err := q.db.Exec(ctx, createRefundPart,
+		arg.ID,
+		arg.RefundID,
+		arg.PaymentID,
+		arg.Amount,
+	)
+	return err
+}
+
+const failPendingRefundParts = `-- name: FailPendingRefundParts :exec
+UPDATE refund_parts SET status = 'FAILED', failure_message = $1, updated_at = now()
+WHERE refund_id = $2 AND status = 'PENDING'
+`
+
+type FailPendingRefundPartsParams struct {
+	FailureMessage string
+	RefundID       uuid.UUID
+}
+
+// Gives back what a refund that failed still had planned.
+func (q *Queries) FailPendingRefundParts(ctx context.Context, arg FailPendingRefundPartsParams) error {
+	_, err := q.db.Exec(ctx, failPendingRefundParts, arg.FailureMessage, arg.RefundID)
+	return err
+}
+
 const finishRefund = `-- name: FinishRefund :exec
 UPDATE refunds SET status = $1, failure_message = $2, attempts = attempts + 1,
     version = version + 1, updated_at = now()
@@ -168,6 +205,32 @@ type FinishRefundParams struct {
 func (q *Queries) FinishRefund(ctx context.Context, arg FinishRefundParams) error {
 	_, err := q.db.Exec(ctx, finishRefund, arg.Status, arg.FailureMessage, arg.ID)
 	return err
+}
+
+const finishRefundPart = `-- name: FinishRefundPart :execrows
+UPDATE refund_parts SET status = $1, provider_ref = $2, failure_message = $3, updated_at = now()
+WHERE id = $4 AND status = 'PENDING'
+`
+
+type FinishRefundPartParams struct {
+	Status         string
+	ProviderRef    string
+	FailureMessage string
+	ID             uuid.UUID
+}
+
+// Records a part's outcome once: a retry that finds it settled changes nothing.
+func (q *Queries) FinishRefundPart(ctx context.Context, arg FinishRefundPartParams) (int64, error) {
+	result, err := q.db.Exec(ctx, finishRefundPart,
+		arg.Status,
+		arg.ProviderRef,
+		arg.FailureMessage,
+		arg.ID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const getPayment = `-- name: GetPayment :one
@@ -370,40 +433,78 @@ func (q *Queries) RecordPaymentRefund(ctx context.Context, arg RecordPaymentRefu
 	return err
 }
 
-const refundablePayments = `-- name: RefundablePayments :many
-SELECT id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at, refunded_amount FROM payments
-WHERE booking_id = $1 AND status IN ('CAPTURED', 'PARTIALLY_REFUNDED') AND captured_amount > refunded_amount
-ORDER BY created_at, id
-FOR UPDATE
+const refundParts = `-- name: RefundParts :many
+SELECT rp.id, rp.payment_id, rp.amount, rp.status, p.provider, p.provider_ref AS charge_ref, p.currency
+FROM refund_parts rp JOIN payments p ON p.id = rp.payment_id
+WHERE rp.refund_id = $1
+ORDER BY p.created_at, p.id
 `
 
-// Captured payments of a booking with money left to refund, oldest first.
-func (q *Queries) RefundablePayments(ctx context.Context, bookingID uuid.UUID) ([]Payment, error) {
+type RefundPartsRow struct {
+	ID        uuid.UUID
+	PaymentID uuid.UUID
+	Amount    int64
+	Status    string
+	Provider  string
+	ChargeRef string
+	Currency  string
+}
+
+// A refund's parts in the order they are paid, with the charges they go back on.
+func (q *Queries) RefundParts(ctx context.Context, refundID uuid.UUID) ([]RefundPartsRow, error) {
+	rows, err := q.db.Query(ctx, refundParts, refundID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RefundPartsRow{}
+	for rows.Next() {
+		var i RefundPartsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.PaymentID,
+			&i.Amount,
+			&i.Status,
+			&i.Provider,
+			&i.ChargeRef,
+			&i.Currency,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const refundablePayments = `-- name: RefundablePayments :many
+SELECT p.id, (p.captured_amount - p.refunded_amount - coalesce((
+           SELECT sum(rp.amount) FROM refund_parts rp WHERE rp.payment_id = p.id AND rp.status = 'PENDING'), 0))::bigint AS refundable
+FROM payments p
+WHERE p.booking_id = $1 AND p.status IN ('CAPTURED', 'PARTIALLY_REFUNDED') AND p.captured_amount > p.refunded_amount
+ORDER BY p.created_at, p.id
+FOR UPDATE OF p
+`
+
+type RefundablePaymentsRow struct {
+	ID         uuid.UUID
+	Refundable int64
+}
+
+// Captured payments of a booking with money left to refund, oldest first,
+// net of what other refunds' pending parts have planned to pay back.
+func (q *Queries) RefundablePayments(ctx context.Context, bookingID uuid.UUID) ([]RefundablePaymentsRow, error) {
 	rows, err := q.db.Query(ctx, refundablePayments, bookingID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Payment{}
+	items := []RefundablePaymentsRow{}
 	for rows.Next() {
-		var i Payment
-		if err := rows.Scan(
-			&i.ID,
-			&i.BookingID,
-			&i.Provider,
-			&i.ProviderRef,
-			&i.IdempotencyKey,
-			&i.Amount,
-			&i.CapturedAmount,
-			&i.Currency,
-			&i.Status,
-			&i.FailureCode,
-			&i.FailureMessage,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.RefundedAmount,
-		); err != nil {
+		var i RefundablePaymentsRow
+		if err := rows.Scan(&i.ID, &i.Refundable); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -38,11 +38,34 @@ SELECT * FROM payments WHERE id = $1;
 SELECT * FROM refunds WHERE id = $1 FOR UPDATE;
 
 -- name: RefundablePayments :many
--- Captured payments of a booking with money left to refund, oldest first.
-SELECT * FROM payments
-WHERE booking_id = $1 AND status IN ('CAPTURED', 'PARTIALLY_REFUNDED') AND captured_amount > refunded_amount
-ORDER BY created_at, id
-FOR UPDATE;
+-- Captured payments of a booking with money left to refund, oldest first,
+-- net of what other refunds' pending parts have planned to pay back.
+SELECT p.id, (p.captured_amount - p.refunded_amount - coalesce((
+           SELECT sum(rp.amount) FROM refund_parts rp WHERE rp.payment_id = p.id AND rp.status = 'PENDING'), 0))::bigint AS refundable
+FROM payments p
+WHERE p.booking_id = $1 AND p.status IN ('CAPTURED', 'PARTIALLY_REFUNDED') AND p.captured_amount > p.refunded_amount
+ORDER BY p.created_at, p.id
+FOR UPDATE OF p;
+
+-- name: CreateRefundPart :exec
+INSERT INTO refund_parts (id, refund_id, payment_id, amount) VALUES ($1, $2, $3, $4);
+
+-- name: RefundParts :many
+-- A refund's parts in the order they are paid, with the charges they go back on.
+SELECT rp.id, rp.payment_id, rp.amount, rp.status, p.provider, p.provider_ref AS charge_ref, p.currency
+FROM refund_parts rp JOIN payments p ON p.id = rp.payment_id
+WHERE rp.refund_id = $1
+ORDER BY p.created_at, p.id;
+
+-- name: FinishRefundPart :execrows
+-- Records a part's outcome once: a retry that finds it settled changes nothing.
+UPDATE refund_parts SET status = @status, provider_ref = @provider_ref, failure_message = @failure_message, updated_at = now()
+WHERE id = @id AND status = 'PENDING';
+
+-- name: FailPendingRefundParts :exec
+-- Gives back what a refund that failed still had planned.
+UPDATE refund_parts SET status = 'FAILED', failure_message = @failure_message, updated_at = now()
+WHERE refund_id = @refund_id AND status = 'PENDING';
 
 -- name: RecordPaymentRefund :exec
 UPDATE payments SET refunded_amount = refunded_amount + @amount,
