@@ -259,7 +259,7 @@ func (k *APIKeys) Verify(ctx context.Context, key string) (*Principal, error) {
 	}
 	return &Principal{
 		Role:     RolePartner,
-		Subject:  "apikey:" + row.ID.String(),
+		Subject:  APIKeySubject(row.ID),
 		Scopes:   slices.Clone(row.Scopes),
 		APIKeyID: row.ID,
 	}, nil

@@ -76,6 +76,15 @@ type Principal struct {
 	Expires time.Time
 }
 
+// APIKeySubject is the Subject of the PARTNER principal of an API key.
+func APIKeySubject(id uuid.UUID) string { return "apikey:" + id.String() }
+
+// APIKeyOwner is how records name the PARTNER principal of an API key
+// (its Name): the owner of the bookings made with it.
+func APIKeyOwner(id uuid.UUID) string {
+	return (&Principal{Role: RolePartner, Subject: APIKeySubject(id)}).Name()
+}
+
 // Name is how records name the principal: "ROLE:subject", the actor of
 // audit entries and the owner of bookings.
 func (p *Principal) Name() string { return string(p.Role) + ":" + p.Subject }

@@ -242,7 +242,7 @@ func principalKey(p *auth.Principal) string {
 	case p == nil:
 		return ""
 	case p.APIKeyID != uuid.Nil:
-		return "apikey:" + p.APIKeyID.String()
+		return auth.APIKeySubject(p.APIKeyID)
 	default:
 		return "principal:" + p.Name()
 	}
