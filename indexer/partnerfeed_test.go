@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/indexer/partnerfeed"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
 )
 
 const partnerSecret = "whsec_test_partner_feed"
@@ -91,6 +94,13 @@ func newFeed(t *testing.T, b bundle, receiver *partnerReceiver) *partnerfeed.Fee
 // delivers with that many workers.
 func newFeedWorkers(t *testing.T, b bundle, url string, maxWorkers int) *partnerfeed.Feed {
 	t.Helper()
+	return newFeedPartners(t, b, []partnerfeed.Partner{{Name: "acme", URL: url, Secret: partnerSecret}}, maxWorkers)
+}
+
+// newFeedPartners is a partner feed to partners, with a River client that
+// delivers with that many workers.
+func newFeedPartners(t *testing.T, b bundle, partners []partnerfeed.Partner, maxWorkers int) *partnerfeed.Feed {
+	t.Helper()
 	workers := river.NewWorkers()
 	jobs, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
 		Queues:            map[string]river.QueueConfig{partnerfeed.Queue: {MaxWorkers: maxWorkers}},
@@ -102,8 +112,7 @@ func newFeedWorkers(t *testing.T, b bundle, url string, maxWorkers int) *partner
 	if err != nil {
 		t.Fatal(err)
 	}
-	feed, err := partnerfeed.New(b.pool, jobs, []partnerfeed.Partner{{Name: "acme", URL: url, Secret: partnerSecret}},
-		partnerfeed.Opts{Backoff: func(int) time.Duration { return 100 * time.Millisecond }})
+	feed, err := partnerfeed.New(b.pool, jobs, partners, partnerfeed.Opts{Backoff: func(int) time.Duration { return 100 * time.Millisecond }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,4 +231,100 @@ func waitDelivered(t *testing.T, receiver *partnerReceiver, want []string) {
 		}
 		return true, ""
 	})
+}
+
+// bookingEvents are the booking.changed events a receiver handled, by id.
+func (r *partnerReceiver) bookingEvents() map[string]partnerfeed.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]partnerfeed.Event{}
+	for id, e := range r.handled {
+		if e.Type == partnerfeed.TypeBooking {
+			out[id] = e
+		}
+	}
+	return out
+}
+
+// A partner hears about the bookings made with its API keys — held, then
+// cancelled — and about no one else's: not a guest's, not another key's.
+func TestPartnerFeedTellsAPartnerAboutItsBookings(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	receiver := newPartnerReceiver(t)
+	keys := auth.NewAPIKeys(b.pool)
+	admin := auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})
+	partner := func(name string) (prefix string, _ context.Context) { // a real key, as the API verifies it
+		key, secret, err := keys.Create(admin, name, []string{auth.ScopeBook, auth.ScopeReadBookings})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := keys.Verify(ctx, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key.Prefix, auth.WithPrincipal(ctx, p)
+	}
+	mine, asMine := partner("acme")
+	_, asOther := partner("globex")
+	feed := newFeedPartners(t, b, []partnerfeed.Partner{{Name: "acme", URL: receiver.URL, Secret: partnerSecret, APIKeys: []string{mine}}}, 4)
+	witness := newRecorder("witness")
+	r := start(t, b, indexer.Opts{}, feed, witness)
+	defer func() {
+		if err := r.stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+
+	hold := func(ctx context.Context, key string) booking.Booking { // key: "hotel/room type"
+		in := booking.HoldInput{IdempotencyKey: key, HotelID: b.cat.Hotels[strings.Split(key, "/")[0]], CheckIn: day("2027-06-20"),
+			CheckOut: day("2027-06-22"), Contact: booking.Contact{Email: "guest@example.com"},
+			Rooms: []booking.RoomRequest{{RatePlanID: b.cat.RatePlans[key], Party: booking.Party{Adults: 1},
+				Guests: []booking.GuestName{{GivenName: "Sam", FamilyName: "Guest"}}}}}
+		h, err := b.cat.Booking.Hold(ctx, in)
+		if err != nil {
+			t.Fatalf("hold %s: %v", key, err)
+		}
+		return h
+	}
+	held := hold(asMine, "montmartre/Double")
+	hold(asOther, "lumiere/Family")
+	hold(auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleGuest, Subject: "traveller"}), "london/Double")
+	witness.waitFor(t, "the hold", func(e indexer.Event) bool { return e.Table == indexer.Bookings && e.Key.ID == held.ID })
+	eventually(t, 15*time.Second, func() (bool, string) {
+		got := receiver.bookingEvents()
+		return len(got) == 1, fmt.Sprintf("booking events %v", got)
+	})
+	if _, _, err := b.cat.Booking.Cancel(asMine, booking.CancelInput{IdempotencyKey: "cancel", BookingID: held.ID, Reason: "plans changed"}); err != nil {
+		t.Fatal(err)
+	}
+
+	var want []string // the partner booking's transactions, as the stream saw them
+	witness.waitFor(t, "the cancellation", func(e indexer.Event) bool {
+		return e.Table == indexer.Bookings && e.Key.ID == held.ID && e.Op == indexer.Update
+	})
+	for _, e := range witness.events() {
+		if e.Table == indexer.Bookings && e.Key.ID == held.ID {
+			want = append(want, fmt.Sprintf("chg_%016X_booking_%s", uint64(e.CommitLSN), held.ID))
+		}
+	}
+	want = slices.Compact(want)
+	waitDelivered(t, receiver, want)
+	got := receiver.bookingEvents()
+	if len(got) != 2 || len(want) != 2 {
+		t.Fatalf("booking events %v, want the hold and the cancellation %v", got, want)
+	}
+	last := got[want[1]].Data
+	if *last.BookingID != held.ID || last.Reference != held.Reference || last.Status != "CANCELLED" ||
+		last.From != "2027-06-20" || last.To != "2027-06-22" || *last.HotelID != b.cat.Hotels["montmartre"] {
+		t.Fatalf("the cancellation's event says %+v", last)
+	}
+	var queued int
+	if err := b.pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE kind = 'partnerfeed.deliver' AND args->>'event_id' LIKE '%booking%'").Scan(&queued); err != nil {
+		t.Fatal(err)
+	}
+	if queued != 2 {
+		t.Fatalf("%d booking events queued, want 2: the other bookings are no one's to hear about", queued)
+	}
 }

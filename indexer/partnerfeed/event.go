@@ -13,6 +13,11 @@ import (
 const (
 	TypeAvailability = "availability.changed"
 	TypeRates        = "rates.changed"
+	// TypeBooking: a booking made with one of the partner's API keys
+	// changed (held, confirmed, cancelled, expired, flagged for
+	// relocation, ...). Data carries its status and version when the event
+	// was queued; fetch the booking for the rest.
+	TypeBooking = "booking.changed"
 	// TypeResync: the feed restarted from a snapshot and changes before it
 	// may not have been sent; refetch what you cache.
 	TypeResync = "feed.resync"
@@ -32,10 +37,18 @@ type Event struct {
 // Data is what an event is about.
 type Data struct {
 	HotelID *uuid.UUID `json:"hotel_id,omitempty"`
+	// BookingID, Reference, Status, Version and RelocationRequired
+	// describe the booking of a booking.changed event.
+	BookingID          *uuid.UUID `json:"booking_id,omitempty"`
+	Reference          string     `json:"reference,omitempty"`
+	Status             string     `json:"status,omitempty"`
+	Version            int64      `json:"version,omitempty"`
+	RelocationRequired bool       `json:"relocation_required,omitempty"`
 	// RoomTypeIDs are the room types concerned; absent means all of the hotel's.
 	RoomTypeIDs []uuid.UUID `json:"room_type_ids,omitempty"`
 	// From and To are the hotel-local nights concerned, [from, to) as
-	// YYYY-MM-DD; absent means every night.
+	// YYYY-MM-DD (a booking's check-in and check-out); absent means every
+	// night.
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
 	// Tables are the tables whose changes the event sums up.

@@ -1,5 +1,5 @@
 // Package partnerfeed tells partners (OTAs, channel managers, metasearch)
-// about availability and rate changes: a consumer of the change stream that
+// about availability and rate changes, and about their own bookings: a consumer of the change stream that
 // turns each committed change into signed webhook posts to the configured
 // partner endpoints.
 //
@@ -17,17 +17,26 @@
 // drop the ids they have handled. "to" is exclusive (the check-out of the
 // last night); without from and to, every night changed.
 //
+// A partner that lists its API keys (Partner.APIKeys) also gets one
+// booking.changed event per transaction and booking made with them, with
+// the booking's reference, status and version when the event was queued:
+//
+//	{"id": "chg_0000000001A2B3C8_booking_<booking>", "type": "booking.changed",
+//	 "data": {"hotel_id": "...", "booking_id": "...", "reference": "SG-…", "status": "CANCELLED",
+//	 "version": 3, "from": "2027-06-20", "to": "2027-06-22", "commit_lsn": "0/1A2B3C8", ...}}
+//
 // Delivery is durable: Apply queues one River job per event and partner
 // (queue Queue) in one transaction and returns once it committed; the
 // job posts and is retried with backoff until the partner answers 2xx.
 // Jobs are unique per partner and event id while River keeps them (a day
 // after completion by default), so most replays do not even post twice.
 // A 4xx answer other than 408 and 429 means the partner refused the event
-// for good, as for booking webhooks.
+// for good.
 package partnerfeed
 
 import (
 	"context"
+	_ "embed" // bookings.sql
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +53,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/staygraph/staygraph/indexer"
+	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/notify"
 )
 
@@ -61,6 +71,10 @@ type Partner struct {
 	Secret string `json:"secret"`
 	// Hotels limits the feed to these hotels; empty means every hotel.
 	Hotels []uuid.UUID `json:"hotels,omitempty"`
+	// APIKeys are the public prefixes of the partner's API keys (ApiKey.prefix;
+	// a key reads sg_<prefix>_…): it also hears about every booking made
+	// with one of them (booking.changed), whatever Hotels says.
+	APIKeys []string `json:"api_keys,omitempty"`
 }
 
 func (p Partner) wants(hotel uuid.UUID) bool {
@@ -82,7 +96,17 @@ func LoadPartners(path string) ([]Partner, error) {
 
 func validate(partners []Partner) (map[string]Partner, error) {
 	byName := map[string]Partner{}
+	keyOf := map[string]string{} // API key prefix -> partner
 	for _, p := range partners {
+		for _, k := range p.APIKeys {
+			if other, ok := keyOf[k]; ok {
+				return nil, fmt.Errorf("partners %s and %s both list API key %q", other, p.Name, k)
+			}
+			if k == "" {
+				return nil, fmt.Errorf("partner %s lists an empty API key prefix", p.Name)
+			}
+			keyOf[k] = p.Name
+		}
 		u, err := url.Parse(p.URL)
 		switch {
 		case p.Name == "":
@@ -165,33 +189,135 @@ func (f *Feed) Name() string { return "partner-webhooks" }
 // Apply implements indexer.Consumer: one delivery job per change and
 // partner, queued in one transaction.
 func (f *Feed) Apply(ctx context.Context, batch []indexer.Event) error {
-	var events []Event
+	var out []delivery
 	for _, c := range indexer.Changes(batch) {
-		events = append(events, EventOf(c))
+		e := EventOf(c)
+		var to []Partner
+		for _, p := range f.sortedPartners() {
+			if p.wants(c.HotelID) {
+				to = append(to, p)
+			}
+		}
+		out = append(out, delivery{e, to})
 	}
-	return f.queue(ctx, events)
+	bookings, err := f.bookingEvents(ctx, batch)
+	if err != nil {
+		return err
+	}
+	return f.queue(ctx, append(out, bookings...))
+}
+
+// delivery is an event and the partners it goes to.
+type delivery struct {
+	event Event
+	to    []Partner
+}
+
+var (
+	//go:embed bookings.sql
+	bookingsSQL string
+	//go:embed api_keys.sql
+	apiKeysSQL string
+)
+
+// bookingEvents are the booking.changed events of a batch: one per
+// transaction and booking made with a partner's API key, to that partner.
+func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]delivery, error) {
+	byPrefix := map[string]Partner{}
+	var prefixes []string
+	for _, p := range f.sortedPartners() {
+		for _, k := range p.APIKeys {
+			byPrefix[k] = p
+			prefixes = append(prefixes, k)
+		}
+	}
+	type change struct {
+		lsn  indexer.LSN
+		time time.Time
+	}
+	changes := map[uuid.UUID][]change{}
+	var ids []uuid.UUID
+	for _, e := range batch {
+		if e.Table != indexer.Bookings || e.Op == indexer.Delete || e.Op == indexer.Truncate || len(prefixes) == 0 {
+			continue
+		}
+		cs := changes[e.Key.ID]
+		if len(cs) == 0 {
+			ids = append(ids, e.Key.ID)
+		}
+		if len(cs) == 0 || cs[len(cs)-1].lsn != e.CommitLSN {
+			changes[e.Key.ID] = append(cs, change{e.CommitLSN, e.CommitTime})
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := f.pool.Query(ctx, apiKeysSQL, prefixes)
+	if err != nil {
+		return nil, fmt.Errorf("read partners' API keys: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct {
+		ID     uuid.UUID
+		Prefix string
+	}])
+	if err != nil {
+		return nil, fmt.Errorf("read partners' API keys: %w", err)
+	}
+	partnerOf := map[string]Partner{} // booking owner -> partner
+	var owners []string
+	for _, k := range keys {
+		partnerOf[auth.APIKeyOwner(k.ID)] = byPrefix[k.Prefix]
+		owners = append(owners, auth.APIKeyOwner(k.ID))
+	}
+	rows, err = f.pool.Query(ctx, bookingsSQL, ids, owners)
+	if err != nil {
+		return nil, fmt.Errorf("read changed bookings: %w", err)
+	}
+	type booking struct { // the columns of bookings.sql, in order
+		ID                       uuid.UUID
+		Owner, Reference, Status string
+		HotelID                  uuid.UUID
+		CheckIn, CheckOut        time.Time
+		Version                  int64
+		RelocationRequired       bool
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[booking])
+	if err != nil {
+		return nil, fmt.Errorf("read changed bookings: %w", err)
+	}
+	var out []delivery
+	for _, b := range list {
+		for _, c := range changes[b.ID] {
+			id, hotel := b.ID, b.HotelID
+			out = append(out, delivery{Event{ID: fmt.Sprintf("chg_%016X_booking_%s", uint64(c.lsn), b.ID), Type: TypeBooking,
+				Created: c.time.Unix(), Data: Data{HotelID: &hotel, BookingID: &id, Reference: b.Reference, Status: b.Status,
+					Version: b.Version, RelocationRequired: b.RelocationRequired,
+					From: b.CheckIn.Format(time.DateOnly), To: b.CheckOut.Format(time.DateOnly),
+					Tables: []indexer.Table{indexer.Bookings}, CommitLSN: c.lsn.String(), CommittedAt: c.time.UTC()}},
+				[]Partner{partnerOf[b.Owner]}})
+		}
+	}
+	return out, nil
 }
 
 // Snapshot implements indexer.Snapshotter: the stream restarted from a
 // snapshot (first start, or the slot was recreated after it was lost), so
 // partners are told to refetch what they cache.
 func (f *Feed) Snapshot(ctx context.Context, snap indexer.Snapshot) error {
-	return f.queue(ctx, []Event{{ID: fmt.Sprintf("resync_%016X", uint64(snap.LSN)), Type: TypeResync,
-		Created: f.opts.Now().Unix(), Data: Data{CommitLSN: snap.LSN.String(), CommittedAt: f.opts.Now().UTC()}}})
+	return f.queue(ctx, []delivery{{Event{ID: fmt.Sprintf("resync_%016X", uint64(snap.LSN)), Type: TypeResync,
+		Created: f.opts.Now().Unix(), Data: Data{CommitLSN: snap.LSN.String(), CommittedAt: f.opts.Now().UTC()}}, f.sortedPartners()}})
 }
 
-func (f *Feed) queue(ctx context.Context, events []Event) error {
+func (f *Feed) queue(ctx context.Context, deliveries []delivery) error {
 	var params []river.InsertManyParams
-	for _, e := range events {
-		body, err := json.Marshal(e)
+	for _, d := range deliveries {
+		body, err := json.Marshal(d.event)
 		if err != nil {
 			return fmt.Errorf("encode partner event: %w", err)
 		}
-		for _, p := range f.sortedPartners() {
-			if e.Data.HotelID == nil || p.wants(*e.Data.HotelID) {
-				params = append(params, river.InsertManyParams{Args: DeliverArgs{Partner: p.Name, EventID: e.ID, Body: string(body)},
-					InsertOpts: &river.InsertOpts{MaxAttempts: f.opts.MaxAttempts}})
-			}
+		for _, p := range d.to {
+			params = append(params, river.InsertManyParams{Args: DeliverArgs{Partner: p.Name, EventID: d.event.ID, Body: string(body)},
+				InsertOpts: &river.InsertOpts{MaxAttempts: f.opts.MaxAttempts}})
 		}
 	}
 	if len(params) == 0 {
