@@ -319,6 +319,11 @@ CROSS JOIN LATERAL (SELECT coalesce(array_agg(x.code ORDER BY x.ord), '{}') AS a
                             AND h.i > 0
                           ORDER BY v.ord) x) a
 ORDER BY h.i;
+-- The load skips triggers: fill the dictionary of the hotels' words, as
+-- the hotels trigger (search_words_add) would have.
+INSERT INTO search_words
+SELECT DISTINCT w FROM hotels, regexp_split_to_table(search_text, '[\W_]+') w WHERE w <> ''
+ON CONFLICT DO NOTHING;
 
 -- step: room types
 -- Templates: name, adults, children, occupancy, price factor, weight (sum 100).

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
 
 // The pgbench script must bind every parameter of the engine's statement:
@@ -68,5 +72,34 @@ func TestSearchBenchParsesPgbench(t *testing.T) {
 	}
 	if _, _, failed := sbParsePgbench([]byte("pgbench: error: connection refused\n")); failed == 0 {
 		t.Error("a report without transactions is a failure")
+	}
+}
+
+// The generator loads the catalog without triggers: what the triggers keep
+// must still hold (the words of the hotels' text in the search dictionary,
+// each room type's rooms in service), or searches on a generated catalog
+// would not behave as on a real one.
+func TestSearchBenchGeneratorKeepsWhatTriggersKeep(t *testing.T) {
+	t.Parallel()
+	pool, url := pgtest.NewDBURL(t)
+	o := sbOpts{hotels: 40, roomTypes: 4, nights: 20, seed: 1}
+	if _, err := sbGenerate(t.Context(), slog.New(slog.DiscardHandler), url, o, time.Now().UTC(), sbFingerprint(o)); err != nil {
+		t.Fatal(err)
+	}
+	for what, query := range map[string]string{
+		"hotel words missing from the dictionary": `SELECT count(*) FROM (
+			SELECT w FROM hotels, regexp_split_to_table(search_text, '[\W_]+') w WHERE w <> ''
+			EXCEPT SELECT word FROM search_words) x`,
+		"room types whose rooms in service are off": `SELECT count(*) FROM room_types rt
+			WHERE rooms_in_service <> (SELECT count(*) FROM rooms r WHERE r.room_type_id = rt.id AND r.in_service)`,
+		"hotels": `SELECT 40 - count(*) FROM hotels`,
+	} {
+		var n int
+		if err := pool.QueryRow(t.Context(), query).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if n != 0 {
+			t.Errorf("%s: %d", what, n)
+		}
 	}
 }
