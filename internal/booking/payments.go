@@ -191,6 +191,11 @@ func (s *Service) planRefund(ctx context.Context, refundID uuid.UUID) ([]db.Refu
 		if len(parts) > 0 {
 			return nil // planned by an earlier run
 		}
+		// The booking's lock orders the refunds' bookkeeping (plans and
+		// outcomes): the statements after it see what others committed.
+		if _, err := q.GetBookingForUpdate(ctx, r.BookingID); err != nil {
+			return fmt.Errorf("lock booking: %w", err)
+		}
 		payments, err := q.RefundablePayments(ctx, r.BookingID)
 		if err != nil {
 			return fmt.Errorf("load refundable payments: %w", err)
@@ -225,6 +230,9 @@ func (s *Service) recordRefundPart(ctx context.Context, refundID uuid.UUID, part
 		r, err := q.GetRefund(ctx, refundID)
 		if err != nil {
 			return fmt.Errorf("load refund: %w", err)
+		}
+		if _, err := q.GetBookingForUpdate(ctx, r.BookingID); err != nil { // as planRefund
+			return fmt.Errorf("lock booking: %w", err)
 		}
 		status := "SUCCEEDED"
 		if !res.Succeeded {

@@ -494,7 +494,8 @@ type RefundablePaymentsRow struct {
 }
 
 // Captured payments of a booking with money left to refund, oldest first,
-// net of what other refunds' pending parts have planned to pay back.
+// net of what other refunds' pending parts have planned to pay back (run
+// with the booking locked, so that the sums see every committed plan).
 func (q *Queries) RefundablePayments(ctx context.Context, bookingID uuid.UUID) ([]RefundablePaymentsRow, error) {
 	rows, err := q.db.Query(ctx, refundablePayments, bookingID)
 	if err != nil {

@@ -39,7 +39,8 @@ SELECT * FROM refunds WHERE id = $1 FOR UPDATE;
 
 -- name: RefundablePayments :many
 -- Captured payments of a booking with money left to refund, oldest first,
--- net of what other refunds' pending parts have planned to pay back.
+-- net of what other refunds' pending parts have planned to pay back (run
+-- with the booking locked, so that the sums see every committed plan).
 SELECT p.id, (p.captured_amount - p.refunded_amount - coalesce((
            SELECT sum(rp.amount) FROM refund_parts rp WHERE rp.payment_id = p.id AND rp.status = 'PENDING'), 0))::bigint AS refundable
 FROM payments p
