@@ -17,11 +17,12 @@
 // drop the ids they have handled. "to" is exclusive (the check-out of the
 // last night); without from and to, every night changed.
 //
-// A partner that lists its API keys (Partner.APIKeys) also gets one
-// booking.changed event per transaction and booking made with them, with
-// the booking's reference, status and version when the event was queued:
+// A partner that lists its API keys (Partner.APIKeys) also gets a
+// booking.changed event for each new version of a booking made with them,
+// with the booking's reference, status and version when the event was
+// queued (changes that come together may be told as one, the latest):
 //
-//	{"id": "chg_0000000001A2B3C8_booking_<booking>", "type": "booking.changed",
+//	{"id": "booking_<booking>_v3", "type": "booking.changed",
 //	 "data": {"hotel_id": "...", "booking_id": "...", "reference": "SG-…", "status": "CANCELLED",
 //	 "version": 3, "from": "2027-06-20", "to": "2027-06-22", "commit_lsn": "0/1A2B3C8", ...}}
 //
@@ -45,6 +46,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -102,8 +104,8 @@ func validate(partners []Partner) (map[string]Partner, error) {
 			if other, ok := keyOf[k]; ok {
 				return nil, fmt.Errorf("partners %s and %s both list API key %q", other, p.Name, k)
 			}
-			if k == "" {
-				return nil, fmt.Errorf("partner %s lists an empty API key prefix", p.Name)
+			if !auth.IsAPIKeyPrefix(k) {
+				return nil, fmt.Errorf("partner %s: %q is not an API key prefix (12 lowercase letters and digits, as ApiKey.prefix shows)", p.Name, k)
 			}
 			keyOf[k] = p.Name
 		}
@@ -142,10 +144,11 @@ type Opts struct {
 
 // Feed is the partner webhook consumer of the change stream.
 type Feed struct {
-	pool     *pgxpool.Pool
-	jobs     *river.Client[pgx.Tx]
-	partners map[string]Partner
-	opts     Opts
+	pool        *pgxpool.Pool
+	jobs        *river.Client[pgx.Tx]
+	partners    map[string]Partner
+	opts        Opts
+	unknownKeys sync.Map // API key prefixes already logged as matching no key
 }
 
 var (
@@ -220,8 +223,12 @@ var (
 	apiKeysSQL string
 )
 
-// bookingEvents are the booking.changed events of a batch: one per
-// transaction and booking made with a partner's API key, to that partner.
+// bookingEvents are the booking.changed events of a batch: one per booking
+// made with a partner's API key, to that partner, with the booking as it
+// is now. The event id is the booking's and its version's, so a write that
+// left the version alone (a contact re-encrypted under a new key, a
+// backfill) or a replay of the stream repeats an id the partner has, with
+// the same content.
 func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]delivery, error) {
 	byPrefix := map[string]Partner{}
 	var prefixes []string
@@ -231,23 +238,16 @@ func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]deli
 			prefixes = append(prefixes, k)
 		}
 	}
-	type change struct {
-		lsn  indexer.LSN
-		time time.Time
-	}
-	changes := map[uuid.UUID][]change{}
+	last := map[uuid.UUID]indexer.Event{} // the batch's last change of each booking
 	var ids []uuid.UUID
 	for _, e := range batch {
 		if e.Table != indexer.Bookings || e.Op == indexer.Delete || e.Op == indexer.Truncate || len(prefixes) == 0 {
 			continue
 		}
-		cs := changes[e.Key.ID]
-		if len(cs) == 0 {
+		if _, seen := last[e.Key.ID]; !seen {
 			ids = append(ids, e.Key.ID)
 		}
-		if len(cs) == 0 || cs[len(cs)-1].lsn != e.CommitLSN {
-			changes[e.Key.ID] = append(cs, change{e.CommitLSN, e.CommitTime})
-		}
+		last[e.Key.ID] = e
 	}
 	if len(ids) == 0 {
 		return nil, nil
@@ -268,6 +268,13 @@ func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]deli
 	for _, k := range keys {
 		partnerOf[auth.APIKeyOwner(k.ID)] = byPrefix[k.Prefix]
 		owners = append(owners, auth.APIKeyOwner(k.ID))
+		delete(byPrefix, k.Prefix)
+	}
+	for prefix, p := range byPrefix {
+		if _, warned := f.unknownKeys.LoadOrStore(prefix, true); !warned {
+			f.opts.Logger.WarnContext(ctx, "a partner lists an API key prefix no key has: it hears about none of its bookings",
+				"partner", p.Name, "prefix", prefix)
+		}
 	}
 	rows, err = f.pool.Query(ctx, bookingsSQL, ids, owners)
 	if err != nil {
@@ -287,15 +294,13 @@ func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]deli
 	}
 	var out []delivery
 	for _, b := range list {
-		for _, c := range changes[b.ID] {
-			id, hotel := b.ID, b.HotelID
-			out = append(out, delivery{Event{ID: fmt.Sprintf("chg_%016X_booking_%s", uint64(c.lsn), b.ID), Type: TypeBooking,
-				Created: c.time.Unix(), Data: Data{HotelID: &hotel, BookingID: &id, Reference: b.Reference, Status: b.Status,
-					Version: b.Version, RelocationRequired: b.RelocationRequired,
-					From: b.CheckIn.Format(time.DateOnly), To: b.CheckOut.Format(time.DateOnly),
-					Tables: []indexer.Table{indexer.Bookings}, CommitLSN: c.lsn.String(), CommittedAt: c.time.UTC()}},
-				[]Partner{partnerOf[b.Owner]}})
-		}
+		c := last[b.ID]
+		out = append(out, delivery{Event{ID: fmt.Sprintf("booking_%s_v%d", b.ID, b.Version), Type: TypeBooking,
+			Created: c.CommitTime.Unix(), Data: Data{HotelID: &b.HotelID, BookingID: &b.ID, Reference: b.Reference,
+				Status: b.Status, Version: b.Version, RelocationRequired: b.RelocationRequired,
+				From: b.CheckIn.Format(time.DateOnly), To: b.CheckOut.Format(time.DateOnly),
+				Tables: []indexer.Table{indexer.Bookings}, CommitLSN: c.CommitLSN.String(), CommittedAt: c.CommitTime.UTC()}},
+			[]Partner{partnerOf[b.Owner]}})
 	}
 	return out, nil
 }

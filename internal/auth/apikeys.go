@@ -277,6 +277,20 @@ func (k *APIKeys) stillValid(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
+// IsAPIKeyPrefix reports whether s has the form of a key's public prefix
+// (APIKey.Prefix): 12 lowercase letters and digits.
+func IsAPIKeyPrefix(s string) bool {
+	if len(s) != apiKeyPrefixLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune(apiKeyPrefixABC, rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
 // splitAPIKey parses "sg_<prefix>_<secret>" into the prefix and the secret's
 // raw bytes.
 func splitAPIKey(key string) (prefix string, raw []byte, ok bool) {
@@ -285,10 +299,8 @@ func splitAPIKey(key string) (prefix string, raw []byte, ok bool) {
 		return "", nil, false
 	}
 	prefix, secret := rest[:apiKeyPrefixLen], rest[apiKeyPrefixLen+1:]
-	for i := 0; i < len(prefix); i++ {
-		if !strings.ContainsRune(apiKeyPrefixABC, rune(prefix[i])) {
-			return "", nil, false
-		}
+	if !IsAPIKeyPrefix(prefix) {
+		return "", nil, false
 	}
 	if len(secret) != base64.RawURLEncoding.EncodedLen(apiKeySecretLen) {
 		return "", nil, false
