@@ -32,8 +32,9 @@ price_edges AS (
 -- (trigram word similarity; words of one or two letters, such as a
 -- country code, exactly). A word the hotels' words (search_words) do not
 -- have also matches those within the edit distance Elasticsearch's
--- fuzziness AUTO allows (1 up to 5 letters, else 2) with its first letter:
--- res holds them as one regular expression per word (NULL for none), and
+-- fuzziness AUTO allows (1 up to 5 letters, else 2; two neighbouring
+-- letters swapped count as one, as there): res holds them as one regular
+-- expression per word (NULL for none), and
 -- w1..w3, r1..r3 are the three longest for the index (the first again
 -- when there are fewer).
 words AS (
@@ -46,11 +47,12 @@ words AS (
           FROM (SELECT DISTINCT w FROM regexp_split_to_table(lower($1::text), '[\W_]+') w WHERE w <> '') q
           CROSS JOIN LATERAL (
               SELECT '\m(' || string_agg(d.word, '|') || ')\M' AS re
-              FROM search_words d, (SELECT CASE WHEN length(q.w) <= 5 THEN 1 ELSE 2 END AS k) e
+              FROM search_words d, (SELECT CASE WHEN length(q.w) <= 5 THEN 1 ELSE 2 END AS k) e,
+                   (SELECT array_agg(overlay(q.w PLACING substr(q.w, i + 1, 1) || substr(q.w, i, 1) FROM i FOR 2)) AS swaps
+                    FROM generate_series(1, length(q.w) - 1) i) sw
               WHERE length(q.w) >= 3 AND NOT EXISTS (SELECT FROM search_words WHERE word = q.w)
-                AND left(d.word, 1) = left(q.w, 1)
                 AND length(d.word) BETWEEN length(q.w) - e.k AND length(q.w) + e.k
-                AND levenshtein_less_equal(d.word, q.w, e.k) <= e.k
+                AND (levenshtein_less_equal(d.word, q.w, e.k) <= e.k OR d.word = ANY(sw.swaps))
           ) alt) a
 ),
 -- The point searched near, as ll_to_earth places it (NULLs without one).

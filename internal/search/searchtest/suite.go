@@ -85,6 +85,9 @@ func Run(t *testing.T, newEngine NewEngine) {
 		// A letter off in a short word, two letters swapped in a longer one.
 		{name: "free text: a wrong letter in a short word", q: search.Query{Text: "Tokio"}, want: []string{"tokyo"}},
 		{name: "free text: two letters swapped", q: search.Query{Text: "lodnon"}, want: []string{"london"}},
+		// Fuzziness AUTO: any letter, the first too; a swap is one edit.
+		{name: "free text: a wrong first letter", q: search.Query{Text: "Zokyo"}, want: []string{"tokyo"}},
+		{name: "free text: two letters swapped in a short word", q: search.Query{Text: "prais"}, want: []string{"lumiere", "montmartre"}},
 		{name: "free text: a known word is not taken for another", q: search.Query{Text: "paris"}, want: []string{"lumiere", "montmartre"}},
 		{name: "all of the amenities", q: search.Query{Amenities: []string{"spa", "pool"}}, want: []string{"versailles"}},
 		{name: "minimum stars", q: search.Query{MinStars: 4}, want: []string{"lumiere", "versailles", "tokyo"}},
