@@ -133,9 +133,9 @@ func TestLoadPartners(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(`[{"name": "acme", "url": "https://acme.example/hooks", "secret": "whsec_0123456789abcdef", "hotels": ["01a21468-cb5f-7ec6-be3d-3fd0faf56633"], "api_keys": ["k3y9xq2"]}]`)
+	write(`[{"name": "acme", "url": "https://acme.example/hooks", "secret": "whsec_0123456789abcdef", "hotels": ["01a21468-cb5f-7ec6-be3d-3fd0faf56633"], "api_keys": ["k3y9xq2m4p7w"]}]`)
 	partners, err := partnerfeed.LoadPartners(path)
-	if err != nil || len(partners) != 1 || len(partners[0].Hotels) != 1 || fmt.Sprint(partners[0].APIKeys) != "[k3y9xq2]" {
+	if err != nil || len(partners) != 1 || len(partners[0].Hotels) != 1 || fmt.Sprint(partners[0].APIKeys) != "[k3y9xq2m4p7w]" {
 		t.Fatalf("%+v %v", partners, err)
 	}
 	if _, err := partnerfeed.New(nil, nil, partners, partnerfeed.Opts{}); err != nil {
@@ -146,8 +146,9 @@ func TestLoadPartners(t *testing.T) {
 		`[{"name": "acme", "url": "https://acme.example", "secret": "short"}]`,
 		`[{"name": "", "url": "https://acme.example", "secret": "whsec_0123456789abcdef"}]`,
 		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef"}, {"name": "a", "url": "https://b.example", "secret": "whsec_0123456789abcdef"}]`,
-		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef", "api_keys": ["k1"]}, {"name": "b", "url": "https://b.example", "secret": "whsec_0123456789abcdef", "api_keys": ["k1"]}]`,
+		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef", "api_keys": ["k3y9xq2m4p7w"]}, {"name": "b", "url": "https://b.example", "secret": "whsec_0123456789abcdef", "api_keys": ["k3y9xq2m4p7w"]}]`,
 		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef", "api_keys": [""]}]`,
+		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef", "api_keys": ["sg_k3y9xq2m4p7w_c2VjcmV0"]}]`,
 	} {
 		write(bad)
 		partners, err := partnerfeed.LoadPartners(path)
