@@ -132,11 +132,19 @@ func (s *Service) confirmable(b Booking) error {
 	return nil
 }
 
-// providerKeyOf derives the provider's idempotency key from the caller's, so
-// a retried confirmation finds the first attempt instead of charging twice.
+// providerKeyOf derives the provider's idempotency key from the request's
+// (caller, key, operation and input), so a retried request finds its first
+// attempt instead of charging twice, and no other request under the same
+// key (another operation, another payment method) takes that attempt for
+// its own. A key is spent when its request succeeds: after a decline the
+// caller may send another payment method under it.
 func providerKeyOf(b Booking, key idempotency) string {
-	sum := sha256.Sum256([]byte(b.ID.String() + "\x00" + key.principal + "\x00" + key.key))
-	return "sg_" + hex.EncodeToString(sum[:16])
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(b.ID.String()), []byte(key.principal), []byte(key.key), []byte(key.operation), key.hash} {
+		h.Write(part)
+		h.Write([]byte{0})
+	}
+	return "sg_" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // pay charges amount for b. It returns nil once the money is captured.

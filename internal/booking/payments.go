@@ -318,6 +318,11 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 	if b.Status != StatusConfirmed && b.Status != StatusCheckedIn {
 		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it has no balance to pay; confirm it first", b.Status))
 	}
+	if prior, err := s.q.GetPaymentByKey(ctx, providerKeyOf(b, key)); err == nil && prior.Status == "CAPTURED" && prior.CapturedAmount >= prior.Amount {
+		// A retry of a request answered PAYMENT_PENDING (or cut short after
+		// the provider answered): its payment has since been recorded.
+		return s.balancePaid(ctx, b, key)
+	}
 	ledger, err := s.q.Ledger(ctx, b.ID)
 	if err != nil {
 		return Booking{}, fmt.Errorf("read ledger: %w", err)
@@ -329,11 +334,21 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 	if err := s.pay(ctx, b, providerKeyOf(b, key), in.Payment, due); err != nil {
 		return Booking{}, err
 	}
+	return s.balancePaid(ctx, b, key)
+}
+
+// balancePaid ends a balance payment whose charge was captured: the
+// booking is unpinned (unless reconciliation did it already, or another
+// payment is under way) and the request's key saved.
+func (s *Service) balancePaid(ctx context.Context, b Booking, key idempotency) (Booking, error) {
 	var paid Booking
-	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
-		row, err := q.ClearPaymentInFlight(ctx, b.ID)
+	err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		if err := s.settleTx(ctx, tx, q, b.ID); err != nil {
+			return err
+		}
+		row, err := q.GetBooking(ctx, b.ID)
 		if err != nil {
-			return fmt.Errorf("unpin booking: %w", err)
+			return fmt.Errorf("reload booking: %w", err)
 		}
 		paid = bookingFromRow(row)
 		return saveTx(ctx, q, key, paid)

@@ -545,3 +545,67 @@ func TestARefundWithAnUnknownOutcomeIsRecordedOnceOnRetry(t *testing.T) {
 		t.Fatalf("the provider was asked with keys %q, want the same key twice", keys)
 	}
 }
+
+// unknownPayment is the id of the booking's payment whose outcome is unknown.
+func (b testBundle) unknownPayment(t *testing.T, booking uuid.UUID) uuid.UUID {
+	t.Helper()
+	var id uuid.UUID
+	must(t, b.pool.QueryRow(context.Background(), "SELECT id FROM payments WHERE booking_id = $1 AND status = 'UNKNOWN'", booking).Scan(&id))
+	return id
+}
+
+// A balance payment answered PAYMENT_PENDING and reconciled since: its
+// retry returns the booking, paid, instead of "nothing is left to pay".
+func TestAPayBalanceRetriedAfterReconciliationGetsTheBooking(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
+	ctx := guest("balance")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 14)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_success")})
+	must(t, err)
+	in := booking.PayBalanceInput{IdempotencyKey: "bal", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}
+	if _, err := b.svc.PayBalance(ctx, in); code(err) != booking.PaymentPending {
+		t.Fatalf("timeout: %v", err)
+	}
+	must(t, b.svc.ReconcilePayment(ctx, b.unknownPayment(t, h.ID)))
+	got, err := b.svc.PayBalance(ctx, in)
+	if err != nil {
+		t.Fatalf("the retry: %v", err)
+	}
+	if got.PaymentInFlight || got.Status != booking.StatusConfirmed {
+		t.Fatalf("the retry returned %s, pinned %v", got.Status, got.PaymentInFlight)
+	}
+	if s := fmt.Sprint(b.paymentStatuses(t, h.ID)); s != "[CAPTURED:3000/3000 CAPTURED:7000/7000]" {
+		t.Fatalf("payments %s", s)
+	}
+	if again, err := b.svc.PayBalance(ctx, in); err != nil || again.ID != h.ID {
+		t.Fatalf("a further retry: %v", err)
+	}
+}
+
+// The key of a confirmation that reconciliation settled is not taken for
+// the balance's payment: the balance is charged, not reported paid.
+func TestAConfirmationsKeyDoesNotPayTheBalance(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
+	ctx := guest("reuse")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 14)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "K", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}); code(err) != booking.PaymentPending {
+		t.Fatalf("timeout: %v", err)
+	}
+	must(t, b.svc.ReconcilePayment(ctx, b.unknownPayment(t, h.ID)))
+	if _, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "K", BookingID: h.ID, Payment: pay("tok_success")}); err != nil {
+		t.Fatalf("pay the balance: %v", err)
+	}
+	l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: h.ID})
+	must(t, err)
+	if l.Captured != 10000 {
+		t.Fatalf("%d captured after the balance was paid, want 10000", l.Captured)
+	}
+}
