@@ -168,6 +168,7 @@ type ComplexityRoot struct {
 		ConfirmedAt           func(childComplexity int) int
 		Contact               func(childComplexity int) int
 		CreatedAt             func(childComplexity int) int
+		DepartedOn            func(childComplexity int) int
 		DepositDue            func(childComplexity int) int
 		Guests                func(childComplexity int) int
 		HoldExpiresAt         func(childComplexity int) int
@@ -1206,6 +1207,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Booking.CreatedAt(childComplexity), true
+	case "Booking.departedOn":
+		if e.ComplexityRoot.Booking.DepartedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Booking.DepartedOn(childComplexity), true
 	case "Booking.depositDue":
 		if e.ComplexityRoot.Booking.DepositDue == nil {
 			break
@@ -3969,6 +3976,8 @@ type Booking implements Node {
   hotel: Hotel!
   checkIn: Date!
   checkOut: Date!
+  "The hotel-local date guests who left before checkOut checked out (the nights from it went back on sale); null otherwise."
+  departedOn: Date
   nights: Int!
   "When an unconfirmed hold lapses, in the hotel's offset."
   holdExpiresAt: DateTime!
@@ -4634,6 +4643,8 @@ func (ec *executionContext) childFields_Booking(ctx context.Context, field graph
 		return ec.fieldContext_Booking_checkIn(ctx, field)
 	case "checkOut":
 		return ec.fieldContext_Booking_checkOut(ctx, field)
+	case "departedOn":
+		return ec.fieldContext_Booking_departedOn(ctx, field)
 	case "nights":
 		return ec.fieldContext_Booking_nights(ctx, field)
 	case "holdExpiresAt":
@@ -7789,6 +7800,29 @@ func (ec *executionContext) _Booking_checkOut(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Booking_checkOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Booking", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Booking_departedOn(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Booking_departedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Booking_departedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Booking", field, false, false, "Date")
 }
 
@@ -20009,6 +20043,11 @@ func (ec *executionContext) _Booking(ctx context.Context, sel ast.SelectionSet, 
 		case "checkOut":
 			out.Values[i] = ec._Booking_checkOut(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departedOn":
+			out.Values[i] = ec._Booking_departedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nights":

@@ -124,6 +124,9 @@ type Booking struct {
 	Version   int64
 	CheckIn   time.Time // hotel-local date
 	CheckOut  time.Time // hotel-local date
+	// DepartedOn is the hotel-local date guests who left before CheckOut
+	// checked out; nil otherwise. The nights from it went back on sale.
+	DepartedOn *time.Time
 	// CheckInAt is the stay's check-in instant, fixed when it was held:
 	// cancellation deadlines count back from it.
 	CheckInAt     time.Time
@@ -186,8 +189,13 @@ type Guest struct {
 }
 
 func bookingFromRow(r db.Booking) Booking {
+	var departed *time.Time
+	if r.DepartedOn.Valid {
+		departed = &r.DepartedOn.Time
+	}
 	return Booking{
-		ID: r.ID, Reference: r.Reference, HotelID: r.HotelID, Status: Status(r.Status), Version: r.Version,
+		DepartedOn: departed,
+		ID:         r.ID, Reference: r.Reference, HotelID: r.HotelID, Status: Status(r.Status), Version: r.Version,
 		CheckIn: r.CheckIn, CheckOut: r.CheckOut, CheckInAt: r.CheckInAt, Currency: r.Currency, RoomAmount: r.RoomAmount,
 		TaxAmount: r.TaxAmount, Total: r.TotalAmount, DepositDue: r.DepositDue, Owner: r.Owner, Language: r.Language,
 		sealed: sealedContact{email: r.ContactEmailEnc, phone: r.ContactPhoneEnc}, HoldExpiresAt: r.HoldExpiresAt, PaymentInFlight: r.PaymentInFlight,

@@ -26,7 +26,8 @@ type deskMove struct {
 	// notYet says why the move cannot be recorded on the hotel's local
 	// today, "" when it can.
 	notYet func(b Booking, today time.Time) string
-	apply  func(ctx context.Context, q *db.Queries, b Booking) (db.Booking, error)
+	// apply records it on the hotel's local today.
+	apply func(ctx context.Context, q *db.Queries, b Booking, today time.Time) (db.Booking, error)
 }
 
 // CheckIn records that the guests of a confirmed booking arrived: it becomes
@@ -42,15 +43,17 @@ func (s *Service) CheckIn(ctx context.Context, id uuid.UUID) (Booking, error) {
 			}
 			return ""
 		},
-		apply: func(ctx context.Context, q *db.Queries, b Booking) (db.Booking, error) {
+		apply: func(ctx context.Context, q *db.Queries, b Booking, _ time.Time) (db.Booking, error) {
 			return q.CheckInBooking(ctx, db.CheckInBookingParams{ID: b.ID, Version: b.Version})
 		}})
 }
 
 // CheckOut records that the guests of a confirmed (or checked-in) booking
 // have left: the booking becomes CHECKED_OUT, from its check-in date at the
-// hotel on. It keeps the units of its nights, which were used, so the
-// inventory still counts them.
+// hotel on. It keeps the units of the nights the guests used, so the
+// inventory still counts them; guests who leave before the check-out date
+// give the nights from the hotel's local today back to sale (DepartedOn),
+// and the hotel keeps what was paid.
 func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 	return s.frontDesk(ctx, id, deskMove{done: "checked out", from: []Status{StatusConfirmed, StatusCheckedIn},
 		notYet: func(b Booking, today time.Time) string {
@@ -59,8 +62,22 @@ func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 			}
 			return ""
 		},
-		apply: func(ctx context.Context, q *db.Queries, b Booking) (db.Booking, error) {
-			return q.CheckOutBooking(ctx, db.CheckOutBookingParams{ID: b.ID, Version: b.Version})
+		apply: func(ctx context.Context, q *db.Queries, b Booking, today time.Time) (db.Booking, error) {
+			row, err := q.CheckOutBooking(ctx, db.CheckOutBookingParams{ID: b.ID, Version: b.Version, Today: today})
+			if err != nil || !row.DepartedOn.Valid {
+				return row, err
+			}
+			rooms, err := q.ListBookingRooms(ctx, []uuid.UUID{b.ID})
+			if err != nil {
+				return row, fmt.Errorf("load booked rooms: %w", err)
+			}
+			r := reservation{units: map[uuid.UUID]int{}, from: row.DepartedOn.Time, to: b.CheckOut}
+			for _, room := range rooms {
+				if room.HoldsInventory {
+					r.units[room.RoomTypeID]++
+				}
+			}
+			return row, releaseTx(ctx, q, r)
 		}})
 }
 
@@ -77,7 +94,7 @@ func (s *Service) MarkNoShow(ctx context.Context, id uuid.UUID) (Booking, error)
 			}
 			return ""
 		},
-		apply: func(ctx context.Context, q *db.Queries, b Booking) (db.Booking, error) {
+		apply: func(ctx context.Context, q *db.Queries, b Booking, _ time.Time) (db.Booking, error) {
 			row, err := q.MarkNoShow(ctx, db.MarkNoShowParams{ID: b.ID, Version: b.Version})
 			if err != nil {
 				return row, err
@@ -113,12 +130,13 @@ func (s *Service) frontDesk(ctx context.Context, id uuid.UUID, m deskMove) (Book
 	if err != nil {
 		return Booking{}, fmt.Errorf("hotel time zone: %w", err)
 	}
-	if why := m.notYet(b, LocalToday(s.opts.Now(), loc)); why != "" {
+	today := LocalToday(s.opts.Now(), loc)
+	if why := m.notYet(b, today); why != "" {
 		return Booking{}, apperr.New(InvalidState, why)
 	}
 	var out Booking
 	err = s.inTx(ctx, func(_ pgx.Tx, q *db.Queries) error {
-		row, err := m.apply(ctx, q, b)
+		row, err := m.apply(ctx, q, b, today)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(InvalidState, "the booking changed meanwhile; reload it")
 		}

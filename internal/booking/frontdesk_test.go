@@ -100,8 +100,10 @@ func TestCheckInOnTheHotelsCalendar(t *testing.T) {
 	if out.Status != booking.StatusCheckedOut {
 		t.Fatalf("checked out %+v", out)
 	}
-	if got := b.reserved(t, f.roomType.ID, checkIn, checkOut); !slices.Equal(got, []int{1, 1}) {
-		t.Fatalf("reserved %v, want the nights used [1 1]", got)
+	// They left on the day they arrived: neither night was used, both go
+	// back on sale.
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkOut); !slices.Equal(got, []int{0, 0}) {
+		t.Fatalf("reserved %v, want [0 0] after leaving on the day of arrival", got)
 	}
 	b.assertInventoryConsistent(t)
 }
@@ -192,4 +194,56 @@ func TestCheckedInGuestsPayTheBalance(t *testing.T) {
 	if l.Captured != 20000 {
 		t.Fatalf("captured %d, want the 20000 total", l.Captured)
 	}
+}
+
+// Guests who leave early give the nights they did not use back to sale:
+// a room booked 10-15 March and checked out on the 12th sells again for
+// the 12th-14th; the booking keeps its dates, its price and what was paid.
+func TestAnEarlyCheckOutFreesTheNightsLeft(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 1})
+	ctx := guest("early")
+	checkIn, checkOut := day("2027-03-10"), day("2027-03-15")
+	held, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkOut, 1))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: pay("tok_success")})
+	must(t, err)
+	at := setupClock(b, time.Date(2027, 3, 12, 9, 0, 0, 0, time.UTC)) // 10:00 on the 12th in Paris
+	_, err = at.CheckIn(b.admin, held.ID)
+	must(t, err)
+	out, err := at.CheckOut(b.admin, held.ID)
+	must(t, err)
+	if out.DepartedOn == nil || !out.DepartedOn.Equal(day("2027-03-12")) || !out.CheckOut.Equal(checkOut) {
+		t.Fatalf("checked out early: departed %v, check-out %v", out.DepartedOn, out.CheckOut)
+	}
+	if got := fmt.Sprint(b.reserved(t, f.roomType.ID, checkIn, checkOut)); got != "[1 1 0 0 0]" {
+		t.Fatalf("reserved after the early check-out %s, want [1 1 0 0 0]", got)
+	}
+	if _, err := at.Hold(guest("next"), holdInput(f, "next", day("2027-03-12"), day("2027-03-14"), 1)); err != nil {
+		t.Fatalf("holding the nights given back: %v", err)
+	}
+	l, err := at.LedgerOf(ctx, booking.Booking{ID: held.ID})
+	must(t, err)
+	if l.Kept != held.Total {
+		t.Fatalf("the hotel kept %d of %d", l.Kept, held.Total)
+	}
+	b.assertInventoryConsistent(t)
+
+	// Checking out on the check-out date (or later) gives nothing back.
+	b2 := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f2 := b2.fixture(t, fixtureOpts{rooms: 1})
+	h2, err := b2.svc.Hold(ctx, holdInput(f2, "h", checkIn, checkOut, 1))
+	must(t, err)
+	_, err = b2.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h2.ID, Payment: pay("tok_success")})
+	must(t, err)
+	out, err = setupClock(b2, time.Date(2027, 3, 15, 9, 0, 0, 0, time.UTC)).CheckOut(b2.admin, h2.ID)
+	must(t, err)
+	if out.DepartedOn != nil {
+		t.Fatalf("checked out on time, departed %v", out.DepartedOn)
+	}
+	if got := fmt.Sprint(b2.reserved(t, f2.roomType.ID, checkIn, checkOut)); got != "[1 1 1 1 1]" {
+		t.Fatalf("reserved after an on-time check-out %s", got)
+	}
+	b2.assertInventoryConsistent(t)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const bookingsHoldingNights = `-- name: BookingsHoldingNights :many
@@ -70,7 +71,7 @@ UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = 
     penalty_amount = $2, refund_due = $3, payment_in_flight = false,
     version = version + 1, updated_at = now()
 WHERE id = $4 AND version = $5 AND status IN ('HELD', 'CONFIRMED')
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
 `
 
 type CancelBookingParams struct {
@@ -120,6 +121,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }
@@ -127,7 +129,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 const checkInBooking = `-- name: CheckInBooking :one
 UPDATE bookings SET status = 'CHECKED_IN', version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
 `
 
 type CheckInBookingParams struct {
@@ -169,25 +171,30 @@ func (q *Queries) CheckInBooking(ctx context.Context, arg CheckInBookingParams) 
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }
 
 const checkOutBooking = `-- name: CheckOutBooking :one
-UPDATE bookings SET status = 'CHECKED_OUT', version = version + 1, updated_at = now()
-WHERE id = $1 AND version = $2 AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
+UPDATE bookings SET status = 'CHECKED_OUT', departed_on = CASE WHEN $1::date < check_out THEN $1::date END,
+    version = version + 1, updated_at = now()
+WHERE id = $2 AND version = $3 AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
 `
 
 type CheckOutBookingParams struct {
+	Today   time.Time
 	ID      uuid.UUID
 	Version int64
 }
 
-// Records that the guests left. The booking keeps the units of its nights:
-// they were used, so the inventory still counts them.
+// Records that the guests left on @today, the hotel's local date. The
+// booking keeps the units of the nights they used; leaving before the
+// check-out date records departed_on, and the caller hands the nights
+// from it back.
 func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams) (Booking, error) {
-	row := q.db.QueryRow(ctx, checkOutBooking, arg.ID, arg.Version)
+	row := q.db.QueryRow(ctx, checkOutBooking, arg.Today, arg.ID, arg.Version)
 	var i Booking
 	err := row.Scan(
 		&i.ID,
@@ -219,6 +226,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }
@@ -226,7 +234,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 const clearPaymentInFlight = `-- name: ClearPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = false, version = version + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
 `
 
 func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -262,6 +270,7 @@ func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booki
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }
@@ -270,7 +279,7 @@ const confirmBooking = `-- name: ConfirmBooking :one
 UPDATE bookings SET status = 'CONFIRMED', payment_in_flight = false, confirmed_at = now(),
     version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD' AND NOT relocation_required
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
 `
 
 // A hold maintenance took the rooms of (relocation_required) has nothing
@@ -308,6 +317,7 @@ func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, er
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }
@@ -350,7 +360,7 @@ WITH booking AS (
     VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9,
             $10, $11, $12, $13, $14, $15,
             $16, $17)
-    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
+    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
 ), rooms AS (
     INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
                                tax_amount, cancellation_policy)
@@ -370,7 +380,7 @@ WITH booking AS (
     INSERT INTO idempotency_keys (principal, key, operation, request_hash, booking_id)
     VALUES ($31, $32, $33, $34, $1)
 )
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM booking
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM booking
 `
 
 type CreateHoldParams struct {
@@ -440,6 +450,7 @@ type CreateHoldRow struct {
 	ContactPhoneEnc    []byte
 	Language           string
 	CheckInAt          time.Time
+	DepartedOn         pgtype.Date
 }
 
 // A HELD booking with its rooms, its guests and the idempotency key of the
@@ -515,6 +526,7 @@ func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateH
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }
@@ -522,7 +534,7 @@ func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateH
 const expireBooking = `-- name: ExpireBooking :one
 UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD' AND NOT payment_in_flight AND hold_expires_at <= $2::timestamptz
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
 `
 
 type ExpireBookingParams struct {
@@ -564,6 +576,7 @@ func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (B
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }
@@ -584,7 +597,7 @@ func (q *Queries) FlagRelocation(ctx context.Context, arg FlagRelocationParams) 
 }
 
 const getBooking = `-- name: GetBooking :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings WHERE id = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings WHERE id = $1
 `
 
 func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -620,12 +633,13 @@ func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error)
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }
 
 const getBookingByReference = `-- name: GetBookingByReference :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings WHERE reference = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings WHERE reference = $1
 `
 
 func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (Booking, error) {
@@ -661,12 +675,13 @@ func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }
 
 const getBookingForUpdate = `-- name: GetBookingForUpdate :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings WHERE id = $1 FOR UPDATE
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -702,12 +717,13 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }
 
 const listAllBookings = `-- name: ListAllBookings :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings
 WHERE $1::uuid IS NULL OR id < $1::uuid
 ORDER BY id DESC
 LIMIT $2
@@ -757,6 +773,7 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 			&i.ContactPhoneEnc,
 			&i.Language,
 			&i.CheckInAt,
+			&i.DepartedOn,
 		); err != nil {
 			return nil, err
 		}
@@ -854,7 +871,7 @@ func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) 
 }
 
 const listBookingsByHotels = `-- name: ListBookingsByHotels :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings
 WHERE hotel_id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR id < $2::uuid)
 ORDER BY id DESC
 LIMIT $3
@@ -905,6 +922,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 			&i.ContactPhoneEnc,
 			&i.Language,
 			&i.CheckInAt,
+			&i.DepartedOn,
 		); err != nil {
 			return nil, err
 		}
@@ -917,7 +935,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 }
 
 const listBookingsByOwner = `-- name: ListBookingsByOwner :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings
 WHERE owner = $1 AND ($2::uuid IS NULL OR id < $2::uuid)
 ORDER BY id DESC
 LIMIT $3
@@ -968,6 +986,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 			&i.ContactPhoneEnc,
 			&i.Language,
 			&i.CheckInAt,
+			&i.DepartedOn,
 		); err != nil {
 			return nil, err
 		}
@@ -980,7 +999,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 }
 
 const listRelocations = `-- name: ListRelocations :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
 ORDER BY check_in, id
 `
 
@@ -1023,6 +1042,7 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelID uuid.UUID) ([]Boo
 			&i.ContactPhoneEnc,
 			&i.Language,
 			&i.CheckInAt,
+			&i.DepartedOn,
 		); err != nil {
 			return nil, err
 		}
@@ -1142,7 +1162,7 @@ func (q *Queries) LockGuestsToRotate(ctx context.Context, arg LockGuestsToRotate
 const markNoShow = `-- name: MarkNoShow :one
 UPDATE bookings SET status = 'NO_SHOW', version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
 `
 
 type MarkNoShowParams struct {
@@ -1184,6 +1204,7 @@ func (q *Queries) MarkNoShow(ctx context.Context, arg MarkNoShowParams) (Booking
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }
@@ -1285,7 +1306,7 @@ const setPaymentInFlight = `-- name: SetPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND NOT payment_in_flight
   AND (status = 'HELD' AND hold_expires_at > $3::timestamptz OR status IN ('CONFIRMED', 'CHECKED_IN'))
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
 `
 
 type SetPaymentInFlightParams struct {
@@ -1329,6 +1350,7 @@ func (q *Queries) SetPaymentInFlight(ctx context.Context, arg SetPaymentInFlight
 		&i.ContactPhoneEnc,
 		&i.Language,
 		&i.CheckInAt,
+		&i.DepartedOn,
 	)
 	return i, err
 }

@@ -63,6 +63,7 @@ type Booking struct {
 	ContactPhoneEnc    []byte
 	Language           string
 	CheckInAt          time.Time
+	DepartedOn         pgtype.Date
 }
 
 type BookingGuest struct {

@@ -188,8 +188,11 @@ WHERE id = @id AND version = @version AND status = 'CONFIRMED' AND NOT payment_i
 RETURNING *;
 
 -- name: CheckOutBooking :one
--- Records that the guests left. The booking keeps the units of its nights:
--- they were used, so the inventory still counts them.
-UPDATE bookings SET status = 'CHECKED_OUT', version = version + 1, updated_at = now()
+-- Records that the guests left on @today, the hotel's local date. The
+-- booking keeps the units of the nights they used; leaving before the
+-- check-out date records departed_on, and the caller hands the nights
+-- from it back.
+UPDATE bookings SET status = 'CHECKED_OUT', departed_on = CASE WHEN @today::date < check_out THEN @today::date END,
+    version = version + 1, updated_at = now()
 WHERE id = @id AND version = @version AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
 RETURNING *;
