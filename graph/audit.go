@@ -27,6 +27,7 @@ var auditEntity = map[audit.Entity]struct {
 	audit.Booking:          {model.AuditEntityBooking, relay.KindBooking},
 	audit.Payment:          {model.AuditEntityPayment, ""},
 	audit.Refund:           {model.AuditEntityRefund, ""},
+	audit.RefundPart:       {model.AuditEntityRefundPart, ""},
 	audit.APIKey:           {model.AuditEntityAPIKey, relay.KindAPIKey},
 }
 

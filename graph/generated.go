@@ -3489,6 +3489,8 @@ enum AuditEntity {
   BOOKING
   PAYMENT
   REFUND
+  "The part of a refund paid back against one captured payment."
+  REFUND_PART
   API_KEY
 }
 

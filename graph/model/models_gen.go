@@ -606,7 +606,9 @@ const (
 	AuditEntityBooking          AuditEntity = "BOOKING"
 	AuditEntityPayment          AuditEntity = "PAYMENT"
 	AuditEntityRefund           AuditEntity = "REFUND"
-	AuditEntityAPIKey           AuditEntity = "API_KEY"
+	// The part of a refund paid back against one captured payment.
+	AuditEntityRefundPart AuditEntity = "REFUND_PART"
+	AuditEntityAPIKey     AuditEntity = "API_KEY"
 )
 
 var AllAuditEntity = []AuditEntity{
@@ -618,12 +620,13 @@ var AllAuditEntity = []AuditEntity{
 	AuditEntityBooking,
 	AuditEntityPayment,
 	AuditEntityRefund,
+	AuditEntityRefundPart,
 	AuditEntityAPIKey,
 }
 
 func (e AuditEntity) IsValid() bool {
 	switch e {
-	case AuditEntityHotel, AuditEntityRoomType, AuditEntityRoom, AuditEntityRatePlan, AuditEntityMaintenanceBlock, AuditEntityBooking, AuditEntityPayment, AuditEntityRefund, AuditEntityAPIKey:
+	case AuditEntityHotel, AuditEntityRoomType, AuditEntityRoom, AuditEntityRatePlan, AuditEntityMaintenanceBlock, AuditEntityBooking, AuditEntityPayment, AuditEntityRefund, AuditEntityRefundPart, AuditEntityAPIKey:
 		return true
 	}
 	return false

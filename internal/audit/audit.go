@@ -57,11 +57,12 @@ const (
 	Booking          Entity = "bookings"
 	Payment          Entity = "payments"
 	Refund           Entity = "refunds"
+	RefundPart       Entity = "refund_parts"
 	APIKey           Entity = "api_keys"
 )
 
 // Entities lists every audited entity.
-var Entities = []Entity{Hotel, RoomType, Room, RatePlan, MaintenanceBlock, Booking, Payment, Refund, APIKey}
+var Entities = []Entity{Hotel, RoomType, Room, RatePlan, MaintenanceBlock, Booking, Payment, Refund, RefundPart, APIKey}
 
 type jobKey struct{}
 

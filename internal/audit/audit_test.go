@@ -5,11 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/apperr"
@@ -411,5 +413,28 @@ func TestActorIsRecordedVerbatim(t *testing.T) {
 	got := b.trailOf(t, audit.Filter{Entity: audit.Hotel, EntityID: h.ID.String()})
 	if last := got[len(got)-1]; last.Actor != "STAFF:"+subject || changes(last)["star_rating"] != [2]string{"4", "5"} {
 		t.Fatalf("entry %+v, want actor %q", last, "STAFF:"+subject)
+	}
+}
+
+// Every table with an audit trigger is an Entity the trail can name.
+func TestEveryAuditedTableIsAnEntity(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rows, err := b.pool.Query(t.Context(), `SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+		WHERE t.tgname = 'audit' AND NOT t.tgisinternal ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entities []string
+	for _, e := range audit.Entities {
+		entities = append(entities, string(e))
+	}
+	slices.Sort(entities)
+	if !slices.Equal(tables, entities) {
+		t.Fatalf("audited tables %v, entities %v", tables, entities)
 	}
 }
