@@ -4016,6 +4016,7 @@ type Booking implements Node {
   can no longer be confirmed.
   """
   relocationRequired: Boolean!
+  "What took the room, for the guest (the staff's reason stays on the block or the room)."
   relocationNote: String!
   createdAt: DateTime!
 }

@@ -128,7 +128,9 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 			}
 			blocks = append(blocks, blockFromRow(row))
 		}
-		note := fmt.Sprintf("room blocked for maintenance: %s", in.Reason)
+		// The guest reads the note: the staff's reason stays on the block.
+		note := fmt.Sprintf("a room of this stay's type was blocked for maintenance from %s to %s",
+			from.Format(time.DateOnly), to.Format(time.DateOnly))
 		for _, rt := range typeIDs {
 			a, err := s.shrinkTx(ctx, tx, q, rt, from, in.Force, note)
 			affected = append(affected, a...)
@@ -169,7 +171,7 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 		if room, err = rooms.SetRoomServiceTx(ctx, q, id, expectedVersion, inService, note); err != nil {
 			return err
 		}
-		affected, err = s.shrinkTx(ctx, tx, q, room.RoomTypeID, today, force, "room taken out of service: "+room.ServiceNote)
+		affected, err = s.shrinkTx(ctx, tx, q, room.RoomTypeID, today, force, "a room of this stay's type was taken out of service") // the staff's note stays on the room
 		return err
 	})
 	if err != nil {

@@ -136,7 +136,9 @@ func TestBlockRoomsNeededByBookings(t *testing.T) {
 	}
 	moved, err := b.svc.Booking(staff, newer.ID)
 	must(t, err)
-	if !moved.RelocationRequired || moved.Status != booking.StatusConfirmed || !strings.Contains(moved.RelocationNote, "burst pipe") {
+	// The guest reads the note: what happened, not the staff's reason.
+	if !moved.RelocationRequired || moved.Status != booking.StatusConfirmed ||
+		!strings.Contains(moved.RelocationNote, "blocked for maintenance") || strings.Contains(moved.RelocationNote, "burst pipe") {
 		t.Fatalf("relocated booking %+v", moved)
 	}
 	kept, err := b.svc.Booking(staff, older.ID)
@@ -297,7 +299,7 @@ func TestRoomOutOfService(t *testing.T) {
 	}
 	moved, err := b.svc.Booking(staff, newer.ID)
 	must(t, err)
-	if !moved.RelocationRequired || !strings.Contains(moved.RelocationNote, "broken AC") {
+	if !moved.RelocationRequired || !strings.Contains(moved.RelocationNote, "taken out of service") || strings.Contains(moved.RelocationNote, "broken AC") {
 		t.Fatalf("relocated booking %+v", moved)
 	}
 	if kept, err := b.svc.Booking(staff, older.ID); err != nil || kept.RelocationRequired {
