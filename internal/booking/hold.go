@@ -137,14 +137,15 @@ func validateHold(in *HoldInput) error {
 		errs = append(errs, apperr.Invalid(msg, append([]string{"input"}, field...)...))
 	}
 	in.Contact.Email = strings.TrimSpace(in.Contact.Email)
-	if a, err := mail.ParseAddress(in.Contact.Email); err != nil || a.Address != in.Contact.Email || len(in.Contact.Email) > 254 {
+	if a, err := mail.ParseAddress(in.Contact.Email); err != nil || a.Address != in.Contact.Email || len(in.Contact.Email) > 254 ||
+		strings.LastIndex(in.Contact.Email, "@") > 64 { // a mailbox name has at most 64 characters (RFC 5321)
 		fail("give a valid email address such as ana@example.com", "contact", "email")
 	}
 	in.Contact.Phone = strings.TrimSpace(in.Contact.Phone)
 	if in.Contact.Language = strings.TrimSpace(in.Contact.Language); in.Contact.Language == "" {
 		in.Contact.Language = "en"
 	}
-	if !languagePattern.MatchString(in.Contact.Language) {
+	if len(in.Contact.Language) > 35 || !languagePattern.MatchString(in.Contact.Language) {
 		fail("give a language tag such as en, fr or es-MX", "contact", "language")
 	}
 	if p := in.Contact.Phone; p != "" && (len(p) > 20 || strings.Trim(p, "+0123456789 -().") != "" || digits(p) < 6) {

@@ -199,6 +199,11 @@ func TestHoldValidation(t *testing.T) {
 		{"no adult", func(in *booking.HoldInput) { in.Rooms[0].Party.Adults = -2 }, apperr.InvalidInput, "input.rooms.0.adults"},
 		{"no guest named", func(in *booking.HoldInput) { in.Rooms[0].Guests = nil }, apperr.InvalidInput, "input.rooms.0.guests"},
 		{"bad email", func(in *booking.HoldInput) { in.Contact.Email = "ana at example" }, apperr.InvalidInput, "input.contact.email"},
+		{"a mailbox name of 65 characters", func(in *booking.HoldInput) { in.Contact.Email = strings.Repeat("a", 65) + "@example.com" },
+			apperr.InvalidInput, "input.contact.email"},
+		{"a language tag of 36 characters", func(in *booking.HoldInput) { in.Contact.Language = "en" + strings.Repeat("-abcdefgh", 4) },
+			apperr.InvalidInput, "input.contact.language"},
+		{"a party of 21", func(in *booking.HoldInput) { in.Rooms[0].Party.ChildAges = make([]int, 20) }, apperr.InvalidInput, "input.rooms.0.adults"},
 		{"no idempotency key", func(in *booking.HoldInput) { in.IdempotencyKey = " " }, apperr.InvalidInput, "input.idempotencyKey"},
 		{"three rooms of two", func(in *booking.HoldInput) { *in = holdInput(f, in.IdempotencyKey, in.CheckIn, in.CheckOut, 3) }, booking.SoldOut, ""},
 		{"stale price", func(in *booking.HoldInput) { total := int64(1); in.ExpectedTotal = &total }, booking.PriceChanged, "input.expectedTotal"},
@@ -215,6 +220,15 @@ func TestHoldValidation(t *testing.T) {
 		if c.code == booking.PriceChanged && len(all) > 0 && !strings.Contains(all[0].Message, "not 0.01 EUR") {
 			t.Errorf("%s: message %q, want the expected total written as 0.01 EUR", c.name, all[0].Message)
 		}
+	}
+	// A party beyond any room is refused without echoing it.
+	big := holdInput(f, "big", day("2027-03-10"), day("2027-03-12"), 1)
+	big.Rooms[0].Party.ChildAges = make([]int, 5000)
+	if _, err := b.svc.Hold(ctx, big); err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), "at most 20 guests") {
+		t.Errorf("a party of 5001: %.300v", err)
+	}
+	if _, err := booking.ParseParty("2-" + strings.Repeat("4,", 2000) + "4"); err == nil || len(err.Error()) > 200 {
+		t.Errorf("occupancy of 2001 children: %.300v", err)
 	}
 	// A quote checks the party as a hold does.
 	in := holdInput(f, "quote", day("2027-03-10"), day("2027-03-12"), 1)

@@ -61,6 +61,10 @@ type BlockInput struct {
 // MaxBlockNights bounds one maintenance block.
 const MaxBlockNights = 366
 
+// MaxBlockDaysAhead bounds how far ahead a block may start: twice the
+// booking horizon (MaxDaysAhead).
+const MaxBlockDaysAhead = 2 * MaxDaysAhead
+
 // BlockRooms takes rooms out of sale for some nights. When the remaining
 // rooms cannot house the bookings already made for those nights it fails
 // with MAINTENANCE_CONFLICT and the bookings that would lose their room,
@@ -100,8 +104,12 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 		return nil, nil, fmt.Errorf("hotel time zone: %w", err)
 	}
 	from, to := Date(in.From), Date(in.To)
-	if today := LocalToday(s.opts.Now(), loc); from.Before(today) {
+	today := LocalToday(s.opts.Now(), loc)
+	if from.Before(today) {
 		return nil, nil, apperr.Invalid(fmt.Sprintf("%s is before today at the hotel (%s)", from.Format(time.DateOnly), today.Format(time.DateOnly)), "input", "from")
+	}
+	if from.After(today.AddDate(0, 0, MaxBlockDaysAhead)) {
+		return nil, nil, apperr.Invalid(fmt.Sprintf("a block starts at most %d days ahead", MaxBlockDaysAhead), "input", "from")
 	}
 	if n := nightsBetween(from, to); n < 1 || n > MaxBlockNights {
 		return nil, nil, apperr.Invalid(fmt.Sprintf("block 1 to %d nights: to must be after from", MaxBlockNights), "input", "to")

@@ -82,6 +82,10 @@ func TestBlockRoomsNeededByBookings(t *testing.T) {
 		t.Fatalf("reserved before the block %v", got)
 	}
 
+	far := booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID}, From: day("9999-12-01"), To: day("9999-12-02"), Reason: "someday"}
+	if _, _, err := b.svc.BlockRooms(staff, b.catalog, far); code(err) != apperr.InvalidInput {
+		t.Fatalf("a block in 9999: %v, want INVALID_INPUT", err)
+	}
 	in := booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID}, From: from, To: to, Reason: "burst pipe"}
 	blocks, affected, err := b.svc.BlockRooms(staff, b.catalog, in)
 	if code(err) != booking.MaintenanceConflict || blocks != nil {

@@ -9,6 +9,9 @@ import (
 // MaxChildAge is the oldest age that counts as a child.
 const MaxChildAge = 17
 
+// MaxPartySize bounds the guests of one room, far above any room type's.
+const MaxPartySize = 20
+
 // Party is who stays in one room.
 type Party struct {
 	Adults    int
@@ -18,6 +21,9 @@ type Party struct {
 // ParseParty reads the compact occupancy partners send: "2" is two adults,
 // "2-9,4" two adults and children aged 9 and 4.
 func ParseParty(s string) (Party, error) {
+	if len(s) > 100 {
+		return Party{}, fmt.Errorf("occupancy: at most %d guests a room, as in \"2-9,4\"", MaxPartySize)
+	}
 	adults, kids, hasKids := strings.Cut(strings.TrimSpace(s), "-")
 	n, err := strconv.Atoi(adults)
 	if err != nil {

@@ -183,6 +183,9 @@ func checkParty(rt catalog.RoomType, p Party, field []string) *apperr.Error {
 	if p.Adults < 1 {
 		return apperr.Invalid("a room needs at least one adult", append(field, "adults")...)
 	}
+	if p.Adults+len(p.ChildAges) > MaxPartySize {
+		return apperr.Invalid(fmt.Sprintf("a room houses at most %d guests", MaxPartySize), append(field, "adults")...)
+	}
 	for _, age := range p.ChildAges {
 		if age < 0 || age > MaxChildAge {
 			return apperr.Invalid(fmt.Sprintf("child ages are 0 to %d; older guests are adults", MaxChildAge), append(field, "childAges")...)

@@ -232,6 +232,10 @@ func TestRoomTypesRoomsAndRates(t *testing.T) {
 	if _, err := b.svc.CreateRoomType(ctx, h.ID, catalog.RoomTypeFields{Name: "Bad", MaxAdults: 2, MaxChildren: 0, MaxOccupancy: 5}); !apperr.HasCode(err, apperr.InvalidInput) {
 		t.Fatalf("occupancy above adults+children: %v, want INVALID_INPUT", err)
 	}
+	if _, err := b.svc.CreateRoomType(ctx, h.ID, catalog.RoomTypeFields{Name: "Twice", MaxAdults: 2, MaxOccupancy: 2,
+		Beds: []catalog.Bed{{Type: catalog.BedSingle, Count: 1}, {Type: catalog.BedSingle, Count: 1}}}); !apperr.HasCode(err, apperr.InvalidInput) {
+		t.Fatalf("a bed type listed twice: %v, want INVALID_INPUT", err)
+	}
 	rooms, err := b.svc.AddRooms(ctx, rt.ID, []string{"101", "102", "103"})
 	if err != nil || len(rooms) != 3 {
 		t.Fatalf("add rooms: %v %v", rooms, err)
@@ -292,6 +296,12 @@ func TestRoomTypesRoomsAndRates(t *testing.T) {
 	}
 	if _, _, err := b.svc.SetRates(ctx, rp.ID, from, from.AddDate(2, 0, 0), 1); !apperr.HasCode(err, apperr.InvalidInput) {
 		t.Fatalf("two years of rates at once: %v, want INVALID_INPUT", err)
+	}
+	for _, night := range []string{"0001-01-01", "9999-12-25"} {
+		d, _ := time.Parse(time.DateOnly, night)
+		if _, _, err := b.svc.SetRates(ctx, rp.ID, d, d, 1); !apperr.HasCode(err, apperr.InvalidInput) {
+			t.Fatalf("a rate for %s: %v, want INVALID_INPUT", night, err)
+		}
 	}
 	if _, _, err := b.svc.SetRates(staffOf(uuid.New()), rp.ID, from, from, 1); !apperr.HasCode(err, apperr.Forbidden) {
 		t.Fatalf("other hotel's staff setting rates: %v, want FORBIDDEN", err)

@@ -79,6 +79,13 @@ type RatePlanPatch struct {
 // MaxRateNights bounds one SetRates or Rates call.
 const MaxRateNights = 366
 
+// Rates are set for nights of the years FirstRateYear to LastRateYear: a
+// date outside them is a mistake (0001-01-01, 9999-12-31).
+const (
+	FirstRateYear = 2000
+	LastRateYear  = 2199
+)
+
 func (f RatePlanFields) validate() (RatePlanFields, error) {
 	var v validator
 	f.Name = v.text(f.Name, 1, 200, "name")
@@ -251,6 +258,9 @@ func (s *Service) SetRates(ctx context.Context, ratePlanID uuid.UUID, from, to t
 		v.fail("must not be before from", "to")
 	} else if nights > MaxRateNights {
 		v.fail(fmt.Sprintf("at most %d nights at once", MaxRateNights), "to")
+	}
+	if from.Year() < FirstRateYear || to.Year() > LastRateYear {
+		v.fail(fmt.Sprintf("rates are for nights of the years %d to %d", FirstRateYear, LastRateYear), "from")
 	}
 	if amount < 0 || amount > 100_000_000_00 {
 		v.fail("must be between 0 and 10000000000 minor units", "amount")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -90,6 +91,9 @@ func (f RoomTypeFields) validate() (RoomTypeFields, error) {
 		case BedSingle, BedDouble, BedQueen, BedKing, BedSofaBed, BedBunk:
 		default:
 			v.fail(fmt.Sprintf("unknown bed type %q", b.Type), "beds", fmt.Sprint(i), "type")
+		}
+		if slices.ContainsFunc(f.Beds[:i], func(o Bed) bool { return o.Type == b.Type }) {
+			v.fail(fmt.Sprintf("%s is listed twice: give each bed type once, with its count", b.Type), "beds", fmt.Sprint(i), "type")
 		}
 		v.intRange(b.Count, 1, 10, "beds", fmt.Sprint(i), "count")
 	}

@@ -93,6 +93,9 @@ func (q *Query) Normalize() error {
 		if r.Adults < 1 || r.Adults > 20 {
 			fail("1 to 20 adults", "rooms", fmt.Sprint(i), "adults")
 		}
+		if len(r.ChildAges) > 20 {
+			fail("at most 20 children", "rooms", fmt.Sprint(i), "childAges")
+		}
 		for _, a := range r.ChildAges {
 			if a < 0 || a > MaxChildAge {
 				fail(fmt.Sprintf("child ages are 0 to %d", MaxChildAge), "rooms", fmt.Sprint(i), "childAges")

@@ -93,6 +93,14 @@ func TestNightsGoWithArrival(t *testing.T) {
 	}
 }
 
+// A room's party is bounded: 21 child ages are refused.
+func TestChildrenAreBounded(t *testing.T) {
+	q := search.Query{Rooms: []search.Party{{Adults: 1, ChildAges: make([]int, 21)}}}
+	if all, _ := apperr.All(q.Normalize()); len(all) != 1 || strings.Join(all[0].Field, ".") != "input.rooms.0.childAges" {
+		t.Fatalf("21 children: %v, want INVALID_INPUT on input.rooms.0.childAges", all)
+	}
+}
+
 // Text without letters or digits has no words to look for: refused, not
 // ignored.
 func TestTextNeedsWords(t *testing.T) {
