@@ -128,6 +128,11 @@ func TestOnlyOneOperationPerRequest(t *testing.T) {
 	batch := []byte(`[{"query":"{ viewer { role } }"},{"query":"{ hotels { totalCount } }"}]`)
 	refused(t, "batch", c.post(t, nil, batch), http.StatusBadRequest, graph.CodeBatchingNotSupported)
 	refused(t, "batch after whitespace", c.post(t, nil, append([]byte("\n  "), batch...)), http.StatusBadRequest, graph.CodeBatchingNotSupported)
+	// A client that accepts only application/json gets 422, as for the limits.
+	refused(t, "batch, JSON only", c.post(t, map[string]string{"Accept": "application/json"}, batch),
+		http.StatusUnprocessableEntity, graph.CodeBatchingNotSupported)
+	refused(t, "not JSON, JSON only", c.post(t, map[string]string{"Accept": "application/json"}, []byte(`{"query"`)),
+		http.StatusUnprocessableEntity, graph.CodeBadRequest)
 
 	for name, body := range map[string]string{
 		"not JSON":         `{"query": "{ viewer { role } }"`,

@@ -63,7 +63,7 @@ func oneOperation(next http.Handler) http.Handler {
 			return
 		case http.MethodGet:
 			if !validGET(r) {
-				server.WriteError(w, r, http.StatusBadRequest, CodeBadRequest,
+				server.WriteError(w, r, refusalStatus(r), CodeBadRequest,
 					"the URL is not a GraphQL request: query, operationName, and variables and extensions as JSON objects", nil)
 				return
 			}
@@ -89,7 +89,7 @@ func oneOperation(next http.Handler) http.Handler {
 			return
 		}
 		if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
-			server.WriteError(w, r, http.StatusBadRequest, CodeBatchingNotSupported,
+			server.WriteError(w, r, refusalStatus(r), CodeBatchingNotSupported,
 				"batched operations are not supported: send one operation per request", nil)
 			return
 		}
@@ -97,11 +97,30 @@ func oneOperation(next http.Handler) http.Handler {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()
 		if err := dec.Decode(&req); err != nil || dec.More() {
-			server.WriteError(w, r, http.StatusBadRequest, CodeBadRequest,
+			server.WriteError(w, r, refusalStatus(r), CodeBadRequest,
 				`the body is not a GraphQL request: send one JSON object {"query", "operationName", "variables", "extensions"}`, nil)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// refusalStatus is the status of a request refused before it runs, as the
+// transports answer an operation refused by the limits: 422 when the
+// client's Accept header picks application/json, else 400.
+func refusalStatus(r *http.Request) int {
+	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case "*/*", "application/*", "application/graphql-response+json":
+			return http.StatusBadRequest
+		case "application/json":
+			return http.StatusUnprocessableEntity
+		}
+	}
+	return http.StatusBadRequest
 }
