@@ -444,6 +444,24 @@ func TestAPIKeysThroughTheAPI(t *testing.T) {
 	if res := send(t, req); string(res.Data) != `{"viewer":{"role":"PARTNER","scopes":["search","book"]}}` {
 		t.Fatalf("viewer with api key: %s %+v", res.Data, res.Errors)
 	}
+	// A key's scopes bound what it does: one that only reads bookings does
+	// not search.
+	reader := decode[struct{ CreateApiKey struct{ Secret string } }](t, b.do(t, admin,
+		`mutation { createApiKey(input: {name: "Reader", scopes: ["read:bookings"]}) { secret } }`, nil)).CreateApiKey.Secret
+	for _, q := range []string{`{ searchHotels(input: {}) { totalCount } }`} {
+		req, _ := http.NewRequest(http.MethodPost, b.server.URL, strings.NewReader(fmt.Sprintf(`{"query":%q}`, q)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-API-Key", reader)
+		if res := send(t, req); res.code() != "FORBIDDEN" {
+			t.Errorf("a read:bookings key: %s: %s %+v, want FORBIDDEN", q, res.Data, res.Errors)
+		}
+	}
+	req, _ = http.NewRequest(http.MethodPost, b.server.URL, strings.NewReader(`{"query":"{ searchHotels(input: {}) { totalCount } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-API-Key", key)
+	if res := send(t, req); len(res.Errors) != 0 {
+		t.Fatalf("a search key searching: %+v", res.Errors)
+	}
 	if res := b.do(t, token(t, auth.RoleGuest), `{ apiKeys { id } }`, nil); res.code() != "FORBIDDEN" {
 		t.Fatalf("guest listing api keys: %+v", res.Errors)
 	}

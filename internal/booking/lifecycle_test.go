@@ -1,6 +1,7 @@
 package booking_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 )
@@ -229,6 +231,12 @@ func TestHoldValidation(t *testing.T) {
 	}
 	if _, err := booking.ParseParty("2-" + strings.Repeat("4,", 2000) + "4"); err == nil || len(err.Error()) > 200 {
 		t.Errorf("occupancy of 2001 children: %.300v", err)
+	}
+	// A partner's key prices stays when it searches or books.
+	reader := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RolePartner, Subject: "apikey:r", Scopes: []string{auth.ScopeReadBookings}})
+	if _, err := b.svc.Quote(reader, booking.QuoteInput{HotelID: f.hotel.ID, CheckIn: day("2027-03-10"), CheckOut: day("2027-03-12"),
+		Rooms: holdInput(f, "q", day("2027-03-10"), day("2027-03-12"), 1).Rooms}); code(err) != apperr.Forbidden {
+		t.Errorf("a read:bookings key pricing a stay: %v, want FORBIDDEN", err)
 	}
 	// A quote checks the party as a hold does.
 	in := holdInput(f, "quote", day("2027-03-10"), day("2027-03-12"), 1)

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/postgres/db"
@@ -90,6 +91,10 @@ type Quote struct {
 
 // Quote prices a stay and says whether it is available now. Anyone may ask.
 func (s *Service) Quote(ctx context.Context, in QuoteInput) (Quote, error) {
+	// Anyone may ask for a price; a partner, with a key that searches or books.
+	if p := auth.FromContext(ctx); p != nil && p.Role == auth.RolePartner && !p.HasScope(auth.ScopeSearch) && !p.HasScope(auth.ScopeBook) {
+		return Quote{}, apperr.New(apperr.Forbidden, `this API key's scopes include neither "search" nor "book"`)
+	}
 	quote, err := s.prepare(ctx, in, "input")
 	if err != nil {
 		return Quote{}, err

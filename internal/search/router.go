@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
 )
 
 // Unavailable is the error code when the configured engine cannot answer
@@ -65,6 +66,10 @@ func NewRouter(opts RouterOpts) *Router {
 
 // Search normalizes q and answers it. Result.Engine names who answered.
 func (r *Router) Search(ctx context.Context, q Query) (Result, error) {
+	// Anyone may search; a partner, with an API key whose scopes allow it.
+	if p := auth.FromContext(ctx); p != nil && p.Role == auth.RolePartner && !p.HasScope(auth.ScopeSearch) {
+		return Result{}, apperr.New(apperr.Forbidden, `this API key's scopes do not include "search"`)
+	}
 	if q.Now.IsZero() {
 		q.Now = r.opts.Now()
 	}
