@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -205,10 +206,43 @@ func redact(err error, c Contact) string {
 			text = replaceFold(text, addr, "[redacted]")
 		}
 	}
+	// A peer may write the number its own way ("+33612345678" for
+	// "+33 6 12 34 56 78", "06 12 34 56 78"): any run of digits and
+	// separators that holds its last six digits is masked too.
+	if tail := lastDigits(c.Phone, 6); tail != "" {
+		text = digitRun.ReplaceAllStringFunc(text, func(run string) string {
+			if strings.Contains(lastDigits(run, 0), tail) {
+				return "[redacted]"
+			}
+			return run
+		})
+	}
 	if len(text) > maxErrorLen {
 		text = strings.ToValidUTF8(text[:maxErrorLen], "") + "…"
 	}
 	return text
+}
+
+// digitRun is a run of digits with the separators phone numbers are
+// written with.
+var digitRun = regexp.MustCompile(`\+?[0-9][0-9 ().-]*[0-9]`)
+
+// lastDigits is the last n digits of s ("" when it has fewer), or all of
+// them for n = 0.
+func lastDigits(s string, n int) string {
+	var ds []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			ds = append(ds, s[i])
+		}
+	}
+	switch {
+	case n == 0:
+		return string(ds)
+	case len(ds) < n:
+		return ""
+	}
+	return string(ds[len(ds)-n:])
 }
 
 // replaceFold replaces every case-insensitive occurrence of old in s.

@@ -159,7 +159,10 @@ func (c *Channel) deliver(ctx context.Context, to string, body []byte) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return client.Quit()
+	// The server accepted the message: it is sent, whatever QUIT answers
+	// (an error there would send it again, then by SMS).
+	_ = client.Quit()
+	return nil
 }
 
 // compose writes msg as a MIME message: quoted-printable UTF-8 parts,

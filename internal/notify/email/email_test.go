@@ -67,6 +67,20 @@ func TestSendDeliversBothVersions(t *testing.T) {
 	}
 }
 
+// A message the server accepted is sent, even when the server hangs up on
+// QUIT: an error there would send it again, then by SMS.
+func TestAnAcceptedMessageIsSentWhateverQuitAnswers(t *testing.T) {
+	t.Parallel()
+	srv := notifytest.NewSMTPServer(t)
+	srv.DropOnQuit()
+	if err := channel(t, srv, email.Opts{}).Send(context.Background(), message(t, "en")); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if got := srv.Await(t, 1, wait); len(got) != 1 {
+		t.Fatalf("%d messages received", len(got))
+	}
+}
+
 func TestAuthentication(t *testing.T) {
 	t.Parallel()
 	srv := notifytest.NewSMTPServer(t)

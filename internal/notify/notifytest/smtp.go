@@ -52,6 +52,8 @@ type SMTPServer struct {
 	reject  *textproto.Error
 	user    string
 	pass    string
+	// dropOnQuit hangs up on QUIT instead of answering 221.
+	dropOnQuit bool
 }
 
 // NewSMTPServer starts a receiver on a free port of 127.0.0.1; it stops when
@@ -134,6 +136,14 @@ func (s *SMTPServer) RejectRecipients(code int, text string) {
 		return
 	}
 	s.reject = &textproto.Error{Code: code, Msg: text}
+}
+
+// DropOnQuit makes the server hang up on QUIT without answering, after it
+// accepted the message: a peer whose last answer is lost.
+func (s *SMTPServer) DropOnQuit() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropOnQuit = true
 }
 
 // RequireAuth offers AUTH PLAIN and refuses mail from clients that did not
@@ -293,7 +303,12 @@ func (s *SMTPServer) converse(c *textproto.Conn) {
 		case "NOOP":
 			ok = reply(250, "2.0.0 ok")
 		case "QUIT":
-			reply(221, "2.0.0 bye")
+			s.mu.Lock()
+			drop := s.dropOnQuit
+			s.mu.Unlock()
+			if !drop {
+				reply(221, "2.0.0 bye")
+			}
 			return
 		default:
 			ok = reply(502, "5.5.2 command not implemented")
