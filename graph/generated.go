@@ -4386,7 +4386,7 @@ type Mutation {
   checkOutBooking(input: FrontDeskInput!): FrontDeskPayload!
   "Front desk: the guests of a confirmed booking never came, from the day after check-in at the hotel; its rooms go back on sale and what was paid is kept."
   markNoShow(input: FrontDeskInput!): FrontDeskPayload!
-  "Sends a DEAD notification again (staff of the hotel and admins)."
+  "Sends a DEAD notification again, or a PENDING one whose delivery stopped with its process (staff of the hotel and admins)."
   retryNotification(input: RetryNotificationInput!): RetryNotificationPayload!
   "Takes rooms out of sale for some nights (staff and admins). Code: MAINTENANCE_CONFLICT."
   blockRooms(input: BlockRoomsInput!): BlockRoomsPayload!

@@ -299,3 +299,40 @@ func TestRetryOfADeadNotification(t *testing.T) {
 		t.Fatalf("%d emails, want 1", got)
 	}
 }
+
+// A process that stops during a notification's last attempt leaves it
+// PENDING with its job discarded by the queue's rescuer: it shows among
+// the given-up ones and staff can retry it. While its job lives, it is
+// neither.
+func TestANotificationWhoseJobIsGoneCanBeRetried(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	b := setupIdle(t, notify.Opts{}, emailChannel(t, smtpd))
+	id := b.booking(t, notify.Contact{Email: "ana@example.com"})
+	b.enqueue(t, id, notify.Confirmed)
+	n := b.only(t, id)
+	ctx := context.Background()
+	if list, err := b.svc.Dead(ctx, 10); err != nil || len(list) != 0 {
+		t.Fatalf("given up while its job waits: %+v %v", list, err)
+	}
+	if _, err := b.svc.Retry(ctx, n.ID); !apperr.HasCode(err, apperr.Conflict) {
+		t.Fatalf("retrying while its job waits: %v, want CONFLICT", err)
+	}
+	// What the rescuer does to a job whose last attempt never finished.
+	_, err := b.pool.Exec(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now()
+		WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, n.ID.String())
+	must(t, err)
+	list, err := b.svc.Dead(ctx, 10)
+	must(t, err)
+	if len(list) != 1 || list[0].ID != n.ID {
+		t.Fatalf("given up: %+v, want the orphaned notification", list)
+	}
+	retried, err := b.svc.Retry(ctx, n.ID)
+	must(t, err)
+	if retried.Status != notify.StatusPending {
+		t.Fatalf("retried %+v", retried)
+	}
+	if states := b.jobStates(t, n.ID); !slices.Equal(states, []string{"discarded", "available"}) {
+		t.Fatalf("delivery jobs %v, want the discarded one and a new one", states)
+	}
+}

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	_ "embed" // sql/*.sql
 	"errors"
 	"fmt"
 	"slices"
@@ -207,24 +208,41 @@ func (s *Service) ForBooking(ctx context.Context, bookingID uuid.UUID) ([]Notifi
 	return notificationsFromRows(rows), nil
 }
 
+var (
+	//go:embed sql/given_up.sql
+	givenUpSQL string
+	//go:embed sql/orphaned.sql
+	orphanedSQL string
+)
+
 // Dead lists up to limit notifications nobody could deliver, most recently
-// given up first: the staff's to-do list.
+// given up first: the staff's to-do list. It includes PENDING ones whose
+// delivery job is gone (a process stopped during the last attempt), which
+// Retry takes too.
 func (s *Service) Dead(ctx context.Context, limit int) ([]Notification, error) {
-	rows, err := s.q.ListDeadNotifications(ctx, int32(min(max(limit, 1), 1000)))
+	rows, err := s.pool.Query(ctx, givenUpSQL, min(max(limit, 1), 1000))
 	if err != nil {
 		return nil, fmt.Errorf("list dead notifications: %w", err)
 	}
-	return notificationsFromRows(rows), nil
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[db.Notification])
+	if err != nil {
+		return nil, fmt.Errorf("list dead notifications: %w", err)
+	}
+	return notificationsFromRows(list), nil
 }
 
 // Retry re-enqueues a DEAD notification (a staff action, once the cause is
-// fixed): delivery starts over on the first channel of its route, with a
-// fresh set of attempts. Its attempts count keeps growing. A notification
-// that is not DEAD answers apperr.Conflict; an unknown one apperr.NotFound.
+// fixed), or a PENDING one whose delivery job is gone: delivery starts over
+// on the first channel of its route, with a fresh set of attempts. Its
+// attempts count keeps growing. A notification that is neither answers
+// apperr.Conflict; an unknown one apperr.NotFound.
 func (s *Service) Retry(ctx context.Context, notificationID uuid.UUID) (Notification, error) {
 	var revived db.Notification
 	err := postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		if _, err := tx.Exec(ctx, orphanedSQL, notificationID); err != nil {
+			return fmt.Errorf("give up an orphaned notification: %w", err)
+		}
 		row, err := q.ReviveNotification(ctx, notificationID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			current, err := q.GetNotification(ctx, notificationID)

@@ -58,45 +58,6 @@ func (q *Queries) GetNotification(ctx context.Context, id uuid.UUID) (Notificati
 	return i, err
 }
 
-const listDeadNotifications = `-- name: ListDeadNotifications :many
-SELECT id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at FROM notifications WHERE status = 'DEAD' ORDER BY updated_at DESC, id LIMIT $1
-`
-
-// Notifications nobody could deliver, most recently given up first.
-func (q *Queries) ListDeadNotifications(ctx context.Context, maxRows int32) ([]Notification, error) {
-	rows, err := q.db.Query(ctx, listDeadNotifications, maxRows)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Notification{}
-	for rows.Next() {
-		var i Notification
-		if err := rows.Scan(
-			&i.ID,
-			&i.BookingID,
-			&i.Kind,
-			&i.Language,
-			&i.Channels,
-			&i.Channel,
-			&i.Status,
-			&i.Attempts,
-			&i.ChannelFailures,
-			&i.LastError,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.SentAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const listNotifications = `-- name: ListNotifications :many
 SELECT id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at FROM notifications WHERE booking_id = $1 ORDER BY created_at, id
 `

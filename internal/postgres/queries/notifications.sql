@@ -9,10 +9,6 @@ SELECT * FROM notifications WHERE id = $1;
 -- A booking's notifications, oldest first.
 SELECT * FROM notifications WHERE booking_id = $1 ORDER BY created_at, id;
 
--- name: ListDeadNotifications :many
--- Notifications nobody could deliver, most recently given up first.
-SELECT * FROM notifications WHERE status = 'DEAD' ORDER BY updated_at DESC, id LIMIT @max_rows;
-
 -- name: MarkNotificationSent :execrows
 UPDATE notifications SET status = 'SENT', language = @language, attempts = attempts + 1, channel_failures = 0,
     sent_at = now(), updated_at = now()
