@@ -289,6 +289,9 @@ func (ix *Indexer) replicationConn(ctx context.Context) (*pgconn.PgConn, error) 
 	}
 	cfg.RuntimeParams["replication"] = "database"
 	cfg.RuntimeParams["application_name"] = "staygraph-indexer"
+	// pgoutput writes dates in the session's style: the decoder reads ISO,
+	// whatever the database or role sets.
+	cfg.RuntimeParams["datestyle"] = "ISO"
 	conn, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open replication connection (the database user needs the REPLICATION attribute): %w", err)

@@ -88,6 +88,12 @@ func (ix *Indexer) dropSlot(ctx context.Context) error {
 // anything else runs on conn (which would end the export). It returns
 // where the stream starts.
 func (ix *Indexer) createSlot(ctx context.Context, conn *pgconn.PgConn) (LSN, error) {
+	// Forget the old slot's snapshots first: should this process stop
+	// between the two steps, the next start takes them again rather than
+	// stream from a new slot that consumers have no snapshot of.
+	if _, err := ix.pool.Exec(ctx, snapshotForgetSQL, ix.opts.Slot); err != nil {
+		return 0, fmt.Errorf("reset snapshots of slot %s: %w", ix.opts.Slot, err)
+	}
 	res, err := pglogrepl.CreateReplicationSlot(ctx, conn, ix.opts.Slot, "pgoutput",
 		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "EXPORT_SNAPSHOT"})
 	if err != nil {
@@ -101,9 +107,6 @@ func (ix *Indexer) createSlot(ctx context.Context, conn *pgconn.PgConn) (LSN, er
 		return 0, fmt.Errorf("replication slot %s: consistent point %q: %w", ix.opts.Slot, res.ConsistentPoint, err)
 	}
 	ix.log.Info("created replication slot", "consistent_point", start)
-	if _, err := ix.pool.Exec(ctx, snapshotForgetSQL, ix.opts.Slot); err != nil {
-		return 0, fmt.Errorf("reset snapshots of slot %s: %w", ix.opts.Slot, err)
-	}
 	if err := ix.snapshot(ctx, ix.snapshotters(nil), start, res.SnapshotName); err != nil {
 		return 0, err
 	}

@@ -414,3 +414,24 @@ func TestRateLoadIsOneEventPerRatePlan(t *testing.T) {
 		t.Errorf("%d nightly rate events for one rate load", n)
 	}
 }
+
+// A database whose dates are written day first (DateStyle SQL, DMY) still
+// streams: the replication session asks for ISO dates.
+func TestStreamsWhateverTheDatabasesDateStyle(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	var db string
+	if err := b.pool.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.pool.Exec(ctx, fmt.Sprintf("ALTER DATABASE %q SET datestyle = 'SQL, DMY'", db)); err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder("witness")
+	start(t, b, indexer.Opts{}, rec)
+	b.cat.Hold(t, "montmartre/Double", 1, day("2027-06-20"), day("2027-06-22"))
+	rec.waitFor(t, "the hold's booking", func(e indexer.Event) bool {
+		return e.Table == indexer.Bookings && e.Nights == indexer.NightsOf(day("2027-06-20"), day("2027-06-22"))
+	})
+}
