@@ -262,6 +262,15 @@ func (ix *Indexer) runOnce(ctx context.Context) error {
 	} else if err := ix.snapshotMissing(ctx, start); err != nil {
 		return err
 	}
+	// Consumers another process runs on this slot, and this one does not,
+	// miss what it streams: a process that runs them snapshots them again.
+	var names []string
+	for _, c := range ix.consumers {
+		names = append(names, c.Name())
+	}
+	if _, err := ix.pool.Exec(ctx, snapshotOthersSQL, ix.opts.Slot, names); err != nil {
+		return fmt.Errorf("forget snapshots of consumers this process does not run: %w", err)
+	}
 	s := newStream(ix, conn, start)
 	return s.run(ctx)
 }

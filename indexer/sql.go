@@ -24,6 +24,7 @@ var (
 	dropSlotSQL          = mustSQL("drop_slot.sql")
 	snapshotConsumersSQL = mustSQL("snapshot_consumers.sql")
 	snapshotForgetSQL    = mustSQL("snapshot_forget.sql")
+	snapshotOthersSQL    = mustSQL("snapshot_forget_others.sql")
 	snapshotRecordSQL    = mustSQL("snapshot_record.sql")
 	importSnapshotSQL    = mustSQL("import_snapshot.sql")
 	walPositionSQL       = mustSQL("wal_position.sql")

@@ -435,3 +435,32 @@ func TestStreamsWhateverTheDatabasesDateStyle(t *testing.T) {
 		return e.Table == indexer.Bookings && e.Nights == indexer.NightsOf(day("2027-06-20"), day("2027-06-22"))
 	})
 }
+
+// Processes may share a slot with different consumers: while one without
+// the search consumer streams, the search consumer misses changes, so a
+// process that runs it again rebuilds its state from a snapshot.
+func TestAConsumerLeftOutOfTheStreamSnapshotsAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	search := &snapshotter{recorder: newRecorder("search")}
+	r := start(t, b, indexer.Opts{}, search)
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	hubOnly := newRecorder("hub")
+	r = start(t, b, indexer.Opts{}, hubOnly)
+	tokyo := b.cat.Hotels["tokyo"]
+	if _, err := b.pool.Exec(ctx, "UPDATE hotels SET name = 'renamed while search was away' WHERE id = $1", tokyo); err != nil {
+		t.Fatal(err)
+	}
+	hubOnly.waitFor(t, "the rename", func(e indexer.Event) bool { return e.Key.HotelID == tokyo })
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	again := &snapshotter{recorder: newRecorder("search")}
+	start(t, b, indexer.Opts{}, again)
+	if again.snapshotCount() != 1 {
+		t.Fatalf("the search consumer came back without a snapshot: %+v", again.snapshots)
+	}
+}
