@@ -44,8 +44,13 @@ func kindOf(e Event) (ChangeKind, bool) {
 	case NightlyRates, RatePlans:
 		return RateChange, true
 	case Hotels:
-		// A new or deleted hotel changes what is for sale; an update (its
-		// name, its description) does not.
+		// A new or deleted hotel changes what is for sale. An update may
+		// change every price (its tax rate) or which nights are sold (its
+		// time zone, check-in time): the row says not which columns moved,
+		// so every update counts as a change of every rate of the hotel.
+		if e.Op == Update {
+			return RateChange, true
+		}
 		return AvailabilityChange, e.Op == Insert || e.Op == Delete
 	}
 	// Bookings change availability through inventory, in the same transaction.

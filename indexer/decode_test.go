@@ -203,7 +203,7 @@ func TestChangesPerTransactionHotelAndKind(t *testing.T) {
 		{Table: Inventory, Op: Update, Key: Key{RoomTypeID: rt1}, CommitLSN: 2}, // hotel unknown
 		{Table: Hotels, Op: Update, Key: Key{HotelID: hotel, ID: hotel}, CommitLSN: 3},
 	})
-	if len(got) != 3 {
+	if len(got) != 4 {
 		t.Fatalf("changes %+v", got)
 	}
 	ids := []uuid.UUID{rt1, rt2}
@@ -217,6 +217,10 @@ func TestChangesPerTransactionHotelAndKind(t *testing.T) {
 	}
 	if got[2].Kind != AvailabilityChange || got[2].CommitLSN != 2 || !got[2].Nights.All() {
 		t.Errorf("a room out of service changes every night: %+v", got[2])
+	}
+	// A hotel's update may be its tax rate or its time zone: every rate.
+	if got[3].Kind != RateChange || got[3].CommitLSN != 3 || !got[3].Nights.All() || len(got[3].RoomTypeIDs) != 0 {
+		t.Errorf("a hotel's update changes every rate: %+v", got[3])
 	}
 }
 

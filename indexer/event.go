@@ -74,7 +74,7 @@ type Event struct {
 	// Nights are the hotel-local nights the change concerns: an inventory or
 	// nightly rate row's night, a maintenance block's nights (before and
 	// after an update), a booking's stay. Zero for changes that concern every
-	// night (a room leaving service, a new rate plan) or none (a hotel's name).
+	// night (a room leaving service, a new rate plan, a hotel's update).
 	Nights Nights
 	// CommitLSN is where the transaction committed: events of one
 	// transaction share it, and a replay after a restart delivers them with
