@@ -464,3 +464,37 @@ func TestAConsumerLeftOutOfTheStreamSnapshotsAgain(t *testing.T) {
 		t.Fatalf("the search consumer came back without a snapshot: %+v", again.snapshots)
 	}
 }
+
+// An emptied table names no row: subscribers get RESYNC and partners
+// feed.resync, so neither keeps what the table held.
+func TestTruncateTellsEveryoneToRefetch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	h := hub.New(hub.Opts{})
+	receiver := newPartnerReceiver(t)
+	feed := newFeed(t, b, receiver)
+	start(t, b, indexer.Opts{}, h, feed)
+	events, cancel := h.Subscribe(ctx, hub.Filter{HotelID: b.cat.Hotels["tokyo"]})
+	defer cancel()
+	if _, err := b.pool.Exec(ctx, "TRUNCATE nightly_rates"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-events:
+		if e.Kind != hub.Resync {
+			t.Fatalf("after TRUNCATE a subscriber got %+v, want RESYNC", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no RESYNC after TRUNCATE")
+	}
+	eventually(t, 15*time.Second, func() (bool, string) {
+		var resyncs int
+		for _, id := range receiver.ids() {
+			if strings.HasPrefix(id, "resync_") {
+				resyncs++
+			}
+		}
+		return resyncs == 2, fmt.Sprintf("partner handled %v, want the first start's resync and the truncate's", receiver.ids())
+	})
+}

@@ -45,8 +45,8 @@ const (
 	// Lagged: this subscriber was too slow and lost Event.Missed events;
 	// what it shows may be stale.
 	Lagged Kind = "LAGGED"
-	// Resync: the change stream restarted from a snapshot; changes before
-	// it may be missing.
+	// Resync: the change stream restarted from a snapshot, or a table was
+	// emptied (TRUNCATE): what was known may be stale; refetch.
 	Resync Kind = "RESYNC"
 )
 
@@ -145,6 +145,12 @@ func (h *Hub) Name() string { return "hub" }
 // subscribers' buffers and returns; it never waits for a subscriber.
 func (h *Hub) Apply(_ context.Context, batch []indexer.Event) error {
 	h.Publish(Events(batch)...)
+	for _, e := range batch {
+		if e.Op == indexer.Truncate { // every row of a table: nothing names what changed
+			h.Publish(Event{Kind: Resync, CommitLSN: e.CommitLSN, CommitTime: e.CommitTime})
+			break
+		}
+	}
 	return nil
 }
 

@@ -18,8 +18,8 @@ const (
 	// relocation, ...). Data carries its status and version when the event
 	// was queued; fetch the booking for the rest.
 	TypeBooking = "booking.changed"
-	// TypeResync: the feed restarted from a snapshot and changes before it
-	// may not have been sent; refetch what you cache.
+	// TypeResync: the feed restarted from a snapshot, or a table was emptied
+	// (TRUNCATE), and changes may not have been sent; refetch what you cache.
 	TypeResync = "feed.resync"
 )
 

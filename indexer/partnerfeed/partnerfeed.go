@@ -207,7 +207,19 @@ func (f *Feed) Apply(ctx context.Context, batch []indexer.Event) error {
 	if err != nil {
 		return err
 	}
+	for _, e := range batch {
+		if e.Op == indexer.Truncate { // every row of a table: partners refetch
+			out = append(out, f.resync(e.CommitLSN, e.CommitTime))
+			break
+		}
+	}
 	return f.queue(ctx, append(out, bookings...))
+}
+
+// resync is the feed.resync event at lsn, to every partner.
+func (f *Feed) resync(lsn indexer.LSN, at time.Time) delivery {
+	return delivery{Event{ID: fmt.Sprintf("resync_%016X", uint64(lsn)), Type: TypeResync, Created: at.Unix(),
+		Data: Data{CommitLSN: lsn.String(), CommittedAt: at.UTC()}}, f.sortedPartners()}
 }
 
 // delivery is an event and the partners it goes to.
@@ -309,8 +321,7 @@ func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]deli
 // snapshot (first start, or the slot was recreated after it was lost), so
 // partners are told to refetch what they cache.
 func (f *Feed) Snapshot(ctx context.Context, snap indexer.Snapshot) error {
-	return f.queue(ctx, []delivery{{Event{ID: fmt.Sprintf("resync_%016X", uint64(snap.LSN)), Type: TypeResync,
-		Created: f.opts.Now().Unix(), Data: Data{CommitLSN: snap.LSN.String(), CommittedAt: f.opts.Now().UTC()}}, f.sortedPartners()}})
+	return f.queue(ctx, []delivery{f.resync(snap.LSN, f.opts.Now())})
 }
 
 func (f *Feed) queue(ctx context.Context, deliveries []delivery) error {
