@@ -322,6 +322,23 @@ func TestPartnerFeedTellsAPartnerAboutItsBookings(t *testing.T) {
 	if queued != 3 {
 		t.Errorf("%d booking events queued for acme, want 3", queued)
 	}
+	// Once the queue has forgotten the deliveries, a write that leaves the
+	// version alone queues the same event again: the same id, the same body.
+	execSQL(t, b, "DELETE FROM river_job WHERE kind = 'partnerfeed.deliver' AND state = 'completed'")
+	execSQL(t, b, "UPDATE bookings SET contact_email_enc = contact_email_enc WHERE id = $1", held.ID)
+	marker := hold(asAcme, "tokyo/Double")
+	waitDelivered(t, acme, []string{id(marker)})
+	first, err := json.Marshal(acme.bookingEvents()[id(cancelled)])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again string
+	if err := b.pool.QueryRow(ctx, "SELECT args->>'body' FROM river_job WHERE args->>'event_id' = $1", id(cancelled)).Scan(&again); err != nil {
+		t.Fatalf("the version's event was not queued again: %v", err)
+	}
+	if again != string(first) {
+		t.Fatalf("the same id with another body:\n%s\n%s", first, again)
+	}
 	e := acme.bookingEvents()[id(cancelled)].Data
 	if *e.BookingID != held.ID || e.Reference != held.Reference || e.Status != "CANCELLED" || e.Version != cancelled.Version ||
 		e.From != "2027-06-20" || e.To != "2027-06-22" || *e.HotelID != b.cat.Hotels["montmartre"] {

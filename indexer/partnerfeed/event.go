@@ -52,9 +52,13 @@ type Data struct {
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
 	// Tables are the tables whose changes the event sums up.
-	Tables      []indexer.Table `json:"tables,omitempty"`
-	CommitLSN   string          `json:"commit_lsn"`
-	CommittedAt time.Time       `json:"committed_at"`
+	Tables []indexer.Table `json:"tables,omitempty"`
+	// CommitLSN is where the change committed in the stream (none for
+	// booking.changed, whose body is the booking's version's).
+	CommitLSN string `json:"commit_lsn,omitempty"`
+	// CommittedAt is when the change committed (for booking.changed, when
+	// the booking took this version).
+	CommittedAt time.Time `json:"committed_at"`
 }
 
 // EventID is the id of the event of a change: the same for every replay

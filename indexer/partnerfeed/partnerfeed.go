@@ -22,9 +22,9 @@
 // with the booking's reference, status and version when the event was
 // queued (changes that come together may be told as one, the latest):
 //
-//	{"id": "booking_<booking>_v3", "type": "booking.changed",
+//	{"id": "booking_<booking>_v3", "type": "booking.changed", "created": 1767225600,
 //	 "data": {"hotel_id": "...", "booking_id": "...", "reference": "SG-…", "status": "CANCELLED",
-//	 "version": 3, "from": "2027-06-20", "to": "2027-06-22", "commit_lsn": "0/1A2B3C8", ...}}
+//	 "version": 3, "from": "2027-06-20", "to": "2027-06-22", "committed_at": "…"}}
 //
 // Delivery is durable: Apply queues one River job per event and partner
 // (queue Queue) in one transaction and returns once it committed; the
@@ -250,16 +250,14 @@ func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]deli
 			prefixes = append(prefixes, k)
 		}
 	}
-	last := map[uuid.UUID]indexer.Event{} // the batch's last change of each booking
+	seen := map[uuid.UUID]bool{}
 	var ids []uuid.UUID
 	for _, e := range batch {
-		if e.Table != indexer.Bookings || e.Op == indexer.Delete || e.Op == indexer.Truncate || len(prefixes) == 0 {
+		if e.Table != indexer.Bookings || e.Op == indexer.Delete || e.Op == indexer.Truncate || len(prefixes) == 0 || seen[e.Key.ID] {
 			continue
 		}
-		if _, seen := last[e.Key.ID]; !seen {
-			ids = append(ids, e.Key.ID)
-		}
-		last[e.Key.ID] = e
+		seen[e.Key.ID] = true
+		ids = append(ids, e.Key.ID)
 	}
 	if len(ids) == 0 {
 		return nil, nil
@@ -299,6 +297,7 @@ func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]deli
 		CheckIn, CheckOut        time.Time
 		Version                  int64
 		RelocationRequired       bool
+		UpdatedAt                time.Time // of this version
 	}
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[booking])
 	if err != nil {
@@ -306,12 +305,13 @@ func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]deli
 	}
 	var out []delivery
 	for _, b := range list {
-		c := last[b.ID]
+		// Everything in the body is the version's: the same id always
+		// comes with the same body, whichever change or replay queued it.
 		out = append(out, delivery{Event{ID: fmt.Sprintf("booking_%s_v%d", b.ID, b.Version), Type: TypeBooking,
-			Created: c.CommitTime.Unix(), Data: Data{HotelID: &b.HotelID, BookingID: &b.ID, Reference: b.Reference,
+			Created: b.UpdatedAt.Unix(), Data: Data{HotelID: &b.HotelID, BookingID: &b.ID, Reference: b.Reference,
 				Status: b.Status, Version: b.Version, RelocationRequired: b.RelocationRequired,
 				From: b.CheckIn.Format(time.DateOnly), To: b.CheckOut.Format(time.DateOnly),
-				Tables: []indexer.Table{indexer.Bookings}, CommitLSN: c.CommitLSN.String(), CommittedAt: c.CommitTime.UTC()}},
+				Tables: []indexer.Table{indexer.Bookings}, CommittedAt: b.UpdatedAt.UTC()}},
 			[]Partner{partnerOf[b.Owner]}})
 	}
 	return out, nil
