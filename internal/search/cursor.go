@@ -3,6 +3,7 @@ package search
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -19,12 +20,24 @@ type Cursor struct {
 	Sort Sort
 	Key  float64
 	ID   uuid.UUID
+	// Engine made the cursor: the engines' keys differ (relevance scores,
+	// prices), so only it can resume from it ("" in cursors made before
+	// cursors named their engine).
+	Engine string
 }
 
 // Encode makes the opaque cursor string.
 func (c Cursor) Encode() string {
-	s := fmt.Sprintf("%s|%s|%s", c.Sort, strconv.FormatFloat(c.Key, 'g', -1, 64), c.ID)
+	s := fmt.Sprintf("%s|%s|%s|%s", c.Sort, strconv.FormatFloat(c.Key, 'g', -1, 64), c.ID, c.Engine)
 	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+// CheckEngine refuses a cursor another engine made.
+func (c *Cursor) CheckEngine(engine string) error {
+	if c == nil || c.Engine == "" || c.Engine == engine {
+		return nil
+	}
+	return apperr.Invalid(fmt.Sprintf("this cursor comes from the %s search engine, which cannot answer now; search again from the first page", c.Engine), "after")
 }
 
 // ParseCursor decodes an opaque cursor of a query sorted by sort; "" is the start.
@@ -38,16 +51,20 @@ func ParseCursor(s string, sort Sort) (*Cursor, error) {
 		return nil, bad
 	}
 	parts := strings.Split(string(raw), "|")
-	if len(parts) != 3 || Sort(parts[0]) != sort {
+	if (len(parts) != 3 && len(parts) != 4) || Sort(parts[0]) != sort {
 		return nil, bad
 	}
 	key, err := strconv.ParseFloat(parts[1], 64)
-	if err != nil {
+	if err != nil || math.IsNaN(key) || math.IsInf(key, 0) {
 		return nil, bad
 	}
 	id, err := uuid.Parse(parts[2])
 	if err != nil {
 		return nil, bad
 	}
-	return &Cursor{Sort: sort, Key: key, ID: id}, nil
+	c := &Cursor{Sort: sort, Key: key, ID: id}
+	if len(parts) == 4 {
+		c.Engine = parts[3]
+	}
+	return c, nil
 }

@@ -71,6 +71,11 @@ func (q *Query) Normalize() error {
 		if q.Nights < 1 || q.Nights > MaxNights {
 			fail(fmt.Sprintf("1 to %d nights", MaxNights), "nights")
 		}
+		// As check-in: an arrival beyond the booking horizon anywhere (or
+		// long past) has no stay to offer.
+		if q.ArrivingAt.After(q.Now.AddDate(0, 0, MaxDaysAhead+2)) || q.ArrivingAt.Before(q.Now.AddDate(0, 0, -2)) {
+			fail(fmt.Sprintf("arrive within the next %d days", MaxDaysAhead), "arrivingAt")
+		}
 	case q.Nights != 0:
 		fail("nights goes with arrivingAt; with checkIn, checkOut says how long", "nights")
 	case (q.CheckIn == nil) != (q.CheckOut == nil):

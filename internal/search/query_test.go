@@ -93,6 +93,22 @@ func TestNightsGoWithArrival(t *testing.T) {
 	}
 }
 
+// An arrival far beyond the booking horizon (or long past) is refused, as
+// a check-in is.
+func TestArrivalIsWithinTheHorizon(t *testing.T) {
+	now := time.Date(2027, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{time.Date(9999, 12, 31, 12, 0, 0, 0, time.UTC), now.AddDate(0, 0, -3)} {
+		q := search.Query{Now: now, ArrivingAt: &at}
+		if all, _ := apperr.All(q.Normalize()); len(all) != 1 || strings.Join(all[0].Field, ".") != "input.arrivingAt" {
+			t.Errorf("arriving %s: %v, want INVALID_INPUT on input.arrivingAt", at, all)
+		}
+	}
+	soon := now.AddDate(0, 0, 30)
+	if q := (search.Query{Now: now, ArrivingAt: &soon}); q.Normalize() != nil {
+		t.Errorf("arriving in 30 days: %v", q.Normalize())
+	}
+}
+
 // A room's party is bounded: 21 child ages are refused.
 func TestChildrenAreBounded(t *testing.T) {
 	q := search.Query{Rooms: []search.Party{{Adults: 1, ChildAges: make([]int, 21)}}}

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -80,9 +81,19 @@ func (r *Router) Search(ctx context.Context, q Query) (Result, error) {
 	if primary == fallback {
 		return primary.Search(ctx, q)
 	}
+	// A next page goes to the engine that made its cursor: the engines'
+	// sort keys differ, so another would repeat or skip hits.
+	cursor, err := ParseCursor(q.After, q.Sort)
+	if err != nil {
+		return Result{}, err
+	}
+	if cursor != nil && cursor.Engine == fallback.Name() {
+		return fallback.Search(ctx, q)
+	}
 	if r.healthy() {
 		pctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 		res, err := primary.Search(pctx, q)
+		timedOut := pctx.Err() != nil
 		cancel()
 		if err == nil {
 			return res, nil
@@ -90,8 +101,15 @@ func (r *Router) Search(ctx context.Context, q Query) (Result, error) {
 		if _, expected := apperr.As(err); expected || ctx.Err() != nil {
 			return Result{}, err // the query's fault, or the caller gave up
 		}
-		r.markDown()
+		// Only an engine that cannot answer is left alone for a while; a
+		// request it refused is this request's problem alone.
+		if errors.Is(err, ErrUnavailable) || timedOut {
+			r.markDown()
+		}
 		r.opts.Logger.WarnContext(ctx, "search engine failed", "engine", primary.Name(), "err", err)
+	}
+	if err := cursor.CheckEngine(fallback.Name()); err != nil {
+		return Result{}, err
 	}
 	if r.opts.NoFallback {
 		return Result{}, apperr.New(Unavailable, fmt.Sprintf("the %s search engine is unavailable; try again shortly", primary.Name()))

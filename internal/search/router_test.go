@@ -2,10 +2,14 @@ package search_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/search"
@@ -39,7 +43,7 @@ func (e *engine) Search(ctx context.Context, q search.Query) (search.Result, err
 func TestRouterFallsBackWithinTheTimeout(t *testing.T) {
 	t.Parallel()
 	for _, primary := range []*engine{
-		{name: "elasticsearch", err: errors.New("dial tcp 127.0.0.1:9200: connection refused")},
+		{name: "elasticsearch", err: fmt.Errorf("%w: dial tcp 127.0.0.1:9200: connection refused", search.ErrUnavailable)},
 		{name: "elasticsearch", hang: true},
 	} {
 		pg := &engine{name: "postgres"}
@@ -97,5 +101,46 @@ func TestRouterClock(t *testing.T) {
 	}
 	if _, err := search.NewRouter(search.RouterOpts{Primary: pg}).Search(context.Background(), search.Query{}); err != nil || time.Since(pg.now) > time.Minute {
 		t.Fatalf("default clock: %v %v", pg.now, err)
+	}
+}
+
+// A request the primary refuses (not an outage) falls back alone: the
+// primary is asked again by the next search.
+func TestRouterFallsBackWithoutCoolingDownOnARefusedRequest(t *testing.T) {
+	t.Parallel()
+	primary, pg := &engine{name: "elasticsearch", err: errors.New("elasticsearch: 400 parse_exception")}, &engine{name: "postgres"}
+	r := search.NewRouter(search.RouterOpts{Primary: primary, Fallback: pg, Timeout: time.Second, Cooldown: time.Hour})
+	for range 2 {
+		if res, err := r.Search(context.Background(), search.Query{}); err != nil || res.Engine != "postgres" {
+			t.Fatalf("fallback: %v %+v", err, res)
+		}
+	}
+	if primary.calls.Load() != 2 {
+		t.Fatalf("the primary was asked %d times, want 2: one refused request cooled it down", primary.calls.Load())
+	}
+}
+
+// A next page goes to the engine whose cursor it carries; a cursor of an
+// engine that cannot answer is refused rather than read by the other.
+func TestRouterResumesOnTheCursorsEngine(t *testing.T) {
+	t.Parallel()
+	primary, pg := &engine{name: "elasticsearch"}, &engine{name: "postgres"}
+	r := search.NewRouter(search.RouterOpts{Primary: primary, Fallback: pg, Timeout: time.Second, Cooldown: time.Hour})
+	after := func(engine string) string {
+		return search.Cursor{Sort: search.SortRelevance, Key: -0.5, ID: uuid.New(), Engine: engine}.Encode()
+	}
+	if res, err := r.Search(context.Background(), search.Query{After: after("postgres")}); err != nil || res.Engine != "postgres" || primary.calls.Load() != 0 {
+		t.Fatalf("a postgres cursor: %v %+v, primary asked %d times", err, res, primary.calls.Load())
+	}
+	primary.err = fmt.Errorf("%w: connection refused", search.ErrUnavailable)
+	_, err := r.Search(context.Background(), search.Query{After: after("elasticsearch")})
+	if all, _ := apperr.All(err); len(all) != 1 || all[0].Code != apperr.InvalidInput {
+		t.Fatalf("an elasticsearch cursor while it is down: %v, want INVALID_INPUT", err)
+	}
+	for _, bad := range []string{"NaN", "+Inf", "-Inf"} {
+		c := base64.RawURLEncoding.EncodeToString([]byte("RELEVANCE|" + bad + "|" + uuid.NewString() + "|elasticsearch"))
+		if _, err := search.ParseCursor(c, search.SortRelevance); !apperr.HasCode(err, apperr.InvalidInput) {
+			t.Errorf("a cursor key of %s: %v, want INVALID_INPUT", bad, err)
+		}
 	}
 }

@@ -70,7 +70,9 @@ func NewEngine(client *elasticsearch.TypedClient, pool *pgxpool.Pool, opts Opts)
 }
 
 // Name implements search.Engine.
-func (e *Engine) Name() string { return "elasticsearch" }
+func (e *Engine) Name() string { return engineName }
+
+const engineName = "elasticsearch"
 
 // Ping implements search.Engine: both Elasticsearch and PostgreSQL must answer.
 func (e *Engine) Ping(ctx context.Context) error {
@@ -97,6 +99,9 @@ func (e *Engine) Ping(ctx context.Context) error {
 func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, error) {
 	after, err := search.ParseCursor(q.After, q.Sort)
 	if err != nil {
+		return search.Result{}, err
+	}
+	if err := after.CheckEngine(engineName); err != nil {
 		return search.Result{}, err
 	}
 	env, err := e.environment(ctx, q)

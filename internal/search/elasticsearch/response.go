@@ -197,7 +197,7 @@ func (p page) confirmed(c map[uuid.UUID]confirmation) (hits []search.Hit, droppe
 		hits = append(hits, search.Hit{
 			HotelID: h.id, Currency: conf.currency, DistanceKm: h.distanceKm, LowestTotal: conf.lowestTotal,
 			CheckIn: conf.checkIn, CheckOut: conf.checkOut, RoomTypes: conf.roomTypes,
-			Cursor: search.Cursor{Sort: p.sort, Key: h.key, ID: h.id}.Encode(),
+			Cursor: search.Cursor{Sort: p.sort, Key: h.key, ID: h.id, Engine: engineName}.Encode(),
 			Named:  true, HotelName: conf.name, StarRating: conf.starRating,
 		})
 	}

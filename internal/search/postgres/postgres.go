@@ -54,7 +54,9 @@ func NewEngine(pool *pgxpool.Pool, opts Opts) *Engine {
 }
 
 // Name implements search.Engine.
-func (e *Engine) Name() string { return "postgres" }
+func (e *Engine) Name() string { return engineName }
+
+const engineName = "postgres"
 
 // Ping implements search.Engine.
 func (e *Engine) Ping(ctx context.Context) error {
@@ -135,7 +137,7 @@ func (a *answer) hits(sort search.Sort) []search.Hit {
 	for i := range hits {
 		h := search.Hit{HotelID: a.HotelIDs[i], Currency: a.Currencies[i], DistanceKm: a.DistancesKm[i],
 			LowestTotal: a.LowestTotals[i], Named: true, HotelName: a.HotelNames[i], StarRating: int(a.StarRatings[i]),
-			Cursor: search.Cursor{Sort: sort, Key: a.SortKeys[i], ID: a.HotelIDs[i]}.Encode()}
+			Cursor: search.Cursor{Sort: sort, Key: a.SortKeys[i], ID: a.HotelIDs[i], Engine: engineName}.Encode()}
 		if a.CheckIns[i].Valid && a.CheckOuts[i].Valid {
 			h.CheckIn, h.CheckOut = &a.CheckIns[i].Time, &a.CheckOuts[i].Time
 		}
@@ -167,6 +169,9 @@ func (a *answer) hits(sort search.Sort) []search.Hit {
 func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, error) {
 	cursor, err := search.ParseCursor(q.After, q.Sort)
 	if err != nil {
+		return search.Result{}, err
+	}
+	if err := cursor.CheckEngine(engineName); err != nil {
 		return search.Result{}, err
 	}
 	var lat, lon, radius, north, south, east, west *float64
