@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -84,9 +85,37 @@ type common struct {
 func commonFlags(f *flags) common {
 	c := common{
 		databaseURL: f.String("database-url", "", "PostgreSQL connection string (also read from DATABASE_URL)"),
-		logFormat:   f.String("log-format", "text", "log format: text or json"),
-		logLevel:    f.String("log-level", "info", "log level: debug, info, warn, error"),
+		logFormat:   f.oneOf("log-format", "text", "log format: text or json", "text", "json"),
+		logLevel:    f.oneOf("log-level", "info", "log level: debug, info, warn, error", "debug", "info", "warn", "error"),
 	}
 	f.alsoFrom("database-url", "DATABASE_URL")
 	return c
+}
+
+// choice is a string flag that takes one of a few values.
+type choice struct {
+	value   string
+	allowed []string
+}
+
+func (c *choice) String() string {
+	if c == nil {
+		return ""
+	}
+	return c.value
+}
+
+func (c *choice) Set(v string) error {
+	if !slices.Contains(c.allowed, v) {
+		return fmt.Errorf("want one of %s", strings.Join(c.allowed, ", "))
+	}
+	c.value = v
+	return nil
+}
+
+// oneOf defines a string flag that refuses values other than allowed.
+func (f *flags) oneOf(name, value, usage string, allowed ...string) *string {
+	c := &choice{value: value, allowed: allowed}
+	f.Var(c, name, usage)
+	return &c.value
 }

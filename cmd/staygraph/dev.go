@@ -39,6 +39,9 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(*c.logFormat, *c.logLevel)
+	if err := s.check(); err != nil {
+		return err
+	}
 
 	url := *c.databaseURL
 	if url == "" {

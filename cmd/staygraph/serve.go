@@ -84,8 +84,26 @@ func addServerFlags(f *flags) serverFlags {
 	}
 }
 
+// minJWTSecret is the shortest HS256 secret accepted: a short one can be
+// guessed offline from any token, which then mints ADMIN tokens.
+const minJWTSecret = 32
+
+// check refuses settings the server cannot run with safely.
+func (s serverFlags) check() error {
+	switch {
+	case *s.maxConns < 3:
+		return errors.New("--db-max-conns must be at least 3: migrations, the job queue's listener and requests each hold a connection")
+	case *s.holdTTL <= 0:
+		return errors.New("--hold-ttl must be positive: a hold keeps its rooms that long")
+	}
+	return nil
+}
+
 func (s serverFlags) jwtConfig() (auth.JWTConfig, error) {
 	cfg := auth.JWTConfig{HS256Secret: []byte(*s.jwtSecret), Issuer: *s.jwtIssuer, Audience: *s.jwtAudience}
+	if n := len(cfg.HS256Secret); n > 0 && n < minJWTSecret {
+		return cfg, fmt.Errorf("--jwt-secret must have at least %d bytes: a short HS256 secret can be guessed from any token", minJWTSecret)
+	}
 	if *s.jwtPublicKey != "" {
 		// An identity provider signs tokens for many applications with one
 		// key: without an audience, a token it issued for another one
@@ -116,6 +134,9 @@ func runServe(ctx context.Context, args []string) error {
 	log := newLogger(*c.logFormat, *c.logLevel)
 	if *c.databaseURL == "" {
 		return errors.New("set --database-url or STAYGRAPH_DATABASE_URL (or DATABASE_URL); 'staygraph dev' starts a private PostgreSQL for you")
+	}
+	if err := s.check(); err != nil {
+		return err
 	}
 	if err := s.pii.require(); err != nil {
 		return err

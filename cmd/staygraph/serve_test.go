@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/pii"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
 
@@ -240,6 +242,28 @@ func TestRS256TokensNeedAnAudience(t *testing.T) {
 		}
 		if err == nil && !cfg.Enabled() {
 			t.Errorf("%v: tokens not enabled", tc.args)
+		}
+	}
+}
+
+// serve refuses settings it cannot run with safely, with a message that
+// names the flag, before it connects anywhere.
+func TestServeRefusesUnsafeSettings(t *testing.T) {
+	base := []string{"--database-url", "postgres://postgres@127.0.0.1:1/none?connect_timeout=1",
+		"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
+		"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())}
+	for name, args := range map[string][]string{
+		"a short JWT secret":    {"--jwt-secret", "x"},
+		"one connection":        {"--db-max-conns", "1"},
+		"a negative hold":       {"--hold-ttl", "-5m"},
+		"an unknown log level":  {"--log-level", "bogus"},
+		"an unknown log format": {"--log-format", "xml"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := runServe(ctx, append(append([]string{}, base...), args...))
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")) {
+			t.Errorf("%s: %v, want a refusal naming %s", name, err, args[0])
 		}
 	}
 }
