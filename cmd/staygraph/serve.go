@@ -351,10 +351,22 @@ func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s ser
 	mux.Handle("GET /healthz", server.DataHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})))
+	// Readiness asks the database over a connection of its own: a pool busy
+	// with requests is not a database that cannot be reached, and taking
+	// every server out of rotation at the busiest moment would be worse.
+	readyCfg := pool.Config().Copy()
+	readyCfg.MaxConns, readyCfg.MinConns = 1, 0
+	readyPool, err := pgxpool.NewWithConfig(ctx, readyCfg)
+	if err != nil {
+		closeFn()
+		return nil, nil, fmt.Errorf("readiness connection: %w", err)
+	}
+	closeAPI := closeFn
+	closeFn = func() { readyPool.Close(); closeAPI() }
 	mux.Handle("GET /readyz", server.DataHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pingCtx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := pool.Ping(pingCtx); err != nil {
+		if err := readyPool.Ping(pingCtx); err != nil {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
 			return
 		}

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/pii"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
@@ -47,6 +49,23 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 		t.Fatalf("readyz: %v %v", res, err)
 	}
 	res.Body.Close()
+	// A pool busy to its last connection is not an unreachable database.
+	var held []*pgxpool.Conn
+	for range pool.Config().MaxConns {
+		c, err := pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	res, err = http.Get("http://" + addr + "/readyz")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("readyz with every pooled connection busy: %v %v", res, err)
+	}
+	res.Body.Close()
+	for _, c := range held {
+		c.Release()
+	}
 
 	// Send the headers and half the body, start the shutdown, then finish the body.
 	body, write := io.Pipe()
