@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -64,6 +65,15 @@ func Run(t *testing.T, newEngine NewEngine) {
 			check: func(t *testing.T, c Catalog, r search.Result) {
 				if d := r.Hits[1].DistanceKm; d == nil || *d < 3 || *d > 4 {
 					t.Errorf("Montmartre is about 3.4 km from the centre, got %v", d)
+				}
+			}},
+		// Distances on the Earth's mean radius, as Elasticsearch measures:
+		// Montmartre is 3.4125 km away, 3.4163 km on a 6,378 km radius.
+		{name: "distances on the mean radius", q: search.Query{Near: &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 3.4144}},
+			want: []string{"lumiere", "montmartre"}, ordered: true,
+			check: func(t *testing.T, c Catalog, r search.Result) {
+				if d := r.Hits[1].DistanceKm; d == nil || math.Abs(*d-3.4125) > 0.0005 {
+					t.Errorf("Montmartre is 3.4125 km from the centre, got %v", d)
 				}
 			}},
 		{name: "a wider radius reaches Versailles", q: search.Query{Near: &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 30}},
