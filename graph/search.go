@@ -62,6 +62,9 @@ func searchConnection(q search.Query, res search.Result, hits []model.SearchHit)
 	if n := len(edges); n > 0 {
 		page.StartCursor, page.EndCursor = &edges[0].Cursor, &edges[n-1].Cursor
 	}
+	if res.EndCursor != "" {
+		page.EndCursor = &res.EndCursor
+	}
 	currency := q.PriceCurrency()
 	prices := []model.PriceBucket{}
 	if q.HasDates() {

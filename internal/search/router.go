@@ -90,6 +90,9 @@ func (r *Router) Search(ctx context.Context, q Query) (Result, error) {
 	if cursor != nil && cursor.Engine == fallback.Name() {
 		return fallback.Search(ctx, q)
 	}
+	if p, ok := primary.(Partial); ok && !p.Answers(q) && !r.opts.NoFallback {
+		return fallback.Search(ctx, q)
+	}
 	if r.healthy() {
 		pctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 		res, err := primary.Search(pctx, q)
@@ -115,6 +118,13 @@ func (r *Router) Search(ctx context.Context, q Query) (Result, error) {
 		return Result{}, apperr.New(Unavailable, fmt.Sprintf("the %s search engine is unavailable; try again shortly", primary.Name()))
 	}
 	return fallback.Search(ctx, q)
+}
+
+// Partial is an engine that answers some queries only roughly; the router
+// sends those to the fallback, unless fallback is off.
+type Partial interface {
+	// Answers reports whether the engine answers q as well as the fallback.
+	Answers(q Query) bool
 }
 
 // Ping reports whether the primary engine answers.

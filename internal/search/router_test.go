@@ -144,3 +144,29 @@ func TestRouterResumesOnTheCursorsEngine(t *testing.T) {
 		}
 	}
 }
+
+// partial is an engine that answers only queries without a price.
+type partial struct{ engine }
+
+func (p *partial) Answers(q search.Query) bool { return q.Sort != search.SortPrice && q.Price == nil }
+
+// What the primary answers only roughly goes to the fallback, unless
+// fallback is off.
+func TestRouterGivesWhatThePrimaryAnswersRoughlyToTheFallback(t *testing.T) {
+	t.Parallel()
+	primary, pg := &partial{engine{name: "elasticsearch"}}, &engine{name: "postgres"}
+	r := search.NewRouter(search.RouterOpts{Primary: primary, Fallback: pg, Timeout: time.Second, Cooldown: time.Hour})
+	in := time.Now().AddDate(0, 0, 10)
+	out := in.AddDate(0, 0, 1)
+	byPrice := search.Query{Sort: search.SortPrice, CheckIn: &in, CheckOut: &out}
+	if res, err := r.Search(context.Background(), byPrice); err != nil || res.Engine != "postgres" {
+		t.Fatalf("sorted by price: %v %+v", err, res)
+	}
+	if res, err := r.Search(context.Background(), search.Query{}); err != nil || res.Engine != "elasticsearch" {
+		t.Fatalf("by relevance: %v %+v", err, res)
+	}
+	strict := search.NewRouter(search.RouterOpts{Primary: primary, Fallback: pg, Timeout: time.Second, Cooldown: time.Hour, NoFallback: true})
+	if res, err := strict.Search(context.Background(), byPrice); err != nil || res.Engine != "elasticsearch" {
+		t.Fatalf("sorted by price, fallback off: %v %+v", err, res)
+	}
+}

@@ -189,6 +189,11 @@ type Result struct {
 	Hits        []Hit
 	TotalCount  int
 	HasNextPage bool
+	// EndCursor, when set, is where the next page resumes instead of the
+	// last hit's cursor: an engine that examined candidates past the last
+	// hit (and found them gone) resumes after them, also from a page
+	// without hits.
+	EndCursor string
 	Facets      Facets
 	// Engine names the engine that answered.
 	Engine string

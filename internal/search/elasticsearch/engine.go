@@ -49,7 +49,10 @@ type Engine struct {
 	ratesAt time.Time
 }
 
-var _ search.Engine = (*Engine)(nil)
+var (
+	_ search.Engine  = (*Engine)(nil)
+	_ search.Partial = (*Engine)(nil)
+)
 
 // NewEngine returns the Elasticsearch engine over client, confirming pages
 // against pool.
@@ -71,6 +74,14 @@ func NewEngine(client *elasticsearch.TypedClient, pool *pgxpool.Pool, opts Opts)
 
 // Name implements search.Engine.
 func (e *Engine) Name() string { return engineName }
+
+// Answers implements search.Partial: a document holds each hotel's cheapest
+// night of the year, not the price of the stay asked for, so a price range
+// and the PRICE sort are answered roughly; the router gives them to
+// PostgreSQL. (The price facets stay rough, counted on that night.)
+func (e *Engine) Answers(q search.Query) bool {
+	return q.Sort != search.SortPrice && q.Price == nil
+}
 
 const engineName = "elasticsearch"
 
@@ -137,14 +148,15 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 		if len(p.hits) < *req.Size {
 			break // no more candidates
 		}
+		last := p.hits[len(p.hits)-1]
+		after = &search.Cursor{Sort: q.Sort, Key: last.key, ID: last.id, Engine: engineName}
 		if round+1 >= e.opts.MaxRounds {
-			// Stop here: the next page resumes after the last confirmed hit
-			// (with none to resume from, the page reports the end).
-			res.HasNextPage = len(res.Hits) > 0
+			// Stop here, short of a full page (even an empty one): the next
+			// page resumes after the candidates examined, which PostgreSQL
+			// found gone.
+			res.HasNextPage, res.EndCursor = true, after.Encode()
 			break
 		}
-		last := p.hits[len(p.hits)-1]
-		after = &search.Cursor{Sort: q.Sort, Key: last.key, ID: last.id}
 	}
 	res.TotalCount = max(res.TotalCount-dropped, len(res.Hits))
 	return res, nil
