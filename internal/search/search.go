@@ -194,7 +194,7 @@ type Result struct {
 	// hit (and found them gone) resumes after them, also from a page
 	// without hits.
 	EndCursor string
-	Facets      Facets
+	Facets    Facets
 	// Engine names the engine that answered.
 	Engine string
 }
