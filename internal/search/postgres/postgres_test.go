@@ -245,3 +245,50 @@ func TestStayRowsNameTheirHotel(t *testing.T) {
 	}
 	refused("moving a room type with inventory", "UPDATE room_types SET hotel_id = $1 WHERE id = $2", london, double)
 }
+
+// Free text matches without its accents, either way, as Elasticsearch's
+// folding analyzer does: "lodz" is Łódź first (trigram similarity also
+// finds the lodges after it), "ha noi" is Hà Nội, "hôtel" is a hotel.
+func TestTextMatchesWithoutAccents(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	searchtest.Load(t, pool)
+	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "test"})
+	cat := catalog.NewService(pool)
+	for _, h := range []struct{ name, city, country, zone string }{
+		{"Manufaktura Rooms", "Łódź", "PL", "Europe/Warsaw"},
+		{"Old Quarter Rooms", "Hà Nội", "VN", "Asia/Ho_Chi_Minh"},
+	} {
+		if _, err := cat.CreateHotel(admin, catalog.HotelFields{Name: h.name, TimeZone: h.zone, Location: catalog.GeoPoint{Lat: 20, Lon: 20},
+			Address: catalog.Address{Line1: "1 Main Street", City: h.city, CountryCode: h.country}, Currency: "EUR", StarRating: 3,
+			CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	engine := postgres.NewEngine(pool, postgres.Opts{})
+	for text, want := range map[string]struct {
+		first string
+		only  bool // no other hit
+	}{
+		"lodz":          {"Manufaktura Rooms", false},
+		"Łódź":          {"Manufaktura Rooms", false},
+		"ha noi":        {"Old Quarter Rooms", true},
+		"hôtel lumière": {"Hotel Lumiere", true},
+	} {
+		q := search.Query{Text: text, Now: searchtest.Now}
+		if err := q.Normalize(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := engine.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range r.Hits {
+			got = append(got, h.HotelName)
+		}
+		if len(got) == 0 || got[0] != want.first || want.only && len(got) != 1 {
+			t.Errorf("%q found %q, want %q first (only: %v)", text, got, want.first, want.only)
+		}
+	}
+}

@@ -44,7 +44,7 @@ words AS (
            CASE WHEN cardinality(ws) >= 3 THEN res[3] ELSE res[1] END AS r3
     FROM (SELECT coalesce(array_agg(q.w ORDER BY length(q.w) DESC, q.w), '{}') AS ws,
                  coalesce(array_agg(alt.re ORDER BY length(q.w) DESC, q.w), '{}') AS res
-          FROM (SELECT DISTINCT w FROM regexp_split_to_table(lower($1::text), '[\W_]+') w WHERE w <> '') q
+          FROM (SELECT DISTINCT w FROM regexp_split_to_table(search_fold($1::text), '[\W_]+') w WHERE w <> '') q
           CROSS JOIN LATERAL (
               SELECT '\m(' || string_agg(d.word, '|') || ')\M' AS re
               FROM search_words d, (SELECT CASE WHEN length(q.w) <= 5 THEN 1 ELSE 2 END AS k) e,
@@ -66,7 +66,7 @@ cand AS (
            CASE WHEN $2::float8 IS NOT NULL THEN geo.metres / 1000 END AS distance_km,
            -- relevance: how close each word is, and the words in their order
            CASE WHEN $1 <> '' THEN (coalesce((SELECT avg(word_similarity(w, h.search_text)) FROM words, unnest(ws) w), 0)
-                                    + word_similarity(lower($1), h.search_text)) / 2 ELSE 0 END AS score
+                                    + word_similarity(search_fold($1), h.search_text)) / 2 ELSE 0 END AS score
     -- Near a point, the GiST index on location finds the hotels in the
     -- circle's box. Two branches rather than "$4 IS NULL OR ...", so that the
     -- plan PostgreSQL caches for this prepared statement after five runs (a
