@@ -56,7 +56,7 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 	if b.Status == StatusConfirmed {
 		// A retry of a request answered PAYMENT_PENDING: reconciliation has
 		// since confirmed the booking with this request's payment.
-		if p, err := s.q.GetPaymentByKey(ctx, providerKeyOf(b, key)); err == nil && p.Status == "CAPTURED" {
+		if p, ok := s.priorPayment(ctx, b, key); ok && p.Status == "CAPTURED" {
 			return s.reveal(b)
 		}
 	}
@@ -130,6 +130,26 @@ func (s *Service) confirmable(b Booking) error {
 		return apperr.New(InvalidState, "maintenance took this hold's rooms away; hold the stay again")
 	}
 	return nil
+}
+
+// priorPayment is the payment an earlier attempt of this request made, if
+// any: a retry answered PAYMENT_PENDING finds what reconciliation recorded.
+func (s *Service) priorPayment(ctx context.Context, b Booking, key idempotency) (db.Payment, bool) {
+	for _, providerKey := range []string{providerKeyOf(b, key), legacyProviderKeyOf(b, key)} {
+		if p, err := s.q.GetPaymentByKey(ctx, providerKey); err == nil {
+			return p, true
+		}
+	}
+	return db.Payment{}, false
+}
+
+// legacyProviderKeyOf is the provider key of attempts made before the key
+// took the operation and input in (releases before 2026-11-26): a request
+// answered PAYMENT_PENDING by such a release still finds its payment when
+// retried. Remove it a release later.
+func legacyProviderKeyOf(b Booking, key idempotency) string {
+	sum := sha256.Sum256([]byte(b.ID.String() + "\x00" + key.principal + "\x00" + key.key))
+	return "sg_" + hex.EncodeToString(sum[:16])
 }
 
 // providerKeyOf derives the provider's idempotency key from the request's

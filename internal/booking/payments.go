@@ -318,7 +318,7 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 	if b.Status != StatusConfirmed && b.Status != StatusCheckedIn {
 		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it has no balance to pay; confirm it first", b.Status))
 	}
-	if prior, err := s.q.GetPaymentByKey(ctx, providerKeyOf(b, key)); err == nil && prior.Status == "CAPTURED" && prior.CapturedAmount >= prior.Amount {
+	if prior, ok := s.priorPayment(ctx, b, key); ok && prior.Status == "CAPTURED" && prior.CapturedAmount >= prior.Amount {
 		// A retry of a request answered PAYMENT_PENDING (or cut short after
 		// the provider answered): its payment has since been recorded.
 		return s.balancePaid(ctx, b, key)

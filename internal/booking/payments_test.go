@@ -2,6 +2,8 @@ package booking_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync"
 	"testing"
@@ -607,5 +609,31 @@ func TestAConfirmationsKeyDoesNotPayTheBalance(t *testing.T) {
 	must(t, err)
 	if l.Captured != 10000 {
 		t.Fatalf("%d captured after the balance was paid, want 10000", l.Captured)
+	}
+}
+
+// A confirmation answered PAYMENT_PENDING by the release before the
+// provider key took the whole request in, and retried after reconciliation
+// confirmed it, still gets its booking.
+func TestAPendingConfirmationFromTheLastReleaseGetsItsBooking(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{})
+	ctx := guest("upgraded")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 14)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	in := booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}
+	if _, err := b.svc.Confirm(ctx, in); code(err) != booking.PaymentPending {
+		t.Fatalf("timeout: %v", err)
+	}
+	must(t, b.svc.ReconcilePayment(ctx, b.unknownPayment(t, h.ID)))
+	// The key the previous release gave the attempt.
+	sum := sha256.Sum256([]byte(h.ID.String() + "\x00" + "GUEST:upgraded" + "\x00" + "c"))
+	_, err = b.pool.Exec(ctx, "UPDATE payments SET idempotency_key = $1 WHERE booking_id = $2", "sg_"+hex.EncodeToString(sum[:16]), h.ID)
+	must(t, err)
+	got, err := b.svc.Confirm(ctx, in)
+	if err != nil || got.Status != booking.StatusConfirmed {
+		t.Fatalf("the retry: %v %s", err, got.Status)
 	}
 }
