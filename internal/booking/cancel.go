@@ -121,19 +121,23 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 }
 
 // penaltyOf is what cancelling a booking at now costs, from the terms each
-// room was sold under.
+// room was sold under. A room maintenance took away (no longer holding its
+// unit) costs nothing: the hotel did not honour it.
 func penaltyOf(ctx context.Context, q *db.Queries, bookingID uuid.UUID, checkInAt, now time.Time) (int64, error) {
 	rooms, err := q.ListBookingRooms(ctx, []uuid.UUID{bookingID})
 	if err != nil {
 		return 0, fmt.Errorf("load booked rooms: %w", err)
 	}
-	priced := make([]pricedRoom, len(rooms))
-	for i, r := range rooms {
+	var priced []pricedRoom
+	for _, r := range rooms {
+		if !r.HoldsInventory {
+			continue
+		}
 		var snap policySnapshot
 		if err := json.Unmarshal(r.CancellationPolicy, &snap); err != nil {
 			return 0, fmt.Errorf("read cancellation terms: %w", err)
 		}
-		priced[i] = pricedRoom{policy: snap.policy(), total: r.Amount + r.TaxAmount}
+		priced = append(priced, pricedRoom{policy: snap.policy(), total: r.Amount + r.TaxAmount})
 	}
 	return penaltyAt(priced, checkInAt, now), nil
 }

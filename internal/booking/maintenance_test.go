@@ -14,6 +14,7 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
 )
 
 func staffOf(hotels ...uuid.UUID) context.Context {
@@ -400,5 +401,24 @@ func TestBlockRoomsRefusesARoomListedTwice(t *testing.T) {
 	}
 	if n := b.count(t, "SELECT count(*) FROM maintenance_blocks"); n != 0 {
 		t.Fatalf("%d blocks written", n)
+	}
+}
+
+// A booking whose room maintenance took away costs nothing to cancel, even
+// under terms that keep everything: the hotel did not honour it.
+func TestCancellingARelocatedBookingCostsNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	keepAll := catalog.CancellationPolicy{Refundable: true, Penalties: []catalog.PenaltyWindow{{HoursBeforeCheckIn: 24 * 365, Percent: 100}}}
+	f := b.fixture(t, fixtureOpts{rooms: 1, price: 20000, policy: keepAll})
+	ctx := guest("relocated")
+	bk := b.book(t, ctx, f, "k", day("2027-04-10"), day("2027-04-11"))
+	_, _, err := b.svc.BlockRooms(staffOf(f.hotel.ID), b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
+		From: day("2027-04-10"), To: day("2027-04-11"), Reason: "flood", Force: true})
+	must(t, err)
+	cancelled, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: bk.ID})
+	must(t, err)
+	if cancelled.PenaltyAmount != 0 || refund == nil || refund.Amount != bk.Total {
+		t.Fatalf("cancelled with penalty %d, refund %+v; want nothing kept of %d", cancelled.PenaltyAmount, refund, bk.Total)
 	}
 }

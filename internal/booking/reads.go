@@ -155,9 +155,11 @@ func (s *Service) Penalties(ctx context.Context, b Booking, rooms []BookedRoom) 
 	if err != nil {
 		return nil, fmt.Errorf("hotel time zone: %w", err)
 	}
-	priced := make([]pricedRoom, len(rooms))
-	for i, r := range rooms {
-		priced[i] = pricedRoom{policy: r.Policy, total: r.Amount + r.TaxAmount}
+	var priced []pricedRoom
+	for _, r := range rooms {
+		if r.HoldsInventory { // a room maintenance took away costs nothing (penaltyOf)
+			priced = append(priced, pricedRoom{policy: r.Policy, total: r.Amount + r.TaxAmount})
+		}
 	}
 	return windows(priced, b.CheckInAt.In(loc), s.opts.Now(), b.Currency), nil
 }
