@@ -42,10 +42,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -146,7 +148,9 @@ type Opts struct {
 type Feed struct {
 	pool        *pgxpool.Pool
 	jobs        *river.Client[pgx.Tx]
-	partners    map[string]Partner
+	partners    map[string]Partner // by name
+	sorted      []Partner          // by name, the order events are queued in
+	byPrefix    map[string]Partner // by the prefixes of their API keys
 	opts        Opts
 	unknownKeys sync.Map // API key prefixes already logged as matching no key
 }
@@ -183,7 +187,15 @@ func New(pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], partners []Partner, opt
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Feed{pool: pool, jobs: jobs, partners: byName, opts: opts}, nil
+	f := &Feed{pool: pool, jobs: jobs, partners: byName, byPrefix: map[string]Partner{}, opts: opts}
+	for _, p := range byName {
+		f.sorted = append(f.sorted, p)
+		for _, k := range p.APIKeys {
+			f.byPrefix[k] = p
+		}
+	}
+	slices.SortFunc(f.sorted, func(a, b Partner) int { return strings.Compare(a.Name, b.Name) })
+	return f, nil
 }
 
 // Name implements indexer.Consumer.
@@ -196,7 +208,7 @@ func (f *Feed) Apply(ctx context.Context, batch []indexer.Event) error {
 	for _, c := range indexer.Changes(batch) {
 		e := EventOf(c)
 		var to []Partner
-		for _, p := range f.sortedPartners() {
+		for _, p := range f.sorted {
 			if p.wants(c.HotelID) {
 				to = append(to, p)
 			}
@@ -219,7 +231,7 @@ func (f *Feed) Apply(ctx context.Context, batch []indexer.Event) error {
 // resync is the feed.resync event at lsn, to every partner.
 func (f *Feed) resync(lsn indexer.LSN, at time.Time) delivery {
 	return delivery{Event{ID: fmt.Sprintf("resync_%016X", uint64(lsn)), Type: TypeResync, Created: at.Unix(),
-		Data: Data{CommitLSN: lsn.String(), CommittedAt: at.UTC()}}, f.sortedPartners()}
+		Data: Data{CommitLSN: lsn.String(), CommittedAt: at.UTC()}}, f.sorted}
 }
 
 // delivery is an event and the partners it goes to.
@@ -242,18 +254,13 @@ var (
 // backfill) or a replay of the stream repeats an id the partner has, with
 // the same content.
 func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]delivery, error) {
-	byPrefix := map[string]Partner{}
-	var prefixes []string
-	for _, p := range f.sortedPartners() {
-		for _, k := range p.APIKeys {
-			byPrefix[k] = p
-			prefixes = append(prefixes, k)
-		}
+	if len(f.byPrefix) == 0 {
+		return nil, nil
 	}
 	seen := map[uuid.UUID]bool{}
 	var ids []uuid.UUID
 	for _, e := range batch {
-		if e.Table != indexer.Bookings || e.Op == indexer.Delete || e.Op == indexer.Truncate || len(prefixes) == 0 || seen[e.Key.ID] {
+		if e.Table != indexer.Bookings || e.Op == indexer.Delete || e.Op == indexer.Truncate || seen[e.Key.ID] {
 			continue
 		}
 		seen[e.Key.ID] = true
@@ -262,25 +269,30 @@ func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]deli
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := f.pool.Query(ctx, apiKeysSQL, prefixes)
+	rows, err := f.pool.Query(ctx, apiKeysSQL, slices.Collect(maps.Keys(f.byPrefix)))
 	if err != nil {
 		return nil, fmt.Errorf("read partners' API keys: %w", err)
 	}
-	keys, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct {
+	type apiKey struct { // the columns of api_keys.sql, in order
 		ID     uuid.UUID
 		Prefix string
-	}])
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowToStructByPos[apiKey])
 	if err != nil {
 		return nil, fmt.Errorf("read partners' API keys: %w", err)
 	}
 	partnerOf := map[string]Partner{} // booking owner -> partner
 	var owners []string
+	found := map[string]bool{}
 	for _, k := range keys {
-		partnerOf[auth.APIKeyOwner(k.ID)] = byPrefix[k.Prefix]
+		partnerOf[auth.APIKeyOwner(k.ID)] = f.byPrefix[k.Prefix]
 		owners = append(owners, auth.APIKeyOwner(k.ID))
-		delete(byPrefix, k.Prefix)
+		found[k.Prefix] = true
 	}
-	for prefix, p := range byPrefix {
+	for prefix, p := range f.byPrefix {
+		if found[prefix] {
+			continue
+		}
 		if _, warned := f.unknownKeys.LoadOrStore(prefix, true); !warned {
 			f.opts.Logger.WarnContext(ctx, "a partner lists an API key prefix no key has: it hears about none of its bookings",
 				"partner", p.Name, "prefix", prefix)
@@ -351,21 +363,4 @@ func (f *Feed) queue(ctx context.Context, deliveries []delivery) error {
 		return fmt.Errorf("commit partner deliveries: %w", err)
 	}
 	return nil
-}
-
-func (f *Feed) sortedPartners() []Partner {
-	out := make([]Partner, 0, len(f.partners))
-	for _, p := range f.partners {
-		out = append(out, p)
-	}
-	slices.SortFunc(out, func(a, b Partner) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
-	return out
 }
