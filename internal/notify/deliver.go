@@ -209,9 +209,10 @@ func redact(err error, c Contact) string {
 	// A peer may write the number its own way ("+33612345678" for
 	// "+33 6 12 34 56 78", "06 12 34 56 78"): any run of digits and
 	// separators that holds its last six digits is masked too.
-	if tail := lastDigits(c.Phone, 6); tail != "" {
+	if phone := digitsOf(c.Phone); len(phone) >= 6 {
+		tail := phone[len(phone)-6:]
 		text = digitRun.ReplaceAllStringFunc(text, func(run string) string {
-			if strings.Contains(lastDigits(run, 0), tail) {
+			if strings.Contains(digitsOf(run), tail) {
 				return "[redacted]"
 			}
 			return run
@@ -227,22 +228,14 @@ func redact(err error, c Contact) string {
 // written with.
 var digitRun = regexp.MustCompile(`\+?[0-9][0-9 ().-]*[0-9]`)
 
-// lastDigits is the last n digits of s ("" when it has fewer), or all of
-// them for n = 0.
-func lastDigits(s string, n int) string {
-	var ds []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			ds = append(ds, s[i])
+// digitsOf is the decimal digits of s.
+func digitsOf(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
 		}
-	}
-	switch {
-	case n == 0:
-		return string(ds)
-	case len(ds) < n:
-		return ""
-	}
-	return string(ds[len(ds)-n:])
+		return -1
+	}, s)
 }
 
 // replaceFold replaces every case-insensitive occurrence of old in s.
