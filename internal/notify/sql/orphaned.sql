@@ -1,8 +1,7 @@
 -- Marks DEAD a PENDING notification whose delivery job is gone (see
--- given_up.sql), locking it; no row when it is not one.
+-- given_up.sql); changes nothing when it is not one.
 UPDATE notifications n SET status = 'DEAD', updated_at = now()
 WHERE n.id = $1 AND n.status = 'PENDING' AND NOT EXISTS (
     SELECT FROM river_job j
     WHERE j.kind = 'notify.deliver' AND j.args->>'notification_id' = n.id::text
       AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled'))
-RETURNING n.id
