@@ -101,11 +101,7 @@ func releaseBookingTx(ctx context.Context, q *db.Queries, b Booking, roomType *u
 	if err != nil {
 		return fmt.Errorf("release booked rooms: %w", err)
 	}
-	r := reservation{units: map[uuid.UUID]int{}, from: b.CheckIn, to: b.CheckOut}
-	for _, t := range types {
-		r.units[t]++
-	}
-	return releaseTx(ctx, q, r)
+	return releaseTx(ctx, q, newReservation(types, b.CheckIn, b.CheckOut))
 }
 
 func nullUUID(id *uuid.UUID) uuid.NullUUID {

@@ -71,13 +71,13 @@ func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 			if err != nil {
 				return row, fmt.Errorf("load booked rooms: %w", err)
 			}
-			r := reservation{units: map[uuid.UUID]int{}, from: row.DepartedOn.Time, to: b.CheckOut}
+			var types []uuid.UUID
 			for _, room := range rooms {
 				if room.HoldsInventory {
-					r.units[room.RoomTypeID]++
+					types = append(types, room.RoomTypeID)
 				}
 			}
-			return row, releaseTx(ctx, q, r)
+			return row, releaseTx(ctx, q, newReservation(types, row.DepartedOn.Time, b.CheckOut))
 		}})
 }
 

@@ -175,10 +175,12 @@ func validateHold(in *HoldInput) error {
 }
 
 func reservationOf(q Quote) reservation {
-	r := reservation{units: map[uuid.UUID]int{}, from: q.CheckIn, to: q.CheckOut, read: q.inventory}
-	for _, room := range q.Rooms {
-		r.units[room.RoomType.ID]++
+	types := make([]uuid.UUID, len(q.Rooms))
+	for i, room := range q.Rooms {
+		types[i] = room.RoomType.ID
 	}
+	r := newReservation(types, q.CheckIn, q.CheckOut)
+	r.read = q.inventory
 	return r
 }
 

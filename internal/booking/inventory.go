@@ -31,6 +31,16 @@ type reservation struct {
 	read []db.ReadInventoryRow
 }
 
+// newReservation is one unit of each booked room's type (types may
+// repeat) on the nights [from, to).
+func newReservation(types []uuid.UUID, from, to time.Time) reservation {
+	r := reservation{units: map[uuid.UUID]int{}, from: from, to: to}
+	for _, t := range types {
+		r.units[t]++
+	}
+	return r
+}
+
 func (r reservation) roomTypes() []uuid.UUID {
 	ids := make([]uuid.UUID, 0, len(r.units))
 	for id := range r.units {
