@@ -3695,6 +3695,7 @@ input BoxInput {
   west: Float!
 }
 
+"One room's party: at least one adult and at most 20 guests, children aged 0 to 17 (as a hold takes them)."
 input PartyInput {
   adults: Int!
   childAges: [Int!]

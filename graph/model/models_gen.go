@@ -376,6 +376,7 @@ type PageInfo struct {
 	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
+// One room's party: at least one adult and at most 20 guests, children aged 0 to 17 (as a hold takes them).
 type PartyInput struct {
 	Adults    int   `json:"adults"`
 	ChildAges []int `json:"childAges,omitempty"`

@@ -23,6 +23,9 @@ const (
 	// local days, as the booking core sells (booking.MaxDaysAhead).
 	MaxDaysAhead = 365
 	MaxRooms     = 9
+	// MaxPartySize bounds the guests of one room, as a hold does
+	// (booking.MaxPartySize).
+	MaxPartySize = 20
 	MaxRadiusKm  = 500
 	MaxChildAge  = 17
 	// DefaultCurrency prices facets when the query names no currency.
@@ -95,11 +98,10 @@ func (q *Query) Normalize() error {
 		fail(fmt.Sprintf("at most %d rooms", MaxRooms), "rooms")
 	}
 	for i, r := range q.Rooms {
-		if r.Adults < 1 || r.Adults > 20 {
-			fail("1 to 20 adults", "rooms", fmt.Sprint(i), "adults")
-		}
-		if len(r.ChildAges) > 20 {
-			fail("at most 20 children", "rooms", fmt.Sprint(i), "childAges")
+		if r.Adults < 1 {
+			fail("at least 1 adult a room", "rooms", fmt.Sprint(i), "adults")
+		} else if r.Adults+len(r.ChildAges) > MaxPartySize {
+			fail(fmt.Sprintf("a room houses at most %d guests", MaxPartySize), "rooms", fmt.Sprint(i), "adults")
 		}
 		for _, a := range r.ChildAges {
 			if a < 0 || a > MaxChildAge {

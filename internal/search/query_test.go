@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/search"
 )
 
@@ -109,11 +110,28 @@ func TestArrivalIsWithinTheHorizon(t *testing.T) {
 	}
 }
 
-// A room's party is bounded: 21 child ages are refused.
-func TestChildrenAreBounded(t *testing.T) {
-	q := search.Query{Rooms: []search.Party{{Adults: 1, ChildAges: make([]int, 21)}}}
-	if all, _ := apperr.All(q.Normalize()); len(all) != 1 || strings.Join(all[0].Field, ".") != "input.rooms.0.childAges" {
-		t.Fatalf("21 children: %v, want INVALID_INPUT on input.rooms.0.childAges", all)
+// A room's party is bounded as a hold bounds it: 20 guests are fine, 21
+// (however made up) are refused.
+func TestPartyIsBoundedAsAHoldBoundsIt(t *testing.T) {
+	if search.MaxPartySize != booking.MaxPartySize {
+		t.Fatalf("search houses %d guests a room, a hold %d", search.MaxPartySize, booking.MaxPartySize)
+	}
+	for _, c := range []struct {
+		party search.Party
+		ok    bool
+	}{
+		{search.Party{Adults: 10, ChildAges: make([]int, 10)}, true},
+		{search.Party{Adults: 20}, true},
+		{search.Party{Adults: 1, ChildAges: make([]int, 20)}, false},
+		{search.Party{Adults: 21}, false},
+		{search.Party{Adults: 11, ChildAges: make([]int, 10)}, false},
+		{search.Party{Adults: 0, ChildAges: make([]int, 2)}, false},
+	} {
+		q := search.Query{Rooms: []search.Party{c.party}}
+		all, _ := apperr.All(q.Normalize())
+		if c.ok != (len(all) == 0) || !c.ok && (len(all) != 1 || strings.Join(all[0].Field, ".") != "input.rooms.0.adults") {
+			t.Errorf("%d adults, %d children: %v, want ok=%v (else INVALID_INPUT on input.rooms.0.adults)", c.party.Adults, len(c.party.ChildAges), all, c.ok)
+		}
 	}
 }
 
