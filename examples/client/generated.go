@@ -784,8 +784,9 @@ func (v *RoomRequestInput) GetGuests() []GuestInput { return v.Guests }
 type SearchHotelsResponse struct {
 	// Where can I stay: hotels near a point, in a map box or matching text, free for
 	// the party on hotel-local dates, with the amenities, stars and price asked for.
-	// Every criterion is optional; none lists the whole catalog. The engine that
-	// answered is named in the response's extensions.searchEngine.
+	// Every criterion is optional; none lists the whole catalog. Without dates and
+	// rooms, hotels that have no room types yet are listed too (with none). The
+	// engine that answered is named in the response's extensions.searchEngine.
 	SearchHotels SearchHotelsSearchHotelsHotelSearchConnection `json:"searchHotels"`
 }
 

@@ -167,6 +167,12 @@ func (q *Query) Normalize() error {
 // HasDates reports whether the query asks for a stay.
 func (q *Query) HasDates() bool { return q.CheckIn != nil || q.ArrivingAt != nil }
 
+// AsksForRooms is whether q asks for a stay or a party: only then must a
+// hotel have a matching room type. Without either, every hotel that meets
+// the other criteria is listed, room types or not (no criteria lists the
+// catalog).
+func (q *Query) AsksForRooms() bool { return q.HasDates() || len(q.Rooms) > 0 }
+
 // ErrNoExchangeRate is an engine's answer to a price in a currency it has
 // no exchange rate for: nothing can be priced in it.
 func ErrNoExchangeRate(currency string) error {

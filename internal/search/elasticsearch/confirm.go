@@ -34,7 +34,7 @@ func (e *Engine) confirm(ctx context.Context, q search.Query, ids []uuid.UUID) (
 	priceMin, priceMax := q.PriceBounds()
 	adults, children, people := q.PartyBounds()
 	rows, err := e.pool.Query(ctx, confirmSQL, ids, q.CheckIn, q.CheckOut, q.ArrivingAt, nights,
-		q.RoomCount(), adults, children, people, q.Now, q.PriceCurrency(), priceMin, priceMax)
+		q.RoomCount(), adults, children, people, q.Now, q.PriceCurrency(), priceMin, priceMax, q.AsksForRooms())
 	if err != nil {
 		return nil, fmt.Errorf("confirm page in postgresql: %w", err)
 	}

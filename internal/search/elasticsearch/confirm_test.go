@@ -20,9 +20,10 @@ func TestConfirmAgainstPostgreSQL(t *testing.T) {
 	b := setupCatalog(t)
 	// a dearer plan whose name sorts first: offers take the cheapest plan
 	b.cat.AddRatePlan(t, b.pool, "lumiere/Double", "Breakfast included", 14000)
+	b.cat.AddOpeningHotel(t, b.pool)
 	e := NewEngine(nil, b.pool, Opts{})
 	h := b.cat.Hotels
-	page := []uuid.UUID{h["lumiere"], h["montmartre"], h["versailles"], h["kiritimati"], h["pagopago"], uuid.New()}
+	page := []uuid.UUID{h["lumiere"], h["montmartre"], h["versailles"], h["kiritimati"], h["pagopago"], h["opening"], uuid.New()}
 	confirm := func(q search.Query) map[uuid.UUID]confirmation {
 		t.Helper()
 		q.Now = searchtest.Now
@@ -90,6 +91,19 @@ func TestConfirmAgainstPostgreSQL(t *testing.T) {
 		}
 		if _, ok := c[h["montmartre"]]; ok {
 			t.Error("Montmartre has no room for a child")
+		}
+		if _, ok := c[h["opening"]]; ok {
+			t.Error("a hotel without room types houses no party")
+		}
+	})
+	t.Run("without a stay or a party a hotel without room types stays on the page", func(t *testing.T) {
+		c := confirm(search.Query{})
+		opening, ok := c[h["opening"]]
+		if !ok || !opening.inPriceRange || len(opening.roomTypes) != 0 || opening.lowestTotal != nil || opening.name != "Harbour Guesthouse" {
+			t.Errorf("the opening hotel with no criteria: %+v (confirmed %v), want it with no room types", opening, ok)
+		}
+		if len(c[h["lumiere"]].roomTypes) != 2 || len(c) != 6 {
+			t.Errorf("Lumiere's room types %d, hotels confirmed %d; want 2 and 6 (not the unknown id)", len(c[h["lumiere"]].roomTypes), len(c))
 		}
 	})
 }

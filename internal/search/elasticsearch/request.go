@@ -104,7 +104,11 @@ func hotelQuery(q search.Query, env environment) *types.BoolQuery {
 			}
 		}
 	}
-	b.Filter = append(b.Filter, nested(rooms))
+	// With no stay and no party, hotels without room types are listed too
+	// (no criteria lists the catalog, as search.sql does).
+	if q.AsksForRooms() {
+		b.Filter = append(b.Filter, nested(rooms))
+	}
 	if q.CheckIn != nil {
 		if past := pastZones(env.zones, *q.CheckIn, q.Now); len(past) > 0 {
 			b.MustNot = append(b.MustNot, terms("time_zone", past))

@@ -220,7 +220,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 		q.RoomCount(), adults, children, people,
 		amenities, q.MinStars, priceMin, priceMax, currency,
 		q.Now, string(q.Sort), cursorKey, cursorID, q.First+1, edges,
-		q.HasDates() || len(q.Rooms) > 0,
+		q.AsksForRooms(),
 	).QueryRow(a.scan)
 	b.Queue("RESET plan_cache_mode")
 	if err := e.pool.SendBatch(ctx, b).Close(); err != nil {

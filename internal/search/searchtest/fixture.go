@@ -76,42 +76,60 @@ func Load(t testing.TB, pool *pgxpool.Pool) Catalog {
 	cat := catalog.NewService(pool)
 	c := Catalog{Hotels: map[string]uuid.UUID{}, RoomTypes: map[string]uuid.UUID{}, RatePlans: map[string]uuid.UUID{},
 		Booking: booking.NewService(pool, cat, nil, nil, booking.Opts{Now: func() time.Time { return Now }})}
-	from := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
 	for _, h := range hotels {
-		hotel, err := cat.CreateHotel(ctx, catalog.HotelFields{Name: h.name, TimeZone: h.zone,
-			Location: catalog.GeoPoint{Lat: h.lat, Lon: h.lon}, Description: "A fine place to stay in " + h.city + ", from breakfast to a late check-out",
-			Address:  catalog.Address{Line1: "1 Main Street", City: h.city, CountryCode: h.country},
-			Currency: h.currency, StarRating: h.stars, Amenities: h.amenities,
-			CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
-		if err != nil {
-			t.Fatalf("create %s: %v", h.key, err)
-		}
-		c.Hotels[h.key] = hotel.ID
-		for _, r := range h.roomTypes {
-			rt, err := cat.CreateRoomType(ctx, hotel.ID, catalog.RoomTypeFields{Name: r.name, MaxAdults: r.adults, MaxChildren: r.children, MaxOccupancy: r.people})
-			if err != nil {
-				t.Fatalf("create %s/%s: %v", h.key, r.name, err)
-			}
-			numbers := make([]string, r.units)
-			for i := range numbers {
-				numbers[i] = fmt.Sprintf("%s-%d", r.name, i+1)
-			}
-			if _, err := cat.AddRooms(ctx, rt.ID, numbers); err != nil {
-				t.Fatal(err)
-			}
-			rp, err := cat.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{Name: "Flexible",
-				CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := cat.SetRates(ctx, rp.ID, from, from.AddDate(0, 0, 59), r.price); err != nil {
-				t.Fatal(err)
-			}
-			c.RoomTypes[h.key+"/"+r.name] = rt.ID
-			c.RatePlans[h.key+"/"+r.name] = rp.ID
-		}
+		c.add(t, ctx, cat, h)
 	}
 	return c
+}
+
+// An opening hotel has no room types yet: it is in the catalog, and no
+// stay or party finds it.
+var opening = hotelSpec{"opening", "Harbour Guesthouse", "Atlantic/Reykjavik", 64.1466, -21.9426, "Reykjavik", "IS", "ISK", 2, []string{"free_wifi"}, nil}
+
+// AddOpeningHotel adds a hotel without room types to the catalog.
+func (c Catalog) AddOpeningHotel(t testing.TB, pool *pgxpool.Pool) {
+	t.Helper()
+	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "searchtest"})
+	c.add(t, ctx, catalog.NewService(pool), opening)
+}
+
+// add creates hotel h with its room types, their rooms, and one rate plan
+// each with rates from 2027-06-01 for 60 nights.
+func (c Catalog) add(t testing.TB, ctx context.Context, cat *catalog.Service, h hotelSpec) {
+	t.Helper()
+	from := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+	hotel, err := cat.CreateHotel(ctx, catalog.HotelFields{Name: h.name, TimeZone: h.zone,
+		Location: catalog.GeoPoint{Lat: h.lat, Lon: h.lon}, Description: "A fine place to stay in " + h.city + ", from breakfast to a late check-out",
+		Address:  catalog.Address{Line1: "1 Main Street", City: h.city, CountryCode: h.country},
+		Currency: h.currency, StarRating: h.stars, Amenities: h.amenities,
+		CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
+	if err != nil {
+		t.Fatalf("create %s: %v", h.key, err)
+	}
+	c.Hotels[h.key] = hotel.ID
+	for _, r := range h.roomTypes {
+		rt, err := cat.CreateRoomType(ctx, hotel.ID, catalog.RoomTypeFields{Name: r.name, MaxAdults: r.adults, MaxChildren: r.children, MaxOccupancy: r.people})
+		if err != nil {
+			t.Fatalf("create %s/%s: %v", h.key, r.name, err)
+		}
+		numbers := make([]string, r.units)
+		for i := range numbers {
+			numbers[i] = fmt.Sprintf("%s-%d", r.name, i+1)
+		}
+		if _, err := cat.AddRooms(ctx, rt.ID, numbers); err != nil {
+			t.Fatal(err)
+		}
+		rp, err := cat.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{Name: "Flexible",
+			CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := cat.SetRates(ctx, rp.ID, from, from.AddDate(0, 0, 59), r.price); err != nil {
+			t.Fatal(err)
+		}
+		c.RoomTypes[h.key+"/"+r.name] = rt.ID
+		c.RatePlans[h.key+"/"+r.name] = rp.ID
+	}
 }
 
 // Hold books units of a room type for local nights [checkIn, checkOut).

@@ -54,12 +54,16 @@ func Run(t *testing.T, newEngine NewEngine) {
 	// Lumiere's doubles also sell with breakfast, dearer: offers take the
 	// cheapest plan whatever the plans are called.
 	c.AddRatePlan(t, pool, "lumiere/Double", "Breakfast included", 14000)
+	c.AddOpeningHotel(t, pool)
 	engine := newEngine(t, pool)
 
 	paris := &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 5}
 	cases := []testCase{
 		{name: "no criteria lists the whole catalog", q: search.Query{},
+			want: []string{"lumiere", "montmartre", "versailles", "london", "kiritimati", "pagopago", "tokyo", "opening"}},
+		{name: "a party needs a room type that houses it", q: search.Query{Rooms: []search.Party{{Adults: 1}}},
 			want: []string{"lumiere", "montmartre", "versailles", "london", "kiritimati", "pagopago", "tokyo"}},
+		{name: "the opening hotel is found by its text", q: search.Query{Text: "reykjavik"}, want: []string{"opening"}},
 		{name: "within a radius, nearest first", q: search.Query{Near: paris},
 			want: []string{"lumiere", "montmartre"}, ordered: true,
 			check: func(t *testing.T, c Catalog, r search.Result) {

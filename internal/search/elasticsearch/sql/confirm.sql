@@ -5,13 +5,16 @@
 -- free on every night and a rate plan priced for every night, their totals,
 -- and whether the cheapest option is inside the nightly price range, with
 -- the names a results page shows (as search.sql). A hotel missing from the
--- answer is gone, sold out or not yet open for that stay.
+-- answer is gone, sold out or not yet open for that stay. With no stay and
+-- no party ($14 false), a hotel without room types is answered too, with
+-- none (no criteria lists the catalog).
 --
 -- $1  hotel ids uuid[]
 -- $2  check_in date, $3 check_out date     (NULL for none)
 -- $4  arriving_at timestamptz, $5 nights   (NULL for none)
 -- $6  rooms, $7 max adults, $8 max children, $9 max people of any party
 -- $10 now, $11 price currency, $12 price min, $13 price max (minor units of $11 per night)
+-- $14 whether a stay or a party was asked for (search.Query.AsksForRooms)
 WITH target AS (
     SELECT per_usd, minor_digits FROM exchange_rates WHERE currency = $11::text
 ),
@@ -57,13 +60,14 @@ matching AS (
 hits AS (
     SELECT c.id, c.name, c.star_rating, c.currency, c.ci, c.ci_end,
            min(m.total) AS lowest_total,
-           json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
-                                      'total', m.total, 'units_left', m.units_left,
-                                      'name', m.name, 'max_adults', m.max_adults, 'max_children', m.max_children,
-                                      'max_occupancy', m.max_occupancy, 'rate_plan_name', m.rate_plan_name)
-                    ORDER BY m.total NULLS LAST, m.room_type_id) AS room_types
-    FROM cand c JOIN matching m ON m.hotel_id = c.id
+           coalesce(json_agg(json_build_object('room_type_id', m.room_type_id, 'rate_plan_id', m.rate_plan_id,
+                                               'total', m.total, 'units_left', m.units_left,
+                                               'name', m.name, 'max_adults', m.max_adults, 'max_children', m.max_children,
+                                               'max_occupancy', m.max_occupancy, 'rate_plan_name', m.rate_plan_name)
+                             ORDER BY m.total NULLS LAST, m.room_type_id) FILTER (WHERE m.hotel_id IS NOT NULL), '[]') AS room_types
+    FROM cand c LEFT JOIN matching m ON m.hotel_id = c.id
     GROUP BY c.id, c.name, c.star_rating, c.currency, c.ci, c.ci_end
+    HAVING count(m.hotel_id) > 0 OR NOT $14::bool
 ),
 priced AS (
     SELECT h.*,
