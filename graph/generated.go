@@ -310,23 +310,24 @@ type ComplexityRoot struct {
 	}
 
 	Hotel struct {
-		Address            func(childComplexity int) int
-		Amenities          func(childComplexity int) int
-		CheckInTime        func(childComplexity int) int
-		CheckOutTime       func(childComplexity int) int
-		Currency           func(childComplexity int) int
-		Description        func(childComplexity int) int
-		ID                 func(childComplexity int) int
-		Location           func(childComplexity int) int
-		MaintenanceBlocks  func(childComplexity int) int
-		Name               func(childComplexity int) int
-		Relocations        func(childComplexity int) int
-		RoomTypes          func(childComplexity int) int
-		Rooms              func(childComplexity int) int
-		StarRating         func(childComplexity int) int
-		TaxRateBasisPoints func(childComplexity int) int
-		TimeZone           func(childComplexity int) int
-		Version            func(childComplexity int) int
+		Address                  func(childComplexity int) int
+		Amenities                func(childComplexity int) int
+		CheckInTime              func(childComplexity int) int
+		CheckOutTime             func(childComplexity int) int
+		Currency                 func(childComplexity int) int
+		Description              func(childComplexity int) int
+		ID                       func(childComplexity int) int
+		Location                 func(childComplexity int) int
+		MaintenanceBlocks        func(childComplexity int) int
+		Name                     func(childComplexity int) int
+		Relocations              func(childComplexity int) int
+		RoomTypes                func(childComplexity int) int
+		Rooms                    func(childComplexity int) int
+		StarRating               func(childComplexity int) int
+		TaxRateBasisPoints       func(childComplexity int) int
+		TimeZone                 func(childComplexity int) int
+		UndeliveredNotifications func(childComplexity int, first *int) int
+		Version                  func(childComplexity int) int
 	}
 
 	HotelConnection struct {
@@ -421,12 +422,14 @@ type ComplexityRoot struct {
 
 	Notification struct {
 		Attempts  func(childComplexity int) int
+		BookingID func(childComplexity int) int
 		Channel   func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Kind      func(childComplexity int) int
 		LastError func(childComplexity int) int
 		Status    func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -691,6 +694,7 @@ type HotelResolver interface {
 	Rooms(ctx context.Context, obj *catalog.Hotel) ([]catalog.Room, error)
 	Relocations(ctx context.Context, obj *catalog.Hotel) ([]booking.Booking, error)
 	MaintenanceBlocks(ctx context.Context, obj *catalog.Hotel) ([]booking.MaintenanceBlock, error)
+	UndeliveredNotifications(ctx context.Context, obj *catalog.Hotel, first *int) ([]notify.Notification, error)
 }
 type LedgerResolver interface {
 	Captured(ctx context.Context, obj *booking.Ledger) (money.Money, error)
@@ -727,6 +731,8 @@ type MutationResolver interface {
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *notify.Notification) (string, error)
 	Kind(ctx context.Context, obj *notify.Notification) (string, error)
+
+	BookingID(ctx context.Context, obj *notify.Notification) (string, error)
 }
 type PaymentResolver interface {
 	Status(ctx context.Context, obj *booking.Payment) (model.PaymentStatus, error)
@@ -1815,6 +1821,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Hotel.TimeZone(childComplexity), true
+	case "Hotel.undeliveredNotifications":
+		if e.ComplexityRoot.Hotel.UndeliveredNotifications == nil {
+			break
+		}
+
+		args, err := ec.field_Hotel_undeliveredNotifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Hotel.UndeliveredNotifications(childComplexity, args["first"].(*int)), true
 	case "Hotel.version":
 		if e.ComplexityRoot.Hotel.Version == nil {
 			break
@@ -2264,6 +2281,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.Attempts(childComplexity), true
+	case "Notification.bookingId":
+		if e.ComplexityRoot.Notification.BookingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.BookingID(childComplexity), true
 	case "Notification.channel":
 		if e.ComplexityRoot.Notification.Channel == nil {
 			break
@@ -2300,6 +2323,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.Status(childComplexity), true
+	case "Notification.updatedAt":
+		if e.ComplexityRoot.Notification.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.UpdatedAt(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -3348,6 +3377,13 @@ type Hotel implements Node {
   relocations: [Booking!]!
   "Maintenance blocks ending after today. Staff of the hotel and admins only."
   maintenanceBlocks: [MaintenanceBlock!]!
+  """
+  Notifications of this hotel's bookings that nobody could deliver: DEAD ones, and PENDING ones whose
+  delivery stopped with its process. The staff's to-do list, most recently given up first; once the
+  cause is fixed, retryNotification sends one again. first: 20 by default, at most 100. Staff of the
+  hotel and admins only.
+  """
+  undeliveredNotifications(first: Int): [Notification!]!
 }
 
 enum BedType {
@@ -3951,7 +3987,11 @@ type Notification {
   attempts: Int!
   "The latest failure, recipient addresses masked."
   lastError: String!
+  "The booking it tells about; retryNotification takes its id."
+  bookingId: ID!
   createdAt: DateTime!
+  "When its status last changed: for a DEAD one, when it was given up."
+  updatedAt: DateTime!
 }
 
 input RetryNotificationInput {
@@ -4968,6 +5008,8 @@ func (ec *executionContext) childFields_Hotel(ctx context.Context, field graphql
 		return ec.fieldContext_Hotel_relocations(ctx, field)
 	case "maintenanceBlocks":
 		return ec.fieldContext_Hotel_maintenanceBlocks(ctx, field)
+	case "undeliveredNotifications":
+		return ec.fieldContext_Hotel_undeliveredNotifications(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Hotel", field.Name)
 }
@@ -5120,8 +5162,12 @@ func (ec *executionContext) childFields_Notification(ctx context.Context, field 
 		return ec.fieldContext_Notification_attempts(ctx, field)
 	case "lastError":
 		return ec.fieldContext_Notification_lastError(ctx, field)
+	case "bookingId":
+		return ec.fieldContext_Notification_bookingId(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Notification_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Notification_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
 }
@@ -5595,6 +5641,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Hotel_undeliveredNotifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_Mutation_addRooms_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -10504,6 +10564,50 @@ func (ec *executionContext) fieldContext_Hotel_maintenanceBlocks(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Hotel_undeliveredNotifications(ctx context.Context, field graphql.CollectedField, obj *catalog.Hotel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hotel_undeliveredNotifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Hotel().UndeliveredNotifications(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []notify.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐNotificationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hotel_undeliveredNotifications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hotel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Hotel_undeliveredNotifications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _HotelConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.HotelConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12475,6 +12579,29 @@ func (ec *executionContext) fieldContext_Notification_lastError(_ context.Contex
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
 }
 
+func (ec *executionContext) _Notification_bookingId(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_bookingId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().BookingID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_bookingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
 func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12495,6 +12622,29 @@ func (ec *executionContext) _Notification_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Notification_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Notification_updatedAt(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "DateTime")
 }
 
@@ -21134,6 +21284,12 @@ func (ec *executionContext) _Hotel(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Hotel_maintenanceBlocks(ctx, field, obj)
 				})
+		case "undeliveredNotifications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Hotel_undeliveredNotifications(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21854,8 +22010,19 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "bookingId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_bookingId(ctx, field, obj)
+				})
 		case "createdAt":
 			out.Values[i] = ec._Notification_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Notification_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -143,6 +143,9 @@ func setComplexity(c *ComplexityRoot) {
 	c.Hotel.Rooms = itemsCost(20)
 	c.Hotel.Relocations = itemsCost(2)
 	c.Hotel.MaintenanceBlocks = itemsCost(2)
+	c.Hotel.UndeliveredNotifications = func(childComplexity int, first *int) int {
+		return listCost(childComplexity, pageCost(first))
+	}
 	c.RoomType.RatePlans = itemsCost(2)
 	c.Booking.Rooms = itemsCost(2)
 	c.Booking.Guests = itemsCost(2)

@@ -21,6 +21,9 @@ import (
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/notify"
+	"github.com/staygraph/staygraph/internal/notify/email"
+	"github.com/staygraph/staygraph/internal/notify/notifytest"
 )
 
 // What is private in the API. Every field that leads from public data into
@@ -74,6 +77,7 @@ var privHotelGates = []string{
 	`rooms { number serviceNote }`,
 	`relocations { reference contact { email } }`,
 	`maintenanceBlocks { reason room { number } }`,
+	`undeliveredNotifications { kind lastError bookingId }`,
 }
 
 const privBooking = `id reference status contact { email phone } guests { givenName familyName } payments { provider } refunds { reason } relocationNote`
@@ -257,10 +261,19 @@ func seedPrivacy(t *testing.T, b testBundle) privacyFixture {
 	if len(affected) != 1 {
 		t.Fatalf("the block should take the booking's room: %+v", affected)
 	}
+	// An email about the booking that the mail server never took, on the
+	// hotel's list of undelivered notifications.
+	smtpd := notifytest.NewSMTPServer(t)
+	mail, err := email.New(smtpd.Host(), smtpd.Port(), "stays@staygraph.test", email.Opts{})
+	must(err)
+	res.SetNotifier(notify.NewService(b.pool, notify.NewRegistry(mail), res, notify.Opts{}))
+	_, err = b.pool.Exec(context.Background(), `INSERT INTO notifications (id, booking_id, kind, channels, channel, status, attempts, last_error)
+		VALUES ($1, $2, 'CONFIRMED', '{email}', 'email', 'DEAD', 5, '550 PRIV-MAIL-ERROR')`, uuid.New(), held.ID)
+	must(err)
 	f.booking, f.reference = held.ID, held.Reference
 	f.secrets = []string{held.ID.String(), f.gid(relay.KindBooking, held.ID), held.Reference, f.email, "7946 0999",
 		"Vittoria", "Privatesca", "RM-PRIV-7", rooms[0].ID.String(), "PRIV-MAINT-REASON",
-		"PRIV-KEY-NAME", key.Prefix, key.ID.String(), f.gid(relay.KindAPIKey, key.ID), secretKey,
+		"PRIV-KEY-NAME", "PRIV-MAIL-ERROR", key.Prefix, key.ID.String(), f.gid(relay.KindAPIKey, key.ID), secretKey,
 		"victim-guest", "privacy-admin"}
 	return f
 }

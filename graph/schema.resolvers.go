@@ -231,6 +231,15 @@ func (r *hotelResolver) MaintenanceBlocks(ctx context.Context, obj *catalog.Hote
 	return r.Reservations.Blocks(ctx, obj.ID)
 }
 
+// UndeliveredNotifications is the resolver for the undeliveredNotifications field.
+func (r *hotelResolver) UndeliveredNotifications(ctx context.Context, obj *catalog.Hotel, first *int) ([]notify.Notification, error) {
+	limit, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	return r.Reservations.UndeliveredNotifications(ctx, obj.ID, limit)
+}
+
 // Captured is the resolver for the captured field.
 func (r *ledgerResolver) Captured(ctx context.Context, obj *booking.Ledger) (money.Money, error) {
 	return money.New(obj.Captured, obj.Currency), nil
@@ -501,6 +510,11 @@ func (r *notificationResolver) ID(ctx context.Context, obj *notify.Notification)
 // Kind is the resolver for the kind field.
 func (r *notificationResolver) Kind(ctx context.Context, obj *notify.Notification) (string, error) {
 	return string(obj.Kind), nil
+}
+
+// BookingID is the resolver for the bookingId field.
+func (r *notificationResolver) BookingID(ctx context.Context, obj *notify.Notification) (string, error) {
+	return relay.ID(relay.KindBooking, obj.BookingID), nil
 }
 
 // Status is the resolver for the status field.

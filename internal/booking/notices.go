@@ -29,6 +29,19 @@ func (s *Service) Notifications(ctx context.Context, b Booking) ([]notify.Notifi
 	return s.notifier.ForBooking(ctx, b.ID)
 }
 
+// UndeliveredNotifications lists up to limit notifications of the hotel's
+// bookings that nobody could deliver, most recently given up first
+// (notify.Service.Undelivered). Staff of the hotel and admins.
+func (s *Service) UndeliveredNotifications(ctx context.Context, hotelID uuid.UUID, limit int) ([]notify.Notification, error) {
+	if err := auth.RequireHotel(ctx, hotelID); err != nil {
+		return nil, err
+	}
+	if s.notifier == nil {
+		return []notify.Notification{}, nil
+	}
+	return s.notifier.Undelivered(ctx, hotelID, limit)
+}
+
 // RetryNotification sends a DEAD notification of a booking again. Staff of
 // the booking's hotel and admins.
 func (s *Service) RetryNotification(ctx context.Context, bookingID, notificationID uuid.UUID) (notify.Notification, error) {

@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/notify"
@@ -27,29 +29,7 @@ func TestGuestsHearAboutTheirBooking(t *testing.T) {
 	t.Parallel()
 	smtpd := notifytest.NewSMTPServer(t)
 	b := setup(t, time.Time{})
-	workers := river.NewWorkers()
-	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
-		Workers: workers, FetchCooldown: 50 * time.Millisecond, FetchPollInterval: 100 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TestOnly: true,
-	})
-	must(t, err)
-	svc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), client, booking.Opts{})
-	ch, err := email.New(smtpd.Host(), smtpd.Port(), "stays@staygraph.test", email.Opts{})
-	must(t, err)
-	notices := notify.NewService(b.pool, notify.NewRegistry(ch), svc, notify.Opts{Jobs: client,
-		Backoff: func(int) time.Duration { return 200 * time.Millisecond }})
-	svc.SetNotifier(notices)
-	booking.AddWorkers(workers, svc)
-	notify.AddWorkers(workers, notices)
-	ctx, cancel := context.WithCancel(context.Background())
-	must(t, client.Start(ctx))
-	t.Cleanup(func() {
-		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
-		defer done()
-		_ = client.Stop(stop)
-		cancel()
-	})
+	svc, notices := withNotices(t, b, smtpd, notify.Opts{})
 
 	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}}) // free cancellation
 	g := guest("lea")
@@ -91,4 +71,81 @@ func TestGuestsHearAboutTheirBooking(t *testing.T) {
 		}
 	}
 	t.Fatalf("notifications %v, want held, confirmed, cancelled and refunded SENT", kinds)
+}
+
+// withNotices is a booking service whose notifications go through a real
+// job queue to smtpd (retried every 200 ms).
+func withNotices(t *testing.T, b testBundle, smtpd *notifytest.SMTPServer, opts notify.Opts) (*booking.Service, *notify.Service) {
+	t.Helper()
+	workers := river.NewWorkers()
+	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Workers: workers, FetchCooldown: 50 * time.Millisecond, FetchPollInterval: 100 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TestOnly: true,
+	})
+	must(t, err)
+	svc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), client, booking.Opts{})
+	ch, err := email.New(smtpd.Host(), smtpd.Port(), "stays@staygraph.test", email.Opts{})
+	must(t, err)
+	opts.Jobs = client
+	opts.Backoff = func(int) time.Duration { return 200 * time.Millisecond }
+	notices := notify.NewService(b.pool, notify.NewRegistry(ch), svc, opts)
+	svc.SetNotifier(notices)
+	booking.AddWorkers(workers, svc)
+	notify.AddWorkers(workers, notices)
+	ctx, cancel := context.WithCancel(context.Background())
+	must(t, client.Start(ctx))
+	t.Cleanup(func() {
+		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		_ = client.Stop(stop)
+		cancel()
+	})
+	return svc, notices
+}
+
+// An email the mail server could not take ends on the hotel's list of
+// undelivered notifications, for its staff and admins only; once the server
+// is back, staff send it again from that list.
+func TestStaffSeeAndRetryUndeliveredNotifications(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	smtpd.Stop()
+	b := setup(t, time.Time{})
+	svc, _ := withNotices(t, b, smtpd, notify.Opts{MaxAttempts: 2})
+	f := b.fixture(t, fixtureOpts{})
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 20)
+	in := holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 2), 1)
+	in.Contact = booking.Contact{Email: "lea@example.fr"}
+	h, err := svc.Hold(guest("lea"), in)
+	must(t, err)
+
+	staff := staffOf(f.hotel.ID)
+	var list []notify.Notification
+	for deadline := time.Now().Add(15 * time.Second); len(list) == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the HELD email never showed as undelivered")
+		}
+		list, err = svc.UndeliveredNotifications(staff, f.hotel.ID, 20)
+		must(t, err)
+	}
+	if len(list) != 1 || list[0].BookingID != h.ID || list[0].Kind != notify.Held || list[0].Status != notify.StatusDead || list[0].Attempts != 2 {
+		t.Fatalf("undelivered %+v, want the booking's HELD email, DEAD after 2 attempts", list)
+	}
+	for who, ctx := range map[string]context.Context{"staff of another hotel": staffOf(uuid.New()), "the guest": guest("lea")} {
+		if _, err := svc.UndeliveredNotifications(ctx, f.hotel.ID, 20); !apperr.HasCode(err, apperr.Forbidden) {
+			t.Errorf("%s: %v, want FORBIDDEN", who, err)
+		}
+	}
+
+	smtpd.Start()
+	if _, err := svc.RetryNotification(staff, list[0].BookingID, list[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if mail := smtpd.Await(t, 1, 10*time.Second); !strings.Contains(mail[0].Subject, h.Reference) {
+		t.Fatalf("subject %q", mail[0].Subject)
+	}
+	if left, err := svc.UndeliveredNotifications(staff, f.hotel.ID, 20); err != nil || len(left) != 0 {
+		t.Fatalf("undelivered after the retry: %+v %v, want none", left, err)
+	}
 }

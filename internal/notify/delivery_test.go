@@ -267,10 +267,13 @@ func TestRetryOfADeadNotification(t *testing.T) {
 		t.Fatalf("dead notification %+v, want 2 attempts and an error", deadN)
 	}
 	b.awaitJobs(t, deadN.ID, "discarded")
-	list, err := b.svc.Dead(ctx, 10)
+	list, err := b.svc.Undelivered(ctx, b.hotelID, 10)
 	must(t, err)
 	if len(list) != 1 || list[0].ID != deadN.ID {
 		t.Fatalf("dead list %+v", list)
+	}
+	if other, err := b.svc.Undelivered(ctx, uuid.New(), 10); err != nil || len(other) != 0 {
+		t.Fatalf("another hotel's list: %+v %v, want it empty", other, err)
 	}
 
 	smtpd.Start()
@@ -312,7 +315,7 @@ func TestANotificationWhoseJobIsGoneCanBeRetried(t *testing.T) {
 	b.enqueue(t, id, notify.Confirmed)
 	n := b.only(t, id)
 	ctx := context.Background()
-	if list, err := b.svc.Dead(ctx, 10); err != nil || len(list) != 0 {
+	if list, err := b.svc.Undelivered(ctx, b.hotelID, 10); err != nil || len(list) != 0 {
 		t.Fatalf("given up while its job waits: %+v %v", list, err)
 	}
 	if _, err := b.svc.Retry(ctx, n.ID); !apperr.HasCode(err, apperr.Conflict) {
@@ -322,7 +325,7 @@ func TestANotificationWhoseJobIsGoneCanBeRetried(t *testing.T) {
 	_, err := b.pool.Exec(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now()
 		WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, n.ID.String())
 	must(t, err)
-	list, err := b.svc.Dead(ctx, 10)
+	list, err := b.svc.Undelivered(ctx, b.hotelID, 10)
 	must(t, err)
 	if len(list) != 1 || list[0].ID != n.ID {
 		t.Fatalf("given up: %+v, want the orphaned notification", list)

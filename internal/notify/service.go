@@ -215,18 +215,21 @@ var (
 	orphanedSQL string
 )
 
-// Dead lists up to limit notifications nobody could deliver, most recently
-// given up first: the staff's to-do list. It includes PENDING ones whose
-// delivery job is gone (a process stopped during the last attempt), which
-// Retry takes too.
-func (s *Service) Dead(ctx context.Context, limit int) ([]Notification, error) {
-	rows, err := s.pool.Query(ctx, givenUpSQL, min(max(limit, 1), 1000))
+// Undelivered lists up to limit notifications of a hotel's bookings that
+// nobody could deliver, most recently given up first: the staff's to-do
+// list. It includes PENDING ones whose delivery job is gone (a process
+// stopped during the last attempt), which Retry takes too.
+func (s *Service) Undelivered(ctx context.Context, hotelID uuid.UUID, limit int) ([]Notification, error) {
+	if limit < 1 {
+		return []Notification{}, nil
+	}
+	rows, err := s.pool.Query(ctx, givenUpSQL, hotelID, min(limit, 1000))
 	if err != nil {
-		return nil, fmt.Errorf("list dead notifications: %w", err)
+		return nil, fmt.Errorf("list undelivered notifications: %w", err)
 	}
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[db.Notification])
 	if err != nil {
-		return nil, fmt.Errorf("list dead notifications: %w", err)
+		return nil, fmt.Errorf("list undelivered notifications: %w", err)
 	}
 	return notificationsFromRows(list), nil
 }

@@ -1,12 +1,15 @@
--- Notifications nobody will deliver, most recently given up first: the
--- DEAD ones, and PENDING ones whose delivery job is gone (the job queue
--- discards a job whose process stopped during its last attempt, before it
--- could mark the notification DEAD). Columns in table order.
+-- A hotel's notifications nobody will deliver, most recently given up
+-- first: the DEAD ones, and PENDING ones whose delivery job is gone (the
+-- job queue discards a job whose process stopped during its last attempt,
+-- before it could mark the notification DEAD). Columns in table order.
+-- $1 hotel id, $2 limit
 SELECT n.* FROM notifications n
-WHERE n.status = 'DEAD'
-   OR (n.status = 'PENDING' AND NOT EXISTS (
-        SELECT FROM river_job j
-        WHERE j.kind = 'notify.deliver' AND j.args->>'notification_id' = n.id::text
-          AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled')))
+JOIN bookings b ON b.id = n.booking_id
+WHERE b.hotel_id = $1
+  AND (n.status = 'DEAD'
+       OR (n.status = 'PENDING' AND NOT EXISTS (
+            SELECT FROM river_job j
+            WHERE j.kind = 'notify.deliver' AND j.args->>'notification_id' = n.id::text
+              AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled'))))
 ORDER BY n.updated_at DESC, n.id
-LIMIT $1
+LIMIT $2
