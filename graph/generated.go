@@ -4046,7 +4046,7 @@ type Booking implements Node {
   cancelReason: String!
   "Penalty kept on cancellation."
   penalty: Money!
-  "Captured payments minus the penalty, owed back on cancellation."
+  "Owed back to the guest: on cancellation, captured payments minus the penalty; when a hold expires, all that was captured on it."
   refundDue: Money!
   "Money taken, given back and kept: captured − refunded = kept."
   ledger: Ledger!

@@ -77,12 +77,8 @@ func (s *Service) ExpireHold(ctx context.Context, id uuid.UUID) (time.Duration, 
 			return err
 		}
 		// Partial payments on a hold that lapsed go back automatically.
-		captured, err := q.CapturedAmount(ctx, expired.ID)
-		if err != nil {
-			return fmt.Errorf("sum payments: %w", err)
-		}
-		if captured > 0 {
-			if _, err = s.refundTx(ctx, tx, q, expired, captured, "hold expired"); err != nil {
+		if expired.RefundDue > 0 {
+			if _, err = s.refundTx(ctx, tx, q, expired, expired.RefundDue, "hold expired"); err != nil {
 				return err
 			}
 		}

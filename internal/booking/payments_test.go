@@ -372,6 +372,9 @@ func TestReconciledHoldTakenByMaintenanceIsNotConfirmed(t *testing.T) {
 	if refunded != 10000 {
 		t.Fatalf("refunded %d at expiry, want the 10000 captured", refunded)
 	}
+	if got, err = b.svc.Booking(ctx, h.ID); err != nil || got.Status != booking.StatusExpired || got.RefundDue != 10000 {
+		t.Fatalf("expired booking: %s, refund due %d, %v; want EXPIRED owing the 10000 back", got.Status, got.RefundDue, err)
+	}
 	b.assertInventoryConsistent(t)
 }
 

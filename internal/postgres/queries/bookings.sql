@@ -84,8 +84,12 @@ RETURNING *;
 
 -- name: ExpireBooking :one
 -- Expires a hold whose time is up, unless a payment on it is in flight.
-UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now()
-WHERE id = @id AND status = 'HELD' AND NOT payment_in_flight AND hold_expires_at <= @now::timestamptz
+-- What was captured on it is owed back (refund_due), as CapturedAmount sums it.
+UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now(),
+    refund_due = (SELECT coalesce(sum(p.captured_amount), 0)::bigint FROM payments p
+                  WHERE p.booking_id = bookings.id AND p.status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'))
+WHERE bookings.id = @id AND bookings.status = 'HELD' AND NOT bookings.payment_in_flight
+  AND bookings.hold_expires_at <= @now::timestamptz
 RETURNING *;
 
 -- name: CancelBooking :one
