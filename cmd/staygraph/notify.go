@@ -67,7 +67,7 @@ func notifications(n notifyFlags, pool *pgxpool.Pool, bookings *booking.Service,
 		log.Info("no notification channel configured (--smtp-addr, --sms-gateway-url): guests are not notified")
 		return nil
 	}
-	opts := notify.Opts{Jobs: jobs, Channels: route[:1]}
+	opts := notify.Opts{Jobs: jobs, Channels: []string{route[0]}}
 	if len(route) > 1 {
 		opts.Fallback = map[string]string{route[0]: route[1]}
 	}
