@@ -56,7 +56,7 @@ func setupChain(t testing.TB, opts graph.HandlerOpts, stack server.StackOpts) ch
 	}
 	s := server.NewStack(stack)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.API(graph.NewHandler(r, opts), auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys).Middleware))
+	mux.Handle("/graphql", s.API(graph.NewHandler(r, opts), server.Authenticate(auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys))))
 	srv := httptest.NewServer(s.Wrap(mux))
 	t.Cleanup(srv.Close)
 	return chain{pool: pool, keys: keys, url: srv.URL + "/graphql", logs: logs}

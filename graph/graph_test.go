@@ -26,6 +26,7 @@ import (
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 	"github.com/staygraph/staygraph/internal/search"
 	searchpg "github.com/staygraph/staygraph/internal/search/postgres"
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 var secret = []byte("graph-test-secret")
@@ -55,7 +56,7 @@ func setup(t *testing.T, opts ...graph.HandlerOpts) testBundle {
 	if o.Authenticator == nil {
 		o.Authenticator = authn
 	}
-	h := authn.Middleware(graph.NewHandler(r, o))
+	h := server.Authenticate(authn)(graph.NewHandler(r, o))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return testBundle{pool: pool, server: srv, resolver: r}

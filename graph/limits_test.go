@@ -122,6 +122,18 @@ func TestFragmentBombIsRefused(t *testing.T) {
 	refused(t, "fragment bomb", c.post(t, nil, gql{Query: q.String()}), http.StatusBadRequest, graph.CodeQueryTooComplex)
 }
 
+// Bad credentials are refused like every other refusal before the GraphQL
+// server: 401 UNAUTHENTICATED with the request id.
+func TestBadCredentialsAreRefusedWithTheRequestID(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	r := c.post(t, map[string]string{"Authorization": "Bearer not-a-token"}, []byte(`{"query":"{ viewer { role } }"}`))
+	refused(t, "a bad token", r, http.StatusUnauthorized, "UNAUTHENTICATED")
+	if got := r.header.Get("WWW-Authenticate"); got != "Bearer" {
+		t.Errorf("WWW-Authenticate %q, want Bearer", got)
+	}
+}
+
 func TestOnlyOneOperationPerRequest(t *testing.T) {
 	t.Parallel()
 	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})

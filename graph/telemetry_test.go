@@ -19,6 +19,7 @@ import (
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 	"github.com/staygraph/staygraph/internal/search"
 	searchpg "github.com/staygraph/staygraph/internal/search/postgres"
+	"github.com/staygraph/staygraph/internal/server"
 	"github.com/staygraph/staygraph/internal/tracing"
 )
 
@@ -61,7 +62,7 @@ func setupTraced(t *testing.T, on bool) (testBundle, *tracetest.SpanRecorder) {
 	r := &graph.Resolver{Catalog: cat, Keys: keys,
 		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil, booking.Opts{}),
 		Search:       search.NewRouter(search.RouterOpts{Primary: engine, Fallback: engine})}
-	h := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys).Middleware(graph.NewHandler(r, opts))
+	h := server.Authenticate(auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys))(graph.NewHandler(r, opts))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return testBundle{pool: pool, server: srv, resolver: r}, rec

@@ -115,6 +115,19 @@ func TestMetricsReflectRequests(t *testing.T) {
 	if _, code := post(t, addr, "", `{ searchHotels(input: {text: "hotel"}) { totalCount } }`, nil); code != "" {
 		t.Fatalf("search: %s", code)
 	}
+	// Refusals before the GraphQL server count with its errors: a bad
+	// token and a batch.
+	if _, code := post(t, addr, "not-a-token", `{ viewer { role } }`, nil); code != "UNAUTHENTICATED" {
+		t.Fatalf("a bad token answered %q, want UNAUTHENTICATED", code)
+	}
+	batch, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(`[{"query":"{ viewer { role } }"},{"query":"{ viewer { role } }"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch.Body.Close()
+	if batch.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a batch answered %d, want 400", batch.StatusCode)
+	}
 
 	res, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
@@ -130,7 +143,8 @@ func TestMetricsReflectRequests(t *testing.T) {
 		`staygraph_graphql_operation_duration_seconds_count{operation="CatalogPage",type="query"} 1`,
 		`staygraph_graphql_operation_duration_seconds_count{operation="Hold",type="mutation"} 2`,
 		`staygraph_graphql_operation_duration_seconds_count{operation="anonymous",type="query"} 1`,
-		`staygraph_graphql_errors_total{code="UNAUTHENTICATED"} 1`,
+		`staygraph_graphql_errors_total{code="UNAUTHENTICATED"} 2`,
+		`staygraph_graphql_errors_total{code="BATCHING_NOT_SUPPORTED"} 1`,
 		`staygraph_bookings{status="HELD"} 1`,
 		`staygraph_search_requests_total{engine="postgres",outcome="ok"} 1`,
 		`staygraph_jobs{state=`, // the hold's expiry job

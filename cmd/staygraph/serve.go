@@ -347,7 +347,7 @@ func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s ser
 	}))
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", stack.API(api, authn.Middleware))
+	mux.Handle("/graphql", stack.API(api, server.Authenticate(authn)))
 	mux.Handle("GET /healthz", server.DataHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})))

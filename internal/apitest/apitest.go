@@ -20,6 +20,7 @@ import (
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 	"github.com/staygraph/staygraph/internal/search"
 	searchpg "github.com/staygraph/staygraph/internal/search/postgres"
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 // Today is the first night of the demo catalog's rates and the date of the
@@ -72,7 +73,7 @@ func Start(t testing.TB, opts Opts) *Server {
 		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil,
 			booking.Opts{Now: func() time.Time { return Now }}),
 		Search: search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg, Now: func() time.Time { return Now }})}
-	h := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: Secret}, keys).Middleware(graph.NewHandler(r, graph.HandlerOpts{}))
+	h := server.Authenticate(auth.NewAuthenticator(auth.JWTConfig{HS256Secret: Secret}, keys))(graph.NewHandler(r, graph.HandlerOpts{}))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &Server{URL: srv.URL + "/graphql"}

@@ -2,9 +2,6 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -100,54 +97,4 @@ func (a *Authenticator) verifyAPIKey(ctx context.Context, key string) (*Principa
 		return nil, invalidAPIKey()
 	}
 	return a.keys.Verify(ctx, key)
-}
-
-// Middleware authenticates every request before next sees it. Anonymous
-// requests pass through unchanged (resolvers decide what anonymous callers
-// may do); authenticated ones carry their Principal in the request context
-// (see FromContext). Bad credentials end the request with 401 and a GraphQL
-// error body with extensions.code UNAUTHENTICATED, so a client learns its
-// token is bad instead of silently being treated as anonymous.
-func (a *Authenticator) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := a.Authenticate(r)
-		if err != nil {
-			writeAuthError(w, r, err)
-			return
-		}
-		if p != nil {
-			r = r.WithContext(WithPrincipal(r.Context(), p))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// graphQLErrors is the body of an error response, shaped like a GraphQL
-// response so clients handle it with their usual code.
-type graphQLErrors struct {
-	Errors []graphQLError `json:"errors"`
-}
-
-type graphQLError struct {
-	Message    string            `json:"message"`
-	Extensions map[string]string `json:"extensions"`
-}
-
-func writeAuthError(w http.ResponseWriter, r *http.Request, err error) {
-	status, code, msg := http.StatusInternalServerError, "INTERNAL", "internal server error"
-	var e *apperr.Error
-	if errors.As(err, &e) && e.Code == apperr.Unauthenticated {
-		status, code, msg = http.StatusUnauthorized, string(e.Code), e.Message
-		w.Header().Set("WWW-Authenticate", "Bearer")
-	} else {
-		// Errors from this package never contain the credential itself.
-		slog.ErrorContext(r.Context(), "authenticate request", "err", err)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(graphQLErrors{Errors: []graphQLError{{
-		Message:    msg,
-		Extensions: map[string]string{"code": code},
-	}}})
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 // whoami answers with the principal the middleware put in the context.
@@ -33,7 +34,7 @@ func serve(t *testing.T, a *auth.Authenticator, header map[string]string) *httpt
 		req.Header.Set(k, v)
 	}
 	rec := httptest.NewRecorder()
-	a.Middleware(whoami).ServeHTTP(rec, req)
+	server.Authenticate(a)(whoami).ServeHTTP(rec, req)
 	return rec
 }
 

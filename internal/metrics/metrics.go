@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 // Namespace prefixes every staygraph metric.
@@ -161,15 +162,19 @@ func (m *Metrics) CountSearch(engine string, err error) {
 	m.searches.WithLabelValues(engine, outcome).Inc()
 }
 
-// HTTP counts every request next answers, by status class.
+// HTTP counts every request next answers, by status class, and the
+// refusals the middleware answers before the GraphQL server sees a request
+// (bad credentials, rate limits, bodies too large, batches) with the
+// GraphQL errors, by code.
 func (m *Metrics) HTTP(next http.Handler) http.Handler {
 	classes := [6]prometheus.Counter{}
 	for i := 1; i <= 5; i++ {
 		classes[i] = m.httpRequests.WithLabelValues(strconv.Itoa(i) + "xx")
 	}
+	countError := m.CountError
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
+		next.ServeHTTP(rec, r.WithContext(server.CountRefusals(r.Context(), countError)))
 		if c := rec.status / 100; c >= 1 && c <= 5 {
 			classes[c].Inc()
 		}

@@ -221,7 +221,7 @@ func TestBadCredentialsAreLimitedByAddress(t *testing.T) {
 	var checked atomic.Int32
 	authn := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: []byte("a-secret-for-this-test")}, nil)
 	counting := func(next http.Handler) http.Handler {
-		inner := authn.Middleware(next)
+		inner := server.Authenticate(authn)(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			checked.Add(1)
 			inner.ServeHTTP(w, r)
