@@ -485,6 +485,9 @@ func TestBadScalarValuesAreInvalidInput(t *testing.T) {
 	search := `query($in: HotelSearchInput!) { searchHotels(input: $in) { totalCount } }`
 	for name, in := range map[string]map[string]any{
 		"a NUL in text":              {"text": "Paris\u0000"},
+		"a terminal escape in text":  {"text": "\u001b[2JParis"},
+		"a C1 control in text":       {"text": "Paris\u009b"},
+		"a right-to-left override":   {"text": "Paris\u202e"},
 		"a date-time without offset": {"arrivingAt": "2027-06-20T23:30:00"},
 		"not a date-time":            {"arrivingAt": "tonight"},
 		"NaN as a radius":            {"near": map[string]any{"lat": 48.85, "lon": 2.35, "radiusKm": "NaN"}},
@@ -495,6 +498,10 @@ func TestBadScalarValuesAreInvalidInput(t *testing.T) {
 		if res := b.do(t, "", search, map[string]any{"in": in}); res.code() != "INVALID_INPUT" {
 			t.Errorf("%s: %s %+v, want INVALID_INPUT", name, res.Data, res.Errors)
 		}
+	}
+	// Tabs and line breaks are text; so are right-to-left scripts and marks.
+	if res := b.do(t, "", search, map[string]any{"in": map[string]any{"text": "Hotel\tParis\r\nדן\u200f"}}); len(res.Errors) > 0 {
+		t.Errorf("tabs, line breaks and Hebrew refused: %+v", res.Errors)
 	}
 	if res := b.do(t, "", `{ searchHotels(input: {text: "Paris\u0000"}) { totalCount } }`, nil); res.code() != "INVALID_INPUT" {
 		t.Errorf("a NUL written in the operation: %+v, want INVALID_INPUT", res.Errors)

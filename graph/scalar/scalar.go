@@ -1,7 +1,7 @@
 // Package scalar marshals the API's custom scalars — Date (a hotel-local
 // calendar date), LocalTime (a hotel-local time of day), DateTime (an
 // instant) — and reads the built-in Float and String strictly: finite
-// numbers only, no NUL character.
+// numbers only, no control characters or bidirectional overrides.
 package scalar
 
 import (
@@ -117,17 +117,31 @@ func MarshalString(s string) graphql.Marshaler {
 	return graphql.MarshalString(s)
 }
 
-// UnmarshalString reads a string as gqlgen's String does, and refuses the
-// NUL character, which no text the API stores may hold.
+// UnmarshalString reads a string as gqlgen's String does, and refuses
+// control characters other than tab and line breaks (U+0000–U+001F,
+// U+007F–U+009F: the NUL no stored text may hold, terminal escapes that
+// would reach a log reader's or a guest's screen) and the bidirectional
+// overrides (U+202D, U+202E), which make text read otherwise than it is
+// written.
 func UnmarshalString(v any) (string, error) {
 	s, err := graphql.UnmarshalString(v)
 	if err != nil {
 		return "", apperr.Invalid(err.Error())
 	}
-	if strings.ContainsRune(s, 0) {
-		return "", apperr.Invalid("text must not contain the NUL character (U+0000)")
+	if strings.ContainsFunc(s, refusedRune) {
+		return "", apperr.Invalid("text must not contain control characters (other than tab and line breaks) or bidirectional overrides")
 	}
 	return s, nil
+}
+
+func refusedRune(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return false
+	case r < 0x20, 0x7f <= r && r <= 0x9f:
+		return true
+	}
+	return r == '\u202d' || r == '\u202e'
 }
 
 // describe names the JSON kind of v for an error message.
