@@ -224,7 +224,11 @@ func (k *APIKeys) Revoke(ctx context.Context, id uuid.UUID) (APIKey, error) {
 	}
 	row, err := write(ctx, k, func(q *db.Queries) (db.ApiKey, error) { return q.RevokeAPIKey(ctx, id) })
 	if errors.Is(err, pgx.ErrNoRows) {
-		return APIKey{}, apperr.New(apperr.NotFound, "api key not found")
+		// Revoked already (nothing changes, nothing is audited), or unknown.
+		row, err = k.q.GetAPIKey(ctx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return APIKey{}, apperr.New(apperr.NotFound, "api key not found")
+		}
 	}
 	if err != nil {
 		return APIKey{}, fmt.Errorf("revoke api key: %w", err)

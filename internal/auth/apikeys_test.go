@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -74,6 +75,30 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	}
 	if revoked.RevokedAt == nil || revoked.Version != 2 {
 		t.Errorf("Revoke = %+v, want revoked at version 2", revoked)
+	}
+	// Revoking again, twice at once, changes nothing and records nothing.
+	var audited int
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(b.pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE entity_id = $1", key.ID.String()).Scan(&audited))
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			again, err := b.keys.Revoke(b.admin, key.ID)
+			if err != nil || again.Version != 2 || !again.RevokedAt.Equal(*revoked.RevokedAt) {
+				t.Errorf("Revoke again = %+v, %v; want it unchanged at version 2", again, err)
+			}
+		})
+	}
+	wg.Wait()
+	var after int
+	must(b.pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE entity_id = $1", key.ID.String()).Scan(&after))
+	if after != audited {
+		t.Errorf("revoking a revoked key added %d audit entries", after-audited)
 	}
 	if p, err := b.keys.Verify(context.Background(), secret); !apperr.HasCode(err, apperr.Unauthenticated) {
 		t.Fatalf("Verify(revoked) = %+v, %v; want UNAUTHENTICATED", p, err)

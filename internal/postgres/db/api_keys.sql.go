@@ -125,11 +125,12 @@ func (q *Queries) ListAPIKeys(ctx context.Context) ([]ApiKey, error) {
 }
 
 const revokeAPIKey = `-- name: RevokeAPIKey :one
-UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()), version = version + 1
-WHERE id = $1
+UPDATE api_keys SET revoked_at = now(), version = version + 1
+WHERE id = $1 AND revoked_at IS NULL
 RETURNING id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at
 `
 
+// Revokes a key; one already revoked is left as it is (no row).
 func (q *Queries) RevokeAPIKey(ctx context.Context, id uuid.UUID) (ApiKey, error) {
 	row := q.db.QueryRow(ctx, revokeAPIKey, id)
 	var i ApiKey

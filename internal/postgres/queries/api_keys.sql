@@ -13,8 +13,9 @@ SELECT * FROM api_keys WHERE id = $1;
 SELECT * FROM api_keys ORDER BY created_at, id;
 
 -- name: RevokeAPIKey :one
-UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()), version = version + 1
-WHERE id = $1
+-- Revokes a key; one already revoked is left as it is (no row).
+UPDATE api_keys SET revoked_at = now(), version = version + 1
+WHERE id = $1 AND revoked_at IS NULL
 RETURNING *;
 
 -- name: TouchAPIKey :exec
