@@ -4424,7 +4424,12 @@ type Mutation {
   cancelBooking(input: CancelBookingInput!): CancelBookingPayload!
   "Front desk (staff of the hotel and admins): the guests of a confirmed booking arrived; from its check-in date at the hotel until check-out."
   checkInBooking(input: FrontDeskInput!): FrontDeskPayload!
-  "Front desk: the guests left; the nights stay counted as used. From the check-in date at the hotel on."
+  """
+  Front desk: the guests left, from the check-in date at the hotel on (a confirmed booking the desk
+  did not check in too). The nights used stay counted and the hotel keeps what was paid; guests who
+  leave before checkOut give the nights from the hotel's today back to sale (departedOn), all of them
+  when they leave on the check-in date.
+  """
   checkOutBooking(input: FrontDeskInput!): FrontDeskPayload!
   "Front desk: the guests of a confirmed booking never came, from the day after check-in at the hotel; its rooms go back on sale and what was paid is kept."
   markNoShow(input: FrontDeskInput!): FrontDeskPayload!
