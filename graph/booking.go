@@ -42,6 +42,22 @@ func roomRequests(d *ids, in []model.RoomRequestInput) []booking.RoomRequest {
 	return out
 }
 
+// occupancyFields points the errors the booking core reports on a room's
+// adults or childAges at its occupancy when the client gave the party that
+// way, so that each error names a field the client sent.
+func occupancyFields(ue []apperr.Error, rooms []model.RoomRequestInput) []apperr.Error {
+	for i, e := range ue {
+		f := e.Field
+		if len(f) != 4 || f[0] != "input" || f[1] != "rooms" || f[3] != "adults" && f[3] != "childAges" {
+			continue
+		}
+		if n, err := strconv.Atoi(f[2]); err == nil && n < len(rooms) && rooms[n].Occupancy != nil {
+			ue[i].Field = []string{"input", "rooms", f[2], "occupancy"}
+		}
+	}
+	return ue
+}
+
 func quoteInput(in model.QuoteInput) (booking.QuoteInput, error) {
 	var d ids
 	out := booking.QuoteInput{HotelID: d.decode(relay.KindHotel, in.HotelID, "input", "hotelId"),

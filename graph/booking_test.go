@@ -228,6 +228,13 @@ func TestHoldBookingInputErrors(t *testing.T) {
 	if len(out.UserErrors) != 1 || out.UserErrors[0].Code != "INVALID_INPUT" || fmt.Sprint(out.UserErrors[0].Field) != "[input rooms 0 occupancy]" {
 		t.Fatalf("bad occupancy: %+v", out)
 	}
+	// A party the room type cannot house, given as occupancy, is reported
+	// on occupancy, the field the client sent.
+	room["occupancy"] = "2-9,4,6,8,10,12"
+	out = decode[struct{ HoldBooking bookingPayload }](t, b.do(t, tok, holdMutation, vars)).HoldBooking
+	if len(out.UserErrors) != 1 || out.UserErrors[0].Code != "INVALID_INPUT" || fmt.Sprint(out.UserErrors[0].Field) != "[input rooms 0 occupancy]" {
+		t.Fatalf("a party too large as occupancy: %+v", out)
+	}
 	if res := b.do(t, "", holdMutation, holdVars(hotel, plan, "k", checkIn, 1)); res.code() != "UNAUTHENTICATED" {
 		t.Fatalf("anonymous hold: %+v", res.Errors)
 	}

@@ -278,7 +278,7 @@ func (r *mutationResolver) HoldBooking(ctx context.Context, input model.HoldBook
 	}
 	b, err := r.Reservations.Hold(ctx, in)
 	ue, err := userErrors(err)
-	return model.HoldBookingPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
+	return model.HoldBookingPayload{Booking: okPtr(b, ue), UserErrors: occupancyFields(ue, input.Rooms)}, err
 }
 
 // ConfirmBooking is the resolver for the confirmBooking field.
@@ -659,7 +659,7 @@ func (r *queryResolver) Quote(ctx context.Context, input model.QuoteInput) (mode
 	}
 	q, err := r.Reservations.Quote(ctx, in)
 	ue, err := userErrors(err)
-	return model.QuoteResult{Quote: okPtr(q, ue), UserErrors: ue}, err
+	return model.QuoteResult{Quote: okPtr(q, ue), UserErrors: occupancyFields(ue, input.Rooms)}, err
 }
 
 // Booking is the resolver for the booking field.
