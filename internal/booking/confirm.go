@@ -252,7 +252,7 @@ func (s *Service) recordOutcome(ctx context.Context, attempt db.Payment, res pay
 	case res.Status == payment.Declined:
 		return declined(res.FailureCode, res.FailureMessage)
 	case res.Status == payment.Unknown:
-		return apperr.New(PaymentPending, "the payment provider did not answer; the outcome will be reconciled with it and the hold kept meanwhile")
+		return apperr.New(PaymentPending, "the payment provider did not answer; the outcome will be reconciled with it, and until then the booking stays as it is (a hold does not expire)")
 	case res.Captured < attempt.Amount:
 		return partial(attempt.Amount-res.Captured, attempt.Currency)
 	}
