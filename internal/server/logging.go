@@ -104,7 +104,9 @@ var (
 	bearerPattern = regexp.MustCompile(`(?i)\bbearer\s+\S+`)
 	jwtPattern    = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
 	apiKeyPattern = regexp.MustCompile(`\bsg_[a-z0-9]{12}_[A-Za-z0-9_-]+`)
-	emailPattern  = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+`)
+	// A mailbox at a domain whose last label starts with a letter: not a
+	// user at an IP address, as in a local database URL.
+	emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*`)
 )
 
 // scrub blanks credentials and personal data out of a log string.

@@ -47,6 +47,7 @@ func TestLogHandlerAddsRequestIDAndRedacts(t *testing.T) {
 		"note", "key sg_abcdefghijkl_c2VjcmV0c2VjcmV0 and card 4111 1111 1111 1111",
 		slog.Group("input", "email", "bob@example.com", "phone", "+44 20 7946 0958", "city", "Tokyo"),
 		"variables", map[string]any{"email": "carol@example.com"},
+		"url", "postgres://postgres@127.0.0.1:54329/staygraph",
 	)
 	out := buf.String()
 	for _, secret := range []string{jwt, "ana@example.com", "bob@example.com", "carol@example.com", "c2VjcmV0c2VjcmV0",
@@ -55,7 +56,7 @@ func TestLogHandlerAddsRequestIDAndRedacts(t *testing.T) {
 			t.Errorf("log holds %q: %s", secret, out)
 		}
 	}
-	for _, kept := range []string{`"request_id":"req-42"`, `"city":"Tokyo"`, "[email]", "[card number]"} {
+	for _, kept := range []string{`"request_id":"req-42"`, `"city":"Tokyo"`, "[email]", "[card number]", "postgres@127.0.0.1:54329"} {
 		if !strings.Contains(out, kept) {
 			t.Errorf("log lacks %s: %s", kept, out)
 		}
