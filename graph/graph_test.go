@@ -417,8 +417,8 @@ func TestGETServesQueriesOnly(t *testing.T) {
 	}
 	q = url.Values{"query": {`mutation { revokeApiKey(input: {id: "x"}) { userErrors { code } } }`}}
 	req, _ = http.NewRequest(http.MethodGet, b.server.URL+"?"+q.Encode(), nil)
-	if res := send(t, req); len(res.Errors) == 0 || res.Data != nil && string(res.Data) != "null" {
-		t.Fatalf("GET mutation must be refused: %d %s", res.status, res.Data)
+	if res := send(t, req); res.status != http.StatusBadRequest || res.code() != graph.CodeBadRequest || res.Data != nil && string(res.Data) != "null" {
+		t.Fatalf("GET mutation: %d %s %+v, want 400 BAD_REQUEST", res.status, res.Data, res.Errors)
 	}
 }
 

@@ -87,6 +87,7 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 		srv.Use(newOperationTracing(opts.TracerProvider))
 	}
 	srv.Use(socketSubscriptionsOnly{})
+	srv.Use(getQueriesOnly{})
 	srv.Use(cardDataGuard{})
 	srv.Use(searchEngines{})
 	if opts.Allowlist != nil {

@@ -26,7 +26,7 @@ const (
 
 func init() {
 	for _, code := range []string{CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyRootFields, CodeQueryTooComplex,
-		CodeCardDataRefused, CodeOperationNotAllowed} {
+		CodeCardDataRefused, CodeOperationNotAllowed, CodeBadRequest} {
 		errcode.RegisterErrorType(code, errcode.KindProtocol)
 	}
 }

@@ -2,12 +2,17 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/staygraph/staygraph/internal/server"
 )
@@ -67,6 +72,9 @@ func oneOperation(next http.Handler) http.Handler {
 					"the URL is not a GraphQL request: query, operationName, and variables and extensions as JSON objects", nil)
 				return
 			}
+			if r.Header.Get("Upgrade") == "" { // not the subscription socket's handshake
+				r = r.WithContext(context.WithValue(r.Context(), viaGETKey{}, true))
+			}
 			next.ServeHTTP(w, r)
 			return
 		case http.MethodPost:
@@ -123,4 +131,29 @@ func refusalStatus(r *http.Request) int {
 		}
 	}
 	return http.StatusBadRequest
+}
+
+// viaGETKey marks the context of a GET request.
+type viaGETKey struct{}
+
+// getQueriesOnly refuses mutations and subscriptions sent with GET (a URL
+// that crawlers, prefetchers and proxies may repeat must not change
+// anything) with BAD_REQUEST and the request id, where gqlgen's GET
+// transport answers 406 with an uncoded error.
+type getQueriesOnly struct{}
+
+var _ graphql.OperationContextMutator = getQueriesOnly{}
+
+// ExtensionName names the extension in gqlgen's stats.
+func (getQueriesOnly) ExtensionName() string { return "GetQueriesOnly" }
+
+// Validate accepts every schema.
+func (getQueriesOnly) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext refuses an operation other than a query sent with GET.
+func (getQueriesOnly) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if viaGET, _ := ctx.Value(viaGETKey{}).(bool); !viaGET || opCtx.Operation == nil || opCtx.Operation.Operation == ast.Query {
+		return nil
+	}
+	return refuse(CodeBadRequest, "GET requests only allow queries: mutations go by POST, subscriptions over the WebSocket")
 }
