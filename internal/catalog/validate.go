@@ -73,7 +73,7 @@ func (v *validator) timeZone(tz string, field ...string) {
 func (v *validator) currency(c string, field ...string) string {
 	norm, ok := money.Normalize(c)
 	if !ok {
-		v.fail(fmt.Sprintf("%q is not an ISO 4217 currency code", c), field...)
+		v.fail(fmt.Sprintf("%q is not a currency prices are kept in (an ISO 4217 code of money in circulation, such as EUR)", c), field...)
 	}
 	return norm
 }

@@ -127,7 +127,7 @@ func (q *Query) Normalize() error {
 	if p := q.Price; p != nil {
 		c, ok := money.Normalize(p.Currency)
 		if !ok {
-			fail(fmt.Sprintf("%q is not an ISO 4217 currency", p.Currency), "price", "currency")
+			fail(fmt.Sprintf("%q is not a currency prices are kept in (an ISO 4217 code of money in circulation, such as EUR)", p.Currency), "price", "currency")
 		}
 		p.Currency = c
 		if p.Min != nil && p.Max != nil && *p.Min > *p.Max || p.Min != nil && *p.Min < 0 {
