@@ -86,8 +86,7 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	if opts.TracerProvider != nil {
 		srv.Use(newOperationTracing(opts.TracerProvider))
 	}
-	srv.Use(socketSubscriptionsOnly{})
-	srv.Use(getQueriesOnly{})
+	srv.Use(transportOperations{})
 	srv.Use(cardDataGuard{})
 	srv.Use(searchEngines{})
 	if opts.Allowlist != nil {

@@ -136,24 +136,33 @@ func refusalStatus(r *http.Request) int {
 // viaGETKey marks the context of a GET request.
 type viaGETKey struct{}
 
-// getQueriesOnly refuses mutations and subscriptions sent with GET (a URL
-// that crawlers, prefetchers and proxies may repeat must not change
-// anything) with BAD_REQUEST and the request id, where gqlgen's GET
-// transport answers 406 with an uncoded error.
-type getQueriesOnly struct{}
+// transportOperations refuses operations a transport does not serve. The
+// subscription socket serves subscriptions only: queries and mutations go
+// over HTTP, where every request is rate limited, size limited and
+// authenticated afresh. GET serves queries only: a URL that crawlers,
+// prefetchers and proxies may repeat must not change anything (gqlgen's GET
+// transport would answer an uncoded 406).
+type transportOperations struct{}
 
-var _ graphql.OperationContextMutator = getQueriesOnly{}
+var _ graphql.OperationContextMutator = transportOperations{}
 
 // ExtensionName names the extension in gqlgen's stats.
-func (getQueriesOnly) ExtensionName() string { return "GetQueriesOnly" }
+func (transportOperations) ExtensionName() string { return "TransportOperations" }
 
 // Validate accepts every schema.
-func (getQueriesOnly) Validate(graphql.ExecutableSchema) error { return nil }
+func (transportOperations) Validate(graphql.ExecutableSchema) error { return nil }
 
-// MutateOperationContext refuses an operation other than a query sent with GET.
-func (getQueriesOnly) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	if viaGET, _ := ctx.Value(viaGETKey{}).(bool); !viaGET || opCtx.Operation == nil || opCtx.Operation.Operation == ast.Query {
+// MutateOperationContext refuses an operation its transport does not serve.
+func (transportOperations) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if opCtx.Operation == nil {
 		return nil
 	}
-	return refuse(CodeBadRequest, "GET requests only allow queries: mutations go by POST, subscriptions over the WebSocket")
+	op := opCtx.Operation.Operation
+	if onSocket, _ := ctx.Value(onSocketKey{}).(bool); onSocket && op != ast.Subscription {
+		return refuse(CodeSubscriptionsOnly, "this socket serves subscriptions only: send queries and mutations over HTTP")
+	}
+	if viaGET, _ := ctx.Value(viaGETKey{}).(bool); viaGET && op != ast.Query {
+		return refuse(CodeBadRequest, "GET requests only allow queries: mutations go by POST, subscriptions over the WebSocket")
+	}
+	return nil
 }

@@ -7,10 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/google/uuid"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/staygraph/staygraph/graph/model"
@@ -59,7 +57,7 @@ const CodeSubscriptionsOnly = "SUBSCRIPTIONS_ONLY"
 // (JWT or API key); a bad one closes the connection (4403). Without it the
 // connection keeps the principal of the upgrade request, if any. The socket
 // closes when that credential expires or is revoked, and serves
-// subscriptions only (socketSubscriptionsOnly).
+// subscriptions only (transportOperations).
 func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration) transport.Websocket {
 	readLimit := int64(maxSocketMessage)
 	return transport.Websocket{
@@ -152,29 +150,6 @@ func whileValid(ctx context.Context, authn *auth.Authenticator, p *auth.Principa
 
 // onSocketKey marks the context of operations that came over the socket.
 type onSocketKey struct{}
-
-// socketSubscriptionsOnly refuses queries and mutations sent on the
-// subscription socket: they go over HTTP, where every request is rate
-// limited, size limited and authenticated afresh.
-type socketSubscriptionsOnly struct{}
-
-var _ graphql.OperationContextMutator = socketSubscriptionsOnly{}
-
-// ExtensionName names the extension in gqlgen's stats.
-func (socketSubscriptionsOnly) ExtensionName() string { return "SocketSubscriptionsOnly" }
-
-// Validate accepts every schema.
-func (socketSubscriptionsOnly) Validate(graphql.ExecutableSchema) error { return nil }
-
-// MutateOperationContext refuses an operation other than a subscription on
-// the socket.
-func (socketSubscriptionsOnly) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	if onSocket, _ := ctx.Value(onSocketKey{}).(bool); !onSocket || opCtx.Operation == nil ||
-		opCtx.Operation.Operation == ast.Subscription {
-		return nil
-	}
-	return refuse(CodeSubscriptionsOnly, "this socket serves subscriptions only: send queries and mutations over HTTP")
-}
 
 // endWith ends a subscription with err: the client receives an error
 // message for it (graphql-transport-ws "error") instead of "complete".
