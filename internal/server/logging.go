@@ -104,6 +104,8 @@ var (
 	bearerPattern = regexp.MustCompile(`(?i)\bbearer\s+\S+`)
 	jwtPattern    = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
 	apiKeyPattern = regexp.MustCompile(`\bsg_[a-z0-9]{12}_[A-Za-z0-9_-]+`)
+	// The password of a URL's user ("postgres://app:secret@db:5432").
+	urlPasswordPattern = regexp.MustCompile(`(://[^/\s:@]*:)[^/\s@]+@`)
 	// A mailbox at a domain whose last label starts with a letter: not a
 	// user at an IP address, as in a local database URL.
 	emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*`)
@@ -118,6 +120,7 @@ func scrub(s string) string {
 	s = jwtPattern.ReplaceAllString(s, redacted)
 	s = apiKeyPattern.ReplaceAllString(s, redacted)
 	if strings.IndexByte(s, '@') >= 0 {
+		s = urlPasswordPattern.ReplaceAllString(s, "${1}"+redacted+"@")
 		s = emailPattern.ReplaceAllString(s, "[email]")
 	}
 	return cardnumber.Redact(s)

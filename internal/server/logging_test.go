@@ -48,15 +48,16 @@ func TestLogHandlerAddsRequestIDAndRedacts(t *testing.T) {
 		slog.Group("input", "email", "bob@example.com", "phone", "+44 20 7946 0958", "city", "Tokyo"),
 		"variables", map[string]any{"email": "carol@example.com"},
 		"url", "postgres://postgres@127.0.0.1:54329/staygraph",
+		"db", "postgres://app:S3cretPw@10.1.2.3:5432/db and redis://:R3disPw@10.0.0.7:6379/0",
 	)
 	out := buf.String()
 	for _, secret := range []string{jwt, "ana@example.com", "bob@example.com", "carol@example.com", "c2VjcmV0c2VjcmV0",
-		"4111 1111 1111 1111", "7946"} {
+		"4111 1111 1111 1111", "7946", "S3cretPw", "R3disPw"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log holds %q: %s", secret, out)
 		}
 	}
-	for _, kept := range []string{`"request_id":"req-42"`, `"city":"Tokyo"`, "[email]", "[card number]", "postgres@127.0.0.1:54329"} {
+	for _, kept := range []string{`"request_id":"req-42"`, `"city":"Tokyo"`, "[email]", "[card number]", "postgres@127.0.0.1:54329", "postgres://app:[redacted]@10.1.2.3:5432"} {
 		if !strings.Contains(out, kept) {
 			t.Errorf("log lacks %s: %s", kept, out)
 		}
