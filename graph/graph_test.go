@@ -488,6 +488,8 @@ func TestBadScalarValuesAreInvalidInput(t *testing.T) {
 		"a terminal escape in text":  {"text": "\u001b[2JParis"},
 		"a C1 control in text":       {"text": "Paris\u009b"},
 		"a right-to-left override":   {"text": "Paris\u202e"},
+		"a right-to-left isolate":    {"text": "\u2067Paris\u2069"},
+		"a vertical tab":             {"text": "Paris\u000b"},
 		"a date-time without offset": {"arrivingAt": "2027-06-20T23:30:00"},
 		"not a date-time":            {"arrivingAt": "tonight"},
 		"NaN as a radius":            {"near": map[string]any{"lat": 48.85, "lon": 2.35, "radiusKm": "NaN"}},

@@ -118,18 +118,19 @@ func MarshalString(s string) graphql.Marshaler {
 }
 
 // UnmarshalString reads a string as gqlgen's String does, and refuses
-// control characters other than tab and line breaks (U+0000–U+001F,
-// U+007F–U+009F: the NUL no stored text may hold, terminal escapes that
-// would reach a log reader's or a guest's screen) and the bidirectional
-// overrides (U+202D, U+202E), which make text read otherwise than it is
-// written.
+// control characters other than tab, line feed and carriage return
+// (U+0000–U+001F, U+007F–U+009F: the NUL no stored text may hold, terminal
+// escapes that would reach a log reader's or a guest's screen) and the
+// bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+// U+2066–U+2069), which make text read otherwise than it is written.
+// Right-to-left text and its marks (U+200E, U+200F) are text.
 func UnmarshalString(v any) (string, error) {
 	s, err := graphql.UnmarshalString(v)
 	if err != nil {
 		return "", apperr.Invalid(err.Error())
 	}
 	if strings.ContainsFunc(s, refusedRune) {
-		return "", apperr.Invalid("text must not contain control characters (other than tab and line breaks) or bidirectional overrides")
+		return "", apperr.Invalid("text must not contain control characters (other than tab, line feed and carriage return) or bidirectional embeddings, overrides and isolates")
 	}
 	return s, nil
 }
@@ -141,7 +142,7 @@ func refusedRune(r rune) bool {
 	case r < 0x20, 0x7f <= r && r <= 0x9f:
 		return true
 	}
-	return r == '\u202d' || r == '\u202e'
+	return 0x202a <= r && r <= 0x202e || 0x2066 <= r && r <= 0x2069
 }
 
 // describe names the JSON kind of v for an error message.
