@@ -1,7 +1,8 @@
 // Package auth decides who is calling and what they may do: principals with
 // roles, JWT bearer tokens for people (admins, hotel staff, guests), partner
-// API keys for machines, the HTTP middleware that turns credentials into a
-// principal, and the per-object checks services call.
+// API keys for machines, the Authenticator that turns a request's
+// credentials into a principal (server.Authenticate puts it in the request
+// context), and the per-object checks services call.
 //
 // Services never look at tokens. They call Require, RequireAdmin,
 // RequireHotel or RequireScope with the request context and return the

@@ -17,7 +17,7 @@ import (
 	"github.com/staygraph/staygraph/internal/server"
 )
 
-// whoami answers with the principal the middleware put in the context.
+// whoami answers with the principal server.Authenticate put in the context.
 var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	p := auth.FromContext(r.Context())
 	if p == nil {
@@ -38,7 +38,7 @@ func serve(t *testing.T, a *auth.Authenticator, header map[string]string) *httpt
 	return rec
 }
 
-func TestMiddleware(t *testing.T) {
+func TestAuthenticate(t *testing.T) {
 	t.Parallel()
 	b := setupAPIKeys(t)
 	a := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: testSecret}, b.keys)
@@ -129,7 +129,7 @@ func TestMiddleware(t *testing.T) {
 
 // A database outage is a server failure, not bad credentials: clients must
 // not throw away a good key because of it.
-func TestMiddlewareDatabaseDownIsNot401(t *testing.T) {
+func TestAuthenticateDatabaseDownIsNot401(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
 	keys := auth.NewAPIKeys(pool)
