@@ -2,7 +2,7 @@
 -- A hotel's undelivered notifications (Hotel.undeliveredNotifications) are
 -- read from the few DEAD and PENDING ones, most recently changed first; the
 -- index of DEAD ones alone served the list it replaces.
-CREATE INDEX notifications_undelivered_idx ON notifications (updated_at DESC, id) WHERE status IN ('DEAD', 'PENDING');
+CREATE INDEX notifications_undelivered_idx ON notifications (updated_at DESC, id DESC) WHERE status IN ('DEAD', 'PENDING');
 DROP INDEX notifications_dead_idx;
 
 -- Holds that expired before expiry recorded refund_due owe back what was
