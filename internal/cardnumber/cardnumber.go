@@ -10,12 +10,15 @@
 //
 // To keep honest data flowing, a run is not a card number when it is part of
 // a word or an identifier (it touches a letter, an underscore, or a dash
-// joining it to one: a UUID, a booking reference, "hold-1712345678901"),
+// joining it to one: a UUID, a booking reference, "hold-1712345678901";
+// but a card's name before a dash labels it: "VISA-4111…" is a card),
 // when it follows "+" (a phone number), or when it is one unbroken run of
 // more than 19 digits (a long id). A longer run made of groups is searched
 // for a card-shaped stretch of groups, so "4111 1111 1111 1111 2027" is
 // caught while all-digit UUIDs are not.
 package cardnumber
+
+import "strings"
 
 // Lengths of a card number, in digits.
 const (
@@ -204,7 +207,8 @@ func isWordByte(b byte) bool {
 
 // joinedBefore reports whether the digits starting at start continue what
 // comes before them: a word ("abc123…"), a dashed identifier ("hold-123…")
-// or an international phone number ("+44…").
+// or an international phone number ("+44…"). A card's name before a dash
+// labels the number rather than joining it ("VISA-4111…").
 func joinedBefore(s string, start int) bool {
 	if start == 0 {
 		return false
@@ -213,9 +217,24 @@ func joinedBefore(s string, start int) bool {
 	case isWordByte(b), b == '+':
 		return true
 	case b == '-':
-		return start >= 2 && isWordByte(s[start-2])
+		return start >= 2 && isWordByte(s[start-2]) && !cardWords[strings.ToLower(wordBefore(s, start-1))]
 	}
 	return false
+}
+
+// cardWords name a card, its network or its number.
+var cardWords = map[string]bool{
+	"card": true, "cc": true, "pan": true, "visa": true, "mastercard": true, "mc": true, "amex": true,
+	"discover": true, "diners": true, "jcb": true, "unionpay": true, "maestro": true, "cb": true,
+}
+
+// wordBefore is the run of word bytes that ends at end.
+func wordBefore(s string, end int) string {
+	start := end
+	for start > 0 && isWordByte(s[start-1]) {
+		start--
+	}
+	return s[start:end]
 }
 
 // joinedAfter reports whether the digits ending at end run on into a word,

@@ -35,6 +35,9 @@ func TestContainsCatchesCardNumbers(t *testing.T) {
 		"in non-ascii text":      "カード4111111111111111です",
 		"second of two numbers":  "4111111111111112 and 5555555555554444",
 		"grouped after 4 digits": "7000 4111 1111 1111 1111",
+		"labelled with a dash":   "VISA-4111111111111111",
+		"card word and dash":     "card-4111 1111 1111 1111",
+		"network, lower case":    "amex-378282246310005",
 	}
 	for name, s := range cards {
 		if !cardnumber.Contains(s) {
@@ -62,6 +65,7 @@ func TestContainsLetsOtherDataThrough(t *testing.T) {
 		"date":                  "2026-01-15",
 		"datetime":              "2026-01-15T14:30:00+09:00",
 		"idempotency key":       "hold-4111111111111111",
+		"key naming a card":     "visa_hold-4111111111111111",
 		"key with suffix":       "4111111111111111-retry",
 		"hex hash":              "a41111111111111111f",
 		"word with digits":      "room4111111111111111",
