@@ -54,6 +54,8 @@ func TestRequestBodies(t *testing.T) {
 			Rooms: []search.Party{{Adults: 2, ChildAges: []int{9}}, {Adults: 1}}, Amenities: []string{"spa", "free_wifi"}, MinStars: 3}},
 		{name: "checkin_today_skips_zones_past_it", first: true, q: search.Query{CheckIn: day("2027-06-10"), CheckOut: day("2027-06-11"), Within: pacific}},
 		{name: "box_across_antimeridian", first: true, q: search.Query{Within: pacific}},
+		// A party without dates still needs a room type that houses it.
+		{name: "party_without_dates", first: true, q: search.Query{Within: pacific, Rooms: []search.Party{{Adults: 2, ChildAges: []int{4}}}}},
 		{name: "text", first: true, q: search.Query{Text: "montmarte"}},
 		{name: "arriving_at", first: true, q: search.Query{ArrivingAt: ptr(time.Date(2027, 6, 11, 23, 30, 0, 0, time.UTC)), Nights: 2}},
 		{name: "price_range_other_currency", first: true, q: search.Query{Near: &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 30},
