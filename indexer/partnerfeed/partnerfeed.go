@@ -36,6 +36,7 @@
 package partnerfeed
 
 import (
+	"bytes"
 	"context"
 	_ "embed" // bookings.sql
 	"encoding/json"
@@ -91,9 +92,16 @@ func LoadPartners(path string) ([]Partner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read partner webhooks: %w", err)
 	}
+	// A misspelt field would silently switch a feature off (no api_keys:
+	// no booking events), so fields the file format lacks are refused.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
 	var partners []Partner
-	if err := json.Unmarshal(b, &partners); err != nil {
+	if err := dec.Decode(&partners); err != nil {
 		return nil, fmt.Errorf("parse partner webhooks %s: %w", path, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("parse partner webhooks %s: more than one JSON value", path)
 	}
 	return partners, nil
 }

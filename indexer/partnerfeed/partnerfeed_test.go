@@ -149,6 +149,9 @@ func TestLoadPartners(t *testing.T) {
 		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef", "api_keys": ["k3y9xq2m4p7w"]}, {"name": "b", "url": "https://b.example", "secret": "whsec_0123456789abcdef", "api_keys": ["k3y9xq2m4p7w"]}]`,
 		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef", "api_keys": [""]}]`,
 		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef", "api_keys": ["sg_k3y9xq2m4p7w_c2VjcmV0"]}]`,
+		// a misspelt field would switch booking events off without a word
+		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef", "apikeys": ["k3y9xq2m4p7w"]}]`,
+		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef"}] []`,
 	} {
 		write(bad)
 		partners, err := partnerfeed.LoadPartners(path)
