@@ -70,6 +70,7 @@ func Changes(events []Event) []Change {
 	index := map[groupKey]int{}
 	var out []Change
 	wholeHotel := map[int]bool{}
+	dated := map[int]bool{} // groups whose Nights an event set
 	for _, e := range events {
 		kind, ok := kindOf(e)
 		if !ok || e.Key.HotelID == uuid.Nil {
@@ -80,9 +81,17 @@ func Changes(events []Event) []Change {
 		if !ok {
 			i = len(out)
 			index[k] = i
-			out = append(out, Change{Kind: kind, HotelID: e.Key.HotelID, Nights: e.Nights, CommitLSN: e.CommitLSN, CommitTime: e.CommitTime})
-		} else {
-			out[i].Nights = out[i].Nights.Union(e.Nights)
+			out = append(out, Change{Kind: kind, HotelID: e.Key.HotelID, CommitLSN: e.CommitLSN, CommitTime: e.CommitTime})
+		}
+		// A rate plan's update says not which nights it concerns: every
+		// night, unless the transaction also set nightly rates, as setting
+		// rates does when it bumps its plan's version (then those nights).
+		if !(e.Table == RatePlans && e.Op == Update) {
+			if dated[i] {
+				out[i].Nights = out[i].Nights.Union(e.Nights)
+			} else {
+				out[i].Nights, dated[i] = e.Nights, true
+			}
 		}
 		c := &out[i]
 		if !slices.Contains(c.Tables, e.Table) {

@@ -202,8 +202,14 @@ func TestChangesPerTransactionHotelAndKind(t *testing.T) {
 		ev(2, Rooms, rt1, Nights{}),
 		{Table: Inventory, Op: Update, Key: Key{RoomTypeID: rt1}, CommitLSN: 2}, // hotel unknown
 		{Table: Hotels, Op: Update, Key: Key{HotelID: hotel, ID: hotel}, CommitLSN: 3},
+		// Setting rates bumps its plan's version: the rates' nights.
+		ev(4, RatePlans, rt2, Nights{}),
+		ev(4, NightlyRates, rt2, Night(day("2027-01-10"))),
+		ev(4, NightlyRates, rt2, Night(day("2027-01-12"))),
+		// A plan's update alone may concern any night.
+		ev(5, RatePlans, rt2, Nights{}),
 	})
-	if len(got) != 4 {
+	if len(got) != 6 {
 		t.Fatalf("changes %+v", got)
 	}
 	ids := []uuid.UUID{rt1, rt2}
@@ -221,6 +227,12 @@ func TestChangesPerTransactionHotelAndKind(t *testing.T) {
 	// A hotel's update may be its tax rate or its time zone: every rate.
 	if got[3].Kind != RateChange || got[3].CommitLSN != 3 || !got[3].Nights.All() || len(got[3].RoomTypeIDs) != 0 {
 		t.Errorf("a hotel's update changes every rate: %+v", got[3])
+	}
+	if got[4].Kind != RateChange || got[4].Nights != NightsOf(day("2027-01-10"), day("2027-01-13")) || !slices.Equal(got[4].Tables, []Table{RatePlans, NightlyRates}) {
+		t.Errorf("rates set with their plan's version: %+v", got[4])
+	}
+	if got[5].Kind != RateChange || !got[5].Nights.All() {
+		t.Errorf("a rate plan's update alone changes every night: %+v", got[5])
 	}
 }
 
