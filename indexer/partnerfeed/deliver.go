@@ -76,7 +76,11 @@ func (f *Feed) post(ctx context.Context, args DeliverArgs) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "staygraph-partner-feed/1")
 	req.Header.Set("Idempotency-Key", args.EventID)
-	req.Header.Set(SignatureHeader, Sign([]byte(p.Secret), f.opts.Now(), []byte(args.Body)))
+	previous := make([][]byte, len(p.PreviousSecrets))
+	for i, old := range p.PreviousSecrets {
+		previous[i] = []byte(old)
+	}
+	req.Header.Set(SignatureHeader, Sign([]byte(p.Secret), f.opts.Now(), []byte(args.Body), previous...))
 	err = notify.Post(f.opts.Client, req)
 	if answer, refused := notify.Refusal(err); refused {
 		f.opts.Logger.Warn("partner refused an event for good", "partner", p.Name, "event", args.EventID, "status", answer.Code)

@@ -6,7 +6,8 @@
 //	POST <partner url>
 //	Content-Type: application/json
 //	Idempotency-Key: <event id>
-//	Staygraph-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>"> (Sign, Verify)
+//	Staygraph-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>"> (Sign, Verify;
+//	                     one v1 per secret while a rotation keeps Partner.PreviousSecrets)
 //	{"id": "chg_0000000001A2B3C8_availability_<hotel>", "type": "availability.changed",
 //	 "created": 1767225600, "data": {"hotel_id": "...", "room_type_ids": [...],
 //	 "from": "2027-06-20", "to": "2027-06-22", "commit_lsn": "0/1A2B3C8", ...}}
@@ -74,6 +75,11 @@ type Partner struct {
 	URL string `json:"url"`
 	// Secret signs every post (Sign); the partner verifies with it (Verify).
 	Secret string `json:"secret"`
+	// PreviousSecrets sign every post too while a partner moves to a new
+	// Secret: each post carries a signature by each, so the partner's
+	// verification goes on with whichever secret it holds. Remove them once
+	// the partner has switched.
+	PreviousSecrets []string `json:"previous_secrets,omitempty"`
 	// Hotels limits the feed to these hotels; empty means every hotel.
 	Hotels []uuid.UUID `json:"hotels,omitempty"`
 	// APIKeys are the public prefixes of the partner's API keys (ApiKey.prefix;
@@ -127,8 +133,8 @@ func validate(partners []Partner) (map[string]Partner, error) {
 			return nil, fmt.Errorf("two partner webhooks are named %q", p.Name)
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			return nil, fmt.Errorf("partner %s: url %q is not an http(s) URL", p.Name, p.URL)
-		case len(p.Secret) < 16:
-			return nil, fmt.Errorf("partner %s: the signing secret must have at least 16 characters", p.Name)
+		case len(p.Secret) < 16 || slices.ContainsFunc(p.PreviousSecrets, func(s string) bool { return len(s) < 16 }):
+			return nil, fmt.Errorf("partner %s: the signing secrets must have at least 16 characters", p.Name)
 		}
 		byName[p.Name] = p
 	}

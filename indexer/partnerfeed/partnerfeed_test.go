@@ -101,6 +101,31 @@ func TestDeliverySignsTheEvent(t *testing.T) {
 	}
 }
 
+// While a partner moves to a new secret, posts are signed by the new one
+// and the previous ones: its receiver verifies with whichever it holds.
+func TestDeliveryDuringASecretRotation(t *testing.T) {
+	t.Parallel()
+	srv, got := partner(t, http.StatusNoContent)
+	const next = "whsec_the_next_secret_0123"
+	feed, err := partnerfeed.New(nil, nil, []partnerfeed.Partner{{Name: "acme", URL: srv.URL, Secret: next, PreviousSecrets: []string{secret}}}, partnerfeed.Opts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"id":"chg_2","type":"availability.changed"}`
+	if err := work(t, feed, partnerfeed.DeliverArgs{Partner: "acme", EventID: "chg_2", Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	for _, key := range []string{secret, next} {
+		if err := partnerfeed.Verify([]byte(key), r.header.Get(partnerfeed.SignatureHeader), r.body, time.Minute); err != nil {
+			t.Errorf("verified with %s: %v", key, err)
+		}
+	}
+	if _, err := partnerfeed.New(nil, nil, []partnerfeed.Partner{{Name: "acme", URL: srv.URL, Secret: next, PreviousSecrets: []string{"short"}}}, partnerfeed.Opts{}); err == nil {
+		t.Error("a previous secret of 5 characters was accepted")
+	}
+}
+
 // 5xx is retried (an error); 4xx but 408 and 429 is a refusal for good
 // (the job is cancelled); so is a partner no longer configured.
 func TestDeliveryOutcomes(t *testing.T) {

@@ -22,10 +22,16 @@ const DefaultTolerance = 5 * time.Minute
 var ErrInvalidSignature = errors.New("invalid webhook signature")
 
 // Sign returns the SignatureHeader value for body sent at t:
-// "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">".
-func Sign(secret []byte, t time.Time, body []byte) string {
+// "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">", with one v1 for
+// each of secret and previous (the secrets a rotation replaces, which the
+// partner may still verify with).
+func Sign(secret []byte, t time.Time, body []byte, previous ...[]byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + mac(secret, ts, body)
+	header := "t=" + ts + ",v1=" + mac(secret, ts, body)
+	for _, old := range previous {
+		header += ",v1=" + mac(old, ts, body)
+	}
+	return header
 }
 
 func mac(secret []byte, ts string, body []byte) string {

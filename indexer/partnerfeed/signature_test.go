@@ -37,12 +37,19 @@ func TestVerifyRejects(t *testing.T) {
 			t.Errorf("%s: verify = %v, want ErrInvalidSignature", name, err)
 		}
 	}
-	// During a signingSecret rotation a header may carry several signatures.
-	rotated := header + "," + v1(partnerfeed.Sign([]byte("whsec_new"), now, body))
+	// During a rotation a post is signed by the new secret and the previous
+	// ones: a partner verifies with whichever it holds, and no other.
+	rotated := partnerfeed.Sign([]byte("whsec_new"), now, body, signingSecret)
+	if strings.Count(rotated, "v1=") != 2 {
+		t.Fatalf("rotation header %q, want two signatures", rotated)
+	}
 	for _, key := range [][]byte{signingSecret, []byte("whsec_new")} {
 		if err := partnerfeed.Verify(key, rotated, body, 0); err != nil {
 			t.Fatalf("rotation header with signingSecret %s: %v", key, err)
 		}
+	}
+	if err := partnerfeed.Verify([]byte("whsec_other"), rotated, body, 0); !errors.Is(err, partnerfeed.ErrInvalidSignature) {
+		t.Fatalf("rotation header with a third secret: %v", err)
 	}
 }
 
