@@ -1,9 +1,10 @@
 // Package server holds the HTTP middleware the API server puts in front of
 // its handlers: request ids, request logs with redaction, body size limits,
-// security headers, CORS, authentication and per-principal rate limits. Each piece is a
-// func(http.Handler) http.Handler (or a handler wrapper) that knows nothing
-// about GraphQL beyond answering with GraphQL-shaped error bodies, so
-// clients handle every refusal with their usual error code.
+// security headers, CORS, authentication and per-principal rate limits.
+// Each piece is a func(http.Handler) http.Handler (or a handler wrapper)
+// that knows nothing about GraphQL beyond answering with GraphQL-shaped
+// error bodies, so clients handle every refusal with their usual error
+// code.
 package server
 
 import (
