@@ -132,6 +132,28 @@ func NewDBURL(t testing.TB) (*pgxpool.Pool, string) {
 	return pool, url
 }
 
+// NewEmptyDBURL creates a database with nothing in it (not migrated), for
+// tests that fill it themselves (a restore), and returns its connection
+// string. It is dropped when the test ends.
+func NewEmptyDBURL(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	name := "staygraph_e_" + randomSuffix()
+	admin := adminConn(t, ctx)
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE template0", name)); err != nil {
+		t.Fatalf("create empty database: %v", err)
+	}
+	t.Cleanup(func() {
+		admin := adminConn(t, context.Background())
+		defer admin.Close(context.Background())
+		if _, err := admin.Exec(context.Background(), fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name)); err != nil {
+			t.Logf("drop empty database %s: %v", name, err)
+		}
+	})
+	return withDatabase(t, name)
+}
+
 func adminConn(t testing.TB, ctx context.Context) *pgx.Conn {
 	t.Helper()
 	conn, err := pgx.Connect(ctx, ServerURL())

@@ -74,7 +74,7 @@ cand AS (
     -- whose test fails is skipped at run time.
     FROM (
         SELECT * FROM hotels
-        WHERE $4::float8 IS NOT NULL AND earth_box(ll_to_earth($2, $3), $4 * earth() / 6371008.8) @> ll_to_earth(latitude, longitude)
+        WHERE $4::float8 IS NOT NULL AND earth_box(ll_to_earth($2, $3), $4 * earth() / 6371008.8) @> hotel_point(latitude, longitude)
           -- tested on the few hotels of the circle's box, not with the GIN
           -- index: common amenities match thousands of hotels
           AND coalesce(amenities, '{}') @> $17::text[]
