@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -14,6 +15,15 @@ import (
 	"github.com/staygraph/staygraph/internal/postgres"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 	es "github.com/staygraph/staygraph/internal/search/elasticsearch"
+)
+
+// A server that takes the connection and never answers must not hang a
+// release job: the ping gets reindexPingTimeout, and every request of the
+// rebuild reindexResponseTimeout to start answering (a bulk request of a
+// slow cluster takes seconds, not minutes).
+const (
+	reindexPingTimeout     = 30 * time.Second
+	reindexResponseTimeout = 2 * time.Minute
 )
 
 // runReindex rebuilds the Elasticsearch index from PostgreSQL into a new
@@ -47,12 +57,17 @@ func runReindex(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	client, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: strings.Split(*esURL, ",")})
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.ResponseHeaderTimeout = reindexResponseTimeout
+	client, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: strings.Split(*esURL, ","), Transport: transport})
 	if err != nil {
 		return fmt.Errorf("configure elasticsearch client: %w", err)
 	}
 	engine := es.NewEngine(client, pool, es.Opts{Alias: *alias, BatchSize: *batch})
-	if err := engine.Ping(ctx); err != nil {
+	pingCtx, cancel := context.WithTimeout(ctx, reindexPingTimeout)
+	err = engine.Ping(pingCtx)
+	cancel()
+	if err != nil {
 		return err
 	}
 	total, err := db.New(pool).CountHotels(ctx)

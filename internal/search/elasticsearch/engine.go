@@ -87,9 +87,12 @@ const engineName = "elasticsearch"
 
 // Ping implements search.Engine: both Elasticsearch and PostgreSQL must answer.
 func (e *Engine) Ping(ctx context.Context) error {
-	ok, err := e.client.Ping().IsSuccess(ctx)
-	if err == nil && !ok {
-		err = errors.New("ping refused")
+	res, err := e.client.Ping().Perform(ctx)
+	if err == nil {
+		res.Body.Close()
+		if res.StatusCode/100 != 2 {
+			err = fmt.Errorf("ping answered %s", res.Status)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("%w: elasticsearch: %v", search.ErrUnavailable, err)
