@@ -148,14 +148,15 @@ func ParseKeyring(keys, indexKey string) (*Keyring, error) {
 // the primary first, each key 32 bytes in standard base64.
 func ParseKeys(spec string) ([]Key, error) {
 	var out []Key
-	for _, part := range strings.Split(spec, ",") {
+	for i, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
 		id, secret, ok := strings.Cut(part, ":")
 		if !ok {
-			return nil, fmt.Errorf("pii: %q is not id:base64key", redact(part))
+			// Without its id, the entry may be a bare key: never repeat it.
+			return nil, fmt.Errorf("pii: entry %d is not id:base64key", i+1)
 		}
 		id = strings.TrimSpace(id)
 		if err := validID(id); err != nil {
@@ -194,14 +195,6 @@ func decodeKey(s string) ([]byte, error) {
 		return nil, fmt.Errorf("%d bytes, want %d (openssl rand -base64 32)", len(b), KeySize)
 	}
 	return b, nil
-}
-
-// redact keeps the id of an "id:secret" fragment for error messages.
-func redact(part string) string {
-	if len(part) > 8 {
-		return part[:8] + "..."
-	}
-	return part
 }
 
 func validID(id string) error {

@@ -215,4 +215,9 @@ func TestParseKeyring(t *testing.T) {
 			t.Errorf("error reveals a secret: %v", err)
 		}
 	}
+	// A key pasted without its id is refused without a character of it.
+	bare := strings.SplitN(spec, ":", 2)[1]
+	if _, err := pii.ParseKeyring(bare, indexB64); err == nil || strings.Contains(err.Error(), secret[:4]) {
+		t.Errorf("a bare key: %v, want an error that does not repeat it", err)
+	}
 }
