@@ -146,7 +146,7 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	if !jwtCfg.Enabled() {
-		log.Warn("no --jwt-secret or --jwt-public-key configured: bearer tokens are refused, only anonymous reads and API keys work")
+		log.Warn("no --jwt-secret or --jwt-public-key configured: JWTs are refused, only anonymous reads and API keys work")
 	}
 	pool, err := postgres.Connect(ctx, *c.databaseURL, s.poolOpts())
 	if err != nil {
