@@ -198,6 +198,11 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	}
 	if piiKeys != nil {
 		log.Info("personal data keys", "primary", piiKeys.Primary(), "keys", piiKeys.KeyIDs())
+		// A key dropped before rotate-keys re-sealed its data would make
+		// every read of that data INTERNAL: refuse to start instead.
+		if err := booking.CheckKeys(ctx, pool, piiKeys); err != nil {
+			return err
+		}
 	}
 	bookings := booking.NewService(pool, cat, payments(s.payments), jobs, booking.Opts{HoldTTL: *s.holdTTL, PII: piiKeys})
 	booking.AddWorkers(workers, bookings)

@@ -323,8 +323,13 @@ func TestRotateKeys(t *testing.T) {
 		versions[id] = bk.Version
 	}
 
+	// Dropping k1 before the rotation is caught at start, naming k1.
+	if err := booking.CheckKeys(context.Background(), b.pool, keys.ring(t, "k2")); err == nil || !strings.Contains(err.Error(), `"k1"`) {
+		t.Fatalf("keys without k1 before the rotation: %v, want an error naming k1", err)
+	}
 	// The API servers get k2 first and keep k1; rotation then runs with the same keys.
 	both := keys.ring(t, "k2", "k1")
+	must(t, booking.CheckKeys(context.Background(), b.pool, both))
 	var progress []booking.RotateProgress
 	res, err := booking.RotateKeys(context.Background(), b.pool, both, booking.RotateOpts{BatchSize: 3,
 		Progress: func(p booking.RotateProgress) { progress = append(progress, p) }})
@@ -345,6 +350,7 @@ func TestRotateKeys(t *testing.T) {
 	}
 
 	// k1 can go: a service with k2 alone reads everything as before; one with k1 alone reads nothing.
+	must(t, booking.CheckKeys(context.Background(), b.pool, keys.ring(t, "k2")))
 	k2only := b.withKeys(keys.ring(t, "k2"))
 	k1only := b.withKeys(keys.ring(t, "k1"))
 	for id, w := range wants {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -213,4 +214,41 @@ func (r rotation) reseal(sealed []byte, purpose string) ([]byte, error) {
 		return nil, err
 	}
 	return r.keys.Encrypt(plain, purpose)
+}
+
+// keySampleSQL reads the key ids of the oldest and newest sealed values of
+// bookings and their guests (ids are time-ordered UUIDv7s: the primary keys'
+// indexes answer it at once, whatever the tables' size).
+const keySampleSQL = `
+(SELECT contact_email_enc FROM bookings WHERE contact_email_enc IS NOT NULL ORDER BY id LIMIT 50)
+UNION ALL (SELECT contact_email_enc FROM bookings WHERE contact_email_enc IS NOT NULL ORDER BY id DESC LIMIT 50)
+UNION ALL (SELECT given_name_enc FROM booking_guests WHERE given_name_enc IS NOT NULL ORDER BY booking_id, position LIMIT 50)
+UNION ALL (SELECT given_name_enc FROM booking_guests WHERE given_name_enc IS NOT NULL ORDER BY booking_id DESC, position DESC LIMIT 50)`
+
+// CheckKeys looks at a sample of the stored personal data — the oldest and
+// newest bookings and guests, where a key dropped before RotateKeys ran
+// would show — and reports an error naming a key it was sealed with that
+// keys lacks. A server started without it would answer INTERNAL on every
+// read of that data; better not to start. It is a sample, not a proof: only
+// RotateKeys reads every row.
+func CheckKeys(ctx context.Context, pool *pgxpool.Pool, keys *pii.Keyring) error {
+	rows, err := pool.Query(ctx, keySampleSQL)
+	if err != nil {
+		return fmt.Errorf("sample sealed personal data: %w", err)
+	}
+	envelopes, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return fmt.Errorf("sample sealed personal data: %w", err)
+	}
+	have := keys.KeyIDs()
+	for _, e := range envelopes {
+		id, err := pii.KeyID(e)
+		if err != nil {
+			return fmt.Errorf("sample sealed personal data: %w", err)
+		}
+		if !slices.Contains(have, id) {
+			return fmt.Errorf("personal data sealed with key %q is stored, and the keys given (%v) lack it: keep every key until rotate-keys has re-sealed the data", id, have)
+		}
+	}
+	return nil
 }
