@@ -322,9 +322,7 @@ func TestConfirmRetriedAfterReconciliation(t *testing.T) {
 	if _, err := b.svc.Confirm(ctx, in); code(err) != booking.PaymentPending {
 		t.Fatalf("first answer: %v, want PAYMENT_PENDING", err)
 	}
-	var paymentID uuid.UUID
-	must(t, b.pool.QueryRow(context.Background(), "SELECT id FROM payments WHERE booking_id = $1", h.ID).Scan(&paymentID))
-	must(t, b.svc.ReconcilePayment(context.Background(), paymentID))
+	must(t, b.svc.ReconcilePayment(context.Background(), b.unknownPayment(t, h.ID)))
 	again, err := b.svc.Confirm(ctx, in)
 	if err != nil || again.Status != booking.StatusConfirmed || again.ContactEmail == "" {
 		t.Fatalf("the retry: %+v %v, want the confirmed booking", again, err)
@@ -356,9 +354,7 @@ func TestReconciledHoldTakenByMaintenanceIsNotConfirmed(t *testing.T) {
 		From: day("2027-03-10"), To: day("2027-03-11"), Reason: "leak", Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	var paymentID uuid.UUID
-	must(t, b.pool.QueryRow(context.Background(), "SELECT id FROM payments WHERE booking_id = $1", h.ID).Scan(&paymentID))
-	must(t, b.svc.ReconcilePayment(context.Background(), paymentID))
+	must(t, b.svc.ReconcilePayment(context.Background(), b.unknownPayment(t, h.ID)))
 	got, err := b.svc.Booking(ctx, h.ID)
 	must(t, err)
 	if got.Status != booking.StatusHeld || got.PaymentInFlight || !got.RelocationRequired {
