@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -200,6 +201,51 @@ func TestViewerBookingsListsOwnNewestFirst(t *testing.T) {
 	}
 	if _, err := b.svc.ViewerBookings(context.Background(), uuid.NullUUID{}, 10); code(err) != apperr.Unauthenticated {
 		t.Fatalf("anonymous list: %v", err)
+	}
+}
+
+// Staff of several hotels page through all their hotels' bookings at once,
+// newest first, each once (each hotel's page is read from its own index
+// range and the pages merged), and never another hotel's.
+func TestViewerBookingsPagesAcrossTheStaffsHotels(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 10})
+	g := b.fixture(t, fixtureOpts{rooms: 10, zone: "Asia/Tokyo"})
+	elsewhere := b.fixture(t, fixtureOpts{})
+	var want []uuid.UUID // newest first
+	for i := range 7 {
+		fx := f
+		if i%3 == 1 {
+			fx = g
+		}
+		held, err := b.svc.Hold(guest("alice"), holdInput(fx, fmt.Sprintf("k%d", i), day("2027-03-10"), day("2027-03-11"), 1))
+		must(t, err)
+		want = append([]uuid.UUID{held.ID}, want...)
+		if i == 3 {
+			_, err := b.svc.Hold(guest("bob"), holdInput(elsewhere, "other", day("2027-03-10"), day("2027-03-11"), 1))
+			must(t, err)
+		}
+	}
+	// The hotel listed twice must not list its bookings twice.
+	desk := staffOf(f.hotel.ID, g.hotel.ID, f.hotel.ID)
+	var got []uuid.UUID
+	after := uuid.NullUUID{}
+	for pages := 0; ; pages++ {
+		if pages > len(want) {
+			t.Fatalf("paging does not end: %v", got)
+		}
+		page, err := b.svc.ViewerBookings(desk, after, 2)
+		must(t, err)
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, bookingIDs(page)...)
+		after = uuid.NullUUID{UUID: page[len(page)-1].ID, Valid: true}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("staff of two hotels paged through %v, want %v (newest first, each once, no other hotel's)", got, want)
 	}
 }
 

@@ -97,7 +97,7 @@ func New(opts Opts) *Metrics {
 		m.registry.MustRegister(
 			poolCollector{pool: opts.Pool},
 			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, bookingsByStatus,
-				prometheus.NewDesc(Namespace+"_bookings", "Bookings by status (refreshed at most every 15s).", []string{"status"}, nil)),
+				prometheus.NewDesc(Namespace+"_bookings", "Bookings in a live status: HELD, CONFIRMED, CHECKED_IN (refreshed at most every 15s).", []string{"status"}, nil)),
 			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, jobsByState,
 				prometheus.NewDesc(Namespace+"_jobs", "Background (River) jobs by state (refreshed at most every 15s).", []string{"state"}, nil)),
 		)

@@ -728,7 +728,7 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 
 const listAllBookings = `-- name: ListAllBookings :many
 SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings
-WHERE $1::uuid IS NULL OR id < $1::uuid
+WHERE id < coalesce($1::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT $2
 `
@@ -875,9 +875,14 @@ func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) 
 }
 
 const listBookingsByHotels = `-- name: ListBookingsByHotels :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings
-WHERE hotel_id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR id < $2::uuid)
-ORDER BY id DESC
+SELECT b.id, b.reference, b.hotel_id, b.status, b.check_in, b.check_out, b.currency, b.room_amount, b.tax_amount, b.total_amount, b.deposit_due, b.owner, b.hold_expires_at, b.payment_in_flight, b.confirmed_at, b.cancelled_at, b.cancel_reason, b.penalty_amount, b.refund_due, b.relocation_required, b.relocation_note, b.version, b.created_at, b.updated_at, b.contact_email_enc, b.contact_email_idx, b.contact_phone_enc, b.language, b.check_in_at, b.departed_on FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) h
+CROSS JOIN LATERAL (
+    SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings
+    WHERE hotel_id = h.id AND id < coalesce($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+    ORDER BY id DESC
+    LIMIT $3
+) b
+ORDER BY b.id DESC
 LIMIT $3
 `
 
@@ -887,6 +892,9 @@ type ListBookingsByHotelsParams struct {
 	PageSize int32
 }
 
+// Each hotel's newest page from its own range of bookings_hotel_id_idx, then
+// the newest of those: the work grows with hotels times page size, not with
+// the bookings the hotels have.
 func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHotelsParams) ([]Booking, error) {
 	rows, err := q.db.Query(ctx, listBookingsByHotels, arg.HotelIds, arg.After, arg.PageSize)
 	if err != nil {
@@ -940,7 +948,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 
 const listBookingsByOwner = `-- name: ListBookingsByOwner :many
 SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings
-WHERE owner = $1 AND ($2::uuid IS NULL OR id < $2::uuid)
+WHERE owner = $1 AND id < coalesce($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT $3
 `

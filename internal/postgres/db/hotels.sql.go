@@ -218,7 +218,7 @@ func (q *Queries) IsCountryCode(ctx context.Context, code string) (bool, error) 
 
 const listHotels = `-- name: ListHotels :many
 SELECT id, name, description, time_zone, latitude, longitude, address_line1, address_line2, city, postal_code, country_code, star_rating, amenities, currency, check_in_time, check_out_time, tax_rate_bps, version, created_at, updated_at, search_text FROM hotels
-WHERE $1::uuid IS NULL OR id > $1::uuid
+WHERE id > coalesce($1::uuid, '00000000-0000-0000-0000-000000000000')
 ORDER BY id
 LIMIT $2
 `

@@ -44,14 +44,22 @@ SELECT * FROM bookings WHERE reference = $1;
 
 -- name: ListBookingsByOwner :many
 SELECT * FROM bookings
-WHERE owner = @owner AND (sqlc.narg(after)::uuid IS NULL OR id < sqlc.narg(after)::uuid)
+WHERE owner = @owner AND id < coalesce(sqlc.narg(after)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT @page_size;
 
 -- name: ListBookingsByHotels :many
-SELECT * FROM bookings
-WHERE hotel_id = ANY(@hotel_ids::uuid[]) AND (sqlc.narg(after)::uuid IS NULL OR id < sqlc.narg(after)::uuid)
-ORDER BY id DESC
+-- Each hotel's newest page from its own range of bookings_hotel_id_idx, then
+-- the newest of those: the work grows with hotels times page size, not with
+-- the bookings the hotels have.
+SELECT b.* FROM (SELECT DISTINCT unnest(@hotel_ids::uuid[]) AS id) h
+CROSS JOIN LATERAL (
+    SELECT * FROM bookings
+    WHERE hotel_id = h.id AND id < coalesce(sqlc.narg(after)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+    ORDER BY id DESC
+    LIMIT @page_size
+) b
+ORDER BY b.id DESC
 LIMIT @page_size;
 
 -- name: ListBookingRooms :many
@@ -126,7 +134,7 @@ ORDER BY check_in, id;
 
 -- name: ListAllBookings :many
 SELECT * FROM bookings
-WHERE sqlc.narg(after)::uuid IS NULL OR id < sqlc.narg(after)::uuid
+WHERE id < coalesce(sqlc.narg(after)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT @page_size;
 

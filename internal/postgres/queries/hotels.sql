@@ -14,7 +14,7 @@ SELECT * FROM hotels WHERE id = ANY(@ids::uuid[]);
 -- name: ListHotels :many
 -- Keyset page in id order (ids are UUIDv7, so this is creation order).
 SELECT * FROM hotels
-WHERE sqlc.narg(after)::uuid IS NULL OR id > sqlc.narg(after)::uuid
+WHERE id > coalesce(sqlc.narg(after)::uuid, '00000000-0000-0000-0000-000000000000')
 ORDER BY id
 LIMIT @page_size;
 
