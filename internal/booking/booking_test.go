@@ -47,7 +47,8 @@ func setup(t *testing.T, now time.Time, opts ...func(*booking.Opts)) testBundle 
 }
 
 // fixture is a hotel with one room type, its rooms and one rate plan priced
-// for the next year.
+// for the next year. The plan's terms are fixtureOpts.policy, whose zero
+// value is non-refundable: the plan is named for its terms.
 type fixture struct {
 	hotel    catalog.Hotel
 	roomType catalog.RoomType
@@ -60,7 +61,7 @@ type fixtureOpts struct {
 	rooms     int
 	price     int64
 	taxBps    int
-	policy    catalog.CancellationPolicy
+	policy    catalog.CancellationPolicy // zero: non-refundable
 	deposit   catalog.DepositPolicy
 	checkIn   catalog.TimeOfDay
 	rateStart time.Time
@@ -101,11 +102,24 @@ func (b testBundle) fixture(t *testing.T, o fixtureOpts) fixture {
 	}
 	rooms, err := b.catalog.AddRooms(b.admin, rt.ID, numbers)
 	must(t, err)
-	rp, err := b.catalog.CreateRatePlan(b.admin, rt.ID, catalog.RatePlanFields{Name: "Flexible", CancellationPolicy: o.policy, DepositPolicy: o.deposit})
+	f := fixture{hotel: h, roomType: rt, rooms: rooms}
+	f.plan = b.ratePlan(t, f, o.policy, o.deposit, o.rateStart, o.price)
+	return f
+}
+
+// ratePlan adds a rate plan with the given terms to the fixture's room type,
+// named for its terms, priced at price a night for a year from rateStart.
+func (b testBundle) ratePlan(t *testing.T, f fixture, policy catalog.CancellationPolicy, deposit catalog.DepositPolicy, rateStart time.Time, price int64) catalog.RatePlan {
+	t.Helper()
+	name := "Non-refundable"
+	if policy.Refundable {
+		name = "Flexible"
+	}
+	rp, err := b.catalog.CreateRatePlan(b.admin, f.roomType.ID, catalog.RatePlanFields{Name: name, CancellationPolicy: policy, DepositPolicy: deposit})
 	must(t, err)
-	_, _, err = b.catalog.SetRates(b.admin, rp.ID, o.rateStart, o.rateStart.AddDate(0, 0, 365), o.price)
+	_, _, err = b.catalog.SetRates(b.admin, rp.ID, rateStart, rateStart.AddDate(0, 0, 365), price)
 	must(t, err)
-	return fixture{hotel: h, roomType: rt, rooms: rooms, plan: rp}
+	return rp
 }
 
 func must(t *testing.T, err error) {
