@@ -13,6 +13,8 @@ import (
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/payment/sandbox"
 )
 
 var flexible = catalog.CancellationPolicy{Refundable: true, Penalties: []catalog.PenaltyWindow{
@@ -320,4 +322,172 @@ func TestCancellationTermsAreFixedAtSale(t *testing.T) {
 	if cancelled.PenaltyAmount != 5000 || cancelled.RefundDue != 5000 {
 		t.Fatalf("cancelled with penalty %d, refund %d; want 5000 and 5000", cancelled.PenaltyAmount, cancelled.RefundDue)
 	}
+}
+
+// A non-refundable booking costs everything it was paid to cancel, however
+// early: its terms say so before the guest cancels, the cancellation keeps
+// what was captured, and no refund is owed or recorded.
+func TestCancellingANonRefundableBookingRefundsNothing(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000, taxBps: 1000}) // the zero policy: non-refundable
+	ctx := guest("cust-1")
+	held, err := b.svc.Hold(ctx, holdInput(f, "h", day("2027-03-10"), day("2027-03-12"), 1))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: pay("tok_success")})
+	must(t, err)
+	if got := penaltyTerms(t, b, ctx, held.ID); got != "..:22000" {
+		t.Fatalf("terms of a non-refundable booking %s, want the full 22000 from now on", got)
+	}
+
+	// Nine days before arrival.
+	cancelled, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: held.ID})
+	must(t, err)
+	if cancelled.Status != booking.StatusCancelled || cancelled.PenaltyAmount != 22000 || cancelled.RefundDue != 0 || refund != nil {
+		t.Fatalf("cancelled: %s, penalty %d, refund due %d, refund %+v; want CANCELLED, 22000 kept, nothing refunded",
+			cancelled.Status, cancelled.PenaltyAmount, cancelled.RefundDue, refund)
+	}
+	if got := b.cancellation(t, held.ID); got != "CANCELLED penalty 22000 refund_due 0 refunds 0" {
+		t.Fatalf("in SQL: %s", got)
+	}
+	l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: held.ID})
+	must(t, err)
+	if l.Captured != 22000 || l.Refunded != 0 || l.Kept != 22000 {
+		t.Fatalf("ledger %+v, want 22000 captured and kept", l)
+	}
+	if got := b.reserved(t, f.roomType.ID, day("2027-03-10"), day("2027-03-12")); got[0] != 0 || got[1] != 0 {
+		t.Fatalf("reserved after cancel %v, want zeros", got)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// A booking of two rooms on different rate plans, one flexible (free until
+// 72 h before check-in, then half, then all from 24 h) and one
+// non-refundable, costs each room its own terms: the non-refundable room's
+// total at any time, plus the flexible room's share of the window. The
+// rooms' totals differ (22000 and 15400), so the amounts tell which room
+// was charged what.
+func TestCancellingRoomsOnDifferentRatePlans(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 6, price: 10000, taxBps: 1000, policy: flexible})
+	nonRefundable := b.ratePlan(t, f, catalog.CancellationPolicy{}, catalog.DepositPolicy{Kind: catalog.DepositFull},
+		booking.Date(now).AddDate(0, 0, -2), 7000)
+	ctx := guest("cust-1")
+	const flexTotal, nrTotal = 22000, 15400 // two nights each, 10% tax
+	// Check-in 2027-03-10 15:00 Paris (14:00 UTC).
+	cases := []struct {
+		name    string
+		at      time.Time
+		penalty [2]int64 // per room: flexible, non-refundable
+	}{
+		{"inside the free window", time.Date(2027, 3, 5, 11, 0, 0, 0, time.UTC), [2]int64{0, nrTotal}},
+		{"in the half window", time.Date(2027, 3, 8, 11, 0, 0, 0, time.UTC), [2]int64{flexTotal / 2, nrTotal}},
+		{"on the last day", time.Date(2027, 3, 10, 2, 0, 0, 0, time.UTC), [2]int64{flexTotal, nrTotal}},
+	}
+	for i, c := range cases {
+		in := holdInput(f, fmt.Sprint("h", i), day("2027-03-10"), day("2027-03-12"), 2)
+		in.Rooms[1].RatePlanID = nonRefundable.ID
+		held, err := b.svc.Hold(ctx, in)
+		must(t, err)
+		if _, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: fmt.Sprint("c", i), BookingID: held.ID, Payment: pay("tok_success")}); err != nil {
+			t.Fatalf("%s: confirm: %v", c.name, err)
+		}
+		// Each room was sold on its own plan's terms.
+		want := fmt.Sprintf("[%s true %d] [%s false %d]", f.plan.ID, flexTotal, nonRefundable.ID, nrTotal)
+		if got := b.roomTerms(t, held.ID); got != want {
+			t.Fatalf("%s: booked rooms %s, want %s", c.name, got, want)
+		}
+		if i == 0 {
+			const terms = "..2027-03-07T15:00:00+01:00:15400 2027-03-07T15:00:00+01:00..2027-03-09T15:00:00+01:00:26400 2027-03-09T15:00:00+01:00..:37400"
+			if got := penaltyTerms(t, b, ctx, held.ID); got != terms {
+				t.Fatalf("terms %s, want %s", got, terms)
+			}
+		}
+
+		at := booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), nil, booking.Opts{Now: func() time.Time { return c.at }})
+		cancelled, refund, err := at.Cancel(ctx, booking.CancelInput{IdempotencyKey: fmt.Sprint("x", i), BookingID: held.ID})
+		must(t, err)
+		penalty := c.penalty[0] + c.penalty[1]
+		refundDue := (flexTotal - c.penalty[0]) + (nrTotal - c.penalty[1])
+		if cancelled.PenaltyAmount != penalty || cancelled.RefundDue != refundDue {
+			t.Errorf("%s: penalty %d, refund due %d; want %d (flexible room %d, non-refundable room %d) and %d",
+				c.name, cancelled.PenaltyAmount, cancelled.RefundDue, penalty, c.penalty[0], c.penalty[1], refundDue)
+		}
+		wantRefunds := 0
+		if refundDue > 0 {
+			wantRefunds = 1
+			if refund == nil || refund.Amount != refundDue {
+				t.Errorf("%s: refund %+v, want %d", c.name, refund, refundDue)
+			}
+		} else if refund != nil {
+			t.Errorf("%s: refund %+v of nothing owed", c.name, refund)
+		}
+		if got, want := b.cancellation(t, held.ID), fmt.Sprintf("CANCELLED penalty %d refund_due %d refunds %d", penalty, refundDue, refundDue); got != want {
+			t.Errorf("%s: in SQL %s, want %s", c.name, got, want)
+		}
+		if n := b.count(t, "SELECT count(*) FROM refunds WHERE booking_id = $1", held.ID); n != wantRefunds {
+			t.Errorf("%s: %d refunds recorded, want %d", c.name, n, wantRefunds)
+		}
+		// Paid back, the ledger keeps exactly the penalty.
+		if refund != nil {
+			must(t, at.PayRefund(context.Background(), refund.ID))
+		}
+		l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: held.ID})
+		must(t, err)
+		if l.Captured != flexTotal+nrTotal || l.Refunded != refundDue || l.Kept != penalty {
+			t.Errorf("%s: ledger %+v, want %d captured, %d refunded, %d kept", c.name, l, flexTotal+nrTotal, refundDue, penalty)
+		}
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// penaltyTerms is what cancelling a booking costs over time, as its guest
+// reads it: "start..end:amount" windows.
+func penaltyTerms(t *testing.T, b testBundle, ctx context.Context, id uuid.UUID) string {
+	t.Helper()
+	got, err := b.svc.Booking(ctx, id)
+	must(t, err)
+	rooms, err := b.svc.RoomsOf(ctx, []uuid.UUID{id})
+	must(t, err)
+	w, err := b.svc.Penalties(ctx, got, rooms[id])
+	must(t, err)
+	var out []string
+	for _, p := range w {
+		out = append(out, fmt.Sprintf("%s..%s:%d", fmtTime(p.Start), fmtTime(p.End), p.Amount))
+	}
+	return strings.Join(out, " ")
+}
+
+// cancellation reads a booking's status, penalty and refund due, and the sum
+// of its refunds, from the database.
+func (b testBundle) cancellation(t *testing.T, id uuid.UUID) string {
+	t.Helper()
+	var s string
+	must(t, b.pool.QueryRow(context.Background(), `
+		SELECT format('%s penalty %s refund_due %s refunds %s', status, penalty_amount, refund_due,
+		              (SELECT coalesce(sum(amount), 0) FROM refunds r WHERE r.booking_id = bookings.id))
+		FROM bookings WHERE id = $1`, id).Scan(&s))
+	return s
+}
+
+// roomTerms reads each booked room's rate plan, whether the terms it was
+// sold under are refundable, and its total, from the database.
+func (b testBundle) roomTerms(t *testing.T, id uuid.UUID) string {
+	t.Helper()
+	rows, err := b.pool.Query(context.Background(), `
+		SELECT format('[%s %s %s]', rate_plan_id, cancellation_policy->'refundable', amount + tax_amount)
+		FROM booking_rooms WHERE booking_id = $1 ORDER BY position`, id)
+	must(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		must(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	must(t, rows.Err())
+	return strings.Join(out, " ")
 }
