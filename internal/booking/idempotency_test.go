@@ -1,6 +1,8 @@
 package booking_test
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -9,6 +11,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/payment/sandbox"
 )
 
 // count runs a SELECT count(*) query and returns the count.
@@ -280,6 +285,152 @@ func confirmConcurrently(t *testing.T, retries int) (testBundle, booking.Booking
 	close(ready)
 	wg.Wait()
 	return b, held, results, errs
+}
+
+// Two browser tabs, or a retry under a new idempotency key: different
+// confirmations of one hold race, each with a card that pays. The hold is
+// charged once; every other request learns the booking is confirmed (it
+// gets the confirmed booking, charged nothing) or that it changed
+// (INVALID_STATE, PAYMENT_PENDING), never an internal error.
+func TestDifferentConfirmationsOfOneHoldChargeOnce(t *testing.T) {
+	t.Parallel()
+	const tabs = 10
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	b.svc = slowPayments(b)
+	f := b.fixture(t, fixtureOpts{})
+	ctx := guest("cust-1")
+	held, err := b.svc.Hold(ctx, holdInput(f, "hold", day("2027-03-10"), day("2027-03-12"), 1))
+	must(t, err)
+
+	results := make([]booking.Booking, tabs)
+	errs := race(tabs, func(i int) (err error) {
+		results[i], err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: fmt.Sprint("tab-", i), BookingID: held.ID, Payment: slowly("tok_success")})
+		return err
+	})
+
+	if got := fmt.Sprint(b.paymentStatuses(t, held.ID)); got != fmt.Sprintf("[CAPTURED:%d/%d]", held.DepositDue, held.DepositDue) {
+		t.Fatalf("payments %s from %d confirmations of one hold, want one capture of %d", got, tabs, held.DepositDue)
+	}
+	b.assertPaid(t, held.ID, held.DepositDue)
+	confirmed := 0
+	for i, err := range errs {
+		switch {
+		case err == nil && results[i].Status == booking.StatusConfirmed && results[i].ID == held.ID:
+			confirmed++
+		case err != nil && (code(err) == booking.InvalidState || code(err) == booking.PaymentPending):
+		default:
+			t.Errorf("tab %d: %v (code %q, booking status %q); want the confirmed booking, INVALID_STATE or PAYMENT_PENDING", i, err, code(err), results[i].Status)
+		}
+	}
+	if confirmed == 0 {
+		t.Fatalf("no tab got the confirmed booking: %v", errs)
+	}
+	final, err := b.svc.Booking(ctx, held.ID)
+	must(t, err)
+	if final.Status != booking.StatusConfirmed || final.PaymentInFlight {
+		t.Fatalf("after the race: %s, payment in flight %v; want CONFIRMED, settled", final.Status, final.PaymentInFlight)
+	}
+}
+
+// Different balance payments of one confirmed booking race: the balance is
+// charged once, one request gets the paid booking, and every other is
+// INVALID_STATE (nothing left to pay, or the booking changed) or
+// PAYMENT_PENDING, never an internal error.
+func TestDifferentBalancePaymentsOfOneBookingChargeOnce(t *testing.T) {
+	t.Parallel()
+	const tabs = 10
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	b.svc = slowPayments(b)
+	f := b.fixture(t, fixtureOpts{price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
+	ctx := guest("cust-1")
+	held, err := b.svc.Hold(ctx, holdInput(f, "hold", day("2027-03-10"), day("2027-03-12"), 1)) // 200.00, 60.00 up front
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "confirm", BookingID: held.ID, Payment: slowly("tok_success")})
+	must(t, err)
+
+	results := make([]booking.Booking, tabs)
+	errs := race(tabs, func(i int) (err error) {
+		results[i], err = b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: fmt.Sprint("tab-", i), BookingID: held.ID, Payment: slowly("tok_success")})
+		return err
+	})
+
+	if got := fmt.Sprint(b.paymentStatuses(t, held.ID)); got != "[CAPTURED:6000/6000 CAPTURED:14000/14000]" {
+		t.Fatalf("payments %s after %d balance payments, want the deposit and one balance", got, tabs)
+	}
+	b.assertPaid(t, held.ID, 20000)
+	paid := 0
+	for i, err := range errs {
+		switch {
+		case err == nil && results[i].ID == held.ID:
+			paid++
+		case err != nil && (code(err) == booking.InvalidState || code(err) == booking.PaymentPending):
+		default:
+			t.Errorf("tab %d: %v (code %q); want the paid booking, INVALID_STATE or PAYMENT_PENDING", i, err, code(err))
+		}
+	}
+	if paid != 1 {
+		t.Errorf("%d balance payments succeeded, want 1: %v", paid, errs)
+	}
+	final, err := b.svc.Booking(ctx, held.ID)
+	must(t, err)
+	if final.Status != booking.StatusConfirmed || final.PaymentInFlight {
+		t.Fatalf("after the race: %s, payment in flight %v; want CONFIRMED, settled", final.Status, final.PaymentInFlight)
+	}
+}
+
+// slow is the sandbox provider taking a moment to answer a charge, as real
+// ones do: the time in which a second tab's request arrives.
+type slow struct{ *sandbox.Provider }
+
+func (slow) Name() string { return "slow" }
+
+func (p slow) Charge(ctx context.Context, req payment.ChargeRequest) (payment.ChargeResult, error) {
+	time.Sleep(300 * time.Millisecond)
+	return p.Provider.Charge(ctx, req)
+}
+
+// slowPayments is b's service, on b's clock, paid through the slow provider.
+func slowPayments(b testBundle) *booking.Service {
+	return booking.NewService(b.pool, b.catalog, payment.NewRegistry(slow{sandbox.New()}), nil, booking.Opts{Now: func() time.Time { return b.now }})
+}
+
+// slowly pays with token through the slow provider.
+func slowly(token string) *booking.PaymentInput {
+	return &booking.PaymentInput{Provider: "slow", Token: token}
+}
+
+// race runs f(0) to f(n-1) at once and returns their errors.
+func race(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	ready := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-ready
+			errs[i] = f(i)
+		}()
+	}
+	close(ready)
+	wg.Wait()
+	return errs
+}
+
+// assertPaid checks, in SQL, that a booking's captured payments add up to
+// amount and that its ledger, as guests and staff read it, says the same.
+func (b testBundle) assertPaid(t *testing.T, id uuid.UUID, amount int64) {
+	t.Helper()
+	if n := b.count(t, "SELECT coalesce(sum(captured_amount), 0)::int FROM payments WHERE booking_id = $1 AND status = 'CAPTURED'", id); int64(n) != amount {
+		t.Fatalf("%d captured in SQL, want %d", n, amount)
+	}
+	l, err := b.svc.LedgerOf(b.admin, booking.Booking{ID: id})
+	must(t, err)
+	if l.Captured != amount || l.Kept != amount {
+		t.Fatalf("ledger %+v, want %d paid", l, amount)
+	}
 }
 
 // Hold normalises names and contacts on its own copy: the caller's input
