@@ -91,10 +91,12 @@ type benchReport struct {
 	Machine   map[string]string `json:"machine"`
 	InProcess *runResult        `json:"inProcess"`
 	HTTP      *runResult        `json:"http"`
-	// OversoldNights and MismatchedNights are found in SQL after part B.
-	OversoldNights   int           `json:"oversoldNights"`
-	MismatchedNights int           `json:"mismatchedNights"`
-	Pgbench          pgbenchResult `json:"pgbench"`
+	// OversoldNights, MismatchedNights and WrongCapacityNights are found in
+	// SQL after part B.
+	OversoldNights      int           `json:"oversoldNights"`
+	MismatchedNights    int           `json:"mismatchedNights"`
+	WrongCapacityNights int           `json:"wrongCapacityNights"`
+	Pgbench             pgbenchResult `json:"pgbench"`
 }
 
 // runResult is one measured run: how many calls, how fast, and their outcomes.
@@ -196,9 +198,9 @@ func runBenchHolds(ctx context.Context, args []string) error {
 		printReport(os.Stdout, rep)
 	}
 	failedA, internal := rep.InProcess.Count-rep.InProcess.Outcomes[outcomeOK], rep.HTTP.Outcomes[outcomeInternal]
-	if failedA+internal+rep.OversoldNights+rep.MismatchedNights > 0 {
-		return fmt.Errorf("%d oversold nights, %d nights miscounted, %d internal errors over HTTP, %d failed in-process holds",
-			rep.OversoldNights, rep.MismatchedNights, internal, failedA)
+	if failedA+internal+rep.OversoldNights+rep.MismatchedNights+rep.WrongCapacityNights > 0 {
+		return fmt.Errorf("%d oversold nights, %d nights miscounted, %d nights of the wrong capacity, %d internal errors over HTTP, %d failed in-process holds",
+			rep.OversoldNights, rep.MismatchedNights, rep.WrongCapacityNights, internal, failedA)
 	}
 	return nil
 }
@@ -265,7 +267,7 @@ func benchHolds(ctx context.Context, log *slog.Logger, o benchOpts) (benchReport
 	if err != nil {
 		return rep, err
 	}
-	rep.OversoldNights, rep.MismatchedNights = check.Oversold, check.Miscounted
+	rep.OversoldNights, rep.MismatchedNights, rep.WrongCapacityNights = check.Oversold, check.Miscounted, check.WrongCapacity
 	conns := fmt.Sprintf(", pool of %d connections", *o.maxConns)
 	rep.InProcess.Setup, rep.HTTP.Setup = rep.InProcess.Setup+conns, rep.HTTP.Setup+conns
 	if *o.pgbench {
@@ -797,8 +799,8 @@ func printReport(w io.Writer, r benchReport) {
 	if n := r.HTTP.Outcomes[outcomeSoldOut]; n > 0 {
 		fmt.Fprintf(w, "  note        %d holds were SOLD_OUT: the room type sold out; raise --rooms\n", n)
 	}
-	fmt.Fprintf(w, "  oversold nights: %d\n  miscounted nights: %d\n  internal errors: %d\n",
-		r.OversoldNights, r.MismatchedNights, r.HTTP.Outcomes[outcomeInternal])
+	fmt.Fprintf(w, "  oversold nights: %d\n  miscounted nights: %d\n  nights of the wrong capacity: %d\n  internal errors: %d\n",
+		r.OversoldNights, r.MismatchedNights, r.WrongCapacityNights, r.HTTP.Outcomes[outcomeInternal])
 	fmt.Fprintf(w, "\nC  pgbench on the same server, for scale\n")
 	if p := r.Pgbench; p.Skipped != "" {
 		fmt.Fprintf(w, "  skipped     %s\n", p.Skipped)

@@ -176,13 +176,15 @@ func (b testBundle) reserved(t *testing.T, roomType uuid.UUID, from, to time.Tim
 	return out
 }
 
-// assertInventoryConsistent checks, in SQL, that no night is oversold and
-// that every night's count equals the units active bookings hold on it.
+// assertInventoryConsistent checks, in SQL, that no night is oversold,
+// that every night's count equals the units active bookings hold on it, and
+// that every night's capacity equals the rooms in service and not blocked.
 func (b testBundle) assertInventoryConsistent(t *testing.T) {
 	t.Helper()
 	c, err := booking.CheckInventory(context.Background(), b.pool)
 	must(t, err)
-	if c.Oversold != 0 || c.Miscounted != 0 {
-		t.Fatalf("inventory: %d oversold nights, %d nights whose count differs from the bookings holding them", c.Oversold, c.Miscounted)
+	if c != (booking.InventoryCheck{}) {
+		t.Fatalf("inventory: %d oversold nights, %d nights whose count differs from the bookings holding them, %d whose capacity differs from the rooms in service and not blocked",
+			c.Oversold, c.Miscounted, c.WrongCapacity)
 	}
 }

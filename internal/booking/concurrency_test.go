@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/staygraph/staygraph/internal/booking"
 )
 
@@ -108,5 +110,36 @@ func TestCheckInventoryFindsMiscountedNights(t *testing.T) {
 	must(t, err)
 	if c != (booking.InventoryCheck{Oversold: 0, Miscounted: 1}) {
 		t.Fatalf("after adding a reservation no booking holds: %+v, want 1 miscounted night", c)
+	}
+}
+
+// CheckInventory finds nights whose capacity is not what the room type's
+// rooms in service and not blocked give: a block recorded without lowering
+// capacity (the room under repair stays on sale), or a capacity no room
+// explains. Blocks made through the service leave none.
+func TestCheckInventoryFindsNightsOfTheWrongCapacity(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{rooms: 3})
+	start := booking.Date(time.Now()).AddDate(0, 0, 5)
+	ctx := context.Background()
+	_, err := b.svc.Hold(guest("g"), holdInput(f, "k", start, start.AddDate(0, 0, 3), 1))
+	must(t, err)
+	_, _, err = b.svc.BlockRooms(b.admin, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[2].ID},
+		From: start, To: start.AddDate(0, 0, 1), Reason: "paint"})
+	must(t, err)
+	b.assertInventoryConsistent(t)
+
+	// A block of the second night whose capacity was not lowered.
+	_, err = b.pool.Exec(ctx, `INSERT INTO maintenance_blocks (id, hotel_id, room_id, room_type_id, start_night, end_night, reason, created_by)
+		VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, 'leak', 'test')`, f.hotel.ID, f.rooms[1].ID, f.roomType.ID, start.AddDate(0, 0, 1), start.AddDate(0, 0, 2))
+	must(t, err)
+	// And a third night with a unit no room gives.
+	_, err = b.pool.Exec(ctx, `UPDATE inventory SET capacity = capacity + 1 WHERE room_type_id = $1 AND night = $2`, f.roomType.ID, start.AddDate(0, 0, 2))
+	must(t, err)
+	c, err := booking.CheckInventory(ctx, b.pool)
+	must(t, err)
+	if c != (booking.InventoryCheck{WrongCapacity: 2}) {
+		t.Fatalf("after a block without its capacity change and a unit no room gives: %+v, want 2 nights of the wrong capacity", c)
 	}
 }

@@ -309,6 +309,10 @@ type InventoryCheck struct {
 	// Miscounted nights' reservations differ from the booked rooms that
 	// hold them.
 	Miscounted int
+	// WrongCapacity nights' capacity differs from the room type's rooms in
+	// service and not blocked for maintenance that night: units that do
+	// not exist are sold, or rooms that do are not.
+	WrongCapacity int
 }
 
 // CheckInventory checks every night of every room type against the
@@ -318,5 +322,5 @@ func CheckInventory(ctx context.Context, conn db.DBTX) (InventoryCheck, error) {
 	if err != nil {
 		return InventoryCheck{}, fmt.Errorf("check inventory: %w", err)
 	}
-	return InventoryCheck{Oversold: int(row.Oversold), Miscounted: int(row.Miscounted)}, nil
+	return InventoryCheck{Oversold: int(row.Oversold), Miscounted: int(row.Miscounted), WrongCapacity: int(row.WrongCapacity)}, nil
 }

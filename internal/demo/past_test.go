@@ -157,15 +157,17 @@ func pastDump(t *testing.T, pool *pgxpool.Pool) []string {
 	return out
 }
 
-// assertInventoryConsistent checks, in SQL, that no night is oversold and
-// that every night's count equals the units bookings hold on it.
+// assertInventoryConsistent checks, in SQL, that no night is oversold,
+// that every night's count equals the units bookings hold on it, and that
+// every night's capacity equals the rooms in service and not blocked.
 func assertInventoryConsistent(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
 	c, err := booking.CheckInventory(context.Background(), pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Oversold != 0 || c.Miscounted != 0 {
-		t.Fatalf("inventory: %d oversold nights, %d nights whose count differs from the bookings holding them", c.Oversold, c.Miscounted)
+	if c != (booking.InventoryCheck{}) {
+		t.Fatalf("inventory: %d oversold nights, %d nights whose count differs from the bookings holding them, %d whose capacity differs from the rooms in service and not blocked",
+			c.Oversold, c.Miscounted, c.WrongCapacity)
 	}
 }

@@ -22,20 +22,24 @@ WITH held AS (
 )
 SELECT (SELECT count(*) FROM inventory WHERE reserved > capacity)::int AS oversold,
        (SELECT count(*) FROM inventory i FULL JOIN held h USING (room_type_id, night)
-        WHERE coalesce(i.reserved, 0) <> coalesce(h.units, 0))::int AS miscounted
+        WHERE coalesce(i.reserved, 0) <> coalesce(h.units, 0))::int AS miscounted,
+       (SELECT count(*) FROM inventory
+        WHERE capacity <> room_type_capacity(room_type_id, night))::int AS wrong_capacity
 `
 
 type CheckInventoryRow struct {
-	Oversold   int32
-	Miscounted int32
+	Oversold      int32
+	Miscounted    int32
+	WrongCapacity int32
 }
 
-// The invariants of the inventory over every night: none oversold, and each
-// night's count equal to the booked rooms holding it.
+// The invariants of the inventory over every night: none oversold, each
+// night's count equal to the booked rooms holding it, and each night's
+// capacity equal to the room type's rooms in service and not blocked then.
 func (q *Queries) CheckInventory(ctx context.Context) (CheckInventoryRow, error) {
 	row := q.db.QueryRow(ctx, checkInventory)
 	var i CheckInventoryRow
-	err := row.Scan(&i.Oversold, &i.Miscounted)
+	err := row.Scan(&i.Oversold, &i.Miscounted, &i.WrongCapacity)
 	return i, err
 }
 

@@ -97,8 +97,9 @@ ORDER BY room_type_id, night, rate_plan_id;
 SELECT 1 FROM inventory WHERE room_type_id = @room_type_id AND night >= @from_night ORDER BY night FOR UPDATE;
 
 -- name: CheckInventory :one
--- The invariants of the inventory over every night: none oversold, and each
--- night's count equal to the booked rooms holding it.
+-- The invariants of the inventory over every night: none oversold, each
+-- night's count equal to the booked rooms holding it, and each night's
+-- capacity equal to the room type's rooms in service and not blocked then.
 WITH held AS (
     SELECT br.room_type_id, n::date AS night, count(*) AS units
     FROM bookings bk JOIN booking_rooms br ON br.booking_id = bk.id
@@ -108,4 +109,6 @@ WITH held AS (
 )
 SELECT (SELECT count(*) FROM inventory WHERE reserved > capacity)::int AS oversold,
        (SELECT count(*) FROM inventory i FULL JOIN held h USING (room_type_id, night)
-        WHERE coalesce(i.reserved, 0) <> coalesce(h.units, 0))::int AS miscounted;
+        WHERE coalesce(i.reserved, 0) <> coalesce(h.units, 0))::int AS miscounted,
+       (SELECT count(*) FROM inventory
+        WHERE capacity <> room_type_capacity(room_type_id, night))::int AS wrong_capacity;
