@@ -24,24 +24,29 @@ import (
 const expiryWait = 15 * time.Second
 
 // setupWithJobs is setup with the real clock and a River client that works
-// the booking core's jobs on the test database. The worker needs the
-// service and the service needs the client, so the workers bundle is created
-// first and filled in after the service exists (River reads it at Start).
-func setupWithJobs(t *testing.T, holdTTL time.Duration) jobsBundle {
+// the booking core's jobs on the test database; opts change the client's
+// configuration. The worker needs the service and the service needs the
+// client, so the workers bundle is created first and filled in after the
+// service exists (River reads it at Start).
+func setupWithJobs(t *testing.T, holdTTL time.Duration, opts ...func(*river.Config)) jobsBundle {
 	t.Helper()
-	b := jobsBundle{testBundle: setup(t, time.Time{})}
+	b := jobsBundle{testBundle: setup(t, time.Time{}), payments: payment.NewRegistry(sandbox.New())}
 	workers := river.NewWorkers()
-	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
+	cfg := &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
 		Workers:           workers,
 		FetchCooldown:     50 * time.Millisecond,
 		FetchPollInterval: 100 * time.Millisecond,
 		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
 		TestOnly:          true,
-	})
+	}
+	for _, o := range opts {
+		o(cfg)
+	}
+	client, err := river.NewClient(riverpgxv5.New(b.pool), cfg)
 	must(t, err)
 	b.jobs = client
-	b.svc = booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), client, booking.Opts{HoldTTL: holdTTL})
+	b.svc = booking.NewService(b.pool, b.catalog, b.payments, client, booking.Opts{HoldTTL: holdTTL})
 	booking.AddWorkers(workers, b.svc)
 	ctx, cancel := context.WithCancel(context.Background())
 	must(t, client.Start(ctx))
@@ -61,6 +66,9 @@ func setupWithJobs(t *testing.T, holdTTL time.Duration) jobsBundle {
 type jobsBundle struct {
 	testBundle
 	jobs *river.Client[pgx.Tx]
+	// payments are the providers of the service and its workers, the
+	// sandbox's and any a test registers.
+	payments *payment.Registry
 }
 
 // expiryJob is the state of a booking's hold expiry job ("" when none exists)

@@ -4,13 +4,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
@@ -634,5 +640,131 @@ func TestAPendingConfirmationFromTheLastReleaseGetsItsBooking(t *testing.T) {
 	got, err := b.svc.Confirm(ctx, in)
 	if err != nil || got.Status != booking.StatusConfirmed {
 		t.Fatalf("the retry: %v %s", err, got.Status)
+	}
+}
+
+// flaky is a payment provider in trouble when refunding: its first refund
+// call fails before any money moves (unavailable), its second moves the
+// money and loses the answer (a timeout), and later calls answer.
+type flaky struct {
+	*sandbox.Provider
+	mu    sync.Mutex
+	calls []string         // the idempotency key of each refund call
+	paid  map[string]int64 // what was paid back, by idempotency key
+}
+
+func (*flaky) Name() string { return "flaky" }
+
+func (p *flaky) Refund(ctx context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, req.IdempotencyKey)
+	if len(p.calls) == 1 {
+		return payment.RefundResult{}, errors.New("flaky: 503 service unavailable")
+	}
+	res, err := p.Provider.Refund(ctx, req)
+	if err == nil && res.Succeeded {
+		p.paid[req.IdempotencyKey] = req.Amount.Amount // the sandbox pays a key once
+	}
+	if len(p.calls) == 2 {
+		return payment.RefundResult{}, context.DeadlineExceeded
+	}
+	return res, err
+}
+
+// retryQuickly has River retry a failed job 100 ms later instead of after
+// its backoff (seconds, then tens of seconds).
+func retryQuickly(c *river.Config) { c.RetryPolicy = quickRetry{} }
+
+type quickRetry struct{}
+
+func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
+	return time.Now().Add(100 * time.Millisecond)
+}
+
+// refundJob is the state, attempts and recorded errors of a refund's job.
+func (b testBundle) refundJob(t *testing.T, refundID uuid.UUID) string {
+	t.Helper()
+	var s string
+	must(t, b.pool.QueryRow(context.Background(), `
+		SELECT coalesce(string_agg(format('%s after %s attempts, %s errors', state, attempt, coalesce(cardinality(errors), 0)), '; '), 'none')
+		FROM river_job WHERE kind = $1 AND args->>'refund_id' = $2`, booking.RefundArgs{}.Kind(), refundID.String()).Scan(&s))
+	return s
+}
+
+// A cancellation's refund is paid by its job, through River: the provider
+// is unavailable, then times out after paying, and River retries the job
+// until the provider answers. The money goes back once, all of it, under
+// one idempotency key, and the refund, its payment and the ledger say so.
+// A refund the provider refuses for good is FAILED at once, for staff to
+// settle, and not asked again.
+func TestARefundJobRetriedThroughTheQueuePaysOnce(t *testing.T) {
+	t.Parallel()
+	b := setupWithJobs(t, 15*time.Minute, retryQuickly)
+	p := &flaky{Provider: sandbox.New(), paid: map[string]int64{}}
+	b.payments.Register(p)
+	f := b.fixture(t, fixtureOpts{price: 10000, policy: catalog.CancellationPolicy{Refundable: true}}) // free cancellation
+	ctx := guest("refunded")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	cancel := func(key string, in *booking.PaymentInput) (uuid.UUID, *booking.Refund) {
+		t.Helper()
+		h, err := b.svc.Hold(ctx, holdInput(f, "h"+key, checkIn, checkIn.AddDate(0, 0, 2), 1))
+		must(t, err)
+		_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c" + key, BookingID: h.ID, Payment: in})
+		must(t, err)
+		_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x" + key, BookingID: h.ID})
+		must(t, err)
+		if refund == nil || refund.Amount != 20000 || refund.Status != "PENDING" {
+			t.Fatalf("refund %+v, want 20000 pending", refund)
+		}
+		return h.ID, refund
+	}
+
+	id, refund := cancel("1", &booking.PaymentInput{Provider: "flaky", Token: "tok_success"})
+	eventually(t, "the refund job's completion", func() bool {
+		return strings.HasPrefix(b.refundJob(t, refund.ID), "completed")
+	})
+	if got := b.refundJob(t, refund.ID); got != "completed after 3 attempts, 2 errors" {
+		t.Fatalf("refund job %s, want completed on the third attempt", got)
+	}
+	p.mu.Lock()
+	calls, paid := slices.Clone(p.calls), maps.Clone(p.paid)
+	p.mu.Unlock()
+	if len(paid) != 1 || paid[calls[len(calls)-1]] != 20000 {
+		t.Fatalf("the provider paid back %v, want 20000 once", paid)
+	}
+	if len(calls) != 3 || calls[1] != calls[0] || calls[2] != calls[0] {
+		t.Fatalf("the provider was asked with keys %q, want one key three times", calls)
+	}
+	var state string
+	must(t, b.pool.QueryRow(ctx, `
+		SELECT format('%s %s; parts %s; payment %s %s/%s', r.status, r.amount,
+		              (SELECT string_agg(rp.status || ' ' || rp.amount, ', ') FROM refund_parts rp WHERE rp.refund_id = r.id),
+		              p.status, p.refunded_amount, p.captured_amount)
+		FROM refunds r JOIN payments p ON p.booking_id = r.booking_id WHERE r.id = $1`, refund.ID).Scan(&state))
+	if state != "SUCCEEDED 20000; parts SUCCEEDED 20000; payment REFUNDED 20000/20000" {
+		t.Fatalf("after the retries: %s", state)
+	}
+	l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: id})
+	must(t, err)
+	if l.Captured != 20000 || l.Refunded != 20000 || l.Kept != 0 {
+		t.Fatalf("ledger %+v, want 20000 captured and refunded", l)
+	}
+
+	// The issuer refuses the refund: an answer, not retried.
+	id, refund = cancel("2", pay("tok_refund_fails"))
+	eventually(t, "the refused refund's job completion", func() bool {
+		return strings.HasPrefix(b.refundJob(t, refund.ID), "completed")
+	})
+	if got := b.refundJob(t, refund.ID); got != "completed after 1 attempts, 0 errors" {
+		t.Fatalf("refused refund's job %s, want completed on its first attempt", got)
+	}
+	var status, message string
+	must(t, b.pool.QueryRow(ctx, "SELECT status, failure_message FROM refunds WHERE id = $1", refund.ID).Scan(&status, &message))
+	if status != "FAILED" || message == "" {
+		t.Fatalf("refused refund %s %q, want FAILED with the provider's reason", status, message)
+	}
+	if l, err = b.svc.LedgerOf(ctx, booking.Booking{ID: id}); err != nil || l.Refunded != 0 || l.Kept != 20000 {
+		t.Fatalf("ledger after a refused refund %+v %v, want nothing refunded", l, err)
 	}
 }
