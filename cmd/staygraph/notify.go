@@ -1,9 +1,14 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/smtp"
+	"os"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -18,19 +23,84 @@ import (
 
 // notifyFlags configure how guests are told about their bookings.
 type notifyFlags struct {
-	smtpAddr   *string
-	smtpFrom   *string
-	smsGateway *string
-	smsToken   *string
+	smtpAddr     *string
+	smtpFrom     *string
+	smtpUsername *string
+	smtpPassword *string
+	smtpCAFile   *string
+	smsGateway   *string
+	smsToken     *string
 }
 
 func addNotifyFlags(f *flags) notifyFlags {
 	return notifyFlags{
-		smtpAddr:   f.String("smtp-addr", "", "SMTP server host:port for guest emails (none: no emails)"),
-		smtpFrom:   f.String("smtp-from", "stays@localhost", "sender address of guest emails"),
+		smtpAddr: f.String("smtp-addr", "", "SMTP server host:port for guest emails (none: no emails)"),
+		smtpFrom: f.String("smtp-from", "stays@localhost", "sender address of guest emails"),
+		smtpUsername: f.String("smtp-username", "",
+			"user name that logs in to the SMTP server (AUTH PLAIN, sent only after STARTTLS); empty: no login"),
+		smtpPassword: f.String("smtp-password", "",
+			"password of --smtp-username; set it in the environment, not on the command line"),
+		smtpCAFile: f.String("smtp-ca-file", "",
+			"PEM file of the CA certificates that verify the SMTP server's STARTTLS certificate; empty: the system's"),
 		smsGateway: f.String("sms-gateway-url", "", "HTTP gateway URL for guest SMS (none: no SMS)"),
 		smsToken:   f.String("sms-token", "", "bearer token of the SMS gateway"),
 	}
+}
+
+// check refuses SMTP settings that cannot work, naming the flag.
+func (n notifyFlags) check() error {
+	_, err := n.email()
+	return err
+}
+
+// emailServer is where and how guest emails are sent.
+type emailServer struct {
+	host string
+	port int
+	opts email.Opts
+}
+
+// email reads the SMTP flags; nil without --smtp-addr. Credentials are
+// given to net/smtp's PLAIN auth, which the email channel uses only once
+// STARTTLS encrypted the connection: a server without STARTTLS fails every
+// send, saying so, and never sees the password.
+func (n notifyFlags) email() (*emailServer, error) {
+	user, pass := *n.smtpUsername, *n.smtpPassword
+	if *n.smtpAddr == "" {
+		if user != "" || pass != "" || *n.smtpCAFile != "" {
+			return nil, errors.New("--smtp-username, --smtp-password and --smtp-ca-file need --smtp-addr")
+		}
+		return nil, nil
+	}
+	host, portText, err := net.SplitHostPort(*n.smtpAddr)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp-addr %q: %w", *n.smtpAddr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp-addr %q: port: %w", *n.smtpAddr, err)
+	}
+	srv := &emailServer{host: host, port: port}
+	switch {
+	case user != "" && pass == "":
+		return nil, errors.New("--smtp-username needs --smtp-password (STAYGRAPH_SMTP_PASSWORD)")
+	case user == "" && pass != "":
+		return nil, errors.New("--smtp-password needs --smtp-username")
+	case user != "":
+		srv.opts.Auth = smtp.PlainAuth("", user, pass, host)
+	}
+	if *n.smtpCAFile != "" {
+		pemBytes, err := os.ReadFile(*n.smtpCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--smtp-ca-file: %w", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pemBytes) {
+			return nil, fmt.Errorf("--smtp-ca-file %s: no PEM certificate in it", *n.smtpCAFile)
+		}
+		srv.opts.TLSConfig = &tls.Config{ServerName: host, RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
+	return srv, nil
 }
 
 // notifications builds the notification service from the configured
@@ -39,21 +109,19 @@ func addNotifyFlags(f *flags) notifyFlags {
 func notifications(n notifyFlags, pool *pgxpool.Pool, bookings *booking.Service, jobs *river.Client[pgx.Tx], workers *river.Workers, log *slog.Logger) error {
 	registry := notify.NewRegistry()
 	var route []string
-	if *n.smtpAddr != "" {
-		host, portText, err := net.SplitHostPort(*n.smtpAddr)
-		if err != nil {
-			return fmt.Errorf("--smtp-addr %q: %w", *n.smtpAddr, err)
-		}
-		port, err := strconv.Atoi(portText)
-		if err != nil {
-			return fmt.Errorf("--smtp-addr %q: port: %w", *n.smtpAddr, err)
-		}
-		ch, err := email.New(host, port, *n.smtpFrom, email.Opts{})
+	srv, err := n.email()
+	if err != nil {
+		return err
+	}
+	if srv != nil {
+		ch, err := email.New(srv.host, srv.port, *n.smtpFrom, srv.opts)
 		if err != nil {
 			return err
 		}
 		registry.Register(ch)
 		route = append(route, ch.Name())
+		// The user name is no secret; the password is never logged.
+		log.Info("guest emails", "smtp", *n.smtpAddr, "username", *n.smtpUsername)
 	}
 	if *n.smsGateway != "" {
 		ch, err := sms.New(*n.smsGateway, *n.smsToken, sms.Opts{})

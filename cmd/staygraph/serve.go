@@ -96,7 +96,7 @@ func (s serverFlags) check() error {
 	case *s.holdTTL <= 0:
 		return errors.New("--hold-ttl must be positive: a hold keeps its rooms that long")
 	}
-	return nil
+	return s.notify.check()
 }
 
 func (s serverFlags) jwtConfig() (auth.JWTConfig, error) {

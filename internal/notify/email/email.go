@@ -1,6 +1,7 @@
 // Package email is the notification channel that sends email over SMTP
-// (net/smtp): STARTTLS when the server offers it, optional authentication,
-// and a multipart/alternative body with a plain-text and an HTML version.
+// (net/smtp): STARTTLS when the server offers it, optional authentication
+// (only over STARTTLS), and a multipart/alternative body with a plain-text
+// and an HTML version.
 package email
 
 import (
@@ -31,8 +32,10 @@ const Name = "email"
 // Opts tunes the channel. Zero values take the documented defaults.
 type Opts struct {
 	// Auth authenticates to the server (smtp.PlainAuth, smtp.CRAMMD5Auth);
-	// nil sends without authenticating. net/smtp refuses PLAIN auth over an
-	// unencrypted connection except to localhost.
+	// nil sends without authenticating. Credentials are sent only once
+	// STARTTLS encrypted the connection, to localhost too: a server that
+	// does not offer STARTTLS fails every send, permanently, before any
+	// credential leaves (ErrNoStartTLS).
 	Auth smtp.Auth
 	// TLSConfig is used for STARTTLS, which is used whenever the server
 	// offers it. Default: verify the server's certificate for host.
@@ -42,6 +45,11 @@ type Opts struct {
 	// Timeout bounds one delivery when the context has no deadline. Default 30s.
 	Timeout time.Duration
 }
+
+// ErrNoStartTLS is the permanent failure of a channel with credentials whose
+// server does not offer STARTTLS: the credentials would cross the network
+// unencrypted, so they are not sent.
+var ErrNoStartTLS = errors.New("the server does not offer STARTTLS: credentials are sent only over an encrypted connection")
 
 // Channel sends notifications by email.
 type Channel struct {
@@ -136,6 +144,9 @@ func (c *Channel) deliver(ctx context.Context, to string, body []byte) error {
 		}
 	}
 	if c.opts.Auth != nil {
+		if _, encrypted := client.TLSConnectionState(); !encrypted {
+			return notify.Permanent(fmt.Errorf("%s: %w", c.addr, ErrNoStartTLS))
+		}
 		if ok, _ := client.Extension("AUTH"); !ok {
 			return notify.Permanent(errors.New("the server does not offer authentication"))
 		}

@@ -2,6 +2,7 @@ package email_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/smtp"
 	"strings"
@@ -81,26 +82,57 @@ func TestAnAcceptedMessageIsSentWhateverQuitAnswers(t *testing.T) {
 	}
 }
 
+// Credentials go to a mail submission server over STARTTLS, verified
+// against the CA the channel trusts.
 func TestAuthentication(t *testing.T) {
 	t.Parallel()
 	srv := notifytest.NewSMTPServer(t)
+	tlsConfig := &tls.Config{ServerName: srv.Host(), RootCAs: notifytest.RootCAs(t, srv.OfferStartTLS())}
 	srv.RequireAuth("hotel", "s3cret")
 
-	good := channel(t, srv, email.Opts{Auth: smtp.PlainAuth("", "hotel", "s3cret", srv.Host())})
+	good := channel(t, srv, email.Opts{TLSConfig: tlsConfig, Auth: smtp.PlainAuth("", "hotel", "s3cret", srv.Host())})
 	if err := good.Send(context.Background(), message(t, "en")); err != nil {
 		t.Fatalf("send with the right credentials: %v", err)
 	}
 	srv.Await(t, 1, wait)
 
-	bad := channel(t, srv, email.Opts{Auth: smtp.PlainAuth("", "hotel", "wrong", srv.Host())})
+	bad := channel(t, srv, email.Opts{TLSConfig: tlsConfig, Auth: smtp.PlainAuth("", "hotel", "wrong", srv.Host())})
 	if err := bad.Send(context.Background(), message(t, "en")); !errors.Is(err, notify.ErrPermanent) {
 		t.Fatalf("send with a wrong password: %v, want a permanent failure", err)
 	}
-	if err := channel(t, srv, email.Opts{}).Send(context.Background(), message(t, "en")); !errors.Is(err, notify.ErrPermanent) {
+	if err := channel(t, srv, email.Opts{TLSConfig: tlsConfig}).Send(context.Background(), message(t, "en")); !errors.Is(err, notify.ErrPermanent) {
 		t.Fatalf("send without credentials: %v, want a permanent failure", err)
+	}
+	// A certificate the channel does not trust: nothing is sent, and the
+	// credentials do not leave.
+	untrusted := channel(t, srv, email.Opts{Auth: smtp.PlainAuth("", "hotel", "s3cret", srv.Host())})
+	if err := untrusted.Send(context.Background(), message(t, "en")); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("send to a server whose certificate is not trusted: %v, want a certificate error", err)
 	}
 	if n := len(srv.Mail()); n != 1 {
 		t.Fatalf("%d messages accepted, want 1", n)
+	}
+	if n := srv.AuthsInClear(); n != 0 {
+		t.Fatalf("%d AUTH commands sent unencrypted", n)
+	}
+}
+
+// A server that does not offer STARTTLS never gets the credentials, not
+// even on localhost: every send fails for good, saying why.
+func TestCredentialsNeedStartTLS(t *testing.T) {
+	t.Parallel()
+	srv := notifytest.NewSMTPServer(t)
+	srv.RequireAuth("hotel", "s3cret")
+	ch := channel(t, srv, email.Opts{Auth: smtp.PlainAuth("", "hotel", "s3cret", srv.Host())})
+	err := ch.Send(context.Background(), message(t, "en"))
+	if !errors.Is(err, notify.ErrPermanent) || !errors.Is(err, email.ErrNoStartTLS) || !strings.Contains(err.Error(), srv.Addr()) {
+		t.Fatalf("send: %v, want a permanent ErrNoStartTLS naming %s", err, srv.Addr())
+	}
+	if n := srv.AuthsInClear(); n != 0 {
+		t.Fatalf("%d AUTH commands sent unencrypted", n)
+	}
+	if n := len(srv.Mail()); n != 0 {
+		t.Fatalf("%d messages accepted", n)
 	}
 }
 

@@ -6,8 +6,16 @@ package notifytest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -37,8 +45,9 @@ type Mail struct {
 }
 
 // SMTPServer is a minimal SMTP receiver on 127.0.0.1: EHLO/HELO, optional
-// AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT. It can be stopped and
-// started again on the same port, to play a mail server that is down.
+// STARTTLS and AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT. It can be
+// stopped and started again on the same port, to play a mail server that is
+// down.
 type SMTPServer struct {
 	t    testing.TB
 	mu   sync.Mutex
@@ -52,6 +61,11 @@ type SMTPServer struct {
 	reject  *textproto.Error
 	user    string
 	pass    string
+	// tls, when set, is offered with STARTTLS; AUTH is then offered only
+	// on the encrypted connection, as mail submission servers do.
+	tls *tls.Config
+	// clearAuths counts AUTH commands received on an unencrypted connection.
+	clearAuths int
 	// dropOnQuit hangs up on QUIT instead of answering 221.
 	dropOnQuit bool
 }
@@ -146,12 +160,63 @@ func (s *SMTPServer) DropOnQuit() {
 	s.dropOnQuit = true
 }
 
-// RequireAuth offers AUTH PLAIN and refuses mail from clients that did not
-// authenticate as user with pass.
+// RequireAuth offers AUTH PLAIN (after STARTTLS, when OfferStartTLS was
+// called) and refuses mail from clients that did not authenticate as user
+// with pass.
 func (s *SMTPServer) RequireAuth(user, pass string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.user, s.pass = user, pass
+}
+
+// OfferStartTLS makes the receiver offer STARTTLS with a self-signed
+// certificate for 127.0.0.1, ::1 and localhost, and offer AUTH only once the
+// connection is encrypted. It returns the certificate in PEM: what a client
+// trusts to verify the receiver.
+func (s *SMTPServer) OfferStartTLS() (certPEM []byte) {
+	s.t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "notifytest SMTP receiver"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tls = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// RootCAs is a pool holding the certificate OfferStartTLS returned.
+func RootCAs(t testing.TB, certPEM []byte) *x509.CertPool {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(certPEM) {
+		t.Fatal("notifytest: no certificate in PEM")
+	}
+	return pool
+}
+
+// AuthsInClear counts the AUTH commands, credentials included, that
+// clients sent over an unencrypted connection.
+func (s *SMTPServer) AuthsInClear() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clearAuths
 }
 
 // Mail returns the messages received so far.
@@ -206,20 +271,22 @@ func (s *SMTPServer) accept(ln net.Listener) {
 				conn.Close()
 			}()
 			_ = conn.SetDeadline(time.Now().Add(time.Minute))
-			s.converse(textproto.NewConn(conn))
+			s.converse(conn)
 		}()
 	}
 }
 
-// converse runs one SMTP session (RFC 5321, the parts clients use).
-func (s *SMTPServer) converse(c *textproto.Conn) {
+// converse runs one SMTP session (RFC 5321, the parts clients use; RFC
+// 3207 STARTTLS).
+func (s *SMTPServer) converse(conn net.Conn) {
+	c := textproto.NewConn(conn)
 	reply := func(code int, text string) bool { return c.PrintfLine("%d %s", code, text) == nil }
 	if !reply(220, "127.0.0.1 notifytest ESMTP ready") {
 		return
 	}
 	var from string
 	var to []string
-	authed := false
+	authed, encrypted := false, false
 	for {
 		line, err := c.ReadLine()
 		if err != nil {
@@ -227,13 +294,18 @@ func (s *SMTPServer) converse(c *textproto.Conn) {
 		}
 		verb, arg, _ := strings.Cut(line, " ")
 		s.mu.Lock()
-		user, pass, reject := s.user, s.pass, s.reject
+		user, pass, reject, tlsConfig := s.user, s.pass, s.reject, s.tls
 		s.mu.Unlock()
+		// With STARTTLS on offer, AUTH waits for the encrypted connection.
+		offerAuth := user != "" && (tlsConfig == nil || encrypted)
 		ok := true
 		switch strings.ToUpper(verb) {
 		case "EHLO":
 			lines := []string{"250-127.0.0.1 greets " + arg, "250-8BITMIME"}
-			if user != "" {
+			if tlsConfig != nil && !encrypted {
+				lines = append(lines, "250-STARTTLS")
+			}
+			if offerAuth {
 				lines = append(lines, "250-AUTH PLAIN")
 			}
 			lines = append(lines, "250 SMTPUTF8")
@@ -244,9 +316,29 @@ func (s *SMTPServer) converse(c *textproto.Conn) {
 			}
 		case "HELO":
 			ok = reply(250, "127.0.0.1")
+		case "STARTTLS":
+			if tlsConfig == nil || encrypted {
+				ok = reply(502, "5.5.1 STARTTLS not available")
+				break
+			}
+			if !reply(220, "2.0.0 ready to start TLS") {
+				return
+			}
+			secure := tls.Server(conn, tlsConfig)
+			if err := secure.Handshake(); err != nil {
+				return
+			}
+			// RFC 3207: the session starts over on the encrypted connection.
+			c, encrypted = textproto.NewConn(secure), true
+			from, to, authed = "", nil, false
 		case "AUTH":
+			if !encrypted {
+				s.mu.Lock()
+				s.clearAuths++
+				s.mu.Unlock()
+			}
 			mech, initial, _ := strings.Cut(arg, " ")
-			if user == "" || !strings.EqualFold(mech, "PLAIN") {
+			if !offerAuth || !strings.EqualFold(mech, "PLAIN") {
 				ok = reply(504, "5.5.4 unrecognized authentication type")
 				break
 			}
