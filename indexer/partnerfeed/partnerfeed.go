@@ -32,8 +32,9 @@
 // job posts and is retried with backoff until the partner answers 2xx.
 // Jobs are unique per partner and event id while River keeps them (a day
 // after completion by default), so most replays do not even post twice.
-// A 4xx answer other than 408 and 429 means the partner refused the event
-// for good.
+// A 3xx answer (redirects are not followed: a signed delivery goes to the
+// configured URL only), or a 4xx other than 408 and 429, means the partner
+// refused the event for good; after Opts.MaxAttempts the event is given up.
 package partnerfeed
 
 import (
@@ -148,7 +149,7 @@ type Opts struct {
 	// Timeout bounds one post (15s).
 	Timeout time.Duration
 	// MaxAttempts bounds the posts of one event (500: with Backoff's
-	// default, about ten days).
+	// default, waits of 10 days and 5 hours in all).
 	MaxAttempts int
 	// Backoff is the wait before attempt n+1 (default: 2^n seconds, at most 30 minutes).
 	Backoff func(attempt int) time.Duration
