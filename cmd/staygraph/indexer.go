@@ -141,7 +141,7 @@ func runIndexer(ctx context.Context, args []string) error {
 		"Elasticsearch address(es) to keep current, comma-separated (also read from ELASTICSEARCH_URL); empty: none")
 	f.alsoFrom("elasticsearch-url", "ELASTICSEARCH_URL")
 	esAlias := f.String("elasticsearch-alias", es.DefaultAlias, "index alias of the hotel catalog")
-	statsAddr := f.String("stats-addr", "", "address to serve GET /stats (JSON: lag, retained WAL, consumers) and /healthz on; empty: none")
+	statsAddr := f.String("stats-addr", "", "address to serve GET /stats (JSON: lag, retained WAL, consumers), /metrics (Prometheus) and /healthz on; empty: none")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -165,17 +165,27 @@ func runIndexer(ctx context.Context, args []string) error {
 		return err
 	}
 	if *statsAddr != "" {
-		stop, err := serveIndexerStats(ctx, log, *statsAddr, cs.ix)
+		stop, err := serveIndexerStats(ctx, log, *statsAddr, cs.ix, pool)
 		if err != nil {
 			return err
 		}
 		defer stop()
+		lagCtx, stopLag := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reportIndexLag(lagCtx, cs.ix)
+		}()
+		defer func() { stopLag(); wg.Wait() }()
 	}
 	return cs.run(ctx)
 }
 
-// serveIndexerStats serves the indexer's Stats as JSON until stop.
-func serveIndexerStats(ctx context.Context, log *slog.Logger, addr string, ix *indexer.Indexer) (stop func(), err error) {
+// serveIndexerStats serves the indexer's Stats as JSON and the process's
+// metrics (staygraph_indexer_lag_seconds, which reportIndexLag keeps
+// current, the pool, Go and the process) until stop.
+func serveIndexerStats(ctx context.Context, log *slog.Logger, addr string, ix *indexer.Indexer, pool *pgxpool.Pool) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (--stats-addr): %w", addr, err)
@@ -192,6 +202,7 @@ func serveIndexerStats(ctx context.Context, log *slog.Logger, addr string, ix *i
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(st)
 	})
+	mux.Handle("GET /metrics", metrics.IndexerHandler(pool))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	log.Info("serving indexer stats", "url", "http://"+ln.Addr().String()+"/stats")
@@ -231,11 +242,16 @@ func startIndexer(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, f i
 	return cs, func() { cancel(); wg.Wait() }, nil
 }
 
-// reportIndexLag sets the metric staygraph_indexer_lag_seconds every few
-// seconds until ctx ends: the lag of the Elasticsearch writer when there is
-// one, else the largest of the consumers.
+// indexLagInterval is how often reportIndexLag sets the metric.
+const indexLagInterval = 5 * time.Second
+
+// reportIndexLag sets the metric staygraph_indexer_lag_seconds every
+// indexLagInterval until ctx ends: the lag of the Elasticsearch writer when
+// there is one, else the largest of the consumers (Stats.Lag). A lag is how
+// long ago the oldest change a consumer is applying was committed: 0 while
+// it is idle, also while the stream itself is down or waits for its slot.
 func reportIndexLag(ctx context.Context, ix *indexer.Indexer) {
-	tick := time.NewTicker(5 * time.Second)
+	tick := time.NewTicker(indexLagInterval)
 	defer tick.Stop()
 	for {
 		select {

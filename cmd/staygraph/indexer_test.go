@@ -2,15 +2,26 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/indexer"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
 
@@ -49,5 +60,157 @@ func TestIndexerCommandExplainsWALLevel(t *testing.T) {
 	err = runIndexer(context.Background(), []string{"--database-url", url, "--partner-webhooks", partners, "--log-level", "error"})
 	if !errors.Is(err, indexer.ErrWALLevel) || !strings.Contains(err.Error(), "ALTER SYSTEM SET wal_level = logical") {
 		t.Errorf("on wal_level=%s: %v", level, err)
+	}
+}
+
+// standaloneIndexer is 'staygraph indexer' with a partner feed, on a
+// database of its own with one hotel, serving --stats-addr.
+type standaloneIndexer struct {
+	stats string // the --stats-addr
+	pool  *pgxpool.Pool
+	rt    uuid.UUID // a room type of the hotel
+}
+
+// startStandaloneIndexer runs runIndexer until the test ends and waits
+// until it streams.
+func startStandaloneIndexer(t *testing.T) standaloneIndexer {
+	t.Helper()
+	pgtest.SkipWithoutLogical(t)
+	pool, url := pgtest.NewDBURL(t)
+	slot := "sg_test_" + randomHex(6)
+	t.Cleanup(func() { pgtest.DropReplicationSlot(t, pool, slot) })
+	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "indexer-admin"})
+	cat := catalog.NewService(pool)
+	h, err := cat.CreateHotel(admin, catalog.HotelFields{Name: "Feed Inn", TimeZone: "Europe/Madrid",
+		Location: catalog.GeoPoint{Lat: 40.4, Lon: -3.7}, Address: catalog.Address{Line1: "1 Gran Vía", City: "Madrid", CountryCode: "ES"},
+		Currency: "EUR", StarRating: 3, CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
+	checkErr(t, err)
+	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2})
+	checkErr(t, err)
+
+	partner := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(partner.Close)
+	partners := filepath.Join(t.TempDir(), "partners.json")
+	checkErr(t, os.WriteFile(partners, []byte(`[{"name":"acme","url":"`+partner.URL+`","secret":"whsec_0123456789abcdef"}]`), 0o600))
+	port, err := pgtest.FreePort()
+	checkErr(t, err)
+	ix := standaloneIndexer{stats: fmt.Sprintf("127.0.0.1:%d", port), pool: pool, rt: rt.ID}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runIndexer(ctx, []string{"--database-url", url, "--partner-webhooks", partners,
+			"--indexer-slot", slot, "--stats-addr", ix.stats, "--log-level", "error"})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("indexer: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("indexer did not stop")
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("indexer stopped: %v", err)
+		default:
+		}
+		var st struct{ State string }
+		if ix.get(t, "/stats", &st) == nil && st.State == string(indexer.StateStreaming) {
+			return ix
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the indexer did not start streaming within 30s")
+		}
+	}
+}
+
+// get fetches path from --stats-addr: JSON decoded into out, or, when out is
+// a *string, the text.
+func (ix standaloneIndexer) get(t *testing.T, path string, out any) error {
+	t.Helper()
+	res, err := http.Get("http://" + ix.stats + path)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, res.Status)
+	}
+	if text, ok := out.(*string); ok {
+		b, err := io.ReadAll(res.Body)
+		*text = string(b)
+		return err
+	}
+	return json.NewDecoder(res.Body).Decode(out)
+}
+
+// lagSeconds scrapes staygraph_indexer_lag_seconds from /metrics.
+func (ix standaloneIndexer) lagSeconds(t *testing.T) float64 {
+	t.Helper()
+	var text string
+	checkErr(t, ix.get(t, "/metrics", &text))
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, "staygraph_indexer_lag_seconds "); ok {
+			lag, err := strconv.ParseFloat(v, 64)
+			checkErr(t, err)
+			return lag
+		}
+	}
+	t.Fatalf("no staygraph_indexer_lag_seconds in /metrics:\n%s", text)
+	return 0
+}
+
+// changeInventory commits a change of the room type's units tonight.
+func (ix standaloneIndexer) changeInventory(t *testing.T) {
+	t.Helper()
+	_, err := ix.pool.Exec(context.Background(), `INSERT INTO inventory (room_type_id, night, capacity, hotel_id)
+		SELECT id, current_date, 3, hotel_id FROM room_types WHERE id = $1
+		ON CONFLICT (room_type_id, night) DO UPDATE SET version = inventory.version + 1`, ix.rt)
+	checkErr(t, err)
+}
+
+// 'staygraph indexer --stats-addr' serves Prometheus metrics with the lag
+// of its consumers (it runs no Elasticsearch writer here: the partner
+// feed's), as 'serve --indexer' does on its /metrics. The feed is held up
+// by a lock on the job table it queues deliveries in; the lag shows, then
+// returns to 0 once the lock goes.
+// (Not parallel: the lag gauge is the process's, and 'serve --indexer'
+// tests running at the same time would set it too.)
+func TestStandaloneIndexerServesTheLagMetric(t *testing.T) {
+	ix := startStandaloneIndexer(t)
+	var text string
+	checkErr(t, ix.get(t, "/metrics", &text))
+	for _, want := range []string{"# TYPE staygraph_indexer_lag_seconds gauge", "staygraph_db_pool_max_conns 8", "go_goroutines ", "process_cpu_seconds_total "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, text)
+		}
+	}
+
+	ctx := context.Background()
+	tx, err := ix.pool.Begin(ctx)
+	checkErr(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, "LOCK TABLE river_job IN SHARE MODE")
+	checkErr(t, err)
+	ix.changeInventory(t)
+	for deadline := time.Now().Add(4 * indexLagInterval); ; time.Sleep(200 * time.Millisecond) {
+		if lag := ix.lagSeconds(t); lag >= 1 {
+			t.Logf("lag while the partner feed is held up: %.1f s", lag)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("staygraph_indexer_lag_seconds is %v %v after a change the partner feed cannot apply", ix.lagSeconds(t), 4*indexLagInterval)
+		}
+	}
+	checkErr(t, tx.Rollback(ctx))
+	for deadline := time.Now().Add(4 * indexLagInterval); ix.lagSeconds(t) != 0; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("staygraph_indexer_lag_seconds is still %v %v after the feed could apply again", ix.lagSeconds(t), 4*indexLagInterval)
+		}
 	}
 }

@@ -2,7 +2,8 @@
 // operation latency and errors, HTTP requests, searches by engine, the
 // database pool, bookings and background jobs by state, and the index lag
 // the CDC indexer reports. Every collector lives in a dedicated registry
-// (never the global one) that Handler serves.
+// (never the global one) that Handler serves; IndexerHandler serves those of
+// a process that runs only the CDC indexer.
 package metrics
 
 import (
@@ -106,12 +107,31 @@ func New(opts Opts) *Metrics {
 }
 
 // IndexLag is how far, in seconds, the search index trails PostgreSQL. The
-// CDC indexer sets it (IndexLag.Set) after applying each batch of changes;
-// it stays 0 until then. It is registered in every Metrics registry.
+// process that runs the CDC indexer sets it (IndexLag.Set) every few
+// seconds: the Elasticsearch writer's lag, or without one the largest lag
+// of the consumers; it stays 0 in a process that runs none. It is
+// registered in every Metrics registry and in IndexerHandler's.
 var IndexLag = prometheus.NewGauge(prometheus.GaugeOpts{
 	Namespace: Namespace, Subsystem: "indexer", Name: "lag_seconds",
-	Help: "How far the search index trails PostgreSQL, in seconds, as last reported by the CDC indexer.",
+	Help: "Seconds since the oldest change the Elasticsearch writer (without one: the slowest consumer) is applying was committed; 0 when idle.",
 })
+
+// IndexerHandler serves, in the Prometheus exposition format, the metrics
+// of a process that runs the change stream alone ('staygraph indexer'):
+// IndexLag, the database pool when pool is not nil, the Go runtime and the
+// process, from a registry of its own.
+func IndexerHandler(pool *pgxpool.Pool) http.Handler {
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		IndexLag,
+	)
+	if pool != nil {
+		registry.MustRegister(poolCollector{pool: pool})
+	}
+	return promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry})
+}
 
 // AddKnownOperations makes names (the persisted operations of an
 // allow-list loaded after New) always labelled as themselves.
