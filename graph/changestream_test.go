@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -81,6 +82,84 @@ func TestChangeStreamIsForAdmins(t *testing.T) {
 		res := b.do(t, c.token, changeStreamQuery, nil)
 		if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != c.code || string(res.Data) != `{"changeStream":null}` {
 			t.Errorf("want %s: %s %+v", c.code, res.Data, res.Errors)
+		}
+	}
+}
+
+// GET /stats of 'staygraph indexer' (indexer.Stats as JSON) reports the
+// figures of changeStream under the same names: every field the GraphQL
+// type has, with the same value, a null one left out.
+func TestStatsJSONHasTheFiguresOfChangeStream(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	pid, safe := int32(4242), int64(5<<30)
+	applied := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	st := indexer.Stats{Slot: "sg_slot", State: indexer.StateRetrying, LastError: "connection reset",
+		ReceivedLSN: 0x1_0000_16B3748, ConfirmedLSN: 0x16B3700, Snapshots: 1, Lag: 1500 * time.Millisecond,
+		Server: indexer.SlotStats{Exists: true, Active: true, ActivePID: &pid, ConfirmedFlushLSN: 0x16B3700, CurrentWALLSN: 0x1_0000_16B3800,
+			RetainedWALBytes: 3 << 30, RestartWALBytes: 4 << 30, WALStatus: "reserved", SafeWALSizeBytes: &safe},
+		Consumers: []indexer.ConsumerStats{
+			{Name: "hub", AppliedLSN: 0x16B3748, LastAppliedAt: applied, Queued: 2, Lag: 1500 * time.Millisecond,
+				LastLag: 40250 * time.Microsecond, LagP50: 30 * time.Millisecond, LagP99: 55 * time.Millisecond,
+				Batches: 3, Events: 7, Failures: 1, LastError: "timeout", LastErrorAt: applied.Add(-time.Minute)},
+			{Name: "partner-webhooks"},
+		}}
+	b.resolver.Stream = fixedStream(st)
+	res := b.do(t, token(t, auth.RoleAdmin), `{ changeStream { slot state lastError receivedLsn confirmedLsn lagMs
+		replicationSlot { exists active confirmedFlushLsn currentWalLsn retainedWalBytes restartWalBytes walStatus safeWalSizeBytes }
+		consumers { name appliedLsn lastAppliedAt queued lagMs lastLagMs lagP50Ms lagP99Ms batches events failures lastError lastErrorAt } } }`, nil)
+	var gql struct{ ChangeStream map[string]any }
+	if err := json.Unmarshal(res.Data, &gql); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("changeStream: %s %+v %v", res.Data, res.Errors, err)
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stats map[string]any
+	if err := json.Unmarshal(raw, &stats); err != nil {
+		t.Fatal(err)
+	}
+	// The state keeps the indexer's own words ("waiting for the slot" is WAITING).
+	if gql.ChangeStream["state"] != "RETRYING" || stats["state"] != "retrying" {
+		t.Errorf("state %v in /stats, %v in changeStream", stats["state"], gql.ChangeStream["state"])
+	}
+	delete(gql.ChangeStream, "state")
+	sameFigures(t, "", gql.ChangeStream, stats)
+	if stats["snapshots"] != 1.0 || stats["replicationSlot"].(map[string]any)["activePid"] != 4242.0 {
+		t.Errorf("/stats lacks snapshots or activePid: %s", raw)
+	}
+	t.Logf("/stats: %s", raw)
+}
+
+// sameFigures checks that every field of want is in got with the same
+// value, and that a null one is absent.
+func sameFigures(t *testing.T, path string, want, got map[string]any) {
+	t.Helper()
+	for k, w := range want {
+		g, ok := got[k]
+		switch w := w.(type) {
+		case nil:
+			if ok {
+				t.Errorf("%s%s: %v in /stats, want it left out (null in changeStream)", path, k, g)
+			}
+		case map[string]any:
+			g, _ := g.(map[string]any)
+			sameFigures(t, path+k+".", w, g)
+		case []any:
+			g, _ := g.([]any)
+			if len(g) != len(w) {
+				t.Errorf("%s%s: %d items in /stats, %d in changeStream", path, k, len(g), len(w))
+				continue
+			}
+			for i := range w {
+				gi, _ := g[i].(map[string]any)
+				sameFigures(t, fmt.Sprintf("%s%s[%d].", path, k, i), w[i].(map[string]any), gi)
+			}
+		default:
+			if !ok || fmt.Sprint(g) != fmt.Sprint(w) {
+				t.Errorf("%s%s: %v in /stats, %v in changeStream", path, k, g, w)
+			}
 		}
 	}
 }

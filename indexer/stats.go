@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,74 +12,142 @@ import (
 )
 
 // Stats is how the change stream is doing, for metrics and admin queries.
+// As JSON (MarshalJSON: GET /stats of 'staygraph indexer --stats-addr') it
+// has the fields of the GraphQL type ChangeStream, and the same figures:
+// durations in milliseconds (fields ending in Ms), WAL positions in
+// PostgreSQL's text form (0/16B3748).
 type Stats struct {
-	Slot  string `json:"slot"`
-	State State  `json:"state"`
+	Slot  string
+	State State
 	// LastError is the last error that interrupted the stream, if any.
-	LastError string `json:"lastError,omitempty"`
+	LastError string
 	// ReceivedLSN is the end of the last transaction read by this process;
 	// ConfirmedLSN the last position it acknowledged to PostgreSQL.
-	ReceivedLSN  LSN `json:"receivedLsn"`
-	ConfirmedLSN LSN `json:"confirmedLsn"`
+	ReceivedLSN  LSN
+	ConfirmedLSN LSN
 	// Snapshots counts the consumer snapshots this process took.
-	Snapshots int `json:"snapshots"`
+	Snapshots int
 	// Lag is the largest Lag of the consumers: how long the oldest change
 	// not yet applied has been committed (0 when every consumer is idle).
-	Lag time.Duration `json:"lag"`
-	// Server is the slot as PostgreSQL sees it.
-	Server    SlotStats       `json:"server"`
-	Consumers []ConsumerStats `json:"consumers"`
+	Lag time.Duration
+	// Server is the slot as PostgreSQL sees it (replicationSlot in JSON).
+	Server    SlotStats
+	Consumers []ConsumerStats
 }
 
 // SlotStats is the replication slot as pg_replication_slots shows it.
 type SlotStats struct {
-	Exists bool `json:"exists"`
+	Exists bool
 	// Active says a process streams from the slot (this one, or another);
 	// ActivePID is its server process.
-	Active    bool   `json:"active"`
-	ActivePID *int32 `json:"activePid,omitempty"`
+	Active    bool
+	ActivePID *int32
 	// ConfirmedFlushLSN is the acknowledged position; CurrentWALLSN the
 	// server's current WAL position.
-	ConfirmedFlushLSN LSN `json:"confirmedFlushLsn"`
-	CurrentWALLSN     LSN `json:"currentWalLsn"`
+	ConfirmedFlushLSN LSN
+	CurrentWALLSN     LSN
 	// RetainedWALBytes is how far the acknowledged position is behind the
 	// current WAL (pg_current_wal_lsn() − confirmed_flush_lsn): what a
 	// restart would have to read again.
-	RetainedWALBytes int64 `json:"retainedWalBytes"`
+	RetainedWALBytes int64
 	// RestartWALBytes is the WAL the server keeps for the slot
 	// (pg_current_wal_lsn() − restart_lsn), which disk usage follows.
-	RestartWALBytes int64 `json:"restartWalBytes"`
+	RestartWALBytes int64
 	// WALStatus is reserved, extended, unreserved or lost (see
 	// max_slot_wal_keep_size); SafeWALSizeBytes how much more WAL may be
 	// written before the slot is invalidated (nil: no limit).
-	WALStatus        string `json:"walStatus"`
-	SafeWALSizeBytes *int64 `json:"safeWalSizeBytes,omitempty"`
+	WALStatus        string
+	SafeWALSizeBytes *int64
 }
 
 // ConsumerStats is how one consumer keeps up.
 type ConsumerStats struct {
-	Name string `json:"name"`
+	Name string
 	// AppliedLSN is the end of the last transaction it applied.
-	AppliedLSN LSN `json:"appliedLsn"`
+	AppliedLSN LSN
 	// LastAppliedAt is when it last applied a batch (zero before its first).
-	LastAppliedAt time.Time `json:"lastAppliedAt,omitzero"`
+	LastAppliedAt time.Time
 	// Queued counts the transactions waiting for it.
-	Queued int `json:"queued"`
+	Queued int
 	// Lag is how long ago the oldest change it is applying was committed
 	// (0 when idle): it grows while Apply fails or is slow.
-	Lag time.Duration `json:"lag"`
+	Lag time.Duration
 	// LastLag, LagP50 and LagP99 measure commit → applied, for the last
 	// transaction and over the last 1024 transactions.
-	LastLag time.Duration `json:"lastLag"`
-	LagP50  time.Duration `json:"lagP50"`
-	LagP99  time.Duration `json:"lagP99"`
-	Batches uint64        `json:"batches"`
-	Events  uint64        `json:"events"`
+	LastLag time.Duration
+	LagP50  time.Duration
+	LagP99  time.Duration
+	Batches uint64
+	Events  uint64
 	// Failures counts failed Apply calls; LastError is the last one's error.
-	Failures    uint64    `json:"failures"`
-	LastError   string    `json:"lastError,omitempty"`
-	LastErrorAt time.Time `json:"lastErrorAt,omitzero"`
+	Failures    uint64
+	LastError   string
+	LastErrorAt time.Time
 }
+
+// MarshalJSON writes the stats with the field names of the GraphQL type
+// ChangeStream, plus snapshots; lastError is left out when there is none.
+func (s Stats) MarshalJSON() ([]byte, error) {
+	consumers := s.Consumers
+	if consumers == nil {
+		consumers = []ConsumerStats{}
+	}
+	return json.Marshal(struct {
+		Slot            string          `json:"slot"`
+		State           State           `json:"state"`
+		LastError       string          `json:"lastError,omitempty"`
+		ReceivedLSN     string          `json:"receivedLsn"`
+		ConfirmedLSN    string          `json:"confirmedLsn"`
+		Snapshots       int             `json:"snapshots"`
+		LagMs           float64         `json:"lagMs"`
+		ReplicationSlot SlotStats       `json:"replicationSlot"`
+		Consumers       []ConsumerStats `json:"consumers"`
+	}{s.Slot, s.State, s.LastError, s.ReceivedLSN.String(), s.ConfirmedLSN.String(), s.Snapshots,
+		millis(s.Lag), s.Server, consumers})
+}
+
+// MarshalJSON writes the slot with the field names of the GraphQL type
+// ReplicationSlot, plus activePid; activePid and safeWalSizeBytes are left
+// out when null.
+func (s SlotStats) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Exists            bool   `json:"exists"`
+		Active            bool   `json:"active"`
+		ActivePID         *int32 `json:"activePid,omitempty"`
+		ConfirmedFlushLSN string `json:"confirmedFlushLsn"`
+		CurrentWALLSN     string `json:"currentWalLsn"`
+		RetainedWALBytes  int64  `json:"retainedWalBytes"`
+		RestartWALBytes   int64  `json:"restartWalBytes"`
+		WALStatus         string `json:"walStatus"`
+		SafeWALSizeBytes  *int64 `json:"safeWalSizeBytes,omitempty"`
+	}{s.Exists, s.Active, s.ActivePID, s.ConfirmedFlushLSN.String(), s.CurrentWALLSN.String(),
+		s.RetainedWALBytes, s.RestartWALBytes, s.WALStatus, s.SafeWALSizeBytes})
+}
+
+// MarshalJSON writes the consumer with the field names of the GraphQL type
+// ChangeConsumer; lastAppliedAt, lastError and lastErrorAt are left out
+// when there is none.
+func (c ConsumerStats) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name          string    `json:"name"`
+		AppliedLSN    string    `json:"appliedLsn"`
+		LastAppliedAt time.Time `json:"lastAppliedAt,omitzero"`
+		Queued        int       `json:"queued"`
+		LagMs         float64   `json:"lagMs"`
+		LastLagMs     float64   `json:"lastLagMs"`
+		LagP50Ms      float64   `json:"lagP50Ms"`
+		LagP99Ms      float64   `json:"lagP99Ms"`
+		Batches       uint64    `json:"batches"`
+		Events        uint64    `json:"events"`
+		Failures      uint64    `json:"failures"`
+		LastError     string    `json:"lastError,omitempty"`
+		LastErrorAt   time.Time `json:"lastErrorAt,omitzero"`
+	}{c.Name, c.AppliedLSN.String(), c.LastAppliedAt, c.Queued, millis(c.Lag), millis(c.LastLag),
+		millis(c.LagP50), millis(c.LagP99), c.Batches, c.Events, c.Failures, c.LastError, c.LastErrorAt})
+}
+
+// millis is d in milliseconds, as the GraphQL fields ending in Ms have it.
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // Stats reports the stream's state, each consumer's progress and what the
 // slot costs the server (one query). It is safe to call at any time.

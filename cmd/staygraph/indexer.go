@@ -141,7 +141,7 @@ func runIndexer(ctx context.Context, args []string) error {
 		"Elasticsearch address(es) to keep current, comma-separated (also read from ELASTICSEARCH_URL); empty: none")
 	f.alsoFrom("elasticsearch-url", "ELASTICSEARCH_URL")
 	esAlias := f.String("elasticsearch-alias", es.DefaultAlias, "index alias of the hotel catalog")
-	statsAddr := f.String("stats-addr", "", "address to serve GET /stats (JSON: lag, retained WAL, consumers), /metrics (Prometheus) and /healthz on; empty: none")
+	statsAddr := f.String("stats-addr", "", "address to serve GET /stats (JSON: the figures of the GraphQL changeStream), /metrics (Prometheus) and /healthz on; empty: none")
 	if err := f.parse(args); err != nil {
 		return err
 	}

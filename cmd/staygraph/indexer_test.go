@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -174,14 +175,56 @@ func (ix standaloneIndexer) changeInventory(t *testing.T) {
 	checkErr(t, err)
 }
 
+// lsnText is a WAL position as PostgreSQL writes it.
+var lsnText = regexp.MustCompile(`^[0-9A-F]{1,8}/[0-9A-F]{1,8}$`)
+
+// checkStats reads GET /stats while the partner feed is held up, lag
+// seconds behind: durations in milliseconds, positions as PostgreSQL
+// writes them, the slot under replicationSlot.
+func (ix standaloneIndexer) checkStats(t *testing.T, lag float64) {
+	t.Helper()
+	var st struct {
+		State                     string
+		ReceivedLsn, ConfirmedLsn string
+		LagMs                     float64
+		ReplicationSlot           struct {
+			Exists, Active                   bool
+			ConfirmedFlushLsn, CurrentWalLsn string
+			WalStatus                        string
+		}
+		Consumers []struct {
+			Name, AppliedLsn string
+			LagMs            float64
+			Queued           int
+		}
+	}
+	checkErr(t, ix.get(t, "/stats", &st))
+	for _, lsn := range []string{st.ReceivedLsn, st.ConfirmedLsn, st.ReplicationSlot.ConfirmedFlushLsn, st.ReplicationSlot.CurrentWalLsn} {
+		if !lsnText.MatchString(lsn) {
+			t.Errorf("/stats: position %q, want PostgreSQL's X/X: %+v", lsn, st)
+		}
+	}
+	if !st.ReplicationSlot.Exists || !st.ReplicationSlot.Active || st.ReplicationSlot.WalStatus == "" {
+		t.Errorf("/stats: replicationSlot %+v", st.ReplicationSlot)
+	}
+	if len(st.Consumers) != 1 || st.Consumers[0].Name != "partner-webhooks" || !lsnText.MatchString(st.Consumers[0].AppliedLsn) {
+		t.Fatalf("/stats: consumers %+v", st.Consumers)
+	}
+	// The metric was set up to 5 s before: /stats reads later, so more.
+	if c := st.Consumers[0]; c.LagMs < lag*1000 || st.LagMs != c.LagMs {
+		t.Errorf("/stats: lagMs %v, the feed's %v, want at least the metric's %v s", st.LagMs, c.LagMs, lag)
+	}
+}
+
 // 'staygraph indexer --stats-addr' serves Prometheus metrics with the lag
 // of its consumers (it runs no Elasticsearch writer here: the partner
-// feed's), as 'serve --indexer' does on its /metrics. The feed is held up
-// by a lock on the job table it queues deliveries in; the lag shows, then
-// returns to 0 once the lock goes.
+// feed's), as 'serve --indexer' does on its /metrics, and /stats in
+// milliseconds and PostgreSQL's positions. The feed is held up by a lock on
+// the job table it queues deliveries in; the lag shows, then returns to 0
+// once the lock goes.
 // (Not parallel: the lag gauge is the process's, and 'serve --indexer'
 // tests running at the same time would set it too.)
-func TestStandaloneIndexerServesTheLagMetric(t *testing.T) {
+func TestStandaloneIndexerReportsItsLag(t *testing.T) {
 	ix := startStandaloneIndexer(t)
 	var text string
 	checkErr(t, ix.get(t, "/metrics", &text))
@@ -201,6 +244,7 @@ func TestStandaloneIndexerServesTheLagMetric(t *testing.T) {
 	for deadline := time.Now().Add(4 * indexLagInterval); ; time.Sleep(200 * time.Millisecond) {
 		if lag := ix.lagSeconds(t); lag >= 1 {
 			t.Logf("lag while the partner feed is held up: %.1f s", lag)
+			ix.checkStats(t, lag)
 			break
 		}
 		if time.Now().After(deadline) {
