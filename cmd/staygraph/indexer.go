@@ -55,9 +55,9 @@ type changeStream struct {
 }
 
 // newChangeStream builds the indexer and its consumers: the hub when
-// withHub, the Elasticsearch writer when esURL is set, the partner feed
-// when partners are configured.
-func newChangeStream(log *slog.Logger, pool *pgxpool.Pool, f indexerFlags, esURL, esAlias string, withHub bool) (*changeStream, error) {
+// withHub, the Elasticsearch writer when esf names addresses, the partner
+// feed when partners are configured.
+func newChangeStream(log *slog.Logger, pool *pgxpool.Pool, f indexerFlags, esf esFlags, withHub bool) (*changeStream, error) {
 	log = log.With("component", "indexer")
 	cs := &changeStream{}
 	var consumers []indexer.Consumer
@@ -65,8 +65,13 @@ func newChangeStream(log *slog.Logger, pool *pgxpool.Pool, f indexerFlags, esURL
 		cs.hub = hub.New(hub.Opts{Logger: log})
 		consumers = append(consumers, cs.hub)
 	}
-	if esURL != "" {
-		client, err := es8.NewTypedClient(es8.Config{Addresses: strings.Split(esURL, ",")})
+	esAddrs, err := esf.addresses()
+	if err != nil {
+		return nil, err
+	}
+	if len(esAddrs) > 0 {
+		esAlias := *esf.alias
+		client, err := es8.NewTypedClient(es8.Config{Addresses: esAddrs})
 		if err != nil {
 			return nil, fmt.Errorf("elasticsearch client: %w", err)
 		}
@@ -137,10 +142,7 @@ func runIndexer(ctx context.Context, args []string) error {
 	f := newFlags("indexer")
 	c := commonFlags(f)
 	ixf := addIndexerFlags(f)
-	esURL := f.String("elasticsearch-url", "",
-		"Elasticsearch address(es) to keep current, comma-separated (also read from ELASTICSEARCH_URL); empty: none")
-	f.alsoFrom("elasticsearch-url", "ELASTICSEARCH_URL")
-	esAlias := f.String("elasticsearch-alias", es.DefaultAlias, "index alias of the hotel catalog")
+	esf := addESFlags(f, "index alias of the hotel catalog")
 	statsAddr := f.String("stats-addr", "", "address to serve GET /stats (JSON: the figures of the GraphQL changeStream), /metrics (Prometheus) and /healthz on; empty: none")
 	if err := f.parse(args); err != nil {
 		return err
@@ -148,7 +150,11 @@ func runIndexer(ctx context.Context, args []string) error {
 	if *c.databaseURL == "" {
 		return errors.New("set --database-url or STAYGRAPH_DATABASE_URL (or DATABASE_URL)")
 	}
-	if *esURL == "" && *ixf.partnerWebhooks == "" {
+	esAddrs, err := esf.addresses()
+	if err != nil {
+		return err
+	}
+	if len(esAddrs) == 0 && *ixf.partnerWebhooks == "" {
 		return errors.New("nothing to feed: set --elasticsearch-url and/or --partner-webhooks (subscriptions are fed inside 'staygraph serve --indexer')")
 	}
 	log := newLogger(*c.logFormat, *c.logLevel)
@@ -160,7 +166,7 @@ func runIndexer(ctx context.Context, args []string) error {
 	if err := indexer.Check(ctx, pool, ""); err != nil {
 		return err
 	}
-	cs, err := newChangeStream(log, pool, ixf, *esURL, *esAlias, false)
+	cs, err := newChangeStream(log, pool, ixf, esf, false)
 	if err != nil {
 		return err
 	}
@@ -221,7 +227,7 @@ func startIndexer(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, f i
 	if err := indexer.Check(ctx, pool, ""); err != nil {
 		return nil, nil, err
 	}
-	cs, err := newChangeStream(log, pool, f, *search.esURL, *search.esAlias, true)
+	cs, err := newChangeStream(log, pool, f, search.es, true)
 	if err != nil {
 		return nil, nil, err
 	}

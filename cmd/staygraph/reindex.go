@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
@@ -32,10 +31,8 @@ const (
 func runReindex(ctx context.Context, args []string) error {
 	f := newFlags("reindex")
 	c := commonFlags(f)
-	esURL := f.String("elasticsearch-url", "",
-		"Elasticsearch address(es), comma-separated (also read from ELASTICSEARCH_URL)")
-	f.alsoFrom("elasticsearch-url", "ELASTICSEARCH_URL")
-	alias := f.String("elasticsearch-alias", es.DefaultAlias, "index alias to rebuild")
+	esf := addESFlags(f, "index alias to rebuild")
+	alias := esf.alias
 	nights := f.Int("nights", es.DefaultNights, "nights of availability and prices to index, from yesterday (UTC)")
 	batch := f.Int("batch", es.DefaultBatchSize, "hotels per database read and documents per bulk request")
 	quiet := f.Bool("quiet", false, "no progress bar")
@@ -45,7 +42,11 @@ func runReindex(ctx context.Context, args []string) error {
 	if *c.databaseURL == "" {
 		return errors.New("set --database-url or STAYGRAPH_DATABASE_URL (or DATABASE_URL)")
 	}
-	if *esURL == "" {
+	esAddrs, err := esf.addresses()
+	if err != nil {
+		return err
+	}
+	if len(esAddrs) == 0 {
 		return errors.New("set --elasticsearch-url or STAYGRAPH_ELASTICSEARCH_URL (or ELASTICSEARCH_URL)")
 	}
 	if *nights < 1 || *batch < 1 {
@@ -59,7 +60,7 @@ func runReindex(ctx context.Context, args []string) error {
 	defer pool.Close()
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.ResponseHeaderTimeout = reindexResponseTimeout
-	client, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: strings.Split(*esURL, ","), Transport: transport})
+	client, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: esAddrs, Transport: transport})
 	if err != nil {
 		return fmt.Errorf("configure elasticsearch client: %w", err)
 	}

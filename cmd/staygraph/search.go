@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	es8 "github.com/elastic/go-elasticsearch/v8"
@@ -14,11 +16,54 @@ import (
 	"github.com/staygraph/staygraph/internal/search/postgres"
 )
 
+// esFlags name the Elasticsearch catalog. Every command that uses it
+// (serve, dev, indexer, reindex) defines them with addESFlags and reads the
+// addresses with addresses, so --elasticsearch-url means the same
+// everywhere.
+type esFlags struct {
+	url   *string
+	alias *string
+}
+
+// addESFlags defines --elasticsearch-url, also read from ELASTICSEARCH_URL
+// when STAYGRAPH_ELASTICSEARCH_URL is not set, and --elasticsearch-alias.
+func addESFlags(f *flags, aliasUsage string) esFlags {
+	e := esFlags{
+		url: f.String("elasticsearch-url", "",
+			"Elasticsearch address(es), comma-separated: http(s)://host:port,... (also read from ELASTICSEARCH_URL); empty: none"),
+		alias: f.String("elasticsearch-alias", elasticsearch.DefaultAlias, aliasUsage),
+	}
+	f.alsoFrom("elasticsearch-url", "ELASTICSEARCH_URL")
+	return e
+}
+
+// addresses is --elasticsearch-url split at its commas, each address
+// trimmed, empty ones dropped (none: no Elasticsearch). An address that is
+// not an http(s) URL with a host is refused by its position: it may hold a
+// password.
+func (e esFlags) addresses() ([]string, error) {
+	return esAddresses(*e.url)
+}
+
+func esAddresses(value string) ([]string, error) {
+	var out []string
+	for i, a := range strings.Split(value, ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		u, err := url.Parse(a)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--elasticsearch-url: address %d is not an http(s)://host:port URL", i+1)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
 // searchFlags choose and tune the search engine.
 type searchFlags struct {
 	engine   *string
-	esURL    *string
-	esAlias  *string
+	es       esFlags
 	timeout  *time.Duration
 	fallback *bool
 	// concurrency bounds the searches running on PostgreSQL at once
@@ -45,8 +90,7 @@ func searchConcurrency(n, maxConns int) (int, error) {
 func addSearchFlags(f *flags) searchFlags {
 	return searchFlags{
 		engine:   f.String("search-engine", "postgres", "search engine: postgres, or elasticsearch (falls back to postgres)"),
-		esURL:    f.String("elasticsearch-url", "", "Elasticsearch URL, for --search-engine elasticsearch"),
-		esAlias:  f.String("elasticsearch-alias", elasticsearch.DefaultAlias, "index alias of the hotel catalog"),
+		es:       addESFlags(f, "index alias of the hotel catalog"),
 		timeout:  f.Duration("search-timeout", 500*time.Millisecond, "how long Elasticsearch may take before PostgreSQL answers instead"),
 		fallback: f.Bool("search-fallback", true, "answer from PostgreSQL when Elasticsearch fails; false answers SEARCH_UNAVAILABLE"),
 		concurrency: f.Int("search-concurrency", 0,
@@ -70,14 +114,18 @@ func searchRouter(pool *pgxpool.Pool, s serverFlags, log *slog.Logger, wrap func
 	case "postgres":
 		return search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg, Logger: log}), nil
 	case "elasticsearch":
-		if *s.search.esURL == "" {
+		addrs, err := s.search.es.addresses()
+		if err != nil {
+			return nil, err
+		}
+		if len(addrs) == 0 {
 			return nil, fmt.Errorf("--search-engine elasticsearch needs --elasticsearch-url")
 		}
-		client, err := es8.NewTypedClient(es8.Config{Addresses: []string{*s.search.esURL}})
+		client, err := es8.NewTypedClient(es8.Config{Addresses: addrs})
 		if err != nil {
 			return nil, fmt.Errorf("elasticsearch client: %w", err)
 		}
-		es := wrap(elasticsearch.NewEngine(client, pool, elasticsearch.Opts{Alias: *s.search.esAlias}))
+		es := wrap(elasticsearch.NewEngine(client, pool, elasticsearch.Opts{Alias: *s.search.es.alias}))
 		return search.NewRouter(search.RouterOpts{Primary: es, Fallback: pg, Timeout: *s.search.timeout,
 			NoFallback: !*s.search.fallback, Logger: log}), nil
 	default:

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Searches on PostgreSQL at once: as set, or the machine's cores but never
@@ -23,5 +27,71 @@ func TestSearchConcurrency(t *testing.T) {
 	}
 	if _, err := searchConcurrency(-1, 8); err == nil {
 		t.Error("a negative --search-concurrency is accepted")
+	}
+}
+
+// --elasticsearch-url is a comma-separated list of http(s) addresses; a bad
+// one is named by its position, never by its text (it may hold a password).
+func TestElasticsearchAddresses(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                                      "[]",
+		" , ":                                   "[]",
+		"http://127.0.0.1:9200":                 "[http://127.0.0.1:9200]",
+		" http://es1:9200 , https://es2:9200/,": "[http://es1:9200 https://es2:9200/]",
+		"https://elastic:pw@es1:9243":           "[https://elastic:pw@es1:9243]",
+	} {
+		got, err := esAddresses(in)
+		if err != nil || fmt.Sprint(got) != want {
+			t.Errorf("esAddresses(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for in, pos := range map[string]string{
+		"es1:9200":                         "address 1",
+		"http://es1:9200,ftp://es2":        "address 2",
+		"http://es1:9200,http://u:s3cret@": "address 2",
+		"http://es1:9200, ,es3":            "address 3",
+	} {
+		_, err := esAddresses(in)
+		if err == nil || !strings.Contains(err.Error(), "--elasticsearch-url: "+pos) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("esAddresses(%q): %v, want an error naming %s alone", in, err, pos)
+		}
+	}
+}
+
+// serve, dev, indexer and reindex read --elasticsearch-url alike: from
+// STAYGRAPH_ELASTICSEARCH_URL, else ELASTICSEARCH_URL, as a list, and each
+// refuses a bad list before it connects anywhere.
+// (Not parallel: it sets the environment.)
+func TestEveryCommandReadsTheElasticsearchURLAlike(t *testing.T) {
+	t.Setenv("ELASTICSEARCH_URL", "http://es1:9200, http://es2:9200")
+	addrs := func() string {
+		f := newFlags("serve")
+		s := addServerFlags(f)
+		checkErr(t, f.parse(nil))
+		got, err := s.search.es.addresses()
+		checkErr(t, err)
+		return strings.Join(got, " ")
+	}
+	if got := addrs(); got != "http://es1:9200 http://es2:9200" {
+		t.Errorf("serve and dev read ELASTICSEARCH_URL as %q", got)
+	}
+	t.Setenv("STAYGRAPH_ELASTICSEARCH_URL", "http://es3:9200")
+	if got := addrs(); got != "http://es3:9200" {
+		t.Errorf("with STAYGRAPH_ELASTICSEARCH_URL too, serve and dev read %q", got)
+	}
+	t.Setenv("STAYGRAPH_ELASTICSEARCH_URL", "")
+
+	t.Setenv("ELASTICSEARCH_URL", "http://es1:9200,http://elastic:s3cret@")
+	db := []string{"--database-url", "postgres://postgres@127.0.0.1:1/none?connect_timeout=1", "--log-level", "error"}
+	for name, run := range map[string]func(context.Context, []string) error{
+		"serve": runServe, "dev": runDev, "indexer": runIndexer, "reindex": runReindex,
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := run(ctx, db)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "--elasticsearch-url: address 2") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s with a bad second address in ELASTICSEARCH_URL: %v", name, err)
+		}
 	}
 }

@@ -96,6 +96,9 @@ func (s serverFlags) check() error {
 	case *s.holdTTL <= 0:
 		return errors.New("--hold-ttl must be positive: a hold keeps its rooms that long")
 	}
+	if _, err := s.search.es.addresses(); err != nil {
+		return err
+	}
 	return s.notify.check()
 }
 
