@@ -161,6 +161,10 @@ func TestBookingJourneyOverHTTP(t *testing.T) {
 	if res := b.do(t, other, `query($id: ID!) { booking(id: $id) { id } }`, map[string]any{"id": bk.ID}); string(res.Data) != `{"booking":null}` {
 		t.Fatalf("another guest reads the booking: %s %+v", res.Data, res.Errors)
 	}
+	// As Query.booking says: anonymous callers are told to authenticate.
+	if res := b.do(t, "", `query($id: ID!) { booking(id: $id) { id } }`, map[string]any{"id": bk.ID}); res.code() != "UNAUTHENTICATED" || string(res.Data) != `{"booking":null}` {
+		t.Fatalf("an anonymous caller reads the booking: %s %+v", res.Data, res.Errors)
+	}
 
 	declined := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, tok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "c-1", bookingId: $id, payment: {provider: "sandbox", token: "tok_decline"}}) { booking { status } userErrors { code field message } } }`,
 		map[string]any{"id": bk.ID})).ConfirmBooking

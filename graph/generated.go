@@ -3494,7 +3494,11 @@ type Viewer {
   "The caller's bookings, newest first: a guest's or partner's own, the hotels' of a staff member."
   bookings(first: Int, after: String): BookingConnection!
   role: Role
-  "Subject of the token or API key id."
+  """
+  Who the caller is: a bearer token's sub claim, or for a partner apikey:<uuid>,
+  the uuid of its API key (not the ApiKey's global id). Null for anonymous
+  callers.
+  """
   subject: String
   "Hotels a STAFF principal may manage."
   hotelIds: [ID!]!
@@ -3704,7 +3708,11 @@ type Query {
   changeStream: ChangeStream
   "Prices a stay and says whether it is available now."
   quote(input: QuoteInput!): QuoteResult!
-  "A booking, for its owner, the hotel's staff and admins; null for anyone else."
+  """
+  A booking, for its owner (a partner with scope read:bookings or book), the
+  hotel's staff and admins. Null when it does not exist or the signed-in caller
+  may not read it; an anonymous caller gets the error UNAUTHENTICATED.
+  """
   booking(id: ID!): Booking
   "A booking found by the reference and contact email printed on its confirmation."
   bookingByReference(reference: String!, email: String!): Booking
@@ -3942,6 +3950,10 @@ type Contact {
 
 enum PaymentStatus {
   PENDING
+  """
+  Reserved, not produced today: every payment provider captures a charge when it
+  succeeds (CAPTURED). Treat it as not captured yet.
+  """
   AUTHORIZED
   CAPTURED
   FAILED
@@ -4420,18 +4432,30 @@ type Mutation {
   confirmBooking(input: ConfirmBookingInput!): ConfirmBookingPayload!
   "Pays what is still owed on a confirmed booking after its deposit. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL, PAYMENT_PENDING, INVALID_STATE."
   payBalance(input: PayBalanceInput!): PayBalancePayload!
-  "Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone."
+  """
+  Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone.
+  Codes: PAYMENT_PENDING (a payment on the booking is under way: try again once it settled), INVALID_STATE.
+  """
   cancelBooking(input: CancelBookingInput!): CancelBookingPayload!
-  "Front desk (staff of the hotel and admins): the guests of a confirmed booking arrived; from its check-in date at the hotel until check-out."
+  """
+  Front desk (staff of the hotel and admins): the guests of a confirmed booking arrived; from its
+  check-in date at the hotel until check-out. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the
+  booking is under way: try again once it settled).
+  """
   checkInBooking(input: FrontDeskInput!): FrontDeskPayload!
   """
   Front desk: the guests left, from the check-in date at the hotel on (a confirmed booking the desk
   did not check in too). The nights used stay counted and the hotel keeps what was paid; guests who
   leave before checkOut give the nights from the hotel's today back to sale (departedOn), all of them
-  when they leave on the check-in date.
+  when they leave on the check-in date. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the
+  booking is under way: try again once it settled).
   """
   checkOutBooking(input: FrontDeskInput!): FrontDeskPayload!
-  "Front desk: the guests of a confirmed booking never came, from the day after check-in at the hotel; its rooms go back on sale and what was paid is kept."
+  """
+  Front desk: the guests of a confirmed booking never came, from the day after check-in at the hotel;
+  its rooms go back on sale and what was paid is kept. Codes: INVALID_STATE, PAYMENT_PENDING (a
+  payment on the booking is under way: try again once it settled).
+  """
   markNoShow(input: FrontDeskInput!): FrontDeskPayload!
   "Sends a DEAD notification again, or a PENDING one whose delivery stopped with its process (staff of the hotel and admins)."
   retryNotification(input: RetryNotificationInput!): RetryNotificationPayload!
@@ -4459,9 +4483,10 @@ type Mutation {
 Live updates, over WebSocket (the graphql-transport-ws protocol of
 graphql-ws) on the GraphQL endpoint. Authenticate in the connection_init
 payload: ` + "`" + `{"Authorization": "Bearer <token or API key>"}` + "`" + `. Available when the
-server runs the change stream (--indexer). A subscriber that falls too far
-behind has its subscription ended with an error (extensions.code LAGGED):
-refetch what you show and subscribe again. The socket serves subscriptions
+server runs the change stream (--indexer); a server without it answers every
+subscription with an error whose extensions.code is UNAVAILABLE. A subscriber
+that falls too far behind has its subscription ended with an error
+(extensions.code LAGGED): refetch what you show and subscribe again. The socket serves subscriptions
 only (a query or mutation on it is refused with SUBSCRIPTIONS_ONLY: send those
 over HTTP), and it closes when its credential expires or its API key is
 revoked: reconnect with a fresh one.

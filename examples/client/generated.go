@@ -591,7 +591,9 @@ func (v *PaymentInput) GetToken() string { return v.Token }
 type PaymentStatus string
 
 const (
-	PaymentStatusPending           PaymentStatus = "PENDING"
+	PaymentStatusPending PaymentStatus = "PENDING"
+	// Reserved, not produced today: every payment provider captures a charge when it
+	// succeeds (CAPTURED). Treat it as not captured yet.
 	PaymentStatusAuthorized        PaymentStatus = "AUTHORIZED"
 	PaymentStatusCaptured          PaymentStatus = "CAPTURED"
 	PaymentStatusFailed            PaymentStatus = "FAILED"

@@ -520,9 +520,10 @@ type SetRoomServicePayload struct {
 // Live updates, over WebSocket (the graphql-transport-ws protocol of
 // graphql-ws) on the GraphQL endpoint. Authenticate in the connection_init
 // payload: `{"Authorization": "Bearer <token or API key>"}`. Available when the
-// server runs the change stream (--indexer). A subscriber that falls too far
-// behind has its subscription ended with an error (extensions.code LAGGED):
-// refetch what you show and subscribe again. The socket serves subscriptions
+// server runs the change stream (--indexer); a server without it answers every
+// subscription with an error whose extensions.code is UNAVAILABLE. A subscriber
+// that falls too far behind has its subscription ended with an error
+// (extensions.code LAGGED): refetch what you show and subscribe again. The socket serves subscriptions
 // only (a query or mutation on it is refused with SUBSCRIPTIONS_ONLY: send those
 // over HTTP), and it closes when its credential expires or its API key is
 // revoked: reconnect with a fresh one.
@@ -587,7 +588,9 @@ type Viewer struct {
 	// The caller's bookings, newest first: a guest's or partner's own, the hotels' of a staff member.
 	Bookings *BookingConnection `json:"bookings"`
 	Role     *auth.Role         `json:"role,omitempty"`
-	// Subject of the token or API key id.
+	// Who the caller is: a bearer token's sub claim, or for a partner apikey:<uuid>,
+	// the uuid of its API key (not the ApiKey's global id). Null for anonymous
+	// callers.
 	Subject *string `json:"subject,omitempty"`
 	// Hotels a STAFF principal may manage.
 	HotelIds []string `json:"hotelIds"`
@@ -741,7 +744,9 @@ func (e ChangeStreamState) MarshalJSON() ([]byte, error) {
 type PaymentStatus string
 
 const (
-	PaymentStatusPending           PaymentStatus = "PENDING"
+	PaymentStatusPending PaymentStatus = "PENDING"
+	// Reserved, not produced today: every payment provider captures a charge when it
+	// succeeds (CAPTURED). Treat it as not captured yet.
 	PaymentStatusAuthorized        PaymentStatus = "AUTHORIZED"
 	PaymentStatusCaptured          PaymentStatus = "CAPTURED"
 	PaymentStatusFailed            PaymentStatus = "FAILED"
