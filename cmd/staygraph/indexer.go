@@ -40,7 +40,7 @@ func addIndexerFlags(f *flags) indexerFlags {
 		slot: f.String("indexer-slot", indexer.DefaultSlot,
 			"replication slot of the change stream; one process streams from it, others wait to take over"),
 		partnerWebhooks: f.String("partner-webhooks", "",
-			`JSON file of partners that receive availability and rate changes (and, with api_keys, their bookings' changes): [{"name", "url", "secret", "hotels", "api_keys"}]`),
+			`JSON file of partners that receive availability and rate changes (and, with api_keys, their bookings' changes): [{"name", "url", "secret", "previous_secrets", "hotels", "api_keys"}]; previous_secrets also sign every post while a partner moves to a new secret`),
 		partnerWorkers: f.Int("partner-webhook-workers", 10, "partner webhook deliveries run at once by this process"),
 	}
 }
