@@ -161,3 +161,47 @@ func TestNoShowRetriesAfterADeadlock(t *testing.T) {
 	}
 	b.assertInventoryConsistent(t)
 }
+
+// The optimistic reservation writes a night only at the version it read: a
+// hold that read the last free unit of a night while another writer was
+// taking it (uncommitted), and waited for that writer's row lock, writes
+// nothing once the writer commits, reads the night again and answers
+// SOLD_OUT. (Without the version in its WHERE, its reserved + 1 would land
+// on the writer's and fail the CHECK constraint: an internal error.)
+func TestOptimisticHoldRereadsANightTakenWhileItWaited(t *testing.T) {
+	b := setup(t, time.Time{}) // optimistic first, as served
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	start := booking.Date(time.Now()).AddDate(0, 0, 20)
+	end := start.AddDate(0, 0, 1)
+	ctx := context.Background()
+	_, err := b.svc.Hold(guest("a"), holdInput(f, "a", start, end, 1))
+	must(t, err)
+
+	// Another writer takes the night's last unit and has not committed.
+	writer, err := b.pool.Begin(ctx)
+	must(t, err)
+	defer writer.Rollback(ctx) //nolint:errcheck
+	_, err = writer.Exec(ctx, `UPDATE inventory SET reserved = reserved + 1, version = version + 1
+		WHERE room_type_id = $1 AND night = $2`, f.roomType.ID, start)
+	must(t, err)
+
+	held := make(chan error, 1)
+	go func() {
+		_, err := b.svc.Hold(guest("b"), holdInput(f, "b", start, end, 1))
+		held <- err
+	}()
+	// The hold read the committed night (one unit free) and waits to write it.
+	waitForLockWait(t, b, "%AdjustInventory%")
+	must(t, writer.Commit(ctx))
+	if err := <-held; code(err) != booking.SoldOut {
+		t.Fatalf("hold of a night taken while it waited: %v (code %q), want SOLD_OUT", err, code(err))
+	}
+	if got := b.reserved(t, f.roomType.ID, start, end); got[0] != 2 {
+		t.Fatalf("the night has %d units reserved, want 2 (guest a's and the writer's)", got[0])
+	}
+	// Hand the writer's unit back: the counts and the bookings agree again.
+	_, err = b.pool.Exec(ctx, `UPDATE inventory SET reserved = reserved - 1, version = version + 1
+		WHERE room_type_id = $1 AND night = $2`, f.roomType.ID, start)
+	must(t, err)
+	b.assertInventoryConsistent(t)
+}
