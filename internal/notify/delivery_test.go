@@ -1,9 +1,11 @@
 package notify_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -337,5 +339,60 @@ func TestANotificationWhoseJobIsGoneCanBeRetried(t *testing.T) {
 	}
 	if states := b.jobStates(t, n.ID); !slices.Equal(states, []string{"discarded", "available"}) {
 		t.Fatalf("delivery jobs %v, want the discarded one and a new one", states)
+	}
+}
+
+// A channel added outside the package (here the Slack channel of
+// docs/extending.md, posting to a real HTTP peer) is registered, routed and
+// delivered like the built-in ones: nothing in the service changes for it.
+func TestAChannelAddedOutsideThePackageDelivers(t *testing.T) {
+	t.Parallel()
+	hook := notifytest.NewHTTPPeer(t)
+	hook.Respond(http.StatusServiceUnavailable, http.StatusOK) // retried, then delivered
+	b := setup(t, notify.Opts{Backoff: shortBackoff, Channels: []string{"slack"}}, slackChannel{url: hook.URL + "/hook"})
+	id := b.booking(t, notify.Contact{Email: "ana@example.com", Reference: "SG-SLACK1", Language: "fr"})
+	b.enqueue(t, id, notify.RelocationNeeded)
+	n := b.await(t, id, "posting to the staff's Slack", sent)
+	if n.Channel != "slack" || n.Attempts != 2 || n.Kind != notify.RelocationNeeded || !strings.Contains(n.LastError, "503") {
+		t.Fatalf("notification %+v, want sent on slack on the second attempt after a 503", n)
+	}
+	got := hook.Requests()
+	if len(got) != 2 {
+		t.Fatalf("the webhook got %d posts, want 2 (a 503, then the delivery)", len(got))
+	}
+	var post struct{ Text string }
+	must(t, json.Unmarshal(got[1].Body, &post))
+	if !strings.Contains(post.Text, "SG-SLACK1") || !strings.Contains(post.Text, "Hôtel Étoile") {
+		t.Fatalf("posted %q, want the booking's reference and hotel", post.Text)
+	}
+}
+
+// slackChannel is docs/extending.md's worked example, cut to what the test needs.
+type slackChannel struct{ url string }
+
+func (slackChannel) Name() string { return "slack" }
+
+func (c slackChannel) Send(ctx context.Context, msg notify.Message) error {
+	body, err := json.Marshal(map[string]string{"text": msg.Subject + "\n" + msg.Short})
+	if err != nil {
+		return notify.Permanent(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return notify.Permanent(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
+		return notify.Permanent(fmt.Errorf("slack refused the message: %s", resp.Status))
+	default:
+		return fmt.Errorf("slack: %s", resp.Status)
 	}
 }
