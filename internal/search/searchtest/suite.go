@@ -247,36 +247,116 @@ func Run(t *testing.T, newEngine NewEngine) {
 		})
 	}
 	t.Run("pages have no duplicates or gaps", func(t *testing.T) {
-		for _, sort := range []search.Sort{search.SortRelevance, search.SortStars, search.SortPrice, search.SortDistance} {
-			q := search.Query{Sort: sort, First: 2, Now: Now, CheckIn: date("2027-06-24"), CheckOut: date("2027-06-25"),
-				Near: &search.Circle{Lat: 20, Lon: 0, RadiusKm: 500}}
-			if sort != search.SortDistance {
-				q.Near = nil
+		// Every hotel of the catalog has a room on the night of 2027-06-24
+		// but the opening one, which has no room types.
+		var stay []string
+		stars := map[string]int{}
+		for _, h := range hotels {
+			stay = append(stay, h.key)
+			stars[h.key] = h.stars
+		}
+		const pageSize = 2
+		for _, pc := range []struct {
+			sort search.Sort
+			near *search.Circle
+			// want are the hotels the query finds, in their order when the
+			// sort alone decides it.
+			want    []string
+			ordered bool
+		}{
+			{sort: search.SortRelevance, want: stay},
+			{sort: search.SortStars, want: stay},
+			{sort: search.SortPrice, want: stay},
+			// 500 km around Paris: its three hotels and London (344 km),
+			// not Reykjavik (2,200 km) nor the rest of the world.
+			{sort: search.SortDistance, near: &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 500},
+				want: []string{"lumiere", "montmartre", "versailles", "london"}, ordered: true},
+		} {
+			if len(pc.want) <= pageSize {
+				t.Fatalf("%s: %d hotels fit on one page of %d; the case pages through nothing", pc.sort, len(pc.want), pageSize)
 			}
-			if err := q.Normalize(); err != nil {
+			query := func(first int) search.Query {
+				q := search.Query{Sort: pc.sort, First: first, Now: Now, CheckIn: date("2027-06-24"), CheckOut: date("2027-06-25"), Near: pc.near}
+				if err := q.Normalize(); err != nil {
+					t.Fatal(err)
+				}
+				return q
+			}
+			// The order of the hits on one page that holds them all.
+			whole, err := engine.Search(context.Background(), query(len(pc.want)+5))
+			if err != nil {
 				t.Fatal(err)
 			}
-			seen := map[uuid.UUID]bool{}
-			total := -1
-			for page := 0; page < 10; page++ {
+			if whole.HasNextPage || whole.TotalCount != len(pc.want) {
+				t.Fatalf("%s: one page of all hits: total %d, next page %v; want %d hits", pc.sort, whole.TotalCount, whole.HasNextPage, len(pc.want))
+			}
+			wantOrder := keysOf(c, whole)
+			if pc.ordered && !slices.Equal(wantOrder, pc.want) {
+				t.Fatalf("%s: one page of all hits %v, want %v", pc.sort, wantOrder, pc.want)
+			}
+			if !slices.Equal(slices.Sorted(slices.Values(wantOrder)), slices.Sorted(slices.Values(pc.want))) {
+				t.Fatalf("%s: one page of all hits %v, want %v in any order", pc.sort, wantOrder, pc.want)
+			}
+
+			q := query(pageSize)
+			var paged []search.Hit
+			pages := 0
+			for {
+				pages++
+				if pages > len(pc.want)+1 {
+					t.Fatalf("%s: still a next page after %d pages of %d hotels", pc.sort, pages-1, len(pc.want))
+				}
 				r, err := engine.Search(context.Background(), q)
 				if err != nil {
 					t.Fatal(err)
 				}
-				total = r.TotalCount
-				for _, h := range r.Hits {
-					if seen[h.HotelID] {
-						t.Fatalf("%s: hotel listed twice", sort)
-					}
-					seen[h.HotelID] = true
+				if r.TotalCount != len(pc.want) {
+					t.Fatalf("%s: page %d says total %d, want %d", pc.sort, pages, r.TotalCount, len(pc.want))
 				}
+				if len(r.Hits) > pageSize {
+					t.Fatalf("%s: page %d has %d hits, more than %d", pc.sort, pages, len(r.Hits), pageSize)
+				}
+				paged = append(paged, r.Hits...)
 				if !r.HasNextPage {
 					break
 				}
-				q.After = r.Hits[len(r.Hits)-1].Cursor
+				q.After = r.EndCursor
+				if q.After == "" {
+					if len(r.Hits) == 0 {
+						t.Fatalf("%s: page %d has no hits, a next page and no end cursor", pc.sort, pages)
+					}
+					q.After = r.Hits[len(r.Hits)-1].Cursor
+				}
 			}
-			if len(seen) != total || (sort != search.SortDistance && total != len(hotels)) {
-				t.Fatalf("%s: paged through %d of %d hotels", sort, len(seen), total)
+			if pages < 2 {
+				t.Fatalf("%s: %d hotels on %d page of %d", pc.sort, len(pc.want), pages, pageSize)
+			}
+			got := keysOf(c, search.Result{Hits: paged})
+			seen := map[string]int{}
+			for _, k := range got {
+				seen[k]++
+			}
+			for _, k := range pc.want {
+				if seen[k] != 1 {
+					t.Errorf("%s: %s seen %d times across %d pages: %v", pc.sort, k, seen[k], pages, got)
+				}
+			}
+			if !slices.Equal(got, wantOrder) {
+				t.Errorf("%s: pages list %v, one page %v", pc.sort, got, wantOrder)
+			}
+			switch pc.sort {
+			case search.SortDistance:
+				for i, h := range paged {
+					if h.DistanceKm == nil || (i > 0 && paged[i-1].DistanceKm != nil && *h.DistanceKm < *paged[i-1].DistanceKm) {
+						t.Errorf("hit %d (%s) at %v km, not nearest first", i, got[i], h.DistanceKm)
+					}
+				}
+			case search.SortStars:
+				for i := 1; i < len(got); i++ {
+					if stars[got[i]] > stars[got[i-1]] {
+						t.Errorf("hit %d (%s) has %d stars, more than %s before it", i, got[i], stars[got[i]], got[i-1])
+					}
+				}
 			}
 		}
 	})
