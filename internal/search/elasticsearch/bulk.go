@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/elastic/go-elasticsearch/v8/typedapi/core/bulk"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/versiontype"
 )
@@ -93,13 +94,20 @@ func (e *Engine) sendBulk(ctx context.Context, body []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: bulk request: %v", errWrite, err)
 	}
+	return bulkError(e.opts.Alias, res)
+}
+
+// bulkError reports the operations of a bulk response that failed (see
+// itemError), nil when none did. Apart from sendBulk so that responses can
+// be checked without a server.
+func bulkError(alias string, res *bulk.Response) error {
 	if !res.Errors {
 		return nil
 	}
 	var errs []error
 	for _, item := range res.Items {
 		for op, r := range item {
-			if err := itemError(e.opts.Alias, op.Name, r); err != nil {
+			if err := itemError(alias, op.Name, r); err != nil {
 				errs = append(errs, err)
 			}
 		}
