@@ -3,6 +3,7 @@ package indexer_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,12 +27,17 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // bulkRecorder is the HTTP transport of an Elasticsearch client that keeps
-// the body of every bulk request and answers it "no errors". It is not a
-// server: it knows nothing of Elasticsearch but the shape of that answer,
-// and refuses every other request.
+// the body of every bulk request and answers it "no errors", or, with
+// answer, item by item as answer says. It is not a server: it knows nothing
+// of Elasticsearch but the shape of that answer, and refuses every other
+// request.
 type bulkRecorder struct {
 	mu     sync.Mutex
 	bodies []string
+	// answer, when set, is the response item of operation op ("index" or
+	// "delete") of document id in index, in the n-th bulk request (from 0):
+	// the item as Elasticsearch 8 writes it, "" for a success.
+	answer func(n int, op, index, id string) string
 }
 
 func (r *bulkRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -42,19 +49,90 @@ func (r *bulkRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	r.mu.Lock()
+	n := len(r.bodies)
 	r.bodies = append(r.bodies, string(body))
+	answer := r.answer
 	r.mu.Unlock()
+	res := `{"took":1,"errors":false,"items":[]}`
+	if answer != nil {
+		if res, err = answerItems(body, func(op, index, id string) string { return answer(n, op, index, id) }); err != nil {
+			return nil, err
+		}
+	}
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Elastic-Product", "Elasticsearch")
 	return &http.Response{StatusCode: http.StatusOK, Header: h, Request: req,
-		Body: io.NopCloser(strings.NewReader(`{"took":1,"errors":false,"items":[]}`))}, nil
+		Body: io.NopCloser(strings.NewReader(res))}, nil
 }
+
+// answerItems is the response to bulk request body with an item for each
+// of its operations, answer's or a success.
+func answerItems(body []byte, answer func(op, index, id string) string) (string, error) {
+	var items []string
+	failed := false
+	lines := strings.Split(strings.TrimSuffix(string(body), "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		var action map[string]struct {
+			Index string `json:"_index"`
+			ID    string `json:"_id"`
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &action); err != nil || len(action) != 1 {
+			return "", fmt.Errorf("bulk line %d is no action: %q", i, lines[i])
+		}
+		for op, a := range action {
+			item := answer(op, a.Index, a.ID)
+			if item == "" {
+				result := "updated"
+				if op == "delete" {
+					result = "deleted"
+				}
+				item = fmt.Sprintf(`{%q:{"_index":"staygraph-hotels-v2-20270618t000000.000000","_id":%q,"_version":1,"result":%q,`+
+					`"_shards":{"total":2,"successful":1,"failed":0},"_seq_no":%d,"_primary_term":1,"status":200}}`, op, a.ID, result, i)
+			} else {
+				failed = true
+			}
+			items = append(items, item)
+			if op == "index" {
+				i++ // the document
+			}
+		}
+	}
+	return fmt.Sprintf(`{"took":3,"errors":%v,"items":[%s]}`, failed, strings.Join(items, ",")), nil
+}
+
+// Items of Elasticsearch 8 bulk responses.
+const (
+	// noRebuildAlias refuses a write to the rebuild alias when no rebuild runs.
+	noRebuildAlias = `{%q:{"_index":%[2]q,"_id":%[3]q,"status":404,"error":{"type":"index_not_found_exception",` +
+		`"reason":"no such index [%[2]s] and [require_alias] request flag is [true] and [%[2]s] is not an alias",` +
+		`"resource.type":"index_or_alias","resource.id":%[2]q,"index_uuid":"_na_","index":%[2]q}}}`
+	// olderVersion refuses a document older than the one indexed.
+	olderVersion = `{%q:{"_index":"staygraph-hotels-v2-20270618t000000.000000","_id":%[3]q,"status":409,"error":{"type":"version_conflict_engine_exception",` +
+		`"reason":"[%[3]s]: version conflict, current version [90000000] is higher than the provided version [30401216]",` +
+		`"index_uuid":"Jq3kLbZ5SLy8aC4n2sXo1Q","shard":"0","index":"staygraph-hotels-v2-20270618t000000.000000"}}}`
+	// notFound is the delete of a document already gone.
+	notFound = `{%q:{"_index":"staygraph-hotels-v2-20270618t000000.000000","_id":%[3]q,"_version":1,"result":"not_found",` +
+		`"_shards":{"total":2,"successful":1,"failed":0},"_seq_no":7,"_primary_term":1,"status":404}}`
+	// rejected is a write Elasticsearch has no room for now.
+	rejected = `{%q:{"_index":"staygraph-hotels-v2-20270618t000000.000000","_id":%[3]q,"status":429,"error":{"type":"es_rejected_execution_exception",` +
+		`"reason":"rejected execution of primary operation [coordinating_and_primary_bytes=106954752, replica_bytes=0, all_bytes=106954752, primary_operation_bytes=48213, max_coordinating_and_primary_bytes=107374182]"}}}`
+	// unparsable is a document the index's mapping refuses.
+	unparsable = `{%q:{"_index":"staygraph-hotels-v2-20270618t000000.000000","_id":%[3]q,"status":400,"error":{"type":"document_parsing_exception",` +
+		`"reason":"[1:412] failed to parse field [stars] of type [integer] in document with id '%[3]s'. Preview of field's value: 'five'",` +
+		`"caused_by":{"type":"number_format_exception","reason":"For input string: \"five\""}}}}`
+)
 
 func (r *bulkRecorder) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.bodies)
+}
+
+func (r *bulkRecorder) body(i int) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.bodies[i]
 }
 
 // The Elasticsearch writer turns a sequence of committed changes into the
@@ -106,13 +184,174 @@ func TestElasticsearchWriterBulkBodies(t *testing.T) {
 		if n := rec.count(); n != i+1 {
 			t.Fatalf("%d bulk requests after %d steps", n, i+1)
 		}
-		fmt.Fprintf(&got, "# %s\n%s", step.name, rec.bodies[i])
+		fmt.Fprintf(&got, "# %s\n%s", step.name, rec.body(i))
 	}
 	_ = ctx
 	golden(t, "eswriter_sequence.golden.ndjson", readable(b, got.String()))
 }
 
-var versionRE = regexp.MustCompile(`"version":\d+`)
+// item fills in a response item of the constants above.
+func item(format, op, index, id string) string { return fmt.Sprintf(format, op, index, id) }
+
+// newESWriter is an Elasticsearch writer over the bundle's database whose
+// bulk requests go to rec, running in an indexer that retries a failed
+// batch after 10 to 40 ms.
+func newESWriter(t *testing.T, b bundle, rec *bulkRecorder) running {
+	t.Helper()
+	client, err := es8.NewTypedClient(es8.Config{Transport: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := elasticsearch.NewEngine(client, b.pool, elasticsearch.Opts{})
+	writer := eswriter.New(engine, b.pool, eswriter.Opts{From: func() time.Time { return day("2027-06-18") }, Nights: 5})
+	// Without its Snapshot, which rebuilds a whole index: not what these tests answer.
+	return start(t, b, indexer.Opts{RetryMin: 10 * time.Millisecond, RetryMax: 40 * time.Millisecond}, struct{ indexer.Consumer }{writer})
+}
+
+// esStats are the statistics of the Elasticsearch writer of ix.
+func esStats(t *testing.T, ix *indexer.Indexer) indexer.ConsumerStats {
+	t.Helper()
+	st, err := ix.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := consumerStats(st, "elasticsearch")
+	if cs.Name == "" {
+		t.Fatalf("no elasticsearch consumer in %+v", st.Consumers)
+	}
+	return cs
+}
+
+// What Elasticsearch refuses rightly is no failure of the writer: an older
+// document arriving late (409), a write to the rebuild alias when no
+// rebuild runs (404 require_alias), the delete of a document already gone.
+// Each change is written once, and the indexer moves on.
+func TestElasticsearchWriterTakesRightfulRefusals(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rec := &bulkRecorder{answer: func(_ int, op, index, id string) string {
+		switch {
+		case index == "staygraph-hotels-next":
+			return item(noRebuildAlias, op, index, id)
+		case op == "delete":
+			return item(notFound, op, index, id)
+		default:
+			return item(olderVersion, op, index, id)
+		}
+	}}
+	r := newESWriter(t, b, rec)
+	for i, step := range []struct {
+		name   string
+		change func()
+		op     string
+	}{
+		{"hold Montmartre's only double on 2027-06-19", func() {
+			b.cat.Hold(t, "montmartre/Double", 1, day("2027-06-19"), day("2027-06-20"))
+		}, `{"index":`},
+		{"delete Ginza Stay", func() {
+			execSQL(t, b, "DELETE FROM hotels WHERE id = $1", b.cat.Hotels["tokyo"])
+		}, `{"delete":`},
+	} {
+		step.change()
+		eventually(t, 10*time.Second, func() (bool, string) {
+			return rec.count() > i, fmt.Sprintf("no bulk request after %q", step.name)
+		})
+		eventually(t, 10*time.Second, func() (bool, string) {
+			cs := esStats(t, r.ix)
+			return cs.Batches == uint64(i+1) && cs.Lag == 0, fmt.Sprintf("after %q: %+v", step.name, cs)
+		})
+		time.Sleep(200 * time.Millisecond) // a retry would show here
+		if n := rec.count(); n != i+1 {
+			t.Fatalf("%d bulk requests after %d steps, want one each", n, i+1)
+		}
+		if !strings.HasPrefix(rec.body(i), step.op) {
+			t.Errorf("%s: request %q", step.name, rec.body(i))
+		}
+		if cs := esStats(t, r.ix); cs.Failures != 0 || cs.LastError != "" {
+			t.Fatalf("after %q: %d failures, last %q", step.name, cs.Failures, cs.LastError)
+		}
+	}
+}
+
+// A write Elasticsearch fails (a rejection, 429, then a document its
+// mapping refuses, 400) fails the batch: the indexer records the error,
+// naming the hotel, holds the batch's position and writes the hotel again,
+// rebuilt, until the write is accepted (Consumer: retried until it
+// succeeds).
+func TestElasticsearchWriterRetriesFailedWrites(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	montmartre := b.cat.Hotels["montmartre"].String()
+	var mu sync.Mutex
+	accept := false
+	rec := &bulkRecorder{answer: func(n int, op, index, id string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case index == "staygraph-hotels-next":
+			return item(noRebuildAlias, op, index, id)
+		case accept || id != montmartre:
+			return ""
+		case n == 0:
+			return item(rejected, op, index, id)
+		default:
+			return item(unparsable, op, index, id)
+		}
+	}}
+	r := newESWriter(t, b, rec)
+	before := esStats(t, r.ix)
+
+	b.cat.Hold(t, "montmartre/Double", 1, day("2027-06-19"), day("2027-06-20"))
+	eventually(t, 10*time.Second, func() (bool, string) {
+		return rec.count() >= 3, fmt.Sprintf("%d bulk requests, want a first one and two retries", rec.count())
+	})
+	failing := esStats(t, r.ix)
+	if failing.Failures < 2 || failing.Batches != 0 || failing.AppliedLSN != before.AppliedLSN || failing.Lag <= 0 {
+		t.Errorf("while Elasticsearch refuses: %d failures, %d batches applied, applied %s (was %s), lag %s; want 2 or more failures and the batch held",
+			failing.Failures, failing.Batches, failing.AppliedLSN, before.AppliedLSN, failing.Lag)
+	}
+	if !strings.Contains(failing.LastError, "index "+montmartre+" in ") ||
+		!strings.Contains(failing.LastError, "400 document_parsing_exception") {
+		t.Errorf("last error %q does not name Montmartre's document and its refusal", failing.LastError)
+	}
+
+	mu.Lock()
+	accept = true
+	mu.Unlock()
+	eventually(t, 10*time.Second, func() (bool, string) {
+		cs := esStats(t, r.ix)
+		return cs.Batches == 1 && cs.Lag == 0 && cs.AppliedLSN > before.AppliedLSN, fmt.Sprintf("once accepted: %+v", cs)
+	})
+	time.Sleep(200 * time.Millisecond) // another retry would show here
+	done := esStats(t, r.ix)
+	n := rec.count()
+	if done.Failures != uint64(n-1) {
+		t.Errorf("%d failures in %d requests, want all but the last", done.Failures, n)
+	}
+	// Each attempt rebuilds the documents: the same body, with the WAL
+	// position of its own read as version, never older.
+	var last int64
+	for i := range n {
+		if got, first := versionRE.ReplaceAllString(rec.body(i), ""), versionRE.ReplaceAllString(rec.body(0), ""); got != first {
+			t.Fatalf("request %d differs from the first beyond its version:\n%s\n%s", i, got, first)
+		}
+		for _, m := range versionRE.FindAllStringSubmatch(rec.body(i), -1) {
+			v, err := strconv.ParseInt(m[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v < last {
+				t.Errorf("request %d writes version %d after %d", i, v, last)
+			}
+			last = v
+		}
+	}
+	if !strings.Contains(rec.body(0), `"_id":"`+montmartre+`"`) {
+		t.Errorf("the request does not write Montmartre: %s", rec.body(0))
+	}
+}
+
+var versionRE = regexp.MustCompile(`"version":(\d+)`)
 
 // readable replaces the catalog's generated ids with names and WAL
 // positions with a placeholder, which differ from run to run.
