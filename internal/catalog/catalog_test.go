@@ -150,7 +150,10 @@ func TestStaffManageOnlyTheirHotel(t *testing.T) {
 	if _, err := b.svc.Rooms(staffA, other.ID); !apperr.HasCode(err, apperr.Forbidden) {
 		t.Fatalf("staff of A listing rooms of B: %v, want FORBIDDEN", err)
 	}
-	unchanged, _ := b.svc.Hotel(context.Background(), other.ID)
+	unchanged, err := b.svc.Hotel(context.Background(), other.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if unchanged.Name != "B" || unchanged.Version != 1 {
 		t.Fatalf("hotel B changed: %+v", unchanged)
 	}
@@ -259,7 +262,10 @@ func TestRoomTypesRoomsAndRates(t *testing.T) {
 	if _, err := b.svc.SetRoomServiceTx(ctx, q, rooms[0].ID, rooms[0].Version, true, ""); !apperr.HasCode(err, apperr.StaleVersion) {
 		t.Fatalf("stale room update: %v", err)
 	}
-	inService, _ = b.svc.RoomsInService(ctx, []uuid.UUID{rt.ID})
+	inService, err = b.svc.RoomsInService(ctx, []uuid.UUID{rt.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if inService[rt.ID] != 2 {
 		t.Fatalf("rooms in service = %d, want 2", inService[rt.ID])
 	}
@@ -325,8 +331,8 @@ func TestCurrencyNeedsAnExchangeRate(t *testing.T) {
 	if got := codes(err); len(got[apperr.InvalidInput]) != 1 || got[apperr.InvalidInput][0] != "input.currency" {
 		t.Fatalf("moving a hotel to AFN: %v, want INVALID_INPUT on input.currency", err)
 	}
-	if got, _ := b.svc.Hotel(b.admin, h.ID); got.Currency != h.Currency || got.Version != h.Version {
-		t.Fatalf("the refused change was written: %+v", got)
+	if got, err := b.svc.Hotel(b.admin, h.ID); err != nil || got.Currency != h.Currency || got.Version != h.Version {
+		t.Fatalf("the refused change was written: %+v %v", got, err)
 	}
 }
 
@@ -374,8 +380,8 @@ func TestCurrencyIsFixedOnceRatesExist(t *testing.T) {
 	if e, ok := apperr.As(err); !ok || e.Code != apperr.Conflict || joinField(e.Field) != "input.currency" {
 		t.Fatalf("changing the currency of a hotel with rates: %v, want CONFLICT on input.currency", err)
 	}
-	if got, _ := b.svc.Hotel(ctx, h.ID); got.Currency != "JPY" || got.Version != h.Version {
-		t.Fatalf("the refused change was written: %+v", got)
+	if got, err := b.svc.Hotel(ctx, h.ID); err != nil || got.Currency != "JPY" || got.Version != h.Version {
+		t.Fatalf("the refused change was written: %+v %v", got, err)
 	}
 	// Other fields still change, the currency given unchanged.
 	name := "Currency Inn"
@@ -423,8 +429,12 @@ func TestCurrencyChangeWaitsForRatesBeingWritten(t *testing.T) {
 	if err := <-done; !apperr.HasCode(err, apperr.Conflict) {
 		t.Fatalf("currency change after the rate committed: %v, want CONFLICT", err)
 	}
-	if got, _ := b.svc.Hotel(ctx, h.ID); got.Currency == "JPY" {
-		t.Fatal("the hotel's currency changed under its rates")
+	got, err := b.svc.Hotel(ctx, h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Currency != h.Currency || got.Version != h.Version {
+		t.Fatalf("the hotel changed under its rates: %s at version %d, was %s at %d", got.Currency, got.Version, h.Currency, h.Version)
 	}
 }
 

@@ -122,8 +122,8 @@ func TestExchangeRatesAreCached(t *testing.T) {
 	if _, err := b.pool.Exec(context.Background(), "UPDATE exchange_rates SET per_usd = 1 WHERE currency = 'EUR'"); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := e.cachedRates(context.Background()); r["EUR"].perUSD != 0.92 {
-		t.Errorf("rates reloaded within CacheFor: %+v", r["EUR"])
+	if r, err := e.cachedRates(context.Background()); err != nil || r["EUR"].perUSD != 0.92 {
+		t.Errorf("rates reloaded within CacheFor: %+v %v", r["EUR"], err)
 	}
 }
 

@@ -139,7 +139,10 @@ func TestDecodeRelevancePage(t *testing.T) {
 	}
 	// The cursor leads back to the same search_after.
 	hits, _ := p.confirmed(map[uuid.UUID]confirmation{montmartreID: {inPriceRange: true}})
-	c, _ := search.ParseCursor(hits[0].Cursor, search.SortRelevance)
+	c, err := search.ParseCursor(hits[0].Cursor, search.SortRelevance)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if sa := searchAfter(search.SortRelevance, *c); sa[0] != 2.3862944 {
 		t.Errorf("search_after %v", sa)
 	}

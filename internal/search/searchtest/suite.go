@@ -362,13 +362,17 @@ func Run(t *testing.T, newEngine NewEngine) {
 	})
 	t.Run("a cursor of another sort is refused", func(t *testing.T) {
 		q := search.Query{First: 1, Now: Now}
-		_ = q.Normalize()
+		if err := q.Normalize(); err != nil {
+			t.Fatal(err)
+		}
 		r, err := engine.Search(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
 		}
 		q2 := search.Query{First: 1, Now: Now, Sort: search.SortStars, After: r.Hits[0].Cursor}
-		_ = q2.Normalize()
+		if err := q2.Normalize(); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := engine.Search(context.Background(), q2); !apperr.HasCode(err, apperr.InvalidInput) {
 			t.Fatalf("cursor of another sort: %v", err)
 		}
