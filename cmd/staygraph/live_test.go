@@ -446,6 +446,65 @@ func TestLiveAvailabilityEndToEnd(t *testing.T) {
 	if ch := ws.next(300 * time.Millisecond); ch != nil {
 		t.Errorf("an event after the last commit: %s for %s", ch.EventID, ch.nights())
 	}
+
+	// The guest who holds the booking watches it with bookingUpdated: the
+	// cancellation committed over HTTP reaches the socket from the change
+	// stream, with the booking as it is now.
+	mine := s.dial(t, guest)
+	mine.send(wsMessage{ID: "b", Type: "subscribe", Payload: mustJSON(t, map[string]any{
+		"query":     `subscription($id: ID!) { bookingUpdated(id: $id) { id status } }`,
+		"variables": map[string]any{"id": held.HoldBooking.Booking.ID}})})
+	bookingID, err := relay.Decode(relay.KindBooking, held.HoldBooking.Booking.ID)
+	checkErr(t, err)
+	type bookingEvent struct{ ID, Status string }
+	nextBooking := func(wait time.Duration) *bookingEvent {
+		t.Helper()
+		m := mine.read(wait)
+		if m.Type == "timeout" {
+			return nil
+		}
+		var p struct {
+			Data   struct{ BookingUpdated bookingEvent }
+			Errors []gqlError
+		}
+		if err := json.Unmarshal(m.Payload, &p); m.Type != "next" || err != nil || len(p.Errors) > 0 {
+			t.Fatalf("got %s %s, want a bookingUpdated event", m.Type, m.Payload)
+		}
+		return &p.Data.BookingUpdated
+	}
+	// As above, the subscription is live once a committed change of the
+	// booking's row reaches it.
+	for touch := 0; ; touch++ {
+		if touch == 8 {
+			t.Fatal("the booking's subscription received no event of 8 committed changes")
+		}
+		_, err := s.pool.Exec(ctx, "UPDATE bookings SET updated_at = now() WHERE id = $1", bookingID)
+		checkErr(t, err)
+		if ev := nextBooking(time.Second); ev != nil {
+			if ev.ID != held.HoldBooking.Booking.ID || ev.Status != "HELD" {
+				t.Fatalf("bookingUpdated before the cancellation: %+v", ev)
+			}
+			break
+		}
+	}
+	for nextBooking(300*time.Millisecond) != nil {
+		// the events of later touches, before the cancellation
+	}
+	var cancelled struct {
+		CancelBooking struct {
+			Booking    *struct{ Status string }
+			UserErrors []struct{ Code, Message string }
+		}
+	}
+	errs, err = s.post(guest, `mutation($in: CancelBookingInput!) { cancelBooking(input: $in) { booking { status } userErrors { code message } } }`,
+		map[string]any{"in": map[string]any{"idempotencyKey": "live-cancel", "bookingId": held.HoldBooking.Booking.ID}}, &cancelled)
+	if err != nil || len(errs) > 0 || cancelled.CancelBooking.Booking == nil {
+		t.Fatalf("cancel: %v %+v %+v", err, errs, cancelled)
+	}
+	ev := nextBooking(5 * time.Second)
+	if ev == nil || ev.ID != held.HoldBooking.Booking.ID || ev.Status != "CANCELLED" {
+		t.Fatalf("bookingUpdated after the cancellation: %+v, want the booking CANCELLED within 5s", ev)
+	}
 }
 
 type consumerState = struct {
