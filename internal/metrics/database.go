@@ -16,6 +16,8 @@ var (
 	bookingsByStatus string
 	//go:embed queries/jobs_by_state.sql
 	jobsByState string
+	//go:embed queries/refunds_unsettled.sql
+	refundsUnsettled string
 )
 
 // poolCollector reports the statistics of a connection pool at each scrape

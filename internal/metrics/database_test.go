@@ -1,10 +1,14 @@
 package metrics
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
@@ -55,5 +59,56 @@ func TestPoolGaugesAreExposed(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("no %s in %s", want, all)
 		}
+	}
+}
+
+// The refunds gauge counts those not paid back, by status, and leaves the
+// paid ones out; the bookings gauge counts the live ones alone.
+func TestRefundAndBookingGauges(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	hotel, live, done := uuid.New(), uuid.New(), uuid.New()
+	_, err := pool.Exec(ctx, `
+		INSERT INTO hotels (id, name, time_zone, latitude, longitude, address_line1, city, country_code, star_rating, currency)
+		VALUES ($1, 'Gauge Inn', 'Europe/Paris', 48.87, 2.29, '1 rue', 'Paris', 'FR', 3, 'EUR')`, hotel)
+	must(t, err)
+	for _, b := range []struct {
+		id     uuid.UUID
+		status string
+	}{{live, "CONFIRMED"}, {done, "CANCELLED"}} {
+		_, err := pool.Exec(ctx, `
+			INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
+				total_amount, deposit_due, owner, hold_expires_at)
+			VALUES ($1, $2, $3, $4, '2030-05-01', '2030-05-03', '2030-05-01 15:00+02', 'EUR', 40000, 4000, 44000, 0, 'guest:x', now())`,
+			b.id, "SG-"+b.id.String()[:8], hotel, b.status)
+		must(t, err)
+	}
+	for _, status := range []string{"PENDING", "FAILED", "FAILED", "SUCCEEDED"} {
+		_, err := pool.Exec(ctx, `INSERT INTO refunds (id, booking_id, amount, currency, status) VALUES ($1, $2, 100, 'EUR', $3)`,
+			uuid.New(), done, status)
+		must(t, err)
+	}
+	m := New(Opts{Pool: pool})
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	text := rec.Body.String()
+	for _, want := range []string{`staygraph_refunds{status="FAILED"} 2`, `staygraph_refunds{status="PENDING"} 1`,
+		`staygraph_bookings{status="CONFIRMED"} 1`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for _, never := range []string{`staygraph_refunds{status="SUCCEEDED"}`, `staygraph_bookings{status="CANCELLED"}`} {
+		if strings.Contains(text, never) {
+			t.Errorf("metrics have %s", never)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

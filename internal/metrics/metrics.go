@@ -1,9 +1,9 @@
 // Package metrics owns the Prometheus collectors of the API server: GraphQL
 // operation latency and errors, HTTP requests, searches by engine, the
-// database pool, bookings and background jobs by state, and the index lag
-// the CDC indexer reports. Every collector lives in a dedicated registry
-// (never the global one) that Handler serves; IndexerHandler serves those of
-// a process that runs only the CDC indexer.
+// database pool, live bookings, background jobs and unsettled refunds by
+// state, and the index lag the CDC indexer reports. Every collector lives in
+// a dedicated registry (never the global one) that Handler serves;
+// IndexerHandler serves those of a process that runs only the CDC indexer.
 package metrics
 
 import (
@@ -27,7 +27,7 @@ const Namespace = "staygraph"
 // Opts configures Metrics.
 type Opts struct {
 	// Pool, when set, is reported on (connections, acquire waits) and
-	// queried for bookings and background jobs by state.
+	// queried for bookings, background jobs and unsettled refunds by state.
 	Pool *pgxpool.Pool
 	// Logger receives failures of the cached state queries. Default slog.Default().
 	Logger *slog.Logger
@@ -101,6 +101,8 @@ func New(opts Opts) *Metrics {
 				prometheus.NewDesc(Namespace+"_bookings", "Bookings in a live status: HELD, CONFIRMED, CHECKED_IN (refreshed at most every 15s).", []string{"status"}, nil)),
 			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, jobsByState,
 				prometheus.NewDesc(Namespace+"_jobs", "Background (River) jobs by state (refreshed at most every 15s).", []string{"state"}, nil)),
+			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, refundsUnsettled,
+				prometheus.NewDesc(Namespace+"_refunds", "Refunds not paid back: PENDING (being paid, retried) and FAILED (refused; staff settle it) (refreshed at most every 15s).", []string{"status"}, nil)),
 		)
 	}
 	return m
