@@ -381,3 +381,57 @@ func TestFrontDeskOverHTTP(t *testing.T) {
 		t.Fatalf("staff checking out: %+v", out)
 	}
 }
+
+// A cancellation's reason is personal data: the guest reads it back, while
+// the database holds it sealed and the audit trail does not record it.
+func TestCancelReasonIsSealedOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 1)
+	tok := token(t, auth.RoleGuest)
+	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, tok, holdMutation,
+		holdVars(hotel, plan, "hold-1", booking.Date(time.Now()).AddDate(0, 0, 30), 2))).HoldBooking.Booking
+	const reason = "Ana Lima is ill, call +351 912 000 111 or ana.lima.reason@example.org"
+
+	cancelled := decode[struct {
+		CancelBooking struct {
+			Booking *struct{ Status, CancelReason string }
+		}
+	}](t, b.do(t, tok, `mutation($id: ID!, $reason: String) { cancelBooking(input: {idempotencyKey: "x-1", bookingId: $id, reason: $reason}) { booking { status cancelReason } } }`,
+		map[string]any{"id": held.ID, "reason": reason})).CancelBooking.Booking
+	if cancelled == nil || cancelled.Status != "CANCELLED" || cancelled.CancelReason != reason {
+		t.Fatalf("cancelled %+v", cancelled)
+	}
+	byRef := decode[struct {
+		BookingByReference *struct{ CancelReason string }
+	}](t, b.do(t, "",
+		`query($r: String!) { bookingByReference(reference: $r, email: "ana@example.com") { cancelReason } }`, map[string]any{"r": held.Reference}))
+	if r := byRef.BookingByReference; r == nil || r.CancelReason != reason {
+		t.Fatalf("by reference %+v", byRef)
+	}
+
+	// Nothing of it in any column of the booking, nor in the audit trail.
+	var row, trail string
+	if err := b.pool.QueryRow(context.Background(), "SELECT row_to_json(b)::text FROM bookings b").Scan(&row); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.pool.QueryRow(context.Background(), "SELECT string_agg(changes::text, ' ') FROM audit_log").Scan(&trail); err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{"Lima is ill", "912 000 111", "ana.lima.reason"} {
+		if strings.Contains(row, part) || strings.Contains(trail, part) {
+			t.Errorf("%q is stored in plaintext:\nbooking %s\naudit %s", part, row, trail)
+		}
+	}
+	audit := decode[auditPage](t, b.do(t, token(t, auth.RoleAdmin), auditLogQuery, map[string]any{"entityId": held.ID}))
+	if len(audit.AuditLog.Edges) < 2 {
+		t.Fatalf("booking trail %+v", audit)
+	}
+	for _, e := range audit.AuditLog.Edges {
+		for _, c := range e.Node.Changes {
+			if strings.HasPrefix(c.Field, "cancel_reason") {
+				t.Errorf("the trail records %s: %v", c.Field, c.New)
+			}
+		}
+	}
+}

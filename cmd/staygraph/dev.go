@@ -75,14 +75,14 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.Migrate(ctx, pool, log); err != nil {
+	keys, err := s.pii.keyring()
+	if err != nil {
+		return err
+	}
+	if err := postgres.MigrateWith(ctx, pool, log, migrateOpts(keys)); err != nil {
 		return err
 	}
 	if *hotels > 0 {
-		keys, err := s.pii.keyring()
-		if err != nil {
-			return err
-		}
 		if err := loadDemo(ctx, log, pool, demo.Opts{Hotels: *hotels, PastBookings: *pastBookings, PII: keys}); err != nil {
 			return err
 		}

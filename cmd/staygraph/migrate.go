@@ -12,7 +12,14 @@ func runMigrate(ctx context.Context, args []string) error {
 	f := newFlags("migrate")
 	c := commonFlags(f)
 	status := f.Bool("status", false, "print the applied and latest schema versions instead of migrating")
+	// Migration 00024 seals the cancel reasons stored in plaintext before
+	// 00023, and needs the keys for that when there are any.
+	p := addPIIFlags(f)
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	keys, err := p.keyring()
+	if err != nil {
 		return err
 	}
 	if *c.databaseURL == "" {
@@ -25,7 +32,7 @@ func runMigrate(ctx context.Context, args []string) error {
 	}
 	defer pool.Close()
 	if !*status {
-		if err := postgres.Migrate(ctx, pool, log); err != nil {
+		if err := postgres.MigrateWith(ctx, pool, log, migrateOpts(keys)); err != nil {
 			return err
 		}
 	}

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/pii"
+	"github.com/staygraph/staygraph/internal/postgres"
 )
 
 // piiFlags are the keys that seal personal data (contact details, guest
@@ -52,6 +54,15 @@ func (p piiFlags) keyring() (*pii.Keyring, error) {
 		return nil, fmt.Errorf("--pii-keys / --pii-index-key: %w", err)
 	}
 	return k, nil
+}
+
+// migrateOpts give migrations the keys, when there are any: migration
+// 00024 seals the cancel reasons an older release stored in plaintext.
+func migrateOpts(keys *pii.Keyring) postgres.MigrateOpts {
+	if keys == nil {
+		return postgres.MigrateOpts{}
+	}
+	return postgres.MigrateOpts{SealCancelReason: booking.CancelReasonSealer(keys)}
 }
 
 // require fails, explaining how to make them, unless both keys are set

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
@@ -34,24 +35,11 @@ func TestRotateKeysCommand(t *testing.T) {
 	}
 
 	admin := auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})
-	cat := catalog.NewService(pool)
-	h, err := cat.CreateHotel(admin, catalog.HotelFields{Name: "Hotel", TimeZone: "Europe/London", Location: catalog.GeoPoint{Lat: 51.5, Lon: -0.1},
-		Address: catalog.Address{Line1: "1 Strand", City: "London", CountryCode: "GB"}, Currency: "GBP", StarRating: 3,
-		CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
-	checkErr(t, err)
-	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxChildren: 0, MaxOccupancy: 2})
-	checkErr(t, err)
-	_, err = cat.AddRooms(admin, rt.ID, []string{"1", "2", "3", "4", "5", "6"})
-	checkErr(t, err)
-	plan, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible", DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
-	checkErr(t, err)
-	today := booking.Date(time.Now())
-	_, _, err = cat.SetRates(admin, plan.ID, today, today.AddDate(0, 0, 60), 9000)
-	checkErr(t, err)
+	cat, h, plan, today := londonHotel(t, pool)
 	svc := booking.NewService(pool, cat, nil, nil, booking.Opts{PII: old})
 	var ids []uuid.UUID
 	for i := range 5 {
-		held, err := svc.Hold(auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleGuest, Subject: fmt.Sprint("g", i)}), booking.HoldInput{
+		held, err := svc.Hold(guestOf(ctx, i), booking.HoldInput{
 			IdempotencyKey: "h", HotelID: h.ID, CheckIn: today.AddDate(0, 0, 7), CheckOut: today.AddDate(0, 0, 8),
 			Contact: booking.Contact{Email: fmt.Sprintf("guest%d@example.org", i), Phone: "+44 20 7946 0958"},
 			Rooms: []booking.RoomRequest{{RatePlanID: plan.ID, Party: booking.Party{Adults: 2, ChildAges: []int{}},
@@ -59,6 +47,10 @@ func TestRotateKeysCommand(t *testing.T) {
 		checkErr(t, err)
 		ids = append(ids, held.ID)
 	}
+	// One was cancelled with a reason, personal data sealed like the contact.
+	const reason = "Zebulon is ill: call +44 20 7946 0958"
+	_, _, err = svc.Cancel(guestOf(ctx, 3), booking.CancelInput{IdempotencyKey: "c", BookingID: ids[3], Reason: reason})
+	checkErr(t, err)
 
 	args := []string{"--database-url", url, "--pii-keys", pii.FormatKeys([]pii.Key{k2, k1}), "--pii-index-key", index, "--batch-size", "2"}
 	var out bytes.Buffer
@@ -84,9 +76,13 @@ func TestRotateKeysCommand(t *testing.T) {
 		checkErr(t, err)
 		guests, err := after.GuestsOf(admin, []uuid.UUID{id})
 		checkErr(t, err)
-		if b.ContactEmail != fmt.Sprintf("guest%d@example.org", i) || b.ContactPhone != "+44 20 7946 0958" ||
+		wantReason := ""
+		if i == 3 {
+			wantReason = reason
+		}
+		if b.ContactEmail != fmt.Sprintf("guest%d@example.org", i) || b.ContactPhone != "+44 20 7946 0958" || b.CancelReason != wantReason ||
 			len(guests[id]) != 1 || guests[id][0].FamilyName != fmt.Sprint("Quartermaine", i) {
-			t.Errorf("booking %d after rotation: %q %q %+v", i, b.ContactEmail, b.ContactPhone, guests[id])
+			t.Errorf("booking %d after rotation: %q %q %q %+v", i, b.ContactEmail, b.ContactPhone, b.CancelReason, guests[id])
 		}
 	}
 
@@ -100,6 +96,33 @@ func TestRotateKeysCommand(t *testing.T) {
 	if !errors.Is(err, pii.ErrUnknownKey) || !strings.Contains(err.Error(), `"k1"`) {
 		t.Fatalf("rotation without k1: %v", err)
 	}
+}
+
+// londonHotel is a hotel with six double rooms and a flexible rate for the
+// next 60 nights, from today.
+func londonHotel(t *testing.T, pool *pgxpool.Pool) (*catalog.Service, catalog.Hotel, catalog.RatePlan, time.Time) {
+	t.Helper()
+	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})
+	cat := catalog.NewService(pool)
+	h, err := cat.CreateHotel(admin, catalog.HotelFields{Name: "Hotel", TimeZone: "Europe/London", Location: catalog.GeoPoint{Lat: 51.5, Lon: -0.1},
+		Address: catalog.Address{Line1: "1 Strand", City: "London", CountryCode: "GB"}, Currency: "GBP", StarRating: 3,
+		CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
+	checkErr(t, err)
+	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxChildren: 0, MaxOccupancy: 2})
+	checkErr(t, err)
+	_, err = cat.AddRooms(admin, rt.ID, []string{"1", "2", "3", "4", "5", "6"})
+	checkErr(t, err)
+	plan, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible", DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
+	checkErr(t, err)
+	today := booking.Date(time.Now())
+	_, _, err = cat.SetRates(admin, plan.ID, today, today.AddDate(0, 0, 60), 9000)
+	checkErr(t, err)
+	return cat, h, plan, today
+}
+
+// guestOf is the context of guest number i.
+func guestOf(ctx context.Context, i int) context.Context {
+	return auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleGuest, Subject: fmt.Sprint("g", i)})
 }
 
 // serve and rotate-keys refuse to run without keys and say how to make them.

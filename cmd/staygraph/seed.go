@@ -50,7 +50,7 @@ func runSeed(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.Migrate(ctx, pool, log); err != nil {
+	if err := postgres.MigrateWith(ctx, pool, log, migrateOpts(keyring)); err != nil {
 		return err
 	}
 	bar := seedProgress{visible: *progress}

@@ -156,7 +156,11 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.Migrate(ctx, pool, log); err != nil {
+	piiKeys, err := s.pii.keyring()
+	if err != nil {
+		return err
+	}
+	if err := postgres.MigrateWith(ctx, pool, log, migrateOpts(piiKeys)); err != nil {
 		return err
 	}
 	// The change stream (indexer/), with --indexer; its hub feeds

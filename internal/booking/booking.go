@@ -144,9 +144,11 @@ type Booking struct {
 	PaymentInFlight bool
 	ConfirmedAt     *time.Time
 	CancelledAt     *time.Time
-	CancelReason    string
-	PenaltyAmount   int64
-	RefundDue       int64
+	// CancelReason is the guest's or staff's free text, personal data:
+	// stored sealed, opened by Service.reveal like the contact.
+	CancelReason  string
+	PenaltyAmount int64
+	RefundDue     int64
 	// RelocationRequired is set when maintenance took this booking's room
 	// away; staff must move the guests.
 	RelocationRequired bool
@@ -155,7 +157,7 @@ type Booking struct {
 	// Zone is the hotel's time zone when the call that returned the booking
 	// had read the hotel (a hold does); nil otherwise.
 	Zone *time.Location
-	// sealed is the contact as stored, until Service.reveal opens it.
+	// sealed is the personal data as stored, until Service.reveal opens it.
 	sealed sealedContact
 }
 
@@ -198,8 +200,8 @@ func bookingFromRow(r db.Booking) Booking {
 		ID:         r.ID, Reference: r.Reference, HotelID: r.HotelID, Status: Status(r.Status), Version: r.Version,
 		CheckIn: r.CheckIn, CheckOut: r.CheckOut, CheckInAt: r.CheckInAt, Currency: r.Currency, RoomAmount: r.RoomAmount,
 		TaxAmount: r.TaxAmount, Total: r.TotalAmount, DepositDue: r.DepositDue, Owner: r.Owner, Language: r.Language,
-		sealed: sealedContact{email: r.ContactEmailEnc, phone: r.ContactPhoneEnc}, HoldExpiresAt: r.HoldExpiresAt, PaymentInFlight: r.PaymentInFlight,
-		ConfirmedAt: r.ConfirmedAt, CancelledAt: r.CancelledAt, CancelReason: r.CancelReason,
+		sealed: sealedContact{email: r.ContactEmailEnc, phone: r.ContactPhoneEnc, cancelReason: r.CancelReasonEnc}, HoldExpiresAt: r.HoldExpiresAt, PaymentInFlight: r.PaymentInFlight,
+		ConfirmedAt: r.ConfirmedAt, CancelledAt: r.CancelledAt,
 		PenaltyAmount: r.PenaltyAmount, RefundDue: r.RefundDue,
 		RelocationRequired: r.RelocationRequired, RelocationNote: r.RelocationNote, CreatedAt: r.CreatedAt,
 	}

@@ -86,8 +86,14 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 			return fmt.Errorf("sum payments: %w", err)
 		}
 		refundDue := max(0, paid-penalty)
+		// The reason is free text that guests fill with their names, phones
+		// and emails: personal data, stored sealed.
+		reason, err := sealCancelReason(s.opts.PII, current.ID, in.Reason)
+		if err != nil {
+			return err
+		}
 		row, err = q.CancelBooking(ctx, db.CancelBookingParams{ID: current.ID, Version: current.Version,
-			Reason: in.Reason, PenaltyAmount: penalty, RefundDue: refundDue})
+			CancelReasonEnc: reason, PenaltyAmount: penalty, RefundDue: refundDue})
 		if err != nil {
 			return fmt.Errorf("cancel booking: %w", err)
 		}

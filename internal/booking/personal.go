@@ -10,13 +10,15 @@ import (
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
-// Personal data (contact email and phone, guest names) is stored sealed by
-// internal/pii and opened only for callers allowed to see the booking. Each
-// value's purpose names its column and row, so a sealed value copied into
-// another column or another booking does not open.
+// Personal data (contact email and phone, guest names, the free text of a
+// cancellation) is stored sealed by internal/pii and opened only for callers
+// allowed to see the booking. Each value's purpose names its column and row,
+// so a sealed value copied into another column or another booking does not
+// open.
 const (
 	purposeContactEmail = "bookings.contact_email"
 	purposeContactPhone = "bookings.contact_phone"
+	purposeCancelReason = "bookings.cancel_reason"
 	purposeGivenName    = "booking_guests.given_name"
 	purposeFamilyName   = "booking_guests.family_name"
 )
@@ -32,9 +34,10 @@ func guestPurpose(column string, bookingID uuid.UUID, position int16) string {
 // when it exits.
 var ephemeralKeys = sync.OnceValue(pii.NewEphemeral)
 
-// sealedContact is a booking's contact details as stored.
+// sealedContact is a booking's personal data as stored: its contact
+// details and its cancel reason.
 type sealedContact struct {
-	email, phone []byte
+	email, phone, cancelReason []byte
 }
 
 // sealContact seals a new booking's contact details and indexes its email.
@@ -51,6 +54,26 @@ func sealContact(keys *pii.Keyring, id uuid.UUID, c Contact) (email, index, phon
 	return email, keys.BlindIndex(c.Email), phone, nil
 }
 
+// sealCancelReason seals a cancellation's reason; no reason is stored as
+// NULL.
+func sealCancelReason(keys *pii.Keyring, id uuid.UUID, reason string) ([]byte, error) {
+	if reason == "" {
+		return nil, nil
+	}
+	sealed, err := keys.Encrypt(reason, bookingPurpose(purposeCancelReason, id))
+	if err != nil {
+		return nil, fmt.Errorf("seal cancel reason: %w", err)
+	}
+	return sealed, nil
+}
+
+// CancelReasonSealer seals cancel reasons as the service stores them, for
+// the migration that seals those stored in plaintext before
+// (postgres.MigrateOpts).
+func CancelReasonSealer(keys *pii.Keyring) func(bookingID uuid.UUID, reason string) ([]byte, error) {
+	return func(id uuid.UUID, reason string) ([]byte, error) { return sealCancelReason(keys, id, reason) }
+}
+
 // open decrypts a stored value; NULL (nothing stored) opens as "".
 func open(keys *pii.Keyring, sealed []byte, purpose string) (string, error) {
 	if sealed == nil {
@@ -59,7 +82,7 @@ func open(keys *pii.Keyring, sealed []byte, purpose string) (string, error) {
 	return keys.Decrypt(sealed, purpose)
 }
 
-// reveal fills in b's contact details from their sealed form. Call it once
+// reveal fills in b's contact details and cancel reason from their sealed form. Call it once
 // the caller is known to be allowed to see b.
 func (s *Service) reveal(b Booking) (Booking, error) {
 	var err error
@@ -68,6 +91,9 @@ func (s *Service) reveal(b Booking) (Booking, error) {
 	}
 	if b.ContactPhone, err = open(s.opts.PII, b.sealed.phone, bookingPurpose(purposeContactPhone, b.ID)); err != nil {
 		return Booking{}, fmt.Errorf("open contact phone of booking %s: %w", b.ID, err)
+	}
+	if b.CancelReason, err = open(s.opts.PII, b.sealed.cancelReason, bookingPurpose(purposeCancelReason, b.ID)); err != nil {
+		return Booking{}, fmt.Errorf("open cancel reason of booking %s: %w", b.ID, err)
 	}
 	return b, nil
 }

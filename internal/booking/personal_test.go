@@ -70,6 +70,9 @@ func (k testKeys) ring(t *testing.T, ids ...string) *pii.Keyring {
 	return r
 }
 
+// cancelReason is what guests write when they cancel.
+const cancelReason = "Ignatius Wolverhampton is ill, call me back on 07700 900461 or ignatius.w@mailbox.example"
+
 const (
 	zebulonGiven  = "Zebulon"
 	zebulonFamily = "Quartermaine"
@@ -143,9 +146,18 @@ func TestPersonalDataIsReadableThroughTheService(t *testing.T) {
 	confirmedAgain, err := b.svc.Confirm(ctx, confirm)
 	must(t, err)
 	assertZebulon(t, "Confirm replayed", confirmedAgain)
-	cancelled, _, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "cancel", BookingID: held.ID})
+	cancelled, _, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "cancel", BookingID: held.ID, Reason: "  " + cancelReason + " "})
 	must(t, err)
 	assertZebulon(t, "Cancel", cancelled)
+	if cancelled.CancelReason != cancelReason {
+		t.Errorf("Cancel: reason %q", cancelled.CancelReason)
+	}
+	if got, err := b.svc.Booking(ctx, held.ID); err != nil || got.CancelReason != cancelReason {
+		t.Errorf("Booking after Cancel: reason %q %v", got.CancelReason, err)
+	}
+	if got, err := b.svc.ByReference(context.Background(), held.Reference, zebulonEmail); err != nil || got.CancelReason != cancelReason {
+		t.Errorf("ByReference after Cancel: reason %q %v", got.CancelReason, err)
+	}
 
 	// Someone without the email learns nothing, and the stored email never matches a guess in another case of its domain.
 	if _, err := b.svc.ByReference(context.Background(), held.Reference, "zebulon.quartermaine@example.com"); code(err) != "NOT_FOUND" {
@@ -222,13 +234,17 @@ func TestDatabaseDumpHoldsNoPersonalData(t *testing.T) {
 	must(t, err)
 	second, err := b.svc.Hold(ctx, zebulonHold(f, "z2", day("2027-03-20")))
 	must(t, err)
-	_, _, err = b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "cancel", BookingID: second.ID, Reason: "changed plans"})
+	// Guests write their names, phones and emails into a cancellation's reason.
+	_, _, err = b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "cancel", BookingID: second.ID, Reason: cancelReason})
 	must(t, err)
 	// The data is there for the service...
 	if got, err := b.svc.ByReference(context.Background(), first.Reference, zebulonEmail); err != nil {
 		t.Fatalf("ByReference: %v", err)
 	} else {
 		assertZebulon(t, "ByReference", got)
+	}
+	if got, err := b.svc.ByReference(context.Background(), second.Reference, zebulonEmail); err != nil || got.CancelReason != cancelReason {
+		t.Fatalf("cancel reason read back: %q %v", got.CancelReason, err)
 	}
 
 	out, err := exec.Command(dump, "--data-only", "--no-owner", "--dbname="+url).Output()
@@ -239,12 +255,15 @@ func TestDatabaseDumpHoldsNoPersonalData(t *testing.T) {
 		}
 		t.Fatalf("%s: %v", dump, err)
 	}
-	if !bytes.Contains(out, []byte(first.Reference)) || !bytes.Contains(out, []byte("COPY public.booking_guests")) {
+	if !bytes.Contains(out, []byte(first.Reference)) || !bytes.Contains(out, []byte("COPY public.booking_guests")) ||
+		!bytes.Contains(out, []byte("COPY public.audit_log")) {
 		t.Fatalf("the dump (%d bytes) lacks the bookings; is it of the right database?", len(out))
 	}
 	lower := strings.ToLower(string(out))
 	for _, secret := range []string{zebulonGiven, zebulonFamily, zebulonEmail, "quartermaine@", "example.org", zebulonPhone,
-		"7946 0958", "+442079460958", "Ottoline", "Fairweather", "Bartholomew"} {
+		"7946 0958", "+442079460958", "Ottoline", "Fairweather", "Bartholomew",
+		// The cancel reason's, in the bookings and in the audit trail.
+		"Ignatius", "Wolverhampton", "7700 900461", "ignatius.w@", "call me back"} {
 		forms := []string{strings.ToLower(secret), hex.EncodeToString([]byte(strings.ToLower(secret))),
 			hex.EncodeToString([]byte(secret)), strings.ToLower(hex.EncodeToString([]byte(secret)))}
 		for _, form := range forms {
@@ -261,7 +280,7 @@ func TestDatabaseDumpHoldsNoPersonalData(t *testing.T) {
 func (b testBundle) envelopeKeys(t *testing.T) map[string]int {
 	t.Helper()
 	rows, err := b.pool.Query(context.Background(), `
-		SELECT v FROM bookings, LATERAL (VALUES (contact_email_enc), (contact_phone_enc)) x(v) WHERE v IS NOT NULL
+		SELECT v FROM bookings, LATERAL (VALUES (contact_email_enc), (contact_phone_enc), (cancel_reason_enc)) x(v) WHERE v IS NOT NULL
 		UNION ALL
 		SELECT v FROM booking_guests, LATERAL (VALUES (given_name_enc), (family_name_enc)) x(v) WHERE v IS NOT NULL`)
 	must(t, err)
@@ -289,8 +308,8 @@ func TestRotateKeys(t *testing.T) {
 	f := b.fixture(t, fixtureOpts{rooms: 9})
 
 	type want struct {
-		ref, email, phone string
-		guests            []string
+		ref, email, phone, reason string
+		guests                    []string
 	}
 	wants := map[uuid.UUID]want{}
 	for i := range 7 {
@@ -304,7 +323,13 @@ func TestRotateKeys(t *testing.T) {
 		}
 		held, err := b.svc.Hold(guest(fmt.Sprint("g", i)), in)
 		must(t, err)
-		wants[held.ID] = want{held.Reference, in.Contact.Email, in.Contact.Phone, b.guestNames(t, b.svc, held.ID)}
+		w := want{ref: held.Reference, email: in.Contact.Email, phone: in.Contact.Phone, guests: b.guestNames(t, b.svc, held.ID)}
+		if i%3 == 1 { // cancelled with a reason, which is sealed too
+			w.reason = fmt.Sprintf("Given%d cannot come, call +33 1 23 45 67 %02d", i, i)
+			_, _, err := b.svc.Cancel(guest(fmt.Sprint("g", i)), booking.CancelInput{IdempotencyKey: "c", BookingID: held.ID, Reason: w.reason})
+			must(t, err)
+		}
+		wants[held.ID] = w
 	}
 	// A booking whose personal data predates encryption (NULL) is left alone.
 	legacy, err := b.svc.Hold(guest("old"), holdInput(f, "old", day("2027-04-01"), day("2027-04-02"), 1))
@@ -340,8 +365,8 @@ func TestRotateKeys(t *testing.T) {
 	if len(progress) < 6 || progress[len(progress)-1] != (booking.RotateProgress{Table: "booking_guests", Done: 10, Due: 10}) {
 		t.Fatalf("progress %+v, want batches of 3 ending at 10 of 10 guests", progress)
 	}
-	if got := b.envelopeKeys(t); len(got) != 1 || got["k2"] != 7+4+20 {
-		t.Fatalf("envelopes after rotation %v, want 31 all k2", got)
+	if got := b.envelopeKeys(t); len(got) != 1 || got["k2"] != 7+4+2+20 {
+		t.Fatalf("envelopes after rotation %v, want 33 all k2", got)
 	}
 	again, err := booking.RotateKeys(context.Background(), b.pool, both, booking.RotateOpts{})
 	must(t, err)
@@ -356,8 +381,9 @@ func TestRotateKeys(t *testing.T) {
 	for id, w := range wants {
 		got, err := k2only.Booking(b.admin, id)
 		must(t, err)
-		if got.ContactEmail != w.email || got.ContactPhone != w.phone || got.Version != versions[id] {
-			t.Errorf("booking %s after rotation: %q %q v%d, want %q %q v%d", id, got.ContactEmail, got.ContactPhone, got.Version, w.email, w.phone, versions[id])
+		if got.ContactEmail != w.email || got.ContactPhone != w.phone || got.CancelReason != w.reason || got.Version != versions[id] {
+			t.Errorf("booking %s after rotation: %q %q %q v%d, want %q %q %q v%d", id, got.ContactEmail, got.ContactPhone, got.CancelReason, got.Version,
+				w.email, w.phone, w.reason, versions[id])
 		}
 		if names := b.guestNames(t, k2only, id); fmt.Sprint(names) != fmt.Sprint(w.guests) {
 			t.Errorf("guests of %s after rotation %v, want %v", id, names, w.guests)

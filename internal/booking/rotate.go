@@ -129,8 +129,12 @@ func (r rotation) bookings(ctx context.Context) (int, error) {
 				if err != nil {
 					return fmt.Errorf("booking %s contact phone: %w", row.ID, err)
 				}
+				reason, err := r.reseal(row.CancelReasonEnc, bookingPurpose(purposeCancelReason, row.ID))
+				if err != nil {
+					return fmt.Errorf("booking %s cancel reason: %w", row.ID, err)
+				}
 				updated, err := q.RotateBookingContact(ctx, db.RotateBookingContactParams{
-					ID: row.ID, Version: row.Version, ContactEmailEnc: email, ContactPhoneEnc: phone})
+					ID: row.ID, Version: row.Version, ContactEmailEnc: email, ContactPhoneEnc: phone, CancelReasonEnc: reason})
 				if err != nil {
 					return fmt.Errorf("re-seal booking %s: %w", row.ID, err)
 				}

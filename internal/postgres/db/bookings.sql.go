@@ -67,24 +67,25 @@ func (q *Queries) BookingsHoldingNights(ctx context.Context, arg BookingsHolding
 }
 
 const cancelBooking = `-- name: CancelBooking :one
-UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = $1,
+UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason_enc = $1,
     penalty_amount = $2, refund_due = $3, payment_in_flight = false,
     version = version + 1, updated_at = now()
 WHERE id = $4 AND version = $5 AND status IN ('HELD', 'CONFIRMED')
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type CancelBookingParams struct {
-	Reason        string
-	PenaltyAmount int64
-	RefundDue     int64
-	ID            uuid.UUID
-	Version       int64
+	CancelReasonEnc []byte
+	PenaltyAmount   int64
+	RefundDue       int64
+	ID              uuid.UUID
+	Version         int64
 }
 
+// The reason arrives sealed by internal/pii (NULL: none given).
 func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (Booking, error) {
 	row := q.db.QueryRow(ctx, cancelBooking,
-		arg.Reason,
+		arg.CancelReasonEnc,
 		arg.PenaltyAmount,
 		arg.RefundDue,
 		arg.ID,
@@ -108,7 +109,6 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -122,6 +122,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }
@@ -129,7 +130,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 const checkInBooking = `-- name: CheckInBooking :one
 UPDATE bookings SET status = 'CHECKED_IN', version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type CheckInBookingParams struct {
@@ -158,7 +159,6 @@ func (q *Queries) CheckInBooking(ctx context.Context, arg CheckInBookingParams) 
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -172,6 +172,7 @@ func (q *Queries) CheckInBooking(ctx context.Context, arg CheckInBookingParams) 
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }
@@ -180,7 +181,7 @@ const checkOutBooking = `-- name: CheckOutBooking :one
 UPDATE bookings SET status = 'CHECKED_OUT', departed_on = CASE WHEN $1::date < check_out THEN $1::date END,
     version = version + 1, updated_at = now()
 WHERE id = $2 AND version = $3 AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type CheckOutBookingParams struct {
@@ -213,7 +214,6 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -227,6 +227,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }
@@ -234,7 +235,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 const clearPaymentInFlight = `-- name: ClearPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = false, version = version + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -257,7 +258,6 @@ func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booki
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -271,6 +271,7 @@ func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booki
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }
@@ -279,7 +280,7 @@ const confirmBooking = `-- name: ConfirmBooking :one
 UPDATE bookings SET status = 'CONFIRMED', payment_in_flight = false, confirmed_at = now(),
     version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD' AND NOT relocation_required
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 // A hold maintenance took the rooms of (relocation_required) has nothing
@@ -304,7 +305,6 @@ func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, er
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -318,6 +318,7 @@ func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, er
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }
@@ -327,6 +328,7 @@ const countBookingsToRotate = `-- name: CountBookingsToRotate :one
 SELECT count(*) FROM bookings
 WHERE substr(contact_email_enc, 1, length($1::bytea)) <> $1::bytea
    OR substr(contact_phone_enc, 1, length($1::bytea)) <> $1::bytea
+   OR substr(cancel_reason_enc, 1, length($1::bytea)) <> $1::bytea
 `
 
 // Key rotation (staygraph rotate-keys). A sealed value is due when it does
@@ -360,7 +362,7 @@ WITH booking AS (
     VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9,
             $10, $11, $12, $13, $14, $15,
             $16, $17)
-    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
+    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 ), rooms AS (
     INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
                                tax_amount, cancellation_policy)
@@ -380,7 +382,7 @@ WITH booking AS (
     INSERT INTO idempotency_keys (principal, key, operation, request_hash, booking_id)
     VALUES ($31, $32, $33, $34, $1)
 )
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM booking
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM booking
 `
 
 type CreateHoldParams struct {
@@ -437,7 +439,6 @@ type CreateHoldRow struct {
 	PaymentInFlight    bool
 	ConfirmedAt        *time.Time
 	CancelledAt        *time.Time
-	CancelReason       string
 	PenaltyAmount      int64
 	RefundDue          int64
 	RelocationRequired bool
@@ -451,6 +452,7 @@ type CreateHoldRow struct {
 	Language           string
 	CheckInAt          time.Time
 	DepartedOn         pgtype.Date
+	CancelReasonEnc    []byte
 }
 
 // A HELD booking with its rooms, its guests and the idempotency key of the
@@ -513,7 +515,6 @@ func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateH
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -527,6 +528,7 @@ func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateH
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }
@@ -537,7 +539,7 @@ UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now(
                   WHERE p.booking_id = bookings.id AND p.status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'))
 WHERE bookings.id = $1 AND bookings.status = 'HELD' AND NOT bookings.payment_in_flight
   AND bookings.hold_expires_at <= $2::timestamptz
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type ExpireBookingParams struct {
@@ -567,7 +569,6 @@ func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (B
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -581,6 +582,7 @@ func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (B
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }
@@ -601,7 +603,7 @@ func (q *Queries) FlagRelocation(ctx context.Context, arg FlagRelocationParams) 
 }
 
 const getBooking = `-- name: GetBooking :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings WHERE id = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE id = $1
 `
 
 func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -624,7 +626,6 @@ func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error)
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -638,12 +639,13 @@ func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error)
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }
 
 const getBookingByReference = `-- name: GetBookingByReference :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings WHERE reference = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE reference = $1
 `
 
 func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (Booking, error) {
@@ -666,7 +668,6 @@ func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -680,12 +681,13 @@ func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }
 
 const getBookingForUpdate = `-- name: GetBookingForUpdate :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings WHERE id = $1 FOR UPDATE
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -708,7 +710,6 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -722,12 +723,13 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }
 
 const listAllBookings = `-- name: ListAllBookings :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
 WHERE id < coalesce($1::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT $2
@@ -764,7 +766,6 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
 			&i.CancelledAt,
-			&i.CancelReason,
 			&i.PenaltyAmount,
 			&i.RefundDue,
 			&i.RelocationRequired,
@@ -778,6 +779,7 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 			&i.Language,
 			&i.CheckInAt,
 			&i.DepartedOn,
+			&i.CancelReasonEnc,
 		); err != nil {
 			return nil, err
 		}
@@ -875,9 +877,9 @@ func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) 
 }
 
 const listBookingsByHotels = `-- name: ListBookingsByHotels :many
-SELECT b.id, b.reference, b.hotel_id, b.status, b.check_in, b.check_out, b.currency, b.room_amount, b.tax_amount, b.total_amount, b.deposit_due, b.owner, b.hold_expires_at, b.payment_in_flight, b.confirmed_at, b.cancelled_at, b.cancel_reason, b.penalty_amount, b.refund_due, b.relocation_required, b.relocation_note, b.version, b.created_at, b.updated_at, b.contact_email_enc, b.contact_email_idx, b.contact_phone_enc, b.language, b.check_in_at, b.departed_on FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) h
+SELECT b.id, b.reference, b.hotel_id, b.status, b.check_in, b.check_out, b.currency, b.room_amount, b.tax_amount, b.total_amount, b.deposit_due, b.owner, b.hold_expires_at, b.payment_in_flight, b.confirmed_at, b.cancelled_at, b.penalty_amount, b.refund_due, b.relocation_required, b.relocation_note, b.version, b.created_at, b.updated_at, b.contact_email_enc, b.contact_email_idx, b.contact_phone_enc, b.language, b.check_in_at, b.departed_on, b.cancel_reason_enc FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) h
 CROSS JOIN LATERAL (
-    SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings
+    SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
     WHERE hotel_id = h.id AND id < coalesce($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
     ORDER BY id DESC
     LIMIT $3
@@ -921,7 +923,6 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
 			&i.CancelledAt,
-			&i.CancelReason,
 			&i.PenaltyAmount,
 			&i.RefundDue,
 			&i.RelocationRequired,
@@ -935,6 +936,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 			&i.Language,
 			&i.CheckInAt,
 			&i.DepartedOn,
+			&i.CancelReasonEnc,
 		); err != nil {
 			return nil, err
 		}
@@ -947,7 +949,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 }
 
 const listBookingsByOwner = `-- name: ListBookingsByOwner :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
 WHERE owner = $1 AND id < coalesce($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT $3
@@ -985,7 +987,6 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
 			&i.CancelledAt,
-			&i.CancelReason,
 			&i.PenaltyAmount,
 			&i.RefundDue,
 			&i.RelocationRequired,
@@ -999,6 +1000,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 			&i.Language,
 			&i.CheckInAt,
 			&i.DepartedOn,
+			&i.CancelReasonEnc,
 		); err != nil {
 			return nil, err
 		}
@@ -1011,7 +1013,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 }
 
 const listRelocations = `-- name: ListRelocations :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
 ORDER BY check_in, id
 `
 
@@ -1041,7 +1043,6 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelID uuid.UUID) ([]Boo
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
 			&i.CancelledAt,
-			&i.CancelReason,
 			&i.PenaltyAmount,
 			&i.RefundDue,
 			&i.RelocationRequired,
@@ -1055,6 +1056,7 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelID uuid.UUID) ([]Boo
 			&i.Language,
 			&i.CheckInAt,
 			&i.DepartedOn,
+			&i.CancelReasonEnc,
 		); err != nil {
 			return nil, err
 		}
@@ -1067,10 +1069,11 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelID uuid.UUID) ([]Boo
 }
 
 const lockBookingsToRotate = `-- name: LockBookingsToRotate :many
-SELECT id, version, contact_email_enc, contact_phone_enc FROM bookings
+SELECT id, version, contact_email_enc, contact_phone_enc, cancel_reason_enc FROM bookings
 WHERE id > $1::uuid
   AND (substr(contact_email_enc, 1, length($2::bytea)) <> $2::bytea
-    OR substr(contact_phone_enc, 1, length($2::bytea)) <> $2::bytea)
+    OR substr(contact_phone_enc, 1, length($2::bytea)) <> $2::bytea
+    OR substr(cancel_reason_enc, 1, length($2::bytea)) <> $2::bytea)
 ORDER BY id
 LIMIT $3
 FOR UPDATE SKIP LOCKED
@@ -1087,6 +1090,7 @@ type LockBookingsToRotateRow struct {
 	Version         int64
 	ContactEmailEnc []byte
 	ContactPhoneEnc []byte
+	CancelReasonEnc []byte
 }
 
 // The next batch of due bookings after @after, locked; rows the API has
@@ -1106,6 +1110,7 @@ func (q *Queries) LockBookingsToRotate(ctx context.Context, arg LockBookingsToRo
 			&i.Version,
 			&i.ContactEmailEnc,
 			&i.ContactPhoneEnc,
+			&i.CancelReasonEnc,
 		); err != nil {
 			return nil, err
 		}
@@ -1174,7 +1179,7 @@ func (q *Queries) LockGuestsToRotate(ctx context.Context, arg LockGuestsToRotate
 const markNoShow = `-- name: MarkNoShow :one
 UPDATE bookings SET status = 'NO_SHOW', version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type MarkNoShowParams struct {
@@ -1203,7 +1208,6 @@ func (q *Queries) MarkNoShow(ctx context.Context, arg MarkNoShowParams) (Booking
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -1217,6 +1221,7 @@ func (q *Queries) MarkNoShow(ctx context.Context, arg MarkNoShowParams) (Booking
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }
@@ -1255,23 +1260,26 @@ func (q *Queries) ReleaseBookingRooms(ctx context.Context, arg ReleaseBookingRoo
 }
 
 const rotateBookingContact = `-- name: RotateBookingContact :execrows
-UPDATE bookings SET contact_email_enc = $1, contact_phone_enc = $2
-WHERE id = $3 AND version = $4
+UPDATE bookings SET contact_email_enc = $1, contact_phone_enc = $2,
+    cancel_reason_enc = $3
+WHERE id = $4 AND version = $5
 `
 
 type RotateBookingContactParams struct {
 	ContactEmailEnc []byte
 	ContactPhoneEnc []byte
+	CancelReasonEnc []byte
 	ID              uuid.UUID
 	Version         int64
 }
 
-// Re-sealed contact details of a booking, optimistic on its version. The
-// logical value is unchanged, so the version is not bumped.
+// Re-sealed contact details and cancel reason of a booking, optimistic on
+// its version. The logical value is unchanged, so the version is not bumped.
 func (q *Queries) RotateBookingContact(ctx context.Context, arg RotateBookingContactParams) (int64, error) {
 	result, err := q.db.Exec(ctx, rotateBookingContact,
 		arg.ContactEmailEnc,
 		arg.ContactPhoneEnc,
+		arg.CancelReasonEnc,
 		arg.ID,
 		arg.Version,
 	)
@@ -1318,7 +1326,7 @@ const setPaymentInFlight = `-- name: SetPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND NOT payment_in_flight
   AND (status = 'HELD' AND hold_expires_at > $3::timestamptz OR status IN ('CONFIRMED', 'CHECKED_IN'))
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type SetPaymentInFlightParams struct {
@@ -1349,7 +1357,6 @@ func (q *Queries) SetPaymentInFlight(ctx context.Context, arg SetPaymentInFlight
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
-		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -1363,6 +1370,7 @@ func (q *Queries) SetPaymentInFlight(ctx context.Context, arg SetPaymentInFlight
 		&i.Language,
 		&i.CheckInAt,
 		&i.DepartedOn,
+		&i.CancelReasonEnc,
 	)
 	return i, err
 }

@@ -50,7 +50,6 @@ type Booking struct {
 	PaymentInFlight    bool
 	ConfirmedAt        *time.Time
 	CancelledAt        *time.Time
-	CancelReason       string
 	PenaltyAmount      int64
 	RefundDue          int64
 	RelocationRequired bool
@@ -64,6 +63,7 @@ type Booking struct {
 	Language           string
 	CheckInAt          time.Time
 	DepartedOn         pgtype.Date
+	CancelReasonEnc    []byte
 }
 
 type BookingGuest struct {

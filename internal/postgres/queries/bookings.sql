@@ -101,7 +101,8 @@ WHERE bookings.id = @id AND bookings.status = 'HELD' AND NOT bookings.payment_in
 RETURNING *;
 
 -- name: CancelBooking :one
-UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = @reason,
+-- The reason arrives sealed by internal/pii (NULL: none given).
+UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason_enc = @cancel_reason_enc,
     penalty_amount = @penalty_amount, refund_due = @refund_due, payment_in_flight = false,
     version = version + 1, updated_at = now()
 WHERE id = @id AND version = @version AND status IN ('HELD', 'CONFIRMED')
@@ -145,24 +146,27 @@ LIMIT @page_size;
 -- name: CountBookingsToRotate :one
 SELECT count(*) FROM bookings
 WHERE substr(contact_email_enc, 1, length(@header::bytea)) <> @header::bytea
-   OR substr(contact_phone_enc, 1, length(@header::bytea)) <> @header::bytea;
+   OR substr(contact_phone_enc, 1, length(@header::bytea)) <> @header::bytea
+   OR substr(cancel_reason_enc, 1, length(@header::bytea)) <> @header::bytea;
 
 -- name: LockBookingsToRotate :many
 -- The next batch of due bookings after @after, locked; rows the API has
 -- locked are skipped (a later pass takes them), so rotation never waits on
 -- or deadlocks with a booking transaction.
-SELECT id, version, contact_email_enc, contact_phone_enc FROM bookings
+SELECT id, version, contact_email_enc, contact_phone_enc, cancel_reason_enc FROM bookings
 WHERE id > @after::uuid
   AND (substr(contact_email_enc, 1, length(@header::bytea)) <> @header::bytea
-    OR substr(contact_phone_enc, 1, length(@header::bytea)) <> @header::bytea)
+    OR substr(contact_phone_enc, 1, length(@header::bytea)) <> @header::bytea
+    OR substr(cancel_reason_enc, 1, length(@header::bytea)) <> @header::bytea)
 ORDER BY id
 LIMIT @batch_size
 FOR UPDATE SKIP LOCKED;
 
 -- name: RotateBookingContact :execrows
--- Re-sealed contact details of a booking, optimistic on its version. The
--- logical value is unchanged, so the version is not bumped.
-UPDATE bookings SET contact_email_enc = @contact_email_enc, contact_phone_enc = @contact_phone_enc
+-- Re-sealed contact details and cancel reason of a booking, optimistic on
+-- its version. The logical value is unchanged, so the version is not bumped.
+UPDATE bookings SET contact_email_enc = @contact_email_enc, contact_phone_enc = @contact_phone_enc,
+    cancel_reason_enc = @cancel_reason_enc
 WHERE id = @id AND version = @version;
 
 -- name: CountGuestsToRotate :one

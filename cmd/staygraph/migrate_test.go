@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/pii"
+	"github.com/staygraph/staygraph/internal/postgres"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+)
+
+// Cancel reasons an older release stored in plaintext are sealed by
+// 'staygraph migrate' with the personal data keys (without them it stops,
+// saying why), the plaintext column is dropped, and the migration writes
+// nothing of them into the audit trail.
+func TestMigrateSealsPlaintextCancelReasons(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, url := pgtest.NewDBURL(t)
+	index := base64.StdEncoding.EncodeToString(pii.GenerateKey())
+	keyList := pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}})
+	keys, err := pii.ParseKeyring(keyList, index)
+	checkErr(t, err)
+	admin := auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})
+	cat, h, plan, today := londonHotel(t, pool)
+	svc := booking.NewService(pool, cat, nil, nil, booking.Opts{PII: keys})
+	var ids []uuid.UUID
+	for i := range 3 {
+		held, err := svc.Hold(guestOf(ctx, i), booking.HoldInput{
+			IdempotencyKey: "h", HotelID: h.ID, CheckIn: today.AddDate(0, 0, 7), CheckOut: today.AddDate(0, 0, 8),
+			Contact: booking.Contact{Email: fmt.Sprintf("guest%d@example.org", i)},
+			Rooms: []booking.RoomRequest{{RatePlanID: plan.ID, Party: booking.Party{Adults: 1, ChildAges: []int{}},
+				Guests: []booking.GuestName{{GivenName: "Guest", FamilyName: fmt.Sprint("Number", i)}}}}})
+		checkErr(t, err)
+		ids = append(ids, held.ID)
+	}
+	// Booking 0 is cancelled by this release (its reason sealed), booking 1
+	// by an older one (in plaintext, on the schema before 00024); booking 2
+	// was never cancelled.
+	const sealedReason, legacyReason = "plans changed", "Ignatius Wolverhampton is ill, call 07700 900461"
+	_, _, err = svc.Cancel(guestOf(ctx, 0), booking.CancelInput{IdempotencyKey: "c", BookingID: ids[0], Reason: sealedReason})
+	checkErr(t, err)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	checkErr(t, postgres.MigrateWith(ctx, pool, log, postgres.MigrateOpts{To: 23}))
+	_, err = pool.Exec(ctx, `UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = $2, version = version + 1 WHERE id = $1`,
+		ids[1], legacyReason)
+	checkErr(t, err)
+	auditRows := func() (n int) {
+		checkErr(t, pool.QueryRow(ctx, "SELECT count(*) FROM audit_log").Scan(&n))
+		return n
+	}
+	audited := auditRows()
+
+	// Without keys it stops at 00024, saying how many reasons wait and what it needs.
+	err = runMigrate(ctx, []string{"--database-url", url})
+	if err == nil || !strings.Contains(err.Error(), "1 bookings hold a cancel reason in plaintext") || !strings.Contains(err.Error(), "--pii-keys") {
+		t.Fatalf("migrate without keys: %v", err)
+	}
+	if current, _, err := postgres.SchemaVersion(ctx, pool); err != nil || current != 23 {
+		t.Fatalf("schema version after the refusal %d (%v), want 23", current, err)
+	}
+	checkErr(t, runMigrate(ctx, []string{"--database-url", url, "--pii-keys", keyList, "--pii-index-key", index}))
+
+	if current, latest, err := postgres.SchemaVersion(ctx, pool); err != nil || current != latest || current < 25 {
+		t.Fatalf("schema version %d of %d (%v)", current, latest, err)
+	}
+	var plaintextColumn bool
+	checkErr(t, pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'bookings' AND column_name = 'cancel_reason')`).
+		Scan(&plaintextColumn))
+	if plaintextColumn {
+		t.Fatal("bookings.cancel_reason is still there")
+	}
+	if n := auditRows(); n != audited {
+		t.Fatalf("the migration wrote %d audit entries", n-audited)
+	}
+	for i, want := range []string{sealedReason, legacyReason, ""} {
+		b, err := svc.Booking(admin, ids[i])
+		checkErr(t, err)
+		if b.CancelReason != want {
+			t.Errorf("booking %d: reason %q, want %q", i, b.CancelReason, want)
+		}
+	}
+	// The legacy reason is sealed for its own row: copied into another booking it does not open.
+	_, err = pool.Exec(ctx, `UPDATE bookings SET cancel_reason_enc = (SELECT cancel_reason_enc FROM bookings WHERE id = $1) WHERE id = $2`, ids[1], ids[2])
+	checkErr(t, err)
+	if b, err := svc.Booking(admin, ids[2]); err == nil {
+		t.Fatalf("a reason copied from another booking opened: %q", b.CancelReason)
+	}
+}
