@@ -3,14 +3,23 @@
 // staygraph never handles card data: clients pay with a payment provider's
 // token, and a card number in a request is always a mistake to refuse.
 //
-// A card number here is a run of 13 to 19 ASCII digits, optionally split
-// into groups by spaces or dashes, that starts with 2 to 6 (the issuer
-// ranges of Visa, Mastercard, American Express, Discover, JCB, Diners Club,
-// UnionPay and Maestro) and whose check digit is valid (Luhn).
+// A card number here is a run of 13 to 19 digits, optionally split into
+// groups, that starts with 2 to 6 (the issuer ranges of Visa, Mastercard,
+// American Express, Discover, JCB, Diners Club, UnionPay and Maestro) and
+// whose check digit is valid (Luhn). Full-width digits (０-９, as Japanese
+// and Chinese input methods type them) count as the digits they are. Groups
+// are separated by runs of up to three characters that are neither letters
+// nor digits (nor "+"): spaces and dashes, mixed as they come, or one
+// other character repeated: tabs, dots, slashes, commas, underscores, en
+// and em dashes, full-width spaces and the like. Groups split by anything
+// other than spaces and dashes must be laid out as card numbers are printed
+// (fours, or 4-6-5 and 4-6-4), so that dates, times, amounts
+// ("4,111,111,111,111,111.00"), addresses and lists ("2023, 2024, …") are
+// not mistaken for one.
 //
 // To keep honest data flowing, a run is not a card number when it is part of
-// a word or an identifier (it touches a letter, an underscore, or a dash
-// joining it to one: a UUID, a booking reference, "hold-1712345678901";
+// a word or an identifier (it touches an ASCII letter, an underscore, or a
+// dash joining it to one: a UUID, a booking reference, "hold-1712345678901";
 // but a card's name before a dash labels it: "VISA-4111…" is a card),
 // when it follows "+" (a phone number), or when it is one unbroken run of
 // more than 19 digits (a long id). A longer run made of groups is searched
@@ -18,7 +27,11 @@
 // caught while all-digit UUIDs are not.
 package cardnumber
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Lengths of a card number, in digits.
 const (
@@ -26,7 +39,8 @@ const (
 	maxDigits = 19
 )
 
-// maxSeparators is how many spaces or dashes may stand between two groups.
+// maxSeparators is how many separator characters may stand between two
+// groups.
 const maxSeparators = 3
 
 // span is a byte range [start, end) of a card number in a string.
@@ -62,52 +76,127 @@ func Redact(s string) string {
 	return string(append(out, s[last:]...))
 }
 
-// group is one run of digits of a candidate.
-type group struct{ start, end int }
+// unit is one character of the scanned string: r is the character, full-
+// width digits as their ASCII digit, and [start, end) its bytes.
+type unit struct {
+	r          rune
+	start, end int
+}
+
+// units decodes s for scanning.
+func units(s string) []unit {
+	out := make([]unit, 0, len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if '０' <= r && r <= '９' {
+			r = '0' + (r - '０')
+		}
+		out = append(out, unit{r: r, start: i, end: i + n})
+		i += n
+	}
+	return out
+}
+
+// hasDigit reports whether s holds an ASCII or a full-width digit.
+func hasDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		// Full-width digits are EF BC 90 to EF BC 99 in UTF-8.
+		if isDigit(rune(s[i])) || s[i] == 0xEF && i+2 < len(s) && s[i+1] == 0xBC && 0x90 <= s[i+2] && s[i+2] <= 0x99 {
+			return true
+		}
+	}
+	return false
+}
+
+// group is one run of digits of a candidate, as indexes of units. spaced
+// is a group that only spaces and dashes separate from the one before.
+type group struct {
+	start, end int
+	spaced     bool
+}
 
 // scan calls found with every card number in s, in order, until found
 // returns false.
 func scan(s string, found func(span) bool) {
+	if !hasDigit(s) {
+		return
+	}
+	u := units(s)
 	groups := make([]group, 0, 8)
-	for i := 0; i < len(s); {
-		if !isDigit(s[i]) {
+	for i := 0; i < len(u); {
+		if !isDigit(u[i].r) {
 			i++
 			continue
 		}
 		// A candidate: digit groups joined by short runs of separators.
 		groups = groups[:0]
-		start := i
+		start, gapSpaced, ok := i, false, false
 		for {
-			g := group{start: i}
-			for i < len(s) && isDigit(s[i]) {
+			g := group{start: i, spaced: gapSpaced}
+			for i < len(u) && isDigit(u[i].r) {
 				i++
 			}
 			g.end = i
 			groups = append(groups, g)
 			j := i
-			for j < len(s) && j-i < maxSeparators && isSeparator(s[j]) {
+			for j < len(u) && j-i < maxSeparators && isSeparator(u[j].r) {
 				j++
 			}
-			if j == i || j >= len(s) || !isDigit(s[j]) {
+			if j == i || j >= len(u) || !isDigit(u[j].r) {
+				break
+			}
+			if gapSpaced, ok = separation(u[i:j]); !ok {
 				break
 			}
 			i = j
 		}
 		end := i
-		if joinedBefore(s, start) || joinedAfter(s, end) {
+		if joinedBefore(u, start) || joinedAfter(u, end) {
 			continue // part of a word, an identifier or a phone number
 		}
-		if !candidate(s, groups, found) {
+		c := candidates{u: u, found: found}
+		if !c.search(groups) {
 			return
 		}
 	}
 }
 
-// candidate reports the card numbers among one candidate's groups and
-// returns false when found asked to stop.
-func candidate(s string, groups []group, found func(span) bool) bool {
-	if whole(s, groups) {
-		return found(span{groups[0].start, groups[len(groups)-1].end})
+// separation reports whether seps may separate two groups of a card
+// number, and whether they are spaces and dashes. Any mix of spaces and
+// dashes may ("4111 - 1111"); other separators must be the same character
+// ("4111..1111", not "2023, 2024", a list).
+func separation(seps []unit) (spaced, ok bool) {
+	spaced = true
+	for _, c := range seps {
+		spaced = spaced && (c.r == ' ' || c.r == '-')
+	}
+	if spaced {
+		return true, true
+	}
+	for _, c := range seps[1:] {
+		if c.r != seps[0].r {
+			return false, false
+		}
+	}
+	return false, true
+}
+
+// candidates finds the card numbers among the groups of one candidate.
+type candidates struct {
+	u     []unit
+	found func(span) bool
+}
+
+// report calls found with the span of groups.
+func (c candidates) report(groups []group) bool {
+	return c.found(span{c.u[groups[0].start].start, c.u[groups[len(groups)-1].end-1].end})
+}
+
+// search reports the card numbers among groups and returns false when found
+// asked to stop.
+func (c candidates) search(groups []group) bool {
+	if c.whole(groups) {
+		return c.report(groups)
 	}
 	if len(groups) == 1 {
 		return true // one run: too short, too long (an id) or not a card
@@ -122,31 +211,42 @@ func candidate(s string, groups []group, found func(span) bool) bool {
 			if n > maxDigits {
 				break
 			}
-			if n < minDigits || !cardGrouping(groups[a:b+1]) || !isCard(s, groups[a:b+1]) {
+			if n < minDigits || !cardGrouping(groups[a:b+1]) || !isCard(c.u, groups[a:b+1]) {
 				continue
 			}
-			if a > 0 && whole(s, groups[:a]) && !found(span{groups[0].start, groups[a-1].end}) {
+			if a > 0 && c.whole(groups[:a]) && !c.report(groups[:a]) {
 				return false
 			}
-			if !found(span{groups[a].start, groups[b].end}) {
+			if !c.report(groups[a : b+1]) {
 				return false
 			}
 			if b+1 == len(groups) {
 				return true
 			}
-			return candidate(s, groups[b+1:], found)
+			return c.search(groups[b+1:])
 		}
 	}
 	return true
 }
 
 // whole reports whether all of groups together are a card number.
-func whole(s string, groups []group) bool {
+func (c candidates) whole(groups []group) bool {
 	total := 0
 	for _, g := range groups {
 		total += g.end - g.start
 	}
-	return minDigits <= total && total <= maxDigits && isCard(s, groups)
+	return minDigits <= total && total <= maxDigits && (spaced(groups) || cardGrouping(groups)) && isCard(c.u, groups)
+}
+
+// spaced reports whether only spaces and dashes separate groups: they then
+// need no card layout.
+func spaced(groups []group) bool {
+	for _, g := range groups[1:] {
+		if !g.spaced {
+			return false
+		}
+	}
+	return true
 }
 
 // cardGrouping reports whether groups are laid out the way card numbers are
@@ -173,15 +273,15 @@ func cardGrouping(groups []group) bool {
 
 // isCard reports whether the digits of groups form a number in the issuer
 // ranges of card networks (first digit 2 to 6) that passes the Luhn check.
-func isCard(s string, groups []group) bool {
-	if first := s[groups[0].start]; first < '2' || first > '6' {
+func isCard(u []unit, groups []group) bool {
+	if first := u[groups[0].start].r; first < '2' || first > '6' {
 		return false
 	}
 	sum, double := 0, false
 	for gi := len(groups) - 1; gi >= 0; gi-- {
 		g := groups[gi]
 		for i := g.end - 1; i >= g.start; i-- {
-			d := int(s[i] - '0')
+			d := int(u[i].r - '0')
 			if double {
 				d *= 2
 				if d > 9 {
@@ -195,29 +295,36 @@ func isCard(s string, groups []group) bool {
 	return sum%10 == 0
 }
 
-func isDigit(b byte) bool { return '0' <= b && b <= '9' }
+// isDigit reports whether r is a digit 0 to 9 (full-width ones are
+// normalised by units).
+func isDigit(r rune) bool { return '0' <= r && r <= '9' }
 
-func isSeparator(b byte) bool { return b == ' ' || b == '-' }
+// isSeparator reports whether r may stand between two groups of a card
+// number: any character but a letter, a digit, a combining mark or "+"
+// (which starts a phone number).
+func isSeparator(r rune) bool {
+	return r != '+' && r != utf8.RuneError && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
+}
 
-// isWordByte reports whether b belongs to a word or identifier: an ASCII
+// isWord reports whether r belongs to a word or identifier: an ASCII
 // letter, digit or underscore.
-func isWordByte(b byte) bool {
-	return isDigit(b) || b == '_' || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z')
+func isWord(r rune) bool {
+	return isDigit(r) || r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
 }
 
 // joinedBefore reports whether the digits starting at start continue what
 // comes before them: a word ("abc123…"), a dashed identifier ("hold-123…")
 // or an international phone number ("+44…"). A card's name before a dash
 // labels the number rather than joining it ("VISA-4111…").
-func joinedBefore(s string, start int) bool {
+func joinedBefore(u []unit, start int) bool {
 	if start == 0 {
 		return false
 	}
-	switch b := s[start-1]; {
-	case isWordByte(b), b == '+':
+	switch r := u[start-1].r; {
+	case isWord(r), r == '+':
 		return true
-	case b == '-':
-		return start >= 2 && isWordByte(s[start-2]) && !cardWords[strings.ToLower(wordBefore(s, start-1))]
+	case r == '-':
+		return start >= 2 && isWord(u[start-2].r) && !cardWords[strings.ToLower(wordBefore(u, start-1))]
 	}
 	return false
 }
@@ -228,26 +335,30 @@ var cardWords = map[string]bool{
 	"discover": true, "diners": true, "jcb": true, "unionpay": true, "maestro": true, "cb": true,
 }
 
-// wordBefore is the run of word bytes that ends at end.
-func wordBefore(s string, end int) string {
+// wordBefore is the run of word characters that ends at end.
+func wordBefore(u []unit, end int) string {
 	start := end
-	for start > 0 && isWordByte(s[start-1]) {
+	for start > 0 && isWord(u[start-1].r) {
 		start--
 	}
-	return s[start:end]
+	var b strings.Builder
+	for _, c := range u[start:end] {
+		b.WriteRune(c.r)
+	}
+	return b.String()
 }
 
 // joinedAfter reports whether the digits ending at end run on into a word,
 // directly or through a dash ("…123abc", "…123-abc").
-func joinedAfter(s string, end int) bool {
-	if end >= len(s) {
+func joinedAfter(u []unit, end int) bool {
+	if end >= len(u) {
 		return false
 	}
-	switch b := s[end]; {
-	case isWordByte(b):
+	switch r := u[end].r; {
+	case isWord(r):
 		return true
-	case b == '-':
-		return end+1 < len(s) && isWordByte(s[end+1])
+	case r == '-':
+		return end+1 < len(u) && isWord(u[end+1].r)
 	}
 	return false
 }

@@ -38,6 +38,26 @@ func TestContainsCatchesCardNumbers(t *testing.T) {
 		"labelled with a dash":   "VISA-4111111111111111",
 		"card word and dash":     "card-4111 1111 1111 1111",
 		"network, lower case":    "amex-378282246310005",
+		// Any other separator, repeated the same between groups.
+		"dots":                      "4111.1111.1111.1111",
+		"slashes":                   "4111/1111/1111/1111",
+		"commas":                    "4111,1111,1111,1111",
+		"tabs":                      "4111\t1111\t1111\t1111",
+		"underscores":               "4111_1111_1111_1111",
+		"colons":                    "4111:1111:1111:1111",
+		"pipes":                     "5555|5555|5555|4444",
+		"en dashes":                 "4111–1111–1111–1111",
+		"em dashes":                 "4111—1111—1111—1111",
+		"no-break spaces":           "4111\u00a01111\u00a01111\u00a01111",
+		"two dots":                  "4111..1111..1111..1111",
+		"amex dotted":               "3782.822463.10005",
+		"dotted in a sentence":      "card 4111.1111.1111.1111 exp 12/27",
+		"dotted with expiry":        "4111.1111.1111.1111.12.27",
+		"full-width digits":         "４１１１１１１１１１１１１１１１",
+		"full-width spaced":         "４１１１　１１１１　１１１１　１１１１",
+		"full-width dashes":         "５５５５－５５５５－５５５５－４４４４",
+		"full and half width mixed": "4111１１１１1111１１１１",
+		"full-width in a sentence":  "カード番号は４１１１ １１１１ １１１１ １１１１です",
 	}
 	for name, s := range cards {
 		if !cardnumber.Contains(s) {
@@ -75,6 +95,33 @@ func TestContainsLetsOtherDataThrough(t *testing.T) {
 		"empty":                 "",
 		"price":                 "12 500 000 JPY",
 		"street address":        "1-1 Marunouchi 2-chome",
+		// Ordinary data with the separators cards may now have.
+		"iso date":                  "2027-02-03",
+		"slashed date":              "2027/02/03",
+		"dotted date":               "03.02.2027",
+		"date and time":             "2027-02-03 12:30:45",
+		"date and time with micros": "2027-02-03 12:30:45.123456",
+		"iso timestamp":             "2027-02-03T12:30:45.123456+01:00",
+		"iso timestamp utc":         "2027-02-03T12:30:45Z",
+		"dates listed":              "2027-02-03, 2027-02-04, 2027-02-05",
+		"dotted phone":              "415.555.0132",
+		"phone in parentheses":      "(415) 555-0132",
+		"french phone":              "+33 1.23.45.67.89",
+		"dotted long phone":         "0044.20.7946.0958",
+		"phone with tabs":           "020\t7946\t0958",
+		"amount":                    "1,234.56",
+		"large amount":              "12,345,678.90",
+		"card digits as an amount":  "4,111,111,111,111,111.00",
+		"european amount":           "4.111.111.111.111.111,00",
+		"full-width amount":         "４,１１１,１１１,１１１,１１１,１１１",
+		"years listed":              "2023, 2024, 2025, 2026",
+		"dashed uuid of digits":     "41111111-1111-1111-1111-111111111111",
+		"underscored uuid":          "123e4567_e89b_12d3_a456_426614174000",
+		"ipv4 with port":            "192.168.100.200:8080",
+		"ipv6":                      "2001:0db8:0000:0000:0000:ff00:0042:8329",
+		"version":                   "1.22.3",
+		"full-width date":           "２０２７年２月３日",
+		"full-width phone":          "０３－１２３４－５６７８",
 	}
 	for name, s := range others {
 		if cardnumber.Contains(s) {
@@ -93,11 +140,17 @@ func TestRedactHidesOnlyTheCardNumber(t *testing.T) {
 	if s := "no card here 411111111111"; cardnumber.Redact(s) != s {
 		t.Fatalf("Redact changed %q", s)
 	}
+	// Spans are of the text as given, full-width digits and separators too.
+	got = cardnumber.Redact("番号：４１１１－１１１１－１１１１－１１１１。or 5555.5555.5555.4444!")
+	if want := "番号：[card number]。or [card number]!"; got != want {
+		t.Fatalf("Redact = %q, want %q", got, want)
+	}
 }
 
 func FuzzContainsCardNumber(f *testing.F) {
 	for _, s := range []string{
 		"4111111111111111", "4111 1111 1111 1111", "3782 822463 10005", "+44 20 7946 0958",
+		"4111.1111.1111.1111", "４１１１　１１１１　１１１１　１１１１", "2027-02-03 12:30:45.123456", "1,234.56",
 		"123e4567-e89b-12d3-a456-426614174000", "1234-", "-4", "4111 1111 1111 1111 2027 4242",
 		strings.Repeat("4 ", 40), strings.Repeat("4111-", 20),
 	} {
