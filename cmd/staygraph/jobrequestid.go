@@ -37,7 +37,9 @@ func (*jobRequestIDs) InsertMany(ctx context.Context, many []*rivertype.JobInser
 func (*jobRequestIDs) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
 	var md map[string]any
 	if json.Unmarshal(job.Metadata, &md) == nil {
-		if id, ok := md[requestIDMetadataKey].(string); ok && id != "" && server.RequestID(ctx) == "" {
+		// Jobs enqueued before request ids were checked for card numbers
+		// may carry one: such an id is not logged.
+		if id, ok := md[requestIDMetadataKey].(string); ok && server.ValidRequestID(id) && server.RequestID(ctx) == "" {
 			ctx = server.WithRequestID(ctx, id)
 		}
 	}

@@ -26,7 +26,19 @@ func TestRequestIDs(t *testing.T) {
 	if id := got.header.Get("X-Request-Id"); len(id) != 24 || id != seen {
 		t.Fatalf("a missing id is generated: header %q context %q", id, seen)
 	}
-	for _, bad := range []string{"has space", strings.Repeat("x", 65), "a\"b", "<script>"} {
+	// Ids that proxies and tracers send are kept.
+	for _, good := range []string{"123e4567-e89b-12d3-a456-426614174000", "12345678-1234-1234-1234-123456789012",
+		"1-67891233-abcdef012345678912345678", "req-1712345678901", "00f067aa0ba902b7"} {
+		got = do(t, newRequest(t, http.MethodGet, srv.URL, nil, map[string]string{"X-Request-Id": good}))
+		if id := got.header.Get("X-Request-Id"); id != good {
+			t.Errorf("id %q must be kept, got %q", good, id)
+		}
+	}
+	for _, bad := range []string{"has space", strings.Repeat("x", 65), "a\"b", "<script>",
+		// A card number, however it is joined or split.
+		"4111111111111111", "4111-1111-1111-1111", "4111.1111.1111.1111", "4111:1111:1111:1111", "4111_1111_1111_1111",
+		"req-4111111111111111", "req4111111111111111", "x_4111111111111111", "req-4111-1111-1111-1111", "4111111111111111-retry",
+		"trace:3782-822463-10005:1"} {
 		got = do(t, newRequest(t, http.MethodGet, srv.URL, nil, map[string]string{"X-Request-Id": bad}))
 		if id := got.header.Get("X-Request-Id"); id == bad || len(id) != 24 {
 			t.Errorf("id %q must be replaced, got %q", bad, id)

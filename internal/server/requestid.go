@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"strings"
+
+	"github.com/staygraph/staygraph/internal/cardnumber"
 )
 
 // RequestIDHeader carries a request's id, in from a client or proxy and out
@@ -28,13 +31,13 @@ func RequestID(ctx context.Context) string {
 }
 
 // RequestIDs gives every request an id: the client's X-Request-Id when it is
-// a sane token (at most 64 letters, digits, '-', '_', '.', ':'), a new random
-// one otherwise. The id is put in the request context (see RequestID) and
-// echoed in the response's X-Request-Id header.
+// a sane token (at most 64 letters, digits, '-', '_', '.', ':') that holds
+// no card number, a new random one otherwise. The id is put in the request
+// context (see RequestID) and echoed in the response's X-Request-Id header.
 func RequestIDs(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(RequestIDHeader)
-		if !validRequestID(id) {
+		if !ValidRequestID(id) {
 			id = newRequestID()
 		}
 		w.Header().Set(RequestIDHeader, id)
@@ -42,9 +45,10 @@ func RequestIDs(next http.Handler) http.Handler {
 	})
 }
 
-// validRequestID reports whether id may be used as is: it ends up in log
-// lines and response headers, so it must not carry anything else.
-func validRequestID(id string) bool {
+// ValidRequestID reports whether a request id from outside may be used as
+// is: it ends up in log lines, job metadata and response headers, so it must
+// not carry anything else, a card number least of all.
+func ValidRequestID(id string) bool {
 	if id == "" || len(id) > maxRequestIDLen {
 		return false
 	}
@@ -56,7 +60,24 @@ func validRequestID(id string) bool {
 			return false
 		}
 	}
-	return true
+	return !holdsCardNumber(id)
+}
+
+// holdsCardNumber reports whether a request id holds a card number. In text
+// a number joined to a word is an identifier ("hold-4111…"), not a card;
+// an id is nothing but an identifier, so the digits between its letters are
+// read on their own too ("req-4111-1111-1111-1111", "span_4111…").
+func holdsCardNumber(id string) bool {
+	if cardnumber.Contains(id) {
+		return true
+	}
+	parts := strings.FieldsFunc(id, func(r rune) bool { return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' })
+	for _, p := range parts {
+		if cardnumber.Contains(strings.Trim(p, "-_.:")) {
+			return true
+		}
+	}
+	return false
 }
 
 func newRequestID() string {
