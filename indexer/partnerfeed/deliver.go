@@ -71,7 +71,8 @@ func (f *Feed) post(ctx context.Context, args DeliverArgs) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, strings.NewReader(args.Body))
 	if err != nil {
-		return river.JobCancel(fmt.Errorf("partner %s: %w", p.Name, err))
+		// Not the URL's text: its query may hold the partner's token.
+		return river.JobCancel(fmt.Errorf("partner %s: its URL cannot be posted to", p.Name))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "staygraph-partner-feed/1")

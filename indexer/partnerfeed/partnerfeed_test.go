@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -185,6 +186,47 @@ func TestLoadPartners(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), "partner") {
 			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
+// What a failed delivery returns is what River stores with the job and
+// logs: the partner's status code or why it could not be reached, never
+// its URL (a token in the query, a user and password), its address or its
+// answer's body.
+func TestDeliveryErrorsHoldNoSecrets(t *testing.T) {
+	t.Parallel()
+	secrets := []string{"hook-TOKEN-77", "token=", "acme-user", "hook-PASSWORD", "/hooks", "127.0.0.1"}
+	secretURL := func(hostPort string) string {
+		return "http://acme-user:hook-PASSWORD@" + hostPort + "/hooks?token=hook-TOKEN-77"
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := ln.Addr().String()
+	ln.Close()
+	noisy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `panic: db at 10.1.1.9:5432 rejected user ACME-DB-SECRET`)
+	}))
+	t.Cleanup(noisy.Close)
+	for _, c := range []struct {
+		url, want string
+		extra     []string
+	}{
+		{secretURL(gone), "unreachable (connection refused)", []string{gone}},
+		{secretURL(strings.TrimPrefix(noisy.URL, "http://")), "answered 500 Internal Server Error", []string{"ACME-DB-SECRET", "10.1.1.9", "panic"}},
+	} {
+		err := work(t, newFeed(t, c.url), partnerfeed.DeliverArgs{Partner: "acme", EventID: "chg_1", Body: "{}"})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "acme") {
+			t.Errorf("delivery error %v, want it to name the partner and say %q", err, c.want)
+			continue
+		}
+		for _, s := range append(secrets, c.extra...) {
+			if strings.Contains(err.Error(), s) {
+				t.Errorf("delivery error %q holds %q", err, s)
+			}
 		}
 	}
 }

@@ -6,16 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/notify"
+	"github.com/staygraph/staygraph/internal/notify/email"
 	"github.com/staygraph/staygraph/internal/notify/notifytest"
+	"github.com/staygraph/staygraph/internal/notify/sms"
 )
 
 // (a) Guests get their email through a real SMTP server, in their language.
@@ -340,6 +345,92 @@ func TestANotificationWhoseJobIsGoneCanBeRetried(t *testing.T) {
 	if states := b.jobStates(t, n.ID); !slices.Equal(states, []string{"discarded", "available"}) {
 		t.Fatalf("delivery jobs %v, want the discarded one and a new one", states)
 	}
+}
+
+// What a failed delivery stored is for the guest's and staff's eyes: the
+// gateway's status code or a short reason, never the gateway's URL (its
+// key in the query, its user and password), its address or its body, and
+// not the mail server's address or its reply's text either. The job queue
+// keeps no more.
+func TestStoredErrorsHoldNoGatewaySecrets(t *testing.T) {
+	t.Parallel()
+	// down is an address nothing listens on.
+	down := func(t *testing.T) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		must(t, err)
+		addr := ln.Addr().String()
+		must(t, ln.Close())
+		return addr
+	}
+	secretURL := func(hostPort string) string {
+		return "http://staygraph:gw-PASSWORD-7@" + hostPort + "/v1/messages?api_key=GW-API-KEY-42&region=eu"
+	}
+	assertSafe := func(t *testing.T, b testBundle, n notify.Notification, want string, secrets ...string) {
+		t.Helper()
+		if !strings.Contains(n.LastError, want) {
+			t.Errorf("last error %q, want it to say %q", n.LastError, want)
+		}
+		var jobErrors string
+		must(t, b.pool.QueryRow(context.Background(), `SELECT coalesce(string_agg(errors::text, ' '), '') FROM river_job`).Scan(&jobErrors))
+		for _, s := range append(secrets, "api_key", "GW-API-KEY-42", "gw-PASSWORD-7", "staygraph:", "/v1/messages", "127.0.0.1") {
+			if strings.Contains(n.LastError, s) || strings.Contains(jobErrors, s) {
+				t.Errorf("%q is stored:\nlast error %q\njob errors %s", s, n.LastError, jobErrors)
+			}
+		}
+	}
+	smsTo := func(t *testing.T, url string) *sms.Channel {
+		ch, err := sms.New(url, "tok_test", sms.Opts{Timeout: 2 * time.Second})
+		must(t, err)
+		return ch
+	}
+
+	t.Run("sms gateway down", func(t *testing.T) {
+		t.Parallel()
+		addr := down(t)
+		b := setup(t, notify.Opts{Backoff: shortBackoff, MaxAttempts: 2}, smsTo(t, secretURL(addr)))
+		id := b.booking(t, notify.Contact{Phone: "+34600000011"})
+		b.enqueue(t, id, notify.Confirmed, "sms")
+		n := b.await(t, id, "giving up", dead)
+		_, port, _ := net.SplitHostPort(addr)
+		assertSafe(t, b, n, "sms gateway unreachable (connection refused)", ":"+port)
+	})
+	t.Run("sms gateway answers 500 with a secret in its body", func(t *testing.T) {
+		t.Parallel()
+		gw := notifytest.NewHTTPPeer(t)
+		gw.Respond(http.StatusInternalServerError)
+		gw.Body(`{"error":"upstream 10.20.30.40:8443 refused account GW-ACCOUNT-SECRET for +34600000012","trace":"TRACE-SECRET-99"}`)
+		b := setup(t, notify.Opts{Backoff: shortBackoff, MaxAttempts: 2}, smsTo(t, secretURL(strings.TrimPrefix(gw.URL, "http://"))))
+		id := b.booking(t, notify.Contact{Phone: "+34600000012"})
+		b.enqueue(t, id, notify.Confirmed, "sms")
+		n := b.await(t, id, "giving up", dead)
+		if got := len(gw.Requests()); got != 2 {
+			t.Fatalf("%d requests reached the gateway, want 2", got)
+		}
+		assertSafe(t, b, n, "sms gateway answered 500 Internal Server Error", "GW-ACCOUNT-SECRET", "TRACE-SECRET-99", "10.20.30.40", "upstream")
+	})
+	t.Run("mail server down", func(t *testing.T) {
+		t.Parallel()
+		addr := down(t)
+		host, portText, _ := net.SplitHostPort(addr)
+		port, _ := strconv.Atoi(portText)
+		ch, err := email.New(host, port, "stays@staygraph.test", email.Opts{Timeout: 2 * time.Second})
+		must(t, err)
+		b := setup(t, notify.Opts{Backoff: shortBackoff, MaxAttempts: 2}, ch)
+		id := b.booking(t, notify.Contact{Email: "ana@example.com"})
+		b.enqueue(t, id, notify.Confirmed, "email")
+		n := b.await(t, id, "giving up", dead)
+		assertSafe(t, b, n, "smtp server unreachable (connection refused)", ":"+portText)
+	})
+	t.Run("mail server refuses with internal names in its reply", func(t *testing.T) {
+		t.Parallel()
+		smtpd := notifytest.NewSMTPServer(t)
+		smtpd.RejectRecipients(554, "5.7.1 relay mx7.corp.internal (10.9.8.7) denies smtp-user RELAY-SECRET")
+		b := setup(t, notify.Opts{Backoff: shortBackoff}, emailChannel(t, smtpd))
+		id := b.booking(t, notify.Contact{Email: "ana@example.com"})
+		b.enqueue(t, id, notify.Confirmed, "email")
+		n := b.await(t, id, "giving up", dead)
+		assertSafe(t, b, n, "smtp server answered 554 (5.7.1)", "mx7.corp.internal", "10.9.8.7", "RELAY-SECRET", "relay")
+	})
 }
 
 // A channel added outside the package (here the Slack channel of

@@ -19,6 +19,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -101,13 +102,51 @@ func (c *Channel) Send(ctx context.Context, msg notify.Message) error {
 		return notify.Permanent(err)
 	}
 	if err := c.deliver(ctx, to.Address, body); err != nil {
-		var reply *textproto.Error
+		err = failure(err)
+		var reply *ReplyError
 		if errors.As(err, &reply) && reply.Code >= 500 {
-			return notify.Permanent(fmt.Errorf("smtp: %w", err))
+			return notify.Permanent(fmt.Errorf("smtp server %w", err))
 		}
-		return fmt.Errorf("smtp: %w", err)
+		return fmt.Errorf("smtp server %w", err)
 	}
 	return nil
+}
+
+// ReplyError is the server's refusal: its reply code and, when it gave
+// one, its enhanced status code (RFC 3463). Not the reply's text: it may
+// echo addresses and the server's internal names, and the error is stored
+// where guests and staff read it. Unwrap gives the whole reply.
+type ReplyError struct {
+	Code     int
+	Enhanced string // "5.1.1", or ""
+	reply    *textproto.Error
+}
+
+func (e *ReplyError) Error() string {
+	if e.Enhanced != "" {
+		return fmt.Sprintf("answered %d (%s)", e.Code, e.Enhanced)
+	}
+	return fmt.Sprintf("answered %d", e.Code)
+}
+
+func (e *ReplyError) Unwrap() error { return e.reply }
+
+// enhancedCode is an enhanced status code at the start of a reply's text.
+var enhancedCode = regexp.MustCompile(`^[245]\.[0-9]{1,3}\.[0-9]{1,3}\b`)
+
+// failure is what a failed SMTP conversation may say: the server's reply
+// code (*ReplyError), errors of this package marked permanent, or why the
+// server could not be reached or heard (notify.UnreachableError: never its
+// host and port).
+func failure(err error) error {
+	var reply *textproto.Error
+	switch {
+	case errors.As(err, &reply):
+		return &ReplyError{Code: reply.Code, Enhanced: enhancedCode.FindString(reply.Msg), reply: reply}
+	case errors.Is(err, notify.ErrPermanent):
+		return err
+	}
+	return notify.Unreachable(err)
 }
 
 // deliver runs one SMTP conversation.
@@ -148,10 +187,17 @@ func (c *Channel) deliver(ctx context.Context, to string, body []byte) error {
 			return notify.Permanent(fmt.Errorf("%s: %w", c.addr, ErrNoStartTLS))
 		}
 		if ok, _ := client.Extension("AUTH"); !ok {
-			return notify.Permanent(errors.New("the server does not offer authentication"))
+			return notify.Permanent(errors.New("does not offer authentication"))
 		}
 		if err := client.Auth(c.opts.Auth); err != nil {
-			return err
+			var reply *textproto.Error
+			var netErr net.Error
+			if errors.As(err, &reply) || errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return err
+			}
+			// The client's own refusal (net/smtp will not send a password
+			// unencrypted): nothing the server said.
+			return notify.Permanent(errors.New("authentication could not start"))
 		}
 	}
 	if err := client.Mail(c.from.Address); err != nil {

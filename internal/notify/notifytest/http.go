@@ -28,6 +28,7 @@ type HTTPPeer struct {
 	srv     *httptest.Server
 	mu      sync.Mutex
 	script  []int
+	body    string
 	delay   time.Duration
 	got     []Request
 	arrived chan struct{}
@@ -50,6 +51,13 @@ func (p *HTTPPeer) Respond(codes ...int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.script = append([]int(nil), codes...)
+}
+
+// Body makes the peer answer with body ("": a small JSON status).
+func (p *HTTPPeer) Body(body string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.body = body
 }
 
 // Delay makes the peer wait d before answering (0: answer at once).
@@ -89,7 +97,7 @@ func (p *HTTPPeer) Await(t testing.TB, n int, timeout time.Duration) []Request {
 func (p *HTTPPeer) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	p.mu.Lock()
-	status, delay := http.StatusOK, p.delay
+	status, delay, answer := http.StatusOK, p.delay, p.body
 	if len(p.script) > 0 {
 		status = p.script[0]
 		if len(p.script) > 1 {
@@ -108,7 +116,10 @@ func (p *HTTPPeer) serve(w http.ResponseWriter, r *http.Request) {
 	close(p.arrived)
 	p.arrived = make(chan struct{})
 	p.mu.Unlock()
+	if answer == "" {
+		answer = `{"status":"` + http.StatusText(status) + `"}`
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, `{"status":"`+http.StatusText(status)+`"}`)
+	_, _ = io.WriteString(w, answer)
 }

@@ -8,7 +8,9 @@
 //
 // A 2xx answer means sent; 4xx means the gateway refused the message for
 // good (except 408 and 429, which are retried); 5xx, timeouts and network
-// errors are retried.
+// errors are retried. A failure is told by the answer's status code or a
+// short reason ("sms gateway answered 503 Service Unavailable", "sms gateway
+// unreachable (connection refused)"): guests read it with their booking.
 package sms
 
 import (
@@ -53,7 +55,8 @@ var (
 func New(gatewayURL, token string, opts Opts) (*Channel, error) {
 	u, err := url.Parse(gatewayURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("sms channel: gateway URL %q is not an http(s) URL", gatewayURL)
+		// Not repeated: its query or user may hold the gateway's key.
+		return nil, errors.New("sms channel: the gateway URL is not an http(s) URL")
 	}
 	if token == "" {
 		return nil, errors.New("sms channel: empty gateway token")
@@ -93,17 +96,20 @@ func (c *Channel) Send(ctx context.Context, msg notify.Message) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return notify.Permanent(err)
+		return notify.Permanent(errors.New("sms gateway: the request could not be made"))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Idempotency-Key", msg.ID.String())
+	// The error is stored where the guest reads it: notify.Post's errors
+	// name the answer's status or why none came, never the gateway's URL
+	// (its query or user may hold a key) nor its body.
 	err = notify.Post(c.opts.Client, req)
 	if _, refused := notify.Refusal(err); refused {
 		return notify.Permanent(fmt.Errorf("sms gateway refused the message: %w", err))
 	}
 	if err != nil {
-		return fmt.Errorf("sms gateway: %w", err)
+		return fmt.Errorf("sms gateway %w", err)
 	}
 	return nil
 }
