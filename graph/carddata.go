@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/lexer"
 
 	"github.com/staygraph/staygraph/internal/cardnumber"
 )
@@ -22,9 +23,13 @@ const cardDataMessage = "card numbers are not accepted: tokenize the card with t
 	"and send its token (PaymentInput.token) instead"
 
 // cardDataGuard refuses requests holding a card number (see package
-// cardnumber) in any string of their variables, before the operation is
-// even parsed, or in any inline argument value, before it runs. The error
-// names where the number was, never the number; nothing logs it.
+// cardnumber) in any string of their variables or in the operation's text
+// (its literals, or the text as a whole), before the operation is even
+// parsed, so that no parse or validation error can echo it ("Argument
+// \"first\" has invalid value ..."); and in any inline argument value of
+// the parsed operation, before it runs. The error names where the number
+// was, never the number; nothing logs it. ErrorPresenter redacts card
+// numbers from every message besides.
 type cardDataGuard struct{}
 
 var _ interface {
@@ -39,12 +44,40 @@ func (cardDataGuard) ExtensionName() string { return "CardDataGuard" }
 // Validate accepts every schema.
 func (cardDataGuard) Validate(graphql.ExecutableSchema) error { return nil }
 
-// MutateOperationParameters refuses variables holding a card number.
+// MutateOperationParameters refuses variables and operation texts holding a
+// card number.
 func (cardDataGuard) MutateOperationParameters(_ context.Context, params *graphql.RawParams) *gqlerror.Error {
 	if path, found := cardInValue(params.Variables, []any{"variables"}); found {
 		return cardDataRefused(path)
 	}
+	if cardInQuery(params.Query) {
+		return cardDataRefused([]any{"query"})
+	}
 	return nil
+}
+
+// cardInQuery reports whether the text of an operation holds a card number,
+// before it is parsed: in one of its string, block string or number
+// literals (escapes decoded), or in the text as a whole (a number written
+// unquoted in groups, which lex as several numbers, or in a comment).
+func cardInQuery(query string) bool {
+	if query == "" {
+		return false
+	}
+	lex := lexer.New(&ast.Source{Input: query})
+	for {
+		tok, err := lex.ReadToken()
+		if err != nil || tok.Kind == lexer.EOF {
+			break // a text that does not lex fails to parse, with the whole-text check below
+		}
+		switch tok.Kind {
+		case lexer.String, lexer.BlockString, lexer.Int, lexer.Float:
+			if cardnumber.Contains(tok.Value) {
+				return true
+			}
+		}
+	}
+	return cardnumber.Contains(query)
 }
 
 // MutateOperationContext refuses inline argument values (and variable

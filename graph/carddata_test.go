@@ -1,9 +1,14 @@
 package graph_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/staygraph/staygraph/graph"
 	"github.com/staygraph/staygraph/internal/auth"
@@ -53,5 +58,59 @@ func TestCardNumbersAreRefused(t *testing.T) {
 		if strings.Contains(logs, card) {
 			t.Fatalf("a card number reached the logs: %s", logs)
 		}
+	}
+}
+
+// A card number given inline to an argument of another type fails
+// validation, whose message quotes the value: it is refused before the
+// operation is parsed, over POST and GET alike, and no answer or log line
+// repeats it.
+func TestCardNumbersInArgumentsOfTheWrongTypeAreRefused(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	queries := map[string]string{
+		"string for an Int":              `{ hotels(first: "4111 1111 1111 1111") { totalCount } }`,
+		"Int for a String":               `{ bookingByReference(reference: "x", email: 4111111111111111) { id } }`,
+		"Float for a String":             `{ bookingByReference(reference: "x", email: 4111111111111111.0) { id } }`,
+		"enum position":                  `{ hotels(first: 5, after: 5555555555554444) { totalCount } }`,
+		"unquoted groups":                `{ hotels(first: 4111 1111 1111 1111) { totalCount } }`,
+		"dotted in a block string":       `{ bookingByReference(reference: """4111.1111.1111.1111""", email: 1) { id } }`,
+		"escaped in a string":            `{ hotels(first: "\u0034111111111111111") { totalCount } }`,
+		"in a comment":                   "{ hotels(first: 5) { totalCount } } # card 4111 1111 1111 1111",
+		"in a list":                      `{ hotels(first: [20, "4111-1111-1111-1111"]) { totalCount } }`,
+		"in an unknown field's argument": `{ nope(pan: "378282246310005") }`,
+	}
+	for name, q := range queries {
+		post := c.post(t, nil, gql{Query: q})
+		refused(t, name+" (POST)", post, http.StatusBadRequest, graph.CodeCardDataRefused)
+		get, _ := http.NewRequest(http.MethodGet, c.url+"?query="+urlEscape(q), nil)
+		r := c.send(t, get)
+		refused(t, name+" (GET)", r, http.StatusBadRequest, graph.CodeCardDataRefused)
+		for _, raw := range [][]byte{post.raw, r.raw} {
+			if s := string(raw); strings.Contains(s, "1111") || strings.Contains(s, "5555") || strings.Contains(s, "3782") {
+				t.Errorf("%s: the answer repeats the number: %s", name, s)
+			}
+		}
+	}
+	// Numbers that are not cards still get the validation error they earn.
+	r := c.post(t, nil, gql{Query: `{ hotels(first: "2027-02-03 12:30") { totalCount } }`})
+	if r.code() != "GRAPHQL_VALIDATION_FAILED" || !strings.Contains(r.Errors[0].Message, "2027-02-03 12:30") {
+		t.Fatalf("a date for an Int: %s", r.raw)
+	}
+	ok(t, "numbers of a query", c.post(t, nil, gql{Query: `{ hotels(first: 20) { totalCount } }`}))
+	if logs := c.logs.String(); strings.Contains(logs, "4111") || strings.Contains(logs, "5555555555554444") {
+		t.Fatalf("a card number reached the logs: %s", logs)
+	}
+}
+
+// Whatever error gqlgen or a resolver makes, its message does not repeat a
+// card number.
+func TestErrorMessagesNeverRepeatACardNumber(t *testing.T) {
+	t.Parallel()
+	present := graph.ErrorPresenter(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	err := present(context.Background(), &gqlerror.Error{Message: `Argument "first" has invalid value "4111.1111.1111.1111".`,
+		Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}})
+	if err.Message != `Argument "first" has invalid value "[card number]".` || err.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
+		t.Fatalf("presented %q %v", err.Message, err.Extensions)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/cardnumber"
 	"github.com/staygraph/staygraph/internal/server"
 )
 
@@ -51,10 +52,13 @@ func nullIfNotFound[T any](v T, err error) (*T, error) {
 // extensions.code and hides internal failures behind a generic message.
 // Every error carries extensions.requestId, the id the request's log lines
 // carry. Only internal failures are logged, with their path and cause;
-// variables never are.
+// variables never are. No message repeats a card number: gqlgen's parse and
+// validation errors quote values of the operation (cardDataGuard refuses
+// those first; this is the second line).
 func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := present(ctx, log, err)
+		gqlErr.Message = cardnumber.Redact(gqlErr.Message)
 		gqlErr.Extensions = maps.Clone(gqlErr.Extensions)
 		if gqlErr.Extensions == nil {
 			gqlErr.Extensions = map[string]any{}
