@@ -1,6 +1,7 @@
 // Opens the GraphiQL explorer of a running staygraph API in Debian's
 // Chromium, runs the "Browse hotels" example and checks that hotels from the
-// demo catalog show up in the response pane. run.sh starts the API and sets
+// demo catalog show up in the response pane; then checks that a token in the
+// headers editor is sent but never stored. run.sh starts the API and sets
 // STAYGRAPH_URL; on failure a screenshot is left in $SCREENSHOT_DIR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,6 +52,69 @@ test('the explorer runs the Browse hotels example against the API', { timeout: 1
   } catch (err) {
     mkdirSync(screenshots, { recursive: true });
     const file = join(screenshots, `explorer-failure-${Date.now()}.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    console.error(`screenshot of the failure: ${file}`);
+    throw err;
+  } finally {
+    await browser.close();
+  }
+});
+
+// The headers editor holds bearer tokens: they are sent with the request
+// but kept in the tab only. Nothing of them reaches localStorage, a reload
+// shows the placeholder again, and headers an earlier build stored are
+// forgotten on load.
+test('tokens in the headers editor never reach localStorage', { timeout: 120_000 }, async () => {
+  const token = 'sg-browser-test-token-4f7c2a';
+  const stale = 'sg-token-an-earlier-build-stored';
+  const browser = await chromium.launch({
+    executablePath,
+    timeout: 30_000,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(30_000);
+  // The variables editor, then the headers editor (CodeMirror 5: the element knows its editor).
+  const headersEditor = () => page.locator('.graphiql-editor-tool .graphiql-editor').last().locator('.CodeMirror');
+  const headers = async () => {
+    await headersEditor().waitFor({ state: 'attached' });
+    return headersEditor().evaluate((el) => el.CodeMirror.getValue());
+  };
+  const stored = () => page.evaluate(() => JSON.stringify(Object.entries(localStorage)));
+  try {
+    // What an earlier build, which persisted headers, left behind.
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    await page.evaluate((stale) => {
+      localStorage.setItem('graphiql:shouldPersistHeaders', 'true');
+      localStorage.setItem('graphiql:headers', JSON.stringify({ Authorization: `Bearer ${stale}` }));
+      localStorage.setItem('graphiql:tabState', JSON.stringify({ activeTabIndex: 0, tabs: [{ id: 't1', hash: null, title: 'Hotels',
+        query: '{ hotels(first: 1) { totalCount } }', variables: null, operationName: null, response: null,
+        headers: JSON.stringify({ Authorization: `Bearer ${stale}` }) }] }));
+    }, stale);
+    await page.reload({ waitUntil: 'load' });
+    assert.doesNotMatch(await headers(), new RegExp(stale), 'headers an earlier build stored are not shown');
+    assert.doesNotMatch(await stored(), new RegExp(stale), 'and forgotten');
+
+    // A token typed into the headers editor goes with the request...
+    await headersEditor().evaluate((el, token) => {
+      el.CodeMirror.setValue(JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
+    }, token);
+    const answered = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().method() === 'POST'
+      && r.request().headers().authorization === `Bearer ${token}`);
+    await page.locator('.graphiql-execute-button').click();
+    await answered; // the API refuses the made-up token: what matters is that it went
+    // ...and is kept by the tab alone (GraphiQL stores its tabs as they change).
+    await page.waitForTimeout(1500);
+    const after = await stored();
+    assert.match(after, /graphiql:tabState/, 'GraphiQL stores its tabs');
+    assert.doesNotMatch(after, new RegExp(token), 'the token is not in localStorage');
+    await page.reload({ waitUntil: 'load' });
+    assert.doesNotMatch(await headers(), new RegExp(token), 'a reload does not bring the token back');
+    assert.doesNotMatch(await stored(), new RegExp(token));
+  } catch (err) {
+    mkdirSync(screenshots, { recursive: true });
+    const file = join(screenshots, `explorer-headers-failure-${Date.now()}.png`);
     await page.screenshot({ path: file, fullPage: true }).catch(() => {});
     console.error(`screenshot of the failure: ${file}`);
     throw err;
