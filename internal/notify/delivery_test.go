@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -21,6 +23,7 @@ import (
 	"github.com/staygraph/staygraph/internal/notify/email"
 	"github.com/staygraph/staygraph/internal/notify/notifytest"
 	"github.com/staygraph/staygraph/internal/notify/sms"
+	"github.com/staygraph/staygraph/internal/postgres"
 )
 
 // (a) Guests get their email through a real SMTP server, in their language.
@@ -431,6 +434,47 @@ func TestStoredErrorsHoldNoGatewaySecrets(t *testing.T) {
 		n := b.await(t, id, "giving up", dead)
 		assertSafe(t, b, n, "smtp server answered 554 (5.7.1)", "mx7.corp.internal", "10.9.8.7", "RELAY-SECRET", "relay")
 	})
+}
+
+// Errors stored before delivery kept them to status codes and short reasons
+// are rewritten by migration 00026 to the same shape; errors stored since
+// stay as they are.
+func TestStoredErrorsOfEarlierReleasesAreRedacted(t *testing.T) {
+	t.Parallel()
+	b := setupIdle(t, notify.Opts{})
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	must(t, postgres.MigrateWith(ctx, b.pool, log, postgres.MigrateOpts{To: 25}))
+	id := b.booking(t, notify.Contact{Email: "ana@example.com"})
+	cases := map[string]string{
+		`sms: sms gateway: Post "https://gw:pw@sms.example/v1/send?api_key=GW-KEY-1": dial tcp 10.0.0.9:443: connect: connection refused`: "sms: sms gateway unreachable",
+		`sms: sms gateway: 503 Service Unavailable: {"error":"quota of account ACCT-SECRET","node":"10.2.3.4"}`:                           "sms: sms gateway: answered 503",
+		`sms: sms gateway refused the message: 400 Bad Request: {"detail":"token tok_SECRET invalid"}`:                                    "sms: sms gateway refused the message: answered 400",
+		`email: smtp: 554 "5.7.1 relay mx7.corp.internal (10.9.8.7) denied"`:                                                              "email: smtp server answered 554 (5.7.1)",
+		`email: smtp: 451 mailbox busy at mx7.corp.internal`:                                                                              "email: smtp server answered 451",
+		`email: smtp: dial tcp 10.0.0.7:25: connect: connection refused`:                                                                  "email: smtp server unreachable",
+		`read the booking's contact: lookup via https://user:pw@internal.example/x?k=SECRET failed`:                                       "read the booking's contact: lookup via [url] failed",
+		// Written by this release: kept.
+		"sms: sms gateway answered 503 Service Unavailable":   "sms: sms gateway answered 503 Service Unavailable",
+		"email: smtp server unreachable (connection refused)": "email: smtp server unreachable (connection refused)",
+		"sms: the contact has no address on this channel":     "sms: the contact has no address on this channel",
+	}
+	rows := map[uuid.UUID]string{}
+	for stored := range cases {
+		n := uuid.New()
+		_, err := b.pool.Exec(ctx, `INSERT INTO notifications (id, booking_id, kind, channels, channel, status, attempts, last_error)
+			VALUES ($1, $2, 'CONFIRMED', '{email,sms}', 'sms', 'DEAD', 3, $3)`, n, id, stored)
+		must(t, err)
+		rows[n] = stored
+	}
+	must(t, postgres.MigrateWith(ctx, b.pool, log, postgres.MigrateOpts{}))
+	for n, stored := range rows {
+		var got string
+		must(t, b.pool.QueryRow(ctx, `SELECT last_error FROM notifications WHERE id = $1`, n).Scan(&got))
+		if got != cases[stored] {
+			t.Errorf("%q became %q, want %q", stored, got, cases[stored])
+		}
+	}
 }
 
 // A channel added outside the package (here the Slack channel of
