@@ -3997,7 +3997,10 @@ type Notification {
   channel: String!
   status: NotificationStatus!
   attempts: Int!
-  "The latest failure, recipient addresses masked."
+  """
+  The latest failure: the receiver's status code or why it could not be reached (e.g. "sms: sms gateway
+  answered 503 Service Unavailable"), never its address or what it answered; recipient addresses masked.
+  """
   lastError: String!
   "The booking it tells about; retryNotification takes its id."
   bookingId: ID!
@@ -4055,6 +4058,7 @@ type Booking implements Node {
   refunds: [Refund!]!
   confirmedAt: DateTime
   cancelledAt: DateTime
+  "The reason given on cancellation: personal data, stored encrypted and shown to those who may see the booking."
   cancelReason: String!
   "Penalty kept on cancellation."
   penalty: Money!
