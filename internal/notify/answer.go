@@ -107,8 +107,13 @@ func netReason(err error) string {
 		return "connection reset"
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return "host unreachable"
-	case errors.As(err, &cert), errors.As(err, &record), errors.As(err, &alert),
-		errors.As(err, &hostname), errors.As(err, &unknown), errors.As(err, &invalid):
+	case errors.As(err, &unknown):
+		return "TLS failed: certificate not trusted"
+	case errors.As(err, &hostname):
+		return "TLS failed: certificate for another name"
+	case errors.As(err, &invalid):
+		return "TLS failed: certificate invalid or expired"
+	case errors.As(err, &cert), errors.As(err, &record), errors.As(err, &alert):
 		return "TLS failed"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed"
