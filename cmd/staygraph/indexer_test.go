@@ -97,37 +97,13 @@ func startStandaloneIndexer(t *testing.T) standaloneIndexer {
 	checkErr(t, err)
 	ix := standaloneIndexer{stats: fmt.Sprintf("127.0.0.1:%d", port), pool: pool, rt: rt.ID}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- runIndexer(ctx, []string{"--database-url", url, "--partner-webhooks", partners,
-			"--indexer-slot", slot, "--stats-addr", ix.stats, "--log-level", "error"})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("indexer: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("indexer did not stop")
-		}
-	})
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("indexer stopped: %v", err)
-		default:
-		}
-		var st struct{ State string }
-		if ix.get(t, "/stats", &st) == nil && st.State == string(indexer.StateStreaming) {
-			return ix
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the indexer did not start streaming within 30s")
-		}
-	}
+	runInBackground(t, "indexer", runIndexer, []string{"--database-url", url, "--partner-webhooks", partners,
+		"--indexer-slot", slot, "--stats-addr", ix.stats, "--log-level", "error"},
+		func() bool {
+			var st struct{ State string }
+			return ix.get(t, "/stats", &st) == nil && st.State == string(indexer.StateStreaming)
+		})
+	return ix
 }
 
 // get fetches path from --stats-addr: JSON decoded into out, or, when out is

@@ -50,42 +50,16 @@ func startLiveServer(t *testing.T) liveServer {
 	addr := ln.Addr().String()
 	ln.Close()
 	s := liveServer{addr: addr, secret: []byte(randomHex(16)), pool: pool}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- runServe(ctx, []string{"--database-url", url, "--addr", addr, "--indexer", "--indexer-slot", slot,
-			"--jwt-secret", string(s.secret), "--rate-limits", "off", "--log-level", "error",
-			"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
-			"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-
 	admin := s.token(t, auth.RoleAdmin)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v", err)
-		default:
-		}
-		if cs, err := s.changeStream(admin); err == nil && cs != nil && cs.State == "STREAMING" {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the change stream did not start streaming within 30s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	runInBackground(t, "serve", runServe, []string{"--database-url", url, "--addr", addr, "--indexer", "--indexer-slot", slot,
+		"--jwt-secret", string(s.secret), "--rate-limits", "off", "--log-level", "error",
+		"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
+		"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())},
+		func() bool {
+			cs, err := s.changeStream(admin)
+			return err == nil && cs != nil && cs.State == "STREAMING"
+		})
+	return s
 }
 
 func (s liveServer) token(t *testing.T, role auth.Role) string {

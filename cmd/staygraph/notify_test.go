@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,41 +59,12 @@ func startMailingServer(t *testing.T, args ...string) mailingServer {
 	addr := ln.Addr().String()
 	ln.Close()
 	s := mailingServer{addr: addr, secret: []byte(randomHex(16)), pool: pool, plan: plan.ID, hotel: h.ID}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- runServe(ctx, append([]string{"--database-url", url, "--addr", addr,
-			"--jwt-secret", string(s.secret), "--rate-limits", "off", "--log-level", "debug",
-			"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
-			"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())}, args...))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v", err)
-		default:
-		}
-		if res, err := http.Get("http://" + addr + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("serve was not ready within 30s")
-		}
-	}
+	runInBackground(t, "serve", runServe, append([]string{"--database-url", url, "--addr", addr,
+		"--jwt-secret", string(s.secret), "--rate-limits", "off", "--log-level", "debug",
+		"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
+		"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())}, args...),
+		func() bool { return answersReady(addr) })
+	return s
 }
 
 // hold books two nights over HTTP for a guest whose email is email, and
