@@ -85,10 +85,12 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 			switch {
 			case current.Status == string(StatusConfirmed):
 				// A retry of this same request may have confirmed it a
-				// moment ago: its payment carries our provider key.
+				// moment ago (its payment carries our provider key), or
+				// another request did with the deposit already paid: this
+				// request succeeded too, and its key says so to its retries.
 				if p, err := q.GetPaymentByKey(ctx, providerKey); err == nil && p.Status == "CAPTURED" || b.DepositDue-captured <= 0 {
 					confirmed = bookingFromRow(current)
-					return nil
+					return saveTx(ctx, q, key, confirmed)
 				}
 			case current.Status == string(StatusHeld) && current.RelocationRequired:
 				// Unpinned, the hold lapses at its time and its expiry

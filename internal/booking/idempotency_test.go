@@ -290,8 +290,8 @@ func confirmConcurrently(t *testing.T, retries int) (testBundle, booking.Booking
 // Two browser tabs, or a retry under a new idempotency key: different
 // confirmations of one hold race, each with a card that pays. The hold is
 // charged once; every other request learns the booking is confirmed (it
-// gets the confirmed booking, charged nothing) or that it changed
-// (INVALID_STATE, PAYMENT_PENDING), never an internal error.
+// gets the confirmed booking, charged nothing, and so does its retry) or
+// that it changed (INVALID_STATE, PAYMENT_PENDING), never an internal error.
 func TestDifferentConfirmationsOfOneHoldChargeOnce(t *testing.T) {
 	t.Parallel()
 	const tabs = 10
@@ -325,6 +325,17 @@ func TestDifferentConfirmationsOfOneHoldChargeOnce(t *testing.T) {
 	}
 	if confirmed == 0 {
 		t.Fatalf("no tab got the confirmed booking: %v", errs)
+	}
+	// Each tab's retry gets the answer the tab got: a tab told the booking
+	// is confirmed is told so again, not that it cannot be confirmed.
+	for i, err := range errs {
+		if err != nil {
+			continue
+		}
+		again, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: fmt.Sprint("tab-", i), BookingID: held.ID, Payment: slowly("tok_success")})
+		if err != nil || again.ID != held.ID || again.Status != booking.StatusConfirmed {
+			t.Errorf("retry of tab %d, which got the confirmed booking: %v (code %q)", i, err, code(err))
+		}
 	}
 	final, err := b.svc.Booking(ctx, held.ID)
 	must(t, err)
@@ -452,5 +463,71 @@ func TestHoldLeavesTheCallersInputAlone(t *testing.T) {
 	must(t, err)
 	if g := guests[held.ID]; len(g) != 1 || g[0].GivenName != "Ana" {
 		t.Errorf("stored guests %+v, want the trimmed name Ana", g)
+	}
+}
+
+// A second confirmation under another key that finds the deposit already
+// paid by the first, and the booking confirmed by it a moment later, has
+// succeeded too: it gets the confirmed booking, and so does its retry (its
+// key keeps that answer, not INVALID_STATE). The two are made to meet on
+// the booking's row: both wait to confirm it while the test holds its lock.
+func TestASecondConfirmationThatFindsTheDepositPaidKeepsItsAnswer(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	b.svc = slowPayments(b)
+	f := b.fixture(t, fixtureOpts{})
+	ctx := guest("cust-1")
+	held, err := b.svc.Hold(ctx, holdInput(f, "hold", day("2027-03-10"), day("2027-03-12"), 1))
+	must(t, err)
+	bg := context.Background()
+	confirm := func(key string) (booking.Booking, error) {
+		return b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: key, BookingID: held.ID, Payment: slowly("tok_success")})
+	}
+	type answer struct {
+		b   booking.Booking
+		err error
+	}
+	first, second := make(chan answer, 1), make(chan answer, 1)
+
+	// The first confirmation is charging (its attempt is recorded): lock the
+	// booking's row, so that once the charge is recorded it waits to confirm.
+	go func() { bk, err := confirm("first"); first <- answer{bk, err} }()
+	for deadline := time.Now().Add(10 * time.Second); b.count(t, `SELECT count(*) FROM payments WHERE booking_id = $1`, held.ID) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the first confirmation recorded no payment attempt")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	lock, err := b.pool.Begin(bg)
+	must(t, err)
+	defer lock.Rollback(bg) //nolint:errcheck
+	_, err = lock.Exec(bg, `SELECT FROM bookings WHERE id = $1 FOR UPDATE`, held.ID)
+	must(t, err)
+	waitForLockWait(t, b, "%ConfirmBooking%")
+	// The second reads the booking still held and the deposit paid: nothing
+	// to charge, it waits to confirm as well.
+	go func() { bk, err := confirm("second"); second <- answer{bk, err} }()
+	for deadline := time.Now().Add(10 * time.Second); b.count(t,
+		`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%ConfirmBooking%'`) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the second confirmation does not wait to confirm the booking")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	must(t, lock.Rollback(bg))
+
+	for name, ch := range map[string]chan answer{"first": first, "second": second} {
+		a := <-ch
+		if a.err != nil || a.b.Status != booking.StatusConfirmed {
+			t.Errorf("%s confirmation: %v (code %q), status %q; want the confirmed booking", name, a.err, code(a.err), a.b.Status)
+		}
+		again, err := confirm(name)
+		if err != nil || again.Status != booking.StatusConfirmed {
+			t.Errorf("retry of the %s confirmation: %v (code %q); want the confirmed booking again", name, err, code(err))
+		}
+	}
+	if got := fmt.Sprint(b.paymentStatuses(t, held.ID)); got != fmt.Sprintf("[CAPTURED:%d/%d]", held.DepositDue, held.DepositDue) {
+		t.Fatalf("payments %s, want one capture of %d", got, held.DepositDue)
 	}
 }
