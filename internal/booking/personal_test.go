@@ -297,6 +297,30 @@ func (b testBundle) envelopeKeys(t *testing.T) map[string]int {
 	return out
 }
 
+// CheckKeys also looks at cancel reasons: reasons sealed with a key the
+// servers lack (a 'staygraph migrate' run with other keys) are caught at
+// start, even where the contacts tell nothing.
+func TestCheckKeysSeesCancelReasons(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	keys := newTestKeys("k1", "k2")
+	b, _ := setupWithKeys(t, now, keys.ring(t, "k1"))
+	f := b.fixture(t, fixtureOpts{})
+	held, err := b.svc.Hold(guest("a"), holdInput(f, "a", day("2027-04-01"), day("2027-04-02"), 1))
+	must(t, err)
+	_, _, err = b.svc.Cancel(guest("a"), booking.CancelInput{IdempotencyKey: "c", BookingID: held.ID, Reason: "Ana is ill"})
+	must(t, err)
+	// Contacts and guests from before encryption: only the reason is sealed.
+	_, err = b.pool.Exec(context.Background(), `UPDATE bookings SET contact_email_enc = NULL, contact_email_idx = NULL, contact_phone_enc = NULL WHERE id = $1`, held.ID)
+	must(t, err)
+	_, err = b.pool.Exec(context.Background(), `UPDATE booking_guests SET given_name_enc = NULL, family_name_enc = NULL WHERE booking_id = $1`, held.ID)
+	must(t, err)
+	if err := booking.CheckKeys(context.Background(), b.pool, keys.ring(t, "k2")); err == nil || !strings.Contains(err.Error(), `"k1"`) {
+		t.Fatalf("keys without the one that sealed a cancel reason: %v, want an error naming k1", err)
+	}
+	must(t, booking.CheckKeys(context.Background(), b.pool, keys.ring(t, "k2", "k1")))
+}
+
 // Rotating to a new key re-seals everything in batches, reads the same
 // before and after, does nothing the second time, and leaves the old key
 // unnecessary.

@@ -221,11 +221,14 @@ func (r rotation) reseal(sealed []byte, purpose string) ([]byte, error) {
 }
 
 // keySampleSQL reads the key ids of the oldest and newest sealed values of
-// bookings and their guests (ids are time-ordered UUIDv7s: the primary keys'
-// indexes answer it at once, whatever the tables' size).
+// bookings (contacts and cancel reasons) and their guests (ids are
+// time-ordered UUIDv7s: the primary keys' indexes answer it at once,
+// whatever the tables' size).
 const keySampleSQL = `
 (SELECT contact_email_enc FROM bookings WHERE contact_email_enc IS NOT NULL ORDER BY id LIMIT 50)
 UNION ALL (SELECT contact_email_enc FROM bookings WHERE contact_email_enc IS NOT NULL ORDER BY id DESC LIMIT 50)
+UNION ALL (SELECT cancel_reason_enc FROM bookings WHERE cancel_reason_enc IS NOT NULL ORDER BY id LIMIT 50)
+UNION ALL (SELECT cancel_reason_enc FROM bookings WHERE cancel_reason_enc IS NOT NULL ORDER BY id DESC LIMIT 50)
 UNION ALL (SELECT given_name_enc FROM booking_guests WHERE given_name_enc IS NOT NULL ORDER BY booking_id, position LIMIT 50)
 UNION ALL (SELECT given_name_enc FROM booking_guests WHERE given_name_enc IS NOT NULL ORDER BY booking_id DESC, position DESC LIMIT 50)`
 
