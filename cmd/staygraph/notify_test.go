@@ -156,8 +156,8 @@ func TestGuestEmailsLogInToTheSubmissionServer(t *testing.T) {
 		s := startMailingServer(t, "--smtp-addr", smtpd.Addr(), "--smtp-username", "stays@hotel.example")
 		id := s.hold(t, "ada@example.org")
 		status, lastError := s.notification(t, id)
-		if status != "DEAD" || !strings.Contains(lastError, "STARTTLS") || !strings.Contains(lastError, smtpd.Addr()) {
-			t.Errorf("notification %s (%q), want DEAD saying %s offers no STARTTLS", status, lastError, smtpd.Addr())
+		if status != "DEAD" || !strings.Contains(lastError, "STARTTLS") || strings.Contains(lastError, smtpd.Addr()) {
+			t.Errorf("notification %s (%q), want DEAD saying the server offers no STARTTLS, without its address (guests read it)", status, lastError)
 		}
 		if n := smtpd.AuthsInClear(); n != 0 {
 			t.Errorf("%d logins sent unencrypted", n)

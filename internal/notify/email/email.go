@@ -184,7 +184,7 @@ func (c *Channel) deliver(ctx context.Context, to string, body []byte) error {
 	}
 	if c.opts.Auth != nil {
 		if _, encrypted := client.TLSConnectionState(); !encrypted {
-			return notify.Permanent(fmt.Errorf("%s: %w", c.addr, ErrNoStartTLS))
+			return notify.Permanent(ErrNoStartTLS) // not the address: guests read this (the server logs it at start)
 		}
 		if ok, _ := client.Extension("AUTH"); !ok {
 			return notify.Permanent(errors.New("does not offer authentication"))

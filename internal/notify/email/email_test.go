@@ -125,8 +125,8 @@ func TestCredentialsNeedStartTLS(t *testing.T) {
 	srv.RequireAuth("hotel", "s3cret")
 	ch := channel(t, srv, email.Opts{Auth: smtp.PlainAuth("", "hotel", "s3cret", srv.Host())})
 	err := ch.Send(context.Background(), message(t, "en"))
-	if !errors.Is(err, notify.ErrPermanent) || !errors.Is(err, email.ErrNoStartTLS) || !strings.Contains(err.Error(), srv.Addr()) {
-		t.Fatalf("send: %v, want a permanent ErrNoStartTLS naming %s", err, srv.Addr())
+	if !errors.Is(err, notify.ErrPermanent) || !errors.Is(err, email.ErrNoStartTLS) || strings.Contains(err.Error(), srv.Addr()) {
+		t.Fatalf("send: %v, want a permanent ErrNoStartTLS, without the server's address (guests read it)", err)
 	}
 	if n := srv.AuthsInClear(); n != 0 {
 		t.Fatalf("%d AUTH commands sent unencrypted", n)
