@@ -20,8 +20,10 @@ import (
 
 // Cancel reasons an older release stored in plaintext are sealed by
 // 'staygraph migrate' with the personal data keys (without them it stops,
-// saying why), the plaintext column is dropped, and the migration writes
-// nothing of them into the audit trail.
+// saying why), a batch per transaction, and emptied; the migration writes
+// nothing of them into the audit trail, nor does an older server's
+// cancellation on the new schema; and migrating below 00024 is refused once
+// reasons are sealed.
 func TestMigrateSealsPlaintextCancelReasons(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -43,22 +45,33 @@ func TestMigrateSealsPlaintextCancelReasons(t *testing.T) {
 		checkErr(t, err)
 		ids = append(ids, held.ID)
 	}
-	// Booking 0 is cancelled by this release (its reason sealed), booking 1
-	// by an older one (in plaintext, on the schema before 00024); booking 2
-	// was never cancelled.
+	// The database as 00023 leaves it. Booking 0 is cancelled by this
+	// release (its reason sealed), booking 1 by an older server (in
+	// plaintext, as its statements write it), and 2,500 more like it (more
+	// than two batches); booking 2 was never cancelled.
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	checkErr(t, postgres.MigrateWith(ctx, pool, log, postgres.MigrateOpts{To: 23}))
 	const sealedReason, legacyReason = "plans changed", "Ignatius Wolverhampton is ill, call 07700 900461"
 	_, _, err = svc.Cancel(guestOf(ctx, 0), booking.CancelInput{IdempotencyKey: "c", BookingID: ids[0], Reason: sealedReason})
 	checkErr(t, err)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	checkErr(t, postgres.MigrateWith(ctx, pool, log, postgres.MigrateOpts{To: 23}))
 	_, err = pool.Exec(ctx, `UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = $2, version = version + 1 WHERE id = $1`,
 		ids[1], legacyReason)
+	checkErr(t, err)
+	_, err = pool.Exec(ctx, `INSERT INTO bookings
+		SELECT (jsonb_populate_record(b, jsonb_build_object('id', gen_random_uuid(), 'reference', 'LEGACY-' || g, 'cancel_reason', 'legacy reason ' || g,
+			'contact_email_enc', null, 'contact_email_idx', null, 'contact_phone_enc', null))).*
+		FROM bookings b, generate_series(1, 2500) g WHERE b.id = $1`, ids[1])
 	checkErr(t, err)
 	auditRows := func() (n int) {
 		checkErr(t, pool.QueryRow(ctx, "SELECT count(*) FROM audit_log").Scan(&n))
 		return n
 	}
 	audited := auditRows()
+	var leaked int
+	checkErr(t, pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE changes::text LIKE '%Wolverhampton%'`).Scan(&leaked))
+	if leaked != 0 {
+		t.Fatalf("the older server's cancellation recorded its reason in %d audit entries", leaked)
+	}
 
 	// Without keys it stops at 00024, saying how many reasons wait and what it needs.
 	err = runMigrate(ctx, []string{"--database-url", url})
@@ -70,14 +83,13 @@ func TestMigrateSealsPlaintextCancelReasons(t *testing.T) {
 	}
 	checkErr(t, runMigrate(ctx, []string{"--database-url", url, "--pii-keys", keyList, "--pii-index-key", index}))
 
-	if current, latest, err := postgres.SchemaVersion(ctx, pool); err != nil || current != latest || current < 25 {
+	if current, latest, err := postgres.SchemaVersion(ctx, pool); err != nil || current != latest || current < 24 {
 		t.Fatalf("schema version %d of %d (%v)", current, latest, err)
 	}
-	var plaintextColumn bool
-	checkErr(t, pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'bookings' AND column_name = 'cancel_reason')`).
-		Scan(&plaintextColumn))
-	if plaintextColumn {
-		t.Fatal("bookings.cancel_reason is still there")
+	var plaintext, sealed int
+	checkErr(t, pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE cancel_reason <> ''), count(cancel_reason_enc) FROM bookings`).Scan(&plaintext, &sealed))
+	if plaintext != 0 || sealed != 2502 {
+		t.Fatalf("%d reasons left in plaintext and %d sealed, want 0 and 2,502", plaintext, sealed)
 	}
 	if n := auditRows(); n != audited {
 		t.Fatalf("the migration wrote %d audit entries", n-audited)
@@ -88,6 +100,15 @@ func TestMigrateSealsPlaintextCancelReasons(t *testing.T) {
 		if b.CancelReason != want {
 			t.Errorf("booking %d: reason %q, want %q", i, b.CancelReason, want)
 		}
+	}
+	var copied uuid.UUID
+	checkErr(t, pool.QueryRow(ctx, `SELECT id FROM bookings WHERE reference = 'LEGACY-1234'`).Scan(&copied))
+	if b, err := svc.Booking(admin, copied); err != nil || b.CancelReason != "legacy reason 1234" {
+		t.Errorf("a reason of the third batch: %q (%v)", b.CancelReason, err)
+	}
+	// Going below 00024 would lose the sealed reasons: refused.
+	if err := postgres.MigrateWith(ctx, pool, log, postgres.MigrateOpts{To: 23}); err == nil || !strings.Contains(err.Error(), "would lose them") {
+		t.Fatalf("migrating below 00024 with sealed reasons: %v, want a refusal", err)
 	}
 	// The legacy reason is sealed for its own row: copied into another booking it does not open.
 	_, err = pool.Exec(ctx, `UPDATE bookings SET cancel_reason_enc = (SELECT cancel_reason_enc FROM bookings WHERE id = $1) WHERE id = $2`, ids[1], ids[2])

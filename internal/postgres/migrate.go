@@ -59,6 +59,11 @@ func MigrateWith(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, opts
 	if err != nil {
 		return err
 	}
+	if opts.To == 0 || opts.To >= sealCancelReasonsVersion {
+		if err := sealAhead(ctx, provider, pool, opts.SealCancelReason, log); err != nil {
+			return err
+		}
+	}
 	if opts.To != 0 {
 		return migrateTo(ctx, provider, opts.To, log)
 	}
@@ -136,7 +141,7 @@ func newMigrator(pool *pgxpool.Pool, opts MigrateOpts) (*goose.Provider, error) 
 
 // goMigrations names the Go migrations and their revisions for
 // MigrationsDigest; change a revision when a Go migration changes.
-const goMigrations = "00024 seal cancel reasons r1"
+const goMigrations = "00024 seal cancel reasons r2 (sealed ahead in batches)"
 
 // MigrationsDigest is a short hash of every embedded migration file and of
 // the Go migrations. Test helpers name template databases after it so a

@@ -71,7 +71,7 @@ UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason_en
     penalty_amount = $2, refund_due = $3, payment_in_flight = false,
     version = version + 1, updated_at = now()
 WHERE id = $4 AND version = $5 AND status IN ('HELD', 'CONFIRMED')
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type CancelBookingParams struct {
@@ -109,6 +109,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -130,7 +131,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 const checkInBooking = `-- name: CheckInBooking :one
 UPDATE bookings SET status = 'CHECKED_IN', version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type CheckInBookingParams struct {
@@ -159,6 +160,7 @@ func (q *Queries) CheckInBooking(ctx context.Context, arg CheckInBookingParams) 
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -181,7 +183,7 @@ const checkOutBooking = `-- name: CheckOutBooking :one
 UPDATE bookings SET status = 'CHECKED_OUT', departed_on = CASE WHEN $1::date < check_out THEN $1::date END,
     version = version + 1, updated_at = now()
 WHERE id = $2 AND version = $3 AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type CheckOutBookingParams struct {
@@ -214,6 +216,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -235,7 +238,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 const clearPaymentInFlight = `-- name: ClearPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = false, version = version + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -258,6 +261,7 @@ func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booki
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -280,7 +284,7 @@ const confirmBooking = `-- name: ConfirmBooking :one
 UPDATE bookings SET status = 'CONFIRMED', payment_in_flight = false, confirmed_at = now(),
     version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD' AND NOT relocation_required
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 // A hold maintenance took the rooms of (relocation_required) has nothing
@@ -305,6 +309,7 @@ func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, er
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -362,7 +367,7 @@ WITH booking AS (
     VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9,
             $10, $11, $12, $13, $14, $15,
             $16, $17)
-    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 ), rooms AS (
     INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
                                tax_amount, cancellation_policy)
@@ -382,7 +387,7 @@ WITH booking AS (
     INSERT INTO idempotency_keys (principal, key, operation, request_hash, booking_id)
     VALUES ($31, $32, $33, $34, $1)
 )
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM booking
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM booking
 `
 
 type CreateHoldParams struct {
@@ -439,6 +444,7 @@ type CreateHoldRow struct {
 	PaymentInFlight    bool
 	ConfirmedAt        *time.Time
 	CancelledAt        *time.Time
+	CancelReason       string
 	PenaltyAmount      int64
 	RefundDue          int64
 	RelocationRequired bool
@@ -515,6 +521,7 @@ func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateH
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -539,7 +546,7 @@ UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now(
                   WHERE p.booking_id = bookings.id AND p.status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'))
 WHERE bookings.id = $1 AND bookings.status = 'HELD' AND NOT bookings.payment_in_flight
   AND bookings.hold_expires_at <= $2::timestamptz
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type ExpireBookingParams struct {
@@ -569,6 +576,7 @@ func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (B
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -603,7 +611,7 @@ func (q *Queries) FlagRelocation(ctx context.Context, arg FlagRelocationParams) 
 }
 
 const getBooking = `-- name: GetBooking :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE id = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE id = $1
 `
 
 func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -626,6 +634,7 @@ func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error)
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -645,7 +654,7 @@ func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error)
 }
 
 const getBookingByReference = `-- name: GetBookingByReference :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE reference = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE reference = $1
 `
 
 func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (Booking, error) {
@@ -668,6 +677,7 @@ func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -687,7 +697,7 @@ func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (
 }
 
 const getBookingForUpdate = `-- name: GetBookingForUpdate :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE id = $1 FOR UPDATE
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -710,6 +720,7 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -729,7 +740,7 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 }
 
 const listAllBookings = `-- name: ListAllBookings :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
 WHERE id < coalesce($1::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT $2
@@ -766,6 +777,7 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
 			&i.CancelledAt,
+			&i.CancelReason,
 			&i.PenaltyAmount,
 			&i.RefundDue,
 			&i.RelocationRequired,
@@ -877,9 +889,9 @@ func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) 
 }
 
 const listBookingsByHotels = `-- name: ListBookingsByHotels :many
-SELECT b.id, b.reference, b.hotel_id, b.status, b.check_in, b.check_out, b.currency, b.room_amount, b.tax_amount, b.total_amount, b.deposit_due, b.owner, b.hold_expires_at, b.payment_in_flight, b.confirmed_at, b.cancelled_at, b.penalty_amount, b.refund_due, b.relocation_required, b.relocation_note, b.version, b.created_at, b.updated_at, b.contact_email_enc, b.contact_email_idx, b.contact_phone_enc, b.language, b.check_in_at, b.departed_on, b.cancel_reason_enc FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) h
+SELECT b.id, b.reference, b.hotel_id, b.status, b.check_in, b.check_out, b.currency, b.room_amount, b.tax_amount, b.total_amount, b.deposit_due, b.owner, b.hold_expires_at, b.payment_in_flight, b.confirmed_at, b.cancelled_at, b.cancel_reason, b.penalty_amount, b.refund_due, b.relocation_required, b.relocation_note, b.version, b.created_at, b.updated_at, b.contact_email_enc, b.contact_email_idx, b.contact_phone_enc, b.language, b.check_in_at, b.departed_on, b.cancel_reason_enc FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) h
 CROSS JOIN LATERAL (
-    SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
+    SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
     WHERE hotel_id = h.id AND id < coalesce($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
     ORDER BY id DESC
     LIMIT $3
@@ -923,6 +935,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
 			&i.CancelledAt,
+			&i.CancelReason,
 			&i.PenaltyAmount,
 			&i.RefundDue,
 			&i.RelocationRequired,
@@ -949,7 +962,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 }
 
 const listBookingsByOwner = `-- name: ListBookingsByOwner :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
 WHERE owner = $1 AND id < coalesce($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT $3
@@ -987,6 +1000,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
 			&i.CancelledAt,
+			&i.CancelReason,
 			&i.PenaltyAmount,
 			&i.RefundDue,
 			&i.RelocationRequired,
@@ -1013,7 +1027,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 }
 
 const listRelocations = `-- name: ListRelocations :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
 ORDER BY check_in, id
 `
 
@@ -1043,6 +1057,7 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelID uuid.UUID) ([]Boo
 			&i.PaymentInFlight,
 			&i.ConfirmedAt,
 			&i.CancelledAt,
+			&i.CancelReason,
 			&i.PenaltyAmount,
 			&i.RefundDue,
 			&i.RelocationRequired,
@@ -1179,7 +1194,7 @@ func (q *Queries) LockGuestsToRotate(ctx context.Context, arg LockGuestsToRotate
 const markNoShow = `-- name: MarkNoShow :one
 UPDATE bookings SET status = 'NO_SHOW', version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type MarkNoShowParams struct {
@@ -1208,6 +1223,7 @@ func (q *Queries) MarkNoShow(ctx context.Context, arg MarkNoShowParams) (Booking
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,
@@ -1326,7 +1342,7 @@ const setPaymentInFlight = `-- name: SetPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND NOT payment_in_flight
   AND (status = 'HELD' AND hold_expires_at > $3::timestamptz OR status IN ('CONFIRMED', 'CHECKED_IN'))
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
 type SetPaymentInFlightParams struct {
@@ -1357,6 +1373,7 @@ func (q *Queries) SetPaymentInFlight(ctx context.Context, arg SetPaymentInFlight
 		&i.PaymentInFlight,
 		&i.ConfirmedAt,
 		&i.CancelledAt,
+		&i.CancelReason,
 		&i.PenaltyAmount,
 		&i.RefundDue,
 		&i.RelocationRequired,

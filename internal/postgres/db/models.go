@@ -50,6 +50,7 @@ type Booking struct {
 	PaymentInFlight    bool
 	ConfirmedAt        *time.Time
 	CancelledAt        *time.Time
+	CancelReason       string
 	PenaltyAmount      int64
 	RefundDue          int64
 	RelocationRequired bool
