@@ -2,11 +2,15 @@ package server_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/internal/server"
 )
@@ -28,7 +32,12 @@ func TestRequestIDs(t *testing.T) {
 	}
 	// Ids that proxies and tracers send are kept.
 	for _, good := range []string{"123e4567-e89b-12d3-a456-426614174000", "12345678-1234-1234-1234-123456789012",
-		"1-67891233-abcdef012345678912345678", "req-1712345678901", "00f067aa0ba902b7"} {
+		"1-67891233-abcdef012345678912345678", "req-1712345678901", "00f067aa0ba902b7",
+		// Hex ids whose digit runs pass the Luhn check by chance.
+		"3d8bfce2-5575-4090-9620-9bf01c99cc84", "3D8BFCE2-5575-4090-9620-9BF01C99CC84", "3d8bfce25575409096209bf01c99cc84",
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+		// Digits between letters not laid out as a card number.
+		"req2-5575-4090-9620-9x", "job:2101:2102"} {
 		got = do(t, newRequest(t, http.MethodGet, srv.URL, nil, map[string]string{"X-Request-Id": good}))
 		if id := got.header.Get("X-Request-Id"); id != good {
 			t.Errorf("id %q must be kept, got %q", good, id)
@@ -38,10 +47,27 @@ func TestRequestIDs(t *testing.T) {
 		// A card number, however it is joined or split.
 		"4111111111111111", "4111-1111-1111-1111", "4111.1111.1111.1111", "4111:1111:1111:1111", "4111_1111_1111_1111",
 		"req-4111111111111111", "req4111111111111111", "x_4111111111111111", "req-4111-1111-1111-1111", "4111111111111111-retry",
-		"trace:3782-822463-10005:1"} {
+		"trace:3782-822463-10005:1", "req3782-822463-10005", "req-4111:1111:1111:1111", "x4111.1111.1111.1111y"} {
 		got = do(t, newRequest(t, http.MethodGet, srv.URL, nil, map[string]string{"X-Request-Id": bad}))
 		if id := got.header.Get("X-Request-Id"); id == bad || len(id) != 24 {
 			t.Errorf("id %q must be replaced, got %q", bad, id)
+		}
+	}
+}
+
+// UUIDs and random hex ids, as tracers and proxies make them, are kept: the
+// digit runs between their letters are not card numbers, even when they pass
+// the Luhn check (about one id in a thousand).
+func TestRandomHexRequestIDsAreKept(t *testing.T) {
+	t.Parallel()
+	var b [16]byte
+	for i := 0; i < 200_000; i++ {
+		if id := uuid.NewString(); !server.ValidRequestID(id) {
+			t.Fatalf("UUID %q refused", id)
+		}
+		_, _ = rand.Read(b[:])
+		if id := hex.EncodeToString(b[:]); !server.ValidRequestID(id) {
+			t.Fatalf("hex id %q refused", id)
 		}
 	}
 }

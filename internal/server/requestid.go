@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/staygraph/staygraph/internal/cardnumber"
 )
 
@@ -66,18 +68,81 @@ func ValidRequestID(id string) bool {
 // holdsCardNumber reports whether a request id holds a card number. In text
 // a number joined to a word is an identifier ("hold-4111…"), not a card;
 // an id is nothing but an identifier, so the digits between its letters are
-// read on their own too ("req-4111-1111-1111-1111", "span_4111…").
+// read on their own too ("req-4111-1111-1111-1111", "span_4111…"), when
+// they are laid out as a card number is (see cardLayout). A UUID or a hex
+// id (hex digits and dashes, with at least one letter) is a number in base
+// 16, never a card: its digit runs pass the Luhn check by chance.
 func holdsCardNumber(id string) bool {
+	if isHexID(id) {
+		return false
+	}
 	if cardnumber.Contains(id) {
 		return true
 	}
 	parts := strings.FieldsFunc(id, func(r rune) bool { return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' })
 	for _, p := range parts {
-		if cardnumber.Contains(strings.Trim(p, "-_.:")) {
+		if digits, ok := cardLayout(strings.Trim(p, "-_.:")); ok && cardnumber.Contains(digits) {
 			return true
 		}
 	}
 	return false
+}
+
+// isHexID reports whether id is a UUID, or hex digits and dashes with at
+// least one letter ("00f067aa0ba902b7", a 32-digit trace id). An id of
+// digits and dashes alone is not: "4111-1111-1111-1111" is a card.
+func isHexID(id string) bool {
+	if _, err := uuid.Parse(id); err == nil {
+		return true
+	}
+	letter := false
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F':
+			letter = true
+		case '0' <= c && c <= '9' || c == '-':
+		default:
+			return false
+		}
+	}
+	return letter
+}
+
+// cardLayout returns the digits of p when p is laid out as a card number
+// is: 13 to 19 digits in a row, or groups split by one of "-_.:" in fours
+// (the last may be shorter), 4-6-5 or 4-6-4, 13 to 19 digits in all. Other
+// digit runs between an id's letters ("2-5575-4090-9620-9" of a UUID) are
+// parts of the id.
+func cardLayout(p string) (string, bool) {
+	groups := strings.FieldsFunc(p, func(r rune) bool { return r == '-' || r == '_' || r == '.' || r == ':' })
+	if len(strings.Join(groups, "-")) != len(p) {
+		return "", false // a separator doubled
+	}
+	digits := strings.Join(groups, "")
+	if len(digits) < 13 || len(digits) > 19 {
+		return "", false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return "", false
+		}
+	}
+	lens := make([]int, len(groups))
+	for i, g := range groups {
+		lens[i] = len(g)
+	}
+	switch {
+	case len(lens) == 1:
+		return digits, true
+	case len(lens) == 3 && lens[0] == 4 && lens[1] == 6 && (lens[2] == 5 || lens[2] == 4):
+		return digits, true
+	}
+	for i, n := range lens {
+		if n != 4 && (i != len(lens)-1 || n > 4) {
+			return "", false
+		}
+	}
+	return digits, true
 }
 
 func newRequestID() string {
