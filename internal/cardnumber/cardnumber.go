@@ -7,24 +7,35 @@
 // groups, that starts with 2 to 6 (the issuer ranges of Visa, Mastercard,
 // American Express, Discover, JCB, Diners Club, UnionPay and Maestro) and
 // whose check digit is valid (Luhn). Full-width digits (０-９, as Japanese
-// and Chinese input methods type them) count as the digits they are. Groups
-// are separated by runs of up to three characters that are neither letters
-// nor digits (nor "+"): spaces and dashes, mixed as they come, or one
-// other character repeated: tabs, dots, slashes, commas, underscores, en
-// and em dashes, full-width spaces and the like. Groups split by anything
-// other than spaces and dashes must be laid out as card numbers are printed
-// (fours, or 4-6-5 and 4-6-4), so that dates, times, amounts
-// ("4,111,111,111,111,111.00"), addresses and lists ("2023, 2024, …") are
-// not mistaken for one.
+// and Chinese input methods type them) count as the digits they are.
+//
+// Two groups are separated by at most three characters, which are either
+//
+//   - spaces only: of any kind, mixed as they come (space, tab, no-break
+//     space, full-width space and the other Unicode space separators), or
+//   - one mark, repeated or not, with spaces before or after it: a dash
+//     ("-", hyphen U+2010, non-breaking hyphen U+2011, figure dash, en dash
+//     "–", em dash "—", full-width "－"), a dot ("." or full-width "．") or
+//     an underscore: "4111-1111", "4111 - 1111", "4111. 1111", "4111..1111".
+//
+// Groups split by spaces and "-" may have any lengths. Groups split by any
+// other mark must be laid out as card numbers are printed (fours with a
+// shorter last group, or 4-6-5 and 4-6-4), so that dates, versions and
+// amounts ("4.111.111.111.111.111,00") are not mistaken for one. Nothing
+// else splits a card number: not commas, semicolons, slashes, colons,
+// pipes or line breaks, which lists ("rooms 2101,2102,2103,2104",
+// "2023/2024/2025/2026"), dates, times ("10:30:45:12"), ratios and amounts
+// use; the digits on either side of them are numbers of their own.
 //
 // To keep honest data flowing, a run is not a card number when it is part of
 // a word or an identifier (it touches an ASCII letter, an underscore, or a
 // dash joining it to one: a UUID, a booking reference, "hold-1712345678901";
 // but a card's name before a dash labels it: "VISA-4111…" is a card),
 // when it follows "+" (a phone number), or when it is one unbroken run of
-// more than 19 digits (a long id). A longer run made of groups is searched
-// for a card-shaped stretch of groups, so "4111 1111 1111 1111 2027" is
-// caught while all-digit UUIDs are not.
+// more than 19 digits (a long id). An exponent after a run does not make it
+// a word: "4111111111111111e0" is a number, and a card. A longer run made of
+// groups is searched for a card-shaped stretch of groups, so
+// "4111 1111 1111 1111 2027" is caught while all-digit UUIDs are not.
 package cardnumber
 
 import (
@@ -162,23 +173,24 @@ func scan(s string, found func(span) bool) {
 }
 
 // separation reports whether seps may separate two groups of a card
-// number, and whether they are spaces and dashes. Any mix of spaces and
-// dashes may ("4111 - 1111"); other separators must be the same character
-// ("4111..1111", not "2023, 2024", a list).
+// number, and whether they are spaces and dashes ("-"), which need no card
+// layout. Spaces of any kind may, mixed ("4111 \u00a01111"), or one mark
+// repeated with spaces before or after it ("4111 - 1111", "4111. 1111",
+// "4111..1111"); two marks may not ("4111-.1111").
 func separation(seps []unit) (spaced, ok bool) {
-	spaced = true
+	var mark rune
+	afterMark := false
 	for _, c := range seps {
-		spaced = spaced && (c.r == ' ' || c.r == '-')
-	}
-	if spaced {
-		return true, true
-	}
-	for _, c := range seps[1:] {
-		if c.r != seps[0].r {
+		switch {
+		case isSpace(c.r):
+			afterMark = mark != 0
+		case mark == 0:
+			mark = c.r
+		case c.r != mark || afterMark:
 			return false, false
 		}
 	}
-	return false, true
+	return mark == 0 || mark == '-', true
 }
 
 // candidates finds the card numbers among the groups of one candidate.
@@ -300,10 +312,22 @@ func isCard(u []unit, groups []group) bool {
 func isDigit(r rune) bool { return '0' <= r && r <= '9' }
 
 // isSeparator reports whether r may stand between two groups of a card
-// number: any character but a letter, a digit, a combining mark or "+"
-// (which starts a phone number).
-func isSeparator(r rune) bool {
-	return r != '+' && r != utf8.RuneError && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
+// number: a space or a mark.
+func isSeparator(r rune) bool { return isSpace(r) || isMark(r) }
+
+// isSpace reports whether r is a space of any kind: a tab or a Unicode
+// space separator (space, no-break space, full-width space, thin spaces…).
+// Line breaks are not: they end a number.
+func isSpace(r rune) bool { return r == '\t' || unicode.Is(unicode.Zs, r) }
+
+// isMark reports whether r is a dash, a dot or an underscore, the marks that
+// may split a card number's groups.
+func isMark(r rune) bool {
+	switch r {
+	case '-', '\u2010', '\u2011', '\u2012', '–', '—', '－', '.', '．', '_':
+		return true
+	}
+	return false
 }
 
 // isWord reports whether r belongs to a word or identifier: an ASCII
@@ -349,16 +373,33 @@ func wordBefore(u []unit, end int) string {
 }
 
 // joinedAfter reports whether the digits ending at end run on into a word,
-// directly or through a dash ("…123abc", "…123-abc").
+// directly or through a dash ("…123abc", "…123-abc"). An exponent does not
+// ("4111111111111111e0", "…e+2"): the digits are a number.
 func joinedAfter(u []unit, end int) bool {
 	if end >= len(u) {
 		return false
 	}
 	switch r := u[end].r; {
+	case r == 'e' || r == 'E':
+		return !exponent(u, end)
 	case isWord(r):
 		return true
 	case r == '-':
 		return end+1 < len(u) && isWord(u[end+1].r)
 	}
 	return false
+}
+
+// exponent reports whether an exponent starts at i and ends the word: "e"
+// or "E", an optional sign, and digits.
+func exponent(u []unit, i int) bool {
+	i++
+	if i < len(u) && (u[i].r == '+' || u[i].r == '-') {
+		i++
+	}
+	digits := i
+	for i < len(u) && isDigit(u[i].r) {
+		i++
+	}
+	return i > digits && (i == len(u) || !isWord(u[i].r))
 }
