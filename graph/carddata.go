@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -58,8 +59,9 @@ func (cardDataGuard) MutateOperationParameters(_ context.Context, params *graphq
 
 // cardInQuery reports whether the text of an operation holds a card number,
 // before it is parsed: in one of its string, block string or number
-// literals (escapes decoded), or in the text as a whole (a number written
-// unquoted in groups, which lex as several numbers, or in a comment).
+// literals (escapes decoded; see cardInNumber), or in the text as a whole
+// (a number written unquoted in groups, which lex as several numbers, or in
+// a comment).
 func cardInQuery(query string) bool {
 	if query == "" {
 		return false
@@ -71,13 +73,31 @@ func cardInQuery(query string) bool {
 			break // a text that does not lex fails to parse, with the whole-text check below
 		}
 		switch tok.Kind {
-		case lexer.String, lexer.BlockString, lexer.Int, lexer.Float:
+		case lexer.String, lexer.BlockString:
 			if cardnumber.Contains(tok.Value) {
+				return true
+			}
+		case lexer.Int, lexer.Float:
+			if cardInNumber(tok.Value) {
 				return true
 			}
 		}
 	}
 	return cardnumber.Contains(query)
+}
+
+// cardInNumber reports whether a number, an Int or Float literal or a JSON
+// number, holds a card number in its digits before the exponent
+// ("4111111111111111e0", "-4111111111111111.5E3") or in its exponent
+// ("1e4111111111111111"). In text a run of digits with letters after it
+// is a word; in a number the letter is the exponent's.
+func cardInNumber(raw string) bool {
+	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == 'e' || r == 'E' }) {
+		if cardnumber.Contains(strings.TrimLeft(part, "+-")) {
+			return true
+		}
+	}
+	return false
 }
 
 // MutateOperationContext refuses inline argument values (and variable
@@ -120,7 +140,7 @@ func cardInValue(v any, path []any) ([]any, bool) {
 	case string:
 		return path, cardnumber.Contains(v)
 	case json.Number:
-		return path, cardnumber.Contains(v.String())
+		return path, cardInNumber(v.String())
 	case map[string]any:
 		keys := make([]string, 0, len(v))
 		for k := range v {
@@ -152,8 +172,10 @@ func cardInAST(v *ast.Value, path []any) ([]any, bool) {
 		return nil, false
 	}
 	switch v.Kind {
-	case ast.StringValue, ast.BlockValue, ast.IntValue, ast.FloatValue:
+	case ast.StringValue, ast.BlockValue:
 		return path, cardnumber.Contains(v.Raw)
+	case ast.IntValue, ast.FloatValue:
+		return path, cardInNumber(v.Raw)
 	case ast.ListValue:
 		for i, c := range v.Children {
 			if p, found := cardInAST(c.Value, append(path[:len(path):len(path)], i)); found {

@@ -79,6 +79,11 @@ func TestCardNumbersInArgumentsOfTheWrongTypeAreRefused(t *testing.T) {
 		"in a comment":                   "{ hotels(first: 5) { totalCount } } # card 4111 1111 1111 1111",
 		"in a list":                      `{ hotels(first: [20, "4111-1111-1111-1111"]) { totalCount } }`,
 		"in an unknown field's argument": `{ nope(pan: "378282246310005") }`,
+		"Float with an exponent":         `{ bookingByReference(reference: "x", email: 4111111111111111e0) { id } }`,
+		"Float with a signed exponent":   `{ hotels(first: [1, -4111111111111111.5E+2]) { totalCount } }`,
+		"card as the exponent":           `{ hotels(first: 1e4111111111111111) { totalCount } }`,
+		"dots and spaces in a comment":   "{ hotels(first: 5) { totalCount } } # 4111. 1111. 1111. 1111",
+		"mixed spaces in a string":       "{ hotels(first: \"4111\u00a0 1111 1111 1111\") { totalCount } }",
 	}
 	for name, q := range queries {
 		post := c.post(t, nil, gql{Query: q})
@@ -103,6 +108,26 @@ func TestCardNumbersInArgumentsOfTheWrongTypeAreRefused(t *testing.T) {
 	}
 }
 
+// Lists of rooms and years are not card numbers, in an operation's text or
+// its variables, though their digits pass the Luhn check.
+func TestListsInOperationsAreNotCardNumbers(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	ok(t, "a comment", c.post(t, nil, gql{Query: "{ hotels(first: 20) { totalCount } } # rooms 2101/2102/2103/2104"}))
+	ok(t, "a comment before the operation", c.post(t, nil, gql{Query: "# years 2023,2024,2025,2026\n{ hotels(first: 20) { totalCount } }"}))
+	r := c.post(t, nil, gql{Query: `{ hotels(first: [2023,2024,2025,2026]) { totalCount } }`})
+	if r.code() != "GRAPHQL_VALIDATION_FAILED" || !strings.Contains(r.Errors[0].Message, "2023,2024,2025,2026") {
+		t.Fatalf("a list for an Int: %s", r.raw)
+	}
+	byRef := `query($r: String!, $e: String!) { bookingByReference(reference: $r, email: $e) { id } }`
+	for _, v := range []string{"rooms 2101,2102,2103,2104", "2101/2102/2103/2104", "2101;2102;2103;2104", "2023/2024/2025/2026",
+		"2023,2024,2025,2026", "2200/2215/2230/2245", "rooms 2101, 2102, 2103, 2104", "10:30:45:12"} {
+		if r := c.post(t, nil, gql{Query: byRef, Variables: map[string]any{"r": v, "e": "ana@example.com"}}); r.code() == graph.CodeCardDataRefused {
+			t.Errorf("%q refused as a card number", v)
+		}
+	}
+}
+
 // Whatever error gqlgen or a resolver makes, its message does not repeat a
 // card number.
 func TestErrorMessagesNeverRepeatACardNumber(t *testing.T) {
@@ -112,5 +137,9 @@ func TestErrorMessagesNeverRepeatACardNumber(t *testing.T) {
 		Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}})
 	if err.Message != `Argument "first" has invalid value "[card number]".` || err.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
 		t.Fatalf("presented %q %v", err.Message, err.Extensions)
+	}
+	err = present(context.Background(), &gqlerror.Error{Message: `Argument "email" has invalid value 4111111111111111e0.`})
+	if err.Message != `Argument "email" has invalid value [card number]e0.` {
+		t.Fatalf("presented %q", err.Message)
 	}
 }
