@@ -63,7 +63,8 @@ func TestPoolGaugesAreExposed(t *testing.T) {
 }
 
 // The refunds gauge counts those not paid back, by status, and leaves the
-// paid ones out; the bookings gauge counts the live ones alone.
+// paid ones out; the bookings gauge counts the live ones alone; both say 0
+// for a status without any, so that an alert on a rise sees the first.
 func TestRefundAndBookingGauges(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
@@ -94,7 +95,7 @@ func TestRefundAndBookingGauges(t *testing.T) {
 	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	text := rec.Body.String()
 	for _, want := range []string{`staygraph_refunds{status="FAILED"} 2`, `staygraph_refunds{status="PENDING"} 1`,
-		`staygraph_bookings{status="CONFIRMED"} 1`} {
+		`staygraph_bookings{status="CONFIRMED"} 1`, `staygraph_bookings{status="HELD"} 0`, `staygraph_bookings{status="CHECKED_IN"} 0`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)
 		}

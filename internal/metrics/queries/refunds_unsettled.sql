@@ -1,4 +1,6 @@
--- Refunds not paid back, for the staygraph_refunds gauge: PENDING (being
--- paid, retried) and FAILED (refused; staff settle it), from their partial
--- index (refunds_unsettled_idx).
-SELECT status, count(*) FROM refunds WHERE status IN ('PENDING', 'FAILED') GROUP BY status;
+-- Refunds not paid back, for the staygraph_refunds gauge, each status with
+-- its count even when 0 (an alert on a rise sees the first one): PENDING
+-- (being paid, retried) and FAILED (refused; staff settle it), from their
+-- partial index (refunds_unsettled_idx).
+SELECT s.status, (SELECT count(*) FROM refunds r WHERE r.status = s.status AND r.status IN ('PENDING', 'FAILED'))
+FROM unnest(ARRAY['PENDING', 'FAILED']) AS s(status);
