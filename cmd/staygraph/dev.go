@@ -39,7 +39,7 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(*c.logFormat, *c.logLevel)
-	if err := s.check(); err != nil {
+	if err := s.check(*withIndexer); err != nil {
 		return err
 	}
 

@@ -193,7 +193,7 @@ func TestSMTPFlagsAreChecked(t *testing.T) {
 		f := newFlags("serve")
 		s := addServerFlags(f)
 		checkErr(t, f.parse(tc.args))
-		if err := s.check(); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if err := s.check(false); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error naming %s", name, err, tc.want)
 		}
 	}

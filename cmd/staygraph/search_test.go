@@ -82,16 +82,32 @@ func TestEveryCommandReadsTheElasticsearchURLAlike(t *testing.T) {
 	}
 	t.Setenv("STAYGRAPH_ELASTICSEARCH_URL", "")
 
+	// A bad address stops, before it connects anywhere, every command that
+	// would use it, naming it by its position (it may hold a password).
 	t.Setenv("ELASTICSEARCH_URL", "http://es1:9200,http://elastic:s3cret@")
 	db := []string{"--database-url", "postgres://postgres@127.0.0.1:1/none?connect_timeout=1", "--log-level", "error"}
-	for name, run := range map[string]func(context.Context, []string) error{
-		"serve": runServe, "dev": runDev, "indexer": runIndexer, "reindex": runReindex,
-	} {
+	type command struct {
+		run  func(context.Context, []string) error
+		args []string
+	}
+	runs := func(c command) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := run(ctx, db)
-		cancel()
-		if err == nil || !strings.Contains(err.Error(), "--elasticsearch-url: address 2") || strings.Contains(err.Error(), "s3cret") {
+		defer cancel()
+		return c.run(ctx, append(append([]string{}, db...), c.args...))
+	}
+	for name, c := range map[string]command{
+		"serve --indexer": {runServe, []string{"--indexer"}}, "serve --search-engine elasticsearch": {runServe, []string{"--search-engine", "elasticsearch"}},
+		"dev": {runDev, nil}, "indexer": {runIndexer, nil}, "reindex": {runReindex, nil},
+	} {
+		if err := runs(c); err == nil || !strings.Contains(err.Error(), "--elasticsearch-url: address 2") || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("%s with a bad second address in ELASTICSEARCH_URL: %v", name, err)
+		}
+	}
+	// A server that neither searches nor indexes with it is not stopped by
+	// a stray one: it goes on (here to a database that is not there).
+	for name, c := range map[string]command{"serve": {runServe, nil}, "dev --indexer=false": {runDev, []string{"--indexer=false"}}} {
+		if err := runs(c); err == nil || strings.Contains(err.Error(), "elasticsearch") {
+			t.Errorf("%s with a stray bad ELASTICSEARCH_URL: %v, want it to go on to the database", name, err)
 		}
 	}
 }

@@ -88,16 +88,22 @@ func addServerFlags(f *flags) serverFlags {
 // guessed offline from any token, which then mints ADMIN tokens.
 const minJWTSecret = 32
 
-// check refuses settings the server cannot run with safely.
-func (s serverFlags) check() error {
+// check refuses settings the server cannot run with safely. withIndexer
+// says the process runs the change stream, which writes to Elasticsearch
+// when an address is given.
+func (s serverFlags) check(withIndexer bool) error {
 	switch {
 	case *s.maxConns < 3:
 		return errors.New("--db-max-conns must be at least 3: migrations, the job queue's listener and requests each hold a connection")
 	case *s.holdTTL <= 0:
 		return errors.New("--hold-ttl must be positive: a hold keeps its rooms that long")
 	}
-	if _, err := s.search.es.addresses(); err != nil {
-		return err
+	if *s.search.engine == "elasticsearch" || withIndexer {
+		// Read only where something uses it: a stray ELASTICSEARCH_URL does
+		// not stop a server that neither searches nor indexes with it.
+		if _, err := s.search.es.addresses(); err != nil {
+			return err
+		}
 	}
 	return s.notify.check()
 }
@@ -138,7 +144,7 @@ func runServe(ctx context.Context, args []string) error {
 	if *c.databaseURL == "" {
 		return errors.New("set --database-url or STAYGRAPH_DATABASE_URL (or DATABASE_URL); 'staygraph dev' starts a private PostgreSQL for you")
 	}
-	if err := s.check(); err != nil {
+	if err := s.check(*withIndexer); err != nil {
 		return err
 	}
 	if err := s.pii.require(); err != nil {
