@@ -444,15 +444,16 @@ func TestStoredErrorsOfEarlierReleasesAreRedacted(t *testing.T) {
 	b := setupIdle(t, notify.Opts{})
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	must(t, postgres.MigrateWith(ctx, b.pool, log, postgres.MigrateOpts{To: 25}))
+	must(t, postgres.MigrateWith(ctx, b.pool, log, postgres.MigrateOpts{To: 25})) // the schema before 00026
 	id := b.booking(t, notify.Contact{Email: "ana@example.com"})
 	cases := map[string]string{
 		`sms: sms gateway: Post "https://gw:pw@sms.example/v1/send?api_key=GW-KEY-1": dial tcp 10.0.0.9:443: connect: connection refused`: "sms: sms gateway unreachable",
-		`sms: sms gateway: 503 Service Unavailable: {"error":"quota of account ACCT-SECRET","node":"10.2.3.4"}`:                           "sms: sms gateway: answered 503",
+		`sms: sms gateway: 503 Service Unavailable: {"error":"quota of account ACCT-SECRET","node":"10.2.3.4"}`:                           "sms: sms gateway answered 503",
 		`sms: sms gateway refused the message: 400 Bad Request: {"detail":"token tok_SECRET invalid"}`:                                    "sms: sms gateway refused the message: answered 400",
 		`email: smtp: 554 "5.7.1 relay mx7.corp.internal (10.9.8.7) denied"`:                                                              "email: smtp server answered 554 (5.7.1)",
 		`email: smtp: 451 mailbox busy at mx7.corp.internal`:                                                                              "email: smtp server answered 451",
 		`email: smtp: dial tcp 10.0.0.7:25: connect: connection refused`:                                                                  "email: smtp server unreachable",
+		`email: smtp: the server does not offer authentication`:                                                                           "email: smtp: the server does not offer authentication",
 		`read the booking's contact: lookup via https://user:pw@internal.example/x?k=SECRET failed`:                                       "read the booking's contact: lookup via [url] failed",
 		// Written by this release: kept.
 		"sms: sms gateway answered 503 Service Unavailable":   "sms: sms gateway answered 503 Service Unavailable",

@@ -11,16 +11,22 @@ UPDATE notifications SET last_error = CASE
     -- "sms: sms gateway: Post \"https://…?api_key=…\": dial tcp 10.…: …"
     WHEN last_error ~ '^[a-z]+: sms gateway: Post '
         THEN substring(last_error FROM '^[a-z]+') || ': sms gateway unreachable'
-    -- "sms: sms gateway: 503 Service Unavailable: <body>", and refusals
-    WHEN last_error ~ '^[a-z]+: sms gateway( refused the message)?: [0-9]{3}( |$)'
-        THEN regexp_replace(last_error, '^([a-z]+): sms gateway( refused the message)?: ([0-9]{3}).*$',
-                            '\1: sms gateway\2: answered \3', 's')
+    -- "sms: sms gateway refused the message: 400 Bad Request: <body>"
+    WHEN last_error ~ '^[a-z]+: sms gateway refused the message: [0-9]{3}( |$)'
+        THEN regexp_replace(last_error, '^([a-z]+): sms gateway refused the message: ([0-9]{3}).*$',
+                            '\1: sms gateway refused the message: answered \2', 's')
+    -- "sms: sms gateway: 503 Service Unavailable: <body>"
+    WHEN last_error ~ '^[a-z]+: sms gateway: [0-9]{3}( |$)'
+        THEN regexp_replace(last_error, '^([a-z]+): sms gateway: ([0-9]{3}).*$', '\1: sms gateway answered \2', 's')
     -- "email: smtp: 550 5.1.1 <reply text>": the code and its enhanced code
     WHEN last_error ~ '^[a-z]+: smtp: [0-9]{3}\W*[245]\.[0-9]{1,3}\.[0-9]{1,3}'
         THEN regexp_replace(last_error, '^([a-z]+): smtp: ([0-9]{3})\W*([245]\.[0-9]{1,3}\.[0-9]{1,3}).*$',
                             '\1: smtp server answered \2 (\3)', 's')
     WHEN last_error ~ '^[a-z]+: smtp: [0-9]{3}( |$)'
         THEN regexp_replace(last_error, '^([a-z]+): smtp: ([0-9]{3}).*$', '\1: smtp server answered \2', 's')
+    -- "email: smtp: the server does not offer authentication": no address
+    WHEN last_error ~ '^[a-z]+: smtp: the server does not offer '
+        THEN last_error
     -- "email: smtp: dial tcp 10.0.0.7:25: connect: connection refused", EOF, TLS
     WHEN last_error ~ '^[a-z]+: smtp: '
         THEN substring(last_error FROM '^[a-z]+') || ': smtp server unreachable'
