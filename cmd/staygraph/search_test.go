@@ -97,7 +97,7 @@ func TestEveryCommandReadsTheElasticsearchURLAlike(t *testing.T) {
 	}
 	for name, c := range map[string]command{
 		"serve --indexer": {runServe, []string{"--indexer"}}, "serve --search-engine elasticsearch": {runServe, []string{"--search-engine", "elasticsearch"}},
-		"dev": {runDev, nil}, "indexer": {runIndexer, nil}, "reindex": {runReindex, nil},
+		"dev": {runDev, []string{"--data-dir", t.TempDir()}}, "indexer": {runIndexer, nil}, "reindex": {runReindex, nil},
 	} {
 		if err := runs(c); err == nil || !strings.Contains(err.Error(), "--elasticsearch-url: address 2") || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("%s with a bad second address in ELASTICSEARCH_URL: %v", name, err)
@@ -105,7 +105,7 @@ func TestEveryCommandReadsTheElasticsearchURLAlike(t *testing.T) {
 	}
 	// A server that neither searches nor indexes with it is not stopped by
 	// a stray one: it goes on (here to a database that is not there).
-	for name, c := range map[string]command{"serve": {runServe, nil}, "dev --indexer=false": {runDev, []string{"--indexer=false"}}} {
+	for name, c := range map[string]command{"serve": {runServe, nil}, "dev --indexer=false": {runDev, []string{"--indexer=false", "--data-dir", t.TempDir()}}} {
 		if err := runs(c); err == nil || strings.Contains(err.Error(), "elasticsearch") {
 			t.Errorf("%s with a stray bad ELASTICSEARCH_URL: %v, want it to go on to the database", name, err)
 		}
