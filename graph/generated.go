@@ -4432,9 +4432,9 @@ type BlockRoomsPayload {
 type Mutation {
   "Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT, PRICE_CHANGED, NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT."
   holdBooking(input: HoldBookingInput!): HoldBookingPayload!
-  "Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL (pay the rest with another method), PAYMENT_PENDING (reconciled later), HOLD_EXPIRED, INVALID_STATE."
+  "Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL (pay the rest with another method), PAYMENT_PENDING (this payment's outcome is reconciled later, or another payment on the booking is under way: try again once it settled), HOLD_EXPIRED, INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND."
   confirmBooking(input: ConfirmBookingInput!): ConfirmBookingPayload!
-  "Pays what is still owed on a confirmed booking after its deposit. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL, PAYMENT_PENDING, INVALID_STATE."
+  "Pays what is still owed on a confirmed booking after its deposit. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL, PAYMENT_PENDING (as for confirmBooking), INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND."
   payBalance(input: PayBalanceInput!): PayBalancePayload!
   """
   Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone.

@@ -277,7 +277,7 @@ func (v *ConfirmBookingInput) GetPayment() *PaymentInput { return v.Payment }
 
 // ConfirmBookingResponse is returned by ConfirmBooking on success.
 type ConfirmBookingResponse struct {
-	// Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL (pay the rest with another method), PAYMENT_PENDING (reconciled later), HOLD_EXPIRED, INVALID_STATE.
+	// Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL (pay the rest with another method), PAYMENT_PENDING (this payment's outcome is reconciled later, or another payment on the booking is under way: try again once it settled), HOLD_EXPIRED, INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND.
 	ConfirmBooking ConfirmBookingConfirmBookingConfirmBookingPayload `json:"confirmBooking"`
 }
 

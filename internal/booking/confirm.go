@@ -195,6 +195,10 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 					settled, settledErr = true, priorOutcome(prior)
 					return nil
 				}
+				// Another request's payment, its outcome not in yet.
+				if current, err := q.GetBooking(ctx, b.ID); err == nil && current.PaymentInFlight {
+					return apperr.New(PaymentPending, "another payment on this booking is under way; try again once it has settled")
+				}
 				return apperr.New(InvalidState, "the booking changed meanwhile (expired, paid or cancelled); reload it")
 			}
 			return fmt.Errorf("pin hold: %w", err)

@@ -315,7 +315,8 @@ func TestAStopMidChargeIsReconciled(t *testing.T) {
 
 // A confirmation answered PAYMENT_PENDING and retried after reconciliation
 // confirmed the booking gets the confirmed booking, as any retry gets the
-// first request's result; another request is told the booking is confirmed.
+// first request's result; another request is told a payment is under way
+// before, and that the booking is confirmed after.
 func TestConfirmRetriedAfterReconciliation(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Time{})
@@ -327,6 +328,12 @@ func TestConfirmRetriedAfterReconciliation(t *testing.T) {
 	in := booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}
 	if _, err := b.svc.Confirm(ctx, in); code(err) != booking.PaymentPending {
 		t.Fatalf("first answer: %v, want PAYMENT_PENDING", err)
+	}
+	// Another request while the outcome is unknown is told a payment is
+	// under way (the booking is still held), not that the booking changed.
+	other := booking.ConfirmInput{IdempotencyKey: "meanwhile", BookingID: h.ID, Payment: pay("tok_success")}
+	if _, err := b.svc.Confirm(ctx, other); code(err) != booking.PaymentPending {
+		t.Fatalf("another request while the payment is pending: %v, want PAYMENT_PENDING", err)
 	}
 	must(t, b.svc.ReconcilePayment(context.Background(), b.unknownPayment(t, h.ID)))
 	again, err := b.svc.Confirm(ctx, in)
