@@ -4344,7 +4344,7 @@ input ContactInput {
 }
 
 input HoldBookingInput {
-  "Retrying with the same key returns the first result and never holds twice."
+  "Retrying with the same key never holds twice: it returns the booking the first request held, as it is now."
   idempotencyKey: String!
   hotelId: ID!
   checkIn: Date!

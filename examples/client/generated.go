@@ -438,7 +438,7 @@ func (v *HoldBookingHoldBookingHoldBookingPayloadUserErrorsUserError) GetMessage
 }
 
 type HoldBookingInput struct {
-	// Retrying with the same key returns the first result and never holds twice.
+	// Retrying with the same key never holds twice: it returns the booking the first request held, as it is now.
 	IdempotencyKey string             `json:"idempotencyKey"`
 	HotelId        string             `json:"hotelId"`
 	CheckIn        string             `json:"checkIn"`

@@ -284,7 +284,7 @@ type GuestInput struct {
 }
 
 type HoldBookingInput struct {
-	// Retrying with the same key returns the first result and never holds twice.
+	// Retrying with the same key never holds twice: it returns the booking the first request held, as it is now.
 	IdempotencyKey string             `json:"idempotencyKey"`
 	HotelID        string             `json:"hotelId"`
 	CheckIn        time.Time          `json:"checkIn"`
