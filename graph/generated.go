@@ -90,14 +90,15 @@ type ComplexityRoot struct {
 	}
 
 	ApiKey struct {
-		CreatedAt  func(childComplexity int) int
-		ID         func(childComplexity int) int
-		LastUsedAt func(childComplexity int) int
-		Name       func(childComplexity int) int
-		Prefix     func(childComplexity int) int
-		RevokedAt  func(childComplexity int) int
-		Scopes     func(childComplexity int) int
-		Version    func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		LastUsedAt          func(childComplexity int) int
+		Name                func(childComplexity int) int
+		OldSecretValidUntil func(childComplexity int) int
+		Prefix              func(childComplexity int) int
+		RevokedAt           func(childComplexity int) int
+		Scopes              func(childComplexity int) int
+		Version             func(childComplexity int) int
 	}
 
 	AuditChange struct {
@@ -403,6 +404,7 @@ type ComplexityRoot struct {
 		PayBalance        func(childComplexity int, input model.PayBalanceInput) int
 		RetryNotification func(childComplexity int, input model.RetryNotificationInput) int
 		RevokeAPIKey      func(childComplexity int, input model.RevokeAPIKeyInput) int
+		RollAPIKey        func(childComplexity int, input model.RollAPIKeyInput) int
 		SetRates          func(childComplexity int, input model.SetRatesInput) int
 		SetRoomService    func(childComplexity int, input model.SetRoomServiceInput) int
 		UpdateHotel       func(childComplexity int, input model.UpdateHotelInput) int
@@ -727,6 +729,7 @@ type MutationResolver interface {
 	SetRates(ctx context.Context, input model.SetRatesInput) (model.SetRatesPayload, error)
 	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (model.CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (model.RevokeAPIKeyPayload, error)
+	RollAPIKey(ctx context.Context, input model.RollAPIKeyInput) (model.CreateAPIKeyPayload, error)
 }
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *notify.Notification) (string, error)
@@ -922,6 +925,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKey.Name(childComplexity), true
+	case "ApiKey.oldSecretValidUntil":
+		if e.ComplexityRoot.ApiKey.OldSecretValidUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.OldSecretValidUntil(childComplexity), true
 	case "ApiKey.prefix":
 		if e.ComplexityRoot.ApiKey.Prefix == nil {
 			break
@@ -2193,6 +2202,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["input"].(model.RevokeAPIKeyInput)), true
+	case "Mutation.rollApiKey":
+		if e.ComplexityRoot.Mutation.RollAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rollApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RollAPIKey(childComplexity, args["input"].(model.RollAPIKeyInput)), true
 	case "Mutation.setRates":
 		if e.ComplexityRoot.Mutation.SetRates == nil {
 			break
@@ -3179,6 +3199,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("QuoteInput", ec.unmarshalInputQuoteInput),
 			graphql.NewInputUnmarshaler("RetryNotificationInput", ec.unmarshalInputRetryNotificationInput),
 			graphql.NewInputUnmarshaler("RevokeApiKeyInput", ec.unmarshalInputRevokeApiKeyInput),
+			graphql.NewInputUnmarshaler("RollApiKeyInput", ec.unmarshalInputRollApiKeyInput),
 			graphql.NewInputUnmarshaler("RoomRequestInput", ec.unmarshalInputRoomRequestInput),
 			graphql.NewInputUnmarshaler("SetRatesInput", ec.unmarshalInputSetRatesInput),
 			graphql.NewInputUnmarshaler("SetRoomServiceInput", ec.unmarshalInputSetRoomServiceInput),
@@ -3517,6 +3538,8 @@ type ApiKey implements Node {
   createdAt: DateTime!
   revokedAt: DateTime
   lastUsedAt: DateTime
+  "After rollApiKey: until when the secret it replaced authenticates (or did); null for a key never rolled."
+  oldSecretValidUntil: DateTime
 }
 
 "The kind of object an audit entry is about."
@@ -4304,6 +4327,12 @@ input RevokeApiKeyInput {
   id: ID!
 }
 
+input RollApiKeyInput {
+  id: ID!
+  "How long the secret it replaces keeps working, so the partner can deploy the new one: 0 to 10080 minutes (a week). Default 60."
+  keepOldSecretMinutes: Int = 60
+}
+
 type RevokeApiKeyPayload {
   apiKey: ApiKey
   userErrors: [UserError!]!
@@ -4481,6 +4510,13 @@ type Mutation {
   createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload!
   "Admins only."
   revokeApiKey(input: RevokeApiKeyInput!): RevokeApiKeyPayload!
+  """
+  Admins only. A new secret for a key, shown once in the payload: the key keeps its id, prefix and
+  scopes, so its partner keeps its bookings, idempotency keys and webhooks; the old secret keeps
+  working for keepOldSecretMinutes. Rotate a partner's credential with it, not with a new key (whose
+  bookings would be another partner's). Codes: NOT_FOUND, CONFLICT (the key is revoked), INVALID_INPUT.
+  """
+  rollApiKey(input: RollApiKeyInput!): CreateApiKeyPayload!
 }
 
 """
@@ -4584,6 +4620,8 @@ func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphq
 		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
 	case "lastUsedAt":
 		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+	case "oldSecretValidUntil":
+		return ec.fieldContext_ApiKey_oldSecretValidUntil(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
 }
@@ -5900,6 +5938,20 @@ func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rollApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RollAPIKeyInput, error) {
+			return ec.unmarshalNRollApiKeyInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRollAPIKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setRates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6789,6 +6841,29 @@ func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ApiKey_oldSecretValidUntil(ctx context.Context, field graphql.CollectedField, obj *auth.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_oldSecretValidUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldSecretValidUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_oldSecretValidUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "DateTime")
 }
 
@@ -12359,6 +12434,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rollApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rollApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RollAPIKey(ctx, fc.Args["input"].(model.RollAPIKeyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CreateAPIKeyPayload) graphql.Marshaler {
+			return ec.marshalNCreateApiKeyPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rollApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateApiKeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rollApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19001,6 +19120,59 @@ func UnmarshalRevokeApiKeyInput(ctx context.Context, raw any) (model.RevokeAPIKe
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRollApiKeyInput(ctx context.Context, obj any) (model.RollAPIKeyInput, error) {
+	var it model.RollAPIKeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["keepOldSecretMinutes"]; !present {
+		asMap["keepOldSecretMinutes"] = 60
+	}
+
+	fieldsInOrder := [...]string{"id", "keepOldSecretMinutes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "keepOldSecretMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keepOldSecretMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KeepOldSecretMinutes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRollApiKeyInput unmarshals raw into the RollApiKeyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRollApiKeyInput(ctx context.Context, raw any) (model.RollAPIKeyInput, error) {
+	var out model.RollAPIKeyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RollApiKeyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRoomRequestInput(ctx context.Context, obj any) (model.RoomRequestInput, error) {
 	var it model.RoomRequestInput
 	if obj == nil {
@@ -19755,6 +19927,11 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "lastUsedAt":
 			out.Values[i] = ec._ApiKey_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "oldSecretValidUntil":
+			out.Values[i] = ec._ApiKey_oldSecretValidUntil(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -21904,6 +22081,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rollApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rollApiKey(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -24840,6 +25024,11 @@ func (ec *executionContext) unmarshalNRevokeApiKeyInput2githubᚗcomᚋstaygraph
 
 func (ec *executionContext) marshalNRevokeApiKeyPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRevokeAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v model.RevokeAPIKeyPayload) graphql.Marshaler {
 	return ec._RevokeApiKeyPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNRollApiKeyInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRollAPIKeyInput(ctx context.Context, v any) (model.RollAPIKeyInput, error) {
+	res, err := ec.unmarshalInputRollApiKeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRoom2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoom(ctx context.Context, sel ast.SelectionSet, v catalog.Room) graphql.Marshaler {

@@ -475,6 +475,66 @@ func TestAPIKeysThroughTheAPI(t *testing.T) {
 	}
 }
 
+// A partner's credential is rotated with rollApiKey: the new secret sees
+// and changes the bookings made with the old one, a retried hold under the
+// old key's idempotency key returns the same booking, and the old secret
+// stops when its time is up (at once here).
+func TestRollApiKeyKeepsThePartnersBookings(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	admin := token(t, auth.RoleAdmin)
+	created := decode[struct {
+		CreateApiKey struct {
+			ApiKey struct{ ID string }
+			Secret string
+		}
+	}](t, b.do(t, admin, `mutation { createApiKey(input: {name: "Partner OTA", scopes: ["search", "book", "read:bookings"]}) { apiKey { id } secret } }`, nil))
+	oldKey := created.CreateApiKey.Secret
+	hotel, plan, _ := b.stayFixture(t, "Europe/Rome", 3)
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, oldKey, holdMutation, holdVars(hotel, plan, "ota-1", checkIn, 2))).HoldBooking
+	if held.Booking == nil {
+		t.Fatalf("hold with the partner's key: %+v", held.UserErrors)
+	}
+
+	rolled := decode[struct {
+		RollApiKey struct {
+			ApiKey struct {
+				ID                  string
+				OldSecretValidUntil *time.Time
+			}
+			Secret     string
+			UserErrors []struct{ Code string }
+		}
+	}](t, b.do(t, admin, `mutation($id: ID!) { rollApiKey(input: {id: $id, keepOldSecretMinutes: 0}) { apiKey { id oldSecretValidUntil } secret userErrors { code } } }`,
+		map[string]any{"id": created.CreateApiKey.ApiKey.ID})).RollApiKey
+	newKey := rolled.Secret
+	if rolled.ApiKey.ID != created.CreateApiKey.ApiKey.ID || newKey == oldKey || rolled.ApiKey.OldSecretValidUntil == nil || len(rolled.UserErrors) > 0 {
+		t.Fatalf("rollApiKey: %+v", rolled)
+	}
+	mine := decode[struct {
+		Viewer struct {
+			Bookings struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+	}](t, b.do(t, newKey, `{ viewer { bookings(first: 10) { edges { node { id } } } } }`, nil))
+	if got := mine.Viewer.Bookings.Edges; len(got) != 1 || got[0].Node.ID != held.Booking.ID {
+		t.Fatalf("the new secret lists %+v, want the booking made with the old one", got)
+	}
+	again := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, newKey, holdMutation, holdVars(hotel, plan, "ota-1", checkIn, 2))).HoldBooking
+	if again.Booking == nil || again.Booking.ID != held.Booking.ID {
+		t.Fatalf("the hold retried with the new secret: %+v, want the first booking", again)
+	}
+	if res := b.do(t, oldKey, `{ viewer { role } }`, nil); res.status != http.StatusUnauthorized || res.code() != "UNAUTHENTICATED" {
+		t.Fatalf("the old secret after its time: %d %+v", res.status, res.Errors)
+	}
+	if res := b.do(t, token(t, auth.RoleGuest), `mutation($id: ID!) { rollApiKey(input: {id: $id}) { secret } }`,
+		map[string]any{"id": created.CreateApiKey.ApiKey.ID}); res.code() != "FORBIDDEN" {
+		t.Fatalf("a guest rolling a key: %+v", res.Errors)
+	}
+}
+
 // Values no field can hold are the caller's mistake, INVALID_INPUT, whether
 // in variables or written in the operation: a NUL character in a string,
 // a date-time without an offset, a number that is not finite or not a

@@ -174,6 +174,8 @@ var privacyProbes = slices.Concat(privacyHotelProbes(), []privacyProbe{
 		vars: func(privacyFixture) map[string]any { return nil }},
 	{name: "revokeApiKey", query: `mutation($k: ID!) { revokeApiKey(input: {id: $k}) { apiKey { name prefix } userErrors { code } } }`,
 		vars: func(f privacyFixture) map[string]any { return map[string]any{"k": f.gid(relay.KindAPIKey, f.apiKey)} }},
+	{name: "rollApiKey", query: `mutation($k: ID!) { rollApiKey(input: {id: $k}) { apiKey { name prefix } secret userErrors { code } } }`,
+		vars: func(f privacyFixture) map[string]any { return map[string]any{"k": f.gid(relay.KindAPIKey, f.apiKey)} }},
 })
 
 // privacyHotelProbes reach each private field of a hotel from every root

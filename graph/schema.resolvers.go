@@ -502,6 +502,25 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeA
 	return model.RevokeAPIKeyPayload{APIKey: okPtr(key, ue), UserErrors: ue}, err
 }
 
+// RollAPIKey is the resolver for the rollApiKey field.
+func (r *mutationResolver) RollAPIKey(ctx context.Context, input model.RollAPIKeyInput) (model.CreateAPIKeyPayload, error) {
+	var d ids
+	id := d.decode(relay.KindAPIKey, input.ID, "input", "id")
+	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
+		return model.CreateAPIKeyPayload{UserErrors: ue}, err
+	}
+	keepOld := 60
+	if input.KeepOldSecretMinutes != nil {
+		keepOld = *input.KeepOldSecretMinutes
+	}
+	key, secret, err := r.Keys.Roll(ctx, id, keepOld)
+	ue, err := userErrors(err)
+	if len(ue) > 0 || err != nil {
+		return model.CreateAPIKeyPayload{UserErrors: ue}, err
+	}
+	return model.CreateAPIKeyPayload{APIKey: &key, Secret: &secret, UserErrors: ue}, nil
+}
+
 // ID is the resolver for the id field.
 func (r *notificationResolver) ID(ctx context.Context, obj *notify.Notification) (string, error) {
 	return relay.ID(relay.KindNotification, obj.ID), nil

@@ -472,6 +472,12 @@ type RevokeAPIKeyPayload struct {
 	UserErrors []apperr.Error `json:"userErrors"`
 }
 
+type RollAPIKeyInput struct {
+	ID string `json:"id"`
+	// How long the secret it replaces keeps working, so the partner can deploy the new one: 0 to 10080 minutes (a week). Default 60.
+	KeepOldSecretMinutes *int `json:"keepOldSecretMinutes,omitempty"`
+}
+
 // One room of a stay: a rate plan (its room type follows) and who stays.
 type RoomRequestInput struct {
 	RatePlanID string `json:"ratePlanId"`

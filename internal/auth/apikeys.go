@@ -58,6 +58,9 @@ type APIKey struct {
 	// LastUsedAt is when the key last authenticated a request, to the
 	// minute; nil if never.
 	LastUsedAt *time.Time
+	// OldSecretValidUntil is, after a roll, until when the secret it
+	// replaced authenticates (or did); nil for a key never rolled.
+	OldSecretValidUntil *time.Time
 }
 
 // APIKeys issues, lists, revokes and verifies partner API keys.
@@ -236,6 +239,47 @@ func (k *APIKeys) Revoke(ctx context.Context, id uuid.UUID) (APIKey, error) {
 	return apiKeyFromRow(row), nil
 }
 
+// MaxOldSecretMinutes bounds how long a rolled key's old secret keeps
+// working: a week.
+const MaxOldSecretMinutes = 7 * 24 * 60
+
+// Roll gives the active key with id a new secret and returns it with the
+// full key string, shown this once. The key keeps its id, prefix and scopes
+// — and so its partner keeps its bookings, idempotency keys and webhooks —
+// and the secret it replaces still authenticates for keepOldMinutes (0 to
+// MaxOldSecretMinutes), so the partner can deploy the new one without a
+// gap. NOT_FOUND for an unknown key, CONFLICT for a revoked one.
+// Administrators only.
+func (k *APIKeys) Roll(ctx context.Context, id uuid.UUID, keepOldMinutes int) (APIKey, string, error) {
+	if err := RequireAdmin(ctx); err != nil {
+		return APIKey{}, "", err
+	}
+	if keepOldMinutes < 0 || keepOldMinutes > MaxOldSecretMinutes {
+		return APIKey{}, "", apperr.Invalid(fmt.Sprintf("the old secret may be kept 0 to %d minutes", MaxOldSecretMinutes), "input", "keepOldSecretMinutes")
+	}
+	current, err := k.Get(ctx, id)
+	if err != nil {
+		return APIKey{}, "", err
+	}
+	_, secret, raw, err := newAPIKeyParts()
+	if err != nil {
+		return APIKey{}, "", fmt.Errorf("roll api key: %w", err)
+	}
+	hash := sha256.Sum256(raw)
+	row, err := write(ctx, k, func(q *db.Queries) (db.ApiKey, error) {
+		return q.RollAPIKey(ctx, db.RollAPIKeyParams{ID: id, SecretHash: hash[:], PreviousValidUntil: ptr(time.Now().Add(time.Duration(keepOldMinutes) * time.Minute))})
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return APIKey{}, "", apperr.New(apperr.Conflict, "the api key is revoked: create a new one")
+	}
+	if err != nil {
+		return APIKey{}, "", fmt.Errorf("roll api key: %w", err)
+	}
+	return apiKeyFromRow(row), apiKeyMarker + current.Prefix + "_" + secret, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
 // Verify checks a full key string and returns the PARTNER principal it
 // authenticates. Malformed, unknown, wrong and revoked keys all get the same
 // UNAUTHENTICATED error, so a caller cannot tell which it was. A database
@@ -253,7 +297,17 @@ func (k *APIKeys) Verify(ctx context.Context, key string) (*Principal, error) {
 		return nil, fmt.Errorf("look up api key: %w", err)
 	}
 	hash := sha256.Sum256(raw)
-	if subtle.ConstantTimeCompare(hash[:], row.SecretHash) != 1 || row.RevokedAt != nil {
+	current := subtle.ConstantTimeCompare(hash[:], row.SecretHash) == 1
+	// A rolled key's old secret, until its time is up: the principal
+	// expires then, so a socket it opened closes then too.
+	var expires time.Time
+	if !current && row.PreviousSecretHash != nil && row.PreviousValidUntil != nil &&
+		subtle.ConstantTimeCompare(hash[:], row.PreviousSecretHash) == 1 && time.Now().Before(*row.PreviousValidUntil) {
+		expires = *row.PreviousValidUntil
+	} else if !current {
+		return nil, invalidAPIKey()
+	}
+	if row.RevokedAt != nil {
 		return nil, invalidAPIKey()
 	}
 	// last_used_at is bookkeeping (the query writes at most once a minute);
@@ -266,6 +320,7 @@ func (k *APIKeys) Verify(ctx context.Context, key string) (*Principal, error) {
 		Subject:  APIKeySubject(row.ID),
 		Scopes:   slices.Clone(row.Scopes),
 		APIKeyID: row.ID,
+		Expires:  expires,
 	}, nil
 }
 
@@ -327,13 +382,14 @@ func apiKeyFromRow(r db.ApiKey) APIKey {
 		scopes = []string{}
 	}
 	return APIKey{
-		ID:         r.ID,
-		Version:    r.Version,
-		Name:       r.Name,
-		Prefix:     r.Prefix,
-		Scopes:     scopes,
-		CreatedAt:  r.CreatedAt,
-		RevokedAt:  r.RevokedAt,
-		LastUsedAt: r.LastUsedAt,
+		ID:                  r.ID,
+		Version:             r.Version,
+		Name:                r.Name,
+		Prefix:              r.Prefix,
+		Scopes:              scopes,
+		CreatedAt:           r.CreatedAt,
+		RevokedAt:           r.RevokedAt,
+		LastUsedAt:          r.LastUsedAt,
+		OldSecretValidUntil: r.PreviousValidUntil,
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -268,5 +269,80 @@ func TestAPIKeyUnknownID(t *testing.T) {
 	}
 	if list, err := b.keys.List(b.admin); err != nil || list == nil || len(list) != 0 {
 		t.Errorf("List(empty) = %#v, %v; want an empty slice", list, err)
+	}
+}
+
+// Rolling a key gives it a new secret and keeps what it is: its id,
+// prefix, scopes and so the principal (the owner of its partner's
+// bookings). The old secret works for the time asked, as a principal that
+// expires then; with 0 it stops at once; a revoked key cannot be rolled.
+func TestAPIKeyRoll(t *testing.T) {
+	t.Parallel()
+	b := setupAPIKeys(t)
+	key, oldSecret, err := b.keys.Create(b.admin, "Acme OTA", []string{auth.ScopeSearch, auth.ScopeBook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := b.keys.Verify(context.Background(), oldSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rolled, newSecret, err := b.keys.Roll(b.admin, key.ID, 60)
+	if err != nil {
+		t.Fatalf("Roll: %v", err)
+	}
+	if rolled.ID != key.ID || rolled.Prefix != key.Prefix || !slices.Equal(rolled.Scopes, key.Scopes) || rolled.Version != key.Version+1 ||
+		rolled.OldSecretValidUntil == nil || time.Until(*rolled.OldSecretValidUntil) < 59*time.Minute {
+		t.Fatalf("rolled %+v from %+v, want the same key with the old secret valid for an hour", rolled, key)
+	}
+	if newSecret == oldSecret || !strings.HasPrefix(newSecret, "sg_"+key.Prefix+"_") {
+		t.Fatalf("new secret %q (old %q), want another secret with the same prefix", newSecret, oldSecret)
+	}
+	now, err := b.keys.Verify(context.Background(), newSecret)
+	if err != nil || now.Name() != before.Name() || !now.Expires.IsZero() {
+		t.Fatalf("the new secret: %+v %v, want the same principal %s, not expiring", now, err, before.Name())
+	}
+	old, err := b.keys.Verify(context.Background(), oldSecret)
+	if err != nil || old.Name() != before.Name() || !old.Expires.Equal(*rolled.OldSecretValidUntil) {
+		t.Fatalf("the old secret during its hour: %+v %v, want the same principal expiring at %v", old, err, rolled.OldSecretValidUntil)
+	}
+
+	// Rolled again with 0: the secret before stops at once, the one rolled
+	// out an hour ago too (only the last one replaced is kept).
+	_, third, err := b.keys.Roll(b.admin, key.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]string{"first": oldSecret, "second": newSecret} {
+		if _, err := b.keys.Verify(context.Background(), s); !apperr.HasCode(err, apperr.Unauthenticated) {
+			t.Errorf("the %s secret after a roll with 0 minutes: %v, want UNAUTHENTICATED", name, err)
+		}
+	}
+	if _, err := b.keys.Verify(context.Background(), third); err != nil {
+		t.Fatalf("the third secret: %v", err)
+	}
+	// The secrets' hashes are not in the audit trail.
+	var leaked int
+	if err := b.pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE entity = 'api_keys' AND changes ?| array['secret_hash', 'previous_secret_hash']`).Scan(&leaked); err != nil || leaked != 0 {
+		t.Fatalf("%d audit entries hold a secret's hash (%v)", leaked, err)
+	}
+
+	for name, minutes := range map[string]int{"negative": -1, "over a week": auth.MaxOldSecretMinutes + 1} {
+		if _, _, err := b.keys.Roll(b.admin, key.ID, minutes); !apperr.HasCode(err, apperr.InvalidInput) {
+			t.Errorf("roll keeping the old secret %s: %v, want INVALID_INPUT", name, err)
+		}
+	}
+	if _, _, err := b.keys.Roll(b.admin, uuid.New(), 60); !apperr.HasCode(err, apperr.NotFound) {
+		t.Errorf("roll of an unknown key: %v, want NOT_FOUND", err)
+	}
+	if _, err := b.keys.Revoke(b.admin, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.keys.Roll(b.admin, key.ID, 60); !apperr.HasCode(err, apperr.Conflict) {
+		t.Errorf("roll of a revoked key: %v, want CONFLICT", err)
+	}
+	if _, _, err := b.keys.Roll(context.Background(), key.ID, 60); err == nil {
+		t.Error("roll without credentials succeeded")
 	}
 }

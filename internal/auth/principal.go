@@ -73,7 +73,8 @@ type Principal struct {
 	// otherwise.
 	APIKeyID uuid.UUID
 	// Expires is when the credential stops being valid (a JWT's exp, with
-	// the clock-skew leeway); zero for API keys, which last until revoked.
+	// the clock-skew leeway; a rolled API key's old secret, when its time is
+	// up); zero for API keys otherwise, which last until revoked.
 	Expires time.Time
 }
 

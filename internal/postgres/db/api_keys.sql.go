@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -14,7 +15,7 @@ import (
 const createAPIKey = `-- name: CreateAPIKey :one
 INSERT INTO api_keys (id, name, prefix, secret_hash, scopes)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at
+RETURNING id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at, previous_secret_hash, previous_valid_until
 `
 
 type CreateAPIKeyParams struct {
@@ -44,12 +45,14 @@ func (q *Queries) CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (Api
 		&i.CreatedAt,
 		&i.RevokedAt,
 		&i.LastUsedAt,
+		&i.PreviousSecretHash,
+		&i.PreviousValidUntil,
 	)
 	return i, err
 }
 
 const getAPIKey = `-- name: GetAPIKey :one
-SELECT id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at FROM api_keys WHERE id = $1
+SELECT id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at, previous_secret_hash, previous_valid_until FROM api_keys WHERE id = $1
 `
 
 func (q *Queries) GetAPIKey(ctx context.Context, id uuid.UUID) (ApiKey, error) {
@@ -65,12 +68,14 @@ func (q *Queries) GetAPIKey(ctx context.Context, id uuid.UUID) (ApiKey, error) {
 		&i.CreatedAt,
 		&i.RevokedAt,
 		&i.LastUsedAt,
+		&i.PreviousSecretHash,
+		&i.PreviousValidUntil,
 	)
 	return i, err
 }
 
 const getAPIKeyByPrefix = `-- name: GetAPIKeyByPrefix :one
-SELECT id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at FROM api_keys WHERE prefix = $1
+SELECT id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at, previous_secret_hash, previous_valid_until FROM api_keys WHERE prefix = $1
 `
 
 func (q *Queries) GetAPIKeyByPrefix(ctx context.Context, prefix string) (ApiKey, error) {
@@ -86,12 +91,14 @@ func (q *Queries) GetAPIKeyByPrefix(ctx context.Context, prefix string) (ApiKey,
 		&i.CreatedAt,
 		&i.RevokedAt,
 		&i.LastUsedAt,
+		&i.PreviousSecretHash,
+		&i.PreviousValidUntil,
 	)
 	return i, err
 }
 
 const listAPIKeys = `-- name: ListAPIKeys :many
-SELECT id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at FROM api_keys ORDER BY created_at, id
+SELECT id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at, previous_secret_hash, previous_valid_until FROM api_keys ORDER BY created_at, id
 `
 
 func (q *Queries) ListAPIKeys(ctx context.Context) ([]ApiKey, error) {
@@ -113,6 +120,8 @@ func (q *Queries) ListAPIKeys(ctx context.Context) ([]ApiKey, error) {
 			&i.CreatedAt,
 			&i.RevokedAt,
 			&i.LastUsedAt,
+			&i.PreviousSecretHash,
+			&i.PreviousValidUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -127,7 +136,7 @@ func (q *Queries) ListAPIKeys(ctx context.Context) ([]ApiKey, error) {
 const revokeAPIKey = `-- name: RevokeAPIKey :one
 UPDATE api_keys SET revoked_at = now(), version = version + 1
 WHERE id = $1 AND revoked_at IS NULL
-RETURNING id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at
+RETURNING id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at, previous_secret_hash, previous_valid_until
 `
 
 // Revokes a key; one already revoked is left as it is (no row).
@@ -144,6 +153,42 @@ func (q *Queries) RevokeAPIKey(ctx context.Context, id uuid.UUID) (ApiKey, error
 		&i.CreatedAt,
 		&i.RevokedAt,
 		&i.LastUsedAt,
+		&i.PreviousSecretHash,
+		&i.PreviousValidUntil,
+	)
+	return i, err
+}
+
+const rollAPIKey = `-- name: RollAPIKey :one
+UPDATE api_keys SET previous_secret_hash = secret_hash, previous_valid_until = $1,
+    secret_hash = $2, version = version + 1
+WHERE id = $3 AND revoked_at IS NULL
+RETURNING id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at, previous_secret_hash, previous_valid_until
+`
+
+type RollAPIKeyParams struct {
+	PreviousValidUntil *time.Time
+	SecretHash         []byte
+	ID                 uuid.UUID
+}
+
+// A new secret for an active key; the current one stays valid until
+// @previous_valid_until.
+func (q *Queries) RollAPIKey(ctx context.Context, arg RollAPIKeyParams) (ApiKey, error) {
+	row := q.db.QueryRow(ctx, rollAPIKey, arg.PreviousValidUntil, arg.SecretHash, arg.ID)
+	var i ApiKey
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Prefix,
+		&i.SecretHash,
+		&i.Scopes,
+		&i.Version,
+		&i.CreatedAt,
+		&i.RevokedAt,
+		&i.LastUsedAt,
+		&i.PreviousSecretHash,
+		&i.PreviousValidUntil,
 	)
 	return i, err
 }

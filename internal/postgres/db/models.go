@@ -12,15 +12,17 @@ import (
 )
 
 type ApiKey struct {
-	ID         uuid.UUID
-	Name       string
-	Prefix     string
-	SecretHash []byte
-	Scopes     []string
-	Version    int64
-	CreatedAt  time.Time
-	RevokedAt  *time.Time
-	LastUsedAt *time.Time
+	ID                 uuid.UUID
+	Name               string
+	Prefix             string
+	SecretHash         []byte
+	Scopes             []string
+	Version            int64
+	CreatedAt          time.Time
+	RevokedAt          *time.Time
+	LastUsedAt         *time.Time
+	PreviousSecretHash []byte
+	PreviousValidUntil *time.Time
 }
 
 type AuditLog struct {
