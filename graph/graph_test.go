@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -532,6 +533,53 @@ func TestRollApiKeyKeepsThePartnersBookings(t *testing.T) {
 	if res := b.do(t, token(t, auth.RoleGuest), `mutation($id: ID!) { rollApiKey(input: {id: $id}) { secret } }`,
 		map[string]any{"id": created.CreateApiKey.ApiKey.ID}); res.code() != "FORBIDDEN" {
 		t.Fatalf("a guest rolling a key: %+v", res.Errors)
+	}
+}
+
+// A cursor belongs to its list: one of the hotels is refused by the
+// bookings and the other way round, as INVALID_INPUT on after, not read as
+// the start of an empty page; a cursor of the previous release (no kind)
+// still pages.
+func TestCursorsBelongToTheirList(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Europe/Madrid", 3)
+	b.stayFixture(t, "Europe/Lisbon", 3)
+	guest := token(t, auth.RoleGuest)
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 20)
+	for _, key := range []string{"k1", "k2"} {
+		if held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guest, holdMutation, holdVars(hotel, plan, key, checkIn, 1))).HoldBooking; held.Booking == nil {
+			t.Fatalf("hold: %+v", held.UserErrors)
+		}
+	}
+	type page struct {
+		PageInfo struct{ EndCursor string }
+		Edges    []struct{ Node struct{ ID string } }
+	}
+	hotels := decode[struct{ Hotels page }](t, b.do(t, guest, `{ hotels(first: 1) { pageInfo { endCursor } edges { node { id } } } }`, nil)).Hotels
+	bookings := decode[struct{ Viewer struct{ Bookings page } }](t, b.do(t, guest,
+		`{ viewer { bookings(first: 1) { pageInfo { endCursor } edges { node { id } } } } }`, nil)).Viewer.Bookings
+	if hotels.PageInfo.EndCursor == "" || bookings.PageInfo.EndCursor == "" {
+		t.Fatalf("no cursors: %+v %+v", hotels, bookings)
+	}
+	for name, c := range map[string]struct{ query, cursor string }{
+		"a booking cursor in hotels":  {`query($a: String) { hotels(first: 1, after: $a) { totalCount } }`, bookings.PageInfo.EndCursor},
+		"a hotel cursor in bookings":  {`query($a: String) { viewer { bookings(first: 1, after: $a) { pageInfo { hasNextPage } } } }`, hotels.PageInfo.EndCursor},
+		"a cursor that is not base64": {`query($a: String) { hotels(first: 1, after: $a) { totalCount } }`, "%%%"},
+	} {
+		if res := b.do(t, guest, c.query, map[string]any{"a": c.cursor}); res.code() != "INVALID_INPUT" {
+			t.Errorf("%s: %s %+v, want INVALID_INPUT", name, res.Data, res.Errors)
+		}
+	}
+	_, first, err := relay.Parse(hotels.Edges[0].Node.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := base64.RawURLEncoding.EncodeToString([]byte("c:" + first.String()))
+	next := decode[struct{ Hotels page }](t, b.do(t, guest, `query($a: String) { hotels(first: 1, after: $a) { pageInfo { endCursor } edges { node { id } } } }`,
+		map[string]any{"a": legacy})).Hotels
+	if len(next.Edges) != 1 || next.Edges[0].Node.ID == hotels.Edges[0].Node.ID {
+		t.Fatalf("a cursor of the previous release: %+v, want the second hotel", next)
 	}
 }
 

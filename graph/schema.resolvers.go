@@ -592,7 +592,7 @@ func (r *queryResolver) Hotels(ctx context.Context, first *int, after *string) (
 	if err != nil {
 		return model.HotelConnection{}, err
 	}
-	cursor, err := relay.ParseCursor(deref(after))
+	cursor, err := relay.ParseCursor(relay.KindHotel, deref(after))
 	if err != nil {
 		return model.HotelConnection{}, err
 	}
@@ -604,11 +604,11 @@ func (r *queryResolver) Hotels(ctx context.Context, first *int, after *string) (
 	if err != nil {
 		return model.HotelConnection{}, err
 	}
-	hotels, page := connection(hotels, limit, func(h catalog.Hotel) string { return relay.Cursor(h.ID) })
+	hotels, page := connection(hotels, limit, func(h catalog.Hotel) string { return relay.Cursor(relay.KindHotel, h.ID) })
 	page.HasPreviousPage = cursor.Valid
 	edges := make([]model.HotelEdge, len(hotels))
 	for i := range hotels {
-		edges[i] = model.HotelEdge{Cursor: relay.Cursor(hotels[i].ID), Node: &hotels[i]}
+		edges[i] = model.HotelEdge{Cursor: relay.Cursor(relay.KindHotel, hotels[i].ID), Node: &hotels[i]}
 	}
 	return model.HotelConnection{Edges: edges, PageInfo: page, TotalCount: total}, nil
 }
@@ -862,7 +862,7 @@ func (r *viewerResolver) Bookings(ctx context.Context, obj *model.Viewer, first 
 	if err != nil {
 		return model.BookingConnection{}, err
 	}
-	cursor, err := relay.ParseCursor(deref(after))
+	cursor, err := relay.ParseCursor(relay.KindBooking, deref(after))
 	if err != nil {
 		return model.BookingConnection{}, err
 	}
@@ -870,11 +870,11 @@ func (r *viewerResolver) Bookings(ctx context.Context, obj *model.Viewer, first 
 	if err != nil {
 		return model.BookingConnection{}, err
 	}
-	bookings, page := connection(bookings, limit, func(b booking.Booking) string { return relay.Cursor(b.ID) })
+	bookings, page := connection(bookings, limit, func(b booking.Booking) string { return relay.Cursor(relay.KindBooking, b.ID) })
 	page.HasPreviousPage = cursor.Valid
 	edges := make([]model.BookingEdge, len(bookings))
 	for i := range bookings {
-		edges[i] = model.BookingEdge{Cursor: relay.Cursor(bookings[i].ID), Node: &bookings[i]}
+		edges[i] = model.BookingEdge{Cursor: relay.Cursor(relay.KindBooking, bookings[i].ID), Node: &bookings[i]}
 	}
 	return model.BookingConnection{Edges: edges, PageInfo: page}, nil
 }

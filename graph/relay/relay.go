@@ -63,20 +63,33 @@ func Decode(kind Kind, gid string, field ...string) (uuid.UUID, error) {
 	return id, nil
 }
 
-// Cursor encodes a keyset position.
-func Cursor(id uuid.UUID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("c:" + id.String()))
+// Cursor encodes a keyset position in a list of objects of kind; the kind
+// is part of it, so a cursor of one list is refused by another.
+func Cursor(kind Kind, id uuid.UUID) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("c:" + string(kind) + ":" + id.String()))
 }
 
-// ParseCursor decodes a cursor made by Cursor; "" means the start.
-func ParseCursor(c string) (uuid.NullUUID, error) {
+// ParseCursor decodes a cursor made by Cursor for a list of kind; "" means
+// the start. A cursor of another list is INVALID_INPUT, like a malformed
+// one. (A cursor without a kind, as the previous release made them, is
+// still read, for clients paging through a deploy.)
+func ParseCursor(kind Kind, c string) (uuid.NullUUID, error) {
 	if c == "" {
 		return uuid.NullUUID{}, nil
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err == nil && strings.HasPrefix(string(raw), "c:") {
-		if id, err := uuid.Parse(string(raw[2:])); err == nil {
-			return uuid.NullUUID{UUID: id, Valid: true}, nil
+	if err == nil {
+		if rest, ok := strings.CutPrefix(string(raw), "c:"+string(kind)+":"); ok {
+			if id, err := uuid.Parse(rest); err == nil {
+				return uuid.NullUUID{UUID: id, Valid: true}, nil
+			}
+		} else if rest, ok := strings.CutPrefix(string(raw), "c:"); ok && len(rest) == 36 {
+			if id, err := uuid.Parse(rest); err == nil {
+				return uuid.NullUUID{UUID: id, Valid: true}, nil
+			}
+		}
+		if strings.HasPrefix(string(raw), "c:") {
+			return uuid.NullUUID{}, apperr.Invalid(fmt.Sprintf("the cursor is not one of this list of %ss", kind), "after")
 		}
 	}
 	return uuid.NullUUID{}, apperr.Invalid("malformed cursor", "after")
