@@ -3812,7 +3812,7 @@ input HotelSearchInput {
   nights: Int
   "One party per room; a room type matches when it houses each and has that many units free every night."
   rooms: [PartyInput!]
-  "All of these amenities."
+  "All of these amenities: codes such as free_wifi, pool, parking; the 40 most common codes in use, with their counts, are the amenities facet of a search without criteria. A code no hotel has matches nothing."
   amenities: [String!]
   minStars: Int
   price: PriceRangeInput

@@ -499,7 +499,7 @@ type HotelSearchInput struct {
 	Nights *int `json:"nights"`
 	// One party per room; a room type matches when it houses each and has that many units free every night.
 	Rooms []PartyInput `json:"rooms"`
-	// All of these amenities.
+	// All of these amenities: codes such as free_wifi, pool, parking; the 40 most common codes in use, with their counts, are the amenities facet of a search without criteria. A code no hotel has matches nothing.
 	Amenities []string         `json:"amenities"`
 	MinStars  *int             `json:"minStars"`
 	Price     *PriceRangeInput `json:"price"`
