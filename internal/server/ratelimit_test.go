@@ -215,7 +215,8 @@ func TestParseRules(t *testing.T) {
 }
 
 // Bad credentials cost their address: once its bucket is empty, requests
-// with credentials from it are refused before they are checked again.
+// with credentials from it are refused before they are checked again,
+// except those with a credential that authenticated a request lately.
 func TestBadCredentialsAreLimitedByAddress(t *testing.T) {
 	t.Parallel()
 	var checked atomic.Int32
@@ -231,6 +232,18 @@ func TestBadCredentialsAreLimitedByAddress(t *testing.T) {
 	opts := server.RateLimitOpts{Rules: &rules, ClientIP: server.ClientIP("X-Forwarded-For")}
 	url := serve(t, server.Chain(okHandler, server.RequestIDs, server.AuthFailureLimit(opts), counting)).URL
 	bad := map[string]string{"X-Forwarded-For": "203.0.113.9", "Authorization": "Bearer not-a-token"}
+	mint := func(subject string) map[string]string {
+		tok, err := auth.Mint([]byte("a-secret-for-this-test"), auth.MintOpts{Role: auth.RoleGuest, Subject: subject, TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]string{"X-Forwarded-For": "203.0.113.9", "Authorization": "Bearer " + tok}
+	}
+	// A worker of the same client, behind the same address, with a good token.
+	known := mint("fleet-worker-1")
+	if a := do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), known)); a.status != http.StatusOK {
+		t.Fatalf("good token: %d %s", a.status, a.body)
+	}
 	for i := range 3 {
 		if a := do(t, newRequest(t, http.MethodPost, url, []byte(`{"query":"{ viewer { role } }"}`), bad)); a.status != http.StatusUnauthorized {
 			t.Fatalf("bad token %d: %d %s, want 401", i, a.status, a.body)
@@ -245,6 +258,13 @@ func TestBadCredentialsAreLimitedByAddress(t *testing.T) {
 	}
 	if checked.Load() != before {
 		t.Fatal("a refused address's credentials were checked anyway")
+	}
+	// The good token checked before goes on; one never seen pays like any.
+	if a := do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), known)); a.status != http.StatusOK {
+		t.Fatalf("a token that authenticated before, from the suspect address: %d %s, want 200", a.status, a.body)
+	}
+	if a := do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), mint("fleet-worker-2"))); a.status != http.StatusTooManyRequests {
+		t.Fatalf("a token never seen, from the suspect address with an empty bucket: %d %s, want 429", a.status, a.body)
 	}
 	// Anonymous requests from the address and bad tokens from another one
 	// are not held back.

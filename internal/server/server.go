@@ -101,6 +101,9 @@ func Authenticate(a *auth.Authenticator) func(http.Handler) http.Handler {
 				return
 			}
 			if p != nil {
+				if ok, _ := r.Context().Value(authenticatedKey{}).(*bool); ok != nil {
+					*ok = true // for AuthFailureLimit
+				}
 				r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 			}
 			next.ServeHTTP(w, r)
