@@ -92,7 +92,7 @@ func steps(blocks []block) ([]step, error) {
 // collapse joins the lines of a short object or array.
 var collapse = regexp.MustCompile(`\n\s*`)
 
-var tokenLine = regexp.MustCompile(`(?m)^# Token: (ADMIN|GUEST)\b`)
+var tokenLine = regexp.MustCompile(`(?m)^# Token: (ADMIN|GUEST|PARTNER)\b`)
 
 // placeholders turns run-specific values (global ids, booking references,
 // cursors, instants set by the database) into stable names, and back.
@@ -100,6 +100,7 @@ type placeholders struct {
 	toName map[string]string // real value -> placeholder
 	toReal map[string]string // placeholder -> real value
 	counts map[string]int
+	apiKey string // the last API key an answer showed: the PARTNER token
 }
 
 func newPlaceholders() *placeholders {
@@ -130,6 +131,11 @@ func (p *placeholders) normalise(key, v string) any {
 		return "<cursor>"
 	case "requestId":
 		return "<request id>"
+	case "secret":
+		p.apiKey = v
+		return "<api key>"
+	case "prefix":
+		return "<prefix>"
 	}
 	if kind, _, err := relay.Parse(v); err == nil && kind != "" {
 		return p.name(string(kind), v)
@@ -296,6 +302,7 @@ func TestAPIGuide(t *testing.T) {
 			}
 			vars = p.substitute(vars)
 		}
+		tokens["PARTNER"] = p.apiKey
 		tok := ""
 		if m := tokenLine.FindStringSubmatch(s.query.body); m != nil {
 			tok = tokens[m[1]]
