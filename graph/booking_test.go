@@ -103,6 +103,46 @@ func holdVars(hotel, plan, key string, checkIn time.Time, nights int) map[string
 	}}
 }
 
+// The sum an error is about comes as userErrors.amount, not only in the
+// message: the total now for PRICE_CHANGED, what is left to pay for
+// PAYMENT_PARTIAL.
+func TestUserErrorsCarryTheirAmount(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 2)
+	tok := token(t, auth.RoleGuest)
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	type amountError struct {
+		Code   string
+		Amount *struct {
+			Amount   int
+			Currency string
+		}
+	}
+	stale := holdVars(hotel, plan, "stale", checkIn, 2)
+	stale["input"].(map[string]any)["expectedTotal"] = 1
+	refused := decode[struct {
+		HoldBooking struct{ UserErrors []amountError }
+	}](t, b.do(t, tok, `mutation($input: HoldBookingInput!) { holdBooking(input: $input) { userErrors { code amount { amount currency } } } }`, stale)).HoldBooking
+	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, tok, holdMutation, holdVars(hotel, plan, "h", checkIn, 2))).HoldBooking
+	if held.Booking == nil {
+		t.Fatalf("hold: %+v", held.UserErrors)
+	}
+	total := held.Booking.Total
+	if len(refused.UserErrors) != 1 || refused.UserErrors[0].Code != "PRICE_CHANGED" || refused.UserErrors[0].Amount == nil ||
+		refused.UserErrors[0].Amount.Amount != total.Amount || refused.UserErrors[0].Amount.Currency != total.Currency {
+		t.Fatalf("a hold at a stale price: %+v, want PRICE_CHANGED with the total now, %+v", refused.UserErrors, total)
+	}
+	partial := decode[struct {
+		ConfirmBooking struct{ UserErrors []amountError }
+	}](t, b.do(t, tok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "gift", bookingId: $id, payment: {provider: "sandbox", token: "tok_giftcard_1000"}}) { userErrors { code amount { amount currency } } } }`,
+		map[string]any{"id": held.Booking.ID})).ConfirmBooking
+	if want := held.Booking.DepositDue.Amount - 1000; len(partial.UserErrors) != 1 || partial.UserErrors[0].Code != "PAYMENT_PARTIAL" ||
+		partial.UserErrors[0].Amount == nil || partial.UserErrors[0].Amount.Amount != want || partial.UserErrors[0].Amount.Currency != total.Currency {
+		t.Fatalf("a gift card of 10.00: %+v, want PAYMENT_PARTIAL with %d %s left", partial.UserErrors, want, total.Currency)
+	}
+}
+
 func TestBookingJourneyOverHTTP(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

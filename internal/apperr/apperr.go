@@ -7,6 +7,8 @@ package apperr
 import (
 	"errors"
 	"fmt"
+
+	"github.com/staygraph/staygraph/internal/money"
 )
 
 // Code is a stable, machine-readable error code shown to API clients.
@@ -33,7 +35,11 @@ type Error struct {
 	Code    Code
 	Field   []string // input path at fault, e.g. ["input", "timeZone"]
 	Message string
-	Err     error // optional cause, never shown to clients
+	// Amount is the sum the outcome is about, for a client to act on
+	// without reading Message (what is left to pay, the price now); nil
+	// for most codes.
+	Amount *money.Money
+	Err    error // optional cause, never shown to clients
 }
 
 func (e *Error) Error() string {

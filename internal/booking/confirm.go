@@ -266,8 +266,9 @@ func (s *Service) recordOutcome(ctx context.Context, attempt db.Payment, res pay
 }
 
 func partial(left int64, currency string) error {
-	return &apperr.Error{Code: PaymentPartial, Field: []string{"input", "payment"},
-		Message: fmt.Sprintf("the payment covered only part of what is due; pay the remaining %s with another method", money.New(left, currency))}
+	rest := money.New(left, currency)
+	return &apperr.Error{Code: PaymentPartial, Field: []string{"input", "payment"}, Amount: &rest,
+		Message: fmt.Sprintf("the payment covered only part of what is due; pay the remaining %s with another method", rest)}
 }
 
 func priorOutcome(p db.Payment) error {

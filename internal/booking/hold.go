@@ -83,9 +83,10 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 			return err
 		}
 		if in.ExpectedTotal != nil && *in.ExpectedTotal != quote.Total {
-			return &apperr.Error{Code: PriceChanged, Field: []string{"input", "expectedTotal"},
+			now := money.New(quote.Total, quote.Currency)
+			return &apperr.Error{Code: PriceChanged, Field: []string{"input", "expectedTotal"}, Amount: &now,
 				Message: fmt.Sprintf("the total is now %s, not %s; quote again and confirm the new price",
-					money.New(quote.Total, quote.Currency), money.New(*in.ExpectedTotal, quote.Currency))}
+					now, money.New(*in.ExpectedTotal, quote.Currency))}
 		}
 		if booking, err = s.insertHoldTx(ctx, tx, q, owner, key, in, quote); err != nil {
 			return err
