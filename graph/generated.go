@@ -4468,7 +4468,7 @@ type BlockRoomsPayload {
 }
 
 type Mutation {
-  "Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT, PRICE_CHANGED, NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT."
+  "Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as [\"input\", \"rooms\", \"<i>\"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT."
   holdBooking(input: HoldBookingInput!): HoldBookingPayload!
   "Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL (pay the rest with another method), PAYMENT_PENDING (this payment's outcome is reconciled later, or another payment on the booking is under way: try again once it settled), HOLD_EXPIRED, INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND."
   confirmBooking(input: ConfirmBookingInput!): ConfirmBookingPayload!

@@ -472,7 +472,7 @@ func (v *HoldBookingInput) GetExpectedTotal() *int { return v.ExpectedTotal }
 
 // HoldBookingResponse is returned by HoldBooking on success.
 type HoldBookingResponse struct {
-	// Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT, PRICE_CHANGED, NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT.
+	// Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as ["input", "rooms", "<i>"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT.
 	HoldBooking HoldBookingHoldBookingHoldBookingPayload `json:"holdBooking"`
 }
 

@@ -3,11 +3,13 @@ package booking_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 )
@@ -44,8 +46,13 @@ func TestGroupHoldIsEveryRoomOrNone(t *testing.T) {
 	// Someone else has the only family room on the middle night.
 	other, err := b.svc.Hold(guest("other"), holdInput(family, "other", day("2027-03-21"), day("2027-03-22"), 1))
 	must(t, err)
-	if _, err := b.svc.Hold(organiser, group("g1")); code(err) != booking.SoldOut {
+	_, err = b.svc.Hold(organiser, group("g1"))
+	if code(err) != booking.SoldOut {
 		t.Fatalf("group hold with the family room taken on one night: %v (code %q), want SOLD_OUT", err, code(err))
+	}
+	// The error names the room that cannot be had: the third, the family room.
+	if all, _ := apperr.All(err); !slices.Equal(all[0].Field, []string{"input", "rooms", "2"}) || !strings.Contains(all[0].Message, "room 3, Family") {
+		t.Fatalf("SOLD_OUT %+v, want it on input.rooms.2 (room 3, Family)", all[0])
 	}
 	if got := b.reserved(t, f.roomType.ID, in, out); !slices.Equal(got, []int{0, 0, 0}) {
 		t.Fatalf("doubles reserved %v after the refused group, want none", got)

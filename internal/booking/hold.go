@@ -99,7 +99,7 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 	})
 	if err != nil {
 		if !isKeyRace(err) {
-			err = fmt.Errorf("hold booking: %w", err)
+			err = fmt.Errorf("hold booking: %w", soldOutRoom(err, quote.Rooms))
 		}
 		return s.replayOr(ctx, key, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -81,7 +82,7 @@ func reserveTx(ctx context.Context, q *db.Queries, r reservation, locked bool) e
 	for i, row := range rows {
 		need := r.units[row.RoomTypeID]
 		if row.Reserved+int32(need) > row.Capacity {
-			return soldOut(row.Night)
+			return soldOut(row.RoomTypeID, row.Night)
 		}
 		updates[i] = db.AdjustInventoryParams{Delta: int32(need), RoomTypeID: row.RoomTypeID, Night: row.Night, Version: row.Version}
 	}
@@ -114,14 +115,44 @@ func reserveLockedTx(ctx context.Context, q *db.Queries, r reservation, ids []uu
 	}
 	for _, row := range rows {
 		if !row.Fits {
-			return soldOut(row.Night)
+			return soldOut(row.RoomTypeID, row.Night)
 		}
 	}
 	return nil
 }
 
-func soldOut(night time.Time) error {
-	return apperr.New(SoldOut, fmt.Sprintf("sold out on the night of %s", night.Format(time.DateOnly)))
+// soldOut is SOLD_OUT for a room type's night; Hold names the room of the
+// request it concerns (soldOutRoom).
+func soldOut(roomType uuid.UUID, night time.Time) error {
+	return &apperr.Error{Code: SoldOut, Message: fmt.Sprintf("sold out on the night of %s", night.Format(time.DateOnly)),
+		Err: soldOutRoomType{roomType}}
+}
+
+// soldOutRoomType is the cause of a SOLD_OUT: the room type short of units.
+type soldOutRoomType struct{ id uuid.UUID }
+
+func (s soldOutRoomType) Error() string { return "room type " + s.id.String() + " is short of units" }
+
+// soldOutRoom points a SOLD_OUT at the first room of rooms of the room type
+// short of units (["input", "rooms", "<i>"]), so a group learns which room
+// cannot be had; other errors pass unchanged.
+func soldOutRoom(err error, rooms []QuotedRoom) error {
+	var e *apperr.Error
+	var short soldOutRoomType
+	if !errors.As(err, &e) || e.Code != SoldOut || !errors.As(e.Err, &short) {
+		return err
+	}
+	for i, r := range rooms {
+		if r.RoomType.ID == short.id {
+			named := *e
+			named.Field = []string{"input", "rooms", strconv.Itoa(i)}
+			if len(rooms) > 1 {
+				named.Message = fmt.Sprintf("%s (room %d, %s)", e.Message, i+1, r.RoomType.Name)
+			}
+			return &named
+		}
+	}
+	return err
 }
 
 // releaseTx hands units back on every night of [from, to).
