@@ -4523,7 +4523,7 @@ type Mutation {
   Admins only. A new secret for a key, shown once in the payload: the key keeps its id, prefix and
   scopes, so its partner keeps its bookings, idempotency keys and webhooks; the old secret keeps
   working for keepOldSecretMinutes. Rotate a partner's credential with it, not with a new key (whose
-  bookings would be another partner's). Codes: NOT_FOUND, CONFLICT (the key is revoked), INVALID_INPUT.
+  bookings would be another partner's). Codes: NOT_FOUND, CONFLICT (the key is revoked), STALE_VERSION (another roll came first: get the key again), INVALID_INPUT. A connection opened with a secret that is no longer accepted is closed at its next credential check.
   """
   rollApiKey(input: RollApiKeyInput!): CreateApiKeyPayload!
 }

@@ -267,10 +267,15 @@ func (k *APIKeys) Roll(ctx context.Context, id uuid.UUID, keepOldMinutes int) (A
 	}
 	hash := sha256.Sum256(raw)
 	row, err := write(ctx, k, func(q *db.Queries) (db.ApiKey, error) {
-		return q.RollAPIKey(ctx, db.RollAPIKeyParams{ID: id, SecretHash: hash[:], PreviousValidUntil: ptr(time.Now().Add(time.Duration(keepOldMinutes) * time.Minute))})
+		return q.RollAPIKey(ctx, db.RollAPIKeyParams{ID: id, Version: current.Version, SecretHash: hash[:],
+			PreviousValidUntil: ptr(time.Now().Add(time.Duration(keepOldMinutes) * time.Minute))})
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return APIKey{}, "", apperr.New(apperr.Conflict, "the api key is revoked: create a new one")
+		if current.RevokedAt != nil {
+			return APIKey{}, "", apperr.New(apperr.Conflict, "the api key is revoked: create a new one")
+		}
+		// Another roll (or a revocation) came first: its secret stands.
+		return APIKey{}, "", apperr.New(apperr.StaleVersion, "the api key changed meanwhile (another roll or a revocation); get it again")
 	}
 	if err != nil {
 		return APIKey{}, "", fmt.Errorf("roll api key: %w", err)
@@ -297,17 +302,8 @@ func (k *APIKeys) Verify(ctx context.Context, key string) (*Principal, error) {
 		return nil, fmt.Errorf("look up api key: %w", err)
 	}
 	hash := sha256.Sum256(raw)
-	current := subtle.ConstantTimeCompare(hash[:], row.SecretHash) == 1
-	// A rolled key's old secret, until its time is up: the principal
-	// expires then, so a socket it opened closes then too.
-	var expires time.Time
-	if !current && row.PreviousSecretHash != nil && row.PreviousValidUntil != nil &&
-		subtle.ConstantTimeCompare(hash[:], row.PreviousSecretHash) == 1 && time.Now().Before(*row.PreviousValidUntil) {
-		expires = *row.PreviousValidUntil
-	} else if !current {
-		return nil, invalidAPIKey()
-	}
-	if row.RevokedAt != nil {
+	accepted, expires := secretAccepted(row, hash, time.Now())
+	if !accepted || row.RevokedAt != nil {
 		return nil, invalidAPIKey()
 	}
 	// last_used_at is bookkeeping (the query writes at most once a minute);
@@ -316,22 +312,42 @@ func (k *APIKeys) Verify(ctx context.Context, key string) (*Principal, error) {
 		slog.WarnContext(ctx, "record api key use", "api_key_id", row.ID, "err", err)
 	}
 	return &Principal{
-		Role:     RolePartner,
-		Subject:  APIKeySubject(row.ID),
-		Scopes:   slices.Clone(row.Scopes),
-		APIKeyID: row.ID,
-		Expires:  expires,
+		Role:         RolePartner,
+		Subject:      APIKeySubject(row.ID),
+		Scopes:       slices.Clone(row.Scopes),
+		APIKeyID:     row.ID,
+		Expires:      expires,
+		apiKeySecret: hash,
 	}, nil
 }
 
-// stillValid reports whether the key with id exists and is not revoked.
-func (k *APIKeys) stillValid(ctx context.Context, id uuid.UUID) error {
+// secretAccepted says whether the secret whose SHA-256 is hash opens the key
+// of row at now: its current secret, or the one a roll replaced until its
+// time is up — then expires is that time (a socket it opened closes then).
+func secretAccepted(row db.ApiKey, hash [32]byte, now time.Time) (accepted bool, expires time.Time) {
+	if subtle.ConstantTimeCompare(hash[:], row.SecretHash) == 1 {
+		return true, time.Time{}
+	}
+	if row.PreviousSecretHash != nil && row.PreviousValidUntil != nil &&
+		subtle.ConstantTimeCompare(hash[:], row.PreviousSecretHash) == 1 && now.Before(*row.PreviousValidUntil) {
+		return true, *row.PreviousValidUntil
+	}
+	return false, time.Time{}
+}
+
+// stillValid reports whether the key with id exists, is not revoked, and
+// still accepts the secret whose SHA-256 is secret (a roll may have
+// replaced it).
+func (k *APIKeys) stillValid(ctx context.Context, id uuid.UUID, secret [32]byte) error {
 	row, err := k.q.GetAPIKey(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && row.RevokedAt != nil) {
 		return invalidAPIKey()
 	}
 	if err != nil {
 		return fmt.Errorf("look up api key: %w", err)
+	}
+	if ok, _ := secretAccepted(row, secret, time.Now()); !ok {
+		return invalidAPIKey()
 	}
 	return nil
 }

@@ -307,6 +307,12 @@ func TestAPIKeyRoll(t *testing.T) {
 	if err != nil || old.Name() != before.Name() || !old.Expires.Equal(*rolled.OldSecretValidUntil) {
 		t.Fatalf("the old secret during its hour: %+v %v, want the same principal expiring at %v", old, err, rolled.OldSecretValidUntil)
 	}
+	// A connection opened with the old secret before the roll stays open
+	// while that secret is accepted ...
+	authn := auth.NewAuthenticator(auth.JWTConfig{}, b.keys)
+	if err := authn.StillValid(context.Background(), before); err != nil {
+		t.Fatalf("a connection of the old secret during its hour: %v", err)
+	}
 
 	// Rolled again with 0: the secret before stops at once, the one rolled
 	// out an hour ago too (only the last one replaced is kept).
@@ -321,6 +327,16 @@ func TestAPIKeyRoll(t *testing.T) {
 	}
 	if _, err := b.keys.Verify(context.Background(), third); err != nil {
 		t.Fatalf("the third secret: %v", err)
+	}
+	// ... and is closed once it is not: connections of rolled-out secrets
+	// end at their next check, those of the current one go on.
+	for name, p := range map[string]*auth.Principal{"opened before the first roll": before, "opened during the hour": old} {
+		if err := authn.StillValid(context.Background(), p); !apperr.HasCode(err, apperr.Unauthenticated) {
+			t.Errorf("a connection %s, after its secret was rolled out: %v, want UNAUTHENTICATED", name, err)
+		}
+	}
+	if p, err := b.keys.Verify(context.Background(), third); err != nil || authn.StillValid(context.Background(), p) != nil {
+		t.Fatalf("a connection of the current secret: %v", err)
 	}
 	// The secrets' hashes are not in the audit trail.
 	var leaked int
@@ -344,5 +360,64 @@ func TestAPIKeyRoll(t *testing.T) {
 	}
 	if _, _, err := b.keys.Roll(context.Background(), key.ID, 60); err == nil {
 		t.Error("roll without credentials succeeded")
+	}
+}
+
+// Two administrators rolling one key at once, both having read it before
+// either wrote (the test holds the key's row until both wait on it): one
+// gets the new secret, the other STALE_VERSION — never a secret that is
+// already on its way out.
+func TestAPIKeyConcurrentRolls(t *testing.T) {
+	t.Parallel()
+	b := setupAPIKeys(t)
+	ctx := context.Background()
+	key, _, err := b.keys.Create(b.admin, "Acme OTA", []string{auth.ScopeSearch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := b.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx) //nolint:errcheck
+	if _, err := lock.Exec(ctx, `SELECT FROM api_keys WHERE id = $1 FOR UPDATE`, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		secret string
+		err    error
+	}
+	results := make(chan result, 2)
+	for range 2 {
+		go func() {
+			_, secret, err := b.keys.Roll(b.admin, key.ID, 60)
+			results <- result{secret, err}
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE '%RollAPIKey%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rolls wait on the key's row, want 2", waiting)
+		}
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first, second := <-results, <-results
+	if first.err != nil {
+		first, second = second, first
+	}
+	if first.err != nil || !apperr.HasCode(second.err, apperr.StaleVersion) || second.secret != "" {
+		t.Fatalf("rolls: %v and %v, want one secret and one STALE_VERSION", first.err, second.err)
+	}
+	if p, err := b.keys.Verify(ctx, first.secret); err != nil || !p.Expires.IsZero() {
+		t.Fatalf("the winning roll's secret: %+v %v, want it current", p, err)
 	}
 }

@@ -75,8 +75,9 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, token string) (*P
 }
 
 // StillValid reports whether the credential p authenticated with is still
-// good: a JWT before its expiry, an API key while it exists unrevoked. A
-// long-lived connection checks it now and then.
+// good: a JWT before its expiry, an API key while it exists unrevoked and
+// the secret used is still accepted (not rolled out). A long-lived
+// connection checks it now and then.
 func (a *Authenticator) StillValid(ctx context.Context, p *Principal) error {
 	switch {
 	case p == nil:
@@ -87,7 +88,7 @@ func (a *Authenticator) StillValid(ctx context.Context, p *Principal) error {
 		if a.keys == nil {
 			return invalidAPIKey()
 		}
-		return a.keys.stillValid(ctx, p.APIKeyID)
+		return a.keys.stillValid(ctx, p.APIKeyID, p.apiKeySecret)
 	}
 	return nil
 }

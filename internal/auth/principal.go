@@ -72,6 +72,10 @@ type Principal struct {
 	// APIKeyID is the key a PARTNER principal authenticated with; zero
 	// otherwise.
 	APIKeyID uuid.UUID
+	// apiKeySecret is the SHA-256 of the key's secret it authenticated
+	// with: a long-lived connection is closed once that secret is rolled
+	// out (StillValid).
+	apiKeySecret [32]byte
 	// Expires is when the credential stops being valid (a JWT's exp, with
 	// the clock-skew leeway; a rolled API key's old secret, when its time is
 	// up); zero for API keys otherwise, which last until revoked.

@@ -162,7 +162,7 @@ func (q *Queries) RevokeAPIKey(ctx context.Context, id uuid.UUID) (ApiKey, error
 const rollAPIKey = `-- name: RollAPIKey :one
 UPDATE api_keys SET previous_secret_hash = secret_hash, previous_valid_until = $1,
     secret_hash = $2, version = version + 1
-WHERE id = $3 AND revoked_at IS NULL
+WHERE id = $3 AND version = $4 AND revoked_at IS NULL
 RETURNING id, name, prefix, secret_hash, scopes, version, created_at, revoked_at, last_used_at, previous_secret_hash, previous_valid_until
 `
 
@@ -170,12 +170,18 @@ type RollAPIKeyParams struct {
 	PreviousValidUntil *time.Time
 	SecretHash         []byte
 	ID                 uuid.UUID
+	Version            int64
 }
 
-// A new secret for an active key; the current one stays valid until
-// @previous_valid_until.
+// A new secret for an active key at the version read; the current one stays
+// valid until @previous_valid_until.
 func (q *Queries) RollAPIKey(ctx context.Context, arg RollAPIKeyParams) (ApiKey, error) {
-	row := q.db.QueryRow(ctx, rollAPIKey, arg.PreviousValidUntil, arg.SecretHash, arg.ID)
+	row := q.db.QueryRow(ctx, rollAPIKey,
+		arg.PreviousValidUntil,
+		arg.SecretHash,
+		arg.ID,
+		arg.Version,
+	)
 	var i ApiKey
 	err := row.Scan(
 		&i.ID,

@@ -23,9 +23,9 @@ UPDATE api_keys SET last_used_at = now()
 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute');
 
 -- name: RollAPIKey :one
--- A new secret for an active key; the current one stays valid until
--- @previous_valid_until.
+-- A new secret for an active key at the version read; the current one stays
+-- valid until @previous_valid_until.
 UPDATE api_keys SET previous_secret_hash = secret_hash, previous_valid_until = @previous_valid_until,
     secret_hash = @secret_hash, version = version + 1
-WHERE id = @id AND revoked_at IS NULL
+WHERE id = @id AND version = @version AND revoked_at IS NULL
 RETURNING *;
