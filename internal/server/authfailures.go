@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,81 @@ const (
 	maxGoodCredentials = 100_000
 )
 
+// fullSweepEvery is how often a full expiringSet looks for expired keys to
+// make room: a burst of new keys against a full set costs one sweep, not
+// one each.
+const fullSweepEvery = 10 * time.Second
+
+// expiringSet is a bounded set of keys, each valid until an instant, safe
+// for concurrent use. When it is full a new key is not kept.
+type expiringSet[K comparable] struct {
+	mu        sync.Mutex
+	until     map[K]time.Time
+	max       int
+	nextSweep time.Time
+}
+
+func newExpiringSet[K comparable](max int) *expiringSet[K] {
+	return &expiringSet[K]{until: map[K]time.Time{}, max: max}
+}
+
+// has reports whether k is in the set at now.
+func (e *expiringSet[K]) has(k K, now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	until, ok := e.until[k]
+	if ok && !now.Before(until) {
+		delete(e.until, k)
+		return false
+	}
+	return ok
+}
+
+// put keeps k until until, unless the set is full of keys still valid.
+func (e *expiringSet[K]) put(k K, until, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, known := e.until[k]; !known && len(e.until) >= e.max {
+		if now.Before(e.nextSweep) {
+			return
+		}
+		e.nextSweep = now.Add(fullSweepEvery)
+		for key, u := range e.until {
+			if !now.Before(u) {
+				delete(e.until, key)
+			}
+		}
+		if len(e.until) >= e.max {
+			return
+		}
+	}
+	e.until[k] = until
+}
+
+// drop forgets k.
+func (e *expiringSet[K]) drop(k K) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.until, k)
+}
+
+// credential is the one credential of r as Authenticate reads it — the
+// X-API-Key value or the Bearer token, trimmed, whatever the spacing and
+// the scheme's case — so that one credential has one fingerprint; "" when r
+// does not carry exactly one that Authenticate would check.
+func credential(r *http.Request) string {
+	keys, authz := r.Header.Values(auth.APIKeyHeader), r.Header.Values("Authorization")
+	switch {
+	case len(keys) == 1 && len(authz) == 0:
+		return strings.TrimSpace(keys[0])
+	case len(authz) == 1 && len(keys) == 0:
+		if tok, err := auth.BearerToken(authz[0]); err == nil {
+			return tok
+		}
+	}
+	return ""
+}
+
 // AuthFailureLimit makes bad credentials cost their client address, under
 // the anonymous rule. A request refused with 401 by the authentication
 // inside it takes a token from the address's bucket and makes the address
@@ -41,73 +117,19 @@ const (
 // without failures are not charged, and neither are requests without
 // credentials. A credential that authenticated a request in the last
 // goodFor does not pay either: a partner's fleet behind one address goes on
-// while a stale worker of it sends a revoked key (the fingerprints of good
-// credentials are kept per API server, a SHA-256 each, never the
-// credential; one refused with 401 is forgotten at once). Suspects are kept
-// per API server; the buckets live in the shared limiter.
+// while a stale worker of it sends a revoked key. Only a credential
+// Authenticate checked and found good is remembered (a SHA-256 of it as
+// Authenticate reads it, never the credential), and one refused with 401 is
+// forgotten at once. Suspects and good credentials are kept per API server;
+// the buckets live in the shared limiter.
 func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 	opts = opts.withDefaults()
 	rule := DefaultRules.Anonymous
 	if opts.Rules != nil {
 		rule = opts.Rules.Anonymous
 	}
-	var (
-		mu      sync.Mutex
-		suspect = map[string]time.Time{}   // address → suspect until
-		good    = map[[32]byte]time.Time{} // credential fingerprint → good until
-	)
-	fingerprint := func(r *http.Request) [32]byte {
-		return sha256.Sum256([]byte(r.Header.Get("Authorization") + "\x00" + r.Header.Get(auth.APIKeyHeader)))
-	}
-	isGood := func(fp [32]byte, now time.Time) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		until, ok := good[fp]
-		return ok && now.Before(until)
-	}
-	setGood := func(fp [32]byte, ok bool, now time.Time) {
-		mu.Lock()
-		defer mu.Unlock()
-		if !ok {
-			delete(good, fp)
-			return
-		}
-		if _, known := good[fp]; !known && len(good) >= maxGoodCredentials {
-			for k, until := range good {
-				if !now.Before(until) {
-					delete(good, k)
-				}
-			}
-			if len(good) >= maxGoodCredentials {
-				return
-			}
-		}
-		good[fp] = now.Add(goodFor)
-	}
-	isSuspect := func(key string, now time.Time) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		until, ok := suspect[key]
-		if ok && !now.Before(until) {
-			delete(suspect, key)
-		}
-		return ok && now.Before(until)
-	}
-	markSuspect := func(key string, now time.Time) {
-		mu.Lock()
-		defer mu.Unlock()
-		if _, ok := suspect[key]; !ok && len(suspect) >= maxSuspectAddresses {
-			for k, until := range suspect {
-				if !now.Before(until) {
-					delete(suspect, k)
-				}
-			}
-			if len(suspect) >= maxSuspectAddresses {
-				return
-			}
-		}
-		suspect[key] = now.Add(suspectFor)
-	}
+	suspect := newExpiringSet[string](maxSuspectAddresses) // address
+	good := newExpiringSet[[32]byte](maxGoodCredentials)   // credential fingerprint
 	take := func(r *http.Request, key string) (Decision, bool) {
 		d, err := opts.Limiter.Take(r.Context(), key, rule)
 		if err != nil {
@@ -126,9 +148,11 @@ func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 				return
 			}
 			key := "authfail:" + clientKey(opts.ClientIP(r))
-			fp := fingerprint(r)
+			cred := credential(r)
+			fp := sha256.Sum256([]byte(cred))
+			now := time.Now()
 			charged := false
-			if isSuspect(key, time.Now()) && !isGood(fp, time.Now()) {
+			if suspect.has(key, now) && (cred == "" || !good.has(fp, now)) {
 				d, ok := take(r, key)
 				if !d.Allowed {
 					writeRateLimited(w, r, d.RetryAfter)
@@ -141,15 +165,18 @@ func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
 			refused := rec.status == http.StatusUnauthorized
-			if authenticated || refused {
+			switch {
+			case refused:
+				good.drop(fp)
+			case authenticated && cred != "":
 				// Only a credential checked and found good is let through
 				// later, not one a request refused before its check carried.
-				setGood(fp, authenticated && !refused, time.Now())
+				good.put(fp, time.Now().Add(goodFor), time.Now())
 			}
 			if !refused {
 				return
 			}
-			markSuspect(key, time.Now())
+			suspect.put(key, time.Now().Add(suspectFor), time.Now())
 			if !charged {
 				take(r, key)
 			}

@@ -259,9 +259,15 @@ func TestBadCredentialsAreLimitedByAddress(t *testing.T) {
 	if checked.Load() != before {
 		t.Fatal("a refused address's credentials were checked anyway")
 	}
-	// The good token checked before goes on; one never seen pays like any.
+	// The good token checked before goes on, however its header is spelled
+	// (one credential, one fingerprint); one never seen pays like any.
 	if a := do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), known)); a.status != http.StatusOK {
 		t.Fatalf("a token that authenticated before, from the suspect address: %d %s, want 200", a.status, a.body)
+	}
+	respelled := map[string]string{"X-Forwarded-For": known["X-Forwarded-For"],
+		"Authorization": "bearer    " + strings.TrimPrefix(known["Authorization"], "Bearer ") + "  "}
+	if a := do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), respelled)); a.status != http.StatusOK {
+		t.Fatalf("the same good token spelled otherwise: %d %s, want 200", a.status, a.body)
 	}
 	if a := do(t, newRequest(t, http.MethodPost, url, []byte(`{}`), mint("fleet-worker-2"))); a.status != http.StatusTooManyRequests {
 		t.Fatalf("a token never seen, from the suspect address with an empty bucket: %d %s, want 429", a.status, a.body)
