@@ -262,15 +262,22 @@ func spaced(groups []group) bool {
 }
 
 // cardGrouping reports whether groups are laid out the way card numbers are
-// printed: one run, fours with a shorter last group (Visa, Mastercard,
-// 19-digit cards), or 4-6-5 and 4-6-4 (American Express, Diners Club).
+// printed (PrintedLayout).
 func cardGrouping(groups []group) bool {
-	if len(groups) == 1 {
-		return true
-	}
 	lens := make([]int, len(groups))
 	for i, g := range groups {
 		lens[i] = g.end - g.start
+	}
+	return PrintedLayout(lens)
+}
+
+// PrintedLayout reports whether digit groups of these lengths are laid out
+// the way card numbers are printed: one run, fours with a shorter last group
+// (Visa, Mastercard, 19-digit cards), or 4-6-5 and 4-6-4 (American Express,
+// Diners Club).
+func PrintedLayout(lens []int) bool {
+	if len(lens) == 1 {
+		return true
 	}
 	if len(lens) == 3 && lens[0] == 4 && lens[1] == 6 && (lens[2] == 5 || lens[2] == 4) {
 		return true

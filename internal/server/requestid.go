@@ -109,10 +109,9 @@ func isHexID(id string) bool {
 }
 
 // cardLayout returns the digits of p when p is laid out as a card number
-// is: 13 to 19 digits in a row, or groups split by one of "-_.:" in fours
-// (the last may be shorter), 4-6-5 or 4-6-4, 13 to 19 digits in all. Other
-// digit runs between an id's letters ("2-5575-4090-9620-9" of a UUID) are
-// parts of the id.
+// is: 13 to 19 digits in all, in a row or in groups split by one of "-_.:"
+// laid out as cardnumber.PrintedLayout says. Other digit runs between an
+// id's letters ("2-5575-4090-9620-9" of a UUID) are parts of the id.
 func cardLayout(p string) (string, bool) {
 	groups := strings.FieldsFunc(p, func(r rune) bool { return r == '-' || r == '_' || r == '.' || r == ':' })
 	if len(strings.Join(groups, "-")) != len(p) {
@@ -131,18 +130,7 @@ func cardLayout(p string) (string, bool) {
 	for i, g := range groups {
 		lens[i] = len(g)
 	}
-	switch {
-	case len(lens) == 1:
-		return digits, true
-	case len(lens) == 3 && lens[0] == 4 && lens[1] == 6 && (lens[2] == 5 || lens[2] == 4):
-		return digits, true
-	}
-	for i, n := range lens {
-		if n != 4 && (i != len(lens)-1 || n > 4) {
-			return "", false
-		}
-	}
-	return digits, true
+	return digits, cardnumber.PrintedLayout(lens)
 }
 
 func newRequestID() string {
