@@ -79,14 +79,12 @@ func ParseCursor(kind Kind, c string) (uuid.NullUUID, error) {
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
-		if rest, ok := strings.CutPrefix(string(raw), "c:"+string(kind)+":"); ok {
-			if id, err := uuid.Parse(rest); err == nil {
-				return uuid.NullUUID{UUID: id, Valid: true}, nil
-			}
-		} else if rest, ok := strings.CutPrefix(string(raw), "c:"); ok && len(rest) == 36 {
-			if id, err := uuid.Parse(rest); err == nil {
-				return uuid.NullUUID{UUID: id, Valid: true}, nil
-			}
+		rest, ok := strings.CutPrefix(string(raw), "c:"+string(kind)+":")
+		if !ok && len(raw) == len("c:")+36 { // the previous release's, without a kind
+			rest, ok = strings.CutPrefix(string(raw), "c:")
+		}
+		if id, err := uuid.Parse(rest); ok && err == nil {
+			return uuid.NullUUID{UUID: id, Valid: true}, nil
 		}
 		if strings.HasPrefix(string(raw), "c:") {
 			return uuid.NullUUID{}, apperr.Invalid(fmt.Sprintf("the cursor is not one of this list of %ss", kind), "after")
