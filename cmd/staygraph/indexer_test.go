@@ -21,8 +21,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/indexer"
-	"github.com/staygraph/staygraph/internal/auth"
-	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
 
@@ -80,14 +78,7 @@ func startStandaloneIndexer(t *testing.T) standaloneIndexer {
 	pool, url := pgtest.NewDBURL(t)
 	slot := "sg_test_" + randomHex(6)
 	t.Cleanup(func() { pgtest.DropReplicationSlot(t, pool, slot) })
-	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "indexer-admin"})
-	cat := catalog.NewService(pool)
-	h, err := cat.CreateHotel(admin, catalog.HotelFields{Name: "Feed Inn", TimeZone: "Europe/Madrid",
-		Location: catalog.GeoPoint{Lat: 40.4, Lon: -3.7}, Address: catalog.Address{Line1: "1 Gran Vía", City: "Madrid", CountryCode: "ES"},
-		Currency: "EUR", StarRating: 3, CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
-	checkErr(t, err)
-	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2})
-	checkErr(t, err)
+	_, _, plan, _ := londonHotel(t, pool)
 
 	partner := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(partner.Close)
@@ -95,7 +86,7 @@ func startStandaloneIndexer(t *testing.T) standaloneIndexer {
 	checkErr(t, os.WriteFile(partners, []byte(`[{"name":"acme","url":"`+partner.URL+`","secret":"whsec_0123456789abcdef"}]`), 0o600))
 	port, err := pgtest.FreePort()
 	checkErr(t, err)
-	ix := standaloneIndexer{stats: fmt.Sprintf("127.0.0.1:%d", port), pool: pool, rt: rt.ID}
+	ix := standaloneIndexer{stats: fmt.Sprintf("127.0.0.1:%d", port), pool: pool, rt: plan.RoomTypeID}
 
 	runInBackground(t, "indexer", runIndexer, []string{"--database-url", url, "--partner-webhooks", partners,
 		"--indexer-slot", slot, "--stats-addr", ix.stats, "--log-level", "error"},

@@ -16,7 +16,6 @@ import (
 	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
-	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/notify/notifytest"
 	"github.com/staygraph/staygraph/internal/pii"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
@@ -36,23 +35,7 @@ type mailingServer struct {
 func startMailingServer(t *testing.T, args ...string) mailingServer {
 	t.Helper()
 	pool, url := pgtest.NewDBURL(t)
-	ctx := context.Background()
-	admin := auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: "mail-admin"})
-	cat := catalog.NewService(pool)
-	h, err := cat.CreateHotel(admin, catalog.HotelFields{Name: "Mail Inn", TimeZone: "Europe/Lisbon",
-		Location: catalog.GeoPoint{Lat: 38.7, Lon: -9.14}, Address: catalog.Address{Line1: "1 Rua Augusta", City: "Lisbon", CountryCode: "PT"},
-		Currency: "EUR", StarRating: 3, CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
-	checkErr(t, err)
-	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2})
-	checkErr(t, err)
-	_, err = cat.AddRooms(admin, rt.ID, []string{"1", "2"})
-	checkErr(t, err)
-	plan, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible",
-		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
-	checkErr(t, err)
-	today := booking.Date(time.Now())
-	_, _, err = cat.SetRates(admin, plan.ID, today, today.AddDate(0, 0, 30), 9000)
-	checkErr(t, err)
+	_, h, plan, _ := londonHotel(t, pool)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	checkErr(t, err)
