@@ -273,11 +273,12 @@ func TestElasticsearchWriterTakesRightfulRefusals(t *testing.T) {
 	}
 }
 
-// A write Elasticsearch fails (a rejection, 429, then a document its
-// mapping refuses, 400) fails the batch: the indexer records the error,
-// naming the hotel, holds the batch's position and writes the hotel again,
-// rebuilt, until the write is accepted (Consumer: retried until it
-// succeeds).
+// A write Elasticsearch fails (a rejection, 429) fails the batch: the
+// indexer records the error, naming the hotel, holds the batch's position
+// and writes the hotel again, rebuilt. A document the mapping refuses for
+// what it is (400) is not sent again: the batch is applied, the refusal
+// recorded in search_index_refusals, and the hotel's next accepted document
+// clears it.
 func TestElasticsearchWriterRetriesFailedWrites(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -300,38 +301,36 @@ func TestElasticsearchWriterRetriesFailedWrites(t *testing.T) {
 	}}
 	r := newESWriter(t, b, rec)
 	before := esStats(t, r.ix)
+	refusals := func() (n int, errType string) {
+		t.Helper()
+		if err := b.pool.QueryRow(context.Background(), `SELECT count(*), coalesce(max(error_type), '') FROM search_index_refusals
+			WHERE index_alias = 'staygraph-hotels' AND hotel_id = $1`, montmartre).Scan(&n, &errType); err != nil {
+			t.Fatal(err)
+		}
+		return n, errType
+	}
 
 	b.cat.Hold(t, "montmartre/Double", 1, day("2027-06-19"), day("2027-06-20"))
 	eventually(t, 10*time.Second, func() (bool, string) {
-		return rec.count() >= 3, fmt.Sprintf("%d bulk requests, want a first one and two retries", rec.count())
-	})
-	failing := esStats(t, r.ix)
-	if failing.Failures < 2 || failing.Batches != 0 || failing.AppliedLSN != before.AppliedLSN || failing.Lag <= 0 {
-		t.Errorf("while Elasticsearch refuses: %d failures, %d batches applied, applied %s (was %s), lag %s; want 2 or more failures and the batch held",
-			failing.Failures, failing.Batches, failing.AppliedLSN, before.AppliedLSN, failing.Lag)
-	}
-	if !strings.Contains(failing.LastError, "index "+montmartre+" in ") ||
-		!strings.Contains(failing.LastError, "400 document_parsing_exception") {
-		t.Errorf("last error %q does not name Montmartre's document and its refusal", failing.LastError)
-	}
-
-	mu.Lock()
-	accept = true
-	mu.Unlock()
-	eventually(t, 10*time.Second, func() (bool, string) {
 		cs := esStats(t, r.ix)
-		return cs.Batches == 1 && cs.Lag == 0 && cs.AppliedLSN > before.AppliedLSN, fmt.Sprintf("once accepted: %+v", cs)
+		return cs.Batches == 1 && cs.Lag == 0 && cs.AppliedLSN > before.AppliedLSN, fmt.Sprintf("after a rejection and a refusal: %+v", cs)
 	})
 	time.Sleep(200 * time.Millisecond) // another retry would show here
-	done := esStats(t, r.ix)
-	n := rec.count()
-	if done.Failures != uint64(n-1) {
-		t.Errorf("%d failures in %d requests, want all but the last", done.Failures, n)
+	applied := esStats(t, r.ix)
+	if n := rec.count(); n != 2 || applied.Failures != 1 {
+		t.Errorf("%d bulk requests, %d failures; want the rejected one, and the refused one not sent again", n, applied.Failures)
+	}
+	if !strings.Contains(applied.LastError, "index "+montmartre+" in ") ||
+		!strings.Contains(applied.LastError, "429 es_rejected_execution_exception") {
+		t.Errorf("last error %q does not name Montmartre's document and its rejection", applied.LastError)
+	}
+	if n, errType := refusals(); n != 1 || errType != "document_parsing_exception" {
+		t.Errorf("%d refusals recorded (%q), want Montmartre's document_parsing_exception", n, errType)
 	}
 	// Each attempt rebuilds the documents: the same body, with the WAL
 	// position of its own read as version, never older.
 	var last int64
-	for i := range n {
+	for i := range rec.count() {
 		if got, first := versionRE.ReplaceAllString(rec.body(i), ""), versionRE.ReplaceAllString(rec.body(0), ""); got != first {
 			t.Fatalf("request %d differs from the first beyond its version:\n%s\n%s", i, got, first)
 		}
@@ -348,6 +347,18 @@ func TestElasticsearchWriterRetriesFailedWrites(t *testing.T) {
 	}
 	if !strings.Contains(rec.body(0), `"_id":"`+montmartre+`"`) {
 		t.Errorf("the request does not write Montmartre: %s", rec.body(0))
+	}
+
+	mu.Lock()
+	accept = true
+	mu.Unlock()
+	b.cat.Hold(t, "montmartre/Double", 1, day("2027-06-21"), day("2027-06-22"))
+	eventually(t, 10*time.Second, func() (bool, string) {
+		n, _ := refusals()
+		return n == 0, fmt.Sprintf("%d refusals once Montmartre's document is accepted", n)
+	})
+	if cs := esStats(t, r.ix); cs.Failures != 1 {
+		t.Errorf("%d failures, want the one rejection", cs.Failures)
 	}
 }
 

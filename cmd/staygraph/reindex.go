@@ -98,6 +98,11 @@ func runReindex(ctx context.Context, args []string) error {
 		_ = bar.Set(n)
 	})
 	_ = bar.Finish()
+	var refused *es.RefusedError
+	if errors.As(err, &refused) {
+		return fmt.Errorf("index %s rebuilt with %d hotels, without the %d whose documents Elasticsearch refused (listed in the table search_index_refusals): %w",
+			*alias, done, len(refused.Refusals), err)
+	}
 	if err != nil {
 		return fmt.Errorf("rebuild index %s: %w", *alias, err)
 	}

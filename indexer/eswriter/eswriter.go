@@ -4,7 +4,10 @@
 // version, the WAL position of the snapshot it was built from; a hotel that
 // is gone has its document deleted. Reloading instead of patching makes
 // every write idempotent, so replays after a restart are harmless and an
-// older build arriving late never replaces a newer one.
+// older build arriving late never replaces a newer one. A document the
+// index refuses for what it is (elasticsearch.RefusedError) is recorded and
+// passed over, not retried: no retry could change the answer, and waiting
+// would hold the stream.
 //
 // On its first start (and whenever the slot is recreated) it is given the
 // slot's exported snapshot: it builds every hotel's document inside that
@@ -15,6 +18,7 @@ package eswriter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -51,7 +55,7 @@ type Opts struct {
 	Nights int
 	// BatchHotels bounds the hotels of one BuildDocuments (DefaultBatchHotels).
 	BatchHotels int
-	// Logger receives snapshot progress; nil discards.
+	// Logger receives snapshot progress and refused documents; nil discards.
 	Logger *slog.Logger
 }
 
@@ -134,7 +138,7 @@ func (w *Writer) write(ctx context.Context, ids []uuid.UUID) error {
 	if err != nil {
 		return fmt.Errorf("build documents: %w", err)
 	}
-	if err := w.index.Upsert(ctx, docs); err != nil {
+	if err := w.refused(w.index.Upsert(ctx, docs)); err != nil {
 		return fmt.Errorf("index %d hotels: %w", len(docs), err)
 	}
 	var gone []uuid.UUID
@@ -194,9 +198,23 @@ func (w *Writer) rebuild(ctx context.Context, ids []uuid.UUID, build buildFunc) 
 		}
 		return nil
 	}
-	if err := w.index.Rebuild(ctx, load, nil); err != nil {
+	if err := w.refused(w.index.Rebuild(ctx, load, nil)); err != nil {
 		return fmt.Errorf("rebuild the elasticsearch index: %w", err)
 	}
+	return nil
+}
+
+// refused logs the documents the index refused for what they are (it
+// recorded them) and returns nil for them: sending them again cannot
+// succeed, and holding the stream for them would hold the WAL. Any other
+// error it returns, and the batch is retried.
+func (w *Writer) refused(err error) error {
+	var refused *elasticsearch.RefusedError
+	if !errors.As(err, &refused) {
+		return err
+	}
+	w.opts.Logger.Error("elasticsearch refused documents; they stay as they were in the index (see search_index_refusals)",
+		"documents", len(refused.Refusals), "err", refused)
 	return nil
 }
 

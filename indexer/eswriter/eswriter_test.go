@@ -2,7 +2,9 @@ package eswriter_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,22 +19,37 @@ import (
 	"github.com/staygraph/staygraph/internal/search/searchtest"
 )
 
-// index records what the writer asks of the search index.
+// index records what the writer asks of the search index. It refuses the
+// documents of refuse as Elasticsearch refuses a document for what it is,
+// and fails every write with fail when set.
 type index struct {
 	mu       sync.Mutex
 	upserted []uuid.UUID
 	deleted  []uuid.UUID
 	rebuilt  []uuid.UUID
+	refuse   []uuid.UUID
+	fail     error
 }
 
 func (x *index) Upsert(_ context.Context, docs []elasticsearch.Document) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.fail != nil {
+		return x.fail
+	}
+	refused := &elasticsearch.RefusedError{}
 	for _, d := range docs {
 		if d.Version <= 0 {
 			panic("a document without its WAL position")
 		}
+		if slices.Contains(x.refuse, d.ID) {
+			refused.Refusals = append(refused.Refusals, elasticsearch.Refusal{ID: d.ID, Status: 400, Type: "document_parsing_exception"})
+			continue
+		}
 		x.upserted = append(x.upserted, d.ID)
+	}
+	if len(refused.Refusals) > 0 {
+		return refused
 	}
 	return nil
 }
@@ -45,12 +62,21 @@ func (x *index) Delete(_ context.Context, ids []uuid.UUID) error {
 }
 
 func (x *index) Rebuild(_ context.Context, load func(yield func(elasticsearch.Document) error) error, _ func(int, int)) error {
-	return load(func(d elasticsearch.Document) error {
+	refused := &elasticsearch.RefusedError{}
+	err := load(func(d elasticsearch.Document) error {
 		x.mu.Lock()
 		defer x.mu.Unlock()
+		if slices.Contains(x.refuse, d.ID) {
+			refused.Refusals = append(refused.Refusals, elasticsearch.Refusal{ID: d.ID, Status: 400})
+			return nil
+		}
 		x.rebuilt = append(x.rebuilt, d.ID)
 		return nil
 	})
+	if err == nil && len(refused.Refusals) > 0 {
+		return refused
+	}
+	return err
 }
 
 func sorted(ids []uuid.UUID) []uuid.UUID {
@@ -112,5 +138,45 @@ func TestWriter(t *testing.T) {
 	}
 	if len(x.rebuilt) != len(all) {
 		t.Errorf("a truncate rebuilt %d hotels", len(x.rebuilt))
+	}
+}
+
+// A document the index refuses for what it is does not hold the stream: the
+// batch (and a snapshot) is applied with the other documents written, while
+// any other failure fails the batch, which the indexer then retries.
+func TestWriterGoesOnPastRefusedDocuments(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	cat := searchtest.Load(t, pool)
+	ctx := t.Context()
+	lumiere, tokyo := cat.Hotels["lumiere"], cat.Hotels["tokyo"]
+	x := &index{refuse: []uuid.UUID{lumiere}}
+	w := eswriter.New(x, pool, eswriter.Opts{From: func() time.Time { return time.Date(2027, 6, 18, 0, 0, 0, 0, time.UTC) }, Nights: 3})
+	batch := []indexer.Event{
+		{Table: indexer.Inventory, Op: indexer.Update, Key: indexer.Key{HotelID: lumiere}},
+		{Table: indexer.Inventory, Op: indexer.Update, Key: indexer.Key{HotelID: tokyo}},
+	}
+	if err := w.Apply(ctx, batch); err != nil {
+		t.Fatalf("a refused document failed the batch: %v", err)
+	}
+	if !slices.Equal(x.upserted, []uuid.UUID{tokyo}) {
+		t.Errorf("upserted %v, want tokyo's document", x.upserted)
+	}
+
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := w.Snapshot(ctx, indexer.Snapshot{Tx: tx, LSN: 1}); err != nil {
+		t.Fatalf("a refused document failed the snapshot: %v", err)
+	}
+	if len(x.rebuilt) != len(cat.Hotels)-1 || slices.Contains(x.rebuilt, lumiere) {
+		t.Errorf("rebuilt %d hotels, want the %d accepted", len(x.rebuilt), len(cat.Hotels)-1)
+	}
+
+	x.fail = errors.New("es_rejected_execution_exception")
+	if err := w.Apply(ctx, batch); err == nil || !strings.Contains(err.Error(), "es_rejected_execution_exception") {
+		t.Errorf("a failed write applied the batch: %v", err)
 	}
 }

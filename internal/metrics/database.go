@@ -18,7 +18,16 @@ var (
 	jobsByState string
 	//go:embed queries/refunds_unsettled.sql
 	refundsUnsettled string
+	//go:embed queries/search_index_refusals.sql
+	searchIndexRefusals string
 )
+
+// newRefusalsCollector counts the hotels whose Elasticsearch document the
+// index refused (search_index_refusals), by alias.
+func newRefusalsCollector(pool *pgxpool.Pool, log *slog.Logger, ttl time.Duration) *stateCollector {
+	return newStateCollector(pool, log, ttl, searchIndexRefusals,
+		prometheus.NewDesc(Namespace+"_search_index_refusals", "Hotels whose Elasticsearch document the index refused and that it holds as it was (or not at all), by index alias; see search_index_refusals (refreshed at most every 15s).", []string{"alias"}, nil))
+}
 
 // poolCollector reports the statistics of a connection pool at each scrape
 // (pgxpool keeps them in memory: no query runs).

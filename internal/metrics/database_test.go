@@ -107,6 +107,36 @@ func TestRefundAndBookingGauges(t *testing.T) {
 	}
 }
 
+// The hotels whose search document the index refused are counted by alias,
+// on the API's metrics and on those of a standalone indexer; none refused
+// is no series.
+func TestSearchIndexRefusalsGauge(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	scrape := func(h http.Handler) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		return rec.Body.String()
+	}
+	if text := scrape(New(Opts{Pool: pool}).Handler()); strings.Contains(text, "staygraph_search_index_refusals{") {
+		t.Errorf("a series without refusals: %s", text)
+	}
+	for _, alias := range []string{"hotels", "hotels", "hotels-eu"} {
+		_, err := pool.Exec(ctx, `INSERT INTO search_index_refusals (index_alias, hotel_id, status, error_type, reason)
+			VALUES ($1, $2, 400, 'document_parsing_exception', 'failed to parse field [location]')`, alias, uuid.New())
+		must(t, err)
+	}
+	for name, h := range map[string]http.Handler{"api": New(Opts{Pool: pool}).Handler(), "indexer": IndexerHandler(pool)} {
+		text := scrape(h)
+		for _, want := range []string{`staygraph_search_index_refusals{alias="hotels"} 2`, `staygraph_search_index_refusals{alias="hotels-eu"} 1`} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s metrics lack %s", name, want)
+			}
+		}
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

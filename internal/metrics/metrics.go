@@ -103,6 +103,7 @@ func New(opts Opts) *Metrics {
 				prometheus.NewDesc(Namespace+"_jobs", "Background (River) jobs by state (refreshed at most every 15s).", []string{"state"}, nil)),
 			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, refundsUnsettled,
 				prometheus.NewDesc(Namespace+"_refunds", "Refunds not paid back: PENDING (being paid, retried) and FAILED (refused; staff settle it) (refreshed at most every 15s).", []string{"status"}, nil)),
+			newRefusalsCollector(opts.Pool, opts.Logger, opts.StateCacheTTL),
 		)
 	}
 	return m
@@ -120,8 +121,9 @@ var IndexLag = prometheus.NewGauge(prometheus.GaugeOpts{
 
 // IndexerHandler serves, in the Prometheus exposition format, the metrics
 // of a process that runs the change stream alone ('staygraph indexer'):
-// IndexLag, the database pool when pool is not nil, the Go runtime and the
-// process, from a registry of its own.
+// IndexLag, the database pool and the documents the search index refused
+// when pool is not nil, the Go runtime and the process, from a registry of
+// its own.
 func IndexerHandler(pool *pgxpool.Pool) http.Handler {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
@@ -130,7 +132,7 @@ func IndexerHandler(pool *pgxpool.Pool) http.Handler {
 		IndexLag,
 	)
 	if pool != nil {
-		registry.MustRegister(poolCollector{pool: pool})
+		registry.MustRegister(poolCollector{pool: pool}, newRefusalsCollector(pool, slog.Default(), 15*time.Second))
 	}
 	return promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry})
 }

@@ -273,6 +273,17 @@ type RoomType struct {
 	RoomsInService int32
 }
 
+type SearchIndexRefusal struct {
+	IndexAlias     string
+	HotelID        uuid.UUID
+	Status         int32
+	ErrorType      string
+	Reason         string
+	FirstRefusedAt time.Time
+	LastRefusedAt  time.Time
+	Refusals       int32
+}
+
 type SearchWord struct {
 	Word string
 }

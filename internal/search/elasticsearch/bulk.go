@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -21,15 +24,32 @@ const DefaultBatchSize = 500
 // while a Rebuild runs. Each document carries its Version as an
 // external_gte version: a document built from an older snapshot than the
 // one indexed is refused by Elasticsearch and silently skipped here.
+// Documents refused for what they are are recorded (search_index_refusals)
+// while the others are written; the error is then a *RefusedError.
 func (e *Engine) Upsert(ctx context.Context, docs []Document) error {
 	if len(docs) == 0 {
 		return nil
 	}
+	since := time.Now()
 	body, err := bulkBody(e.writeTargets(), true, docs, nil)
 	if err != nil {
 		return err
 	}
-	return e.sendBulk(ctx, body)
+	refused, err := refusedOf(e.sendBulk(ctx, body))
+	if err != nil {
+		return err
+	}
+	written := make([]uuid.UUID, len(docs))
+	for i, d := range docs {
+		written[i] = d.ID
+	}
+	if err := e.recordRefusals(ctx, since, written, refused); err != nil {
+		return err
+	}
+	if refused != nil {
+		return refused
+	}
+	return nil
 }
 
 // Delete removes the documents of hotels that no longer exist; deleting a
@@ -38,11 +58,15 @@ func (e *Engine) Delete(ctx context.Context, ids []uuid.UUID) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	since := time.Now()
 	body, err := bulkBody(e.writeTargets(), true, nil, ids)
 	if err != nil {
 		return err
 	}
-	return e.sendBulk(ctx, body)
+	if err := e.sendBulk(ctx, body); err != nil {
+		return err
+	}
+	return e.recordRefusals(ctx, since, ids, nil)
 }
 
 // writeTargets are the alias and the rebuild alias, which exists only while
@@ -97,28 +121,106 @@ func (e *Engine) sendBulk(ctx context.Context, body []byte) error {
 	return bulkError(e.opts.Alias, res)
 }
 
+// RefusedError reports documents that Elasticsearch refused for what they
+// are (status 400: a value its mapping cannot take, a field a strict mapping
+// does not have), when every other operation of the request succeeded.
+// Sending them again cannot succeed; the index keeps what it had for them.
+type RefusedError struct {
+	Refusals []Refusal
+}
+
+// Refusal is one refused document.
+type Refusal struct {
+	// ID is the document's id, its hotel's.
+	ID uuid.UUID
+	// Status, Type and Reason are Elasticsearch's answer (Reason shortened
+	// to maxRefusalReason bytes).
+	Status int
+	Type   string
+	Reason string
+}
+
+// maxRefusalReason bounds the reason kept of a refusal.
+const maxRefusalReason = 500
+
+func (e *RefusedError) Error() string {
+	ids := make([]string, 0, min(len(e.Refusals), 5))
+	for _, r := range e.Refusals[:min(len(e.Refusals), 5)] {
+		ids = append(ids, fmt.Sprintf("%s (%d %s: %s)", r.ID, r.Status, r.Type, r.Reason))
+	}
+	more := ""
+	if n := len(e.Refusals) - len(ids); n > 0 {
+		more = fmt.Sprintf(" and %d more", n)
+	}
+	return fmt.Sprintf("elasticsearch refused %d documents: %s%s", len(e.Refusals), strings.Join(ids, "; "), more)
+}
+
 // bulkError reports the operations of a bulk response that failed (see
-// itemError), nil when none did. Apart from sendBulk so that responses can
-// be checked without a server.
+// itemError), nil when none did. When every failure is a document refused
+// for what it is, the error is a *RefusedError naming each document once;
+// any other failure (a full queue, a missing index) makes an error for
+// which the whole request is worth sending again. Apart from sendBulk so
+// that responses can be checked without a server.
 func bulkError(alias string, res *bulk.Response) error {
 	if !res.Errors {
 		return nil
 	}
 	var errs []error
+	refused := &RefusedError{}
 	for _, item := range res.Items {
 		for op, r := range item {
-			if err := itemError(alias, op.Name, r); err != nil {
-				errs = append(errs, err)
+			err := itemError(alias, op.Name, r)
+			if err == nil {
+				continue
+			}
+			errs = append(errs, err)
+			if refused != nil && !refused.add(op.Name, r) {
+				refused = nil
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %d of %d operations failed: %w", errWrite, len(errs), len(res.Items), errors.Join(errs[:min(len(errs), 5)]...))
+	switch {
+	case len(errs) == 0:
+		return nil
+	case refused != nil:
+		return refused
 	}
-	return nil
+	return fmt.Errorf("%w: %d of %d operations failed: %w", errWrite, len(errs), len(res.Items), errors.Join(errs[:min(len(errs), 5)]...))
 }
 
 var errWrite = errors.New("write to elasticsearch")
+
+// add records a failed item as a refusal, once per document, and reports
+// whether it is one: a document written (op index) and answered 400.
+func (e *RefusedError) add(op string, r types.ResponseItem) bool {
+	if op != "index" || r.Status != 400 || r.Id_ == nil {
+		return false
+	}
+	id, err := uuid.Parse(*r.Id_)
+	if err != nil {
+		return false
+	}
+	if slices.ContainsFunc(e.Refusals, func(x Refusal) bool { return x.ID == id }) {
+		return true
+	}
+	errType, reason := errorOf(r)
+	if len(reason) > maxRefusalReason {
+		reason = strings.ToValidUTF8(reason[:maxRefusalReason], "") + "…"
+	}
+	e.Refusals = append(e.Refusals, Refusal{ID: id, Status: r.Status, Type: errType, Reason: reason})
+	return true
+}
+
+// errorOf is the type and reason of a failed item's error.
+func errorOf(r types.ResponseItem) (errType, reason string) {
+	if r.Error != nil {
+		errType = r.Error.Type
+		if r.Error.Reason != nil {
+			reason = *r.Error.Reason
+		}
+	}
+	return errType, reason
+}
 
 // itemError is the error of one bulk item, or nil for outcomes that are
 // fine: a refused older version (409), a missing document to delete, and
@@ -133,13 +235,7 @@ func itemError(alias, op string, r types.ResponseItem) error {
 	if r.Status == 404 && op == "delete" && r.Error == nil {
 		return nil
 	}
-	errType, reason := "", ""
-	if r.Error != nil {
-		errType = r.Error.Type
-		if r.Error.Reason != nil {
-			reason = *r.Error.Reason
-		}
-	}
+	errType, reason := errorOf(r)
 	if r.Status == 404 && errType == "index_not_found_exception" && indexOfAlias(r, nextAlias(alias)) {
 		return nil
 	}

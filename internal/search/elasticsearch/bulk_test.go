@@ -3,8 +3,10 @@ package elasticsearch
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,7 +33,9 @@ func bulkResponse(t *testing.T, name string) *bulk.Response {
 // alias when no rebuild runs, and deletes of documents already gone are
 // fine; every other failed item is an error naming its operation, document,
 // index, status and error type. Nothing is retried here: the error fails
-// the write, and the indexer retries the whole batch.
+// the write, and the indexer retries the whole batch — unless every failure
+// is a document refused for what it is (400), which no retry can change:
+// then the error is a *RefusedError naming each such document once.
 func TestBulkError(t *testing.T) {
 	t.Parallel()
 	const (
@@ -48,6 +52,9 @@ func TestBulkError(t *testing.T) {
 		// failed are the errors reported, each as it names its item, and
 		// the count line; none means the write succeeded.
 		failed []string
+		// refused, when set, are the documents of the *RefusedError the
+		// response makes, as "id status type", in the response's order.
+		refused []string
 		// fine are documents whose items must not be reported.
 		fine []string
 	}{
@@ -61,11 +68,13 @@ func TestBulkError(t *testing.T) {
 			"1 of 2 operations failed",
 			"index " + a + " in staygraph-hotels-v2-20270610t110000.000000: 429 es_rejected_execution_exception: rejected execution of primary operation",
 		}, fine: []string{b}},
-		{file: "bulk_response_document_parsing.json", items: 2, failed: []string{
-			"2 of 2 operations failed",
-			"index " + a + " in staygraph-hotels-v2-20270610t110000.000000: 400 document_parsing_exception: [1:412] failed to parse field [stars]",
-			"index " + b + " in staygraph-hotels-v2-20270610t110000.000000: 400 strict_dynamic_mapping_exception: [1:388] mapping set to strict",
+		{file: "bulk_response_document_parsing.json", items: 2, refused: []string{
+			a + " 400 document_parsing_exception",
+			b + " 400 strict_dynamic_mapping_exception",
 		}},
+		{file: "bulk_response_refused_twice.json", items: 4, refused: []string{
+			a + " 400 document_parsing_exception",
+		}, fine: []string{b}},
 		{file: "bulk_response_mixed.json", items: 6, failed: []string{
 			"2 of 6 operations failed",
 			"index " + c + " in staygraph-hotels-v2-20270610t110000.000000: 429 es_rejected_execution_exception",
@@ -78,6 +87,28 @@ func TestBulkError(t *testing.T) {
 				t.Fatalf("decoded errors %v, %d items; want true, %d", res.Errors, len(res.Items), tc.items)
 			}
 			err := bulkError(DefaultAlias, res)
+			if len(tc.refused) > 0 {
+				var refused *RefusedError
+				if !errors.As(err, &refused) {
+					t.Fatalf("want a *RefusedError, got %v", err)
+				}
+				var got []string
+				for _, r := range refused.Refusals {
+					got = append(got, fmt.Sprintf("%s %d %s", r.ID, r.Status, r.Type))
+					if r.Reason == "" {
+						t.Errorf("refusal of %s without its reason", r.ID)
+					}
+				}
+				if !slices.Equal(got, tc.refused) {
+					t.Errorf("refused %q, want %q", got, tc.refused)
+				}
+				for _, id := range tc.fine {
+					if strings.Contains(err.Error(), id) {
+						t.Errorf("error names %s, whose outcome is fine: %q", id, err)
+					}
+				}
+				return
+			}
 			if len(tc.failed) == 0 {
 				if err != nil {
 					t.Fatalf("want no error, got %v", err)
@@ -89,6 +120,10 @@ func TestBulkError(t *testing.T) {
 			}
 			if !errors.Is(err, errWrite) {
 				t.Errorf("%v is not errWrite", err)
+			}
+			var refused *RefusedError
+			if errors.As(err, &refused) {
+				t.Errorf("%v is a *RefusedError: a retry may succeed", err)
 			}
 			msg := err.Error()
 			for _, want := range tc.failed {

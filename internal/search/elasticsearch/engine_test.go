@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,5 +119,85 @@ func TestUpsertKeepsTheNewestDocument(t *testing.T) {
 	}
 	if err := e.Delete(ctx, []uuid.UUID{id, uuid.New()}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A document Elasticsearch refuses for what it is (a latitude of 200) does
+// not stop the others: they are written, the refusal is a *RefusedError
+// and a row of search_index_refusals, which the hotel's next accepted
+// document clears. A rebuild moves the alias without the refused document.
+func TestRefusedDocumentsDoNotStopWrites(t *testing.T) {
+	url := elasticsearchURL(t)
+	t.Parallel()
+	b := setupCatalog(t)
+	ctx := context.Background()
+	e := newTestEngine(t, url, b.pool)
+	if _, err := e.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	good, bad := b.cat.Hotels["montmartre"], b.cat.Hotels["lumiere"]
+	docs, err := BuildDocuments(ctx, b.pool, []uuid.UUID{good, bad}, *day("2027-06-18"), 30)
+	if err != nil || len(docs) != 2 {
+		t.Fatalf("%d documents, %v", len(docs), err)
+	}
+	broken := slices.Clone(docs)
+	for i := range broken {
+		if broken[i].ID == bad {
+			broken[i].Location.Lat = 200
+		}
+	}
+	refused := func(err error) []uuid.UUID {
+		t.Helper()
+		var r *RefusedError
+		if !errors.As(err, &r) {
+			t.Fatalf("want a *RefusedError, got %v", err)
+		}
+		var ids []uuid.UUID
+		for _, x := range r.Refusals {
+			ids = append(ids, x.ID)
+		}
+		return ids
+	}
+	rows := func() int {
+		var n int
+		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM search_index_refusals WHERE index_alias = $1 AND hotel_id = $2`, e.opts.Alias, bad).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	if ids := refused(e.Upsert(ctx, broken)); !slices.Equal(ids, []uuid.UUID{bad}) {
+		t.Errorf("refused %v, want %v", ids, bad)
+	}
+	if rows() != 1 {
+		t.Error("the refusal is not recorded")
+	}
+	if _, err := e.client.Indices.Refresh().Index(e.opts.Alias).Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := e.client.Exists(e.opts.Alias, good.String()).Do(ctx); err != nil || !found {
+		t.Errorf("the accepted document is not indexed: %v, %v", found, err)
+	}
+	if err := e.Upsert(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	if rows() != 0 {
+		t.Error("an accepted document left its hotel's refusal")
+	}
+
+	done := 0
+	err = e.Rebuild(ctx, func(yield func(Document) error) error {
+		for _, d := range broken {
+			if err := yield(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(n, _ int) { done = n })
+	if ids := refused(err); !slices.Equal(ids, []uuid.UUID{bad}) || done != 1 || rows() != 1 {
+		t.Errorf("rebuild refused %v, indexed %d, recorded %d", ids, done, rows())
+	}
+	if found, err := e.client.Exists(e.opts.Alias, bad.String()).Do(ctx); err != nil || found {
+		t.Errorf("the alias's new index holds the refused document: %v, %v", found, err)
 	}
 }

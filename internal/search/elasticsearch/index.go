@@ -184,7 +184,11 @@ func (e *Engine) Init(ctx context.Context) (existed bool, err error) {
 // here). While it runs, the new index is also behind "<alias>-next", so
 // Upsert and Delete reach it too; versions keep the newest of both writes.
 // On failure the new index is deleted and the alias left as it was.
+// Documents Elasticsearch refuses for what they are do not stop it: the
+// alias moves to the index without them, and the error is then a
+// *RefusedError naming them.
 func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) error) error, progress func(done, total int)) (err error) {
+	since := time.Now()
 	name := indexName(e.opts.Alias, time.Now())
 	next := nextAlias(e.opts.Alias)
 	if err := e.createIndex(ctx, name, map[string]types.Alias{next: {}}, true); err != nil {
@@ -199,6 +203,7 @@ func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) err
 		}
 	}()
 	done := 0
+	refused := &RefusedError{}
 	batch := make([]Document, 0, e.opts.BatchSize)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -208,8 +213,13 @@ func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) err
 		if err != nil {
 			return err
 		}
-		if err := e.sendBulk(ctx, body); err != nil {
+		r, err := refusedOf(e.sendBulk(ctx, body))
+		if err != nil {
 			return err
+		}
+		if r != nil {
+			refused.Refusals = append(refused.Refusals, r.Refusals...)
+			done -= len(r.Refusals)
 		}
 		done += len(batch)
 		batch = batch[:0]
@@ -245,11 +255,17 @@ func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) err
 		return fmt.Errorf("move alias %s to %s: %w", e.opts.Alias, name, err)
 	}
 	swapped = true
+	if err := e.recordRefusals(ctx, since, nil, refused); err != nil {
+		return fmt.Errorf("alias moved to %s: %w", name, err)
+	}
 	for _, index := range old {
 		if _, err := e.client.Indices.Delete(index).Do(ctx); err != nil {
 			// The alias has moved: the rebuild succeeded, the old index is only garbage.
 			return fmt.Errorf("alias moved to %s, but deleting the old index %s failed: %w", name, index, err)
 		}
+	}
+	if len(refused.Refusals) > 0 {
+		return refused
 	}
 	return nil
 }
