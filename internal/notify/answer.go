@@ -21,6 +21,10 @@ import (
 // may echo credentials, internal names or personal data) is kept.
 type StatusError struct {
 	Code int
+	// RetryAfter is how long the receiver asked to be left alone: the
+	// Retry-After header of a 429 or 503 answer (ParseRetryAfter), at most
+	// MaxRetryAfter; 0 when it asked nothing.
+	RetryAfter time.Duration
 }
 
 func (e *StatusError) Error() string {
@@ -49,10 +53,10 @@ func NewClient(timeout time.Duration) *http.Client {
 }
 
 // Post sends a delivery and reads the receiver's answer: nil for 2xx, a
-// *StatusError for another answer, an *UnreachableError when none came (it
-// never names the URL, whose query or user may hold the receiver's
-// credentials). It reads the body to its end (up to 64 KiB), so the
-// connection can be reused, and closes it.
+// *StatusError for another answer (with the wait a 429 or 503 asked for),
+// an *UnreachableError when none came (it never names the URL, whose query
+// or user may hold the receiver's credentials). It reads the body to its
+// end (up to 64 KiB), so the connection can be reused, and closes it.
 func Post(client *http.Client, req *http.Request) error {
 	resp, err := client.Do(req)
 	if err != nil {
@@ -133,5 +137,9 @@ func checkAnswer(resp *http.Response) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	return &StatusError{Code: resp.StatusCode}
+	answer := &StatusError{Code: resp.StatusCode}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		answer.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return answer
 }
