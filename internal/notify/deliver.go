@@ -35,20 +35,23 @@ func (DeliverArgs) Kind() string { return "notify.deliver" }
 // DeliverWorker runs DeliverArgs jobs.
 type DeliverWorker struct {
 	river.WorkerDefaults[DeliverArgs]
-	svc *Service
+	svc         *Service
+	retryAfters RetryAfters
 }
 
 // Work delivers the notification; an error makes River run it again later.
 func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	return w.svc.deliver(ctx, job.Args.NotificationID, job.Attempt >= job.MaxAttempts)
+	return w.retryAfters.Note(job.JobRow, w.svc.deliver(ctx, job.Args.NotificationID, job.Attempt >= job.MaxAttempts))
 }
 
-// NextRetry applies Opts.Backoff, when set.
+// NextRetry applies Opts.Backoff, when set, and waits at least as long as
+// the channel's receiver asked in its last answer (RetryAfters).
 func (w *DeliverWorker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
-	if w.svc.opts.Backoff == nil {
-		return time.Time{}
+	var at time.Time
+	if w.svc.opts.Backoff != nil {
+		at = time.Now().Add(w.svc.opts.Backoff(job.Attempt))
 	}
-	return time.Now().Add(w.svc.opts.Backoff(job.Attempt))
+	return w.retryAfters.NextRetry(job.JobRow, at)
 }
 
 // Timeout lets one run try every channel of a route once.
@@ -176,6 +179,10 @@ func (s *Service) failed(ctx context.Context, n db.Notification, contact Contact
 func (s *Service) giveUpIf(ctx context.Context, n db.Notification, contact Contact, cause error, dead, permanent bool) error {
 	err := fmt.Errorf("deliver notification %s: %s", n.ID, redact(cause, contact))
 	if !dead {
+		var answer *StatusError
+		if errors.As(cause, &answer) {
+			return &answeredError{err: err, answer: answer}
+		}
 		return err
 	}
 	if _, derr := s.q.MarkNotificationDead(ctx, n.ID); derr != nil {
@@ -186,6 +193,18 @@ func (s *Service) giveUpIf(ctx context.Context, n db.Notification, contact Conta
 	}
 	return err
 }
+
+// answeredError is a failed delivery's redacted error that unwraps to the
+// receiver's answer (never to the cause, whose text may hold personal
+// data), so that the worker reads the wait the receiver asked for.
+type answeredError struct {
+	err    error
+	answer *StatusError
+}
+
+func (e *answeredError) Error() string { return e.err.Error() }
+
+func (e *answeredError) Unwrap() error { return e.answer }
 
 // nextChannel is the channel after the current one on the route, or "".
 func nextChannel(n db.Notification) string {

@@ -1,10 +1,15 @@
 package notify
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // MaxRetryAfter caps the wait a receiver's Retry-After can ask for. A
@@ -35,4 +40,57 @@ func ParseRetryAfter(value string, now time.Time) time.Duration {
 		return 0
 	}
 	return min(max(at.Sub(now), 0), MaxRetryAfter)
+}
+
+// RetryAfters makes a River delivery worker honour its receivers'
+// Retry-After: the worker's Work returns its error through Note, and its
+// NextRetry returns NextRetry's time, the backoff's or, when later, the
+// one the receiver asked for.
+//
+// The failed attempt still counts as one, so the job keeps its bounded
+// number of attempts (MaxAttempts) and a Retry-After lengthens a wait to
+// MaxRetryAfter at most: a receiver that answers 429 forever delays a
+// delivery but cannot keep its job alive. That is why the wait is not a
+// river.JobSnooze: a snooze gives the attempt back (River decrements it)
+// and records no error, so such a receiver would be asked again every
+// hour, for ever. But River's NextRetry sees only the job, not Work's
+// error; River calls it right after Work returned the error, in the same
+// process and on the same worker, so the wait is handed over here, by job
+// id, and forgotten once NextRetry took it.
+//
+// The zero value is ready to use; a worker holds one and is not copied.
+type RetryAfters struct {
+	notBefore sync.Map // job id -> time.Time
+}
+
+// Note remembers the wait err's receiver asked for (StatusError.RetryAfter),
+// when River will retry the job: err is neither a cancellation nor the
+// failure of its last attempt. It returns err.
+func (r *RetryAfters) Note(job *rivertype.JobRow, err error) error {
+	var (
+		answer *StatusError
+		cancel *rivertype.JobCancelError
+	)
+	if job.Attempt < job.MaxAttempts && errors.As(err, &answer) && answer.RetryAfter > 0 && !errors.As(err, &cancel) {
+		r.notBefore.Store(job.ID, time.Now().Add(answer.RetryAfter))
+	}
+	return err
+}
+
+// NextRetry is when the job may run again: at, the backoff's time, or
+// later when its receiver asked for more. A zero at takes River's default
+// retry policy (DefaultClientRetryPolicy) when a wait was asked for, and
+// stays zero, the River client's retry policy, when none was.
+func (r *RetryAfters) NextRetry(job *rivertype.JobRow, at time.Time) time.Time {
+	v, ok := r.notBefore.LoadAndDelete(job.ID)
+	if !ok {
+		return at
+	}
+	if at.IsZero() {
+		at = (&river.DefaultClientRetryPolicy{}).NextRetry(job)
+	}
+	if notBefore := v.(time.Time); notBefore.After(at) {
+		return notBefore
+	}
+	return at
 }

@@ -2,13 +2,19 @@ package notify_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/staygraph/staygraph/internal/notify"
+	"github.com/staygraph/staygraph/internal/notify/notifytest"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -75,6 +81,107 @@ func TestPostReadsRetryAfter(t *testing.T) {
 		var answer *notify.StatusError
 		if !errors.As(err, &answer) || answer.Code != c.status || answer.RetryAfter != c.want {
 			t.Errorf("%d with Retry-After %q: %#v, want the answer with a wait of %v", c.status, c.retryAfter, err, c.want)
+		}
+	}
+}
+
+// An SMS gateway that answers 429 or 503 with a Retry-After is not asked
+// again before the time it gave, even when the backoff is much shorter;
+// an absurd wait is cut to MaxRetryAfter, a malformed one is ignored.
+func TestDeliveryWaitsForTheGatewaysRetryAfter(t *testing.T) {
+	t.Parallel()
+	// gateway answers status with Retry-After: retryAfter, then 200; the
+	// SMS it is sent is retried after 200 ms unless it asks for longer.
+	gateway := func(t *testing.T, status int, retryAfter string) (*notifytest.HTTPPeer, testBundle, uuid.UUID) {
+		gw := notifytest.NewHTTPPeer(t)
+		gw.Respond(status, http.StatusOK)
+		gw.Header("Retry-After", retryAfter)
+		b := setup(t, notify.Opts{Backoff: shortBackoff}, smsChannel(t, gw))
+		id := b.booking(t, notify.Contact{Phone: "+34600000009"})
+		b.enqueue(t, id, notify.Confirmed, "sms")
+		return gw, b, id
+	}
+	// secondSend is when the gateway got the second send, which went through.
+	secondSend := func(t *testing.T, gw *notifytest.HTTPPeer, b testBundle, id uuid.UUID) time.Time {
+		n := b.await(t, id, "sending the SMS", sent)
+		reqs := gw.Requests()
+		if n.Attempts != 2 || len(reqs) != 2 {
+			t.Fatalf("sent after %d attempts and %d requests, want 2", n.Attempts, len(reqs))
+		}
+		return reqs[1].At
+	}
+	t.Run("429, Retry-After in seconds", func(t *testing.T) {
+		t.Parallel()
+		gw, b, id := gateway(t, http.StatusTooManyRequests, "2")
+		at := secondSend(t, gw, b, id)
+		if wait := at.Sub(gw.Requests()[0].At); wait < 2*time.Second {
+			t.Fatalf("asked again %v after a 429 with Retry-After: 2", wait)
+		}
+	})
+	t.Run("503, Retry-After as a date", func(t *testing.T) {
+		t.Parallel()
+		notBefore := time.Now().Add(3 * time.Second).Truncate(time.Second)
+		gw, b, id := gateway(t, http.StatusServiceUnavailable, notBefore.UTC().Format(http.TimeFormat))
+		if at := secondSend(t, gw, b, id); at.Before(notBefore) {
+			t.Fatalf("asked again at %v, before the %v the 503 gave", at, notBefore)
+		}
+	})
+	t.Run("a day is cut to an hour", func(t *testing.T) {
+		t.Parallel()
+		_, b, id := gateway(t, http.StatusTooManyRequests, "86400")
+		n := b.await(t, id, "a failed send", func(n notify.Notification) bool { return n.Attempts == 1 })
+		b.awaitJobs(t, n.ID, "retryable")
+		var wait time.Duration
+		must(t, b.pool.QueryRow(t.Context(), `SELECT scheduled_at - attempted_at FROM river_job
+			WHERE kind = 'notify.deliver' AND args->>'notification_id' = $1`, n.ID.String()).Scan(&wait))
+		if wait < notify.MaxRetryAfter || wait > notify.MaxRetryAfter+time.Minute {
+			t.Fatalf("the next send is %v after the failed one, want an hour (MaxRetryAfter)", wait)
+		}
+	})
+	t.Run("a malformed Retry-After is ignored", func(t *testing.T) {
+		t.Parallel()
+		gw, b, id := gateway(t, http.StatusTooManyRequests, "-3600")
+		secondSend(t, gw, b, id) // within deliveryWait: the backoff's 200 ms
+	})
+}
+
+// RetryAfters holds a wait only from a failed run to its NextRetry, and
+// only when River will run the job again.
+func TestRetryAftersHandsTheWaitToNextRetryOnce(t *testing.T) {
+	t.Parallel()
+	var r notify.RetryAfters
+	job := &rivertype.JobRow{ID: 7, Attempt: 2, MaxAttempts: 5}
+	answer := &notify.StatusError{Code: http.StatusTooManyRequests, RetryAfter: 30 * time.Minute}
+	soon := time.Now().Add(time.Second)
+
+	if err := r.Note(job, fmt.Errorf("sms gateway %w", answer)); !errors.Is(err, answer) {
+		t.Fatalf("Note returned %v, want its error", err)
+	}
+	if at := r.NextRetry(job, soon); time.Until(at) < 29*time.Minute {
+		t.Fatalf("next retry in %v, want the 30 minutes asked for, not the backoff's second", time.Until(at))
+	}
+	if at := r.NextRetry(job, soon); !at.Equal(soon) {
+		t.Fatalf("the wait was applied twice: next retry %v, want the backoff's %v", at, soon)
+	}
+	r.Note(job, answer)
+	if at := r.NextRetry(job, time.Time{}); time.Until(at) < 29*time.Minute {
+		t.Fatalf("without a backoff: next retry in %v, want the 30 minutes asked for", time.Until(at))
+	}
+	if at := r.NextRetry(job, time.Time{}); !at.IsZero() {
+		t.Fatalf("without a backoff or a wait: %v, want zero (the client's retry policy)", at)
+	}
+	for _, c := range []struct {
+		name string
+		job  *rivertype.JobRow
+		err  error
+	}{
+		{"the last attempt failed", &rivertype.JobRow{ID: 7, Attempt: 5, MaxAttempts: 5}, answer},
+		{"cancelled", job, river.JobCancel(answer)},
+		{"a wait within the backoff", job, &notify.StatusError{Code: http.StatusServiceUnavailable, RetryAfter: time.Millisecond}},
+	} {
+		r.Note(c.job, c.err)
+		if at := r.NextRetry(job, soon); !at.Equal(soon) {
+			t.Errorf("%s: next retry %v, want the backoff's %v", c.name, at, soon)
 		}
 	}
 }

@@ -97,7 +97,9 @@ type Opts struct {
 	// default backoff).
 	MaxAttempts int
 	// Backoff is the wait before the delivery job's next run after its
-	// attempt-th failed run; nil takes the River client's retry policy.
+	// attempt-th failed run; nil takes the River client's retry policy. A
+	// receiver that answered 429 or 503 with a Retry-After (StatusError)
+	// waits at least that long, up to MaxRetryAfter.
 	Backoff func(attempt int) time.Duration
 	// SendTimeout bounds one Channel.Send. Default 30s.
 	SendTimeout time.Duration

@@ -16,6 +16,8 @@ type Request struct {
 	Body   []byte
 	// Status is what the peer answered.
 	Status int
+	// At is when it arrived.
+	At time.Time
 }
 
 // HTTPPeer is a real HTTP server (httptest) playing an SMS gateway or a
@@ -29,6 +31,7 @@ type HTTPPeer struct {
 	mu      sync.Mutex
 	script  []int
 	body    string
+	header  http.Header
 	delay   time.Duration
 	got     []Request
 	arrived chan struct{}
@@ -58,6 +61,21 @@ func (p *HTTPPeer) Body(body string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.body = body
+}
+
+// Header makes the peer answer with the header key: value ("" drops it),
+// a Retry-After say.
+func (p *HTTPPeer) Header(key, value string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.header == nil {
+		p.header = http.Header{}
+	}
+	if value == "" {
+		p.header.Del(key)
+		return
+	}
+	p.header.Set(key, value)
 }
 
 // Delay makes the peer wait d before answering (0: answer at once).
@@ -95,9 +113,10 @@ func (p *HTTPPeer) Await(t testing.TB, n int, timeout time.Duration) []Request {
 }
 
 func (p *HTTPPeer) serve(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
 	body, _ := io.ReadAll(r.Body)
 	p.mu.Lock()
-	status, delay, answer := http.StatusOK, p.delay, p.body
+	status, delay, answer, header := http.StatusOK, p.delay, p.body, p.header.Clone()
 	if len(p.script) > 0 {
 		status = p.script[0]
 		if len(p.script) > 1 {
@@ -112,7 +131,7 @@ func (p *HTTPPeer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.mu.Lock()
-	p.got = append(p.got, Request{Method: r.Method, Header: r.Header.Clone(), Body: body, Status: status})
+	p.got = append(p.got, Request{Method: r.Method, Header: r.Header.Clone(), Body: body, Status: status, At: at})
 	close(p.arrived)
 	p.arrived = make(chan struct{})
 	p.mu.Unlock()
@@ -120,6 +139,9 @@ func (p *HTTPPeer) serve(w http.ResponseWriter, r *http.Request) {
 		answer = `{"status":"` + http.StatusText(status) + `"}`
 	}
 	w.Header().Set("Content-Type", "application/json")
+	for key, values := range header {
+		w.Header()[key] = values
+	}
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, answer)
 }
