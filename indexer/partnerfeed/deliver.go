@@ -34,7 +34,8 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 // DeliverWorker runs DeliverArgs jobs.
 type DeliverWorker struct {
 	river.WorkerDefaults[DeliverArgs]
-	feed *Feed
+	feed        *Feed
+	retryAfters notify.RetryAfters
 }
 
 // NewDeliverWorker is the worker that delivers f's events.
@@ -48,12 +49,14 @@ func AddWorkers(workers *river.Workers, f *Feed) {
 
 // Work posts the event; an error makes River try again after NextRetry.
 func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	return w.feed.post(ctx, job.Args)
+	return w.retryAfters.Note(job.JobRow, w.feed.post(ctx, job.Args))
 }
 
-// NextRetry applies Opts.Backoff.
+// NextRetry applies Opts.Backoff, and waits at least as long as the
+// partner asked with the Retry-After of its 429 or 503 answer
+// (notify.RetryAfters).
 func (w *DeliverWorker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
-	return time.Now().Add(w.feed.opts.Backoff(job.Attempt))
+	return w.retryAfters.NextRetry(job.JobRow, time.Now().Add(w.feed.opts.Backoff(job.Attempt)))
 }
 
 // Timeout bounds one attempt.

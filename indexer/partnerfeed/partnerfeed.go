@@ -29,7 +29,8 @@
 //
 // Delivery is durable: Apply queues one River job per event and partner
 // (queue Queue) in one transaction and returns once it committed; the
-// job posts and is retried with backoff until the partner answers 2xx.
+// job posts and is retried with backoff until the partner answers 2xx,
+// never before the Retry-After of a 429 or 503 answer (up to an hour).
 // Jobs are unique per partner and event id while River keeps them (a day
 // after completion by default), so most replays do not even post twice.
 // A 3xx answer (redirects are not followed: a signed delivery goes to the
@@ -149,9 +150,12 @@ type Opts struct {
 	// Timeout bounds one post (15s).
 	Timeout time.Duration
 	// MaxAttempts bounds the posts of one event (500: with Backoff's
-	// default, waits of 10 days and 5 hours in all).
+	// default, waits of 10 days and 5 hours in all, 20 days and 19 hours
+	// at most if the partner asks for an hour every time).
 	MaxAttempts int
 	// Backoff is the wait before attempt n+1 (default: 2^n seconds, at most 30 minutes).
+	// A partner that answered 429 or 503 with a Retry-After waits at least
+	// that long, up to notify.MaxRetryAfter (an hour).
 	Backoff func(attempt int) time.Duration
 	// Now is the clock signatures are timestamped with (time.Now).
 	Now func() time.Time
