@@ -118,6 +118,7 @@ func TestUserErrorsCarryTheirAmount(t *testing.T) {
 			Amount   int
 			Currency string
 		}
+		DeclineCode *string
 	}
 	stale := holdVars(hotel, plan, "stale", checkIn, 2)
 	stale["input"].(map[string]any)["expectedTotal"] = 1
@@ -135,10 +136,11 @@ func TestUserErrorsCarryTheirAmount(t *testing.T) {
 	}
 	partial := decode[struct {
 		ConfirmBooking struct{ UserErrors []amountError }
-	}](t, b.do(t, tok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "gift", bookingId: $id, payment: {provider: "sandbox", token: "tok_giftcard_1000"}}) { userErrors { code amount { amount currency } } } }`,
+	}](t, b.do(t, tok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "gift", bookingId: $id, payment: {provider: "sandbox", token: "tok_giftcard_1000"}}) { userErrors { code amount { amount currency } declineCode } } }`,
 		map[string]any{"id": held.Booking.ID})).ConfirmBooking
 	if want := held.Booking.DepositDue.Amount - 1000; len(partial.UserErrors) != 1 || partial.UserErrors[0].Code != "PAYMENT_PARTIAL" ||
-		partial.UserErrors[0].Amount == nil || partial.UserErrors[0].Amount.Amount != want || partial.UserErrors[0].Amount.Currency != total.Currency {
+		partial.UserErrors[0].Amount == nil || partial.UserErrors[0].Amount.Amount != want || partial.UserErrors[0].Amount.Currency != total.Currency ||
+		partial.UserErrors[0].DeclineCode != nil {
 		t.Fatalf("a gift card of 10.00: %+v, want PAYMENT_PARTIAL with %d %s left", partial.UserErrors, want, total.Currency)
 	}
 }
@@ -206,10 +208,14 @@ func TestBookingJourneyOverHTTP(t *testing.T) {
 		t.Fatalf("an anonymous caller reads the booking: %s %+v", res.Data, res.Errors)
 	}
 
-	declined := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, tok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "c-1", bookingId: $id, payment: {provider: "sandbox", token: "tok_decline"}}) { booking { status } userErrors { code field message } } }`,
-		map[string]any{"id": bk.ID})).ConfirmBooking
-	if declined.Booking != nil || len(declined.UserErrors) != 1 || declined.UserErrors[0].Code != "PAYMENT_DECLINED" {
-		t.Fatalf("declined %+v", declined)
+	// A decline says why, as the provider does, apart from the message.
+	for i, tc := range []struct{ token, why string }{{"tok_decline", "card_declined"}, {"tok_insufficient_funds", "insufficient_funds"}} {
+		declined := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, tok, `mutation($id: ID!, $key: String!, $token: String!) { confirmBooking(input: {idempotencyKey: $key, bookingId: $id, payment: {provider: "sandbox", token: $token}}) { booking { status } userErrors { code field message declineCode } } }`,
+			map[string]any{"id": bk.ID, "key": fmt.Sprintf("c-decline-%d", i), "token": tc.token})).ConfirmBooking
+		if declined.Booking != nil || len(declined.UserErrors) != 1 || declined.UserErrors[0].Code != "PAYMENT_DECLINED" ||
+			declined.UserErrors[0].DeclineCode == nil || *declined.UserErrors[0].DeclineCode != tc.why {
+			t.Fatalf("%s: declined %+v", tc.token, declined)
+		}
 	}
 	confirmed := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, tok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "c-2", bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) { booking { status } userErrors { code field message } } }`,
 		map[string]any{"id": bk.ID})).ConfirmBooking
@@ -226,7 +232,7 @@ func TestBookingJourneyOverHTTP(t *testing.T) {
 			}
 		}
 	}](t, b.do(t, "", `query($r: String!) { bookingByReference(reference: $r, email: "ANA@example.com") { status payments { status captured { amount } } } }`, map[string]any{"r": bk.Reference}))
-	if r := byRef.BookingByReference; r == nil || r.Status != "CONFIRMED" || len(r.Payments) != 2 || r.Payments[1].Captured.Amount != 6360 {
+	if r := byRef.BookingByReference; r == nil || r.Status != "CONFIRMED" || len(r.Payments) != 3 || r.Payments[2].Captured.Amount != 6360 {
 		t.Fatalf("by reference %+v", byRef)
 	}
 

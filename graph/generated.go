@@ -617,10 +617,11 @@ type ComplexityRoot struct {
 	}
 
 	UserError struct {
-		Amount  func(childComplexity int) int
-		Code    func(childComplexity int) int
-		Field   func(childComplexity int) int
-		Message func(childComplexity int) int
+		Amount      func(childComplexity int) int
+		Code        func(childComplexity int) int
+		DeclineCode func(childComplexity int) int
+		Field       func(childComplexity int) int
+		Message     func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -3120,6 +3121,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserError.Code(childComplexity), true
+	case "UserError.declineCode":
+		if e.ComplexityRoot.UserError.DeclineCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserError.DeclineCode(childComplexity), true
 	case "UserError.field":
 		if e.ComplexityRoot.UserError.Field == nil {
 			break
@@ -3356,6 +3363,14 @@ type UserError {
   message: String!
   "The sum the error is about, where there is one: for PAYMENT_PARTIAL what is left to pay, for PRICE_CHANGED the total now."
   amount: Money
+  """
+  For PAYMENT_DECLINED, the payment provider's reason as it gives it, when it
+  gives one: insufficient_funds, expired_card, card_declined,
+  authentication_required (the card asks for 3-D Secure, which this flow
+  cannot offer), ... Ask for another payment method, or try again later,
+  without reading the message.
+  """
+  declineCode: String
 }
 
 "An amount in minor units of an ISO 4217 currency."
@@ -5589,6 +5604,8 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 		return ec.fieldContext_UserError_message(ctx, field)
 	case "amount":
 		return ec.fieldContext_UserError_amount(ctx, field)
+	case "declineCode":
+		return ec.fieldContext_UserError_declineCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
 }
@@ -16260,6 +16277,29 @@ func (ec *executionContext) fieldContext_UserError_amount(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _UserError_declineCode(ctx context.Context, field graphql.CollectedField, obj *apperr.Error) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserError_declineCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeclineCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserError_declineCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserError", field, false, false, "String")
+}
+
 func (ec *executionContext) _Viewer_bookings(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23586,6 +23626,11 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 			}
 		case "amount":
 			out.Values[i] = ec._UserError_amount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "declineCode":
+			out.Values[i] = ec._UserError_declineCode(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -143,9 +143,10 @@ func hotelInput(name string) map[string]any {
 }
 
 type userError struct {
-	Code    string   `json:"code"`
-	Field   []string `json:"field"`
-	Message string   `json:"message"`
+	Code        string   `json:"code"`
+	Field       []string `json:"field"`
+	Message     string   `json:"message"`
+	DeclineCode *string  `json:"declineCode"`
 }
 
 type hotelPayload struct {

@@ -39,7 +39,11 @@ type Error struct {
 	// without reading Message (what is left to pay, the price now); nil
 	// for most codes.
 	Amount *money.Money
-	Err    error // optional cause, never shown to clients
+	// DeclineCode is, for a declined payment, the provider's reason as it
+	// gives it (insufficient_funds, expired_card, ...): whether to ask for
+	// another card or to try again later; nil otherwise.
+	DeclineCode *string
+	Err         error // optional cause, never shown to clients
 }
 
 func (e *Error) Error() string {

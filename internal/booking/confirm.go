@@ -289,8 +289,10 @@ func declined(code, message string) error {
 	if message == "" {
 		message = "the payment was declined"
 	}
+	err := &apperr.Error{Code: PaymentDeclined, Field: []string{"input", "payment"}, Message: message}
 	if code != "" {
-		message += " (" + code + ")"
+		err.Message += " (" + code + ")"
+		err.DeclineCode = &code
 	}
-	return &apperr.Error{Code: PaymentDeclined, Field: []string{"input", "payment"}, Message: message}
+	return err
 }
