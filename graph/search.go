@@ -23,7 +23,7 @@ func searchQuery(in model.HotelSearchInput, first *int, after *string) (search.Q
 		Nights: deref(in.Nights), Amenities: in.Amenities, MinStars: deref(in.MinStars), Sort: deref(in.Sort),
 		First: deref(first), After: deref(after)}
 	if first != nil && *first == 0 {
-		q.First = -1 // an explicit 0 is out of range, not "default"
+		q.NoHits = true // an explicit 0 is no page, not "default"
 	}
 	if in.Nights != nil && *in.Nights == 0 {
 		q.Nights = -1 // likewise

@@ -118,6 +118,14 @@ func TestSearchHotelsOverHTTP(t *testing.T) {
 	if p := s.Facets.Prices; len(p) == 0 || p[0].From.Currency != "EUR" {
 		t.Fatalf("price facets %+v", p)
 	}
+	// first: 0 counts without a page; 101 is refused.
+	count := b.do(t, "", `{ searchHotels(input: {text: "paris"}, first: 0) { totalCount edges { cursor } pageInfo { hasNextPage endCursor } } }`, nil)
+	if len(count.Errors) > 0 || string(count.Data) != `{"searchHotels":{"totalCount":2,"edges":[],"pageInfo":{"hasNextPage":true,"endCursor":null}}}` {
+		t.Fatalf("first: 0: %s %+v", count.Data, count.Errors)
+	}
+	if tooMany := b.do(t, "", `{ searchHotels(input: {}, first: 101) { totalCount } }`, nil); tooMany.code() != "INVALID_INPUT" {
+		t.Fatalf("first: 101: %+v", tooMany.Errors)
+	}
 	// A bad query is an input error, not an internal one.
 	bad := b.do(t, "", `{ searchHotels(input: {sort: PRICE}) { totalCount } }`, nil)
 	if bad.code() != "INVALID_INPUT" {

@@ -789,6 +789,9 @@ type SearchHotelsResponse struct {
 	// Every criterion is optional; none lists the whole catalog. Without dates and
 	// rooms, hotels that have no room types yet are listed too (with none). The
 	// engine that answered is named in the response's extensions.searchEngine.
+	// first is the page size, 1 to 100 (20 by default); first: 0 asks for no page,
+	// only totalCount, facets and pageInfo.hasNextPage (whether there are hits):
+	// a count or a filter panel for less.
 	SearchHotels SearchHotelsSearchHotelsHotelSearchConnection `json:"searchHotels"`
 }
 

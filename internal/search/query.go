@@ -155,11 +155,14 @@ func (q *Query) Normalize() error {
 	default:
 		fail(fmt.Sprintf("unknown sort %q", q.Sort), "sort")
 	}
-	if q.First == 0 {
+	switch {
+	case q.NoHits:
+		q.First = 0
+	case q.First == 0:
 		q.First = DefaultPageSize
 	}
-	if q.First < 1 || q.First > MaxPageSize {
-		errs = append(errs, apperr.Invalid(fmt.Sprintf("first must be 1 to %d", MaxPageSize), "first"))
+	if !q.NoHits && (q.First < 1 || q.First > MaxPageSize) {
+		errs = append(errs, apperr.Invalid(fmt.Sprintf("first must be 0 to %d", MaxPageSize), "first"))
 	}
 	return errs.Err()
 }

@@ -91,9 +91,13 @@ type Query struct {
 	MinStars  int
 	Price     *PriceRange
 	Sort      Sort
-	// First is the page size; After the cursor of the last hit seen.
-	First int
-	After string
+	// First is the page size (0: DefaultPageSize); After the cursor of the
+	// last hit seen. NoHits asks for no page at all (the API's first: 0):
+	// the total, the facets and whether a page would have hits, for a count
+	// or a filter panel without the cost of a page.
+	First  int
+	NoHits bool
+	After  string
 	// Now is "now" for hotel-local today; zero means time.Now().
 	Now time.Time
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -357,6 +358,41 @@ func Run(t *testing.T, newEngine NewEngine) {
 						t.Errorf("hit %d (%s) has %d stars, more than %s before it", i, got[i], stars[got[i]], got[i-1])
 					}
 				}
+			}
+		}
+	})
+	t.Run("no page: the total, the facets and whether there are hits", func(t *testing.T) {
+		for _, near := range []*search.Circle{paris, {Lat: 0, Lon: -30, RadiusKm: 10}} {
+			query := func(noHits bool, after string) search.Query {
+				q := search.Query{Now: Now, Near: near, CheckIn: date("2027-06-24"), CheckOut: date("2027-06-25"), NoHits: noHits, After: after}
+				if err := q.Normalize(); err != nil {
+					t.Fatal(err)
+				}
+				return q
+			}
+			page, err := engine.Search(context.Background(), query(false, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			none, err := engine.Search(context.Background(), query(true, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(none.Hits) != 0 || none.TotalCount != page.TotalCount || none.HasNextPage != (page.TotalCount > 0) ||
+				!reflect.DeepEqual(none.Facets, page.Facets) {
+				t.Errorf("near %v: no page gave %d hits, total %d, next page %v, facets %+v; a page: total %d, facets %+v",
+					*near, len(none.Hits), none.TotalCount, none.HasNextPage, none.Facets, page.TotalCount, page.Facets)
+			}
+			if len(page.Hits) == 0 || page.HasNextPage {
+				continue
+			}
+			// After the last hit there is nothing left.
+			last, err := engine.Search(context.Background(), query(true, page.Hits[len(page.Hits)-1].Cursor))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(last.Hits) != 0 || last.HasNextPage {
+				t.Errorf("near %v: no page after the last hit: %d hits, next page %v", *near, len(last.Hits), last.HasNextPage)
 			}
 		}
 	})
