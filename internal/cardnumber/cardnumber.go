@@ -4,9 +4,10 @@
 // token, and a card number in a request is always a mistake to refuse.
 //
 // A card number here is a run of 13 to 19 digits, optionally split into
-// groups, that starts with 2 to 6 (the issuer ranges of Visa, Mastercard,
-// American Express, Discover, JCB, Diners Club, UnionPay and Maestro) and
-// whose check digit is valid (Luhn). Full-width digits (０-９, as Japanese
+// groups, that starts in the issuer ranges of the card networks (issuerRange:
+// Visa 4, Mastercard 51-55 and 2221-2720, Mir 2200-2204, American Express,
+// Diners Club and JCB 30 and 34-39, Discover, UnionPay and Maestro 5 and 6)
+// and whose check digit is valid (Luhn). Full-width digits (０-９, as Japanese
 // and Chinese input methods type them) count as the digits they are.
 //
 // Two groups are separated by at most three characters, which are either
@@ -291,9 +292,9 @@ func PrintedLayout(lens []int) bool {
 }
 
 // isCard reports whether the digits of groups form a number in the issuer
-// ranges of card networks (first digit 2 to 6) that passes the Luhn check.
+// ranges of card networks (issuerRange) that passes the Luhn check.
 func isCard(u []unit, groups []group) bool {
-	if first := u[groups[0].start].r; first < '2' || first > '6' {
+	if !issuerRange(u, groups) {
 		return false
 	}
 	sum, double := 0, false
@@ -312,6 +313,29 @@ func isCard(u []unit, groups []group) bool {
 		}
 	}
 	return sum%10 == 0
+}
+
+// issuerRange reports whether the digits of groups start as a card
+// network's numbers do: 4 and 5 and 6 (Visa; Mastercard and Maestro;
+// Discover, UnionPay and Maestro), 30 and 34 to 39 (Diners Club, American
+// Express, JCB), 2200 to 2204 (Mir) and 2221 to 2720 (Mastercard). Lists of
+// room numbers and years starting 1, 2 or 3 mostly fall outside: "2101 2102
+// 2103 2104" passes the Luhn check, but no card starts 2101.
+func issuerRange(u []unit, groups []group) bool {
+	prefix, n := 0, 0 // the first four digits, of 13 or more
+	for _, g := range groups {
+		for i := g.start; i < g.end && n < 4; i, n = i+1, n+1 {
+			prefix = prefix*10 + int(u[i].r-'0')
+		}
+	}
+	switch {
+	case prefix >= 4000:
+		return prefix < 7000
+	case prefix >= 3000:
+		return prefix < 3100 || prefix >= 3400
+	default:
+		return 2200 <= prefix && prefix <= 2204 || 2221 <= prefix && prefix <= 2720
+	}
 }
 
 // isDigit reports whether r is a digit 0 to 9 (full-width ones are

@@ -21,6 +21,8 @@ func TestContainsCatchesCardNumbers(t *testing.T) {
 		"mastercard":             "5555555555554444",
 		"mastercard spaced":      "5105 1051 0510 5100",
 		"mastercard 2-series":    "2223003122003222",
+		"mastercard 2221":        "2221 0000 0000 0009",
+		"mir":                    "2200 0000 0000 0004",
 		"amex":                   "378282246310005",
 		"amex 4-6-5":             "3782 822463 10005",
 		"amex dashed":            "3714-496353-98431",
@@ -143,10 +145,16 @@ func TestContainsLetsOtherDataThrough(t *testing.T) {
 		"full-width phone":          "０３－１２３４－５６７８",
 		// Commas, semicolons, slashes, colons and pipes separate numbers,
 		// they never split one: these would pass the Luhn check as one.
-		"card digits with slashes":    "4111/1111/1111/1111",
-		"card digits with commas":     "4111,1111,1111,1111",
-		"card digits with colons":     "4111:1111:1111:1111",
-		"card digits with pipes":      "5555|5555|5555|4444",
+		"card digits with slashes": "4111/1111/1111/1111",
+		"card digits with commas":  "4111,1111,1111,1111",
+		"card digits with colons":  "4111:1111:1111:1111",
+		"card digits with pipes":   "5555|5555|5555|4444",
+		// Spaces and dashes split card numbers, so lists of room numbers
+		// that pass the Luhn check are told apart by their first digits:
+		// no card number starts 2101 or 3104 (2221 to 2720 are Mastercard's).
+		"rooms spaced":                "rooms 2101 2102 2103 2104",
+		"rooms dashed":                "2101-2102-2103-2104",
+		"rooms of the 31st floor":     "3104 3105 3106 3107",
 		"rooms listed":                "rooms 2101,2102,2103,2104",
 		"rooms listed with spaces":    "rooms 2101, 2102, 2103, 2104",
 		"rooms slashed":               "2101/2102/2103/2104",
