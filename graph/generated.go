@@ -3336,7 +3336,13 @@ schema {
 scalar Date
 "A wall-clock time of day, HH:MM, local to the hotel it concerns."
 scalar LocalTime
-"An instant, RFC 3339 with offset."
+"""
+An instant, RFC 3339 with offset. Instants of a stay (checkInAt, checkOutAt,
+the bounds of cancellation tiers, a hold's expiry) are written in the hotel's
+offset, as a guest reads them there; records of when something happened
+(createdAt, confirmedAt, cancelledAt, audit and API key times) in UTC.
+Compare them as instants, never as strings.
+"""
 scalar DateTime
 
 "An object with a global id."

@@ -64,8 +64,19 @@ func UnmarshalLocalTime(v any) (catalog.TimeOfDay, error) {
 }
 
 // MarshalDateTime writes an instant in RFC 3339, as gqlgen's Time does.
+// An instant placed in a hotel's zone keeps its offset; any other (one read
+// from the database comes in the server's zone) is written in UTC, so an
+// answer does not depend on the zone the server runs in.
 func MarshalDateTime(t time.Time) graphql.Marshaler {
-	return graphql.MarshalTime(t)
+	return graphql.MarshalTime(utcUnlessPlaced(t, time.Local))
+}
+
+// utcUnlessPlaced is t in UTC when it is in local, the server's zone.
+func utcUnlessPlaced(t time.Time, local *time.Location) time.Time {
+	if t.Location() == local {
+		return t.UTC()
+	}
+	return t
 }
 
 // UnmarshalDateTime reads an RFC 3339 instant; it needs an offset (Z or
