@@ -100,8 +100,10 @@ func runReindex(ctx context.Context, args []string) error {
 	_ = bar.Finish()
 	var refused *es.RefusedError
 	if errors.As(err, &refused) {
-		return fmt.Errorf("index %s rebuilt with %d hotels, without the %d whose documents Elasticsearch refused (listed in the table search_index_refusals): %w",
-			*alias, done, len(refused.Refusals), err)
+		for _, r := range refused.Refusals {
+			log.Error("document refused", "hotel", r.ID, "status", r.Status, "type", r.Type, "reason", r.Reason)
+		}
+		return fmt.Errorf("index %s not rebuilt: Elasticsearch refused the documents of %d hotels (each logged above); it keeps serving its previous index", *alias, len(refused.Refusals))
 	}
 	if err != nil {
 		return fmt.Errorf("rebuild index %s: %w", *alias, err)

@@ -4,10 +4,11 @@
 // version, the WAL position of the snapshot it was built from; a hotel that
 // is gone has its document deleted. Reloading instead of patching makes
 // every write idempotent, so replays after a restart are harmless and an
-// older build arriving late never replaces a newer one. A document the
+// older build arriving late never replaces a newer one. A document an
 // index refuses for what it is (elasticsearch.RefusedError) is recorded and
 // passed over, not retried: no retry could change the answer, and waiting
-// would hold the stream.
+// would hold the stream. A snapshot's rebuild that is refused leaves the
+// index as it was, and the stream goes on over it.
 //
 // On its first start (and whenever the slot is recreated) it is given the
 // slot's exported snapshot: it builds every hotel's document inside that
@@ -198,14 +199,23 @@ func (w *Writer) rebuild(ctx context.Context, ids []uuid.UUID, build buildFunc) 
 		}
 		return nil
 	}
-	if err := w.refused(w.index.Rebuild(ctx, load, nil)); err != nil {
+	err := w.index.Rebuild(ctx, load, nil)
+	var refused *elasticsearch.RefusedError
+	if errors.As(err, &refused) {
+		// Rebuilding again would be refused again: the stream goes on over
+		// the index as it was, whose documents later changes rewrite.
+		w.opts.Logger.Error("elasticsearch refused documents of the rebuild; the index was not rebuilt and serves its previous documents (fix them, then run staygraph reindex)",
+			"documents", len(refused.Refusals), "err", err)
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("rebuild the elasticsearch index: %w", err)
 	}
 	return nil
 }
 
-// refused logs the documents the index refused for what they are (it
-// recorded them) and returns nil for them: sending them again cannot
+// refused logs the documents an index refused for what they are (the
+// engine recorded them) and returns nil for them: sending them again cannot
 // succeed, and holding the stream for them would hold the WAL. Any other
 // error it returns, and the batch is retried.
 func (w *Writer) refused(err error) error {

@@ -142,8 +142,9 @@ func TestWriter(t *testing.T) {
 }
 
 // A document the index refuses for what it is does not hold the stream: the
-// batch (and a snapshot) is applied with the other documents written, while
-// any other failure fails the batch, which the indexer then retries.
+// batch is applied with the other documents written, a snapshot whose
+// rebuild was refused is passed over (the index stays as it was), while any
+// other failure fails the batch, which the indexer then retries.
 func TestWriterGoesOnPastRefusedDocuments(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)

@@ -22,11 +22,11 @@ var (
 	searchIndexRefusals string
 )
 
-// newRefusalsCollector counts the hotels whose Elasticsearch document the
+// newRefusalsCollector counts the hotels whose Elasticsearch document an
 // index refused (search_index_refusals), by alias.
 func newRefusalsCollector(pool *pgxpool.Pool, log *slog.Logger, ttl time.Duration) *stateCollector {
 	return newStateCollector(pool, log, ttl, searchIndexRefusals,
-		prometheus.NewDesc(Namespace+"_search_index_refusals", "Hotels whose Elasticsearch document the index refused and that it holds as it was (or not at all), by index alias; see search_index_refusals (refreshed at most every 15s).", []string{"alias"}, nil))
+		prometheus.NewDesc(Namespace+"_search_index_refusals", "Hotels whose Elasticsearch document an index behind the alias refused for what it is, held as it was (or not at all); see search_index_refusals (refreshed at most every 15s).", []string{"alias"}, nil))
 }
 
 // poolCollector reports the statistics of a connection pool at each scrape

@@ -122,9 +122,13 @@ func TestSearchIndexRefusalsGauge(t *testing.T) {
 	if text := scrape(New(Opts{Pool: pool}).Handler()); strings.Contains(text, "staygraph_search_index_refusals{") {
 		t.Errorf("a series without refusals: %s", text)
 	}
-	for _, alias := range []string{"hotels", "hotels", "hotels-eu"} {
-		_, err := pool.Exec(ctx, `INSERT INTO search_index_refusals (index_alias, hotel_id, status, error_type, reason)
-			VALUES ($1, $2, 400, 'document_parsing_exception', 'failed to parse field [location]')`, alias, uuid.New())
+	twice := uuid.New() // refused by two indices of the alias: one hotel
+	for _, r := range []struct {
+		alias, index string
+		hotel        uuid.UUID
+	}{{"hotels", "hotels-v2-1", uuid.New()}, {"hotels", "hotels-v2-1", twice}, {"hotels", "hotels-v2-2", twice}, {"hotels-eu", "hotels-eu-v2-1", uuid.New()}} {
+		_, err := pool.Exec(ctx, `INSERT INTO search_index_refusals (index_name, index_alias, hotel_id, status, error_type, reason)
+			VALUES ($1, $2, $3, 400, 'document_parsing_exception', 'failed to parse field [location]')`, r.index, r.alias, r.hotel)
 		must(t, err)
 	}
 	for name, h := range map[string]http.Handler{"api": New(Opts{Pool: pool}).Handler(), "indexer": IndexerHandler(pool)} {

@@ -1,3 +1,3 @@
--- Hotels whose Elasticsearch document the index refused, by index alias,
--- for the staygraph_search_index_refusals gauge (no series: none refused).
-SELECT index_alias, count(*) FROM search_index_refusals GROUP BY index_alias;
+-- Hotels whose Elasticsearch document an index behind the alias refused, by
+-- alias, for the staygraph_search_index_refusals gauge (no series: none).
+SELECT index_alias, count(DISTINCT hotel_id) FROM search_index_refusals GROUP BY index_alias;

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -24,13 +23,13 @@ const DefaultBatchSize = 500
 // while a Rebuild runs. Each document carries its Version as an
 // external_gte version: a document built from an older snapshot than the
 // one indexed is refused by Elasticsearch and silently skipped here.
-// Documents refused for what they are are recorded (search_index_refusals)
-// while the others are written; the error is then a *RefusedError.
+// Documents an index refuses for what they are are recorded
+// (search_index_refusals) while the others are written; the error is then
+// a *RefusedError.
 func (e *Engine) Upsert(ctx context.Context, docs []Document) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	since := time.Now()
 	body, err := bulkBody(e.writeTargets(), true, docs, nil)
 	if err != nil {
 		return err
@@ -43,7 +42,7 @@ func (e *Engine) Upsert(ctx context.Context, docs []Document) error {
 	for i, d := range docs {
 		written[i] = d.ID
 	}
-	if err := e.recordRefusals(ctx, since, written, refused); err != nil {
+	if err := e.recordRefusals(ctx, written, refused); err != nil {
 		return err
 	}
 	if refused != nil {
@@ -58,7 +57,6 @@ func (e *Engine) Delete(ctx context.Context, ids []uuid.UUID) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	since := time.Now()
 	body, err := bulkBody(e.writeTargets(), true, nil, ids)
 	if err != nil {
 		return err
@@ -66,7 +64,7 @@ func (e *Engine) Delete(ctx context.Context, ids []uuid.UUID) error {
 	if err := e.sendBulk(ctx, body); err != nil {
 		return err
 	}
-	return e.recordRefusals(ctx, since, ids, nil)
+	return e.recordRefusals(ctx, ids, nil)
 }
 
 // writeTargets are the alias and the rebuild alias, which exists only while
@@ -122,19 +120,21 @@ func (e *Engine) sendBulk(ctx context.Context, body []byte) error {
 }
 
 // RefusedError reports documents that Elasticsearch refused for what they
-// are (status 400: a value its mapping cannot take, a field a strict mapping
-// does not have), when every other operation of the request succeeded.
-// Sending them again cannot succeed; the index keeps what it had for them.
+// are (refusedTypes), when every other operation of the request succeeded.
+// Sending them again cannot succeed; each index that refused one keeps what
+// it had for the hotel.
 type RefusedError struct {
 	Refusals []Refusal
 }
 
-// Refusal is one refused document.
+// Refusal is one document refused by one index.
 type Refusal struct {
-	// ID is the document's id, its hotel's.
-	ID uuid.UUID
+	// ID is the document's id, its hotel's; Index the concrete index that
+	// refused it.
+	ID    uuid.UUID
+	Index string
 	// Status, Type and Reason are Elasticsearch's answer (Reason shortened
-	// to maxRefusalReason bytes).
+	// to about maxRefusalReason bytes).
 	Status int
 	Type   string
 	Reason string
@@ -143,16 +143,27 @@ type Refusal struct {
 // maxRefusalReason bounds the reason kept of a refusal.
 const maxRefusalReason = 500
 
+// refusedTypes are the errors of a document refused for what it is: a value
+// the mapping cannot take, a field a strict mapping does not have. Other
+// 400s (a closed index, an alias without a write index) pass once someone
+// acts, so the write is retried instead.
+var refusedTypes = []string{"document_parsing_exception", "mapper_parsing_exception", "strict_dynamic_mapping_exception"}
+
 func (e *RefusedError) Error() string {
-	ids := make([]string, 0, min(len(e.Refusals), 5))
-	for _, r := range e.Refusals[:min(len(e.Refusals), 5)] {
-		ids = append(ids, fmt.Sprintf("%s (%d %s: %s)", r.ID, r.Status, r.Type, r.Reason))
+	shown := e.Refusals[:min(len(e.Refusals), 5)]
+	docs := make([]string, len(shown))
+	for i, r := range shown {
+		docs[i] = fmt.Sprintf("%s in %s (%d %s: %s)", r.ID, r.Index, r.Status, r.Type, r.Reason)
 	}
 	more := ""
-	if n := len(e.Refusals) - len(ids); n > 0 {
+	if n := len(e.Refusals) - len(shown); n > 0 {
 		more = fmt.Sprintf(" and %d more", n)
 	}
-	return fmt.Sprintf("elasticsearch refused %d documents: %s%s", len(e.Refusals), strings.Join(ids, "; "), more)
+	noun := "documents"
+	if len(e.Refusals) == 1 {
+		noun = "document"
+	}
+	return fmt.Sprintf("elasticsearch refused %d %s: %s%s", len(e.Refusals), noun, strings.Join(docs, "; "), more)
 }
 
 // bulkError reports the operations of a bulk response that failed (see
@@ -190,24 +201,25 @@ func bulkError(alias string, res *bulk.Response) error {
 
 var errWrite = errors.New("write to elasticsearch")
 
-// add records a failed item as a refusal, once per document, and reports
-// whether it is one: a document written (op index) and answered 400.
+// add records a failed item as a refusal, once per document and index, and
+// reports whether it is one: a document written (op index) and refused for
+// what it is (refusedTypes).
 func (e *RefusedError) add(op string, r types.ResponseItem) bool {
-	if op != "index" || r.Status != 400 || r.Id_ == nil {
+	errType, reason := errorOf(r)
+	if op != "index" || r.Status != 400 || !slices.Contains(refusedTypes, errType) || r.Id_ == nil {
 		return false
 	}
 	id, err := uuid.Parse(*r.Id_)
 	if err != nil {
 		return false
 	}
-	if slices.ContainsFunc(e.Refusals, func(x Refusal) bool { return x.ID == id }) {
+	if slices.ContainsFunc(e.Refusals, func(x Refusal) bool { return x.ID == id && x.Index == r.Index_ }) {
 		return true
 	}
-	errType, reason := errorOf(r)
 	if len(reason) > maxRefusalReason {
 		reason = strings.ToValidUTF8(reason[:maxRefusalReason], "") + "…"
 	}
-	e.Refusals = append(e.Refusals, Refusal{ID: id, Status: r.Status, Type: errType, Reason: reason})
+	e.Refusals = append(e.Refusals, Refusal{ID: id, Index: r.Index_, Status: r.Status, Type: errType, Reason: reason})
 	return true
 }
 

@@ -53,7 +53,8 @@ func TestBulkError(t *testing.T) {
 		// the count line; none means the write succeeded.
 		failed []string
 		// refused, when set, are the documents of the *RefusedError the
-		// response makes, as "id status type", in the response's order.
+		// response makes, as "id index status type", in the response's
+		// order.
 		refused []string
 		// fine are documents whose items must not be reported.
 		fine []string
@@ -69,12 +70,23 @@ func TestBulkError(t *testing.T) {
 			"index " + a + " in staygraph-hotels-v2-20270610t110000.000000: 429 es_rejected_execution_exception: rejected execution of primary operation",
 		}, fine: []string{b}},
 		{file: "bulk_response_document_parsing.json", items: 2, refused: []string{
-			a + " 400 document_parsing_exception",
-			b + " 400 strict_dynamic_mapping_exception",
+			a + " staygraph-hotels-v2-20270610t110000.000000 400 document_parsing_exception",
+			b + " staygraph-hotels-v2-20270610t110000.000000 400 strict_dynamic_mapping_exception",
 		}},
 		{file: "bulk_response_refused_twice.json", items: 4, refused: []string{
-			a + " 400 document_parsing_exception",
+			a + " staygraph-hotels-v2-20270610t110000.000000 400 document_parsing_exception",
+			a + " staygraph-hotels-v2-20270612t093000.000000 400 document_parsing_exception",
 		}, fine: []string{b}},
+		// 400s that pass once someone acts are retried, not recorded.
+		{file: "bulk_response_index_closed.json", items: 2, failed: []string{
+			"2 of 2 operations failed",
+			"index " + a + " in staygraph-hotels-v2-20270610t110000.000000: 400 index_closed_exception: closed",
+			"index " + b + " in staygraph-hotels-v2-20270610t110000.000000: 400 index_closed_exception: closed",
+		}},
+		{file: "bulk_response_no_write_index.json", items: 2, failed: []string{
+			"1 of 2 operations failed",
+			"index " + a + " in staygraph-hotels-next: 400 illegal_argument_exception: no write index is defined for alias [staygraph-hotels-next]",
+		}},
 		{file: "bulk_response_mixed.json", items: 6, failed: []string{
 			"2 of 6 operations failed",
 			"index " + c + " in staygraph-hotels-v2-20270610t110000.000000: 429 es_rejected_execution_exception",
@@ -94,7 +106,7 @@ func TestBulkError(t *testing.T) {
 				}
 				var got []string
 				for _, r := range refused.Refusals {
-					got = append(got, fmt.Sprintf("%s %d %s", r.ID, r.Status, r.Type))
+					got = append(got, fmt.Sprintf("%s %s %d %s", r.ID, r.Index, r.Status, r.Type))
 					if r.Reason == "" {
 						t.Errorf("refusal of %s without its reason", r.ID)
 					}

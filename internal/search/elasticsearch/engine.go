@@ -156,8 +156,12 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 		if round+1 >= e.opts.MaxRounds {
 			// Stop here, short of a full page (even an empty one): the next
 			// page resumes after the candidates examined, which PostgreSQL
-			// found gone.
-			res.HasNextPage, res.EndCursor = true, after.Encode()
+			// found gone. (Without a page asked for, there is none to
+			// resume: whether there are hits is all that is said.)
+			res.HasNextPage = true
+			if !q.NoHits {
+				res.EndCursor = after.Encode()
+			}
 			break
 		}
 	}

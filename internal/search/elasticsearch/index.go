@@ -183,12 +183,11 @@ func (e *Engine) Init(ctx context.Context) (existed bool, err error) {
 // batch how many were indexed (total is -1: the loader's size is unknown
 // here). While it runs, the new index is also behind "<alias>-next", so
 // Upsert and Delete reach it too; versions keep the newest of both writes.
-// On failure the new index is deleted and the alias left as it was.
-// Documents Elasticsearch refuses for what they are do not stop it: the
-// alias moves to the index without them, and the error is then a
-// *RefusedError naming them.
+// On failure the new index is deleted and the alias left as it was. A
+// document Elasticsearch refuses for what it is is such a failure, for an
+// index without it would serve searches: the rebuild still loads every
+// document, then fails with a *RefusedError naming all it refused.
 func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) error) error, progress func(done, total int)) (err error) {
-	since := time.Now()
 	name := indexName(e.opts.Alias, time.Now())
 	next := nextAlias(e.opts.Alias)
 	if err := e.createIndex(ctx, name, map[string]types.Alias{next: {}}, true); err != nil {
@@ -241,6 +240,9 @@ func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) err
 	if err != nil {
 		return fmt.Errorf("fill index %s: %w", name, err)
 	}
+	if len(refused.Refusals) > 0 {
+		return fmt.Errorf("alias %s left on its index, %s deleted: %w", e.opts.Alias, name, refused)
+	}
 	if _, err := e.client.Indices.PutSettings().Indices(name).Request(&types.IndexSettings{RefreshInterval: "1s"}).Do(ctx); err != nil {
 		return fmt.Errorf("restore refresh interval of %s: %w", name, err)
 	}
@@ -255,17 +257,19 @@ func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) err
 		return fmt.Errorf("move alias %s to %s: %w", e.opts.Alias, name, err)
 	}
 	swapped = true
-	if err := e.recordRefusals(ctx, since, nil, refused); err != nil {
-		return fmt.Errorf("alias moved to %s: %w", name, err)
+	// The alias has moved: the rebuild succeeded, and what remains is
+	// bookkeeping; the old indices are only garbage.
+	var errs []error
+	if err := e.retireRefusals(ctx, old); err != nil {
+		errs = append(errs, err)
 	}
 	for _, index := range old {
 		if _, err := e.client.Indices.Delete(index).Do(ctx); err != nil {
-			// The alias has moved: the rebuild succeeded, the old index is only garbage.
-			return fmt.Errorf("alias moved to %s, but deleting the old index %s failed: %w", name, index, err)
+			errs = append(errs, fmt.Errorf("delete the old index %s: %w", index, err))
 		}
 	}
-	if len(refused.Refusals) > 0 {
-		return refused
+	if len(errs) > 0 {
+		return fmt.Errorf("alias moved to %s, but: %w", name, errors.Join(errs...))
 	}
 	return nil
 }

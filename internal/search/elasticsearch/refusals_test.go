@@ -3,7 +3,6 @@ package elasticsearch
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -11,10 +10,10 @@ import (
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
 
-// What the table of refused documents holds after each kind of write, on
-// PostgreSQL: a refusal is recorded, and counted again when it repeats; a
-// later accepted write or delete of the hotel clears it; a rebuild clears
-// every hotel it did not refuse, but not a refusal recorded while it ran;
+// What the table of refused documents holds, on PostgreSQL: a refusal is
+// recorded by the index that refused it, and counted again when it repeats;
+// a later write of the hotel clears the rows of the indices that did not
+// refuse it again; a rebuild's retired indices take their rows with them;
 // another alias's rows are left alone.
 func TestRecordRefusals(t *testing.T) {
 	t.Parallel()
@@ -22,76 +21,74 @@ func TestRecordRefusals(t *testing.T) {
 	ctx := t.Context()
 	e := &Engine{pool: pool, opts: Opts{Alias: "hotels"}}
 	other := &Engine{pool: pool, opts: Opts{Alias: "hotels-eu"}}
-	a, b, c, d := uuid.New(), uuid.New(), uuid.New(), uuid.New()
-	refusal := func(ids ...uuid.UUID) *RefusedError {
+	const old, next, eu = "hotels-v2-1", "hotels-v2-2", "hotels-eu-v2-1"
+	a, b, c := uuid.New(), uuid.New(), uuid.New()
+	refusal := func(index string, ids ...uuid.UUID) *RefusedError {
 		r := &RefusedError{}
 		for _, id := range ids {
-			r.Refusals = append(r.Refusals, Refusal{ID: id, Status: 400, Type: "document_parsing_exception", Reason: "failed to parse field [location]"})
+			r.Refusals = append(r.Refusals, Refusal{ID: id, Index: index, Status: 400, Type: "document_parsing_exception", Reason: "failed to parse field [location]"})
 		}
 		return r
 	}
 	record := func(e *Engine, written []uuid.UUID, refused *RefusedError) {
 		t.Helper()
-		if err := e.recordRefusals(ctx, time.Now(), written, refused); err != nil {
+		if err := e.recordRefusals(ctx, written, refused); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	record(e, []uuid.UUID{a, b, c}, refusal(a, b))
-	record(other, []uuid.UUID{a}, refusal(a))
-	record(e, []uuid.UUID{a, d}, refusal(a))
-	wantRefused(t, pool, "hotels", map[uuid.UUID]int{a: 2, b: 1})
+	record(e, []uuid.UUID{a, b, c}, refusal(old, a, b))
+	record(other, []uuid.UUID{a}, refusal(eu, a))
+	record(e, []uuid.UUID{a}, refusal(old, a))
+	wantRefused(t, pool, map[string]int{old + " " + a.String(): 2, old + " " + b.String(): 1, eu + " " + a.String(): 1})
 
-	// b written again (or deleted): accepted.
+	// b written again and accepted (or deleted); a, during a rebuild,
+	// refused by the old index and accepted by the next.
 	record(e, []uuid.UUID{b}, nil)
-	wantRefused(t, pool, "hotels", map[uuid.UUID]int{a: 2})
+	record(e, []uuid.UUID{a}, refusal(old, a))
+	wantRefused(t, pool, map[string]int{old + " " + a.String(): 3, eu + " " + a.String(): 1})
 
-	// A rebuild that began before c was refused clears a (indexed by it) but
-	// not c; one that began later clears c too, and leaves the other alias.
-	began := time.Now()
-	record(e, []uuid.UUID{c}, refusal(c))
-	if err := e.recordRefusals(ctx, began, nil, &RefusedError{}); err != nil {
+	// The rebuild retires the old index: its rows go, the other alias's stay.
+	record(e, []uuid.UUID{c}, refusal(next, c))
+	if err := e.retireRefusals(ctx, []string{old}); err != nil {
 		t.Fatal(err)
 	}
-	wantRefused(t, pool, "hotels", map[uuid.UUID]int{c: 1})
-	record(e, nil, nil)
-	wantRefused(t, pool, "hotels", map[uuid.UUID]int{})
-	wantRefused(t, pool, "hotels-eu", map[uuid.UUID]int{a: 1})
+	wantRefused(t, pool, map[string]int{next + " " + c.String(): 1, eu + " " + a.String(): 1})
 }
 
-func wantRefused(t *testing.T, pool *pgxpool.Pool, alias string, want map[uuid.UUID]int) {
+// wantRefused checks the table's rows, as "index hotel" → refusals.
+func wantRefused(t *testing.T, pool *pgxpool.Pool, want map[string]int) {
 	t.Helper()
 	rows, err := pool.Query(context.Background(),
-		`SELECT hotel_id, refusals, status, error_type, reason, first_refused_at <= last_refused_at FROM search_index_refusals WHERE index_alias = $1`, alias)
+		`SELECT index_name || ' ' || hotel_id, refusals, status, error_type, reason, first_refused_at <= last_refused_at FROM search_index_refusals`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	got := map[uuid.UUID]int{}
+	got := map[string]int{}
 	for rows.Next() {
 		var (
-			id           uuid.UUID
-			n, status    int
-			errType, why string
-			ordered      bool
+			key, errType, why string
+			n, status         int
+			ordered           bool
 		)
-		if err := rows.Scan(&id, &n, &status, &errType, &why, &ordered); err != nil {
+		if err := rows.Scan(&key, &n, &status, &errType, &why, &ordered); err != nil {
 			t.Fatal(err)
 		}
 		if status != 400 || errType != "document_parsing_exception" || why == "" || !ordered {
-			t.Errorf("refusal of %s: %d %q %q, first before last %v", id, status, errType, why, ordered)
+			t.Errorf("refusal %s: %d %q %q, first before last %v", key, status, errType, why, ordered)
 		}
-		got[id] = n
+		got[key] = n
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != len(want) {
-		t.Errorf("%s: refused %v, want %v", alias, got, want)
+		t.Errorf("refused %v, want %v", got, want)
 	}
-	for id, n := range want {
-		if got[id] != n {
-			t.Errorf("%s: %s refused %d times, want %d", alias, id, got[id], n)
+	for key, n := range want {
+		if got[key] != n {
+			t.Errorf("%s refused %d times, want %d", key, got[key], n)
 		}
 	}
 }

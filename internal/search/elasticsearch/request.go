@@ -27,13 +27,19 @@ const maxAmenityFacets = 40
 var sourceFields = []string{"id", "location"}
 
 // buildRequest is the request of one round of q: a page of First+1
-// candidates after the cursor. The first round also asks for the total and
-// the facets.
+// candidates after the cursor (as many as for a default page when q asks
+// for no hits: one confirmed candidate says there are some, and a page's
+// worth keeps that to one round). The first round also asks for the total
+// and the facets.
 func buildRequest(q search.Query, after *search.Cursor, env environment, first bool) *essearch.Request {
+	size := q.First + 1
+	if q.NoHits {
+		size = search.DefaultPageSize + 1
+	}
 	req := &essearch.Request{
 		Query:          &types.Query{Bool: hotelQuery(q, env)},
 		Sort:           sortOf(q, env),
-		Size:           ptr(q.First + 1),
+		Size:           &size,
 		Source_:        types.SourceFilter{Includes: sourceFields},
 		TrackTotalHits: first,
 	}

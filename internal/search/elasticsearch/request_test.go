@@ -69,6 +69,9 @@ func TestRequestBodies(t *testing.T) {
 			after: &search.Cursor{Sort: search.SortDistance, Key: 3.3917, ID: lastID}},
 		{name: "sort_price_after", first: true, q: search.Query{CheckIn: day("2027-06-24"), CheckOut: day("2027-06-25"), Sort: search.SortPrice},
 			after: &search.Cursor{Sort: search.SortPrice, Key: 6521.739130434783, ID: lastID}},
+		// first: 0 examines a default page's candidates, to say whether
+		// there are hits in one round.
+		{name: "no_hits", first: true, q: search.Query{Near: paris, CheckIn: day("2027-06-19"), CheckOut: day("2027-06-22"), NoHits: true}},
 		{name: "later_round", first: false, q: search.Query{Sort: search.SortStars, First: 2},
 			after: &search.Cursor{Sort: search.SortStars, Key: 0, ID: lastID}},
 	}
