@@ -4,10 +4,10 @@
 // token, and a card number in a request is always a mistake to refuse.
 //
 // A card number here is a run of 13 to 19 digits, optionally split into
-// groups, that starts in the issuer ranges of the card networks (issuerRange:
-// Visa 4, Mastercard 51-55 and 2221-2720, Mir 2200-2204, American Express,
-// Diners Club and JCB 30 and 34-39, Discover, UnionPay and Maestro 5 and 6)
-// and whose check digit is valid (Luhn). Full-width digits (０-９, as Japanese
+// groups, that starts in an issuer range of a card network (issuerRange:
+// Visa, Mastercard, Maestro, American Express, Discover, Diners Club, JCB,
+// UnionPay, RuPay, Mir, Troy, UzCard, Humo, UATP, T-Union) and whose check
+// digit is valid (Luhn). Full-width digits (０-９, as Japanese
 // and Chinese input methods type them) count as the digits they are.
 //
 // Two groups are separated by at most three characters, which are either
@@ -316,26 +316,39 @@ func isCard(u []unit, groups []group) bool {
 }
 
 // issuerRange reports whether the digits of groups start as a card
-// network's numbers do: 4 and 5 and 6 (Visa; Mastercard and Maestro;
-// Discover, UnionPay and Maestro), 30 and 34 to 39 (Diners Club, American
-// Express, JCB), 2200 to 2204 (Mir) and 2221 to 2720 (Mastercard). Lists of
-// room numbers and years starting 1, 2 or 3 mostly fall outside: "2101 2102
-// 2103 2104" passes the Luhn check, but no card starts 2101.
+// network's numbers of their length do: 4 (Visa), 5 (Mastercard, Maestro),
+// 6 (Discover, UnionPay, Maestro, RuPay), 30 and 34 to 39 (Diners Club,
+// American Express, JCB), 2200 to 2204 (Mir), 2221 to 2720 (Mastercard),
+// 81 and 82 (UnionPay, RuPay), 8600 (UzCard), 9792 (Troy), 9860 (Humo); with
+// 15 digits also 1 (UATP, airlines' cards), 1800 and 2131 (JCB); with 19
+// also 31 (China T-Union). Lists of room numbers and years mostly fall
+// outside: "2101 2102 2103 2104" passes the Luhn check, but no card starts
+// 2101.
 func issuerRange(u []unit, groups []group) bool {
-	prefix, n := 0, 0 // the first four digits, of 13 or more
+	prefix, digits := 0, 0 // prefix: the first four digits
 	for _, g := range groups {
-		for i := g.start; i < g.end && n < 4; i, n = i+1, n+1 {
-			prefix = prefix*10 + int(u[i].r-'0')
+		for i := g.start; i < g.end; i++ {
+			if digits < 4 {
+				prefix = prefix*10 + int(u[i].r-'0')
+			}
+			digits++
 		}
 	}
-	switch {
-	case prefix >= 4000:
-		return prefix < 7000
-	case prefix >= 3000:
-		return prefix < 3100 || prefix >= 3400
-	default:
-		return 2200 <= prefix && prefix <= 2204 || 2221 <= prefix && prefix <= 2720
+	switch first := prefix / 1000; {
+	case first >= 4 && first <= 6:
+		return true
+	case first == 3:
+		return prefix < 3100 || prefix >= 3400 || prefix/100 == 31 && digits == 19
+	case first == 2:
+		return 2200 <= prefix && prefix <= 2204 || 2221 <= prefix && prefix <= 2720 || prefix == 2131 && digits == 15
+	case first == 1:
+		return digits == 15
+	case first == 8:
+		return prefix/100 == 81 || prefix/100 == 82 || prefix == 8600
+	case first == 9:
+		return prefix == 9792 || prefix == 9860
 	}
+	return false
 }
 
 // isDigit reports whether r is a digit 0 to 9 (full-width ones are
