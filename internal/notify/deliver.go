@@ -66,7 +66,8 @@ func AddWorkers(workers *river.Workers, svc *Service) {
 
 // deliver tries to send a pending notification. A send that fails counts
 // against its channel; after Opts.FallbackAfter consecutive failures (or one
-// permanent failure) delivery moves on to the next channel of the route and
+// permanent failure, or a receiver asking to wait longer than
+// FallbackWait) delivery moves on to the next channel of the route and
 // tries it at once. It returns an error while another run may succeed; on
 // the job's last run, or when no channel is left after a permanent failure,
 // the notification becomes DEAD.
@@ -112,7 +113,7 @@ func (s *Service) deliver(ctx context.Context, id uuid.UUID, lastRun bool) error
 			return fmt.Errorf("record notification %s failure (%s): %w", n.ID, redact(sendErr, contact), err)
 		}
 		permanent := errors.Is(sendErr, ErrPermanent)
-		if next := nextChannel(rec); next != "" && (permanent || int(rec.ChannelFailures) >= s.opts.FallbackAfter) {
+		if next := nextChannel(rec); next != "" && (permanent || longWait(sendErr) || int(rec.ChannelFailures) >= s.opts.FallbackAfter) {
 			n, err = s.q.SwitchNotificationChannel(rctx, db.SwitchNotificationChannelParams{ID: n.ID, Channel: n.Channel, Next: next})
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil
@@ -124,6 +125,19 @@ func (s *Service) deliver(ctx context.Context, id uuid.UUID, lastRun bool) error
 		}
 		return s.giveUpIf(rctx, rec, contact, sendErr, permanent || lastRun, permanent)
 	}
+}
+
+// FallbackWait is the longest wait (a 429 or 503 answer's Retry-After) a
+// channel may ask for before delivery moves on to the route's next channel,
+// if it has one: a booking's news should not wait an hour for a gateway
+// that another channel can stand in for.
+const FallbackWait = time.Minute
+
+// longWait reports whether err is an answer asking to wait longer than
+// FallbackWait.
+func longWait(err error) bool {
+	var answer *StatusError
+	return errors.As(err, &answer) && answer.RetryAfter > FallbackWait
 }
 
 // recordGrace is how long after a run's deadline its outcome may still be

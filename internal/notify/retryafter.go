@@ -56,7 +56,9 @@ func ParseRetryAfter(value string, now time.Time) time.Duration {
 // hour, for ever. But River's NextRetry sees only the job, not Work's
 // error; River calls it right after Work returned the error, in the same
 // process and on the same worker, so the wait is handed over here, by job
-// id, and forgotten once NextRetry took it.
+// id, and forgotten once NextRetry took it. (A job cancelled from outside
+// while its receiver answered never reaches NextRetry: Note forgets such
+// waits once they are past.)
 //
 // The zero value is ready to use; a worker holds one and is not copied.
 type RetryAfters struct {
@@ -71,8 +73,15 @@ func (r *RetryAfters) Note(job *rivertype.JobRow, err error) error {
 		answer *StatusError
 		cancel *rivertype.JobCancelError
 	)
+	now := time.Now()
+	r.notBefore.Range(func(id, notBefore any) bool {
+		if notBefore.(time.Time).Before(now) {
+			r.notBefore.Delete(id)
+		}
+		return true
+	})
 	if job.Attempt < job.MaxAttempts && errors.As(err, &answer) && answer.RetryAfter > 0 && !errors.As(err, &cancel) {
-		r.notBefore.Store(job.ID, time.Now().Add(answer.RetryAfter))
+		r.notBefore.Store(job.ID, now.Add(answer.RetryAfter))
 	}
 	return err
 }

@@ -145,6 +145,34 @@ func TestDeliveryWaitsForTheGatewaysRetryAfter(t *testing.T) {
 	})
 }
 
+// A gateway asking to wait longer than FallbackWait does not hold a
+// booking's news when the route has another channel: delivery moves on to
+// it at once; a short wait keeps the channel.
+func TestALongRetryAfterFallsBackAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		retryAfter string
+		channel    string
+		sms        int
+	}{{"3600", "email", 1}, {"1", "sms", 2}} {
+		t.Run("Retry-After: "+tc.retryAfter, func(t *testing.T) {
+			t.Parallel()
+			gw := notifytest.NewHTTPPeer(t)
+			gw.Respond(http.StatusTooManyRequests, http.StatusOK)
+			gw.Header("Retry-After", tc.retryAfter)
+			smtpd := notifytest.NewSMTPServer(t)
+			b := setup(t, notify.Opts{Backoff: shortBackoff, Fallback: map[string]string{"sms": "email"}},
+				smsChannel(t, gw), emailChannel(t, smtpd))
+			id := b.booking(t, notify.Contact{Email: "ana@example.com", Phone: "+34600000010"})
+			b.enqueue(t, id, notify.Confirmed, "sms")
+			n := b.await(t, id, "sending it", sent)
+			if n.Channel != tc.channel || len(gw.Requests()) != tc.sms {
+				t.Fatalf("sent by %s after %d SMS requests, want %s after %d", n.Channel, len(gw.Requests()), tc.channel, tc.sms)
+			}
+		})
+	}
+}
+
 // RetryAfters holds a wait only from a failed run to its NextRetry, and
 // only when River will run the job again.
 func TestRetryAftersHandsTheWaitToNextRetryOnce(t *testing.T) {
@@ -183,5 +211,14 @@ func TestRetryAftersHandsTheWaitToNextRetryOnce(t *testing.T) {
 		if at := r.NextRetry(job, soon); !at.Equal(soon) {
 			t.Errorf("%s: next retry %v, want the backoff's %v", c.name, at, soon)
 		}
+	}
+	// A wait that never reached NextRetry (its job was cancelled from
+	// outside) is forgotten by a later Note once it is past.
+	stranded := &rivertype.JobRow{ID: 8, Attempt: 1, MaxAttempts: 5}
+	r.Note(stranded, &notify.StatusError{Code: http.StatusTooManyRequests, RetryAfter: time.Millisecond})
+	time.Sleep(5 * time.Millisecond)
+	r.Note(&rivertype.JobRow{ID: 9, Attempt: 1, MaxAttempts: 5}, errors.New("no answer"))
+	if at := r.NextRetry(stranded, time.Time{}); !at.IsZero() {
+		t.Errorf("a past wait was kept: next retry %v, want zero", at)
 	}
 }
