@@ -9,9 +9,10 @@
 // A 2xx answer means sent; 4xx means the gateway refused the message for
 // good (except 408 and 429, which are retried); 5xx, timeouts and network
 // errors are retried, not before the Retry-After of a 429 or 503 answer
-// (at most an hour, notify.MaxRetryAfter). A failure is told by the answer's status code or a
-// short reason ("sms gateway answered 503 Service Unavailable", "sms gateway
-// unreachable (connection refused)"): guests read it with their booking.
+// (at most an hour, notify.MaxRetryAfter). A failure is told by the
+// answer's status code or a short reason ("sms gateway answered 503 Service
+// Unavailable", "sms gateway unreachable (connection refused)"): guests
+// read it with their booking.
 package sms
 
 import (
