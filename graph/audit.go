@@ -26,7 +26,7 @@ var auditEntity = map[audit.Entity]struct {
 	audit.MaintenanceBlock: {model.AuditEntityMaintenanceBlock, ""},
 	audit.Booking:          {model.AuditEntityBooking, relay.KindBooking},
 	audit.Payment:          {model.AuditEntityPayment, ""},
-	audit.Refund:           {model.AuditEntityRefund, ""},
+	audit.Refund:           {model.AuditEntityRefund, relay.KindRefund},
 	audit.RefundPart:       {model.AuditEntityRefundPart, ""},
 	audit.APIKey:           {model.AuditEntityAPIKey, relay.KindAPIKey},
 }

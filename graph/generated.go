@@ -389,27 +389,28 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddRooms          func(childComplexity int, input model.AddRoomsInput) int
-		BlockRooms        func(childComplexity int, input model.BlockRoomsInput) int
-		CancelBooking     func(childComplexity int, input model.CancelBookingInput) int
-		CheckInBooking    func(childComplexity int, input model.FrontDeskInput) int
-		CheckOutBooking   func(childComplexity int, input model.FrontDeskInput) int
-		ConfirmBooking    func(childComplexity int, input model.ConfirmBookingInput) int
-		CreateAPIKey      func(childComplexity int, input model.CreateAPIKeyInput) int
-		CreateHotel       func(childComplexity int, input model.CreateHotelInput) int
-		CreateRatePlan    func(childComplexity int, input model.CreateRatePlanInput) int
-		CreateRoomType    func(childComplexity int, input model.CreateRoomTypeInput) int
-		HoldBooking       func(childComplexity int, input model.HoldBookingInput) int
-		MarkNoShow        func(childComplexity int, input model.FrontDeskInput) int
-		PayBalance        func(childComplexity int, input model.PayBalanceInput) int
-		RetryNotification func(childComplexity int, input model.RetryNotificationInput) int
-		RevokeAPIKey      func(childComplexity int, input model.RevokeAPIKeyInput) int
-		RollAPIKey        func(childComplexity int, input model.RollAPIKeyInput) int
-		SetRates          func(childComplexity int, input model.SetRatesInput) int
-		SetRoomService    func(childComplexity int, input model.SetRoomServiceInput) int
-		UpdateHotel       func(childComplexity int, input model.UpdateHotelInput) int
-		UpdateRatePlan    func(childComplexity int, input model.UpdateRatePlanInput) int
-		UpdateRoomType    func(childComplexity int, input model.UpdateRoomTypeInput) int
+		AddRooms            func(childComplexity int, input model.AddRoomsInput) int
+		BlockRooms          func(childComplexity int, input model.BlockRoomsInput) int
+		CancelBooking       func(childComplexity int, input model.CancelBookingInput) int
+		CheckInBooking      func(childComplexity int, input model.FrontDeskInput) int
+		CheckOutBooking     func(childComplexity int, input model.FrontDeskInput) int
+		ConfirmBooking      func(childComplexity int, input model.ConfirmBookingInput) int
+		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateHotel         func(childComplexity int, input model.CreateHotelInput) int
+		CreateRatePlan      func(childComplexity int, input model.CreateRatePlanInput) int
+		CreateRoomType      func(childComplexity int, input model.CreateRoomTypeInput) int
+		HoldBooking         func(childComplexity int, input model.HoldBookingInput) int
+		MarkNoShow          func(childComplexity int, input model.FrontDeskInput) int
+		PayBalance          func(childComplexity int, input model.PayBalanceInput) int
+		RetryNotification   func(childComplexity int, input model.RetryNotificationInput) int
+		RevokeAPIKey        func(childComplexity int, input model.RevokeAPIKeyInput) int
+		RollAPIKey          func(childComplexity int, input model.RollAPIKeyInput) int
+		SetRates            func(childComplexity int, input model.SetRatesInput) int
+		SetRoomService      func(childComplexity int, input model.SetRoomServiceInput) int
+		SettleRefundOutside func(childComplexity int, input model.SettleRefundOutsideInput) int
+		UpdateHotel         func(childComplexity int, input model.UpdateHotelInput) int
+		UpdateRatePlan      func(childComplexity int, input model.UpdateRatePlanInput) int
+		UpdateRoomType      func(childComplexity int, input model.UpdateRoomTypeInput) int
 	}
 
 	NightPrice struct {
@@ -528,8 +529,24 @@ type ComplexityRoot struct {
 		Amount         func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		FailureMessage func(childComplexity int) int
+		ID             func(childComplexity int) int
 		Reason         func(childComplexity int) int
+		Settlement     func(childComplexity int) int
 		Status         func(childComplexity int) int
+	}
+
+	RefundPayload struct {
+		Booking    func(childComplexity int) int
+		Refund     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	RefundSettlement struct {
+		Amount    func(childComplexity int) int
+		At        func(childComplexity int) int
+		By        func(childComplexity int) int
+		Note      func(childComplexity int) int
+		Reference func(childComplexity int) int
 	}
 
 	ReplicationSlot struct {
@@ -719,6 +736,7 @@ type MutationResolver interface {
 	CheckOutBooking(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error)
 	MarkNoShow(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error)
 	RetryNotification(ctx context.Context, input model.RetryNotificationInput) (model.RetryNotificationPayload, error)
+	SettleRefundOutside(ctx context.Context, input model.SettleRefundOutsideInput) (model.RefundPayload, error)
 	BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error)
 	CreateHotel(ctx context.Context, input model.CreateHotelInput) (model.CreateHotelPayload, error)
 	UpdateHotel(ctx context.Context, input model.UpdateHotelInput) (model.UpdateHotelPayload, error)
@@ -784,6 +802,7 @@ type RatePlanResolver interface {
 	Rates(ctx context.Context, obj *catalog.RatePlan, from time.Time, to time.Time) ([]catalog.NightlyRate, error)
 }
 type RefundResolver interface {
+	ID(ctx context.Context, obj *booking.Refund) (string, error)
 	Amount(ctx context.Context, obj *booking.Refund) (money.Money, error)
 }
 type RoomResolver interface {
@@ -2237,6 +2256,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetRoomService(childComplexity, args["input"].(model.SetRoomServiceInput)), true
+	case "Mutation.settleRefundOutside":
+		if e.ComplexityRoot.Mutation.SettleRefundOutside == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_settleRefundOutside_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SettleRefundOutside(childComplexity, args["input"].(model.SettleRefundOutsideInput)), true
 	case "Mutation.updateHotel":
 		if e.ComplexityRoot.Mutation.UpdateHotel == nil {
 			break
@@ -2786,18 +2816,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Refund.FailureMessage(childComplexity), true
+	case "Refund.id":
+		if e.ComplexityRoot.Refund.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.ID(childComplexity), true
 	case "Refund.reason":
 		if e.ComplexityRoot.Refund.Reason == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Refund.Reason(childComplexity), true
+	case "Refund.settlement":
+		if e.ComplexityRoot.Refund.Settlement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.Settlement(childComplexity), true
 	case "Refund.status":
 		if e.ComplexityRoot.Refund.Status == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Refund.Status(childComplexity), true
+
+	case "RefundPayload.booking":
+		if e.ComplexityRoot.RefundPayload.Booking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundPayload.Booking(childComplexity), true
+	case "RefundPayload.refund":
+		if e.ComplexityRoot.RefundPayload.Refund == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundPayload.Refund(childComplexity), true
+	case "RefundPayload.userErrors":
+		if e.ComplexityRoot.RefundPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundPayload.UserErrors(childComplexity), true
+
+	case "RefundSettlement.amount":
+		if e.ComplexityRoot.RefundSettlement.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundSettlement.Amount(childComplexity), true
+	case "RefundSettlement.at":
+		if e.ComplexityRoot.RefundSettlement.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundSettlement.At(childComplexity), true
+	case "RefundSettlement.by":
+		if e.ComplexityRoot.RefundSettlement.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundSettlement.By(childComplexity), true
+	case "RefundSettlement.note":
+		if e.ComplexityRoot.RefundSettlement.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundSettlement.Note(childComplexity), true
+	case "RefundSettlement.reference":
+		if e.ComplexityRoot.RefundSettlement.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundSettlement.Reference(childComplexity), true
 
 	case "ReplicationSlot.active":
 		if e.ComplexityRoot.ReplicationSlot.Active == nil {
@@ -3217,6 +3309,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RoomRequestInput", ec.unmarshalInputRoomRequestInput),
 			graphql.NewInputUnmarshaler("SetRatesInput", ec.unmarshalInputSetRatesInput),
 			graphql.NewInputUnmarshaler("SetRoomServiceInput", ec.unmarshalInputSetRoomServiceInput),
+			graphql.NewInputUnmarshaler("SettleRefundOutsideInput", ec.unmarshalInputSettleRefundOutsideInput),
 			graphql.NewInputUnmarshaler("UpdateHotelInput", ec.unmarshalInputUpdateHotelInput),
 			graphql.NewInputUnmarshaler("UpdateRatePlanInput", ec.unmarshalInputUpdateRatePlanInput),
 			graphql.NewInputUnmarshaler("UpdateRoomTypeInput", ec.unmarshalInputUpdateRoomTypeInput),
@@ -3623,7 +3716,7 @@ type AuditEntry {
   actor: String!
   action: AuditAction!
   entity: AuditEntity!
-  "The object's global id (for node), or the uuid of a payment, refund or maintenance block."
+  "The object's global id (for node; a refund's is its Refund.id), or the uuid of a payment, refund part or maintenance block."
   entityId: ID!
   "Every field of a created or deleted object; the fields that changed in an update."
   changes: [AuditChange!]!
@@ -4029,12 +4122,32 @@ type Payment {
 }
 
 type Refund {
+  "What settleRefundOutside takes, and auditLog's entityId."
+  id: ID!
   amount: Money!
-  "PENDING (being paid back, retried), SUCCEEDED, or FAILED (the provider refused; staff settle it)."
+  """
+  PENDING (being paid back, retried), SUCCEEDED, FAILED
+  (the provider refused: staff pay it back outside staygraph and record that with settleRefundOutside)
+  or SETTLED_OUTSIDE (so recorded: see settlement).
+  """
   status: String!
   reason: String!
   failureMessage: String!
   createdAt: DateTime!
+  "How staff paid a FAILED refund back outside staygraph; null unless SETTLED_OUTSIDE."
+  settlement: RefundSettlement
+}
+
+"A FAILED refund that staff paid back outside staygraph (settleRefundOutside)."
+type RefundSettlement {
+  "What was paid back that way: the refund's amount less the parts the provider paid before refusing. The booking's ledger counts it as refunded."
+  amount: Money!
+  "The transfer's or the provider dashboard's id."
+  reference: String!
+  note: String!
+  "Who recorded it, as the audit trail names callers (e.g. STAFF:u-42)."
+  by: String!
+  at: DateTime!
 }
 
 enum NotificationStatus {
@@ -4077,6 +4190,7 @@ type RetryNotificationPayload {
 
 type Ledger {
   captured: Money!
+  "Given back: through the payment providers, and by staff outside staygraph (refunds SETTLED_OUTSIDE)."
   refunded: Money!
   kept: Money!
 }
@@ -4467,6 +4581,25 @@ type FrontDeskPayload {
   userErrors: [UserError!]!
 }
 
+input SettleRefundOutsideInput {
+  "A FAILED refund's id (Refund.id)."
+  refundId: ID!
+  "The transfer's or the provider dashboard's id of the payment back: required, at most 200 characters (trimmed)."
+  reference: String!
+  """
+  At most 500 characters (trimmed). Whoever may read the booking reads it, its guest too, and the audit
+  trail records it: no account or card numbers.
+  """
+  note: String
+}
+
+type RefundPayload {
+  refund: Refund
+  "The refund's booking, its refunds and ledger as they are now."
+  booking: Booking
+  userErrors: [UserError!]!
+}
+
 type CancelBookingPayload {
   booking: Booking
   "Money owed back, when any was paid beyond the penalty."
@@ -4525,6 +4658,15 @@ type Mutation {
   markNoShow(input: FrontDeskInput!): FrontDeskPayload!
   "Sends a DEAD notification again, or a PENDING one whose delivery stopped with its process (staff of the hotel and admins)."
   retryNotification(input: RetryNotificationInput!): RetryNotificationPayload!
+  """
+  Staff of the booking's hotel and admins: a FAILED refund (the provider refused it) was paid back to the
+  guest outside staygraph, by the provider's dashboard or a bank transfer. The refund becomes
+  SETTLED_OUTSIDE with its settlement (what was paid so: its amount less the parts the provider paid; the
+  reference, the note, who and when) and the booking's ledger counts that as refunded; the audit trail
+  records the change. Codes: NOT_FOUND, INVALID_STATE (the refund is not FAILED: of concurrent requests
+  one settles it), INVALID_INPUT.
+  """
+  settleRefundOutside(input: SettleRefundOutsideInput!): RefundPayload!
   "Takes rooms out of sale for some nights (staff and admins). Code: MAINTENANCE_CONFLICT."
   blockRooms(input: BlockRoomsInput!): BlockRoomsPayload!
   "Admins only."
@@ -5431,6 +5573,8 @@ func (ec *executionContext) childFields_RatePlan(ctx context.Context, field grap
 
 func (ec *executionContext) childFields_Refund(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Refund_id(ctx, field)
 	case "amount":
 		return ec.fieldContext_Refund_amount(ctx, field)
 	case "status":
@@ -5441,8 +5585,38 @@ func (ec *executionContext) childFields_Refund(ctx context.Context, field graphq
 		return ec.fieldContext_Refund_failureMessage(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Refund_createdAt(ctx, field)
+	case "settlement":
+		return ec.fieldContext_Refund_settlement(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Refund", field.Name)
+}
+
+func (ec *executionContext) childFields_RefundPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "refund":
+		return ec.fieldContext_RefundPayload_refund(ctx, field)
+	case "booking":
+		return ec.fieldContext_RefundPayload_booking(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RefundPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefundPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RefundSettlement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "amount":
+		return ec.fieldContext_RefundSettlement_amount(ctx, field)
+	case "reference":
+		return ec.fieldContext_RefundSettlement_reference(ctx, field)
+	case "note":
+		return ec.fieldContext_RefundSettlement_note(ctx, field)
+	case "by":
+		return ec.fieldContext_RefundSettlement_by(ctx, field)
+	case "at":
+		return ec.fieldContext_RefundSettlement_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefundSettlement", field.Name)
 }
 
 func (ec *executionContext) childFields_ReplicationSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6009,6 +6183,20 @@ func (ec *executionContext) field_Mutation_setRoomService_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetRoomServiceInput, error) {
 			return ec.unmarshalNSetRoomServiceInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRoomServiceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_settleRefundOutside_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SettleRefundOutsideInput, error) {
+			return ec.unmarshalNSettleRefundOutsideInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSettleRefundOutsideInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11949,6 +12137,50 @@ func (ec *executionContext) fieldContext_Mutation_retryNotification(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_settleRefundOutside(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_settleRefundOutside(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SettleRefundOutside(ctx, fc.Args["input"].(model.SettleRefundOutsideInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RefundPayload) graphql.Marshaler {
+			return ec.marshalNRefundPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRefundPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_settleRefundOutside(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefundPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_settleRefundOutside_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_blockRooms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14717,6 +14949,29 @@ func (ec *executionContext) fieldContext_RatePlan_rates(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Refund_id(ctx context.Context, field graphql.CollectedField, obj *booking.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Refund().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Refund", field, true, true, "ID")
+}
+
 func (ec *executionContext) _Refund_amount(ctx context.Context, field graphql.CollectedField, obj *booking.Refund) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14839,6 +15094,258 @@ func (ec *executionContext) _Refund_createdAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Refund_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Refund", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Refund_settlement(ctx context.Context, field graphql.CollectedField, obj *booking.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_settlement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settlement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.RefundSettlement) graphql.Marshaler {
+			return ec.marshalORefundSettlement2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefundSettlement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_settlement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Refund",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefundSettlement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefundPayload_refund(ctx context.Context, field graphql.CollectedField, obj *model.RefundPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundPayload_refund(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Refund, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Refund) graphql.Marshaler {
+			return ec.marshalORefund2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefund(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefundPayload_refund(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Refund(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefundPayload_booking(ctx context.Context, field graphql.CollectedField, obj *model.RefundPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundPayload_booking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Booking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+			return ec.marshalOBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefundPayload_booking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefundPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RefundPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefundSettlement_amount(ctx context.Context, field graphql.CollectedField, obj *booking.RefundSettlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundSettlement_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundSettlement_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundSettlement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefundSettlement_reference(ctx context.Context, field graphql.CollectedField, obj *booking.RefundSettlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundSettlement_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundSettlement_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundSettlement", field, false, false, "String")
+}
+
+func (ec *executionContext) _RefundSettlement_note(ctx context.Context, field graphql.CollectedField, obj *booking.RefundSettlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundSettlement_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundSettlement_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundSettlement", field, false, false, "String")
+}
+
+func (ec *executionContext) _RefundSettlement_by(ctx context.Context, field graphql.CollectedField, obj *booking.RefundSettlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundSettlement_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundSettlement_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundSettlement", field, false, false, "String")
+}
+
+func (ec *executionContext) _RefundSettlement_at(ctx context.Context, field graphql.CollectedField, obj *booking.RefundSettlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundSettlement_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundSettlement_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundSettlement", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _ReplicationSlot_exists(ctx context.Context, field graphql.CollectedField, obj *model.ReplicationSlot) (ret graphql.Marshaler) {
@@ -19468,6 +19975,62 @@ func UnmarshalSetRoomServiceInput(ctx context.Context, raw any) (model.SetRoomSe
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSettleRefundOutsideInput(ctx context.Context, obj any) (model.SettleRefundOutsideInput, error) {
+	var it model.SettleRefundOutsideInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"refundId", "reference", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "refundId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refundId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefundID = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSettleRefundOutsideInput unmarshals raw into the SettleRefundOutsideInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSettleRefundOutsideInput(ctx context.Context, raw any) (model.SettleRefundOutsideInput, error) {
+	var out model.SettleRefundOutsideInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SettleRefundOutsideInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateHotelInput(ctx context.Context, obj any) (model.UpdateHotelInput, error) {
 	var it model.UpdateHotelInput
 	if obj == nil {
@@ -22093,6 +22656,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "settleRefundOutside":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_settleRefundOutside(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "blockRooms":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_blockRooms(ctx, field)
@@ -22997,6 +23567,12 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Refund")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Refund_id(ctx, field, obj)
+				})
 		case "amount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -23022,6 +23598,107 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = ec._Refund_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settlement":
+			out.Values[i] = ec._Refund_settlement(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var refundPayloadImplementors = []string{"RefundPayload"}
+
+func (ec *executionContext) _RefundPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RefundPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refundPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefundPayload")
+		case "refund":
+			out.Values[i] = ec._RefundPayload_refund(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "booking":
+			out.Values[i] = ec._RefundPayload_booking(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RefundPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var refundSettlementImplementors = []string{"RefundSettlement"}
+
+func (ec *executionContext) _RefundSettlement(ctx context.Context, sel ast.SelectionSet, obj *booking.RefundSettlement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refundSettlementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefundSettlement")
+		case "amount":
+			out.Values[i] = ec._RefundSettlement_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._RefundSettlement_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._RefundSettlement_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._RefundSettlement_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._RefundSettlement_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25102,6 +25779,10 @@ func (ec *executionContext) marshalNRefund2ᚕgithubᚗcomᚋstaygraphᚋstaygra
 	return ret
 }
 
+func (ec *executionContext) marshalNRefundPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRefundPayload(ctx context.Context, sel ast.SelectionSet, v model.RefundPayload) graphql.Marshaler {
+	return ec._RefundPayload(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNReplicationSlot2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐReplicationSlot(ctx context.Context, sel ast.SelectionSet, v *model.ReplicationSlot) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ReplicationSlot!")
@@ -25228,6 +25909,11 @@ func (ec *executionContext) unmarshalNSetRoomServiceInput2githubᚗcomᚋstaygra
 
 func (ec *executionContext) marshalNSetRoomServicePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRoomServicePayload(ctx context.Context, sel ast.SelectionSet, v model.SetRoomServicePayload) graphql.Marshaler {
 	return ec._SetRoomServicePayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNSettleRefundOutsideInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSettleRefundOutsideInput(ctx context.Context, v any) (model.SettleRefundOutsideInput, error) {
+	res, err := ec.unmarshalInputSettleRefundOutsideInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -25873,6 +26559,13 @@ func (ec *executionContext) marshalORefund2ᚖgithubᚗcomᚋstaygraphᚋstaygra
 		return graphql.Null
 	}
 	return ec._Refund(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORefundSettlement2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefundSettlement(ctx context.Context, sel ast.SelectionSet, v *booking.RefundSettlement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RefundSettlement(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋauthᚐRole(ctx context.Context, v any) (*auth.Role, error) {

@@ -50,9 +50,9 @@ var (
 // privacyFixture is what a seeded database holds that anonymous callers and
 // unrelated guests must never see, and the ids the probes aim at.
 type privacyFixture struct {
-	hotel, roomType, room, ratePlan, booking, apiKey uuid.UUID
-	reference, email                                 string
-	checkIn                                          time.Time
+	hotel, roomType, room, ratePlan, booking, refund, apiKey uuid.UUID
+	reference, email                                         string
+	checkIn                                                  time.Time
 	// secrets are strings of the private data, as the API or the log would show them.
 	secrets []string
 }
@@ -136,6 +136,9 @@ var privacyProbes = slices.Concat(privacyHotelProbes(), []privacyProbe{
 		vars: func(f privacyFixture) map[string]any {
 			return map[string]any{"b": f.gid(relay.KindBooking, f.booking), "n": relay.ID(relay.KindNotification, uuid.New())}
 		}},
+	{name: "settleRefundOutside", query: `mutation($r: ID!) { settleRefundOutside(input: {refundId: $r, reference: "mine"}) {
+	    refund { failureMessage settlement { reference } } booking { ` + privBooking + ` } userErrors { code } } }`,
+		vars: func(f privacyFixture) map[string]any { return map[string]any{"r": f.gid(relay.KindRefund, f.refund)} }},
 	{name: "blockRooms", query: `mutation($r: ID!, $from: Date!, $to: Date!) { blockRooms(input: {roomIds: [$r], from: $from, to: $to, reason: "x", force: true}) {
 	    blocks { reason room { number } } affectedBookings { reference } userErrors { code } } }`,
 		vars: func(f privacyFixture) map[string]any {
@@ -272,10 +275,15 @@ func seedPrivacy(t *testing.T, b testBundle) privacyFixture {
 	_, err = b.pool.Exec(context.Background(), `INSERT INTO notifications (id, booking_id, kind, channels, channel, status, attempts, last_error)
 		VALUES ($1, $2, 'CONFIRMED', '{email}', 'email', 'DEAD', 5, '550 PRIV-MAIL-ERROR')`, uuid.New(), held.ID)
 	must(err)
+	// A refund of the booking the provider refused, for staff to settle.
+	f.refund = uuid.New()
+	_, err = b.pool.Exec(context.Background(), `INSERT INTO refunds (id, booking_id, amount, currency, status, failure_message)
+		VALUES ($1, $2, 9900, 'GBP', 'FAILED', 'PRIV-REFUND-REFUSAL')`, f.refund, held.ID)
+	must(err)
 	f.booking, f.reference = held.ID, held.Reference
 	f.secrets = []string{held.ID.String(), f.gid(relay.KindBooking, held.ID), held.Reference, f.email, "7946 0999",
 		"Vittoria", "Privatesca", "RM-PRIV-7", rooms[0].ID.String(), "PRIV-MAINT-REASON",
-		"PRIV-KEY-NAME", "PRIV-MAIL-ERROR", key.Prefix, key.ID.String(), f.gid(relay.KindAPIKey, key.ID), secretKey,
+		"PRIV-KEY-NAME", "PRIV-MAIL-ERROR", "PRIV-REFUND-REFUSAL", f.refund.String(), f.gid(relay.KindRefund, f.refund), key.Prefix, key.ID.String(), f.gid(relay.KindAPIKey, key.ID), secretKey,
 		"victim-guest", "privacy-admin"}
 	return f
 }
@@ -352,7 +360,7 @@ func TestPrivateDataNeedsAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	seeded := []string{f.hotel.String(), f.roomType.String(), f.room.String(), f.ratePlan.String(), f.booking.String(), f.apiKey.String()}
+	seeded := []string{f.hotel.String(), f.roomType.String(), f.room.String(), f.ratePlan.String(), f.booking.String(), f.refund.String(), f.apiKey.String()}
 	for rows.Next() {
 		var actor, entity, id string
 		if err := rows.Scan(&actor, &entity, &id); err != nil {

@@ -350,6 +350,13 @@ func (r *mutationResolver) RetryNotification(ctx context.Context, input model.Re
 	return model.RetryNotificationPayload{Notification: okPtr(n, ue), UserErrors: ue}, err
 }
 
+// SettleRefundOutside is the resolver for the settleRefundOutside field.
+func (r *mutationResolver) SettleRefundOutside(ctx context.Context, input model.SettleRefundOutsideInput) (model.RefundPayload, error) {
+	return r.refundAction(ctx, input.RefundID, func(ctx context.Context, id uuid.UUID) (booking.Refund, booking.Booking, error) {
+		return r.Reservations.SettleRefundOutside(ctx, booking.SettleRefundInput{RefundID: id, Reference: input.Reference, Note: deref(input.Note)})
+	})
+}
+
 // BlockRooms is the resolver for the blockRooms field.
 func (r *mutationResolver) BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error) {
 	var d ids
@@ -804,6 +811,11 @@ func (r *ratePlanResolver) Rates(ctx context.Context, obj *catalog.RatePlan, fro
 		return nil, err
 	}
 	return r.Catalog.Rates(ctx, *obj, h.Currency, from, to)
+}
+
+// ID is the resolver for the id field.
+func (r *refundResolver) ID(ctx context.Context, obj *booking.Refund) (string, error) {
+	return relay.ID(relay.KindRefund, obj.ID), nil
 }
 
 // Amount is the resolver for the amount field.

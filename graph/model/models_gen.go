@@ -432,6 +432,13 @@ type QuoteResult struct {
 	UserErrors []apperr.Error `json:"userErrors"`
 }
 
+type RefundPayload struct {
+	Refund *booking.Refund `json:"refund,omitempty"`
+	// The refund's booking, its refunds and ledger as they are now.
+	Booking    *booking.Booking `json:"booking,omitempty"`
+	UserErrors []apperr.Error   `json:"userErrors"`
+}
+
 // A replication slot as pg_replication_slots reports it.
 type ReplicationSlot struct {
 	// False when the slot does not exist (yet, or any more); the other fields are then zero.
@@ -521,6 +528,16 @@ type SetRoomServicePayload struct {
 	// Bookings that lose (or, without force, would lose) their room.
 	AffectedBookings []booking.AffectedBooking `json:"affectedBookings"`
 	UserErrors       []apperr.Error            `json:"userErrors"`
+}
+
+type SettleRefundOutsideInput struct {
+	// A FAILED refund's id (Refund.id).
+	RefundID string `json:"refundId"`
+	// The transfer's or the provider dashboard's id of the payment back: required, at most 200 characters (trimmed).
+	Reference string `json:"reference"`
+	// At most 500 characters (trimmed). Whoever may read the booking reads it, its guest too, and the audit
+	// trail records it: no account or card numbers.
+	Note *string `json:"note,omitempty"`
 }
 
 // Live updates, over WebSocket (the graphql-transport-ws protocol of

@@ -29,6 +29,8 @@ const (
 	KindBooking  Kind = "Booking"
 	// KindNotification names a message about a booking.
 	KindNotification Kind = "Notification"
+	// KindRefund names money owed back on a booking.
+	KindRefund Kind = "Refund"
 )
 
 // ID encodes a global id for an object of kind.

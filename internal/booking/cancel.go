@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
@@ -33,6 +34,9 @@ type Refund struct {
 	// FailureMessage says why the provider refused a FAILED refund.
 	FailureMessage string
 	CreatedAt      time.Time
+	// Settlement is how staff paid a FAILED refund back outside staygraph;
+	// nil unless the refund is SETTLED_OUTSIDE.
+	Settlement *RefundSettlement
 }
 
 // Cancel cancels a booking: it applies the cancellation penalty of each
@@ -160,6 +164,11 @@ func (s *Service) latestRefund(ctx context.Context, bookingID uuid.UUID) (*Refun
 }
 
 func refundFromRow(r db.Refund) *Refund {
-	return &Refund{ID: r.ID, Amount: r.Amount, Currency: r.Currency, Status: r.Status, Reason: r.Reason,
+	refund := &Refund{ID: r.ID, Amount: r.Amount, Currency: r.Currency, Status: r.Status, Reason: r.Reason,
 		FailureMessage: r.FailureMessage, CreatedAt: r.CreatedAt}
+	if r.SettledAt != nil {
+		refund.Settlement = &RefundSettlement{Amount: money.New(r.SettlementAmount, r.Currency), Reference: r.SettlementReference,
+			Note: r.SettlementNote, By: r.SettledBy, At: *r.SettledAt}
+	}
+	return refund
 }

@@ -102,7 +102,7 @@ func New(opts Opts) *Metrics {
 			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, jobsByState,
 				prometheus.NewDesc(Namespace+"_jobs", "Background (River) jobs by state (refreshed at most every 15s).", []string{"state"}, nil)),
 			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, refundsUnsettled,
-				prometheus.NewDesc(Namespace+"_refunds", "Refunds not paid back: PENDING (being paid, retried) and FAILED (refused; staff settle it) (refreshed at most every 15s).", []string{"status"}, nil)),
+				prometheus.NewDesc(Namespace+"_refunds", "Refunds not paid back: PENDING (being paid, retried) and FAILED (refused, until staff record it settled outside staygraph) (refreshed at most every 15s).", []string{"status"}, nil)),
 			newRefusalsCollector(opts.Pool, opts.Logger, opts.StateCacheTTL),
 		)
 	}

@@ -220,17 +220,22 @@ type RatePlan struct {
 }
 
 type Refund struct {
-	ID             uuid.UUID
-	BookingID      uuid.UUID
-	Amount         int64
-	Currency       string
-	Status         string
-	Reason         string
-	Version        int64
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	FailureMessage string
-	Attempts       int32
+	ID                  uuid.UUID
+	BookingID           uuid.UUID
+	Amount              int64
+	Currency            string
+	Status              string
+	Reason              string
+	Version             int64
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	FailureMessage      string
+	Attempts            int32
+	SettlementAmount    int64
+	SettlementReference string
+	SettlementNote      string
+	SettledBy           string
+	SettledAt           *time.Time
 }
 
 type RefundPart struct {

@@ -117,7 +117,7 @@ func (q *Queries) CreatePayment(ctx context.Context, arg CreatePaymentParams) (P
 const createRefund = `-- name: CreateRefund :one
 INSERT INTO refunds (id, booking_id, amount, currency, status, reason)
 VALUES ($1, $2, $3, $4, 'PENDING', $5)
-RETURNING id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts
+RETURNING id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at
 `
 
 type CreateRefundParams struct {
@@ -149,6 +149,11 @@ func (q *Queries) CreateRefund(ctx context.Context, arg CreateRefundParams) (Ref
 		&i.UpdatedAt,
 		&i.FailureMessage,
 		&i.Attempts,
+		&i.SettlementAmount,
+		&i.SettlementReference,
+		&i.SettlementNote,
+		&i.SettledBy,
+		&i.SettledAt,
 	)
 	return i, err
 }
@@ -288,7 +293,7 @@ func (q *Queries) GetPaymentByKey(ctx context.Context, idempotencyKey string) (P
 }
 
 const getRefund = `-- name: GetRefund :one
-SELECT id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts FROM refunds WHERE id = $1 FOR UPDATE
+SELECT id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at FROM refunds WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetRefund(ctx context.Context, id uuid.UUID) (Refund, error) {
@@ -306,6 +311,11 @@ func (q *Queries) GetRefund(ctx context.Context, id uuid.UUID) (Refund, error) {
 		&i.UpdatedAt,
 		&i.FailureMessage,
 		&i.Attempts,
+		&i.SettlementAmount,
+		&i.SettlementReference,
+		&i.SettlementNote,
+		&i.SettledBy,
+		&i.SettledAt,
 	)
 	return i, err
 }
@@ -323,7 +333,9 @@ func (q *Queries) HasPaymentUnderWay(ctx context.Context, bookingID uuid.UUID) (
 }
 
 const ledger = `-- name: Ledger :one
-SELECT coalesce(sum(captured_amount), 0)::bigint AS captured, coalesce(sum(refunded_amount), 0)::bigint AS refunded
+SELECT coalesce(sum(captured_amount), 0)::bigint AS captured,
+       (coalesce(sum(refunded_amount), 0) + (SELECT coalesce(sum(r.settlement_amount), 0) FROM refunds r
+                                             WHERE r.booking_id = $1 AND r.status = 'SETTLED_OUTSIDE'))::bigint AS refunded
 FROM payments WHERE booking_id = $1
 `
 
@@ -332,7 +344,8 @@ type LedgerRow struct {
 	Refunded int64
 }
 
-// Money of a booking: captured − refunded = kept.
+// Money of a booking: captured − refunded = kept. Refunded is what the
+// providers paid back and what staff paid back outside staygraph.
 func (q *Queries) Ledger(ctx context.Context, bookingID uuid.UUID) (LedgerRow, error) {
 	row := q.db.QueryRow(ctx, ledger, bookingID)
 	var i LedgerRow
@@ -381,7 +394,7 @@ func (q *Queries) ListPayments(ctx context.Context, bookingIds []uuid.UUID) ([]P
 }
 
 const listRefunds = `-- name: ListRefunds :many
-SELECT id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts FROM refunds WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, created_at
+SELECT id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at FROM refunds WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, created_at
 `
 
 func (q *Queries) ListRefunds(ctx context.Context, bookingIds []uuid.UUID) ([]Refund, error) {
@@ -405,6 +418,11 @@ func (q *Queries) ListRefunds(ctx context.Context, bookingIds []uuid.UUID) ([]Re
 			&i.UpdatedAt,
 			&i.FailureMessage,
 			&i.Attempts,
+			&i.SettlementAmount,
+			&i.SettlementReference,
+			&i.SettlementNote,
+			&i.SettledBy,
+			&i.SettledAt,
 		); err != nil {
 			return nil, err
 		}
@@ -431,6 +449,17 @@ type RecordPaymentRefundParams struct {
 func (q *Queries) RecordPaymentRefund(ctx context.Context, arg RecordPaymentRefundParams) error {
 	_, err := q.db.Exec(ctx, recordPaymentRefund, arg.Amount, arg.ID)
 	return err
+}
+
+const refundBooking = `-- name: RefundBooking :one
+SELECT booking_id FROM refunds WHERE id = $1
+`
+
+func (q *Queries) RefundBooking(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, refundBooking, id)
+	var booking_id uuid.UUID
+	err := row.Scan(&booking_id)
+	return booking_id, err
 }
 
 const refundParts = `-- name: RefundParts :many
@@ -514,4 +543,53 @@ func (q *Queries) RefundablePayments(ctx context.Context, bookingID uuid.UUID) (
 		return nil, err
 	}
 	return items, nil
+}
+
+const settleRefundOutside = `-- name: SettleRefundOutside :one
+UPDATE refunds r SET status = 'SETTLED_OUTSIDE',
+    settlement_amount = r.amount - (SELECT coalesce(sum(rp.amount), 0) FROM refund_parts rp
+                                    WHERE rp.refund_id = r.id AND rp.status = 'SUCCEEDED'),
+    settlement_reference = $1, settlement_note = $2, settled_by = $3, settled_at = now(),
+    version = r.version + 1, updated_at = now()
+WHERE r.id = $4 AND r.status = 'FAILED'
+RETURNING id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at
+`
+
+type SettleRefundOutsideParams struct {
+	Reference string
+	Note      string
+	SettledBy string
+	ID        uuid.UUID
+}
+
+// Records that staff paid a FAILED refund back outside staygraph: what the
+// provider did not pay of it. No row when the refund is not FAILED (another
+// request settled it first).
+func (q *Queries) SettleRefundOutside(ctx context.Context, arg SettleRefundOutsideParams) (Refund, error) {
+	row := q.db.QueryRow(ctx, settleRefundOutside,
+		arg.Reference,
+		arg.Note,
+		arg.SettledBy,
+		arg.ID,
+	)
+	var i Refund
+	err := row.Scan(
+		&i.ID,
+		&i.BookingID,
+		&i.Amount,
+		&i.Currency,
+		&i.Status,
+		&i.Reason,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.FailureMessage,
+		&i.Attempts,
+		&i.SettlementAmount,
+		&i.SettlementReference,
+		&i.SettlementNote,
+		&i.SettledBy,
+		&i.SettledAt,
+	)
+	return i, err
 }

@@ -80,6 +80,24 @@ UPDATE refunds SET status = @status, failure_message = @failure_message, attempt
 WHERE id = @id;
 
 -- name: Ledger :one
--- Money of a booking: captured − refunded = kept.
-SELECT coalesce(sum(captured_amount), 0)::bigint AS captured, coalesce(sum(refunded_amount), 0)::bigint AS refunded
+-- Money of a booking: captured − refunded = kept. Refunded is what the
+-- providers paid back and what staff paid back outside staygraph.
+SELECT coalesce(sum(captured_amount), 0)::bigint AS captured,
+       (coalesce(sum(refunded_amount), 0) + (SELECT coalesce(sum(r.settlement_amount), 0) FROM refunds r
+                                             WHERE r.booking_id = $1 AND r.status = 'SETTLED_OUTSIDE'))::bigint AS refunded
 FROM payments WHERE booking_id = $1;
+
+-- name: RefundBooking :one
+SELECT booking_id FROM refunds WHERE id = $1;
+
+-- name: SettleRefundOutside :one
+-- Records that staff paid a FAILED refund back outside staygraph: what the
+-- provider did not pay of it. No row when the refund is not FAILED (another
+-- request settled it first).
+UPDATE refunds r SET status = 'SETTLED_OUTSIDE',
+    settlement_amount = r.amount - (SELECT coalesce(sum(rp.amount), 0) FROM refund_parts rp
+                                    WHERE rp.refund_id = r.id AND rp.status = 'SUCCEEDED'),
+    settlement_reference = @reference, settlement_note = @note, settled_by = @settled_by, settled_at = now(),
+    version = r.version + 1, updated_at = now()
+WHERE r.id = @id AND r.status = 'FAILED'
+RETURNING *;

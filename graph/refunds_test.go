@@ -1,0 +1,126 @@
+package graph_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/graph/relay"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
+)
+
+const settleRefundMutation = `mutation($input: SettleRefundOutsideInput!) {
+  settleRefundOutside(input: $input) {
+    refund { id status settlement { amount { amount currency } reference note by at } }
+    booking { ledger { captured { amount } refunded { amount } kept { amount } } refunds { id status } }
+    userErrors { code field message }
+  }
+}`
+
+type settlePayload struct {
+	Refund *struct {
+		ID, Status string
+		Settlement *struct {
+			Amount struct {
+				Amount   int
+				Currency string
+			}
+			Reference, Note, By, At string
+		}
+	}
+	Booking *struct {
+		Ledger struct {
+			Captured, Refunded, Kept struct{ Amount int }
+		}
+		Refunds []struct{ ID, Status string }
+	}
+	UserErrors []userError
+}
+
+// Staff record over the API that a refused refund was paid back outside
+// staygraph: the refund, its booking's ledger and the audit trail (by the
+// refund's id) say so. A guest is FORBIDDEN, and another hotel's staff
+// find no such refund.
+func TestSettleRefundOutsideOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 1)
+	guestTok := token(t, auth.RoleGuest)
+	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guestTok, holdMutation,
+		holdVars(hotel, plan, "h", booking.Date(time.Now()).AddDate(0, 0, 42), 2))).HoldBooking.Booking
+	if held == nil {
+		t.Fatal("no hold")
+	}
+	vars := map[string]any{"id": held.ID}
+	decode[struct{}](t, b.do(t, guestTok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "c", bookingId: $id, payment: {provider: "sandbox", token: "tok_refund_fails"}}) { booking { status } } }`, vars))
+	cancelled := decode[struct {
+		CancelBooking struct {
+			Refund struct {
+				ID     string
+				Amount struct{ Amount int }
+			}
+		}
+	}](t, b.do(t, guestTok, `mutation($id: ID!) { cancelBooking(input: {idempotencyKey: "x", bookingId: $id}) { refund { id amount { amount } } } }`, vars)).CancelBooking.Refund
+	refundID, err := relay.Decode(relay.KindRefund, cancelled.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.resolver.Reservations.PayRefund(context.Background(), refundID); err != nil { // as its job would
+		t.Fatal(err)
+	}
+
+	hotelID, err := relay.Decode(relay.KindHotel, hotel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staffTok := token(t, auth.RoleStaff, hotelID)
+	settle := func(tok, id string) (settlePayload, response) {
+		res := b.do(t, tok, settleRefundMutation, map[string]any{"input": map[string]any{"refundId": id, "reference": " DASH-re_81Zq ", "note": "Refunded from the dashboard"}})
+		if len(res.Errors) > 0 {
+			return settlePayload{}, res
+		}
+		return decode[struct{ SettleRefundOutside settlePayload }](t, res).SettleRefundOutside, res
+	}
+	if _, res := settle(guestTok, cancelled.ID); res.code() != "FORBIDDEN" {
+		t.Errorf("a guest settling: %s %+v, want FORBIDDEN", res.Data, res.Errors)
+	}
+	for who, c := range map[string]struct{ tok, id, code string }{
+		"another hotel's staff": {token(t, auth.RoleStaff, uuid.New()), cancelled.ID, "NOT_FOUND"},
+		"a booking id":          {staffTok, held.ID, "INVALID_INPUT"},
+	} {
+		if got, res := settle(c.tok, c.id); len(got.UserErrors) != 1 || got.UserErrors[0].Code != c.code || got.Refund != nil {
+			t.Errorf("%s: %+v %+v, want %s", who, got, res.Errors, c.code)
+		}
+	}
+
+	got, _ := settle(staffTok, cancelled.ID)
+	if len(got.UserErrors) > 0 || got.Refund == nil || got.Booking == nil {
+		t.Fatalf("staff settling: %+v", got)
+	}
+	s := got.Refund.Settlement
+	if got.Refund.ID != cancelled.ID || got.Refund.Status != "SETTLED_OUTSIDE" || s == nil || s.Amount.Amount != cancelled.Amount.Amount ||
+		s.Amount.Currency != "EUR" || s.Reference != "DASH-re_81Zq" || s.Note != "Refunded from the dashboard" || s.By != "STAFF:user-STAFF" || s.At == "" {
+		t.Errorf("settled refund %+v, settlement %+v", got.Refund, s)
+	}
+	if l := got.Booking.Ledger; l.Refunded.Amount != cancelled.Amount.Amount || l.Kept.Amount != l.Captured.Amount-cancelled.Amount.Amount {
+		t.Errorf("ledger %+v after settling %d", l, cancelled.Amount.Amount)
+	}
+	if rs := got.Booking.Refunds; len(rs) != 1 || rs[0].ID != cancelled.ID || rs[0].Status != "SETTLED_OUTSIDE" {
+		t.Errorf("the booking's refunds %+v", rs)
+	}
+
+	trail := decode[auditPage](t, b.do(t, token(t, auth.RoleAdmin), auditLogQuery, map[string]any{"entityId": cancelled.ID, "first": 1})).AuditLog.Edges
+	if len(trail) != 1 || trail[0].Node.Actor != "STAFF:user-STAFF" || trail[0].Node.Entity != "REFUND" || trail[0].Node.EntityID != cancelled.ID {
+		t.Fatalf("the refund's latest audit entry %+v", trail)
+	}
+	changed := map[string]string{}
+	for _, c := range trail[0].Node.Changes {
+		changed[c.Field] = *c.New
+	}
+	if changed["status"] != `"SETTLED_OUTSIDE"` || changed["settlement_reference"] != `"DASH-re_81Zq"` {
+		t.Errorf("audited changes %v", changed)
+	}
+}

@@ -1,0 +1,127 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/audit"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/postgres/db"
+)
+
+// Refunds the providers did not pay back are the hotel's staff's to act on:
+// a FAILED one (the provider refused) is paid back outside staygraph and
+// recorded with SettleRefundOutside. Staff of the booking's hotel and
+// admins only.
+
+// RefundSettlement is how staff paid a FAILED refund back outside staygraph.
+type RefundSettlement struct {
+	// Amount is what they paid back: the refund's amount less the parts
+	// the provider paid before it refused the rest.
+	Amount money.Money
+	// Reference is the transfer's or the provider dashboard's id.
+	Reference string
+	Note      string
+	// By is who recorded it, as the audit trail names actors (audit.Actor).
+	By string
+	At time.Time
+}
+
+// SettleRefundInput records that a FAILED refund was paid back outside
+// staygraph.
+type SettleRefundInput struct {
+	RefundID uuid.UUID
+	// Reference is the transfer's or the provider dashboard's id: required,
+	// at most 200 characters once trimmed.
+	Reference string
+	// Note is optional, at most 500 characters once trimmed.
+	Note string
+}
+
+// SettleRefundOutside records that staff paid a FAILED refund back to the
+// guest outside staygraph (the provider's dashboard, a bank transfer). In
+// one statement the refund becomes SETTLED_OUTSIDE with the reference, the
+// note, who and when, and what was paid that way: its amount less the parts
+// the provider did pay. The booking's ledger counts that as refunded, and
+// the refund is no longer among the unsettled ones. It returns the refund
+// and its booking. A refund that is not FAILED is INVALID_STATE, so of
+// concurrent requests exactly one settles it.
+func (s *Service) SettleRefundOutside(ctx context.Context, in SettleRefundInput) (Refund, Booking, error) {
+	b, err := s.refundToManage(ctx, in.RefundID, "settle its refunds")
+	if err != nil {
+		return Refund{}, Booking{}, err
+	}
+	in.Reference, in.Note = strings.TrimSpace(in.Reference), strings.TrimSpace(in.Note)
+	var invalid apperr.List
+	switch n := utf8.RuneCountInString(in.Reference); {
+	case n == 0:
+		invalid = append(invalid, apperr.Invalid("required: the transfer's or the provider dashboard's id", "input", "reference"))
+	case n > 200:
+		invalid = append(invalid, apperr.Invalid("at most 200 characters", "input", "reference"))
+	}
+	if utf8.RuneCountInString(in.Note) > 500 {
+		invalid = append(invalid, apperr.Invalid("at most 500 characters", "input", "note"))
+	}
+	if err := invalid.Err(); err != nil {
+		return Refund{}, Booking{}, err
+	}
+	var settled Refund
+	err = s.inTx(ctx, func(_ pgx.Tx, q *db.Queries) error {
+		row, err := q.SettleRefundOutside(ctx, db.SettleRefundOutsideParams{ID: in.RefundID, Reference: in.Reference,
+			Note: in.Note, SettledBy: audit.Actor(ctx)})
+		if errors.Is(err, pgx.ErrNoRows) {
+			current, err := q.GetRefund(ctx, in.RefundID)
+			if err != nil {
+				return fmt.Errorf("load refund: %w", err)
+			}
+			if current.Status == "SETTLED_OUTSIDE" {
+				return apperr.New(InvalidState, fmt.Sprintf("the refund was settled outside staygraph already (reference %q, recorded by %s)",
+					current.SettlementReference, current.SettledBy))
+			}
+			return apperr.New(InvalidState, fmt.Sprintf("the refund is %s: only a FAILED refund is settled outside staygraph", current.Status))
+		}
+		if err != nil {
+			return fmt.Errorf("settle refund: %w", err)
+		}
+		settled = *refundFromRow(row)
+		return nil
+	})
+	return settled, b, err
+}
+
+// refundToManage returns the booking of a refund the caller may act on:
+// staff of the booking's hotel and admins. A refund of a booking the caller
+// may not see is NOT_FOUND, as the booking would be; one of a booking the
+// caller may only read or change as its booker is FORBIDDEN.
+func (s *Service) refundToManage(ctx context.Context, refundID uuid.UUID, what string) (Booking, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return Booking{}, err
+	}
+	bookingID, err := s.q.RefundBooking(ctx, refundID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Booking{}, apperr.New(apperr.NotFound, "refund not found")
+	}
+	if err != nil {
+		return Booking{}, fmt.Errorf("load refund: %w", err)
+	}
+	b, p, err := s.load(ctx, bookingID, false)
+	if apperr.HasCode(err, apperr.NotFound) {
+		return Booking{}, apperr.New(apperr.NotFound, "refund not found")
+	}
+	if err != nil {
+		return Booking{}, err
+	}
+	if !p.CanManageHotel(b.HotelID) {
+		return Booking{}, apperr.New(apperr.Forbidden, "only the hotel's staff can "+what)
+	}
+	return b, nil
+}

@@ -1,0 +1,206 @@
+package booking_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/metrics"
+)
+
+// refundsGauge is the staygraph_refunds series /metrics serves, in order.
+func (b testBundle) refundsGauge(t *testing.T) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	metrics.New(metrics.Opts{Pool: b.pool}).Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	var series []string
+	for line := range strings.Lines(rec.Body.String()) {
+		if strings.HasPrefix(line, "staygraph_refunds{") {
+			series = append(series, strings.TrimSpace(strings.TrimPrefix(line, "staygraph_refunds")))
+		}
+	}
+	return strings.Join(series, " ")
+}
+
+// ledger is a booking's captured, refunded and kept money.
+func (b testBundle) ledger(t *testing.T, id uuid.UUID) [3]int64 {
+	t.Helper()
+	l, err := b.svc.LedgerOf(context.Background(), booking.Booking{ID: id})
+	must(t, err)
+	return [3]int64{l.Captured, l.Refunded, l.Kept}
+}
+
+// refundOf is the refund of a booking as its readers see it.
+func (b testBundle) refundOf(t *testing.T, bookingID uuid.UUID) booking.Refund {
+	t.Helper()
+	refunds, err := b.svc.RefundsOf(context.Background(), []uuid.UUID{bookingID})
+	must(t, err)
+	if len(refunds[bookingID]) != 1 {
+		t.Fatalf("booking %s has refunds %+v, want one", bookingID, refunds[bookingID])
+	}
+	return refunds[bookingID][0]
+}
+
+// A refund the provider refused in part: a gift card's share was paid
+// back, the card's was refused. Staff pay the rest back by bank transfer
+// and record it: the refund is settled outside staygraph for what the
+// provider did not pay, the ledger counts all of it as refunded, the gauge
+// no longer counts the refund, and the audit trail names who did it. Only
+// the hotel's staff may; a settled refund is settled once.
+func TestARefusedRefundIsSettledOutside(t *testing.T) {
+	t.Parallel()
+	b := setupWithJobs(t, 15*time.Minute)
+	f := b.fixture(t, fixtureOpts{price: 10000, policy: catalog.CancellationPolicy{Refundable: true}}) // free cancellation
+	other := b.fixture(t, fixtureOpts{zone: "Europe/Rome"})
+	ctx := guest("refused")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 2), 1)) // 200.00
+	must(t, err)
+	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c1", BookingID: h.ID, Payment: pay("tok_giftcard_5000")}); code(err) != booking.PaymentPartial {
+		t.Fatalf("gift card: %v", err)
+	}
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c2", BookingID: h.ID, Payment: pay("tok_refund_fails")})
+	must(t, err)
+	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+	eventually(t, "the refusal", func() bool { return b.refundOf(t, h.ID).Status == "FAILED" })
+	if got := b.ledger(t, h.ID); got != [3]int64{20000, 5000, 15000} {
+		t.Fatalf("ledger after the refusal %v, want 5000 of 20000 refunded", got)
+	}
+	if got := b.refundsGauge(t); got != `{status="FAILED"} 1 {status="PENDING"} 0` {
+		t.Fatalf("gauge after the refusal: %s", got)
+	}
+
+	staff := staffOf(f.hotel.ID)
+	in := booking.SettleRefundInput{RefundID: refund.ID, Reference: "  TR-2031-0042 ", Note: " Paid by bank transfer\n"}
+	for _, c := range []struct {
+		who  string
+		ctx  context.Context
+		code apperr.Code
+	}{
+		{"another hotel's staff", staffOf(other.hotel.ID), apperr.NotFound},
+		{"another guest", guest("someone else"), apperr.NotFound},
+		{"the booking's guest", ctx, apperr.Forbidden},
+		{"nobody", context.Background(), apperr.Unauthenticated},
+	} {
+		if _, _, err := b.svc.SettleRefundOutside(c.ctx, in); code(err) != c.code {
+			t.Errorf("%s settling: %v, want %s", c.who, err, c.code)
+		}
+	}
+	if _, _, err := b.svc.SettleRefundOutside(staff, booking.SettleRefundInput{RefundID: uuid.New(), Reference: "TR"}); code(err) != apperr.NotFound {
+		t.Errorf("an unknown refund: %v", err)
+	}
+	_, _, err = b.svc.SettleRefundOutside(staff, booking.SettleRefundInput{RefundID: refund.ID, Reference: " \t", Note: strings.Repeat("n", 501)})
+	if all, _ := apperr.All(err); len(all) != 2 || all[0].Field[1] != "reference" || all[1].Field[1] != "note" {
+		t.Errorf("no reference and a long note: %v, want both invalid", err)
+	}
+	if got := b.refundOf(t, h.ID); got.Status != "FAILED" || got.Settlement != nil {
+		t.Fatalf("refused requests changed the refund: %+v", got)
+	}
+
+	settled, loaded, err := b.svc.SettleRefundOutside(staff, in)
+	must(t, err)
+	if loaded.ID != h.ID {
+		t.Errorf("settling returned booking %s, want %s", loaded.ID, h.ID)
+	}
+	for _, r := range []booking.Refund{settled, b.refundOf(t, h.ID)} {
+		s := r.Settlement
+		if r.Status != "SETTLED_OUTSIDE" || s == nil || s.Amount.Amount != 15000 || s.Amount.Currency != "EUR" ||
+			s.Reference != "TR-2031-0042" || s.Note != "Paid by bank transfer" || s.By != "STAFF:staff-"+f.hotel.ID.String()[:8] ||
+			time.Since(s.At) > time.Minute {
+			t.Fatalf("settled refund %+v, settlement %+v; want 150.00 settled outside by the staff", r, s)
+		}
+	}
+	if got := b.ledger(t, h.ID); got != [3]int64{20000, 20000, 0} {
+		t.Errorf("ledger after the settlement %v, want all 20000 refunded", got)
+	}
+	if got := b.refundsGauge(t); got != `{status="FAILED"} 0 {status="PENDING"} 0` {
+		t.Errorf("gauge after the settlement: %s", got)
+	}
+	// The providers' payments say what they paid back, no more.
+	if got := fmt.Sprint(b.paymentStatuses(t, h.ID)); got != "[REFUNDED:5000/20000 CAPTURED:15000/15000]" {
+		t.Errorf("payments %s", got)
+	}
+	var actor, changes string
+	must(t, b.pool.QueryRow(ctx, `
+		SELECT actor, (SELECT string_agg(format('%s=%s', k, changes -> k -> 'new'), ' ' ORDER BY k) FROM jsonb_object_keys(changes) k
+		               WHERE k <> 'settled_at')
+		FROM audit_log WHERE entity = 'refunds' AND entity_id = $1 AND action = 'UPDATE' ORDER BY id DESC LIMIT 1`,
+		refund.ID.String()).Scan(&actor, &changes))
+	if want := fmt.Sprintf(`settled_by="STAFF:staff-%s" settlement_amount=15000 settlement_note="Paid by bank transfer" settlement_reference="TR-2031-0042" status="SETTLED_OUTSIDE" version=3`,
+		f.hotel.ID.String()[:8]); actor != "STAFF:staff-"+f.hotel.ID.String()[:8] || changes != want {
+		t.Errorf("audit entry by %s: %s\nwant by the staff: %s", actor, changes, want)
+	}
+
+	if _, _, err := b.svc.SettleRefundOutside(b.admin, booking.SettleRefundInput{RefundID: refund.ID, Reference: "TR-other"}); code(err) != booking.InvalidState ||
+		!strings.Contains(err.Error(), "TR-2031-0042") {
+		t.Errorf("settling again: %v, want INVALID_STATE naming the first settlement", err)
+	}
+}
+
+// Staff at two desks record one refused refund as settled at once, each
+// with their own transfer: exactly one settles it, the others are told it
+// is settled, and the database holds one settlement, counted once.
+func TestConcurrentSettlementsOfARefundOneWins(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
+	ctx := guest("raced")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_refund_fails")})
+	must(t, err)
+	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+	must(t, b.svc.PayRefund(ctx, refund.ID))
+
+	const desks = 8
+	staff := staffOf(f.hotel.ID)
+	start := make(chan struct{})
+	errs := make([]error, desks)
+	var wg sync.WaitGroup
+	for i := range desks {
+		wg.Go(func() {
+			<-start
+			_, _, errs[i] = b.svc.SettleRefundOutside(staff, booking.SettleRefundInput{RefundID: refund.ID, Reference: fmt.Sprint("TR-", i)})
+		})
+	}
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner < 0:
+			winner = i
+		case err == nil:
+			t.Errorf("desks %d and %d both settled the refund", winner, i)
+		case code(err) != booking.InvalidState:
+			t.Errorf("desk %d: %v, want INVALID_STATE", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no desk settled the refund")
+	}
+	var state string
+	must(t, b.pool.QueryRow(ctx, `
+		SELECT format('%s %s %s; %s settlement recorded', r.status, r.settlement_reference, r.settlement_amount,
+		              (SELECT count(*) FROM audit_log a WHERE a.entity = 'refunds' AND a.entity_id = r.id::text
+		                 AND a.changes -> 'status' ->> 'new' = 'SETTLED_OUTSIDE'))
+		FROM refunds r WHERE r.id = $1`, refund.ID).Scan(&state))
+	if want := fmt.Sprintf("SETTLED_OUTSIDE TR-%d 10000; 1 settlement recorded", winner); state != want {
+		t.Fatalf("after the race: %s, want %s", state, want)
+	}
+	if got := b.ledger(t, h.ID); got != [3]int64{10000, 10000, 0} {
+		t.Fatalf("ledger %v, want 10000 refunded once", got)
+	}
+}
