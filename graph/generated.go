@@ -403,6 +403,7 @@ type ComplexityRoot struct {
 		MarkNoShow          func(childComplexity int, input model.FrontDeskInput) int
 		PayBalance          func(childComplexity int, input model.PayBalanceInput) int
 		RetryNotification   func(childComplexity int, input model.RetryNotificationInput) int
+		RetryRefund         func(childComplexity int, input model.RetryRefundInput) int
 		RevokeAPIKey        func(childComplexity int, input model.RevokeAPIKeyInput) int
 		RollAPIKey          func(childComplexity int, input model.RollAPIKeyInput) int
 		SetRates            func(childComplexity int, input model.SetRatesInput) int
@@ -737,6 +738,7 @@ type MutationResolver interface {
 	MarkNoShow(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error)
 	RetryNotification(ctx context.Context, input model.RetryNotificationInput) (model.RetryNotificationPayload, error)
 	SettleRefundOutside(ctx context.Context, input model.SettleRefundOutsideInput) (model.RefundPayload, error)
+	RetryRefund(ctx context.Context, input model.RetryRefundInput) (model.RefundPayload, error)
 	BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error)
 	CreateHotel(ctx context.Context, input model.CreateHotelInput) (model.CreateHotelPayload, error)
 	UpdateHotel(ctx context.Context, input model.UpdateHotelInput) (model.UpdateHotelPayload, error)
@@ -2212,6 +2214,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RetryNotification(childComplexity, args["input"].(model.RetryNotificationInput)), true
+	case "Mutation.retryRefund":
+		if e.ComplexityRoot.Mutation.RetryRefund == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retryRefund_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetryRefund(childComplexity, args["input"].(model.RetryRefundInput)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -3304,6 +3317,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PriceRangeInput", ec.unmarshalInputPriceRangeInput),
 			graphql.NewInputUnmarshaler("QuoteInput", ec.unmarshalInputQuoteInput),
 			graphql.NewInputUnmarshaler("RetryNotificationInput", ec.unmarshalInputRetryNotificationInput),
+			graphql.NewInputUnmarshaler("RetryRefundInput", ec.unmarshalInputRetryRefundInput),
 			graphql.NewInputUnmarshaler("RevokeApiKeyInput", ec.unmarshalInputRevokeApiKeyInput),
 			graphql.NewInputUnmarshaler("RollApiKeyInput", ec.unmarshalInputRollApiKeyInput),
 			graphql.NewInputUnmarshaler("RoomRequestInput", ec.unmarshalInputRoomRequestInput),
@@ -4122,11 +4136,11 @@ type Payment {
 }
 
 type Refund {
-  "What settleRefundOutside takes, and auditLog's entityId."
+  "What settleRefundOutside and retryRefund take, and auditLog's entityId."
   id: ID!
   amount: Money!
   """
-  PENDING (being paid back, retried), SUCCEEDED, FAILED
+  PENDING (being paid back, retried; retryRefund asks again once its job gave up), SUCCEEDED, FAILED
   (the provider refused: staff pay it back outside staygraph and record that with settleRefundOutside)
   or SETTLED_OUTSIDE (so recorded: see settlement).
   """
@@ -4593,6 +4607,11 @@ input SettleRefundOutsideInput {
   note: String
 }
 
+input RetryRefundInput {
+  "A PENDING refund's id (Refund.id)."
+  refundId: ID!
+}
+
 type RefundPayload {
   refund: Refund
   "The refund's booking, its refunds and ledger as they are now."
@@ -4667,6 +4686,15 @@ type Mutation {
   one settles it), INVALID_INPUT.
   """
   settleRefundOutside(input: SettleRefundOutsideInput!): RefundPayload!
+  """
+  Staff of the booking's hotel and admins: asks again for a PENDING refund whose job gave up (the provider
+  did not answer for all its attempts, about three weeks), once the provider is back: its job is enqueued
+  anew. Nothing is paid twice: the parts the provider paid are not asked again, the others under the
+  idempotency keys they were first asked with. A FAILED refund is not asked again (the provider would
+  refuse it again): settle it with settleRefundOutside. Codes: NOT_FOUND, INVALID_STATE (the refund
+  is not PENDING), CONFLICT (its job is still live: it asks by itself).
+  """
+  retryRefund(input: RetryRefundInput!): RefundPayload!
   "Takes rooms out of sale for some nights (staff and admins). Code: MAINTENANCE_CONFLICT."
   blockRooms(input: BlockRoomsInput!): BlockRoomsPayload!
   "Admins only."
@@ -6127,6 +6155,20 @@ func (ec *executionContext) field_Mutation_retryNotification_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RetryNotificationInput, error) {
 			return ec.unmarshalNRetryNotificationInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_retryRefund_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RetryRefundInput, error) {
+			return ec.unmarshalNRetryRefundInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryRefundInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12175,6 +12217,50 @@ func (ec *executionContext) fieldContext_Mutation_settleRefundOutside(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_settleRefundOutside_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_retryRefund(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retryRefund(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetryRefund(ctx, fc.Args["input"].(model.RetryRefundInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RefundPayload) graphql.Marshaler {
+			return ec.marshalNRefundPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRefundPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retryRefund(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefundPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retryRefund_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19677,6 +19763,48 @@ func UnmarshalRetryNotificationInput(ctx context.Context, raw any) (model.RetryN
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRetryRefundInput(ctx context.Context, obj any) (model.RetryRefundInput, error) {
+	var it model.RetryRefundInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"refundId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "refundId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refundId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefundID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRetryRefundInput unmarshals raw into the RetryRefundInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRetryRefundInput(ctx context.Context, raw any) (model.RetryRefundInput, error) {
+	var out model.RetryRefundInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RetryRefundInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context, obj any) (model.RevokeAPIKeyInput, error) {
 	var it model.RevokeAPIKeyInput
 	if obj == nil {
@@ -22659,6 +22787,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "settleRefundOutside":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_settleRefundOutside(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryRefund":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retryRefund(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -25798,6 +25933,11 @@ func (ec *executionContext) unmarshalNRetryNotificationInput2githubᚗcomᚋstay
 
 func (ec *executionContext) marshalNRetryNotificationPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationPayload(ctx context.Context, sel ast.SelectionSet, v model.RetryNotificationPayload) graphql.Marshaler {
 	return ec._RetryNotificationPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNRetryRefundInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryRefundInput(ctx context.Context, v any) (model.RetryRefundInput, error) {
+	res, err := ec.unmarshalInputRetryRefundInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRevokeApiKeyInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRevokeAPIKeyInput(ctx context.Context, v any) (model.RevokeAPIKeyInput, error) {

@@ -139,6 +139,8 @@ var privacyProbes = slices.Concat(privacyHotelProbes(), []privacyProbe{
 	{name: "settleRefundOutside", query: `mutation($r: ID!) { settleRefundOutside(input: {refundId: $r, reference: "mine"}) {
 	    refund { failureMessage settlement { reference } } booking { ` + privBooking + ` } userErrors { code } } }`,
 		vars: func(f privacyFixture) map[string]any { return map[string]any{"r": f.gid(relay.KindRefund, f.refund)} }},
+	{name: "retryRefund", query: `mutation($r: ID!) { retryRefund(input: {refundId: $r}) { refund { failureMessage } booking { ` + privBooking + ` } userErrors { code } } }`,
+		vars: func(f privacyFixture) map[string]any { return map[string]any{"r": f.gid(relay.KindRefund, f.refund)} }},
 	{name: "blockRooms", query: `mutation($r: ID!, $from: Date!, $to: Date!) { blockRooms(input: {roomIds: [$r], from: $from, to: $to, reason: "x", force: true}) {
 	    blocks { reason room { number } } affectedBookings { reference } userErrors { code } } }`,
 		vars: func(f privacyFixture) map[string]any {

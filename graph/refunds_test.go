@@ -42,8 +42,8 @@ type settlePayload struct {
 
 // Staff record over the API that a refused refund was paid back outside
 // staygraph: the refund, its booking's ledger and the audit trail (by the
-// refund's id) say so. A guest is FORBIDDEN, and another hotel's staff
-// find no such refund.
+// refund's id) say so. A guest is FORBIDDEN, another hotel's staff find no
+// such refund, and a refused refund is not asked for again.
 func TestSettleRefundOutsideOverHTTP(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -122,5 +122,11 @@ func TestSettleRefundOutsideOverHTTP(t *testing.T) {
 	}
 	if changed["status"] != `"SETTLED_OUTSIDE"` || changed["settlement_reference"] != `"DASH-re_81Zq"` {
 		t.Errorf("audited changes %v", changed)
+	}
+
+	retried := decode[struct{ RetryRefund settlePayload }](t, b.do(t, staffTok, `mutation($id: ID!) { retryRefund(input: {refundId: $id}) { refund { id } userErrors { code field message } } }`,
+		map[string]any{"id": cancelled.ID})).RetryRefund
+	if len(retried.UserErrors) != 1 || retried.UserErrors[0].Code != "INVALID_STATE" || retried.Refund != nil {
+		t.Errorf("asking again for a settled refund: %+v", retried)
 	}
 }

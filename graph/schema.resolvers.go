@@ -357,6 +357,11 @@ func (r *mutationResolver) SettleRefundOutside(ctx context.Context, input model.
 	})
 }
 
+// RetryRefund is the resolver for the retryRefund field.
+func (r *mutationResolver) RetryRefund(ctx context.Context, input model.RetryRefundInput) (model.RefundPayload, error) {
+	return r.refundAction(ctx, input.RefundID, r.Reservations.RetryRefund)
+}
+
 // BlockRooms is the resolver for the blockRooms field.
 func (r *mutationResolver) BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error) {
 	var d ids

@@ -470,6 +470,11 @@ type RetryNotificationPayload struct {
 	UserErrors   []apperr.Error       `json:"userErrors"`
 }
 
+type RetryRefundInput struct {
+	// A PENDING refund's id (Refund.id).
+	RefundID string `json:"refundId"`
+}
+
 type RevokeAPIKeyInput struct {
 	ID string `json:"id"`
 }

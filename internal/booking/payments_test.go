@@ -689,12 +689,12 @@ func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
 	return time.Now().Add(100 * time.Millisecond)
 }
 
-// refundJob is the state, attempts and recorded errors of a refund's job.
+// refundJob is the state, attempts and recorded errors of a refund's jobs, oldest first.
 func (b testBundle) refundJob(t *testing.T, refundID uuid.UUID) string {
 	t.Helper()
 	var s string
 	must(t, b.pool.QueryRow(context.Background(), `
-		SELECT coalesce(string_agg(format('%s after %s attempts, %s errors', state, attempt, coalesce(cardinality(errors), 0)), '; '), 'none')
+		SELECT coalesce(string_agg(format('%s after %s attempts, %s errors', state, attempt, coalesce(cardinality(errors), 0)), '; ' ORDER BY id), 'none')
 		FROM river_job WHERE kind = $1 AND args->>'refund_id' = $2`, booking.RefundArgs{}.Kind(), refundID.String()).Scan(&s))
 	return s
 }

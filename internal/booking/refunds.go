@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/audit"
@@ -20,8 +22,9 @@ import (
 
 // Refunds the providers did not pay back are the hotel's staff's to act on:
 // a FAILED one (the provider refused) is paid back outside staygraph and
-// recorded with SettleRefundOutside. Staff of the booking's hotel and
-// admins only.
+// recorded with SettleRefundOutside; a PENDING one whose job River gave up
+// on (the provider did not answer for all its attempts) is asked for again
+// with RetryRefund. Staff of the booking's hotel and admins only.
 
 // RefundSettlement is how staff paid a FAILED refund back outside staygraph.
 type RefundSettlement struct {
@@ -96,6 +99,79 @@ func (s *Service) SettleRefundOutside(ctx context.Context, in SettleRefundInput)
 		return nil
 	})
 	return settled, b, err
+}
+
+// RetryRefund asks again for a PENDING refund whose job River gave up on
+// (discarded after its attempts: the provider did not answer for weeks). In
+// the transaction that finds the refund PENDING (locked, so one request at
+// a time) and without a live job, it enqueues the refund's job anew, with a
+// fresh set of attempts. Nothing is paid twice: the parts the provider paid
+// are not asked again, and the others are asked under the idempotency keys
+// they were asked under before. It returns the refund and its booking. A
+// refund whose job is still live is CONFLICT (the job asks by itself); one
+// that is not PENDING, INVALID_STATE.
+//
+// A FAILED refund is not asked again. Its refused part was asked under an
+// idempotency key of its own, which a provider may answer with the refusal
+// it stored (the sandbox does); asking anew would need a new key, so a new
+// plan of parts, and the refusals that fail a refund (a closed card, a
+// charge too old to refund) do not change by asking again. Staff pay it
+// back outside staygraph and record that with SettleRefundOutside.
+func (s *Service) RetryRefund(ctx context.Context, refundID uuid.UUID) (Refund, Booking, error) {
+	b, err := s.refundToManage(ctx, refundID, "ask for its refunds again")
+	if err != nil {
+		return Refund{}, Booking{}, err
+	}
+	var pending Refund
+	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		row, err := q.GetRefund(ctx, refundID)
+		if err != nil {
+			return fmt.Errorf("load refund: %w", err)
+		}
+		switch row.Status {
+		case "PENDING":
+		case "FAILED":
+			return apperr.New(InvalidState, "the provider refused the refund: asking again gets the same answer; pay it back outside staygraph and record that")
+		default:
+			return apperr.New(InvalidState, fmt.Sprintf("the refund is %s: only a PENDING refund is asked for again", row.Status))
+		}
+		job, err := s.liveRefundJob(ctx, tx, row.ID)
+		if err != nil {
+			return err
+		}
+		if job != nil {
+			return apperr.New(apperr.Conflict, liveJobMessage(job))
+		}
+		pending = *refundFromRow(row)
+		return s.enqueueTx(ctx, tx, RefundArgs{RefundID: row.ID}, 0)
+	})
+	return pending, b, err
+}
+
+// liveRefundJob is the refund's job that River runs or will run, nil when
+// there is none (or no job client: tests that drive the work by hand).
+func (s *Service) liveRefundJob(ctx context.Context, tx pgx.Tx, refundID uuid.UUID) (*rivertype.JobRow, error) {
+	if s.jobs == nil {
+		return nil, nil
+	}
+	res, err := s.jobs.JobListTx(ctx, tx, river.NewJobListParams().Kinds(RefundArgs{}.Kind()).
+		States(rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled).
+		Where("args->>'refund_id' = @refund_id", river.NamedArgs{"refund_id": refundID.String()}).First(1))
+	if err != nil {
+		return nil, fmt.Errorf("look for the refund's job: %w", err)
+	}
+	if len(res.Jobs) == 0 {
+		return nil, nil
+	}
+	return res.Jobs[0], nil
+}
+
+func liveJobMessage(job *rivertype.JobRow) string {
+	if job.State == rivertype.JobStateRunning {
+		return fmt.Sprintf("the refund's job is asking the provider now (attempt %d of %d)", job.Attempt, job.MaxAttempts)
+	}
+	return fmt.Sprintf("the refund's job asks the provider by itself, next at %s (attempt %d of %d)",
+		job.ScheduledAt.UTC().Format(time.RFC3339), job.Attempt+1, job.MaxAttempts)
 }
 
 // refundToManage returns the booking of a refund the caller may act on:

@@ -2,19 +2,25 @@ package booking_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/metrics"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/payment/sandbox"
 )
 
 // refundsGauge is the staygraph_refunds series /metrics serves, in order.
@@ -145,6 +151,32 @@ func TestARefusedRefundIsSettledOutside(t *testing.T) {
 		!strings.Contains(err.Error(), "TR-2031-0042") {
 		t.Errorf("settling again: %v, want INVALID_STATE naming the first settlement", err)
 	}
+	if _, _, err := b.svc.RetryRefund(staff, refund.ID); code(err) != booking.InvalidState {
+		t.Errorf("asking again for a settled refund: %v", err)
+	}
+}
+
+// A refused refund is not asked for again: the provider would refuse it
+// again under its part's key.
+func TestARefusedRefundIsNotAskedAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
+	ctx := guest("refused")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_refund_fails")})
+	must(t, err)
+	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+	must(t, b.svc.PayRefund(ctx, refund.ID))
+	if _, _, err := b.svc.RetryRefund(staffOf(f.hotel.ID), refund.ID); code(err) != booking.InvalidState {
+		t.Fatalf("asking again for a refused refund: %v, want INVALID_STATE", err)
+	}
+	if got := b.refundOf(t, h.ID).Status; got != "FAILED" {
+		t.Fatalf("refund %s, want still FAILED", got)
+	}
 }
 
 // Staff at two desks record one refused refund as settled at once, each
@@ -202,5 +234,116 @@ func TestConcurrentSettlementsOfARefundOneWins(t *testing.T) {
 	}
 	if got := b.ledger(t, h.ID); got != [3]int64{10000, 10000, 0} {
 		t.Fatalf("ledger %v, want 10000 refunded once", got)
+	}
+}
+
+// outage is a payment provider whose refunds fail while it is down; once
+// it is back, each refund call tells asked its idempotency key and waits
+// for release.
+type outage struct {
+	*sandbox.Provider
+	down    atomic.Bool
+	asked   chan string
+	release chan struct{}
+}
+
+func (*outage) Name() string { return "outage" }
+
+func (p *outage) Refund(ctx context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
+	if p.down.Load() {
+		return payment.RefundResult{}, errors.New("outage: 503 service unavailable")
+	}
+	p.asked <- req.IdempotencyKey
+	select {
+	case <-p.release:
+	case <-ctx.Done():
+		return payment.RefundResult{}, ctx.Err()
+	}
+	return p.Provider.Refund(ctx, req)
+}
+
+// The provider is down for every attempt of a refund's job, so River
+// discards it and the refund stays PENDING. Once the provider is back,
+// staff ask for it again: a new job pays it, once. While that job is live,
+// asking again is CONFLICT; once paid, INVALID_STATE. Only the hotel's
+// staff may ask.
+func TestAPendingRefundWhoseJobGaveUpIsAskedAgain(t *testing.T) {
+	t.Parallel()
+	b := setupWithJobs(t, 15*time.Minute, retryQuickly, func(c *river.Config) { c.MaxAttempts = 2 })
+	p := &outage{Provider: sandbox.New(), asked: make(chan string, 4), release: make(chan struct{})}
+	p.down.Store(true)
+	b.payments.Register(p)
+	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
+	other := b.fixture(t, fixtureOpts{zone: "Europe/Rome"})
+	ctx := guest("waiting")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: &booking.PaymentInput{Provider: "outage", Token: "tok_success"}})
+	must(t, err)
+	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+	eventually(t, "the refund job's discard", func() bool { return strings.HasPrefix(b.refundJob(t, refund.ID), "discarded") })
+	if got := b.refundOf(t, h.ID).Status; got != "PENDING" {
+		t.Fatalf("refund %s after its job gave up, want PENDING", got)
+	}
+	if got := b.refundsGauge(t); got != `{status="FAILED"} 0 {status="PENDING"} 1` {
+		t.Fatalf("gauge after the job gave up: %s", got)
+	}
+
+	for _, c := range []struct {
+		who  string
+		ctx  context.Context
+		code apperr.Code
+	}{
+		{"another hotel's staff", staffOf(other.hotel.ID), apperr.NotFound},
+		{"the booking's guest", ctx, apperr.Forbidden},
+	} {
+		if _, _, err := b.svc.RetryRefund(c.ctx, refund.ID); code(err) != c.code {
+			t.Errorf("%s asking again: %v, want %s", c.who, err, c.code)
+		}
+	}
+	if got := b.refundJob(t, refund.ID); got != "discarded after 2 attempts, 2 errors" {
+		t.Fatalf("refused requests enqueued a job: %s", got)
+	}
+
+	p.down.Store(false)
+	staff := staffOf(f.hotel.ID)
+	asked, loaded, err := b.svc.RetryRefund(staff, refund.ID)
+	must(t, err)
+	if asked.ID != refund.ID || asked.Status != "PENDING" || loaded.ID != h.ID {
+		t.Fatalf("asking again returned %+v of booking %s", asked, loaded.ID)
+	}
+	var key string
+	select {
+	case key = <-p.asked:
+	case <-time.After(expiryWait):
+		t.Fatal("the new job did not ask the provider")
+	}
+	if _, _, err := b.svc.RetryRefund(staff, refund.ID); code(err) != apperr.Conflict || !strings.Contains(err.Error(), "asking the provider now") {
+		t.Errorf("asking again while the job asks: %v, want CONFLICT", err)
+	}
+	close(p.release)
+	eventually(t, "the refund's payment", func() bool { return b.refundOf(t, h.ID).Status == "SUCCEEDED" })
+	if want := "sg_re_" + refund.ID.String() + "_"; !strings.HasPrefix(key, want) {
+		t.Errorf("the provider was asked with key %q, want the part's key %s<payment>", key, want)
+	}
+	if got := b.ledger(t, h.ID); got != [3]int64{10000, 10000, 0} {
+		t.Errorf("ledger %v, want 10000 refunded once", got)
+	}
+	if got := fmt.Sprint(b.paymentStatuses(t, h.ID)); got != "[REFUNDED:10000/10000]" {
+		t.Errorf("payments %s", got)
+	}
+	if got := b.refundsGauge(t); got != `{status="FAILED"} 0 {status="PENDING"} 0` {
+		t.Errorf("gauge once paid: %s", got)
+	}
+	eventually(t, "the new job's completion", func() bool {
+		return strings.HasSuffix(b.refundJob(t, refund.ID), "completed after 1 attempts, 0 errors")
+	})
+	if got := b.refundJob(t, refund.ID); got != "discarded after 2 attempts, 2 errors; completed after 1 attempts, 0 errors" {
+		t.Errorf("refund jobs: %s", got)
+	}
+	if _, _, err := b.svc.RetryRefund(b.admin, refund.ID); code(err) != booking.InvalidState {
+		t.Errorf("asking again for a paid refund: %v, want INVALID_STATE", err)
 	}
 }
