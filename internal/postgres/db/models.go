@@ -279,8 +279,9 @@ type RoomType struct {
 }
 
 type SearchIndexRefusal struct {
-	IndexAlias     string
+	IndexName      string
 	HotelID        uuid.UUID
+	IndexAlias     string
 	Status         int32
 	ErrorType      string
 	Reason         string
