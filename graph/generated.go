@@ -4573,6 +4573,13 @@ input CancelBookingInput {
   idempotencyKey: String!
   bookingId: ID!
   reason: String
+  """
+  The hotel cancels (overbooked, closed, ...): the guest pays no penalty and gets back all that was
+  paid. Staff of the booking's hotel and admins only (FORBIDDEN otherwise). Without it, staff
+  cancelling for a guest apply the guest's terms. A booking flagged for relocation costs nothing
+  either way.
+  """
+  waivePenalty: Boolean
 }
 
 input PayBalanceInput {
@@ -4651,8 +4658,10 @@ type Mutation {
   "Pays what is still owed on a confirmed booking after its deposit. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL, PAYMENT_PENDING (as for confirmBooking), INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND."
   payBalance(input: PayBalanceInput!): PayBalancePayload!
   """
-  Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone.
-  Codes: PAYMENT_PENDING (a payment on the booking is under way: try again once it settled), INVALID_STATE.
+  Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone
+  (none when the hotel cancels with waivePenalty, or the booking is flagged for relocation).
+  Codes: PAYMENT_PENDING (a payment on the booking is under way: try again once it settled), INVALID_STATE,
+  FORBIDDEN (waivePenalty from someone other than the hotel's staff or an admin).
   """
   cancelBooking(input: CancelBookingInput!): CancelBookingPayload!
   """
@@ -18423,7 +18432,7 @@ func (ec *executionContext) unmarshalInputCancelBookingInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"idempotencyKey", "bookingId", "reason"}
+	fieldsInOrder := [...]string{"idempotencyKey", "bookingId", "reason", "waivePenalty"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18451,6 +18460,13 @@ func (ec *executionContext) unmarshalInputCancelBookingInput(ctx context.Context
 				return it, err
 			}
 			it.Reason = data
+		case "waivePenalty":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waivePenalty"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaivePenalty = data
 		}
 	}
 	return it, nil

@@ -317,7 +317,8 @@ func (r *mutationResolver) CancelBooking(ctx context.Context, input model.Cancel
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
 		return model.CancelBookingPayload{UserErrors: ue}, err
 	}
-	b, refund, err := r.Reservations.Cancel(ctx, booking.CancelInput{IdempotencyKey: input.IdempotencyKey, BookingID: id, Reason: deref(input.Reason)})
+	b, refund, err := r.Reservations.Cancel(ctx, booking.CancelInput{IdempotencyKey: input.IdempotencyKey, BookingID: id, Reason: deref(input.Reason),
+		WaivePenalty: deref(input.WaivePenalty)})
 	ue, err := userErrors(err)
 	return model.CancelBookingPayload{Booking: okPtr(b, ue), Refund: refund, UserErrors: ue}, err
 }

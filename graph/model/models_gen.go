@@ -102,6 +102,11 @@ type CancelBookingInput struct {
 	IdempotencyKey string  `json:"idempotencyKey"`
 	BookingID      string  `json:"bookingId"`
 	Reason         *string `json:"reason,omitempty"`
+	// The hotel cancels (overbooked, closed, ...): the guest pays no penalty and gets back all that was
+	// paid. Staff of the booking's hotel and admins only (FORBIDDEN otherwise). Without it, staff
+	// cancelling for a guest apply the guest's terms. A booking flagged for relocation costs nothing
+	// either way.
+	WaivePenalty *bool `json:"waivePenalty,omitempty"`
 }
 
 type CancelBookingPayload struct {

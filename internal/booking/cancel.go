@@ -22,6 +22,10 @@ type CancelInput struct {
 	IdempotencyKey string
 	BookingID      uuid.UUID
 	Reason         string
+	// WaivePenalty says the hotel cancels (overbooked, closed): the guest
+	// pays nothing and gets back all that was paid. Staff of the booking's
+	// hotel and admins only.
+	WaivePenalty bool
 }
 
 // Refund is money owed back to the booker.
@@ -42,7 +46,9 @@ type Refund struct {
 // Cancel cancels a booking: it applies the cancellation penalty of each
 // room's terms at this instant in the hotel's zone, records the refund due
 // (captured payments minus the penalty) and releases the inventory, in one
-// transaction. A hold that was never paid costs nothing.
+// transaction. A hold that was never paid costs nothing, and so does a
+// booking the hotel did not honour: one flagged for relocation (maintenance
+// took a room of it), or one the hotel cancels (WaivePenalty).
 func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund, error) {
 	b, p, err := s.load(ctx, in.BookingID, true)
 	if err != nil {
@@ -51,6 +57,10 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 	in.Reason = strings.TrimSpace(in.Reason)
 	if utf8.RuneCountInString(in.Reason) > 500 {
 		return Booking{}, nil, apperr.Invalid("at most 500 characters", "input", "reason")
+	}
+	if in.WaivePenalty && !p.IsAdmin() && !p.CanManageHotel(b.HotelID) {
+		return Booking{}, nil, &apperr.Error{Code: apperr.Forbidden, Field: []string{"input", "waivePenalty"},
+			Message: "only the hotel's staff and admins waive the cancellation terms"}
 	}
 	key, err := s.newIdempotency(ownerOf(p), in.IdempotencyKey, "cancel", in)
 	if err != nil {
@@ -78,7 +88,7 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 			return apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it cannot be cancelled", current.Status))
 		}
 		var penalty int64
-		if current.Status == StatusConfirmed {
+		if current.Status == StatusConfirmed && !in.WaivePenalty && !current.RelocationRequired {
 			// The terms it was sold under, counted back from the check-in
 			// instant fixed when it was held (not the hotel's settings now).
 			if penalty, err = penaltyOf(ctx, q, current.ID, b.CheckInAt, s.opts.Now()); err != nil {
@@ -131,8 +141,9 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 }
 
 // penaltyOf is what cancelling a booking at now costs, from the terms each
-// room was sold under. A room maintenance took away (no longer holding its
-// unit) costs nothing: the hotel did not honour it.
+// room was sold under. (A booking maintenance took a room of is flagged for
+// relocation and costs nothing at all; a room that no longer holds its unit
+// is skipped all the same.)
 func penaltyOf(ctx context.Context, q *db.Queries, bookingID uuid.UUID, checkInAt, now time.Time) (int64, error) {
 	rooms, err := q.ListBookingRooms(ctx, []uuid.UUID{bookingID})
 	if err != nil {

@@ -421,4 +421,65 @@ func TestCancellingARelocatedBookingCostsNothing(t *testing.T) {
 	if cancelled.PenaltyAmount != 0 || refund == nil || refund.Amount != bk.Total {
 		t.Fatalf("cancelled with penalty %d, refund %+v; want nothing kept of %d", cancelled.PenaltyAmount, refund, bk.Total)
 	}
+
+	// Two rooms, maintenance takes one: the whole booking is free to
+	// cancel, the room it kept too.
+	g := b.fixture(t, fixtureOpts{rooms: 2, price: 20000, policy: keepAll})
+	held, err := b.svc.Hold(ctx, holdInput(g, "two", day("2027-04-10"), day("2027-04-11"), 2))
+	must(t, err)
+	two, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "two-confirm", BookingID: held.ID, Payment: pay("tok_success")})
+	must(t, err)
+	_, _, err = b.svc.BlockRooms(staffOf(g.hotel.ID), b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{g.rooms[0].ID},
+		From: day("2027-04-10"), To: day("2027-04-11"), Reason: "flood", Force: true})
+	must(t, err)
+	cancelled, refund, err = b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "two-cancel", BookingID: two.ID})
+	must(t, err)
+	if cancelled.PenaltyAmount != 0 || refund == nil || refund.Amount != two.Total {
+		t.Fatalf("two rooms, one taken: penalty %d, refund %+v; want nothing kept of %d", cancelled.PenaltyAmount, refund, two.Total)
+	}
+}
+
+// The hotel cancelling (overbooked, closed) waives the guest's terms: all
+// that was paid comes back, even under terms that keep everything. Only the
+// hotel's staff and admins may say so; staff cancelling without it apply the
+// guest's terms.
+func TestTheHotelCancellingWaivesThePenalty(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	keepAll := catalog.CancellationPolicy{Refundable: true, Penalties: []catalog.PenaltyWindow{{HoursBeforeCheckIn: 24 * 365, Percent: 100}}}
+	f := b.fixture(t, fixtureOpts{rooms: 3, price: 20000, policy: keepAll})
+	other := b.fixture(t, fixtureOpts{rooms: 1, price: 20000})
+	ctx := guest("overbooked")
+	bk := b.book(t, ctx, f, "k", day("2027-04-10"), day("2027-04-11"))
+
+	for name, c := range map[string]struct {
+		ctx  context.Context
+		code apperr.Code
+	}{"the guest": {ctx, apperr.Forbidden}, "another hotel's staff": {staffOf(other.hotel.ID), apperr.NotFound}} {
+		_, _, err := b.svc.Cancel(c.ctx, booking.CancelInput{IdempotencyKey: "w-" + name, BookingID: bk.ID, WaivePenalty: true})
+		if !apperr.HasCode(err, c.code) {
+			t.Fatalf("%s waiving the terms: %v, want %s", name, err, c.code)
+		}
+	}
+	if got := b.cancellation(t, bk.ID); got != "CONFIRMED penalty 0 refund_due 0 refunds 0" {
+		t.Fatalf("after the refusals, in SQL: %s", got)
+	}
+
+	cancelled, refund, err := b.svc.Cancel(staffOf(f.hotel.ID), booking.CancelInput{IdempotencyKey: "w", BookingID: bk.ID,
+		Reason: "overbooked", WaivePenalty: true})
+	must(t, err)
+	if cancelled.PenaltyAmount != 0 || refund == nil || refund.Amount != bk.Total {
+		t.Fatalf("the hotel cancelled: penalty %d, refund %+v; want all %d back", cancelled.PenaltyAmount, refund, bk.Total)
+	}
+	if got, want := b.cancellation(t, bk.ID), fmt.Sprintf("CANCELLED penalty 0 refund_due %d refunds %[1]d", bk.Total); got != want {
+		t.Fatalf("in SQL: %s, want %s", got, want)
+	}
+
+	// Staff cancelling for the guest, without waiving: the guest's terms.
+	kept := b.book(t, ctx, f, "k2", day("2027-04-10"), day("2027-04-11"))
+	cancelled, refund, err = b.svc.Cancel(staffOf(f.hotel.ID), booking.CancelInput{IdempotencyKey: "x2", BookingID: kept.ID})
+	must(t, err)
+	if cancelled.PenaltyAmount != kept.Total || refund != nil {
+		t.Fatalf("staff applying the terms: penalty %d, refund %+v; want all %d kept", cancelled.PenaltyAmount, refund, kept.Total)
+	}
 }
