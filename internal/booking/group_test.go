@@ -107,3 +107,23 @@ func TestGroupHoldIsEveryRoomOrNone(t *testing.T) {
 	}
 	b.assertInventoryConsistent(t)
 }
+
+// Four rooms of a type with three free: the room that cannot be had is the
+// fourth, not the first of the type.
+func TestSoldOutNamesTheRoomBeyondWhatIsFree(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 3, policy: flexible})
+	_, err := b.svc.Hold(guest("four"), holdInput(f, "four", day("2027-03-20"), day("2027-03-22"), 4))
+	if all, _ := apperr.All(err); code(err) != booking.SoldOut || !slices.Equal(all[0].Field, []string{"input", "rooms", "3"}) ||
+		!strings.Contains(all[0].Message, "room 4,") {
+		t.Fatalf("four rooms of three: %v, want SOLD_OUT on input.rooms.3 (room 4)", err)
+	}
+	// One already held elsewhere: the third is the one short.
+	_, err = b.svc.Hold(guest("one"), holdInput(f, "one", day("2027-03-21"), day("2027-03-22"), 1))
+	must(t, err)
+	_, err = b.svc.Hold(guest("three"), holdInput(f, "three", day("2027-03-20"), day("2027-03-22"), 3))
+	if all, _ := apperr.All(err); code(err) != booking.SoldOut || !slices.Equal(all[0].Field, []string{"input", "rooms", "2"}) {
+		t.Fatalf("three rooms of two free: %v, want SOLD_OUT on input.rooms.2", err)
+	}
+}

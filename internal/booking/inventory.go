@@ -82,7 +82,7 @@ func reserveTx(ctx context.Context, q *db.Queries, r reservation, locked bool) e
 	for i, row := range rows {
 		need := r.units[row.RoomTypeID]
 		if row.Reserved+int32(need) > row.Capacity {
-			return soldOut(row.RoomTypeID, row.Night)
+			return soldOut(row.RoomTypeID, row.Night, int(row.Capacity-row.Reserved))
 		}
 		updates[i] = db.AdjustInventoryParams{Delta: int32(need), RoomTypeID: row.RoomTypeID, Night: row.Night, Version: row.Version}
 	}
@@ -115,35 +115,45 @@ func reserveLockedTx(ctx context.Context, q *db.Queries, r reservation, ids []uu
 	}
 	for _, row := range rows {
 		if !row.Fits {
-			return soldOut(row.RoomTypeID, row.Night)
+			return soldOut(row.RoomTypeID, row.Night, int(row.Free))
 		}
 	}
 	return nil
 }
 
-// soldOut is SOLD_OUT for a room type's night; Hold names the room of the
-// request it concerns (soldOutRoom).
-func soldOut(roomType uuid.UUID, night time.Time) error {
+// soldOut is SOLD_OUT for a room type's night on which free units were
+// left; Hold names the room of the request it concerns (soldOutRoom).
+func soldOut(roomType uuid.UUID, night time.Time, free int) error {
 	return &apperr.Error{Code: SoldOut, Message: fmt.Sprintf("sold out on the night of %s", night.Format(time.DateOnly)),
-		Err: soldOutRoomType{roomType}}
+		Err: soldOutRoomType{roomType, free}}
 }
 
 // soldOutRoomType is the cause of a SOLD_OUT: the room type short of units.
-type soldOutRoomType struct{ id uuid.UUID }
+// soldOutRoomType is the room type short of units, and how many it had
+// free on the night that was short.
+type soldOutRoomType struct {
+	id   uuid.UUID
+	free int
+}
 
 func (s soldOutRoomType) Error() string { return "room type " + s.id.String() + " is short of units" }
 
-// soldOutRoom points a SOLD_OUT at the first room of rooms of the room type
-// short of units (["input", "rooms", "<i>"]), so a group learns which room
-// cannot be had; other errors pass unchanged.
+// soldOutRoom points a SOLD_OUT at the first room of rooms that cannot be
+// had (["input", "rooms", "<i>"]): of the room type short of units, the one
+// after those its free units house. A group learns which room to drop or
+// change; other errors pass unchanged.
 func soldOutRoom(err error, rooms []QuotedRoom) error {
 	var e *apperr.Error
 	var short soldOutRoomType
 	if !errors.As(err, &e) || e.Code != SoldOut || !errors.As(e.Err, &short) {
 		return err
 	}
+	housed := 0
 	for i, r := range rooms {
-		if r.RoomType.ID == short.id {
+		if r.RoomType.ID != short.id {
+			continue
+		}
+		if housed++; housed > short.free {
 			named := *e
 			named.Field = []string{"input", "rooms", strconv.Itoa(i)}
 			if len(rooms) > 1 {

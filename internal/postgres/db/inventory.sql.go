@@ -249,7 +249,7 @@ WITH want AS (
     FROM locked l
     WHERE l.fits AND i.room_type_id = l.room_type_id AND i.night = l.night
 )
-SELECT room_type_id, night, fits::bool AS fits FROM locked ORDER BY room_type_id, night
+SELECT room_type_id, night, fits::bool AS fits, (capacity - reserved)::int AS free FROM locked ORDER BY room_type_id, night
 `
 
 type ReserveLockedParams struct {
@@ -263,13 +263,14 @@ type ReserveLockedRow struct {
 	RoomTypeID uuid.UUID
 	Night      time.Time
 	Fits       bool
+	Free       int32
 }
 
 // Takes the row locks of room types' nights [from, to) in (room type, night)
 // order, so concurrent writers never deadlock, and adds each room type's
-// units to every night on which they fit. Returns every locked night and
-// whether the units fit; a night on which they did not is sold out, and the
-// caller rolls back. After a wait for a lock, the rows read and updated are
+// units to every night on which they fit. Returns every locked night,
+// whether the units fit and how many were free; a night on which they did
+// not fit is sold out, and the caller rolls back. After a wait for a lock, the rows read and updated are
 // the versions the lock holder committed.
 func (q *Queries) ReserveLocked(ctx context.Context, arg ReserveLockedParams) ([]ReserveLockedRow, error) {
 	rows, err := q.db.Query(ctx, reserveLocked,
@@ -285,7 +286,12 @@ func (q *Queries) ReserveLocked(ctx context.Context, arg ReserveLockedParams) ([
 	items := []ReserveLockedRow{}
 	for rows.Next() {
 		var i ReserveLockedRow
-		if err := rows.Scan(&i.RoomTypeID, &i.Night, &i.Fits); err != nil {
+		if err := rows.Scan(
+			&i.RoomTypeID,
+			&i.Night,
+			&i.Fits,
+			&i.Free,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -20,9 +20,9 @@ ORDER BY room_type_id, night;
 -- name: ReserveLocked :many
 -- Takes the row locks of room types' nights [from, to) in (room type, night)
 -- order, so concurrent writers never deadlock, and adds each room type's
--- units to every night on which they fit. Returns every locked night and
--- whether the units fit; a night on which they did not is sold out, and the
--- caller rolls back. After a wait for a lock, the rows read and updated are
+-- units to every night on which they fit. Returns every locked night,
+-- whether the units fit and how many were free; a night on which they did
+-- not fit is sold out, and the caller rolls back. After a wait for a lock, the rows read and updated are
 -- the versions the lock holder committed.
 WITH want AS (
     SELECT unnest(@room_type_ids::uuid[]) AS room_type_id, unnest(@units::int[]) AS units
@@ -37,7 +37,7 @@ WITH want AS (
     FROM locked l
     WHERE l.fits AND i.room_type_id = l.room_type_id AND i.night = l.night
 )
-SELECT room_type_id, night, fits::bool AS fits FROM locked ORDER BY room_type_id, night;
+SELECT room_type_id, night, fits::bool AS fits, (capacity - reserved)::int AS free FROM locked ORDER BY room_type_id, night;
 
 -- name: AdjustInventory :batchone
 -- Optimistic change of one night's reservations: no row comes back when the
