@@ -60,7 +60,7 @@ func Parse(gid string) (Kind, uuid.UUID, error) {
 func Decode(kind Kind, gid string, field ...string) (uuid.UUID, error) {
 	k, id, err := Parse(gid)
 	if err != nil || k != kind {
-		return uuid.Nil, apperr.Invalid(fmt.Sprintf("%q is not a %s id", gid, kind), field...)
+		return uuid.Nil, apperr.Invalid(fmt.Sprintf("%q is not the id of a %s", gid, kind), field...)
 	}
 	return id, nil
 }

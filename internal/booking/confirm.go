@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -177,6 +178,9 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 	provider, err := s.payments.Get(in.Provider)
 	if err != nil {
 		return apperr.Invalid(fmt.Sprintf("unknown payment provider %q", in.Provider), "input", "payment", "provider")
+	}
+	if strings.TrimSpace(in.Token) == "" {
+		return apperr.Invalid("give the payment provider's token of the payment method", "input", "payment", "token")
 	}
 	if prior, err := s.q.GetPaymentByKey(ctx, providerKey); err == nil {
 		return priorOutcome(prior)

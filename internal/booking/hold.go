@@ -137,6 +137,9 @@ func validateHold(in *HoldInput) error {
 	fail := func(msg string, field ...string) {
 		errs = append(errs, apperr.Invalid(msg, append([]string{"input"}, field...)...))
 	}
+	if in.ExpectedTotal != nil && *in.ExpectedTotal < 0 {
+		fail("a total is 0 or more minor units", "expectedTotal")
+	}
 	in.Contact.Email = strings.TrimSpace(in.Contact.Email)
 	if a, err := mail.ParseAddress(in.Contact.Email); err != nil || a.Address != in.Contact.Email || len(in.Contact.Email) > 254 ||
 		strings.LastIndex(in.Contact.Email, "@") > 64 { // a mailbox name has at most 64 characters (RFC 5321)

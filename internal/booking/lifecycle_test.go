@@ -211,6 +211,7 @@ func TestHoldValidation(t *testing.T) {
 		{"no idempotency key", func(in *booking.HoldInput) { in.IdempotencyKey = " " }, apperr.InvalidInput, "input.idempotencyKey"},
 		{"three rooms of two", func(in *booking.HoldInput) { *in = holdInput(f, in.IdempotencyKey, in.CheckIn, in.CheckOut, 3) }, booking.SoldOut, ""},
 		{"stale price", func(in *booking.HoldInput) { total := int64(1); in.ExpectedTotal = &total }, booking.PriceChanged, "input.expectedTotal"},
+		{"a negative expected total", func(in *booking.HoldInput) { total := int64(-1); in.ExpectedTotal = &total }, apperr.InvalidInput, "input.expectedTotal"},
 	}
 	for i, c := range cases {
 		in := holdInput(f, fmt.Sprint("key-", i), day("2027-03-10"), day("2027-03-12"), 1)

@@ -67,6 +67,7 @@ func TestConfirmOutcomes(t *testing.T) {
 		{"tok_giftcard_4000", "PAYMENT_PARTIAL", booking.StatusHeld, []string{"CAPTURED:4000/10000"}},
 		{"tok_timeout_then_success", "PAYMENT_PENDING", booking.StatusHeld, []string{"UNKNOWN:0/10000"}},
 		{"tok_timeout_then_failure", "PAYMENT_PENDING", booking.StatusHeld, []string{"UNKNOWN:0/10000"}},
+		{" ", "INVALID_INPUT", booking.StatusHeld, nil}, // no token: nothing asked of the provider
 	}
 	for i, c := range cases {
 		h := hold(fmt.Sprint("h", i))

@@ -32,6 +32,10 @@ const (
 	DefaultCurrency = "USD"
 )
 
+// MaxAmenities is the most amenities a search asks for: a hotel has at
+// most as many (catalog), so more would match nothing.
+const MaxAmenities = 50
+
 var amenityPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_]{0,39}$`)
 
 // Normalize validates q and fills in defaults, reporting every bad field.
@@ -121,6 +125,9 @@ func (q *Query) Normalize() error {
 	}
 	slices.Sort(norm)
 	q.Amenities = slices.Compact(norm)
+	if len(q.Amenities) > MaxAmenities {
+		fail(fmt.Sprintf("at most %d amenities, as a hotel has", MaxAmenities), "amenities")
+	}
 	if q.MinStars < 0 || q.MinStars > 5 {
 		fail("minStars is 0 to 5", "minStars")
 	}
@@ -162,7 +169,7 @@ func (q *Query) Normalize() error {
 		q.First = DefaultPageSize
 	}
 	if !q.NoHits && (q.First < 1 || q.First > MaxPageSize) {
-		errs = append(errs, apperr.Invalid(fmt.Sprintf("first must be 0 to %d", MaxPageSize), "first"))
+		errs = append(errs, apperr.Invalid(fmt.Sprintf("first must be between 0 and %d", MaxPageSize), "first"))
 	}
 	return errs.Err()
 }

@@ -145,3 +145,22 @@ func TestTextNeedsWords(t *testing.T) {
 		}
 	}
 }
+
+// A search asks for at most as many amenities as a hotel can have.
+func TestNormalizeBoundsAmenities(t *testing.T) {
+	codes := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = "amenity_" + strings.Repeat("a", i%3) + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		}
+		return out
+	}
+	q := search.Query{Amenities: codes(search.MaxAmenities)}
+	if err := q.Normalize(); err != nil || len(q.Amenities) != search.MaxAmenities {
+		t.Fatalf("%d amenities: %v, %d kept", search.MaxAmenities, err, len(q.Amenities))
+	}
+	q = search.Query{Amenities: codes(search.MaxAmenities + 1)}
+	if err := q.Normalize(); !apperr.HasCode(err, apperr.InvalidInput) {
+		t.Fatalf("%d amenities: %v, want INVALID_INPUT", search.MaxAmenities+1, err)
+	}
+}
