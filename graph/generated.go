@@ -3674,6 +3674,7 @@ type ApiKey implements Node {
   scopes: [String!]!
   createdAt: DateTime!
   revokedAt: DateTime
+  "When the key last authenticated a request, to the minute: it is written at most once a minute per key."
   lastUsedAt: DateTime
   "After rollApiKey: until when the secret it replaced authenticates (or did); null for a key never rolled."
   oldSecretValidUntil: DateTime
