@@ -4255,8 +4255,9 @@ type Booking implements Node {
   notifications: [Notification!]!
   """
   Maintenance took this booking's room away: its rooms no longer hold the room type's units, for the
-  whole stay, and staff must move the guests (another room type or hotel). A HELD booking flagged so
-  can no longer be confirmed.
+  whole stay, and staff must move the guests (another room type or hotel). A hold cannot be confirmed
+  nor moved: it is released whole at once (EXPIRED, every room back on sale, what was paid on it
+  refunded as on expiry), or, while a payment on it is under way, as soon as that payment's outcome is in.
   """
   relocationRequired: Boolean!
   "What took the room, for the guest (the staff's reason stays on the block or the room)."
@@ -4278,6 +4279,7 @@ type BookingConnection {
 type AffectedBooking {
   id: ID!
   reference: String!
+  "Its status after the change: a hold the change took a room from is EXPIRED (released), nobody to move."
   status: BookingStatus!
   checkIn: Date!
   checkOut: Date!
@@ -4404,7 +4406,7 @@ input SetRoomServiceInput {
   inService: Boolean!
   "Why the room leaves service (required when inService is false)."
   note: String
-  "Take the room out even when bookings lose their room: they are flagged for relocation."
+  "Take the room out even when bookings lose their room: they are flagged for relocation (holds are released)."
   force: Boolean
 }
 
@@ -4640,7 +4642,7 @@ input BlockRoomsInput {
   from: Date!
   to: Date!
   reason: String!
-  "Block even when bookings lose their room: they are flagged for relocation."
+  "Block even when bookings lose their room: they are flagged for relocation (holds are released)."
   force: Boolean
 }
 

@@ -69,7 +69,7 @@ type BlockRoomsInput struct {
 	From    time.Time `json:"from"`
 	To      time.Time `json:"to"`
 	Reason  string    `json:"reason"`
-	// Block even when bookings lose their room: they are flagged for relocation.
+	// Block even when bookings lose their room: they are flagged for relocation (holds are released).
 	Force *bool `json:"force,omitempty"`
 }
 
@@ -529,7 +529,7 @@ type SetRoomServiceInput struct {
 	InService       bool   `json:"inService"`
 	// Why the room leaves service (required when inService is false).
 	Note *string `json:"note,omitempty"`
-	// Take the room out even when bookings lose their room: they are flagged for relocation.
+	// Take the room out even when bookings lose their room: they are flagged for relocation (holds are released).
 	Force *bool `json:"force,omitempty"`
 }
 

@@ -94,11 +94,10 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 					return saveTx(ctx, q, key, confirmed)
 				}
 			case current.Status == string(StatusHeld) && current.RelocationRequired:
-				// Unpinned, the hold lapses at its time and its expiry
-				// gives back what was just taken.
+				// Unpinned, the hold is released at once, and what was
+				// just taken goes back.
 				taken = true
-				_, err := q.ClearPaymentInFlight(ctx, b.ID)
-				return err
+				return s.unpinTx(ctx, tx, q, b.ID)
 			}
 			return apperr.New(InvalidState, "the booking is no longer held")
 		}
@@ -117,13 +116,16 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 	}
 	if taken && err == nil {
 		return Booking{}, apperr.New(InvalidState, "maintenance took this hold's rooms away; "+
-			"anything paid for it goes back when the hold lapses")
+			"the hold is released and anything paid for it is refunded")
 	}
 	return s.revealed(confirmed, err)
 }
 
 func (s *Service) confirmable(b Booking) error {
 	switch {
+	case b.Status == StatusExpired && b.RelocationRequired:
+		// Maintenance took its rooms and it was released (expireTx).
+		return apperr.New(HoldExpired, "maintenance took this hold's rooms away and the hold was released; hold the stay again")
 	case b.Status == StatusExpired, b.Status == StatusHeld && !b.PaymentInFlight && !s.opts.Now().Before(b.HoldExpiresAt):
 		return apperr.New(HoldExpired, "the hold expired; hold the rooms again")
 	case b.Status != StatusHeld:
@@ -236,8 +238,9 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 
 // recordOutcome stores what the provider answered. Captured in full leaves
 // the booking pinned until the caller's change commits; a decline or a
-// partial capture unpins it; an unknown outcome keeps it pinned and
-// schedules reconciliation with the provider — never a guess.
+// partial capture unpins it (unpinTx: a hold maintenance took meanwhile is
+// released); an unknown outcome keeps it pinned and schedules
+// reconciliation with the provider — never a guess.
 func (s *Service) recordOutcome(ctx context.Context, attempt db.Payment, res payment.ChargeResult) error {
 	status := map[payment.Status]string{payment.Captured: "CAPTURED", payment.Declined: "FAILED", payment.Unknown: "UNKNOWN"}[res.Status]
 	err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
@@ -249,9 +252,7 @@ func (s *Service) recordOutcome(ctx context.Context, attempt db.Payment, res pay
 		case res.Status == payment.Unknown:
 			return s.enqueueTx(ctx, tx, ReconcilePaymentArgs{PaymentID: attempt.ID}, reconcileDelay)
 		case res.Status == payment.Declined || res.Captured < attempt.Amount:
-			if _, err := q.ClearPaymentInFlight(ctx, attempt.BookingID); err != nil {
-				return fmt.Errorf("unpin booking: %w", err)
-			}
+			return s.unpinTx(ctx, tx, q, attempt.BookingID)
 		}
 		return nil
 	})

@@ -52,42 +52,74 @@ func AddWorkers(workers *river.Workers, svc *Service) {
 func (s *Service) ExpireHold(ctx context.Context, id uuid.UUID) (time.Duration, error) {
 	var wait time.Duration
 	err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
-		now := s.opts.Now()
-		row, err := q.ExpireBooking(ctx, db.ExpireBookingParams{ID: id, Now: now})
-		if errors.Is(err, pgx.ErrNoRows) {
-			current, err := q.GetBooking(ctx, id)
-			if err != nil {
-				return fmt.Errorf("load booking: %w", err)
-			}
-			switch {
-			case current.Status != string(StatusHeld):
-				// Confirmed, cancelled or already expired: nothing to do.
-			case current.PaymentInFlight:
-				wait = time.Minute
-			default:
-				wait = max(time.Second, current.HoldExpiresAt.Sub(now))
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("expire booking: %w", err)
-		}
-		expired := bookingFromRow(row)
-		if err := releaseBookingTx(ctx, q, expired, nil); err != nil {
+		expired, err := s.expireTx(ctx, tx, q, id)
+		if err != nil || expired {
 			return err
 		}
-		// Partial payments on a hold that lapsed go back automatically.
-		if expired.RefundDue > 0 {
-			if _, err = s.refundTx(ctx, tx, q, expired, expired.RefundDue, "hold expired"); err != nil {
-				return err
-			}
+		current, err := q.GetBooking(ctx, id)
+		if err != nil {
+			return fmt.Errorf("load booking: %w", err)
 		}
-		return s.noticeTx(ctx, tx, expired.ID, notify.Expired)
+		switch {
+		case current.Status != string(StatusHeld):
+			// Confirmed, cancelled or already expired: nothing to do.
+		case current.PaymentInFlight:
+			wait = time.Minute
+		default:
+			wait = max(time.Second, current.HoldExpiresAt.Sub(s.opts.Now()))
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("expire hold %s: %w", id, err)
 	}
 	return wait, nil
+}
+
+// expireTx ends a hold that is due: its time is up, or maintenance took its
+// rooms (it can no longer be confirmed, so it ends at once instead of
+// keeping its other rooms from sale until its time). It hands back every
+// unit the hold still holds, refunds what was captured on it, and tells the
+// guest. It reports false, changing nothing, when the booking is not HELD,
+// not due, or a payment on it is in flight (whoever records that payment's
+// outcome calls it again: unpinTx).
+func (s *Service) expireTx(ctx context.Context, tx pgx.Tx, q *db.Queries, id uuid.UUID) (bool, error) {
+	row, err := q.ExpireBooking(ctx, db.ExpireBookingParams{ID: id, Now: s.opts.Now()})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("expire booking: %w", err)
+	}
+	expired := bookingFromRow(row)
+	if err := releaseBookingTx(ctx, q, expired, nil); err != nil {
+		return false, err
+	}
+	// Partial payments on a hold that lapsed go back automatically.
+	if expired.RefundDue > 0 {
+		reason := "hold expired"
+		if expired.RelocationRequired {
+			reason = "hold released: maintenance took its room"
+		}
+		if _, err = s.refundTx(ctx, tx, q, expired, expired.RefundDue, reason); err != nil {
+			return false, err
+		}
+	}
+	return true, s.noticeTx(ctx, tx, expired.ID, notify.Expired)
+}
+
+// unpinTx ends the payment pin of a booking whose payment has its outcome
+// without confirming it. A hold maintenance took the rooms of while it was
+// being paid is released then (expireTx): nothing is left to confirm.
+func (s *Service) unpinTx(ctx context.Context, tx pgx.Tx, q *db.Queries, id uuid.UUID) error {
+	row, err := q.ClearPaymentInFlight(ctx, id)
+	if err != nil {
+		return fmt.Errorf("unpin booking: %w", err)
+	}
+	if row.Status == string(StatusHeld) && row.RelocationRequired {
+		_, err = s.expireTx(ctx, tx, q, id)
+	}
+	return err
 }
 
 // releaseBookingTx hands back the units a booking still holds, of one room

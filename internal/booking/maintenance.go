@@ -193,7 +193,10 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 // picks the bookings to move (newest first, as few as cover every oversold
 // night): without force that is a MAINTENANCE_CONFLICT listing them; with
 // force they hand their units of this room type back and are flagged for
-// relocation.
+// relocation. A flagged hold is released whole at once (expireTx): the
+// units of its other rooms go back on sale and what was paid on it is
+// refunded; the guest hears that the hold ended, not that staff will move
+// them.
 func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string) ([]AffectedBooking, error) {
 	// Every night that can be sold gets a row, and the rows are locked in
 	// night order: a hold racing this change either committed before (and is
@@ -256,13 +259,27 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 				"%d booking(s) would lose their room (%s); move them first or force the change to flag them for relocation",
 				len(affected), strings.Join(refs, ", ")))
 		}
-		for _, a := range affected {
+		for i, a := range affected {
 			b := Booking{ID: a.ID, CheckIn: a.CheckIn, CheckOut: a.CheckOut}
 			if err := releaseBookingTx(ctx, q, b, &roomTypeID); err != nil {
 				return nil, err
 			}
 			if err := q.FlagRelocation(ctx, db.FlagRelocationParams{ID: a.ID, Note: note}); err != nil {
 				return nil, fmt.Errorf("flag relocation: %w", err)
+			}
+			if a.Status == StatusHeld {
+				// A hold cannot be confirmed without its room, nor moved:
+				// it ends now, handing back its other rooms and any
+				// partial payment, as its expiry would. One being paid
+				// right now ends when the payment's outcome is in.
+				expired, err := s.expireTx(ctx, tx, q, a.ID)
+				if err != nil {
+					return nil, err
+				}
+				if expired {
+					affected[i].Status = StatusExpired
+				}
+				continue
 			}
 			if err := s.noticeTx(ctx, tx, a.ID, notify.RelocationNeeded); err != nil {
 				return nil, err

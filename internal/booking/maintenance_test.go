@@ -190,8 +190,9 @@ func TestBlockRoomsNeededByBookings(t *testing.T) {
 	b.assertInventoryConsistent(t)
 }
 
-// A hold whose only room maintenance took has nothing left to sell: it
-// cannot be confirmed (nor charged), and its rooms hold nothing.
+// A hold whose only room maintenance took has nothing left to sell: it is
+// released at once, cannot be confirmed (nor charged), and its rooms hold
+// nothing.
 func TestHoldTakenByMaintenanceCannotBeConfirmed(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
@@ -202,12 +203,12 @@ func TestHoldTakenByMaintenanceCannotBeConfirmed(t *testing.T) {
 	_, affected, err := b.svc.BlockRooms(staffOf(f.hotel.ID), b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
 		From: day("2027-04-10"), To: day("2027-04-11"), Reason: "paint", Force: true})
 	must(t, err)
-	if !slices.Equal(affectedIDs(affected), []uuid.UUID{held.ID}) {
-		t.Fatalf("affected %+v, want the hold", affected)
+	if !slices.Equal(affectedIDs(affected), []uuid.UUID{held.ID}) || affected[0].Status != booking.StatusExpired {
+		t.Fatalf("affected %+v, want the hold, EXPIRED", affected)
 	}
 	_, err = b.svc.Confirm(guest("g1"), booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: pay("tok_success")})
-	if code(err) != booking.InvalidState || !strings.Contains(err.Error(), "maintenance") {
-		t.Fatalf("confirming a hold maintenance took: %v, want INVALID_STATE", err)
+	if code(err) != booking.HoldExpired || !strings.Contains(err.Error(), "maintenance") {
+		t.Fatalf("confirming a hold maintenance took: %v, want HOLD_EXPIRED naming maintenance", err)
 	}
 	if p := b.paymentStatuses(t, held.ID); len(p) != 0 {
 		t.Fatalf("payments %v, want none", p)

@@ -149,3 +149,35 @@ func TestStaffSeeAndRetryUndeliveredNotifications(t *testing.T) {
 		t.Fatalf("undelivered after the retry: %+v %v, want none", left, err)
 	}
 }
+
+// A forced block tells each guest what became of their stay: the guests of
+// a confirmed booking that staff will move, the guest of a hold that it
+// ended (it is released, nobody will move it).
+func TestMaintenanceTellsHoldsTheyEnded(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	b := setup(t, time.Time{})
+	svc, notices := withNotices(t, b, smtpd, notify.Opts{})
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 20)
+	confirmed, err := svc.Hold(guest("ana"), holdInput(f, "c", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	_, err = svc.Confirm(guest("ana"), booking.ConfirmInput{IdempotencyKey: "c-confirm", BookingID: confirmed.ID, Payment: pay("tok_success")})
+	must(t, err)
+	held, err := svc.Hold(guest("bo"), holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	_, _, err = svc.BlockRooms(staffOf(f.hotel.ID), b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID, f.rooms[1].ID},
+		From: checkIn, To: checkIn.AddDate(0, 0, 1), Reason: "flood", Force: true})
+	must(t, err)
+	for id, want := range map[uuid.UUID]string{confirmed.ID: "HELD CONFIRMED RELOCATION_NEEDED", held.ID: "HELD EXPIRED"} {
+		list, err := notices.ForBooking(context.Background(), id)
+		must(t, err)
+		var kinds []string
+		for _, n := range list {
+			kinds = append(kinds, string(n.Kind))
+		}
+		if got := strings.Join(kinds, " "); got != want {
+			t.Errorf("notifications of %s: %s, want %s", id, got, want)
+		}
+	}
+}

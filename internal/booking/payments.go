@@ -87,10 +87,11 @@ func (s *Service) ReconcilePayment(ctx context.Context, paymentID uuid.UUID) err
 }
 
 // settleTx ends the payment pin of a booking whose attempts all have their
-// outcomes: a hold whose captures cover its deposit is confirmed (unless
-// maintenance took its rooms), any other booking is unpinned; a hold left
-// unconfirmed lapses at its time, and its expiry gives back what it took.
-// A booking not pinned, or with an attempt still under way, is left alone.
+// outcomes: a hold whose captures cover its deposit is confirmed, any other
+// booking is unpinned; a hold left unconfirmed lapses at its time, and its
+// expiry gives back what it took, while one maintenance took the rooms of
+// is released at once (unpinTx). A booking not pinned, or with an attempt
+// still under way, is left alone.
 func (s *Service) settleTx(ctx context.Context, tx pgx.Tx, q *db.Queries, bookingID uuid.UUID) error {
 	b, err := q.GetBookingForUpdate(ctx, bookingID)
 	if err != nil {
@@ -112,10 +113,7 @@ func (s *Service) settleTx(ctx context.Context, tx pgx.Tx, q *db.Queries, bookin
 		}
 		return s.noticeTx(ctx, tx, b.ID, notify.Confirmed)
 	}
-	if _, err := q.ClearPaymentInFlight(ctx, b.ID); err != nil {
-		return fmt.Errorf("unpin booking: %w", err)
-	}
-	return nil
+	return s.unpinTx(ctx, tx, q, b.ID)
 }
 
 // refundTx records money owed back on a booking and schedules paying it.

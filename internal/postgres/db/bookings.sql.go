@@ -545,7 +545,7 @@ UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now(
     refund_due = (SELECT coalesce(sum(p.captured_amount), 0)::bigint FROM payments p
                   WHERE p.booking_id = bookings.id AND p.status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'))
 WHERE bookings.id = $1 AND bookings.status = 'HELD' AND NOT bookings.payment_in_flight
-  AND bookings.hold_expires_at <= $2::timestamptz
+  AND (bookings.hold_expires_at <= $2::timestamptz OR bookings.relocation_required)
 RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
 
@@ -554,8 +554,10 @@ type ExpireBookingParams struct {
 	Now time.Time
 }
 
-// Expires a hold whose time is up, unless a payment on it is in flight.
-// What was captured on it is owed back (refund_due), as CapturedAmount sums it.
+// Expires a hold whose time is up, or whose rooms maintenance took (it can
+// no longer be confirmed: it ends at once), unless a payment on it is in
+// flight. What was captured on it is owed back (refund_due), as
+// CapturedAmount sums it.
 func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (Booking, error) {
 	row := q.db.QueryRow(ctx, expireBooking, arg.ID, arg.Now)
 	var i Booking

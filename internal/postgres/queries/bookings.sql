@@ -91,13 +91,15 @@ WHERE id = @id AND status = 'HELD' AND NOT relocation_required
 RETURNING *;
 
 -- name: ExpireBooking :one
--- Expires a hold whose time is up, unless a payment on it is in flight.
--- What was captured on it is owed back (refund_due), as CapturedAmount sums it.
+-- Expires a hold whose time is up, or whose rooms maintenance took (it can
+-- no longer be confirmed: it ends at once), unless a payment on it is in
+-- flight. What was captured on it is owed back (refund_due), as
+-- CapturedAmount sums it.
 UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now(),
     refund_due = (SELECT coalesce(sum(p.captured_amount), 0)::bigint FROM payments p
                   WHERE p.booking_id = bookings.id AND p.status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'))
 WHERE bookings.id = @id AND bookings.status = 'HELD' AND NOT bookings.payment_in_flight
-  AND bookings.hold_expires_at <= @now::timestamptz
+  AND (bookings.hold_expires_at <= @now::timestamptz OR bookings.relocation_required)
 RETURNING *;
 
 -- name: CancelBooking :one
