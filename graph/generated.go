@@ -4707,7 +4707,10 @@ type Mutation {
   is not PENDING), CONFLICT (its job is still live: it asks by itself).
   """
   retryRefund(input: RetryRefundInput!): RefundPayload!
-  "Takes rooms out of sale for some nights (staff and admins). Code: MAINTENANCE_CONFLICT."
+  """
+  Takes rooms out of sale for some nights (staff and admins). Codes: MAINTENANCE_CONFLICT, INVALID_INPUT (also
+  for a room blocked already on one of the nights: a room has one block a night).
+  """
   blockRooms(input: BlockRoomsInput!): BlockRoomsPayload!
   "Admins only."
   createHotel(input: CreateHotelInput!): CreateHotelPayload!

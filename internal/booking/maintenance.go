@@ -65,11 +65,13 @@ const MaxBlockNights = 366
 // booking horizon (MaxDaysAhead).
 const MaxBlockDaysAhead = 2 * MaxDaysAhead
 
-// BlockRooms takes rooms out of sale for some nights. When the remaining
-// rooms cannot house the bookings already made for those nights it fails
-// with MAINTENANCE_CONFLICT and the bookings that would lose their room,
-// unless Force is set: then those bookings (newest first, as few as needed)
-// hand their units back and are flagged for relocation, visible to staff.
+// BlockRooms takes rooms out of sale for some nights. A room blocked already
+// on one of those nights is INVALID_INPUT (refuseOverlapsTx). When the
+// remaining rooms cannot house the bookings already made for those nights it
+// fails with MAINTENANCE_CONFLICT and the bookings that would lose their
+// room, unless Force is set: then those bookings (newest first, as few as
+// needed) hand their units back and are flagged for relocation, visible to
+// staff.
 func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInput) ([]MaintenanceBlock, []AffectedBooking, error) {
 	if len(in.RoomIDs) == 0 || len(in.RoomIDs) > 100 {
 		return nil, nil, apperr.Invalid("give 1 to 100 rooms", "input", "roomIds")
@@ -119,6 +121,9 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 	var affected []AffectedBooking
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		blocks, affected = nil, nil // afresh if the transaction runs again
+		if err := refuseOverlapsTx(ctx, q, blocked, from, to); err != nil {
+			return err
+		}
 		types := map[uuid.UUID]bool{}
 		for _, r := range blocked {
 			types[r.RoomTypeID] = true
@@ -152,6 +157,39 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 		return nil, affected, err
 	}
 	return blocks, affected, nil
+}
+
+// refuseOverlapsTx refuses to block a room on a night another block of it
+// already covers: INVALID_INPUT on each such room, naming the block's
+// nights. One block per room and night keeps what ending a block gives back
+// exactly its own nights, and the list of blocks the hotel's truth (merging
+// would rewrite another block's reason and author). The rooms are locked
+// first, so that concurrent blocks of a room take turns and each sees the
+// others' blocks.
+func refuseOverlapsTx(ctx context.Context, q *db.Queries, rooms []catalog.Room, from, to time.Time) error {
+	ids := make([]uuid.UUID, len(rooms))
+	for i, r := range rooms {
+		ids[i] = r.ID
+	}
+	if err := q.LockRoomsForBlocks(ctx, ids); err != nil {
+		return fmt.Errorf("lock rooms: %w", err)
+	}
+	overlaps, err := q.OverlappingMaintenanceBlocks(ctx, db.OverlappingMaintenanceBlocksParams{RoomIds: ids, FromNight: from, ToNight: to})
+	if err != nil {
+		return fmt.Errorf("find overlapping blocks: %w", err)
+	}
+	var refused apperr.List
+	for i, r := range rooms {
+		for _, o := range overlaps {
+			if o.RoomID == r.ID {
+				refused = append(refused, apperr.Invalid(fmt.Sprintf(
+					"room %s is blocked already from %s to %s; block only the nights outside that block, or end it first",
+					r.Number, o.StartNight.Format(time.DateOnly), o.EndNight.Format(time.DateOnly)), "input", "roomIds", fmt.Sprint(i)))
+				break
+			}
+		}
+	}
+	return refused.Err()
 }
 
 // SetRoomService takes a room out of service or puts it back, keeping the

@@ -405,6 +405,54 @@ func TestBlockRoomsRefusesARoomListedTwice(t *testing.T) {
 	}
 }
 
+// A room is blocked by one block a night: a block sharing a night with
+// another block of the same room is refused on that room's position (and
+// writes nothing), one that starts as the other ends is not; of concurrent
+// identical blocks exactly one is made.
+func TestBlockRoomsRefusesOverlappingBlocks(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	staff := staffOf(f.hotel.ID)
+	block := func(from, to string, rooms ...uuid.UUID) error {
+		_, _, err := b.svc.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: rooms, From: day(from), To: day(to), Reason: "paint"})
+		return err
+	}
+	must(t, block("2027-04-10", "2027-04-14", f.rooms[0].ID))
+	err := block("2027-04-13", "2027-04-15", f.rooms[1].ID, f.rooms[0].ID)
+	if all, _ := apperr.All(err); len(all) != 1 || all[0].Code != apperr.InvalidInput || strings.Join(all[0].Field, ".") != "input.roomIds.1" ||
+		!strings.Contains(all[0].Message, "2027-04-10 to 2027-04-14") {
+		t.Fatalf("an overlapping block: %v, want INVALID_INPUT on input.roomIds.1 naming the block's nights", err)
+	}
+	if n := b.count(t, "SELECT count(*) FROM maintenance_blocks"); n != 1 {
+		t.Fatalf("%d blocks after the refused one, want 1", n)
+	}
+	must(t, block("2027-04-14", "2027-04-16", f.rooms[0].ID))
+	must(t, block("2027-04-01", "2027-04-10", f.rooms[0].ID))
+
+	errs := race(8, func(int) error { return block("2027-05-01", "2027-05-03", f.rooms[1].ID) })
+	made := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			made++
+		case code(err) != apperr.InvalidInput:
+			t.Errorf("a concurrent block: %v, want INVALID_INPUT", err)
+		}
+	}
+	if made != 1 {
+		t.Fatalf("%d of the concurrent identical blocks were made, want 1", made)
+	}
+	if n := b.count(t, `SELECT count(*) FROM maintenance_blocks a JOIN maintenance_blocks o
+		ON o.room_id = a.room_id AND o.id < a.id AND o.start_night < a.end_night AND o.end_night > a.start_night`); n != 0 {
+		t.Fatalf("%d pairs of overlapping blocks", n)
+	}
+	if got := b.capacity(t, f.roomType.ID, day("2027-05-01"), day("2027-05-03")); !slices.Equal(got, []int{1, 1}) {
+		t.Fatalf("capacity %v, want [1 1]", got)
+	}
+	b.assertInventoryConsistent(t)
+}
+
 // A booking whose room maintenance took away costs nothing to cancel, even
 // under terms that keep everything: the hotel did not honour it.
 func TestCancellingARelocatedBookingCostsNothing(t *testing.T) {

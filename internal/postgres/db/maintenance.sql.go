@@ -119,3 +119,58 @@ func (q *Queries) ListMaintenanceBlocks(ctx context.Context, arg ListMaintenance
 	}
 	return items, nil
 }
+
+const lockRoomsForBlocks = `-- name: LockRoomsForBlocks :exec
+SELECT 1 FROM rooms WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+`
+
+// Locks rooms about to be blocked, in id order, so that concurrent blocks of
+// one room take turns and each sees the blocks the others committed.
+func (q *Queries) LockRoomsForBlocks(ctx context.Context, roomIds []uuid.UUID) error {
+	_, err := q.db.Exec(ctx, lockRoomsForBlocks, roomIds)
+	return err
+}
+
+const overlappingMaintenanceBlocks = `-- name: OverlappingMaintenanceBlocks :many
+SELECT id, hotel_id, room_id, room_type_id, start_night, end_night, reason, created_by, version, created_at FROM maintenance_blocks
+WHERE room_id = ANY($1::uuid[]) AND start_night < $2 AND end_night > $3
+ORDER BY start_night, id
+`
+
+type OverlappingMaintenanceBlocksParams struct {
+	RoomIds   []uuid.UUID
+	ToNight   time.Time
+	FromNight time.Time
+}
+
+// Blocks of the rooms that share a night with [from, to).
+func (q *Queries) OverlappingMaintenanceBlocks(ctx context.Context, arg OverlappingMaintenanceBlocksParams) ([]MaintenanceBlock, error) {
+	rows, err := q.db.Query(ctx, overlappingMaintenanceBlocks, arg.RoomIds, arg.ToNight, arg.FromNight)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MaintenanceBlock{}
+	for rows.Next() {
+		var i MaintenanceBlock
+		if err := rows.Scan(
+			&i.ID,
+			&i.HotelID,
+			&i.RoomID,
+			&i.RoomTypeID,
+			&i.StartNight,
+			&i.EndNight,
+			&i.Reason,
+			&i.CreatedBy,
+			&i.Version,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

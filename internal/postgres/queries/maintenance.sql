@@ -8,5 +8,16 @@ SELECT * FROM maintenance_blocks
 WHERE hotel_id = @hotel_id AND end_night > @from_night
 ORDER BY start_night, id;
 
+-- name: LockRoomsForBlocks :exec
+-- Locks rooms about to be blocked, in id order, so that concurrent blocks of
+-- one room take turns and each sees the blocks the others committed.
+SELECT 1 FROM rooms WHERE id = ANY(@room_ids::uuid[]) ORDER BY id FOR UPDATE;
+
+-- name: OverlappingMaintenanceBlocks :many
+-- Blocks of the rooms that share a night with [from, to).
+SELECT * FROM maintenance_blocks
+WHERE room_id = ANY(@room_ids::uuid[]) AND start_night < @to_night AND end_night > @from_night
+ORDER BY start_night, id;
+
 -- name: DeleteMaintenanceBlock :one
 DELETE FROM maintenance_blocks WHERE id = $1 RETURNING *;
