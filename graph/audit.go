@@ -23,7 +23,7 @@ var auditEntity = map[audit.Entity]struct {
 	audit.RoomType:         {model.AuditEntityRoomType, relay.KindRoomType},
 	audit.Room:             {model.AuditEntityRoom, relay.KindRoom},
 	audit.RatePlan:         {model.AuditEntityRatePlan, relay.KindRatePlan},
-	audit.MaintenanceBlock: {model.AuditEntityMaintenanceBlock, ""},
+	audit.MaintenanceBlock: {model.AuditEntityMaintenanceBlock, relay.KindMaintenanceBlock},
 	audit.Booking:          {model.AuditEntityBooking, relay.KindBooking},
 	audit.Payment:          {model.AuditEntityPayment, ""},
 	audit.Refund:           {model.AuditEntityRefund, relay.KindRefund},

@@ -284,6 +284,11 @@ type ComplexityRoot struct {
 		Percent func(childComplexity int) int
 	}
 
+	EndMaintenancePayload struct {
+		Block      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	FacetCount struct {
 		Count func(childComplexity int) int
 		Value func(childComplexity int) int
@@ -378,9 +383,11 @@ type ComplexityRoot struct {
 	MaintenanceBlock struct {
 		CreatedAt func(childComplexity int) int
 		From      func(childComplexity int) int
+		ID        func(childComplexity int) int
 		Reason    func(childComplexity int) int
 		Room      func(childComplexity int) int
 		To        func(childComplexity int) int
+		Version   func(childComplexity int) int
 	}
 
 	Money struct {
@@ -399,6 +406,7 @@ type ComplexityRoot struct {
 		CreateHotel         func(childComplexity int, input model.CreateHotelInput) int
 		CreateRatePlan      func(childComplexity int, input model.CreateRatePlanInput) int
 		CreateRoomType      func(childComplexity int, input model.CreateRoomTypeInput) int
+		EndMaintenance      func(childComplexity int, input model.EndMaintenanceInput) int
 		HoldBooking         func(childComplexity int, input model.HoldBookingInput) int
 		MarkNoShow          func(childComplexity int, input model.FrontDeskInput) int
 		PayBalance          func(childComplexity int, input model.PayBalanceInput) int
@@ -724,6 +732,8 @@ type LedgerResolver interface {
 	Kept(ctx context.Context, obj *booking.Ledger) (money.Money, error)
 }
 type MaintenanceBlockResolver interface {
+	ID(ctx context.Context, obj *booking.MaintenanceBlock) (string, error)
+
 	Room(ctx context.Context, obj *booking.MaintenanceBlock) (catalog.Room, error)
 	From(ctx context.Context, obj *booking.MaintenanceBlock) (time.Time, error)
 	To(ctx context.Context, obj *booking.MaintenanceBlock) (time.Time, error)
@@ -740,6 +750,7 @@ type MutationResolver interface {
 	SettleRefundOutside(ctx context.Context, input model.SettleRefundOutsideInput) (model.RefundPayload, error)
 	RetryRefund(ctx context.Context, input model.RetryRefundInput) (model.RefundPayload, error)
 	BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error)
+	EndMaintenance(ctx context.Context, input model.EndMaintenanceInput) (model.EndMaintenancePayload, error)
 	CreateHotel(ctx context.Context, input model.CreateHotelInput) (model.CreateHotelPayload, error)
 	UpdateHotel(ctx context.Context, input model.UpdateHotelInput) (model.UpdateHotelPayload, error)
 	CreateRoomType(ctx context.Context, input model.CreateRoomTypeInput) (model.CreateRoomTypePayload, error)
@@ -1686,6 +1697,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DepositPolicy.Percent(childComplexity), true
 
+	case "EndMaintenancePayload.block":
+		if e.ComplexityRoot.EndMaintenancePayload.Block == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndMaintenancePayload.Block(childComplexity), true
+	case "EndMaintenancePayload.userErrors":
+		if e.ComplexityRoot.EndMaintenancePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndMaintenancePayload.UserErrors(childComplexity), true
+
 	case "FacetCount.count":
 		if e.ComplexityRoot.FacetCount.Count == nil {
 			break
@@ -2028,6 +2052,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MaintenanceBlock.From(childComplexity), true
+	case "MaintenanceBlock.id":
+		if e.ComplexityRoot.MaintenanceBlock.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceBlock.ID(childComplexity), true
 	case "MaintenanceBlock.reason":
 		if e.ComplexityRoot.MaintenanceBlock.Reason == nil {
 			break
@@ -2046,6 +2076,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MaintenanceBlock.To(childComplexity), true
+	case "MaintenanceBlock.version":
+		if e.ComplexityRoot.MaintenanceBlock.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceBlock.Version(childComplexity), true
 
 	case "Money.amount":
 		if e.ComplexityRoot.Money.Amount == nil {
@@ -2170,6 +2206,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateRoomType(childComplexity, args["input"].(model.CreateRoomTypeInput)), true
+	case "Mutation.endMaintenance":
+		if e.ComplexityRoot.Mutation.EndMaintenance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_endMaintenance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EndMaintenance(childComplexity, args["input"].(model.EndMaintenanceInput)), true
 	case "Mutation.holdBooking":
 		if e.ComplexityRoot.Mutation.HoldBooking == nil {
 			break
@@ -3305,6 +3352,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateRatePlanInput", ec.unmarshalInputCreateRatePlanInput),
 			graphql.NewInputUnmarshaler("CreateRoomTypeInput", ec.unmarshalInputCreateRoomTypeInput),
 			graphql.NewInputUnmarshaler("DepositPolicyInput", ec.unmarshalInputDepositPolicyInput),
+			graphql.NewInputUnmarshaler("EndMaintenanceInput", ec.unmarshalInputEndMaintenanceInput),
 			graphql.NewInputUnmarshaler("FrontDeskInput", ec.unmarshalInputFrontDeskInput),
 			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("GuestInput", ec.unmarshalInputGuestInput),
@@ -3731,7 +3779,7 @@ type AuditEntry {
   actor: String!
   action: AuditAction!
   entity: AuditEntity!
-  "The object's global id (for node; a refund's is its Refund.id), or the uuid of a payment, refund part or maintenance block."
+  "The object's global id (for node; a refund's is its Refund.id, a maintenance block's its MaintenanceBlock.id), or the uuid of a payment or refund part."
   entityId: ID!
   "Every field of a created or deleted object; the fields that changed in an update."
   changes: [AuditChange!]!
@@ -4285,8 +4333,15 @@ type AffectedBooking {
   checkOut: Date!
 }
 
-"A room taken out of sale for local nights from (inclusive) to to (exclusive)."
+"""
+A room taken out of sale for local nights from (inclusive) to to (exclusive). A room has one block a
+night; endMaintenance ends one early or removes it.
+"""
 type MaintenanceBlock {
+  "Global id, for endMaintenance and the audit trail (AuditEntry.entityId); not fetched by node."
+  id: ID!
+  "Changes when the block is shortened; endMaintenance takes it as expectedVersion."
+  version: Int!
   room: Room!
   from: Date!
   to: Date!
@@ -4653,6 +4708,26 @@ type BlockRoomsPayload {
   userErrors: [UserError!]!
 }
 
+"Ends a maintenance block from a night on: the works finished early, or the block was a mistake."
+input EndMaintenanceInput {
+  "MaintenanceBlock.id."
+  blockId: ID!
+  "The block's version as read (MaintenanceBlock.version)."
+  expectedVersion: Int!
+  """
+  The first night back on sale, on the hotel's calendar; the hotel's today when omitted. Not before
+  today (past nights stay as they were) and before the block's to. On or before the block's from,
+  the block is removed.
+  """
+  from: Date
+}
+
+type EndMaintenancePayload {
+  "The block as it is now, ending on from; null when it was removed (or on userErrors)."
+  block: MaintenanceBlock
+  userErrors: [UserError!]!
+}
+
 type Mutation {
   "Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as [\"input\", \"rooms\", \"<i>\"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT."
   holdBooking(input: HoldBookingInput!): HoldBookingPayload!
@@ -4712,6 +4787,14 @@ type Mutation {
   for a room blocked already on one of the nights: a room has one block a night).
   """
   blockRooms(input: BlockRoomsInput!): BlockRoomsPayload!
+  """
+  Ends a maintenance block early (staff of its hotel and admins): its nights from input.from on go back
+  on sale in the same transaction, exactly as many units as the block took (availabilityChanged tells
+  subscribers). A block that has not started by then is removed, one that has keeps its earlier nights.
+  Bookings the block flagged for relocation stay flagged. Codes: NOT_FOUND (no such block at the
+  caller's hotels), STALE_VERSION, INVALID_INPUT.
+  """
+  endMaintenance(input: EndMaintenanceInput!): EndMaintenancePayload!
   "Admins only."
   createHotel(input: CreateHotelInput!): CreateHotelPayload!
   "Admins and the hotel's staff."
@@ -5210,6 +5293,16 @@ func (ec *executionContext) childFields_DepositPolicy(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type DepositPolicy", field.Name)
 }
 
+func (ec *executionContext) childFields_EndMaintenancePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "block":
+		return ec.fieldContext_EndMaintenancePayload_block(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_EndMaintenancePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EndMaintenancePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_FacetCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -5394,6 +5487,10 @@ func (ec *executionContext) childFields_Ledger(ctx context.Context, field graphq
 
 func (ec *executionContext) childFields_MaintenanceBlock(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_MaintenanceBlock_id(ctx, field)
+	case "version":
+		return ec.fieldContext_MaintenanceBlock_version(ctx, field)
 	case "room":
 		return ec.fieldContext_MaintenanceBlock_room(ctx, field)
 	case "from":
@@ -6114,6 +6211,20 @@ func (ec *executionContext) field_Mutation_createRoomType_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateRoomTypeInput, error) {
 			return ec.unmarshalNCreateRoomTypeInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRoomTypeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_endMaintenance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EndMaintenanceInput, error) {
+			return ec.unmarshalNEndMaintenanceInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐEndMaintenanceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10221,6 +10332,70 @@ func (ec *executionContext) fieldContext_DepositPolicy_percent(_ context.Context
 	return graphql.NewScalarFieldContext("DepositPolicy", field, false, false, "Int")
 }
 
+func (ec *executionContext) _EndMaintenancePayload_block(ctx context.Context, field graphql.CollectedField, obj *model.EndMaintenancePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EndMaintenancePayload_block(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Block, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.MaintenanceBlock) graphql.Marshaler {
+			return ec.marshalOMaintenanceBlock2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐMaintenanceBlock(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EndMaintenancePayload_block(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EndMaintenancePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MaintenanceBlock(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EndMaintenancePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.EndMaintenancePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EndMaintenancePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EndMaintenancePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EndMaintenancePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FacetCount_value(ctx context.Context, field graphql.CollectedField, obj *search.Count) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11672,6 +11847,52 @@ func (ec *executionContext) fieldContext_Ledger_kept(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _MaintenanceBlock_id(ctx context.Context, field graphql.CollectedField, obj *booking.MaintenanceBlock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceBlock_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MaintenanceBlock().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceBlock_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceBlock", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MaintenanceBlock_version(ctx context.Context, field graphql.CollectedField, obj *booking.MaintenanceBlock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceBlock_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceBlock_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceBlock", field, false, false, "Int")
+}
+
 func (ec *executionContext) _MaintenanceBlock_room(ctx context.Context, field graphql.CollectedField, obj *booking.MaintenanceBlock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12320,6 +12541,50 @@ func (ec *executionContext) fieldContext_Mutation_blockRooms(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_blockRooms_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_endMaintenance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_endMaintenance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EndMaintenance(ctx, fc.Args["input"].(model.EndMaintenanceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EndMaintenancePayload) graphql.Marshaler {
+			return ec.marshalNEndMaintenancePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐEndMaintenancePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_endMaintenance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EndMaintenancePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_endMaintenance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19071,6 +19336,62 @@ func UnmarshalDepositPolicyInput(ctx context.Context, raw any) (model.DepositPol
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEndMaintenanceInput(ctx context.Context, obj any) (model.EndMaintenanceInput, error) {
+	var it model.EndMaintenanceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"blockId", "expectedVersion", "from"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "blockId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEndMaintenanceInput unmarshals raw into the EndMaintenanceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEndMaintenanceInput(ctx context.Context, raw any) (model.EndMaintenanceInput, error) {
+	var out model.EndMaintenanceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EndMaintenanceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputFrontDeskInput(ctx context.Context, obj any) (model.FrontDeskInput, error) {
 	var it model.FrontDeskInput
 	if obj == nil {
@@ -22004,6 +22325,44 @@ func (ec *executionContext) _DepositPolicy(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var endMaintenancePayloadImplementors = []string{"EndMaintenancePayload"}
+
+func (ec *executionContext) _EndMaintenancePayload(ctx context.Context, sel ast.SelectionSet, obj *model.EndMaintenancePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, endMaintenancePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EndMaintenancePayload")
+		case "block":
+			out.Values[i] = ec._EndMaintenancePayload_block(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._EndMaintenancePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var facetCountImplementors = []string{"FacetCount"}
 
 func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSet, obj *search.Count) graphql.Marshaler {
@@ -22648,6 +23007,17 @@ func (ec *executionContext) _MaintenanceBlock(ctx context.Context, sel ast.Selec
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MaintenanceBlock")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MaintenanceBlock_id(ctx, field, obj)
+				})
+		case "version":
+			out.Values[i] = ec._MaintenanceBlock_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "room":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -22823,6 +23193,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "blockRooms":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_blockRooms(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endMaintenance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_endMaintenance(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -25373,6 +25750,15 @@ func (ec *executionContext) unmarshalNDepositPolicyInput2ᚖgithubᚗcomᚋstayg
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNEndMaintenanceInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐEndMaintenanceInput(ctx context.Context, v any) (model.EndMaintenanceInput, error) {
+	res, err := ec.unmarshalInputEndMaintenanceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEndMaintenancePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐEndMaintenancePayload(ctx context.Context, sel ast.SelectionSet, v model.EndMaintenancePayload) graphql.Marshaler {
+	return ec._EndMaintenancePayload(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNFacetCount2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐCount(ctx context.Context, sel ast.SelectionSet, v search.Count) graphql.Marshaler {
 	return ec._FacetCount(ctx, sel, &v)
 }
@@ -26629,6 +27015,13 @@ func (ec *executionContext) marshalOLocalTime2ᚖgithubᚗcomᚋstaygraphᚋstay
 	_ = ctx
 	res := scalar.MarshalLocalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOMaintenanceBlock2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐMaintenanceBlock(ctx context.Context, sel ast.SelectionSet, v *booking.MaintenanceBlock) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MaintenanceBlock(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {

@@ -50,9 +50,9 @@ var (
 // privacyFixture is what a seeded database holds that anonymous callers and
 // unrelated guests must never see, and the ids the probes aim at.
 type privacyFixture struct {
-	hotel, roomType, room, ratePlan, booking, refund, apiKey uuid.UUID
-	reference, email                                         string
-	checkIn                                                  time.Time
+	hotel, roomType, room, ratePlan, booking, refund, apiKey, block uuid.UUID
+	reference, email                                                string
+	checkIn                                                         time.Time
 	// secrets are strings of the private data, as the API or the log would show them.
 	secrets []string
 }
@@ -145,6 +145,10 @@ var privacyProbes = slices.Concat(privacyHotelProbes(), []privacyProbe{
 	    blocks { reason room { number } } affectedBookings { reference } userErrors { code } } }`,
 		vars: func(f privacyFixture) map[string]any {
 			return map[string]any{"r": f.gid(relay.KindRoom, f.room), "from": f.checkIn.Format(time.DateOnly), "to": f.checkIn.AddDate(0, 0, 2).Format(time.DateOnly)}
+		}},
+	{name: "endMaintenance", query: `mutation($b: ID!) { endMaintenance(input: {blockId: $b, expectedVersion: 1}) { block { reason room { number } } userErrors { code } } }`,
+		vars: func(f privacyFixture) map[string]any {
+			return map[string]any{"b": f.gid(relay.KindMaintenanceBlock, f.block)}
 		}},
 	{name: "createHotel", query: `mutation($in: CreateHotelInput!) { createHotel(input: $in) { hotel { ` + privHotelGates[0] + ` } userErrors { code } } }`,
 		vars: func(privacyFixture) map[string]any { return map[string]any{"in": hotelInput("Intruder Inn")} }},
@@ -262,7 +266,7 @@ func seedPrivacy(t *testing.T, b testBundle) privacyFixture {
 	_, err = res.Confirm(victim, booking.ConfirmInput{IdempotencyKey: "victim-confirm", BookingID: held.ID,
 		Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}})
 	must(err)
-	_, affected, err := res.BlockRooms(admin, cat, booking.BlockInput{RoomIDs: []uuid.UUID{rooms[0].ID}, From: f.checkIn, To: f.checkIn.AddDate(0, 0, 1),
+	blocks, affected, err := res.BlockRooms(admin, cat, booking.BlockInput{RoomIDs: []uuid.UUID{rooms[0].ID}, From: f.checkIn, To: f.checkIn.AddDate(0, 0, 1),
 		Reason: "PRIV-MAINT-REASON", Force: true})
 	must(err)
 	if len(affected) != 1 {
@@ -282,9 +286,9 @@ func seedPrivacy(t *testing.T, b testBundle) privacyFixture {
 	_, err = b.pool.Exec(context.Background(), `INSERT INTO refunds (id, booking_id, amount, currency, status, failure_message)
 		VALUES ($1, $2, 9900, 'GBP', 'FAILED', 'PRIV-REFUND-REFUSAL')`, f.refund, held.ID)
 	must(err)
-	f.booking, f.reference = held.ID, held.Reference
+	f.booking, f.reference, f.block = held.ID, held.Reference, blocks[0].ID
 	f.secrets = []string{held.ID.String(), f.gid(relay.KindBooking, held.ID), held.Reference, f.email, "7946 0999",
-		"Vittoria", "Privatesca", "RM-PRIV-7", rooms[0].ID.String(), "PRIV-MAINT-REASON",
+		"Vittoria", "Privatesca", "RM-PRIV-7", rooms[0].ID.String(), "PRIV-MAINT-REASON", f.block.String(), f.gid(relay.KindMaintenanceBlock, f.block),
 		"PRIV-KEY-NAME", "PRIV-MAIL-ERROR", "PRIV-REFUND-REFUSAL", f.refund.String(), f.gid(relay.KindRefund, f.refund), key.Prefix, key.ID.String(), f.gid(relay.KindAPIKey, key.ID), secretKey,
 		"victim-guest", "privacy-admin"}
 	return f
@@ -362,7 +366,7 @@ func TestPrivateDataNeedsAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	seeded := []string{f.hotel.String(), f.roomType.String(), f.room.String(), f.ratePlan.String(), f.booking.String(), f.refund.String(), f.apiKey.String()}
+	seeded := []string{f.hotel.String(), f.roomType.String(), f.room.String(), f.ratePlan.String(), f.booking.String(), f.refund.String(), f.apiKey.String(), f.block.String()}
 	for rows.Next() {
 		var actor, entity, id string
 		if err := rows.Scan(&actor, &entity, &id); err != nil {

@@ -255,6 +255,11 @@ func (r *ledgerResolver) Kept(ctx context.Context, obj *booking.Ledger) (money.M
 	return money.New(obj.Kept, obj.Currency), nil
 }
 
+// ID is the resolver for the id field.
+func (r *maintenanceBlockResolver) ID(ctx context.Context, obj *booking.MaintenanceBlock) (string, error) {
+	return relay.ID(relay.KindMaintenanceBlock, obj.ID), nil
+}
+
 // Room is the resolver for the room field.
 func (r *maintenanceBlockResolver) Room(ctx context.Context, obj *booking.MaintenanceBlock) (catalog.Room, error) {
 	return r.Catalog.Room(ctx, obj.RoomID)
@@ -377,6 +382,19 @@ func (r *mutationResolver) BlockRooms(ctx context.Context, input model.BlockRoom
 		Reason: input.Reason, Force: deref(input.Force)})
 	ue, err := userErrors(err)
 	return model.BlockRoomsPayload{Blocks: orEmpty(blocks), AffectedBookings: orEmpty(affected), UserErrors: ue}, err
+}
+
+// EndMaintenance is the resolver for the endMaintenance field.
+func (r *mutationResolver) EndMaintenance(ctx context.Context, input model.EndMaintenanceInput) (model.EndMaintenancePayload, error) {
+	var d ids
+	id := d.decode(relay.KindMaintenanceBlock, input.BlockID, "input", "blockId")
+	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
+		return model.EndMaintenancePayload{UserErrors: ue}, err
+	}
+	block, err := r.Reservations.EndMaintenance(ctx, booking.EndMaintenanceInput{BlockID: id,
+		ExpectedVersion: int64(input.ExpectedVersion), From: deref(input.From)})
+	ue, err := userErrors(err)
+	return model.EndMaintenancePayload{Block: block, UserErrors: ue}, err
 }
 
 // CreateHotel is the resolver for the createHotel field.

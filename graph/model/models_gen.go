@@ -274,6 +274,24 @@ type DepositPolicyInput struct {
 	Percent *int `json:"percent,omitempty"`
 }
 
+// Ends a maintenance block from a night on: the works finished early, or the block was a mistake.
+type EndMaintenanceInput struct {
+	// MaintenanceBlock.id.
+	BlockID string `json:"blockId"`
+	// The block's version as read (MaintenanceBlock.version).
+	ExpectedVersion int `json:"expectedVersion"`
+	// The first night back on sale, on the hotel's calendar; the hotel's today when omitted. Not before
+	// today (past nights stay as they were) and before the block's to. On or before the block's from,
+	// the block is removed.
+	From *time.Time `json:"from,omitempty"`
+}
+
+type EndMaintenancePayload struct {
+	// The block as it is now, ending on from; null when it was removed (or on userErrors).
+	Block      *booking.MaintenanceBlock `json:"block,omitempty"`
+	UserErrors []apperr.Error            `json:"userErrors"`
+}
+
 type FrontDeskInput struct {
 	BookingID string `json:"bookingId"`
 }

@@ -31,6 +31,8 @@ const (
 	KindNotification Kind = "Notification"
 	// KindRefund names money owed back on a booking.
 	KindRefund Kind = "Refund"
+	// KindMaintenanceBlock names a room taken out of sale for some nights.
+	KindMaintenanceBlock Kind = "MaintenanceBlock"
 )
 
 // ID encodes a global id for an object of kind.

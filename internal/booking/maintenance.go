@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,7 +45,9 @@ type MaintenanceBlock struct {
 	End        time.Time
 	Reason     string
 	CreatedBy  string
-	CreatedAt  time.Time
+	// Version changes when the block is shortened (EndMaintenance).
+	Version   int64
+	CreatedAt time.Time
 }
 
 // BlockInput blocks rooms of one hotel for local nights [From, To).
@@ -183,13 +186,127 @@ func refuseOverlapsTx(ctx context.Context, q *db.Queries, rooms []catalog.Room, 
 		for _, o := range overlaps {
 			if o.RoomID == r.ID {
 				refused = append(refused, apperr.Invalid(fmt.Sprintf(
-					"room %s is blocked already from %s to %s; block only the nights outside that block, or end it first",
+					"room %s is blocked already from %s to %s; block only the nights outside that block, or end it first (endMaintenance)",
 					r.Number, o.StartNight.Format(time.DateOnly), o.EndNight.Format(time.DateOnly)), "input", "roomIds", fmt.Sprint(i)))
 				break
 			}
 		}
 	}
 	return refused.Err()
+}
+
+// EndMaintenanceInput ends a maintenance block from a night on.
+type EndMaintenanceInput struct {
+	BlockID uuid.UUID
+	// ExpectedVersion is the block's version as the caller read it.
+	ExpectedVersion int64
+	// From is the first night back on sale; the zero time means the hotel's
+	// local today.
+	From time.Time
+}
+
+// EndMaintenance ends a block early, when the works finished sooner, or
+// removes a mistaken one: its nights from in.From on go back on sale. A
+// block that has started by then keeps its earlier nights and ends before
+// in.From; one that has not is removed. The block and the capacity of its
+// room type's nights change in one transaction, optimistic on the block's
+// version. Capacity only grows, so no booking loses its room, and bookings
+// a block flagged for relocation stay flagged: their units went back on sale
+// when it was made. The audit trail records the change to the block and the
+// change stream the nights it frees (availabilityChanged). It returns the
+// block as it is now, nil when it was removed.
+//
+// Staff of the block's hotel and admins only: other callers are FORBIDDEN,
+// and to staff of other hotels the block is NOT_FOUND. From may not be
+// before the hotel's today (past nights stay as they were) nor on or after
+// the block's end (INVALID_INPUT); a block changed meanwhile is
+// STALE_VERSION.
+func (s *Service) EndMaintenance(ctx context.Context, in EndMaintenanceInput) (*MaintenanceBlock, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !p.IsAdmin() && p.Role != auth.RoleStaff {
+		return nil, apperr.New(apperr.Forbidden, "only the hotel's staff and admins end maintenance")
+	}
+	row, err := s.q.GetMaintenanceBlock(ctx, in.BlockID)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && !p.CanManageHotel(row.HotelID) {
+		return nil, blockNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load maintenance block: %w", err)
+	}
+	hotel, err := s.catalog.Hotel(ctx, row.HotelID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(hotel.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("hotel time zone: %w", err)
+	}
+	today := LocalToday(s.opts.Now(), loc)
+	from := today
+	if !in.From.IsZero() {
+		from = Date(in.From)
+	}
+	switch {
+	case row.Version != in.ExpectedVersion:
+		return nil, staleBlock(fmt.Sprintf("the block is at version %d, not %d; reload it and try again", row.Version, in.ExpectedVersion))
+	case from.Before(today):
+		return nil, apperr.Invalid(fmt.Sprintf("%s is before today at the hotel (%s): past nights stay as they were",
+			from.Format(time.DateOnly), today.Format(time.DateOnly)), "input", "from")
+	case !from.Before(row.EndNight):
+		return nil, apperr.Invalid(fmt.Sprintf("the block ends by then: its last night is %s",
+			row.EndNight.AddDate(0, 0, -1).Format(time.DateOnly)), "input", "from")
+	}
+	remove := !from.After(row.StartNight)
+	freed := from // the first night back on sale
+	if remove {
+		freed = row.StartNight
+	}
+	var ended *MaintenanceBlock
+	err = s.inTx(ctx, func(_ pgx.Tx, q *db.Queries) error {
+		ended = nil
+		var changed db.MaintenanceBlock
+		var err error
+		if remove {
+			changed, err = q.DeleteMaintenanceBlock(ctx, db.DeleteMaintenanceBlockParams{ID: row.ID, Version: row.Version})
+		} else {
+			changed, err = q.ShortenMaintenanceBlock(ctx, db.ShortenMaintenanceBlockParams{ID: row.ID, Version: row.Version, EndNight: from})
+		}
+		if errors.Is(err, pgx.ErrNoRows) {
+			if _, err := q.GetMaintenanceBlock(ctx, row.ID); errors.Is(err, pgx.ErrNoRows) {
+				return blockNotFound()
+			}
+			return staleBlock("the block was changed by someone else; reload it and try again")
+		}
+		if err != nil {
+			return fmt.Errorf("end maintenance block: %w", err)
+		}
+		// As shrinkTx: the rows locked in night order, so a hold racing
+		// this either committed first or reads the new capacity (and an
+		// optimistic one that read the old finds the version moved on).
+		if err := q.LockInventoryFrom(ctx, db.LockInventoryFromParams{RoomTypeID: row.RoomTypeID, FromNight: freed}); err != nil {
+			return fmt.Errorf("lock inventory: %w", err)
+		}
+		if _, err := q.RefreshCapacity(ctx, db.RefreshCapacityParams{RoomTypeID: row.RoomTypeID, FromNight: freed}); err != nil {
+			return fmt.Errorf("refresh capacity: %w", err)
+		}
+		if !remove {
+			b := blockFromRow(changed)
+			ended = &b
+		}
+		return nil
+	})
+	return ended, err
+}
+
+func blockNotFound() error {
+	return &apperr.Error{Code: apperr.NotFound, Field: []string{"input", "blockId"}, Message: "maintenance block not found"}
+}
+
+func staleBlock(message string) error {
+	return &apperr.Error{Code: apperr.StaleVersion, Field: []string{"input", "expectedVersion"}, Message: message}
 }
 
 // SetRoomService takes a room out of service or puts it back, keeping the
@@ -332,7 +449,7 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 
 func blockFromRow(r db.MaintenanceBlock) MaintenanceBlock {
 	return MaintenanceBlock{ID: r.ID, HotelID: r.HotelID, RoomID: r.RoomID, RoomTypeID: r.RoomTypeID,
-		Start: r.StartNight, End: r.EndNight, Reason: r.Reason, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
+		Start: r.StartNight, End: r.EndNight, Reason: r.Reason, CreatedBy: r.CreatedBy, Version: r.Version, CreatedAt: r.CreatedAt}
 }
 
 func keys[K comparable, V any](m map[K]V) []K {

@@ -57,11 +57,39 @@ func (q *Queries) CreateMaintenanceBlock(ctx context.Context, arg CreateMaintena
 }
 
 const deleteMaintenanceBlock = `-- name: DeleteMaintenanceBlock :one
-DELETE FROM maintenance_blocks WHERE id = $1 RETURNING id, hotel_id, room_id, room_type_id, start_night, end_night, reason, created_by, version, created_at
+DELETE FROM maintenance_blocks WHERE id = $1 AND version = $2 RETURNING id, hotel_id, room_id, room_type_id, start_night, end_night, reason, created_by, version, created_at
 `
 
-func (q *Queries) DeleteMaintenanceBlock(ctx context.Context, id uuid.UUID) (MaintenanceBlock, error) {
-	row := q.db.QueryRow(ctx, deleteMaintenanceBlock, id)
+type DeleteMaintenanceBlockParams struct {
+	ID      uuid.UUID
+	Version int64
+}
+
+// Removes a block, optimistic on its version.
+func (q *Queries) DeleteMaintenanceBlock(ctx context.Context, arg DeleteMaintenanceBlockParams) (MaintenanceBlock, error) {
+	row := q.db.QueryRow(ctx, deleteMaintenanceBlock, arg.ID, arg.Version)
+	var i MaintenanceBlock
+	err := row.Scan(
+		&i.ID,
+		&i.HotelID,
+		&i.RoomID,
+		&i.RoomTypeID,
+		&i.StartNight,
+		&i.EndNight,
+		&i.Reason,
+		&i.CreatedBy,
+		&i.Version,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
+const getMaintenanceBlock = `-- name: GetMaintenanceBlock :one
+SELECT id, hotel_id, room_id, room_type_id, start_night, end_night, reason, created_by, version, created_at FROM maintenance_blocks WHERE id = $1
+`
+
+func (q *Queries) GetMaintenanceBlock(ctx context.Context, id uuid.UUID) (MaintenanceBlock, error) {
+	row := q.db.QueryRow(ctx, getMaintenanceBlock, id)
 	var i MaintenanceBlock
 	err := row.Scan(
 		&i.ID,
@@ -173,4 +201,35 @@ func (q *Queries) OverlappingMaintenanceBlocks(ctx context.Context, arg Overlapp
 		return nil, err
 	}
 	return items, nil
+}
+
+const shortenMaintenanceBlock = `-- name: ShortenMaintenanceBlock :one
+UPDATE maintenance_blocks SET end_night = $1, version = version + 1
+WHERE id = $2 AND version = $3 AND start_night < $1 AND end_night > $1
+RETURNING id, hotel_id, room_id, room_type_id, start_night, end_night, reason, created_by, version, created_at
+`
+
+type ShortenMaintenanceBlockParams struct {
+	EndNight time.Time
+	ID       uuid.UUID
+	Version  int64
+}
+
+// Ends a block before @end_night instead, optimistic on its version.
+func (q *Queries) ShortenMaintenanceBlock(ctx context.Context, arg ShortenMaintenanceBlockParams) (MaintenanceBlock, error) {
+	row := q.db.QueryRow(ctx, shortenMaintenanceBlock, arg.EndNight, arg.ID, arg.Version)
+	var i MaintenanceBlock
+	err := row.Scan(
+		&i.ID,
+		&i.HotelID,
+		&i.RoomID,
+		&i.RoomTypeID,
+		&i.StartNight,
+		&i.EndNight,
+		&i.Reason,
+		&i.CreatedBy,
+		&i.Version,
+		&i.CreatedAt,
+	)
+	return i, err
 }

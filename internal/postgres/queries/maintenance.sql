@@ -3,6 +3,9 @@ INSERT INTO maintenance_blocks (id, hotel_id, room_id, room_type_id, start_night
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING *;
 
+-- name: GetMaintenanceBlock :one
+SELECT * FROM maintenance_blocks WHERE id = $1;
+
 -- name: ListMaintenanceBlocks :many
 SELECT * FROM maintenance_blocks
 WHERE hotel_id = @hotel_id AND end_night > @from_night
@@ -19,5 +22,12 @@ SELECT * FROM maintenance_blocks
 WHERE room_id = ANY(@room_ids::uuid[]) AND start_night < @to_night AND end_night > @from_night
 ORDER BY start_night, id;
 
+-- name: ShortenMaintenanceBlock :one
+-- Ends a block before @end_night instead, optimistic on its version.
+UPDATE maintenance_blocks SET end_night = @end_night, version = version + 1
+WHERE id = @id AND version = @version AND start_night < @end_night AND end_night > @end_night
+RETURNING *;
+
 -- name: DeleteMaintenanceBlock :one
-DELETE FROM maintenance_blocks WHERE id = $1 RETURNING *;
+-- Removes a block, optimistic on its version.
+DELETE FROM maintenance_blocks WHERE id = @id AND version = @version RETURNING *;
