@@ -38,6 +38,7 @@ import (
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/payment/sandbox"
 	"github.com/staygraph/staygraph/internal/postgres"
@@ -375,7 +376,7 @@ func newBenchFixture(ctx context.Context, cat *catalog.Service, roomTypes, hotRo
 		return benchFixture{}, err
 	}
 	loc, _ := time.LoadLocation(h.TimeZone)
-	today := booking.LocalToday(time.Now(), loc)
+	today := hoteldate.BusinessDate(time.Now(), loc) // the first night a hold takes
 	// addRoomType creates a room type with rooms numbered prefix+i and a
 	// rate plan priced from yesterday for a year.
 	addRoomType := func(name, prefix string, rooms int) (uuid.UUID, error) {

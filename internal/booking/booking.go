@@ -3,6 +3,14 @@
 // the per-night inventory they reserve. Inventory rows carry a version
 // column; reservations update them optimistically and a database CHECK makes
 // overselling impossible even if this code were wrong.
+//
+// "Today" at a hotel is its business date (hoteldate.BusinessDate): its day
+// runs from 06:00 to 06:00 local time, as a night audit rolls the date. A
+// stay may start on it, so the night in progress sells until 06:00, as
+// search offers it; the front desk records arrivals and no-shows against
+// it, and maintenance changes inventory from it on. Only a departure is
+// dated by the calendar (CheckOut): guests who leave at 04:00 slept the
+// night before.
 package booking
 
 import (

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -18,20 +19,30 @@ import (
 // (CheckIn), left (CheckOut) or never came (MarkNoShow). Staff of the hotel
 // and admins only, on the hotel's calendar; a booking with a payment under
 // way waits for it to settle.
+//
+// "Today" at the desk is the hotel's business date, as for a hold: the day
+// runs from 06:00 to 06:00 local time. Guests who booked the night in
+// progress at 01:30 check in at 01:30 (their check-in date is still today);
+// guests booked from tonight do not check in before 06:00 (last night's
+// guests may still be in the room); a no-show is recorded from 06:00 the
+// morning after check-in, once the night can no longer be sold nor reached.
+// A departure is dated by the calendar (see CheckOut).
 
 // deskMove is one front-desk change of a booking's status.
 type deskMove struct {
 	done string   // what it records, for messages: "checked in"
 	from []Status // the statuses it applies to
-	// notYet says why the move cannot be recorded on the hotel's local
-	// today, "" when it can.
+	// notYet says why the move cannot be recorded on the hotel's business
+	// date today, "" when it can.
 	notYet func(b Booking, today time.Time) string
-	// apply records it on the hotel's local today.
-	apply func(ctx context.Context, q *db.Queries, b Booking, today time.Time) (db.Booking, error)
+	// apply records it; on is the hotel's calendar date now.
+	apply func(ctx context.Context, q *db.Queries, b Booking, on time.Time) (db.Booking, error)
 }
 
 // CheckIn records that the guests of a confirmed booking arrived: it becomes
-// CHECKED_IN, from its check-in date at the hotel until its check-out date.
+// CHECKED_IN, while the hotel's business date is from its check-in date
+// until the day before its check-out date (from 06:00 on the check-in date
+// until 06:00 on the check-out date, local time).
 func (s *Service) CheckIn(ctx context.Context, id uuid.UUID) (Booking, error) {
 	return s.frontDesk(ctx, id, deskMove{done: "checked in", from: []Status{StatusConfirmed},
 		notYet: func(b Booking, today time.Time) string {
@@ -50,10 +61,13 @@ func (s *Service) CheckIn(ctx context.Context, id uuid.UUID) (Booking, error) {
 
 // CheckOut records that the guests of a confirmed (or checked-in) booking
 // have left: the booking becomes CHECKED_OUT, from its check-in date at the
-// hotel on. It keeps the units of the nights the guests used, so the
-// inventory still counts them; guests who leave before the check-out date
-// give the nights from the hotel's local today back to sale (DepartedOn),
-// and the hotel keeps what was paid.
+// hotel on (its business date, as CheckIn). It keeps the units of the nights
+// the guests used, so the inventory still counts them; guests who leave
+// before the check-out date give the nights from the hotel's calendar date
+// back to sale (DepartedOn), and the hotel keeps what was paid. The calendar
+// date, not the business date: guests who leave at 04:00 slept the night
+// before (leaving at 04:00 on the check-out date is on time, not a day
+// early), and guests who leave in the evening give that night back.
 func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 	return s.frontDesk(ctx, id, deskMove{done: "checked out", from: []Status{StatusConfirmed, StatusCheckedIn},
 		notYet: func(b Booking, today time.Time) string {
@@ -62,8 +76,10 @@ func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 			}
 			return ""
 		},
-		apply: func(ctx context.Context, q *db.Queries, b Booking, today time.Time) (db.Booking, error) {
-			row, err := q.CheckOutBooking(ctx, db.CheckOutBookingParams{ID: b.ID, Version: b.Version, Today: today})
+		apply: func(ctx context.Context, q *db.Queries, b Booking, on time.Time) (db.Booking, error) {
+			// on is never before the check-in date: the business date is
+			// not (notYet), and the calendar date is that or the day after.
+			row, err := q.CheckOutBooking(ctx, db.CheckOutBookingParams{ID: b.ID, Version: b.Version, Today: on})
 			if err != nil || !row.DepartedOn.Valid {
 				return row, err
 			}
@@ -82,9 +98,10 @@ func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 }
 
 // MarkNoShow records that the guests of a confirmed booking never came: it
-// becomes NO_SHOW, from the day after its check-in date at the hotel. Its
-// rooms go back on sale for the nights left, and the hotel keeps what was
-// paid.
+// becomes NO_SHOW, from the day after its check-in date at the hotel, its
+// business date (from 06:00 local time the morning after check-in: until
+// then the guests may still arrive for their first night). Its rooms go back
+// on sale for the nights left, and the hotel keeps what was paid.
 func (s *Service) MarkNoShow(ctx context.Context, id uuid.UUID) (Booking, error) {
 	return s.frontDesk(ctx, id, deskMove{done: "marked a no-show", from: []Status{StatusConfirmed},
 		notYet: func(b Booking, today time.Time) string {
@@ -130,13 +147,13 @@ func (s *Service) frontDesk(ctx context.Context, id uuid.UUID, m deskMove) (Book
 	if err != nil {
 		return Booking{}, fmt.Errorf("hotel time zone: %w", err)
 	}
-	today := LocalToday(s.opts.Now(), loc)
-	if why := m.notYet(b, today); why != "" {
+	now := s.opts.Now()
+	if why := m.notYet(b, hoteldate.BusinessDate(now, loc)); why != "" {
 		return Booking{}, apperr.New(InvalidState, why)
 	}
 	var out Booking
 	err = s.inTx(ctx, func(_ pgx.Tx, q *db.Queries) error {
-		row, err := m.apply(ctx, q, b, today)
+		row, err := m.apply(ctx, q, b, hoteldate.Date(now.In(loc)))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(InvalidState, "the booking changed meanwhile; reload it")
 		}

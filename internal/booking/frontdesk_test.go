@@ -247,3 +247,56 @@ func TestAnEarlyCheckOutFreesTheNightsLeft(t *testing.T) {
 	}
 	b2.assertInventoryConsistent(t)
 }
+
+// The desk's today is the hotel's business date, as a hold's: the day runs
+// from 06:00 to 06:00. Guests of the night of the 10th check in at 03:00 on
+// the 11th, are no-shows only from 06:00 on the 11th, and guests of the 11th
+// check in from 06:00 on the 11th. A departure is dated by the calendar:
+// leaving at 05:00 on the check-out date is on time.
+func TestTheDeskWorksOnTheBusinessDate(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 3})
+	staff := staffOf(f.hotel.ID)
+	// Paris is UTC+1 in March.
+	paris := func(d, hour, minute int) *booking.Service {
+		return setupClock(b, time.Date(2027, 3, d, hour-1, minute, 0, 0, time.UTC))
+	}
+	late := b.book(t, guest("late"), f, "late", day("2027-03-10"), day("2027-03-11"))
+	absent := b.book(t, guest("absent"), f, "absent", day("2027-03-10"), day("2027-03-12"))
+	next := b.book(t, guest("next"), f, "next", day("2027-03-11"), day("2027-03-13"))
+
+	// 03:00 on the 11th: the night of the 10th is in progress.
+	if _, err := paris(11, 3, 0).CheckIn(staff, late.ID); err != nil {
+		t.Fatalf("checking in at 03:00 for the night in progress: %v", err)
+	}
+	if _, err := paris(11, 3, 0).CheckIn(staff, next.ID); code(err) != booking.InvalidState {
+		t.Fatalf("checking in at 03:00 for the coming night: %v, want INVALID_STATE (last night's guests may still be in the room)", err)
+	}
+	if _, err := paris(11, 5, 59).MarkNoShow(staff, absent.ID); code(err) != booking.InvalidState {
+		t.Fatalf("a no-show at 05:59 after the check-in date: %v, want INVALID_STATE (the guests may still arrive)", err)
+	}
+	// 05:00 on the check-out date: on time, the night stays used.
+	out, err := paris(11, 5, 0).CheckOut(staff, late.ID)
+	must(t, err)
+	if out.DepartedOn != nil {
+		t.Fatalf("leaving at 05:00 on the check-out date recorded a departure on %v, want on time", out.DepartedOn)
+	}
+	// 06:00 on the 11th: the night of the 10th is over.
+	if _, err := paris(11, 6, 0).MarkNoShow(staff, absent.ID); err != nil {
+		t.Fatalf("a no-show at 06:00 the day after check-in: %v", err)
+	}
+	if _, err := paris(11, 6, 0).CheckIn(staff, next.ID); err != nil {
+		t.Fatalf("checking in at 06:00 on the check-in date: %v", err)
+	}
+	// 23:00 on the 11th: leaving that evening gives the night of the 11th back.
+	out, err = paris(11, 23, 0).CheckOut(staff, next.ID)
+	must(t, err)
+	if out.DepartedOn == nil || !out.DepartedOn.Equal(day("2027-03-11")) {
+		t.Fatalf("leaving at 23:00 on the 11th: departed %v, want 2027-03-11", out.DepartedOn)
+	}
+	if got := fmt.Sprint(b.reserved(t, f.roomType.ID, day("2027-03-10"), day("2027-03-13"))); got != "[1 0 0]" {
+		t.Fatalf("reserved %s, want [1 0 0]: the night of the 10th used, the no-show's and the evening departure's nights back on sale", got)
+	}
+	b.assertInventoryConsistent(t)
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
@@ -65,16 +66,22 @@ type BlockInput struct {
 const MaxBlockNights = 366
 
 // MaxBlockDaysAhead bounds how far ahead a block may start: twice the
-// booking horizon (MaxDaysAhead).
+// booking horizon (MaxDaysAhead), from the hotel's business date.
 const MaxBlockDaysAhead = 2 * MaxDaysAhead
 
-// BlockRooms takes rooms out of sale for some nights. A room blocked already
-// on one of those nights is INVALID_INPUT (refuseOverlapsTx). When the
-// remaining rooms cannot house the bookings already made for those nights it
-// fails with MAINTENANCE_CONFLICT and the bookings that would lose their
-// room, unless Force is set: then those bookings (newest first, as few as
-// needed) hand their units back and are flagged for relocation, visible to
-// staff.
+// Maintenance works from the hotel's business date on, the first night still
+// on sale (hoteldate.BusinessDate): at 02:00 the night that began the
+// evening before sells to late arrivals, so a room that breaks then can be
+// blocked for it and a room taken out of service leaves it too; from 06:00
+// that night is over and out of reach.
+
+// BlockRooms takes rooms out of sale for some nights, from the hotel's
+// business date on. A room blocked already on one of those nights is
+// INVALID_INPUT (refuseOverlapsTx). When the remaining rooms cannot house
+// the bookings already made for those nights it fails with
+// MAINTENANCE_CONFLICT and the bookings that would lose their room, unless
+// Force is set: then those bookings (newest first, as few as needed) hand
+// their units back and are flagged for relocation, visible to staff.
 func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInput) ([]MaintenanceBlock, []AffectedBooking, error) {
 	if len(in.RoomIDs) == 0 || len(in.RoomIDs) > 100 {
 		return nil, nil, apperr.Invalid("give 1 to 100 rooms", "input", "roomIds")
@@ -109,7 +116,7 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 		return nil, nil, fmt.Errorf("hotel time zone: %w", err)
 	}
 	from, to := Date(in.From), Date(in.To)
-	today := LocalToday(s.opts.Now(), loc)
+	today := hoteldate.BusinessDate(s.opts.Now(), loc)
 	if from.Before(today) {
 		return nil, nil, apperr.Invalid(fmt.Sprintf("%s is before today at the hotel (%s)", from.Format(time.DateOnly), today.Format(time.DateOnly)), "input", "from")
 	}
@@ -220,7 +227,8 @@ type EndMaintenanceInput struct {
 // and to staff of other hotels the block is NOT_FOUND. From may not be
 // before the hotel's today (past nights stay as they were) nor on or after
 // the block's end (INVALID_INPUT); a block changed meanwhile is
-// STALE_VERSION.
+// STALE_VERSION. Today is the hotel's business date (hoteldate), as for
+// blocking.
 func (s *Service) EndMaintenance(ctx context.Context, in EndMaintenanceInput) (*MaintenanceBlock, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
@@ -244,7 +252,7 @@ func (s *Service) EndMaintenance(ctx context.Context, in EndMaintenanceInput) (*
 	if err != nil {
 		return nil, fmt.Errorf("hotel time zone: %w", err)
 	}
-	today := LocalToday(s.opts.Now(), loc)
+	today := hoteldate.BusinessDate(s.opts.Now(), loc)
 	from := today
 	if !in.From.IsZero() {
 		from = Date(in.From)
@@ -310,9 +318,10 @@ func staleBlock(message string) error {
 }
 
 // SetRoomService takes a room out of service or puts it back, keeping the
-// inventory of its room type right from the hotel's local today on. Taking
-// it out fails with MAINTENANCE_CONFLICT when bookings would lose their
-// room, unless force flags them for relocation (see BlockRooms).
+// inventory of its room type right from the hotel's business date on (the
+// night in progress until 06:00 local time included). Taking it out fails
+// with MAINTENANCE_CONFLICT when bookings would lose their room, unless
+// force flags them for relocation (see BlockRooms).
 func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid.UUID, expectedVersion int64, inService bool, note string, force bool) (catalog.Room, []AffectedBooking, error) {
 	current, err := rooms.Room(ctx, id)
 	if err != nil {
@@ -326,7 +335,7 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 	if err != nil {
 		return catalog.Room{}, nil, fmt.Errorf("hotel time zone: %w", err)
 	}
-	today := LocalToday(s.opts.Now(), loc)
+	today := hoteldate.BusinessDate(s.opts.Now(), loc)
 	var room catalog.Room
 	var affected []AffectedBooking
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {

@@ -6,9 +6,10 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 )
 
-// Limits of a stay.
+// Limits of a stay. MaxDaysAhead counts from the hotel's business date.
 const (
 	MaxNights    = 28
 	MaxDaysAhead = 365
@@ -16,15 +17,7 @@ const (
 
 // Date returns the calendar date of t in its own location, as a time at UTC
 // midnight (the representation of hotel-local dates throughout).
-func Date(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-// LocalToday is the hotel's calendar date at the instant now.
-func LocalToday(now time.Time, loc *time.Location) time.Time {
-	return Date(now.In(loc))
-}
+func Date(t time.Time) time.Time { return hoteldate.Date(t) }
 
 func nightsBetween(checkIn, checkOut time.Time) int {
 	return int(checkOut.Sub(checkIn).Hours()/24 + 0.5)
@@ -45,15 +38,16 @@ func (s stay) nights() int { return nightsBetween(s.checkIn, s.checkOut) }
 func (s stay) checkInAt() time.Time { return s.hotel.CheckInTime.On(s.checkIn, s.loc) }
 
 // newStay validates local dates against the hotel's own calendar: check-in
-// not before the hotel's local today, at most MaxDaysAhead ahead, 1 to
-// MaxNights nights.
+// not before the hotel's business date at now (at 02:00 the night that began
+// the evening before still sells, from 06:00 it does not), at most
+// MaxDaysAhead days after it, 1 to MaxNights nights.
 func newStay(h catalog.Hotel, checkIn, checkOut, now time.Time, field ...string) (stay, error) {
 	loc, err := time.LoadLocation(h.TimeZone)
 	if err != nil {
 		return stay{}, fmt.Errorf("hotel %s has an unknown time zone %q: %w", h.ID, h.TimeZone, err)
 	}
 	s := stay{hotel: h, loc: loc, checkIn: Date(checkIn), checkOut: Date(checkOut)}
-	today := LocalToday(now, loc)
+	today := hoteldate.BusinessDate(now, loc)
 	var errs apperr.List
 	fail := func(msg string, f string) {
 		errs = append(errs, apperr.Invalid(msg, append(append([]string{}, field...), f)...))
@@ -65,8 +59,8 @@ func newStay(h catalog.Hotel, checkIn, checkOut, now time.Time, field ...string)
 		fail(fmt.Sprintf("a stay is at most %d nights", MaxNights), "checkOut")
 	}
 	if s.checkIn.Before(today) {
-		fail(fmt.Sprintf("check-in %s is before today at the hotel (%s in %s)",
-			s.checkIn.Format(time.DateOnly), today.Format(time.DateOnly), h.TimeZone), "checkIn")
+		fail(fmt.Sprintf("check-in %s is before today at the hotel (%s in %s, a day that runs from %02d:00 to %02d:00 local time)",
+			s.checkIn.Format(time.DateOnly), today.Format(time.DateOnly), h.TimeZone, hoteldate.Cutoff, hoteldate.Cutoff), "checkIn")
 	} else if s.checkIn.After(today.AddDate(0, 0, MaxDaysAhead)) {
 		fail(fmt.Sprintf("check-in is more than %d days ahead", MaxDaysAhead), "checkIn")
 	}

@@ -15,13 +15,14 @@ import (
 	"github.com/staygraph/staygraph/internal/payment/sandbox"
 )
 
-// One instant is two calendar dates: 2027-06-10 11:00 UTC is already
-// 2027-06-11 01:00 in Kiritimati (UTC+14) but still 2027-06-10 00:00 in Pago
-// Pago (UTC-11). A check-in on the 10th is in the past at the first hotel
+// One instant is two business dates: 2027-06-10 17:00 UTC is already
+// 2027-06-11 07:00 in Kiritimati (UTC+14) but 2027-06-10 06:00 in Pago Pago
+// (UTC-11), the first minute of the 10th there (a hotel's day runs from
+// 06:00 to 06:00). A check-in on the 10th is in the past at the first hotel
 // only; the caller's own zone plays no part.
-func TestCheckInIsCheckedAgainstTheHotelsLocalToday(t *testing.T) {
+func TestCheckInIsCheckedAgainstTheHotelsBusinessDate(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2027, 6, 10, 11, 0, 0, 0, time.UTC)
+	now := time.Date(2027, 6, 10, 17, 0, 0, 0, time.UTC)
 	b := setup(t, now)
 	kiritimati := b.fixture(t, fixtureOpts{zone: "Pacific/Kiritimati", rooms: 2})
 	pagoPago := b.fixture(t, fixtureOpts{zone: "Pacific/Pago_Pago", rooms: 2})
@@ -33,7 +34,7 @@ func TestCheckInIsCheckedAgainstTheHotelsLocalToday(t *testing.T) {
 		t.Fatalf("check-in 2027-06-10 at Kiritimati: got %v, want one INVALID_INPUT on input.checkIn", err)
 	}
 	if msg := all[0].Message; !strings.Contains(msg, "2027-06-11") || !strings.Contains(msg, "Pacific/Kiritimati") {
-		t.Errorf("the rejection should name the hotel's local today (2027-06-11 in Pacific/Kiritimati): %q", msg)
+		t.Errorf("the rejection should name the hotel's today (2027-06-11 in Pacific/Kiritimati): %q", msg)
 	}
 	// A quote says the same, without any principal.
 	if _, err := b.svc.Quote(ctx, booking.QuoteInput{HotelID: kiritimati.hotel.ID, CheckIn: day("2027-06-10"), CheckOut: day("2027-06-12"),
@@ -41,7 +42,7 @@ func TestCheckInIsCheckedAgainstTheHotelsLocalToday(t *testing.T) {
 		t.Fatalf("quote for 2027-06-10 at Kiritimati: %v", err)
 	}
 
-	// Still the 10th in Pago Pago: midnight exactly, the first minute of the day.
+	// The 10th in Pago Pago: 06:00 exactly, the first minute of its day.
 	pp10, err := b.svc.Hold(ctx, holdInput(pagoPago, "pp-10", day("2027-06-10"), day("2027-06-12"), 1))
 	must(t, err)
 	if !pp10.CheckIn.Equal(day("2027-06-10")) || pp10.Status != booking.StatusHeld {
@@ -79,6 +80,99 @@ func TestCheckInIsCheckedAgainstTheHotelsLocalToday(t *testing.T) {
 	}
 	if err := block(pagoPago); err != nil {
 		t.Fatalf("blocking 2027-06-10 at Pago Pago, where it is the 10th: %v", err)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// Until 06:00 at the hotel the night that began the evening before is in
+// progress and still sold, as a walk-in would get it: at 02:00 on the 10th
+// in Pago Pago a traveller landing at 02:30 quotes, holds and books the
+// night of the 9th, and the desk checks them in. Guests booked for that
+// night who have not come are no-shows from 06:00, and from 06:00 the night
+// is refused with the error of a check-in before today. Maintenance reaches
+// the night in progress too; the booking horizon counts from the same date.
+func TestTheNightInProgressSellsUntilSix(t *testing.T) {
+	t.Parallel()
+	// Pago Pago is UTC-11: 13:00 UTC is 02:00 on the 10th there.
+	local := func(hour, minute int) time.Time { return time.Date(2027, 6, 10, hour+11, minute, 0, 0, time.UTC) }
+	b := setup(t, local(2, 0))
+	f := b.fixture(t, fixtureOpts{zone: "Pacific/Pago_Pago", rooms: 3})
+	staff := staffOf(f.hotel.ID)
+	ctx := guest("late")
+	night, morning := day("2027-06-09"), day("2027-06-10")
+
+	in := holdInput(f, "late", night, morning, 1)
+	q, err := b.svc.Quote(ctx, booking.QuoteInput{HotelID: f.hotel.ID, CheckIn: night, CheckOut: morning, Rooms: in.Rooms})
+	must(t, err)
+	if len(q.Rooms) != 1 || len(q.Rooms[0].Nightly) != 1 || !q.Rooms[0].Nightly[0].Night.Equal(night) {
+		t.Fatalf("quote of the night in progress: %+v, want the night of 2027-06-09", q)
+	}
+	late := b.book(t, ctx, f, "late", night, morning)
+	if !late.CheckIn.Equal(night) || !late.CheckOut.Equal(morning) {
+		t.Fatalf("booked %s..%s, want 2027-06-09..2027-06-10", late.CheckIn.Format(time.DateOnly), late.CheckOut.Format(time.DateOnly))
+	}
+	// Booked earlier for the same night, and not here yet.
+	absent := b.book(t, guest("absent"), f, "absent", night, morning)
+
+	// 02:30: the guests who just booked arrive; their check-in date is
+	// still today at the hotel.
+	in2, err := setupClock(b, local(2, 30)).CheckIn(staff, late.ID)
+	must(t, err)
+	if in2.Status != booking.StatusCheckedIn {
+		t.Fatalf("checked in %+v", in2)
+	}
+	// 03:00: a room breaks; it can be taken out of the night in progress.
+	if _, _, err := setupClock(b, local(3, 0)).BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[2].ID},
+		From: night, To: morning, Reason: "leak"}); err != nil {
+		t.Fatalf("blocking the night in progress at 03:00: %v", err)
+	}
+	// 05:00: they leave on their check-out date: on time, the night they
+	// slept stays theirs.
+	out, err := setupClock(b, local(5, 0)).CheckOut(staff, late.ID)
+	must(t, err)
+	if out.Status != booking.StatusCheckedOut || out.DepartedOn != nil {
+		t.Fatalf("checked out at 05:00 on the check-out date: %s, departed %v; want CHECKED_OUT on time", out.Status, out.DepartedOn)
+	}
+	// 05:59: the other guests may still come for their night.
+	if _, err := setupClock(b, local(5, 59)).MarkNoShow(staff, absent.ID); code(err) != booking.InvalidState {
+		t.Fatalf("a no-show at 05:59, the night still in progress: %v, want INVALID_STATE", err)
+	}
+	if got := b.reserved(t, f.roomType.ID, night, morning); got[0] != 2 {
+		t.Fatalf("reserved on the night in progress %v, want [2]", got)
+	}
+
+	// 06:00: the night is over. The guests who never came are no-shows.
+	six := setupClock(b, local(6, 0))
+	gone, err := six.MarkNoShow(staff, absent.ID)
+	must(t, err)
+	if gone.Status != booking.StatusNoShow {
+		t.Fatalf("no-show at 06:00: %+v", gone)
+	}
+	// 06:30: the night of the 9th is refused with the error of a check-in
+	// before today, which names the hotel's today, the 10th.
+	halfPastSix := setupClock(b, local(6, 30))
+	if _, err := halfPastSix.Quote(ctx, booking.QuoteInput{HotelID: f.hotel.ID, CheckIn: night, CheckOut: morning, Rooms: in.Rooms}); code(err) != apperr.InvalidInput {
+		t.Fatalf("quote of the night of the 9th at 06:30: %v, want INVALID_INPUT", err)
+	}
+	_, err = halfPastSix.Hold(ctx, holdInput(f, "too-late", night, morning, 1))
+	all, _ := apperr.All(err)
+	if len(all) != 1 || all[0].Code != apperr.InvalidInput || join(all[0].Field) != "input.checkIn" ||
+		!strings.Contains(all[0].Message, "before today at the hotel (2027-06-10 in Pacific/Pago_Pago") {
+		t.Fatalf("hold of the night of the 9th at 06:30: %v, want one INVALID_INPUT on input.checkIn naming 2027-06-10", err)
+	}
+	if _, _, err := halfPastSix.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[1].ID},
+		From: night, To: morning, Reason: "leak"}); code(err) != apperr.InvalidInput {
+		t.Fatalf("blocking the night of the 9th at 06:30: %v, want INVALID_INPUT", err)
+	}
+	if _, err := halfPastSix.Hold(ctx, holdInput(f, "tonight", morning, morning.AddDate(0, 0, 1), 1)); err != nil {
+		t.Fatalf("hold of the night of the 10th at 06:30: %v", err)
+	}
+
+	// At 02:00 on the 10th the horizon is 365 days from the 9th.
+	farIn := night.AddDate(0, 0, booking.MaxDaysAhead+1) // 2028-06-09: 365 days after the calendar's 10th
+	_, err = b.svc.Quote(ctx, booking.QuoteInput{HotelID: f.hotel.ID, CheckIn: farIn, CheckOut: farIn.AddDate(0, 0, 1), Rooms: in.Rooms})
+	if all, _ := apperr.All(err); len(all) != 1 || all[0].Code != apperr.InvalidInput || !strings.Contains(all[0].Message, "days ahead") {
+		t.Fatalf("quote of %s at 02:00 on 2027-06-10: %v, want INVALID_INPUT: more than %d days ahead", farIn.Format(time.DateOnly), err, booking.MaxDaysAhead)
 	}
 	b.assertInventoryConsistent(t)
 }
