@@ -75,7 +75,8 @@ func runReindex(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("count hotels: %w", err)
 	}
-	// Yesterday in UTC is on or before today in every time zone.
+	// Yesterday in UTC is on or before every hotel's business date (its
+	// "today", never more than a day before UTC's).
 	from := time.Now().UTC().AddDate(0, 0, -1)
 	log.Info("rebuilding elasticsearch index", "alias", *alias, "hotels", total, "from", from.Format(time.DateOnly), "nights", *nights)
 	bar := progressbar.NewOptions64(total,

@@ -50,7 +50,7 @@ type Opts struct {
 	// Name distinguishes writers of several aliases ("elasticsearch").
 	Name string
 	// From is the first night documents describe (default: yesterday in
-	// UTC, on or before today in every time zone, as staygraph reindex).
+	// UTC, on or before every hotel's business date, as staygraph reindex).
 	From func() time.Time
 	// Nights is the window documents describe (elasticsearch.DefaultNights).
 	Nights int

@@ -19,8 +19,9 @@ const (
 	DefaultPageSize = 20
 	MaxPageSize     = 100
 	MaxNights       = 28
-	// MaxDaysAhead is how far ahead a stay may start at a hotel, in its
-	// local days, as the booking core sells (booking.MaxDaysAhead).
+	// MaxDaysAhead is how far ahead a stay may start at a hotel, in days
+	// from its business date, as the booking core sells
+	// (booking.MaxDaysAhead).
 	MaxDaysAhead = 365
 	MaxRooms     = 9
 	// MaxPartySize bounds the guests of one room, as a hold does
@@ -92,7 +93,8 @@ func (q *Query) Normalize() error {
 		if n < 1 || n > MaxNights {
 			fail(fmt.Sprintf("check-out must be 1 to %d nights after check-in", MaxNights), "checkOut")
 		}
-		// No hotel's local today is a day past UTC's (UTC+14 at most).
+		// No hotel's business date is a day past UTC's date (UTC+14 at
+		// most; the business date is never after the local one).
 		y, m, d := q.Now.UTC().Date()
 		if q.CheckIn.After(time.Date(y, m, d+MaxDaysAhead+1, 0, 0, 0, 0, time.UTC)) {
 			fail(fmt.Sprintf("check-in is more than %d days ahead", MaxDaysAhead), "checkIn")

@@ -28,8 +28,8 @@ type RouterOpts struct {
 	// Cooldown is how long Primary is skipped after it failed, so a down
 	// engine costs nothing per request. Default 10s.
 	Cooldown time.Duration
-	// Now is the clock of queries that bring none (hotel-local "today").
-	// Default time.Now.
+	// Now is the clock of queries that bring none (each hotel's "today",
+	// its business date). Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
 }

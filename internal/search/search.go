@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/money"
 )
 
@@ -80,8 +81,9 @@ type Query struct {
 	// every hotel reads them on its own calendar.
 	CheckIn, CheckOut *time.Time
 	// ArrivingAt is an instant; each hotel turns it into its local check-in
-	// night (arriving before ArrivalCutoff local time needs the night
-	// before). Nights long. Exclusive with CheckIn.
+	// night, its business date at that instant (arriving before
+	// ArrivalCutoff local time needs the night before). Nights long.
+	// Exclusive with CheckIn.
 	ArrivingAt *time.Time
 	Nights     int
 	// Rooms are the parties; a room type matches if it houses each and has
@@ -98,12 +100,15 @@ type Query struct {
 	First  int
 	NoHits bool
 	After  string
-	// Now is "now" for hotel-local today; zero means time.Now().
+	// Now is "now" for each hotel's today, its business date: a stay is
+	// offered from it on (hoteldate.BusinessDate). Zero means time.Now().
 	Now time.Time
 }
 
-// ArrivalCutoff is the local hour before which an arrival needs the previous night.
-const ArrivalCutoff = 6
+// ArrivalCutoff is the local hour before which an arrival needs the
+// previous night, and at which a hotel's business date rolls over: until
+// then the night in progress is still offered, as the booking core sells it.
+const ArrivalCutoff = hoteldate.Cutoff
 
 // RoomTypeHit is a room type of a hit that houses the party.
 type RoomTypeHit struct {

@@ -24,7 +24,7 @@ type confirmation struct {
 
 // confirm asks PostgreSQL, in one query, about the stays of the page's
 // hotels (confirm.sql: the formulas of search.sql). Hotels missing from the
-// answer are gone, sold out, or their stay starts before their local today.
+// answer are gone, sold out, or their stay starts before their business date.
 func (e *Engine) confirm(ctx context.Context, q search.Query, ids []uuid.UUID) (map[uuid.UUID]confirmation, error) {
 	out := map[uuid.UUID]confirmation{}
 	if len(ids) == 0 {

@@ -56,13 +56,26 @@ func TestConfirmAgainstPostgreSQL(t *testing.T) {
 			t.Errorf("Lumiere's names: %q, %d stars, %+v", lumiere.name, lumiere.starRating, rt)
 		}
 	})
-	t.Run("a check-in before the hotel's local today is dropped", func(t *testing.T) {
-		c := confirm(search.Query{CheckIn: day("2027-06-10"), CheckOut: day("2027-06-11")})
+	t.Run("a check-in before the hotel's business date is dropped", func(t *testing.T) {
+		c := confirm(search.Query{CheckIn: day("2027-06-09"), CheckOut: day("2027-06-10")})
 		if _, ok := c[h["kiritimati"]]; ok {
-			t.Error("it is already 2027-06-11 in Kiritimati")
+			t.Error("the night of 2027-06-09 is over in Kiritimati")
 		}
 		if _, ok := c[h["pagopago"]]; !ok {
-			t.Error("it is still 2027-06-10 in Pago Pago")
+			t.Error("at 00:00 on 2027-06-10 in Pago Pago the night of the 9th is in progress")
+		}
+		c = confirm(search.Query{CheckIn: day("2027-06-10"), CheckOut: day("2027-06-11")})
+		if _, ok := c[h["kiritimati"]]; !ok {
+			t.Error("at 01:00 on 2027-06-11 in Kiritimati the night of the 10th is in progress")
+		}
+	})
+	t.Run("an arrival within the hour takes the night in progress", func(t *testing.T) {
+		c := confirm(search.Query{ArrivingAt: ptr(searchtest.Now.Add(time.Hour))})
+		if got := c[h["kiritimati"]].checkIn.Format(time.DateOnly); got != "2027-06-10" {
+			t.Errorf("02:00 on the 11th in Kiritimati needs the night of the 10th: %s", got)
+		}
+		if got := c[h["pagopago"]].checkIn.Format(time.DateOnly); got != "2027-06-09" {
+			t.Errorf("01:00 on the 10th in Pago Pago needs the night of the 9th: %s", got)
 		}
 	})
 	t.Run("arrivals are read on each hotel's clock", func(t *testing.T) {

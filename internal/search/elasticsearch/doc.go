@@ -28,13 +28,16 @@
 //
 // Stays are dates of each hotel's calendar, so dates are stored and queried
 // as plain dates, and each document carries its IANA time_zone (also on the
-// room types, for nested filters). "The hotel's local today is after
-// check-in" is computed in Go, DST-safe, for each zone present in the index
-// (a terms aggregation, cached for Opts.CacheFor): those zones are excluded
-// with a must_not terms filter. An arrival instant is turned into each
-// zone's local check-in night (before search.ArrivalCutoff local time, the
-// night before); zones are grouped by that night and the nested filter is a
-// should of (time_zone in group ∧ stay of that night). A zone that appears
+// room types, for nested filters). "The hotel's business date is after
+// check-in" (hoteldate.BusinessDate: a hotel's day runs from 06:00 to 06:00
+// local, so until 06:00 the night in progress is not past) is computed in
+// Go, DST-safe, for each zone present in the index (a terms aggregation,
+// cached for Opts.CacheFor): those zones are excluded with a must_not terms
+// filter. An arrival instant is turned into each zone's local check-in
+// night, its business date at that instant (before search.ArrivalCutoff
+// local time, the night before); zones whose night is before their
+// business date now are left out, the others grouped by that night, and the
+// nested filter is a should of (time_zone in group ∧ stay of that night). A zone that appears
 // in the index after the cache was filled is not excluded by date (its
 // pages are confirmed) and not found by arrival until the cache refreshes.
 //

@@ -13,6 +13,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/sortmode"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/sortorder"
 
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/search"
 )
 
@@ -170,8 +171,9 @@ func partyFilters(q search.Query) []types.Query {
 	}
 }
 
-// pastZones are the zones where the local today is already after checkIn:
-// their hotels cannot take that stay.
+// pastZones are the zones where the business date (hoteldate.BusinessDate)
+// is already after checkIn: their hotels cannot take that stay. Until 06:00
+// local time the night that began the evening before is not past.
 func pastZones(zones []string, checkIn, now time.Time) []string {
 	var out []string
 	for _, z := range zones {
@@ -179,7 +181,7 @@ func pastZones(zones []string, checkIn, now time.Time) []string {
 		if err != nil {
 			continue // PostgreSQL confirms such hotels' pages
 		}
-		if dateOf(now.In(loc)).After(checkIn) {
+		if hoteldate.BusinessDate(now, loc).After(checkIn) {
 			out = append(out, z)
 		}
 	}
@@ -194,9 +196,11 @@ type arrivalGroup struct {
 }
 
 // arrivalNights groups zones by the local check-in night of an arrival at
-// instant at: arriving before search.ArrivalCutoff local time needs the
-// night before (the wall clock minus the cutoff, as search.sql computes
-// it). Zones whose night is before their local today are left out.
+// instant at, the zone's business date then: arriving before
+// search.ArrivalCutoff local time needs the night before (the wall clock
+// minus the cutoff, as search.sql computes it). Zones whose night is before
+// their business date now are left out: an arrival at 02:00 within the hour
+// still finds the night in progress.
 func arrivalNights(zones []string, at, now time.Time) []arrivalGroup {
 	byNight := map[time.Time][]string{}
 	for _, z := range zones {
@@ -204,10 +208,8 @@ func arrivalNights(zones []string, at, now time.Time) []arrivalGroup {
 		if err != nil {
 			continue
 		}
-		local := at.In(loc)
-		wall := time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(), local.Second(), local.Nanosecond(), time.UTC)
-		night := dateOf(wall.Add(-search.ArrivalCutoff * time.Hour))
-		if night.Before(dateOf(now.In(loc))) {
+		night := hoteldate.BusinessDate(at, loc)
+		if night.Before(hoteldate.BusinessDate(now, loc)) {
 			continue
 		}
 		byNight[night] = append(byNight[night], z)

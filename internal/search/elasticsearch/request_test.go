@@ -10,8 +10,10 @@ import (
 	"github.com/staygraph/staygraph/internal/search"
 )
 
-// now is 2027-06-10T11:00Z: already 2027-06-11 in Pacific/Kiritimati (UTC+14),
-// still 2027-06-10 in Pacific/Pago_Pago (UTC−11).
+// now is 2027-06-10T11:00Z: 01:00 on 2027-06-11 in Pacific/Kiritimati
+// (UTC+14), 00:00 on 2027-06-10 in Pacific/Pago_Pago (UTC−11). Before 06:00
+// a hotel's business date is the day before: the 10th in Kiritimati, the 9th
+// in Pago Pago, the 10th in the other zones.
 var now = time.Date(2027, 6, 10, 11, 0, 0, 0, time.UTC)
 
 // zones are the time zones of the test catalog.
@@ -52,12 +54,19 @@ func TestRequestBodies(t *testing.T) {
 	}{
 		{name: "radius_dates_rooms_amenities", first: true, q: search.Query{Near: paris, CheckIn: day("2027-06-19"), CheckOut: day("2027-06-22"),
 			Rooms: []search.Party{{Adults: 2, ChildAges: []int{9}}, {Adults: 1}}, Amenities: []string{"spa", "free_wifi"}, MinStars: 3}},
-		{name: "checkin_today_skips_zones_past_it", first: true, q: search.Query{CheckIn: day("2027-06-10"), CheckOut: day("2027-06-11"), Within: pacific}},
+		// Only Pago Pago is still in the night of the 9th.
+		{name: "checkin_today_skips_zones_past_it", first: true, q: search.Query{CheckIn: day("2027-06-09"), CheckOut: day("2027-06-10"), Within: pacific}},
+		// At 01:00 on the 11th the night of the 10th is in progress in
+		// Kiritimati: no zone is past it.
+		{name: "checkin_night_in_progress", first: true, q: search.Query{CheckIn: day("2027-06-10"), CheckOut: day("2027-06-11"), Within: pacific}},
 		{name: "box_across_antimeridian", first: true, q: search.Query{Within: pacific}},
 		// A party without dates still needs a room type that houses it.
 		{name: "party_without_dates", first: true, q: search.Query{Within: pacific, Rooms: []search.Party{{Adults: 2, ChildAges: []int{4}}}}},
 		{name: "text", first: true, q: search.Query{Text: "montmarte"}},
 		{name: "arriving_at", first: true, q: search.Query{ArrivingAt: ptr(time.Date(2027, 6, 11, 23, 30, 0, 0, time.UTC)), Nights: 2}},
+		// Within the hour: 02:00 in Kiritimati and 01:00 in Pago Pago need
+		// the nights in progress, the 10th and the 9th.
+		{name: "arriving_within_the_hour", first: true, q: search.Query{ArrivingAt: ptr(now.Add(time.Hour)), Within: pacific}},
 		{name: "price_range_other_currency", first: true, q: search.Query{Near: &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 30},
 			CheckIn: day("2027-06-24"), CheckOut: day("2027-06-25"), Rooms: []search.Party{{Adults: 2}, {Adults: 2}},
 			Price: &search.PriceRange{Min: ptr(int64(5000)), Max: ptr(int64(12000)), Currency: "GBP"}}},
@@ -89,12 +98,22 @@ func TestRequestBodies(t *testing.T) {
 
 func TestPastZonesReadEachHotelsCalendar(t *testing.T) {
 	t.Parallel()
-	got := pastZones(zones, *day("2027-06-10"), now)
-	if want := []string{"Pacific/Kiritimati"}; !slices.Equal(got, want) {
-		t.Errorf("zones already past 2027-06-10 at %s: %v, want %v", now, got, want)
+	got := pastZones(zones, *day("2027-06-09"), now)
+	if want := []string{"Asia/Tokyo", "Europe/London", "Europe/Paris", "Pacific/Kiritimati"}; !slices.Equal(got, want) {
+		t.Errorf("zones already past 2027-06-09 at %s: %v, want %v (Pago Pago is in its night)", now, got, want)
 	}
-	if got := pastZones(zones, *day("2027-06-11"), now); len(got) != 0 {
-		t.Errorf("2027-06-11 is today or later everywhere: %v", got)
+	// 01:00 on the 11th in Kiritimati: the night of the 10th is not past.
+	if got := pastZones(zones, *day("2027-06-10"), now); len(got) != 0 {
+		t.Errorf("2027-06-10 is the business date or later everywhere: %v", got)
+	}
+	// The night of the 10th is past in Kiritimati at 06:00 on the 11th,
+	// not a minute before.
+	six := time.Date(2027, 6, 10, 16, 0, 0, 0, time.UTC)
+	if got := pastZones([]string{"Pacific/Kiritimati"}, *day("2027-06-10"), six.Add(-time.Minute)); len(got) != 0 {
+		t.Errorf("at 05:59 in Kiritimati the 10th is past: %v", got)
+	}
+	if got := pastZones([]string{"Pacific/Kiritimati"}, *day("2027-06-10"), six); len(got) != 1 {
+		t.Errorf("at 06:00 in Kiritimati the 10th is not past: %v", got)
 	}
 }
 
@@ -118,6 +137,27 @@ func TestArrivalNightsGroupZonesByLocalNight(t *testing.T) {
 	// An arrival already past in every zone offers nothing.
 	if got := arrivalNights(zones, time.Date(2027, 6, 1, 12, 0, 0, 0, time.UTC), now); len(got) != 0 {
 		t.Errorf("past arrival: %+v", got)
+	}
+	// Within the hour (02:00 on the 11th in Kiritimati, 01:00 on the 10th in
+	// Pago Pago), the nights in progress: the business dates now.
+	got = arrivalNights(zones, now.Add(time.Hour), now)
+	want = []arrivalGroup{
+		{checkIn: *day("2027-06-09"), zones: []string{"Pacific/Pago_Pago"}},
+		{checkIn: *day("2027-06-10"), zones: []string{"Asia/Tokyo", "Europe/London", "Europe/Paris", "Pacific/Kiritimati"}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("arriving within the hour: groups %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if !got[i].checkIn.Equal(want[i].checkIn) || !slices.Equal(got[i].zones, want[i].zones) {
+			t.Errorf("arriving within the hour: group %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	// At 06:00 in Pago Pago an arrival a minute before needed the night of
+	// the 9th, which is over.
+	six := time.Date(2027, 6, 10, 17, 0, 0, 0, time.UTC)
+	if got := arrivalNights([]string{"Pacific/Pago_Pago"}, six.Add(-time.Minute), six); len(got) != 0 {
+		t.Errorf("at 06:00, an arrival at 05:59: %+v", got)
 	}
 }
 

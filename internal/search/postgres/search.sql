@@ -117,6 +117,8 @@ cand AS (
                            earth() * cos(radians(h.latitude)) * sin(radians(h.longitude)) AS y,
                            earth() * sin(radians(h.latitude)) AS z) p) s
     ) geo
+    -- the local stay: an arrival's night is the hotel's business date at that
+    -- instant (before 06:00 local, the night before: hoteldate.Cutoff)
     CROSS JOIN LATERAL (
         SELECT d.ci, CASE WHEN $11::timestamptz IS NOT NULL THEN d.ci + $12::int ELSE $10::date END AS ci_end
         FROM (SELECT CASE WHEN $11::timestamptz IS NOT NULL
@@ -134,9 +136,11 @@ cand AS (
           WHERE NOT CASE WHEN length(w) <= 2 THEN h.search_text ~ ('\m' || w || '\M')
                          ELSE w <% h.search_text OR coalesce(h.search_text ~ re, false) END))
       AND h.star_rating >= $18::int
-      -- a stay is offered from the hotel's local today to 365 days ahead,
-      -- as the booking core sells it (booking.MaxDaysAhead)
-      AND (stay.ci IS NULL OR stay.ci - ($22::timestamptz AT TIME ZONE h.time_zone)::date BETWEEN 0 AND 365)
+      -- a stay is offered from the hotel's business date (its day runs from
+      -- 06:00 to 06:00 local: until 06:00 the night in progress is still
+      -- sold) to 365 days ahead, as the booking core sells it
+      -- (hoteldate.BusinessDate, booking.MaxDaysAhead)
+      AND (stay.ci IS NULL OR stay.ci - (($22::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date BETWEEN 0 AND 365)
 ),
 -- Each candidate's offers: the room types that house the party and, with a
 -- stay, are free on every night and priced for each. A LATERAL per hotel

@@ -19,7 +19,9 @@ import (
 
 // Now is the suite's clock: 2027-06-10T11:00Z is 2027-06-11 01:00 in
 // Pacific/Kiritimati (UTC+14) and 2027-06-10 00:00 in Pacific/Pago_Pago
-// (UTC−11): the same instant, two different local todays.
+// (UTC−11). Before 06:00 a hotel's day is still the day before (its business
+// date, hoteldate.BusinessDate): the nights of the 10th and of the 9th are in
+// progress and still sold. The same instant, two different todays.
 var Now = time.Date(2027, 6, 10, 11, 0, 0, 0, time.UTC)
 
 // roomTypeSpec is a room type of a fixture hotel.

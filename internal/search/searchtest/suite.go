@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -107,11 +108,11 @@ func Run(t *testing.T, newEngine NewEngine) {
 		{name: "all of the amenities", q: search.Query{Amenities: []string{"spa", "pool"}}, want: []string{"versailles"}},
 		{name: "minimum stars", q: search.Query{MinStars: 4}, want: []string{"lumiere", "versailles", "tokyo"}},
 		{name: "dates read on each hotel's calendar",
-			q:    search.Query{CheckIn: date("2027-06-10"), CheckOut: date("2027-06-11"), Within: &search.Box{North: 5, South: -20, East: -150, West: 170}},
-			want: []string{"pagopago"}}, // already 2027-06-11 in Kiritimati
+			q:    search.Query{CheckIn: date("2027-06-09"), CheckOut: date("2027-06-10"), Within: &search.Box{North: 5, South: -20, East: -150, West: 170}},
+			want: []string{"pagopago"}}, // the night of the 9th is over in Kiritimati, in progress in Pago Pago
 		{name: "the next day suits both islands",
-			q:    search.Query{CheckIn: date("2027-06-11"), CheckOut: date("2027-06-12"), Within: &search.Box{North: 5, South: -20, East: -150, West: 170}},
-			want: []string{"kiritimati", "pagopago"}},
+			q:    search.Query{CheckIn: date("2027-06-10"), CheckOut: date("2027-06-11"), Within: &search.Box{North: 5, South: -20, East: -150, West: 170}},
+			want: []string{"kiritimati", "pagopago"}}, // at 01:00 on the 11th Kiritimati still sells the night of the 10th
 		{name: "a sold-out night hides the hotel", q: search.Query{Near: paris, CheckIn: date("2027-06-19"), CheckOut: date("2027-06-22")},
 			want: []string{"lumiere"},
 			check: func(t *testing.T, c Catalog, r search.Result) {
@@ -413,24 +414,102 @@ func Run(t *testing.T, newEngine NewEngine) {
 			t.Fatalf("cursor of another sort: %v", err)
 		}
 	})
-	t.Run("stays start at most 365 days after the hotel's local today, as they are sold", func(t *testing.T) {
+	t.Run("stays start at most 365 days after the hotel's business date, as they are sold", func(t *testing.T) {
 		if search.MaxDaysAhead != booking.MaxDaysAhead {
 			t.Fatalf("search offers %d days ahead, the booking core sells %d", search.MaxDaysAhead, booking.MaxDaysAhead)
 		}
-		now := time.Date(2026, 6, 20, 12, 0, 0, 0, time.UTC) // 14:00 on 2026-06-20 in Paris
-		for checkIn, want := range map[string][]string{"2027-06-20": {"lumiere"}, "2027-06-21": {}} {
-			in := *date(checkIn)
-			q := search.Query{Now: now, Near: paris, CheckIn: &in, CheckOut: ptr(in.AddDate(0, 0, 1))}
-			if err := q.Normalize(); err != nil {
-				t.Fatal(err)
+		for _, w := range []struct {
+			now   time.Time
+			where search.Query
+			want  map[string][]string // check-in: hits
+		}{
+			// 14:00 on 2026-06-20 in Paris.
+			{time.Date(2026, 6, 20, 12, 0, 0, 0, time.UTC), search.Query{Near: paris},
+				map[string][]string{"2027-06-20": {"lumiere"}, "2027-06-21": {}}},
+			// 01:30 on 2026-06-10 in Pago Pago: its business date is the
+			// 9th, and the window ends 365 days after it, not after the 10th.
+			{time.Date(2026, 6, 10, 12, 30, 0, 0, time.UTC), search.Query{Text: "pago"},
+				map[string][]string{"2027-06-09": {"pagopago"}, "2027-06-10": {}}},
+		} {
+			for checkIn, want := range w.want {
+				in := *date(checkIn)
+				q := w.where
+				q.Now, q.CheckIn, q.CheckOut = w.now, &in, ptr(in.AddDate(0, 0, 1))
+				if err := q.Normalize(); err != nil {
+					t.Fatal(err)
+				}
+				r, err := engine.Search(context.Background(), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := keysOf(c, r); !slices.Equal(got, want) {
+					t.Errorf("at %s, check-in %s: hits %v, want %v", w.now.Format(time.RFC3339), checkIn, got, want)
+				}
 			}
-			r, err := engine.Search(context.Background(), q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := keysOf(c, r); !slices.Equal(got, want) {
-				t.Errorf("check-in %s: hits %v, want %v", checkIn, got, want)
-			}
+		}
+	})
+	t.Run("until 06:00 local the night in progress is offered", func(t *testing.T) {
+		islands := &search.Box{North: 5, South: -20, East: -150, West: 170}
+		// 01:30 on the 10th in Pago Pago, 02:30 on the 11th in Kiritimati:
+		// each hotel is in the night that began the evening before (the 9th,
+		// the 10th), a traveller landing within the hour needs it, and a
+		// hotel sells it as it would to a walk-in.
+		night := time.Date(2027, 6, 10, 12, 30, 0, 0, time.UTC)
+		// 05:59 and 06:00 on the 10th in Pago Pago.
+		beforeSix := time.Date(2027, 6, 10, 16, 59, 0, 0, time.UTC)
+		six := time.Date(2027, 6, 10, 17, 0, 0, 0, time.UTC)
+		for _, tc := range []struct {
+			name string
+			now  time.Time
+			q    search.Query
+			want map[string]string // hotel: its check-in
+		}{
+			{"arriving within the hour takes the night in progress", night,
+				search.Query{ArrivingAt: ptr(night.Add(time.Hour)), Within: islands},
+				map[string]string{"pagopago": "2027-06-09", "kiritimati": "2027-06-10"}},
+			{"check-in on the business date, the day before the calendar's", night,
+				search.Query{CheckIn: date("2027-06-09"), CheckOut: date("2027-06-10"), Within: islands},
+				map[string]string{"pagopago": "2027-06-09"}},
+			{"the night in progress at Kiritimati", night,
+				search.Query{CheckIn: date("2027-06-10"), CheckOut: date("2027-06-11"), Within: islands},
+				map[string]string{"pagopago": "2027-06-10", "kiritimati": "2027-06-10"}},
+			{"the night before the night in progress is over", night,
+				search.Query{CheckIn: date("2027-06-08"), CheckOut: date("2027-06-09"), Within: islands},
+				map[string]string{}},
+			{"at 05:59 the night is still offered", beforeSix,
+				search.Query{CheckIn: date("2027-06-09"), CheckOut: date("2027-06-10"), Text: "pago"},
+				map[string]string{"pagopago": "2027-06-09"}},
+			{"at 06:00 it is over", six,
+				search.Query{CheckIn: date("2027-06-09"), CheckOut: date("2027-06-10"), Text: "pago"},
+				map[string]string{}},
+			// 05:59 in Pago Pago needed the night of the 9th, which is over
+			// at 06:00; 06:59 in Kiritimati needs the 11th's.
+			{"at 06:00 an arrival a minute ago finds no night in progress", six,
+				search.Query{ArrivingAt: ptr(six.Add(-time.Minute)), Within: islands},
+				map[string]string{"kiritimati": "2027-06-11"}},
+			{"at 06:00 the day's night is offered", six,
+				search.Query{ArrivingAt: ptr(six), Within: islands},
+				map[string]string{"pagopago": "2027-06-10", "kiritimati": "2027-06-11"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				q := tc.q
+				q.Now = tc.now
+				if err := q.Normalize(); err != nil {
+					t.Fatal(err)
+				}
+				r, err := engine.Search(context.Background(), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]string{}
+				for i, k := range keysOf(c, r) {
+					got[k] = r.Hits[i].CheckIn.Format(time.DateOnly)
+				}
+				if !maps.Equal(got, tc.want) {
+					t.Errorf("hits (hotel: check-in) %v, want %v", got, tc.want)
+				}
+				checkOffers(t, r)
+			})
 		}
 	})
 	t.Run("a price in a currency without an exchange rate is refused", func(t *testing.T) {

@@ -21,6 +21,8 @@ WITH target AS (
 cand AS (
     SELECT h.id, h.name, h.star_rating, h.currency, h.tax_rate_bps, stay.ci, stay.ci_end
     FROM hotels h
+    -- an arrival's night is the hotel's business date at that instant
+    -- (before 06:00 local, the night before: hoteldate.Cutoff)
     CROSS JOIN LATERAL (
         SELECT d.ci, CASE WHEN $4::timestamptz IS NOT NULL THEN d.ci + $5::int ELSE $3::date END AS ci_end
         FROM (SELECT CASE WHEN $4::timestamptz IS NOT NULL
@@ -28,8 +30,9 @@ cand AS (
                           ELSE $2::date END AS ci) d
     ) stay
     WHERE h.id = ANY($1::uuid[])
-      -- offered from the hotel's local today to 365 days ahead (booking.MaxDaysAhead)
-      AND (stay.ci IS NULL OR stay.ci - ($10::timestamptz AT TIME ZONE h.time_zone)::date BETWEEN 0 AND 365)
+      -- offered from the hotel's business date (06:00 to 06:00 local) to 365
+      -- days ahead (hoteldate.BusinessDate, booking.MaxDaysAhead)
+      AND (stay.ci IS NULL OR stay.ci - (($10::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date BETWEEN 0 AND 365)
 ),
 matching AS (
     SELECT c.id AS hotel_id, rt.id AS room_type_id, price.rate_plan_id, free.units_left,
