@@ -3480,6 +3480,10 @@ Conventions:
   ` + "`" + `extensions.code` + "`" + ` set to ` + "`" + `UNAUTHENTICATED` + "`" + ` or ` + "`" + `FORBIDDEN` + "`" + `.
 - Money is an integer amount in the currency's minor units (cents) with an ISO 4217 code.
 - ` + "`" + `Date` + "`" + ` is a calendar date (` + "`" + `YYYY-MM-DD` + "`" + `) local to the hotel; ` + "`" + `LocalTime` + "`" + ` is ` + "`" + `HH:MM` + "`" + `.
+- "Today" at a hotel is its business date: its day runs from 06:00 to 06:00 local time, as a night
+  audit rolls the date. Until 06:00 the night that began the evening before is in progress and still
+  sold (a traveller landing at 01:30 books it, as a walk-in would get it); stays start from it and at
+  most 365 days after it.
 """
 schema {
   query: Query
@@ -3915,7 +3919,11 @@ type Query {
   indexer' process reports on its own --stats-addr instead.
   """
   changeStream: ChangeStream
-  "Prices a stay and says whether it is available now."
+  """
+  Prices a stay and says whether it is available now. Codes: INVALID_INPUT (such as a checkIn before
+  today at the hotel, its business date, or more than 365 days after it), NOT_BOOKABLE (a rate plan has
+  no price for every night).
+  """
   quote(input: QuoteInput!): QuoteResult!
   """
   A booking, for its owner (a partner with scope read:bookings or book), the
@@ -3992,10 +4000,17 @@ input HotelSearchInput {
   text: String
   near: CircleInput
   within: BoxInput
-  "Local dates, read on each hotel's own calendar."
+  """
+  Local dates, read on each hotel's own calendar. A hotel is found for a checkIn from its today (its
+  business date: until 06:00 local time, the day before, whose night is in progress) to 365 days after.
+  """
   checkIn: Date
   checkOut: Date
-  "An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night before)."
+  """
+  An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night
+  before). A night in progress is still offered: searched at 00:30, an arrival at 01:30 finds the night
+  that began the evening before.
+  """
   arrivingAt: DateTime
   "Nights from arrivingAt; default 1."
   nights: Int
@@ -4576,6 +4591,10 @@ input GuestInput {
 
 input QuoteInput {
   hotelId: ID!
+  """
+  The first night, on the hotel's calendar: from its today (its business date: until 06:00 local time,
+  the day before, whose night is in progress and still sold) to 365 days after; else INVALID_INPUT.
+  """
   checkIn: Date!
   checkOut: Date!
   rooms: [RoomRequestInput!]!
@@ -4595,6 +4614,7 @@ input HoldBookingInput {
   "Retrying with the same key never holds twice: it returns the booking the first request held, as it is now."
   idempotencyKey: String!
   hotelId: ID!
+  "The first night, as for quote: from the hotel's today (its business date) to 365 days after."
   checkIn: Date!
   checkOut: Date!
   rooms: [RoomRequestInput!]!
@@ -4715,9 +4735,9 @@ input EndMaintenanceInput {
   "The block's version as read (MaintenanceBlock.version)."
   expectedVersion: Int!
   """
-  The first night back on sale, on the hotel's calendar; the hotel's today when omitted. Not before
-  today (past nights stay as they were) and before the block's to. On or before the block's from,
-  the block is removed.
+  The first night back on sale, on the hotel's calendar; the hotel's today (its business date) when
+  omitted. Not before today (past nights stay as they were) and before the block's to. On or before
+  the block's from, the block is removed.
   """
   from: Date
 }
@@ -4729,7 +4749,7 @@ type EndMaintenancePayload {
 }
 
 type Mutation {
-  "Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as [\"input\", \"rooms\", \"<i>\"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT."
+  "Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as [\"input\", \"rooms\", \"<i>\"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT (checkIn before today at the hotel, its business date: until 06:00 local time the night in progress still sells)."
   holdBooking(input: HoldBookingInput!): HoldBookingPayload!
   "Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL (pay the rest with another method), PAYMENT_PENDING (this payment's outcome is reconciled later, or another payment on the booking is under way: try again once it settled), HOLD_EXPIRED, INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND."
   confirmBooking(input: ConfirmBookingInput!): ConfirmBookingPayload!
@@ -4743,21 +4763,24 @@ type Mutation {
   """
   cancelBooking(input: CancelBookingInput!): CancelBookingPayload!
   """
-  Front desk (staff of the hotel and admins): the guests of a confirmed booking arrived; from its
-  check-in date at the hotel until check-out. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the
+  Front desk (staff of the hotel and admins): the guests of a confirmed booking arrived; while today at
+  the hotel (its business date) is from its check-in date until before check-out: from 06:00 local time
+  on the check-in date (the guests of a night in progress check in at 01:30) to 06:00 on checkOut. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the
   booking is under way: try again once it settled).
   """
   checkInBooking(input: FrontDeskInput!): FrontDeskPayload!
   """
-  Front desk: the guests left, from the check-in date at the hotel on (a confirmed booking the desk
-  did not check in too). The nights used stay counted and the hotel keeps what was paid; guests who
-  leave before checkOut give the nights from the hotel's today back to sale (departedOn), all of them
-  when they leave on the check-in date. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the
+  Front desk: the guests left, from the check-in date at the hotel on (its business date, as for
+  checkInBooking; a confirmed booking the desk did not check in too). The nights used stay counted and
+  the hotel keeps what was paid; guests who leave before checkOut give the nights from the calendar
+  date they leave on back to sale (departedOn), all of them when they leave on the check-in date.
+  Leaving at 05:00 on checkOut is on time: the night before was slept. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the
   booking is under way: try again once it settled).
   """
   checkOutBooking(input: FrontDeskInput!): FrontDeskPayload!
   """
-  Front desk: the guests of a confirmed booking never came, from the day after check-in at the hotel;
+  Front desk: the guests of a confirmed booking never came, from the day after check-in at the hotel
+  (its business date: from 06:00 local time, until then they may still arrive);
   its rooms go back on sale and what was paid is kept. Codes: INVALID_STATE, PAYMENT_PENDING (a
   payment on the booking is under way: try again once it settled).
   """
@@ -4783,7 +4806,8 @@ type Mutation {
   """
   retryRefund(input: RetryRefundInput!): RefundPayload!
   """
-  Takes rooms out of sale for some nights (staff and admins). Codes: MAINTENANCE_CONFLICT, INVALID_INPUT (also
+  Takes rooms out of sale for some nights from today at the hotel on (its business date: until 06:00
+  local time, the night in progress), staff and admins. Codes: MAINTENANCE_CONFLICT, INVALID_INPUT (also
   for a room blocked already on one of the nights: a room has one block a night).
   """
   blockRooms(input: BlockRoomsInput!): BlockRoomsPayload!

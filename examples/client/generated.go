@@ -439,12 +439,13 @@ func (v *HoldBookingHoldBookingHoldBookingPayloadUserErrorsUserError) GetMessage
 
 type HoldBookingInput struct {
 	// Retrying with the same key never holds twice: it returns the booking the first request held, as it is now.
-	IdempotencyKey string             `json:"idempotencyKey"`
-	HotelId        string             `json:"hotelId"`
-	CheckIn        string             `json:"checkIn"`
-	CheckOut       string             `json:"checkOut"`
-	Rooms          []RoomRequestInput `json:"rooms"`
-	Contact        ContactInput       `json:"contact"`
+	IdempotencyKey string `json:"idempotencyKey"`
+	HotelId        string `json:"hotelId"`
+	// The first night, as for quote: from the hotel's today (its business date) to 365 days after.
+	CheckIn  string             `json:"checkIn"`
+	CheckOut string             `json:"checkOut"`
+	Rooms    []RoomRequestInput `json:"rooms"`
+	Contact  ContactInput       `json:"contact"`
 	// The total (minor units) the caller was quoted; a different current total fails with PRICE_CHANGED.
 	ExpectedTotal *int `json:"expectedTotal"`
 }
@@ -472,7 +473,7 @@ func (v *HoldBookingInput) GetExpectedTotal() *int { return v.ExpectedTotal }
 
 // HoldBookingResponse is returned by HoldBooking on success.
 type HoldBookingResponse struct {
-	// Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as ["input", "rooms", "<i>"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT.
+	// Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as ["input", "rooms", "<i>"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT (checkIn before today at the hotel, its business date: until 06:00 local time the night in progress still sells).
 	HoldBooking HoldBookingHoldBookingHoldBookingPayload `json:"holdBooking"`
 }
 
@@ -490,10 +491,13 @@ type HotelSearchInput struct {
 	Text   *string      `json:"text"`
 	Near   *CircleInput `json:"near"`
 	Within *BoxInput    `json:"within"`
-	// Local dates, read on each hotel's own calendar.
+	// Local dates, read on each hotel's own calendar. A hotel is found for a checkIn from its today (its
+	// business date: until 06:00 local time, the day before, whose night is in progress) to 365 days after.
 	CheckIn  *string `json:"checkIn"`
 	CheckOut *string `json:"checkOut"`
-	// An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night before).
+	// An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night
+	// before). A night in progress is still offered: searched at 00:30, an arrival at 01:30 finds the night
+	// that began the evening before.
 	ArrivingAt *time.Time `json:"arrivingAt"`
 	// Nights from arrivingAt; default 1.
 	Nights *int `json:"nights"`
@@ -632,7 +636,9 @@ func (v *PriceRangeInput) GetMax() *int { return v.Max }
 func (v *PriceRangeInput) GetCurrency() string { return v.Currency }
 
 type QuoteInput struct {
-	HotelId  string             `json:"hotelId"`
+	HotelId string `json:"hotelId"`
+	// The first night, on the hotel's calendar: from its today (its business date: until 06:00 local time,
+	// the day before, whose night is in progress and still sold) to 365 days after; else INVALID_INPUT.
 	CheckIn  string             `json:"checkIn"`
 	CheckOut string             `json:"checkOut"`
 	Rooms    []RoomRequestInput `json:"rooms"`
@@ -748,7 +754,9 @@ func (v *QuoteQuoteQuoteResultUserErrorsUserError) GetMessage() string { return 
 
 // QuoteResponse is returned by Quote on success.
 type QuoteResponse struct {
-	// Prices a stay and says whether it is available now.
+	// Prices a stay and says whether it is available now. Codes: INVALID_INPUT (such as a checkIn before
+	// today at the hotel, its business date, or more than 365 days after it), NOT_BOOKABLE (a rate plan has
+	// no price for every night).
 	Quote QuoteQuoteQuoteResult `json:"quote"`
 }
 

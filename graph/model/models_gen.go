@@ -280,9 +280,9 @@ type EndMaintenanceInput struct {
 	BlockID string `json:"blockId"`
 	// The block's version as read (MaintenanceBlock.version).
 	ExpectedVersion int `json:"expectedVersion"`
-	// The first night back on sale, on the hotel's calendar; the hotel's today when omitted. Not before
-	// today (past nights stay as they were) and before the block's to. On or before the block's from,
-	// the block is removed.
+	// The first night back on sale, on the hotel's calendar; the hotel's today (its business date) when
+	// omitted. Not before today (past nights stay as they were) and before the block's to. On or before
+	// the block's from, the block is removed.
 	From *time.Time `json:"from,omitempty"`
 }
 
@@ -308,12 +308,13 @@ type GuestInput struct {
 
 type HoldBookingInput struct {
 	// Retrying with the same key never holds twice: it returns the booking the first request held, as it is now.
-	IdempotencyKey string             `json:"idempotencyKey"`
-	HotelID        string             `json:"hotelId"`
-	CheckIn        time.Time          `json:"checkIn"`
-	CheckOut       time.Time          `json:"checkOut"`
-	Rooms          []RoomRequestInput `json:"rooms"`
-	Contact        *ContactInput      `json:"contact"`
+	IdempotencyKey string `json:"idempotencyKey"`
+	HotelID        string `json:"hotelId"`
+	// The first night, as for quote: from the hotel's today (its business date) to 365 days after.
+	CheckIn  time.Time          `json:"checkIn"`
+	CheckOut time.Time          `json:"checkOut"`
+	Rooms    []RoomRequestInput `json:"rooms"`
+	Contact  *ContactInput      `json:"contact"`
 	// The total (minor units) the caller was quoted; a different current total fails with PRICE_CHANGED.
 	ExpectedTotal *int `json:"expectedTotal,omitempty"`
 }
@@ -365,10 +366,13 @@ type HotelSearchInput struct {
 	Text   *string      `json:"text,omitempty"`
 	Near   *CircleInput `json:"near,omitempty"`
 	Within *BoxInput    `json:"within,omitempty"`
-	// Local dates, read on each hotel's own calendar.
+	// Local dates, read on each hotel's own calendar. A hotel is found for a checkIn from its today (its
+	// business date: until 06:00 local time, the day before, whose night is in progress) to 365 days after.
 	CheckIn  *time.Time `json:"checkIn,omitempty"`
 	CheckOut *time.Time `json:"checkOut,omitempty"`
-	// An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night before).
+	// An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night
+	// before). A night in progress is still offered: searched at 00:30, an arrival at 01:30 finds the night
+	// that began the evening before.
 	ArrivingAt *time.Time `json:"arrivingAt,omitempty"`
 	// Nights from arrivingAt; default 1.
 	Nights *int `json:"nights,omitempty"`
@@ -444,7 +448,9 @@ type Query struct {
 }
 
 type QuoteInput struct {
-	HotelID  string             `json:"hotelId"`
+	HotelID string `json:"hotelId"`
+	// The first night, on the hotel's calendar: from its today (its business date: until 06:00 local time,
+	// the day before, whose night is in progress and still sold) to 365 days after; else INVALID_INPUT.
 	CheckIn  time.Time          `json:"checkIn"`
 	CheckOut time.Time          `json:"checkOut"`
 	Rooms    []RoomRequestInput `json:"rooms"`
