@@ -161,16 +161,7 @@ func TestARefusedRefundIsSettledOutside(t *testing.T) {
 func TestARefusedRefundIsNotAskedAgain(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Time{})
-	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
-	ctx := guest("refused")
-	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
-	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
-	must(t, err)
-	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_refund_fails")})
-	must(t, err)
-	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
-	must(t, err)
-	must(t, b.svc.PayRefund(ctx, refund.ID))
+	f, h, refund := b.refusedRefund(t, "refused")
 	if _, _, err := b.svc.RetryRefund(staffOf(f.hotel.ID), refund.ID); code(err) != booking.InvalidState {
 		t.Fatalf("asking again for a refused refund: %v, want INVALID_STATE", err)
 	}
@@ -185,16 +176,7 @@ func TestARefusedRefundIsNotAskedAgain(t *testing.T) {
 func TestConcurrentSettlementsOfARefundOneWins(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Time{})
-	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
-	ctx := guest("raced")
-	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
-	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
-	must(t, err)
-	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_refund_fails")})
-	must(t, err)
-	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
-	must(t, err)
-	must(t, b.svc.PayRefund(ctx, refund.ID))
+	f, h, refund := b.refusedRefund(t, "raced")
 
 	const desks = 8
 	staff := staffOf(f.hotel.ID)
@@ -224,7 +206,7 @@ func TestConcurrentSettlementsOfARefundOneWins(t *testing.T) {
 		t.Fatal("no desk settled the refund")
 	}
 	var state string
-	must(t, b.pool.QueryRow(ctx, `
+	must(t, b.pool.QueryRow(t.Context(), `
 		SELECT format('%s %s %s; %s settlement recorded', r.status, r.settlement_reference, r.settlement_amount,
 		              (SELECT count(*) FROM audit_log a WHERE a.entity = 'refunds' AND a.entity_id = r.id::text
 		                 AND a.changes -> 'status' ->> 'new' = 'SETTLED_OUTSIDE'))
@@ -346,4 +328,21 @@ func TestAPendingRefundWhoseJobGaveUpIsAskedAgain(t *testing.T) {
 	if _, _, err := b.svc.RetryRefund(b.admin, refund.ID); code(err) != booking.InvalidState {
 		t.Errorf("asking again for a paid refund: %v, want INVALID_STATE", err)
 	}
+}
+
+// refusedRefund is a confirmed booking of guest, cancelled, whose refund the
+// provider refused (FAILED), with its hotel's fixture.
+func (b testBundle) refusedRefund(t *testing.T, guestID string) (fixture, booking.Booking, *booking.Refund) {
+	t.Helper()
+	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
+	ctx := guest(guestID)
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_refund_fails")})
+	must(t, err)
+	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+	must(t, b.svc.PayRefund(ctx, refund.ID))
+	return f, h, refund
 }
