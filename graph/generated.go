@@ -4003,6 +4003,7 @@ input HotelSearchInput {
   """
   Local dates, read on each hotel's own calendar. A hotel is found for a checkIn from its today (its
   business date: until 06:00 local time, the day before, whose night is in progress) to 365 days after.
+  A checkIn that is past in every time zone is INVALID_INPUT.
   """
   checkIn: Date
   checkOut: Date

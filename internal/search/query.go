@@ -11,8 +11,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/money"
 )
+
+// lastZone is the last time zone to reach a date, twelve hours behind UTC.
+var lastZone = time.FixedZone("UTC-12", -12*3600)
 
 // Limits of a query.
 const (
@@ -98,6 +102,12 @@ func (q *Query) Normalize() error {
 		y, m, d := q.Now.UTC().Date()
 		if q.CheckIn.After(time.Date(y, m, d+MaxDaysAhead+1, 0, 0, 0, 0, time.UTC)) {
 			fail(fmt.Sprintf("check-in is more than %d days ahead", MaxDaysAhead), "checkIn")
+		}
+		// Nor is any before the business date twelve hours behind UTC,
+		// the last of the day's zones: such a night is over everywhere.
+		if earliest := hoteldate.BusinessDate(q.Now, lastZone); q.CheckIn.Before(earliest) {
+			fail(fmt.Sprintf("check-in is past in every time zone: the earliest night still sold anywhere is %s",
+				earliest.Format(time.DateOnly)), "checkIn")
 		}
 	}
 	if len(q.Rooms) > MaxRooms {

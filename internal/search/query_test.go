@@ -164,3 +164,28 @@ func TestNormalizeBoundsAmenities(t *testing.T) {
 		t.Fatalf("%d amenities: %v, want INVALID_INPUT", search.MaxAmenities+1, err)
 	}
 }
+
+// A check-in before the business date of the last time zone (twelve hours
+// behind UTC) is over everywhere: refused, not answered with no hits.
+func TestNormalizeRefusesStaysPastEverywhere(t *testing.T) {
+	for _, tc := range []struct {
+		now     time.Time
+		checkIn string
+		ok      bool
+	}{
+		{time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC), "2026-11-26", true},  // 11:00 on the 26th at UTC−12
+		{time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC), "2026-11-25", false}, // over at 06:00 there
+		{time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC), "2026-11-25", true},  // 05:00 there: the night of the 25th goes on
+		{time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC), "2026-11-24", false},
+	} {
+		in, err := time.Parse(time.DateOnly, tc.checkIn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := in.AddDate(0, 0, 1)
+		q := search.Query{Now: tc.now, CheckIn: &in, CheckOut: &out}
+		if err := q.Normalize(); (err == nil) != tc.ok || !tc.ok && !apperr.HasCode(err, apperr.InvalidInput) {
+			t.Errorf("check-in %s at %s: %v", tc.checkIn, tc.now.Format(time.RFC3339), err)
+		}
+	}
+}
