@@ -493,6 +493,7 @@ type HotelSearchInput struct {
 	Within *BoxInput    `json:"within"`
 	// Local dates, read on each hotel's own calendar. A hotel is found for a checkIn from its today (its
 	// business date: until 06:00 local time, the day before, whose night is in progress) to 365 days after.
+	// A checkIn that is past in every time zone is INVALID_INPUT.
 	CheckIn  *string `json:"checkIn"`
 	CheckOut *string `json:"checkOut"`
 	// An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night
