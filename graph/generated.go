@@ -3585,7 +3585,7 @@ type Hotel implements Node {
   rooms: [Room!]!
   "Active bookings that maintenance left without a room. Staff of the hotel and admins only."
   relocations: [Booking!]!
-  "Maintenance blocks ending after today. Staff of the hotel and admins only."
+  "Maintenance blocks that still take a night from today at the hotel (its business date) on. Staff of the hotel and admins only."
   maintenanceBlocks: [MaintenanceBlock!]!
   """
   Notifications of this hotel's bookings that nobody could deliver: DEAD ones, and PENDING ones whose

@@ -532,3 +532,24 @@ func TestTheHotelCancellingWaivesThePenalty(t *testing.T) {
 		t.Fatalf("staff applying the terms: penalty %d, refund %+v; want all %d kept", cancelled.PenaltyAmount, refund, kept.Total)
 	}
 }
+
+// The hotel's blocks are listed while they take a night from its today (its
+// business date) on: at 02:00 in Pago Pago a block of the night in
+// progress is listed, at 07:00 that night is over and so is the block.
+func TestBlocksListedUntilTheirLastNightIsOver(t *testing.T) {
+	t.Parallel()
+	clock := time.Date(2027, 3, 10, 13, 0, 0, 0, time.UTC) // 02:00 on the 10th in Pago Pago
+	b := setup(t, clock, func(o *booking.Opts) { o.Now = func() time.Time { return clock } })
+	f := b.fixture(t, fixtureOpts{zone: "Pacific/Pago_Pago", rooms: 1})
+	staff := staffOf(f.hotel.ID)
+	_, _, err := b.svc.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
+		From: day("2027-03-09"), To: day("2027-03-10"), Reason: "leak"})
+	must(t, err)
+	if blocks, err := b.svc.Blocks(staff, f.hotel.ID); err != nil || len(blocks) != 1 {
+		t.Fatalf("at 02:00: %d blocks (%v), want the night in progress's", len(blocks), err)
+	}
+	clock = time.Date(2027, 3, 10, 18, 0, 0, 0, time.UTC) // 07:00
+	if blocks, err := b.svc.Blocks(staff, f.hotel.ID); err != nil || len(blocks) != 0 {
+		t.Fatalf("at 07:00: %d blocks (%v), want none", len(blocks), err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -164,13 +165,21 @@ func (s *Service) Penalties(ctx context.Context, b Booking, rooms []BookedRoom) 
 	return windows(priced, b.CheckInAt.In(loc), s.opts.Now(), b.Currency), nil
 }
 
-// Blocks lists a hotel's maintenance blocks that end after its local today,
-// for its staff and admins.
+// Blocks lists a hotel's maintenance blocks that still take a night from
+// its today (its business date, hoteldate) on, for its staff and admins.
 func (s *Service) Blocks(ctx context.Context, hotelID uuid.UUID) ([]MaintenanceBlock, error) {
 	if err := auth.RequireHotel(ctx, hotelID); err != nil {
 		return nil, err
 	}
-	rows, err := s.q.ListMaintenanceBlocks(ctx, db.ListMaintenanceBlocksParams{HotelID: hotelID, FromNight: Date(s.opts.Now()).AddDate(0, 0, -1)})
+	hotel, err := s.catalog.Hotel(ctx, hotelID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(hotel.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("hotel time zone: %w", err)
+	}
+	rows, err := s.q.ListMaintenanceBlocks(ctx, db.ListMaintenanceBlocksParams{HotelID: hotelID, FromNight: hoteldate.BusinessDate(s.opts.Now(), loc)})
 	if err != nil {
 		return nil, fmt.Errorf("list maintenance blocks: %w", err)
 	}
