@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"regexp"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/staygraph/staygraph/internal/apperr"
@@ -95,6 +97,14 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 	}
 	var coded *gqlerror.Error
 	if errors.As(err, &coded) {
+		if notAnInt(coded) {
+			// gqlparser's message names the zero it failed to read ("cannot
+			// use value 0 as Int" for 1.5): a variable that is not of its
+			// type is INVALID_INPUT, as for the scalars of graph/scalar.
+			gqlErr.Message = "is not a whole number (Int)"
+			gqlErr.Extensions = map[string]any{"code": string(apperr.InvalidInput)}
+			return gqlErr
+		}
 		if coded.Extensions["code"] != nil {
 			return gqlErr // gqlgen's own parse and validation errors carry a code
 		}
@@ -120,4 +130,13 @@ func Recover(log *slog.Logger) graphql.RecoverFunc {
 		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "path", graphql.GetPath(ctx).String())
 		return errors.New("internal error")
 	}
+}
+
+// intVariable matches gqlparser's coercion errors of an Int variable.
+var intVariable = regexp.MustCompile(`^cannot use .+ as Int$`)
+
+// notAnInt reports whether e is gqlparser refusing a variable's value as an
+// Int (a fraction, a number beyond 64 bits, text that is not one).
+func notAnInt(e *gqlerror.Error) bool {
+	return len(e.Path) > 0 && e.Path[0] == ast.PathName("variable") && intVariable.MatchString(e.Message)
 }

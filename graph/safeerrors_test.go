@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -94,6 +95,28 @@ func TestLogsHoldNoTokensOrPersonalData(t *testing.T) {
 	for _, secret := range []string{tok, strings.Split(tok, ".")[1], email, "ana.private", key} {
 		if strings.Contains(logs, secret) {
 			t.Fatalf("the log holds %q: %s", secret, logs)
+		}
+	}
+}
+
+// An Int variable that is not a whole number is INVALID_INPUT on the
+// variable's path, with a message that says so (gqlparser's own names the
+// zero it failed to read); whole numbers written 20.0 or as text pass as
+// GraphQL's coercion lets them.
+func TestIntVariablesNotOfTheirType(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const q = `query($f: Int) { hotels(first: $f) { totalCount } }`
+	for _, v := range []any{1.5, json.Number("999999999999999999999"), "twenty", json.Number("1.5e300")} {
+		res := b.do(t, "", q, map[string]any{"f": v})
+		if res.code() != "INVALID_INPUT" || res.Errors[0].Message != "is not a whole number (Int)" ||
+			fmt.Sprint(res.Errors[0].Path) != "[variable f]" {
+			t.Errorf("first: %v: %+v", v, res.Errors)
+		}
+	}
+	for _, v := range []any{20, 20.0} {
+		if res := b.do(t, "", q, map[string]any{"f": v}); len(res.Errors) > 0 {
+			t.Errorf("first: %v: %+v", v, res.Errors)
 		}
 	}
 }
