@@ -126,4 +126,14 @@ func TestSoldOutNamesTheRoomBeyondWhatIsFree(t *testing.T) {
 	if all, _ := apperr.All(err); code(err) != booking.SoldOut || !slices.Equal(all[0].Field, []string{"input", "rooms", "2"}) {
 		t.Fatalf("three rooms of two free: %v, want SOLD_OUT on input.rooms.2", err)
 	}
+	// Nights that differ: 2 free on the first, none on the second. The stay
+	// has none: the first room is already short.
+	_, err = b.svc.Hold(guest("all"), holdInput(f, "all", day("2027-03-25"), day("2027-03-26"), 3))
+	must(t, err)
+	_, err = b.svc.Hold(guest("one more"), holdInput(f, "one more", day("2027-03-24"), day("2027-03-25"), 1))
+	must(t, err)
+	_, err = b.svc.Hold(guest("late"), holdInput(f, "late", day("2027-03-24"), day("2027-03-26"), 3))
+	if all, _ := apperr.All(err); code(err) != booking.SoldOut || !slices.Equal(all[0].Field, []string{"input", "rooms", "0"}) {
+		t.Fatalf("three rooms, 2 and 0 free: %v, want SOLD_OUT on input.rooms.0", err)
+	}
 }

@@ -82,7 +82,13 @@ func reserveTx(ctx context.Context, q *db.Queries, r reservation, locked bool) e
 	for i, row := range rows {
 		need := r.units[row.RoomTypeID]
 		if row.Reserved+int32(need) > row.Capacity {
-			return soldOut(row.RoomTypeID, row.Night, int(row.Capacity-row.Reserved))
+			free := int(row.Capacity - row.Reserved)
+			for _, o := range rows { // the stay has the fewest any of its nights has
+				if o.RoomTypeID == row.RoomTypeID {
+					free = min(free, int(o.Capacity-o.Reserved))
+				}
+			}
+			return soldOut(row.RoomTypeID, row.Night, free)
 		}
 		updates[i] = db.AdjustInventoryParams{Delta: int32(need), RoomTypeID: row.RoomTypeID, Night: row.Night, Version: row.Version}
 	}
@@ -115,14 +121,21 @@ func reserveLockedTx(ctx context.Context, q *db.Queries, r reservation, ids []uu
 	}
 	for _, row := range rows {
 		if !row.Fits {
-			return soldOut(row.RoomTypeID, row.Night, int(row.Free))
+			free := int(row.Free)
+			for _, o := range rows { // the stay has the fewest any of its nights has
+				if o.RoomTypeID == row.RoomTypeID {
+					free = min(free, int(o.Free))
+				}
+			}
+			return soldOut(row.RoomTypeID, row.Night, free)
 		}
 	}
 	return nil
 }
 
-// soldOut is SOLD_OUT for a room type's night on which free units were
-// left; Hold names the room of the request it concerns (soldOutRoom).
+// soldOut is SOLD_OUT for a room type's night, the stay having free units
+// of it on every night; Hold names the room of the request it concerns
+// (soldOutRoom).
 func soldOut(roomType uuid.UUID, night time.Time, free int) error {
 	return &apperr.Error{Code: SoldOut, Message: fmt.Sprintf("sold out on the night of %s", night.Format(time.DateOnly)),
 		Err: soldOutRoomType{roomType, free}}

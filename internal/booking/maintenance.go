@@ -166,6 +166,7 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 	if err != nil {
 		return nil, affected, err
 	}
+	s.releaseTakenHolds(ctx, affected)
 	return blocks, affected, nil
 }
 
@@ -349,6 +350,7 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 	if err != nil {
 		return catalog.Room{}, affected, err
 	}
+	s.releaseTakenHolds(ctx, affected)
 	return room, affected, nil
 }
 
@@ -357,10 +359,8 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 // picks the bookings to move (newest first, as few as cover every oversold
 // night): without force that is a MAINTENANCE_CONFLICT listing them; with
 // force they hand their units of this room type back and are flagged for
-// relocation. A flagged hold is released whole at once (expireTx): the
-// units of its other rooms go back on sale and what was paid on it is
-// refunded; the guest hears that the hold ended, not that staff will move
-// them.
+// relocation. A flagged hold is left to releaseTakenHolds, once the change
+// has committed.
 func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string) ([]AffectedBooking, error) {
 	// Every night that can be sold gets a row, and the rows are locked in
 	// night order: a hold racing this change either committed before (and is
@@ -428,22 +428,14 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 			if err := releaseBookingTx(ctx, q, b, &roomTypeID); err != nil {
 				return nil, err
 			}
-			if err := q.FlagRelocation(ctx, db.FlagRelocationParams{ID: a.ID, Note: note}); err != nil {
+			// The status as it is now: a hold listed above may have been
+			// confirmed since (confirming does not wait for these locks).
+			status, err := q.FlagRelocation(ctx, db.FlagRelocationParams{ID: a.ID, Note: note})
+			if err != nil {
 				return nil, fmt.Errorf("flag relocation: %w", err)
 			}
-			if a.Status == StatusHeld {
-				// A hold cannot be confirmed without its room, nor moved:
-				// it ends now, handing back its other rooms and any
-				// partial payment, as its expiry would. One being paid
-				// right now ends when the payment's outcome is in.
-				expired, err := s.expireTx(ctx, tx, q, a.ID)
-				if err != nil {
-					return nil, err
-				}
-				if expired {
-					affected[i].Status = StatusExpired
-				}
-				continue
+			if affected[i].Status = Status(status); affected[i].Status == StatusHeld {
+				continue // released whole once this change commits (releaseTakenHolds)
 			}
 			if err := s.noticeTx(ctx, tx, a.ID, notify.RelocationNeeded); err != nil {
 				return nil, err
@@ -454,6 +446,28 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 		return nil, fmt.Errorf("refresh capacity: %w", err)
 	}
 	return affected, nil
+}
+
+// releaseTakenHolds ends the holds a committed maintenance change took a
+// room from (affected, still HELD): a hold cannot be confirmed without its
+// room, nor moved, so it ends now, handing back its other rooms and any
+// partial payment, as its expiry would (ExpireHold), and its guest hears
+// that the hold ended. Each is released in a transaction of its own, after
+// the change's: releasing its other room types inside the change would take
+// their locks out of (room type, night) order. One being paid right now
+// ends when the payment's outcome is in (unpinTx); one whose release fails
+// here ends at its expiry, as its job already says.
+func (s *Service) releaseTakenHolds(ctx context.Context, affected []AffectedBooking) {
+	for i, a := range affected {
+		if a.Status != StatusHeld {
+			continue
+		}
+		if wait, err := s.ExpireHold(ctx, a.ID); err == nil && wait == 0 {
+			if b, err := s.q.GetBooking(ctx, a.ID); err == nil {
+				affected[i].Status = Status(b.Status)
+			}
+		}
+	}
 }
 
 func blockFromRow(r db.MaintenanceBlock) MaintenanceBlock {

@@ -597,9 +597,10 @@ func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (B
 	return i, err
 }
 
-const flagRelocation = `-- name: FlagRelocation :exec
+const flagRelocation = `-- name: FlagRelocation :one
 UPDATE bookings SET relocation_required = true, relocation_note = $1, version = version + 1, updated_at = now()
 WHERE id = $2
+RETURNING status
 `
 
 type FlagRelocationParams struct {
@@ -607,9 +608,13 @@ type FlagRelocationParams struct {
 	ID   uuid.UUID
 }
 
-func (q *Queries) FlagRelocation(ctx context.Context, arg FlagRelocationParams) error {
-	_, err := q.db.Exec(ctx, flagRelocation, arg.Note, arg.ID)
-	return err
+// Returns the booking's status as it is now (a hold may have been confirmed
+// since it was listed).
+func (q *Queries) FlagRelocation(ctx context.Context, arg FlagRelocationParams) (string, error) {
+	row := q.db.QueryRow(ctx, flagRelocation, arg.Note, arg.ID)
+	var status string
+	err := row.Scan(&status)
+	return status, err
 }
 
 const getBooking = `-- name: GetBooking :one

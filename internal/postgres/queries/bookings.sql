@@ -110,9 +110,12 @@ UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason_en
 WHERE id = @id AND version = @version AND status IN ('HELD', 'CONFIRMED')
 RETURNING *;
 
--- name: FlagRelocation :exec
+-- name: FlagRelocation :one
+-- Returns the booking's status as it is now (a hold may have been confirmed
+-- since it was listed).
 UPDATE bookings SET relocation_required = true, relocation_note = @note, version = version + 1, updated_at = now()
-WHERE id = @id;
+WHERE id = @id
+RETURNING status;
 
 -- name: ReleaseBookingRooms :many
 -- Marks a booking's rooms as no longer holding inventory and returns those
