@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,10 +51,16 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// startServer starts a server and stops it when the test ends.
-func startServer(t *testing.T, opts Opts) *Server {
+// startServer starts a server and stops it when the test ends. A port
+// freePort found that another test took since is replaced by a new one (in
+// opts, for the restarts that follow).
+func startServer(t *testing.T, opts *Opts) *Server {
 	t.Helper()
-	s, err := Start(t.Context(), opts)
+	s, err := Start(t.Context(), *opts)
+	for try := 0; errors.Is(err, syscall.EADDRINUSE) && try < 3; try++ {
+		opts.Port = freePort(t)
+		s, err = Start(t.Context(), *opts)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +95,7 @@ func TestStartReuseStopRestart(t *testing.T) {
 	t.Parallel()
 	opts := setup(t)
 	began := time.Now()
-	first := startServer(t, opts)
+	first := startServer(t, &opts)
 	t.Logf("created and started a cluster in %v", time.Since(began))
 
 	want := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/staygraph?sslmode=disable", opts.Port)
@@ -112,7 +119,7 @@ func TestStartReuseStopRestart(t *testing.T) {
 
 	// A second Start on the folder reuses the running server, and its Stop
 	// leaves the server running for the first.
-	second := startServer(t, opts)
+	second := startServer(t, &opts)
 	if second.started || second.URL() != want {
 		t.Fatalf("second Start: started=%v url=%q, want a reused server at %q", second.started, second.URL(), want)
 	}
@@ -132,7 +139,7 @@ func TestStartReuseStopRestart(t *testing.T) {
 	}
 
 	began = time.Now()
-	third := startServer(t, opts)
+	third := startServer(t, &opts)
 	t.Logf("restarted in %v", time.Since(began))
 	if !third.started {
 		t.Fatal("Start after Stop reused a server instead of starting one")
@@ -145,7 +152,7 @@ func TestStartReuseStopRestart(t *testing.T) {
 func TestStartAfterCrash(t *testing.T) {
 	t.Parallel()
 	opts := setup(t)
-	s := startServer(t, opts)
+	s := startServer(t, &opts)
 	conn := connect(t, s.URL())
 	// synchronous_commit is on in the cluster: an acknowledged commit survives the crash.
 	if _, err := conn.Exec(t.Context(), "CREATE TABLE survivor (id int); INSERT INTO survivor VALUES (7)"); err != nil {
@@ -163,7 +170,7 @@ func TestStartAfterCrash(t *testing.T) {
 	}
 
 	began := time.Now()
-	again := startServer(t, opts)
+	again := startServer(t, &opts)
 	t.Logf("started after a crash in %v", time.Since(began))
 	if !again.started {
 		t.Fatal("Start after a crash reused a server instead of starting one")
@@ -178,7 +185,7 @@ func TestStartAfterCrash(t *testing.T) {
 func TestStartWithRecycledPID(t *testing.T) {
 	t.Parallel()
 	opts := setup(t)
-	s := startServer(t, opts)
+	s := startServer(t, &opts)
 	// Both lock files that name the postmaster's PID.
 	lockFiles := []string{
 		filepath.Join(opts.DataDir, "postmaster.pid"),
@@ -221,7 +228,7 @@ func TestStartWithRecycledPID(t *testing.T) {
 		}
 	}
 
-	again := startServer(t, opts)
+	again := startServer(t, &opts)
 	if !again.started {
 		t.Fatal("Start with a recycled PID reused a server instead of starting one")
 	}
@@ -249,7 +256,7 @@ func TestStartPortBusy(t *testing.T) {
 func TestStartFailureShowsServerLog(t *testing.T) {
 	t.Parallel()
 	opts := setup(t)
-	if err := startServer(t, opts).Stop(t.Context()); err != nil {
+	if err := startServer(t, &opts).Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	conf := filepath.Join(opts.DataDir, "postgresql.conf")
