@@ -478,17 +478,7 @@ func (b testBundle) cancellation(t *testing.T, id uuid.UUID) string {
 // sold under are refundable, and its total, from the database.
 func (b testBundle) roomTerms(t *testing.T, id uuid.UUID) string {
 	t.Helper()
-	rows, err := b.pool.Query(context.Background(), `
+	return strings.Join(b.texts(t, `
 		SELECT format('[%s %s %s]', rate_plan_id, cancellation_policy->'refundable', amount + tax_amount)
-		FROM booking_rooms WHERE booking_id = $1 ORDER BY position`, id)
-	must(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		must(t, rows.Scan(&s))
-		out = append(out, s)
-	}
-	must(t, rows.Err())
-	return strings.Join(out, " ")
+		FROM booking_rooms WHERE booking_id = $1 ORDER BY position`, id), " ")
 }

@@ -36,18 +36,8 @@ func (b testBundle) blockOne(t *testing.T, ctx context.Context, room uuid.UUID, 
 // auditActions lists the actions the audit trail recorded on a block, oldest first.
 func (b testBundle) auditActions(t *testing.T, block uuid.UUID) string {
 	t.Helper()
-	rows, err := b.pool.Query(context.Background(), `SELECT action || ' by ' || actor FROM audit_log
-		WHERE entity = 'maintenance_blocks' AND entity_id = $1 ORDER BY id`, block.String())
-	must(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		must(t, rows.Scan(&s))
-		out = append(out, s)
-	}
-	must(t, rows.Err())
-	return strings.Join(out, ", ")
+	return strings.Join(b.texts(t, `SELECT action || ' by ' || actor FROM audit_log
+		WHERE entity = 'maintenance_blocks' AND entity_id = $1 ORDER BY id`, block.String()), ", ")
 }
 
 // Works that finish early: ending a block from a night puts exactly the

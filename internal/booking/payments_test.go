@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -30,15 +31,16 @@ func pay(token string) *booking.PaymentInput {
 
 func (b testBundle) paymentStatuses(t *testing.T, id uuid.UUID) []string {
 	t.Helper()
-	rows, err := b.pool.Query(context.Background(), "SELECT status || ':' || captured_amount || '/' || amount FROM payments WHERE booking_id = $1 ORDER BY created_at, id", id)
+	return b.texts(t, "SELECT status || ':' || captured_amount || '/' || amount FROM payments WHERE booking_id = $1 ORDER BY created_at, id", id)
+}
+
+// texts runs a query of one text column and returns its rows.
+func (b testBundle) texts(t *testing.T, sql string, args ...any) []string {
+	t.Helper()
+	rows, err := b.pool.Query(context.Background(), sql, args...)
 	must(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		must(t, rows.Scan(&s))
-		out = append(out, s)
-	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	must(t, err)
 	return out
 }
 

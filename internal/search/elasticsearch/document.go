@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/search"
 )
 
@@ -165,7 +166,7 @@ func BuildDocumentsTx(ctx context.Context, tx pgx.Tx, hotelIDs []uuid.UUID, from
 	if nights <= 0 {
 		nights = DefaultNights
 	}
-	from = dateOf(from)
+	from = hoteldate.Date(from)
 	until := from.AddDate(0, 0, nights)
 	docs, rates, err := loadHotels(ctx, tx, hotelIDs, from, until, version)
 	if err != nil {
@@ -257,7 +258,7 @@ func loadFree(ctx context.Context, tx pgx.Tx, ids []uuid.UUID, from, until time.
 		if out[id] == nil {
 			out[id] = map[time.Time]int{}
 		}
-		out[id][dateOf(night)] = free
+		out[id][hoteldate.Date(night)] = free
 		return nil
 	})
 	if err != nil {
@@ -280,7 +281,7 @@ func loadRates(ctx context.Context, tx pgx.Tx, ids []uuid.UUID, from, until time
 		if out[id] == nil {
 			out[id] = map[time.Time]nightRate{}
 		}
-		out[id][dateOf(night)] = r
+		out[id][hoteldate.Date(night)] = r
 		return nil
 	})
 	if err != nil {
@@ -374,10 +375,4 @@ func LoadAll(ctx context.Context, pool *pgxpool.Pool, from time.Time, nights, ba
 			after = ids[len(ids)-1]
 		}
 	}
-}
-
-// dateOf is the calendar date of t in its own location, at UTC midnight.
-func dateOf(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }

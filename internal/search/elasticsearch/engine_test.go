@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/search"
 	"github.com/staygraph/staygraph/internal/search/searchtest"
 )
@@ -63,7 +64,7 @@ func TestEngine(t *testing.T) {
 		if existed, err := e.Init(ctx); err != nil || existed {
 			t.Fatalf("init a new alias: existed %v, %v", existed, err)
 		}
-		from := dateOf(searchtest.Now).AddDate(0, 0, -1)
+		from := hoteldate.Date(searchtest.Now).AddDate(0, 0, -1)
 		done := 0
 		if err := e.Rebuild(ctx, LoadAll(ctx, pool, from, DefaultNights, 2), func(n, _ int) { done = n }); err != nil {
 			t.Fatal(err)
