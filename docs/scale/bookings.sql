@@ -74,29 +74,8 @@ ORDER BY id DESC LIMIT $3;
 \timing on
 \echo 'staygraph_bookings gauge'
 EXECUTE old_gauge;
-\echo 'a quiet hotel''s newest page'
-EXECUTE old_hotels(ARRAY[:'quiet']::uuid[], NULL, 51) \g /dev/null
-\echo 'the busiest hotel''s newest page'
-EXECUTE old_hotels(ARRAY[:'busy']::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, the newest page'
-EXECUTE old_hotels(:'busiest50'::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, a page deep in their history'
-EXECUTE old_hotels(:'busiest50'::uuid[], :'deep', 51) \g /dev/null
-\echo '50 hotels of every size, the newest page'
-EXECUTE old_hotels(:'any50'::uuid[], NULL, 51) \g /dev/null
-\echo '-- generic plans'
-SET plan_cache_mode = force_generic_plan;
-\echo 'a quiet hotel''s newest page'
-EXECUTE old_hotels(ARRAY[:'quiet']::uuid[], NULL, 51) \g /dev/null
-\echo 'the busiest hotel''s newest page'
-EXECUTE old_hotels(ARRAY[:'busy']::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, the newest page'
-EXECUTE old_hotels(:'busiest50'::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, a page deep in their history'
-EXECUTE old_hotels(:'busiest50'::uuid[], :'deep', 51) \g /dev/null
-\echo '50 hotels of every size, the newest page'
-EXECUTE old_hotels(:'any50'::uuid[], NULL, 51) \g /dev/null
-RESET plan_cache_mode;
+\set pages old_hotels
+\ir bookings_pages.sql
 \timing off
 
 ROLLBACK;
@@ -115,29 +94,8 @@ ORDER BY b.id DESC LIMIT $3;
 \timing on
 \echo 'staygraph_bookings gauge (live statuses)'
 EXECUTE new_gauge;
-\echo 'a quiet hotel''s newest page'
-EXECUTE new_hotels(ARRAY[:'quiet']::uuid[], NULL, 51) \g /dev/null
-\echo 'the busiest hotel''s newest page'
-EXECUTE new_hotels(ARRAY[:'busy']::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, the newest page'
-EXECUTE new_hotels(:'busiest50'::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, a page deep in their history'
-EXECUTE new_hotels(:'busiest50'::uuid[], :'deep', 51) \g /dev/null
-\echo '50 hotels of every size, the newest page'
-EXECUTE new_hotels(:'any50'::uuid[], NULL, 51) \g /dev/null
-\echo '-- generic plans'
-SET plan_cache_mode = force_generic_plan;
-\echo 'a quiet hotel''s newest page'
-EXECUTE new_hotels(ARRAY[:'quiet']::uuid[], NULL, 51) \g /dev/null
-\echo 'the busiest hotel''s newest page'
-EXECUTE new_hotels(ARRAY[:'busy']::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, the newest page'
-EXECUTE new_hotels(:'busiest50'::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, a page deep in their history'
-EXECUTE new_hotels(:'busiest50'::uuid[], :'deep', 51) \g /dev/null
-\echo '50 hotels of every size, the newest page'
-EXECUTE new_hotels(:'any50'::uuid[], NULL, 51) \g /dev/null
-RESET plan_cache_mode;
+\set pages new_hotels
+\ir bookings_pages.sql
 \timing off
 
 BEGIN;
