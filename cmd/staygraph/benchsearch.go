@@ -998,7 +998,9 @@ func sbPgbenchScripts(queries int) (lookup, script string) {
 	}
 	sel := fmt.Sprintf("\\set q random(1, %d)\nSELECT %s FROM bench_queries WHERE id = :q", queries, strings.Join(cols, ", "))
 	var lines []string
-	for _, line := range strings.Split(searchpg.SQL(), "\n") {
+	// the statement for a search without text, as every query of the
+	// workload is (sbStoreParams refuses others)
+	for _, line := range strings.Split(searchpg.SQL(search.Query{}), "\n") {
 		if i := strings.Index(line, "--"); i >= 0 {
 			line = line[:i]
 		}

@@ -9,6 +9,8 @@ import (
 	_ "embed"
 	"fmt"
 	"strconv"
+	"strings"
+	"text/template"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -19,11 +21,29 @@ import (
 )
 
 //go:embed search.sql
-var searchSQL string
+var searchTemplate string
 
-// SQL is the engine's one statement (search.sql), for benchmarks that run it
-// directly with the same parameters.
-func SQL() string { return searchSQL }
+// statements are search.sql without and with the parts for free text.
+var statements = func() (s [2]string) {
+	t := template.Must(template.New("search.sql").Parse(searchTemplate))
+	for i, text := range []bool{false, true} {
+		var b strings.Builder
+		if err := t.Execute(&b, struct{ Text bool }{text}); err != nil {
+			panic(err)
+		}
+		s[i] = b.String()
+	}
+	return s
+}()
+
+// SQL is the statement the engine runs for q (search.sql for q's shape),
+// for benchmarks that run it directly with the same parameters.
+func SQL(q search.Query) string {
+	if q.Text != "" {
+		return statements[1]
+	}
+	return statements[0]
+}
 
 // Engine searches PostgreSQL.
 type Engine struct {
@@ -214,7 +234,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	var a answer
 	b := &pgx.Batch{}
 	b.Queue("SET plan_cache_mode = force_generic_plan")
-	b.Queue(searchSQL,
+	b.Queue(SQL(q),
 		q.Text, lat, lon, radius, north, south, east, west,
 		q.CheckIn, q.CheckOut, q.ArrivingAt, nights,
 		q.RoomCount(), adults, children, people,

@@ -125,7 +125,7 @@ func TestSearchUsesGenericPlansAndLeavesTheSession(t *testing.T) {
 	var generic, custom int64
 	err = pool.QueryRow(ctx, `SELECT current_setting('plan_cache_mode'),
 		(SELECT generic_plans FROM pg_prepared_statements WHERE statement = $1),
-		(SELECT custom_plans FROM pg_prepared_statements WHERE statement = $1)`, postgres.SQL()).Scan(&mode, &generic, &custom)
+		(SELECT custom_plans FROM pg_prepared_statements WHERE statement = $1)`, postgres.SQL(search.Query{})).Scan(&mode, &generic, &custom)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestMaxConcurrentSearches(t *testing.T) {
 		// the server keeps the first 1 kB of a query's text
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND wait_event_type = 'Lock'
-			AND starts_with(query, left($1, 200))`, postgres.SQL()).Scan(&n); err != nil {
+			AND starts_with(query, left($1, 200))`, postgres.SQL(q)).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -17,6 +17,11 @@
 --     dollar; scaled here by the magnitude of $21 (search.PriceEdges)
 -- $28 whether a stay or a party was asked for (else hotels without a
 --     matching room type are listed too: no criteria lists the catalog)
+--
+-- The file is a Go text/template with one switch, .Text: whether the search
+-- has free text. PostgreSQL starts every part of a statement's plan on each
+-- execution, whatever its parameters, so a search without text runs the
+-- statement without the parts for text (~0.3 ms less).
 WITH target AS (
     SELECT per_usd, minor_digits FROM exchange_rates WHERE currency = $21::text
 ),
@@ -27,6 +32,7 @@ price_edges AS (
     FROM unnest($27::bigint[]) WITH ORDINALITY u(edge, i),
          (SELECT coalesce((SELECT power(10, greatest(0, round(log(per_usd))))::bigint FROM target), 1) AS scale) m
 ),
+{{- if .Text}}
 -- The words of the free text, longest first (none without one): a hotel
 -- matches when its text has every word, each close to one of its words
 -- (trigram word similarity; words of one or two letters, such as a
@@ -55,6 +61,7 @@ words AS (
                 AND (levenshtein_less_equal(d.word, q.w, e.k) <= e.k OR d.word = ANY(sw.swaps))
           ) alt) a
 ),
+{{- end}}
 -- The point searched near, as ll_to_earth places it, and the box around the
 -- circle that the GiST index on location finds hotels in, as
 -- earth_box(ll_to_earth($2, $3), radius) makes it (NULLs without a point).
@@ -77,8 +84,8 @@ cand AS (
     SELECT h.id, h.name, h.currency, h.star_rating, h.amenities, h.tax_rate_bps, stay.ci, stay.ci_end,
            CASE WHEN $2::float8 IS NOT NULL THEN geo.metres / 1000 END AS distance_km,
            -- relevance: how close each word is, and the words in their order
-           CASE WHEN $1 <> '' THEN (coalesce((SELECT avg(word_similarity(w, h.search_text)) FROM words, unnest(ws) w), 0)
-                                    + word_similarity(search_fold($1), h.search_text)) / 2 ELSE 0 END AS score
+           {{if .Text}}(coalesce((SELECT avg(word_similarity(w, h.search_text)) FROM words, unnest(ws) w), 0)
+            + word_similarity(search_fold($1), h.search_text)) / 2{{else}}0::float8{{end}} AS score
     -- Near a point, the GiST index on location finds the hotels in the
     -- circle's box. Two branches rather than "$4 IS NULL OR ...", so that the
     -- plan PostgreSQL caches for this prepared statement after five runs (a
@@ -90,6 +97,7 @@ cand AS (
           -- tested on the few hotels of the circle's box, not with the GIN
           -- index: common amenities match thousands of hotels
           AND coalesce(amenities, '{}') @> $17::text[]
+{{- if .Text}}
         UNION ALL
         -- Free text without a point: the trigram index finds the hotels
         -- close to its three longest words (or, for a word the hotels do
@@ -108,8 +116,11 @@ cand AS (
           AND (search_text %> (SELECT w2 FROM words) OR search_text ~ (SELECT r2 FROM words))
           AND (search_text %> (SELECT w3 FROM words) OR search_text ~ (SELECT r3 FROM words))
           AND amenities @> $17::text[]
+{{- else}}
         UNION ALL
+        -- Neither text nor a point: every hotel with the amenities.
         SELECT * FROM hotels WHERE $4::float8 IS NULL AND $1::text = '' AND amenities @> $17::text[]
+{{- end}}
     ) h
     -- earth_distance(ll_to_earth($2, $3), ll_to_earth(latitude, longitude))
     -- spelled out, the same float operations in the same order (ll_to_earth
@@ -142,11 +153,13 @@ cand AS (
            OR (h.latitude BETWEEN $6::float8 AND $5::float8
                AND CASE WHEN $8::float8 <= $7::float8 THEN h.longitude BETWEEN $8::float8 AND $7::float8
                         ELSE h.longitude >= $8::float8 OR h.longitude <= $7::float8 END))
+{{- if .Text}}
       -- every word of the text, typo-tolerant
       AND ($1::text = '' OR NOT EXISTS (
           SELECT FROM words, unnest(ws, res) x(w, re)
           WHERE NOT CASE WHEN length(w) <= 2 THEN h.search_text ~ ('\m' || w || '\M')
                          ELSE w <% h.search_text OR coalesce(h.search_text ~ re, false) END))
+{{- end}}
       AND h.star_rating >= $18::int
       -- a stay is offered from the hotel's business date (its day runs from
       -- 06:00 to 06:00 local: until 06:00 the night in progress is still
