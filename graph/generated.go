@@ -11623,8 +11623,8 @@ func (ec *executionContext) _HotelSearchHit_hotel(ctx context.Context, field gra
 			return obj.Hotel, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v catalog.Hotel) graphql.Marshaler {
-			return ec.marshalNHotel2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐHotel(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Hotel) graphql.Marshaler {
+			return ec.marshalNHotel2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐHotel(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16513,8 +16513,8 @@ func (ec *executionContext) _RoomTypeOffer_roomType(ctx context.Context, field g
 			return obj.RoomType, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v catalog.RoomType) graphql.Marshaler {
-			return ec.marshalNRoomType2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomType(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.RoomType) graphql.Marshaler {
+			return ec.marshalNRoomType2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomType(ctx, selections, v)
 		},
 		true,
 		true,
@@ -26444,6 +26444,14 @@ func (ec *executionContext) marshalNRoomType2ᚕgithubᚗcomᚋstaygraphᚋstayg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNRoomType2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomType(ctx context.Context, sel ast.SelectionSet, v *catalog.RoomType) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RoomType!")
+		return graphql.Null
+	}
+	return ec._RoomType(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRoomTypeOffer2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomTypeOffer(ctx context.Context, sel ast.SelectionSet, v model.RoomTypeOffer) graphql.Marshaler {

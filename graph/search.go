@@ -130,23 +130,40 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 		return nil, fmt.Errorf("load the page's rate plans: %w", err)
 	}
 	out := make([]model.SearchHit, len(hits))
+	// The catalog rows are pointers (into the loaded rows, or into rows made
+	// here from a named hit's names): gqlgen copies a value at every step.
+	var namedHotels []catalog.Hotel
+	var namedRoomTypes []catalog.RoomType
+	var namedRatePlans []catalog.RatePlan
+	if named {
+		offerCount := 0
+		for _, h := range hits {
+			offerCount += len(h.RoomTypes)
+		}
+		namedHotels = make([]catalog.Hotel, len(hits))
+		// capacities that appending never exceeds: the pointers stay in one array
+		namedRoomTypes = make([]catalog.RoomType, 0, offerCount)
+		namedRatePlans = make([]catalog.RatePlan, 0, offerCount)
+	}
 	nextRoomType, nextRatePlan := 0, 0
 	for i, h := range hits {
 		out[i] = model.SearchHit{Hit: h, Offers: make([]model.RoomTypeOffer, len(h.RoomTypes))}
 		switch {
 		case hotels != nil:
-			out[i].Hotel = hotels[i]
+			out[i].Hotel = &hotels[i]
 		case named:
-			out[i].Hotel = catalog.Hotel{ID: h.HotelID, Name: h.HotelName, StarRating: h.StarRating, Currency: h.Currency}
+			namedHotels[i] = catalog.Hotel{ID: h.HotelID, Name: h.HotelName, StarRating: h.StarRating, Currency: h.Currency}
+			out[i].Hotel = &namedHotels[i]
 		}
 		for j, rt := range h.RoomTypes {
 			o := model.RoomTypeOffer{RoomTypeHit: rt}
 			switch {
 			case roomTypes != nil:
-				o.RoomType = roomTypes[nextRoomType]
+				o.RoomType = &roomTypes[nextRoomType]
 			case named:
-				o.RoomType = catalog.RoomType{ID: rt.RoomTypeID, HotelID: h.HotelID, Name: rt.Name,
-					MaxAdults: rt.MaxAdults, MaxChildren: rt.MaxChildren, MaxOccupancy: rt.MaxOccupancy}
+				namedRoomTypes = append(namedRoomTypes, catalog.RoomType{ID: rt.RoomTypeID, HotelID: h.HotelID, Name: rt.Name,
+					MaxAdults: rt.MaxAdults, MaxChildren: rt.MaxChildren, MaxOccupancy: rt.MaxOccupancy})
+				o.RoomType = &namedRoomTypes[len(namedRoomTypes)-1]
 			}
 			nextRoomType++
 			if rt.RatePlanID != uuid.Nil {
@@ -154,7 +171,8 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 				case ratePlans != nil:
 					o.RatePlan = &ratePlans[nextRatePlan]
 				case named:
-					o.RatePlan = &catalog.RatePlan{ID: rt.RatePlanID, HotelID: h.HotelID, RoomTypeID: rt.RoomTypeID, Name: rt.RatePlanName}
+					namedRatePlans = append(namedRatePlans, catalog.RatePlan{ID: rt.RatePlanID, HotelID: h.HotelID, RoomTypeID: rt.RoomTypeID, Name: rt.RatePlanName})
+					o.RatePlan = &namedRatePlans[len(namedRatePlans)-1]
 				}
 				nextRatePlan++
 			}

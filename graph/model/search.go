@@ -10,13 +10,13 @@ import (
 // no resolver of their own.
 type SearchHit struct {
 	search.Hit
-	Hotel  catalog.Hotel
+	Hotel  *catalog.Hotel // nil when the operation does not select it
 	Offers []RoomTypeOffer
 }
 
 // RoomTypeOffer is an offer of a hit with its room type and rate plan.
 type RoomTypeOffer struct {
 	search.RoomTypeHit
-	RoomType catalog.RoomType
+	RoomType *catalog.RoomType // nil when the operation does not select it
 	RatePlan *catalog.RatePlan // nil without dates
 }
