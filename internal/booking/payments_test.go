@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -417,18 +418,23 @@ func TestReconciliationSettlesAPinLeftAfterTheOutcome(t *testing.T) {
 	}
 }
 
-// stalling is a payment provider in an outage for refunds: each refund
-// waits until release is closed (or its call's time is up).
+// stalling is a payment provider in an outage for refunds: while down, a
+// refund fails at once; otherwise each refund tells asked its idempotency
+// key and waits until release is closed (or its call's time is up).
 type stalling struct {
 	*sandbox.Provider
-	asked   chan struct{}
+	down    atomic.Bool
+	asked   chan string
 	release chan struct{}
 }
 
-func (stalling) Name() string { return "stalling" }
+func (*stalling) Name() string { return "stalling" }
 
-func (p stalling) Refund(ctx context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
-	p.asked <- struct{}{}
+func (p *stalling) Refund(ctx context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
+	if p.down.Load() {
+		return payment.RefundResult{}, errors.New("outage: 503 service unavailable")
+	}
+	p.asked <- req.IdempotencyKey
 	select {
 	case <-p.release:
 	case <-ctx.Done():
@@ -450,7 +456,7 @@ func TestAStalledRefundProviderHoldsNoConnection(t *testing.T) {
 	must(t, err)
 	defer small.Close()
 	const refunds = 3 // more than the pool's connections
-	p := stalling{Provider: sandbox.New(), asked: make(chan struct{}, refunds), release: make(chan struct{})}
+	p := &stalling{Provider: sandbox.New(), asked: make(chan string, refunds), release: make(chan struct{})}
 	release := sync.OnceFunc(func() { close(p.release) })
 	defer release() // before the pool closes, should the test fail midway
 	svc := booking.NewService(small, catalog.NewService(small), payment.NewRegistry(p), nil, booking.Opts{})

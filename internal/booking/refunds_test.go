@@ -2,13 +2,11 @@ package booking_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,7 +17,6 @@ import (
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/metrics"
-	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/payment/sandbox"
 )
 
@@ -219,31 +216,6 @@ func TestConcurrentSettlementsOfARefundOneWins(t *testing.T) {
 	}
 }
 
-// outage is a payment provider whose refunds fail while it is down; once
-// it is back, each refund call tells asked its idempotency key and waits
-// for release.
-type outage struct {
-	*sandbox.Provider
-	down    atomic.Bool
-	asked   chan string
-	release chan struct{}
-}
-
-func (*outage) Name() string { return "outage" }
-
-func (p *outage) Refund(ctx context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
-	if p.down.Load() {
-		return payment.RefundResult{}, errors.New("outage: 503 service unavailable")
-	}
-	p.asked <- req.IdempotencyKey
-	select {
-	case <-p.release:
-	case <-ctx.Done():
-		return payment.RefundResult{}, ctx.Err()
-	}
-	return p.Provider.Refund(ctx, req)
-}
-
 // The provider is down for every attempt of a refund's job, so River
 // discards it and the refund stays PENDING. Once the provider is back,
 // staff ask for it again: a new job pays it, once. While that job is live,
@@ -252,7 +224,7 @@ func (p *outage) Refund(ctx context.Context, req payment.RefundRequest) (payment
 func TestAPendingRefundWhoseJobGaveUpIsAskedAgain(t *testing.T) {
 	t.Parallel()
 	b := setupWithJobs(t, 15*time.Minute, retryQuickly, func(c *river.Config) { c.MaxAttempts = 2 })
-	p := &outage{Provider: sandbox.New(), asked: make(chan string, 4), release: make(chan struct{})}
+	p := &stalling{Provider: sandbox.New(), asked: make(chan string, 4), release: make(chan struct{})}
 	p.down.Store(true)
 	b.payments.Register(p)
 	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
@@ -261,7 +233,7 @@ func TestAPendingRefundWhoseJobGaveUpIsAskedAgain(t *testing.T) {
 	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
 	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
 	must(t, err)
-	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: &booking.PaymentInput{Provider: "outage", Token: "tok_success"}})
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: &booking.PaymentInput{Provider: "stalling", Token: "tok_success"}})
 	must(t, err)
 	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
 	must(t, err)
