@@ -1,26 +1,8 @@
 -- The pages of bookings.sql, read with the prepared statement named in
 -- :pages, first with the plans PostgreSQL makes for the values given, then
 -- with the generic plan it may settle on after five executions.
-\echo 'a quiet hotel''s newest page'
-EXECUTE :pages(ARRAY[:'quiet']::uuid[], NULL, 51) \g /dev/null
-\echo 'the busiest hotel''s newest page'
-EXECUTE :pages(ARRAY[:'busy']::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, the newest page'
-EXECUTE :pages(:'busiest50'::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, a page deep in their history'
-EXECUTE :pages(:'busiest50'::uuid[], :'deep', 51) \g /dev/null
-\echo '50 hotels of every size, the newest page'
-EXECUTE :pages(:'any50'::uuid[], NULL, 51) \g /dev/null
+\ir bookings_page_reads.sql
 \echo '-- generic plans'
 SET plan_cache_mode = force_generic_plan;
-\echo 'a quiet hotel''s newest page'
-EXECUTE :pages(ARRAY[:'quiet']::uuid[], NULL, 51) \g /dev/null
-\echo 'the busiest hotel''s newest page'
-EXECUTE :pages(ARRAY[:'busy']::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, the newest page'
-EXECUTE :pages(:'busiest50'::uuid[], NULL, 51) \g /dev/null
-\echo 'the 50 busiest hotels, a page deep in their history'
-EXECUTE :pages(:'busiest50'::uuid[], :'deep', 51) \g /dev/null
-\echo '50 hotels of every size, the newest page'
-EXECUTE :pages(:'any50'::uuid[], NULL, 51) \g /dev/null
+\ir bookings_page_reads.sql
 RESET plan_cache_mode;
