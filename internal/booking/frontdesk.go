@@ -139,13 +139,9 @@ func (s *Service) frontDesk(ctx context.Context, id uuid.UUID, m deskMove) (Book
 	case b.PaymentInFlight:
 		return Booking{}, apperr.New(PaymentPending, "a payment on this booking is under way; try again when it has settled")
 	}
-	hotel, err := s.catalog.Hotel(ctx, b.HotelID)
+	loc, err := s.hotelLocation(ctx, b.HotelID)
 	if err != nil {
 		return Booking{}, err
-	}
-	loc, err := time.LoadLocation(hotel.TimeZone)
-	if err != nil {
-		return Booking{}, fmt.Errorf("hotel time zone: %w", err)
 	}
 	now := s.opts.Now()
 	if why := m.notYet(b, hoteldate.BusinessDate(now, loc)); why != "" {

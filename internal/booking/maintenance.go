@@ -107,13 +107,9 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 		}
 		blocked = append(blocked, r)
 	}
-	hotel, err := s.catalog.Hotel(ctx, blocked[0].HotelID)
+	loc, err := s.hotelLocation(ctx, blocked[0].HotelID)
 	if err != nil {
 		return nil, nil, err
-	}
-	loc, err := time.LoadLocation(hotel.TimeZone)
-	if err != nil {
-		return nil, nil, fmt.Errorf("hotel time zone: %w", err)
 	}
 	from, to := Date(in.From), Date(in.To)
 	today := hoteldate.BusinessDate(s.opts.Now(), loc)
@@ -245,13 +241,9 @@ func (s *Service) EndMaintenance(ctx context.Context, in EndMaintenanceInput) (*
 	if err != nil {
 		return nil, fmt.Errorf("load maintenance block: %w", err)
 	}
-	hotel, err := s.catalog.Hotel(ctx, row.HotelID)
+	loc, err := s.hotelLocation(ctx, row.HotelID)
 	if err != nil {
 		return nil, err
-	}
-	loc, err := time.LoadLocation(hotel.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("hotel time zone: %w", err)
 	}
 	today := hoteldate.BusinessDate(s.opts.Now(), loc)
 	from := today
@@ -328,13 +320,9 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 	if err != nil {
 		return catalog.Room{}, nil, err
 	}
-	hotel, err := s.catalog.Hotel(ctx, current.HotelID)
+	loc, err := s.hotelLocation(ctx, current.HotelID)
 	if err != nil {
 		return catalog.Room{}, nil, err
-	}
-	loc, err := time.LoadLocation(hotel.TimeZone)
-	if err != nil {
-		return catalog.Room{}, nil, fmt.Errorf("hotel time zone: %w", err)
 	}
 	today := hoteldate.BusinessDate(s.opts.Now(), loc)
 	var room catalog.Room

@@ -148,13 +148,9 @@ func (s *Service) Penalties(ctx context.Context, b Booking, rooms []BookedRoom) 
 	if b.Status != StatusHeld && b.Status != StatusConfirmed {
 		return []PenaltyWindow{}, nil
 	}
-	hotel, err := s.catalog.Hotel(ctx, b.HotelID)
+	loc, err := s.hotelLocation(ctx, b.HotelID)
 	if err != nil {
 		return nil, err
-	}
-	loc, err := time.LoadLocation(hotel.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("hotel time zone: %w", err)
 	}
 	var priced []pricedRoom
 	for _, r := range rooms {
@@ -171,13 +167,9 @@ func (s *Service) Blocks(ctx context.Context, hotelID uuid.UUID) ([]MaintenanceB
 	if err := auth.RequireHotel(ctx, hotelID); err != nil {
 		return nil, err
 	}
-	hotel, err := s.catalog.Hotel(ctx, hotelID)
+	loc, err := s.hotelLocation(ctx, hotelID)
 	if err != nil {
 		return nil, err
-	}
-	loc, err := time.LoadLocation(hotel.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("hotel time zone: %w", err)
 	}
 	rows, err := s.q.ListMaintenanceBlocks(ctx, db.ListMaintenanceBlocksParams{HotelID: hotelID, FromNight: hoteldate.BusinessDate(s.opts.Now(), loc)})
 	if err != nil {

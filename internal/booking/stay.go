@@ -1,8 +1,11 @@
 package booking
 
 import (
+	"context"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/catalog"
@@ -36,6 +39,21 @@ func (s stay) nights() int { return nightsBetween(s.checkIn, s.checkOut) }
 // checkInAt is the instant of the hotel's check-in time on the check-in date,
 // in the hotel's zone. Across a DST gap it moves forward as time.Date does.
 func (s stay) checkInAt() time.Time { return s.hotel.CheckInTime.On(s.checkIn, s.loc) }
+
+// hotelLocation is the time zone of a hotel, whose business date
+// (hoteldate.BusinessDate) the rules of stays, front desk and maintenance
+// read.
+func (s *Service) hotelLocation(ctx context.Context, hotelID uuid.UUID) (*time.Location, error) {
+	hotel, err := s.catalog.Hotel(ctx, hotelID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(hotel.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("hotel time zone: %w", err)
+	}
+	return loc, nil
+}
 
 // newStay validates local dates against the hotel's own calendar: check-in
 // not before the hotel's business date at now (at 02:00 the night that began
