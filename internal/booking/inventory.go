@@ -82,13 +82,9 @@ func reserveTx(ctx context.Context, q *db.Queries, r reservation, locked bool) e
 	for i, row := range rows {
 		need := r.units[row.RoomTypeID]
 		if row.Reserved+int32(need) > row.Capacity {
-			free := int(row.Capacity - row.Reserved)
-			for _, o := range rows { // the stay has the fewest any of its nights has
-				if o.RoomTypeID == row.RoomTypeID {
-					free = min(free, int(o.Capacity-o.Reserved))
-				}
-			}
-			return soldOut(row.RoomTypeID, row.Night, free)
+			return soldOut(rows, row, func(r db.ReadInventoryRow) (uuid.UUID, time.Time, int) {
+				return r.RoomTypeID, r.Night, int(r.Capacity - r.Reserved)
+			})
 		}
 		updates[i] = db.AdjustInventoryParams{Delta: int32(need), RoomTypeID: row.RoomTypeID, Night: row.Night, Version: row.Version}
 	}
@@ -121,29 +117,31 @@ func reserveLockedTx(ctx context.Context, q *db.Queries, r reservation, ids []uu
 	}
 	for _, row := range rows {
 		if !row.Fits {
-			free := int(row.Free)
-			for _, o := range rows { // the stay has the fewest any of its nights has
-				if o.RoomTypeID == row.RoomTypeID {
-					free = min(free, int(o.Free))
-				}
-			}
-			return soldOut(row.RoomTypeID, row.Night, free)
+			return soldOut(rows, row, func(r db.ReserveLockedRow) (uuid.UUID, time.Time, int) {
+				return r.RoomTypeID, r.Night, int(r.Free)
+			})
 		}
 	}
 	return nil
 }
 
-// soldOut is SOLD_OUT for a room type's night, the stay having free units
-// of it on every night; Hold names the room of the request it concerns
-// (soldOutRoom).
-func soldOut(roomType uuid.UUID, night time.Time, free int) error {
+// soldOut is SOLD_OUT for the room type and night of short, one of the
+// stay's inventory rows (read tells a row's room type, night and free
+// units): the stay has as many units of it free as the fewest of its
+// nights. Hold names the room of the request it concerns (soldOutRoom).
+func soldOut[R any](rows []R, short R, read func(R) (roomType uuid.UUID, night time.Time, free int)) error {
+	roomType, night, free := read(short)
+	for _, r := range rows {
+		if id, _, f := read(r); id == roomType {
+			free = min(free, f)
+		}
+	}
 	return &apperr.Error{Code: SoldOut, Message: fmt.Sprintf("sold out on the night of %s", night.Format(time.DateOnly)),
 		Err: soldOutRoomType{roomType, free}}
 }
 
-// soldOutRoomType is the cause of a SOLD_OUT: the room type short of units.
-// soldOutRoomType is the room type short of units, and how many it had
-// free on the night that was short.
+// soldOutRoomType is the cause of a SOLD_OUT: the room type short of
+// units, and how many the stay has free (the fewest of its nights).
 type soldOutRoomType struct {
 	id   uuid.UUID
 	free int
