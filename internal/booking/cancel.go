@@ -43,6 +43,10 @@ type Refund struct {
 	Settlement *RefundSettlement
 }
 
+// maxNoteLength is the most characters a free-text reason or note holds: a
+// cancellation's reason, a maintenance block's, a refund settlement's note.
+const maxNoteLength = 500
+
 // Cancel cancels a booking: it applies the cancellation penalty of each
 // room's terms at this instant in the hotel's zone, records the refund due
 // (captured payments minus the penalty) and releases the inventory, in one
@@ -55,8 +59,8 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		return Booking{}, nil, err
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
-	if utf8.RuneCountInString(in.Reason) > 500 {
-		return Booking{}, nil, apperr.Invalid("at most 500 characters", "input", "reason")
+	if utf8.RuneCountInString(in.Reason) > maxNoteLength {
+		return Booking{}, nil, apperr.Invalid(fmt.Sprintf("at most %d characters", maxNoteLength), "input", "reason")
 	}
 	if in.WaivePenalty && !p.CanManageHotel(b.HotelID) { // admins manage every hotel
 		return Booking{}, nil, &apperr.Error{Code: apperr.Forbidden, Field: []string{"input", "waivePenalty"},

@@ -87,8 +87,8 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 		return nil, nil, apperr.Invalid("give 1 to 100 rooms", "input", "roomIds")
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
-	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 500 {
-		return nil, nil, apperr.Invalid("say why, in at most 500 characters", "input", "reason")
+	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > maxNoteLength {
+		return nil, nil, apperr.Invalid(fmt.Sprintf("say why, in at most %d characters", maxNoteLength), "input", "reason")
 	}
 	var blocked []catalog.Room
 	for i, id := range in.RoomIDs {

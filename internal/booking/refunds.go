@@ -71,8 +71,8 @@ func (s *Service) SettleRefundOutside(ctx context.Context, in SettleRefundInput)
 	case n > 200:
 		invalid = append(invalid, apperr.Invalid("at most 200 characters", "input", "reference"))
 	}
-	if utf8.RuneCountInString(in.Note) > 500 {
-		invalid = append(invalid, apperr.Invalid("at most 500 characters", "input", "note"))
+	if utf8.RuneCountInString(in.Note) > maxNoteLength {
+		invalid = append(invalid, apperr.Invalid(fmt.Sprintf("at most %d characters", maxNoteLength), "input", "note"))
 	}
 	if err := invalid.Err(); err != nil {
 		return Refund{}, Booking{}, err
