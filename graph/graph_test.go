@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -110,9 +112,13 @@ func send(t *testing.T, req *http.Request) response {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out response
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		t.Fatalf("decode response: %v", err)
+	if err := json.Unmarshal(raw, &out); err != nil { // the whole body: one JSON object
+		t.Fatalf("decode response: %v: %.300s", err, raw)
 	}
 	out.contentType, out.status = res.Header.Get("Content-Type"), res.StatusCode
 	return out
@@ -422,6 +428,47 @@ func TestGETServesQueriesOnly(t *testing.T) {
 	if res := send(t, req); res.status != http.StatusBadRequest || res.code() != graph.CodeBadRequest || res.Data != nil && string(res.Data) != "null" {
 		t.Fatalf("GET mutation: %d %s %+v, want 400 BAD_REQUEST", res.status, res.Data, res.Errors)
 	}
+}
+
+// Responses are written as the executor made them (graph/response.go):
+// one JSON document per request, GET or POST, with data, errors and
+// extensions as encoding/json would write them.
+func TestResponsesAreOneJSONDocument(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	name := `Bed <&> Breakfast "Inn" \ Annex`
+	in := hotelInput(name)
+	res := b.do(t, token(t, auth.RoleAdmin), createHotel, map[string]any{"input": in})
+	id := decode[struct {
+		CreateHotel struct{ Hotel struct{ ID string } }
+	}](t, res).CreateHotel.Hotel.ID
+	query := `query($id: ID!) { hotels(first: 1) { totalCount } hotel(id: $id) { name } bad: hotel(id: "nope") { name } }`
+	vars, _ := json.Marshal(map[string]any{"id": id})
+	get, _ := http.NewRequest(http.MethodGet, b.server.URL+"?"+url.Values{"query": {query}, "variables": {string(vars)}}.Encode(), nil)
+	for via, res := range map[string]response{"POST": b.do(t, "", query, map[string]any{"id": id}), "GET": send(t, get)} {
+		if res.status != http.StatusOK || res.contentType != "application/graphql-response+json" {
+			t.Fatalf("%s: %d %s", via, res.status, res.contentType)
+		}
+		if want := `{"hotels":{"totalCount":1},"hotel":{"name":` + jsonString(name) + `},"bad":null}`; !jsonEqual(t, res.Data, want) {
+			t.Fatalf("%s: data %s, want %s", via, res.Data, want)
+		}
+		if len(res.Errors) != 1 || res.code() != "INVALID_INPUT" || fmt.Sprint(res.Errors[0].Path) != "[bad]" {
+			t.Fatalf("%s: errors %+v, want the bad id's INVALID_INPUT", via, res.Errors)
+		}
+	}
+}
+
+// jsonEqual reports whether two JSON documents hold the same value.
+func jsonEqual(t *testing.T, a json.RawMessage, b string) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatal(err)
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 func TestAPIKeysThroughTheAPI(t *testing.T) {

@@ -76,8 +76,8 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 		opts.CredentialCheckInterval = DefaultCredentialCheckInterval
 	}
 	srv.AddTransport(websocketTransport(opts.Authenticator, opts.CredentialCheckInterval))
-	srv.AddTransport(transport.GET{UseGrapQLResponseJsonByDefault: true})
-	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
+	srv.AddTransport(asIs{transport.GET{UseGrapQLResponseJsonByDefault: true}})
+	srv.AddTransport(asIs{transport.POST{UseGrapQLResponseJsonByDefault: true}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 
 	if opts.Metrics != nil {

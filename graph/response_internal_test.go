@@ -1,0 +1,55 @@
+package graph
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// writeResponse writes what encoding/json writes for the same response,
+// except that it may leave <, > and & (and U+2028, U+2029) in strings as
+// they are instead of escaping them.
+func TestWriteResponseIsWhatEncodingJSONWrites(t *testing.T) {
+	yes := true
+	unescape := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&", `\u2028`, "\u2028", `\u2029`, "\u2029")
+	cases := map[string]*graphql.Response{
+		"data":    {Data: json.RawMessage("{\"hotel\":{\"name\":\"Bed <&> Breakfast \u2028\",\"stars\":4,\"tags\":[\"a\",\"b\"],\"none\":null}}")},
+		"no data": {},
+		"errors and data": {
+			Data: json.RawMessage(`{"hotel":null}`),
+			Errors: gqlerror.List{{Message: `no hotel "x" <here>`, Path: ast.Path{ast.PathName("hotel"), ast.PathIndex(2)},
+				Extensions: map[string]any{"code": "NOT_FOUND", "requestId": "r-1"}}},
+		},
+		"extensions": {
+			Data:       json.RawMessage(`{"searchHotels":{"totalCount":3}}`),
+			Extensions: map[string]any{"search": map[string]any{"engine": "postgres", "fallback": false}, "a": []int{1, 2}},
+		},
+	}
+	for name, resp := range cases {
+		t.Run(name, func(t *testing.T) {
+			want, err := json.Marshal(resp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			if !writeResponse(rec, resp) {
+				t.Fatal("not written")
+			}
+			if got := rec.Body.String(); unescape.Replace(got) != unescape.Replace(string(want)) {
+				t.Fatalf("wrote\n%s\nencoding/json writes\n%s", got, want)
+			}
+		})
+	}
+	// incremental delivery's fields are left to encoding/json
+	for _, resp := range []*graphql.Response{{Label: "l"}, {Path: ast.Path{ast.PathName("a")}}, {HasNext: &yes}} {
+		rec := httptest.NewRecorder()
+		if writeResponse(rec, resp) || rec.Body.Len() != 0 {
+			t.Fatalf("%+v: written %q", resp, rec.Body.String())
+		}
+	}
+}
