@@ -4,6 +4,7 @@ package relay
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -35,9 +36,22 @@ const (
 	KindMaintenanceBlock Kind = "MaintenanceBlock"
 )
 
-// ID encodes a global id for an object of kind.
+// ID encodes a global id for an object of kind. A page of search results
+// has a hundred or more: it allocates only the string it returns.
 func ID(kind Kind, id uuid.UUID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(string(kind) + ":" + id.String()))
+	var buf [64]byte
+	raw := append(buf[:0], kind...)
+	raw = append(raw, ':')
+	raw = hex.AppendEncode(raw, id[:4])
+	for _, part := range [][]byte{id[4:6], id[6:8], id[8:10], id[10:]} {
+		raw = hex.AppendEncode(append(raw, '-'), part)
+	}
+	var enc [88]byte
+	if n := base64.RawURLEncoding.EncodedLen(len(raw)); n <= len(enc) {
+		base64.RawURLEncoding.Encode(enc[:n], raw)
+		return string(enc[:n])
+	}
+	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
 // Parse decodes any global id into its kind and uuid.
