@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -103,6 +104,8 @@ func writeResponse(w http.ResponseWriter, resp *graphql.Response) bool {
 		buf.Write(b)
 	}
 	buf.WriteByte('}')
+	// the whole body in one write, its length known: not chunked
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.Write(buf.Bytes())
 	return true
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,6 +43,9 @@ func TestWriteResponseIsWhatEncodingJSONWrites(t *testing.T) {
 			}
 			if got := rec.Body.String(); unescape.Replace(got) != unescape.Replace(string(want)) {
 				t.Fatalf("wrote\n%s\nencoding/json writes\n%s", got, want)
+			}
+			if n := rec.Header().Get("Content-Length"); n != strconv.Itoa(rec.Body.Len()) {
+				t.Fatalf("Content-Length %s for %d bytes", n, rec.Body.Len())
 			}
 		})
 	}
