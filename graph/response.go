@@ -1,12 +1,10 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -64,8 +62,6 @@ func (w *skipWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (w *skipWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-var responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
 // writeResponse writes resp as encoding/json would (the fields of
 // graphql.Response in their order), with its data as it is. It writes
 // nothing and reports false for what only incremental delivery sets
@@ -74,38 +70,34 @@ func writeResponse(w http.ResponseWriter, resp *graphql.Response) bool {
 	if resp.Label != "" || len(resp.Path) > 0 || resp.HasNext != nil {
 		return false
 	}
-	buf := responseBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		buf.Reset()
-		responseBuffers.Put(buf)
-	}()
-	buf.WriteByte('{')
+	var errs, exts []byte
+	var err error
 	if len(resp.Errors) > 0 {
-		b, err := json.Marshal(resp.Errors)
-		if err != nil {
+		if errs, err = json.Marshal(resp.Errors); err != nil {
 			return false
 		}
-		buf.WriteString(`"errors":`)
-		buf.Write(b)
-		buf.WriteByte(',')
-	}
-	buf.WriteString(`"data":`)
-	if len(resp.Data) == 0 {
-		buf.WriteString("null")
-	} else {
-		buf.Write(resp.Data)
 	}
 	if len(resp.Extensions) > 0 {
-		b, err := json.Marshal(resp.Extensions)
-		if err != nil {
+		if exts, err = json.Marshal(resp.Extensions); err != nil {
 			return false
 		}
-		buf.WriteString(`,"extensions":`)
-		buf.Write(b)
 	}
-	buf.WriteByte('}')
+	data := []byte(resp.Data)
+	if len(data) == 0 {
+		data = []byte("null")
+	}
+	body := make([]byte, 0, len(errs)+len(data)+len(exts)+32)
+	body = append(body, '{')
+	if errs != nil {
+		body = append(append(append(body, `"errors":`...), errs...), ',')
+	}
+	body = append(append(body, `"data":`...), data...)
+	if exts != nil {
+		body = append(append(body, `,"extensions":`...), exts...)
+	}
+	body = append(body, '}')
 	// the whole body in one write, its length known: not chunked
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.Write(buf.Bytes())
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
 	return true
 }
