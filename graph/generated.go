@@ -3474,7 +3474,9 @@ staygraph: hotel search and booking.
 Conventions:
 - Every object has an opaque global ` + "`" + `id` + "`" + `; ` + "`" + `node(id)` + "`" + ` fetches any of them.
 - Mutable objects carry a ` + "`" + `version` + "`" + `; updates take ` + "`" + `expectedVersion` + "`" + ` and fail with
-  the ` + "`" + `STALE_VERSION` + "`" + ` user error when someone else changed the object first.
+  the ` + "`" + `STALE_VERSION` + "`" + ` user error when someone else changed the object first. An
+  update of a hotel, room type or rate plan that changes nothing keeps its version
+  and is neither audited nor streamed as a change.
 - Expected business outcomes come back as ` + "`" + `userErrors { code field message }` + "`" + ` in the
   mutation payload. Authentication and authorization failures are GraphQL errors with
   ` + "`" + `extensions.code` + "`" + ` set to ` + "`" + `UNAUTHENTICATED` + "`" + ` or ` + "`" + `FORBIDDEN` + "`" + `.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -72,6 +73,15 @@ func checkVersion(current, expected int64, what string) error {
 			Message: fmt.Sprintf("%s is at version %d, not %d; reload it and try again", what, current, expected)}
 	}
 	return nil
+}
+
+// unchanged reports whether an update's validated fields are what the
+// object already has (its own fields, validated the same way). Such an
+// update is not written: the object keeps its version, and the audit
+// trail, the change stream and partners' webhooks see no change.
+func unchanged[F interface{ validate() (F, error) }](next, current F) bool {
+	cur, err := current.validate()
+	return err == nil && reflect.DeepEqual(next, cur)
 }
 
 // tx runs fn in a transaction attributed to the caller in the audit trail.

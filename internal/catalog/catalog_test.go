@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -214,6 +215,62 @@ func TestUpdateWithOldVersionIsStale(t *testing.T) {
 	_, err := b.svc.UpdateHotel(b.admin, h.ID, h.Version, catalog.HotelPatch{StarRating: &stars})
 	if e, ok := apperr.As(err); !ok || e.Code != apperr.StaleVersion || joinField(e.Field) != "input.expectedVersion" {
 		t.Fatalf("update from version 1 again: %v, want STALE_VERSION on input.expectedVersion", err)
+	}
+}
+
+// An update that changes nothing — the same values, or values that
+// normalise to them — is not written: the version stays, and the audit
+// trail (and so the change stream and partners' webhooks) sees nothing.
+// Its version is still checked.
+func TestUpdatesThatChangeNothingAreNotWritten(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := createHotel(t, b, "Quiet")
+	ctx := staffOf(h.ID)
+	rt, err := b.svc.CreateRoomType(ctx, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2,
+		Beds: []catalog.Bed{{Type: catalog.BedQueen, Count: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := b.svc.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{Name: "Flexible",
+		CancellationPolicy: catalog.CancellationPolicy{Refundable: true, Penalties: []catalog.PenaltyWindow{
+			{HoursBeforeCheckIn: 72, Percent: 50}, {HoursBeforeCheckIn: 24, Percent: 100}}},
+		DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited := func() (n int) {
+		t.Helper()
+		if err := b.pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE action = 'UPDATE'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := audited()
+
+	name, amenities := h.Name, []string{"POOL", "free_wifi"} // the hotel's, in another order and case
+	h2, err := b.svc.UpdateHotel(ctx, h.ID, h.Version, catalog.HotelPatch{Name: &name, Amenities: amenities})
+	if err != nil || h2.Version != h.Version || !slices.Equal(h2.Amenities, h.Amenities) {
+		t.Fatalf("hotel updated to what it is: version %d (was %d), amenities %v, %v", h2.Version, h.Version, h2.Amenities, err)
+	}
+	rtName := rt.Name
+	if rt2, err := b.svc.UpdateRoomType(ctx, rt.ID, rt.Version, catalog.RoomTypePatch{Name: &rtName}); err != nil || rt2.Version != rt.Version {
+		t.Fatalf("room type updated to what it is: version %d (was %d), %v", rt2.Version, rt.Version, err)
+	}
+	reordered := []catalog.PenaltyWindow{{HoursBeforeCheckIn: 24, Percent: 100}, {HoursBeforeCheckIn: 72, Percent: 50}}
+	policy := catalog.CancellationPolicy{Refundable: true, Penalties: reordered}
+	if rp2, err := b.svc.UpdateRatePlan(ctx, rp.ID, rp.Version, catalog.RatePlanPatch{CancellationPolicy: &policy}); err != nil || rp2.Version != rp.Version {
+		t.Fatalf("rate plan updated to what it is: version %d (was %d), %v", rp2.Version, rp.Version, err)
+	}
+	if n := audited(); n != before {
+		t.Fatalf("%d updates audited for changes that changed nothing", n-before)
+	}
+	if _, err := b.svc.UpdateHotel(ctx, h.ID, h.Version-1, catalog.HotelPatch{Name: &name}); !apperr.HasCode(err, apperr.StaleVersion) {
+		t.Fatalf("no change from an old version: %v, want STALE_VERSION", err)
+	}
+	stars := h.StarRating - 1
+	if h3, err := b.svc.UpdateHotel(ctx, h.ID, h.Version, catalog.HotelPatch{StarRating: &stars}); err != nil || h3.Version != h.Version+1 || audited() != before+1 {
+		t.Fatalf("a real change: version %d, %v; want %d and one audited update", h3.Version, err, h.Version+1)
 	}
 }
 

@@ -219,6 +219,9 @@ func (s *Service) UpdateHotel(ctx context.Context, id uuid.UUID, expectedVersion
 	if err != nil {
 		return Hotel{}, err
 	}
+	if unchanged(f, current.fields()) {
+		return current, nil
+	}
 	row, err := write(ctx, s, func(q *db.Queries) (db.Hotel, error) {
 		if f.Currency != current.Currency {
 			// Rates and bookings store amounts in the hotel's currency:

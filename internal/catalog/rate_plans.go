@@ -228,6 +228,9 @@ func (s *Service) UpdateRatePlan(ctx context.Context, id uuid.UUID, expectedVers
 	if err != nil {
 		return RatePlan{}, err
 	}
+	if unchanged(f, current.fields()) {
+		return current, nil
+	}
 	penalties, _ := json.Marshal(f.CancellationPolicy.Penalties)
 	row, err := write(ctx, s, func(q *db.Queries) (db.RatePlan, error) {
 		return q.UpdateRatePlan(ctx, db.UpdateRatePlanParams{

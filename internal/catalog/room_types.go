@@ -205,6 +205,9 @@ func (s *Service) UpdateRoomType(ctx context.Context, id uuid.UUID, expectedVers
 	if err != nil {
 		return RoomType{}, err
 	}
+	if unchanged(f, current.fields()) {
+		return current, nil
+	}
 	beds, _ := json.Marshal(f.Beds)
 	row, err := write(ctx, s, func(q *db.Queries) (db.RoomType, error) {
 		return q.UpdateRoomType(ctx, db.UpdateRoomTypeParams{
