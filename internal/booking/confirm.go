@@ -99,6 +99,11 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 				taken = true
 				return s.unpinTx(ctx, tx, q, b.ID)
 			}
+			// Released or ended since it was checked (maintenance may have
+			// taken its rooms): the answer the check would give now.
+			if err := s.confirmable(bookingFromRow(current)); err != nil {
+				return err
+			}
 			return apperr.New(InvalidState, "the booking is no longer held")
 		}
 		if err != nil {

@@ -3,10 +3,14 @@ package booking_test
 import (
 	"context"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
@@ -176,6 +180,78 @@ func TestHoldTakenWhileBeingPaidIsReleasedOnceCharged(t *testing.T) {
 	}
 	if got := b.reserved(t, family.roomType.ID, in, out); !slices.Equal(got, []int{0, 0}) {
 		t.Fatalf("family room reserved %v, want it back on sale", got)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// pauseBefore holds the first query whose text contains sql until release
+// is closed, after closing paused: a request stopped at a known step.
+type pauseBefore struct {
+	sql             string
+	once            sync.Once
+	paused, release chan struct{}
+}
+
+func (p *pauseBefore) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	if strings.Contains(data.SQL, p.sql) {
+		p.once.Do(func() {
+			close(p.paused)
+			<-p.release
+		})
+	}
+	return ctx
+}
+
+func (p *pauseBefore) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// A hold with nothing to pay up front that maintenance takes after its
+// confirmation has checked it (and before it confirms) is not confirmed:
+// the request says maintenance took its rooms, as it would have said
+// before, and the hold stays released with its units back on sale.
+func TestHoldTakenWhileBeingConfirmedIsNotConfirmed(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 1, deposit: catalog.DepositPolicy{Kind: catalog.DepositPayAtHotel}})
+	in, out := day("2027-04-10"), day("2027-04-12")
+	ctx := guest("late")
+	held, err := b.svc.Hold(ctx, holdInput(f, "late", in, out, 1))
+	must(t, err)
+
+	// The confirmation runs on its own pool, paused when it asks what was
+	// paid: after it found the hold confirmable, before it confirms it.
+	pause := &pauseBefore{sql: "sum(captured_amount)", paused: make(chan struct{}), release: make(chan struct{})}
+	cfg, err := pgxpool.ParseConfig(b.pool.Config().ConnString())
+	must(t, err)
+	cfg.ConnConfig.Tracer = pause
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	must(t, err)
+	t.Cleanup(pool.Close)
+	svc := booking.NewService(pool, b.catalog, payment.NewRegistry(sandbox.New()), nil, booking.Opts{Now: func() time.Time { return now }})
+	confirmErr := make(chan error, 1)
+	go func() {
+		_, err := svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID})
+		confirmErr <- err
+	}()
+	<-pause.paused
+
+	_, affected, err := b.svc.BlockRooms(staffOf(f.hotel.ID), b.catalog, booking.BlockInput{
+		RoomIDs: []uuid.UUID{f.rooms[0].ID}, From: in, To: out, Reason: "leak", Force: true})
+	must(t, err)
+	if len(affected) != 1 || affected[0].ID != held.ID || affected[0].Status != booking.StatusExpired {
+		t.Fatalf("affected %+v, want the hold, released", affected)
+	}
+	close(pause.release)
+	if err := <-confirmErr; code(err) != booking.HoldExpired || !strings.Contains(err.Error(), "maintenance") {
+		t.Fatalf("confirming the hold maintenance took meanwhile: %v, want HOLD_EXPIRED saying maintenance took its rooms", err)
+	}
+	got, err := b.svc.Booking(ctx, held.ID)
+	must(t, err)
+	if got.Status != booking.StatusExpired || !got.RelocationRequired {
+		t.Fatalf("the hold: %s, relocation %v; want EXPIRED and flagged", got.Status, got.RelocationRequired)
+	}
+	if got := b.reserved(t, f.roomType.ID, in, out); !slices.Equal(got, []int{0, 0}) {
+		t.Fatalf("reserved %v, want nothing: the hold's units went back and the room is blocked", got)
 	}
 	b.assertInventoryConsistent(t)
 }
