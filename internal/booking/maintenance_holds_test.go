@@ -233,7 +233,13 @@ func TestHoldTakenWhileBeingConfirmedIsNotConfirmed(t *testing.T) {
 		_, err := svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID})
 		confirmErr <- err
 	}()
-	<-pause.paused
+	select {
+	case <-pause.paused:
+	case err := <-confirmErr:
+		t.Fatalf("the confirmation ended before it asked what was paid: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the confirmation never asked what was paid")
+	}
 
 	_, affected, err := b.svc.BlockRooms(staffOf(f.hotel.ID), b.catalog, booking.BlockInput{
 		RoomIDs: []uuid.UUID{f.rooms[0].ID}, From: in, To: out, Reason: "leak", Force: true})
