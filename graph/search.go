@@ -129,50 +129,28 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 	if ratePlans, err = loadRatePlans(); err != nil {
 		return nil, fmt.Errorf("load the page's rate plans: %w", err)
 	}
-	out := make([]model.SearchHit, len(hits))
-	// The catalog rows are pointers (into the loaded rows, or into rows made
-	// here from a named hit's names): gqlgen copies a value at every step.
-	var namedHotels []catalog.Hotel
-	var namedRoomTypes []catalog.RoomType
-	var namedRatePlans []catalog.RatePlan
 	if named {
-		offerCount := 0
-		for _, h := range hits {
-			offerCount += len(h.RoomTypes)
-		}
-		namedHotels = make([]catalog.Hotel, len(hits))
-		// capacities that appending never exceeds: the pointers stay in one array
-		namedRoomTypes = make([]catalog.RoomType, 0, offerCount)
-		namedRatePlans = make([]catalog.RatePlan, 0, offerCount)
+		// the rows a named hit carries, in the order the loaders give theirs
+		hotels, roomTypes, ratePlans = namedRows(hits, hotels, roomTypes, ratePlans)
 	}
+	// The catalog rows are pointers into those arrays: gqlgen copies a value
+	// at every step of writing it.
+	out := make([]model.SearchHit, len(hits))
 	nextRoomType, nextRatePlan := 0, 0
 	for i, h := range hits {
 		out[i] = model.SearchHit{Hit: h, Offers: make([]model.RoomTypeOffer, len(h.RoomTypes))}
-		switch {
-		case hotels != nil:
+		if hotels != nil {
 			out[i].Hotel = &hotels[i]
-		case named:
-			namedHotels[i] = catalog.Hotel{ID: h.HotelID, Name: h.HotelName, StarRating: h.StarRating, Currency: h.Currency}
-			out[i].Hotel = &namedHotels[i]
 		}
 		for j, rt := range h.RoomTypes {
 			o := model.RoomTypeOffer{RoomTypeHit: rt}
-			switch {
-			case roomTypes != nil:
+			if roomTypes != nil {
 				o.RoomType = &roomTypes[nextRoomType]
-			case named:
-				namedRoomTypes = append(namedRoomTypes, catalog.RoomType{ID: rt.RoomTypeID, HotelID: h.HotelID, Name: rt.Name,
-					MaxAdults: rt.MaxAdults, MaxChildren: rt.MaxChildren, MaxOccupancy: rt.MaxOccupancy})
-				o.RoomType = &namedRoomTypes[len(namedRoomTypes)-1]
 			}
 			nextRoomType++
 			if rt.RatePlanID != uuid.Nil {
-				switch {
-				case ratePlans != nil:
+				if ratePlans != nil {
 					o.RatePlan = &ratePlans[nextRatePlan]
-				case named:
-					namedRatePlans = append(namedRatePlans, catalog.RatePlan{ID: rt.RatePlanID, HotelID: h.HotelID, RoomTypeID: rt.RoomTypeID, Name: rt.RatePlanName})
-					o.RatePlan = &namedRatePlans[len(namedRatePlans)-1]
 				}
 				nextRatePlan++
 			}
@@ -180,6 +158,28 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 		}
 	}
 	return out, nil
+}
+
+// namedRows makes, from the names the hits carry, the hotels, room types
+// and rate plans that were not loaded (nil): one per hit, per offer, and
+// per offer with a rate plan.
+func namedRows(hits []search.Hit, hotels []catalog.Hotel, roomTypes []catalog.RoomType, ratePlans []catalog.RatePlan) ([]catalog.Hotel, []catalog.RoomType, []catalog.RatePlan) {
+	makeHotels, makeRoomTypes, makeRatePlans := hotels == nil, roomTypes == nil, ratePlans == nil
+	for _, h := range hits {
+		if makeHotels {
+			hotels = append(hotels, catalog.Hotel{ID: h.HotelID, Name: h.HotelName, StarRating: h.StarRating, Currency: h.Currency})
+		}
+		for _, rt := range h.RoomTypes {
+			if makeRoomTypes {
+				roomTypes = append(roomTypes, catalog.RoomType{ID: rt.RoomTypeID, HotelID: h.HotelID, Name: rt.Name,
+					MaxAdults: rt.MaxAdults, MaxChildren: rt.MaxChildren, MaxOccupancy: rt.MaxOccupancy})
+			}
+			if makeRatePlans && rt.RatePlanID != uuid.Nil {
+				ratePlans = append(ratePlans, catalog.RatePlan{ID: rt.RatePlanID, HotelID: h.HotelID, RoomTypeID: rt.RoomTypeID, Name: rt.RatePlanName})
+			}
+		}
+	}
+	return hotels, roomTypes, ratePlans
 }
 
 // namedHotelFields, namedRoomTypeFields and namedRatePlanFields are the
