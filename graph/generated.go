@@ -20892,7 +20892,7 @@ func (ec *executionContext) _AddRoomsPayload(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, addRoomsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20930,7 +20930,7 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, addressImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21156,7 +21156,7 @@ func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21194,7 +21194,7 @@ func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21298,7 +21298,7 @@ func (ec *executionContext) _AvailabilityChange(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, availabilityChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21356,7 +21356,7 @@ func (ec *executionContext) _Bed(ctx context.Context, sel ast.SelectionSet, obj 
 	fields := graphql.CollectFields(ec.OperationContext, sel, bedImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21394,7 +21394,7 @@ func (ec *executionContext) _BlockRoomsPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, blockRoomsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21718,7 +21718,7 @@ func (ec *executionContext) _BookingConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, bookingConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21756,7 +21756,7 @@ func (ec *executionContext) _BookingEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, bookingEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21794,7 +21794,7 @@ func (ec *executionContext) _CancelBookingPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, cancelBookingPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21883,7 +21883,7 @@ func (ec *executionContext) _CancellationPolicy(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, cancellationPolicyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21921,7 +21921,7 @@ func (ec *executionContext) _ChangeConsumer(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, changeConsumerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22014,7 +22014,7 @@ func (ec *executionContext) _ChangeStream(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, changeStreamImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22082,7 +22082,7 @@ func (ec *executionContext) _ConfirmBookingPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, confirmBookingPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22120,7 +22120,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22163,7 +22163,7 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22206,7 +22206,7 @@ func (ec *executionContext) _CreateHotelPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, createHotelPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22244,7 +22244,7 @@ func (ec *executionContext) _CreateRatePlanPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, createRatePlanPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22282,7 +22282,7 @@ func (ec *executionContext) _CreateRoomTypePayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, createRoomTypePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22320,7 +22320,7 @@ func (ec *executionContext) _DepositPolicy(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, depositPolicyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22358,7 +22358,7 @@ func (ec *executionContext) _EndMaintenancePayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, endMaintenancePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22396,7 +22396,7 @@ func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, facetCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22434,7 +22434,7 @@ func (ec *executionContext) _FrontDeskPayload(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, frontDeskPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22472,7 +22472,7 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, geoPointImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22510,7 +22510,7 @@ func (ec *executionContext) _Guest(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, guestImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22553,7 +22553,7 @@ func (ec *executionContext) _HoldBookingPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, holdBookingPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22715,7 +22715,7 @@ func (ec *executionContext) _HotelConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, hotelConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22758,7 +22758,7 @@ func (ec *executionContext) _HotelEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, hotelEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22796,7 +22796,7 @@ func (ec *executionContext) _HotelSearchConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, hotelSearchConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22844,7 +22844,7 @@ func (ec *executionContext) _HotelSearchEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, hotelSearchEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22882,7 +22882,7 @@ func (ec *executionContext) _HotelSearchFacets(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, hotelSearchFacetsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22925,7 +22925,7 @@ func (ec *executionContext) _HotelSearchHit(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, hotelSearchHitImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23096,7 +23096,7 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23137,7 +23137,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -23338,7 +23338,7 @@ func (ec *executionContext) _NightPrice(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, nightPriceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23376,7 +23376,7 @@ func (ec *executionContext) _NightlyRate(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, nightlyRateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23490,7 +23490,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23538,7 +23538,7 @@ func (ec *executionContext) _PayBalancePayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, payBalancePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23642,7 +23642,7 @@ func (ec *executionContext) _PenaltyWindow(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, penaltyWindowImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23680,7 +23680,7 @@ func (ec *executionContext) _PriceBucket(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, priceBucketImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23726,7 +23726,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -23940,7 +23940,7 @@ func (ec *executionContext) _QuoteResult(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, quoteResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24188,7 +24188,7 @@ func (ec *executionContext) _RefundPayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, refundPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24231,7 +24231,7 @@ func (ec *executionContext) _RefundSettlement(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, refundSettlementImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24284,7 +24284,7 @@ func (ec *executionContext) _ReplicationSlot(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, replicationSlotImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24352,7 +24352,7 @@ func (ec *executionContext) _RetryNotificationPayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, retryNotificationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24390,7 +24390,7 @@ func (ec *executionContext) _RevokeApiKeyPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, revokeApiKeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24580,7 +24580,7 @@ func (ec *executionContext) _RoomTypeOffer(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, roomTypeOfferImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24628,7 +24628,7 @@ func (ec *executionContext) _SetRatesPayload(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, setRatesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24671,7 +24671,7 @@ func (ec *executionContext) _SetRoomServicePayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, setRoomServicePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24736,7 +24736,7 @@ func (ec *executionContext) _UpdateHotelPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateHotelPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24774,7 +24774,7 @@ func (ec *executionContext) _UpdateRatePlanPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateRatePlanPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24812,7 +24812,7 @@ func (ec *executionContext) _UpdateRoomTypePayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateRoomTypePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24958,7 +24958,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25011,7 +25011,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25059,7 +25059,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25117,7 +25117,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25175,7 +25175,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25233,7 +25233,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25337,7 +25337,7 @@ func (ec *executionContext) marshalNAffectedBooking2githubᚗcomᚋstaygraphᚋs
 }
 
 func (ec *executionContext) marshalNAffectedBooking2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐAffectedBookingᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.AffectedBooking) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAffectedBooking2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐAffectedBooking(ctx, sel, v[i])
@@ -25357,7 +25357,7 @@ func (ec *executionContext) marshalNApiKey2githubᚗcomᚋstaygraphᚋstaygraph�
 }
 
 func (ec *executionContext) marshalNApiKey2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋauthᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []auth.APIKey) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiKey2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋauthᚐAPIKey(ctx, sel, v[i])
@@ -25392,7 +25392,7 @@ func (ec *executionContext) marshalNAuditChange2githubᚗcomᚋstaygraphᚋstayg
 }
 
 func (ec *executionContext) marshalNAuditChange2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋauditᚐChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []audit.Change) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditChange2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋauditᚐChange(ctx, sel, v[i])
@@ -25416,7 +25416,7 @@ func (ec *executionContext) marshalNAuditEdge2githubᚗcomᚋstaygraphᚋstaygra
 }
 
 func (ec *executionContext) marshalNAuditEdge2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐAuditEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuditEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEdge2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐAuditEdge(ctx, sel, v[i])
@@ -25458,7 +25458,7 @@ func (ec *executionContext) marshalNBed2githubᚗcomᚋstaygraphᚋstaygraphᚋi
 }
 
 func (ec *executionContext) marshalNBed2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐBedᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.Bed) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBed2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐBed(ctx, sel, v[i])
@@ -25507,7 +25507,7 @@ func (ec *executionContext) marshalNBookedRoom2githubᚗcomᚋstaygraphᚋstaygr
 }
 
 func (ec *executionContext) marshalNBookedRoom2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBookedRoomᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.BookedRoom) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBookedRoom2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBookedRoom(ctx, sel, v[i])
@@ -25527,7 +25527,7 @@ func (ec *executionContext) marshalNBooking2githubᚗcomᚋstaygraphᚋstaygraph
 }
 
 func (ec *executionContext) marshalNBooking2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBookingᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.Booking) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBooking2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, sel, v[i])
@@ -25559,7 +25559,7 @@ func (ec *executionContext) marshalNBookingEdge2githubᚗcomᚋstaygraphᚋstayg
 }
 
 func (ec *executionContext) marshalNBookingEdge2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBookingEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.BookingEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBookingEdge2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBookingEdge(ctx, sel, v[i])
@@ -25617,7 +25617,7 @@ func (ec *executionContext) marshalNCancellationPenalty2githubᚗcomᚋstaygraph
 }
 
 func (ec *executionContext) marshalNCancellationPenalty2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPenaltyWindowᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.PenaltyWindow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCancellationPenalty2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPenaltyWindow(ctx, sel, v[i])
@@ -25646,7 +25646,7 @@ func (ec *executionContext) marshalNChangeConsumer2githubᚗcomᚋstaygraphᚋst
 }
 
 func (ec *executionContext) marshalNChangeConsumer2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐChangeConsumerᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ChangeConsumer) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChangeConsumer2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐChangeConsumer(ctx, sel, v[i])
@@ -25791,7 +25791,7 @@ func (ec *executionContext) marshalNFacetCount2githubᚗcomᚋstaygraphᚋstaygr
 }
 
 func (ec *executionContext) marshalNFacetCount2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐCountᚄ(ctx context.Context, sel ast.SelectionSet, v []search.Count) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFacetCount2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐCount(ctx, sel, v[i])
@@ -25843,7 +25843,7 @@ func (ec *executionContext) marshalNGuest2githubᚗcomᚋstaygraphᚋstaygraph�
 }
 
 func (ec *executionContext) marshalNGuest2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐGuestᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.Guest) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGuest2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐGuest(ctx, sel, v[i])
@@ -25893,7 +25893,7 @@ func (ec *executionContext) marshalNHotelEdge2githubᚗcomᚋstaygraphᚋstaygra
 }
 
 func (ec *executionContext) marshalNHotelEdge2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.HotelEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHotelEdge2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelEdge(ctx, sel, v[i])
@@ -25917,7 +25917,7 @@ func (ec *executionContext) marshalNHotelSearchEdge2githubᚗcomᚋstaygraphᚋs
 }
 
 func (ec *executionContext) marshalNHotelSearchEdge2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.HotelSearchEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHotelSearchEdge2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHotelSearchEdge(ctx, sel, v[i])
@@ -26076,7 +26076,7 @@ func (ec *executionContext) marshalNMaintenanceBlock2githubᚗcomᚋstaygraphᚋ
 }
 
 func (ec *executionContext) marshalNMaintenanceBlock2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐMaintenanceBlockᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.MaintenanceBlock) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMaintenanceBlock2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐMaintenanceBlock(ctx, sel, v[i])
@@ -26108,7 +26108,7 @@ func (ec *executionContext) marshalNNightPrice2githubᚗcomᚋstaygraphᚋstaygr
 }
 
 func (ec *executionContext) marshalNNightPrice2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐNightPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []model.NightPrice) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNightPrice2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐNightPrice(ctx, sel, v[i])
@@ -26128,7 +26128,7 @@ func (ec *executionContext) marshalNNightlyRate2githubᚗcomᚋstaygraphᚋstayg
 }
 
 func (ec *executionContext) marshalNNightlyRate2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐNightlyRateᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.NightlyRate) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNightlyRate2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐNightlyRate(ctx, sel, v[i])
@@ -26148,7 +26148,7 @@ func (ec *executionContext) marshalNNotification2githubᚗcomᚋstaygraphᚋstay
 }
 
 func (ec *executionContext) marshalNNotification2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐNotificationᚄ(ctx context.Context, sel ast.SelectionSet, v []notify.Notification) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotification2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋnotifyᚐNotification(ctx, sel, v[i])
@@ -26205,7 +26205,7 @@ func (ec *executionContext) marshalNPayment2githubᚗcomᚋstaygraphᚋstaygraph
 }
 
 func (ec *executionContext) marshalNPayment2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPaymentᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.Payment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPayment2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPayment(ctx, sel, v[i])
@@ -26240,7 +26240,7 @@ func (ec *executionContext) marshalNPenaltyWindow2githubᚗcomᚋstaygraphᚋsta
 }
 
 func (ec *executionContext) marshalNPenaltyWindow2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐPenaltyWindowᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.PenaltyWindow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPenaltyWindow2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐPenaltyWindow(ctx, sel, v[i])
@@ -26265,7 +26265,7 @@ func (ec *executionContext) marshalNPriceBucket2githubᚗcomᚋstaygraphᚋstayg
 }
 
 func (ec *executionContext) marshalNPriceBucket2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPriceBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PriceBucket) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPriceBucket2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPriceBucket(ctx, sel, v[i])
@@ -26294,7 +26294,7 @@ func (ec *executionContext) marshalNQuotedRoom2githubᚗcomᚋstaygraphᚋstaygr
 }
 
 func (ec *executionContext) marshalNQuotedRoom2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐQuotedRoomᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.QuotedRoom) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQuotedRoom2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐQuotedRoom(ctx, sel, v[i])
@@ -26314,7 +26314,7 @@ func (ec *executionContext) marshalNRatePlan2githubᚗcomᚋstaygraphᚋstaygrap
 }
 
 func (ec *executionContext) marshalNRatePlan2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRatePlanᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.RatePlan) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRatePlan2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRatePlan(ctx, sel, v[i])
@@ -26334,7 +26334,7 @@ func (ec *executionContext) marshalNRefund2githubᚗcomᚋstaygraphᚋstaygraph�
 }
 
 func (ec *executionContext) marshalNRefund2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefundᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.Refund) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRefund2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefund(ctx, sel, v[i])
@@ -26394,7 +26394,7 @@ func (ec *executionContext) marshalNRoom2githubᚗcomᚋstaygraphᚋstaygraphᚋ
 }
 
 func (ec *executionContext) marshalNRoom2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.Room) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoom2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoom(ctx, sel, v[i])
@@ -26433,7 +26433,7 @@ func (ec *executionContext) marshalNRoomType2githubᚗcomᚋstaygraphᚋstaygrap
 }
 
 func (ec *executionContext) marshalNRoomType2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.RoomType) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoomType2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐRoomType(ctx, sel, v[i])
@@ -26461,7 +26461,7 @@ func (ec *executionContext) marshalNRoomTypeOffer2githubᚗcomᚋstaygraphᚋsta
 }
 
 func (ec *executionContext) marshalNRoomTypeOffer2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomTypeOfferᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RoomTypeOffer) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoomTypeOffer2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRoomTypeOffer(ctx, sel, v[i])
@@ -26574,7 +26574,7 @@ func (ec *executionContext) marshalNUserError2githubᚗcomᚋstaygraphᚋstaygra
 }
 
 func (ec *executionContext) marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserError2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐError(ctx, sel, v[i])
@@ -26598,7 +26598,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -26642,7 +26642,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -26670,7 +26670,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -26698,7 +26698,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -27248,7 +27248,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -27267,7 +27267,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -27286,7 +27286,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -27305,7 +27305,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

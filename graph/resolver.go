@@ -3,7 +3,7 @@
 // services under internal/.
 package graph
 
-//go:generate go tool gqlgen generate
+//go:generate go run ./generate
 
 import (
 	"github.com/staygraph/staygraph/internal/audit"
