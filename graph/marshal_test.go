@@ -116,3 +116,17 @@ func TestIDResolversOnlyEncode(t *testing.T) {
 		t.Fatal("no ID resolvers found")
 	}
 }
+
+// An object's deferred group has its path only when one of its fields is
+// deferred: that is what marshalling the deferred fields later reads.
+func TestDeferredGroupHasAPathOnlyWhenSomethingIsDeferred(t *testing.T) {
+	ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Field: graphql.CollectedField{Field: &gqlast.Field{Alias: "hotel"}}})
+	plain := []graphql.CollectedField{{Field: &gqlast.Field{Name: "name"}}}
+	if g := deferredGroup(ctx, plain); g.Path != nil || g.Defers != nil {
+		t.Fatalf("nothing deferred: %+v", g)
+	}
+	deferred := append(plain, graphql.CollectedField{Field: &gqlast.Field{Name: "rooms"}, Deferrables: []*graphql.Deferrable{{Label: "later"}}})
+	if g := deferredGroup(ctx, deferred); g.Path.String() != "hotel" || g.Defers == nil {
+		t.Fatalf("a field deferred: %+v", g)
+	}
+}

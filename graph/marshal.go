@@ -7,8 +7,10 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// marshalList marshals the elements of a list of objects (graph/generate
-// makes the executor call it). gqlgen marshals each element in a goroutine
+// The executor gqlgen generates calls marshalList and deferredGroup instead
+// of two functions of gqlgen's (graph/generate makes it so).
+
+// marshalList marshals the elements of a list of objects. gqlgen marshals each element in a goroutine
 // of its own, so that the resolvers under them, data loaders above all,
 // wait together; marshalList does so too when the list's selection reaches a
 // field gqlgen resolves concurrently, and otherwise marshals the elements in
@@ -42,7 +44,7 @@ func marshalElement(ctx context.Context, i int, omitPanicHandler bool, marshal f
 }
 
 // selectsConcurrent reports whether sel, at any depth, selects a field in
-// concurrentFields (lists_gen.go).
+// concurrentFields (concurrent_gen.go).
 func selectsConcurrent(sel ast.SelectionSet) bool {
 	for _, s := range sel {
 		switch s := s.(type) {
@@ -63,4 +65,17 @@ func selectsConcurrent(sel ast.SelectionSet) bool {
 		}
 	}
 	return false
+}
+
+// deferredGroup is the group an object's deferred fields are marshalled in
+// later: graphql.NewDeferredGroup's when one of fields is deferred, else an
+// empty one, which nothing reads, without the object's path that
+// graphql.NewDeferredGroup works out for it.
+func deferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	for _, f := range fields {
+		if f.IsDeferred() {
+			return graphql.NewDeferredGroup(ctx)
+		}
+	}
+	return graphql.DeferredGroup{}
 }
