@@ -10,12 +10,13 @@ import (
 // The executor gqlgen generates calls marshalList and deferredGroup instead
 // of two functions of gqlgen's (graph/generate makes it so).
 
-// marshalList marshals the elements of a list of objects. gqlgen marshals each element in a goroutine
-// of its own, so that the resolvers under them, data loaders above all,
-// wait together; marshalList does so too when the list's selection reaches a
-// field gqlgen resolves concurrently, and otherwise marshals the elements in
-// place, one after the other: the same values, the same paths and the same
-// recovery from a panic, without a goroutine per element.
+// marshalList marshals the elements of a list of objects. gqlgen marshals
+// each element in a goroutine of its own, so that the resolvers under them,
+// data loaders above all, wait together; marshalList does so too when the
+// list's selection reaches a field gqlgen resolves concurrently, and
+// otherwise marshals the elements in place, one after the other: the same
+// values, the same paths and the same recovery from a panic, without a
+// goroutine per element.
 func marshalList(ctx context.Context, sel ast.SelectionSet, length int, workerLimit int64, omitPanicHandler bool,
 	marshal func(ctx context.Context, i int) graphql.Marshaler,
 ) graphql.Array {

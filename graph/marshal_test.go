@@ -44,7 +44,7 @@ func selection(t *testing.T, query string, path ...string) gqlast.SelectionSet {
 func TestListsWithoutConcurrentFieldsAreMarshalledInPlace(t *testing.T) {
 	const page = `query($input: HotelSearchInput!) { searchHotels(input: $input, first: 20) {
   edges { cursor node { hotel { id name starRating } distanceKm lowestTotal { amount currency }
-    roomTypes { roomType { id name maxOccupancy } ratePlan { id name } total { amount currency } unitsLeft } } }
+    roomTypes { __typename roomType { __typename id name maxOccupancy } ratePlan { id name } total { amount currency } unitsLeft } } }
   facets { amenities { value count } stars { value count } prices { from { amount } to { amount } count } } } }`
 	for _, path := range [][]string{{"searchHotels", "edges"}, {"searchHotels", "edges", "node", "roomTypes"}, {"searchHotels", "facets", "amenities"}} {
 		if selectsConcurrent(selection(t, page, path...)) {
