@@ -408,8 +408,14 @@ func sbGenerate(ctx context.Context, log *slog.Logger, dbURL string, o sbOpts, t
 		cat.Steps = append(cat.Steps, sbStep{Name: step.name, Seconds: sbRound(time.Since(t0).Seconds(), 1)})
 		sbProgress("  %-14s %6.1fs", step.name, time.Since(t0).Seconds())
 	}
-	if _, err := conn.Exec(ctx, "RESET session_replication_role"); err != nil {
-		return cat, fmt.Errorf("generate catalog: %w", err)
+	// The load committed asynchronously, and VACUUM leaves a page it cannot
+	// mark all-visible while the commits of its rows may not be on disk: the
+	// tables would stay unmarked, and index-only scans would read them.
+	// Synchronous commits from here on (VACUUM's first flushes the load's).
+	for _, s := range []string{"RESET session_replication_role", "SET synchronous_commit = on"} {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return cat, fmt.Errorf("generate catalog: %s: %w", s, err)
+		}
 	}
 	t0 := time.Now()
 	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE)"); err != nil {
