@@ -414,4 +414,4 @@ FROM (SELECT rt.id, rt.hotel_id, rt.rooms, n.night, random() AS u, random() AS u
                                        interval '1 day') d) n) x
 WHERE u < 0.30 * demand;
 ALTER TABLE inventory ADD CONSTRAINT inventory_pkey PRIMARY KEY (room_type_id, night);
-CREATE INDEX inventory_hotel_night_idx ON inventory (hotel_id, night, room_type_id);
+CREATE INDEX inventory_hotel_night_idx ON inventory (hotel_id, night, room_type_id) INCLUDE (capacity, reserved);

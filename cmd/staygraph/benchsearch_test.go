@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
 
@@ -104,5 +107,21 @@ func TestSearchBenchGeneratorKeepsWhatTriggersKeep(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%s: %d", what, n)
 		}
+	}
+	// It drops indexes for the load and builds them again: they must be
+	// the ones the migrations make.
+	indexes := func(pool *pgxpool.Pool) []string {
+		rows, err := pool.Query(t.Context(), `SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.DeleteFunc(defs, func(d string) bool { return strings.Contains(d, " bench_") })
+	}
+	if got, want := indexes(pool), indexes(pgtest.NewDB(t)); !slices.Equal(got, want) {
+		t.Errorf("the generated catalog's indexes differ from the migrations':\n got %q\nwant %q", got, want)
 	}
 }
