@@ -8,7 +8,11 @@ import (
 )
 
 // The executor gqlgen generates calls marshalList and deferredGroup instead
-// of two functions of gqlgen's (graph/generate makes it so).
+// of two functions of gqlgen's, and marshals a leaf read from a Go struct
+// field (a non-null String, Int or Boolean) without graphql.ResolveField:
+// without a field context, so a field interceptor (graphql.FieldInterceptor)
+// does not see it; operationTracing, the only one, traces resolvers only
+// (graph/generate makes it so; TestOnlyTracingInterceptsFields).
 
 // marshalList marshals the elements of a list of objects. gqlgen marshals
 // each element in a goroutine of its own, so that the resolvers under them,

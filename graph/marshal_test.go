@@ -6,6 +6,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"go/types"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,5 +131,34 @@ func TestDeferredGroupHasAPathOnlyWhenSomethingIsDeferred(t *testing.T) {
 	deferred := append(plain, graphql.CollectedField{Field: &gqlast.Field{Name: "rooms"}, Deferrables: []*graphql.Deferrable{{Label: "later"}}})
 	if g := deferredGroup(ctx, deferred); g.Path.String() != "hotel" || g.Defers == nil {
 		t.Fatalf("a field deferred: %+v", g)
+	}
+}
+
+// The executor marshals a leaf read from a struct field without a field
+// context (graph/generate), so a field interceptor never sees one. The only
+// interceptor, operationTracing, traces resolvers alone; another one would
+// have to say what it does with those leaves.
+func TestOnlyTracingInterceptsFields(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var interceptors []string
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range file.Decls {
+			if fn, ok := decl.(*ast.FuncDecl); ok && fn.Recv != nil && fn.Name.Name == "InterceptField" {
+				interceptors = append(interceptors, types.ExprString(fn.Recv.List[0].Type))
+			}
+		}
+	}
+	if !slices.Equal(interceptors, []string{"operationTracing"}) {
+		t.Fatalf("field interceptors: %v", interceptors)
 	}
 }
