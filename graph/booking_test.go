@@ -12,6 +12,7 @@ import (
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 )
 
 // stayFixture creates, through the catalog service, a hotel in tz with one
@@ -394,7 +395,8 @@ func TestFrontDeskOverHTTP(t *testing.T) {
 	b := setup(t)
 	hotel, plan, _ := b.stayFixture(t, "Etc/UTC", 2)
 	guestTok := token(t, auth.RoleGuest)
-	today := booking.Date(time.Now())
+	// the hotel's business date: until 06:00 local it is still yesterday
+	today := hoteldate.BusinessDate(time.Now(), time.UTC)
 	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guestTok, holdMutation, holdVars(hotel, plan, "fd", today, 1))).HoldBooking
 	if held.Booking == nil {
 		t.Fatalf("hold %+v", held.UserErrors)
