@@ -139,10 +139,9 @@ var plainMarshalers = map[string]bool{
 	"github.com/staygraph/staygraph/graph/scalar.MarshalString": true,
 }
 
-// isPlainLeaf reports whether f is a non-null scalar of plainMarshalers,
-// read from a field of the Go struct of o that is
-// reached without a pointer (obj.Name on a non-nil obj cannot panic), with
-// no resolver and no directive.
+// isPlainLeaf reports whether f is a non-null scalar of plainMarshalers, read
+// from a field of o's Go struct that is reached without a pointer (obj.Name
+// on a non-nil obj cannot panic), with no resolver and no directive.
 func isPlainLeaf(o *codegen.Object, f *codegen.Field) bool {
 	ref := f.TypeReference
 	if o.Root || o.Stream || f.IsResolver || !f.IsVariable() || f.HasDirectives() || f.IsReserved() ||
