@@ -88,25 +88,27 @@ func (e *Engine) Ping(ctx context.Context) error {
 
 // answer is the statement's one row: the page's hits and their offers as
 // parallel arrays (offer_counts says how many offers each hit has, in page
-// order), the total and the facets.
+// order), the total and the facets. The arrays are of types pgx decodes
+// without reflection: slices of Go's basic types and of [16]byte (a uuid
+// that is never NULL), and FlatArrays of pgx's nullable types.
 type answer struct {
 	Total                                int
-	HotelIDs                             []uuid.UUID
+	HotelIDs                             [][16]byte
 	HotelNames                           []string
 	StarRatings                          []int32
 	Currencies                           []string
-	DistancesKm                          []*float64
-	LowestTotals                         []*int64
-	CheckIns, CheckOuts                  []pgtype.Date
+	DistancesKm                          pgtype.FlatArray[pgtype.Float8]
+	LowestTotals                         pgtype.FlatArray[pgtype.Int8]
+	CheckIns, CheckOuts                  pgtype.FlatArray[pgtype.Date]
 	SortKeys                             []float64
 	OfferCounts                          []int32
-	RoomTypeIDs                          []uuid.UUID
-	RatePlanIDs                          []pgtype.UUID
-	Totals                               []*int64
+	RoomTypeIDs                          [][16]byte
+	RatePlanIDs                          pgtype.FlatArray[pgtype.UUID]
+	Totals                               pgtype.FlatArray[pgtype.Int8]
 	UnitsLeft                            []int32
 	RoomTypeNames                        []string
 	MaxAdults, MaxChildren, MaxOccupancy []int32
-	RatePlanNames                        []*string
+	RatePlanNames                        pgtype.FlatArray[pgtype.Text]
 	Amenities                            []string
 	AmenityCounts                        []int32
 	Stars                                []int32
@@ -155,9 +157,14 @@ func (a *answer) hits(sort search.Sort) []search.Hit {
 	hits := make([]search.Hit, len(a.HotelIDs))
 	next := 0 // the first offer of hit i
 	for i := range hits {
-		h := search.Hit{HotelID: a.HotelIDs[i], Currency: a.Currencies[i], DistanceKm: a.DistancesKm[i],
-			LowestTotal: a.LowestTotals[i], Named: true, HotelName: a.HotelNames[i], StarRating: int(a.StarRatings[i]),
-			Cursor: search.Cursor{Sort: sort, Key: a.SortKeys[i], ID: a.HotelIDs[i], Engine: engineName}.Encode()}
+		h := search.Hit{HotelID: a.HotelIDs[i], Currency: a.Currencies[i], Named: true, HotelName: a.HotelNames[i],
+			StarRating: int(a.StarRatings[i]), Cursor: search.Cursor{Sort: sort, Key: a.SortKeys[i], ID: a.HotelIDs[i], Engine: engineName}.Encode()}
+		if d := a.DistancesKm[i]; d.Valid {
+			h.DistanceKm = &d.Float64
+		}
+		if t := a.LowestTotals[i]; t.Valid {
+			h.LowestTotal = &t.Int64
+		}
 		if a.CheckIns[i].Valid && a.CheckOuts[i].Valid {
 			h.CheckIn, h.CheckOut = &a.CheckIns[i].Time, &a.CheckOuts[i].Time
 		}
@@ -171,11 +178,11 @@ func (a *answer) hits(sort search.Sort) []search.Hit {
 			if a.RatePlanIDs[k].Valid {
 				rt.RatePlanID = a.RatePlanIDs[k].Bytes
 			}
-			if a.Totals[k] != nil {
-				rt.Total = *a.Totals[k]
+			if a.Totals[k].Valid {
+				rt.Total = a.Totals[k].Int64
 			}
-			if a.RatePlanNames[k] != nil {
-				rt.RatePlanName = *a.RatePlanNames[k]
+			if a.RatePlanNames[k].Valid {
+				rt.RatePlanName = a.RatePlanNames[k].String
 			}
 			h.RoomTypes[j] = rt
 		}
