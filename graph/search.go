@@ -136,9 +136,14 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 	// The catalog rows are pointers into those arrays: gqlgen copies a value
 	// at every step of writing it.
 	out := make([]model.SearchHit, len(hits))
+	n := 0
+	for _, h := range hits {
+		n += len(h.RoomTypes)
+	}
+	all := make([]model.RoomTypeOffer, n) // the hits' offers, one allocation
 	nextRoomType, nextRatePlan := 0, 0
 	for i, h := range hits {
-		out[i] = model.SearchHit{Hit: h, Offers: make([]model.RoomTypeOffer, len(h.RoomTypes))}
+		out[i] = model.SearchHit{Hit: h, Offers: all[nextRoomType : nextRoomType+len(h.RoomTypes) : nextRoomType+len(h.RoomTypes)]}
 		if hotels != nil {
 			out[i].Hotel = &hotels[i]
 		}
@@ -165,6 +170,19 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 // per offer with a rate plan.
 func namedRows(hits []search.Hit, hotels []catalog.Hotel, roomTypes []catalog.RoomType, ratePlans []catalog.RatePlan) ([]catalog.Hotel, []catalog.RoomType, []catalog.RatePlan) {
 	makeHotels, makeRoomTypes, makeRatePlans := hotels == nil, roomTypes == nil, ratePlans == nil
+	offers := 0
+	for _, h := range hits {
+		offers += len(h.RoomTypes)
+	}
+	if makeHotels {
+		hotels = make([]catalog.Hotel, 0, len(hits))
+	}
+	if makeRoomTypes {
+		roomTypes = make([]catalog.RoomType, 0, offers)
+	}
+	if makeRatePlans {
+		ratePlans = make([]catalog.RatePlan, 0, offers)
+	}
 	for _, h := range hits {
 		if makeHotels {
 			hotels = append(hotels, catalog.Hotel{ID: h.HotelID, Name: h.HotelName, StarRating: h.StarRating, Currency: h.Currency})
