@@ -136,11 +136,7 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 	// The catalog rows are pointers into those arrays: gqlgen copies a value
 	// at every step of writing it.
 	out := make([]model.SearchHit, len(hits))
-	n := 0
-	for _, h := range hits {
-		n += len(h.RoomTypes)
-	}
-	all := make([]model.RoomTypeOffer, n) // the hits' offers, one allocation
+	all := make([]model.RoomTypeOffer, offerCount(hits)) // the hits' offers, one allocation
 	nextRoomType, nextRatePlan := 0, 0
 	for i, h := range hits {
 		out[i] = model.SearchHit{Hit: h, Offers: all[nextRoomType : nextRoomType+len(h.RoomTypes) : nextRoomType+len(h.RoomTypes)]}
@@ -170,10 +166,7 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 // per offer with a rate plan.
 func namedRows(hits []search.Hit, hotels []catalog.Hotel, roomTypes []catalog.RoomType, ratePlans []catalog.RatePlan) ([]catalog.Hotel, []catalog.RoomType, []catalog.RatePlan) {
 	makeHotels, makeRoomTypes, makeRatePlans := hotels == nil, roomTypes == nil, ratePlans == nil
-	offers := 0
-	for _, h := range hits {
-		offers += len(h.RoomTypes)
-	}
+	offers := offerCount(hits)
 	if makeHotels {
 		hotels = make([]catalog.Hotel, 0, len(hits))
 	}
@@ -198,6 +191,15 @@ func namedRows(hits []search.Hit, hotels []catalog.Hotel, roomTypes []catalog.Ro
 		}
 	}
 	return hotels, roomTypes, ratePlans
+}
+
+// offerCount is the number of offers of hits.
+func offerCount(hits []search.Hit) int {
+	n := 0
+	for _, h := range hits {
+		n += len(h.RoomTypes)
+	}
+	return n
 }
 
 // namedHotelFields, namedRoomTypeFields and namedRatePlanFields are the
