@@ -129,14 +129,18 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 	if ratePlans, err = loadRatePlans(); err != nil {
 		return nil, fmt.Errorf("load the page's rate plans: %w", err)
 	}
+	offerCount := 0
+	for _, h := range hits {
+		offerCount += len(h.RoomTypes)
+	}
 	if named {
 		// the rows a named hit carries, in the order the loaders give theirs
-		hotels, roomTypes, ratePlans = namedRows(hits, hotels, roomTypes, ratePlans)
+		hotels, roomTypes, ratePlans = namedRows(hits, offerCount, hotels, roomTypes, ratePlans)
 	}
 	// The catalog rows are pointers into those arrays: gqlgen copies a value
 	// at every step of writing it.
 	out := make([]model.SearchHit, len(hits))
-	all := make([]model.RoomTypeOffer, offerCount(hits)) // the hits' offers, one allocation
+	all := make([]model.RoomTypeOffer, offerCount) // the hits' offers, one allocation
 	nextRoomType, nextRatePlan := 0, 0
 	for i, h := range hits {
 		out[i] = model.SearchHit{Hit: h, Offers: all[nextRoomType : nextRoomType+len(h.RoomTypes) : nextRoomType+len(h.RoomTypes)]}
@@ -161,12 +165,11 @@ func (r *Resolver) searchPage(ctx context.Context, hits []search.Hit) ([]model.S
 	return out, nil
 }
 
-// namedRows makes, from the names the hits carry, the hotels, room types
-// and rate plans that were not loaded (nil): one per hit, per offer, and
-// per offer with a rate plan.
-func namedRows(hits []search.Hit, hotels []catalog.Hotel, roomTypes []catalog.RoomType, ratePlans []catalog.RatePlan) ([]catalog.Hotel, []catalog.RoomType, []catalog.RatePlan) {
+// namedRows makes, from the names the hits (with offers offers in all)
+// carry, the hotels, room types and rate plans that were not loaded (nil):
+// one per hit, per offer, and per offer with a rate plan.
+func namedRows(hits []search.Hit, offers int, hotels []catalog.Hotel, roomTypes []catalog.RoomType, ratePlans []catalog.RatePlan) ([]catalog.Hotel, []catalog.RoomType, []catalog.RatePlan) {
 	makeHotels, makeRoomTypes, makeRatePlans := hotels == nil, roomTypes == nil, ratePlans == nil
-	offers := offerCount(hits)
 	if makeHotels {
 		hotels = make([]catalog.Hotel, 0, len(hits))
 	}
@@ -191,15 +194,6 @@ func namedRows(hits []search.Hit, hotels []catalog.Hotel, roomTypes []catalog.Ro
 		}
 	}
 	return hotels, roomTypes, ratePlans
-}
-
-// offerCount is the number of offers of hits.
-func offerCount(hits []search.Hit) int {
-	n := 0
-	for _, h := range hits {
-		n += len(h.RoomTypes)
-	}
-	return n
 }
 
 // namedHotelFields, namedRoomTypeFields and namedRatePlanFields are the

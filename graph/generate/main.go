@@ -95,16 +95,12 @@ func (*executorModel) Name() string { return "executormodel" }
 
 func (c *executorModel) GenerateCode(data *codegen.Data) error {
 	c.plainLeaves = map[string]bool{}
+	byObject := map[string][]string{}
 	for _, o := range data.Objects {
 		for _, f := range o.Fields {
 			if isPlainLeaf(o, f) {
 				c.plainLeaves["_"+o.Name+"_"+f.Name] = true
 			}
-		}
-	}
-	byObject := map[string][]string{}
-	for _, o := range data.Objects {
-		for _, f := range o.Fields {
 			// an id's resolver encodes the object's own key and returns:
 			// it never waits (TestIDResolversOnlyEncode)
 			if f.IsConcurrent() && f.Name != "id" {
@@ -194,6 +190,7 @@ func rewrite(filename string, src []byte, plainLeaves map[string]bool) ([]byte, 
 		text     string
 	}
 	var edits []edit
+	source := func(n ast.Node) []byte { return src[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset] }
 	lists, groups, leaves := 0, 0, 0
 	for _, decl := range file.Decls {
 		fn, ok := decl.(*ast.FuncDecl)
@@ -205,8 +202,7 @@ func rewrite(filename string, src []byte, plainLeaves map[string]bool) ([]byte, 
 			if !ok {
 				return nil, fmt.Errorf("%s: %s is not in the shape of a plain leaf's function", fset.Position(fn.Pos()), fn.Name.Name)
 			}
-			text := fmt.Sprintf("{\n\treturn %s(ctx, field.Selections, %s)\n}", src[fset.Position(marshal.Pos()).Offset:fset.Position(marshal.End()).Offset],
-				src[fset.Position(value.Pos()).Offset:fset.Position(value.End()).Offset])
+			text := fmt.Sprintf("{\n\treturn %s(ctx, field.Selections, %s)\n}", source(marshal), source(value))
 			edits = append(edits, edit{fset.Position(fn.Body.Pos()).Offset, fset.Position(fn.Body.End()).Offset, text})
 			leaves++
 			continue
