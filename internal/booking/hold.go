@@ -164,7 +164,7 @@ func validateHold(in *HoldInput) error {
 		switch {
 		case r.Party.Adults < 1:
 			fail("a room needs at least one adult", "rooms", fmt.Sprint(i), "adults")
-		case len(r.Guests) > r.Party.Adults+len(r.Party.ChildAges):
+		case len(r.Guests)-len(r.Party.ChildAges) > r.Party.Adults: // more than adults and children, with no sum that could wrap
 			fail("more named guests than the party has", f...)
 		}
 		for j := range r.Guests {

@@ -188,7 +188,7 @@ func checkParty(rt catalog.RoomType, p Party, field []string) *apperr.Error {
 	if p.Adults < 1 {
 		return apperr.Invalid("a room needs at least one adult", append(field, "adults")...)
 	}
-	if p.Adults+len(p.ChildAges) > MaxPartySize {
+	if p.Adults > MaxPartySize || len(p.ChildAges) > MaxPartySize-p.Adults { // no sum that could wrap
 		return apperr.Invalid(fmt.Sprintf("a room houses at most %d guests", MaxPartySize), append(field, "adults")...)
 	}
 	for _, age := range p.ChildAges {

@@ -116,7 +116,7 @@ func (q *Query) Normalize() error {
 	for i, r := range q.Rooms {
 		if r.Adults < 1 {
 			fail("at least 1 adult a room", "rooms", fmt.Sprint(i), "adults")
-		} else if r.Adults+len(r.ChildAges) > MaxPartySize {
+		} else if r.Adults > MaxPartySize || len(r.ChildAges) > MaxPartySize-r.Adults { // no sum that could wrap
 			fail(fmt.Sprintf("a room houses at most %d guests", MaxPartySize), "rooms", fmt.Sprint(i), "adults")
 		}
 		for _, a := range r.ChildAges {

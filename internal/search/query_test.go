@@ -111,7 +111,7 @@ func TestArrivalIsWithinTheHorizon(t *testing.T) {
 }
 
 // A room's party is bounded as a hold bounds it: 20 guests are fine, 21
-// (however made up) are refused.
+// (however made up, even past the largest int) are refused.
 func TestPartyIsBoundedAsAHoldBoundsIt(t *testing.T) {
 	if search.MaxPartySize != booking.MaxPartySize {
 		t.Fatalf("search houses %d guests a room, a hold %d", search.MaxPartySize, booking.MaxPartySize)
@@ -126,6 +126,8 @@ func TestPartyIsBoundedAsAHoldBoundsIt(t *testing.T) {
 		{search.Party{Adults: 21}, false},
 		{search.Party{Adults: 11, ChildAges: make([]int, 10)}, false},
 		{search.Party{Adults: 0, ChildAges: make([]int, 2)}, false},
+		// a sum that wraps around is refused too, not sent to PostgreSQL
+		{search.Party{Adults: math.MaxInt, ChildAges: make([]int, 1)}, false},
 	} {
 		q := search.Query{Rooms: []search.Party{c.party}}
 		all, _ := apperr.All(q.Normalize())
