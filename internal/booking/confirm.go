@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -236,10 +237,18 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 	res, chargeErr := provider.Charge(chargeCtx, payment.ChargeRequest{IdempotencyKey: providerKey,
 		Amount: money.New(amount, b.Currency), Token: in.Token, Description: "booking " + b.Reference})
 	if chargeErr != nil {
-		res = payment.ChargeResult{Status: payment.Unknown, FailureMessage: chargeErr.Error()}
+		// The error names the provider's hosts and request ids: logged for
+		// operators, never stored where the guest reads it.
+		slog.WarnContext(ctx, "payment provider did not answer a charge; it will be reconciled",
+			"payment_id", attempt.ID, "provider", provider.Name(), "err", chargeErr)
+		res = payment.ChargeResult{Status: payment.Unknown, FailureMessage: unansweredCharge}
 	}
 	return s.recordOutcome(context.WithoutCancel(ctx), attempt, res)
 }
+
+// unansweredCharge is a payment's failure message while its outcome is
+// unknown (reconciliation replaces it).
+const unansweredCharge = "the payment provider did not answer; the outcome is being reconciled with it"
 
 // recordOutcome stores what the provider answered. Captured in full leaves
 // the booking pinned until the caller's change commits; a decline or a

@@ -84,7 +84,13 @@ func TestConfirmOutcomes(t *testing.T) {
 			t.Errorf("%s: booking %s payments %v, want %s %v", c.token, after.Status, b.paymentStatuses(t, h.ID), c.status, c.payments)
 		}
 		// An unknown outcome pins the hold: it does not expire meanwhile.
+		// What the guest reads of it does not carry the provider's error
+		// (its hosts and request ids).
 		if c.code == "PAYMENT_PENDING" {
+			if got := b.texts(t, "SELECT failure_message FROM payments WHERE booking_id = $1", h.ID); len(got) != 1 ||
+				strings.Contains(got[0], sandbox.ErrTimeout.Error()) || !strings.Contains(got[0], "reconciled") {
+				t.Errorf("%s: failure message %q, want the reconciliation notice without the provider's error", c.token, got)
+			}
 			later := booking.NewService(b.pool, b.catalog, nil, nil, booking.Opts{Now: func() time.Time { return time.Now().Add(time.Hour) }})
 			wait, err := later.ExpireHold(ctx, h.ID)
 			must(t, err)
