@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -111,6 +112,22 @@ func orEmpty[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// withoutSettlers copies refunds with the staff who settled them outside
+// left out: the guest and partners see that and how a refund was paid back,
+// not who among the staff recorded it (RefundSettlement.by is then null).
+// The loader's slice is shared, so it is copied, not changed.
+func withoutSettlers(refunds []booking.Refund) []booking.Refund {
+	out := slices.Clone(refunds)
+	for i := range out {
+		if s := out[i].Settlement; s != nil {
+			withheld := *s
+			withheld.By = ""
+			out[i].Settlement = &withheld
+		}
+	}
+	return out
 }
 
 // refundAction runs a staff action on the refund refundID names.

@@ -21,6 +21,7 @@ var concurrentFields = map[string]map[string]bool{
 	"QuotedRoom":          {"adults": true, "amount": true, "childAges": true, "nightly": true, "occupancy": true, "tax": true},
 	"RatePlan":            {"rates": true, "roomType": true},
 	"Refund":              {"amount": true},
+	"RefundSettlement":    {"by": true},
 	"Room":                {"roomType": true},
 	"RoomType":            {"hotel": true, "ratePlans": true, "roomsInService": true},
 	"Subscription":        {"availabilityChanged": true, "bookingUpdated": true},

@@ -57,6 +57,7 @@ type ResolverRoot interface {
 	QuotedRoom() QuotedRoomResolver
 	RatePlan() RatePlanResolver
 	Refund() RefundResolver
+	RefundSettlement() RefundSettlementResolver
 	Room() RoomResolver
 	RoomType() RoomTypeResolver
 	Subscription() SubscriptionResolver
@@ -817,6 +818,9 @@ type RatePlanResolver interface {
 type RefundResolver interface {
 	ID(ctx context.Context, obj *booking.Refund) (string, error)
 	Amount(ctx context.Context, obj *booking.Refund) (money.Money, error)
+}
+type RefundSettlementResolver interface {
+	By(ctx context.Context, obj *booking.RefundSettlement) (*string, error)
 }
 type RoomResolver interface {
 	ID(ctx context.Context, obj *catalog.Room) (string, error)
@@ -4226,8 +4230,8 @@ type RefundSettlement {
   "The transfer's or the provider dashboard's id."
   reference: String!
   note: String!
-  "Who recorded it, as the audit trail names callers (e.g. STAFF:u-42)."
-  by: String!
+  "Who recorded it, as the audit trail names callers (e.g. STAFF:u-42): shown to the hotel's staff and admins, null for the guest and partners."
+  by: String
   at: DateTime!
 }
 
@@ -14416,10 +14420,26 @@ func (ec *executionContext) fieldContext_RefundSettlement_note(_ context.Context
 }
 
 func (ec *executionContext) _RefundSettlement_by(ctx context.Context, field graphql.CollectedField, obj *booking.RefundSettlement) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.By)
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundSettlement_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RefundSettlement().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
 }
 func (ec *executionContext) fieldContext_RefundSettlement_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RefundSettlement", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RefundSettlement", field, true, true, "String")
 }
 
 func (ec *executionContext) _RefundSettlement_at(ctx context.Context, field graphql.CollectedField, obj *booking.RefundSettlement) (ret graphql.Marshaler) {
@@ -22591,27 +22611,28 @@ func (ec *executionContext) _RefundSettlement(ctx context.Context, sel ast.Selec
 		case "amount":
 			out.Values[i] = ec._RefundSettlement_amount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reference":
 			out.Values[i] = ec._RefundSettlement_reference(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "note":
 			out.Values[i] = ec._RefundSettlement_note(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "by":
-			out.Values[i] = ec._RefundSettlement_by(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RefundSettlement_by(ctx, field, obj)
+				})
 		case "at":
 			out.Values[i] = ec._RefundSettlement_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

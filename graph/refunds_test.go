@@ -124,6 +124,39 @@ func TestSettleRefundOutsideOverHTTP(t *testing.T) {
 		t.Errorf("audited changes %v", changed)
 	}
 
+	// The guest reads that and how the refund was paid back, not who among
+	// the staff recorded it; the hotel's staff read both.
+	const refundsQuery = `query($id: ID!) { booking(id: $id) { refunds { status settlement { reference note by } } } }`
+	type settlements struct {
+		Booking struct {
+			Refunds []struct {
+				Status     string
+				Settlement *struct {
+					Reference, Note string
+					By              *string
+				}
+			}
+		}
+	}
+	for who, c := range map[string]struct {
+		tok, by string
+	}{"the guest": {guestTok, ""}, "the hotel's staff": {staffTok, "STAFF:user-STAFF"}} {
+		rs := decode[settlements](t, b.do(t, c.tok, refundsQuery, vars)).Booking.Refunds
+		if len(rs) != 1 || rs[0].Settlement == nil || rs[0].Settlement.Reference != "DASH-re_81Zq" {
+			t.Fatalf("%s: refunds %+v", who, rs)
+		}
+		got, want := "null", "null"
+		if by := rs[0].Settlement.By; by != nil {
+			got = *by
+		}
+		if c.by != "" {
+			want = c.by
+		}
+		if got != want {
+			t.Errorf("%s reads the settlement as recorded by %s, want %s", who, got, want)
+		}
+	}
+
 	retried := decode[struct{ RetryRefund settlePayload }](t, b.do(t, staffTok, `mutation($id: ID!) { retryRefund(input: {refundId: $id}) { refund { id } userErrors { code field message } } }`,
 		map[string]any{"id": cancelled.ID})).RetryRefund
 	if len(retried.UserErrors) != 1 || retried.UserErrors[0].Code != "INVALID_STATE" || retried.Refund != nil {

@@ -168,7 +168,11 @@ func (r *bookingResolver) Payments(ctx context.Context, obj *booking.Booking) ([
 
 // Refunds is the resolver for the refunds field.
 func (r *bookingResolver) Refunds(ctx context.Context, obj *booking.Booking) ([]booking.Refund, error) {
-	return r.loaders(ctx).refunds.Load(ctx, obj.ID)
+	refunds, err := r.loaders(ctx).refunds.Load(ctx, obj.ID)
+	if err != nil || auth.FromContext(ctx).CanManageHotel(obj.HotelID) {
+		return refunds, err
+	}
+	return withoutSettlers(refunds), nil
 }
 
 // Penalty is the resolver for the penalty field.
@@ -847,6 +851,14 @@ func (r *refundResolver) Amount(ctx context.Context, obj *booking.Refund) (money
 	return money.New(obj.Amount, obj.Currency), nil
 }
 
+// By is the resolver for the by field.
+func (r *refundSettlementResolver) By(ctx context.Context, obj *booking.RefundSettlement) (*string, error) {
+	if obj.By == "" { // withheld (Booking.refunds)
+		return nil, nil
+	}
+	return &obj.By, nil
+}
+
 // ID is the resolver for the id field.
 func (r *roomResolver) ID(ctx context.Context, obj *catalog.Room) (string, error) {
 	return relay.ID(relay.KindRoom, obj.ID), nil
@@ -971,6 +983,9 @@ func (r *Resolver) RatePlan() RatePlanResolver { return &ratePlanResolver{r} }
 // Refund returns RefundResolver implementation.
 func (r *Resolver) Refund() RefundResolver { return &refundResolver{r} }
 
+// RefundSettlement returns RefundSettlementResolver implementation.
+func (r *Resolver) RefundSettlement() RefundSettlementResolver { return &refundSettlementResolver{r} }
+
 // Room returns RoomResolver implementation.
 func (r *Resolver) Room() RoomResolver { return &roomResolver{r} }
 
@@ -1005,6 +1020,7 @@ type (
 	quotedRoomResolver          struct{ *Resolver }
 	ratePlanResolver            struct{ *Resolver }
 	refundResolver              struct{ *Resolver }
+	refundSettlementResolver    struct{ *Resolver }
 	roomResolver                struct{ *Resolver }
 	roomTypeResolver            struct{ *Resolver }
 	subscriptionResolver        struct{ *Resolver }
