@@ -3707,7 +3707,7 @@ enum Role {
 
 "Who is calling."
 type Viewer {
-  "The caller's bookings, newest first: a guest's or partner's own, the hotels' of a staff member."
+  "The caller's bookings, newest first: a guest's or partner's own (a partner's key needs the read:bookings or book scope, else FORBIDDEN), the hotels' of a staff member."
   bookings(first: Int, after: String): BookingConnection!
   role: Role
   """

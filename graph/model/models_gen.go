@@ -643,7 +643,7 @@ type UpdateRoomTypePayload struct {
 
 // Who is calling.
 type Viewer struct {
-	// The caller's bookings, newest first: a guest's or partner's own, the hotels' of a staff member.
+	// The caller's bookings, newest first: a guest's or partner's own (a partner's key needs the read:bookings or book scope, else FORBIDDEN), the hotels' of a staff member.
 	Bookings *BookingConnection `json:"bookings"`
 	Role     *auth.Role         `json:"role,omitempty"`
 	// Who the caller is: a bearer token's sub claim, or for a partner apikey:<uuid>,

@@ -301,6 +301,10 @@ func TestPartnerBooking(t *testing.T) {
 	if _, err := b.svc.Hold(searchOnly, holdInput(f, "z", day("2027-03-10"), day("2027-03-12"), 1)); code(err) != apperr.Forbidden {
 		t.Fatalf("partner without the book scope holding: %v, want FORBIDDEN", err)
 	}
+	// Reading bookings takes read:bookings or book, whether one or a list.
+	if list, err := b.svc.ViewerBookings(partner("apikey:x", auth.ScopeSearch), uuid.NullUUID{}, 10); code(err) != apperr.Forbidden {
+		t.Fatalf("the booker's subject with the search scope alone listing: %v %v, want FORBIDDEN", bookingIDs(list), err)
+	}
 	if n := b.count(t, "SELECT count(*) FROM bookings"); n != 1 {
 		t.Fatalf("%d bookings, want 1", n)
 	}

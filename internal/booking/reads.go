@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/postgres/db"
@@ -28,11 +29,15 @@ type Payment struct {
 }
 
 // ViewerBookings lists the caller's bookings, newest first: a guest's or
-// partner's own, a staff member's hotels', and every booking for admins.
+// partner's own (a partner with the read:bookings or book scope, as canSee
+// asks), a staff member's hotels', and every booking for admins.
 func (s *Service) ViewerBookings(ctx context.Context, after uuid.NullUUID, limit int) ([]Booking, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if p.Role == auth.RolePartner && !p.HasScope(auth.ScopeReadBookings) && !p.HasScope(auth.ScopeBook) {
+		return nil, apperr.New(apperr.Forbidden, `this API key's scopes include neither "read:bookings" nor "book"`)
 	}
 	var rows []db.Booking
 	switch {
