@@ -26,11 +26,17 @@ func canSee(p *auth.Principal, b Booking) bool {
 		return true
 	case p.Role == auth.RoleStaff:
 		return false
-	case p.Role == auth.RolePartner && !p.HasScope(auth.ScopeReadBookings) && !p.HasScope(auth.ScopeBook):
+	case p.Role == auth.RolePartner && !readsBookings(p):
 		return false
 	default:
 		return ownerOf(p) == b.Owner
 	}
+}
+
+// readsBookings reports whether a partner's key may read the bookings made
+// with it: with the read:bookings or the book scope.
+func readsBookings(p *auth.Principal) bool {
+	return p.HasScope(auth.ScopeReadBookings) || p.HasScope(auth.ScopeBook)
 }
 
 // canChange reports whether p may confirm or cancel b: admins, staff of its
