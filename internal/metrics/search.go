@@ -12,7 +12,10 @@ type searchEngine struct {
 	m *Metrics
 }
 
-var _ search.Engine = searchEngine{}
+var (
+	_ search.Engine  = searchEngine{}
+	_ search.Wrapper = searchEngine{}
+)
 
 // Engine returns e counting each search it runs in
 // staygraph_search_requests_total, labelled with e.Name().
@@ -24,3 +27,6 @@ func (e searchEngine) Search(ctx context.Context, q search.Query) (search.Result
 	e.m.CountSearch(e.Engine.Name(), err)
 	return res, err
 }
+
+// Unwrap returns the engine counted, for what it can do besides searching.
+func (e searchEngine) Unwrap() search.Engine { return e.Engine }

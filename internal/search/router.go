@@ -90,7 +90,7 @@ func (r *Router) Search(ctx context.Context, q Query) (Result, error) {
 	if cursor != nil && cursor.Engine == fallback.Name() {
 		return fallback.Search(ctx, q)
 	}
-	if p, ok := primary.(Partial); ok && !p.Answers(q) && !r.opts.NoFallback {
+	if !answers(primary, q) && !r.opts.NoFallback {
 		return fallback.Search(ctx, q)
 	}
 	if r.healthy() {
@@ -125,6 +125,28 @@ func (r *Router) Search(ctx context.Context, q Query) (Result, error) {
 type Partial interface {
 	// Answers reports whether the engine answers q as well as the fallback.
 	Answers(q Query) bool
+}
+
+// Wrapper is an engine that decorates another (with metrics, tracing):
+// what the wrapped engine can do besides searching (Partial) is looked for
+// through it.
+type Wrapper interface {
+	Unwrap() Engine
+}
+
+// answers reports whether e, or the engine it wraps, answers q as well as
+// the fallback (true unless it is Partial and says otherwise).
+func answers(e Engine, q Query) bool {
+	for {
+		if p, ok := e.(Partial); ok {
+			return p.Answers(q)
+		}
+		w, ok := e.(Wrapper)
+		if !ok {
+			return true
+		}
+		e = w.Unwrap()
+	}
 }
 
 // Ping reports whether the primary engine answers.

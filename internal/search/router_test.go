@@ -10,9 +10,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/metrics"
 	"github.com/staygraph/staygraph/internal/search"
+	"github.com/staygraph/staygraph/internal/tracing"
 )
 
 // engine is a stand-in for an engine's client side: it answers with a fixed
@@ -151,22 +154,30 @@ type partial struct{ engine }
 func (p *partial) Answers(q search.Query) bool { return q.Sort != search.SortPrice && q.Price == nil }
 
 // What the primary answers only roughly goes to the fallback, unless
-// fallback is off.
+// fallback is off; also when the primary is wrapped in metrics and tracing,
+// as 'serve' wraps it.
 func TestRouterGivesWhatThePrimaryAnswersRoughlyToTheFallback(t *testing.T) {
 	t.Parallel()
-	primary, pg := &partial{engine{name: "elasticsearch"}}, &engine{name: "postgres"}
-	r := search.NewRouter(search.RouterOpts{Primary: primary, Fallback: pg, Timeout: time.Second, Cooldown: time.Hour})
-	in := time.Now().AddDate(0, 0, 10)
-	out := in.AddDate(0, 0, 1)
-	byPrice := search.Query{Sort: search.SortPrice, CheckIn: &in, CheckOut: &out}
-	if res, err := r.Search(context.Background(), byPrice); err != nil || res.Engine != "postgres" {
-		t.Fatalf("sorted by price: %v %+v", err, res)
-	}
-	if res, err := r.Search(context.Background(), search.Query{}); err != nil || res.Engine != "elasticsearch" {
-		t.Fatalf("by relevance: %v %+v", err, res)
-	}
-	strict := search.NewRouter(search.RouterOpts{Primary: primary, Fallback: pg, Timeout: time.Second, Cooldown: time.Hour, NoFallback: true})
-	if res, err := strict.Search(context.Background(), byPrice); err != nil || res.Engine != "elasticsearch" {
-		t.Fatalf("sorted by price, fallback off: %v %+v", err, res)
+	es, pg := &partial{engine{name: "elasticsearch"}}, &engine{name: "postgres"}
+	m := metrics.New(metrics.Opts{})
+	for name, primary := range map[string]search.Engine{
+		"bare":                 es,
+		"with metrics":         m.Engine(es),
+		"with metrics, traced": tracing.Engine(m.Engine(es), noop.NewTracerProvider()),
+	} {
+		r := search.NewRouter(search.RouterOpts{Primary: primary, Fallback: pg, Timeout: time.Second, Cooldown: time.Hour})
+		in := time.Now().AddDate(0, 0, 10)
+		out := in.AddDate(0, 0, 1)
+		byPrice := search.Query{Sort: search.SortPrice, CheckIn: &in, CheckOut: &out}
+		if res, err := r.Search(context.Background(), byPrice); err != nil || res.Engine != "postgres" {
+			t.Errorf("%s, sorted by price: %v %+v, want postgres", name, err, res)
+		}
+		if res, err := r.Search(context.Background(), search.Query{}); err != nil || res.Engine != "elasticsearch" {
+			t.Errorf("%s, by relevance: %v %+v, want elasticsearch", name, err, res)
+		}
+		strict := search.NewRouter(search.RouterOpts{Primary: primary, Fallback: pg, Timeout: time.Second, Cooldown: time.Hour, NoFallback: true})
+		if res, err := strict.Search(context.Background(), byPrice); err != nil || res.Engine != "elasticsearch" {
+			t.Errorf("%s, sorted by price, fallback off: %v %+v, want elasticsearch", name, err, res)
+		}
 	}
 }

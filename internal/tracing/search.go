@@ -16,7 +16,10 @@ type searchEngine struct {
 	tracer trace.Tracer
 }
 
-var _ search.Engine = searchEngine{}
+var (
+	_ search.Engine  = searchEngine{}
+	_ search.Wrapper = searchEngine{}
+)
 
 // Engine returns e making a span "search <engine>" of each search, with the
 // hits and total it answered. With a nil tp it returns e itself.
@@ -41,3 +44,6 @@ func (e searchEngine) Search(ctx context.Context, q search.Query) (search.Result
 	span.SetAttributes(attribute.Int("search.hits", len(res.Hits)), attribute.Int("search.total", res.TotalCount))
 	return res, nil
 }
+
+// Unwrap returns the engine traced, for what it can do besides searching.
+func (e searchEngine) Unwrap() search.Engine { return e.Engine }
