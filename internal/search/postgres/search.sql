@@ -154,8 +154,9 @@ cand AS (
                AND CASE WHEN $8::float8 <= $7::float8 THEN h.longitude BETWEEN $8::float8 AND $7::float8
                         ELSE h.longitude >= $8::float8 OR h.longitude <= $7::float8 END))
 {{- if .Text}}
-      -- every word of the text, typo-tolerant
-      AND ($1::text = '' OR NOT EXISTS (
+      -- every word of the text, typo-tolerant (a text that splits into
+      -- no word, such as a lone modifier letter, matches no hotel)
+      AND ($1::text = '' OR (SELECT cardinality(ws) > 0 FROM words) AND NOT EXISTS (
           SELECT FROM words, unnest(ws, res) x(w, re)
           WHERE NOT CASE WHEN length(w) <= 2 THEN h.search_text ~ ('\m' || w || '\M')
                          ELSE w <% h.search_text OR coalesce(h.search_text ~ re, false) END))

@@ -105,6 +105,10 @@ func Run(t *testing.T, newEngine NewEngine) {
 		{name: "free text: a wrong first letter", q: search.Query{Text: "Zokyo"}, want: []string{"tokyo"}},
 		{name: "free text: two letters swapped in a short word", q: search.Query{Text: "prais"}, want: []string{"lumiere", "montmartre"}},
 		{name: "free text: a known word is not taken for another", q: search.Query{Text: "paris"}, want: []string{"lumiere", "montmartre"}},
+		// A letter that splits into no word (a modifier apostrophe): nothing
+		// to look for is found nowhere, near a point or not.
+		{name: "free text without a word, near a point", q: search.Query{Text: "ʼ", Near: paris}, want: []string{}},
+		{name: "free text without a word", q: search.Query{Text: "ʼ"}, want: []string{}},
 		{name: "all of the amenities", q: search.Query{Amenities: []string{"spa", "pool"}}, want: []string{"versailles"}},
 		{name: "minimum stars", q: search.Query{MinStars: 4}, want: []string{"lumiere", "versailles", "tokyo"}},
 		{name: "dates read on each hotel's calendar",
