@@ -106,7 +106,10 @@ func runReindex(ctx context.Context, args []string) error {
 		}
 		return fmt.Errorf("index %s not rebuilt: Elasticsearch refused the documents of %d hotels (each logged above); it keeps serving its previous index", *alias, len(refused.Refusals))
 	}
-	if err != nil {
+	var cleanup *es.CleanupError
+	if errors.As(err, &cleanup) {
+		log.Warn("the alias serves the new index, but what it replaced was not cleared; delete it by hand", "alias", *alias, "err", err)
+	} else if err != nil {
 		return fmt.Errorf("rebuild index %s: %w", *alias, err)
 	}
 	log.Info("elasticsearch index rebuilt", "alias", *alias, "hotels", done, "took", time.Since(started).Round(time.Millisecond))

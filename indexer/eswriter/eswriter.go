@@ -208,6 +208,13 @@ func (w *Writer) rebuild(ctx context.Context, ids []uuid.UUID, build buildFunc) 
 			"documents", len(refused.Refusals), "err", err)
 		return nil
 	}
+	var cleanup *elasticsearch.CleanupError
+	if errors.As(err, &cleanup) {
+		// The index is rebuilt and serves searches: rebuilding again would
+		// leave the same garbage.
+		w.opts.Logger.Warn("elasticsearch index rebuilt, but what it replaced was not cleared (delete it by hand)", "err", err)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("rebuild the elasticsearch index: %w", err)
 	}

@@ -29,6 +29,11 @@ type index struct {
 	rebuilt  []uuid.UUID
 	refuse   []uuid.UUID
 	fail     error
+	// rebuilds counts Rebuild's calls; answer, when set, is what a rebuild
+	// answers after loading, as when the alias moved but the old index
+	// could not be deleted.
+	rebuilds int
+	answer   error
 }
 
 func (x *index) Upsert(_ context.Context, docs []elasticsearch.Document) error {
@@ -62,6 +67,7 @@ func (x *index) Delete(_ context.Context, ids []uuid.UUID) error {
 }
 
 func (x *index) Rebuild(_ context.Context, load func(yield func(elasticsearch.Document) error) error, _ func(int, int)) error {
+	x.rebuilds++
 	refused := &elasticsearch.RefusedError{}
 	err := load(func(d elasticsearch.Document) error {
 		x.mu.Lock()
@@ -75,6 +81,9 @@ func (x *index) Rebuild(_ context.Context, load func(yield func(elasticsearch.Do
 	})
 	if err == nil && len(refused.Refusals) > 0 {
 		return refused
+	}
+	if err == nil && x.answer != nil {
+		return x.answer
 	}
 	return err
 }
@@ -179,5 +188,28 @@ func TestWriterGoesOnPastRefusedDocuments(t *testing.T) {
 	x.fail = errors.New("es_rejected_execution_exception")
 	if err := w.Apply(ctx, batch); err == nil || !strings.Contains(err.Error(), "es_rejected_execution_exception") {
 		t.Errorf("a failed write applied the batch: %v", err)
+	}
+}
+
+// A rebuild that moved the alias but could not delete the index it replaced
+// succeeded: the snapshot is taken as applied, not rebuilt again and again.
+func TestWriterTakesARebuildWithGarbageLeftAsDone(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	searchtest.Load(t, pool)
+	ctx := t.Context()
+	x := &index{answer: &elasticsearch.CleanupError{Index: "staygraph-hotels-2", Err: errors.New("delete the old index staygraph-hotels-1: security_exception")}}
+	w := eswriter.New(x, pool, eswriter.Opts{From: func() time.Time { return time.Date(2027, 6, 18, 0, 0, 0, 0, time.UTC) }, Nights: 3})
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := w.Snapshot(ctx, indexer.Snapshot{Tx: tx, LSN: 1}); err != nil || x.rebuilds != 1 {
+		t.Fatalf("snapshot: %v after %d rebuilds, want done after 1", err, x.rebuilds)
+	}
+	x.answer = errors.New("cluster_block_exception")
+	if err := w.Snapshot(ctx, indexer.Snapshot{Tx: tx, LSN: 2}); err == nil {
+		t.Error("a rebuild that failed was taken as done")
 	}
 }

@@ -183,7 +183,9 @@ func (e *Engine) Init(ctx context.Context) (existed bool, err error) {
 // batch how many were indexed (total is -1: the loader's size is unknown
 // here). While it runs, the new index is also behind "<alias>-next", so
 // Upsert and Delete reach it too; versions keep the newest of both writes.
-// On failure the new index is deleted and the alias left as it was. A
+// On failure the new index is deleted and the alias left as it was; once
+// the alias has moved, a failure to clear what it pointed to before is a
+// *CleanupError (the rebuild itself succeeded). A
 // document Elasticsearch refuses for what it is is such a failure, for an
 // index without it would serve searches: the rebuild still loads every
 // document, then fails with a *RefusedError naming all it refused.
@@ -269,10 +271,26 @@ func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) err
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("alias moved to %s, but: %w", name, errors.Join(errs...))
+		return &CleanupError{Index: name, Err: errors.Join(errs...)}
 	}
 	return nil
 }
+
+// CleanupError is Rebuild's answer when the alias moved to the new index,
+// so the rebuild succeeded, but the old indices or their recorded refusals
+// could not be cleared: garbage to remove by hand, not a reason to rebuild
+// again.
+type CleanupError struct {
+	// Index is the index the alias now points to.
+	Index string
+	Err   error
+}
+
+func (e *CleanupError) Error() string {
+	return fmt.Sprintf("alias moved to %s, but: %v", e.Index, e.Err)
+}
+
+func (e *CleanupError) Unwrap() error { return e.Err }
 
 // swapAliases is the one _aliases request that moves alias from old to
 // index and takes index out of the rebuild alias.
