@@ -4483,7 +4483,7 @@ input SetRoomServiceInput {
   inService: Boolean!
   "Why the room leaves service (required when inService is false)."
   note: String
-  "Take the room out even when bookings lose their room: they are flagged for relocation (holds are released)."
+  "Take the room out even when bookings lose their room: they are flagged for relocation (holds are released). Guests already checked in are never relocated: when the rooms left cannot hold them, the change is MAINTENANCE_CONFLICT naming them, forced or not."
   force: Boolean
 }
 
@@ -4724,7 +4724,7 @@ input BlockRoomsInput {
   from: Date!
   to: Date!
   reason: String!
-  "Block even when bookings lose their room: they are flagged for relocation (holds are released)."
+  "Block even when bookings lose their room: they are flagged for relocation (holds are released). Guests already checked in are never relocated: when the rooms left cannot hold them, the block is MAINTENANCE_CONFLICT naming them, forced or not."
   force: Boolean
 }
 

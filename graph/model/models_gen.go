@@ -69,7 +69,7 @@ type BlockRoomsInput struct {
 	From    time.Time `json:"from"`
 	To      time.Time `json:"to"`
 	Reason  string    `json:"reason"`
-	// Block even when bookings lose their room: they are flagged for relocation (holds are released).
+	// Block even when bookings lose their room: they are flagged for relocation (holds are released). Guests already checked in are never relocated: when the rooms left cannot hold them, the block is MAINTENANCE_CONFLICT naming them, forced or not.
 	Force *bool `json:"force,omitempty"`
 }
 
@@ -554,7 +554,7 @@ type SetRoomServiceInput struct {
 	InService       bool   `json:"inService"`
 	// Why the room leaves service (required when inService is false).
 	Note *string `json:"note,omitempty"`
-	// Take the room out even when bookings lose their room: they are flagged for relocation (holds are released).
+	// Take the room out even when bookings lose their room: they are flagged for relocation (holds are released). Guests already checked in are never relocated: when the rooms left cannot hold them, the change is MAINTENANCE_CONFLICT naming them, forced or not.
 	Force *bool `json:"force,omitempty"`
 }
 

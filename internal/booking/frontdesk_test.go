@@ -3,6 +3,7 @@ package booking_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,8 +147,10 @@ func TestNoShowFreesTheRoomsAndKeepsThePayment(t *testing.T) {
 	b.assertInventoryConsistent(t)
 }
 
-// Guests in the house hold their room like any booking: a block that needs
-// it names them, and a forced one flags them for relocation.
+// Guests in the house hold their room like any booking, and more: a block
+// that needs it is refused naming them, forced or not (relocating them
+// would put the nights they are in the room on sale again); once they are
+// checked out, the room can be blocked.
 func TestMaintenanceSeesCheckedInGuests(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
@@ -158,18 +161,26 @@ func TestMaintenanceSeesCheckedInGuests(t *testing.T) {
 	_, err := at.CheckIn(staff, bk.ID)
 	must(t, err)
 	in := booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID}, From: day("2027-03-11"), To: day("2027-03-12"), Reason: "leak"}
-	_, affected, err := at.BlockRooms(staff, b.catalog, in)
-	if code(err) != booking.MaintenanceConflict || len(affected) != 1 || affected[0].ID != bk.ID {
-		t.Fatalf("blocking the guests' room: %v %+v, want MAINTENANCE_CONFLICT naming them", err, affected)
-	}
-	in.Force = true
-	if _, _, err := at.BlockRooms(staff, b.catalog, in); err != nil {
-		t.Fatalf("forced: %v", err)
+	for _, force := range []bool{false, true} {
+		in.Force = force
+		_, affected, err := at.BlockRooms(staff, b.catalog, in)
+		if code(err) != booking.MaintenanceConflict || len(affected) != 0 || !strings.Contains(err.Error(), bk.Reference) {
+			t.Fatalf("blocking the guests' room (force %v): %v %+v, want MAINTENANCE_CONFLICT naming %s", force, err, affected, bk.Reference)
+		}
 	}
 	got, err := at.Booking(staff, bk.ID)
 	must(t, err)
-	if got.Status != booking.StatusCheckedIn || !got.RelocationRequired {
-		t.Fatalf("after the forced block: %s, relocation %v", got.Status, got.RelocationRequired)
+	if got.Status != booking.StatusCheckedIn || got.RelocationRequired {
+		t.Fatalf("after the refused blocks: %s, relocation %v", got.Status, got.RelocationRequired)
+	}
+	if got := b.reserved(t, f.roomType.ID, day("2027-03-10"), day("2027-03-13")); !slices.Equal(got, []int{1, 1, 1}) {
+		t.Fatalf("reserved %v, want the guests' room on every night of their stay", got)
+	}
+	if _, err := at.CheckOut(staff, bk.ID); err != nil { // leaving early, on the 10th
+		t.Fatalf("checking out early: %v", err)
+	}
+	if _, _, err := at.BlockRooms(staff, b.catalog, in); err != nil {
+		t.Fatalf("blocking the room once the guests left: %v", err)
 	}
 	b.assertInventoryConsistent(t)
 }

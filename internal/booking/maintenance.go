@@ -345,9 +345,9 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 // shrinkTx brings a room type's inventory capacity in line with its rooms and
 // blocks from a night on. Where reservations would exceed the new capacity it
 // picks the bookings to move (newest first, as few as cover every oversold
-// night): without force that is a MAINTENANCE_CONFLICT listing them; with
-// force they hand their units of this room type back and are flagged for
-// relocation. A flagged hold is left to releaseTakenHolds, once the change
+// night; never a guest already checked in): without force that is a
+// MAINTENANCE_CONFLICT listing them; with force they hand their units of
+// this room type back and are flagged for relocation. A flagged hold is left to releaseTakenHolds, once the change
 // has committed.
 func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string) ([]AffectedBooking, error) {
 	// Every night that can be sold gets a row, and the rows are locked in
@@ -377,10 +377,20 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 		if err != nil {
 			return nil, fmt.Errorf("find bookings to relocate: %w", err)
 		}
+		// A relocated booking hands back every night of its stay, so a
+		// guest already in the house is never one: the nights they are in
+		// the room would go on sale again.
+		inHouse := func(c db.BookingsHoldingNightsRow) bool { return Status(c.Status) == StatusCheckedIn }
+		overlaps := func(c db.BookingsHoldingNightsRow, night time.Time) bool {
+			return !night.Before(c.CheckIn) && night.Before(c.CheckOut)
+		}
 		for _, c := range candidates {
+			if inHouse(c) {
+				continue
+			}
 			helps := false
 			for night, n := range short {
-				if n > 0 && !night.Before(c.CheckIn) && night.Before(c.CheckOut) {
+				if n > 0 && overlaps(c, night) {
 					helps = true
 					short[night] = n - int(c.Units)
 				}
@@ -390,17 +400,25 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 			}
 		}
 		var unmovable []string
+		var guests []string
 		for night, n := range short {
 			if n > 0 {
 				unmovable = append(unmovable, night.Format(time.DateOnly))
+				for _, c := range candidates {
+					if inHouse(c) && overlaps(c, night) && !slices.Contains(guests, c.Reference) {
+						guests = append(guests, c.Reference)
+					}
+				}
 			}
 		}
 		if len(unmovable) > 0 {
-			// Units held by bookings that cannot be relocated (nothing
-			// else holds them): the change is refused whatever force says.
+			// Units held by guests in the house: the change is refused
+			// whatever force says.
 			slices.Sort(unmovable)
+			slices.Sort(guests)
 			return affected, apperr.New(MaintenanceConflict, fmt.Sprintf(
-				"the rooms left cannot hold the bookings of %s; free rooms first", strings.Join(unmovable, ", ")))
+				"the rooms left cannot hold the guests in the house (%s) on %s; check them out or move them to other rooms first",
+				strings.Join(guests, ", "), strings.Join(unmovable, ", ")))
 		}
 		if !force {
 			refs := make([]string, len(affected))

@@ -553,3 +553,45 @@ func TestBlocksListedUntilTheirLastNightIsOver(t *testing.T) {
 		t.Fatalf("at 07:00: %d blocks (%v), want none", len(blocks), err)
 	}
 }
+
+// A guest in the house is never the one relocated: a forced block moves a
+// booking still to come, and the nights the checked-in guest is in the room
+// are not put on sale again. When only guests in the house hold the nights,
+// the block is refused, forced or not.
+func TestForcedBlockNeverRelocatesAGuestInTheHouse(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	staff := staffOf(f.hotel.ID)
+	coming := b.book(t, guest("g1"), f, "coming", day("2027-03-05"), day("2027-03-08"))
+	inHouse := b.book(t, guest("g2"), f, "in-house", day("2027-03-02"), day("2027-03-08")) // the newer one
+	at := setupClock(b, time.Date(2027, 3, 2, 14, 0, 0, 0, time.UTC))
+	_, err := at.CheckIn(staff, inHouse.ID)
+	must(t, err)
+
+	block := booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID}, From: day("2027-03-05"), To: day("2027-03-08"), Reason: "leak", Force: true}
+	_, affected, err := at.BlockRooms(staff, b.catalog, block)
+	must(t, err)
+	if !slices.Equal(affectedIDs(affected), []uuid.UUID{coming.ID}) {
+		t.Fatalf("relocated %+v, want only %s (not the guest in the house)", affected, coming.Reference)
+	}
+	if got := b.reserved(t, f.roomType.ID, day("2027-03-02"), day("2027-03-08")); !slices.Equal(got, []int{1, 1, 1, 1, 1, 1}) {
+		t.Fatalf("reserved %v, want the guest in the house on every night of the stay", got)
+	}
+	// One room is left to sell on the nights before the block, not two.
+	if _, err := at.Hold(guest("walk-in-1"), holdInput(f, "w1", day("2027-03-02"), day("2027-03-05"), 1)); err != nil {
+		t.Fatalf("the free room before the block: %v", err)
+	}
+	if _, err := at.Hold(guest("walk-in-2"), holdInput(f, "w2", day("2027-03-02"), day("2027-03-05"), 1)); code(err) != booking.SoldOut {
+		t.Fatalf("a second walk-in: %v, want SOLD_OUT", err)
+	}
+	// Blocking the other room too would leave the guest in the house no room.
+	block.RoomIDs, block.Reason = []uuid.UUID{f.rooms[1].ID}, "paint"
+	if _, affected, err := at.BlockRooms(staff, b.catalog, block); code(err) != booking.MaintenanceConflict || len(affected) != 0 {
+		t.Fatalf("blocking the guest in the house's last room: %v, affected %+v; want MAINTENANCE_CONFLICT", err, affected)
+	}
+	if again, err := at.Booking(staff, inHouse.ID); err != nil || again.RelocationRequired || again.Status != booking.StatusCheckedIn {
+		t.Fatalf("the guest in the house after the blocks: %+v %v", again, err)
+	}
+	b.assertInventoryConsistent(t)
+}

@@ -38,7 +38,8 @@ type BookingsHoldingNightsRow struct {
 }
 
 // Active bookings holding units of a room type on any of the given nights,
-// newest first: the ones to relocate when capacity shrinks.
+// newest first: the ones to relocate when capacity shrinks (never those
+// checked in: shrinkTx names them).
 func (q *Queries) BookingsHoldingNights(ctx context.Context, arg BookingsHoldingNightsParams) ([]BookingsHoldingNightsRow, error) {
 	rows, err := q.db.Query(ctx, bookingsHoldingNights, arg.RoomTypeID, arg.LastNight, arg.FirstNight)
 	if err != nil {

@@ -126,7 +126,8 @@ RETURNING room_type_id;
 
 -- name: BookingsHoldingNights :many
 -- Active bookings holding units of a room type on any of the given nights,
--- newest first: the ones to relocate when capacity shrinks.
+-- newest first: the ones to relocate when capacity shrinks (never those
+-- checked in: shrinkTx names them).
 SELECT b.id, b.reference, b.status, b.check_in, b.check_out, count(*)::int AS units
 FROM bookings b JOIN booking_rooms br ON br.booking_id = b.id
 WHERE br.room_type_id = @room_type_id AND br.holds_inventory AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
