@@ -145,13 +145,19 @@ func (s *Service) confirmable(b Booking) error {
 
 // priorPayment is the payment an earlier attempt of this request made, if
 // any: a retry answered PAYMENT_PENDING finds what reconciliation recorded.
+// A legacy key does not name the operation, so a confirmation and a balance
+// payment under one key share it: for a balance payment, only a payment
+// made after the booking was confirmed is taken (the deposit's was made
+// before).
 func (s *Service) priorPayment(ctx context.Context, b Booking, key idempotency) (db.Payment, bool) {
-	for _, providerKey := range []string{providerKeyOf(b, key), legacyProviderKeyOf(b, key)} {
-		if p, err := s.q.GetPaymentByKey(ctx, providerKey); err == nil {
-			return p, true
-		}
+	if p, err := s.q.GetPaymentByKey(ctx, providerKeyOf(b, key)); err == nil {
+		return p, true
 	}
-	return db.Payment{}, false
+	p, err := s.q.GetPaymentByKey(ctx, legacyProviderKeyOf(b, key))
+	if err != nil || key.operation == opPayBalance && (b.ConfirmedAt == nil || !p.CreatedAt.After(*b.ConfirmedAt)) {
+		return db.Payment{}, false
+	}
+	return p, true
 }
 
 // legacyProviderKeyOf is the provider key of attempts made before the key

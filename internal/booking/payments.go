@@ -299,6 +299,9 @@ type PayBalanceInput struct {
 	Payment        *PaymentInput
 }
 
+// opPayBalance names PayBalance's requests in their idempotency keys.
+const opPayBalance = "pay_balance"
+
 // PayBalance collects the rest of a confirmed booking's total after its
 // deposit, with any provider (several payments may cover it).
 func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, error) {
@@ -306,7 +309,7 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 	if err != nil {
 		return Booking{}, err
 	}
-	key, err := s.newIdempotency(ownerOf(p), in.IdempotencyKey, "pay_balance", in)
+	key, err := s.newIdempotency(ownerOf(p), in.IdempotencyKey, opPayBalance, in)
 	if err != nil {
 		return Booking{}, err
 	}

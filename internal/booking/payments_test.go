@@ -798,3 +798,36 @@ func TestARefundJobRetriedThroughTheQueuePaysOnce(t *testing.T) {
 		t.Fatalf("ledger after a refused refund %+v %v, want nothing refunded", l, err)
 	}
 }
+
+// A deposit paid under a provider key of the release before (which did not
+// name the operation), answered PAYMENT_PENDING and confirmed by
+// reconciliation, is not taken for a balance payment sent later under the
+// same idempotency key: the balance is charged.
+func TestALegacyDepositIsNotTakenForTheBalance(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	f := b.fixture(t, fixtureOpts{price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
+	ctx := guest("legacy")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 14)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "k", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}); code(err) != booking.PaymentPending {
+		t.Fatalf("timeout: %v", err)
+	}
+	must(t, b.svc.ReconcilePayment(ctx, b.unknownPayment(t, h.ID)))
+	if got, err := b.svc.Booking(ctx, h.ID); err != nil || got.Status != booking.StatusConfirmed {
+		t.Fatalf("after reconciliation: %v %s", err, got.Status)
+	}
+	// The deposit as the earlier release keyed it: the booking, the caller
+	// and their key, no operation.
+	sum := sha256.Sum256([]byte(h.ID.String() + "\x00" + "GUEST:legacy" + "\x00" + "k"))
+	if _, err := b.pool.Exec(context.Background(), "UPDATE payments SET idempotency_key = $2 WHERE booking_id = $1",
+		h.ID, "sg_"+hex.EncodeToString(sum[:16])); err != nil {
+		t.Fatal(err)
+	}
+	paid, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "k", BookingID: h.ID, Payment: pay("tok_success")})
+	must(t, err)
+	if s := fmt.Sprint(b.paymentStatuses(t, h.ID)); s != "[CAPTURED:3000/3000 CAPTURED:7000/7000]" || paid.Status != booking.StatusConfirmed {
+		t.Fatalf("after paying the balance under the deposit's key: %s, payments %s; want the balance charged", paid.Status, s)
+	}
+}
