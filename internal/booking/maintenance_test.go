@@ -486,6 +486,41 @@ func TestCancellingARelocatedBookingCostsNothing(t *testing.T) {
 	if cancelled.PenaltyAmount != 0 || refund == nil || refund.Amount != two.Total {
 		t.Fatalf("two rooms, one taken: penalty %d, refund %+v; want nothing kept of %d", cancelled.PenaltyAmount, refund, two.Total)
 	}
+
+	// A double and a family room, maintenance takes the double: what the
+	// booking says cancelling costs is what cancelling keeps, nothing.
+	family, err := b.catalog.CreateRoomType(b.admin, g.hotel.ID, catalog.RoomTypeFields{Name: "Family", MaxAdults: 2, MaxChildren: 2, MaxOccupancy: 4})
+	must(t, err)
+	_, err = b.catalog.AddRooms(b.admin, family.ID, []string{"201"})
+	must(t, err)
+	familyPlan := b.ratePlan(t, fixture{hotel: g.hotel, roomType: family}, keepAll, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(b.now).AddDate(0, 0, -2), 30000)
+	in := holdInput(g, "mixed", day("2027-04-20"), day("2027-04-21"), 1)
+	in.Rooms = append(in.Rooms, booking.RoomRequest{RatePlanID: familyPlan.ID, Party: booking.Party{Adults: 2, ChildAges: []int{}},
+		Guests: []booking.GuestName{{GivenName: "Léa", FamilyName: "Martin"}}})
+	held, err = b.svc.Hold(ctx, in)
+	must(t, err)
+	mixed, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "mixed-confirm", BookingID: held.ID, Payment: pay("tok_success")})
+	must(t, err)
+	_, _, err = b.svc.BlockRooms(staffOf(g.hotel.ID), b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{g.rooms[0].ID, g.rooms[1].ID},
+		From: day("2027-04-20"), To: day("2027-04-21"), Reason: "paint", Force: true})
+	must(t, err)
+	flagged, err := b.svc.Booking(ctx, mixed.ID)
+	must(t, err)
+	rooms, err := b.svc.RoomsOf(ctx, []uuid.UUID{mixed.ID})
+	must(t, err)
+	windows, err := b.svc.Penalties(ctx, flagged, rooms[mixed.ID])
+	must(t, err)
+	for _, w := range windows {
+		if w.Amount != 0 {
+			t.Fatalf("cancelling the relocated booking shown to cost %d (%+v), want nothing", w.Amount, windows)
+		}
+	}
+	cancelled, refund, err = b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "mixed-cancel", BookingID: mixed.ID})
+	must(t, err)
+	if !flagged.RelocationRequired || cancelled.PenaltyAmount != 0 || refund == nil || refund.Amount != mixed.Total {
+		t.Fatalf("double taken, family room kept: relocation %v, penalty %d, refund %+v; want nothing kept of %d",
+			flagged.RelocationRequired, cancelled.PenaltyAmount, refund, mixed.Total)
+	}
 }
 
 // The hotel cancelling (overbooked, closed) waives the guest's terms: all

@@ -147,8 +147,8 @@ func (s *Service) Relocations(ctx context.Context, hotelID uuid.UUID) ([]Booking
 }
 
 // Penalties lists what cancelling b costs from now on, under the terms its
-// rooms were sold with, as instants in the hotel's zone. A booking that can
-// no longer be cancelled has none.
+// rooms were sold with, as instants in the hotel's zone: what Cancel would
+// keep. A booking that can no longer be cancelled has none.
 func (s *Service) Penalties(ctx context.Context, b Booking, rooms []BookedRoom) ([]PenaltyWindow, error) {
 	if b.Status != StatusHeld && b.Status != StatusConfirmed {
 		return []PenaltyWindow{}, nil
@@ -159,7 +159,9 @@ func (s *Service) Penalties(ctx context.Context, b Booking, rooms []BookedRoom) 
 	}
 	var priced []pricedRoom
 	for _, r := range rooms {
-		if r.HoldsInventory { // a room maintenance took away costs nothing (penaltyOf)
+		// A room maintenance took away costs nothing (penaltyOf), and a
+		// booking flagged for relocation is free to cancel whole (Cancel).
+		if r.HoldsInventory && !b.RelocationRequired {
 			priced = append(priced, pricedRoom{policy: r.Policy, total: r.Amount + r.TaxAmount})
 		}
 	}
