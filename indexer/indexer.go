@@ -255,23 +255,15 @@ func (ix *Indexer) runOnce(ctx context.Context) error {
 	defer conn.Close(context.WithoutCancel(ctx))
 
 	start := slot.confirmed
+	var taken []string
 	if !slot.exists {
-		if start, err = ix.createSlot(ctx, conn); err != nil {
+		if start, taken, err = ix.createSlot(ctx, conn); err != nil {
 			return err
 		}
-	} else if err := ix.snapshotMissing(ctx, start); err != nil {
+	} else if taken, err = ix.snapshotMissing(ctx, start); err != nil {
 		return err
 	}
-	// Consumers another process runs on this slot, and this one does not,
-	// miss what it streams: a process that runs them snapshots them again.
-	var names []string
-	for _, c := range ix.consumers {
-		names = append(names, c.Name())
-	}
-	if _, err := ix.pool.Exec(ctx, snapshotOthersSQL, ix.opts.Slot, names); err != nil {
-		return fmt.Errorf("forget snapshots of consumers this process does not run: %w", err)
-	}
-	s := newStream(ix, conn, start)
+	s := newStream(ix, conn, start, taken)
 	return s.run(ctx)
 }
 

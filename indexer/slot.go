@@ -86,44 +86,47 @@ func (ix *Indexer) dropSlot(ctx context.Context) error {
 // createSlot creates the slot, exporting a snapshot of the moment its
 // stream starts, and hands that snapshot to every Snapshotter before
 // anything else runs on conn (which would end the export). It returns
-// where the stream starts.
-func (ix *Indexer) createSlot(ctx context.Context, conn *pgconn.PgConn) (LSN, error) {
+// where the stream starts and the consumers it snapshotted, for claim to
+// record.
+func (ix *Indexer) createSlot(ctx context.Context, conn *pgconn.PgConn) (LSN, []string, error) {
 	// Forget the old slot's snapshots first: should this process stop
 	// between the two steps, the next start takes them again rather than
 	// stream from a new slot that consumers have no snapshot of.
 	if _, err := ix.pool.Exec(ctx, snapshotForgetSQL, ix.opts.Slot); err != nil {
-		return 0, fmt.Errorf("reset snapshots of slot %s: %w", ix.opts.Slot, err)
+		return 0, nil, fmt.Errorf("reset snapshots of slot %s: %w", ix.opts.Slot, err)
 	}
 	res, err := pglogrepl.CreateReplicationSlot(ctx, conn, ix.opts.Slot, "pgoutput",
 		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "EXPORT_SNAPSHOT"})
 	if err != nil {
 		if pgCode(err) == sqlstateDuplicateObject {
-			return 0, &slotInUseError{} // another process just created it
+			return 0, nil, &slotInUseError{} // another process just created it
 		}
-		return 0, fmt.Errorf("create replication slot %s: %w", ix.opts.Slot, err)
+		return 0, nil, fmt.Errorf("create replication slot %s: %w", ix.opts.Slot, err)
 	}
 	start, err := pglogrepl.ParseLSN(res.ConsistentPoint)
 	if err != nil {
-		return 0, fmt.Errorf("replication slot %s: consistent point %q: %w", ix.opts.Slot, res.ConsistentPoint, err)
+		return 0, nil, fmt.Errorf("replication slot %s: consistent point %q: %w", ix.opts.Slot, res.ConsistentPoint, err)
 	}
 	ix.log.Info("created replication slot", "consistent_point", start)
-	if err := ix.snapshot(ctx, ix.snapshotters(nil), start, res.SnapshotName); err != nil {
-		return 0, err
+	taken, err := ix.snapshot(ctx, ix.snapshotters(nil), start, res.SnapshotName)
+	if err != nil {
+		return 0, nil, err
 	}
-	return start, nil
+	return start, taken, nil
 }
 
 // snapshotMissing gives a snapshot to the Snapshotters that hold none for
 // the slot (added since, or interrupted): a new repeatable-read one, later
-// than start, whose difference the stream replays.
-func (ix *Indexer) snapshotMissing(ctx context.Context, start LSN) error {
+// than start, whose difference the stream replays. It returns the consumers
+// it snapshotted, for claim to record.
+func (ix *Indexer) snapshotMissing(ctx context.Context, start LSN) ([]string, error) {
 	rows, err := ix.pool.Query(ctx, snapshotConsumersSQL, ix.opts.Slot)
 	if err != nil {
-		return fmt.Errorf("read snapshots of slot %s: %w", ix.opts.Slot, err)
+		return nil, fmt.Errorf("read snapshots of slot %s: %w", ix.opts.Slot, err)
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return fmt.Errorf("read snapshots of slot %s: %w", ix.opts.Slot, err)
+		return nil, fmt.Errorf("read snapshots of slot %s: %w", ix.opts.Slot, err)
 	}
 	have := map[string]bool{}
 	for _, n := range names {
@@ -145,46 +148,79 @@ func (ix *Indexer) snapshotters(have map[string]bool) []Snapshotter {
 
 // snapshot runs each consumer's Snapshot in one read-only repeatable-read
 // transaction, importing the slot's exported snapshot when name is set,
-// and records each success.
-func (ix *Indexer) snapshot(ctx context.Context, consumers []Snapshotter, start LSN, name string) error {
+// and returns the names of those it ran. They are recorded by claim, once
+// this process streams from the slot: another process may stream from it
+// meanwhile, and its changes would be missing from these snapshots.
+func (ix *Indexer) snapshot(ctx context.Context, consumers []Snapshotter, start LSN, name string) ([]string, error) {
 	if len(consumers) == 0 {
-		return nil
+		return nil, nil
 	}
 	ix.setState(StateSnapshot, nil)
 	tx, err := ix.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return fmt.Errorf("begin snapshot transaction: %w", err)
+		return nil, fmt.Errorf("begin snapshot transaction: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
 	position := start
 	if name != "" {
 		if _, err := tx.Exec(ctx, importSnapshotSQL+" "+quoteLiteral(name)); err != nil {
-			return fmt.Errorf("import the slot's snapshot %s: %w", name, err)
+			return nil, fmt.Errorf("import the slot's snapshot %s: %w", name, err)
 		}
 	} else {
 		// The first statement fixes the snapshot: every commit it sees is
 		// before the position it reads.
 		var pos string
 		if err := tx.QueryRow(ctx, walPositionSQL).Scan(&pos); err != nil {
-			return fmt.Errorf("read the snapshot's wal position: %w", err)
+			return nil, fmt.Errorf("read the snapshot's wal position: %w", err)
 		}
 		if position, err = pglogrepl.ParseLSN(pos); err != nil {
-			return fmt.Errorf("read the snapshot's wal position %q: %w", pos, err)
+			return nil, fmt.Errorf("read the snapshot's wal position %q: %w", pos, err)
 		}
 	}
+	var taken []string
 	for _, c := range consumers {
 		began := time.Now()
 		ix.log.Info("consumer loads the whole state from a snapshot", "consumer", c.Name(), "lsn", start, "exported", name != "")
 		if err := c.Snapshot(ctx, Snapshot{Tx: tx, LSN: start, Position: position, Exported: name != ""}); err != nil {
-			return fmt.Errorf("snapshot of %s: %w", c.Name(), err)
+			return nil, fmt.Errorf("snapshot of %s: %w", c.Name(), err)
 		}
-		if _, err := ix.pool.Exec(ctx, snapshotRecordSQL, ix.opts.Slot, c.Name(), start.String()); err != nil {
-			return fmt.Errorf("record snapshot of %s: %w", c.Name(), err)
-		}
+		taken = append(taken, c.Name())
 		ix.mu.Lock()
 		ix.snapshots++
 		ix.mu.Unlock()
 		ix.log.Info("snapshot loaded", "consumer", c.Name(), "took", time.Since(began).Round(time.Millisecond))
+	}
+	return taken, nil
+}
+
+// claim runs once this process streams from the slot, so that no other can
+// until it stops. The slot must still stand where this process found or
+// made it: if another process streamed from it meanwhile, what it streamed
+// is in neither this process's snapshots nor its stream, and this attempt
+// ends (the next one snapshots again, as nothing was recorded). Then it
+// records the snapshots taken and forgets those of consumers this process
+// does not run: they miss what it streams, and a process that runs them
+// snapshots them again.
+func (ix *Indexer) claim(ctx context.Context, start LSN, taken []string) error {
+	slot, err := ix.slotStatus(ctx)
+	if err != nil {
+		return err
+	}
+	if slot.confirmed != start {
+		return fmt.Errorf("replication slot %s moved from %s to %s while this process prepared to stream: another process streamed from it; starting again",
+			ix.opts.Slot, start, slot.confirmed)
+	}
+	for _, name := range taken {
+		if _, err := ix.pool.Exec(ctx, snapshotRecordSQL, ix.opts.Slot, name, start.String()); err != nil {
+			return fmt.Errorf("record snapshot of %s: %w", name, err)
+		}
+	}
+	var names []string
+	for _, c := range ix.consumers {
+		names = append(names, c.Name())
+	}
+	if _, err := ix.pool.Exec(ctx, snapshotOthersSQL, ix.opts.Slot, names); err != nil {
+		return fmt.Errorf("forget snapshots of consumers this process does not run: %w", err)
 	}
 	return nil
 }

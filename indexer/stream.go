@@ -37,10 +37,13 @@ type stream struct {
 	received   LSN
 	sentFlush  LSN
 	lastStatus time.Time
+	// taken are the consumers snapshotted for this stream, recorded once it
+	// has started (claim).
+	taken []string
 }
 
-func newStream(ix *Indexer, conn *pgconn.PgConn, start LSN) *stream {
-	return &stream{ix: ix, conn: conn, dec: newDecoder(), start: start, dispatched: start, received: start, sentFlush: start}
+func newStream(ix *Indexer, conn *pgconn.PgConn, start LSN, taken []string) *stream {
+	return &stream{ix: ix, conn: conn, dec: newDecoder(), start: start, dispatched: start, received: start, sentFlush: start, taken: taken}
 }
 
 // run streams until ctx ends (nil) or the session fails.
@@ -55,6 +58,9 @@ func (s *stream) run(ctx context.Context) error {
 			return &slotInUseError{}
 		}
 		return fmt.Errorf("start replication from slot %s: %w", ix.opts.Slot, err)
+	}
+	if err := ix.claim(ctx, s.start, s.taken); err != nil {
+		return err
 	}
 
 	laneCtx, stopLanes := context.WithCancel(context.WithoutCancel(ctx))

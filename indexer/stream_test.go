@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -497,4 +498,51 @@ func TestTruncateTellsEveryoneToRefetch(t *testing.T) {
 		}
 		return resyncs == 2, fmt.Sprintf("partner handled %v, want the first start's resync and the truncate's", receiver.ids())
 	})
+}
+
+// A process that streams from the slot while another is still loading its
+// snapshot (a rolling deploy) does not leave that snapshot counted: the
+// loading process finds the slot moved, and snapshots again rather than
+// stream on without what the other streamed.
+func TestASnapshotOvertakenByAnotherStreamIsTakenAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var first sync.Once
+	search := &snapshotter{recorder: newRecorder("search")}
+	search.onSnapshot = func(ctx context.Context, _ indexer.Snapshot) error {
+		held := false
+		first.Do(func() { held = true })
+		if held {
+			close(entered)
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}
+	loading := startNoWait(t, b, indexer.Opts{RetryMin: 100 * time.Millisecond}, search)
+	select {
+	case <-entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first snapshot never started")
+	}
+	hub := newRecorder("hub")
+	other := start(t, b, indexer.Opts{}, hub)
+	tokyo := b.cat.Hotels["tokyo"]
+	if _, err := b.pool.Exec(ctx, "UPDATE hotels SET name = 'renamed meanwhile' WHERE id = $1", tokyo); err != nil {
+		t.Fatal(err)
+	}
+	hub.waitFor(t, "the rename", func(e indexer.Event) bool { return e.Key.HotelID == tokyo })
+	if err := other.stop(); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	waitState(t, loading.ix, indexer.StateStreaming)
+	if n := search.snapshotCount(); n != 2 {
+		t.Fatalf("%d snapshots, want 2: the one overtaken by the other stream was kept", n)
+	}
 }
