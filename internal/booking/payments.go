@@ -73,6 +73,12 @@ func (s *Service) ReconcilePayment(ctx context.Context, paymentID uuid.UUID) err
 	if err != nil || res.Status == payment.Unknown {
 		return fmt.Errorf("payment %s is still unknown to %s: %v", p.ID, p.Provider, err)
 	}
+	if res.Status == payment.Declined && res.FailureCode == payment.NotFound && s.opts.Now().Before(p.CreatedAt.Add(notFoundFinalAfter)) {
+		// A charge that timed out may still be processed by the provider:
+		// taking "no such charge" as a decline this early could unpin a
+		// booking whose money is then taken. Asked again (the job retries).
+		return fmt.Errorf("payment %s is not known to %s yet; asking again until %s after the attempt", p.ID, p.Provider, notFoundFinalAfter)
+	}
 	return s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		status := "FAILED"
 		if res.Status == payment.Captured {
@@ -298,6 +304,11 @@ type PayBalanceInput struct {
 	BookingID      uuid.UUID
 	Payment        *PaymentInput
 }
+
+// notFoundFinalAfter is how long after an attempt began a provider's "no
+// such charge" (payment.NotFound) is taken as final: a charge call that
+// timed out may still be processed by then.
+const notFoundFinalAfter = 15 * time.Minute
 
 // opPayBalance names PayBalance's requests in their idempotency keys.
 const opPayBalance = "pay_balance"

@@ -831,3 +831,50 @@ func TestALegacyDepositIsNotTakenForTheBalance(t *testing.T) {
 		t.Fatalf("after paying the balance under the deposit's key: %s, payments %s; want the balance charged", paid.Status, s)
 	}
 }
+
+// lost is a payment provider whose charge calls time out before they reach
+// it: it has no charge under their keys.
+type lost struct{ *sandbox.Provider }
+
+func (lost) Name() string { return "lost" }
+
+func (lost) Charge(ctx context.Context, req payment.ChargeRequest) (payment.ChargeResult, error) {
+	return payment.ChargeResult{Status: payment.Unknown}, errors.New("lost: the call timed out")
+}
+
+// A charge the provider does not know right after a timed-out call may
+// still be in its hands: reconciliation asks again rather than take it as
+// declined, and does so only a while after the attempt. The hold stays
+// pinned until then.
+func TestAnUnknownChargeIsDeclinedOnlyAfterAWhile(t *testing.T) {
+	t.Parallel()
+	start := time.Now() // the clock the database stamps the attempt with
+	b := setup(t, time.Time{})
+	providers := payment.NewRegistry(lost{sandbox.New()})
+	at := func(d time.Duration) *booking.Service {
+		return booking.NewService(b.pool, b.catalog, providers, nil, booking.Opts{Now: func() time.Time { return start.Add(d) }})
+	}
+	f := b.fixture(t, fixtureOpts{})
+	ctx := guest("lost")
+	checkIn := booking.Date(start).AddDate(0, 0, 14)
+	h, err := at(0).Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	if _, err := at(0).Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID,
+		Payment: &booking.PaymentInput{Provider: "lost", Token: "tok_success"}}); code(err) != booking.PaymentPending {
+		t.Fatalf("the timed-out charge: %v, want PAYMENT_PENDING", err)
+	}
+	id := b.unknownPayment(t, h.ID)
+	if err := at(5*time.Minute).ReconcilePayment(ctx, id); err == nil {
+		t.Fatal("a charge unknown to the provider 5 minutes after the call was taken as declined")
+	}
+	if got := fmt.Sprint(b.paymentStatuses(t, h.ID)); got != "[UNKNOWN:0/10000]" {
+		t.Fatalf("payments %s after asking early, want it still unknown", got)
+	}
+	must(t, at(20*time.Minute).ReconcilePayment(ctx, id))
+	if got := fmt.Sprint(b.paymentStatuses(t, h.ID)); got != "[FAILED:0/10000]" {
+		t.Fatalf("payments %s 20 minutes after the call, want it failed", got)
+	}
+	if after, err := b.svc.Booking(ctx, h.ID); err != nil || after.PaymentInFlight {
+		t.Fatalf("the booking after the decline: pinned %v, %v", after.PaymentInFlight, err)
+	}
+}

@@ -50,6 +50,12 @@ type ChargeResult struct {
 	FailureMessage string
 }
 
+// NotFound is the FailureCode of a Declined answer of Lookup when the
+// provider has no charge under the key: the charge never reached it, or,
+// shortly after the call, the provider has not recorded it yet (callers
+// wait a while before taking it as final).
+const NotFound = "not_found"
+
 // RefundRequest gives money back on an earlier charge.
 type RefundRequest struct {
 	// IdempotencyKey is sent to the provider so a retried refund never pays twice.

@@ -105,7 +105,7 @@ func (p *Provider) Lookup(ctx context.Context, idempotencyKey string) (payment.C
 	c, ok := p.charges[idempotencyKey]
 	if !ok {
 		// Never reached the provider: nothing was charged.
-		return payment.ChargeResult{Status: payment.Declined, FailureCode: "not_found", FailureMessage: "no such charge"}, nil
+		return payment.ChargeResult{Status: payment.Declined, FailureCode: payment.NotFound, FailureMessage: "no such charge"}, nil
 	}
 	return c.result, nil
 }

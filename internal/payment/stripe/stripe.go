@@ -108,14 +108,15 @@ func (p *Provider) Charge(ctx context.Context, req payment.ChargeRequest) (payme
 // Lookup implements payment.Provider. Stripe cannot be asked by idempotency
 // key, so it searches the PaymentIntents for the key in their metadata and,
 // since search trails by up to searchLag, also lists the recent ones. None
-// found means the charge never reached Stripe: Declined.
+// found is Declined with payment.NotFound: the charge never reached Stripe,
+// or Stripe is still processing it (the caller waits before taking it so).
 func (p *Provider) Lookup(ctx context.Context, idempotencyKey string) (payment.ChargeResult, error) {
 	pi, err := p.find(ctx, idempotencyKey)
 	if err != nil {
 		return payment.ChargeResult{Status: payment.Unknown}, fmt.Errorf("stripe lookup: %w", describe(err))
 	}
 	if pi == nil {
-		return payment.ChargeResult{Status: payment.Declined, FailureCode: "not_found",
+		return payment.ChargeResult{Status: payment.Declined, FailureCode: payment.NotFound,
 			FailureMessage: "no such charge: it never reached Stripe"}, nil
 	}
 	return chargeResult(pi), nil
