@@ -227,7 +227,9 @@ func (s *stream) flushPosition() LSN {
 // Opts.StatusInterval passed since the last one.
 func (s *stream) sendStatus(ctx context.Context, force bool) error {
 	now := time.Now()
-	flush := s.flushPosition()
+	// Never backwards: a keepalive may have acknowledged everything
+	// dispatched, and a transaction dispatched since is not applied yet.
+	flush := max(s.flushPosition(), s.sentFlush)
 	since := now.Sub(s.lastStatus)
 	if !force && since < s.ix.opts.StatusInterval && !(flush > s.sentFlush && since >= ackInterval) {
 		return nil
