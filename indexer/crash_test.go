@@ -201,7 +201,7 @@ func TestCrash(t *testing.T) {
 	// Killed while it streams: once it queued a quarter of the burst for the partner.
 	var queued int
 	eventually(t, 60*time.Second, func() (bool, string) {
-		if err := b.pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE queue = $1", partnerfeed.Queue).Scan(&queued); err != nil {
+		if err := b.pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE queue = $1", partnerfeed.QueueOf("acme")).Scan(&queued); err != nil {
 			return false, err.Error()
 		}
 		return queued >= crashChanges/4, fmt.Sprintf("the indexer queued %d partner events", queued)

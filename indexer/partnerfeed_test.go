@@ -104,7 +104,7 @@ func newFeedPartners(t *testing.T, b bundle, partners []partnerfeed.Partner, max
 	t.Helper()
 	workers := river.NewWorkers()
 	jobs, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
-		Queues:            map[string]river.QueueConfig{partnerfeed.Queue: {MaxWorkers: maxWorkers}},
+		Queues:            partnerfeed.Queues(partners, maxWorkers),
 		Workers:           workers,
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 50 * time.Millisecond,
@@ -179,11 +179,11 @@ func TestPartnerFeedReplayIsHarmless(t *testing.T) {
 	waitDelivered(t, receiver, want)
 	eventually(t, 10*time.Second, func() (bool, string) {
 		var pending int
-		err := b.pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE queue = $1 AND state <> 'completed'", partnerfeed.Queue).Scan(&pending)
+		err := b.pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE queue = $1 AND state <> 'completed'", partnerfeed.QueueOf("acme")).Scan(&pending)
 		return err == nil && pending == 0, fmt.Sprintf("%d deliveries pending (%v)", pending, err)
 	})
 	var jobs int
-	if err := b.pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE queue = $1", partnerfeed.Queue).Scan(&jobs); err != nil {
+	if err := b.pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE queue = $1", partnerfeed.QueueOf("acme")).Scan(&jobs); err != nil {
 		t.Fatal(err)
 	}
 	if jobs != len(want)+1 { // and the feed's resync notice of its first start

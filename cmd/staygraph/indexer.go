@@ -41,7 +41,7 @@ func addIndexerFlags(f *flags) indexerFlags {
 			"replication slot of the change stream; one process streams from it, others wait to take over"),
 		partnerWebhooks: f.String("partner-webhooks", "",
 			`JSON file of partners that receive availability and rate changes (and, with api_keys, their bookings' changes): [{"name", "url", "secret", "previous_secrets", "hotels", "api_keys"}]; previous_secrets also sign every post while a partner moves to a new secret`),
-		partnerWorkers: f.Int("partner-webhook-workers", 10, "partner webhook deliveries run at once by this process"),
+		partnerWorkers: f.Int("partner-webhook-workers", 10, "partner webhook deliveries run at once by this process, for each partner"),
 	}
 }
 
@@ -90,7 +90,7 @@ func newChangeStream(log *slog.Logger, pool *pgxpool.Pool, f indexerFlags, esf e
 		}
 		workers := river.NewWorkers()
 		cs.jobs, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
-			Queues:  map[string]river.QueueConfig{partnerfeed.Queue: {MaxWorkers: max(1, *f.partnerWorkers)}},
+			Queues:  partnerfeed.Queues(partners, *f.partnerWorkers),
 			Workers: workers,
 			Logger:  log,
 		})

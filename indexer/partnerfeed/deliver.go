@@ -25,10 +25,10 @@ type DeliverArgs struct {
 // Kind implements river.JobArgs.
 func (DeliverArgs) Kind() string { return "partnerfeed.deliver" }
 
-// InsertOpts implements river.JobArgsWithInsertOpts: the partner queue,
-// one job per partner and event while River keeps it.
-func (DeliverArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+// InsertOpts implements river.JobArgsWithInsertOpts: the partner's own
+// queue, one job per partner and event while River keeps it.
+func (a DeliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueOf(a.Partner), UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // DeliverWorker runs DeliverArgs jobs.
@@ -42,7 +42,7 @@ type DeliverWorker struct {
 func NewDeliverWorker(f *Feed) *DeliverWorker { return &DeliverWorker{feed: f} }
 
 // AddWorkers registers the delivery worker; the River client must also
-// work Queue.
+// work the partners' queues (Queues).
 func AddWorkers(workers *river.Workers, f *Feed) {
 	river.AddWorker(workers, NewDeliverWorker(f))
 }

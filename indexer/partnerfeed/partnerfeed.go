@@ -28,9 +28,10 @@
 //	 "version": 3, "from": "2027-06-20", "to": "2027-06-22", "committed_at": "…"}}
 //
 // Delivery is durable: Apply queues one River job per event and partner
-// (queue Queue) in one transaction and returns once it committed; the
-// job posts and is retried with backoff until the partner answers 2xx,
-// never before the Retry-After of a 429 or 503 answer (up to an hour).
+// (in the partner's own queue, QueueOf) in one transaction and returns
+// once it committed; the job posts and is retried with backoff until the
+// partner answers 2xx, never before the Retry-After of a 429 or 503 answer
+// (up to an hour).
 // Jobs are unique per partner and event id while River keeps them (a day
 // after completion by default), so most replays do not even post twice.
 // A 3xx answer (redirects are not followed: a signed delivery goes to the
@@ -41,7 +42,9 @@ package partnerfeed
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	_ "embed" // bookings.sql
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,9 +68,30 @@ import (
 	"github.com/staygraph/staygraph/internal/notify"
 )
 
-// Queue is the River queue of deliveries; only clients that registered
-// the worker (AddWorkers) may work it.
+// Queue is the River queue that held every partner's deliveries before
+// each partner had its own (QueueOf); Queues keeps it worked, so deliveries
+// queued by an earlier release still go out. Only clients that registered
+// the worker (AddWorkers) may work these queues.
 const Queue = "partner_webhooks"
+
+// QueueOf is the River queue of one partner's deliveries. Each partner has
+// its own, with its own workers: a partner that is slow or down holds back
+// only its own deliveries, never another partner's.
+func QueueOf(partner string) string {
+	sum := sha256.Sum256([]byte(partner))
+	return Queue + "_" + hex.EncodeToString(sum[:8])
+}
+
+// Queues is what a River client that works the feed configures: each
+// partner's queue with workers workers, and Queue.
+func Queues(partners []Partner, workers int) map[string]river.QueueConfig {
+	workers = max(1, workers)
+	out := map[string]river.QueueConfig{Queue: {MaxWorkers: workers}}
+	for _, p := range partners {
+		out[QueueOf(p.Name)] = river.QueueConfig{MaxWorkers: workers}
+	}
+	return out
+}
 
 // Partner is an endpoint that receives the feed.
 type Partner struct {

@@ -34,7 +34,7 @@ func TestDeliveryWaitsForThePartnersRetryAfter(t *testing.T) {
 		pool := pgtest.NewDB(t)
 		workers := river.NewWorkers()
 		jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-			Queues:            map[string]river.QueueConfig{partnerfeed.Queue: {MaxWorkers: 2}},
+			Queues:            partnerfeed.Queues([]partnerfeed.Partner{{Name: "acme"}}, 2),
 			Workers:           workers,
 			FetchCooldown:     20 * time.Millisecond,
 			FetchPollInterval: 50 * time.Millisecond,
