@@ -169,10 +169,54 @@ func TestRefundAnswers(t *testing.T) {
 		"server error": {status: http.StatusInternalServerError, body: `{"error": {"type": "api_error", "message": "An unknown error occurred"}}`,
 			wantErr: true},
 	} {
-		p, _ := stripeAnswering(t, tc.status, tc.body)
+		p, posts := stripeRefunding(t, `[]`, tc.status, tc.body)
 		res, err := p.Refund(context.Background(), payment.RefundRequest{IdempotencyKey: "sg_re", ChargeRef: "pi_1", Amount: money.New(15000, "EUR")})
-		if (err != nil) != tc.wantErr || res != tc.want {
-			t.Errorf("%s: %+v, %v; want %+v (error: %v)", name, res, err, tc.want, tc.wantErr)
+		if (err != nil) != tc.wantErr || res != tc.want || posts.Load() != 1 {
+			t.Errorf("%s: %+v, %v after %d posts; want %+v (error: %v) after 1", name, res, err, posts.Load(), tc.want, tc.wantErr)
 		}
+	}
+}
+
+// stripeRefunding is a Stripe whose PaymentIntent has the refunds listed
+// (a JSON array) and that answers a refund's creation with status and
+// body; it counts the creations.
+func stripeRefunding(t *testing.T, refunds string, status int, body string) (*stripe.Provider, *atomic.Int32) {
+	t.Helper()
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Request-Id", "req_test")
+		if r.Method == http.MethodGet && r.URL.Path == "/v1/refunds" {
+			if r.URL.Query().Get("payment_intent") != "pi_1" {
+				t.Errorf("refunds listed for %q, want pi_1", r.URL.Query().Get("payment_intent"))
+			}
+			_, _ = w.Write([]byte(`{"object": "list", "url": "/v1/refunds", "has_more": false, "data": ` + refunds + `}`))
+			return
+		}
+		posts.Add(1)
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return stripe.New("sk_test_123", stripe.Opts{BackendURL: srv.URL}), &posts
+}
+
+// Stripe forgets an idempotency key after a day, and a refund is asked
+// again for weeks: one made under the key before (its answer lost) is found
+// by the key in its metadata and not made again; another key's refund of
+// the same PaymentIntent is not taken for it.
+func TestRefundAskedAgainFindsTheOneMadeBefore(t *testing.T) {
+	t.Parallel()
+	listed := `[{"id": "re_other", "object": "refund", "status": "succeeded", "metadata": {"staygraph_key": "sg_re_other"}},
+		{"id": "re_1", "object": "refund", "status": "succeeded", "metadata": {"staygraph_key": "sg_re"}}]`
+	created := `{"id": "re_2", "object": "refund", "status": "succeeded"}`
+	p, posts := stripeRefunding(t, listed, http.StatusOK, created)
+	res, err := p.Refund(context.Background(), payment.RefundRequest{IdempotencyKey: "sg_re", ChargeRef: "pi_1", Amount: money.New(15000, "EUR")})
+	if err != nil || res != (payment.RefundResult{ProviderRef: "re_1", Succeeded: true}) || posts.Load() != 0 {
+		t.Fatalf("asked again: %+v, %v after %d creations; want re_1 as it was, none created", res, err, posts.Load())
+	}
+	res, err = p.Refund(context.Background(), payment.RefundRequest{IdempotencyKey: "sg_re_new", ChargeRef: "pi_1", Amount: money.New(500, "EUR")})
+	if err != nil || res.ProviderRef != "re_2" || posts.Load() != 1 {
+		t.Fatalf("another refund: %+v, %v after %d creations; want re_2 created", res, err, posts.Load())
 	}
 }

@@ -29,8 +29,8 @@ import (
 // Name is the provider name clients pass as payment.provider.
 const Name = "stripe"
 
-// MetadataKey is the PaymentIntent metadata entry holding the idempotency key
-// of the charge that created it.
+// MetadataKey is the metadata entry holding the idempotency key of the
+// request that made a PaymentIntent (a charge) or a Refund.
 const MetadataKey = "staygraph_key"
 
 // searchLag bounds how far Stripe's search index may trail its records.
@@ -157,10 +157,22 @@ func (p *Provider) find(ctx context.Context, idempotencyKey string) (*stripeapi.
 // counts as succeeded (Stripe owns it from there); a refund Stripe refuses
 // or that fails is not succeeded; no answer is an error.
 func (p *Provider) Refund(ctx context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
+	// Stripe forgets idempotency keys after 24 hours, and a refund is asked
+	// again for weeks (its job's retries, then staff's retryRefund): a
+	// refund made under the key, whose answer was lost, is found by the
+	// key in its metadata rather than made twice.
+	prior, err := p.findRefund(ctx, req.ChargeRef, req.IdempotencyKey)
+	if err != nil {
+		return payment.RefundResult{}, fmt.Errorf("stripe refund lookup: %w", describe(err))
+	}
+	if prior != nil {
+		return refundResult(prior), nil
+	}
 	params := &stripeapi.RefundCreateParams{
 		PaymentIntent: stripeapi.String(req.ChargeRef),
 		Amount:        stripeapi.Int64(req.Amount.Amount),
 	}
+	params.AddMetadata(MetadataKey, req.IdempotencyKey)
 	params.SetIdempotencyKey(req.IdempotencyKey)
 	r, err := p.client.V1Refunds.Create(ctx, params)
 	if err != nil {
@@ -171,6 +183,21 @@ func (p *Provider) Refund(ctx context.Context, req payment.RefundRequest) (payme
 		return payment.RefundResult{}, fmt.Errorf("stripe refund: %w", describe(err))
 	}
 	return refundResult(r), nil
+}
+
+// findRefund returns the refund of the PaymentIntent made under
+// idempotencyKey (in its metadata), nil if none.
+func (p *Provider) findRefund(ctx context.Context, paymentIntent, idempotencyKey string) (*stripeapi.Refund, error) {
+	params := &stripeapi.RefundListParams{PaymentIntent: stripeapi.String(paymentIntent)}
+	for r, err := range p.client.V1Refunds.List(ctx, params) {
+		if err != nil {
+			return nil, err
+		}
+		if r.Metadata[MetadataKey] == idempotencyKey {
+			return r, nil
+		}
+	}
+	return nil, nil
 }
 
 // quote escapes s for a string literal of Stripe's search query language.

@@ -131,12 +131,17 @@ func TestRefundThePaymentIntent(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: refund: %v", fixtures, err)
 		}
+		// The PaymentIntent's refunds are read first (none made under the
+		// key: stripe-mock's has no metadata), then the refund is made,
+		// the key in its metadata too.
 		calls := rec.all(t)
-		if len(calls) != 1 || calls[0].Method != "POST" || calls[0].Path != "/v1/refunds" {
-			t.Fatalf("%q: calls %+v, want one POST /v1/refunds", fixtures, calls)
+		if len(calls) != 2 || calls[0].Method != "GET" || calls[0].Path != "/v1/refunds" || calls[0].Form.Get("payment_intent") != "pi_captured" ||
+			calls[1].Method != "POST" || calls[1].Path != "/v1/refunds" {
+			t.Fatalf("%q: calls %+v, want GET then POST /v1/refunds", fixtures, calls)
 		}
-		sent := calls[0]
-		if sent.Form.Get("payment_intent") != "pi_captured" || sent.Form.Get("amount") != "5000" || sent.Header.Get("Idempotency-Key") != "sg_re_1" {
+		sent := calls[1]
+		if sent.Form.Get("payment_intent") != "pi_captured" || sent.Form.Get("amount") != "5000" || sent.Header.Get("Idempotency-Key") != "sg_re_1" ||
+			sent.Form.Get("metadata[staygraph_key]") != "sg_re_1" {
 			t.Fatalf("%q: sent %v %v", fixtures, sent.Form, sent.Header)
 		}
 		answer := decode(t, sent.Body)
