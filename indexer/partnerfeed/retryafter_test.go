@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -32,31 +33,8 @@ func TestDeliveryWaitsForThePartnersRetryAfter(t *testing.T) {
 		peer.Respond(status, http.StatusNoContent)
 		peer.Header("Retry-After", retryAfter)
 		pool := pgtest.NewDB(t)
-		workers := river.NewWorkers()
-		jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-			Queues:            partnerfeed.Queues([]partnerfeed.Partner{{Name: "acme"}}, 2),
-			Workers:           workers,
-			FetchCooldown:     20 * time.Millisecond,
-			FetchPollInterval: 50 * time.Millisecond,
-			Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		feed, err := partnerfeed.New(pool, jobs, []partnerfeed.Partner{{Name: "acme", URL: peer.URL, Secret: secret}},
+		jobs := runFeed(t, pool, []partnerfeed.Partner{{Name: "acme", URL: peer.URL, Secret: secret}}, 2,
 			partnerfeed.Opts{Backoff: func(int) time.Duration { return 10 * time.Millisecond }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		partnerfeed.AddWorkers(workers, feed)
-		if err := jobs.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = jobs.Stop(ctx)
-		})
 		res, err := jobs.Insert(t.Context(), partnerfeed.DeliverArgs{Partner: "acme", EventID: "chg_1", Body: `{"id":"chg_1"}`}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -114,4 +92,35 @@ func TestDeliveryWaitsForThePartnersRetryAfter(t *testing.T) {
 		peer, _, _ := queued(t, http.StatusTooManyRequests, "3600.0")
 		twice(t, peer) // within 15 s: after the backoff's 10 ms
 	})
+}
+
+// runFeed starts a River client that delivers a partner feed to partners,
+// workers at a time for each, and stops it when the test ends.
+func runFeed(t *testing.T, pool *pgxpool.Pool, partners []partnerfeed.Partner, workers int, opts partnerfeed.Opts) *river.Client[pgx.Tx] {
+	t.Helper()
+	registry := river.NewWorkers()
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:            partnerfeed.Queues(partners, workers),
+		Workers:           registry,
+		FetchCooldown:     20 * time.Millisecond,
+		FetchPollInterval: 50 * time.Millisecond,
+		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, err := partnerfeed.New(pool, jobs, partners, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	partnerfeed.AddWorkers(registry, feed)
+	if err := jobs.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = jobs.Stop(ctx)
+	})
+	return jobs
 }

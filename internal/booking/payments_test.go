@@ -623,20 +623,29 @@ func TestAPayBalanceRetriedAfterReconciliationGetsTheBooking(t *testing.T) {
 	}
 }
 
+// reconciledDeposit is a hold of a stay of 100.00 whose deposit of 30 %
+// was paid under key and confirmed by reconciliation (the confirmation
+// answered PAYMENT_PENDING).
+func (b testBundle) reconciledDeposit(t *testing.T, ctx context.Context, key string) booking.Booking {
+	t.Helper()
+	f := b.fixture(t, fixtureOpts{price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 14)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: key, BookingID: h.ID, Payment: pay("tok_timeout_then_success")}); code(err) != booking.PaymentPending {
+		t.Fatalf("timeout: %v", err)
+	}
+	must(t, b.svc.ReconcilePayment(ctx, b.unknownPayment(t, h.ID)))
+	return h
+}
+
 // The key of a confirmation that reconciliation settled is not taken for
 // the balance's payment: the balance is charged, not reported paid.
 func TestAConfirmationsKeyDoesNotPayTheBalance(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Time{})
-	f := b.fixture(t, fixtureOpts{price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
 	ctx := guest("reuse")
-	checkIn := booking.Date(time.Now()).AddDate(0, 0, 14)
-	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
-	must(t, err)
-	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "K", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}); code(err) != booking.PaymentPending {
-		t.Fatalf("timeout: %v", err)
-	}
-	must(t, b.svc.ReconcilePayment(ctx, b.unknownPayment(t, h.ID)))
+	h := b.reconciledDeposit(t, ctx, "K")
 	if _, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "K", BookingID: h.ID, Payment: pay("tok_success")}); err != nil {
 		t.Fatalf("pay the balance: %v", err)
 	}
@@ -806,15 +815,8 @@ func TestARefundJobRetriedThroughTheQueuePaysOnce(t *testing.T) {
 func TestALegacyDepositIsNotTakenForTheBalance(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Time{})
-	f := b.fixture(t, fixtureOpts{price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
 	ctx := guest("legacy")
-	checkIn := booking.Date(time.Now()).AddDate(0, 0, 14)
-	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
-	must(t, err)
-	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "k", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}); code(err) != booking.PaymentPending {
-		t.Fatalf("timeout: %v", err)
-	}
-	must(t, b.svc.ReconcilePayment(ctx, b.unknownPayment(t, h.ID)))
+	h := b.reconciledDeposit(t, ctx, "k")
 	if got, err := b.svc.Booking(ctx, h.ID); err != nil || got.Status != booking.StatusConfirmed {
 		t.Fatalf("after reconciliation: %v %s", err, got.Status)
 	}
