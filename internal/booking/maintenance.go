@@ -347,8 +347,8 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 // picks the bookings to move (newest first, as few as cover every oversold
 // night; never a guest already checked in): without force that is a
 // MAINTENANCE_CONFLICT listing them; with force they hand their units of
-// this room type back and are flagged for relocation. A flagged hold is left to releaseTakenHolds, once the change
-// has committed.
+// this room type back and are flagged for relocation. A flagged hold is
+// left to releaseTakenHolds, once the change has committed.
 func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string) ([]AffectedBooking, error) {
 	// Every night that can be sold gets a row, and the rows are locked in
 	// night order: a hold racing this change either committed before (and is
