@@ -15,11 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-
 	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/indexer/partnerfeed"
+	"github.com/staygraph/staygraph/indexer/partnerfeed/partnerfeedtest"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 )
@@ -102,30 +100,8 @@ func newFeedWorkers(t *testing.T, b bundle, url string, maxWorkers int) *partner
 // delivers with that many workers.
 func newFeedPartners(t *testing.T, b bundle, partners []partnerfeed.Partner, maxWorkers int) *partnerfeed.Feed {
 	t.Helper()
-	workers := river.NewWorkers()
-	jobs, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
-		Queues:            partnerfeed.Queues(partners, maxWorkers),
-		Workers:           workers,
-		FetchCooldown:     20 * time.Millisecond,
-		FetchPollInterval: 50 * time.Millisecond,
-		Logger:            testLogger(t),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	feed, err := partnerfeed.New(b.pool, jobs, partners, partnerfeed.Opts{Backoff: func(int) time.Duration { return 100 * time.Millisecond }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	partnerfeed.AddWorkers(workers, feed)
-	if err := jobs.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = jobs.Stop(ctx)
-	})
+	feed, _ := partnerfeedtest.Start(t, b.pool, partners, maxWorkers,
+		partnerfeed.Opts{Backoff: func(int) time.Duration { return 100 * time.Millisecond }}, testLogger(t))
 	return feed
 }
 

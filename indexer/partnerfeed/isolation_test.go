@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/staygraph/staygraph/indexer/partnerfeed"
+	"github.com/staygraph/staygraph/indexer/partnerfeed/partnerfeedtest"
 	"github.com/staygraph/staygraph/internal/notify/notifytest"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
@@ -26,7 +27,7 @@ func TestAPartnerThatDoesNotAnswerHoldsBackNoOther(t *testing.T) {
 		{Name: "acme", URL: acme.URL, Secret: secret},
 	}
 	const timeout = 4 * time.Second
-	jobs := runFeed(t, pool, partners, 1, partnerfeed.Opts{Timeout: timeout, Backoff: func(int) time.Duration { return time.Minute }})
+	_, jobs := partnerfeedtest.Start(t, pool, partners, 1, partnerfeed.Opts{Timeout: timeout, Backoff: func(int) time.Duration { return time.Minute }}, nil)
 	for i := range 3 {
 		id := fmt.Sprint("chg_silent_", i)
 		if _, err := jobs.Insert(t.Context(), partnerfeed.DeliverArgs{Partner: "silent", EventID: id, Body: `{"id":"` + id + `"}`}, nil); err != nil {

@@ -1,19 +1,14 @@
 package partnerfeed_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/staygraph/staygraph/indexer/partnerfeed"
+	"github.com/staygraph/staygraph/indexer/partnerfeed/partnerfeedtest"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/notify/notifytest"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
@@ -33,8 +28,8 @@ func TestDeliveryWaitsForThePartnersRetryAfter(t *testing.T) {
 		peer.Respond(status, http.StatusNoContent)
 		peer.Header("Retry-After", retryAfter)
 		pool := pgtest.NewDB(t)
-		jobs := runFeed(t, pool, []partnerfeed.Partner{{Name: "acme", URL: peer.URL, Secret: secret}}, 2,
-			partnerfeed.Opts{Backoff: func(int) time.Duration { return 10 * time.Millisecond }})
+		_, jobs := partnerfeedtest.Start(t, pool, []partnerfeed.Partner{{Name: "acme", URL: peer.URL, Secret: secret}}, 2,
+			partnerfeed.Opts{Backoff: func(int) time.Duration { return 10 * time.Millisecond }}, nil)
 		res, err := jobs.Insert(t.Context(), partnerfeed.DeliverArgs{Partner: "acme", EventID: "chg_1", Body: `{"id":"chg_1"}`}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -92,35 +87,4 @@ func TestDeliveryWaitsForThePartnersRetryAfter(t *testing.T) {
 		peer, _, _ := queued(t, http.StatusTooManyRequests, "3600.0")
 		twice(t, peer) // within 15 s: after the backoff's 10 ms
 	})
-}
-
-// runFeed starts a River client that delivers a partner feed to partners,
-// workers at a time for each, and stops it when the test ends.
-func runFeed(t *testing.T, pool *pgxpool.Pool, partners []partnerfeed.Partner, workers int, opts partnerfeed.Opts) *river.Client[pgx.Tx] {
-	t.Helper()
-	registry := river.NewWorkers()
-	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:            partnerfeed.Queues(partners, workers),
-		Workers:           registry,
-		FetchCooldown:     20 * time.Millisecond,
-		FetchPollInterval: 50 * time.Millisecond,
-		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	feed, err := partnerfeed.New(pool, jobs, partners, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	partnerfeed.AddWorkers(registry, feed)
-	if err := jobs.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = jobs.Stop(ctx)
-	})
-	return jobs
 }
