@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -524,5 +525,43 @@ func TestNonRefundablePlanHasNoPenaltyWindows(t *testing.T) {
 		DepositPolicy:      catalog.DepositPolicy{Kind: catalog.DepositFull}})
 	if got := codes(err); len(got[apperr.InvalidInput]) != 1 || got[apperr.InvalidInput][0] != "input.cancellationPolicy.penalties" {
 		t.Fatalf("a non-refundable plan with a window: %v", err)
+	}
+}
+
+// A description within its limit is saved whatever its words: one long run of
+// letters (a pasted blob, a line of Thai without spaces) used to fail every
+// save as an internal error, the search dictionary's index refusing it.
+func TestLongWordInDescriptionSaves(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r := rand.New(rand.NewPCG(1, 2)) // letters that do not compress
+	letters := func(n int, from []rune) string {
+		w := make([]rune, n)
+		for i := range w {
+			w[i] = from[r.IntN(len(from))]
+		}
+		return string(w)
+	}
+	blob := letters(3000, []rune("abcdefghijklmnopqrstuvwxyz"))
+	f := hotelFields("Blob Inn")
+	f.Description = "Rooms by the river. " + blob
+	h, err := b.svc.CreateHotel(b.admin, f)
+	if err != nil {
+		t.Fatalf("create a hotel with a %d-letter word in its description: %v", len(blob), err)
+	}
+	thai := letters(1500, []rune("กขคงจฉชซญดตถทนบปผพฟมยรลวสหอฮ")) // 4,500 bytes
+	h, err = b.svc.UpdateHotel(b.admin, h.ID, h.Version, catalog.HotelPatch{Description: &thai})
+	if err != nil {
+		t.Fatalf("update the description to a line of Thai without spaces: %v", err)
+	}
+	if h.Description != thai {
+		t.Fatalf("description not saved: %q", h.Description)
+	}
+	var longest int
+	if err := b.pool.QueryRow(context.Background(), `SELECT max(length(word)) FROM search_words`).Scan(&longest); err != nil {
+		t.Fatal(err)
+	}
+	if longest > 100 {
+		t.Fatalf("the search dictionary holds a word of %d letters", longest)
 	}
 }
