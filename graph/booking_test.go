@@ -35,7 +35,7 @@ func (b testBundle) stayFixture(t *testing.T, tz string, units int) (hotelID, ra
 	for i := range numbers {
 		numbers[i] = fmt.Sprint(100 + i)
 	}
-	if _, err := cat.AddRooms(admin, rt.ID, numbers); err != nil {
+	if _, err := b.resolver.Reservations.AddRooms(admin, cat, rt.ID, numbers); err != nil {
 		t.Fatal(err)
 	}
 	rp, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible",

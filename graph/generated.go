@@ -4832,6 +4832,10 @@ type Mutation {
   updateHotel(input: UpdateHotelInput!): UpdateHotelPayload!
   createRoomType(input: CreateRoomTypeInput!): CreateRoomTypePayload!
   updateRoomType(input: UpdateRoomTypeInput!): UpdateRoomTypePayload!
+  """
+  Adds rooms to a room type, all or none. They are sold from the hotel's
+  business date on; earlier nights keep the rooms they were sold with.
+  """
   addRooms(input: AddRoomsInput!): AddRoomsPayload!
   "Takes a room out of service or puts it back."
   setRoomService(input: SetRoomServiceInput!): SetRoomServicePayload!

@@ -245,7 +245,7 @@ func seedPrivacy(t *testing.T, b testBundle) privacyFixture {
 	must(err)
 	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2})
 	must(err)
-	rooms, err := cat.AddRooms(admin, rt.ID, []string{"RM-PRIV-7"})
+	rooms, err := res.AddRooms(admin, cat, rt.ID, []string{"RM-PRIV-7"})
 	must(err)
 	rp, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible",
 		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})

@@ -451,7 +451,7 @@ func (r *mutationResolver) AddRooms(ctx context.Context, input model.AddRoomsInp
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
 		return model.AddRoomsPayload{Rooms: []catalog.Room{}, UserErrors: ue}, err
 	}
-	rooms, err := r.Catalog.AddRooms(ctx, roomTypeID, input.Numbers)
+	rooms, err := r.Reservations.AddRooms(ctx, r.Catalog, roomTypeID, input.Numbers)
 	ue, err := userErrors(err)
 	if rooms == nil {
 		rooms = []catalog.Room{}

@@ -241,16 +241,15 @@ func benchHolds(ctx context.Context, log *slog.Logger, o benchOpts) (benchReport
 	}
 	rep.Machine = machineFacts(ctx, pool, dbURL)
 	cat := catalog.NewService(pool)
-	fx, err := newBenchFixture(ctx, cat, *o.roomTypes, *o.rooms)
-	if err != nil {
-		return rep, fmt.Errorf("bench fixture: %w", err)
-	}
-
 	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{}) // insert-only: hold expiry jobs are enqueued as in serve
 	if err != nil {
 		return rep, fmt.Errorf("job queue: %w", err)
 	}
 	svc := booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), jobs, booking.Opts{})
+	fx, err := newBenchFixture(ctx, cat, svc, *o.roomTypes, *o.rooms)
+	if err != nil {
+		return rep, fmt.Errorf("bench fixture: %w", err)
+	}
 	if rep.InProcess, err = benchInProcess(ctx, svc, fx, *o.workers, *o.holds, *o.durA); err != nil {
 		return rep, err
 	}
@@ -367,7 +366,7 @@ type benchFixture struct {
 }
 
 // newBenchFixture builds the catalog through the catalog service, as an admin.
-func newBenchFixture(ctx context.Context, cat *catalog.Service, roomTypes, hotRooms int) (benchFixture, error) {
+func newBenchFixture(ctx context.Context, cat *catalog.Service, svc *booking.Service, roomTypes, hotRooms int) (benchFixture, error) {
 	admin := auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: "bench"})
 	h, err := cat.CreateHotel(admin, catalog.HotelFields{Name: "Bench Hotel", TimeZone: "Europe/Paris",
 		Location: catalog.GeoPoint{Lat: 48.86, Lon: 2.35}, Address: catalog.Address{Line1: "1 rue de Rivoli", City: "Paris", CountryCode: "FR"},
@@ -389,7 +388,7 @@ func newBenchFixture(ctx context.Context, cat *catalog.Service, roomTypes, hotRo
 			for i := range numbers {
 				numbers[i] = fmt.Sprint(prefix, from+i+1)
 			}
-			if _, err := cat.AddRooms(admin, rt.ID, numbers); err != nil {
+			if _, err := svc.AddRooms(admin, cat, rt.ID, numbers); err != nil {
 				return uuid.Nil, err
 			}
 		}

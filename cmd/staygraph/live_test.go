@@ -267,7 +267,7 @@ func TestLiveAvailabilityEndToEnd(t *testing.T) {
 	checkErr(t, err)
 	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2})
 	checkErr(t, err)
-	_, err = cat.AddRooms(admin, rt.ID, []string{"1", "2", "3"})
+	_, err = booking.NewService(s.pool, cat, nil, nil, booking.Opts{}).AddRooms(admin, cat, rt.ID, []string{"1", "2", "3"})
 	checkErr(t, err)
 	plan, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible",
 		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})

@@ -110,7 +110,7 @@ func londonHotel(t *testing.T, pool *pgxpool.Pool) (*catalog.Service, catalog.Ho
 	checkErr(t, err)
 	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxChildren: 0, MaxOccupancy: 2})
 	checkErr(t, err)
-	_, err = cat.AddRooms(admin, rt.ID, []string{"1", "2", "3", "4", "5", "6"})
+	_, err = booking.NewService(pool, cat, nil, nil, booking.Opts{}).AddRooms(admin, cat, rt.ID, []string{"1", "2", "3", "4", "5", "6"})
 	checkErr(t, err)
 	plan, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible", DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
 	checkErr(t, err)

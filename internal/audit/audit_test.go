@@ -95,7 +95,7 @@ func (b testBundle) hotelFixture(t *testing.T, name string) (catalog.Hotel, cata
 	must(t, err)
 	rt, err := b.catalog.CreateRoomType(b.admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2})
 	must(t, err)
-	_, err = b.catalog.AddRooms(b.admin, rt.ID, []string{"101", "102"})
+	_, err = b.bookings.AddRooms(b.admin, b.catalog, rt.ID, []string{"101", "102"})
 	must(t, err)
 	rp, err := b.catalog.CreateRatePlan(b.admin, rt.ID, catalog.RatePlanFields{Name: "Flexible",
 		CancellationPolicy: catalog.CancellationPolicy{Refundable: true},

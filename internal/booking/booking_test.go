@@ -100,7 +100,7 @@ func (b testBundle) fixture(t *testing.T, o fixtureOpts) fixture {
 	for i := range numbers {
 		numbers[i] = fmt.Sprint(101 + i)
 	}
-	rooms, err := b.catalog.AddRooms(b.admin, rt.ID, numbers)
+	rooms, err := b.svc.AddRooms(b.admin, b.catalog, rt.ID, numbers)
 	must(t, err)
 	f := fixture{hotel: h, roomType: rt, rooms: rooms}
 	f.plan = b.ratePlan(t, f, o.policy, o.deposit, o.rateStart, o.price)

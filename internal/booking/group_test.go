@@ -28,7 +28,7 @@ func TestGroupHoldIsEveryRoomOrNone(t *testing.T) {
 	familyType, err := b.catalog.CreateRoomType(b.admin, f.hotel.ID,
 		catalog.RoomTypeFields{Name: "Family", MaxAdults: 2, MaxChildren: 2, MaxOccupancy: 4})
 	must(t, err)
-	_, err = b.catalog.AddRooms(b.admin, familyType.ID, []string{"201"})
+	_, err = b.svc.AddRooms(b.admin, b.catalog, familyType.ID, []string{"201"})
 	must(t, err)
 	family := fixture{hotel: f.hotel, roomType: familyType}
 	family.plan = b.ratePlan(t, family, flexible, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(now).AddDate(0, 0, -2), 18000)

@@ -24,6 +24,8 @@ import (
 // room's service state inside its own transaction.
 type RoomService interface {
 	Room(ctx context.Context, id uuid.UUID) (catalog.Room, error)
+	RoomType(ctx context.Context, id uuid.UUID) (catalog.RoomType, error)
+	AddRoomsTx(ctx context.Context, q *db.Queries, rt catalog.RoomType, numbers []string) ([]catalog.Room, error)
 	SetRoomServiceTx(ctx context.Context, q *db.Queries, id uuid.UUID, expectedVersion int64, inService bool, note string) (catalog.Room, error)
 }
 
@@ -308,6 +310,38 @@ func blockNotFound() error {
 
 func staleBlock(message string) error {
 	return &apperr.Error{Code: apperr.StaleVersion, Field: []string{"input", "expectedVersion"}, Message: message}
+}
+
+// AddRooms adds rooms to a room type, all or none, and gives the nights
+// that can be sold, from the hotel's business date on, their new capacity
+// (nights before it keep the capacity they were sold with). As with
+// SetRoomService, each of those nights gets an inventory row first: a hold
+// racing this either committed its rows before, and they are counted, or
+// waits for this change and reads the new capacity.
+func (s *Service) AddRooms(ctx context.Context, rooms RoomService, roomTypeID uuid.UUID, numbers []string) ([]catalog.Room, error) {
+	rt, err := rooms.RoomType(ctx, roomTypeID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := s.hotelLocation(ctx, rt.HotelID)
+	if err != nil {
+		return nil, err
+	}
+	today := hoteldate.BusinessDate(s.opts.Now(), loc)
+	var added []catalog.Room
+	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		var err error
+		if added, err = rooms.AddRoomsTx(ctx, q, rt, numbers); err != nil {
+			return err
+		}
+		// more rooms oversell no night, so no booking is affected
+		_, err = s.shrinkTx(ctx, tx, q, rt.ID, today, false, "")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
 }
 
 // SetRoomService takes a room out of service or puts it back, keeping the

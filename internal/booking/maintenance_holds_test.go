@@ -26,7 +26,7 @@ func (b testBundle) twoTypes(t *testing.T) (doubles, family fixture) {
 	rt, err := b.catalog.CreateRoomType(b.admin, doubles.hotel.ID,
 		catalog.RoomTypeFields{Name: "Family", MaxAdults: 2, MaxChildren: 2, MaxOccupancy: 4})
 	must(t, err)
-	rooms, err := b.catalog.AddRooms(b.admin, rt.ID, []string{"201"})
+	rooms, err := b.svc.AddRooms(b.admin, b.catalog, rt.ID, []string{"201"})
 	must(t, err)
 	family = fixture{hotel: doubles.hotel, roomType: rt, rooms: rooms}
 	family.plan = b.ratePlan(t, family, catalog.CancellationPolicy{}, catalog.DepositPolicy{Kind: catalog.DepositFull},

@@ -491,7 +491,7 @@ func TestCancellingARelocatedBookingCostsNothing(t *testing.T) {
 	// booking says cancelling costs is what cancelling keeps, nothing.
 	family, err := b.catalog.CreateRoomType(b.admin, g.hotel.ID, catalog.RoomTypeFields{Name: "Family", MaxAdults: 2, MaxChildren: 2, MaxOccupancy: 4})
 	must(t, err)
-	_, err = b.catalog.AddRooms(b.admin, family.ID, []string{"201"})
+	_, err = b.svc.AddRooms(b.admin, b.catalog, family.ID, []string{"201"})
 	must(t, err)
 	familyPlan := b.ratePlan(t, fixture{hotel: g.hotel, roomType: family}, keepAll, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(b.now).AddDate(0, 0, -2), 30000)
 	in := holdInput(g, "mixed", day("2027-04-20"), day("2027-04-21"), 1)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
@@ -33,6 +34,12 @@ func setup(t *testing.T) testBundle {
 		svc:   catalog.NewService(pool),
 		admin: auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"}),
 	}
+}
+
+// addRooms adds rooms as the API does: through the booking core, which
+// keeps the room type's inventory.
+func (b testBundle) addRooms(ctx context.Context, roomTypeID uuid.UUID, numbers ...string) ([]catalog.Room, error) {
+	return booking.NewService(b.pool, b.svc, nil, nil, booking.Opts{}).AddRooms(ctx, b.svc, roomTypeID, numbers)
 }
 
 func staffOf(hotels ...uuid.UUID) context.Context {
@@ -297,12 +304,12 @@ func TestRoomTypesRoomsAndRates(t *testing.T) {
 		Beds: []catalog.Bed{{Type: catalog.BedSingle, Count: 1}, {Type: catalog.BedSingle, Count: 1}}}); !apperr.HasCode(err, apperr.InvalidInput) {
 		t.Fatalf("a bed type listed twice: %v, want INVALID_INPUT", err)
 	}
-	rooms, err := b.svc.AddRooms(ctx, rt.ID, []string{"101", "102", "103"})
+	rooms, err := b.addRooms(ctx, rt.ID, "101", "102", "103")
 	if err != nil || len(rooms) != 3 {
 		t.Fatalf("add rooms: %v %v", rooms, err)
 	}
 	// A duplicate number anywhere in the batch adds none of it.
-	if _, err := b.svc.AddRooms(ctx, rt.ID, []string{"104", "101"}); !apperr.HasCode(err, apperr.Conflict) {
+	if _, err := b.addRooms(ctx, rt.ID, "104", "101"); !apperr.HasCode(err, apperr.Conflict) {
 		t.Fatalf("duplicate room number: %v, want CONFLICT", err)
 	}
 	inService, err := b.svc.RoomsInService(ctx, []uuid.UUID{rt.ID})

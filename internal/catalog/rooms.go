@@ -3,7 +3,6 @@ package catalog
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -49,13 +48,11 @@ func (s *Service) Rooms(ctx context.Context, hotelID uuid.UUID) ([]Room, error) 
 	return mapRows(rows, roomFromRow), nil
 }
 
-// AddRooms adds rooms with the given numbers to a room type, all or none.
-// Numbers are unique within a hotel.
-func (s *Service) AddRooms(ctx context.Context, roomTypeID uuid.UUID, numbers []string) ([]Room, error) {
-	rt, err := s.RoomType(ctx, roomTypeID)
-	if err != nil {
-		return nil, err
-	}
+// AddRoomsTx adds rooms with the given numbers to a room type, all or none,
+// in the caller's transaction q. Numbers are unique within a hotel. The
+// booking core wraps it to give the room type's nights their new capacity
+// (booking.Service.AddRooms).
+func (s *Service) AddRoomsTx(ctx context.Context, q *db.Queries, rt RoomType, numbers []string) ([]Room, error) {
 	if err := auth.RequireHotel(ctx, rt.HotelID); err != nil {
 		return nil, err
 	}
@@ -74,31 +71,17 @@ func (s *Service) AddRooms(ctx context.Context, roomTypeID uuid.UUID, numbers []
 	if err := v.errs.Err(); err != nil {
 		return nil, err
 	}
-	var rooms []Room
-	err = s.tx(ctx, func(q *db.Queries) error {
-		for i, n := range numbers {
-			row, err := q.CreateRoom(ctx, db.CreateRoomParams{ID: newID(), HotelID: rt.HotelID, RoomTypeID: rt.ID, Number: n})
-			if postgres.IsUniqueViolation(err) {
-				return &apperr.Error{Code: apperr.Conflict, Field: []string{"input", "numbers", fmt.Sprint(i)},
-					Message: fmt.Sprintf("room %q already exists in this hotel", n)}
-			}
-			if err != nil {
-				return fmt.Errorf("add room %q: %w", n, err)
-			}
-			rooms = append(rooms, roomFromRow(row))
+	rooms := make([]Room, 0, len(numbers))
+	for i, n := range numbers {
+		row, err := q.CreateRoom(ctx, db.CreateRoomParams{ID: newID(), HotelID: rt.HotelID, RoomTypeID: rt.ID, Number: n})
+		if postgres.IsUniqueViolation(err) {
+			return nil, &apperr.Error{Code: apperr.Conflict, Field: []string{"input", "numbers", fmt.Sprint(i)},
+				Message: fmt.Sprintf("room %q already exists in this hotel", n)}
 		}
-		// New rooms add capacity to nights that already have inventory rows,
-		// locked first in night order, as reservations lock them.
-		if err := q.LockInventoryFrom(ctx, db.LockInventoryFromParams{RoomTypeID: rt.ID, FromNight: time.Time{}}); err != nil {
-			return fmt.Errorf("lock inventory: %w", err)
+		if err != nil {
+			return nil, fmt.Errorf("add room %q: %w", n, err)
 		}
-		if _, err := q.RefreshCapacity(ctx, db.RefreshCapacityParams{RoomTypeID: rt.ID, FromNight: time.Time{}}); err != nil {
-			return fmt.Errorf("refresh capacity: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		rooms = append(rooms, roomFromRow(row))
 	}
 	return rooms, nil
 }

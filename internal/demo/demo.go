@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/pii"
 )
@@ -145,7 +146,9 @@ func Load(ctx context.Context, pool *pgxpool.Pool, opts Opts) (Summary, error) {
 	}
 	ctx = auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: Subject})
 	cat := catalog.NewService(pool)
-	sum, err := loadCatalog(ctx, cat, opts)
+	// adds the rooms, and their nights from today on to the inventory
+	inv := booking.NewService(pool, cat, nil, nil, booking.Opts{PII: opts.PII})
+	sum, err := loadCatalog(ctx, cat, inv, opts)
 	if err == nil && opts.PastBookings > 0 {
 		sum.Past, err = bookPast(ctx, pool, cat, opts)
 	}
@@ -158,14 +161,14 @@ func Load(ctx context.Context, pool *pgxpool.Pool, opts Opts) (Summary, error) {
 
 // loadCatalog creates the missing demo hotels with their room types, rooms,
 // rate plans and rates.
-func loadCatalog(ctx context.Context, cat *catalog.Service, opts Opts) (Summary, error) {
+func loadCatalog(ctx context.Context, cat *catalog.Service, inv *booking.Service, opts Opts) (Summary, error) {
 	log := opts.Logger
 	existing, err := cat.CountHotels(ctx)
 	if err != nil {
 		return Summary{}, fmt.Errorf("count hotels: %w", err)
 	}
 	sum := Summary{Existing: existing, Nights: opts.Nights, First: opts.Today}
-	if sum.Completed, err = completeTail(ctx, cat, existing, opts, &sum); err != nil {
+	if sum.Completed, err = completeTail(ctx, cat, inv, existing, opts, &sum); err != nil {
 		return sum, err
 	}
 	if existing >= opts.Hotels {
@@ -200,7 +203,7 @@ func loadCatalog(ctx context.Context, cat *catalog.Service, opts Opts) (Summary,
 		}
 		return nil
 	}, func(ctx context.Context, j job) error {
-		s, err := fillHotel(ctx, cat, j.id, j.spec, opts)
+		s, err := fillHotel(ctx, cat, inv, j.id, j.spec, opts)
 		if err != nil {
 			return fmt.Errorf("demo hotel %d (%s, %s): %w", j.i, j.spec.fields.Name, j.spec.city.Name, err)
 		}

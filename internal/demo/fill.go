@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 )
 
@@ -17,7 +18,7 @@ import (
 // complete; one that an interrupted run left incomplete is completed by
 // calling fillHotel again. The returned summary counts what it created,
 // and the hotel itself.
-func fillHotel(ctx context.Context, cat *catalog.Service, hotelID uuid.UUID, h hotelSpec, opts Opts) (Summary, error) {
+func fillHotel(ctx context.Context, cat *catalog.Service, inv *booking.Service, hotelID uuid.UUID, h hotelSpec, opts Opts) (Summary, error) {
 	s := Summary{Hotels: 1}
 	byHotel, err := cat.RoomTypesOfHotels(ctx, []uuid.UUID{hotelID})
 	if err != nil {
@@ -65,7 +66,7 @@ func fillHotel(ctx context.Context, cat *catalog.Service, hotelID uuid.UUID, h h
 		if rooms[roomTypes[k].ID] > 0 {
 			continue
 		}
-		added, err := cat.AddRooms(ctx, roomTypes[k].ID, slices.Clone(rts.rooms))
+		added, err := inv.AddRooms(ctx, cat, roomTypes[k].ID, slices.Clone(rts.rooms))
 		if err != nil {
 			return s, fmt.Errorf("add rooms to %q: %w", rts.fields.Name, err)
 		}
@@ -81,7 +82,7 @@ func fillHotel(ctx context.Context, cat *catalog.Service, hotelID uuid.UUID, h h
 // type of its demo spec has rooms (fillHotel adds them last). Hotels that
 // are not the demo hotel of opts.Seed at their place are left alone. The
 // check costs three queries.
-func completeTail(ctx context.Context, cat *catalog.Service, existing int, opts Opts, sum *Summary) (int, error) {
+func completeTail(ctx context.Context, cat *catalog.Service, inv *booking.Service, existing int, opts Opts, sum *Summary) (int, error) {
 	if existing == 0 {
 		return 0, nil
 	}
@@ -111,7 +112,7 @@ func completeTail(ctx context.Context, cat *catalog.Service, existing int, opts 
 			continue
 		}
 		opts.Logger.Info("completing a demo hotel an interrupted run left incomplete", "i", i, "name", h.Name)
-		s, err := fillHotel(ctx, cat, h.ID, spec, opts)
+		s, err := fillHotel(ctx, cat, inv, h.ID, spec, opts)
 		if err != nil {
 			return completed, fmt.Errorf("complete demo hotel %d (%s): %w", i, h.Name, err)
 		}

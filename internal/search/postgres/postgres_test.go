@@ -74,7 +74,7 @@ func TestRoomChangesShowAtOnce(t *testing.T) {
 	if got := unitsLeft(); got != 1 {
 		t.Fatalf("one double out of service: %d offered, want 1", got)
 	}
-	if _, err := cat.AddRooms(admin, double, []string{"Double-3", "Double-4"}); err != nil {
+	if _, err := c.Booking.AddRooms(admin, cat, double, []string{"Double-3", "Double-4"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := unitsLeft(); got != 3 {

@@ -118,7 +118,7 @@ func (c Catalog) add(t testing.TB, ctx context.Context, cat *catalog.Service, h 
 		for i := range numbers {
 			numbers[i] = fmt.Sprintf("%s-%d", r.name, i+1)
 		}
-		if _, err := cat.AddRooms(ctx, rt.ID, numbers); err != nil {
+		if _, err := c.Booking.AddRooms(ctx, cat, rt.ID, numbers); err != nil {
 			t.Fatal(err)
 		}
 		rp, err := cat.CreateRatePlan(ctx, rt.ID, catalog.RatePlanFields{Name: "Flexible",
