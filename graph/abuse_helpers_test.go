@@ -85,9 +85,10 @@ func (r reply) code() string {
 
 // gql is a GraphQL request body.
 type gql struct {
-	Query      string         `json:"query,omitempty"`
-	Variables  map[string]any `json:"variables,omitempty"`
-	Extensions map[string]any `json:"extensions,omitempty"`
+	Query         string         `json:"query,omitempty"`
+	OperationName string         `json:"operationName,omitempty"`
+	Variables     map[string]any `json:"variables,omitempty"`
+	Extensions    map[string]any `json:"extensions,omitempty"`
 }
 
 // post sends body (raw bytes, or anything else as JSON) to /graphql with

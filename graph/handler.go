@@ -78,7 +78,8 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	srv.AddTransport(websocketTransport(opts.Authenticator, opts.CredentialCheckInterval))
 	srv.AddTransport(asIs{transport.GET{UseGrapQLResponseJsonByDefault: true}})
 	srv.AddTransport(asIs{transport.POST{UseGrapQLResponseJsonByDefault: true}})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	validated := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(validated)
 
 	if opts.Metrics != nil {
 		srv.Use(operationMetrics{opts.Metrics})
@@ -102,7 +103,7 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(operationLimits{maxDepth: opts.MaxDepth, maxAliases: opts.MaxAliases,
-		maxRootFields: opts.MaxRootFields, maxFields: opts.MaxComplexity})
+		maxRootFields: opts.MaxRootFields, maxFields: opts.MaxComplexity, validated: validated})
 	srv.Use(complexityLimit{extension.FixedComplexityLimit(opts.MaxComplexity)})
 	srv.SetErrorPresenter(ErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(Recover(opts.Logger))
