@@ -245,6 +245,13 @@ func (s *Service) Retry(ctx context.Context, notificationID uuid.UUID) (Notifica
 	var revived db.Notification
 	err := postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		// The row first, in a statement of its own: a retry that waited for
+		// another then reads the job that one queued (a statement's snapshot
+		// is taken when it starts) and answers Conflict, rather than
+		// queueing a second delivery.
+		if _, err := tx.Exec(ctx, `SELECT FROM notifications WHERE id = $1 FOR UPDATE`, notificationID); err != nil {
+			return fmt.Errorf("lock notification: %w", err)
+		}
 		if _, err := tx.Exec(ctx, orphanedSQL, notificationID); err != nil {
 			return fmt.Errorf("give up an orphaned notification: %w", err)
 		}

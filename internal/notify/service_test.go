@@ -44,7 +44,26 @@ func setup(t *testing.T, opts notify.Opts, channels ...notify.Channel) testBundl
 	t.Helper()
 	b := newBundle(t)
 	workers := river.NewWorkers()
-	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
+	client := jobClient(t, b.pool, workers)
+	opts.Jobs = client
+	b.svc = notify.NewService(b.pool, notify.NewRegistry(channels...), b.recipients, opts)
+	notify.AddWorkers(workers, b.svc)
+	startJobs(t, client)
+	return b
+}
+
+// work starts a River client that works b's deliveries from now on.
+func (b testBundle) work(t *testing.T) {
+	t.Helper()
+	workers := river.NewWorkers()
+	notify.AddWorkers(workers, b.svc)
+	startJobs(t, jobClient(t, b.pool, workers))
+}
+
+// jobClient is a River client of workers on pool that polls often.
+func jobClient(t *testing.T, pool *pgxpool.Pool, workers *river.Workers) *river.Client[pgx.Tx] {
+	t.Helper()
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
 		Workers:           workers,
 		FetchCooldown:     50 * time.Millisecond,
@@ -53,9 +72,12 @@ func setup(t *testing.T, opts notify.Opts, channels ...notify.Channel) testBundl
 		TestOnly:          true,
 	})
 	must(t, err)
-	opts.Jobs = client
-	b.svc = notify.NewService(b.pool, notify.NewRegistry(channels...), b.recipients, opts)
-	notify.AddWorkers(workers, b.svc)
+	return client
+}
+
+// startJobs starts client until the test ends.
+func startJobs(t *testing.T, client *river.Client[pgx.Tx]) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	must(t, client.Start(ctx))
 	t.Cleanup(func() {
@@ -66,7 +88,6 @@ func setup(t *testing.T, opts notify.Opts, channels ...notify.Channel) testBundl
 		}
 		cancel()
 	})
-	return b
 }
 
 // setupIdle is a Service whose jobs nobody works, inserted with its own
