@@ -227,7 +227,7 @@ func TestStayRowsNameTheirHotel(t *testing.T) {
 		}
 	}
 	refused("inventory of another hotel's room type",
-		"INSERT INTO inventory (room_type_id, hotel_id, night, capacity) VALUES ($1, $2, $3, 1)", double, london, night)
+		"INSERT INTO inventory (room_type_id, hotel_id, night, capacity) VALUES ($1, $2, $3, 1)", double, london, night.AddDate(2, 0, 0)) // past the nights addRooms gave rows
 	refused("a rate plan of another hotel's room type",
 		`INSERT INTO rate_plans (id, hotel_id, room_type_id, name) VALUES (gen_random_uuid(), $1, $2, 'Elsewhere')`, london, double)
 	refused("a rate of another room type",
