@@ -14,7 +14,7 @@ import (
 func chargeResult(pi *stripeapi.PaymentIntent) payment.ChargeResult {
 	switch pi.Status {
 	case stripeapi.PaymentIntentStatusSucceeded:
-		return payment.ChargeResult{Status: payment.Captured, ProviderRef: pi.ID, Captured: pi.AmountReceived}
+		return payment.ChargeResult{Status: payment.Captured, ProviderRef: pi.ID, Captured: fromStripe(pi.AmountReceived, string(pi.Currency))}
 	case stripeapi.PaymentIntentStatusProcessing, stripeapi.PaymentIntentStatusRequiresCapture:
 		// Not settled yet (manual capture is never asked for): ask again later.
 		return payment.ChargeResult{Status: payment.Unknown, ProviderRef: pi.ID}

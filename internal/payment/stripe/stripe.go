@@ -76,8 +76,12 @@ func (p *Provider) Name() string { return Name }
 // no answer, a server error or a conflicting concurrent request is Unknown
 // with an error.
 func (p *Provider) Charge(ctx context.Context, req payment.ChargeRequest) (payment.ChargeResult, error) {
+	amount, err := toStripe(req.Amount)
+	if err != nil {
+		return payment.ChargeResult{Status: payment.Declined, FailureCode: "invalid_amount", FailureMessage: err.Error()}, nil
+	}
 	params := &stripeapi.PaymentIntentCreateParams{
-		Amount:             stripeapi.Int64(req.Amount.Amount),
+		Amount:             stripeapi.Int64(amount),
 		Currency:           stripeapi.String(strings.ToLower(req.Amount.Currency)),
 		PaymentMethod:      stripeapi.String(req.Token),
 		PaymentMethodTypes: stripeapi.StringSlice([]string{"card"}),
@@ -168,9 +172,13 @@ func (p *Provider) Refund(ctx context.Context, req payment.RefundRequest) (payme
 	if prior != nil {
 		return refundResult(prior), nil
 	}
+	amount, err := toStripe(req.Amount)
+	if err != nil {
+		return payment.RefundResult{FailureMessage: err.Error()}, nil
+	}
 	params := &stripeapi.RefundCreateParams{
 		PaymentIntent: stripeapi.String(req.ChargeRef),
-		Amount:        stripeapi.Int64(req.Amount.Amount),
+		Amount:        stripeapi.Int64(amount),
 	}
 	params.AddMetadata(MetadataKey, req.IdempotencyKey)
 	params.SetIdempotencyKey(req.IdempotencyKey)
