@@ -75,7 +75,7 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	if opts.CredentialCheckInterval <= 0 {
 		opts.CredentialCheckInterval = DefaultCredentialCheckInterval
 	}
-	srv.AddTransport(websocketTransport(opts.Authenticator, opts.CredentialCheckInterval))
+	srv.AddTransport(websocketTransport(opts.Authenticator, opts.CredentialCheckInterval, ErrorPresenter(opts.Logger)))
 	srv.AddTransport(asIs{transport.GET{UseGrapQLResponseJsonByDefault: true}})
 	srv.AddTransport(asIs{transport.POST{UseGrapQLResponseJsonByDefault: true}})
 	validated := lru.New[*ast.QueryDocument](1000)

@@ -10,6 +10,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 // Codes of operations refused before they run. They are protocol errors:
@@ -27,7 +29,7 @@ const (
 
 func init() {
 	for _, code := range []string{CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyRootFields, CodeQueryTooComplex,
-		CodeCardDataRefused, CodeOperationNotAllowed, CodeBadRequest} {
+		CodeCardDataRefused, CodeOperationNotAllowed, CodeBadRequest, server.CodeRateLimited} {
 		errcode.RegisterErrorType(code, errcode.KindProtocol)
 	}
 }

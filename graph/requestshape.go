@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -62,6 +63,14 @@ func validGET(r *http.Request) bool {
 // variables and extensions. The messages never repeat the body.
 func oneOperation(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handshake := server.WebSocketHandshake(r)
+		if !handshake && r.Header.Get("Upgrade") != "" {
+			// An offer to upgrade to another protocol (h2c, from curl
+			// --http2 or a proxy passing Upgrade on) is ignored, as HTTP
+			// lets a server do: the request is served as it is.
+			r = r.Clone(r.Context())
+			r.Header.Del("Upgrade")
+		}
 		switch r.Method {
 		case http.MethodOptions:
 			next.ServeHTTP(w, r)
@@ -72,7 +81,7 @@ func oneOperation(next http.Handler) http.Handler {
 					"the URL is not a GraphQL request: query, operationName, and variables and extensions as JSON objects", nil)
 				return
 			}
-			if r.Header.Get("Upgrade") == "" { // not the subscription socket's handshake
+			if !handshake { // not the subscription socket's
 				r = r.WithContext(context.WithValue(r.Context(), viaGETKey{}, true))
 			}
 			next.ServeHTTP(w, r)
@@ -81,10 +90,6 @@ func oneOperation(next http.Handler) http.Handler {
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
 			server.WriteError(w, r, http.StatusMethodNotAllowed, CodeBadRequest, "use POST (or GET for queries)", nil)
-			return
-		}
-		if r.Header.Get("Upgrade") != "" {
-			next.ServeHTTP(w, r)
 			return
 		}
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
@@ -158,8 +163,22 @@ func (transportOperations) MutateOperationContext(ctx context.Context, opCtx *gr
 		return nil
 	}
 	op := opCtx.Operation.Operation
-	if onSocket, _ := ctx.Value(onSocketKey{}).(bool); onSocket && op != ast.Subscription {
+	onSocket, _ := ctx.Value(onSocketKey{}).(bool)
+	switch {
+	case onSocket && op != ast.Subscription:
 		return refuse(CodeSubscriptionsOnly, "this socket serves subscriptions only: send queries and mutations over HTTP")
+	case !onSocket && op == ast.Subscription:
+		// gqlgen's POST transport would hold the request open until the
+		// first event
+		return refuse(CodeBadRequest, "subscriptions go over the WebSocket (graphql-transport-ws) at this URL")
+	case onSocket:
+		// each subscription costs its caller what a request costs
+		var limited *server.RateLimitedError
+		if err := server.Charge(ctx); errors.As(err, &limited) {
+			e := refuse(server.CodeRateLimited, "%s", limited.Error())
+			e.Extensions["retryAfterSeconds"] = limited.RetryAfterSeconds()
+			return e
+		}
 	}
 	if viaGET, _ := ctx.Value(viaGETKey{}).(bool); viaGET && op != ast.Query {
 		return refuse(CodeBadRequest, "GET requests only allow queries: mutations go by POST, subscriptions over the WebSocket")

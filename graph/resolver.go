@@ -27,4 +27,6 @@ type Resolver struct {
 	// Stream reports the change stream this server runs (changeStream);
 	// nil when it runs none.
 	Stream StreamStatus
+
+	subscriptions slots // live subscriptions per caller
 }

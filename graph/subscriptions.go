@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -34,8 +36,21 @@ var errLiveOff = apperr.New(CodeUnavailable, "live updates are not enabled on th
 // CodeLagged ends a subscription whose subscriber fell too far behind.
 const CodeLagged = "LAGGED"
 
-// KeepAlivePingInterval is how often an idle subscription socket is pinged.
+// KeepAlivePingInterval is how often a subscription socket is pinged; one
+// whose client has not answered the last ping within twice that closes.
 const KeepAlivePingInterval = 15 * time.Second
+
+// socketInitTimeout is how long a new socket may take to send
+// connection_init before it is closed (4408).
+const socketInitTimeout = 10 * time.Second
+
+// MaxSubscriptionsPerCaller bounds the live subscriptions of one caller (an
+// API key, or a role and subject) on all its sockets of this server.
+const MaxSubscriptionsPerCaller = 100
+
+// CodeTooManySubscriptions refuses a subscription over
+// MaxSubscriptionsPerCaller.
+const CodeTooManySubscriptions apperr.Code = "TOO_MANY_SUBSCRIPTIONS"
 
 // maxSubscriptionNights bounds the range availabilityChanged watches.
 const maxSubscriptionNights = 366
@@ -58,13 +73,21 @@ const CodeSubscriptionsOnly = "SUBSCRIPTIONS_ONLY"
 // connection keeps the principal of the upgrade request, if any. The socket
 // closes when that credential expires or is revoked, and serves
 // subscriptions only (transportOperations).
-func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration) transport.Websocket {
+//
+// Each subscription costs its caller a token of its rate limit
+// (transportOperations), and a caller holds at most
+// MaxSubscriptionsPerCaller at once. Errors that end a subscription go
+// through present, as the handler's other errors do.
+func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, present graphql.ErrorPresenterFunc) transport.Websocket {
 	readLimit := int64(maxSocketMessage)
 	return transport.Websocket{
-		KeepAlivePingInterval: KeepAlivePingInterval,
+		KeepAlivePingInterval: KeepAlivePingInterval, // graphql-ws
+		PingPongInterval:      KeepAlivePingInterval, // graphql-transport-ws
+		InitTimeout:           socketInitTimeout,
 		PayloadReadLimit:      &readLimit,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			ctx = context.WithValue(ctx, onSocketKey{}, true)
+			ctx = context.WithValue(ctx, presenterKey{}, present)
 			principal, err := initPrincipal(ctx, authn, p)
 			if err != nil {
 				// A refused connection_init closes the socket with 4403
@@ -151,6 +174,9 @@ func whileValid(ctx context.Context, authn *auth.Authenticator, p *auth.Principa
 // onSocketKey marks the context of operations that came over the socket.
 type onSocketKey struct{}
 
+// presenterKey holds the socket's error presenter.
+type presenterKey struct{}
+
 // endWith ends a subscription with err: the client receives an error
 // message for it (graphql-transport-ws "error") instead of "complete".
 func endWith(ctx context.Context, err *gqlerror.Error) {
@@ -164,12 +190,65 @@ func laggedError(missed int) *gqlerror.Error {
 	}
 }
 
-func appErrorOf(err error) *gqlerror.Error {
-	var ae *apperr.Error
-	if errors.As(err, &ae) {
-		return &gqlerror.Error{Message: ae.Message, Extensions: map[string]any{"code": string(ae.Code)}}
+// presented is err as the handler's error presenter shows it (an internal
+// error logged with its cause and the request id, and answered as
+// "internal error" with that id).
+func presented(ctx context.Context, err error) *gqlerror.Error {
+	present, _ := ctx.Value(presenterKey{}).(graphql.ErrorPresenterFunc)
+	if present == nil {
+		present = graphql.DefaultErrorPresenter
 	}
-	return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": "INTERNAL"}}
+	return present(ctx, err)
+}
+
+// slots counts each caller's live subscriptions.
+type slots struct {
+	mu   sync.Mutex
+	live map[string]int
+}
+
+// take holds one of ctx's caller's MaxSubscriptionsPerCaller slots until
+// release is called.
+func (s *slots) take(ctx context.Context) (release func(), err error) {
+	p := auth.FromContext(ctx)
+	key := ""
+	if p != nil {
+		key = p.Name()
+		if p.APIKeyID != uuid.Nil {
+			key = auth.APIKeySubject(p.APIKeyID)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.live[key] >= MaxSubscriptionsPerCaller {
+		return nil, apperr.New(CodeTooManySubscriptions, fmt.Sprintf(
+			"at most %d live subscriptions per caller: complete some first", MaxSubscriptionsPerCaller))
+	}
+	if s.live == nil {
+		s.live = map[string]int{}
+	}
+	s.live[key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.live[key]--; s.live[key] == 0 {
+				delete(s.live, key)
+			}
+		})
+	}, nil
+}
+
+// watch subscribes to the events f lets through, in one of the caller's
+// slots; cancel ends it and frees the slot.
+func (r *Resolver) watch(ctx context.Context, f hub.Filter) (<-chan hub.Event, func(), error) {
+	release, err := r.subscriptions.take(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	events, cancel := r.Live.Subscribe(ctx, f)
+	return events, func() { cancel(); release() }, nil
 }
 
 // bookingUpdated streams the booking id, re-read through the booking
@@ -186,7 +265,10 @@ func (r *Resolver) bookingUpdated(ctx context.Context, id string) (<-chan bookin
 	if _, err := r.Reservations.Booking(ctx, uid); err != nil {
 		return nil, err // NOT_FOUND for bookings the caller may not read
 	}
-	events, cancel := r.Live.Subscribe(ctx, hub.Filter{Kinds: []hub.Kind{hub.BookingUpdated}, BookingID: uid})
+	events, cancel, err := r.watch(ctx, hub.Filter{Kinds: []hub.Kind{hub.BookingUpdated}, BookingID: uid})
+	if err != nil {
+		return nil, err
+	}
 	return forward(ctx, events, cancel, func(hub.Event) (booking.Booking, error) {
 		return r.Reservations.Booking(ctx, uid)
 	}), nil
@@ -208,7 +290,7 @@ func forward[T any](ctx context.Context, events <-chan hub.Event, cancel func(),
 			p, err := payload(e)
 			if err != nil {
 				if ctx.Err() == nil {
-					endWith(ctx, appErrorOf(err))
+					endWith(ctx, presented(ctx, err))
 				}
 				return
 			}
@@ -261,7 +343,10 @@ func (r *Resolver) availabilityChanged(ctx context.Context, hotelID string, from
 	if _, err := r.Catalog.Hotel(ctx, hid); err != nil {
 		return nil, err
 	}
-	events, cancel := r.Live.Subscribe(ctx, hub.Filter{Kinds: []hub.Kind{hub.AvailabilityChanged}, HotelID: hid, From: from, To: to})
+	events, cancel, err := r.watch(ctx, hub.Filter{Kinds: []hub.Kind{hub.AvailabilityChanged}, HotelID: hid, From: from, To: to})
+	if err != nil {
+		return nil, err
+	}
 	return forward(ctx, events, cancel, func(e hub.Event) (model.AvailabilityChange, error) {
 		return r.availabilityChange(ctx, hid, e)
 	}), nil

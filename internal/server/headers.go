@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -49,4 +50,21 @@ func DataHeaders(next http.Handler) http.Handler {
 		h.Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// WebSocketHandshake reports whether r asks to become a WebSocket: a GET
+// whose Upgrade header names websocket (other upgrades, such as h2c, are
+// offers a server may ignore).
+func WebSocketHandshake(r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	for _, v := range r.Header.Values("Upgrade") {
+		for token := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
 }

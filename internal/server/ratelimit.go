@@ -192,19 +192,43 @@ func RateLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 	if opts.Rules != nil {
 		rules = *opts.Rules
 	}
+	// take takes a token of the bucket of p (of addr when anonymous);
+	// unlimited when p's rule has no limit.
+	take := func(ctx context.Context, p *auth.Principal, addr netip.Addr) (rule Rule, d Decision, unlimited bool, err error) {
+		rule = rules.For(p)
+		if rule.Unlimited() {
+			return rule, Decision{Allowed: true}, true, nil
+		}
+		key := principalKey(p)
+		if key == "" {
+			key = clientKey(addr)
+		}
+		d, err = opts.Limiter.Take(ctx, key, rule)
+		return rule, d, false, err
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p := auth.FromContext(r.Context())
-			rule := rules.For(p)
-			if rule.Unlimited() {
+			addr := opts.ClientIP(r)
+			if WebSocketHandshake(r) {
+				// What a subscription on this socket costs later: a
+				// token of its caller's bucket then (see Charge).
+				r = r.WithContext(context.WithValue(r.Context(), chargeKey{}, func(ctx context.Context) error {
+					_, d, _, err := take(ctx, auth.FromContext(ctx), addr)
+					if err != nil {
+						opts.Logger.ErrorContext(ctx, "rate limiter failed; operation let through", "err", err)
+						return nil
+					}
+					if !d.Allowed {
+						return &RateLimitedError{RetryAfter: d.RetryAfter}
+					}
+					return nil
+				}))
+			}
+			rule, d, unlimited, err := take(r.Context(), auth.FromContext(r.Context()), addr)
+			if unlimited {
 				next.ServeHTTP(w, r)
 				return
 			}
-			key := principalKey(p)
-			if key == "" {
-				key = clientKey(opts.ClientIP(r))
-			}
-			d, err := opts.Limiter.Take(r.Context(), key, rule)
 			if err != nil {
 				opts.Logger.ErrorContext(r.Context(), "rate limiter failed; request let through", "err", err)
 				next.ServeHTTP(w, r)
@@ -221,18 +245,48 @@ func RateLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 	}
 }
 
-// writeRateLimited answers 429 with a Retry-After header and a GraphQL error
-// RATE_LIMITED whose extensions.retryAfterSeconds says the same.
-func writeRateLimited(w http.ResponseWriter, r *http.Request, wait time.Duration) {
-	secs := max(1, int(math.Ceil(wait.Seconds())))
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
+// chargeKey holds, in a request's context, what Charge calls.
+type chargeKey struct{}
+
+// Charge takes a token of the bucket of ctx's caller (as RateLimit takes one
+// per request) for an operation that comes without a request of its own: a
+// subscription on a socket opened earlier. A caller over its limit gets a
+// *RateLimitedError. Contexts not derived from a request RateLimit served
+// are not limited.
+func Charge(ctx context.Context) error {
+	charge, _ := ctx.Value(chargeKey{}).(func(context.Context) error)
+	if charge == nil {
+		return nil
+	}
+	return charge(ctx)
+}
+
+// RateLimitedError is a caller over its rate limit.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+}
+
+// RetryAfterSeconds is when to try again, in whole seconds (at least 1).
+func (e *RateLimitedError) RetryAfterSeconds() int {
+	return max(1, int(math.Ceil(e.RetryAfter.Seconds())))
+}
+
+func (e *RateLimitedError) Error() string {
+	secs := e.RetryAfterSeconds()
 	unit := "seconds"
 	if secs == 1 {
 		unit = "second"
 	}
-	WriteError(w, r, http.StatusTooManyRequests, CodeRateLimited,
-		fmt.Sprintf("too many requests: retry in %d %s", secs, unit),
-		map[string]any{"retryAfterSeconds": secs})
+	return fmt.Sprintf("too many requests: retry in %d %s", secs, unit)
+}
+
+// writeRateLimited answers 429 with a Retry-After header and a GraphQL error
+// RATE_LIMITED whose extensions.retryAfterSeconds says the same.
+func writeRateLimited(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	e := &RateLimitedError{RetryAfter: wait}
+	secs := e.RetryAfterSeconds()
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	WriteError(w, r, http.StatusTooManyRequests, CodeRateLimited, e.Error(), map[string]any{"retryAfterSeconds": secs})
 }
 
 // principalKey is the bucket of an authenticated principal: its API key, or

@@ -1,0 +1,314 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/staygraph/staygraph/graph"
+	"github.com/staygraph/staygraph/graph/relay"
+	"github.com/staygraph/staygraph/indexer/hub"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/payment/sandbox"
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+	"github.com/staygraph/staygraph/internal/search"
+	searchpg "github.com/staygraph/staygraph/internal/search/postgres"
+	"github.com/staygraph/staygraph/internal/server"
+)
+
+// An idle subscription socket is pinged every KeepAlivePingInterval: what
+// keeps it open through proxies with an idle timeout, and finds clients
+// that vanished. On graphql-transport-ws no ping used to come.
+func TestIdleSocketIsPinged(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := hub.New(hub.Opts{})
+	b.resolver.Live = h
+	hotel := b.newHotel(t, "Idle Hotel")
+	c := b.dialWS(t, bearer(token(t, auth.RoleAdmin)))
+	c.expect("connection_ack")
+	c.subscribe("1", availabilitySub, map[string]any{"hotel": hotel, "from": "2031-01-01", "to": "2031-01-05"})
+	waitSubscribers(t, h, 1)
+
+	wait := graph.KeepAlivePingInterval + 3*time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for {
+		_, raw, err := c.conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("no ping within %v of an idle graphql-transport-ws socket (KeepAlivePingInterval %v): %v",
+				wait, graph.KeepAlivePingInterval, err)
+		}
+		var m wsMessage
+		_ = json.Unmarshal(raw, &m)
+		if m.Type == "ping" {
+			return
+		}
+		t.Logf("got %s", raw)
+	}
+}
+
+// An internal failure while a subscription makes an event's payload ends
+// the subscription with INTERNAL, "internal error" and the request id, and
+// its cause is logged with the same id, as for queries and mutations (it
+// used to be logged nowhere).
+func TestSubscriptionInternalErrorIsLogged(t *testing.T) {
+	t.Parallel()
+	var logs logBuffer
+	b := setup(t, graph.HandlerOpts{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h := hub.New(hub.Opts{})
+	b.resolver.Live = h
+	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 2)
+	owner := token(t, auth.RoleGuest)
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, owner, holdMutation, holdVars(hotel, plan, "sub-err", checkIn, 2))).HoldBooking
+	if held.Booking == nil {
+		t.Fatalf("hold: %+v", held.UserErrors)
+	}
+	bookingID, _ := relay.Decode(relay.KindBooking, held.Booking.ID)
+	hotelID, _ := relay.Decode(relay.KindHotel, hotel)
+
+	c := b.dialWS(t, bearer(owner))
+	c.expect("connection_ack")
+	c.subscribe("1", bookingUpdatedSub, map[string]any{"id": held.Booking.ID})
+	waitSubscribers(t, h, 1)
+
+	// The database fails the next read of the booking.
+	if _, err := b.pool.Exec(context.Background(), `ALTER TABLE bookings RENAME TO bookings_unavailable`); err != nil {
+		t.Fatal(err)
+	}
+	h.Publish(hub.Event{Kind: hub.BookingUpdated, HotelID: hotelID, BookingID: bookingID})
+	m := c.expect("error")
+	t.Logf("client got: %s", m.Payload)
+	if !strings.Contains(string(m.Payload), "INTERNAL") {
+		t.Fatalf("error %s, want INTERNAL", m.Payload)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if !strings.Contains(string(m.Payload), `"message":"internal error"`) {
+		t.Fatalf("error %s, want the presenter's internal error", m.Payload)
+	}
+	if out := logs.String(); !strings.Contains(out, "bookings") || !strings.Contains(out, "internal error") {
+		t.Fatalf("the subscription ended INTERNAL but the server logged no cause; log:\n%s", out)
+	}
+}
+
+// A caller holds at most MaxSubscriptionsPerCaller live subscriptions, on
+// all its sockets: one socket used to open as many as it sent messages,
+// each with its goroutines and a buffer of events.
+func TestSubscriptionsPerCallerAreBounded(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := hub.New(hub.Opts{})
+	b.resolver.Live = h
+	hotel := b.newHotel(t, "Busy Hotel")
+	vars := map[string]any{"hotel": hotel, "from": "2031-01-01", "to": "2031-01-05"}
+	admin := bearer(token(t, auth.RoleAdmin))
+	first, second := b.dialWS(t, admin), b.dialWS(t, admin)
+	first.expect("connection_ack")
+	second.expect("connection_ack")
+	for i := range graph.MaxSubscriptionsPerCaller {
+		c := first
+		if i%2 == 1 {
+			c = second
+		}
+		c.subscribe(fmt.Sprint(i), availabilitySub, vars)
+	}
+	waitSubscribers(t, h, graph.MaxSubscriptionsPerCaller)
+	first.subscribe("over", availabilitySub, vars)
+	if msg := first.refused("over"); !strings.Contains(msg, string(graph.CodeTooManySubscriptions)) {
+		t.Fatalf("subscription %d: %s, want %s", graph.MaxSubscriptionsPerCaller+1, msg, graph.CodeTooManySubscriptions)
+	}
+	// Another caller is not affected, and a completed subscription frees
+	// its slot.
+	another, err := auth.Mint(secret, auth.MintOpts{Role: auth.RoleAdmin, Subject: "another-admin", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := b.dialWS(t, bearer(another))
+	other.expect("connection_ack")
+	other.subscribe("1", availabilitySub, vars)
+	waitSubscribers(t, h, graph.MaxSubscriptionsPerCaller+1)
+	first.send(wsMessage{ID: "0", Type: "complete"})
+	waitSubscribers(t, h, graph.MaxSubscriptionsPerCaller)
+	first.subscribe("again", availabilitySub, vars)
+	waitSubscribers(t, h, graph.MaxSubscriptionsPerCaller+1)
+}
+
+// Each subscription costs its caller a token of its rate limit, as a
+// request does: a caller refused over HTTP used to open 200 subscriptions
+// on one socket.
+func TestSocketOperationsCountAgainstTheRateLimit(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	keys := auth.NewAPIKeys(pool)
+	cat := catalog.NewService(pool)
+	pg := searchpg.NewEngine(pool, searchpg.Opts{})
+	h := hub.New(hub.Opts{})
+	r := &graph.Resolver{Catalog: cat, Keys: keys, Live: h,
+		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil, booking.Opts{}),
+		Search:       search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg})}
+	rules := server.Rules{Anonymous: server.Rule{Rate: 1.0 / 60, Burst: 2}, Default: server.Rule{Rate: 1.0 / 60, Burst: 2}}
+	log := slog.New(slog.DiscardHandler)
+	s := server.NewStack(server.StackOpts{Logger: log, RateLimit: server.RateLimitOpts{Rules: &rules}})
+	authn := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys)
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", s.API(graph.NewHandler(r, graph.HandlerOpts{Logger: log, Authenticator: authn}), server.Authenticate(authn)))
+	srv := httptest.NewServer(s.Wrap(mux))
+	t.Cleanup(srv.Close)
+	c := chain{pool: pool, keys: keys, url: srv.URL + "/graphql"}
+
+	admin := map[string]string{"Authorization": "Bearer " + token(t, auth.RoleAdmin)}
+	created := c.post(t, admin, gql{Query: createHotel, Variables: map[string]any{"input": hotelInput("Socket Inn")}})
+	ok(t, "create hotel", created)
+	var out struct{ CreateHotel hotelPayload }
+	if err := json.Unmarshal(created.Data, &out); err != nil || out.CreateHotel.Hotel == nil {
+		t.Fatalf("create hotel: %s", created.raw)
+	}
+	hotel := out.CreateHotel.Hotel.ID
+	ok(t, "admin's second request", c.post(t, admin, gql{Query: "{ viewer { role } }"}))
+	refused(t, "admin's third request over HTTP", c.post(t, admin, gql{Query: "{ viewer { role } }"}), http.StatusTooManyRequests, server.CodeRateLimited)
+
+	// One socket: one (anonymous) request.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(c.url, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.CloseNow()
+	ws := &wsClient{t: t, conn: conn, ctx: ctx}
+	raw, _ := json.Marshal(bearer(token(t, auth.RoleAdmin)))
+	ws.send(wsMessage{Type: "connection_init", Payload: raw})
+	ws.expect("connection_ack")
+
+	day := booking.Date(time.Now()).AddDate(0, 0, 10)
+	vars := map[string]any{"hotel": hotel, "from": day.Format(time.DateOnly), "to": day.AddDate(0, 0, 7).Format(time.DateOnly)}
+	for i := range 20 {
+		ws.subscribe(fmt.Sprint(i), availabilitySub, vars)
+		msg := ws.refused(fmt.Sprint(i))
+		if !strings.Contains(msg, server.CodeRateLimited) || !strings.Contains(msg, "retryAfterSeconds") {
+			t.Fatalf("subscription %d of a caller over its limit: %s, want %s", i, msg, server.CodeRateLimited)
+		}
+		ws.expect("complete") // gqlgen completes a refused operation too
+	}
+	if got := h.Subscribers(); got != 0 {
+		t.Fatalf("a caller over its rate limit holds %d subscriptions", got)
+	}
+}
+
+// A socket that sends no connection_init is closed (4408), not kept open
+// for ever.
+func TestSocketWithoutConnectionInitIsClosed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.resolver.Live = hub.New(hub.Opts{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.server.URL, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.CloseNow()
+	readCtx, stop := context.WithTimeout(ctx, 12*time.Second)
+	defer stop()
+	start := time.Now()
+	_, msg, err := conn.Read(readCtx) // never sends connection_init
+	if errors.Is(err, context.DeadlineExceeded) || readCtx.Err() != nil {
+		t.Fatalf("a socket that sent no connection_init is still open after %v", time.Since(start).Round(time.Second))
+	}
+	if err == nil {
+		t.Fatalf("got %s before connection_init, want the socket closed", msg)
+	}
+	t.Logf("closed after %v: %v", time.Since(start).Round(time.Millisecond), err)
+}
+
+// A subscription POSTed over HTTP is refused: gqlgen's POST transport used
+// to hold the request open until the first event.
+func TestSubscriptionOverPOSTIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := hub.New(hub.Opts{})
+	b.resolver.Live = h
+	hotel := b.newHotel(t, "Long Poll Inn")
+	day := booking.Date(time.Now()).AddDate(0, 0, 10)
+	body, _ := json.Marshal(map[string]any{"query": availabilitySub, "variables": map[string]any{
+		"hotel": hotel, "from": day.Format(time.DateOnly), "to": day.AddDate(0, 0, 7).Format(time.DateOnly)}})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, b.server.URL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token(t, auth.RoleAdmin))
+	type answer struct {
+		res *http.Response
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		done <- answer{res, err}
+	}()
+	var a answer
+	select {
+	case a = <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatalf("POSTed subscription: no answer after 2 s; meanwhile it holds %d live hub subscription(s)", h.Subscribers())
+	}
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	res := a.res
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var out response
+	_ = json.Unmarshal(raw, &out)
+	if out.code() == "" {
+		t.Fatalf("POSTed subscription: %d %s, want a refusal", res.StatusCode, raw)
+	}
+}
+
+// An offer to upgrade to another protocol than WebSocket (h2c, sent by curl
+// --http2 and by proxies passing Upgrade on) is ignored: the request is
+// served. It used to be answered 426.
+func TestUpgradeOfferOtherThanWebSocketIsIgnored(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	h2c := map[string]string{"Connection": "Upgrade, HTTP2-Settings", "Upgrade": "h2c", "HTTP2-Settings": "AAMAAABkAARAAAAAAAIAAAAA"}
+
+	post, _ := http.NewRequest(http.MethodPost, c.url, bytes.NewReader([]byte(`{"query":"{ viewer { role } }"}`)))
+	post.Header.Set("Content-Type", "application/json")
+	get, _ := http.NewRequest(http.MethodGet, c.url+"?query="+url.QueryEscape("{ viewer { role } }"), nil)
+	for name, req := range map[string]*http.Request{"POST": post, "GET": get} {
+		for k, v := range h2c {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var body struct {
+			Data   json.RawMessage `json:"data"`
+			Errors []any           `json:"errors"`
+		}
+		if res.StatusCode != http.StatusOK || json.Unmarshal(raw, &body) != nil || len(body.Errors) > 0 || string(body.Data) != `{"viewer":{"role":null}}` {
+			t.Errorf("%s { viewer { role } } with Upgrade: h2c: %d %q, want 200 and the data", name, res.StatusCode, raw)
+		}
+	}
+}
