@@ -54,6 +54,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal the next one stops the process at once,
+		// as without a handler: a second Ctrl-C ends a shutdown that waits.
+		<-ctx.Done()
+		stop()
+	}()
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		usage()
 		os.Exit(2)

@@ -249,13 +249,17 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	if err != nil {
 		return fmt.Errorf("listen on %s (choose another with --addr): %w", *s.addr, err)
 	}
+	// Requests outlive ctx (a signal) to finish during the shutdown; past
+	// its timeout they are cancelled, their queries with them.
+	requests, cutOff := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutOff()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext:       func(net.Listener) context.Context { return requests },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -272,6 +276,11 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), *s.shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
+		// Cut off what is still running: a request waiting on a lock
+		// would otherwise hold its pooled connection, and closing the pool
+		// waits for every connection.
+		cutOff()
+		_ = srv.Close()
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	log.Info("stopped")
