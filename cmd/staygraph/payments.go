@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"net/url"
+
 	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/payment/sandbox"
 	"github.com/staygraph/staygraph/internal/payment/stripe"
@@ -23,6 +26,18 @@ func addPaymentFlags(f *flags) paymentFlags {
 		sandbox: f.Bool("sandbox-payments", sandboxByDefault,
 			"register the sandbox provider (test tokens, no money moves: never in production)"),
 	}
+}
+
+// check refuses a Stripe API URL that is not one.
+func (p paymentFlags) check() error {
+	if *p.stripeURL == "" {
+		return nil
+	}
+	u, err := url.Parse(*p.stripeURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--stripe-api-url must be an http(s) URL such as http://127.0.0.1:12111, not %q", *p.stripeURL)
+	}
+	return nil
 }
 
 // payments builds the registry of payment providers. Adding a method is

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -95,8 +96,31 @@ func (s serverFlags) check(withIndexer bool) error {
 	switch {
 	case *s.maxConns < 3:
 		return errors.New("--db-max-conns must be at least 3: migrations, the job queue's listener and requests each hold a connection")
+	case *s.maxConns > math.MaxInt32:
+		return fmt.Errorf("--db-max-conns must be at most %d", math.MaxInt32)
 	case *s.holdTTL <= 0:
 		return errors.New("--hold-ttl must be positive: a hold keeps its rooms that long")
+	case *s.shutdownTimeout <= 0:
+		return errors.New("--shutdown-timeout must be positive: in-flight requests and jobs get that long to finish")
+	case *s.search.timeout <= 0:
+		return errors.New("--search-timeout must be positive: Elasticsearch gets that long before PostgreSQL answers")
+	case *s.abuse.apqCacheSize < -1 || *s.abuse.apqCacheSize == 0:
+		return errors.New("--apq-cache-size must be at least 1, or -1 to switch automatic persisted queries off")
+	}
+	// Limits have no "unlimited" value: 0 or less is a mistake, not a wish.
+	for _, limit := range []struct {
+		flag  string
+		value int
+	}{
+		{"max-complexity", *s.maxComplexity}, {"max-depth", *s.abuse.maxDepth}, {"max-aliases", *s.abuse.maxAliases},
+		{"max-root-fields", *s.abuse.maxRootFields}, {"max-body-bytes", *s.abuse.maxBodyBytes}, {"job-workers", *s.jobWorkers},
+	} {
+		if limit.value < 1 {
+			return fmt.Errorf("--%s must be at least 1, not %d", limit.flag, limit.value)
+		}
+	}
+	if err := s.payments.check(); err != nil {
+		return err
 	}
 	if *s.search.engine == "elasticsearch" || withIndexer {
 		// Read only where something uses it: a stray ELASTICSEARCH_URL does

@@ -274,6 +274,21 @@ func TestServeRefusesUnsafeSettings(t *testing.T) {
 		"a negative hold":       {"--hold-ttl", "-5m"},
 		"an unknown log level":  {"--log-level", "bogus"},
 		"an unknown log format": {"--log-format", "xml"},
+		// values that mean nothing, which used to be replaced by defaults
+		// or taken as they are without a word
+		"no shutdown time":          {"--shutdown-timeout", "0s"},
+		"a negative shutdown time":  {"--shutdown-timeout", "-5s"},
+		"a negative search timeout": {"--search-timeout", "-1s"},
+		"no body":                   {"--max-body-bytes", "0"},
+		"a negative depth":          {"--max-depth", "-3"},
+		"no aliases":                {"--max-aliases", "0"},
+		"no root fields":            {"--max-root-fields", "-1"},
+		"a negative complexity":     {"--max-complexity", "-100"},
+		"no job workers":            {"--job-workers", "0"},
+		"an APQ cache of -7":        {"--apq-cache-size", "-7"},
+		"an APQ cache of 0":         {"--apq-cache-size", "0"},
+		"a pool over 2^31":          {"--db-max-conns", "4294967296"},
+		"a Stripe URL that is not":  {"--stripe-api-url", "::not a url"},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := runServe(ctx, append(append([]string{}, base...), args...))
