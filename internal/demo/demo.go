@@ -121,6 +121,9 @@ func (s *Summary) add(o Summary) {
 	s.RateCalls += o.RateCalls
 }
 
+// loadLock is the advisory lock key that serialises demo loads.
+const loadLock = 7426002
+
 // Load makes the catalog hold opts.Hotels demo hotels and, when
 // opts.PastBookings is set, books past stays at them. It acts as an admin
 // principal with subject "demo-seed", which it puts in the context itself.
@@ -137,13 +140,27 @@ func (s *Summary) add(o Summary) {
 // other means count. The last hotels of an interrupted run, the only ones it
 // can have left incomplete, are completed first (completeTail). Past stays
 // are booked only at hotels that have no booking at all (see bookPast), so a
-// second run books none twice either.
+// second run books none twice either. Loads wait for one another.
 func Load(ctx context.Context, pool *pgxpool.Pool, opts Opts) (Summary, error) {
 	start := time.Now()
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return Summary{}, err
 	}
+	// One load at a time (two dev commands on one cluster, seed while dev
+	// starts): the next one waits, then finds the catalog complete.
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return Summary{}, fmt.Errorf("load demo world: %w", err)
+	}
+	defer conn.Release()
+	// keyed by the database too: loads into other databases of the server
+	// do not wait
+	const db = "(SELECT oid::int FROM pg_database WHERE datname = current_database())"
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, "+db+")", loadLock); err != nil {
+		return Summary{}, fmt.Errorf("load demo world: wait for another load: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, "+db+")", loadLock) //nolint:errcheck
 	ctx = auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: Subject})
 	cat := catalog.NewService(pool)
 	// adds the rooms, and their nights from today on to the inventory

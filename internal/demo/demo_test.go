@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -531,5 +532,36 @@ func TestRatesStartWithTheEarliestTonight(t *testing.T) {
 	}
 	if o.Today.Hour() != 0 || o.Today.Location() != time.UTC {
 		t.Fatalf("first night %v is not a date at UTC midnight", o.Today)
+	}
+}
+
+// Two loads at once (two dev commands on one cluster, seed run while dev
+// starts) leave the catalog one load leaves: they used to create each hotel
+// twice, or fail on a room number the other had added.
+func TestConcurrentLoadsCreateTheWorldOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for k := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[k] = Load(context.Background(), b.pool, Opts{Hotels: 3, Today: firstNight, Nights: 30})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	var names []string
+	if err := b.pool.QueryRow(context.Background(), "SELECT count(*), array_agg(name ORDER BY id) FROM hotels").Scan(&n, &names); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Errorf("two concurrent loads of 3 hotels left %d hotels: %q", n, names)
 	}
 }
