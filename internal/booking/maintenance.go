@@ -317,7 +317,9 @@ func staleBlock(message string) error {
 // (nights before it keep the capacity they were sold with). As with
 // SetRoomService, each of those nights gets an inventory row first: a hold
 // racing this either committed its rows before, and they are counted, or
-// waits for this change and reads the new capacity.
+// waits for this change and reads the new capacity. A room type without
+// any room yet needs none of that: nothing was sold or blocked on it, and
+// a hold of it finds no room until this commits.
 func (s *Service) AddRooms(ctx context.Context, rooms RoomService, roomTypeID uuid.UUID, numbers []string) ([]catalog.Room, error) {
 	rt, err := rooms.RoomType(ctx, roomTypeID)
 	if err != nil {
@@ -330,8 +332,11 @@ func (s *Service) AddRooms(ctx context.Context, rooms RoomService, roomTypeID uu
 	today := hoteldate.BusinessDate(s.opts.Now(), loc)
 	var added []catalog.Room
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
-		var err error
-		if added, err = rooms.AddRoomsTx(ctx, q, rt, numbers); err != nil {
+		had, err := q.RoomTypeHasRooms(ctx, rt.ID)
+		if err != nil {
+			return fmt.Errorf("count rooms: %w", err)
+		}
+		if added, err = rooms.AddRoomsTx(ctx, q, rt, numbers); err != nil || !had {
 			return err
 		}
 		// more rooms oversell no night, so no booking is affected

@@ -101,6 +101,18 @@ func (q *Queries) ListRoomsByHotel(ctx context.Context, hotelID uuid.UUID) ([]Ro
 	return items, nil
 }
 
+const roomTypeHasRooms = `-- name: RoomTypeHasRooms :one
+SELECT EXISTS (SELECT FROM rooms WHERE room_type_id = $1)::bool
+`
+
+// Whether a room type has any room, in service or not.
+func (q *Queries) RoomTypeHasRooms(ctx context.Context, roomTypeID uuid.UUID) (bool, error) {
+	row := q.db.QueryRow(ctx, roomTypeHasRooms, roomTypeID)
+	var column_1 bool
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const setRoomService = `-- name: SetRoomService :one
 UPDATE rooms SET in_service = $3, service_note = $4, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2

@@ -3,6 +3,10 @@ INSERT INTO rooms (id, hotel_id, room_type_id, number)
 VALUES ($1, $2, $3, $4)
 RETURNING *;
 
+-- name: RoomTypeHasRooms :one
+-- Whether a room type has any room, in service or not.
+SELECT EXISTS (SELECT FROM rooms WHERE room_type_id = $1)::bool;
+
 -- name: GetRoom :one
 SELECT * FROM rooms WHERE id = $1;
 
