@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +42,7 @@ const (
 	serverUser   = "postgres"       // OS user that runs initdb and pg_ctl when we are root
 	settingsFile = "staygraph.conf" // in the data folder, included from postgresql.conf
 	logFile      = "postgres.log"   // in the data folder, where the server user can write
+	ownerFile    = "staygraph.pid"  // in the data folder: the process that stops the server
 	startTimeout = "60"             // seconds for pg_ctl start -w; crash recovery takes a while
 )
 
@@ -102,28 +104,33 @@ func start(ctx context.Context, opts Opts) (*Server, error) {
 			s.port = port
 		}
 		s.log.Info("reusing running postgres", "data_dir", dir, "port", port)
+		if !s.ownerAlive() {
+			// Left running by a process that was killed or interrupted
+			// while starting it: this one stops it.
+			s.log.Info("the process that started postgres is gone; it stops with this one", "data_dir", dir)
+			if err := s.findTools(ctx); err != nil {
+				return nil, err
+			}
+			if err := s.own(); err != nil {
+				return nil, err
+			}
+		}
 		if err := s.createDatabase(ctx); err != nil {
 			return nil, err
 		}
 		return s, nil
 	}
 
-	if os.Geteuid() == 0 {
-		if err := s.useServerUser(); err != nil {
-			return nil, err
-		}
-	}
 	// Check the port before creating anything, so a busy port fails fast.
 	ln, err := net.Listen("tcp", addr(s.port))
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on 127.0.0.1:%d, another program probably uses it; choose another port with --pg-port: %w", s.port, err)
 	}
 	ln.Close()
-	major := clusterVersion(dir)
-	if s.bin, err = findBinaries(ctx, major); err != nil {
+	if err := s.findTools(ctx); err != nil {
 		return nil, err
 	}
-	if major == 0 {
+	if clusterVersion(dir) == 0 {
 		err = s.initCluster(ctx)
 	} else {
 		err = s.checkAccess(ctx)
@@ -165,7 +172,48 @@ func (s *Server) Stop(ctx context.Context) error {
 		return fmt.Errorf("stop postgres: %w", err)
 	}
 	s.started = false
+	_ = os.Remove(filepath.Join(s.dataDir, ownerFile))
 	return nil
+}
+
+// findTools finds the server binaries of the folder's cluster (the newest
+// without one) and, for root, the OS user that runs them.
+func (s *Server) findTools(ctx context.Context) error {
+	if os.Geteuid() == 0 {
+		if err := s.useServerUser(); err != nil {
+			return err
+		}
+	}
+	var err error
+	s.bin, err = findBinaries(ctx, clusterVersion(s.dataDir))
+	return err
+}
+
+// own records this process as the one that stops the server (Stop).
+func (s *Server) own() error {
+	if err := os.WriteFile(filepath.Join(s.dataDir, ownerFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return fmt.Errorf("record the process that stops postgres: %w", err)
+	}
+	s.started = true
+	return nil
+}
+
+// ownerAlive reports whether the process recorded to stop the server still
+// runs (this one included). Without a record, as for a server started by
+// other means, it does: the server is left alone.
+func (s *Server) ownerAlive() bool {
+	raw, err := os.ReadFile(filepath.Join(s.dataDir, ownerFile))
+	if err != nil {
+		return true
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil || pid <= 0 {
+		return true
+	}
+	// Signal 0 checks that the process exists; EPERM says it does, as
+	// another user's.
+	err = syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
@@ -309,10 +357,14 @@ func (s *Server) startServer(ctx context.Context) error {
 	}
 	logPath := filepath.Join(s.dataDir, logFile)
 	s.log.Info("starting postgres", "data_dir", s.dataDir, "port", s.port, "log", logPath)
-	if err := s.run(ctx, s.tool("pg_ctl"), "start", "-w", "-t", startTimeout, "-D", s.dataDir, "-l", logPath); err != nil {
+	// Not cancelled with ctx (pg_ctl waits startTimeout at most): killed
+	// half-way, it would leave a server running that nobody stops.
+	if err := s.run(context.WithoutCancel(ctx), s.tool("pg_ctl"), "start", "-w", "-t", startTimeout, "-D", s.dataDir, "-l", logPath); err != nil {
 		return fmt.Errorf("%w\n--- last lines of %s ---\n%s", err, logPath, tail(logPath, 20))
 	}
-	s.started = true
+	if err := s.own(); err != nil {
+		return err
+	}
 	s.log.Info("postgres is ready", "url", s.URL())
 	return nil
 }

@@ -305,3 +305,34 @@ func postmasterPID(t *testing.T, dataDir string) int {
 	}
 	return pid
 }
+
+// A server whose starter is gone (killed, or interrupted while starting it)
+// is stopped by the next Start's Stop: it used to be reused and left
+// running by every later run.
+func TestStartAdoptsALeftoverServer(t *testing.T) {
+	t.Parallel()
+	opts := setup(t)
+	first := startServer(t, &opts)
+	// The process that started it is gone.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	owner := filepath.Join(opts.DataDir, ownerFile)
+	if err := os.WriteFile(owner, []byte(strconv.Itoa(gone.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	next := startServer(t, &opts)
+	if !next.started || next.URL() != first.URL() {
+		t.Fatalf("Start after its starter died: started=%v url=%q, want the running server adopted", next.started, next.URL())
+	}
+	if err := next.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(opts.DataDir, "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("postmaster.pid after the adopting Stop: %v, want it gone", err)
+	}
+	if _, err := os.Stat(owner); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("%s after Stop: %v, want it gone", ownerFile, err)
+	}
+}
