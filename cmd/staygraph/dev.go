@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,12 @@ func runDev(ctx context.Context, args []string) error {
 	if err := s.check(*withIndexer); err != nil {
 		return err
 	}
+	// A taken --addr fails now, not after the cluster and the demo world.
+	ln, err := net.Listen("tcp", *s.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (choose another with --addr): %w", *s.addr, err)
+	}
+	ln.Close()
 
 	url := *c.databaseURL
 	if url == "" {

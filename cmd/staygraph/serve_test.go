@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"os"
@@ -296,5 +297,23 @@ func TestServeRefusesUnsafeSettings(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")) {
 			t.Errorf("%s: %v, want a refusal naming %s", name, err, args[0])
 		}
+	}
+}
+
+// dev refuses a taken --addr before it starts a cluster or loads the demo
+// world (it used to find out after both, 15 s later).
+func TestDevRefusesATakenAddressFirst(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// a database nobody serves: reaching for it would fail otherwise
+	err = runDev(ctx, []string{"--addr", ln.Addr().String(), "--data-dir", t.TempDir(),
+		"--database-url", "postgres://postgres@127.0.0.1:1/none?connect_timeout=1"})
+	if err == nil || !strings.Contains(err.Error(), "choose another with --addr") {
+		t.Fatalf("dev on a taken address: %v, want a refusal naming --addr", err)
 	}
 }
