@@ -26,12 +26,19 @@ func runToken(ctx context.Context, args []string) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	if *ttl <= 0 {
+		return errors.New("--ttl must be positive: the token is valid that long")
+	}
 	key := []byte(*secret)
 	if len(key) == 0 {
 		var err error
 		if key, err = os.ReadFile(devSecretPath(*dataDir)); err != nil {
 			return errors.New("no secret: set --jwt-secret or STAYGRAPH_JWT_SECRET, or run 'staygraph dev' once so it creates its own")
 		}
+	}
+	if len(key) < minJWTSecret {
+		// serve refuses such a secret: a token signed with it is refused
+		return fmt.Errorf("--jwt-secret must have at least %d bytes, as serve requires", minJWTSecret)
 	}
 	var hotelIDs []uuid.UUID
 	for _, h := range strings.Split(*hotels, ",") {
