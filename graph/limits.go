@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"maps"
 	"math"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -69,13 +70,17 @@ func (operationLimits) ExtensionName() string { return "OperationLimits" }
 // Validate accepts every schema.
 func (operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
 
-// MutateOperationParameters refuses a document that writes more fields,
-// in all its operations and fragments, than the complexity limit lets an
-// operation select, before gqlgen validates it. Validation compares the
-// fields of a selection set pairwise (OverlappingFieldsCanBeMerged): a
-// 100 KB document of one field written 20,000 times took 25-30 s of CPU to
-// validate, and was only refused after. Parsing is linear, and a document
-// gqlgen has validated before is not parsed again.
+// MutateOperationParameters refuses, before gqlgen validates it, a
+// document whose validation would cost far more than it is worth.
+// Validation compares the fields that a selection set merges (fragments
+// followed) pairwise, and again their sub-selections
+// (OverlappingFieldsCanBeMerged): a 100 KB document of one field written
+// 20,000 times took 25-30 s of CPU, and was only refused after. Refused:
+// more than maxWritten fields and fragment spreads written, an operation
+// selecting more fields than the complexity limit (as
+// MutateOperationContext counts them), and more than maxRepeats fields of
+// one response name merged in a selection set. Parsing is linear, and a
+// document gqlgen has validated before is not parsed again.
 func (l operationLimits) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	if p.Query == "" {
 		return nil // gqlgen answers that no operation was given
@@ -89,59 +94,135 @@ func (l operationLimits) MutateOperationParameters(ctx context.Context, p *graph
 	if err != nil {
 		return nil // gqlgen parses it again and answers the syntax error
 	}
-	var w written
+	n := 0
 	for _, op := range doc.Operations {
-		w.selectionSet(op.SelectionSet)
+		n = addSat(n, writtenSelections(op.SelectionSet))
 	}
 	for _, f := range doc.Fragments {
-		w.selectionSet(f.SelectionSet)
+		n = addSat(n, writtenSelections(f.SelectionSet))
+	}
+	if n > maxWritten {
+		return refuse(CodeQueryTooComplex, "the document writes %d fields and fragment spreads, more than %d", n, maxWritten)
+	}
+	m := measurer{doc: doc, memo: map[string]shape{}, active: map[string]bool{}}
+	for _, op := range doc.Operations {
+		if s := m.selectionSet(op.SelectionSet); s.fields > l.maxFields {
+			return refuse(CodeQueryTooComplex, "an operation selects %d fields, more than the complexity limit of %d", s.fields, l.maxFields)
+		}
+	}
+	g := merging{doc: doc, budget: 4 * max(l.maxFields, maxWritten)}
+	for _, op := range doc.Operations {
+		g.check([]ast.SelectionSet{op.SelectionSet}, nil)
+	}
+	for _, f := range doc.Fragments {
+		g.check([]ast.SelectionSet{f.SelectionSet}, map[string]bool{f.Name: true})
 	}
 	switch {
-	case w.selections > l.maxFields:
-		return refuse(CodeQueryTooComplex, "the document writes %d fields and fragment spreads, more than the complexity limit of %d",
-			w.selections, l.maxFields)
-	case w.repeated != "":
-		return refuse(CodeQueryTooComplex, "the document writes %s more than %d times in one selection set", w.repeated, maxRepeats)
+	case g.repeated != "":
+		return refuse(CodeQueryTooComplex, "the document merges %d fields named %s in one selection set, more than %d", g.times, g.repeated, maxRepeats)
+	case g.budget < 0:
+		return refuse(CodeQueryTooComplex, "the document's fragments expand to too many fields to check")
 	}
 	return nil
 }
 
-// maxRepeats is how often a document may write one response name (or
-// spread one fragment) in a selection set: validation compares them
-// pairwise, and no client needs the same field many times over.
-const maxRepeats = 20
+// maxWritten bounds the fields and fragment spreads a document writes,
+// whatever the complexity limit: a results page writes about 50.
+const maxWritten = 2000
 
-// written measures a document as written, fragments not followed.
-type written struct {
-	selections int    // fields and fragment spreads
-	repeated   string // a response name written more than maxRepeats times in one set
-}
+// maxRepeats is how many fields of one response name a selection set may
+// merge, fragments followed: validation compares them pairwise, and a
+// client writes one field a few times at most (an id in several fragments).
+const maxRepeats = 10
 
-func (w *written) selectionSet(set ast.SelectionSet) {
-	w.collect(set, map[string]int{})
-}
-
-// collect measures set, counting its response names in names (an inline
-// fragment's fields are its parent's).
-func (w *written) collect(set ast.SelectionSet, names map[string]int) {
-	count := func(name string) {
-		if names[name]++; names[name] > maxRepeats && w.repeated == "" {
-			w.repeated = name
-		}
-	}
+// writtenSelections counts the fields and fragment spreads written in set
+// and below.
+func writtenSelections(set ast.SelectionSet) int {
+	n := 0
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
-			w.selections = addSat(w.selections, 1)
-			count(sel.Alias)
-			if len(sel.SelectionSet) > 0 {
-				w.selectionSet(sel.SelectionSet)
-			}
+			n = addSat(n, addSat(1, writtenSelections(sel.SelectionSet)))
 		case *ast.FragmentSpread:
-			w.selections = addSat(w.selections, 1)
-			count("..." + sel.Name)
+			n = addSat(n, 1)
 		case *ast.InlineFragment:
-			w.collect(sel.SelectionSet, names)
+			n = addSat(n, writtenSelections(sel.SelectionSet))
+		}
+	}
+	return n
+}
+
+// merging merges selection sets as validation does: the fields of a set,
+// of its inline fragments and of the fragments it spreads, grouped by
+// response name, then each group's sub-selections merged in turn.
+type merging struct {
+	doc      *ast.QueryDocument
+	budget   int    // selections left to visit; below 0, too many
+	repeated string // a response name merged more than maxRepeats times
+	times    int
+}
+
+// check merges sets; path holds the fragments being expanded (a cycle,
+// which validation refuses, is not followed).
+func (g *merging) check(sets []ast.SelectionSet, path map[string]bool) {
+	groups := map[string][]*ast.Field{}
+	var order []string
+	spread := map[string]bool{} // a fragment spread twice in a set merges once
+	var collect func(set ast.SelectionSet)
+	collect = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			if g.budget--; g.budget < 0 {
+				return
+			}
+			switch sel := sel.(type) {
+			case *ast.Field:
+				if _, ok := groups[sel.Alias]; !ok {
+					order = append(order, sel.Alias)
+				}
+				groups[sel.Alias] = append(groups[sel.Alias], sel)
+			case *ast.InlineFragment:
+				collect(sel.SelectionSet)
+			case *ast.FragmentSpread:
+				if spread[sel.Name] || path[sel.Name] {
+					continue
+				}
+				spread[sel.Name] = true
+				if def := g.doc.Fragments.ForName(sel.Name); def != nil {
+					collect(def.SelectionSet)
+				}
+			}
+		}
+	}
+	for _, set := range sets {
+		collect(set)
+	}
+	inner := path
+	if len(spread) > 0 {
+		inner = maps.Clone(path)
+		if inner == nil {
+			inner = map[string]bool{}
+		}
+		for name := range spread {
+			inner[name] = true
+		}
+	}
+	for _, name := range order {
+		fields := groups[name]
+		if len(fields) > maxRepeats {
+			g.repeated, g.times = name, len(fields)
+			return
+		}
+		var children []ast.SelectionSet
+		for _, f := range fields {
+			if len(f.SelectionSet) > 0 {
+				children = append(children, f.SelectionSet)
+			}
+		}
+		if len(children) > 0 {
+			g.check(children, inner)
+		}
+		if g.repeated != "" || g.budget < 0 {
+			return
 		}
 	}
 }

@@ -149,13 +149,31 @@ type viaGETKey struct{}
 // transport would answer an uncoded 406).
 type transportOperations struct{}
 
-var _ graphql.OperationContextMutator = transportOperations{}
+var _ interface {
+	graphql.OperationParameterMutator
+	graphql.OperationContextMutator
+} = transportOperations{}
 
 // ExtensionName names the extension in gqlgen's stats.
 func (transportOperations) ExtensionName() string { return "TransportOperations" }
 
 // Validate accepts every schema.
 func (transportOperations) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationParameters charges an operation sent on the socket to its
+// caller's rate limit, as a request over HTTP is, before anything reads it.
+func (transportOperations) MutateOperationParameters(ctx context.Context, _ *graphql.RawParams) *gqlerror.Error {
+	if onSocket, _ := ctx.Value(onSocketKey{}).(bool); !onSocket {
+		return nil
+	}
+	var limited *server.RateLimitedError
+	if err := server.Charge(ctx); errors.As(err, &limited) {
+		e := refuse(server.CodeRateLimited, "%s", limited.Error())
+		e.Extensions["retryAfterSeconds"] = limited.RetryAfterSeconds()
+		return e
+	}
+	return nil
+}
 
 // MutateOperationContext refuses an operation its transport does not serve.
 func (transportOperations) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
@@ -171,14 +189,6 @@ func (transportOperations) MutateOperationContext(ctx context.Context, opCtx *gr
 		// gqlgen's POST transport would hold the request open until the
 		// first event
 		return refuse(CodeBadRequest, "subscriptions go over the WebSocket (graphql-transport-ws) at this URL")
-	case onSocket:
-		// each subscription costs its caller what a request costs
-		var limited *server.RateLimitedError
-		if err := server.Charge(ctx); errors.As(err, &limited) {
-			e := refuse(server.CodeRateLimited, "%s", limited.Error())
-			e.Extensions["retryAfterSeconds"] = limited.RetryAfterSeconds()
-			return e
-		}
 	}
 	if viaGET, _ := ctx.Value(viaGETKey{}).(bool); viaGET && op != ast.Query {
 		return refuse(CodeBadRequest, "GET requests only allow queries: mutations go by POST, subscriptions over the WebSocket")

@@ -149,9 +149,9 @@ func TestSubscriptionsPerCallerAreBounded(t *testing.T) {
 	waitSubscribers(t, h, graph.MaxSubscriptionsPerCaller+1)
 }
 
-// Each subscription costs its caller a token of its rate limit, as a
-// request does: a caller refused over HTTP used to open 200 subscriptions
-// on one socket.
+// Each operation on the socket costs its caller a token of its rate limit,
+// as a request does, before it is read: a caller refused over HTTP used to
+// open 200 subscriptions on one socket.
 func TestSocketOperationsCountAgainstTheRateLimit(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
@@ -208,6 +208,17 @@ func TestSocketOperationsCountAgainstTheRateLimit(t *testing.T) {
 	}
 	if got := h.Subscribers(); got != 0 {
 		t.Fatalf("a caller over its rate limit holds %d subscriptions", got)
+	}
+	// Any operation is charged before it is read: a query (which the
+	// socket refuses) or a document that fails validation was parsed and
+	// validated for free.
+	for i, q := range []string{"{ viewer { role } }", "{ nosuchfield }"} {
+		id := fmt.Sprint("other-", i)
+		ws.subscribe(id, q, nil)
+		if msg := ws.refused(id); !strings.Contains(msg, server.CodeRateLimited) {
+			t.Fatalf("%s on the socket of a caller over its limit: %s, want %s", q, msg, server.CodeRateLimited)
+		}
+		ws.expect("complete")
 	}
 }
 
