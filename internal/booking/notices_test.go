@@ -181,3 +181,35 @@ func TestMaintenanceTellsHoldsTheyEnded(t *testing.T) {
 		}
 	}
 }
+
+// A refund the provider refused, which staff then pay back outside
+// staygraph, tells the guest it was paid (they used to hear nothing).
+func TestGuestsHearOfARefundSettledOutside(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	b := setup(t, time.Time{})
+	svc, _ := withNotices(t, b, smtpd, notify.Opts{})
+	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}}) // free cancellation
+	g := guest("lea")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 20)
+	in := holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 2), 1)
+	in.Contact = booking.Contact{Email: "lea@example.fr"}
+	h, err := svc.Hold(g, in)
+	must(t, err)
+	_, err = svc.Confirm(g, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_refund_fails")})
+	must(t, err)
+	_, refund, err := svc.Cancel(g, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+	smtpd.Await(t, 3, 20*time.Second) // held, confirmed, cancelled
+	eventually(t, "the refusal", func() bool {
+		refunds, err := svc.RefundsOf(context.Background(), []uuid.UUID{h.ID})
+		must(t, err)
+		return len(refunds[h.ID]) == 1 && refunds[h.ID][0].Status == "FAILED"
+	})
+	_, _, err = svc.SettleRefundOutside(staffOf(f.hotel.ID), booking.SettleRefundInput{RefundID: refund.ID, Reference: "TR-0042"})
+	must(t, err)
+	mails := smtpd.Await(t, 4, 20*time.Second)
+	if last := mails[3]; last.To[0] != "lea@example.fr" || !strings.Contains(last.Subject, "Refund paid") || !strings.Contains(last.Subject, h.Reference) {
+		t.Fatalf("the fourth mail: to %v %q, want the refund paid", last.To, last.Subject)
+	}
+}

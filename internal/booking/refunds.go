@@ -17,6 +17,7 @@ import (
 	"github.com/staygraph/staygraph/internal/audit"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -78,7 +79,7 @@ func (s *Service) SettleRefundOutside(ctx context.Context, in SettleRefundInput)
 		return Refund{}, Booking{}, err
 	}
 	var settled Refund
-	err = s.inTx(ctx, func(_ pgx.Tx, q *db.Queries) error {
+	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		row, err := q.SettleRefundOutside(ctx, db.SettleRefundOutsideParams{ID: in.RefundID, Reference: in.Reference,
 			Note: in.Note, SettledBy: audit.Actor(ctx)})
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -96,7 +97,9 @@ func (s *Service) SettleRefundOutside(ctx context.Context, in SettleRefundInput)
 			return fmt.Errorf("settle refund: %w", err)
 		}
 		settled = *refundFromRow(row)
-		return nil
+		// the guest hears that the money was paid back, as when the
+		// provider pays it
+		return s.noticeTx(ctx, tx, b.ID, notify.Refunded)
 	})
 	return settled, b, err
 }
