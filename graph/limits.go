@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"math"
 
@@ -72,15 +73,22 @@ func (operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationParameters refuses, before gqlgen validates it, a
 // document whose validation would cost far more than it is worth.
-// Validation compares the fields that a selection set merges (fragments
-// followed) pairwise, and again their sub-selections
-// (OverlappingFieldsCanBeMerged): a 100 KB document of one field written
-// 20,000 times took 25-30 s of CPU, and was only refused after. Refused:
-// more than maxWritten fields and fragment spreads written, an operation
-// selecting more fields than the complexity limit (as
-// MutateOperationContext counts them), and more than maxRepeats fields of
-// one response name merged in a selection set. Parsing is linear, and a
-// document gqlgen has validated before is not parsed again.
+// Validation does quadratic work in places: it compares the fields a
+// selection set merges (fragments followed) pairwise and again their
+// sub-selections, every pair of fragments spread in a set, the arguments
+// of same-named fields pairwise, and each variable use with the list of
+// definitions. A 100 KB document of one field written 20,000 times took
+// 25-30 s of CPU, and was only refused after. Refused here: more than
+// MaxTokens tokens (gqlgen's parser stops there too), more than maxWritten
+// fields and fragment spreads written, an operation selecting more fields
+// than the complexity limit (as MutateOperationContext counts them), more
+// than maxRepeats fields of one response name merged in a selection set
+// (maxLeafRepeats for fields without arguments or sub-selections, such as
+// the __typename and id a client adds to every fragment), more than
+// maxFragmentsMerged fragments merged into one set, a field with more than
+// maxArguments arguments and an operation with more than maxVariables
+// variables. Parsing is linear, and a document gqlgen has validated before
+// is not parsed again.
 func (l operationLimits) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	if p.Query == "" {
 		return nil // gqlgen answers that no operation was given
@@ -90,19 +98,25 @@ func (l operationLimits) MutateOperationParameters(ctx context.Context, p *graph
 			return nil
 		}
 	}
-	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, MaxTokens)
 	if err != nil {
-		return nil // gqlgen parses it again and answers the syntax error
+		return nil // gqlgen parses it again and answers the error
 	}
-	n := 0
+	var w writing
 	for _, op := range doc.Operations {
-		n = addSat(n, writtenSelections(op.SelectionSet))
+		if len(op.VariableDefinitions) > maxVariables {
+			return refuse(CodeQueryTooComplex, "an operation declares %d variables, more than %d", len(op.VariableDefinitions), maxVariables)
+		}
+		w.selectionSet(op.SelectionSet)
 	}
 	for _, f := range doc.Fragments {
-		n = addSat(n, writtenSelections(f.SelectionSet))
+		w.selectionSet(f.SelectionSet)
 	}
-	if n > maxWritten {
-		return refuse(CodeQueryTooComplex, "the document writes %d fields and fragment spreads, more than %d", n, maxWritten)
+	switch {
+	case w.selections > maxWritten:
+		return refuse(CodeQueryTooComplex, "the document writes %d fields and fragment spreads, more than %d", w.selections, maxWritten)
+	case w.arguments > maxArguments:
+		return refuse(CodeQueryTooComplex, "a field has %d arguments, more than %d", w.arguments, maxArguments)
 	}
 	m := measurer{doc: doc, memo: map[string]shape{}, active: map[string]bool{}}
 	for _, op := range doc.Operations {
@@ -118,48 +132,70 @@ func (l operationLimits) MutateOperationParameters(ctx context.Context, p *graph
 		g.check([]ast.SelectionSet{f.SelectionSet}, map[string]bool{f.Name: true})
 	}
 	switch {
-	case g.repeated != "":
-		return refuse(CodeQueryTooComplex, "the document merges %d fields named %s in one selection set, more than %d", g.times, g.repeated, maxRepeats)
+	case g.refusal != "":
+		return refuse(CodeQueryTooComplex, "the document %s", g.refusal)
 	case g.budget < 0:
 		return refuse(CodeQueryTooComplex, "the document's fragments expand to too many fields to check")
 	}
 	return nil
 }
 
-// maxWritten bounds the fields and fragment spreads a document writes,
-// whatever the complexity limit: a results page writes about 50.
-const maxWritten = 2000
+// Bounds of a document's shape that keep its validation cheap (a few ms):
+// far above what clients write (a results page is about 150 tokens and 50
+// fields, GraphiQL's schema query about 200 tokens).
+const (
+	// MaxTokens bounds a document's tokens (names, punctuation, values).
+	MaxTokens = 10000
+	// maxWritten bounds the fields and fragment spreads a document writes,
+	// whatever the complexity limit.
+	maxWritten = 2000
+	// maxRepeats bounds the fields of one response name merged in a
+	// selection set, fragments followed, that have arguments or
+	// sub-selections: validation compares them, and their sub-selections,
+	// pairwise.
+	maxRepeats = 10
+	// maxLeafRepeats bounds the other fields of one name merged in a set
+	// (an id or __typename in every fragment), cheap to compare.
+	maxLeafRepeats = 100
+	// maxFragmentsMerged bounds the fragments merged into one selection set:
+	// validation compares each pair.
+	maxFragmentsMerged = 64
+	// maxArguments bounds a field's arguments: validation compares those
+	// of same-named fields pairwise.
+	maxArguments = 20
+	// maxVariables bounds an operation's variables: validation looks each
+	// use up in the list of definitions.
+	maxVariables = 100
+)
 
-// maxRepeats is how many fields of one response name a selection set may
-// merge, fragments followed: validation compares them pairwise, and a
-// client writes one field a few times at most (an id in several fragments).
-const maxRepeats = 10
+// writing measures a document as written, fragments not followed.
+type writing struct {
+	selections int // fields and fragment spreads
+	arguments  int // the most arguments of one field
+}
 
-// writtenSelections counts the fields and fragment spreads written in set
-// and below.
-func writtenSelections(set ast.SelectionSet) int {
-	n := 0
+func (w *writing) selectionSet(set ast.SelectionSet) {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
-			n = addSat(n, addSat(1, writtenSelections(sel.SelectionSet)))
+			w.selections = addSat(w.selections, 1)
+			w.arguments = max(w.arguments, len(sel.Arguments))
+			w.selectionSet(sel.SelectionSet)
 		case *ast.FragmentSpread:
-			n = addSat(n, 1)
+			w.selections = addSat(w.selections, 1)
 		case *ast.InlineFragment:
-			n = addSat(n, writtenSelections(sel.SelectionSet))
+			w.selectionSet(sel.SelectionSet)
 		}
 	}
-	return n
 }
 
 // merging merges selection sets as validation does: the fields of a set,
 // of its inline fragments and of the fragments it spreads, grouped by
 // response name, then each group's sub-selections merged in turn.
 type merging struct {
-	doc      *ast.QueryDocument
-	budget   int    // selections left to visit; below 0, too many
-	repeated string // a response name merged more than maxRepeats times
-	times    int
+	doc     *ast.QueryDocument
+	budget  int    // selections left to visit; below 0, too many
+	refusal string // why the document is refused
 }
 
 // check merges sets; path holds the fragments being expanded (a cycle,
@@ -196,6 +232,10 @@ func (g *merging) check(sets []ast.SelectionSet, path map[string]bool) {
 	for _, set := range sets {
 		collect(set)
 	}
+	if len(spread) > maxFragmentsMerged {
+		g.refusal = fmt.Sprintf("merges %d fragments into one selection set, more than %d", len(spread), maxFragmentsMerged)
+		return
+	}
 	inner := path
 	if len(spread) > 0 {
 		inner = maps.Clone(path)
@@ -208,20 +248,28 @@ func (g *merging) check(sets []ast.SelectionSet, path map[string]bool) {
 	}
 	for _, name := range order {
 		fields := groups[name]
-		if len(fields) > maxRepeats {
-			g.repeated, g.times = name, len(fields)
-			return
-		}
 		var children []ast.SelectionSet
+		leaves := true
 		for _, f := range fields {
 			if len(f.SelectionSet) > 0 {
 				children = append(children, f.SelectionSet)
 			}
+			if len(f.SelectionSet) > 0 || len(f.Arguments) > 0 {
+				leaves = false
+			}
+		}
+		bound := maxRepeats
+		if leaves {
+			bound = maxLeafRepeats
+		}
+		if len(fields) > bound {
+			g.refusal = fmt.Sprintf("merges %d fields named %s in one selection set, more than %d", len(fields), name, bound)
+			return
 		}
 		if len(children) > 0 {
 			g.check(children, inner)
 		}
-		if g.repeated != "" || g.budget < 0 {
+		if g.refusal != "" || g.budget < 0 {
 			return
 		}
 	}

@@ -204,11 +204,12 @@ func TestRateLimitsOverHTTP(t *testing.T) {
 }
 
 // A document whose validation would cost far more than it is worth is
-// refused before gqlgen validates it: validation compares the fields a
-// selection set merges (fragments followed) pairwise, and a 100 KB
-// document of one field written 20,000 times took 25-30 s of CPU to
-// validate before it was refused; 95 fragments of 20 such fields took 0.2 s
-// after the first check, which followed no fragment.
+// refused before gqlgen validates it. Validation does quadratic work in
+// places (fields merged in a selection set and their sub-selections,
+// fragments spread together, arguments of same-named fields, variable
+// uses): a 100 KB document of one field written 20,000 times took 25-30 s
+// of CPU to validate before it was refused, and documents of 40-240 KB
+// built around the first version of this check took 0.45-0.85 s.
 func TestOversizedDocumentsAreRefusedBeforeValidation(t *testing.T) {
 	t.Parallel()
 	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
@@ -220,33 +221,55 @@ func TestOversizedDocumentsAreRefusedBeforeValidation(t *testing.T) {
 			t.Fatalf("%s: refused after validation: %q", what, msg)
 		}
 	}
-	before("20,000 fields", c.post(t, nil, gql{Query: "{ viewer { " + roles(20000) + "} }"}),
-		"the document writes 20001 fields and fragment spreads, more than 2000")
-	// Fields in fragments and in operations not run count too: gqlgen
-	// validates the whole document.
+	before("2,001 fields", c.post(t, nil, gql{Query: "{ viewer { " + roles(2001) + "} }"}),
+		"the document writes 2002 fields and fragment spreads, more than 2000")
+	before("101 leaves of one name", c.post(t, nil, gql{Query: "{ viewer { " + roles(50) + "... on Viewer { " + roles(51) + "} } }"}),
+		"the document merges 101 fields named role in one selection set, more than 100")
+	bookings := func(n int) string { return strings.Repeat("bookings(first: 1) { totalCount } ", n) }
+	before("11 fields with arguments", c.post(t, nil, gql{Query: "{ viewer { " + bookings(5) + "... on Viewer { " + bookings(6) + "} } }"}),
+		"the document merges 11 fields named bookings in one selection set, more than 10")
+	before("sub-selections merged", c.post(t, nil, gql{Query: "{ " + strings.Repeat("viewer { "+bookings(3)+"} ", 4) + "}"}),
+		"the document merges 12 fields named bookings in one selection set")
+	// 995 fragments spread together, each spreading one more: validation
+	// compares every pair of them.
 	var q strings.Builder
-	q.WriteString("query A { viewer { ...F } }\nquery B { viewer { role } }\n")
-	for i := range 2000 {
-		fmt.Fprintf(&q, "fragment F%d on Viewer { role }\n", i)
-	}
-	before("2,000 fragments", c.post(t, nil, gql{Query: q.String(), OperationName: "B"}),
-		"the document writes 2004 fields and fragment spreads, more than 2000")
-	// Fields merged from inline fragments, and from fragments spread.
-	before("a field 11 times", c.post(t, nil, gql{Query: "{ viewer { " + roles(5) + "... on Viewer { " + roles(6) + "} } }"}),
-		"the document merges 11 fields named role in one selection set, more than 10")
-	q.Reset()
 	q.WriteString("{ viewer { ")
-	for i := range 95 {
+	for i := range 995 {
 		fmt.Fprintf(&q, "...F%d ", i)
 	}
-	q.WriteString("} }\n")
-	for i := range 95 {
-		fmt.Fprintf(&q, "fragment F%d on Viewer { r%d: role }\n", i, i%2)
+	q.WriteString("} }\nfragment Z on Viewer { role }\n")
+	for i := range 995 {
+		fmt.Fprintf(&q, "fragment F%d on Viewer { ...Z }\n", i)
 	}
-	before("95 fragments", c.post(t, nil, gql{Query: q.String()}), "the document merges 48 fields named r0 in one selection set")
-	// and the sub-selections of fields merged under one name
-	before("sub-selections merged", c.post(t, nil, gql{Query: "{ " + strings.Repeat("viewer { "+roles(3)+"} ", 4) + "}"}),
-		"the document merges 12 fields named role in one selection set")
-	ok(t, "a field 10 times", c.post(t, nil, gql{Query: "{ viewer { " + roles(10) + "} }"}))
+	before("995 fragments", c.post(t, nil, gql{Query: q.String()}), "the document merges 996 fragments into one selection set, more than 64")
+	args := make([]string, 21)
+	for i := range args {
+		args[i] = fmt.Sprintf("a%d: 1", i)
+	}
+	before("21 arguments", c.post(t, nil, gql{Query: "{ viewer { role(" + strings.Join(args, " ") + ") } }"}), "a field has 21 arguments, more than 20")
+	vars := make([]string, 101)
+	for i := range vars {
+		vars[i] = fmt.Sprintf("$v%d: Int", i)
+	}
+	before("101 variables", c.post(t, nil, gql{Query: "query(" + strings.Join(vars, " ") + ") { viewer { role } }"}), "an operation declares 101 variables, more than 100")
+	// Past the token limit, the parser stops.
+	if r := c.post(t, nil, gql{Query: "{ viewer { " + roles(graph.MaxTokens) + "} }"}); r.status != http.StatusUnprocessableEntity && r.status != http.StatusBadRequest ||
+		!strings.Contains(r.Errors[0].Message, "token limit") {
+		t.Fatalf("%d tokens: %d %s", graph.MaxTokens, r.status, r.raw)
+	}
+
+	ok(t, "100 leaves of one name", c.post(t, nil, gql{Query: "{ viewer { " + roles(100) + "} }"}))
 	ok(t, "a fragment spread twice", c.post(t, nil, gql{Query: "{ viewer { ...F ...F } } fragment F on Viewer { role }"}))
+	// A client that adds __typename and id to every fragment, as Apollo
+	// and Relay do, spreading ten of them in a set.
+	q.Reset()
+	q.WriteString("{ hotels(first: 2) { edges { node { __typename id ")
+	for i := range 10 {
+		fmt.Fprintf(&q, "...H%d ", i)
+	}
+	q.WriteString("} } } }\n")
+	for i := range 10 {
+		fmt.Fprintf(&q, "fragment H%d on Hotel { __typename id name }\n", i)
+	}
+	ok(t, "ten component fragments", c.post(t, nil, gql{Query: q.String()}))
 }

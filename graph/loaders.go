@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 // loaders batch the lookups of one request so lists do not cause N+1 queries.
@@ -84,7 +84,7 @@ func byID[T any](items []T, id func(T) uuid.UUID) map[uuid.UUID]T {
 // Loaders installs fresh per-request loaders in every request's context.
 func Loaders(res *Resolver, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		if server.WebSocketHandshake(r) {
 			// A subscription lives as long as its connection: a cache for
 			// its lifetime would serve stale rows, so it loads uncached.
 			next.ServeHTTP(w, r)
