@@ -30,10 +30,11 @@ import (
 // data headers, body limit, authentication, rate limits and the GraphQL
 // handler with its limits.
 type chain struct {
-	pool *pgxpool.Pool
-	keys *auth.APIKeys
-	url  string
-	logs *logBuffer
+	pool     *pgxpool.Pool
+	keys     *auth.APIKeys
+	url      string
+	logs     *logBuffer
+	resolver *graph.Resolver
 }
 
 // setupChain serves the API on a fresh database. Rate limits are off unless
@@ -55,11 +56,15 @@ func setupChain(t testing.TB, opts graph.HandlerOpts, stack server.StackOpts) ch
 		stack.RateLimit.Rules = &server.Rules{}
 	}
 	s := server.NewStack(stack)
+	authn := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys)
+	if opts.Authenticator == nil {
+		opts.Authenticator = authn // connection_init's, as serve sets it
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.API(graph.NewHandler(r, opts), server.Authenticate(auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys))))
+	mux.Handle("/graphql", s.API(graph.NewHandler(r, opts), server.Authenticate(authn)))
 	srv := httptest.NewServer(s.Wrap(mux))
 	t.Cleanup(srv.Close)
-	return chain{pool: pool, keys: keys, url: srv.URL + "/graphql", logs: logs}
+	return chain{pool: pool, keys: keys, url: srv.URL + "/graphql", logs: logs, resolver: r}
 }
 
 // reply is an HTTP answer of the API.

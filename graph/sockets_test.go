@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -22,12 +21,6 @@ import (
 	"github.com/staygraph/staygraph/indexer/hub"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
-	"github.com/staygraph/staygraph/internal/catalog"
-	"github.com/staygraph/staygraph/internal/payment"
-	"github.com/staygraph/staygraph/internal/payment/sandbox"
-	"github.com/staygraph/staygraph/internal/postgres/pgtest"
-	"github.com/staygraph/staygraph/internal/search"
-	searchpg "github.com/staygraph/staygraph/internal/search/postgres"
 	"github.com/staygraph/staygraph/internal/server"
 )
 
@@ -154,23 +147,10 @@ func TestSubscriptionsPerCallerAreBounded(t *testing.T) {
 // open 200 subscriptions on one socket.
 func TestSocketOperationsCountAgainstTheRateLimit(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.NewDB(t)
-	keys := auth.NewAPIKeys(pool)
-	cat := catalog.NewService(pool)
-	pg := searchpg.NewEngine(pool, searchpg.Opts{})
-	h := hub.New(hub.Opts{})
-	r := &graph.Resolver{Catalog: cat, Keys: keys, Live: h,
-		Reservations: booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil, booking.Opts{}),
-		Search:       search.NewRouter(search.RouterOpts{Primary: pg, Fallback: pg})}
 	rules := server.Rules{Anonymous: server.Rule{Rate: 1.0 / 60, Burst: 2}, Default: server.Rule{Rate: 1.0 / 60, Burst: 2}}
-	log := slog.New(slog.DiscardHandler)
-	s := server.NewStack(server.StackOpts{Logger: log, RateLimit: server.RateLimitOpts{Rules: &rules}})
-	authn := auth.NewAuthenticator(auth.JWTConfig{HS256Secret: secret}, keys)
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.API(graph.NewHandler(r, graph.HandlerOpts{Logger: log, Authenticator: authn}), server.Authenticate(authn)))
-	srv := httptest.NewServer(s.Wrap(mux))
-	t.Cleanup(srv.Close)
-	c := chain{pool: pool, keys: keys, url: srv.URL + "/graphql"}
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{RateLimit: server.RateLimitOpts{Rules: &rules}})
+	h := hub.New(hub.Opts{})
+	c.resolver.Live = h
 
 	admin := map[string]string{"Authorization": "Bearer " + token(t, auth.RoleAdmin)}
 	created := c.post(t, admin, gql{Query: createHotel, Variables: map[string]any{"input": hotelInput("Socket Inn")}})
