@@ -303,3 +303,33 @@ func TestUpgradeOfferOtherThanWebSocketIsIgnored(t *testing.T) {
 		}
 	}
 }
+
+// A subscribe with the id of a subscription still running closes the
+// socket (4409), as graphql-transport-ws requires: gqlgen replaced the
+// first subscription's handle, which then ran on with no id to stop it. An
+// id is free again once its subscription completed.
+func TestDuplicateSubscriptionIDClosesTheSocket(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := hub.New(hub.Opts{})
+	b.resolver.Live = h
+	hotel := b.newHotel(t, "Dup Hotel")
+	vars := map[string]any{"hotel": hotel, "from": "2031-01-01", "to": "2031-01-05"}
+	c := b.dialWS(t, bearer(token(t, auth.RoleAdmin)))
+	c.expect("connection_ack")
+	c.subscribe("1", availabilitySub, vars)
+	waitSubscribers(t, h, 1)
+	c.send(wsMessage{ID: "1", Type: "complete"})
+	waitSubscribers(t, h, 0)
+	c.subscribe("1", availabilitySub, vars) // free again
+	waitSubscribers(t, h, 1)
+	c.subscribe("1", availabilitySub, vars)
+	var err error
+	for err == nil { // the server's complete of the first may come first
+		_, _, err = c.conn.Read(c.ctx)
+	}
+	if status := websocket.CloseStatus(err); status != 4409 {
+		t.Fatalf("a second subscribe with id 1: %v (close status %d), want the socket closed with 4409", err, status)
+	}
+	waitSubscribers(t, h, 0)
+}

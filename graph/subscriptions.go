@@ -81,6 +81,7 @@ const CodeSubscriptionsOnly = "SUBSCRIPTIONS_ONLY"
 func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, present graphql.ErrorPresenterFunc) transport.Websocket {
 	readLimit := int64(maxSocketMessage)
 	return transport.Websocket{
+		Implementation:        uniqueSubscriptionIDs{},
 		KeepAlivePingInterval: KeepAlivePingInterval, // graphql-ws
 		PingPongInterval:      KeepAlivePingInterval, // graphql-transport-ws
 		InitTimeout:           socketInitTimeout,
