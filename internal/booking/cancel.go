@@ -103,7 +103,10 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		if err != nil {
 			return fmt.Errorf("sum payments: %w", err)
 		}
-		refundDue := max(0, paid-penalty)
+		// The penalty kept is at most what was paid: nothing collects the
+		// rest of the terms' amount from a guest who paid a deposit only.
+		penalty = min(penalty, paid)
+		refundDue := paid - penalty
 		// The reason is free text that guests fill with their names, phones
 		// and emails: personal data, stored sealed.
 		reason, err := sealCancelReason(s.opts.PII, current.ID, in.Reason)

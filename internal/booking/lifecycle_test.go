@@ -325,6 +325,31 @@ func TestCancellationTermsAreFixedAtSale(t *testing.T) {
 	}
 }
 
+// A booking that paid a deposit only keeps at most the deposit when it is
+// cancelled: its penalty shows what was kept (it showed the terms' full
+// amount, which nothing collects).
+func TestPenaltyIsAtMostWhatWasPaid(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000, taxBps: 1000, // the zero policy: non-refundable
+		deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
+	ctx := guest("cust-1")
+	held, err := b.svc.Hold(ctx, holdInput(f, "h", day("2027-03-10"), day("2027-03-12"), 1))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: pay("tok_success")})
+	must(t, err)
+	cancelled, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: held.ID})
+	must(t, err)
+	if cancelled.PenaltyAmount != 6600 || cancelled.RefundDue != 0 || refund != nil {
+		t.Fatalf("cancelled after a 30%% deposit of 22000: penalty %d, refund due %d, refund %+v; want the 6600 paid kept",
+			cancelled.PenaltyAmount, cancelled.RefundDue, refund)
+	}
+	if got := b.cancellation(t, held.ID); got != "CANCELLED penalty 6600 refund_due 0 refunds 0" {
+		t.Fatalf("in SQL: %s", got)
+	}
+}
+
 // A non-refundable booking costs everything it was paid to cancel, however
 // early: its terms say so before the guest cancels, the cancellation keeps
 // what was captured, and no refund is owed or recorded.
