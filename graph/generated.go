@@ -3955,6 +3955,7 @@ type Query {
 input CircleInput {
   lat: Float!
   lon: Float!
+  "Above 0, at most 500."
   radiusKm: Float!
 }
 
@@ -3999,9 +4000,10 @@ input HotelSearchInput {
   """
   Words of a hotel's name, city, country (its code or English name) or description: a hotel matches
   when it has every word, in any order. Typos are forgiven: a word close to one of the hotel's
-  (trigram similarity), and a word no hotel has matches those one edit away (two beyond five letters)
-  that begin with its letter, "Tokio" finding Tokyo; the Elasticsearch engine's fuzziness allows the
-  same edits anywhere in a word. Words of one or two letters, such as a country code, match exactly.
+  (trigram similarity), and a word no hotel has matches those one edit away (two beyond five letters;
+  two neighbouring letters swapped count as one), as the Elasticsearch engine's fuzziness does:
+  "Tokio" finds Tokyo, "Prais" Paris. Words of one or two letters, such as a country code, match
+  exactly.
   """
   text: String
   near: CircleInput
@@ -4012,6 +4014,7 @@ input HotelSearchInput {
   A checkIn that is past in every time zone is INVALID_INPUT.
   """
   checkIn: Date
+  "1 to 28 nights after checkIn."
   checkOut: Date
   """
   An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night
@@ -4019,7 +4022,7 @@ input HotelSearchInput {
   that began the evening before.
   """
   arrivingAt: DateTime
-  "Nights from arrivingAt; default 1."
+  "Nights from arrivingAt, 1 to 28; default 1."
   nights: Int
   "One party per room; a room type matches when it houses each and has that many units free every night."
   rooms: [PartyInput!]
@@ -4315,7 +4318,7 @@ type Booking implements Node {
   cancelledAt: DateTime
   "The reason given on cancellation: personal data, stored encrypted and shown to those who may see the booking."
   cancelReason: String!
-  "Penalty kept on cancellation."
+  "Kept on cancellation: the penalty of the terms, at most what was paid."
   penalty: Money!
   "Owed back to the guest: on cancellation, captured payments minus the penalty; when a hold expires, all that was captured on it."
   refundDue: Money!
@@ -4603,6 +4606,7 @@ input QuoteInput {
   the day before, whose night is in progress and still sold) to 365 days after; else INVALID_INPUT.
   """
   checkIn: Date!
+  "1 to 28 nights after checkIn."
   checkOut: Date!
   rooms: [RoomRequestInput!]!
 }
@@ -4623,6 +4627,7 @@ input HoldBookingInput {
   hotelId: ID!
   "The first night, as for quote: from the hotel's today (its business date) to 365 days after."
   checkIn: Date!
+  "1 to 28 nights after checkIn."
   checkOut: Date!
   rooms: [RoomRequestInput!]!
   contact: ContactInput!

@@ -317,6 +317,8 @@ func mayWatchAvailability(ctx context.Context, hotelID uuid.UUID) error {
 		return nil
 	case p.Role == auth.RolePartner && (p.HasScope(auth.ScopeSearch) || p.HasScope(auth.ScopeWebhooks)):
 		return nil
+	case p.Role == auth.RolePartner:
+		return apperr.New(apperr.Forbidden, fmt.Sprintf("availability updates need an API key with the scope %s or %s", auth.ScopeSearch, auth.ScopeWebhooks))
 	}
 	return apperr.New(apperr.Forbidden, "availability updates are for partners, the hotel's staff and admins")
 }

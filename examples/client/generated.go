@@ -133,8 +133,9 @@ func (v *BoxInput) GetEast() float64 { return v.East }
 func (v *BoxInput) GetWest() float64 { return v.West }
 
 type CircleInput struct {
-	Lat      float64 `json:"lat"`
-	Lon      float64 `json:"lon"`
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+	// Above 0, at most 500.
 	RadiusKm float64 `json:"radiusKm"`
 }
 
@@ -442,7 +443,8 @@ type HoldBookingInput struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 	HotelId        string `json:"hotelId"`
 	// The first night, as for quote: from the hotel's today (its business date) to 365 days after.
-	CheckIn  string             `json:"checkIn"`
+	CheckIn string `json:"checkIn"`
+	// 1 to 28 nights after checkIn.
 	CheckOut string             `json:"checkOut"`
 	Rooms    []RoomRequestInput `json:"rooms"`
 	Contact  ContactInput       `json:"contact"`
@@ -485,22 +487,24 @@ func (v *HoldBookingResponse) GetHoldBooking() HoldBookingHoldBookingHoldBooking
 type HotelSearchInput struct {
 	// Words of a hotel's name, city, country (its code or English name) or description: a hotel matches
 	// when it has every word, in any order. Typos are forgiven: a word close to one of the hotel's
-	// (trigram similarity), and a word no hotel has matches those one edit away (two beyond five letters)
-	// that begin with its letter, "Tokio" finding Tokyo; the Elasticsearch engine's fuzziness allows the
-	// same edits anywhere in a word. Words of one or two letters, such as a country code, match exactly.
+	// (trigram similarity), and a word no hotel has matches those one edit away (two beyond five letters;
+	// two neighbouring letters swapped count as one), as the Elasticsearch engine's fuzziness does:
+	// "Tokio" finds Tokyo, "Prais" Paris. Words of one or two letters, such as a country code, match
+	// exactly.
 	Text   *string      `json:"text"`
 	Near   *CircleInput `json:"near"`
 	Within *BoxInput    `json:"within"`
 	// Local dates, read on each hotel's own calendar. A hotel is found for a checkIn from its today (its
 	// business date: until 06:00 local time, the day before, whose night is in progress) to 365 days after.
 	// A checkIn that is past in every time zone is INVALID_INPUT.
-	CheckIn  *string `json:"checkIn"`
+	CheckIn *string `json:"checkIn"`
+	// 1 to 28 nights after checkIn.
 	CheckOut *string `json:"checkOut"`
 	// An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night
 	// before). A night in progress is still offered: searched at 00:30, an arrival at 01:30 finds the night
 	// that began the evening before.
 	ArrivingAt *time.Time `json:"arrivingAt"`
-	// Nights from arrivingAt; default 1.
+	// Nights from arrivingAt, 1 to 28; default 1.
 	Nights *int `json:"nights"`
 	// One party per room; a room type matches when it houses each and has that many units free every night.
 	Rooms []PartyInput `json:"rooms"`
@@ -640,7 +644,8 @@ type QuoteInput struct {
 	HotelId string `json:"hotelId"`
 	// The first night, on the hotel's calendar: from its today (its business date: until 06:00 local time,
 	// the day before, whose night is in progress and still sold) to 365 days after; else INVALID_INPUT.
-	CheckIn  string             `json:"checkIn"`
+	CheckIn string `json:"checkIn"`
+	// 1 to 28 nights after checkIn.
 	CheckOut string             `json:"checkOut"`
 	Rooms    []RoomRequestInput `json:"rooms"`
 }

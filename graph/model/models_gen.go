@@ -174,8 +174,9 @@ type ChangeStream struct {
 }
 
 type CircleInput struct {
-	Lat      float64 `json:"lat"`
-	Lon      float64 `json:"lon"`
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+	// Above 0, at most 500.
 	RadiusKm float64 `json:"radiusKm"`
 }
 
@@ -311,7 +312,8 @@ type HoldBookingInput struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 	HotelID        string `json:"hotelId"`
 	// The first night, as for quote: from the hotel's today (its business date) to 365 days after.
-	CheckIn  time.Time          `json:"checkIn"`
+	CheckIn time.Time `json:"checkIn"`
+	// 1 to 28 nights after checkIn.
 	CheckOut time.Time          `json:"checkOut"`
 	Rooms    []RoomRequestInput `json:"rooms"`
 	Contact  *ContactInput      `json:"contact"`
@@ -360,22 +362,24 @@ type HotelSearchFacets struct {
 type HotelSearchInput struct {
 	// Words of a hotel's name, city, country (its code or English name) or description: a hotel matches
 	// when it has every word, in any order. Typos are forgiven: a word close to one of the hotel's
-	// (trigram similarity), and a word no hotel has matches those one edit away (two beyond five letters)
-	// that begin with its letter, "Tokio" finding Tokyo; the Elasticsearch engine's fuzziness allows the
-	// same edits anywhere in a word. Words of one or two letters, such as a country code, match exactly.
+	// (trigram similarity), and a word no hotel has matches those one edit away (two beyond five letters;
+	// two neighbouring letters swapped count as one), as the Elasticsearch engine's fuzziness does:
+	// "Tokio" finds Tokyo, "Prais" Paris. Words of one or two letters, such as a country code, match
+	// exactly.
 	Text   *string      `json:"text,omitempty"`
 	Near   *CircleInput `json:"near,omitempty"`
 	Within *BoxInput    `json:"within,omitempty"`
 	// Local dates, read on each hotel's own calendar. A hotel is found for a checkIn from its today (its
 	// business date: until 06:00 local time, the day before, whose night is in progress) to 365 days after.
 	// A checkIn that is past in every time zone is INVALID_INPUT.
-	CheckIn  *time.Time `json:"checkIn,omitempty"`
+	CheckIn *time.Time `json:"checkIn,omitempty"`
+	// 1 to 28 nights after checkIn.
 	CheckOut *time.Time `json:"checkOut,omitempty"`
 	// An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night
 	// before). A night in progress is still offered: searched at 00:30, an arrival at 01:30 finds the night
 	// that began the evening before.
 	ArrivingAt *time.Time `json:"arrivingAt,omitempty"`
-	// Nights from arrivingAt; default 1.
+	// Nights from arrivingAt, 1 to 28; default 1.
 	Nights *int `json:"nights,omitempty"`
 	// One party per room; a room type matches when it houses each and has that many units free every night.
 	Rooms []PartyInput `json:"rooms,omitempty"`
@@ -452,7 +456,8 @@ type QuoteInput struct {
 	HotelID string `json:"hotelId"`
 	// The first night, on the hotel's calendar: from its today (its business date: until 06:00 local time,
 	// the day before, whose night is in progress and still sold) to 365 days after; else INVALID_INPUT.
-	CheckIn  time.Time          `json:"checkIn"`
+	CheckIn time.Time `json:"checkIn"`
+	// 1 to 28 nights after checkIn.
 	CheckOut time.Time          `json:"checkOut"`
 	Rooms    []RoomRequestInput `json:"rooms"`
 }

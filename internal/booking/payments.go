@@ -328,7 +328,14 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 		return b, err
 	}
 	if b.Status != StatusConfirmed && b.Status != StatusCheckedIn {
-		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it has no balance to pay; confirm it first", b.Status))
+		why := "confirm it first"
+		switch b.Status {
+		case StatusCheckedOut, StatusNoShow:
+			why = "what is still owed is settled with the hotel"
+		case StatusCancelled, StatusExpired:
+			why = "it no longer holds a stay"
+		}
+		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the booking is %s: its balance is paid only while it is CONFIRMED or CHECKED_IN; %s", b.Status, why))
 	}
 	if prior, ok := s.priorPayment(ctx, b, key); ok && prior.Status == "CAPTURED" && prior.CapturedAmount >= prior.Amount {
 		// A retry of a request answered PAYMENT_PENDING (or cut short after
