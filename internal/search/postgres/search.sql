@@ -83,9 +83,13 @@ origin AS (
 cand AS (
     SELECT h.id, h.name, h.currency, h.star_rating, h.amenities, h.tax_rate_bps, stay.ci, stay.ci_end,
            CASE WHEN $2::float8 IS NOT NULL THEN geo.metres / 1000 END AS distance_km,
-           -- relevance: how close each word is, and the words in their order
+           -- relevance: how close each word is, and the words in their order;
+           -- then, as Elasticsearch boosts a match in the name and the city,
+           -- how close the text is to the name and to the city
            {{if .Text}}(coalesce((SELECT avg(word_similarity(w, h.search_text)) FROM words, unnest(ws) w), 0)
-            + word_similarity(search_fold($1), h.search_text)) / 2{{else}}0::float8{{end}} AS score
+            + word_similarity(search_fold($1), h.search_text)) / 2
+            + word_similarity(search_fold($1), search_fold(h.name)) / 2
+            + word_similarity(search_fold($1), search_fold(h.city)) / 4{{else}}0::float8{{end}} AS score
     -- Near a point, the GiST index on location finds the hotels in the
     -- circle's box. Two branches rather than "$4 IS NULL OR ...", so that the
     -- plan PostgreSQL caches for this prepared statement after five runs (a

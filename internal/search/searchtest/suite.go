@@ -105,6 +105,14 @@ func Run(t *testing.T, newEngine NewEngine) {
 		{name: "free text: a wrong first letter", q: search.Query{Text: "Zokyo"}, want: []string{"tokyo"}},
 		{name: "free text: two letters swapped in a short word", q: search.Query{Text: "prais"}, want: []string{"lumiere", "montmartre"}},
 		{name: "free text: a known word is not taken for another", q: search.Query{Text: "paris"}, want: []string{"lumiere", "montmartre"}},
+		{name: "free text: a hotel named with the word comes first", q: search.Query{Text: "stay"},
+			want: []string{"lumiere", "montmartre", "versailles", "london", "kiritimati", "pagopago", "tokyo", "opening"},
+			check: func(t *testing.T, c Catalog, r search.Result) {
+				// every description has "a fine place to stay"; one name has the word
+				if r.Hits[0].HotelID != c.Hotels["tokyo"] {
+					t.Errorf("first hit %s, want Ginza Stay", r.Hits[0].HotelName)
+				}
+			}},
 		// A letter that splits into no word (a modifier apostrophe): nothing
 		// to look for is found nowhere, near a point or not.
 		{name: "free text without a word, near a point", q: search.Query{Text: "ʼ", Near: paris}, want: []string{}},
