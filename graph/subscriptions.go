@@ -74,10 +74,11 @@ const CodeSubscriptionsOnly = "SUBSCRIPTIONS_ONLY"
 // closes when that credential expires or is revoked, and serves
 // subscriptions only (transportOperations).
 //
-// Each subscription costs its caller a token of its rate limit
-// (transportOperations), and a caller holds at most
-// MaxSubscriptionsPerCaller at once. Errors that end a subscription go
-// through present, as the handler's other errors do.
+// Each operation sent on it costs its caller a token of its rate limit
+// (transportOperations), a caller holds at most
+// MaxSubscriptionsPerCaller at once, and a subscribe with the id of a live
+// subscription closes the socket (uniqueSubscriptionIDs). Errors that end
+// a subscription go through present, as the handler's other errors do.
 func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, present graphql.ErrorPresenterFunc) transport.Websocket {
 	readLimit := int64(maxSocketMessage)
 	return transport.Websocket{

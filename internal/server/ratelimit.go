@@ -210,7 +210,7 @@ func RateLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			addr := opts.ClientIP(r)
 			if WebSocketHandshake(r) {
-				// What a subscription on this socket costs later: a
+				// What an operation sent on this socket costs later: a
 				// token of its caller's bucket then (see Charge).
 				r = r.WithContext(context.WithValue(r.Context(), chargeKey{}, func(ctx context.Context) error {
 					_, d, _, err := take(ctx, auth.FromContext(ctx), addr)
@@ -249,8 +249,8 @@ func RateLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 type chargeKey struct{}
 
 // Charge takes a token of the bucket of ctx's caller (as RateLimit takes one
-// per request) for an operation that comes without a request of its own: a
-// subscription on a socket opened earlier. A caller over its limit gets a
+// per request) for an operation that comes without a request of its own:
+// one sent on a socket opened earlier. A caller over its limit gets a
 // *RateLimitedError. Contexts not derived from a request RateLimit served
 // are not limited.
 func Charge(ctx context.Context) error {
