@@ -18,7 +18,9 @@ var errDuplicateID = errors.New("subscription id already in use")
 // uniqueSubscriptionIDs accepts subscription sockets that close (4409) when
 // their client subscribes with the id of a subscription still running, as
 // graphql-transport-ws requires. gqlgen would replace the first
-// subscription's handle: it went on running with no id to stop it.
+// subscription's handle: it went on running with no id to stop it. Sockets
+// of the legacy graphql-ws protocol, which has no such rule, are left as
+// gqlgen serves them.
 type uniqueSubscriptionIDs struct {
 	transport.CoderWebsocketImplementation
 }
@@ -26,8 +28,8 @@ type uniqueSubscriptionIDs struct {
 // Accept implements transport.WebsocketImplementation.
 func (u uniqueSubscriptionIDs) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	conn, err := u.CoderWebsocketImplementation.Accept(w, r, opts)
-	if err != nil {
-		return nil, err
+	if err != nil || conn.Subprotocol() != "graphql-transport-ws" {
+		return conn, err // the legacy graphql-ws has no such rule
 	}
 	return &idsConn{WebsocketConn: conn, live: map[string]bool{}}, nil
 }
@@ -64,15 +66,19 @@ func (c *idsConn) NextReader() (int, io.Reader, error) {
 		c.mu.Lock()
 		taken := false
 		switch m.Type {
-		case "subscribe", "start": // graphql-transport-ws, graphql-ws
+		case "subscribe":
 			taken = c.live[m.ID]
 			c.live[m.ID] = true
-		case "complete", "stop":
+		case "complete":
 			delete(c.live, m.ID)
 		}
 		c.mu.Unlock()
 		if taken {
-			_ = c.WebsocketConn.WriteClose(4409, "Subscriber for "+m.ID+" already exists")
+			reason := "Subscriber for " + m.ID + " already exists"
+			if len(reason) > 123 { // a close frame's reason is at most 123 bytes
+				reason = "Subscriber already exists"
+			}
+			_ = c.WebsocketConn.WriteClose(4409, reason)
 			return kind, nil, errDuplicateID
 		}
 	}

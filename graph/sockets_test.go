@@ -332,4 +332,57 @@ func TestDuplicateSubscriptionIDClosesTheSocket(t *testing.T) {
 		t.Fatalf("a second subscribe with id 1: %v (close status %d), want the socket closed with 4409", err, status)
 	}
 	waitSubscribers(t, h, 0)
+
+	// An id too long to name in a close frame (123 bytes at most).
+	long := strings.Repeat("x", 100)
+	c = b.dialWS(t, bearer(token(t, auth.RoleAdmin)))
+	c.expect("connection_ack")
+	c.subscribe(long, availabilitySub, vars)
+	waitSubscribers(t, h, 1)
+	c.subscribe(long, availabilitySub, vars)
+	for err = nil; err == nil; {
+		_, _, err = c.conn.Read(c.ctx)
+	}
+	if status := websocket.CloseStatus(err); status != 4409 {
+		t.Fatalf("a second subscribe with a 100-byte id: %v (close status %d), want 4409", err, status)
+	}
+}
+
+// The legacy graphql-ws protocol has no rule against a start with a live
+// id (its clients send their operations again on reconnect): the socket
+// stays open.
+func TestLegacyProtocolKeepsTheSocketOnARepeatedID(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := hub.New(hub.Opts{})
+	b.resolver.Live = h
+	hotel := b.newHotel(t, "Legacy Hotel")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.server.URL, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.CloseNow()
+	if p := res.Header.Get("Sec-WebSocket-Protocol"); p != "graphql-ws" {
+		t.Fatalf("subprotocol %q, want graphql-ws", p)
+	}
+	c := &wsClient{t: t, conn: conn, ctx: ctx}
+	raw, _ := json.Marshal(bearer(token(t, auth.RoleAdmin)))
+	c.send(wsMessage{Type: "connection_init", Payload: raw})
+	c.expect("connection_ack")
+	start, _ := json.Marshal(map[string]any{"query": availabilitySub, "variables": map[string]any{"hotel": hotel, "from": "2031-01-01", "to": "2031-01-05"}})
+	c.send(wsMessage{ID: "1", Type: "start", Payload: start})
+	waitSubscribers(t, h, 1)
+	c.send(wsMessage{ID: "1", Type: "start", Payload: start})
+	wait, stop := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer stop()
+	for {
+		if _, _, err := conn.Read(wait); err != nil {
+			if status := websocket.CloseStatus(err); status != -1 {
+				t.Fatalf("the legacy socket closed (status %d) on a repeated start: %v", status, err)
+			}
+			return // still open
+		}
+	}
 }
