@@ -29,13 +29,10 @@ import (
 // that vanished. On graphql-transport-ws no ping used to come.
 func TestIdleSocketIsPinged(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	h := hub.New(hub.Opts{})
-	b.resolver.Live = h
-	hotel := b.newHotel(t, "Idle Hotel")
+	b, h, vars := watching(t, "Idle Hotel")
 	c := b.dialWS(t, bearer(token(t, auth.RoleAdmin)))
 	c.expect("connection_ack")
-	c.subscribe("1", availabilitySub, map[string]any{"hotel": hotel, "from": "2031-01-01", "to": "2031-01-05"})
+	c.subscribe("1", availabilitySub, vars)
 	waitSubscribers(t, h, 1)
 
 	wait := graph.KeepAlivePingInterval + 3*time.Second
@@ -105,11 +102,7 @@ func TestSubscriptionInternalErrorIsLogged(t *testing.T) {
 // each with its goroutines and a buffer of events.
 func TestSubscriptionsPerCallerAreBounded(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	h := hub.New(hub.Opts{})
-	b.resolver.Live = h
-	hotel := b.newHotel(t, "Busy Hotel")
-	vars := map[string]any{"hotel": hotel, "from": "2031-01-01", "to": "2031-01-05"}
+	b, h, vars := watching(t, "Busy Hotel")
 	admin := bearer(token(t, auth.RoleAdmin))
 	first, second := b.dialWS(t, admin), b.dialWS(t, admin)
 	first.expect("connection_ack")
@@ -232,13 +225,8 @@ func TestSocketWithoutConnectionInitIsClosed(t *testing.T) {
 // to hold the request open until the first event.
 func TestSubscriptionOverPOSTIsRefused(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	h := hub.New(hub.Opts{})
-	b.resolver.Live = h
-	hotel := b.newHotel(t, "Long Poll Inn")
-	day := booking.Date(time.Now()).AddDate(0, 0, 10)
-	body, _ := json.Marshal(map[string]any{"query": availabilitySub, "variables": map[string]any{
-		"hotel": hotel, "from": day.Format(time.DateOnly), "to": day.AddDate(0, 0, 7).Format(time.DateOnly)}})
+	b, h, vars := watching(t, "Long Poll Inn")
+	body, _ := json.Marshal(map[string]any{"query": availabilitySub, "variables": vars})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -310,11 +298,7 @@ func TestUpgradeOfferOtherThanWebSocketIsIgnored(t *testing.T) {
 // id is free again once its subscription completed.
 func TestDuplicateSubscriptionIDClosesTheSocket(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	h := hub.New(hub.Opts{})
-	b.resolver.Live = h
-	hotel := b.newHotel(t, "Dup Hotel")
-	vars := map[string]any{"hotel": hotel, "from": "2031-01-01", "to": "2031-01-05"}
+	b, h, vars := watching(t, "Dup Hotel")
 	c := b.dialWS(t, bearer(token(t, auth.RoleAdmin)))
 	c.expect("connection_ack")
 	c.subscribe("1", availabilitySub, vars)
@@ -353,10 +337,7 @@ func TestDuplicateSubscriptionIDClosesTheSocket(t *testing.T) {
 // stays open.
 func TestLegacyProtocolKeepsTheSocketOnARepeatedID(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	h := hub.New(hub.Opts{})
-	b.resolver.Live = h
-	hotel := b.newHotel(t, "Legacy Hotel")
+	b, h, vars := watching(t, "Legacy Hotel")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	conn, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.server.URL, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
@@ -371,7 +352,7 @@ func TestLegacyProtocolKeepsTheSocketOnARepeatedID(t *testing.T) {
 	raw, _ := json.Marshal(bearer(token(t, auth.RoleAdmin)))
 	c.send(wsMessage{Type: "connection_init", Payload: raw})
 	c.expect("connection_ack")
-	start, _ := json.Marshal(map[string]any{"query": availabilitySub, "variables": map[string]any{"hotel": hotel, "from": "2031-01-01", "to": "2031-01-05"}})
+	start, _ := json.Marshal(map[string]any{"query": availabilitySub, "variables": vars})
 	c.send(wsMessage{ID: "1", Type: "start", Payload: start})
 	waitSubscribers(t, h, 1)
 	c.send(wsMessage{ID: "1", Type: "start", Payload: start})
@@ -385,4 +366,15 @@ func TestLegacyProtocolKeepsTheSocketOnARepeatedID(t *testing.T) {
 			return // still open
 		}
 	}
+}
+
+// watching is the API with live updates on, a hotel, and the variables of
+// an availabilityChanged subscription to it.
+func watching(t *testing.T, hotelName string) (testBundle, *hub.Hub, map[string]any) {
+	t.Helper()
+	b := setup(t)
+	h := hub.New(hub.Opts{})
+	b.resolver.Live = h
+	hotel := b.newHotel(t, hotelName)
+	return b, h, map[string]any{"hotel": hotel, "from": "2031-01-01", "to": "2031-01-05"}
 }
