@@ -87,15 +87,17 @@ func (c *idsConn) NextReader() (int, io.Reader, error) {
 
 // WriteJSON implements transport.WebsocketConn.
 func (c *idsConn) WriteJSON(v any) error {
-	if raw, err := json.Marshal(v); err == nil {
-		var m envelope
-		if json.Unmarshal(raw, &m) == nil && m.ID != "" && (m.Type == "complete" || m.Type == "error") {
-			c.mu.Lock()
-			delete(c.live, m.ID)
-			c.mu.Unlock()
-		}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
 	}
-	return c.WebsocketConn.WriteJSON(v)
+	var m envelope
+	if json.Unmarshal(raw, &m) == nil && m.ID != "" && (m.Type == "complete" || m.Type == "error") {
+		c.mu.Lock()
+		delete(c.live, m.ID)
+		c.mu.Unlock()
+	}
+	return c.WebsocketConn.WriteJSON(json.RawMessage(raw)) // marshalled once
 }
 
 // SetReadLimit keeps the socket's read limit (transport.WebsocketReadLimiter).

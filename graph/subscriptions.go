@@ -20,6 +20,7 @@ import (
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 // EventSource is the live change feed subscriptions read (*hub.Hub).
@@ -212,14 +213,7 @@ type slots struct {
 // take holds one of ctx's caller's MaxSubscriptionsPerCaller slots until
 // release is called.
 func (s *slots) take(ctx context.Context) (release func(), err error) {
-	p := auth.FromContext(ctx)
-	key := ""
-	if p != nil {
-		key = p.Name()
-		if p.APIKeyID != uuid.Nil {
-			key = auth.APIKeySubject(p.APIKeyID)
-		}
-	}
+	key := server.PrincipalKey(auth.FromContext(ctx))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.live[key] >= MaxSubscriptionsPerCaller {

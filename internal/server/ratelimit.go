@@ -199,7 +199,7 @@ func RateLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 		if rule.Unlimited() {
 			return rule, Decision{Allowed: true}, true, nil
 		}
-		key := principalKey(p)
+		key := PrincipalKey(p)
 		if key == "" {
 			key = clientKey(addr)
 		}
@@ -289,9 +289,9 @@ func writeRateLimited(w http.ResponseWriter, r *http.Request, wait time.Duration
 	WriteError(w, r, http.StatusTooManyRequests, CodeRateLimited, e.Error(), map[string]any{"retryAfterSeconds": secs})
 }
 
-// principalKey is the bucket of an authenticated principal: its API key, or
-// its role and subject. "" for the anonymous caller.
-func principalKey(p *auth.Principal) string {
+// PrincipalKey names an authenticated caller, as its rate-limit bucket
+// does: its API key, or its role and subject. "" for the anonymous caller.
+func PrincipalKey(p *auth.Principal) string {
 	switch {
 	case p == nil:
 		return ""
