@@ -4331,6 +4331,8 @@ type Booking implements Node {
   whole stay, and staff must move the guests (another room type or hotel). A hold cannot be confirmed
   nor moved: it is released whole at once (EXPIRED, every room back on sale, what was paid on it
   refunded as on expiry), or, while a payment on it is under way, as soon as that payment's outcome is in.
+  A confirmed booking is no longer flagged once its guests check in to its room type again
+  (checkInBooking claims the rooms back when the works ended early).
   """
   relocationRequired: Boolean!
   "What took the room, for the guest (the staff's reason stays on the block or the room)."
@@ -4781,8 +4783,11 @@ type Mutation {
   """
   Front desk (staff of the hotel and admins): the guests of a confirmed booking arrived; while today at
   the hotel (its business date) is from its check-in date until before check-out: from 06:00 local time
-  on the check-in date (the guests of a night in progress check in at 01:30) to 06:00 on checkOut. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the
-  booking is under way: try again once it settled).
+  on the check-in date (the guests of a night in progress check in at 01:30) to 06:00 on checkOut. A
+  booking flagged for relocation first claims its rooms back for the stay (the works ended early) and is
+  no longer flagged. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the booking is under way: try
+  again once it settled), SOLD_OUT (a booking flagged for relocation whose room type has no room free
+  for the stay: move the guests first).
   """
   checkInBooking(input: FrontDeskInput!): FrontDeskPayload!
   """

@@ -55,8 +55,33 @@ func (s *Service) CheckIn(ctx context.Context, id uuid.UUID) (Booking, error) {
 			return ""
 		},
 		apply: func(ctx context.Context, q *db.Queries, b Booking, _ time.Time) (db.Booking, error) {
-			return q.CheckInBooking(ctx, db.CheckInBookingParams{ID: b.ID, Version: b.Version})
+			// the booking's row first, then its inventory, as Cancel
+			row, err := q.CheckInBooking(ctx, db.CheckInBookingParams{ID: b.ID, Version: b.Version})
+			if err != nil {
+				return row, err
+			}
+			return row, reclaimRoomsTx(ctx, q, b)
 		}})
+}
+
+// reclaimRoomsTx gives the rooms maintenance took from a booking (flagged
+// for relocation: they hold no units) their units back for its stay, before
+// its guests check in: the room type has rooms free again once the works
+// ended early. When it has none free on a night the check-in is SOLD_OUT,
+// and the guests must be moved first: a room that is not theirs would be
+// sold twice.
+func reclaimRoomsTx(ctx context.Context, q *db.Queries, b Booking) error {
+	types, err := q.ReclaimBookingRooms(ctx, b.ID)
+	if err != nil || len(types) == 0 {
+		return err
+	}
+	err = reserveTx(ctx, q, newReservation(types, b.CheckIn, b.CheckOut), true)
+	if e, ok := errors.AsType[*apperr.Error](err); ok && e.Code == SoldOut {
+		moved := *e
+		moved.Message = fmt.Sprintf("the booking is flagged for relocation and its room type has no room free for the stay (%s): move the guests first", e.Message)
+		return &moved
+	}
+	return err
 }
 
 // CheckOut records that the guests of a confirmed (or checked-in) booking

@@ -311,3 +311,51 @@ func TestTheDeskWorksOnTheBusinessDate(t *testing.T) {
 	}
 	b.assertInventoryConsistent(t)
 }
+
+// A booking maintenance flagged for relocation holds no room. Its guests
+// check in only into a room the booking claims back: while the block
+// stands, check-in is SOLD_OUT and changes nothing; once the works ended
+// early, check-in takes the room type's units for the stay again (in SQL:
+// reserved = capacity on each night), the booking is no longer flagged, and
+// the hotel's only room is not sold a second time.
+func TestARelocatedBookingChecksInOnlyIntoARoomItClaims(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 15, 0, 0, 0, time.UTC) // 16:00 in Paris
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000, policy: flexible})
+	staff := staffOf(f.hotel.ID)
+	checkIn, checkOut := day("2027-03-01"), day("2027-03-03")
+	held := b.book(t, guest("cust-1"), f, "k", checkIn, checkOut)
+	blocks, affected, err := b.svc.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
+		From: checkIn, To: day("2027-03-02"), Reason: "leak", Force: true})
+	must(t, err)
+	if len(affected) != 1 || affected[0].ID != held.ID {
+		t.Fatalf("the block flagged %+v, want the booking", affected)
+	}
+
+	_, err = b.svc.CheckIn(staff, held.ID)
+	if !apperr.HasCode(err, booking.SoldOut) || !strings.Contains(err.Error(), "relocation") {
+		t.Fatalf("checking in a relocated booking while its room is blocked: %v, want SOLD_OUT naming the relocation", err)
+	}
+	still, err := b.svc.Booking(staff, held.ID)
+	must(t, err)
+	if still.Status != booking.StatusConfirmed || !still.RelocationRequired {
+		t.Fatalf("after the refused check-in the booking is %s (flagged %v), want CONFIRMED and flagged", still.Status, still.RelocationRequired)
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkOut); !slices.Equal(got, []int{0, 0}) {
+		t.Fatalf("the refused check-in left reserved units %v, want [0 0]", got)
+	}
+
+	_, err = endBlock(staff, b.svc, blocks[0], "")
+	must(t, err)
+	in, err := b.svc.CheckIn(staff, held.ID)
+	if err != nil || in.Status != booking.StatusCheckedIn || in.RelocationRequired {
+		t.Fatalf("check-in once the room is back: %s (flagged %v), %v; want CHECKED_IN, not flagged", in.Status, in.RelocationRequired, err)
+	}
+	if got, capacity := b.reserved(t, f.roomType.ID, checkIn, checkOut), b.capacity(t, f.roomType.ID, checkIn, checkOut); !slices.Equal(got, []int{1, 1}) || !slices.Equal(capacity, []int{1, 1}) {
+		t.Fatalf("after check-in: reserved %v of capacity %v, want [1 1] of [1 1]", got, capacity)
+	}
+	if other, err := b.svc.Hold(guest("cust-2"), holdInput(f, "h2", checkIn, checkOut, 1)); !apperr.HasCode(err, booking.SoldOut) {
+		t.Fatalf("the only room, its guests in the house, was held again: %s %v, want SOLD_OUT", other.Reference, err)
+	}
+}

@@ -130,7 +130,8 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 }
 
 const checkInBooking = `-- name: CheckInBooking :one
-UPDATE bookings SET status = 'CHECKED_IN', version = version + 1, updated_at = now()
+UPDATE bookings SET status = 'CHECKED_IN', relocation_required = false, relocation_note = '',
+    version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
 RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
 `
@@ -140,7 +141,8 @@ type CheckInBookingParams struct {
 	Version int64
 }
 
-// Records that the guests arrived.
+// Records that the guests arrived; a booking flagged for relocation has its
+// rooms again (CheckIn claimed them back first: ReclaimBookingRooms).
 func (q *Queries) CheckInBooking(ctx context.Context, arg CheckInBookingParams) (Booking, error) {
 	row := q.db.QueryRow(ctx, checkInBooking, arg.ID, arg.Version)
 	var i Booking
@@ -1248,6 +1250,35 @@ func (q *Queries) MarkNoShow(ctx context.Context, arg MarkNoShowParams) (Booking
 		&i.CancelReasonEnc,
 	)
 	return i, err
+}
+
+const reclaimBookingRooms = `-- name: ReclaimBookingRooms :many
+UPDATE booking_rooms SET holds_inventory = true
+WHERE booking_id = $1 AND NOT holds_inventory
+RETURNING room_type_id
+`
+
+// Marks a booking's rooms that no longer hold inventory (maintenance took
+// them: relocation) as holding it again, and returns their room types: the
+// caller claims their units in the same transaction.
+func (q *Queries) ReclaimBookingRooms(ctx context.Context, bookingID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, reclaimBookingRooms, bookingID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var room_type_id uuid.UUID
+		if err := rows.Scan(&room_type_id); err != nil {
+			return nil, err
+		}
+		items = append(items, room_type_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const releaseBookingRooms = `-- name: ReleaseBookingRooms :many

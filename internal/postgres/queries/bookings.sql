@@ -124,6 +124,14 @@ UPDATE booking_rooms SET holds_inventory = false
 WHERE booking_id = @booking_id AND holds_inventory AND (sqlc.narg(room_type_id)::uuid IS NULL OR room_type_id = sqlc.narg(room_type_id)::uuid)
 RETURNING room_type_id;
 
+-- name: ReclaimBookingRooms :many
+-- Marks a booking's rooms that no longer hold inventory (maintenance took
+-- them: relocation) as holding it again, and returns their room types: the
+-- caller claims their units in the same transaction.
+UPDATE booking_rooms SET holds_inventory = true
+WHERE booking_id = @booking_id AND NOT holds_inventory
+RETURNING room_type_id;
+
 -- name: BookingsHoldingNights :many
 -- Active bookings holding units of a room type on any of the given nights,
 -- newest first: the ones to relocate when capacity shrinks (never those
@@ -198,8 +206,10 @@ WHERE booking_id = @booking_id AND position = @position
   AND family_name_enc IS NOT DISTINCT FROM @old_family_name_enc::bytea;
 
 -- name: CheckInBooking :one
--- Records that the guests arrived.
-UPDATE bookings SET status = 'CHECKED_IN', version = version + 1, updated_at = now()
+-- Records that the guests arrived; a booking flagged for relocation has its
+-- rooms again (CheckIn claimed them back first: ReclaimBookingRooms).
+UPDATE bookings SET status = 'CHECKED_IN', relocation_required = false, relocation_note = '',
+    version = version + 1, updated_at = now()
 WHERE id = @id AND version = @version AND status = 'CONFIRMED' AND NOT payment_in_flight
 RETURNING *;
 
