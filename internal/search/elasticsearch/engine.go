@@ -235,11 +235,7 @@ func (e *Engine) fetchZones(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, searchError(err)
 	}
-	zones := decodeZones(resp)
-	if zones == nil {
-		zones = []string{}
-	}
-	return zones, nil
+	return decodeZones(resp)
 }
 
 // zonesRequest lists the distinct time zones of the index.
@@ -252,12 +248,18 @@ func zonesRequest() *essearch.Request {
 // maxZones is more than the IANA database has.
 const maxZones = 1000
 
-func decodeZones(resp *essearch.Response) []string {
+// decodeZones reads the zones of the index, none when it has no hotels. An
+// answer some shards did not give is ErrUnavailable: a zone missing would
+// leave its hotels out of every dated search.
+func decodeZones(resp *essearch.Response) ([]string, error) {
+	if err := complete(resp.TimedOut, resp.Shards_); err != nil {
+		return nil, err
+	}
+	zones := []string{}
 	agg, ok := resp.Aggregations["zones"].(*types.StringTermsAggregate)
 	if !ok {
-		return nil
+		return zones, nil
 	}
-	var zones []string
 	if buckets, ok := agg.Buckets.([]types.StringTermsBucket); ok {
 		for _, b := range buckets {
 			if s, ok := b.Key.(string); ok {
@@ -266,7 +268,7 @@ func decodeZones(resp *essearch.Response) []string {
 		}
 	}
 	slices.Sort(zones)
-	return zones
+	return zones, nil
 }
 
 func (e *Engine) cachedRates(ctx context.Context) (map[string]exchangeRate, error) {

@@ -36,6 +36,9 @@ type source struct {
 
 // decodePage reads hits, their sort keys, the total and the facets.
 func decodePage(resp *essearch.Response, q search.Query, priceEdges []int64) (page, error) {
+	if err := complete(resp.TimedOut, resp.Shards_); err != nil {
+		return page{}, err
+	}
 	p := page{sort: q.Sort}
 	if resp.Hits.Total != nil {
 		p.total = int(resp.Hits.Total.Value)
@@ -202,4 +205,23 @@ func (p page) confirmed(c map[uuid.UUID]confirmation) (hits []search.Hit, droppe
 		})
 	}
 	return hits, dropped
+}
+
+// complete refuses an answer some of the index did not give: shards that
+// failed (a node gone, a shard relocating: Elasticsearch still answers 200
+// by default) or a search cut short (timed_out). Its hits, total and facets
+// would miss whole parts of the catalog, so it is ErrUnavailable, and the
+// router answers from PostgreSQL.
+func complete(timedOut bool, shards types.ShardStatistics) error {
+	if timedOut {
+		return fmt.Errorf("%w: elasticsearch answered before every shard had searched (timed_out)", search.ErrUnavailable)
+	}
+	if shards.Failed > 0 {
+		why := ""
+		if len(shards.Failures) > 0 && shards.Failures[0].Reason.Reason != nil {
+			why = ": " + *shards.Failures[0].Reason.Reason
+		}
+		return fmt.Errorf("%w: %d of %d elasticsearch shards failed%s", search.ErrUnavailable, shards.Failed, shards.Total, why)
+	}
+	return nil
 }

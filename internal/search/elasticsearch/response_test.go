@@ -2,10 +2,12 @@ package elasticsearch
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	essearch "github.com/elastic/go-elasticsearch/v8/typedapi/core/search"
@@ -150,9 +152,30 @@ func TestDecodeRelevancePage(t *testing.T) {
 
 func TestDecodeZones(t *testing.T) {
 	t.Parallel()
-	got := decodeZones(response(t, "response_zones.json"))
-	if !slices.Equal(got, zones) {
-		t.Errorf("zones %v, want %v", got, zones)
+	got, err := decodeZones(response(t, "response_zones.json"))
+	if err != nil || !slices.Equal(got, zones) {
+		t.Errorf("zones %v (%v), want %v", got, err, zones)
+	}
+}
+
+// An answer some of the index did not give (a shard failed: Elasticsearch
+// still answers 200 by default; or the search timed out) misses whole parts
+// of the catalog: its hits, total and facets are not the answer, nor its
+// zones. It is ErrUnavailable, so the router answers from PostgreSQL.
+func TestPartialAnswersAreUnavailable(t *testing.T) {
+	t.Parallel()
+	q := normalized(t, search.Query{Text: "montmarte"})
+	for name, why := range map[string]string{
+		"response_shard_failure.json": "1 of 2 elasticsearch shards failed: [es-2][10.0.0.12:9300] Node not connected",
+		"response_timed_out.json":     "timed_out",
+	} {
+		p, err := decodePage(response(t, name), q, nil)
+		if !errors.Is(err, search.ErrUnavailable) || !strings.Contains(err.Error(), why) {
+			t.Errorf("%s: page of %d hits (total %d), %v; want ErrUnavailable saying %q", name, len(p.hits), p.total, err, why)
+		}
+		if zones, err := decodeZones(response(t, name)); !errors.Is(err, search.ErrUnavailable) {
+			t.Errorf("%s: zones %v, %v; want ErrUnavailable", name, zones, err)
+		}
 	}
 }
 
