@@ -4146,6 +4146,7 @@ type Quote {
   total: Money!
   "What confirming asks to be paid now."
   depositDue: Money!
+  "What cancelling would cost once booked: as Booking.cancellationPenalties of the confirmed booking, at most depositDue until the balance is paid."
   cancellationPenalties: [CancellationPenalty!]!
   "The stay's check-in and check-out instants in the hotel's offset."
   checkInAt: DateTime!
@@ -4308,8 +4309,9 @@ type Booking implements Node {
   """
   What cancelling costs over time, from now on, under the terms the rooms were sold with; deadlines
   count back from the check-in instant fixed when the stay was held, so later changes of the hotel's
-  check-in time or time zone do not move them. For a HELD booking, the terms that apply once it is
-  confirmed: releasing a hold costs nothing.
+  check-in time or time zone do not move them. Cancelling keeps at most what was paid, so each amount is
+  at most that: paying the balance raises them up to the terms' amount. For a HELD booking, what applies
+  once it is confirmed (at most its depositDue): releasing a hold costs nothing.
   """
   cancellationPenalties: [CancellationPenalty!]!
   payments: [Payment!]!

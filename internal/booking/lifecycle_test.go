@@ -337,8 +337,16 @@ func TestPenaltyIsAtMostWhatWasPaid(t *testing.T) {
 	ctx := guest("cust-1")
 	held, err := b.svc.Hold(ctx, holdInput(f, "h", day("2027-03-10"), day("2027-03-12"), 1))
 	must(t, err)
+	// the terms say so before: the hold's once confirmed (its deposit), the
+	// booking's as paid
+	if got := penaltyTerms(t, b, ctx, held.ID); got != "..:6600" {
+		t.Fatalf("a hold's terms %s, want what confirming pays (..:6600)", got)
+	}
 	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: pay("tok_success")})
 	must(t, err)
+	if got := penaltyTerms(t, b, ctx, held.ID); got != "..:6600" {
+		t.Fatalf("a confirmed booking's terms %s, want what was paid (..:6600)", got)
+	}
 	cancelled, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: held.ID})
 	must(t, err)
 	if cancelled.PenaltyAmount != 6600 || cancelled.RefundDue != 0 || refund != nil {
@@ -347,6 +355,17 @@ func TestPenaltyIsAtMostWhatWasPaid(t *testing.T) {
 	}
 	if got := b.cancellation(t, held.ID); got != "CANCELLED penalty 6600 refund_due 0 refunds 0" {
 		t.Fatalf("in SQL: %s", got)
+	}
+
+	// paying the balance raises them to the terms' amount
+	other, err := b.svc.Hold(ctx, holdInput(f, "h2", day("2027-03-10"), day("2027-03-12"), 1))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c2", BookingID: other.ID, Payment: pay("tok_success")})
+	must(t, err)
+	_, err = b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "b2", BookingID: other.ID, Payment: pay("tok_success")})
+	must(t, err)
+	if got := penaltyTerms(t, b, ctx, other.ID); got != "..:22000" {
+		t.Fatalf("terms once the balance is paid %s, want ..:22000", got)
 	}
 }
 

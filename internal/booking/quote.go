@@ -293,7 +293,7 @@ func penaltyAt(rooms []pricedRoom, checkInAt, t time.Time) int64 {
 
 // windows lists what cancelling costs over time, from now on, as instants in
 // the hotel's zone; neighbouring windows with the same cost are merged.
-func windows(rooms []pricedRoom, checkInAt, now time.Time, currency string) []PenaltyWindow {
+func windows(rooms []pricedRoom, checkInAt, now time.Time, currency string, paid int64) []PenaltyWindow {
 	loc := checkInAt.Location()
 	bounds := []time.Time{checkInAt}
 	for _, r := range rooms {
@@ -305,7 +305,8 @@ func windows(rooms []pricedRoom, checkInAt, now time.Time, currency string) []Pe
 	bounds = slices.CompactFunc(bounds, func(a, b time.Time) bool { return a.Equal(b) })
 	var out []PenaltyWindow
 	add := func(start *time.Time, end *time.Time, at time.Time) {
-		amount := penaltyAt(rooms, checkInAt, at)
+		// Cancel keeps at most what was paid: nothing collects the rest
+		amount := min(penaltyAt(rooms, checkInAt, at), paid)
 		if n := len(out); n > 0 && out[n-1].Amount == amount {
 			out[n-1].End = end
 			return
@@ -337,7 +338,8 @@ func penaltyWindows(q Quote, now time.Time) []PenaltyWindow {
 	for i, r := range q.Rooms {
 		rooms[i] = pricedRoom{policy: r.RatePlan.CancellationPolicy, total: r.Amount + r.TaxAmount}
 	}
-	return windows(rooms, q.CheckInAt, now, q.Currency)
+	// once booked, confirming pays the deposit
+	return windows(rooms, q.CheckInAt, now, q.Currency, q.DepositDue)
 }
 
 func uniq(ids []uuid.UUID) []uuid.UUID {

@@ -148,7 +148,8 @@ func (s *Service) Relocations(ctx context.Context, hotelID uuid.UUID) ([]Booking
 
 // Penalties lists what cancelling b costs from now on, under the terms its
 // rooms were sold with, as instants in the hotel's zone: what Cancel would
-// keep. A booking that can no longer be cancelled has none.
+// keep, so at most what was paid (a hold: what confirming pays, its
+// deposit). A booking that can no longer be cancelled has none.
 func (s *Service) Penalties(ctx context.Context, b Booking, rooms []BookedRoom) ([]PenaltyWindow, error) {
 	if b.Status != StatusHeld && b.Status != StatusConfirmed {
 		return []PenaltyWindow{}, nil
@@ -165,7 +166,13 @@ func (s *Service) Penalties(ctx context.Context, b Booking, rooms []BookedRoom) 
 			priced = append(priced, pricedRoom{policy: r.Policy, total: r.Amount + r.TaxAmount})
 		}
 	}
-	return windows(priced, b.CheckInAt.In(loc), s.opts.Now(), b.Currency), nil
+	paid := b.DepositDue
+	if b.Status == StatusConfirmed {
+		if paid, err = s.q.CapturedAmount(ctx, b.ID); err != nil {
+			return nil, fmt.Errorf("sum payments: %w", err)
+		}
+	}
+	return windows(priced, b.CheckInAt.In(loc), s.opts.Now(), b.Currency, paid), nil
 }
 
 // Blocks lists a hotel's maintenance blocks that still take a night from
