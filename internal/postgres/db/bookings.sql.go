@@ -16,16 +16,18 @@ import (
 const bookingsHoldingNights = `-- name: BookingsHoldingNights :many
 SELECT b.id, b.reference, b.status, b.check_in, b.check_out, count(*)::int AS units
 FROM bookings b JOIN booking_rooms br ON br.booking_id = b.id
-WHERE br.room_type_id = $1 AND br.holds_inventory AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
-  AND b.check_in <= $2 AND b.check_out > $3
+WHERE b.hotel_id = (SELECT rt.hotel_id FROM room_types rt WHERE rt.id = $1)
+  AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+  AND b.check_out > $2 AND b.check_in <= $3
+  AND br.room_type_id = $1 AND br.holds_inventory
 GROUP BY b.id
 ORDER BY b.created_at DESC, b.id DESC
 `
 
 type BookingsHoldingNightsParams struct {
 	RoomTypeID uuid.UUID
-	LastNight  time.Time
 	FirstNight time.Time
+	LastNight  time.Time
 }
 
 type BookingsHoldingNightsRow struct {
@@ -40,8 +42,10 @@ type BookingsHoldingNightsRow struct {
 // Active bookings holding units of a room type on any of the given nights,
 // newest first: the ones to relocate when capacity shrinks (never those
 // checked in: shrinkTx names them).
+// From the hotel's live bookings whose stay ends after the first night
+// (bookings_hotel_live_stay_idx), not from every room the room type sold.
 func (q *Queries) BookingsHoldingNights(ctx context.Context, arg BookingsHoldingNightsParams) ([]BookingsHoldingNightsRow, error) {
-	rows, err := q.db.Query(ctx, bookingsHoldingNights, arg.RoomTypeID, arg.LastNight, arg.FirstNight)
+	rows, err := q.db.Query(ctx, bookingsHoldingNights, arg.RoomTypeID, arg.FirstNight, arg.LastNight)
 	if err != nil {
 		return nil, err
 	}

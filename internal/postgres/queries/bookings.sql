@@ -136,10 +136,14 @@ RETURNING room_type_id;
 -- Active bookings holding units of a room type on any of the given nights,
 -- newest first: the ones to relocate when capacity shrinks (never those
 -- checked in: shrinkTx names them).
+-- From the hotel's live bookings whose stay ends after the first night
+-- (bookings_hotel_live_stay_idx), not from every room the room type sold.
 SELECT b.id, b.reference, b.status, b.check_in, b.check_out, count(*)::int AS units
 FROM bookings b JOIN booking_rooms br ON br.booking_id = b.id
-WHERE br.room_type_id = @room_type_id AND br.holds_inventory AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
-  AND b.check_in <= @last_night AND b.check_out > @first_night
+WHERE b.hotel_id = (SELECT rt.hotel_id FROM room_types rt WHERE rt.id = @room_type_id)
+  AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+  AND b.check_out > @first_night AND b.check_in <= @last_night
+  AND br.room_type_id = @room_type_id AND br.holds_inventory
 GROUP BY b.id
 ORDER BY b.created_at DESC, b.id DESC;
 

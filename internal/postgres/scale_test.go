@@ -1,0 +1,213 @@
+package postgres_test
+
+// Statements whose cost must grow with what they answer, not with tables
+// that grow with time (maintenance blocks, notifications, River's jobs).
+// Each test loads a modest volume, then reads the buffers the real
+// statement touches (EXPLAIN ANALYZE BUFFERS, the statement's text taken
+// from the generated or embedded source) and bounds them.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/staygraph/staygraph/internal/postgres/pgtest"
+)
+
+// statement returns a sqlc statement's text from the generated file.
+func statement(t *testing.T, file, constName string) string {
+	t.Helper()
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)const " + constName + " = `(.*?)`").FindSubmatch(src)
+	if m == nil {
+		t.Fatalf("no const %s in %s", constName, file)
+	}
+	return string(m[1])
+}
+
+// buffersOf runs EXPLAIN (ANALYZE, BUFFERS) of sql on conn and returns the
+// shared buffers it hit or read, nested function calls included.
+func buffersOf(t *testing.T, ctx context.Context, conn *pgx.Conn, sql string, args ...any) int {
+	t.Helper()
+	var raw []byte
+	if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+sql, args...).Scan(&raw); err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	var plans []struct {
+		Plan map[string]any `json:"Plan"`
+	}
+	if err := json.Unmarshal(raw, &plans); err != nil {
+		t.Fatal(err)
+	}
+	hit, _ := plans[0].Plan["Shared Hit Blocks"].(float64)
+	read, _ := plans[0].Plan["Shared Read Blocks"].(float64)
+	return int(hit + read)
+}
+
+func execSQL(t *testing.T, ctx context.Context, pool *pgxpool.Pool, sql string) {
+	t.Helper()
+	if _, err := pool.Exec(ctx, sql); err != nil {
+		t.Fatalf("%v\n%s", err, sql)
+	}
+}
+
+// seedHotels writes n hotels with one room type of 10 rooms each:
+// hotel i is md5('h'||i), its room type md5('rt'||i), room k md5('r'||i||'_'||k).
+func seedHotels(t *testing.T, ctx context.Context, pool *pgxpool.Pool, n int) {
+	execSQL(t, ctx, pool, fmt.Sprintf(`
+SET session_replication_role = replica;
+INSERT INTO hotels (id, name, time_zone, latitude, longitude, address_line1, city, country_code, star_rating, currency)
+SELECT md5('h'||g)::uuid, 'Hotel '||g, 'Europe/Paris', 48, 2, 'Street', 'Paris', 'FR', 3, 'EUR' FROM generate_series(1, %d) g;
+INSERT INTO room_types (id, hotel_id, name, max_adults, max_occupancy, rooms_in_service)
+SELECT md5('rt'||g)::uuid, md5('h'||g)::uuid, 'Double', 2, 2, 10 FROM generate_series(1, %d) g;
+INSERT INTO rooms (id, hotel_id, room_type_id, number)
+SELECT md5('r'||g||'_'||k)::uuid, md5('h'||g)::uuid, md5('rt'||g)::uuid, k::text FROM generate_series(1, %d) g, generate_series(1, 10) k;
+INSERT INTO rate_plans (id, hotel_id, room_type_id, name)
+SELECT md5('rp'||g)::uuid, md5('h'||g)::uuid, md5('rt'||g)::uuid, 'Standard' FROM generate_series(1, %d) g;
+RESET session_replication_role;`, n, n, n, n))
+}
+
+// A room type's capacity on a night (room_type_capacity, behind quotes for
+// nights without an inventory row, every hold's EnsureInventory, and
+// setRoomService/blockRooms/endMaintenance's OversoldNights and
+// RefreshCapacity over ~560 nights) must not read every maintenance block
+// of every hotel ever recorded: maintenance_blocks has no index on room_id,
+// so each call scans the table. 2,000 hotels x 60 blocks (3 years): a quote
+// of 7 nights x 2 room types 380-720 ms, OversoldNights 5.3 s.
+func TestRoomTypeCapacityReadsOnlyTheRoomsBlocks(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t)
+	seedHotels(t, ctx, pool, 200)
+	// 40,000 blocks over three years at the other hotels; 400 nights of
+	// inventory for hotel 1's room type.
+	execSQL(t, ctx, pool, `
+SET session_replication_role = replica;
+INSERT INTO maintenance_blocks (id, hotel_id, room_id, room_type_id, start_night, end_night, reason, created_by)
+SELECT md5('mb'||g||'_'||k)::uuid, md5('h'||g)::uuid, md5('r'||g||'_'||(1 + k % 10))::uuid, md5('rt'||g)::uuid,
+       current_date - 1000 + k * 5, current_date - 1000 + k * 5 + 2, 'repair', 'STAFF:t'
+FROM generate_series(2, 200) g, generate_series(1, 200) k;
+INSERT INTO inventory (room_type_id, night, capacity, reserved, hotel_id)
+SELECT md5('rt1')::uuid, d::date, 10, 3, md5('h1')::uuid FROM generate_series(current_date, current_date + 399, interval '1 day') d;
+RESET session_replication_role;
+ANALYZE maintenance_blocks; ANALYZE inventory; ANALYZE rooms;`)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	sql := statement(t, "db/inventory.sql.go", "oversoldNights")
+	got := buffersOf(t, ctx, conn.Conn(), sql, "00000000-0000-0000-0000-000000000000", "2000-01-01") // warm up
+	got = buffersOf(t, ctx, conn.Conn(), sql, mustUUID(t, ctx, pool, "SELECT md5('rt1')::uuid"), mustDate(t, ctx, pool))
+	// 400 nights x 10 rooms: an index probe per room and night is ~12,000
+	// buffers; a scan of the 40,000 blocks per night is ~280,000.
+	if limit := 400 * 60; got > limit {
+		t.Errorf("OversoldNights over 400 nights of one room type read %d buffers (limit %d): room_type_capacity scans maintenance_blocks once per night", got, limit)
+	}
+}
+
+func mustUUID(t *testing.T, ctx context.Context, pool *pgxpool.Pool, sql string) string {
+	var s string
+	if err := pool.QueryRow(ctx, sql+"::text").Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func mustDate(t *testing.T, ctx context.Context, pool *pgxpool.Pool) string {
+	var s string
+	if err := pool.QueryRow(ctx, "SELECT current_date::text").Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// A hotel's maintenance blocks (Hotel.maintenanceBlocks) and a room's
+// (OverlappingMaintenanceBlocks, every blockRooms) must be read from an
+// index, not from a scan of every hotel's blocks ever recorded (120,000
+// blocks: 160 and 65 ms).
+func TestMaintenanceListsReadOnlyTheirBlocks(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t)
+	seedHotels(t, ctx, pool, 200)
+	execSQL(t, ctx, pool, `
+SET session_replication_role = replica;
+INSERT INTO maintenance_blocks (id, hotel_id, room_id, room_type_id, start_night, end_night, reason, created_by)
+SELECT md5('mb'||g||'_'||k)::uuid, md5('h'||g)::uuid, md5('r'||g||'_'||(1 + k % 10))::uuid, md5('rt'||g)::uuid,
+       current_date - 1000 + k * 5, current_date - 1000 + k * 5 + 2, 'repair', 'STAFF:t'
+FROM generate_series(1, 200) g, generate_series(1, 200) k;
+RESET session_replication_role;
+ANALYZE maintenance_blocks;`)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	hotel, room, today := mustUUID(t, ctx, pool, "SELECT md5('h1')::uuid"), mustUUID(t, ctx, pool, "SELECT md5('r1_1')::uuid"), mustDate(t, ctx, pool)
+	// the table is ~400 pages: a scan reads them all, an index a few
+	if got := buffersOf(t, ctx, conn.Conn(), statement(t, "db/maintenance.sql.go", "listMaintenanceBlocks"), hotel, today); got > 40 {
+		t.Errorf("a hotel's blocks from today read %d buffers (limit 40)", got)
+	}
+	if got := buffersOf(t, ctx, conn.Conn(), statement(t, "db/maintenance.sql.go", "overlappingMaintenanceBlocks"),
+		[]string{room}, today, today); got > 40 {
+		t.Errorf("a room's blocks over a week read %d buffers (limit 40)", got)
+	}
+}
+
+// The bookings to relocate when a room change or block oversells a night
+// (BookingsHoldingNights, under the room type's inventory locks) must be
+// read from the hotel's live stays, not from every room its room type ever
+// sold: a checked-out stay's room still counts its unit (1.4 s on a room
+// type with 8,600 booked rooms).
+func TestBookingsHoldingNightsReadsOnlyLiveStays(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t)
+	seedHotels(t, ctx, pool, 200)
+	// Hotel 1: 20,000 stays over the last two years, checked out, and 5
+	// confirmed ones from next week. The 199 others: 30,000 confirmed stays
+	// to come (across a catalog, live bookings are many too).
+	execSQL(t, ctx, pool, `
+SET session_replication_role = replica;
+INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
+                      total_amount, deposit_due, owner, hold_expires_at)
+SELECT md5('b'||g)::uuid, 'R'||g, md5('h'||h)::uuid, CASE WHEN g <= 20000 THEN 'CHECKED_OUT' ELSE 'CONFIRMED' END,
+       CASE WHEN g <= 20000 THEN current_date - 730 + g / 30 ELSE current_date + 7 + g % 300 END,
+       CASE WHEN g <= 20000 THEN current_date - 729 + g / 30 ELSE current_date + 9 + g % 300 END,
+       now(), 'EUR', 100, 0, 100, 0, 'guest:'||g, now()
+FROM generate_series(1, 50005) g, LATERAL (SELECT CASE WHEN g <= 20005 THEN 1 ELSE 2 + g % 199 END AS h) x;
+UPDATE bookings SET check_in = current_date + 7, check_out = current_date + 9 WHERE reference IN ('R20001', 'R20002', 'R20003', 'R20004', 'R20005');
+INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, nightly, amount, tax_amount, cancellation_policy)
+SELECT md5('b'||g)::uuid, 0, md5('rp'||h)::uuid, md5('rt'||h)::uuid, 2, '{100}', 100, 0, '{}'
+FROM generate_series(1, 50005) g, LATERAL (SELECT CASE WHEN g <= 20005 THEN 1 ELSE 2 + g % 199 END AS h) x;
+RESET session_replication_role;
+ANALYZE bookings; ANALYZE booking_rooms;`)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	sql := statement(t, "db/bookings.sql.go", "bookingsHoldingNights")
+	roomType := mustUUID(t, ctx, pool, "SELECT md5('rt1')::uuid")
+	rows, err := conn.Query(ctx, sql, roomType, mustDate(t, ctx, pool), "2100-01-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if rows.Close(); rows.Err() != nil || n != 5 {
+		t.Fatalf("%d bookings to relocate (%v), want the 5 confirmed", n, rows.Err())
+	}
+	if got := buffersOf(t, ctx, conn.Conn(), sql, roomType, mustDate(t, ctx, pool), "2100-01-01"); got > 100 {
+		t.Errorf("the 5 live stays of a room type that sold 20,000 read %d buffers (limit 100)", got)
+	}
+}
