@@ -185,6 +185,7 @@ type Notification struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	SentAt          *time.Time
+	HotelID         uuid.UUID
 }
 
 type Payment struct {

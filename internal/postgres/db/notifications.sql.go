@@ -34,7 +34,7 @@ func (q *Queries) CreateNotification(ctx context.Context, arg CreateNotification
 }
 
 const getNotification = `-- name: GetNotification :one
-SELECT id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at FROM notifications WHERE id = $1
+SELECT id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at, hotel_id FROM notifications WHERE id = $1
 `
 
 func (q *Queries) GetNotification(ctx context.Context, id uuid.UUID) (Notification, error) {
@@ -54,12 +54,13 @@ func (q *Queries) GetNotification(ctx context.Context, id uuid.UUID) (Notificati
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.SentAt,
+		&i.HotelID,
 	)
 	return i, err
 }
 
 const listNotifications = `-- name: ListNotifications :many
-SELECT id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at FROM notifications WHERE booking_id = $1 ORDER BY created_at, id
+SELECT id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at, hotel_id FROM notifications WHERE booking_id = $1 ORDER BY created_at, id
 `
 
 // A booking's notifications, oldest first.
@@ -86,6 +87,7 @@ func (q *Queries) ListNotifications(ctx context.Context, bookingID uuid.UUID) ([
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.SentAt,
+			&i.HotelID,
 		); err != nil {
 			return nil, err
 		}
@@ -137,7 +139,7 @@ UPDATE notifications SET
     channel_failures = channel_failures + CASE WHEN $2::boolean THEN 1 ELSE 0 END,
     last_error = $3, updated_at = now()
 WHERE id = $4 AND status = 'PENDING' AND channel = $5
-RETURNING id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at
+RETURNING id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at, hotel_id
 `
 
 type RecordNotificationFailureParams struct {
@@ -173,6 +175,7 @@ func (q *Queries) RecordNotificationFailure(ctx context.Context, arg RecordNotif
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.SentAt,
+		&i.HotelID,
 	)
 	return i, err
 }
@@ -180,7 +183,7 @@ func (q *Queries) RecordNotificationFailure(ctx context.Context, arg RecordNotif
 const reviveNotification = `-- name: ReviveNotification :one
 UPDATE notifications SET status = 'PENDING', channel = channels[1], channel_failures = 0, updated_at = now()
 WHERE id = $1 AND status = 'DEAD'
-RETURNING id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at
+RETURNING id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at, hotel_id
 `
 
 // A staff retry: a DEAD notification starts over on the first channel of its route.
@@ -201,6 +204,7 @@ func (q *Queries) ReviveNotification(ctx context.Context, id uuid.UUID) (Notific
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.SentAt,
+		&i.HotelID,
 	)
 	return i, err
 }
@@ -208,7 +212,7 @@ func (q *Queries) ReviveNotification(ctx context.Context, id uuid.UUID) (Notific
 const switchNotificationChannel = `-- name: SwitchNotificationChannel :one
 UPDATE notifications SET channel = $1, channel_failures = 0, updated_at = now()
 WHERE id = $2 AND status = 'PENDING' AND channel = $3 AND $1::text = ANY (channels)
-RETURNING id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at
+RETURNING id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at, hotel_id
 `
 
 type SwitchNotificationChannelParams struct {
@@ -235,6 +239,7 @@ func (q *Queries) SwitchNotificationChannel(ctx context.Context, arg SwitchNotif
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.SentAt,
+		&i.HotelID,
 	)
 	return i, err
 }
