@@ -27,6 +27,11 @@
 //	 "data": {"hotel_id": "...", "booking_id": "...", "reference": "SG-…", "status": "CANCELLED",
 //	 "version": 3, "from": "2027-06-20", "to": "2027-06-22", "committed_at": "…"}}
 //
+// Events are not ordered: each job is retried on its own, so an event
+// that failed once can reach the partner after a later one. Receivers
+// refetch what availability and rate events name, and keep a booking's
+// highest version, ignoring a booking.changed with a lower data.version.
+//
 // Delivery is durable: Apply queues one River job per event and partner
 // (in the partner's own queue, QueueOf) in one transaction and returns
 // once it committed; the job posts and is retried with backoff until the
