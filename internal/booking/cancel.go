@@ -95,7 +95,7 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		if current.Status == StatusConfirmed && !in.WaivePenalty && !current.RelocationRequired {
 			// The terms it was sold under, counted back from the check-in
 			// instant fixed when it was held (not the hotel's settings now).
-			if penalty, err = penaltyOf(ctx, q, current.ID, b.CheckInAt, s.opts.Now()); err != nil {
+			if penalty, err = penaltyOf(ctx, q, current.ID, current.Currency, b.CheckInAt, s.opts.Now()); err != nil {
 				return err
 			}
 		}
@@ -151,7 +151,7 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 // room was sold under. (A booking maintenance took a room of is flagged for
 // relocation and costs nothing at all; a room that no longer holds its unit
 // is skipped all the same.)
-func penaltyOf(ctx context.Context, q *db.Queries, bookingID uuid.UUID, checkInAt, now time.Time) (int64, error) {
+func penaltyOf(ctx context.Context, q *db.Queries, bookingID uuid.UUID, currency string, checkInAt, now time.Time) (int64, error) {
 	rooms, err := q.ListBookingRooms(ctx, []uuid.UUID{bookingID})
 	if err != nil {
 		return 0, fmt.Errorf("load booked rooms: %w", err)
@@ -167,7 +167,7 @@ func penaltyOf(ctx context.Context, q *db.Queries, bookingID uuid.UUID, checkInA
 		}
 		priced = append(priced, pricedRoom{policy: snap.policy(), total: r.Amount + r.TaxAmount})
 	}
-	return penaltyAt(priced, checkInAt, now), nil
+	return penaltyAt(priced, checkInAt, now, currency), nil
 }
 
 func (s *Service) latestRefund(ctx context.Context, bookingID uuid.UUID) (*Refund, error) {

@@ -220,18 +220,21 @@ func (quote *Quote) price(rates map[uuid.UUID][]NightPrice) error {
 		room.TaxAmount = money.BasisPoints(room.Amount, quote.Hotel.TaxRateBasisPoints)
 		quote.RoomAmount += room.Amount
 		quote.TaxAmount += room.TaxAmount
-		quote.DepositDue += deposit(room.RatePlan.DepositPolicy, room.Amount+room.TaxAmount)
+		quote.DepositDue += deposit(room.RatePlan.DepositPolicy, room.Amount+room.TaxAmount, quote.Currency)
 	}
 	quote.Total = quote.RoomAmount + quote.TaxAmount
 	return nil
 }
 
-func deposit(p catalog.DepositPolicy, total int64) int64 {
+// deposit is what confirming a room asks to be paid now: a share of its
+// total in a step card payments settle (money.CashStep: a 30 % deposit of
+// 141.750 KWD is 42.530, not 42.525, which no card acquirer takes).
+func deposit(p catalog.DepositPolicy, total int64, currency string) int64 {
 	switch p.Kind {
 	case catalog.DepositFull:
 		return total
 	case catalog.DepositPercent:
-		return money.Percent(total, p.Percent)
+		return min(money.ToCash(money.Percent(total, p.Percent), currency), total)
 	default:
 		return 0
 	}
@@ -282,11 +285,12 @@ func percentAt(p catalog.CancellationPolicy, checkInAt, t time.Time) int {
 	return pct
 }
 
-// penaltyAt is what cancelling all rooms at t costs.
-func penaltyAt(rooms []pricedRoom, checkInAt, t time.Time) int64 {
+// penaltyAt is what cancelling all rooms at t costs, each room's share in
+// a step card payments settle (as deposit), so that what is refunded is.
+func penaltyAt(rooms []pricedRoom, checkInAt, t time.Time, currency string) int64 {
 	var sum int64
 	for _, r := range rooms {
-		sum += money.Percent(r.total, percentAt(r.policy, checkInAt, t))
+		sum += min(money.ToCash(money.Percent(r.total, percentAt(r.policy, checkInAt, t)), currency), r.total)
 	}
 	return sum
 }
@@ -306,7 +310,7 @@ func windows(rooms []pricedRoom, checkInAt, now time.Time, currency string, paid
 	var out []PenaltyWindow
 	add := func(start *time.Time, end *time.Time, at time.Time) {
 		// Cancel keeps at most what was paid: nothing collects the rest
-		amount := min(penaltyAt(rooms, checkInAt, at), paid)
+		amount := min(penaltyAt(rooms, checkInAt, at, currency), paid)
 		if n := len(out); n > 0 && out[n-1].Amount == amount {
 			out[n-1].End = end
 			return

@@ -47,6 +47,28 @@ func BasisPoints(amount int64, bps int) int64 {
 	return (n - 5000) / 10000
 }
 
+// cashSteps lists the currencies whose card payments settle in a coarser
+// step than ISO 4217's minor unit: the three-decimal ones in tens of it
+// (card acquirers, Stripe among them, take no single fils or millime), and
+// MGA in whole ariary.
+var cashSteps = map[string]int64{"BHD": 10, "JOD": 10, "KWD": 10, "OMR": 10, "TND": 10, "MGA": 100}
+
+// CashStep is the smallest step, in minor units, of the amounts of code that
+// card payments settle: 1 but for the currencies in cashSteps.
+func CashStep(code string) int64 {
+	if step, ok := cashSteps[code]; ok {
+		return step
+	}
+	return 1
+}
+
+// ToCash rounds a non-negative amount of code to a multiple of its
+// CashStep, halves up.
+func ToCash(amount int64, code string) int64 {
+	step := CashStep(code)
+	return (amount + step/2) / step * step
+}
+
 // minorDigits lists active ISO 4217 currencies and their minor unit digits.
 var minorDigits = map[string]int{
 	"AED": 2, "AFN": 2, "ALL": 2, "AMD": 2, "ANG": 2, "AOA": 2, "ARS": 2, "AUD": 2, "AWG": 2, "AZN": 2,

@@ -48,3 +48,23 @@ func TestString(t *testing.T) {
 		t.Error("XXX is not a currency")
 	}
 }
+
+// Card payments settle three-decimal currencies in tens of the minor unit
+// and MGA in whole ariary; amounts are rounded to those steps halves up,
+// and other currencies keep their minor unit.
+func TestToCash(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		amount   int64
+		currency string
+		want     int64
+	}{
+		{42525, "KWD", 42530}, {42524, "KWD", 42520}, {70875, "BHD", 70880}, {5, "TND", 10}, {4, "OMR", 0},
+		{12350, "MGA", 12400}, {12349, "MGA", 12300},
+		{42525, "EUR", 42525}, {7, "JPY", 7},
+	} {
+		if got := ToCash(c.amount, c.currency); got != c.want {
+			t.Errorf("ToCash(%d %s) = %d, want %d", c.amount, c.currency, got, c.want)
+		}
+	}
+}
