@@ -4542,11 +4542,7 @@ type UpdateRatePlanPayload {
   userErrors: [UserError!]!
 }
 
-"""
-Sets the nightly price of every local night from..to inclusive (at most 366 nights). Nights before the
-hotel's business date (its today; before 06:00 local, the day before) are past: they keep the rates
-they were sold at, and a range of only past nights is INVALID_INPUT.
-"""
+"Sets the nightly price of every local night from..to inclusive (at most 366 nights)."
 input SetRatesInput {
   ratePlanId: ID!
   from: Date!
@@ -4557,7 +4553,7 @@ input SetRatesInput {
 
 type SetRatesPayload {
   ratePlan: RatePlan
-  "Number of nights set: those of from..to that are not past."
+  "Number of nights set."
   nights: Int!
   userErrors: [UserError!]!
 }

@@ -537,9 +537,7 @@ type RoomRequestInput struct {
 	Guests []GuestInput `json:"guests,omitempty"`
 }
 
-// Sets the nightly price of every local night from..to inclusive (at most 366 nights). Nights before the
-// hotel's business date (its today; before 06:00 local, the day before) are past: they keep the rates
-// they were sold at, and a range of only past nights is INVALID_INPUT.
+// Sets the nightly price of every local night from..to inclusive (at most 366 nights).
 type SetRatesInput struct {
 	RatePlanID string    `json:"ratePlanId"`
 	From       time.Time `json:"from"`
@@ -550,7 +548,7 @@ type SetRatesInput struct {
 
 type SetRatesPayload struct {
 	RatePlan *catalog.RatePlan `json:"ratePlan,omitempty"`
-	// Number of nights set: those of from..to that are not past.
+	// Number of nights set.
 	Nights     int            `json:"nights"`
 	UserErrors []apperr.Error `json:"userErrors"`
 }

@@ -246,9 +246,7 @@ func (s *Service) UpdateRatePlan(ctx context.Context, id uuid.UUID, expectedVers
 }
 
 // SetRates sets the price of every local night from..to inclusive and bumps
-// the rate plan's version. Nights before the hotel's business date are past:
-// they keep the rates they were sold at, and a range of only such nights is
-// INVALID_INPUT. It returns the rate plan and the number of nights set.
+// the rate plan's version. It returns the rate plan and the number of nights set.
 func (s *Service) SetRates(ctx context.Context, ratePlanID uuid.UUID, from, to time.Time, amount int64) (RatePlan, int, error) {
 	rp, err := s.RatePlan(ctx, ratePlanID)
 	if err != nil {
@@ -278,9 +276,6 @@ func (s *Service) SetRates(ctx context.Context, ratePlanID uuid.UUID, from, to t
 		var err error
 		if n, err = q.SetRates(ctx, db.SetRatesParams{RatePlanID: rp.ID, Amount: amount, FromNight: from, ToNight: to}); err != nil {
 			return fmt.Errorf("set rates: %w", err)
-		}
-		if n == 0 {
-			return apperr.Invalid("every night from..to is past at the hotel (before its business date): past nights keep the rates they were sold at", "to")
 		}
 		if err := q.TouchRatePlan(ctx, rp.ID); err != nil {
 			return fmt.Errorf("bump rate plan version: %w", err)

@@ -280,10 +280,8 @@ const setRates = `-- name: SetRates :execrows
 INSERT INTO nightly_rates (rate_plan_id, night, amount, hotel_id, room_type_id)
 SELECT rp.id, d::date, $1, rp.hotel_id, rp.room_type_id
 FROM rate_plans rp
-JOIN hotels h ON h.id = rp.hotel_id
 CROSS JOIN generate_series($2::date, $3::date, interval '1 day') AS d
 WHERE rp.id = $4
-  AND d::date >= ((now() AT TIME ZONE h.time_zone) - interval '6 hours')::date
 ON CONFLICT (rate_plan_id, night)
 DO UPDATE SET amount = EXCLUDED.amount, version = nightly_rates.version + 1, updated_at = now()
 `
@@ -295,9 +293,7 @@ type SetRatesParams struct {
 	RatePlanID uuid.UUID
 }
 
-// Upserts one price for every night from..to inclusive that is not past at
-// the hotel: nights before its business date (hoteldate.BusinessDate, as
-// search.sql spells it) were sold at the rates they had and keep them.
+// Upserts one price for every night from..to inclusive.
 func (q *Queries) SetRates(ctx context.Context, arg SetRatesParams) (int64, error) {
 	result, err := q.db.Exec(ctx, setRates,
 		arg.Amount,

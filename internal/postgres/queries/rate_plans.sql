@@ -21,16 +21,12 @@ RETURNING *;
 UPDATE rate_plans SET version = version + 1, updated_at = now() WHERE id = $1;
 
 -- name: SetRates :execrows
--- Upserts one price for every night from..to inclusive that is not past at
--- the hotel: nights before its business date (hoteldate.BusinessDate, as
--- search.sql spells it) were sold at the rates they had and keep them.
+-- Upserts one price for every night from..to inclusive.
 INSERT INTO nightly_rates (rate_plan_id, night, amount, hotel_id, room_type_id)
 SELECT rp.id, d::date, @amount, rp.hotel_id, rp.room_type_id
 FROM rate_plans rp
-JOIN hotels h ON h.id = rp.hotel_id
 CROSS JOIN generate_series(@from_night::date, @to_night::date, interval '1 day') AS d
 WHERE rp.id = @rate_plan_id
-  AND d::date >= ((now() AT TIME ZONE h.time_zone) - interval '6 hours')::date
 ON CONFLICT (rate_plan_id, night)
 DO UPDATE SET amount = EXCLUDED.amount, version = nightly_rates.version + 1, updated_at = now();
 
