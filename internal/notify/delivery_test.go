@@ -285,6 +285,13 @@ func TestRetryOfADeadNotification(t *testing.T) {
 	if other, err := b.svc.Undelivered(ctx, uuid.New(), 10); err != nil || len(other) != 0 {
 		t.Fatalf("another hotel's list: %+v %v, want it empty", other, err)
 	}
+	// a column a later release adds does not break the list of this one
+	if _, err := b.pool.Exec(ctx, `ALTER TABLE notifications ADD COLUMN added_later text`); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := b.svc.Undelivered(ctx, b.hotelID, 10); err != nil || len(again) != 1 || again[0].ID != deadN.ID {
+		t.Fatalf("dead list with a column added to the table: %+v %v", again, err)
+	}
 
 	smtpd.Start()
 	retried, err := b.svc.Retry(ctx, deadN.ID)

@@ -9,8 +9,11 @@
 -- one range of an index by hotel.
 --
 -- A trigger fills hotel_id from the booking on insert, so servers of the
--- previous release, which do not name the column, keep working during a
--- rolling deploy (and this one needs no change to what it inserts).
+-- previous release, which do not name the column, keep writing
+-- notifications during a rolling deploy (and this one needs no change to
+-- what it inserts). Their list of undelivered notifications (Hotel.
+-- undeliveredNotifications, staff only) read every column by position and
+-- fails on them until they are replaced; this release names its columns.
 ALTER TABLE notifications ADD COLUMN hotel_id uuid;
 
 -- +goose StatementBegin
