@@ -53,6 +53,35 @@ func buffersOf(t *testing.T, ctx context.Context, conn *pgx.Conn, sql string, ar
 	return int(hit + read)
 }
 
+// sessionOf holds one connection of pool for the test: what a statement
+// reads depends on the session's settings and prepared statements.
+func sessionOf(t *testing.T, ctx context.Context, pool *pgxpool.Pool) *pgx.Conn {
+	t.Helper()
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Release)
+	return c.Conn()
+}
+
+// countRows runs sql and counts the rows it returns.
+func countRows(t *testing.T, ctx context.Context, conn *pgx.Conn, sql string, args ...any) int {
+	t.Helper()
+	rows, err := conn.Query(ctx, sql, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if rows.Close(); rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	return n
+}
+
 func execSQL(t *testing.T, ctx context.Context, pool *pgxpool.Pool, sql string) {
 	t.Helper()
 	if _, err := pool.Exec(ctx, sql); err != nil {
@@ -99,14 +128,10 @@ INSERT INTO inventory (room_type_id, night, capacity, reserved, hotel_id)
 SELECT md5('rt1')::uuid, d::date, 10, 3, md5('h1')::uuid FROM generate_series(current_date, current_date + 399, interval '1 day') d;
 RESET session_replication_role;
 ANALYZE maintenance_blocks; ANALYZE inventory; ANALYZE rooms;`)
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
+	conn := sessionOf(t, ctx, pool)
 	sql := statement(t, "db/inventory.sql.go", "oversoldNights")
-	got := buffersOf(t, ctx, conn.Conn(), sql, "00000000-0000-0000-0000-000000000000", "2000-01-01") // warm up
-	got = buffersOf(t, ctx, conn.Conn(), sql, mustUUID(t, ctx, pool, "SELECT md5('rt1')::uuid"), mustDate(t, ctx, pool))
+	got := buffersOf(t, ctx, conn, sql, "00000000-0000-0000-0000-000000000000", "2000-01-01") // warm up
+	got = buffersOf(t, ctx, conn, sql, mustUUID(t, ctx, pool, "SELECT md5('rt1')::uuid"), mustDate(t, ctx, pool))
 	// 400 nights x 10 rooms: an index probe per room and night is ~12,000
 	// buffers; a scan of the 40,000 blocks per night is ~280,000.
 	if limit := 400 * 60; got > limit {
@@ -146,17 +171,13 @@ SELECT md5('mb'||g||'_'||k)::uuid, md5('h'||g)::uuid, md5('r'||g||'_'||(1 + k % 
 FROM generate_series(1, 200) g, generate_series(1, 200) k;
 RESET session_replication_role;
 ANALYZE maintenance_blocks;`)
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
+	conn := sessionOf(t, ctx, pool)
 	hotel, room, today := mustUUID(t, ctx, pool, "SELECT md5('h1')::uuid"), mustUUID(t, ctx, pool, "SELECT md5('r1_1')::uuid"), mustDate(t, ctx, pool)
 	// the table is ~400 pages: a scan reads them all, an index a few
-	if got := buffersOf(t, ctx, conn.Conn(), statement(t, "db/maintenance.sql.go", "listMaintenanceBlocks"), hotel, today); got > 40 {
+	if got := buffersOf(t, ctx, conn, statement(t, "db/maintenance.sql.go", "listMaintenanceBlocks"), hotel, today); got > 40 {
 		t.Errorf("a hotel's blocks from today read %d buffers (limit 40)", got)
 	}
-	if got := buffersOf(t, ctx, conn.Conn(), statement(t, "db/maintenance.sql.go", "overlappingMaintenanceBlocks"),
+	if got := buffersOf(t, ctx, conn, statement(t, "db/maintenance.sql.go", "overlappingMaintenanceBlocks"),
 		[]string{room}, today, today); got > 40 {
 		t.Errorf("a room's blocks over a week read %d buffers (limit 40)", got)
 	}
@@ -189,25 +210,13 @@ SELECT md5('b'||g)::uuid, 0, md5('rp'||h)::uuid, md5('rt'||h)::uuid, 2, '{100}',
 FROM generate_series(1, 50005) g, LATERAL (SELECT CASE WHEN g <= 20005 THEN 1 ELSE 2 + g % 199 END AS h) x;
 RESET session_replication_role;
 ANALYZE bookings; ANALYZE booking_rooms;`)
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
+	conn := sessionOf(t, ctx, pool)
 	sql := statement(t, "db/bookings.sql.go", "bookingsHoldingNights")
 	roomType := mustUUID(t, ctx, pool, "SELECT md5('rt1')::uuid")
-	rows, err := conn.Query(ctx, sql, roomType, mustDate(t, ctx, pool), "2100-01-01")
-	if err != nil {
-		t.Fatal(err)
+	if n := countRows(t, ctx, conn, sql, roomType, mustDate(t, ctx, pool), "2100-01-01"); n != 5 {
+		t.Fatalf("%d bookings to relocate, want the 5 confirmed", n)
 	}
-	n := 0
-	for rows.Next() {
-		n++
-	}
-	if rows.Close(); rows.Err() != nil || n != 5 {
-		t.Fatalf("%d bookings to relocate (%v), want the 5 confirmed", n, rows.Err())
-	}
-	if got := buffersOf(t, ctx, conn.Conn(), sql, roomType, mustDate(t, ctx, pool), "2100-01-01"); got > 100 {
+	if got := buffersOf(t, ctx, conn, sql, roomType, mustDate(t, ctx, pool), "2100-01-01"); got > 100 {
 		t.Errorf("the 5 live stays of a room type that sold 20,000 read %d buffers (limit 100)", got)
 	}
 }
@@ -246,12 +255,8 @@ ANALYZE bookings; ANALYZE notifications;`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	c := conn.Conn()
+	conn := sessionOf(t, ctx, pool)
+	c := conn
 	if _, err := c.Exec(ctx, "PREPARE given_up(uuid, int) AS "+string(src)); err != nil {
 		t.Fatal(err)
 	}
@@ -260,15 +265,7 @@ ANALYZE bookings; ANALYZE notifications;`)
 		if _, err := c.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := c.Query(ctx, fmt.Sprintf("EXECUTE given_up('%s', 21)", hotel))
-		if err != nil {
-			t.Fatal(err)
-		}
-		listed := 0
-		for rows.Next() {
-			listed++
-		}
-		if rows.Close(); rows.Err() != nil || listed != 3 {
+		if listed := countRows(t, ctx, c, fmt.Sprintf("EXECUTE given_up('%s', 21)", hotel)); listed != 3 {
 			t.Fatalf("%s: %d undelivered notifications listed, want the hotel's 3", mode, listed)
 		}
 		// its 3 entries of an index by hotel and their rows: a few dozen
