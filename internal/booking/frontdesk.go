@@ -35,8 +35,9 @@ type deskMove struct {
 	// notYet says why the move cannot be recorded on the hotel's business
 	// date today, "" when it can.
 	notYet func(b Booking, today time.Time) string
-	// apply records it; on is the hotel's calendar date now.
-	apply func(ctx context.Context, q *db.Queries, b Booking, on time.Time) (db.Booking, error)
+	// apply records it; today is the hotel's business date now, on its
+	// calendar date.
+	apply func(ctx context.Context, q *db.Queries, b Booking, today, on time.Time) (db.Booking, error)
 }
 
 // CheckIn records that the guests of a confirmed booking arrived: it becomes
@@ -54,28 +55,33 @@ func (s *Service) CheckIn(ctx context.Context, id uuid.UUID) (Booking, error) {
 			}
 			return ""
 		},
-		apply: func(ctx context.Context, q *db.Queries, b Booking, _ time.Time) (db.Booking, error) {
+		apply: func(ctx context.Context, q *db.Queries, b Booking, today, _ time.Time) (db.Booking, error) {
 			// the booking's row first, then its inventory, as Cancel
-			row, err := q.CheckInBooking(ctx, db.CheckInBookingParams{ID: b.ID, Version: b.Version})
+			row, err := q.CheckInBooking(ctx, db.CheckInBookingParams{ID: b.ID, Version: b.Version, Today: today})
 			if err != nil {
 				return row, err
 			}
-			return row, reclaimRoomsTx(ctx, q, b)
+			from := b.CheckIn
+			if row.ArrivedOn.Valid {
+				from = row.ArrivedOn.Time
+			}
+			return row, reclaimRoomsTx(ctx, q, b, from)
 		}})
 }
 
 // reclaimRoomsTx gives the rooms maintenance took from a booking (flagged
-// for relocation: they hold no units) their units back for its stay, before
-// its guests check in: the room type has rooms free again once the works
-// ended early. When it has none free on a night the check-in is SOLD_OUT,
-// and the guests must be moved first: a room that is not theirs would be
-// sold twice.
-func reclaimRoomsTx(ctx context.Context, q *db.Queries, b Booking) error {
+// for relocation: they hold no units) their units back for its stay from
+// the night from on (its check-in, or today when its guests arrive on a
+// later day of the stay: arrived_on), before its guests check in: the room
+// type has rooms free again once the works ended early. When it has none
+// free on a night the check-in is SOLD_OUT, and the guests must be moved
+// first: a room that is not theirs would be sold twice.
+func reclaimRoomsTx(ctx context.Context, q *db.Queries, b Booking, from time.Time) error {
 	types, err := q.ReclaimBookingRooms(ctx, b.ID)
 	if err != nil || len(types) == 0 {
 		return err
 	}
-	err = reserveTx(ctx, q, newReservation(types, b.CheckIn, b.CheckOut), true)
+	err = reserveTx(ctx, q, newReservation(types, from, b.CheckOut), true)
 	if e, ok := errors.AsType[*apperr.Error](err); ok && e.Code == SoldOut {
 		moved := *e
 		moved.Message = fmt.Sprintf("the booking is flagged for relocation and its room type has no room free for the stay (%s): move the guests first", e.Message)
@@ -101,7 +107,7 @@ func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 			}
 			return ""
 		},
-		apply: func(ctx context.Context, q *db.Queries, b Booking, on time.Time) (db.Booking, error) {
+		apply: func(ctx context.Context, q *db.Queries, b Booking, _, on time.Time) (db.Booking, error) {
 			// on is never before the check-in date: the business date is
 			// not (notYet), and the calendar date is that or the day after.
 			row, err := q.CheckOutBooking(ctx, db.CheckOutBookingParams{ID: b.ID, Version: b.Version, Today: on})
@@ -136,7 +142,7 @@ func (s *Service) MarkNoShow(ctx context.Context, id uuid.UUID) (Booking, error)
 			}
 			return ""
 		},
-		apply: func(ctx context.Context, q *db.Queries, b Booking, _ time.Time) (db.Booking, error) {
+		apply: func(ctx context.Context, q *db.Queries, b Booking, _, _ time.Time) (db.Booking, error) {
 			row, err := q.MarkNoShow(ctx, db.MarkNoShowParams{ID: b.ID, Version: b.Version})
 			if err != nil {
 				return row, err
@@ -169,12 +175,13 @@ func (s *Service) frontDesk(ctx context.Context, id uuid.UUID, m deskMove) (Book
 		return Booking{}, err
 	}
 	now := s.opts.Now()
-	if why := m.notYet(b, hoteldate.BusinessDate(now, loc)); why != "" {
+	today := hoteldate.BusinessDate(now, loc)
+	if why := m.notYet(b, today); why != "" {
 		return Booking{}, apperr.New(InvalidState, why)
 	}
 	var out Booking
 	err = s.inTx(ctx, func(_ pgx.Tx, q *db.Queries) error {
-		row, err := m.apply(ctx, q, b, hoteldate.Date(now.In(loc)))
+		row, err := m.apply(ctx, q, b, today, hoteldate.Date(now.In(loc)))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(InvalidState, "the booking changed meanwhile; reload it")
 		}

@@ -358,4 +358,40 @@ func TestARelocatedBookingChecksInOnlyIntoARoomItClaims(t *testing.T) {
 	if other, err := b.svc.Hold(guest("cust-2"), holdInput(f, "h2", checkIn, checkOut, 1)); !apperr.HasCode(err, booking.SoldOut) {
 		t.Fatalf("the only room, its guests in the house, was held again: %s %v, want SOLD_OUT", other.Reference, err)
 	}
+	b.assertInventoryConsistent(t)
+}
+
+// Guests of a relocated booking who arrive on a later day of their stay
+// (its first night blocked, spent elsewhere) claim their room from that day:
+// the past night, still blocked, is not claimed (it could never be), the
+// nights left are, and the inventory's invariants hold in SQL (the booking
+// holds its rooms from the day it arrived).
+func TestARelocatedBookingArrivingLateClaimsTheNightsLeft(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 15, 0, 0, 0, time.UTC) // 16:00 in Paris
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000, policy: flexible})
+	staff := staffOf(f.hotel.ID)
+	checkIn, checkOut := day("2027-03-01"), day("2027-03-04")
+	held := b.book(t, guest("cust-1"), f, "k", checkIn, checkOut)
+	_, affected, err := b.svc.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
+		From: checkIn, To: day("2027-03-02"), Reason: "leak", Force: true})
+	must(t, err)
+	if len(affected) != 1 {
+		t.Fatalf("the block flagged %+v, want the booking", affected)
+	}
+	// 01:30 on the 2nd in Paris is still the 1st at the desk (its business
+	// date): the blocked night is in progress, so no room to claim
+	if _, err := setupClock(b, time.Date(2027, 3, 2, 0, 30, 0, 0, time.UTC)).CheckIn(staff, held.ID); !apperr.HasCode(err, booking.SoldOut) {
+		t.Fatalf("checking in during the blocked night: %v, want SOLD_OUT", err)
+	}
+	// 10:00 on the 2nd: the block is over
+	in, err := setupClock(b, time.Date(2027, 3, 2, 9, 0, 0, 0, time.UTC)).CheckIn(staff, held.ID)
+	if err != nil || in.Status != booking.StatusCheckedIn || in.RelocationRequired {
+		t.Fatalf("arriving on the 2nd, the room free for the nights left: %s (flagged %v), %v; want CHECKED_IN", in.Status, in.RelocationRequired, err)
+	}
+	if got := b.reserved(t, f.roomType.ID, checkIn, checkOut); !slices.Equal(got, []int{0, 1, 1}) {
+		t.Fatalf("reserved %v over the stay, want [0 1 1]: the nights from the day the guests came", got)
+	}
+	b.assertInventoryConsistent(t)
 }

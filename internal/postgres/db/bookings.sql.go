@@ -76,7 +76,7 @@ UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason_en
     penalty_amount = $2, refund_due = $3, payment_in_flight = false,
     version = version + 1, updated_at = now()
 WHERE id = $4 AND version = $5 AND status IN ('HELD', 'CONFIRMED')
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
 `
 
 type CancelBookingParams struct {
@@ -129,26 +129,30 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }
 
 const checkInBooking = `-- name: CheckInBooking :one
 UPDATE bookings SET status = 'CHECKED_IN', relocation_required = false, relocation_note = '',
+    arrived_on = CASE WHEN relocation_required AND $1::date > check_in THEN $1::date END,
     version = version + 1, updated_at = now()
-WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+WHERE id = $2 AND version = $3 AND status = 'CONFIRMED' AND NOT payment_in_flight
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
 `
 
 type CheckInBookingParams struct {
+	Today   time.Time
 	ID      uuid.UUID
 	Version int64
 }
 
 // Records that the guests arrived; a booking flagged for relocation has its
-// rooms again (CheckIn claimed them back first: ReclaimBookingRooms).
+// rooms again (CheckIn claims them back: ReclaimBookingRooms), from the
+// hotel's business date @today when the stay began before it (arrived_on).
 func (q *Queries) CheckInBooking(ctx context.Context, arg CheckInBookingParams) (Booking, error) {
-	row := q.db.QueryRow(ctx, checkInBooking, arg.ID, arg.Version)
+	row := q.db.QueryRow(ctx, checkInBooking, arg.Today, arg.ID, arg.Version)
 	var i Booking
 	err := row.Scan(
 		&i.ID,
@@ -182,6 +186,7 @@ func (q *Queries) CheckInBooking(ctx context.Context, arg CheckInBookingParams) 
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }
@@ -190,7 +195,7 @@ const checkOutBooking = `-- name: CheckOutBooking :one
 UPDATE bookings SET status = 'CHECKED_OUT', departed_on = CASE WHEN $1::date < check_out THEN $1::date END,
     version = version + 1, updated_at = now()
 WHERE id = $2 AND version = $3 AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
 `
 
 type CheckOutBookingParams struct {
@@ -238,6 +243,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }
@@ -245,7 +251,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 const clearPaymentInFlight = `-- name: ClearPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = false, version = version + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
 `
 
 func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -283,6 +289,7 @@ func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booki
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }
@@ -291,7 +298,7 @@ const confirmBooking = `-- name: ConfirmBooking :one
 UPDATE bookings SET status = 'CONFIRMED', payment_in_flight = false, confirmed_at = now(),
     version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD' AND NOT relocation_required
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
 `
 
 // A hold maintenance took the rooms of (relocation_required) has nothing
@@ -331,6 +338,7 @@ func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, er
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }
@@ -374,7 +382,7 @@ WITH booking AS (
     VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9,
             $10, $11, $12, $13, $14, $15,
             $16, $17)
-    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
 ), rooms AS (
     INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
                                tax_amount, cancellation_policy)
@@ -394,7 +402,7 @@ WITH booking AS (
     INSERT INTO idempotency_keys (principal, key, operation, request_hash, booking_id)
     VALUES ($31, $32, $33, $34, $1)
 )
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM booking
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM booking
 `
 
 type CreateHoldParams struct {
@@ -466,6 +474,7 @@ type CreateHoldRow struct {
 	CheckInAt          time.Time
 	DepartedOn         pgtype.Date
 	CancelReasonEnc    []byte
+	ArrivedOn          pgtype.Date
 }
 
 // A HELD booking with its rooms, its guests and the idempotency key of the
@@ -543,6 +552,7 @@ func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateH
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }
@@ -553,7 +563,7 @@ UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now(
                   WHERE p.booking_id = bookings.id AND p.status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'))
 WHERE bookings.id = $1 AND bookings.status = 'HELD' AND NOT bookings.payment_in_flight
   AND (bookings.hold_expires_at <= $2::timestamptz OR bookings.relocation_required)
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
 `
 
 type ExpireBookingParams struct {
@@ -600,6 +610,7 @@ func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (B
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }
@@ -625,7 +636,7 @@ func (q *Queries) FlagRelocation(ctx context.Context, arg FlagRelocationParams) 
 }
 
 const getBooking = `-- name: GetBooking :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE id = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings WHERE id = $1
 `
 
 func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -663,12 +674,13 @@ func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error)
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }
 
 const getBookingByReference = `-- name: GetBookingByReference :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE reference = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings WHERE reference = $1
 `
 
 func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (Booking, error) {
@@ -706,12 +718,13 @@ func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }
 
 const getBookingForUpdate = `-- name: GetBookingForUpdate :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE id = $1 FOR UPDATE
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -749,12 +762,13 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }
 
 const listAllBookings = `-- name: ListAllBookings :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings
 WHERE id < coalesce($1::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT $2
@@ -806,6 +820,7 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 			&i.CheckInAt,
 			&i.DepartedOn,
 			&i.CancelReasonEnc,
+			&i.ArrivedOn,
 		); err != nil {
 			return nil, err
 		}
@@ -903,9 +918,9 @@ func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) 
 }
 
 const listBookingsByHotels = `-- name: ListBookingsByHotels :many
-SELECT b.id, b.reference, b.hotel_id, b.status, b.check_in, b.check_out, b.currency, b.room_amount, b.tax_amount, b.total_amount, b.deposit_due, b.owner, b.hold_expires_at, b.payment_in_flight, b.confirmed_at, b.cancelled_at, b.cancel_reason, b.penalty_amount, b.refund_due, b.relocation_required, b.relocation_note, b.version, b.created_at, b.updated_at, b.contact_email_enc, b.contact_email_idx, b.contact_phone_enc, b.language, b.check_in_at, b.departed_on, b.cancel_reason_enc FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) h
+SELECT b.id, b.reference, b.hotel_id, b.status, b.check_in, b.check_out, b.currency, b.room_amount, b.tax_amount, b.total_amount, b.deposit_due, b.owner, b.hold_expires_at, b.payment_in_flight, b.confirmed_at, b.cancelled_at, b.cancel_reason, b.penalty_amount, b.refund_due, b.relocation_required, b.relocation_note, b.version, b.created_at, b.updated_at, b.contact_email_enc, b.contact_email_idx, b.contact_phone_enc, b.language, b.check_in_at, b.departed_on, b.cancel_reason_enc, b.arrived_on FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) h
 CROSS JOIN LATERAL (
-    SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
+    SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings
     WHERE hotel_id = h.id AND id < coalesce($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
     ORDER BY id DESC
     LIMIT $3
@@ -964,6 +979,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 			&i.CheckInAt,
 			&i.DepartedOn,
 			&i.CancelReasonEnc,
+			&i.ArrivedOn,
 		); err != nil {
 			return nil, err
 		}
@@ -976,7 +992,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 }
 
 const listBookingsByOwner = `-- name: ListBookingsByOwner :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings
 WHERE owner = $1 AND id < coalesce($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT $3
@@ -1029,6 +1045,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 			&i.CheckInAt,
 			&i.DepartedOn,
 			&i.CancelReasonEnc,
+			&i.ArrivedOn,
 		); err != nil {
 			return nil, err
 		}
@@ -1041,7 +1058,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 }
 
 const listRelocations = `-- name: ListRelocations :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
 ORDER BY check_in, id
 `
 
@@ -1086,6 +1103,7 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelID uuid.UUID) ([]Boo
 			&i.CheckInAt,
 			&i.DepartedOn,
 			&i.CancelReasonEnc,
+			&i.ArrivedOn,
 		); err != nil {
 			return nil, err
 		}
@@ -1208,7 +1226,7 @@ func (q *Queries) LockGuestsToRotate(ctx context.Context, arg LockGuestsToRotate
 const markNoShow = `-- name: MarkNoShow :one
 UPDATE bookings SET status = 'NO_SHOW', version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
 `
 
 type MarkNoShowParams struct {
@@ -1252,6 +1270,7 @@ func (q *Queries) MarkNoShow(ctx context.Context, arg MarkNoShowParams) (Booking
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }
@@ -1385,7 +1404,7 @@ const setPaymentInFlight = `-- name: SetPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND NOT payment_in_flight
   AND (status = 'HELD' AND hold_expires_at > $3::timestamptz OR status IN ('CONFIRMED', 'CHECKED_IN'))
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
 `
 
 type SetPaymentInFlightParams struct {
@@ -1431,6 +1450,7 @@ func (q *Queries) SetPaymentInFlight(ctx context.Context, arg SetPaymentInFlight
 		&i.CheckInAt,
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
+		&i.ArrivedOn,
 	)
 	return i, err
 }

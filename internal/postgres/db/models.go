@@ -67,6 +67,7 @@ type Booking struct {
 	CheckInAt          time.Time
 	DepartedOn         pgtype.Date
 	CancelReasonEnc    []byte
+	ArrivedOn          pgtype.Date
 }
 
 type BookingGuest struct {

@@ -211,8 +211,10 @@ WHERE booking_id = @booking_id AND position = @position
 
 -- name: CheckInBooking :one
 -- Records that the guests arrived; a booking flagged for relocation has its
--- rooms again (CheckIn claimed them back first: ReclaimBookingRooms).
+-- rooms again (CheckIn claims them back: ReclaimBookingRooms), from the
+-- hotel's business date @today when the stay began before it (arrived_on).
 UPDATE bookings SET status = 'CHECKED_IN', relocation_required = false, relocation_note = '',
+    arrived_on = CASE WHEN relocation_required AND @today::date > check_in THEN @today::date END,
     version = version + 1, updated_at = now()
 WHERE id = @id AND version = @version AND status = 'CONFIRMED' AND NOT payment_in_flight
 RETURNING *;
