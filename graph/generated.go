@@ -4782,10 +4782,10 @@ type Mutation {
   Front desk (staff of the hotel and admins): the guests of a confirmed booking arrived; while today at
   the hotel (its business date) is from its check-in date until before check-out: from 06:00 local time
   on the check-in date (the guests of a night in progress check in at 01:30) to 06:00 on checkOut. A
-  booking flagged for relocation first claims its rooms back for the stay (the works ended early) and is
-  no longer flagged. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the booking is under way: try
+  booking flagged for relocation first claims its rooms back for the nights left of the stay (the works
+  ended early) and is no longer flagged. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the booking is under way: try
   again once it settled), SOLD_OUT (a booking flagged for relocation whose room type has no room free
-  for the stay: move the guests first).
+  for the nights left: move the guests first).
   """
   checkInBooking(input: FrontDeskInput!): FrontDeskPayload!
   """
