@@ -45,14 +45,18 @@ func TestMigrateSealsPlaintextCancelReasons(t *testing.T) {
 		checkErr(t, err)
 		ids = append(ids, held.ID)
 	}
-	// The database as 00023 leaves it. Booking 0 is cancelled by this
-	// release (its reason sealed), booking 1 by an older server (in
-	// plaintext, as its statements write it), and 2,500 more like it (more
-	// than two batches); booking 2 was never cancelled.
+	// The database as 00023 leaves it. Booking 0 is cancelled by a release
+	// that seals reasons (written as it writes them: this release's
+	// statements name columns that schema lacks), booking 1 by an older
+	// server (in plaintext, as its statements write it), and 2,500 more
+	// like it (more than two batches); booking 2 was never cancelled.
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	checkErr(t, postgres.MigrateWith(ctx, pool, log, postgres.MigrateOpts{To: 23}))
 	const sealedReason, legacyReason = "plans changed", "Ignatius Wolverhampton is ill, call 07700 900461"
-	_, _, err = svc.Cancel(guestOf(ctx, 0), booking.CancelInput{IdempotencyKey: "c", BookingID: ids[0], Reason: sealedReason})
+	sealedBy, err := booking.CancelReasonSealer(keys)(ids[0], sealedReason)
+	checkErr(t, err)
+	_, err = pool.Exec(ctx, `UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason_enc = $2, version = version + 1 WHERE id = $1`,
+		ids[0], sealedBy)
 	checkErr(t, err)
 	_, err = pool.Exec(ctx, `UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = $2, version = version + 1 WHERE id = $1`,
 		ids[1], legacyReason)
