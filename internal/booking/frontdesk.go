@@ -84,7 +84,7 @@ func reclaimRoomsTx(ctx context.Context, q *db.Queries, b Booking, from time.Tim
 	err = reserveTx(ctx, q, newReservation(types, from, b.CheckOut), true)
 	if e, ok := errors.AsType[*apperr.Error](err); ok && e.Code == SoldOut {
 		moved := *e
-		moved.Message = fmt.Sprintf("the booking is flagged for relocation and its room type has no room free for the stay (%s): move the guests first", e.Message)
+		moved.Message = fmt.Sprintf("the booking is flagged for relocation and its room type has no room free for the nights left (%s): move the guests first", e.Message)
 		return &moved
 	}
 	return err
