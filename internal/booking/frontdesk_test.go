@@ -312,6 +312,21 @@ func TestTheDeskWorksOnTheBusinessDate(t *testing.T) {
 	b.assertInventoryConsistent(t)
 }
 
+// relocatedOnItsFirstNight books f's only room for [checkIn, checkOut) and
+// blocks it, forced, for the first night: the booking is flagged for
+// relocation. It returns the booking and the block.
+func (b testBundle) relocatedOnItsFirstNight(t *testing.T, f fixture, checkIn, checkOut time.Time) (booking.Booking, booking.MaintenanceBlock) {
+	t.Helper()
+	held := b.book(t, guest("cust-1"), f, "k", checkIn, checkOut)
+	blocks, affected, err := b.svc.BlockRooms(staffOf(f.hotel.ID), b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
+		From: checkIn, To: checkIn.AddDate(0, 0, 1), Reason: "leak", Force: true})
+	must(t, err)
+	if len(affected) != 1 || affected[0].ID != held.ID {
+		t.Fatalf("the block flagged %+v, want the booking", affected)
+	}
+	return held, blocks[0]
+}
+
 // A booking maintenance flagged for relocation holds no room. Its guests
 // check in only into a room the booking claims back: while the block
 // stands, check-in is SOLD_OUT and changes nothing; once the works ended
@@ -325,15 +340,9 @@ func TestARelocatedBookingChecksInOnlyIntoARoomItClaims(t *testing.T) {
 	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000, policy: flexible})
 	staff := staffOf(f.hotel.ID)
 	checkIn, checkOut := day("2027-03-01"), day("2027-03-03")
-	held := b.book(t, guest("cust-1"), f, "k", checkIn, checkOut)
-	blocks, affected, err := b.svc.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
-		From: checkIn, To: day("2027-03-02"), Reason: "leak", Force: true})
-	must(t, err)
-	if len(affected) != 1 || affected[0].ID != held.ID {
-		t.Fatalf("the block flagged %+v, want the booking", affected)
-	}
+	held, block := b.relocatedOnItsFirstNight(t, f, checkIn, checkOut)
 
-	_, err = b.svc.CheckIn(staff, held.ID)
+	_, err := b.svc.CheckIn(staff, held.ID)
 	if !apperr.HasCode(err, booking.SoldOut) || !strings.Contains(err.Error(), "relocation") {
 		t.Fatalf("checking in a relocated booking while its room is blocked: %v, want SOLD_OUT naming the relocation", err)
 	}
@@ -346,7 +355,7 @@ func TestARelocatedBookingChecksInOnlyIntoARoomItClaims(t *testing.T) {
 		t.Fatalf("the refused check-in left reserved units %v, want [0 0]", got)
 	}
 
-	_, err = endBlock(staff, b.svc, blocks[0], "")
+	_, err = endBlock(staff, b.svc, block, "")
 	must(t, err)
 	in, err := b.svc.CheckIn(staff, held.ID)
 	if err != nil || in.Status != booking.StatusCheckedIn || in.RelocationRequired {
@@ -373,13 +382,7 @@ func TestARelocatedBookingArrivingLateClaimsTheNightsLeft(t *testing.T) {
 	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000, policy: flexible})
 	staff := staffOf(f.hotel.ID)
 	checkIn, checkOut := day("2027-03-01"), day("2027-03-04")
-	held := b.book(t, guest("cust-1"), f, "k", checkIn, checkOut)
-	_, affected, err := b.svc.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
-		From: checkIn, To: day("2027-03-02"), Reason: "leak", Force: true})
-	must(t, err)
-	if len(affected) != 1 {
-		t.Fatalf("the block flagged %+v, want the booking", affected)
-	}
+	held, _ := b.relocatedOnItsFirstNight(t, f, checkIn, checkOut)
 	// 01:30 on the 2nd in Paris is still the 1st at the desk (its business
 	// date): the blocked night is in progress, so no room to claim
 	if _, err := setupClock(b, time.Date(2027, 3, 2, 0, 30, 0, 0, time.UTC)).CheckIn(staff, held.ID); !apperr.HasCode(err, booking.SoldOut) {
