@@ -32,8 +32,11 @@ ALTER TABLE notifications ALTER COLUMN hotel_id SET NOT NULL;
 
 CREATE INDEX notifications_hotel_undelivered_idx ON notifications (hotel_id, updated_at DESC, id DESC)
     WHERE status IN ('DEAD', 'PENDING');
+-- the index by hotel replaces it: nothing else reads it
+DROP INDEX notifications_undelivered_idx;
 
 -- +goose Down
+CREATE INDEX notifications_undelivered_idx ON notifications (updated_at DESC, id DESC) WHERE status IN ('DEAD', 'PENDING');
 DROP INDEX notifications_hotel_undelivered_idx;
 DROP TRIGGER notifications_hotel ON notifications;
 DROP FUNCTION notifications_hotel;
