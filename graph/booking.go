@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -92,18 +93,27 @@ func nightPrices(checkIn time.Time, nightly []int64, currency string) []model.Ni
 // inHotelZone shows an instant of a booking in the offset of its hotel's
 // time zone.
 func (r *Resolver) inHotelZone(ctx context.Context, b *booking.Booking, t time.Time) (time.Time, error) {
-	if b.Zone != nil {
-		return t.In(b.Zone), nil
-	}
-	h, err := r.loaders(ctx).hotel.Load(ctx, b.HotelID)
+	loc, err := r.hotelZone(ctx, b)
 	if err != nil {
 		return t, err
 	}
+	return t.In(loc), nil
+}
+
+// hotelZone is the time zone of a booking's hotel.
+func (r *Resolver) hotelZone(ctx context.Context, b *booking.Booking) (*time.Location, error) {
+	if b.Zone != nil {
+		return b.Zone, nil
+	}
+	h, err := r.loaders(ctx).hotel.Load(ctx, b.HotelID)
+	if err != nil {
+		return nil, err
+	}
 	loc, err := time.LoadLocation(h.TimeZone)
 	if err != nil {
-		return t, nil
+		return nil, fmt.Errorf("hotel time zone: %w", err)
 	}
-	return t.In(loc), nil
+	return loc, nil
 }
 
 // orEmpty turns a nil slice into an empty one, for non-null list fields.

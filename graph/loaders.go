@@ -10,6 +10,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/server"
 )
 
@@ -22,10 +23,12 @@ type loaders struct {
 	ratePlansOfType  *dataloadgen.Loader[uuid.UUID, []catalog.RatePlan]
 	roomsInServiceOf *dataloadgen.Loader[uuid.UUID, int]
 	// Parts of bookings the caller was already allowed to load.
-	bookedRooms *dataloadgen.Loader[uuid.UUID, []booking.BookedRoom]
-	guests      *dataloadgen.Loader[uuid.UUID, []booking.Guest]
-	payments    *dataloadgen.Loader[uuid.UUID, []booking.Payment]
-	refunds     *dataloadgen.Loader[uuid.UUID, []booking.Refund]
+	bookedRooms   *dataloadgen.Loader[uuid.UUID, []booking.BookedRoom]
+	guests        *dataloadgen.Loader[uuid.UUID, []booking.Guest]
+	payments      *dataloadgen.Loader[uuid.UUID, []booking.Payment]
+	refunds       *dataloadgen.Loader[uuid.UUID, []booking.Refund]
+	ledger        *dataloadgen.Loader[uuid.UUID, booking.Ledger]
+	notifications *dataloadgen.Loader[uuid.UUID, []notify.Notification]
 }
 
 type loadersKey struct{}
@@ -53,6 +56,8 @@ func newLoaders(c *catalog.Service, b *booking.Service) *loaders {
 		guests:           dataloadgen.NewMappedLoader(withEmpty(b.GuestsOf), dataloadgen.WithWait(loaderWait)),
 		payments:         dataloadgen.NewMappedLoader(withEmpty(b.PaymentsOf), dataloadgen.WithWait(loaderWait)),
 		refunds:          dataloadgen.NewMappedLoader(withEmpty(b.RefundsOf), dataloadgen.WithWait(loaderWait)),
+		ledger:           dataloadgen.NewMappedLoader(b.LedgersOf, dataloadgen.WithWait(loaderWait)),
+		notifications:    dataloadgen.NewMappedLoader(withEmpty(b.NotificationsOf), dataloadgen.WithWait(loaderWait)),
 	}
 }
 

@@ -1,11 +1,15 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/notify"
 )
 
 // The elements of a list under which fields wait on data loaders are
@@ -41,5 +45,86 @@ func TestListElementsLoadTogether(t *testing.T) {
 	// one batch; two if the machine is slow enough to split it
 	if queries == 0 || queries > 2 {
 		t.Fatalf("the page's room types took %d queries for %d hotels", queries, hotels)
+	}
+}
+
+// A page of bookings with their money, messages and cancellation terms
+// reads each of them with one query for the page, not one per booking.
+func TestBookingListFieldsLoadTogether(t *testing.T) {
+	t.Parallel()
+	b, rec := setupTraced(t, true)
+	hotel, plan, rt := b.stayFixture(t, "Asia/Tokyo", 6)
+	guest := token(t, auth.RoleGuest)
+	const bookings = 5
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 20)
+	for i := range bookings {
+		held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guest, holdMutation, holdVars(hotel, plan, fmt.Sprint("list-", i), checkIn, 2))).HoldBooking
+		if held.Booking == nil {
+			t.Fatalf("hold %d: %+v", i, held.UserErrors)
+		}
+	}
+	// a message about each, as the notifier records them
+	b.resolver.Reservations.SetNotifier(notify.NewService(b.pool, notify.NewRegistry(), b.resolver.Reservations, notify.Opts{}))
+	if _, err := b.pool.Exec(context.Background(), `INSERT INTO notifications (id, booking_id, kind, channels, channel)
+		SELECT gen_random_uuid(), id, 'CONFIRMED', '{email}', 'email' FROM bookings`); err != nil {
+		t.Fatal(err)
+	}
+	staff := token(t, auth.RoleStaff, rt.HotelID)
+	before := len(rec.Ended())
+	res := b.do(t, staff, `{ viewer { bookings(first: 10) { edges { node {
+		ledger { kept { amount currency } } notifications { kind } cancellationPenalties { amount { amount } }
+	} } } } }`, nil)
+	if len(res.Errors) > 0 {
+		t.Fatalf("bookings: %+v", res.Errors)
+	}
+	page := decode[struct {
+		Viewer struct {
+			Bookings struct {
+				Edges []struct {
+					Node struct {
+						Ledger struct {
+							Kept struct {
+								Amount   int
+								Currency string
+							}
+						}
+						Notifications         []struct{ Kind string }
+						CancellationPenalties []struct{ Amount struct{ Amount int } }
+					}
+				}
+			}
+		}
+	}](t, res)
+	if n := len(page.Viewer.Bookings.Edges); n != bookings {
+		t.Fatalf("%d bookings listed, want %d", n, bookings)
+	}
+	for _, e := range page.Viewer.Bookings.Edges {
+		// a hold: nothing kept yet, free cancellation until 48 h before
+		// check-in, then its deposit (25 % of 2 × 120.00 + 6 % tax)
+		n := e.Node
+		if n.Ledger.Kept.Amount != 0 || n.Ledger.Kept.Currency != "EUR" || len(n.Notifications) != 1 || len(n.CancellationPenalties) != 2 ||
+			n.CancellationPenalties[0].Amount.Amount != 0 || n.CancellationPenalties[1].Amount.Amount != 6360 {
+			t.Fatalf("booking %+v", n)
+		}
+	}
+	statements := []string{"Ledgers", "ListNotifications", "ListPayments", "ListBookingRooms", "GetHotels"}
+	queries := map[string]int{}
+	for _, s := range rec.Ended()[before:] {
+		for _, a := range s.Attributes() {
+			if a.Key != "db.statement" {
+				continue
+			}
+			for _, name := range statements {
+				if strings.Contains(a.Value.AsString(), "-- name: "+name+" ") {
+					queries[name]++
+				}
+			}
+		}
+	}
+	for _, name := range statements {
+		// one batch; two if the machine is slow enough to split it
+		if queries[name] == 0 || queries[name] > 2 {
+			t.Errorf("%s ran %d times for a page of %d bookings", name, queries[name], bookings)
+		}
 	}
 }

@@ -158,7 +158,15 @@ func (r *bookingResolver) CancellationPenalties(ctx context.Context, obj *bookin
 	if err != nil {
 		return nil, err
 	}
-	return r.Reservations.Penalties(ctx, *obj, rooms)
+	payments, err := r.loaders(ctx).payments.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := r.hotelZone(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	return r.Reservations.Penalties(*obj, rooms, payments, loc), nil
 }
 
 // Payments is the resolver for the payments field.
@@ -187,12 +195,12 @@ func (r *bookingResolver) RefundDue(ctx context.Context, obj *booking.Booking) (
 
 // Ledger is the resolver for the ledger field.
 func (r *bookingResolver) Ledger(ctx context.Context, obj *booking.Booking) (booking.Ledger, error) {
-	return r.Reservations.LedgerOf(ctx, *obj)
+	return r.loaders(ctx).ledger.Load(ctx, obj.ID)
 }
 
 // Notifications is the resolver for the notifications field.
 func (r *bookingResolver) Notifications(ctx context.Context, obj *booking.Booking) ([]notify.Notification, error) {
-	return r.Reservations.Notifications(ctx, *obj)
+	return r.loaders(ctx).notifications.Load(ctx, obj.ID)
 }
 
 // From is the resolver for the from field.

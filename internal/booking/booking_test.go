@@ -188,3 +188,23 @@ func (b testBundle) assertInventoryConsistent(t *testing.T) {
 			c.Oversold, c.Miscounted, c.WrongCapacity)
 	}
 }
+
+// penaltiesOf is what the API shows as bk's cancellation penalties.
+func penaltiesOf(t *testing.T, b testBundle, ctx context.Context, bk booking.Booking) []booking.PenaltyWindow {
+	t.Helper()
+	rooms, err := b.svc.RoomsOf(ctx, []uuid.UUID{bk.ID})
+	must(t, err)
+	payments, err := b.svc.PaymentsOf(ctx, []uuid.UUID{bk.ID})
+	must(t, err)
+	h, err := b.catalog.Hotel(ctx, bk.HotelID)
+	must(t, err)
+	loc, err := time.LoadLocation(h.TimeZone)
+	must(t, err)
+	return b.svc.Penalties(bk, rooms[bk.ID], payments[bk.ID], loc)
+}
+
+// ledgerOf is one booking's ledger.
+func ledgerOf(ctx context.Context, svc *booking.Service, id uuid.UUID) (booking.Ledger, error) {
+	ls, err := svc.LedgersOf(ctx, []uuid.UUID{id})
+	return ls[id], err
+}

@@ -200,7 +200,7 @@ func TestCheckedInGuestsPayTheBalance(t *testing.T) {
 	if err != nil || paid.Status != booking.StatusCheckedIn {
 		t.Fatalf("paying the balance in the house: %+v %v", paid.Status, err)
 	}
-	l, err := at.LedgerOf(b.admin, booking.Booking{ID: bk.ID})
+	l, err := ledgerOf(b.admin, at, bk.ID)
 	must(t, err)
 	if l.Captured != 20000 {
 		t.Fatalf("captured %d, want the 20000 total", l.Captured)
@@ -234,7 +234,7 @@ func TestAnEarlyCheckOutFreesTheNightsLeft(t *testing.T) {
 	if _, err := at.Hold(guest("next"), holdInput(f, "next", day("2027-03-12"), day("2027-03-14"), 1)); err != nil {
 		t.Fatalf("holding the nights given back: %v", err)
 	}
-	l, err := at.LedgerOf(ctx, booking.Booking{ID: held.ID})
+	l, err := ledgerOf(ctx, at, held.ID)
 	must(t, err)
 	if l.Kept != held.Total {
 		t.Fatalf("the hotel kept %d of %d", l.Kept, held.Total)

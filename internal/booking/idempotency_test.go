@@ -437,7 +437,7 @@ func (b testBundle) assertPaid(t *testing.T, id uuid.UUID, amount int64) {
 	if n := b.count(t, "SELECT coalesce(sum(captured_amount), 0)::int FROM payments WHERE booking_id = $1 AND status = 'CAPTURED'", id); int64(n) != amount {
 		t.Fatalf("%d captured in SQL, want %d", n, amount)
 	}
-	l, err := b.svc.LedgerOf(b.admin, booking.Booking{ID: id})
+	l, err := ledgerOf(b.admin, b.svc, id)
 	must(t, err)
 	if l.Captured != amount || l.Kept != amount {
 		t.Fatalf("ledger %+v, want %d paid", l, amount)

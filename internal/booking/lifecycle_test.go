@@ -284,10 +284,7 @@ func TestCancellationTermsAreFixedAtSale(t *testing.T) {
 		t.Helper()
 		got, err := b.svc.Booking(ctx, held.ID)
 		must(t, err)
-		rooms, err := b.svc.RoomsOf(ctx, []uuid.UUID{held.ID})
-		must(t, err)
-		w, err := b.svc.Penalties(ctx, got, rooms[held.ID])
-		must(t, err)
+		w := penaltiesOf(t, b, ctx, got)
 		var out []string
 		for _, p := range w {
 			out = append(out, fmt.Sprintf("%s..%s:%d", fmtTime(p.Start), fmtTime(p.End), p.Amount))
@@ -396,7 +393,7 @@ func TestCancellingANonRefundableBookingRefundsNothing(t *testing.T) {
 	if got := b.cancellation(t, held.ID); got != "CANCELLED penalty 22000 refund_due 0 refunds 0" {
 		t.Fatalf("in SQL: %s", got)
 	}
-	l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: held.ID})
+	l, err := ledgerOf(ctx, b.svc, held.ID)
 	must(t, err)
 	if l.Captured != 22000 || l.Refunded != 0 || l.Kept != 22000 {
 		t.Fatalf("ledger %+v, want 22000 captured and kept", l)
@@ -480,7 +477,7 @@ func TestCancellingRoomsOnDifferentRatePlans(t *testing.T) {
 		if refund != nil {
 			must(t, at.PayRefund(context.Background(), refund.ID))
 		}
-		l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: held.ID})
+		l, err := ledgerOf(ctx, b.svc, held.ID)
 		must(t, err)
 		if l.Captured != flexTotal+nrTotal || l.Refunded != refundDue || l.Kept != penalty {
 			t.Errorf("%s: ledger %+v, want %d captured, %d refunded, %d kept", c.name, l, flexTotal+nrTotal, refundDue, penalty)
@@ -495,10 +492,7 @@ func penaltyTerms(t *testing.T, b testBundle, ctx context.Context, id uuid.UUID)
 	t.Helper()
 	got, err := b.svc.Booking(ctx, id)
 	must(t, err)
-	rooms, err := b.svc.RoomsOf(ctx, []uuid.UUID{id})
-	must(t, err)
-	w, err := b.svc.Penalties(ctx, got, rooms[id])
-	must(t, err)
+	w := penaltiesOf(t, b, ctx, got)
 	var out []string
 	for _, p := range w {
 		out = append(out, fmt.Sprintf("%s..%s:%d", fmtTime(p.Start), fmtTime(p.End), p.Amount))

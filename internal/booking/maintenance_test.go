@@ -506,10 +506,7 @@ func TestCancellingARelocatedBookingCostsNothing(t *testing.T) {
 	must(t, err)
 	flagged, err := b.svc.Booking(ctx, mixed.ID)
 	must(t, err)
-	rooms, err := b.svc.RoomsOf(ctx, []uuid.UUID{mixed.ID})
-	must(t, err)
-	windows, err := b.svc.Penalties(ctx, flagged, rooms[mixed.ID])
-	must(t, err)
+	windows := penaltiesOf(t, b, ctx, flagged)
 	for _, w := range windows {
 		if w.Amount != 0 {
 			t.Fatalf("cancelling the relocated booking shown to cost %d (%+v), want nothing", w.Amount, windows)

@@ -20,13 +20,14 @@ import (
 // (ContactOf), so neither can be built with the other.
 func (s *Service) SetNotifier(n *notify.Service) { s.notifier = n }
 
-// Notifications lists the messages about a booking the caller has loaded
-// (and so may read), with their status, attempts and last error.
-func (s *Service) Notifications(ctx context.Context, b Booking) ([]notify.Notification, error) {
+// NotificationsOf lists the messages about bookings the caller has loaded
+// (and so may read), with their status, attempts and last error, keyed by
+// booking id, each booking's oldest first.
+func (s *Service) NotificationsOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]notify.Notification, error) {
 	if s.notifier == nil {
-		return []notify.Notification{}, nil
+		return map[uuid.UUID][]notify.Notification{}, nil
 	}
-	return s.notifier.ForBooking(ctx, b.ID)
+	return s.notifier.ForBookings(ctx, ids)
 }
 
 // UndeliveredNotifications lists up to limit notifications of the hotel's
@@ -52,11 +53,11 @@ func (s *Service) RetryNotification(ctx context.Context, bookingID, notification
 	if err := auth.RequireHotel(ctx, b.HotelID); err != nil {
 		return notify.Notification{}, err
 	}
-	list, err := s.Notifications(ctx, b)
+	list, err := s.NotificationsOf(ctx, []uuid.UUID{b.ID})
 	if err != nil {
 		return notify.Notification{}, err
 	}
-	for _, n := range list {
+	for _, n := range list[b.ID] {
 		if n.ID == notificationID {
 			return s.notifier.Retry(ctx, notificationID)
 		}

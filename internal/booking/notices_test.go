@@ -57,8 +57,9 @@ func TestGuestsHearAboutTheirBooking(t *testing.T) {
 	// The booking lists its notifications; each ends SENT once recorded.
 	kinds := map[notify.Kind]notify.Status{}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		list, err := notices.ForBooking(context.Background(), h.ID)
+		byBooking, err := notices.ForBookings(context.Background(), []uuid.UUID{h.ID})
 		must(t, err)
+		list := byBooking[h.ID]
 		sent := 0
 		for _, n := range list {
 			kinds[n.Kind] = n.Status
@@ -170,8 +171,9 @@ func TestMaintenanceTellsHoldsTheyEnded(t *testing.T) {
 		From: checkIn, To: checkIn.AddDate(0, 0, 1), Reason: "flood", Force: true})
 	must(t, err)
 	for id, want := range map[uuid.UUID]string{confirmed.ID: "HELD CONFIRMED RELOCATION_NEEDED", held.ID: "HELD EXPIRED"} {
-		list, err := notices.ForBooking(context.Background(), id)
+		byBooking, err := notices.ForBookings(context.Background(), []uuid.UUID{id})
 		must(t, err)
+		list := byBooking[id]
 		var kinds []string
 		for _, n := range list {
 			kinds = append(kinds, string(n.Kind))

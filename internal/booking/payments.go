@@ -342,11 +342,11 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 		// the provider answered): its payment has since been recorded.
 		return s.balancePaid(ctx, b, key)
 	}
-	ledger, err := s.q.Ledger(ctx, b.ID)
+	ledgers, err := s.LedgersOf(ctx, []uuid.UUID{b.ID})
 	if err != nil {
-		return Booking{}, fmt.Errorf("read ledger: %w", err)
+		return Booking{}, err
 	}
-	due := b.Total - ledger.Captured
+	due := b.Total - ledgers[b.ID].Captured
 	if due <= 0 {
 		return Booking{}, apperr.New(InvalidState, "nothing is left to pay")
 	}
@@ -385,11 +385,16 @@ type Ledger struct {
 	Currency                 string
 }
 
-// LedgerOf returns the money of a booking the caller already loaded.
-func (s *Service) LedgerOf(ctx context.Context, b Booking) (Ledger, error) {
-	l, err := s.q.Ledger(ctx, b.ID)
+// LedgersOf returns the money of bookings the caller already loaded, keyed
+// by booking id.
+func (s *Service) LedgersOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Ledger, error) {
+	rows, err := s.q.Ledgers(ctx, ids)
 	if err != nil {
-		return Ledger{}, fmt.Errorf("read ledger: %w", err)
+		return nil, fmt.Errorf("read ledgers: %w", err)
 	}
-	return Ledger{Captured: l.Captured, Refunded: l.Refunded, Kept: l.Captured - l.Refunded, Currency: b.Currency}, nil
+	out := make(map[uuid.UUID]Ledger, len(rows))
+	for _, l := range rows {
+		out[l.BookingID] = Ledger{Captured: l.Captured, Refunded: l.Refunded, Kept: l.Captured - l.Refunded, Currency: l.Currency}
+	}
+	return out, nil
 }

@@ -134,7 +134,7 @@ func TestPartialPaymentsAddUp(t *testing.T) {
 	if _, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "b2", BookingID: h.ID, Payment: pay("tok_success")}); err != nil {
 		t.Fatal(err)
 	}
-	l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: h.ID})
+	l, err := ledgerOf(ctx, b.svc, h.ID)
 	must(t, err)
 	if l.Captured != 20000 || l.Kept != 20000 {
 		t.Fatalf("ledger %+v, want 200.00 captured", l)
@@ -211,7 +211,7 @@ func TestLedgerReconcilesAfterAMixedRun(t *testing.T) {
 		5: {10000, 0, 10000},
 	}
 	for i, id := range ids {
-		l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: id})
+		l, err := ledgerOf(ctx, b.svc, id)
 		must(t, err)
 		if got := [3]int64{l.Captured, l.Refunded, l.Kept}; got != want[i] || l.Captured-l.Refunded != l.Kept {
 			t.Errorf("booking %d ledger %v, want %v", i, got, want[i])
@@ -513,7 +513,7 @@ func TestAStalledRefundProviderHoldsNoConnection(t *testing.T) {
 		must(t, <-done)
 	}
 	for id, amount := range owed {
-		l, err := svc.LedgerOf(ctx, booking.Booking{ID: id})
+		l, err := ledgerOf(ctx, svc, id)
 		must(t, err)
 		if l.Refunded != amount {
 			t.Errorf("booking %s: %d refunded, want %d", id, l.Refunded, amount)
@@ -649,7 +649,7 @@ func TestAConfirmationsKeyDoesNotPayTheBalance(t *testing.T) {
 	if _, err := b.svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "K", BookingID: h.ID, Payment: pay("tok_success")}); err != nil {
 		t.Fatalf("pay the balance: %v", err)
 	}
-	l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: h.ID})
+	l, err := ledgerOf(ctx, b.svc, h.ID)
 	must(t, err)
 	if l.Captured != 10000 {
 		t.Fatalf("%d captured after the balance was paid, want 10000", l.Captured)
@@ -784,7 +784,7 @@ func TestARefundJobRetriedThroughTheQueuePaysOnce(t *testing.T) {
 	if state != "SUCCEEDED 20000; parts SUCCEEDED 20000; payment REFUNDED 20000/20000" {
 		t.Fatalf("after the retries: %s", state)
 	}
-	l, err := b.svc.LedgerOf(ctx, booking.Booking{ID: id})
+	l, err := ledgerOf(ctx, b.svc, id)
 	must(t, err)
 	if l.Captured != 20000 || l.Refunded != 20000 || l.Kept != 0 {
 		t.Fatalf("ledger %+v, want 20000 captured and refunded", l)
@@ -803,7 +803,7 @@ func TestARefundJobRetriedThroughTheQueuePaysOnce(t *testing.T) {
 	if status != "FAILED" || message == "" {
 		t.Fatalf("refused refund %s %q, want FAILED with the provider's reason", status, message)
 	}
-	if l, err = b.svc.LedgerOf(ctx, booking.Booking{ID: id}); err != nil || l.Refunded != 0 || l.Kept != 20000 {
+	if l, err = ledgerOf(ctx, b.svc, id); err != nil || l.Refunded != 0 || l.Kept != 20000 {
 		t.Fatalf("ledger after a refused refund %+v %v, want nothing refunded", l, err)
 	}
 }

@@ -147,16 +147,13 @@ func (s *Service) Relocations(ctx context.Context, hotelID uuid.UUID) ([]Booking
 }
 
 // Penalties lists what cancelling b costs from now on, under the terms its
-// rooms were sold with, as instants in the hotel's zone: what Cancel would
-// keep, so at most what was paid (a hold: what confirming pays, its
-// deposit). A booking that can no longer be cancelled has none.
-func (s *Service) Penalties(ctx context.Context, b Booking, rooms []BookedRoom) ([]PenaltyWindow, error) {
+// rooms were sold with, as instants in the hotel's zone loc: what Cancel
+// would keep, so at most what was paid (a hold: what confirming pays, its
+// deposit). rooms and payments are b's (RoomsOf, PaymentsOf). A booking that
+// can no longer be cancelled has none.
+func (s *Service) Penalties(b Booking, rooms []BookedRoom, payments []Payment, loc *time.Location) []PenaltyWindow {
 	if b.Status != StatusHeld && b.Status != StatusConfirmed {
-		return []PenaltyWindow{}, nil
-	}
-	loc, err := s.hotelLocation(ctx, b.HotelID)
-	if err != nil {
-		return nil, err
+		return []PenaltyWindow{}
 	}
 	var priced []pricedRoom
 	for _, r := range rooms {
@@ -168,11 +165,21 @@ func (s *Service) Penalties(ctx context.Context, b Booking, rooms []BookedRoom) 
 	}
 	paid := b.DepositDue
 	if b.Status == StatusConfirmed {
-		if paid, err = s.q.CapturedAmount(ctx, b.ID); err != nil {
-			return nil, fmt.Errorf("sum payments: %w", err)
+		paid = captured(payments)
+	}
+	return windows(priced, b.CheckInAt.In(loc), s.opts.Now(), b.Currency, paid)
+}
+
+// captured is what payments took, as the CapturedAmount query sums it.
+func captured(payments []Payment) int64 {
+	var sum int64
+	for _, p := range payments {
+		switch p.Status {
+		case "CAPTURED", "PARTIALLY_REFUNDED", "REFUNDED":
+			sum += p.CapturedAmount
 		}
 	}
-	return windows(priced, b.CheckInAt.In(loc), s.opts.Now(), b.Currency, paid), nil
+	return sum
 }
 
 // Blocks lists a hotel's maintenance blocks that still take a night from

@@ -37,7 +37,7 @@ func (b testBundle) refundsGauge(t *testing.T) string {
 // ledger is a booking's captured, refunded and kept money.
 func (b testBundle) ledger(t *testing.T, id uuid.UUID) [3]int64 {
 	t.Helper()
-	l, err := b.svc.LedgerOf(context.Background(), booking.Booking{ID: id})
+	l, err := ledgerOf(context.Background(), b.svc, id)
 	must(t, err)
 	return [3]int64{l.Captured, l.Refunded, l.Kept}
 }

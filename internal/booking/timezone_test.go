@@ -292,10 +292,7 @@ func TestCancellationDeadlineInHotelZone(t *testing.T) {
 
 	early := book("early")
 	// The booking keeps the same deadline, in the hotel's offset.
-	rooms, err := b.svc.RoomsOf(ctx, []uuid.UUID{early.ID})
-	must(t, err)
-	kept, err := b.svc.Penalties(ctx, early, rooms[early.ID])
-	must(t, err)
+	kept := penaltiesOf(t, b, ctx, early)
 	if len(kept) != 2 || fmtTime(kept[0].End) != "2027-06-18T15:00:00+09:00" || kept[0].Amount != 0 || kept[1].Amount != total {
 		t.Fatalf("the booking's penalty windows %+v, want free until 2027-06-18T15:00:00+09:00 then %d", kept, total)
 	}

@@ -238,9 +238,9 @@ func TestRolledBackChangeEnqueuesNothing(t *testing.T) {
 	if rows, jobs := counts(); rows != 2 || jobs != 2 {
 		t.Fatalf("after commit: %d notifications, %d jobs; want 2 and 2 (one per channel)", rows, jobs)
 	}
-	all, err := b.svc.ForBooking(ctx, id)
+	all, err := b.svc.ForBookings(ctx, []uuid.UUID{id})
 	must(t, err)
-	for _, n := range all {
+	for _, n := range all[id] {
 		if n.Status != notify.StatusPending || n.Attempts != 0 || n.Language != "" {
 			t.Fatalf("fresh notification %+v", n)
 		}

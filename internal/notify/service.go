@@ -201,13 +201,18 @@ func (s *Service) insertJobTx(ctx context.Context, tx pgx.Tx, id uuid.UUID) erro
 	return nil
 }
 
-// ForBooking lists a booking's notifications, oldest first.
-func (s *Service) ForBooking(ctx context.Context, bookingID uuid.UUID) ([]Notification, error) {
-	rows, err := s.q.ListNotifications(ctx, bookingID)
+// ForBookings lists bookings' notifications keyed by booking id, each
+// booking's oldest first.
+func (s *Service) ForBookings(ctx context.Context, bookingIDs []uuid.UUID) (map[uuid.UUID][]Notification, error) {
+	rows, err := s.q.ListNotifications(ctx, bookingIDs)
 	if err != nil {
 		return nil, fmt.Errorf("list notifications: %w", err)
 	}
-	return notificationsFromRows(rows), nil
+	out := map[uuid.UUID][]Notification{}
+	for _, n := range notificationsFromRows(rows) {
+		out[n.BookingID] = append(out[n.BookingID], n)
+	}
+	return out, nil
 }
 
 var (

@@ -145,8 +145,9 @@ func (b testBundle) enqueue(t *testing.T, bookingID uuid.UUID, kind notify.Kind,
 // only is the booking's one notification.
 func (b testBundle) only(t *testing.T, bookingID uuid.UUID) notify.Notification {
 	t.Helper()
-	all, err := b.svc.ForBooking(context.Background(), bookingID)
+	byBooking, err := b.svc.ForBookings(context.Background(), []uuid.UUID{bookingID})
 	must(t, err)
+	all := byBooking[bookingID]
 	if len(all) != 1 {
 		t.Fatalf("booking has %d notifications, want 1: %+v", len(all), all)
 	}

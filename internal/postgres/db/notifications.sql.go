@@ -60,12 +60,12 @@ func (q *Queries) GetNotification(ctx context.Context, id uuid.UUID) (Notificati
 }
 
 const listNotifications = `-- name: ListNotifications :many
-SELECT id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at, hotel_id FROM notifications WHERE booking_id = $1 ORDER BY created_at, id
+SELECT id, booking_id, kind, language, channels, channel, status, attempts, channel_failures, last_error, created_at, updated_at, sent_at, hotel_id FROM notifications WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, created_at, id
 `
 
-// A booking's notifications, oldest first.
-func (q *Queries) ListNotifications(ctx context.Context, bookingID uuid.UUID) ([]Notification, error) {
-	rows, err := q.db.Query(ctx, listNotifications, bookingID)
+// Bookings' notifications, each booking's oldest first.
+func (q *Queries) ListNotifications(ctx context.Context, bookingIds []uuid.UUID) ([]Notification, error) {
+	rows, err := q.db.Query(ctx, listNotifications, bookingIds)
 	if err != nil {
 		return nil, err
 	}

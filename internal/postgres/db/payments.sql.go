@@ -16,6 +16,8 @@ SELECT coalesce(sum(captured_amount), 0)::bigint FROM payments
 WHERE booking_id = $1 AND status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED')
 `
 
+// What a booking's payments took (booking.captured sums the same for a
+// loaded booking).
 func (q *Queries) CapturedAmount(ctx context.Context, bookingID uuid.UUID) (int64, error) {
 	row := q.db.QueryRow(ctx, capturedAmount, bookingID)
 	var column_1 int64
@@ -332,25 +334,48 @@ func (q *Queries) HasPaymentUnderWay(ctx context.Context, bookingID uuid.UUID) (
 	return under_way, err
 }
 
-const ledger = `-- name: Ledger :one
-SELECT coalesce(sum(captured_amount), 0)::bigint AS captured,
-       (coalesce(sum(refunded_amount), 0) + (SELECT coalesce(sum(r.settlement_amount), 0) FROM refunds r
-                                             WHERE r.booking_id = $1 AND r.status = 'SETTLED_OUTSIDE'))::bigint AS refunded
-FROM payments WHERE booking_id = $1
+const ledgers = `-- name: Ledgers :many
+SELECT b.id AS booking_id, b.currency,
+       coalesce((SELECT sum(p.captured_amount) FROM payments p WHERE p.booking_id = b.id), 0)::bigint AS captured,
+       (coalesce((SELECT sum(p.refunded_amount) FROM payments p WHERE p.booking_id = b.id), 0)
+        + coalesce((SELECT sum(r.settlement_amount) FROM refunds r
+                    WHERE r.booking_id = b.id AND r.status = 'SETTLED_OUTSIDE'), 0))::bigint AS refunded
+FROM bookings b WHERE b.id = ANY($1::uuid[])
 `
 
-type LedgerRow struct {
-	Captured int64
-	Refunded int64
+type LedgersRow struct {
+	BookingID uuid.UUID
+	Currency  string
+	Captured  int64
+	Refunded  int64
 }
 
-// Money of a booking: captured − refunded = kept. Refunded is what the
-// providers paid back and what staff paid back outside staygraph.
-func (q *Queries) Ledger(ctx context.Context, bookingID uuid.UUID) (LedgerRow, error) {
-	row := q.db.QueryRow(ctx, ledger, bookingID)
-	var i LedgerRow
-	err := row.Scan(&i.Captured, &i.Refunded)
-	return i, err
+// Money of bookings: captured − refunded = kept. Refunded is what the
+// providers paid back and what staff paid back outside staygraph. One row
+// per booking that exists, in its currency.
+func (q *Queries) Ledgers(ctx context.Context, bookingIds []uuid.UUID) ([]LedgersRow, error) {
+	rows, err := q.db.Query(ctx, ledgers, bookingIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LedgersRow{}
+	for rows.Next() {
+		var i LedgersRow
+		if err := rows.Scan(
+			&i.BookingID,
+			&i.Currency,
+			&i.Captured,
+			&i.Refunded,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listPayments = `-- name: ListPayments :many

@@ -6,8 +6,8 @@ VALUES (@id, @booking_id, @kind, @channels::text[], (@channels::text[])[1]);
 SELECT * FROM notifications WHERE id = $1;
 
 -- name: ListNotifications :many
--- A booking's notifications, oldest first.
-SELECT * FROM notifications WHERE booking_id = $1 ORDER BY created_at, id;
+-- Bookings' notifications, each booking's oldest first.
+SELECT * FROM notifications WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER BY booking_id, created_at, id;
 
 -- name: MarkNotificationSent :execrows
 UPDATE notifications SET status = 'SENT', language = @language, attempts = attempts + 1, channel_failures = 0,

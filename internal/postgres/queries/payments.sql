@@ -24,6 +24,8 @@ SELECT * FROM refunds WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER BY book
 SELECT * FROM payments WHERE idempotency_key = $1;
 
 -- name: CapturedAmount :one
+-- What a booking's payments took (booking.captured sums the same for a
+-- loaded booking).
 SELECT coalesce(sum(captured_amount), 0)::bigint FROM payments
 WHERE booking_id = $1 AND status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED');
 
@@ -79,13 +81,16 @@ UPDATE refunds SET status = @status, failure_message = @failure_message, attempt
     version = version + 1, updated_at = now()
 WHERE id = @id;
 
--- name: Ledger :one
--- Money of a booking: captured − refunded = kept. Refunded is what the
--- providers paid back and what staff paid back outside staygraph.
-SELECT coalesce(sum(captured_amount), 0)::bigint AS captured,
-       (coalesce(sum(refunded_amount), 0) + (SELECT coalesce(sum(r.settlement_amount), 0) FROM refunds r
-                                             WHERE r.booking_id = $1 AND r.status = 'SETTLED_OUTSIDE'))::bigint AS refunded
-FROM payments WHERE booking_id = $1;
+-- name: Ledgers :many
+-- Money of bookings: captured − refunded = kept. Refunded is what the
+-- providers paid back and what staff paid back outside staygraph. One row
+-- per booking that exists, in its currency.
+SELECT b.id AS booking_id, b.currency,
+       coalesce((SELECT sum(p.captured_amount) FROM payments p WHERE p.booking_id = b.id), 0)::bigint AS captured,
+       (coalesce((SELECT sum(p.refunded_amount) FROM payments p WHERE p.booking_id = b.id), 0)
+        + coalesce((SELECT sum(r.settlement_amount) FROM refunds r
+                    WHERE r.booking_id = b.id AND r.status = 'SETTLED_OUTSIDE'), 0))::bigint AS refunded
+FROM bookings b WHERE b.id = ANY(@booking_ids::uuid[]);
 
 -- name: RefundBooking :one
 SELECT booking_id FROM refunds WHERE id = $1;
