@@ -4394,6 +4394,7 @@ input AddressInput {
 input CreateHotelInput {
   name: String!
   description: String
+  "An IANA time zone name of the form Area/Location (Europe/Paris, America/Argentina/Buenos_Aires, Etc/GMT-3) or UTC. Other names, such as CET or localtime, are refused (INVALID_INPUT)."
   timeZone: String!
   location: GeoPointInput!
   address: AddressInput!
@@ -4418,6 +4419,7 @@ input UpdateHotelInput {
   expectedVersion: Int!
   name: String
   description: String
+  "An IANA time zone name of the form Area/Location (Europe/Paris, America/Argentina/Buenos_Aires, Etc/GMT-3) or UTC. Other names, such as CET or localtime, are refused (INVALID_INPUT)."
   timeZone: String
   location: GeoPointInput
   address: AddressInput

@@ -221,14 +221,15 @@ type CreateAPIKeyPayload struct {
 }
 
 type CreateHotelInput struct {
-	Name        string            `json:"name"`
-	Description *string           `json:"description,omitempty"`
-	TimeZone    string            `json:"timeZone"`
-	Location    *catalog.GeoPoint `json:"location"`
-	Address     *AddressInput     `json:"address"`
-	Currency    string            `json:"currency"`
-	StarRating  int               `json:"starRating"`
-	Amenities   []string          `json:"amenities,omitempty"`
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
+	// An IANA time zone name of the form Area/Location (Europe/Paris, America/Argentina/Buenos_Aires, Etc/GMT-3) or UTC. Other names, such as CET or localtime, are refused (INVALID_INPUT).
+	TimeZone   string            `json:"timeZone"`
+	Location   *catalog.GeoPoint `json:"location"`
+	Address    *AddressInput     `json:"address"`
+	Currency   string            `json:"currency"`
+	StarRating int               `json:"starRating"`
+	Amenities  []string          `json:"amenities,omitempty"`
 	// Defaults to 15:00.
 	CheckInTime *catalog.TimeOfDay `json:"checkInTime,omitempty"`
 	// Defaults to 11:00.
@@ -595,13 +596,14 @@ type Subscription struct {
 
 // Fields left out stay as they are.
 type UpdateHotelInput struct {
-	ID              string            `json:"id"`
-	ExpectedVersion int               `json:"expectedVersion"`
-	Name            *string           `json:"name,omitempty"`
-	Description     *string           `json:"description,omitempty"`
-	TimeZone        *string           `json:"timeZone,omitempty"`
-	Location        *catalog.GeoPoint `json:"location,omitempty"`
-	Address         *AddressInput     `json:"address,omitempty"`
+	ID              string  `json:"id"`
+	ExpectedVersion int     `json:"expectedVersion"`
+	Name            *string `json:"name,omitempty"`
+	Description     *string `json:"description,omitempty"`
+	// An IANA time zone name of the form Area/Location (Europe/Paris, America/Argentina/Buenos_Aires, Etc/GMT-3) or UTC. Other names, such as CET or localtime, are refused (INVALID_INPUT).
+	TimeZone *string           `json:"timeZone,omitempty"`
+	Location *catalog.GeoPoint `json:"location,omitempty"`
+	Address  *AddressInput     `json:"address,omitempty"`
 	// Fixed once the hotel has rates or bookings, whose amounts are in it (CONFLICT).
 	Currency           *string            `json:"currency,omitempty"`
 	StarRating         *int               `json:"starRating,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/apperr"
@@ -570,5 +571,64 @@ func TestLongWordInDescriptionSaves(t *testing.T) {
 	}
 	if longest > 100 {
 		t.Fatalf("the search dictionary holds a word of %d letters", longest)
+	}
+}
+
+// A hotel's time zone is an IANA name of the form Area/Location (or UTC),
+// which PostgreSQL (search) reads as Go (booking) does: summer and winter,
+// every zone the catalog accepts gives both the same local time. CET, EET,
+// MET and WET keep summer time in Go but are fixed-offset abbreviations to
+// PostgreSQL; localtime and posixrules are whatever the machine is set to.
+func TestHotelsNameZonesSearchAndBookingReadAlike(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	rows, err := b.pool.Query(ctx, `SELECT name FROM pg_timezone_names WHERE name !~ '^(posix|right)/' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones = append(zones, "posix/Europe/Paris", "right/Europe/Paris", "Local", "")
+	accepted := map[string]bool{}
+	for _, tz := range zones {
+		f := hotelFields("Zone " + tz)
+		f.TimeZone = tz
+		h, err := b.svc.CreateHotel(b.admin, f)
+		if err != nil {
+			if got := codes(err)[apperr.InvalidInput]; len(got) != 1 || got[0] != "input.timeZone" {
+				t.Fatalf("%q: %v", tz, err)
+			}
+			continue
+		}
+		accepted[tz] = true
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range []time.Time{time.Date(2027, 1, 15, 4, 30, 0, 0, time.UTC), time.Date(2027, 7, 15, 4, 30, 0, 0, time.UTC)} {
+			var local time.Time
+			if err := b.pool.QueryRow(ctx, `SELECT $2::timestamptz AT TIME ZONE time_zone FROM hotels WHERE id = $1`, h.ID, at).Scan(&local); err != nil {
+				t.Fatal(err)
+			}
+			if want := at.In(loc).Format(time.DateTime); local.Format(time.DateTime) != want {
+				t.Errorf("%s at %s: PostgreSQL reads %s, Go %s", tz, at.Format(time.RFC3339), local.Format(time.DateTime), want)
+			}
+		}
+	}
+	for _, tz := range []string{"UTC", "Etc/GMT-3", "Europe/Paris", "America/Argentina/Buenos_Aires", "Australia/Lord_Howe", "Pacific/Chatham"} {
+		if !accepted[tz] {
+			t.Errorf("%s refused", tz)
+		}
+	}
+	for _, tz := range []string{"CET", "EET", "MET", "WET", "localtime", "posixrules", "Factory", "posix/Europe/Paris", "Local", ""} {
+		if accepted[tz] {
+			t.Errorf("%q accepted", tz)
+		}
+	}
+	if len(accepted) < 400 {
+		t.Errorf("only %d zones accepted", len(accepted))
 	}
 }

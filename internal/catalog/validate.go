@@ -60,9 +60,19 @@ func (v *validator) amenities(in []string, field ...string) []string {
 	return out
 }
 
+// zoneAreas are the areas of IANA time zone names (Area/Location); Etc has
+// the fixed offsets (Etc/GMT-3).
+var zoneAreas = []string{"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific", "Etc"}
+
+// timeZone accepts IANA names of the form Area/Location, and UTC. Other
+// names the server's zone files may hold are refused: CET, EET, MET and WET
+// keep summer time in Go but PostgreSQL reads them as abbreviations of
+// fixed offsets (search would then keep another calendar than booking),
+// and localtime or posixrules are whatever the machine is set to.
 func (v *validator) timeZone(tz string, field ...string) {
-	if tz == "" || tz == "Local" {
-		v.fail("must be an IANA time zone such as Europe/Paris", field...)
+	area, _, named := strings.Cut(tz, "/")
+	if tz != "UTC" && (!named || !slices.Contains(zoneAreas, area)) {
+		v.fail(fmt.Sprintf("%q is not an IANA time zone name of the form Area/Location such as Europe/Paris (or UTC)", tz), field...)
 		return
 	}
 	if _, err := time.LoadLocation(tz); err != nil {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -79,6 +80,46 @@ func TestConcurrentMigrateAppliesOnce(t *testing.T) {
 		var ok bool
 		if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = 'version')", table).Scan(&ok); err != nil || !ok {
 			t.Errorf("table %s has no version column", table)
+		}
+	}
+}
+
+// A hotel saved in CET, EET, MET or WET before the catalog refused those
+// names (PostgreSQL reads them as fixed offsets) names the zone they link
+// to, so that search keeps its summer time as booking does.
+func TestHotelsInZonesPostgreSQLReadsAsOffsetsAreMoved(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := postgres.MigrateWith(ctx, pool, log, postgres.MigrateOpts{To: 36}); err != nil {
+		t.Fatal(err)
+	}
+	zones := map[string]string{"CET": "Europe/Brussels", "EET": "Europe/Athens", "MET": "Europe/Brussels", "WET": "Europe/Lisbon",
+		"Europe/Paris": "Europe/Paris", "UTC": "UTC"}
+	for old := range zones {
+		if _, err := pool.Exec(ctx, `INSERT INTO hotels (id, name, time_zone, latitude, longitude, address_line1, city, country_code, currency, star_rating)
+			VALUES (gen_random_uuid(), $1, $1, 50, 4, '1 Rue', 'Ville', 'BE', 'EUR', 3)`, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := postgres.Migrate(ctx, pool, log); err != nil {
+		t.Fatal(err)
+	}
+	summer := time.Date(2027, 7, 15, 4, 30, 0, 0, time.UTC)
+	for old, want := range zones {
+		var zone string
+		var local time.Time
+		if err := pool.QueryRow(ctx, `SELECT time_zone, $2::timestamptz AT TIME ZONE time_zone FROM hotels WHERE name = $1`, old, summer).Scan(&zone, &local); err != nil {
+			t.Fatal(err)
+		}
+		loc, err := time.LoadLocation(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if zone != want || local.Format(time.DateTime) != summer.In(loc).Format(time.DateTime) {
+			t.Errorf("a hotel in %s is in %s after migrating (want %s), its local time %s (want %s)", old, zone, want,
+				local.Format(time.DateTime), summer.In(loc).Format(time.DateTime))
 		}
 	}
 }
