@@ -4297,7 +4297,7 @@ type Booking implements Node {
   "The hotel-local date guests who left before checkOut checked out (the nights from it went back on sale); null otherwise."
   departedOn: Date
   nights: Int!
-  "When an unconfirmed hold lapses, in the hotel's offset."
+  "When an unconfirmed hold lapses, in the hotel's offset: the hold's time after it was made (15 minutes by default), or 06:00 local when it holds the night in progress and that night ends sooner."
   holdExpiresAt: DateTime!
   roomAmount: Money!
   taxAmount: Money!

@@ -340,7 +340,7 @@ type HoldBookingHoldBookingHoldBookingPayloadBooking struct {
 	// Short human-friendly reference, e.g. SG-7K3M9Q2.
 	Reference string        `json:"reference"`
 	Status    BookingStatus `json:"status"`
-	// When an unconfirmed hold lapses, in the hotel's offset.
+	// When an unconfirmed hold lapses, in the hotel's offset: the hold's time after it was made (15 minutes by default), or 06:00 local when it holds the night in progress and that night ends sooner.
 	HoldExpiresAt time.Time                                                      `json:"holdExpiresAt"`
 	Total         HoldBookingHoldBookingHoldBookingPayloadBookingTotalMoney      `json:"total"`
 	DepositDue    HoldBookingHoldBookingHoldBookingPayloadBookingDepositDueMoney `json:"depositDue"`

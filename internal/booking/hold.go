@@ -20,6 +20,7 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres"
@@ -48,7 +49,8 @@ type HoldInput struct {
 }
 
 // Hold reserves inventory for every night of the stay, atomically, and
-// returns a HELD booking that expires after Opts.HoldTTL unless confirmed.
+// returns a HELD booking that expires after Opts.HoldTTL (or when the night
+// it checks in on ends, if sooner) unless confirmed.
 // Guests, partners with the "book" scope, the hotel's staff and admins may hold.
 func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 	owner, err := bookerOf(ctx, in.HotelID)
@@ -202,7 +204,7 @@ func (s *Service) insertHoldTx(ctx context.Context, tx pgx.Tx, q *db.Queries, ow
 		CheckIn: quote.CheckIn, CheckOut: quote.CheckOut, CheckInAt: quote.CheckInAt, Currency: quote.Currency,
 		RoomAmount: quote.RoomAmount, TaxAmount: quote.TaxAmount, TotalAmount: quote.Total, DepositDue: quote.DepositDue,
 		Owner: owner, ContactEmailEnc: email, ContactEmailIdx: emailIndex, ContactPhoneEnc: phone,
-		HoldExpiresAt: now.Add(s.opts.HoldTTL), Language: in.Contact.Language,
+		HoldExpiresAt: holdEnds(now, s.opts.HoldTTL, quote), Language: in.Contact.Language,
 		Principal: key.principal, Key: key.key, Operation: key.operation, RequestHash: key.hash,
 	}
 	for i, room := range quote.Rooms {
@@ -305,4 +307,16 @@ func digits(s string) int {
 		}
 	}
 	return n
+}
+
+// holdEnds is when a hold made at now lapses: after ttl, or when the night
+// it checks in on ends (hoteldate.Ends) if that is sooner, as a hold of the
+// night in progress made at 05:50 cannot be confirmed once the night is
+// over at 06:00.
+func holdEnds(now time.Time, ttl time.Duration, q Quote) time.Time {
+	ends := now.Add(ttl)
+	if night := hoteldate.Ends(q.CheckIn, q.CheckInAt.Location()); night.Before(ends) {
+		return night
+	}
+	return ends
 }

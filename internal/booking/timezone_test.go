@@ -177,6 +177,43 @@ func TestTheNightInProgressSellsUntilSix(t *testing.T) {
 	b.assertInventoryConsistent(t)
 }
 
+// A hold of the night in progress lapses when the night ends at 06:00, not
+// a hold's time after it was made: paid at 06:03, it would sell a night
+// that is over (no longer sold, its guests no longer checked in) and keep
+// the money, non-refundable as its check-in is past.
+func TestAHoldOfTheNightInProgressEndsWithIt(t *testing.T) {
+	t.Parallel()
+	// Pago Pago is UTC-11: local(5, 50) is 05:50 on 2027-06-10 there.
+	local := func(hour, minute int) time.Time { return time.Date(2027, 6, 10, hour+11, minute, 0, 0, time.UTC) }
+	b := setup(t, local(5, 50))
+	f := b.fixture(t, fixtureOpts{zone: "Pacific/Pago_Pago", rooms: 2})
+	ctx := guest("dawn")
+	night, morning := day("2027-06-09"), day("2027-06-10")
+	held, err := b.svc.Hold(ctx, holdInput(f, "dawn", night, morning, 1))
+	must(t, err)
+	if !held.HoldExpiresAt.Equal(local(6, 0)) {
+		t.Fatalf("a hold of the night in progress made at 05:50 ends at %s, want 06:00 local (%s)", held.HoldExpiresAt, local(6, 0))
+	}
+	tonight, err := b.svc.Hold(ctx, holdInput(f, "tonight", morning, morning.AddDate(0, 0, 1), 1))
+	must(t, err)
+	if want := local(5, 50).Add(15 * time.Minute); !tonight.HoldExpiresAt.Equal(want) {
+		t.Fatalf("a hold of tonight made at 05:50 ends at %s, want %s", tonight.HoldExpiresAt, want)
+	}
+
+	// 06:03: paying for the night that ended is refused as for any lapsed
+	// hold, and nothing is charged.
+	at := booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), nil, booking.Opts{Now: func() time.Time { return local(6, 3) }})
+	if _, err := at.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "dawn-pay", BookingID: held.ID, Payment: pay("tok_success")}); code(err) != booking.HoldExpired {
+		t.Fatalf("confirming at 06:03 the hold of the night that ended at 06:00: %v, want HOLD_EXPIRED", err)
+	}
+	if got := b.paymentStatuses(t, held.ID); len(got) != 0 {
+		t.Fatalf("payments of the lapsed hold %v, want none", got)
+	}
+	if _, err := at.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "tonight-pay", BookingID: tonight.ID, Payment: pay("tok_success")}); err != nil {
+		t.Fatalf("confirming tonight's hold at 06:03: %v", err)
+	}
+}
+
 // A stay across a DST change is counted in local nights (not 24-hour
 // periods) and priced per night; its check-in and check-out instants carry
 // the offset in force on each day.

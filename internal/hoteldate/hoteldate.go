@@ -46,3 +46,11 @@ func BusinessDate(t time.Time, loc *time.Location) time.Time {
 	}
 	return d
 }
+
+// Ends is the instant business date date ends in zone loc: Cutoff on the
+// next day's wall clock. From then on BusinessDate is the next day, and the
+// night of date is over.
+func Ends(date time.Time, loc *time.Location) time.Time {
+	y, m, d := date.Date()
+	return time.Date(y, m, d+1, Cutoff, 0, 0, 0, loc)
+}

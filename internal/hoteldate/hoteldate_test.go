@@ -60,3 +60,26 @@ func TestDateIsTheCalendarDateOfItsLocation(t *testing.T) {
 		t.Errorf("20:00 UTC: %v, want 2027-06-10", got)
 	}
 }
+
+// A night ends at 06:00 on the next morning's wall clock, also across a
+// daylight saving change, and from then on the business date is the next day.
+func TestEndsIsWhenTheBusinessDateRolls(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for night, want := range map[string]string{
+		"2027-03-27": "2027-03-28T04:00:00Z", // the clocks go forward that night: 06:00 CEST
+		"2027-10-30": "2027-10-31T05:00:00Z", // and back: 06:00 CET
+		"2027-12-31": "2028-01-01T05:00:00Z",
+	} {
+		d, _ := time.Parse(time.DateOnly, night)
+		end := hoteldate.Ends(d, paris)
+		if got := end.UTC().Format(time.RFC3339); got != want {
+			t.Errorf("the night of %s ends at %s, want %s", night, got, want)
+		}
+		if !hoteldate.BusinessDate(end.Add(-time.Second), paris).Equal(d) || !hoteldate.BusinessDate(end, paris).Equal(d.AddDate(0, 0, 1)) {
+			t.Errorf("the business date does not roll from %s at %s", night, end)
+		}
+	}
+}
