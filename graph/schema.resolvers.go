@@ -404,7 +404,7 @@ func (r *mutationResolver) EndMaintenance(ctx context.Context, input model.EndMa
 		return model.EndMaintenancePayload{UserErrors: ue}, err
 	}
 	block, err := r.Reservations.EndMaintenance(ctx, booking.EndMaintenanceInput{BlockID: id,
-		ExpectedVersion: int64(input.ExpectedVersion), From: deref(input.From)})
+		ExpectedVersion: int64(input.ExpectedVersion), From: input.From})
 	ue, err := userErrors(err)
 	return model.EndMaintenancePayload{Block: block, UserErrors: ue}, err
 }

@@ -206,9 +206,9 @@ type EndMaintenanceInput struct {
 	BlockID uuid.UUID
 	// ExpectedVersion is the block's version as the caller read it.
 	ExpectedVersion int64
-	// From is the first night back on sale; the zero time means the hotel's
-	// local today.
-	From time.Time
+	// From is the first night back on sale; nil means the hotel's local
+	// today (its business date).
+	From *time.Time
 }
 
 // EndMaintenance ends a block early, when the works finished sooner, or
@@ -249,8 +249,8 @@ func (s *Service) EndMaintenance(ctx context.Context, in EndMaintenanceInput) (*
 	}
 	today := hoteldate.BusinessDate(s.opts.Now(), loc)
 	from := today
-	if !in.From.IsZero() {
-		from = Date(in.From)
+	if in.From != nil {
+		from = Date(*in.From)
 	}
 	switch {
 	case row.Version != in.ExpectedVersion:

@@ -20,7 +20,8 @@ import (
 func endBlock(ctx context.Context, svc *booking.Service, block booking.MaintenanceBlock, from string) (*booking.MaintenanceBlock, error) {
 	in := booking.EndMaintenanceInput{BlockID: block.ID, ExpectedVersion: block.Version}
 	if from != "" {
-		in.From = day(from)
+		d := day(from)
+		in.From = &d
 	}
 	return svc.EndMaintenance(ctx, in)
 }
@@ -75,10 +76,12 @@ func TestEndMaintenancePutsExactlyItsNightsBack(t *testing.T) {
 	}{
 		"a stale version":       {long.Version + 1, "2027-04-14", apperr.StaleVersion, "input.expectedVersion"},
 		"a night before today":  {long.Version, "2027-02-28", apperr.InvalidInput, "input.from"},
+		"the first year":        {long.Version, "0001-01-01", apperr.InvalidInput, "input.from"},
 		"the night of its end":  {long.Version, "2027-04-20", apperr.InvalidInput, "input.from"},
 		"a night after its end": {long.Version, "2027-05-01", apperr.InvalidInput, "input.from"},
 	} {
-		_, err := b.svc.EndMaintenance(staff, booking.EndMaintenanceInput{BlockID: long.ID, ExpectedVersion: c.version, From: day(c.from)})
+		from := day(c.from)
+		_, err := b.svc.EndMaintenance(staff, booking.EndMaintenanceInput{BlockID: long.ID, ExpectedVersion: c.version, From: &from})
 		if e, ok := apperr.As(err); !ok || e.Code != c.code || strings.Join(e.Field, ".") != c.field {
 			t.Errorf("%s: %v, want %s on %s", name, err, c.code, c.field)
 		}
