@@ -6,6 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,6 +124,43 @@ func TestHotelsInZonesPostgreSQLReadsAsOffsetsAreMoved(t *testing.T) {
 		if zone != want || local.Format(time.DateTime) != summer.In(loc).Format(time.DateTime) {
 			t.Errorf("a hotel in %s is in %s after migrating (want %s), its local time %s (want %s)", old, zone, want,
 				local.Format(time.DateTime), summer.In(loc).Format(time.DateTime))
+		}
+	}
+}
+
+// On a large database an operator builds a migration's indexes beforehand
+// without blocking writes (CREATE INDEX CONCURRENTLY, docs/operations.md);
+// the migrations that index big tables then find them there.
+func TestIndexesBuiltAheadAreFound(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	create := regexp.MustCompile(`(?s)CREATE INDEX IF NOT EXISTS (\w+ ON [^;]+);`)
+	for _, version := range []int64{22, 31, 32, 34} {
+		files, err := filepath.Glob(fmt.Sprintf("migrations/%05d_*.sql", version))
+		if err != nil || len(files) != 1 {
+			t.Fatalf("migration %d: %v %v", version, files, err)
+		}
+		text, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		up, _, _ := strings.Cut(string(text), "-- +goose Down")
+		builds := create.FindAllStringSubmatch(up, -1)
+		if len(builds) == 0 || strings.Count(up, "CREATE INDEX") != len(builds) {
+			t.Fatalf("migration %d builds indexes that are not IF NOT EXISTS", version)
+		}
+		pool := pgtest.NewDB(t)
+		if err := postgres.MigrateWith(ctx, pool, log, postgres.MigrateOpts{To: version - 1}); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range builds {
+			if _, err := pool.Exec(ctx, "CREATE INDEX CONCURRENTLY "+b[1]); err != nil {
+				t.Fatalf("migration %d, built ahead: %v", version, err)
+			}
+		}
+		if err := postgres.MigrateWith(ctx, pool, log, postgres.MigrateOpts{To: version}); err != nil {
+			t.Errorf("migration %d with its indexes built ahead: %v", version, err)
 		}
 	}
 }

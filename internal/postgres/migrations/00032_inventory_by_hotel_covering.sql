@@ -15,7 +15,7 @@
 -- An index-only scan still reads the heap for pages changed since the last
 -- vacuum (the visibility map): vacuum inventory after 2 % of its rows were
 -- updated or inserted instead of 20 %, so that pages with recent holds are few.
-CREATE INDEX inventory_hotel_night_covering_idx ON inventory (hotel_id, night, room_type_id)
+CREATE INDEX IF NOT EXISTS inventory_hotel_night_covering_idx ON inventory (hotel_id, night, room_type_id)
     INCLUDE (capacity, reserved);
 DROP INDEX inventory_hotel_night_idx;
 ALTER INDEX inventory_hotel_night_covering_idx RENAME TO inventory_hotel_night_idx;
