@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,7 +30,7 @@ type idempotency struct {
 // guess of it.
 func (s *Service) newIdempotency(owner, key, operation string, input any) (idempotency, error) {
 	key = strings.TrimSpace(key)
-	if key == "" || len(key) > 200 {
+	if key == "" || utf8.RuneCountInString(key) > 200 {
 		return idempotency{}, apperr.Invalid("give an idempotency key of 1 to 200 characters", "input", "idempotencyKey")
 	}
 	body, err := json.Marshal(input)

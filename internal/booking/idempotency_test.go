@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/payment"
@@ -129,6 +131,26 @@ func TestIdempotencyKeysAreScopedToThePrincipal(t *testing.T) {
 		t.Fatalf("reserved %v, want 2", got)
 	}
 	b.assertInventoryConsistent(t)
+}
+
+// An idempotency key is 1 to 200 characters, as the error says: a key of
+// 60 emoji (240 bytes) is one, a key of 201 letters is not.
+func TestIdempotencyKeysAreCountedInCharacters(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 3})
+	checkIn, checkOut := day("2027-03-10"), day("2027-03-11")
+	emoji := strings.Repeat("🛏", 60)
+	held, err := b.svc.Hold(guest("alice"), holdInput(f, emoji, checkIn, checkOut, 1))
+	must(t, err)
+	again, err := b.svc.Hold(guest("alice"), holdInput(f, emoji, checkIn, checkOut, 1))
+	if err != nil || again.ID != held.ID {
+		t.Fatalf("the retry under the 60-emoji key: %v, %s; want booking %s", err, again.ID, held.ID)
+	}
+	_, err = b.svc.Hold(guest("alice"), holdInput(f, strings.Repeat("k", 201), checkIn, checkOut, 1))
+	if all, _ := apperr.All(err); len(all) != 1 || join(all[0].Field) != "input.idempotencyKey" || all[0].Message != "give an idempotency key of 1 to 200 characters" {
+		t.Fatalf("a 201-letter key: %v, want INVALID_INPUT on input.idempotencyKey", err)
+	}
 }
 
 // A client that times out and retries many times at once still books once:
