@@ -22,6 +22,7 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/postgres"
 	"github.com/staygraph/staygraph/internal/postgres/db"
+	"github.com/staygraph/staygraph/internal/textfield"
 )
 
 // Key format: sg_<prefix>_<secret>. The prefix is public (it identifies the
@@ -97,7 +98,7 @@ func (k *APIKeys) Create(ctx context.Context, name string, scopes []string) (API
 	if err := RequireAdmin(ctx); err != nil {
 		return APIKey{}, "", err
 	}
-	name = strings.TrimSpace(name)
+	name = textfield.Trim(name)
 	scopes, err := validateNewKey(name, scopes)
 	if err != nil {
 		return APIKey{}, "", err

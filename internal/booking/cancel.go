@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres/db"
+	"github.com/staygraph/staygraph/internal/textfield"
 )
 
 // CancelInput cancels a held or confirmed booking.
@@ -58,7 +58,7 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 	if err != nil {
 		return Booking{}, nil, err
 	}
-	in.Reason = strings.TrimSpace(in.Reason)
+	in.Reason = textfield.Trim(in.Reason)
 	if utf8.RuneCountInString(in.Reason) > maxNoteLength {
 		return Booking{}, nil, apperr.Invalid(fmt.Sprintf("at most %d characters", maxNoteLength), "input", "reason")
 	}

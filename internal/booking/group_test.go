@@ -137,3 +137,21 @@ func TestSoldOutNamesTheRoomBeyondWhatIsFree(t *testing.T) {
 		t.Fatalf("three rooms, 2 and 0 free: %v, want SOLD_OUT on input.rooms.0", err)
 	}
 }
+
+// A guest's name that shows as nothing (a zero-width space, a Hangul
+// filler) is as empty as a blank one: the hold names the guest at fault and
+// reserves nothing.
+func TestInvisibleGuestNamesAreEmpty(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 3})
+	in := holdInput(f, "blank", day("2027-03-10"), day("2027-03-11"), 2)
+	in.Rooms[1].Guests = []booking.GuestName{{GivenName: "Rui", FamilyName: "Lima"}, {GivenName: "\u200b", FamilyName: "\u3164 \u2800"}}
+	_, err := b.svc.Hold(guest("ana"), in)
+	if all, _ := apperr.All(err); len(all) != 1 || all[0].Code != apperr.InvalidInput || join(all[0].Field) != "input.rooms.1.guests.1" {
+		t.Fatalf("a guest named only by invisible characters: %v, want INVALID_INPUT on input.rooms.1.guests.1", err)
+	}
+	if got := b.reserved(t, f.roomType.ID, day("2027-03-10"), day("2027-03-11")); got[0] > 0 {
+		t.Fatalf("reserved %v after the refused hold, want nothing", got)
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres"
 	"github.com/staygraph/staygraph/internal/postgres/db"
+	"github.com/staygraph/staygraph/internal/textfield"
 )
 
 // Contact is how the hotel reaches the booker.
@@ -171,7 +172,7 @@ func validateHold(in *HoldInput) error {
 		}
 		for j := range r.Guests {
 			g := &r.Guests[j]
-			g.GivenName, g.FamilyName = strings.TrimSpace(g.GivenName), strings.TrimSpace(g.FamilyName)
+			g.GivenName, g.FamilyName = textfield.Trim(g.GivenName), textfield.Trim(g.FamilyName)
 			if g.GivenName == "" || g.FamilyName == "" || utf8.RuneCountInString(g.GivenName) > 100 || utf8.RuneCountInString(g.FamilyName) > 100 {
 				fail("each guest needs a given and a family name of at most 100 characters", append(f, fmt.Sprint(j))...)
 			}

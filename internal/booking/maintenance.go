@@ -18,6 +18,7 @@ import (
 	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres/db"
+	"github.com/staygraph/staygraph/internal/textfield"
 )
 
 // RoomService is what the booking core needs of the catalog to change a
@@ -88,7 +89,7 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 	if len(in.RoomIDs) == 0 || len(in.RoomIDs) > 100 {
 		return nil, nil, apperr.Invalid("give 1 to 100 rooms", "input", "roomIds")
 	}
-	in.Reason = strings.TrimSpace(in.Reason)
+	in.Reason = textfield.Trim(in.Reason)
 	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > maxNoteLength {
 		return nil, nil, apperr.Invalid(fmt.Sprintf("say why, in at most %d characters", maxNoteLength), "input", "reason")
 	}

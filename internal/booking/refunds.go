@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/postgres/db"
+	"github.com/staygraph/staygraph/internal/textfield"
 )
 
 // Refunds the providers did not pay back are the hotel's staff's to act on:
@@ -64,7 +64,7 @@ func (s *Service) SettleRefundOutside(ctx context.Context, in SettleRefundInput)
 	if err != nil {
 		return Refund{}, Booking{}, err
 	}
-	in.Reference, in.Note = strings.TrimSpace(in.Reference), strings.TrimSpace(in.Note)
+	in.Reference, in.Note = textfield.Trim(in.Reference), textfield.Trim(in.Note)
 	var invalid apperr.List
 	switch n := utf8.RuneCountInString(in.Reference); {
 	case n == 0:

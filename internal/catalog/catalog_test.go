@@ -632,3 +632,24 @@ func TestHotelsNameZonesSearchAndBookingReadAlike(t *testing.T) {
 		t.Errorf("only %d zones accepted", len(accepted))
 	}
 }
+
+// A name that shows as nothing (a zero-width space, a braille blank) is as
+// empty as a blank one, and what shows is kept without the invisible ends.
+func TestInvisibleNamesAreEmpty(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	f := hotelFields("\u200b\u2800")
+	f.Address.City = "\ufeff Paris\u200b"
+	_, err := b.svc.CreateHotel(b.admin, f)
+	if got := codes(err)[apperr.InvalidInput]; len(got) != 1 || got[0] != "input.name" {
+		t.Fatalf("a hotel named by invisible characters: %v, want INVALID_INPUT on input.name", err)
+	}
+	f.Name = "\u3164Hôtel du Lac\u200b"
+	h, err := b.svc.CreateHotel(b.admin, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Name != "Hôtel du Lac" || h.Address.City != "Paris" {
+		t.Fatalf("saved as %q in %q, want Hôtel du Lac in Paris", h.Name, h.Address.City)
+	}
+}

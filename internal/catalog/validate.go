@@ -9,6 +9,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/money"
+	"github.com/staygraph/staygraph/internal/textfield"
 )
 
 var (
@@ -24,7 +25,7 @@ func (v *validator) fail(msg string, field ...string) {
 }
 
 func (v *validator) text(s string, min, max int, field ...string) string {
-	s = strings.TrimSpace(s)
+	s = textfield.Trim(s)
 	if n := len([]rune(s)); n < min || n > max {
 		if min > 0 && n == 0 {
 			v.fail("must not be empty", field...)
