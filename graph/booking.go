@@ -149,7 +149,7 @@ func (r *mutationResolver) refundAction(ctx context.Context, refundID string,
 		return model.RefundPayload{UserErrors: ue}, err
 	}
 	refund, b, err := act(ctx, id)
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.RefundPayload{Refund: okPtr(refund, ue), Booking: okPtr(b, ue), UserErrors: ue}, err
 }
 
@@ -162,6 +162,6 @@ func (r *mutationResolver) frontDesk(ctx context.Context, input model.FrontDeskI
 		return model.FrontDeskPayload{UserErrors: ue}, err
 	}
 	b, err := move(ctx, id)
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.FrontDeskPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
 }

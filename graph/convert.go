@@ -13,14 +13,35 @@ import (
 )
 
 // ids decodes the global ids of an input, collecting every malformed one.
-type ids struct{ errs apperr.List }
+// ids decodes the global ids of a mutation's input, gathering their errors
+// and remembering the fields they came from.
+type ids struct {
+	errs   apperr.List
+	fields [][]string
+}
 
 func (d *ids) decode(kind relay.Kind, gid string, field ...string) uuid.UUID {
+	d.fields = append(d.fields, field)
 	id, err := relay.Decode(kind, gid, field...)
 	if err != nil {
 		d.errs = append(d.errs, err.(*apperr.Error))
 	}
 	return id
+}
+
+// userErrors is userErrors for a mutation on what the input's ids name:
+// when it names one object, a NOT_FOUND that names no field is about that
+// object's id.
+func (d *ids) userErrors(err error) ([]apperr.Error, error) {
+	ue, err := userErrors(err)
+	if len(d.fields) == 1 {
+		for i := range ue {
+			if ue[i].Code == apperr.NotFound && len(ue[i].Field) == 0 {
+				ue[i].Field = d.fields[0]
+			}
+		}
+	}
+	return ue, err
 }
 
 func deref[T any](p *T) T {

@@ -228,6 +228,44 @@ func TestInvalidInputComesBackAsUserErrors(t *testing.T) {
 	}
 }
 
+// An unknown id comes back as NOT_FOUND on the field that named it, so a
+// client knows which of its ids is stale.
+func TestNotFoundNamesTheField(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	admin, guest := token(t, auth.RoleAdmin), token(t, auth.RoleGuest)
+	unknown := func(k relay.Kind) string { return relay.ID(k, uuid.New()) }
+	for name, c := range map[string]struct {
+		tok, input string
+		in         map[string]any
+		want       string
+	}{
+		"createRoomType": {admin, "CreateRoomTypeInput",
+			map[string]any{"hotelId": unknown(relay.KindHotel), "name": "x", "maxAdults": 1, "maxChildren": 0, "maxOccupancy": 1}, "hotelId"},
+		"setRates": {admin, "SetRatesInput",
+			map[string]any{"ratePlanId": unknown(relay.KindRatePlan), "from": "2030-01-01", "to": "2030-01-02", "amount": 1}, "ratePlanId"},
+		"setRoomService": {admin, "SetRoomServiceInput",
+			map[string]any{"roomId": unknown(relay.KindRoom), "expectedVersion": 1, "inService": true}, "roomId"},
+		"cancelBooking": {guest, "CancelBookingInput",
+			map[string]any{"idempotencyKey": "k", "bookingId": unknown(relay.KindBooking)}, "bookingId"},
+		"checkInBooking": {admin, "FrontDeskInput",
+			map[string]any{"bookingId": unknown(relay.KindBooking)}, "bookingId"},
+		"retryRefund": {admin, "RetryRefundInput",
+			map[string]any{"refundId": unknown(relay.KindRefund)}, "refundId"},
+		"revokeApiKey": {admin, "RevokeApiKeyInput",
+			map[string]any{"id": unknown(relay.KindAPIKey)}, "id"},
+	} {
+		res := b.do(t, c.tok, fmt.Sprintf(`mutation($in: %s!) { %s(input: $in) { userErrors { code field } } }`, c.input, name), map[string]any{"in": c.in})
+		var out map[string]struct{ UserErrors []userError }
+		if err := json.Unmarshal(res.Data, &out); err != nil || len(res.Errors) > 0 {
+			t.Fatalf("%s: %s %+v", name, res.Data, res.Errors)
+		}
+		if ue := out[name].UserErrors; len(ue) != 1 || ue[0].Code != "NOT_FOUND" || strings.Join(ue[0].Field, ".") != "input."+c.want {
+			t.Errorf("%s with an unknown %s: %+v, want NOT_FOUND on input.%s", name, c.want, ue, c.want)
+		}
+	}
+}
+
 func TestAuthenticationAndAuthorizationCodes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

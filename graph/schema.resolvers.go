@@ -310,7 +310,7 @@ func (r *mutationResolver) ConfirmBooking(ctx context.Context, input model.Confi
 		in.Payment = &booking.PaymentInput{Provider: input.Payment.Provider, Token: input.Payment.Token}
 	}
 	b, err := r.Reservations.Confirm(ctx, in)
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.ConfirmBookingPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
 }
 
@@ -323,7 +323,7 @@ func (r *mutationResolver) PayBalance(ctx context.Context, input model.PayBalanc
 	}
 	b, err := r.Reservations.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: input.IdempotencyKey, BookingID: id,
 		Payment: &booking.PaymentInput{Provider: input.Payment.Provider, Token: input.Payment.Token}})
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.PayBalancePayload{Booking: okPtr(b, ue), UserErrors: ue}, err
 }
 
@@ -336,7 +336,7 @@ func (r *mutationResolver) CancelBooking(ctx context.Context, input model.Cancel
 	}
 	b, refund, err := r.Reservations.Cancel(ctx, booking.CancelInput{IdempotencyKey: input.IdempotencyKey, BookingID: id, Reason: deref(input.Reason),
 		WaivePenalty: deref(input.WaivePenalty)})
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.CancelBookingPayload{Booking: okPtr(b, ue), Refund: refund, UserErrors: ue}, err
 }
 
@@ -364,7 +364,7 @@ func (r *mutationResolver) RetryNotification(ctx context.Context, input model.Re
 		return model.RetryNotificationPayload{UserErrors: ue}, err
 	}
 	n, err := r.Reservations.RetryNotification(ctx, bookingID, notificationID)
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.RetryNotificationPayload{Notification: okPtr(n, ue), UserErrors: ue}, err
 }
 
@@ -392,7 +392,7 @@ func (r *mutationResolver) BlockRooms(ctx context.Context, input model.BlockRoom
 	}
 	blocks, affected, err := r.Reservations.BlockRooms(ctx, r.Catalog, booking.BlockInput{RoomIDs: roomIDs, From: input.From, To: input.To,
 		Reason: input.Reason, Force: deref(input.Force)})
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.BlockRoomsPayload{Blocks: orEmpty(blocks), AffectedBookings: orEmpty(affected), UserErrors: ue}, err
 }
 
@@ -405,7 +405,7 @@ func (r *mutationResolver) EndMaintenance(ctx context.Context, input model.EndMa
 	}
 	block, err := r.Reservations.EndMaintenance(ctx, booking.EndMaintenanceInput{BlockID: id,
 		ExpectedVersion: int64(input.ExpectedVersion), From: input.From})
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.EndMaintenancePayload{Block: block, UserErrors: ue}, err
 }
 
@@ -424,7 +424,7 @@ func (r *mutationResolver) UpdateHotel(ctx context.Context, input model.UpdateHo
 		return model.UpdateHotelPayload{UserErrors: ue}, err
 	}
 	h, err := r.Catalog.UpdateHotel(ctx, id, int64(input.ExpectedVersion), hotelPatch(input))
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.UpdateHotelPayload{Hotel: okPtr(h, ue), UserErrors: ue}, err
 }
 
@@ -436,7 +436,7 @@ func (r *mutationResolver) CreateRoomType(ctx context.Context, input model.Creat
 		return model.CreateRoomTypePayload{UserErrors: ue}, err
 	}
 	rt, err := r.Catalog.CreateRoomType(ctx, hotelID, roomTypeFields(input))
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.CreateRoomTypePayload{RoomType: okPtr(rt, ue), UserErrors: ue}, err
 }
 
@@ -448,7 +448,7 @@ func (r *mutationResolver) UpdateRoomType(ctx context.Context, input model.Updat
 		return model.UpdateRoomTypePayload{UserErrors: ue}, err
 	}
 	rt, err := r.Catalog.UpdateRoomType(ctx, id, int64(input.ExpectedVersion), roomTypePatch(input))
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.UpdateRoomTypePayload{RoomType: okPtr(rt, ue), UserErrors: ue}, err
 }
 
@@ -460,7 +460,7 @@ func (r *mutationResolver) AddRooms(ctx context.Context, input model.AddRoomsInp
 		return model.AddRoomsPayload{Rooms: []catalog.Room{}, UserErrors: ue}, err
 	}
 	rooms, err := r.Reservations.AddRooms(ctx, r.Catalog, roomTypeID, input.Numbers)
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	if rooms == nil {
 		rooms = []catalog.Room{}
 	}
@@ -475,7 +475,7 @@ func (r *mutationResolver) SetRoomService(ctx context.Context, input model.SetRo
 		return model.SetRoomServicePayload{AffectedBookings: []booking.AffectedBooking{}, UserErrors: ue}, err
 	}
 	room, affected, err := r.Reservations.SetRoomService(ctx, r.Catalog, id, int64(input.ExpectedVersion), input.InService, deref(input.Note), deref(input.Force))
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.SetRoomServicePayload{Room: okPtr(room, ue), AffectedBookings: orEmpty(affected), UserErrors: ue}, err
 }
 
@@ -491,7 +491,7 @@ func (r *mutationResolver) CreateRatePlan(ctx context.Context, input model.Creat
 		CancellationPolicy: deref(cancellationPolicy(input.CancellationPolicy)),
 		DepositPolicy:      deref(depositPolicy(input.DepositPolicy)),
 	})
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.CreateRatePlanPayload{RatePlan: okPtr(rp, ue), UserErrors: ue}, err
 }
 
@@ -507,7 +507,7 @@ func (r *mutationResolver) UpdateRatePlan(ctx context.Context, input model.Updat
 		CancellationPolicy: cancellationPolicy(input.CancellationPolicy),
 		DepositPolicy:      depositPolicy(input.DepositPolicy),
 	})
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.UpdateRatePlanPayload{RatePlan: okPtr(rp, ue), UserErrors: ue}, err
 }
 
@@ -519,7 +519,7 @@ func (r *mutationResolver) SetRates(ctx context.Context, input model.SetRatesInp
 		return model.SetRatesPayload{UserErrors: ue}, err
 	}
 	rp, nights, err := r.Catalog.SetRates(ctx, id, input.From, input.To, int64(input.Amount))
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.SetRatesPayload{RatePlan: okPtr(rp, ue), Nights: nights, UserErrors: ue}, err
 }
 
@@ -541,7 +541,7 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeA
 		return model.RevokeAPIKeyPayload{UserErrors: ue}, err
 	}
 	key, err := r.Keys.Revoke(ctx, id)
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	return model.RevokeAPIKeyPayload{APIKey: okPtr(key, ue), UserErrors: ue}, err
 }
 
@@ -557,7 +557,7 @@ func (r *mutationResolver) RollAPIKey(ctx context.Context, input model.RollAPIKe
 		keepOld = *input.KeepOldSecretMinutes
 	}
 	key, secret, err := r.Keys.Roll(ctx, id, keepOld)
-	ue, err := userErrors(err)
+	ue, err := d.userErrors(err)
 	if len(ue) > 0 || err != nil {
 		return model.CreateAPIKeyPayload{UserErrors: ue}, err
 	}

@@ -62,7 +62,7 @@ func (s *Service) RetryNotification(ctx context.Context, bookingID, notification
 			return s.notifier.Retry(ctx, notificationID)
 		}
 	}
-	return notify.Notification{}, apperr.New(apperr.NotFound, "no such notification for this booking")
+	return notify.Notification{}, &apperr.Error{Code: apperr.NotFound, Field: []string{"input", "notificationId"}, Message: "no such notification for this booking"}
 }
 
 // noticeTx tells the guest of b about kind, if a notifier is set.
