@@ -266,6 +266,36 @@ func TestNotFoundNamesTheField(t *testing.T) {
 	}
 }
 
+// Malformed ids are refused without echoing megabytes back: a huge id is
+// quoted in part, and too many rooms to block is one error, not one per id.
+func TestRefusalsOfHugeInputsStaySmall(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	admin := token(t, auth.RoleAdmin)
+	res := b.do(t, admin, `mutation($in: CancelBookingInput!) { cancelBooking(input: $in) { userErrors { code field message } } }`,
+		map[string]any{"in": map[string]any{"idempotencyKey": "k", "bookingId": strings.Repeat("x", 100_000)}})
+	var cancel struct{ CancelBooking struct{ UserErrors []userError } }
+	if err := json.Unmarshal(res.Data, &cancel); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("%s %+v", res.Data, res.Errors)
+	}
+	if ue := cancel.CancelBooking.UserErrors; len(ue) != 1 || ue[0].Code != "INVALID_INPUT" || len(ue[0].Message) > 200 {
+		t.Fatalf("a 100,000-character booking id: %d user errors, the first %d bytes long; want one short INVALID_INPUT", len(ue), len(ue[0].Message))
+	}
+	rooms := make([]string, 10_000)
+	for i := range rooms {
+		rooms[i] = fmt.Sprint("room-", i)
+	}
+	res = b.do(t, admin, `mutation($in: BlockRoomsInput!) { blockRooms(input: $in) { userErrors { code field message } } }`,
+		map[string]any{"in": map[string]any{"roomIds": rooms, "from": "2030-01-01", "to": "2030-01-02", "reason": "works"}})
+	var block struct{ BlockRooms struct{ UserErrors []userError } }
+	if err := json.Unmarshal(res.Data, &block); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("%s %+v", res.Data, res.Errors)
+	}
+	if ue := block.BlockRooms.UserErrors; len(ue) != 1 || strings.Join(ue[0].Field, ".") != "input.roomIds" || ue[0].Message != "give 1 to 100 rooms" {
+		t.Fatalf("blocking 10,000 malformed room ids: %d user errors (%+v...), want one on input.roomIds", len(ue), ue[0])
+	}
+}
+
 func TestAuthenticationAndAuthorizationCodes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -384,8 +384,10 @@ func (r *mutationResolver) RetryRefund(ctx context.Context, input model.RetryRef
 func (r *mutationResolver) BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error) {
 	var d ids
 	roomIDs := make([]uuid.UUID, len(input.RoomIds))
-	for i, gid := range input.RoomIds {
-		roomIDs[i] = d.decode(relay.KindRoom, gid, "input", "roomIds", strconv.Itoa(i))
+	if len(roomIDs) <= booking.MaxBlockRooms { // more are refused whole below, with one error
+		for i, gid := range input.RoomIds {
+			roomIDs[i] = d.decode(relay.KindRoom, gid, "input", "roomIds", strconv.Itoa(i))
+		}
 	}
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
 		return model.BlockRoomsPayload{Blocks: []booking.MaintenanceBlock{}, AffectedBookings: []booking.AffectedBooking{}, UserErrors: ue}, err

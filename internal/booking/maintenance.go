@@ -78,6 +78,9 @@ const MaxBlockDaysAhead = 2 * MaxDaysAhead
 // blocked for it and a room taken out of service leaves it too; from 06:00
 // that night is over and out of reach.
 
+// MaxBlockRooms is the most rooms one BlockRooms takes out of sale.
+const MaxBlockRooms = 100
+
 // BlockRooms takes rooms out of sale for some nights, from the hotel's
 // business date on. A room blocked already on one of those nights is
 // INVALID_INPUT (refuseOverlapsTx). When the remaining rooms cannot house
@@ -86,8 +89,8 @@ const MaxBlockDaysAhead = 2 * MaxDaysAhead
 // Force is set: then those bookings (newest first, as few as needed) hand
 // their units back and are flagged for relocation, visible to staff.
 func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInput) ([]MaintenanceBlock, []AffectedBooking, error) {
-	if len(in.RoomIDs) == 0 || len(in.RoomIDs) > 100 {
-		return nil, nil, apperr.Invalid("give 1 to 100 rooms", "input", "roomIds")
+	if len(in.RoomIDs) == 0 || len(in.RoomIDs) > MaxBlockRooms {
+		return nil, nil, apperr.Invalid(fmt.Sprintf("give 1 to %d rooms", MaxBlockRooms), "input", "roomIds")
 	}
 	in.Reason = textfield.Trim(in.Reason)
 	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > maxNoteLength {
