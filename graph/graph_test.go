@@ -274,7 +274,9 @@ func TestRefusalsOfHugeInputsStaySmall(t *testing.T) {
 	admin := token(t, auth.RoleAdmin)
 	res := b.do(t, admin, `mutation($in: CancelBookingInput!) { cancelBooking(input: $in) { userErrors { code field message } } }`,
 		map[string]any{"in": map[string]any{"idempotencyKey": "k", "bookingId": strings.Repeat("x", 100_000)}})
-	var cancel struct{ CancelBooking struct{ UserErrors []userError } }
+	var cancel struct {
+		CancelBooking struct{ UserErrors []userError }
+	}
 	if err := json.Unmarshal(res.Data, &cancel); err != nil || len(res.Errors) > 0 {
 		t.Fatalf("%s %+v", res.Data, res.Errors)
 	}
@@ -287,7 +289,9 @@ func TestRefusalsOfHugeInputsStaySmall(t *testing.T) {
 	}
 	res = b.do(t, admin, `mutation($in: BlockRoomsInput!) { blockRooms(input: $in) { userErrors { code field message } } }`,
 		map[string]any{"in": map[string]any{"roomIds": rooms, "from": "2030-01-01", "to": "2030-01-02", "reason": "works"}})
-	var block struct{ BlockRooms struct{ UserErrors []userError } }
+	var block struct {
+		BlockRooms struct{ UserErrors []userError }
+	}
 	if err := json.Unmarshal(res.Data, &block); err != nil || len(res.Errors) > 0 {
 		t.Fatalf("%s %+v", res.Data, res.Errors)
 	}
