@@ -117,8 +117,8 @@ func hotelQuery(q search.Query, env environment) *types.BoolQuery {
 		b.Filter = append(b.Filter, nested(rooms))
 	}
 	if q.CheckIn != nil {
-		if past := pastZones(env.zones, *q.CheckIn, q.Now); len(past) > 0 {
-			b.MustNot = append(b.MustNot, terms("time_zone", past))
+		if closed := closedZones(env.zones, *q.CheckIn, q.Now); len(closed) > 0 {
+			b.MustNot = append(b.MustNot, terms("time_zone", closed))
 		}
 	}
 	return b
@@ -171,21 +171,29 @@ func partyFilters(q search.Query) []types.Query {
 	}
 }
 
-// pastZones are the zones where the business date (hoteldate.BusinessDate)
-// is already after checkIn: their hotels cannot take that stay. Until 06:00
-// local time the night that began the evening before is not past.
-func pastZones(zones []string, checkIn, now time.Time) []string {
+// closedZones are the zones whose hotels cannot take a stay checking in on
+// checkIn: it is before their business date (hoteldate.BusinessDate), or
+// more than search.MaxDaysAhead days after it (as search.sql and the
+// booking core read it). Until 06:00 local time the night that began the
+// evening before is not past.
+func closedZones(zones []string, checkIn, now time.Time) []string {
 	var out []string
 	for _, z := range zones {
 		loc, err := time.LoadLocation(z)
 		if err != nil {
 			continue // PostgreSQL confirms such hotels' pages
 		}
-		if hoteldate.BusinessDate(now, loc).After(checkIn) {
+		if !sells(hoteldate.BusinessDate(now, loc), checkIn) {
 			out = append(out, z)
 		}
 	}
 	return out
+}
+
+// sells says whether a hotel whose business date is today sells a stay
+// checking in on night: from today to search.MaxDaysAhead days ahead.
+func sells(today, night time.Time) bool {
+	return !night.Before(today) && !night.After(today.AddDate(0, 0, search.MaxDaysAhead))
 }
 
 // arrivalGroup is the zones whose hotels read an arrival as the same local
@@ -198,9 +206,9 @@ type arrivalGroup struct {
 // arrivalNights groups zones by the local check-in night of an arrival at
 // instant at, the zone's business date then: arriving before
 // search.ArrivalCutoff local time needs the night before (the wall clock
-// minus the cutoff, as search.sql computes it). Zones whose night is before
-// their business date now are left out: an arrival at 02:00 within the hour
-// still finds the night in progress.
+// minus the cutoff, as search.sql computes it). Zones that do not sell that
+// night now (sells) are left out: an arrival at 02:00 within the hour still
+// finds the night in progress.
 func arrivalNights(zones []string, at, now time.Time) []arrivalGroup {
 	byNight := map[time.Time][]string{}
 	for _, z := range zones {
@@ -209,7 +217,7 @@ func arrivalNights(zones []string, at, now time.Time) []arrivalGroup {
 			continue
 		}
 		night := hoteldate.BusinessDate(at, loc)
-		if night.Before(hoteldate.BusinessDate(now, loc)) {
+		if !sells(hoteldate.BusinessDate(now, loc), night) {
 			continue
 		}
 		byNight[night] = append(byNight[night], z)

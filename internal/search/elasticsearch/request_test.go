@@ -96,24 +96,32 @@ func TestRequestBodies(t *testing.T) {
 	}
 }
 
-func TestPastZonesReadEachHotelsCalendar(t *testing.T) {
+func TestClosedZonesReadEachHotelsCalendar(t *testing.T) {
 	t.Parallel()
-	got := pastZones(zones, *day("2027-06-09"), now)
+	got := closedZones(zones, *day("2027-06-09"), now)
 	if want := []string{"Asia/Tokyo", "Europe/London", "Europe/Paris", "Pacific/Kiritimati"}; !slices.Equal(got, want) {
 		t.Errorf("zones already past 2027-06-09 at %s: %v, want %v (Pago Pago is in its night)", now, got, want)
 	}
 	// 01:00 on the 11th in Kiritimati: the night of the 10th is not past.
-	if got := pastZones(zones, *day("2027-06-10"), now); len(got) != 0 {
+	if got := closedZones(zones, *day("2027-06-10"), now); len(got) != 0 {
 		t.Errorf("2027-06-10 is the business date or later everywhere: %v", got)
 	}
 	// The night of the 10th is past in Kiritimati at 06:00 on the 11th,
 	// not a minute before.
 	six := time.Date(2027, 6, 10, 16, 0, 0, 0, time.UTC)
-	if got := pastZones([]string{"Pacific/Kiritimati"}, *day("2027-06-10"), six.Add(-time.Minute)); len(got) != 0 {
+	if got := closedZones([]string{"Pacific/Kiritimati"}, *day("2027-06-10"), six.Add(-time.Minute)); len(got) != 0 {
 		t.Errorf("at 05:59 in Kiritimati the 10th is past: %v", got)
 	}
-	if got := pastZones([]string{"Pacific/Kiritimati"}, *day("2027-06-10"), six); len(got) != 1 {
+	if got := closedZones([]string{"Pacific/Kiritimati"}, *day("2027-06-10"), six); len(got) != 1 {
 		t.Errorf("at 06:00 in Kiritimati the 10th is not past: %v", got)
+	}
+	// Stays are sold up to 365 days after each hotel's business date: the
+	// 2028-06-09 is 365 days after the 2027-06-10, 366 after Pago Pago's 9th.
+	if got := closedZones(zones, *day("2028-06-09"), now); !slices.Equal(got, []string{"Pacific/Pago_Pago"}) {
+		t.Errorf("zones beyond their horizon on 2028-06-09 at %s: %v, want Pago Pago's", now, got)
+	}
+	if got := closedZones(zones, *day("2028-06-10"), now); !slices.Equal(got, zones) {
+		t.Errorf("zones beyond their horizon on 2028-06-10 at %s: %v, want all", now, got)
 	}
 }
 
@@ -152,6 +160,13 @@ func TestArrivalNightsGroupZonesByLocalNight(t *testing.T) {
 		if !got[i].checkIn.Equal(want[i].checkIn) || !slices.Equal(got[i].zones, want[i].zones) {
 			t.Errorf("arriving within the hour: group %d: %+v, want %+v", i, got[i], want[i])
 		}
+	}
+	// 2028-06-09T20:00Z is 05:00 on the 10th in Tokyo (the 9th), the 9th's
+	// evening in Europe, its morning in Pago Pago: the horizon there is the
+	// 8th. Kiritimati's night is the 10th, beyond its horizon too.
+	got = arrivalNights(zones, time.Date(2028, 6, 9, 20, 0, 0, 0, time.UTC), now)
+	if len(got) != 1 || !got[0].checkIn.Equal(*day("2028-06-09")) || !slices.Equal(got[0].zones, []string{"Asia/Tokyo", "Europe/London", "Europe/Paris"}) {
+		t.Errorf("arriving at the horizon: %+v, want the 9th in Tokyo, London and Paris", got)
 	}
 	// At 06:00 in Pago Pago an arrival a minute before needed the night of
 	// the 9th, which is over.
