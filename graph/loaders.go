@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/notify"
@@ -29,6 +30,10 @@ type loaders struct {
 	refunds       *dataloadgen.Loader[uuid.UUID, []booking.Refund]
 	ledger        *dataloadgen.Loader[uuid.UUID, booking.Ledger]
 	notifications *dataloadgen.Loader[uuid.UUID, []notify.Notification]
+	// What a hotel's staff see of it, for hotels the caller manages.
+	rooms             *dataloadgen.Loader[uuid.UUID, []catalog.Room]
+	relocations       *dataloadgen.Loader[uuid.UUID, []booking.Booking]
+	maintenanceBlocks *dataloadgen.Loader[uuid.UUID, []booking.MaintenanceBlock]
 }
 
 type loadersKey struct{}
@@ -49,15 +54,18 @@ func newLoaders(c *catalog.Service, b *booking.Service) *loaders {
 			rps, err := c.RatePlans(ctx, ids)
 			return byID(rps, func(rp catalog.RatePlan) uuid.UUID { return rp.ID }), err
 		}, dataloadgen.WithWait(loaderWait)),
-		roomTypesOfHotel: dataloadgen.NewMappedLoader(withEmpty(c.RoomTypesOfHotels), dataloadgen.WithWait(loaderWait)),
-		ratePlansOfType:  dataloadgen.NewMappedLoader(withEmpty(c.RatePlansOfRoomTypes), dataloadgen.WithWait(loaderWait)),
-		roomsInServiceOf: dataloadgen.NewMappedLoader(withEmpty(c.RoomsInService), dataloadgen.WithWait(loaderWait)),
-		bookedRooms:      dataloadgen.NewMappedLoader(withEmpty(b.RoomsOf), dataloadgen.WithWait(loaderWait)),
-		guests:           dataloadgen.NewMappedLoader(withEmpty(b.GuestsOf), dataloadgen.WithWait(loaderWait)),
-		payments:         dataloadgen.NewMappedLoader(withEmpty(b.PaymentsOf), dataloadgen.WithWait(loaderWait)),
-		refunds:          dataloadgen.NewMappedLoader(withEmpty(b.RefundsOf), dataloadgen.WithWait(loaderWait)),
-		ledger:           dataloadgen.NewMappedLoader(b.LedgersOf, dataloadgen.WithWait(loaderWait)),
-		notifications:    dataloadgen.NewMappedLoader(withEmpty(b.NotificationsOf), dataloadgen.WithWait(loaderWait)),
+		roomTypesOfHotel:  dataloadgen.NewMappedLoader(withEmpty(c.RoomTypesOfHotels), dataloadgen.WithWait(loaderWait)),
+		ratePlansOfType:   dataloadgen.NewMappedLoader(withEmpty(c.RatePlansOfRoomTypes), dataloadgen.WithWait(loaderWait)),
+		roomsInServiceOf:  dataloadgen.NewMappedLoader(withEmpty(c.RoomsInService), dataloadgen.WithWait(loaderWait)),
+		bookedRooms:       dataloadgen.NewMappedLoader(withEmpty(b.RoomsOf), dataloadgen.WithWait(loaderWait)),
+		guests:            dataloadgen.NewMappedLoader(withEmpty(b.GuestsOf), dataloadgen.WithWait(loaderWait)),
+		payments:          dataloadgen.NewMappedLoader(withEmpty(b.PaymentsOf), dataloadgen.WithWait(loaderWait)),
+		refunds:           dataloadgen.NewMappedLoader(withEmpty(b.RefundsOf), dataloadgen.WithWait(loaderWait)),
+		ledger:            dataloadgen.NewMappedLoader(b.LedgersOf, dataloadgen.WithWait(loaderWait)),
+		notifications:     dataloadgen.NewMappedLoader(withEmpty(b.NotificationsOf), dataloadgen.WithWait(loaderWait)),
+		rooms:             dataloadgen.NewMappedLoader(ofManagedHotels(c.RoomsOfHotels), dataloadgen.WithWait(loaderWait)),
+		relocations:       dataloadgen.NewMappedLoader(ofManagedHotels(b.RelocationsOf), dataloadgen.WithWait(loaderWait)),
+		maintenanceBlocks: dataloadgen.NewMappedLoader(ofManagedHotels(b.BlocksOf), dataloadgen.WithWait(loaderWait)),
 	}
 }
 
@@ -75,6 +83,34 @@ func withEmpty[V any](fetch func(context.Context, []uuid.UUID) (map[uuid.UUID]V,
 			}
 		}
 		return m, nil
+	}
+}
+
+// ofManagedHotels batches a read of what hotels' staff see: each hotel the
+// caller does not manage is refused on its own (FORBIDDEN, or
+// UNAUTHENTICATED), and the others are read together.
+func ofManagedHotels[V any](fetch func(context.Context, []uuid.UUID) (map[uuid.UUID]V, error)) func(context.Context, []uuid.UUID) (map[uuid.UUID]V, error) {
+	return func(ctx context.Context, hotelIDs []uuid.UUID) (map[uuid.UUID]V, error) {
+		refused := dataloadgen.MappedFetchError[uuid.UUID]{}
+		var managed []uuid.UUID
+		for _, id := range hotelIDs {
+			if err := auth.RequireHotel(ctx, id); err != nil {
+				refused[id] = err
+			} else {
+				managed = append(managed, id)
+			}
+		}
+		out := map[uuid.UUID]V{}
+		if len(managed) > 0 {
+			var err error
+			if out, err = withEmpty(fetch)(ctx, managed); err != nil {
+				return nil, err
+			}
+		}
+		if len(refused) > 0 {
+			return out, refused
+		}
+		return out, nil
 	}
 }
 

@@ -2,11 +2,15 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/notify"
@@ -126,5 +130,84 @@ func TestBookingListFieldsLoadTogether(t *testing.T) {
 		if queries[name] == 0 || queries[name] > 2 {
 			t.Errorf("%s ran %d times for a page of %d bookings", name, queries[name], bookings)
 		}
+	}
+}
+
+// A page of hotels with what their staff see — rooms, maintenance blocks,
+// bookings to relocate — reads each with one query for the page; a hotel
+// the caller does not manage is refused on its own, the others answer.
+func TestHotelStaffFieldsLoadTogether(t *testing.T) {
+	t.Parallel()
+	b, rec := setupTraced(t, true)
+	zones := []string{"Europe/Paris", "Europe/Lisbon", "Asia/Tokyo", "America/New_York"}
+	hotels := len(zones)
+	var managed, other uuid.UUID
+	for i, zone := range zones {
+		_, _, rt := b.stayFixture(t, zone, 2+i)
+		switch i {
+		case 0:
+			managed = rt.HotelID
+		case 1:
+			other = rt.HotelID
+		}
+	}
+	query := `{ hotels(first: 10) { edges { node { name rooms { number } maintenanceBlocks { id } relocations { id } } } } }`
+	type page struct {
+		Hotels struct {
+			Edges []struct {
+				Node *struct {
+					Name              string
+					Rooms             []struct{ Number string }
+					MaintenanceBlocks []struct{ ID string }
+					Relocations       []struct{ ID string }
+				}
+			}
+		}
+	}
+	before := len(rec.Ended())
+	res := b.do(t, token(t, auth.RoleAdmin), query, nil)
+	if len(res.Errors) > 0 {
+		t.Fatalf("hotels: %+v", res.Errors)
+	}
+	rooms := 0
+	for _, e := range decode[page](t, res).Hotels.Edges {
+		rooms += len(e.Node.Rooms)
+	}
+	if rooms != 2+3+4+5 {
+		t.Fatalf("%d rooms listed, want 14", rooms)
+	}
+	statements := []string{"ListRoomsByHotels", "ListMaintenanceBlocks", "ListRelocations"}
+	queries := map[string]int{}
+	for _, s := range rec.Ended()[before:] {
+		for _, a := range s.Attributes() {
+			for _, name := range statements {
+				if a.Key == "db.statement" && strings.Contains(a.Value.AsString(), "-- name: "+name+" ") {
+					queries[name]++
+				}
+			}
+		}
+	}
+	for _, name := range statements {
+		// one batch; two if the machine is slow enough to split it
+		if queries[name] == 0 || queries[name] > 2 {
+			t.Errorf("%s ran %d times for a page of %d hotels", name, queries[name], hotels)
+		}
+	}
+
+	// Staff of the first hotel, asking for its rooms and another's at once:
+	// its own, and FORBIDDEN for the other's.
+	res = b.do(t, token(t, auth.RoleStaff, managed), `query($own: ID!, $other: ID!) {
+		own: node(id: $own) { ... on Hotel { rooms { number } } }
+		other: node(id: $other) { ... on Hotel { rooms { number } } } }`,
+		map[string]any{"own": relay.ID(relay.KindHotel, managed), "other": relay.ID(relay.KindHotel, other)})
+	if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "FORBIDDEN" || fmt.Sprint(res.Errors[0].Path) != "[other rooms]" {
+		t.Fatalf("staff of one hotel asking for another's rooms: %+v, want FORBIDDEN on other.rooms", res.Errors)
+	}
+	var both struct {
+		Own   struct{ Rooms []struct{ Number string } }
+		Other *struct{}
+	}
+	if err := json.Unmarshal(res.Data, &both); err != nil || len(both.Own.Rooms) != 2 || both.Other != nil {
+		t.Fatalf("staff of one hotel: %s (%v), want its 2 rooms and nothing of the other", res.Data, err)
 	}
 }

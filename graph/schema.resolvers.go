@@ -230,17 +230,17 @@ func (r *hotelResolver) RoomTypes(ctx context.Context, obj *catalog.Hotel) ([]ca
 
 // Rooms is the resolver for the rooms field.
 func (r *hotelResolver) Rooms(ctx context.Context, obj *catalog.Hotel) ([]catalog.Room, error) {
-	return r.Catalog.Rooms(ctx, obj.ID)
+	return r.loaders(ctx).rooms.Load(ctx, obj.ID)
 }
 
 // Relocations is the resolver for the relocations field.
 func (r *hotelResolver) Relocations(ctx context.Context, obj *catalog.Hotel) ([]booking.Booking, error) {
-	return r.Reservations.Relocations(ctx, obj.ID)
+	return r.loaders(ctx).relocations.Load(ctx, obj.ID)
 }
 
 // MaintenanceBlocks is the resolver for the maintenanceBlocks field.
 func (r *hotelResolver) MaintenanceBlocks(ctx context.Context, obj *catalog.Hotel) ([]booking.MaintenanceBlock, error) {
-	return r.Reservations.Blocks(ctx, obj.ID)
+	return r.loaders(ctx).maintenanceBlocks.Load(ctx, obj.ID)
 }
 
 // UndeliveredNotifications is the resolver for the undeliveredNotifications field.

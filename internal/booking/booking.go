@@ -61,6 +61,7 @@ const (
 // Catalog is what the booking core reads from the catalog.
 type Catalog interface {
 	Hotel(ctx context.Context, id uuid.UUID) (catalog.Hotel, error)
+	Hotels(ctx context.Context, ids []uuid.UUID) ([]catalog.Hotel, error)
 	RatePlansAt(ctx context.Context, hotelID uuid.UUID, ratePlanIDs []uuid.UUID) (catalog.Hotel, map[uuid.UUID]catalog.Bookable, error)
 }
 

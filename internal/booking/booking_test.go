@@ -208,3 +208,15 @@ func ledgerOf(ctx context.Context, svc *booking.Service, id uuid.UUID) (booking.
 	ls, err := svc.LedgersOf(ctx, []uuid.UUID{id})
 	return ls[id], err
 }
+
+// relocationsOf is one hotel's bookings to relocate.
+func relocationsOf(ctx context.Context, svc *booking.Service, hotel uuid.UUID) ([]booking.Booking, error) {
+	m, err := svc.RelocationsOf(ctx, []uuid.UUID{hotel})
+	return m[hotel], err
+}
+
+// blocksOf is one hotel's maintenance blocks from its today on.
+func blocksOf(ctx context.Context, svc *booking.Service, hotel uuid.UUID) ([]booking.MaintenanceBlock, error) {
+	m, err := svc.BlocksOf(ctx, []uuid.UUID{hotel})
+	return m[hotel], err
+}

@@ -75,7 +75,7 @@ func TestMaintenanceReleasesTheWholeHoldAtOnce(t *testing.T) {
 		t.Fatalf("the hold after the block: %s, relocation %v, refund due %d; want EXPIRED, flagged, owing the 3000 back",
 			got.Status, got.RelocationRequired, got.RefundDue)
 	}
-	if rel, err := b.svc.Relocations(staff, doubles.hotel.ID); err != nil || len(rel) != 0 {
+	if rel, err := relocationsOf(staff, b.svc, doubles.hotel.ID); err != nil || len(rel) != 0 {
 		t.Fatalf("relocations %v %v: a released hold is nobody to move", relocationIDs(rel), err)
 	}
 	// Every unit of the hold is back at once: the family room on every

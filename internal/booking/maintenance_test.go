@@ -115,7 +115,7 @@ func TestBlockRoomsNeededByBookings(t *testing.T) {
 			t.Fatalf("a refused block touched booking %s: %+v", bk.Reference, again)
 		}
 	}
-	if rel, err := b.svc.Relocations(staff, f.hotel.ID); err != nil || len(rel) != 0 {
+	if rel, err := relocationsOf(staff, b.svc, f.hotel.ID); err != nil || len(rel) != 0 {
 		t.Fatalf("relocations after a refused block: %v %v", rel, err)
 	}
 
@@ -124,10 +124,10 @@ func TestBlockRoomsNeededByBookings(t *testing.T) {
 	if _, _, err := b.svc.BlockRooms(staffOf(other.hotel.ID), b.catalog, in); code(err) != apperr.Forbidden {
 		t.Fatalf("staff of another hotel blocking: %v, want FORBIDDEN", err)
 	}
-	if _, err := b.svc.Relocations(staffOf(other.hotel.ID), f.hotel.ID); code(err) != apperr.Forbidden {
+	if _, err := relocationsOf(staffOf(other.hotel.ID), b.svc, f.hotel.ID); code(err) != apperr.Forbidden {
 		t.Fatalf("staff of another hotel listing relocations: %v, want FORBIDDEN", err)
 	}
-	if _, err := b.svc.Relocations(guest("g2"), f.hotel.ID); code(err) != apperr.Forbidden {
+	if _, err := relocationsOf(guest("g2"), b.svc, f.hotel.ID); code(err) != apperr.Forbidden {
 		t.Fatalf("a guest listing relocations: %v, want FORBIDDEN", err)
 	}
 
@@ -165,7 +165,7 @@ func TestBlockRoomsNeededByBookings(t *testing.T) {
 	if got := b.capacity(t, f.roomType.ID, from, to); !slices.Equal(got, []int{1, 1, 1, 1}) {
 		t.Fatalf("capacity after the forced block %v, want [1 1 1 1]", got)
 	}
-	rel, err := b.svc.Relocations(staff, f.hotel.ID)
+	rel, err := relocationsOf(staff, b.svc, f.hotel.ID)
 	must(t, err)
 	if !slices.Equal(relocationIDs(rel), []uuid.UUID{newer.ID}) {
 		t.Fatalf("relocations %v, want [%s]", relocationIDs(rel), newer.ID)
@@ -184,7 +184,7 @@ func TestBlockRoomsNeededByBookings(t *testing.T) {
 	if got := b.reserved(t, f.roomType.ID, from, to); !slices.Equal(got, []int{1, 1, 1, 0}) {
 		t.Fatalf("reserved after cancelling the relocated booking %v, want [1 1 1 0]", got)
 	}
-	if rel, err := b.svc.Relocations(staff, f.hotel.ID); err != nil || len(rel) != 0 {
+	if rel, err := relocationsOf(staff, b.svc, f.hotel.ID); err != nil || len(rel) != 0 {
 		t.Fatalf("a cancelled booking still needs relocation: %v %v", relocationIDs(rel), err)
 	}
 	b.assertInventoryConsistent(t)
@@ -317,7 +317,7 @@ func TestRoomOutOfService(t *testing.T) {
 	if got := b.capacity(t, f.roomType.ID, night, next); got[0] != 1 {
 		t.Fatalf("capacity %v, want [1]", got)
 	}
-	rel, err := b.svc.Relocations(staff, f.hotel.ID)
+	rel, err := relocationsOf(staff, b.svc, f.hotel.ID)
 	must(t, err)
 	if !slices.Equal(relocationIDs(rel), []uuid.UUID{newer.ID}) {
 		t.Fatalf("relocations %v, want [%s]", relocationIDs(rel), newer.ID)
@@ -577,11 +577,11 @@ func TestBlocksListedUntilTheirLastNightIsOver(t *testing.T) {
 	_, _, err := b.svc.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
 		From: day("2027-03-09"), To: day("2027-03-10"), Reason: "leak"})
 	must(t, err)
-	if blocks, err := b.svc.Blocks(staff, f.hotel.ID); err != nil || len(blocks) != 1 {
+	if blocks, err := blocksOf(staff, b.svc, f.hotel.ID); err != nil || len(blocks) != 1 {
 		t.Fatalf("at 02:00: %d blocks (%v), want the night in progress's", len(blocks), err)
 	}
 	clock = time.Date(2027, 3, 10, 18, 0, 0, 0, time.UTC) // 07:00
-	if blocks, err := b.svc.Blocks(staff, f.hotel.ID); err != nil || len(blocks) != 0 {
+	if blocks, err := blocksOf(staff, b.svc, f.hotel.ID); err != nil || len(blocks) != 0 {
 		t.Fatalf("at 07:00: %d blocks (%v), want none", len(blocks), err)
 	}
 }

@@ -127,21 +127,26 @@ func (s *Service) RefundsOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 	return out, nil
 }
 
-// Relocations lists a hotel's active bookings that maintenance left without
-// a room, for its staff and admins.
-func (s *Service) Relocations(ctx context.Context, hotelID uuid.UUID) ([]Booking, error) {
-	if err := auth.RequireHotel(ctx, hotelID); err != nil {
-		return nil, err
+// RelocationsOf lists hotels' active bookings that maintenance left without
+// a room, keyed by hotel id, for their staff and admins: every hotel must be
+// one the caller manages.
+func (s *Service) RelocationsOf(ctx context.Context, hotelIDs []uuid.UUID) (map[uuid.UUID][]Booking, error) {
+	for _, id := range hotelIDs {
+		if err := auth.RequireHotel(ctx, id); err != nil {
+			return nil, err
+		}
 	}
-	rows, err := s.q.ListRelocations(ctx, hotelID)
+	rows, err := s.q.ListRelocations(ctx, hotelIDs)
 	if err != nil {
 		return nil, fmt.Errorf("list relocations: %w", err)
 	}
-	out := make([]Booking, len(rows))
-	for i, r := range rows {
-		if out[i], err = s.reveal(bookingFromRow(r)); err != nil {
+	out := map[uuid.UUID][]Booking{}
+	for _, r := range rows {
+		b, err := s.reveal(bookingFromRow(r))
+		if err != nil {
 			return nil, err
 		}
+		out[b.HotelID] = append(out[b.HotelID], b)
 	}
 	return out, nil
 }
@@ -182,23 +187,35 @@ func captured(payments []Payment) int64 {
 	return sum
 }
 
-// Blocks lists a hotel's maintenance blocks that still take a night from
-// its today (its business date, hoteldate) on, for its staff and admins.
-func (s *Service) Blocks(ctx context.Context, hotelID uuid.UUID) ([]MaintenanceBlock, error) {
-	if err := auth.RequireHotel(ctx, hotelID); err != nil {
-		return nil, err
+// BlocksOf lists hotels' maintenance blocks that still take a night from
+// each one's today (its business date, hoteldate) on, keyed by hotel id,
+// for their staff and admins: every hotel must be one the caller manages.
+func (s *Service) BlocksOf(ctx context.Context, hotelIDs []uuid.UUID) (map[uuid.UUID][]MaintenanceBlock, error) {
+	for _, id := range hotelIDs {
+		if err := auth.RequireHotel(ctx, id); err != nil {
+			return nil, err
+		}
 	}
-	loc, err := s.hotelLocation(ctx, hotelID)
+	hotels, err := s.catalog.Hotels(ctx, hotelIDs)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.q.ListMaintenanceBlocks(ctx, db.ListMaintenanceBlocksParams{HotelID: hotelID, FromNight: hoteldate.BusinessDate(s.opts.Now(), loc)})
+	p := db.ListMaintenanceBlocksParams{}
+	for _, h := range hotels {
+		loc, err := time.LoadLocation(h.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("hotel time zone: %w", err)
+		}
+		p.HotelIds = append(p.HotelIds, h.ID)
+		p.FromNights = append(p.FromNights, hoteldate.BusinessDate(s.opts.Now(), loc))
+	}
+	rows, err := s.q.ListMaintenanceBlocks(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("list maintenance blocks: %w", err)
 	}
-	out := make([]MaintenanceBlock, len(rows))
-	for i, r := range rows {
-		out[i] = blockFromRow(r)
+	out := map[uuid.UUID][]MaintenanceBlock{}
+	for _, r := range rows {
+		out[r.HotelID] = append(out[r.HotelID], blockFromRow(r))
 	}
 	return out, nil
 }

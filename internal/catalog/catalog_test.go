@@ -157,7 +157,7 @@ func TestStaffManageOnlyTheirHotel(t *testing.T) {
 	if _, err := b.svc.CreateRoomType(staffA, other.ID, catalog.RoomTypeFields{Name: "x", MaxAdults: 2, MaxOccupancy: 2}); !apperr.HasCode(err, apperr.Forbidden) {
 		t.Fatalf("staff of A adding a room type to B: %v, want FORBIDDEN", err)
 	}
-	if _, err := b.svc.Rooms(staffA, other.ID); !apperr.HasCode(err, apperr.Forbidden) {
+	if _, err := b.svc.RoomsOfHotels(staffA, []uuid.UUID{other.ID}); !apperr.HasCode(err, apperr.Forbidden) {
 		t.Fatalf("staff of A listing rooms of B: %v, want FORBIDDEN", err)
 	}
 	unchanged, err := b.svc.Hotel(context.Background(), other.ID)

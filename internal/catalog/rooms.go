@@ -36,16 +36,23 @@ func (s *Service) Room(ctx context.Context, id uuid.UUID) (Room, error) {
 	return roomFromRow(row), nil
 }
 
-// Rooms lists a hotel's rooms to its staff and admins.
-func (s *Service) Rooms(ctx context.Context, hotelID uuid.UUID) ([]Room, error) {
-	if err := auth.RequireHotel(ctx, hotelID); err != nil {
-		return nil, err
+// RoomsOfHotels lists hotels' rooms, keyed by hotel id, to their staff and
+// admins: every hotel must be one the caller manages.
+func (s *Service) RoomsOfHotels(ctx context.Context, hotelIDs []uuid.UUID) (map[uuid.UUID][]Room, error) {
+	for _, id := range hotelIDs {
+		if err := auth.RequireHotel(ctx, id); err != nil {
+			return nil, err
+		}
 	}
-	rows, err := s.q.ListRoomsByHotel(ctx, hotelID)
+	rows, err := s.q.ListRoomsByHotels(ctx, hotelIDs)
 	if err != nil {
 		return nil, fmt.Errorf("list rooms: %w", err)
 	}
-	return mapRows(rows, roomFromRow), nil
+	out := map[uuid.UUID][]Room{}
+	for _, r := range rows {
+		out[r.HotelID] = append(out[r.HotelID], roomFromRow(r))
+	}
+	return out, nil
 }
 
 // AddRoomsTx adds rooms with the given numbers to a room type, all or none,

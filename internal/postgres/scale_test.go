@@ -174,7 +174,7 @@ ANALYZE maintenance_blocks;`)
 	conn := sessionOf(t, ctx, pool)
 	hotel, room, today := mustUUID(t, ctx, pool, "SELECT md5('h1')::uuid"), mustUUID(t, ctx, pool, "SELECT md5('r1_1')::uuid"), mustDate(t, ctx, pool)
 	// the table is ~400 pages: a scan reads them all, an index a few
-	if got := buffersOf(t, ctx, conn, statement(t, "db/maintenance.sql.go", "listMaintenanceBlocks"), hotel, today); got > 40 {
+	if got := buffersOf(t, ctx, conn, statement(t, "db/maintenance.sql.go", "listMaintenanceBlocks"), []string{hotel}, []string{today}); got > 40 {
 		t.Errorf("a hotel's blocks from today read %d buffers (limit 40)", got)
 	}
 	if got := buffersOf(t, ctx, conn, statement(t, "db/maintenance.sql.go", "overlappingMaintenanceBlocks"),

@@ -1058,12 +1058,13 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 }
 
 const listRelocations = `-- name: ListRelocations :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings WHERE hotel_id = $1 AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
-ORDER BY check_in, id
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings
+WHERE hotel_id = ANY($1::uuid[]) AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+ORDER BY hotel_id, check_in, id
 `
 
-func (q *Queries) ListRelocations(ctx context.Context, hotelID uuid.UUID) ([]Booking, error) {
-	rows, err := q.db.Query(ctx, listRelocations, hotelID)
+func (q *Queries) ListRelocations(ctx context.Context, hotelIds []uuid.UUID) ([]Booking, error) {
+	rows, err := q.db.Query(ctx, listRelocations, hotelIds)
 	if err != nil {
 		return nil, err
 	}

@@ -107,18 +107,20 @@ func (q *Queries) GetMaintenanceBlock(ctx context.Context, id uuid.UUID) (Mainte
 }
 
 const listMaintenanceBlocks = `-- name: ListMaintenanceBlocks :many
-SELECT id, hotel_id, room_id, room_type_id, start_night, end_night, reason, created_by, version, created_at FROM maintenance_blocks
-WHERE hotel_id = $1 AND end_night > $2
-ORDER BY start_night, id
+SELECT b.id, b.hotel_id, b.room_id, b.room_type_id, b.start_night, b.end_night, b.reason, b.created_by, b.version, b.created_at FROM maintenance_blocks b
+JOIN (SELECT unnest($1::uuid[]) AS hotel_id, unnest($2::date[]) AS from_night) h
+  ON b.hotel_id = h.hotel_id AND b.end_night > h.from_night
+ORDER BY b.hotel_id, b.start_night, b.id
 `
 
 type ListMaintenanceBlocksParams struct {
-	HotelID   uuid.UUID
-	FromNight time.Time
+	HotelIds   []uuid.UUID
+	FromNights []time.Time
 }
 
+// The blocks of hotels that take a night from each hotel's from_night on.
 func (q *Queries) ListMaintenanceBlocks(ctx context.Context, arg ListMaintenanceBlocksParams) ([]MaintenanceBlock, error) {
-	rows, err := q.db.Query(ctx, listMaintenanceBlocks, arg.HotelID, arg.FromNight)
+	rows, err := q.db.Query(ctx, listMaintenanceBlocks, arg.HotelIds, arg.FromNights)
 	if err != nil {
 		return nil, err
 	}

@@ -67,12 +67,12 @@ func (q *Queries) GetRoom(ctx context.Context, id uuid.UUID) (Room, error) {
 	return i, err
 }
 
-const listRoomsByHotel = `-- name: ListRoomsByHotel :many
-SELECT id, hotel_id, room_type_id, number, in_service, service_note, version, created_at, updated_at FROM rooms WHERE hotel_id = $1 ORDER BY number
+const listRoomsByHotels = `-- name: ListRoomsByHotels :many
+SELECT id, hotel_id, room_type_id, number, in_service, service_note, version, created_at, updated_at FROM rooms WHERE hotel_id = ANY($1::uuid[]) ORDER BY hotel_id, number
 `
 
-func (q *Queries) ListRoomsByHotel(ctx context.Context, hotelID uuid.UUID) ([]Room, error) {
-	rows, err := q.db.Query(ctx, listRoomsByHotel, hotelID)
+func (q *Queries) ListRoomsByHotels(ctx context.Context, hotelIds []uuid.UUID) ([]Room, error) {
+	rows, err := q.db.Query(ctx, listRoomsByHotels, hotelIds)
 	if err != nil {
 		return nil, err
 	}

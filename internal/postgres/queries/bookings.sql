@@ -148,8 +148,9 @@ GROUP BY b.id
 ORDER BY b.created_at DESC, b.id DESC;
 
 -- name: ListRelocations :many
-SELECT * FROM bookings WHERE hotel_id = @hotel_id AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
-ORDER BY check_in, id;
+SELECT * FROM bookings
+WHERE hotel_id = ANY(@hotel_ids::uuid[]) AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+ORDER BY hotel_id, check_in, id;
 
 -- name: ListAllBookings :many
 SELECT * FROM bookings

@@ -7,9 +7,11 @@ RETURNING *;
 SELECT * FROM maintenance_blocks WHERE id = $1;
 
 -- name: ListMaintenanceBlocks :many
-SELECT * FROM maintenance_blocks
-WHERE hotel_id = @hotel_id AND end_night > @from_night
-ORDER BY start_night, id;
+-- The blocks of hotels that take a night from each hotel's from_night on.
+SELECT b.* FROM maintenance_blocks b
+JOIN (SELECT unnest(@hotel_ids::uuid[]) AS hotel_id, unnest(@from_nights::date[]) AS from_night) h
+  ON b.hotel_id = h.hotel_id AND b.end_night > h.from_night
+ORDER BY b.hotel_id, b.start_night, b.id;
 
 -- name: LockRoomsForBlocks :exec
 -- Locks rooms about to be blocked, in id order, so that concurrent blocks of

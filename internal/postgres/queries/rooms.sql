@@ -10,8 +10,8 @@ SELECT EXISTS (SELECT FROM rooms WHERE room_type_id = $1)::bool;
 -- name: GetRoom :one
 SELECT * FROM rooms WHERE id = $1;
 
--- name: ListRoomsByHotel :many
-SELECT * FROM rooms WHERE hotel_id = $1 ORDER BY number;
+-- name: ListRoomsByHotels :many
+SELECT * FROM rooms WHERE hotel_id = ANY(@hotel_ids::uuid[]) ORDER BY hotel_id, number;
 
 -- name: SetRoomService :one
 UPDATE rooms SET in_service = $3, service_note = $4, version = version + 1, updated_at = now()

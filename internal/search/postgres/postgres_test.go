@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -57,12 +58,12 @@ func TestRoomChangesShowAtOnce(t *testing.T) {
 	if got := unitsLeft(); got != 2 {
 		t.Fatalf("Lumiere has 2 doubles, %d offered", got)
 	}
-	rooms, err := cat.Rooms(admin, c.Hotels["lumiere"])
+	rooms, err := cat.RoomsOfHotels(admin, []uuid.UUID{c.Hotels["lumiere"]})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var room catalog.Room
-	for _, r := range rooms {
+	for _, r := range rooms[c.Hotels["lumiere"]] {
 		if r.RoomTypeID == double {
 			room = r
 		}
