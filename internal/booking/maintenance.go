@@ -133,14 +133,17 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 	var affected []AffectedBooking
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		blocks, affected = nil, nil // afresh if the transaction runs again
-		if err := refuseOverlapsTx(ctx, q, blocked, from, to); err != nil {
-			return err
-		}
 		types := map[uuid.UUID]bool{}
 		for _, r := range blocked {
 			types[r.RoomTypeID] = true
 		}
 		typeIDs := uniq(keys(types))
+		if err := lockRoomTypesTx(ctx, q, typeIDs...); err != nil {
+			return err
+		}
+		if err := refuseOverlapsTx(ctx, q, blocked, from, to); err != nil {
+			return err
+		}
 		if err := q.EnsureInventory(ctx, db.EnsureInventoryParams{RoomTypeIds: typeIDs, FromNight: from, ToNight: to}); err != nil {
 			return fmt.Errorf("create inventory rows: %w", err)
 		}
@@ -170,6 +173,18 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 	}
 	s.releaseTakenHolds(ctx, affected)
 	return blocks, affected, nil
+}
+
+// lockRoomTypesTx takes the room types' capacity locks (LockRoomTypes), in
+// id order, first in every transaction that changes their capacity: a
+// change racing another of the same room type then computes the nights'
+// capacity with the other's rooms and blocks, also on nights that neither
+// had inventory rows for yet.
+func lockRoomTypesTx(ctx context.Context, q *db.Queries, roomTypeIDs ...uuid.UUID) error {
+	if err := q.LockRoomTypes(ctx, roomTypeIDs); err != nil {
+		return fmt.Errorf("lock room types: %w", err)
+	}
+	return nil
 }
 
 // refuseOverlapsTx refuses to block a room on a night another block of it
@@ -274,6 +289,9 @@ func (s *Service) EndMaintenance(ctx context.Context, in EndMaintenanceInput) (*
 	var ended *MaintenanceBlock
 	err = s.inTx(ctx, func(_ pgx.Tx, q *db.Queries) error {
 		ended = nil
+		if err := lockRoomTypesTx(ctx, q, row.RoomTypeID); err != nil {
+			return err
+		}
 		var changed db.MaintenanceBlock
 		var err error
 		if remove {
@@ -336,6 +354,9 @@ func (s *Service) AddRooms(ctx context.Context, rooms RoomService, roomTypeID uu
 	today := hoteldate.BusinessDate(s.opts.Now(), loc)
 	var added []catalog.Room
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		if err := lockRoomTypesTx(ctx, q, rt.ID); err != nil {
+			return err
+		}
 		had, err := q.RoomTypeHasRooms(ctx, rt.ID)
 		if err != nil {
 			return fmt.Errorf("count rooms: %w", err)
@@ -371,6 +392,9 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 	var room catalog.Room
 	var affected []AffectedBooking
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		if err := lockRoomTypesTx(ctx, q, current.RoomTypeID); err != nil {
+			return err
+		}
 		var err error
 		if room, err = rooms.SetRoomServiceTx(ctx, q, id, expectedVersion, inService, note); err != nil {
 			return err

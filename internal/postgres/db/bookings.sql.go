@@ -14,14 +14,17 @@ import (
 )
 
 const bookingsHoldingNights = `-- name: BookingsHoldingNights :many
-SELECT b.id, b.reference, b.status, b.check_in, b.check_out, count(*)::int AS units
-FROM bookings b JOIN booking_rooms br ON br.booking_id = b.id
+SELECT b.id, b.reference, b.status, b.check_in, b.check_out,
+       (SELECT count(*) FROM booking_rooms br
+        WHERE br.booking_id = b.id AND br.room_type_id = $1 AND br.holds_inventory)::int AS units
+FROM bookings b
 WHERE b.hotel_id = (SELECT rt.hotel_id FROM room_types rt WHERE rt.id = $1)
   AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
   AND b.check_out > $2 AND b.check_in <= $3
-  AND br.room_type_id = $1 AND br.holds_inventory
-GROUP BY b.id
+  AND EXISTS (SELECT FROM booking_rooms br
+              WHERE br.booking_id = b.id AND br.room_type_id = $1 AND br.holds_inventory)
 ORDER BY b.created_at DESC, b.id DESC
+FOR UPDATE OF b
 `
 
 type BookingsHoldingNightsParams struct {
@@ -44,6 +47,9 @@ type BookingsHoldingNightsRow struct {
 // checked in: shrinkTx names them).
 // From the hotel's live bookings whose stay ends after the first night
 // (bookings_hotel_live_stay_idx), not from every room the room type sold.
+// Locked, and read as they are once locked: a check-in (or cancellation)
+// that committed meanwhile shows as CHECKED_IN (or leaves the booking out),
+// so guests in the house are never moved out of their room.
 func (q *Queries) BookingsHoldingNights(ctx context.Context, arg BookingsHoldingNightsParams) ([]BookingsHoldingNightsRow, error) {
 	rows, err := q.db.Query(ctx, bookingsHoldingNights, arg.RoomTypeID, arg.FirstNight, arg.LastNight)
 	if err != nil {

@@ -150,6 +150,19 @@ func (q *Queries) ListMaintenanceBlocks(ctx context.Context, arg ListMaintenance
 	return items, nil
 }
 
+const lockRoomTypes = `-- name: LockRoomTypes :exec
+SELECT 1 FROM room_types WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE
+`
+
+// Serialises the changes of room types' capacity (rooms added, taken out of
+// service or put back, blocked, unblocked): each waits for the others to
+// commit, then computes capacities with their rooms and blocks. NO KEY
+// UPDATE, so holds' foreign-key checks (KEY SHARE) do not wait for it.
+func (q *Queries) LockRoomTypes(ctx context.Context, roomTypeIds []uuid.UUID) error {
+	_, err := q.db.Exec(ctx, lockRoomTypes, roomTypeIds)
+	return err
+}
+
 const lockRoomsForBlocks = `-- name: LockRoomsForBlocks :exec
 SELECT 1 FROM rooms WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
 `

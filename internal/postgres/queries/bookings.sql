@@ -138,14 +138,20 @@ RETURNING room_type_id;
 -- checked in: shrinkTx names them).
 -- From the hotel's live bookings whose stay ends after the first night
 -- (bookings_hotel_live_stay_idx), not from every room the room type sold.
-SELECT b.id, b.reference, b.status, b.check_in, b.check_out, count(*)::int AS units
-FROM bookings b JOIN booking_rooms br ON br.booking_id = b.id
+-- Locked, and read as they are once locked: a check-in (or cancellation)
+-- that committed meanwhile shows as CHECKED_IN (or leaves the booking out),
+-- so guests in the house are never moved out of their room.
+SELECT b.id, b.reference, b.status, b.check_in, b.check_out,
+       (SELECT count(*) FROM booking_rooms br
+        WHERE br.booking_id = b.id AND br.room_type_id = @room_type_id AND br.holds_inventory)::int AS units
+FROM bookings b
 WHERE b.hotel_id = (SELECT rt.hotel_id FROM room_types rt WHERE rt.id = @room_type_id)
   AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
   AND b.check_out > @first_night AND b.check_in <= @last_night
-  AND br.room_type_id = @room_type_id AND br.holds_inventory
-GROUP BY b.id
-ORDER BY b.created_at DESC, b.id DESC;
+  AND EXISTS (SELECT FROM booking_rooms br
+              WHERE br.booking_id = b.id AND br.room_type_id = @room_type_id AND br.holds_inventory)
+ORDER BY b.created_at DESC, b.id DESC
+FOR UPDATE OF b;
 
 -- name: ListRelocations :many
 SELECT * FROM bookings

@@ -13,6 +13,13 @@ JOIN (SELECT unnest(@hotel_ids::uuid[]) AS hotel_id, unnest(@from_nights::date[]
   ON b.hotel_id = h.hotel_id AND b.end_night > h.from_night
 ORDER BY b.hotel_id, b.start_night, b.id;
 
+-- name: LockRoomTypes :exec
+-- Serialises the changes of room types' capacity (rooms added, taken out of
+-- service or put back, blocked, unblocked): each waits for the others to
+-- commit, then computes capacities with their rooms and blocks. NO KEY
+-- UPDATE, so holds' foreign-key checks (KEY SHARE) do not wait for it.
+SELECT 1 FROM room_types WHERE id = ANY(@room_type_ids::uuid[]) ORDER BY id FOR NO KEY UPDATE;
+
 -- name: LockRoomsForBlocks :exec
 -- Locks rooms about to be blocked, in id order, so that concurrent blocks of
 -- one room take turns and each sees the blocks the others committed.
