@@ -653,3 +653,37 @@ func TestInvisibleNamesAreEmpty(t *testing.T) {
 		t.Fatalf("saved as %q in %q, want Hôtel du Lac in Paris", h.Name, h.Address.City)
 	}
 }
+
+// A hotel saved before the catalog took only Area/Location names keeps its
+// zone (US/Eastern, Japan: read alike by Go and PostgreSQL) until it is
+// changed: its staff can still edit the hotel, and send the zone back as it
+// is, while a new zone follows the rule.
+func TestHotelsInOlderZoneNamesCanStillBeEdited(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	for _, tz := range []string{"US/Eastern", "EST5EDT", "Japan", "GB"} {
+		h := createHotel(t, b, "Legacy "+tz)
+		if _, err := b.pool.Exec(ctx, `UPDATE hotels SET time_zone = $2 WHERE id = $1`, h.ID, tz); err != nil {
+			t.Fatal(err)
+		}
+		name := "Renamed " + tz
+		renamed, err := b.svc.UpdateHotel(b.admin, h.ID, h.Version, catalog.HotelPatch{Name: &name})
+		if err != nil || renamed.Name != name || renamed.TimeZone != tz {
+			t.Fatalf("renaming a hotel in %s: %+v, %v", tz, renamed, err)
+		}
+		same := tz
+		again, err := b.svc.UpdateHotel(b.admin, h.ID, renamed.Version, catalog.HotelPatch{Name: &name, TimeZone: &same})
+		if err != nil || again.Version != renamed.Version {
+			t.Fatalf("sending %s back unchanged: version %d → %d, %v; want no change", tz, renamed.Version, again.Version, err)
+		}
+		other := "US/Pacific"
+		if _, err := b.svc.UpdateHotel(b.admin, h.ID, renamed.Version, catalog.HotelPatch{TimeZone: &other}); codes(err)[apperr.InvalidInput] == nil {
+			t.Fatalf("moving a hotel in %s to %s: %v, want INVALID_INPUT", tz, other, err)
+		}
+		paris := "Europe/Paris"
+		if moved, err := b.svc.UpdateHotel(b.admin, h.ID, renamed.Version, catalog.HotelPatch{TimeZone: &paris}); err != nil || moved.TimeZone != paris {
+			t.Fatalf("moving a hotel in %s to Europe/Paris: %+v, %v", tz, moved, err)
+		}
+	}
+}

@@ -42,6 +42,10 @@ type HotelFields struct {
 	CheckInTime        TimeOfDay
 	CheckOutTime       TimeOfDay
 	TaxRateBasisPoints int
+	// storedZone says TimeZone is the one the hotel has: it is not checked
+	// again, as hotels saved before the catalog took only Area/Location
+	// names keep theirs (US/Eastern, Japan) until it is changed.
+	storedZone bool
 }
 
 // HotelPatch changes the fields that are not nil.
@@ -69,7 +73,9 @@ func (f HotelFields) validate() (HotelFields, error) {
 	var v validator
 	f.Name = v.text(f.Name, 1, 200, "name")
 	f.Description = v.text(f.Description, 0, 5000, "description")
-	v.timeZone(f.TimeZone, "timeZone")
+	if !f.storedZone {
+		v.timeZone(f.TimeZone, "timeZone")
+	}
 	v.location(f.Location, "location")
 	f.Address = v.address(f.Address, "address")
 	f.Currency = v.currency(f.Currency, "currency")
@@ -84,7 +90,9 @@ func (f HotelFields) validate() (HotelFields, error) {
 func (p HotelPatch) apply(f HotelFields) HotelFields {
 	set(&f.Name, p.Name)
 	set(&f.Description, p.Description)
-	set(&f.TimeZone, p.TimeZone)
+	if p.TimeZone != nil && *p.TimeZone != f.TimeZone {
+		f.TimeZone, f.storedZone = *p.TimeZone, false
+	}
 	set(&f.Location, p.Location)
 	set(&f.Address, p.Address)
 	set(&f.Currency, p.Currency)
@@ -109,6 +117,7 @@ func (h Hotel) fields() HotelFields {
 		Name: h.Name, Description: h.Description, TimeZone: h.TimeZone, Location: h.Location,
 		Address: h.Address, Currency: h.Currency, StarRating: h.StarRating, Amenities: h.Amenities,
 		CheckInTime: h.CheckInTime, CheckOutTime: h.CheckOutTime, TaxRateBasisPoints: h.TaxRateBasisPoints,
+		storedZone: true,
 	}
 }
 
