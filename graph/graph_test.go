@@ -254,6 +254,8 @@ func TestNotFoundNamesTheField(t *testing.T) {
 			map[string]any{"refundId": unknown(relay.KindRefund)}, "refundId"},
 		"revokeApiKey": {admin, "RevokeApiKeyInput",
 			map[string]any{"id": unknown(relay.KindAPIKey)}, "id"},
+		"retryNotification": {admin, "RetryNotificationInput",
+			map[string]any{"bookingId": unknown(relay.KindBooking), "notificationId": unknown(relay.KindNotification)}, "bookingId"},
 	} {
 		res := b.do(t, c.tok, fmt.Sprintf(`mutation($in: %s!) { %s(input: $in) { userErrors { code field } } }`, c.input, name), map[string]any{"in": c.in})
 		var out map[string]struct{ UserErrors []userError }

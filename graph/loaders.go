@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/staygraph/staygraph/internal/auth"
@@ -134,6 +136,18 @@ func Loaders(res *Resolver, next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), loadersKey{}, newLoaders(res.Catalog, res.Reservations))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// freshLoadersPerMutation gives each mutation of a document loaders of its
+// own: the mutations run one after the other, and what one changed (a
+// ledger, rooms) must not be answered from what an earlier one loaded.
+func freshLoadersPerMutation(res *Resolver) graphql.RootFieldMiddleware {
+	return func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
+			ctx = context.WithValue(ctx, loadersKey{}, newLoaders(res.Catalog, res.Reservations))
+		}
+		return next(ctx)
+	}
 }
 
 func (r *Resolver) loaders(ctx context.Context) *loaders {

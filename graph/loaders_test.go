@@ -211,3 +211,40 @@ func TestHotelStaffFieldsLoadTogether(t *testing.T) {
 		t.Fatalf("staff of one hotel: %s (%v), want its 2 rooms and nothing of the other", res.Data, err)
 	}
 }
+
+// A document's mutations run one after the other, each answered with what
+// it left: the second one's booking shows the money the second one took,
+// not the ledger and payments loaded to answer the first.
+func TestEachMutationOfADocumentAnswersFromFreshLoads(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 2)
+	tok := token(t, auth.RoleGuest)
+	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, tok, holdMutation, holdVars(hotel, plan, "h", booking.Date(time.Now()).AddDate(0, 0, 30), 2))).HoldBooking
+	if held.Booking == nil {
+		t.Fatalf("hold: %+v", held.UserErrors)
+	}
+	type payload struct {
+		Booking *struct {
+			Payments []struct{ Status string }
+			Ledger   struct{ Captured struct{ Amount int } }
+		}
+		UserErrors []userError
+	}
+	res := decode[struct{ C, P payload }](t, b.do(t, tok, `mutation($id: ID!) {
+		c: confirmBooking(input: {idempotencyKey: "c", bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) {
+			booking { payments { status } ledger { captured { amount } } } userErrors { code field message } }
+		p: payBalance(input: {idempotencyKey: "p", bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) {
+			booking { payments { status } ledger { captured { amount } } } userErrors { code field message } }
+	}`, map[string]any{"id": held.Booking.ID}))
+	if res.C.Booking == nil || res.P.Booking == nil {
+		t.Fatalf("confirm %+v, pay balance %+v", res.C.UserErrors, res.P.UserErrors)
+	}
+	deposit, total := held.Booking.DepositDue.Amount, held.Booking.Total.Amount
+	if c := res.C.Booking; c.Ledger.Captured.Amount != deposit || len(c.Payments) != 1 {
+		t.Errorf("confirming: %d captured in %d payments, want the deposit %d in 1", c.Ledger.Captured.Amount, len(c.Payments), deposit)
+	}
+	if p := res.P.Booking; p.Ledger.Captured.Amount != total || len(p.Payments) != 2 {
+		t.Errorf("then paying the balance: %d captured in %d payments, want the total %d in 2", p.Ledger.Captured.Amount, len(p.Payments), total)
+	}
+}

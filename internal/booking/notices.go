@@ -47,6 +47,9 @@ func (s *Service) UndeliveredNotifications(ctx context.Context, hotelID uuid.UUI
 // the booking's hotel and admins.
 func (s *Service) RetryNotification(ctx context.Context, bookingID, notificationID uuid.UUID) (notify.Notification, error) {
 	b, _, err := s.load(ctx, bookingID, false)
+	if apperr.HasCode(err, apperr.NotFound) {
+		return notify.Notification{}, &apperr.Error{Code: apperr.NotFound, Field: []string{"input", "bookingId"}, Message: "booking not found"}
+	}
 	if err != nil {
 		return notify.Notification{}, err
 	}
