@@ -181,6 +181,16 @@ func RequireHotel(ctx context.Context, hotelID uuid.UUID) error {
 	return nil
 }
 
+// RequireHotels is RequireHotel for each of hotelIDs.
+func RequireHotels(ctx context.Context, hotelIDs []uuid.UUID) error {
+	for _, id := range hotelIDs {
+		if err := RequireHotel(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // RequireScope returns nil when the caller holds scope, UNAUTHENTICATED when
 // anonymous and FORBIDDEN otherwise.
 func RequireScope(ctx context.Context, scope string) error {

@@ -131,10 +131,8 @@ func (s *Service) RefundsOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 // a room, keyed by hotel id, for their staff and admins: every hotel must be
 // one the caller manages.
 func (s *Service) RelocationsOf(ctx context.Context, hotelIDs []uuid.UUID) (map[uuid.UUID][]Booking, error) {
-	for _, id := range hotelIDs {
-		if err := auth.RequireHotel(ctx, id); err != nil {
-			return nil, err
-		}
+	if err := auth.RequireHotels(ctx, hotelIDs); err != nil {
+		return nil, err
 	}
 	rows, err := s.q.ListRelocations(ctx, hotelIDs)
 	if err != nil {
@@ -191,10 +189,8 @@ func captured(payments []Payment) int64 {
 // each one's today (its business date, hoteldate) on, keyed by hotel id,
 // for their staff and admins: every hotel must be one the caller manages.
 func (s *Service) BlocksOf(ctx context.Context, hotelIDs []uuid.UUID) (map[uuid.UUID][]MaintenanceBlock, error) {
-	for _, id := range hotelIDs {
-		if err := auth.RequireHotel(ctx, id); err != nil {
-			return nil, err
-		}
+	if err := auth.RequireHotels(ctx, hotelIDs); err != nil {
+		return nil, err
 	}
 	hotels, err := s.catalog.Hotels(ctx, hotelIDs)
 	if err != nil {

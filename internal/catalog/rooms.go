@@ -39,10 +39,8 @@ func (s *Service) Room(ctx context.Context, id uuid.UUID) (Room, error) {
 // RoomsOfHotels lists hotels' rooms, keyed by hotel id, to their staff and
 // admins: every hotel must be one the caller manages.
 func (s *Service) RoomsOfHotels(ctx context.Context, hotelIDs []uuid.UUID) (map[uuid.UUID][]Room, error) {
-	for _, id := range hotelIDs {
-		if err := auth.RequireHotel(ctx, id); err != nil {
-			return nil, err
-		}
+	if err := auth.RequireHotels(ctx, hotelIDs); err != nil {
+		return nil, err
 	}
 	rows, err := s.q.ListRoomsByHotels(ctx, hotelIDs)
 	if err != nil {
