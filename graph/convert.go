@@ -12,9 +12,8 @@ import (
 	"github.com/staygraph/staygraph/internal/catalog"
 )
 
-// ids decodes the global ids of an input, collecting every malformed one.
-// ids decodes the global ids of a mutation's input, gathering their errors
-// and remembering the fields they came from.
+// ids decodes the global ids of a mutation's input, gathering every
+// malformed one and remembering the fields they came from.
 type ids struct {
 	errs   apperr.List
 	fields [][]string
