@@ -61,7 +61,7 @@ func TestCheckOutKeepsTheNightsUsed(t *testing.T) {
 
 // setupClock is b's booking service with its clock standing at now.
 func setupClock(b testBundle, now time.Time) *booking.Service {
-	return booking.NewService(b.pool, b.catalog, nil, nil, booking.Opts{Now: func() time.Time { return now }})
+	return booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), nil, booking.Opts{Now: func() time.Time { return now }})
 }
 
 // Arrivals are recorded from the check-in date at the hotel until
@@ -192,8 +192,7 @@ func TestCheckedInGuestsPayTheBalance(t *testing.T) {
 	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
 	bk := b.book(t, guest("g"), f, "k", day("2027-03-10"), day("2027-03-12"))
 	staff := staffOf(f.hotel.ID)
-	at := booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), nil,
-		booking.Opts{Now: func() time.Time { return time.Date(2027, 3, 10, 14, 0, 0, 0, time.UTC) }})
+	at := setupClock(b, time.Date(2027, 3, 10, 14, 0, 0, 0, time.UTC))
 	_, err := at.CheckIn(staff, bk.ID)
 	must(t, err)
 	paid, err := at.PayBalance(guest("g"), booking.PayBalanceInput{IdempotencyKey: "b", BookingID: bk.ID, Payment: pay("tok_success")})

@@ -13,8 +13,6 @@ import (
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
-	"github.com/staygraph/staygraph/internal/payment"
-	"github.com/staygraph/staygraph/internal/payment/sandbox"
 )
 
 var flexible = catalog.CancellationPolicy{Refundable: true, Penalties: []catalog.PenaltyWindow{
@@ -449,7 +447,7 @@ func TestCancellingRoomsOnDifferentRatePlans(t *testing.T) {
 			}
 		}
 
-		at := booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), nil, booking.Opts{Now: func() time.Time { return c.at }})
+		at := setupClock(b, c.at)
 		cancelled, refund, err := at.Cancel(ctx, booking.CancelInput{IdempotencyKey: fmt.Sprint("x", i), BookingID: held.ID})
 		must(t, err)
 		penalty := c.penalty[0] + c.penalty[1]

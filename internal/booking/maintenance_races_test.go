@@ -12,25 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/staygraph/staygraph/internal/booking"
-	"github.com/staygraph/staygraph/internal/payment"
-	"github.com/staygraph/staygraph/internal/payment/sandbox"
 )
-
-// atClock is b's booking service, paid through the sandbox, with its clock at now.
-func atClock(b testBundle, now time.Time) *booking.Service {
-	return booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), nil, booking.Opts{Now: func() time.Time { return now }})
-}
-
-// bookOn holds one room on svc and pays for it in full.
-func bookOn(t *testing.T, svc *booking.Service, ctx context.Context, f fixture, key string, checkIn, checkOut time.Time) booking.Booking {
-	t.Helper()
-	held, err := svc.Hold(ctx, holdInput(f, key, checkIn, checkOut, 1))
-	must(t, err)
-	confirmed, err := svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: key + "-confirm", BookingID: held.ID,
-		Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}})
-	must(t, err)
-	return confirmed
-}
 
 // The guests of a confirmed booking arrive (the desk checks them in) while
 // another member of staff blocks the hotel's only room, forced, for
@@ -60,9 +42,11 @@ func checkInRacingForcedMaintenance(t *testing.T, outOfService bool) {
 		room, err := b.catalog.Room(staff, f.rooms[0].ID)
 		must(t, err)
 		now := base.AddDate(0, 0, 2*i)
-		svc := atClock(b, now)
+		at := b
+		at.svc = setupClock(b, now)
+		svc := at.svc
 		d := booking.Date(now)
-		bk := bookOn(t, svc, guest("g"), f, fmt.Sprint("k", i), d, d.AddDate(0, 0, 2))
+		bk := at.book(t, guest("g"), f, fmt.Sprint("k", i), d, d.AddDate(0, 0, 2))
 		var in booking.Booking
 		var affected []booking.AffectedBooking
 		errs := race(2, func(j int) (err error) {

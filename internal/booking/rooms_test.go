@@ -9,8 +9,6 @@ import (
 
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
-	"github.com/staygraph/staygraph/internal/payment"
-	"github.com/staygraph/staygraph/internal/payment/sandbox"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -22,9 +20,7 @@ func TestAddRoomsLeavesPastNights(t *testing.T) {
 	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
 	b := setup(t, now)
 	f := b.fixture(t, fixtureOpts{rooms: 3})
-	at := func(t time.Time) *booking.Service {
-		return booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), nil, booking.Opts{Now: func() time.Time { return t }})
-	}
+	at := func(t time.Time) *booking.Service { return setupClock(b, t) }
 	ctx := guest("g")
 	// The three rooms are sold for the night of 10 March, and the stay happens.
 	held, err := b.svc.Hold(ctx, holdInput(f, "h", day("2027-03-10"), day("2027-03-11"), 3))

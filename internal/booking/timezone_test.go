@@ -11,8 +11,6 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
-	"github.com/staygraph/staygraph/internal/payment"
-	"github.com/staygraph/staygraph/internal/payment/sandbox"
 )
 
 // One instant is two business dates: 2027-06-10 17:00 UTC is already
@@ -202,7 +200,7 @@ func TestAHoldOfTheNightInProgressEndsWithIt(t *testing.T) {
 
 	// 06:03: paying for the night that ended is refused as for any lapsed
 	// hold, and nothing is charged.
-	at := booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), nil, booking.Opts{Now: func() time.Time { return local(6, 3) }})
+	at := setupClock(b, local(6, 3))
 	if _, err := at.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "dawn-pay", BookingID: held.ID, Payment: pay("tok_success")}); code(err) != booking.HoldExpired {
 		t.Fatalf("confirming at 06:03 the hold of the night that ended at 06:00: %v, want HOLD_EXPIRED", err)
 	}
@@ -323,9 +321,7 @@ func TestCancellationDeadlineInHotelZone(t *testing.T) {
 		must(t, err)
 		return c
 	}
-	at := func(instant time.Time) *booking.Service {
-		return booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), nil, booking.Opts{Now: func() time.Time { return instant }})
-	}
+	at := func(instant time.Time) *booking.Service { return setupClock(b, instant) }
 
 	early := book("early")
 	// The booking keeps the same deadline, in the hotel's offset.
