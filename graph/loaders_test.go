@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/internal/auth"
@@ -38,14 +39,7 @@ func TestListElementsLoadTogether(t *testing.T) {
 	if got := strings.Count(string(res.Data), `"Twin"`); got != hotels {
 		t.Fatalf("%d room types on the page, want %d: %s", got, hotels, res.Data)
 	}
-	queries := 0
-	for _, s := range rec.Ended() {
-		for _, a := range s.Attributes() {
-			if a.Key == "db.statement" && strings.Contains(a.Value.AsString(), "ListRoomTypesByHotels") {
-				queries++
-			}
-		}
-	}
+	queries := runsOf(rec.Ended(), "ListRoomTypesByHotels")["ListRoomTypesByHotels"]
 	// one batch; two if the machine is slow enough to split it
 	if queries == 0 || queries > 2 {
 		t.Fatalf("the page's room types took %d queries for %d hotels", queries, hotels)
@@ -111,24 +105,10 @@ func TestBookingListFieldsLoadTogether(t *testing.T) {
 			t.Fatalf("booking %+v", n)
 		}
 	}
-	statements := []string{"Ledgers", "ListNotifications", "ListPayments", "ListBookingRooms", "GetHotels"}
-	queries := map[string]int{}
-	for _, s := range rec.Ended()[before:] {
-		for _, a := range s.Attributes() {
-			if a.Key != "db.statement" {
-				continue
-			}
-			for _, name := range statements {
-				if strings.Contains(a.Value.AsString(), "-- name: "+name+" ") {
-					queries[name]++
-				}
-			}
-		}
-	}
-	for _, name := range statements {
+	for name, n := range runsOf(rec.Ended()[before:], "Ledgers", "ListNotifications", "ListPayments", "ListBookingRooms", "GetHotels") {
 		// one batch; two if the machine is slow enough to split it
-		if queries[name] == 0 || queries[name] > 2 {
-			t.Errorf("%s ran %d times for a page of %d bookings", name, queries[name], bookings)
+		if n == 0 || n > 2 {
+			t.Errorf("%s ran %d times for a page of %d bookings", name, n, bookings)
 		}
 	}
 }
@@ -176,21 +156,10 @@ func TestHotelStaffFieldsLoadTogether(t *testing.T) {
 	if rooms != 2+3+4+5 {
 		t.Fatalf("%d rooms listed, want 14", rooms)
 	}
-	statements := []string{"ListRoomsByHotels", "ListMaintenanceBlocks", "ListRelocations"}
-	queries := map[string]int{}
-	for _, s := range rec.Ended()[before:] {
-		for _, a := range s.Attributes() {
-			for _, name := range statements {
-				if a.Key == "db.statement" && strings.Contains(a.Value.AsString(), "-- name: "+name+" ") {
-					queries[name]++
-				}
-			}
-		}
-	}
-	for _, name := range statements {
+	for name, n := range runsOf(rec.Ended()[before:], "ListRoomsByHotels", "ListMaintenanceBlocks", "ListRelocations") {
 		// one batch; two if the machine is slow enough to split it
-		if queries[name] == 0 || queries[name] > 2 {
-			t.Errorf("%s ran %d times for a page of %d hotels", name, queries[name], hotels)
+		if n == 0 || n > 2 {
+			t.Errorf("%s ran %d times for a page of %d hotels", name, n, hotels)
 		}
 	}
 
@@ -247,4 +216,23 @@ func TestEachMutationOfADocumentAnswersFromFreshLoads(t *testing.T) {
 	if p := res.P.Booking; p.Ledger.Captured.Amount != total || len(p.Payments) != 2 {
 		t.Errorf("then paying the balance: %d captured in %d payments, want the total %d in 2", p.Ledger.Captured.Amount, len(p.Payments), total)
 	}
+}
+
+// runsOf counts, for each named statement (sqlc's "-- name: X"), the
+// spans that ran it; every name is in the map, 0 when it never ran.
+func runsOf(spans []sdktrace.ReadOnlySpan, names ...string) map[string]int {
+	runs := map[string]int{}
+	for _, name := range names {
+		runs[name] = 0
+	}
+	for _, s := range spans {
+		for _, a := range s.Attributes() {
+			for _, name := range names {
+				if a.Key == "db.statement" && strings.Contains(a.Value.AsString(), "-- name: "+name+" ") {
+					runs[name]++
+				}
+			}
+		}
+	}
+	return runs
 }
