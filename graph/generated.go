@@ -4704,8 +4704,8 @@ input SettleRefundOutsideInput {
   "The transfer's or the provider dashboard's id of the payment back: required, at most 200 characters (trimmed)."
   reference: String!
   """
-  At most 500 characters (trimmed). Whoever may read the booking reads it, its guest too, and the audit
-  trail records it: no account or card numbers.
+  At most 500 characters (trimmed). Stored encrypted, like the booking's personal data, and not
+  recorded by the audit trail; whoever may read the booking reads it, its guest too.
   """
   note: String
 }

@@ -121,3 +121,70 @@ func TestMigrateSealsPlaintextCancelReasons(t *testing.T) {
 		t.Fatalf("a reason copied from another booking opened: %q", b.CancelReason)
 	}
 }
+
+// Settlement notes an older release stored in plaintext are sealed by
+// 'staygraph migrate' with the personal data keys (without them it stops at
+// 00039, saying why), and emptied, writing nothing of them into the audit
+// trail; migrating below 00039 is refused once notes are sealed.
+func TestMigrateSealsPlaintextSettlementNotes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, url := pgtest.NewDBURL(t)
+	index := base64.StdEncoding.EncodeToString(pii.GenerateKey())
+	keyList := pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}})
+	keys, err := pii.ParseKeyring(keyList, index)
+	checkErr(t, err)
+	admin := auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})
+	cat, h, plan, today := londonHotel(t, pool)
+	svc := booking.NewService(pool, cat, nil, nil, booking.Opts{PII: keys})
+	held, err := svc.Hold(guestOf(ctx, 0), booking.HoldInput{
+		IdempotencyKey: "h", HotelID: h.ID, CheckIn: today.AddDate(0, 0, 7), CheckOut: today.AddDate(0, 0, 8),
+		Contact: booking.Contact{Email: "guest@example.org"},
+		Rooms: []booking.RoomRequest{{RatePlanID: plan.ID, Party: booking.Party{Adults: 1, ChildAges: []int{}},
+			Guests: []booking.GuestName{{GivenName: "Guest", FamilyName: "Zero"}}}}})
+	checkErr(t, err)
+	// The database as 00037 leaves it, with a refund an older server
+	// settled outside staygraph, its note in plaintext.
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	checkErr(t, postgres.MigrateWith(ctx, pool, log, postgres.MigrateOpts{To: 37}))
+	const legacyNote = "Paid back to Ignatius Wolverhampton, IBAN GB33BUKB20201555555555"
+	refundID := uuid.Must(uuid.NewV7())
+	_, err = pool.Exec(ctx, `INSERT INTO refunds (id, booking_id, amount, currency, status, reason,
+			settlement_amount, settlement_reference, settlement_note, settled_by, settled_at)
+		VALUES ($1, $2, 10000, 'GBP', 'SETTLED_OUTSIDE', 'cancellation', 10000, 'TR-7', $3, 'STAFF:desk', now())`, refundID, held.ID, legacyNote)
+	checkErr(t, err)
+	// (The older server's audit trail recorded the note: entries written
+	// before this release keep what they recorded.)
+	auditRows := func() (n, withNote int) {
+		checkErr(t, pool.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE changes::text LIKE '%Wolverhampton%') FROM audit_log").Scan(&n, &withNote))
+		return n, withNote
+	}
+	audited, _ := auditRows()
+
+	err = runMigrate(ctx, []string{"--database-url", url})
+	if err == nil || !strings.Contains(err.Error(), "1 refunds hold a settlement note in plaintext") || !strings.Contains(err.Error(), "--pii-keys") {
+		t.Fatalf("migrate without keys: %v", err)
+	}
+	if current, _, err := postgres.SchemaVersion(ctx, pool); err != nil || current != 38 {
+		t.Fatalf("schema version after the refusal %d (%v), want 38", current, err)
+	}
+	checkErr(t, runMigrate(ctx, []string{"--database-url", url, "--pii-keys", keyList, "--pii-index-key", index}))
+
+	var plaintext string
+	var sealed []byte
+	checkErr(t, pool.QueryRow(ctx, `SELECT settlement_note, settlement_note_enc FROM refunds WHERE id = $1`, refundID).Scan(&plaintext, &sealed))
+	if plaintext != "" || len(sealed) == 0 {
+		t.Fatalf("after the migration: note %q, sealed %d bytes; want it sealed only", plaintext, len(sealed))
+	}
+	if after, _ := auditRows(); after != audited {
+		t.Fatalf("the migration wrote %d audit entries", after-audited)
+	}
+	refunds, err := svc.RefundsOf(admin, []uuid.UUID{held.ID})
+	checkErr(t, err)
+	if got := refunds[held.ID]; len(got) != 1 || got[0].Settlement == nil || got[0].Settlement.Note != legacyNote {
+		t.Fatalf("the refund read back: %+v", got)
+	}
+	if err := postgres.MigrateWith(ctx, pool, log, postgres.MigrateOpts{To: 37}); err == nil || !strings.Contains(err.Error(), "would lose them") {
+		t.Fatalf("migrating below 00039 with sealed notes: %v, want a refusal", err)
+	}
+}

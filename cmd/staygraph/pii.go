@@ -56,13 +56,14 @@ func (p piiFlags) keyring() (*pii.Keyring, error) {
 	return k, nil
 }
 
-// migrateOpts give migrations the keys, when there are any: migration
-// 00024 seals the cancel reasons an older release stored in plaintext.
+// migrateOpts give migrations the keys, when there are any: migrations
+// 00024 and 00039 seal the cancel reasons and settlement notes an older
+// release stored in plaintext.
 func migrateOpts(keys *pii.Keyring) postgres.MigrateOpts {
 	if keys == nil {
 		return postgres.MigrateOpts{}
 	}
-	return postgres.MigrateOpts{SealCancelReason: booking.CancelReasonSealer(keys)}
+	return postgres.MigrateOpts{SealCancelReason: booking.CancelReasonSealer(keys), SealSettlementNote: booking.SettlementNoteSealer(keys)}
 }
 
 // require fails, explaining how to make them, unless both keys are set

@@ -64,11 +64,11 @@ func rotateKeys(ctx context.Context, args []string, out io.Writer) error {
 	case res.Remaining > 0:
 		return fmt.Errorf("%d rows are still sealed with other keys than %s: they were busy, or API servers still seal new data "+
 			"with an older key; give every server --pii-keys with %s first, then run rotate-keys again", res.Remaining, res.Primary, res.Primary)
-	case res.Bookings+res.Guests == 0:
+	case res.Bookings+res.Guests+res.Refunds == 0:
 		fmt.Fprintf(out, "nothing to do: all personal data is sealed with %s\n", res.Primary)
 	default:
-		fmt.Fprintf(out, "done: %d bookings and %d guests re-sealed; all personal data is sealed with %s, so other keys may now be removed from --pii-keys\n",
-			res.Bookings, res.Guests, res.Primary)
+		fmt.Fprintf(out, "done: %d bookings, %d guests and %d refunds re-sealed; all personal data is sealed with %s, so other keys may now be removed from --pii-keys\n",
+			res.Bookings, res.Guests, res.Refunds, res.Primary)
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func TestRotateKeysCommand(t *testing.T) {
 	var out bytes.Buffer
 	checkErr(t, rotateKeys(ctx, args, &out))
 	for _, want := range []string{"re-sealing personal data with key k2", "bookings: 2 of 5 rows re-sealed", "bookings: 5 of 5 rows re-sealed",
-		"booking_guests: 5 of 5 rows re-sealed", "done: 5 bookings and 5 guests re-sealed"} {
+		"booking_guests: 5 of 5 rows re-sealed", "done: 5 bookings, 5 guests and 0 refunds re-sealed"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

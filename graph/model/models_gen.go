@@ -576,8 +576,8 @@ type SettleRefundOutsideInput struct {
 	RefundID string `json:"refundId"`
 	// The transfer's or the provider dashboard's id of the payment back: required, at most 200 characters (trimmed).
 	Reference string `json:"reference"`
-	// At most 500 characters (trimmed). Whoever may read the booking reads it, its guest too, and the audit
-	// trail records it: no account or card numbers.
+	// At most 500 characters (trimmed). Stored encrypted, like the booking's personal data, and not
+	// recorded by the audit trail; whoever may read the booking reads it, its guest too.
 	Note *string `json:"note,omitempty"`
 }
 

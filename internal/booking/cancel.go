@@ -178,15 +178,20 @@ func (s *Service) latestRefund(ctx context.Context, bookingID uuid.UUID) (*Refun
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	return refundFromRow(rows[len(rows)-1]), nil
+	return s.refund(rows[len(rows)-1])
 }
 
-func refundFromRow(r db.Refund) *Refund {
+// refund is a stored refund, its settlement's note opened.
+func (s *Service) refund(r db.Refund) (*Refund, error) {
 	refund := &Refund{ID: r.ID, Amount: r.Amount, Currency: r.Currency, Status: r.Status, Reason: r.Reason,
 		FailureMessage: r.FailureMessage, CreatedAt: r.CreatedAt}
 	if r.SettledAt != nil {
+		note, err := open(s.opts.PII, r.SettlementNoteEnc, bookingPurpose(purposeSettleNote, r.ID))
+		if err != nil {
+			return nil, fmt.Errorf("open the settlement note of refund %s: %w", r.ID, err)
+		}
 		refund.Settlement = &RefundSettlement{Amount: money.New(r.SettlementAmount, r.Currency), Reference: r.SettlementReference,
-			Note: r.SettlementNote, By: r.SettledBy, At: *r.SettledAt}
+			Note: note, By: r.SettledBy, At: *r.SettledAt}
 	}
-	return refund
+	return refund, nil
 }

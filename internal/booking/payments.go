@@ -132,7 +132,7 @@ func (s *Service) refundTx(ctx context.Context, tx pgx.Tx, q *db.Queries, b Book
 	if err := s.enqueueTx(ctx, tx, RefundArgs{RefundID: r.ID}, 0); err != nil {
 		return nil, err
 	}
-	return refundFromRow(r), nil
+	return s.refund(r)
 }
 
 // refundTimeout bounds one call to a payment provider for a refund.

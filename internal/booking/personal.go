@@ -11,7 +11,7 @@ import (
 )
 
 // Personal data (contact email and phone, guest names, the free text of a
-// cancellation) is stored sealed by internal/pii and opened only for callers
+// cancellation, the note of a refund settled outside staygraph) is stored sealed by internal/pii and opened only for callers
 // allowed to see the booking. Each value's purpose names its column and row,
 // so a sealed value copied into another column or another booking does not
 // open.
@@ -21,6 +21,7 @@ const (
 	purposeCancelReason = "bookings.cancel_reason"
 	purposeGivenName    = "booking_guests.given_name"
 	purposeFamilyName   = "booking_guests.family_name"
+	purposeSettleNote   = "refunds.settlement_note"
 )
 
 func bookingPurpose(column string, id uuid.UUID) string { return column + "/" + id.String() }
@@ -72,6 +73,26 @@ func sealCancelReason(keys *pii.Keyring, id uuid.UUID, reason string) ([]byte, e
 // (postgres.MigrateOpts).
 func CancelReasonSealer(keys *pii.Keyring) func(bookingID uuid.UUID, reason string) ([]byte, error) {
 	return func(id uuid.UUID, reason string) ([]byte, error) { return sealCancelReason(keys, id, reason) }
+}
+
+// sealSettlementNote seals the note of a refund settled outside staygraph;
+// no note is stored as NULL.
+func sealSettlementNote(keys *pii.Keyring, refundID uuid.UUID, note string) ([]byte, error) {
+	if note == "" {
+		return nil, nil
+	}
+	sealed, err := keys.Encrypt(note, bookingPurpose(purposeSettleNote, refundID))
+	if err != nil {
+		return nil, fmt.Errorf("seal settlement note: %w", err)
+	}
+	return sealed, nil
+}
+
+// SettlementNoteSealer seals settlement notes as the service stores them,
+// for the migration that seals those stored in plaintext before
+// (postgres.MigrateOpts).
+func SettlementNoteSealer(keys *pii.Keyring) func(refundID uuid.UUID, note string) ([]byte, error) {
+	return func(id uuid.UUID, note string) ([]byte, error) { return sealSettlementNote(keys, id, note) }
 }
 
 // open decrypts a stored value; NULL (nothing stored) opens as "".

@@ -122,7 +122,11 @@ func (s *Service) RefundsOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 	}
 	out := map[uuid.UUID][]Refund{}
 	for _, r := range rows {
-		out[r.BookingID] = append(out[r.BookingID], *refundFromRow(r))
+		refund, err := s.refund(r)
+		if err != nil {
+			return nil, err
+		}
+		out[r.BookingID] = append(out[r.BookingID], *refund)
 	}
 	return out, nil
 }

@@ -78,10 +78,14 @@ func (s *Service) SettleRefundOutside(ctx context.Context, in SettleRefundInput)
 	if err := invalid.Err(); err != nil {
 		return Refund{}, Booking{}, err
 	}
+	note, err := sealSettlementNote(s.opts.PII, in.RefundID, in.Note)
+	if err != nil {
+		return Refund{}, Booking{}, err
+	}
 	var settled Refund
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		row, err := q.SettleRefundOutside(ctx, db.SettleRefundOutsideParams{ID: in.RefundID, Reference: in.Reference,
-			Note: in.Note, SettledBy: audit.Actor(ctx)})
+			NoteEnc: note, SettledBy: audit.Actor(ctx)})
 		if errors.Is(err, pgx.ErrNoRows) {
 			current, err := q.GetRefund(ctx, in.RefundID)
 			if err != nil {
@@ -96,7 +100,11 @@ func (s *Service) SettleRefundOutside(ctx context.Context, in SettleRefundInput)
 		if err != nil {
 			return fmt.Errorf("settle refund: %w", err)
 		}
-		settled = *refundFromRow(row)
+		r, err := s.refund(row)
+		if err != nil {
+			return err
+		}
+		settled = *r
 		// the guest hears that the money was paid back, as when the
 		// provider pays it
 		return s.noticeTx(ctx, tx, b.ID, notify.Refunded)
@@ -145,7 +153,11 @@ func (s *Service) RetryRefund(ctx context.Context, refundID uuid.UUID) (Refund, 
 		if job != nil {
 			return apperr.New(apperr.Conflict, liveJobMessage(job))
 		}
-		pending = *refundFromRow(row)
+		r, err := s.refund(row)
+		if err != nil {
+			return err
+		}
+		pending = *r
 		return s.enqueueTx(ctx, tx, RefundArgs{RefundID: row.ID}, 0)
 	})
 	return pending, b, err

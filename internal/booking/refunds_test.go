@@ -1,7 +1,9 @@
 package booking_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +20,7 @@ import (
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/metrics"
 	"github.com/staygraph/staygraph/internal/payment/sandbox"
+	"github.com/staygraph/staygraph/internal/pii"
 )
 
 // refundsGauge is the staygraph_refunds series /metrics serves, in order.
@@ -139,9 +142,23 @@ func TestARefusedRefundIsSettledOutside(t *testing.T) {
 		               WHERE k <> 'settled_at')
 		FROM audit_log WHERE entity = 'refunds' AND entity_id = $1 AND action = 'UPDATE' ORDER BY id DESC LIMIT 1`,
 		refund.ID.String()).Scan(&actor, &changes))
-	if want := fmt.Sprintf(`settled_by="STAFF:staff-%s" settlement_amount=15000 settlement_note="Paid by bank transfer" settlement_reference="TR-2031-0042" status="SETTLED_OUTSIDE" version=3`,
+	if want := fmt.Sprintf(`settled_by="STAFF:staff-%s" settlement_amount=15000 settlement_reference="TR-2031-0042" status="SETTLED_OUTSIDE" version=3`,
 		f.hotel.ID.String()[:8]); actor != "STAFF:staff-"+f.hotel.ID.String()[:8] || changes != want {
-		t.Errorf("audit entry by %s: %s\nwant by the staff: %s", actor, changes, want)
+		t.Errorf("audit entry by %s: %s\nwant by the staff, without the note: %s", actor, changes, want)
+	}
+	// The note is personal data (staff write names and bank details into
+	// it): stored sealed, and nowhere in plaintext.
+	var plain string
+	var sealed []byte
+	must(t, b.pool.QueryRow(ctx, `SELECT settlement_note, settlement_note_enc FROM refunds WHERE id = $1`, refund.ID).Scan(&plain, &sealed))
+	if plain != "" || len(sealed) == 0 || bytes.Contains(sealed, []byte("bank transfer")) {
+		t.Errorf("stored note %q, sealed %q; want it sealed only", plain, sealed)
+	}
+	var leaks int
+	must(t, b.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_log WHERE changes::text LIKE '%bank transfer%')
+		+ (SELECT count(*) FROM refunds WHERE row_to_json(refunds)::text LIKE '%bank transfer%')`).Scan(&leaks))
+	if leaks != 0 {
+		t.Errorf("the note is in plaintext in %d rows of the audit trail or the refunds", leaks)
 	}
 
 	if _, _, err := b.svc.SettleRefundOutside(b.admin, booking.SettleRefundInput{RefundID: refund.ID, Reference: "TR-other"}); code(err) != booking.InvalidState ||
@@ -317,4 +334,53 @@ func (b testBundle) refusedRefund(t *testing.T, guestID string) (fixture, bookin
 	must(t, err)
 	must(t, b.svc.PayRefund(ctx, refund.ID))
 	return f, h, refund
+}
+
+// A settlement's note is sealed with the personal data keys: a server
+// lacking the key that sealed one does not start (CheckKeys), rotate-keys
+// re-seals it, and it then reads the same under the new key alone.
+func TestSettlementNotesRotateWithTheKeys(t *testing.T) {
+	t.Parallel()
+	keys := newTestKeys("k1", "k2")
+	b, _ := setupWithKeys(t, time.Now(), keys.ring(t, "k1"))
+	f, h, refund := b.refusedRefund(t, "g")
+	const note = "Paid to Ottoline Fairweather, IBAN GB33BUKB20201555555555"
+	_, _, err := b.svc.SettleRefundOutside(staffOf(f.hotel.ID), booking.SettleRefundInput{RefundID: refund.ID, Reference: "TR-1", Note: note})
+	must(t, err)
+	// Only the note is sealed: the booking's contact and guests predate encryption.
+	_, err = b.pool.Exec(context.Background(), `UPDATE bookings SET contact_email_enc = NULL, contact_email_idx = NULL, contact_phone_enc = NULL WHERE id = $1`, h.ID)
+	must(t, err)
+	_, err = b.pool.Exec(context.Background(), `UPDATE booking_guests SET given_name_enc = NULL, family_name_enc = NULL WHERE booking_id = $1`, h.ID)
+	must(t, err)
+	if err := booking.CheckKeys(context.Background(), b.pool, keys.ring(t, "k2")); err == nil || !strings.Contains(err.Error(), `"k1"`) {
+		t.Fatalf("keys without the one that sealed a settlement note: %v, want an error naming k1", err)
+	}
+
+	both := keys.ring(t, "k2", "k1")
+	var progress []booking.RotateProgress
+	res, err := booking.RotateKeys(context.Background(), b.pool, both, booking.RotateOpts{
+		Progress: func(p booking.RotateProgress) { progress = append(progress, p) }})
+	must(t, err)
+	if res.Refunds != 1 || res.Remaining != 0 || fmt.Sprint(progress) != "[{refunds 1 1}]" {
+		t.Fatalf("rotation %+v, progress %+v; want the one note re-sealed", res, progress)
+	}
+	must(t, booking.CheckKeys(context.Background(), b.pool, keys.ring(t, "k2")))
+	noteOf := func(svc *booking.Service) (string, error) {
+		refunds, err := svc.RefundsOf(b.admin, []uuid.UUID{h.ID})
+		if err != nil {
+			return "", err
+		}
+		return refunds[h.ID][0].Settlement.Note, nil
+	}
+	if got, err := noteOf(b.withKeys(keys.ring(t, "k2"))); err != nil || got != note {
+		t.Fatalf("the note under k2 alone: %q %v", got, err)
+	}
+	if _, err := noteOf(b.withKeys(keys.ring(t, "k1"))); !errors.Is(err, pii.ErrUnknownKey) {
+		t.Fatalf("a service with k1 alone read the note: %v", err)
+	}
+	again, err := booking.RotateKeys(context.Background(), b.pool, both, booking.RotateOpts{})
+	must(t, err)
+	if again.Refunds+again.Remaining != 0 {
+		t.Fatalf("second rotation %+v, want nothing done", again)
+	}
 }

@@ -28,7 +28,7 @@ type RotateOpts struct {
 
 // RotateProgress reports how far a rotation got in one table.
 type RotateProgress struct {
-	Table string // "bookings" or "booking_guests"
+	Table string // "bookings", "booking_guests" or "refunds"
 	Done  int    // rows re-sealed so far in this table
 	Due   int    // rows that were due when the table's pass began (an estimate; the API may add more)
 }
@@ -38,6 +38,7 @@ type RotateResult struct {
 	Primary   string // the key every value is now sealed with
 	Bookings  int    // booking rows re-sealed
 	Guests    int    // guest rows re-sealed
+	Refunds   int    // refund rows (settlement notes) re-sealed
 	Remaining int    // rows still due at the end (busy rows, or written by API servers whose primary key is still an older one)
 }
 
@@ -76,6 +77,11 @@ func RotateKeys(ctx context.Context, pool *pgxpool.Pool, keys *pii.Keyring, opts
 		if err != nil {
 			return res, err
 		}
+		n, err = r.refunds(ctx)
+		res.Refunds += n
+		if err != nil {
+			return res, err
+		}
 		if res.Remaining, err = r.due(ctx); err != nil || res.Remaining == 0 {
 			return res, err
 		}
@@ -100,7 +106,11 @@ func (r rotation) due(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("count guests to rotate: %w", err)
 	}
-	return int(b + g), nil
+	n, err := q.CountRefundNotesToRotate(ctx, r.header)
+	if err != nil {
+		return 0, fmt.Errorf("count settlement notes to rotate: %w", err)
+	}
+	return int(b + g + n), nil
 }
 
 // bookings sweeps the bookings table once, in key order.
@@ -204,6 +214,49 @@ func (r rotation) guests(ctx context.Context) (int, error) {
 	}
 }
 
+// refunds sweeps the settlement notes of refunds once, in key order.
+func (r rotation) refunds(ctx context.Context) (int, error) {
+	due, err := db.New(r.pool).CountRefundNotesToRotate(ctx, r.header)
+	if err != nil || due == 0 {
+		return 0, err
+	}
+	done, after := 0, uuid.Nil
+	for {
+		var n, seen int
+		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+			q := db.New(tx)
+			rows, err := q.LockRefundNotesToRotate(ctx, db.LockRefundNotesToRotateParams{After: after, Header: r.header, BatchSize: int32(r.opts.BatchSize)})
+			if err != nil {
+				return fmt.Errorf("lock settlement notes to rotate: %w", err)
+			}
+			seen = len(rows)
+			for _, row := range rows {
+				after = row.ID
+				note, err := r.reseal(row.SettlementNoteEnc, bookingPurpose(purposeSettleNote, row.ID))
+				if err != nil {
+					return fmt.Errorf("refund %s settlement note: %w", row.ID, err)
+				}
+				updated, err := q.RotateRefundNote(ctx, db.RotateRefundNoteParams{ID: row.ID, NoteEnc: note, OldNoteEnc: row.SettlementNoteEnc})
+				if err != nil {
+					return fmt.Errorf("re-seal refund %s: %w", row.ID, err)
+				}
+				n += int(updated)
+			}
+			return nil
+		})
+		if err != nil {
+			return done, fmt.Errorf("rotate refunds: %w", err)
+		}
+		done += n
+		if seen > 0 && r.opts.Progress != nil {
+			r.opts.Progress(RotateProgress{Table: "refunds", Done: done, Due: int(due)})
+		}
+		if seen < r.opts.BatchSize {
+			return done, nil
+		}
+	}
+}
+
 // reseal opens a stored value and seals it again under the primary key.
 // NULL stays NULL and a value already under the primary key stays as it is.
 func (r rotation) reseal(sealed []byte, purpose string) ([]byte, error) {
@@ -221,7 +274,8 @@ func (r rotation) reseal(sealed []byte, purpose string) ([]byte, error) {
 }
 
 // keySampleSQL reads the key ids of the oldest and newest sealed values of
-// bookings (contacts and cancel reasons) and their guests (ids are
+// bookings (contacts and cancel reasons), their guests and refunds'
+// settlement notes (ids are
 // time-ordered UUIDv7s: the primary keys' indexes answer it at once,
 // whatever the tables' size).
 const keySampleSQL = `
@@ -230,7 +284,9 @@ UNION ALL (SELECT contact_email_enc FROM bookings WHERE contact_email_enc IS NOT
 UNION ALL (SELECT cancel_reason_enc FROM bookings WHERE cancel_reason_enc IS NOT NULL ORDER BY id LIMIT 50)
 UNION ALL (SELECT cancel_reason_enc FROM bookings WHERE cancel_reason_enc IS NOT NULL ORDER BY id DESC LIMIT 50)
 UNION ALL (SELECT given_name_enc FROM booking_guests WHERE given_name_enc IS NOT NULL ORDER BY booking_id, position LIMIT 50)
-UNION ALL (SELECT given_name_enc FROM booking_guests WHERE given_name_enc IS NOT NULL ORDER BY booking_id DESC, position DESC LIMIT 50)`
+UNION ALL (SELECT given_name_enc FROM booking_guests WHERE given_name_enc IS NOT NULL ORDER BY booking_id DESC, position DESC LIMIT 50)
+UNION ALL (SELECT settlement_note_enc FROM refunds WHERE settlement_note_enc IS NOT NULL ORDER BY id LIMIT 50)
+UNION ALL (SELECT settlement_note_enc FROM refunds WHERE settlement_note_enc IS NOT NULL ORDER BY id DESC LIMIT 50)`
 
 // CheckKeys looks at a sample of the stored personal data — the oldest and
 // newest bookings and guests, where a key dropped before RotateKeys ran

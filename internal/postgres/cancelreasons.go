@@ -21,7 +21,7 @@ const sealCancelReasonsVersion = 24
 // statement.
 const sealCancelReasonsBatch = 1000
 
-// errNoSealer is migration 00024 finding plaintext reasons without keys.
+// errNoSealer is migration 00024 or 00039 finding plaintext without keys.
 var errNoSealer = errors.New("the personal data keys are needed to seal them: run 'staygraph migrate' with --pii-keys and --pii-index-key " +
 	"(or start 'staygraph serve', which has them)")
 

@@ -30,6 +30,11 @@ type MigrateOpts struct {
 	// 00024 needs it only when a database holds reasons in plaintext,
 	// written before 00023; without it, it then fails, saying so.
 	SealCancelReason func(bookingID uuid.UUID, reason string) ([]byte, error)
+	// SealSettlementNote seals a refund's settlement note for
+	// refunds.settlement_note_enc (booking.SettlementNoteSealer).
+	// Migration 00039 needs it only when a database holds notes in
+	// plaintext, written before 00038; without it, it then fails, saying so.
+	SealSettlementNote func(refundID uuid.UUID, note string) ([]byte, error)
 	// To, when not 0, is the version to migrate to, down when the database
 	// is newer: tests build a database of an earlier version with it. The
 	// job queue's migrations are then left as they are.
@@ -132,7 +137,7 @@ func newMigrator(pool *pgxpool.Pool, opts MigrateOpts) (*goose.Provider, error) 
 		return nil, fmt.Errorf("migration files: %w", err)
 	}
 	provider, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(pool), dir,
-		goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(sealCancelReasons(opts.SealCancelReason)))
+		goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(sealCancelReasons(opts.SealCancelReason), sealSettlementNotes(opts.SealSettlementNote)))
 	if err != nil {
 		return nil, fmt.Errorf("migration provider: %w", err)
 	}

@@ -238,6 +238,7 @@ type Refund struct {
 	SettlementNote      string
 	SettledBy           string
 	SettledAt           *time.Time
+	SettlementNoteEnc   []byte
 }
 
 type RefundPart struct {

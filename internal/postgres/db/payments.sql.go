@@ -71,6 +71,18 @@ func (q *Queries) CompletePayment(ctx context.Context, arg CompletePaymentParams
 	return i, err
 }
 
+const countRefundNotesToRotate = `-- name: CountRefundNotesToRotate :one
+SELECT count(*) FROM refunds
+WHERE substr(settlement_note_enc, 1, length($1::bytea)) <> $1::bytea
+`
+
+func (q *Queries) CountRefundNotesToRotate(ctx context.Context, header []byte) (int64, error) {
+	row := q.db.QueryRow(ctx, countRefundNotesToRotate, header)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createPayment = `-- name: CreatePayment :one
 INSERT INTO payments (id, booking_id, provider, idempotency_key, amount, currency, status)
 VALUES ($1, $2, $3, $4, $5, $6, 'PENDING')
@@ -119,7 +131,7 @@ func (q *Queries) CreatePayment(ctx context.Context, arg CreatePaymentParams) (P
 const createRefund = `-- name: CreateRefund :one
 INSERT INTO refunds (id, booking_id, amount, currency, status, reason)
 VALUES ($1, $2, $3, $4, 'PENDING', $5)
-RETURNING id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at
+RETURNING id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at, settlement_note_enc
 `
 
 type CreateRefundParams struct {
@@ -156,6 +168,7 @@ func (q *Queries) CreateRefund(ctx context.Context, arg CreateRefundParams) (Ref
 		&i.SettlementNote,
 		&i.SettledBy,
 		&i.SettledAt,
+		&i.SettlementNoteEnc,
 	)
 	return i, err
 }
@@ -295,7 +308,7 @@ func (q *Queries) GetPaymentByKey(ctx context.Context, idempotencyKey string) (P
 }
 
 const getRefund = `-- name: GetRefund :one
-SELECT id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at FROM refunds WHERE id = $1 FOR UPDATE
+SELECT id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at, settlement_note_enc FROM refunds WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetRefund(ctx context.Context, id uuid.UUID) (Refund, error) {
@@ -318,6 +331,7 @@ func (q *Queries) GetRefund(ctx context.Context, id uuid.UUID) (Refund, error) {
 		&i.SettlementNote,
 		&i.SettledBy,
 		&i.SettledAt,
+		&i.SettlementNoteEnc,
 	)
 	return i, err
 }
@@ -419,7 +433,7 @@ func (q *Queries) ListPayments(ctx context.Context, bookingIds []uuid.UUID) ([]P
 }
 
 const listRefunds = `-- name: ListRefunds :many
-SELECT id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at FROM refunds WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, created_at
+SELECT id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at, settlement_note_enc FROM refunds WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, created_at
 `
 
 func (q *Queries) ListRefunds(ctx context.Context, bookingIds []uuid.UUID) ([]Refund, error) {
@@ -448,7 +462,50 @@ func (q *Queries) ListRefunds(ctx context.Context, bookingIds []uuid.UUID) ([]Re
 			&i.SettlementNote,
 			&i.SettledBy,
 			&i.SettledAt,
+			&i.SettlementNoteEnc,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockRefundNotesToRotate = `-- name: LockRefundNotesToRotate :many
+SELECT id, settlement_note_enc FROM refunds
+WHERE id > $1::uuid
+  AND substr(settlement_note_enc, 1, length($2::bytea)) <> $2::bytea
+ORDER BY id
+LIMIT $3
+FOR UPDATE SKIP LOCKED
+`
+
+type LockRefundNotesToRotateParams struct {
+	After     uuid.UUID
+	Header    []byte
+	BatchSize int32
+}
+
+type LockRefundNotesToRotateRow struct {
+	ID                uuid.UUID
+	SettlementNoteEnc []byte
+}
+
+// The next batch of due settlement notes after @after, locked; rows the API
+// has locked are skipped (a later pass takes them).
+func (q *Queries) LockRefundNotesToRotate(ctx context.Context, arg LockRefundNotesToRotateParams) ([]LockRefundNotesToRotateRow, error) {
+	rows, err := q.db.Query(ctx, lockRefundNotesToRotate, arg.After, arg.Header, arg.BatchSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LockRefundNotesToRotateRow{}
+	for rows.Next() {
+		var i LockRefundNotesToRotateRow
+		if err := rows.Scan(&i.ID, &i.SettlementNoteEnc); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -570,30 +627,51 @@ func (q *Queries) RefundablePayments(ctx context.Context, bookingID uuid.UUID) (
 	return items, nil
 }
 
+const rotateRefundNote = `-- name: RotateRefundNote :execrows
+UPDATE refunds SET settlement_note_enc = $1
+WHERE id = $2 AND settlement_note_enc = $3
+`
+
+type RotateRefundNoteParams struct {
+	NoteEnc    []byte
+	ID         uuid.UUID
+	OldNoteEnc []byte
+}
+
+// A re-sealed settlement note; the old envelope is the optimistic check (a
+// note is written once, when the refund is settled).
+func (q *Queries) RotateRefundNote(ctx context.Context, arg RotateRefundNoteParams) (int64, error) {
+	result, err := q.db.Exec(ctx, rotateRefundNote, arg.NoteEnc, arg.ID, arg.OldNoteEnc)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const settleRefundOutside = `-- name: SettleRefundOutside :one
 UPDATE refunds r SET status = 'SETTLED_OUTSIDE',
     settlement_amount = r.amount - (SELECT coalesce(sum(rp.amount), 0) FROM refund_parts rp
                                     WHERE rp.refund_id = r.id AND rp.status = 'SUCCEEDED'),
-    settlement_reference = $1, settlement_note = $2, settled_by = $3, settled_at = now(),
+    settlement_reference = $1, settlement_note_enc = $2, settled_by = $3, settled_at = now(),
     version = r.version + 1, updated_at = now()
 WHERE r.id = $4 AND r.status = 'FAILED'
-RETURNING id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at
+RETURNING id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at, settlement_note_enc
 `
 
 type SettleRefundOutsideParams struct {
 	Reference string
-	Note      string
+	NoteEnc   []byte
 	SettledBy string
 	ID        uuid.UUID
 }
 
 // Records that staff paid a FAILED refund back outside staygraph: what the
 // provider did not pay of it. No row when the refund is not FAILED (another
-// request settled it first).
+// request settled it first). The note is sealed (NULL for none).
 func (q *Queries) SettleRefundOutside(ctx context.Context, arg SettleRefundOutsideParams) (Refund, error) {
 	row := q.db.QueryRow(ctx, settleRefundOutside,
 		arg.Reference,
-		arg.Note,
+		arg.NoteEnc,
 		arg.SettledBy,
 		arg.ID,
 	)
@@ -615,6 +693,7 @@ func (q *Queries) SettleRefundOutside(ctx context.Context, arg SettleRefundOutsi
 		&i.SettlementNote,
 		&i.SettledBy,
 		&i.SettledAt,
+		&i.SettlementNoteEnc,
 	)
 	return i, err
 }

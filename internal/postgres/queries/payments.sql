@@ -98,11 +98,31 @@ SELECT booking_id FROM refunds WHERE id = $1;
 -- name: SettleRefundOutside :one
 -- Records that staff paid a FAILED refund back outside staygraph: what the
 -- provider did not pay of it. No row when the refund is not FAILED (another
--- request settled it first).
+-- request settled it first). The note is sealed (NULL for none).
 UPDATE refunds r SET status = 'SETTLED_OUTSIDE',
     settlement_amount = r.amount - (SELECT coalesce(sum(rp.amount), 0) FROM refund_parts rp
                                     WHERE rp.refund_id = r.id AND rp.status = 'SUCCEEDED'),
-    settlement_reference = @reference, settlement_note = @note, settled_by = @settled_by, settled_at = now(),
+    settlement_reference = @reference, settlement_note_enc = @note_enc, settled_by = @settled_by, settled_at = now(),
     version = r.version + 1, updated_at = now()
 WHERE r.id = @id AND r.status = 'FAILED'
 RETURNING *;
+
+-- name: CountRefundNotesToRotate :one
+SELECT count(*) FROM refunds
+WHERE substr(settlement_note_enc, 1, length(@header::bytea)) <> @header::bytea;
+
+-- name: LockRefundNotesToRotate :many
+-- The next batch of due settlement notes after @after, locked; rows the API
+-- has locked are skipped (a later pass takes them).
+SELECT id, settlement_note_enc FROM refunds
+WHERE id > @after::uuid
+  AND substr(settlement_note_enc, 1, length(@header::bytea)) <> @header::bytea
+ORDER BY id
+LIMIT @batch_size
+FOR UPDATE SKIP LOCKED;
+
+-- name: RotateRefundNote :execrows
+-- A re-sealed settlement note; the old envelope is the optimistic check (a
+-- note is written once, when the refund is settled).
+UPDATE refunds SET settlement_note_enc = @note_enc
+WHERE id = @id AND settlement_note_enc = @old_note_enc;
