@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -113,7 +114,7 @@ func (s *Service) deliver(ctx context.Context, id uuid.UUID, lastRun bool) error
 			return fmt.Errorf("record notification %s failure (%s): %w", n.ID, redact(sendErr, contact), err)
 		}
 		permanent := errors.Is(sendErr, ErrPermanent)
-		if next := nextChannel(rec); next != "" && (permanent || longWait(sendErr) || int(rec.ChannelFailures) >= s.opts.FallbackAfter) {
+		if next := s.nextChannel(rec, contact); next != "" && (permanent || longWait(sendErr) || int(rec.ChannelFailures) >= s.opts.FallbackAfter) {
 			n, err = s.q.SwitchNotificationChannel(rctx, db.SwitchNotificationChannelParams{ID: n.ID, Channel: n.Channel, Next: next})
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil
@@ -167,6 +168,14 @@ func (s *Service) send(ctx context.Context, name string, contact Contact, msg Me
 	ctx, cancel := context.WithTimeout(ctx, s.opts.SendTimeout)
 	defer cancel()
 	if err := ch.Send(ctx, msg); err != nil {
+		var unreachable *UnreachableError
+		var request *url.Error
+		if !errors.As(err, &unreachable) && errors.As(err, &request) {
+			// An HTTP client's error names the URL, which may be the
+			// channel's credential (a webhook's secret path, a key in its
+			// query): stored, guests and staff would read it.
+			err = Unreachable(err)
+		}
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
@@ -220,13 +229,24 @@ func (e *answeredError) Error() string { return e.err.Error() }
 
 func (e *answeredError) Unwrap() error { return e.answer }
 
-// nextChannel is the channel after the current one on the route, or "".
-func nextChannel(n db.Notification) string {
+// nextChannel is the first channel after the current one on the route that
+// has an address for contact (SMS for a guest who gave no phone number has
+// none), or "": a notice stays on its channel, and is retried there, rather
+// than move to one that cannot send it.
+func (s *Service) nextChannel(n db.Notification, contact Contact) string {
 	i := slices.Index(n.Channels, n.Channel)
-	if i < 0 || i+1 >= len(n.Channels) {
+	if i < 0 {
 		return ""
 	}
-	return n.Channels[i+1]
+	for _, name := range n.Channels[i+1:] {
+		if ch, err := s.channels.Get(name); err == nil {
+			if a, ok := ch.(Addresser); ok && a.Address(contact) == "" {
+				continue
+			}
+		}
+		return name
+	}
+	return ""
 }
 
 // redact is err's text with the contact's addresses masked, so that

@@ -515,6 +515,8 @@ type slackChannel struct{ url string }
 
 func (slackChannel) Name() string { return "slack" }
 
+var slackClient = notify.NewClient(10 * time.Second)
+
 func (c slackChannel) Send(ctx context.Context, msg notify.Message) error {
 	body, err := json.Marshal(map[string]string{"text": msg.Subject + "\n" + msg.Short})
 	if err != nil {
@@ -525,17 +527,81 @@ func (c slackChannel) Send(ctx context.Context, msg notify.Message) error {
 		return notify.Permanent(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	err = notify.Post(slackClient, req)
+	var answer *notify.StatusError
+	if errors.As(err, &answer) && answer.Code < 500 && answer.Code != http.StatusTooManyRequests {
+		return notify.Permanent(err)
+	}
+	return err
+}
+
+// A channel written without notify.Post, whose HTTP client's error names the
+// webhook's URL (for Slack, the credential: anyone holding it posts into the
+// hotel's channel): the URL is in neither the notification's lastError,
+// which guests and staff read, nor the job's recorded errors.
+func TestAChannelsURLIsNeverStored(t *testing.T) {
+	t.Parallel()
+	hook := notifytest.NewHTTPPeer(t)
+	hook.Delay(3 * time.Second) // answers too late
+	webhook := hook.URL + "/services/T0HOTEL/B0DESK/XOXB-WEBHOOK-SECRET-42"
+	b := setup(t, notify.Opts{Backoff: shortBackoff, MaxAttempts: 1, SendTimeout: 300 * time.Millisecond, Channels: []string{"slack"}},
+		plainHTTPChannel{url: webhook})
+	id := b.booking(t, notify.Contact{Email: "ana@example.com", Reference: "SG-SLACK2"})
+	b.enqueue(t, id, notify.RelocationNeeded)
+	n := b.await(t, id, "giving up", dead)
+	if !strings.Contains(n.LastError, "slack") || !strings.Contains(n.LastError, "timed out") {
+		t.Errorf("last error %q, want the channel and why", n.LastError)
+	}
+	for _, secret := range []string{"XOXB-WEBHOOK-SECRET-42", "/services/", strings.TrimPrefix(hook.URL, "http://")} {
+		if strings.Contains(n.LastError, secret) {
+			t.Errorf("the notification's lastError holds %q: %q", secret, n.LastError)
+		}
+		if c := b.count(t, `SELECT count(*) FROM river_job WHERE errors::text LIKE '%' || $1 || '%'`, secret); c != 0 {
+			t.Errorf("%d jobs hold %q in their errors", c, secret)
+		}
+	}
+}
+
+// plainHTTPChannel posts with Go's default client and returns its errors
+// as they are.
+type plainHTTPChannel struct{ url string }
+
+func (plainHTTPChannel) Name() string { return "slack" }
+
+func (c plainHTTPChannel) Send(ctx context.Context, msg notify.Message) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, strings.NewReader(msg.Short))
+	if err != nil {
+		return notify.Permanent(err)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return fmt.Errorf("slack: %w", err)
 	}
 	resp.Body.Close()
-	switch {
-	case resp.StatusCode < 300:
-		return nil
-	case resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
-		return notify.Permanent(fmt.Errorf("slack refused the message: %s", resp.Status))
-	default:
-		return fmt.Errorf("slack: %s", resp.Status)
+	return nil
+}
+
+// A guest without a phone number whose mail server is down for a moment:
+// delivery does not move to SMS, which has no address for them (the notice
+// would be DEAD at once), but is retried on email, and arrives when the
+// server is back.
+func TestAGuestWithoutAPhoneStaysOnEmailThroughAnOutage(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	ch := emailChannel(t, smtpd)
+	smtpd.Stop()
+	gw := notifytest.NewHTTPPeer(t)
+	b := setup(t, notify.Opts{Backoff: shortBackoff, MaxAttempts: 100, FallbackAfter: 2, Fallback: map[string]string{"email": "sms"}},
+		ch, smsChannel(t, gw))
+	id := b.booking(t, notify.Contact{Email: "ana@example.com", Language: "fr"}) // no phone number
+	b.enqueue(t, id, notify.Confirmed)
+	n := b.await(t, id, "a few failed attempts", func(n notify.Notification) bool { return n.Attempts >= 4 || n.Status == notify.StatusDead })
+	if n.Status == notify.StatusDead || n.Channel != "email" {
+		t.Fatalf("after %d attempts: %s on %s (%s), want still PENDING on email", n.Attempts, n.Status, n.Channel, n.LastError)
+	}
+	smtpd.Start()
+	smtpd.Await(t, 1, deliveryWait)
+	if n := b.await(t, id, "recording the email as sent", sent); n.Channel != "email" || len(gw.Requests()) != 0 {
+		t.Fatalf("notification %+v and %d SMS, want sent by email only", n, len(gw.Requests()))
 	}
 }
