@@ -263,9 +263,21 @@ const unansweredCharge = "the payment provider did not answer; the outcome is be
 // reconciliation with the provider — never a guess.
 func (s *Service) recordOutcome(ctx context.Context, attempt db.Payment, res payment.ChargeResult) error {
 	status := map[payment.Status]string{payment.Captured: "CAPTURED", payment.Declined: "FAILED", payment.Unknown: "UNKNOWN"}[res.Status]
+	var recorded *db.Payment // what a reconciliation that got there first recorded
 	err := s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
-		if _, err := q.CompletePayment(ctx, db.CompletePaymentParams{ID: attempt.ID, Status: status, ProviderRef: res.ProviderRef,
-			CapturedAmount: res.Captured, FailureCode: res.FailureCode, FailureMessage: res.FailureMessage}); err != nil {
+		_, err := q.CompletePayment(ctx, db.CompletePaymentParams{ID: attempt.ID, Status: status, ProviderRef: res.ProviderRef,
+			CapturedAmount: res.Captured, FailureCode: res.FailureCode, FailureMessage: res.FailureMessage})
+		if errors.Is(err, pgx.ErrNoRows) {
+			// The call outlasted its reconciliation's delay, which asked
+			// the provider, recorded the outcome and settled the booking.
+			p, err := q.GetPayment(ctx, attempt.ID)
+			if err != nil {
+				return fmt.Errorf("load payment: %w", err)
+			}
+			recorded = &p
+			return nil
+		}
+		if err != nil {
 			return fmt.Errorf("record payment outcome: %w", err)
 		}
 		switch {
@@ -278,6 +290,9 @@ func (s *Service) recordOutcome(ctx context.Context, attempt db.Payment, res pay
 	})
 	if err != nil {
 		return err
+	}
+	if recorded != nil {
+		return priorOutcome(*recorded)
 	}
 	switch {
 	case res.Status == payment.Declined:

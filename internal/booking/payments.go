@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -84,8 +85,10 @@ func (s *Service) ReconcilePayment(ctx context.Context, paymentID uuid.UUID) err
 		if res.Status == payment.Captured {
 			status = "CAPTURED"
 		}
+		// No row: another reconciliation recorded the outcome first (and
+		// the booking may have moved on since); only the booking is settled.
 		if _, err := q.CompletePayment(ctx, db.CompletePaymentParams{ID: p.ID, Status: status, ProviderRef: res.ProviderRef,
-			CapturedAmount: res.Captured, FailureCode: res.FailureCode, FailureMessage: res.FailureMessage}); err != nil {
+			CapturedAmount: res.Captured, FailureCode: res.FailureCode, FailureMessage: res.FailureMessage}); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("record reconciled outcome: %w", err)
 		}
 		return s.settleTx(ctx, tx, q, p.BookingID)

@@ -880,3 +880,113 @@ func TestAnUnknownChargeIsDeclinedOnlyAfterAWhile(t *testing.T) {
 		t.Fatalf("the booking after the decline: pinned %v, %v", after.PaymentInFlight, err)
 	}
 }
+
+// Two reconciliations of one payment (the job enqueued with the attempt and
+// the one its unknown outcome enqueued) may ask the provider at once. The
+// one answered first records the capture and confirms the booking, which
+// is then cancelled and paid back; the late one's answer, from before the
+// refund, must not write the payment back to CAPTURED.
+func TestALateReconciliationDoesNotUndoARefund(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	sb := sandbox.New()
+	b.svc = booking.NewService(b.pool, b.catalog, payment.NewRegistry(sb), nil, booking.Opts{})
+	late := &gatedLookup{Provider: sb, entered: make(chan struct{}), gate: make(chan struct{})}
+	lateSvc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(late), nil, booking.Opts{})
+	f := b.fixture(t, fixtureOpts{price: 10000, policy: catalog.CancellationPolicy{Refundable: true}})
+	ctx := guest("payer")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}); code(err) != booking.PaymentPending {
+		t.Fatalf("confirm: %v, want PAYMENT_PENDING", err)
+	}
+	paymentID := b.unknownPayment(t, h.ID)
+
+	lateDone := make(chan error, 1)
+	go func() { lateDone <- lateSvc.ReconcilePayment(context.Background(), paymentID) }()
+	<-late.entered // the late one has read the payment and asks the provider
+	must(t, b.svc.ReconcilePayment(context.Background(), paymentID))
+	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+	must(t, b.svc.PayRefund(ctx, refund.ID))
+	close(late.gate)
+	if err := <-lateDone; err != nil {
+		t.Logf("the late reconciliation: %v", err)
+	}
+	if got := fmt.Sprint(b.paymentStatuses(t, h.ID)); got != "[REFUNDED:10000/10000]" {
+		t.Fatalf("payments %s, want the refund kept", got)
+	}
+	if got := b.ledger(t, h.ID); got != [3]int64{10000, 10000, 0} {
+		t.Fatalf("ledger %v, want 100.00 captured and refunded", got)
+	}
+}
+
+// gatedLookup is the sandbox whose Lookup, once asked, waits for gate.
+type gatedLookup struct {
+	*sandbox.Provider
+	entered, gate chan struct{}
+}
+
+func (g *gatedLookup) Lookup(ctx context.Context, key string) (payment.ChargeResult, error) {
+	res, err := g.Provider.Lookup(ctx, key)
+	close(g.entered)
+	<-g.gate
+	return res, err
+}
+
+// A charge call that outlasts its reconciliation's delay: the provider took
+// the money, the reconciliation recorded it and confirmed the booking, and
+// the call then fails on our side (it timed out). The guest is told the
+// booking is confirmed, and the payment stays CAPTURED, not written back to
+// UNKNOWN.
+func TestAChargeAnsweredAfterItsReconciliationKeepsItsOutcome(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	sb := sandbox.New()
+	b.svc = booking.NewService(b.pool, b.catalog, payment.NewRegistry(sb), nil, booking.Opts{})
+	slow := &gatedCharge{Provider: sb, entered: make(chan struct{}), gate: make(chan struct{})}
+	slowSvc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(slow), nil, booking.Opts{})
+	f := b.fixture(t, fixtureOpts{price: 10000})
+	ctx := guest("payer")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	type answer struct {
+		b   booking.Booking
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		confirmed, err := slowSvc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_success")})
+		done <- answer{confirmed, err}
+	}()
+	<-slow.entered
+	var paymentID uuid.UUID
+	must(t, b.pool.QueryRow(context.Background(), "SELECT id FROM payments WHERE booking_id = $1", h.ID).Scan(&paymentID))
+	must(t, b.svc.ReconcilePayment(context.Background(), paymentID))
+	close(slow.gate)
+	got := <-done
+	if got.err != nil || got.b.Status != booking.StatusConfirmed {
+		t.Fatalf("confirm: %v (%s), want the booking confirmed", got.err, got.b.Status)
+	}
+	if p := fmt.Sprint(b.paymentStatuses(t, h.ID)); p != "[CAPTURED:10000/10000]" {
+		t.Fatalf("payments %s, want the capture the reconciliation recorded", p)
+	}
+}
+
+// gatedCharge is the sandbox whose Charge, once the provider took it, waits
+// for gate and then fails as a call that timed out on our side.
+type gatedCharge struct {
+	*sandbox.Provider
+	entered, gate chan struct{}
+}
+
+func (g *gatedCharge) Charge(ctx context.Context, req payment.ChargeRequest) (payment.ChargeResult, error) {
+	if _, err := g.Provider.Charge(ctx, req); err != nil {
+		return payment.ChargeResult{Status: payment.Unknown}, err
+	}
+	close(g.entered)
+	<-g.gate
+	return payment.ChargeResult{Status: payment.Unknown}, context.DeadlineExceeded
+}

@@ -28,7 +28,7 @@ func (q *Queries) CapturedAmount(ctx context.Context, bookingID uuid.UUID) (int6
 const completePayment = `-- name: CompletePayment :one
 UPDATE payments SET status = $1, provider_ref = $2, captured_amount = $3,
     failure_code = $4, failure_message = $5, version = version + 1, updated_at = now()
-WHERE id = $6
+WHERE id = $6 AND status IN ('PENDING', 'UNKNOWN')
 RETURNING id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at, refunded_amount
 `
 
@@ -41,6 +41,10 @@ type CompletePaymentParams struct {
 	ID             uuid.UUID
 }
 
+// Records the provider's answer about an attempt whose outcome is not in
+// yet. No row when one is (another reconciliation recorded it first, and
+// the booking may have moved on since: a refund): an answer read before
+// it must not write over it.
 func (q *Queries) CompletePayment(ctx context.Context, arg CompletePaymentParams) (Payment, error) {
 	row := q.db.QueryRow(ctx, completePayment,
 		arg.Status,

@@ -4,9 +4,13 @@ VALUES ($1, $2, $3, $4, $5, $6, 'PENDING')
 RETURNING *;
 
 -- name: CompletePayment :one
+-- Records the provider's answer about an attempt whose outcome is not in
+-- yet. No row when one is (another reconciliation recorded it first, and
+-- the booking may have moved on since: a refund): an answer read before
+-- it must not write over it.
 UPDATE payments SET status = @status, provider_ref = @provider_ref, captured_amount = @captured_amount,
     failure_code = @failure_code, failure_message = @failure_message, version = version + 1, updated_at = now()
-WHERE id = @id
+WHERE id = @id AND status IN ('PENDING', 'UNKNOWN')
 RETURNING *;
 
 -- name: ListPayments :many
