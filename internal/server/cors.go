@@ -13,7 +13,7 @@ const corsMaxAge = 10 * time.Minute
 // CORS lets browser pages on the listed origins call the API. A request from
 // a listed origin gets Access-Control-Allow-Origin naming it; its preflight
 // (OPTIONS with Access-Control-Request-Method) is answered 204 allowing GET
-// and POST with the Authorization and Content-Type headers. Any other origin
+// and POST with the headers the API reads (allowedHeaders). Any other origin
 // gets no CORS headers, so browsers keep its pages from reading responses
 // (its preflights are answered 204 without them). The origin "*" allows
 // every origin; credentials are bearer tokens, never cookies, so
@@ -52,13 +52,19 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 			h.Add("Vary", "Access-Control-Request-Headers")
 			if ok {
 				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+				h.Set("Access-Control-Allow-Headers", allowedHeaders)
 				h.Set("Access-Control-Max-Age", strconv.Itoa(int(corsMaxAge/time.Second)))
 			}
 			w.WriteHeader(http.StatusNoContent)
 		})
 	}
 }
+
+// allowedHeaders are the request headers the API reads, which a page on a
+// listed origin may send: credentials (a bearer token, or a partner's key
+// as X-API-Key), the body's type, its own request id, and the W3C trace
+// context a browser tracing SDK adds.
+const allowedHeaders = "Authorization, Content-Type, X-API-Key, X-Request-Id, traceparent, tracestate"
 
 // normalizeOrigin lower-cases an origin and drops a trailing slash, so
 // "https://App.example.com/" matches "https://app.example.com".
