@@ -750,3 +750,36 @@ func TestBadScalarValuesAreInvalidInput(t *testing.T) {
 		t.Errorf("good values: %+v", res.Errors)
 	}
 }
+
+// @defer (sent by Apollo Client and Relay) is answered inline over HTTP:
+// the deferred fields are in the one response, not null without an error
+// (the HTTP transports write only a result's first payload).
+func TestDeferredFieldsAreAnsweredInline(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, _, rt := b.stayFixture(t, "Europe/Lisbon", 2)
+	admin := token(t, auth.RoleAdmin)
+	for name, q := range map[string]string{
+		"inline fragment":   `query($id: ID!) { hotel(id: $id) { name ... @defer { roomTypes { id } } } }`,
+		"fragment spread":   `query($id: ID!) { hotel(id: $id) { name ...RT @defer(label: "rt") } } fragment RT on Hotel { roomTypes { id } }`,
+		"nested, with if":   `query($id: ID!, $d: Boolean!) { hotel(id: $id) { ... { name ... @defer(if: $d) { roomTypes { id } } } } }`,
+		"the same document": `query($id: ID!) { hotel(id: $id) { name ... @defer { roomTypes { id } } } }`, // from the cache
+	} {
+		r := b.do(t, admin, q, map[string]any{"id": hotel, "d": true})
+		if len(r.Errors) > 0 {
+			t.Fatalf("%s: %+v", name, r.Errors)
+		}
+		var got struct {
+			Hotel struct {
+				Name      string
+				RoomTypes []struct{ ID string }
+			}
+		}
+		if err := json.Unmarshal(r.Data, &got); err != nil {
+			t.Fatalf("%s: %s: %v", name, r.Data, err)
+		}
+		if got.Hotel.Name == "" || len(got.Hotel.RoomTypes) != 1 || got.Hotel.RoomTypes[0].ID != relay.ID(relay.KindRoomType, rt.ID) {
+			t.Errorf("%s: data %s, want the hotel's name and its one room type", name, r.Data)
+		}
+	}
+}

@@ -79,7 +79,7 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	srv.AddTransport(asIs{transport.GET{UseGrapQLResponseJsonByDefault: true}})
 	srv.AddTransport(asIs{transport.POST{UseGrapQLResponseJsonByDefault: true}})
 	validated := lru.New[*ast.QueryDocument](1000)
-	srv.SetQueryCache(validated)
+	srv.SetQueryCache(answeredInline{validated})
 	srv.SetParserTokenLimit(MaxTokens)
 
 	if opts.Metrics != nil {
