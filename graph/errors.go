@@ -106,6 +106,15 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 			return gqlErr
 		}
 		if coded.Extensions["code"] != nil {
+			if name, ok := strings.CutPrefix(gqlErr.Message, "operation "); ok && strings.HasSuffix(name, " not found") {
+				// gqlgen's "operation  not found" for a document of several
+				// operations sent without operationName
+				if name = strings.TrimSuffix(name, " not found"); name == "" {
+					gqlErr.Message = "the document holds several operations: name the one to run in operationName"
+				} else {
+					gqlErr.Message = fmt.Sprintf("the document holds no operation named %q (operationName)", name)
+				}
+			}
 			return gqlErr // gqlgen's own parse and validation errors carry a code
 		}
 		if graphql.GetFieldContext(ctx) == nil {

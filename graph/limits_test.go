@@ -273,3 +273,22 @@ func TestOversizedDocumentsAreRefusedBeforeValidation(t *testing.T) {
 	}
 	ok(t, "ten component fragments", c.post(t, nil, gql{Query: q.String()}))
 }
+
+// A document of several operations needs operationName to pick one: the
+// error says so (gqlgen's own reads "operation  not found"), and an
+// operationName the document lacks is named.
+func TestOperationNameIsExplained(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	doc := "query A { viewer { role } } query B { viewer { subject } }"
+	r := c.post(t, nil, gql{Query: doc})
+	refused(t, "two operations, no operationName", r, http.StatusBadRequest, "GRAPHQL_VALIDATION_FAILED")
+	if msg := r.Errors[0].Message; msg != "the document holds several operations: name the one to run in operationName" {
+		t.Errorf("two operations, no operationName: %q", msg)
+	}
+	r = c.post(t, nil, gql{Query: doc, OperationName: "C"})
+	if msg := r.Errors[0].Message; msg != `the document holds no operation named "C" (operationName)` {
+		t.Errorf("operationName C: %q", msg)
+	}
+	ok(t, "operationName B", c.post(t, nil, gql{Query: doc, OperationName: "B"}))
+}
