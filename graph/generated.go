@@ -4215,19 +4215,19 @@ type Refund {
   id: ID!
   amount: Money!
   """
-  PENDING (being paid back, retried; retryRefund asks again once its job gave up), SUCCEEDED, FAILED
-  (the provider refused: staff pay it back outside staygraph and record that with settleRefundOutside)
-  or SETTLED_OUTSIDE (so recorded: see settlement).
+  PENDING (being paid back, retried; retryRefund asks again once its job gave up, or settleRefundOutside
+  records it paid back another way), SUCCEEDED, FAILED (the provider refused: staff pay it back outside
+  staygraph and record that with settleRefundOutside) or SETTLED_OUTSIDE (so recorded: see settlement).
   """
   status: String!
   reason: String!
   failureMessage: String!
   createdAt: DateTime!
-  "How staff paid a FAILED refund back outside staygraph; null unless SETTLED_OUTSIDE."
+  "How staff paid the refund back outside staygraph; null unless SETTLED_OUTSIDE."
   settlement: RefundSettlement
 }
 
-"A FAILED refund that staff paid back outside staygraph (settleRefundOutside)."
+"A refund the provider did not pay back, which staff paid back outside staygraph (settleRefundOutside)."
 type RefundSettlement {
   "What was paid back that way: the refund's amount less the parts the provider paid before refusing. The booking's ledger counts it as refunded."
   amount: Money!
@@ -4699,7 +4699,7 @@ type FrontDeskPayload {
 }
 
 input SettleRefundOutsideInput {
-  "A FAILED refund's id (Refund.id)."
+  "The id of a FAILED refund, or of a PENDING one whose job gave up (Refund.id)."
   refundId: ID!
   "The transfer's or the provider dashboard's id of the payment back: required, at most 200 characters (trimmed)."
   reference: String!
@@ -4809,12 +4809,14 @@ type Mutation {
   "Sends a DEAD notification again, or a PENDING one whose delivery stopped with its process (staff of the hotel and admins)."
   retryNotification(input: RetryNotificationInput!): RetryNotificationPayload!
   """
-  Staff of the booking's hotel and admins: a FAILED refund (the provider refused it) was paid back to the
-  guest outside staygraph, by the provider's dashboard or a bank transfer. The refund becomes
+  Staff of the booking's hotel and admins: a FAILED refund (the provider refused it), or a PENDING one whose
+  job gave up (the provider never answered, or is no longer configured), was paid back to the guest outside
+  staygraph, by the provider's dashboard or a bank transfer. The refund becomes
   SETTLED_OUTSIDE with its settlement (what was paid so: its amount less the parts the provider paid; the
   reference, the note, who and when) and the booking's ledger counts that as refunded; the audit trail
-  records the change. Codes: NOT_FOUND, INVALID_STATE (the refund is not FAILED: of concurrent requests
-  one settles it), INVALID_INPUT.
+  records the change; the parts the provider never paid are given up. Codes: NOT_FOUND, INVALID_STATE
+  (the refund is neither: of concurrent requests one settles it), CONFLICT (a PENDING refund whose job
+  still asks: it may yet be paid), INVALID_INPUT.
   """
   settleRefundOutside(input: SettleRefundOutsideInput!): RefundPayload!
   """

@@ -572,7 +572,7 @@ type SetRoomServicePayload struct {
 }
 
 type SettleRefundOutsideInput struct {
-	// A FAILED refund's id (Refund.id).
+	// The id of a FAILED refund, or of a PENDING one whose job gave up (Refund.id).
 	RefundID string `json:"refundId"`
 	// The transfer's or the provider dashboard's id of the payment back: required, at most 200 characters (trimmed).
 	Reference string `json:"reference"`

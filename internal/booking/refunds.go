@@ -52,13 +52,16 @@ type SettleRefundInput struct {
 }
 
 // SettleRefundOutside records that staff paid a FAILED refund back to the
-// guest outside staygraph (the provider's dashboard, a bank transfer). In
-// one statement the refund becomes SETTLED_OUTSIDE with the reference, the
-// note, who and when, and what was paid that way: its amount less the parts
-// the provider did pay. The booking's ledger counts that as refunded, and
-// the refund is no longer among the unsettled ones. It returns the refund
-// and its booking. A refund that is not FAILED is INVALID_STATE, so of
-// concurrent requests exactly one settles it.
+// guest outside staygraph (the provider's dashboard, a bank transfer), or a
+// PENDING one whose job River gave up on (the provider never answered, or
+// is no longer configured: asking again cannot help). In one statement the
+// refund becomes SETTLED_OUTSIDE with the reference, the note, who and
+// when, and what was paid that way: its amount less the parts the provider
+// did pay; the parts it never paid are given up. The booking's ledger
+// counts that as refunded, and the refund is no longer among the unsettled
+// ones. It returns the refund and its booking. A refund that is neither is
+// INVALID_STATE, so of concurrent requests exactly one settles it; a
+// PENDING one whose job still asks is CONFLICT.
 func (s *Service) SettleRefundOutside(ctx context.Context, in SettleRefundInput) (Refund, Booking, error) {
 	b, err := s.refundToManage(ctx, in.RefundID, "settle its refunds")
 	if err != nil {
@@ -84,19 +87,32 @@ func (s *Service) SettleRefundOutside(ctx context.Context, in SettleRefundInput)
 	}
 	var settled Refund
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		current, err := q.GetRefund(ctx, in.RefundID) // locked: RetryRefund and the job wait
+		if err != nil {
+			return fmt.Errorf("load refund: %w", err)
+		}
+		switch current.Status {
+		case "FAILED":
+		case "PENDING":
+			job, err := s.liveRefundJob(ctx, tx, current.ID)
+			if err != nil {
+				return err
+			}
+			if job != nil {
+				return apperr.New(apperr.Conflict, liveJobMessage(job)+": settle it outside staygraph only once it gave up")
+			}
+			if err := q.FailPendingRefundParts(ctx, db.FailPendingRefundPartsParams{RefundID: current.ID,
+				FailureMessage: "given up: the refund was settled outside staygraph"}); err != nil {
+				return fmt.Errorf("give up the refund's unpaid parts: %w", err)
+			}
+		case "SETTLED_OUTSIDE":
+			return apperr.New(InvalidState, fmt.Sprintf("the refund was settled outside staygraph already (reference %q, recorded by %s)",
+				current.SettlementReference, current.SettledBy))
+		default:
+			return apperr.New(InvalidState, fmt.Sprintf("the refund is %s: only a FAILED refund, or a PENDING one whose job gave up, is settled outside staygraph", current.Status))
+		}
 		row, err := q.SettleRefundOutside(ctx, db.SettleRefundOutsideParams{ID: in.RefundID, Reference: in.Reference,
 			NoteEnc: note, SettledBy: audit.Actor(ctx)})
-		if errors.Is(err, pgx.ErrNoRows) {
-			current, err := q.GetRefund(ctx, in.RefundID)
-			if err != nil {
-				return fmt.Errorf("load refund: %w", err)
-			}
-			if current.Status == "SETTLED_OUTSIDE" {
-				return apperr.New(InvalidState, fmt.Sprintf("the refund was settled outside staygraph already (reference %q, recorded by %s)",
-					current.SettlementReference, current.SettledBy))
-			}
-			return apperr.New(InvalidState, fmt.Sprintf("the refund is %s: only a FAILED refund is settled outside staygraph", current.Status))
-		}
 		if err != nil {
 			return fmt.Errorf("settle refund: %w", err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/booking"
@@ -318,6 +319,72 @@ func TestAPendingRefundWhoseJobGaveUpIsAskedAgain(t *testing.T) {
 		t.Errorf("asking again for a paid refund: %v, want INVALID_STATE", err)
 	}
 }
+
+// A PENDING refund whose provider never answers (or is no longer
+// configured): while its job still asks, settling it outside staygraph is
+// CONFLICT; once the job gave up, staff pay it back outside staygraph and
+// record that, as for a refused one: the parts never paid are given up, the
+// ledger counts it refunded, the gauge no longer counts it, and asking
+// again is refused.
+func TestAPendingRefundWhoseJobGaveUpIsSettledOutside(t *testing.T) {
+	t.Parallel()
+	pendingRefund := func(t *testing.T, opts ...func(*river.Config)) (jobsBundle, fixture, booking.Booking, *booking.Refund) {
+		b := setupWithJobs(t, 15*time.Minute, opts...)
+		p := &stalling{Provider: sandbox.New(), asked: make(chan string, 4), release: make(chan struct{})}
+		p.down.Store(true)
+		b.payments.Register(p)
+		f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
+		ctx := guest("waiting")
+		checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+		h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+		must(t, err)
+		_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: &booking.PaymentInput{Provider: "stalling", Token: "tok_success"}})
+		must(t, err)
+		_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+		must(t, err)
+		return b, f, h, refund
+	}
+	in := func(r *booking.Refund) booking.SettleRefundInput {
+		return booking.SettleRefundInput{RefundID: r.ID, Reference: "TR-2031-0077", Note: "the provider's account was closed"}
+	}
+	t.Run("its job still asks", func(t *testing.T) {
+		t.Parallel()
+		b, f, h, refund := pendingRefund(t, func(c *river.Config) { c.RetryPolicy = retryInAnHour{} })
+		eventually(t, "the refund job's first failure", func() bool { return strings.HasPrefix(b.refundJob(t, refund.ID), "retryable") })
+		if _, _, err := b.svc.SettleRefundOutside(staffOf(f.hotel.ID), in(refund)); code(err) != apperr.Conflict || !strings.Contains(err.Error(), "asks the provider by itself") {
+			t.Fatalf("settling while the job asks: %v, want CONFLICT", err)
+		}
+		if got := b.refundOf(t, h.ID); got.Status != "PENDING" || got.Settlement != nil {
+			t.Fatalf("the refused settlement changed the refund: %+v", got)
+		}
+	})
+	t.Run("its job gave up", func(t *testing.T) {
+		t.Parallel()
+		b, f, h, refund := pendingRefund(t, retryQuickly, func(c *river.Config) { c.MaxAttempts = 2 })
+		eventually(t, "the refund job's discard", func() bool { return strings.HasPrefix(b.refundJob(t, refund.ID), "discarded") })
+		settled, _, err := b.svc.SettleRefundOutside(staffOf(f.hotel.ID), in(refund))
+		must(t, err)
+		if s := settled.Settlement; settled.Status != "SETTLED_OUTSIDE" || s == nil || s.Amount.Amount != 10000 || s.Note != "the provider's account was closed" {
+			t.Fatalf("settled %+v, settlement %+v; want 100.00 settled outside", settled, s)
+		}
+		if got := b.ledger(t, h.ID); got != [3]int64{10000, 10000, 0} {
+			t.Errorf("ledger %v, want all 10000 refunded", got)
+		}
+		if got := b.refundsGauge(t); got != `{status="FAILED"} 0 {status="PENDING"} 0` {
+			t.Errorf("gauge after the settlement: %s", got)
+		}
+		if got := b.texts(t, "SELECT status FROM refund_parts WHERE refund_id = $1", refund.ID); fmt.Sprint(got) != "[FAILED]" {
+			t.Errorf("the refund's parts %v, want the unpaid one given up", got)
+		}
+		if _, _, err := b.svc.RetryRefund(b.admin, refund.ID); code(err) != booking.InvalidState {
+			t.Errorf("asking again for a refund settled outside: %v, want INVALID_STATE", err)
+		}
+	})
+}
+
+type retryInAnHour struct{}
+
+func (retryInAnHour) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Hour) }
 
 // refusedRefund is a confirmed booking of guest, cancelled, whose refund the
 // provider refused (FAILED), with its hotel's fixture.

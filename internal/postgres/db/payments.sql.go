@@ -658,7 +658,7 @@ UPDATE refunds r SET status = 'SETTLED_OUTSIDE',
                                     WHERE rp.refund_id = r.id AND rp.status = 'SUCCEEDED'),
     settlement_reference = $1, settlement_note_enc = $2, settled_by = $3, settled_at = now(),
     version = r.version + 1, updated_at = now()
-WHERE r.id = $4 AND r.status = 'FAILED'
+WHERE r.id = $4 AND r.status IN ('FAILED', 'PENDING')
 RETURNING id, booking_id, amount, currency, status, reason, version, created_at, updated_at, failure_message, attempts, settlement_amount, settlement_reference, settlement_note, settled_by, settled_at, settlement_note_enc
 `
 
@@ -669,9 +669,10 @@ type SettleRefundOutsideParams struct {
 	ID        uuid.UUID
 }
 
-// Records that staff paid a FAILED refund back outside staygraph: what the
-// provider did not pay of it. No row when the refund is not FAILED (another
-// request settled it first). The note is sealed (NULL for none).
+// Records that staff paid a FAILED refund, or a PENDING one whose job gave
+// up, back outside staygraph: what the provider did not pay of it. No row
+// when the refund is neither (another request settled it first). The note
+// is sealed (NULL for none).
 func (q *Queries) SettleRefundOutside(ctx context.Context, arg SettleRefundOutsideParams) (Refund, error) {
 	row := q.db.QueryRow(ctx, settleRefundOutside,
 		arg.Reference,

@@ -100,15 +100,16 @@ FROM bookings b WHERE b.id = ANY(@booking_ids::uuid[]);
 SELECT booking_id FROM refunds WHERE id = $1;
 
 -- name: SettleRefundOutside :one
--- Records that staff paid a FAILED refund back outside staygraph: what the
--- provider did not pay of it. No row when the refund is not FAILED (another
--- request settled it first). The note is sealed (NULL for none).
+-- Records that staff paid a FAILED refund, or a PENDING one whose job gave
+-- up, back outside staygraph: what the provider did not pay of it. No row
+-- when the refund is neither (another request settled it first). The note
+-- is sealed (NULL for none).
 UPDATE refunds r SET status = 'SETTLED_OUTSIDE',
     settlement_amount = r.amount - (SELECT coalesce(sum(rp.amount), 0) FROM refund_parts rp
                                     WHERE rp.refund_id = r.id AND rp.status = 'SUCCEEDED'),
     settlement_reference = @reference, settlement_note_enc = @note_enc, settled_by = @settled_by, settled_at = now(),
     version = r.version + 1, updated_at = now()
-WHERE r.id = @id AND r.status = 'FAILED'
+WHERE r.id = @id AND r.status IN ('FAILED', 'PENDING')
 RETURNING *;
 
 -- name: CountRefundNotesToRotate :one
