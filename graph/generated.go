@@ -3584,7 +3584,13 @@ type Hotel implements Node {
   currency: String!
   checkInTime: LocalTime!
   checkOutTime: LocalTime!
-  "Taxes charged on room revenue, in basis points (1000 = 10%)."
+  """
+  Taxes charged on room revenue, in basis points (1000 = 10%). A room's tax is rounded to the
+  currency's minor unit, halves up; in currencies that cards settle in coarser steps (BHD, JOD, KWD,
+  OMR and TND in tens of their minor unit, MGA in whole ariary) the tax takes the rounding that makes
+  the room's total a multiple of that step, halves up and never below the rates: 135.000 KWD at 7.5%
+  is 145.130 (tax 10.130). Deposits, balances, penalties and refunds then settle by card.
+  """
   taxRateBasisPoints: Int!
   roomTypes: [RoomType!]!
   "Physical rooms and their service state. Staff of the hotel and admins only."

@@ -1,6 +1,7 @@
 package booking_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,11 +11,78 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/payment/stripe"
 )
+
+// stripePeer is an HTTP peer speaking Stripe's API: PaymentIntents succeed
+// for the amount asked, as do refunds. sent lists the amounts Stripe was
+// asked for, in its units (fils for KWD), refunds negative.
+func stripePeer(t *testing.T) (registry *payment.Registry, sent func() []int64) {
+	t.Helper()
+	var mu sync.Mutex
+	var amounts []int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		amount, _ := strconv.ParseInt(r.PostForm.Get("amount"), 10, 64)
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/v1/payment_intents":
+			mu.Lock()
+			amounts = append(amounts, amount)
+			n := len(amounts)
+			mu.Unlock()
+			fmt.Fprintf(w, `{"id":"pi_%d","object":"payment_intent","status":"succeeded","amount":%d,"amount_received":%d,"currency":%q}`,
+				n, amount, amount, r.PostForm.Get("currency"))
+		case r.Method == http.MethodGet && r.URL.Path == "/v1/refunds":
+			fmt.Fprint(w, `{"object":"list","data":[],"has_more":false,"url":"/v1/refunds"}`)
+		case r.Method == http.MethodPost && r.URL.Path == "/v1/refunds":
+			mu.Lock()
+			amounts = append(amounts, -amount)
+			mu.Unlock()
+			fmt.Fprintf(w, `{"id":"re_1","object":"refund","status":"succeeded","amount":%d}`, amount)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"error":{"type":"invalid_request_error","message":"unexpected"}}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return payment.NewRegistry(stripe.New("sk_test_123", stripe.Opts{BackendURL: srv.URL})), func() []int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(amounts)
+	}
+}
+
+// kuwaitHotel is a KWD hotel taxing taxBps, with one room type of rooms
+// rooms (and no rate plan yet), whose bookings svc takes.
+func kuwaitHotel(t *testing.T, b testBundle, svc *booking.Service, taxBps, rooms int) fixture {
+	t.Helper()
+	h, err := b.catalog.CreateHotel(b.admin, catalog.HotelFields{
+		Name: "Kuwait Towers Inn", TimeZone: "Asia/Kuwait", Location: catalog.GeoPoint{Lat: 29.37, Lon: 47.98},
+		Address:  catalog.Address{Line1: "1 Gulf Rd", City: "Kuwait City", CountryCode: "KW"},
+		Currency: "KWD", StarRating: 4, CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut,
+		TaxRateBasisPoints: taxBps,
+	})
+	must(t, err)
+	rt, err := b.catalog.CreateRoomType(b.admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxChildren: 2, MaxOccupancy: 3})
+	must(t, err)
+	numbers := make([]string, rooms)
+	for i := range numbers {
+		numbers[i] = fmt.Sprint(101 + i)
+	}
+	rs, err := svc.AddRooms(b.admin, b.catalog, rt.ID, numbers)
+	must(t, err)
+	return fixture{hotel: h, roomType: rt, rooms: rs}
+}
+
+func stripeCard() *booking.PaymentInput {
+	return &booking.PaymentInput{Provider: "stripe", Token: "pm_card_visa"}
+}
 
 // A hotel in a three-decimal currency asks for amounts card payments settle:
 // Stripe, as card acquirers, takes KWD in tens of fils only. 3 nights at
@@ -27,43 +95,12 @@ func TestThreeDecimalAmountsAreOnesCardsSettle(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
 	b := setup(t, now)
-	var mu sync.Mutex
-	var charged []int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = r.ParseForm()
-		w.Header().Set("Content-Type", "application/json")
-		if r.Method == http.MethodPost && r.URL.Path == "/v1/payment_intents" {
-			amount, _ := strconv.ParseInt(r.PostForm.Get("amount"), 10, 64)
-			mu.Lock()
-			charged = append(charged, amount)
-			mu.Unlock()
-			fmt.Fprintf(w, `{"id":"pi_%d","object":"payment_intent","status":"succeeded","amount":%d,"amount_received":%d,"currency":%q}`,
-				len(charged), amount, amount, r.PostForm.Get("currency"))
-			return
-		}
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprint(w, `{"error":{"type":"invalid_request_error","message":"unexpected"}}`)
-	}))
-	t.Cleanup(srv.Close)
-	svc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(stripe.New("sk_test_123", stripe.Opts{BackendURL: srv.URL})), nil,
-		booking.Opts{Now: func() time.Time { return now }})
-
-	h, err := b.catalog.CreateHotel(b.admin, catalog.HotelFields{
-		Name: "Kuwait Towers Inn", TimeZone: "Asia/Kuwait", Location: catalog.GeoPoint{Lat: 29.37, Lon: 47.98},
-		Address:  catalog.Address{Line1: "1 Gulf Rd", City: "Kuwait City", CountryCode: "KW"},
-		Currency: "KWD", StarRating: 4, CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut,
-		TaxRateBasisPoints: 500,
-	})
-	must(t, err)
-	rt, err := b.catalog.CreateRoomType(b.admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxChildren: 2, MaxOccupancy: 3})
-	must(t, err)
-	rooms, err := svc.AddRooms(b.admin, b.catalog, rt.ID, []string{"101", "102"})
-	must(t, err)
-	f := fixture{hotel: h, roomType: rt, rooms: rooms}
+	registry, sent := stripePeer(t)
+	svc := booking.NewService(b.pool, b.catalog, registry, nil, booking.Opts{Now: func() time.Time { return now }})
+	f := kuwaitHotel(t, b, svc, 500, 2)
 	f.plan = b.ratePlan(t, f, flexible, catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}, booking.Date(now), 45000)
 
 	ctx := guest("cust-kw")
-	stripeCard := func() *booking.PaymentInput { return &booking.PaymentInput{Provider: "stripe", Token: "pm_card_visa"} }
 	held, err := svc.Hold(ctx, holdInput(f, "h", day("2027-03-03"), day("2027-03-06"), 1))
 	must(t, err)
 	if held.Total != 141750 || held.DepositDue != 42530 {
@@ -80,9 +117,106 @@ func TestThreeDecimalAmountsAreOnesCardsSettle(t *testing.T) {
 	if cancelled.PenaltyAmount != 70880 || cancelled.RefundDue != 70870 {
 		t.Fatalf("cancelled 49 hours ahead: penalty %d, refund due %d fils; want 70880 and 70870", cancelled.PenaltyAmount, cancelled.RefundDue)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if !slices.Equal(charged, []int64{42530, 99220}) {
-		t.Fatalf("Stripe was asked for %v fils, want the deposit and the balance [42530 99220]", charged)
+	if got := sent(); !slices.Equal(got, []int64{42530, 99220}) {
+		t.Fatalf("Stripe was asked for %v fils, want the deposit and the balance [42530 99220]", got)
+	}
+}
+
+// A tax that comes to single fils is rounded to tens of them, halves up,
+// so that a room's total is an amount cards settle: 3 nights at 45.000 KWD
+// and 7.5 % tax (a common VAT and service charge) are 145.125 KWD, charged
+// as 145.130 (tax 10.130). The balance after a 30 % deposit of 43.540 is
+// then 101.590, which Stripe takes; it declined 101.585.
+func TestThreeDecimalBalanceIsPayableByCard(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	registry, sent := stripePeer(t)
+	svc := booking.NewService(b.pool, b.catalog, registry, nil, booking.Opts{Now: func() time.Time { return now }})
+	f := kuwaitHotel(t, b, svc, 750, 2)
+	f.plan = b.ratePlan(t, f, flexible, catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}, booking.Date(now), 45000)
+
+	ctx := guest("cust-kw")
+	held, err := svc.Hold(ctx, holdInput(f, "h", day("2027-03-03"), day("2027-03-06"), 1))
+	must(t, err)
+	if held.RoomAmount != 135000 || held.TaxAmount != 10130 || held.Total != 145130 || held.DepositDue != 43540 {
+		t.Fatalf("rooms %d, tax %d, total %d, deposit %d fils; want 135000, 10130, 145130 and 43540",
+			held.RoomAmount, held.TaxAmount, held.Total, held.DepositDue)
+	}
+	_, err = svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: stripeCard()})
+	must(t, err)
+	_, err = svc.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: "b", BookingID: held.ID, Payment: stripeCard()})
+	if err != nil {
+		t.Fatalf("paying the balance of a KWD booking by card (total 145.130, deposit 43.540 paid): %v; Stripe was sent %v fils", err, sent())
+	}
+	if got := sent(); !slices.Equal(got, []int64{43540, 101590}) {
+		t.Fatalf("Stripe was asked for %v fils, want the deposit and the balance [43540 101590]", got)
+	}
+}
+
+// A KWD rate plan that asks the whole stay up front is confirmed by card
+// when the tax comes to single fils: the deposit is the total, 145.130.
+func TestThreeDecimalFullDepositIsPayableByCard(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	registry, sent := stripePeer(t)
+	svc := booking.NewService(b.pool, b.catalog, registry, nil, booking.Opts{Now: func() time.Time { return now }})
+	f := kuwaitHotel(t, b, svc, 750, 2)
+	f.plan = b.ratePlan(t, f, flexible, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(now), 45000)
+
+	ctx := guest("cust-kw")
+	held, err := svc.Hold(ctx, holdInput(f, "h", day("2027-03-03"), day("2027-03-06"), 1))
+	must(t, err)
+	confirmed, err := svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: stripeCard()})
+	if err != nil || confirmed.Status != booking.StatusConfirmed {
+		t.Fatalf("confirming a KWD booking whose deposit is its total %d fils: %v (status %q); Stripe was sent %v",
+			held.DepositDue, err, confirmed.Status, sent())
+	}
+	if got := sent(); !slices.Equal(got, []int64{145130}) {
+		t.Fatalf("Stripe was asked for %v fils, want the total [145130]", got)
+	}
+}
+
+// Two rooms of 145.130 KWD, one non-refundable and one flexible, paid in
+// full. Cancelled in the flexible room's free window, the non-refundable
+// room's total is kept (a penalty is at most its room's total), and the
+// flexible room's 145.130 is refunded through Stripe; 145.125 ended FAILED,
+// waiting for staff to pay it back by hand.
+func TestThreeDecimalRefundIsPayableByCard(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	registry, sent := stripePeer(t)
+	svc := booking.NewService(b.pool, b.catalog, registry, nil, booking.Opts{Now: func() time.Time { return now }})
+	f := kuwaitHotel(t, b, svc, 750, 2)
+	f.plan = b.ratePlan(t, f, flexible, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(now), 45000)
+	nonRefundable := b.ratePlan(t, f, catalog.CancellationPolicy{}, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(now), 45000)
+
+	ctx := guest("cust-kw")
+	in := holdInput(f, "h", day("2027-03-20"), day("2027-03-23"), 2)
+	in.Rooms[1].RatePlanID = nonRefundable.ID
+	held, err := svc.Hold(ctx, in)
+	must(t, err)
+	if held.Total != 290260 || held.DepositDue != 290260 {
+		t.Fatalf("total %d, deposit %d; want 290260 and 290260", held.Total, held.DepositDue)
+	}
+	_, err = svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: stripeCard()})
+	must(t, err)
+	cancelled, refund, err := svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: held.ID})
+	must(t, err)
+	if refund == nil || cancelled.PenaltyAmount != 145130 {
+		t.Fatalf("cancelled in the flexible room's free window: penalty %d, refund %v; want the non-refundable room's 145130 kept and a refund",
+			cancelled.PenaltyAmount, refund)
+	}
+	must(t, svc.PayRefund(context.Background(), refund.ID))
+	refunds, err := svc.RefundsOf(b.admin, []uuid.UUID{held.ID})
+	must(t, err)
+	got := refunds[held.ID][0]
+	if got.Status != "SUCCEEDED" || got.Amount != 145130 {
+		t.Fatalf("refund of %d fils is %s (%s); want 145130 SUCCEEDED; Stripe was sent %v", got.Amount, got.Status, got.FailureMessage, sent())
+	}
+	if s := sent(); !slices.Equal(s, []int64{290260, -145130}) {
+		t.Fatalf("Stripe was asked for %v fils, want the total and the refund [290260 -145130]", s)
 	}
 }

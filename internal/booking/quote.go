@@ -217,7 +217,10 @@ func (quote *Quote) price(rates map[uuid.UUID][]NightPrice) error {
 		for _, n := range room.Nightly {
 			room.Amount += n.Amount
 		}
-		room.TaxAmount = money.BasisPoints(room.Amount, quote.Hotel.TaxRateBasisPoints)
+		// The room's total is an amount card payments settle (tens of fils
+		// for KWD), its tax taking the rounding: so are deposits, balances,
+		// penalties and refunds, which are shares of it or differences.
+		room.TaxAmount = money.TaxedTotal(room.Amount, quote.Hotel.TaxRateBasisPoints, quote.Currency) - room.Amount
 		quote.RoomAmount += room.Amount
 		quote.TaxAmount += room.TaxAmount
 		quote.DepositDue += deposit(room.RatePlan.DepositPolicy, room.Amount+room.TaxAmount, quote.Currency)

@@ -69,6 +69,17 @@ func ToCash(amount int64, code string) int64 {
 	return (amount + step/2) / step * step
 }
 
+// TaxedTotal is amount of code with bps/10000 of tax (BasisPoints), rounded
+// to a multiple of its CashStep, halves up: a room's total is then an amount
+// card payments settle, the rounding being the tax's (135.000 KWD at 7.5 %
+// is 145.130, its tax 10.130). Never below amount, so that no tax is
+// negative: 45.003 KWD at no tax is 45.010. For a currency whose step is 1
+// it is amount + BasisPoints(amount, bps). amount is not negative.
+func TaxedTotal(amount int64, bps int, code string) int64 {
+	step := CashStep(code)
+	return max(ToCash(amount+BasisPoints(amount, bps), code), (amount+step-1)/step*step)
+}
+
 // minorDigits lists active ISO 4217 currencies and their minor unit digits.
 var minorDigits = map[string]int{
 	"AED": 2, "AFN": 2, "ALL": 2, "AMD": 2, "ANG": 2, "AOA": 2, "ARS": 2, "AUD": 2, "AWG": 2, "AZN": 2,

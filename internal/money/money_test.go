@@ -68,3 +68,34 @@ func TestToCash(t *testing.T) {
 		}
 	}
 }
+
+// A total with tax is in cash steps, rounded halves up, the rounding taken
+// from the tax and never making it negative; in other currencies it is the
+// amount and its tax as BasisPoints rounds it.
+func TestTaxedTotal(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		amount   int64
+		bps      int
+		currency string
+		want     int64
+	}{
+		{135000, 750, "KWD", 145130}, // 145.125
+		{135000, 500, "KWD", 141750},
+		{45000, 740, "BHD", 48330}, // 48.330
+		{45000, 730, "OMR", 48290}, // 48.285
+		{45003, 0, "JOD", 45010},   // rounded down, 45.000 would be less than the rates
+		{45006, 0, "TND", 45010},
+		{45000, 0, "KWD", 45000},
+		{0, 1000, "KWD", 0},
+		{12345, 1000, "MGA", 13600}, // 13579.5 → 13580 → 13600
+		{12345, 0, "MGA", 12400},
+		{12345, 1000, "EUR", 13580},
+		{12345, 0, "EUR", 12345},
+		{1999, 1000, "JPY", 2199},
+	} {
+		if got := TaxedTotal(c.amount, c.bps, c.currency); got != c.want {
+			t.Errorf("TaxedTotal(%d, %d bps, %s) = %d, want %d", c.amount, c.bps, c.currency, got, c.want)
+		}
+	}
+}
