@@ -50,7 +50,8 @@ func BasisPoints(amount int64, bps int) int64 {
 // cashSteps lists the currencies whose card payments settle in a coarser
 // step than ISO 4217's minor unit: the three-decimal ones in tens of it
 // (card acquirers, Stripe among them, take no single fils or millime), and
-// MGA in whole ariary.
+// MGA in whole ariary. The search engines' SQL lists them too (taxed_total,
+// migration 00040; a test compares the two).
 var cashSteps = map[string]int64{"BHD": 10, "JOD": 10, "KWD": 10, "OMR": 10, "TND": 10, "MGA": 100}
 
 // CashStep is the smallest step, in minor units, of the amounts of code that
@@ -74,7 +75,8 @@ func ToCash(amount int64, code string) int64 {
 // card payments settle, the rounding being the tax's (135.000 KWD at 7.5 %
 // is 145.130, its tax 10.130). Never below amount, so that no tax is
 // negative: 45.003 KWD at no tax is 45.010. For a currency whose step is 1
-// it is amount + BasisPoints(amount, bps). amount is not negative.
+// it is amount + BasisPoints(amount, bps). amount is not negative. The
+// search engines price stays with its SQL twin, taxed_total.
 func TaxedTotal(amount int64, bps int, code string) int64 {
 	step := CashStep(code)
 	return max(ToCash(amount+BasisPoints(amount, bps), code), (amount+step-1)/step*step)

@@ -21,9 +21,10 @@ func TestConfirmAgainstPostgreSQL(t *testing.T) {
 	// a dearer plan whose name sorts first: offers take the cheapest plan
 	b.cat.AddRatePlan(t, b.pool, "lumiere/Double", "Breakfast included", 14000)
 	b.cat.AddOpeningHotel(t, b.pool)
+	b.cat.AddKuwaitHotel(t, b.pool)
 	e := NewEngine(nil, b.pool, Opts{})
 	h := b.cat.Hotels
-	page := []uuid.UUID{h["lumiere"], h["montmartre"], h["versailles"], h["kiritimati"], h["pagopago"], h["opening"], uuid.New()}
+	page := []uuid.UUID{h["lumiere"], h["montmartre"], h["versailles"], h["kiritimati"], h["pagopago"], h["opening"], h["kuwait"], uuid.New()}
 	confirm := func(q search.Query) map[uuid.UUID]confirmation {
 		t.Helper()
 		q.Now = searchtest.Now
@@ -115,8 +116,23 @@ func TestConfirmAgainstPostgreSQL(t *testing.T) {
 		if !ok || !opening.inPriceRange || len(opening.roomTypes) != 0 || opening.lowestTotal != nil || opening.name != "Harbour Guesthouse" {
 			t.Errorf("the opening hotel with no criteria: %+v (confirmed %v), want it with no room types", opening, ok)
 		}
-		if len(c[h["lumiere"]].roomTypes) != 2 || len(c) != 6 {
-			t.Errorf("Lumiere's room types %d, hotels confirmed %d; want 2 and 6 (not the unknown id)", len(c[h["lumiere"]].roomTypes), len(c))
+		if len(c[h["lumiere"]].roomTypes) != 2 || len(c) != 7 {
+			t.Errorf("Lumiere's room types %d, hotels confirmed %d; want 2 and 7 (not the unknown id)", len(c[h["lumiere"]].roomTypes), len(c))
+		}
+	})
+	t.Run("a three-decimal currency's totals are the quote's", func(t *testing.T) {
+		// 3 nights at 45.000 KWD and 7.5 % tax are 145.125 KWD a room,
+		// which cards settle only as 145.130 (money.TaxedTotal)
+		in, out := *day("2027-07-01"), *day("2027-07-04")
+		c := confirm(search.Query{CheckIn: &in, CheckOut: &out, Rooms: []search.Party{{Adults: 2}, {Adults: 1}}})
+		kuwait := c[h["kuwait"]]
+		quote := b.cat.Quote(t, "kuwait/Double", 2, in, out)
+		if kuwait.lowestTotal == nil || len(kuwait.roomTypes) != 1 {
+			t.Fatalf("two rooms in Kuwait: %+v", kuwait)
+		}
+		if *kuwait.lowestTotal != 290260 || kuwait.roomTypes[0].Total != 290260 || quote.Total != 290260 {
+			t.Errorf("two rooms in Kuwait: confirmed %d fils (the double %d), quoted %d; want 290260",
+				*kuwait.lowestTotal, kuwait.roomTypes[0].Total, quote.Total)
 		}
 	})
 }

@@ -46,11 +46,13 @@
 // A stay's price is a sum over its nights, which the index cannot compute.
 // Each room type stores the lowest and highest nightly rate of the window,
 // tax included, in US cents at build-time exchange rates
-// (price_from_usd_cents, price_to_usd_cents). A price range becomes
-// necessary conditions on them — some free room type's lowest rate ≤ max,
-// and no free room type whose highest rate is < min, with half a minor unit
-// of slack — so the index never hides a hotel PostgreSQL would show; the
-// exact stay price is checked on each page. Sorting by price orders by the
+// (price_from_usd_cents, price_to_usd_cents); in a currency whose totals
+// are rounded to a cash step (money.TaxedTotal: tens of fils in KWD), half
+// a step lower and up to a step higher, as a stay's average can be. A
+// price range becomes necessary conditions on them — some free room type's
+// lowest rate ≤ max, and no free room type whose highest rate is < min,
+// with half a minor unit of slack — so the index never hides a hotel
+// PostgreSQL would show; the exact stay price is checked on each page. Sorting by price orders by the
 // lowest window rate of the room types free for the stay (a nested sort,
 // mode min), which equals search.sql's order when rates are flat over the
 // window and approximates it otherwise. The price facet counts each hotel

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/staygraph/staygraph/internal/hoteldate"
+	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/search"
 )
 
@@ -105,12 +106,14 @@ type RoomTypeDocument struct {
 	ShortNights9 []string `json:"short_nights_9,omitempty"`
 	// UnpricedNights lists the nights of the window no rate plan has a rate for.
 	UnpricedNights []string `json:"unpriced_nights,omitempty"`
-	// PriceFrom is the lowest nightly rate of the window, tax included, in
-	// minor units of the hotel's currency; nil without rates.
+	// PriceFrom is the lowest nightly rate of the window, tax included (as
+	// a quote prices one night at it: money.TaxedTotal), in minor units of
+	// the hotel's currency; nil without rates.
 	PriceFrom *int64 `json:"price_from,omitempty"`
 	// PriceFromUSDCents and PriceToUSDCents are the lowest and highest nightly
 	// rate of the window, tax included, in US cents (at the exchange rates of
-	// build time): every stay's average nightly price lies between them.
+	// build time): every stay's average nightly price lies between them
+	// (widened by the rounding to a cash step in currencies that have one).
 	PriceFromUSDCents *float64 `json:"price_from_usd_cents,omitempty"`
 	PriceToUSDCents   *float64 `json:"price_to_usd_cents,omitempty"`
 }
@@ -317,14 +320,19 @@ func roomTypeDocument(rt roomTypeRow, hotel *Document, rate *exchangeRate, free 
 		highest = max(highest, p.highest)
 	}
 	if lowest >= 0 {
-		withTax := lowest + (lowest*int64(hotel.TaxRateBps)+5000)/10000
+		withTax := money.TaxedTotal(lowest, hotel.TaxRateBps, hotel.Currency) // a night at it, as quoted
 		d.PriceFrom = &withTax
 		if rate != nil {
-			taxed := func(amount int64) *float64 {
-				v := toUSDCents(float64(amount)*float64(10000+hotel.TaxRateBps)/10000, rate.perUSD, rate.minorDigits)
+			// A stay's total is rounded to a cash step of its currency
+			// (money.TaxedTotal: tens of fils in KWD), by up to half a step
+			// down and less than a step up: the bounds allow for it, so that
+			// the index hides no stay PostgreSQL prices in a range.
+			step := money.CashStep(hotel.Currency)
+			taxed := func(amount, slack int64) *float64 {
+				v := toUSDCents(float64(amount)*float64(10000+hotel.TaxRateBps)/10000+float64(slack), rate.perUSD, rate.minorDigits)
 				return &v
 			}
-			d.PriceFromUSDCents, d.PriceToUSDCents = taxed(lowest), taxed(highest)
+			d.PriceFromUSDCents, d.PriceToUSDCents = taxed(lowest, -step/2), taxed(highest, step-1)
 		}
 	}
 	return d

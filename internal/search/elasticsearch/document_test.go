@@ -119,6 +119,39 @@ func TestBuildDocuments(t *testing.T) {
 	}
 }
 
+// KWD stays cost a multiple of 10 fils, the tax taking the rounding
+// (money.TaxedTotal): a room type's price is what a night at its lowest rate
+// costs, and its bounds in US cents hold the average nightly price of every
+// stay as quoted, so that a price range never hides a stay PostgreSQL
+// would show.
+func TestDocumentPricesInCashSteps(t *testing.T) {
+	t.Parallel()
+	b := setupCatalog(t)
+	b.cat.AddKuwaitHotel(t, b.pool)
+	from := *day("2027-06-18")
+	docs, err := BuildDocuments(context.Background(), b.pool, []uuid.UUID{b.cat.Hotels["kuwait"]}, from, 10)
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("%d documents: %v", len(docs), err)
+	}
+	double := roomTypeDoc(&docs[0], b.cat.RoomTypes["kuwait/Double"])
+	if double.PriceFrom == nil || double.PriceFromUSDCents == nil || double.PriceToUSDCents == nil {
+		t.Fatalf("the Kuwaiti double is not priced: %+v", double)
+	}
+	// 45.000 KWD and 7.5 % tax are 48.375, charged as 48.380
+	if *double.PriceFrom != 48380 {
+		t.Errorf("the Kuwaiti double's price from %d fils, want 48380", *double.PriceFrom)
+	}
+	for nights := 1; nights <= 4; nights++ {
+		quote := b.cat.Quote(t, "kuwait/Double", 1, from, from.AddDate(0, 0, nights))
+		// 0.307 KWD to the dollar (the indicative rate of 00003)
+		avg := toUSDCents(float64(quote.Total)/float64(nights), 0.307, 3)
+		if avg < *double.PriceFromUSDCents || avg > *double.PriceToUSDCents {
+			t.Errorf("%d nights cost %d fils, %.3f US cents a night, outside the document's %.3f to %.3f",
+				nights, quote.Total, avg, *double.PriceFromUSDCents, *double.PriceToUSDCents)
+		}
+	}
+}
+
 func TestBulkBody(t *testing.T) {
 	t.Parallel()
 	b := setupCatalog(t)

@@ -196,8 +196,10 @@ hits AS (
                 WHERE hotel_id = c.id
                   AND max_adults >= $14::int AND max_children >= $15::int AND max_occupancy >= $16::int
             )
+            -- the rooms' total with tax as quoted and held (taxed_total:
+            -- in KWD, say, each room's in tens of fils)
             SELECT rt.id AS room_type_id, price.rate_plan_id, free.units_left,
-                   $13::int * (price.room_sum + (price.room_sum * c.tax_rate_bps + 5000) / 10000) AS total
+                   $13::int * taxed_total(price.room_sum, c.tax_rate_bps, c.currency) AS total
             FROM rt
             -- fewest units free on a night of the stay: a night without an
             -- inventory row has every room in service free

@@ -79,7 +79,7 @@ func Load(t testing.TB, pool *pgxpool.Pool) Catalog {
 	c := Catalog{Hotels: map[string]uuid.UUID{}, RoomTypes: map[string]uuid.UUID{}, RatePlans: map[string]uuid.UUID{},
 		Booking: booking.NewService(pool, cat, nil, nil, booking.Opts{Now: func() time.Time { return Now }})}
 	for _, h := range hotels {
-		c.add(t, ctx, cat, h)
+		c.add(t, ctx, cat, h, 0)
 	}
 	return c
 }
@@ -92,19 +92,34 @@ var opening = hotelSpec{"opening", "Harbour Guesthouse", "Atlantic/Reykjavik", 6
 func (c Catalog) AddOpeningHotel(t testing.TB, pool *pgxpool.Pool) {
 	t.Helper()
 	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "searchtest"})
-	c.add(t, ctx, catalog.NewService(pool), opening)
+	c.add(t, ctx, catalog.NewService(pool), opening, 0)
 }
 
-// add creates hotel h with its room types, their rooms, and one rate plan
-// each with rates from 2027-06-01 for 60 nights.
-func (c Catalog) add(t testing.TB, ctx context.Context, cat *catalog.Service, h hotelSpec) {
+// A Kuwaiti hotel prices in fils (KWD has three decimals), which cards
+// settle in tens only, and taxes its rooms 7.5 %: 3 nights at 45.000 KWD
+// are 145.125 KWD with tax, which the quote, the hold and the search all
+// round to 145.130 (money.TaxedTotal).
+var kuwait = hotelSpec{"kuwait", "Gulf Pearl Suites", "Asia/Kuwait", 29.3759, 47.9774, "Kuwait City", "KW", "KWD", 3, []string{"pool"},
+	[]roomTypeSpec{{"Double", 2, 0, 2, 2, 45000}}}
+
+// AddKuwaitHotel adds the Kuwaiti hotel (key "kuwait", its double
+// "kuwait/Double") to the catalog.
+func (c Catalog) AddKuwaitHotel(t testing.TB, pool *pgxpool.Pool) {
+	t.Helper()
+	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "searchtest"})
+	c.add(t, ctx, catalog.NewService(pool), kuwait, 750)
+}
+
+// add creates hotel h, taxing taxBps, with its room types, their rooms,
+// and one rate plan each with rates from 2027-06-01 for 60 nights.
+func (c Catalog) add(t testing.TB, ctx context.Context, cat *catalog.Service, h hotelSpec, taxBps int) {
 	t.Helper()
 	from := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
 	hotel, err := cat.CreateHotel(ctx, catalog.HotelFields{Name: h.name, TimeZone: h.zone,
 		Location: catalog.GeoPoint{Lat: h.lat, Lon: h.lon}, Description: "A fine place to stay in " + h.city + ", from breakfast to a late check-out",
 		Address:  catalog.Address{Line1: "1 Main Street", City: h.city, CountryCode: h.country},
 		Currency: h.currency, StarRating: h.stars, Amenities: h.amenities,
-		CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
+		CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut, TaxRateBasisPoints: taxBps})
 	if err != nil {
 		t.Fatalf("create %s: %v", h.key, err)
 	}
@@ -135,19 +150,40 @@ func (c Catalog) add(t testing.TB, ctx context.Context, cat *catalog.Service, h 
 }
 
 // Hold books units of a room type for local nights [checkIn, checkOut).
-func (c Catalog) Hold(t testing.TB, key string, units int, checkIn, checkOut time.Time) {
+func (c Catalog) Hold(t testing.TB, key string, units int, checkIn, checkOut time.Time) booking.Booking {
 	t.Helper()
 	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleGuest, Subject: "searchtest-guest"})
-	hotelKey := key[:indexOf(key, '/')]
-	in := booking.HoldInput{IdempotencyKey: fmt.Sprintf("%s-%d-%s", key, units, checkIn), HotelID: c.Hotels[hotelKey],
-		CheckIn: checkIn, CheckOut: checkOut, Contact: booking.Contact{Email: "guest@example.com"}}
+	q := c.stay(key, units, checkIn, checkOut)
+	in := booking.HoldInput{IdempotencyKey: fmt.Sprintf("%s-%d-%s", key, units, checkIn), HotelID: q.HotelID,
+		CheckIn: checkIn, CheckOut: checkOut, Rooms: q.Rooms, Contact: booking.Contact{Email: "guest@example.com"}}
+	b, err := c.Booking.Hold(ctx, in)
+	if err != nil {
+		t.Fatalf("hold %s: %v", key, err)
+	}
+	return b
+}
+
+// Quote prices units of a room type for local nights [checkIn, checkOut),
+// as a guest asks before holding them.
+func (c Catalog) Quote(t testing.TB, key string, units int, checkIn, checkOut time.Time) booking.Quote {
+	t.Helper()
+	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleGuest, Subject: "searchtest-guest"})
+	q, err := c.Booking.Quote(ctx, c.stay(key, units, checkIn, checkOut))
+	if err != nil {
+		t.Fatalf("quote %s: %v", key, err)
+	}
+	return q
+}
+
+// stay asks for units of a room type's plan ("hotel/roomtype"), a guest
+// in each.
+func (c Catalog) stay(key string, units int, checkIn, checkOut time.Time) booking.QuoteInput {
+	in := booking.QuoteInput{HotelID: c.Hotels[key[:indexOf(key, '/')]], CheckIn: checkIn, CheckOut: checkOut}
 	for range units {
 		in.Rooms = append(in.Rooms, booking.RoomRequest{RatePlanID: c.RatePlans[key], Party: booking.Party{Adults: 1},
 			Guests: []booking.GuestName{{GivenName: "Sam", FamilyName: "Guest"}}})
 	}
-	if _, err := c.Booking.Hold(ctx, in); err != nil {
-		t.Fatalf("hold %s: %v", key, err)
-	}
+	return in
 }
 
 // AddRatePlan gives a room type another rate plan, priced at price a night

@@ -57,14 +57,15 @@ func Run(t *testing.T, newEngine NewEngine) {
 	// cheapest plan whatever the plans are called.
 	c.AddRatePlan(t, pool, "lumiere/Double", "Breakfast included", 14000)
 	c.AddOpeningHotel(t, pool)
+	c.AddKuwaitHotel(t, pool)
 	engine := newEngine(t, pool)
 
 	paris := &search.Circle{Lat: 48.8566, Lon: 2.3522, RadiusKm: 5}
 	cases := []testCase{
 		{name: "no criteria lists the whole catalog", q: search.Query{},
-			want: []string{"lumiere", "montmartre", "versailles", "london", "kiritimati", "pagopago", "tokyo", "opening"}},
+			want: []string{"lumiere", "montmartre", "versailles", "london", "kiritimati", "pagopago", "tokyo", "kuwait", "opening"}},
 		{name: "a party needs a room type that houses it", q: search.Query{Rooms: []search.Party{{Adults: 1}}},
-			want: []string{"lumiere", "montmartre", "versailles", "london", "kiritimati", "pagopago", "tokyo"}},
+			want: []string{"lumiere", "montmartre", "versailles", "london", "kiritimati", "pagopago", "tokyo", "kuwait"}},
 		{name: "the opening hotel is found by its text", q: search.Query{Text: "reykjavik"}, want: []string{"opening"}},
 		{name: "within a radius, nearest first", q: search.Query{Near: paris},
 			want: []string{"lumiere", "montmartre"}, ordered: true,
@@ -106,7 +107,7 @@ func Run(t *testing.T, newEngine NewEngine) {
 		{name: "free text: two letters swapped in a short word", q: search.Query{Text: "prais"}, want: []string{"lumiere", "montmartre"}},
 		{name: "free text: a known word is not taken for another", q: search.Query{Text: "paris"}, want: []string{"lumiere", "montmartre"}},
 		{name: "free text: a hotel named with the word comes first", q: search.Query{Text: "stay"},
-			want: []string{"lumiere", "montmartre", "versailles", "london", "kiritimati", "pagopago", "tokyo", "opening"},
+			want: []string{"lumiere", "montmartre", "versailles", "london", "kiritimati", "pagopago", "tokyo", "kuwait", "opening"},
 			check: func(t *testing.T, c Catalog, r search.Result) {
 				// every description has "a fine place to stay"; one name has the word
 				if r.Hits[0].HotelID != c.Hotels["tokyo"] {
@@ -181,6 +182,29 @@ func Run(t *testing.T, newEngine NewEngine) {
 			check: func(t *testing.T, c Catalog, r search.Result) {
 				if got := r.Hits[0].CheckIn.Format(time.DateOnly) + ".." + r.Hits[0].CheckOut.Format(time.DateOnly); got != "2027-06-12..2027-06-14" {
 					t.Errorf("Tokyo stay %s, want 2027-06-12..2027-06-14", got)
+				}
+			}},
+		// Cards settle KWD in tens of fils: a room's total with tax is
+		// rounded to them (money.TaxedTotal), in a search as in a quote and
+		// a hold. 3 nights at 45.000 KWD and 7.5 % tax are 145.125 KWD,
+		// charged as 145.130; two rooms as 290.260.
+		{name: "a three-decimal currency's totals are the quote's and the hold's",
+			q:    search.Query{Text: "kuwait", CheckIn: date("2027-07-01"), CheckOut: date("2027-07-04"), Rooms: []search.Party{{Adults: 2}, {Adults: 1}}},
+			want: []string{"kuwait"},
+			check: func(t *testing.T, c Catalog, r search.Result) {
+				h := r.Hits[0]
+				rt := roomType(h, c.RoomTypes["kuwait/Double"])
+				if h.LowestTotal == nil || rt == nil {
+					t.Fatalf("the Kuwaiti hotel's double is not priced: %+v", h)
+				}
+				if *h.LowestTotal != 290260 || rt.Total != 290260 || h.Currency != "KWD" {
+					t.Fatalf("two rooms, 3 nights at 45.000 KWD and 7.5 %% tax: lowest total %d %s, the double's %d; want 290260 fils",
+						*h.LowestTotal, h.Currency, rt.Total)
+				}
+				quote := c.Quote(t, "kuwait/Double", 2, *date("2027-07-01"), *date("2027-07-04"))
+				held := c.Hold(t, "kuwait/Double", 2, *date("2027-07-01"), *date("2027-07-04"))
+				if quote.Total != *h.LowestTotal || held.Total != *h.LowestTotal {
+					t.Errorf("search total %d fils, quote %d, hold %d", *h.LowestTotal, quote.Total, held.Total)
 				}
 			}},
 		{name: "a nightly price range in another currency",
@@ -265,7 +289,7 @@ func Run(t *testing.T, newEngine NewEngine) {
 		// but the opening one, which has no room types.
 		var stay []string
 		stars := map[string]int{}
-		for _, h := range hotels {
+		for _, h := range append(slices.Clone(hotels), kuwait) {
 			stay = append(stay, h.key)
 			stars[h.key] = h.stars
 		}

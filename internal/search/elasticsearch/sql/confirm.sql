@@ -37,7 +37,7 @@ cand AS (
 matching AS (
     SELECT c.id AS hotel_id, rt.id AS room_type_id, price.rate_plan_id, free.units_left,
            rt.name, rt.max_adults, rt.max_children, rt.max_occupancy, price.rate_plan_name,
-           $6::int * (price.room_sum + (price.room_sum * c.tax_rate_bps + 5000) / 10000) AS total
+           $6::int * taxed_total(price.room_sum, c.tax_rate_bps, c.currency) AS total
     FROM cand c
     JOIN room_types rt ON rt.hotel_id = c.id
     CROSS JOIN LATERAL (
