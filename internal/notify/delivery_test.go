@@ -528,8 +528,7 @@ func (c slackChannel) Send(ctx context.Context, msg notify.Message) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	err = notify.Post(slackClient, req)
-	var answer *notify.StatusError
-	if errors.As(err, &answer) && answer.Code < 500 && answer.Code != http.StatusTooManyRequests {
+	if _, refused := notify.Refusal(err); refused {
 		return notify.Permanent(err)
 	}
 	return err

@@ -63,8 +63,8 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 // allowedHeaders are the request headers the API reads, which a page on a
 // listed origin may send: credentials (a bearer token, or a partner's key
 // as X-API-Key), the body's type, its own request id, and the W3C trace
-// context a browser tracing SDK adds.
-const allowedHeaders = "Authorization, Content-Type, X-API-Key, X-Request-Id, traceparent, tracestate"
+// context and baggage a browser tracing SDK adds.
+const allowedHeaders = "Authorization, Content-Type, X-API-Key, X-Request-Id, traceparent, tracestate, baggage"
 
 // normalizeOrigin lower-cases an origin and drops a trailing slash, so
 // "https://App.example.com/" matches "https://app.example.com".

@@ -50,14 +50,15 @@ func TestCORSAllowsOnlyListedOrigins(t *testing.T) {
 
 	ok := preflight("https://app.example.com")
 	if ok.status != http.StatusNoContent || ok.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
-		ok.header.Get("Access-Control-Allow-Headers") != "Authorization, Content-Type, X-API-Key, X-Request-Id, traceparent, tracestate" ||
+		ok.header.Get("Access-Control-Allow-Headers") != "Authorization, Content-Type, X-API-Key, X-Request-Id, traceparent, tracestate, baggage" ||
 		ok.header.Get("Access-Control-Allow-Methods") != "GET, POST, OPTIONS" {
 		t.Fatalf("preflight of a listed origin: %d %v", ok.status, ok.header)
 	}
 	// A page may send every header the API reads: a partner's X-API-Key,
-	// its own X-Request-Id, the traceparent a browser tracing SDK adds.
+	// its own X-Request-Id, the traceparent and baggage a browser tracing
+	// SDK adds (graph/telemetry.go reads both).
 	allowed := strings.Split(strings.ToLower(ok.header.Get("Access-Control-Allow-Headers")), ", ")
-	for _, h := range []string{"authorization", "content-type", "x-api-key", "x-request-id", "traceparent"} {
+	for _, h := range []string{"authorization", "content-type", "x-api-key", "x-request-id", "traceparent", "baggage"} {
 		if !slices.Contains(allowed, h) {
 			t.Errorf("a listed origin's page may not send %s: Access-Control-Allow-Headers %v", h, allowed)
 		}
