@@ -311,9 +311,12 @@ func partial(left int64, currency string) error {
 		Message: fmt.Sprintf("the payment covered only part of what is due; pay the remaining %s with another method", rest)}
 }
 
+// priorOutcome is what a request answers of its payment attempt recorded
+// before: captured (since given back or not: the caller then answers with
+// the booking as it is now), declined, or still under way.
 func priorOutcome(p db.Payment) error {
 	switch p.Status {
-	case "CAPTURED":
+	case "CAPTURED", "PARTIALLY_REFUNDED", "REFUNDED":
 		if p.CapturedAmount < p.Amount {
 			return partial(p.Amount-p.CapturedAmount, p.Currency)
 		}

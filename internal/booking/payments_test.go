@@ -990,3 +990,39 @@ func (g *gatedCharge) Charge(ctx context.Context, req payment.ChargeRequest) (pa
 	<-g.gate
 	return payment.ChargeResult{Status: payment.Unknown}, context.DeadlineExceeded
 }
+
+// The same, but the booking was meanwhile cancelled and paid back: the
+// charge's request answers with the booking as it is (cancelled), not that
+// a payment long captured and refunded is still being processed.
+func TestAChargeAnsweredAfterItsBookingWasRefundedSaysSo(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	sb := sandbox.New()
+	b.svc = booking.NewService(b.pool, b.catalog, payment.NewRegistry(sb), nil, booking.Opts{})
+	slow := &gatedCharge{Provider: sb, entered: make(chan struct{}), gate: make(chan struct{})}
+	slowSvc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(slow), nil, booking.Opts{})
+	f := b.fixture(t, fixtureOpts{price: 10000, policy: catalog.CancellationPolicy{Refundable: true}})
+	ctx := guest("payer")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	done := make(chan error, 1)
+	go func() {
+		_, err := slowSvc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_success")})
+		done <- err
+	}()
+	<-slow.entered
+	var paymentID uuid.UUID
+	must(t, b.pool.QueryRow(context.Background(), "SELECT id FROM payments WHERE booking_id = $1", h.ID).Scan(&paymentID))
+	must(t, b.svc.ReconcilePayment(context.Background(), paymentID)) // captured: the booking is confirmed
+	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+	must(t, b.svc.PayRefund(ctx, refund.ID))
+	close(slow.gate)
+	if err := <-done; code(err) != booking.InvalidState {
+		t.Fatalf("confirm: %v, want INVALID_STATE: the booking was cancelled meanwhile", err)
+	}
+	if got := fmt.Sprint(b.paymentStatuses(t, h.ID)); got != "[REFUNDED:10000/10000]" {
+		t.Fatalf("payments %s, want the capture refunded", got)
+	}
+}
