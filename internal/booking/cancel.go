@@ -190,6 +190,11 @@ func (s *Service) refund(r db.Refund) (*Refund, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open the settlement note of refund %s: %w", r.ID, err)
 		}
+		if r.SettlementNoteEnc == nil {
+			// written in plaintext by a server of the release before 00038
+			// during a rolling deploy, until rotate-keys seals it
+			note = r.SettlementNote
+		}
 		refund.Settlement = &RefundSettlement{Amount: money.New(r.SettlementAmount, r.Currency), Reference: r.SettlementReference,
 			Note: note, By: r.SettledBy, At: *r.SettledAt}
 	}

@@ -451,3 +451,42 @@ func TestSettlementNotesRotateWithTheKeys(t *testing.T) {
 		t.Fatalf("second rotation %+v, want nothing done", again)
 	}
 }
+
+// During the rolling deploy of 00038, a server of the previous release
+// settles a refused refund with its note in plaintext: the new servers show
+// the note, and rotate-keys seals it (and counts it while it is due).
+func TestANoteThePreviousReleaseWroteIsShownThenSealed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	keys := newTestKeys("k1")
+	b, _ := setupWithKeys(t, time.Now(), keys.ring(t, "k1"))
+	_, h, refund := b.refusedRefund(t, "g")
+	const note = "Paid back to Ottoline Fairweather, IBAN GB33BUKB20201555555555"
+	// the previous release's statement (queries/payments.sql before 00038)
+	_, err := b.pool.Exec(ctx, `UPDATE refunds r SET status = 'SETTLED_OUTSIDE', settlement_amount = r.amount,
+		settlement_reference = 'TR-OLD-1', settlement_note = $2, settled_by = 'STAFF:desk', settled_at = now(),
+		version = r.version + 1, updated_at = now() WHERE r.id = $1 AND r.status = 'FAILED'`, refund.ID, note)
+	must(t, err)
+	noteOf := func() string {
+		refunds, err := b.svc.RefundsOf(b.admin, []uuid.UUID{h.ID})
+		must(t, err)
+		return refunds[h.ID][0].Settlement.Note
+	}
+	if got := noteOf(); got != note {
+		t.Fatalf("the note on the new release: %q, want %q", got, note)
+	}
+	res, err := booking.RotateKeys(ctx, b.pool, keys.ring(t, "k1"), booking.RotateOpts{})
+	must(t, err)
+	if res.Refunds != 1 || res.Remaining != 0 {
+		t.Fatalf("rotation %+v, want the plaintext note sealed", res)
+	}
+	var plain string
+	var sealed []byte
+	must(t, b.pool.QueryRow(ctx, `SELECT settlement_note, settlement_note_enc FROM refunds WHERE id = $1`, refund.ID).Scan(&plain, &sealed))
+	if plain != "" || len(sealed) == 0 {
+		t.Fatalf("after rotate-keys: note %q, %d sealed bytes; want it sealed only", plain, len(sealed))
+	}
+	if got := noteOf(); got != note {
+		t.Fatalf("the note once sealed: %q, want %q", got, note)
+	}
+}

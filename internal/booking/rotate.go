@@ -214,7 +214,9 @@ func (r rotation) guests(ctx context.Context) (int, error) {
 	}
 }
 
-// refunds sweeps the settlement notes of refunds once, in key order.
+// refunds sweeps the settlement notes of refunds once, in key order. A note
+// a server of the release before 00038 wrote in plaintext during a rolling
+// deploy is sealed, and its plaintext emptied.
 func (r rotation) refunds(ctx context.Context) (int, error) {
 	due, err := db.New(r.pool).CountRefundNotesToRotate(ctx, r.header)
 	if err != nil || due == 0 {
@@ -232,11 +234,17 @@ func (r rotation) refunds(ctx context.Context) (int, error) {
 			seen = len(rows)
 			for _, row := range rows {
 				after = row.ID
-				note, err := r.reseal(row.SettlementNoteEnc, bookingPurpose(purposeSettleNote, row.ID))
+				var note []byte
+				if row.SettlementNoteEnc == nil {
+					note, err = sealSettlementNote(r.keys, row.ID, row.SettlementNote)
+				} else {
+					note, err = r.reseal(row.SettlementNoteEnc, bookingPurpose(purposeSettleNote, row.ID))
+				}
 				if err != nil {
 					return fmt.Errorf("refund %s settlement note: %w", row.ID, err)
 				}
-				updated, err := q.RotateRefundNote(ctx, db.RotateRefundNoteParams{ID: row.ID, NoteEnc: note, OldNoteEnc: row.SettlementNoteEnc})
+				updated, err := q.RotateRefundNote(ctx, db.RotateRefundNoteParams{ID: row.ID, NoteEnc: note,
+					OldNoteEnc: row.SettlementNoteEnc, OldNote: row.SettlementNote})
 				if err != nil {
 					return fmt.Errorf("re-seal refund %s: %w", row.ID, err)
 				}

@@ -78,8 +78,11 @@ func (q *Queries) CompletePayment(ctx context.Context, arg CompletePaymentParams
 const countRefundNotesToRotate = `-- name: CountRefundNotesToRotate :one
 SELECT count(*) FROM refunds
 WHERE substr(settlement_note_enc, 1, length($1::bytea)) <> $1::bytea
+   OR settlement_note <> ''
 `
 
+// Settlement notes sealed with another key, and notes servers of the
+// release before 00038 wrote in plaintext during a rolling deploy.
 func (q *Queries) CountRefundNotesToRotate(ctx context.Context, header []byte) (int64, error) {
 	row := q.db.QueryRow(ctx, countRefundNotesToRotate, header)
 	var count int64
@@ -479,9 +482,9 @@ func (q *Queries) ListRefunds(ctx context.Context, bookingIds []uuid.UUID) ([]Re
 }
 
 const lockRefundNotesToRotate = `-- name: LockRefundNotesToRotate :many
-SELECT id, settlement_note_enc FROM refunds
+SELECT id, settlement_note, settlement_note_enc FROM refunds
 WHERE id > $1::uuid
-  AND substr(settlement_note_enc, 1, length($2::bytea)) <> $2::bytea
+  AND (substr(settlement_note_enc, 1, length($2::bytea)) <> $2::bytea OR settlement_note <> '')
 ORDER BY id
 LIMIT $3
 FOR UPDATE SKIP LOCKED
@@ -495,6 +498,7 @@ type LockRefundNotesToRotateParams struct {
 
 type LockRefundNotesToRotateRow struct {
 	ID                uuid.UUID
+	SettlementNote    string
 	SettlementNoteEnc []byte
 }
 
@@ -509,7 +513,7 @@ func (q *Queries) LockRefundNotesToRotate(ctx context.Context, arg LockRefundNot
 	items := []LockRefundNotesToRotateRow{}
 	for rows.Next() {
 		var i LockRefundNotesToRotateRow
-		if err := rows.Scan(&i.ID, &i.SettlementNoteEnc); err != nil {
+		if err := rows.Scan(&i.ID, &i.SettlementNote, &i.SettlementNoteEnc); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -632,20 +636,27 @@ func (q *Queries) RefundablePayments(ctx context.Context, bookingID uuid.UUID) (
 }
 
 const rotateRefundNote = `-- name: RotateRefundNote :execrows
-UPDATE refunds SET settlement_note_enc = $1
-WHERE id = $2 AND settlement_note_enc = $3
+UPDATE refunds SET settlement_note_enc = $1, settlement_note = ''
+WHERE id = $2 AND settlement_note_enc IS NOT DISTINCT FROM $3 AND settlement_note = $4
 `
 
 type RotateRefundNoteParams struct {
 	NoteEnc    []byte
 	ID         uuid.UUID
 	OldNoteEnc []byte
+	OldNote    string
 }
 
-// A re-sealed settlement note; the old envelope is the optimistic check (a
-// note is written once, when the refund is settled).
+// A re-sealed (or newly sealed) settlement note, the plaintext emptied; the
+// old values are the optimistic check (a note is written once, when the
+// refund is settled).
 func (q *Queries) RotateRefundNote(ctx context.Context, arg RotateRefundNoteParams) (int64, error) {
-	result, err := q.db.Exec(ctx, rotateRefundNote, arg.NoteEnc, arg.ID, arg.OldNoteEnc)
+	result, err := q.db.Exec(ctx, rotateRefundNote,
+		arg.NoteEnc,
+		arg.ID,
+		arg.OldNoteEnc,
+		arg.OldNote,
+	)
 	if err != nil {
 		return 0, err
 	}

@@ -113,21 +113,25 @@ WHERE r.id = @id AND r.status IN ('FAILED', 'PENDING')
 RETURNING *;
 
 -- name: CountRefundNotesToRotate :one
+-- Settlement notes sealed with another key, and notes servers of the
+-- release before 00038 wrote in plaintext during a rolling deploy.
 SELECT count(*) FROM refunds
-WHERE substr(settlement_note_enc, 1, length(@header::bytea)) <> @header::bytea;
+WHERE substr(settlement_note_enc, 1, length(@header::bytea)) <> @header::bytea
+   OR settlement_note <> '';
 
 -- name: LockRefundNotesToRotate :many
 -- The next batch of due settlement notes after @after, locked; rows the API
 -- has locked are skipped (a later pass takes them).
-SELECT id, settlement_note_enc FROM refunds
+SELECT id, settlement_note, settlement_note_enc FROM refunds
 WHERE id > @after::uuid
-  AND substr(settlement_note_enc, 1, length(@header::bytea)) <> @header::bytea
+  AND (substr(settlement_note_enc, 1, length(@header::bytea)) <> @header::bytea OR settlement_note <> '')
 ORDER BY id
 LIMIT @batch_size
 FOR UPDATE SKIP LOCKED;
 
 -- name: RotateRefundNote :execrows
--- A re-sealed settlement note; the old envelope is the optimistic check (a
--- note is written once, when the refund is settled).
-UPDATE refunds SET settlement_note_enc = @note_enc
-WHERE id = @id AND settlement_note_enc = @old_note_enc;
+-- A re-sealed (or newly sealed) settlement note, the plaintext emptied; the
+-- old values are the optimistic check (a note is written once, when the
+-- refund is settled).
+UPDATE refunds SET settlement_note_enc = @note_enc, settlement_note = ''
+WHERE id = @id AND settlement_note_enc IS NOT DISTINCT FROM @old_note_enc AND settlement_note = @old_note;
