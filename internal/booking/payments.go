@@ -162,7 +162,11 @@ func (s *Service) PayRefund(ctx context.Context, refundID uuid.UUID) error {
 		}
 		provider, err := s.payments.Get(part.Provider)
 		if err != nil {
-			return fmt.Errorf("refund %s: %w", refundID, err)
+			// The provider is not configured on this server (switched off
+			// since the charge): asking again will not help until it is, so
+			// the job stops; the refund stays PENDING, for staff to ask
+			// again (retryRefund) or pay back outside staygraph.
+			return river.JobCancel(fmt.Errorf("refund %s: %w", refundID, err))
 		}
 		callCtx, cancel := context.WithTimeout(ctx, refundTimeout)
 		res, err := provider.Refund(callCtx, payment.RefundRequest{IdempotencyKey: "sg_re_" + refundID.String() + "_" + part.PaymentID.String(),

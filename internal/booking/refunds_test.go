@@ -20,6 +20,7 @@ import (
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/metrics"
+	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/payment/sandbox"
 	"github.com/staygraph/staygraph/internal/pii"
 )
@@ -490,3 +491,41 @@ func TestANoteThePreviousReleaseWroteIsShownThenSealed(t *testing.T) {
 		t.Fatalf("the note once sealed: %q, want %q", got, note)
 	}
 }
+
+// A refund of a payment made through a provider this server no longer has
+// (switched off since the charge): its job stops at once instead of asking
+// for three weeks, and staff can settle it outside staygraph right away.
+func TestARefundThroughARetiredProviderStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setupWithJobs(t, 15*time.Minute, retryQuickly)
+	retired := booking.NewService(b.pool, b.catalog, payment.NewRegistry(&renamed{Provider: sandbox.New(), name: "retired"}), nil, booking.Opts{})
+	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
+	ctx := guest("g")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	_, err = retired.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: &booking.PaymentInput{Provider: "retired", Token: "tok_success"}})
+	must(t, err)
+	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+	eventually(t, "the refund job's end", func() bool { return strings.HasPrefix(b.refundJob(t, refund.ID), "cancelled") })
+	if got := b.refundJob(t, refund.ID); got != "cancelled after 1 attempts, 1 errors" {
+		t.Fatalf("refund job %s, want cancelled after its first attempt", got)
+	}
+	if got := b.refundOf(t, h.ID).Status; got != "PENDING" {
+		t.Fatalf("refund %s, want PENDING", got)
+	}
+	settled, _, err := b.svc.SettleRefundOutside(staffOf(f.hotel.ID), booking.SettleRefundInput{RefundID: refund.ID, Reference: "TR-9"})
+	must(t, err)
+	if settled.Status != "SETTLED_OUTSIDE" {
+		t.Fatalf("settled %+v", settled)
+	}
+}
+
+// renamed is a provider under another name.
+type renamed struct {
+	payment.Provider
+	name string
+}
+
+func (r *renamed) Name() string { return r.name }
