@@ -27,7 +27,8 @@ import (
 // on (the provider did not answer for all its attempts) is asked for again
 // with RetryRefund. Staff of the booking's hotel and admins only.
 
-// RefundSettlement is how staff paid a FAILED refund back outside staygraph.
+// RefundSettlement is how staff paid back outside staygraph a refund the
+// provider did not pay (FAILED, or PENDING with its job given up).
 type RefundSettlement struct {
 	// Amount is what they paid back: the refund's amount less the parts
 	// the provider paid before it refused the rest.

@@ -146,7 +146,7 @@ func newMigrator(pool *pgxpool.Pool, opts MigrateOpts) (*goose.Provider, error) 
 
 // goMigrations names the Go migrations and their revisions for
 // MigrationsDigest; change a revision when a Go migration changes.
-const goMigrations = "00024 seal cancel reasons r2 (sealed ahead in batches)"
+const goMigrations = "00024 seal cancel reasons r2 (sealed ahead in batches); 00039 seal settlement notes r1"
 
 // MigrationsDigest is a short hash of every embedded migration file and of
 // the Go migrations. Test helpers name template databases after it so a
