@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -17,10 +18,9 @@ var errDuplicateID = errors.New("subscription id already in use")
 
 // uniqueSubscriptionIDs accepts subscription sockets that close (4409) when
 // their client subscribes with the id of a subscription still running, as
-// graphql-transport-ws requires. gqlgen would replace the first
-// subscription's handle: it went on running with no id to stop it. Sockets
-// of the legacy graphql-ws protocol, which has no such rule, are left as
-// gqlgen serves them.
+// graphql-transport-ws requires, and that give gqlgen ids of their own
+// (idsConn). Sockets of the legacy graphql-ws protocol, which has no such
+// rule, are left as gqlgen serves them.
 type uniqueSubscriptionIDs struct {
 	transport.CoderWebsocketImplementation
 }
@@ -31,58 +31,91 @@ func (u uniqueSubscriptionIDs) Accept(w http.ResponseWriter, r *http.Request, op
 	if err != nil || conn.Subprotocol() != "graphql-transport-ws" {
 		return conn, err // the legacy graphql-ws has no such rule
 	}
-	return &idsConn{WebsocketConn: conn, live: map[string]bool{}}, nil
+	return &idsConn{WebsocketConn: conn, internal: map[string]string{}, client: map[string]string{}}, nil
 }
 
-// idsConn tracks the ids of a socket's live subscriptions: a subscribe
-// takes its id, and a complete from either side, or the server's error
-// that ends it, frees it. (The server's complete of a subscription the
-// client completed may come after the client subscribed again with its
-// id, and free it early: a duplicate then goes through, as without this.)
+// idsConn gives gqlgen an id of its own for each subscription, a sequence
+// number, and the client its own id back. gqlgen forgets a subscription by
+// its id when the subscription's goroutine ends: with the client's ids, a
+// subscribe that reused the id of one the client had just completed was
+// forgotten, handle and all, when the completed one ended, and could then
+// not be stopped. The client's complete goes to the subscription its id
+// names now, which frees the id; the server's messages of a subscription
+// the client completed are dropped (graphql-transport-ws: nothing more is
+// sent for it), and its complete or error frees the id too.
 type idsConn struct {
 	transport.WebsocketConn
-	mu   sync.Mutex
-	live map[string]bool
+	mu       sync.Mutex
+	seq      uint64
+	internal map[string]string // a live subscription's client id -> gqlgen's id
+	client   map[string]string // gqlgen's id of a live subscription -> the client's
 }
 
-// envelope is what idsConn reads of a message.
-type envelope struct {
-	Type string `json:"type"`
-	ID   string `json:"id"`
+// socketMessage is a message of the socket as gqlgen reads and writes it.
+type socketMessage struct {
+	Payload json.RawMessage `json:"payload,omitempty"`
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
 }
 
 // NextReader implements transport.WebsocketConn.
 func (c *idsConn) NextReader() (int, io.Reader, error) {
-	kind, r, err := c.WebsocketConn.NextReader()
-	if err != nil {
-		return kind, r, err
-	}
-	raw, err := io.ReadAll(r) // within the socket's read limit
-	if err != nil {
-		return kind, nil, err
-	}
-	var m envelope
-	if json.Unmarshal(raw, &m) == nil && m.ID != "" {
-		c.mu.Lock()
-		taken := false
-		switch m.Type {
-		case "subscribe":
-			taken = c.live[m.ID]
-			c.live[m.ID] = true
-		case "complete":
-			delete(c.live, m.ID)
+	for {
+		kind, r, err := c.WebsocketConn.NextReader()
+		if err != nil {
+			return kind, r, err
 		}
-		c.mu.Unlock()
-		if taken {
-			reason := "Subscriber for " + m.ID + " already exists"
-			if len(reason) > 123 { // a close frame's reason is at most 123 bytes
-				reason = "Subscriber already exists"
+		raw, err := io.ReadAll(r) // within the socket's read limit
+		if err != nil {
+			return kind, nil, err
+		}
+		var m socketMessage
+		if json.Unmarshal(raw, &m) != nil || (m.Type != "subscribe" && m.Type != "complete") {
+			return kind, bytes.NewReader(raw), nil // gqlgen's to answer
+		}
+		if m.Type == "subscribe" {
+			if m.ID, err = c.subscribe(m.ID); err != nil {
+				return kind, nil, err
 			}
-			_ = c.WebsocketConn.WriteClose(4409, reason)
-			return kind, nil, errDuplicateID
+		} else if m.ID = c.complete(m.ID); m.ID == "" {
+			continue // no live subscription has that id: nothing to stop
 		}
+		raw, err = json.Marshal(m)
+		if err != nil {
+			return kind, nil, err
+		}
+		return kind, bytes.NewReader(raw), nil
 	}
-	return kind, bytes.NewReader(raw), nil
+}
+
+// subscribe gives the client's id a new internal id, or closes the socket
+// (4409) if a live subscription has it.
+func (c *idsConn) subscribe(id string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, taken := c.internal[id]; taken {
+		reason := "Subscriber for " + id + " already exists"
+		if len(reason) > 123 { // a close frame's reason is at most 123 bytes
+			reason = "Subscriber already exists"
+		}
+		_ = c.WebsocketConn.WriteClose(4409, reason)
+		return "", errDuplicateID
+	}
+	c.seq++
+	internal := strconv.FormatUint(c.seq, 10)
+	c.internal[id], c.client[internal] = internal, id
+	return internal, nil
+}
+
+// complete frees the client's id and returns the internal id of the
+// subscription it named; "" if none.
+func (c *idsConn) complete(id string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	internal := c.internal[id]
+	delete(c.internal, id)
+	delete(c.client, internal)
+	return internal
 }
 
 // WriteJSON implements transport.WebsocketConn.
@@ -91,13 +124,22 @@ func (c *idsConn) WriteJSON(v any) error {
 	if err != nil {
 		return err
 	}
-	var m envelope
-	if json.Unmarshal(raw, &m) == nil && m.ID != "" && (m.Type == "complete" || m.Type == "error") {
-		c.mu.Lock()
-		delete(c.live, m.ID)
-		c.mu.Unlock()
+	var m socketMessage
+	if json.Unmarshal(raw, &m) != nil || m.ID == "" {
+		return c.WebsocketConn.WriteJSON(json.RawMessage(raw)) // marshalled once
 	}
-	return c.WebsocketConn.WriteJSON(json.RawMessage(raw)) // marshalled once
+	c.mu.Lock()
+	id, live := c.client[m.ID]
+	if live && (m.Type == "complete" || m.Type == "error") {
+		delete(c.internal, id)
+		delete(c.client, m.ID)
+	}
+	c.mu.Unlock()
+	if !live {
+		return nil // the client completed it
+	}
+	m.ID = id
+	return c.WebsocketConn.WriteJSON(m)
 }
 
 // SetReadLimit keeps the socket's read limit (transport.WebsocketReadLimiter).
