@@ -11,16 +11,19 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
 )
 
 // errDuplicateID ends a socket whose client reused a live subscription's id.
 var errDuplicateID = errors.New("subscription id already in use")
 
-// uniqueSubscriptionIDs accepts subscription sockets that close (4409) when
-// their client subscribes with the id of a subscription still running, as
-// graphql-transport-ws requires, and that give gqlgen ids of their own
-// (idsConn). Sockets of the legacy graphql-ws protocol, which has no such
-// rule, are left as gqlgen serves them.
+// uniqueSubscriptionIDs accepts subscription sockets that give gqlgen ids
+// of their own (idsConn). On graphql-transport-ws a subscribe with the id
+// of a subscription still running closes the socket (4409), as the
+// protocol requires; the legacy graphql-ws has no such rule (its clients
+// send their operations again on reconnect), and a start with a live id
+// stops the live operation first, as its reference server
+// (subscriptions-transport-ws) does.
 type uniqueSubscriptionIDs struct {
 	transport.CoderWebsocketImplementation
 }
@@ -28,10 +31,15 @@ type uniqueSubscriptionIDs struct {
 // Accept implements transport.WebsocketImplementation.
 func (u uniqueSubscriptionIDs) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	conn, err := u.CoderWebsocketImplementation.Accept(w, r, opts)
-	if err != nil || conn.Subprotocol() != "graphql-transport-ws" {
-		return conn, err // the legacy graphql-ws has no such rule
+	if err != nil {
+		return nil, err
 	}
-	return &idsConn{WebsocketConn: conn, internal: map[string]string{}, client: map[string]string{}}, nil
+	c := &idsConn{WebsocketConn: conn, internal: map[string]string{}, client: map[string]string{},
+		start: "subscribe", stop: "complete"}
+	if conn.Subprotocol() != "graphql-transport-ws" { // gqlgen serves graphql-ws then
+		c.legacy, c.start, c.stop = true, "start", "stop"
+	}
+	return c, nil
 }
 
 // idsConn gives gqlgen an id of its own for each subscription, a sequence
@@ -39,16 +47,20 @@ func (u uniqueSubscriptionIDs) Accept(w http.ResponseWriter, r *http.Request, op
 // its id when the subscription's goroutine ends: with the client's ids, a
 // subscribe that reused the id of one the client had just completed was
 // forgotten, handle and all, when the completed one ended, and could then
-// not be stopped. The client's complete goes to the subscription its id
-// names now, which frees the id; the server's messages of a subscription
-// the client completed are dropped (graphql-transport-ws: nothing more is
-// sent for it), and its complete or error frees the id too.
+// not be stopped (as was a legacy start with a live id, whose handle
+// replaced the live one's). The client's complete goes to the subscription
+// its id names now, which frees the id; the server's messages of a
+// subscription the client completed are dropped (graphql-transport-ws:
+// nothing more is sent for it), and its complete or error frees the id too.
 type idsConn struct {
 	transport.WebsocketConn
-	mu       sync.Mutex
-	seq      uint64
-	internal map[string]string // a live subscription's client id -> gqlgen's id
-	client   map[string]string // gqlgen's id of a live subscription -> the client's
+	legacy      bool   // graphql-ws
+	start, stop string // the message types that start and stop a subscription
+	mu          sync.Mutex
+	seq         uint64
+	internal    map[string]string // a live subscription's client id -> gqlgen's id
+	client      map[string]string // gqlgen's id of a live subscription -> the client's
+	pending     []byte            // a message for gqlgen before the next one read
 }
 
 // socketMessage is a message of the socket as gqlgen reads and writes it.
@@ -60,6 +72,10 @@ type socketMessage struct {
 
 // NextReader implements transport.WebsocketConn.
 func (c *idsConn) NextReader() (int, io.Reader, error) {
+	if raw := c.pending; raw != nil {
+		c.pending = nil
+		return int(websocket.MessageText), bytes.NewReader(raw), nil
+	}
 	for {
 		kind, r, err := c.WebsocketConn.NextReader()
 		if err != nil {
@@ -70,41 +86,48 @@ func (c *idsConn) NextReader() (int, io.Reader, error) {
 			return kind, nil, err
 		}
 		var m socketMessage
-		if json.Unmarshal(raw, &m) != nil || (m.Type != "subscribe" && m.Type != "complete") {
+		if json.Unmarshal(raw, &m) != nil || (m.Type != c.start && m.Type != c.stop) {
 			return kind, bytes.NewReader(raw), nil // gqlgen's to answer
 		}
-		if m.Type == "subscribe" {
-			if m.ID, err = c.subscribe(m.ID); err != nil {
+		var live string
+		if m.Type == c.start {
+			if m.ID, live, err = c.subscribe(m.ID); err != nil {
 				return kind, nil, err
 			}
 		} else if m.ID = c.complete(m.ID); m.ID == "" {
 			continue // no live subscription has that id: nothing to stop
 		}
-		raw, err = json.Marshal(m)
-		if err != nil {
+		if raw, err = json.Marshal(m); err != nil {
 			return kind, nil, err
 		}
-		return kind, bytes.NewReader(raw), nil
+		if live != "" { // a legacy start with a live id: stop that first
+			c.pending = raw
+			raw, err = json.Marshal(socketMessage{ID: live, Type: c.stop})
+		}
+		return kind, bytes.NewReader(raw), err
 	}
 }
 
-// subscribe gives the client's id a new internal id, or closes the socket
-// (4409) if a live subscription has it.
-func (c *idsConn) subscribe(id string) (string, error) {
+// subscribe gives the client's id a new internal id. If a live
+// subscription has it, it closes the socket (4409), or on graphql-ws
+// returns the live one's internal id, to stop.
+func (c *idsConn) subscribe(id string) (internal, live string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, taken := c.internal[id]; taken {
+	live, taken := c.internal[id]
+	if taken && !c.legacy {
 		reason := "Subscriber for " + id + " already exists"
 		if len(reason) > 123 { // a close frame's reason is at most 123 bytes
 			reason = "Subscriber already exists"
 		}
 		_ = c.WebsocketConn.WriteClose(4409, reason)
-		return "", errDuplicateID
+		return "", "", errDuplicateID
 	}
+	delete(c.client, live)
 	c.seq++
-	internal := strconv.FormatUint(c.seq, 10)
+	internal = strconv.FormatUint(c.seq, 10)
 	c.internal[id], c.client[internal] = internal, id
-	return internal, nil
+	return internal, live, nil
 }
 
 // complete frees the client's id and returns the internal id of the

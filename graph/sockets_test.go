@@ -403,6 +403,42 @@ func TestLegacyProtocolKeepsTheSocketOnARepeatedID(t *testing.T) {
 	}
 }
 
+// On the legacy graphql-ws protocol a start with the id of a running
+// operation stops that one first, as subscriptions-transport-ws does: the
+// first used to run on with no handle to stop it, sending data under an id
+// the client had stopped until the socket closed.
+func TestLegacyRepeatedStartStopsTheLiveOperation(t *testing.T) {
+	t.Parallel()
+	b, h, vars := watching(t, "Legacy Stop Hotel")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.server.URL, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	c := &wsClient{t: t, conn: conn, ctx: ctx}
+	raw, _ := json.Marshal(bearer(token(t, auth.RoleAdmin)))
+	c.send(wsMessage{Type: "connection_init", Payload: raw})
+	c.expect("connection_ack")
+	start, _ := json.Marshal(map[string]any{"query": availabilitySub, "variables": vars})
+	c.send(wsMessage{ID: "7", Type: "start", Payload: start})
+	waitSubscribers(t, h, 1)
+	c.send(wsMessage{ID: "7", Type: "start", Payload: start})
+	time.Sleep(300 * time.Millisecond)
+	if n := h.Subscribers(); n != 1 {
+		t.Fatalf("after start 7, start 7: %d subscriptions run on the socket, want 1", n)
+	}
+	c.send(wsMessage{ID: "7", Type: "stop"})
+	deadline := time.Now().Add(2 * time.Second)
+	for h.Subscribers() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := h.Subscribers(); n != 0 {
+		t.Fatalf("after start 7, start 7, stop 7: %d subscription(s) still run on the socket, want 0", n)
+	}
+}
+
 // watching is the API with live updates on, a hotel, and the variables of
 // an availabilityChanged subscription to it.
 func watching(t *testing.T, hotelName string) (testBundle, *hub.Hub, map[string]any) {

@@ -78,8 +78,9 @@ const CodeSubscriptionsOnly = "SUBSCRIPTIONS_ONLY"
 // Each operation sent on it costs its caller a token of its rate limit
 // (transportOperations), a caller holds at most
 // MaxSubscriptionsPerCaller at once, and a subscribe with the id of a live
-// subscription closes the socket (uniqueSubscriptionIDs). Errors that end
-// a subscription go through present, as the handler's other errors do.
+// subscription closes the socket (uniqueSubscriptionIDs; a legacy
+// graphql-ws start stops the live one). Errors that end a subscription go
+// through present, as the handler's other errors do.
 func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, present graphql.ErrorPresenterFunc) transport.Websocket {
 	readLimit := int64(maxSocketMessage)
 	return transport.Websocket{
