@@ -77,17 +77,15 @@ const CodeSubscriptionsOnly = "SUBSCRIPTIONS_ONLY"
 //
 // Each operation sent on it costs its caller a token of its rate limit
 // (transportOperations), a caller holds at most
-// MaxSubscriptionsPerCaller at once, and a subscribe with the id of a live
-// subscription closes the socket (uniqueSubscriptionIDs; a legacy
-// graphql-ws start stops the live one). Errors that end a subscription go
-// through present, as the handler's other errors do.
+// MaxSubscriptionsPerCaller at once, and a violation of the protocol closes
+// the socket with its close code (socketConn). Errors that end a
+// subscription go through present, as the handler's other errors do.
 func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, present graphql.ErrorPresenterFunc) transport.Websocket {
 	readLimit := int64(maxSocketMessage)
 	return transport.Websocket{
-		Implementation:        uniqueSubscriptionIDs{},
+		Implementation:        socketConns{initTimeout: socketInitTimeout},
 		KeepAlivePingInterval: KeepAlivePingInterval, // graphql-ws
 		PingPongInterval:      KeepAlivePingInterval, // graphql-transport-ws
-		InitTimeout:           socketInitTimeout,
 		PayloadReadLimit:      &readLimit,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			ctx = context.WithValue(ctx, onSocketKey{}, true)
