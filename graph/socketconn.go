@@ -2,16 +2,69 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 )
+
+// socketTransport is gqlgen's websocket transport that puts, in the
+// context of each socket's upgrade request, a socketSlot for its
+// connection.
+type socketTransport struct {
+	transport.Websocket
+}
+
+// Do implements graphql.Transport.
+func (t socketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	t.Websocket.Do(w, r.WithContext(context.WithValue(r.Context(), socketSlotKey{}, &socketSlot{})), exec)
+}
+
+// socketSlot is where socketConns.Accept puts a socket's connection, for
+// the socket's InitFunc, which gets the context of its upgrade request, to
+// close it with a code and reason of its own.
+type socketSlot struct {
+	mu   sync.Mutex
+	conn *socketConn
+}
+
+type socketSlotKey struct{}
+
+// closeSocket closes the socket of ctx, if any, with code and reason (cut
+// to the 123 bytes a close frame holds). gqlgen closes a socket whose
+// context ends with 1000 "terminated", a normal closure.
+func closeSocket(ctx context.Context, code int, reason string) {
+	slot, _ := ctx.Value(socketSlotKey{}).(*socketSlot)
+	if slot == nil {
+		return
+	}
+	slot.mu.Lock()
+	c := slot.conn
+	slot.mu.Unlock()
+	if c != nil {
+		_ = c.WriteClose(code, closeReason(reason))
+	}
+}
+
+// closeReason is reason cut to the 123 bytes a close frame holds.
+func closeReason(reason string) string {
+	if len(reason) <= 123 {
+		return reason
+	}
+	cut := 123
+	for cut > 0 && !utf8.RuneStart(reason[cut]) {
+		cut--
+	}
+	return reason[:cut]
+}
 
 // socketConns accepts subscription sockets that keep the rules of their
 // protocol where gqlgen does not (socketConn).
@@ -33,6 +86,11 @@ func (s socketConns) Accept(w http.ResponseWriter, r *http.Request, opts transpo
 		c.legacy, c.start, c.stop = true, "start", "stop"
 	}
 	c.initTimer = time.AfterFunc(s.initTimeout, func() { c.initTimedOut() })
+	if slot, _ := r.Context().Value(socketSlotKey{}).(*socketSlot); slot != nil {
+		slot.mu.Lock()
+		slot.conn = c
+		slot.mu.Unlock()
+	}
 	return c, nil
 }
 

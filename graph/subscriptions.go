@@ -70,19 +70,20 @@ const CodeSubscriptionsOnly = "SUBSCRIPTIONS_ONLY"
 
 // websocketTransport serves subscriptions over graphql-transport-ws.
 // The connection_init payload may carry "Authorization": "Bearer <token>"
-// (JWT or API key); a bad one closes the connection (4403). Without it the
-// connection keeps the principal of the upgrade request, if any. The socket
-// closes when that credential expires or is revoked, and serves
-// subscriptions only (transportOperations).
+// (JWT or API key); a bad one closes the connection (4403, the reason
+// saying why). Without it the connection keeps the principal of the
+// upgrade request, if any. The socket closes when that credential expires
+// or is revoked (4403 too: clients reconnect after it, with a fresh
+// credential), and serves subscriptions only (transportOperations).
 //
 // Each operation sent on it costs its caller a token of its rate limit
 // (transportOperations), a caller holds at most
 // MaxSubscriptionsPerCaller at once, and a violation of the protocol closes
 // the socket with its close code (socketConn). Errors that end a
 // subscription go through present, as the handler's other errors do.
-func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, present graphql.ErrorPresenterFunc) transport.Websocket {
+func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, present graphql.ErrorPresenterFunc) graphql.Transport {
 	readLimit := int64(maxSocketMessage)
-	return transport.Websocket{
+	return socketTransport{transport.Websocket{
 		Implementation:        socketConns{initTimeout: socketInitTimeout},
 		KeepAlivePingInterval: KeepAlivePingInterval, // graphql-ws
 		PingPongInterval:      KeepAlivePingInterval, // graphql-transport-ws
@@ -93,15 +94,18 @@ func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, pre
 			principal, err := initPrincipal(ctx, authn, p)
 			if err != nil {
 				// A refused connection_init closes the socket with 4403
-				// (graphql-transport-ws: Forbidden).
+				// (graphql-transport-ws: Forbidden), saying why.
+				ctx = transport.AppendCloseReason(ctx, closeReason(err.Error()))
 				return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
 			}
 			if principal != nil {
 				ctx = auth.WithPrincipal(ctx, principal)
 			}
-			return whileValid(ctx, authn, auth.FromContext(ctx), checkEvery), nil, nil
+			return whileValid(ctx, authn, auth.FromContext(ctx), checkEvery, func(reason string) {
+				closeSocket(ctx, 4403, reason)
+			}), nil, nil
 		},
-	}
+	}}
 }
 
 // initPrincipal authenticates the token of a connection_init payload; nil
@@ -135,10 +139,11 @@ func initPrincipal(ctx context.Context, authn *auth.Authenticator, p transport.I
 }
 
 // whileValid returns ctx cancelled when p's credential stops being valid:
-// at a JWT's expiry, or at the first check that finds its API key revoked.
-// A cancelled connection context closes the socket, ending its
-// subscriptions; the client reconnects with a fresh credential.
-func whileValid(ctx context.Context, authn *auth.Authenticator, p *auth.Principal, checkEvery time.Duration) context.Context {
+// at a JWT's expiry, or at the first check that finds its API key revoked,
+// after calling lapsed with the reason. A cancelled connection context
+// closes the socket, ending its subscriptions; the client reconnects with a
+// fresh credential.
+func whileValid(ctx context.Context, authn *auth.Authenticator, p *auth.Principal, checkEvery time.Duration, lapsed func(reason string)) context.Context {
 	if p == nil || (p.Expires.IsZero() && (p.APIKeyID == uuid.Nil || authn == nil)) {
 		return ctx
 	}
@@ -161,10 +166,12 @@ func whileValid(ctx context.Context, authn *auth.Authenticator, p *auth.Principa
 			case <-ctx.Done():
 				return
 			case <-expired:
+				lapsed("unauthenticated: token expired")
 				return
 			case <-recheck:
 				// A database failure is no verdict: check again later.
-				if apperr.HasCode(authn.StillValid(ctx, p), apperr.Unauthenticated) {
+				if ae, ok := apperr.As(authn.StillValid(ctx, p)); ok && ae.Code == apperr.Unauthenticated {
+					lapsed("unauthenticated: " + ae.Message)
 					return
 				}
 			}

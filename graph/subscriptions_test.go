@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -400,12 +401,41 @@ func TestSocketClosesWhenItsCredentialEnds(t *testing.T) {
 	if _, err := b.resolver.Keys.Revoke(admin, created.ID); err != nil {
 		t.Fatal(err)
 	}
-	for name, c := range map[string]*wsClient{"revoked api key": partner, "expired token": guest} {
+	// It closes with 4403 and a reason that says why, not with 1000
+	// "terminated", a normal closure: the client knows to reconnect with a
+	// fresh credential.
+	for name, c := range map[string]*wsClient{"invalid api key": partner, "token expired": guest} {
 		start := time.Now()
-		if m, err := c.read(); err == nil {
+		m, err := c.read()
+		var ce websocket.CloseError
+		switch {
+		case err == nil:
 			t.Errorf("%s: got %s %s, want the socket closed", name, m.Type, m.Payload)
-		} else if time.Since(start) > 5*time.Second {
+		case time.Since(start) > 5*time.Second:
 			t.Errorf("%s: the socket closed after %v", name, time.Since(start))
+		case !errors.As(err, &ce) || ce.Code != 4403 || !strings.Contains(ce.Reason, name):
+			t.Errorf("%s: closed %v, want 4403 and a reason saying %q", name, err, name)
 		}
+	}
+}
+
+// A connection_init refused for its credential says why in the close
+// reason (graphql-transport-ws has no message for it): it said
+// "terminated", for an expired token as for a bad one.
+func TestSocketRefusalOfAnExpiredTokenSaysWhy(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.resolver.Live = hub.New(hub.Opts{})
+	past := time.Now().Add(-time.Hour)
+	expired, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"role": "GUEST", "sub": "ana",
+		"iat": past.Unix(), "exp": past.Unix()}).SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := b.dialWS(t, bearer(expired))
+	_, err = c.read()
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4403 || !strings.Contains(ce.Reason, "expired") {
+		t.Fatalf("connection_init with an expired token: closed %v, want 4403 and a reason saying the token expired", err)
 	}
 }
