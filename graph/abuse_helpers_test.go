@@ -60,6 +60,9 @@ func setupChain(t testing.TB, opts graph.HandlerOpts, stack server.StackOpts) ch
 	if opts.Authenticator == nil {
 		opts.Authenticator = authn // connection_init's, as serve sets it
 	}
+	if opts.CORSOrigins == nil {
+		opts.CORSOrigins = stack.CORSOrigins // the socket's, as serve sets them
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.API(graph.NewHandler(r, opts), server.Authenticate(authn)))
 	srv := httptest.NewServer(s.Wrap(mux))

@@ -16,6 +16,7 @@ import (
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/metrics"
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 // HandlerOpts configures the GraphQL endpoint.
@@ -49,6 +50,10 @@ type HandlerOpts struct {
 	// checks that its API key was not revoked; 0 means
 	// DefaultCredentialCheckInterval.
 	CredentialCheckInterval time.Duration
+	// CORSOrigins are the origins, besides the API's own, whose pages may
+	// open subscription sockets: those whose pages may call the API
+	// (server.StackOpts.CORSOrigins; "*": any).
+	CORSOrigins []string
 }
 
 // NewHandler returns the /graphql endpoint: GraphQL over HTTP (POST JSON, GET
@@ -75,7 +80,8 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	if opts.CredentialCheckInterval <= 0 {
 		opts.CredentialCheckInterval = DefaultCredentialCheckInterval
 	}
-	srv.AddTransport(websocketTransport(opts.Authenticator, opts.CredentialCheckInterval, ErrorPresenter(opts.Logger)))
+	srv.AddTransport(websocketTransport(opts.Authenticator, opts.CredentialCheckInterval, ErrorPresenter(opts.Logger),
+		server.NewOrigins(opts.CORSOrigins)))
 	srv.AddTransport(asIs{transport.GET{UseGrapQLResponseJsonByDefault: true}})
 	srv.AddTransport(asIs{transport.POST{UseGrapQLResponseJsonByDefault: true}})
 	validated := lru.New[*ast.QueryDocument](1000)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -14,18 +16,47 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
+
+	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/server"
 )
 
-// socketTransport is gqlgen's websocket transport that puts, in the
-// context of each socket's upgrade request, a socketSlot for its
-// connection.
+// socketTransport is gqlgen's websocket transport that opens sockets for
+// the pages that may open them, and puts, in the context of each socket's
+// upgrade request, a socketSlot for its connection.
 type socketTransport struct {
 	transport.Websocket
+	// origins are the origins, besides the API's own, whose pages may
+	// open sockets.
+	origins server.Origins
 }
 
-// Do implements graphql.Transport.
+// Do implements graphql.Transport. An upgrade request from a page that
+// may not open a socket is refused 403 FORBIDDEN, as the handler's other
+// refusals are answered (coder/websocket answered plain text, then gqlgen
+// an uncoded GraphQL error).
 func (t socketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	if !t.originAllowed(r) {
+		server.WriteError(w, r, http.StatusForbidden, string(apperr.Forbidden),
+			"pages of this origin may not open subscription sockets (see --cors-origins)", nil)
+		return
+	}
 	t.Websocket.Do(w, r.WithContext(context.WithValue(r.Context(), socketSlotKey{}, &socketSlot{})), exec)
+}
+
+// originAllowed reports whether the page that asks for a socket, if any (a
+// client that is no browser sends no Origin), may open it: a page of the
+// API's own host or of an origin t.origins allows, as it may call the API
+// over HTTP (server.CORS). coder/websocket's own check, which allows the
+// API's host only unless given patterns of its own syntax, is off
+// (socketConns).
+func (t socketTransport) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || t.origins.Allow(origin) {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
 }
 
 // socketSlot is where socketConns.Accept puts a socket's connection, for
@@ -67,7 +98,8 @@ func closeReason(reason string) string {
 }
 
 // socketConns accepts subscription sockets that keep the rules of their
-// protocol where gqlgen does not (socketConn).
+// protocol where gqlgen does not (socketConn). socketTransport.Do checked
+// the request's origin.
 type socketConns struct {
 	transport.CoderWebsocketImplementation
 	// initTimeout is how long a socket may take to send connection_init.

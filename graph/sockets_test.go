@@ -352,6 +352,65 @@ func TestUpgradeOfferOtherThanWebSocketIsIgnored(t *testing.T) {
 	}
 }
 
+// A page on an origin that --cors-origins allows (or any, with "*") may
+// open a subscription socket, as it may call the API over HTTP: it was
+// refused 403 by coder/websocket's same-origin check, so subscriptions
+// worked only from pages of the API's own host. Another origin is refused
+// 403 FORBIDDEN with a GraphQL error, as the API's other refusals are (it
+// got plain text followed by an uncoded error).
+func TestSocketOpensFromAllowedCORSOrigins(t *testing.T) {
+	t.Parallel()
+	dial := func(ctx context.Context, url, origin string) (*websocket.Conn, *http.Response, error) {
+		h := http.Header{}
+		h.Set("Origin", origin)
+		return websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http"),
+			&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: h})
+	}
+	for _, origins := range [][]string{{"https://app.example.com"}, {"*"}} {
+		c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{CORSOrigins: origins})
+		c.resolver.Live = hub.New(hub.Opts{})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+
+		post := c.post(t, map[string]string{"Origin": "https://app.example.com"}, gql{Query: "{ viewer { role } }"})
+		ok(t, "POST from the allowed origin", post)
+		conn, res, err := dial(ctx, c.url, "https://app.example.com")
+		if err != nil {
+			var body []byte
+			if res != nil {
+				body, _ = io.ReadAll(res.Body)
+			}
+			t.Errorf("--cors-origins %v: subscription socket from https://app.example.com: %v %q, want it opened", origins, err, body)
+			continue
+		}
+		ws := &wsClient{t: t, conn: conn, ctx: ctx}
+		ws.send(wsMessage{Type: "connection_init"})
+		ws.expect("connection_ack")
+		conn.CloseNow()
+	}
+
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{CORSOrigins: []string{"https://app.example.com"}})
+	c.resolver.Live = hub.New(hub.Opts{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if conn, _, err := dial(ctx, c.url, strings.TrimSuffix(c.url, "/graphql")); err != nil {
+		t.Errorf("a socket from a page of the API's own host: %v", err)
+	} else {
+		conn.CloseNow()
+	}
+	conn, res, err := dial(ctx, c.url, "https://evil.example.com")
+	if err == nil {
+		conn.CloseNow()
+		t.Fatal("a socket from https://evil.example.com, not in --cors-origins: opened")
+	}
+	r := reply{status: res.StatusCode, header: res.Header}
+	r.raw, _ = io.ReadAll(res.Body)
+	if err := json.Unmarshal(r.raw, &r); err != nil {
+		t.Fatalf("a socket from https://evil.example.com: HTTP %d %q, want a GraphQL error", r.status, r.raw)
+	}
+	refused(t, "a socket from https://evil.example.com", r, http.StatusForbidden, "FORBIDDEN")
+}
+
 // A subscribe with the id of a subscription still running closes the
 // socket (4409), as graphql-transport-ws requires: gqlgen replaced the
 // first subscription's handle, which then ran on with no id to stop it. An

@@ -10,6 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -76,15 +77,21 @@ const CodeSubscriptionsOnly = "SUBSCRIPTIONS_ONLY"
 // or is revoked (4403 too: clients reconnect after it, with a fresh
 // credential), and serves subscriptions only (transportOperations).
 //
+// Pages of the API's own host and of the origins allowed may open it, as
+// they may call the API over HTTP (socketTransport).
+//
 // Each operation sent on it costs its caller a token of its rate limit
 // (transportOperations), a caller holds at most
 // MaxSubscriptionsPerCaller at once, and a violation of the protocol closes
 // the socket with its close code (socketConn). Errors that end a
 // subscription go through present, as the handler's other errors do.
-func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, present graphql.ErrorPresenterFunc) graphql.Transport {
+func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, present graphql.ErrorPresenterFunc, origins server.Origins) graphql.Transport {
 	readLimit := int64(maxSocketMessage)
-	return socketTransport{transport.Websocket{
-		Implementation:        socketConns{initTimeout: socketInitTimeout},
+	accept := transport.CoderWebsocketImplementation{
+		AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}, // socketTransport checks the origin
+	}
+	return socketTransport{origins: origins, Websocket: transport.Websocket{
+		Implementation:        socketConns{CoderWebsocketImplementation: accept, initTimeout: socketInitTimeout},
 		KeepAlivePingInterval: KeepAlivePingInterval, // graphql-ws
 		PingPongInterval:      KeepAlivePingInterval, // graphql-transport-ws
 		PayloadReadLimit:      &readLimit,

@@ -337,7 +337,7 @@ func addAbuseFlags(f *flags) abuseFlags {
 		rateLimits:     f.String("rate-limits", "anonymous=10/20,default=50/100", "requests per second/burst by caller: anonymous, default, admin, staff, guest, partner (off: no limit)"),
 		redisURL:       f.String("redis-url", "", "Redis shared by API servers for rate limits (redis://host:6379/0); empty: limits per process"),
 		clientIPHeader: f.String("client-ip-header", "", "header holding the client address set by a trusted proxy (X-Forwarded-For, X-Real-IP); empty: the peer address"),
-		corsOrigins:    f.String("cors-origins", "", "comma-separated origins whose pages may call the API (* for any); empty: none"),
+		corsOrigins:    f.String("cors-origins", "", "comma-separated origins whose pages may call the API and open subscription sockets (* for any); empty: none besides the API's own"),
 		hsts:           f.Bool("hsts", false, "send Strict-Transport-Security (serve over HTTPS only)"),
 	}
 }
@@ -394,7 +394,7 @@ func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s ser
 	api := graph.NewHandler(resolver, obs.handlerOpts(graph.HandlerOpts{
 		Logger: log, MaxComplexity: *s.maxComplexity, DisableIntrospection: !*s.introspection,
 		MaxDepth: *a.maxDepth, MaxAliases: *a.maxAliases, MaxRootFields: *a.maxRootFields,
-		APQCacheSize: *a.apqCacheSize, Allowlist: allowlist, Authenticator: authn,
+		APQCacheSize: *a.apqCacheSize, Allowlist: allowlist, Authenticator: authn, CORSOrigins: origins,
 	}))
 
 	mux := http.NewServeMux()

@@ -19,25 +19,14 @@ const corsMaxAge = 10 * time.Minute
 // every origin; credentials are bearer tokens, never cookies, so
 // Access-Control-Allow-Credentials is not sent. No origins: no CORS at all.
 func CORS(origins []string) func(http.Handler) http.Handler {
-	allowed := make(map[string]bool, len(origins))
-	anyOrigin := false
-	for _, o := range origins {
-		o = normalizeOrigin(o)
-		switch o {
-		case "":
-		case "*":
-			anyOrigin = true
-		default:
-			allowed[o] = true
-		}
-	}
+	allowed := NewOrigins(origins)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			origin := r.Header.Get("Origin")
 			preflight := r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != ""
 			h := w.Header()
 			h.Add("Vary", "Origin")
-			ok := origin != "" && (anyOrigin || allowed[normalizeOrigin(origin)])
+			ok := allowed.Allow(origin)
 			if ok {
 				h.Set("Access-Control-Allow-Origin", origin)
 			}
@@ -65,6 +54,35 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 // as X-API-Key), the body's type, its own request id, and the W3C trace
 // context and baggage a browser tracing SDK adds.
 const allowedHeaders = "Authorization, Content-Type, X-API-Key, X-Request-Id, traceparent, tracestate, baggage"
+
+// Origins are the origins whose browser pages may call the API, as CORS
+// and the subscription socket allow them.
+type Origins struct {
+	any    bool
+	listed map[string]bool
+}
+
+// NewOrigins allows the listed origins, compared without case or a
+// trailing slash; "*" allows every origin.
+func NewOrigins(origins []string) Origins {
+	o := Origins{listed: make(map[string]bool, len(origins))}
+	for _, origin := range origins {
+		switch origin = normalizeOrigin(origin); origin {
+		case "":
+		case "*":
+			o.any = true
+		default:
+			o.listed[origin] = true
+		}
+	}
+	return o
+}
+
+// Allow reports whether pages of origin (an Origin header) may call the
+// API.
+func (o Origins) Allow(origin string) bool {
+	return origin != "" && (o.any || o.listed[normalizeOrigin(origin)])
+}
 
 // normalizeOrigin lower-cases an origin and drops a trailing slash, so
 // "https://App.example.com/" matches "https://app.example.com".
