@@ -156,3 +156,53 @@ func TestEndMaintenanceOverHTTP(t *testing.T) {
 		t.Fatalf("ending a removed block: %+v, want NOT_FOUND", got)
 	}
 }
+
+// A group of two rooms whose room type a forced block leaves one room
+// short: staff read which of its rooms lost its unit (the one whose guests
+// they move) and that the other still holds its own.
+func TestAGroupShortOfARoomShowsWhichRoomToMove(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 2)
+	hotelID, err := relay.Decode(relay.KindHotel, hotel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := token(t, auth.RoleStaff, hotelID)
+	guest := token(t, auth.RoleGuest)
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	in := holdVars(hotel, plan, "group", checkIn, 2)
+	room := in["input"].(map[string]any)["rooms"].([]map[string]any)[0]
+	in["input"].(map[string]any)["rooms"] = []map[string]any{room, room}
+	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guest, holdMutation, in)).HoldBooking
+	if held.Booking == nil {
+		t.Fatalf("hold: %+v", held.UserErrors)
+	}
+	confirmed := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, guest, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "c", bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) { booking { status } userErrors { code message } } }`,
+		map[string]any{"id": held.Booking.ID})).ConfirmBooking
+	if confirmed.Booking == nil || confirmed.Booking.Status != "CONFIRMED" {
+		t.Fatalf("confirm: %+v", confirmed)
+	}
+	rooms := decode[struct {
+		Hotel struct{ Rooms []struct{ ID string } }
+	}](t, b.do(t, staff, `query($h: ID!) { hotel(id: $h) { rooms { id } } }`, map[string]any{"h": hotel})).Hotel.Rooms
+	blocked := b.do(t, staff, `mutation($r: ID!, $from: Date!, $to: Date!) { blockRooms(input: {roomIds: [$r], from: $from, to: $to, reason: "leak", force: true}) {
+	    affectedBookings { reference } userErrors { code message } } }`,
+		map[string]any{"r": rooms[0].ID, "from": checkIn.Format(time.DateOnly), "to": checkIn.AddDate(0, 0, 2).Format(time.DateOnly)})
+	if len(blocked.Errors) > 0 || !strings.Contains(string(blocked.Data), held.Booking.Reference) {
+		t.Fatalf("blockRooms: %s %+v", blocked.Data, blocked.Errors)
+	}
+	got := decode[struct {
+		Node struct {
+			RelocationRequired bool
+			Rooms              []struct {
+				Position       int
+				HoldsInventory bool
+			}
+		}
+	}](t, b.do(t, staff, `query($id: ID!) { node(id: $id) { ... on Booking { relocationRequired rooms { position holdsInventory } } } }`,
+		map[string]any{"id": held.Booking.ID})).Node
+	if !got.RelocationRequired || len(got.Rooms) != 2 || !got.Rooms[0].HoldsInventory || got.Rooms[1].HoldsInventory {
+		t.Fatalf("the group after the block: %+v, want flagged, its first room kept and its second to move", got)
+	}
+}
