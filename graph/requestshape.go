@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/big"
 	"mime"
 	"net/http"
 	"net/url"
@@ -160,9 +161,14 @@ func (transportOperations) ExtensionName() string { return "TransportOperations"
 // Validate accepts every schema.
 func (transportOperations) Validate(graphql.ExecutableSchema) error { return nil }
 
-// MutateOperationParameters charges an operation sent on the socket to its
-// caller's rate limit, as a request over HTTP is, before anything reads it.
-func (transportOperations) MutateOperationParameters(ctx context.Context, _ *graphql.RawParams) *gqlerror.Error {
+// MutateOperationParameters writes the whole numbers among the variables as
+// integers (wholeNumbers), and charges an operation sent on the socket to
+// its caller's rate limit, as a request over HTTP is, before anything reads
+// it.
+func (transportOperations) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	for name, v := range p.Variables {
+		p.Variables[name] = wholeNumbers(v)
+	}
 	if onSocket, _ := ctx.Value(onSocketKey{}).(bool); !onSocket {
 		return nil
 	}
@@ -194,4 +200,32 @@ func (transportOperations) MutateOperationContext(ctx context.Context, opCtx *gr
 		return refuse(CodeBadRequest, "GET requests only allow queries: mutations go by POST, subscriptions over the WebSocket")
 	}
 	return nil
+}
+
+// wholeNumbers is v with every number that is whole but written as a
+// fraction or with an exponent (1.0, 1e1: JSON does not tell them from 1,
+// and Python's json.dumps writes 1.0 for a float) written as an integer, so
+// that an Int variable reads it as GraphQL's coercion does. gqlparser reads
+// an Int with strconv and refused them as "not a whole number". Fractions,
+// and whole numbers beyond 64 bits, stay as they are, for the Int that
+// takes one to refuse.
+func wholeNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if _, err := v.Int64(); err == nil {
+			return v
+		}
+		if r, ok := new(big.Rat).SetString(string(v)); ok && r.IsInt() && r.Num().IsInt64() {
+			return json.Number(r.Num().String())
+		}
+	case []any:
+		for i := range v {
+			v[i] = wholeNumbers(v[i])
+		}
+	case map[string]any:
+		for k := range v {
+			v[k] = wholeNumbers(v[k])
+		}
+	}
+	return v
 }

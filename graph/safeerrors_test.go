@@ -101,8 +101,8 @@ func TestLogsHoldNoTokensOrPersonalData(t *testing.T) {
 
 // An Int variable that is not a whole number is INVALID_INPUT on the
 // variable's path, with a message that says so (gqlparser's own names the
-// zero it failed to read); whole numbers written 20.0 or as text pass as
-// GraphQL's coercion lets them.
+// zero it failed to read); whole numbers written 20.0, 2e1 or as text pass
+// as GraphQL's coercion lets them.
 func TestIntVariablesNotOfTheirType(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -114,9 +114,19 @@ func TestIntVariablesNotOfTheirType(t *testing.T) {
 			t.Errorf("first: %v: %+v", v, res.Errors)
 		}
 	}
-	for _, v := range []any{20, 20.0} {
-		if res := b.do(t, "", q, map[string]any{"f": v}); len(res.Errors) > 0 {
+	for _, v := range []any{20, 20.0, json.Number("20.0"), json.Number("2e1"), json.Number("2000e-2")} {
+		res := b.do(t, "", q, map[string]any{"f": v})
+		if len(res.Errors) > 0 {
 			t.Errorf("first: %v: %+v", v, res.Errors)
+		}
+	}
+	// Whole numbers as other JSON encoders write them (Python's json.dumps
+	// writes 4.0 for a float), in an input object and a list too.
+	for _, v := range []string{"4.0", "4e0", "0.4e1"} {
+		res := b.do(t, "", `query($in: HotelSearchInput!) { searchHotels(input: $in, first: 1) { totalCount } }`,
+			map[string]any{"in": map[string]any{"minStars": json.Number(v), "rooms": []any{map[string]any{"adults": json.Number("2.0")}}}})
+		if len(res.Errors) > 0 {
+			t.Errorf("minStars %s in an input object: %+v", v, res.Errors)
 		}
 	}
 }
