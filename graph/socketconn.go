@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,12 +37,53 @@ type socketTransport struct {
 // refusals are answered (coder/websocket answered plain text, then gqlgen
 // an uncoded GraphQL error).
 func (t socketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	if status, msg := badHandshake(w, r); status != 0 {
+		// coder/websocket would answer in plain text, then gqlgen an
+		// uncoded error after it
+		server.WriteError(w, r, status, CodeBadRequest, msg, nil)
+		return
+	}
 	if !t.originAllowed(r) {
 		server.WriteError(w, r, http.StatusForbidden, string(apperr.Forbidden),
 			"pages of this origin may not open subscription sockets (see --cors-origins)", nil)
 		return
 	}
 	t.Websocket.Do(w, r.WithContext(context.WithValue(r.Context(), socketSlotKey{}, &socketSlot{})), exec)
+}
+
+// badHandshake is the status and message of a WebSocket handshake that
+// coder/websocket's Accept would refuse (RFC 6455, section 4.2.1), with the
+// headers the refusal names set on w; 0 for a sound one. oneOperation let
+// only GETs naming websocket in Upgrade through.
+func badHandshake(w http.ResponseWriter, r *http.Request) (int, string) {
+	hasToken := func(header, token string) bool {
+		for _, v := range r.Header.Values(header) {
+			for t := range strings.SplitSeq(v, ",") {
+				if strings.EqualFold(strings.TrimSpace(t), token) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	switch keys := r.Header.Values("Sec-WebSocket-Key"); {
+	case !r.ProtoAtLeast(1, 1):
+		return http.StatusUpgradeRequired, "a WebSocket handshake needs HTTP/1.1"
+	case !hasToken("Connection", "upgrade"):
+		w.Header().Set("Connection", "Upgrade")
+		w.Header().Set("Upgrade", "websocket")
+		return http.StatusUpgradeRequired, "a WebSocket handshake names Upgrade in its Connection header (a proxy may have dropped it)"
+	case r.Header.Get("Sec-WebSocket-Version") != "13":
+		w.Header().Set("Sec-WebSocket-Version", "13")
+		return http.StatusBadRequest, "only WebSocket version 13 is served (Sec-WebSocket-Version)"
+	case len(keys) != 1:
+		return http.StatusBadRequest, "a WebSocket handshake has one Sec-WebSocket-Key"
+	default:
+		if key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(keys[0])); err != nil || len(key) != 16 {
+			return http.StatusBadRequest, "Sec-WebSocket-Key is not 16 bytes in base64"
+		}
+	}
+	return 0, ""
 }
 
 // originAllowed reports whether the page that asks for a socket, if any (a

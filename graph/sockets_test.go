@@ -568,3 +568,42 @@ func watching(t *testing.T, hotelName string) (testBundle, *hub.Hub, map[string]
 	hotel := b.newHotel(t, hotelName)
 	return b, h, map[string]any{"hotel": hotel, "from": "2031-01-01", "to": "2031-01-05"}
 }
+
+// A WebSocket handshake the socket cannot accept (no Connection: Upgrade,
+// as a proxy that drops hop-by-hop headers sends it; no or a bad
+// Sec-WebSocket-Key; another version) is refused as the API's other
+// refusals are: one GraphQL error with a code and the request id, as JSON,
+// not plain text with an uncoded error after it.
+func TestABadHandshakeIsACodedRefusal(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	key := "dGhlIHNhbXBsZSBub25jZQ=="
+	for name, c2 := range map[string]struct {
+		header map[string]string
+		status int
+	}{
+		"no Connection: Upgrade": {map[string]string{"Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": key}, http.StatusUpgradeRequired},
+		"no Sec-WebSocket-Key":   {map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"}, http.StatusBadRequest},
+		"a short key":            {map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "c2hvcnQ="}, http.StatusBadRequest},
+		"version 12":             {map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "12", "Sec-WebSocket-Key": key}, http.StatusBadRequest},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, c.url, nil)
+		for k, v := range c2.header {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		r := reply{status: res.StatusCode, header: res.Header, raw: raw}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatalf("%s: HTTP %d %q is not JSON", name, res.StatusCode, raw)
+		}
+		refused(t, name, r, c2.status, "BAD_REQUEST")
+	}
+	if strings.Contains(c.logs.String(), "superfluous") {
+		t.Errorf("the refusals were written twice: %s", c.logs.String())
+	}
+}
