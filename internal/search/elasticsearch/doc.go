@@ -55,7 +55,8 @@
 // PostgreSQL would show; the exact stay price is checked on each page. Sorting by price orders by the
 // lowest window rate of the room types free for the stay (a nested sort,
 // mode min), which equals search.sql's order when rates are flat over the
-// window and approximates it otherwise. The price facet counts each hotel
+// window (to within that half step in a cash-step currency) and
+// approximates it otherwise. The price facet counts each hotel
 // once, at the lowest window rate of its free room types: cumulative
 // counts below each edge (range + reverse_nested) are differenced.
 //
