@@ -153,7 +153,6 @@ type ComplexityRoot struct {
 		Amount             func(childComplexity int) int
 		CancellationPolicy func(childComplexity int) int
 		ChildAges          func(childComplexity int) int
-		HoldsInventory     func(childComplexity int) int
 		Nightly            func(childComplexity int) int
 		Occupancy          func(childComplexity int) int
 		Position           func(childComplexity int) int
@@ -1176,12 +1175,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BookedRoom.ChildAges(childComplexity), true
-	case "BookedRoom.holdsInventory":
-		if e.ComplexityRoot.BookedRoom.HoldsInventory == nil {
-			break
-		}
-
-		return e.ComplexityRoot.BookedRoom.HoldsInventory(childComplexity), true
 	case "BookedRoom.nightly":
 		if e.ComplexityRoot.BookedRoom.Nightly == nil {
 			break
@@ -4183,12 +4176,6 @@ type BookedRoom {
   tax: Money!
   "The terms the room was sold under; later changes to the rate plan do not alter them."
   cancellationPolicy: CancellationPolicy!
-  """
-  Whether the room still holds its unit of the room type: false once it was handed back (the booking
-  cancelled, expired or left early), or taken by maintenance: with the booking's relocationRequired,
-  the rooms whose guests staff must move.
-  """
-  holdsInventory: Boolean!
 }
 
 type Guest {
@@ -4348,10 +4335,8 @@ type Booking implements Node {
   "Messages to the guest about this booking, with their delivery state."
   notifications: [Notification!]!
   """
-  Maintenance took rooms of this booking away: as many of its rooms of the room type as the room type
-  was short of (a group short of one room keeps the others; see BookedRoom.holdsInventory) no longer hold
-  their units, for the whole stay, and staff must move those guests (another room type or hotel). A
-  hold cannot be confirmed
+  Maintenance took this booking's room away: its rooms no longer hold the room type's units, for the
+  whole stay, and staff must move the guests (another room type or hotel). A hold cannot be confirmed
   nor moved: it is released whole at once (EXPIRED, every room back on sale, what was paid on it
   refunded as on expiry), or, while a payment on it is under way, as soon as that payment's outcome is in.
   A confirmed booking is no longer flagged once its guests check in to its room type again
@@ -5113,8 +5098,6 @@ func (ec *executionContext) childFields_BookedRoom(ctx context.Context, field gr
 		return ec.fieldContext_BookedRoom_tax(ctx, field)
 	case "cancellationPolicy":
 		return ec.fieldContext_BookedRoom_cancellationPolicy(ctx, field)
-	case "holdsInventory":
-		return ec.fieldContext_BookedRoom_holdsInventory(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BookedRoom", field.Name)
 }
@@ -7952,13 +7935,6 @@ func (ec *executionContext) fieldContext_BookedRoom_cancellationPolicy(_ context
 		},
 	}
 	return fc, nil
-}
-
-func (ec *executionContext) _BookedRoom_holdsInventory(ctx context.Context, field graphql.CollectedField, obj *booking.BookedRoom) (ret graphql.Marshaler) {
-	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HoldsInventory)
-}
-func (ec *executionContext) fieldContext_BookedRoom_holdsInventory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BookedRoom", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Booking_id(ctx context.Context, field graphql.CollectedField, obj *booking.Booking) (ret graphql.Marshaler) {
@@ -19921,11 +19897,6 @@ func (ec *executionContext) _BookedRoom(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._BookedRoom_cancellationPolicy(ctx, field, obj)
 				})
-		case "holdsInventory":
-			out.Values[i] = ec._BookedRoom_holdsInventory(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -119,7 +119,7 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 			return fmt.Errorf("cancel booking: %w", err)
 		}
 		cancelled = bookingFromRow(row)
-		if err := releaseBookingTx(ctx, q, cancelled); err != nil {
+		if err := releaseBookingTx(ctx, q, cancelled, nil); err != nil {
 			return err
 		}
 		if refundDue > 0 {

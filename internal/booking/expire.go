@@ -92,7 +92,7 @@ func (s *Service) expireTx(ctx context.Context, tx pgx.Tx, q *db.Queries, id uui
 		return false, fmt.Errorf("expire booking: %w", err)
 	}
 	expired := bookingFromRow(row)
-	if err := releaseBookingTx(ctx, q, expired); err != nil {
+	if err := releaseBookingTx(ctx, q, expired, nil); err != nil {
 		return false, err
 	}
 	// Partial payments on a hold that lapsed go back automatically.
@@ -122,12 +122,19 @@ func (s *Service) unpinTx(ctx context.Context, tx pgx.Tx, q *db.Queries, id uuid
 	return err
 }
 
-// releaseBookingTx hands back the units a booking still holds, each
-// exactly once.
-func releaseBookingTx(ctx context.Context, q *db.Queries, b Booking) error {
-	types, err := q.ReleaseBookingRooms(ctx, b.ID)
+// releaseBookingTx hands back the units a booking still holds, of one room
+// type or (roomType nil) of all, each exactly once.
+func releaseBookingTx(ctx context.Context, q *db.Queries, b Booking, roomType *uuid.UUID) error {
+	types, err := q.ReleaseBookingRooms(ctx, db.ReleaseBookingRoomsParams{BookingID: b.ID, RoomTypeID: nullUUID(roomType)})
 	if err != nil {
 		return fmt.Errorf("release booked rooms: %w", err)
 	}
 	return releaseTx(ctx, q, newReservation(types, b.CheckIn, b.CheckOut))
+}
+
+func nullUUID(id *uuid.UUID) uuid.NullUUID {
+	if id == nil {
+		return uuid.NullUUID{}
+	}
+	return uuid.NullUUID{UUID: *id, Valid: true}
 }

@@ -147,7 +147,7 @@ func (s *Service) MarkNoShow(ctx context.Context, id uuid.UUID) (Booking, error)
 			if err != nil {
 				return row, err
 			}
-			return row, releaseBookingTx(ctx, q, b)
+			return row, releaseBookingTx(ctx, q, b, nil)
 		}})
 }
 

@@ -37,9 +37,6 @@ type AffectedBooking struct {
 	Status    Status
 	CheckIn   time.Time
 	CheckOut  time.Time
-	// Rooms is how many of its rooms of the room type it lost: no more
-	// than the room type is short of (a group keeps the others).
-	Rooms int
 }
 
 // MaintenanceBlock takes one room out of sale for local nights [Start, End).
@@ -416,11 +413,9 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 // blocks from a night on. Where reservations would exceed the new capacity it
 // picks the bookings to move (newest first, as few as cover every oversold
 // night; never a guest already checked in): without force that is a
-// MAINTENANCE_CONFLICT listing them; with force each hands back as many of
-// its units of this room type as the room type is short of, no more (a
-// group of nine short of one room keeps eight), and is flagged for
-// relocation. A flagged hold is left to releaseTakenHolds, once the change
-// has committed.
+// MAINTENANCE_CONFLICT listing them; with force they hand their units of
+// this room type back and are flagged for relocation. A flagged hold is
+// left to releaseTakenHolds, once the change has committed.
 func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string) ([]AffectedBooking, error) {
 	// Every night that can be sold gets a row, and the rows are locked in
 	// night order: a hold racing this change either committed before (and is
@@ -460,24 +455,16 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 			if inHouse(c) {
 				continue
 			}
-			// A room holds its unit for every night of the stay: the
-			// booking gives up as many rooms as its worst night is short.
-			rooms := 0
+			helps := false
 			for night, n := range short {
 				if n > 0 && overlaps(c, night) {
-					rooms = max(rooms, min(n, int(c.Units)))
+					helps = true
+					short[night] = n - int(c.Units)
 				}
 			}
-			if rooms == 0 {
-				continue
+			if helps {
+				affected = append(affected, AffectedBooking{ID: c.ID, Reference: c.Reference, Status: Status(c.Status), CheckIn: c.CheckIn, CheckOut: c.CheckOut})
 			}
-			for night, n := range short {
-				if n > 0 && overlaps(c, night) {
-					short[night] = n - rooms
-				}
-			}
-			affected = append(affected, AffectedBooking{ID: c.ID, Reference: c.Reference, Status: Status(c.Status),
-				CheckIn: c.CheckIn, CheckOut: c.CheckOut, Rooms: rooms})
 		}
 		var unmovable []string
 		var guests []string
@@ -510,11 +497,8 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 				len(affected), strings.Join(refs, ", ")))
 		}
 		for i, a := range affected {
-			types, err := q.ReleaseBookingRoomsOfType(ctx, db.ReleaseBookingRoomsOfTypeParams{BookingID: a.ID, RoomTypeID: roomTypeID, Rooms: int32(a.Rooms)})
-			if err != nil {
-				return nil, fmt.Errorf("release booked rooms: %w", err)
-			}
-			if err := releaseTx(ctx, q, newReservation(types, a.CheckIn, a.CheckOut)); err != nil {
+			b := Booking{ID: a.ID, CheckIn: a.CheckIn, CheckOut: a.CheckOut}
+			if err := releaseBookingTx(ctx, q, b, &roomTypeID); err != nil {
 				return nil, err
 			}
 			// The status as it is now: a hold listed above may have been

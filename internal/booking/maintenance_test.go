@@ -190,69 +190,6 @@ func TestBlockRoomsNeededByBookings(t *testing.T) {
 	b.assertInventoryConsistent(t)
 }
 
-// A group of three rooms of a room type that a forced block leaves one room
-// short gives back one room, not three: it keeps two, is flagged for
-// relocation (staff move the guests of one room), and nothing goes on sale.
-// When the works end early, its check-in claims the third room back.
-func TestAForcedBlockTakesFromAGroupOnlyTheRoomsItLacks(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
-	b := setup(t, now)
-	f := b.fixture(t, fixtureOpts{rooms: 3})
-	staff := staffOf(f.hotel.ID)
-	from, to := day("2027-04-10"), day("2027-04-12")
-	ctx := guest("group")
-	held, err := b.svc.Hold(ctx, holdInput(f, "group", from, to, 3))
-	must(t, err)
-	group, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "pay", BookingID: held.ID, Payment: pay("tok_success")})
-	must(t, err)
-	blocks, affected, err := b.svc.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{f.rooms[0].ID},
-		From: from, To: to, Reason: "leak", Force: true})
-	must(t, err)
-	if len(affected) != 1 || affected[0].ID != group.ID || affected[0].Rooms != 1 {
-		t.Fatalf("affected %+v, want the group losing one room", affected)
-	}
-	moved, err := b.svc.Booking(staff, group.ID)
-	must(t, err)
-	if !moved.RelocationRequired || moved.Status != booking.StatusConfirmed {
-		t.Fatalf("the group %+v, want confirmed and flagged for relocation", moved)
-	}
-	rooms, err := b.svc.RoomsOf(staff, []uuid.UUID{group.ID})
-	must(t, err)
-	holding := 0
-	for _, r := range rooms[group.ID] {
-		if r.HoldsInventory {
-			holding++
-		}
-	}
-	if len(rooms[group.ID]) != 3 || holding != 2 {
-		t.Fatalf("the group's rooms %+v, want 2 of 3 still holding their units", rooms[group.ID])
-	}
-	if got := b.reserved(t, f.roomType.ID, from, to); !slices.Equal(got, []int{2, 2}) {
-		t.Fatalf("reserved after the block %v, want [2 2]", got)
-	}
-	if got := b.capacity(t, f.roomType.ID, from, to); !slices.Equal(got, []int{2, 2}) {
-		t.Fatalf("capacity after the block %v, want [2 2]", got)
-	}
-	if _, err := b.svc.Hold(guest("other"), holdInput(f, "other", from, to, 1)); code(err) != booking.SoldOut {
-		t.Fatalf("another guest holding a room the group keeps: %v, want SOLD_OUT", err)
-	}
-	b.assertInventoryConsistent(t)
-
-	// The works end before the stay: the group checks in with its three rooms.
-	_, err = b.svc.EndMaintenance(staff, booking.EndMaintenanceInput{BlockID: blocks[0].ID, ExpectedVersion: blocks[0].Version})
-	must(t, err)
-	in, err := setupClock(b, time.Date(2027, 4, 10, 15, 0, 0, 0, time.UTC)).CheckIn(staff, group.ID)
-	must(t, err)
-	if in.Status != booking.StatusCheckedIn || in.RelocationRequired {
-		t.Fatalf("checked in %+v, want CHECKED_IN and no longer flagged", in)
-	}
-	if got := b.reserved(t, f.roomType.ID, from, to); !slices.Equal(got, []int{3, 3}) {
-		t.Fatalf("reserved after check-in %v, want [3 3]", got)
-	}
-	b.assertInventoryConsistent(t)
-}
-
 // A hold whose only room maintenance took has nothing left to sell: it is
 // released at once, cannot be confirmed (nor charged), and its rooms hold
 // nothing.

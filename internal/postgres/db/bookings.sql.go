@@ -1313,54 +1313,19 @@ func (q *Queries) ReclaimBookingRooms(ctx context.Context, bookingID uuid.UUID) 
 
 const releaseBookingRooms = `-- name: ReleaseBookingRooms :many
 UPDATE booking_rooms SET holds_inventory = false
-WHERE booking_id = $1 AND holds_inventory
+WHERE booking_id = $1 AND holds_inventory AND ($2::uuid IS NULL OR room_type_id = $2::uuid)
 RETURNING room_type_id
 `
 
+type ReleaseBookingRoomsParams struct {
+	BookingID  uuid.UUID
+	RoomTypeID uuid.NullUUID
+}
+
 // Marks a booking's rooms as no longer holding inventory and returns those
 // that still did, so each unit is handed back exactly once.
-func (q *Queries) ReleaseBookingRooms(ctx context.Context, bookingID uuid.UUID) ([]uuid.UUID, error) {
-	rows, err := q.db.Query(ctx, releaseBookingRooms, bookingID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []uuid.UUID{}
-	for rows.Next() {
-		var room_type_id uuid.UUID
-		if err := rows.Scan(&room_type_id); err != nil {
-			return nil, err
-		}
-		items = append(items, room_type_id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const releaseBookingRoomsOfType = `-- name: ReleaseBookingRoomsOfType :many
-UPDATE booking_rooms br SET holds_inventory = false
-WHERE br.booking_id = $1 AND br.position IN (
-    SELECT o.position FROM booking_rooms o
-    WHERE o.booking_id = $1 AND o.room_type_id = $2 AND o.holds_inventory
-    ORDER BY o.position DESC
-    LIMIT $3::int)
-RETURNING br.room_type_id
-`
-
-type ReleaseBookingRoomsOfTypeParams struct {
-	BookingID  uuid.UUID
-	RoomTypeID uuid.UUID
-	Rooms      int32
-}
-
-// Marks @rooms of a booking's rooms of a room type that hold inventory (the
-// last ones of the booking first) as no longer holding it, and returns their
-// room types: what maintenance takes from a group that is short of rooms,
-// no more.
-func (q *Queries) ReleaseBookingRoomsOfType(ctx context.Context, arg ReleaseBookingRoomsOfTypeParams) ([]uuid.UUID, error) {
-	rows, err := q.db.Query(ctx, releaseBookingRoomsOfType, arg.BookingID, arg.RoomTypeID, arg.Rooms)
+func (q *Queries) ReleaseBookingRooms(ctx context.Context, arg ReleaseBookingRoomsParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, releaseBookingRooms, arg.BookingID, arg.RoomTypeID)
 	if err != nil {
 		return nil, err
 	}

@@ -121,21 +121,8 @@ RETURNING status;
 -- Marks a booking's rooms as no longer holding inventory and returns those
 -- that still did, so each unit is handed back exactly once.
 UPDATE booking_rooms SET holds_inventory = false
-WHERE booking_id = @booking_id AND holds_inventory
+WHERE booking_id = @booking_id AND holds_inventory AND (sqlc.narg(room_type_id)::uuid IS NULL OR room_type_id = sqlc.narg(room_type_id)::uuid)
 RETURNING room_type_id;
-
--- name: ReleaseBookingRoomsOfType :many
--- Marks @rooms of a booking's rooms of a room type that hold inventory (the
--- last ones of the booking first) as no longer holding it, and returns their
--- room types: what maintenance takes from a group that is short of rooms,
--- no more.
-UPDATE booking_rooms br SET holds_inventory = false
-WHERE br.booking_id = @booking_id AND br.position IN (
-    SELECT o.position FROM booking_rooms o
-    WHERE o.booking_id = @booking_id AND o.room_type_id = @room_type_id AND o.holds_inventory
-    ORDER BY o.position DESC
-    LIMIT @rooms::int)
-RETURNING br.room_type_id;
 
 -- name: ReclaimBookingRooms :many
 -- Marks a booking's rooms that no longer hold inventory (maintenance took
