@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math/big"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -208,15 +208,16 @@ func (transportOperations) MutateOperationContext(ctx context.Context, opCtx *gr
 // that an Int variable reads it as GraphQL's coercion does. gqlparser reads
 // an Int with strconv and refused them as "not a whole number". Fractions,
 // and whole numbers beyond 64 bits, stay as they are, for the Int that
-// takes one to refuse.
+// takes one to refuse. It reads each number's digits once and never
+// expands its exponent (1e999999 costs what its 8 characters cost).
 func wholeNumbers(v any) any {
 	switch v := v.(type) {
 	case json.Number:
 		if _, err := v.Int64(); err == nil {
 			return v
 		}
-		if r, ok := new(big.Rat).SetString(string(v)); ok && r.IsInt() && r.Num().IsInt64() {
-			return json.Number(r.Num().String())
+		if n, ok := wholeNumber(string(v)); ok {
+			return json.Number(strconv.FormatInt(n, 10))
 		}
 	case []any:
 		for i := range v {
@@ -228,4 +229,50 @@ func wholeNumbers(v any) any {
 		}
 	}
 	return v
+}
+
+// wholeNumber reads a JSON number (-?int(.frac)?([eE][+-]?exp)?) that is a
+// whole number within int64 without floating point: the digits of int and
+// frac, moved by exp less frac's length.
+func wholeNumber(s string) (int64, bool) {
+	mantissa, exp, ok := strings.Cut(strings.ToLower(s), "e")
+	shift := 0
+	if ok {
+		if len(exp) > 4 { // |exp| of 1,000 or more: never a whole int64 (0e1000 aside)
+			return 0, false
+		}
+		e, err := strconv.Atoi(exp)
+		if err != nil {
+			return 0, false
+		}
+		shift = e
+	}
+	sign := ""
+	if rest, neg := strings.CutPrefix(mantissa, "-"); neg {
+		sign, mantissa = "-", rest
+	}
+	whole, frac, _ := strings.Cut(mantissa, ".")
+	digits := strings.TrimLeft(whole+frac, "0")
+	shift -= len(frac)
+	if shift < 0 {
+		drop := -shift
+		if drop >= len(digits) {
+			if strings.Trim(digits, "0") != "" {
+				return 0, false // a fraction
+			}
+			return 0, true
+		}
+		if strings.Trim(digits[len(digits)-drop:], "0") != "" {
+			return 0, false // a fraction
+		}
+		digits, shift = digits[:len(digits)-drop], 0
+	}
+	if digits == "" {
+		return 0, true
+	}
+	if len(digits)+shift > 19 {
+		return 0, false // beyond int64
+	}
+	n, err := strconv.ParseInt(sign+digits+strings.Repeat("0", shift), 10, 64)
+	return n, err == nil
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -54,6 +55,32 @@ func TestWriteResponseIsWhatEncodingJSONWrites(t *testing.T) {
 		rec := httptest.NewRecorder()
 		if writeResponse(rec, resp) || rec.Body.Len() != 0 {
 			t.Fatalf("%+v: written %q", resp, rec.Body.String())
+		}
+	}
+}
+
+func TestWholeNumber(t *testing.T) {
+	for in, want := range map[string]any{
+		"2.0": int64(2), "2e1": int64(20), "2000e-2": int64(20), "-0.0": int64(0), "0.4e1": int64(4), "-2.50e1": int64(-25),
+		"9223372036854775807.0": int64(9223372036854775807), "-9223372036854775808.00": int64(-9223372036854775808),
+		"1.5": nil, "1e-400": nil, "1e400": nil, "1e999999": nil, "9223372036854775808.0": nil, "1e19": nil, "0.0001": nil,
+		"0e5": int64(0), "12.3400e2": int64(1234), "1.23456e2": nil,
+	} {
+		got, ok := wholeNumber(in)
+		if want == nil && ok || want != nil && (!ok || got != want.(int64)) {
+			t.Errorf("wholeNumber(%s) = %d %v, want %v", in, got, ok, want)
+		}
+	}
+}
+
+func BenchmarkWholeNumbersOfHugeExponents(b *testing.B) {
+	vars := map[string]any{}
+	for i := range 400 {
+		vars[fmt.Sprint("v", i)] = json.Number("1e999999")
+	}
+	for b.Loop() {
+		for k, v := range vars {
+			vars[k] = wholeNumbers(v)
 		}
 	}
 }
