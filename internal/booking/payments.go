@@ -156,6 +156,7 @@ func (s *Service) PayRefund(ctx context.Context, refundID uuid.UUID) error {
 	if err != nil || parts == nil {
 		return err
 	}
+	var retired error
 	for _, part := range parts {
 		if part.Status != "PENDING" {
 			continue
@@ -163,10 +164,12 @@ func (s *Service) PayRefund(ctx context.Context, refundID uuid.UUID) error {
 		provider, err := s.payments.Get(part.Provider)
 		if err != nil {
 			// The provider is not configured on this server (switched off
-			// since the charge): asking again will not help until it is, so
-			// the job stops; the refund stays PENDING, for staff to ask
-			// again (retryRefund) or pay back outside staygraph.
-			return river.JobCancel(fmt.Errorf("refund %s: %w", refundID, err))
+			// since the charge): the other parts are paid, then the job
+			// stops, as asking again will not help until it is; the refund
+			// stays PENDING, for staff to ask again (retryRefund) or pay
+			// the rest back outside staygraph.
+			retired = errors.Join(retired, fmt.Errorf("refund %s: %w", refundID, err))
+			continue
 		}
 		callCtx, cancel := context.WithTimeout(ctx, refundTimeout)
 		res, err := provider.Refund(callCtx, payment.RefundRequest{IdempotencyKey: "sg_re_" + refundID.String() + "_" + part.PaymentID.String(),
@@ -178,6 +181,9 @@ func (s *Service) PayRefund(ctx context.Context, refundID uuid.UUID) error {
 		if err := s.recordRefundPart(ctx, refundID, part, res); err != nil || !res.Succeeded {
 			return err
 		}
+	}
+	if retired != nil {
+		return river.JobCancel(retired)
 	}
 	return s.finishRefund(ctx, refundID)
 }

@@ -522,6 +522,43 @@ func TestARefundThroughARetiredProviderStopsAtOnce(t *testing.T) {
 	}
 }
 
+// A booking paid partly through a retired provider (a gift card) and partly
+// through one this server has: cancelled, the configured provider's part is
+// paid back, and only the retired one's is left, for staff.
+func TestARetiredProviderDoesNotHoldBackTheOtherParts(t *testing.T) {
+	t.Parallel()
+	b := setupWithJobs(t, 15*time.Minute, retryQuickly)
+	retired := booking.NewService(b.pool, b.catalog, payment.NewRegistry(&renamed{Provider: sandbox.New(), name: "retired"}), nil, booking.Opts{})
+	f := b.fixture(t, fixtureOpts{price: 10000, policy: catalog.CancellationPolicy{Refundable: true}})
+	ctx := guest("g")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	_, err = retired.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c1", BookingID: h.ID, Payment: &booking.PaymentInput{Provider: "retired", Token: "tok_giftcard_4000"}})
+	if code(err) != booking.PaymentPartial {
+		t.Fatalf("gift card: %v, want PAYMENT_PARTIAL", err)
+	}
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c2", BookingID: h.ID, Payment: pay("tok_success")})
+	must(t, err)
+	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	must(t, err)
+	eventually(t, "the refund job's end", func() bool { return strings.HasPrefix(b.refundJob(t, refund.ID), "cancelled") })
+	if got := b.ledger(t, h.ID); got != [3]int64{10000, 6000, 4000} {
+		t.Fatalf("ledger %v, want the configured provider's 6000 refunded and the retired one's 4000 left", got)
+	}
+	if got := b.refundOf(t, h.ID).Status; got != "PENDING" {
+		t.Fatalf("refund %s, want PENDING for the part left", got)
+	}
+	settled, _, err := b.svc.SettleRefundOutside(staffOf(f.hotel.ID), booking.SettleRefundInput{RefundID: refund.ID, Reference: "TR-4"})
+	must(t, err)
+	if settled.Settlement.Amount.Amount != 4000 {
+		t.Fatalf("settled %+v, want the 4000 left", settled.Settlement)
+	}
+	if got := b.ledger(t, h.ID); got != [3]int64{10000, 10000, 0} {
+		t.Fatalf("ledger after the settlement %v, want all refunded", got)
+	}
+}
+
 // renamed is a provider under another name.
 type renamed struct {
 	payment.Provider
