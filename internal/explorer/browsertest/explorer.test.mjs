@@ -61,9 +61,9 @@ test('the explorer runs the Browse hotels example against the API', { timeout: 1
 });
 
 // The headers editor holds bearer tokens: they are sent with the request
-// but kept in the tab only. Nothing of them reaches localStorage, a reload
-// shows the placeholder again, and headers an earlier build stored are
-// forgotten on load.
+// but kept in the page only. Nothing of them reaches localStorage (neither
+// with the tabs nor with the history of operations run), a reload shows the
+// placeholder again, and headers earlier builds stored are forgotten on load.
 test('tokens in the headers editor never reach localStorage', { timeout: 120_000 }, async () => {
   const token = 'sg-browser-test-token-4f7c2a';
   const stale = 'sg-token-an-earlier-build-stored';
@@ -83,31 +83,46 @@ test('tokens in the headers editor never reach localStorage', { timeout: 120_000
   };
   const stored = () => page.evaluate(() => JSON.stringify(Object.entries(localStorage)));
   try {
-    // What an earlier build, which persisted headers, left behind.
+    // What earlier builds left behind: one persisted headers, the next
+    // kept them in the history of operations run (and the favorites).
     await page.goto(`${base}/`, { waitUntil: 'load' });
     await page.evaluate((stale) => {
+      const headers = JSON.stringify({ Authorization: `Bearer ${stale}` });
+      const run = { query: '{ viewer { role } }', variables: null, headers, operationName: null };
       localStorage.setItem('graphiql:shouldPersistHeaders', 'true');
-      localStorage.setItem('graphiql:headers', JSON.stringify({ Authorization: `Bearer ${stale}` }));
+      localStorage.setItem('graphiql:headers', headers);
       localStorage.setItem('graphiql:tabState', JSON.stringify({ activeTabIndex: 0, tabs: [{ id: 't1', hash: null, title: 'Hotels',
-        query: '{ hotels(first: 1) { totalCount } }', variables: null, operationName: null, response: null,
-        headers: JSON.stringify({ Authorization: `Bearer ${stale}` }) }] }));
+        query: '{ hotels(first: 1) { totalCount } }', variables: null, operationName: null, response: null, headers }] }));
+      localStorage.setItem('graphiql:queries', JSON.stringify({ queries: [run] }));
+      localStorage.setItem('graphiql:favorites', JSON.stringify({ favorites: [{ ...run, label: 'my role', favorite: true }] }));
     }, stale);
     await page.reload({ waitUntil: 'load' });
     assert.doesNotMatch(await headers(), new RegExp(stale), 'headers an earlier build stored are not shown');
-    assert.doesNotMatch(await stored(), new RegExp(stale), 'and forgotten');
+    const forgotten = await stored();
+    assert.doesNotMatch(forgotten, new RegExp(stale), 'and forgotten');
+    assert.match(forgotten, /graphiql:queries.*viewer/, 'the operations of the history stay');
+    assert.match(forgotten, /label\\":\\"my role/, 'and the favorites');
 
-    // A token typed into the headers editor goes with the request...
+    // A token typed into the headers editor goes with the request of an
+    // operation...
+    await page.getByRole('tab').filter({ hasText: 'Hotels' }).first().click();
     await headersEditor().evaluate((el, token) => {
       el.CodeMirror.setValue(JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
     }, token);
+    // (GraphiQL takes the editor's text into the tab, and its history, a
+    // moment after a change: a person pauses longer before running it.)
+    await page.waitForTimeout(1000);
     const answered = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().method() === 'POST'
       && r.request().headers().authorization === `Bearer ${token}`);
     await page.locator('.graphiql-execute-button').click();
     await answered; // the API refuses the made-up token: what matters is that it went
-    // ...and is kept by the tab alone (GraphiQL stores its tabs as they change).
+    // ...and is kept by the page alone (GraphiQL stores its tabs as they
+    // change, and the operations run in its history).
     await page.waitForTimeout(1500);
     const after = await stored();
     assert.match(after, /graphiql:tabState/, 'GraphiQL stores its tabs');
+    const history = await page.evaluate(() => JSON.parse(localStorage.getItem('graphiql:queries')).queries.map((q) => q.query));
+    assert.deepEqual(history, ['{ viewer { role } }', '{ hotels(first: 1) { totalCount } }'], 'and the operations run in its history');
     assert.doesNotMatch(after, new RegExp(token), 'the token is not in localStorage');
     await page.reload({ waitUntil: 'load' });
     assert.doesNotMatch(await headers(), new RegExp(token), 'a reload does not bring the token back');

@@ -4,7 +4,7 @@ import 'graphiql/style.css';
 import './main.css';
 import { examples } from './examples.js';
 import { fetcher, PLACEHOLDER_HEADERS } from './fetcher.js';
-import { forgetStoredHeaders } from './forget.js';
+import { forgetStoredHeaders, headerlessStorage } from './forget.js';
 
 const defaultTabs = examples.map((ex) => ({
   query: `# ${ex.title}\n${ex.query}`,
@@ -12,14 +12,15 @@ const defaultTabs = examples.map((ex) => ({
   headers: PLACEHOLDER_HEADERS,
 }));
 
-// Headers hold bearer tokens and API keys: they live in the tab only, never
-// in localStorage (where any script of this origin, or anyone at this
-// browser later, would read them). false also hides GraphiQL's setting
-// that would persist them, and overrides one stored before.
+// Headers hold bearer tokens and API keys: they live in the page only, never
+// in localStorage (see forget.js). shouldPersistHeaders={false} also hides
+// GraphiQL's setting that would persist them, and overrides one stored
+// before; the storage keeps them out of the stored history and favorites.
 forgetStoredHeaders();
 createRoot(document.getElementById('explorer')).render(
   <GraphiQL
     fetcher={fetcher}
+    storage={headerlessStorage()}
     defaultTabs={defaultTabs}
     defaultHeaders={PLACEHOLDER_HEADERS}
     shouldPersistHeaders={false}
