@@ -30,9 +30,10 @@ import (
 var dist embed.FS
 
 // contentSecurityPolicy is sent with every response of the explorer. Scripts,
-// styles and connections are limited to the page's own origin; GraphiQL needs
-// inline styles (editor and popover positioning) and data: URLs for the
-// fonts and icons its stylesheet inlines.
+// styles and connections are limited to the page's own origin (connect-src
+// 'self' admits the subscription socket too: CSP Level 3 matches ws: and wss:
+// on the page's host); GraphiQL needs inline styles (editor and popover
+// positioning) and data: URLs for the fonts and icons its stylesheet inlines.
 const contentSecurityPolicy = "default-src 'none'; " +
 	"script-src 'self'; " +
 	"style-src 'self' 'unsafe-inline'; " +

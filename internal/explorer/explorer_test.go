@@ -130,6 +130,21 @@ func TestAssets(t *testing.T) {
 	}
 }
 
+// The explorer runs subscriptions with the graphql-ws client in its bundle
+// (a bundle without one answered every subscription "Your GraphiQL
+// createFetcher is not properly configured for websocket subscriptions
+// yet"). The client offers the graphql-transport-ws subprotocol, the one the
+// API speaks (graph/subscriptions.go).
+func TestBundleRunsSubscriptions(t *testing.T) {
+	t.Parallel()
+	srv := setup(t)
+
+	js := fetch(t, srv, http.MethodGet, "/explorer.js", nil).body
+	if !bytes.Contains(js, []byte(`"graphql-transport-ws"`)) {
+		t.Error("explorer.js has no graphql-ws client: it offers no graphql-transport-ws socket")
+	}
+}
+
 // Every file the page links to relative to itself must be served.
 func TestIndexReferencesServedFiles(t *testing.T) {
 	t.Parallel()

@@ -1,8 +1,10 @@
 // Opens the GraphiQL explorer of a running staygraph API in Debian's
 // Chromium, runs the "Browse hotels" example and checks that hotels from the
-// demo catalog show up in the response pane; then checks that a token in the
-// headers editor is sent but never stored. run.sh starts the API and sets
-// STAYGRAPH_URL; on failure a screenshot is left in $SCREENSHOT_DIR.
+// demo catalog show up in the response pane; checks that a token in the
+// headers editor is sent but never stored; and runs a subscription from the
+// explorer over the API's socket until an event of a change made over HTTP
+// shows up. run.sh starts the API and sets STAYGRAPH_URL and
+// STAYGRAPH_ADMIN_TOKEN; on failure a screenshot is left in $SCREENSHOT_DIR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -13,13 +15,16 @@ const base = process.env.STAYGRAPH_URL ?? 'http://127.0.0.1:8080';
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const screenshots = process.env.SCREENSHOT_DIR ?? 'screenshots';
 
+// launch starts Debian's Chromium, headless, with a fresh profile.
+const launch = () => chromium.launch({
+  executablePath,
+  timeout: 30_000,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+});
+
 test('the explorer runs the Browse hotels example against the API', { timeout: 120_000 }, async () => {
-  const browser = await chromium.launch({
-    executablePath,
-    timeout: 30_000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(30_000);
   const problems = [];
@@ -67,12 +72,7 @@ test('the explorer runs the Browse hotels example against the API', { timeout: 1
 test('tokens in the headers editor never reach localStorage', { timeout: 120_000 }, async () => {
   const token = 'sg-browser-test-token-4f7c2a';
   const stale = 'sg-token-an-earlier-build-stored';
-  const browser = await chromium.launch({
-    executablePath,
-    timeout: 30_000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(30_000);
   // The variables editor, then the headers editor (CodeMirror 5: the element knows its editor).
@@ -132,6 +132,148 @@ test('tokens in the headers editor never reach localStorage', { timeout: 120_000
     const file = join(screenshots, `explorer-headers-failure-${Date.now()}.png`);
     await page.screenshot({ path: file, fullPage: true }).catch(() => {});
     console.error(`screenshot of the failure: ${file}`);
+    throw err;
+  } finally {
+    await browser.close();
+  }
+});
+
+// api sends one operation to the API over HTTP, as a client other than the
+// explorer would.
+async function api(query, variables, token) {
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  assert.equal(res.status, 200, `${query}: ${JSON.stringify(body)}`);
+  assert.equal(body.errors, undefined, `${query}: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+// holds waits up to ms for check to hold, polling, and tells whether it did.
+async function holds(check, ms) {
+  for (const end = Date.now() + ms; !check();) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+// until fails unless check holds within ms.
+async function until(check, ms, what) {
+  if (!(await holds(check, ms))) assert.fail(`${what} within ${ms} ms`);
+}
+
+// night is the date n days from today (UTC), as the API writes a Date.
+const night = (n) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+
+// A subscription typed into the explorer goes over the API's socket at
+// /graphql (graphql-transport-ws, the headers editor's token in
+// connection_init) rather than failing with "Your GraphiQL createFetcher is
+// not properly configured for websocket subscriptions yet", and the event of
+// a change made over HTTP shows up in the response pane; stopping it closes
+// the socket. A token the API refuses is shown at once (4403), not after
+// retries with the same token.
+test('the explorer runs a subscription and shows its events', { timeout: 120_000 }, async () => {
+  const token = process.env.STAYGRAPH_ADMIN_TOKEN;
+  assert.ok(token, 'STAYGRAPH_ADMIN_TOKEN is set (run.sh mints one)');
+  const { hotels } = await api('{ hotels(first: 1) { edges { node { id roomTypes { ratePlans { id } } } } } }');
+  const hotel = hotels.edges[0].node;
+  const ratePlan = hotel.roomTypes.find((rt) => rt.ratePlans.length > 0).ratePlans[0].id;
+
+  const browser = await launch();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(30_000);
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+  // The sockets the page opens, each with the messages it sent and received.
+  const sockets = [];
+  page.on('websocket', (ws) => {
+    const socket = { ws, sent: [], received: [] };
+    sockets.push(socket);
+    ws.on('framesent', (f) => socket.sent.push(JSON.parse(String(f.payload))));
+    ws.on('framereceived', (f) => socket.received.push(JSON.parse(String(f.payload))));
+  });
+  const of = (messages, type) => messages.filter((m) => m.type === type);
+  const pane = page.locator('.graphiql-response');
+  const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor').last().locator('.CodeMirror');
+  const setHeaders = (value) => headersEditor.evaluate((el, value) => el.CodeMirror.setValue(value), value);
+  try {
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    await headersEditor.waitFor({ state: 'attached' });
+    await page.locator('.graphiql-query-editor .CodeMirror').evaluate((el, q) => el.CodeMirror.setValue(q),
+      `subscription LiveRates {
+  availabilityChanged(hotelId: "${hotel.id}", from: "${night(30)}", to: "${night(90)}") {
+    hotel { id }
+    ratesChanged
+    eventId
+  }
+}
+`);
+    // GraphiQL reads the operation's name from the editor a moment after
+    // a change, and titles the tab with it.
+    await page.getByRole('tab').filter({ hasText: 'LiveRates' }).first().waitFor();
+
+    // A token the API refuses closes the socket with 4403 and the reason,
+    // which the response pane shows without trying again.
+    await setHeaders(JSON.stringify({ Authorization: 'Bearer sg-not-a-token' }));
+    await page.locator('.graphiql-execute-button').click();
+    await pane.getByText('4403').first().waitFor({ timeout: 10_000 });
+    assert.match(await pane.innerText(), /"message": "the socket closed with 4403: unauthenticated: invalid token"/);
+    await page.waitForTimeout(2_000); // graphql-ws would try again after 1.3 to 3.3 s
+    assert.equal(sockets.length, 1, 'the refused token is not tried again');
+
+    // The headers editor's token opens a socket of its own.
+    await setHeaders(JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
+    await page.locator('.graphiql-execute-button').click();
+    await until(() => sockets.length === 2, 10_000, 'the explorer opens a socket with the new headers');
+    const { ws, sent, received } = sockets[1];
+    await until(() => of(sent, 'subscribe').length === 1 && of(received, 'connection_ack').length === 1, 30_000,
+      'the socket is acknowledged and the subscription sent');
+    assert.equal(ws.url(), `${base.replace(/^http/, 'ws')}/graphql`, 'the socket is the API\'s, on the page\'s host');
+    assert.deepEqual(of(sent, 'connection_init')[0].payload, { Authorization: `Bearer ${token}` },
+      'connection_init carries the headers editor\'s token');
+    assert.equal(of(sent, 'subscribe')[0].payload.operationName, 'LiveRates');
+
+    // graphql-transport-ws does not acknowledge a subscription: change the
+    // rates of one night after the other until an event arrives, so the
+    // subscription is live.
+    for (let n = 40; ; n++) {
+      assert.ok(n < 60, 'an event of 20 rate changes arrives');
+      const { setRates } = await api(`mutation($in: SetRatesInput!) { setRates(input: $in) { nights userErrors { code message } } }`,
+        { in: { ratePlanId: ratePlan, from: night(n), to: night(n), amount: 12_000 + n } }, token);
+      assert.deepEqual(setRates, { nights: 1, userErrors: [] });
+      if (await holds(() => of(received, 'next').length > 0, 3_000)) break;
+    }
+    const event = of(received, 'next')[0].payload;
+    assert.equal(event.errors, undefined, JSON.stringify(event.errors));
+    assert.equal(event.data.availabilityChanged.hotel.id, hotel.id);
+    assert.equal(event.data.availabilityChanged.ratesChanged, true);
+    assert.deepEqual(of(received, 'error'), [], 'the API refuses nothing');
+
+    await pane.getByText('ratesChanged').first().waitFor();
+    const text = await pane.innerText();
+    assert.match(text, /"availabilityChanged"/, 'the response pane shows the event');
+    assert.match(text, new RegExp(`"id": "${hotel.id}"`));
+    assert.match(text, /"ratesChanged": true/);
+    assert.doesNotMatch(text, /not properly configured|"errors"/);
+
+    // The execute button stops a running subscription; its socket closes.
+    await page.locator('.graphiql-execute-button').click();
+    await until(() => of(sent, 'complete').length === 1 && ws.isClosed(), 10_000,
+      'stopping the subscription completes it and closes the socket');
+    assert.doesNotMatch(await page.evaluate(() => JSON.stringify(Object.entries(localStorage))), new RegExp(token),
+      'the token is not in localStorage');
+    assert.deepEqual(problems.filter((p) => !/favicon/.test(p)), [], 'no errors in the page');
+  } catch (err) {
+    mkdirSync(screenshots, { recursive: true });
+    const file = join(screenshots, `explorer-subscription-failure-${Date.now()}.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    console.error(`screenshot of the failure: ${file}`);
+    console.error(`the response pane shows: ${await pane.innerText().catch(() => '?')}`);
     throw err;
   } finally {
     await browser.close();

@@ -2,7 +2,8 @@
 # Browser test of the explorer: starts `staygraph dev` (a private PostgreSQL
 # in a temporary data dir, migrations, a small demo catalog) on a free port,
 # drives the explorer in Debian's Chromium with playwright-core, then stops
-# the API and its PostgreSQL whatever happened. Needs node/npm, chromium
+# the API and its PostgreSQL whatever happened (the subscription test needs
+# the change stream, which 'staygraph dev' runs). Needs node/npm, chromium
 # (apt-get install chromium) and the PostgreSQL server binaries; as root the
 # private cluster runs as the postgres OS user (see internal/postgres/devserver).
 # A screenshot of a failure is left in $SCREENSHOT_DIR (default:
@@ -46,6 +47,9 @@ done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "the API did not get ready in 120 s:"; tail -n 50 "$work/api.log"; exit 1; }
 
 export STAYGRAPH_URL="http://127.0.0.1:$port"
+# An ADMIN token for the subscription test, signed with the dev server's secret.
+STAYGRAPH_ADMIN_TOKEN="$("$work/staygraph" token --role ADMIN --subject browser-test --ttl 1h --data-dir "$work/data")"
+export STAYGRAPH_ADMIN_TOKEN
 export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$here/screenshots}"
 if ! timeout 300 node --test explorer.test.mjs; then
   echo "--- API log"; tail -n 50 "$work/api.log"; exit 1

@@ -1,4 +1,6 @@
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { getOperationAST } from 'graphql';
+import { createClient } from 'graphql-ws';
 
 // PLACEHOLDER_HEADERS pre-fills the headers editor: it shows where a token
 // goes without being one.
@@ -13,8 +15,9 @@ export const PLACEHOLDER_HEADERS = JSON.stringify(
 const unfilled = /<[^>]*>/;
 
 // withoutPlaceholder drops an Authorization header that still holds the
-// placeholder, so anonymous queries work before a token is pasted (the API
-// answers a malformed bearer token with 401).
+// placeholder, so anonymous operations work before a token is pasted (the
+// API answers a malformed bearer token with 401, and closes a socket whose
+// connection_init carries one with 4403).
 export function withoutPlaceholder(headers) {
   if (!headers) return headers;
   const kept = {};
@@ -25,9 +28,67 @@ export function withoutPlaceholder(headers) {
   return kept;
 }
 
+// socketURL is the API's subscription socket: /graphql on the page's own
+// host, over wss: when the page came over https:.
+function socketURL() {
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/graphql`;
+}
+
+// The API closes a socket whose credential it refuses, or whose token
+// expired, with 4403: another try with the same headers would be refused
+// too, so the error is shown at once (graphql-ws retries it by default).
+const refusedCredential = 4403;
+
+// socketClient opens subscriptions on the API's socket (graphql-transport-ws)
+// with headers as the connection_init payload, which is where the API reads
+// the Authorization of a socket. It connects on the first subscription and
+// closes when the last one ends.
+function socketClient(headers) {
+  return createClient({
+    url: socketURL(),
+    connectionParams: headers ?? {},
+    shouldRetry: (event) => event instanceof CloseEvent && event.code !== refusedCredential,
+  });
+}
+
+// The headers are the socket's credential, fixed when it connects: other
+// headers need a client of their own. The last one is kept for the next
+// subscription with the same headers.
+let last = { key: undefined, client: undefined };
+
+function clientFor(headers) {
+  const key = JSON.stringify(headers ?? {});
+  if (last.key !== key) last = { key, client: socketClient(headers) };
+  return last.client;
+}
+
+// subscribe runs a subscription on the socket as the observable GraphiQL
+// shows each event of; GraphiQL's stop button unsubscribes.
+function subscribe(params, headers) {
+  return {
+    subscribe(sink) {
+      const unsubscribe = clientFor(headers).subscribe(params, {
+        next: (result) => sink.next(result),
+        // A closed socket comes as its CloseEvent, shown as a GraphQL
+        // error saying why; the API's errors come as GraphQL errors.
+        error: (err) => sink.error(err instanceof CloseEvent
+          ? { message: `the socket closed with ${err.code}${err.reason ? `: ${err.reason}` : ''}` }
+          : err),
+        complete: () => sink.complete(),
+      });
+      return { unsubscribe };
+    },
+  };
+}
+
 const post = createGraphiQLFetcher({ url: '/graphql' });
 
-// fetcher sends operations as JSON POSTs to /graphql on the page's origin.
+// fetcher sends queries and mutations as JSON POSTs to /graphql on the
+// page's origin, and subscriptions over the socket at the same path, both
+// with the headers of the headers editor.
 export function fetcher(params, opts) {
-  return post(params, { ...opts, headers: withoutPlaceholder(opts?.headers) });
+  const headers = withoutPlaceholder(opts?.headers);
+  const operation = opts?.documentAST && getOperationAST(opts.documentAST, params.operationName);
+  if (operation?.operation === 'subscription') return subscribe(params, headers);
+  return post(params, { ...opts, headers });
 }
