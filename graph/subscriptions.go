@@ -115,21 +115,40 @@ func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, pre
 	}}
 }
 
-// initPrincipal authenticates the token of a connection_init payload; nil
-// without one.
+// initPrincipal authenticates the credential of a connection_init payload,
+// as HTTP reads its headers: "Authorization": "Bearer <token>", or a
+// partner's key as "X-API-Key" (names in any case); nil without one.
 func initPrincipal(ctx context.Context, authn *auth.Authenticator, p transport.InitPayload) (*auth.Principal, error) {
-	raw := p.Authorization()
-	if raw == "" {
-		if v, ok := p["authorization"].(string); ok {
-			raw = v
+	var raw, key string
+	var n int
+	for name, v := range p {
+		s, ok := v.(string)
+		switch {
+		case !ok:
+		case strings.EqualFold(name, "Authorization"):
+			raw, n = s, n+1
+		case strings.EqualFold(name, auth.APIKeyHeader):
+			key, n = strings.TrimSpace(s), n+1
 		}
 	}
-	if raw == "" {
-		return nil, nil
+	if n > 1 {
+		return nil, errors.New("unauthenticated: send exactly one credential")
 	}
-	tok, err := auth.BearerToken(raw)
-	if ae, ok := apperr.As(err); ok {
-		return nil, errors.New(ae.Message)
+	var tok string
+	switch {
+	case key != "":
+		if !strings.HasPrefix(key, "sg_") {
+			return nil, errors.New("unauthenticated: X-API-Key holds an API key (sg_…)")
+		}
+		tok = key
+	case raw != "":
+		t, err := auth.BearerToken(raw)
+		if ae, ok := apperr.As(err); ok {
+			return nil, errors.New(ae.Message)
+		}
+		tok = t
+	default:
+		return nil, nil
 	}
 	if authn == nil {
 		return nil, errors.New("authentication is not available on this connection")

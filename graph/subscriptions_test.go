@@ -256,7 +256,14 @@ func TestSubscriptionAvailabilityChanged(t *testing.T) {
 		}
 	}
 
-	c := b.dialWS(t, map[string]any{"authorization": "Bearer " + searchKey})
+	// Two credentials at once are refused, saying so.
+	both := b.dialWS(t, map[string]any{"Authorization": "Bearer " + searchKey, "X-API-Key": searchKey})
+	var ce websocket.CloseError
+	if _, err := both.read(); !errors.As(err, &ce) || ce.Code != 4403 || !strings.Contains(ce.Reason, "exactly one credential") {
+		t.Fatalf("two credentials: %v, want 4403 saying to send one", err)
+	}
+	// A partner's key as its HTTP requests send it (X-API-Key).
+	c := b.dialWS(t, map[string]any{"x-api-key": searchKey})
 	c.expect("connection_ack")
 	c.subscribe("a", availabilitySub, vars)
 	waitSubscribers(t, h, 1)
