@@ -935,19 +935,20 @@ func (g *gatedLookup) Lookup(ctx context.Context, key string) (payment.ChargeRes
 	return res, err
 }
 
-// A charge call that outlasts its reconciliation's delay: the provider took
-// the money, the reconciliation recorded it and confirmed the booking, and
-// the call then fails on our side (it timed out). The guest is told the
-// booking is confirmed, and the payment stays CAPTURED, not written back to
-// UNKNOWN.
-func TestAChargeAnsweredAfterItsReconciliationKeepsItsOutcome(t *testing.T) {
-	t.Parallel()
-	b := setup(t, time.Time{})
+// chargeOutlastingItsReconciliation confirms a hold of a refundable
+// booking through a provider that takes the money and then does not answer
+// in time: the confirm runs in the background, and once the provider has
+// taken the charge the reconciliation records it and confirms the booking.
+// The returned func lets the charge call fail on our side (it timed out)
+// and returns what the confirm answered. b.svc is the service of that
+// provider's money from then on.
+func chargeOutlastingItsReconciliation(t *testing.T, b *testBundle) (booking.Booking, func() (booking.Booking, error)) {
+	t.Helper()
 	sb := sandbox.New()
 	b.svc = booking.NewService(b.pool, b.catalog, payment.NewRegistry(sb), nil, booking.Opts{})
 	slow := &gatedCharge{Provider: sb, entered: make(chan struct{}), gate: make(chan struct{})}
 	slowSvc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(slow), nil, booking.Opts{})
-	f := b.fixture(t, fixtureOpts{price: 10000})
+	f := b.fixture(t, fixtureOpts{price: 10000, policy: catalog.CancellationPolicy{Refundable: true}})
 	ctx := guest("payer")
 	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
 	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
@@ -965,10 +966,24 @@ func TestAChargeAnsweredAfterItsReconciliationKeepsItsOutcome(t *testing.T) {
 	var paymentID uuid.UUID
 	must(t, b.pool.QueryRow(context.Background(), "SELECT id FROM payments WHERE booking_id = $1", h.ID).Scan(&paymentID))
 	must(t, b.svc.ReconcilePayment(context.Background(), paymentID))
-	close(slow.gate)
-	got := <-done
-	if got.err != nil || got.b.Status != booking.StatusConfirmed {
-		t.Fatalf("confirm: %v (%s), want the booking confirmed", got.err, got.b.Status)
+	return h, func() (booking.Booking, error) {
+		close(slow.gate)
+		got := <-done
+		return got.b, got.err
+	}
+}
+
+// A charge call that outlasts its reconciliation's delay: the provider took
+// the money, the reconciliation recorded it and confirmed the booking, and
+// the call then fails on our side (it timed out). The guest is told the
+// booking is confirmed, and the payment stays CAPTURED, not written back to
+// UNKNOWN.
+func TestAChargeAnsweredAfterItsReconciliationKeepsItsOutcome(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	h, answer := chargeOutlastingItsReconciliation(t, &b)
+	if got, err := answer(); err != nil || got.Status != booking.StatusConfirmed {
+		t.Fatalf("confirm: %v (%s), want the booking confirmed", err, got.Status)
 	}
 	if p := fmt.Sprint(b.paymentStatuses(t, h.ID)); p != "[CAPTURED:10000/10000]" {
 		t.Fatalf("payments %s, want the capture the reconciliation recorded", p)
@@ -997,29 +1012,12 @@ func (g *gatedCharge) Charge(ctx context.Context, req payment.ChargeRequest) (pa
 func TestAChargeAnsweredAfterItsBookingWasRefundedSaysSo(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Time{})
-	sb := sandbox.New()
-	b.svc = booking.NewService(b.pool, b.catalog, payment.NewRegistry(sb), nil, booking.Opts{})
-	slow := &gatedCharge{Provider: sb, entered: make(chan struct{}), gate: make(chan struct{})}
-	slowSvc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(slow), nil, booking.Opts{})
-	f := b.fixture(t, fixtureOpts{price: 10000, policy: catalog.CancellationPolicy{Refundable: true}})
+	h, answer := chargeOutlastingItsReconciliation(t, &b)
 	ctx := guest("payer")
-	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
-	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
-	must(t, err)
-	done := make(chan error, 1)
-	go func() {
-		_, err := slowSvc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_success")})
-		done <- err
-	}()
-	<-slow.entered
-	var paymentID uuid.UUID
-	must(t, b.pool.QueryRow(context.Background(), "SELECT id FROM payments WHERE booking_id = $1", h.ID).Scan(&paymentID))
-	must(t, b.svc.ReconcilePayment(context.Background(), paymentID)) // captured: the booking is confirmed
 	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
 	must(t, err)
 	must(t, b.svc.PayRefund(ctx, refund.ID))
-	close(slow.gate)
-	if err := <-done; code(err) != booking.InvalidState {
+	if _, err := answer(); code(err) != booking.InvalidState {
 		t.Fatalf("confirm: %v, want INVALID_STATE: the booking was cancelled meanwhile", err)
 	}
 	if got := fmt.Sprint(b.paymentStatuses(t, h.ID)); got != "[REFUNDED:10000/10000]" {
