@@ -58,6 +58,21 @@ func stripePeer(t *testing.T) (registry *payment.Registry, sent func() []int64) 
 	}
 }
 
+// kuwaitBookings is a KWD hotel taxing taxBps with two rooms and a flexible
+// plan of 45.000 KWD a night under deposit, on 2027-03-01, whose bookings
+// a service paying through a Stripe stand-in takes (sent: the amounts
+// Stripe was asked for).
+func kuwaitBookings(t *testing.T, taxBps int, deposit catalog.DepositPolicy) (b testBundle, svc *booking.Service, f fixture, sent func() []int64) {
+	t.Helper()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b = setup(t, now)
+	registry, sent := stripePeer(t)
+	svc = booking.NewService(b.pool, b.catalog, registry, nil, booking.Opts{Now: func() time.Time { return now }})
+	f = kuwaitHotel(t, b, svc, taxBps, 2)
+	f.plan = b.ratePlan(t, f, flexible, deposit, booking.Date(now), 45000)
+	return b, svc, f, sent
+}
+
 // kuwaitHotel is a KWD hotel taxing taxBps, with one room type of rooms
 // rooms (and no rate plan yet), whose bookings svc takes.
 func kuwaitHotel(t *testing.T, b testBundle, svc *booking.Service, taxBps, rooms int) fixture {
@@ -93,12 +108,7 @@ func stripeCard() *booking.PaymentInput {
 // for exactly those amounts, in its units (fils).
 func TestThreeDecimalAmountsAreOnesCardsSettle(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
-	b := setup(t, now)
-	registry, sent := stripePeer(t)
-	svc := booking.NewService(b.pool, b.catalog, registry, nil, booking.Opts{Now: func() time.Time { return now }})
-	f := kuwaitHotel(t, b, svc, 500, 2)
-	f.plan = b.ratePlan(t, f, flexible, catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}, booking.Date(now), 45000)
+	_, svc, f, sent := kuwaitBookings(t, 500, catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30})
 
 	ctx := guest("cust-kw")
 	held, err := svc.Hold(ctx, holdInput(f, "h", day("2027-03-03"), day("2027-03-06"), 1))
@@ -129,12 +139,7 @@ func TestThreeDecimalAmountsAreOnesCardsSettle(t *testing.T) {
 // then 101.590, which Stripe takes; it declined 101.585.
 func TestThreeDecimalBalanceIsPayableByCard(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
-	b := setup(t, now)
-	registry, sent := stripePeer(t)
-	svc := booking.NewService(b.pool, b.catalog, registry, nil, booking.Opts{Now: func() time.Time { return now }})
-	f := kuwaitHotel(t, b, svc, 750, 2)
-	f.plan = b.ratePlan(t, f, flexible, catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}, booking.Date(now), 45000)
+	_, svc, f, sent := kuwaitBookings(t, 750, catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30})
 
 	ctx := guest("cust-kw")
 	held, err := svc.Hold(ctx, holdInput(f, "h", day("2027-03-03"), day("2027-03-06"), 1))
@@ -158,12 +163,7 @@ func TestThreeDecimalBalanceIsPayableByCard(t *testing.T) {
 // when the tax comes to single fils: the deposit is the total, 145.130.
 func TestThreeDecimalFullDepositIsPayableByCard(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
-	b := setup(t, now)
-	registry, sent := stripePeer(t)
-	svc := booking.NewService(b.pool, b.catalog, registry, nil, booking.Opts{Now: func() time.Time { return now }})
-	f := kuwaitHotel(t, b, svc, 750, 2)
-	f.plan = b.ratePlan(t, f, flexible, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(now), 45000)
+	_, svc, f, sent := kuwaitBookings(t, 750, catalog.DepositPolicy{Kind: catalog.DepositFull})
 
 	ctx := guest("cust-kw")
 	held, err := svc.Hold(ctx, holdInput(f, "h", day("2027-03-03"), day("2027-03-06"), 1))
@@ -185,13 +185,8 @@ func TestThreeDecimalFullDepositIsPayableByCard(t *testing.T) {
 // waiting for staff to pay it back by hand.
 func TestThreeDecimalRefundIsPayableByCard(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
-	b := setup(t, now)
-	registry, sent := stripePeer(t)
-	svc := booking.NewService(b.pool, b.catalog, registry, nil, booking.Opts{Now: func() time.Time { return now }})
-	f := kuwaitHotel(t, b, svc, 750, 2)
-	f.plan = b.ratePlan(t, f, flexible, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(now), 45000)
-	nonRefundable := b.ratePlan(t, f, catalog.CancellationPolicy{}, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(now), 45000)
+	b, svc, f, sent := kuwaitBookings(t, 750, catalog.DepositPolicy{Kind: catalog.DepositFull})
+	nonRefundable := b.ratePlan(t, f, catalog.CancellationPolicy{}, catalog.DepositPolicy{Kind: catalog.DepositFull}, day("2027-03-01"), 45000)
 
 	ctx := guest("cust-kw")
 	in := holdInput(f, "h", day("2027-03-20"), day("2027-03-23"), 2)
