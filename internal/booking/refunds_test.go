@@ -235,19 +235,16 @@ func TestConcurrentSettlementsOfARefundOneWins(t *testing.T) {
 	}
 }
 
-// The provider is down for every attempt of a refund's job, so River
-// discards it and the refund stays PENDING. Once the provider is back,
-// staff ask for it again: a new job pays it, once. While that job is live,
-// asking again is CONFLICT; once paid, INVALID_STATE. Only the hotel's
-// staff may ask.
-func TestAPendingRefundWhoseJobGaveUpIsAskedAgain(t *testing.T) {
-	t.Parallel()
-	b := setupWithJobs(t, 15*time.Minute, retryQuickly, func(c *river.Config) { c.MaxAttempts = 2 })
+// pendingRefund is a confirmed booking of guest "waiting", paid through a
+// provider that is down (stalling: p.down), and cancelled: its refund's job
+// asks the provider under River's config opts.
+func pendingRefund(t *testing.T, opts ...func(*river.Config)) (jobsBundle, *stalling, fixture, booking.Booking, *booking.Refund) {
+	t.Helper()
+	b := setupWithJobs(t, 15*time.Minute, opts...)
 	p := &stalling{Provider: sandbox.New(), asked: make(chan string, 4), release: make(chan struct{})}
 	p.down.Store(true)
 	b.payments.Register(p)
 	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
-	other := b.fixture(t, fixtureOpts{zone: "Europe/Rome"})
 	ctx := guest("waiting")
 	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
 	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
@@ -256,6 +253,19 @@ func TestAPendingRefundWhoseJobGaveUpIsAskedAgain(t *testing.T) {
 	must(t, err)
 	_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
 	must(t, err)
+	return b, p, f, h, refund
+}
+
+// The provider is down for every attempt of a refund's job, so River
+// discards it and the refund stays PENDING. Once the provider is back,
+// staff ask for it again: a new job pays it, once. While that job is live,
+// asking again is CONFLICT; once paid, INVALID_STATE. Only the hotel's
+// staff may ask.
+func TestAPendingRefundWhoseJobGaveUpIsAskedAgain(t *testing.T) {
+	t.Parallel()
+	b, p, f, h, refund := pendingRefund(t, retryQuickly, func(c *river.Config) { c.MaxAttempts = 2 })
+	other := b.fixture(t, fixtureOpts{zone: "Europe/Rome"})
+	ctx := guest("waiting")
 	eventually(t, "the refund job's discard", func() bool { return strings.HasPrefix(b.refundJob(t, refund.ID), "discarded") })
 	if got := b.refundOf(t, h.ID).Status; got != "PENDING" {
 		t.Fatalf("refund %s after its job gave up, want PENDING", got)
@@ -329,28 +339,12 @@ func TestAPendingRefundWhoseJobGaveUpIsAskedAgain(t *testing.T) {
 // again is refused.
 func TestAPendingRefundWhoseJobGaveUpIsSettledOutside(t *testing.T) {
 	t.Parallel()
-	pendingRefund := func(t *testing.T, opts ...func(*river.Config)) (jobsBundle, fixture, booking.Booking, *booking.Refund) {
-		b := setupWithJobs(t, 15*time.Minute, opts...)
-		p := &stalling{Provider: sandbox.New(), asked: make(chan string, 4), release: make(chan struct{})}
-		p.down.Store(true)
-		b.payments.Register(p)
-		f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
-		ctx := guest("waiting")
-		checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
-		h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
-		must(t, err)
-		_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: &booking.PaymentInput{Provider: "stalling", Token: "tok_success"}})
-		must(t, err)
-		_, refund, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
-		must(t, err)
-		return b, f, h, refund
-	}
 	in := func(r *booking.Refund) booking.SettleRefundInput {
 		return booking.SettleRefundInput{RefundID: r.ID, Reference: "TR-2031-0077", Note: "the provider's account was closed"}
 	}
 	t.Run("its job still asks", func(t *testing.T) {
 		t.Parallel()
-		b, f, h, refund := pendingRefund(t, func(c *river.Config) { c.RetryPolicy = retryInAnHour{} })
+		b, _, f, h, refund := pendingRefund(t, func(c *river.Config) { c.RetryPolicy = retryInAnHour{} })
 		eventually(t, "the refund job's first failure", func() bool { return strings.HasPrefix(b.refundJob(t, refund.ID), "retryable") })
 		if _, _, err := b.svc.SettleRefundOutside(staffOf(f.hotel.ID), in(refund)); code(err) != apperr.Conflict || !strings.Contains(err.Error(), "asks the provider by itself") {
 			t.Fatalf("settling while the job asks: %v, want CONFLICT", err)
@@ -361,7 +355,7 @@ func TestAPendingRefundWhoseJobGaveUpIsSettledOutside(t *testing.T) {
 	})
 	t.Run("its job gave up", func(t *testing.T) {
 		t.Parallel()
-		b, f, h, refund := pendingRefund(t, retryQuickly, func(c *river.Config) { c.MaxAttempts = 2 })
+		b, _, f, h, refund := pendingRefund(t, retryQuickly, func(c *river.Config) { c.MaxAttempts = 2 })
 		eventually(t, "the refund job's discard", func() bool { return strings.HasPrefix(b.refundJob(t, refund.ID), "discarded") })
 		settled, _, err := b.svc.SettleRefundOutside(staffOf(f.hotel.ID), in(refund))
 		must(t, err)
