@@ -238,14 +238,18 @@ func wholeNumber(s string) (int64, bool) {
 	mantissa, exp, ok := strings.Cut(strings.ToLower(s), "e")
 	shift := 0
 	if ok {
-		if len(exp) > 4 { // |exp| of 1,000 or more: never a whole int64 (0e1000 aside)
-			return 0, false
+		negative := strings.HasPrefix(exp, "-")
+		exp = strings.TrimLeft(strings.TrimLeft(exp, "+-"), "0") // JSON allows 2e007
+		if len(exp) > 9 {
+			exp = "1000000000" // beyond any digits a request holds: the same answer
 		}
-		e, err := strconv.Atoi(exp)
+		e, err := strconv.Atoi("0" + exp)
 		if err != nil {
 			return 0, false
 		}
-		shift = e
+		if shift = e; negative {
+			shift = -e
+		}
 	}
 	sign := ""
 	if rest, neg := strings.CutPrefix(mantissa, "-"); neg {

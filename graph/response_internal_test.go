@@ -3,6 +3,8 @@ package graph
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
+	"math/rand/v2"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -65,10 +67,46 @@ func TestWholeNumber(t *testing.T) {
 		"9223372036854775807.0": int64(9223372036854775807), "-9223372036854775808.00": int64(-9223372036854775808),
 		"1.5": nil, "1e-400": nil, "1e400": nil, "1e999999": nil, "9223372036854775808.0": nil, "1e19": nil, "0.0001": nil,
 		"0e5": int64(0), "12.3400e2": int64(1234), "1.23456e2": nil,
+		"2e00001": int64(20), "200e-0001": int64(20), "2E+01": int64(20), "0e99999999999": int64(0), "5e-99999999999": nil,
+		"1" + strings.Repeat("0", 1000) + "e-1000": int64(1), "1" + strings.Repeat("0", 1000) + "e-999": int64(10), "1" + strings.Repeat("0", 1000) + "e-1001": nil,
 	} {
 		got, ok := wholeNumber(in)
 		if want == nil && ok || want != nil && (!ok || got != want.(int64)) {
 			t.Errorf("wholeNumber(%s) = %d %v, want %v", in, got, ok, want)
+		}
+	}
+}
+
+// wholeNumber agrees with exact arithmetic (math/big) on JSON numbers of
+// every shape, without expanding exponents itself.
+func TestWholeNumberAgreesWithExactArithmetic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	digits := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('0' + rng.IntN(10))
+		}
+		return string(b)
+	}
+	for range 100000 {
+		s := digits(1 + rng.IntN(8))
+		if rng.IntN(3) == 0 {
+			s += "." + digits(1+rng.IntN(6))
+		}
+		if rng.IntN(2) == 0 {
+			s += []string{"e", "E", "e+", "e-", "E-"}[rng.IntN(5)] + strings.Repeat("0", rng.IntN(3)) + digits(1+rng.IntN(2))
+		}
+		if rng.IntN(2) == 0 {
+			s = "-" + s
+		}
+		want, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("big.Rat does not read %s", s)
+		}
+		whole := want.IsInt() && want.Num().IsInt64()
+		got, gotOK := wholeNumber(s)
+		if gotOK != whole || whole && got != want.Num().Int64() {
+			t.Fatalf("wholeNumber(%s) = %d %v, want %v (%s)", s, got, gotOK, whole, want.RatString())
 		}
 	}
 }

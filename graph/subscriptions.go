@@ -121,34 +121,39 @@ func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, pre
 func initPrincipal(ctx context.Context, authn *auth.Authenticator, p transport.InitPayload) (*auth.Principal, error) {
 	var raw, key string
 	var n int
+	viaKey := false
 	for name, v := range p {
-		s, ok := v.(string)
-		switch {
-		case !ok:
-		case strings.EqualFold(name, "Authorization"):
-			raw, n = s, n+1
-		case strings.EqualFold(name, auth.APIKeyHeader):
-			key, n = strings.TrimSpace(s), n+1
+		isAuthorization, isKey := strings.EqualFold(name, "Authorization"), strings.EqualFold(name, auth.APIKeyHeader)
+		if !isAuthorization && !isKey || v == nil {
+			continue
 		}
-	}
-	if n > 1 {
-		return nil, errors.New("unauthenticated: send exactly one credential")
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("unauthenticated: %s must be a string", name)
+		}
+		if n++; isAuthorization {
+			raw = s
+		} else {
+			key, viaKey = strings.TrimSpace(s), true
+		}
 	}
 	var tok string
 	switch {
-	case key != "":
+	case n > 1:
+		return nil, errors.New("unauthenticated: send exactly one credential")
+	case n == 0:
+		return nil, nil
+	case viaKey:
 		if !strings.HasPrefix(key, "sg_") {
 			return nil, errors.New("unauthenticated: X-API-Key holds an API key (sg_…)")
 		}
 		tok = key
-	case raw != "":
+	default:
 		t, err := auth.BearerToken(raw)
 		if ae, ok := apperr.As(err); ok {
 			return nil, errors.New(ae.Message)
 		}
 		tok = t
-	default:
-		return nil, nil
 	}
 	if authn == nil {
 		return nil, errors.New("authentication is not available on this connection")

@@ -262,6 +262,19 @@ func TestSubscriptionAvailabilityChanged(t *testing.T) {
 	if _, err := both.read(); !errors.As(err, &ce) || ce.Code != 4403 || !strings.Contains(ce.Reason, "exactly one credential") {
 		t.Fatalf("two credentials: %v, want 4403 saying to send one", err)
 	}
+	// A blank or non-string credential is refused, as over HTTP, not taken
+	// as no credential.
+	for name, payload := range map[string]map[string]any{
+		"blank X-API-Key":       {"X-API-Key": "  "},
+		"empty Authorization":   {"Authorization": ""},
+		"Authorization object":  {"Authorization": map[string]any{"token": searchKey}},
+		"X-API-Key as a number": {"x-api-key": 12345},
+	} {
+		c := b.dialWS(t, payload)
+		if _, err := c.read(); !errors.As(err, &ce) || ce.Code != 4403 {
+			t.Fatalf("%s: %v, want 4403", name, err)
+		}
+	}
 	// A partner's key as its HTTP requests send it (X-API-Key).
 	c := b.dialWS(t, map[string]any{"x-api-key": searchKey})
 	c.expect("connection_ack")
