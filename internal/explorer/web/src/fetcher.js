@@ -62,6 +62,17 @@ function clientFor(headers) {
   return last.client;
 }
 
+// socketError is what the explorer shows of a socket's failure.
+function socketError(err) {
+  if (err instanceof CloseEvent) {
+    return { message: `the socket closed with ${err.code}${err.reason ? `: ${err.reason}` : ''}` };
+  }
+  if (err instanceof Event) {
+    return { message: 'could not connect to the subscription socket at /graphql (is the API up?)' };
+  }
+  return err;
+}
+
 // subscribe runs a subscription on the socket as the observable GraphiQL
 // shows each event of; GraphiQL's stop button unsubscribes.
 function subscribe(params, headers) {
@@ -69,11 +80,11 @@ function subscribe(params, headers) {
     subscribe(sink) {
       const unsubscribe = clientFor(headers).subscribe(params, {
         next: (result) => sink.next(result),
-        // A closed socket comes as its CloseEvent, shown as a GraphQL
-        // error saying why; the API's errors come as GraphQL errors.
-        error: (err) => sink.error(err instanceof CloseEvent
-          ? { message: `the socket closed with ${err.code}${err.reason ? `: ${err.reason}` : ''}` }
-          : err),
+        // A closed socket comes as its CloseEvent, and one that could not
+        // connect (the API down, the handshake refused) as a bare Event:
+        // both shown as a GraphQL error saying why. The API's errors come
+        // as GraphQL errors.
+        error: (err) => sink.error(socketError(err)),
         complete: () => sink.complete(),
       });
       return { unsubscribe };
