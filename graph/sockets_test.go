@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -384,7 +385,8 @@ func TestSocketOpensFromAllowedCORSOrigins(t *testing.T) {
 			continue
 		}
 		ws := &wsClient{t: t, conn: conn, ctx: ctx}
-		ws.send(wsMessage{Type: "connection_init"})
+		raw, _ := json.Marshal(bearer(token(t, auth.RoleGuest)))
+		ws.send(wsMessage{Type: "connection_init", Payload: raw})
 		ws.expect("connection_ack")
 		conn.CloseNow()
 	}
@@ -605,5 +607,52 @@ func TestABadHandshakeIsACodedRefusal(t *testing.T) {
 	}
 	if strings.Contains(c.logs.String(), "superfluous") {
 		t.Errorf("the refusals were written twice: %s", c.logs.String())
+	}
+}
+
+// A socket without a credential is closed at connection_init (every
+// subscription needs one: it could only hold a connection open), and a
+// caller holds at most graph.MaxSocketsPerCaller open sockets on a server:
+// the next is closed 4429 (graphql-ws clients do not retry it) until one of
+// them closes.
+func TestSocketsNeedACredentialAndAreBoundedPerCaller(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.resolver.Live = hub.New(hub.Opts{})
+	anonymous := b.dialWS(t, nil)
+	var ce websocket.CloseError
+	if _, err := anonymous.read(); !errors.As(err, &ce) || ce.Code != 4403 || !strings.Contains(ce.Reason, "need a credential") {
+		t.Fatalf("a socket without a credential: %v, want 4403 saying it needs one", err)
+	}
+
+	tok := token(t, auth.RoleGuest)
+	open := make([]*wsClient, graph.MaxSocketsPerCaller)
+	for i := range open {
+		open[i] = b.dialWS(t, bearer(tok))
+		open[i].expect("connection_ack")
+	}
+	extra := b.dialWS(t, bearer(tok))
+	if _, err := extra.read(); !errors.As(err, &ce) || ce.Code != 4429 || !strings.Contains(ce.Reason, "too many sockets") {
+		t.Fatalf("socket %d of one caller: %v, want 4429", graph.MaxSocketsPerCaller+1, err)
+	}
+	// Another caller is not held back, and a closed socket frees its slot.
+	otherTok, err := auth.Mint(secret, auth.MintOpts{Role: auth.RoleGuest, Subject: "someone-else", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := b.dialWS(t, bearer(otherTok))
+	other.expect("connection_ack")
+	_ = open[0].conn.Close(websocket.StatusNormalClosure, "")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		again := b.dialWS(t, bearer(tok))
+		m, err := again.read()
+		if err == nil && m.Type == "connection_ack" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a socket after one of the caller's closed: %v %v, want it opened", m, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -54,6 +54,10 @@ const MaxSubscriptionsPerCaller = 100
 // MaxSubscriptionsPerCaller.
 const CodeTooManySubscriptions apperr.Code = "TOO_MANY_SUBSCRIPTIONS"
 
+// MaxSocketsPerCaller bounds the open subscription sockets of one caller on
+// this server: each holds a connection and goroutines, subscribed or not.
+const MaxSocketsPerCaller = MaxSubscriptionsPerCaller
+
 // maxSubscriptionNights bounds the range availabilityChanged watches.
 const maxSubscriptionNights = 366
 
@@ -86,6 +90,7 @@ const CodeSubscriptionsOnly = "SUBSCRIPTIONS_ONLY"
 // the socket with its close code (socketConn). Errors that end a
 // subscription go through present, as the handler's other errors do.
 func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, present graphql.ErrorPresenterFunc, origins server.Origins) graphql.Transport {
+	var sockets slots
 	readLimit := int64(maxSocketMessage)
 	accept := transport.CoderWebsocketImplementation{
 		AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}, // socketTransport checks the origin
@@ -95,6 +100,11 @@ func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, pre
 		KeepAlivePingInterval: KeepAlivePingInterval, // graphql-ws
 		PingPongInterval:      KeepAlivePingInterval, // graphql-transport-ws
 		PayloadReadLimit:      &readLimit,
+		CloseFunc: func(ctx context.Context, _ int) {
+			if release, ok := ctx.Value(socketReleaseKey{}).(func()); ok {
+				release()
+			}
+		},
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			ctx = context.WithValue(ctx, onSocketKey{}, true)
 			ctx = context.WithValue(ctx, presenterKey{}, present)
@@ -108,6 +118,20 @@ func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, pre
 			if principal != nil {
 				ctx = auth.WithPrincipal(ctx, principal)
 			}
+			// Every subscription needs a credential: a socket without one
+			// could only hold a connection open.
+			if auth.FromContext(ctx) == nil {
+				err := errors.New("unauthenticated: subscriptions need a credential (Authorization or X-API-Key in connection_init)")
+				ctx = transport.AppendCloseReason(ctx, err.Error())
+				return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
+			}
+			release, ok := sockets.take(ctx, MaxSocketsPerCaller)
+			if !ok {
+				err := fmt.Errorf("too many sockets: at most %d open per caller", MaxSocketsPerCaller)
+				ctx = transport.AppendCloseReason(ctx, err.Error())
+				return transport.WithWebsocketCloseCode(ctx, 4429), nil, err
+			}
+			ctx = context.WithValue(ctx, socketReleaseKey{}, release)
 			return whileValid(ctx, authn, auth.FromContext(ctx), checkEvery, func(reason string) {
 				closeSocket(ctx, 4403, reason)
 			}), nil, nil
@@ -241,21 +265,21 @@ func presented(ctx context.Context, err error) *gqlerror.Error {
 	return present(ctx, err)
 }
 
-// slots counts each caller's live subscriptions.
+// slots counts what each caller holds at once: its live subscriptions, or
+// its open sockets.
 type slots struct {
 	mu   sync.Mutex
 	live map[string]int
 }
 
-// take holds one of ctx's caller's MaxSubscriptionsPerCaller slots until
-// release is called.
-func (s *slots) take(ctx context.Context) (release func(), err error) {
+// take holds one of ctx's caller's max slots until release is called; ok
+// is false when the caller holds max already.
+func (s *slots) take(ctx context.Context, max int) (release func(), ok bool) {
 	key := server.PrincipalKey(auth.FromContext(ctx))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.live[key] >= MaxSubscriptionsPerCaller {
-		return nil, apperr.New(CodeTooManySubscriptions, fmt.Sprintf(
-			"at most %d live subscriptions per caller: complete some first", MaxSubscriptionsPerCaller))
+	if s.live[key] >= max {
+		return nil, false
 	}
 	if s.live == nil {
 		s.live = map[string]int{}
@@ -270,15 +294,16 @@ func (s *slots) take(ctx context.Context) (release func(), err error) {
 				delete(s.live, key)
 			}
 		})
-	}, nil
+	}, true
 }
 
 // watch subscribes to the events f lets through, in one of the caller's
 // slots; cancel ends it and frees the slot.
 func (r *Resolver) watch(ctx context.Context, f hub.Filter) (<-chan hub.Event, func(), error) {
-	release, err := r.subscriptions.take(ctx)
-	if err != nil {
-		return nil, nil, err
+	release, ok := r.subscriptions.take(ctx, MaxSubscriptionsPerCaller)
+	if !ok {
+		return nil, nil, apperr.New(CodeTooManySubscriptions, fmt.Sprintf(
+			"at most %d live subscriptions per caller: complete some first", MaxSubscriptionsPerCaller))
 	}
 	events, cancel := r.Live.Subscribe(ctx, f)
 	return events, func() { cancel(); release() }, nil
@@ -414,3 +439,7 @@ func (r *Resolver) availabilityChange(ctx context.Context, hotelID uuid.UUID, e 
 	}
 	return c, nil
 }
+
+// socketReleaseKey holds, in a socket's context, the release of the
+// caller's socket slot it took, called when the socket closes.
+type socketReleaseKey struct{}

@@ -215,7 +215,7 @@ func TestSubscriptionConnectionInitRefusesBadToken(t *testing.T) {
 func TestSubscriptionsOffWithoutLiveFeed(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	c := b.dialWS(t, nil)
+	c := b.dialWS(t, bearer(token(t, auth.RoleGuest)))
 	c.expect("connection_ack")
 	c.subscribe("1", bookingUpdatedSub, map[string]any{"id": relay.ID(relay.KindBooking, uuid.New())})
 	if p := c.refused("1"); !strings.Contains(p, "--indexer") || !strings.Contains(p, "UNAVAILABLE") {
@@ -322,7 +322,23 @@ func (b testBundle) doLive(t *testing.T, h *hub.Hub, tok, query string, vars map
 		init = bearer(tok)
 	}
 	c := b.dialWS(t, init)
-	c.expect("connection_ack")
+	var out response
+	if m, err := c.read(); err != nil {
+		// A socket without a credential is closed at connection_init:
+		// answered as HTTP answers the anonymous, UNAUTHENTICATED.
+		var ce websocket.CloseError
+		if tok != "" || !errors.As(err, &ce) || ce.Code != 4403 {
+			t.Fatalf("%s: connection_init: %v", query, err)
+		}
+		out.Errors = append(out.Errors, struct {
+			Message    string         `json:"message"`
+			Path       []any          `json:"path"`
+			Extensions map[string]any `json:"extensions"`
+		}{Message: ce.Reason, Extensions: map[string]any{"code": "UNAUTHENTICATED"}})
+		return out
+	} else if m.Type != "connection_ack" {
+		t.Fatalf("%s: got %s %s, want connection_ack", query, m.Type, m.Payload)
+	}
 	c.subscribe("p", query, vars)
 	got := make(chan wsMessage, 1)
 	go func() {
@@ -347,7 +363,6 @@ wait:
 			t.Fatalf("no answer to %s", query)
 		}
 	}
-	var out response
 	switch m.Type {
 	case "next":
 		if err := json.Unmarshal(m.Payload, &out); err != nil {
