@@ -268,18 +268,41 @@ func presented(ctx context.Context, err error) *gqlerror.Error {
 // slots counts what each caller holds at once: its live subscriptions, or
 // its open sockets.
 type slots struct {
-	mu   sync.Mutex
-	live map[string]int
+	mu    sync.Mutex
+	live  map[string]int
+	freed chan struct{} // closed (and replaced) when a slot is released
 }
 
+// slotWait is how long take waits for a caller at its limit to release a
+// slot: what a client ended a moment ago (a socket it closed, a
+// subscription it completed) is released by another goroutine, which may
+// not have run yet when the client's next request arrives.
+const slotWait = 2 * time.Second
+
 // take holds one of ctx's caller's max slots until release is called; ok
-// is false when the caller holds max already.
+// is false when the caller holds max for slotWait.
 func (s *slots) take(ctx context.Context, max int) (release func(), ok bool) {
 	key := server.PrincipalKey(auth.FromContext(ctx))
+	timeout := time.NewTimer(slotWait)
+	defer timeout.Stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.live[key] >= max {
-		return nil, false
+	for s.live[key] >= max {
+		if s.freed == nil {
+			s.freed = make(chan struct{})
+		}
+		freed := s.freed
+		s.mu.Unlock()
+		select {
+		case <-freed:
+		case <-timeout.C:
+			s.mu.Lock()
+			return nil, false
+		case <-ctx.Done():
+			s.mu.Lock()
+			return nil, false
+		}
+		s.mu.Lock()
 	}
 	if s.live == nil {
 		s.live = map[string]int{}
@@ -292,6 +315,10 @@ func (s *slots) take(ctx context.Context, max int) (release func(), ok bool) {
 			defer s.mu.Unlock()
 			if s.live[key]--; s.live[key] == 0 {
 				delete(s.live, key)
+			}
+			if s.freed != nil {
+				close(s.freed)
+				s.freed = nil
 			}
 		})
 	}, true
