@@ -113,51 +113,28 @@ func (r rotation) due(ctx context.Context) (int, error) {
 	return int(b + g + n), nil
 }
 
-// bookings sweeps the bookings table once, in key order.
-func (r rotation) bookings(ctx context.Context) (int, error) {
-	due, err := db.New(r.pool).CountBookingsToRotate(ctx, r.header)
-	if err != nil || due == 0 {
-		return 0, err
+// sweep runs batch, one transaction each, until a batch sees fewer rows
+// than the batch size, reporting progress in table of due rows; batch
+// locks the next rows after the last it saw (it keeps its own place) and
+// returns how many it saw and how many it re-sealed.
+func (r rotation) sweep(ctx context.Context, table string, due int64, batch func(q *db.Queries) (seen, done int, err error)) (int, error) {
+	if due == 0 {
+		return 0, nil
 	}
-	done, after := 0, uuid.Nil
+	done := 0
 	for {
 		var n, seen int
 		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-			q := db.New(tx)
-			rows, err := q.LockBookingsToRotate(ctx, db.LockBookingsToRotateParams{After: after, Header: r.header, BatchSize: int32(r.opts.BatchSize)})
-			if err != nil {
-				return fmt.Errorf("lock bookings to rotate: %w", err)
-			}
-			seen = len(rows)
-			for _, row := range rows {
-				after = row.ID
-				email, err := r.reseal(row.ContactEmailEnc, bookingPurpose(purposeContactEmail, row.ID))
-				if err != nil {
-					return fmt.Errorf("booking %s contact email: %w", row.ID, err)
-				}
-				phone, err := r.reseal(row.ContactPhoneEnc, bookingPurpose(purposeContactPhone, row.ID))
-				if err != nil {
-					return fmt.Errorf("booking %s contact phone: %w", row.ID, err)
-				}
-				reason, err := r.reseal(row.CancelReasonEnc, bookingPurpose(purposeCancelReason, row.ID))
-				if err != nil {
-					return fmt.Errorf("booking %s cancel reason: %w", row.ID, err)
-				}
-				updated, err := q.RotateBookingContact(ctx, db.RotateBookingContactParams{
-					ID: row.ID, Version: row.Version, ContactEmailEnc: email, ContactPhoneEnc: phone, CancelReasonEnc: reason})
-				if err != nil {
-					return fmt.Errorf("re-seal booking %s: %w", row.ID, err)
-				}
-				n += int(updated)
-			}
-			return nil
+			var err error
+			seen, n, err = batch(db.New(tx))
+			return err
 		})
 		if err != nil {
-			return done, fmt.Errorf("rotate bookings: %w", err)
+			return done, fmt.Errorf("rotate %s: %w", table, err)
 		}
 		done += n
 		if seen > 0 && r.opts.Progress != nil {
-			r.opts.Progress(RotateProgress{Table: "bookings", Done: done, Due: int(due)})
+			r.opts.Progress(RotateProgress{Table: table, Done: done, Due: int(due)})
 		}
 		if seen < r.opts.BatchSize {
 			return done, nil
@@ -165,53 +142,77 @@ func (r rotation) bookings(ctx context.Context) (int, error) {
 	}
 }
 
+// bookings sweeps the bookings table once, in key order.
+func (r rotation) bookings(ctx context.Context) (int, error) {
+	due, err := db.New(r.pool).CountBookingsToRotate(ctx, r.header)
+	if err != nil {
+		return 0, err
+	}
+	after := uuid.Nil
+	return r.sweep(ctx, "bookings", due, func(q *db.Queries) (int, int, error) {
+		rows, err := q.LockBookingsToRotate(ctx, db.LockBookingsToRotateParams{After: after, Header: r.header, BatchSize: int32(r.opts.BatchSize)})
+		if err != nil {
+			return 0, 0, fmt.Errorf("lock bookings to rotate: %w", err)
+		}
+		n := 0
+		for _, row := range rows {
+			after = row.ID
+			email, err := r.reseal(row.ContactEmailEnc, bookingPurpose(purposeContactEmail, row.ID))
+			if err != nil {
+				return 0, 0, fmt.Errorf("booking %s contact email: %w", row.ID, err)
+			}
+			phone, err := r.reseal(row.ContactPhoneEnc, bookingPurpose(purposeContactPhone, row.ID))
+			if err != nil {
+				return 0, 0, fmt.Errorf("booking %s contact phone: %w", row.ID, err)
+			}
+			reason, err := r.reseal(row.CancelReasonEnc, bookingPurpose(purposeCancelReason, row.ID))
+			if err != nil {
+				return 0, 0, fmt.Errorf("booking %s cancel reason: %w", row.ID, err)
+			}
+			updated, err := q.RotateBookingContact(ctx, db.RotateBookingContactParams{
+				ID: row.ID, Version: row.Version, ContactEmailEnc: email, ContactPhoneEnc: phone, CancelReasonEnc: reason})
+			if err != nil {
+				return 0, 0, fmt.Errorf("re-seal booking %s: %w", row.ID, err)
+			}
+			n += int(updated)
+		}
+		return len(rows), n, nil
+	})
+}
+
 // guests sweeps the booking_guests table once, in key order.
 func (r rotation) guests(ctx context.Context) (int, error) {
 	due, err := db.New(r.pool).CountGuestsToRotate(ctx, r.header)
-	if err != nil || due == 0 {
+	if err != nil {
 		return 0, err
 	}
-	done, afterBooking, afterPosition := 0, uuid.Nil, int16(-1)
-	for {
-		var n, seen int
-		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-			q := db.New(tx)
-			rows, err := q.LockGuestsToRotate(ctx, db.LockGuestsToRotateParams{AfterBooking: afterBooking, AfterPosition: afterPosition,
-				Header: r.header, BatchSize: int32(r.opts.BatchSize)})
-			if err != nil {
-				return fmt.Errorf("lock guests to rotate: %w", err)
-			}
-			seen = len(rows)
-			for _, row := range rows {
-				afterBooking, afterPosition = row.BookingID, row.Position
-				given, err := r.reseal(row.GivenNameEnc, guestPurpose(purposeGivenName, row.BookingID, row.Position))
-				if err != nil {
-					return fmt.Errorf("guest %d of booking %s given name: %w", row.Position, row.BookingID, err)
-				}
-				family, err := r.reseal(row.FamilyNameEnc, guestPurpose(purposeFamilyName, row.BookingID, row.Position))
-				if err != nil {
-					return fmt.Errorf("guest %d of booking %s family name: %w", row.Position, row.BookingID, err)
-				}
-				updated, err := q.RotateGuestNames(ctx, db.RotateGuestNamesParams{BookingID: row.BookingID, Position: row.Position,
-					GivenNameEnc: given, FamilyNameEnc: family, OldGivenNameEnc: row.GivenNameEnc, OldFamilyNameEnc: row.FamilyNameEnc})
-				if err != nil {
-					return fmt.Errorf("re-seal guest %d of booking %s: %w", row.Position, row.BookingID, err)
-				}
-				n += int(updated)
-			}
-			return nil
-		})
+	afterBooking, afterPosition := uuid.Nil, int16(-1)
+	return r.sweep(ctx, "booking_guests", due, func(q *db.Queries) (int, int, error) {
+		rows, err := q.LockGuestsToRotate(ctx, db.LockGuestsToRotateParams{AfterBooking: afterBooking, AfterPosition: afterPosition,
+			Header: r.header, BatchSize: int32(r.opts.BatchSize)})
 		if err != nil {
-			return done, fmt.Errorf("rotate guests: %w", err)
+			return 0, 0, fmt.Errorf("lock guests to rotate: %w", err)
 		}
-		done += n
-		if seen > 0 && r.opts.Progress != nil {
-			r.opts.Progress(RotateProgress{Table: "booking_guests", Done: done, Due: int(due)})
+		n := 0
+		for _, row := range rows {
+			afterBooking, afterPosition = row.BookingID, row.Position
+			given, err := r.reseal(row.GivenNameEnc, guestPurpose(purposeGivenName, row.BookingID, row.Position))
+			if err != nil {
+				return 0, 0, fmt.Errorf("guest %d of booking %s given name: %w", row.Position, row.BookingID, err)
+			}
+			family, err := r.reseal(row.FamilyNameEnc, guestPurpose(purposeFamilyName, row.BookingID, row.Position))
+			if err != nil {
+				return 0, 0, fmt.Errorf("guest %d of booking %s family name: %w", row.Position, row.BookingID, err)
+			}
+			updated, err := q.RotateGuestNames(ctx, db.RotateGuestNamesParams{BookingID: row.BookingID, Position: row.Position,
+				GivenNameEnc: given, FamilyNameEnc: family, OldGivenNameEnc: row.GivenNameEnc, OldFamilyNameEnc: row.FamilyNameEnc})
+			if err != nil {
+				return 0, 0, fmt.Errorf("re-seal guest %d of booking %s: %w", row.Position, row.BookingID, err)
+			}
+			n += int(updated)
 		}
-		if seen < r.opts.BatchSize {
-			return done, nil
-		}
-	}
+		return len(rows), n, nil
+	})
 }
 
 // refunds sweeps the settlement notes of refunds once, in key order. A note
@@ -219,50 +220,36 @@ func (r rotation) guests(ctx context.Context) (int, error) {
 // deploy is sealed, and its plaintext emptied.
 func (r rotation) refunds(ctx context.Context) (int, error) {
 	due, err := db.New(r.pool).CountRefundNotesToRotate(ctx, r.header)
-	if err != nil || due == 0 {
+	if err != nil {
 		return 0, err
 	}
-	done, after := 0, uuid.Nil
-	for {
-		var n, seen int
-		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-			q := db.New(tx)
-			rows, err := q.LockRefundNotesToRotate(ctx, db.LockRefundNotesToRotateParams{After: after, Header: r.header, BatchSize: int32(r.opts.BatchSize)})
-			if err != nil {
-				return fmt.Errorf("lock settlement notes to rotate: %w", err)
-			}
-			seen = len(rows)
-			for _, row := range rows {
-				after = row.ID
-				var note []byte
-				if row.SettlementNoteEnc == nil {
-					note, err = sealSettlementNote(r.keys, row.ID, row.SettlementNote)
-				} else {
-					note, err = r.reseal(row.SettlementNoteEnc, bookingPurpose(purposeSettleNote, row.ID))
-				}
-				if err != nil {
-					return fmt.Errorf("refund %s settlement note: %w", row.ID, err)
-				}
-				updated, err := q.RotateRefundNote(ctx, db.RotateRefundNoteParams{ID: row.ID, NoteEnc: note,
-					OldNoteEnc: row.SettlementNoteEnc, OldNote: row.SettlementNote})
-				if err != nil {
-					return fmt.Errorf("re-seal refund %s: %w", row.ID, err)
-				}
-				n += int(updated)
-			}
-			return nil
-		})
+	after := uuid.Nil
+	return r.sweep(ctx, "refunds", due, func(q *db.Queries) (int, int, error) {
+		rows, err := q.LockRefundNotesToRotate(ctx, db.LockRefundNotesToRotateParams{After: after, Header: r.header, BatchSize: int32(r.opts.BatchSize)})
 		if err != nil {
-			return done, fmt.Errorf("rotate refunds: %w", err)
+			return 0, 0, fmt.Errorf("lock settlement notes to rotate: %w", err)
 		}
-		done += n
-		if seen > 0 && r.opts.Progress != nil {
-			r.opts.Progress(RotateProgress{Table: "refunds", Done: done, Due: int(due)})
+		n := 0
+		for _, row := range rows {
+			after = row.ID
+			var note []byte
+			if row.SettlementNoteEnc == nil {
+				note, err = sealSettlementNote(r.keys, row.ID, row.SettlementNote)
+			} else {
+				note, err = r.reseal(row.SettlementNoteEnc, bookingPurpose(purposeSettleNote, row.ID))
+			}
+			if err != nil {
+				return 0, 0, fmt.Errorf("refund %s settlement note: %w", row.ID, err)
+			}
+			updated, err := q.RotateRefundNote(ctx, db.RotateRefundNoteParams{ID: row.ID, NoteEnc: note,
+				OldNoteEnc: row.SettlementNoteEnc, OldNote: row.SettlementNote})
+			if err != nil {
+				return 0, 0, fmt.Errorf("re-seal refund %s: %w", row.ID, err)
+			}
+			n += int(updated)
 		}
-		if seen < r.opts.BatchSize {
-			return done, nil
-		}
-	}
+		return len(rows), n, nil
+	})
 }
 
 // reseal opens a stored value and seals it again under the primary key.
