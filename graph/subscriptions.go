@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -139,50 +140,29 @@ func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, pre
 	}}
 }
 
-// initPrincipal authenticates the credential of a connection_init payload,
-// as HTTP reads its headers: "Authorization": "Bearer <token>", or a
-// partner's key as "X-API-Key" (names in any case); nil without one.
+// initPrincipal authenticates the credential of a connection_init payload
+// as the API reads the same headers over HTTP (auth.Authenticator):
+// "Authorization": "Bearer <token>", or a partner's key as "X-API-Key"
+// (names in any case); nil without one.
 func initPrincipal(ctx context.Context, authn *auth.Authenticator, p transport.InitPayload) (*auth.Principal, error) {
-	var raw, key string
-	var n int
-	viaKey := false
+	h := http.Header{}
 	for name, v := range p {
-		isAuthorization, isKey := strings.EqualFold(name, "Authorization"), strings.EqualFold(name, auth.APIKeyHeader)
-		if !isAuthorization && !isKey || v == nil {
+		if v == nil || !strings.EqualFold(name, "Authorization") && !strings.EqualFold(name, auth.APIKeyHeader) {
 			continue
 		}
 		s, ok := v.(string)
 		if !ok {
 			return nil, fmt.Errorf("unauthenticated: %s must be a string", name)
 		}
-		if n++; isAuthorization {
-			raw = s
-		} else {
-			key, viaKey = strings.TrimSpace(s), true
-		}
+		h.Add(name, s)
 	}
-	var tok string
-	switch {
-	case n > 1:
-		return nil, errors.New("unauthenticated: send exactly one credential")
-	case n == 0:
+	if len(h) == 0 {
 		return nil, nil
-	case viaKey:
-		if !strings.HasPrefix(key, "sg_") {
-			return nil, errors.New("unauthenticated: X-API-Key holds an API key (sg_…)")
-		}
-		tok = key
-	default:
-		t, err := auth.BearerToken(raw)
-		if ae, ok := apperr.As(err); ok {
-			return nil, errors.New(ae.Message)
-		}
-		tok = t
 	}
 	if authn == nil {
 		return nil, errors.New("authentication is not available on this connection")
 	}
-	principal, err := authn.AuthenticateToken(ctx, tok)
+	principal, err := authn.AuthenticateHeader(ctx, h)
 	if err != nil {
 		var ae *apperr.Error
 		if errors.As(err, &ae) && ae.Code == apperr.Unauthenticated {

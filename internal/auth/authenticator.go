@@ -34,21 +34,28 @@ func NewAuthenticator(cfg JWTConfig, keys *APIKeys) *Authenticator {
 // credentials is anonymous: (nil, nil). Bad credentials give an
 // UNAUTHENTICATED apperr error; any other error is an internal failure.
 func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
-	authz := r.Header.Values("Authorization")
-	keys := r.Header.Values(APIKeyHeader)
+	return a.AuthenticateHeader(r.Context(), r.Header)
+}
+
+// AuthenticateHeader is Authenticate for credentials that come as header
+// values without a request: the connection_init payload of the
+// subscription socket.
+func (a *Authenticator) AuthenticateHeader(ctx context.Context, h http.Header) (*Principal, error) {
+	authz := h.Values("Authorization")
+	keys := h.Values(APIKeyHeader)
 	switch {
 	case len(authz) == 0 && len(keys) == 0:
 		return nil, nil
 	case len(authz)+len(keys) > 1:
 		return nil, apperr.New(apperr.Unauthenticated, "send exactly one credential")
 	case len(keys) == 1:
-		return a.verifyAPIKey(r.Context(), strings.TrimSpace(keys[0]))
+		return a.verifyAPIKey(ctx, strings.TrimSpace(keys[0]))
 	}
 	token, err := BearerToken(authz[0])
 	if err != nil {
 		return nil, err
 	}
-	return a.AuthenticateToken(r.Context(), token)
+	return a.AuthenticateToken(ctx, token)
 }
 
 // BearerToken reads the token of an Authorization value "Bearer <token>";
