@@ -264,16 +264,9 @@ func TestSocketPingBeforeConnectionInitIsAnswered(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.resolver.Live = hub.New(hub.Opts{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.server.URL, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
-	c := &wsClient{t: t, conn: conn, ctx: ctx}
+	c := openSocket(t, b.server.URL, "graphql-transport-ws")
 	c.send(wsMessage{Type: "ping"})
-	_, raw, err := conn.Read(ctx)
+	_, raw, err := c.conn.Read(c.ctx)
 	if err != nil || !strings.Contains(string(raw), `"pong"`) {
 		t.Fatalf("a ping before connection_init: %s (%v), want a pong", raw, err)
 	}
@@ -494,17 +487,7 @@ func TestCompletedSubscriptionIDCanBeReusedAtOnce(t *testing.T) {
 func TestLegacyProtocolKeepsTheSocketOnARepeatedID(t *testing.T) {
 	t.Parallel()
 	b, h, vars := watching(t, "Legacy Hotel")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.server.URL, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	defer conn.CloseNow()
-	if p := res.Header.Get("Sec-WebSocket-Protocol"); p != "graphql-ws" {
-		t.Fatalf("subprotocol %q, want graphql-ws", p)
-	}
-	c := &wsClient{t: t, conn: conn, ctx: ctx}
+	c := openSocket(t, b.server.URL, "graphql-ws")
 	raw, _ := json.Marshal(bearer(token(t, auth.RoleAdmin)))
 	c.send(wsMessage{Type: "connection_init", Payload: raw})
 	c.expect("connection_ack")
@@ -512,10 +495,10 @@ func TestLegacyProtocolKeepsTheSocketOnARepeatedID(t *testing.T) {
 	c.send(wsMessage{ID: "1", Type: "start", Payload: start})
 	waitSubscribers(t, h, 1)
 	c.send(wsMessage{ID: "1", Type: "start", Payload: start})
-	wait, stop := context.WithTimeout(ctx, 500*time.Millisecond)
+	wait, stop := context.WithTimeout(c.ctx, 500*time.Millisecond)
 	defer stop()
 	for {
-		if _, _, err := conn.Read(wait); err != nil {
+		if _, _, err := c.conn.Read(wait); err != nil {
 			if status := websocket.CloseStatus(err); status != -1 {
 				t.Fatalf("the legacy socket closed (status %d) on a repeated start: %v", status, err)
 			}
@@ -531,14 +514,7 @@ func TestLegacyProtocolKeepsTheSocketOnARepeatedID(t *testing.T) {
 func TestLegacyRepeatedStartStopsTheLiveOperation(t *testing.T) {
 	t.Parallel()
 	b, h, vars := watching(t, "Legacy Stop Hotel")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.server.URL, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
-	c := &wsClient{t: t, conn: conn, ctx: ctx}
+	c := openSocket(t, b.server.URL, "graphql-ws")
 	raw, _ := json.Marshal(bearer(token(t, auth.RoleAdmin)))
 	c.send(wsMessage{Type: "connection_init", Payload: raw})
 	c.expect("connection_ack")

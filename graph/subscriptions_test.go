@@ -33,20 +33,27 @@ type wsMessage struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
-// dialWS opens a socket to b and sends connection_init with payload.
-func (b testBundle) dialWS(t *testing.T, payload map[string]any) *wsClient {
+// openSocket opens a socket to the API at serverURL speaking protocol
+// (graphql-transport-ws or the legacy graphql-ws), closed with the test.
+func openSocket(t *testing.T, serverURL, protocol string) *wsClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
-	conn, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.server.URL, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	conn, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(serverURL, "http"), &websocket.DialOptions{Subprotocols: []string{protocol}})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	if p := res.Header.Get("Sec-WebSocket-Protocol"); p != "graphql-transport-ws" {
-		t.Fatalf("subprotocol %q", p)
-	}
 	t.Cleanup(func() { _ = conn.CloseNow() })
-	c := &wsClient{t: t, conn: conn, ctx: ctx}
+	if p := res.Header.Get("Sec-WebSocket-Protocol"); p != protocol {
+		t.Fatalf("subprotocol %q, want %s", p, protocol)
+	}
+	return &wsClient{t: t, conn: conn, ctx: ctx}
+}
+
+// dialWS opens a socket to b and sends connection_init with payload.
+func (b testBundle) dialWS(t *testing.T, payload map[string]any) *wsClient {
+	t.Helper()
+	c := openSocket(t, b.server.URL, "graphql-transport-ws")
 	raw, _ := json.Marshal(payload)
 	c.send(wsMessage{Type: "connection_init", Payload: raw})
 	return c

@@ -18,6 +18,17 @@ import (
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
 
+// migrationKeys are personal-data keys as 'staygraph migrate' takes them
+// (--pii-keys, --pii-index-key) and as the keyring they make.
+func migrationKeys(t *testing.T) (keyList, index string, keys *pii.Keyring) {
+	t.Helper()
+	index = base64.StdEncoding.EncodeToString(pii.GenerateKey())
+	keyList = pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}})
+	keys, err := pii.ParseKeyring(keyList, index)
+	checkErr(t, err)
+	return keyList, index, keys
+}
+
 // Cancel reasons an older release stored in plaintext are sealed by
 // 'staygraph migrate' with the personal data keys (without them it stops,
 // saying why), a batch per transaction, and emptied; the migration writes
@@ -28,10 +39,7 @@ func TestMigrateSealsPlaintextCancelReasons(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, url := pgtest.NewDBURL(t)
-	index := base64.StdEncoding.EncodeToString(pii.GenerateKey())
-	keyList := pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}})
-	keys, err := pii.ParseKeyring(keyList, index)
-	checkErr(t, err)
+	keyList, index, keys := migrationKeys(t)
 	admin := auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})
 	cat, h, plan, today := londonHotel(t, pool)
 	svc := booking.NewService(pool, cat, nil, nil, booking.Opts{PII: keys})
@@ -130,10 +138,7 @@ func TestMigrateSealsPlaintextSettlementNotes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, url := pgtest.NewDBURL(t)
-	index := base64.StdEncoding.EncodeToString(pii.GenerateKey())
-	keyList := pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}})
-	keys, err := pii.ParseKeyring(keyList, index)
-	checkErr(t, err)
+	keyList, index, keys := migrationKeys(t)
 	admin := auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})
 	cat, h, plan, today := londonHotel(t, pool)
 	svc := booking.NewService(pool, cat, nil, nil, booking.Opts{PII: keys})
