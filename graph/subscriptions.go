@@ -263,19 +263,23 @@ const slotWait = 2 * time.Second
 // is false when the caller holds max for slotWait.
 func (s *slots) take(ctx context.Context, max int) (release func(), ok bool) {
 	key := server.PrincipalKey(auth.FromContext(ctx))
-	timeout := time.NewTimer(slotWait)
-	defer timeout.Stop()
+	var timeout <-chan time.Time // set once the caller has to wait
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for s.live[key] >= max {
 		if s.freed == nil {
 			s.freed = make(chan struct{})
 		}
+		if timeout == nil {
+			t := time.NewTimer(slotWait)
+			defer t.Stop()
+			timeout = t.C
+		}
 		freed := s.freed
 		s.mu.Unlock()
 		select {
 		case <-freed:
-		case <-timeout.C:
+		case <-timeout:
 			s.mu.Lock()
 			return nil, false
 		case <-ctx.Done():
