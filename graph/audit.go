@@ -11,6 +11,7 @@ import (
 	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/audit"
+	"github.com/staygraph/staygraph/internal/money"
 )
 
 // auditEntity is how the API names each audited entity, and the kind of its
@@ -29,10 +30,12 @@ var auditEntity = map[audit.Entity]struct {
 	audit.Refund:           {model.AuditEntityRefund, relay.KindRefund},
 	audit.RefundPart:       {model.AuditEntityRefundPart, ""},
 	audit.APIKey:           {model.AuditEntityAPIKey, relay.KindAPIKey},
+	audit.ExchangeRate:     {model.AuditEntityExchangeRate, ""},
 }
 
 // auditFilter turns the arguments of auditLog into a filter: entityId is a
-// global id, or the uuid of an object of entity.
+// global id, or the uuid of an object of entity (an exchange rate's
+// currency code).
 func auditFilter(entity *model.AuditEntity, entityID *string) (audit.Filter, error) {
 	var f audit.Filter
 	if entity != nil {
@@ -52,6 +55,14 @@ func auditFilter(entity *model.AuditEntity, entityID *string) (audit.Filter, err
 			}
 		}
 		return f, apperr.Invalid("entityId is not the id of an object of entity", "entityId")
+	}
+	if f.Entity == audit.ExchangeRate {
+		code, ok := money.Normalize(*entityID)
+		if !ok {
+			return f, apperr.Invalid("entityId of an exchange rate is an ISO 4217 currency code", "entityId")
+		}
+		f.EntityID = code
+		return f, nil
 	}
 	id, err := uuid.Parse(*entityID)
 	if err != nil || f.Entity == "" {

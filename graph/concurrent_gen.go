@@ -16,7 +16,7 @@ var concurrentFields = map[string]map[string]bool{
 	"Node":                {"cancellationPenalties": true, "contact": true, "depositDue": true, "guests": true, "holdExpiresAt": true, "hotel": true, "ledger": true, "maintenanceBlocks": true, "nights": true, "notifications": true, "payments": true, "penalty": true, "ratePlans": true, "rates": true, "refundDue": true, "refunds": true, "relocations": true, "roomAmount": true, "roomType": true, "roomTypes": true, "rooms": true, "roomsInService": true, "taxAmount": true, "total": true, "undeliveredNotifications": true},
 	"Notification":        {"bookingId": true, "kind": true},
 	"Payment":             {"amount": true, "captured": true, "status": true},
-	"Query":               {"apiKeys": true, "auditLog": true, "booking": true, "bookingByReference": true, "changeStream": true, "hotel": true, "hotels": true, "node": true, "quote": true, "searchHotels": true, "viewer": true},
+	"Query":               {"apiKeys": true, "auditLog": true, "booking": true, "bookingByReference": true, "changeStream": true, "exchangeRates": true, "hotel": true, "hotels": true, "node": true, "quote": true, "searchHotels": true, "viewer": true},
 	"Quote":               {"cancellationPenalties": true, "checkInAt": true, "checkOutAt": true, "depositDue": true, "nights": true, "roomAmount": true, "taxAmount": true, "total": true},
 	"QuotedRoom":          {"adults": true, "amount": true, "childAges": true, "nightly": true, "occupancy": true, "tax": true},
 	"RatePlan":            {"rates": true, "roomType": true},

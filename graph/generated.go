@@ -290,6 +290,14 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	ExchangeRate struct {
+		Currency    func(childComplexity int) int
+		MinorDigits func(childComplexity int) int
+		PerUSD      func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
 	FacetCount struct {
 		Count func(childComplexity int) int
 		Value func(childComplexity int) int
@@ -415,6 +423,7 @@ type ComplexityRoot struct {
 		RetryRefund         func(childComplexity int, input model.RetryRefundInput) int
 		RevokeAPIKey        func(childComplexity int, input model.RevokeAPIKeyInput) int
 		RollAPIKey          func(childComplexity int, input model.RollAPIKeyInput) int
+		SetExchangeRates    func(childComplexity int, input model.SetExchangeRatesInput) int
 		SetRates            func(childComplexity int, input model.SetRatesInput) int
 		SetRoomService      func(childComplexity int, input model.SetRoomServiceInput) int
 		SettleRefundOutside func(childComplexity int, input model.SettleRefundOutsideInput) int
@@ -484,6 +493,7 @@ type ComplexityRoot struct {
 		Booking            func(childComplexity int, id string) int
 		BookingByReference func(childComplexity int, reference string, email string) int
 		ChangeStream       func(childComplexity int) int
+		ExchangeRates      func(childComplexity int, currencies []string) int
 		Hotel              func(childComplexity int, id string) int
 		Hotels             func(childComplexity int, first *int, after *string) int
 		Node               func(childComplexity int, id string) int
@@ -609,6 +619,11 @@ type ComplexityRoot struct {
 		RatePlan   func(childComplexity int) int
 		RoomType   func(childComplexity int) int
 		TotalPrice func(childComplexity int) int
+	}
+
+	SetExchangeRatesPayload struct {
+		Rates      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	SetRatesPayload struct {
@@ -761,6 +776,7 @@ type MutationResolver interface {
 	CreateRatePlan(ctx context.Context, input model.CreateRatePlanInput) (model.CreateRatePlanPayload, error)
 	UpdateRatePlan(ctx context.Context, input model.UpdateRatePlanInput) (model.UpdateRatePlanPayload, error)
 	SetRates(ctx context.Context, input model.SetRatesInput) (model.SetRatesPayload, error)
+	SetExchangeRates(ctx context.Context, input model.SetExchangeRatesInput) (model.SetExchangeRatesPayload, error)
 	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (model.CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (model.RevokeAPIKeyPayload, error)
 	RollAPIKey(ctx context.Context, input model.RollAPIKeyInput) (model.CreateAPIKeyPayload, error)
@@ -780,6 +796,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (relay.Node, error)
 	Hotel(ctx context.Context, id string) (*catalog.Hotel, error)
 	Hotels(ctx context.Context, first *int, after *string) (model.HotelConnection, error)
+	ExchangeRates(ctx context.Context, currencies []string) ([]catalog.ExchangeRate, error)
 	Viewer(ctx context.Context) (model.Viewer, error)
 	APIKeys(ctx context.Context) ([]auth.APIKey, error)
 	AuditLog(ctx context.Context, first *int, after *string, entity *model.AuditEntity, entityID *string) (model.AuditConnection, error)
@@ -1714,6 +1731,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EndMaintenancePayload.UserErrors(childComplexity), true
 
+	case "ExchangeRate.currency":
+		if e.ComplexityRoot.ExchangeRate.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExchangeRate.Currency(childComplexity), true
+	case "ExchangeRate.minorDigits":
+		if e.ComplexityRoot.ExchangeRate.MinorDigits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExchangeRate.MinorDigits(childComplexity), true
+	case "ExchangeRate.perUsd":
+		if e.ComplexityRoot.ExchangeRate.PerUSD == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExchangeRate.PerUSD(childComplexity), true
+	case "ExchangeRate.updatedAt":
+		if e.ComplexityRoot.ExchangeRate.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExchangeRate.UpdatedAt(childComplexity), true
+	case "ExchangeRate.version":
+		if e.ComplexityRoot.ExchangeRate.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExchangeRate.Version(childComplexity), true
+
 	case "FacetCount.count":
 		if e.ComplexityRoot.FacetCount.Count == nil {
 			break
@@ -2298,6 +2346,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RollAPIKey(childComplexity, args["input"].(model.RollAPIKeyInput)), true
+	case "Mutation.setExchangeRates":
+		if e.ComplexityRoot.Mutation.SetExchangeRates == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setExchangeRates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetExchangeRates(childComplexity, args["input"].(model.SetExchangeRatesInput)), true
 	case "Mutation.setRates":
 		if e.ComplexityRoot.Mutation.SetRates == nil {
 			break
@@ -2604,6 +2663,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ChangeStream(childComplexity), true
+	case "Query.exchangeRates":
+		if e.ComplexityRoot.Query.ExchangeRates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_exchangeRates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExchangeRates(childComplexity, args["currencies"].([]string)), true
 	case "Query.hotel":
 		if e.ComplexityRoot.Query.Hotel == nil {
 			break
@@ -3165,6 +3235,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoomTypeOffer.TotalPrice(childComplexity), true
 
+	case "SetExchangeRatesPayload.rates":
+		if e.ComplexityRoot.SetExchangeRatesPayload.Rates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetExchangeRatesPayload.Rates(childComplexity), true
+	case "SetExchangeRatesPayload.userErrors":
+		if e.ComplexityRoot.SetExchangeRatesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetExchangeRatesPayload.UserErrors(childComplexity), true
+
 	case "SetRatesPayload.nights":
 		if e.ComplexityRoot.SetRatesPayload.Nights == nil {
 			break
@@ -3357,6 +3440,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateRoomTypeInput", ec.unmarshalInputCreateRoomTypeInput),
 			graphql.NewInputUnmarshaler("DepositPolicyInput", ec.unmarshalInputDepositPolicyInput),
 			graphql.NewInputUnmarshaler("EndMaintenanceInput", ec.unmarshalInputEndMaintenanceInput),
+			graphql.NewInputUnmarshaler("ExchangeRateInput", ec.unmarshalInputExchangeRateInput),
 			graphql.NewInputUnmarshaler("FrontDeskInput", ec.unmarshalInputFrontDeskInput),
 			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("GuestInput", ec.unmarshalInputGuestInput),
@@ -3373,6 +3457,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RevokeApiKeyInput", ec.unmarshalInputRevokeApiKeyInput),
 			graphql.NewInputUnmarshaler("RollApiKeyInput", ec.unmarshalInputRollApiKeyInput),
 			graphql.NewInputUnmarshaler("RoomRequestInput", ec.unmarshalInputRoomRequestInput),
+			graphql.NewInputUnmarshaler("SetExchangeRatesInput", ec.unmarshalInputSetExchangeRatesInput),
 			graphql.NewInputUnmarshaler("SetRatesInput", ec.unmarshalInputSetRatesInput),
 			graphql.NewInputUnmarshaler("SetRoomServiceInput", ec.unmarshalInputSetRoomServiceInput),
 			graphql.NewInputUnmarshaler("SettleRefundOutsideInput", ec.unmarshalInputSettleRefundOutsideInput),
@@ -3757,6 +3842,8 @@ enum AuditEntity {
   "The part of a refund paid back against one captured payment."
   REFUND_PART
   API_KEY
+  "A currency's exchange rate; its entityId is the currency code."
+  EXCHANGE_RATE
 }
 
 "What a change did to the object: created, changed or deleted it."
@@ -3914,6 +4001,8 @@ type Query {
   hotel(id: ID!): Hotel
   "Browse the catalog in a stable order. first defaults to 20, at most 100."
   hotels(first: Int, after: String): HotelConnection!
+  "The exchange rates search prices with, by currency: those of the currencies given, or all of them."
+  exchangeRates(currencies: [String!]): [ExchangeRate!]!
   "The calling principal."
   viewer: Viewer!
   "Partner API keys (admins only)."
@@ -4566,6 +4655,40 @@ type SetRatesPayload {
   userErrors: [UserError!]!
 }
 
+"""
+What one US dollar buys of a currency. Search compares, filters, sorts and buckets the prices of
+hotels in every currency through these rates; a hotel's currency must have one.
+"""
+type ExchangeRate {
+  "ISO 4217 code, e.g. EUR."
+  currency: String!
+  "Units of the currency one US dollar buys, e.g. 0.92 for EUR, 150 for JPY."
+  perUsd: Float!
+  "Decimal digits of the currency's minor unit (2 for EUR, 0 for JPY, 3 for KWD): amounts in it are in that unit."
+  minorDigits: Int!
+  "Counts the changes of the rate."
+  version: Int!
+  updatedAt: DateTime!
+}
+
+input ExchangeRateInput {
+  "An active ISO 4217 code, e.g. EUR."
+  currency: String!
+  "Units of the currency one US dollar buys, from 0.000001 to 1000000000; the US dollar's is 1."
+  perUsd: Float!
+}
+
+input SetExchangeRatesInput {
+  "1 to 300 rates, each currency once."
+  rates: [ExchangeRateInput!]!
+}
+
+type SetExchangeRatesPayload {
+  "The rates as stored, in the order given."
+  rates: [ExchangeRate!]
+  userErrors: [UserError!]!
+}
+
 input CreateApiKeyInput {
   name: String!
   "e.g. search, book, read:bookings"
@@ -4864,6 +4987,13 @@ type Mutation {
   createRatePlan(input: CreateRatePlanInput!): CreateRatePlanPayload!
   updateRatePlan(input: UpdateRatePlanInput!): UpdateRatePlanPayload!
   setRates(input: SetRatesInput!): SetRatesPayload!
+  """
+  Admins only. Adds or changes exchange rates, all or none; the audit trail records each change
+  (entity EXCHANGE_RATE, entityId the currency). Searches on PostgreSQL price with them at once; the
+  Elasticsearch catalog keeps each hotel's price bounds at the rates of its document's build until it
+  is rebuilt (staygraph reindex). Codes: INVALID_INPUT.
+  """
+  setExchangeRates(input: SetExchangeRatesInput!): SetExchangeRatesPayload!
   "Admins only."
   createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload!
   "Admins only."
@@ -5358,6 +5488,22 @@ func (ec *executionContext) childFields_EndMaintenancePayload(ctx context.Contex
 		return ec.fieldContext_EndMaintenancePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EndMaintenancePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ExchangeRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currency":
+		return ec.fieldContext_ExchangeRate_currency(ctx, field)
+	case "perUsd":
+		return ec.fieldContext_ExchangeRate_perUsd(ctx, field)
+	case "minorDigits":
+		return ec.fieldContext_ExchangeRate_minorDigits(ctx, field)
+	case "version":
+		return ec.fieldContext_ExchangeRate_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ExchangeRate_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExchangeRate", field.Name)
 }
 
 func (ec *executionContext) childFields_FacetCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5920,6 +6066,16 @@ func (ec *executionContext) childFields_RoomTypeOffer(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type RoomTypeOffer", field.Name)
 }
 
+func (ec *executionContext) childFields_SetExchangeRatesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rates":
+		return ec.fieldContext_SetExchangeRatesPayload_rates(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SetExchangeRatesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetExchangeRatesPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SetRatesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ratePlan":
@@ -6388,6 +6544,20 @@ func (ec *executionContext) field_Mutation_rollApiKey_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setExchangeRates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetExchangeRatesInput, error) {
+			return ec.unmarshalNSetExchangeRatesInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetExchangeRatesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setRates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6557,6 +6727,20 @@ func (ec *executionContext) field_Query_booking_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_exchangeRates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "currencies",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currencies"] = arg0
 	return args, nil
 }
 
@@ -9813,6 +9997,73 @@ func (ec *executionContext) fieldContext_EndMaintenancePayload_userErrors(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _ExchangeRate_currency(ctx context.Context, field graphql.CollectedField, obj *catalog.ExchangeRate) (ret graphql.Marshaler) {
+	return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+}
+func (ec *executionContext) fieldContext_ExchangeRate_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExchangeRate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExchangeRate_perUsd(ctx context.Context, field graphql.CollectedField, obj *catalog.ExchangeRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExchangeRate_perUsd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerUSD, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExchangeRate_perUsd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExchangeRate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ExchangeRate_minorDigits(ctx context.Context, field graphql.CollectedField, obj *catalog.ExchangeRate) (ret graphql.Marshaler) {
+	return ec.marshalNInt2int(ctx, field.Selections, obj.MinorDigits)
+}
+func (ec *executionContext) fieldContext_ExchangeRate_minorDigits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExchangeRate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExchangeRate_version(ctx context.Context, field graphql.CollectedField, obj *catalog.ExchangeRate) (ret graphql.Marshaler) {
+	return ec.marshalNInt2int64(ctx, field.Selections, obj.Version)
+}
+func (ec *executionContext) fieldContext_ExchangeRate_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExchangeRate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExchangeRate_updatedAt(ctx context.Context, field graphql.CollectedField, obj *catalog.ExchangeRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExchangeRate_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExchangeRate_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExchangeRate", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _FacetCount_value(ctx context.Context, field graphql.CollectedField, obj *search.Count) (ret graphql.Marshaler) {
 	return ec.marshalNString2string(ctx, field.Selections, obj.Value)
 }
@@ -12100,6 +12351,50 @@ func (ec *executionContext) fieldContext_Mutation_setRates(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setExchangeRates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setExchangeRates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetExchangeRates(ctx, fc.Args["input"].(model.SetExchangeRatesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SetExchangeRatesPayload) graphql.Marshaler {
+			return ec.marshalNSetExchangeRatesPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetExchangeRatesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setExchangeRates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetExchangeRatesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setExchangeRates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12951,6 +13246,50 @@ func (ec *executionContext) fieldContext_Query_hotels(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_hotels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_exchangeRates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exchangeRates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExchangeRates(ctx, fc.Args["currencies"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []catalog.ExchangeRate) graphql.Marshaler {
+			return ec.marshalNExchangeRate2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exchangeRates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExchangeRate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_exchangeRates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15130,6 +15469,70 @@ func (ec *executionContext) _RoomTypeOffer_unitsLeft(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_RoomTypeOffer_unitsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoomTypeOffer", field, true, false, "Int")
+}
+
+func (ec *executionContext) _SetExchangeRatesPayload_rates(ctx context.Context, field graphql.CollectedField, obj *model.SetExchangeRatesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetExchangeRatesPayload_rates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []catalog.ExchangeRate) graphql.Marshaler {
+			return ec.marshalOExchangeRate2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRateᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SetExchangeRatesPayload_rates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetExchangeRatesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExchangeRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetExchangeRatesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SetExchangeRatesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetExchangeRatesPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetExchangeRatesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetExchangeRatesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SetRatesPayload_ratePlan(ctx context.Context, field graphql.CollectedField, obj *model.SetRatesPayload) (ret graphql.Marshaler) {
@@ -17817,6 +18220,55 @@ func UnmarshalEndMaintenanceInput(ctx context.Context, raw any) (model.EndMainte
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputExchangeRateInput(ctx context.Context, obj any) (catalog.ExchangeRateInput, error) {
+	var it catalog.ExchangeRateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"currency", "perUsd"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "perUsd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("perUsd"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerUSD = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExchangeRateInput unmarshals raw into the ExchangeRateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExchangeRateInput(ctx context.Context, raw any) (catalog.ExchangeRateInput, error) {
+	var out catalog.ExchangeRateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExchangeRateInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputFrontDeskInput(ctx context.Context, obj any) (model.FrontDeskInput, error) {
 	var it model.FrontDeskInput
 	if obj == nil {
@@ -18735,6 +19187,48 @@ func (ec *executionContext) unmarshalInputRoomRequestInput(ctx context.Context, 
 func UnmarshalRoomRequestInput(ctx context.Context, raw any) (model.RoomRequestInput, error) {
 	var out model.RoomRequestInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoomRequestInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetExchangeRatesInput(ctx context.Context, obj any) (model.SetExchangeRatesInput, error) {
+	var it model.SetExchangeRatesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"rates"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "rates":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rates"))
+			data, err := ec.unmarshalNExchangeRateInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRateInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rates = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetExchangeRatesInput unmarshals raw into the SetExchangeRatesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetExchangeRatesInput(ctx context.Context, raw any) (model.SetExchangeRatesInput, error) {
+	var out model.SetExchangeRatesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetExchangeRatesInput", raw, &out)
 	return out, err
 }
 
@@ -20788,6 +21282,59 @@ func (ec *executionContext) _EndMaintenancePayload(ctx context.Context, sel ast.
 	return out
 }
 
+var exchangeRateImplementors = []string{"ExchangeRate"}
+
+func (ec *executionContext) _ExchangeRate(ctx context.Context, sel ast.SelectionSet, obj *catalog.ExchangeRate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, exchangeRateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := deferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExchangeRate")
+		case "currency":
+			out.Values[i] = ec._ExchangeRate_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "perUsd":
+			out.Values[i] = ec._ExchangeRate_perUsd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minorDigits":
+			out.Values[i] = ec._ExchangeRate_minorDigits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._ExchangeRate_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ExchangeRate_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var facetCountImplementors = []string{"FacetCount"}
 
 func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSet, obj *search.Count) graphql.Marshaler {
@@ -21692,6 +22239,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setExchangeRates":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setExchangeRates(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createApiKey(ctx, field)
@@ -22151,6 +22705,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_hotels(ctx, field)
+				})
+		case "exchangeRates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_exchangeRates(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -23002,6 +23562,44 @@ func (ec *executionContext) _RoomTypeOffer(ctx context.Context, sel ast.Selectio
 		case "unitsLeft":
 			out.Values[i] = ec._RoomTypeOffer_unitsLeft(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var setExchangeRatesPayloadImplementors = []string{"SetExchangeRatesPayload"}
+
+func (ec *executionContext) _SetExchangeRatesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetExchangeRatesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setExchangeRatesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := deferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetExchangeRatesPayload")
+		case "rates":
+			out.Values[i] = ec._SetExchangeRatesPayload_rates(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SetExchangeRatesPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -24185,6 +24783,45 @@ func (ec *executionContext) marshalNEndMaintenancePayload2githubᚗcomᚋstaygra
 	return ec._EndMaintenancePayload(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNExchangeRate2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRate(ctx context.Context, sel ast.SelectionSet, v catalog.ExchangeRate) graphql.Marshaler {
+	return ec._ExchangeRate(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNExchangeRate2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRateᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.ExchangeRate) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExchangeRate2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNExchangeRateInput2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRateInput(ctx context.Context, v any) (catalog.ExchangeRateInput, error) {
+	res, err := ec.unmarshalInputExchangeRateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNExchangeRateInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRateInputᚄ(ctx context.Context, v any) ([]catalog.ExchangeRateInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]catalog.ExchangeRateInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNExchangeRateInput2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRateInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalNFacetCount2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋsearchᚐCount(ctx context.Context, sel ast.SelectionSet, v search.Count) graphql.Marshaler {
 	return ec._FacetCount(ctx, sel, &v)
 }
@@ -24875,6 +25512,15 @@ func (ec *executionContext) marshalNRoomTypeOffer2ᚕgithubᚗcomᚋstaygraphᚋ
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSetExchangeRatesInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetExchangeRatesInput(ctx context.Context, v any) (model.SetExchangeRatesInput, error) {
+	res, err := ec.unmarshalInputSetExchangeRatesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetExchangeRatesPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetExchangeRatesPayload(ctx context.Context, sel ast.SelectionSet, v model.SetExchangeRatesPayload) graphql.Marshaler {
+	return ec._SetExchangeRatesPayload(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNSetRatesInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRatesInput(ctx context.Context, v any) (model.SetRatesInput, error) {
 	res, err := ec.unmarshalInputSetRatesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -25292,6 +25938,25 @@ func (ec *executionContext) unmarshalODepositPolicyInput2ᚖgithubᚗcomᚋstayg
 	}
 	res, err := ec.unmarshalInputDepositPolicyInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOExchangeRate2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRateᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.ExchangeRate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExchangeRate2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {

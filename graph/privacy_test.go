@@ -179,6 +179,8 @@ var privacyProbes = slices.Concat(privacyHotelProbes(), []privacyProbe{
 		vars: func(f privacyFixture) map[string]any {
 			return map[string]any{"rp": f.gid(relay.KindRatePlan, f.ratePlan)}
 		}},
+	{name: "setExchangeRates", query: `mutation { setExchangeRates(input: {rates: [{currency: "GBP", perUsd: 0.5}]}) { rates { currency perUsd } userErrors { code } } }`,
+		vars: func(privacyFixture) map[string]any { return nil }},
 	{name: "createApiKey", query: `mutation { createApiKey(input: {name: "Mine", scopes: ["book"]}) { apiKey { name prefix } secret userErrors { code } } }`,
 		vars: func(privacyFixture) map[string]any { return nil }},
 	{name: "revokeApiKey", query: `mutation($k: ID!) { revokeApiKey(input: {id: $k}) { apiKey { name prefix } userErrors { code } } }`,

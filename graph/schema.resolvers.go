@@ -525,6 +525,16 @@ func (r *mutationResolver) SetRates(ctx context.Context, input model.SetRatesInp
 	return model.SetRatesPayload{RatePlan: okPtr(rp, ue), Nights: nights, UserErrors: ue}, err
 }
 
+// SetExchangeRates is the resolver for the setExchangeRates field.
+func (r *mutationResolver) SetExchangeRates(ctx context.Context, input model.SetExchangeRatesInput) (model.SetExchangeRatesPayload, error) {
+	rates, err := r.Catalog.SetExchangeRates(ctx, input.Rates)
+	ue, err := userErrors(err)
+	if len(ue) > 0 || err != nil {
+		return model.SetExchangeRatesPayload{UserErrors: ue}, err
+	}
+	return model.SetExchangeRatesPayload{Rates: rates, UserErrors: ue}, nil
+}
+
 // CreateAPIKey is the resolver for the createApiKey field.
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (model.CreateAPIKeyPayload, error) {
 	key, secret, err := r.Keys.Create(ctx, input.Name, input.Scopes)
@@ -656,6 +666,11 @@ func (r *queryResolver) Hotels(ctx context.Context, first *int, after *string) (
 		edges[i] = model.HotelEdge{Cursor: relay.Cursor(relay.KindHotel, hotels[i].ID), Node: &hotels[i]}
 	}
 	return model.HotelConnection{Edges: edges, PageInfo: page, TotalCount: total}, nil
+}
+
+// ExchangeRates is the resolver for the exchangeRates field.
+func (r *queryResolver) ExchangeRates(ctx context.Context, currencies []string) ([]catalog.ExchangeRate, error) {
+	return r.Catalog.ExchangeRates(ctx, currencies)
 }
 
 // Viewer is the resolver for the viewer field.

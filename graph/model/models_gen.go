@@ -538,6 +538,17 @@ type RoomRequestInput struct {
 	Guests []GuestInput `json:"guests,omitempty"`
 }
 
+type SetExchangeRatesInput struct {
+	// 1 to 300 rates, each currency once.
+	Rates []catalog.ExchangeRateInput `json:"rates"`
+}
+
+type SetExchangeRatesPayload struct {
+	// The rates as stored, in the order given.
+	Rates      []catalog.ExchangeRate `json:"rates,omitempty"`
+	UserErrors []apperr.Error         `json:"userErrors"`
+}
+
 // Sets the nightly price of every local night from..to inclusive (at most 366 nights).
 type SetRatesInput struct {
 	RatePlanID string    `json:"ratePlanId"`
@@ -678,6 +689,8 @@ const (
 	// The part of a refund paid back against one captured payment.
 	AuditEntityRefundPart AuditEntity = "REFUND_PART"
 	AuditEntityAPIKey     AuditEntity = "API_KEY"
+	// A currency's exchange rate; its entityId is the currency code.
+	AuditEntityExchangeRate AuditEntity = "EXCHANGE_RATE"
 )
 
 var AllAuditEntity = []AuditEntity{
@@ -691,11 +704,12 @@ var AllAuditEntity = []AuditEntity{
 	AuditEntityRefund,
 	AuditEntityRefundPart,
 	AuditEntityAPIKey,
+	AuditEntityExchangeRate,
 }
 
 func (e AuditEntity) IsValid() bool {
 	switch e {
-	case AuditEntityHotel, AuditEntityRoomType, AuditEntityRoom, AuditEntityRatePlan, AuditEntityMaintenanceBlock, AuditEntityBooking, AuditEntityPayment, AuditEntityRefund, AuditEntityRefundPart, AuditEntityAPIKey:
+	case AuditEntityHotel, AuditEntityRoomType, AuditEntityRoom, AuditEntityRatePlan, AuditEntityMaintenanceBlock, AuditEntityBooking, AuditEntityPayment, AuditEntityRefund, AuditEntityRefundPart, AuditEntityAPIKey, AuditEntityExchangeRate:
 		return true
 	}
 	return false

@@ -9,7 +9,8 @@
 // the trail for administrators.
 //
 // Audited: hotels, room types, rooms, rate plans, maintenance blocks,
-// bookings, payments, refunds and API keys. Never recorded: sealed personal
+// bookings, payments, refunds, API keys and exchange rates (whose entity id
+// is the currency code). Never recorded: sealed personal
 // data (*_enc, *_idx columns) and key secret hashes. Nightly rates and
 // inventory change too often to audit row by row: setting rates bumps the
 // rate plan's version (audited), and inventory follows the audited bookings,
@@ -59,10 +60,11 @@ const (
 	Refund           Entity = "refunds"
 	RefundPart       Entity = "refund_parts"
 	APIKey           Entity = "api_keys"
+	ExchangeRate     Entity = "exchange_rates"
 )
 
 // Entities lists every audited entity.
-var Entities = []Entity{Hotel, RoomType, Room, RatePlan, MaintenanceBlock, Booking, Payment, Refund, RefundPart, APIKey}
+var Entities = []Entity{Hotel, RoomType, Room, RatePlan, MaintenanceBlock, Booking, Payment, Refund, RefundPart, APIKey, ExchangeRate}
 
 type jobKey struct{}
 

@@ -1,5 +1,6 @@
 // Package catalog owns what hotels sell: hotels, room types, rooms, rate plans
-// and nightly rates. Writes check the caller's right to manage the hotel and
+// and nightly rates, and the exchange rates search prices them across
+// currencies with. Writes check the caller's right to manage the hotel and
 // use optimistic concurrency on version columns.
 package catalog
 

@@ -196,7 +196,7 @@ func requireKnown(ctx context.Context, q *db.Queries, f HotelFields, current Hot
 			return fmt.Errorf("look up exchange rate: %w", err)
 		}
 		if !known {
-			errs = append(errs, apperr.Invalid(fmt.Sprintf("%s has no exchange rate yet: an administrator adds it to exchange_rates first", f.Currency), "input", "currency"))
+			errs = append(errs, apperr.Invalid(fmt.Sprintf("%s has no exchange rate yet: an administrator adds it first (setExchangeRates)", f.Currency), "input", "currency"))
 		}
 	}
 	if f.Address.CountryCode != current.Address.CountryCode {
