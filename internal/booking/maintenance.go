@@ -159,8 +159,9 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 		// The guest reads the note: the staff's reason stays on the block.
 		note := fmt.Sprintf("a room of this stay's type was blocked for maintenance from %s to %s",
 			from.Format(time.DateOnly), to.Format(time.DateOnly))
+		flagged := map[uuid.UUID]bool{} // a group booking is flagged and told once
 		for _, rt := range typeIDs {
-			a, err := s.shrinkTx(ctx, tx, q, rt, from, in.Force, note)
+			a, err := s.shrinkTx(ctx, tx, q, rt, from, in.Force, note, flagged)
 			affected = append(affected, a...)
 			if err != nil {
 				return err
@@ -365,7 +366,7 @@ func (s *Service) AddRooms(ctx context.Context, rooms RoomService, roomTypeID uu
 			return err
 		}
 		// more rooms oversell no night, so no booking is affected
-		_, err = s.shrinkTx(ctx, tx, q, rt.ID, today, false, "")
+		_, err = s.shrinkTx(ctx, tx, q, rt.ID, today, false, "", nil)
 		return err
 	})
 	if err != nil {
@@ -399,7 +400,7 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 		if room, err = rooms.SetRoomServiceTx(ctx, q, id, expectedVersion, inService, note); err != nil {
 			return err
 		}
-		affected, err = s.shrinkTx(ctx, tx, q, room.RoomTypeID, today, force, "a room of this stay's type was taken out of service") // the staff's note stays on the room
+		affected, err = s.shrinkTx(ctx, tx, q, room.RoomTypeID, today, force, "a room of this stay's type was taken out of service", nil) // the staff's note stays on the room
 		return err
 	})
 	if err != nil {
@@ -415,8 +416,11 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 // night; never a guest already checked in): without force that is a
 // MAINTENANCE_CONFLICT listing them; with force they hand their units of
 // this room type back and are flagged for relocation. A flagged hold is
-// left to releaseTakenHolds, once the change has committed.
-func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string) ([]AffectedBooking, error) {
+// left to releaseTakenHolds, once the change has committed. flagged (nil for
+// none) holds the bookings an earlier call of the same change flagged: they
+// hand back this room type's units too, but are neither flagged nor told
+// again, nor returned again.
+func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string, flagged map[uuid.UUID]bool) ([]AffectedBooking, error) {
 	// Every night that can be sold gets a row, and the rows are locked in
 	// night order: a hold racing this change either committed before (and is
 	// counted below) or waits and then reads the new capacity.
@@ -451,6 +455,7 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 		overlaps := func(c db.BookingsHoldingNightsRow, night time.Time) bool {
 			return !night.Before(c.CheckIn) && night.Before(c.CheckOut)
 		}
+		var picked []db.BookingsHoldingNightsRow
 		for _, c := range candidates {
 			if inHouse(c) {
 				continue
@@ -463,8 +468,42 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 				}
 			}
 			if helps {
-				affected = append(affected, AffectedBooking{ID: c.ID, Reference: c.Reference, Status: Status(c.Status), CheckIn: c.CheckIn, CheckOut: c.CheckOut})
+				picked = append(picked, c)
 			}
+		}
+		// A booking picked early (newer) may be made redundant by older
+		// ones picked after it: it keeps its room when the others free
+		// enough on every night it helped. short becomes what each night
+		// lacks once every pick has handed its units back.
+		for _, n := range over {
+			short[n.Night] = int(n.Reserved - n.Capacity)
+			for _, c := range picked {
+				if overlaps(c, n.Night) {
+					short[n.Night] -= int(c.Units)
+				}
+			}
+		}
+		for i := 0; i < len(picked); i++ {
+			c, spare := picked[i], true
+			for night, n := range short {
+				if overlaps(c, night) && n+int(c.Units) > 0 {
+					spare = false
+					break
+				}
+			}
+			if !spare {
+				continue
+			}
+			for night, n := range short {
+				if overlaps(c, night) {
+					short[night] = n + int(c.Units)
+				}
+			}
+			picked = slices.Delete(picked, i, i+1)
+			i--
+		}
+		for _, c := range picked {
+			affected = append(affected, AffectedBooking{ID: c.ID, Reference: c.Reference, Status: Status(c.Status), CheckIn: c.CheckIn, CheckOut: c.CheckOut})
 		}
 		var unmovable []string
 		var guests []string
@@ -496,10 +535,17 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 				"%d booking(s) would lose their room (%s); move them first or force the change to flag them for relocation",
 				len(affected), strings.Join(refs, ", ")))
 		}
-		for i, a := range affected {
+		told := affected[:0:0]
+		for _, a := range affected {
 			b := Booking{ID: a.ID, CheckIn: a.CheckIn, CheckOut: a.CheckOut}
 			if err := releaseBookingTx(ctx, q, b, &roomTypeID); err != nil {
 				return nil, err
+			}
+			if flagged[a.ID] {
+				continue
+			}
+			if flagged != nil {
+				flagged[a.ID] = true
 			}
 			// The status as it is now: a hold listed above may have been
 			// confirmed since (confirming does not wait for these locks).
@@ -507,13 +553,16 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 			if err != nil {
 				return nil, fmt.Errorf("flag relocation: %w", err)
 			}
-			if affected[i].Status = Status(status); affected[i].Status == StatusHeld {
+			a.Status = Status(status)
+			told = append(told, a)
+			if a.Status == StatusHeld {
 				continue // released whole once this change commits (releaseTakenHolds)
 			}
 			if err := s.noticeTx(ctx, tx, a.ID, notify.RelocationNeeded); err != nil {
 				return nil, err
 			}
 		}
+		affected = told
 	}
 	if _, err := q.RefreshCapacity(ctx, db.RefreshCapacityParams{RoomTypeID: roomTypeID, FromNight: from}); err != nil {
 		return nil, fmt.Errorf("refresh capacity: %w", err)
