@@ -348,11 +348,7 @@ func createDatabase(ctx context.Context, adminURL, prefix, syncCommit string, ke
 			return "", nil, fmt.Errorf("set synchronous_commit: %w", err)
 		}
 	}
-	if u, err := url.Parse(adminURL); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		u.Path = "/" + name
-		return u.String(), drop, nil
-	}
-	return adminURL + " dbname=" + name, drop, nil // key=value form: the last dbname wins
+	return postgres.WithDatabase(adminURL, name), drop, nil
 }
 
 // benchFixture is one hotel with room types for part A and one hot room type for part B.

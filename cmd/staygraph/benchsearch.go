@@ -490,12 +490,8 @@ func sbRowsLine(cat sbCatalog) string {
 
 // sbDatabaseURL is adminURL pointing at database name.
 func sbDatabaseURL(adminURL, name string) (string, error) {
-	if u, err := url.Parse(adminURL); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		u.Path = "/" + name
-		return u.String(), nil
-	}
-	if strings.Contains(adminURL, "=") {
-		return adminURL + " dbname=" + name, nil // key=value form: the last dbname wins
+	if u, err := url.Parse(adminURL); (err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql")) || strings.Contains(adminURL, "=") {
+		return postgres.WithDatabase(adminURL, name), nil
 	}
 	return "", fmt.Errorf("--database-url %q is neither a postgres:// URL nor key=value settings", adminURL)
 }

@@ -34,8 +34,7 @@ func TestConcurrentMigrateAppliesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
-	cfg := admin.Config()
-	url := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+	url := postgres.WithDatabase(pgtest.ServerURL(), name)
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var wg sync.WaitGroup

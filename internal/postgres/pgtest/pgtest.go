@@ -116,19 +116,24 @@ func NewDBURL(t testing.TB) (*pgxpool.Pool, string) {
 		t.Fatalf("create test database: %v", err)
 	}
 	admin.Close(ctx)
-	url := withDatabase(t, name)
-	pool, err := postgres.Connect(ctx, url, postgres.PoolOpts{MaxConns: 40})
-	if err != nil {
-		t.Fatalf("connect test database: %v", err)
-	}
+	var pool *pgxpool.Pool
+	// registered before connecting: a database the test could not reach
+	// is dropped too
 	t.Cleanup(func() {
-		pool.Close()
+		if pool != nil {
+			pool.Close()
+		}
 		admin := adminConn(t, context.Background())
 		defer admin.Close(context.Background())
 		if _, err := admin.Exec(context.Background(), fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name)); err != nil {
 			t.Logf("drop test database %s: %v", name, err)
 		}
 	})
+	url := withDatabase(name)
+	var err error
+	if pool, err = postgres.Connect(ctx, url, postgres.PoolOpts{MaxConns: 40}); err != nil {
+		t.Fatalf("connect test database: %v", err)
+	}
 	return pool, url
 }
 
@@ -151,7 +156,7 @@ func NewEmptyDBURL(t testing.TB) string {
 			t.Logf("drop empty database %s: %v", name, err)
 		}
 	})
-	return withDatabase(t, name)
+	return withDatabase(name)
 }
 
 func adminConn(t testing.TB, ctx context.Context) *pgx.Conn {
@@ -163,14 +168,9 @@ func adminConn(t testing.TB, ctx context.Context) *pgx.Conn {
 	return conn
 }
 
-func withDatabase(t testing.TB, name string) string {
-	t.Helper()
-	cfg, err := pgx.ParseConfig(ServerURL())
-	if err != nil {
-		t.Fatalf("parse test database url: %v", err)
-	}
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
-}
+// withDatabase is the server's URL naming database name, with the
+// server's credentials and settings.
+func withDatabase(name string) string { return postgres.WithDatabase(ServerURL(), name) }
 
 // ensureTemplate builds the migrated template database for the current schema
 // once per server; concurrent test binaries wait on an advisory lock.
@@ -198,8 +198,7 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s", name)); err != nil {
 		return "", fmt.Errorf("create template: %w", err)
 	}
-	cfg := conn.Config()
-	url := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+	url := withDatabase(name)
 	mctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	pool, err := postgres.Connect(mctx, url, postgres.PoolOpts{MaxConns: 2})
