@@ -1,11 +1,17 @@
 // Command staygraph is the one binary of the staygraph hotel search and
 // booking backend.
 //
-//	staygraph dev      run everything locally: private PostgreSQL, demo data, API
-//	staygraph serve    run the API against a configured PostgreSQL
-//	staygraph migrate  apply database migrations
-//	staygraph seed     load the deterministic demo world: catalog, optional past stays
-//	staygraph token    mint a bearer token for the configured secret
+//	staygraph dev          run everything locally: private PostgreSQL, demo data, API
+//	staygraph serve        run the API against a configured PostgreSQL
+//	staygraph migrate      apply database migrations
+//	staygraph seed         load the deterministic demo world: catalog, optional past stays
+//	staygraph token        mint a bearer token for the configured secret
+//	staygraph rotate-keys  re-seal stored personal data under the primary key
+//	staygraph bench        benchmarks: holds and search
+//	staygraph reindex      rebuild the Elasticsearch index and swap its alias
+//	staygraph indexer      stream committed changes to Elasticsearch and webhooks (CDC)
+//
+// staygraph <command> -h lists a command's flags.
 package main
 
 import (

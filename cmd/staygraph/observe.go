@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -21,6 +22,7 @@ type observeFlags struct {
 	metrics      *bool
 	otlpEndpoint *string
 	serviceName  *string
+	sampleRatio  *float64
 }
 
 func addObserveFlags(f *flags) observeFlags {
@@ -28,6 +30,7 @@ func addObserveFlags(f *flags) observeFlags {
 		metrics:      f.Bool("metrics", true, "serve Prometheus metrics at GET /metrics"),
 		otlpEndpoint: f.String("otlp-endpoint", "", "OTLP/HTTP collector that receives traces (http://127.0.0.1:4318, or host:port for HTTPS); empty: tracing off"),
 		serviceName:  f.String("otlp-service-name", "staygraph", "service.name of the traces sent to --otlp-endpoint"),
+		sampleRatio:  f.Float64("otlp-sample-ratio", 1, "fraction of new traces recorded, more than 0 and at most 1 (a request with a traceparent header follows its caller's decision)"),
 	}
 }
 
@@ -48,11 +51,14 @@ type observability struct {
 // newObservability builds what the flags ask for. With tracing on, the SQL
 // tracer that poolOpts installed on pool starts recording.
 func newObservability(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, f observeFlags) (*observability, error) {
+	if r := *f.sampleRatio; !(r > 0 && r <= 1) {
+		return nil, fmt.Errorf("--otlp-sample-ratio %v: want more than 0 and at most 1", r)
+	}
 	o := &observability{stop: func(context.Context) error { return nil }}
 	if *f.metrics {
 		o.metrics = metrics.New(metrics.Opts{Pool: pool, Logger: log})
 	}
-	tp, stop, err := tracing.NewProvider(ctx, tracing.Opts{Endpoint: *f.otlpEndpoint, ServiceName: *f.serviceName})
+	tp, stop, err := tracing.NewProvider(ctx, tracing.Opts{Endpoint: *f.otlpEndpoint, ServiceName: *f.serviceName, SampleRatio: *f.sampleRatio})
 	if err != nil {
 		return nil, err
 	}

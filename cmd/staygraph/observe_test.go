@@ -213,3 +213,21 @@ func grepLines(text, prefix string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A sample ratio outside (0, 1] is refused at start, not clamped silently.
+func TestSampleRatioIsChecked(t *testing.T) {
+	for _, c := range []struct {
+		arg string
+		ok  bool
+	}{{"0.25", true}, {"1", true}, {"0", false}, {"1.5", false}, {"-1", false}, {"NaN", false}} {
+		f := newFlags("test")
+		o := addObserveFlags(f)
+		if err := f.parse([]string{"--metrics=false", "--otlp-sample-ratio", c.arg}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := newObservability(t.Context(), slog.Default(), nil, o)
+		if (err == nil) != c.ok {
+			t.Errorf("--otlp-sample-ratio %s: %v", c.arg, err)
+		}
+	}
+}

@@ -284,7 +284,7 @@ UNION ALL (SELECT settlement_note_enc FROM refunds WHERE settlement_note_enc IS 
 UNION ALL (SELECT settlement_note_enc FROM refunds WHERE settlement_note_enc IS NOT NULL ORDER BY id DESC LIMIT 50)`
 
 // CheckKeys looks at a sample of the stored personal data — the oldest and
-// newest bookings and guests, where a key dropped before RotateKeys ran
+// newest bookings, guests and refund settlement notes, where a key dropped before RotateKeys ran
 // would show — and reports an error naming a key it was sealed with that
 // keys lacks. A server started without it would answer INTERNAL on every
 // read of that data; better not to start. It is a sample, not a proof: only

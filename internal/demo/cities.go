@@ -272,7 +272,7 @@ var numberFirst = map[string]bool{
 
 // perUSD is the units of each city currency one US dollar buys. These are
 // the indicative rates the exchange_rates table is seeded with (migrations
-// 00003 and 00010); TestPerUSDMatchesExchangeRates keeps the two in step.
+// 00003 and 00010); TestCitiesAreKnownToPostgres keeps the two in step.
 var perUSD = map[string]float64{
 	"AED": 3.67, "ALL": 93, "AMD": 390, "ARS": 900, "AUD": 1.52, "AZN": 1.7, "BAM": 1.8, "BBD": 2,
 	"BDT": 117, "BGN": 1.8, "BHD": 0.376, "BOB": 6.9, "BRL": 5, "BSD": 1, "CAD": 1.36, "CHF": 0.88,

@@ -46,10 +46,6 @@ var (
 		"airport_shuttle", "pet_friendly", "air_conditioning", "beach", "family_rooms", "accessible",
 		"ev_charging", "breakfast", "room_service", "laundry", "concierge", "business_centre", "rooftop_terrace"}
 
-	// roomAmenities is the vocabulary of room amenity codes.
-	roomAmenities = []string{"air_conditioning", "tv", "safe", "minibar", "kettle", "coffee_machine",
-		"desk", "balcony", "bathtub", "rain_shower", "city_view", "sea_view", "kitchenette", "crib", "hairdryer"}
-
 	checkInTimes  = []catalog.TimeOfDay{14 * 60, 14*60 + 30, 15 * 60, 15 * 60, 16 * 60}
 	checkOutTimes = []catalog.TimeOfDay{10 * 60, 10*60 + 30, 11 * 60, 11 * 60, 12 * 60}
 

@@ -16,7 +16,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/money"
 )
 
@@ -82,7 +81,7 @@ type Query struct {
 	CheckIn, CheckOut *time.Time
 	// ArrivingAt is an instant; each hotel turns it into its local check-in
 	// night, its business date at that instant (arriving before
-	// ArrivalCutoff local time needs the night before). Nights long.
+	// hoteldate.Cutoff local time needs the night before). Nights long.
 	// Exclusive with CheckIn.
 	ArrivingAt *time.Time
 	Nights     int
@@ -104,11 +103,6 @@ type Query struct {
 	// offered from it on (hoteldate.BusinessDate). Zero means time.Now().
 	Now time.Time
 }
-
-// ArrivalCutoff is the local hour before which an arrival needs the
-// previous night, and at which a hotel's business date rolls over: until
-// then the night in progress is still offered, as the booking core sells it.
-const ArrivalCutoff = hoteldate.Cutoff
 
 // RoomTypeHit is a room type of a hit that houses the party.
 type RoomTypeHit struct {

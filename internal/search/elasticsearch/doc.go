@@ -34,7 +34,7 @@
 // Go, DST-safe, for each zone present in the index (a terms aggregation,
 // cached for Opts.CacheFor): those zones are excluded with a must_not terms
 // filter. An arrival instant is turned into each zone's local check-in
-// night, its business date at that instant (before search.ArrivalCutoff
+// night, its business date at that instant (before hoteldate.Cutoff
 // local time, the night before); zones whose night is before their
 // business date now are left out, the others grouped by that night, and the
 // nested filter is a should of (time_zone in group ∧ stay of that night). A zone that appears

@@ -205,7 +205,7 @@ type arrivalGroup struct {
 
 // arrivalNights groups zones by the local check-in night of an arrival at
 // instant at, the zone's business date then: arriving before
-// search.ArrivalCutoff local time needs the night before (the wall clock
+// hoteldate.Cutoff local time needs the night before (the wall clock
 // minus the cutoff, as search.sql computes it). Zones that do not sell that
 // night now (sells) are left out: an arrival at 02:00 within the hour still
 // finds the night in progress.
