@@ -369,10 +369,16 @@ func TestRoomTypesRoomsAndRates(t *testing.T) {
 	if _, _, err := b.svc.SetRates(ctx, rp.ID, from, from.AddDate(2, 0, 0), 1); !apperr.HasCode(err, apperr.InvalidInput) {
 		t.Fatalf("two years of rates at once: %v, want INVALID_INPUT", err)
 	}
-	for _, night := range []string{"0001-01-01", "9999-12-25"} {
-		d, _ := time.Parse(time.DateOnly, night)
-		if _, _, err := b.svc.SetRates(ctx, rp.ID, d, d, 1); !apperr.HasCode(err, apperr.InvalidInput) {
-			t.Fatalf("a rate for %s: %v, want INVALID_INPUT", night, err)
+	// The error names the date out of range.
+	for _, c := range []struct{ from, to, field string }{
+		{"0001-01-01", "0001-01-01", "input.from"}, {"9999-12-25", "9999-12-25", "input.from"},
+		{"2199-12-30", "2200-01-02", "input.to"},
+	} {
+		from, _ := time.Parse(time.DateOnly, c.from)
+		to, _ := time.Parse(time.DateOnly, c.to)
+		_, _, err := b.svc.SetRates(ctx, rp.ID, from, to, 1)
+		if all, _ := apperr.All(err); len(all) != 1 || all[0].Code != apperr.InvalidInput || strings.Join(all[0].Field, ".") != c.field {
+			t.Fatalf("rates from %s to %s: %v, want INVALID_INPUT at %s", c.from, c.to, err, c.field)
 		}
 	}
 	if _, _, err := b.svc.SetRates(staffOf(uuid.New()), rp.ID, from, from, 1); !apperr.HasCode(err, apperr.Forbidden) {

@@ -262,8 +262,11 @@ func (s *Service) SetRates(ctx context.Context, ratePlanID uuid.UUID, from, to t
 	} else if nights > MaxRateNights {
 		v.fail(fmt.Sprintf("at most %d nights at once", MaxRateNights), "to")
 	}
-	if from.Year() < FirstRateYear || to.Year() > LastRateYear {
-		v.fail(fmt.Sprintf("rates are for nights of the years %d to %d", FirstRateYear, LastRateYear), "from")
+	years := fmt.Sprintf("rates are for nights of the years %d to %d", FirstRateYear, LastRateYear)
+	if from.Year() < FirstRateYear || from.Year() > LastRateYear {
+		v.fail(years, "from")
+	} else if to.Year() > LastRateYear {
+		v.fail(years, "to")
 	}
 	if amount < 0 || amount > 100_000_000_00 {
 		v.fail("must be between 0 and 10000000000 minor units", "amount")
