@@ -87,8 +87,11 @@ func HasCode(err error, code Code) bool {
 type List []*Error
 
 func (l List) Error() string {
-	if len(l) == 0 {
+	switch len(l) {
+	case 0:
 		return "no errors"
+	case 1:
+		return l[0].Error()
 	}
 	return fmt.Sprintf("%s (and %d more)", l[0].Error(), len(l)-1)
 }
