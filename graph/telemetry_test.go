@@ -2,9 +2,11 @@ package graph_test
 
 import (
 	"context"
+	"encoding/hex"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -168,4 +170,30 @@ func names(spans []sdktrace.ReadOnlySpan) []string {
 		out[i] = s.Name() + "<" + s.Parent().SpanID().String()[:4]
 	}
 	return out
+}
+
+// Every SQL statement is a span with db.statement, never
+// its arguments. A write transaction's BEGIN inlines who acts — the caller's
+// JWT subject, hex-encoded — into the statement text, so every write's trace
+// carries the subject (for an identity provider whose sub is the user's
+// email, the email).
+func TestSQLSpansCarryNoCallerIdentity(t *testing.T) {
+	t.Parallel()
+	b, rec := setupTraced(t, true)
+	const subject = "ana.admin@example.com"
+	tok, err := auth.Mint(secret, auth.MintOpts{Role: auth.RoleAdmin, Subject: subject, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := b.do(t, tok, createHotel, map[string]any{"input": hotelInput("Traced")}); len(res.Errors) > 0 {
+		t.Fatalf("create hotel: %+v", res.Errors)
+	}
+	encoded := hex.EncodeToString([]byte(subject))
+	for _, s := range rec.Ended() {
+		for _, a := range s.Attributes() {
+			if a.Key == "db.statement" && (strings.Contains(a.Value.AsString(), encoded) || strings.Contains(a.Value.AsString(), subject)) {
+				t.Errorf("span %q carries the caller's subject %q (hex %s) in db.statement:\n%s", s.Name(), subject, encoded, a.Value.AsString())
+			}
+		}
+	}
 }

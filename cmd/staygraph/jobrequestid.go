@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -33,8 +35,10 @@ func (*jobRequestIDs) InsertMany(ctx context.Context, many []*rivertype.JobInser
 	return doInner(ctx)
 }
 
-// Work runs the job with the request id its metadata carries.
-func (*jobRequestIDs) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
+// Work runs the job with the request id its metadata carries. A job that
+// fails or panics says so with that id too: River's own line about it is
+// logged outside the job's context, without the id.
+func (*jobRequestIDs) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) (err error) {
 	var md map[string]any
 	if json.Unmarshal(job.Metadata, &md) == nil {
 		// Jobs enqueued before request ids were checked for card numbers
@@ -43,6 +47,15 @@ func (*jobRequestIDs) Work(ctx context.Context, job *rivertype.JobRow, doInner f
 			ctx = server.WithRequestID(ctx, id)
 		}
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			slog.ErrorContext(ctx, "job panicked", "job_id", job.ID, "job_kind", job.Kind, "attempt", job.Attempt, "panic", fmt.Sprint(p))
+			panic(p) // River records it and retries the job
+		}
+		if err != nil {
+			slog.WarnContext(ctx, "job failed", "job_id", job.ID, "job_kind", job.Kind, "attempt", job.Attempt, "err", err)
+		}
+	}()
 	return doInner(ctx)
 }
 

@@ -97,12 +97,14 @@ func (o *observability) handlerOpts(opts graph.HandlerOpts) graph.HandlerOpts {
 	return opts
 }
 
-// routes mounts GET /metrics on mux and counts every response of mux by
-// status class.
-func (o *observability) routes(mux *http.ServeMux) http.Handler {
+// routes mounts GET /metrics on mux, puts wrap's middleware around it, and
+// counts every response by status class.
+func (o *observability) routes(mux *http.ServeMux, wrap func(http.Handler) http.Handler) http.Handler {
 	if o.metrics == nil {
-		return mux
+		return wrap(mux)
 	}
 	mux.Handle("GET /metrics", o.metrics.Handler())
-	return o.metrics.HTTP(mux)
+	// outside the middleware, so that the responses it gives itself (CORS
+	// preflights) are counted too
+	return o.metrics.HTTP(wrap(mux))
 }

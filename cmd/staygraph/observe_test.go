@@ -147,7 +147,7 @@ func TestMetricsReflectRequests(t *testing.T) {
 		`staygraph_graphql_errors_total{code="BATCHING_NOT_SUPPORTED"} 1`,
 		`staygraph_bookings{status="HELD"} 1`,
 		`staygraph_search_requests_total{engine="postgres",outcome="ok"} 1`,
-		`staygraph_jobs{state=`, // the hold's expiry job
+		`staygraph_jobs{kind="booking.expire_hold",state="scheduled"} 1`, // the hold's expiry job
 		`staygraph_indexer_lag_seconds 0`,
 		`go_goroutines `,
 	} {

@@ -369,6 +369,7 @@ func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s ser
 		if err != nil {
 			return nil, nil, fmt.Errorf("--redis-url: %w", err)
 		}
+		redis.SetLogger(redisLogs{log})
 		client := redis.NewClient(opt)
 		closeFn = func() { _ = client.Close() }
 		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -424,11 +425,20 @@ func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s ser
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})))
 	mux.Handle("/", explorer.Handler())
-	return stack.Wrap(obs.routes(mux)), closeFn, nil
+	return obs.routes(mux, stack.Wrap), closeFn, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// redisLogs sends the Redis client's own messages (a pool that cannot dial,
+// say) through the service's logs, as warnings with the request's id,
+// instead of its own lines on stderr.
+type redisLogs struct{ log *slog.Logger }
+
+func (r redisLogs) Printf(ctx context.Context, format string, v ...any) {
+	r.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -75,7 +76,8 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(poolCanceled, float64(s.CanceledAcquireCount()))
 }
 
-// stateCollector reports a "label, count" query as a gauge. The query runs
+// stateCollector reports a "labels..., count" query as a gauge: each row
+// is the values of the gauge's labels, in order, then a count. The query runs
 // at a scrape only when its last answer is older than ttl, so scrapes never
 // add database load beyond one query per ttl; a failed query keeps the last
 // answer and is logged.
@@ -88,7 +90,12 @@ type stateCollector struct {
 
 	mu      sync.Mutex
 	fetched time.Time
-	counts  map[string]float64
+	counts  []labelledCount
+}
+
+type labelledCount struct {
+	labels []string
+	n      float64
 }
 
 func newStateCollector(pool *pgxpool.Pool, log *slog.Logger, ttl time.Duration, query string, desc *prometheus.Desc) *stateCollector {
@@ -109,12 +116,12 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			c.counts = counts
 		}
 	}
-	for label, n := range c.counts {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, n, label)
+	for _, row := range c.counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, row.n, row.labels...)
 	}
 }
 
-func (c *stateCollector) fetch() (map[string]float64, error) {
+func (c *stateCollector) fetch() ([]labelledCount, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	rows, err := c.pool.Query(ctx, c.query)
@@ -122,14 +129,29 @@ func (c *stateCollector) fetch() (map[string]float64, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	counts := map[string]float64{}
+	var counts []labelledCount
 	for rows.Next() {
-		var label string
-		var n int64
-		if err := rows.Scan(&label, &n); err != nil {
+		values, err := rows.Values()
+		if err != nil {
 			return nil, err
 		}
-		counts[label] = float64(n)
+		if len(values) < 2 {
+			return nil, fmt.Errorf("want labels and a count, got %d columns", len(values))
+		}
+		last := len(values) - 1
+		row := labelledCount{labels: make([]string, last)}
+		for i, v := range values[:last] {
+			row.labels[i] = fmt.Sprint(v)
+		}
+		switch n := values[last].(type) {
+		case int64:
+			row.n = float64(n)
+		case int32:
+			row.n = float64(n)
+		default:
+			return nil, fmt.Errorf("count is %T, want an integer", values[last])
+		}
+		counts = append(counts, row)
 	}
 	return counts, rows.Err()
 }

@@ -100,7 +100,7 @@ func New(opts Opts) *Metrics {
 			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, bookingsByStatus,
 				prometheus.NewDesc(Namespace+"_bookings", "Bookings in a live status: HELD, CONFIRMED, CHECKED_IN (refreshed at most every 15s).", []string{"status"}, nil)),
 			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, jobsByState,
-				prometheus.NewDesc(Namespace+"_jobs", "Background (River) jobs by state (refreshed at most every 15s).", []string{"state"}, nil)),
+				prometheus.NewDesc(Namespace+"_jobs", "Background (River) jobs by state and kind, not completed ones (refreshed at most every 15s).", []string{"state", "kind"}, nil)),
 			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, refundsUnsettled,
 				prometheus.NewDesc(Namespace+"_refunds", "Refunds not paid back: PENDING (being paid, retried) and FAILED (refused, until staff record it settled outside staygraph) (refreshed at most every 15s).", []string{"status"}, nil)),
 			newRefusalsCollector(opts.Pool, opts.Logger, opts.StateCacheTTL),

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -116,5 +117,25 @@ func TestAccessLogNeverLogsCredentialsOrQueries(t *testing.T) {
 	}
 	if !strings.Contains(out, `"request_id":"req-7"`) || !strings.Contains(out, `"path":"/graphql"`) {
 		t.Fatalf("access log line: %s", out)
+	}
+}
+
+// Logs blank out tokens and API keys wherever they
+// appear. A client (or a misconfigured proxy) that sends a partner's API key
+// as its X-Request-Id gets it accepted as a "sane" id, and the id is added
+// to every log line after redaction: the key is logged in full.
+func TestRequestIDHoldingACredentialIsReplaced(t *testing.T) {
+	t.Parallel()
+	const key = "sg_k3y9prefix0a_Zq2d6Wk1vYp4Jr8Tn3Xc5Lm7Hb0Gf9Ds2Ae6Rw1Qy4U"
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	stack := server.NewStack(server.StackOpts{Logger: log})
+	srv := serve(t, stack.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	got := do(t, newRequest(t, http.MethodPost, srv.URL+"/graphql", nil, map[string]string{"X-Request-Id": key}))
+	if strings.Contains(buf.String(), key) {
+		t.Errorf("the log holds the API key sent as X-Request-Id:\n%s", buf.String())
+	}
+	if got.header.Get("X-Request-Id") == key {
+		t.Errorf("the API key was accepted as the request id (it goes to every log line and job metadata)")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/google/uuid"
@@ -49,7 +50,7 @@ func RequestIDs(next http.Handler) http.Handler {
 
 // ValidRequestID reports whether a request id from outside may be used as
 // is: it ends up in log lines, job metadata and response headers, so it must
-// not carry anything else, a card number least of all.
+// not carry anything else: a card number, an API key or a token.
 func ValidRequestID(id string) bool {
 	if id == "" || len(id) > maxRequestIDLen {
 		return false
@@ -62,8 +63,13 @@ func ValidRequestID(id string) bool {
 			return false
 		}
 	}
-	return !holdsCardNumber(id)
+	// nor a credential: the log redaction would blank it in a message, but
+	// the id is added to every line after redaction
+	return !holdsCardNumber(id) && !credentialInID.MatchString(id)
 }
+
+// credentialInID finds an API key or a JWT anywhere in a request id.
+var credentialInID = regexp.MustCompile(`sg_[a-z0-9]{12}_|eyJ[A-Za-z0-9_-]*\.`)
 
 // holdsCardNumber reports whether a request id holds a card number. In text
 // a number joined to a word is an identifier ("hold-4111…"), not a card;

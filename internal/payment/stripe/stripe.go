@@ -58,7 +58,11 @@ var _ payment.Provider = (*Provider)(nil)
 // New returns the provider for the Stripe account of the secret key apiKey
 // ("sk_live_..." or, in test mode, "sk_test_...").
 func New(apiKey string, opts Opts) *Provider {
-	cfg := &stripeapi.BackendConfig{HTTPClient: opts.HTTPClient}
+	// The SDK's own logger writes error bodies to stderr, past the
+	// service's redacting logs, and Stripe's errors quote the payment
+	// method with the guest's name, email and phone: it says nothing.
+	// Every outcome is logged by the caller, with its request id.
+	cfg := &stripeapi.BackendConfig{HTTPClient: opts.HTTPClient, LeveledLogger: &stripeapi.LeveledLogger{Level: stripeapi.LevelNull}}
 	if opts.BackendURL != "" {
 		cfg.URL = stripeapi.String(opts.BackendURL)
 	}
