@@ -82,6 +82,10 @@ type Opts struct {
 	ContendedFor time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// ChargeTimeout bounds one call to a payment provider: a charge
+	// without an answer by then is UNKNOWN, and reconciled a minute after
+	// it. Default 30s.
+	ChargeTimeout time.Duration
 	// PII seals contact details and guest names before they are stored and
 	// opens them for callers allowed to see them. nil: random keys that live
 	// only as long as this process (shared by its services) — for tests and
@@ -112,6 +116,9 @@ func NewService(pool *pgxpool.Pool, cat Catalog, payments *payment.Registry, job
 	}
 	if opts.ContendedFor == 0 {
 		opts.ContendedFor = 2 * time.Second
+	}
+	if opts.ChargeTimeout <= 0 {
+		opts.ChargeTimeout = 30 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

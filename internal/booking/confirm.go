@@ -35,8 +35,6 @@ type ConfirmInput struct {
 	Payment *PaymentInput
 }
 
-// chargeTimeout bounds one call to a payment provider.
-const chargeTimeout = 30 * time.Second
 
 // Confirm takes the deposit due and confirms the booking. The charge happens
 // outside any database transaction: the attempt is recorded first (and the
@@ -229,7 +227,7 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 		// Should this process stop while the provider is asked, the attempt
 		// would stay PENDING and the booking pinned: its reconciliation is
 		// due once the charge's time is up (a no-op once an outcome is in).
-		return s.enqueueTx(ctx, tx, ReconcilePaymentArgs{PaymentID: attempt.ID}, chargeTimeout+time.Minute)
+		return s.enqueueTx(ctx, tx, ReconcilePaymentArgs{PaymentID: attempt.ID}, s.opts.ChargeTimeout+time.Minute)
 	})
 	if err != nil {
 		return err
@@ -238,7 +236,7 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 		return settledErr
 	}
 
-	chargeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), chargeTimeout)
+	chargeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ChargeTimeout)
 	defer cancel()
 	res, chargeErr := provider.Charge(chargeCtx, payment.ChargeRequest{IdempotencyKey: providerKey,
 		Amount: money.New(amount, b.Currency), Token: in.Token, Description: "booking " + b.Reference})
