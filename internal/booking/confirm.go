@@ -35,7 +35,6 @@ type ConfirmInput struct {
 	Payment *PaymentInput
 }
 
-
 // Confirm takes the deposit due and confirms the booking. The charge happens
 // outside any database transaction: the attempt is recorded first (and the
 // hold pinned so it cannot expire meanwhile), the provider is called with an
