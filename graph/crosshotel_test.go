@@ -10,10 +10,9 @@ import (
 	"github.com/staygraph/staygraph/internal/catalog"
 )
 
-// Staff of hotel A reach nothing of hotel B through the room,
-// room type and rate plan operations: each is refused, and hotel B's rows
-// are as they were. (The suite checks cross-hotel staff only for
-// updateHotel, createRoomType and Hotel.rooms.)
+// Staff of hotel A reach nothing of hotel B through the room, room type and
+// rate plan operations: each is refused, and hotel B's rows are as they
+// were.
 func TestStaffOfAnotherHotelTouchNothingOfIt(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

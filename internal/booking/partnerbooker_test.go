@@ -15,7 +15,7 @@ import (
 // A partner that booked with its key (scope book) may cancel its
 // booking under its terms, but it is not the hotel: it may not waive the
 // terms, record arrivals or no-shows, or settle a refund the provider
-// refused. The suite checks these refusals for the booking's guest only.
+// refused.
 func TestAPartnerBookerIsNotTheHotel(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
