@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,6 +105,10 @@ func TestRateLimitInMemory(t *testing.T) {
 	checkLimits(t, limitedServer(t, server.NewMemoryLimiter()))
 }
 
+// requireRedis makes the Redis tests fail instead of skipping when no Redis
+// answers (CI sets it).
+const requireRedis = "STAYGRAPH_REQUIRE_REDIS"
+
 // redisClient connects to the Redis of the development machine, or skips.
 func redisClient(t *testing.T) *redis.Client {
 	t.Helper()
@@ -112,6 +117,9 @@ func redisClient(t *testing.T) *redis.Client {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
+		if os.Getenv(requireRedis) != "" {
+			t.Fatalf("redis at 127.0.0.1:6379 unreachable and %s is set: %v", requireRedis, err)
+		}
 		t.Skipf("redis at 127.0.0.1:6379 unreachable: %v", err)
 	}
 	return client
