@@ -51,6 +51,6 @@ export STAYGRAPH_URL="http://127.0.0.1:$port"
 STAYGRAPH_ADMIN_TOKEN="$("$work/staygraph" token --role ADMIN --subject browser-test --ttl 1h --data-dir "$work/data")"
 export STAYGRAPH_ADMIN_TOKEN
 export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$here/screenshots}"
-if ! timeout 300 node --test explorer.test.mjs; then
+if ! timeout 600 node --test explorer.test.mjs firstuse.test.mjs; then
   echo "--- API log"; tail -n 50 "$work/api.log"; exit 1
 fi

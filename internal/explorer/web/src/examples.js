@@ -9,6 +9,12 @@
 
 /** @typedef {{title: string, query: string, variables?: Record<string, unknown>}} Example */
 
+// A stay a month from today, so that the examples stay within what the API
+// sells (from today at the hotel to 365 days ahead).
+const day = (n) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+const checkIn = day(30);
+const checkOut = day(32);
+
 /** @type {Example[]} */
 export const examples = [
   {
@@ -137,9 +143,9 @@ export const examples = [
     variables: {
       input: {
         hotelId: '<a hotel id from Browse hotels>',
-        checkIn: '2027-06-10',
-        checkOut: '2027-06-12',
-        rooms: [{ ratePlanId: '<a rate plan id from Browse hotels>', occupancy: '2-9,4' }],
+        checkIn,
+        checkOut,
+        rooms: [{ ratePlanId: '<a rate plan id from Browse hotels>', occupancy: '2' }],
       },
     },
   },
@@ -172,13 +178,12 @@ export const examples = [
       input: {
         idempotencyKey: 'hold-1',
         hotelId: '<a hotel id>',
-        checkIn: '2027-06-10',
-        checkOut: '2027-06-12',
+        checkIn,
+        checkOut,
         rooms: [
           {
             ratePlanId: '<a rate plan id>',
             adults: 2,
-            childAges: [9, 4],
             guests: [{ givenName: 'Ana', familyName: 'Lima' }],
           },
         ],

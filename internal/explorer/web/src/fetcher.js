@@ -2,29 +2,71 @@ import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import { getOperationAST } from 'graphql';
 import { createClient } from 'graphql-ws';
 
-// PLACEHOLDER_HEADERS pre-fills the headers editor: it shows where a token
-// goes without being one.
-export const PLACEHOLDER_HEADERS = JSON.stringify(
-  { Authorization: "Bearer <paste a token from the dev server's output>" },
-  null,
-  2,
-);
+// PLACEHOLDER_TOKEN is what the headers editor holds until a token is
+// pasted: it shows where a token goes without being one.
+const PLACEHOLDER_TOKEN = "Bearer <paste a token from the dev server's output>";
 
-// A real bearer token never contains angle brackets; a value that does is
-// the unfilled placeholder above.
-const unfilled = /<[^>]*>/;
+// PLACEHOLDER_HEADERS pre-fills the headers editor of every tab.
+export const PLACEHOLDER_HEADERS = JSON.stringify({ Authorization: PLACEHOLDER_TOKEN }, null, 2);
+
+// A token pasted between the placeholder's angle brackets: "Bearer <eyJ...>".
+const bracketed = /^(bearer\s+)<\s*([^<>\s]+)\s*>$/i;
+
+// isPlaceholder reports whether headers are the placeholder, untouched.
+function isPlaceholder(headers) {
+  const entries = Object.entries(headers ?? {});
+  return entries.length === 1 && entries[0][0].toLowerCase() === 'authorization' && entries[0][1] === PLACEHOLDER_TOKEN;
+}
 
 // withoutPlaceholder drops an Authorization header that still holds the
 // placeholder, so anonymous operations work before a token is pasted (the
 // API answers a malformed bearer token with 401, and closes a socket whose
-// connection_init carries one with 4403).
+// connection_init carries one with 4403), and takes a token pasted between
+// its brackets out of them. Any other value goes as it is: a wrong one is
+// answered with the API's error.
 export function withoutPlaceholder(headers) {
   if (!headers) return headers;
   const kept = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() === 'authorization' && unfilled.test(String(value))) continue;
+    if (name.toLowerCase() === 'authorization') {
+      if (value === PLACEHOLDER_TOKEN) continue;
+      const m = bracketed.exec(String(value));
+      if (m) {
+        kept[name] = m[1] + m[2];
+        continue;
+      }
+    }
     kept[name] = value;
   }
+  return kept;
+}
+
+// GraphiQL keeps headers per tab. The headers last run with something in
+// them (in this page's memory only) are used by a tab whose headers are
+// still the placeholder: a token pasted once serves every example tab. A
+// tab with its headers emptied runs anonymously.
+let pasted = null;
+
+// rememberHeaders takes the headers editor's text as it is typed (GraphiQL's
+// onEditHeaders): headers pasted with something in them serve the tabs
+// still holding the placeholder, before any operation ran with them.
+export function rememberHeaders(text) {
+  let headers;
+  try {
+    headers = JSON.parse(text);
+  } catch {
+    return; // half typed
+  }
+  if (!headers || typeof headers !== 'object' || Array.isArray(headers) || isPlaceholder(headers)) return;
+  const kept = withoutPlaceholder(headers);
+  if (Object.keys(kept).length > 0) pasted = kept;
+}
+
+// tabHeaders are the headers an operation of a tab runs with.
+function tabHeaders(headers) {
+  if (isPlaceholder(headers)) return pasted ?? {};
+  const kept = withoutPlaceholder(headers);
+  if (kept && Object.keys(kept).length > 0) pasted = kept;
   return kept;
 }
 
@@ -96,9 +138,9 @@ const post = createGraphiQLFetcher({ url: '/graphql' });
 
 // fetcher sends queries and mutations as JSON POSTs to /graphql on the
 // page's origin, and subscriptions over the socket at the same path, both
-// with the headers of the headers editor.
+// with the headers of the headers editor (tabHeaders).
 export function fetcher(params, opts) {
-  const headers = withoutPlaceholder(opts?.headers);
+  const headers = tabHeaders(opts?.headers);
   const operation = opts?.documentAST && getOperationAST(opts.documentAST, params.operationName);
   if (operation?.operation === 'subscription') return subscribe(params, headers);
   return post(params, { ...opts, headers });

@@ -5,8 +5,23 @@
 // favorites whatever it was told. headerlessStorage keeps them out of what
 // GraphiQL writes; forgetStoredHeaders removes what earlier builds left.
 
+import { PLACEHOLDER_HEADERS } from './fetcher.js';
+
 // The stored values holding operations with the headers they ran with.
 const withOperations = ['graphiql:tabState', 'graphiql:queries', 'graphiql:favorites'];
+
+// The stored values of the history and favorites.
+const historyKeys = ['graphiql:queries', 'graphiql:favorites'];
+
+// withPlaceholder returns a stored value of historyKeys with the missing
+// headers of its operations the placeholder.
+function withPlaceholder(value) {
+  try {
+    return JSON.stringify(JSON.parse(value), (key, v) => (key === 'headers' && v == null ? PLACEHOLDER_HEADERS : v));
+  } catch {
+    return value;
+  }
+}
 
 // withoutHeaders returns a stored value of withOperations with the headers
 // of its operations null (the queries and variables stay).
@@ -21,7 +36,13 @@ function withoutHeaders(value) {
 export function headerlessStorage(storage = globalThis.localStorage) {
   const own = () => Object.keys(storage).filter((key) => key.startsWith('graphiql:'));
   return {
-    getItem: (key) => storage.getItem(key),
+    // An operation of the history or favorites opened after a reload puts
+    // its headers in the editor: the placeholder, which runs with the
+    // headers pasted in the page (fetcher.js), not nothing.
+    getItem: (key) => {
+      const value = storage.getItem(key);
+      return value && historyKeys.includes(key) ? withPlaceholder(value) : value;
+    },
     setItem(key, value) {
       if (key === 'graphiql:headers') return;
       storage.setItem(key, withOperations.includes(key) ? withoutHeaders(value) : value);

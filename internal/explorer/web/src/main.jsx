@@ -3,7 +3,7 @@ import { GraphiQL } from 'graphiql';
 import 'graphiql/style.css';
 import './main.css';
 import { examples } from './examples.js';
-import { fetcher, PLACEHOLDER_HEADERS } from './fetcher.js';
+import { fetcher, PLACEHOLDER_HEADERS, rememberHeaders } from './fetcher.js';
 import { forgetStoredHeaders, headerlessStorage } from './forget.js';
 
 const defaultTabs = examples.map((ex) => ({
@@ -23,6 +23,7 @@ createRoot(document.getElementById('explorer')).render(
     storage={headerlessStorage()}
     defaultTabs={defaultTabs}
     defaultHeaders={PLACEHOLDER_HEADERS}
+    onEditHeaders={rememberHeaders}
     shouldPersistHeaders={false}
     isHeadersEditorEnabled
     defaultEditorToolsVisibility="headers"
