@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -36,8 +37,9 @@ func (*jobRequestIDs) InsertMany(ctx context.Context, many []*rivertype.JobInser
 }
 
 // Work runs the job with the request id its metadata carries. A job that
-// fails or panics says so with that id too: River's own line about it is
-// logged outside the job's context, without the id.
+// fails, is cancelled or panics says so with that id too: River's own line
+// about it is logged outside the job's context, without the id. A snooze
+// (a job waiting its turn) is not logged.
 func (*jobRequestIDs) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) (err error) {
 	var md map[string]any
 	if json.Unmarshal(job.Metadata, &md) == nil {
@@ -52,7 +54,13 @@ func (*jobRequestIDs) Work(ctx context.Context, job *rivertype.JobRow, doInner f
 			slog.ErrorContext(ctx, "job panicked", "job_id", job.ID, "job_kind", job.Kind, "attempt", job.Attempt, "panic", fmt.Sprint(p))
 			panic(p) // River records it and retries the job
 		}
-		if err != nil {
+		var snoozed *rivertype.JobSnoozeError
+		var cancelled *rivertype.JobCancelError
+		switch {
+		case err == nil || errors.As(err, &snoozed): // a snooze is a wait, not a failure
+		case errors.As(err, &cancelled):
+			slog.WarnContext(ctx, "job cancelled", "job_id", job.ID, "job_kind", job.Kind, "attempt", job.Attempt, "err", err)
+		default:
 			slog.WarnContext(ctx, "job failed", "job_id", job.ID, "job_kind", job.Kind, "attempt", job.Attempt, "err", err)
 		}
 	}()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/staygraph/staygraph/graph/relay"
@@ -175,5 +177,47 @@ func TestRequestIDWithACardNumberIsReplaced(t *testing.T) {
 		if !strings.Contains(logs.String(), `"request_id":"`+id+`"`) {
 			t.Errorf("no log line carries request id %s:\n%s", id, logs.String())
 		}
+	}
+}
+
+// A job's failure, cancellation and panic are logged with the request id
+// of the request that enqueued it; a snooze, a job waiting its turn, is not
+// a failure and is not logged.
+func TestJobOutcomesAreLoggedWithTheRequestID(t *testing.T) {
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	var out lockedBuffer
+	slog.SetDefault(slog.New(server.NewLogHandler(slog.NewJSONHandler(&out, nil))))
+	mw := &jobRequestIDs{}
+	job := &rivertype.JobRow{ID: 7, Kind: "notify.deliver", Attempt: 2, Metadata: []byte(`{"request_id":"req-outcome"}`)}
+	for _, c := range []struct {
+		err  error
+		want string // the message logged; "" for none
+	}{
+		{nil, ""},
+		{river.JobSnooze(time.Minute), ""},
+		{river.JobCancel(errors.New("gone for good")), "job cancelled"},
+		{errors.New("smtp 450"), "job failed"},
+	} {
+		before := len(out.String())
+		err := mw.Work(context.Background(), job, func(context.Context) error { return c.err })
+		if !errors.Is(err, c.err) {
+			t.Fatalf("Work returned %v, want %v", err, c.err)
+		}
+		line := out.String()[before:]
+		if c.want == "" && line != "" || c.want != "" && (!strings.Contains(line, `"msg":"`+c.want+`"`) || !strings.Contains(line, `"request_id":"req-outcome"`)) {
+			t.Errorf("%v: logged %q, want %q with the request id", c.err, line, c.want)
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the job's panic did not reach River")
+			}
+		}()
+		_ = mw.Work(context.Background(), job, func(context.Context) error { panic("boom") })
+	}()
+	if s := out.String(); !strings.Contains(s, `"msg":"job panicked"`) || !strings.Contains(s, `"panic":"boom"`) {
+		t.Errorf("the panic's line: %s", s)
 	}
 }
