@@ -162,10 +162,19 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 		flagged := map[uuid.UUID]bool{} // a group booking is flagged and told once
 		for _, rt := range typeIDs {
 			a, err := s.shrinkTx(ctx, tx, q, rt, from, in.Force, note, flagged)
-			affected = append(affected, a...)
-			if err != nil {
+			for _, b := range a {
+				if !slices.ContainsFunc(affected, func(x AffectedBooking) bool { return x.ID == b.ID }) {
+					affected = append(affected, b)
+				}
+			}
+			// Not forced, every room type's bookings are listed: staff see
+			// all they would have to move.
+			if err != nil && !errors.Is(err, errWouldRelocate) {
 				return err
 			}
+		}
+		if !in.Force && len(affected) > 0 {
+			return relocationConflict(affected)
 		}
 		return nil
 	})
@@ -174,6 +183,22 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 	}
 	s.releaseTakenHolds(ctx, affected)
 	return blocks, affected, nil
+}
+
+// errWouldRelocate is shrinkTx's answer, not forced, when bookings would
+// lose their room: its caller lists them (relocationConflict).
+var errWouldRelocate = errors.New("bookings would lose their room")
+
+// relocationConflict is the MAINTENANCE_CONFLICT that lists the bookings a
+// change not forced would take the room of.
+func relocationConflict(affected []AffectedBooking) error {
+	refs := make([]string, len(affected))
+	for i, a := range affected {
+		refs[i] = a.Reference
+	}
+	return apperr.New(MaintenanceConflict, fmt.Sprintf(
+		"%d booking(s) would lose their room (%s); move them first or force the change to flag them for relocation",
+		len(affected), strings.Join(refs, ", ")))
 }
 
 // lockRoomTypesTx takes the room types' capacity locks (LockRoomTypes), in
@@ -366,7 +391,10 @@ func (s *Service) AddRooms(ctx context.Context, rooms RoomService, roomTypeID uu
 			return err
 		}
 		// more rooms oversell no night, so no booking is affected
-		_, err = s.shrinkTx(ctx, tx, q, rt.ID, today, false, "", nil)
+		a, err := s.shrinkTx(ctx, tx, q, rt.ID, today, false, "", nil)
+		if errors.Is(err, errWouldRelocate) {
+			return relocationConflict(a)
+		}
 		return err
 	})
 	if err != nil {
@@ -401,6 +429,9 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 			return err
 		}
 		affected, err = s.shrinkTx(ctx, tx, q, room.RoomTypeID, today, force, "a room of this stay's type was taken out of service", nil) // the staff's note stays on the room
+		if errors.Is(err, errWouldRelocate) {
+			return relocationConflict(affected)
+		}
 		return err
 	})
 	if err != nil {
@@ -455,6 +486,18 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 		overlaps := func(c db.BookingsHoldingNightsRow, night time.Time) bool {
 			return !night.Before(c.CheckIn) && night.Before(c.CheckOut)
 		}
+		// Bookings this change flagged already (a group over several room
+		// types) cost no further move: they are picked first, newest first
+		// after them.
+		slices.SortStableFunc(candidates, func(a, b db.BookingsHoldingNightsRow) int {
+			switch {
+			case flagged[a.ID] == flagged[b.ID]:
+				return 0
+			case flagged[a.ID]:
+				return -1
+			}
+			return 1
+		})
 		var picked []db.BookingsHoldingNightsRow
 		for _, c := range candidates {
 			if inHouse(c) {
@@ -484,7 +527,7 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 			}
 		}
 		for i := 0; i < len(picked); i++ {
-			c, spare := picked[i], true
+			c, spare := picked[i], !flagged[picked[i].ID]
 			for night, n := range short {
 				if overlaps(c, night) && n+int(c.Units) > 0 {
 					spare = false
@@ -527,13 +570,7 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 				strings.Join(guests, ", "), strings.Join(unmovable, ", ")))
 		}
 		if !force {
-			refs := make([]string, len(affected))
-			for i, a := range affected {
-				refs[i] = a.Reference
-			}
-			return affected, apperr.New(MaintenanceConflict, fmt.Sprintf(
-				"%d booking(s) would lose their room (%s); move them first or force the change to flag them for relocation",
-				len(affected), strings.Join(refs, ", ")))
+			return affected, errWouldRelocate
 		}
 		told := affected[:0:0]
 		for _, a := range affected {
