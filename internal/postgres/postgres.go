@@ -130,6 +130,10 @@ func IsDeadlock(err error) bool {
 func WithDatabase(connURL, name string) string {
 	if u, err := url.Parse(connURL); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
 		u.Path = "/" + name
+		q := u.Query() // a dbname parameter would win over the path
+		q.Del("dbname")
+		q.Del("database")
+		u.RawQuery = q.Encode()
 		return u.String()
 	}
 	return connURL + " dbname='" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(name) + "'" // key=value form: the last dbname wins

@@ -26,6 +26,10 @@ func TestWithDatabaseKeepsCredentialsAndSettings(t *testing.T) {
 				cfg.Database, cfg.User, cfg.Password, cfg.Host, cfg.Port, cfg.TLSConfig != nil, cfg.RuntimeParams)
 		}
 	}
+	param, err := pgx.ParseConfig(postgres.WithDatabase("postgres://postgres@127.0.0.1:5432/?dbname=postgres&sslmode=disable", "staygraph_t_x"))
+	if err != nil || param.Database != "staygraph_t_x" {
+		t.Errorf("URL with a dbname parameter: %+v %v", param, err)
+	}
 	socket, err := pgx.ParseConfig(postgres.WithDatabase("postgres:///postgres?host=/var/run/postgresql&user=postgres", "staygraph_t_x"))
 	if err != nil || socket.Database != "staygraph_t_x" || socket.Host != "/var/run/postgresql" {
 		t.Errorf("socket URL: %+v %v", socket, err)
