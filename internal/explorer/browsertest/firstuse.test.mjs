@@ -124,6 +124,28 @@ test('the token pasted into the headers is used by the other example tabs', { ti
   });
 });
 
+// A header added next to the placeholder in one tab (a request id, say)
+// leaves the pasted token serving the tabs that still hold the placeholder.
+test('adding a header next to the placeholder in one tab keeps the pasted token for the other tabs', { timeout: 120_000 }, async () => {
+  assert.ok(token, 'STAYGRAPH_ADMIN_TOKEN is set');
+  await explorer('extra-header', async (ui) => {
+    await ui.tab('Hotels');
+    await ui.setHeaders(JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
+    await ui.run();
+    assert.equal(ui.sent.at(-1).authorization, `Bearer ${token}`);
+
+    await ui.tab('Quote');
+    const placeholder = JSON.parse(await ui.headers());
+    await ui.setHeaders(JSON.stringify({ ...placeholder, 'X-Request-Id': 'debug-1' }, null, 2));
+    await ui.page.waitForTimeout(800);
+
+    await ui.tab('WhoAmI');
+    const text = await ui.run();
+    assert.match(text, /"role": "ADMIN"/,
+      `Who am I (headers editor: ${JSON.stringify(await ui.headers())}) was sent Authorization ${ui.sent.at(-1).authorization} and answers ${text.replace(/\s+/g, ' ')}`);
+  });
+});
+
 // The history keeps the operations run; after a reload their headers are
 // gone (never stored). Opening one of them must not wipe the token the user
 // pasted into the headers editor since.

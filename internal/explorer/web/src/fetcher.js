@@ -12,12 +12,6 @@ export const PLACEHOLDER_HEADERS = JSON.stringify({ Authorization: PLACEHOLDER_T
 // A token pasted between the placeholder's angle brackets: "Bearer <eyJ...>".
 const bracketed = /^(bearer\s+)<\s*([^<>\s]+)\s*>$/i;
 
-// isPlaceholder reports whether headers are the placeholder, untouched.
-function isPlaceholder(headers) {
-  const entries = Object.entries(headers ?? {});
-  return entries.length === 1 && entries[0][0].toLowerCase() === 'authorization' && entries[0][1] === PLACEHOLDER_TOKEN;
-}
-
 // withoutPlaceholder drops an Authorization header that still holds the
 // placeholder, so anonymous operations work before a token is pasted (the
 // API answers a malformed bearer token with 401, and closes a socket whose
@@ -41,15 +35,38 @@ export function withoutPlaceholder(headers) {
   return kept;
 }
 
-// GraphiQL keeps headers per tab. The headers last run with something in
-// them (in this page's memory only) are used by a tab whose headers are
-// still the placeholder: a token pasted once serves every example tab. A
-// tab with its headers emptied runs anonymously.
-let pasted = null;
+// GraphiQL keeps headers per tab. The credential (Authorization, X-API-Key)
+// last typed, run or shown in a tab's headers editor (in this page's memory
+// only) fills the Authorization of a tab that still holds the placeholder,
+// whatever other headers it has: a token pasted once serves every example
+// tab. A tab whose headers were emptied runs anonymously.
+let pasted = {};
 
-// rememberHeaders takes the headers editor's text as it is typed (GraphiQL's
-// onEditHeaders): headers pasted with something in them serve the tabs
-// still holding the placeholder, before any operation ran with them.
+// credentials are the credential headers of headers, the placeholder left out.
+function credentials(headers) {
+  const out = {};
+  for (const [name, value] of Object.entries(withoutPlaceholder(headers) ?? {})) {
+    const lower = name.toLowerCase();
+    if ((lower === 'authorization' || lower === 'x-api-key') && String(value).trim() !== '') out[name] = value;
+  }
+  return out;
+}
+
+// holdsPlaceholder reports whether headers' Authorization is the placeholder.
+function holdsPlaceholder(headers) {
+  return Object.entries(headers ?? {}).some(([name, value]) => name.toLowerCase() === 'authorization' && value === PLACEHOLDER_TOKEN);
+}
+
+// remember keeps the credential of headers, when they have one.
+function remember(headers) {
+  const found = credentials(headers);
+  if (Object.keys(found).length > 0) pasted = found;
+}
+
+// rememberHeaders takes the headers editor's text as it changes (GraphiQL's
+// onEditHeaders: typing, pasting, switching to a tab): the credential in it
+// serves the tabs still holding the placeholder, before any operation ran
+// with it.
 export function rememberHeaders(text) {
   let headers;
   try {
@@ -57,17 +74,18 @@ export function rememberHeaders(text) {
   } catch {
     return; // half typed
   }
-  if (!headers || typeof headers !== 'object' || Array.isArray(headers) || isPlaceholder(headers)) return;
-  const kept = withoutPlaceholder(headers);
-  if (Object.keys(kept).length > 0) pasted = kept;
+  if (headers && typeof headers === 'object' && !Array.isArray(headers)) remember(headers);
 }
 
 // tabHeaders are the headers an operation of a tab runs with.
 function tabHeaders(headers) {
-  if (isPlaceholder(headers)) return pasted ?? {};
   const kept = withoutPlaceholder(headers);
-  if (kept && Object.keys(kept).length > 0) pasted = kept;
-  return kept;
+  if (!holdsPlaceholder(headers)) {
+    if (kept) remember(kept);
+    return kept;
+  }
+  const own = Object.keys(credentials(kept)).length > 0;
+  return own ? kept : { ...kept, ...pasted };
 }
 
 // socketURL is the API's subscription socket: /graphql on the page's own
