@@ -76,14 +76,25 @@ func TestGroupAcrossTypesCoversTheOtherTypeFirst(t *testing.T) {
 					ids = append(ids, r.ID)
 				}
 			}
-			blocked := decode[struct {
-				BlockRooms struct {
-					AffectedBookings []struct{ Reference, Status string }
-					UserErrors       []userError
-				}
-			}](t, b.do(t, staff, `mutation($r: [ID!]!, $from: Date!, $to: Date!) { blockRooms(input: {roomIds: $r, from: $from, to: $to, reason: "floor works", force: true}) {
+			block := func(force bool) (out struct {
+				AffectedBookings []struct{ Reference, Status string }
+				UserErrors       []userError
+			}) {
+				return decode[struct {
+					BlockRooms struct {
+						AffectedBookings []struct{ Reference, Status string }
+						UserErrors       []userError
+					}
+				}](t, b.do(t, staff, `mutation($r: [ID!]!, $from: Date!, $to: Date!, $f: Boolean!) { blockRooms(input: {roomIds: $r, from: $from, to: $to, reason: "floor works", force: $f}) {
 			    affectedBookings { reference status } userErrors { code field message } } }`,
-				map[string]any{"r": ids, "from": date(0), "to": date(3)})).BlockRooms
+					map[string]any{"r": ids, "from": date(0), "to": date(3), "f": force})).BlockRooms
+			}
+			// Without force, staff are told the family alone would move.
+			if preview := block(false); len(preview.AffectedBookings) != 1 || preview.AffectedBookings[0].Reference != family.Booking.Reference ||
+				len(preview.UserErrors) != 1 || preview.UserErrors[0].Code != "MAINTENANCE_CONFLICT" {
+				t.Errorf("without force: %+v, want MAINTENANCE_CONFLICT naming the family (%s) alone", preview, family.Booking.Reference)
+			}
+			blocked := block(true)
 			if len(blocked.UserErrors) != 0 {
 				t.Fatalf("block: %+v", blocked.UserErrors)
 			}

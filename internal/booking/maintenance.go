@@ -448,9 +448,10 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 // MAINTENANCE_CONFLICT listing them; with force they hand their units of
 // this room type back and are flagged for relocation. A flagged hold is
 // left to releaseTakenHolds, once the change has committed. flagged (nil for
-// none) holds the bookings an earlier call of the same change flagged: they
-// hand back this room type's units too, but are neither flagged nor told
-// again, nor returned again.
+// none) holds the bookings an earlier call of the same change flagged (or,
+// without force, would flag): they are picked first, hand back this room
+// type's units too, but are neither flagged nor told again, nor returned
+// again when forced.
 func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string, flagged map[uuid.UUID]bool) ([]AffectedBooking, error) {
 	// Every night that can be sold gets a row, and the rows are locked in
 	// night order: a hold racing this change either committed before (and is
@@ -570,6 +571,11 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 				strings.Join(guests, ", "), strings.Join(unmovable, ", ")))
 		}
 		if !force {
+			for _, a := range affected {
+				if flagged != nil {
+					flagged[a.ID] = true // would be: the next room types pick it first, as forced
+				}
+			}
 			return affected, errWouldRelocate
 		}
 		told := affected[:0:0]
