@@ -159,22 +159,53 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 		// The guest reads the note: the staff's reason stays on the block.
 		note := fmt.Sprintf("a room of this stay's type was blocked for maintenance from %s to %s",
 			from.Format(time.DateOnly), to.Format(time.DateOnly))
-		flagged := map[uuid.UUID]bool{} // a group booking is flagged and told once
-		for _, rt := range typeIDs {
-			a, err := s.shrinkTx(ctx, tx, q, rt, from, in.Force, note, flagged)
-			for _, b := range a {
-				if !slices.ContainsFunc(affected, func(x AffectedBooking) bool { return x.ID == b.ID }) {
-					affected = append(affected, b)
+		// Which bookings lose their room is settled over every room type
+		// before anything is written: a group holding rooms of several
+		// types that must move for one of them is picked first for the
+		// others, whatever order the types come in. Rounds not forced pick
+		// without writing, until each type's picks stay the same.
+		picks := map[uuid.UUID][]uuid.UUID{}       // by room type
+		found := map[uuid.UUID][]AffectedBooking{} // by room type, of the last round
+		for round := 0; round <= len(typeIDs); round++ {
+			changed := false
+			for _, rt := range typeIDs {
+				a, err := s.shrinkTx(ctx, tx, q, rt, from, false, note, &groupPicks{prefer: pickedElsewhere(picks, rt)})
+				if err != nil && !errors.Is(err, errWouldRelocate) {
+					return err
 				}
+				ids := make([]uuid.UUID, len(a))
+				for i, b := range a {
+					ids[i] = b.ID
+				}
+				if !slices.Equal(ids, picks[rt]) {
+					picks[rt], changed = ids, true
+				}
+				found[rt] = a
 			}
-			// Not forced, every room type's bookings are listed: staff see
-			// all they would have to move.
-			if err != nil && !errors.Is(err, errWouldRelocate) {
-				return err
+			if !changed {
+				break
 			}
 		}
-		if !in.Force && len(affected) > 0 {
-			return relocationConflict(affected)
+		if !in.Force {
+			for _, rt := range typeIDs {
+				for _, b := range found[rt] {
+					if !slices.ContainsFunc(affected, func(x AffectedBooking) bool { return x.ID == b.ID }) {
+						affected = append(affected, b)
+					}
+				}
+			}
+			if len(affected) > 0 {
+				return relocationConflict(affected)
+			}
+			return nil
+		}
+		g := &groupPicks{prefer: pickedElsewhere(picks, uuid.Nil), told: map[uuid.UUID]bool{}}
+		for _, rt := range typeIDs {
+			a, err := s.shrinkTx(ctx, tx, q, rt, from, true, note, g)
+			affected = append(affected, a...)
+			if err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -183,6 +214,28 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 	}
 	s.releaseTakenHolds(ctx, affected)
 	return blocks, affected, nil
+}
+
+// groupPicks is what one change over several room types tells each
+// shrinkTx of it: the bookings to pick first (and never leave out as
+// redundant), and those it flagged and told already.
+type groupPicks struct {
+	prefer map[uuid.UUID]bool
+	told   map[uuid.UUID]bool
+}
+
+// pickedElsewhere is the set of bookings picks holds for room types other
+// than rt.
+func pickedElsewhere(picks map[uuid.UUID][]uuid.UUID, rt uuid.UUID) map[uuid.UUID]bool {
+	out := map[uuid.UUID]bool{}
+	for t, ids := range picks {
+		if t != rt {
+			for _, id := range ids {
+				out[id] = true
+			}
+		}
+	}
+	return out
 }
 
 // errWouldRelocate is shrinkTx's answer, not forced, when bookings would
@@ -447,12 +500,14 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 // night; never a guest already checked in): without force that is a
 // MAINTENANCE_CONFLICT listing them; with force they hand their units of
 // this room type back and are flagged for relocation. A flagged hold is
-// left to releaseTakenHolds, once the change has committed. flagged (nil for
-// none) holds the bookings an earlier call of the same change flagged (or,
-// without force, would flag): they are picked first, hand back this room
-// type's units too, but are neither flagged nor told again, nor returned
-// again when forced.
-func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string, flagged map[uuid.UUID]bool) ([]AffectedBooking, error) {
+// left to releaseTakenHolds, once the change has committed. g (nil for a
+// change of one room type) names the bookings to pick first, and those an
+// earlier call of the same change flagged: they hand back this room type's
+// units too, but are neither flagged nor told again, nor returned again.
+func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTypeID uuid.UUID, from time.Time, force bool, note string, g *groupPicks) ([]AffectedBooking, error) {
+	if g == nil {
+		g = &groupPicks{}
+	}
 	// Every night that can be sold gets a row, and the rows are locked in
 	// night order: a hold racing this change either committed before (and is
 	// counted below) or waits and then reads the new capacity.
@@ -487,14 +542,13 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 		overlaps := func(c db.BookingsHoldingNightsRow, night time.Time) bool {
 			return !night.Before(c.CheckIn) && night.Before(c.CheckOut)
 		}
-		// Bookings this change flagged already (a group over several room
-		// types) cost no further move: they are picked first, newest first
-		// after them.
+		// Bookings the change moves for another room type (a group) cost
+		// no further move: they are picked first, newest first after them.
 		slices.SortStableFunc(candidates, func(a, b db.BookingsHoldingNightsRow) int {
 			switch {
-			case flagged[a.ID] == flagged[b.ID]:
+			case g.prefer[a.ID] == g.prefer[b.ID]:
 				return 0
-			case flagged[a.ID]:
+			case g.prefer[a.ID]:
 				return -1
 			}
 			return 1
@@ -528,7 +582,7 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 			}
 		}
 		for i := 0; i < len(picked); i++ {
-			c, spare := picked[i], !flagged[picked[i].ID]
+			c, spare := picked[i], !g.prefer[picked[i].ID]
 			for night, n := range short {
 				if overlaps(c, night) && n+int(c.Units) > 0 {
 					spare = false
@@ -571,11 +625,6 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 				strings.Join(guests, ", "), strings.Join(unmovable, ", ")))
 		}
 		if !force {
-			for _, a := range affected {
-				if flagged != nil {
-					flagged[a.ID] = true // would be: the next room types pick it first, as forced
-				}
-			}
 			return affected, errWouldRelocate
 		}
 		told := affected[:0:0]
@@ -584,11 +633,11 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 			if err := releaseBookingTx(ctx, q, b, &roomTypeID); err != nil {
 				return nil, err
 			}
-			if flagged[a.ID] {
+			if g.told[a.ID] {
 				continue
 			}
-			if flagged != nil {
-				flagged[a.ID] = true
+			if g.told != nil {
+				g.told[a.ID] = true
 			}
 			// The status as it is now: a hold listed above may have been
 			// confirmed since (confirming does not wait for these locks).

@@ -1,0 +1,142 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/staygraph/staygraph/graph/relay"
+	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
+)
+
+// groupFloor: a hotel with `doubles` Doubles (100..) and `suites` Suites
+// (201..); the family holds a Double and a Suite in one booking, then the
+// other guest holds a room of plan otherPlan ("double" or "suite"). Both
+// confirm. Returns a block mutation runner over rooms 100 and 201.
+func groupFloor(t *testing.T, doubles, suites int, otherPlan string) (run func(force bool) ([]string, []userError), family, other string, flagged func(ref string) bool) {
+	b := setup(t)
+	hotel, double, _ := b.stayFixture(t, "Europe/Lisbon", doubles)
+	hotelID, err := relay.Decode(relay.KindHotel, hotel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := token(t, auth.RoleStaff, hotelID)
+	suiteType := b.gql(t, staff, `mutation($h: ID!) { createRoomType(input: {hotelId: $h, name: "Suite", maxAdults: 2, maxChildren: 2, maxOccupancy: 4}) { roomType { id } } }`,
+		map[string]any{"h": hotel})["createRoomType"].(map[string]any)["roomType"].(map[string]any)["id"].(string)
+	var nums []string
+	for i := 0; i < suites; i++ {
+		nums = append(nums, fmt.Sprint(201+i))
+	}
+	b.gql(t, staff, `mutation($r: ID!, $n: [String!]!) { addRooms(input: {roomTypeId: $r, numbers: $n}) { rooms { id } } }`, map[string]any{"r": suiteType, "n": nums})
+	suite := b.gql(t, staff, `mutation($r: ID!) { createRatePlan(input: {roomTypeId: $r, name: "Suite flexible", cancellationPolicy: {refundable: true}, depositPolicy: {kind: FULL}}) { ratePlan { id } } }`,
+		map[string]any{"r": suiteType})["createRatePlan"].(map[string]any)["ratePlan"].(map[string]any)["id"].(string)
+	start := booking.Date(time.Now()).AddDate(0, 0, 30)
+	date := func(days int) string { return start.AddDate(0, 0, days).Format(time.DateOnly) }
+	b.gql(t, staff, `mutation($p: ID!, $from: Date!, $to: Date!) { setRates(input: {ratePlanId: $p, from: $from, to: $to, amount: 30000}) { nights } }`,
+		map[string]any{"p": suite, "from": date(0), "to": date(10)})
+	guest := token(t, auth.RoleGuest)
+	confirm := func(id, key string) {
+		c := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, guest, `mutation($id: ID!, $k: String!) { confirmBooking(input: {idempotencyKey: $k, bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) { booking { status } userErrors { code field message } } }`,
+			map[string]any{"id": id, "k": key})).ConfirmBooking
+		if c.Booking == nil || c.Booking.Status != "CONFIRMED" {
+			t.Fatalf("confirm %s: %+v", key, c)
+		}
+	}
+	vars := holdVars(hotel, double, "family", start, 3)
+	in := vars["input"].(map[string]any)
+	in["rooms"] = append(in["rooms"].([]map[string]any), map[string]any{"ratePlanId": suite, "adults": 2,
+		"guests": []map[string]any{{"givenName": "Eva", "familyName": "Lima"}}})
+	fam := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guest, holdMutation, vars)).HoldBooking
+	if fam.Booking == nil {
+		t.Fatalf("hold family: %+v", fam.UserErrors)
+	}
+	confirm(fam.Booking.ID, "pay-family")
+	plan := suite
+	if otherPlan == "double" {
+		plan = double
+	}
+	oth := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guest, holdMutation, holdVars(hotel, plan, "other", start, 3))).HoldBooking
+	if oth.Booking == nil {
+		t.Fatalf("hold other: %+v", oth.UserErrors)
+	}
+	confirm(oth.Booking.ID, "pay-other")
+	rooms := decode[struct {
+		Hotel struct{ Rooms []struct{ ID, Number string } }
+	}](t, b.do(t, staff, `query($h: ID!) { hotel(id: $h) { rooms { id number } } }`, map[string]any{"h": hotel})).Hotel.Rooms
+	var ids []string
+	for _, r := range rooms {
+		if r.Number == "100" || r.Number == "201" {
+			ids = append(ids, r.ID)
+		}
+	}
+	type result struct {
+		BlockRooms struct {
+			AffectedBookings []struct{ Reference string }
+			UserErrors       []userError
+		}
+	}
+	const m = `mutation($r: [ID!]!, $from: Date!, $to: Date!, $f: Boolean) { blockRooms(input: {roomIds: $r, from: $from, to: $to, reason: "floor works", force: $f}) {
+	    affectedBookings { reference } userErrors { code field message } } }`
+	run = func(force bool) ([]string, []userError) {
+		r := decode[result](t, b.do(t, staff, m, map[string]any{"r": ids, "from": date(0), "to": date(3), "f": force})).BlockRooms
+		var refs []string
+		for _, a := range r.AffectedBookings {
+			refs = append(refs, a.Reference)
+		}
+		return refs, r.UserErrors
+	}
+	flagged = func(ref string) bool {
+		var f bool
+		if err := b.pool.QueryRow(context.Background(), `SELECT relocation_required FROM bookings WHERE reference = $1`, ref).Scan(&f); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	b7count = func(t *testing.T) int {
+		var n int
+		if err := b.pool.QueryRow(context.Background(), `SELECT count(*) FROM maintenance_blocks`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	return run, fam.Booking.Reference, oth.Booking.Reference, flagged
+}
+
+// The scenario of TestGroupAcrossTypesCoversTheOtherTypeFirst (one Double,
+// two Suites, the family holds the Double and a Suite, the other guest a
+// Suite), previewed without force first: the forced block relocates the
+// family alone, so the preview must not name the other guest.
+var b7count func(t *testing.T) int
+
+func TestUnforcedPreviewOfAGroupAcrossTypes(t *testing.T) {
+	run, family, other, _ := groupFloor(t, 1, 2, "suite")
+	preview, perrs := run(false)
+	if n := b7count(t); n != 0 {
+		t.Fatalf("%d maintenance blocks after a refused block", n)
+	}
+	forced, ferrs := run(true)
+	if len(ferrs) != 0 {
+		t.Fatalf("forced: %+v", ferrs)
+	}
+	if len(preview) != len(forced) {
+		t.Errorf("without force the block lists %v (%+v); forced, it relocates %v (family %s, other %s)", preview, perrs, forced, family, other)
+	}
+}
+
+// The mirror of TestGroupAcrossTypesCoversTheOtherTypeFirst: two Doubles,
+// one Suite; the family holds a Double and the Suite, the other guest the
+// other Double. The Suite is one room short (only the family can give it
+// back) and so are the Doubles: relocating the family covers both; the
+// other guest keeps their Double, which the hotel has free.
+func TestForcedGroupAcrossTypesWhateverTheTypeOrder(t *testing.T) {
+	run, family, other, flagged := groupFloor(t, 2, 1, "double")
+	forced, errs := run(true)
+	if len(errs) != 0 {
+		t.Fatalf("forced: %+v", errs)
+	}
+	if flagged(other) || len(forced) != 1 {
+		t.Errorf("forced block relocated %v (family %s, other %s); other flagged = %v; want the family alone", forced, family, other, flagged(other))
+	}
+}
