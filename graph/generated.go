@@ -4864,7 +4864,7 @@ input BlockRoomsInput {
   from: Date!
   to: Date!
   reason: String!
-  "Block even when bookings lose their room: they are flagged for relocation (holds are released). Guests already checked in are never relocated: when the rooms left cannot hold them, the block is MAINTENANCE_CONFLICT naming them, forced or not."
+  "Block even when bookings lose their room: they are flagged for relocation (holds are released). As few bookings as free a room on every night move, the newest first; a booking that moves for one room type of the block is picked first for the others (a group), and without force the conflict names exactly those the forced block would move. Guests already checked in are never relocated: when the rooms left cannot hold them, the block is MAINTENANCE_CONFLICT naming them, forced or not."
   force: Boolean
 }
 

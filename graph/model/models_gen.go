@@ -69,7 +69,7 @@ type BlockRoomsInput struct {
 	From    time.Time `json:"from"`
 	To      time.Time `json:"to"`
 	Reason  string    `json:"reason"`
-	// Block even when bookings lose their room: they are flagged for relocation (holds are released). Guests already checked in are never relocated: when the rooms left cannot hold them, the block is MAINTENANCE_CONFLICT naming them, forced or not.
+	// Block even when bookings lose their room: they are flagged for relocation (holds are released). As few bookings as free a room on every night move, the newest first; a booking that moves for one room type of the block is picked first for the others (a group), and without force the conflict names exactly those the forced block would move. Guests already checked in are never relocated: when the rooms left cannot hold them, the block is MAINTENANCE_CONFLICT naming them, forced or not.
 	Force *bool `json:"force,omitempty"`
 }
 

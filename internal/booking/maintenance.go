@@ -86,7 +86,8 @@ const MaxBlockRooms = 100
 // INVALID_INPUT (refuseOverlapsTx). When the remaining rooms cannot house
 // the bookings already made for those nights it fails with
 // MAINTENANCE_CONFLICT and the bookings that would lose their room, unless
-// Force is set: then those bookings (newest first, as few as needed) hand
+// Force is set: then those bookings (as few as needed, newest first, a
+// group that moves for one of the room types first for the others) hand
 // their units back and are flagged for relocation, visible to staff.
 func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInput) ([]MaintenanceBlock, []AffectedBooking, error) {
 	if len(in.RoomIDs) == 0 || len(in.RoomIDs) > MaxBlockRooms {
