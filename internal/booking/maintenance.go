@@ -183,7 +183,7 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 				}
 				found[rt] = a
 			}
-			if !changed {
+			if !changed || len(typeIDs) == 1 { // one type prefers nothing of another
 				break
 			}
 		}
