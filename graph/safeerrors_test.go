@@ -99,6 +99,25 @@ func TestLogsHoldNoTokensOrPersonalData(t *testing.T) {
 	}
 }
 
+// An Int given as a JSON string ("5") is INVALID_INPUT, as the GraphQL
+// spec's input coercion says, in a variable and in an input object alike.
+func TestIntAsAStringIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, c := range []struct {
+		query string
+		vars  map[string]any
+	}{
+		{`query($f: Int) { hotels(first: $f) { totalCount } }`, map[string]any{"f": "5"}},
+		{`query($in: HotelSearchInput!) { searchHotels(input: $in, first: 1) { totalCount } }`, map[string]any{"in": map[string]any{"minStars": "3"}}},
+	} {
+		res := b.do(t, "", c.query, c.vars)
+		if res.code() != "INVALID_INPUT" || !strings.Contains(res.Errors[0].Message, "not a string") {
+			t.Errorf("%v: %s %+v, want INVALID_INPUT", c.vars, res.Data, res.Errors)
+		}
+	}
+}
+
 // An Int variable that is not a whole number is INVALID_INPUT on the
 // variable's path, with a message that says so (gqlparser's own names the
 // zero it failed to read); whole numbers written 20.0, 2e1 or as text pass

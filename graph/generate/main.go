@@ -125,7 +125,7 @@ func (c *executorModel) GenerateCode(data *codegen.Data) error {
 
 // plainMarshalers are the scalars' marshallers that never return null nor
 // read the context: gqlgen's String, Int and Boolean, and the API's String
-// (graph/scalar: gqlgen's, with a stricter input).
+// and Int (graph/scalar: gqlgen's, with a stricter input).
 var plainMarshalers = map[string]bool{
 	"github.com/99designs/gqlgen/graphql.MarshalString":         true,
 	"github.com/99designs/gqlgen/graphql.MarshalInt":            true,
@@ -133,6 +133,9 @@ var plainMarshalers = map[string]bool{
 	"github.com/99designs/gqlgen/graphql.MarshalInt64":          true,
 	"github.com/99designs/gqlgen/graphql.MarshalBoolean":        true,
 	"github.com/staygraph/staygraph/graph/scalar.MarshalString": true,
+	"github.com/staygraph/staygraph/graph/scalar.MarshalInt":    true,
+	"github.com/staygraph/staygraph/graph/scalar.MarshalInt32":  true,
+	"github.com/staygraph/staygraph/graph/scalar.MarshalInt64":  true,
 }
 
 // isPlainLeaf reports whether f is a non-null scalar of plainMarshalers, read

@@ -1,6 +1,8 @@
 package scalar
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,6 +29,30 @@ func TestDateTimeOffsets(t *testing.T) {
 	} {
 		if got := utcUnlessPlaced(tc.t, server).Format(time.RFC3339); got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// Int takes whole numbers only, never strings, within its Go type.
+func TestIntIsReadStrictly(t *testing.T) {
+	if n, err := UnmarshalInt(json.Number("42")); n != 42 || err != nil {
+		t.Errorf("42: %d %v", n, err)
+	}
+	if n, err := UnmarshalInt64(int64(7)); n != 7 || err != nil {
+		t.Errorf("7: %d %v", n, err)
+	}
+	for _, c := range []struct {
+		read func() error
+		want string
+	}{
+		{func() error { _, err := UnmarshalInt("5"); return err }, "not a string"},
+		{func() error { _, err := UnmarshalInt(json.Number("1.5")); return err }, "not a whole number"},
+		{func() error { _, err := UnmarshalInt(json.Number("1e30")); return err }, "too large"},
+		{func() error { _, err := UnmarshalInt64(json.Number("99999999999999999999")); return err }, "too large"},
+		{func() error { _, err := UnmarshalInt32(json.Number("3000000000")); return err }, "too large"},
+	} {
+		if err := c.read(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v, want an error saying %q", err, c.want)
 		}
 	}
 }
