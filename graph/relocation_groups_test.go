@@ -30,42 +30,22 @@ func TestGroupAcrossTypesCoversTheOtherTypeFirst(t *testing.T) {
 				t.Fatal(err)
 			}
 			staff := token(t, auth.RoleStaff, hotelID)
-			suiteType := b.gql(t, staff, `mutation($h: ID!) { createRoomType(input: {hotelId: $h, name: "Suite", maxAdults: 2, maxChildren: 2, maxOccupancy: 4}) { roomType { id } } }`,
-				map[string]any{"h": hotel})["createRoomType"].(map[string]any)["roomType"].(map[string]any)["id"].(string)
-			b.gql(t, staff, `mutation($r: ID!) { addRooms(input: {roomTypeId: $r, numbers: ["201", "202"]}) { rooms { id } } }`, map[string]any{"r": suiteType})
-			suite := b.gql(t, staff, `mutation($r: ID!) { createRatePlan(input: {roomTypeId: $r, name: "Suite flexible", cancellationPolicy: {refundable: true}, depositPolicy: {kind: FULL}}) { ratePlan { id } } }`,
-				map[string]any{"r": suiteType})["createRatePlan"].(map[string]any)["ratePlan"].(map[string]any)["id"].(string)
 			start := booking.Date(time.Now()).AddDate(0, 0, 30)
 			date := func(days int) string { return start.AddDate(0, 0, days).Format(time.DateOnly) }
-			b.gql(t, staff, `mutation($p: ID!, $from: Date!, $to: Date!) { setRates(input: {ratePlanId: $p, from: $from, to: $to, amount: 30000}) { nights } }`,
-				map[string]any{"p": suite, "from": date(0), "to": date(10)})
+			suiteType, suite := b.addSuites(t, staff, hotel, start, "201", "202")
 
 			guest := token(t, auth.RoleGuest)
-			confirm := func(id, key string) {
-				c := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, guest, `mutation($id: ID!, $k: String!) { confirmBooking(input: {idempotencyKey: $k, bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) { booking { status } userErrors { code field message } } }`,
-					map[string]any{"id": id, "k": key})).ConfirmBooking
-				if c.Booking == nil || c.Booking.Status != "CONFIRMED" {
-					t.Fatalf("confirm %s: %+v", key, c)
-				}
-			}
 			// The family: the Double and a Suite, one booking.
-			vars := holdVars(hotel, double, "family", start, 3)
-			in := vars["input"].(map[string]any)
-			in["rooms"] = append(in["rooms"].([]map[string]any), map[string]any{"ratePlanId": suite, "adults": 2,
-				"guests": []map[string]any{{"givenName": "Eva", "familyName": "Lima"}}})
-			family := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guest, holdMutation, vars)).HoldBooking
-			if family.Booking == nil {
-				t.Fatalf("hold family: %+v", family.UserErrors)
-			}
+			family := b.holdFamily(t, guest, hotel, double, suite, start)
 			if confirmGroup {
-				confirm(family.Booking.ID, "pay-family")
+				b.confirmPaid(t, guest, family.ID, "pay-family")
 			}
 			// Later, another guest books the other Suite, and confirms.
 			other := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guest, holdMutation, holdVars(hotel, suite, "other", start, 3))).HoldBooking
 			if other.Booking == nil {
 				t.Fatalf("hold other: %+v", other.UserErrors)
 			}
-			confirm(other.Booking.ID, "pay-other")
+			b.confirmPaid(t, guest, other.Booking.ID, "pay-other")
 
 			rooms := decode[struct {
 				Hotel struct{ Rooms []struct{ ID, Number string } }
@@ -90,9 +70,9 @@ func TestGroupAcrossTypesCoversTheOtherTypeFirst(t *testing.T) {
 					map[string]any{"r": ids, "from": date(0), "to": date(3), "f": force})).BlockRooms
 			}
 			// Without force, staff are told the family alone would move.
-			if preview := block(false); len(preview.AffectedBookings) != 1 || preview.AffectedBookings[0].Reference != family.Booking.Reference ||
+			if preview := block(false); len(preview.AffectedBookings) != 1 || preview.AffectedBookings[0].Reference != family.Reference ||
 				len(preview.UserErrors) != 1 || preview.UserErrors[0].Code != "MAINTENANCE_CONFLICT" {
-				t.Errorf("without force: %+v, want MAINTENANCE_CONFLICT naming the family (%s) alone", preview, family.Booking.Reference)
+				t.Errorf("without force: %+v, want MAINTENANCE_CONFLICT naming the family (%s) alone", preview, family.Reference)
 			}
 			blocked := block(true)
 			if len(blocked.UserErrors) != 0 {
@@ -113,7 +93,7 @@ func TestGroupAcrossTypesCoversTheOtherTypeFirst(t *testing.T) {
 			}
 			if otherFlagged || len(blocked.AffectedBookings) != 1 {
 				t.Errorf("affected %+v (family %s, other guest %s): the other guest flagged for relocation = %v; Suites left free on every blocked night afterwards: %d; want only the family relocated",
-					blocked.AffectedBookings, family.Booking.Reference, other.Booking.Reference, otherFlagged, free)
+					blocked.AffectedBookings, family.Reference, other.Booking.Reference, otherFlagged, free)
 			}
 		})
 	}
@@ -134,15 +114,9 @@ func TestUnforcedBlockListsEveryRoomTypesConflicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	staff := token(t, auth.RoleStaff, hotelID)
-	suiteType := b.gql(t, staff, `mutation($h: ID!) { createRoomType(input: {hotelId: $h, name: "Suite", maxAdults: 2, maxChildren: 2, maxOccupancy: 4}) { roomType { id } } }`,
-		map[string]any{"h": hotel})["createRoomType"].(map[string]any)["roomType"].(map[string]any)["id"].(string)
-	b.gql(t, staff, `mutation($r: ID!) { addRooms(input: {roomTypeId: $r, numbers: ["201", "202"]}) { rooms { id } } }`, map[string]any{"r": suiteType})
-	suite := b.gql(t, staff, `mutation($r: ID!) { createRatePlan(input: {roomTypeId: $r, name: "Suite flexible", cancellationPolicy: {refundable: true}, depositPolicy: {kind: FULL}}) { ratePlan { id } } }`,
-		map[string]any{"r": suiteType})["createRatePlan"].(map[string]any)["ratePlan"].(map[string]any)["id"].(string)
 	start := booking.Date(time.Now()).AddDate(0, 0, 30)
 	date := func(days int) string { return start.AddDate(0, 0, days).Format(time.DateOnly) }
-	b.gql(t, staff, `mutation($p: ID!, $from: Date!, $to: Date!) { setRates(input: {ratePlanId: $p, from: $from, to: $to, amount: 30000}) { nights } }`,
-		map[string]any{"p": suite, "from": date(0), "to": date(10)})
+	_, suite := b.addSuites(t, staff, hotel, start, "201", "202")
 	guest := token(t, auth.RoleGuest)
 	for i, plan := range []string{double, suite, suite} {
 		h := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guest, holdMutation, holdVars(hotel, plan, fmt.Sprint("g", i), start, 3))).HoldBooking

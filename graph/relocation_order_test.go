@@ -23,36 +23,16 @@ func groupFloor(t *testing.T, doubles, suites int, otherPlan string) (run func(f
 		t.Fatal(err)
 	}
 	staff := token(t, auth.RoleStaff, hotelID)
-	suiteType := b.gql(t, staff, `mutation($h: ID!) { createRoomType(input: {hotelId: $h, name: "Suite", maxAdults: 2, maxChildren: 2, maxOccupancy: 4}) { roomType { id } } }`,
-		map[string]any{"h": hotel})["createRoomType"].(map[string]any)["roomType"].(map[string]any)["id"].(string)
 	var nums []string
 	for i := 0; i < suites; i++ {
 		nums = append(nums, fmt.Sprint(201+i))
 	}
-	b.gql(t, staff, `mutation($r: ID!, $n: [String!]!) { addRooms(input: {roomTypeId: $r, numbers: $n}) { rooms { id } } }`, map[string]any{"r": suiteType, "n": nums})
-	suite := b.gql(t, staff, `mutation($r: ID!) { createRatePlan(input: {roomTypeId: $r, name: "Suite flexible", cancellationPolicy: {refundable: true}, depositPolicy: {kind: FULL}}) { ratePlan { id } } }`,
-		map[string]any{"r": suiteType})["createRatePlan"].(map[string]any)["ratePlan"].(map[string]any)["id"].(string)
 	start := booking.Date(time.Now()).AddDate(0, 0, 30)
 	date := func(days int) string { return start.AddDate(0, 0, days).Format(time.DateOnly) }
-	b.gql(t, staff, `mutation($p: ID!, $from: Date!, $to: Date!) { setRates(input: {ratePlanId: $p, from: $from, to: $to, amount: 30000}) { nights } }`,
-		map[string]any{"p": suite, "from": date(0), "to": date(10)})
+	_, suite := b.addSuites(t, staff, hotel, start, nums...)
 	guest := token(t, auth.RoleGuest)
-	confirm := func(id, key string) {
-		c := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, guest, `mutation($id: ID!, $k: String!) { confirmBooking(input: {idempotencyKey: $k, bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) { booking { status } userErrors { code field message } } }`,
-			map[string]any{"id": id, "k": key})).ConfirmBooking
-		if c.Booking == nil || c.Booking.Status != "CONFIRMED" {
-			t.Fatalf("confirm %s: %+v", key, c)
-		}
-	}
-	vars := holdVars(hotel, double, "family", start, 3)
-	in := vars["input"].(map[string]any)
-	in["rooms"] = append(in["rooms"].([]map[string]any), map[string]any{"ratePlanId": suite, "adults": 2,
-		"guests": []map[string]any{{"givenName": "Eva", "familyName": "Lima"}}})
-	fam := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guest, holdMutation, vars)).HoldBooking
-	if fam.Booking == nil {
-		t.Fatalf("hold family: %+v", fam.UserErrors)
-	}
-	confirm(fam.Booking.ID, "pay-family")
+	fam := b.holdFamily(t, guest, hotel, double, suite, start)
+	b.confirmPaid(t, guest, fam.ID, "pay-family")
 	plan := suite
 	if otherPlan == "double" {
 		plan = double
@@ -61,7 +41,7 @@ func groupFloor(t *testing.T, doubles, suites int, otherPlan string) (run func(f
 	if oth.Booking == nil {
 		t.Fatalf("hold other: %+v", oth.UserErrors)
 	}
-	confirm(oth.Booking.ID, "pay-other")
+	b.confirmPaid(t, guest, oth.Booking.ID, "pay-other")
 	rooms := decode[struct {
 		Hotel struct{ Rooms []struct{ ID, Number string } }
 	}](t, b.do(t, staff, `query($h: ID!) { hotel(id: $h) { rooms { id number } } }`, map[string]any{"h": hotel})).Hotel.Rooms
@@ -101,7 +81,7 @@ func groupFloor(t *testing.T, doubles, suites int, otherPlan string) (run func(f
 		}
 		return n
 	}
-	return run, fam.Booking.Reference, oth.Booking.Reference, flagged
+	return run, fam.Reference, oth.Booking.Reference, flagged
 }
 
 // The scenario of TestGroupAcrossTypesCoversTheOtherTypeFirst (one Double,

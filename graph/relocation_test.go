@@ -41,11 +41,7 @@ func TestForcedBlockRelocatesNoMoreBookingsThanNeeded(t *testing.T) {
 		if held.Booking == nil {
 			t.Fatalf("hold %d: %+v", i, held.UserErrors)
 		}
-		confirmed := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, guest, `mutation($id: ID!, $k: String!) { confirmBooking(input: {idempotencyKey: $k, bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) { booking { status } userErrors { code field message } } }`,
-			map[string]any{"id": held.Booking.ID, "k": fmt.Sprint("pay-", i)})).ConfirmBooking
-		if confirmed.Booking == nil || confirmed.Booking.Status != "CONFIRMED" {
-			t.Fatalf("confirm %d: %+v", i, confirmed)
-		}
+		b.confirmPaid(t, guest, held.Booking.ID, fmt.Sprint("pay-", i))
 		refs[i] = held.Booking.Reference
 	}
 	// Nights 2 and 3 are sold out (three stays each): blocking one room
@@ -103,32 +99,15 @@ func TestBlockingAFloorTellsAGroupOnce(t *testing.T) {
 	}
 	staff := token(t, auth.RoleStaff, hotelID)
 	// The hotel's staff add a Suite of one room, its rate plan and rates.
-	suiteType := b.gql(t, staff, `mutation($h: ID!) { createRoomType(input: {hotelId: $h, name: "Suite", maxAdults: 2, maxChildren: 2, maxOccupancy: 4}) { roomType { id } } }`,
-		map[string]any{"h": hotel})["createRoomType"].(map[string]any)["roomType"].(map[string]any)["id"]
-	b.gql(t, staff, `mutation($r: ID!) { addRooms(input: {roomTypeId: $r, numbers: ["201"]}) { rooms { id } } }`, map[string]any{"r": suiteType})
-	suite := b.gql(t, staff, `mutation($r: ID!) { createRatePlan(input: {roomTypeId: $r, name: "Suite flexible", cancellationPolicy: {refundable: true}, depositPolicy: {kind: FULL}}) { ratePlan { id } } }`,
-		map[string]any{"r": suiteType})["createRatePlan"].(map[string]any)["ratePlan"].(map[string]any)["id"]
 	start := booking.Date(time.Now()).AddDate(0, 0, 30)
 	date := func(days int) string { return start.AddDate(0, 0, days).Format(time.DateOnly) }
-	b.gql(t, staff, `mutation($p: ID!, $from: Date!, $to: Date!) { setRates(input: {ratePlanId: $p, from: $from, to: $to, amount: 30000}) { nights } }`,
-		map[string]any{"p": suite, "from": date(0), "to": date(10)})
+	_, suite := b.addSuites(t, staff, hotel, start, "201")
 
 	// A family books the Double and the Suite together.
 	guest := token(t, auth.RoleGuest)
-	vars := holdVars(hotel, double, "family", start, 3)
-	in := vars["input"].(map[string]any)
-	in["rooms"] = append(in["rooms"].([]map[string]any), map[string]any{"ratePlanId": suite, "adults": 2,
-		"guests": []map[string]any{{"givenName": "Eva", "familyName": "Lima"}}})
-	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guest, holdMutation, vars)).HoldBooking
-	if held.Booking == nil {
-		t.Fatalf("hold: %+v", held.UserErrors)
-	}
-	confirmed := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, guest, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "pay", bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) { booking { status version } userErrors { code field message } } }`,
-		map[string]any{"id": held.Booking.ID})).ConfirmBooking
-	if confirmed.Booking == nil || confirmed.Booking.Status != "CONFIRMED" {
-		t.Fatalf("confirm: %+v", confirmed)
-	}
-	versionBefore := confirmed.Booking.Version
+	held := b.holdFamily(t, guest, hotel, double, suite, start)
+	confirmed := b.confirmPaid(t, guest, held.ID, "pay")
+	versionBefore := confirmed.Version
 
 	// The floor: both rooms, blocked at once.
 	rooms := decode[struct {
@@ -154,7 +133,7 @@ func TestBlockingAFloorTellsAGroupOnce(t *testing.T) {
 		t.Errorf("affectedBookings lists %d entries %+v, want the family's booking once", len(blocked.AffectedBookings), blocked.AffectedBookings)
 	}
 
-	bid, err := relay.Decode(relay.KindBooking, held.Booking.ID)
+	bid, err := relay.Decode(relay.KindBooking, held.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,4 +164,46 @@ func (b testBundle) gql(t *testing.T, tok, query string, vars map[string]any) ma
 		t.Fatal(err)
 	}
 	return data
+}
+
+// addSuites gives the hotel, as its staff, a Suite room type with rooms
+// numbered as given, a rate plan, and rates for ten nights from start;
+// it returns the room type's and the rate plan's ids.
+func (b testBundle) addSuites(t *testing.T, staff, hotel string, start time.Time, numbers ...string) (roomType, ratePlan string) {
+	t.Helper()
+	roomType = b.gql(t, staff, `mutation($h: ID!) { createRoomType(input: {hotelId: $h, name: "Suite", maxAdults: 2, maxChildren: 2, maxOccupancy: 4}) { roomType { id } } }`,
+		map[string]any{"h": hotel})["createRoomType"].(map[string]any)["roomType"].(map[string]any)["id"].(string)
+	b.gql(t, staff, `mutation($r: ID!, $n: [String!]!) { addRooms(input: {roomTypeId: $r, numbers: $n}) { rooms { id } } }`, map[string]any{"r": roomType, "n": numbers})
+	ratePlan = b.gql(t, staff, `mutation($r: ID!) { createRatePlan(input: {roomTypeId: $r, name: "Suite flexible", cancellationPolicy: {refundable: true}, depositPolicy: {kind: FULL}}) { ratePlan { id } } }`,
+		map[string]any{"r": roomType})["createRatePlan"].(map[string]any)["ratePlan"].(map[string]any)["id"].(string)
+	b.gql(t, staff, `mutation($p: ID!, $from: Date!, $to: Date!) { setRates(input: {ratePlanId: $p, from: $from, to: $to, amount: 30000}) { nights } }`,
+		map[string]any{"p": ratePlan, "from": start.Format(time.DateOnly), "to": start.AddDate(0, 0, 10).Format(time.DateOnly)})
+	return roomType, ratePlan
+}
+
+// holdFamily holds, as tok, a Double (rate plan double) and a Suite (rate
+// plan suite) in one booking, three nights from start.
+func (b testBundle) holdFamily(t *testing.T, tok, hotel, double, suite string, start time.Time) *bookingView {
+	t.Helper()
+	vars := holdVars(hotel, double, "family", start, 3)
+	in := vars["input"].(map[string]any)
+	in["rooms"] = append(in["rooms"].([]map[string]any), map[string]any{"ratePlanId": suite, "adults": 2,
+		"guests": []map[string]any{{"givenName": "Eva", "familyName": "Lima"}}})
+	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, tok, holdMutation, vars)).HoldBooking
+	if held.Booking == nil {
+		t.Fatalf("hold family: %+v", held.UserErrors)
+	}
+	return held.Booking
+}
+
+// confirmPaid confirms booking id as tok, paid through the sandbox under
+// idempotency key key, and returns it confirmed.
+func (b testBundle) confirmPaid(t *testing.T, tok, id, key string) *bookingView {
+	t.Helper()
+	c := decode[struct{ ConfirmBooking bookingPayload }](t, b.do(t, tok, `mutation($id: ID!, $k: String!) { confirmBooking(input: {idempotencyKey: $k, bookingId: $id, payment: {provider: "sandbox", token: "tok_success"}}) { booking { status version } userErrors { code field message } } }`,
+		map[string]any{"id": id, "k": key})).ConfirmBooking
+	if c.Booking == nil || c.Booking.Status != "CONFIRMED" {
+		t.Fatalf("confirm %s: %+v", key, c)
+	}
+	return c.Booking
 }
