@@ -100,10 +100,16 @@ func redactAttr(a slog.Attr) slog.Attr {
 	return slog.Attr{Key: a.Key, Value: v}
 }
 
+// A JWT and an API key as they are written, wherever they appear.
+const (
+	jwtForm    = `eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`
+	apiKeyForm = `sg_[a-z0-9]{12}_[A-Za-z0-9_-]+`
+)
+
 var (
 	bearerPattern = regexp.MustCompile(`(?i)\bbearer\s+\S+`)
-	jwtPattern    = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
-	apiKeyPattern = regexp.MustCompile(`\bsg_[a-z0-9]{12}_[A-Za-z0-9_-]+`)
+	jwtPattern    = regexp.MustCompile(`\b` + jwtForm)
+	apiKeyPattern = regexp.MustCompile(`\b` + apiKeyForm)
 	// The password of a URL's user ("postgres://app:secret@db:5432").
 	urlPasswordPattern = regexp.MustCompile(`(://[^/\s:@]*:)[^/\s@]+@`)
 	// A mailbox at a domain whose last label starts with a letter: not a

@@ -68,8 +68,9 @@ func ValidRequestID(id string) bool {
 	return !holdsCardNumber(id) && !credentialInID.MatchString(id)
 }
 
-// credentialInID finds an API key or a JWT anywhere in a request id.
-var credentialInID = regexp.MustCompile(`sg_[a-z0-9]{12}_|eyJ[A-Za-z0-9_-]*\.`)
+// credentialInID finds an API key or a JWT anywhere in a request id, joined
+// to other characters too (the log's patterns want a word boundary).
+var credentialInID = regexp.MustCompile(apiKeyForm + `|` + jwtForm)
 
 // holdsCardNumber reports whether a request id holds a card number. In text
 // a number joined to a word is an identifier ("hold-4111…"), not a card;

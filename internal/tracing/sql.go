@@ -2,7 +2,6 @@ package tracing
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"sync/atomic"
 
@@ -10,6 +9,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/staygraph/staygraph/internal/postgres"
 )
 
 // SQLTracer is a pgx query tracer making a span of every statement run
@@ -39,9 +40,6 @@ func (t *SQLTracer) Use(tp trace.TracerProvider) {
 	t.tracer.Store(&tr)
 }
 
-// inlinedActor is the actor postgres.WritesAs writes into a BEGIN.
-var inlinedActor = regexp.MustCompile(`decode\('[0-9a-f]*', 'hex'\)`)
-
 // maxStatementLen bounds the statement text put on a span.
 const maxStatementLen = 2000
 
@@ -51,9 +49,7 @@ func (t *SQLTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.T
 	if tr == nil || !trace.SpanFromContext(ctx).SpanContext().IsValid() {
 		return ctx // background work (jobs, metrics) starts no trace of its own
 	}
-	// A write transaction's BEGIN names who acts, inlined (postgres.WritesAs):
-	// an argument in all but name, kept off the span as arguments are.
-	stmt := inlinedActor.ReplaceAllString(data.SQL, "decode('?', 'hex')")
+	stmt := postgres.WithoutActor(data.SQL)
 	if len(stmt) > maxStatementLen {
 		stmt = stmt[:maxStatementLen]
 	}
