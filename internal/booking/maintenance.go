@@ -167,7 +167,11 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 		// without writing, until each type's picks stay the same.
 		picks := map[uuid.UUID][]uuid.UUID{}       // by room type
 		found := map[uuid.UUID][]AffectedBooking{} // by room type, of the last round
-		for round := 0; round <= len(typeIDs); round++ {
+		rounds := len(typeIDs) + 1
+		if in.Force && len(typeIDs) == 1 {
+			rounds = 0 // one type prefers nothing of another: the forced pass picks alone
+		}
+		for round := 0; round < rounds; round++ {
 			changed := false
 			for _, rt := range typeIDs {
 				a, err := s.shrinkTx(ctx, tx, q, rt, from, false, note, &groupPicks{prefer: pickedElsewhere(picks, rt)})
@@ -183,7 +187,7 @@ func (s *Service) BlockRooms(ctx context.Context, rooms RoomService, in BlockInp
 				}
 				found[rt] = a
 			}
-			if !changed || len(typeIDs) == 1 { // one type prefers nothing of another
+			if !changed || len(typeIDs) == 1 {
 				break
 			}
 		}
