@@ -486,15 +486,7 @@ func TestCompletedSubscriptionIDCanBeReusedAtOnce(t *testing.T) {
 // stays open.
 func TestLegacyProtocolKeepsTheSocketOnARepeatedID(t *testing.T) {
 	t.Parallel()
-	b, h, vars := watching(t, "Legacy Hotel")
-	c := openSocket(t, b.server.URL, "graphql-ws")
-	raw, _ := json.Marshal(bearer(token(t, auth.RoleAdmin)))
-	c.send(wsMessage{Type: "connection_init", Payload: raw})
-	c.expect("connection_ack")
-	start, _ := json.Marshal(map[string]any{"query": availabilitySub, "variables": vars})
-	c.send(wsMessage{ID: "1", Type: "start", Payload: start})
-	waitSubscribers(t, h, 1)
-	c.send(wsMessage{ID: "1", Type: "start", Payload: start})
+	c, _ := legacyRepeatedStart(t, "Legacy Hotel", "1")
 	wait, stop := context.WithTimeout(c.ctx, 500*time.Millisecond)
 	defer stop()
 	for {
@@ -513,15 +505,7 @@ func TestLegacyProtocolKeepsTheSocketOnARepeatedID(t *testing.T) {
 // the client had stopped until the socket closed.
 func TestLegacyRepeatedStartStopsTheLiveOperation(t *testing.T) {
 	t.Parallel()
-	b, h, vars := watching(t, "Legacy Stop Hotel")
-	c := openSocket(t, b.server.URL, "graphql-ws")
-	raw, _ := json.Marshal(bearer(token(t, auth.RoleAdmin)))
-	c.send(wsMessage{Type: "connection_init", Payload: raw})
-	c.expect("connection_ack")
-	start, _ := json.Marshal(map[string]any{"query": availabilitySub, "variables": vars})
-	c.send(wsMessage{ID: "7", Type: "start", Payload: start})
-	waitSubscribers(t, h, 1)
-	c.send(wsMessage{ID: "7", Type: "start", Payload: start})
+	c, h := legacyRepeatedStart(t, "Legacy Stop Hotel", "7")
 	time.Sleep(300 * time.Millisecond)
 	if n := h.Subscribers(); n != 1 {
 		t.Fatalf("after start 7, start 7: %d subscriptions run on the socket, want 1", n)
@@ -534,6 +518,23 @@ func TestLegacyRepeatedStartStopsTheLiveOperation(t *testing.T) {
 	if n := h.Subscribers(); n != 0 {
 		t.Fatalf("after start 7, start 7, stop 7: %d subscription(s) still run on the socket, want 0", n)
 	}
+}
+
+// legacyRepeatedStart opens a legacy graphql-ws socket as an admin and
+// starts a subscription to a hotel's availability twice under one id, the
+// second once the first runs.
+func legacyRepeatedStart(t *testing.T, hotelName, id string) (*wsClient, *hub.Hub) {
+	t.Helper()
+	b, h, vars := watching(t, hotelName)
+	c := openSocket(t, b.server.URL, "graphql-ws")
+	raw, _ := json.Marshal(bearer(token(t, auth.RoleAdmin)))
+	c.send(wsMessage{Type: "connection_init", Payload: raw})
+	c.expect("connection_ack")
+	start, _ := json.Marshal(map[string]any{"query": availabilitySub, "variables": vars})
+	c.send(wsMessage{ID: id, Type: "start", Payload: start})
+	waitSubscribers(t, h, 1)
+	c.send(wsMessage{ID: id, Type: "start", Payload: start})
+	return c, h
 }
 
 // watching is the API with live updates on, a hotel, and the variables of
