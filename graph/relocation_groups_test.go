@@ -24,12 +24,7 @@ func TestGroupAcrossTypesCoversTheOtherTypeFirst(t *testing.T) {
 		t.Run(fmt.Sprint("group confirmed=", confirmGroup), func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			hotel, double, _ := b.stayFixture(t, "Europe/Lisbon", 1)
-			hotelID, err := relay.Decode(relay.KindHotel, hotel)
-			if err != nil {
-				t.Fatal(err)
-			}
-			staff := token(t, auth.RoleStaff, hotelID)
+			hotel, double, staff := b.staffedHotel(t, 1)
 			start := booking.Date(time.Now()).AddDate(0, 0, 30)
 			date := func(days int) string { return start.AddDate(0, 0, days).Format(time.DateOnly) }
 			suiteType, suite := b.addSuites(t, staff, hotel, start, "201", "202")
@@ -47,36 +42,14 @@ func TestGroupAcrossTypesCoversTheOtherTypeFirst(t *testing.T) {
 			}
 			b.confirmPaid(t, guest, other.Booking.ID, "pay-other")
 
-			rooms := decode[struct {
-				Hotel struct{ Rooms []struct{ ID, Number string } }
-			}](t, b.do(t, staff, `query($h: ID!) { hotel(id: $h) { rooms { id number } } }`, map[string]any{"h": hotel})).Hotel.Rooms
-			var ids []string
-			for _, r := range rooms {
-				if r.Number == "100" || r.Number == "201" {
-					ids = append(ids, r.ID)
-				}
-			}
-			block := func(force bool) (out struct {
-				AffectedBookings []struct{ Reference, Status string }
-				UserErrors       []userError
-			}) {
-				return decode[struct {
-					BlockRooms struct {
-						AffectedBookings []struct{ Reference, Status string }
-						UserErrors       []userError
-					}
-				}](t, b.do(t, staff, `mutation($r: [ID!]!, $from: Date!, $to: Date!, $f: Boolean!) { blockRooms(input: {roomIds: $r, from: $from, to: $to, reason: "floor works", force: $f}) {
-			    affectedBookings { reference status } userErrors { code field message } } }`,
-					map[string]any{"r": ids, "from": date(0), "to": date(3), "f": force})).BlockRooms
-			}
 			// Without force, staff are told the family alone would move.
-			if preview := block(false); len(preview.AffectedBookings) != 1 || preview.AffectedBookings[0].Reference != family.Reference ||
-				len(preview.UserErrors) != 1 || preview.UserErrors[0].Code != "MAINTENANCE_CONFLICT" {
-				t.Errorf("without force: %+v, want MAINTENANCE_CONFLICT naming the family (%s) alone", preview, family.Reference)
+			if refs, errs := b.blockFloor(t, staff, hotel, start, false); len(refs) != 1 || refs[0] != family.Reference ||
+				len(errs) != 1 || errs[0].Code != "MAINTENANCE_CONFLICT" {
+				t.Errorf("without force: %v %+v, want MAINTENANCE_CONFLICT naming the family (%s) alone", refs, errs, family.Reference)
 			}
-			blocked := block(true)
-			if len(blocked.UserErrors) != 0 {
-				t.Fatalf("block: %+v", blocked.UserErrors)
+			affected, errs := b.blockFloor(t, staff, hotel, start, true)
+			if len(errs) != 0 {
+				t.Fatalf("block: %+v", errs)
 			}
 			suiteID, err := relay.Decode(relay.KindRoomType, suiteType)
 			if err != nil {
@@ -91,9 +64,9 @@ func TestGroupAcrossTypesCoversTheOtherTypeFirst(t *testing.T) {
 			if err := b.pool.QueryRow(context.Background(), `SELECT relocation_required FROM bookings WHERE reference = $1`, other.Booking.Reference).Scan(&otherFlagged); err != nil {
 				t.Fatal(err)
 			}
-			if otherFlagged || len(blocked.AffectedBookings) != 1 {
-				t.Errorf("affected %+v (family %s, other guest %s): the other guest flagged for relocation = %v; Suites left free on every blocked night afterwards: %d; want only the family relocated",
-					blocked.AffectedBookings, family.Reference, other.Booking.Reference, otherFlagged, free)
+			if otherFlagged || len(affected) != 1 {
+				t.Errorf("affected %v (family %s, other guest %s): the other guest flagged for relocation = %v; Suites left free on every blocked night afterwards: %d; want only the family relocated",
+					affected, family.Reference, other.Booking.Reference, otherFlagged, free)
 			}
 		})
 	}
@@ -108,14 +81,8 @@ func TestGroupAcrossTypesCoversTheOtherTypeFirst(t *testing.T) {
 func TestUnforcedBlockListsEveryRoomTypesConflicts(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	hotel, double, _ := b.stayFixture(t, "Europe/Lisbon", 1)
-	hotelID, err := relay.Decode(relay.KindHotel, hotel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	staff := token(t, auth.RoleStaff, hotelID)
+	hotel, double, staff := b.staffedHotel(t, 1)
 	start := booking.Date(time.Now()).AddDate(0, 0, 30)
-	date := func(days int) string { return start.AddDate(0, 0, days).Format(time.DateOnly) }
 	_, suite := b.addSuites(t, staff, hotel, start, "201", "202")
 	guest := token(t, auth.RoleGuest)
 	for i, plan := range []string{double, suite, suite} {
@@ -124,26 +91,9 @@ func TestUnforcedBlockListsEveryRoomTypesConflicts(t *testing.T) {
 			t.Fatalf("hold %d: %+v", i, h.UserErrors)
 		}
 	}
-	rooms := decode[struct {
-		Hotel struct{ Rooms []struct{ ID, Number string } }
-	}](t, b.do(t, staff, `query($h: ID!) { hotel(id: $h) { rooms { id number } } }`, map[string]any{"h": hotel})).Hotel.Rooms
-	var ids []string
-	for _, r := range rooms {
-		if r.Number == "100" || r.Number == "201" {
-			ids = append(ids, r.ID)
-		}
-	}
-	type result struct {
-		BlockRooms struct {
-			AffectedBookings []struct{ Reference string }
-			UserErrors       []userError
-		}
-	}
-	const m = `mutation($r: [ID!]!, $from: Date!, $to: Date!, $f: Boolean) { blockRooms(input: {roomIds: $r, from: $from, to: $to, reason: "floor works", force: $f}) {
-	    affectedBookings { reference } userErrors { code field message } } }`
-	preview := decode[result](t, b.do(t, staff, m, map[string]any{"r": ids, "from": date(0), "to": date(3), "f": false})).BlockRooms
-	forced := decode[result](t, b.do(t, staff, m, map[string]any{"r": ids, "from": date(0), "to": date(3), "f": true})).BlockRooms
-	if len(preview.AffectedBookings) != len(forced.AffectedBookings) {
-		t.Errorf("without force: %+v %+v; forced, the same block relocated %+v", preview.AffectedBookings, preview.UserErrors, forced.AffectedBookings)
+	preview, perrs := b.blockFloor(t, staff, hotel, start, false)
+	forced, _ := b.blockFloor(t, staff, hotel, start, true)
+	if len(preview) != len(forced) {
+		t.Errorf("without force: %v %+v; forced, the same block relocated %v", preview, perrs, forced)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 )
@@ -17,18 +16,12 @@ import (
 // confirm. Returns a block mutation runner over rooms 100 and 201.
 func groupFloor(t *testing.T, doubles, suites int, otherPlan string) (run func(force bool) ([]string, []userError), family, other string, flagged func(ref string) bool) {
 	b := setup(t)
-	hotel, double, _ := b.stayFixture(t, "Europe/Lisbon", doubles)
-	hotelID, err := relay.Decode(relay.KindHotel, hotel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	staff := token(t, auth.RoleStaff, hotelID)
+	hotel, double, staff := b.staffedHotel(t, doubles)
 	var nums []string
 	for i := 0; i < suites; i++ {
 		nums = append(nums, fmt.Sprint(201+i))
 	}
 	start := booking.Date(time.Now()).AddDate(0, 0, 30)
-	date := func(days int) string { return start.AddDate(0, 0, days).Format(time.DateOnly) }
 	_, suite := b.addSuites(t, staff, hotel, start, nums...)
 	guest := token(t, auth.RoleGuest)
 	fam := b.holdFamily(t, guest, hotel, double, suite, start)
@@ -42,31 +35,7 @@ func groupFloor(t *testing.T, doubles, suites int, otherPlan string) (run func(f
 		t.Fatalf("hold other: %+v", oth.UserErrors)
 	}
 	b.confirmPaid(t, guest, oth.Booking.ID, "pay-other")
-	rooms := decode[struct {
-		Hotel struct{ Rooms []struct{ ID, Number string } }
-	}](t, b.do(t, staff, `query($h: ID!) { hotel(id: $h) { rooms { id number } } }`, map[string]any{"h": hotel})).Hotel.Rooms
-	var ids []string
-	for _, r := range rooms {
-		if r.Number == "100" || r.Number == "201" {
-			ids = append(ids, r.ID)
-		}
-	}
-	type result struct {
-		BlockRooms struct {
-			AffectedBookings []struct{ Reference string }
-			UserErrors       []userError
-		}
-	}
-	const m = `mutation($r: [ID!]!, $from: Date!, $to: Date!, $f: Boolean) { blockRooms(input: {roomIds: $r, from: $from, to: $to, reason: "floor works", force: $f}) {
-	    affectedBookings { reference } userErrors { code field message } } }`
-	run = func(force bool) ([]string, []userError) {
-		r := decode[result](t, b.do(t, staff, m, map[string]any{"r": ids, "from": date(0), "to": date(3), "f": force})).BlockRooms
-		var refs []string
-		for _, a := range r.AffectedBookings {
-			refs = append(refs, a.Reference)
-		}
-		return refs, r.UserErrors
-	}
+	run = func(force bool) ([]string, []userError) { return b.blockFloor(t, staff, hotel, start, force) }
 	flagged = func(ref string) bool {
 		var f bool
 		if err := b.pool.QueryRow(context.Background(), `SELECT relocation_required FROM bookings WHERE reference = $1`, ref).Scan(&f); err != nil {

@@ -207,3 +207,44 @@ func (b testBundle) confirmPaid(t *testing.T, tok, id, key string) *bookingView 
 	}
 	return c.Booking
 }
+
+// staffedHotel is a hotel of stayFixture with `doubles` Doubles (rooms
+// 100..), and a token of its staff.
+func (b testBundle) staffedHotel(t *testing.T, doubles int) (hotel, double, staff string) {
+	t.Helper()
+	hotel, double, _ = b.stayFixture(t, "Europe/Lisbon", doubles)
+	hotelID, err := relay.Decode(relay.KindHotel, hotel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hotel, double, token(t, auth.RoleStaff, hotelID)
+}
+
+// blockFloor blocks rooms 100 and 201 of hotel, as staff, for three nights
+// from start, forced or not, and returns the references of the bookings it
+// names and its user errors.
+func (b testBundle) blockFloor(t *testing.T, staff, hotel string, start time.Time, force bool) ([]string, []userError) {
+	t.Helper()
+	rooms := decode[struct {
+		Hotel struct{ Rooms []struct{ ID, Number string } }
+	}](t, b.do(t, staff, `query($h: ID!) { hotel(id: $h) { rooms { id number } } }`, map[string]any{"h": hotel})).Hotel.Rooms
+	var ids []string
+	for _, r := range rooms {
+		if r.Number == "100" || r.Number == "201" {
+			ids = append(ids, r.ID)
+		}
+	}
+	res := decode[struct {
+		BlockRooms struct {
+			AffectedBookings []struct{ Reference string }
+			UserErrors       []userError
+		}
+	}](t, b.do(t, staff, `mutation($r: [ID!]!, $from: Date!, $to: Date!, $f: Boolean) { blockRooms(input: {roomIds: $r, from: $from, to: $to, reason: "floor works", force: $f}) {
+	    affectedBookings { reference } userErrors { code field message } } }`,
+		map[string]any{"r": ids, "from": start.Format(time.DateOnly), "to": start.AddDate(0, 0, 3).Format(time.DateOnly), "f": force})).BlockRooms
+	refs := []string{}
+	for _, a := range res.AffectedBookings {
+		refs = append(refs, a.Reference)
+	}
+	return refs, res.UserErrors
+}
