@@ -9,19 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const base = process.env.STAYGRAPH_URL ?? 'http://127.0.0.1:8080';
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const screenshots = process.env.SCREENSHOT_DIR ?? 'screenshots';
-
-// launch starts Debian's Chromium, headless, with a fresh profile.
-const launch = () => chromium.launch({
-  executablePath,
-  timeout: 30_000,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-});
+import { base, launch, screenshots } from './browser.mjs';
 
 test('the explorer runs the Browse hotels example against the API', { timeout: 120_000 }, async () => {
   const browser = await launch();

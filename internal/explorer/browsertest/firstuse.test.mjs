@@ -14,33 +14,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { base, launch, screenshots } from './browser.mjs';
 
-const base = process.env.STAYGRAPH_URL ?? 'http://127.0.0.1:8080';
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const screenshots = process.env.SCREENSHOT_DIR ?? 'screenshots';
 const token = process.env.STAYGRAPH_ADMIN_TOKEN;
-
-const launch = () => chromium.launch({
-  executablePath,
-  timeout: 30_000,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-});
-
-// api sends one operation over HTTP, as a client other than the explorer.
-async function api(query, variables, bearer) {
-  const res = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  assert.equal(body.errors, undefined, `${query}: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
-
-const night = (n) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
 
 // explorer opens the page in a fresh browser and returns helpers for its
 // editors; fn runs with them, and a failure leaves a screenshot.
