@@ -420,6 +420,7 @@ type ComplexityRoot struct {
 		MarkNoShow          func(childComplexity int, input model.FrontDeskInput) int
 		PayBalance          func(childComplexity int, input model.PayBalanceInput) int
 		RetryNotification   func(childComplexity int, input model.RetryNotificationInput) int
+		RetryPaymentLookup  func(childComplexity int, input model.RetryPaymentLookupInput) int
 		RetryRefund         func(childComplexity int, input model.RetryRefundInput) int
 		RevokeAPIKey        func(childComplexity int, input model.RevokeAPIKeyInput) int
 		RollAPIKey          func(childComplexity int, input model.RollAPIKeyInput) int
@@ -472,8 +473,15 @@ type ComplexityRoot struct {
 		CreatedAt      func(childComplexity int) int
 		FailureCode    func(childComplexity int) int
 		FailureMessage func(childComplexity int) int
+		ID             func(childComplexity int) int
 		Provider       func(childComplexity int) int
 		Status         func(childComplexity int) int
+	}
+
+	PaymentPayload struct {
+		Booking    func(childComplexity int) int
+		Payment    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	PenaltyWindow struct {
@@ -765,6 +773,7 @@ type MutationResolver interface {
 	RetryNotification(ctx context.Context, input model.RetryNotificationInput) (model.RetryNotificationPayload, error)
 	SettleRefundOutside(ctx context.Context, input model.SettleRefundOutsideInput) (model.RefundPayload, error)
 	RetryRefund(ctx context.Context, input model.RetryRefundInput) (model.RefundPayload, error)
+	RetryPaymentLookup(ctx context.Context, input model.RetryPaymentLookupInput) (model.PaymentPayload, error)
 	BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error)
 	EndMaintenance(ctx context.Context, input model.EndMaintenanceInput) (model.EndMaintenancePayload, error)
 	CreateHotel(ctx context.Context, input model.CreateHotelInput) (model.CreateHotelPayload, error)
@@ -788,6 +797,8 @@ type NotificationResolver interface {
 	BookingID(ctx context.Context, obj *notify.Notification) (string, error)
 }
 type PaymentResolver interface {
+	ID(ctx context.Context, obj *booking.Payment) (string, error)
+
 	Status(ctx context.Context, obj *booking.Payment) (model.PaymentStatus, error)
 	Amount(ctx context.Context, obj *booking.Payment) (money.Money, error)
 	Captured(ctx context.Context, obj *booking.Payment) (money.Money, error)
@@ -2313,6 +2324,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RetryNotification(childComplexity, args["input"].(model.RetryNotificationInput)), true
+	case "Mutation.retryPaymentLookup":
+		if e.ComplexityRoot.Mutation.RetryPaymentLookup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retryPaymentLookup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetryPaymentLookup(childComplexity, args["input"].(model.RetryPaymentLookupInput)), true
 	case "Mutation.retryRefund":
 		if e.ComplexityRoot.Mutation.RetryRefund == nil {
 			break
@@ -2573,6 +2595,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Payment.FailureMessage(childComplexity), true
+	case "Payment.id":
+		if e.ComplexityRoot.Payment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.ID(childComplexity), true
 	case "Payment.provider":
 		if e.ComplexityRoot.Payment.Provider == nil {
 			break
@@ -2585,6 +2613,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Payment.Status(childComplexity), true
+
+	case "PaymentPayload.booking":
+		if e.ComplexityRoot.PaymentPayload.Booking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentPayload.Booking(childComplexity), true
+	case "PaymentPayload.payment":
+		if e.ComplexityRoot.PaymentPayload.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentPayload.Payment(childComplexity), true
+	case "PaymentPayload.userErrors":
+		if e.ComplexityRoot.PaymentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentPayload.UserErrors(childComplexity), true
 
 	case "PenaltyWindow.hoursBeforeCheckIn":
 		if e.ComplexityRoot.PenaltyWindow.HoursBeforeCheckIn == nil {
@@ -3453,6 +3500,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PriceRangeInput", ec.unmarshalInputPriceRangeInput),
 			graphql.NewInputUnmarshaler("QuoteInput", ec.unmarshalInputQuoteInput),
 			graphql.NewInputUnmarshaler("RetryNotificationInput", ec.unmarshalInputRetryNotificationInput),
+			graphql.NewInputUnmarshaler("RetryPaymentLookupInput", ec.unmarshalInputRetryPaymentLookupInput),
 			graphql.NewInputUnmarshaler("RetryRefundInput", ec.unmarshalInputRetryRefundInput),
 			graphql.NewInputUnmarshaler("RevokeApiKeyInput", ec.unmarshalInputRevokeApiKeyInput),
 			graphql.NewInputUnmarshaler("RollApiKeyInput", ec.unmarshalInputRollApiKeyInput),
@@ -4296,6 +4344,8 @@ enum PaymentStatus {
 }
 
 type Payment {
+  "What retryPaymentLookup takes."
+  id: ID!
   provider: String!
   status: PaymentStatus!
   amount: Money!
@@ -4844,6 +4894,18 @@ input RetryRefundInput {
   refundId: ID!
 }
 
+input RetryPaymentLookupInput {
+  "A payment's id (Payment.id, on the booking's payments) whose status is UNKNOWN or PENDING."
+  paymentId: ID!
+}
+
+type PaymentPayload {
+  payment: Payment
+  "The payment's booking as it is now (its reconciliation runs in the background: reload it to see the outcome)."
+  booking: Booking
+  userErrors: [UserError!]!
+}
+
 type RefundPayload {
   refund: Refund
   "The refund's booking, its refunds and ledger as they are now."
@@ -4957,6 +5019,17 @@ type Mutation {
   is not PENDING), CONFLICT (its job is still live: it asks by itself).
   """
   retryRefund(input: RetryRefundInput!): RefundPayload!
+  """
+  Staff of the booking's hotel and admins: asks the provider again about a payment whose outcome is not in
+  (UNKNOWN: the provider did not answer the charge; PENDING: the process that asked stopped) after its
+  reconciliation gave up (the provider could not say for all its attempts, about three weeks), once the
+  provider is back. Until then the booking stays pinned: a hold does not lapse, and its rooms stay taken.
+  A reconciliation is enqueued anew; it records the provider's answer and confirms the booking (money
+  taken) or unpins it (none taken), as the first would have. The provider is asked under the payment's
+  own idempotency key: nothing is charged twice. Codes: NOT_FOUND, FORBIDDEN, INVALID_STATE (the
+  payment's outcome is in), CONFLICT (a reconciliation is still live: it asks by itself).
+  """
+  retryPaymentLookup(input: RetryPaymentLookupInput!): PaymentPayload!
   """
   Takes rooms out of sale for some nights from today at the hotel on (its business date: until 06:00
   local time, the night in progress), staff and admins. Codes: MAINTENANCE_CONFLICT, INVALID_INPUT (also
@@ -5788,6 +5861,8 @@ func (ec *executionContext) childFields_PayBalancePayload(ctx context.Context, f
 
 func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Payment_id(ctx, field)
 	case "provider":
 		return ec.fieldContext_Payment_provider(ctx, field)
 	case "status":
@@ -5804,6 +5879,18 @@ func (ec *executionContext) childFields_Payment(ctx context.Context, field graph
 		return ec.fieldContext_Payment_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
+}
+
+func (ec *executionContext) childFields_PaymentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "payment":
+		return ec.fieldContext_PaymentPayload_payment(ctx, field)
+	case "booking":
+		return ec.fieldContext_PaymentPayload_booking(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PaymentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PaymentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_PenaltyWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6494,6 +6581,20 @@ func (ec *executionContext) field_Mutation_retryNotification_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RetryNotificationInput, error) {
 			return ec.unmarshalNRetryNotificationInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_retryPaymentLookup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RetryPaymentLookupInput, error) {
+			return ec.unmarshalNRetryPaymentLookupInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryPaymentLookupInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11867,6 +11968,50 @@ func (ec *executionContext) fieldContext_Mutation_retryRefund(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_retryPaymentLookup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retryPaymentLookup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetryPaymentLookup(ctx, fc.Args["input"].(model.RetryPaymentLookupInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PaymentPayload) graphql.Marshaler {
+			return ec.marshalNPaymentPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retryPaymentLookup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PaymentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retryPaymentLookup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_blockRooms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12904,6 +13049,29 @@ func (ec *executionContext) fieldContext_PayBalancePayload_userErrors(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Payment_id(ctx context.Context, field graphql.CollectedField, obj *booking.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, true, true, "ID")
+}
+
 func (ec *executionContext) _Payment_provider(ctx context.Context, field graphql.CollectedField, obj *booking.Payment) (ret graphql.Marshaler) {
 	return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
 }
@@ -13033,6 +13201,102 @@ func (ec *executionContext) _Payment_createdAt(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Payment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Payment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PaymentPayload_payment(ctx context.Context, field graphql.CollectedField, obj *model.PaymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentPayload_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Payment) graphql.Marshaler {
+			return ec.marshalOPayment2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPayment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentPayload_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PaymentPayload_booking(ctx context.Context, field graphql.CollectedField, obj *model.PaymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentPayload_booking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Booking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+			return ec.marshalOBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentPayload_booking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PaymentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PaymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []apperr.Error) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PenaltyWindow_hoursBeforeCheckIn(ctx context.Context, field graphql.CollectedField, obj *catalog.PenaltyWindow) (ret graphql.Marshaler) {
@@ -18983,6 +19247,48 @@ func UnmarshalRetryNotificationInput(ctx context.Context, raw any) (model.RetryN
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRetryPaymentLookupInput(ctx context.Context, obj any) (model.RetryPaymentLookupInput, error) {
+	var it model.RetryPaymentLookupInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"paymentId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "paymentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRetryPaymentLookupInput unmarshals raw into the RetryPaymentLookupInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRetryPaymentLookupInput(ctx context.Context, raw any) (model.RetryPaymentLookupInput, error) {
+	var out model.RetryPaymentLookupInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RetryPaymentLookupInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRetryRefundInput(ctx context.Context, obj any) (model.RetryRefundInput, error) {
 	var it model.RetryRefundInput
 	if obj == nil {
@@ -22162,6 +22468,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "retryPaymentLookup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retryPaymentLookup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "blockRooms":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_blockRooms(ctx, field)
@@ -22533,6 +22846,12 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Payment")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_id(ctx, field, obj)
+				})
 		case "provider":
 			out.Values[i] = ec._Payment_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22570,6 +22889,49 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = ec._Payment_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var paymentPayloadImplementors = []string{"PaymentPayload"}
+
+func (ec *executionContext) _PaymentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PaymentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, paymentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := deferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PaymentPayload")
+		case "payment":
+			out.Values[i] = ec._PaymentPayload_payment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "booking":
+			out.Values[i] = ec._PaymentPayload_booking(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._PaymentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25261,6 +25623,10 @@ func (ec *executionContext) unmarshalNPaymentInput2ᚖgithubᚗcomᚋstaygraph�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPaymentPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentPayload(ctx context.Context, sel ast.SelectionSet, v model.PaymentPayload) graphql.Marshaler {
+	return ec._PaymentPayload(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNPaymentStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentStatus(ctx context.Context, v any) (model.PaymentStatus, error) {
 	var res model.PaymentStatus
 	err := res.UnmarshalGQL(v)
@@ -25404,6 +25770,11 @@ func (ec *executionContext) unmarshalNRetryNotificationInput2githubᚗcomᚋstay
 
 func (ec *executionContext) marshalNRetryNotificationPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationPayload(ctx context.Context, sel ast.SelectionSet, v model.RetryNotificationPayload) graphql.Marshaler {
 	return ec._RetryNotificationPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNRetryPaymentLookupInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryPaymentLookupInput(ctx context.Context, v any) (model.RetryPaymentLookupInput, error) {
+	res, err := ec.unmarshalInputRetryPaymentLookupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRetryRefundInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryRefundInput(ctx context.Context, v any) (model.RetryRefundInput, error) {
@@ -26159,6 +26530,13 @@ func (ec *executionContext) unmarshalOPartyInput2ᚕgithubᚗcomᚋstaygraphᚋs
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOPayment2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPayment(ctx context.Context, sel ast.SelectionSet, v *booking.Payment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Payment(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPaymentInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentInput(ctx context.Context, v any) (*model.PaymentInput, error) {

@@ -252,6 +252,8 @@ func TestNotFoundNamesTheField(t *testing.T) {
 			map[string]any{"bookingId": unknown(relay.KindBooking)}, "bookingId"},
 		"retryRefund": {admin, "RetryRefundInput",
 			map[string]any{"refundId": unknown(relay.KindRefund)}, "refundId"},
+		"retryPaymentLookup": {admin, "RetryPaymentLookupInput",
+			map[string]any{"paymentId": unknown(relay.KindPayment)}, "paymentId"},
 		"revokeApiKey": {admin, "RevokeApiKeyInput",
 			map[string]any{"id": unknown(relay.KindAPIKey)}, "id"},
 		"retryNotification": {admin, "RetryNotificationInput",

@@ -50,9 +50,9 @@ var (
 // privacyFixture is what a seeded database holds that anonymous callers and
 // unrelated guests must never see, and the ids the probes aim at.
 type privacyFixture struct {
-	hotel, roomType, room, ratePlan, booking, refund, apiKey, block uuid.UUID
-	reference, email                                                string
-	checkIn                                                         time.Time
+	hotel, roomType, room, ratePlan, booking, payment, refund, apiKey, block uuid.UUID
+	reference, email                                                         string
+	checkIn                                                                  time.Time
 	// secrets are strings of the private data, as the API or the log would show them.
 	secrets []string
 }
@@ -141,6 +141,8 @@ var privacyProbes = slices.Concat(privacyHotelProbes(), []privacyProbe{
 		vars: func(f privacyFixture) map[string]any { return map[string]any{"r": f.gid(relay.KindRefund, f.refund)} }},
 	{name: "retryRefund", query: `mutation($r: ID!) { retryRefund(input: {refundId: $r}) { refund { failureMessage } booking { ` + privBooking + ` } userErrors { code } } }`,
 		vars: func(f privacyFixture) map[string]any { return map[string]any{"r": f.gid(relay.KindRefund, f.refund)} }},
+	{name: "retryPaymentLookup", query: `mutation($p: ID!) { retryPaymentLookup(input: {paymentId: $p}) { payment { id failureMessage } booking { ` + privBooking + ` } userErrors { code } } }`,
+		vars: func(f privacyFixture) map[string]any { return map[string]any{"p": f.gid(relay.KindPayment, f.payment)} }},
 	{name: "blockRooms", query: `mutation($r: ID!, $from: Date!, $to: Date!) { blockRooms(input: {roomIds: [$r], from: $from, to: $to, reason: "x", force: true}) {
 	    blocks { reason room { number } } affectedBookings { reference } userErrors { code } } }`,
 		vars: func(f privacyFixture) map[string]any {
@@ -288,10 +290,12 @@ func seedPrivacy(t *testing.T, b testBundle) privacyFixture {
 	_, err = b.pool.Exec(context.Background(), `INSERT INTO refunds (id, booking_id, amount, currency, status, failure_message)
 		VALUES ($1, $2, 9900, 'GBP', 'FAILED', 'PRIV-REFUND-REFUSAL')`, f.refund, held.ID)
 	must(err)
+	must(b.pool.QueryRow(context.Background(), `SELECT id FROM payments WHERE booking_id = $1`, held.ID).Scan(&f.payment))
 	f.booking, f.reference, f.block = held.ID, held.Reference, blocks[0].ID
 	f.secrets = []string{held.ID.String(), f.gid(relay.KindBooking, held.ID), held.Reference, f.email, "7946 0999",
 		"Vittoria", "Privatesca", "RM-PRIV-7", rooms[0].ID.String(), "PRIV-MAINT-REASON", f.block.String(), f.gid(relay.KindMaintenanceBlock, f.block),
-		"PRIV-KEY-NAME", "PRIV-MAIL-ERROR", "PRIV-REFUND-REFUSAL", f.refund.String(), f.gid(relay.KindRefund, f.refund), key.Prefix, key.ID.String(), f.gid(relay.KindAPIKey, key.ID), secretKey,
+		"PRIV-KEY-NAME", "PRIV-MAIL-ERROR", "PRIV-REFUND-REFUSAL", f.refund.String(), f.gid(relay.KindRefund, f.refund),
+		f.payment.String(), f.gid(relay.KindPayment, f.payment), key.Prefix, key.ID.String(), f.gid(relay.KindAPIKey, key.ID), secretKey,
 		"victim-guest", "privacy-admin"}
 	return f
 }

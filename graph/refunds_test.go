@@ -163,3 +163,71 @@ func TestSettleRefundOutsideOverHTTP(t *testing.T) {
 		t.Errorf("asking again for a settled refund: %+v", retried)
 	}
 }
+
+// A payment whose outcome the provider did not give is asked about again
+// over the API by the booking's hotel's staff, by the id the booking's
+// payments show: the payment and the booking come back as they are (the
+// lookup runs in the background), and once its outcome is in, asking again
+// is INVALID_STATE. The booking's guest is FORBIDDEN.
+func TestRetryPaymentLookupOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 1)
+	guestTok := token(t, auth.RoleGuest)
+	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guestTok, holdMutation,
+		holdVars(hotel, plan, "h", booking.Date(time.Now()).AddDate(0, 0, 42), 2))).HoldBooking.Booking
+	if held == nil {
+		t.Fatal("no hold")
+	}
+	type payments struct {
+		Payments []struct{ ID, Status string }
+	}
+	confirmed := decode[struct {
+		ConfirmBooking struct {
+			Booking    *payments
+			UserErrors []userError
+		}
+	}](t, b.do(t, guestTok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "c", bookingId: $id, payment: {provider: "sandbox", token: "tok_timeout_then_success"}}) {
+	    booking { payments { id status } } userErrors { code } } }`, map[string]any{"id": held.ID})).ConfirmBooking
+	if len(confirmed.UserErrors) != 1 || confirmed.UserErrors[0].Code != "PAYMENT_PENDING" {
+		t.Fatalf("a charge the provider did not answer: %+v", confirmed.UserErrors)
+	}
+	shown := decode[struct{ Booking payments }](t, b.do(t, guestTok, `query($id: ID!) { booking(id: $id) { payments { id status } } }`,
+		map[string]any{"id": held.ID})).Booking.Payments
+	if len(shown) != 1 || shown[0].Status != "UNKNOWN" {
+		t.Fatalf("the booking's payments: %+v, want one UNKNOWN", shown)
+	}
+	paymentID, err := relay.Decode(relay.KindPayment, shown[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hotelID, err := relay.Decode(relay.KindHotel, hotel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staffTok := token(t, auth.RoleStaff, hotelID)
+	type retryPayload struct {
+		Payment    *struct{ ID, Status string }
+		Booking    *struct{ Status string }
+		UserErrors []userError
+	}
+	const retryMutation = `mutation($id: ID!) { retryPaymentLookup(input: {paymentId: $id}) {
+	    payment { id status } booking { status } userErrors { code field message } } }`
+	retry := func(tok string) retryPayload {
+		return decode[struct{ RetryPaymentLookup retryPayload }](t, b.do(t, tok, retryMutation, map[string]any{"id": shown[0].ID})).RetryPaymentLookup
+	}
+	if res := b.do(t, guestTok, retryMutation, map[string]any{"id": shown[0].ID}); res.code() != "FORBIDDEN" {
+		t.Errorf("the guest asking again: %s %+v, want FORBIDDEN", res.Data, res.Errors)
+	}
+	got := retry(staffTok)
+	if len(got.UserErrors) != 0 || got.Payment == nil || got.Payment.ID != shown[0].ID || got.Payment.Status != "UNKNOWN" ||
+		got.Booking == nil || got.Booking.Status != "HELD" {
+		t.Fatalf("staff asking again: %+v", got)
+	}
+	if err := b.resolver.Reservations.ReconcilePayment(context.Background(), paymentID); err != nil { // as its job would
+		t.Fatal(err)
+	}
+	if got := retry(staffTok); len(got.UserErrors) != 1 || got.UserErrors[0].Code != "INVALID_STATE" || got.Payment != nil {
+		t.Errorf("asking again once the outcome is in: %+v, want INVALID_STATE", got)
+	}
+}

@@ -380,6 +380,18 @@ func (r *mutationResolver) RetryRefund(ctx context.Context, input model.RetryRef
 	return r.refundAction(ctx, input.RefundID, r.Reservations.RetryRefund)
 }
 
+// RetryPaymentLookup is the resolver for the retryPaymentLookup field.
+func (r *mutationResolver) RetryPaymentLookup(ctx context.Context, input model.RetryPaymentLookupInput) (model.PaymentPayload, error) {
+	var d ids
+	id := d.decode(relay.KindPayment, input.PaymentID, "input", "paymentId")
+	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
+		return model.PaymentPayload{UserErrors: ue}, err
+	}
+	p, b, err := r.Reservations.RetryPaymentLookup(ctx, id)
+	ue, err := d.userErrors(err)
+	return model.PaymentPayload{Payment: okPtr(p, ue), Booking: okPtr(b, ue), UserErrors: ue}, err
+}
+
 // BlockRooms is the resolver for the blockRooms field.
 func (r *mutationResolver) BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error) {
 	var d ids
@@ -589,6 +601,11 @@ func (r *notificationResolver) Kind(ctx context.Context, obj *notify.Notificatio
 // BookingID is the resolver for the bookingId field.
 func (r *notificationResolver) BookingID(ctx context.Context, obj *notify.Notification) (string, error) {
 	return relay.ID(relay.KindBooking, obj.BookingID), nil
+}
+
+// ID is the resolver for the id field.
+func (r *paymentResolver) ID(ctx context.Context, obj *booking.Payment) (string, error) {
+	return relay.ID(relay.KindPayment, obj.ID), nil
 }
 
 // Status is the resolver for the status field.

@@ -433,6 +433,13 @@ type PaymentInput struct {
 	Token    string `json:"token"`
 }
 
+type PaymentPayload struct {
+	Payment *booking.Payment `json:"payment,omitempty"`
+	// The payment's booking as it is now (its reconciliation runs in the background: reload it to see the outcome).
+	Booking    *booking.Booking `json:"booking,omitempty"`
+	UserErrors []apperr.Error   `json:"userErrors"`
+}
+
 // Hits whose nightly price is in [from, to).
 type PriceBucket struct {
 	From  *money.Money `json:"from"`
@@ -504,6 +511,11 @@ type RetryNotificationInput struct {
 type RetryNotificationPayload struct {
 	Notification *notify.Notification `json:"notification,omitempty"`
 	UserErrors   []apperr.Error       `json:"userErrors"`
+}
+
+type RetryPaymentLookupInput struct {
+	// A payment's id (Payment.id, on the booking's payments) whose status is UNKNOWN or PENDING.
+	PaymentID string `json:"paymentId"`
 }
 
 type RetryRefundInput struct {

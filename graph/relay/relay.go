@@ -30,6 +30,8 @@ const (
 	KindBooking  Kind = "Booking"
 	// KindNotification names a message about a booking.
 	KindNotification Kind = "Notification"
+	// KindPayment names a charge attempt on a booking.
+	KindPayment Kind = "Payment"
 	// KindRefund names money owed back on a booking.
 	KindRefund Kind = "Refund"
 	// KindMaintenanceBlock names a room taken out of sale for some nights.

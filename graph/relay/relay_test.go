@@ -11,7 +11,7 @@ import (
 // Parse, for every kind and for a kind longer than any there is.
 func TestIDRoundTrips(t *testing.T) {
 	kinds := []Kind{KindHotel, KindRoomType, KindRoom, KindRatePlan, KindAPIKey, KindBooking, KindNotification,
-		KindRefund, KindMaintenanceBlock, Kind("AKindWithAVeryLongNameIndeedLongerThanAnyOther")}
+		KindRefund, KindPayment, KindMaintenanceBlock, Kind("AKindWithAVeryLongNameIndeedLongerThanAnyOther")}
 	for _, kind := range kinds {
 		for _, id := range []uuid.UUID{uuid.Nil, uuid.Max, uuid.MustParse("01a2195e-232d-72ad-bbec-8885bc3736e7")} {
 			gid := ID(kind, id)

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/payment"
@@ -93,6 +94,56 @@ func (s *Service) ReconcilePayment(ctx context.Context, paymentID uuid.UUID) err
 		}
 		return s.settleTx(ctx, tx, q, p.BookingID)
 	})
+}
+
+// RetryPaymentLookup asks the provider again about a payment whose outcome
+// is still not in (UNKNOWN, or PENDING: the process that asked stopped)
+// after River gave up its reconciliation (discarded after its attempts:
+// the provider could not say for weeks). Its booking stays pinned meanwhile:
+// a hold does not lapse, and its rooms stay taken. In the transaction that
+// finds the payment so (locked, so one request at a time) and without a
+// live reconciliation job, it enqueues one anew, with a fresh set of
+// attempts; the job records the provider's answer and confirms or unpins the
+// booking, as the first would have. The provider is asked under the
+// payment's own idempotency key: nothing can be charged twice. It returns the
+// payment and its booking. Staff of the booking's hotel and admins only; a
+// payment whose job still asks is CONFLICT, one with its outcome in
+// INVALID_STATE.
+func (s *Service) RetryPaymentLookup(ctx context.Context, paymentID uuid.UUID) (Payment, Booking, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return Payment{}, Booking{}, err
+	}
+	p, err := s.q.GetPayment(ctx, paymentID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Payment{}, Booking{}, apperr.New(apperr.NotFound, "payment not found")
+	}
+	if err != nil {
+		return Payment{}, Booking{}, fmt.Errorf("load payment: %w", err)
+	}
+	b, err := s.bookingToManage(ctx, p.BookingID, "payment not found", "ask the provider about its payments again")
+	if err != nil {
+		return Payment{}, Booking{}, err
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		if p, err = q.LockPayment(ctx, paymentID); err != nil {
+			return fmt.Errorf("lock payment: %w", err)
+		}
+		if p.Status != "UNKNOWN" && p.Status != "PENDING" {
+			return apperr.New(InvalidState, fmt.Sprintf("the payment's outcome is in (%s): only a payment whose outcome is UNKNOWN or PENDING is asked about again", p.Status))
+		}
+		job, err := s.liveJob(ctx, tx, ReconcilePaymentArgs{}.Kind(), "payment_id", p.ID)
+		if err != nil {
+			return err
+		}
+		if job != nil {
+			return apperr.New(apperr.Conflict, liveJobMessage("the payment's reconciliation", job))
+		}
+		return s.enqueueTx(ctx, tx, ReconcilePaymentArgs{PaymentID: p.ID}, 0)
+	})
+	if err != nil {
+		return Payment{}, Booking{}, err
+	}
+	return paymentOf(p), b, nil
 }
 
 // settleTx ends the payment pin of a booking whose attempts all have their

@@ -107,11 +107,15 @@ func (s *Service) PaymentsOf(ctx context.Context, ids []uuid.UUID) (map[uuid.UUI
 	}
 	out := map[uuid.UUID][]Payment{}
 	for _, r := range rows {
-		out[r.BookingID] = append(out[r.BookingID], Payment{ID: r.ID, Provider: r.Provider, ProviderRef: r.ProviderRef,
-			Amount: r.Amount, CapturedAmount: r.CapturedAmount, Currency: r.Currency, Status: r.Status,
-			FailureCode: r.FailureCode, FailureMessage: r.FailureMessage, CreatedAt: r.CreatedAt})
+		out[r.BookingID] = append(out[r.BookingID], paymentOf(r))
 	}
 	return out, nil
+}
+
+func paymentOf(r db.Payment) Payment {
+	return Payment{ID: r.ID, Provider: r.Provider, ProviderRef: r.ProviderRef,
+		Amount: r.Amount, CapturedAmount: r.CapturedAmount, Currency: r.Currency, Status: r.Status,
+		FailureCode: r.FailureCode, FailureMessage: r.FailureMessage, CreatedAt: r.CreatedAt}
 }
 
 // RefundsOf returns the refunds of bookings the caller already loaded.

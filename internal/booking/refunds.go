@@ -100,7 +100,7 @@ func (s *Service) SettleRefundOutside(ctx context.Context, in SettleRefundInput)
 				return err
 			}
 			if job != nil {
-				return apperr.New(apperr.Conflict, liveJobMessage(job)+": settle it outside staygraph only once it gave up")
+				return apperr.New(apperr.Conflict, liveJobMessage("the refund's", job)+": settle it outside staygraph only once it gave up")
 			}
 			if err := q.FailPendingRefundParts(ctx, db.FailPendingRefundPartsParams{RefundID: current.ID,
 				FailureMessage: "given up: the refund was settled outside staygraph"}); err != nil {
@@ -168,7 +168,7 @@ func (s *Service) RetryRefund(ctx context.Context, refundID uuid.UUID) (Refund, 
 			return err
 		}
 		if job != nil {
-			return apperr.New(apperr.Conflict, liveJobMessage(job))
+			return apperr.New(apperr.Conflict, liveJobMessage("the refund's", job))
 		}
 		r, err := s.refund(row)
 		if err != nil {
@@ -180,17 +180,18 @@ func (s *Service) RetryRefund(ctx context.Context, refundID uuid.UUID) (Refund, 
 	return pending, b, err
 }
 
-// liveRefundJob is the refund's job that River runs or will run, nil when
-// there is none (or no job client: tests that drive the work by hand).
-func (s *Service) liveRefundJob(ctx context.Context, tx pgx.Tx, refundID uuid.UUID) (*rivertype.JobRow, error) {
+// liveJob is the job of kind whose argument arg is id that River runs or
+// will run, nil when there is none (or no job client: tests that drive the
+// work by hand).
+func (s *Service) liveJob(ctx context.Context, tx pgx.Tx, kind, arg string, id uuid.UUID) (*rivertype.JobRow, error) {
 	if s.jobs == nil {
 		return nil, nil
 	}
-	res, err := s.jobs.JobListTx(ctx, tx, river.NewJobListParams().Kinds(RefundArgs{}.Kind()).
+	res, err := s.jobs.JobListTx(ctx, tx, river.NewJobListParams().Kinds(kind).
 		States(rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled).
-		Where("args->>'refund_id' = @refund_id", river.NamedArgs{"refund_id": refundID.String()}).First(1))
+		Where("args->>'"+arg+"' = @id", river.NamedArgs{"id": id.String()}).First(1))
 	if err != nil {
-		return nil, fmt.Errorf("look for the refund's job: %w", err)
+		return nil, fmt.Errorf("look for the %s job of %s: %w", kind, id, err)
 	}
 	if len(res.Jobs) == 0 {
 		return nil, nil
@@ -198,18 +199,22 @@ func (s *Service) liveRefundJob(ctx context.Context, tx pgx.Tx, refundID uuid.UU
 	return res.Jobs[0], nil
 }
 
-func liveJobMessage(job *rivertype.JobRow) string {
-	if job.State == rivertype.JobStateRunning {
-		return fmt.Sprintf("the refund's job is asking the provider now (attempt %d of %d)", job.Attempt, job.MaxAttempts)
-	}
-	return fmt.Sprintf("the refund's job asks the provider by itself, next at %s (attempt %d of %d)",
-		job.ScheduledAt.UTC().Format(time.RFC3339), job.Attempt+1, job.MaxAttempts)
+// liveRefundJob is the refund's job that River runs or will run.
+func (s *Service) liveRefundJob(ctx context.Context, tx pgx.Tx, refundID uuid.UUID) (*rivertype.JobRow, error) {
+	return s.liveJob(ctx, tx, RefundArgs{}.Kind(), "refund_id", refundID)
 }
 
-// refundToManage returns the booking of a refund the caller may act on:
-// staff of the booking's hotel and admins. A refund of a booking the caller
-// may not see is NOT_FOUND, as the booking would be; one of a booking the
-// caller may only read or change as its booker is FORBIDDEN.
+// liveJobMessage says what the live job of whose ("the refund's") is doing.
+func liveJobMessage(whose string, job *rivertype.JobRow) string {
+	if job.State == rivertype.JobStateRunning {
+		return fmt.Sprintf("%s job is asking the provider now (attempt %d of %d)", whose, job.Attempt, job.MaxAttempts)
+	}
+	return fmt.Sprintf("%s job asks the provider by itself, next at %s (attempt %d of %d)",
+		whose, job.ScheduledAt.UTC().Format(time.RFC3339), job.Attempt+1, job.MaxAttempts)
+}
+
+// refundToManage returns the booking of a refund the caller may act on
+// (bookingToManage).
 func (s *Service) refundToManage(ctx context.Context, refundID uuid.UUID, what string) (Booking, error) {
 	if _, err := auth.Require(ctx); err != nil {
 		return Booking{}, err
@@ -221,9 +226,18 @@ func (s *Service) refundToManage(ctx context.Context, refundID uuid.UUID, what s
 	if err != nil {
 		return Booking{}, fmt.Errorf("load refund: %w", err)
 	}
+	return s.bookingToManage(ctx, bookingID, "refund not found", what)
+}
+
+// bookingToManage returns the booking of a refund or payment the caller may
+// act on: staff of the booking's hotel and admins. One of a booking the
+// caller may not see is NOT_FOUND (notFound), as the booking would be; one
+// of a booking the caller may only read or change as its booker is
+// FORBIDDEN.
+func (s *Service) bookingToManage(ctx context.Context, bookingID uuid.UUID, notFound, what string) (Booking, error) {
 	b, p, err := s.load(ctx, bookingID, false)
 	if apperr.HasCode(err, apperr.NotFound) {
-		return Booking{}, apperr.New(apperr.NotFound, "refund not found")
+		return Booking{}, apperr.New(apperr.NotFound, notFound)
 	}
 	if err != nil {
 		return Booking{}, err

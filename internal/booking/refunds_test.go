@@ -28,12 +28,19 @@ import (
 // refundsGauge is the staygraph_refunds series /metrics serves, in order.
 func (b testBundle) refundsGauge(t *testing.T) string {
 	t.Helper()
+	return b.gauge(t, "staygraph_refunds")
+}
+
+// gauge is the series of the metric name as /metrics shows them, its
+// labels and values alone.
+func (b testBundle) gauge(t *testing.T, name string) string {
+	t.Helper()
 	rec := httptest.NewRecorder()
 	metrics.New(metrics.Opts{Pool: b.pool}).Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	var series []string
 	for line := range strings.Lines(rec.Body.String()) {
-		if strings.HasPrefix(line, "staygraph_refunds{") {
-			series = append(series, strings.TrimSpace(strings.TrimPrefix(line, "staygraph_refunds")))
+		if strings.HasPrefix(line, name+"{") {
+			series = append(series, strings.TrimSpace(strings.TrimPrefix(line, name)))
 		}
 	}
 	return strings.Join(series, " ")

@@ -19,6 +19,8 @@ var (
 	jobsByState string
 	//go:embed queries/refunds_unsettled.sql
 	refundsUnsettled string
+	//go:embed queries/payments_unsettled.sql
+	paymentsUnsettled string
 	//go:embed queries/search_index_refusals.sql
 	searchIndexRefusals string
 )

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,9 +64,9 @@ func TestPoolGaugesAreExposed(t *testing.T) {
 }
 
 // The refunds gauge counts those not paid back, by status, and leaves the
-// paid ones out; the bookings gauge counts the live ones alone; both say 0
+// paid ones out; the payments gauge those whose outcome is not in; the bookings gauge counts the live ones alone; both say 0
 // for a status without any, so that an alert on a rise sees the first.
-func TestRefundAndBookingGauges(t *testing.T) {
+func TestRefundPaymentAndBookingGauges(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
 	ctx := context.Background()
@@ -90,17 +91,24 @@ func TestRefundAndBookingGauges(t *testing.T) {
 			uuid.New(), done, status)
 		must(t, err)
 	}
+	for i, status := range []string{"UNKNOWN", "UNKNOWN", "CAPTURED", "FAILED"} {
+		_, err := pool.Exec(ctx, `INSERT INTO payments (id, booking_id, provider, idempotency_key, amount, currency, status)
+			VALUES ($1, $2, 'sandbox', $3, 100, 'EUR', $4)`, uuid.New(), live, fmt.Sprint("gauge-", i), status)
+		must(t, err)
+	}
 	m := New(Opts{Pool: pool})
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	text := rec.Body.String()
 	for _, want := range []string{`staygraph_refunds{status="FAILED"} 2`, `staygraph_refunds{status="PENDING"} 1`,
+		`staygraph_payments{status="UNKNOWN"} 2`, `staygraph_payments{status="PENDING"} 0`,
 		`staygraph_bookings{status="CONFIRMED"} 1`, `staygraph_bookings{status="HELD"} 0`, `staygraph_bookings{status="CHECKED_IN"} 0`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	for _, never := range []string{`staygraph_refunds{status="SUCCEEDED"}`, `staygraph_bookings{status="CANCELLED"}`} {
+	for _, never := range []string{`staygraph_refunds{status="SUCCEEDED"}`, `staygraph_bookings{status="CANCELLED"}`,
+		`staygraph_payments{status="CAPTURED"}`, `staygraph_payments{status="FAILED"}`} {
 		if strings.Contains(text, never) {
 			t.Errorf("metrics have %s", never)
 		}

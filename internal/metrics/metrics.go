@@ -1,6 +1,6 @@
 // Package metrics owns the Prometheus collectors of the API server: GraphQL
 // operation latency and errors, HTTP requests, searches by engine, the
-// database pool, live bookings, background jobs and unsettled refunds by
+// database pool, live bookings, background jobs, unsettled payments and refunds by
 // state, and the index lag the CDC indexer reports. Every collector lives in
 // a dedicated registry (never the global one) that Handler serves;
 // IndexerHandler serves those of a process that runs only the CDC indexer.
@@ -27,7 +27,7 @@ const Namespace = "staygraph"
 // Opts configures Metrics.
 type Opts struct {
 	// Pool, when set, is reported on (connections, acquire waits) and
-	// queried for bookings, background jobs and unsettled refunds by state.
+	// queried for bookings, background jobs, unsettled payments and refunds by state.
 	Pool *pgxpool.Pool
 	// Logger receives failures of the cached state queries. Default slog.Default().
 	Logger *slog.Logger
@@ -103,6 +103,8 @@ func New(opts Opts) *Metrics {
 				prometheus.NewDesc(Namespace+"_jobs", "Background (River) jobs by state and kind, not completed ones (refreshed at most every 15s).", []string{"state", "kind"}, nil)),
 			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, refundsUnsettled,
 				prometheus.NewDesc(Namespace+"_refunds", "Refunds not paid back: PENDING (being paid, retried) and FAILED (refused, until staff record it settled outside staygraph) (refreshed at most every 15s).", []string{"status"}, nil)),
+			newStateCollector(opts.Pool, opts.Logger, opts.StateCacheTTL, paymentsUnsettled,
+				prometheus.NewDesc(Namespace+"_payments", "Payments whose outcome is not in, their bookings pinned: PENDING (the provider being asked, or the process that asked stopped) and UNKNOWN (being reconciled with the provider) (refreshed at most every 15s).", []string{"status"}, nil)),
 			newRefusalsCollector(opts.Pool, opts.Logger, opts.StateCacheTTL),
 		)
 	}

@@ -481,6 +481,33 @@ func (q *Queries) ListRefunds(ctx context.Context, bookingIds []uuid.UUID) ([]Re
 	return items, nil
 }
 
+const lockPayment = `-- name: LockPayment :one
+SELECT id, booking_id, provider, provider_ref, idempotency_key, amount, captured_amount, currency, status, failure_code, failure_message, version, created_at, updated_at, refunded_amount FROM payments WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) LockPayment(ctx context.Context, id uuid.UUID) (Payment, error) {
+	row := q.db.QueryRow(ctx, lockPayment, id)
+	var i Payment
+	err := row.Scan(
+		&i.ID,
+		&i.BookingID,
+		&i.Provider,
+		&i.ProviderRef,
+		&i.IdempotencyKey,
+		&i.Amount,
+		&i.CapturedAmount,
+		&i.Currency,
+		&i.Status,
+		&i.FailureCode,
+		&i.FailureMessage,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.RefundedAmount,
+	)
+	return i, err
+}
+
 const lockRefundNotesToRotate = `-- name: LockRefundNotesToRotate :many
 SELECT id, settlement_note, settlement_note_enc FROM refunds
 WHERE id > $1::uuid

@@ -40,6 +40,9 @@ SELECT EXISTS (SELECT 1 FROM payments WHERE booking_id = $1 AND status IN ('PEND
 -- name: GetPayment :one
 SELECT * FROM payments WHERE id = $1;
 
+-- name: LockPayment :one
+SELECT * FROM payments WHERE id = $1 FOR UPDATE;
+
 -- name: GetRefund :one
 SELECT * FROM refunds WHERE id = $1 FOR UPDATE;
 
