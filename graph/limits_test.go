@@ -1,12 +1,17 @@
 package graph_test
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/coder/websocket"
+
 	"github.com/staygraph/staygraph/graph"
+	"github.com/staygraph/staygraph/indexer/hub"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/server"
 )
@@ -131,6 +136,63 @@ func TestBadCredentialsAreRefusedWithTheRequestID(t *testing.T) {
 	refused(t, "a bad token", r, http.StatusUnauthorized, "UNAUTHENTICATED")
 	if got := r.header.Get("WWW-Authenticate"); got != "Bearer" {
 		t.Errorf("WWW-Authenticate %q, want Bearer", got)
+	}
+}
+
+// A bad credential in a socket's connection_init costs its address as one
+// over HTTP does, and an address suspect of guessing pays before a socket's
+// credential is checked: once its bucket is empty the socket is closed with
+// 4429, unless its credential authenticated lately. Each server below has
+// its own limiter; both sides of the API run from one address.
+func TestSocketCredentialsAreLimitedByAddress(t *testing.T) {
+	t.Parallel()
+	rules := server.Rules{Anonymous: server.Rule{Rate: 1.0 / 3600, Burst: 2}}
+	setup := func() chain {
+		c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{RateLimit: server.RateLimitOpts{Rules: &rules}})
+		c.resolver.Live = hub.New(hub.Opts{})
+		return c
+	}
+	bad := map[string]string{"Authorization": "Bearer not-a-token"}
+	closed := func(c chain, what string, payload map[string]any) (websocket.StatusCode, string) {
+		t.Helper()
+		ws := openSocket(t, c.url, "graphql-transport-ws")
+		raw, _ := json.Marshal(payload)
+		ws.send(wsMessage{Type: "connection_init", Payload: raw})
+		m, err := ws.read()
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) {
+			if m.Type != "connection_ack" {
+				t.Fatalf("%s: %+v %v", what, m, err)
+			}
+			return 0, m.Type
+		}
+		return ce.Code, ce.Reason
+	}
+
+	// A bad credential on a socket makes the address suspect and takes a
+	// token: of its bucket of 2, the first bad token over HTTP takes the
+	// last, and the next one waits.
+	c := setup()
+	if code, reason := closed(c, "a bad token on a socket", map[string]any{"Authorization": "Bearer not-a-token"}); code != 4403 {
+		t.Fatalf("a bad token on a socket: closed %d %q, want 4403", code, reason)
+	}
+	refused(t, "the first bad token over HTTP", c.post(t, bad, gql{Query: "{ viewer { role } }"}), http.StatusUnauthorized, "UNAUTHENTICATED")
+	refused(t, "the second bad token over HTTP", c.post(t, bad, gql{Query: "{ viewer { role } }"}), http.StatusTooManyRequests, server.CodeRateLimited)
+
+	// An address that emptied its bucket with bad tokens over HTTP: a
+	// socket's credential is not checked, whatever it is, unless it
+	// authenticated lately.
+	c = setup()
+	known := token(t, auth.RoleGuest)
+	ok(t, "a good token", c.post(t, map[string]string{"Authorization": "Bearer " + known}, gql{Query: "{ viewer { role } }"}))
+	for range 2 {
+		refused(t, "a bad token over HTTP", c.post(t, bad, gql{Query: "{ viewer { role } }"}), http.StatusUnauthorized, "UNAUTHENTICATED")
+	}
+	if code, reason := closed(c, "a bad token on a socket", map[string]any{"Authorization": "Bearer also-not-a-token"}); code != 4429 || !strings.Contains(reason, "too many requests") {
+		t.Fatalf("a bad token on a socket from the suspect address: closed %d %q, want 4429", code, reason)
+	}
+	if code, got := closed(c, "the good token on a socket", map[string]any{"Authorization": "Bearer " + known}); code != 0 {
+		t.Fatalf("a token that authenticated lately, on a socket from the suspect address: closed %d %q, want connection_ack", code, got)
 	}
 }
 

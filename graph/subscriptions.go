@@ -112,9 +112,14 @@ func websocketTransport(authn *auth.Authenticator, checkEvery time.Duration, pre
 			principal, err := initPrincipal(ctx, authn, p)
 			if err != nil {
 				// A refused connection_init closes the socket with 4403
-				// (graphql-transport-ws: Forbidden), saying why.
+				// (graphql-transport-ws: Forbidden), saying why; 4429 when
+				// the address sent too many bad credentials to be checked.
+				code := 4403
+				if limited := (*server.RateLimitedError)(nil); errors.As(err, &limited) {
+					code = 4429
+				}
 				ctx = transport.AppendCloseReason(ctx, closeReason(err.Error()))
-				return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
+				return transport.WithWebsocketCloseCode(ctx, code), nil, err
 			}
 			if principal != nil {
 				ctx = auth.WithPrincipal(ctx, principal)
@@ -162,13 +167,27 @@ func initPrincipal(ctx context.Context, authn *auth.Authenticator, p transport.I
 	if authn == nil {
 		return nil, errors.New("authentication is not available on this connection")
 	}
+	// A bad credential costs the socket's address as it would over HTTP
+	// (server.AuthFailureLimit), and a suspect address pays before the check.
+	gate, cred := server.CredentialGateOf(ctx), server.Credential(h)
+	if gate != nil {
+		if wait, ok := gate.Admit(cred); !ok {
+			return nil, &server.RateLimitedError{RetryAfter: wait}
+		}
+	}
 	principal, err := authn.AuthenticateHeader(ctx, h)
 	if err != nil {
 		var ae *apperr.Error
 		if errors.As(err, &ae) && ae.Code == apperr.Unauthenticated {
+			if gate != nil {
+				gate.Checked(cred, false)
+			}
 			return nil, fmt.Errorf("unauthenticated: %s", ae.Message)
 		}
 		return nil, errors.New("could not authenticate the connection")
+	}
+	if gate != nil {
+		gate.Checked(cred, true)
 	}
 	return principal, nil
 }

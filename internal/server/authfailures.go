@@ -89,12 +89,12 @@ func (e *expiringSet[K]) drop(k K) {
 	delete(e.until, k)
 }
 
-// credential is the one credential of r as Authenticate reads it — the
-// X-API-Key value or the Bearer token, trimmed, whatever the spacing and
-// the scheme's case — so that one credential has one fingerprint; "" when r
+// Credential is the one credential of headers h as Authenticate reads it —
+// the X-API-Key value or the Bearer token, trimmed, whatever the spacing and
+// the scheme's case — so that one credential has one fingerprint; "" when h
 // does not carry exactly one that Authenticate would check.
-func credential(r *http.Request) string {
-	keys, authz := r.Header.Values(auth.APIKeyHeader), r.Header.Values("Authorization")
+func Credential(h http.Header) string {
+	keys, authz := h.Values(auth.APIKeyHeader), h.Values("Authorization")
 	switch {
 	case len(keys) == 1 && len(authz) == 0:
 		return strings.TrimSpace(keys[0])
@@ -122,64 +122,125 @@ func credential(r *http.Request) string {
 // Authenticate reads it, never the credential), and one refused with 401 is
 // forgotten at once. Suspects and good credentials are kept per API server;
 // the buckets live in the shared limiter.
+//
+// A request without credentials in its headers carries a CredentialGate in
+// its context instead, for credentials checked later on its connection: a
+// socket's connection_init pays and counts as a request does.
 func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 	opts = opts.withDefaults()
 	rule := DefaultRules.Anonymous
 	if opts.Rules != nil {
 		rule = opts.Rules.Anonymous
 	}
-	suspect := newExpiringSet[string](maxSuspectAddresses) // address
-	good := newExpiringSet[[32]byte](maxGoodCredentials)   // credential fingerprint
-	take := func(r *http.Request, key string) (Decision, bool) {
-		d, err := opts.Limiter.Take(r.Context(), key, rule)
-		if err != nil {
-			opts.Logger.ErrorContext(r.Context(), "rate limiter failed; credentials checked anyway", "err", err)
-			return Decision{Allowed: true}, false
-		}
-		return d, true
+	limit := &authFailures{opts: opts, rule: rule,
+		suspect: newExpiringSet[string](maxSuspectAddresses),  // address
+		good:    newExpiringSet[[32]byte](maxGoodCredentials), // credential fingerprint
 	}
 	return func(next http.Handler) http.Handler {
 		if rule.Unlimited() {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			gate := &CredentialGate{limit: limit, ctx: r.Context(), key: "authfail:" + clientKey(opts.ClientIP(r))}
 			if r.Header.Get("Authorization") == "" && r.Header.Get(auth.APIKeyHeader) == "" {
-				next.ServeHTTP(w, r) // no credentials to check
+				// no credentials to check now; perhaps later on the connection
+				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), credentialGateKey{}, gate)))
 				return
 			}
-			key := "authfail:" + clientKey(opts.ClientIP(r))
-			cred := credential(r)
-			fp := sha256.Sum256([]byte(cred))
-			now := time.Now()
-			charged := false
-			if suspect.has(key, now) && (cred == "" || !good.has(fp, now)) {
-				d, ok := take(r, key)
-				if !d.Allowed {
-					writeRateLimited(w, r, d.RetryAfter)
-					return
-				}
-				charged = ok
+			cred := Credential(r.Header)
+			if wait, ok := gate.Admit(cred); !ok {
+				writeRateLimited(w, r, wait)
+				return
 			}
 			var authenticated bool // set by Authenticate inside
 			r = r.WithContext(context.WithValue(r.Context(), authenticatedKey{}, &authenticated))
 			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
-			refused := rec.status == http.StatusUnauthorized
 			switch {
-			case refused:
-				good.drop(fp)
+			case rec.status == http.StatusUnauthorized:
+				gate.Checked(cred, false)
 			case authenticated && cred != "":
 				// Only a credential checked and found good is let through
 				// later, not one a request refused before its check carried.
-				good.put(fp, time.Now().Add(goodFor), time.Now())
-			}
-			if !refused {
-				return
-			}
-			suspect.put(key, time.Now().Add(suspectFor), time.Now())
-			if !charged {
-				take(r, key)
+				gate.Checked(cred, true)
 			}
 		})
+	}
+}
+
+// authFailures is what AuthFailureLimit keeps: the suspect addresses and
+// the credentials recently found good.
+type authFailures struct {
+	opts    RateLimitOpts
+	rule    Rule
+	suspect *expiringSet[string]
+	good    *expiringSet[[32]byte]
+}
+
+// take takes a token from the bucket of key; ok is false when the limiter
+// failed (the credential is then checked anyway).
+func (l *authFailures) take(ctx context.Context, key string) (d Decision, ok bool) {
+	d, err := l.opts.Limiter.Take(ctx, key, l.rule)
+	if err != nil {
+		l.opts.Logger.ErrorContext(ctx, "rate limiter failed; credentials checked anyway", "err", err)
+		return Decision{Allowed: true}, false
+	}
+	return d, true
+}
+
+// credentialGateKey is the context key of a request's CredentialGate.
+type credentialGateKey struct{}
+
+// CredentialGate charges one request's client address for checking a
+// credential, as AuthFailureLimit does for the credentials of a request's
+// headers: Admit before the check, Checked after it. Used once per request
+// or connection, from one goroutine.
+type CredentialGate struct {
+	limit   *authFailures
+	ctx     context.Context
+	key     string // the address's bucket
+	charged bool   // Admit took a token
+}
+
+// CredentialGateOf is the gate of the request whose context ctx derives
+// from; nil without AuthFailureLimit (or with an unlimited anonymous rule).
+func CredentialGateOf(ctx context.Context) *CredentialGate {
+	g, _ := ctx.Value(credentialGateKey{}).(*CredentialGate)
+	return g
+}
+
+// Admit is called before cred is checked. While the address is suspect
+// and cred did not authenticate lately, it takes a token from the
+// address's bucket: false, with how long to wait, when it is empty (cred
+// must not be checked then).
+func (g *CredentialGate) Admit(cred string) (retryAfter time.Duration, ok bool) {
+	now := time.Now()
+	if !g.limit.suspect.has(g.key, now) || cred != "" && g.limit.good.has(sha256.Sum256([]byte(cred)), now) {
+		return 0, true
+	}
+	d, took := g.limit.take(g.ctx, g.key)
+	if !d.Allowed {
+		return d.RetryAfter, false
+	}
+	g.charged = took
+	return 0, true
+}
+
+// Checked records the outcome of checking cred: a good one is let through
+// a suspect address for goodFor; a refused one is forgotten, makes the
+// address suspect for suspectFor and takes a token (unless Admit did).
+func (g *CredentialGate) Checked(cred string, good bool) {
+	fp := sha256.Sum256([]byte(cred))
+	now := time.Now()
+	if good {
+		if cred != "" {
+			g.limit.good.put(fp, now.Add(goodFor), now)
+		}
+		return
+	}
+	g.limit.good.drop(fp)
+	g.limit.suspect.put(g.key, now.Add(suspectFor), now)
+	if !g.charged {
+		g.limit.take(g.ctx, g.key)
 	}
 }
