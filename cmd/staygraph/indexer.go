@@ -89,11 +89,7 @@ func newChangeStream(log *slog.Logger, pool *pgxpool.Pool, f indexerFlags, esf e
 			return nil, err
 		}
 		workers := river.NewWorkers()
-		cs.jobs, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
-			Queues:  partnerfeed.Queues(partners, *f.partnerWorkers),
-			Workers: workers,
-			Logger:  log,
-		})
+		cs.jobs, err = river.NewClient(riverpgxv5.New(pool), jobsConfig(partnerfeed.Queues(partners, *f.partnerWorkers), workers, log))
 		if err != nil {
 			return nil, fmt.Errorf("partner webhook queue: %w", err)
 		}

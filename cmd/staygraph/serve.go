@@ -218,13 +218,10 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	}
 	defer obs.close(log)
 	workers := river.NewWorkers()
-	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: *s.jobWorkers}},
-		Workers: workers,
-		Logger:  log,
-		// Jobs enqueued by a request log with its request id.
-		Middleware: []rivertype.Middleware{&jobRequestIDs{}},
-	})
+	cfg := jobsConfig(map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: *s.jobWorkers}}, workers, log)
+	// Jobs enqueued by a request log with its request id.
+	cfg.Middleware = []rivertype.Middleware{&jobRequestIDs{}}
+	jobs, err := river.NewClient(riverpgxv5.New(pool), cfg)
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
