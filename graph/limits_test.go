@@ -194,6 +194,21 @@ func TestSocketCredentialsAreLimitedByAddress(t *testing.T) {
 	if code, got := closed(c, "the good token on a socket", map[string]any{"Authorization": "Bearer " + known}); code != 0 {
 		t.Fatalf("a token that authenticated lately, on a socket from the suspect address: closed %d %q, want connection_ack", code, got)
 	}
+	// Nor when the socket's upgrade request carried that good token: what
+	// its connection_init carries is checked as a request's would be.
+	header := http.Header{"Authorization": {"Bearer " + known}}
+	conn, _, err := websocket.Dial(t.Context(), "ws"+strings.TrimPrefix(c.url, "http"),
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: header})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	ws := &wsClient{t: t, conn: conn, ctx: t.Context()}
+	ws.send(wsMessage{Type: "connection_init", Payload: json.RawMessage(`{"Authorization": "Bearer a-guess"}`)})
+	var ce websocket.CloseError
+	if _, err := ws.read(); !errors.As(err, &ce) || ce.Code != 4429 {
+		t.Fatalf("a bad token in connection_init of a socket opened with a good one, from the suspect address: %v, want 4429", err)
+	}
 }
 
 func TestOnlyOneOperationPerRequest(t *testing.T) {

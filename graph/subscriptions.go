@@ -169,9 +169,11 @@ func initPrincipal(ctx context.Context, authn *auth.Authenticator, p transport.I
 	}
 	// A bad credential costs the socket's address as it would over HTTP
 	// (server.AuthFailureLimit), and a suspect address pays before the check.
-	gate, cred := server.CredentialGateOf(ctx), server.Credential(h)
-	if gate != nil {
-		if wait, ok := gate.Admit(cred); !ok {
+	checked := func(bool) {}
+	if gate := server.CredentialGateOf(ctx); gate != nil {
+		var wait time.Duration
+		var ok bool
+		if checked, wait, ok = gate.Admit(server.Credential(h)); !ok {
 			return nil, &server.RateLimitedError{RetryAfter: wait}
 		}
 	}
@@ -179,16 +181,12 @@ func initPrincipal(ctx context.Context, authn *auth.Authenticator, p transport.I
 	if err != nil {
 		var ae *apperr.Error
 		if errors.As(err, &ae) && ae.Code == apperr.Unauthenticated {
-			if gate != nil {
-				gate.Checked(cred, false)
-			}
+			checked(false)
 			return nil, fmt.Errorf("unauthenticated: %s", ae.Message)
 		}
 		return nil, errors.New("could not authenticate the connection")
 	}
-	if gate != nil {
-		gate.Checked(cred, true)
-	}
+	checked(true)
 	return principal, nil
 }
 

@@ -123,9 +123,9 @@ func Credential(h http.Header) string {
 // forgotten at once. Suspects and good credentials are kept per API server;
 // the buckets live in the shared limiter.
 //
-// A request without credentials in its headers carries a CredentialGate in
-// its context instead, for credentials checked later on its connection: a
-// socket's connection_init pays and counts as a request does.
+// Every request carries its CredentialGate in its context, for credentials
+// checked later on its connection: a socket's connection_init pays and
+// counts as a request does, whatever its upgrade request carried.
 func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 	opts = opts.withDefaults()
 	rule := DefaultRules.Anonymous
@@ -142,13 +142,14 @@ func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			gate := &CredentialGate{limit: limit, ctx: r.Context(), key: "authfail:" + clientKey(opts.ClientIP(r))}
+			r = r.WithContext(context.WithValue(r.Context(), credentialGateKey{}, gate))
 			if r.Header.Get("Authorization") == "" && r.Header.Get(auth.APIKeyHeader) == "" {
-				// no credentials to check now; perhaps later on the connection
-				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), credentialGateKey{}, gate)))
+				next.ServeHTTP(w, r) // no credentials to check now; perhaps later on the connection
 				return
 			}
 			cred := Credential(r.Header)
-			if wait, ok := gate.Admit(cred); !ok {
+			checked, wait, ok := gate.Admit(cred)
+			if !ok {
 				writeRateLimited(w, r, wait)
 				return
 			}
@@ -158,11 +159,11 @@ func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 			next.ServeHTTP(rec, r)
 			switch {
 			case rec.status == http.StatusUnauthorized:
-				gate.Checked(cred, false)
+				checked(false)
 			case authenticated && cred != "":
 				// Only a credential checked and found good is let through
 				// later, not one a request refused before its check carried.
-				gate.Checked(cred, true)
+				checked(true)
 			}
 		})
 	}
@@ -191,15 +192,15 @@ func (l *authFailures) take(ctx context.Context, key string) (d Decision, ok boo
 // credentialGateKey is the context key of a request's CredentialGate.
 type credentialGateKey struct{}
 
-// CredentialGate charges one request's client address for checking a
-// credential, as AuthFailureLimit does for the credentials of a request's
-// headers: Admit before the check, Checked after it. Used once per request
-// or connection, from one goroutine.
+// CredentialGate charges one request's client address for checking
+// credentials, as AuthFailureLimit does for the credentials of a request's
+// headers, and for those checked later on its connection (a socket's
+// connection_init): Admit before each check, then the function it returns
+// with the outcome.
 type CredentialGate struct {
-	limit   *authFailures
-	ctx     context.Context
-	key     string // the address's bucket
-	charged bool   // Admit took a token
+	limit *authFailures
+	ctx   context.Context
+	key   string // the address's bucket
 }
 
 // CredentialGateOf is the gate of the request whose context ctx derives
@@ -211,36 +212,34 @@ func CredentialGateOf(ctx context.Context) *CredentialGate {
 
 // Admit is called before cred is checked. While the address is suspect
 // and cred did not authenticate lately, it takes a token from the
-// address's bucket: false, with how long to wait, when it is empty (cred
-// must not be checked then).
-func (g *CredentialGate) Admit(cred string) (retryAfter time.Duration, ok bool) {
-	now := time.Now()
-	if !g.limit.suspect.has(g.key, now) || cred != "" && g.limit.good.has(sha256.Sum256([]byte(cred)), now) {
-		return 0, true
-	}
-	d, took := g.limit.take(g.ctx, g.key)
-	if !d.Allowed {
-		return d.RetryAfter, false
-	}
-	g.charged = took
-	return 0, true
-}
-
-// Checked records the outcome of checking cred: a good one is let through
-// a suspect address for goodFor; a refused one is forgotten, makes the
-// address suspect for suspectFor and takes a token (unless Admit did).
-func (g *CredentialGate) Checked(cred string, good bool) {
+// address's bucket: not ok, with how long to wait, when it is empty (cred
+// must not be checked then). Otherwise checked is to be called with the
+// outcome of the check: a good credential is let through a suspect address
+// for goodFor; a refused one is forgotten, makes the address suspect for
+// suspectFor and takes a token (unless Admit took one).
+func (g *CredentialGate) Admit(cred string) (checked func(good bool), retryAfter time.Duration, ok bool) {
 	fp := sha256.Sum256([]byte(cred))
 	now := time.Now()
-	if good {
-		if cred != "" {
-			g.limit.good.put(fp, now.Add(goodFor), now)
+	charged := false
+	if g.limit.suspect.has(g.key, now) && (cred == "" || !g.limit.good.has(fp, now)) {
+		d, took := g.limit.take(g.ctx, g.key)
+		if !d.Allowed {
+			return nil, d.RetryAfter, false
 		}
-		return
+		charged = took
 	}
-	g.limit.good.drop(fp)
-	g.limit.suspect.put(g.key, now.Add(suspectFor), now)
-	if !g.charged {
-		g.limit.take(g.ctx, g.key)
-	}
+	return func(good bool) {
+		now := time.Now()
+		if good {
+			if cred != "" {
+				g.limit.good.put(fp, now.Add(goodFor), now)
+			}
+			return
+		}
+		g.limit.good.drop(fp)
+		g.limit.suspect.put(g.key, now.Add(suspectFor), now)
+		if !charged {
+			g.limit.take(g.ctx, g.key)
+		}
+	}, 0, true
 }
