@@ -5025,7 +5025,8 @@ type Mutation {
   reconciliation gave up (the provider could not say for all its attempts, about three weeks), once the
   provider is back. Until then the booking stays pinned: a hold does not lapse, and its rooms stay taken.
   A reconciliation is enqueued anew; it records the provider's answer and confirms the booking (money
-  taken) or unpins it (none taken), as the first would have. The provider is asked under the payment's
+  taken) or unpins it (none taken), as the first would have; a hold whose first night is over by then
+  expires instead, its money refunded. The provider is asked under the payment's
   own idempotency key: nothing is charged twice. Codes: NOT_FOUND, FORBIDDEN, INVALID_STATE (the
   payment's outcome is in), CONFLICT (a reconciliation is still live: it asks by itself).
   """

@@ -142,3 +142,54 @@ func TestAPaymentWhoseReconciliationGaveUpIsAskedAgain(t *testing.T) {
 		t.Errorf("asking again about a captured payment: %v, want INVALID_STATE", err)
 	}
 }
+
+// The provider answers that it took a charge only once the stay's first
+// night is over (it was down for days, or staff asked again weeks later):
+// a hold cannot be confirmed then, as it could not be by the guest. It
+// expires at once instead: its rooms go back on sale and the money taken
+// is refunded. The same answer while the night is not over confirms.
+func TestAChargeReconciledAfterTheFirstNightExpiresTheHold(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	b := setup(t, time.Time{})
+	providers := payment.NewRegistry(&dark{Provider: sandbox.New()})
+	at := func(d time.Duration) *booking.Service {
+		return booking.NewService(b.pool, b.catalog, providers, nil, booking.Opts{Now: func() time.Time { return start.Add(d) }})
+	}
+	f := b.fixture(t, fixtureOpts{rooms: 2, zone: "America/New_York"})
+	checkIn := booking.Date(start).AddDate(0, 0, 2)
+	ctx := guest("late-answer")
+	unanswered := func(key string) (booking.Booking, uuid.UUID) {
+		h, err := at(0).Hold(ctx, holdInput(f, key, checkIn, checkIn.AddDate(0, 0, 1), 1))
+		must(t, err)
+		if _, err := at(0).Confirm(ctx, booking.ConfirmInput{IdempotencyKey: key + "-confirm", BookingID: h.ID,
+			Payment: &booking.PaymentInput{Provider: "dark", Token: "tok_success"}}); code(err) != booking.PaymentPending {
+			t.Fatalf("a charge whose answer was lost: %v, want PAYMENT_PENDING", err)
+		}
+		return h, b.unknownPayment(t, h.ID)
+	}
+	onTime, onTimePayment := unanswered("on-time")
+	late, latePayment := unanswered("late")
+
+	must(t, at(24*time.Hour).ReconcilePayment(ctx, onTimePayment))
+	must(t, at(4*24*time.Hour).ReconcilePayment(ctx, latePayment))
+
+	for _, c := range []struct {
+		name string
+		id   uuid.UUID
+		want booking.Status
+	}{{"answered the day before check-in", onTime.ID, booking.StatusConfirmed}, {"answered after the first night", late.ID, booking.StatusExpired}} {
+		got, err := b.svc.Booking(ctx, c.id)
+		must(t, err)
+		if got.Status != c.want || got.PaymentInFlight {
+			t.Errorf("a hold whose charge was %s: %s (pinned %v), want %s", c.name, got.Status, got.PaymentInFlight, c.want)
+		}
+	}
+	if r := b.refundOf(t, late.ID); r.Amount != 10000 || r.Reason != "hold expired" {
+		t.Errorf("the expired hold's refund: %d (%q), want its 10000 back", r.Amount, r.Reason)
+	}
+	if got := fmt.Sprint(b.reserved(t, f.roomType.ID, checkIn, checkIn.AddDate(0, 0, 1))); got != "[1]" {
+		t.Errorf("units reserved on the night: %s, want the confirmed booking's alone", got)
+	}
+	b.assertInventoryConsistent(t)
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/payment"
@@ -147,8 +148,9 @@ func (s *Service) RetryPaymentLookup(ctx context.Context, paymentID uuid.UUID) (
 }
 
 // settleTx ends the payment pin of a booking whose attempts all have their
-// outcomes: a hold whose captures cover its deposit is confirmed, any other
-// booking is unpinned; a hold left unconfirmed lapses at its time, and its
+// outcomes: a hold whose captures cover its deposit is confirmed while its
+// first night is not over (hoteldate.Ends), and expired at once, its money
+// given back, once it is; any other booking is unpinned; a hold left unconfirmed lapses at its time, and its
 // expiry gives back what it took, while one maintenance took the rooms of
 // is released at once (unpinTx). A booking not pinned, or with an attempt
 // still under way, is left alone.
@@ -168,10 +170,25 @@ func (s *Service) settleTx(ctx context.Context, tx pgx.Tx, q *db.Queries, bookin
 		return fmt.Errorf("sum payments: %w", err)
 	}
 	if b.Status == string(StatusHeld) && !b.RelocationRequired && captured >= b.DepositDue {
-		if _, err := q.ConfirmBooking(ctx, b.ID); err != nil {
-			return fmt.Errorf("confirm reconciled booking: %w", err)
+		loc, err := s.hotelLocation(ctx, b.HotelID)
+		if err != nil {
+			return err
 		}
-		return s.noticeTx(ctx, tx, b.ID, notify.Confirmed)
+		if s.opts.Now().Before(hoteldate.Ends(b.CheckIn, loc)) {
+			if _, err := q.ConfirmBooking(ctx, b.ID); err != nil {
+				return fmt.Errorf("confirm reconciled booking: %w", err)
+			}
+			return s.noticeTx(ctx, tx, b.ID, notify.Confirmed)
+		}
+		// Its first night is over (the provider answered late, or staff
+		// asked again weeks later: RetryPaymentLookup): a hold cannot be
+		// confirmed then, and its time is up (holdEnds). It expires at
+		// once, giving back its rooms and the money taken for it.
+		if _, err := q.ClearPaymentInFlight(ctx, b.ID); err != nil {
+			return fmt.Errorf("unpin booking: %w", err)
+		}
+		_, err = s.expireTx(ctx, tx, q, b.ID)
+		return err
 	}
 	return s.unpinTx(ctx, tx, q, b.ID)
 }
