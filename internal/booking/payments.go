@@ -150,10 +150,10 @@ func (s *Service) RetryPaymentLookup(ctx context.Context, paymentID uuid.UUID) (
 // settleTx ends the payment pin of a booking whose attempts all have their
 // outcomes: a hold whose captures cover its deposit is confirmed while its
 // first night is not over (hoteldate.Ends), and expired at once, its money
-// given back, once it is; any other booking is unpinned; a hold left unconfirmed lapses at its time, and its
-// expiry gives back what it took, while one maintenance took the rooms of
-// is released at once (unpinTx). A booking not pinned, or with an attempt
-// still under way, is left alone.
+// given back, once it is; any other booking is unpinned; a hold left
+// unconfirmed lapses at its time, and its expiry gives back what it took,
+// while one maintenance took the rooms of is released at once (unpinTx). A
+// booking not pinned, or with an attempt still under way, is left alone.
 func (s *Service) settleTx(ctx context.Context, tx pgx.Tx, q *db.Queries, bookingID uuid.UUID) error {
 	b, err := q.GetBookingForUpdate(ctx, bookingID)
 	if err != nil {

@@ -123,9 +123,9 @@ func Credential(h http.Header) string {
 // forgotten at once. Suspects and good credentials are kept per API server;
 // the buckets live in the shared limiter.
 //
-// Every request carries its CredentialGate in its context, for credentials
-// checked later on its connection: a socket's connection_init pays and
-// counts as a request does, whatever its upgrade request carried.
+// A WebSocket handshake carries its CredentialGate in its context, for the
+// credential checked later on its connection: a socket's connection_init
+// pays and counts as a request does, whatever its upgrade request carried.
 func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 	opts = opts.withDefaults()
 	rule := DefaultRules.Anonymous
@@ -142,9 +142,11 @@ func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			gate := &CredentialGate{limit: limit, ctx: r.Context(), key: "authfail:" + clientKey(opts.ClientIP(r))}
-			r = r.WithContext(context.WithValue(r.Context(), credentialGateKey{}, gate))
+			if WebSocketHandshake(r) {
+				r = r.WithContext(context.WithValue(r.Context(), credentialGateKey{}, gate))
+			}
 			if r.Header.Get("Authorization") == "" && r.Header.Get(auth.APIKeyHeader) == "" {
-				next.ServeHTTP(w, r) // no credentials to check now; perhaps later on the connection
+				next.ServeHTTP(w, r) // no credentials to check (a socket's come later)
 				return
 			}
 			cred := Credential(r.Header)
@@ -203,8 +205,9 @@ type CredentialGate struct {
 	key   string // the address's bucket
 }
 
-// CredentialGateOf is the gate of the request whose context ctx derives
-// from; nil without AuthFailureLimit (or with an unlimited anonymous rule).
+// CredentialGateOf is the gate of the WebSocket handshake whose context ctx
+// derives from; nil for other requests, and without AuthFailureLimit (or
+// with an unlimited anonymous rule).
 func CredentialGateOf(ctx context.Context) *CredentialGate {
 	g, _ := ctx.Value(credentialGateKey{}).(*CredentialGate)
 	return g
