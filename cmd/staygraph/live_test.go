@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -43,22 +42,17 @@ func startLiveServer(t *testing.T) liveServer {
 	// (which a logical slot would prevent).
 	t.Cleanup(func() { pgtest.DropReplicationSlot(t, pool, slot) })
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	s := liveServer{addr: addr, secret: []byte(randomHex(16)), pool: pool}
+	s := liveServer{secret: []byte(randomHex(16)), pool: pool}
 	admin := s.token(t, auth.RoleAdmin)
-	runInBackground(t, "serve", runServe, []string{"--database-url", url, "--addr", addr, "--indexer", "--indexer-slot", slot,
-		"--jwt-secret", string(s.secret), "--rate-limits", "off", "--log-level", "error",
-		"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
-		"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())},
-		func() bool {
-			cs, err := s.changeStream(admin)
-			return err == nil && cs != nil && cs.State == "STREAMING"
-		})
+	s.addr = serveOnFreeAddr(t, func(addr string) []string {
+		return []string{"--database-url", url, "--addr", addr, "--indexer", "--indexer-slot", slot,
+			"--jwt-secret", string(s.secret), "--rate-limits", "off", "--log-level", "error",
+			"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
+			"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())}
+	}, func(addr string) bool {
+		cs, err := liveServer{addr: addr}.changeStream(admin)
+		return err == nil && cs != nil && cs.State == "STREAMING"
+	})
 	return s
 }
 

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,9 +27,34 @@ func TestMain(m *testing.M) {
 // stops first or ready does not hold within 30s.
 func runInBackground(t *testing.T, name string, run func(context.Context, []string) error, args []string, ready func() bool) {
 	t.Helper()
+	if err := startInBackground(t, name, run, args, ready); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startInBackground is runInBackground returning the error of a command that
+// stopped before ready held, instead of failing the test.
+func startInBackground(t *testing.T, name string, run func(context.Context, []string) error, args []string, ready func() bool) error {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args) }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		select {
+		case err := <-done:
+			cancel()
+			return fmt.Errorf("%s stopped: %w", name, err)
+		default:
+		}
+		if ready() {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("%s was not ready within 30s", name)
+		}
+	}
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -37,19 +66,32 @@ func runInBackground(t *testing.T, name string, run func(context.Context, []stri
 			t.Errorf("%s did not stop", name)
 		}
 	})
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("%s stopped: %v", name, err)
-		default:
+	return nil
+}
+
+// serveOnFreeAddr runs runServe with args(addr) on a free local address until
+// the test ends, once ready(addr) holds, and returns the address. A port
+// found free can be taken before serve listens on it (by another test's
+// outgoing connection, say): then it tries another.
+func serveOnFreeAddr(t *testing.T, args func(addr string) []string, ready func(addr string) bool) string {
+	t.Helper()
+	for range 5 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
 		}
-		if ready() {
-			return
+		addr := ln.Addr().String()
+		ln.Close()
+		err = startInBackground(t, "serve", runServe, args(addr), func() bool { return ready(addr) })
+		if err == nil {
+			return addr
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s was not ready within 30s", name)
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			t.Fatal(err)
 		}
 	}
+	t.Fatal("serve found no free address in 5 tries")
+	return ""
 }
 
 // answersReady says whether the server at addr answers /readyz with 200.

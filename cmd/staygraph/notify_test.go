@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,16 +36,13 @@ func startMailingServer(t *testing.T, args ...string) mailingServer {
 	pool, url := pgtest.NewDBURL(t)
 	_, h, plan, _ := londonHotel(t, pool)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	checkErr(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
-	s := mailingServer{addr: addr, secret: []byte(randomHex(16)), pool: pool, plan: plan.ID, hotel: h.ID}
-	runInBackground(t, "serve", runServe, append([]string{"--database-url", url, "--addr", addr,
-		"--jwt-secret", string(s.secret), "--rate-limits", "off", "--log-level", "debug",
-		"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
-		"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())}, args...),
-		func() bool { return answersReady(addr) })
+	s := mailingServer{secret: []byte(randomHex(16)), pool: pool, plan: plan.ID, hotel: h.ID}
+	s.addr = serveOnFreeAddr(t, func(addr string) []string {
+		return append([]string{"--database-url", url, "--addr", addr,
+			"--jwt-secret", string(s.secret), "--rate-limits", "off", "--log-level", "debug",
+			"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
+			"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())}, args...)
+	}, answersReady)
 	return s
 }
 
