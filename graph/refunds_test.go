@@ -20,6 +20,20 @@ const settleRefundMutation = `mutation($input: SettleRefundOutsideInput!) {
   }
 }`
 
+// guestHold is a guest's hold of two nights, six weeks ahead, in a hotel of
+// one room: the hotel's id, the guest's token and the hold.
+func guestHold(t *testing.T, b testBundle) (hotel, guestTok string, held *bookingView) {
+	t.Helper()
+	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 1)
+	guestTok = token(t, auth.RoleGuest)
+	held = decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guestTok, holdMutation,
+		holdVars(hotel, plan, "h", booking.Date(time.Now()).AddDate(0, 0, 42), 2))).HoldBooking.Booking
+	if held == nil {
+		t.Fatal("no hold")
+	}
+	return hotel, guestTok, held
+}
+
 type settlePayload struct {
 	Refund *struct {
 		ID, Status string
@@ -47,13 +61,7 @@ type settlePayload struct {
 func TestSettleRefundOutsideOverHTTP(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 1)
-	guestTok := token(t, auth.RoleGuest)
-	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guestTok, holdMutation,
-		holdVars(hotel, plan, "h", booking.Date(time.Now()).AddDate(0, 0, 42), 2))).HoldBooking.Booking
-	if held == nil {
-		t.Fatal("no hold")
-	}
+	hotel, guestTok, held := guestHold(t, b)
 	vars := map[string]any{"id": held.ID}
 	decode[struct{}](t, b.do(t, guestTok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "c", bookingId: $id, payment: {provider: "sandbox", token: "tok_refund_fails"}}) { booking { status } } }`, vars))
 	cancelled := decode[struct {
@@ -172,13 +180,7 @@ func TestSettleRefundOutsideOverHTTP(t *testing.T) {
 func TestRetryPaymentLookupOverHTTP(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 1)
-	guestTok := token(t, auth.RoleGuest)
-	held := decode[struct{ HoldBooking bookingPayload }](t, b.do(t, guestTok, holdMutation,
-		holdVars(hotel, plan, "h", booking.Date(time.Now()).AddDate(0, 0, 42), 2))).HoldBooking.Booking
-	if held == nil {
-		t.Fatal("no hold")
-	}
+	hotel, guestTok, held := guestHold(t, b)
 	type payments struct {
 		Payments []struct{ ID, Status string }
 	}
