@@ -5,14 +5,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/catalog"
 )
 
 // Staff of hotel A reach nothing of hotel B through the room, room type and
-// rate plan operations: each is refused, and hotel B's rows are as they
-// were.
+// rate plan operations: each is refused (a room of B answers as an id of no
+// room does), and hotel B's rows are as they were.
 func TestStaffOfAnotherHotelTouchNothingOfIt(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -37,11 +39,30 @@ func TestStaffOfAnotherHotelTouchNothingOfIt(t *testing.T) {
 	staffA := token(t, auth.RoleStaff, hotelA)
 	rtID, roomID, rpID := relay.ID(relay.KindRoomType, rt.ID), relay.ID(relay.KindRoom, rooms[0].ID), relay.ID(relay.KindRatePlan, rp.ID)
 
+	// Rooms are the hotel's own: staff of A get what an id of no room gets.
+	unknownRoom := relay.ID(relay.KindRoom, uuid.New())
 	for _, c := range []struct {
 		name, query string
 		vars        map[string]any
 	}{
-		{"node(room of B)", `query($id: ID!) { node(id: $id) { ... on Room { number } } }`, map[string]any{"id": roomID}},
+		{"node(room of B)", `query($id: ID!) { node(id: $id) { ... on Room { number } } }`, map[string]any{"id": unknownRoom}},
+		{"setRoomService", `mutation($id: ID!, $v: Int!) { setRoomService(input: {roomId: $id, expectedVersion: $v, inService: false, note: "A was here", force: true}) { room { number } userErrors { code field message } } }`,
+			map[string]any{"id": unknownRoom, "v": rooms[0].Version}},
+		{"blockRooms", `mutation($id: ID!) { blockRooms(input: {roomIds: [$id], from: "2030-01-01", to: "2030-01-02", reason: "A was here", force: true}) { blocks { reason } userErrors { code field message } } }`,
+			map[string]any{"id": unknownRoom}},
+	} {
+		unknown := b.do(t, staffA, c.query, c.vars)
+		c.vars["id"] = roomID
+		r := b.do(t, staffA, c.query, c.vars)
+		if string(r.Data) != string(unknown.Data) || r.code() != unknown.code() {
+			t.Errorf("staff of A, %s with a room of hotel B: %s %q, but with an id of no room: %s %q; want the same", c.name, r.Data, r.code(), unknown.Data, unknown.code())
+		}
+	}
+
+	for _, c := range []struct {
+		name, query string
+		vars        map[string]any
+	}{
 		{"updateRoomType", `mutation($id: ID!, $v: Int!) { updateRoomType(input: {id: $id, expectedVersion: $v, name: "Taken by A"}) { roomType { name } userErrors { code } } }`,
 			map[string]any{"id": rtID, "v": rt.Version}},
 		{"createRatePlan", `mutation($id: ID!) { createRatePlan(input: {roomTypeId: $id, name: "A's plan", cancellationPolicy: {refundable: true}, depositPolicy: {kind: FULL}}) { ratePlan { name } userErrors { code } } }`,
@@ -50,8 +71,6 @@ func TestStaffOfAnotherHotelTouchNothingOfIt(t *testing.T) {
 			map[string]any{"id": rpID, "v": rp.Version}},
 		{"addRooms", `mutation($id: ID!) { addRooms(input: {roomTypeId: $id, numbers: ["A-999"]}) { rooms { number } userErrors { code } } }`,
 			map[string]any{"id": rtID}},
-		{"setRoomService", `mutation($id: ID!, $v: Int!) { setRoomService(input: {roomId: $id, expectedVersion: $v, inService: false, note: "A was here", force: true}) { room { number } userErrors { code } } }`,
-			map[string]any{"id": roomID, "v": rooms[0].Version}},
 	} {
 		r := b.do(t, staffA, c.query, c.vars)
 		if code := r.code(); code != "FORBIDDEN" && code != "NOT_FOUND" {

@@ -5034,7 +5034,8 @@ type Mutation {
   """
   Takes rooms out of sale for some nights from today at the hotel on (its business date: until 06:00
   local time, the night in progress), staff and admins. Codes: MAINTENANCE_CONFLICT, INVALID_INPUT (also
-  for a room blocked already on one of the nights: a room has one block a night).
+  for a room blocked already on one of the nights: a room has one block a night, and "no such room" for
+  a room of a hotel the caller does not manage, as for an id of no room).
   """
   blockRooms(input: BlockRoomsInput!): BlockRoomsPayload!
   """
@@ -5056,7 +5057,10 @@ type Mutation {
   business date on; earlier nights keep the rooms they were sold with.
   """
   addRooms(input: AddRoomsInput!): AddRoomsPayload!
-  "Takes a room out of service or puts it back."
+  """
+  Takes a room out of service or puts it back (staff of its hotel and admins). Codes: NOT_FOUND (no such
+  room at the caller's hotels), STALE_VERSION, MAINTENANCE_CONFLICT, INVALID_INPUT.
+  """
   setRoomService(input: SetRoomServiceInput!): SetRoomServicePayload!
   createRatePlan(input: CreateRatePlanInput!): CreateRatePlanPayload!
   updateRatePlan(input: UpdateRatePlanInput!): UpdateRatePlanPayload!

@@ -119,10 +119,11 @@ func TestBlockRoomsNeededByBookings(t *testing.T) {
 		t.Fatalf("relocations after a refused block: %v %v", rel, err)
 	}
 
-	// Staff of another hotel may not block this one's rooms, forced or not.
+	// Staff of another hotel may not block this one's rooms, forced or not:
+	// to them the room is one that does not exist.
 	in.Force = true
-	if _, _, err := b.svc.BlockRooms(staffOf(other.hotel.ID), b.catalog, in); code(err) != apperr.Forbidden {
-		t.Fatalf("staff of another hotel blocking: %v, want FORBIDDEN", err)
+	if _, _, err := b.svc.BlockRooms(staffOf(other.hotel.ID), b.catalog, in); code(err) != apperr.InvalidInput || !strings.Contains(err.Error(), "no such room") {
+		t.Fatalf("staff of another hotel blocking: %v, want INVALID_INPUT: no such room", err)
 	}
 	if _, err := relocationsOf(staffOf(other.hotel.ID), b.svc, f.hotel.ID); code(err) != apperr.Forbidden {
 		t.Fatalf("staff of another hotel listing relocations: %v, want FORBIDDEN", err)
@@ -279,8 +280,8 @@ func TestRoomOutOfService(t *testing.T) {
 	newer := b.book(t, guest("g2"), f, "b", night, next)
 	room := f.rooms[0]
 
-	if _, _, err := b.svc.SetRoomService(staffOf(other.hotel.ID), b.catalog, room.ID, room.Version, false, "broken AC", true); code(err) != apperr.Forbidden {
-		t.Fatalf("staff of another hotel: %v, want FORBIDDEN", err)
+	if _, _, err := b.svc.SetRoomService(staffOf(other.hotel.ID), b.catalog, room.ID, room.Version, false, "broken AC", true); code(err) != apperr.NotFound {
+		t.Fatalf("staff of another hotel: %v, want NOT_FOUND, as for a room that does not exist", err)
 	}
 	_, affected, err := b.svc.SetRoomService(staff, b.catalog, room.ID, room.Version, false, "broken AC", false)
 	if code(err) != booking.MaintenanceConflict || !slices.Equal(affectedIDs(affected), []uuid.UUID{newer.ID}) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
@@ -24,13 +25,21 @@ type Room struct {
 	ServiceNote string
 }
 
-// Room returns one room to staff of its hotel and admins.
+// Room returns one room to staff of its hotel and admins. A room is the
+// hotel's own: to anyone else signed in it is NOT_FOUND, as a room that does
+// not exist is, so that an id tells another hotel's staff nothing; an
+// anonymous caller is UNAUTHENTICATED either way.
 func (s *Service) Room(ctx context.Context, id uuid.UUID) (Room, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return Room{}, err
+	}
 	row, err := s.q.GetRoom(ctx, id)
 	if err != nil {
 		return Room{}, notFound(err, "room")
 	}
-	if err := auth.RequireHotel(ctx, row.HotelID); err != nil {
+	if err := auth.RequireHotel(ctx, row.HotelID); apperr.HasCode(err, apperr.Forbidden) {
+		return Room{}, notFound(pgx.ErrNoRows, "room")
+	} else if err != nil {
 		return Room{}, err
 	}
 	return roomFromRow(row), nil
