@@ -43,6 +43,9 @@ func startInBackground(t *testing.T, name string, run func(context.Context, []st
 		select {
 		case err := <-done:
 			cancel()
+			if err == nil {
+				err = errors.New("no error")
+			}
 			return fmt.Errorf("%s stopped: %w", name, err)
 		default:
 		}
@@ -51,7 +54,11 @@ func startInBackground(t *testing.T, name string, run func(context.Context, []st
 		}
 		if time.Now().After(deadline) {
 			cancel()
-			<-done
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Errorf("%s did not stop", name)
+			}
 			t.Fatalf("%s was not ready within 30s", name)
 		}
 	}
