@@ -14,7 +14,6 @@ import (
 	"github.com/staygraph/staygraph/indexer/hub"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
-	"github.com/staygraph/staygraph/internal/catalog"
 )
 
 // oracleView is what a caller can observe of an answer: the data and each
@@ -127,30 +126,16 @@ func TestStaffMixingIdsOfAnotherHotelLearnNothing(t *testing.T) {
 	if err := b.pool.QueryRow(context.Background(), `SELECT id FROM notifications WHERE booking_id = $1`, f.booking).Scan(&notifB); err != nil {
 		t.Fatal(err)
 	}
-	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "mix-admin"})
 	guest := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleGuest, Subject: "guest-of-a"})
-	cat, res := b.resolver.Catalog, b.resolver.Reservations
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	h, err := cat.CreateHotel(admin, catalog.HotelFields{Name: "Hotel A", TimeZone: "Europe/London",
-		Location: catalog.GeoPoint{Lat: 51.5, Lon: -0.12}, Address: catalog.Address{Line1: "2 Strand", City: "London", CountryCode: "GB"},
-		Currency: "GBP", StarRating: 3, CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
-	must(err)
-	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2})
-	must(err)
-	rooms, err := res.AddRooms(admin, cat, rt.ID, []string{"A-1", "A-2"})
-	must(err)
-	rp, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible",
-		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
-	must(err)
+	h, _, rooms, rp := londonHotel(t, b, "Hotel A", "2 Strand", "A-1", "A-2")
 	today := booking.Date(time.Now())
-	_, _, err = cat.SetRates(admin, rp.ID, today, today.AddDate(0, 3, 0), 9900)
-	must(err)
-	held, err := res.Hold(guest, booking.HoldInput{IdempotencyKey: "a-hold", HotelID: h.ID, CheckIn: today.AddDate(0, 0, 20), CheckOut: today.AddDate(0, 0, 21),
+	held, err := b.resolver.Reservations.Hold(guest, booking.HoldInput{IdempotencyKey: "a-hold", HotelID: h.ID, CheckIn: today.AddDate(0, 0, 20), CheckOut: today.AddDate(0, 0, 21),
 		Rooms: []booking.RoomRequest{{RatePlanID: rp.ID, Party: booking.Party{Adults: 1, ChildAges: []int{}},
 			Guests: []booking.GuestName{{GivenName: "Ann", FamilyName: "A"}}}},
 		Contact: booking.Contact{Email: "ann@example.org"}})

@@ -229,6 +229,36 @@ func (f privacyFixture) stay(checkIn time.Time) map[string]any {
 		"contact": map[string]any{"email": f.email}}
 }
 
+// londonHotel creates, as an admin, a hotel in London with a double room
+// type of the rooms numbered, and a flexible rate plan priced 99.00 GBP a
+// night for three months from today.
+func londonHotel(t *testing.T, b testBundle, name, street string, numbers ...string) (catalog.Hotel, catalog.RoomType, []catalog.Room, catalog.RatePlan) {
+	t.Helper()
+	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "privacy-admin"})
+	cat, res := b.resolver.Catalog, b.resolver.Reservations
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := cat.CreateHotel(admin, catalog.HotelFields{Name: name, TimeZone: "Europe/London",
+		Location: catalog.GeoPoint{Lat: 51.5, Lon: -0.12}, Address: catalog.Address{Line1: street, City: "London", CountryCode: "GB"},
+		Currency: "GBP", StarRating: 3, CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
+	must(err)
+	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2})
+	must(err)
+	rooms, err := res.AddRooms(admin, cat, rt.ID, numbers)
+	must(err)
+	rp, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible",
+		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
+	must(err)
+	today := booking.Date(time.Now())
+	_, _, err = cat.SetRates(admin, rp.ID, today, today.AddDate(0, 3, 0), 9900)
+	must(err)
+	return h, rt, rooms, rp
+}
+
 // seedPrivacy creates, through the services, one hotel with one room, a
 // partner API key, and a paid booking by a guest whose room maintenance took
 // away (so the hotel has a relocation and a maintenance block).
@@ -243,20 +273,8 @@ func seedPrivacy(t *testing.T, b testBundle) privacyFixture {
 			t.Fatal(err)
 		}
 	}
-	h, err := cat.CreateHotel(admin, catalog.HotelFields{Name: "Privacy Inn", TimeZone: "Europe/London",
-		Location: catalog.GeoPoint{Lat: 51.5, Lon: -0.12}, Address: catalog.Address{Line1: "1 Strand", City: "London", CountryCode: "GB"},
-		Currency: "GBP", StarRating: 3, CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut})
-	must(err)
-	rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2})
-	must(err)
-	rooms, err := res.AddRooms(admin, cat, rt.ID, []string{"RM-PRIV-7"})
-	must(err)
-	rp, err := cat.CreateRatePlan(admin, rt.ID, catalog.RatePlanFields{Name: "Flexible",
-		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
-	must(err)
+	h, rt, rooms, rp := londonHotel(t, b, "Privacy Inn", "1 Strand", "RM-PRIV-7")
 	today := booking.Date(time.Now())
-	_, _, err = cat.SetRates(admin, rp.ID, today, today.AddDate(0, 3, 0), 9900)
-	must(err)
 	key, secretKey, err := b.resolver.Keys.Create(admin, "Partner PRIV-KEY-NAME", []string{auth.ScopeBook})
 	must(err)
 
