@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/payment/sandbox"
 )
@@ -192,4 +194,35 @@ func TestAChargeReconciledAfterTheFirstNightExpiresTheHold(t *testing.T) {
 		t.Errorf("units reserved on the night: %s, want the confirmed booking's alone", got)
 	}
 	b.assertInventoryConsistent(t)
+}
+
+// Reconciliation settles a booking on the one connection of its
+// transaction: with a pool of one connection it does not wait for a second
+// (the hotel's time zone is read in the transaction too).
+func TestReconciliationSettlesOnOneConnection(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Time{})
+	cfg := b.pool.Config().Copy()
+	cfg.MaxConns = 1
+	small, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	must(t, err)
+	defer small.Close()
+	svc := booking.NewService(small, catalog.NewService(small), payment.NewRegistry(&dark{Provider: sandbox.New()}), nil, booking.Opts{})
+	f := b.fixture(t, fixtureOpts{})
+	ctx := guest("one-connection")
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 7)
+	h, err := svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	if _, err := svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID,
+		Payment: &booking.PaymentInput{Provider: "dark", Token: "tok_success"}}); code(err) != booking.PaymentPending {
+		t.Fatalf("a charge whose answer was lost: %v, want PAYMENT_PENDING", err)
+	}
+	bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := svc.ReconcilePayment(bounded, b.unknownPayment(t, h.ID)); err != nil {
+		t.Fatalf("reconciling on a pool of one connection: %v", err)
+	}
+	if got, err := b.svc.Booking(ctx, h.ID); err != nil || got.Status != booking.StatusConfirmed {
+		t.Fatalf("the booking after reconciliation: %s %v, want CONFIRMED", got.Status, err)
+	}
 }

@@ -170,9 +170,15 @@ func (s *Service) settleTx(ctx context.Context, tx pgx.Tx, q *db.Queries, bookin
 		return fmt.Errorf("sum payments: %w", err)
 	}
 	if b.Status == string(StatusHeld) && !b.RelocationRequired && captured >= b.DepositDue {
-		loc, err := s.hotelLocation(ctx, b.HotelID)
+		// the hotel read in this transaction: a second connection from the
+		// pool could wait forever, with every connection held by a settle
+		h, err := q.GetHotel(ctx, b.HotelID)
 		if err != nil {
-			return err
+			return fmt.Errorf("load hotel: %w", err)
+		}
+		loc, err := time.LoadLocation(h.TimeZone)
+		if err != nil {
+			return fmt.Errorf("hotel time zone: %w", err)
 		}
 		if s.opts.Now().Before(hoteldate.Ends(b.CheckIn, loc)) {
 			if _, err := q.ConfirmBooking(ctx, b.ID); err != nil {
