@@ -156,7 +156,23 @@ func (ix *Indexer) snapshot(ctx context.Context, consumers []Snapshotter, start 
 		return nil, nil
 	}
 	ix.setState(StateSnapshot, nil)
-	tx, err := ix.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	// The snapshot's transaction runs on a connection of its own, outside the
+	// pool: consumers write through the pool while it is open (the partner
+	// feed queues its resync, the Elasticsearch writer clears the refusals
+	// of the index it replaced), and with every pooled connection taken,
+	// one of them held by this transaction, they would wait forever.
+	cfg := ix.pool.Config()
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	if err != nil {
+		return nil, fmt.Errorf("connect for the snapshot: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx)) //nolint:errcheck // after the rollback below
+	if cfg.AfterConnect != nil {
+		if err := cfg.AfterConnect(ctx, conn); err != nil {
+			return nil, fmt.Errorf("prepare the snapshot's connection: %w", err)
+		}
+	}
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("begin snapshot transaction: %w", err)
 	}

@@ -288,6 +288,38 @@ func TestSnapshotThenStream(t *testing.T) {
 	}
 }
 
+// Consumers write through the pool while the snapshot's transaction is open
+// (the partner feed queues its resync, the Elasticsearch writer clears the
+// refusals of the index it replaced): the transaction holds no connection of
+// that pool, so a pool of one connection is enough for both.
+func TestSnapshotLeavesThePoolToItsConsumers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cfg := b.pool.Config().Copy()
+	cfg.MaxConns = 1
+	small, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(small.Close)
+	wrote := false
+	snap := &snapshotter{recorder: newRecorder("writes"), onSnapshot: func(ctx context.Context, s indexer.Snapshot) error {
+		bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if _, err := small.Exec(bounded, "SELECT 1"); err != nil {
+			return fmt.Errorf("a write through the pool during the snapshot: %w", err)
+		}
+		wrote = true
+		return nil
+	}}
+	one := b
+	one.pool = small
+	start(t, one, indexer.Opts{}, snap)
+	if !wrote || snap.snapshotCount() != 1 {
+		t.Fatalf("snapshots %d, wrote %v", snap.snapshotCount(), wrote)
+	}
+}
+
 // A consumer added to an existing slot, or whose snapshot did not finish,
 // gets a snapshot at the next start; one that has its snapshot does not.
 func TestMissingSnapshotIsTakenAtNextStart(t *testing.T) {
