@@ -141,12 +141,18 @@ func AuthFailureLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			carries := r.Header.Get("Authorization") != "" || r.Header.Get(auth.APIKeyHeader) != ""
+			handshake := WebSocketHandshake(r)
+			if !carries && !handshake {
+				next.ServeHTTP(w, r) // no credentials to check
+				return
+			}
 			gate := &CredentialGate{limit: limit, ctx: r.Context(), key: "authfail:" + clientKey(opts.ClientIP(r))}
-			if WebSocketHandshake(r) {
+			if handshake {
 				r = r.WithContext(context.WithValue(r.Context(), credentialGateKey{}, gate))
 			}
-			if r.Header.Get("Authorization") == "" && r.Header.Get(auth.APIKeyHeader) == "" {
-				next.ServeHTTP(w, r) // no credentials to check (a socket's come later)
+			if !carries {
+				next.ServeHTTP(w, r) // a socket's credential comes in its connection_init
 				return
 			}
 			cred := Credential(r.Header)
