@@ -25,12 +25,6 @@ import (
 	"github.com/staygraph/staygraph/internal/pii"
 )
 
-// refundsGauge is the staygraph_refunds series /metrics serves, in order.
-func (b testBundle) refundsGauge(t *testing.T) string {
-	t.Helper()
-	return b.gauge(t, "staygraph_refunds")
-}
-
 // gauge is the series of the metric name as /metrics shows them, its
 // labels and values alone.
 func (b testBundle) gauge(t *testing.T, name string) string {
@@ -91,7 +85,7 @@ func TestARefusedRefundIsSettledOutside(t *testing.T) {
 	if got := b.ledger(t, h.ID); got != [3]int64{20000, 5000, 15000} {
 		t.Fatalf("ledger after the refusal %v, want 5000 of 20000 refunded", got)
 	}
-	if got := b.refundsGauge(t); got != `{status="FAILED"} 1 {status="PENDING"} 0` {
+	if got := b.gauge(t, "staygraph_refunds"); got != `{status="FAILED"} 1 {status="PENDING"} 0` {
 		t.Fatalf("gauge after the refusal: %s", got)
 	}
 
@@ -138,7 +132,7 @@ func TestARefusedRefundIsSettledOutside(t *testing.T) {
 	if got := b.ledger(t, h.ID); got != [3]int64{20000, 20000, 0} {
 		t.Errorf("ledger after the settlement %v, want all 20000 refunded", got)
 	}
-	if got := b.refundsGauge(t); got != `{status="FAILED"} 0 {status="PENDING"} 0` {
+	if got := b.gauge(t, "staygraph_refunds"); got != `{status="FAILED"} 0 {status="PENDING"} 0` {
 		t.Errorf("gauge after the settlement: %s", got)
 	}
 	// The providers' payments say what they paid back, no more.
@@ -277,7 +271,7 @@ func TestAPendingRefundWhoseJobGaveUpIsAskedAgain(t *testing.T) {
 	if got := b.refundOf(t, h.ID).Status; got != "PENDING" {
 		t.Fatalf("refund %s after its job gave up, want PENDING", got)
 	}
-	if got := b.refundsGauge(t); got != `{status="FAILED"} 0 {status="PENDING"} 1` {
+	if got := b.gauge(t, "staygraph_refunds"); got != `{status="FAILED"} 0 {status="PENDING"} 1` {
 		t.Fatalf("gauge after the job gave up: %s", got)
 	}
 
@@ -324,7 +318,7 @@ func TestAPendingRefundWhoseJobGaveUpIsAskedAgain(t *testing.T) {
 	if got := fmt.Sprint(b.paymentStatuses(t, h.ID)); got != "[REFUNDED:10000/10000]" {
 		t.Errorf("payments %s", got)
 	}
-	if got := b.refundsGauge(t); got != `{status="FAILED"} 0 {status="PENDING"} 0` {
+	if got := b.gauge(t, "staygraph_refunds"); got != `{status="FAILED"} 0 {status="PENDING"} 0` {
 		t.Errorf("gauge once paid: %s", got)
 	}
 	eventually(t, "the new job's completion", func() bool {
@@ -372,7 +366,7 @@ func TestAPendingRefundWhoseJobGaveUpIsSettledOutside(t *testing.T) {
 		if got := b.ledger(t, h.ID); got != [3]int64{10000, 10000, 0} {
 			t.Errorf("ledger %v, want all 10000 refunded", got)
 		}
-		if got := b.refundsGauge(t); got != `{status="FAILED"} 0 {status="PENDING"} 0` {
+		if got := b.gauge(t, "staygraph_refunds"); got != `{status="FAILED"} 0 {status="PENDING"} 0` {
 			t.Errorf("gauge after the settlement: %s", got)
 		}
 		if got := b.texts(t, "SELECT status FROM refund_parts WHERE refund_id = $1", refund.ID); fmt.Sprint(got) != "[FAILED]" {
