@@ -44,8 +44,12 @@ func (b testBundle) stayFixture(t *testing.T, tz string, units int) (hotelID, ra
 	if err != nil {
 		t.Fatal(err)
 	}
-	today := booking.Date(time.Now())
-	if _, _, err := cat.SetRates(admin, rp.ID, today.AddDate(0, 0, -1), today.AddDate(0, 0, 364), 12000); err != nil {
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := hoteldate.BusinessDate(time.Now(), loc) // the first night the hotel sells
+	if _, _, err := cat.SetRates(admin, rp.ID, today, today.AddDate(0, 0, 365), 12000); err != nil {
 		t.Fatal(err)
 	}
 	return relay.ID(relay.KindHotel, h.ID), relay.ID(relay.KindRatePlan, rp.ID), rt

@@ -5064,6 +5064,11 @@ type Mutation {
   setRoomService(input: SetRoomServiceInput!): SetRoomServicePayload!
   createRatePlan(input: CreateRatePlanInput!): CreateRatePlanPayload!
   updateRatePlan(input: UpdateRatePlanInput!): UpdateRatePlanPayload!
+  """
+  Prices the nights from..to (inclusive, at most 366) of a rate plan, the same amount each (staff of its
+  hotel and admins). Nights before the hotel's business date (its today, which rolls at 06:00 local) are
+  over and cannot be priced: INVALID_INPUT on input.from names that date.
+  """
   setRates(input: SetRatesInput!): SetRatesPayload!
   """
   Admins only. Adds or changes exchange rates, all or none; the audit trail records each change

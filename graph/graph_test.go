@@ -400,11 +400,27 @@ func TestCatalogMutationsEndToEnd(t *testing.T) {
 			RatePlan struct{ ID string } `json:"ratePlan"`
 		}
 	}](t, b.do(t, staff, `mutation($rt: ID!) { createRatePlan(input: {roomTypeId: $rt, name: "Flex", cancellationPolicy: {refundable: true, penalties: [{hoursBeforeCheckIn: 48, percent: 50}]}, depositPolicy: {kind: PERCENT, percent: 20}}) { ratePlan { id } userErrors { code field message } } }`, map[string]any{"rt": rtID}))
+	nextYear := fmt.Sprint(time.Now().Year() + 1) // nights that stay ahead, whenever the test runs
 	rates := decode[struct {
 		SetRates struct{ Nights int }
-	}](t, b.do(t, staff, `mutation($rp: ID!) { setRates(input: {ratePlanId: $rp, from: "2027-01-01", to: "2027-01-07", amount: 12000}) { nights userErrors { code } } }`, map[string]any{"rp": rp.CreateRatePlan.RatePlan.ID}))
+	}](t, b.do(t, staff, `mutation($rp: ID!, $from: Date!, $to: Date!) { setRates(input: {ratePlanId: $rp, from: $from, to: $to, amount: 12000}) { nights userErrors { code } } }`,
+		map[string]any{"rp": rp.CreateRatePlan.RatePlan.ID, "from": nextYear + "-01-01", "to": nextYear + "-01-07"}))
 	if rates.SetRates.Nights != 7 {
 		t.Fatalf("set rates %+v", rates)
+	}
+	// a night that is over is refused, and named
+	past := decode[struct {
+		SetRates struct {
+			Nights     int
+			UserErrors []struct {
+				Code  string
+				Field []string
+			}
+		}
+	}](t, b.do(t, staff, `mutation($rp: ID!, $from: Date!) { setRates(input: {ratePlanId: $rp, from: $from, to: $from, amount: 12000}) { nights userErrors { code field } } }`,
+		map[string]any{"rp": rp.CreateRatePlan.RatePlan.ID, "from": time.Now().AddDate(0, 0, -3).Format(time.DateOnly)}))
+	if e := past.SetRates.UserErrors; past.SetRates.Nights != 0 || len(e) != 1 || e[0].Code != "INVALID_INPUT" || strings.Join(e[0].Field, ".") != "input.from" {
+		t.Fatalf("rates for a past night: %+v, want INVALID_INPUT at input.from", past)
 	}
 	view := decode[struct {
 		Hotel struct {
@@ -429,12 +445,13 @@ func TestCatalogMutationsEndToEnd(t *testing.T) {
 				}
 			}
 		}
-	}](t, b.do(t, "", `query($h: ID!) { hotel(id: $h) { roomTypes { roomsInService beds { type count } ratePlans { depositPolicy { kind percent } rates(from: "2027-01-06", to: "2027-01-09") { night price { amount currency } } } } } }`, map[string]any{"h": gid}))
+	}](t, b.do(t, "", `query($h: ID!, $from: Date!, $to: Date!) { hotel(id: $h) { roomTypes { roomsInService beds { type count } ratePlans { depositPolicy { kind percent } rates(from: $from, to: $to) { night price { amount currency } } } } } }`,
+		map[string]any{"h": gid, "from": nextYear + "-01-06", "to": nextYear + "-01-09"}))
 	got := view.Hotel.RoomTypes[0]
 	if got.RoomsInService != 1 || got.Beds[0].Count != 2 || got.RatePlans[0].DepositPolicy.Percent != 20 {
 		t.Fatalf("room type view %+v", got)
 	}
-	if r := got.RatePlans[0].Rates; len(r) != 2 || r[0].Night != "2027-01-06" || r[1].Price.Amount != 12000 || r[1].Price.Currency != "JPY" {
+	if r := got.RatePlans[0].Rates; len(r) != 2 || r[0].Night != nextYear+"-01-06" || r[1].Price.Amount != 12000 || r[1].Price.Currency != "JPY" {
 		t.Fatalf("rates %+v", r)
 	}
 }

@@ -392,7 +392,7 @@ func newBenchFixture(ctx context.Context, cat *catalog.Service, svc *booking.Ser
 		if err != nil {
 			return uuid.Nil, err
 		}
-		_, _, err = cat.SetRates(admin, rp.ID, today.AddDate(0, 0, -1), today.AddDate(0, 0, 364), 12000)
+		_, _, err = cat.SetRates(admin, rp.ID, today, today.AddDate(0, 0, 364), 12000)
 		return rp.ID, err
 	}
 	fx := benchFixture{hotelID: h.ID, firstA: today.AddDate(0, 0, 2), sharedB: today.AddDate(0, 0, 30), nightsOfA: 350}

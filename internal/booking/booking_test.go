@@ -13,6 +13,7 @@ import (
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/payment/sandbox"
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
@@ -41,6 +42,9 @@ func setup(t *testing.T, now time.Time, opts ...func(*booking.Opts)) testBundle 
 	for _, f := range opts {
 		f(&o)
 	}
+	if o.Now != nil { // the catalog prices nights from the hotels' today on that clock too
+		cat = cat.WithClock(o.Now)
+	}
 	svc := booking.NewService(pool, cat, payment.NewRegistry(sandbox.New()), nil, o)
 	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})
 	return testBundle{pool: pool, catalog: cat, svc: svc, admin: admin, now: now}
@@ -57,14 +61,13 @@ type fixture struct {
 }
 
 type fixtureOpts struct {
-	zone      string
-	rooms     int
-	price     int64
-	taxBps    int
-	policy    catalog.CancellationPolicy // zero: non-refundable
-	deposit   catalog.DepositPolicy
-	checkIn   catalog.TimeOfDay
-	rateStart time.Time
+	zone    string
+	rooms   int
+	price   int64
+	taxBps  int
+	policy  catalog.CancellationPolicy // zero: non-refundable
+	deposit catalog.DepositPolicy
+	checkIn catalog.TimeOfDay
 }
 
 func (b testBundle) fixture(t *testing.T, o fixtureOpts) fixture {
@@ -84,9 +87,6 @@ func (b testBundle) fixture(t *testing.T, o fixtureOpts) fixture {
 	if o.checkIn == 0 {
 		o.checkIn = catalog.DefaultCheckIn
 	}
-	if o.rateStart.IsZero() {
-		o.rateStart = booking.Date(b.now).AddDate(0, 0, -2)
-	}
 	h, err := b.catalog.CreateHotel(b.admin, catalog.HotelFields{
 		Name: "Hotel " + o.zone, TimeZone: o.zone, Location: catalog.GeoPoint{Lat: 10, Lon: 10},
 		Address:  catalog.Address{Line1: "1 Main St", City: "Town", CountryCode: "FR"},
@@ -103,14 +103,20 @@ func (b testBundle) fixture(t *testing.T, o fixtureOpts) fixture {
 	rooms, err := b.svc.AddRooms(b.admin, b.catalog, rt.ID, numbers)
 	must(t, err)
 	f := fixture{hotel: h, roomType: rt, rooms: rooms}
-	f.plan = b.ratePlan(t, f, o.policy, o.deposit, o.rateStart, o.price)
+	f.plan = b.ratePlan(t, f, o.policy, o.deposit, time.Time{}, o.price)
 	return f
 }
 
 // ratePlan adds a rate plan with the given terms to the fixture's room type,
-// named for its terms, priced at price a night for a year from rateStart.
+// named for its terms, priced at price a night for a year from rateStart
+// (the zero time: the hotel's today).
 func (b testBundle) ratePlan(t *testing.T, f fixture, policy catalog.CancellationPolicy, deposit catalog.DepositPolicy, rateStart time.Time, price int64) catalog.RatePlan {
 	t.Helper()
+	if rateStart.IsZero() {
+		loc, err := time.LoadLocation(f.hotel.TimeZone)
+		must(t, err)
+		rateStart = hoteldate.BusinessDate(b.now, loc)
+	}
 	name := "Non-refundable"
 	if policy.Refundable {
 		name = "Flexible"

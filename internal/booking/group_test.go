@@ -31,7 +31,7 @@ func TestGroupHoldIsEveryRoomOrNone(t *testing.T) {
 	_, err = b.svc.AddRooms(b.admin, b.catalog, familyType.ID, []string{"201"})
 	must(t, err)
 	family := fixture{hotel: f.hotel, roomType: familyType}
-	family.plan = b.ratePlan(t, family, flexible, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(now).AddDate(0, 0, -2), 18000)
+	family.plan = b.ratePlan(t, family, flexible, catalog.DepositPolicy{Kind: catalog.DepositFull}, time.Time{}, 18000)
 
 	in, out := day("2027-03-20"), day("2027-03-23")
 	group := func(key string) booking.HoldInput {

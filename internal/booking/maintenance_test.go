@@ -494,7 +494,7 @@ func TestCancellingARelocatedBookingCostsNothing(t *testing.T) {
 	must(t, err)
 	_, err = b.svc.AddRooms(b.admin, b.catalog, family.ID, []string{"201"})
 	must(t, err)
-	familyPlan := b.ratePlan(t, fixture{hotel: g.hotel, roomType: family}, keepAll, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(b.now).AddDate(0, 0, -2), 30000)
+	familyPlan := b.ratePlan(t, fixture{hotel: g.hotel, roomType: family}, keepAll, catalog.DepositPolicy{Kind: catalog.DepositFull}, time.Time{}, 30000)
 	in := holdInput(g, "mixed", day("2027-04-20"), day("2027-04-21"), 1)
 	in.Rooms = append(in.Rooms, booking.RoomRequest{RatePlanID: familyPlan.ID, Party: booking.Party{Adults: 2, ChildAges: []int{}},
 		Guests: []booking.GuestName{{GivenName: "Léa", FamilyName: "Martin"}}})

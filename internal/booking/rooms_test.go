@@ -73,7 +73,7 @@ func TestAddRoomsRacingAHold(t *testing.T) {
 	_, err = b.svc.AddRooms(b.admin, b.catalog, rtB.ID, []string{"201"})
 	must(t, err)
 	fB := fixture{hotel: f.hotel, roomType: rtB}
-	planB := b.ratePlan(t, fB, catalog.CancellationPolicy{}, catalog.DepositPolicy{Kind: catalog.DepositFull}, booking.Date(now).AddDate(0, 0, -2), 9000)
+	planB := b.ratePlan(t, fB, catalog.CancellationPolicy{}, catalog.DepositPolicy{Kind: catalog.DepositFull}, time.Time{}, 9000)
 
 	night := day("2027-03-10")
 	// B's night has its row already; A's has none: the hold creates it.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -23,11 +24,21 @@ import (
 type Service struct {
 	pool *pgxpool.Pool
 	q    *db.Queries
+	now  func() time.Time
 }
 
-// NewService returns a catalog service over pool.
+// NewService returns a catalog service over pool, on the wall clock.
 func NewService(pool *pgxpool.Pool) *Service {
-	return &Service{pool: pool, q: db.New(pool)}
+	return &Service{pool: pool, q: db.New(pool), now: time.Now}
+}
+
+// WithClock returns a copy of the service whose "now" is now(): what
+// SetRates counts a hotel's past nights from. A seeder of past stays prices
+// them at their time, as the booking core books them at it.
+func (s *Service) WithClock(now func() time.Time) *Service {
+	c := *s
+	c.now = now
+	return &c
 }
 
 // GeoPoint is a WGS 84 position.

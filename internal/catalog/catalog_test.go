@@ -27,12 +27,16 @@ type testBundle struct {
 	admin context.Context
 }
 
+// testNow is the catalog's clock in these tests: the rates they set stay
+// ahead of it whenever they run.
+var testNow = time.Date(2027, 2, 1, 12, 0, 0, 0, time.UTC)
+
 func setup(t *testing.T) testBundle {
 	t.Helper()
 	pool := pgtest.NewDB(t)
 	return testBundle{
 		pool:  pool,
-		svc:   catalog.NewService(pool),
+		svc:   catalog.NewService(pool).WithClock(func() time.Time { return testNow }),
 		admin: auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"}),
 	}
 }
@@ -383,6 +387,84 @@ func TestRoomTypesRoomsAndRates(t *testing.T) {
 	}
 	if _, _, err := b.svc.SetRates(staffOf(uuid.New()), rp.ID, from, from, 1); !apperr.HasCode(err, apperr.Forbidden) {
 		t.Fatalf("other hotel's staff setting rates: %v, want FORBIDDEN", err)
+	}
+}
+
+// Nights before a hotel's business date are over: setting their price is
+// refused on input.from, naming the hotel's today, and writes nothing. The
+// same instant is a different today in Tokyo and New York, and until 06:00
+// local the night in progress can still be priced, as it is still sold.
+func TestRatesStartAtTheHotelsToday(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	plan := func(zone string) catalog.RatePlan {
+		t.Helper()
+		f := hotelFields("Hotel " + zone)
+		f.TimeZone = zone
+		h, err := b.svc.CreateHotel(b.admin, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt, err := b.svc.CreateRoomType(b.admin, h.ID, catalog.RoomTypeFields{Name: "Double", MaxAdults: 2, MaxOccupancy: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp, err := b.svc.CreateRatePlan(b.admin, rt.ID, catalog.RatePlanFields{Name: "Flexible",
+			DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rp
+	}
+	tokyo, newYork := plan("Asia/Tokyo"), plan("America/New_York")
+	at := func(instant string) *catalog.Service {
+		now, err := time.Parse(time.RFC3339, instant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.svc.WithClock(func() time.Time { return now })
+	}
+	for _, c := range []struct {
+		instant string
+		rp      catalog.RatePlan
+		from    string
+		today   string // "" when from may be priced
+	}{
+		// 07:00 on the 2nd in Tokyo: the night of the 1st is over
+		{"2027-03-01T22:00:00Z", tokyo, "2027-03-01", "2027-03-02 in Asia/Tokyo"},
+		{"2027-03-01T22:00:00Z", tokyo, "2027-03-02", ""},
+		// 17:00 on the 1st in New York at that instant
+		{"2027-03-01T22:00:00Z", newYork, "2027-03-01", ""},
+		{"2027-03-01T22:00:00Z", newYork, "2027-02-28", "2027-03-01 in America/New_York"},
+		// 05:30 on the 2nd in Tokyo: the night of the 1st is still in progress
+		{"2027-03-01T20:30:00Z", tokyo, "2027-03-01", ""},
+		{"2027-03-01T20:30:00Z", tokyo, "2027-02-28", "2027-03-01 in Asia/Tokyo"},
+	} {
+		from := day(c.from)
+		before, err := b.svc.RatePlan(b.admin, c.rp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp, n, err := at(c.instant).SetRates(b.admin, c.rp.ID, from, from.AddDate(0, 0, 2), 9000)
+		if c.today == "" {
+			if err != nil || n != 3 || rp.Version != before.Version+1 {
+				t.Fatalf("at %s, rates of %s from %s: n=%d version %d, %v; want 3 nights set", c.instant, c.rp.Name, c.from, n, rp.Version, err)
+			}
+			continue
+		}
+		all, _ := apperr.All(err)
+		if len(all) != 1 || all[0].Code != apperr.InvalidInput || joinField(all[0].Field) != "input.from" ||
+			!strings.Contains(all[0].Message, c.today) {
+			t.Fatalf("at %s, rates from %s: %v; want INVALID_INPUT at input.from naming %s", c.instant, c.from, err, c.today)
+		}
+		after, err := b.svc.RatePlan(b.admin, c.rp.ID)
+		if err != nil || after.Version != before.Version {
+			t.Fatalf("a refused call changed the plan: version %d -> %d (%v)", before.Version, after.Version, err)
+		}
+		if got, err := b.svc.Rates(b.admin, after, "EUR", from, from); err != nil || len(got) != 0 {
+			t.Fatalf("a refused call priced %s: %v %v", c.from, got, err)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
@@ -247,6 +248,9 @@ func (s *Service) UpdateRatePlan(ctx context.Context, id uuid.UUID, expectedVers
 
 // SetRates sets the price of every local night from..to inclusive and bumps
 // the rate plan's version. It returns the rate plan and the number of nights set.
+// Nights before the hotel's business date are over: nobody can book them, and
+// pricing them is refused (INVALID_INPUT on from), as the booking core refuses
+// to sell them.
 func (s *Service) SetRates(ctx context.Context, ratePlanID uuid.UUID, from, to time.Time, amount int64) (RatePlan, int, error) {
 	rp, err := s.RatePlan(ctx, ratePlanID)
 	if err != nil {
@@ -254,6 +258,14 @@ func (s *Service) SetRates(ctx context.Context, ratePlanID uuid.UUID, from, to t
 	}
 	if err := auth.RequireHotel(ctx, rp.HotelID); err != nil {
 		return RatePlan{}, 0, err
+	}
+	h, err := s.Hotel(ctx, rp.HotelID)
+	if err != nil {
+		return RatePlan{}, 0, err
+	}
+	loc, err := time.LoadLocation(h.TimeZone)
+	if err != nil { // checked when the hotel's zone was set
+		return RatePlan{}, 0, fmt.Errorf("hotel time zone %q: %w", h.TimeZone, err)
 	}
 	var v validator
 	nights := int(to.Sub(from).Hours()/24) + 1
@@ -263,9 +275,14 @@ func (s *Service) SetRates(ctx context.Context, ratePlanID uuid.UUID, from, to t
 		v.fail(fmt.Sprintf("at most %d nights at once", MaxRateNights), "to")
 	}
 	years := fmt.Sprintf("rates are for nights of the years %d to %d", FirstRateYear, LastRateYear)
-	if from.Year() < FirstRateYear || from.Year() > LastRateYear {
+	today := hoteldate.BusinessDate(s.now(), loc)
+	switch {
+	case from.Year() < FirstRateYear || from.Year() > LastRateYear:
 		v.fail(years, "from")
-	} else if to.Year() > LastRateYear {
+	case from.Before(today):
+		v.fail(fmt.Sprintf("the nights before the hotel's today (%s in %s) are over; price nights from it on",
+			today.Format(time.DateOnly), h.TimeZone), "from")
+	case to.Year() > LastRateYear:
 		v.fail(years, "to")
 	}
 	if amount < 0 || amount > 100_000_000_00 {

@@ -162,7 +162,9 @@ func Load(ctx context.Context, pool *pgxpool.Pool, opts Opts) (Summary, error) {
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, "+db+")", loadLock) //nolint:errcheck
 	ctx = auth.WithPrincipal(ctx, &auth.Principal{Role: auth.RoleAdmin, Subject: Subject})
-	cat := catalog.NewService(pool)
+	// Rates start on opts.Today: the demo world's "now" for pricing, a day
+	// behind the hotels east of UTC by default.
+	cat := catalog.NewService(pool).WithClock(func() time.Time { return opts.Today })
 	// adds the rooms, and their nights from today on to the inventory
 	inv := booking.NewService(pool, cat, nil, nil, booking.Opts{PII: opts.PII})
 	sum, err := loadCatalog(ctx, cat, inv, opts)

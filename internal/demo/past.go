@@ -193,8 +193,9 @@ func bookHotelPast(ctx context.Context, pool *pgxpool.Pool, cat *catalog.Service
 		return sum, nil
 	}
 	first := opts.Today.AddDate(0, 0, -opts.PastDays)
+	then := cat.WithClock(func() time.Time { return first }) // priced before the first past stay, as they were
 	for _, p := range plans {
-		calls, err := setRates(ctx, cat, p.plan.ID, spec, p.roomTypeSpec, p.ratePlanSpec, first, opts.PastDays)
+		calls, err := setRates(ctx, then, p.plan.ID, spec, p.roomTypeSpec, p.ratePlanSpec, first, opts.PastDays)
 		sum.RateCalls += calls
 		if err != nil {
 			return sum, err

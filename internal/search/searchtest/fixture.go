@@ -24,6 +24,16 @@ import (
 // progress and still sold. The same instant, two different todays.
 var Now = time.Date(2027, 6, 10, 11, 0, 0, 0, time.UTC)
 
+// firstNight is the first night the fixture prices.
+var firstNight = time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// newCatalog is a catalog service whose clock is at noon UTC of firstNight,
+// when every fixture hotel's today is firstNight or the day before: the
+// catalog is priced then, whenever the suite runs.
+func newCatalog(pool *pgxpool.Pool) *catalog.Service {
+	return catalog.NewService(pool).WithClock(func() time.Time { return firstNight.Add(12 * time.Hour) })
+}
+
 // roomTypeSpec is a room type of a fixture hotel.
 type roomTypeSpec struct {
 	name                     string
@@ -75,7 +85,7 @@ type Catalog struct {
 func Load(t testing.TB, pool *pgxpool.Pool) Catalog {
 	t.Helper()
 	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "searchtest"})
-	cat := catalog.NewService(pool)
+	cat := newCatalog(pool)
 	c := Catalog{Hotels: map[string]uuid.UUID{}, RoomTypes: map[string]uuid.UUID{}, RatePlans: map[string]uuid.UUID{},
 		Booking: booking.NewService(pool, cat, nil, nil, booking.Opts{Now: func() time.Time { return Now }})}
 	for _, h := range hotels {
@@ -92,7 +102,7 @@ var opening = hotelSpec{"opening", "Harbour Guesthouse", "Atlantic/Reykjavik", 6
 func (c Catalog) AddOpeningHotel(t testing.TB, pool *pgxpool.Pool) {
 	t.Helper()
 	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "searchtest"})
-	c.add(t, ctx, catalog.NewService(pool), opening, 0)
+	c.add(t, ctx, newCatalog(pool), opening, 0)
 }
 
 // A Kuwaiti hotel prices in fils (KWD has three decimals), which cards
@@ -107,14 +117,14 @@ var kuwait = hotelSpec{"kuwait", "Gulf Pearl Suites", "Asia/Kuwait", 29.3759, 47
 func (c Catalog) AddKuwaitHotel(t testing.TB, pool *pgxpool.Pool) {
 	t.Helper()
 	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "searchtest"})
-	c.add(t, ctx, catalog.NewService(pool), kuwait, 750)
+	c.add(t, ctx, newCatalog(pool), kuwait, 750)
 }
 
 // add creates hotel h, taxing taxBps, with its room types, their rooms,
 // and one rate plan each with rates from 2027-06-01 for 60 nights.
 func (c Catalog) add(t testing.TB, ctx context.Context, cat *catalog.Service, h hotelSpec, taxBps int) {
 	t.Helper()
-	from := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+	from := firstNight
 	hotel, err := cat.CreateHotel(ctx, catalog.HotelFields{Name: h.name, TimeZone: h.zone,
 		Location: catalog.GeoPoint{Lat: h.lat, Lon: h.lon}, Description: "A fine place to stay in " + h.city + ", from breakfast to a late check-out",
 		Address:  catalog.Address{Line1: "1 Main Street", City: h.city, CountryCode: h.country},
@@ -191,13 +201,13 @@ func (c Catalog) stay(key string, units int, checkIn, checkOut time.Time) bookin
 func (c Catalog) AddRatePlan(t testing.TB, pool *pgxpool.Pool, key, name string, price int64) {
 	t.Helper()
 	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "searchtest"})
-	cat := catalog.NewService(pool)
+	cat := newCatalog(pool)
 	rp, err := cat.CreateRatePlan(ctx, c.RoomTypes[key], catalog.RatePlanFields{Name: name,
 		CancellationPolicy: catalog.CancellationPolicy{Refundable: true}, DepositPolicy: catalog.DepositPolicy{Kind: catalog.DepositFull}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	from := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+	from := firstNight
 	if _, _, err := cat.SetRates(ctx, rp.ID, from, from.AddDate(0, 0, 59), price); err != nil {
 		t.Fatal(err)
 	}
