@@ -142,26 +142,26 @@ func withoutSettlers(refunds []booking.Refund) []booking.Refund {
 
 // refundAction runs a staff action on the refund refundID names.
 func (r *mutationResolver) refundAction(ctx context.Context, refundID string,
-	act func(context.Context, uuid.UUID) (booking.Refund, booking.Booking, error)) (model.RefundPayload, error) {
+	act func(context.Context, uuid.UUID) (booking.Refund, booking.Booking, error)) (*model.RefundPayload, error) {
 	var d ids
 	id := d.decode(relay.KindRefund, refundID, "input", "refundId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.RefundPayload{UserErrors: ue}, err
+		return &model.RefundPayload{UserErrors: ue}, err
 	}
 	refund, b, err := act(ctx, id)
 	ue, err := d.userErrors(err)
-	return model.RefundPayload{Refund: okPtr(refund, ue), Booking: okPtr(b, ue), UserErrors: ue}, err
+	return &model.RefundPayload{Refund: okPtr(refund, ue), Booking: okPtr(b, ue), UserErrors: ue}, err
 }
 
 // frontDesk runs one front-desk change of the booking input names.
 func (r *mutationResolver) frontDesk(ctx context.Context, input model.FrontDeskInput,
-	move func(context.Context, uuid.UUID) (booking.Booking, error)) (model.FrontDeskPayload, error) {
+	move func(context.Context, uuid.UUID) (booking.Booking, error)) (*model.FrontDeskPayload, error) {
 	var d ids
 	id := d.decode(relay.KindBooking, input.BookingID, "input", "bookingId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.FrontDeskPayload{UserErrors: ue}, err
+		return &model.FrontDeskPayload{UserErrors: ue}, err
 	}
 	b, err := move(ctx, id)
 	ue, err := d.userErrors(err)
-	return model.FrontDeskPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
+	return &model.FrontDeskPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
 }

@@ -763,32 +763,32 @@ type MaintenanceBlockResolver interface {
 	To(ctx context.Context, obj *booking.MaintenanceBlock) (time.Time, error)
 }
 type MutationResolver interface {
-	HoldBooking(ctx context.Context, input model.HoldBookingInput) (model.HoldBookingPayload, error)
-	ConfirmBooking(ctx context.Context, input model.ConfirmBookingInput) (model.ConfirmBookingPayload, error)
-	PayBalance(ctx context.Context, input model.PayBalanceInput) (model.PayBalancePayload, error)
-	CancelBooking(ctx context.Context, input model.CancelBookingInput) (model.CancelBookingPayload, error)
-	CheckInBooking(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error)
-	CheckOutBooking(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error)
-	MarkNoShow(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error)
-	RetryNotification(ctx context.Context, input model.RetryNotificationInput) (model.RetryNotificationPayload, error)
-	SettleRefundOutside(ctx context.Context, input model.SettleRefundOutsideInput) (model.RefundPayload, error)
-	RetryRefund(ctx context.Context, input model.RetryRefundInput) (model.RefundPayload, error)
-	RetryPaymentLookup(ctx context.Context, input model.RetryPaymentLookupInput) (model.PaymentPayload, error)
-	BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error)
-	EndMaintenance(ctx context.Context, input model.EndMaintenanceInput) (model.EndMaintenancePayload, error)
-	CreateHotel(ctx context.Context, input model.CreateHotelInput) (model.CreateHotelPayload, error)
-	UpdateHotel(ctx context.Context, input model.UpdateHotelInput) (model.UpdateHotelPayload, error)
-	CreateRoomType(ctx context.Context, input model.CreateRoomTypeInput) (model.CreateRoomTypePayload, error)
-	UpdateRoomType(ctx context.Context, input model.UpdateRoomTypeInput) (model.UpdateRoomTypePayload, error)
-	AddRooms(ctx context.Context, input model.AddRoomsInput) (model.AddRoomsPayload, error)
-	SetRoomService(ctx context.Context, input model.SetRoomServiceInput) (model.SetRoomServicePayload, error)
-	CreateRatePlan(ctx context.Context, input model.CreateRatePlanInput) (model.CreateRatePlanPayload, error)
-	UpdateRatePlan(ctx context.Context, input model.UpdateRatePlanInput) (model.UpdateRatePlanPayload, error)
-	SetRates(ctx context.Context, input model.SetRatesInput) (model.SetRatesPayload, error)
-	SetExchangeRates(ctx context.Context, input model.SetExchangeRatesInput) (model.SetExchangeRatesPayload, error)
-	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (model.CreateAPIKeyPayload, error)
-	RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (model.RevokeAPIKeyPayload, error)
-	RollAPIKey(ctx context.Context, input model.RollAPIKeyInput) (model.CreateAPIKeyPayload, error)
+	HoldBooking(ctx context.Context, input model.HoldBookingInput) (*model.HoldBookingPayload, error)
+	ConfirmBooking(ctx context.Context, input model.ConfirmBookingInput) (*model.ConfirmBookingPayload, error)
+	PayBalance(ctx context.Context, input model.PayBalanceInput) (*model.PayBalancePayload, error)
+	CancelBooking(ctx context.Context, input model.CancelBookingInput) (*model.CancelBookingPayload, error)
+	CheckInBooking(ctx context.Context, input model.FrontDeskInput) (*model.FrontDeskPayload, error)
+	CheckOutBooking(ctx context.Context, input model.FrontDeskInput) (*model.FrontDeskPayload, error)
+	MarkNoShow(ctx context.Context, input model.FrontDeskInput) (*model.FrontDeskPayload, error)
+	RetryNotification(ctx context.Context, input model.RetryNotificationInput) (*model.RetryNotificationPayload, error)
+	SettleRefundOutside(ctx context.Context, input model.SettleRefundOutsideInput) (*model.RefundPayload, error)
+	RetryRefund(ctx context.Context, input model.RetryRefundInput) (*model.RefundPayload, error)
+	RetryPaymentLookup(ctx context.Context, input model.RetryPaymentLookupInput) (*model.PaymentPayload, error)
+	BlockRooms(ctx context.Context, input model.BlockRoomsInput) (*model.BlockRoomsPayload, error)
+	EndMaintenance(ctx context.Context, input model.EndMaintenanceInput) (*model.EndMaintenancePayload, error)
+	CreateHotel(ctx context.Context, input model.CreateHotelInput) (*model.CreateHotelPayload, error)
+	UpdateHotel(ctx context.Context, input model.UpdateHotelInput) (*model.UpdateHotelPayload, error)
+	CreateRoomType(ctx context.Context, input model.CreateRoomTypeInput) (*model.CreateRoomTypePayload, error)
+	UpdateRoomType(ctx context.Context, input model.UpdateRoomTypeInput) (*model.UpdateRoomTypePayload, error)
+	AddRooms(ctx context.Context, input model.AddRoomsInput) (*model.AddRoomsPayload, error)
+	SetRoomService(ctx context.Context, input model.SetRoomServiceInput) (*model.SetRoomServicePayload, error)
+	CreateRatePlan(ctx context.Context, input model.CreateRatePlanInput) (*model.CreateRatePlanPayload, error)
+	UpdateRatePlan(ctx context.Context, input model.UpdateRatePlanInput) (*model.UpdateRatePlanPayload, error)
+	SetRates(ctx context.Context, input model.SetRatesInput) (*model.SetRatesPayload, error)
+	SetExchangeRates(ctx context.Context, input model.SetExchangeRatesInput) (*model.SetExchangeRatesPayload, error)
+	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error)
+	RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (*model.RevokeAPIKeyPayload, error)
+	RollAPIKey(ctx context.Context, input model.RollAPIKeyInput) (*model.CreateAPIKeyPayload, error)
 }
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *notify.Notification) (string, error)
@@ -4959,18 +4959,18 @@ type EndMaintenancePayload {
 
 type Mutation {
   "Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as [\"input\", \"rooms\", \"<i>\"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT (checkIn before today at the hotel, its business date: until 06:00 local time the night in progress still sells)."
-  holdBooking(input: HoldBookingInput!): HoldBookingPayload!
+  holdBooking(input: HoldBookingInput!): HoldBookingPayload
   "Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL (pay the rest with another method), PAYMENT_PENDING (this payment's outcome is reconciled later, or another payment on the booking is under way: try again once it settled), HOLD_EXPIRED, INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND."
-  confirmBooking(input: ConfirmBookingInput!): ConfirmBookingPayload!
+  confirmBooking(input: ConfirmBookingInput!): ConfirmBookingPayload
   "Pays what is still owed on a confirmed booking after its deposit. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL, PAYMENT_PENDING (as for confirmBooking), INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND."
-  payBalance(input: PayBalanceInput!): PayBalancePayload!
+  payBalance(input: PayBalanceInput!): PayBalancePayload
   """
   Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone
   (none when the hotel cancels with waivePenalty, or the booking is flagged for relocation).
   Codes: PAYMENT_PENDING (a payment on the booking is under way: try again once it settled), INVALID_STATE,
   FORBIDDEN (waivePenalty from someone other than the hotel's staff or an admin).
   """
-  cancelBooking(input: CancelBookingInput!): CancelBookingPayload!
+  cancelBooking(input: CancelBookingInput!): CancelBookingPayload
   """
   Front desk (staff of the hotel and admins): the guests of a confirmed booking arrived; while today at
   the hotel (its business date) is from its check-in date until before check-out: from 06:00 local time
@@ -4980,7 +4980,7 @@ type Mutation {
   again once it settled), SOLD_OUT (a booking flagged for relocation whose room type has no room free
   for the nights left: move the guests first).
   """
-  checkInBooking(input: FrontDeskInput!): FrontDeskPayload!
+  checkInBooking(input: FrontDeskInput!): FrontDeskPayload
   """
   Front desk: the guests left, from the check-in date at the hotel on (its business date, as for
   checkInBooking; a confirmed booking the desk did not check in too). The nights used stay counted and
@@ -4989,16 +4989,16 @@ type Mutation {
   Leaving at 05:00 on checkOut is on time: the night before was slept. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the
   booking is under way: try again once it settled).
   """
-  checkOutBooking(input: FrontDeskInput!): FrontDeskPayload!
+  checkOutBooking(input: FrontDeskInput!): FrontDeskPayload
   """
   Front desk: the guests of a confirmed booking never came, from the day after check-in at the hotel
   (its business date: from 06:00 local time, until then they may still arrive);
   its rooms go back on sale and what was paid is kept. Codes: INVALID_STATE, PAYMENT_PENDING (a
   payment on the booking is under way: try again once it settled).
   """
-  markNoShow(input: FrontDeskInput!): FrontDeskPayload!
+  markNoShow(input: FrontDeskInput!): FrontDeskPayload
   "Sends a DEAD notification again, or a PENDING one whose delivery stopped with its process (staff of the hotel and admins)."
-  retryNotification(input: RetryNotificationInput!): RetryNotificationPayload!
+  retryNotification(input: RetryNotificationInput!): RetryNotificationPayload
   """
   Staff of the booking's hotel and admins: a FAILED refund (the provider refused it), or a PENDING one whose
   job gave up (the provider never answered, or is no longer configured), was paid back to the guest outside
@@ -5009,7 +5009,7 @@ type Mutation {
   (the refund is neither: of concurrent requests one settles it), CONFLICT (a PENDING refund whose job
   still asks: it may yet be paid), INVALID_INPUT.
   """
-  settleRefundOutside(input: SettleRefundOutsideInput!): RefundPayload!
+  settleRefundOutside(input: SettleRefundOutsideInput!): RefundPayload
   """
   Staff of the booking's hotel and admins: asks again for a PENDING refund whose job gave up (the provider
   did not answer for all its attempts, about three weeks), once the provider is back: its job is enqueued
@@ -5018,7 +5018,7 @@ type Mutation {
   refuse it again): settle it with settleRefundOutside. Codes: NOT_FOUND, INVALID_STATE (the refund
   is not PENDING), CONFLICT (its job is still live: it asks by itself).
   """
-  retryRefund(input: RetryRefundInput!): RefundPayload!
+  retryRefund(input: RetryRefundInput!): RefundPayload
   """
   Staff of the booking's hotel and admins: asks the provider again about a payment whose outcome is not in
   (UNKNOWN: the provider did not answer the charge; PENDING: the process that asked stopped) after its
@@ -5030,14 +5030,14 @@ type Mutation {
   own idempotency key: nothing is charged twice. Codes: NOT_FOUND, FORBIDDEN, INVALID_STATE (the
   payment's outcome is in), CONFLICT (a reconciliation is still live: it asks by itself).
   """
-  retryPaymentLookup(input: RetryPaymentLookupInput!): PaymentPayload!
+  retryPaymentLookup(input: RetryPaymentLookupInput!): PaymentPayload
   """
   Takes rooms out of sale for some nights from today at the hotel on (its business date: until 06:00
   local time, the night in progress), staff and admins. Codes: MAINTENANCE_CONFLICT, INVALID_INPUT (also
   for a room blocked already on one of the nights: a room has one block a night, and "no such room" for
   a room of a hotel the caller does not manage, as for an id of no room).
   """
-  blockRooms(input: BlockRoomsInput!): BlockRoomsPayload!
+  blockRooms(input: BlockRoomsInput!): BlockRoomsPayload
   """
   Ends a maintenance block early (staff of its hotel and admins): its nights from input.from on go back
   on sale in the same transaction, exactly as many units as the block took (availabilityChanged tells
@@ -5045,49 +5045,49 @@ type Mutation {
   Bookings the block flagged for relocation stay flagged. Codes: NOT_FOUND (no such block at the
   caller's hotels), STALE_VERSION, INVALID_INPUT.
   """
-  endMaintenance(input: EndMaintenanceInput!): EndMaintenancePayload!
+  endMaintenance(input: EndMaintenanceInput!): EndMaintenancePayload
   "Admins only."
-  createHotel(input: CreateHotelInput!): CreateHotelPayload!
+  createHotel(input: CreateHotelInput!): CreateHotelPayload
   "Admins and the hotel's staff."
-  updateHotel(input: UpdateHotelInput!): UpdateHotelPayload!
-  createRoomType(input: CreateRoomTypeInput!): CreateRoomTypePayload!
-  updateRoomType(input: UpdateRoomTypeInput!): UpdateRoomTypePayload!
+  updateHotel(input: UpdateHotelInput!): UpdateHotelPayload
+  createRoomType(input: CreateRoomTypeInput!): CreateRoomTypePayload
+  updateRoomType(input: UpdateRoomTypeInput!): UpdateRoomTypePayload
   """
   Adds rooms to a room type, all or none. They are sold from the hotel's
   business date on; earlier nights keep the rooms they were sold with.
   """
-  addRooms(input: AddRoomsInput!): AddRoomsPayload!
+  addRooms(input: AddRoomsInput!): AddRoomsPayload
   """
   Takes a room out of service or puts it back (staff of its hotel and admins). Codes: NOT_FOUND (no such
   room at the caller's hotels), STALE_VERSION, MAINTENANCE_CONFLICT, INVALID_INPUT.
   """
-  setRoomService(input: SetRoomServiceInput!): SetRoomServicePayload!
-  createRatePlan(input: CreateRatePlanInput!): CreateRatePlanPayload!
-  updateRatePlan(input: UpdateRatePlanInput!): UpdateRatePlanPayload!
+  setRoomService(input: SetRoomServiceInput!): SetRoomServicePayload
+  createRatePlan(input: CreateRatePlanInput!): CreateRatePlanPayload
+  updateRatePlan(input: UpdateRatePlanInput!): UpdateRatePlanPayload
   """
   Prices the nights from..to (inclusive, at most 366) of a rate plan, the same amount each (staff of its
   hotel and admins). Nights before the hotel's business date (its today, which rolls at 06:00 local) are
   over and cannot be priced: INVALID_INPUT on input.from names that date.
   """
-  setRates(input: SetRatesInput!): SetRatesPayload!
+  setRates(input: SetRatesInput!): SetRatesPayload
   """
   Admins only. Adds or changes exchange rates, all or none; the audit trail records each change
   (entity EXCHANGE_RATE, entityId the currency). Searches on PostgreSQL price with them at once; the
   Elasticsearch catalog keeps each hotel's price bounds at the rates of its document's build until it
   is rebuilt (staygraph reindex). Codes: INVALID_INPUT.
   """
-  setExchangeRates(input: SetExchangeRatesInput!): SetExchangeRatesPayload!
+  setExchangeRates(input: SetExchangeRatesInput!): SetExchangeRatesPayload
   "Admins only."
-  createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload!
+  createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload
   "Admins only."
-  revokeApiKey(input: RevokeApiKeyInput!): RevokeApiKeyPayload!
+  revokeApiKey(input: RevokeApiKeyInput!): RevokeApiKeyPayload
   """
   Admins only. A new secret for a key, shown once in the payload: the key keeps its id, prefix and
   scopes, so its partner keeps its bookings, idempotency keys and webhooks; the old secret keeps
   working for keepOldSecretMinutes. Rotate a partner's credential with it, not with a new key (whose
   bookings would be another partner's). Codes: NOT_FOUND, CONFLICT (the key is revoked), STALE_VERSION (another roll came first: get the key again), INVALID_INPUT. A connection opened with a secret that is no longer accepted is closed at its next credential check.
   """
-  rollApiKey(input: RollApiKeyInput!): CreateApiKeyPayload!
+  rollApiKey(input: RollApiKeyInput!): CreateApiKeyPayload
 }
 
 """
@@ -11551,11 +11551,11 @@ func (ec *executionContext) _Mutation_holdBooking(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().HoldBooking(ctx, fc.Args["input"].(model.HoldBookingInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.HoldBookingPayload) graphql.Marshaler {
-			return ec.marshalNHoldBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHoldBookingPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HoldBookingPayload) graphql.Marshaler {
+			return ec.marshalOHoldBookingPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHoldBookingPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_holdBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11595,11 +11595,11 @@ func (ec *executionContext) _Mutation_confirmBooking(ctx context.Context, field 
 			return ec.Resolvers.Mutation().ConfirmBooking(ctx, fc.Args["input"].(model.ConfirmBookingInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ConfirmBookingPayload) graphql.Marshaler {
-			return ec.marshalNConfirmBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐConfirmBookingPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConfirmBookingPayload) graphql.Marshaler {
+			return ec.marshalOConfirmBookingPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐConfirmBookingPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_confirmBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11639,11 +11639,11 @@ func (ec *executionContext) _Mutation_payBalance(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().PayBalance(ctx, fc.Args["input"].(model.PayBalanceInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.PayBalancePayload) graphql.Marshaler {
-			return ec.marshalNPayBalancePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPayBalancePayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayBalancePayload) graphql.Marshaler {
+			return ec.marshalOPayBalancePayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPayBalancePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_payBalance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11683,11 +11683,11 @@ func (ec *executionContext) _Mutation_cancelBooking(ctx context.Context, field g
 			return ec.Resolvers.Mutation().CancelBooking(ctx, fc.Args["input"].(model.CancelBookingInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.CancelBookingPayload) graphql.Marshaler {
-			return ec.marshalNCancelBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCancelBookingPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CancelBookingPayload) graphql.Marshaler {
+			return ec.marshalOCancelBookingPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCancelBookingPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_cancelBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11727,11 +11727,11 @@ func (ec *executionContext) _Mutation_checkInBooking(ctx context.Context, field 
 			return ec.Resolvers.Mutation().CheckInBooking(ctx, fc.Args["input"].(model.FrontDeskInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.FrontDeskPayload) graphql.Marshaler {
-			return ec.marshalNFrontDeskPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FrontDeskPayload) graphql.Marshaler {
+			return ec.marshalOFrontDeskPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_checkInBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11771,11 +11771,11 @@ func (ec *executionContext) _Mutation_checkOutBooking(ctx context.Context, field
 			return ec.Resolvers.Mutation().CheckOutBooking(ctx, fc.Args["input"].(model.FrontDeskInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.FrontDeskPayload) graphql.Marshaler {
-			return ec.marshalNFrontDeskPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FrontDeskPayload) graphql.Marshaler {
+			return ec.marshalOFrontDeskPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_checkOutBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11815,11 +11815,11 @@ func (ec *executionContext) _Mutation_markNoShow(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().MarkNoShow(ctx, fc.Args["input"].(model.FrontDeskInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.FrontDeskPayload) graphql.Marshaler {
-			return ec.marshalNFrontDeskPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FrontDeskPayload) graphql.Marshaler {
+			return ec.marshalOFrontDeskPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_markNoShow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11859,11 +11859,11 @@ func (ec *executionContext) _Mutation_retryNotification(ctx context.Context, fie
 			return ec.Resolvers.Mutation().RetryNotification(ctx, fc.Args["input"].(model.RetryNotificationInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.RetryNotificationPayload) graphql.Marshaler {
-			return ec.marshalNRetryNotificationPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetryNotificationPayload) graphql.Marshaler {
+			return ec.marshalORetryNotificationPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_retryNotification(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11903,11 +11903,11 @@ func (ec *executionContext) _Mutation_settleRefundOutside(ctx context.Context, f
 			return ec.Resolvers.Mutation().SettleRefundOutside(ctx, fc.Args["input"].(model.SettleRefundOutsideInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.RefundPayload) graphql.Marshaler {
-			return ec.marshalNRefundPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRefundPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RefundPayload) graphql.Marshaler {
+			return ec.marshalORefundPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRefundPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_settleRefundOutside(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11947,11 +11947,11 @@ func (ec *executionContext) _Mutation_retryRefund(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().RetryRefund(ctx, fc.Args["input"].(model.RetryRefundInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.RefundPayload) graphql.Marshaler {
-			return ec.marshalNRefundPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRefundPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RefundPayload) graphql.Marshaler {
+			return ec.marshalORefundPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRefundPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_retryRefund(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11991,11 +11991,11 @@ func (ec *executionContext) _Mutation_retryPaymentLookup(ctx context.Context, fi
 			return ec.Resolvers.Mutation().RetryPaymentLookup(ctx, fc.Args["input"].(model.RetryPaymentLookupInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.PaymentPayload) graphql.Marshaler {
-			return ec.marshalNPaymentPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PaymentPayload) graphql.Marshaler {
+			return ec.marshalOPaymentPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_retryPaymentLookup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12035,11 +12035,11 @@ func (ec *executionContext) _Mutation_blockRooms(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().BlockRooms(ctx, fc.Args["input"].(model.BlockRoomsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.BlockRoomsPayload) graphql.Marshaler {
-			return ec.marshalNBlockRoomsPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBlockRoomsPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BlockRoomsPayload) graphql.Marshaler {
+			return ec.marshalOBlockRoomsPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBlockRoomsPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_blockRooms(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12079,11 +12079,11 @@ func (ec *executionContext) _Mutation_endMaintenance(ctx context.Context, field 
 			return ec.Resolvers.Mutation().EndMaintenance(ctx, fc.Args["input"].(model.EndMaintenanceInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.EndMaintenancePayload) graphql.Marshaler {
-			return ec.marshalNEndMaintenancePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐEndMaintenancePayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EndMaintenancePayload) graphql.Marshaler {
+			return ec.marshalOEndMaintenancePayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐEndMaintenancePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_endMaintenance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12123,11 +12123,11 @@ func (ec *executionContext) _Mutation_createHotel(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().CreateHotel(ctx, fc.Args["input"].(model.CreateHotelInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.CreateHotelPayload) graphql.Marshaler {
-			return ec.marshalNCreateHotelPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateHotelPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateHotelPayload) graphql.Marshaler {
+			return ec.marshalOCreateHotelPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateHotelPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createHotel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12167,11 +12167,11 @@ func (ec *executionContext) _Mutation_updateHotel(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().UpdateHotel(ctx, fc.Args["input"].(model.UpdateHotelInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.UpdateHotelPayload) graphql.Marshaler {
-			return ec.marshalNUpdateHotelPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateHotelPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateHotelPayload) graphql.Marshaler {
+			return ec.marshalOUpdateHotelPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateHotelPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateHotel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12211,11 +12211,11 @@ func (ec *executionContext) _Mutation_createRoomType(ctx context.Context, field 
 			return ec.Resolvers.Mutation().CreateRoomType(ctx, fc.Args["input"].(model.CreateRoomTypeInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.CreateRoomTypePayload) graphql.Marshaler {
-			return ec.marshalNCreateRoomTypePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRoomTypePayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateRoomTypePayload) graphql.Marshaler {
+			return ec.marshalOCreateRoomTypePayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRoomTypePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createRoomType(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12255,11 +12255,11 @@ func (ec *executionContext) _Mutation_updateRoomType(ctx context.Context, field 
 			return ec.Resolvers.Mutation().UpdateRoomType(ctx, fc.Args["input"].(model.UpdateRoomTypeInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.UpdateRoomTypePayload) graphql.Marshaler {
-			return ec.marshalNUpdateRoomTypePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateRoomTypePayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateRoomTypePayload) graphql.Marshaler {
+			return ec.marshalOUpdateRoomTypePayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateRoomTypePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateRoomType(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12299,11 +12299,11 @@ func (ec *executionContext) _Mutation_addRooms(ctx context.Context, field graphq
 			return ec.Resolvers.Mutation().AddRooms(ctx, fc.Args["input"].(model.AddRoomsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.AddRoomsPayload) graphql.Marshaler {
-			return ec.marshalNAddRoomsPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐAddRoomsPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddRoomsPayload) graphql.Marshaler {
+			return ec.marshalOAddRoomsPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐAddRoomsPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_addRooms(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12343,11 +12343,11 @@ func (ec *executionContext) _Mutation_setRoomService(ctx context.Context, field 
 			return ec.Resolvers.Mutation().SetRoomService(ctx, fc.Args["input"].(model.SetRoomServiceInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.SetRoomServicePayload) graphql.Marshaler {
-			return ec.marshalNSetRoomServicePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRoomServicePayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetRoomServicePayload) graphql.Marshaler {
+			return ec.marshalOSetRoomServicePayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRoomServicePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_setRoomService(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12387,11 +12387,11 @@ func (ec *executionContext) _Mutation_createRatePlan(ctx context.Context, field 
 			return ec.Resolvers.Mutation().CreateRatePlan(ctx, fc.Args["input"].(model.CreateRatePlanInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.CreateRatePlanPayload) graphql.Marshaler {
-			return ec.marshalNCreateRatePlanPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRatePlanPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateRatePlanPayload) graphql.Marshaler {
+			return ec.marshalOCreateRatePlanPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRatePlanPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createRatePlan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12431,11 +12431,11 @@ func (ec *executionContext) _Mutation_updateRatePlan(ctx context.Context, field 
 			return ec.Resolvers.Mutation().UpdateRatePlan(ctx, fc.Args["input"].(model.UpdateRatePlanInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.UpdateRatePlanPayload) graphql.Marshaler {
-			return ec.marshalNUpdateRatePlanPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateRatePlanPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateRatePlanPayload) graphql.Marshaler {
+			return ec.marshalOUpdateRatePlanPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateRatePlanPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateRatePlan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12475,11 +12475,11 @@ func (ec *executionContext) _Mutation_setRates(ctx context.Context, field graphq
 			return ec.Resolvers.Mutation().SetRates(ctx, fc.Args["input"].(model.SetRatesInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.SetRatesPayload) graphql.Marshaler {
-			return ec.marshalNSetRatesPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRatesPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetRatesPayload) graphql.Marshaler {
+			return ec.marshalOSetRatesPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRatesPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_setRates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12519,11 +12519,11 @@ func (ec *executionContext) _Mutation_setExchangeRates(ctx context.Context, fiel
 			return ec.Resolvers.Mutation().SetExchangeRates(ctx, fc.Args["input"].(model.SetExchangeRatesInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.SetExchangeRatesPayload) graphql.Marshaler {
-			return ec.marshalNSetExchangeRatesPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetExchangeRatesPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetExchangeRatesPayload) graphql.Marshaler {
+			return ec.marshalOSetExchangeRatesPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetExchangeRatesPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_setExchangeRates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12563,11 +12563,11 @@ func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field gr
 			return ec.Resolvers.Mutation().CreateAPIKey(ctx, fc.Args["input"].(model.CreateAPIKeyInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.CreateAPIKeyPayload) graphql.Marshaler {
-			return ec.marshalNCreateApiKeyPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAPIKeyPayload) graphql.Marshaler {
+			return ec.marshalOCreateApiKeyPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12607,11 +12607,11 @@ func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field gr
 			return ec.Resolvers.Mutation().RevokeAPIKey(ctx, fc.Args["input"].(model.RevokeAPIKeyInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.RevokeAPIKeyPayload) graphql.Marshaler {
-			return ec.marshalNRevokeApiKeyPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRevokeAPIKeyPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeAPIKeyPayload) graphql.Marshaler {
+			return ec.marshalORevokeApiKeyPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRevokeAPIKeyPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12651,11 +12651,11 @@ func (ec *executionContext) _Mutation_rollApiKey(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().RollAPIKey(ctx, fc.Args["input"].(model.RollAPIKeyInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.CreateAPIKeyPayload) graphql.Marshaler {
-			return ec.marshalNCreateApiKeyPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAPIKeyPayload) graphql.Marshaler {
+			return ec.marshalOCreateApiKeyPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_rollApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -22412,182 +22412,182 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_holdBooking(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "confirmBooking":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_confirmBooking(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "payBalance":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_payBalance(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "cancelBooking":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cancelBooking(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "checkInBooking":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_checkInBooking(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "checkOutBooking":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_checkOutBooking(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "markNoShow":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_markNoShow(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "retryNotification":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_retryNotification(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "settleRefundOutside":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_settleRefundOutside(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "retryRefund":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_retryRefund(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "retryPaymentLookup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_retryPaymentLookup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "blockRooms":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_blockRooms(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "endMaintenance":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_endMaintenance(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createHotel":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createHotel(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateHotel":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateHotel(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createRoomType":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createRoomType(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateRoomType":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateRoomType(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "addRooms":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_addRooms(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "setRoomService":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setRoomService(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createRatePlan":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createRatePlan(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateRatePlan":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateRatePlan(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "setRates":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setRates(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "setExchangeRates":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setExchangeRates(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createApiKey(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "revokeApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeApiKey(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "rollApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_rollApiKey(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -24688,10 +24688,6 @@ func (ec *executionContext) unmarshalNAddRoomsInput2githubᚗcomᚋstaygraphᚋs
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAddRoomsPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐAddRoomsPayload(ctx context.Context, sel ast.SelectionSet, v model.AddRoomsPayload) graphql.Marshaler {
-	return ec._AddRoomsPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) marshalNAddress2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐAddress(ctx context.Context, sel ast.SelectionSet, v catalog.Address) graphql.Marshaler {
 	return ec._Address(ctx, sel, &v)
 }
@@ -24867,10 +24863,6 @@ func (ec *executionContext) unmarshalNBlockRoomsInput2githubᚗcomᚋstaygraph�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNBlockRoomsPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBlockRoomsPayload(ctx context.Context, sel ast.SelectionSet, v model.BlockRoomsPayload) graphql.Marshaler {
-	return ec._BlockRoomsPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) marshalNBookedRoom2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBookedRoom(ctx context.Context, sel ast.SelectionSet, v booking.BookedRoom) graphql.Marshaler {
 	return ec._BookedRoom(ctx, sel, &v)
 }
@@ -24977,10 +24969,6 @@ func (ec *executionContext) unmarshalNCancelBookingInput2githubᚗcomᚋstaygrap
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCancelBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCancelBookingPayload(ctx context.Context, sel ast.SelectionSet, v model.CancelBookingPayload) graphql.Marshaler {
-	return ec._CancelBookingPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) marshalNCancellationPenalty2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPenaltyWindow(ctx context.Context, sel ast.SelectionSet, v booking.PenaltyWindow) graphql.Marshaler {
 	return ec._CancellationPenalty(ctx, sel, &v)
 }
@@ -25045,10 +25033,6 @@ func (ec *executionContext) unmarshalNConfirmBookingInput2githubᚗcomᚋstaygra
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNConfirmBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐConfirmBookingPayload(ctx context.Context, sel ast.SelectionSet, v model.ConfirmBookingPayload) graphql.Marshaler {
-	return ec._ConfirmBookingPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) marshalNContact2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v model.Contact) graphql.Marshaler {
 	return ec._Contact(ctx, sel, &v)
 }
@@ -25063,17 +25047,9 @@ func (ec *executionContext) unmarshalNCreateApiKeyInput2githubᚗcomᚋstaygraph
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCreateApiKeyPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v model.CreateAPIKeyPayload) graphql.Marshaler {
-	return ec._CreateApiKeyPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) unmarshalNCreateHotelInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateHotelInput(ctx context.Context, v any) (model.CreateHotelInput, error) {
 	res, err := ec.unmarshalInputCreateHotelInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCreateHotelPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateHotelPayload(ctx context.Context, sel ast.SelectionSet, v model.CreateHotelPayload) graphql.Marshaler {
-	return ec._CreateHotelPayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNCreateRatePlanInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRatePlanInput(ctx context.Context, v any) (model.CreateRatePlanInput, error) {
@@ -25081,17 +25057,9 @@ func (ec *executionContext) unmarshalNCreateRatePlanInput2githubᚗcomᚋstaygra
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCreateRatePlanPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRatePlanPayload(ctx context.Context, sel ast.SelectionSet, v model.CreateRatePlanPayload) graphql.Marshaler {
-	return ec._CreateRatePlanPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) unmarshalNCreateRoomTypeInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRoomTypeInput(ctx context.Context, v any) (model.CreateRoomTypeInput, error) {
 	res, err := ec.unmarshalInputCreateRoomTypeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCreateRoomTypePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRoomTypePayload(ctx context.Context, sel ast.SelectionSet, v model.CreateRoomTypePayload) graphql.Marshaler {
-	return ec._CreateRoomTypePayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -25149,10 +25117,6 @@ func (ec *executionContext) unmarshalNDepositPolicyInput2ᚖgithubᚗcomᚋstayg
 func (ec *executionContext) unmarshalNEndMaintenanceInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐEndMaintenanceInput(ctx context.Context, v any) (model.EndMaintenanceInput, error) {
 	res, err := ec.unmarshalInputEndMaintenanceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNEndMaintenancePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐEndMaintenancePayload(ctx context.Context, sel ast.SelectionSet, v model.EndMaintenancePayload) graphql.Marshaler {
-	return ec._EndMaintenancePayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNExchangeRate2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRate(ctx context.Context, sel ast.SelectionSet, v catalog.ExchangeRate) graphql.Marshaler {
@@ -25233,10 +25197,6 @@ func (ec *executionContext) unmarshalNFrontDeskInput2githubᚗcomᚋstaygraphᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNFrontDeskPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx context.Context, sel ast.SelectionSet, v model.FrontDeskPayload) graphql.Marshaler {
-	return ec._FrontDeskPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) marshalNGeoPoint2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐGeoPoint(ctx context.Context, sel ast.SelectionSet, v catalog.GeoPoint) graphql.Marshaler {
 	return ec._GeoPoint(ctx, sel, &v)
 }
@@ -25274,10 +25234,6 @@ func (ec *executionContext) unmarshalNGuestInput2githubᚗcomᚋstaygraphᚋstay
 func (ec *executionContext) unmarshalNHoldBookingInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHoldBookingInput(ctx context.Context, v any) (model.HoldBookingInput, error) {
 	res, err := ec.unmarshalInputHoldBookingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNHoldBookingPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHoldBookingPayload(ctx context.Context, sel ast.SelectionSet, v model.HoldBookingPayload) graphql.Marshaler {
-	return ec._HoldBookingPayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNHotel2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐHotel(ctx context.Context, sel ast.SelectionSet, v catalog.Hotel) graphql.Marshaler {
@@ -25604,10 +25560,6 @@ func (ec *executionContext) unmarshalNPayBalanceInput2githubᚗcomᚋstaygraph�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPayBalancePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPayBalancePayload(ctx context.Context, sel ast.SelectionSet, v model.PayBalancePayload) graphql.Marshaler {
-	return ec._PayBalancePayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) marshalNPayment2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPayment(ctx context.Context, sel ast.SelectionSet, v booking.Payment) graphql.Marshaler {
 	return ec._Payment(ctx, sel, &v)
 }
@@ -25631,10 +25583,6 @@ func (ec *executionContext) marshalNPayment2ᚕgithubᚗcomᚋstaygraphᚋstaygr
 func (ec *executionContext) unmarshalNPaymentInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentInput(ctx context.Context, v any) (*model.PaymentInput, error) {
 	res, err := ec.unmarshalInputPaymentInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNPaymentPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentPayload(ctx context.Context, sel ast.SelectionSet, v model.PaymentPayload) graphql.Marshaler {
-	return ec._PaymentPayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNPaymentStatus2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentStatus(ctx context.Context, v any) (model.PaymentStatus, error) {
@@ -25761,10 +25709,6 @@ func (ec *executionContext) marshalNRefund2ᚕgithubᚗcomᚋstaygraphᚋstaygra
 	return ret
 }
 
-func (ec *executionContext) marshalNRefundPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRefundPayload(ctx context.Context, sel ast.SelectionSet, v model.RefundPayload) graphql.Marshaler {
-	return ec._RefundPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) marshalNReplicationSlot2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐReplicationSlot(ctx context.Context, sel ast.SelectionSet, v *model.ReplicationSlot) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ReplicationSlot!")
@@ -25776,10 +25720,6 @@ func (ec *executionContext) marshalNReplicationSlot2ᚖgithubᚗcomᚋstaygraph�
 func (ec *executionContext) unmarshalNRetryNotificationInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationInput(ctx context.Context, v any) (model.RetryNotificationInput, error) {
 	res, err := ec.unmarshalInputRetryNotificationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNRetryNotificationPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationPayload(ctx context.Context, sel ast.SelectionSet, v model.RetryNotificationPayload) graphql.Marshaler {
-	return ec._RetryNotificationPayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNRetryPaymentLookupInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryPaymentLookupInput(ctx context.Context, v any) (model.RetryPaymentLookupInput, error) {
@@ -25795,10 +25735,6 @@ func (ec *executionContext) unmarshalNRetryRefundInput2githubᚗcomᚋstaygraph�
 func (ec *executionContext) unmarshalNRevokeApiKeyInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRevokeAPIKeyInput(ctx context.Context, v any) (model.RevokeAPIKeyInput, error) {
 	res, err := ec.unmarshalInputRevokeApiKeyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNRevokeApiKeyPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRevokeAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v model.RevokeAPIKeyPayload) graphql.Marshaler {
-	return ec._RevokeApiKeyPayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNRollApiKeyInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRollAPIKeyInput(ctx context.Context, v any) (model.RollAPIKeyInput, error) {
@@ -25898,26 +25834,14 @@ func (ec *executionContext) unmarshalNSetExchangeRatesInput2githubᚗcomᚋstayg
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSetExchangeRatesPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetExchangeRatesPayload(ctx context.Context, sel ast.SelectionSet, v model.SetExchangeRatesPayload) graphql.Marshaler {
-	return ec._SetExchangeRatesPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) unmarshalNSetRatesInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRatesInput(ctx context.Context, v any) (model.SetRatesInput, error) {
 	res, err := ec.unmarshalInputSetRatesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSetRatesPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRatesPayload(ctx context.Context, sel ast.SelectionSet, v model.SetRatesPayload) graphql.Marshaler {
-	return ec._SetRatesPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) unmarshalNSetRoomServiceInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRoomServiceInput(ctx context.Context, v any) (model.SetRoomServiceInput, error) {
 	res, err := ec.unmarshalInputSetRoomServiceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNSetRoomServicePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRoomServicePayload(ctx context.Context, sel ast.SelectionSet, v model.SetRoomServicePayload) graphql.Marshaler {
-	return ec._SetRoomServicePayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNSettleRefundOutsideInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSettleRefundOutsideInput(ctx context.Context, v any) (model.SettleRefundOutsideInput, error) {
@@ -25973,26 +25897,14 @@ func (ec *executionContext) unmarshalNUpdateHotelInput2githubᚗcomᚋstaygraph�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUpdateHotelPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateHotelPayload(ctx context.Context, sel ast.SelectionSet, v model.UpdateHotelPayload) graphql.Marshaler {
-	return ec._UpdateHotelPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) unmarshalNUpdateRatePlanInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateRatePlanInput(ctx context.Context, v any) (model.UpdateRatePlanInput, error) {
 	res, err := ec.unmarshalInputUpdateRatePlanInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUpdateRatePlanPayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateRatePlanPayload(ctx context.Context, sel ast.SelectionSet, v model.UpdateRatePlanPayload) graphql.Marshaler {
-	return ec._UpdateRatePlanPayload(ctx, sel, &v)
-}
-
 func (ec *executionContext) unmarshalNUpdateRoomTypeInput2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateRoomTypeInput(ctx context.Context, v any) (model.UpdateRoomTypeInput, error) {
 	res, err := ec.unmarshalInputUpdateRoomTypeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNUpdateRoomTypePayload2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateRoomTypePayload(ctx context.Context, sel ast.SelectionSet, v model.UpdateRoomTypePayload) graphql.Marshaler {
-	return ec._UpdateRoomTypePayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNUserError2githubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋapperrᚐError(ctx context.Context, sel ast.SelectionSet, v apperr.Error) graphql.Marshaler {
@@ -26161,6 +26073,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAddRoomsPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐAddRoomsPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddRoomsPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AddRoomsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAddressInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐAddressInput(ctx context.Context, v any) (*model.AddressInput, error) {
 	if v == nil {
 		return nil, nil
@@ -26209,6 +26128,13 @@ func (ec *executionContext) unmarshalOBedInput2ᚕgithubᚗcomᚋstaygraphᚋsta
 	return res, nil
 }
 
+func (ec *executionContext) marshalOBlockRoomsPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBlockRoomsPayload(ctx context.Context, sel ast.SelectionSet, v *model.BlockRoomsPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BlockRoomsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOBooking2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐBooking(ctx context.Context, sel ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -26254,6 +26180,13 @@ func (ec *executionContext) unmarshalOBoxInput2ᚖgithubᚗcomᚋstaygraphᚋsta
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOCancelBookingPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCancelBookingPayload(ctx context.Context, sel ast.SelectionSet, v *model.CancelBookingPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CancelBookingPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCancellationPolicyInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCancellationPolicyInput(ctx context.Context, v any) (*model.CancellationPolicyInput, error) {
 	if v == nil {
 		return nil, nil
@@ -26275,6 +26208,41 @@ func (ec *executionContext) unmarshalOCircleInput2ᚖgithubᚗcomᚋstaygraphᚋ
 	}
 	res, err := ec.unmarshalInputCircleInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConfirmBookingPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐConfirmBookingPayload(ctx context.Context, sel ast.SelectionSet, v *model.ConfirmBookingPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConfirmBookingPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateApiKeyPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateAPIKeyPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateHotelPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateHotelPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateHotelPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateHotelPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateRatePlanPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRatePlanPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateRatePlanPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateRatePlanPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateRoomTypePayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐCreateRoomTypePayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateRoomTypePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateRoomTypePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
@@ -26321,6 +26289,13 @@ func (ec *executionContext) unmarshalODepositPolicyInput2ᚖgithubᚗcomᚋstayg
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOEndMaintenancePayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐEndMaintenancePayload(ctx context.Context, sel ast.SelectionSet, v *model.EndMaintenancePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EndMaintenancePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOExchangeRate2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐExchangeRateᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.ExchangeRate) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -26357,6 +26332,13 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalOFrontDeskPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐFrontDeskPayload(ctx context.Context, sel ast.SelectionSet, v *model.FrontDeskPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FrontDeskPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOGeoPointInput2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐGeoPoint(ctx context.Context, v any) (*catalog.GeoPoint, error) {
 	if v == nil {
 		return nil, nil
@@ -26380,6 +26362,13 @@ func (ec *executionContext) unmarshalOGuestInput2ᚕgithubᚗcomᚋstaygraphᚋs
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOHoldBookingPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐHoldBookingPayload(ctx context.Context, sel ast.SelectionSet, v *model.HoldBookingPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._HoldBookingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOHotel2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐHotel(ctx context.Context, sel ast.SelectionSet, v *catalog.Hotel) graphql.Marshaler {
@@ -26542,6 +26531,13 @@ func (ec *executionContext) unmarshalOPartyInput2ᚕgithubᚗcomᚋstaygraphᚋs
 	return res, nil
 }
 
+func (ec *executionContext) marshalOPayBalancePayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPayBalancePayload(ctx context.Context, sel ast.SelectionSet, v *model.PayBalancePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PayBalancePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOPayment2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐPayment(ctx context.Context, sel ast.SelectionSet, v *booking.Payment) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -26555,6 +26551,13 @@ func (ec *executionContext) unmarshalOPaymentInput2ᚖgithubᚗcomᚋstaygraph�
 	}
 	res, err := ec.unmarshalInputPaymentInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPaymentPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐPaymentPayload(ctx context.Context, sel ast.SelectionSet, v *model.PaymentPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PaymentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPenaltyWindowInput2ᚕgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋcatalogᚐPenaltyWindowᚄ(ctx context.Context, v any) ([]catalog.PenaltyWindow, error) {
@@ -26603,11 +26606,32 @@ func (ec *executionContext) marshalORefund2ᚖgithubᚗcomᚋstaygraphᚋstaygra
 	return ec._Refund(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalORefundPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRefundPayload(ctx context.Context, sel ast.SelectionSet, v *model.RefundPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RefundPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalORefundSettlement2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋbookingᚐRefundSettlement(ctx context.Context, sel ast.SelectionSet, v *booking.RefundSettlement) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._RefundSettlement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORetryNotificationPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRetryNotificationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RetryNotificationPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RetryNotificationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORevokeApiKeyPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐRevokeAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeAPIKeyPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RevokeApiKeyPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋinternalᚋauthᚐRole(ctx context.Context, v any) (*auth.Role, error) {
@@ -26641,6 +26665,27 @@ func (ec *executionContext) marshalORoomType2ᚖgithubᚗcomᚋstaygraphᚋstayg
 		return graphql.Null
 	}
 	return ec._RoomType(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSetExchangeRatesPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetExchangeRatesPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetExchangeRatesPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SetExchangeRatesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSetRatesPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRatesPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetRatesPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SetRatesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSetRoomServicePayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐSetRoomServicePayload(ctx context.Context, sel ast.SelectionSet, v *model.SetRoomServicePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SetRoomServicePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -26694,6 +26739,27 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := scalar.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOUpdateHotelPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateHotelPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateHotelPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateHotelPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUpdateRatePlanPayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateRatePlanPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateRatePlanPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateRatePlanPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUpdateRoomTypePayload2ᚖgithubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐUpdateRoomTypePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateRoomTypePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateRoomTypePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

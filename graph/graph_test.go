@@ -422,6 +422,19 @@ func TestCatalogMutationsEndToEnd(t *testing.T) {
 	if e := past.SetRates.UserErrors; past.SetRates.Nights != 0 || len(e) != 1 || e[0].Code != "INVALID_INPUT" || strings.Join(e[0].Field, ".") != "input.from" {
 		t.Fatalf("rates for a past night: %+v, want INVALID_INPUT at input.from", past)
 	}
+	// Mutations of one document run one after the other; one refused (here
+	// FORBIDDEN: staff create no hotels) is null with its error, and the
+	// others' answers stay: the first did set its nights.
+	two := b.do(t, staff, `mutation($rp: ID!, $from: Date!) {
+	  first: setRates(input: {ratePlanId: $rp, from: $from, to: $from, amount: 12500}) { nights }
+	  second: createHotel(input: {name: "Not Mine", timeZone: "Asia/Tokyo", location: {lat: 35.7, lon: 139.7},
+	    address: {line1: "1 Ginza", city: "Tokyo", countryCode: "JP"}, currency: "JPY", starRating: 3}) { hotel { id } }
+	  third: setRates(input: {ratePlanId: $rp, from: $from, to: $from, amount: 13000}) { nights }
+	}`, map[string]any{"rp": rp.CreateRatePlan.RatePlan.ID, "from": nextYear + "-02-01"})
+	if string(two.Data) != `{"first":{"nights":1},"second":null,"third":{"nights":1}}` || len(two.Errors) != 1 ||
+		two.code() != "FORBIDDEN" || fmt.Sprint(two.Errors[0].Path) != "[second]" {
+		t.Fatalf("a document with a refused mutation: data %s, errors %+v; want the others' answers and one FORBIDDEN at second", two.Data, two.Errors)
+	}
 	view := decode[struct {
 		Hotel struct {
 			RoomTypes []struct {

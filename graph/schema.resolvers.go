@@ -288,22 +288,22 @@ func (r *maintenanceBlockResolver) To(ctx context.Context, obj *booking.Maintena
 }
 
 // HoldBooking is the resolver for the holdBooking field.
-func (r *mutationResolver) HoldBooking(ctx context.Context, input model.HoldBookingInput) (model.HoldBookingPayload, error) {
+func (r *mutationResolver) HoldBooking(ctx context.Context, input model.HoldBookingInput) (*model.HoldBookingPayload, error) {
 	in, err := holdInput(input)
 	if ue, err := userErrors(err); len(ue) > 0 || err != nil {
-		return model.HoldBookingPayload{UserErrors: ue}, err
+		return &model.HoldBookingPayload{UserErrors: ue}, err
 	}
 	b, err := r.Reservations.Hold(ctx, in)
 	ue, err := userErrors(err)
-	return model.HoldBookingPayload{Booking: okPtr(b, ue), UserErrors: occupancyFields(ue, input.Rooms)}, err
+	return &model.HoldBookingPayload{Booking: okPtr(b, ue), UserErrors: occupancyFields(ue, input.Rooms)}, err
 }
 
 // ConfirmBooking is the resolver for the confirmBooking field.
-func (r *mutationResolver) ConfirmBooking(ctx context.Context, input model.ConfirmBookingInput) (model.ConfirmBookingPayload, error) {
+func (r *mutationResolver) ConfirmBooking(ctx context.Context, input model.ConfirmBookingInput) (*model.ConfirmBookingPayload, error) {
 	var d ids
 	id := d.decode(relay.KindBooking, input.BookingID, "input", "bookingId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.ConfirmBookingPayload{UserErrors: ue}, err
+		return &model.ConfirmBookingPayload{UserErrors: ue}, err
 	}
 	in := booking.ConfirmInput{IdempotencyKey: input.IdempotencyKey, BookingID: id}
 	if input.Payment != nil {
@@ -311,89 +311,89 @@ func (r *mutationResolver) ConfirmBooking(ctx context.Context, input model.Confi
 	}
 	b, err := r.Reservations.Confirm(ctx, in)
 	ue, err := d.userErrors(err)
-	return model.ConfirmBookingPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
+	return &model.ConfirmBookingPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
 }
 
 // PayBalance is the resolver for the payBalance field.
-func (r *mutationResolver) PayBalance(ctx context.Context, input model.PayBalanceInput) (model.PayBalancePayload, error) {
+func (r *mutationResolver) PayBalance(ctx context.Context, input model.PayBalanceInput) (*model.PayBalancePayload, error) {
 	var d ids
 	id := d.decode(relay.KindBooking, input.BookingID, "input", "bookingId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.PayBalancePayload{UserErrors: ue}, err
+		return &model.PayBalancePayload{UserErrors: ue}, err
 	}
 	b, err := r.Reservations.PayBalance(ctx, booking.PayBalanceInput{IdempotencyKey: input.IdempotencyKey, BookingID: id,
 		Payment: &booking.PaymentInput{Provider: input.Payment.Provider, Token: input.Payment.Token}})
 	ue, err := d.userErrors(err)
-	return model.PayBalancePayload{Booking: okPtr(b, ue), UserErrors: ue}, err
+	return &model.PayBalancePayload{Booking: okPtr(b, ue), UserErrors: ue}, err
 }
 
 // CancelBooking is the resolver for the cancelBooking field.
-func (r *mutationResolver) CancelBooking(ctx context.Context, input model.CancelBookingInput) (model.CancelBookingPayload, error) {
+func (r *mutationResolver) CancelBooking(ctx context.Context, input model.CancelBookingInput) (*model.CancelBookingPayload, error) {
 	var d ids
 	id := d.decode(relay.KindBooking, input.BookingID, "input", "bookingId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.CancelBookingPayload{UserErrors: ue}, err
+		return &model.CancelBookingPayload{UserErrors: ue}, err
 	}
 	b, refund, err := r.Reservations.Cancel(ctx, booking.CancelInput{IdempotencyKey: input.IdempotencyKey, BookingID: id, Reason: deref(input.Reason),
 		WaivePenalty: deref(input.WaivePenalty)})
 	ue, err := d.userErrors(err)
-	return model.CancelBookingPayload{Booking: okPtr(b, ue), Refund: refund, UserErrors: ue}, err
+	return &model.CancelBookingPayload{Booking: okPtr(b, ue), Refund: refund, UserErrors: ue}, err
 }
 
 // CheckInBooking is the resolver for the checkInBooking field.
-func (r *mutationResolver) CheckInBooking(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error) {
+func (r *mutationResolver) CheckInBooking(ctx context.Context, input model.FrontDeskInput) (*model.FrontDeskPayload, error) {
 	return r.frontDesk(ctx, input, r.Reservations.CheckIn)
 }
 
 // CheckOutBooking is the resolver for the checkOutBooking field.
-func (r *mutationResolver) CheckOutBooking(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error) {
+func (r *mutationResolver) CheckOutBooking(ctx context.Context, input model.FrontDeskInput) (*model.FrontDeskPayload, error) {
 	return r.frontDesk(ctx, input, r.Reservations.CheckOut)
 }
 
 // MarkNoShow is the resolver for the markNoShow field.
-func (r *mutationResolver) MarkNoShow(ctx context.Context, input model.FrontDeskInput) (model.FrontDeskPayload, error) {
+func (r *mutationResolver) MarkNoShow(ctx context.Context, input model.FrontDeskInput) (*model.FrontDeskPayload, error) {
 	return r.frontDesk(ctx, input, r.Reservations.MarkNoShow)
 }
 
 // RetryNotification is the resolver for the retryNotification field.
-func (r *mutationResolver) RetryNotification(ctx context.Context, input model.RetryNotificationInput) (model.RetryNotificationPayload, error) {
+func (r *mutationResolver) RetryNotification(ctx context.Context, input model.RetryNotificationInput) (*model.RetryNotificationPayload, error) {
 	var d ids
 	bookingID := d.decode(relay.KindBooking, input.BookingID, "input", "bookingId")
 	notificationID := d.decode(relay.KindNotification, input.NotificationID, "input", "notificationId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.RetryNotificationPayload{UserErrors: ue}, err
+		return &model.RetryNotificationPayload{UserErrors: ue}, err
 	}
 	n, err := r.Reservations.RetryNotification(ctx, bookingID, notificationID)
 	ue, err := d.userErrors(err)
-	return model.RetryNotificationPayload{Notification: okPtr(n, ue), UserErrors: ue}, err
+	return &model.RetryNotificationPayload{Notification: okPtr(n, ue), UserErrors: ue}, err
 }
 
 // SettleRefundOutside is the resolver for the settleRefundOutside field.
-func (r *mutationResolver) SettleRefundOutside(ctx context.Context, input model.SettleRefundOutsideInput) (model.RefundPayload, error) {
+func (r *mutationResolver) SettleRefundOutside(ctx context.Context, input model.SettleRefundOutsideInput) (*model.RefundPayload, error) {
 	return r.refundAction(ctx, input.RefundID, func(ctx context.Context, id uuid.UUID) (booking.Refund, booking.Booking, error) {
 		return r.Reservations.SettleRefundOutside(ctx, booking.SettleRefundInput{RefundID: id, Reference: input.Reference, Note: deref(input.Note)})
 	})
 }
 
 // RetryRefund is the resolver for the retryRefund field.
-func (r *mutationResolver) RetryRefund(ctx context.Context, input model.RetryRefundInput) (model.RefundPayload, error) {
+func (r *mutationResolver) RetryRefund(ctx context.Context, input model.RetryRefundInput) (*model.RefundPayload, error) {
 	return r.refundAction(ctx, input.RefundID, r.Reservations.RetryRefund)
 }
 
 // RetryPaymentLookup is the resolver for the retryPaymentLookup field.
-func (r *mutationResolver) RetryPaymentLookup(ctx context.Context, input model.RetryPaymentLookupInput) (model.PaymentPayload, error) {
+func (r *mutationResolver) RetryPaymentLookup(ctx context.Context, input model.RetryPaymentLookupInput) (*model.PaymentPayload, error) {
 	var d ids
 	id := d.decode(relay.KindPayment, input.PaymentID, "input", "paymentId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.PaymentPayload{UserErrors: ue}, err
+		return &model.PaymentPayload{UserErrors: ue}, err
 	}
 	p, b, err := r.Reservations.RetryPaymentLookup(ctx, id)
 	ue, err := d.userErrors(err)
-	return model.PaymentPayload{Payment: okPtr(p, ue), Booking: okPtr(b, ue), UserErrors: ue}, err
+	return &model.PaymentPayload{Payment: okPtr(p, ue), Booking: okPtr(b, ue), UserErrors: ue}, err
 }
 
 // BlockRooms is the resolver for the blockRooms field.
-func (r *mutationResolver) BlockRooms(ctx context.Context, input model.BlockRoomsInput) (model.BlockRoomsPayload, error) {
+func (r *mutationResolver) BlockRooms(ctx context.Context, input model.BlockRoomsInput) (*model.BlockRoomsPayload, error) {
 	var d ids
 	roomIDs := make([]uuid.UUID, len(input.RoomIds))
 	if len(roomIDs) <= booking.MaxBlockRooms { // more are refused whole below, with one error
@@ -402,103 +402,103 @@ func (r *mutationResolver) BlockRooms(ctx context.Context, input model.BlockRoom
 		}
 	}
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.BlockRoomsPayload{Blocks: []booking.MaintenanceBlock{}, AffectedBookings: []booking.AffectedBooking{}, UserErrors: ue}, err
+		return &model.BlockRoomsPayload{Blocks: []booking.MaintenanceBlock{}, AffectedBookings: []booking.AffectedBooking{}, UserErrors: ue}, err
 	}
 	blocks, affected, err := r.Reservations.BlockRooms(ctx, r.Catalog, booking.BlockInput{RoomIDs: roomIDs, From: input.From, To: input.To,
 		Reason: input.Reason, Force: deref(input.Force)})
 	ue, err := d.userErrors(err)
-	return model.BlockRoomsPayload{Blocks: orEmpty(blocks), AffectedBookings: orEmpty(affected), UserErrors: ue}, err
+	return &model.BlockRoomsPayload{Blocks: orEmpty(blocks), AffectedBookings: orEmpty(affected), UserErrors: ue}, err
 }
 
 // EndMaintenance is the resolver for the endMaintenance field.
-func (r *mutationResolver) EndMaintenance(ctx context.Context, input model.EndMaintenanceInput) (model.EndMaintenancePayload, error) {
+func (r *mutationResolver) EndMaintenance(ctx context.Context, input model.EndMaintenanceInput) (*model.EndMaintenancePayload, error) {
 	var d ids
 	id := d.decode(relay.KindMaintenanceBlock, input.BlockID, "input", "blockId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.EndMaintenancePayload{UserErrors: ue}, err
+		return &model.EndMaintenancePayload{UserErrors: ue}, err
 	}
 	block, err := r.Reservations.EndMaintenance(ctx, booking.EndMaintenanceInput{BlockID: id,
 		ExpectedVersion: int64(input.ExpectedVersion), From: input.From})
 	ue, err := d.userErrors(err)
-	return model.EndMaintenancePayload{Block: block, UserErrors: ue}, err
+	return &model.EndMaintenancePayload{Block: block, UserErrors: ue}, err
 }
 
 // CreateHotel is the resolver for the createHotel field.
-func (r *mutationResolver) CreateHotel(ctx context.Context, input model.CreateHotelInput) (model.CreateHotelPayload, error) {
+func (r *mutationResolver) CreateHotel(ctx context.Context, input model.CreateHotelInput) (*model.CreateHotelPayload, error) {
 	h, err := r.Catalog.CreateHotel(ctx, hotelFields(input))
 	ue, err := userErrors(err)
-	return model.CreateHotelPayload{Hotel: okPtr(h, ue), UserErrors: ue}, err
+	return &model.CreateHotelPayload{Hotel: okPtr(h, ue), UserErrors: ue}, err
 }
 
 // UpdateHotel is the resolver for the updateHotel field.
-func (r *mutationResolver) UpdateHotel(ctx context.Context, input model.UpdateHotelInput) (model.UpdateHotelPayload, error) {
+func (r *mutationResolver) UpdateHotel(ctx context.Context, input model.UpdateHotelInput) (*model.UpdateHotelPayload, error) {
 	var d ids
 	id := d.decode(relay.KindHotel, input.ID, "input", "id")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.UpdateHotelPayload{UserErrors: ue}, err
+		return &model.UpdateHotelPayload{UserErrors: ue}, err
 	}
 	h, err := r.Catalog.UpdateHotel(ctx, id, int64(input.ExpectedVersion), hotelPatch(input))
 	ue, err := d.userErrors(err)
-	return model.UpdateHotelPayload{Hotel: okPtr(h, ue), UserErrors: ue}, err
+	return &model.UpdateHotelPayload{Hotel: okPtr(h, ue), UserErrors: ue}, err
 }
 
 // CreateRoomType is the resolver for the createRoomType field.
-func (r *mutationResolver) CreateRoomType(ctx context.Context, input model.CreateRoomTypeInput) (model.CreateRoomTypePayload, error) {
+func (r *mutationResolver) CreateRoomType(ctx context.Context, input model.CreateRoomTypeInput) (*model.CreateRoomTypePayload, error) {
 	var d ids
 	hotelID := d.decode(relay.KindHotel, input.HotelID, "input", "hotelId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.CreateRoomTypePayload{UserErrors: ue}, err
+		return &model.CreateRoomTypePayload{UserErrors: ue}, err
 	}
 	rt, err := r.Catalog.CreateRoomType(ctx, hotelID, roomTypeFields(input))
 	ue, err := d.userErrors(err)
-	return model.CreateRoomTypePayload{RoomType: okPtr(rt, ue), UserErrors: ue}, err
+	return &model.CreateRoomTypePayload{RoomType: okPtr(rt, ue), UserErrors: ue}, err
 }
 
 // UpdateRoomType is the resolver for the updateRoomType field.
-func (r *mutationResolver) UpdateRoomType(ctx context.Context, input model.UpdateRoomTypeInput) (model.UpdateRoomTypePayload, error) {
+func (r *mutationResolver) UpdateRoomType(ctx context.Context, input model.UpdateRoomTypeInput) (*model.UpdateRoomTypePayload, error) {
 	var d ids
 	id := d.decode(relay.KindRoomType, input.ID, "input", "id")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.UpdateRoomTypePayload{UserErrors: ue}, err
+		return &model.UpdateRoomTypePayload{UserErrors: ue}, err
 	}
 	rt, err := r.Catalog.UpdateRoomType(ctx, id, int64(input.ExpectedVersion), roomTypePatch(input))
 	ue, err := d.userErrors(err)
-	return model.UpdateRoomTypePayload{RoomType: okPtr(rt, ue), UserErrors: ue}, err
+	return &model.UpdateRoomTypePayload{RoomType: okPtr(rt, ue), UserErrors: ue}, err
 }
 
 // AddRooms is the resolver for the addRooms field.
-func (r *mutationResolver) AddRooms(ctx context.Context, input model.AddRoomsInput) (model.AddRoomsPayload, error) {
+func (r *mutationResolver) AddRooms(ctx context.Context, input model.AddRoomsInput) (*model.AddRoomsPayload, error) {
 	var d ids
 	roomTypeID := d.decode(relay.KindRoomType, input.RoomTypeID, "input", "roomTypeId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.AddRoomsPayload{Rooms: []catalog.Room{}, UserErrors: ue}, err
+		return &model.AddRoomsPayload{Rooms: []catalog.Room{}, UserErrors: ue}, err
 	}
 	rooms, err := r.Reservations.AddRooms(ctx, r.Catalog, roomTypeID, input.Numbers)
 	ue, err := d.userErrors(err)
 	if rooms == nil {
 		rooms = []catalog.Room{}
 	}
-	return model.AddRoomsPayload{Rooms: rooms, UserErrors: ue}, err
+	return &model.AddRoomsPayload{Rooms: rooms, UserErrors: ue}, err
 }
 
 // SetRoomService is the resolver for the setRoomService field.
-func (r *mutationResolver) SetRoomService(ctx context.Context, input model.SetRoomServiceInput) (model.SetRoomServicePayload, error) {
+func (r *mutationResolver) SetRoomService(ctx context.Context, input model.SetRoomServiceInput) (*model.SetRoomServicePayload, error) {
 	var d ids
 	id := d.decode(relay.KindRoom, input.RoomID, "input", "roomId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.SetRoomServicePayload{AffectedBookings: []booking.AffectedBooking{}, UserErrors: ue}, err
+		return &model.SetRoomServicePayload{AffectedBookings: []booking.AffectedBooking{}, UserErrors: ue}, err
 	}
 	room, affected, err := r.Reservations.SetRoomService(ctx, r.Catalog, id, int64(input.ExpectedVersion), input.InService, deref(input.Note), deref(input.Force))
 	ue, err := d.userErrors(err)
-	return model.SetRoomServicePayload{Room: okPtr(room, ue), AffectedBookings: orEmpty(affected), UserErrors: ue}, err
+	return &model.SetRoomServicePayload{Room: okPtr(room, ue), AffectedBookings: orEmpty(affected), UserErrors: ue}, err
 }
 
 // CreateRatePlan is the resolver for the createRatePlan field.
-func (r *mutationResolver) CreateRatePlan(ctx context.Context, input model.CreateRatePlanInput) (model.CreateRatePlanPayload, error) {
+func (r *mutationResolver) CreateRatePlan(ctx context.Context, input model.CreateRatePlanInput) (*model.CreateRatePlanPayload, error) {
 	var d ids
 	roomTypeID := d.decode(relay.KindRoomType, input.RoomTypeID, "input", "roomTypeId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.CreateRatePlanPayload{UserErrors: ue}, err
+		return &model.CreateRatePlanPayload{UserErrors: ue}, err
 	}
 	rp, err := r.Catalog.CreateRatePlan(ctx, roomTypeID, catalog.RatePlanFields{
 		Name:               input.Name,
@@ -506,15 +506,15 @@ func (r *mutationResolver) CreateRatePlan(ctx context.Context, input model.Creat
 		DepositPolicy:      deref(depositPolicy(input.DepositPolicy)),
 	})
 	ue, err := d.userErrors(err)
-	return model.CreateRatePlanPayload{RatePlan: okPtr(rp, ue), UserErrors: ue}, err
+	return &model.CreateRatePlanPayload{RatePlan: okPtr(rp, ue), UserErrors: ue}, err
 }
 
 // UpdateRatePlan is the resolver for the updateRatePlan field.
-func (r *mutationResolver) UpdateRatePlan(ctx context.Context, input model.UpdateRatePlanInput) (model.UpdateRatePlanPayload, error) {
+func (r *mutationResolver) UpdateRatePlan(ctx context.Context, input model.UpdateRatePlanInput) (*model.UpdateRatePlanPayload, error) {
 	var d ids
 	id := d.decode(relay.KindRatePlan, input.ID, "input", "id")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.UpdateRatePlanPayload{UserErrors: ue}, err
+		return &model.UpdateRatePlanPayload{UserErrors: ue}, err
 	}
 	rp, err := r.Catalog.UpdateRatePlan(ctx, id, int64(input.ExpectedVersion), catalog.RatePlanPatch{
 		Name:               input.Name,
@@ -522,59 +522,59 @@ func (r *mutationResolver) UpdateRatePlan(ctx context.Context, input model.Updat
 		DepositPolicy:      depositPolicy(input.DepositPolicy),
 	})
 	ue, err := d.userErrors(err)
-	return model.UpdateRatePlanPayload{RatePlan: okPtr(rp, ue), UserErrors: ue}, err
+	return &model.UpdateRatePlanPayload{RatePlan: okPtr(rp, ue), UserErrors: ue}, err
 }
 
 // SetRates is the resolver for the setRates field.
-func (r *mutationResolver) SetRates(ctx context.Context, input model.SetRatesInput) (model.SetRatesPayload, error) {
+func (r *mutationResolver) SetRates(ctx context.Context, input model.SetRatesInput) (*model.SetRatesPayload, error) {
 	var d ids
 	id := d.decode(relay.KindRatePlan, input.RatePlanID, "input", "ratePlanId")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.SetRatesPayload{UserErrors: ue}, err
+		return &model.SetRatesPayload{UserErrors: ue}, err
 	}
 	rp, nights, err := r.Catalog.SetRates(ctx, id, input.From, input.To, int64(input.Amount))
 	ue, err := d.userErrors(err)
-	return model.SetRatesPayload{RatePlan: okPtr(rp, ue), Nights: nights, UserErrors: ue}, err
+	return &model.SetRatesPayload{RatePlan: okPtr(rp, ue), Nights: nights, UserErrors: ue}, err
 }
 
 // SetExchangeRates is the resolver for the setExchangeRates field.
-func (r *mutationResolver) SetExchangeRates(ctx context.Context, input model.SetExchangeRatesInput) (model.SetExchangeRatesPayload, error) {
+func (r *mutationResolver) SetExchangeRates(ctx context.Context, input model.SetExchangeRatesInput) (*model.SetExchangeRatesPayload, error) {
 	rates, err := r.Catalog.SetExchangeRates(ctx, input.Rates)
 	ue, err := userErrors(err)
 	if len(ue) > 0 || err != nil {
-		return model.SetExchangeRatesPayload{UserErrors: ue}, err
+		return &model.SetExchangeRatesPayload{UserErrors: ue}, err
 	}
-	return model.SetExchangeRatesPayload{Rates: rates, UserErrors: ue}, nil
+	return &model.SetExchangeRatesPayload{Rates: rates, UserErrors: ue}, nil
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.
-func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (model.CreateAPIKeyPayload, error) {
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
 	key, secret, err := r.Keys.Create(ctx, input.Name, input.Scopes)
 	ue, err := userErrors(err)
 	if len(ue) > 0 || err != nil {
-		return model.CreateAPIKeyPayload{UserErrors: ue}, err
+		return &model.CreateAPIKeyPayload{UserErrors: ue}, err
 	}
-	return model.CreateAPIKeyPayload{APIKey: &key, Secret: &secret, UserErrors: ue}, nil
+	return &model.CreateAPIKeyPayload{APIKey: &key, Secret: &secret, UserErrors: ue}, nil
 }
 
 // RevokeAPIKey is the resolver for the revokeApiKey field.
-func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (model.RevokeAPIKeyPayload, error) {
+func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (*model.RevokeAPIKeyPayload, error) {
 	var d ids
 	id := d.decode(relay.KindAPIKey, input.ID, "input", "id")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.RevokeAPIKeyPayload{UserErrors: ue}, err
+		return &model.RevokeAPIKeyPayload{UserErrors: ue}, err
 	}
 	key, err := r.Keys.Revoke(ctx, id)
 	ue, err := d.userErrors(err)
-	return model.RevokeAPIKeyPayload{APIKey: okPtr(key, ue), UserErrors: ue}, err
+	return &model.RevokeAPIKeyPayload{APIKey: okPtr(key, ue), UserErrors: ue}, err
 }
 
 // RollAPIKey is the resolver for the rollApiKey field.
-func (r *mutationResolver) RollAPIKey(ctx context.Context, input model.RollAPIKeyInput) (model.CreateAPIKeyPayload, error) {
+func (r *mutationResolver) RollAPIKey(ctx context.Context, input model.RollAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
 	var d ids
 	id := d.decode(relay.KindAPIKey, input.ID, "input", "id")
 	if ue, err := userErrors(d.errs.Err()); len(ue) > 0 || err != nil {
-		return model.CreateAPIKeyPayload{UserErrors: ue}, err
+		return &model.CreateAPIKeyPayload{UserErrors: ue}, err
 	}
 	keepOld := 60
 	if input.KeepOldSecretMinutes != nil {
@@ -583,9 +583,9 @@ func (r *mutationResolver) RollAPIKey(ctx context.Context, input model.RollAPIKe
 	key, secret, err := r.Keys.Roll(ctx, id, keepOld)
 	ue, err := d.userErrors(err)
 	if len(ue) > 0 || err != nil {
-		return model.CreateAPIKeyPayload{UserErrors: ue}, err
+		return &model.CreateAPIKeyPayload{UserErrors: ue}, err
 	}
-	return model.CreateAPIKeyPayload{APIKey: &key, Secret: &secret, UserErrors: ue}, nil
+	return &model.CreateAPIKeyPayload{APIKey: &key, Secret: &secret, UserErrors: ue}, nil
 }
 
 // ID is the resolver for the id field.

@@ -279,11 +279,11 @@ func (v *ConfirmBookingInput) GetPayment() *PaymentInput { return v.Payment }
 // ConfirmBookingResponse is returned by ConfirmBooking on success.
 type ConfirmBookingResponse struct {
 	// Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL (pay the rest with another method), PAYMENT_PENDING (this payment's outcome is reconciled later, or another payment on the booking is under way: try again once it settled), HOLD_EXPIRED, INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND.
-	ConfirmBooking ConfirmBookingConfirmBookingConfirmBookingPayload `json:"confirmBooking"`
+	ConfirmBooking *ConfirmBookingConfirmBookingConfirmBookingPayload `json:"confirmBooking"`
 }
 
 // GetConfirmBooking returns ConfirmBookingResponse.ConfirmBooking, and is useful for accessing the field via an interface.
-func (v *ConfirmBookingResponse) GetConfirmBooking() ConfirmBookingConfirmBookingConfirmBookingPayload {
+func (v *ConfirmBookingResponse) GetConfirmBooking() *ConfirmBookingConfirmBookingConfirmBookingPayload {
 	return v.ConfirmBooking
 }
 
@@ -476,11 +476,11 @@ func (v *HoldBookingInput) GetExpectedTotal() *int { return v.ExpectedTotal }
 // HoldBookingResponse is returned by HoldBooking on success.
 type HoldBookingResponse struct {
 	// Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as ["input", "rooms", "<i>"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT (checkIn before today at the hotel, its business date: until 06:00 local time the night in progress still sells).
-	HoldBooking HoldBookingHoldBookingHoldBookingPayload `json:"holdBooking"`
+	HoldBooking *HoldBookingHoldBookingHoldBookingPayload `json:"holdBooking"`
 }
 
 // GetHoldBooking returns HoldBookingResponse.HoldBooking, and is useful for accessing the field via an interface.
-func (v *HoldBookingResponse) GetHoldBooking() HoldBookingHoldBookingHoldBookingPayload {
+func (v *HoldBookingResponse) GetHoldBooking() *HoldBookingHoldBookingHoldBookingPayload {
 	return v.HoldBooking
 }
 
