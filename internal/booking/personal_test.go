@@ -33,6 +33,9 @@ func setupWithKeys(t *testing.T, now time.Time, keys *pii.Keyring) (testBundle, 
 	t.Helper()
 	pool, url := pgtest.NewDBURL(t)
 	cat := catalog.NewService(pool)
+	if !now.IsZero() { // the catalog prices nights from the hotels' today on the test's clock, as setup does
+		cat = cat.WithClock(func() time.Time { return now })
+	}
 	b := testBundle{pool: pool, catalog: cat, now: now,
 		admin: auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "admin"})}
 	b.svc = b.withKeys(keys)
