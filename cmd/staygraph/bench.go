@@ -373,7 +373,7 @@ func newBenchFixture(ctx context.Context, cat *catalog.Service, svc *booking.Ser
 	loc, _ := time.LoadLocation(h.TimeZone)
 	today := hoteldate.BusinessDate(time.Now(), loc) // the first night a hold takes
 	// addRoomType creates a room type with rooms numbered prefix+i and a
-	// rate plan priced from yesterday for a year.
+	// rate plan priced from the hotel's today for a year.
 	addRoomType := func(name, prefix string, rooms int) (uuid.UUID, error) {
 		rt, err := cat.CreateRoomType(admin, h.ID, catalog.RoomTypeFields{Name: name, MaxAdults: 2, MaxChildren: 1, MaxOccupancy: 3})
 		if err != nil {

@@ -63,7 +63,7 @@ func Start(t testing.TB, opts Opts) *Server {
 		opts.Nights = 120
 	}
 	pool := pgtest.NewDB(t)
-	cat := catalog.NewService(pool)
+	cat := catalog.NewService(pool).WithClock(func() time.Time { return Now }) // as the booking core and search
 	if _, err := demo.Load(context.Background(), pool, demo.Opts{Hotels: opts.Hotels, Nights: opts.Nights, Today: Today}); err != nil {
 		t.Fatalf("load demo catalog: %v", err)
 	}
