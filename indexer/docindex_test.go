@@ -42,6 +42,7 @@ type journalEntry struct {
 	Docs     []elasticsearch.Document `json:"docs,omitempty"`
 	Versions []int64                  `json:"versions,omitempty"`
 	IDs      []uuid.UUID              `json:"ids,omitempty"`
+	Version  int64                    `json:"version,omitempty"` // a delete's
 }
 
 func newDocIndex(journal io.Writer) *docIndex {
@@ -52,11 +53,11 @@ func (x *docIndex) Upsert(_ context.Context, docs []elasticsearch.Document) erro
 	return x.record(journalEntry{Op: "upsert", Docs: docs})
 }
 
-func (x *docIndex) Delete(_ context.Context, ids []uuid.UUID) error {
+func (x *docIndex) Delete(_ context.Context, ids []uuid.UUID, version int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return x.record(journalEntry{Op: "delete", IDs: ids})
+	return x.record(journalEntry{Op: "delete", IDs: ids, Version: version})
 }
 
 func (x *docIndex) Rebuild(_ context.Context, load func(yield func(elasticsearch.Document) error) error, _ func(int, int)) error {
@@ -104,9 +105,11 @@ func (x *docIndex) apply(e journalEntry) {
 				x.docs[d.ID] = d
 			}
 		}
-	case "delete":
+	case "delete": // as external_gte: a newer document stays
 		for _, id := range e.IDs {
-			delete(x.docs, id)
+			if cur, ok := x.docs[id]; ok && cur.Version <= e.Version {
+				delete(x.docs, id)
+			}
 		}
 	}
 }

@@ -36,7 +36,7 @@ import (
 // Index is where documents go; *elasticsearch.Engine is one.
 type Index interface {
 	Upsert(ctx context.Context, docs []elasticsearch.Document) error
-	Delete(ctx context.Context, ids []uuid.UUID) error
+	Delete(ctx context.Context, ids []uuid.UUID, version int64) error
 	Rebuild(ctx context.Context, load func(yield func(elasticsearch.Document) error) error, progress func(done, total int)) error
 }
 
@@ -148,7 +148,14 @@ func (w *Writer) write(ctx context.Context, ids []uuid.UUID) error {
 			gone = append(gone, id)
 		}
 	}
-	if err := w.index.Delete(ctx, gone); err != nil {
+	if len(gone) == 0 {
+		return nil
+	}
+	version, err := elasticsearch.DeleteVersion(ctx, w.pool)
+	if err != nil {
+		return fmt.Errorf("delete %d hotels: %w", len(gone), err)
+	}
+	if err := w.index.Delete(ctx, gone, version); err != nil {
 		return fmt.Errorf("delete %d hotels: %w", len(gone), err)
 	}
 	return nil

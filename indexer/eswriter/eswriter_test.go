@@ -26,9 +26,13 @@ type index struct {
 	mu       sync.Mutex
 	upserted []uuid.UUID
 	deleted  []uuid.UUID
-	rebuilt  []uuid.UUID
-	refuse   []uuid.UUID
-	fail     error
+	// newest is the highest version upserted; deletedAt the versions of
+	// the deletes
+	newest    int64
+	deletedAt []int64
+	rebuilt   []uuid.UUID
+	refuse    []uuid.UUID
+	fail      error
 	// rebuilds counts Rebuild's calls; answer, when set, is what a rebuild
 	// answers after loading, as when the alias moved but the old index
 	// could not be deleted.
@@ -52,6 +56,7 @@ func (x *index) Upsert(_ context.Context, docs []elasticsearch.Document) error {
 			continue
 		}
 		x.upserted = append(x.upserted, d.ID)
+		x.newest = max(x.newest, d.Version)
 	}
 	if len(refused.Refusals) > 0 {
 		return refused
@@ -59,10 +64,11 @@ func (x *index) Upsert(_ context.Context, docs []elasticsearch.Document) error {
 	return nil
 }
 
-func (x *index) Delete(_ context.Context, ids []uuid.UUID) error {
+func (x *index) Delete(_ context.Context, ids []uuid.UUID, version int64) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.deleted = append(x.deleted, ids...)
+	x.deletedAt = append(x.deletedAt, version)
 	return nil
 }
 
@@ -138,6 +144,11 @@ func TestWriter(t *testing.T) {
 	}
 	if !slices.Equal(x.upserted, []uuid.UUID{lumiere}) || !slices.Equal(x.deleted, []uuid.UUID{gone}) {
 		t.Errorf("upserted %v, deleted %v", x.upserted, x.deleted)
+	}
+	// the delete is versioned past every document built before it, so a
+	// document of the hotel built while it existed cannot bring it back
+	if len(x.deletedAt) != 1 || x.deletedAt[0] <= x.newest {
+		t.Errorf("deleted at versions %v, want one above the documents' %d", x.deletedAt, x.newest)
 	}
 
 	// A truncated table rebuilds everything.

@@ -30,7 +30,7 @@ func (e *Engine) Upsert(ctx context.Context, docs []Document) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	body, err := bulkBody(e.writeTargets(), true, docs, nil)
+	body, err := bulkBody(e.writeTargets(), true, docs, nil, 0)
 	if err != nil {
 		return err
 	}
@@ -52,12 +52,17 @@ func (e *Engine) Upsert(ctx context.Context, docs []Document) error {
 }
 
 // Delete removes the documents of hotels that no longer exist; deleting a
-// missing document is not an error.
-func (e *Engine) Delete(ctx context.Context, ids []uuid.UUID) error {
+// missing document is not an error. version is a WAL position read after
+// the hotels were seen gone (CurrentVersion): each delete carries it as an
+// external_gte version, so a document built earlier (a rebuild's, or a
+// late upsert's) that arrives after it is refused instead of bringing the
+// hotel back, for as long as Elasticsearch keeps the delete's tombstone
+// (index.gc_deletes, 60 s by default).
+func (e *Engine) Delete(ctx context.Context, ids []uuid.UUID, version int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	body, err := bulkBody(e.writeTargets(), true, nil, ids)
+	body, err := bulkBody(e.writeTargets(), true, nil, ids, version)
 	if err != nil {
 		return err
 	}
@@ -74,10 +79,10 @@ func (e *Engine) writeTargets() []string {
 }
 
 // bulkBody is the NDJSON body of a bulk request that writes docs and deletes
-// ids in each target. With aliases, index operations set require_alias, so
-// a missing alias never auto-creates an index with a guessed mapping. Built
-// without a client, so it can be checked on its own.
-func bulkBody(targets []string, aliases bool, docs []Document, deletes []uuid.UUID) ([]byte, error) {
+// ids (at deleteVersion) in each target. With aliases, index operations set
+// require_alias, so a missing alias never auto-creates an index with a
+// guessed mapping. Built without a client, so it can be checked on its own.
+func bulkBody(targets []string, aliases bool, docs []Document, deletes []uuid.UUID, deleteVersion int64) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -102,7 +107,9 @@ func bulkBody(targets []string, aliases bool, docs []Document, deletes []uuid.UU
 			}
 		}
 		for _, id := range deletes {
-			if err := write(types.OperationContainer{Delete: &types.DeleteOperation{Index_: ptr(target), Id_: ptr(id.String())}}); err != nil {
+			op := types.DeleteOperation{Index_: ptr(target), Id_: ptr(id.String()),
+				Version: ptr(deleteVersion), VersionType: &versiontype.Externalgte}
+			if err := write(types.OperationContainer{Delete: &op}); err != nil {
 				return nil, err
 			}
 		}

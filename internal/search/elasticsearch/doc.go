@@ -82,6 +82,9 @@
 // one and moves the alias in one _aliases call. Documents are written with
 // external_gte versions taken from the WAL position of the snapshot they
 // were built from, so a late write of an older build never replaces a newer
-// one; while a Rebuild runs, Upsert and Delete also write to the new index
-// through <alias>-next.
+// one; deletes carry a WAL position read after their hotels were seen gone,
+// so an older build arriving after one does not bring its hotel back (while
+// Elasticsearch keeps the delete's tombstone, index.gc_deletes). While a
+// Rebuild runs, Upsert and Delete also write to the new index through
+// <alias>-next.
 package elasticsearch

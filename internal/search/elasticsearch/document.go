@@ -159,6 +159,17 @@ func BuildDocuments(ctx context.Context, pool *pgxpool.Pool, hotelIDs []uuid.UUI
 	return BuildDocumentsTx(ctx, tx, hotelIDs, from, nights, version)
 }
 
+// DeleteVersion is the version to delete documents at once BuildDocuments
+// found their hotels gone: past the WAL position now, so above the version
+// of every document built from a snapshot that still had them (Engine.Delete).
+func DeleteVersion(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	var position int64
+	if err := pool.QueryRow(ctx, walPositionSQL).Scan(&position); err != nil {
+		return 0, fmt.Errorf("read wal position: %w", err)
+	}
+	return position + 1, nil
+}
+
 // BuildDocumentsTx is BuildDocuments inside the caller's transaction, which
 // should be repeatable read so that every query sees one state: that of an
 // exported snapshot, for instance (SET TRANSACTION SNAPSHOT), which the

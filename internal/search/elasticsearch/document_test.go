@@ -166,17 +166,17 @@ func TestBulkBody(t *testing.T) {
 		docs[i].Version = 4242 // the WAL position differs from run to run
 	}
 	e := NewEngine(nil, nil, Opts{})
-	upsert, err := bulkBody(e.writeTargets(), true, docs, nil)
+	upsert, err := bulkBody(e.writeTargets(), true, docs, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "bulk_upsert.golden.ndjson", []byte(b.names().Replace(string(upsert))))
-	del, err := bulkBody(e.writeTargets(), true, nil, []uuid.UUID{b.cat.Hotels["tokyo"]})
+	del, err := bulkBody(e.writeTargets(), true, nil, []uuid.UUID{b.cat.Hotels["tokyo"]}, docs[0].Version+1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "bulk_delete.golden.ndjson", []byte(b.names().Replace(string(del))))
-	rebuild, err := bulkBody([]string{"staygraph-hotels-v1-20270610t110000.000000"}, false, docs[:1], nil)
+	rebuild, err := bulkBody([]string{"staygraph-hotels-v1-20270610t110000.000000"}, false, docs[:1], nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

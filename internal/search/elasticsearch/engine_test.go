@@ -118,8 +118,24 @@ func TestUpsertKeepsTheNewestDocument(t *testing.T) {
 	if got.Version_ == nil || *got.Version_ != newer[0].Version {
 		t.Errorf("indexed version %v, want the newer %d", got.Version_, newer[0].Version)
 	}
-	if err := e.Delete(ctx, []uuid.UUID{id, uuid.New()}); err != nil {
+	// A delete is versioned past every build before it: the newer build,
+	// arriving after the delete, does not bring the hotel back. Deleting a
+	// missing document is no error.
+	version, err := DeleteVersion(ctx, b.pool)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := e.Delete(ctx, []uuid.UUID{id, uuid.New()}, version); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Upsert(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.Indices.Refresh().Index(e.opts.Alias).Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := e.client.Exists(e.opts.Alias, id.String()).Do(ctx); err != nil || found {
+		t.Errorf("after its delete, a build from before it is in the index: %v %v", found, err)
 	}
 }
 

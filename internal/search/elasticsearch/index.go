@@ -210,7 +210,7 @@ func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) err
 		if len(batch) == 0 {
 			return nil
 		}
-		body, err := bulkBody([]string{name}, false, batch, nil)
+		body, err := bulkBody([]string{name}, false, batch, nil, 0)
 		if err != nil {
 			return err
 		}
