@@ -57,7 +57,7 @@ func (e *Engine) Upsert(ctx context.Context, docs []Document) error {
 // external_gte version, so a document built earlier (a rebuild's, or a
 // late upsert's) that arrives after it is refused instead of bringing the
 // hotel back, for as long as Elasticsearch keeps the delete's tombstone
-// (index.gc_deletes, 60 s by default).
+// (index.gc_deletes: a day on the indices Init and Rebuild create).
 func (e *Engine) Delete(ctx context.Context, ids []uuid.UUID, version int64) error {
 	if len(ids) == 0 {
 		return nil

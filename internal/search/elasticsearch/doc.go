@@ -84,7 +84,7 @@
 // were built from, so a late write of an older build never replaces a newer
 // one; deletes carry a WAL position read after their hotels were seen gone,
 // so an older build arriving after one does not bring its hotel back (while
-// Elasticsearch keeps the delete's tombstone, index.gc_deletes). While a
+// Elasticsearch keeps the delete's tombstone: index.gc_deletes, a day). While a
 // Rebuild runs, Upsert and Delete also write to the new index through
 // <alias>-next.
 package elasticsearch

@@ -32,9 +32,13 @@ const dateFormat = "strict_date"
 func ptr[T any](v T) *T { return &v }
 
 // indexSettings are the analysis settings: "folding" makes text search
-// case- and accent-insensitive (Lumière finds Lumiere).
+// case- and accent-insensitive (Lumière finds Lumiere). A delete's tombstone
+// is kept for a day (Elasticsearch's default is 60 s), so that a rebuild
+// which reaches a deleted hotel's document long after the delete still finds
+// the delete's version and leaves the hotel out (Engine.Delete).
 func indexSettings() *types.IndexSettings {
 	return &types.IndexSettings{
+		GcDeletes: "24h",
 		Analysis: &types.IndexSettingsAnalysis{
 			Analyzer: map[string]types.Analyzer{
 				"folding": types.CustomAnalyzer{Tokenizer: "standard", Filter: []string{"lowercase", "asciifolding"}},
