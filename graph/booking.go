@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -109,11 +108,7 @@ func (r *Resolver) hotelZone(ctx context.Context, b *booking.Booking) (*time.Loc
 	if err != nil {
 		return nil, err
 	}
-	loc, err := time.LoadLocation(h.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("hotel time zone: %w", err)
-	}
-	return loc, nil
+	return h.Zone()
 }
 
 // orEmpty turns a nil slice into an empty one, for non-null list fields.

@@ -206,9 +206,9 @@ func (s *Service) BlocksOf(ctx context.Context, hotelIDs []uuid.UUID) (map[uuid.
 	}
 	p := db.ListMaintenanceBlocksParams{}
 	for _, h := range hotels {
-		loc, err := time.LoadLocation(h.TimeZone)
+		loc, err := h.Zone()
 		if err != nil {
-			return nil, fmt.Errorf("hotel time zone: %w", err)
+			return nil, err
 		}
 		p.HotelIds = append(p.HotelIds, h.ID)
 		p.FromNights = append(p.FromNights, hoteldate.BusinessDate(s.opts.Now(), loc))

@@ -48,11 +48,7 @@ func (s *Service) hotelLocation(ctx context.Context, hotelID uuid.UUID) (*time.L
 	if err != nil {
 		return nil, err
 	}
-	loc, err := time.LoadLocation(hotel.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("hotel time zone: %w", err)
-	}
-	return loc, nil
+	return hotel.Zone()
 }
 
 // newStay validates local dates against the hotel's own calendar: check-in
@@ -60,9 +56,9 @@ func (s *Service) hotelLocation(ctx context.Context, hotelID uuid.UUID) (*time.L
 // the evening before still sells, from 06:00 it does not), at most
 // MaxDaysAhead days after it, 1 to MaxNights nights.
 func newStay(h catalog.Hotel, checkIn, checkOut, now time.Time, field ...string) (stay, error) {
-	loc, err := time.LoadLocation(h.TimeZone)
+	loc, err := h.Zone()
 	if err != nil {
-		return stay{}, fmt.Errorf("hotel %s has an unknown time zone %q: %w", h.ID, h.TimeZone, err)
+		return stay{}, err
 	}
 	s := stay{hotel: h, loc: loc, checkIn: Date(checkIn), checkOut: Date(checkOut)}
 	today := hoteldate.BusinessDate(now, loc)

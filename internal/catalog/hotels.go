@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -27,6 +28,17 @@ type Hotel struct {
 	CheckInTime        TimeOfDay
 	CheckOutTime       TimeOfDay
 	TaxRateBasisPoints int
+}
+
+// Zone is the hotel's time zone, whose business date (hoteldate) the rules
+// of rates, stays, the front desk and maintenance read. Its name is checked
+// when it is set, so an error means the zone database lost it.
+func (h Hotel) Zone() (*time.Location, error) {
+	loc, err := time.LoadLocation(h.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("hotel %s has an unknown time zone %q: %w", h.ID, h.TimeZone, err)
+	}
+	return loc, nil
 }
 
 // HotelFields are the editable fields of a hotel.

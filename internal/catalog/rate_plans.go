@@ -263,9 +263,9 @@ func (s *Service) SetRates(ctx context.Context, ratePlanID uuid.UUID, from, to t
 	if err != nil {
 		return RatePlan{}, 0, err
 	}
-	loc, err := time.LoadLocation(h.TimeZone)
-	if err != nil { // checked when the hotel's zone was set
-		return RatePlan{}, 0, fmt.Errorf("hotel time zone %q: %w", h.TimeZone, err)
+	loc, err := h.Zone()
+	if err != nil {
+		return RatePlan{}, 0, err
 	}
 	var v validator
 	nights := int(to.Sub(from).Hours()/24) + 1

@@ -203,9 +203,9 @@ func bookHotelPast(ctx context.Context, pool *pgxpool.Pool, cat *catalog.Service
 	}
 	sum.Hotels++
 
-	loc, err := time.LoadLocation(h.TimeZone)
+	loc, err := h.Zone()
 	if err != nil {
-		return sum, fmt.Errorf("hotel time zone: %w", err)
+		return sum, err
 	}
 	r := rand.New(rand.NewPCG(opts.Seed, uint64(i)|1<<63))
 	for k := range opts.PastBookings {
