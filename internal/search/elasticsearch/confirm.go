@@ -24,7 +24,8 @@ type confirmation struct {
 
 // confirm asks PostgreSQL, in one query, about the stays of the page's
 // hotels (confirm.sql: the formulas of search.sql). Hotels missing from the
-// answer are gone, sold out, or their stay starts before their business date.
+// answer are gone, sold out, their stay starts before their business date,
+// or they no longer have the stars or amenities asked for.
 func (e *Engine) confirm(ctx context.Context, q search.Query, ids []uuid.UUID) (map[uuid.UUID]confirmation, error) {
 	out := map[uuid.UUID]confirmation{}
 	if len(ids) == 0 {
@@ -33,8 +34,13 @@ func (e *Engine) confirm(ctx context.Context, q search.Query, ids []uuid.UUID) (
 	nights := q.ArrivalNights()
 	priceMin, priceMax := q.PriceBounds()
 	adults, children, people := q.PartyBounds()
+	amenities := q.Amenities
+	if amenities == nil {
+		amenities = []string{}
+	}
 	rows, err := e.pool.Query(ctx, confirmSQL, ids, q.CheckIn, q.CheckOut, q.ArrivingAt, nights,
-		q.RoomCount(), adults, children, people, q.Now, q.PriceCurrency(), priceMin, priceMax, q.AsksForRooms())
+		q.RoomCount(), adults, children, people, q.Now, q.PriceCurrency(), priceMin, priceMax, q.AsksForRooms(),
+		q.MinStars, amenities)
 	if err != nil {
 		return nil, fmt.Errorf("confirm page in postgresql: %w", err)
 	}

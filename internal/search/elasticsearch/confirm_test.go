@@ -137,6 +137,47 @@ func TestConfirmAgainstPostgreSQL(t *testing.T) {
 	})
 }
 
+// A hotel whose stars or amenities changed after the index last saw it is
+// dropped from a page that asks for what it no longer has: the page shows
+// PostgreSQL's stars, and a 2-star hotel under "4 stars and up" would
+// contradict the filter it is listed under.
+func TestConfirmDropsHotelsNoLongerMatchingTheFilters(t *testing.T) {
+	t.Parallel()
+	b := setupCatalog(t)
+	e := NewEngine(nil, b.pool, Opts{})
+	versailles := b.cat.Hotels["versailles"] // 5 stars, free_wifi, pool, spa
+	q := search.Query{CheckIn: day("2027-06-24"), CheckOut: day("2027-06-25"), MinStars: 4, Amenities: []string{"pool"},
+		Now: searchtest.Now}
+	if err := q.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	// the index's page, as a search hit it before the change reached it
+	p := page{sort: q.Sort, hits: []pageHit{{id: versailles}}}
+	shown := func() []search.Hit {
+		t.Helper()
+		c, err := e.confirm(context.Background(), q, p.hotelIDs())
+		if err != nil {
+			t.Fatal(err)
+		}
+		hits, _ := p.confirmed(c)
+		return hits
+	}
+	if hits := shown(); len(hits) != 1 || hits[0].StarRating != 5 {
+		t.Fatalf("before the change: %+v, want Versailles with 5 stars", hits)
+	}
+	for _, change := range []string{
+		"UPDATE hotels SET amenities = '{free_wifi,spa}' WHERE id = $1",
+		"UPDATE hotels SET amenities = '{free_wifi,pool,spa}', star_rating = 3 WHERE id = $1",
+	} {
+		if _, err := b.pool.Exec(context.Background(), change, versailles); err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range shown() {
+			t.Errorf("after %q: %s shown (%d stars) for 4 stars and up with a pool", change, h.HotelName, h.StarRating)
+		}
+	}
+}
+
 func TestExchangeRatesAreCached(t *testing.T) {
 	t.Parallel()
 	b := setupCatalog(t)

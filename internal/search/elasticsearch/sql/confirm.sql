@@ -5,9 +5,11 @@
 -- free on every night and a rate plan priced for every night, their totals,
 -- and whether the cheapest option is inside the nightly price range, with
 -- the names a results page shows (as search.sql). A hotel missing from the
--- answer is gone, sold out or not yet open for that stay. With no stay and
--- no party ($14 false), a hotel without room types is answered too, with
--- none (no criteria lists the catalog).
+-- answer is gone, sold out, not yet open for that stay, or no longer has
+-- the stars or amenities asked for (an index a change has not reached yet
+-- may still list it). With no stay and no party ($14 false), a hotel
+-- without room types is answered too, with none (no criteria lists the
+-- catalog).
 --
 -- $1  hotel ids uuid[]
 -- $2  check_in date, $3 check_out date     (NULL for none)
@@ -15,6 +17,7 @@
 -- $6  rooms, $7 max adults, $8 max children, $9 max people of any party
 -- $10 now, $11 price currency, $12 price min, $13 price max (minor units of $11 per night)
 -- $14 whether a stay or a party was asked for (search.Query.AsksForRooms)
+-- $15 min stars, $16 amenities text[] (all of them)
 WITH target AS (
     SELECT per_usd, minor_digits FROM exchange_rates WHERE currency = $11::text
 ),
@@ -29,7 +32,7 @@ cand AS (
                           THEN (($4 AT TIME ZONE h.time_zone) - interval '6 hours')::date
                           ELSE $2::date END AS ci) d
     ) stay
-    WHERE h.id = ANY($1::uuid[])
+    WHERE h.id = ANY($1::uuid[]) AND h.star_rating >= $15::int AND h.amenities @> $16::text[]
       -- offered from the hotel's business date (06:00 to 06:00 local) to 365
       -- days ahead (hoteldate.BusinessDate, booking.MaxDaysAhead)
       AND (stay.ci IS NULL OR stay.ci - (($10::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date BETWEEN 0 AND 365)
