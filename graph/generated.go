@@ -4146,7 +4146,7 @@ input HotelSearchInput {
   (trigram similarity), and a word no hotel has matches those one edit away (two beyond five letters;
   two neighbouring letters swapped count as one), as the Elasticsearch engine's fuzziness does:
   "Tokio" finds Tokyo, "Prais" Paris. Words of one or two letters, such as a country code, match
-  exactly.
+  exactly. A possessive is its word: "Montmartre's" looks for "montmartre".
   """
   text: String
   near: CircleInput

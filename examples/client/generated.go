@@ -490,7 +490,7 @@ type HotelSearchInput struct {
 	// (trigram similarity), and a word no hotel has matches those one edit away (two beyond five letters;
 	// two neighbouring letters swapped count as one), as the Elasticsearch engine's fuzziness does:
 	// "Tokio" finds Tokyo, "Prais" Paris. Words of one or two letters, such as a country code, match
-	// exactly.
+	// exactly. A possessive is its word: "Montmartre's" looks for "montmartre".
 	Text   *string      `json:"text"`
 	Near   *CircleInput `json:"near"`
 	Within *BoxInput    `json:"within"`

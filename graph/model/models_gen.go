@@ -366,7 +366,7 @@ type HotelSearchInput struct {
 	// (trigram similarity), and a word no hotel has matches those one edit away (two beyond five letters;
 	// two neighbouring letters swapped count as one), as the Elasticsearch engine's fuzziness does:
 	// "Tokio" finds Tokyo, "Prais" Paris. Words of one or two letters, such as a country code, match
-	// exactly.
+	// exactly. A possessive is its word: "Montmartre's" looks for "montmartre".
 	Text   *string      `json:"text,omitempty"`
 	Near   *CircleInput `json:"near,omitempty"`
 	Within *BoxInput    `json:"within,omitempty"`

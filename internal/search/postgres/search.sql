@@ -50,7 +50,10 @@ words AS (
            CASE WHEN cardinality(ws) >= 3 THEN res[3] ELSE res[1] END AS r3
     FROM (SELECT coalesce(array_agg(q.w ORDER BY length(q.w) DESC, q.w), '{}') AS ws,
                  coalesce(array_agg(alt.re ORDER BY length(q.w) DESC, q.w), '{}') AS res
-          FROM (SELECT DISTINCT w FROM regexp_split_to_table(search_fold($1::text), '[\W_]+') w WHERE w <> '') q
+          -- a possessive's 's (or ’s) dropped: "montmartre's" is "montmartre",
+          -- as Elasticsearch's fuzziness finds it, not "montmartre" and "s"
+          FROM (SELECT DISTINCT w FROM regexp_split_to_table(regexp_replace(search_fold($1::text), '[''’]s\M', '', 'g'), '[\W_]+') w
+                WHERE w <> '') q
           CROSS JOIN LATERAL (
               SELECT '\m(' || string_agg(d.word, '|') || ')\M' AS re
               FROM search_words d, (SELECT CASE WHEN length(q.w) <= 5 THEN 1 ELSE 2 END AS k) e,

@@ -102,6 +102,10 @@ func Run(t *testing.T, newEngine NewEngine) {
 		// A letter off in a short word, two letters swapped in a longer one.
 		{name: "free text: a wrong letter in a short word", q: search.Query{Text: "Tokio"}, want: []string{"tokyo"}},
 		{name: "free text: two letters swapped", q: search.Query{Text: "lodnon"}, want: []string{"london"}},
+		// "montmartre's" is one word to Elasticsearch, within its two edits
+		// of "montmartre"; not a word "montmartre" and a word "s"
+		{name: "free text: a possessive", q: search.Query{Text: "Montmartre's"}, want: []string{"montmartre"}},
+		{name: "free text: a possessive with a typographic apostrophe", q: search.Query{Text: "montmartre’s inn"}, want: []string{"montmartre"}},
 		// Fuzziness AUTO: any letter, the first too; a swap is one edit.
 		{name: "free text: a wrong first letter", q: search.Query{Text: "Zokyo"}, want: []string{"tokyo"}},
 		{name: "free text: two letters swapped in a short word", q: search.Query{Text: "prais"}, want: []string{"lumiere", "montmartre"}},
