@@ -152,6 +152,9 @@ func (q *Query) Normalize() error {
 		if p.Min != nil && p.Max != nil && *p.Min > *p.Max || p.Min != nil && *p.Min < 0 {
 			fail("min must be at least 0 and at most max", "price", "min")
 		}
+		if p.Max != nil && *p.Max < 0 {
+			fail("max must be at least 0", "price", "max")
+		}
 		if !q.HasDates() {
 			fail("a price range needs dates (checkIn and checkOut, or arrivingAt)", "price")
 		}

@@ -35,6 +35,31 @@ func TestQueryRefusesPlacesOutOfRange(t *testing.T) {
 	}
 }
 
+// A price range below zero is a mistake, not a filter that matches nothing.
+func TestQueryRefusesNegativePrices(t *testing.T) {
+	in, out := time.Now().AddDate(0, 0, 10), time.Now().AddDate(0, 0, 11)
+	for _, tc := range []struct {
+		price search.PriceRange
+		field string // the input path at fault; "" when the range is fine
+	}{
+		{search.PriceRange{Max: ptr(int64(-1))}, "input.price.max"},
+		{search.PriceRange{Min: ptr(int64(-1))}, "input.price.min"},
+		{search.PriceRange{Min: ptr(int64(5000)), Max: ptr(int64(4000))}, "input.price.min"},
+		{search.PriceRange{Min: ptr(int64(0)), Max: ptr(int64(0))}, ""},
+	} {
+		tc.price.Currency = "EUR"
+		q := search.Query{CheckIn: &in, CheckOut: &out, Price: &tc.price}
+		err := q.Normalize()
+		errs, _ := apperr.All(err)
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%+v: %v, want it accepted", tc.price, err)
+		case tc.field != "" && (len(errs) != 1 || errs[0].Code != apperr.InvalidInput || strings.Join(errs[0].Field, ".") != tc.field):
+			t.Errorf("%+v: %v, want INVALID_INPUT at %s", tc.price, err, tc.field)
+		}
+	}
+}
+
 // Price facet edges follow the currency's magnitude: what a dollar buys,
 // to the nearest power of ten, times the dollar's edges.
 func TestPriceEdges(t *testing.T) {
@@ -191,3 +216,5 @@ func TestNormalizeRefusesStaysPastEverywhere(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
