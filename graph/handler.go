@@ -95,6 +95,7 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 		srv.Use(newOperationTracing(opts.TracerProvider))
 	}
 	srv.Use(transportOperations{})
+	srv.Use(&stringInts{})
 	srv.Use(cardDataGuard{})
 	srv.Use(searchEngines{})
 	if opts.Allowlist != nil {

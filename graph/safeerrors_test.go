@@ -1,15 +1,18 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/staygraph/staygraph/graph"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/server"
 )
 
@@ -100,21 +103,56 @@ func TestLogsHoldNoTokensOrPersonalData(t *testing.T) {
 }
 
 // An Int given as a JSON string ("5") is INVALID_INPUT, as the GraphQL
-// spec's input coercion says, in a variable and in an input object alike.
+// spec's input coercion says, in a variable, an input object and a list
+// alike: the document is refused whole with HTTP 400, on the value's path.
 func TestIntAsAStringIsRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, c := range []struct {
 		query string
 		vars  map[string]any
+		path  string
 	}{
-		{`query($f: Int) { hotels(first: $f) { totalCount } }`, map[string]any{"f": "5"}},
-		{`query($in: HotelSearchInput!) { searchHotels(input: $in, first: 1) { totalCount } }`, map[string]any{"in": map[string]any{"minStars": "3"}}},
+		{`query($f: Int) { hotels(first: $f) { totalCount } }`, map[string]any{"f": "5"}, "[variable f]"},
+		{`query($in: HotelSearchInput!) { searchHotels(input: $in, first: 1) { totalCount } }`,
+			map[string]any{"in": map[string]any{"minStars": "3"}}, "[variable in minStars]"},
+		{`query($in: HotelSearchInput!) { searchHotels(input: $in, first: 1) { totalCount } }`,
+			map[string]any{"in": map[string]any{"rooms": []any{map[string]any{"adults": 2}, map[string]any{"adults": 1, "childAges": []any{4, "7"}}}}},
+			"[variable in rooms 1 childAges 1]"},
 	} {
 		res := b.do(t, "", c.query, c.vars)
-		if res.code() != "INVALID_INPUT" || !strings.Contains(res.Errors[0].Message, "not a string") {
-			t.Errorf("%v: %s %+v, want INVALID_INPUT", c.vars, res.Data, res.Errors)
+		if res.status != http.StatusBadRequest || res.code() != "INVALID_INPUT" || !strings.Contains(res.Errors[0].Message, "not a string") ||
+			fmt.Sprint(res.Errors[0].Path) != c.path || len(res.Data) > 0 && string(res.Data) != "null" {
+			t.Errorf("%v: status %d data %s %+v, want 400 INVALID_INPUT at %s", c.vars, res.status, res.Data, res.Errors, c.path)
 		}
+	}
+}
+
+// A document of two holds whose second gives an Int as a string runs
+// neither: the first hold is not made and committed before the second is
+// refused.
+func TestIntAsAStringRefusesTheWholeDocument(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, plan, _ := b.stayFixture(t, "Europe/Lisbon", 2)
+	tok := token(t, auth.RoleGuest)
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 3)
+	first, second := holdVars(hotel, plan, "k1", checkIn, 1)["input"], holdVars(hotel, plan, "k2", checkIn, 1)["input"]
+	second.(map[string]any)["expectedTotal"] = "12720"
+	const twoHolds = `mutation($a: HoldBookingInput!, $b: HoldBookingInput!) {
+  a: holdBooking(input: $a) { booking { reference } userErrors { code } }
+  b: holdBooking(input: $b) { booking { reference } userErrors { code } }
+}`
+	res := b.do(t, tok, twoHolds, map[string]any{"a": first, "b": second})
+	if res.status != http.StatusBadRequest || res.code() != "INVALID_INPUT" || fmt.Sprint(res.Errors[0].Path) != "[variable b expectedTotal]" {
+		t.Fatalf("status %d: %s %+v, want 400 INVALID_INPUT at [variable b expectedTotal]", res.status, res.Data, res.Errors)
+	}
+	var bookings int
+	if err := b.pool.QueryRow(context.Background(), "SELECT count(*) FROM bookings").Scan(&bookings); err != nil {
+		t.Fatal(err)
+	}
+	if bookings != 0 {
+		t.Errorf("%d bookings made by a refused document", bookings)
 	}
 }
 
