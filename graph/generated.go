@@ -4968,7 +4968,9 @@ type Mutation {
   Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone
   (none when the hotel cancels with waivePenalty, or the booking is flagged for relocation).
   Codes: PAYMENT_PENDING (a payment on the booking is under way: try again once it settled), INVALID_STATE,
-  FORBIDDEN (waivePenalty from someone other than the hotel's staff or an admin).
+  NOT_FOUND, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT (a reason over 500 characters). waivePenalty from
+  someone other than the hotel's staff or an admin is the GraphQL error FORBIDDEN, as every refusal
+  of a caller's rights is.
   """
   cancelBooking(input: CancelBookingInput!): CancelBookingPayload
   """
@@ -5027,8 +5029,9 @@ type Mutation {
   A reconciliation is enqueued anew; it records the provider's answer and confirms the booking (money
   taken) or unpins it (none taken), as the first would have; a hold whose first night is over by then
   expires instead, its money refunded. The provider is asked under the payment's
-  own idempotency key: nothing is charged twice. Codes: NOT_FOUND, FORBIDDEN, INVALID_STATE (the
-  payment's outcome is in), CONFLICT (a reconciliation is still live: it asks by itself).
+  own idempotency key: nothing is charged twice. Codes: NOT_FOUND, INVALID_STATE (the payment's
+  outcome is in), CONFLICT (a reconciliation is still live: it asks by itself); a caller other than
+  the hotel's staff or an admin gets the GraphQL error FORBIDDEN.
   """
   retryPaymentLookup(input: RetryPaymentLookupInput!): PaymentPayload
   """
