@@ -4798,6 +4798,7 @@ input QuoteInput {
 
 input ContactInput {
   email: String!
+  "In international form, as SMS needs it: + and the country code, up to 15 digits (+33 1 23 45 67 89)."
   phone: String
   """
   BCP 47 tag of the language the guest is written to in (en, fr, es-MX...); default en. Messages

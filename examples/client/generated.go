@@ -288,7 +288,8 @@ func (v *ConfirmBookingResponse) GetConfirmBooking() *ConfirmBookingConfirmBooki
 }
 
 type ContactInput struct {
-	Email string  `json:"email"`
+	Email string `json:"email"`
+	// In international form, as SMS needs it: + and the country code, up to 15 digits (+33 1 23 45 67 89).
 	Phone *string `json:"phone"`
 	// BCP 47 tag of the language the guest is written to in (en, fr, es-MX...); default en. Messages
 	// are written in en, fr and es; another language gets the English ones.

@@ -155,7 +155,10 @@ func validateHold(in *HoldInput) error {
 	if len(in.Contact.Language) > 35 || !languagePattern.MatchString(in.Contact.Language) {
 		fail("give a language tag such as en, fr or es-MX", "contact", "language")
 	}
-	if p := in.Contact.Phone; p != "" && (len(p) > 20 || strings.Trim(p, "+0123456789 -().") != "" || digits(p) < 6) {
+	// international form (E.164: a + and at most 15 digits), which SMS
+	// gateways need: a national number (01 23 ...) reaches no one abroad
+	if p := in.Contact.Phone; p != "" && (len(p) > 20 || !strings.HasPrefix(p, "+") || strings.Trim(p[1:], "0123456789 -().") != "" ||
+		digits(p) < 6 || digits(p) > 15) {
 		fail("give a phone number in international form such as +33 1 23 45 67 89", "contact", "phone")
 	}
 	for i := range in.Rooms {
