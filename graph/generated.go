@@ -4071,7 +4071,7 @@ type Query {
   """
   Prices a stay and says whether it is available now. Codes: INVALID_INPUT (such as a checkIn before
   today at the hotel, its business date, or more than 365 days after it), NOT_BOOKABLE (a rate plan has
-  no price for every night).
+  no price for every night; field names the room, as ["input", "rooms", "<i>", "ratePlanId"]).
   """
   quote(input: QuoteInput!): QuoteResult!
   """
@@ -4959,7 +4959,7 @@ type EndMaintenancePayload {
 }
 
 type Mutation {
-  "Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as [\"input\", \"rooms\", \"<i>\"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT (checkIn before today at the hotel, its business date: until 06:00 local time the night in progress still sells)."
+  "Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as [\"input\", \"rooms\", \"<i>\"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE (as for quote), IDEMPOTENCY_KEY_REUSED, INVALID_INPUT (checkIn before today at the hotel, its business date: until 06:00 local time the night in progress still sells)."
   holdBooking(input: HoldBookingInput!): HoldBookingPayload
   "Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL (pay the rest with another method), PAYMENT_PENDING (this payment's outcome is reconciled later, or another payment on the booking is under way: try again once it settled), HOLD_EXPIRED, INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND."
   confirmBooking(input: ConfirmBookingInput!): ConfirmBookingPayload

@@ -476,7 +476,7 @@ func (v *HoldBookingInput) GetExpectedTotal() *int { return v.ExpectedTotal }
 
 // HoldBookingResponse is returned by HoldBooking on success.
 type HoldBookingResponse struct {
-	// Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as ["input", "rooms", "<i>"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE, IDEMPOTENCY_KEY_REUSED, INVALID_INPUT (checkIn before today at the hotel, its business date: until 06:00 local time the night in progress still sells).
+	// Reserves rooms for a stay until holdExpiresAt. Codes: SOLD_OUT (field names the room that cannot be had, as ["input", "rooms", "<i>"]), PRICE_CHANGED (amount is the total now), NOT_BOOKABLE (as for quote), IDEMPOTENCY_KEY_REUSED, INVALID_INPUT (checkIn before today at the hotel, its business date: until 06:00 local time the night in progress still sells).
 	HoldBooking *HoldBookingHoldBookingHoldBookingPayload `json:"holdBooking"`
 }
 
@@ -763,7 +763,7 @@ func (v *QuoteQuoteQuoteResultUserErrorsUserError) GetMessage() string { return 
 type QuoteResponse struct {
 	// Prices a stay and says whether it is available now. Codes: INVALID_INPUT (such as a checkIn before
 	// today at the hotel, its business date, or more than 365 days after it), NOT_BOOKABLE (a rate plan has
-	// no price for every night).
+	// no price for every night; field names the room, as ["input", "rooms", "<i>", "ratePlanId"]).
 	Quote QuoteQuoteQuoteResult `json:"quote"`
 }
 

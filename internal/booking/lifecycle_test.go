@@ -181,6 +181,7 @@ func TestHoldValidation(t *testing.T) {
 	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
 	b := setup(t, now)
 	f := b.fixture(t, fixtureOpts{rooms: 2})
+	later := b.ratePlan(t, f, catalog.CancellationPolicy{}, catalog.DepositPolicy{Kind: catalog.DepositFull}, day("2027-04-01"), 9000)
 	ctx := guest("cust-1")
 	cases := []struct {
 		name  string
@@ -214,6 +215,10 @@ func TestHoldValidation(t *testing.T) {
 		{"three rooms of two", func(in *booking.HoldInput) { *in = holdInput(f, in.IdempotencyKey, in.CheckIn, in.CheckOut, 3) }, booking.SoldOut, ""},
 		{"stale price", func(in *booking.HoldInput) { total := int64(1); in.ExpectedTotal = &total }, booking.PriceChanged, "input.expectedTotal"},
 		{"a negative expected total", func(in *booking.HoldInput) { total := int64(-1); in.ExpectedTotal = &total }, apperr.InvalidInput, "input.expectedTotal"},
+		{"a room on a plan not priced for the stay", func(in *booking.HoldInput) {
+			*in = holdInput(f, in.IdempotencyKey, in.CheckIn, in.CheckOut, 2)
+			in.Rooms[1].RatePlanID = later.ID
+		}, booking.NotBookable, "input.rooms.1.ratePlanId"},
 	}
 	for i, c := range cases {
 		in := holdInput(f, fmt.Sprint("key-", i), day("2027-03-10"), day("2027-03-12"), 1)

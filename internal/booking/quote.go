@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -212,7 +213,8 @@ func (quote *Quote) price(rates map[uuid.UUID][]NightPrice) error {
 		room.Nightly = rates[room.RatePlan.ID]
 		room.Amount = 0
 		if len(room.Nightly) != nights {
-			return apperr.New(NotBookable, fmt.Sprintf("rate plan %q has no price for every night of this stay", room.RatePlan.Name))
+			return &apperr.Error{Code: NotBookable, Field: []string{"input", "rooms", strconv.Itoa(i), "ratePlanId"},
+				Message: fmt.Sprintf("rate plan %q has no price for every night of this stay", room.RatePlan.Name)}
 		}
 		for _, n := range room.Nightly {
 			room.Amount += n.Amount
