@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -51,8 +52,14 @@ func ParseCursor(s string, sort Sort) (*Cursor, error) {
 		return nil, bad
 	}
 	parts := strings.Split(string(raw), "|")
-	if (len(parts) != 3 && len(parts) != 4) || Sort(parts[0]) != sort {
+	if len(parts) != 3 && len(parts) != 4 {
 		return nil, bad
+	}
+	if from := Sort(parts[0]); from != sort {
+		if !slices.Contains([]Sort{SortRelevance, SortDistance, SortPrice, SortStars}, from) {
+			return nil, bad
+		}
+		return nil, apperr.Invalid(fmt.Sprintf("this cursor comes from a search sorted by %s, not %s; pass endCursor of the previous page of the same search", from, sort), "after")
 	}
 	key, err := strconv.ParseFloat(parts[1], 64)
 	if err != nil || math.IsNaN(key) || math.IsInf(key, 0) {

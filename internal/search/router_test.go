@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -139,6 +140,11 @@ func TestRouterResumesOnTheCursorsEngine(t *testing.T) {
 	_, err := r.Search(context.Background(), search.Query{After: after("elasticsearch")})
 	if all, _ := apperr.All(err); len(all) != 1 || all[0].Code != apperr.InvalidInput {
 		t.Fatalf("an elasticsearch cursor while it is down: %v, want INVALID_INPUT", err)
+	}
+	// a cursor of another sort says so, rather than "malformed"
+	if _, err := search.ParseCursor(after("postgres"), search.SortPrice); !apperr.HasCode(err, apperr.InvalidInput) ||
+		!strings.Contains(err.Error(), "sorted by RELEVANCE, not PRICE") {
+		t.Errorf("a RELEVANCE cursor for a PRICE search: %v", err)
 	}
 	for _, bad := range []string{"NaN", "+Inf", "-Inf"} {
 		c := base64.RawURLEncoding.EncodeToString([]byte("RELEVANCE|" + bad + "|" + uuid.NewString() + "|elasticsearch"))
