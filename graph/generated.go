@@ -4830,6 +4830,7 @@ type HoldBookingPayload {
 input PaymentInput {
   "A registered provider, e.g. sandbox."
   provider: String!
+  "The provider's token of the payment method (never card data), at most 255 characters."
   token: String!
 }
 

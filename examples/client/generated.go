@@ -589,7 +589,8 @@ func (v *PartyInput) GetChildAges() []int { return v.ChildAges }
 type PaymentInput struct {
 	// A registered provider, e.g. sandbox.
 	Provider string `json:"provider"`
-	Token    string `json:"token"`
+	// The provider's token of the payment method (never card data), at most 255 characters.
+	Token string `json:"token"`
 }
 
 // GetProvider returns PaymentInput.Provider, and is useful for accessing the field via an interface.

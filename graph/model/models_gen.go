@@ -431,7 +431,8 @@ type PayBalancePayload struct {
 type PaymentInput struct {
 	// A registered provider, e.g. sandbox.
 	Provider string `json:"provider"`
-	Token    string `json:"token"`
+	// The provider's token of the payment method (never card data), at most 255 characters.
+	Token string `json:"token"`
 }
 
 type PaymentPayload struct {

@@ -181,6 +181,10 @@ func providerKeyOf(b Booking, key idempotency) string {
 	return "sg_" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// maxTokenLength bounds a payment method's token: providers' are a few dozen
+// characters (Stripe's pm_... about 30), and a longer one is not sent on.
+const maxTokenLength = 255
+
 // pay charges amount for b. It returns nil once the money is captured.
 func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *PaymentInput, amount int64) error {
 	if in == nil {
@@ -192,6 +196,9 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 	}
 	if strings.TrimSpace(in.Token) == "" {
 		return apperr.Invalid("give the payment provider's token of the payment method", "input", "payment", "token")
+	}
+	if len(in.Token) > maxTokenLength {
+		return apperr.Invalid(fmt.Sprintf("a payment method's token has at most %d characters", maxTokenLength), "input", "payment", "token")
 	}
 	if prior, err := s.q.GetPaymentByKey(ctx, providerKey); err == nil {
 		return priorOutcome(prior)

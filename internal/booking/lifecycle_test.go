@@ -140,6 +140,14 @@ func TestDeclinedPaymentLeavesTheHold(t *testing.T) {
 	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c2", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "nope", Token: "x"}}); code(err) != apperr.InvalidInput {
 		t.Fatalf("unknown provider: %v", err)
 	}
+	long := booking.ConfirmInput{IdempotencyKey: "c4", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_visa" + strings.Repeat("x", 5000)}}
+	if _, err := b.svc.Confirm(ctx, long); code(err) != apperr.InvalidInput {
+		t.Fatalf("a token of 5,008 characters: %v", err)
+	}
+	must(t, b.pool.QueryRow(b.admin, "SELECT count(*) FROM payments WHERE booking_id = $1", held.ID).Scan(&attempts))
+	if attempts != 1 {
+		t.Fatalf("%d payment attempts after refused tokens, want 1", attempts)
+	}
 	confirmed, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c3", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_visa"}})
 	must(t, err)
 	if confirmed.Status != booking.StatusConfirmed {
