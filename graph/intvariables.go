@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"reflect"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -63,12 +64,15 @@ func (s *stringInts) check(t *ast.Type, v any, path ast.Path) *gqlerror.Error {
 		return nil
 	}
 	if t.Elem != nil {
-		list, ok := v.([]any)
-		if !ok {
-			return s.check(t.Elem, v, path) // one value given for a list of one
+		// a list is a []any as JSON decodes it, or, where one value was
+		// given for a list of one, the typed slice gqlparser wraps it in
+		// ([]string{"7"}, []map[string]any{...})
+		list := reflect.ValueOf(v)
+		if list.Kind() != reflect.Slice {
+			return s.check(t.Elem, v, path)
 		}
-		for i, e := range list {
-			if err := s.check(t.Elem, e, append(path[:len(path):len(path)], ast.PathIndex(i))); err != nil {
+		for i := range list.Len() {
+			if err := s.check(t.Elem, list.Index(i).Interface(), append(path[:len(path):len(path)], ast.PathIndex(i))); err != nil {
 				return err
 			}
 		}

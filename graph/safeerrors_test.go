@@ -119,6 +119,14 @@ func TestIntAsAStringIsRefused(t *testing.T) {
 		{`query($in: HotelSearchInput!) { searchHotels(input: $in, first: 1) { totalCount } }`,
 			map[string]any{"in": map[string]any{"rooms": []any{map[string]any{"adults": 2}, map[string]any{"adults": 1, "childAges": []any{4, "7"}}}}},
 			"[variable in rooms 1 childAges 1]"},
+		// one value given for a list is a list of one: of an Int, of an
+		// input object, of a variable's own
+		{`query($in: HotelSearchInput!) { searchHotels(input: $in, first: 1) { totalCount } }`,
+			map[string]any{"in": map[string]any{"rooms": []any{map[string]any{"adults": 2, "childAges": "7"}}}}, "[variable in rooms 0 childAges 0]"},
+		{`query($in: HotelSearchInput!) { searchHotels(input: $in, first: 1) { totalCount } }`,
+			map[string]any{"in": map[string]any{"rooms": map[string]any{"adults": "2"}}}, "[variable in rooms 0 adults]"},
+		{`query($ages: [Int!]) { searchHotels(input: {rooms: [{adults: 2, childAges: $ages}]}, first: 1) { totalCount } }`,
+			map[string]any{"ages": "7"}, "[variable ages 0]"},
 	} {
 		res := b.do(t, "", c.query, c.vars)
 		if res.status != http.StatusBadRequest || res.code() != "INVALID_INPUT" || !strings.Contains(res.Errors[0].Message, "not a string") ||

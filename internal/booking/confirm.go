@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -197,7 +198,7 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 	if strings.TrimSpace(in.Token) == "" {
 		return apperr.Invalid("give the payment provider's token of the payment method", "input", "payment", "token")
 	}
-	if len(in.Token) > maxTokenLength {
+	if utf8.RuneCountInString(in.Token) > maxTokenLength {
 		return apperr.Invalid(fmt.Sprintf("a payment method's token has at most %d characters", maxTokenLength), "input", "payment", "token")
 	}
 	if prior, err := s.q.GetPaymentByKey(ctx, providerKey); err == nil {

@@ -148,6 +148,11 @@ func TestDeclinedPaymentLeavesTheHold(t *testing.T) {
 	if attempts != 1 {
 		t.Fatalf("%d payment attempts after refused tokens, want 1", attempts)
 	}
+	// the bound is in characters: 204 of them in 404 bytes pass it
+	accented := booking.ConfirmInput{IdempotencyKey: "c5", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_" + strings.Repeat("é", 200)}}
+	if _, err := b.svc.Confirm(ctx, accented); code(err) == apperr.InvalidInput {
+		t.Fatalf("a token of 204 characters: %v", err)
+	}
 	confirmed, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c3", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_visa"}})
 	must(t, err)
 	if confirmed.Status != booking.StatusConfirmed {
