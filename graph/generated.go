@@ -4990,15 +4990,17 @@ type Mutation {
   checkInBooking; a confirmed booking the desk did not check in too). The nights used stay counted and
   the hotel keeps what was paid; guests who leave before checkOut give the nights from the calendar
   date they leave on back to sale (departedOn), all of them when they leave on the check-in date.
-  Leaving at 05:00 on checkOut is on time: the night before was slept. Codes: INVALID_STATE, PAYMENT_PENDING (a payment on the
+  Leaving at 05:00 on checkOut is on time: the night before was slept. Codes: INVALID_STATE (also for
+  a booking flagged for relocation: its guests never had a room), PAYMENT_PENDING (a payment on the
   booking is under way: try again once it settled).
   """
   checkOutBooking(input: FrontDeskInput!): FrontDeskPayload
   """
   Front desk: the guests of a confirmed booking never came, from the day after check-in at the hotel
   (its business date: from 06:00 local time, until then they may still arrive);
-  its rooms go back on sale and what was paid is kept. Codes: INVALID_STATE, PAYMENT_PENDING (a
-  payment on the booking is under way: try again once it settled).
+  its rooms go back on sale and what was paid is kept. Codes: INVALID_STATE (also for a booking
+  flagged for relocation: the hotel had no room for them; cancel it, free of charge), PAYMENT_PENDING
+  (a payment on the booking is under way: try again once it settled).
   """
   markNoShow(input: FrontDeskInput!): FrontDeskPayload
   "Sends a DEAD notification again, or a PENDING one whose delivery stopped with its process (staff of the hotel and admins)."

@@ -35,6 +35,10 @@ type deskMove struct {
 	// notYet says why the move cannot be recorded on the hotel's business
 	// date today, "" when it can.
 	notYet func(b Booking, today time.Time) string
+	// forRelocated is why a booking flagged for relocation (maintenance
+	// took its room: its guests have none) cannot be moved so; "" when it
+	// can (check-in claims a room back).
+	forRelocated string
 	// apply records it; today is the hotel's business date now, on its
 	// calendar date.
 	apply func(ctx context.Context, q *db.Queries, b Booking, today, on time.Time) (db.Booking, error)
@@ -101,6 +105,7 @@ func reclaimRoomsTx(ctx context.Context, q *db.Queries, b Booking, from time.Tim
 // early), and guests who leave in the evening give that night back.
 func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 	return s.frontDesk(ctx, id, deskMove{done: "checked out", from: []Status{StatusConfirmed, StatusCheckedIn},
+		forRelocated: "its guests never had a room to leave",
 		notYet: func(b Booking, today time.Time) string {
 			if today.Before(b.CheckIn) {
 				return notBegun(b, today)
@@ -135,6 +140,7 @@ func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 // on sale for the nights left, and the hotel keeps what was paid.
 func (s *Service) MarkNoShow(ctx context.Context, id uuid.UUID) (Booking, error) {
 	return s.frontDesk(ctx, id, deskMove{done: "marked a no-show", from: []Status{StatusConfirmed},
+		forRelocated: "the hotel had no room for its guests, who are owed their money back",
 		notYet: func(b Booking, today time.Time) string {
 			if !today.After(b.CheckIn) {
 				return fmt.Sprintf("guests may still arrive: a no-show is recorded from the day after check-in (%s), today at the hotel is %s",
@@ -169,6 +175,9 @@ func (s *Service) frontDesk(ctx context.Context, id uuid.UUID, m deskMove) (Book
 		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the booking is %s: it cannot be %s", b.Status, m.done))
 	case b.PaymentInFlight:
 		return Booking{}, apperr.New(PaymentPending, "a payment on this booking is under way; try again when it has settled")
+	case b.RelocationRequired && m.forRelocated != "":
+		return Booking{}, apperr.New(InvalidState, fmt.Sprintf(
+			"the booking is flagged for relocation: %s; check the guests in once a room is free, or cancel the booking (free of charge)", m.forRelocated))
 	}
 	loc, err := s.hotelLocation(ctx, b.HotelID)
 	if err != nil {

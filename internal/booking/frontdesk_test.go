@@ -1,6 +1,7 @@
 package booking_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -324,6 +325,34 @@ func (b testBundle) relocatedOnItsFirstNight(t *testing.T, f fixture, checkIn, c
 		t.Fatalf("the block flagged %+v, want the booking", affected)
 	}
 	return held, blocks[0]
+}
+
+// A booking maintenance flagged for relocation is not the guests' doing:
+// the desk cannot mark it a no-show (the hotel would keep what was paid for
+// a room it took away) nor check it out (the guests never had a room); it
+// is checked in once a room is free, or cancelled free of charge.
+func TestARelocatedBookingIsNeitherANoShowNorCheckedOut(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 15, 0, 0, 0, time.UTC) // 16:00 in Paris
+	b := setup(t, now)
+	f := b.fixture(t, fixtureOpts{rooms: 1, price: 10000, policy: flexible})
+	staff := staffOf(f.hotel.ID)
+	held, _ := b.relocatedOnItsFirstNight(t, f, day("2027-03-01"), day("2027-03-03"))
+	morning := setupClock(b, time.Date(2027, 3, 2, 9, 0, 0, 0, time.UTC))
+	for name, move := range map[string]func(context.Context, uuid.UUID) (booking.Booking, error){
+		"no-show": morning.MarkNoShow, "check-out": morning.CheckOut} {
+		if got, err := move(staff, held.ID); !apperr.HasCode(err, booking.InvalidState) || !strings.Contains(err.Error(), "relocation") {
+			t.Errorf("%s of a relocated booking: %s, %v; want INVALID_STATE naming the relocation", name, got.Status, err)
+		}
+	}
+	cancelled, refund, err := morning.Cancel(guest("cust-1"), booking.CancelInput{IdempotencyKey: "c", BookingID: held.ID})
+	must(t, err)
+	l, err := ledgerOf(b.admin, morning, held.ID)
+	must(t, err)
+	if cancelled.Status != booking.StatusCancelled || refund == nil || l.Captured == 0 || refund.Amount != l.Captured {
+		t.Errorf("cancelled: %s, refund %+v, ledger %+v; want all that was captured refunded", cancelled.Status, refund, l)
+	}
+	b.assertInventoryConsistent(t)
 }
 
 // A booking maintenance flagged for relocation holds no room. Its guests
