@@ -346,7 +346,7 @@ func TestConcurrentHoldsOverHTTP(t *testing.T) {
 	if won != units || soldOut != clients-units {
 		t.Fatalf("won %d, sold out %d", won, soldOut)
 	}
-	if c, err := booking.CheckInventory(context.Background(), b.pool); err != nil || c != (booking.InventoryCheck{}) {
+	if c, err := booking.CheckInventory(context.Background(), b.pool, time.Now()); err != nil || c != (booking.InventoryCheck{}) {
 		t.Fatalf("inventory: %+v (%v), want no night oversold, miscounted or of the wrong capacity", c, err)
 	}
 	var middle int

@@ -263,7 +263,7 @@ func benchHolds(ctx context.Context, log *slog.Logger, o benchOpts) (benchReport
 	if rep.HTTP, err = benchHTTP(ctx, log, pool, api, fx, *o.clients, *o.rate, *o.warmup, *o.durB); err != nil {
 		return rep, err
 	}
-	check, err := booking.CheckInventory(ctx, pool)
+	check, err := booking.CheckInventory(ctx, pool, time.Now())
 	if err != nil {
 		return rep, err
 	}

@@ -187,7 +187,7 @@ func (b testBundle) reserved(t *testing.T, roomType uuid.UUID, from, to time.Tim
 // that every night's capacity equals the rooms in service and not blocked.
 func (b testBundle) assertInventoryConsistent(t *testing.T) {
 	t.Helper()
-	c, err := booking.CheckInventory(context.Background(), b.pool)
+	c, err := booking.CheckInventory(context.Background(), b.pool, b.now)
 	must(t, err)
 	if c != (booking.InventoryCheck{}) {
 		t.Fatalf("inventory: %d oversold nights, %d nights whose count differs from the bookings holding them, %d whose capacity differs from the rooms in service and not blocked",

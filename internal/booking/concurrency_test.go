@@ -106,7 +106,7 @@ func TestCheckInventoryFindsMiscountedNights(t *testing.T) {
 	_, err = b.pool.Exec(context.Background(), `UPDATE inventory SET reserved = reserved + 1 WHERE room_type_id = $1 AND night = $2`,
 		f.roomType.ID, start.AddDate(0, 0, 1))
 	must(t, err)
-	c, err := booking.CheckInventory(context.Background(), b.pool)
+	c, err := booking.CheckInventory(context.Background(), b.pool, b.now)
 	must(t, err)
 	if c != (booking.InventoryCheck{Oversold: 0, Miscounted: 1}) {
 		t.Fatalf("after adding a reservation no booking holds: %+v, want 1 miscounted night", c)
@@ -137,9 +137,36 @@ func TestCheckInventoryFindsNightsOfTheWrongCapacity(t *testing.T) {
 	// And a third night with a unit no room gives.
 	_, err = b.pool.Exec(ctx, `UPDATE inventory SET capacity = capacity + 1 WHERE room_type_id = $1 AND night = $2`, f.roomType.ID, start.AddDate(0, 0, 2))
 	must(t, err)
-	c, err := booking.CheckInventory(ctx, b.pool)
+	c, err := booking.CheckInventory(ctx, b.pool, b.now)
 	must(t, err)
 	if c != (booking.InventoryCheck{WrongCapacity: 2}) {
 		t.Fatalf("after a block without its capacity change and a unit no room gives: %+v, want 2 nights of the wrong capacity", c)
+	}
+}
+
+// A room taken out of service lowers capacity from the hotel's today on;
+// the nights sold before keep the capacity they were sold with, and the
+// check does not count them as wrong.
+func TestCheckInventoryLeavesPastNightsTheirCapacity(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	b.book(t, guest("g"), f, "k", day("2027-03-01"), day("2027-03-03"))
+	later := time.Date(2027, 3, 5, 11, 0, 0, 0, time.UTC)
+	_, _, err := setupClock(b, later).SetRoomService(staffOf(f.hotel.ID), b.catalog, f.rooms[1].ID, f.rooms[1].Version, false, "broken", false)
+	must(t, err)
+	if got := fmt.Sprint(b.capacity(t, f.roomType.ID, day("2027-03-01"), day("2027-03-06"))); got != "[2 2 -1 -1 1]" {
+		t.Fatalf("capacity from 03-01: %s, want [2 2 -1 -1 1]: the nights sold keep theirs, from 03-05 one room", got)
+	}
+	c, err := booking.CheckInventory(context.Background(), b.pool, later)
+	must(t, err)
+	if c != (booking.InventoryCheck{}) {
+		t.Errorf("on 03-05: %+v, want nothing wrong", c)
+	}
+	// on 03-01 those nights were to come: their capacity is one room now
+	c, err = booking.CheckInventory(context.Background(), b.pool, b.now)
+	must(t, err)
+	if c != (booking.InventoryCheck{WrongCapacity: 2}) {
+		t.Errorf("on 03-01: %+v, want the two nights of the stay of the wrong capacity", c)
 	}
 }

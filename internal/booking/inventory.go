@@ -368,9 +368,11 @@ type InventoryCheck struct {
 }
 
 // CheckInventory checks every night of every room type against the
-// bookings; tests, benchmarks and operators use it after load.
-func CheckInventory(ctx context.Context, conn db.DBTX) (InventoryCheck, error) {
-	row, err := db.New(conn).CheckInventory(ctx)
+// bookings, and the capacity of the nights from each hotel's business date
+// at now on against its rooms; tests, benchmarks and operators use it after
+// load.
+func CheckInventory(ctx context.Context, conn db.DBTX, now time.Time) (InventoryCheck, error) {
+	row, err := db.New(conn).CheckInventory(ctx, now)
 	if err != nil {
 		return InventoryCheck{}, fmt.Errorf("check inventory: %w", err)
 	}

@@ -130,7 +130,7 @@ func TestOutOfServiceRacingAFarBlockOfTheSameType(t *testing.T) {
 				t.Errorf("round %d racer %d: %v", i, j, err)
 			}
 		}
-		c, err := booking.CheckInventory(context.Background(), b.pool)
+		c, err := booking.CheckInventory(context.Background(), b.pool, b.now)
 		must(t, err)
 		if c.WrongCapacity > 0 {
 			bad++

@@ -127,7 +127,7 @@ func TestAddRoomsRacingAHold(t *testing.T) {
 	var capacity, actual int
 	must(t, b.pool.QueryRow(context.Background(), `SELECT capacity, room_type_capacity(room_type_id, night) FROM inventory WHERE room_type_id = $1 AND night = $2`,
 		f.roomType.ID, night).Scan(&capacity, &actual))
-	check, err := db.New(b.pool).CheckInventory(context.Background())
+	check, err := db.New(b.pool).CheckInventory(context.Background(), b.now)
 	must(t, err)
 	// Two rooms of A are free that night (3 rooms, 1 held): a guest asks for them.
 	_, holdErr := b.svc.Hold(guest("g2"), holdInput(f, "h2", night, night.AddDate(0, 0, 1), 2))

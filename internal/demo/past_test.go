@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -75,7 +76,7 @@ func TestPastBookingsKeepTheBookingCoreConsistent(t *testing.T) {
 		WHERE NOT EXISTS (SELECT 1 FROM nightly_rates r WHERE r.rate_plan_id = br.rate_plan_id AND r.night = n::date)`); n != 0 {
 		t.Errorf("%d booked nights have no rate", n)
 	}
-	assertInventoryConsistent(t, b.pool)
+	assertInventoryConsistent(t, b.pool, pastOpts.Today)
 	// Only the stays that happened still hold their nights.
 	if n := count(`SELECT count(*) FROM bookings b JOIN booking_rooms br ON br.booking_id = b.id
 		WHERE br.holds_inventory <> (b.status = 'CHECKED_OUT')`); n != 0 {
@@ -159,10 +160,11 @@ func pastDump(t *testing.T, pool *pgxpool.Pool) []string {
 
 // assertInventoryConsistent checks, in SQL, that no night is oversold,
 // that every night's count equals the units bookings hold on it, and that
-// every night's capacity equals the rooms in service and not blocked.
-func assertInventoryConsistent(t *testing.T, pool *pgxpool.Pool) {
+// every night's capacity from the hotels' business date at now on equals
+// the rooms in service and not blocked.
+func assertInventoryConsistent(t *testing.T, pool *pgxpool.Pool, now time.Time) {
 	t.Helper()
-	c, err := booking.CheckInventory(context.Background(), pool)
+	c, err := booking.CheckInventory(context.Background(), pool, now)
 	if err != nil {
 		t.Fatal(err)
 	}

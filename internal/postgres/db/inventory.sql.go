@@ -23,8 +23,9 @@ WITH held AS (
 SELECT (SELECT count(*) FROM inventory WHERE reserved > capacity)::int AS oversold,
        (SELECT count(*) FROM inventory i FULL JOIN held h USING (room_type_id, night)
         WHERE coalesce(i.reserved, 0) <> coalesce(h.units, 0))::int AS miscounted,
-       (SELECT count(*) FROM inventory
-        WHERE capacity <> room_type_capacity(room_type_id, night))::int AS wrong_capacity
+       (SELECT count(*) FROM inventory i JOIN hotels h ON h.id = i.hotel_id
+        WHERE i.night >= (($1::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date
+          AND i.capacity <> room_type_capacity(i.room_type_id, i.night))::int AS wrong_capacity
 `
 
 type CheckInventoryRow struct {
@@ -35,9 +36,12 @@ type CheckInventoryRow struct {
 
 // The invariants of the inventory over every night: none oversold, each
 // night's count equal to the booked rooms holding it, and each night's
-// capacity equal to the room type's rooms in service and not blocked then.
-func (q *Queries) CheckInventory(ctx context.Context) (CheckInventoryRow, error) {
-	row := q.db.QueryRow(ctx, checkInventory)
+// capacity equal to the room type's rooms in service and not blocked then,
+// from the hotel's business date at @now on (rooms added or taken out of
+// service change capacity from then: nights before keep the capacity they
+// were sold with).
+func (q *Queries) CheckInventory(ctx context.Context, now time.Time) (CheckInventoryRow, error) {
+	row := q.db.QueryRow(ctx, checkInventory, now)
 	var i CheckInventoryRow
 	err := row.Scan(&i.Oversold, &i.Miscounted, &i.WrongCapacity)
 	return i, err

@@ -99,7 +99,10 @@ SELECT 1 FROM inventory WHERE room_type_id = @room_type_id AND night >= @from_ni
 -- name: CheckInventory :one
 -- The invariants of the inventory over every night: none oversold, each
 -- night's count equal to the booked rooms holding it, and each night's
--- capacity equal to the room type's rooms in service and not blocked then.
+-- capacity equal to the room type's rooms in service and not blocked then,
+-- from the hotel's business date at @now on (rooms added or taken out of
+-- service change capacity from then: nights before keep the capacity they
+-- were sold with).
 WITH held AS (
     SELECT br.room_type_id, n::date AS night, count(*) AS units
     FROM bookings bk JOIN booking_rooms br ON br.booking_id = bk.id
@@ -110,5 +113,6 @@ WITH held AS (
 SELECT (SELECT count(*) FROM inventory WHERE reserved > capacity)::int AS oversold,
        (SELECT count(*) FROM inventory i FULL JOIN held h USING (room_type_id, night)
         WHERE coalesce(i.reserved, 0) <> coalesce(h.units, 0))::int AS miscounted,
-       (SELECT count(*) FROM inventory
-        WHERE capacity <> room_type_capacity(room_type_id, night))::int AS wrong_capacity;
+       (SELECT count(*) FROM inventory i JOIN hotels h ON h.id = i.hotel_id
+        WHERE i.night >= ((sqlc.arg(now)::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date
+          AND i.capacity <> room_type_capacity(i.room_type_id, i.night))::int AS wrong_capacity;
