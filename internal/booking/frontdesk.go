@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/hoteldate"
@@ -81,7 +82,10 @@ func (s *Service) CheckIn(ctx context.Context, id uuid.UUID) (Booking, error) {
 // free on a night the check-in is SOLD_OUT, and the guests must be moved
 // first: a room that is not theirs would be sold twice.
 func reclaimRoomsTx(ctx context.Context, q *db.Queries, b Booking, from time.Time) error {
-	types, err := q.ReclaimBookingRooms(ctx, b.ID)
+	// a room claimed back on a later day of the stay holds units from then
+	// on; the booking's other rooms kept theirs from check-in
+	types, err := q.ReclaimBookingRooms(ctx, db.ReclaimBookingRoomsParams{BookingID: b.ID,
+		HoldsFrom: pgtype.Date{Time: from, Valid: from.After(b.CheckIn)}})
 	if err != nil || len(types) == 0 {
 		return err
 	}

@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -258,6 +259,44 @@ func TestHoldTakenWhileBeingConfirmedIsNotConfirmed(t *testing.T) {
 	}
 	if got := b.reserved(t, f.roomType.ID, in, out); !slices.Equal(got, []int{0, 0}) {
 		t.Fatalf("reserved %v, want nothing: the hold's units went back and the room is blocked", got)
+	}
+	b.assertInventoryConsistent(t)
+}
+
+// A group (a double and the family room) whose family room a forced block
+// takes on its first night keeps its double. The works end early and the
+// guests arrive on the second day: check-in claims the family room from that
+// day on, while the double still holds its first night, booked and paid. The
+// inventory counts both as they are.
+func TestAGroupRelocatedInPartArrivingLateKeepsItsOtherRoomsNights(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	doubles, family := b.twoTypes(t)
+	staff := staffOf(doubles.hotel.ID)
+	in, out := day("2027-04-10"), day("2027-04-13")
+	ctx := guest("group")
+	held, err := b.svc.Hold(ctx, groupInput(doubles, family, "group", in, out))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: held.ID, Payment: pay("tok_success")})
+	must(t, err)
+	blocks, affected, err := b.svc.BlockRooms(staff, b.catalog, booking.BlockInput{RoomIDs: []uuid.UUID{family.rooms[0].ID},
+		From: in, To: in.AddDate(0, 0, 1), Reason: "leak", Force: true})
+	must(t, err)
+	if len(affected) != 1 || affected[0].ID != held.ID {
+		t.Fatalf("the block flagged %+v, want the group", affected)
+	}
+	b.assertInventoryConsistent(t)
+	_, err = endBlock(staff, b.svc, blocks[0], "")
+	must(t, err)
+	// 10:00 on the 11th in Paris
+	got, err := setupClock(b, time.Date(2027, 4, 11, 8, 0, 0, 0, time.UTC)).CheckIn(staff, held.ID)
+	must(t, err)
+	if got.Status != booking.StatusCheckedIn {
+		t.Fatalf("checked in: %+v", got)
+	}
+	doublesHeld, familyHeld := b.reserved(t, doubles.roomType.ID, in, out), b.reserved(t, family.roomType.ID, in, out)
+	if fmt.Sprint(doublesHeld) != "[1 1 1]" || fmt.Sprint(familyHeld) != "[0 1 1]" {
+		t.Fatalf("reserved: doubles %v, family %v; want [1 1 1] and [0 1 1]", doublesHeld, familyHeld)
 	}
 	b.assertInventoryConsistent(t)
 }

@@ -869,7 +869,7 @@ func (q *Queries) ListBookingGuests(ctx context.Context, bookingIds []uuid.UUID)
 }
 
 const listBookingRooms = `-- name: ListBookingRooms :many
-SELECT br.booking_id, br.position, br.rate_plan_id, br.room_type_id, br.adults, br.child_ages, br.nightly, br.amount, br.tax_amount, br.cancellation_policy, br.holds_inventory, b.currency, b.check_in FROM booking_rooms br JOIN bookings b ON b.id = br.booking_id
+SELECT br.booking_id, br.position, br.rate_plan_id, br.room_type_id, br.adults, br.child_ages, br.nightly, br.amount, br.tax_amount, br.cancellation_policy, br.holds_inventory, br.holds_from, b.currency, b.check_in FROM booking_rooms br JOIN bookings b ON b.id = br.booking_id
 WHERE br.booking_id = ANY($1::uuid[]) ORDER BY br.booking_id, br.position
 `
 
@@ -885,6 +885,7 @@ type ListBookingRoomsRow struct {
 	TaxAmount          int64
 	CancellationPolicy []byte
 	HoldsInventory     bool
+	HoldsFrom          pgtype.Date
 	Currency           string
 	CheckIn            time.Time
 }
@@ -910,6 +911,7 @@ func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) 
 			&i.TaxAmount,
 			&i.CancellationPolicy,
 			&i.HoldsInventory,
+			&i.HoldsFrom,
 			&i.Currency,
 			&i.CheckIn,
 		); err != nil {
@@ -1283,16 +1285,22 @@ func (q *Queries) MarkNoShow(ctx context.Context, arg MarkNoShowParams) (Booking
 }
 
 const reclaimBookingRooms = `-- name: ReclaimBookingRooms :many
-UPDATE booking_rooms SET holds_inventory = true
-WHERE booking_id = $1 AND NOT holds_inventory
+UPDATE booking_rooms SET holds_inventory = true, holds_from = $1::date
+WHERE booking_id = $2 AND NOT holds_inventory
 RETURNING room_type_id
 `
 
+type ReclaimBookingRoomsParams struct {
+	HoldsFrom pgtype.Date
+	BookingID uuid.UUID
+}
+
 // Marks a booking's rooms that no longer hold inventory (maintenance took
-// them: relocation) as holding it again, and returns their room types: the
-// caller claims their units in the same transaction.
-func (q *Queries) ReclaimBookingRooms(ctx context.Context, bookingID uuid.UUID) ([]uuid.UUID, error) {
-	rows, err := q.db.Query(ctx, reclaimBookingRooms, bookingID)
+// them: relocation) as holding it again from the night @holds_from (NULL:
+// the booking's check-in), and returns their room types: the caller claims
+// their units in the same transaction.
+func (q *Queries) ReclaimBookingRooms(ctx context.Context, arg ReclaimBookingRoomsParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, reclaimBookingRooms, arg.HoldsFrom, arg.BookingID)
 	if err != nil {
 		return nil, err
 	}

@@ -90,6 +90,7 @@ type BookingRoom struct {
 	TaxAmount          int64
 	CancellationPolicy []byte
 	HoldsInventory     bool
+	HoldsFrom          pgtype.Date
 }
 
 type ExchangeRate struct {

@@ -126,9 +126,10 @@ RETURNING room_type_id;
 
 -- name: ReclaimBookingRooms :many
 -- Marks a booking's rooms that no longer hold inventory (maintenance took
--- them: relocation) as holding it again, and returns their room types: the
--- caller claims their units in the same transaction.
-UPDATE booking_rooms SET holds_inventory = true
+-- them: relocation) as holding it again from the night @holds_from (NULL:
+-- the booking's check-in), and returns their room types: the caller claims
+-- their units in the same transaction.
+UPDATE booking_rooms SET holds_inventory = true, holds_from = sqlc.narg(holds_from)::date
 WHERE booking_id = @booking_id AND NOT holds_inventory
 RETURNING room_type_id;
 

@@ -106,7 +106,7 @@ SELECT 1 FROM inventory WHERE room_type_id = @room_type_id AND night >= @from_ni
 WITH held AS (
     SELECT br.room_type_id, n::date AS night, count(*) AS units
     FROM bookings bk JOIN booking_rooms br ON br.booking_id = bk.id
-    CROSS JOIN generate_series(coalesce(bk.arrived_on, bk.check_in), coalesce(bk.departed_on, bk.check_out) - 1, interval '1 day') AS n
+    CROSS JOIN generate_series(coalesce(br.holds_from, bk.check_in), coalesce(bk.departed_on, bk.check_out) - 1, interval '1 day') AS n
     WHERE br.holds_inventory
     GROUP BY 1, 2
 )
