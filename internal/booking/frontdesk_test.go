@@ -426,3 +426,33 @@ func TestARelocatedBookingArrivingLateClaimsTheNightsLeft(t *testing.T) {
 	}
 	b.assertInventoryConsistent(t)
 }
+
+// Guests who leave at 01:00 keep the night they slept; at 02:00 that night
+// is still the hotel's today (until 06:00), so taking their room out of
+// service would leave fewer rooms than the night used. The refusal says so
+// and when the change can be made, rather than blaming "guests in the
+// house" it cannot name; at 06:00 it goes through.
+func TestARoomLeftDuringTheNightGoesOutOfServiceAtSixInTheMorning(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 1})
+	staff := staffOf(f.hotel.ID)
+	bk := b.book(t, guest("g"), f, "k", day("2027-03-10"), day("2027-03-12"))
+	_, err := setupClock(b, time.Date(2027, 3, 10, 13, 0, 0, 0, time.UTC)).CheckIn(staff, bk.ID)
+	must(t, err)
+	_, err = setupClock(b, time.Date(2027, 3, 11, 0, 0, 0, 0, time.UTC)).CheckOut(staff, bk.ID) // 01:00 in Paris
+	must(t, err)
+	night := setupClock(b, time.Date(2027, 3, 11, 1, 0, 0, 0, time.UTC)) // 02:00
+	_, _, err = night.SetRoomService(staff, b.catalog, f.rooms[0].ID, f.rooms[0].Version, false, "broken", true)
+	if code(err) != booking.MaintenanceConflict || !strings.Contains(err.Error(), "06:00") || strings.Contains(err.Error(), "()") {
+		t.Fatalf("out of service at 02:00: %v, want MAINTENANCE_CONFLICT saying it can be done from 06:00", err)
+	}
+	morning := setupClock(b, time.Date(2027, 3, 11, 5, 0, 0, 0, time.UTC)) // 06:00
+	_, _, err = morning.SetRoomService(staff, b.catalog, f.rooms[0].ID, f.rooms[0].Version, false, "broken", true)
+	must(t, err)
+	c, err := booking.CheckInventory(context.Background(), b.pool, time.Date(2027, 3, 11, 5, 0, 0, 0, time.UTC))
+	must(t, err)
+	if c != (booking.InventoryCheck{}) {
+		t.Errorf("inventory at 06:00: %+v", c)
+	}
+}

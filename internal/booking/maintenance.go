@@ -621,10 +621,19 @@ func (s *Service) shrinkTx(ctx context.Context, tx pgx.Tx, q *db.Queries, roomTy
 			}
 		}
 		if len(unmovable) > 0 {
-			// Units held by guests in the house: the change is refused
+			// Units held by guests in the house, or used by guests who
+			// left during the night in progress: the change is refused
 			// whatever force says.
 			slices.Sort(unmovable)
 			slices.Sort(guests)
+			if len(guests) == 0 {
+				// no active booking holds them: only a departure (checked
+				// out) still holds the units of the night it slept, and only
+				// the night in progress is changed and can have one
+				return affected, apperr.New(MaintenanceConflict, fmt.Sprintf(
+					"the night of %s is still in progress (until 06:00 local time) and guests who have checked out used its rooms; make the change from 06:00, once that night is over",
+					strings.Join(unmovable, ", ")))
+			}
 			return affected, apperr.New(MaintenanceConflict, fmt.Sprintf(
 				"the rooms left cannot hold the guests in the house (%s) on %s; check them out or move them to other rooms first",
 				strings.Join(guests, ", "), strings.Join(unmovable, ", ")))
