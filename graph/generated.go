@@ -4390,6 +4390,8 @@ enum NotificationStatus {
   SENT
   "Every attempt failed; staff can retry it."
   DEAD
+  "A later notice of the booking's state (held, confirmed, cancelled, ...) went out while this one waited for a retry: out of date, it was not sent."
+  SUPERSEDED
 }
 
 type Notification {

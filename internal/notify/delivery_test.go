@@ -604,3 +604,45 @@ func TestAGuestWithoutAPhoneStaysOnEmailThroughAnOutage(t *testing.T) {
 		t.Fatalf("notification %+v and %d SMS, want sent by email only", n, len(gw.Requests()))
 	}
 }
+
+// A "rooms held" email that waits for a retry through a mail outage while
+// the booking is cancelled does not reach the guest after the cancellation
+// email: it ends SUPERSEDED, unsent. A refund notice is news of its own and
+// still goes out.
+func TestAStaleNoticeIsNotSentAfterALaterOne(t *testing.T) {
+	t.Parallel()
+	smtpd := notifytest.NewSMTPServer(t)
+	ch := emailChannel(t, smtpd)
+	smtpd.Stop()
+	b := setup(t, notify.Opts{Backoff: func(int) time.Duration { return 2 * time.Second }}, ch)
+	id := b.booking(t, notify.Contact{Email: "ana@example.com", Language: "en"})
+	b.enqueue(t, id, notify.Held)
+	b.enqueue(t, id, notify.Refunded)
+	deadline := time.Now().Add(deliveryWait)
+	for b.count(t, `SELECT count(*) FROM notifications WHERE booking_id = $1 AND attempts >= 1`, id) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the notices were never tried")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	smtpd.Start()
+	b.enqueue(t, id, notify.Cancelled) // the booking is cancelled meanwhile
+	mail := smtpd.Await(t, 2, deliveryWait)
+	var subjects []string
+	for _, m := range mail {
+		subjects = append(subjects, m.Subject)
+	}
+	if len(subjects) != 2 || slices.ContainsFunc(subjects, func(s string) bool { return strings.Contains(s, "held") }) {
+		t.Fatalf("emails %q, want the cancellation and the refund only", subjects)
+	}
+	// the held notice's retry finds the cancellation sent
+	for b.count(t, `SELECT count(*) FROM notifications WHERE booking_id = $1 AND kind = 'HELD' AND status = 'SUPERSEDED'`, id) != 1 {
+		if time.Now().After(deadline.Add(deliveryWait)) {
+			t.Fatal("the held notice did not end SUPERSEDED")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if all := smtpd.Mail(); len(all) != 2 {
+		t.Errorf("%d emails in all, want 2", len(all))
+	}
+}

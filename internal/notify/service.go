@@ -56,6 +56,9 @@ const (
 	StatusSent Status = "SENT"
 	// StatusDead: every try failed; staff may Retry it.
 	StatusDead Status = "DEAD"
+	// StatusSuperseded: a later notice of the booking's state went out
+	// while this one waited; out of date, it was not sent.
+	StatusSuperseded Status = "SUPERSEDED"
 )
 
 // Notification is the delivery record of one message about a booking.

@@ -209,6 +209,25 @@ func (q *Queries) ReviveNotification(ctx context.Context, id uuid.UUID) (Notific
 	return i, err
 }
 
+const supersedeNotification = `-- name: SupersedeNotification :execrows
+UPDATE notifications n SET status = 'SUPERSEDED', updated_at = now()
+WHERE n.id = $1 AND n.status = 'PENDING' AND n.kind <> 'REFUNDED'
+  AND EXISTS (SELECT FROM notifications later
+              WHERE later.booking_id = n.booking_id AND later.kind <> 'REFUNDED' AND later.status = 'SENT'
+                AND (later.created_at, later.id) > (n.created_at, n.id))
+`
+
+// A pending notice of the booking's state (any kind but REFUNDED) is out of
+// date once a later such notice of the booking was sent: it ends
+// SUPERSEDED, unsent.
+func (q *Queries) SupersedeNotification(ctx context.Context, id uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, supersedeNotification, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const switchNotificationChannel = `-- name: SwitchNotificationChannel :one
 UPDATE notifications SET channel = $1, channel_failures = 0, updated_at = now()
 WHERE id = $2 AND status = 'PENDING' AND channel = $3 AND $1::text = ANY (channels)

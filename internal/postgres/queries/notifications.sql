@@ -9,6 +9,16 @@ SELECT * FROM notifications WHERE id = $1;
 -- Bookings' notifications, each booking's oldest first.
 SELECT * FROM notifications WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER BY booking_id, created_at, id;
 
+-- name: SupersedeNotification :execrows
+-- A pending notice of the booking's state (any kind but REFUNDED) is out of
+-- date once a later such notice of the booking was sent: it ends
+-- SUPERSEDED, unsent.
+UPDATE notifications n SET status = 'SUPERSEDED', updated_at = now()
+WHERE n.id = @id AND n.status = 'PENDING' AND n.kind <> 'REFUNDED'
+  AND EXISTS (SELECT FROM notifications later
+              WHERE later.booking_id = n.booking_id AND later.kind <> 'REFUNDED' AND later.status = 'SENT'
+                AND (later.created_at, later.id) > (n.created_at, n.id));
+
 -- name: MarkNotificationSent :execrows
 UPDATE notifications SET status = 'SENT', language = @language, attempts = attempts + 1, channel_failures = 0,
     sent_at = now(), updated_at = now()
