@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -103,7 +104,23 @@ func (s *Service) deliver(ctx context.Context, id uuid.UUID, lastRun bool) error
 	}
 	msg.ID, msg.BookingID, msg.CreatedAt = n.ID, n.BookingID, n.CreatedAt
 	for {
+		if wait := s.pauses.left(n.Channel); wait > 0 {
+			// the channel's receiver asked another message to wait: this
+			// one waits as long, on the route's next channel when that is
+			// long and there is one, else by snoozing, which spends no
+			// attempt (this message did not fail)
+			if next := s.nextChannel(n, contact); next != "" && wait > FallbackWait {
+				if n, err = s.q.SwitchNotificationChannel(rctx, db.SwitchNotificationChannelParams{ID: n.ID, Channel: n.Channel, Next: next}); errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				} else if err != nil {
+					return fmt.Errorf("switch notification %s to %s: %w", id, next, err)
+				}
+				continue
+			}
+			return river.JobSnooze(wait)
+		}
 		sendErr := s.send(ctx, n.Channel, contact, msg)
+		s.pauses.note(n.Channel, sendErr)
 		if sendErr == nil {
 			if _, err := s.q.MarkNotificationSent(rctx, db.MarkNotificationSentParams{ID: n.ID, Channel: n.Channel,
 				Language: msg.Language}); err != nil {
@@ -134,6 +151,36 @@ func (s *Service) deliver(ctx context.Context, id uuid.UUID, lastRun bool) error
 		}
 		return s.giveUpIf(rctx, rec, contact, sendErr, permanent || lastRun, permanent)
 	}
+}
+
+// channelPauses are the waits the channels' receivers asked for (a 429 or
+// 503 answer's Retry-After), by channel: every message of a channel waits
+// them out, not only the one that got the answer. Kept per process.
+type channelPauses struct {
+	until sync.Map // channel name -> time.Time
+}
+
+// note remembers the wait err asks for on channel, if it is longer than
+// the one remembered.
+func (p *channelPauses) note(channel string, err error) {
+	var answer *StatusError
+	if !errors.As(err, &answer) || answer.RetryAfter <= 0 {
+		return
+	}
+	until := time.Now().Add(answer.RetryAfter)
+	if old, ok := p.until.Load(channel); ok && old.(time.Time).After(until) {
+		return
+	}
+	p.until.Store(channel, until)
+}
+
+// left is how long channel's receiver still asked to be left alone.
+func (p *channelPauses) left(channel string) time.Duration {
+	until, ok := p.until.Load(channel)
+	if !ok {
+		return 0
+	}
+	return time.Until(until.(time.Time))
 }
 
 // FallbackWait is the longest wait (a 429 or 503 answer's Retry-After) a

@@ -85,6 +85,36 @@ func TestPostReadsRetryAfter(t *testing.T) {
 	}
 }
 
+// A gateway's Retry-After holds back the channel, not only the message it
+// answered: another SMS waits it out too, snoozed (it spends no attempt),
+// and both are sent once it is over.
+func TestAGatewaysRetryAfterHoldsBackItsOtherMessages(t *testing.T) {
+	t.Parallel()
+	gw := notifytest.NewHTTPPeer(t)
+	gw.Respond(http.StatusTooManyRequests, http.StatusOK)
+	gw.Header("Retry-After", "3")
+	b := setup(t, notify.Opts{Backoff: shortBackoff}, smsChannel(t, gw))
+	first := b.booking(t, notify.Contact{Phone: "+34600000101"})
+	b.enqueue(t, first, notify.Confirmed, "sms")
+	limited := gw.Await(t, 1, deliveryWait)[0]
+	gw.Header("Retry-After", "")
+	second := b.booking(t, notify.Contact{Phone: "+34600000102"})
+	b.enqueue(t, second, notify.Confirmed, "sms")
+	if n := b.await(t, second, "sending the second SMS", sent); n.Attempts != 1 {
+		t.Errorf("the second SMS took %d attempts, want 1: waiting is no failure", n.Attempts)
+	}
+	b.await(t, first, "sending the first SMS", sent)
+	reqs := gw.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests to the gateway, want 3", len(reqs))
+	}
+	for i, r := range reqs[1:] {
+		if wait := r.At.Sub(limited.At); wait < 3*time.Second {
+			t.Errorf("request %d reached the gateway %v after its 429 with Retry-After: 3", i+2, wait.Round(time.Millisecond))
+		}
+	}
+}
+
 // An SMS gateway that answers 429 or 503 with a Retry-After is not asked
 // again before the time it gave, even when the backoff is much shorter;
 // an absurd wait is cut to MaxRetryAfter, a malformed one is ignored.
@@ -170,6 +200,26 @@ func TestALongRetryAfterFallsBackAtOnce(t *testing.T) {
 				t.Fatalf("sent by %s after %d SMS requests, want %s after %d", n.Channel, len(gw.Requests()), tc.channel, tc.sms)
 			}
 		})
+	}
+}
+
+// A gateway that asked to be left alone for an hour is not asked by the
+// next message either: it goes by the route's fallback channel at once.
+func TestALongRetryAfterSendsTheNextMessageByTheFallback(t *testing.T) {
+	t.Parallel()
+	gw := notifytest.NewHTTPPeer(t)
+	gw.Respond(http.StatusTooManyRequests)
+	gw.Header("Retry-After", "3600")
+	smtpd := notifytest.NewSMTPServer(t)
+	b := setup(t, notify.Opts{Backoff: shortBackoff, Fallback: map[string]string{"sms": "email"}},
+		smsChannel(t, gw), emailChannel(t, smtpd))
+	first := b.booking(t, notify.Contact{Email: "ana@example.com", Phone: "+34600000011"})
+	b.enqueue(t, first, notify.Confirmed, "sms")
+	b.await(t, first, "sending the first", sent)
+	second := b.booking(t, notify.Contact{Email: "rui@example.com", Phone: "+34600000012"})
+	b.enqueue(t, second, notify.Confirmed, "sms")
+	if n := b.await(t, second, "sending the second", sent); n.Channel != "email" || len(gw.Requests()) != 1 {
+		t.Fatalf("the second sent by %s, %d SMS requests in all; want email, and the gateway asked once", n.Channel, len(gw.Requests()))
 	}
 }
 

@@ -136,6 +136,7 @@ type Service struct {
 	recipients Recipients
 	jobs       *river.Client[pgx.Tx]
 	opts       Opts
+	pauses     channelPauses
 }
 
 // NewService returns a Service that delivers through the registry's
