@@ -70,6 +70,10 @@ func (f *Feed) post(ctx context.Context, args DeliverArgs) error {
 	if !ok {
 		return river.JobCancel(fmt.Errorf("partner %q is no longer configured", args.Partner))
 	}
+	if wait := f.pauses.Left(p.Name); wait > 0 {
+		// the partner asked another event to wait: this one waits as long
+		return river.JobSnooze(wait)
+	}
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, strings.NewReader(args.Body))
@@ -86,6 +90,7 @@ func (f *Feed) post(ctx context.Context, args DeliverArgs) error {
 	}
 	req.Header.Set(SignatureHeader, Sign([]byte(p.Secret), f.opts.Now(), []byte(args.Body), previous...))
 	err = notify.Post(f.opts.Client, req)
+	f.pauses.Note(p.Name, err)
 	if answer, refused := notify.Refusal(err); refused {
 		f.opts.Logger.Warn("partner refused an event for good", "partner", p.Name, "event", args.EventID, "status", answer.Code)
 		return river.JobCancel(fmt.Errorf("partner %s refused %s: %w", p.Name, args.EventID, err))

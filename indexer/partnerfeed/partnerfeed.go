@@ -200,7 +200,8 @@ type Feed struct {
 	sorted      []Partner          // by name, the order events are queued in
 	byPrefix    map[string]Partner // by the prefixes of their API keys
 	opts        Opts
-	unknownKeys sync.Map // API key prefixes already logged as matching no key
+	unknownKeys sync.Map      // API key prefixes already logged as matching no key
+	pauses      notify.Pauses // partners' Retry-After, for all their events
 }
 
 var (

@@ -88,3 +88,46 @@ func TestDeliveryWaitsForThePartnersRetryAfter(t *testing.T) {
 		twice(t, peer) // within 15 s: after the backoff's 10 ms
 	})
 }
+
+// A partner's Retry-After holds back its other events too: they are
+// snoozed (no attempt spent) and posted once the wait is over.
+func TestAPartnersRetryAfterHoldsBackItsOtherEvents(t *testing.T) {
+	t.Parallel()
+	peer := notifytest.NewHTTPPeer(t)
+	peer.Respond(http.StatusTooManyRequests, http.StatusNoContent)
+	peer.Header("Retry-After", "3")
+	pool := pgtest.NewDB(t)
+	_, jobs := partnerfeedtest.Start(t, pool, []partnerfeed.Partner{{Name: "acme", URL: peer.URL, Secret: secret}}, 2,
+		partnerfeed.Opts{Backoff: func(int) time.Duration { return 10 * time.Millisecond }}, nil)
+	if _, err := jobs.Insert(t.Context(), partnerfeed.DeliverArgs{Partner: "acme", EventID: "chg_1", Body: `{"id":"chg_1"}`}, nil); err != nil {
+		t.Fatal(err)
+	}
+	limited := peer.Await(t, 1, 15*time.Second)[0]
+	peer.Header("Retry-After", "")
+	second, err := jobs.Insert(t.Context(), partnerfeed.DeliverArgs{Partner: "acme", EventID: "chg_2", Body: `{"id":"chg_2"}`}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := peer.Await(t, 3, 15*time.Second)
+	for i, r := range got[1:] {
+		if wait := r.At.Sub(limited.At); wait < 3*time.Second {
+			t.Errorf("post %d reached the partner %v after its 429 with Retry-After: 3", i+2, wait.Round(time.Millisecond))
+		}
+	}
+	var attempts int
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var state string
+		if err := pool.QueryRow(t.Context(), `SELECT state::text, attempt FROM river_job WHERE id = $1`, second.Job.ID).Scan(&state, &attempts); err != nil {
+			t.Fatal(err)
+		}
+		if state == "completed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the second event's job is %s", state)
+		}
+	}
+	if attempts != 1 {
+		t.Errorf("the second event took %d attempts, want 1: waiting is no failure", attempts)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -104,7 +103,7 @@ func (s *Service) deliver(ctx context.Context, id uuid.UUID, lastRun bool) error
 	}
 	msg.ID, msg.BookingID, msg.CreatedAt = n.ID, n.BookingID, n.CreatedAt
 	for {
-		if wait := s.pauses.left(n.Channel); wait > 0 {
+		if wait := s.pauses.Left(n.Channel); wait > 0 {
 			// the channel's receiver asked another message to wait: this
 			// one waits as long, on the route's next channel when that is
 			// long and there is one, else by snoozing, which spends no
@@ -120,7 +119,7 @@ func (s *Service) deliver(ctx context.Context, id uuid.UUID, lastRun bool) error
 			return river.JobSnooze(wait)
 		}
 		sendErr := s.send(ctx, n.Channel, contact, msg)
-		s.pauses.note(n.Channel, sendErr)
+		s.pauses.Note(n.Channel, sendErr)
 		if sendErr == nil {
 			if _, err := s.q.MarkNotificationSent(rctx, db.MarkNotificationSentParams{ID: n.ID, Channel: n.Channel,
 				Language: msg.Language}); err != nil {
@@ -151,36 +150,6 @@ func (s *Service) deliver(ctx context.Context, id uuid.UUID, lastRun bool) error
 		}
 		return s.giveUpIf(rctx, rec, contact, sendErr, permanent || lastRun, permanent)
 	}
-}
-
-// channelPauses are the waits the channels' receivers asked for (a 429 or
-// 503 answer's Retry-After), by channel: every message of a channel waits
-// them out, not only the one that got the answer. Kept per process.
-type channelPauses struct {
-	until sync.Map // channel name -> time.Time
-}
-
-// note remembers the wait err asks for on channel, if it is longer than
-// the one remembered.
-func (p *channelPauses) note(channel string, err error) {
-	var answer *StatusError
-	if !errors.As(err, &answer) || answer.RetryAfter <= 0 {
-		return
-	}
-	until := time.Now().Add(answer.RetryAfter)
-	if old, ok := p.until.Load(channel); ok && old.(time.Time).After(until) {
-		return
-	}
-	p.until.Store(channel, until)
-}
-
-// left is how long channel's receiver still asked to be left alone.
-func (p *channelPauses) left(channel string) time.Duration {
-	until, ok := p.until.Load(channel)
-	if !ok {
-		return 0
-	}
-	return time.Until(until.(time.Time))
 }
 
 // FallbackWait is the longest wait (a 429 or 503 answer's Retry-After) a

@@ -103,3 +103,36 @@ func (r *RetryAfters) NextRetry(job *rivertype.JobRow, at time.Time) time.Time {
 	}
 	return at
 }
+
+// Pauses are the waits receivers asked for in a 429 or 503 answer's
+// Retry-After (StatusError.RetryAfter), by receiver (a channel, a partner),
+// so that every delivery to a receiver waits them out, not only the one it
+// answered: the others are snoozed (river.JobSnooze), which spends none of
+// their attempts, for they did not fail. Kept in memory, per process. The
+// zero value is ready to use; a holder is not copied.
+type Pauses struct {
+	until sync.Map // receiver -> time.Time
+}
+
+// Note remembers the wait err asks of receiver, when it ends later than the
+// one remembered.
+func (p *Pauses) Note(receiver string, err error) {
+	var answer *StatusError
+	if !errors.As(err, &answer) || answer.RetryAfter <= 0 {
+		return
+	}
+	until := time.Now().Add(answer.RetryAfter)
+	if old, ok := p.until.Load(receiver); ok && old.(time.Time).After(until) {
+		return
+	}
+	p.until.Store(receiver, until)
+}
+
+// Left is how long receiver still asked to be left alone; 0 when not.
+func (p *Pauses) Left(receiver string) time.Duration {
+	until, ok := p.until.Load(receiver)
+	if !ok {
+		return 0
+	}
+	return max(time.Until(until.(time.Time)), 0)
+}

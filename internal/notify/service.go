@@ -136,7 +136,7 @@ type Service struct {
 	recipients Recipients
 	jobs       *river.Client[pgx.Tx]
 	opts       Opts
-	pauses     channelPauses
+	pauses     Pauses // a channel's receiver's Retry-After, for all its messages
 }
 
 // NewService returns a Service that delivers through the registry's
