@@ -233,3 +233,46 @@ func TestRetryPaymentLookupOverHTTP(t *testing.T) {
 		t.Errorf("asking again once the outcome is in: %+v, want INVALID_STATE", got)
 	}
 }
+
+// A guest who repeats a cancelBooking (same idempotency key and input, as a
+// retrying client does) after the hotel's staff settled the refund outside
+// staygraph does not read which staff member recorded it: the replay's
+// refund withholds RefundSettlement.by, as Booking.refunds does.
+func TestACancelReplayWithholdsWhoSettledTheRefund(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hotel, guestTok, held := guestHold(t, b)
+	vars := map[string]any{"id": held.ID}
+	decode[struct{}](t, b.do(t, guestTok, `mutation($id: ID!) { confirmBooking(input: {idempotencyKey: "c", bookingId: $id,
+		payment: {provider: "sandbox", token: "tok_refund_fails"}}) { booking { status } } }`, vars))
+	const cancel = `mutation($id: ID!) { cancelBooking(input: {idempotencyKey: "x", bookingId: $id}) { refund { id status settlement { by } } } }`
+	type cancelled struct {
+		CancelBooking struct {
+			Refund struct {
+				ID, Status string
+				Settlement *struct{ By *string }
+			}
+		}
+	}
+	first := decode[cancelled](t, b.do(t, guestTok, cancel, vars)).CancelBooking.Refund
+	refundID, err := relay.Decode(relay.KindRefund, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.resolver.Reservations.PayRefund(context.Background(), refundID); err != nil {
+		t.Fatal(err)
+	}
+	hotelID, err := relay.Decode(relay.KindHotel, hotel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode[struct{}](t, b.do(t, token(t, auth.RoleStaff, hotelID), settleRefundMutation,
+		map[string]any{"input": map[string]any{"refundId": first.ID, "reference": "DASH-1", "note": "n"}}))
+	again := decode[cancelled](t, b.do(t, guestTok, cancel, vars)).CancelBooking.Refund
+	if again.Settlement == nil {
+		t.Fatalf("replayed cancel: refund %+v has no settlement", again)
+	}
+	if again.Settlement.By != nil {
+		t.Errorf("the guest replaying cancelBooking reads the settlement recorded by %q, want null", *again.Settlement.By)
+	}
+}
