@@ -4080,7 +4080,11 @@ type Query {
   may not read it; an anonymous caller gets the error UNAUTHENTICATED.
   """
   booking(id: ID!): Booking
-  "A booking found by the reference and contact email printed on its confirmation."
+  """
+  A booking found by the reference and contact email printed on its confirmation. Each lookup costs
+  one more of the caller's rate limit than the request does (RATE_LIMITED, with retryAfterSeconds,
+  when it is spent): a request of several aliased lookups is so many guesses.
+  """
   bookingByReference(reference: String!, email: String!): Booking
   """
   Where can I stay: hotels near a point, in a map box or matching text, free for

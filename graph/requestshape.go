@@ -172,6 +172,12 @@ func (transportOperations) MutateOperationParameters(ctx context.Context, p *gra
 	if onSocket, _ := ctx.Value(onSocketKey{}).(bool); !onSocket {
 		return nil
 	}
+	return charge(ctx)
+}
+
+// charge takes a token of the caller's rate limit (server.Charge): nil, or
+// the RATE_LIMITED error that says when to try again.
+func charge(ctx context.Context) *gqlerror.Error {
 	var limited *server.RateLimitedError
 	if err := server.Charge(ctx); errors.As(err, &limited) {
 		e := refuse(server.CodeRateLimited, "%s", limited.Error())

@@ -195,3 +195,29 @@ func TestIntVariablesNotOfTheirType(t *testing.T) {
 		}
 	}
 }
+
+// A reference lookup is a guess: each costs a token of the caller's rate
+// limit besides the request's, so ten aliased lookups in one request are
+// charged as ten.
+func TestEachReferenceLookupCountsAgainstTheRateLimit(t *testing.T) {
+	t.Parallel()
+	rules := server.Rules{Anonymous: server.Rule{Rate: 1.0 / 60, Burst: 4}, Default: server.Rule{Rate: 1.0 / 60, Burst: 4}}
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{RateLimit: server.RateLimitOpts{Rules: &rules}})
+	var q strings.Builder
+	q.WriteString("query {")
+	for i := range 10 {
+		fmt.Fprintf(&q, ` g%d: bookingByReference(reference: "SG-2345%03d", email: "someone@example.com") { id }`, i, i)
+	}
+	q.WriteString(" }")
+	r := c.post(t, nil, gql{Query: q.String()})
+	limited := 0
+	for _, e := range r.Errors {
+		if e.Extensions["code"] == server.CodeRateLimited && e.Extensions["retryAfterSeconds"] != nil {
+			limited++
+		}
+	}
+	// the request took one of the 4 tokens, three lookups the rest
+	if r.status != http.StatusOK || limited != 7 {
+		t.Fatalf("status %d, %d lookups refused RATE_LIMITED, want 7 of 10: %s", r.status, limited, r.raw)
+	}
+}

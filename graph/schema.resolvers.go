@@ -773,6 +773,11 @@ func (r *queryResolver) Booking(ctx context.Context, id string) (*booking.Bookin
 
 // BookingByReference is the resolver for the bookingByReference field.
 func (r *queryResolver) BookingByReference(ctx context.Context, reference string, email string) (*booking.Booking, error) {
+	// each lookup costs a token of the caller's rate limit besides the
+	// request's: a request of ten aliased lookups is ten guesses
+	if err := charge(ctx); err != nil {
+		return nil, err
+	}
 	return nullIfNotFound(r.Reservations.ByReference(ctx, reference, email))
 }
 

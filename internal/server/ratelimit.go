@@ -209,21 +209,20 @@ func RateLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			addr := opts.ClientIP(r)
-			if WebSocketHandshake(r) {
-				// What an operation sent on this socket costs later: a
-				// token of its caller's bucket then (see Charge).
-				r = r.WithContext(context.WithValue(r.Context(), chargeKey{}, func(ctx context.Context) error {
-					_, d, _, err := take(ctx, auth.FromContext(ctx), addr)
-					if err != nil {
-						opts.Logger.ErrorContext(ctx, "rate limiter failed; operation let through", "err", err)
-						return nil
-					}
-					if !d.Allowed {
-						return &RateLimitedError{RetryAfter: d.RetryAfter}
-					}
+			// What an operation sent later on this request's socket, or a
+			// part of the request that costs more than the request, costs:
+			// a token of its caller's bucket then (see Charge).
+			r = r.WithContext(context.WithValue(r.Context(), chargeKey{}, func(ctx context.Context) error {
+				_, d, _, err := take(ctx, auth.FromContext(ctx), addr)
+				if err != nil {
+					opts.Logger.ErrorContext(ctx, "rate limiter failed; operation let through", "err", err)
 					return nil
-				}))
-			}
+				}
+				if !d.Allowed {
+					return &RateLimitedError{RetryAfter: d.RetryAfter}
+				}
+				return nil
+			}))
 			rule, d, unlimited, err := take(r.Context(), auth.FromContext(r.Context()), addr)
 			if unlimited {
 				next.ServeHTTP(w, r)
@@ -249,10 +248,11 @@ func RateLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 type chargeKey struct{}
 
 // Charge takes a token of the bucket of ctx's caller (as RateLimit takes one
-// per request) for an operation that comes without a request of its own:
-// one sent on a socket opened earlier. A caller over its limit gets a
-// *RateLimitedError. Contexts not derived from a request RateLimit served
-// are not limited.
+// per request) for an operation that comes without a request of its own
+// (one sent on a socket opened earlier), or for a part of a request that
+// costs more than the request (each guess of a booking's reference). A
+// caller over its limit gets a *RateLimitedError. Contexts not derived from
+// a request RateLimit served are not limited.
 func Charge(ctx context.Context) error {
 	charge, _ := ctx.Value(chargeKey{}).(func(context.Context) error)
 	if charge == nil {
