@@ -78,7 +78,9 @@ func (v *BookingByReferenceBookingByReferenceBookingTotalMoney) GetCurrency() st
 
 // BookingByReferenceResponse is returned by BookingByReference on success.
 type BookingByReferenceResponse struct {
-	// A booking found by the reference and contact email printed on its confirmation.
+	// A booking found by the reference and contact email printed on its confirmation. Each lookup costs
+	// one more of the caller's rate limit than the request does (RATE_LIMITED, with retryAfterSeconds,
+	// when it is spent): a request of several aliased lookups is so many guesses.
 	BookingByReference *BookingByReferenceBookingByReferenceBooking `json:"bookingByReference"`
 }
 
