@@ -12,12 +12,6 @@ import (
 	"github.com/staygraph/staygraph/internal/apperr"
 )
 
-// An INVALID_INPUT raised before the operation runs (stringInts) refuses
-// the whole document: HTTP 400 (422 for clients that accept only
-// application/json), as a document that fails validation is. Raised by a
-// field while the operation runs, it is that field's error as before.
-func init() { errcode.RegisterErrorType(string(apperr.InvalidInput), errcode.KindProtocol) }
-
 // stringInts refuses an operation whose variables give an Int as a JSON
 // string ("5"), wherever it sits: a variable of its own, a field of an
 // input object, an element of a list. gqlparser's validation lets a string

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/server"
 )
 
@@ -29,9 +30,14 @@ const (
 	CodeQueryTooComplex = "QUERY_TOO_COMPLEX"
 )
 
+// The codes of refusals before the operation runs are protocol errors, so
+// gqlgen's transports answer them with HTTP 400 (422 for clients that accept
+// only application/json), as a document that fails validation. INVALID_INPUT
+// is one when a variable is not of its type (stringInts); raised by a field
+// while the operation runs, it is that field's error.
 func init() {
 	for _, code := range []string{CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyRootFields, CodeQueryTooComplex,
-		CodeCardDataRefused, CodeOperationNotAllowed, CodeBadRequest, server.CodeRateLimited} {
+		CodeCardDataRefused, CodeOperationNotAllowed, CodeBadRequest, server.CodeRateLimited, string(apperr.InvalidInput)} {
 		errcode.RegisterErrorType(code, errcode.KindProtocol)
 	}
 }

@@ -87,11 +87,13 @@ func (s *Service) deliver(ctx context.Context, id uuid.UUID, lastRun bool) error
 	defer cancel()
 	// a notice that waited for a retry while a later one of the booking
 	// went out would tell the guest what is no longer so ("your rooms are
-	// held" after "cancelled")
-	if superseded, err := s.q.SupersedeNotification(rctx, n.ID); err != nil {
-		return fmt.Errorf("check notification %s is not out of date: %w", n.ID, err)
-	} else if superseded == 1 {
-		return nil
+	// held" after "cancelled"); a first try goes out as it comes
+	if n.Attempts > 0 {
+		if superseded, err := s.q.SupersedeNotification(rctx, n.ID); err != nil {
+			return fmt.Errorf("check notification %s is not out of date: %w", n.ID, err)
+		} else if superseded == 1 {
+			return nil
+		}
 	}
 	contact, err := s.recipients.ContactOf(ctx, n.BookingID)
 	if err != nil {

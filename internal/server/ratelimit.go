@@ -209,21 +209,24 @@ func RateLimit(opts RateLimitOpts) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			addr := opts.ClientIP(r)
-			// What an operation sent later on this request's socket, or a
-			// part of the request that costs more than the request, costs:
-			// a token of its caller's bucket then (see Charge).
-			r = r.WithContext(context.WithValue(r.Context(), chargeKey{}, func(ctx context.Context) error {
-				_, d, _, err := take(ctx, auth.FromContext(ctx), addr)
-				if err != nil {
-					opts.Logger.ErrorContext(ctx, "rate limiter failed; operation let through", "err", err)
-					return nil
-				}
-				if !d.Allowed {
-					return &RateLimitedError{RetryAfter: d.RetryAfter}
-				}
-				return nil
-			}))
 			rule, d, unlimited, err := take(r.Context(), auth.FromContext(r.Context()), addr)
+			if !unlimited || WebSocketHandshake(r) {
+				// What an operation sent later on this request's socket (by
+				// the caller its connection_init names), or a part of the
+				// request that costs more than the request, costs: a token
+				// of its caller's bucket then (see Charge).
+				r = r.WithContext(context.WithValue(r.Context(), chargeKey{}, func(ctx context.Context) error {
+					_, d, _, err := take(ctx, auth.FromContext(ctx), addr)
+					if err != nil {
+						opts.Logger.ErrorContext(ctx, "rate limiter failed; operation let through", "err", err)
+						return nil
+					}
+					if !d.Allowed {
+						return &RateLimitedError{RetryAfter: d.RetryAfter}
+					}
+					return nil
+				}))
+			}
 			if unlimited {
 				next.ServeHTTP(w, r)
 				return
