@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,9 +14,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
 	"github.com/staygraph/staygraph/internal/payment"
+	"github.com/staygraph/staygraph/internal/payment/sandbox"
 	"github.com/staygraph/staygraph/internal/payment/stripe"
 )
 
@@ -213,5 +216,44 @@ func TestThreeDecimalRefundIsPayableByCard(t *testing.T) {
 	}
 	if s := sent(); !slices.Equal(s, []int64{290260, -145130}) {
 		t.Fatalf("Stripe was asked for %v fils, want the total and the refund [290260 -145130]", s)
+	}
+}
+
+// A gift card pays part of a KWD deposit and a card the rest: the rest must
+// be an amount cards settle. A gift card's balance of 12.345 KWD pays
+// 12.340 of a 42.530 deposit (the acquirer takes no single fils either), so
+// that the card is asked for 30.190, not 30.185, and the booking is
+// confirmed with exactly the deposit paid.
+func TestGiftCardLeavesARestCardsSettle(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b := setup(t, now)
+	svc := booking.NewService(b.pool, b.catalog, payment.NewRegistry(sandbox.New()), nil, booking.Opts{Now: func() time.Time { return now }})
+	f := kuwaitHotel(t, b, svc, 500, 2)
+	f.plan = b.ratePlan(t, f, flexible, catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}, booking.Date(now), 45000)
+
+	ctx := guest("cust-kw")
+	held, err := svc.Hold(ctx, holdInput(f, "h", day("2027-03-03"), day("2027-03-06"), 1))
+	must(t, err)
+	_, err = svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c1", BookingID: held.ID, Payment: pay("tok_giftcard_12345")})
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Code != booking.PaymentPartial || ae.Amount == nil || ae.Amount.Amount != 30190 {
+		t.Fatalf("a gift card of 12.345 KWD against a deposit of 42.530: %v; want PAYMENT_PARTIAL with 30.190 KWD left", err)
+	}
+	confirmed, err := svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c2", BookingID: held.ID, Payment: pay("tok_visa")})
+	if err != nil || confirmed.Status != booking.StatusConfirmed {
+		t.Fatalf("paying the rest by card: %v (%s)", err, confirmed.Status)
+	}
+	var captured []int64
+	rows, err := b.pool.Query(context.Background(), `SELECT captured_amount FROM payments WHERE booking_id = $1 ORDER BY created_at`, held.ID)
+	must(t, err)
+	for rows.Next() {
+		var c int64
+		must(t, rows.Scan(&c))
+		captured = append(captured, c)
+	}
+	must(t, rows.Err())
+	if !slices.Equal(captured, []int64{12340, 30190}) {
+		t.Fatalf("captured %v fils, want the gift card's 12340 and the card's 30190", captured)
 	}
 }

@@ -43,7 +43,9 @@ type ChargeResult struct {
 	Status Status
 	// ProviderRef is the provider's id for the charge.
 	ProviderRef string
-	// Captured is the amount actually taken, in minor units.
+	// Captured is the amount actually taken, in minor units. Less than asked
+	// only when the method held less (a gift card), and then in the step
+	// cards settle (money.CashStep), so that another method can pay the rest.
 	Captured int64
 	// FailureCode and FailureMessage explain a decline.
 	FailureCode    string

@@ -4,10 +4,14 @@
 //	tok_success, tok_visa       captured in full
 //	tok_decline                 declined (card_declined)
 //	tok_insufficient_funds      declined (insufficient_funds)
-//	tok_giftcard_<N>            captures at most N minor units (a gift card's balance)
+//	tok_giftcard_<N>            captures at most N minor units (a gift card's balance),
+//	                            in the step cards settle (money.CashStep)
 //	tok_timeout_then_success    the call times out; Lookup later finds it captured
 //	tok_timeout_then_failure    the call times out; Lookup later finds it declined
 //	tok_refund_fails            captured; refunds of it are refused
+//
+// As a card acquirer, it declines an amount off its currency's card step
+// (invalid_amount: 42.525 KWD; cards settle tens of fils).
 //
 // The provider remembers its charges in memory, as a real provider's
 // records would be, so Lookup and Refund answer for them.
@@ -18,10 +22,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/payment"
 )
 
@@ -77,15 +83,20 @@ func (p *Provider) Charge(ctx context.Context, req payment.ChargeRequest) (payme
 func outcome(req payment.ChargeRequest) payment.ChargeResult {
 	ref := "sbx_ch_" + shortHash(req.IdempotencyKey)
 	captured := payment.ChargeResult{Status: payment.Captured, ProviderRef: ref, Captured: req.Amount.Amount}
+	step := money.CashStep(req.Amount.Currency)
+	if req.Amount.Amount%step != 0 {
+		return payment.ChargeResult{Status: payment.Declined, ProviderRef: ref, FailureCode: "invalid_amount",
+			FailureMessage: fmt.Sprintf("%s is not an amount cards settle", req.Amount)}
+	}
 	switch {
 	case req.Token == "tok_success", req.Token == "tok_visa", req.Token == "tok_timeout_then_success", req.Token == "tok_refund_fails":
 		return captured
 	case strings.HasPrefix(req.Token, "tok_giftcard_"):
 		balance, err := strconv.ParseInt(strings.TrimPrefix(req.Token, "tok_giftcard_"), 10, 64)
-		if err != nil || balance <= 0 {
+		if err != nil || balance < step {
 			break
 		}
-		captured.Captured = min(balance, req.Amount.Amount)
+		captured.Captured = min(balance/step*step, req.Amount.Amount)
 		return captured
 	case req.Token == "tok_insufficient_funds":
 		return payment.ChargeResult{Status: payment.Declined, ProviderRef: ref,
