@@ -3783,7 +3783,7 @@ type Room implements Node {
   serviceNote: String!
 }
 
-"From ` + "`" + `hoursBeforeCheckIn` + "`" + ` hours before the hotel-local check-in time, cancelling costs ` + "`" + `percent` + "`" + ` of the stay total."
+"From ` + "`" + `hoursBeforeCheckIn` + "`" + ` hours before the hotel-local check-in time, counted on the hotel's clock (48 before 15:00 on a Monday is 15:00 on the Saturday, whether or not the clocks change between them), cancelling costs ` + "`" + `percent` + "`" + ` of the stay total."
 type PenaltyWindow {
   hoursBeforeCheckIn: Int!
   percent: Int!
@@ -4970,7 +4970,7 @@ type Mutation {
   holdBooking(input: HoldBookingInput!): HoldBookingPayload
   "Pays the deposit due and confirms a hold. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL (pay the rest with another method), PAYMENT_PENDING (this payment's outcome is reconciled later, or another payment on the booking is under way: try again once it settled), HOLD_EXPIRED, INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND."
   confirmBooking(input: ConfirmBookingInput!): ConfirmBookingPayload
-  "Pays what is still owed on a confirmed booking after its deposit. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL, PAYMENT_PENDING (as for confirmBooking), INVALID_STATE, IDEMPOTENCY_KEY_REUSED, NOT_FOUND."
+  "Pays what is still owed on a confirmed booking after its deposit. Codes: PAYMENT_DECLINED, PAYMENT_PARTIAL, PAYMENT_PENDING (as for confirmBooking), INVALID_STATE (also while the booking is flagged for relocation: its total counts a room maintenance took), IDEMPOTENCY_KEY_REUSED, NOT_FOUND."
   payBalance(input: PayBalanceInput!): PayBalancePayload
   """
   Cancels a held or confirmed booking, applying its cancellation terms in the hotel's time zone

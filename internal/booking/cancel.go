@@ -77,6 +77,16 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		refund, err := s.latestRefund(ctx, b.ID)
 		return b, refund, err
 	}
+	// The terms count back from the check-in instant fixed when it was held
+	// (not the hotel's settings now), on the hotel's clock (hoursBefore).
+	hotel, err := s.catalog.Hotel(ctx, b.HotelID)
+	if err != nil {
+		return Booking{}, nil, fmt.Errorf("load hotel: %w", err)
+	}
+	loc, err := hotel.Zone()
+	if err != nil {
+		return Booking{}, nil, err
+	}
 	var cancelled Booking
 	var refund *Refund
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
@@ -93,9 +103,7 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		}
 		var penalty int64
 		if current.Status == StatusConfirmed && !in.WaivePenalty && !current.RelocationRequired {
-			// The terms it was sold under, counted back from the check-in
-			// instant fixed when it was held (not the hotel's settings now).
-			if penalty, err = penaltyOf(ctx, q, current.ID, current.Currency, b.CheckInAt, s.opts.Now()); err != nil {
+			if penalty, err = penaltyOf(ctx, q, current.ID, current.Currency, b.CheckInAt.In(loc), s.opts.Now()); err != nil {
 				return err
 			}
 		}

@@ -19,6 +19,16 @@ import (
 // MaxRooms bounds the rooms of one booking.
 const MaxRooms = 9
 
+// RoomCount refuses a quote or hold of no rooms or of more than MaxRooms,
+// on field's rooms. It is checked before anything about each room, so that
+// a request of 500 rooms is told the limit once, not each room's faults.
+func RoomCount(n int, field ...string) error {
+	if n == 0 || n > MaxRooms {
+		return apperr.Invalid(fmt.Sprintf("ask for 1 to %d rooms", MaxRooms), append(slices.Clone(field), "rooms")...)
+	}
+	return nil
+}
+
 // RoomRequest asks for one unit of a rate plan's room type for a party.
 type RoomRequest struct {
 	RatePlanID uuid.UUID
@@ -123,8 +133,8 @@ func (s *Service) prepare(ctx context.Context, in QuoteInput, field ...string) (
 	if err != nil {
 		return Quote{}, err
 	}
-	if len(in.Rooms) == 0 || len(in.Rooms) > MaxRooms {
-		return Quote{}, apperr.Invalid(fmt.Sprintf("ask for 1 to %d rooms", MaxRooms), append(field, "rooms")...)
+	if err := RoomCount(len(in.Rooms), field...); err != nil {
+		return Quote{}, err
 	}
 	quote := Quote{Hotel: hotel, CheckIn: st.checkIn, CheckOut: st.checkOut, Currency: hotel.Currency,
 		CheckInAt: st.checkInAt(), CheckOutAt: hotel.CheckOutTime.On(st.checkOut, st.loc), Available: true}
@@ -275,6 +285,14 @@ type pricedRoom struct {
 	total  int64
 }
 
+// hoursBefore is h hours before checkInAt on the wall clock of its zone (the
+// hotel's): 48 hours before 15:00 on a Monday is 15:00 on the Saturday, also
+// when the clocks change between them, as a hotel's terms read.
+func hoursBefore(checkInAt time.Time, h int) time.Time {
+	y, m, d := checkInAt.Date()
+	return time.Date(y, m, d, checkInAt.Hour()-h, checkInAt.Minute(), checkInAt.Second(), checkInAt.Nanosecond(), checkInAt.Location())
+}
+
 // percentAt is the share of a room's total that cancelling at t costs.
 // Non-refundable rooms and cancellations from the check-in instant on cost it all.
 func percentAt(p catalog.CancellationPolicy, checkInAt, t time.Time) int {
@@ -283,7 +301,7 @@ func percentAt(p catalog.CancellationPolicy, checkInAt, t time.Time) int {
 	}
 	pct := 0
 	for _, w := range p.Penalties {
-		if !t.Before(checkInAt.Add(-time.Duration(w.HoursBeforeCheckIn) * time.Hour)) {
+		if !t.Before(hoursBefore(checkInAt, w.HoursBeforeCheckIn)) {
 			pct = max(pct, w.Percent)
 		}
 	}
@@ -307,7 +325,7 @@ func windows(rooms []pricedRoom, checkInAt, now time.Time, currency string, paid
 	bounds := []time.Time{checkInAt}
 	for _, r := range rooms {
 		for _, w := range r.policy.Penalties {
-			bounds = append(bounds, checkInAt.Add(-time.Duration(w.HoursBeforeCheckIn)*time.Hour))
+			bounds = append(bounds, hoursBefore(checkInAt, w.HoursBeforeCheckIn))
 		}
 	}
 	slices.SortFunc(bounds, func(a, b time.Time) int { return a.Compare(b) })
