@@ -17,7 +17,12 @@ import (
 
 // roomRequests decodes the rooms of a quote or hold. A party is given either
 // as adults and childAges or in partner notation as occupancy ("2-9,4").
+// Too many rooms are refused for their count alone.
 func roomRequests(d *ids, in []model.RoomRequestInput) []booking.RoomRequest {
+	if err := booking.RoomCount(len(in), "input"); err != nil {
+		d.errs = append(d.errs, err.(*apperr.Error))
+		return nil
+	}
 	out := make([]booking.RoomRequest, len(in))
 	for i, r := range in {
 		field := []string{"input", "rooms", strconv.Itoa(i)}

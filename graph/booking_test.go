@@ -489,3 +489,23 @@ func TestCancelReasonIsSealedOverHTTP(t *testing.T) {
 		}
 	}
 }
+
+// A quote of more rooms than one booking takes is refused for that alone:
+// 40 rooms of malformed rate plan ids answer one user error on
+// input.rooms, not forty about the ids.
+func TestQuoteOfTooManyRoomsIsOneError(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rooms := make([]map[string]any, 40)
+	for i := range rooms {
+		rooms[i] = map[string]any{"ratePlanId": "not-an-id", "adults": 2}
+	}
+	res := decode[struct {
+		Quote struct{ UserErrors []userError }
+	}](t, b.do(t, "", `query($input: QuoteInput!) { quote(input: $input) { userErrors { code field message } } }`,
+		map[string]any{"input": map[string]any{"hotelId": "not-an-id-either", "checkIn": "2027-03-01", "checkOut": "2027-03-02", "rooms": rooms}}))
+	ue := res.Quote.UserErrors
+	if len(ue) != 2 || ue[1].Code != "INVALID_INPUT" || strings.Join(ue[1].Field, ".") != "input.rooms" || !strings.Contains(ue[1].Message, "1 to 9 rooms") {
+		t.Fatalf("a quote of 40 rooms: %d user errors %+v; want the hotel id's and one on input.rooms (1 to 9 rooms)", len(ue), ue)
+	}
+}

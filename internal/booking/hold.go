@@ -136,6 +136,9 @@ func bookerOf(ctx context.Context, hotelID uuid.UUID) (string, error) {
 func ownerOf(p *auth.Principal) string { return p.Name() }
 
 func validateHold(in *HoldInput) error {
+	if err := RoomCount(len(in.Rooms), "input"); err != nil {
+		return err
+	}
 	var errs apperr.List
 	fail := func(msg string, field ...string) {
 		errs = append(errs, apperr.Invalid(msg, append([]string{"input"}, field...)...))

@@ -429,6 +429,11 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 		// the provider answered): its payment has since been recorded.
 		return s.balancePaid(ctx, b, key)
 	}
+	if b.RelocationRequired {
+		// Its total counts a room the hotel can no longer give.
+		return Booking{}, apperr.New(InvalidState, "the booking is flagged for relocation: maintenance took a room of it; "+
+			"its balance is paid once its guests are checked in to a room, or it is cancelled free of charge")
+	}
 	ledgers, err := s.LedgersOf(ctx, []uuid.UUID{b.ID})
 	if err != nil {
 		return Booking{}, err
