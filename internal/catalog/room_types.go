@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
@@ -210,6 +213,11 @@ func (s *Service) UpdateRoomType(ctx context.Context, id uuid.UUID, expectedVers
 	}
 	beds, _ := json.Marshal(f.Beds)
 	row, err := write(ctx, s, func(q *db.Queries) (db.RoomType, error) {
+		if f.MaxAdults < current.MaxAdults || f.MaxChildren < current.MaxChildren || f.MaxOccupancy < current.MaxOccupancy {
+			if err := housesLiveBookings(ctx, q, current, f); err != nil {
+				return db.RoomType{}, err
+			}
+		}
 		return q.UpdateRoomType(ctx, db.UpdateRoomTypeParams{
 			ID: id, Version: expectedVersion, Name: f.Name, Description: f.Description,
 			MaxAdults: int16(f.MaxAdults), MaxChildren: int16(f.MaxChildren), MaxOccupancy: int16(f.MaxOccupancy),
@@ -220,6 +228,43 @@ func (s *Service) UpdateRoomType(ctx context.Context, id uuid.UUID, expectedVers
 		return RoomType{}, staleOr(err, "room type")
 	}
 	return roomTypeFromRow(row), nil
+}
+
+// housesLiveBookings refuses limits f lower than a party that live
+// bookings of rt hold (a room sold for four does not become a single with
+// four booked into it). It locks rt first: bookings being inserted with it
+// are waited for, and new ones wait until the change commits.
+func housesLiveBookings(ctx context.Context, q *db.Queries, rt RoomType, f RoomTypeFields) error {
+	if err := q.LockRoomTypeForUpdate(ctx, rt.ID); err != nil {
+		return fmt.Errorf("lock room type: %w", err)
+	}
+	rows, err := q.PartiesBeyondRoomType(ctx, db.PartiesBeyondRoomTypeParams{RoomTypeID: rt.ID, HotelID: rt.HotelID,
+		MaxAdults: int32(f.MaxAdults), MaxChildren: int32(f.MaxChildren), MaxOccupancy: int32(f.MaxOccupancy)})
+	if err != nil {
+		return fmt.Errorf("find parties beyond the limits: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	field := "maxOccupancy"
+	parties := make([]string, len(rows))
+	for i, r := range rows {
+		parties[i] = fmt.Sprintf("%s (%s, %d adults, %d children)", r.Reference, r.CheckIn.Format(time.DateOnly), r.Adults, r.Children)
+		switch {
+		case i > 0:
+		case int(r.Adults) > f.MaxAdults:
+			field = "maxAdults"
+		case int(r.Children) > f.MaxChildren:
+			field = "maxChildren"
+		}
+	}
+	more := ""
+	if len(rows) == 5 {
+		more = ", and maybe more"
+	}
+	return &apperr.Error{Code: apperr.Conflict, Field: []string{"input", field}, Message: fmt.Sprintf(
+		"live bookings of this room type hold parties these limits do not house: %s%s; lower them once those stays are over or the bookings cancelled",
+		strings.Join(parties, "; "), more)}
 }
 
 func (rt RoomType) fields() RoomTypeFields {

@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -181,6 +182,87 @@ func (q *Queries) ListRoomTypesByHotels(ctx context.Context, hotelIds []uuid.UUI
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.RoomsInService,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockRoomTypeForUpdate = `-- name: LockRoomTypeForUpdate :exec
+SELECT id FROM room_types WHERE id = $1 FOR UPDATE
+`
+
+// Waits for bookings being inserted with this room type (their key share)
+// and holds off new ones until the caller commits.
+func (q *Queries) LockRoomTypeForUpdate(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, lockRoomTypeForUpdate, id)
+	return err
+}
+
+const partiesBeyondRoomType = `-- name: PartiesBeyondRoomType :many
+SELECT b.check_in, b.reference, br.adults, cardinality(br.child_ages)::int AS children
+FROM booking_rooms br
+JOIN bookings b ON b.id = br.booking_id
+WHERE br.room_type_id = $1 AND br.holds_inventory
+  AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+  AND (br.adults > $2::int OR cardinality(br.child_ages) > $3::int
+       OR br.adults + cardinality(br.child_ages) > $4::int)
+UNION ALL
+SELECT b.check_in, b.reference, br.adults, cardinality(br.child_ages)::int AS children
+FROM bookings b
+JOIN booking_rooms br ON br.booking_id = b.id
+WHERE b.hotel_id = $5 AND b.relocation_required AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+  AND br.room_type_id = $1 AND NOT br.holds_inventory
+  AND (br.adults > $2::int OR cardinality(br.child_ages) > $3::int
+       OR br.adults + cardinality(br.child_ages) > $4::int)
+ORDER BY 1, 2
+LIMIT 5
+`
+
+type PartiesBeyondRoomTypeParams struct {
+	RoomTypeID   uuid.UUID
+	MaxAdults    int32
+	MaxChildren  int32
+	MaxOccupancy int32
+	HotelID      uuid.UUID
+}
+
+type PartiesBeyondRoomTypeRow struct {
+	CheckIn   time.Time
+	Reference string
+	Adults    int16
+	Children  int32
+}
+
+// Rooms of live bookings (held, confirmed, checked in) of a room type whose
+// party the limits given do not house, earliest stays first: the rooms that
+// hold their units (booking_rooms_type_idx), and those of bookings flagged
+// for relocation, which will claim theirs back (bookings_relocation_idx).
+func (q *Queries) PartiesBeyondRoomType(ctx context.Context, arg PartiesBeyondRoomTypeParams) ([]PartiesBeyondRoomTypeRow, error) {
+	rows, err := q.db.Query(ctx, partiesBeyondRoomType,
+		arg.RoomTypeID,
+		arg.MaxAdults,
+		arg.MaxChildren,
+		arg.MaxOccupancy,
+		arg.HotelID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []PartiesBeyondRoomTypeRow{}
+	for rows.Next() {
+		var i PartiesBeyondRoomTypeRow
+		if err := rows.Scan(
+			&i.CheckIn,
+			&i.Reference,
+			&i.Adults,
+			&i.Children,
 		); err != nil {
 			return nil, err
 		}

@@ -23,3 +23,31 @@ RETURNING *;
 SELECT room_type_id, count(*) FILTER (WHERE in_service)::int AS in_service
 FROM rooms WHERE room_type_id = ANY(@room_type_ids::uuid[])
 GROUP BY room_type_id;
+
+-- name: LockRoomTypeForUpdate :exec
+-- Waits for bookings being inserted with this room type (their key share)
+-- and holds off new ones until the caller commits.
+SELECT id FROM room_types WHERE id = $1 FOR UPDATE;
+
+-- name: PartiesBeyondRoomType :many
+-- Rooms of live bookings (held, confirmed, checked in) of a room type whose
+-- party the limits given do not house, earliest stays first: the rooms that
+-- hold their units (booking_rooms_type_idx), and those of bookings flagged
+-- for relocation, which will claim theirs back (bookings_relocation_idx).
+SELECT b.check_in, b.reference, br.adults, cardinality(br.child_ages)::int AS children
+FROM booking_rooms br
+JOIN bookings b ON b.id = br.booking_id
+WHERE br.room_type_id = @room_type_id AND br.holds_inventory
+  AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+  AND (br.adults > @max_adults::int OR cardinality(br.child_ages) > @max_children::int
+       OR br.adults + cardinality(br.child_ages) > @max_occupancy::int)
+UNION ALL
+SELECT b.check_in, b.reference, br.adults, cardinality(br.child_ages)::int AS children
+FROM bookings b
+JOIN booking_rooms br ON br.booking_id = b.id
+WHERE b.hotel_id = @hotel_id AND b.relocation_required AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+  AND br.room_type_id = @room_type_id AND NOT br.holds_inventory
+  AND (br.adults > @max_adults::int OR cardinality(br.child_ages) > @max_children::int
+       OR br.adults + cardinality(br.child_ages) > @max_occupancy::int)
+ORDER BY 1, 2
+LIMIT 5;
