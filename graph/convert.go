@@ -66,6 +66,13 @@ func address(a *model.AddressInput) *catalog.Address {
 		PostalCode: deref(a.PostalCode), CountryCode: a.CountryCode}
 }
 
+func addressPatch(a *model.AddressInput) *catalog.AddressPatch {
+	if a == nil {
+		return nil
+	}
+	return &catalog.AddressPatch{Line1: a.Line1, Line2: a.Line2, City: a.City, PostalCode: a.PostalCode, CountryCode: a.CountryCode}
+}
+
 func hotelFields(in model.CreateHotelInput) catalog.HotelFields {
 	return catalog.HotelFields{
 		Name: in.Name, Description: deref(in.Description), TimeZone: in.TimeZone,
@@ -80,7 +87,7 @@ func hotelFields(in model.CreateHotelInput) catalog.HotelFields {
 func hotelPatch(in model.UpdateHotelInput) catalog.HotelPatch {
 	return catalog.HotelPatch{
 		Name: in.Name, Description: in.Description, TimeZone: in.TimeZone, Location: in.Location,
-		Address: address(in.Address), Currency: in.Currency, StarRating: in.StarRating,
+		Address: addressPatch(in.Address), Currency: in.Currency, StarRating: in.StarRating,
 		Amenities: in.Amenities, CheckInTime: in.CheckInTime, CheckOutTime: in.CheckOutTime,
 		TaxRateBasisPoints: in.TaxRateBasisPoints,
 	}

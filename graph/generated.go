@@ -4573,6 +4573,7 @@ input UpdateHotelInput {
   "An IANA time zone name of the form Area/Location (Europe/Paris, America/Argentina/Buenos_Aires, Etc/GMT-3) or UTC. Other names, such as CET or localtime, are refused (INVALID_INPUT)."
   timeZone: String
   location: GeoPointInput
+  "The address's lines and country replace the hotel's; line2 and postalCode left out stay as they are (an empty string clears one)."
   address: AddressInput
   "Fixed once the hotel has rates or bookings, whose amounts are in it (CONFLICT)."
   currency: String
@@ -4700,7 +4701,7 @@ input SetRatesInput {
   ratePlanId: ID!
   from: Date!
   to: Date!
-  "Minor units of the hotel's currency."
+  "Minor units of the hotel's currency, 0 to 1000000000000 (10 billion of a currency with two decimals)."
   amount: Int!
 }
 
@@ -5064,6 +5065,7 @@ type Mutation {
   "Admins and the hotel's staff."
   updateHotel(input: UpdateHotelInput!): UpdateHotelPayload
   createRoomType(input: CreateRoomTypeInput!): CreateRoomTypePayload
+  "Codes: STALE_VERSION, INVALID_INPUT, CONFLICT (limits lower than a party that a held, confirmed or checked-in booking of the room type holds; the message names up to five such bookings)."
   updateRoomType(input: UpdateRoomTypeInput!): UpdateRoomTypePayload
   """
   Adds rooms to a room type, all or none. They are sold from the hotel's

@@ -568,7 +568,7 @@ type SetRatesInput struct {
 	RatePlanID string    `json:"ratePlanId"`
 	From       time.Time `json:"from"`
 	To         time.Time `json:"to"`
-	// Minor units of the hotel's currency.
+	// Minor units of the hotel's currency, 0 to 1000000000000 (10 billion of a currency with two decimals).
 	Amount int `json:"amount"`
 }
 
@@ -628,7 +628,8 @@ type UpdateHotelInput struct {
 	// An IANA time zone name of the form Area/Location (Europe/Paris, America/Argentina/Buenos_Aires, Etc/GMT-3) or UTC. Other names, such as CET or localtime, are refused (INVALID_INPUT).
 	TimeZone *string           `json:"timeZone,omitempty"`
 	Location *catalog.GeoPoint `json:"location,omitempty"`
-	Address  *AddressInput     `json:"address,omitempty"`
+	// The address's lines and country replace the hotel's; line2 and postalCode left out stay as they are (an empty string clears one).
+	Address *AddressInput `json:"address,omitempty"`
 	// Fixed once the hotel has rates or bookings, whose amounts are in it (CONFLICT).
 	Currency           *string            `json:"currency,omitempty"`
 	StarRating         *int               `json:"starRating,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -149,9 +150,9 @@ func validateNewKey(name string, scopes []string) ([]string, error) {
 		errs = append(errs, apperr.Invalid("at least one scope is required", "input", "scopes"))
 	}
 	var out []string
-	for _, s := range scopes {
+	for i, s := range scopes {
 		if !IsKnownScope(s) {
-			errs = append(errs, apperr.Invalid(fmt.Sprintf("unknown scope %q (known: %s)", s, strings.Join(knownScopes, ", ")), "input", "scopes"))
+			errs = append(errs, apperr.Invalid(fmt.Sprintf("unknown scope %q (known: %s)", s, strings.Join(knownScopes, ", ")), "input", "scopes", strconv.Itoa(i)))
 			continue
 		}
 		if !slices.Contains(out, s) {

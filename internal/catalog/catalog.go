@@ -56,6 +56,20 @@ type Address struct {
 	CountryCode string // ISO 3166-1 alpha-2
 }
 
+// AddressPatch changes an address: the lines it must have, and the optional
+// parts it gives (nil keeps one as it is, "" clears it).
+type AddressPatch struct {
+	Line1, City, CountryCode string
+	Line2, PostalCode        *string
+}
+
+func (p AddressPatch) apply(a Address) Address {
+	a.Line1, a.City, a.CountryCode = p.Line1, p.City, p.CountryCode
+	set(&a.Line2, p.Line2)
+	set(&a.PostalCode, p.PostalCode)
+	return a
+}
+
 // newID returns a time-ordered id, so keyset pages follow creation order.
 func newID() uuid.UUID {
 	return uuid.Must(uuid.NewV7())

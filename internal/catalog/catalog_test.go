@@ -501,8 +501,7 @@ func TestCountryCodeMustNameACountry(t *testing.T) {
 		t.Fatalf("creating a hotel in ZZ: %v, want INVALID_INPUT on input.address.countryCode", err)
 	}
 	h := createHotel(t, b, "Somewhere Inn")
-	addr := h.Address
-	addr.CountryCode = "XX"
+	addr := catalog.AddressPatch{Line1: h.Address.Line1, City: h.Address.City, CountryCode: "XX"}
 	_, err = b.svc.UpdateHotel(staffOf(h.ID), h.ID, h.Version, catalog.HotelPatch{Address: &addr})
 	if got := codes(err); len(got[apperr.InvalidInput]) != 1 || got[apperr.InvalidInput][0] != "input.address.countryCode" {
 		t.Fatalf("moving a hotel to XX: %v, want INVALID_INPUT on input.address.countryCode", err)

@@ -66,7 +66,7 @@ type HotelPatch struct {
 	Description        *string
 	TimeZone           *string
 	Location           *GeoPoint
-	Address            *Address
+	Address            *AddressPatch
 	Currency           *string
 	StarRating         *int
 	Amenities          []string // nil leaves them as they are
@@ -106,7 +106,9 @@ func (p HotelPatch) apply(f HotelFields) HotelFields {
 		f.TimeZone, f.storedZone = *p.TimeZone, false
 	}
 	set(&f.Location, p.Location)
-	set(&f.Address, p.Address)
+	if p.Address != nil {
+		f.Address = p.Address.apply(f.Address)
+	}
 	set(&f.Currency, p.Currency)
 	set(&f.StarRating, p.StarRating)
 	if p.Amenities != nil {

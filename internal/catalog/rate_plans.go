@@ -246,6 +246,13 @@ func (s *Service) UpdateRatePlan(ctx context.Context, id uuid.UUID, expectedVers
 	return ratePlanFromRow(row), nil
 }
 
+// MaxRate bounds a nightly rate, in minor units of any currency: 10 billion
+// units of a currency of two decimals, so that an ordinary suite is priced
+// in the weakest (150 million Lebanese pounds, about 1,700 US dollars), and
+// a booking's total (9 rooms, 366 nights, a tax of 100 %) stays below 2^53,
+// which JavaScript clients read exactly.
+const MaxRate = 1_000_000_000_000
+
 // SetRates sets the price of every local night from..to inclusive and bumps
 // the rate plan's version. It returns the rate plan and the number of nights set.
 // Nights before the hotel's business date are over: nobody can book them, and
@@ -285,8 +292,8 @@ func (s *Service) SetRates(ctx context.Context, ratePlanID uuid.UUID, from, to t
 	case to.Year() > LastRateYear:
 		v.fail(years, "to")
 	}
-	if amount < 0 || amount > 100_000_000_00 {
-		v.fail("must be between 0 and 10000000000 minor units", "amount")
+	if amount < 0 || amount > MaxRate {
+		v.fail(fmt.Sprintf("must be between 0 and %d minor units", MaxRate), "amount")
 	}
 	if err := v.errs.Err(); err != nil {
 		return RatePlan{}, 0, err
