@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -140,16 +141,16 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		}
 		return saveTx(ctx, q, key, cancelled)
 	})
-	if isKeyRace(err) {
-		b, _, err := s.replay(ctx, key)
-		if err != nil {
-			return Booking{}, nil, err
+	if err != nil {
+		// A retry of this request running beside it may have cancelled the
+		// booking first (this one then waited for its lock and found it
+		// CANCELLED, or raced it to the key): it answers as that one did.
+		b, ok, rerr := s.replay(ctx, key)
+		if rerr != nil || !ok {
+			return Booking{}, nil, cmp.Or(rerr, err)
 		}
 		refund, err := s.latestRefund(ctx, b.ID)
 		return b, refund, err
-	}
-	if err != nil {
-		return Booking{}, nil, err
 	}
 	cancelled, err = s.reveal(cancelled)
 	return cancelled, refund, err
