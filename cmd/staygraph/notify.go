@@ -49,8 +49,26 @@ func addNotifyFlags(f *flags) notifyFlags {
 
 // check refuses SMTP settings that cannot work, naming the flag.
 func (n notifyFlags) check() error {
-	_, err := n.email()
+	if _, err := n.email(); err != nil {
+		return err
+	}
+	_, err := n.sms()
 	return err
+}
+
+// sms is the SMS channel the flags ask for; nil without --sms-gateway-url.
+func (n notifyFlags) sms() (*sms.Channel, error) {
+	if *n.smsGateway == "" {
+		if *n.smsToken != "" {
+			return nil, errors.New("--sms-token needs --sms-gateway-url")
+		}
+		return nil, nil
+	}
+	ch, err := sms.New(*n.smsGateway, *n.smsToken, sms.Opts{})
+	if err != nil {
+		return nil, fmt.Errorf("--sms-gateway-url, --sms-token: %w", err)
+	}
+	return ch, nil
 }
 
 // emailServer is where and how guest emails are sent.
@@ -123,11 +141,11 @@ func notifications(n notifyFlags, pool *pgxpool.Pool, bookings *booking.Service,
 		// The user name is no secret; the password is never logged.
 		log.Info("guest emails", "smtp", *n.smtpAddr, "username", *n.smtpUsername)
 	}
-	if *n.smsGateway != "" {
-		ch, err := sms.New(*n.smsGateway, *n.smsToken, sms.Opts{})
-		if err != nil {
-			return err
-		}
+	ch, err := n.sms()
+	if err != nil {
+		return err
+	}
+	if ch != nil {
 		registry.Register(ch)
 		route = append(route, ch.Name())
 	}

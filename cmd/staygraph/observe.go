@@ -40,6 +40,13 @@ func (s serverFlags) poolOpts() postgres.PoolOpts {
 	return postgres.PoolOpts{MaxConns: int32(*s.maxConns), Tracer: tracing.NewSQLTracer()}
 }
 
+func (f observeFlags) check() error {
+	if r := *f.sampleRatio; !(r > 0 && r <= 1) {
+		return fmt.Errorf("--otlp-sample-ratio %v: want more than 0 and at most 1", r)
+	}
+	return nil
+}
+
 // observability is the metrics and tracing of one API server; either may be
 // nil (switched off).
 type observability struct {
@@ -51,8 +58,8 @@ type observability struct {
 // newObservability builds what the flags ask for. With tracing on, the SQL
 // tracer that poolOpts installed on pool starts recording.
 func newObservability(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, f observeFlags) (*observability, error) {
-	if r := *f.sampleRatio; !(r > 0 && r <= 1) {
-		return nil, fmt.Errorf("--otlp-sample-ratio %v: want more than 0 and at most 1", r)
+	if err := f.check(); err != nil {
+		return nil, err
 	}
 	o := &observability{stop: func(context.Context) error { return nil }}
 	if *f.metrics {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -96,6 +97,34 @@ func addSearchFlags(f *flags) searchFlags {
 		concurrency: f.Int("search-concurrency", 0,
 			"searches that run on PostgreSQL at once; the others wait their turn in arrival order (0: the machine's cores, at most half of --db-max-conns)"),
 	}
+}
+
+// check refuses an engine searchRouter could not build. The Elasticsearch
+// address is read only where something uses it (withIndexer: the change
+// stream writes the catalog there): a stray ELASTICSEARCH_URL does not stop a
+// server that neither searches nor indexes with it.
+func (f searchFlags) check(withIndexer bool, maxConns int) error {
+	if _, err := searchConcurrency(*f.concurrency, maxConns); err != nil {
+		return err
+	}
+	switch *f.engine {
+	case "postgres":
+	case "elasticsearch":
+		addrs, err := f.es.addresses()
+		if err != nil {
+			return err
+		}
+		if len(addrs) == 0 {
+			return errors.New("--search-engine elasticsearch needs --elasticsearch-url")
+		}
+	default:
+		return fmt.Errorf("unknown --search-engine %q: postgres or elasticsearch", *f.engine)
+	}
+	if withIndexer {
+		_, err := f.es.addresses()
+		return err
+	}
+	return nil
 }
 
 // searchRouter builds the configured engine behind a router that falls back

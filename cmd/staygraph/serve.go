@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -119,17 +121,13 @@ func (s serverFlags) check(withIndexer bool) error {
 			return fmt.Errorf("--%s must be at least 1, not %d", limit.flag, limit.value)
 		}
 	}
-	if err := s.payments.check(); err != nil {
-		return err
-	}
-	if *s.search.engine == "elasticsearch" || withIndexer {
-		// Read only where something uses it: a stray ELASTICSEARCH_URL does
-		// not stop a server that neither searches nor indexes with it.
-		if _, err := s.search.es.addresses(); err != nil {
+	for _, check := range []func() error{s.payments.check, s.abuse.check, s.observe.check, s.notify.check,
+		func() error { return s.search.check(withIndexer, *s.maxConns) }} {
+		if err := check(); err != nil {
 			return err
 		}
 	}
-	return s.notify.check()
+	return nil
 }
 
 func (s serverFlags) jwtConfig() (auth.JWTConfig, error) {
@@ -206,10 +204,15 @@ func runServe(ctx context.Context, args []string) error {
 	return serveAPI(ctx, log, pool, s, jwtCfg, nil)
 }
 
+// jobCancelTimeout is how long jobs still running after --shutdown-timeout
+// get to return once cancelled.
+const jobCancelTimeout = 5 * time.Second
+
 // serveAPI serves the API on s.addr until ctx ends, then stops accepting
-// connections and lets in-flight requests finish. ready, when not nil, is
+// connections and lets in-flight requests and jobs finish (each for
+// --shutdown-timeout; then they are cancelled, and it fails). ready, when not nil, is
 // called with the bound address once the listener is open.
-func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, jwtCfg auth.JWTConfig, ready func(addr string)) error {
+func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serverFlags, jwtCfg auth.JWTConfig, ready func(addr string)) (err error) {
 	// Every line the server logs carries its request id and is redacted.
 	log = slog.New(server.NewLogHandler(log.Handler()))
 	obs, err := newObservability(ctx, log, pool, s.observe)
@@ -249,8 +252,17 @@ func serveAPI(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s serve
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), *s.shutdownTimeout)
 		defer cancel()
-		if err := jobs.Stop(stopCtx); err != nil {
-			log.Error("stop job queue", "err", err)
+		if stopErr := jobs.Stop(stopCtx); stopErr != nil {
+			// Cut off the jobs still running, their queries with them (they
+			// run again later): one waiting on a lock would otherwise hold
+			// its pooled connection, and closing the pool waits for it.
+			log.Error("stop job queue: cancelling the jobs still running, which run again later", "err", stopErr)
+			cancelCtx, cancel := context.WithTimeout(context.Background(), jobCancelTimeout)
+			defer cancel()
+			if cancelErr := jobs.StopAndCancel(cancelCtx); cancelErr != nil {
+				log.Error("cancel jobs", "err", cancelErr)
+			}
+			err = cmp.Or(err, fmt.Errorf("stop job queue: jobs cut short after --shutdown-timeout: %w", stopErr))
 		}
 	}()
 
@@ -339,6 +351,37 @@ func addAbuseFlags(f *flags) abuseFlags {
 	}
 }
 
+// check refuses settings apiHandler could not use, before anything starts.
+func (a abuseFlags) check() error {
+	if _, err := server.ParseRules(*a.rateLimits); err != nil {
+		return fmt.Errorf("--rate-limits: %w", err)
+	}
+	if *a.allowlist != "" {
+		if _, err := graph.LoadOperationAllowlist(*a.allowlist); err != nil {
+			return fmt.Errorf("--operation-allowlist: %w", err)
+		}
+	}
+	_, err := a.redisOptions()
+	return err
+}
+
+// redisOptions reads --redis-url; nil without it. A URL that does not parse
+// is not repeated: its password would land in the log.
+func (a abuseFlags) redisOptions() (*redis.Options, error) {
+	if *a.redisURL == "" {
+		return nil, nil
+	}
+	opt, err := redis.ParseURL(*a.redisURL)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // the parse error without the URL
+		}
+		return nil, fmt.Errorf("--redis-url: not a Redis URL (redis://[:password@]host:port/db): %w", err)
+	}
+	return opt, nil
+}
+
 // apiHandler builds the HTTP handler of the API: the GraphQL endpoint behind
 // authentication, rate limits and its limits, health checks and the
 // explorer, all behind request ids, the request log, security headers and
@@ -361,11 +404,11 @@ func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s ser
 		}
 	}
 	var limiter server.Limiter = server.NewMemoryLimiter()
-	if *a.redisURL != "" {
-		opt, err := redis.ParseURL(*a.redisURL)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--redis-url: %w", err)
-		}
+	opt, err := a.redisOptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	if opt != nil {
 		redis.SetLogger(redisLogs{log})
 		client := redis.NewClient(opt)
 		closeFn = func() { _ = client.Close() }

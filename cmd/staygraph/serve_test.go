@@ -290,6 +290,17 @@ func TestServeRefusesUnsafeSettings(t *testing.T) {
 		"an APQ cache of 0":         {"--apq-cache-size", "0"},
 		"a pool over 2^31":          {"--db-max-conns", "4294967296"},
 		"a Stripe URL that is not":  {"--stripe-api-url", "::not a url"},
+		// checked only after migrating and starting the job queue, once
+		"an unknown caller in the rate limits": {"--rate-limits", "robot=1/2"},
+		"a misspelt search engine":             {"--search-engine", "elastic"},
+		"a negative search concurrency":        {"--search-concurrency", "-1"},
+		"elasticsearch without an address":     {"--search-engine", "elasticsearch"},
+		"a Redis URL that is not one":          {"--redis-url", "http://redis:6379"},
+		"a missing allow-list file":            {"--operation-allowlist", "/nonexistent/ops.json"},
+		"a sample ratio over 1":                {"--otlp-sample-ratio", "2"},
+		"an SMS gateway that is not a URL":     {"--sms-gateway-url", "ftp://sms.example", "--sms-token", "t"},
+		"an SMS gateway without its token":     {"--sms-gateway-url", "https://sms.example/send"},
+		"an SMS token without its gateway":     {"--sms-token", "t"},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := runServe(ctx, append(append([]string{}, base...), args...))
@@ -297,6 +308,21 @@ func TestServeRefusesUnsafeSettings(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")) {
 			t.Errorf("%s: %v, want a refusal naming %s", name, err, args[0])
 		}
+	}
+}
+
+// A --redis-url that does not parse is refused without being repeated: its
+// password would land in the log.
+func TestServeRefusesAMalformedRedisURLWithoutItsPassword(t *testing.T) {
+	const password = "s3cret-redis-password"
+	t.Setenv("STAYGRAPH_REDIS_URL", "redis://:"+password+"@redis.internal:63790x/0")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := runServe(ctx, []string{"--database-url", "postgres://postgres@127.0.0.1:1/none?connect_timeout=1",
+		"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
+		"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())})
+	if err == nil || !strings.Contains(err.Error(), "redis-url") || strings.Contains(err.Error(), password) {
+		t.Fatalf("a malformed --redis-url: %v; want a refusal naming the flag, not its password", err)
 	}
 }
 
