@@ -1,10 +1,13 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -286,6 +289,14 @@ func (l operationLimits) MutateOperationContext(_ context.Context, opCtx *graphq
 	if opCtx.Operation == nil {
 		return nil
 	}
+	if opCtx.Operation.Operation == ast.Subscription {
+		// One response key (the spec's "single root field"): gqlparser
+		// compares field names, so the same field under two aliases passed
+		// and failed at execution as INTERNAL.
+		if keys := responseKeys(opCtx.Doc, opCtx.Operation.SelectionSet, map[string]bool{}); len(keys) > 1 {
+			return refuse(errcode.ValidationFailed, "a subscription selects exactly one root field, not %d (%s)", len(keys), strings.Join(keys, ", "))
+		}
+	}
 	m := measurer{doc: opCtx.Doc, memo: map[string]shape{}, active: map[string]bool{}}
 	s := m.selectionSet(opCtx.Operation.SelectionSet)
 	switch {
@@ -299,6 +310,33 @@ func (l operationLimits) MutateOperationContext(_ context.Context, opCtx *graphq
 		return refuse(CodeQueryTooComplex, "operation selects %d fields, more than the complexity limit of %d", s.fields, l.maxFields)
 	}
 	return nil
+}
+
+// responseKeys lists the distinct response keys of set, following
+// fragments (seen: the fragments entered, against a cycle).
+func responseKeys(doc *ast.QueryDocument, set ast.SelectionSet, seen map[string]bool) []string {
+	var keys []string
+	add := func(more ...string) {
+		for _, k := range more {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			add(cmp.Or(sel.Alias, sel.Name))
+		case *ast.InlineFragment:
+			add(responseKeys(doc, sel.SelectionSet, seen)...)
+		case *ast.FragmentSpread:
+			if f := doc.Fragments.ForName(sel.Name); f != nil && !seen[sel.Name] {
+				seen[sel.Name] = true
+				add(responseKeys(doc, f.SelectionSet, seen)...)
+			}
+		}
+	}
+	return keys
 }
 
 // refuse returns a protocol error with code.

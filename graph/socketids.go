@@ -32,6 +32,9 @@ func (c *socketConn) subscribe(m socketMessage) ([]byte, error) {
 	if !c.legacy && m.ID == "" {
 		return nil, badRequest("A subscribe needs an id")
 	}
+	if !c.legacy && !wellFormed(m.Payload) {
+		return nil, badRequest("A subscribe's payload is an object with a query string")
+	}
 	c.mu.Lock()
 	live, taken := c.internal[m.ID]
 	if taken && !c.legacy {
@@ -54,6 +57,21 @@ func (c *socketConn) subscribe(m socketMessage) ([]byte, error) {
 	}
 	c.pending = raw // a legacy start with a live id: stop that first
 	return json.Marshal(socketMessage{ID: live, Type: c.stop})
+}
+
+// wellFormed reports whether payload is a subscribe's (graphql-transport-ws):
+// an object with a string query, and an object of variables and of
+// extensions and a string operationName when given. gqlgen answered other
+// payloads with an uncoded "invalid json" error; the protocol closes the
+// socket (4400), as for any message of the wrong format.
+func wellFormed(payload json.RawMessage) bool {
+	var p struct {
+		Query         *string         `json:"query"`
+		OperationName *string         `json:"operationName"`
+		Variables     *map[string]any `json:"variables"`
+		Extensions    *map[string]any `json:"extensions"`
+	}
+	return json.Unmarshal(payload, &p) == nil && p.Query != nil
 }
 
 // complete frees the client's id of a complete (or stop) and returns the
