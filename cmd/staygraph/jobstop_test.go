@@ -15,12 +15,6 @@ import (
 	"github.com/staygraph/staygraph/internal/postgres/pgtest"
 )
 
-// On SIGTERM running background jobs get --shutdown-timeout to finish, and
-// "a job cut short is run again" (docs/operations.md, "Health checks"): the
-// process must stop within about twice the timeout. A job waiting on a lock
-// in the database is never cut short: River's soft Stop gives up waiting for
-// it, the job keeps its pooled connection, and runServe's deferred
-// pool.Close waits for that connection as long as the lock lasts.
 // SIGTERM gives a running job --shutdown-timeout to finish, then cancels
 // it: one waiting on a lock must not keep the process (and its pool) up
 // until the lock goes, and the exit says a job was cut short.

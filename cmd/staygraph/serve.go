@@ -373,11 +373,13 @@ func (a abuseFlags) redisOptions() (*redis.Options, error) {
 	}
 	opt, err := redis.ParseURL(*a.redisURL)
 	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // the parse error without the URL
+		const form = "--redis-url: not a Redis URL (redis://[:password@]host:port/db, with / ? # @ in the password percent-encoded)"
+		if errors.As(err, new(*url.Error)) {
+			// net/url's message quotes parts of the URL: the password's
+			// head, when a / ends the authority early
+			return nil, errors.New(form)
 		}
-		return nil, fmt.Errorf("--redis-url: not a Redis URL (redis://[:password@]host:port/db): %w", err)
+		return nil, fmt.Errorf("%s: %w", form, err)
 	}
 	return opt, nil
 }

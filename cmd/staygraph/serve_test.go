@@ -343,3 +343,19 @@ func TestDevRefusesATakenAddressFirst(t *testing.T) {
 		t.Fatalf("dev on a taken address: %v, want a refusal naming --addr", err)
 	}
 }
+
+// Nor any part of it: a password with an unencoded / ends the URL's
+// authority early, and net/url's own message quotes what it took for the
+// port, the password's head.
+func TestServeRefusesAMalformedRedisURLWithoutPartOfItsPassword(t *testing.T) {
+	const head = "Zx81kQ" // the password is Zx81kQ/9vT+w==, not percent-encoded
+	t.Setenv("STAYGRAPH_REDIS_URL", "redis://:"+head+"/9vT+w==@redis.internal:6379/0")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := runServe(ctx, []string{"--database-url", "postgres://postgres@127.0.0.1:1/none?connect_timeout=1",
+		"--pii-keys", pii.FormatKeys([]pii.Key{{ID: "k1", Secret: pii.GenerateKey()}}),
+		"--pii-index-key", base64.StdEncoding.EncodeToString(pii.GenerateKey())})
+	if err == nil || !strings.Contains(err.Error(), "redis-url") || strings.Contains(err.Error(), head) {
+		t.Fatalf("a malformed --redis-url: %v; want a refusal naming the flag, without any of its password (%q)", err, head)
+	}
+}
