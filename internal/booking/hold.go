@@ -80,6 +80,9 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 	}
 	var booking Booking
 	err = s.withReservation(ctx, reservationOf(quote).roomTypes(), func(tx pgx.Tx, q *db.Queries, reserve func(reservation) error) error {
+		if err := partiesFitTx(ctx, q, quote); err != nil {
+			return err
+		}
 		// Prices are read in the transaction that reserves, so the booking
 		// is charged what the rates say at that moment.
 		if err := s.priceTx(ctx, q, &quote); err != nil {
@@ -108,6 +111,35 @@ func (s *Service) Hold(ctx context.Context, in HoldInput) (Booking, error) {
 	}
 	booking.Zone = quote.CheckInAt.Location()
 	return booking, nil
+}
+
+// partiesFitTx checks each room's party against its room type's limits as
+// they are in the hold's transaction, and keeps them so until it commits
+// (a key-share lock, which a change of the limits waits for): the quote read
+// them before, and a change committed since would otherwise be outlived by
+// the hold.
+func partiesFitTx(ctx context.Context, q *db.Queries, quote Quote) error {
+	ids := make([]uuid.UUID, len(quote.Rooms))
+	for i, r := range quote.Rooms {
+		ids[i] = r.RoomType.ID
+	}
+	rows, err := q.RoomTypeLimitsForKeyShare(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("read room type limits: %w", err)
+	}
+	limits := map[uuid.UUID]db.RoomTypeLimitsForKeyShareRow{}
+	for _, r := range rows {
+		limits[r.ID] = r
+	}
+	var errs apperr.List
+	for i, room := range quote.Rooms {
+		l := limits[room.RoomType.ID]
+		rt := catalog.RoomType{ID: l.ID, Name: l.Name, MaxAdults: int(l.MaxAdults), MaxChildren: int(l.MaxChildren), MaxOccupancy: int(l.MaxOccupancy)}
+		if err := checkParty(rt, room.Party, []string{"input", "rooms", fmt.Sprint(i)}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs.Err()
 }
 
 // bookerOf authorises a hold at hotelID and names the booking's owner.

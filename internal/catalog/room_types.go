@@ -214,7 +214,7 @@ func (s *Service) UpdateRoomType(ctx context.Context, id uuid.UUID, expectedVers
 	beds, _ := json.Marshal(f.Beds)
 	row, err := write(ctx, s, func(q *db.Queries) (db.RoomType, error) {
 		if f.MaxAdults < current.MaxAdults || f.MaxChildren < current.MaxChildren || f.MaxOccupancy < current.MaxOccupancy {
-			if err := housesLiveBookings(ctx, q, current, f); err != nil {
+			if err := housesLiveBookings(ctx, q, current, f, s.now()); err != nil {
 				return db.RoomType{}, err
 			}
 		}
@@ -231,14 +231,15 @@ func (s *Service) UpdateRoomType(ctx context.Context, id uuid.UUID, expectedVers
 }
 
 // housesLiveBookings refuses limits f lower than a party that live
-// bookings of rt hold (a room sold for four does not become a single with
-// four booked into it). It locks rt first: bookings being inserted with it
-// are waited for, and new ones wait until the change commits.
-func housesLiveBookings(ctx context.Context, q *db.Queries, rt RoomType, f RoomTypeFields) error {
+// bookings of rt hold at now (a room sold for four does not become a single
+// with four booked into it). It locks rt first: holds being made of it are
+// waited for (they read its limits under a key-share lock, and check their
+// parties against them), and new ones read the limits this change sets.
+func housesLiveBookings(ctx context.Context, q *db.Queries, rt RoomType, f RoomTypeFields, now time.Time) error {
 	if err := q.LockRoomTypeForUpdate(ctx, rt.ID); err != nil {
 		return fmt.Errorf("lock room type: %w", err)
 	}
-	rows, err := q.PartiesBeyondRoomType(ctx, db.PartiesBeyondRoomTypeParams{RoomTypeID: rt.ID, HotelID: rt.HotelID,
+	rows, err := q.PartiesBeyondRoomType(ctx, db.PartiesBeyondRoomTypeParams{RoomTypeID: rt.ID, HotelID: rt.HotelID, Now: now,
 		MaxAdults: int32(f.MaxAdults), MaxChildren: int32(f.MaxChildren), MaxOccupancy: int32(f.MaxOccupancy)})
 	if err != nil {
 		return fmt.Errorf("find parties beyond the limits: %w", err)

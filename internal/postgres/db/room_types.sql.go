@@ -208,24 +208,31 @@ const partiesBeyondRoomType = `-- name: PartiesBeyondRoomType :many
 SELECT b.check_in, b.reference, br.adults, cardinality(br.child_ages)::int AS children
 FROM booking_rooms br
 JOIN bookings b ON b.id = br.booking_id
+JOIN hotels h ON h.id = b.hotel_id
 WHERE br.room_type_id = $1 AND br.holds_inventory
   AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
-  AND (br.adults > $2::int OR cardinality(br.child_ages) > $3::int
-       OR br.adults + cardinality(br.child_ages) > $4::int)
+  AND NOT (b.status = 'HELD' AND b.hold_expires_at <= $2::timestamptz AND NOT b.payment_in_flight)
+  AND b.check_out > (($2::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date
+  AND (br.adults > $3::int OR cardinality(br.child_ages) > $4::int
+       OR br.adults + cardinality(br.child_ages) > $5::int)
 UNION ALL
 SELECT b.check_in, b.reference, br.adults, cardinality(br.child_ages)::int AS children
 FROM bookings b
 JOIN booking_rooms br ON br.booking_id = b.id
-WHERE b.hotel_id = $5 AND b.relocation_required AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+JOIN hotels h ON h.id = b.hotel_id
+WHERE b.hotel_id = $6 AND b.relocation_required AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+  AND NOT (b.status = 'HELD' AND b.hold_expires_at <= $2::timestamptz AND NOT b.payment_in_flight)
+  AND b.check_out > (($2::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date
   AND br.room_type_id = $1 AND NOT br.holds_inventory
-  AND (br.adults > $2::int OR cardinality(br.child_ages) > $3::int
-       OR br.adults + cardinality(br.child_ages) > $4::int)
+  AND (br.adults > $3::int OR cardinality(br.child_ages) > $4::int
+       OR br.adults + cardinality(br.child_ages) > $5::int)
 ORDER BY 1, 2
 LIMIT 5
 `
 
 type PartiesBeyondRoomTypeParams struct {
 	RoomTypeID   uuid.UUID
+	Now          time.Time
 	MaxAdults    int32
 	MaxChildren  int32
 	MaxOccupancy int32
@@ -239,13 +246,17 @@ type PartiesBeyondRoomTypeRow struct {
 	Children  int32
 }
 
-// Rooms of live bookings (held, confirmed, checked in) of a room type whose
-// party the limits given do not house, earliest stays first: the rooms that
-// hold their units (booking_rooms_type_idx), and those of bookings flagged
-// for relocation, which will claim theirs back (bookings_relocation_idx).
+// Rooms of live bookings of a room type whose party the limits given do
+// not house, earliest stays first: held (and not lapsed), confirmed or
+// checked in, for a stay not over at the hotel's business date at @now
+// (06:00 ends a night; a stay whose last night is over is not live, even
+// when the desk never closed it). The rooms that hold their units
+// (booking_rooms_type_idx), then those of bookings flagged for relocation,
+// which will claim theirs back (bookings_relocation_idx).
 func (q *Queries) PartiesBeyondRoomType(ctx context.Context, arg PartiesBeyondRoomTypeParams) ([]PartiesBeyondRoomTypeRow, error) {
 	rows, err := q.db.Query(ctx, partiesBeyondRoomType,
 		arg.RoomTypeID,
+		arg.Now,
 		arg.MaxAdults,
 		arg.MaxChildren,
 		arg.MaxOccupancy,
@@ -263,6 +274,50 @@ func (q *Queries) PartiesBeyondRoomType(ctx context.Context, arg PartiesBeyondRo
 			&i.Reference,
 			&i.Adults,
 			&i.Children,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const roomTypeLimitsForKeyShare = `-- name: RoomTypeLimitsForKeyShare :many
+SELECT id, name, max_adults, max_children, max_occupancy
+FROM room_types WHERE id = ANY($1::uuid[])
+ORDER BY id
+FOR KEY SHARE
+`
+
+type RoomTypeLimitsForKeyShareRow struct {
+	ID           uuid.UUID
+	Name         string
+	MaxAdults    int16
+	MaxChildren  int16
+	MaxOccupancy int16
+}
+
+// A hold's room types' limits as they are now, kept until it commits: a
+// change of limits (LockRoomTypeForUpdate) waits for the hold, or the hold
+// reads the limits it set.
+func (q *Queries) RoomTypeLimitsForKeyShare(ctx context.Context, ids []uuid.UUID) ([]RoomTypeLimitsForKeyShareRow, error) {
+	rows, err := q.db.Query(ctx, roomTypeLimitsForKeyShare, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RoomTypeLimitsForKeyShareRow{}
+	for rows.Next() {
+		var i RoomTypeLimitsForKeyShareRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.MaxAdults,
+			&i.MaxChildren,
+			&i.MaxOccupancy,
 		); err != nil {
 			return nil, err
 		}
