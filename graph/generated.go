@@ -4459,8 +4459,9 @@ type Booking implements Node {
   contact: Contact!
   """
   What cancelling costs over time, from now on, under the terms the rooms were sold with; deadlines
-  count back from the check-in instant fixed when the stay was held, so later changes of the hotel's
-  check-in time or time zone do not move them. Cancelling keeps at most what was paid, so each amount is
+  count back from the check-in instant fixed when the stay was held, on the clock of the hotel's time zone
+  then, so later changes of the hotel's check-in time or time zone do not move them (they are shown in
+  the hotel's offset now). Cancelling keeps at most what was paid, so each amount is
   at most that: paying the balance raises them up to the terms' amount. For a HELD booking, what applies
   once it is confirmed (at most its depositDue): releasing a hold costs nothing.
   """

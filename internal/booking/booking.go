@@ -144,8 +144,11 @@ type Booking struct {
 	// checked out; nil otherwise. The nights from it went back on sale.
 	DepartedOn *time.Time
 	// CheckInAt is the stay's check-in instant, fixed when it was held:
-	// cancellation deadlines count back from it.
-	CheckInAt     time.Time
+	// cancellation deadlines count back from it, on the clock of SoldZone.
+	CheckInAt time.Time
+	// SoldZone is the hotel's IANA time zone when the stay was held; ""
+	// for bookings held before it was kept (their hotel's zone counts).
+	SoldZone      string
 	Currency      string
 	RoomAmount    int64
 	TaxAmount     int64
@@ -220,5 +223,16 @@ func bookingFromRow(r db.Booking) Booking {
 		ConfirmedAt: r.ConfirmedAt, CancelledAt: r.CancelledAt,
 		PenaltyAmount: r.PenaltyAmount, RefundDue: r.RefundDue,
 		RelocationRequired: r.RelocationRequired, RelocationNote: r.RelocationNote, CreatedAt: r.CreatedAt,
+		SoldZone: r.TimeZone.String,
 	}
+}
+
+// termsZone is the zone whose clock b's cancellation terms count on: the
+// one it was sold in; hotel, the hotel's zone now, for a booking sold
+// before that was kept.
+func (b Booking) termsZone(hotel *time.Location) *time.Location {
+	if loc, err := time.LoadLocation(b.SoldZone); err == nil && b.SoldZone != "" {
+		return loc
+	}
+	return hotel
 }

@@ -78,13 +78,9 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 		refund, err := s.latestRefund(ctx, b.ID)
 		return b, refund, err
 	}
-	// The terms count back from the check-in instant fixed when it was held
-	// (not the hotel's settings now), on the hotel's clock (hoursBefore).
-	hotel, err := s.catalog.Hotel(ctx, b.HotelID)
-	if err != nil {
-		return Booking{}, nil, fmt.Errorf("load hotel: %w", err)
-	}
-	loc, err := hotel.Zone()
+	// The terms count back from the check-in instant fixed when it was held,
+	// on the clock of the zone it was sold in (not the hotel's settings now).
+	loc, err := s.termsZone(ctx, b)
 	if err != nil {
 		return Booking{}, nil, err
 	}
@@ -154,6 +150,15 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 	}
 	cancelled, err = s.reveal(cancelled)
 	return cancelled, refund, err
+}
+
+// termsZone is the zone b's cancellation terms count on (Booking.termsZone),
+// reading the hotel's only for a booking sold before it was kept.
+func (s *Service) termsZone(ctx context.Context, b Booking) (*time.Location, error) {
+	if loc := b.termsZone(nil); loc != nil {
+		return loc, nil
+	}
+	return s.hotelLocation(ctx, b.HotelID)
 }
 
 // penaltyOf is what cancelling a booking at now costs, from the terms each

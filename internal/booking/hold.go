@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
 
 	"github.com/staygraph/staygraph/internal/apperr"
@@ -244,6 +245,7 @@ func (s *Service) insertHoldTx(ctx context.Context, tx pgx.Tx, q *db.Queries, ow
 		RoomAmount: quote.RoomAmount, TaxAmount: quote.TaxAmount, TotalAmount: quote.Total, DepositDue: quote.DepositDue,
 		Owner: owner, ContactEmailEnc: email, ContactEmailIdx: emailIndex, ContactPhoneEnc: phone,
 		HoldExpiresAt: holdEnds(now, s.opts.HoldTTL, quote), Language: in.Contact.Language,
+		TimeZone:  pgtype.Text{String: quote.Hotel.TimeZone, Valid: true},
 		Principal: key.principal, Key: key.key, Operation: key.operation, RequestHash: key.hash,
 	}
 	for i, room := range quote.Rooms {

@@ -178,7 +178,19 @@ func (s *Service) Penalties(b Booking, rooms []BookedRoom, payments []Payment, l
 	if b.Status == StatusConfirmed {
 		paid = captured(payments)
 	}
-	return windows(priced, b.CheckInAt.In(loc), s.opts.Now(), b.Currency, paid)
+	out := windows(priced, b.CheckInAt.In(b.termsZone(loc)), s.opts.Now(), b.Currency, paid)
+	for i := range out { // counted on the clock of the zone sold in, shown in the hotel's
+		out[i].Start, out[i].End = inZone(out[i].Start, loc), inZone(out[i].End, loc)
+	}
+	return out
+}
+
+func inZone(t *time.Time, loc *time.Location) *time.Time {
+	if t == nil {
+		return nil
+	}
+	in := t.In(loc)
+	return &in
 }
 
 // captured is what payments took, as the CapturedAmount query sums it.

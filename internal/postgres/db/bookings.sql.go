@@ -82,7 +82,7 @@ UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason_en
     penalty_amount = $2, refund_due = $3, payment_in_flight = false,
     version = version + 1, updated_at = now()
 WHERE id = $4 AND version = $5 AND status IN ('HELD', 'CONFIRMED')
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone
 `
 
 type CancelBookingParams struct {
@@ -136,6 +136,7 @@ func (q *Queries) CancelBooking(ctx context.Context, arg CancelBookingParams) (B
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -145,7 +146,7 @@ UPDATE bookings SET status = 'CHECKED_IN', relocation_required = false, relocati
     arrived_on = CASE WHEN relocation_required AND $1::date > check_in THEN $1::date END,
     version = version + 1, updated_at = now()
 WHERE id = $2 AND version = $3 AND status = 'CONFIRMED' AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone
 `
 
 type CheckInBookingParams struct {
@@ -193,6 +194,7 @@ func (q *Queries) CheckInBooking(ctx context.Context, arg CheckInBookingParams) 
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -201,7 +203,7 @@ const checkOutBooking = `-- name: CheckOutBooking :one
 UPDATE bookings SET status = 'CHECKED_OUT', departed_on = CASE WHEN $1::date < check_out THEN $1::date END,
     version = version + 1, updated_at = now()
 WHERE id = $2 AND version = $3 AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone
 `
 
 type CheckOutBookingParams struct {
@@ -250,6 +252,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -257,7 +260,7 @@ func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams
 const clearPaymentInFlight = `-- name: ClearPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = false, version = version + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone
 `
 
 func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -296,6 +299,7 @@ func (q *Queries) ClearPaymentInFlight(ctx context.Context, id uuid.UUID) (Booki
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -304,7 +308,7 @@ const confirmBooking = `-- name: ConfirmBooking :one
 UPDATE bookings SET status = 'CONFIRMED', payment_in_flight = false, confirmed_at = now(),
     version = version + 1, updated_at = now()
 WHERE id = $1 AND status = 'HELD' AND NOT relocation_required
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone
 `
 
 // A hold maintenance took the rooms of (relocation_required) has nothing
@@ -345,6 +349,7 @@ func (q *Queries) ConfirmBooking(ctx context.Context, id uuid.UUID) (Booking, er
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -384,31 +389,31 @@ const createHold = `-- name: CreateHold :one
 WITH booking AS (
     INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
                           total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
-                          hold_expires_at, language)
+                          hold_expires_at, language, time_zone)
     VALUES ($1, $2, $3, 'HELD', $4, $5, $6, $7, $8, $9,
             $10, $11, $12, $13, $14, $15,
-            $16, $17)
-    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
+            $16, $17, $18)
+    RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone
 ), rooms AS (
     INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
                                tax_amount, cancellation_policy)
     SELECT $1, r.position, r.rate_plan_id, r.room_type_id, r.adults, r.child_ages::smallint[], r.nightly::bigint[],
            r.amount, r.tax_amount, r.policy
-    FROM (SELECT unnest($18::smallint[]) AS position, unnest($19::uuid[]) AS rate_plan_id,
-                 unnest($20::uuid[]) AS room_type_id, unnest($21::smallint[]) AS adults,
-                 unnest($22::text[]) AS child_ages, unnest($23::text[]) AS nightly,
-                 unnest($24::bigint[]) AS amount, unnest($25::bigint[]) AS tax_amount,
-                 unnest($26::jsonb[]) AS policy) AS r
+    FROM (SELECT unnest($19::smallint[]) AS position, unnest($20::uuid[]) AS rate_plan_id,
+                 unnest($21::uuid[]) AS room_type_id, unnest($22::smallint[]) AS adults,
+                 unnest($23::text[]) AS child_ages, unnest($24::text[]) AS nightly,
+                 unnest($25::bigint[]) AS amount, unnest($26::bigint[]) AS tax_amount,
+                 unnest($27::jsonb[]) AS policy) AS r
 ), guests AS (
     INSERT INTO booking_guests (booking_id, position, room, given_name_enc, family_name_enc)
     SELECT $1, g.position, g.room, g.given, g.family
-    FROM (SELECT unnest($27::smallint[]) AS position, unnest($28::smallint[]) AS room,
-                 unnest($29::bytea[]) AS given, unnest($30::bytea[]) AS family) AS g
+    FROM (SELECT unnest($28::smallint[]) AS position, unnest($29::smallint[]) AS room,
+                 unnest($30::bytea[]) AS given, unnest($31::bytea[]) AS family) AS g
 ), request AS (
     INSERT INTO idempotency_keys (principal, key, operation, request_hash, booking_id)
-    VALUES ($31, $32, $33, $34, $1)
+    VALUES ($32, $33, $34, $35, $1)
 )
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM booking
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone FROM booking
 `
 
 type CreateHoldParams struct {
@@ -429,6 +434,7 @@ type CreateHoldParams struct {
 	ContactPhoneEnc  []byte
 	HoldExpiresAt    time.Time
 	Language         string
+	TimeZone         pgtype.Text
 	RoomPositions    []int16
 	RoomRatePlanIds  []uuid.UUID
 	RoomTypeIds      []uuid.UUID
@@ -481,6 +487,7 @@ type CreateHoldRow struct {
 	DepartedOn         pgtype.Date
 	CancelReasonEnc    []byte
 	ArrivedOn          pgtype.Date
+	TimeZone           pgtype.Text
 }
 
 // A HELD booking with its rooms, its guests and the idempotency key of the
@@ -507,6 +514,7 @@ func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateH
 		arg.ContactPhoneEnc,
 		arg.HoldExpiresAt,
 		arg.Language,
+		arg.TimeZone,
 		arg.RoomPositions,
 		arg.RoomRatePlanIds,
 		arg.RoomTypeIds,
@@ -559,6 +567,7 @@ func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (CreateH
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -569,7 +578,7 @@ UPDATE bookings SET status = 'EXPIRED', version = version + 1, updated_at = now(
                   WHERE p.booking_id = bookings.id AND p.status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'))
 WHERE bookings.id = $1 AND bookings.status = 'HELD' AND NOT bookings.payment_in_flight
   AND (bookings.hold_expires_at <= $2::timestamptz OR bookings.relocation_required)
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone
 `
 
 type ExpireBookingParams struct {
@@ -617,6 +626,7 @@ func (q *Queries) ExpireBooking(ctx context.Context, arg ExpireBookingParams) (B
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -642,7 +652,7 @@ func (q *Queries) FlagRelocation(ctx context.Context, arg FlagRelocationParams) 
 }
 
 const getBooking = `-- name: GetBooking :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings WHERE id = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone FROM bookings WHERE id = $1
 `
 
 func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -681,12 +691,13 @@ func (q *Queries) GetBooking(ctx context.Context, id uuid.UUID) (Booking, error)
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }
 
 const getBookingByReference = `-- name: GetBookingByReference :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings WHERE reference = $1
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone FROM bookings WHERE reference = $1
 `
 
 func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (Booking, error) {
@@ -725,12 +736,13 @@ func (q *Queries) GetBookingByReference(ctx context.Context, reference string) (
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }
 
 const getBookingForUpdate = `-- name: GetBookingForUpdate :one
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings WHERE id = $1 FOR UPDATE
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone FROM bookings WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Booking, error) {
@@ -769,12 +781,13 @@ func (q *Queries) GetBookingForUpdate(ctx context.Context, id uuid.UUID) (Bookin
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }
 
 const listAllBookings = `-- name: ListAllBookings :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone FROM bookings
 WHERE id < coalesce($1::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT $2
@@ -827,6 +840,7 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 			&i.DepartedOn,
 			&i.CancelReasonEnc,
 			&i.ArrivedOn,
+			&i.TimeZone,
 		); err != nil {
 			return nil, err
 		}
@@ -926,9 +940,9 @@ func (q *Queries) ListBookingRooms(ctx context.Context, bookingIds []uuid.UUID) 
 }
 
 const listBookingsByHotels = `-- name: ListBookingsByHotels :many
-SELECT b.id, b.reference, b.hotel_id, b.status, b.check_in, b.check_out, b.currency, b.room_amount, b.tax_amount, b.total_amount, b.deposit_due, b.owner, b.hold_expires_at, b.payment_in_flight, b.confirmed_at, b.cancelled_at, b.cancel_reason, b.penalty_amount, b.refund_due, b.relocation_required, b.relocation_note, b.version, b.created_at, b.updated_at, b.contact_email_enc, b.contact_email_idx, b.contact_phone_enc, b.language, b.check_in_at, b.departed_on, b.cancel_reason_enc, b.arrived_on FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) h
+SELECT b.id, b.reference, b.hotel_id, b.status, b.check_in, b.check_out, b.currency, b.room_amount, b.tax_amount, b.total_amount, b.deposit_due, b.owner, b.hold_expires_at, b.payment_in_flight, b.confirmed_at, b.cancelled_at, b.cancel_reason, b.penalty_amount, b.refund_due, b.relocation_required, b.relocation_note, b.version, b.created_at, b.updated_at, b.contact_email_enc, b.contact_email_idx, b.contact_phone_enc, b.language, b.check_in_at, b.departed_on, b.cancel_reason_enc, b.arrived_on, b.time_zone FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) h
 CROSS JOIN LATERAL (
-    SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings
+    SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone FROM bookings
     WHERE hotel_id = h.id AND id < coalesce($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
     ORDER BY id DESC
     LIMIT $3
@@ -988,6 +1002,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 			&i.DepartedOn,
 			&i.CancelReasonEnc,
 			&i.ArrivedOn,
+			&i.TimeZone,
 		); err != nil {
 			return nil, err
 		}
@@ -1000,7 +1015,7 @@ func (q *Queries) ListBookingsByHotels(ctx context.Context, arg ListBookingsByHo
 }
 
 const listBookingsByOwner = `-- name: ListBookingsByOwner :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone FROM bookings
 WHERE owner = $1 AND id < coalesce($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
 ORDER BY id DESC
 LIMIT $3
@@ -1054,6 +1069,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 			&i.DepartedOn,
 			&i.CancelReasonEnc,
 			&i.ArrivedOn,
+			&i.TimeZone,
 		); err != nil {
 			return nil, err
 		}
@@ -1066,7 +1082,7 @@ func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwn
 }
 
 const listRelocations = `-- name: ListRelocations :many
-SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on FROM bookings
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone FROM bookings
 WHERE hotel_id = ANY($1::uuid[]) AND relocation_required AND status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
 ORDER BY hotel_id, check_in, id
 `
@@ -1113,6 +1129,7 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelIds []uuid.UUID) ([]
 			&i.DepartedOn,
 			&i.CancelReasonEnc,
 			&i.ArrivedOn,
+			&i.TimeZone,
 		); err != nil {
 			return nil, err
 		}
@@ -1235,7 +1252,7 @@ func (q *Queries) LockGuestsToRotate(ctx context.Context, arg LockGuestsToRotate
 const markNoShow = `-- name: MarkNoShow :one
 UPDATE bookings SET status = 'NO_SHOW', version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND status = 'CONFIRMED' AND NOT payment_in_flight
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone
 `
 
 type MarkNoShowParams struct {
@@ -1280,6 +1297,7 @@ func (q *Queries) MarkNoShow(ctx context.Context, arg MarkNoShowParams) (Booking
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -1419,7 +1437,7 @@ const setPaymentInFlight = `-- name: SetPaymentInFlight :one
 UPDATE bookings SET payment_in_flight = true, version = version + 1, updated_at = now()
 WHERE id = $1 AND version = $2 AND NOT payment_in_flight
   AND (status = 'HELD' AND hold_expires_at > $3::timestamptz OR status IN ('CONFIRMED', 'CHECKED_IN'))
-RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on
+RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone
 `
 
 type SetPaymentInFlightParams struct {
@@ -1466,6 +1484,7 @@ func (q *Queries) SetPaymentInFlight(ctx context.Context, arg SetPaymentInFlight
 		&i.DepartedOn,
 		&i.CancelReasonEnc,
 		&i.ArrivedOn,
+		&i.TimeZone,
 	)
 	return i, err
 }

@@ -68,6 +68,7 @@ type Booking struct {
 	DepartedOn         pgtype.Date
 	CancelReasonEnc    []byte
 	ArrivedOn          pgtype.Date
+	TimeZone           pgtype.Text
 }
 
 type BookingGuest struct {

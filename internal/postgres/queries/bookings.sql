@@ -7,10 +7,10 @@
 WITH booking AS (
     INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
                           total_amount, deposit_due, owner, contact_email_enc, contact_email_idx, contact_phone_enc,
-                          hold_expires_at, language)
+                          hold_expires_at, language, time_zone)
     VALUES (@id, @reference, @hotel_id, 'HELD', @check_in, @check_out, @check_in_at, @currency, @room_amount, @tax_amount,
             @total_amount, @deposit_due, @owner, @contact_email_enc, @contact_email_idx, @contact_phone_enc,
-            @hold_expires_at, @language)
+            @hold_expires_at, @language, @time_zone)
     RETURNING *
 ), rooms AS (
     INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, child_ages, nightly, amount,
