@@ -4127,7 +4127,9 @@ whose cheapest matching room is below min is left out even if a dearer room is i
 currency needs an exchange rate (else INVALID_INPUT).
 """
 input PriceRangeInput {
+  "Minor units, inclusive."
   min: Int
+  "Minor units, inclusive: a PriceBucket [from, to) is min: from, max: to - 1."
   max: Int
   currency: String!
 }
@@ -4213,7 +4215,7 @@ type FacetCount {
   count: Int!
 }
 
-"Hits whose nightly price is in [from, to)."
+"Hits whose nightly price is in [from, to). To list them, search with price {min: from, max: to - 1} (max is inclusive), or no max for the last bucket."
 type PriceBucket {
   from: Money!
   to: Money

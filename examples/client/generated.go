@@ -630,7 +630,9 @@ var AllPaymentStatus = []PaymentStatus{
 // whose cheapest matching room is below min is left out even if a dearer room is in the range. The
 // currency needs an exchange rate (else INVALID_INPUT).
 type PriceRangeInput struct {
-	Min      *int   `json:"min"`
+	// Minor units, inclusive.
+	Min *int `json:"min"`
+	// Minor units, inclusive: a PriceBucket [from, to) is min: from, max: to - 1.
 	Max      *int   `json:"max"`
 	Currency string `json:"currency"`
 }

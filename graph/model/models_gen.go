@@ -442,7 +442,7 @@ type PaymentPayload struct {
 	UserErrors []apperr.Error   `json:"userErrors"`
 }
 
-// Hits whose nightly price is in [from, to).
+// Hits whose nightly price is in [from, to). To list them, search with price {min: from, max: to - 1} (max is inclusive), or no max for the last bucket.
 type PriceBucket struct {
 	From  *money.Money `json:"from"`
 	To    *money.Money `json:"to,omitempty"`
@@ -454,7 +454,9 @@ type PriceBucket struct {
 // whose cheapest matching room is below min is left out even if a dearer room is in the range. The
 // currency needs an exchange rate (else INVALID_INPUT).
 type PriceRangeInput struct {
-	Min      *int   `json:"min,omitempty"`
+	// Minor units, inclusive.
+	Min *int `json:"min,omitempty"`
+	// Minor units, inclusive: a PriceBucket [from, to) is min: from, max: to - 1.
 	Max      *int   `json:"max,omitempty"`
 	Currency string `json:"currency"`
 }
