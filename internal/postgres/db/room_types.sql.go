@@ -211,7 +211,6 @@ JOIN bookings b ON b.id = br.booking_id
 JOIN hotels h ON h.id = b.hotel_id
 WHERE br.room_type_id = $1 AND br.holds_inventory
   AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
-  AND NOT (b.status = 'HELD' AND b.hold_expires_at <= $2::timestamptz AND NOT b.payment_in_flight)
   AND b.check_out > (($2::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date
   AND (br.adults > $3::int OR cardinality(br.child_ages) > $4::int
        OR br.adults + cardinality(br.child_ages) > $5::int)
@@ -221,7 +220,6 @@ FROM bookings b
 JOIN booking_rooms br ON br.booking_id = b.id
 JOIN hotels h ON h.id = b.hotel_id
 WHERE b.hotel_id = $6 AND b.relocation_required AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
-  AND NOT (b.status = 'HELD' AND b.hold_expires_at <= $2::timestamptz AND NOT b.payment_in_flight)
   AND b.check_out > (($2::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date
   AND br.room_type_id = $1 AND NOT br.holds_inventory
   AND (br.adults > $3::int OR cardinality(br.child_ages) > $4::int
@@ -247,10 +245,11 @@ type PartiesBeyondRoomTypeRow struct {
 }
 
 // Rooms of live bookings of a room type whose party the limits given do
-// not house, earliest stays first: held (and not lapsed), confirmed or
-// checked in, for a stay not over at the hotel's business date at @now
-// (06:00 ends a night; a stay whose last night is over is not live, even
-// when the desk never closed it). The rooms that hold their units
+// not house, earliest stays first: held (a lapsed hold too, until its
+// expiry releases it: a confirmation checked before it lapsed may still
+// commit), confirmed or checked in, for a stay not over at the hotel's
+// business date at now (06:00 ends a night; a stay whose last night is
+// over is not live, even when the desk never closed it). The rooms that hold their units
 // (booking_rooms_type_idx), then those of bookings flagged for relocation,
 // which will claim theirs back (bookings_relocation_idx).
 func (q *Queries) PartiesBeyondRoomType(ctx context.Context, arg PartiesBeyondRoomTypeParams) ([]PartiesBeyondRoomTypeRow, error) {
