@@ -24,6 +24,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/payment"
 	"github.com/staygraph/staygraph/internal/pii"
@@ -231,7 +232,7 @@ func bookingFromRow(r db.Booking) Booking {
 // one it was sold in; hotel, the hotel's zone now, for a booking sold
 // before that was kept.
 func (b Booking) termsZone(hotel *time.Location) *time.Location {
-	if loc, err := time.LoadLocation(b.SoldZone); err == nil && b.SoldZone != "" {
+	if loc, err := hoteldate.Zone(b.SoldZone); err == nil && b.SoldZone != "" {
 		return loc
 	}
 	return hotel

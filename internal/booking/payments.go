@@ -176,7 +176,7 @@ func (s *Service) settleTx(ctx context.Context, tx pgx.Tx, q *db.Queries, bookin
 		if err != nil {
 			return fmt.Errorf("load hotel: %w", err)
 		}
-		loc, err := time.LoadLocation(h.TimeZone)
+		loc, err := hoteldate.Zone(h.TimeZone)
 		if err != nil {
 			return fmt.Errorf("hotel time zone: %w", err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -34,7 +35,7 @@ type Hotel struct {
 // of rates, stays, the front desk and maintenance read. Its name is checked
 // when it is set, so an error means the zone database lost it.
 func (h Hotel) Zone() (*time.Location, error) {
-	loc, err := time.LoadLocation(h.TimeZone)
+	loc, err := hoteldate.Zone(h.TimeZone)
 	if err != nil {
 		return nil, fmt.Errorf("hotel %s has an unknown time zone %q: %w", h.ID, h.TimeZone, err)
 	}

@@ -5,9 +5,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/staygraph/staygraph/internal/apperr"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/textfield"
 )
@@ -76,7 +76,7 @@ func (v *validator) timeZone(tz string, field ...string) {
 		v.fail(fmt.Sprintf("%q is not an IANA time zone name of the form Area/Location such as Europe/Paris (or UTC)", tz), field...)
 		return
 	}
-	if _, err := time.LoadLocation(tz); err != nil {
+	if _, err := hoteldate.Zone(tz); err != nil {
 		v.fail(fmt.Sprintf("unknown time zone %q; use an IANA name such as Europe/Paris", tz), field...)
 	}
 }

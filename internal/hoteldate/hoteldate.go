@@ -12,7 +12,10 @@
 // Dates local to a hotel are represented as times at UTC midnight.
 package hoteldate
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // Cutoff is the local hour at which a hotel's business date rolls over:
 // before it, it is still the previous day at the hotel, and an arrival needs
@@ -53,4 +56,23 @@ func BusinessDate(t time.Time, loc *time.Location) time.Time {
 func Ends(date time.Time, loc *time.Location) time.Time {
 	y, m, d := date.Date()
 	return time.Date(y, m, d+1, Cutoff, 0, 0, 0, loc)
+}
+
+// zones holds the zones Zone loaded, by name: the IANA database has a few
+// hundred, and only names that load are kept.
+var zones sync.Map
+
+// Zone is time.LoadLocation(name), loaded once per name: each load reads and
+// parses the zone's file (~20 µs), and a list of bookings or hotels asks for
+// the same few zones again and again.
+func Zone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }

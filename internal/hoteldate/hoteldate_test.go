@@ -83,3 +83,33 @@ func TestEndsIsWhenTheBusinessDateRolls(t *testing.T) {
 		}
 	}
 }
+
+// Zone answers what time.LoadLocation does, for names that load and names
+// that do not.
+func TestZoneIsLoadLocation(t *testing.T) {
+	for _, name := range []string{"Europe/Berlin", "Europe/Berlin", "UTC", "Australia/Lord_Howe", "Mars/Olympus", ""} {
+		got, err := hoteldate.Zone(name)
+		want, wantErr := time.LoadLocation(name)
+		if (err == nil) != (wantErr == nil) || err == nil && got.String() != want.String() {
+			t.Errorf("Zone(%q) = %v, %v; LoadLocation: %v, %v", name, got, err, want, wantErr)
+		}
+	}
+}
+
+// go test ./internal/hoteldate -run XXX -bench Zone
+func BenchmarkZone(b *testing.B) {
+	b.Run("LoadLocation", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := time.LoadLocation("Europe/Berlin"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Zone", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := hoteldate.Zone("Europe/Berlin"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
