@@ -228,12 +228,16 @@ func bookingFromRow(r db.Booking) Booking {
 	}
 }
 
-// termsZone is the zone whose clock b's cancellation terms count on: the
-// one it was sold in; hotel, the hotel's zone now, for a booking sold
-// before that was kept.
-func (b Booking) termsZone(hotel *time.Location) *time.Location {
-	if loc, err := hoteldate.Zone(b.SoldZone); err == nil && b.SoldZone != "" {
-		return loc
+// soldZone is the zone whose clock b's cancellation terms count on, the
+// one it was sold in; nil for a booking sold before that was kept (its
+// hotel's zone counts).
+func (b Booking) soldZone() *time.Location {
+	if b.SoldZone == "" {
+		return nil
 	}
-	return hotel
+	loc, err := hoteldate.Zone(b.SoldZone)
+	if err != nil {
+		return nil
+	}
+	return loc
 }

@@ -152,10 +152,10 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (Booking, *Refund,
 	return cancelled, refund, err
 }
 
-// termsZone is the zone b's cancellation terms count on (Booking.termsZone),
-// reading the hotel's only for a booking sold before it was kept.
+// termsZone is the zone b's cancellation terms count on (Booking.soldZone),
+// reading the hotel's only for a booking sold before that was kept.
 func (s *Service) termsZone(ctx context.Context, b Booking) (*time.Location, error) {
-	if loc := b.termsZone(nil); loc != nil {
+	if loc := b.soldZone(); loc != nil {
 		return loc, nil
 	}
 	return s.hotelLocation(ctx, b.HotelID)

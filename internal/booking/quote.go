@@ -319,9 +319,9 @@ func penaltyAt(rooms []pricedRoom, checkInAt, t time.Time, currency string) int6
 }
 
 // windows lists what cancelling costs over time, from now on, as instants in
-// the hotel's zone; neighbouring windows with the same cost are merged.
-func windows(rooms []pricedRoom, checkInAt, now time.Time, currency string, paid int64) []PenaltyWindow {
-	loc := checkInAt.Location()
+// zone loc; neighbouring windows with the same cost are merged. checkInAt
+// is in the zone whose clock the terms count on (hoursBefore).
+func windows(rooms []pricedRoom, checkInAt, now time.Time, currency string, paid int64, loc *time.Location) []PenaltyWindow {
 	bounds := []time.Time{checkInAt}
 	for _, r := range rooms {
 		for _, w := range r.policy.Penalties {
@@ -366,7 +366,7 @@ func penaltyWindows(q Quote, now time.Time) []PenaltyWindow {
 		rooms[i] = pricedRoom{policy: r.RatePlan.CancellationPolicy, total: r.Amount + r.TaxAmount}
 	}
 	// once booked, confirming pays the deposit
-	return windows(rooms, q.CheckInAt, now, q.Currency, q.DepositDue)
+	return windows(rooms, q.CheckInAt, now, q.Currency, q.DepositDue, q.CheckInAt.Location())
 }
 
 func uniq(ids []uuid.UUID) []uuid.UUID {

@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -178,19 +179,8 @@ func (s *Service) Penalties(b Booking, rooms []BookedRoom, payments []Payment, l
 	if b.Status == StatusConfirmed {
 		paid = captured(payments)
 	}
-	out := windows(priced, b.CheckInAt.In(b.termsZone(loc)), s.opts.Now(), b.Currency, paid)
-	for i := range out { // counted on the clock of the zone sold in, shown in the hotel's
-		out[i].Start, out[i].End = inZone(out[i].Start, loc), inZone(out[i].End, loc)
-	}
-	return out
-}
-
-func inZone(t *time.Time, loc *time.Location) *time.Time {
-	if t == nil {
-		return nil
-	}
-	in := t.In(loc)
-	return &in
+	// counted on the clock of the zone sold in, shown in the hotel's
+	return windows(priced, b.CheckInAt.In(cmp.Or(b.soldZone(), loc)), s.opts.Now(), b.Currency, paid, loc)
 }
 
 // captured is what payments took, as the CapturedAmount query sums it.

@@ -247,17 +247,16 @@ func housesLiveBookings(ctx context.Context, q *db.Queries, rt RoomType, f RoomT
 	if len(rows) == 0 {
 		return nil
 	}
-	field := "maxOccupancy"
 	parties := make([]string, len(rows))
 	for i, r := range rows {
 		parties[i] = fmt.Sprintf("%s (%s, %d adults, %d children)", r.Reference, r.CheckIn.Format(time.DateOnly), r.Adults, r.Children)
-		switch {
-		case i > 0:
-		case int(r.Adults) > f.MaxAdults:
-			field = "maxAdults"
-		case int(r.Children) > f.MaxChildren:
-			field = "maxChildren"
-		}
+	}
+	field := "maxOccupancy" // the limit the first party is over
+	switch first := rows[0]; {
+	case int(first.Adults) > f.MaxAdults:
+		field = "maxAdults"
+	case int(first.Children) > f.MaxChildren:
+		field = "maxChildren"
 	}
 	more := ""
 	if len(rows) == 5 {
