@@ -55,10 +55,12 @@ type observability struct {
 	stop    func(context.Context) error
 }
 
-// newObservability builds what the flags ask for (serverFlags.check checked
-// them). With tracing on, the SQL tracer that poolOpts installed on pool
-// starts recording.
+// newObservability builds what the flags ask for. With tracing on, the SQL
+// tracer that poolOpts installed on pool starts recording.
 func newObservability(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, f observeFlags) (*observability, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	o := &observability{stop: func(context.Context) error { return nil }}
 	if *f.metrics {
 		o.metrics = metrics.New(metrics.Opts{Pool: pool, Logger: log})
