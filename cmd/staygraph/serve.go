@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -361,6 +360,9 @@ func (a abuseFlags) check() error {
 			return fmt.Errorf("--operation-allowlist: %w", err)
 		}
 	}
+	if _, err := server.ParseOrigins(*a.corsOrigins); err != nil {
+		return fmt.Errorf("--cors-origins: %w", err)
+	}
 	_, err := a.redisOptions()
 	return err
 }
@@ -421,11 +423,9 @@ func apiHandler(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, s ser
 		}
 		limiter = server.NewRedisLimiter(client, server.RedisLimiterOpts{Logger: log})
 	}
-	var origins []string
-	for _, o := range strings.Split(*a.corsOrigins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			origins = append(origins, o)
-		}
+	origins, err := server.ParseOrigins(*a.corsOrigins)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--cors-origins: %w", err)
 	}
 	stack := server.NewStack(server.StackOpts{
 		Logger:       log,

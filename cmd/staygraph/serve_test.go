@@ -297,6 +297,7 @@ func TestServeRefusesUnsafeSettings(t *testing.T) {
 		"elasticsearch without an address":     {"--search-engine", "elasticsearch"},
 		"a Redis URL that is not one":          {"--redis-url", "http://redis:6379"},
 		"a missing allow-list file":            {"--operation-allowlist", "/nonexistent/ops.json"},
+		"a CORS origin without its scheme":     {"--cors-origins", "app.example.com"},
 		"a sample ratio over 1":                {"--otlp-sample-ratio", "2"},
 		"an SMS gateway that is not a URL":     {"--sms-gateway-url", "ftp://sms.example", "--sms-token", "t"},
 		"an SMS gateway without its token":     {"--sms-gateway-url", "https://sms.example/send"},

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +56,29 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 // as X-API-Key), the body's type, its own request id, and the W3C trace
 // context and baggage a browser tracing SDK adds.
 const allowedHeaders = "Authorization, Content-Type, X-API-Key, X-Request-Id, traceparent, tracestate, baggage"
+
+// ParseOrigins reads a comma-separated list of origins (--cors-origins):
+// "*", or scheme://host[:port] as a browser sends it in its Origin header.
+// An entry that is not one (no scheme, a path, a wildcard host) could never
+// match, so it is refused, named.
+func ParseOrigins(list string) ([]string, error) {
+	var origins []string
+	for _, o := range strings.Split(list, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || u.Scheme == "" || u.Host == "" || u.User != nil || u.Opaque != "" ||
+				(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" ||
+				strings.Contains(u.Host, "*") {
+				return nil, fmt.Errorf("%q is not an origin: want scheme://host[:port] as browsers send it (https://app.example.com), or * for any", o)
+			}
+		}
+		origins = append(origins, o)
+	}
+	return origins, nil
+}
 
 // Origins are the origins whose browser pages may call the API, as CORS
 // and the subscription socket allow them.

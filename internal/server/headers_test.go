@@ -81,3 +81,29 @@ func TestCORSAllowsOnlyListedOrigins(t *testing.T) {
 		t.Fatalf("no configured origins must mean no CORS")
 	}
 }
+
+// --cors-origins takes origins as browsers send them; anything else would
+// never match an Origin header, and pages on it would be refused without a
+// word, so it is refused when the server starts, naming the entry.
+func TestParseOrigins(t *testing.T) {
+	got, err := server.ParseOrigins(" https://app.example.com, HTTP://localhost:3000/ ,,*")
+	if err != nil || !slices.Equal(got, []string{"https://app.example.com", "HTTP://localhost:3000/", "*"}) {
+		t.Fatalf("ParseOrigins: %q, %v", got, err)
+	}
+	if got, err := server.ParseOrigins(""); err != nil || len(got) != 0 {
+		t.Fatalf("no origins: %q, %v", got, err)
+	}
+	for _, bad := range []string{
+		"app.example.com",                 // no scheme
+		"https://app.example.com/booking", // a page, not an origin
+		"https://app.example.com?x=1",
+		"https://user@app.example.com",
+		"https://",
+		"https://*.example.com", // no wildcards but "*" alone
+	} {
+		_, err := server.ParseOrigins("https://ok.example.com," + bad)
+		if err == nil || !strings.Contains(err.Error(), strings.TrimSpace(bad)) {
+			t.Errorf("ParseOrigins(%q): %v, want a refusal naming it", bad, err)
+		}
+	}
+}
