@@ -170,13 +170,20 @@ func (s *Service) settleTx(ctx context.Context, tx pgx.Tx, q *db.Queries, bookin
 		return fmt.Errorf("sum payments: %w", err)
 	}
 	if b.Status == string(StatusHeld) && !b.RelocationRequired && captured >= b.DepositDue {
-		// the hotel read in this transaction: a second connection from the
-		// pool could wait forever, with every connection held by a settle
-		h, err := q.GetHotel(ctx, b.HotelID)
-		if err != nil {
-			return fmt.Errorf("load hotel: %w", err)
+		// the night ends on the clock the hold was sold on, as its expiry
+		// counts it (holdEnds), whatever zone the hotel has since; holds
+		// older than that column, on the hotel's, read in this
+		// transaction: a second connection from the pool could wait
+		// forever, with every connection held by a settle
+		zone := b.TimeZone.String
+		if !b.TimeZone.Valid {
+			h, err := q.GetHotel(ctx, b.HotelID)
+			if err != nil {
+				return fmt.Errorf("load hotel: %w", err)
+			}
+			zone = h.TimeZone
 		}
-		loc, err := hoteldate.Zone(h.TimeZone)
+		loc, err := hoteldate.Zone(zone)
 		if err != nil {
 			return fmt.Errorf("hotel time zone: %w", err)
 		}
