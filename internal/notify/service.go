@@ -56,8 +56,9 @@ const (
 	StatusSent Status = "SENT"
 	// StatusDead: every try failed; staff may Retry it.
 	StatusDead Status = "DEAD"
-	// StatusSuperseded: a later notice of the booking's state went out
-	// while this one waited; out of date, it was not sent.
+	// StatusSuperseded: a later notice of the booking's state went out on
+	// the same route (the same channel asked for) while this one waited;
+	// out of date, it was not sent.
 	StatusSuperseded Status = "SUPERSEDED"
 )
 

@@ -12,12 +12,15 @@ SELECT * FROM notifications WHERE booking_id = ANY(@booking_ids::uuid[]) ORDER B
 -- name: SupersedeNotification :execrows
 -- A pending notice of the booking's state (any kind but REFUNDED) that
 -- waits for a retry is out of date once a later such notice of the booking
--- was sent: it ends SUPERSEDED, unsent. A first try goes out as it comes
--- (notices of one booking made a moment apart may cross on their way).
+-- was sent to the same audience (the same channel asked for: the guest's
+-- email is not superseded by the hotel's chat copy of it): it ends
+-- SUPERSEDED, unsent. A first try goes out as it comes (notices of one
+-- booking made a moment apart may cross on their way).
 UPDATE notifications n SET status = 'SUPERSEDED', updated_at = now()
 WHERE n.id = @id AND n.status = 'PENDING' AND n.attempts > 0 AND n.kind <> 'REFUNDED'
   AND EXISTS (SELECT FROM notifications later
               WHERE later.booking_id = n.booking_id AND later.kind <> 'REFUNDED' AND later.status = 'SENT'
+                AND later.channels[1] = n.channels[1]
                 AND (later.created_at, later.id) > (n.created_at, n.id));
 
 -- name: MarkNotificationSent :execrows
