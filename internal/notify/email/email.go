@@ -227,7 +227,7 @@ func (c *Channel) deliver(ctx context.Context, to string, body []byte) error {
 // from the notification id, so a resent message is recognisably the same.
 func (c *Channel) compose(msg notify.Message, to *mail.Address) ([]byte, error) {
 	var buf bytes.Buffer
-	header := func(k, v string) { fmt.Fprintf(&buf, "%s: %s\r\n", k, v) }
+	header := func(k, v string) { writeHeader(&buf, k, v) }
 	header("From", c.from.String())
 	header("To", to.String())
 	header("Subject", mime.QEncoding.Encode("utf-8", msg.Subject))
@@ -272,6 +272,24 @@ func (c *Channel) compose(msg notify.Message, to *mail.Address) ([]byte, error) 
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// writeHeader writes the header field k: v folded at its spaces into lines
+// of at most 78 characters where its words allow (RFC 5322 §2.2.3; a line must
+// stay under 998): a Subject or a name of a long hotel in a non-Latin script
+// is a row of Q-encoded words, one long line unfolded.
+func writeHeader(buf *bytes.Buffer, k, v string) {
+	buf.WriteString(k + ":")
+	width := len(k) + 1
+	for i, word := range strings.Split(v, " ") {
+		if i > 0 && width+1+len(word) > 78 {
+			buf.WriteString("\r\n")
+			width = 0
+		}
+		buf.WriteString(" " + word)
+		width += 1 + len(word)
+	}
+	buf.WriteString("\r\n")
 }
 
 func writeQP(w io.Writer, s string) error {
