@@ -57,7 +57,7 @@ type changeStream struct {
 // newChangeStream builds the indexer and its consumers: the hub when
 // withHub, the Elasticsearch writer when esf names addresses, the partner
 // feed when partners are configured.
-func newChangeStream(log *slog.Logger, pool *pgxpool.Pool, f indexerFlags, esf esFlags, withHub bool) (*changeStream, error) {
+func newChangeStream(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, f indexerFlags, esf esFlags, withHub bool) (*changeStream, error) {
 	log = log.With("component", "indexer")
 	cs := &changeStream{}
 	var consumers []indexer.Consumer
@@ -88,8 +88,12 @@ func newChangeStream(log *slog.Logger, pool *pgxpool.Pool, f indexerFlags, esf e
 		if err != nil {
 			return nil, err
 		}
+		queues, err := partnerfeed.Queues(ctx, pool, partners, *f.partnerWorkers)
+		if err != nil {
+			return nil, err
+		}
 		workers := river.NewWorkers()
-		cs.jobs, err = river.NewClient(riverpgxv5.New(pool), jobsConfig(partnerfeed.Queues(partners, *f.partnerWorkers), workers, log))
+		cs.jobs, err = river.NewClient(riverpgxv5.New(pool), jobsConfig(queues, workers, log))
 		if err != nil {
 			return nil, fmt.Errorf("partner webhook queue: %w", err)
 		}
@@ -162,7 +166,7 @@ func runIndexer(ctx context.Context, args []string) error {
 	if err := indexer.Check(ctx, pool, ""); err != nil {
 		return err
 	}
-	cs, err := newChangeStream(log, pool, ixf, esf, false)
+	cs, err := newChangeStream(ctx, log, pool, ixf, esf, false)
 	if err != nil {
 		return err
 	}
@@ -223,7 +227,7 @@ func startIndexer(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, f i
 	if err := indexer.Check(ctx, pool, ""); err != nil {
 		return nil, nil, err
 	}
-	cs, err := newChangeStream(log, pool, f, search.es, true)
+	cs, err := newChangeStream(ctx, log, pool, f, search.es, true)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -88,14 +88,32 @@ func QueueOf(partner string) string {
 }
 
 // Queues is what a River client that works the feed configures: each
-// partner's queue with workers workers, and Queue.
-func Queues(partners []Partner, workers int) map[string]river.QueueConfig {
+// partner's queue with workers workers, and Queue; and, with one worker,
+// the queue of every partner no longer configured that still holds
+// deliveries, so that they end cancelled ("no longer configured") instead
+// of waiting for ever, to go out old to a partner configured again under
+// that name.
+func Queues(ctx context.Context, pool *pgxpool.Pool, partners []Partner, workers int) (map[string]river.QueueConfig, error) {
 	workers = max(1, workers)
 	out := map[string]river.QueueConfig{Queue: {MaxWorkers: workers}}
 	for _, p := range partners {
 		out[QueueOf(p.Name)] = river.QueueConfig{MaxWorkers: workers}
 	}
-	return out
+	rows, err := pool.Query(ctx, `SELECT DISTINCT queue FROM river_job
+		WHERE kind = $1 AND state IN ('available', 'pending', 'retryable', 'scheduled')`, DeliverArgs{}.Kind())
+	if err != nil {
+		return nil, fmt.Errorf("queues of partners' deliveries: %w", err)
+	}
+	queues, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("queues of partners' deliveries: %w", err)
+	}
+	for _, q := range queues {
+		if _, ok := out[q]; !ok {
+			out[q] = river.QueueConfig{MaxWorkers: 1}
+		}
+	}
+	return out, nil
 }
 
 // Partner is an endpoint that receives the feed.

@@ -27,8 +27,12 @@ func Start(t testing.TB, pool *pgxpool.Pool, partners []partnerfeed.Partner, wor
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	registry := river.NewWorkers()
+	queues, err := partnerfeed.Queues(context.Background(), pool, partners, workers)
+	if err != nil {
+		t.Fatal(err)
+	}
 	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:            partnerfeed.Queues(partners, workers),
+		Queues:            queues,
 		Workers:           registry,
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 50 * time.Millisecond,
