@@ -270,7 +270,7 @@ func (s *Service) UpdateHotel(ctx context.Context, id uuid.UUID, expectedVersion
 		if err := requireKnown(ctx, q, f, current); err != nil {
 			return db.Hotel{}, err
 		}
-		return q.UpdateHotel(ctx, db.UpdateHotelParams{
+		row, err := q.UpdateHotel(ctx, db.UpdateHotelParams{
 			ID: id, Version: expectedVersion, Name: f.Name, Description: f.Description, TimeZone: f.TimeZone,
 			Latitude: f.Location.Lat, Longitude: f.Location.Lon,
 			AddressLine1: f.Address.Line1, AddressLine2: f.Address.Line2, City: f.Address.City,
@@ -278,11 +278,46 @@ func (s *Service) UpdateHotel(ctx context.Context, id uuid.UUID, expectedVersion
 			StarRating: int16(f.StarRating), Amenities: f.Amenities, Currency: f.Currency,
 			CheckInTime: f.CheckInTime.pg(), CheckOutTime: f.CheckOutTime.pg(), TaxRateBps: int32(f.TaxRateBasisPoints),
 		})
+		if err != nil || f.TimeZone == current.TimeZone {
+			return row, err
+		}
+		return row, s.reopenNightsTx(ctx, q, current, f.TimeZone)
 	})
 	if err != nil {
 		return Hotel{}, staleOr(err, "hotel")
 	}
 	return hotelFromRow(row), nil
+}
+
+// reopenNightsTx keeps the nights a zone change puts back on sale true to
+// the hotel's rooms. Capacity changes (rooms added, out of service,
+// blocked) count from the hotel's business date on; a zone further west
+// can move that date back, and the nights between were left with the
+// capacity they had when they ended: a room taken out of service on the
+// morning after its night would be sold again for that night. Their
+// capacity is computed again, as the booking core's capacity changes do,
+// after theirs (LockHotelRoomTypes).
+func (s *Service) reopenNightsTx(ctx context.Context, q *db.Queries, h Hotel, zone string) error {
+	was, err := h.Zone()
+	if err != nil {
+		return err
+	}
+	loc, err := hoteldate.Zone(zone)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	from := hoteldate.BusinessDate(now, loc)
+	if !from.Before(hoteldate.BusinessDate(now, was)) {
+		return nil
+	}
+	if err := q.LockHotelRoomTypes(ctx, h.ID); err != nil {
+		return fmt.Errorf("lock room types: %w", err)
+	}
+	if _, err := q.RefreshHotelCapacity(ctx, db.RefreshHotelCapacityParams{HotelID: h.ID, FromNight: from}); err != nil {
+		return fmt.Errorf("refresh capacity: %w", err)
+	}
+	return nil
 }
 
 func hotelFromRow(r db.Hotel) Hotel {

@@ -72,6 +72,17 @@ func (q *Queries) EnsureInventory(ctx context.Context, arg EnsureInventoryParams
 	return err
 }
 
+const lockHotelRoomTypes = `-- name: LockHotelRoomTypes :exec
+SELECT 1 FROM room_types rt WHERE rt.hotel_id = $1 ORDER BY rt.id FOR NO KEY UPDATE
+`
+
+// A hotel's room types, as LockRoomTypes locks them: a hotel-wide capacity
+// refresh waits for the room types' capacity changes under way.
+func (q *Queries) LockHotelRoomTypes(ctx context.Context, hotelID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, lockHotelRoomTypes, hotelID)
+	return err
+}
+
 const lockInventoryFrom = `-- name: LockInventoryFrom :exec
 SELECT 1 FROM inventory WHERE room_type_id = $1 AND night >= $2 ORDER BY night FOR UPDATE
 `
@@ -213,6 +224,37 @@ func (q *Queries) RefreshCapacity(ctx context.Context, arg RefreshCapacityParams
 		return nil, err
 	}
 	return items, nil
+}
+
+const refreshHotelCapacity = `-- name: RefreshHotelCapacity :execrows
+WITH locked AS (
+    SELECT inv.room_type_id, inv.night FROM inventory inv
+    WHERE inv.hotel_id = $1 AND inv.night >= $2::date
+    ORDER BY inv.room_type_id, inv.night FOR UPDATE
+)
+UPDATE inventory i SET capacity = greatest(room_type_capacity(i.room_type_id, i.night), i.reserved), version = i.version + 1
+FROM locked l
+WHERE i.room_type_id = l.room_type_id AND i.night = l.night
+  AND i.capacity <> greatest(room_type_capacity(i.room_type_id, i.night), i.reserved)
+`
+
+type RefreshHotelCapacityParams struct {
+	HotelID   uuid.UUID
+	FromNight time.Time
+}
+
+// Recomputes the capacity of a hotel's nights from a night on, its rows
+// locked first in (room type, night) order, as holds lock them. A night
+// whose reservations exceed its rooms in service keeps as many as it has
+// reserved, so nothing more is sold on it (CheckInventory reports it): a
+// zone corrected westwards puts back on sale a night whose rooms left
+// service once it was over.
+func (q *Queries) RefreshHotelCapacity(ctx context.Context, arg RefreshHotelCapacityParams) (int64, error) {
+	result, err := q.db.Exec(ctx, refreshHotelCapacity, arg.HotelID, arg.FromNight)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const releaseInventory = `-- name: ReleaseInventory :exec

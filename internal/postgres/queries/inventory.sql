@@ -116,3 +116,25 @@ SELECT (SELECT count(*) FROM inventory WHERE reserved > capacity)::int AS overso
        (SELECT count(*) FROM inventory i JOIN hotels h ON h.id = i.hotel_id
         WHERE i.night >= ((sqlc.arg(now)::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date
           AND i.capacity <> room_type_capacity(i.room_type_id, i.night))::int AS wrong_capacity;
+
+-- name: LockHotelRoomTypes :exec
+-- A hotel's room types, as LockRoomTypes locks them: a hotel-wide capacity
+-- refresh waits for the room types' capacity changes under way.
+SELECT 1 FROM room_types rt WHERE rt.hotel_id = @hotel_id ORDER BY rt.id FOR NO KEY UPDATE;
+
+-- name: RefreshHotelCapacity :execrows
+-- Recomputes the capacity of a hotel's nights from a night on, its rows
+-- locked first in (room type, night) order, as holds lock them. A night
+-- whose reservations exceed its rooms in service keeps as many as it has
+-- reserved, so nothing more is sold on it (CheckInventory reports it): a
+-- zone corrected westwards puts back on sale a night whose rooms left
+-- service once it was over.
+WITH locked AS (
+    SELECT inv.room_type_id, inv.night FROM inventory inv
+    WHERE inv.hotel_id = @hotel_id AND inv.night >= @from_night::date
+    ORDER BY inv.room_type_id, inv.night FOR UPDATE
+)
+UPDATE inventory i SET capacity = greatest(room_type_capacity(i.room_type_id, i.night), i.reserved), version = i.version + 1
+FROM locked l
+WHERE i.room_type_id = l.room_type_id AND i.night = l.night
+  AND i.capacity <> greatest(room_type_capacity(i.room_type_id, i.night), i.reserved);

@@ -1,0 +1,84 @@
+package booking_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/staygraph/staygraph/internal/booking"
+	"github.com/staygraph/staygraph/internal/catalog"
+)
+
+// A hotel whose zone is corrected westwards may find its business date a
+// day earlier: the night in progress there is on sale again. A room taken
+// out of service after that night ended on the old clock is not sold for
+// it: the zone change computes the night's capacity again. (It kept the
+// capacity it had, and the room was sold twice.)
+func TestAZoneCorrectedWestSellsNoRoomOutOfService(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 9, 11, 0, 0, 0, time.UTC)) // 12:00 in Paris on the 9th
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	staff := staffOf(f.hotel.ID)
+	b.book(t, guest("g1"), f, "first", day("2027-03-09"), day("2027-03-10"))
+
+	// 07:00 in Paris on the 10th: the night of the 9th is over there.
+	at := time.Date(2027, 3, 10, 6, 0, 0, 0, time.UTC)
+	desk := setupClock(b, at)
+	_, _, err := desk.SetRoomService(staff, b.catalog, f.rooms[1].ID, f.rooms[1].Version, false, "broken window", false)
+	must(t, err)
+
+	// The zone was wrong: the hotel is in New York, where it is 01:00 on
+	// the 10th and the night of the 9th is still in progress and on sale.
+	zone := "America/New_York"
+	h, err := b.catalog.Hotel(b.admin, f.hotel.ID)
+	must(t, err)
+	_, err = b.catalog.WithClock(func() time.Time { return at }).UpdateHotel(b.admin, f.hotel.ID, h.Version, catalog.HotelPatch{TimeZone: &zone})
+	must(t, err)
+
+	c, err := booking.CheckInventory(t.Context(), b.pool, at)
+	must(t, err)
+	if c.WrongCapacity != 0 {
+		t.Errorf("CheckInventory at %s: %d night(s) on sale whose capacity counts a room out of service", at.Format(time.RFC3339), c.WrongCapacity)
+	}
+	// One room is in service, and the first guest has it.
+	held, err := desk.Hold(guest("g2"), holdInput(f, "second", day("2027-03-09"), day("2027-03-10"), 1))
+	if code(err) != booking.SoldOut {
+		t.Fatalf("holding the night of the 9th with its only room in service taken: %v (booking %s), want SOLD_OUT; capacity %v reserved %v",
+			err, held.Reference, b.capacity(t, f.roomType.ID, day("2027-03-09"), day("2027-03-10")),
+			fmt.Sprint(b.reserved(t, f.roomType.ID, day("2027-03-09"), day("2027-03-10"))))
+	}
+}
+
+// The same correction where both rooms were sold for the night in progress:
+// it keeps its two guests, and nothing more is sold; the zone change is not
+// refused for it (the inventory's CHECK would refuse a capacity of 1).
+func TestAZoneCorrectedWestKeepsAFullNightFull(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 9, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	b.book(t, guest("g1"), f, "first", day("2027-03-09"), day("2027-03-10"))
+	b.book(t, guest("g2"), f, "second", day("2027-03-09"), day("2027-03-10"))
+
+	at := time.Date(2027, 3, 10, 6, 0, 0, 0, time.UTC) // 07:00 in Paris
+	desk := setupClock(b, at)
+	_, _, err := desk.SetRoomService(staffOf(f.hotel.ID), b.catalog, f.rooms[1].ID, f.rooms[1].Version, false, "broken window", false)
+	must(t, err)
+	zone := "America/New_York"
+	h, err := b.catalog.Hotel(b.admin, f.hotel.ID)
+	must(t, err)
+	_, err = b.catalog.WithClock(func() time.Time { return at }).UpdateHotel(b.admin, f.hotel.ID, h.Version, catalog.HotelPatch{TimeZone: &zone})
+	must(t, err)
+
+	if got := b.capacity(t, f.roomType.ID, day("2027-03-09"), day("2027-03-10")); fmt.Sprint(got) != "[2]" {
+		t.Errorf("capacity of the night of the 9th: %v, want [2] (its two guests; one room in service)", got)
+	}
+	if _, err := desk.Hold(guest("g3"), holdInput(f, "third", day("2027-03-09"), day("2027-03-10"), 1)); code(err) != booking.SoldOut {
+		t.Fatalf("holding the full night: %v, want SOLD_OUT", err)
+	}
+	// two guests, one room in service: the check tells, as it should
+	c, err := booking.CheckInventory(t.Context(), b.pool, at)
+	must(t, err)
+	if c != (booking.InventoryCheck{WrongCapacity: 1}) {
+		t.Errorf("CheckInventory: %+v, want only the full night's capacity over its rooms in service", c)
+	}
+}
