@@ -111,11 +111,12 @@ func (r *Router) Search(ctx context.Context, q Query) (Result, error) {
 		}
 		r.opts.Logger.WarnContext(ctx, "search engine failed", "engine", primary.Name(), "err", err)
 	}
+	if r.opts.NoFallback {
+		// before the cursor's engine: retrying the same page later works
+		return Result{}, apperr.New(Unavailable, fmt.Sprintf("the %s search engine is unavailable; try again shortly", primary.Name()))
+	}
 	if err := cursor.CheckEngine(fallback.Name()); err != nil {
 		return Result{}, err
-	}
-	if r.opts.NoFallback {
-		return Result{}, apperr.New(Unavailable, fmt.Sprintf("the %s search engine is unavailable; try again shortly", primary.Name()))
 	}
 	return fallback.Search(ctx, q)
 }

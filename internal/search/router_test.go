@@ -78,6 +78,19 @@ func TestRouterWithoutFallbackSaysUnavailableFast(t *testing.T) {
 	}
 }
 
+// A next page, too: retrying it later is what works, not "search again
+// from the first page" (INVALID_INPUT on its cursor), which fails the same
+// way while the engine is down.
+func TestRouterWithoutFallbackSaysUnavailableForANextPage(t *testing.T) {
+	t.Parallel()
+	primary := &engine{name: "elasticsearch", err: fmt.Errorf("%w: connection refused", search.ErrUnavailable)}
+	r := search.NewRouter(search.RouterOpts{Primary: primary, Fallback: &engine{name: "postgres"}, Timeout: 50 * time.Millisecond, NoFallback: true})
+	after := search.Cursor{Sort: search.SortStars, Key: -4, ID: uuid.New(), Engine: "elasticsearch"}.Encode()
+	if _, err := r.Search(context.Background(), search.Query{Sort: search.SortStars, After: after}); !apperr.HasCode(err, search.Unavailable) {
+		t.Fatalf("a next page with the engine down and no fallback: %v, want %s", err, search.Unavailable)
+	}
+}
+
 func TestRouterPassesQueryErrorsThrough(t *testing.T) {
 	t.Parallel()
 	pg := &engine{name: "postgres"}
