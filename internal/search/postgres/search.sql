@@ -233,11 +233,13 @@ hits AS (
     WHERE o.n > 0 OR NOT $28::bool
 ),
 priced AS (
-    -- nightly price of the cheapest option in the requested currency, and in
-    -- US cents for sorting across currencies
+    -- nightly price of the cheapest option in the requested currency (at
+    -- most 9e18, under bigint's largest: a rate the API takes, in a
+    -- currency of a billion a dollar, can be more), and in US cents for
+    -- sorting across currencies
     SELECT h.*,
-           round(h.lowest_total::numeric / (h.ci_end - h.ci) / power(10, x.minor_digits) / x.per_usd
-                 * t.per_usd * power(10, t.minor_digits))::bigint AS nightly_target,
+           least(round(h.lowest_total::numeric / (h.ci_end - h.ci) / power(10, x.minor_digits) / x.per_usd
+                       * t.per_usd * power(10, t.minor_digits)), 9e18)::bigint AS nightly_target,
            h.lowest_total::numeric / power(10, x.minor_digits) / x.per_usd * 100 AS total_usd_cents
     FROM hits h
     LEFT JOIN exchange_rates x ON x.currency = h.currency

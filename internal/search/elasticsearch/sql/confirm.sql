@@ -76,9 +76,9 @@ hits AS (
     HAVING count(m.hotel_id) > 0 OR NOT $14::bool
 ),
 priced AS (
-    SELECT h.*,
-           round(h.lowest_total::numeric / (h.ci_end - h.ci) / power(10, x.minor_digits) / x.per_usd
-                 * t.per_usd * power(10, t.minor_digits))::bigint AS nightly_target
+    SELECT h.*, -- at most 9e18, as search.sql's
+           least(round(h.lowest_total::numeric / (h.ci_end - h.ci) / power(10, x.minor_digits) / x.per_usd
+                       * t.per_usd * power(10, t.minor_digits)), 9e18)::bigint AS nightly_target
     FROM hits h
     LEFT JOIN exchange_rates x ON x.currency = h.currency
     LEFT JOIN target t ON true
