@@ -29,15 +29,24 @@ func userErrors(err error) ([]apperr.Error, error) {
 	if !ok {
 		return nil, err
 	}
-	out := make([]apperr.Error, 0, len(all))
+	out := make([]apperr.Error, 0, min(len(all), maxUserErrors+1))
 	for _, e := range all {
 		if e.Code == apperr.Unauthenticated || e.Code == apperr.Forbidden {
 			return nil, e
 		}
-		out = append(out, *e)
+		if len(out) < maxUserErrors {
+			out = append(out, *e)
+		}
+	}
+	if n := len(all) - maxUserErrors; n > 0 {
+		out = append(out, apperr.Error{Code: out[0].Code, Message: fmt.Sprintf("and %d more errors like these", n)})
 	}
 	return out, nil
 }
+
+// maxUserErrors is the most userErrors a payload lists: a list of
+// thousands of bad elements is refused with a few of them and a count.
+const maxUserErrors = 20
 
 // NotFound in a query resolves to null rather than an error.
 func nullIfNotFound[T any](v T, err error) (*T, error) {

@@ -78,10 +78,7 @@ func Parse(gid string) (Kind, uuid.UUID, error) {
 func Decode(kind Kind, gid string, field ...string) (uuid.UUID, error) {
 	k, id, err := Parse(gid)
 	if err != nil || k != kind {
-		if len(gid) > 80 { // ids are about 50 characters: quote enough to recognise it
-			gid = strings.ToValidUTF8(gid[:80], "") + "…"
-		}
-		return uuid.Nil, apperr.Invalid(fmt.Sprintf("%q is not the id of a %s", gid, kind), field...)
+		return uuid.Nil, apperr.Invalid(fmt.Sprintf("%s is not the id of a %s", apperr.Quote(gid), kind), field...)
 	}
 	return id, nil
 }

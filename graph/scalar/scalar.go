@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -40,7 +41,7 @@ func UnmarshalDate(v any) (time.Time, error) {
 	}
 	t, err := time.Parse(DateLayout, s)
 	if err != nil {
-		return time.Time{}, apperr.Invalid(fmt.Sprintf("%q is not a date YYYY-MM-DD", s))
+		return time.Time{}, apperr.Invalid(fmt.Sprintf("%s is not a date YYYY-MM-DD", apperr.Quote(s)))
 	}
 	return t, nil
 }
@@ -90,7 +91,7 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, apperr.Invalid(fmt.Sprintf("%q is not a date-time with an offset (RFC 3339), such as 2027-06-20T23:30:00+02:00", s))
+		return time.Time{}, apperr.Invalid(fmt.Sprintf("%s is not a date-time with an offset (RFC 3339), such as 2027-06-20T23:30:00+02:00", apperr.Quote(s)))
 	}
 	return t, nil
 }
@@ -141,6 +142,11 @@ func UnmarshalString(v any) (string, error) {
 	s, err := graphql.UnmarshalString(v)
 	if err != nil {
 		return "", apperr.Invalid(err.Error())
+	}
+	if !utf8.ValidString(s) {
+		// JSON decoding mends bytes that are not UTF-8; a GET's document,
+		// read from the URL, does not
+		return "", apperr.Invalid("text must be UTF-8")
 	}
 	if strings.ContainsFunc(s, refusedRune) {
 		return "", apperr.Invalid("text must not contain control characters (other than tab, line feed and carriage return) or bidirectional embeddings, overrides and isolates")

@@ -7,6 +7,8 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/staygraph/staygraph/internal/money"
 )
@@ -81,6 +83,15 @@ func HasCode(err error, code Code) bool {
 		}
 	}
 	return false
+}
+
+// Quote quotes a value a caller gave, for a message that refuses it: at
+// most its first 80 bytes, so that a refusal of a huge value stays small.
+func Quote(s string) string {
+	if len(s) > 80 {
+		s = strings.ToValidUTF8(s[:80], "") + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // List collects several validation failures so a caller sees them all at once.

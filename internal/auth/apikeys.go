@@ -152,7 +152,7 @@ func validateNewKey(name string, scopes []string) ([]string, error) {
 	var out []string
 	for i, s := range scopes {
 		if !IsKnownScope(s) {
-			errs = append(errs, apperr.Invalid(fmt.Sprintf("unknown scope %q (known: %s)", s, strings.Join(knownScopes, ", ")), "input", "scopes", strconv.Itoa(i)))
+			errs = append(errs, apperr.Invalid(fmt.Sprintf("unknown scope %s (known: %s)", apperr.Quote(s), strings.Join(knownScopes, ", ")), "input", "scopes", strconv.Itoa(i)))
 			continue
 		}
 		if !slices.Contains(out, s) {

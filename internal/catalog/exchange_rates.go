@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/money"
 	"github.com/staygraph/staygraph/internal/postgres/db"
@@ -78,7 +79,7 @@ func (s *Service) SetExchangeRates(ctx context.Context, in []ExchangeRateInput) 
 		code, ok := money.Normalize(r.Currency)
 		switch {
 		case !ok:
-			v.fail(fmt.Sprintf("%q is not an active ISO 4217 currency code", r.Currency), "rates", at, "currency")
+			v.fail(fmt.Sprintf("%s is not an active ISO 4217 currency code", apperr.Quote(r.Currency)), "rates", at, "currency")
 		case seen[code]:
 			v.fail(fmt.Sprintf("%s is given twice", code), "rates", at, "currency")
 		case code == "USD" && r.PerUSD != 1:

@@ -220,7 +220,7 @@ func requireKnown(ctx context.Context, q *db.Queries, f HotelFields, current Hot
 			return fmt.Errorf("look up country: %w", err)
 		}
 		if !known {
-			errs = append(errs, apperr.Invalid(fmt.Sprintf("%q is not an ISO 3166 country code", f.Address.CountryCode), "input", "address", "countryCode"))
+			errs = append(errs, apperr.Invalid(fmt.Sprintf("%s is not an ISO 3166 country code", apperr.Quote(f.Address.CountryCode)), "input", "address", "countryCode"))
 		}
 	}
 	return errs.Err()

@@ -48,7 +48,7 @@ func (v *validator) amenities(in []string, field ...string) []string {
 	for _, a := range in {
 		a = strings.ToLower(strings.TrimSpace(a))
 		if !amenityPattern.MatchString(a) {
-			v.fail(fmt.Sprintf("amenity %q must be 1-40 characters of a-z, 0-9 and _", a), field...)
+			v.fail(fmt.Sprintf("amenity %s must be 1-40 characters of a-z, 0-9 and _", apperr.Quote(a)), field...)
 			continue
 		}
 		out = append(out, a)
@@ -73,18 +73,18 @@ var zoneAreas = []string{"Africa", "America", "Antarctica", "Arctic", "Asia", "A
 func (v *validator) timeZone(tz string, field ...string) {
 	area, _, named := strings.Cut(tz, "/")
 	if tz != "UTC" && (!named || !slices.Contains(zoneAreas, area)) {
-		v.fail(fmt.Sprintf("%q is not an IANA time zone name of the form Area/Location such as Europe/Paris (or UTC)", tz), field...)
+		v.fail(fmt.Sprintf("%s is not an IANA time zone name of the form Area/Location such as Europe/Paris (or UTC)", apperr.Quote(tz)), field...)
 		return
 	}
 	if _, err := hoteldate.Zone(tz); err != nil {
-		v.fail(fmt.Sprintf("unknown time zone %q; use an IANA name such as Europe/Paris", tz), field...)
+		v.fail(fmt.Sprintf("unknown time zone %s; use an IANA name such as Europe/Paris", apperr.Quote(tz)), field...)
 	}
 }
 
 func (v *validator) currency(c string, field ...string) string {
 	norm, ok := money.Normalize(c)
 	if !ok {
-		v.fail(fmt.Sprintf("%q is not a currency prices are kept in (an ISO 4217 code of money in circulation, such as EUR)", c), field...)
+		v.fail(fmt.Sprintf("%s is not a currency prices are kept in (an ISO 4217 code of money in circulation, such as EUR)", apperr.Quote(c)), field...)
 	}
 	return norm
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,8 @@ func (c *Cursor) CheckEngine(engine string) error {
 	return apperr.Invalid(fmt.Sprintf("this cursor comes from the %s search engine, which cannot answer now; search again from the first page", c.Engine), "after")
 }
 
+var enginePattern = regexp.MustCompile(`^([a-z][a-z0-9_:-]{0,39})?$`)
+
 // ParseCursor decodes an opaque cursor of a query sorted by sort; "" is the start.
 func ParseCursor(s string, sort Sort) (*Cursor, error) {
 	if s == "" {
@@ -71,6 +74,11 @@ func ParseCursor(s string, sort Sort) (*Cursor, error) {
 	}
 	c := &Cursor{Sort: sort, Key: key, ID: id}
 	if len(parts) == 4 {
+		// an engine's name, which CheckEngine repeats: not whatever a
+		// tampered cursor carries
+		if !enginePattern.MatchString(parts[3]) {
+			return nil, bad
+		}
 		c.Engine = parts[3]
 	}
 	return c, nil

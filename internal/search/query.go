@@ -130,7 +130,7 @@ func (q *Query) Normalize() error {
 	for _, a := range q.Amenities {
 		a = strings.ToLower(strings.TrimSpace(a))
 		if !amenityPattern.MatchString(a) {
-			fail(fmt.Sprintf("%q is not an amenity code such as free_wifi", a), "amenities")
+			fail(fmt.Sprintf("%s is not an amenity code such as free_wifi", apperr.Quote(a)), "amenities")
 			continue
 		}
 		norm = append(norm, a)
@@ -146,7 +146,7 @@ func (q *Query) Normalize() error {
 	if p := q.Price; p != nil {
 		c, ok := money.Normalize(p.Currency)
 		if !ok {
-			fail(fmt.Sprintf("%q is not a currency prices are kept in (an ISO 4217 code of money in circulation, such as EUR)", p.Currency), "price", "currency")
+			fail(fmt.Sprintf("%s is not a currency prices are kept in (an ISO 4217 code of money in circulation, such as EUR)", apperr.Quote(p.Currency)), "price", "currency")
 		}
 		p.Currency = c
 		if p.Min != nil && p.Max != nil && *p.Min > *p.Max || p.Min != nil && *p.Min < 0 {
@@ -175,7 +175,7 @@ func (q *Query) Normalize() error {
 			fail("sorting by price needs dates", "sort")
 		}
 	default:
-		fail(fmt.Sprintf("unknown sort %q", q.Sort), "sort")
+		fail(fmt.Sprintf("unknown sort %s", apperr.Quote(string(q.Sort))), "sort")
 	}
 	switch {
 	case q.NoHits:
