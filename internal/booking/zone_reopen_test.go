@@ -9,6 +9,30 @@ import (
 	"github.com/staygraph/staygraph/internal/catalog"
 )
 
+// correctZoneWest books guests (one room each) for the night of the 9th in a
+// Paris hotel of two rooms, takes its second room out of service at 07:00 in
+// Paris on the 10th (the night of the 9th is over there), then corrects the
+// hotel's zone to New York, where it is 01:00 and that night is in progress
+// and on sale again. It returns the hotel and a desk on that clock.
+func correctZoneWest(t *testing.T, guests int) (testBundle, fixture, *booking.Service, time.Time) {
+	t.Helper()
+	b := setup(t, time.Date(2027, 3, 9, 11, 0, 0, 0, time.UTC)) // 12:00 in Paris on the 9th
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	for i := range guests {
+		b.book(t, guest(fmt.Sprint("g", i)), f, fmt.Sprint("k", i), day("2027-03-09"), day("2027-03-10"))
+	}
+	at := time.Date(2027, 3, 10, 6, 0, 0, 0, time.UTC)
+	desk := setupClock(b, at)
+	_, _, err := desk.SetRoomService(staffOf(f.hotel.ID), b.catalog, f.rooms[1].ID, f.rooms[1].Version, false, "broken window", false)
+	must(t, err)
+	zone := "America/New_York"
+	h, err := b.catalog.Hotel(b.admin, f.hotel.ID)
+	must(t, err)
+	_, err = b.catalog.WithClock(func() time.Time { return at }).UpdateHotel(b.admin, f.hotel.ID, h.Version, catalog.HotelPatch{TimeZone: &zone})
+	must(t, err)
+	return b, f, desk, at
+}
+
 // A hotel whose zone is corrected westwards may find its business date a
 // day earlier: the night in progress there is on sale again. A room taken
 // out of service after that night ended on the old clock is not sold for
@@ -16,25 +40,7 @@ import (
 // capacity it had, and the room was sold twice.)
 func TestAZoneCorrectedWestSellsNoRoomOutOfService(t *testing.T) {
 	t.Parallel()
-	b := setup(t, time.Date(2027, 3, 9, 11, 0, 0, 0, time.UTC)) // 12:00 in Paris on the 9th
-	f := b.fixture(t, fixtureOpts{rooms: 2})
-	staff := staffOf(f.hotel.ID)
-	b.book(t, guest("g1"), f, "first", day("2027-03-09"), day("2027-03-10"))
-
-	// 07:00 in Paris on the 10th: the night of the 9th is over there.
-	at := time.Date(2027, 3, 10, 6, 0, 0, 0, time.UTC)
-	desk := setupClock(b, at)
-	_, _, err := desk.SetRoomService(staff, b.catalog, f.rooms[1].ID, f.rooms[1].Version, false, "broken window", false)
-	must(t, err)
-
-	// The zone was wrong: the hotel is in New York, where it is 01:00 on
-	// the 10th and the night of the 9th is still in progress and on sale.
-	zone := "America/New_York"
-	h, err := b.catalog.Hotel(b.admin, f.hotel.ID)
-	must(t, err)
-	_, err = b.catalog.WithClock(func() time.Time { return at }).UpdateHotel(b.admin, f.hotel.ID, h.Version, catalog.HotelPatch{TimeZone: &zone})
-	must(t, err)
-
+	b, f, desk, at := correctZoneWest(t, 1)
 	c, err := booking.CheckInventory(t.Context(), b.pool, at)
 	must(t, err)
 	if c.WrongCapacity != 0 {
@@ -54,21 +60,7 @@ func TestAZoneCorrectedWestSellsNoRoomOutOfService(t *testing.T) {
 // refused for it (the inventory's CHECK would refuse a capacity of 1).
 func TestAZoneCorrectedWestKeepsAFullNightFull(t *testing.T) {
 	t.Parallel()
-	b := setup(t, time.Date(2027, 3, 9, 11, 0, 0, 0, time.UTC))
-	f := b.fixture(t, fixtureOpts{rooms: 2})
-	b.book(t, guest("g1"), f, "first", day("2027-03-09"), day("2027-03-10"))
-	b.book(t, guest("g2"), f, "second", day("2027-03-09"), day("2027-03-10"))
-
-	at := time.Date(2027, 3, 10, 6, 0, 0, 0, time.UTC) // 07:00 in Paris
-	desk := setupClock(b, at)
-	_, _, err := desk.SetRoomService(staffOf(f.hotel.ID), b.catalog, f.rooms[1].ID, f.rooms[1].Version, false, "broken window", false)
-	must(t, err)
-	zone := "America/New_York"
-	h, err := b.catalog.Hotel(b.admin, f.hotel.ID)
-	must(t, err)
-	_, err = b.catalog.WithClock(func() time.Time { return at }).UpdateHotel(b.admin, f.hotel.ID, h.Version, catalog.HotelPatch{TimeZone: &zone})
-	must(t, err)
-
+	b, f, desk, at := correctZoneWest(t, 2)
 	if got := b.capacity(t, f.roomType.ID, day("2027-03-09"), day("2027-03-10")); fmt.Sprint(got) != "[2]" {
 		t.Errorf("capacity of the night of the 9th: %v, want [2] (its two guests; one room in service)", got)
 	}
