@@ -118,7 +118,8 @@ func (s *Service) CheckOut(ctx context.Context, id uuid.UUID) (Booking, error) {
 		},
 		apply: func(ctx context.Context, q *db.Queries, b Booking, _, on time.Time) (db.Booking, error) {
 			// on is never before the check-in date: the business date is
-			// not (notYet), and the calendar date is that or the day after.
+			// not (notYet), and the calendar date is that or the day after;
+			// CheckOutBooking dates a departure from the arrival on.
 			row, err := q.CheckOutBooking(ctx, db.CheckOutBookingParams{ID: b.ID, Version: b.Version, Today: on})
 			if err != nil || !row.DepartedOn.Valid {
 				return row, err

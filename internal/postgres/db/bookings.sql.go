@@ -200,7 +200,8 @@ func (q *Queries) CheckInBooking(ctx context.Context, arg CheckInBookingParams) 
 }
 
 const checkOutBooking = `-- name: CheckOutBooking :one
-UPDATE bookings SET status = 'CHECKED_OUT', departed_on = CASE WHEN $1::date < check_out THEN $1::date END,
+UPDATE bookings SET status = 'CHECKED_OUT',
+    departed_on = CASE WHEN $1::date < check_out THEN greatest($1::date, coalesce(arrived_on, check_in)) END,
     version = version + 1, updated_at = now()
 WHERE id = $2 AND version = $3 AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
 RETURNING id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone
@@ -215,7 +216,8 @@ type CheckOutBookingParams struct {
 // Records that the guests left on @today, the hotel's local date. The
 // booking keeps the units of the nights they used; leaving before the
 // check-out date records departed_on, and the caller hands the nights
-// from it back.
+// from it back: never from before the day they arrived (a zone corrected
+// westwards can put the desk's date there), whose nights they never held.
 func (q *Queries) CheckOutBooking(ctx context.Context, arg CheckOutBookingParams) (Booking, error) {
 	row := q.db.QueryRow(ctx, checkOutBooking, arg.Today, arg.ID, arg.Version)
 	var i Booking

@@ -237,8 +237,10 @@ RETURNING *;
 -- Records that the guests left on @today, the hotel's local date. The
 -- booking keeps the units of the nights they used; leaving before the
 -- check-out date records departed_on, and the caller hands the nights
--- from it back.
-UPDATE bookings SET status = 'CHECKED_OUT', departed_on = CASE WHEN @today::date < check_out THEN @today::date END,
+-- from it back: never from before the day they arrived (a zone corrected
+-- westwards can put the desk's date there), whose nights they never held.
+UPDATE bookings SET status = 'CHECKED_OUT',
+    departed_on = CASE WHEN @today::date < check_out THEN greatest(@today::date, coalesce(arrived_on, check_in)) END,
     version = version + 1, updated_at = now()
 WHERE id = @id AND version = @version AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
 RETURNING *;
