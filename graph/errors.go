@@ -121,7 +121,7 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 				if name = strings.TrimSuffix(name, " not found"); name == "" {
 					gqlErr.Message = "the document holds several operations: name the one to run in operationName"
 				} else {
-					gqlErr.Message = fmt.Sprintf("the document holds no operation named %q (operationName)", name)
+					gqlErr.Message = fmt.Sprintf("the document holds no operation named %s (operationName)", apperr.Quote(name))
 				}
 			}
 			return gqlErr // gqlgen's own parse and validation errors carry a code

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/staygraph/staygraph/graph"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/server"
 )
 
 // A search cursor is opaque, and a tampered one does not make the API
@@ -88,5 +90,39 @@ func TestRefusalsOfHugeCatalogInputsStaySmall(t *testing.T) {
 	in["amenities"] = amenities
 	if ue := create(in); len(ue) != 21 || ue[20].Message != "and 9980 more errors like these" {
 		t.Errorf("10,000 malformed amenities: %d user errors; want 20 and a count of the others", len(ue))
+	}
+}
+
+// A room number listed twice is quoted short in its refusal, however long
+// (the length check refuses it too, and hands it on whole).
+func TestAHugeRoomNumberListedTwiceIsNotEchoed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	gid := b.newHotel(t, "Dup")
+	staff := token(t, auth.RoleStaff, hotelUUID(t, b, "Dup"))
+	rt := b.gql(t, staff, `mutation($h: ID!) { createRoomType(input: {hotelId: $h, name: "Twin", maxAdults: 2, maxChildren: 0, maxOccupancy: 2}) { roomType { id } } }`,
+		map[string]any{"h": gid})["createRoomType"].(map[string]any)["roomType"].(map[string]any)["id"].(string)
+	huge := strings.Repeat("9", 50_000)
+	out := decode[struct {
+		AddRooms struct{ UserErrors []userError }
+	}](t, b.do(t, staff, `mutation($r: ID!, $n: [String!]!) { addRooms(input: {roomTypeId: $r, numbers: $n}) { userErrors { code field message } } }`,
+		map[string]any{"r": rt, "n": []string{huge, huge}}))
+	for _, ue := range out.AddRooms.UserErrors {
+		if len(ue.Message) > 200 {
+			t.Errorf("a refusal of a 50,000-character room number is %d bytes long: %.80s…", len(ue.Message), ue.Message)
+		}
+	}
+}
+
+// The refusal of an operationName the document lacks quotes it short.
+func TestAHugeUnknownOperationNameIsNotEchoed(t *testing.T) {
+	t.Parallel()
+	c := setupChain(t, graph.HandlerOpts{}, server.StackOpts{})
+	r := c.post(t, nil, gql{Query: "query A { viewer { role } } query B { viewer { subject } }", OperationName: strings.Repeat("C", 100_000)})
+	if len(r.Errors) == 0 {
+		t.Fatalf("no error: %.300s", r.raw)
+	}
+	if msg := r.Errors[0].Message; len(msg) > 200 {
+		t.Errorf("the refusal of a 100,000-character operationName is %d bytes long: %.80s…", len(msg), msg)
 	}
 }

@@ -78,7 +78,7 @@ func (s *Service) AddRoomsTx(ctx context.Context, q *db.Queries, rt RoomType, nu
 	for i, n := range numbers {
 		numbers[i] = v.text(n, 1, 20, "numbers", fmt.Sprint(i))
 		if seen[numbers[i]] {
-			v.fail(fmt.Sprintf("room number %q is listed twice", numbers[i]), "numbers", fmt.Sprint(i))
+			v.fail(fmt.Sprintf("room number %s is listed twice", apperr.Quote(numbers[i])), "numbers", fmt.Sprint(i))
 		}
 		seen[numbers[i]] = true
 	}
@@ -90,7 +90,7 @@ func (s *Service) AddRoomsTx(ctx context.Context, q *db.Queries, rt RoomType, nu
 		row, err := q.CreateRoom(ctx, db.CreateRoomParams{ID: newID(), HotelID: rt.HotelID, RoomTypeID: rt.ID, Number: n})
 		if postgres.IsUniqueViolation(err) {
 			return nil, &apperr.Error{Code: apperr.Conflict, Field: []string{"input", "numbers", fmt.Sprint(i)},
-				Message: fmt.Sprintf("room %q already exists in this hotel", n)}
+				Message: fmt.Sprintf("room %s already exists in this hotel", apperr.Quote(n))}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("add room %q: %w", n, err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // corsMaxAge is how long browsers may cache a preflight answer.
@@ -73,6 +74,13 @@ func ParseOrigins(list string) ([]string, error) {
 				(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" ||
 				strings.Contains(u.Host, "*") {
 				return nil, fmt.Errorf("%q is not an origin: want scheme://host[:port] as browsers send it (https://app.example.com), or * for any", o)
+			}
+			// what a browser never sends could never match
+			if port := u.Port(); port == "443" && strings.EqualFold(u.Scheme, "https") || port == "80" && strings.EqualFold(u.Scheme, "http") {
+				return nil, fmt.Errorf("%q: browsers send an origin without its scheme's default port (%s://%s)", o, u.Scheme, u.Hostname())
+			}
+			if strings.ContainsFunc(u.Host, func(r rune) bool { return r > unicode.MaxASCII }) {
+				return nil, fmt.Errorf("%q: browsers send a host name outside ASCII in its punycode form (xn--…)", o)
 			}
 		}
 		origins = append(origins, o)

@@ -86,8 +86,9 @@ func TestCORSAllowsOnlyListedOrigins(t *testing.T) {
 // never match an Origin header, and pages on it would be refused without a
 // word, so it is refused when the server starts, naming the entry.
 func TestParseOrigins(t *testing.T) {
-	got, err := server.ParseOrigins(" https://app.example.com, HTTP://localhost:3000/ ,,*")
-	if err != nil || !slices.Equal(got, []string{"https://app.example.com", "HTTP://localhost:3000/", "*"}) {
+	got, err := server.ParseOrigins(" https://app.example.com, HTTP://localhost:3000/ ,,*, http://[::1]:3000,https://xn--bcher-kva.example,capacitor://localhost")
+	if err != nil || !slices.Equal(got, []string{"https://app.example.com", "HTTP://localhost:3000/", "*",
+		"http://[::1]:3000", "https://xn--bcher-kva.example", "capacitor://localhost"}) {
 		t.Fatalf("ParseOrigins: %q, %v", got, err)
 	}
 	if got, err := server.ParseOrigins(""); err != nil || len(got) != 0 {
@@ -100,6 +101,10 @@ func TestParseOrigins(t *testing.T) {
 		"https://user@app.example.com",
 		"https://",
 		"https://*.example.com", // no wildcards but "*" alone
+		// what browsers never send
+		"https://app.example.com:443",
+		"http://app.example.com:80",
+		"https://bücher.example",
 	} {
 		_, err := server.ParseOrigins("https://ok.example.com," + bad)
 		if err == nil || !strings.Contains(err.Error(), strings.TrimSpace(bad)) {
