@@ -264,6 +264,22 @@ func relocationConflict(affected []AffectedBooking) error {
 // change racing another of the same room type then computes the nights'
 // capacity with the other's rooms and blocks, also on nights that neither
 // had inventory rows for yet.
+// businessDateTx is the hotel's business date at now, on its zone as read
+// in the transaction of a capacity change after its room types' locks: a
+// zone change takes them too (catalog's reopenNightsTx), so a change that
+// waited for one counts from the date of the zone it committed.
+func (s *Service) businessDateTx(ctx context.Context, q *db.Queries, hotelID uuid.UUID) (time.Time, error) {
+	h, err := q.GetHotel(ctx, hotelID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("load hotel: %w", err)
+	}
+	loc, err := hoteldate.Zone(h.TimeZone)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("hotel time zone: %w", err)
+	}
+	return hoteldate.BusinessDate(s.opts.Now(), loc), nil
+}
+
 func lockRoomTypesTx(ctx context.Context, q *db.Queries, roomTypeIDs ...uuid.UUID) error {
 	if err := q.LockRoomTypes(ctx, roomTypeIDs); err != nil {
 		return fmt.Errorf("lock room types: %w", err)
@@ -431,14 +447,13 @@ func (s *Service) AddRooms(ctx context.Context, rooms RoomService, roomTypeID uu
 	if err != nil {
 		return nil, err
 	}
-	loc, err := s.hotelLocation(ctx, rt.HotelID)
-	if err != nil {
-		return nil, err
-	}
-	today := hoteldate.BusinessDate(s.opts.Now(), loc)
 	var added []catalog.Room
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		if err := lockRoomTypesTx(ctx, q, rt.ID); err != nil {
+			return err
+		}
+		today, err := s.businessDateTx(ctx, q, rt.HotelID)
+		if err != nil {
 			return err
 		}
 		had, err := q.RoomTypeHasRooms(ctx, rt.ID)
@@ -471,18 +486,16 @@ func (s *Service) SetRoomService(ctx context.Context, rooms RoomService, id uuid
 	if err != nil {
 		return catalog.Room{}, nil, err
 	}
-	loc, err := s.hotelLocation(ctx, current.HotelID)
-	if err != nil {
-		return catalog.Room{}, nil, err
-	}
-	today := hoteldate.BusinessDate(s.opts.Now(), loc)
 	var room catalog.Room
 	var affected []AffectedBooking
 	err = s.inTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		if err := lockRoomTypesTx(ctx, q, current.RoomTypeID); err != nil {
 			return err
 		}
-		var err error
+		today, err := s.businessDateTx(ctx, q, current.HotelID)
+		if err != nil {
+			return err
+		}
 		if room, err = rooms.SetRoomServiceTx(ctx, q, id, expectedVersion, inService, note); err != nil {
 			return err
 		}

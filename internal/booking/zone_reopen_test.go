@@ -74,3 +74,43 @@ func TestAZoneCorrectedWestKeepsAFullNightFull(t *testing.T) {
 		t.Errorf("CheckInventory: %+v, want only the full night's capacity over its rooms in service", c)
 	}
 }
+
+// A room taken out of service while the zone correction commits counts
+// from the business date of the zone it committed: it reads the zone after
+// the room type's lock, which the correction holds. (It read the zone
+// before, counted from the old zone's later date, and left the reopened
+// night selling the room.)
+func TestARoomLeavingServiceDuringAZoneCorrectionCountsTheReopenedNight(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Date(2027, 3, 9, 11, 0, 0, 0, time.UTC))
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	b.book(t, guest("g"), f, "k", day("2027-03-09"), day("2027-03-10"))
+	at := time.Date(2027, 3, 10, 6, 0, 0, 0, time.UTC) // 07:00 in Paris, 01:00 in New York
+	desk := setupClock(b, at)
+
+	// the correction, as UpdateHotel makes it, not yet committed
+	ctx := t.Context()
+	correction, err := b.pool.Begin(ctx)
+	must(t, err)
+	defer correction.Rollback(ctx) //nolint:errcheck
+	_, err = correction.Exec(ctx, `SELECT 1 FROM room_types WHERE hotel_id = $1 ORDER BY id FOR NO KEY UPDATE`, f.hotel.ID)
+	must(t, err)
+	_, err = correction.Exec(ctx, `UPDATE hotels SET time_zone = 'America/New_York', version = version + 1 WHERE id = $1`, f.hotel.ID)
+	must(t, err)
+
+	out := make(chan error, 1)
+	go func() {
+		_, _, err := desk.SetRoomService(staffOf(f.hotel.ID), b.catalog, f.rooms[1].ID, f.rooms[1].Version, false, "broken window", false)
+		out <- err
+	}()
+	waitForLockWait(t, b, "%room_types%FOR NO KEY UPDATE%")
+	must(t, correction.Commit(ctx))
+	must(t, <-out)
+
+	if got := fmt.Sprint(b.capacity(t, f.roomType.ID, day("2027-03-09"), day("2027-03-10"))); got != "[1]" {
+		t.Errorf("capacity of the night of the 9th, in progress in New York: %s, want [1]", got)
+	}
+	if _, err := desk.Hold(guest("g2"), holdInput(f, "k2", day("2027-03-09"), day("2027-03-10"), 1)); code(err) != booking.SoldOut {
+		t.Errorf("holding the night of the 9th, its only room in service taken: %v, want SOLD_OUT", err)
+	}
+}
