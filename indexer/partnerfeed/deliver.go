@@ -47,8 +47,17 @@ func AddWorkers(workers *river.Workers, f *Feed) {
 	river.AddWorker(workers, NewDeliverWorker(f))
 }
 
-// Work posts the event; an error makes River try again after NextRetry.
+// Work posts the event; an error makes River try again after NextRetry. An
+// event to a partner this process does not have waits a minute at a time
+// (without spending an attempt) for a process that has it, and is
+// cancelled once Opts.RemovedPartnerGrace old.
 func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	if _, ok := w.feed.partners[job.Args.Partner]; !ok {
+		if w.feed.opts.Now().Sub(job.CreatedAt) < w.feed.opts.RemovedPartnerGrace {
+			return river.JobSnooze(time.Minute)
+		}
+		return river.JobCancel(fmt.Errorf("partner %q is no longer configured", job.Args.Partner))
+	}
 	return w.retryAfters.Note(job.JobRow, w.feed.post(ctx, job.Args))
 }
 
@@ -66,10 +75,7 @@ func (w *DeliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration {
 
 // post sends one event to one partner.
 func (f *Feed) post(ctx context.Context, args DeliverArgs) error {
-	p, ok := f.partners[args.Partner]
-	if !ok {
-		return river.JobCancel(fmt.Errorf("partner %q is no longer configured", args.Partner))
-	}
+	p := f.partners[args.Partner]
 	if wait := f.pauses.Left(p.Name); wait > 0 {
 		// the partner asked another event to wait: this one waits as long
 		return river.JobSnooze(wait)

@@ -206,6 +206,12 @@ type Opts struct {
 	Backoff func(attempt int) time.Duration
 	// Now is the clock signatures are timestamped with (time.Now).
 	Now func() time.Time
+	// RemovedPartnerGrace is how long an event to a partner this process
+	// does not have waits for a process that has it, a minute at a time,
+	// before it is cancelled as one to a partner no longer configured
+	// (default an hour): while a deploy that adds a partner rolls out, a
+	// process of the old configuration may work the new partner's queue.
+	RemovedPartnerGrace time.Duration
 	// Logger receives refused deliveries; nil discards.
 	Logger *slog.Logger
 }
@@ -250,6 +256,9 @@ func New(pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], partners []Partner, opt
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.RemovedPartnerGrace == 0 {
+		opts.RemovedPartnerGrace = time.Hour
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

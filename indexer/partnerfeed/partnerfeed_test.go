@@ -128,7 +128,9 @@ func TestDeliveryDuringASecretRotation(t *testing.T) {
 }
 
 // 5xx is retried (an error); 4xx but 408 and 429 is a refusal for good
-// (the job is cancelled); so is a partner no longer configured.
+// (the job is cancelled); so is a partner no longer configured, once the
+// event is older than RemovedPartnerGrace: before, it waits for a process
+// that has the partner (a deploy that adds it may be rolling out).
 func TestDeliveryOutcomes(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -148,6 +150,12 @@ func TestDeliveryOutcomes(t *testing.T) {
 	var cancelled *river.JobCancelError
 	if err := work(t, feed, partnerfeed.DeliverArgs{Partner: "gone", EventID: "chg_1", Body: "{}"}); !errors.As(err, &cancelled) {
 		t.Errorf("unknown partner: %v", err)
+	}
+	young := &river.Job[partnerfeed.DeliverArgs]{JobRow: &rivertype.JobRow{Attempt: 1, CreatedAt: time.Now().Add(-50 * time.Minute)},
+		Args: partnerfeed.DeliverArgs{Partner: "new", EventID: "chg_2", Body: "{}"}}
+	var snoozed *river.JobSnoozeError
+	if err := partnerfeed.NewDeliverWorker(feed).Work(t.Context(), young); !errors.As(err, &snoozed) || snoozed.Duration != time.Minute {
+		t.Errorf("an event of 50 minutes ago to a partner this process does not have: %v, want it snoozed a minute", err)
 	}
 }
 

@@ -17,7 +17,8 @@ import (
 
 // A partner removed from --partner-webhooks while deliveries to it are
 // still queued: the feed's next start works its queue too, and the worker
-// cancels them ("partner %q is no longer configured"), where the alert on
+// cancels them once RemovedPartnerGrace old ("partner %q is no longer
+// configured"), where the alert on
 // staygraph_jobs{state="cancelled"} sees them. Each partner has its own
 // queue, and the feed used to work only the configured partners': the
 // deliveries stayed queued for ever, to go out, old, to whatever partner
@@ -37,7 +38,8 @@ func TestDeliveriesToARemovedPartnerAreCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, jobs := partnerfeedtest.Start(t, pool, []partnerfeed.Partner{{Name: "acme", URL: acme.URL, Secret: secret}}, 1,
-		partnerfeed.Opts{Backoff: func(int) time.Duration { return 10 * time.Millisecond }}, nil)
+		partnerfeed.Opts{Backoff: func(int) time.Duration { return 10 * time.Millisecond },
+			RemovedPartnerGrace: time.Millisecond}, nil) // the earlier start was long ago
 	if _, err := jobs.Insert(t.Context(), partnerfeed.DeliverArgs{Partner: "acme", EventID: "chg_1", Body: `{"id":"chg_1"}`}, nil); err != nil {
 		t.Fatal(err)
 	}
