@@ -63,6 +63,80 @@ export const examples = [
     variables: { first: 5 },
   },
   {
+    title: 'Search hotels near a point, free for the dates',
+    query: `query Search($input: HotelSearchInput!, $first: Int, $after: String) {
+  searchHotels(input: $input, first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        hotel {
+          id
+          name
+          starRating
+          timeZone
+        }
+        distanceKm
+        checkIn
+        checkOut
+        lowestTotal {
+          amount
+          currency
+        }
+        roomTypes {
+          roomType {
+            name
+          }
+          ratePlan {
+            id
+            name
+          }
+          total {
+            amount
+            currency
+          }
+          unitsLeft
+        }
+      }
+    }
+    facets {
+      amenities {
+        value
+        count
+      }
+      stars {
+        value
+        count
+      }
+      prices {
+        from {
+          amount
+          currency
+        }
+        to {
+          amount
+        }
+        count
+      }
+    }
+  }
+}
+`,
+    variables: {
+      input: {
+        near: { lat: 48.8566, lon: 2.3522, radiusKm: 25 },
+        checkIn,
+        checkOut,
+        rooms: [{ adults: 2 }],
+        price: { currency: 'EUR' },
+      },
+      first: 10,
+    },
+  },
+  {
     title: 'Who am I',
     query: `query WhoAmI {
   viewer {
@@ -252,6 +326,59 @@ export const examples = [
     variables: {
       input: { idempotencyKey: 'cancel-1', bookingId: '<the booking id>', reason: 'plans changed' },
     },
+  },
+  {
+    title: 'Pay the balance (needs a token)',
+    query: `mutation PayBalance($input: PayBalanceInput!) {
+  payBalance(input: $input) {
+    booking {
+      status
+      total {
+        amount
+        currency
+      }
+      payments {
+        status
+        captured {
+          amount
+        }
+      }
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+`,
+    variables: {
+      input: {
+        idempotencyKey: 'balance-1',
+        bookingId: '<a confirmed booking id>',
+        payment: { provider: 'sandbox', token: 'tok_success' },
+      },
+    },
+  },
+  {
+    title: 'Create a partner API key (admin)',
+    query: `mutation CreateApiKey($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) {
+    apiKey {
+      id
+      prefix
+      scopes
+    }
+    secret
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+`,
+    variables: { input: { name: 'Acme Travel', scopes: ['search', 'book', 'read:bookings'] } },
   },
   {
     title: 'Find a booking by reference',
