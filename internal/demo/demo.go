@@ -23,10 +23,13 @@ import (
 	"github.com/staygraph/staygraph/internal/pii"
 )
 
-// Defaults applied to zero Opts fields.
+// Defaults applied to zero Opts fields. DefaultNights rates every night a
+// stay can be sold for: from yesterday (UTC), the business date of hotels
+// a day behind, to the last night of a one-night stay booking.MaxDaysAhead
+// days after the business date of hotels a day ahead.
 const (
 	DefaultHotels   = 60
-	DefaultNights   = 365
+	DefaultNights   = booking.MaxDaysAhead + 3
 	DefaultPastDays = 90
 )
 
@@ -60,7 +63,8 @@ type Opts struct {
 	// day before today's UTC date, the earliest "tonight" of any hotel (west
 	// of UTC the local date is behind for part of the day).
 	Today time.Time
-	// Nights is how many nights of rates each rate plan gets; default 365.
+	// Nights is how many nights of rates each rate plan gets; default
+	// DefaultNights (368).
 	Nights int
 	// PastBookings is how many past stays Load books at each of the first
 	// Hotels hotels that has no booking yet; 0 (the default) books none.
