@@ -193,7 +193,8 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 	}
 	provider, err := s.payments.Get(in.Provider)
 	if err != nil {
-		return apperr.Invalid(fmt.Sprintf("unknown payment provider %s", apperr.Quote(in.Provider)), "input", "payment", "provider")
+		return apperr.Invalid(fmt.Sprintf("unknown payment provider %s (this server takes: %s)", apperr.Quote(in.Provider),
+			strings.Join(s.payments.Names(), ", ")), "input", "payment", "provider")
 	}
 	if strings.TrimSpace(in.Token) == "" {
 		return apperr.Invalid("give the payment provider's token of the payment method", "input", "payment", "token")

@@ -137,8 +137,9 @@ func TestDeclinedPaymentLeavesTheHold(t *testing.T) {
 	if attempts != 1 {
 		t.Fatalf("%d payment attempts, want 1", attempts)
 	}
-	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c2", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "nope", Token: "x"}}); code(err) != apperr.InvalidInput {
-		t.Fatalf("unknown provider: %v", err)
+	if _, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c2", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "nope", Token: "x"}}); code(err) != apperr.InvalidInput ||
+		!strings.Contains(err.Error(), `unknown payment provider "nope" (this server takes: sandbox)`) {
+		t.Fatalf("unknown provider: %v, want it refused naming the providers this server takes", err)
 	}
 	long := booking.ConfirmInput{IdempotencyKey: "c4", BookingID: held.ID, Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_visa" + strings.Repeat("x", 5000)}}
 	if _, err := b.svc.Confirm(ctx, long); code(err) != apperr.InvalidInput {
