@@ -431,7 +431,7 @@ func mulSat(a, b int) int {
 }
 
 // complexityLimit is gqlgen's complexity limit answering with the code
-// QUERY_TOO_COMPLEX.
+// QUERY_TOO_COMPLEX, and with what lowers an operation's cost.
 type complexityLimit struct {
 	*extension.ComplexityLimit
 }
@@ -440,6 +440,7 @@ type complexityLimit struct {
 func (c complexityLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	err := c.ComplexityLimit.MutateOperationContext(ctx, opCtx)
 	if err != nil {
+		err.Message += ": each list counts its items, so ask for fewer (a smaller first) or fewer nested lists and fields"
 		errcode.Set(err, CodeQueryTooComplex)
 	}
 	return err
