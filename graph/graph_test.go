@@ -310,6 +310,13 @@ func TestAuthenticationAndAuthorizationCodes(t *testing.T) {
 	if res := b.do(t, "", createHotel, map[string]any{"input": hotelInput("x")}); res.code() != "UNAUTHENTICATED" {
 		t.Fatalf("anonymous createHotel: %+v", res.Errors)
 	}
+	// A caller without credentials learns that first, not that the ids
+	// it pasted are malformed.
+	placeholder := `mutation($id: ID!) { updateHotel(input: {id: $id, expectedVersion: 1, name: "Renamed"}) { userErrors { code } } }`
+	if res := b.do(t, "", placeholder, map[string]any{"id": "<a hotel id>"}); res.code() != "UNAUTHENTICATED" ||
+		len(res.Errors) != 1 || fmt.Sprint(res.Errors[0].Path) != "[updateHotel]" {
+		t.Fatalf("anonymous updateHotel of a placeholder id: %+v, want UNAUTHENTICATED on updateHotel", res.Errors)
+	}
 	if res := b.do(t, token(t, auth.RoleGuest), createHotel, map[string]any{"input": hotelInput("x")}); res.code() != "FORBIDDEN" {
 		t.Fatalf("guest createHotel: %+v", res.Errors)
 	}

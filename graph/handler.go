@@ -115,6 +115,7 @@ func NewHandler(r *Resolver, opts HandlerOpts) http.Handler {
 	srv.Use(complexityLimit{extension.FixedComplexityLimit(opts.MaxComplexity)})
 	srv.SetErrorPresenter(ErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(Recover(opts.Logger))
+	srv.AroundRootFields(mutationsNeedCredentials)
 	srv.AroundRootFields(freshLoadersPerMutation(r))
 	return oneOperation(Loaders(r, srv))
 }
