@@ -193,8 +193,12 @@ func (s *Service) pay(ctx context.Context, b Booking, providerKey string, in *Pa
 	}
 	provider, err := s.payments.Get(in.Provider)
 	if err != nil {
-		return apperr.Invalid(fmt.Sprintf("unknown payment provider %s (this server takes: %s)", apperr.Quote(in.Provider),
-			strings.Join(s.payments.Names(), ", ")), "input", "payment", "provider")
+		takes := "no payments: no provider is configured"
+		if names := s.payments.Names(); len(names) > 0 {
+			takes = strings.Join(names, ", ")
+		}
+		return apperr.Invalid(fmt.Sprintf("unknown payment provider %s (this server takes: %s)", apperr.Quote(in.Provider), takes),
+			"input", "payment", "provider")
 	}
 	if strings.TrimSpace(in.Token) == "" {
 		return apperr.Invalid("give the payment provider's token of the payment method", "input", "payment", "token")
