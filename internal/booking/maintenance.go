@@ -259,11 +259,6 @@ func relocationConflict(affected []AffectedBooking) error {
 		len(affected), strings.Join(refs, ", ")))
 }
 
-// lockRoomTypesTx takes the room types' capacity locks (LockRoomTypes), in
-// id order, first in every transaction that changes their capacity: a
-// change racing another of the same room type then computes the nights'
-// capacity with the other's rooms and blocks, also on nights that neither
-// had inventory rows for yet.
 // businessDateTx is the hotel's business date at now, on its zone as read
 // in the transaction of a capacity change after its room types' locks: a
 // zone change takes them too (catalog's reopenNightsTx), so a change that
@@ -280,6 +275,11 @@ func (s *Service) businessDateTx(ctx context.Context, q *db.Queries, hotelID uui
 	return hoteldate.BusinessDate(s.opts.Now(), loc), nil
 }
 
+// lockRoomTypesTx takes the room types' capacity locks (LockRoomTypes), in
+// id order, first in every transaction that changes their capacity: a
+// change racing another of the same room type then computes the nights'
+// capacity with the other's rooms and blocks, also on nights that neither
+// had inventory rows for yet.
 func lockRoomTypesTx(ctx context.Context, q *db.Queries, roomTypeIDs ...uuid.UUID) error {
 	if err := q.LockRoomTypes(ctx, roomTypeIDs); err != nil {
 		return fmt.Errorf("lock room types: %w", err)
