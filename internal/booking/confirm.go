@@ -53,10 +53,12 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 	if b, ok, err := s.replay(ctx, key); ok || err != nil {
 		return b, err
 	}
-	if b.Status == StatusConfirmed {
+	if b.Status != StatusHeld {
 		// A retry of a request answered PAYMENT_PENDING: reconciliation has
-		// since confirmed the booking with this request's payment.
-		if p, ok := s.priorPayment(ctx, b, key); ok && p.Status == "CAPTURED" {
+		// since confirmed the booking with this request's payment (and it
+		// may have moved on since: cancelled, checked in): the booking as
+		// it is now, as a replay answers.
+		if p, ok := s.priorPayment(ctx, b, key); ok && tookMoney(p) {
 			return s.reveal(b)
 		}
 	}
@@ -321,17 +323,22 @@ func partial(left int64, currency string) error {
 		Message: fmt.Sprintf("the payment covered only part of what is due; pay the remaining %s with another method", rest)}
 }
 
+// tookMoney reports whether a payment took money, since given back or not.
+func tookMoney(p db.Payment) bool {
+	return p.Status == "CAPTURED" || p.Status == "PARTIALLY_REFUNDED" || p.Status == "REFUNDED"
+}
+
 // priorOutcome is what a request answers of its payment attempt recorded
 // before: captured (since given back or not: the caller then answers with
 // the booking as it is now), declined, or still under way.
 func priorOutcome(p db.Payment) error {
-	switch p.Status {
-	case "CAPTURED", "PARTIALLY_REFUNDED", "REFUNDED":
+	switch {
+	case tookMoney(p):
 		if p.CapturedAmount < p.Amount {
 			return partial(p.Amount-p.CapturedAmount, p.Currency)
 		}
 		return nil
-	case "FAILED":
+	case p.Status == "FAILED":
 		return declined(p.FailureCode, p.FailureMessage)
 	default:
 		return apperr.New(PaymentPending, "a payment with this idempotency key is still being processed")

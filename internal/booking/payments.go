@@ -421,6 +421,12 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 	if b, ok, err := s.replay(ctx, key); ok || err != nil {
 		return b, err
 	}
+	if prior, ok := s.priorPayment(ctx, b, key); ok && tookMoney(prior) && prior.CapturedAmount >= prior.Amount {
+		// A retry of a request answered PAYMENT_PENDING (or cut short after
+		// the provider answered): its payment has since been recorded; the
+		// booking as it is now, whatever it has become since.
+		return s.balancePaid(ctx, b, key)
+	}
 	if b.Status != StatusConfirmed && b.Status != StatusCheckedIn {
 		why := "confirm it first"
 		switch b.Status {
@@ -430,11 +436,6 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 			why = "it no longer holds a stay"
 		}
 		return Booking{}, apperr.New(InvalidState, fmt.Sprintf("the booking is %s: its balance is paid only while it is CONFIRMED or CHECKED_IN; %s", b.Status, why))
-	}
-	if prior, ok := s.priorPayment(ctx, b, key); ok && prior.Status == "CAPTURED" && prior.CapturedAmount >= prior.Amount {
-		// A retry of a request answered PAYMENT_PENDING (or cut short after
-		// the provider answered): its payment has since been recorded.
-		return s.balancePaid(ctx, b, key)
 	}
 	if b.RelocationRequired {
 		// Its total counts a room the hotel can no longer give.
