@@ -596,18 +596,8 @@ func (b testBundle) unknownPayment(t *testing.T, booking uuid.UUID) uuid.UUID {
 func TestAPayBalanceRetriedAfterReconciliationGetsTheBooking(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Time{})
-	f := b.fixture(t, fixtureOpts{price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
 	ctx := guest("balance")
-	checkIn := booking.Date(time.Now()).AddDate(0, 0, 14)
-	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
-	must(t, err)
-	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_success")})
-	must(t, err)
-	in := booking.PayBalanceInput{IdempotencyKey: "bal", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}
-	if _, err := b.svc.PayBalance(ctx, in); code(err) != booking.PaymentPending {
-		t.Fatalf("timeout: %v", err)
-	}
-	must(t, b.svc.ReconcilePayment(ctx, b.unknownPayment(t, h.ID)))
+	h, in := b.reconciledBalance(t, ctx)
 	got, err := b.svc.PayBalance(ctx, in)
 	if err != nil {
 		t.Fatalf("the retry: %v", err)
@@ -621,6 +611,24 @@ func TestAPayBalanceRetriedAfterReconciliationGetsTheBooking(t *testing.T) {
 	if again, err := b.svc.PayBalance(ctx, in); err != nil || again.ID != h.ID {
 		t.Fatalf("a further retry: %v", err)
 	}
+}
+
+// reconciledBalance is a confirmed booking of a stay of 100.00 whose
+// balance payment (in) was answered PAYMENT_PENDING and reconciled since.
+func (b testBundle) reconciledBalance(t *testing.T, ctx context.Context) (booking.Booking, booking.PayBalanceInput) {
+	t.Helper()
+	f := b.fixture(t, fixtureOpts{price: 10000, deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
+	checkIn := booking.Date(time.Now()).AddDate(0, 0, 14)
+	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	must(t, err)
+	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_success")})
+	must(t, err)
+	in := booking.PayBalanceInput{IdempotencyKey: "bal", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}
+	if _, err := b.svc.PayBalance(ctx, in); code(err) != booking.PaymentPending {
+		t.Fatalf("timeout: %v", err)
+	}
+	must(t, b.svc.ReconcilePayment(ctx, b.unknownPayment(t, h.ID)))
+	return h, in
 }
 
 // reconciledDeposit is a hold of a stay of 100.00 whose deposit of 30 %

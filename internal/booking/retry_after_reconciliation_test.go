@@ -1,7 +1,6 @@
 package booking_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -53,19 +52,11 @@ func TestConcurrentRetriesOfOneBalancePaymentChargeOnce(t *testing.T) {
 func TestAConfirmationRetriedAfterReconciliationAndCancellation(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Time{})
-	f := b.fixture(t, fixtureOpts{policy: catalog.CancellationPolicy{Refundable: true}})
 	ctx := guest("patient")
-	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
-	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
+	h := b.reconciledDeposit(t, ctx, "c")
+	_, _, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
 	must(t, err)
-	in := booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}
-	if _, err := b.svc.Confirm(ctx, in); code(err) != booking.PaymentPending {
-		t.Fatalf("first answer: %v, want PAYMENT_PENDING", err)
-	}
-	must(t, b.svc.ReconcilePayment(context.Background(), b.unknownPayment(t, h.ID)))
-	_, _, err = b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
-	must(t, err)
-	again, err := b.svc.Confirm(ctx, in)
+	again, err := b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_timeout_then_success")})
 	if err != nil || again.ID != h.ID || again.Status != booking.StatusCancelled {
 		t.Fatalf("the retry of the confirmation after cancellation: %v (code %q); want the booking as it is now (CANCELLED)", err, code(err))
 	}
@@ -104,20 +95,9 @@ func TestConcurrentRetriesOfAPayAtHotelConfirmation(t *testing.T) {
 func TestABalancePaymentRetriedAfterReconciliationAndCancellation(t *testing.T) {
 	t.Parallel()
 	b := setup(t, time.Time{})
-	f := b.fixture(t, fixtureOpts{price: 10000, policy: catalog.CancellationPolicy{Refundable: true},
-		deposit: catalog.DepositPolicy{Kind: catalog.DepositPercent, Percent: 30}})
 	ctx := guest("balance")
-	checkIn := booking.Date(time.Now()).AddDate(0, 0, 30)
-	h, err := b.svc.Hold(ctx, holdInput(f, "h", checkIn, checkIn.AddDate(0, 0, 1), 1))
-	must(t, err)
-	_, err = b.svc.Confirm(ctx, booking.ConfirmInput{IdempotencyKey: "c", BookingID: h.ID, Payment: pay("tok_success")})
-	must(t, err)
-	in := booking.PayBalanceInput{IdempotencyKey: "bal", BookingID: h.ID, Payment: pay("tok_timeout_then_success")}
-	if _, err := b.svc.PayBalance(ctx, in); code(err) != booking.PaymentPending {
-		t.Fatalf("timeout: %v", err)
-	}
-	must(t, b.svc.ReconcilePayment(ctx, b.unknownPayment(t, h.ID)))
-	_, _, err = b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
+	h, in := b.reconciledBalance(t, ctx)
+	_, _, err := b.svc.Cancel(ctx, booking.CancelInput{IdempotencyKey: "x", BookingID: h.ID})
 	must(t, err)
 	again, err := b.svc.PayBalance(ctx, in)
 	if err != nil || again.ID != h.ID || again.Status != booking.StatusCancelled {
