@@ -53,12 +53,13 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 	if b, ok, err := s.replay(ctx, key); ok || err != nil {
 		return b, err
 	}
-	if b.Status != StatusHeld {
+	if b.ConfirmedAt != nil {
 		// A retry of a request answered PAYMENT_PENDING: reconciliation has
-		// since confirmed the booking with this request's payment (and it
-		// may have moved on since: cancelled, checked in): the booking as
-		// it is now, as a replay answers.
-		if p, ok := s.priorPayment(ctx, b, key); ok && tookMoney(p) {
+		// since confirmed the booking with this request's payment, in full
+		// (and it may have moved on since: cancelled, checked in): the
+		// booking as it is now, as a replay answers. A hold that was never
+		// confirmed goes on to its refusal (HOLD_EXPIRED).
+		if p, ok := s.priorPayment(ctx, b, key); ok && tookMoney(p) && p.CapturedAmount >= p.Amount {
 			return s.reveal(b)
 		}
 	}
