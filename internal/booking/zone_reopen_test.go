@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,8 +14,9 @@ import (
 // Paris hotel of two rooms, takes its second room out of service at 07:00 in
 // Paris on the 10th (the night of the 9th is over there), then corrects the
 // hotel's zone to New York, where it is 01:00 and that night is in progress
-// and on sale again. It returns the hotel and a desk on that clock.
-func correctZoneWest(t *testing.T, guests int) (testBundle, fixture, *booking.Service, time.Time) {
+// and on sale again. It returns the hotel, a desk on that clock and what
+// the correction answered.
+func correctZoneWest(t *testing.T, guests int) (testBundle, fixture, *booking.Service, time.Time, error) {
 	t.Helper()
 	b := setup(t, time.Date(2027, 3, 9, 11, 0, 0, 0, time.UTC)) // 12:00 in Paris on the 9th
 	f := b.fixture(t, fixtureOpts{rooms: 2})
@@ -29,8 +31,7 @@ func correctZoneWest(t *testing.T, guests int) (testBundle, fixture, *booking.Se
 	h, err := b.catalog.Hotel(b.admin, f.hotel.ID)
 	must(t, err)
 	_, err = b.catalog.WithClock(func() time.Time { return at }).UpdateHotel(b.admin, f.hotel.ID, h.Version, catalog.HotelPatch{TimeZone: &zone})
-	must(t, err)
-	return b, f, desk, at
+	return b, f, desk, at, err
 }
 
 // A hotel whose zone is corrected westwards may find its business date a
@@ -40,7 +41,8 @@ func correctZoneWest(t *testing.T, guests int) (testBundle, fixture, *booking.Se
 // capacity it had, and the room was sold twice.)
 func TestAZoneCorrectedWestSellsNoRoomOutOfService(t *testing.T) {
 	t.Parallel()
-	b, f, desk, at := correctZoneWest(t, 1)
+	b, f, desk, at, err := correctZoneWest(t, 1)
+	must(t, err)
 	c, err := booking.CheckInventory(t.Context(), b.pool, at)
 	must(t, err)
 	if c.WrongCapacity != 0 {
@@ -55,23 +57,38 @@ func TestAZoneCorrectedWestSellsNoRoomOutOfService(t *testing.T) {
 	}
 }
 
-// The same correction where both rooms were sold for the night in progress:
-// it keeps its two guests, and nothing more is sold; the zone change is not
-// refused for it (the inventory's CHECK would refuse a capacity of 1).
-func TestAZoneCorrectedWestKeepsAFullNightFull(t *testing.T) {
+// The same correction where both rooms were sold for the night in progress
+// is refused (CONFLICT, naming the night): the night would be on sale with
+// two guests and one room, and guests of a night in progress cannot be
+// moved. Nothing changes: the hotel keeps its zone, the night its capacity.
+// (The correction had kept the night at its two guests, and a cancellation
+// then sold the room out of service again; ending a block or putting a room
+// back failed on it.)
+func TestAZoneCorrectedWestOverAFullNightIsRefused(t *testing.T) {
 	t.Parallel()
-	b, f, desk, at := correctZoneWest(t, 2)
-	if got := b.capacity(t, f.roomType.ID, day("2027-03-09"), day("2027-03-10")); fmt.Sprint(got) != "[2]" {
-		t.Errorf("capacity of the night of the 9th: %v, want [2] (its two guests; one room in service)", got)
+	b, f, desk, at, err := correctZoneWest(t, 2)
+	if code(err) != "CONFLICT" || !strings.Contains(err.Error(), "the night of 2027-03-09 is still on sale") {
+		t.Fatalf("correcting the zone over a night of two guests and one room: %v, want CONFLICT naming the night", err)
 	}
-	if _, err := desk.Hold(guest("g3"), holdInput(f, "third", day("2027-03-09"), day("2027-03-10"), 1)); code(err) != booking.SoldOut {
-		t.Fatalf("holding the full night: %v, want SOLD_OUT", err)
-	}
-	// two guests, one room in service: the check tells, as it should
-	c, err := booking.CheckInventory(t.Context(), b.pool, at)
+	h, err := b.catalog.Hotel(b.admin, f.hotel.ID)
 	must(t, err)
-	if c != (booking.InventoryCheck{WrongCapacity: 1}) {
-		t.Errorf("CheckInventory: %+v, want only the full night's capacity over its rooms in service", c)
+	if h.TimeZone != "Europe/Paris" {
+		t.Errorf("the hotel's zone is %s after the refusal", h.TimeZone)
+	}
+	if got := fmt.Sprint(b.capacity(t, f.roomType.ID, day("2027-03-09"), day("2027-03-10"))); got != "[2]" {
+		t.Errorf("capacity of the night of the 9th: %s, want [2] (over on the hotel's clock)", got)
+	}
+	// the correction goes through once the night is over in New York
+	later, newYork := at.Add(6*time.Hour), "America/New_York"
+	_, err = b.catalog.WithClock(func() time.Time { return later }).UpdateHotel(b.admin, f.hotel.ID, h.Version, catalog.HotelPatch{TimeZone: &newYork})
+	must(t, err)
+	c, err := booking.CheckInventory(t.Context(), b.pool, later)
+	must(t, err)
+	if c != (booking.InventoryCheck{}) {
+		t.Errorf("CheckInventory after the correction: %+v", c)
+	}
+	if _, err := desk.Hold(guest("g3"), holdInput(f, "third", day("2027-03-10"), day("2027-03-11"), 2)); code(err) != booking.SoldOut {
+		t.Errorf("holding two rooms of the 10th with one in service: %v, want SOLD_OUT", err)
 	}
 }
 

@@ -296,7 +296,10 @@ func (s *Service) UpdateHotel(ctx context.Context, id uuid.UUID, expectedVersion
 // capacity they had when they ended: a room taken out of service on the
 // morning after its night would be sold again for that night. Their
 // capacity is computed again, as the booking core's capacity changes do,
-// after theirs (LockHotelRoomTypes).
+// after theirs (LockHotelRoomTypes). A night that has more guests than
+// rooms now refuses the change (CONFLICT): it would be on sale oversold,
+// and the guests of a night in progress cannot be moved; the change can
+// be made once that night is over in the new zone (06:00).
 func (s *Service) reopenNightsTx(ctx context.Context, q *db.Queries, h Hotel, zone string) error {
 	was, err := h.Zone()
 	if err != nil {
@@ -314,7 +317,17 @@ func (s *Service) reopenNightsTx(ctx context.Context, q *db.Queries, h Hotel, zo
 	if err := q.LockHotelRoomTypes(ctx, h.ID); err != nil {
 		return fmt.Errorf("lock room types: %w", err)
 	}
-	if _, err := q.RefreshHotelCapacity(ctx, db.RefreshHotelCapacityParams{HotelID: h.ID, FromNight: from}); err != nil {
+	over, err := q.LockHotelInventoryFrom(ctx, db.LockHotelInventoryFromParams{HotelID: h.ID, FromNight: from})
+	if err != nil {
+		return fmt.Errorf("lock inventory: %w", err)
+	}
+	if len(over) > 0 {
+		o := over[0]
+		return &apperr.Error{Code: apperr.Conflict, Field: []string{"input", "timeZone"}, Message: fmt.Sprintf(
+			"in %s the night of %s is still on sale, and %s has %d booked rooms for it but %d in service: change the zone after 06:00 there, or put rooms back in service first",
+			zone, o.Night.Format(time.DateOnly), o.RoomTypeName, o.Reserved, o.Rooms)}
+	}
+	if err := q.RefreshHotelCapacity(ctx, db.RefreshHotelCapacityParams{HotelID: h.ID, FromNight: from}); err != nil {
 		return fmt.Errorf("refresh capacity: %w", err)
 	}
 	return nil

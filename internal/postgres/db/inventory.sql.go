@@ -72,6 +72,58 @@ func (q *Queries) EnsureInventory(ctx context.Context, arg EnsureInventoryParams
 	return err
 }
 
+const lockHotelInventoryFrom = `-- name: LockHotelInventoryFrom :many
+SELECT q.night, rt.name AS room_type_name, q.reserved, q.rooms
+FROM (SELECT inv.room_type_id, inv.night, inv.reserved, room_type_capacity(inv.room_type_id, inv.night) AS rooms
+      FROM inventory inv
+      WHERE inv.hotel_id = $1 AND inv.night >= $2::date
+      ORDER BY inv.room_type_id, inv.night FOR UPDATE) q
+JOIN room_types rt ON rt.id = q.room_type_id
+WHERE q.reserved > q.rooms
+ORDER BY q.night, rt.name
+`
+
+type LockHotelInventoryFromParams struct {
+	HotelID   uuid.UUID
+	FromNight time.Time
+}
+
+type LockHotelInventoryFromRow struct {
+	Night        time.Time
+	RoomTypeName string
+	Reserved     int32
+	Rooms        int32
+}
+
+// Locks a hotel's inventory rows from a night on, in (room type, night)
+// order as holds lock them, and returns those whose reservations exceed
+// the rooms in service and not blocked: a zone corrected westwards would
+// put them back on sale oversold.
+func (q *Queries) LockHotelInventoryFrom(ctx context.Context, arg LockHotelInventoryFromParams) ([]LockHotelInventoryFromRow, error) {
+	rows, err := q.db.Query(ctx, lockHotelInventoryFrom, arg.HotelID, arg.FromNight)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LockHotelInventoryFromRow{}
+	for rows.Next() {
+		var i LockHotelInventoryFromRow
+		if err := rows.Scan(
+			&i.Night,
+			&i.RoomTypeName,
+			&i.Reserved,
+			&i.Rooms,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockHotelRoomTypes = `-- name: LockHotelRoomTypes :exec
 SELECT 1 FROM room_types rt WHERE rt.hotel_id = $1 ORDER BY rt.id FOR NO KEY UPDATE
 `
@@ -226,16 +278,10 @@ func (q *Queries) RefreshCapacity(ctx context.Context, arg RefreshCapacityParams
 	return items, nil
 }
 
-const refreshHotelCapacity = `-- name: RefreshHotelCapacity :execrows
-WITH locked AS (
-    SELECT inv.room_type_id, inv.night FROM inventory inv
-    WHERE inv.hotel_id = $1 AND inv.night >= $2::date
-    ORDER BY inv.room_type_id, inv.night FOR UPDATE
-)
-UPDATE inventory i SET capacity = greatest(room_type_capacity(i.room_type_id, i.night), i.reserved), version = i.version + 1
-FROM locked l
-WHERE i.room_type_id = l.room_type_id AND i.night = l.night
-  AND i.capacity <> greatest(room_type_capacity(i.room_type_id, i.night), i.reserved)
+const refreshHotelCapacity = `-- name: RefreshHotelCapacity :exec
+UPDATE inventory SET capacity = room_type_capacity(room_type_id, night), version = version + 1
+WHERE hotel_id = $1 AND night >= $2::date
+  AND capacity <> room_type_capacity(room_type_id, night)
 `
 
 type RefreshHotelCapacityParams struct {
@@ -243,18 +289,11 @@ type RefreshHotelCapacityParams struct {
 	FromNight time.Time
 }
 
-// Recomputes the capacity of a hotel's nights from a night on, its rows
-// locked first in (room type, night) order, as holds lock them. A night
-// whose reservations exceed its rooms in service keeps as many as it has
-// reserved, so nothing more is sold on it (CheckInventory reports it): a
-// zone corrected westwards puts back on sale a night whose rooms left
-// service once it was over.
-func (q *Queries) RefreshHotelCapacity(ctx context.Context, arg RefreshHotelCapacityParams) (int64, error) {
-	result, err := q.db.Exec(ctx, refreshHotelCapacity, arg.HotelID, arg.FromNight)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+// Recomputes the capacity of a hotel's nights from a night on, their rows
+// locked first (LockHotelInventoryFrom).
+func (q *Queries) RefreshHotelCapacity(ctx context.Context, arg RefreshHotelCapacityParams) error {
+	_, err := q.db.Exec(ctx, refreshHotelCapacity, arg.HotelID, arg.FromNight)
+	return err
 }
 
 const releaseInventory = `-- name: ReleaseInventory :exec

@@ -122,19 +122,23 @@ SELECT (SELECT count(*) FROM inventory WHERE reserved > capacity)::int AS overso
 -- refresh waits for the room types' capacity changes under way.
 SELECT 1 FROM room_types rt WHERE rt.hotel_id = @hotel_id ORDER BY rt.id FOR NO KEY UPDATE;
 
--- name: RefreshHotelCapacity :execrows
--- Recomputes the capacity of a hotel's nights from a night on, its rows
--- locked first in (room type, night) order, as holds lock them. A night
--- whose reservations exceed its rooms in service keeps as many as it has
--- reserved, so nothing more is sold on it (CheckInventory reports it): a
--- zone corrected westwards puts back on sale a night whose rooms left
--- service once it was over.
-WITH locked AS (
-    SELECT inv.room_type_id, inv.night FROM inventory inv
-    WHERE inv.hotel_id = @hotel_id AND inv.night >= @from_night::date
-    ORDER BY inv.room_type_id, inv.night FOR UPDATE
-)
-UPDATE inventory i SET capacity = greatest(room_type_capacity(i.room_type_id, i.night), i.reserved), version = i.version + 1
-FROM locked l
-WHERE i.room_type_id = l.room_type_id AND i.night = l.night
-  AND i.capacity <> greatest(room_type_capacity(i.room_type_id, i.night), i.reserved);
+-- name: LockHotelInventoryFrom :many
+-- Locks a hotel's inventory rows from a night on, in (room type, night)
+-- order as holds lock them, and returns those whose reservations exceed
+-- the rooms in service and not blocked: a zone corrected westwards would
+-- put them back on sale oversold.
+SELECT q.night, rt.name AS room_type_name, q.reserved, q.rooms
+FROM (SELECT inv.room_type_id, inv.night, inv.reserved, room_type_capacity(inv.room_type_id, inv.night) AS rooms
+      FROM inventory inv
+      WHERE inv.hotel_id = @hotel_id AND inv.night >= @from_night::date
+      ORDER BY inv.room_type_id, inv.night FOR UPDATE) q
+JOIN room_types rt ON rt.id = q.room_type_id
+WHERE q.reserved > q.rooms
+ORDER BY q.night, rt.name;
+
+-- name: RefreshHotelCapacity :exec
+-- Recomputes the capacity of a hotel's nights from a night on, their rows
+-- locked first (LockHotelInventoryFrom).
+UPDATE inventory SET capacity = room_type_capacity(room_type_id, night), version = version + 1
+WHERE hotel_id = @hotel_id AND night >= @from_night::date
+  AND capacity <> room_type_capacity(room_type_id, night);
