@@ -4573,7 +4573,7 @@ input UpdateHotelInput {
   expectedVersion: Int!
   name: String
   description: String
-  "An IANA time zone name of the form Area/Location (Europe/Paris, America/Argentina/Buenos_Aires, Etc/GMT-3) or UTC. Other names, such as CET or localtime, are refused (INVALID_INPUT). Bookings already sold keep their deadlines on the clock they were sold on; a night that a zone further west puts back on sale is sold with the rooms in service now."
+  "An IANA time zone name of the form Area/Location (Europe/Paris, America/Argentina/Buenos_Aires, Etc/GMT-3) or UTC. Other names, such as CET or localtime, are refused (INVALID_INPUT). Bookings already sold keep their deadlines on the clock they were sold on; a night that a zone further west puts back on sale is sold with the rooms in service now, and one with more guests than those rooms refuses the change (CONFLICT) until 06:00 there."
   timeZone: String
   location: GeoPointInput
   "The address's lines and country replace the hotel's; line2 and postalCode left out stay as they are (an empty string clears one)."
