@@ -73,12 +73,14 @@ func (q *Queries) EnsureInventory(ctx context.Context, arg EnsureInventoryParams
 }
 
 const lockHotelInventoryFrom = `-- name: LockHotelInventoryFrom :many
+WITH q AS MATERIALIZED (
+    SELECT inv.room_type_id, inv.night, inv.reserved, room_type_capacity(inv.room_type_id, inv.night) AS rooms
+    FROM inventory inv
+    WHERE inv.hotel_id = $1 AND inv.night >= $2::date
+    ORDER BY inv.room_type_id, inv.night FOR UPDATE
+)
 SELECT q.night, rt.name AS room_type_name, q.reserved, q.rooms
-FROM (SELECT inv.room_type_id, inv.night, inv.reserved, room_type_capacity(inv.room_type_id, inv.night) AS rooms
-      FROM inventory inv
-      WHERE inv.hotel_id = $1 AND inv.night >= $2::date
-      ORDER BY inv.room_type_id, inv.night FOR UPDATE) q
-JOIN room_types rt ON rt.id = q.room_type_id
+FROM q JOIN room_types rt ON rt.id = q.room_type_id
 WHERE q.reserved > q.rooms
 ORDER BY q.night, rt.name
 `
@@ -98,7 +100,8 @@ type LockHotelInventoryFromRow struct {
 // Locks a hotel's inventory rows from a night on, in (room type, night)
 // order as holds lock them, and returns those whose reservations exceed
 // the rooms in service and not blocked: a zone corrected westwards would
-// put them back on sale oversold.
+// put them back on sale oversold. MATERIALIZED: the filter must not be
+// pushed below the locks, which would then take only the rows it returns.
 func (q *Queries) LockHotelInventoryFrom(ctx context.Context, arg LockHotelInventoryFromParams) ([]LockHotelInventoryFromRow, error) {
 	rows, err := q.db.Query(ctx, lockHotelInventoryFrom, arg.HotelID, arg.FromNight)
 	if err != nil {

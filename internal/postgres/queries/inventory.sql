@@ -126,13 +126,16 @@ SELECT 1 FROM room_types rt WHERE rt.hotel_id = @hotel_id ORDER BY rt.id FOR NO 
 -- Locks a hotel's inventory rows from a night on, in (room type, night)
 -- order as holds lock them, and returns those whose reservations exceed
 -- the rooms in service and not blocked: a zone corrected westwards would
--- put them back on sale oversold.
+-- put them back on sale oversold. MATERIALIZED: the filter must not be
+-- pushed below the locks, which would then take only the rows it returns.
+WITH q AS MATERIALIZED (
+    SELECT inv.room_type_id, inv.night, inv.reserved, room_type_capacity(inv.room_type_id, inv.night) AS rooms
+    FROM inventory inv
+    WHERE inv.hotel_id = @hotel_id AND inv.night >= @from_night::date
+    ORDER BY inv.room_type_id, inv.night FOR UPDATE
+)
 SELECT q.night, rt.name AS room_type_name, q.reserved, q.rooms
-FROM (SELECT inv.room_type_id, inv.night, inv.reserved, room_type_capacity(inv.room_type_id, inv.night) AS rooms
-      FROM inventory inv
-      WHERE inv.hotel_id = @hotel_id AND inv.night >= @from_night::date
-      ORDER BY inv.room_type_id, inv.night FOR UPDATE) q
-JOIN room_types rt ON rt.id = q.room_type_id
+FROM q JOIN room_types rt ON rt.id = q.room_type_id
 WHERE q.reserved > q.rooms
 ORDER BY q.night, rt.name;
 
