@@ -59,7 +59,7 @@ func (s *Service) Confirm(ctx context.Context, in ConfirmInput) (Booking, error)
 		// (and it may have moved on since: cancelled, checked in): the
 		// booking as it is now, as a replay answers. A hold that was never
 		// confirmed goes on to its refusal (HOLD_EXPIRED).
-		if p, ok := s.priorPayment(ctx, b, key); ok && tookMoney(p) && p.CapturedAmount >= p.Amount {
+		if p, ok := s.priorPayment(ctx, b, key); ok && tookMoney(p.Status) && p.CapturedAmount >= p.Amount {
 			return s.reveal(b)
 		}
 	}
@@ -324,9 +324,10 @@ func partial(left int64, currency string) error {
 		Message: fmt.Sprintf("the payment covered only part of what is due; pay the remaining %s with another method", rest)}
 }
 
-// tookMoney reports whether a payment took money, since given back or not.
-func tookMoney(p db.Payment) bool {
-	return p.Status == "CAPTURED" || p.Status == "PARTIALLY_REFUNDED" || p.Status == "REFUNDED"
+// tookMoney reports whether a payment of this status took money, since
+// given back or not.
+func tookMoney(status string) bool {
+	return status == "CAPTURED" || status == "PARTIALLY_REFUNDED" || status == "REFUNDED"
 }
 
 // priorOutcome is what a request answers of its payment attempt recorded
@@ -334,7 +335,7 @@ func tookMoney(p db.Payment) bool {
 // the booking as it is now), declined, or still under way.
 func priorOutcome(p db.Payment) error {
 	switch {
-	case tookMoney(p):
+	case tookMoney(p.Status):
 		if p.CapturedAmount < p.Amount {
 			return partial(p.Amount-p.CapturedAmount, p.Currency)
 		}

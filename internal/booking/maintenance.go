@@ -264,15 +264,26 @@ func relocationConflict(affected []AffectedBooking) error {
 // zone change takes them too (catalog's reopenNightsTx), so a change that
 // waited for one counts from the date of the zone it committed.
 func (s *Service) businessDateTx(ctx context.Context, q *db.Queries, hotelID uuid.UUID) (time.Time, error) {
+	loc, err := hotelZoneTx(ctx, q, hotelID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return hoteldate.BusinessDate(s.opts.Now(), loc), nil
+}
+
+// hotelZoneTx is the hotel's zone as the transaction q reads it: in the
+// transaction, not through the pool, whose connections may all be held by
+// transactions waiting for this one.
+func hotelZoneTx(ctx context.Context, q *db.Queries, hotelID uuid.UUID) (*time.Location, error) {
 	h, err := q.GetHotel(ctx, hotelID)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("load hotel: %w", err)
+		return nil, fmt.Errorf("load hotel: %w", err)
 	}
 	loc, err := hoteldate.Zone(h.TimeZone)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("hotel time zone: %w", err)
+		return nil, fmt.Errorf("hotel time zone: %w", err)
 	}
-	return hoteldate.BusinessDate(s.opts.Now(), loc), nil
+	return loc, nil
 }
 
 // lockRoomTypesTx takes the room types' capacity locks (LockRoomTypes), in

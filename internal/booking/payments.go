@@ -172,20 +172,13 @@ func (s *Service) settleTx(ctx context.Context, tx pgx.Tx, q *db.Queries, bookin
 	if b.Status == string(StatusHeld) && !b.RelocationRequired && captured >= b.DepositDue {
 		// the night ends on the clock the hold was sold on, as its expiry
 		// counts it (holdEnds), whatever zone the hotel has since; holds
-		// older than that column, on the hotel's, read in this
-		// transaction: a second connection from the pool could wait
-		// forever, with every connection held by a settle
-		zone := b.TimeZone.String
-		if !b.TimeZone.Valid {
-			h, err := q.GetHotel(ctx, b.HotelID)
-			if err != nil {
-				return fmt.Errorf("load hotel: %w", err)
+		// older than that column, on the hotel's (hotelZoneTx: a settle
+		// may hold every connection of the pool)
+		loc := bookingFromRow(b).soldZone()
+		if loc == nil {
+			if loc, err = hotelZoneTx(ctx, q, b.HotelID); err != nil {
+				return err
 			}
-			zone = h.TimeZone
-		}
-		loc, err := hoteldate.Zone(zone)
-		if err != nil {
-			return fmt.Errorf("hotel time zone: %w", err)
 		}
 		if s.opts.Now().Before(hoteldate.Ends(b.CheckIn, loc)) {
 			if _, err := q.ConfirmBooking(ctx, b.ID); err != nil {
@@ -421,7 +414,7 @@ func (s *Service) PayBalance(ctx context.Context, in PayBalanceInput) (Booking, 
 	if b, ok, err := s.replay(ctx, key); ok || err != nil {
 		return b, err
 	}
-	if prior, ok := s.priorPayment(ctx, b, key); ok && tookMoney(prior) && prior.CapturedAmount >= prior.Amount {
+	if prior, ok := s.priorPayment(ctx, b, key); ok && tookMoney(prior.Status) && prior.CapturedAmount >= prior.Amount {
 		// A retry of a request answered PAYMENT_PENDING (or cut short after
 		// the provider answered): its payment has since been recorded; the
 		// booking as it is now, whatever it has become since.

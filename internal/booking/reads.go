@@ -187,8 +187,7 @@ func (s *Service) Penalties(b Booking, rooms []BookedRoom, payments []Payment, l
 func captured(payments []Payment) int64 {
 	var sum int64
 	for _, p := range payments {
-		switch p.Status {
-		case "CAPTURED", "PARTIALLY_REFUNDED", "REFUNDED":
+		if tookMoney(p.Status) {
 			sum += p.CapturedAmount
 		}
 	}
