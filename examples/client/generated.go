@@ -493,7 +493,8 @@ type HotelSearchInput struct {
 	// (trigram similarity), and a word no hotel has matches those one edit away (two beyond five letters;
 	// two neighbouring letters swapped count as one), as the Elasticsearch engine's fuzziness does:
 	// "Tokio" finds Tokyo, "Prais" Paris. Words of one or two letters, such as a country code, match
-	// exactly. A possessive is its word: "Montmartre's" looks for "montmartre".
+	// exactly. A possessive or an elision is its word: "Montmartre's" looks for "montmartre", "l'Hôtel"
+	// for "hotel".
 	Text   *string      `json:"text"`
 	Near   *CircleInput `json:"near"`
 	Within *BoxInput    `json:"within"`
@@ -505,7 +506,8 @@ type HotelSearchInput struct {
 	CheckOut *string `json:"checkOut"`
 	// An arrival instant: each hotel turns it into its local check-in night (before 06:00 local, the night
 	// before). A night in progress is still offered: searched at 00:30, an arrival at 01:30 finds the night
-	// that began the evening before.
+	// that began the evening before. An arrival whose night is over at every hotel (more than 25 hours
+	// ago) or beyond every hotel's 365 days is INVALID_INPUT.
 	ArrivingAt *time.Time `json:"arrivingAt"`
 	// Nights from arrivingAt, 1 to 28; default 1.
 	Nights *int `json:"nights"`

@@ -83,9 +83,14 @@ func (q *Query) Normalize() error {
 		if q.Nights < 1 || q.Nights > MaxNights {
 			fail(fmt.Sprintf("1 to %d nights", MaxNights), "nights")
 		}
-		// As check-in: an arrival beyond the booking horizon anywhere (or
-		// long past) has no stay to offer.
-		if q.ArrivingAt.After(q.Now.AddDate(0, 0, MaxDaysAhead+2)) || q.ArrivingAt.Before(q.Now.AddDate(0, 0, -2)) {
+		// As check-in: an arrival with no night on sale at any hotel is
+		// refused. A business day lasts 24 hours (25 across a DST change),
+		// so the night of an arrival 25 hours ago is over everywhere, and
+		// that of one 366 days and an hour ahead is beyond every hotel's
+		// MaxDaysAhead days.
+		if q.ArrivingAt.Before(q.Now.Add(-25 * time.Hour)) {
+			fail("the arrival is past in every time zone: its night is over at every hotel", "arrivingAt")
+		} else if q.ArrivingAt.After(q.Now.Add((MaxDaysAhead+1)*24*time.Hour + time.Hour)) {
 			fail(fmt.Sprintf("arrive within the next %d days", MaxDaysAhead), "arrivingAt")
 		}
 	case q.Nights != 0:

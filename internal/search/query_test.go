@@ -119,19 +119,26 @@ func TestNightsGoWithArrival(t *testing.T) {
 	}
 }
 
-// An arrival far beyond the booking horizon (or long past) is refused, as
-// a check-in is.
+// An arrival with no night on sale at any hotel is refused, as a check-in
+// past in every time zone or beyond 365 days everywhere is: a business day
+// lasts 24 hours (25 across a DST change), so an arrival 36 hours ago has a
+// night over everywhere, and one 366½ days ahead a night more than 365 days
+// after every hotel's today. Those a day ago or 366 days ahead may still
+// have a night somewhere.
 func TestArrivalIsWithinTheHorizon(t *testing.T) {
 	now := time.Date(2027, 6, 1, 12, 0, 0, 0, time.UTC)
-	for _, at := range []time.Time{time.Date(9999, 12, 31, 12, 0, 0, 0, time.UTC), now.AddDate(0, 0, -3)} {
+	for _, at := range []time.Time{time.Date(9999, 12, 31, 12, 0, 0, 0, time.UTC), now.AddDate(0, 0, -3),
+		now.Add(-36 * time.Hour), now.Add(-25*time.Hour - time.Second),
+		now.Add(366*24*time.Hour + 12*time.Hour), now.Add(366*24*time.Hour + time.Hour + time.Second)} {
 		q := search.Query{Now: now, ArrivingAt: &at}
 		if all, _ := apperr.All(q.Normalize()); len(all) != 1 || strings.Join(all[0].Field, ".") != "input.arrivingAt" {
 			t.Errorf("arriving %s: %v, want INVALID_INPUT on input.arrivingAt", at, all)
 		}
 	}
-	soon := now.AddDate(0, 0, 30)
-	if q := (search.Query{Now: now, ArrivingAt: &soon}); q.Normalize() != nil {
-		t.Errorf("arriving in 30 days: %v", q.Normalize())
+	for _, at := range []time.Time{now.AddDate(0, 0, 30), now.Add(-24 * time.Hour), now.Add(366 * 24 * time.Hour)} {
+		if q := (search.Query{Now: now, ArrivingAt: &at}); q.Normalize() != nil {
+			t.Errorf("arriving %s: %v", at, q.Normalize())
+		}
 	}
 }
 

@@ -106,6 +106,9 @@ func Run(t *testing.T, newEngine NewEngine) {
 		// of "montmartre"; not a word "montmartre" and a word "s"
 		{name: "free text: a possessive", q: search.Query{Text: "Montmartre's"}, want: []string{"montmartre"}},
 		{name: "free text: a possessive with a typographic apostrophe", q: search.Query{Text: "montmartre’s inn"}, want: []string{"montmartre"}},
+		// "l'hotel" likewise, not a word "l" (which no hotel's text has) and "hotel"
+		{name: "free text: an elision", q: search.Query{Text: "l'Hotel Lumiere"}, want: []string{"lumiere"}},
+		{name: "free text: an elision with a typographic apostrophe and accents", q: search.Query{Text: "l’hôtel lumière"}, want: []string{"lumiere"}},
 		// Fuzziness AUTO: any letter, the first too; a swap is one edit.
 		{name: "free text: a wrong first letter", q: search.Query{Text: "Zokyo"}, want: []string{"tokyo"}},
 		{name: "free text: two letters swapped in a short word", q: search.Query{Text: "prais"}, want: []string{"lumiere", "montmartre"}},
