@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
@@ -41,12 +40,10 @@ type Engine struct {
 	pool   *pgxpool.Pool
 	opts   Opts
 
-	// mu guards the caches of zones and rates.
-	mu      sync.Mutex
-	zones   []string
-	zonesAt time.Time
-	rates   map[string]exchangeRate
-	ratesAt time.Time
+	// The time zones of the index and the exchange rates, kept for
+	// opts.CacheFor.
+	zones refreshed[[]string]
+	rates refreshed[map[string]exchangeRate]
 }
 
 var (
@@ -216,17 +213,7 @@ func (e *Engine) environment(ctx context.Context, q search.Query) (environment, 
 }
 
 func (e *Engine) cachedZones(ctx context.Context) ([]string, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.zones != nil && time.Since(e.zonesAt) < e.opts.CacheFor {
-		return e.zones, nil
-	}
-	zones, err := e.fetchZones(ctx)
-	if err != nil {
-		return nil, err
-	}
-	e.zones, e.zonesAt = zones, time.Now()
-	return zones, nil
+	return e.zones.get(ctx, e.opts.CacheFor, e.fetchZones)
 }
 
 // fetchZones asks the index which time zones its hotels are in.
@@ -272,11 +259,11 @@ func decodeZones(resp *essearch.Response) ([]string, error) {
 }
 
 func (e *Engine) cachedRates(ctx context.Context) (map[string]exchangeRate, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.rates != nil && time.Since(e.ratesAt) < e.opts.CacheFor {
-		return e.rates, nil
-	}
+	return e.rates.get(ctx, e.opts.CacheFor, e.fetchRates)
+}
+
+// fetchRates reads the exchange rates from PostgreSQL.
+func (e *Engine) fetchRates(ctx context.Context) (map[string]exchangeRate, error) {
 	rows, err := e.pool.Query(ctx, exchangeRatesSQL)
 	if err != nil {
 		return nil, fmt.Errorf("load exchange rates: %w", err)
@@ -292,6 +279,5 @@ func (e *Engine) cachedRates(ctx context.Context) (map[string]exchangeRate, erro
 	}); err != nil {
 		return nil, fmt.Errorf("load exchange rates: %w", err)
 	}
-	e.rates, e.ratesAt = rates, time.Now()
 	return rates, nil
 }

@@ -211,8 +211,13 @@ func (p page) confirmed(c map[uuid.UUID]confirmation) (hits []search.Hit, droppe
 // failed (a node gone, a shard relocating: Elasticsearch still answers 200
 // by default) or a search cut short (timed_out). Its hits, total and facets
 // would miss whole parts of the catalog, so it is ErrUnavailable, and the
-// router answers from PostgreSQL.
+// router answers from PostgreSQL. So is an answer without shards, which
+// is no search answer at all (a proxy's or another service's {}): no hotel
+// would seem to match.
 func complete(timedOut bool, shards types.ShardStatistics) error {
+	if shards.Total == 0 {
+		return fmt.Errorf("%w: elasticsearch gave no search answer (no shards searched)", search.ErrUnavailable)
+	}
 	if timedOut {
 		return fmt.Errorf("%w: elasticsearch answered before every shard had searched (timed_out)", search.ErrUnavailable)
 	}

@@ -161,11 +161,15 @@ func TestDecodeZones(t *testing.T) {
 // An answer some of the index did not give (a shard failed: Elasticsearch
 // still answers 200 by default; or the search timed out) misses whole parts
 // of the catalog: its hits, total and facets are not the answer, nor its
-// zones. It is ErrUnavailable, so the router answers from PostgreSQL.
+// zones. It is ErrUnavailable, so the router answers from PostgreSQL. So
+// is JSON that is no search answer at all ({}: no shards, no hits), as a
+// proxy or another service at the address may give: it is not "no hotel
+// matches".
 func TestPartialAnswersAreUnavailable(t *testing.T) {
 	t.Parallel()
 	q := normalized(t, search.Query{Text: "montmarte"})
 	for name, why := range map[string]string{
+		"response_not_a_search.json":  "no search answer",
 		"response_shard_failure.json": "1 of 2 elasticsearch shards failed: [es-2][10.0.0.12:9300] Node not connected",
 		"response_timed_out.json":     "timed_out",
 	} {
