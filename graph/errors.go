@@ -136,10 +136,24 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 			return gqlErr
 		}
 	}
+	if introspectionOff(ctx, err) {
+		gqlErr.Message = "introspection is switched off on this server"
+		gqlErr.Extensions = map[string]any{"code": string(apperr.Forbidden)}
+		return gqlErr
+	}
 	log.ErrorContext(ctx, "internal error", "path", graphql.GetPath(ctx).String(), "err", err)
 	gqlErr.Message = "internal error"
 	gqlErr.Extensions = map[string]any{"code": "INTERNAL"}
 	return gqlErr
+}
+
+// introspectionOff tells gqlgen's refusal of __schema and __type on a
+// server run with --introspection=false: the client's request refused, not
+// an internal failure.
+func introspectionOff(ctx context.Context, err error) bool {
+	fc := graphql.GetFieldContext(ctx)
+	return fc != nil && fc.Field.Field != nil && (fc.Field.Name == "__schema" || fc.Field.Name == "__type") &&
+		strings.HasSuffix(err.Error(), "introspection disabled")
 }
 
 // Recover turns a panic in a resolver into an internal error.

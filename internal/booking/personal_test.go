@@ -554,3 +554,38 @@ func TestPhoneNeedsDigits(t *testing.T) {
 		}
 	}
 }
+
+// During a rolling deploy of 00023, a server of the previous release
+// cancels a booking with its reason in plaintext: rotate-keys seals it (and
+// counts it while it is due), and the new servers then show it.
+func TestACancelReasonThePreviousReleaseWroteIsSealed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	keys := newTestKeys("k1")
+	now := time.Date(2027, 3, 1, 11, 0, 0, 0, time.UTC)
+	b, _ := setupWithKeys(t, now, keys.ring(t, "k1"))
+	f := b.fixture(t, fixtureOpts{rooms: 2})
+	held, err := b.svc.Hold(guest("cust-1"), zebulonHold(f, "z", day("2027-03-10")))
+	must(t, err)
+	// the previous release's cancellation (queries/bookings.sql before 00023)
+	_, err = b.pool.Exec(ctx, `UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = $2,
+		version = version + 1, updated_at = now() WHERE id = $1`, held.ID, cancelReason)
+	must(t, err)
+	res, err := booking.RotateKeys(ctx, b.pool, keys.ring(t, "k1"), booking.RotateOpts{})
+	must(t, err)
+	if res.Bookings != 1 || res.Remaining != 0 {
+		t.Fatalf("rotation %+v, want the plaintext reason sealed", res)
+	}
+	var plain string
+	var sealed []byte
+	must(t, b.pool.QueryRow(ctx, `SELECT cancel_reason, cancel_reason_enc FROM bookings WHERE id = $1`, held.ID).Scan(&plain, &sealed))
+	if plain != "" || len(sealed) == 0 {
+		t.Fatalf("after rotate-keys: reason %q, %d sealed bytes; want it sealed only", plain, len(sealed))
+	}
+	if got, err := b.svc.ByReference(ctx, held.Reference, zebulonEmail); err != nil || got.CancelReason != cancelReason {
+		t.Fatalf("the reason once sealed: %q %v, want %q", got.CancelReason, err, cancelReason)
+	}
+	if again, err := booking.RotateKeys(ctx, b.pool, keys.ring(t, "k1"), booking.RotateOpts{}); err != nil || again.Bookings+again.Remaining != 0 {
+		t.Fatalf("second rotation %+v %v, want nothing done", again, err)
+	}
+}

@@ -142,7 +142,9 @@ func (r rotation) sweep(ctx context.Context, table string, due int64, batch func
 	}
 }
 
-// bookings sweeps the bookings table once, in key order.
+// bookings sweeps the bookings table once, in key order. A cancel reason a
+// server of the release before 00023 wrote in plaintext during a rolling
+// deploy is sealed, and its plaintext emptied.
 func (r rotation) bookings(ctx context.Context) (int, error) {
 	due, err := db.New(r.pool).CountBookingsToRotate(ctx, r.header)
 	if err != nil {
@@ -165,7 +167,13 @@ func (r rotation) bookings(ctx context.Context) (int, error) {
 			if err != nil {
 				return 0, 0, fmt.Errorf("booking %s contact phone: %w", row.ID, err)
 			}
-			reason, err := r.reseal(row.CancelReasonEnc, bookingPurpose(purposeCancelReason, row.ID))
+			var reason []byte
+			if row.CancelReasonEnc == nil && row.CancelReason != "" {
+				// a server of the release before 00023, during a rolling deploy
+				reason, err = sealCancelReason(r.keys, row.ID, row.CancelReason)
+			} else {
+				reason, err = r.reseal(row.CancelReasonEnc, bookingPurpose(purposeCancelReason, row.ID))
+			}
 			if err != nil {
 				return 0, 0, fmt.Errorf("booking %s cancel reason: %w", row.ID, err)
 			}

@@ -362,11 +362,15 @@ SELECT count(*) FROM bookings
 WHERE substr(contact_email_enc, 1, length($1::bytea)) <> $1::bytea
    OR substr(contact_phone_enc, 1, length($1::bytea)) <> $1::bytea
    OR substr(cancel_reason_enc, 1, length($1::bytea)) <> $1::bytea
+   OR cancel_reason <> ''
 `
 
 // Key rotation (staygraph rotate-keys). A sealed value is due when it does
 // not begin with @header, the envelope header of the primary key; NULL (no
 // personal data) is never due.
+// Bookings with personal data sealed with another key, and the cancel
+// reasons servers of the release before 00023 wrote in plaintext during a
+// rolling deploy.
 func (q *Queries) CountBookingsToRotate(ctx context.Context, header []byte) (int64, error) {
 	row := q.db.QueryRow(ctx, countBookingsToRotate, header)
 	var count int64
@@ -1144,11 +1148,12 @@ func (q *Queries) ListRelocations(ctx context.Context, hotelIds []uuid.UUID) ([]
 }
 
 const lockBookingsToRotate = `-- name: LockBookingsToRotate :many
-SELECT id, version, contact_email_enc, contact_phone_enc, cancel_reason_enc FROM bookings
+SELECT id, version, contact_email_enc, contact_phone_enc, cancel_reason, cancel_reason_enc FROM bookings
 WHERE id > $1::uuid
   AND (substr(contact_email_enc, 1, length($2::bytea)) <> $2::bytea
     OR substr(contact_phone_enc, 1, length($2::bytea)) <> $2::bytea
-    OR substr(cancel_reason_enc, 1, length($2::bytea)) <> $2::bytea)
+    OR substr(cancel_reason_enc, 1, length($2::bytea)) <> $2::bytea
+    OR cancel_reason <> '')
 ORDER BY id
 LIMIT $3
 FOR UPDATE SKIP LOCKED
@@ -1165,6 +1170,7 @@ type LockBookingsToRotateRow struct {
 	Version         int64
 	ContactEmailEnc []byte
 	ContactPhoneEnc []byte
+	CancelReason    string
 	CancelReasonEnc []byte
 }
 
@@ -1185,6 +1191,7 @@ func (q *Queries) LockBookingsToRotate(ctx context.Context, arg LockBookingsToRo
 			&i.Version,
 			&i.ContactEmailEnc,
 			&i.ContactPhoneEnc,
+			&i.CancelReason,
 			&i.CancelReasonEnc,
 		); err != nil {
 			return nil, err
@@ -1374,7 +1381,7 @@ func (q *Queries) ReleaseBookingRooms(ctx context.Context, arg ReleaseBookingRoo
 
 const rotateBookingContact = `-- name: RotateBookingContact :execrows
 UPDATE bookings SET contact_email_enc = $1, contact_phone_enc = $2,
-    cancel_reason_enc = $3
+    cancel_reason_enc = $3, cancel_reason = ''
 WHERE id = $4 AND version = $5
 `
 
@@ -1386,8 +1393,9 @@ type RotateBookingContactParams struct {
 	Version         int64
 }
 
-// Re-sealed contact details and cancel reason of a booking, optimistic on
-// its version. The logical value is unchanged, so the version is not bumped.
+// Re-sealed contact details and cancel reason of a booking (a plaintext
+// reason sealed, and emptied), optimistic on its version. The logical value
+// is unchanged, so the version is not bumped.
 func (q *Queries) RotateBookingContact(ctx context.Context, arg RotateBookingContactParams) (int64, error) {
 	result, err := q.db.Exec(ctx, rotateBookingContact,
 		arg.ContactEmailEnc,

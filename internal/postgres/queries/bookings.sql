@@ -170,29 +170,35 @@ LIMIT @page_size;
 -- personal data) is never due.
 
 -- name: CountBookingsToRotate :one
+-- Bookings with personal data sealed with another key, and the cancel
+-- reasons servers of the release before 00023 wrote in plaintext during a
+-- rolling deploy.
 SELECT count(*) FROM bookings
 WHERE substr(contact_email_enc, 1, length(@header::bytea)) <> @header::bytea
    OR substr(contact_phone_enc, 1, length(@header::bytea)) <> @header::bytea
-   OR substr(cancel_reason_enc, 1, length(@header::bytea)) <> @header::bytea;
+   OR substr(cancel_reason_enc, 1, length(@header::bytea)) <> @header::bytea
+   OR cancel_reason <> '';
 
 -- name: LockBookingsToRotate :many
 -- The next batch of due bookings after @after, locked; rows the API has
 -- locked are skipped (a later pass takes them), so rotation never waits on
 -- or deadlocks with a booking transaction.
-SELECT id, version, contact_email_enc, contact_phone_enc, cancel_reason_enc FROM bookings
+SELECT id, version, contact_email_enc, contact_phone_enc, cancel_reason, cancel_reason_enc FROM bookings
 WHERE id > @after::uuid
   AND (substr(contact_email_enc, 1, length(@header::bytea)) <> @header::bytea
     OR substr(contact_phone_enc, 1, length(@header::bytea)) <> @header::bytea
-    OR substr(cancel_reason_enc, 1, length(@header::bytea)) <> @header::bytea)
+    OR substr(cancel_reason_enc, 1, length(@header::bytea)) <> @header::bytea
+    OR cancel_reason <> '')
 ORDER BY id
 LIMIT @batch_size
 FOR UPDATE SKIP LOCKED;
 
 -- name: RotateBookingContact :execrows
--- Re-sealed contact details and cancel reason of a booking, optimistic on
--- its version. The logical value is unchanged, so the version is not bumped.
+-- Re-sealed contact details and cancel reason of a booking (a plaintext
+-- reason sealed, and emptied), optimistic on its version. The logical value
+-- is unchanged, so the version is not bumped.
 UPDATE bookings SET contact_email_enc = @contact_email_enc, contact_phone_enc = @contact_phone_enc,
-    cancel_reason_enc = @cancel_reason_enc
+    cancel_reason_enc = @cancel_reason_enc, cancel_reason = ''
 WHERE id = @id AND version = @version;
 
 -- name: CountGuestsToRotate :one
