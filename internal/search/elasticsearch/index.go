@@ -187,7 +187,9 @@ func (e *Engine) Init(ctx context.Context) (existed bool, err error) {
 // batch how many were indexed (total is -1: the loader's size is unknown
 // here). While it runs, the new index is also behind "<alias>-next", so
 // Upsert and Delete reach it too; versions keep the newest of both writes.
-// On failure the new index is deleted and the alias left as it was; once
+// On failure the new index is deleted and the alias left as it was (a
+// swap whose answer was lost is looked up first: the alias may have moved,
+// and the new index is then kept); once
 // the alias has moved, a failure to clear what it pointed to before is a
 // *CleanupError (the rebuild itself succeeded). A
 // document Elasticsearch refuses for what it is is such a failure, for an
@@ -260,7 +262,19 @@ func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) err
 		return err
 	}
 	if _, err := e.client.Indices.UpdateAliases().Request(swapAliases(e.opts.Alias, name, old)).Do(ctx); err != nil {
-		return fmt.Errorf("move alias %s to %s: %w", e.opts.Alias, name, err)
+		// Elasticsearch may have moved the alias and its answer been lost
+		// (a timeout, Ctrl-C): the new index is then the live one, and
+		// deleting it would take the catalog away. Ask, and keep it unless
+		// the alias surely stayed.
+		now, lerr := e.aliasIndices(context.WithoutCancel(ctx), e.opts.Alias)
+		switch {
+		case lerr != nil:
+			swapped = true
+			return fmt.Errorf("move alias %s to %s: %w; whether it moved is unknown (%v): %s is kept, delete it if the alias still points elsewhere",
+				e.opts.Alias, name, err, lerr, name)
+		case !slices.Contains(now, name):
+			return fmt.Errorf("move alias %s to %s: %w", e.opts.Alias, name, err)
+		}
 	}
 	swapped = true
 	// The alias has moved: the rebuild succeeded, and what remains is
