@@ -125,3 +125,25 @@ func TestSearchBenchGeneratorKeepsWhatTriggersKeep(t *testing.T) {
 		t.Errorf("the generated catalog's indexes differ from the migrations':\n got %q\nwant %q", got, want)
 	}
 }
+
+// A run in which searches failed gives no verdict: its latencies and
+// throughput count failures, not searches.
+func TestSearchBenchGivesNoVerdictWhenSearchesFailed(t *testing.T) {
+	t.Parallel()
+	run := func(errors int) *sbRun {
+		return &sbRun{Count: 1000, Errors: errors, PerSecond: 500, LatencyMS: map[string]float64{"p99": 40}}
+	}
+	for _, c := range []struct {
+		api, sql int
+		want     string
+	}{{0, 0, "met"}, {3, 0, "NOT MEASURED"}, {0, 1, "NOT MEASURED"}} {
+		var out strings.Builder
+		sbPrintReport(&out, sbReport{Machine: map[string]string{}, API: run(c.api), SQL: run(c.sql), Ratio: 1})
+		_, targets, _ := strings.Cut(out.String(), "\ntargets\n")
+		for _, line := range strings.Split(strings.TrimSpace(targets), "\n") {
+			if !strings.Contains(line, c.want) || c.want == "met" && strings.Contains(line, "NOT") {
+				t.Errorf("%d API and %d SQL errors: %q, want %s", c.api, c.sql, line, c.want)
+			}
+		}
+	}
+}
