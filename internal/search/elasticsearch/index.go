@@ -189,7 +189,8 @@ func (e *Engine) Init(ctx context.Context) (existed bool, err error) {
 // Upsert and Delete reach it too; versions keep the newest of both writes.
 // On failure the new index is deleted and the alias left as it was (a
 // swap whose answer was lost is looked up first: the alias may have moved,
-// and the new index is then kept); once
+// and the new index is kept when it did or when the lookup fails too, the
+// error then naming it: it is still behind "<alias>-next" until deleted); once
 // the alias has moved, a failure to clear what it pointed to before is a
 // *CleanupError (the rebuild itself succeeded). A
 // document Elasticsearch refuses for what it is is such a failure, for an

@@ -21,7 +21,8 @@ type refreshed[T any] struct {
 }
 
 // get returns the value, fetching it first when it is missing or older
-// than maxAge. A fetch that fails is not kept: the next caller fetches.
+// than maxAge. A fetch that fails (or panics) is not kept: the next caller
+// fetches.
 func (c *refreshed[T]) get(ctx context.Context, maxAge time.Duration, fetch func(context.Context) (T, error)) (T, error) {
 	c.mu.Lock()
 	for {
@@ -45,13 +46,19 @@ func (c *refreshed[T]) get(ctx context.Context, maxAge time.Duration, fetch func
 	done := make(chan struct{})
 	c.busy = done
 	c.mu.Unlock()
-	v, err := fetch(ctx)
-	c.mu.Lock()
-	if err == nil {
-		c.v, c.at, c.ok = v, time.Now(), true
-	}
-	c.busy = nil
-	c.mu.Unlock()
-	close(done)
+	var v T
+	var err error
+	returned := false
+	defer func() { // also when fetch panics: the next caller fetches
+		c.mu.Lock()
+		if returned && err == nil {
+			c.v, c.at, c.ok = v, time.Now(), true
+		}
+		c.busy = nil
+		c.mu.Unlock()
+		close(done)
+	}()
+	v, err = fetch(ctx)
+	returned = true
 	return v, err
 }

@@ -77,7 +77,7 @@ func TestADatedSearchHeedsItsDeadlineWhileAnotherWaitsOnElasticsearch(t *testing
 	t.Parallel()
 	e := hangingEngine(t)
 	q := datedQuery(t)
-	go func() { // A: holds the zone cache's lock for its 600ms
+	go func() { // A: fetches the zones for its 600ms
 		ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
 		defer cancel()
 		_, _ = e.Search(ctx, q)

@@ -50,11 +50,12 @@ words AS (
            CASE WHEN cardinality(ws) >= 3 THEN res[3] ELSE res[1] END AS r3
     FROM (SELECT coalesce(array_agg(q.w ORDER BY length(q.w) DESC, q.w), '{}') AS ws,
                  coalesce(array_agg(alt.re ORDER BY length(q.w) DESC, q.w), '{}') AS res
-          -- a possessive's 's (or ’s) and an elision's l' (or l’, d', …)
+          -- a possessive's 's (or ’s), then an elision's l' (or l’, d', …)
           -- dropped: "montmartre's" is "montmartre" and "l'hôtel" "hotel", as
           -- Elasticsearch's fuzziness finds them (each is one word there,
-          -- within two edits), not "montmartre" and "s" or "l" and "hotel"
-          FROM (SELECT DISTINCT w FROM regexp_split_to_table(regexp_replace(search_fold($1::text), '[''’]s\M|\m[a-z][''’](?=\w)', '', 'g'), '[\W_]+') w
+          -- within two edits), not "montmartre" and "s" or "l" and "hotel";
+          -- "k's" is "k" (the possessive first), not "s"
+          FROM (SELECT DISTINCT w FROM regexp_split_to_table(regexp_replace(regexp_replace(search_fold($1::text), '[''’]s\M', '', 'g'), '\m[a-z][''’](?=\w)', '', 'g'), '[\W_]+') w
                 WHERE w <> '') q
           CROSS JOIN LATERAL (
               SELECT '\m(' || string_agg(d.word, '|') || ')\M' AS re
