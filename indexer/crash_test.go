@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/indexer/eswriter"
 	"github.com/staygraph/staygraph/indexer/partnerfeed"
@@ -99,7 +100,7 @@ func TestCrash(t *testing.T) {
 	ctx := t.Context()
 
 	type night struct {
-		roomType uuid.UUID
+		roomType string // its API id
 		from     string
 	}
 	var mu sync.Mutex
@@ -181,7 +182,7 @@ func TestCrash(t *testing.T) {
 	}
 	want := map[night]bool{}
 	for i := range crashChanges {
-		want[night{roomTypeOf[plans[i%len(plans)]], crashFrom.AddDate(0, 0, i/len(plans)).Format(time.DateOnly)}] = true
+		want[night{relay.ID(relay.KindRoomType, roomTypeOf[plans[i%len(plans)]]), crashFrom.AddDate(0, 0, i/len(plans)).Format(time.DateOnly)}] = true
 	}
 	const writers = 8
 	burst := make(chan error, writers)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/indexer/partnerfeed"
 	"github.com/staygraph/staygraph/indexer/partnerfeed/partnerfeedtest"
@@ -184,13 +185,13 @@ func TestPartnerFeedReplayIsHarmless(t *testing.T) {
 		if ev.Type == partnerfeed.TypeResync {
 			continue
 		}
-		if ev.Data.HotelID == nil || ev.Data.CommitLSN == "" || ev.Created == 0 || ev.ID != id {
+		if ev.Data.HotelID == "" || ev.Data.CommitLSN == "" || ev.Created == 0 || ev.ID != id {
 			t.Errorf("event %s: %+v", id, ev)
 		}
 	}
 	montmartre := receiver.handled[want[slices.IndexFunc(want, func(id string) bool {
 		ev := receiver.handled[id]
-		return ev.Data.HotelID != nil && *ev.Data.HotelID == b.cat.Hotels["montmartre"]
+		return ev.Data.HotelID == relay.ID(relay.KindHotel, b.cat.Hotels["montmartre"])
 	})]]
 	if montmartre.Type != partnerfeed.TypeAvailability || montmartre.Data.From != "2027-06-20" || montmartre.Data.To != "2027-06-22" {
 		t.Errorf("Montmartre's hold: %+v", montmartre)
@@ -316,8 +317,8 @@ func TestPartnerFeedTellsAPartnerAboutItsBookings(t *testing.T) {
 		t.Fatalf("the same id with another body:\n%s\n%s", first, again)
 	}
 	e := acme.bookingEvents()[id(cancelled)].Data
-	if *e.BookingID != held.ID || e.Reference != held.Reference || e.Status != "CANCELLED" || e.Version != cancelled.Version ||
-		e.From != "2027-06-20" || e.To != "2027-06-22" || *e.HotelID != b.cat.Hotels["montmartre"] {
+	if e.BookingID != relay.ID(relay.KindBooking, held.ID) || e.Reference != held.Reference || e.Status != "CANCELLED" || e.Version != cancelled.Version ||
+		e.From != "2027-06-20" || e.To != "2027-06-22" || e.HotelID != relay.ID(relay.KindHotel, b.cat.Hotels["montmartre"]) {
 		t.Fatalf("the cancellation's event says %+v", e)
 	}
 }

@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
+	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/indexer"
 )
 
@@ -34,18 +33,19 @@ type Event struct {
 	Data    Data  `json:"data"`
 }
 
-// Data is what an event is about.
+// Data is what an event is about. Its ids are the API's (relay.ID): the
+// partner passes them as they are to hotel(id:), booking(id:) or node(id:).
 type Data struct {
-	HotelID *uuid.UUID `json:"hotel_id,omitempty"`
+	HotelID string `json:"hotel_id,omitempty"`
 	// BookingID, Reference, Status, Version and RelocationRequired
 	// describe the booking of a booking.changed event.
-	BookingID          *uuid.UUID `json:"booking_id,omitempty"`
-	Reference          string     `json:"reference,omitempty"`
-	Status             string     `json:"status,omitempty"`
-	Version            int64      `json:"version,omitempty"`
-	RelocationRequired bool       `json:"relocation_required,omitempty"`
+	BookingID          string `json:"booking_id,omitempty"`
+	Reference          string `json:"reference,omitempty"`
+	Status             string `json:"status,omitempty"`
+	Version            int64  `json:"version,omitempty"`
+	RelocationRequired bool   `json:"relocation_required,omitempty"`
 	// RoomTypeIDs are the room types concerned; absent means all of the hotel's.
-	RoomTypeIDs []uuid.UUID `json:"room_type_ids,omitempty"`
+	RoomTypeIDs []string `json:"room_type_ids,omitempty"`
 	// From and To are the hotel-local nights concerned, [from, to) as
 	// YYYY-MM-DD (a booking's check-in and check-out); absent means every
 	// night.
@@ -73,9 +73,11 @@ func EventOf(c indexer.Change) Event {
 	if c.Kind == indexer.RateChange {
 		typ = TypeRates
 	}
-	hotel := c.HotelID
-	e := Event{ID: EventID(c), Type: typ, Created: c.CommitTime.Unix(), Data: Data{HotelID: &hotel,
-		RoomTypeIDs: c.RoomTypeIDs, Tables: c.Tables, CommitLSN: c.CommitLSN.String(), CommittedAt: c.CommitTime.UTC()}}
+	e := Event{ID: EventID(c), Type: typ, Created: c.CommitTime.Unix(), Data: Data{HotelID: relay.ID(relay.KindHotel, c.HotelID),
+		Tables: c.Tables, CommitLSN: c.CommitLSN.String(), CommittedAt: c.CommitTime.UTC()}}
+	for _, id := range c.RoomTypeIDs {
+		e.Data.RoomTypeIDs = append(e.Data.RoomTypeIDs, relay.ID(relay.KindRoomType, id))
+	}
 	if !c.Nights.All() {
 		e.Data.From, e.Data.To = c.Nights.From.Format(time.DateOnly), c.Nights.To.Format(time.DateOnly)
 	}

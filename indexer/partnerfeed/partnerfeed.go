@@ -27,9 +27,10 @@
 //	 "data": {"hotel_id": "...", "booking_id": "...", "reference": "SG-…", "status": "CANCELLED",
 //	 "version": 3, "from": "2027-06-20", "to": "2027-06-22", "committed_at": "…"}}
 //
-// Events are not ordered: each job is retried on its own, so an event
-// that failed once can reach the partner after a later one. Receivers
-// refetch what availability and rate events name, and keep a booking's
+// The ids in data are the API's (hotel(id:), booking(id:), node(id:) take
+// them as they are). Events are not ordered: each job is retried on its
+// own, so an event that failed once can reach the partner after a later
+// one. Receivers refetch what availability and rate events name, and keep a booking's
 // highest version, ignoring a booking.changed with a lower data.version.
 //
 // Delivery is durable: Apply queues one River job per event and partner
@@ -68,6 +69,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/notify"
@@ -396,7 +398,7 @@ func (f *Feed) bookingEvents(ctx context.Context, batch []indexer.Event) ([]deli
 		// Everything in the body is the version's: the same id always
 		// comes with the same body, whichever change or replay queued it.
 		out = append(out, delivery{Event{ID: fmt.Sprintf("booking_%s_v%d", b.ID, b.Version), Type: TypeBooking,
-			Created: b.UpdatedAt.Unix(), Data: Data{HotelID: &b.HotelID, BookingID: &b.ID, Reference: b.Reference,
+			Created: b.UpdatedAt.Unix(), Data: Data{HotelID: relay.ID(relay.KindHotel, b.HotelID), BookingID: relay.ID(relay.KindBooking, b.ID), Reference: b.Reference,
 				Status: b.Status, Version: b.Version, RelocationRequired: b.RelocationRequired,
 				From: b.CheckIn.Format(time.DateOnly), To: b.CheckOut.Format(time.DateOnly),
 				Tables: []indexer.Table{indexer.Bookings}, CommittedAt: b.UpdatedAt.UTC()}},

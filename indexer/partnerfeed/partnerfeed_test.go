@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/staygraph/staygraph/graph/relay"
 	"github.com/staygraph/staygraph/indexer"
 	"github.com/staygraph/staygraph/indexer/partnerfeed"
 )
@@ -62,7 +63,8 @@ func change() indexer.Change {
 }
 
 // The id of a change's event is derived from its transaction's commit
-// LSN: a replay yields the same id.
+// LSN: a replay yields the same id. The ids in its data are the API's: a
+// partner refetches with them as they are.
 func TestEventOfAChange(t *testing.T) {
 	t.Parallel()
 	e := partnerfeed.EventOf(change())
@@ -71,7 +73,7 @@ func TestEventOfAChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"id":"chg_0000000001FB4560_availability_01a21468-cb5f-7ec6-be3d-3fd0faf56633","type":"availability.changed",` +
-		`"created":1800000000,"data":{"hotel_id":"01a21468-cb5f-7ec6-be3d-3fd0faf56633","from":"2027-06-20","to":"2027-06-22",` +
+		`"created":1800000000,"data":{"hotel_id":"SG90ZWw6MDFhMjE0NjgtY2I1Zi03ZWM2LWJlM2QtM2ZkMGZhZjU2NjMz","from":"2027-06-20","to":"2027-06-22",` +
 		`"tables":["inventory"],"commit_lsn":"0/1FB4560","committed_at":"2027-01-15T08:00:00Z"}}`
 	if string(b) != want {
 		t.Errorf("event\n got %s\nwant %s", b, want)
@@ -236,5 +238,23 @@ func TestDeliveryErrorsHoldNoSecrets(t *testing.T) {
 				t.Errorf("delivery error %q holds %q", err, s)
 			}
 		}
+	}
+}
+
+// A partner refetches what an event names with the API: its ids are ones
+// hotel(id:) and node(id:) take as they are, not the database's keys.
+func TestEventIdsAreTheAPIsIds(t *testing.T) {
+	t.Parallel()
+	c := change()
+	c.RoomTypeIDs = []uuid.UUID{uuid.MustParse("01a21468-cb5f-7ec6-be3d-3fd0faf56634")}
+	e := partnerfeed.EventOf(c)
+	if _, err := relay.Decode(relay.KindHotel, e.Data.HotelID, "id"); err != nil {
+		t.Errorf("the event's hotel_id %q is refused by hotel(id:): %v", e.Data.HotelID, err)
+	}
+	if len(e.Data.RoomTypeIDs) != 1 {
+		t.Fatalf("room types %q, want one", e.Data.RoomTypeIDs)
+	}
+	if id, err := relay.Decode(relay.KindRoomType, e.Data.RoomTypeIDs[0], "id"); err != nil || id != c.RoomTypeIDs[0] {
+		t.Errorf("the event's room type %q is %v, %v; want the API's id of %v", e.Data.RoomTypeIDs[0], id, err, c.RoomTypeIDs[0])
 	}
 }
