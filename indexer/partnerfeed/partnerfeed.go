@@ -131,7 +131,8 @@ type Partner struct {
 	// verification goes on with whichever secret it holds. Remove them once
 	// the partner has switched.
 	PreviousSecrets []string `json:"previous_secrets,omitempty"`
-	// Hotels limits the feed to these hotels; empty means every hotel.
+	// Hotels limits the feed to these hotels; empty means every hotel. The
+	// file (LoadPartners) gives them as the API's ids or the database's.
 	Hotels []uuid.UUID `json:"hotels,omitempty"`
 	// APIKeys are the public prefixes of the partner's API keys (ApiKey.prefix;
 	// a key reads sg_<prefix>_…): it also hears about every booking made
@@ -153,12 +154,28 @@ func LoadPartners(path string) ([]Partner, error) {
 	// no booking events), so fields the file format lacks are refused.
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	var partners []Partner
-	if err := dec.Decode(&partners); err != nil {
+	var file []struct {
+		Partner
+		Hotels []string `json:"hotels,omitempty"` // the API's ids, or the database's
+	}
+	if err := dec.Decode(&file); err != nil {
 		return nil, fmt.Errorf("parse partner webhooks %s: %w", path, err)
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("parse partner webhooks %s: more than one JSON value", path)
+	}
+	partners := make([]Partner, len(file))
+	for i, f := range file {
+		partners[i] = f.Partner
+		for _, h := range f.Hotels {
+			id, err := relay.Decode(relay.KindHotel, h)
+			if err != nil {
+				if id, err = uuid.Parse(h); err != nil {
+					return nil, fmt.Errorf("parse partner webhooks %s: partner %s: %q is not a hotel's id", path, f.Name, h)
+				}
+			}
+			partners[i].Hotels = append(partners[i].Hotels, id)
+		}
 	}
 	return partners, nil
 }

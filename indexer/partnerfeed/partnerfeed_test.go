@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,9 +170,12 @@ func TestLoadPartners(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(`[{"name": "acme", "url": "https://acme.example/hooks", "secret": "whsec_0123456789abcdef", "hotels": ["01a21468-cb5f-7ec6-be3d-3fd0faf56633"], "api_keys": ["k3y9xq2m4p7w"]}]`)
+	// a hotel by the API's id (as events name it) or by the database's
+	hotel, other := uuid.MustParse("01a21468-cb5f-7ec6-be3d-3fd0faf56633"), uuid.MustParse("01a21468-cb5f-7ec6-be3d-3fd0faf56634")
+	write(`[{"name": "acme", "url": "https://acme.example/hooks", "secret": "whsec_0123456789abcdef", "hotels": ["` + hotel.String() +
+		`", "` + relay.ID(relay.KindHotel, other) + `"], "api_keys": ["k3y9xq2m4p7w"]}]`)
 	partners, err := partnerfeed.LoadPartners(path)
-	if err != nil || len(partners) != 1 || len(partners[0].Hotels) != 1 || fmt.Sprint(partners[0].APIKeys) != "[k3y9xq2m4p7w]" {
+	if err != nil || len(partners) != 1 || !slices.Equal(partners[0].Hotels, []uuid.UUID{hotel, other}) || fmt.Sprint(partners[0].APIKeys) != "[k3y9xq2m4p7w]" {
 		t.Fatalf("%+v %v", partners, err)
 	}
 	if _, err := partnerfeed.New(nil, nil, partners, partnerfeed.Opts{}); err != nil {
@@ -188,6 +192,8 @@ func TestLoadPartners(t *testing.T) {
 		// a misspelt field would switch booking events off without a word
 		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef", "apikeys": ["k3y9xq2m4p7w"]}]`,
 		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef"}] []`,
+		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef", "hotels": ["paris"]}]`,
+		`[{"name": "a", "url": "https://a.example", "secret": "whsec_0123456789abcdef", "hotels": ["` + relay.ID(relay.KindBooking, hotel) + `"]}]`,
 	} {
 		write(bad)
 		partners, err := partnerfeed.LoadPartners(path)
