@@ -12,6 +12,7 @@ import (
 
 	"github.com/staygraph/staygraph/internal/apperr"
 	"github.com/staygraph/staygraph/internal/auth"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/postgres/db"
 )
 
@@ -239,7 +240,16 @@ func housesLiveBookings(ctx context.Context, q *db.Queries, rt RoomType, f RoomT
 	if err := q.LockRoomTypeForUpdate(ctx, rt.ID); err != nil {
 		return fmt.Errorf("lock room type: %w", err)
 	}
-	rows, err := q.PartiesBeyondRoomType(ctx, db.PartiesBeyondRoomTypeParams{RoomTypeID: rt.ID, HotelID: rt.HotelID, Now: now,
+	// The hotel's business date, on its zone as read after the lock.
+	h, err := q.GetHotel(ctx, rt.HotelID)
+	if err != nil {
+		return fmt.Errorf("load hotel: %w", err)
+	}
+	loc, err := hotelFromRow(h).Zone()
+	if err != nil {
+		return err
+	}
+	rows, err := q.PartiesBeyondRoomType(ctx, db.PartiesBeyondRoomTypeParams{RoomTypeID: rt.ID, HotelID: rt.HotelID, Today: hoteldate.BusinessDate(now, loc),
 		MaxAdults: int32(f.MaxAdults), MaxChildren: int32(f.MaxChildren), MaxOccupancy: int32(f.MaxOccupancy)})
 	if err != nil {
 		return fmt.Errorf("find parties beyond the limits: %w", err)

@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -272,5 +274,136 @@ ANALYZE bookings; ANALYZE notifications;`)
 		if got, limit := buffersOf(t, ctx, c, fmt.Sprintf("EXECUTE given_up('%s', 21)", hotel)), 50; got > limit {
 			t.Errorf("%s: a hotel with 1,000 bookings and 3 undelivered notifications read %d buffers (limit %d) to list them", mode, got, limit)
 		}
+	}
+}
+
+// PartiesBeyondRoomType (updateRoomType lowering maxAdults/maxChildren/
+// maxOccupancy, run with the room type locked FOR UPDATE so that every hold
+// of it waits) must read the room type's live stays, not every room it ever
+// sold: booking_rooms_type_idx is WHERE holds_inventory, and a checked-out
+// stay's room keeps holds_inventory (it still counts its unit), so the
+// index range grows with the room type's whole history.
+func TestPartiesBeyondRoomTypeReadsOnlyLiveStays(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t)
+	seedHotels(t, ctx, pool, 200)
+	// Hotel 1: 20,000 checked-out stays of its room type over two years and
+	// 5 confirmed ones from next week; the 199 others 30,000 confirmed
+	// stays to come. Every party is 2 adults.
+	execSQL(t, ctx, pool, `
+SET session_replication_role = replica;
+INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
+                      total_amount, deposit_due, owner, hold_expires_at)
+SELECT md5('b'||g)::uuid, 'R'||g, md5('h'||h)::uuid, CASE WHEN g <= 20000 THEN 'CHECKED_OUT' ELSE 'CONFIRMED' END,
+       CASE WHEN g <= 20000 THEN current_date - 730 + g / 30 ELSE current_date + 7 + g % 300 END,
+       CASE WHEN g <= 20000 THEN current_date - 729 + g / 30 ELSE current_date + 9 + g % 300 END,
+       now(), 'EUR', 100, 0, 100, 0, 'guest:'||g, now()
+FROM generate_series(1, 50005) g, LATERAL (SELECT CASE WHEN g <= 20005 THEN 1 ELSE 2 + g % 199 END AS h) x;
+UPDATE bookings SET check_in = current_date + 7, check_out = current_date + 9 WHERE reference IN ('R20001', 'R20002', 'R20003', 'R20004', 'R20005');
+INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, nightly, amount, tax_amount, cancellation_policy)
+SELECT md5('b'||g)::uuid, 0, md5('rp'||h)::uuid, md5('rt'||h)::uuid, 2, '{100}', 100, 0, '{}'
+FROM generate_series(1, 50005) g, LATERAL (SELECT CASE WHEN g <= 20005 THEN 1 ELSE 2 + g % 199 END AS h) x;
+RESET session_replication_role;
+ANALYZE bookings; ANALYZE booking_rooms;`)
+	conn := sessionOf(t, ctx, pool)
+	sql := statement(t, "db/room_types.sql.go", "partiesBeyondRoomType")
+	roomType, hotel := mustUUID(t, ctx, pool, "SELECT md5('rt1')::uuid"), mustUUID(t, ctx, pool, "SELECT md5('h1')::uuid")
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	// maxAdults lowered from 2 to 1: the 5 confirmed parties of 2 are beyond it
+	if n := countRows(t, ctx, conn, sql, hotel, today, roomType, 1, 0, 1); n != 5 {
+		t.Fatalf("%d parties beyond the limits, want the 5 confirmed", n)
+	}
+	if got := buffersOf(t, ctx, conn, sql, hotel, today, roomType, 1, 0, 1); got > 100 {
+		t.Errorf("the 5 live stays of a room type that sold 20,000 read %d buffers (limit 100): PartiesBeyondRoomType walks every room the room type ever sold", got)
+	}
+}
+
+// The staygraph_jobs gauge (internal/metrics/queries/jobs_by_state.sql,
+// every 15 s per API process) must read the jobs that are not completed,
+// not River's whole table: completed jobs are kept a day, one per delivery,
+// refund, hold expiry and partner post, and are nearly all of it. Joined to
+// unnest(enum_range(...)), the planner cannot see that 'completed' is left
+// out: it estimates the average state's share of the table per state and
+// scans the table (1,000,000 jobs, 2,000 not completed: a parallel seq scan
+// of 23,800 buffers, ~100 ms; the same states as a constant list: one range
+// of the state-led index, 9 ms).
+func TestJobsGaugeReadsOnlyUnfinishedJobs(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t)
+	execSQL(t, ctx, pool, `
+INSERT INTO river_job (state, attempt, attempted_at, created_at, finalized_at, scheduled_at, args, kind, queue)
+SELECT CASE WHEN g % 1000 = 0 THEN 'scheduled'::river_job_state WHEN g % 997 = 0 THEN 'discarded' ELSE 'completed' END,
+       1, now(), now(), CASE WHEN g % 1000 = 0 THEN NULL ELSE now() END, now() + CASE WHEN g % 1000 = 0 THEN interval '2 days' ELSE interval '0' END,
+       jsonb_build_object('id', g), CASE g % 3 WHEN 0 THEN 'notify.deliver' WHEN 1 THEN 'booking.expire_hold' ELSE 'partnerfeed.deliver' END, 'default'
+FROM generate_series(1, 300000) g;
+ANALYZE river_job;`)
+	src, err := os.ReadFile("../metrics/queries/jobs_by_state.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := sessionOf(t, ctx, pool)
+	if _, err := conn.Exec(ctx, "SET jit = off"); err != nil {
+		t.Fatal(err)
+	}
+	// ~600 jobs not completed: their index entries and rows are a few
+	// hundred buffers; the table is ~7,000.
+	if got, limit := buffersOf(t, ctx, conn, string(src)), 1500; got > limit {
+		t.Errorf("the jobs gauge read %d buffers (limit %d) to count 600 jobs among 300,000: it scans river_job", got, limit)
+	}
+	// It lists every state but completed: one River adds is counted too.
+	var missing []string
+	if err := pool.QueryRow(ctx, `SELECT coalesce(array_agg(s::text), '{}') FROM unnest(enum_range(NULL::river_job_state)) s
+		WHERE s <> 'completed' AND strpos($1, '''' || s::text || '''') = 0`, string(src)).Scan(&missing); err != nil {
+		t.Fatal(err)
+	}
+	if len(missing) > 0 {
+		t.Errorf("the jobs gauge leaves out the states %q", missing)
+	}
+}
+
+// PartiesBeyondRoomType counts the rooms of the room type's live stays
+// that hold their units, and those of stays flagged for relocation, which
+// will claim theirs back; not a room given up otherwise, a stay over at the
+// hotel's today (check-out on it) or one no longer live.
+func TestPartiesBeyondRoomTypeCountsLiveAndRelocatedStays(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewDB(t)
+	seedHotels(t, ctx, pool, 2)
+	execSQL(t, ctx, pool, `
+SET session_replication_role = replica;
+INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
+                      total_amount, deposit_due, owner, hold_expires_at, relocation_required)
+SELECT md5('b'||r)::uuid, r, md5('h'||CASE WHEN r = 'OTHER-HOTEL' THEN 2 ELSE 1 END)::uuid, s, ci, co, now(), 'EUR', 100, 0, 100, 0, 'guest:'||r, now(), reloc
+FROM (VALUES ('LIVE', 'CONFIRMED', '2027-03-10'::date, '2027-03-12'::date, false),
+             ('RELOCATED', 'CONFIRMED', '2027-03-10', '2027-03-12', true),
+             ('GIVEN-UP', 'CONFIRMED', '2027-03-10', '2027-03-12', false),
+             ('OVER', 'CHECKED_IN', '2027-02-27', '2027-03-01', false),
+             ('CANCELLED', 'CANCELLED', '2027-03-10', '2027-03-12', false),
+             ('OTHER-HOTEL', 'CONFIRMED', '2027-03-10', '2027-03-12', false)) v(r, s, ci, co, reloc);
+INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, nightly, amount, tax_amount, cancellation_policy, holds_inventory)
+SELECT md5('b'||r)::uuid, 0, md5('rp1')::uuid, md5('rt1')::uuid, 2, '{100}', 100, 0, '{}', r NOT IN ('RELOCATED', 'GIVEN-UP')
+FROM unnest(ARRAY['LIVE', 'RELOCATED', 'GIVEN-UP', 'OVER', 'CANCELLED', 'OTHER-HOTEL']) r;
+RESET session_replication_role;`)
+	rows, err := pool.Query(ctx, statement(t, "db/room_types.sql.go", "partiesBeyondRoomType"),
+		mustUUID(t, ctx, pool, "SELECT md5('h1')::uuid"), "2027-03-01", mustUUID(t, ctx, pool, "SELECT md5('rt1')::uuid"), 1, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var checkIn time.Time
+		var ref string
+		var adults, children int32
+		if err := rows.Scan(&checkIn, &ref, &adults, &children); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ref)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "LIVE,RELOCATED" {
+		t.Errorf("parties of 2 beyond a single: %q, want LIVE and RELOCATED", got)
 	}
 }

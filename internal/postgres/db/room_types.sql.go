@@ -206,35 +206,24 @@ func (q *Queries) LockRoomTypeForUpdate(ctx context.Context, id uuid.UUID) error
 
 const partiesBeyondRoomType = `-- name: PartiesBeyondRoomType :many
 SELECT b.check_in, b.reference, br.adults, cardinality(br.child_ages)::int AS children
-FROM booking_rooms br
-JOIN bookings b ON b.id = br.booking_id
-JOIN hotels h ON h.id = b.hotel_id
-WHERE br.room_type_id = $1 AND br.holds_inventory
-  AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
-  AND b.check_out > (($2::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date
-  AND (br.adults > $3::int OR cardinality(br.child_ages) > $4::int
-       OR br.adults + cardinality(br.child_ages) > $5::int)
-UNION ALL
-SELECT b.check_in, b.reference, br.adults, cardinality(br.child_ages)::int AS children
 FROM bookings b
 JOIN booking_rooms br ON br.booking_id = b.id
-JOIN hotels h ON h.id = b.hotel_id
-WHERE b.hotel_id = $6 AND b.relocation_required AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
-  AND b.check_out > (($2::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date
-  AND br.room_type_id = $1 AND NOT br.holds_inventory
-  AND (br.adults > $3::int OR cardinality(br.child_ages) > $4::int
-       OR br.adults + cardinality(br.child_ages) > $5::int)
+WHERE b.hotel_id = $1 AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+  AND b.check_out > $2::date
+  AND br.room_type_id = $3 AND (br.holds_inventory OR b.relocation_required)
+  AND (br.adults > $4::int OR cardinality(br.child_ages) > $5::int
+       OR br.adults + cardinality(br.child_ages) > $6::int)
 ORDER BY 1, 2
 LIMIT 5
 `
 
 type PartiesBeyondRoomTypeParams struct {
+	HotelID      uuid.UUID
+	Today        time.Time
 	RoomTypeID   uuid.UUID
-	Now          time.Time
 	MaxAdults    int32
 	MaxChildren  int32
 	MaxOccupancy int32
-	HotelID      uuid.UUID
 }
 
 type PartiesBeyondRoomTypeRow struct {
@@ -248,18 +237,21 @@ type PartiesBeyondRoomTypeRow struct {
 // not house, earliest stays first: held (a lapsed hold too, until its
 // expiry releases it: a confirmation checked before it lapsed may still
 // commit), confirmed or checked in, for a stay not over at the hotel's
-// business date at now (06:00 ends a night; a stay whose last night is
-// over is not live, even when the desk never closed it). The rooms that hold their units
-// (booking_rooms_type_idx), then those of bookings flagged for relocation,
-// which will claim theirs back (bookings_relocation_idx).
+// business date @today (a stay whose last night is over is not live, even
+// when the desk never closed it). The rooms that hold their units, and
+// those of bookings flagged for relocation, which will claim theirs back.
+// From the hotel's live stays (bookings_hotel_live_stay_idx), not from
+// every room the room type ever sold (a checked-out stay's room still
+// counts its unit: booking_rooms_type_idx grows with the room type's
+// history), and with the date a parameter, which the planner can weigh.
 func (q *Queries) PartiesBeyondRoomType(ctx context.Context, arg PartiesBeyondRoomTypeParams) ([]PartiesBeyondRoomTypeRow, error) {
 	rows, err := q.db.Query(ctx, partiesBeyondRoomType,
+		arg.HotelID,
+		arg.Today,
 		arg.RoomTypeID,
-		arg.Now,
 		arg.MaxAdults,
 		arg.MaxChildren,
 		arg.MaxOccupancy,
-		arg.HotelID,
 	)
 	if err != nil {
 		return nil, err

@@ -34,27 +34,19 @@ SELECT id FROM room_types WHERE id = $1 FOR UPDATE;
 -- not house, earliest stays first: held (a lapsed hold too, until its
 -- expiry releases it: a confirmation checked before it lapsed may still
 -- commit), confirmed or checked in, for a stay not over at the hotel's
--- business date at now (06:00 ends a night; a stay whose last night is
--- over is not live, even when the desk never closed it). The rooms that hold their units
--- (booking_rooms_type_idx), then those of bookings flagged for relocation,
--- which will claim theirs back (bookings_relocation_idx).
-SELECT b.check_in, b.reference, br.adults, cardinality(br.child_ages)::int AS children
-FROM booking_rooms br
-JOIN bookings b ON b.id = br.booking_id
-JOIN hotels h ON h.id = b.hotel_id
-WHERE br.room_type_id = @room_type_id AND br.holds_inventory
-  AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
-  AND b.check_out > ((sqlc.arg(now)::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date
-  AND (br.adults > @max_adults::int OR cardinality(br.child_ages) > @max_children::int
-       OR br.adults + cardinality(br.child_ages) > @max_occupancy::int)
-UNION ALL
+-- business date @today (a stay whose last night is over is not live, even
+-- when the desk never closed it). The rooms that hold their units, and
+-- those of bookings flagged for relocation, which will claim theirs back.
+-- From the hotel's live stays (bookings_hotel_live_stay_idx), not from
+-- every room the room type ever sold (a checked-out stay's room still
+-- counts its unit: booking_rooms_type_idx grows with the room type's
+-- history), and with the date a parameter, which the planner can weigh.
 SELECT b.check_in, b.reference, br.adults, cardinality(br.child_ages)::int AS children
 FROM bookings b
 JOIN booking_rooms br ON br.booking_id = b.id
-JOIN hotels h ON h.id = b.hotel_id
-WHERE b.hotel_id = @hotel_id AND b.relocation_required AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
-  AND b.check_out > ((sqlc.arg(now)::timestamptz AT TIME ZONE h.time_zone) - interval '6 hours')::date
-  AND br.room_type_id = @room_type_id AND NOT br.holds_inventory
+WHERE b.hotel_id = @hotel_id AND b.status IN ('HELD', 'CONFIRMED', 'CHECKED_IN')
+  AND b.check_out > @today::date
+  AND br.room_type_id = @room_type_id AND (br.holds_inventory OR b.relocation_required)
   AND (br.adults > @max_adults::int OR cardinality(br.child_ages) > @max_children::int
        OR br.adults + cardinality(br.child_ages) > @max_occupancy::int)
 ORDER BY 1, 2
