@@ -165,3 +165,36 @@ func (r *mutationResolver) frontDesk(ctx context.Context, input model.FrontDeskI
 	ue, err := d.userErrors(err)
 	return &model.FrontDeskPayload{Booking: okPtr(b, ue), UserErrors: ue}, err
 }
+
+// Cursor kinds of a hotel's lists of bookings: each pages in its own order,
+// so a cursor of one is refused by another (viewer.bookings' are
+// relay.KindBooking).
+const (
+	cursorArrivals relay.Kind = "ArrivingBooking"
+	cursorInHouse  relay.Kind = "InHouseBooking"
+)
+
+// bookingPage is the BookingConnection of a list of bookings, first of
+// them after the cursor after (of the list's kind); list reads one more
+// than it is given, to tell whether a next page follows.
+func bookingPage(kind relay.Kind, first *int, after *string, list func(after uuid.NullUUID, limit int) ([]booking.Booking, error)) (model.BookingConnection, error) {
+	limit, err := pageSize(first)
+	if err != nil {
+		return model.BookingConnection{}, err
+	}
+	cursor, err := relay.ParseCursor(kind, deref(after))
+	if err != nil {
+		return model.BookingConnection{}, err
+	}
+	bookings, err := list(cursor, limit+1)
+	if err != nil {
+		return model.BookingConnection{}, err
+	}
+	bookings, page := connection(bookings, limit, func(b booking.Booking) string { return relay.Cursor(kind, b.ID) })
+	page.HasPreviousPage = cursor.Valid
+	edges := make([]model.BookingEdge, len(bookings))
+	for i := range bookings {
+		edges[i] = model.BookingEdge{Cursor: relay.Cursor(kind, bookings[i].ID), Node: &bookings[i]}
+	}
+	return model.BookingConnection{Edges: edges, PageInfo: page}, nil
+}

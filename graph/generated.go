@@ -327,11 +327,13 @@ type ComplexityRoot struct {
 	Hotel struct {
 		Address                  func(childComplexity int) int
 		Amenities                func(childComplexity int) int
+		Arrivals                 func(childComplexity int, on *time.Time, first *int, after *string) int
 		CheckInTime              func(childComplexity int) int
 		CheckOutTime             func(childComplexity int) int
 		Currency                 func(childComplexity int) int
 		Description              func(childComplexity int) int
 		ID                       func(childComplexity int) int
+		InHouse                  func(childComplexity int, first *int, after *string) int
 		Location                 func(childComplexity int) int
 		MaintenanceBlocks        func(childComplexity int) int
 		Name                     func(childComplexity int) int
@@ -748,6 +750,8 @@ type HotelResolver interface {
 	Rooms(ctx context.Context, obj *catalog.Hotel) ([]catalog.Room, error)
 	Relocations(ctx context.Context, obj *catalog.Hotel) ([]booking.Booking, error)
 	MaintenanceBlocks(ctx context.Context, obj *catalog.Hotel) ([]booking.MaintenanceBlock, error)
+	Arrivals(ctx context.Context, obj *catalog.Hotel, on *time.Time, first *int, after *string) (model.BookingConnection, error)
+	InHouse(ctx context.Context, obj *catalog.Hotel, first *int, after *string) (model.BookingConnection, error)
 	UndeliveredNotifications(ctx context.Context, obj *catalog.Hotel, first *int) ([]notify.Notification, error)
 }
 type LedgerResolver interface {
@@ -1856,6 +1860,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Hotel.Amenities(childComplexity), true
+	case "Hotel.arrivals":
+		if e.ComplexityRoot.Hotel.Arrivals == nil {
+			break
+		}
+
+		args, err := ec.field_Hotel_arrivals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Hotel.Arrivals(childComplexity, args["on"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Hotel.checkInTime":
 		if e.ComplexityRoot.Hotel.CheckInTime == nil {
 			break
@@ -1886,6 +1901,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Hotel.ID(childComplexity), true
+	case "Hotel.inHouse":
+		if e.ComplexityRoot.Hotel.InHouse == nil {
+			break
+		}
+
+		args, err := ec.field_Hotel_inHouse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Hotel.InHouse(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Hotel.location":
 		if e.ComplexityRoot.Hotel.Location == nil {
 			break
@@ -3732,6 +3758,20 @@ type Hotel implements Node {
   relocations: [Booking!]!
   "Maintenance blocks that still take a night from today at the hotel (its business date) on. Staff of the hotel and admins only."
   maintenanceBlocks: [MaintenanceBlock!]!
+  """
+  The front desk's arrivals: bookings whose check-in is the night on (default: today at the hotel,
+  its business date), confirmed and still to check in, checked in, checked out or marked no-show
+  (not holds, cancellations or expired holds), oldest booking first. first: 20 by default, at most
+  100. Staff of the hotel and admins only. Read hotel by hotel, it costs 50 more than its items
+  (complexity): ask for it of one hotel, or a few.
+  """
+  arrivals(on: Date, first: Int, after: String): BookingConnection!
+  """
+  The guests in the house: bookings checked in and not yet checked out, oldest booking first (each
+  says its checkOut: those due out today are the day's departures). first: 20 by default, at most
+  100. Staff of the hotel and admins only. Costs 50 more than its items, as arrivals.
+  """
+  inHouse(first: Int, after: String): BookingConnection!
   """
   Notifications of this hotel's bookings that nobody could deliver: DEAD ones, and PENDING ones whose
   delivery stopped with its process. The staff's to-do list, most recently given up first; once the
@@ -5697,6 +5737,10 @@ func (ec *executionContext) childFields_Hotel(ctx context.Context, field graphql
 		return ec.fieldContext_Hotel_relocations(ctx, field)
 	case "maintenanceBlocks":
 		return ec.fieldContext_Hotel_maintenanceBlocks(ctx, field)
+	case "arrivals":
+		return ec.fieldContext_Hotel_arrivals(ctx, field)
+	case "inHouse":
+		return ec.fieldContext_Hotel_inHouse(ctx, field)
 	case "undeliveredNotifications":
 		return ec.fieldContext_Hotel_undeliveredNotifications(ctx, field)
 	}
@@ -6394,6 +6438,58 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Hotel_arrivals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "on",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["on"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Hotel_inHouse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
 
 func (ec *executionContext) field_Hotel_undeliveredNotifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -10749,6 +10845,94 @@ func (ec *executionContext) fieldContext_Hotel_maintenanceBlocks(_ context.Conte
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MaintenanceBlock(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hotel_arrivals(ctx context.Context, field graphql.CollectedField, obj *catalog.Hotel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hotel_arrivals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Hotel().Arrivals(ctx, obj, fc.Args["on"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BookingConnection) graphql.Marshaler {
+			return ec.marshalNBookingConnection2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBookingConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hotel_arrivals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hotel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BookingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Hotel_arrivals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hotel_inHouse(ctx context.Context, field graphql.CollectedField, obj *catalog.Hotel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hotel_inHouse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Hotel().InHouse(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BookingConnection) graphql.Marshaler {
+			return ec.marshalNBookingConnection2githubᚗcomᚋstaygraphᚋstaygraphᚋgraphᚋmodelᚐBookingConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hotel_inHouse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hotel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BookingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Hotel_inHouse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -21966,6 +22150,18 @@ func (ec *executionContext) _Hotel(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Hotel_maintenanceBlocks(ctx, field, obj)
+				})
+		case "arrivals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Hotel_arrivals(ctx, field, obj)
+				})
+		case "inHouse":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Hotel_inHouse(ctx, field, obj)
 				})
 		case "undeliveredNotifications":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,

@@ -157,6 +157,15 @@ func setComplexity(c *ComplexityRoot) {
 	c.Hotel.UndeliveredNotifications = func(childComplexity int, first *int) int {
 		return listCost(childComplexity, pageCost(first))
 	}
+	// The front desk's lists are read hotel by hotel (a query each, not
+	// batched as the lists above are): they cost a read of their own, so
+	// that one operation asks for them of a few dozen hotels at most.
+	c.Hotel.Arrivals = func(childComplexity int, _ *time.Time, first *int, _ *string) int {
+		return addSat(perHotelRead, listCost(childComplexity, pageCost(first)))
+	}
+	c.Hotel.InHouse = func(childComplexity int, first *int, _ *string) int {
+		return addSat(perHotelRead, listCost(childComplexity, pageCost(first)))
+	}
 	c.RoomType.RatePlans = itemsCost(2)
 	c.Booking.Rooms = itemsCost(2)
 	c.Booking.Guests = itemsCost(2)
@@ -165,6 +174,10 @@ func setComplexity(c *ComplexityRoot) {
 	c.Booking.Refunds = itemsCost(2)
 	c.Booking.Notifications = itemsCost(4)
 }
+
+// perHotelRead is what a list read with a query of its own for each hotel
+// costs on top of its items.
+const perHotelRead = 50
 
 // itemsCost is the cost function of a list field that has about n items.
 func itemsCost(n int) func(childComplexity int) int {

@@ -21,6 +21,7 @@ import (
 	"github.com/staygraph/staygraph/internal/auth"
 	"github.com/staygraph/staygraph/internal/booking"
 	"github.com/staygraph/staygraph/internal/catalog"
+	"github.com/staygraph/staygraph/internal/hoteldate"
 	"github.com/staygraph/staygraph/internal/notify"
 	"github.com/staygraph/staygraph/internal/notify/email"
 	"github.com/staygraph/staygraph/internal/notify/notifytest"
@@ -78,6 +79,8 @@ var privHotelGates = []string{
 	`relocations { reference contact { email } }`,
 	`maintenanceBlocks { reason room { number } }`,
 	`undeliveredNotifications { kind lastError bookingId }`,
+	`arrivals { edges { node { reference contact { email } guests { familyName } } } }`,
+	`inHouse { edges { node { reference contact { email } guests { familyName } } } }`,
 }
 
 const privBooking = `id reference status contact { email phone } guests { givenName familyName } payments { provider } refunds { reason } relocationNote`
@@ -288,6 +291,23 @@ func seedPrivacy(t *testing.T, b testBundle) privacyFixture {
 	_, err = res.Confirm(victim, booking.ConfirmInput{IdempotencyKey: "victim-confirm", BookingID: held.ID,
 		Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}})
 	must(err)
+	// A stay of the victim's arriving today at the hotel, checked in: the
+	// front desk's arrivals and guests in the house.
+	london, err := time.LoadLocation("Europe/London")
+	must(err)
+	arrival := hoteldate.BusinessDate(time.Now(), london)
+	_, _, err = cat.SetRates(admin, rp.ID, arrival, arrival, 9900) // before 06:00 in London, yesterday's night
+	must(err)
+	here, err := res.Hold(victim, booking.HoldInput{IdempotencyKey: "victim-arrival", HotelID: h.ID, CheckIn: arrival, CheckOut: arrival.AddDate(0, 0, 1),
+		Rooms: []booking.RoomRequest{{RatePlanID: rp.ID, Party: booking.Party{Adults: 2, ChildAges: []int{}},
+			Guests: []booking.GuestName{{GivenName: "Vittoria", FamilyName: "Privatesca"}}}},
+		Contact: booking.Contact{Email: f.email, Phone: "+44 20 7946 0999"}})
+	must(err)
+	_, err = res.Confirm(victim, booking.ConfirmInput{IdempotencyKey: "victim-arrival-confirm", BookingID: here.ID,
+		Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}})
+	must(err)
+	_, err = res.CheckIn(admin, here.ID)
+	must(err)
 	blocks, affected, err := res.BlockRooms(admin, cat, booking.BlockInput{RoomIDs: []uuid.UUID{rooms[0].ID}, From: f.checkIn, To: f.checkIn.AddDate(0, 0, 1),
 		Reason: "PRIV-MAINT-REASON", Force: true})
 	must(err)
@@ -311,6 +331,7 @@ func seedPrivacy(t *testing.T, b testBundle) privacyFixture {
 	must(b.pool.QueryRow(context.Background(), `SELECT id FROM payments WHERE booking_id = $1`, held.ID).Scan(&f.payment))
 	f.booking, f.reference, f.block = held.ID, held.Reference, blocks[0].ID
 	f.secrets = []string{held.ID.String(), f.gid(relay.KindBooking, held.ID), held.Reference, f.email, "7946 0999",
+		here.ID.String(), f.gid(relay.KindBooking, here.ID), here.Reference,
 		"Vittoria", "Privatesca", "RM-PRIV-7", rooms[0].ID.String(), "PRIV-MAINT-REASON", f.block.String(), f.gid(relay.KindMaintenanceBlock, f.block),
 		"PRIV-KEY-NAME", "PRIV-MAIL-ERROR", "PRIV-REFUND-REFUSAL", f.refund.String(), f.gid(relay.KindRefund, f.refund),
 		f.payment.String(), f.gid(relay.KindPayment, f.payment), key.Prefix, key.ID.String(), f.gid(relay.KindAPIKey, key.ID), secretKey,
@@ -469,7 +490,7 @@ func TestPrivacyCoverageNoticesNewPrivateFields(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ extension, want string }{
 		{"extend type Hotel { lastBooking: Booking }", "Query.hotel reaches private data through Hotel.lastBooking"},
-		{"extend type Hotel { bookings(first: Int): BookingConnection! }", "Query.hotels reaches private data through BookingEdge.node"},
+		{"extend type Query { recentBookings(first: Int): BookingConnection! }", "Query.recentBookings reaches private data through BookingEdge.node"},
 		{"extend type RoomType { rooms: [Room!]! }", "Query.quote reaches private data through RoomType.rooms"},
 		{"extend type Query { payments: [Payment!]! }", "Query.payments reaches private data through Query.payments"},
 		{"extend type Query { notice(id: ID!): Notification }", "Query.notice reaches private data through Query.notice"},

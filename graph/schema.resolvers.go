@@ -243,6 +243,20 @@ func (r *hotelResolver) MaintenanceBlocks(ctx context.Context, obj *catalog.Hote
 	return r.loaders(ctx).maintenanceBlocks.Load(ctx, obj.ID)
 }
 
+// Arrivals is the resolver for the arrivals field.
+func (r *hotelResolver) Arrivals(ctx context.Context, obj *catalog.Hotel, on *time.Time, first *int, after *string) (model.BookingConnection, error) {
+	return bookingPage(cursorArrivals, first, after, func(after uuid.NullUUID, limit int) ([]booking.Booking, error) {
+		return r.Reservations.Arrivals(ctx, obj.ID, on, after, limit)
+	})
+}
+
+// InHouse is the resolver for the inHouse field.
+func (r *hotelResolver) InHouse(ctx context.Context, obj *catalog.Hotel, first *int, after *string) (model.BookingConnection, error) {
+	return bookingPage(cursorInHouse, first, after, func(after uuid.NullUUID, limit int) ([]booking.Booking, error) {
+		return r.Reservations.InHouse(ctx, obj.ID, after, limit)
+	})
+}
+
 // UndeliveredNotifications is the resolver for the undeliveredNotifications field.
 func (r *hotelResolver) UndeliveredNotifications(ctx context.Context, obj *catalog.Hotel, first *int) ([]notify.Notification, error) {
 	limit, err := pageSize(first)
@@ -957,25 +971,9 @@ func (r *userErrorResolver) Code(ctx context.Context, obj *apperr.Error) (string
 
 // Bookings is the resolver for the bookings field.
 func (r *viewerResolver) Bookings(ctx context.Context, obj *model.Viewer, first *int, after *string) (model.BookingConnection, error) {
-	limit, err := pageSize(first)
-	if err != nil {
-		return model.BookingConnection{}, err
-	}
-	cursor, err := relay.ParseCursor(relay.KindBooking, deref(after))
-	if err != nil {
-		return model.BookingConnection{}, err
-	}
-	bookings, err := r.Reservations.ViewerBookings(ctx, cursor, limit+1)
-	if err != nil {
-		return model.BookingConnection{}, err
-	}
-	bookings, page := connection(bookings, limit, func(b booking.Booking) string { return relay.Cursor(relay.KindBooking, b.ID) })
-	page.HasPreviousPage = cursor.Valid
-	edges := make([]model.BookingEdge, len(bookings))
-	for i := range bookings {
-		edges[i] = model.BookingEdge{Cursor: relay.Cursor(relay.KindBooking, bookings[i].ID), Node: &bookings[i]}
-	}
-	return model.BookingConnection{Edges: edges, PageInfo: page}, nil
+	return bookingPage(relay.KindBooking, first, after, func(after uuid.NullUUID, limit int) ([]booking.Booking, error) {
+		return r.Reservations.ViewerBookings(ctx, after, limit)
+	})
 }
 
 // AffectedBooking returns AffectedBookingResolver implementation.

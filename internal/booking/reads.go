@@ -52,8 +52,52 @@ func (s *Service) ViewerBookings(ctx context.Context, after uuid.NullUUID, limit
 	if err != nil {
 		return nil, fmt.Errorf("list bookings: %w", err)
 	}
+	return s.revealAll(rows)
+}
+
+// Arrivals lists the bookings of a hotel whose check-in is the night on
+// (nil: its business date at now) and that arrived or are still to: the
+// front desk's arrivals, by id after after, at most limit. Staff of the
+// hotel and admins only (FORBIDDEN to others).
+func (s *Service) Arrivals(ctx context.Context, hotelID uuid.UUID, on *time.Time, after uuid.NullUUID, limit int) ([]Booking, error) {
+	if err := auth.RequireHotel(ctx, hotelID); err != nil {
+		return nil, err
+	}
+	var night time.Time
+	if on != nil {
+		night = Date(*on)
+	} else {
+		loc, err := s.hotelLocation(ctx, hotelID)
+		if err != nil {
+			return nil, err
+		}
+		night = hoteldate.BusinessDate(s.opts.Now(), loc)
+	}
+	rows, err := s.q.ListArrivals(ctx, db.ListArrivalsParams{HotelID: hotelID, Night: night, After: after, PageSize: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("list arrivals: %w", err)
+	}
+	return s.revealAll(rows)
+}
+
+// InHouse lists the bookings of a hotel checked in and not checked out, by
+// id after after, at most limit. Staff of the hotel and admins only.
+func (s *Service) InHouse(ctx context.Context, hotelID uuid.UUID, after uuid.NullUUID, limit int) ([]Booking, error) {
+	if err := auth.RequireHotel(ctx, hotelID); err != nil {
+		return nil, err
+	}
+	rows, err := s.q.ListInHouse(ctx, db.ListInHouseParams{HotelID: hotelID, After: after, PageSize: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("list the guests in the house: %w", err)
+	}
+	return s.revealAll(rows)
+}
+
+// revealAll is reveal for rows of bookings the caller may see.
+func (s *Service) revealAll(rows []db.Booking) ([]Booking, error) {
 	out := make([]Booking, len(rows))
 	for i, r := range rows {
+		var err error
 		if out[i], err = s.reveal(bookingFromRow(r)); err != nil {
 			return nil, err
 		}

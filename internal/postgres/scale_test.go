@@ -407,3 +407,42 @@ RESET session_replication_role;`)
 		t.Errorf("parties of 2 beyond a single: %q, want LIVE and RELOCATED", got)
 	}
 }
+
+// The front desk's lists (Hotel.arrivals, Hotel.inHouse) read the day's
+// arrivals and the stays in progress, not every booking the hotel ever
+// had: 20,000 stays over two years, 5 arriving today, 3 in the house.
+func TestFrontDeskListsReadOnlyTheirBookings(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t)
+	seedHotels(t, ctx, pool, 2)
+	execSQL(t, ctx, pool, `
+SET session_replication_role = replica;
+INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
+                      total_amount, deposit_due, owner, hold_expires_at)
+SELECT md5('b'||g)::uuid, 'R'||g, md5('h1')::uuid,
+       CASE WHEN g <= 20000 THEN 'CHECKED_OUT' WHEN g <= 20005 THEN 'CONFIRMED' ELSE 'CHECKED_IN' END,
+       CASE WHEN g <= 20000 THEN current_date - 730 + g / 30 WHEN g <= 20005 THEN current_date ELSE current_date - 1 END,
+       CASE WHEN g <= 20000 THEN current_date - 729 + g / 30 ELSE current_date + 2 END,
+       now(), 'EUR', 100, 0, 100, 0, 'guest:'||g, now()
+FROM generate_series(1, 20008) g;
+RESET session_replication_role;
+ANALYZE bookings;`)
+	conn := sessionOf(t, ctx, pool)
+	hotel := mustUUID(t, ctx, pool, "SELECT md5('h1')::uuid")
+	for _, c := range []struct {
+		name, constName string
+		args            []any
+		rows            int
+	}{
+		{"arrivals", "listArrivals", []any{hotel, time.Now().UTC().Format(time.DateOnly), nil, 21}, 5},
+		{"in the house", "listInHouse", []any{hotel, nil, 21}, 3},
+	} {
+		sql := statement(t, "db/bookings.sql.go", c.constName)
+		if n := countRows(t, ctx, conn, sql, c.args...); n != c.rows {
+			t.Fatalf("%s: %d rows, want %d", c.name, n, c.rows)
+		}
+		if got := buffersOf(t, ctx, conn, sql, c.args...); got > 60 {
+			t.Errorf("%s: %d rows read %d buffers (limit 60): the hotel's 20,000 stays are walked", c.name, c.rows, got)
+		}
+	}
+}

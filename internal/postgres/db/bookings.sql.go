@@ -858,6 +858,84 @@ func (q *Queries) ListAllBookings(ctx context.Context, arg ListAllBookingsParams
 	return items, nil
 }
 
+const listArrivals = `-- name: ListArrivals :many
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone FROM bookings
+WHERE hotel_id = $1 AND check_in = $2::date
+  AND status IN ('CONFIRMED', 'CHECKED_IN', 'CHECKED_OUT', 'NO_SHOW')
+  AND id > coalesce($3::uuid, '00000000-0000-0000-0000-000000000000')
+ORDER BY id
+LIMIT $4
+`
+
+type ListArrivalsParams struct {
+	HotelID  uuid.UUID
+	Night    time.Time
+	After    uuid.NullUUID
+	PageSize int32
+}
+
+// A hotel's bookings whose check-in is a night, that arrived or are still
+// to (not holds, cancellations or expired holds), by id from after: one
+// range of bookings_hotel_stay_idx.
+func (q *Queries) ListArrivals(ctx context.Context, arg ListArrivalsParams) ([]Booking, error) {
+	rows, err := q.db.Query(ctx, listArrivals,
+		arg.HotelID,
+		arg.Night,
+		arg.After,
+		arg.PageSize,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Booking{}
+	for rows.Next() {
+		var i Booking
+		if err := rows.Scan(
+			&i.ID,
+			&i.Reference,
+			&i.HotelID,
+			&i.Status,
+			&i.CheckIn,
+			&i.CheckOut,
+			&i.Currency,
+			&i.RoomAmount,
+			&i.TaxAmount,
+			&i.TotalAmount,
+			&i.DepositDue,
+			&i.Owner,
+			&i.HoldExpiresAt,
+			&i.PaymentInFlight,
+			&i.ConfirmedAt,
+			&i.CancelledAt,
+			&i.CancelReason,
+			&i.PenaltyAmount,
+			&i.RefundDue,
+			&i.RelocationRequired,
+			&i.RelocationNote,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.ContactEmailEnc,
+			&i.ContactEmailIdx,
+			&i.ContactPhoneEnc,
+			&i.Language,
+			&i.CheckInAt,
+			&i.DepartedOn,
+			&i.CancelReasonEnc,
+			&i.ArrivedOn,
+			&i.TimeZone,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listBookingGuests = `-- name: ListBookingGuests :many
 SELECT booking_id, position, room, given_name_enc, family_name_enc FROM booking_guests WHERE booking_id = ANY($1::uuid[]) ORDER BY booking_id, position
 `
@@ -1035,6 +1113,77 @@ type ListBookingsByOwnerParams struct {
 
 func (q *Queries) ListBookingsByOwner(ctx context.Context, arg ListBookingsByOwnerParams) ([]Booking, error) {
 	rows, err := q.db.Query(ctx, listBookingsByOwner, arg.Owner, arg.After, arg.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Booking{}
+	for rows.Next() {
+		var i Booking
+		if err := rows.Scan(
+			&i.ID,
+			&i.Reference,
+			&i.HotelID,
+			&i.Status,
+			&i.CheckIn,
+			&i.CheckOut,
+			&i.Currency,
+			&i.RoomAmount,
+			&i.TaxAmount,
+			&i.TotalAmount,
+			&i.DepositDue,
+			&i.Owner,
+			&i.HoldExpiresAt,
+			&i.PaymentInFlight,
+			&i.ConfirmedAt,
+			&i.CancelledAt,
+			&i.CancelReason,
+			&i.PenaltyAmount,
+			&i.RefundDue,
+			&i.RelocationRequired,
+			&i.RelocationNote,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.ContactEmailEnc,
+			&i.ContactEmailIdx,
+			&i.ContactPhoneEnc,
+			&i.Language,
+			&i.CheckInAt,
+			&i.DepartedOn,
+			&i.CancelReasonEnc,
+			&i.ArrivedOn,
+			&i.TimeZone,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listInHouse = `-- name: ListInHouse :many
+SELECT id, reference, hotel_id, status, check_in, check_out, currency, room_amount, tax_amount, total_amount, deposit_due, owner, hold_expires_at, payment_in_flight, confirmed_at, cancelled_at, cancel_reason, penalty_amount, refund_due, relocation_required, relocation_note, version, created_at, updated_at, contact_email_enc, contact_email_idx, contact_phone_enc, language, check_in_at, departed_on, cancel_reason_enc, arrived_on, time_zone FROM bookings
+WHERE hotel_id = $1 AND status = 'CHECKED_IN'
+  AND id > coalesce($2::uuid, '00000000-0000-0000-0000-000000000000')
+ORDER BY id
+LIMIT $3
+`
+
+type ListInHouseParams struct {
+	HotelID  uuid.UUID
+	After    uuid.NullUUID
+	PageSize int32
+}
+
+// A hotel's bookings checked in and not checked out, by id from after: from
+// the hotel's live stays (bookings_hotel_live_stay_idx), not every booking
+// it ever had.
+func (q *Queries) ListInHouse(ctx context.Context, arg ListInHouseParams) ([]Booking, error) {
+	rows, err := q.db.Query(ctx, listInHouse, arg.HotelID, arg.After, arg.PageSize)
 	if err != nil {
 		return nil, err
 	}

@@ -250,3 +250,24 @@ UPDATE bookings SET status = 'CHECKED_OUT',
     version = version + 1, updated_at = now()
 WHERE id = @id AND version = @version AND status IN ('CONFIRMED', 'CHECKED_IN') AND NOT payment_in_flight
 RETURNING *;
+
+-- name: ListArrivals :many
+-- A hotel's bookings whose check-in is a night, that arrived or are still
+-- to (not holds, cancellations or expired holds), by id from after: one
+-- range of bookings_hotel_stay_idx.
+SELECT * FROM bookings
+WHERE hotel_id = @hotel_id AND check_in = @night::date
+  AND status IN ('CONFIRMED', 'CHECKED_IN', 'CHECKED_OUT', 'NO_SHOW')
+  AND id > coalesce(sqlc.narg(after)::uuid, '00000000-0000-0000-0000-000000000000')
+ORDER BY id
+LIMIT @page_size;
+
+-- name: ListInHouse :many
+-- A hotel's bookings checked in and not checked out, by id from after: from
+-- the hotel's live stays (bookings_hotel_live_stay_idx), not every booking
+-- it ever had.
+SELECT * FROM bookings
+WHERE hotel_id = @hotel_id AND status = 'CHECKED_IN'
+  AND id > coalesce(sqlc.narg(after)::uuid, '00000000-0000-0000-0000-000000000000')
+ORDER BY id
+LIMIT @page_size;
