@@ -1179,9 +1179,8 @@ type ListInHouseParams struct {
 	PageSize int32
 }
 
-// A hotel's bookings checked in and not checked out, by id from after: from
-// the hotel's live stays (bookings_hotel_live_stay_idx), not every booking
-// it ever had.
+// A hotel's bookings checked in and not checked out, by id from after: one
+// range of bookings_in_house_idx, not every booking the hotel ever had.
 func (q *Queries) ListInHouse(ctx context.Context, arg ListInHouseParams) ([]Booking, error) {
 	rows, err := q.db.Query(ctx, listInHouse, arg.HotelID, arg.After, arg.PageSize)
 	if err != nil {

@@ -263,9 +263,8 @@ ORDER BY id
 LIMIT @page_size;
 
 -- name: ListInHouse :many
--- A hotel's bookings checked in and not checked out, by id from after: from
--- the hotel's live stays (bookings_hotel_live_stay_idx), not every booking
--- it ever had.
+-- A hotel's bookings checked in and not checked out, by id from after: one
+-- range of bookings_in_house_idx, not every booking the hotel ever had.
 SELECT * FROM bookings
 WHERE hotel_id = @hotel_id AND status = 'CHECKED_IN'
   AND id > coalesce(sqlc.narg(after)::uuid, '00000000-0000-0000-0000-000000000000')
