@@ -3776,7 +3776,8 @@ type Hotel implements Node {
   Notifications of this hotel's bookings that nobody could deliver: DEAD ones, and PENDING ones whose
   delivery stopped with its process. The staff's to-do list, most recently given up first; once the
   cause is fixed, retryNotification sends one again. first: 20 by default, at most 100. Staff of the
-  hotel and admins only.
+  hotel and admins only. Read hotel by hotel, it costs 50 more than its items (complexity), as
+  arrivals.
   """
   undeliveredNotifications(first: Int): [Notification!]!
 }

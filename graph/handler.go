@@ -154,12 +154,12 @@ func setComplexity(c *ComplexityRoot) {
 	c.Hotel.Rooms = itemsCost(20)
 	c.Hotel.Relocations = itemsCost(2)
 	c.Hotel.MaintenanceBlocks = itemsCost(2)
-	c.Hotel.UndeliveredNotifications = func(childComplexity int, first *int) int {
-		return listCost(childComplexity, pageCost(first))
-	}
-	// The front desk's lists are read hotel by hotel (a query each, not
+	// The staff's lists below are read hotel by hotel (a query each, not
 	// batched as the lists above are): they cost a read of their own, so
 	// that one operation asks for them of a few dozen hotels at most.
+	c.Hotel.UndeliveredNotifications = func(childComplexity int, first *int) int {
+		return addSat(perHotelRead, listCost(childComplexity, pageCost(first)))
+	}
 	c.Hotel.Arrivals = func(childComplexity int, _ *time.Time, first *int, _ *string) int {
 		return addSat(perHotelRead, listCost(childComplexity, pageCost(first)))
 	}
