@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"time"
 
@@ -58,9 +57,7 @@ func runReindex(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.ResponseHeaderTimeout = reindexResponseTimeout
-	client, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: esAddrs, Transport: transport})
+	client, err := elasticsearch.NewTypedClient(es.RebuildClientConfig(esAddrs, reindexResponseTimeout))
 	if err != nil {
 		return fmt.Errorf("configure elasticsearch client: %w", err)
 	}

@@ -121,10 +121,20 @@ func bulkBody(targets []string, aliases bool, docs []Document, deletes []uuid.UU
 func (e *Engine) sendBulk(ctx context.Context, body []byte) error {
 	res, err := e.client.Bulk().Raw(bytes.NewReader(body)).Do(ctx)
 	if err != nil {
+		var esErr *types.ElasticsearchError
+		if errors.As(err, &esErr) && busyStatus(esErr.Status) {
+			return fmt.Errorf("%w: %w: bulk request: %v", errWrite, errBusy, err)
+		}
 		return fmt.Errorf("%w: bulk request: %v", errWrite, err)
 	}
 	return bulkError(e.opts.Alias, res)
 }
+
+// errBusy marks a write the cluster turned away for now (429: a write queue
+// full; 503): sent again after a pause, it may pass.
+var errBusy = errors.New("elasticsearch is busy")
+
+func busyStatus(status int) bool { return status == 429 || status == 503 }
 
 // RefusedError reports documents that Elasticsearch refused for what they
 // are (refusedTypes), when every other operation of the request succeeded.
@@ -185,6 +195,7 @@ func bulkError(alias string, res *bulk.Response) error {
 	}
 	var errs []error
 	refused := &RefusedError{}
+	busy := false
 	for _, item := range res.Items {
 		for op, r := range item {
 			err := itemError(alias, op.Name, r)
@@ -192,6 +203,7 @@ func bulkError(alias string, res *bulk.Response) error {
 				continue
 			}
 			errs = append(errs, err)
+			busy = busy || busyStatus(r.Status)
 			if refused != nil && !refused.add(op.Name, r) {
 				refused = nil
 			}
@@ -203,7 +215,11 @@ func bulkError(alias string, res *bulk.Response) error {
 	case refused != nil:
 		return refused
 	}
-	return fmt.Errorf("%w: %d of %d operations failed: %w", errWrite, len(errs), len(res.Items), errors.Join(errs[:min(len(errs), 5)]...))
+	err := fmt.Errorf("%w: %d of %d operations failed: %w", errWrite, len(errs), len(res.Items), errors.Join(errs[:min(len(errs), 5)]...))
+	if busy {
+		err = fmt.Errorf("%w: %w", errBusy, err)
+	}
+	return err
 }
 
 var errWrite = errors.New("write to elasticsearch")

@@ -221,7 +221,7 @@ func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) err
 		if err != nil {
 			return err
 		}
-		r, err := refusedOf(e.sendBulk(ctx, body))
+		r, err := refusedOf(retryWrite(ctx, rebuildAttempts, rebuildPause, func() error { return e.sendBulk(ctx, body) }))
 		if err != nil {
 			return err
 		}
@@ -293,6 +293,37 @@ func (e *Engine) Rebuild(ctx context.Context, load func(yield func(Document) err
 		return &CleanupError{Index: name, Err: errors.Join(errs...)}
 	}
 	return nil
+}
+
+// A batch of a rebuild that the cluster turned away for now (errBusy: a
+// write queue full, answering 429; 503) is sent again, up to
+// rebuildAttempts times in all, after a pause that starts at rebuildPause
+// and doubles (31 s in all): a rebuild of a large catalog on a busy cluster
+// is not thrown away for one such answer. Its documents carry their
+// versions, so sending a batch again writes nothing twice. Other failures
+// (a request that timed out, a refused document) end the rebuild at once.
+const (
+	rebuildAttempts = 6
+	rebuildPause    = time.Second
+)
+
+// retryWrite calls send until it succeeds, fails otherwise than by a busy
+// cluster (errBusy), or has been called attempts times, pausing between
+// calls pause, then twice as long each time. It stops when ctx ends, with
+// the last error.
+func retryWrite(ctx context.Context, attempts int, pause time.Duration, send func() error) error {
+	for i := 1; ; i++ {
+		err := send()
+		if err == nil || !errors.Is(err, errBusy) || i >= attempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (stopped after %d attempts: %v)", err, i, ctx.Err())
+		case <-time.After(pause):
+		}
+		pause *= 2
+	}
 }
 
 // CleanupError is Rebuild's answer when the alias moved to the new index,
