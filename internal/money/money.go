@@ -48,9 +48,10 @@ func BasisPoints(amount int64, bps int) int64 {
 }
 
 // cashSteps lists the currencies whose card payments settle in a coarser
-// step than ISO 4217's minor unit: the three-decimal ones in tens of it
-// (card acquirers, Stripe among them, take no single fils or millime), and
-// MGA in whole ariary. The search engines' SQL lists them too (taxed_total,
+// step than ISO 4217's minor unit: the three-decimal ones card acquirers
+// take (BHD, JOD, KWD, OMR, TND; Stripe among them takes no single fils or
+// millime) in tens of it, and MGA in whole ariary. IQD and LYD, three-decimal
+// too, are settled in their minor unit: no acquirer here takes them. The search engines' SQL lists them too (taxed_total,
 // migration 00040; a test compares the two).
 var cashSteps = map[string]int64{"BHD": 10, "JOD": 10, "KWD": 10, "OMR": 10, "TND": 10, "MGA": 100}
 
