@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 
@@ -159,8 +160,17 @@ type persistedQueries struct {
 }
 
 // MutateOperationParameters resolves a hash to its cached query, or caches
-// the query sent with its hash.
+// the query sent with its hash. A hash in capitals is the same hash (hex
+// has no case): gqlgen compares it as sent, so it is lowered first.
 func (p persistedQueries) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
+	if pq, ok := params.Extensions["persistedQuery"].(map[string]any); ok {
+		if h, ok := pq["sha256Hash"].(string); ok && h != strings.ToLower(h) {
+			lowered := maps.Clone(pq)
+			lowered["sha256Hash"] = strings.ToLower(h)
+			params.Extensions = maps.Clone(params.Extensions)
+			params.Extensions["persistedQuery"] = lowered
+		}
+	}
 	err := p.AutomaticPersistedQuery.MutateOperationParameters(ctx, params)
 	if err != nil {
 		if _, coded := err.Extensions["code"]; !coded {

@@ -51,6 +51,12 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 	if r := c.post(t, nil, gql{Extensions: map[string]any{"persistedQuery": map[string]any{"version": 2, "sha256Hash": sha(q)}}}); r.code() != "PERSISTED_QUERY_INVALID" {
 		t.Fatalf("unsupported version: %s", r.raw)
 	}
+	// A hash in capitals is the same hash (hex has no case): sent with its
+	// query it is taken, and the lower-case one finds what it cached.
+	q2 := "query Viewer { viewer { role } }"
+	ok(t, "an upper-case hash and its query", c.post(t, nil, gql{Query: q2, Extensions: persisted(strings.ToUpper(sha(q2)))}))
+	ok(t, "the lower-case hash, afterwards", c.post(t, nil, gql{Extensions: persisted(sha(q2))}))
+	ok(t, "the upper-case hash, afterwards", c.post(t, nil, gql{Extensions: persisted(strings.ToUpper(sha(q2)))}))
 
 	off := setupChain(t, graph.HandlerOpts{APQCacheSize: -1}, server.StackOpts{})
 	off.post(t, nil, gql{Query: q, Extensions: persisted(sha(q))})
