@@ -283,14 +283,21 @@ func seedPrivacy(t *testing.T, b testBundle) privacyFixture {
 
 	f := privacyFixture{hotel: h.ID, roomType: rt.ID, room: rooms[0].ID, ratePlan: rp.ID, apiKey: key.ID,
 		email: "victim.private@example.org", checkIn: today.AddDate(0, 0, 30)}
-	held, err := res.Hold(victim, booking.HoldInput{IdempotencyKey: "victim-hold", HotelID: h.ID, CheckIn: f.checkIn, CheckOut: f.checkIn.AddDate(0, 0, 2),
-		Rooms: []booking.RoomRequest{{RatePlanID: rp.ID, Party: booking.Party{Adults: 2, ChildAges: []int{}},
-			Guests: []booking.GuestName{{GivenName: "Vittoria", FamilyName: "Privatesca"}}}},
-		Contact: booking.Contact{Email: f.email, Phone: "+44 20 7946 0999"}})
-	must(err)
-	_, err = res.Confirm(victim, booking.ConfirmInput{IdempotencyKey: "victim-confirm", BookingID: held.ID,
-		Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}})
-	must(err)
+	// A paid stay of the victim's of nights from checkIn, held and confirmed
+	// under the idempotency keys given (the probes reuse the first stay's).
+	book := func(holdKey, confirmKey string, checkIn time.Time, nights int) booking.Booking {
+		t.Helper()
+		held, err := res.Hold(victim, booking.HoldInput{IdempotencyKey: holdKey, HotelID: h.ID, CheckIn: checkIn, CheckOut: checkIn.AddDate(0, 0, nights),
+			Rooms: []booking.RoomRequest{{RatePlanID: rp.ID, Party: booking.Party{Adults: 2, ChildAges: []int{}},
+				Guests: []booking.GuestName{{GivenName: "Vittoria", FamilyName: "Privatesca"}}}},
+			Contact: booking.Contact{Email: f.email, Phone: "+44 20 7946 0999"}})
+		must(err)
+		_, err = res.Confirm(victim, booking.ConfirmInput{IdempotencyKey: confirmKey, BookingID: held.ID,
+			Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}})
+		must(err)
+		return held
+	}
+	held := book("victim-hold", "victim-confirm", f.checkIn, 2)
 	// A stay of the victim's arriving today at the hotel, checked in: the
 	// front desk's arrivals and guests in the house.
 	london, err := time.LoadLocation("Europe/London")
@@ -298,14 +305,7 @@ func seedPrivacy(t *testing.T, b testBundle) privacyFixture {
 	arrival := hoteldate.BusinessDate(time.Now(), london)
 	_, _, err = cat.SetRates(admin, rp.ID, arrival, arrival, 9900) // before 06:00 in London, yesterday's night
 	must(err)
-	here, err := res.Hold(victim, booking.HoldInput{IdempotencyKey: "victim-arrival", HotelID: h.ID, CheckIn: arrival, CheckOut: arrival.AddDate(0, 0, 1),
-		Rooms: []booking.RoomRequest{{RatePlanID: rp.ID, Party: booking.Party{Adults: 2, ChildAges: []int{}},
-			Guests: []booking.GuestName{{GivenName: "Vittoria", FamilyName: "Privatesca"}}}},
-		Contact: booking.Contact{Email: f.email, Phone: "+44 20 7946 0999"}})
-	must(err)
-	_, err = res.Confirm(victim, booking.ConfirmInput{IdempotencyKey: "victim-arrival-confirm", BookingID: here.ID,
-		Payment: &booking.PaymentInput{Provider: "sandbox", Token: "tok_success"}})
-	must(err)
+	here := book("victim-arrival", "victim-arrival-confirm", arrival, 1)
 	_, err = res.CheckIn(admin, here.ID)
 	must(err)
 	blocks, affected, err := res.BlockRooms(admin, cat, booking.BlockInput{RoomIDs: []uuid.UUID{rooms[0].ID}, From: f.checkIn, To: f.checkIn.AddDate(0, 0, 1),

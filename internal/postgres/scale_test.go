@@ -141,6 +141,30 @@ ANALYZE maintenance_blocks; ANALYZE inventory; ANALYZE rooms;`)
 	}
 }
 
+// seedBusyRoomTypeStays writes 200 hotels (seedHotels) and their stays:
+// hotel 1's room type has 20,000 stays over the last two years, checked
+// out, and 5 confirmed ones from next week; the 199 others 30,000
+// confirmed stays to come (across a catalog, live bookings are many too).
+// Every party is 2 adults.
+func seedBusyRoomTypeStays(t *testing.T, ctx context.Context, pool *pgxpool.Pool) {
+	seedHotels(t, ctx, pool, 200)
+	execSQL(t, ctx, pool, `
+SET session_replication_role = replica;
+INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
+                      total_amount, deposit_due, owner, hold_expires_at)
+SELECT md5('b'||g)::uuid, 'R'||g, md5('h'||h)::uuid, CASE WHEN g <= 20000 THEN 'CHECKED_OUT' ELSE 'CONFIRMED' END,
+       CASE WHEN g <= 20000 THEN current_date - 730 + g / 30 ELSE current_date + 7 + g % 300 END,
+       CASE WHEN g <= 20000 THEN current_date - 729 + g / 30 ELSE current_date + 9 + g % 300 END,
+       now(), 'EUR', 100, 0, 100, 0, 'guest:'||g, now()
+FROM generate_series(1, 50005) g, LATERAL (SELECT CASE WHEN g <= 20005 THEN 1 ELSE 2 + g % 199 END AS h) x;
+UPDATE bookings SET check_in = current_date + 7, check_out = current_date + 9 WHERE reference IN ('R20001', 'R20002', 'R20003', 'R20004', 'R20005');
+INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, nightly, amount, tax_amount, cancellation_policy)
+SELECT md5('b'||g)::uuid, 0, md5('rp'||h)::uuid, md5('rt'||h)::uuid, 2, '{100}', 100, 0, '{}'
+FROM generate_series(1, 50005) g, LATERAL (SELECT CASE WHEN g <= 20005 THEN 1 ELSE 2 + g % 199 END AS h) x;
+RESET session_replication_role;
+ANALYZE bookings; ANALYZE booking_rooms;`)
+}
+
 func mustUUID(t *testing.T, ctx context.Context, pool *pgxpool.Pool, sql string) string {
 	var s string
 	if err := pool.QueryRow(ctx, sql+"::text").Scan(&s); err != nil {
@@ -193,25 +217,7 @@ ANALYZE maintenance_blocks;`)
 func TestBookingsHoldingNightsReadsOnlyLiveStays(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.NewDB(t)
-	seedHotels(t, ctx, pool, 200)
-	// Hotel 1: 20,000 stays over the last two years, checked out, and 5
-	// confirmed ones from next week. The 199 others: 30,000 confirmed stays
-	// to come (across a catalog, live bookings are many too).
-	execSQL(t, ctx, pool, `
-SET session_replication_role = replica;
-INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
-                      total_amount, deposit_due, owner, hold_expires_at)
-SELECT md5('b'||g)::uuid, 'R'||g, md5('h'||h)::uuid, CASE WHEN g <= 20000 THEN 'CHECKED_OUT' ELSE 'CONFIRMED' END,
-       CASE WHEN g <= 20000 THEN current_date - 730 + g / 30 ELSE current_date + 7 + g % 300 END,
-       CASE WHEN g <= 20000 THEN current_date - 729 + g / 30 ELSE current_date + 9 + g % 300 END,
-       now(), 'EUR', 100, 0, 100, 0, 'guest:'||g, now()
-FROM generate_series(1, 50005) g, LATERAL (SELECT CASE WHEN g <= 20005 THEN 1 ELSE 2 + g % 199 END AS h) x;
-UPDATE bookings SET check_in = current_date + 7, check_out = current_date + 9 WHERE reference IN ('R20001', 'R20002', 'R20003', 'R20004', 'R20005');
-INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, nightly, amount, tax_amount, cancellation_policy)
-SELECT md5('b'||g)::uuid, 0, md5('rp'||h)::uuid, md5('rt'||h)::uuid, 2, '{100}', 100, 0, '{}'
-FROM generate_series(1, 50005) g, LATERAL (SELECT CASE WHEN g <= 20005 THEN 1 ELSE 2 + g % 199 END AS h) x;
-RESET session_replication_role;
-ANALYZE bookings; ANALYZE booking_rooms;`)
+	seedBusyRoomTypeStays(t, ctx, pool)
 	conn := sessionOf(t, ctx, pool)
 	sql := statement(t, "db/bookings.sql.go", "bookingsHoldingNights")
 	roomType := mustUUID(t, ctx, pool, "SELECT md5('rt1')::uuid")
@@ -286,25 +292,7 @@ ANALYZE bookings; ANALYZE notifications;`)
 func TestPartiesBeyondRoomTypeReadsOnlyLiveStays(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.NewDB(t)
-	seedHotels(t, ctx, pool, 200)
-	// Hotel 1: 20,000 checked-out stays of its room type over two years and
-	// 5 confirmed ones from next week; the 199 others 30,000 confirmed
-	// stays to come. Every party is 2 adults.
-	execSQL(t, ctx, pool, `
-SET session_replication_role = replica;
-INSERT INTO bookings (id, reference, hotel_id, status, check_in, check_out, check_in_at, currency, room_amount, tax_amount,
-                      total_amount, deposit_due, owner, hold_expires_at)
-SELECT md5('b'||g)::uuid, 'R'||g, md5('h'||h)::uuid, CASE WHEN g <= 20000 THEN 'CHECKED_OUT' ELSE 'CONFIRMED' END,
-       CASE WHEN g <= 20000 THEN current_date - 730 + g / 30 ELSE current_date + 7 + g % 300 END,
-       CASE WHEN g <= 20000 THEN current_date - 729 + g / 30 ELSE current_date + 9 + g % 300 END,
-       now(), 'EUR', 100, 0, 100, 0, 'guest:'||g, now()
-FROM generate_series(1, 50005) g, LATERAL (SELECT CASE WHEN g <= 20005 THEN 1 ELSE 2 + g % 199 END AS h) x;
-UPDATE bookings SET check_in = current_date + 7, check_out = current_date + 9 WHERE reference IN ('R20001', 'R20002', 'R20003', 'R20004', 'R20005');
-INSERT INTO booking_rooms (booking_id, position, rate_plan_id, room_type_id, adults, nightly, amount, tax_amount, cancellation_policy)
-SELECT md5('b'||g)::uuid, 0, md5('rp'||h)::uuid, md5('rt'||h)::uuid, 2, '{100}', 100, 0, '{}'
-FROM generate_series(1, 50005) g, LATERAL (SELECT CASE WHEN g <= 20005 THEN 1 ELSE 2 + g % 199 END AS h) x;
-RESET session_replication_role;
-ANALYZE bookings; ANALYZE booking_rooms;`)
+	seedBusyRoomTypeStays(t, ctx, pool)
 	conn := sessionOf(t, ctx, pool)
 	sql := statement(t, "db/room_types.sql.go", "partiesBeyondRoomType")
 	roomType, hotel := mustUUID(t, ctx, pool, "SELECT md5('rt1')::uuid"), mustUUID(t, ctx, pool, "SELECT md5('h1')::uuid")

@@ -252,21 +252,8 @@ func TestStayRowsNameTheirHotel(t *testing.T) {
 // finds the lodges after it), "ha noi" is Hà Nội, "hôtel" is a hotel.
 func TestTextMatchesWithoutAccents(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.NewDB(t)
-	searchtest.Load(t, pool)
-	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "test"})
-	cat := catalog.NewService(pool)
-	for _, h := range []struct{ name, city, country, zone string }{
-		{"Manufaktura Rooms", "Łódź", "PL", "Europe/Warsaw"},
-		{"Old Quarter Rooms", "Hà Nội", "VN", "Asia/Ho_Chi_Minh"},
-	} {
-		if _, err := cat.CreateHotel(admin, catalog.HotelFields{Name: h.name, TimeZone: h.zone, Location: catalog.GeoPoint{Lat: 20, Lon: 20},
-			Address: catalog.Address{Line1: "1 Main Street", City: h.city, CountryCode: h.country}, Currency: "EUR", StarRating: 3,
-			CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	engine := postgres.NewEngine(pool, postgres.Opts{})
+	engine := textCatalog(t, textHotel{"Manufaktura Rooms", "Łódź", "PL", "Europe/Warsaw"},
+		textHotel{"Old Quarter Rooms", "Hà Nội", "VN", "Asia/Ho_Chi_Minh"})
 	for text, want := range map[string]struct {
 		first string
 		only  bool // no other hit
@@ -276,20 +263,49 @@ func TestTextMatchesWithoutAccents(t *testing.T) {
 		"ha noi":        {"Old Quarter Rooms", true},
 		"hôtel lumière": {"Hotel Lumiere", true},
 	} {
-		q := search.Query{Text: text, Now: searchtest.Now}
-		if err := q.Normalize(); err != nil {
-			t.Fatal(err)
-		}
-		r, err := engine.Search(context.Background(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, h := range r.Hits {
-			got = append(got, h.HotelName)
-		}
+		got := hotelsFound(t, engine, text)
 		if len(got) == 0 || got[0] != want.first || want.only && len(got) != 1 {
 			t.Errorf("%q found %q, want %q first (only: %v)", text, got, want.first, want.only)
 		}
 	}
+}
+
+// textHotel is a hotel a free-text test adds to the suite's catalog.
+type textHotel struct{ name, city, country, zone string }
+
+// textCatalog is the PostgreSQL engine over the shared suite's catalog and
+// hotels.
+func textCatalog(t *testing.T, hotels ...textHotel) search.Engine {
+	t.Helper()
+	pool := pgtest.NewDB(t)
+	searchtest.Load(t, pool)
+	admin := auth.WithPrincipal(context.Background(), &auth.Principal{Role: auth.RoleAdmin, Subject: "test"})
+	cat := catalog.NewService(pool)
+	for _, h := range hotels {
+		if _, err := cat.CreateHotel(admin, catalog.HotelFields{Name: h.name, TimeZone: h.zone, Location: catalog.GeoPoint{Lat: 20, Lon: 20},
+			Address: catalog.Address{Line1: "1 Main Street", City: h.city, CountryCode: h.country}, Currency: "EUR", StarRating: 3,
+			CheckInTime: catalog.DefaultCheckIn, CheckOutTime: catalog.DefaultCheckOut}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return postgres.NewEngine(pool, postgres.Opts{})
+}
+
+// hotelsFound are the names of the hotels a search for text finds, in
+// their order.
+func hotelsFound(t *testing.T, engine search.Engine, text string) []string {
+	t.Helper()
+	q := search.Query{Text: text, Now: searchtest.Now}
+	if err := q.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := engine.Search(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range r.Hits {
+		got = append(got, h.HotelName)
+	}
+	return got
 }
